@@ -1,0 +1,323 @@
+"""The ``tangram`` command: serve, worker, db, user, jobs and audit."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from datetime import datetime
+from typing import Any
+
+import click
+
+from tangram import __version__
+from tangram.config import Settings, SettingsError
+from tangram.platform import audit, auth, directory, jobs, migrate
+from tangram.platform.clock import FrozenClock, ensure_utc
+from tangram.platform.core import Platform
+from tangram.platform.errors import TangramError
+from tangram.platform.perms import Actor
+
+
+def _platform(ctx: click.Context, *, clock: FrozenClock | None = None) -> Platform:
+    settings: Settings = ctx.obj["settings"]
+    return Platform.from_settings(settings, clock=clock)
+
+
+def _fail(error: TangramError) -> None:
+    click.secho(f"error: {error.detail}", fg="red", err=True)
+    for item in error.errors:
+        click.echo(f"  {item.get('path', '')}: {item.get('message', '')}", err=True)
+    sys.exit(1)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="tangram")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Tangram: a low-code metadata platform.
+
+    Configuration comes from TANGRAM_* environment variables (see the README): the database is
+    TANGRAM_DATABASE_URL, by default sqlite:///instance/tangram.db.
+    """
+    logging.basicConfig(
+        level=os.environ.get("TANGRAM_LOG_LEVEL", "WARNING"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        ctx.obj = {"settings": Settings.from_env()}
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+# --- db --------------------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Alembic revision to reach.")
+@click.pass_context
+def db_upgrade(ctx: click.Context, revision: str) -> None:
+    """Apply migrations (creates the SQLite file on first use)."""
+    platform = _platform(ctx)
+    before = migrate.current_revision(platform.engine)
+    migrate.upgrade(platform.engine, revision)
+    after = migrate.current_revision(platform.engine)
+    if before == after:
+        click.echo(f"database already at revision {after}")
+    else:
+        click.echo(f"database migrated from {before or 'empty'} to {after}")
+
+
+@db.command("current")
+@click.pass_context
+def db_current(ctx: click.Context) -> None:
+    """Show the schema revision of the database and of this release."""
+    platform = _platform(ctx)
+    click.echo(f"database: {migrate.current_revision(platform.engine) or 'empty'}")
+    click.echo(f"release:  {migrate.head_revision()}")
+
+
+def _require_schema(platform: Platform) -> None:
+    if not migrate.is_up_to_date(platform.engine):
+        raise click.ClickException("the database schema is not up to date: run 'tangram db upgrade'")
+
+
+# --- users -----------------------------------------------------------------------------------
+
+
+@main.group()
+def user() -> None:
+    """User accounts."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--display-name", default=None)
+@click.option("--email", default=None)
+@click.option("--admin", is_flag=True, help="Give the account the admin role.")
+@click.option(
+    "--password",
+    default=None,
+    help="Initial password (default: TANGRAM_USER_PASSWORD, else one is generated and printed).",
+)
+@click.pass_context
+def user_create(
+    ctx: click.Context,
+    username: str,
+    display_name: str | None,
+    email: str | None,
+    admin: bool,
+    password: str | None,
+) -> None:
+    """Create a user account."""
+    platform = _platform(ctx)
+    _require_schema(platform)
+    secret = password or os.environ.get("TANGRAM_USER_PASSWORD") or auth.generate_password()
+    try:
+        with platform.unit_of_work() as uow:
+            created = directory.create_user(
+                uow,
+                Actor.system("cli"),
+                username=username,
+                display_name=display_name,
+                email=email,
+                password=secret,
+                roles=["admin"] if admin else [],
+            )
+            uow.commit()
+    except TangramError as exc:
+        _fail(exc)
+    click.echo(f"created user {created.username} (id {created.id})")
+    if not password and not os.environ.get("TANGRAM_USER_PASSWORD"):
+        click.echo(f"password (shown once): {secret}")
+
+
+@user.command("ensure-admin")
+@click.option("--username", default="admin", show_default=True)
+@click.pass_context
+def user_ensure_admin(ctx: click.Context, username: str) -> None:
+    """Create the first administrator unless it exists (TANGRAM_ADMIN_PASSWORD sets its password).
+
+    Running it again changes nothing: the existing account and its password are kept.
+    """
+    platform = _platform(ctx)
+    _require_schema(platform)
+    given = os.environ.get("TANGRAM_ADMIN_PASSWORD")
+    secret = given or auth.generate_password()
+    try:
+        with platform.unit_of_work() as uow:
+            account, created = directory.ensure_admin(uow, username=username, password=secret)
+            uow.commit()
+    except TangramError as exc:
+        _fail(exc)
+    if not created:
+        click.echo(f"administrator '{account.username}' exists; its password is unchanged")
+    elif given:
+        click.echo(f"created administrator '{account.username}' with TANGRAM_ADMIN_PASSWORD")
+    else:
+        click.secho(
+            f"created administrator '{account.username}', password (shown once): {secret}",
+            fg="yellow",
+            bold=True,
+        )
+
+
+# --- serve and worker --------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--worker/--no-worker", default=None, help="Run the embedded job worker thread.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, threads: int, worker: bool | None) -> None:
+    """Serve the API and the web app (with one job worker thread by default)."""
+    from waitress import serve as waitress_serve
+
+    from tangram.web import create_app
+
+    settings: Settings = ctx.obj["settings"].with_secret()
+    platform = Platform.from_settings(settings)
+    _require_schema(platform)
+    app = create_app(platform=platform)
+    stop: threading.Event | None = None
+    if settings.embedded_worker if worker is None else worker:
+        _, stop = jobs.start_worker_thread(platform)
+    click.echo(f"Tangram {__version__} serving on http://{host}:{port}/ (Ctrl+C to stop)")
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, ident="tangram")
+    finally:
+        if stop is not None:
+            stop.set()
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run what is due now, then exit.")
+@click.pass_context
+def worker(ctx: click.Context, once: bool) -> None:
+    """Run background jobs until stopped (SIGTERM / Ctrl+C finish the current job first)."""
+    platform = _platform(ctx)
+    _require_schema(platform)
+    runner = jobs.Worker(platform)
+    if once:
+        click.echo(_summary(runner.run_due()))
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        runner.serve(stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+# --- jobs ------------------------------------------------------------------------------------
+
+
+@main.group("jobs")
+def jobs_group() -> None:
+    """Durable background jobs."""
+
+
+def _parse_instant(_ctx: Any, _param: Any, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return ensure_utc(datetime.fromisoformat(value))
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time, e.g. 2026-11-22T09:00:00+08:00") from exc
+
+
+@jobs_group.command("run")
+@click.option(
+    "--until",
+    callback=_parse_instant,
+    help="Run every job due up to this instant, with it as 'now' (default: the real now).",
+)
+@click.pass_context
+def jobs_run(ctx: click.Context, until: datetime | None) -> None:
+    """Run every due job, then exit."""
+    platform = _platform(ctx, clock=FrozenClock(until) if until else None)
+    _require_schema(platform)
+    summary = jobs.Worker(platform, name=f"cli:{os.getpid()}").run_due()
+    click.echo(_summary(summary))
+
+
+@jobs_group.command("list")
+@click.option("--status", type=click.Choice([s.value for s in jobs.JobStatus]), default=None)
+@click.option("--limit", default=50, show_default=True, type=int)
+@click.pass_context
+def jobs_list(ctx: click.Context, status: str | None, limit: int) -> None:
+    """List jobs (oldest first)."""
+    platform = _platform(ctx)
+    _require_schema(platform)
+    with platform.unit_of_work(write=False) as uow:
+        for job in jobs.list_jobs(uow, status=status, limit=limit):
+            error = f"  {job.last_error}" if job.last_error else ""
+            click.echo(
+                f"{job.id:>6} {job.status:<8} {job.kind:<24} run_at={job.run_at.isoformat()} "
+                f"attempts={job.attempts}/{job.max_attempts}{error}"
+            )
+
+
+@jobs_group.command("retry")
+@click.argument("job_id", type=int)
+@click.pass_context
+def jobs_retry(ctx: click.Context, job_id: int) -> None:
+    """Queue a dead job again."""
+    platform = _platform(ctx)
+    _require_schema(platform)
+    try:
+        with platform.unit_of_work() as uow:
+            jobs.retry_job(uow, job_id)
+            uow.commit()
+    except TangramError as exc:
+        _fail(exc)
+    click.echo(f"job {job_id} queued again")
+
+
+def _summary(summary: jobs.RunSummary) -> str:
+    return (
+        f"jobs run: {summary.done} done, {summary.retried} to retry, {summary.dead} dead"
+        + (f", {summary.lost} taken by another worker" if summary.lost else "")
+    )
+
+
+# --- audit -----------------------------------------------------------------------------------
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The hash-chained audit log."""
+
+
+@audit_group.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def audit_verify(ctx: click.Context, as_json: bool) -> None:
+    """Check every link of the audit chain; exit 1 at the first broken one."""
+    platform = _platform(ctx)
+    _require_schema(platform)
+    with platform.unit_of_work(write=False) as uow:
+        result = audit.verify(uow.session)
+    if as_json:
+        click.echo(json.dumps(result.as_dict()))
+    elif result.ok:
+        click.echo(f"audit log intact: {result.checked} entries verified")
+    else:
+        click.secho(
+            f"audit log BROKEN at entry {result.broken_seq}: {result.reason} "
+            f"({result.checked} entries before it are intact)",
+            fg="red",
+            err=True,
+        )
+    if not result.ok:
+        sys.exit(1)

@@ -1,0 +1,99 @@
+"""Typed settings, read from ``TANGRAM_*`` environment variables by ``create_app`` and the CLI only.
+
+Nothing below ``tangram.web`` / ``tangram.cli`` reads the environment: services receive a ``Settings``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_INSTANCE = Path("instance")
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything configurable about one Tangram installation."""
+
+    database_url: str = f"sqlite:///{DEFAULT_INSTANCE / 'tangram.db'}"
+    secret_key: str = ""
+    instance_path: Path = DEFAULT_INSTANCE
+    #: Largest request body accepted, in bytes (larger ones get 413).
+    max_request_bytes: int = 2 * 1024 * 1024
+    #: Failed logins per (user name, address) inside the window before 429.
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+    #: Session cookie over HTTPS only; turn on behind TLS.
+    secure_cookies: bool = False
+    session_hours: int = 12
+    #: Run one job worker thread inside ``tangram serve``.
+    embedded_worker: bool = True
+    worker_poll_seconds: float = 2.0
+    job_max_attempts: int = 5
+    job_lease_seconds: int = 300
+    log_sql: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from ``TANGRAM_<NAME>`` variables; ``overrides`` win over the environment."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            raw = env.get(f"TANGRAM_{f.name.upper()}")
+            if raw is None:
+                continue
+            values[f.name] = _parse(f.name, raw, type(getattr(cls(), f.name)))
+        values.update(overrides)
+        settings = cls(**values)
+        if "instance_path" in values and "database_url" not in values:
+            settings = replace(
+                settings, database_url=f"sqlite:///{Path(settings.instance_path) / 'tangram.db'}"
+            )
+        return settings
+
+    def with_secret(self) -> Settings:
+        """Return settings with a secret key: the configured one, else one kept in the instance folder."""
+        if self.secret_key:
+            return self
+        path = Path(self.instance_path) / "secret_key"
+        if path.exists():
+            key = path.read_text(encoding="utf-8").strip()
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            key = secrets.token_urlsafe(48)
+            path.write_text(key, encoding="utf-8")
+            path.chmod(0o600)
+        return replace(self, secret_key=key)
+
+
+def _parse(name: str, raw: str, kind: type) -> Any:
+    try:
+        if kind is bool:
+            lowered = raw.strip().lower()
+            if lowered in {"1", "true", "yes", "on"}:
+                return True
+            if lowered in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(raw)
+        if kind is int:
+            return int(raw)
+        if kind is float:
+            return float(raw)
+        if issubclass(kind, Path):
+            return Path(raw)
+    except ValueError as exc:
+        raise SettingsError(
+            f"TANGRAM_{name.upper()}={raw!r} is not a valid {kind.__name__}"
+        ) from exc
+    return raw

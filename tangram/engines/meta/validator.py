@@ -1,0 +1,93 @@
+"""Validate a definition body against the JSON meta-schema of its kind.
+
+The schemas are JSON files beside this module (``<kind>.schema.json``) sharing
+``common.schema.json``; they are loaded lazily, once, and never at import time.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator, ValidationError
+from referencing import Registry, Resource
+
+from tangram.engines.common import Diagnostic, join_pointer
+
+
+class Kind(StrEnum):
+    """The kinds of metadata the store keeps."""
+
+    FORM = "form"
+    RULE = "rule"
+    FLOW = "flow"
+    REPORT = "report"
+    DASHBOARD = "dashboard"
+
+
+KINDS: tuple[str, ...] = tuple(k.value for k in Kind)
+_BASE = "https://tangram.invalid/meta/"
+
+
+def _load(name: str) -> dict[str, Any]:
+    text = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+@cache
+def _registry() -> Registry[Any]:
+    names = ["common.schema.json", *(f"{kind}.schema.json" for kind in KINDS)]
+    return Registry().with_resources(
+        (_BASE + name, Resource.from_contents(_load(name))) for name in names
+    )
+
+
+@cache
+def meta_schema(kind: str) -> dict[str, Any]:
+    """The meta-schema of ``kind`` (one of :data:`KINDS`)."""
+    if kind not in KINDS:
+        raise KeyError(f"unknown definition kind {kind!r}; expected one of {', '.join(KINDS)}")
+    return _load(f"{kind}.schema.json")
+
+
+@cache
+def _validator(kind: str) -> Draft202012Validator:
+    return Draft202012Validator(
+        meta_schema(kind),
+        registry=_registry(),
+        format_checker=Draft202012Validator.FORMAT_CHECKER,
+    )
+
+
+def validate_definition(kind: str, body: Any) -> list[Diagnostic]:
+    """Every problem of ``body`` against the meta-schema of ``kind``, sorted by path."""
+    problems = {_diagnostic(error) for error in _validator(kind).iter_errors(body)}
+    return sorted(problems)
+
+
+def _diagnostic(error: ValidationError) -> Diagnostic:
+    tokens: list[str | int] = list(error.absolute_path)
+    message = error.message
+    validator = str(error.validator)
+    if validator == "required" and isinstance(error.validator_value, list):
+        # Point at the missing member itself: "/fields/0/label", not "/fields/0".
+        missing = [
+            k
+            for k in error.validator_value
+            if isinstance(error.instance, dict) and k not in error.instance
+        ]
+        if missing:
+            tokens.append(missing[0])
+            message = "is required"
+    elif validator == "additionalProperties" and isinstance(error.instance, dict):
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        allowed = set(schema.get("properties", {}))
+        extra = sorted(k for k in error.instance if k not in allowed)
+        if extra:
+            tokens.append(extra[0])
+            message = f"unknown property {extra[0]!r}; allowed: {', '.join(sorted(allowed))}"
+    return Diagnostic(join_pointer(tokens), f"meta.{validator}", message)

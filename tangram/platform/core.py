@@ -1,0 +1,44 @@
+"""The platform of one installation: database engine, session factory, clock, settings, job kinds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from tangram.config import Settings
+from tangram.platform.clock import Clock, SystemClock
+from tangram.platform.db import build_engine, build_sessionmaker
+from tangram.platform.jobs import JobRegistry, default_registry
+from tangram.platform.uow import UnitOfWork
+
+
+@dataclass
+class Platform:
+    """Everything a service needs that is not a per-request value; built once by the app or CLI."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    clock: Clock = field(default_factory=SystemClock)
+    jobs: JobRegistry = field(default_factory=default_registry)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> Platform:
+        """Connect to the configured database (nothing is created or migrated here)."""
+        engine = build_engine(settings.database_url, echo=settings.log_sql)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=build_sessionmaker(engine),
+            clock=clock or SystemClock(),
+        )
+
+    def unit_of_work(self, *, write: bool = True) -> UnitOfWork:
+        """A new unit of work (use it as a context manager)."""
+        return UnitOfWork(self.sessions, self.clock, write=write)
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

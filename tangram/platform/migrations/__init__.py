@@ -1,0 +1,1 @@
+"""Alembic migrations shipped inside the package (``tangram db upgrade`` applies them)."""

@@ -1,0 +1,62 @@
+"""Apps and their versioned definitions (form, rule, flow, report, dashboard)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tangram.platform.models.base import Base, Locked
+
+
+class App(Locked, Base):
+    """An installed app: a namespace of definitions and records."""
+
+    __tablename__ = "apps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    #: ``{"zh-CN": ..., "en": ...}``
+    name: Mapped[dict[str, Any]]
+    description: Mapped[dict[str, Any]]
+    version: Mapped[str] = mapped_column(String(64), default="0.0.0")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class Definition(Locked, Base):
+    """A definition keyed by (app, kind, key): its mutable draft and the number of its latest version."""
+
+    __tablename__ = "definitions"
+    __table_args__ = (UniqueConstraint("app_id", "kind", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(64))
+    draft: Mapped[dict[str, Any]]
+    draft_checksum: Mapped[str] = mapped_column(String(64))
+    #: Number of the newest published version; ``None`` until the first publish.
+    published_version: Mapped[int | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class DefinitionVersion(Base):
+    """An immutable published version 1, 2, 3… of a definition."""
+
+    __tablename__ = "definition_versions"
+    __table_args__ = (UniqueConstraint("definition_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    body: Mapped[dict[str, Any]]
+    checksum: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]

@@ -1,0 +1,114 @@
+"""The unit of work: one transaction per command, rolled back unless committed.
+
+Audit entries requested during the unit are appended to the hash chain at commit time, inside the
+same transaction, so the chain holds exactly the changes that were committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from tangram.platform.clock import Clock
+from tangram.platform.db import IMMEDIATE
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAudit:
+    """An audit entry waiting for the commit that makes it true."""
+
+    actor_id: int | None
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    payload: Mapping[str, Any]
+
+
+class UnitOfWork:
+    """A session and a fixed "now" for one command.
+
+    Use as a context manager; call :meth:`commit` to keep the work. ``write=False`` marks a
+    read-only unit (on SQLite it then does not take the write lock at BEGIN).
+    """
+
+    def __init__(
+        self, sessions: sessionmaker[Session], clock: Clock, *, write: bool = True
+    ) -> None:
+        self._sessions = sessions
+        self.clock = clock
+        self.write = write
+        self._session: Session | None = None
+        self._audit: list[PendingAudit] = []
+        self._now: datetime | None = None
+
+    def __enter__(self) -> Self:
+        self._session = self._sessions()
+        if self.write:
+            self._session.connection(execution_options={IMMEDIATE: True})
+        self._now = self.clock.now()
+        self._audit = []
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # close() rolls back whatever was not committed and detaches the loaded objects without
+        # expiring them, so callers can still render what they loaded or created.
+        session = self.session
+        self._session = None
+        session.close()
+
+    @property
+    def session(self) -> Session:
+        """The open session; only inside the ``with`` block."""
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._session
+
+    @property
+    def now(self) -> datetime:
+        """The instant this unit of work started; every timestamp it writes uses it."""
+        if self._now is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._now
+
+    def audit(
+        self,
+        actor_id: int | None,
+        actor: str,
+        action: str,
+        object_type: str,
+        object_id: str | int,
+        payload: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Queue an audit entry; it is chained and written by :meth:`commit`."""
+        self._audit.append(
+            PendingAudit(actor_id, actor, action, object_type, str(object_id), dict(payload or {}))
+        )
+
+    def flush(self) -> None:
+        """Send pending changes to the database (to get ids or trip constraints early)."""
+        self.session.flush()
+
+    def commit(self) -> None:
+        """Append queued audit entries and commit everything, or nothing."""
+        from tangram.platform.audit import append_entries  # the audit module needs this one
+
+        session = self.session
+        if self._audit:
+            session.flush()
+            append_entries(session, self._audit, at=self.now)
+            self._audit = []
+        session.commit()
+        if self.write:
+            # A new transaction after commit must also take the write lock up front on SQLite.
+            session.connection(execution_options={IMMEDIATE: True})

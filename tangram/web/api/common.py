@@ -1,0 +1,39 @@
+"""Helpers shared by the API blueprints: schemas, paging, the request's unit of work."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+#: Most items one page of a list endpoint returns.
+MAX_PAGE = 500
+
+
+class StrictSchema(Schema):
+    """Request schemas refuse unknown fields (marshmallow's default, made explicit)."""
+
+    class Meta:
+        unknown = "raise"
+
+
+class PageArgs(StrictSchema):
+    """Keyset paging: items after ``after`` (an id), at most ``limit``."""
+
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_PAGE))
+
+
+class LockedSchema(StrictSchema):
+    """A write that carries the lock version it was based on."""
+
+    lock_version = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+I18nText = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+def next_after(items: list[object], limit: int, key: str = "id") -> int | None:
+    """The ``after`` value of the next page, or ``None`` when this one was the last."""
+    if len(items) < limit or not items:
+        return None
+    value = getattr(items[-1], key)
+    return int(value)

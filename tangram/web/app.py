@@ -1,0 +1,92 @@
+"""``create_app``: the Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, send_from_directory
+from flask_smorest import Api
+
+from tangram import __version__
+from tangram.config import Settings
+from tangram.platform.clock import Clock
+from tangram.platform.core import Platform
+from tangram.web import problems, security
+from tangram.web.api import register_blueprints
+
+log = logging.getLogger(__name__)
+STATIC_DIST = Path(__file__).resolve().parents[2] / "static" / "dist"
+
+
+class TangramApi(Api):  # type: ignore[misc]
+    """flask-smorest's ``Api`` answering every HTTP error as an RFC 9457 problem."""
+
+    ERROR_SCHEMA = problems.ProblemSchema
+
+    def handle_http_exception(self, error: Any) -> Response:
+        return problems.handle_http_exception(error)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    platform: Platform | None = None,
+    clock: Clock | None = None,
+    static_dir: Path | None = None,
+) -> Flask:
+    """Build the WSGI app. ``settings`` default to the environment; tests pass a ``platform``."""
+    if platform is None:
+        settings = (settings or Settings.from_env()).with_secret()
+        platform = Platform.from_settings(settings, clock=clock)
+    settings = platform.settings
+    if not settings.secret_key:
+        settings = settings.with_secret()
+        platform.settings = settings
+
+    app = Flask("tangram", static_folder=None)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        SESSION_COOKIE_NAME="tangram_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
+        JSON_SORT_KEYS=False,
+        API_TITLE="Tangram",
+        API_VERSION=__version__,
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["tangram"] = platform
+
+    problems.init_app(app)
+    security.init_app(app)
+    api = TangramApi(app)
+    api.spec.components.security_scheme(
+        "session", {"type": "apiKey", "in": "cookie", "name": "tangram_session"}
+    )
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    register_blueprints(api)
+    _serve_spa(app, static_dir or STATIC_DIST)
+    return app
+
+
+def _serve_spa(app: Flask, dist: Path) -> None:
+    """Serve the built front end at ``/`` (any non-API path falls back to ``index.html``)."""
+
+    @app.get("/", defaults={"path": ""})
+    @app.get("/<path:path>")
+    def spa(path: str) -> Response:
+        from werkzeug.exceptions import NotFound
+
+        if path.startswith("api/") or not (dist / "index.html").is_file():
+            raise NotFound()
+        if path and (dist / path).is_file():
+            return send_from_directory(dist, path)
+        return send_from_directory(dist, "index.html")

@@ -1,0 +1,228 @@
+"""Shared fixtures: a migrated database per test (SQLite always, PostgreSQL when configured).
+
+SQLite: the migration chain runs once into a template file, and each test gets a copy of it.
+PostgreSQL (``TANGRAM_TEST_DATABASE_URL``): the schema is rebuilt once per run, and each test
+starts from emptied tables (plus the seeded ``admin`` role).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, event, text
+
+from tangram.config import Settings
+from tangram.platform import directory, migrate
+from tangram.platform.clock import FrozenClock
+from tangram.platform.core import Platform
+from tangram.platform.db import build_engine
+from tangram.platform.models import Base, User
+from tangram.platform.perms import Actor
+from tangram.web import create_app
+
+PG_URL = os.environ.get("TANGRAM_TEST_DATABASE_URL", "")
+ADMIN_PASSWORD = "admin-password-1"
+START = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai
+
+
+def pytest_report_header() -> str:
+    return f"tangram database: {'postgresql (' + PG_URL + ')' if PG_URL else 'sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = build_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_engine() -> Iterator[Engine | None]:
+    if not PG_URL:
+        yield None
+        return
+    engine = build_engine(PG_URL)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def _reset_postgres(engine: Engine) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        connection.execute(
+            text(
+                "INSERT INTO roles (key, name, description, is_system, lock_version, created_at,"
+                " updated_at) VALUES ('admin', 'Administrator', 'May do everything, in every app.',"
+                " true, 1, now(), now())"
+            )
+        )
+
+
+@pytest.fixture
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> str:
+    engine: Engine | None = request.getfixturevalue("pg_engine")
+    if engine is not None:
+        _reset_postgres(engine)
+        return PG_URL
+    path = tmp_path / "tangram.db"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        secret_key="test-secret-key",
+        instance_path=tmp_path,
+        embedded_worker=False,
+    )
+
+
+@pytest.fixture
+def platform(settings: Settings, clock: FrozenClock) -> Iterator[Platform]:
+    p = Platform.from_settings(settings, clock=clock)
+    yield p
+    p.dispose()
+
+
+@pytest.fixture
+def system() -> Actor:
+    return Actor.system("test")
+
+
+@pytest.fixture
+def admin_user(platform: Platform) -> User:
+    with platform.unit_of_work() as uow:
+        user, _ = directory.ensure_admin(uow, username="admin", password=ADMIN_PASSWORD)
+        uow.commit()
+    return user
+
+
+@pytest.fixture
+def app(platform: Platform) -> Flask:
+    flask_app = create_app(platform=platform)
+    flask_app.testing = True
+    return flask_app
+
+
+@dataclass
+class ApiClient:
+    """A test client that signs in and sends the session's CSRF token with every write."""
+
+    client: FlaskClient
+    csrf: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def login(self, username: str, password: str) -> Any:
+        response = self.client.post(
+            "/api/v1/auth/login", json={"username": username, "password": password}
+        )
+        if response.status_code == 200:
+            self.csrf = response.get_json()["csrf_token"]
+        return response
+
+    def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
+        out = dict(self.headers)
+        if self.csrf:
+            out["X-CSRF-Token"] = self.csrf
+        out.update(extra or {})
+        return out
+
+    def get(self, path: str, **kw: Any) -> Any:
+        return self.client.get(path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def post(self, path: str, **kw: Any) -> Any:
+        return self.client.post(path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def put(self, path: str, **kw: Any) -> Any:
+        return self.client.put(path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def patch(self, path: str, **kw: Any) -> Any:
+        return self.client.patch(path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def delete(self, path: str, **kw: Any) -> Any:
+        return self.client.delete(path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+
+@pytest.fixture
+def client(app: Flask) -> ApiClient:
+    return ApiClient(app.test_client())
+
+
+@pytest.fixture
+def admin_client(app: Flask, admin_user: User) -> ApiClient:
+    api = ApiClient(app.test_client())
+    response = api.login("admin", ADMIN_PASSWORD)
+    assert response.status_code == 200, response.get_json()
+    return api
+
+
+def make_user(
+    platform: Platform, username: str, *, password: str = "user-password-1", roles: tuple[str, ...] = ()
+) -> User:
+    """Create an active user (helper for tests)."""
+    with platform.unit_of_work() as uow:
+        user = directory.create_user(
+            uow, Actor.system("test"), username=username, password=password, roles=roles
+        )
+        uow.commit()
+    return user
+
+
+@contextmanager
+def count_queries(engine: Engine) -> Iterator[list[str]]:
+    """Collect the SQL statements run on ``engine`` inside the block."""
+    statements: list[str] = []
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT", "RELEASE")):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def assert_problem(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
+    """Check an RFC 9457 problem response and return its body."""
+    assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
+    assert response.mimetype == "application/problem+json"
+    body: dict[str, Any] = response.get_json()
+    assert body["status"] == status
+    assert body["type"].startswith("urn:tangram:problem:")
+    assert body["title"]
+    if code is not None:
+        assert body["code"] == code, body
+    return body
+
+
+__all__ = ["ADMIN_PASSWORD", "START", "ApiClient", "assert_problem", "count_queries", "make_user", "replace"]
