@@ -19,6 +19,7 @@ from tangram.platform import audit, auth, directory, jobs, migrate
 from tangram.platform.clock import FrozenClock, ensure_utc
 from tangram.platform.core import Platform
 from tangram.platform.errors import TangramError
+from tangram.platform.models import JobStatus
 from tangram.platform.perms import Actor
 
 
@@ -87,7 +88,9 @@ def db_current(ctx: click.Context) -> None:
 
 def _require_schema(platform: Platform) -> None:
     if not migrate.is_up_to_date(platform.engine):
-        raise click.ClickException("the database schema is not up to date: run 'tangram db upgrade'")
+        raise click.ClickException(
+            "the database schema is not up to date: run 'tangram db upgrade'"
+        )
 
 
 # --- users -----------------------------------------------------------------------------------
@@ -233,7 +236,9 @@ def _parse_instant(_ctx: Any, _param: Any, value: str | None) -> datetime | None
     try:
         return ensure_utc(datetime.fromisoformat(value))
     except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not an ISO 8601 time, e.g. 2026-11-22T09:00:00+08:00") from exc
+        raise click.BadParameter(
+            f"{value!r} is not an ISO 8601 time, e.g. 2026-11-22T09:00:00+08:00"
+        ) from exc
 
 
 @jobs_group.command("run")
@@ -252,7 +257,7 @@ def jobs_run(ctx: click.Context, until: datetime | None) -> None:
 
 
 @jobs_group.command("list")
-@click.option("--status", type=click.Choice([s.value for s in jobs.JobStatus]), default=None)
+@click.option("--status", type=click.Choice([s.value for s in JobStatus]), default=None)
 @click.option("--limit", default=50, show_default=True, type=int)
 @click.pass_context
 def jobs_list(ctx: click.Context, status: str | None, limit: int) -> None:
@@ -285,9 +290,8 @@ def jobs_retry(ctx: click.Context, job_id: int) -> None:
 
 
 def _summary(summary: jobs.RunSummary) -> str:
-    return (
-        f"jobs run: {summary.done} done, {summary.retried} to retry, {summary.dead} dead"
-        + (f", {summary.lost} taken by another worker" if summary.lost else "")
+    return f"jobs run: {summary.done} done, {summary.retried} to retry, {summary.dead} dead" + (
+        f", {summary.lost} taken by another worker" if summary.lost else ""
     )
 
 

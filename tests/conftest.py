@@ -78,9 +78,7 @@ def _reset_postgres(engine: Engine) -> None:
 
 
 @pytest.fixture
-def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
-) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
     engine: Engine | None = request.getfixturevalue("pg_engine")
     if engine is not None:
         _reset_postgres(engine)
@@ -185,7 +183,11 @@ def admin_client(app: Flask, admin_user: User) -> ApiClient:
 
 
 def make_user(
-    platform: Platform, username: str, *, password: str = "user-password-1", roles: tuple[str, ...] = ()
+    platform: Platform,
+    username: str,
+    *,
+    password: str = "user-password-1",
+    roles: tuple[str, ...] = (),
 ) -> User:
     """Create an active user (helper for tests)."""
     with platform.unit_of_work() as uow:
@@ -202,7 +204,11 @@ def count_queries(engine: Engine) -> Iterator[list[str]]:
     statements: list[str] = []
 
     def before(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT", "RELEASE")):
+        if (
+            not statement.lstrip()
+            .upper()
+            .startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT", "RELEASE"))
+        ):
             statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", before)
@@ -225,4 +231,12 @@ def assert_problem(response: Any, status: int, code: str | None = None) -> dict[
     return body
 
 
-__all__ = ["ADMIN_PASSWORD", "START", "ApiClient", "assert_problem", "count_queries", "make_user", "replace"]
+__all__ = [
+    "ADMIN_PASSWORD",
+    "START",
+    "ApiClient",
+    "assert_problem",
+    "count_queries",
+    "make_user",
+    "replace",
+]

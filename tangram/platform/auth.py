@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tangram.config import Settings
 from tangram.platform.errors import (
@@ -100,7 +100,12 @@ def login(
     if user is not None and ok and user.is_active:
         if _hasher.check_needs_rehash(user.password_hash or ""):
             user.password_hash = _hasher.hash(password)
-        user.last_login_at = uow.now
+        # Bookkeeping, not an edit: a Core UPDATE leaves the optimistic lock version alone, so a
+        # sign-in never makes an administrator's pending change to the account stale.
+        uow.session.execute(
+            update(User).where(User.id == user.id).values(last_login_at=uow.now),
+            execution_options={"synchronize_session": False},
+        )
         uow.session.add(LoginAttempt(username=name, remote_addr=addr, at=uow.now, succeeded=True))
         uow.audit(user.id, user.username, "auth.login", "user", user.id, {"address": addr})
         uow.commit()
@@ -184,7 +189,7 @@ def token_actor(uow: UnitOfWork, raw: str) -> Actor:
     if user is None:
         raise Unauthenticated("The API token is not valid.", code="auth.token_invalid")
     if token.last_used_at is None or uow.now - token.last_used_at > timedelta(minutes=1):
-        token.last_used_at = uow.now
+        token.last_used_at = uow.now  # throttled: at most one write a minute per token
     return load_actor(uow.session, user, via="token", token_id=token.id)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tangram.config import Settings
 from tangram.platform.clock import Clock, SystemClock
-from tangram.platform.db import build_engine, build_sessionmaker
+from tangram.platform.db import IMMEDIATE, build_engine, build_sessionmaker
 from tangram.platform.jobs import JobRegistry, default_registry
 from tangram.platform.uow import UnitOfWork
 
@@ -35,9 +35,13 @@ class Platform:
             clock=clock or SystemClock(),
         )
 
+    def __post_init__(self) -> None:
+        # Write units begin with BEGIN IMMEDIATE on SQLite (an option engine shares the pool).
+        self.write_sessions = build_sessionmaker(self.engine.execution_options(**{IMMEDIATE: True}))
+
     def unit_of_work(self, *, write: bool = True) -> UnitOfWork:
-        """A new unit of work (use it as a context manager)."""
-        return UnitOfWork(self.sessions, self.clock, write=write)
+        """A new unit of work (use it as a context manager); ``write=False`` for reads only."""
+        return UnitOfWork(self.write_sessions if write else self.sessions, self.clock, write=write)
 
     def dispose(self) -> None:
         """Close every pooled connection."""

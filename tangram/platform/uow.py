@@ -6,16 +6,19 @@ same transaction, so the chain holds exactly the changes that were committed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from tangram.platform.clock import Clock
-from tangram.platform.db import IMMEDIATE
+from tangram.platform.errors import Conflict, StaleVersion
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +36,9 @@ class PendingAudit:
 class UnitOfWork:
     """A session and a fixed "now" for one command.
 
-    Use as a context manager; call :meth:`commit` to keep the work. ``write=False`` marks a
-    read-only unit (on SQLite it then does not take the write lock at BEGIN).
+    Use as a context manager; call :meth:`commit` to keep the work. The session factory decides
+    how transactions begin: the platform hands write units one whose engine takes SQLite's write
+    lock at BEGIN, and read-only units one that does not.
     """
 
     def __init__(
@@ -49,8 +53,6 @@ class UnitOfWork:
 
     def __enter__(self) -> Self:
         self._session = self._sessions()
-        if self.write:
-            self._session.connection(execution_options={IMMEDIATE: True})
         self._now = self.clock.now()
         self._audit = []
         return self
@@ -96,19 +98,37 @@ class UnitOfWork:
         )
 
     def flush(self) -> None:
-        """Send pending changes to the database (to get ids or trip constraints early)."""
-        self.session.flush()
+        """Send pending changes to the database (to get ids or trip constraints early).
+
+        A concurrent change caught by optimistic locking raises :class:`StaleVersion`; a
+        constraint violation (e.g. a duplicate key created by a racing request) :class:`Conflict`.
+        """
+        with _translated():
+            self.session.flush()
 
     def commit(self) -> None:
         """Append queued audit entries and commit everything, or nothing."""
         from tangram.platform.audit import append_entries  # the audit module needs this one
 
         session = self.session
-        if self._audit:
-            session.flush()
-            append_entries(session, self._audit, at=self.now)
-            self._audit = []
-        session.commit()
-        if self.write:
-            # A new transaction after commit must also take the write lock up front on SQLite.
-            session.connection(execution_options={IMMEDIATE: True})
+        with _translated():
+            if self._audit:
+                session.flush()
+                append_entries(session, self._audit, at=self.now)
+                self._audit = []
+            session.commit()
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except StaleDataError as exc:
+        raise StaleVersion(
+            "Someone else changed this object at the same time. Reload and apply your change again."
+        ) from exc
+    except IntegrityError as exc:
+        raise Conflict(
+            "The change conflicts with existing data (for example a key that was just taken).",
+            code="integrity",
+        ) from exc

@@ -181,9 +181,17 @@ class Tokens(MethodView):
                 uow, actor, name=body["name"], expires_at=body.get("expires_at")
             )
             uow.commit()
-        out: dict[str, Any] = TokenSchema().dump(issued.token)
-        out["token"] = issued.secret
-        return out
+        token = issued.token
+        return {
+            "id": token.id,
+            "name": token.name,
+            "prefix": token.prefix,
+            "created_at": token.created_at,
+            "expires_at": token.expires_at,
+            "last_used_at": token.last_used_at,
+            "revoked_at": token.revoked_at,
+            "token": issued.secret,
+        }
 
 
 @blp.route("/auth/tokens/<int:token_id>")

@@ -1,0 +1,54 @@
+# Tangram — two commands: `make run` (set up everything and serve) and `make test` (lint + suite).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test lint format install db admin serve worker clean help
+
+help:
+	@echo "make run    set up (virtualenv, dependencies, database, admin) and serve on http://$(HOST):$(PORT)"
+	@echo "make test   set up what the suite needs, then lint and run every test"
+	@echo "make lint   ruff, mypy (strict) and the layer contracts"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is required"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+db: install
+	$(BIN)/tangram db upgrade
+
+admin: db
+	$(BIN)/tangram user ensure-admin
+
+serve: install
+	$(BIN)/tangram serve --host $(HOST) --port $(PORT)
+
+run: admin serve
+
+worker: install
+	$(BIN)/tangram worker
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

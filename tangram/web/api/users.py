@@ -1,0 +1,117 @@
+"""Users: list, create, read, update (administrators; users may edit their own profile)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from tangram.platform import directory
+from tangram.platform.models import User
+from tangram.platform.perms import require_admin
+from tangram.web.api.common import LockedSchema, PageArgs, StrictSchema, next_after
+from tangram.web.security import platform, require_actor
+
+PREFIX = "/users"
+blp = Blueprint("users", __name__, description="User accounts")
+
+
+class UserSchema(Schema):
+    """A user account (never its password hash)."""
+
+    id = fields.Integer(required=True)
+    username = fields.String(required=True)
+    display_name = fields.String(required=True)
+    email = fields.String(allow_none=True)
+    locale = fields.String(required=True)
+    is_active = fields.Boolean(required=True)
+    lock_version = fields.Integer(required=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+    last_login_at = fields.DateTime(allow_none=True)
+
+
+class UserPageSchema(Schema):
+    """One page of users."""
+
+    items = fields.List(fields.Nested(UserSchema), required=True)
+    next_after = fields.Integer(allow_none=True)
+
+
+class UserQuerySchema(PageArgs):
+    """Filters of the user list."""
+
+    q = fields.String(load_default=None, validate=validate.Length(max=100))
+
+
+class UserCreateSchema(StrictSchema):
+    """A new account."""
+
+    username = fields.String(required=True, validate=validate.Length(min=2, max=64))
+    display_name = fields.String(load_default=None, validate=validate.Length(max=200))
+    email = fields.Email(load_default=None, allow_none=True)
+    password = fields.String(required=True, validate=validate.Length(max=1024))
+    locale = fields.String(load_default="zh-CN", validate=validate.OneOf(directory.LOCALES))
+    roles = fields.List(fields.String(), load_default=list)
+
+
+class UserUpdateSchema(LockedSchema):
+    """Changes to an account; only the fields sent change."""
+
+    display_name = fields.String(validate=validate.Length(min=1, max=200))
+    email = fields.Email(allow_none=True)
+    locale = fields.String(validate=validate.OneOf(directory.LOCALES))
+    is_active = fields.Boolean()
+    password = fields.String(validate=validate.Length(max=1024))
+
+
+@blp.route("")
+class Users(MethodView):
+    """All users."""
+
+    @blp.arguments(UserQuerySchema, location="query")
+    @blp.response(200, UserPageSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """List users (administrators), keyset-paged by id."""
+        actor = require_actor()
+        require_admin(actor, "list users")
+        with platform().unit_of_work(write=False) as uow:
+            items = directory.list_users(uow, after=args["after"], limit=args["limit"], q=args["q"])
+        return {"items": items, "next_after": next_after(list(items), args["limit"])}
+
+    @blp.arguments(UserCreateSchema)
+    @blp.response(201, UserSchema)
+    def post(self, body: dict[str, Any]) -> User:
+        """Create an account (administrators)."""
+        actor = require_actor()
+        with platform().unit_of_work() as uow:
+            user = directory.create_user(uow, actor, **body)
+            uow.commit()
+        return user
+
+
+@blp.route("/<int:user_id>")
+class UserItem(MethodView):
+    """One user."""
+
+    @blp.response(200, UserSchema)
+    def get(self, user_id: int) -> User:
+        """Read an account (administrators, or oneself)."""
+        actor = require_actor()
+        if actor.user_id != user_id:
+            require_admin(actor, "read other users")
+        with platform().unit_of_work(write=False) as uow:
+            return directory.get_user(uow, user_id)
+
+    @blp.arguments(UserUpdateSchema)
+    @blp.response(200, UserSchema)
+    def patch(self, body: dict[str, Any], user_id: int) -> User:
+        """Change an account; a stale ``lock_version`` gets 409 with the current version."""
+        actor = require_actor()
+        lock_version = body.pop("lock_version")
+        with platform().unit_of_work() as uow:
+            user = directory.update_user(uow, actor, user_id, body, lock_version=lock_version)
+            uow.commit()
+        return user

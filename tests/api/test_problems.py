@@ -1,0 +1,130 @@
+"""Every failure is an RFC 9457 problem: clear, machine-readable, without internals."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from flask import Flask
+
+from tangram.config import Settings
+from tangram.platform.clock import FrozenClock
+from tangram.platform.core import Platform
+from tangram.web import create_app
+from tests.conftest import ApiClient, assert_problem
+
+
+def test_unknown_api_path_answers_404_problem(client: ApiClient) -> None:
+    body = assert_problem(client.get("/api/v1/nothing-here"), 404, "not_found")
+    assert body["instance"] == "/api/v1/nothing-here"
+
+
+def test_wrong_method_answers_405_with_allow_header(client: ApiClient) -> None:
+    response = client.delete("/api/v1/health")
+    assert_problem(response, 405, "method_not_allowed")
+    assert "GET" in response.headers["Allow"]
+
+
+def test_malformed_json_answers_400_problem(admin_client: ApiClient) -> None:
+    response = admin_client.post(
+        "/api/v1/roles", data="{not json", headers={"Content-Type": "application/json"}
+    )
+    body = assert_problem(response, 400, "request.malformed_json")
+    assert "JSON" in body["detail"]
+
+
+def test_non_json_body_answers_415_problem(admin_client: ApiClient) -> None:
+    response = admin_client.post(
+        "/api/v1/roles",
+        data="key=x&name=y",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    body = assert_problem(response, 415, "request.unsupported_media_type")
+    assert "application/json" in body["detail"]
+
+
+def test_oversize_body_answers_413_problem(
+    settings: Settings, clock: FrozenClock, admin_user: object
+) -> None:
+    small = Platform.from_settings(replace(settings, max_request_bytes=1024), clock=clock)
+    app = create_app(platform=small)
+    api = ApiClient(app.test_client())
+    api.login("admin", "admin-password-1")
+    response = api.post("/api/v1/roles", json={"key": "big", "name": "x" * 5000})
+    assert_problem(response, 413, "request.too_large")
+    small.dispose()
+
+
+def test_unknown_request_field_answers_422_naming_it(admin_client: ApiClient) -> None:
+    response = admin_client.post("/api/v1/roles", json={"key": "k", "name": "n", "colour": "red"})
+    body = assert_problem(response, 422, "validation.failed")
+    assert body["errors"] == {"colour": ["Unknown field."]}
+
+
+def test_missing_required_field_answers_422_naming_it(admin_client: ApiClient) -> None:
+    body = assert_problem(admin_client.post("/api/v1/roles", json={"key": "k"}), 422)
+    assert "name" in body["errors"]
+
+
+def test_unexpected_error_answers_500_without_internals(platform: Platform) -> None:
+    app = create_app(platform=platform)
+
+    @app.get("/api/v1/boom")
+    def boom() -> str:
+        raise RuntimeError("secret internal detail: password=hunter2")
+
+    response = app.test_client().get("/api/v1/boom")
+    body = assert_problem(response, 500, "internal_error")
+    text = json.dumps(body)
+    assert "hunter2" not in text
+    assert "Traceback" not in text
+    assert body["request_id"] == response.headers["X-Request-Id"]
+    assert body["request_id"] in body["detail"]
+
+
+def test_every_response_carries_a_request_id(client: ApiClient) -> None:
+    assert len(client.get("/api/v1/health").headers["X-Request-Id"]) == 32
+
+
+def test_openapi_document_lists_the_api(client: ApiClient) -> None:
+    spec = client.get("/api/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.1")
+    for path in (
+        "/api/v1/health",
+        "/api/v1/auth/login",
+        "/api/v1/me",
+        "/api/v1/users",
+        "/api/v1/groups",
+        "/api/v1/roles",
+        "/api/v1/auth/tokens",
+    ):
+        assert path in spec["paths"], path
+    assert "Problem" in spec["components"]["schemas"]
+
+
+def test_non_api_path_is_404_when_front_end_is_not_built(
+    platform: Platform, tmp_path: Path
+) -> None:
+    app = create_app(platform=platform, static_dir=tmp_path)
+    response = app.test_client().get("/inbox")
+    assert response.status_code == 404
+
+
+def test_front_end_is_served_with_history_fallback_when_built(
+    platform: Platform, tmp_path: Path
+) -> None:
+    dist = tmp_path
+    (dist / "index.html").write_text("<!doctype html><title>Tangram</title>")
+    (dist / "app.js").write_text("console.log(1)")
+    app: Flask = create_app(platform=platform, static_dir=dist)
+    web = app.test_client()
+
+    def fetch(path: str) -> tuple[int, bytes]:
+        with web.get(path) as response:  # file responses stream: close them
+            return response.status_code, response.get_data()
+
+    assert b"Tangram" in fetch("/")[1]
+    assert b"Tangram" in fetch("/inbox/42")[1]  # client-side route: history fallback
+    assert fetch("/app.js") == (200, b"console.log(1)")
+    assert fetch("/api/v1/nope")[0] == 404

@@ -1,0 +1,81 @@
+"""Schema, migrations, database settings and optimistic locking."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from tangram.platform import directory, migrate
+from tangram.platform.core import Platform
+from tangram.platform.errors import Conflict, StaleVersion
+from tangram.platform.models import Base, Membership, User
+from tangram.platform.perms import Actor
+from tests.conftest import make_user
+
+
+def test_migrations_match_the_models_when_at_head(platform: Platform) -> None:
+    with platform.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == []
+    assert migrate.is_up_to_date(platform.engine)
+
+
+def test_migration_chain_downgrades_and_upgrades_again(platform: Platform) -> None:
+    migrate.downgrade(platform.engine, "base")
+    assert migrate.current_revision(platform.engine) is None
+    assert "users" not in inspect(platform.engine).get_table_names()
+    migrate.upgrade(platform.engine)
+    assert migrate.current_revision(platform.engine) == migrate.head_revision()
+    with platform.engine.connect() as connection:
+        assert connection.execute(text("SELECT key FROM roles")).scalars().all() == ["admin"]
+
+
+def test_database_runs_with_the_settings_of_its_dialect(platform: Platform) -> None:
+    """SQLite: WAL journal and enforced foreign keys. PostgreSQL: JSON documents in JSONB."""
+    if platform.engine.dialect.name == "sqlite":
+        with platform.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    else:
+        columns = {c["name"]: c["type"] for c in inspect(platform.engine).get_columns("records")}
+        assert type(columns["data"]).__name__ == "JSONB"
+
+
+def test_foreign_keys_are_enforced(platform: Platform) -> None:
+    with platform.unit_of_work() as uow:
+        uow.session.add(Membership(group_id=12345, user_id=67890, created_at=uow.now))
+        with pytest.raises(Conflict):
+            uow.commit()
+
+
+def test_write_based_on_an_old_read_is_refused_when_another_write_committed(
+    platform: Platform,
+) -> None:
+    """The ORM's version check: UPDATE ... WHERE lock_version = <read version> hits no row."""
+    user = make_user(platform, "kate")
+    with platform.unit_of_work() as loser:
+        target = loser.session.get(User, user.id)
+        assert target is not None
+        loser.commit()  # the read is done; the write comes later, in a new transaction
+        with platform.unit_of_work() as winner:
+            directory.update_user(
+                winner, Actor.system(), user.id, {"display_name": "W"}, lock_version=1
+            )
+            winner.commit()
+        target.display_name = "L"
+        with pytest.raises(StaleVersion):
+            loser.commit()
+    with platform.unit_of_work(write=False) as uow:
+        row = uow.session.get(User, user.id)
+        assert row is not None
+        assert (row.display_name, row.lock_version) == ("W", 2)
+
+
+def test_uncommitted_unit_of_work_changes_nothing(platform: Platform) -> None:
+    with platform.unit_of_work() as uow:
+        directory.create_user(uow, Actor.system(), username="ghost", password="long-enough-1")
+    with platform.unit_of_work(write=False) as uow:
+        assert directory.find_user(uow, "ghost") is None
