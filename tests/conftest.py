@@ -29,6 +29,7 @@ from tangram.platform.db import build_engine
 from tangram.platform.models import Base, User
 from tangram.platform.perms import Actor
 from tangram.web import create_app
+from tests.openapi import OpenApiChecker
 
 PG_URL = os.environ.get("TANGRAM_TEST_DATABASE_URL", "")
 ADMIN_PASSWORD = "admin-password-1"
@@ -137,9 +138,20 @@ class ApiClient:
     client: FlaskClient
     csrf: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    checker: OpenApiChecker | None = None
+
+    def __post_init__(self) -> None:
+        if self.checker is None:
+            self.checker = OpenApiChecker(self.client.application)
+
+    def _checked(self, method: str, path: str, response: Any) -> Any:
+        body = response.get_json(silent=True) if response.is_json else None
+        if self.checker is not None and (response.is_json or not response.get_data()):
+            self.checker.check(method, path, response.status_code, body)
+        return response
 
     def login(self, username: str, password: str) -> Any:
-        response = self.client.post(
+        response = self.post(
             "/api/v1/auth/login", json={"username": username, "password": password}
         )
         if response.status_code == 200:
@@ -154,19 +166,24 @@ class ApiClient:
         return out
 
     def get(self, path: str, **kw: Any) -> Any:
-        return self.client.get(path, headers=self._headers(kw.pop("headers", None)), **kw)
+        response = self.client.get(path, headers=self._headers(kw.pop("headers", None)), **kw)
+        return self._checked("GET", path, response)
 
     def post(self, path: str, **kw: Any) -> Any:
-        return self.client.post(path, headers=self._headers(kw.pop("headers", None)), **kw)
+        response = self.client.post(path, headers=self._headers(kw.pop("headers", None)), **kw)
+        return self._checked("POST", path, response)
 
     def put(self, path: str, **kw: Any) -> Any:
-        return self.client.put(path, headers=self._headers(kw.pop("headers", None)), **kw)
+        response = self.client.put(path, headers=self._headers(kw.pop("headers", None)), **kw)
+        return self._checked("PUT", path, response)
 
     def patch(self, path: str, **kw: Any) -> Any:
-        return self.client.patch(path, headers=self._headers(kw.pop("headers", None)), **kw)
+        response = self.client.patch(path, headers=self._headers(kw.pop("headers", None)), **kw)
+        return self._checked("PATCH", path, response)
 
     def delete(self, path: str, **kw: Any) -> Any:
-        return self.client.delete(path, headers=self._headers(kw.pop("headers", None)), **kw)
+        response = self.client.delete(path, headers=self._headers(kw.pop("headers", None)), **kw)
+        return self._checked("DELETE", path, response)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from flask import Flask
 
 from tangram.config import Settings
@@ -13,6 +14,7 @@ from tangram.platform.clock import FrozenClock
 from tangram.platform.core import Platform
 from tangram.web import create_app
 from tests.conftest import ApiClient, assert_problem
+from tests.openapi import OpenApiChecker
 
 
 def test_unknown_api_path_answers_404_problem(client: ApiClient) -> None:
@@ -128,3 +130,12 @@ def test_front_end_is_served_with_history_fallback_when_built(
     assert b"Tangram" in fetch("/inbox/42")[1]  # client-side route: history fallback
     assert fetch("/app.js") == (200, b"console.log(1)")
     assert fetch("/api/v1/nope")[0] == 404
+
+
+def test_openapi_checker_rejects_responses_that_break_the_document(app: Flask) -> None:
+    checker = OpenApiChecker(app)
+    checker.check("GET", "/api/v1/health", 200, {"status": "ok", "version": "1", "database": "x"})
+    with pytest.raises(AssertionError, match="does not match"):
+        checker.check("GET", "/api/v1/health", 200, {"status": 1, "version": "1", "database": "x"})
+    with pytest.raises(AssertionError, match="does not match"):
+        checker.check("GET", "/api/v1/health", 503, {"detail": "missing required members"})

@@ -1,0 +1,68 @@
+"""Check API responses against the OpenAPI document the app publishes.
+
+Every JSON response an API test receives is validated against the schema documented for its path,
+method and status (or the operation's ``default`` response), so the document cannot drift from
+what the API really sends.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from typing import Any
+
+from flask import Flask
+from jsonschema import Draft202012Validator
+from werkzeug.exceptions import HTTPException
+
+_CONVERTER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+class OpenApiChecker:
+    """Validates responses of one app against its own ``/api/openapi.json``."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    @cached_property
+    def spec(self) -> dict[str, Any]:
+        spec: dict[str, Any] = self.app.test_client().get("/api/openapi.json").get_json()
+        return spec
+
+    def _resolve(self, node: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in node:
+            target: Any = self.spec
+            for part in node["$ref"].removeprefix("#/").split("/"):
+                target = target[part]
+            node = target
+        return node
+
+    def check(self, method: str, path: str, status: int, body: Any) -> None:
+        """Raise AssertionError when the response is undocumented or does not match its schema."""
+        if not path.startswith("/api/v1"):
+            return
+        adapter = self.app.url_map.bind("localhost")
+        try:
+            rule, _ = adapter.match(path.split("?", 1)[0], method, return_rule=True)
+        except HTTPException:
+            return  # 404 / 405 for unknown routes: no operation to check against
+        if rule.endpoint == "spa":
+            return  # the front end's catch-all route, not an API operation
+        template = _CONVERTER.sub(r"{\1}", rule.rule)
+        operation = self.spec["paths"].get(template, {}).get(method.lower())
+        assert operation is not None, f"{method} {template} is missing from the OpenAPI document"
+        responses = operation["responses"]
+        entry = responses.get(str(status)) or responses.get("default")
+        assert entry is not None, f"{method} {template} answered {status}, which is not documented"
+        entry = self._resolve(entry)
+        content = entry.get("content")
+        if not content:
+            assert body is None, f"{method} {template} {status} documents no body but sent one"
+            return
+        schema = next(iter(content.values()))["schema"]
+        validator = Draft202012Validator({**schema, "components": self.spec["components"]})
+        errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
+        assert not errors, (
+            f"{method} {template} {status} does not match its documented schema: "
+            + "; ".join(f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:5])
+        )
