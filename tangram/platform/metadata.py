@@ -1,0 +1,483 @@
+"""The metadata store: apps and their versioned definitions.
+
+A definition is keyed by (app, kind, key). It has one mutable **draft** and immutable **published
+versions** 1, 2, 3…, each with its checksum, author, time and change note. Every body is validated
+against the meta-schema of its kind before anything is stored; the engines load published versions
+through :func:`published_body`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from tangram.engines.common import Diagnostic, checksum, diff
+from tangram.engines.meta import KINDS, validate_definition
+from tangram.platform.directory import check_lock
+from tangram.platform.errors import Conflict, NotFound, ValidationFailed
+from tangram.platform.models import App, Definition, DefinitionVersion
+from tangram.platform.perms import Actor, can_read_app, require_admin, require_design
+from tangram.platform.uow import UnitOfWork
+
+KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+SEMVER = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
+DRAFT = "draft"
+
+
+# --- apps ------------------------------------------------------------------------------------
+
+
+def _check_text(path: str, value: Any, *, required: bool) -> list[dict[str, str]]:
+    if value is None and not required:
+        return []
+    if not isinstance(value, Mapping) or not value.get("zh-CN"):
+        return [{"path": path, "message": 'give at least {"zh-CN": "..."} (and optionally "en")'}]
+    unknown = set(value) - {"zh-CN", "en"}
+    if unknown:
+        return [
+            {"path": path, "message": f"unknown language {sorted(unknown)[0]!r}; use zh-CN or en"}
+        ]
+    if not all(isinstance(v, str) and v.strip() for v in value.values()):
+        return [{"path": path, "message": "texts must be non-empty strings"}]
+    return []
+
+
+def create_app(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    key: str,
+    name: Mapping[str, str],
+    description: Mapping[str, str] | None = None,
+    version: str = "0.1.0",
+) -> App:
+    """Create an empty app (administrators only)."""
+    require_admin(actor, "create apps")
+    errors = []
+    if not KEY.match(key):
+        errors.append(
+            {
+                "path": "key",
+                "message": "use a lowercase letter, then lowercase letters, digits or '_'",
+            }
+        )
+    errors += _check_text("name", name, required=True)
+    errors += _check_text("description", description, required=False)
+    if not SEMVER.match(version):
+        errors.append({"path": "version", "message": "use a semantic version such as 1.2.0"})
+    if errors:
+        raise ValidationFailed("The app is not valid.", errors=errors)
+    if uow.session.scalar(select(App.id).where(App.key == key)) is not None:
+        raise Conflict(f"An app with key {key!r} already exists.", code="app.duplicate")
+    app = App(
+        key=key,
+        name=dict(name),
+        description=dict(description or {}),
+        version=version,
+        created_at=uow.now,
+        updated_at=uow.now,
+        created_by=actor.user_id,
+    )
+    uow.session.add(app)
+    uow.flush()
+    uow.audit(actor.user_id, actor.label, "app.created", "app", key, {"version": version})
+    return app
+
+
+def list_apps(uow: UnitOfWork, actor: Actor) -> list[App]:
+    """The apps the actor can see, by key."""
+    apps = uow.session.scalars(select(App).order_by(App.key))
+    return [a for a in apps if can_read_app(actor, a.key)]
+
+
+def get_app(uow: UnitOfWork, actor: Actor, key: str) -> App:
+    """An app by key; a missing app and one the actor may not see look the same."""
+    app = uow.session.scalar(select(App).where(App.key == key))
+    if app is None or not can_read_app(actor, key):
+        raise NotFound(f"App {key!r} does not exist.", code="app.not_found")
+    return app
+
+
+def update_app(
+    uow: UnitOfWork, actor: Actor, key: str, changes: Mapping[str, Any], *, lock_version: int
+) -> App:
+    """Change an app's name, description or version."""
+    app = get_app(uow, actor, key)
+    require_design(actor, key)
+    check_lock(app, lock_version)
+    errors = []
+    if "name" in changes:
+        errors += _check_text("name", changes["name"], required=True)
+    if "description" in changes:
+        errors += _check_text("description", changes["description"], required=False)
+    if "version" in changes and not SEMVER.match(str(changes["version"])):
+        errors.append({"path": "version", "message": "use a semantic version such as 1.2.0"})
+    if errors:
+        raise ValidationFailed("The change is not valid.", errors=errors)
+    for field in ("name", "description", "version"):
+        if field in changes:
+            setattr(
+                app, field, changes[field] if field == "version" else dict(changes[field] or {})
+            )
+    app.updated_at = uow.now
+    uow.audit(actor.user_id, actor.label, "app.updated", "app", key, dict(changes))
+    uow.flush()
+    return app
+
+
+# --- definitions -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DefinitionView:
+    """A definition with what a client needs to edit it."""
+
+    definition: Definition
+    latest_checksum: str | None
+
+    @property
+    def dirty(self) -> bool:
+        """Whether the draft differs from the newest published version (or was never published)."""
+        return self.latest_checksum != self.definition.draft_checksum
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise NotFound(
+            f"There is no definition kind {kind!r}; use one of {', '.join(KINDS)}.",
+            code="definition.kind_unknown",
+        )
+
+
+def _validated(kind: str, body: Any, *, key: str | None = None) -> dict[str, Any]:
+    if not isinstance(body, Mapping):
+        raise ValidationFailed.from_diagnostics(
+            "A definition body must be a JSON object.",
+            [Diagnostic("", "definition.not_object", "must be a JSON object")],
+            code="definition.invalid",
+        )
+    diagnostics = validate_definition(kind, body)
+    if key is not None and body.get("key") != key:
+        diagnostics.append(
+            Diagnostic(
+                "/key",
+                "definition.key_mismatch",
+                f"must be {key!r}: the key of a definition cannot change",
+            )
+        )
+    if diagnostics:
+        raise ValidationFailed.from_diagnostics(
+            f"The {kind} definition has {len(diagnostics)} problem(s).",
+            diagnostics,
+            code="definition.invalid",
+        )
+    return dict(body)
+
+
+def _definition(uow: UnitOfWork, actor: Actor, app_key: str, kind: str, key: str) -> Definition:
+    _check_kind(kind)
+    app = get_app(uow, actor, app_key)
+    found = uow.session.scalar(
+        select(Definition).where(
+            Definition.app_id == app.id, Definition.kind == kind, Definition.key == key
+        )
+    )
+    if found is None:
+        raise NotFound(f"App {app_key!r} has no {kind} {key!r}.", code="definition.not_found")
+    return found
+
+
+def _latest(uow: UnitOfWork, definition: Definition) -> DefinitionVersion | None:
+    if definition.published_version is None:
+        return None
+    return uow.session.scalar(
+        select(DefinitionVersion).where(
+            DefinitionVersion.definition_id == definition.id,
+            DefinitionVersion.version == definition.published_version,
+        )
+    )
+
+
+def _view(uow: UnitOfWork, definition: Definition) -> DefinitionView:
+    latest = _latest(uow, definition)
+    return DefinitionView(definition, latest.checksum if latest else None)
+
+
+def _object_id(app_key: str, kind: str, key: str) -> str:
+    return f"{app_key}/{kind}/{key}"
+
+
+def create_definition(
+    uow: UnitOfWork, actor: Actor, app_key: str, kind: str, body: Any
+) -> DefinitionView:
+    """Create a definition whose draft is ``body`` (its key is ``body["key"]``)."""
+    _check_kind(kind)
+    app = get_app(uow, actor, app_key)
+    require_design(actor, app_key)
+    document = _validated(kind, body)
+    key = str(document["key"])
+    exists = uow.session.scalar(
+        select(Definition.id).where(
+            Definition.app_id == app.id, Definition.kind == kind, Definition.key == key
+        )
+    )
+    if exists is not None:
+        raise Conflict(
+            f"App {app_key!r} already has a {kind} {key!r}.", code="definition.duplicate"
+        )
+    definition = Definition(
+        app_id=app.id,
+        kind=kind,
+        key=key,
+        draft=document,
+        draft_checksum=checksum(document),
+        published_version=None,
+        created_at=uow.now,
+        updated_at=uow.now,
+        updated_by=actor.user_id,
+    )
+    uow.session.add(definition)
+    uow.flush()
+    uow.audit(
+        actor.user_id,
+        actor.label,
+        "definition.created",
+        "definition",
+        _object_id(app_key, kind, key),
+        {"checksum": definition.draft_checksum},
+    )
+    return DefinitionView(definition, None)
+
+
+def get_definition(
+    uow: UnitOfWork, actor: Actor, app_key: str, kind: str, key: str
+) -> DefinitionView:
+    """A definition's draft and status."""
+    return _view(uow, _definition(uow, actor, app_key, kind, key))
+
+
+def list_definitions(
+    uow: UnitOfWork, actor: Actor, app_key: str, kind: str
+) -> list[DefinitionView]:
+    """Every definition of one kind in an app, by key (two queries, whatever their number)."""
+    _check_kind(kind)
+    app = get_app(uow, actor, app_key)
+    rows = list(
+        uow.session.scalars(
+            select(Definition)
+            .where(Definition.app_id == app.id, Definition.kind == kind)
+            .order_by(Definition.key)
+        )
+    )
+    published = [d.id for d in rows if d.published_version is not None]
+    checksums: dict[int, str] = {}
+    if published:
+        for definition_id, digest in uow.session.execute(
+            select(DefinitionVersion.definition_id, DefinitionVersion.checksum)
+            .join(Definition, Definition.id == DefinitionVersion.definition_id)
+            .where(
+                DefinitionVersion.definition_id.in_(published),
+                DefinitionVersion.version == Definition.published_version,
+            )
+        ):
+            checksums[definition_id] = digest
+    return [DefinitionView(d, checksums.get(d.id)) for d in rows]
+
+
+def update_draft(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    kind: str,
+    key: str,
+    body: Any,
+    *,
+    lock_version: int,
+) -> DefinitionView:
+    """Replace the draft; a stale ``lock_version`` is refused with the current draft."""
+    definition = _definition(uow, actor, app_key, kind, key)
+    require_design(actor, app_key)
+    check_lock(definition, lock_version, current={"body": definition.draft})
+    document = _validated(kind, body, key=key)
+    digest = checksum(document)
+    if digest != definition.draft_checksum:
+        definition.draft = document
+        definition.draft_checksum = digest
+        definition.updated_at = uow.now
+        definition.updated_by = actor.user_id
+        uow.audit(
+            actor.user_id,
+            actor.label,
+            "definition.draft_saved",
+            "definition",
+            _object_id(app_key, kind, key),
+            {"checksum": digest},
+        )
+        uow.flush()
+    return _view(uow, definition)
+
+
+def delete_definition(
+    uow: UnitOfWork, actor: Actor, app_key: str, kind: str, key: str, *, lock_version: int
+) -> None:
+    """Delete a definition that was never published (published history is kept forever)."""
+    definition = _definition(uow, actor, app_key, kind, key)
+    require_design(actor, app_key)
+    check_lock(definition, lock_version)
+    if definition.published_version is not None:
+        raise Conflict(
+            f"{kind} {key!r} has published versions and cannot be deleted.",
+            code="definition.published",
+        )
+    uow.session.delete(definition)
+    uow.audit(
+        actor.user_id,
+        actor.label,
+        "definition.deleted",
+        "definition",
+        _object_id(app_key, kind, key),
+        {},
+    )
+    uow.flush()
+
+
+def publish(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    kind: str,
+    key: str,
+    *,
+    note: str = "",
+    lock_version: int | None = None,
+) -> DefinitionVersion:
+    """Publish the draft as the next immutable version; an unchanged draft is refused."""
+    definition = _definition(uow, actor, app_key, kind, key)
+    require_design(actor, app_key)
+    check_lock(definition, lock_version)
+    document = _validated(kind, definition.draft, key=key)  # meta-schemas may have tightened
+    latest = _latest(uow, definition)
+    if latest is not None and latest.checksum == definition.draft_checksum:
+        raise Conflict(
+            f"The draft of {kind} {key!r} equals version {latest.version}: there is nothing to "
+            "publish.",
+            code="definition.unchanged",
+            current_version=latest.version,
+        )
+    number = (definition.published_version or 0) + 1
+    version = DefinitionVersion(
+        definition_id=definition.id,
+        version=number,
+        body=document,
+        checksum=definition.draft_checksum,
+        note=note,
+        author_id=actor.user_id,
+        created_at=uow.now,
+    )
+    uow.session.add(version)
+    definition.published_version = number
+    definition.updated_at = uow.now
+    uow.flush()
+    uow.audit(
+        actor.user_id,
+        actor.label,
+        "definition.published",
+        "definition",
+        _object_id(app_key, kind, key),
+        {"version": number, "checksum": version.checksum, "note": note},
+    )
+    return version
+
+
+def list_versions(
+    uow: UnitOfWork, actor: Actor, app_key: str, kind: str, key: str
+) -> list[DefinitionVersion]:
+    """Published versions, newest first."""
+    definition = _definition(uow, actor, app_key, kind, key)
+    return list(
+        uow.session.scalars(
+            select(DefinitionVersion)
+            .where(DefinitionVersion.definition_id == definition.id)
+            .order_by(DefinitionVersion.version.desc())
+        )
+    )
+
+
+def get_version(
+    uow: UnitOfWork, actor: Actor, app_key: str, kind: str, key: str, number: int
+) -> DefinitionVersion:
+    """One published version."""
+    definition = _definition(uow, actor, app_key, kind, key)
+    found = uow.session.scalar(
+        select(DefinitionVersion).where(
+            DefinitionVersion.definition_id == definition.id, DefinitionVersion.version == number
+        )
+    )
+    if found is None:
+        raise NotFound(
+            f"{kind} {key!r} has no version {number}.", code="definition.version_not_found"
+        )
+    return found
+
+
+def diff_versions(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    kind: str,
+    key: str,
+    *,
+    from_: int | str,
+    to: int | str,
+) -> list[dict[str, Any]]:
+    """What changed between two versions (a number, or ``"draft"``), as JSON-pointer paths."""
+    definition = _definition(uow, actor, app_key, kind, key)
+
+    def body(side: int | str) -> Any:
+        if side == DRAFT:
+            return definition.draft
+        return get_version(uow, actor, app_key, kind, key, int(side)).body
+
+    return [change.as_dict() for change in diff(body(from_), body(to))]
+
+
+def published_body(
+    uow: UnitOfWork, app_key: str, kind: str, key: str, version: int | None = None
+) -> tuple[int, str, dict[str, Any]]:
+    """``(version, checksum, body)`` of a published definition (the newest unless ``version``).
+
+    For the engines and the platform itself; permission checks belong to the caller.
+    """
+    _check_kind(kind)
+    query = (
+        select(DefinitionVersion)
+        .join(Definition, Definition.id == DefinitionVersion.definition_id)
+        .join(App, App.id == Definition.app_id)
+        .where(App.key == app_key, Definition.kind == kind, Definition.key == key)
+    )
+    if version is None:
+        query = query.where(DefinitionVersion.version == Definition.published_version)
+    else:
+        query = query.where(DefinitionVersion.version == version)
+    found = uow.session.scalar(query)
+    if found is None:
+        raise NotFound(
+            f"App {app_key!r} has no published {kind} {key!r}"
+            + (f" version {version}." if version is not None else "."),
+            code="definition.not_published",
+        )
+    return found.version, found.checksum, dict(found.body)
+
+
+def count_definitions(uow: UnitOfWork, app_id: int) -> int:
+    """Number of definitions in an app."""
+    return int(
+        uow.session.scalar(
+            select(func.count()).select_from(Definition).where(Definition.app_id == app_id)
+        )
+        or 0
+    )

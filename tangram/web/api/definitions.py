@@ -1,0 +1,244 @@
+"""Definitions of an app (forms, rules, flows, reports, dashboards): drafts, publish, versions, diff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate
+
+from tangram.platform import metadata
+from tangram.platform.metadata import DefinitionView
+from tangram.platform.models import DefinitionVersion
+from tangram.web.api.common import StrictSchema
+from tangram.web.security import platform, require_actor
+
+PREFIX = "/apps"
+blp = Blueprint(
+    "definitions", __name__, description="Versioned definitions: drafts, publish, versions, diff"
+)
+
+#: URL segment → definition kind.
+KINDS = {
+    "forms": "form",
+    "rules": "rule",
+    "flows": "flow",
+    "reports": "report",
+    "dashboards": "dashboard",
+}
+KIND_SEGMENT = "<any(forms, rules, flows, reports, dashboards):kinds>"
+
+
+class DefinitionSchema(Schema):
+    """A definition's draft and publication status."""
+
+    key = fields.String(required=True)
+    kind = fields.String(required=True)
+    body = fields.Dict(required=True, metadata={"description": "the draft"})
+    draft_checksum = fields.String(required=True)
+    published_version = fields.Integer(allow_none=True, required=True)
+    dirty = fields.Boolean(
+        required=True, metadata={"description": "the draft differs from the newest version"}
+    )
+    lock_version = fields.Integer(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class DefinitionCreateSchema(StrictSchema):
+    """A new definition; its key is ``body.key``."""
+
+    body = fields.Dict(required=True)
+
+
+class DraftUpdateSchema(StrictSchema):
+    """A new draft, based on ``lock_version``."""
+
+    body = fields.Dict(required=True)
+    lock_version = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class PublishSchema(StrictSchema):
+    """Publish the draft."""
+
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    lock_version = fields.Integer(load_default=None, validate=validate.Range(min=1))
+
+
+class LockArgs(StrictSchema):
+    """The lock version a deletion is based on."""
+
+    lock_version = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class VersionSchema(Schema):
+    """A published version."""
+
+    version = fields.Integer(required=True)
+    checksum = fields.String(required=True)
+    note = fields.String(required=True)
+    author_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime(required=True)
+
+
+class VersionBodySchema(VersionSchema):
+    """A published version with its body."""
+
+    body = fields.Dict(required=True)
+
+
+class Side(fields.Field[int | str]):
+    """A version number or ``draft``."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int | str:
+        if value == metadata.DRAFT:
+            return metadata.DRAFT
+        try:
+            number = int(value)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError("use a version number or 'draft'") from exc
+        if number < 1:
+            raise ValidationError("version numbers start at 1")
+        return number
+
+
+class DiffArgs(StrictSchema):
+    """The two sides of a diff."""
+
+    from_ = Side(required=True, data_key="from", metadata={"type": "string"})
+    to = Side(load_default=metadata.DRAFT, metadata={"type": "string"})
+
+
+class ChangeSchema(Schema):
+    """One difference between two versions."""
+
+    op = fields.String(required=True, metadata={"enum": ["added", "removed", "changed"]})
+    path = fields.String(required=True, metadata={"description": "JSON pointer"})
+    old = fields.Raw(allow_none=True)
+    new = fields.Raw(allow_none=True)
+
+
+def _render(view: DefinitionView) -> dict[str, Any]:
+    d = view.definition
+    return {
+        "key": d.key,
+        "kind": d.kind,
+        "body": d.draft,
+        "draft_checksum": d.draft_checksum,
+        "published_version": d.published_version,
+        "dirty": view.dirty,
+        "lock_version": d.lock_version,
+        "updated_at": d.updated_at,
+    }
+
+
+@blp.route(f"/<string:app>/{KIND_SEGMENT}")
+class Definitions(MethodView):
+    """Definitions of one kind."""
+
+    @blp.response(200, DefinitionSchema(many=True))
+    def get(self, app: str, kinds: str) -> list[dict[str, Any]]:
+        """List definitions of a kind, by key."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            views = metadata.list_definitions(uow, actor, app, KINDS[kinds])
+        return [_render(v) for v in views]
+
+    @blp.arguments(DefinitionCreateSchema)
+    @blp.response(201, DefinitionSchema)
+    def post(self, body: dict[str, Any], app: str, kinds: str) -> dict[str, Any]:
+        """Create a definition (its draft); 422 lists every meta-schema problem."""
+        actor = require_actor()
+        with platform().unit_of_work() as uow:
+            view = metadata.create_definition(uow, actor, app, KINDS[kinds], body["body"])
+            uow.commit()
+        return _render(view)
+
+
+@blp.route(f"/<string:app>/{KIND_SEGMENT}/<string:key>")
+class DefinitionItem(MethodView):
+    """One definition's draft."""
+
+    @blp.response(200, DefinitionSchema)
+    def get(self, app: str, kinds: str, key: str) -> dict[str, Any]:
+        """Read the draft."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            return _render(metadata.get_definition(uow, actor, app, KINDS[kinds], key))
+
+    @blp.arguments(DraftUpdateSchema)
+    @blp.response(200, DefinitionSchema)
+    def put(self, body: dict[str, Any], app: str, kinds: str, key: str) -> dict[str, Any]:
+        """Replace the draft; a stale lock_version gets 409 with the current draft."""
+        actor = require_actor()
+        with platform().unit_of_work() as uow:
+            view = metadata.update_draft(
+                uow, actor, app, KINDS[kinds], key, body["body"], lock_version=body["lock_version"]
+            )
+            uow.commit()
+        return _render(view)
+
+    @blp.arguments(LockArgs, location="query")
+    @blp.response(204)
+    def delete(self, args: dict[str, Any], app: str, kinds: str, key: str) -> None:
+        """Delete a definition that was never published (``?lock_version=``)."""
+        actor = require_actor()
+        with platform().unit_of_work() as uow:
+            metadata.delete_definition(
+                uow, actor, app, KINDS[kinds], key, lock_version=args["lock_version"]
+            )
+            uow.commit()
+
+
+@blp.route(f"/<string:app>/{KIND_SEGMENT}/<string:key>/publish")
+class Publish(MethodView):
+    """Publish the draft."""
+
+    @blp.arguments(PublishSchema)
+    @blp.response(201, VersionSchema)
+    def post(self, body: dict[str, Any], app: str, kinds: str, key: str) -> DefinitionVersion:
+        """Publish the draft as the next version; an unchanged draft gets 409."""
+        actor = require_actor()
+        with platform().unit_of_work() as uow:
+            version = metadata.publish(uow, actor, app, KINDS[kinds], key, **body)
+            uow.commit()
+        return version
+
+
+@blp.route(f"/<string:app>/{KIND_SEGMENT}/<string:key>/versions")
+class Versions(MethodView):
+    """Published versions."""
+
+    @blp.response(200, VersionSchema(many=True))
+    def get(self, app: str, kinds: str, key: str) -> list[DefinitionVersion]:
+        """List versions, newest first."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            return metadata.list_versions(uow, actor, app, KINDS[kinds], key)
+
+
+@blp.route(f"/<string:app>/{KIND_SEGMENT}/<string:key>/versions/<int:number>")
+class VersionItem(MethodView):
+    """One published version."""
+
+    @blp.response(200, VersionBodySchema)
+    def get(self, app: str, kinds: str, key: str, number: int) -> DefinitionVersion:
+        """Read a version with its body."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            return metadata.get_version(uow, actor, app, KINDS[kinds], key, number)
+
+
+@blp.route(f"/<string:app>/{KIND_SEGMENT}/<string:key>/diff")
+class Diff(MethodView):
+    """Differences between two versions."""
+
+    @blp.arguments(DiffArgs, location="query")
+    @blp.response(200, ChangeSchema(many=True))
+    def get(self, args: dict[str, Any], app: str, kinds: str, key: str) -> list[dict[str, Any]]:
+        """``?from=1&to=2`` (``to`` defaults to ``draft``): JSON-pointer paths added/removed/changed."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            return metadata.diff_versions(
+                uow, actor, app, KINDS[kinds], key, from_=args["from_"], to=args["to"]
+            )

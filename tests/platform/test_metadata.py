@@ -1,0 +1,229 @@
+"""The metadata store: drafts, publish, versions, diff, validation, permissions, audit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tangram.platform import audit, directory, metadata
+from tangram.platform.core import Platform
+from tangram.platform.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    StaleVersion,
+    ValidationFailed,
+)
+from tangram.platform.models import Definition
+from tangram.platform.perms import Actor, load_actor
+from tests.conftest import make_user
+
+
+def form(label: str = "工单", extra_field: bool = False) -> dict[str, Any]:
+    fields: list[dict[str, Any]] = [{"key": "title", "type": "text", "label": {"zh-CN": "标题"}}]
+    if extra_field:
+        fields.append({"key": "urgency", "type": "select", "label": {"zh-CN": "紧急度"}})
+    return {"key": "ticket", "label": {"zh-CN": label}, "fields": fields}
+
+
+@pytest.fixture
+def app_key(platform: Platform, system: Actor) -> str:
+    with platform.unit_of_work() as uow:
+        metadata.create_app(
+            uow, system, key="aftersales", name={"zh-CN": "售后", "en": "After-sales"}
+        )
+        uow.commit()
+    return "aftersales"
+
+
+def test_publish_numbers_versions_when_the_draft_changes(
+    platform: Platform, system: Actor, app_key: str
+) -> None:
+    with platform.unit_of_work() as uow:
+        metadata.create_definition(uow, system, app_key, "form", form())
+        v1 = metadata.publish(uow, system, app_key, "form", "ticket", note="first")
+        view = metadata.update_draft(
+            uow, system, app_key, "form", "ticket", form("工单2"), lock_version=2
+        )
+        assert view.dirty
+        v2 = metadata.publish(uow, system, app_key, "form", "ticket")
+        uow.commit()
+    assert (v1.version, v2.version) == (1, 2)
+    assert v1.note == "first"
+    assert v1.checksum != v2.checksum
+    with platform.unit_of_work(write=False) as uow:
+        versions = metadata.list_versions(uow, system, app_key, "form", "ticket")
+        latest = metadata.published_body(uow, app_key, "form", "ticket")
+        first = metadata.published_body(uow, app_key, "form", "ticket", version=1)
+        assert not metadata.get_definition(uow, system, app_key, "form", "ticket").dirty
+    assert [v.version for v in versions] == [2, 1]
+    assert latest[0] == 2
+    assert latest[2]["label"] == {"zh-CN": "工单2"}
+    assert first[2]["label"] == {"zh-CN": "工单"}
+
+
+def test_publish_is_refused_when_the_draft_is_unchanged(
+    platform: Platform, system: Actor, app_key: str
+) -> None:
+    with platform.unit_of_work() as uow:
+        metadata.create_definition(uow, system, app_key, "form", form())
+        metadata.publish(uow, system, app_key, "form", "ticket")
+        with pytest.raises(Conflict) as caught:
+            metadata.publish(uow, system, app_key, "form", "ticket")
+    assert caught.value.code == "definition.unchanged"
+    assert caught.value.extra["current_version"] == 1
+
+
+def test_invalid_draft_stores_nothing_and_lists_every_problem(
+    platform: Platform, system: Actor, app_key: str
+) -> None:
+    with platform.unit_of_work() as uow:
+        metadata.create_definition(uow, system, app_key, "form", form())
+        uow.commit()
+    bad = {"key": "other", "label": {"zh-CN": "x"}, "fields": [{"key": "a", "type": "nope"}]}
+    with platform.unit_of_work() as uow, pytest.raises(ValidationFailed) as caught:
+        metadata.update_draft(uow, system, app_key, "form", "ticket", bad, lock_version=1)
+    assert {(e["path"], e["code"]) for e in caught.value.errors} == {
+        ("/key", "definition.key_mismatch"),
+        ("/fields/0/label", "meta.required"),
+        ("/fields/0/type", "meta.enum"),
+    }
+    with platform.unit_of_work(write=False) as uow:
+        view = metadata.get_definition(uow, system, app_key, "form", "ticket")
+    assert view.definition.draft == form()
+    assert view.definition.lock_version == 1
+
+
+def test_stale_draft_write_is_refused_with_the_current_draft(
+    platform: Platform, system: Actor, app_key: str
+) -> None:
+    with platform.unit_of_work() as uow:
+        metadata.create_definition(uow, system, app_key, "form", form())
+        metadata.update_draft(uow, system, app_key, "form", "ticket", form("新"), lock_version=1)
+        uow.commit()
+    with platform.unit_of_work() as uow, pytest.raises(StaleVersion) as caught:
+        metadata.update_draft(uow, system, app_key, "form", "ticket", form("旧"), lock_version=1)
+    assert caught.value.extra["current_version"] == 2
+    assert caught.value.extra["current"]["body"]["label"] == {"zh-CN": "新"}
+
+
+def test_duplicate_and_missing_definitions_are_refused(
+    platform: Platform, system: Actor, app_key: str
+) -> None:
+    with platform.unit_of_work() as uow:
+        metadata.create_definition(uow, system, app_key, "form", form())
+        with pytest.raises(Conflict, match="already has"):
+            metadata.create_definition(uow, system, app_key, "form", form())
+        with pytest.raises(NotFound):
+            metadata.get_definition(uow, system, app_key, "form", "nope")
+        with pytest.raises(NotFound):
+            metadata.get_definition(uow, system, "no_app", "form", "ticket")
+        with pytest.raises(NotFound):
+            metadata.get_definition(uow, system, app_key, "widget", "ticket")
+        with pytest.raises(NotFound):
+            metadata.get_version(uow, system, app_key, "form", "ticket", 1)
+
+
+def test_diff_lists_paths_between_versions_and_draft(
+    platform: Platform, system: Actor, app_key: str
+) -> None:
+    with platform.unit_of_work() as uow:
+        metadata.create_definition(uow, system, app_key, "form", form())
+        metadata.publish(uow, system, app_key, "form", "ticket")
+        metadata.update_draft(
+            uow, system, app_key, "form", "ticket", form("新", extra_field=True), lock_version=2
+        )
+        metadata.publish(uow, system, app_key, "form", "ticket")
+        changes = metadata.diff_versions(uow, system, app_key, "form", "ticket", from_=1, to=2)
+        to_draft = metadata.diff_versions(
+            uow, system, app_key, "form", "ticket", from_=2, to="draft"
+        )
+    assert [(c["op"], c["path"]) for c in changes] == [
+        ("changed", "/label/zh-CN"),
+        ("added", "/fields/1"),
+    ]
+    assert to_draft == []
+
+
+def test_published_definition_cannot_be_deleted_but_a_draft_only_one_can(
+    platform: Platform, system: Actor, app_key: str
+) -> None:
+    with platform.unit_of_work() as uow:
+        metadata.create_definition(uow, system, app_key, "form", form())
+        metadata.create_definition(
+            uow,
+            system,
+            app_key,
+            "dashboard",
+            {"key": "cockpit", "label": {"zh-CN": "驾驶舱"}, "widgets": []},
+        )
+        metadata.publish(uow, system, app_key, "form", "ticket")
+        with pytest.raises(Conflict, match="cannot be deleted"):
+            metadata.delete_definition(uow, system, app_key, "form", "ticket", lock_version=2)
+        metadata.delete_definition(uow, system, app_key, "dashboard", "cockpit", lock_version=1)
+        uow.commit()
+    with platform.unit_of_work(write=False) as uow:
+        kinds = sorted(d.kind for d in uow.session.query(Definition).all())
+    assert kinds == ["form"]
+
+
+def test_permissions_follow_design_and_read_grants(
+    platform: Platform, system: Actor, app_key: str
+) -> None:
+    designer = make_user(platform, "designer")
+    reader = make_user(platform, "reader")
+    stranger = make_user(platform, "stranger")
+    with platform.unit_of_work() as uow:
+        for name, actions in (("designers", ["design", "read"]), ("readers", ["read"])):
+            role = directory.create_role(uow, system, key=name, name=name)
+            directory.add_grant(uow, system, role.id, app_key=app_key, actions=actions)
+            user = designer if name == "designers" else reader
+            directory.assign_role(uow, system, user_id=user.id, role_id=role.id)
+        uow.commit()
+    with platform.unit_of_work() as uow:
+        actors = {
+            u.username: load_actor(uow.session, u, via="session")
+            for u in (designer, reader, stranger)
+        }
+        metadata.create_definition(uow, actors["designer"], app_key, "form", form())
+        uow.commit()
+    with platform.unit_of_work() as uow:
+        assert (
+            metadata.get_definition(uow, actors["reader"], app_key, "form", "ticket").definition.key
+            == "ticket"
+        )
+        with pytest.raises(PermissionDenied):
+            metadata.update_draft(
+                uow, actors["reader"], app_key, "form", "ticket", form("x"), lock_version=1
+            )
+        with pytest.raises(NotFound):  # existence is not revealed
+            metadata.get_definition(uow, actors["stranger"], app_key, "form", "ticket")
+        assert metadata.list_apps(uow, actors["stranger"]) == []
+        assert [a.key for a in metadata.list_apps(uow, actors["reader"])] == [app_key]
+        with pytest.raises(PermissionDenied):
+            metadata.create_app(uow, actors["designer"], key="other", name={"zh-CN": "其他"})
+
+
+def test_every_change_is_audited_with_the_checksum(
+    platform: Platform, system: Actor, app_key: str
+) -> None:
+    with platform.unit_of_work() as uow:
+        metadata.create_definition(uow, system, app_key, "form", form())
+        version = metadata.publish(uow, system, app_key, "form", "ticket", note="go live")
+        uow.commit()
+    with platform.unit_of_work(write=False) as uow:
+        entries = audit.list_entries(uow.session, object_type="definition")
+        assert audit.verify(uow.session).ok
+    assert [e.action for e in entries] == ["definition.created", "definition.published"]
+    assert entries[1].payload == {"version": 1, "checksum": version.checksum, "note": "go live"}
+    assert entries[1].object_id == "aftersales/form/ticket"
+
+
+def test_app_input_is_validated(platform: Platform, system: Actor, app_key: str) -> None:
+    with platform.unit_of_work() as uow:
+        with pytest.raises(ValidationFailed) as caught:
+            metadata.create_app(uow, system, key="Bad Key", name={"fr": "x"}, version="one")
+        assert {e["path"] for e in caught.value.errors} == {"key", "name", "version"}
+        with pytest.raises(Conflict):
+            metadata.create_app(uow, system, key=app_key, name={"zh-CN": "重复"})
