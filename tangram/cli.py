@@ -25,7 +25,9 @@ from tangram.platform.perms import Actor
 
 def _platform(ctx: click.Context, *, clock: FrozenClock | None = None) -> Platform:
     settings: Settings = ctx.obj["settings"]
-    return Platform.from_settings(settings, clock=clock)
+    platform = Platform.from_settings(settings, clock=clock)
+    ctx.call_on_close(platform.dispose)  # close pooled connections when the command ends
+    return platform
 
 
 def _fail(error: TangramError) -> None:
@@ -190,6 +192,7 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, worker: bool |
 
     settings: Settings = ctx.obj["settings"].with_secret()
     platform = Platform.from_settings(settings)
+    ctx.call_on_close(platform.dispose)
     _require_schema(platform)
     app = create_app(platform=platform)
     stop: threading.Event | None = None
