@@ -1,0 +1,647 @@
+"""Compile a JsonLogic expression once into a tree of Python closures.
+
+Each node becomes one closure ``fn(data, run)``; operator lookup, argument arity, ``var`` path
+splitting and constant sub-trees are settled at compile time, so evaluation never walks JSON.
+Every problem found while compiling is collected as a :class:`Diagnostic` with the JSON pointer of
+its node, and reported together in one :class:`DefinitionError`.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tangram.engines.common import DefinitionError, Diagnostic, escape_token
+from tangram.engines.logic import extensions
+from tangram.engines.logic.context import (
+    DEFAULT_LIMITS,
+    EMPTY_CONTEXT,
+    EvalContext,
+    Limits,
+    LogicLimitExceeded,
+    VariableSpec,
+)
+from tangram.engines.logic.semantics import (
+    NAN,
+    js_divide,
+    js_remainder,
+    js_substr,
+    less_or_equal,
+    less_than,
+    loose_equal,
+    number,
+    parse_float,
+    strict_equal,
+    string,
+    tidy,
+    truthy,
+)
+
+_MISSING: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class TraceStep:
+    """One evaluated operator: where it sits, which it is and what it produced."""
+
+    path: str
+    op: str
+    value: Any
+
+
+class Run:
+    """Per-evaluation state: the context, the iteration budget and an optional trace."""
+
+    __slots__ = ("context", "iterations", "limits", "steps")
+
+    def __init__(self, context: EvalContext, limits: Limits, steps: list[TraceStep] | None) -> None:
+        self.context = context
+        self.limits = limits
+        self.iterations = 0
+        self.steps = steps
+
+    def spend(self, count: int, path: str) -> None:
+        """Count ``count`` iterations against the budget."""
+        self.iterations += count
+        if self.iterations > self.limits.max_iterations:
+            raise LogicLimitExceeded(
+                path, f"more than {self.limits.max_iterations} iterations in one evaluation"
+            )
+
+
+Fn = Callable[[Any, Run], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """A compiled node: its closure and, when it is constant, its value."""
+
+    fn: Fn
+    constant: bool = False
+    value: Any = None
+
+
+def _const(value: Any) -> Compiled:
+    return Compiled(lambda _d, _r: value, True, value)
+
+
+# --- the compiler ------------------------------------------------------------------------------
+
+
+class _Compiler:
+    def __init__(self, limits: Limits, variables: VariableSpec | None, traced: bool) -> None:
+        self.limits = limits
+        self.variables = variables
+        self.traced = traced
+        self.diagnostics: list[Diagnostic] = []
+        self.nodes = 0
+
+    def problem(self, path: str, code: str, message: str) -> None:
+        self.diagnostics.append(Diagnostic(path, code, message))
+
+    def compile(self, node: Any, path: str, depth: int, scoped: bool) -> Compiled:
+        self.nodes += 1
+        if self.nodes == self.limits.max_nodes + 1:
+            self.problem(
+                path,
+                "logic.limit.size",
+                f"the expression has more than {self.limits.max_nodes} nodes",
+            )
+        if depth > self.limits.max_depth:
+            self.problem(
+                path,
+                "logic.limit.depth",
+                f"the expression nests deeper than {self.limits.max_depth} levels",
+            )
+            return _const(None)
+        if isinstance(node, list):
+            items = [self.compile(v, f"{path}/{i}", depth + 1, scoped) for i, v in enumerate(node)]
+            if all(item.constant for item in items):
+                return _const([item.value for item in items])
+            fns = tuple(item.fn for item in items)
+            return Compiled(lambda d, r: [f(d, r) for f in fns])
+        if not isinstance(node, dict) or len(node) != 1:
+            return _const(node)  # a literal (a multi-key object is data, as in the reference)
+        op, raw = next(iter(node.items()))
+        op_path = f"{path}/{escape_token(op)}"
+        listed = isinstance(raw, list)
+        args = list(raw) if listed else [raw]
+
+        def arg_path(index: int) -> str:
+            return f"{op_path}/{index}" if listed else op_path
+
+        special = _SPECIAL.get(op)
+        if special is not None:
+            compiled = special(self, args, arg_path, op_path, depth, scoped)
+        else:
+            compiled = self._eager(op, args, arg_path, op_path, depth, scoped)
+        if self.traced and not compiled.constant:
+            compiled = Compiled(_traced(compiled.fn, op_path, op))
+        return compiled
+
+    def _eager(
+        self,
+        op: str,
+        args: list[Any],
+        arg_path: Callable[[int], str],
+        op_path: str,
+        depth: int,
+        scoped: bool,
+    ) -> Compiled:
+        standard = _STANDARD.get(op)
+        platform = extensions.OPERATIONS.get(op)
+        if standard is None and platform is None:
+            self.problem(op_path, "logic.op.unknown", f"unknown operation {op!r}")
+            return _const(None)
+        if op in {"var", "new", "missing", "missing_some", "old", "changed"}:
+            self._check_vars(op, args, arg_path, scoped)
+        if platform is not None:
+            low, high = platform.arity
+            if not low <= len(args) <= high:
+                expected = str(low) if low == high else f"{low} to {high}"
+                self.problem(
+                    op_path,
+                    "logic.op.arity",
+                    f"{op!r} takes {expected} argument(s), got {len(args)}",
+                )
+                return _const(None)
+            problem = platform.check(args, self.limits) if platform.check else None
+            if problem is not None:
+                self.problem(arg_path(0), problem[0], problem[1])
+                return _const(None)
+        items = [self.compile(a, arg_path(i), depth + 1, scoped) for i, a in enumerate(args)]
+        if platform is not None:
+            prepared = platform.prepare(args, self.limits) if platform.prepare else None
+            impl = platform.bind(op_path, prepared)
+            fns = tuple(item.fn for item in items)
+            return Compiled(lambda d, r: impl([f(d, r) for f in fns], d, r))
+        assert standard is not None
+        fast = _FAST.get(op)
+        if fast is not None and len(items) == 2:
+            fn = fast(items[0].fn, items[1].fn)
+        else:
+            fns = tuple(item.fn for item in items)
+            if len(fns) == 1:
+                only = fns[0]
+                fn = lambda d, r: standard([only(d, r)], d, r, op_path)  # noqa: E731
+            else:
+                fn = lambda d, r: standard([f(d, r) for f in fns], d, r, op_path)  # noqa: E731
+        if op not in _IMPURE and all(item.constant for item in items):
+            try:
+                value = fn(None, Run(EMPTY_CONTEXT, self.limits, None))
+            except ValueError:
+                return Compiled(fn)  # fails at run time too, where the error is reported
+            return _const(value)
+        if op == "var" and items and items[0].constant and isinstance(items[0].value, str | int):
+            default = items[1] if len(items) > 1 else _const(None)
+            return Compiled(
+                _var_getter(string(items[0].value) if items[0].value != "" else "", default)
+            )
+        return Compiled(fn)
+
+    def _check_vars(
+        self, op: str, args: list[Any], arg_path: Callable[[int], str], scoped: bool
+    ) -> None:
+        if self.variables is None or scoped or not args:
+            return
+        paths: list[tuple[str, Any]] = []
+        if op in {"var", "new", "old", "changed"}:
+            paths.append((arg_path(0), args[0]))
+        elif op == "missing":
+            keys = args[0] if len(args) == 1 and isinstance(args[0], list) else args
+            base = arg_path(0) if len(args) == 1 and isinstance(args[0], list) else None
+            paths += [((f"{base}/{i}" if base else arg_path(i)), k) for i, k in enumerate(keys)]
+        elif op == "missing_some" and len(args) > 1 and isinstance(args[1], list):
+            paths += [(f"{arg_path(1)}/{i}", k) for i, k in enumerate(args[1])]
+        for where, value in paths:
+            if isinstance(value, list) and value:
+                value = value[0]
+            if isinstance(value, str) and value and not self.variables.knows(value):
+                self.problem(
+                    where, "logic.var.unknown", f"unknown field {value.split('.', 1)[0]!r}"
+                )
+
+
+def _traced(fn: Fn, path: str, op: str) -> Fn:
+    def traced(d: Any, r: Run) -> Any:
+        value = fn(d, r)
+        if r.steps is not None:
+            r.steps.append(TraceStep(path, op, value))
+        return value
+
+    return traced
+
+
+# --- var ---------------------------------------------------------------------------------------
+
+
+def _lookup(data: Any, parts: Sequence[str]) -> Any:
+    current = data
+    for part in parts:
+        if current is None:
+            return _MISSING
+        if isinstance(current, dict):
+            current = current.get(part, _MISSING)
+        elif isinstance(current, list | str):
+            if part.isdigit() and (part == "0" or not part.startswith("0")):
+                index = int(part)
+                current = current[index] if index < len(current) else _MISSING
+            elif part == "length":
+                current = len(current)
+            else:
+                return _MISSING
+        else:
+            return _MISSING
+        if current is _MISSING:
+            return _MISSING
+    return current
+
+
+def _var_getter(path: str, default: Compiled) -> Fn:
+    if path == "":
+        return lambda d, _r: d
+    parts = tuple(path.split("."))
+    default_fn = default.fn
+    if len(parts) == 1:
+        key = parts[0]
+
+        def get_one(d: Any, r: Run) -> Any:
+            value = d.get(key, _MISSING) if isinstance(d, dict) else _lookup(d, parts)
+            return default_fn(d, r) if value is _MISSING else value
+
+        return get_one
+
+    def get(d: Any, r: Run) -> Any:
+        value = _lookup(d, parts)
+        return default_fn(d, r) if value is _MISSING else value
+
+    return get
+
+
+def var(data: Any, path: Any, default: Any = None) -> Any:
+    """The reference ``var`` on already-evaluated arguments."""
+    if path is None or path == "" or (isinstance(path, list) and not path):
+        return data
+    if isinstance(path, list):
+        path = path[0]
+        if path is None or path == "":
+            return data
+    value = _lookup(data, string(path).split("."))
+    return default if value is _MISSING else value
+
+
+# --- standard operations (arguments already evaluated) ---------------------------------------
+
+Impl = Callable[[list[Any], Any, Run, str], Any]
+
+
+def _at(values: list[Any], index: int) -> Any:
+    return values[index] if index < len(values) else None
+
+
+def _var(v: list[Any], d: Any, _r: Run, _p: str) -> Any:
+    return var(d, _at(v, 0), _at(v, 1))
+
+
+def _missing_keys(keys: Any, d: Any) -> list[Any]:
+    missing = []
+    for key in keys:
+        value = var(d, key)
+        if value is None or value == "":
+            missing.append(key)
+    return missing
+
+
+def _missing(v: list[Any], d: Any, _r: Run, _p: str) -> list[Any]:
+    keys = v[0] if v and isinstance(v[0], list) else v
+    return _missing_keys(keys, d)
+
+
+def _missing_some(v: list[Any], d: Any, _r: Run, _p: str) -> list[Any]:
+    need, options = _at(v, 0), _at(v, 1)
+    options = options if isinstance(options, list) else []
+    missing = _missing_keys(options, d)
+    return [] if len(options) - len(missing) >= number(need) else missing
+
+
+def _in(v: list[Any], _d: Any, _r: Run, _p: str) -> bool:
+    needle, haystack = _at(v, 0), _at(v, 1)
+    if isinstance(haystack, str):
+        return string(needle) in haystack
+    if isinstance(haystack, list):
+        return any(strict_equal(needle, item) for item in haystack)
+    return False
+
+
+def _cat(v: list[Any], _d: Any, r: Run, p: str) -> str:
+    text = "".join(string(x) for x in v)
+    if len(text) > r.limits.max_string_length:
+        raise LogicLimitExceeded(
+            p, f"cat produced more than {r.limits.max_string_length} characters"
+        )
+    return text
+
+
+def _substr(v: list[Any], _d: Any, _r: Run, _p: str) -> str:
+    source, start, end = string(_at(v, 0)), _at(v, 1), (v[2] if len(v) > 2 else None)
+    if end is not None and less_than(end, 0):
+        temp = js_substr(source, start)
+        return js_substr(temp, 0, len(temp) + number(end))
+    return js_substr(source, start, end)
+
+
+def _merge(v: list[Any], _d: Any, _r: Run, _p: str) -> list[Any]:
+    out: list[Any] = []
+    for item in v:
+        if isinstance(item, list):
+            out.extend(item)
+        else:
+            out.append(item)
+    return out
+
+
+def _extreme(pick: Callable[[list[float | int]], float | int], empty: float) -> Impl:
+    def impl(v: list[Any], _d: Any, _r: Run, _p: str) -> Any:
+        numbers = [number(x) for x in v]
+        if not numbers:
+            return empty
+        if any(isinstance(n, float) and math.isnan(n) for n in numbers):
+            return NAN
+        return tidy(pick(numbers))
+
+    return impl
+
+
+def _plus(v: list[Any], _d: Any, _r: Run, _p: str) -> Any:
+    total: float | int = 0
+    for x in v:
+        total += parse_float(x)
+    return tidy(total)
+
+
+def _times(v: list[Any], _d: Any, _r: Run, _p: str) -> Any:
+    if not v:
+        return None
+    if len(v) == 1:
+        return v[0]
+    product = parse_float(v[0])
+    for x in v[1:]:
+        product *= parse_float(x)
+    return tidy(product)
+
+
+def _minus(v: list[Any], _d: Any, _r: Run, _p: str) -> Any:
+    if len(v) < 2:
+        return tidy(-number(_at(v, 0)))
+    return tidy(number(v[0]) - number(v[1]))
+
+
+def _binary(fn: Callable[[Any, Any], Any]) -> Impl:
+    return lambda v, _d, _r, _p: fn(_at(v, 0), _at(v, 1))
+
+
+def _between(fn: Callable[[Any, Any], bool]) -> Impl:
+    def impl(v: list[Any], _d: Any, _r: Run, _p: str) -> bool:
+        a, b = _at(v, 0), _at(v, 1)
+        if len(v) > 2:
+            return fn(a, b) and fn(b, v[2])
+        return fn(a, b)
+
+    return impl
+
+
+_STANDARD: dict[str, Impl] = {
+    "var": _var,
+    "missing": _missing,
+    "missing_some": _missing_some,
+    "==": _binary(loose_equal),
+    "===": _binary(strict_equal),
+    "!=": _binary(lambda a, b: not loose_equal(a, b)),
+    "!==": _binary(lambda a, b: not strict_equal(a, b)),
+    "!": lambda v, _d, _r, _p: not truthy(_at(v, 0)),
+    "!!": lambda v, _d, _r, _p: truthy(_at(v, 0)),
+    "<": _between(less_than),
+    "<=": _between(less_or_equal),
+    ">": _binary(lambda a, b: less_than(b, a)),
+    ">=": _binary(lambda a, b: less_or_equal(b, a)),
+    "max": _extreme(max, -math.inf),
+    "min": _extreme(min, math.inf),
+    "+": _plus,
+    "*": _times,
+    "-": _minus,
+    "/": _binary(lambda a, b: js_divide(number(a), number(b))),
+    "%": _binary(lambda a, b: js_remainder(number(a), number(b))),
+    "in": _in,
+    "cat": _cat,
+    "substr": _substr,
+    "merge": _merge,
+    "log": lambda v, _d, _r, _p: _at(v, 0),
+}
+#: Operations whose result depends on the data: never folded into constants.
+_IMPURE = frozenset({"var", "missing", "missing_some"})
+
+
+def _fast_pair(fn: Callable[[Any, Any], Any]) -> Callable[[Fn, Fn], Fn]:
+    def build(a: Fn, b: Fn) -> Fn:
+        return lambda d, r: fn(a(d, r), b(d, r))
+
+    return build
+
+
+_FAST: dict[str, Callable[[Fn, Fn], Fn]] = {
+    "==": _fast_pair(loose_equal),
+    "===": _fast_pair(strict_equal),
+    "!=": _fast_pair(lambda a, b: not loose_equal(a, b)),
+    "!==": _fast_pair(lambda a, b: not strict_equal(a, b)),
+    "<": _fast_pair(less_than),
+    "<=": _fast_pair(less_or_equal),
+    ">": _fast_pair(lambda a, b: less_than(b, a)),
+    ">=": _fast_pair(lambda a, b: less_or_equal(b, a)),
+}
+
+
+# --- operations that control evaluation of their arguments --------------------------------
+
+Special = Callable[[_Compiler, list[Any], Callable[[int], str], str, int, bool], Compiled]
+
+
+def _if(
+    c: _Compiler,
+    args: list[Any],
+    arg_path: Callable[[int], str],
+    _op: str,
+    depth: int,
+    scoped: bool,
+) -> Compiled:
+    items = [c.compile(a, arg_path(i), depth + 1, scoped) for i, a in enumerate(args)]
+    pairs = tuple((items[i].fn, items[i + 1].fn) for i in range(0, len(items) - 1, 2))
+    last = items[-1].fn if len(items) % 2 == 1 else None
+
+    def choose(d: Any, r: Run) -> Any:
+        for condition, then in pairs:
+            if truthy(condition(d, r)):
+                return then(d, r)
+        return last(d, r) if last is not None else None
+
+    return Compiled(choose)
+
+
+def _and(
+    c: _Compiler,
+    args: list[Any],
+    arg_path: Callable[[int], str],
+    _op: str,
+    depth: int,
+    scoped: bool,
+) -> Compiled:
+    fns = tuple(c.compile(a, arg_path(i), depth + 1, scoped).fn for i, a in enumerate(args))
+
+    def all_of(d: Any, r: Run) -> Any:
+        current = None
+        for fn in fns:
+            current = fn(d, r)
+            if not truthy(current):
+                return current
+        return current
+
+    return Compiled(all_of)
+
+
+def _or(
+    c: _Compiler,
+    args: list[Any],
+    arg_path: Callable[[int], str],
+    _op: str,
+    depth: int,
+    scoped: bool,
+) -> Compiled:
+    fns = tuple(c.compile(a, arg_path(i), depth + 1, scoped).fn for i, a in enumerate(args))
+
+    def any_of(d: Any, r: Run) -> Any:
+        current = None
+        for fn in fns:
+            current = fn(d, r)
+            if truthy(current):
+                return current
+        return current
+
+    return Compiled(any_of)
+
+
+def _iteration(kind: str) -> Special:
+    def build(
+        c: _Compiler,
+        args: list[Any],
+        arg_path: Callable[[int], str],
+        op_path: str,
+        depth: int,
+        scoped: bool,
+    ) -> Compiled:
+        source = c.compile(_at(args, 0), arg_path(0), depth + 1, scoped).fn
+        # The per-item logic reads the item, not the record: no field check inside it.
+        logic = c.compile(_at(args, 1), arg_path(1), depth + 1, True).fn
+        initial = (
+            c.compile(args[2], arg_path(2), depth + 1, scoped).fn
+            if kind == "reduce" and len(args) > 2
+            else None
+        )
+
+        def run(d: Any, r: Run) -> Any:
+            items = source(d, r)
+            if kind == "reduce":
+                accumulator = initial(d, r) if initial is not None else None
+                if not isinstance(items, list):
+                    return accumulator
+                r.spend(len(items), op_path)
+                for item in items:
+                    accumulator = logic({"current": item, "accumulator": accumulator}, r)
+                return accumulator
+            if kind == "all":
+                if not isinstance(items, list | str) or not items:
+                    return False
+                r.spend(len(items), op_path)
+                return all(truthy(logic(item, r)) for item in items)
+            if not isinstance(items, list):
+                return [] if kind in {"map", "filter"} else kind == "none"
+            r.spend(len(items), op_path)
+            if kind == "map":
+                return [logic(item, r) for item in items]
+            kept = [item for item in items if truthy(logic(item, r))]
+            if kind == "filter":
+                return kept
+            return bool(kept) if kind == "some" else not kept
+
+        return Compiled(run)
+
+    return build
+
+
+_SPECIAL: dict[str, Special] = {
+    "if": _if,
+    "?:": _if,
+    "and": _and,
+    "or": _or,
+    **{kind: _iteration(kind) for kind in ("map", "filter", "reduce", "all", "some", "none")},
+}
+
+OPERATIONS: frozenset[str] = (
+    frozenset(_STANDARD) | frozenset(_SPECIAL) | frozenset(extensions.OPERATIONS)
+)
+
+
+# --- the compiled expression ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CompiledLogic:
+    """A compiled expression: call it with the data (and a context for platform operations)."""
+
+    expression: Any
+    limits: Limits
+    variables: VariableSpec | None
+    _fn: Fn
+    _traced: list[Fn] = field(default_factory=list, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __call__(self, data: Any = None, context: EvalContext | None = None) -> Any:
+        """Evaluate over ``data``; raises :class:`LogicEvaluationError` when it cannot."""
+        return self._fn(data, Run(context or EMPTY_CONTEXT, self.limits, None))
+
+    def trace(
+        self, data: Any = None, context: EvalContext | None = None
+    ) -> tuple[Any, tuple[TraceStep, ...]]:
+        """Evaluate and record what every operator produced, innermost first."""
+        with self._lock:
+            if not self._traced:
+                compiler = _Compiler(self.limits, None, traced=True)
+                self._traced.append(compiler.compile(self.expression, "", 0, False).fn)
+        steps: list[TraceStep] = []
+        result = self._traced[0](data, Run(context or EMPTY_CONTEXT, self.limits, steps))
+        return result, tuple(steps)
+
+
+def compile_logic(
+    expression: Any,
+    *,
+    variables: VariableSpec | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> CompiledLogic:
+    """Check ``expression`` completely and compile it into a callable.
+
+    Raises :class:`DefinitionError` listing every problem: unknown operations, wrong arity of
+    platform operations, unsafe or invalid regular expressions, unknown fields (with
+    ``variables``) and expressions over the size or depth limits.
+    """
+    compiler = _Compiler(limits, variables, traced=False)
+    compiled = compiler.compile(expression, "", 0, False)
+    if compiler.diagnostics:
+        raise DefinitionError(compiler.diagnostics)
+    return CompiledLogic(expression, limits, variables, compiled.fn)
+
+
+def apply_logic(expression: Any, data: Any = None, context: EvalContext | None = None) -> Any:
+    """Compile and evaluate once (convenient in tests; compile once and reuse elsewhere)."""
+    return compile_logic(expression)(data, context)

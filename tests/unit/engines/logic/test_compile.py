@@ -1,0 +1,156 @@
+"""Compile-time checks, limits, constant folding and traces."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tangram.engines.common import DefinitionError
+from tangram.engines.logic import (
+    Limits,
+    LogicLimitExceeded,
+    VariableSpec,
+    compile_logic,
+)
+
+FIELDS = VariableSpec(fields=frozenset({"urgency", "customer", "measures", "status"}))
+
+
+def problems(expression: Any, **kw: Any) -> list[tuple[str, str]]:
+    with pytest.raises(DefinitionError) as caught:
+        compile_logic(expression, **kw)
+    return [(d.path, d.code) for d in caught.value.diagnostics]
+
+
+def test_every_problem_is_reported_with_its_node_path() -> None:
+    expression = {
+        "and": [
+            {"==": [{"var": "urgncy"}, "P1"]},
+            {"teleport": [1]},
+            {"in_group": []},
+            {"regex_match": [{"var": "pattern"}, "x"]},
+        ]
+    }
+    assert problems(expression, variables=FIELDS) == [
+        ("/and/0/==/0/var", "logic.var.unknown"),
+        ("/and/1/teleport", "logic.op.unknown"),
+        ("/and/2/in_group", "logic.op.arity"),
+        ("/and/3/regex_match/0", "logic.regex.not_literal"),
+    ]
+
+
+def test_known_fields_dotted_paths_and_context_variables_pass_the_check() -> None:
+    fn = compile_logic(
+        {
+            "and": [
+                {"==": [{"var": "customer.tier"}, "vip"]},
+                {"var": "$user.id"},
+                {"missing": ["urgency", "status"]},
+                {"changed": "status"},
+            ]
+        },
+        variables=FIELDS,
+    )
+    data = {"customer": {"tier": "vip"}, "$user": {"id": 1}, "urgency": "P1", "status": "new"}
+    assert fn(data) == []  # "and" returns the deciding value: nothing is missing
+
+
+def test_item_logic_inside_iterations_is_not_checked_against_fields() -> None:
+    fn = compile_logic({"all": [{"var": "measures"}, {"var": "owner"}]}, variables=FIELDS)
+    assert fn({"measures": [{"owner": 1}, {"owner": 2}]}) is True
+    assert problems({"all": [{"var": "measurez"}, {"var": "owner"}]}, variables=FIELDS) == [
+        ("/all/0/var", "logic.var.unknown")
+    ]
+
+
+def test_missing_keys_are_checked_against_fields() -> None:
+    assert problems({"missing": ["urgency", "nope"]}, variables=FIELDS) == [
+        ("/missing/1", "logic.var.unknown")
+    ]
+    assert problems({"missing_some": [1, ["nope"]]}, variables=FIELDS) == [
+        ("/missing_some/1/0", "logic.var.unknown")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "code"),
+    [
+        ("(a+)+$", "logic.regex.unsafe"),
+        ("(\\w*)*", "logic.regex.unsafe"),
+        ("([", "logic.regex.invalid"),
+        ("x" * 201, "logic.limit.regex"),
+    ],
+)
+def test_dangerous_or_broken_patterns_are_refused(pattern: str, code: str) -> None:
+    assert problems({"regex_match": [pattern, "text"]}) == [("/regex_match/0", code)]
+
+
+def test_deep_and_large_expressions_are_refused() -> None:
+    deep: Any = {"var": "a"}
+    for _ in range(40):
+        deep = {"!": [deep]}
+    assert "logic.limit.depth" in {code for _, code in problems(deep)}
+    wide = {"and": [{"==": [1, 1]}] * 30}
+    assert problems(wide, limits=Limits(max_nodes=50)) == [("/and/16/==/0", "logic.limit.size")]
+
+
+def test_iteration_budget_is_enforced_at_run_time() -> None:
+    fn = compile_logic(
+        {"map": [{"var": "xs"}, {"map": [{"var": "ys"}, 1]}]}, limits=Limits(max_iterations=100)
+    )
+    assert fn({"xs": [{"ys": [1] * 9}] * 10}) == [[1] * 9] * 10
+    with pytest.raises(LogicLimitExceeded, match="more than 100 iterations"):
+        fn({"xs": [{"ys": [1] * 20}] * 10})
+
+
+def test_string_budget_is_enforced_at_run_time() -> None:
+    fn = compile_logic({"cat": [{"var": "a"}, {"var": "a"}]}, limits=Limits(max_string_length=10))
+    assert fn({"a": "12345"}) == "1234512345"
+    with pytest.raises(LogicLimitExceeded):
+        fn({"a": "123456"})
+
+
+def test_literals_and_multi_key_objects_are_data() -> None:
+    assert compile_logic({"a": 1, "b": {"var": "x"}})({"x": 2}) == {"a": 1, "b": {"var": "x"}}
+    assert compile_logic([{"var": "x"}, 2])({"x": 1}) == [1, 2]
+    assert compile_logic("text")() == "text"
+
+
+def test_constant_sub_trees_are_computed_once() -> None:
+    fn = compile_logic({"+": [{"*": [2, 3]}, {"var": "x"}]})
+    assert fn({"x": 1}) == 7
+    assert fn({"x": "4"}) == 10
+
+
+def test_division_by_zero_follows_javascript() -> None:
+    fn = compile_logic({"/": [{"var": "a"}, {"var": "b"}]})
+    assert fn({"a": 1, "b": 0}) == float("inf")
+    assert fn({"a": -1, "b": 0}) == float("-inf")
+    result = fn({"a": 0, "b": 0})
+    assert result != result  # NaN
+
+
+def test_trace_records_what_each_operator_produced() -> None:
+    fn = compile_logic(
+        {"if": [{"==": [{"var": "issue_type"}, "software_bug"]}, "rnd_support", "front_desk"]}
+    )
+    result, steps = fn.trace({"issue_type": "software_bug"})
+    assert result == "rnd_support"
+    assert [(s.path, s.op, s.value) for s in steps] == [
+        ("/if/0/==/0/var", "var", "software_bug"),
+        ("/if/0/==", "==", True),
+        ("/if", "if", "rnd_support"),
+    ]
+    assert fn({"issue_type": "billing"}) == "front_desk"
+
+
+def test_compiled_expression_is_reusable_across_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    fn = compile_logic(
+        {"reduce": [{"var": "xs"}, {"+": [{"var": "current"}, {"var": "accumulator"}]}, 0]}
+    )
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda n: fn({"xs": list(range(n))}), range(200)))
+    assert results == [n * (n - 1) // 2 for n in range(200)]
