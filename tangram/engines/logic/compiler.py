@@ -602,13 +602,14 @@ class CompiledLogic:
     expression: Any
     limits: Limits
     variables: VariableSpec | None
-    _fn: Fn
+    #: The plain function ``function(data, context=None)``: the fastest way to evaluate.
+    function: Callable[..., Any]
     _traced: list[Fn] = field(default_factory=list, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __call__(self, data: Any = None, context: EvalContext | None = None) -> Any:
         """Evaluate over ``data``; raises :class:`LogicEvaluationError` when it cannot."""
-        return self._fn(data, Run(context or EMPTY_CONTEXT, self.limits, None))
+        return self.function(data, context)
 
     def trace(
         self, data: Any = None, context: EvalContext | None = None
@@ -639,7 +640,26 @@ def compile_logic(
     compiled = compiler.compile(expression, "", 0, False)
     if compiler.diagnostics:
         raise DefinitionError(compiler.diagnostics)
-    return CompiledLogic(expression, limits, variables, compiled.fn)
+    from tangram.engines.logic.codegen import generate  # it builds on this module
+
+    try:
+        function = generate(expression, limits)
+    except (SyntaxError, RecursionError, MemoryError):
+        closures = compiled.fn  # too deep for the Python parser: the closures serve
+
+        def function(data: Any, context: EvalContext | None = None) -> Any:
+            return closures(data, Run(context or EMPTY_CONTEXT, limits, None))
+
+    return CompiledLogic(expression, limits, variables, function)
+
+
+def compile_closures(expression: Any, *, limits: Limits = DEFAULT_LIMITS) -> Callable[[Any], Any]:
+    """The closure form of a checked expression (the reference the generated code is tested against)."""
+    compiler = _Compiler(limits, None, traced=False)
+    fn = compiler.compile(expression, "", 0, False).fn
+    if compiler.diagnostics:
+        raise DefinitionError(compiler.diagnostics)
+    return lambda data: fn(data, Run(EMPTY_CONTEXT, limits, None))
 
 
 def apply_logic(expression: Any, data: Any = None, context: EvalContext | None = None) -> Any:

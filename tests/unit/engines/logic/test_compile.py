@@ -154,3 +154,20 @@ def test_compiled_expression_is_reusable_across_threads() -> None:
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda n: fn({"xs": list(range(n))}), range(200)))
     assert results == [n * (n - 1) // 2 for n in range(200)]
+
+
+def test_expression_too_deep_for_the_python_parser_still_evaluates() -> None:
+    deep: Any = {"var": "a"}
+    for _ in range(150):
+        deep = {"!": [deep]}
+    fn = compile_logic(deep, limits=Limits(max_depth=200))
+    assert fn({"a": 1}) is True  # an even number of negations of a truthy value
+    assert fn({"a": 0}) is False
+
+
+def test_keys_and_strings_are_data_never_code() -> None:
+    hostile = "__import__('os')\nexit(1)"
+    fn = compile_logic(
+        {"cat": [{"var": hostile}, "')+str(1/0)+('", {"==": [{"var": "x"}, hostile]}]}
+    )
+    assert fn({hostile: "ok", "x": hostile}) == "ok')+str(1/0)+('true"

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tangram.engines.logic import compile_logic
+from tangram.engines.logic.compiler import compile_closures
 
 CASES = [
     case
@@ -28,3 +29,13 @@ def test_official_case_gives_the_reference_result(logic: Any, data: Any, expecte
     result = compile_logic(logic)(data)
     assert result == expected
     assert type(result) is type(expected) or {type(result), type(expected)} <= {int, float}
+
+
+@pytest.mark.parametrize(
+    ("logic", "data", "expected"), CASES, ids=[json.dumps(c[0])[:60] for c in CASES]
+)
+def test_official_case_gives_the_reference_result_through_closures(
+    logic: Any, data: Any, expected: Any
+) -> None:
+    """The closure form (traces, and the fallback for very deep expressions) passes too."""
+    assert compile_closures(logic)(data) == expected

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from json_logic import jsonLogic
 
 from tangram.engines.logic import compile_logic
+from tangram.engines.logic.compiler import compile_closures
 
 DATA = st.fixed_dictionaries(
     {
@@ -156,3 +157,11 @@ def test_compiled_expression_agrees_with_the_reference_interpreter(
     ours = compile_logic(expression)(data)
     theirs = jsonLogic(expression, data)
     assert same(ours, theirs), (expression, data, ours, theirs)
+
+
+@settings(max_examples=300, deadline=None)
+@given(expression=st.one_of(numbers(), strings(), conditions(), ARRAY_OPS), data=DATA)
+def test_generated_code_agrees_with_the_closure_reference(
+    expression: Any, data: dict[str, Any]
+) -> None:
+    assert same(compile_logic(expression)(data), compile_closures(expression)(data))
