@@ -1,0 +1,26 @@
+"""The form engine: a form definition compiled once into JSON Schema, UI schema and checks.
+
+``compile_form(definition)`` → :class:`Form` with ``json_schema`` (draft 2020-12, the one source of
+validation truth for the server and the browser), ``ui_schema(lang)``, ``validate(data, lang=)``,
+``compute(data, now=)`` (defaults, serial numbers, formulas), ``restrict`` and ``check_write``
+(field permissions).
+"""
+
+from tangram.engines.forms.compiler import FormCatalog, compile_form
+from tangram.engines.forms.fields import FieldDef, FieldType, Option
+from tangram.engines.forms.form import Computed, FieldError, Form, Permission
+from tangram.engines.forms.serial import SerialPattern, SerialPatternError
+
+__all__ = [
+    "Computed",
+    "FieldDef",
+    "FieldError",
+    "FieldType",
+    "Form",
+    "FormCatalog",
+    "Option",
+    "Permission",
+    "SerialPattern",
+    "SerialPatternError",
+    "compile_form",
+]

@@ -1,0 +1,305 @@
+"""``compile_form``: check a form definition completely and build a :class:`Form`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from tangram.engines.common import DefinitionError, Diagnostic
+from tangram.engines.forms.fields import (
+    OPTION_TYPES,
+    FieldDef,
+    FieldType,
+    Option,
+)
+from tangram.engines.forms.form import Form
+from tangram.engines.forms.serial import SerialPattern, SerialPatternError
+from tangram.engines.logic import CompiledLogic, VariableSpec, compile_logic
+from tangram.engines.meta import validate_definition
+
+#: What a referenced form looks like to the checker: its field keys.
+FormCatalog = Mapping[str, Iterable[str]]
+
+
+class _Checker:
+    def __init__(self, forms: FormCatalog | None) -> None:
+        self.forms = forms
+        self.diagnostics: list[Diagnostic] = []
+
+    def problem(self, path: str, code: str, message: str) -> None:
+        self.diagnostics.append(Diagnostic(path, code, message))
+
+    def fields(self, raw: list[dict[str, Any]], base: str, *, in_row: bool) -> tuple[FieldDef, ...]:
+        seen: set[str] = set()
+        out = []
+        for index, item in enumerate(raw):
+            path = f"{base}/{index}"
+            key = item["key"]
+            if key in seen:
+                self.problem(
+                    f"{path}/key", "form.field.duplicate", f"the key {key!r} is used twice"
+                )
+            seen.add(key)
+            out.append(self.field(item, path, in_row=in_row))
+        return tuple(out)
+
+    def field(self, raw: Mapping[str, Any], path: str, *, in_row: bool) -> FieldDef:
+        t = FieldType(raw["type"])
+        options = tuple(
+            Option(str(o["value"]), o.get("label", {"zh-CN": str(o["value"])}))
+            for o in raw.get("options", [])
+        )
+        if t in OPTION_TYPES:
+            values = [o.value for o in options]
+            if not values:
+                self.problem(f"{path}/options", "form.options.missing", "give at least one option")
+            elif len(set(values)) != len(values):
+                self.problem(
+                    f"{path}/options", "form.options.duplicate", "option values must differ"
+                )
+        sub: tuple[FieldDef, ...] = ()
+        if t is FieldType.SUB_TABLE:
+            if in_row:
+                self.problem(
+                    f"{path}/type", "form.sub_table.nested", "a sub-table cannot hold a sub-table"
+                )
+            elif not raw.get("fields"):
+                self.problem(f"{path}/fields", "form.sub_table.empty", "a sub-table needs fields")
+            else:
+                sub = self.fields(raw["fields"], f"{path}/fields", in_row=True)
+        reference = raw.get("reference") or {}
+        if t is FieldType.REFERENCE:
+            self._reference(reference, path)
+        if t is FieldType.FORMULA and "formula" not in raw:
+            self.problem(
+                f"{path}/formula", "form.formula.missing", "a formula field needs a formula"
+            )
+        serial = raw.get("serial")
+        if t is FieldType.SERIAL:
+            try:
+                SerialPattern.parse(serial or "")
+            except SerialPatternError as exc:
+                self.problem(f"{path}/serial", "form.serial.invalid", str(exc))
+        for low, high, name in (
+            ("min", "max", "range"),
+            ("min_length", "max_length", "length"),
+            ("min_rows", "max_rows", "rows"),
+        ):
+            if raw.get(low) is not None and raw.get(high) is not None and raw[low] > raw[high]:
+                self.problem(
+                    f"{path}/{low}", f"form.{name}.invalid", f"{low} is greater than {high}"
+                )
+        if raw.get("pattern") is not None:
+            try:
+                re.compile(raw["pattern"])
+            except re.error as exc:
+                self.problem(f"{path}/pattern", "form.pattern.invalid", f"invalid pattern: {exc}")
+        return FieldDef(
+            key=raw["key"],
+            type=t,
+            label=raw["label"],
+            path=path,
+            required=bool(raw.get("required", False)),
+            default=raw.get("default"),
+            minimum=raw.get("min"),
+            maximum=raw.get("max"),
+            min_length=raw.get("min_length"),
+            max_length=raw.get("max_length"),
+            pattern=raw.get("pattern"),
+            help=raw.get("help"),
+            placeholder=raw.get("placeholder"),
+            unique=bool(raw.get("unique", False)),
+            indexed=bool(raw.get("indexed", False)),
+            read_only=bool(raw.get("read_only", False)),
+            visible_when=raw.get("visible_when"),
+            required_when=raw.get("required_when"),
+            options=options,
+            reference_form=reference.get("form"),
+            reference_display=reference.get("display"),
+            fields=sub,
+            min_rows=raw.get("min_rows"),
+            max_rows=raw.get("max_rows"),
+            formula=raw.get("formula"),
+            result=raw.get("result", "number"),
+            serial=serial,
+            precision=int(raw.get("precision", 2)),
+            currency=raw.get("currency", "CNY"),
+            accept=tuple(raw.get("accept", ())),
+            max_size=raw.get("max_size"),
+            max_files=raw.get("max_files"),
+            raw=dict(raw),
+        )
+
+    def _reference(self, reference: Mapping[str, Any], path: str) -> None:
+        target = reference.get("form")
+        if not target:
+            self.problem(
+                f"{path}/reference",
+                "form.reference.missing",
+                'a reference field needs {"form": ..., "display": ...}',
+            )
+            return
+        if self.forms is None:
+            return
+        if target not in self.forms:
+            self.problem(
+                f"{path}/reference/form",
+                "form.reference.unknown_form",
+                f"there is no form {target!r} in this app",
+            )
+            return
+        display = reference.get("display")
+        if display and display not in set(self.forms[target]):
+            self.problem(
+                f"{path}/reference/display",
+                "form.reference.unknown_field",
+                f"form {target!r} has no field {display!r}",
+            )
+
+    def defaults(self, fields: tuple[FieldDef, ...]) -> None:
+        from tangram.engines.forms.form import schema_errors  # the validator lives beside Form
+
+        for f in fields:
+            if f.default is None:
+                continue
+            if f.computed:
+                self.problem(
+                    f"{f.path}/default",
+                    "form.default.computed",
+                    "formula and serial-number fields take no default",
+                )
+                continue
+            if f.type in OPTION_TYPES:
+                values = {o.value for o in f.options}
+                chosen = f.default if isinstance(f.default, list) else [f.default]
+                outside = [v for v in chosen if v not in values]
+                if outside:
+                    self.problem(
+                        f"{f.path}/default",
+                        "form.default.not_an_option",
+                        f"{outside[0]!r} is not one of the options",
+                    )
+                    continue
+            if f.default in ("$now", "$today") and f.type in {FieldType.DATETIME, FieldType.DATE}:
+                continue
+            if schema_errors(f.json_schema(), f.default):
+                self.problem(
+                    f"{f.path}/default",
+                    "form.default.invalid",
+                    f"the default does not fit a {f.type.value} field",
+                )
+            self.defaults(f.fields)
+
+    def expressions(
+        self, fields: tuple[FieldDef, ...], spec: VariableSpec, compiled: dict[str, CompiledLogic]
+    ) -> None:
+        for f in fields:
+            for name in ("visible_when", "required_when", "formula"):
+                expression = getattr(f, name)
+                if expression is None:
+                    continue
+                try:
+                    compiled[f"{f.path}/{name}"] = compile_logic(expression, variables=spec)
+                except DefinitionError as exc:
+                    for d in exc.diagnostics:
+                        self.problem(f"{f.path}/{name}{d.path}", d.code, d.message)
+            if f.fields:
+                row_spec = VariableSpec(
+                    fields=frozenset(s.key for s in f.fields) | {"$record"}, context=spec.context
+                )
+                self.expressions(f.fields, row_spec, compiled)
+
+    def formula_order(self, fields: tuple[FieldDef, ...]) -> tuple[str, ...]:
+        """Formula keys in dependency order; cycles are reported."""
+        formulas = {
+            f.key: f for f in fields if f.type is FieldType.FORMULA and f.formula is not None
+        }
+        deps = {k: _vars(f.formula) & set(formulas) for k, f in formulas.items()}
+        order: list[str] = []
+        state: dict[str, int] = {}
+
+        def visit(key: str, trail: list[str]) -> None:
+            if state.get(key) == 2:
+                return
+            if state.get(key) == 1:
+                cycle = [*trail[trail.index(key) :], key]
+                self.problem(
+                    f"{formulas[key].path}/formula",
+                    "form.formula.cycle",
+                    "formulas depend on each other in a cycle: " + " → ".join(cycle),
+                )
+                return
+            state[key] = 1
+            for dep in sorted(deps[key]):
+                visit(dep, [*trail, key])
+            state[key] = 2
+            order.append(key)
+
+        for key in formulas:
+            visit(key, [])
+        return tuple(order)
+
+    def layout(self, layout: Mapping[str, Any] | None, keys: set[str]) -> None:
+        if not layout:
+            return
+        placed: set[str] = set()
+        for s_index, section in enumerate(layout.get("sections", [])):
+            for f_index, key in enumerate(section.get("fields", [])):
+                where = f"/layout/sections/{s_index}/fields/{f_index}"
+                if key not in keys:
+                    self.problem(where, "form.layout.unknown_field", f"there is no field {key!r}")
+                elif key in placed:
+                    self.problem(where, "form.layout.duplicate", f"{key!r} is placed twice")
+                placed.add(key)
+
+
+def _vars(expression: Any) -> set[str]:
+    """First segments of the literal ``var`` paths an expression reads."""
+    found: set[str] = set()
+    if isinstance(expression, list):
+        for item in expression:
+            found |= _vars(item)
+    elif isinstance(expression, dict):
+        for op, args in expression.items():
+            if op == "var":
+                path = args[0] if isinstance(args, list) and args else args
+                if isinstance(path, str) and path:
+                    found.add(path.split(".", 1)[0])
+            else:
+                found |= _vars(args)
+    return found
+
+
+def compile_form(definition: Mapping[str, Any], *, forms: FormCatalog | None = None) -> Form:
+    """Check ``definition`` completely and compile it.
+
+    ``forms`` maps the app's other form keys to their field keys, so references can be checked;
+    without it, reference targets are not checked. Raises :class:`DefinitionError` listing every
+    problem (meta-schema, duplicate keys, options and defaults, patterns, serial patterns,
+    references, layout, and every expression: unknown fields, limits, formula cycles).
+    """
+    diagnostics = validate_definition("form", definition)
+    if diagnostics:
+        raise DefinitionError(diagnostics)
+    checker = _Checker(forms)
+    fields = checker.fields(list(definition["fields"]), "/fields", in_row=False)
+    checker.defaults(fields)
+    keys = {f.key for f in fields}
+    spec = VariableSpec(fields=frozenset(keys))
+    compiled: dict[str, CompiledLogic] = {}
+    checker.expressions(fields, spec, compiled)
+    order = checker.formula_order(fields)
+    row_orders = {f.key: checker.formula_order(f.fields) for f in fields if f.fields}
+    checker.layout(definition.get("layout"), keys)
+    if checker.diagnostics:
+        raise DefinitionError(checker.diagnostics)
+    return Form(
+        key=definition["key"],
+        label=definition["label"],
+        fields=fields,
+        layout=definition.get("layout") or {},
+        logic=compiled,
+        formula_order=order,
+        row_formula_order=row_orders,
+    )

@@ -1,0 +1,230 @@
+"""Field types: what each stores, its JSON Schema fragment and its default widget."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class FieldType(StrEnum):
+    """Every field type a form can hold."""
+
+    TEXT = "text"
+    TEXTAREA = "textarea"
+    RICH_TEXT = "rich_text"
+    NUMBER = "number"
+    INTEGER = "integer"
+    MONEY = "money"
+    DATE = "date"
+    DATETIME = "datetime"
+    SELECT = "select"
+    MULTI_SELECT = "multi_select"
+    RADIO = "radio"
+    CHECKBOX = "checkbox"
+    USER = "user"
+    GROUP = "group"
+    EMAIL = "email"
+    PHONE = "phone"
+    ATTACHMENT = "attachment"
+    ATTACHMENTS = "attachments"
+    REFERENCE = "reference"
+    SUB_TABLE = "sub_table"
+    FORMULA = "formula"
+    SIGNATURE = "signature"
+    SERIAL = "serial"
+
+
+#: Default longest text per type (a definition may set ``max_length`` lower or higher).
+DEFAULT_MAX_LENGTH = {FieldType.TEXT: 200, FieldType.TEXTAREA: 5000, FieldType.RICH_TEXT: 100_000}
+#: A phone number: optional +, then digits, spaces and dashes (5 to 20 characters).
+PHONE_PATTERN = r"^\+?[0-9][0-9 \-]{4,19}$"
+OPTION_TYPES = frozenset({FieldType.SELECT, FieldType.MULTI_SELECT, FieldType.RADIO})
+TEXT_TYPES = frozenset({FieldType.TEXT, FieldType.TEXTAREA, FieldType.RICH_TEXT})
+NUMERIC_TYPES = frozenset({FieldType.NUMBER, FieldType.INTEGER, FieldType.MONEY})
+FILE_TYPES = frozenset({FieldType.ATTACHMENT, FieldType.ATTACHMENTS, FieldType.SIGNATURE})
+#: Types whose value the platform or the engine writes, never the user.
+COMPUTED_TYPES = frozenset({FieldType.FORMULA, FieldType.SERIAL})
+FORMULA_RESULTS = ("number", "integer", "text", "boolean", "date", "datetime")
+
+_WIDGETS = {
+    FieldType.TEXTAREA: "textarea",
+    FieldType.RICH_TEXT: "richtext",
+    FieldType.MONEY: "money",
+    FieldType.SELECT: "select",
+    FieldType.MULTI_SELECT: "checkboxes",
+    FieldType.RADIO: "radio",
+    FieldType.CHECKBOX: "checkbox",
+    FieldType.USER: "user",
+    FieldType.GROUP: "group",
+    FieldType.EMAIL: "email",
+    FieldType.PHONE: "phone",
+    FieldType.ATTACHMENT: "file",
+    FieldType.ATTACHMENTS: "files",
+    FieldType.SIGNATURE: "signature",
+    FieldType.REFERENCE: "reference",
+    FieldType.DATE: "date",
+    FieldType.DATETIME: "datetime",
+    FieldType.FORMULA: "formula",
+    FieldType.SERIAL: "serial",
+}
+
+_ATTACHMENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id"],
+    "properties": {
+        "id": {"type": "string", "minLength": 1, "maxLength": 64},
+        "name": {"type": "string", "maxLength": 255},
+        "size": {"type": "integer", "minimum": 0},
+        "content_type": {"type": "string", "maxLength": 127},
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+    },
+    "additionalProperties": False,
+}
+
+
+def text(value: Any, lang: str) -> str:
+    """The text of an i18n value in ``lang`` (falling back to zh-CN)."""
+    if isinstance(value, Mapping):
+        return str(value.get(lang) or value.get("zh-CN") or next(iter(value.values()), ""))
+    return "" if value is None else str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One choice of a select, multi-select or radio field."""
+
+    value: str
+    label: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDef:
+    """A field of a form, parsed from its definition."""
+
+    key: str
+    type: FieldType
+    label: Mapping[str, str]
+    path: str
+    required: bool = False
+    default: Any = None
+    minimum: float | None = None
+    maximum: float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    help: Mapping[str, str] | None = None
+    placeholder: Mapping[str, str] | None = None
+    unique: bool = False
+    indexed: bool = False
+    read_only: bool = False
+    visible_when: Any = None
+    required_when: Any = None
+    options: tuple[Option, ...] = ()
+    reference_form: str | None = None
+    reference_display: str | None = None
+    fields: tuple[FieldDef, ...] = ()
+    min_rows: int | None = None
+    max_rows: int | None = None
+    formula: Any = None
+    result: str = "number"
+    serial: str | None = None
+    precision: int = 2
+    currency: str = "CNY"
+    accept: tuple[str, ...] = ()
+    max_size: int | None = None
+    max_files: int | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def computed(self) -> bool:
+        """Whether the platform or the engine writes this field (formula, serial number)."""
+        return self.type in COMPUTED_TYPES
+
+    def json_schema(self) -> dict[str, Any]:
+        """The draft 2020-12 fragment validating this field's value (``null`` means absent)."""
+        t = self.type
+        schema: dict[str, Any]
+        if t in TEXT_TYPES:
+            schema = {"type": "string", "maxLength": self.max_length or DEFAULT_MAX_LENGTH[t]}
+            if self.min_length:
+                schema["minLength"] = self.min_length
+            if self.pattern:
+                schema["pattern"] = self.pattern
+        elif t in NUMERIC_TYPES:
+            schema = {"type": "integer" if t is FieldType.INTEGER else "number"}
+            if self.minimum is not None:
+                schema["minimum"] = self.minimum
+            if self.maximum is not None:
+                schema["maximum"] = self.maximum
+        elif t is FieldType.DATE:
+            schema = {"type": "string", "format": "date"}
+        elif t is FieldType.DATETIME:
+            schema = {"type": "string", "format": "date-time"}
+        elif t in {FieldType.SELECT, FieldType.RADIO}:
+            schema = {"type": "string", "enum": [o.value for o in self.options]}
+        elif t is FieldType.MULTI_SELECT:
+            schema = {
+                "type": "array",
+                "items": {"type": "string", "enum": [o.value for o in self.options]},
+                "uniqueItems": True,
+            }
+            if self.min_length:
+                schema["minItems"] = self.min_length
+            if self.max_length:
+                schema["maxItems"] = self.max_length
+        elif t is FieldType.CHECKBOX:
+            schema = {"type": "boolean"}
+        elif t in {FieldType.USER, FieldType.GROUP, FieldType.REFERENCE}:
+            schema = {"type": "integer", "minimum": 1}
+        elif t is FieldType.EMAIL:
+            schema = {"type": "string", "format": "email", "maxLength": 254}
+        elif t is FieldType.PHONE:
+            schema = {"type": "string", "pattern": PHONE_PATTERN}
+        elif t in {FieldType.ATTACHMENT, FieldType.SIGNATURE}:
+            schema = dict(_ATTACHMENT_SCHEMA)
+        elif t is FieldType.ATTACHMENTS:
+            schema = {"type": "array", "items": _ATTACHMENT_SCHEMA}
+            if self.max_files:
+                schema["maxItems"] = self.max_files
+        elif t is FieldType.SUB_TABLE:
+            schema = {"type": "array", "items": row_schema(self.fields)}
+            if self.min_rows:
+                schema["minItems"] = self.min_rows
+            if self.max_rows is not None:
+                schema["maxItems"] = self.max_rows
+        elif t is FieldType.FORMULA:
+            schema = _result_schema(self.result)
+            schema["readOnly"] = True
+        else:  # serial number
+            schema = {"type": "string", "maxLength": 100, "readOnly": True}
+        if self.read_only:
+            schema["readOnly"] = True
+        return schema
+
+
+def _result_schema(result: str) -> dict[str, Any]:
+    return {
+        "number": {"type": "number"},
+        "integer": {"type": "integer"},
+        "text": {"type": "string"},
+        "boolean": {"type": "boolean"},
+        "date": {"type": "string", "format": "date"},
+        "datetime": {"type": "string", "format": "date-time"},
+    }[result]
+
+
+def row_schema(fields: tuple[FieldDef, ...]) -> dict[str, Any]:
+    """The object schema of a record (or a sub-table row) with these fields."""
+    return {
+        "type": "object",
+        "properties": {f.key: f.json_schema() for f in fields},
+        "required": [f.key for f in fields if f.required and not f.visible_when and not f.computed],
+        "additionalProperties": False,
+    }
+
+
+def widget(f: FieldDef) -> str | None:
+    """The rjsf widget name the browser uses for this field (None: the default for its type)."""
+    return _WIDGETS.get(f.type)

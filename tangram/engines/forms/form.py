@@ -1,0 +1,458 @@
+"""The compiled form: one JSON Schema for server and browser, validation, computation, permissions."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+import jsonschema_rs
+
+from tangram.engines.forms.fields import (
+    PHONE_PATTERN,
+    FieldDef,
+    FieldType,
+    row_schema,
+    text,
+    widget,
+)
+from tangram.engines.forms.messages import message
+from tangram.engines.forms.serial import SerialPattern
+from tangram.engines.logic import CompiledLogic, EvalContext, LogicEvaluationError, truthy
+
+Permission = Literal["editable", "read_only", "hidden"]
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class FieldError:
+    """One problem with a value: ``path`` like ``measures/2/owner``, a code and a message."""
+
+    path: str
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        """Plain-data form for the API."""
+        return {"path": self.path, "code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class Computed:
+    """The data after defaults, serial numbers and formulas, and formulas that failed."""
+
+    data: dict[str, Any]
+    errors: tuple[FieldError, ...] = ()
+
+
+def _validator(schema: Mapping[str, Any]) -> Any:
+    return jsonschema_rs.validator_for(dict(schema), validate_formats=True)
+
+
+def schema_errors(schema: Mapping[str, Any], value: Any) -> bool:
+    """Whether ``value`` breaks ``schema`` (used to check defaults at compile time)."""
+    return not _validator(schema).is_valid(value)
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
+def _join(*parts: Any) -> str:
+    return "/".join(str(p) for p in parts if p != "")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Form:
+    """A compiled form definition (immutable; safe to share between threads)."""
+
+    key: str
+    label: Mapping[str, str]
+    fields: tuple[FieldDef, ...]
+    layout: Mapping[str, Any]
+    logic: Mapping[str, CompiledLogic]
+    formula_order: tuple[str, ...]
+    row_formula_order: Mapping[str, tuple[str, ...]]
+    json_schema: dict[str, Any] = field(init=False)
+    by_key: Mapping[str, FieldDef] = field(init=False)
+    _validators: list[Any] = field(default_factory=list, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        schema = {"$schema": SCHEMA_DIALECT, **row_schema(self.fields)}
+        object.__setattr__(self, "json_schema", schema)
+        object.__setattr__(self, "by_key", {f.key: f for f in self.fields})
+
+    # --- what the platform needs to know -------------------------------------------------
+
+    @property
+    def reference_fields(self) -> tuple[FieldDef, ...]:
+        """Fields holding record ids of other forms (the platform checks they exist)."""
+        return tuple(f for f in self.fields if f.type is FieldType.REFERENCE)
+
+    @property
+    def serial_fields(self) -> tuple[FieldDef, ...]:
+        """Serial-number fields (the platform draws their sequence numbers)."""
+        return tuple(f for f in self.fields if f.type is FieldType.SERIAL)
+
+    @property
+    def unique_fields(self) -> tuple[FieldDef, ...]:
+        """Fields whose values must not repeat across records (checked by the platform)."""
+        return tuple(f for f in self.fields if f.unique)
+
+    def serial_pattern(self, key: str) -> SerialPattern:
+        """The parsed pattern of a serial-number field."""
+        return SerialPattern.parse(self.by_key[key].serial or "")
+
+    # --- the browser's view --------------------------------------------------------------
+
+    def ui_schema(self, lang: str = "zh-CN") -> dict[str, Any]:
+        """Widgets, order, layout, labels, help and placeholders for react-jsonschema-form."""
+        ui: dict[str, Any] = {"ui:order": [f.key for f in self.fields]}
+        for f in self.fields:
+            ui[f.key] = _ui_field(f, lang)
+        if self.layout:
+            ui["ui:layout"] = {
+                "sections": [
+                    {**section, "title": text(section.get("title"), lang)}
+                    for section in self.layout.get("sections", [])
+                ]
+            }
+        ui["ui:title"] = text(self.label, lang)
+        return ui
+
+    def conditions(self) -> dict[str, dict[str, Any]]:
+        """The visible-when / required-when expressions by field path, for the browser to evaluate."""
+        out: dict[str, dict[str, Any]] = {}
+        for f in self._all_fields():
+            entry = {
+                k: v
+                for k, v in (
+                    ("visible_when", f.visible_when),
+                    ("required_when", f.required_when),
+                    ("formula", f.formula),
+                )
+                if v is not None
+            }
+            if entry:
+                out[f.path] = entry
+        return out
+
+    def _all_fields(self) -> Iterable[FieldDef]:
+        for f in self.fields:
+            yield f
+            yield from f.fields
+
+    # --- validation ----------------------------------------------------------------------
+
+    def _schema_validator(self) -> Any:
+        with self._lock:
+            if not self._validators:
+                self._validators.append(_validator(self.json_schema))
+            return self._validators[0]
+
+    def validate(
+        self, data: Any, *, lang: str = "zh-CN", context: EvalContext | None = None
+    ) -> list[FieldError]:
+        """Every problem of ``data`` at once: types, limits, options, formats, unknown fields,
+        required and required-when (for visible fields), sub-table rows and money precision."""
+        if not isinstance(data, Mapping):
+            return [FieldError("", "not_object", message("not_object", lang))]
+        errors: dict[tuple[str, str], FieldError] = {}
+        for error in self._schema_validator().iter_errors(dict(data)):
+            for found in self._translate(error, lang):
+                errors.setdefault((found.path, found.code), found)
+        for found in self._conditional(data, lang, context):
+            if (found.path, "required") not in errors:
+                errors[(found.path, found.code)] = found
+        for found in self._precision(data, lang):
+            errors.setdefault((found.path, found.code), found)
+        return sorted(errors.values(), key=lambda e: (self._order(e.path), e.path, e.code))
+
+    def _order(self, path: str) -> int:
+        head = path.split("/", 1)[0]
+        keys = [f.key for f in self.fields]
+        return keys.index(head) if head in keys else len(keys)
+
+    def _field_at(self, path: list[Any]) -> FieldDef | None:
+        names = [p for p in path if isinstance(p, str)]
+        if not names:
+            return None
+        f = self.by_key.get(names[0])
+        if f is not None and len(names) > 1 and f.fields:
+            return next((s for s in f.fields if s.key == names[1]), None)
+        return f
+
+    def _translate(self, error: Any, lang: str) -> list[FieldError]:
+        kind = error.kind
+        name = kind.name
+        path = list(error.instance_path)
+        where = _join(*path)
+        f = self._field_at(path)
+        if name == "required":
+            return [FieldError(_join(where, kind.property), "required", message("required", lang))]
+        if name == "additionalProperties":
+            return [
+                FieldError(_join(where, k), "unknown", message("unknown", lang))
+                for k in kind.unexpected
+            ]
+        if name == "type":
+            wanted = kind.types[0] if kind.types else "object"
+            return [FieldError(where, "type", message(f"type.{wanted}", lang))]
+        if name == "format":
+            return [FieldError(where, "format", message(f"format.{kind.format}", lang))]
+        if name == "pattern":
+            code = "pattern.phone" if kind.pattern == PHONE_PATTERN else "pattern"
+            return [FieldError(where, "pattern", message(code, lang))]
+        if name in {"maxItems", "minItems"}:
+            rows = f is not None and f.type is FieldType.SUB_TABLE and len(path) == 1
+            return [
+                FieldError(
+                    where, name, message(name + (".rows" if rows else ""), lang, limit=kind.limit)
+                )
+            ]
+        if name in {"maxLength", "minLength", "maximum", "minimum"}:
+            return [FieldError(where, name, message(name, lang, limit=kind.limit))]
+        if name in {"enum", "uniqueItems"}:
+            return [FieldError(where, name, message(name, lang))]
+        return [FieldError(where, "invalid", message("invalid", lang))]
+
+    def _conditional(
+        self, data: Mapping[str, Any], lang: str, context: EvalContext | None
+    ) -> Iterable[FieldError]:
+        yield from self._required(self.fields, data, "", data, lang, context)
+        for f in self.fields:
+            rows = data.get(f.key)
+            if f.fields and isinstance(rows, list):
+                for index, row in enumerate(rows):
+                    if isinstance(row, Mapping):
+                        scoped = {**row, "$record": data}
+                        yield from self._required(
+                            f.fields, row, _join(f.key, index), scoped, lang, context
+                        )
+
+    def _required(
+        self,
+        fields: Iterable[FieldDef],
+        values: Mapping[str, Any],
+        base: str,
+        scope: Mapping[str, Any],
+        lang: str,
+        context: EvalContext | None,
+    ) -> Iterable[FieldError]:
+        for f in fields:
+            if f.computed or not self._visible(f, scope, context):
+                continue
+            required = f.required
+            if not required and f.required_when is not None:
+                required = truthy(self.logic[f"{f.path}/required_when"](scope, context))
+            if required and _empty(values.get(f.key)):
+                yield FieldError(_join(base, f.key), "required", message("required", lang))
+
+    def _visible(self, f: FieldDef, scope: Mapping[str, Any], context: EvalContext | None) -> bool:
+        if f.visible_when is None:
+            return True
+        return truthy(self.logic[f"{f.path}/visible_when"](scope, context))
+
+    def visible_fields(
+        self, data: Mapping[str, Any], context: EvalContext | None = None
+    ) -> list[str]:
+        """Keys of the top-level fields visible for ``data``."""
+        return [f.key for f in self.fields if self._visible(f, data, context)]
+
+    def _precision(self, data: Mapping[str, Any], lang: str) -> Iterable[FieldError]:
+        def check(f: FieldDef, value: Any, path: str) -> Iterable[FieldError]:
+            if (
+                f.type is not FieldType.MONEY
+                or isinstance(value, bool)
+                or not isinstance(value, int | float)
+            ):
+                return
+            try:
+                exponent = Decimal(repr(value)).as_tuple().exponent
+            except InvalidOperation:
+                return
+            if isinstance(exponent, int) and -exponent > f.precision:
+                yield FieldError(path, "precision", message("precision", lang, limit=f.precision))
+
+        for f in self.fields:
+            yield from check(f, data.get(f.key), f.key)
+            rows = data.get(f.key)
+            if f.fields and isinstance(rows, list):
+                for index, row in enumerate(rows):
+                    if isinstance(row, Mapping):
+                        for s in f.fields:
+                            yield from check(s, row.get(s.key), _join(f.key, index, s.key))
+
+    # --- computation ---------------------------------------------------------------------
+
+    def compute(
+        self,
+        data: Mapping[str, Any],
+        *,
+        now: datetime,
+        serials: Mapping[str, str] | None = None,
+        context: EvalContext | None = None,
+        lang: str = "zh-CN",
+        defaults: bool = True,
+    ) -> Computed:
+        """Defaults (``$now`` / ``$today`` allowed), serial numbers and formulas, before validation.
+
+        ``None`` means absent and is dropped. Formulas run in dependency order, row formulas per
+        row (a row formula reads the row's fields and ``$record``). A formula that cannot be
+        computed (e.g. a division by zero) leaves its field empty and is reported.
+        """
+        out = {k: v for k, v in data.items() if v is not None}
+        errors: list[FieldError] = []
+        if defaults:
+            _apply_defaults(self.fields, out, now)
+        for f in self.serial_fields:
+            if f.key not in out and serials and f.key in serials:
+                out[f.key] = serials[f.key]
+        for f in self.fields:
+            rows = out.get(f.key)
+            if f.fields and isinstance(rows, list):
+                new_rows = []
+                for index, row in enumerate(rows):
+                    if not isinstance(row, Mapping):
+                        new_rows.append(row)
+                        continue
+                    clean = {k: v for k, v in row.items() if v is not None}
+                    if defaults:
+                        _apply_defaults(f.fields, clean, now)
+                    scope_extra = {"$record": out}
+                    for key in self.row_formula_order.get(f.key, ()):
+                        sub = next(s for s in f.fields if s.key == key)
+                        self._formula(
+                            sub,
+                            clean,
+                            {**clean, **scope_extra},
+                            _join(f.key, index, key),
+                            context,
+                            lang,
+                            errors,
+                        )
+                    new_rows.append(clean)
+                out[f.key] = new_rows
+        for key in self.formula_order:
+            self._formula(self.by_key[key], out, out, key, context, lang, errors)
+        return Computed(out, tuple(errors))
+
+    def _formula(
+        self,
+        f: FieldDef,
+        target: dict[str, Any],
+        scope: Mapping[str, Any],
+        path: str,
+        context: EvalContext | None,
+        lang: str,
+        errors: list[FieldError],
+    ) -> None:
+        target.pop(f.key, None)
+        try:
+            value = self.logic[f"{f.path}/formula"](scope, context)
+        except LogicEvaluationError as exc:
+            errors.append(FieldError(path, "formula", message("formula", lang, detail=exc.message)))
+            return
+        if value is None:
+            return
+        if f.result in {"number", "integer"}:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                from tangram.engines.logic.semantics import number
+
+                value = number(value)
+            if isinstance(value, float) and not math.isfinite(value):
+                errors.append(FieldError(path, "formula", message("formula.not_finite", lang)))
+                return
+            if f.result == "integer":
+                value = round(value)
+        elif f.result == "text":
+            from tangram.engines.logic.semantics import string
+
+            value = string(value)
+        elif f.result == "boolean":
+            value = truthy(value)
+        target[f.key] = value
+
+    # --- permissions ---------------------------------------------------------------------
+
+    def restrict(
+        self, data: Mapping[str, Any], permissions: Mapping[str, Permission]
+    ) -> dict[str, Any]:
+        """``data`` without the fields the permission map hides (fields not named are editable)."""
+        return {k: v for k, v in data.items() if permissions.get(k) != "hidden"}
+
+    def check_write(
+        self,
+        old: Mapping[str, Any] | None,
+        new: Mapping[str, Any],
+        permissions: Mapping[str, Permission] | None = None,
+        *,
+        lang: str = "zh-CN",
+    ) -> list[FieldError]:
+        """Refuse changes to computed fields, read-only fields and fields the map does not let
+        this writer edit. Unchanged values are always allowed (clients send whole documents)."""
+        permissions = permissions or {}
+        before = old or {}
+        errors = []
+        for f in self.fields:
+            if f.key not in new or new.get(f.key) == before.get(f.key):
+                continue
+            level = permissions.get(f.key, "editable")
+            if f.computed:
+                errors.append(FieldError(f.key, "computed", message("computed", lang)))
+            elif level == "hidden":
+                errors.append(
+                    FieldError(f.key, "permission.hidden", message("permission.hidden", lang))
+                )
+            elif level == "read_only" or f.read_only:
+                errors.append(
+                    FieldError(f.key, "permission.read_only", message("permission.read_only", lang))
+                )
+        return errors
+
+
+def _apply_defaults(fields: Iterable[FieldDef], out: dict[str, Any], now: datetime) -> None:
+    for f in fields:
+        if f.key in out or f.default is None or f.computed:
+            continue
+        if f.default == "$now" and f.type is FieldType.DATETIME:
+            out[f.key] = now.isoformat()
+        elif f.default == "$today" and f.type is FieldType.DATE:
+            out[f.key] = now.date().isoformat()
+        else:
+            out[f.key] = f.default
+
+
+def _ui_field(f: FieldDef, lang: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {"ui:title": text(f.label, lang)}
+    chosen = widget(f)
+    if chosen:
+        entry["ui:widget"] = chosen
+    if f.help:
+        entry["ui:help"] = text(f.help, lang)
+    if f.placeholder:
+        entry["ui:placeholder"] = text(f.placeholder, lang)
+    if f.read_only or f.computed:
+        entry["ui:readonly"] = True
+    if f.options:
+        entry["ui:enumNames"] = [text(o.label, lang) for o in f.options]
+    options: dict[str, Any] = {}
+    if f.type is FieldType.MONEY:
+        options.update(precision=f.precision, currency=f.currency)
+    if f.type is FieldType.REFERENCE:
+        options.update(form=f.reference_form, display=f.reference_display)
+    if f.type in {FieldType.ATTACHMENT, FieldType.ATTACHMENTS, FieldType.SIGNATURE}:
+        options.update(accept=list(f.accept), max_size=f.max_size)
+    if options:
+        entry["ui:options"] = options
+    if f.fields:
+        entry["items"] = {
+            "ui:order": [s.key for s in f.fields],
+            **{s.key: _ui_field(s, lang) for s in f.fields},
+        }
+    return entry

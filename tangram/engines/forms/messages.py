@@ -1,0 +1,57 @@
+"""Validation messages in zh-CN and en."""
+
+from __future__ import annotations
+
+from typing import Any
+
+LANGS = ("zh-CN", "en")
+
+_MESSAGES: dict[str, tuple[str, str]] = {
+    "required": ("必填", "is required"),
+    "type.string": ("应为文本", "must be text"),
+    "type.number": ("应为数字", "must be a number"),
+    "type.integer": ("应为整数", "must be a whole number"),
+    "type.boolean": ("应为是或否", "must be true or false"),
+    "type.array": ("应为列表", "must be a list"),
+    "type.object": ("应为对象", "must be an object"),
+    "maxLength": ("最多 {limit} 个字符", "must be at most {limit} characters"),
+    "minLength": ("至少 {limit} 个字符", "must be at least {limit} characters"),
+    "maximum": ("不能大于 {limit}", "must be at most {limit}"),
+    "minimum": ("不能小于 {limit}", "must be at least {limit}"),
+    "enum": ("不是可选项之一", "is not one of the options"),
+    "format.date": ("日期格式应为 YYYY-MM-DD", "must be a date like 2026-11-22"),
+    "format.date-time": (
+        "时间格式应为 ISO 8601（含时区）",
+        "must be an ISO 8601 time with an offset",
+    ),
+    "format.email": ("邮箱格式不正确", "must be an e-mail address"),
+    "pattern": ("格式不正确", "does not have the expected format"),
+    "pattern.phone": (
+        "电话号码格式不正确",
+        "must be a phone number (digits, spaces, dashes, optional +)",
+    ),
+    "maxItems": ("最多 {limit} 项", "must have at most {limit} items"),
+    "minItems": ("至少 {limit} 项", "must have at least {limit} items"),
+    "maxItems.rows": ("最多 {limit} 行", "must have at most {limit} rows"),
+    "minItems.rows": ("至少 {limit} 行", "must have at least {limit} rows"),
+    "uniqueItems": ("不能重复", "must not repeat a value"),
+    "unknown": ("未知字段", "is not a field of this form"),
+    "precision": ("最多 {limit} 位小数", "must have at most {limit} decimal places"),
+    "formula": ("公式无法计算：{detail}", "the formula cannot be computed: {detail}"),
+    "formula.not_finite": (
+        "公式结果无效（如除以零）",
+        "the formula gives no number (e.g. a division by zero)",
+    ),
+    "permission.read_only": ("只读字段，不能修改", "is read-only here"),
+    "permission.hidden": ("无权修改此字段", "may not be changed here"),
+    "computed": ("由系统计算，不能填写", "is computed and cannot be written"),
+    "not_object": ("应为对象", "must be an object"),
+    "invalid": ("值无效", "is not valid"),
+}
+
+
+def message(code: str, lang: str, **params: Any) -> str:
+    """The message of ``code`` in ``lang`` (zh-CN when the language is unknown)."""
+    zh, en = _MESSAGES.get(code, _MESSAGES["invalid"])
+    template = en if lang == "en" else zh
+    return template.format(**params)
