@@ -199,6 +199,13 @@ class FieldDef:
             schema["readOnly"] = True
         else:  # serial number
             schema = {"type": "string", "maxLength": 100, "readOnly": True}
+        if self.required and not self.visible_when and not self.computed:
+            # Required means non-empty, not merely present: "" and [] are refused by the schema
+            # too (the engine reports them as "required").
+            if schema.get("type") == "string":
+                schema["minLength"] = max(int(schema.get("minLength", 0)), 1)
+            elif schema.get("type") == "array":
+                schema["minItems"] = max(int(schema.get("minItems", 0)), 1)
         if self.read_only:
             schema["readOnly"] = True
         return schema

@@ -82,10 +82,47 @@ class Form:
     _validators: list[Any] = field(default_factory=list, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    _conditional_top: tuple[FieldDef, ...] = field(init=False, repr=False)
+    _conditional_rows: tuple[tuple[FieldDef, tuple[FieldDef, ...]], ...] = field(
+        init=False, repr=False
+    )
+    _money_top: tuple[FieldDef, ...] = field(init=False, repr=False)
+    _money_rows: tuple[tuple[FieldDef, tuple[FieldDef, ...]], ...] = field(init=False, repr=False)
+
     def __post_init__(self) -> None:
         schema = {"$schema": SCHEMA_DIALECT, **row_schema(self.fields)}
         object.__setattr__(self, "json_schema", schema)
         object.__setattr__(self, "by_key", {f.key: f for f in self.fields})
+
+        # Only these fields need checks the schema cannot express; everything else is the
+        # compiled validator's job (so a valid document costs little more than the schema).
+        def conditional(fields: Iterable[FieldDef]) -> tuple[FieldDef, ...]:
+            return tuple(
+                f
+                for f in fields
+                if not f.computed
+                and (f.required_when is not None or (f.required and f.visible_when is not None))
+            )
+
+        def money(fields: Iterable[FieldDef]) -> tuple[FieldDef, ...]:
+            return tuple(f for f in fields if f.type is FieldType.MONEY)
+
+        object.__setattr__(self, "_conditional_top", conditional(self.fields))
+        object.__setattr__(
+            self,
+            "_conditional_rows",
+            tuple(
+                (f, conditional(f.fields))
+                for f in self.fields
+                if f.fields and conditional(f.fields)
+            ),
+        )
+        object.__setattr__(self, "_money_top", money(self.fields))
+        object.__setattr__(
+            self,
+            "_money_rows",
+            tuple((f, money(f.fields)) for f in self.fields if f.fields and money(f.fields)),
+        )
 
     # --- what the platform needs to know -------------------------------------------------
 
@@ -163,14 +200,20 @@ class Form:
         if not isinstance(data, Mapping):
             return [FieldError("", "not_object", message("not_object", lang))]
         errors: dict[tuple[str, str], FieldError] = {}
-        for error in self._schema_validator().iter_errors(dict(data)):
-            for found in self._translate(error, lang):
+        validator = self._schema_validator()
+        document = data if isinstance(data, dict) else dict(data)
+        if not validator.is_valid(document):
+            for error in validator.iter_errors(document):
+                for found in self._translate(error, lang):
+                    errors.setdefault((found.path, found.code), found)
+        if self._conditional_top or self._conditional_rows:
+            for found in self._conditional(data, lang, context):
                 errors.setdefault((found.path, found.code), found)
-        for found in self._conditional(data, lang, context):
-            if (found.path, "required") not in errors:
-                errors[(found.path, found.code)] = found
-        for found in self._precision(data, lang):
-            errors.setdefault((found.path, found.code), found)
+        if self._money_top or self._money_rows:
+            for found in self._precision(data, lang):
+                errors.setdefault((found.path, found.code), found)
+        if not errors:
+            return []
         return sorted(errors.values(), key=lambda e: (self._order(e.path), e.path, e.code))
 
     def _order(self, path: str) -> int:
@@ -208,6 +251,8 @@ class Form:
         if name == "pattern":
             code = "pattern.phone" if kind.pattern == PHONE_PATTERN else "pattern"
             return [FieldError(where, "pattern", message(code, lang))]
+        if name in {"minLength", "minItems"} and kind.limit == 1 and f is not None and f.required:
+            return [FieldError(where, "required", message("required", lang))]
         if name in {"maxItems", "minItems"}:
             rows = f is not None and f.type is FieldType.SUB_TABLE and len(path) == 1
             return [
@@ -224,15 +269,15 @@ class Form:
     def _conditional(
         self, data: Mapping[str, Any], lang: str, context: EvalContext | None
     ) -> Iterable[FieldError]:
-        yield from self._required(self.fields, data, "", data, lang, context)
-        for f in self.fields:
+        yield from self._required(self._conditional_top, data, "", data, lang, context)
+        for f, sub in self._conditional_rows:
             rows = data.get(f.key)
-            if f.fields and isinstance(rows, list):
+            if isinstance(rows, list):
                 for index, row in enumerate(rows):
                     if isinstance(row, Mapping):
                         scoped = {**row, "$record": data}
                         yield from self._required(
-                            f.fields, row, _join(f.key, index), scoped, lang, context
+                            sub, row, _join(f.key, index), scoped, lang, context
                         )
 
     def _required(
@@ -245,13 +290,15 @@ class Form:
         context: EvalContext | None,
     ) -> Iterable[FieldError]:
         for f in fields:
-            if f.computed or not self._visible(f, scope, context):
-                continue
-            required = f.required
-            if not required and f.required_when is not None:
-                required = truthy(self.logic[f"{f.path}/required_when"](scope, context))
-            if required and _empty(values.get(f.key)):
-                yield FieldError(_join(base, f.key), "required", message("required", lang))
+            if _empty(values.get(f.key)):  # cheap first: a filled field is never missing
+                if f.computed or not self._visible(f, scope, context):
+                    continue
+                required = f.required
+                if not required and f.required_when is not None:
+                    rule = self.logic[f"{f.path}/required_when"].function
+                    required = truthy(rule(scope, context))
+                if required:
+                    yield FieldError(_join(base, f.key), "required", message("required", lang))
 
     def _visible(self, f: FieldDef, scope: Mapping[str, Any], context: EvalContext | None) -> bool:
         if f.visible_when is None:
@@ -266,11 +313,7 @@ class Form:
 
     def _precision(self, data: Mapping[str, Any], lang: str) -> Iterable[FieldError]:
         def check(f: FieldDef, value: Any, path: str) -> Iterable[FieldError]:
-            if (
-                f.type is not FieldType.MONEY
-                or isinstance(value, bool)
-                or not isinstance(value, int | float)
-            ):
+            if not isinstance(value, float) or round(value, f.precision) == value:
                 return
             try:
                 exponent = Decimal(repr(value)).as_tuple().exponent
@@ -279,13 +322,14 @@ class Form:
             if isinstance(exponent, int) and -exponent > f.precision:
                 yield FieldError(path, "precision", message("precision", lang, limit=f.precision))
 
-        for f in self.fields:
+        for f in self._money_top:
             yield from check(f, data.get(f.key), f.key)
+        for f, sub in self._money_rows:
             rows = data.get(f.key)
-            if f.fields and isinstance(rows, list):
+            if isinstance(rows, list):
                 for index, row in enumerate(rows):
                     if isinstance(row, Mapping):
-                        for s in f.fields:
+                        for s in sub:
                             yield from check(s, row.get(s.key), _join(f.key, index, s.key))
 
     # --- computation ---------------------------------------------------------------------

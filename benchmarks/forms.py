@@ -1,0 +1,186 @@
+"""Form validation speed: the engine against bare jsonschema-rs and bare jsonschema, in one run.
+
+A 20-field ticket form with a 10-row sub-table; valid and invalid documents. The engine's
+``Form.validate`` adds conditional rules, precision checks and message translation on top of the
+schema validation, so the bare validators are its baselines.
+
+    .venv/bin/python benchmarks/forms.py [--documents 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from typing import Any
+
+import jsonschema_rs
+from jsonschema import Draft202012Validator
+
+from tangram.engines.forms import compile_form
+
+
+def label(text: str) -> dict[str, str]:
+    return {"zh-CN": text, "en": text}
+
+
+DEFINITION: dict[str, Any] = {
+    "key": "ticket",
+    "label": label("ticket"),
+    "fields": [
+        {"key": "title", "type": "text", "label": label("t"), "required": True},
+        {"key": "description", "type": "textarea", "label": label("d")},
+        {
+            "key": "channel",
+            "type": "select",
+            "label": label("c"),
+            "options": [{"value": v} for v in ("phone", "email", "web", "wechat", "app")],
+        },
+        {
+            "key": "issue_type",
+            "type": "select",
+            "label": label("i"),
+            "required": True,
+            "options": [
+                {"value": v} for v in ("software_bug", "hardware_fault", "usage", "complaint")
+            ],
+        },
+        {
+            "key": "urgency",
+            "type": "select",
+            "label": label("u"),
+            "options": [{"value": f"P{n}"} for n in range(1, 5)],
+        },
+        {
+            "key": "product_line",
+            "type": "radio",
+            "label": label("p"),
+            "options": [{"value": v} for v in "ABCDE"],
+        },
+        {
+            "key": "customer",
+            "type": "reference",
+            "label": label("c"),
+            "reference": {"form": "customer"},
+        },
+        {
+            "key": "product",
+            "type": "reference",
+            "label": label("p"),
+            "reference": {"form": "product"},
+        },
+        {"key": "contact_name", "type": "text", "label": label("n")},
+        {"key": "contact_phone", "type": "phone", "label": label("ph")},
+        {"key": "contact_email", "type": "email", "label": label("e")},
+        {"key": "occurred_at", "type": "datetime", "label": label("o")},
+        {"key": "expected_by", "type": "date", "label": label("x")},
+        {"key": "assignee", "type": "user", "label": label("a")},
+        {"key": "group", "type": "group", "label": label("g")},
+        {"key": "reopen_count", "type": "integer", "label": label("r"), "min": 0},
+        {"key": "cost", "type": "money", "label": label("m"), "min": 0},
+        {"key": "on_site", "type": "checkbox", "label": label("s")},
+        {
+            "key": "address",
+            "type": "text",
+            "label": label("ad"),
+            "required_when": {"var": "on_site"},
+        },
+        {
+            "key": "measures",
+            "type": "sub_table",
+            "label": label("m"),
+            "max_rows": 20,
+            "fields": [
+                {"key": "what", "type": "text", "label": label("w"), "required": True},
+                {"key": "owner", "type": "user", "label": label("o"), "required": True},
+                {"key": "due", "type": "date", "label": label("d")},
+                {"key": "verify", "type": "text", "label": label("v")},
+                {
+                    "key": "status",
+                    "type": "select",
+                    "label": label("s"),
+                    "options": [{"value": v} for v in ("todo", "doing", "done")],
+                },
+            ],
+        },
+    ],
+}
+
+
+def valid(n: int) -> dict[str, Any]:
+    return {
+        "title": f"设备噪音超标 {n}",
+        "description": "运行时噪音超过 45 dB",
+        "channel": "phone",
+        "issue_type": "hardware_fault",
+        "urgency": "P2",
+        "product_line": "A",
+        "customer": 7,
+        "product": 3,
+        "contact_name": "李雷",
+        "contact_phone": "+86 138-0000-0000",
+        "contact_email": "li@example.com",
+        "occurred_at": "2026-11-20T10:30:00+08:00",
+        "expected_by": "2026-11-25",
+        "assignee": 4,
+        "group": 2,
+        "reopen_count": 0,
+        "cost": 120.5,
+        "on_site": True,
+        "address": "上海",
+        "measures": [
+            {
+                "what": f"措施 {i}",
+                "owner": 3,
+                "due": "2026-11-30",
+                "verify": "p95 < 200 ms",
+                "status": "todo",
+            }
+            for i in range(10)
+        ],
+    }
+
+
+def invalid(n: int) -> dict[str, Any]:
+    doc = valid(n)
+    doc.update(urgency="P9", contact_email="nope", cost=-1)
+    doc["measures"][3]["owner"] = "x"
+    return doc
+
+
+def rate(fn: Callable[[dict[str, Any]], Any], docs: list[dict[str, Any]]) -> float:
+    start = time.perf_counter()
+    for doc in docs:
+        fn(doc)
+    return len(docs) / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--documents", type=int, default=5000)
+    args = parser.parse_args()
+    form = compile_form(DEFINITION)
+    fast = jsonschema_rs.validator_for(form.json_schema, validate_formats=True)
+    slow = Draft202012Validator(
+        form.json_schema, format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+    print(f"{args.documents} documents each; 20 fields + a 10-row sub-table\n")
+    print(
+        f"{'documents':<10} {'jsonschema/s':>13} {'jsonschema-rs/s':>16} {'engine/s':>10} "
+        f"{'engine vs rs':>13} {'rs vs jsonschema':>17}"
+    )
+    for name, make in (("valid", valid), ("invalid", invalid)):
+        docs = [make(i) for i in range(args.documents)]
+        assert bool(form.validate(docs[0])) == (name == "invalid")
+        slow_docs = docs[: max(args.documents // 20, 50)]
+        r_slow = rate(lambda d: list(slow.iter_errors(d)), slow_docs)
+        r_fast = rate(lambda d: list(fast.iter_errors(d)), docs)
+        r_engine = rate(form.validate, docs)
+        print(
+            f"{name:<10} {r_slow:>13,.0f} {r_fast:>16,.0f} {r_engine:>10,.0f} "
+            f"{r_fast / r_engine:>12.2f}x {r_fast / r_slow:>16.0f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()
