@@ -13,7 +13,14 @@ from tangram.platform.models.directory import (
     Scope,
     User,
 )
-from tangram.platform.models.runtime import AuditEntry, Job, JobStatus, Notification, Record
+from tangram.platform.models.runtime import (
+    AuditEntry,
+    Job,
+    JobStatus,
+    Notification,
+    Record,
+    SerialCounter,
+)
 
 __all__ = [
     "ApiToken",
@@ -35,6 +42,7 @@ __all__ = [
     "Role",
     "RoleAssignment",
     "Scope",
+    "SerialCounter",
     "UTCDateTime",
     "User",
 ]

@@ -96,3 +96,13 @@ class Notification(Base):
     payload: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
     read_at: Mapped[datetime | None]
+
+
+class SerialCounter(Base):
+    """The last number drawn in one serial-number scope (e.g. ``aftersales/ticket/ticket_no/SV-20261122-#``)."""
+
+    __tablename__ = "serial_counters"
+
+    scope: Mapped[str] = mapped_column(String(300), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
+    updated_at: Mapped[datetime]
