@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -233,6 +234,35 @@ def count_queries(engine: Engine) -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", before)
+
+
+def race(
+    settings: Settings, clock: FrozenClock, count: int, work: Callable[[Platform, int], Any]
+) -> list[Any]:
+    """Run ``work(platform, n)`` in ``count`` threads at once, each with its own Platform (engine and
+    pool, as separate processes would have); re-raise the first failure; return the results."""
+    platforms = [Platform.from_settings(settings, clock=clock) for _ in range(count)]
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        try:
+            barrier.wait()
+            results[n] = work(platforms[n], n)
+        except BaseException as exc:  # noqa: BLE001 - re-raised below: it fails the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    for p in platforms:
+        p.dispose()
+    if errors:
+        raise errors[0]
+    return results
 
 
 def assert_problem(response: Any, status: int, code: str | None = None) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import threading
 
 import pytest
 from sqlalchemy import select, text
@@ -14,6 +13,7 @@ from tangram.platform.audit import GENESIS, entry_hash
 from tangram.platform.clock import FrozenClock
 from tangram.platform.core import Platform
 from tangram.platform.models import AuditEntry
+from tests.conftest import race
 
 
 def _append(platform: Platform, n: int, payload: dict[str, object] | None = None) -> None:
@@ -152,28 +152,14 @@ def test_concurrent_writers_keep_one_unbroken_chain(
     platform: Platform, settings: Settings, clock: FrozenClock
 ) -> None:
     writers, each = 4, 10
-    platforms = [Platform.from_settings(settings, clock=clock) for _ in range(writers)]
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(writers)
 
     def write(p: Platform, who: int) -> None:
-        try:
-            barrier.wait()
-            for i in range(each):
-                with p.unit_of_work() as uow:
-                    uow.audit(who, f"w{who}", "thing.changed", "thing", i, {"w": who, "i": i})
-                    uow.commit()
-        except BaseException as exc:  # noqa: BLE001 - surfaced below: it fails the test
-            errors.append(exc)
+        for i in range(each):
+            with p.unit_of_work() as uow:
+                uow.audit(who, f"w{who}", "thing.changed", "thing", i, {"w": who, "i": i})
+                uow.commit()
 
-    threads = [threading.Thread(target=write, args=(p, n)) for n, p in enumerate(platforms)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    for p in platforms:
-        p.dispose()
-    assert errors == []
+    race(settings, clock, writers, write)
     entries = _entries(platform)
     assert [e.seq for e in entries] == list(range(1, writers * each + 1))
     assert _verify(platform) == audit.Verification(True, writers * each)

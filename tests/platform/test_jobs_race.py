@@ -18,7 +18,7 @@ from tangram.platform.core import Platform
 from tangram.platform.jobs import JobContext, Worker
 from tangram.platform.models import Job, JobStatus, Notification
 from tangram.platform.uow import UnitOfWork
-from tests.conftest import make_user
+from tests.conftest import make_user, race
 
 JOBS = 200
 WORKERS = 4
@@ -50,30 +50,11 @@ def test_racing_workers_run_every_job_exactly_once(
             )
         )
 
-    platforms = [Platform.from_settings(settings, clock=clock) for _ in range(WORKERS)]
-    summaries: list[jobs.RunSummary] = []
-    errors: list[BaseException] = []
-    start = threading.Barrier(WORKERS)
-
-    def work(p: Platform, name: str) -> None:
+    def work(p: Platform, n: int) -> jobs.RunSummary:
         p.jobs.register("count", count)
-        try:
-            start.wait()
-            summary = Worker(p, name=name, batch=5).run_due()
-            with lock:
-                summaries.append(summary)
-        except BaseException as exc:  # noqa: BLE001 - surfaced below: it fails the test
-            errors.append(exc)
+        return Worker(p, name=f"w{n}", batch=5).run_due()
 
-    threads = [threading.Thread(target=work, args=(p, f"w{i}")) for i, p in enumerate(platforms)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    for p in platforms:
-        p.dispose()
-
-    assert errors == []
+    summaries = race(settings, clock, WORKERS, work)
     assert len(runs) == JOBS
     assert set(runs.values()) == {1}
     assert sum(s.done for s in summaries) == JOBS

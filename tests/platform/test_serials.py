@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 from tangram.config import Settings
@@ -10,6 +9,7 @@ from tangram.engines.forms import compile_form
 from tangram.platform import serials
 from tangram.platform.clock import FrozenClock
 from tangram.platform.core import Platform
+from tests.conftest import race
 
 FORM = compile_form(
     {
@@ -57,31 +57,15 @@ def test_racing_writers_never_draw_the_same_number(
     platform: Platform, settings: Settings, clock: FrozenClock
 ) -> None:
     writers, each = 8, 25
-    platforms = [Platform.from_settings(settings, clock=clock) for _ in range(writers)]
-    drawn: list[str] = []
-    lock = threading.Lock()
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(writers)
 
-    def write(p: Platform) -> None:
-        try:
-            barrier.wait()
-            for _ in range(each):
-                with p.unit_of_work() as uow:
-                    number = serials.draw(uow, "aftersales", FORM, DAY)["ticket_no"]
-                    uow.commit()
-                with lock:
-                    drawn.append(number)
-        except BaseException as exc:  # noqa: BLE001 - surfaced below: it fails the test
-            errors.append(exc)
+    def write(p: Platform, _n: int) -> list[str]:
+        numbers = []
+        for _ in range(each):
+            with p.unit_of_work() as uow:
+                numbers.append(serials.draw(uow, "aftersales", FORM, DAY)["ticket_no"])
+                uow.commit()
+        return numbers
 
-    threads = [threading.Thread(target=write, args=(p,)) for p in platforms]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    for p in platforms:
-        p.dispose()
-    assert errors == []
+    drawn = [number for batch in race(settings, clock, writers, write) for number in batch]
     assert len(drawn) == writers * each
     assert sorted(drawn) == [f"SV-20261122-{n:04d}" for n in range(1, writers * each + 1)]

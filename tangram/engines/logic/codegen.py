@@ -25,7 +25,7 @@ from tangram.engines.logic.compiler import (
     _lookup,
     var,
 )
-from tangram.engines.logic.context import EMPTY_CONTEXT, Limits, LogicLimitExceeded
+from tangram.engines.logic.context import EMPTY_CONTEXT, Limits
 
 _NUM = (int, float)
 _BOOLEAN_OPS = frozenset(
@@ -309,44 +309,6 @@ def _iteration(kind: str) -> Builder:
 # --- run-time helpers referenced by the generated source ----------------------------------
 
 
-def _plus(*values: Any) -> Any:
-    total: float | int = 0
-    for value in values:
-        total += value if type(value) in _NUM else semantics.parse_float(value)
-    return semantics.tidy(total)
-
-
-def _minus(*values: Any) -> Any:
-    if len(values) < 2:
-        only: Any = values[0] if values else None
-        return semantics.tidy(-(only if type(only) in _NUM else semantics.number(only)))
-    a, b = values[0], values[1]
-    if type(a) in _NUM and type(b) in _NUM:
-        return semantics.tidy(a - b)
-    return semantics.tidy(semantics.number(a) - semantics.number(b))
-
-
-def _times(*values: Any) -> Any:
-    if not values:
-        return None
-    if len(values) == 1:
-        return values[0]
-    product = semantics.parse_float(values[0])
-    for value in values[1:]:
-        product *= value if type(value) in _NUM else semantics.parse_float(value)
-    return semantics.tidy(product)
-
-
-def _divide(*values: Any) -> Any:
-    a, b = _at(list(values), 0), _at(list(values), 1)
-    return semantics.js_divide(semantics.number(a), semantics.number(b))
-
-
-def _remainder(*values: Any) -> Any:
-    a, b = _at(list(values), 0), _at(list(values), 1)
-    return semantics.js_remainder(semantics.number(a), semantics.number(b))
-
-
 _ARITH_OPS = {"_plus": "+", "_minus": "-", "_times": "*", "_divide": "/", "_remainder": "%"}
 
 
@@ -371,45 +333,37 @@ def _member(needle: Any, haystack: Any) -> bool:
     return False
 
 
-def _spend(r: Run, count: int, path: str) -> None:
-    r.iterations += count
-    if r.iterations > r.limits.max_iterations:
-        raise LogicLimitExceeded(
-            path, f"more than {r.limits.max_iterations} iterations in one evaluation"
-        )
-
-
 def _items(items: Any, r: Run, path: str) -> Any:
     """The list to iterate (anything else iterates as empty), counted against the budget."""
     if type(items) is not list:
         return ()
-    _spend(r, len(items), path)
+    r.spend(len(items), path)
     return items
 
 
 def _spent(items: Any, r: Run, path: str) -> bool:
-    _spend(r, len(items), path)
+    r.spend(len(items), path)
     return True
 
 
 def _map(items: Any, fn: Callable[[Any, Run], Any], r: Run, path: str) -> list[Any]:
     if not isinstance(items, list):
         return []
-    _spend(r, len(items), path)
+    r.spend(len(items), path)
     return [fn(item, r) for item in items]
 
 
 def _filter(items: Any, fn: Callable[[Any, Run], bool], r: Run, path: str) -> list[Any]:
     if not isinstance(items, list):
         return []
-    _spend(r, len(items), path)
+    r.spend(len(items), path)
     return [item for item in items if fn(item, r)]
 
 
 def _reduce(items: Any, fn: Callable[[Any, Run], Any], initial: Any, r: Run, path: str) -> Any:
     if not isinstance(items, list):
         return initial
-    _spend(r, len(items), path)
+    r.spend(len(items), path)
     accumulator = initial
     for item in items:
         accumulator = fn({"current": item, "accumulator": accumulator}, r)
@@ -419,7 +373,7 @@ def _reduce(items: Any, fn: Callable[[Any, Run], Any], initial: Any, r: Run, pat
 def _all(items: Any, fn: Callable[[Any, Run], bool], r: Run, path: str) -> bool:
     if not isinstance(items, list | str) or not items:
         return False
-    _spend(r, len(items), path)
+    r.spend(len(items), path)
     for item in items:  # noqa: SIM110 - a plain loop is measurably faster than all(genexpr)
         if not fn(item, r):
             return False
@@ -453,11 +407,11 @@ _HELPERS: dict[str, Any] = {
     "_ge": lambda a, b: semantics.less_or_equal(b, a),
     "_between": _between,
     "_member": _member,
-    "_plus": _plus,
-    "_minus": _minus,
-    "_times": _times,
-    "_divide": _divide,
-    "_remainder": _remainder,
+    "_plus": semantics.add,
+    "_minus": semantics.subtract,
+    "_times": semantics.multiply,
+    "_divide": semantics.divide,
+    "_remainder": semantics.remainder,
     "_SEQ": (list, str),
     "_items": _items,
     "_spent": _spent,

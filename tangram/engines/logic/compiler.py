@@ -26,16 +26,18 @@ from tangram.engines.logic.context import (
 )
 from tangram.engines.logic.semantics import (
     NAN,
-    js_divide,
-    js_remainder,
+    add,
+    divide,
     js_substr,
     less_or_equal,
     less_than,
     loose_equal,
+    multiply,
     number,
-    parse_float,
+    remainder,
     strict_equal,
     string,
+    subtract,
     tidy,
     truthy,
 )
@@ -375,30 +377,6 @@ def _extreme(pick: Callable[[list[float | int]], float | int], empty: float) -> 
     return impl
 
 
-def _plus(v: list[Any], _d: Any, _r: Run, _p: str) -> Any:
-    total: float | int = 0
-    for x in v:
-        total += parse_float(x)
-    return tidy(total)
-
-
-def _times(v: list[Any], _d: Any, _r: Run, _p: str) -> Any:
-    if not v:
-        return None
-    if len(v) == 1:
-        return v[0]
-    product = parse_float(v[0])
-    for x in v[1:]:
-        product *= parse_float(x)
-    return tidy(product)
-
-
-def _minus(v: list[Any], _d: Any, _r: Run, _p: str) -> Any:
-    if len(v) < 2:
-        return tidy(-number(_at(v, 0)))
-    return tidy(number(v[0]) - number(v[1]))
-
-
 def _binary(fn: Callable[[Any, Any], Any]) -> Impl:
     return lambda v, _d, _r, _p: fn(_at(v, 0), _at(v, 1))
 
@@ -429,11 +407,11 @@ _STANDARD: dict[str, Impl] = {
     ">=": _binary(lambda a, b: less_or_equal(b, a)),
     "max": _extreme(max, -math.inf),
     "min": _extreme(min, math.inf),
-    "+": _plus,
-    "*": _times,
-    "-": _minus,
-    "/": _binary(lambda a, b: js_divide(number(a), number(b))),
-    "%": _binary(lambda a, b: js_remainder(number(a), number(b))),
+    "+": lambda v, _d, _r, _p: add(*v),
+    "*": lambda v, _d, _r, _p: multiply(*v),
+    "-": lambda v, _d, _r, _p: subtract(*v),
+    "/": lambda v, _d, _r, _p: divide(*v),
+    "%": lambda v, _d, _r, _p: remainder(*v),
     "in": _in,
     "cat": _cat,
     "substr": _substr,
@@ -489,46 +467,30 @@ def _if(
     return Compiled(choose)
 
 
-def _and(
-    c: _Compiler,
-    args: list[Any],
-    arg_path: Callable[[int], str],
-    _op: str,
-    depth: int,
-    scoped: bool,
-) -> Compiled:
-    fns = tuple(c.compile(a, arg_path(i), depth + 1, scoped).fn for i, a in enumerate(args))
+def _chain(stop_when_truthy: bool) -> Special:
+    """``and`` / ``or``: evaluate in order, return the deciding value (the last one otherwise)."""
 
-    def all_of(d: Any, r: Run) -> Any:
-        current = None
-        for fn in fns:
-            current = fn(d, r)
-            if not truthy(current):
-                return current
-        return current
+    def build(
+        c: _Compiler,
+        args: list[Any],
+        arg_path: Callable[[int], str],
+        _op: str,
+        depth: int,
+        scoped: bool,
+    ) -> Compiled:
+        fns = tuple(c.compile(a, arg_path(i), depth + 1, scoped).fn for i, a in enumerate(args))
 
-    return Compiled(all_of)
+        def chain(d: Any, r: Run) -> Any:
+            current = None
+            for fn in fns:
+                current = fn(d, r)
+                if truthy(current) is stop_when_truthy:
+                    return current
+            return current
 
+        return Compiled(chain)
 
-def _or(
-    c: _Compiler,
-    args: list[Any],
-    arg_path: Callable[[int], str],
-    _op: str,
-    depth: int,
-    scoped: bool,
-) -> Compiled:
-    fns = tuple(c.compile(a, arg_path(i), depth + 1, scoped).fn for i, a in enumerate(args))
-
-    def any_of(d: Any, r: Run) -> Any:
-        current = None
-        for fn in fns:
-            current = fn(d, r)
-            if truthy(current):
-                return current
-        return current
-
-    return Compiled(any_of)
+    return build
 
 
 def _iteration(kind: str) -> Special:
@@ -582,8 +544,8 @@ def _iteration(kind: str) -> Special:
 _SPECIAL: dict[str, Special] = {
     "if": _if,
     "?:": _if,
-    "and": _and,
-    "or": _or,
+    "and": _chain(stop_when_truthy=False),
+    "or": _chain(stop_when_truthy=True),
     **{kind: _iteration(kind) for kind in ("map", "filter", "reduce", "all", "some", "none")},
 }
 

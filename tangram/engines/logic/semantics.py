@@ -218,3 +218,51 @@ def _integer(value: Any) -> int:
             return MAX_SAFE if n > 0 else -MAX_SAFE
         return int(n)
     return n
+
+
+_NUMBERS = (int, float)
+
+
+def add(*values: Any) -> float | int:
+    """JsonLogic ``+``: the sum of ``parseFloat`` of every argument (0 for none)."""
+    total: float | int = 0
+    for value in values:
+        total += value if type(value) in _NUMBERS else parse_float(value)
+    return tidy(total)
+
+
+def subtract(*values: Any) -> float | int:
+    """JsonLogic ``-``: ``a - b``, or ``-a`` with one argument."""
+    if len(values) < 2:
+        only: Any = values[0] if values else None
+        return tidy(-(only if type(only) in _NUMBERS else number(only)))
+    a, b = values[0], values[1]
+    if type(a) in _NUMBERS and type(b) in _NUMBERS:
+        return tidy(a - b)
+    return tidy(number(a) - number(b))
+
+
+def multiply(*values: Any) -> Any:
+    """JsonLogic ``*``: the product of ``parseFloat`` of the arguments (one argument: itself)."""
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    product = parse_float(values[0])
+    for value in values[1:]:
+        product *= value if type(value) in _NUMBERS else parse_float(value)
+    return tidy(product)
+
+
+def divide(*values: Any) -> float | int:
+    """JsonLogic ``/`` (JavaScript division)."""
+    a = values[0] if values else None
+    b = values[1] if len(values) > 1 else None
+    return js_divide(number(a), number(b))
+
+
+def remainder(*values: Any) -> float | int:
+    """JsonLogic ``%`` (JavaScript remainder)."""
+    a = values[0] if values else None
+    b = values[1] if len(values) > 1 else None
+    return js_remainder(number(a), number(b))
