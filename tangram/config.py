@@ -40,6 +40,8 @@ class Settings:
     job_max_attempts: int = 5
     job_lease_seconds: int = 300
     log_sql: bool = False
+    #: Time zone of business dates: serial numbers, date defaults, calendars.
+    time_zone: str = "Asia/Shanghai"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod

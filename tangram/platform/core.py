@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tangram.config import Settings
 from tangram.platform.clock import Clock, SystemClock
 from tangram.platform.db import IMMEDIATE, build_engine, build_sessionmaker
+from tangram.platform.events import EventBus
 from tangram.platform.jobs import JobRegistry, default_registry
 from tangram.platform.uow import UnitOfWork
 
@@ -23,6 +24,7 @@ class Platform:
     sessions: sessionmaker[Session]
     clock: Clock = field(default_factory=SystemClock)
     jobs: JobRegistry = field(default_factory=default_registry)
+    events: EventBus = field(default_factory=EventBus)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> Platform:
@@ -41,7 +43,12 @@ class Platform:
 
     def unit_of_work(self, *, write: bool = True) -> UnitOfWork:
         """A new unit of work (use it as a context manager); ``write=False`` for reads only."""
-        return UnitOfWork(self.write_sessions if write else self.sessions, self.clock, write=write)
+        return UnitOfWork(
+            self.write_sessions if write else self.sessions,
+            self.clock,
+            write=write,
+            events=self.events,
+        )
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from tangram.platform.clock import Clock
 from tangram.platform.errors import Conflict, StaleVersion
+from tangram.platform.events import Event, EventBus
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +43,17 @@ class UnitOfWork:
     """
 
     def __init__(
-        self, sessions: sessionmaker[Session], clock: Clock, *, write: bool = True
+        self,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        *,
+        write: bool = True,
+        events: EventBus | None = None,
     ) -> None:
         self._sessions = sessions
         self.clock = clock
         self.write = write
+        self.events = events or EventBus()
         self._session: Session | None = None
         self._audit: list[PendingAudit] = []
         self._now: datetime | None = None
@@ -96,6 +103,10 @@ class UnitOfWork:
         self._audit.append(
             PendingAudit(actor_id, actor, action, object_type, str(object_id), dict(payload or {}))
         )
+
+    def publish(self, event: Event) -> None:
+        """Deliver a domain event to its subscribers, inside this unit of work."""
+        self.events.publish(self, event)
 
     def flush(self) -> None:
         """Send pending changes to the database (to get ids or trip constraints early).

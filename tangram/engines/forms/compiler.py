@@ -15,7 +15,7 @@ from tangram.engines.forms.fields import (
 )
 from tangram.engines.forms.form import Form
 from tangram.engines.forms.serial import SerialPattern, SerialPatternError
-from tangram.engines.logic import CompiledLogic, VariableSpec, compile_logic
+from tangram.engines.logic import CompiledLogic, VariableSpec, compile_logic, referenced_variables
 from tangram.engines.meta import validate_definition
 
 #: What a referenced form looks like to the checker: its field keys.
@@ -215,7 +215,7 @@ class _Checker:
         formulas = {
             f.key: f for f in fields if f.type is FieldType.FORMULA and f.formula is not None
         }
-        deps = {k: _vars(f.formula) & set(formulas) for k, f in formulas.items()}
+        deps = {k: referenced_variables(f.formula) & set(formulas) for k, f in formulas.items()}
         order: list[str] = []
         state: dict[str, int] = {}
 
@@ -252,23 +252,6 @@ class _Checker:
                 elif key in placed:
                     self.problem(where, "form.layout.duplicate", f"{key!r} is placed twice")
                 placed.add(key)
-
-
-def _vars(expression: Any) -> set[str]:
-    """First segments of the literal ``var`` paths an expression reads."""
-    found: set[str] = set()
-    if isinstance(expression, list):
-        for item in expression:
-            found |= _vars(item)
-    elif isinstance(expression, dict):
-        for op, args in expression.items():
-            if op == "var":
-                path = args[0] if isinstance(args, list) and args else args
-                if isinstance(path, str) and path:
-                    found.add(path.split(".", 1)[0])
-            else:
-                found |= _vars(args)
-    return found
 
 
 def compile_form(definition: Mapping[str, Any], *, forms: FormCatalog | None = None) -> Form:

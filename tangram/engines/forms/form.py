@@ -22,7 +22,13 @@ from tangram.engines.forms.fields import (
 )
 from tangram.engines.forms.messages import message
 from tangram.engines.forms.serial import SerialPattern
-from tangram.engines.logic import CompiledLogic, EvalContext, LogicEvaluationError, truthy
+from tangram.engines.logic import (
+    CompiledLogic,
+    EvalContext,
+    LogicEvaluationError,
+    referenced_variables,
+    truthy,
+)
 
 Permission = Literal["editable", "read_only", "hidden"]
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -410,7 +416,9 @@ class Form:
 
                 value = number(value)
             if isinstance(value, float) and not math.isfinite(value):
-                errors.append(FieldError(path, "formula", message("formula.not_finite", lang)))
+                # Empty inputs leave the result empty; filled ones that give no number are an error.
+                if all(not _empty(scope.get(v)) for v in referenced_variables(f.formula)):
+                    errors.append(FieldError(path, "formula", message("formula.not_finite", lang)))
                 return
             if f.result == "integer":
                 value = round(value)

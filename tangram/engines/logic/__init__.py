@@ -13,6 +13,7 @@ from tangram.engines.logic.compiler import (
     TraceStep,
     apply_logic,
     compile_logic,
+    referenced_variables,
 )
 from tangram.engines.logic.context import (
     CONTEXT_VARIABLES,
@@ -40,5 +41,6 @@ __all__ = [
     "VariableSpec",
     "apply_logic",
     "compile_logic",
+    "referenced_variables",
     "truthy",
 ]

@@ -627,3 +627,20 @@ def compile_closures(expression: Any, *, limits: Limits = DEFAULT_LIMITS) -> Cal
 def apply_logic(expression: Any, data: Any = None, context: EvalContext | None = None) -> Any:
     """Compile and evaluate once (convenient in tests; compile once and reuse elsewhere)."""
     return compile_logic(expression)(data, context)
+
+
+def referenced_variables(expression: Any) -> set[str]:
+    """First segments of the literal ``var`` paths an expression reads (its data dependencies)."""
+    found: set[str] = set()
+    if isinstance(expression, list):
+        for item in expression:
+            found |= referenced_variables(item)
+    elif isinstance(expression, dict):
+        for op, args in expression.items():
+            if op == "var":
+                path = args[0] if isinstance(args, list) and args else args
+                if isinstance(path, str) and path:
+                    found.add(path.split(".", 1)[0])
+            else:
+                found |= referenced_variables(args)
+    return found

@@ -195,3 +195,9 @@ def test_definition_fixture_stays_a_plain_json_document() -> None:
     import json
 
     assert json.loads(json.dumps(ticket_definition(), ensure_ascii=False)) == ticket_definition()
+
+
+def test_formula_over_empty_inputs_stays_empty_without_an_error(ticket: Form) -> None:
+    computed = ticket.compute({"title": "x", "issue_type": "complaint"}, now=NOW)
+    assert "per_hour" not in computed.data
+    assert computed.errors == ()
