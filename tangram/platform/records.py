@@ -334,6 +334,7 @@ def list_records(
     """Live records the actor may read, by id (keyset paging; one query)."""
     app = get_app(uow, actor, app_key)
     scope = _require(actor, Action.READ, app_key, form_key)
+    compiled.form(uow, app_key, form_key)  # an unknown or unpublished form is a 404, not a blank
     query = select(Record).where(
         Record.app_id == app.id,
         Record.form_key == form_key,

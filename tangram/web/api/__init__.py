@@ -13,6 +13,7 @@ from tangram.web.api import (
     health,
     jobs,
     notifications,
+    records,
     roles,
     users,
 )
@@ -20,6 +21,18 @@ from tangram.web.api import (
 
 def register_blueprints(api: Any) -> None:
     """Register every API blueprint on the flask-smorest ``Api``."""
-    modules = (health, auth, notifications, users, groups, roles, apps, definitions, audit, jobs)
+    modules = (
+        health,
+        auth,
+        notifications,
+        users,
+        groups,
+        roles,
+        apps,
+        definitions,
+        records,
+        audit,
+        jobs,
+    )
     for module in modules:
         api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.PREFIX}")
