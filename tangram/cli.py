@@ -1,4 +1,4 @@
-"""The ``tangram`` command: serve, worker, db, user, jobs and audit."""
+"""The ``tangram`` command: serve, worker, db, user, records, jobs and audit."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import click
 
 from tangram import __version__
 from tangram.config import Settings, SettingsError
-from tangram.platform import audit, auth, directory, jobs, migrate
+from tangram.platform import audit, auth, directory, jobs, migrate, records
 from tangram.platform.clock import FrozenClock, ensure_utc
 from tangram.platform.core import Platform
 from tangram.platform.errors import TangramError
@@ -77,6 +77,44 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
         click.echo(f"database already at revision {after}")
     else:
         click.echo(f"database migrated from {before or 'empty'} to {after}")
+    with platform.unit_of_work() as uow:  # projections of forms published before they existed
+        built = [r for r in records.reindex(uow, only_missing=True) if r[2].action != "unchanged"]
+        uow.commit()
+    for app_key, form_key, report in built:
+        click.echo(f"projection {report.table} of {app_key}/{form_key}: {report.action}")
+
+
+# --- records ---------------------------------------------------------------------------------
+
+
+@main.group("records")
+def records_group() -> None:
+    """Business records."""
+
+
+@records_group.command("reindex")
+@click.option("--app", "app_key", default=None, help="Only this app.")
+@click.option("--form", "form_key", default=None, help="Only this form.")
+@click.pass_context
+def records_reindex(ctx: click.Context, app_key: str | None, form_key: str | None) -> None:
+    """Rebuild projection tables from the record documents, in one transaction."""
+    platform = _platform(ctx)
+    _require_schema(platform)
+
+    def progress(app: str, form: str, count: int) -> None:
+        click.echo(f"\r{app}/{form}: {count} records", nl=False, err=True)
+
+    try:
+        with platform.unit_of_work() as uow:
+            done = records.reindex(uow, app_key=app_key, form_key=form_key, progress=progress)
+            uow.commit()
+    except TangramError as exc:
+        _fail(exc)
+    click.echo("", err=True)
+    for app, form, report in done:
+        click.echo(f"{app}/{form}: {report.rows} records projected into {report.table}")
+    if not done:
+        click.echo("no published forms")
 
 
 @db.command("current")

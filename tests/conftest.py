@@ -69,6 +69,14 @@ def pg_engine() -> Iterator[Engine | None]:
 def _reset_postgres(engine: Engine) -> None:
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as connection:
+        projection_tables = connection.execute(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                " AND tablename LIKE 'rp\\_%'"
+            )
+        ).scalars()
+        for name in list(projection_tables):
+            connection.execute(text(f'DROP TABLE IF EXISTS "{name}" CASCADE'))
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         connection.execute(
             text(

@@ -6,31 +6,13 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from sqlalchemy import select
-
 from tangram.engines.forms import Form, compile_form
 from tangram.platform import metadata
-from tangram.platform.models import App, Definition, DefinitionVersion
 from tangram.platform.uow import UnitOfWork
 
 _CACHE_SIZE = 512
 _lock = threading.Lock()
 _forms: OrderedDict[tuple[str, str, int, str], Form] = OrderedDict()
-
-
-def form_catalog(uow: UnitOfWork, app_key: str) -> dict[str, list[str]]:
-    """Field keys of every published form of an app (for reference checks), in one query."""
-    rows = uow.session.execute(
-        select(Definition.key, DefinitionVersion.body)
-        .join(App, App.id == Definition.app_id)
-        .join(DefinitionVersion, DefinitionVersion.definition_id == Definition.id)
-        .where(
-            App.key == app_key,
-            Definition.kind == "form",
-            DefinitionVersion.version == Definition.published_version,
-        )
-    )
-    return {key: [f.get("key") for f in body.get("fields", [])] for key, body in rows}
 
 
 def form(
@@ -44,7 +26,7 @@ def form(
         if cached is not None:
             _forms.move_to_end(cache_key)
             return number, cached
-    compiled = compile_form(body, forms=form_catalog(uow, app_key))
+    compiled = compile_form(body, forms=metadata.form_catalog(uow, app_key))
     with _lock:
         _forms[cache_key] = compiled
         while len(_forms) > _CACHE_SIZE:

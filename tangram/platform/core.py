@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +26,8 @@ class Platform:
     clock: Clock = field(default_factory=SystemClock)
     jobs: JobRegistry = field(default_factory=default_registry)
     events: EventBus = field(default_factory=EventBus)
+    #: Caches of this installation that must not outlive it (e.g. which projections exist).
+    shared: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> Platform:
@@ -48,6 +51,7 @@ class Platform:
             self.clock,
             write=write,
             events=self.events,
+            shared=self.shared,
         )
 
     def dispose(self) -> None:

@@ -15,8 +15,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from tangram.engines.common import Diagnostic, checksum, diff
+from tangram.engines.common import DefinitionError, Diagnostic, checksum, diff
+from tangram.engines.forms import Form, compile_form
 from tangram.engines.meta import KINDS, validate_definition
+from tangram.platform import projections
 from tangram.platform.directory import check_lock
 from tangram.platform.errors import Conflict, NotFound, ValidationFailed
 from tangram.platform.models import App, Definition, DefinitionVersion
@@ -368,6 +370,7 @@ def publish(
             code="definition.unchanged",
             current_version=latest.version,
         )
+    form = _compiled_form(uow, app_key, document) if kind == "form" else None
     number = (definition.published_version or 0) + 1
     version = DefinitionVersion(
         definition_id=definition.id,
@@ -382,6 +385,8 @@ def publish(
     definition.published_version = number
     definition.updated_at = uow.now
     uow.flush()
+    if form is not None:
+        projections.sync(uow, definition.app_id, key, number, form)
     uow.audit(
         actor.user_id,
         actor.label,
@@ -391,6 +396,35 @@ def publish(
         {"version": number, "checksum": version.checksum, "note": note},
     )
     return version
+
+
+def form_catalog(uow: UnitOfWork, app_key: str) -> dict[str, list[str]]:
+    """Field keys of every published form of an app (for reference checks), in one query."""
+    rows = uow.session.execute(
+        select(Definition.key, DefinitionVersion.body)
+        .join(App, App.id == Definition.app_id)
+        .join(DefinitionVersion, DefinitionVersion.definition_id == Definition.id)
+        .where(
+            App.key == app_key,
+            Definition.kind == "form",
+            DefinitionVersion.version == Definition.published_version,
+        )
+    )
+    return {key: [f.get("key") for f in body.get("fields", [])] for key, body in rows}
+
+
+def _compiled_form(uow: UnitOfWork, app_key: str, document: Mapping[str, Any]) -> Form:
+    """Compile a form about to be published, against the app's published forms and itself."""
+    catalog = form_catalog(uow, app_key)
+    catalog[document["key"]] = [f.get("key") for f in document.get("fields", [])]
+    try:
+        return compile_form(document, forms=catalog)
+    except DefinitionError as exc:
+        raise ValidationFailed.from_diagnostics(
+            f"The form cannot be published: {len(exc.diagnostics)} problem(s).",
+            exc.diagnostics,
+            code="definition.invalid",
+        ) from None
 
 
 def list_versions(

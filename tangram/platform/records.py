@@ -9,21 +9,29 @@ event for the rule and flow engines — all in the caller's unit of work.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import nh3
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from tangram.engines.forms import FieldDef, FieldError, FieldType, Form
-from tangram.platform import compiled, serials
-from tangram.platform.errors import NotFound, PermissionDenied, StaleVersion, ValidationFailed
+from tangram.engines.forms.messages import message
+from tangram.platform import compiled, listing, projections, serials
+from tangram.platform.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    StaleVersion,
+    ValidationFailed,
+)
 from tangram.platform.events import Event
+from tangram.platform.listing import Filter, SortKey
 from tangram.platform.metadata import get_app
-from tangram.platform.models import App, AuditEntry, Record, Scope
+from tangram.platform.models import App, AuditEntry, Definition, Record, Scope
 from tangram.platform.perms import Action, Actor, check_record, group_subtree, scope_for
 from tangram.platform.uow import UnitOfWork
 
@@ -76,13 +84,32 @@ def _references(
             or target.app_id != app.id
             or target.form_key != f.reference_form
         ):
-            message = (
-                "引用的记录不存在"
-                if lang != "en"
-                else f"no {f.reference_form} record {value} exists in this app"
+            errors.append(
+                FieldError(
+                    f.key,
+                    "reference.missing",
+                    message("reference.missing", lang, form=f.reference_form, id=value),
+                )
             )
-            errors.append(FieldError(f.key, "reference.missing", message))
     return errors
+
+
+def _unique(
+    uow: UnitOfWork,
+    t: projections.Tables,
+    data: Mapping[str, Any],
+    record_id: int | None,
+    lang: str,
+) -> list[FieldError]:
+    return [
+        FieldError(key, "unique", message("unique", lang, id=other))
+        for key, other in projections.taken(uow, t, data, record_id).items()
+    ]
+
+
+def removed_fields(form: Form, data: Mapping[str, Any]) -> list[str]:
+    """Keys a record holds that the form's current version no longer has (kept, reported)."""
+    return sorted(k for k in data if k not in form.by_key)
 
 
 def _diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
@@ -118,6 +145,7 @@ def create_record(
     app = get_app(uow, actor, app_key)
     _require(actor, Action.CREATE, app_key, form_key)
     version, form = compiled.form(uow, app_key, form_key)
+    t = projections.ready(uow, app.id, form_key, form)
     if not isinstance(data, Mapping):
         raise ValidationFailed("A record must be a JSON object.", code="record.not_object")
     _refuse(form.check_write(None, data, lang=lang))
@@ -133,6 +161,7 @@ def create_record(
             *computed.errors,
             *form.validate(computed.data, lang=lang),
             *_references(uow, app, form, computed.data, lang),
+            *_unique(uow, t, computed.data, None, lang),
         ]
     )
     record = Record(
@@ -149,6 +178,7 @@ def create_record(
     )
     uow.session.add(record)
     uow.flush()
+    projections.insert_record(uow, t, record)
     changes = _diff({}, computed.data)
     uow.audit(
         actor.user_id,
@@ -237,7 +267,10 @@ def update_record(
     if not isinstance(changes, Mapping):
         raise ValidationFailed("Changes must be a JSON object.", code="record.not_object")
     version, form = compiled.form(uow, app_key, form_key)
+    t = projections.ready(uow, app.id, form_key, form)
     old = dict(record.data)
+    # Fields a later version removed stay in the document, untouched and outside validation.
+    kept = {k: old.pop(k) for k in removed_fields(form, old)}
     _refuse(form.check_write(old, changes, lang=lang))
     merged = {**old, **_sanitise(form, dict(changes))}
     computed = form.compute(merged, now=_local_now(uow, time_zone), lang=lang, defaults=False)
@@ -246,16 +279,19 @@ def update_record(
             *computed.errors,
             *form.validate(computed.data, lang=lang),
             *_references(uow, app, form, computed.data, lang),
+            *_unique(uow, t, computed.data, record.id, lang),
         ]
     )
     diff = _diff(old, computed.data)
     if not diff and version == record.form_version:
         return Written(record, {})
-    record.data = computed.data
+    moved = version != record.form_version
+    record.data = {**computed.data, **kept}
     record.form_version = version
     record.updated_at = uow.now
     record.updated_by = actor.user_id
     uow.flush()
+    projections.update_record(uow, t, record, t.children if moved else diff)
     uow.audit(
         actor.user_id,
         actor.label,
@@ -291,6 +327,7 @@ def delete_record(
     record.updated_at = uow.now
     record.updated_by = actor.user_id
     uow.flush()
+    _mark(uow, app_key, form_key, record)
     uow.audit(
         actor.user_id,
         actor.label,
@@ -311,11 +348,22 @@ def restore_record(
         raise PermissionDenied(
             "Only administrators may restore deleted records.", code="permission.admin_required"
         )
-    _, record = _load(uow, actor, app_key, form_key, record_id, Action.UPDATE, deleted=True)
+    app, record = _load(uow, actor, app_key, form_key, record_id, Action.UPDATE, deleted=True)
+    _, form = compiled.form(uow, app_key, form_key)
+    t = projections.ready(uow, app.id, form_key, form)
+    taken = projections.taken(uow, t, record.data, record.id)
+    if taken:
+        key, other = next(iter(taken.items()))
+        raise Conflict(
+            f"Record {record_id} cannot be restored: its {key!r} value is now used by record "
+            f"{other}. Change one of them first.",
+            code="record.unique_taken",
+        )
     record.deleted_at = None
     record.updated_at = uow.now
     record.updated_by = actor.user_id
     uow.flush()
+    projections.mark_record(uow, t, record)
     uow.audit(
         actor.user_id,
         actor.label,
@@ -328,30 +376,120 @@ def restore_record(
     return record
 
 
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a record list: the records, the cursor of the next page, the total if asked."""
+
+    items: list[Record]
+    next_cursor: str | None
+    total: int | None
+    form: Form
+
+
 def list_records(
-    uow: UnitOfWork, actor: Actor, app_key: str, form_key: str, *, after: int = 0, limit: int = 50
-) -> list[Record]:
-    """Live records the actor may read, by id (keyset paging; one query)."""
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    form_key: str,
+    *,
+    filters: Sequence[Filter] = (),
+    sort: Sequence[SortKey] = (),
+    cursor: str | None = None,
+    limit: int = 50,
+    count: bool = False,
+    time_zone: str = DEFAULT_TIME_ZONE,
+) -> Page:
+    """Live records the actor may read, filtered and sorted on the projection (keyset paging).
+
+    One query for the page (two with ``count``), whatever the page size. The default order is
+    newest first.
+    """
     app = get_app(uow, actor, app_key)
     scope = _require(actor, Action.READ, app_key, form_key)
-    compiled.form(uow, app_key, form_key)  # an unknown or unpublished form is a 404, not a blank
-    query = select(Record).where(
-        Record.app_id == app.id,
-        Record.form_key == form_key,
-        Record.deleted_at.is_(None),
-        Record.id > after,
-    )
+    _, form = compiled.form(uow, app_key, form_key)
+    t = projections.ready(uow, app.id, form_key, form)
+    main = t.main
+    where = [main.c._deleted_at.is_(None), *listing.conditions(t, filters, time_zone=time_zone)]
     if scope is Scope.OWN:
-        query = query.where(Record.owner_id == actor.user_id)
+        where.append(main.c._owner == actor.user_id)
     elif scope is Scope.GROUP:
         groups = group_subtree(uow.session, actor.group_ids)
-        query = query.where(
+        where.append(
             or_(
-                Record.owner_id == actor.user_id,
-                and_(Record.group_id.is_not(None), Record.group_id.in_(groups)),
+                main.c._owner == actor.user_id,
+                and_(main.c._group.is_not(None), main.c._group.in_(groups)),
             )
         )
-    return list(uow.session.scalars(query.order_by(Record.id).limit(limit)))
+    order = listing.ordering(t, sort or [SortKey("_id", descending=True)])
+    page_where = list(where)
+    if cursor:
+        page_where.append(order.after(main, order.decode(cursor)))
+    sort_columns = [main.c[name] for name, *_ in order.keys]
+    rows = uow.session.execute(
+        select(Record, *sort_columns)
+        .join(main, main.c._id == Record.id)
+        .where(*page_where)
+        .order_by(*order.order_by(main))
+        .limit(limit + 1)
+    ).all()
+    items = [row[0] for row in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        next_cursor = order.encode(list(rows[limit - 1][1:]))
+    total = None
+    if count:
+        total = int(uow.session.scalar(select(func.count()).select_from(main).where(*where)) or 0)
+    return Page(items, next_cursor, total, form)
+
+
+def reindex(
+    uow: UnitOfWork,
+    *,
+    app_key: str | None = None,
+    form_key: str | None = None,
+    only_missing: bool = False,
+    progress: Callable[[str, str, int], None] | None = None,
+) -> list[tuple[str, str, projections.SyncReport]]:
+    """Rebuild the projections of published forms from the record documents.
+
+    ``only_missing`` builds just the projections that do not exist or are out of date (what
+    ``tangram db upgrade`` runs); otherwise every selected projection is dropped and rebuilt.
+    """
+    query = (
+        select(App.id, App.key, Definition.key)
+        .join(Definition, Definition.app_id == App.id)
+        .where(Definition.kind == "form", Definition.published_version.is_not(None))
+        .order_by(App.key, Definition.key)
+    )
+    if app_key is not None:
+        query = query.where(App.key == app_key)
+    if form_key is not None:
+        query = query.where(Definition.key == form_key)
+    done = []
+    for app_id, akey, fkey in uow.session.execute(query).all():
+        version, form = compiled.form(uow, akey, fkey)
+
+        def step(count: int, akey: str = akey, fkey: str = fkey) -> None:
+            if progress:
+                progress(akey, fkey, count)
+
+        if only_missing:
+            report = projections.sync(uow, app_id, fkey, version, form, progress=step)
+        else:
+            report = projections.rebuild(uow, app_id, fkey, version, form, progress=step)
+        done.append((akey, fkey, report))
+    if (app_key or form_key) and not done:
+        raise NotFound(
+            "No published form matches "
+            + " ".join(f"{k}={v!r}" for k, v in (("app", app_key), ("form", form_key)) if v),
+            code="definition.not_published",
+        )
+    return done
+
+
+def _mark(uow: UnitOfWork, app_key: str, form_key: str, record: Record) -> None:
+    _, form = compiled.form(uow, app_key, form_key)
+    projections.mark_record(uow, projections.ready(uow, record.app_id, form_key, form), record)
 
 
 def timeline(

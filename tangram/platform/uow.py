@@ -49,11 +49,14 @@ class UnitOfWork:
         *,
         write: bool = True,
         events: EventBus | None = None,
+        shared: dict[str, Any] | None = None,
     ) -> None:
         self._sessions = sessions
         self.clock = clock
         self.write = write
         self.events = events or EventBus()
+        #: The platform's per-installation caches.
+        self.shared = shared if shared is not None else {}
         self._session: Session | None = None
         self._audit: list[PendingAudit] = []
         self._now: datetime | None = None
@@ -114,7 +117,7 @@ class UnitOfWork:
         A concurrent change caught by optimistic locking raises :class:`StaleVersion`; a
         constraint violation (e.g. a duplicate key created by a racing request) :class:`Conflict`.
         """
-        with _translated():
+        with translated_errors():
             self.session.flush()
 
     def commit(self) -> None:
@@ -122,7 +125,7 @@ class UnitOfWork:
         from tangram.platform.audit import append_entries  # the audit module needs this one
 
         session = self.session
-        with _translated():
+        with translated_errors():
             if self._audit:
                 session.flush()
                 append_entries(session, self._audit, at=self.now)
@@ -131,7 +134,8 @@ class UnitOfWork:
 
 
 @contextmanager
-def _translated() -> Iterator[None]:
+def translated_errors() -> Iterator[None]:
+    """Turn lost optimistic locks and constraint violations into 409 problems."""
     try:
         yield
     except StaleDataError as exc:

@@ -23,7 +23,14 @@ from tests.conftest import make_user
 def form(label: str = "工单", extra_field: bool = False) -> dict[str, Any]:
     fields: list[dict[str, Any]] = [{"key": "title", "type": "text", "label": {"zh-CN": "标题"}}]
     if extra_field:
-        fields.append({"key": "urgency", "type": "select", "label": {"zh-CN": "紧急度"}})
+        fields.append(
+            {
+                "key": "urgency",
+                "type": "select",
+                "label": {"zh-CN": "紧急度"},
+                "options": [{"value": "P1"}],
+            }
+        )
     return {"key": "ticket", "label": {"zh-CN": label}, "fields": fields}
 
 

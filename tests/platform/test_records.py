@@ -139,7 +139,7 @@ def test_invalid_record_is_refused_with_every_problem_and_nothing_stored(
         ("rate", "formula"),
     }
     with platform.unit_of_work(write=False) as uow:
-        assert records.list_records(uow, system, app, "ticket") == []
+        assert records.list_records(uow, system, app, "ticket").items == []
 
 
 def test_update_records_changed_fields_and_refuses_a_stale_version(
@@ -207,7 +207,7 @@ def test_scopes_decide_which_records_a_user_sees_and_changes(
     create(platform, actors["bob"], "ticket", {"title": "bob's"})
     with platform.unit_of_work() as uow:
         assert [
-            r.data["title"] for r in records.list_records(uow, actors["alice"], app, "ticket")
+            r.data["title"] for r in records.list_records(uow, actors["alice"], app, "ticket").items
         ] == ["alice's"]
         with pytest.raises(NotFound):
             records.get_record(uow, actors["bob"], app, "ticket", mine.id)
@@ -237,4 +237,4 @@ def test_event_handler_failure_rolls_back_the_write(
     with pytest.raises(RuntimeError):
         create(platform, system, "ticket", {"title": "x"})
     with platform.unit_of_work(write=False) as uow:
-        assert records.list_records(uow, system, app, "ticket") == []
+        assert records.list_records(uow, system, app, "ticket").items == []

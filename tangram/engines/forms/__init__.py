@@ -9,9 +9,13 @@ validation truth for the server and the browser), ``ui_schema(lang)``, ``validat
 from tangram.engines.forms.compiler import FormCatalog, compile_form
 from tangram.engines.forms.fields import FieldDef, FieldType, Option
 from tangram.engines.forms.form import Computed, FieldError, Form, Permission
+from tangram.engines.forms.projection import Child, Column, ColumnKind, Projection, array_text
 from tangram.engines.forms.serial import SerialPattern, SerialPatternError
 
 __all__ = [
+    "Child",
+    "Column",
+    "ColumnKind",
     "Computed",
     "FieldDef",
     "FieldError",
@@ -20,7 +24,9 @@ __all__ = [
     "FormCatalog",
     "Option",
     "Permission",
+    "Projection",
     "SerialPattern",
     "SerialPatternError",
+    "array_text",
     "compile_form",
 ]

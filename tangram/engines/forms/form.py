@@ -21,6 +21,7 @@ from tangram.engines.forms.fields import (
     widget,
 )
 from tangram.engines.forms.messages import message
+from tangram.engines.forms.projection import Projection, project
 from tangram.engines.forms.serial import SerialPattern
 from tangram.engines.logic import (
     CompiledLogic,
@@ -84,6 +85,7 @@ class Form:
     formula_order: tuple[str, ...]
     row_formula_order: Mapping[str, tuple[str, ...]]
     json_schema: dict[str, Any] = field(init=False)
+    projection: Projection = field(init=False)
     by_key: Mapping[str, FieldDef] = field(init=False)
     _validators: list[Any] = field(default_factory=list, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -99,6 +101,7 @@ class Form:
         schema = {"$schema": SCHEMA_DIALECT, **row_schema(self.fields)}
         object.__setattr__(self, "json_schema", schema)
         object.__setattr__(self, "by_key", {f.key: f for f in self.fields})
+        object.__setattr__(self, "projection", project(self.fields))
 
         # Only these fields need checks the schema cannot express; everything else is the
         # compiled validator's job (so a valid document costs little more than the schema).

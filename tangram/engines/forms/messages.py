@@ -47,6 +47,8 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "computed": ("由系统计算，不能填写", "is computed and cannot be written"),
     "not_object": ("应为对象", "must be an object"),
     "invalid": ("值无效", "is not valid"),
+    "unique": ("该值已被记录 {id} 使用", "is already used by record {id}"),
+    "reference.missing": ("引用的记录不存在", "no {form} record {id} exists in this app"),
 }
 
 

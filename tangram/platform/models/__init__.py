@@ -14,10 +14,14 @@ from tangram.platform.models.directory import (
     User,
 )
 from tangram.platform.models.runtime import (
+    Attachment,
     AuditEntry,
+    IntakeLink,
+    IntakeSubmission,
     Job,
     JobStatus,
     Notification,
+    ProjectionTable,
     Record,
     SerialCounter,
 )
@@ -25,12 +29,15 @@ from tangram.platform.models.runtime import (
 __all__ = [
     "ApiToken",
     "App",
+    "Attachment",
     "AuditEntry",
     "Base",
     "Definition",
     "DefinitionVersion",
     "Grant",
     "Group",
+    "IntakeLink",
+    "IntakeSubmission",
     "JSONDoc",
     "Job",
     "JobStatus",
@@ -38,6 +45,7 @@ __all__ = [
     "LoginAttempt",
     "Membership",
     "Notification",
+    "ProjectionTable",
     "Record",
     "Role",
     "RoleAssignment",

@@ -106,3 +106,76 @@ class SerialCounter(Base):
     scope: Mapped[str] = mapped_column(String(300), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
     updated_at: Mapped[datetime]
+
+
+class ProjectionTable(Base):
+    """The projection table of a form as it exists in the database (DESIGN.md §4)."""
+
+    __tablename__ = "projections"
+
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)
+    form_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(63), unique=True)
+    #: The engine's projection description (columns, kinds, indexes, child tables).
+    spec: Mapped[dict[str, Any]]
+    digest: Mapped[str] = mapped_column(String(64))
+    form_version: Mapped[int]
+    updated_at: Mapped[datetime]
+
+
+class Attachment(Base):
+    """An uploaded file; its bytes live under ``instance/files/`` by SHA-256."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_record_id", "record_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    form_key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(127))
+    size: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: Which public intake link uploaded it (anonymous uploads).
+    intake_id: Mapped[int | None] = mapped_column(
+        ForeignKey("intake_links.id", ondelete="SET NULL")
+    )
+    #: The record that holds it (set when a record write refers to it).
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+
+class IntakeLink(Locked, Base):
+    """A public intake form: a tokened link for anonymous submissions of some fields of a form."""
+
+    __tablename__ = "intake_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    form_key: Mapped[str] = mapped_column(String(64))
+    token_prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    #: ``{"zh-CN": ..., "en": ...}``: the title shown above the public form.
+    title: Mapped[dict[str, Any]]
+    #: Keys of the fields a visitor may fill (and see).
+    fields: Mapped[list[Any]]
+    #: Owner of submitted records (they belong to nobody otherwise).
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    enabled: Mapped[bool]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class IntakeSubmission(Base):
+    """One anonymous submission through an intake link (also what the rate limit counts)."""
+
+    __tablename__ = "intake_submissions"
+    __table_args__ = (Index("ix_intake_submissions_remote_addr_at", "remote_addr", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("intake_links.id", ondelete="CASCADE"))
+    remote_addr: Mapped[str] = mapped_column(String(64))
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id", ondelete="SET NULL"))
+    at: Mapped[datetime]

@@ -7,12 +7,14 @@ from typing import Any
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields, validate
 
-from tangram.platform import records
+from tangram.engines.forms import Form
+from tangram.platform import compiled, records
+from tangram.platform.listing import Filter, SortKey
 from tangram.platform.models import AuditEntry, Record
 from tangram.web.api.audit import EntrySchema
-from tangram.web.api.common import PageArgs, StrictSchema, next_after
+from tangram.web.api.common import MAX_PAGE, StrictSchema
 from tangram.web.security import platform, require_actor
 
 PREFIX = "/apps"
@@ -37,13 +39,28 @@ class RecordSchema(Schema):
     group_id = fields.Integer(allow_none=True)
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
+    removed_fields = fields.List(
+        fields.String(),
+        required=True,
+        metadata={
+            "description": "Keys the record holds that the form's current version no longer "
+            "has (kept in the document, not validated)."
+        },
+    )
 
 
 class RecordPageSchema(Schema):
     """One page of records."""
 
     items = fields.List(fields.Nested(RecordSchema), required=True)
-    next_after = fields.Integer(allow_none=True, required=True)
+    next_cursor = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Pass as `cursor` for the next page; null on the last page."},
+    )
+    total = fields.Integer(
+        allow_none=True, required=True, metadata={"description": "With `count=true`."}
+    )
 
 
 class RecordCreateSchema(StrictSchema):
@@ -71,10 +88,49 @@ class LangArgs(StrictSchema):
     lang = fields.String(load_default=None, validate=validate.OneOf(["zh-CN", "en"]))
 
 
-class RecordPageArgs(PageArgs):
-    """Paging (filters on fields come with the projection tables)."""
+class RecordListArgs(Schema):
+    """Paging, sorting and counting; every other parameter is a filter.
 
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    Filters: `field=value` (equals), `field__ne`, `field__lt`, `field__lte`, `field__gt`,
+    `field__gte`, `field__in=a,b`, `field__contains=text`, `field__empty=true|false`. A
+    sub-table's fields are `table.field` (any row matches); the record's own `_id`,
+    `_created_at`, `_updated_at`, `_owner`, `_group` and `_form_version` work too.
+    """
+
+    class Meta:
+        unknown = INCLUDE
+
+    cursor = fields.String(load_default=None, metadata={"description": "From `next_cursor`."})
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
+    sort = fields.String(
+        load_default="",
+        metadata={"description": "Comma-separated keys, `-` for descending; default `-_id`."},
+    )
+    count = fields.Boolean(load_default=False, metadata={"description": "Also return `total`."})
+    lang = fields.String(load_default=None, validate=validate.OneOf(["zh-CN", "en"]))
+
+
+_LIST_PARAMS = frozenset({"cursor", "limit", "sort", "count", "lang"})
+
+
+def _out(record: Record, form: Form) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "form_key": record.form_key,
+        "form_version": record.form_version,
+        "data": record.data,
+        "lock_version": record.lock_version,
+        "owner_id": record.owner_id,
+        "group_id": record.group_id,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+        "removed_fields": records.removed_fields(form, record.data),
+    }
+
+
+def _current(app: str, form: str, record: Record) -> dict[str, Any]:
+    with platform().unit_of_work(write=False) as uow:
+        return _out(record, compiled.form(uow, app, form)[1])
 
 
 BASE = "/<string:app>/records/<string:form>"
@@ -84,21 +140,42 @@ BASE = "/<string:app>/records/<string:form>"
 class Records(MethodView):
     """The records of one form."""
 
-    @blp.arguments(RecordPageArgs, location="query")
+    @blp.arguments(RecordListArgs, location="query")
     @blp.response(200, RecordPageSchema)
     def get(self, args: dict[str, Any], app: str, form: str) -> dict[str, Any]:
-        """Live records the caller may read, by id (keyset paging)."""
+        """Live records the caller may read: filtered, sorted, a page at a time (keyset)."""
         actor = require_actor()
-        with platform().unit_of_work(write=False) as uow:
-            items = records.list_records(
-                uow, actor, app, form, after=args["after"], limit=args["limit"]
+        filters = [
+            Filter.parse(name, values)
+            for name, values in request.args.lists()
+            if name not in _LIST_PARAMS
+        ]
+        p = platform()
+        with p.unit_of_work(write=False) as uow:
+            page = records.list_records(
+                uow,
+                actor,
+                app,
+                form,
+                filters=filters,
+                sort=SortKey.parse(args["sort"]),
+                cursor=args["cursor"],
+                limit=args["limit"],
+                count=args["count"],
+                time_zone=p.settings.time_zone,
             )
-        return {"items": items, "next_after": next_after(list(items), args["limit"])}
+        return {
+            "items": [_out(r, page.form) for r in page.items],
+            "next_cursor": page.next_cursor,
+            "total": page.total,
+        }
 
     @blp.arguments(LangArgs, location="query")
     @blp.arguments(RecordCreateSchema)
     @blp.response(201, RecordSchema)
-    def post(self, _args: dict[str, Any], body: dict[str, Any], app: str, form: str) -> Record:
+    def post(
+        self, _args: dict[str, Any], body: dict[str, Any], app: str, form: str
+    ) -> dict[str, Any]:
         """Create a record; 422 lists every problem by field path in the caller's language."""
         actor = require_actor()
         p = platform()
@@ -107,7 +184,7 @@ class Records(MethodView):
                 uow, actor, app, form, body["data"], lang=_lang(), time_zone=p.settings.time_zone
             )
             uow.commit()
-        return written.record
+        return _current(app, form, written.record)
 
 
 @blp.route(f"{BASE}/<int:record_id>")
@@ -115,18 +192,19 @@ class RecordItem(MethodView):
     """One record."""
 
     @blp.response(200, RecordSchema)
-    def get(self, app: str, form: str, record_id: int) -> Record:
-        """Read a record."""
+    def get(self, app: str, form: str, record_id: int) -> dict[str, Any]:
+        """Read a record (``removed_fields``: what later form versions dropped)."""
         actor = require_actor()
         with platform().unit_of_work(write=False) as uow:
-            return records.get_record(uow, actor, app, form, record_id)
+            record = records.get_record(uow, actor, app, form, record_id)
+            return _out(record, compiled.form(uow, app, form)[1])
 
     @blp.arguments(LangArgs, location="query")
     @blp.arguments(RecordUpdateSchema)
     @blp.response(200, RecordSchema)
     def patch(
         self, _args: dict[str, Any], body: dict[str, Any], app: str, form: str, record_id: int
-    ) -> Record:
+    ) -> dict[str, Any]:
         """Change fields; a stale lock_version gets 409 with the current record."""
         actor = require_actor()
         p = platform()
@@ -143,7 +221,7 @@ class RecordItem(MethodView):
                 time_zone=p.settings.time_zone,
             )
             uow.commit()
-        return written.record
+        return _current(app, form, written.record)
 
     @blp.arguments(LockArgs, location="query")
     @blp.response(204)
@@ -162,13 +240,13 @@ class Restore(MethodView):
     """Undo a deletion."""
 
     @blp.response(200, RecordSchema)
-    def post(self, app: str, form: str, record_id: int) -> Record:
+    def post(self, app: str, form: str, record_id: int) -> dict[str, Any]:
         """Restore a soft-deleted record (administrators)."""
         actor = require_actor()
         with platform().unit_of_work() as uow:
             record = records.restore_record(uow, actor, app, form, record_id)
             uow.commit()
-        return record
+        return _current(app, form, record)
 
 
 @blp.route(f"{BASE}/<int:record_id>/timeline")
