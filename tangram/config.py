@@ -28,6 +28,10 @@ class Settings:
     instance_path: Path = DEFAULT_INSTANCE
     #: Largest request body accepted, in bytes (larger ones get 413).
     max_request_bytes: int = 2 * 1024 * 1024
+    #: Largest uploaded file, in bytes (a file field's ``max_size`` may lower it).
+    max_upload_bytes: int = 20 * 1024 * 1024
+    #: Submissions per address and hour through public intake links before 429.
+    intake_max_per_hour: int = 20
     #: Failed logins per (user name, address) inside the window before 429.
     login_max_failures: int = 5
     login_window_seconds: int = 900

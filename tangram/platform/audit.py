@@ -11,9 +11,9 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, func, select, text
+from sqlalchemy import Row, Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from tangram.engines.common import canonical_json
@@ -52,15 +52,18 @@ def entry_hash(
     return hashlib.sha256(canonical_json(document)).hexdigest()
 
 
+_TAIL = select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+_INSERT = insert(cast(Table, AuditEntry.__table__))
+
+
 def append_entries(session: Session, entries: Sequence[PendingAudit], *, at: datetime) -> None:
     """Chain ``entries`` after the current tail, inside the caller's transaction."""
     if session.get_bind().dialect.name == "postgresql":
         # Concurrent transactions would otherwise both chain onto the same tail.
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
-    tail = session.execute(
-        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
-    ).first()
+    tail = session.execute(_TAIL).first()
     seq, prev = (tail[0], tail[1]) if tail else (0, GENESIS)
+    rows = []
     for pending in entries:
         seq += 1
         payload = dict(pending.payload)
@@ -75,22 +78,22 @@ def append_entries(session: Session, entries: Sequence[PendingAudit], *, at: dat
             payload=payload,
             prev_hash=prev,
         )
-        session.add(
-            AuditEntry(
-                seq=seq,
-                at=at,
-                actor_id=pending.actor_id,
-                actor=pending.actor,
-                action=pending.action,
-                object_type=pending.object_type,
-                object_id=pending.object_id,
-                payload=payload,
-                prev_hash=prev,
-                hash=digest,
-            )
+        rows.append(
+            {
+                "seq": seq,
+                "at": at,
+                "actor_id": pending.actor_id,
+                "actor": pending.actor,
+                "action": pending.action,
+                "object_type": pending.object_type,
+                "object_id": pending.object_id,
+                "payload": payload,
+                "prev_hash": prev,
+                "hash": digest,
+            }
         )
         prev = digest
-    session.flush()
+    session.connection().execute(_INSERT, rows)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,13 +19,14 @@ def form(
     uow: UnitOfWork, app_key: str, form_key: str, version: int | None = None
 ) -> tuple[int, Form]:
     """The published form (newest, or ``version``) compiled; raises NotFound when unpublished."""
-    number, digest, body = metadata.published_body(uow, app_key, "form", form_key, version)
+    row_id, number, digest = metadata.published_ref(uow, app_key, "form", form_key, version)
     cache_key = (app_key, form_key, number, digest)
     with _lock:
         cached = _forms.get(cache_key)
         if cached is not None:
             _forms.move_to_end(cache_key)
             return number, cached
+    body = metadata.version_body(uow, row_id)
     compiled = compile_form(body, forms=metadata.form_catalog(uow, app_key))
     with _lock:
         _forms[cache_key] = compiled

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from tangram.engines.common import DefinitionError, Diagnostic, checksum, diff
 from tangram.engines.forms import Form, compile_form
@@ -96,9 +96,25 @@ def list_apps(uow: UnitOfWork, actor: Actor) -> list[App]:
     return [a for a in apps if can_read_app(actor, a.key)]
 
 
+#: Statements on every record write, built once (building them costs more than running them).
+_APP_BY_KEY = select(App).where(App.key == bindparam("key"))
+_PUBLISHED = (
+    select(DefinitionVersion.id, DefinitionVersion.version, DefinitionVersion.checksum)
+    .join(Definition, Definition.id == DefinitionVersion.definition_id)
+    .join(App, App.id == Definition.app_id)
+    .where(
+        App.key == bindparam("app"),
+        Definition.kind == bindparam("kind"),
+        Definition.key == bindparam("key"),
+    )
+)
+_NEWEST = _PUBLISHED.where(DefinitionVersion.version == Definition.published_version)
+_NUMBERED = _PUBLISHED.where(DefinitionVersion.version == bindparam("version"))
+
+
 def get_app(uow: UnitOfWork, actor: Actor, key: str) -> App:
     """An app by key; a missing app and one the actor may not see look the same."""
-    app = uow.session.scalar(select(App).where(App.key == key))
+    app = uow.session.scalar(_APP_BY_KEY, {"key": key})
     if app is None or not can_read_app(actor, key):
         raise NotFound(f"App {key!r} does not exist.", code="app.not_found")
     return app
@@ -479,6 +495,33 @@ def diff_versions(
     return [change.as_dict() for change in diff(body(from_), body(to))]
 
 
+def published_ref(
+    uow: UnitOfWork, app_key: str, kind: str, key: str, version: int | None = None
+) -> tuple[int, int, str]:
+    """``(row id, version, checksum)`` of a published definition (the newest unless ``version``).
+
+    Cheap: the body is not loaded (callers holding a compiled copy of that checksum skip it).
+    """
+    _check_kind(kind)
+    params: dict[str, Any] = {"app": app_key, "kind": kind, "key": key}
+    if version is not None:
+        params["version"] = version
+    found = uow.session.execute(_NEWEST if version is None else _NUMBERED, params).first()
+    if found is None:
+        raise NotFound(
+            f"App {app_key!r} has no published {kind} {key!r}"
+            + (f" version {version}." if version is not None else "."),
+            code="definition.not_published",
+        )
+    return int(found[0]), int(found[1]), str(found[2])
+
+
+def version_body(uow: UnitOfWork, row_id: int) -> dict[str, Any]:
+    """The body of a published version by its row id (from :func:`published_ref`)."""
+    body = uow.session.scalar(select(DefinitionVersion.body).where(DefinitionVersion.id == row_id))
+    return dict(body or {})
+
+
 def published_body(
     uow: UnitOfWork, app_key: str, kind: str, key: str, version: int | None = None
 ) -> tuple[int, str, dict[str, Any]]:
@@ -486,25 +529,8 @@ def published_body(
 
     For the engines and the platform itself; permission checks belong to the caller.
     """
-    _check_kind(kind)
-    query = (
-        select(DefinitionVersion)
-        .join(Definition, Definition.id == DefinitionVersion.definition_id)
-        .join(App, App.id == Definition.app_id)
-        .where(App.key == app_key, Definition.kind == kind, Definition.key == key)
-    )
-    if version is None:
-        query = query.where(DefinitionVersion.version == Definition.published_version)
-    else:
-        query = query.where(DefinitionVersion.version == version)
-    found = uow.session.scalar(query)
-    if found is None:
-        raise NotFound(
-            f"App {app_key!r} has no published {kind} {key!r}"
-            + (f" version {version}." if version is not None else "."),
-            code="definition.not_published",
-        )
-    return found.version, found.checksum, dict(found.body)
+    row_id, number, digest = published_ref(uow, app_key, kind, key, version)
+    return number, digest, version_body(uow, row_id)
 
 
 def count_definitions(uow: UnitOfWork, app_id: int) -> int:

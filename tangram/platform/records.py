@@ -20,7 +20,7 @@ from sqlalchemy import and_, func, or_, select
 
 from tangram.engines.forms import FieldDef, FieldError, FieldType, Form
 from tangram.engines.forms.messages import message
-from tangram.platform import compiled, listing, projections, serials
+from tangram.platform import attachments, compiled, listing, projections, serials
 from tangram.platform.errors import (
     Conflict,
     NotFound,
@@ -72,23 +72,35 @@ def _sanitise(form: Form, data: dict[str, Any]) -> dict[str, Any]:
 def _references(
     uow: UnitOfWork, app: App, form: Form, data: Mapping[str, Any], lang: str
 ) -> list[FieldError]:
+    wanted = {
+        f.key: (value, f.reference_form)
+        for f in form.reference_fields
+        if isinstance(value := data.get(f.key), int) and not isinstance(value, bool)
+    }
+    if not wanted:
+        return []
+    found = {
+        row.id: row
+        for row in uow.session.execute(
+            select(Record.id, Record.app_id, Record.form_key, Record.deleted_at).where(
+                Record.id.in_({value for value, _ in wanted.values()})
+            )
+        )
+    }
     errors = []
-    for f in form.reference_fields:
-        value = data.get(f.key)
-        if not isinstance(value, int) or isinstance(value, bool):
-            continue
-        target = uow.session.get(Record, value)
+    for key, (value, target_form) in wanted.items():
+        target = found.get(value)
         if (
             target is None
             or target.deleted_at is not None
             or target.app_id != app.id
-            or target.form_key != f.reference_form
+            or target.form_key != target_form
         ):
             errors.append(
                 FieldError(
-                    f.key,
+                    key,
                     "reference.missing",
-                    message("reference.missing", lang, form=f.reference_form, id=value),
+                    message("reference.missing", lang, form=target_form, id=value),
                 )
             )
     return errors
@@ -140,8 +152,14 @@ def create_record(
     *,
     lang: str = "zh-CN",
     time_zone: str = DEFAULT_TIME_ZONE,
+    owner_id: int | None = None,
+    intake_id: int | None = None,
 ) -> Written:
-    """Create a record of the newest published version of ``form_key``."""
+    """Create a record of the newest published version of ``form_key``.
+
+    ``owner_id`` sets the owner when the actor is not a user (public intake); ``intake_id`` names
+    the intake link whose uploads the record may use.
+    """
     app = get_app(uow, actor, app_key)
     _require(actor, Action.CREATE, app_key, form_key)
     version, form = compiled.form(uow, app_key, form_key)
@@ -156,9 +174,13 @@ def create_record(
         serials=serials.draw(uow, app_key, form, local_now),
         lang=lang,
     )
+    files = attachments.resolve(
+        uow, actor, app, form, computed.data, record_id=None, lang=lang, intake_id=intake_id
+    )
     _refuse(
         [
             *computed.errors,
+            *files.errors,
             *form.validate(computed.data, lang=lang),
             *_references(uow, app, form, computed.data, lang),
             *_unique(uow, t, computed.data, None, lang),
@@ -168,8 +190,8 @@ def create_record(
         app_id=app.id,
         form_key=form_key,
         form_version=version,
-        data=computed.data,
-        owner_id=actor.user_id,
+        data=files.data,
+        owner_id=actor.user_id if owner_id is None else owner_id,
         group_id=min(actor.group_ids) if actor.group_ids else None,
         created_at=uow.now,
         updated_at=uow.now,
@@ -178,8 +200,9 @@ def create_record(
     )
     uow.session.add(record)
     uow.flush()
+    attachments.link(files.files, record.id)
     projections.insert_record(uow, t, record)
-    changes = _diff({}, computed.data)
+    changes = _diff({}, files.data)
     uow.audit(
         actor.user_id,
         actor.label,
@@ -274,19 +297,24 @@ def update_record(
     _refuse(form.check_write(old, changes, lang=lang))
     merged = {**old, **_sanitise(form, dict(changes))}
     computed = form.compute(merged, now=_local_now(uow, time_zone), lang=lang, defaults=False)
+    files = attachments.resolve(
+        uow, actor, app, form, computed.data, record_id=record.id, lang=lang
+    )
     _refuse(
         [
             *computed.errors,
+            *files.errors,
             *form.validate(computed.data, lang=lang),
             *_references(uow, app, form, computed.data, lang),
             *_unique(uow, t, computed.data, record.id, lang),
         ]
     )
-    diff = _diff(old, computed.data)
+    diff = _diff(old, files.data)
     if not diff and version == record.form_version:
         return Written(record, {})
     moved = version != record.form_version
-    record.data = {**computed.data, **kept}
+    attachments.link(files.files, record.id)
+    record.data = {**files.data, **kept}
     record.form_version = version
     record.updated_at = uow.now
     record.updated_by = actor.user_id

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tangram.engines.forms import Form
@@ -19,16 +20,23 @@ from tangram.platform.models import SerialCounter
 from tangram.platform.uow import UnitOfWork
 
 
+def _upsert(insert: Any) -> Any:
+    statement = insert(SerialCounter).values(
+        scope=bindparam("scope"), value=1, updated_at=bindparam("now")
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[SerialCounter.scope],
+        set_={"value": SerialCounter.value + 1, "updated_at": bindparam("now")},
+    ).returning(SerialCounter.value)
+
+
+_UPSERT = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
+
+
 def next_value(uow: UnitOfWork, scope: str) -> int:
     """Draw the next number of ``scope`` (1 for a new scope) inside the caller's transaction."""
-    dialect = uow.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    upsert = insert(SerialCounter).values(scope=scope, value=1, updated_at=uow.now)
-    statement = upsert.on_conflict_do_update(
-        index_elements=[SerialCounter.scope],
-        set_={"value": SerialCounter.value + 1, "updated_at": uow.now},
-    ).returning(SerialCounter.value)
-    value = uow.session.execute(statement).scalar_one()
+    statement = _UPSERT[uow.session.get_bind().dialect.name]
+    value = uow.session.execute(statement, {"scope": scope, "now": uow.now}).scalar_one()
     return int(value)
 
 

@@ -22,9 +22,11 @@ from tangram.platform.perms import Actor
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: Endpoints that take no CSRF token: signing in creates the session the token belongs to.
-CSRF_EXEMPT = frozenset({"auth.login"})
-#: Endpoints whose bodies are not JSON (file uploads).
-NON_JSON_ENDPOINTS: set[str] = set()
+CSRF_EXEMPT = frozenset(
+    {"auth.login", "intake.PublicForm", "intake.PublicUpload"}  # anonymous: nothing to forge
+)
+#: Endpoints whose bodies are not JSON (file uploads); they accept up to max_upload_bytes.
+NON_JSON_ENDPOINTS = frozenset({"files.Upload", "intake.PublicUpload"})
 
 
 class UnsupportedMediaType(TangramError):
@@ -110,6 +112,9 @@ def csrf_token() -> str | None:
 def _check_request() -> None:
     if not request.path.startswith("/api/"):
         return
+    if request.endpoint in NON_JSON_ENDPOINTS:
+        # Room for the file plus the multipart envelope; the service enforces the exact limit.
+        request.max_content_length = platform().settings.max_upload_bytes + 64 * 1024
     if request.method in UNSAFE_METHODS and request.endpoint not in NON_JSON_ENDPOINTS:
         has_body = bool(request.content_length) or "chunked" in request.headers.get(
             "Transfer-Encoding", ""

@@ -111,3 +111,34 @@ def test_listing_costs_the_same_queries_for_3_or_100_records(
         page = api.get(f"{BASE}?limit=100").get_json()
     assert len(page["items"]) == 100
     assert len(few) == len(many)
+
+
+def test_records_outlive_form_versions_keeping_and_reporting_removed_fields(
+    api: ApiClient,
+) -> None:
+    record = api.post(BASE, json={"data": {"title": "v1", "urgency": 3}}).get_json()
+    draft = api.get("/api/v1/apps/aftersales/forms/ticket").get_json()
+    fields = [f for f in TICKET["fields"] if f["key"] != "urgency"]
+    fields.append({"key": "notes", "type": "textarea", "label": {"zh-CN": "备注"}})
+    saved = api.put(
+        "/api/v1/apps/aftersales/forms/ticket",
+        json={"body": {**TICKET, "fields": fields}, "lock_version": draft["lock_version"]},
+    )
+    assert saved.status_code == 200, saved.get_json()
+    assert api.post("/api/v1/apps/aftersales/forms/ticket/publish", json={}).status_code == 201
+
+    read = api.get(f"{BASE}/{record['id']}").get_json()
+    assert read["form_version"] == 1
+    assert read["data"]["urgency"] == 3  # kept in the document
+    assert "notes" not in read["data"]  # added later: empty
+    assert read["removed_fields"] == ["urgency"]
+    changed = api.patch(
+        f"{BASE}/{record['id']}", json={"data": {"notes": "moved on"}, "lock_version": 1}
+    ).get_json()
+    assert changed["form_version"] == 2
+    assert changed["data"]["urgency"] == 3
+    assert changed["removed_fields"] == ["urgency"]
+    refused = api.patch(f"{BASE}/{record['id']}", json={"data": {"urgency": 1}, "lock_version": 2})
+    assert assert_problem(refused, 422)["errors"] == {"urgency": ["未知字段"]}
+    listed = api.get(f"{BASE}?notes=moved on").get_json()["items"]
+    assert [r["id"] for r in listed] == [record["id"]]

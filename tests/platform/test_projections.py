@@ -138,9 +138,6 @@ FULL = {
     "team": 2,
     "mail": "li@example.com",
     "phone": "+86 10 1234",
-    "file": {"id": "f1"},
-    "files": [{"id": "f2"}],
-    "sign": {"id": "f3"},
     "parts": [{"part": "fan", "qty": 2}, {"part": "belt"}],
 }
 

@@ -47,6 +47,12 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "computed": ("由系统计算，不能填写", "is computed and cannot be written"),
     "not_object": ("应为对象", "must be an object"),
     "invalid": ("值无效", "is not valid"),
+    "attachment.unknown": (
+        "文件不存在或不能在此使用",
+        "is not a file you uploaded to this form (or it belongs to another record)",
+    ),
+    "attachment.type": ("不接受此类文件：{name}", "does not accept files like {name}"),
+    "attachment.size": ("文件不能超过 {limit} 字节", "must be a file of at most {limit} bytes"),
     "unique": ("该值已被记录 {id} 使用", "is already used by record {id}"),
     "reference.missing": ("引用的记录不存在", "no {form} record {id} exists in this app"),
 }

@@ -21,7 +21,7 @@ PREFIX = "/apps"
 blp = Blueprint("records", __name__, description="Business records of published forms")
 
 
-def _lang() -> str:
+def lang_of() -> str:
     """zh-CN unless the caller asks for English (``?lang=en`` or ``Accept-Language: en``)."""
     asked = request.args.get("lang") or request.accept_languages.best_match(["zh-CN", "en"])
     return "en" if asked == "en" else "zh-CN"
@@ -181,7 +181,7 @@ class Records(MethodView):
         p = platform()
         with p.unit_of_work() as uow:
             written = records.create_record(
-                uow, actor, app, form, body["data"], lang=_lang(), time_zone=p.settings.time_zone
+                uow, actor, app, form, body["data"], lang=lang_of(), time_zone=p.settings.time_zone
             )
             uow.commit()
         return _current(app, form, written.record)
@@ -217,7 +217,7 @@ class RecordItem(MethodView):
                 record_id,
                 body["data"],
                 lock_version=body["lock_version"],
-                lang=_lang(),
+                lang=lang_of(),
                 time_zone=p.settings.time_zone,
             )
             uow.commit()

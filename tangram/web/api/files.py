@@ -1,0 +1,128 @@
+"""Attachments: upload a file for a form's file fields, download one you may read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Response, request, send_file
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from tangram.platform import attachments, compiled
+from tangram.platform.errors import ValidationFailed
+from tangram.platform.models import Attachment
+from tangram.web.security import platform, require_actor
+
+PREFIX = "/apps"
+blp = Blueprint("files", __name__, description="Attachments of records")
+
+UPLOAD_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "field": {
+                            "type": "string",
+                            "description": "The file field it is for (its accept and max_size "
+                            "apply at once); `table.field` inside a sub-table.",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+class AttachmentSchema(Schema):
+    """An uploaded file: put ``{"id": ...}`` in a file field of a record to use it."""
+
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    size = fields.Integer(required=True)
+    content_type = fields.String(required=True)
+    sha256 = fields.String(required=True)
+
+
+def files_dir() -> Path:
+    """Where attachment bytes are kept."""
+    return Path(platform().settings.instance_path) / "files"
+
+
+def uploaded_file() -> tuple[Any, str]:
+    """The ``file`` part of a multipart request and its name (422 when missing)."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ValidationFailed(
+            "Send the file as the multipart/form-data part named 'file'.",
+            code="attachment.missing",
+            errors=[{"path": "file", "message": "is required"}],
+        )
+    return upload.stream, upload.filename
+
+
+@blp.route("/<string:app>/records/<string:form>/attachments")
+class Upload(MethodView):
+    """Uploads for a form."""
+
+    @blp.doc(**UPLOAD_DOC)
+    @blp.response(201, AttachmentSchema)
+    def post(self, app: str, form: str) -> Attachment:
+        """Upload a file (multipart ``file``); 413 over the size limit, 422 for a refused type."""
+        actor = require_actor()
+        stream, name = uploaded_file()
+        p = platform()
+        with p.unit_of_work() as uow:
+            _, compiled_form = compiled.form(uow, app, form)
+            attachment = attachments.store(
+                uow,
+                actor,
+                app,
+                form,
+                compiled_form,
+                stream,
+                name,
+                files_dir=files_dir(),
+                max_bytes=p.settings.max_upload_bytes,
+                field_key=request.form.get("field") or None,
+            )
+            uow.commit()
+        return attachment
+
+
+@blp.route("/<string:app>/attachments/<string:attachment_id>")
+class Download(MethodView):
+    """One file."""
+
+    @blp.response(
+        200,
+        content_type="application/octet-stream",
+        description="The file; images and PDFs inline, everything else as a download.",
+    )
+    def get(self, app: str, attachment_id: str) -> Response:
+        """Download a file of a record you may read (or your own upload not yet used)."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            attachment, path = attachments.open_download(
+                uow, actor, app, attachment_id, files_dir=files_dir()
+            )
+        response = send_file(
+            path,
+            mimetype=attachment.content_type,
+            as_attachment=attachment.content_type not in attachments.INLINE_TYPES,
+            download_name=attachment.name,
+            etag=attachment.sha256,
+            conditional=True,
+            max_age=0,
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response.headers["Cache-Control"] = "private, no-cache"
+        return response

@@ -1,0 +1,214 @@
+"""Public intake forms: designers manage links; anyone with a link submits the exposed fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from tangram.platform import attachments, compiled, intake
+from tangram.platform.errors import ValidationFailed
+from tangram.platform.models import Attachment, IntakeLink
+from tangram.web.api.common import I18nText, LockedSchema, StrictSchema
+from tangram.web.api.files import UPLOAD_DOC, AttachmentSchema, files_dir, uploaded_file
+from tangram.web.api.records import LangArgs, lang_of
+from tangram.web.security import platform, remote_addr, require_actor
+
+PREFIX = ""
+blp = Blueprint("intake", __name__, description="Public intake forms (anonymous submission)")
+
+
+class LinkSchema(Schema):
+    """A public intake link (its token is shown only when it is created)."""
+
+    id = fields.Integer(required=True)
+    form = fields.String(required=True, attribute="form_key")
+    title = I18nText
+    exposed = fields.List(fields.String(), required=True, attribute="fields", data_key="fields")
+    owner_id = fields.Integer(allow_none=True)
+    enabled = fields.Boolean(required=True)
+    lock_version = fields.Integer(required=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class NewLinkSchema(LinkSchema):
+    """A new link with its token and path: share them now, they are not shown again."""
+
+    token = fields.String(required=True)
+    path = fields.String(required=True)
+
+
+class LinkCreateSchema(StrictSchema):
+    """A link for a form, exposing some of its fields."""
+
+    form = fields.String(required=True)
+    exposed = fields.List(
+        fields.String(), required=True, validate=validate.Length(min=1), data_key="fields"
+    )
+    title = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    owner_id = fields.Integer(load_default=None, allow_none=True)
+
+
+class LinkUpdateSchema(LockedSchema):
+    """Changes to a link; only what is sent changes."""
+
+    enabled = fields.Boolean()
+    exposed = fields.List(fields.String(), validate=validate.Length(min=1), data_key="fields")
+    title = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class PublicFormSchema(Schema):
+    """What a visitor's browser renders: the exposed fields only."""
+
+    title = fields.String(required=True)
+    form = fields.String(required=True)
+    json_schema = fields.Dict(required=True)
+    ui_schema = fields.Dict(required=True)
+    conditions = fields.Dict(required=True)
+
+
+class SubmissionSchema(StrictSchema):
+    """The visitor's field values."""
+
+    data = fields.Dict(required=True)
+
+
+class ReceiptSchema(Schema):
+    """What a visitor gets back: the record's number and its serial numbers, nothing else."""
+
+    id = fields.Integer(required=True)
+    serials = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+
+
+@blp.route("/apps/<string:app>/intake")
+class Links(MethodView):
+    """The intake links of an app (designers)."""
+
+    @blp.response(200, LinkSchema(many=True))
+    def get(self, app: str) -> list[IntakeLink]:
+        """List the app's links."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            return intake.list_links(uow, actor, app)
+
+    @blp.arguments(LinkCreateSchema)
+    @blp.response(201, NewLinkSchema)
+    def post(self, body: dict[str, Any], app: str) -> dict[str, Any]:
+        """Create a link; required fields without defaults must be exposed."""
+        actor = require_actor()
+        with platform().unit_of_work() as uow:
+            link, token = intake.create_link(
+                uow,
+                actor,
+                app,
+                body["form"],
+                fields=body["exposed"],
+                title=body["title"],
+                owner_id=body["owner_id"],
+            )
+            uow.commit()
+        names = ("id", "form_key", "title", "fields", "owner_id", "enabled", "lock_version")
+        return {
+            **{name: getattr(link, name) for name in names},
+            "created_at": link.created_at,
+            "updated_at": link.updated_at,
+            "token": token,
+            "path": f"/intake/{token}",
+        }
+
+
+@blp.route("/apps/<string:app>/intake/<int:link_id>")
+class LinkItem(MethodView):
+    """One link."""
+
+    @blp.arguments(LinkUpdateSchema)
+    @blp.response(200, LinkSchema)
+    def patch(self, body: dict[str, Any], app: str, link_id: int) -> IntakeLink:
+        """Turn a link off or on, or change its fields or title."""
+        actor = require_actor()
+        with platform().unit_of_work() as uow:
+            link = intake.update_link(
+                uow,
+                actor,
+                app,
+                link_id,
+                lock_version=body["lock_version"],
+                enabled=body.get("enabled"),
+                fields=body.get("exposed"),
+                title=body.get("title"),
+            )
+            uow.commit()
+        return link
+
+
+@blp.route("/intake/<string:token>")
+class PublicForm(MethodView):
+    """The public side of a link: no sign-in."""
+
+    @blp.arguments(LangArgs, location="query")
+    @blp.response(200, PublicFormSchema)
+    def get(self, _args: dict[str, Any], token: str) -> dict[str, Any]:
+        """The form a visitor fills in."""
+        with platform().unit_of_work(write=False) as uow:
+            return intake.public_form(uow, token, lang=lang_of())
+
+    @blp.arguments(LangArgs, location="query")
+    @blp.arguments(SubmissionSchema)
+    @blp.response(201, ReceiptSchema)
+    def post(self, _args: dict[str, Any], body: dict[str, Any], token: str) -> dict[str, Any]:
+        """Submit; 422 lists problems by field, 429 when this address submitted too often."""
+        p = platform()
+        with p.unit_of_work() as uow:
+            receipt = intake.submit(
+                uow,
+                token,
+                body["data"],
+                remote_addr=remote_addr(),
+                lang=lang_of(),
+                time_zone=p.settings.time_zone,
+                max_per_hour=p.settings.intake_max_per_hour,
+            )
+            uow.commit()
+        return receipt
+
+
+@blp.route("/intake/<string:token>/attachments")
+class PublicUpload(MethodView):
+    """Files for a submission."""
+
+    @blp.doc(**UPLOAD_DOC)
+    @blp.response(201, AttachmentSchema)
+    def post(self, token: str) -> Attachment:
+        """Upload a file for an exposed file field (``field`` is required here)."""
+        stream, name = uploaded_file()
+        field_key = request.form.get("field") or ""
+        p = platform()
+        with p.unit_of_work() as uow:
+            app, link = intake.open_link(uow, token)
+            if field_key.split(".")[0] not in link.fields:
+                raise ValidationFailed(
+                    "Name the exposed file field this file is for.",
+                    code="attachment.field",
+                    errors=[{"path": "field", "message": "must be a file field of this form"}],
+                )
+            intake.check_rate(uow, remote_addr(), max_per_hour=p.settings.intake_max_per_hour)
+            _, form = compiled.form(uow, app.key, link.form_key)
+            attachment = attachments.store(
+                uow,
+                intake.actor_of(link),
+                app.key,
+                link.form_key,
+                form,
+                stream,
+                name,
+                files_dir=files_dir(),
+                max_bytes=p.settings.max_upload_bytes,
+                field_key=field_key,
+                intake_id=link.id,
+            )
+            uow.commit()
+        return attachment

@@ -1,0 +1,237 @@
+"""Attachments (upload limits, SHA-256 storage, linking, guarded download) and public intake links."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from tangram.config import Settings
+from tangram.platform.clock import FrozenClock
+from tangram.platform.core import Platform
+from tests.conftest import ApiClient, assert_problem, make_user
+
+RECORDS = "/api/v1/apps/app/records/ticket"
+UPLOAD = f"{RECORDS}/attachments"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PDF = b"%PDF-1.7\n" + b"x" * 40
+
+
+def field(key: str, type_: str, **extra: Any) -> dict[str, Any]:
+    return {"key": key, "type": type_, "label": {"zh-CN": key, "en": key}, **extra}
+
+
+FORM = {
+    "key": "ticket",
+    "label": {"zh-CN": "工单", "en": "Ticket"},
+    "fields": [
+        field("no", "serial", serial="SV-{date:%Y%m%d}-{seq:4}"),
+        field("title", "text", required=True),
+        field("phone", "phone"),
+        field("internal", "textarea"),
+        field("photo", "attachment", accept=["image/*"], max_size=500),
+        field("docs", "attachments", max_files=2),
+        field("sign", "signature"),
+        field("parts", "sub_table", fields=[field("pic", "attachment", accept=[".png"])]),
+    ],
+}
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        secret_key="test-secret-key",
+        instance_path=tmp_path,
+        embedded_worker=False,
+        max_upload_bytes=1000,
+        intake_max_per_hour=2,
+    )
+
+
+@pytest.fixture
+def api(admin_client: ApiClient) -> ApiClient:
+    admin_client.post("/api/v1/apps", json={"key": "app", "name": {"zh-CN": "应用"}})
+    admin_client.post("/api/v1/apps/app/forms", json={"body": FORM})
+    assert admin_client.post("/api/v1/apps/app/forms/ticket/publish", json={}).status_code == 201
+    return admin_client
+
+
+def upload(api: ApiClient, content: bytes, name: str, path: str = UPLOAD, **form: str) -> Any:
+    return api.post(path, data={"file": (BytesIO(content), name), **form})
+
+
+def test_an_upload_is_stored_by_digest_used_by_a_record_and_downloaded(
+    api: ApiClient, settings: Settings
+) -> None:
+    response = upload(api, PNG, "照片 1.png", field="photo")
+    assert response.status_code == 201, response.get_json()
+    file = response.get_json()
+    digest = hashlib.sha256(PNG).hexdigest()
+    assert file | {"id": "x"} == {
+        "id": "x",
+        "name": "照片 1.png",
+        "size": len(PNG),
+        "content_type": "image/png",
+        "sha256": digest,
+    }
+    stored = Path(settings.instance_path) / "files" / digest[:2] / digest
+    assert stored.read_bytes() == PNG
+    created = api.post(RECORDS, json={"data": {"title": "t", "photo": {"id": file["id"]}}})
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["data"]["photo"] == file  # the stored facts, not the client's
+    download = api.get(f"/api/v1/apps/app/attachments/{file['id']}")
+    assert download.status_code == 200
+    assert download.data == PNG
+    assert download.headers["Content-Type"] == "image/png"
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    assert download.headers["ETag"].strip('"') == digest
+    download.close()
+    document = upload(api, PDF, "../../etc/report.pdf").get_json()
+    assert document["name"] == "report.pdf"  # directories are stripped from names
+
+
+def test_refused_uploads_say_why(api: ApiClient) -> None:
+    assert_problem(upload(api, b"MZ...", "tool.exe"), 422, "attachment.type_refused")
+    assert_problem(upload(api, b"<svg onload=alert(1)>", "x.svg"), 422, "attachment.type_refused")
+    assert_problem(upload(api, b"just text", "fake.png"), 422, "attachment.content_mismatch")
+    assert_problem(upload(api, b"", "empty.txt"), 422, "attachment.empty")
+    assert_problem(upload(api, b"x" * 1001, "big.txt"), 413, "attachment.too_large")
+    assert_problem(upload(api, PNG + b"x" * 500, "big.png", field="photo"), 413)
+    assert_problem(upload(api, PDF, "doc.pdf", field="photo"), 422, "attachment.type_refused")
+    assert_problem(upload(api, PDF, "doc.pdf", field="title"), 422, "attachment.field")
+    assert_problem(api.post(UPLOAD, data={}), 422, "attachment.missing")
+    assert_problem(api.post(UPLOAD, json={"file": "x"}), 422, "attachment.missing")
+
+
+def test_records_only_use_files_their_writer_may_use_and_fields_accept(
+    api: ApiClient, app: Flask, platform: Platform
+) -> None:
+    pdf = upload(api, PDF, "a.pdf").get_json()
+    png = upload(api, PNG, "b.png").get_json()
+    refused = api.post(
+        RECORDS,
+        json={
+            "data": {
+                "title": "t",
+                "photo": {"id": pdf["id"]},
+                "sign": {"id": pdf["id"]},
+                "docs": [{"id": "nope"}],
+                "parts": [{"pic": {"id": png["id"]}}, {"pic": {"id": pdf["id"]}}],
+            }
+        },
+    )
+    body = assert_problem(refused, 422, "record.invalid")
+    assert set(body["errors"]) == {"photo", "sign", "docs/0", "parts/1/pic"}
+    used = api.post(RECORDS, json={"data": {"title": "t", "parts": [{"pic": {"id": png["id"]}}]}})
+    assert used.status_code == 201
+    again = api.post(RECORDS, json={"data": {"title": "u", "photo": {"id": png["id"]}}})
+    assert set(assert_problem(again, 422)["errors"]) == {"photo"}  # it belongs to a record now
+
+    make_user(platform, "bob")
+    bob = ApiClient(app.test_client())
+    bob.login("bob", "user-password-1")
+    assert_problem(bob.get(f"/api/v1/apps/app/attachments/{pdf['id']}"), 404)
+    assert_problem(bob.post(UPLOAD, data={"file": (BytesIO(PNG), "x.png")}), 404)
+
+
+def test_files_of_records_follow_the_records_read_permission(
+    api: ApiClient, app: Flask, platform: Platform
+) -> None:
+    png = upload(api, PNG, "b.png").get_json()
+    record = api.post(RECORDS, json={"data": {"title": "t", "photo": {"id": png["id"]}}}).get_json()
+    eve_user = make_user(platform, "eve")
+    role = api.post("/api/v1/roles", json={"key": "reader", "name": "Reader"}).get_json()
+    grant = {"app_key": "app", "actions": ["read"]}
+    assert api.post(f"/api/v1/roles/{role['id']}/grants", json=grant).status_code == 201
+    assert api.put(f"/api/v1/roles/{role['id']}/members/{eve_user.id}").status_code == 204
+    eve = ApiClient(app.test_client())
+    eve.login("eve", "user-password-1")
+    seen = eve.get(f"/api/v1/apps/app/attachments/{png['id']}")
+    assert seen.status_code == 200
+    seen.close()
+    api.delete(f"{RECORDS}/{record['id']}?lock_version=1")
+    assert_problem(eve.get(f"/api/v1/apps/app/attachments/{png['id']}"), 404)
+
+
+# --- public intake ------------------------------------------------------------------------------
+
+
+def make_link(api: ApiClient, **overrides: Any) -> dict[str, Any]:
+    body = {"form": "ticket", "fields": ["title", "phone", "photo"], "title": {"en": "Report"}}
+    response = api.post("/api/v1/apps/app/intake", json=body | overrides)
+    assert response.status_code == 201, response.get_json()
+    link: dict[str, Any] = response.get_json()
+    return link
+
+
+def test_intake_links_expose_only_chosen_fields_and_need_the_required_ones(
+    api: ApiClient, client: ApiClient
+) -> None:
+    missing = api.post("/api/v1/apps/app/intake", json={"form": "ticket", "fields": ["phone"]})
+    body = assert_problem(missing, 422, "intake.invalid")
+    assert "required field 'title' must be exposed" in body["errors"]["fields"][0]
+    computed = api.post(
+        "/api/v1/apps/app/intake", json={"form": "ticket", "fields": ["title", "no"]}
+    )
+    assert "fields/1" in assert_problem(computed, 422)["errors"]
+    link = make_link(api)
+    assert link["token"].startswith("tgi_")
+    assert link["path"] == f"/intake/{link['token']}"
+    assert "token" not in api.get("/api/v1/apps/app/intake").get_json()[0]
+    public = client.get(f"/api/v1/intake/{link['token']}?lang=en").get_json()
+    assert public["title"] == "Report"
+    assert set(public["json_schema"]["properties"]) == {"title", "phone", "photo"}
+    assert public["json_schema"]["required"] == ["title"]
+    assert public["ui_schema"]["ui:order"] == ["title", "phone", "photo"]
+    assert "internal" not in public["ui_schema"]
+    assert_problem(client.get("/api/v1/intake/tgi_nothing_here"), 404, "intake.not_found")
+
+
+def test_anonymous_submission_creates_an_owned_audited_record(
+    api: ApiClient, client: ApiClient, platform: Platform
+) -> None:
+    owner = make_user(platform, "desk")
+    link = make_link(api, owner_id=owner.id)
+    path = f"/api/v1/intake/{link['token']}"
+    photo = upload(client, PNG, "p.png", path=f"{path}/attachments", field="photo")
+    assert photo.status_code == 201, photo.get_json()
+    receipt = client.post(
+        path, json={"data": {"title": "漏水", "phone": "+86 138 0000", "photo": photo.get_json()}}
+    )
+    assert receipt.status_code == 201, receipt.get_json()
+    assert receipt.get_json()["serials"] == {"no": "SV-20261122-0001"}
+    record = api.get(f"{RECORDS}/{receipt.get_json()['id']}").get_json()
+    assert record["owner_id"] == owner.id
+    assert record["data"]["photo"]["sha256"] == hashlib.sha256(PNG).hexdigest()
+    timeline = api.get(f"{RECORDS}/{record['id']}/timeline").get_json()
+    assert timeline[0]["actor"] == f"intake:{link['id']}"
+    hidden = client.post(path, json={"data": {"title": "x", "internal": "sneaky"}})
+    assert set(assert_problem(hidden, 422, "record.invalid")["errors"]) == {"internal"}
+    no_field = upload(client, PNG, "p.png", path=f"{path}/attachments")
+    assert_problem(no_field, 422, "attachment.field")
+
+
+def test_submissions_are_rate_limited_per_address_and_links_can_be_turned_off(
+    api: ApiClient, client: ApiClient, clock: FrozenClock
+) -> None:
+    link = make_link(api)
+    path = f"/api/v1/intake/{link['token']}"
+    for n in range(2):
+        assert client.post(path, json={"data": {"title": f"t{n}"}}).status_code == 201
+    limited = client.post(path, json={"data": {"title": "t3"}})
+    body = assert_problem(limited, 429, "rate_limited")
+    assert body["retry_after"] == 3601
+    clock.advance(timedelta(hours=1, seconds=1))
+    assert client.post(path, json={"data": {"title": "t4"}}).status_code == 201
+    off = api.patch(
+        f"/api/v1/apps/app/intake/{link['id']}", json={"enabled": False, "lock_version": 1}
+    )
+    assert off.status_code == 200
+    assert_problem(client.post(path, json={"data": {"title": "t5"}}), 404, "intake.not_found")
+    assert_problem(client.get(path), 404, "intake.not_found")
