@@ -29,8 +29,8 @@ from sqlalchemy import select
 from tangram.engines.forms import FieldDef, FieldError, FieldType, Form
 from tangram.engines.forms.messages import message
 from tangram.platform.errors import NotFound, PermissionDenied, TangramError, ValidationFailed
-from tangram.platform.metadata import get_app
-from tangram.platform.models import App, Attachment, Record
+from tangram.platform.metadata import AppRef, get_app
+from tangram.platform.models import Attachment, Record
 from tangram.platform.perms import Action, Actor, check_record, scope_for
 from tangram.platform.uow import UnitOfWork
 
@@ -264,7 +264,7 @@ class Resolved:
 def resolve(
     uow: UnitOfWork,
     actor: Actor,
-    app: App,
+    app: AppRef,
     form: Form,
     data: Mapping[str, Any],
     *,

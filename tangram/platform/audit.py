@@ -61,7 +61,7 @@ def append_entries(session: Session, entries: Sequence[PendingAudit], *, at: dat
     if session.get_bind().dialect.name == "postgresql":
         # Concurrent transactions would otherwise both chain onto the same tail.
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
-    tail = session.execute(_TAIL).first()
+    tail = session.connection().execute(_TAIL).first()
     seq, prev = (tail[0], tail[1]) if tail else (0, GENESIS)
     rows = []
     for pending in entries:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, select
 
@@ -110,6 +110,24 @@ _PUBLISHED = (
 )
 _NEWEST = _PUBLISHED.where(DefinitionVersion.version == Definition.published_version)
 _NUMBERED = _PUBLISHED.where(DefinitionVersion.version == bindparam("version"))
+
+
+class AppRef(NamedTuple):
+    """An app's id and key: what record writes need, read without the ORM."""
+
+    id: int
+    key: str
+
+
+_APP_REF = select(App.id).where(App.key == bindparam("key"))
+
+
+def app_ref(uow: UnitOfWork, actor: Actor, key: str) -> AppRef:
+    """Like :func:`get_app`, for hot paths: one Core query, no ORM object."""
+    found = uow.session.connection().execute(_APP_REF, {"key": key}).scalar()
+    if found is None or not can_read_app(actor, key):
+        raise NotFound(f"App {key!r} does not exist.", code="app.not_found")
+    return AppRef(int(found), key)
 
 
 def get_app(uow: UnitOfWork, actor: Actor, key: str) -> App:
@@ -506,7 +524,8 @@ def published_ref(
     params: dict[str, Any] = {"app": app_key, "kind": kind, "key": key}
     if version is not None:
         params["version"] = version
-    found = uow.session.execute(_NEWEST if version is None else _NUMBERED, params).first()
+    statement = _NEWEST if version is None else _NUMBERED
+    found = uow.session.connection().execute(statement, params).first()
     if found is None:
         raise NotFound(
             f"App {app_key!r} has no published {kind} {key!r}"

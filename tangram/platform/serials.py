@@ -35,8 +35,9 @@ _UPSERT = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.in
 
 def next_value(uow: UnitOfWork, scope: str) -> int:
     """Draw the next number of ``scope`` (1 for a new scope) inside the caller's transaction."""
-    statement = _UPSERT[uow.session.get_bind().dialect.name]
-    value = uow.session.execute(statement, {"scope": scope, "now": uow.now}).scalar_one()
+    connection = uow.session.connection()  # Core, not the ORM: this runs on every record write
+    statement = _UPSERT[connection.dialect.name]
+    value = connection.execute(statement, {"scope": scope, "now": uow.now}).scalar_one()
     return int(value)
 
 
