@@ -1,8 +1,23 @@
-"""The rule engine: business calendars now; triggers, actions, decision tables and SLA build on it.
+"""The rule engine: business calendars and decision tables now; triggers, actions, decision tables and SLA build on it.
 
 Pure: no Flask, no database session, no clock reads — instants are passed in.
 """
 
 from tangram.engines.rules.calendar import Calendar, CalendarClosed, Segment, compile_calendar
+from tangram.engines.rules.decision import (
+    Decision,
+    DecisionError,
+    DecisionTable,
+    compile_decision_table,
+)
 
-__all__ = ["Calendar", "CalendarClosed", "Segment", "compile_calendar"]
+__all__ = [
+    "Calendar",
+    "CalendarClosed",
+    "Decision",
+    "DecisionError",
+    "DecisionTable",
+    "Segment",
+    "compile_calendar",
+    "compile_decision_table",
+]
