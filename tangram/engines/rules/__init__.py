@@ -1,4 +1,4 @@
-"""The rule engine: business calendars and decision tables now; triggers, actions, decision tables and SLA build on it.
+"""The rule engine: business calendars, decision tables and SLA policies now; triggers, actions, decision tables and SLA build on it.
 
 Pure: no Flask, no database session, no clock reads — instants are passed in.
 """
@@ -10,6 +10,7 @@ from tangram.engines.rules.decision import (
     DecisionTable,
     compile_decision_table,
 )
+from tangram.engines.rules.sla import SlaPolicy, SlaState, TargetStatus, compile_sla
 
 __all__ = [
     "Calendar",
@@ -18,6 +19,10 @@ __all__ = [
     "DecisionError",
     "DecisionTable",
     "Segment",
+    "SlaPolicy",
+    "SlaState",
+    "TargetStatus",
     "compile_calendar",
     "compile_decision_table",
+    "compile_sla",
 ]
