@@ -1,4 +1,4 @@
-"""The rule engine: business calendars, decision tables and SLA policies now; triggers, actions, decision tables and SLA build on it.
+"""The rule engine: rules (triggers, conditions, actions → effects and traces), decision tables, business calendars and SLA policies.
 
 Pure: no Flask, no database session, no clock reads — instants are passed in.
 """
@@ -10,6 +10,17 @@ from tangram.engines.rules.decision import (
     DecisionTable,
     compile_decision_table,
 )
+from tangram.engines.rules.rule import (
+    Effect,
+    Rule,
+    RuleEvent,
+    RuleSet,
+    RuleTrace,
+    RunResult,
+    Template,
+    compile_rule,
+    compile_rules,
+)
 from tangram.engines.rules.sla import SlaPolicy, SlaState, TargetStatus, compile_sla
 
 __all__ = [
@@ -18,11 +29,20 @@ __all__ = [
     "Decision",
     "DecisionError",
     "DecisionTable",
+    "Effect",
+    "Rule",
+    "RuleEvent",
+    "RuleSet",
+    "RuleTrace",
+    "RunResult",
     "Segment",
     "SlaPolicy",
     "SlaState",
     "TargetStatus",
+    "Template",
     "compile_calendar",
     "compile_decision_table",
+    "compile_rule",
+    "compile_rules",
     "compile_sla",
 ]
