@@ -157,13 +157,12 @@ def create_token(
             "The expiry lies in the past.",
             errors=[{"path": "expires_at", "message": "must be in the future"}],
         )
-    prefix = secrets.token_hex(6)
-    secret = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    prefix, secret = new_secret(TOKEN_PREFIX)
     token = ApiToken(
         user_id=actor.user_id,
         name=name,
         prefix=prefix,
-        token_hash=_token_hash(secret),
+        token_hash=secret_hash(secret),
         created_at=uow.now,
         expires_at=expires_at,
     )
@@ -175,11 +174,11 @@ def create_token(
 
 def token_actor(uow: UnitOfWork, raw: str) -> Actor:
     """The actor a bearer token stands for; revoked, expired or unknown tokens are refused."""
-    parts = raw.strip().split("_", 2)
-    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+    prefix = secret_prefix(raw.strip(), TOKEN_PREFIX)
+    if prefix is None:
         raise Unauthenticated("The API token is malformed.", code="auth.token_invalid")
-    token = uow.session.scalar(select(ApiToken).where(ApiToken.prefix == parts[1]))
-    if token is None or not hmac.compare_digest(token.token_hash, _token_hash(raw.strip())):
+    token = uow.session.scalar(select(ApiToken).where(ApiToken.prefix == prefix))
+    if token is None or not hmac.compare_digest(token.token_hash, secret_hash(raw.strip())):
         raise Unauthenticated("The API token is not valid.", code="auth.token_invalid")
     if token.revoked_at is not None:
         raise Unauthenticated("The API token was revoked.", code="auth.token_revoked")
@@ -231,5 +230,18 @@ def change_password(uow: UnitOfWork, actor: Actor, *, current: str, new: str) ->
     return user
 
 
-def _token_hash(secret: str) -> str:
+def new_secret(marker: str) -> tuple[str, str]:
+    """A fresh ``<marker>_<prefix>_<random>`` secret and its lookup prefix (only a hash is kept)."""
+    prefix = secrets.token_hex(6)
+    return prefix, f"{marker}_{prefix}_{secrets.token_urlsafe(32)}"
+
+
+def secret_prefix(raw: str, marker: str) -> str | None:
+    """The lookup prefix of a secret made by :func:`new_secret`, or None when malformed."""
+    parts = raw.split("_", 2)
+    return parts[1] if len(parts) == 3 and parts[0] == marker and parts[1] else None
+
+
+def secret_hash(secret: str) -> str:
+    """What is stored of a secret: its SHA-256."""
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()

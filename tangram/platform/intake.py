@@ -9,9 +9,7 @@ SHA-256 of the whole token is stored, so a lost link is replaced, not recovered.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -21,6 +19,7 @@ from sqlalchemy import func, select
 from tangram.engines.forms import FieldError, Form
 from tangram.engines.forms.messages import message
 from tangram.platform import compiled, records
+from tangram.platform.auth import new_secret, secret_hash, secret_prefix
 from tangram.platform.directory import check_lock
 from tangram.platform.errors import NotFound, RateLimited, ValidationFailed
 from tangram.platform.metadata import get_app
@@ -30,10 +29,6 @@ from tangram.platform.uow import UnitOfWork
 
 TOKEN_PREFIX = "tgi"  # noqa: S105 - a marker, not a secret
 WINDOW = timedelta(hours=1)
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _check_fields(form: Form, keys: Sequence[str]) -> None:
@@ -84,13 +79,12 @@ def create_link(
             code="intake.invalid",
             errors=[{"path": "owner_id", "message": f"there is no user {owner_id}"}],
         )
-    prefix = secrets.token_hex(6)
-    token = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(24)}"
+    prefix, token = new_secret(TOKEN_PREFIX)
     link = IntakeLink(
         app_id=app.id,
         form_key=form_key,
         token_prefix=prefix,
-        token_hash=_hash(token),
+        token_hash=secret_hash(token),
         title=dict(title) or dict(form.label),
         fields=list(fields),
         owner_id=owner_id,
@@ -163,14 +157,16 @@ def update_link(
 
 def open_link(uow: UnitOfWork, token: str) -> tuple[App, IntakeLink]:
     """The enabled link a token opens (404 for anything else, without saying why)."""
-    parts = token.split("_")
+    prefix = secret_prefix(token, TOKEN_PREFIX)
     missing = NotFound(
         "This intake link does not exist or was turned off.", code="intake.not_found"
     )
-    if len(parts) < 3 or parts[0] != TOKEN_PREFIX:
+    if prefix is None:
         raise missing
-    link = uow.session.scalar(select(IntakeLink).where(IntakeLink.token_prefix == parts[1]))
-    if link is None or not hmac.compare_digest(link.token_hash, _hash(token)) or not link.enabled:
+    link = uow.session.scalar(select(IntakeLink).where(IntakeLink.token_prefix == prefix))
+    if link is None or not hmac.compare_digest(link.token_hash, secret_hash(token)):
+        raise missing
+    if not link.enabled:
         raise missing
     app = uow.session.get(App, link.app_id)
     assert app is not None

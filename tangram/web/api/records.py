@@ -13,6 +13,7 @@ from tangram.engines.forms import Form
 from tangram.platform import compiled, records
 from tangram.platform.listing import Filter, SortKey
 from tangram.platform.models import AuditEntry, Record
+from tangram.platform.uow import UnitOfWork
 from tangram.web.api.audit import EntrySchema
 from tangram.web.api.common import MAX_PAGE, StrictSchema
 from tangram.web.security import platform, require_actor
@@ -128,9 +129,8 @@ def _out(record: Record, form: Form) -> dict[str, Any]:
     }
 
 
-def _current(app: str, form: str, record: Record) -> dict[str, Any]:
-    with platform().unit_of_work(write=False) as uow:
-        return _out(record, compiled.form(uow, app, form)[1])
+def _current(uow: UnitOfWork, app: str, form: str, record: Record) -> dict[str, Any]:
+    return _out(record, compiled.form(uow, app, form)[1])
 
 
 BASE = "/<string:app>/records/<string:form>"
@@ -183,8 +183,9 @@ class Records(MethodView):
             written = records.create_record(
                 uow, actor, app, form, body["data"], lang=lang_of(), time_zone=p.settings.time_zone
             )
+            out = _current(uow, app, form, written.record)
             uow.commit()
-        return _current(app, form, written.record)
+        return out
 
 
 @blp.route(f"{BASE}/<int:record_id>")
@@ -220,8 +221,9 @@ class RecordItem(MethodView):
                 lang=lang_of(),
                 time_zone=p.settings.time_zone,
             )
+            out = _current(uow, app, form, written.record)
             uow.commit()
-        return _current(app, form, written.record)
+        return out
 
     @blp.arguments(LockArgs, location="query")
     @blp.response(204)
@@ -245,8 +247,9 @@ class Restore(MethodView):
         actor = require_actor()
         with platform().unit_of_work() as uow:
             record = records.restore_record(uow, actor, app, form, record_id)
+            out = _current(uow, app, form, record)
             uow.commit()
-        return _current(app, form, record)
+        return out
 
 
 @blp.route(f"{BASE}/<int:record_id>/timeline")
