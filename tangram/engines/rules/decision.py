@@ -70,6 +70,8 @@ def _cell_test(cell: Any, path: str, problems: list[Diagnostic]) -> tuple[Test, 
     """A predicate for a condition cell, and the constants it mentions."""
     if cell == ANY_CELL:
         return (lambda _v: True), []
+    if isinstance(cell, str):
+        return (lambda v: v == cell), [cell]  # text equals only text
     if not isinstance(cell, Mapping):
         return (lambda v: _same(v, cell)), [cell]
     if len(cell) != 1:
@@ -186,6 +188,11 @@ class DecisionTable:
 
     def decide_values(self, values: Sequence[Any]) -> Decision:
         """Apply the hit policy to input column values."""
+        if self.hit_policy == "FIRST":  # no need to look past the first match
+            for i, (tests, out) in enumerate(self._rows):
+                if all(test(v) for test, v in zip(tests, values, strict=True)):
+                    return Decision(out, (i,))
+            return Decision(None, ())
         matched = self.matching(values)
         outputs = [self._rows[i][1] for i in matched]
         policy = self.hit_policy

@@ -394,6 +394,11 @@ class Rule:
     schedule: Mapping[str, Any] = field(default_factory=dict)
     unless: CompiledLogic | None = None
 
+    @property
+    def filtered(self) -> bool:
+        """Whether the event's name alone does not decide (changed fields, the timer's rule)."""
+        return self.trigger in ("field_changed", "schedule", "timer")
+
     def triggered_by(self, event: RuleEvent) -> bool:
         """Whether ``event`` triggers this rule."""
         if event.name != self.event:
@@ -500,6 +505,13 @@ class RuleSet:
     """The enabled rules of a form, in the order they run."""
 
     rules: tuple[Rule, ...]
+    _by_event: Mapping[str, tuple[Rule, ...]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        by_event: dict[str, list[Rule]] = {}
+        for rule in self.rules:
+            by_event.setdefault(rule.event, []).append(rule)
+        object.__setattr__(self, "_by_event", {k: tuple(v) for k, v in by_event.items()})
 
     def run(
         self,
@@ -516,17 +528,19 @@ class RuleSet:
         ``variables`` are the ``$`` context variables (``$user``, ``$now``, ...) expressions and
         templates read beside the fields; ``context`` carries what platform operations need
         (clock, groups, roles, calendar); the event's changed fields and ``old`` are added to it.
+        With ``trace=False`` only rules that acted (or failed) are traced, without sub-expression
+        values: the fast path for events nobody is inspecting.
         """
-        ctx = replace(
-            context or EvalContext(),
-            old=dict(old or {}),
-            changed=frozenset(event.changed),
-        )
-        data = {**data, "$old": dict(old or {}), "$record": dict(data), **(variables or {})}
+        candidates = self._by_event.get(event.name, ())
+        if not candidates:
+            return RunResult((), ())
+        previous = old or {}
+        ctx = replace(context or EvalContext(), old=previous, changed=event.changed)
+        data = {**data, "$old": previous, "$record": data, **(variables or {})}
         effects: list[Effect] = []
         traces: list[RuleTrace] = []
-        for rule in self.rules:
-            if not rule.triggered_by(event):
+        for rule in candidates:
+            if rule.filtered and not rule.triggered_by(event):
                 continue
             try:
                 if rule.unless is not None and rule.unless.function(data, ctx):
@@ -547,10 +561,11 @@ class RuleSet:
             except (ValueError, TypeError, DecisionError) as exc:
                 traces.append(RuleTrace(rule.key, False, None, {}, error=str(exc)))
                 continue
-            effects.extend(produced)
-            traces.append(
-                RuleTrace(rule.key, matched, outcome, values, tuple(e.type for e in produced))
-            )
+            if trace or matched:
+                effects.extend(produced)
+                traces.append(
+                    RuleTrace(rule.key, matched, outcome, values, tuple(e.type for e in produced))
+                )
             if matched and rule.stop_processing:
                 break
         return RunResult(tuple(effects), tuple(traces))
