@@ -26,8 +26,9 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import select
 
-from tangram.engines.forms import FieldDef, FieldError, FieldType, Form
+from tangram.engines.forms import FILE_TYPES, FieldDef, FieldError, FieldType, Form, map_values
 from tangram.engines.forms.messages import message
+from tangram.platform import compiled
 from tangram.platform.errors import NotFound, PermissionDenied, TangramError, ValidationFailed
 from tangram.platform.metadata import AppRef, get_app
 from tangram.platform.models import Attachment, Record
@@ -131,19 +132,9 @@ def _field(form: Form, field_key: str | None) -> FieldDef | None:
     if field_key is None:
         return None
     for f in form.fields:
-        if f.key == field_key and f.type in (
-            FieldType.ATTACHMENT,
-            FieldType.ATTACHMENTS,
-            FieldType.SIGNATURE,
-        ):
-            return f
-        for sub in f.fields:
-            if f"{f.key}.{sub.key}" == field_key and sub.type in (
-                FieldType.ATTACHMENT,
-                FieldType.ATTACHMENTS,
-                FieldType.SIGNATURE,
-            ):
-                return sub
+        for candidate, name in ((f, f.key), *((sub, f"{f.key}.{sub.key}") for sub in f.fields)):
+            if name == field_key and candidate.type in FILE_TYPES:
+                return candidate
     raise _invalid(f"{field_key!r} is not a file field of form {form.key!r}.", "attachment.field")
 
 
@@ -152,7 +143,6 @@ def store(
     actor: Actor,
     app_key: str,
     form_key: str,
-    form: Form,
     stream: BinaryIO,
     filename: str,
     *,
@@ -170,6 +160,7 @@ def store(
         raise PermissionDenied(
             f"You may not upload files to form {form_key!r}.", code="permission.record"
         )
+    _, form = compiled.form(uow, app_key, form_key)
     name = _clean_name(filename)
     content_type = content_type_of(name)
     target = _field(form, field_key)
@@ -261,6 +252,34 @@ class Resolved:
     files: list[Attachment]
 
 
+def _usable(
+    attachment: Attachment,
+    actor: Actor,
+    app: AppRef,
+    form: Form,
+    record_id: int | None,
+    intake_id: int | None,
+) -> bool:
+    """Whether a write may use a file: already this record's, or an unused upload of the same
+    writer (the same intake link for anonymous writes) to the same form."""
+    if attachment.app_id != app.id or attachment.form_key != form.key:
+        return False
+    if attachment.record_id is not None:
+        return record_id is not None and attachment.record_id == record_id
+    if intake_id is not None:
+        return attachment.intake_id == intake_id
+    return attachment.intake_id is None and attachment.uploaded_by == actor.user_id
+
+
+def _file_refs(f: FieldDef, value: Any) -> list[tuple[str, dict[str, Any]]]:
+    """``(suffix, value)`` of each file a field value refers to."""
+    if f.type is FieldType.ATTACHMENTS and isinstance(value, list):
+        return [(f"/{i}", v) for i, v in enumerate(value) if isinstance(v, dict)]
+    if f.type in FILE_TYPES and isinstance(value, dict):
+        return [("", value)]
+    return []
+
+
 def resolve(
     uow: UnitOfWork,
     actor: Actor,
@@ -272,56 +291,27 @@ def resolve(
     lang: str,
     intake_id: int | None = None,
 ) -> Resolved:
-    """Check every file a record write refers to and fill in its stored facts."""
-    wanted: list[tuple[str, FieldDef, dict[str, Any]]] = []
+    """Check every file a record write refers to; the returned data holds their stored facts."""
+    ids: set[str] = set()
 
-    def collect(fields: tuple[FieldDef, ...], values: Mapping[str, Any], prefix: str) -> None:
-        for f in fields:
-            value = values.get(f.key)
-            path = f"{prefix}{f.key}"
-            if f.type in (FieldType.ATTACHMENT, FieldType.SIGNATURE) and isinstance(value, dict):
-                wanted.append((path, f, value))
-            elif f.type is FieldType.ATTACHMENTS and isinstance(value, list):
-                wanted.extend(
-                    (f"{path}/{i}", f, v) for i, v in enumerate(value) if isinstance(v, dict)
-                )
-            elif f.fields and isinstance(value, list):
-                for i, row in enumerate(value):
-                    if isinstance(row, Mapping):
-                        collect(f.fields, row, f"{path}/{i}/")
+    def collect(_path: str, f: FieldDef, value: Any) -> Any:
+        ids.update(str(v.get("id")) for _, v in _file_refs(f, value))
+        return value
 
-    collect(form.fields, data, "")
-    if not wanted:
+    map_values(form.fields, data, collect)
+    if not ids:
         return Resolved(dict(data), [], [])
-    ids = {str(v.get("id")) for _, _, v in wanted}
     found = {a.id: a for a in uow.session.scalars(select(Attachment).where(Attachment.id.in_(ids)))}
     errors: list[FieldError] = []
     files: list[Attachment] = []
-    for path, f, value in wanted:
+
+    def check(path: str, f: FieldDef, value: dict[str, Any]) -> dict[str, Any]:
         attachment = found.get(str(value.get("id")))
-        usable = attachment is not None and (
-            attachment.app_id == app.id
-            and attachment.form_key == form.key
-            and (
-                (record_id is not None and attachment.record_id == record_id)
-                or (
-                    attachment.record_id is None
-                    and (
-                        (intake_id is not None and attachment.intake_id == intake_id)
-                        or (
-                            intake_id is None
-                            and attachment.intake_id is None
-                            and attachment.uploaded_by == actor.user_id
-                        )
-                    )
-                )
-            )
-        )
-        if attachment is None or not usable:
+        if attachment is None or not _usable(attachment, actor, app, form, record_id, intake_id):
             errors.append(
                 FieldError(path, "attachment.unknown", message("attachment.unknown", lang))
             )
-            continue
+            return value
         if not accepts(f, attachment.name, attachment.content_type):
             errors.append(
                 FieldError(
@@ -334,10 +324,19 @@ def resolve(
                     path, "attachment.size", message("attachment.size", lang, limit=f.max_size)
                 )
             )
-        value.clear()
-        value.update(describe(attachment))
         files.append(attachment)
-    return Resolved(dict(data), errors, files)
+        return describe(attachment)
+
+    def fill(path: str, f: FieldDef, value: Any) -> Any:
+        refs = _file_refs(f, value)
+        if not refs:
+            return value
+        if f.type is FieldType.ATTACHMENTS:
+            checked = {suffix: check(path + suffix, f, v) for suffix, v in refs}
+            return [checked.get(f"/{i}", v) for i, v in enumerate(value)]
+        return check(path, f, refs[0][1])
+
+    return Resolved(map_values(form.fields, data, fill), errors, files)
 
 
 def link(files: list[Attachment], record_id: int) -> None:

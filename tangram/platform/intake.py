@@ -12,18 +12,19 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from sqlalchemy import func, select
 
 from tangram.engines.forms import FieldError, Form
 from tangram.engines.forms.messages import message
-from tangram.platform import compiled, records
+from tangram.platform import attachments, compiled, records
 from tangram.platform.auth import new_secret, secret_hash, secret_prefix
 from tangram.platform.directory import check_lock
 from tangram.platform.errors import NotFound, RateLimited, ValidationFailed
 from tangram.platform.metadata import get_app
-from tangram.platform.models import App, IntakeLink, IntakeSubmission, User
+from tangram.platform.models import App, Attachment, IntakeLink, IntakeSubmission, User
 from tangram.platform.perms import Actor, require_design
 from tangram.platform.uow import UnitOfWork
 
@@ -268,3 +269,38 @@ def submit(
 def actor_of(link: IntakeLink) -> Actor:
     """Who the audit log says acted: the link itself."""
     return Actor.system(f"intake:{link.id}")
+
+
+def upload(
+    uow: UnitOfWork,
+    token: str,
+    stream: BinaryIO,
+    filename: str,
+    *,
+    field_key: str,
+    remote_addr: str,
+    files_dir: Path,
+    max_bytes: int,
+    max_per_hour: int,
+) -> Attachment:
+    """Store a visitor's file for one of the link's exposed file fields (rate limited too)."""
+    app, link = open_link(uow, token)
+    if field_key.split(".")[0] not in link.fields:
+        raise ValidationFailed(
+            "Name the exposed file field this file is for.",
+            code="attachment.field",
+            errors=[{"path": "field", "message": "must be a file field of this form"}],
+        )
+    check_rate(uow, remote_addr, max_per_hour=max_per_hour)
+    return attachments.store(
+        uow,
+        actor_of(link),
+        app.key,
+        link.form_key,
+        stream,
+        filename,
+        files_dir=files_dir,
+        max_bytes=max_bytes,
+        field_key=field_key,
+        intake_id=link.id,
+    )

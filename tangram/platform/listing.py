@@ -372,14 +372,8 @@ def ordering(t: Tables, keys: Sequence[SortKey]) -> Ordering:
     resolved: list[tuple[str, ColumnKind, bool, bool]] = []
     for key in keys:
         if key.field in META_KINDS:
-            resolved.append(
-                (
-                    key.field,
-                    META_KINDS[key.field],
-                    key.descending,
-                    key.field in ("_owner", "_group"),
-                )
-            )
+            nullable = bool(t.main.c[key.field].nullable)
+            resolved.append((key.field, META_KINDS[key.field], key.descending, nullable))
         elif key.field in columns and columns[key.field].kind in _ORDERED | {ColumnKind.BOOLEAN}:
             resolved.append((key.field, columns[key.field].kind, key.descending, True))
         else:

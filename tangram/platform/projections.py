@@ -60,16 +60,6 @@ _SQL_TYPES: dict[ColumnKind, TypeEngine[Any]] = {
     ColumnKind.DATETIME: UTCDateTime(),
     ColumnKind.ARRAY: Text(),
 }
-#: The record's own columns in every main table (field keys cannot start with "_").
-META_COLUMNS = (
-    "_id",
-    "_form_version",
-    "_owner",
-    "_group",
-    "_created_at",
-    "_updated_at",
-    "_deleted_at",
-)
 _SEEN = "projections.seen"
 _RECORD_COLUMNS = (
     "id",
@@ -220,25 +210,20 @@ def sync(
         row.form_version = version
         return SyncReport("unchanged", new.main.name)
     connection = uow.session.connection()
-    if row is None:
-        for table in new.all():
-            table.drop(connection, checkfirst=True)  # leftovers of an interrupted history
+    old = tables(app_id, form_key, Projection.from_description(row.spec)) if row else None
+    added = _additions(old.projection, form.projection) if old else None
+    if old is not None and added is not None:
+        rows = _alter(uow, app_id, form_key, form, old, new, added)
+        report = SyncReport("altered", new.main.name, rows, tuple(added))
+    else:
+        # First publication, or a change a column cannot follow: build from the documents.
+        _drop(connection, old or new)  # without a registry row: leftovers of an interrupted past
         _create(connection, new)
         rows = _populate(uow, app_id, form_key, form, new, progress=progress)
-        report = SyncReport("created", new.main.name, rows)
+        report = SyncReport("rebuilt" if row else "created", new.main.name, rows)
+    if row is None:
         row = ProjectionTable(app_id=app_id, form_key=form_key, table_name=new.main.name)
         uow.session.add(row)
-    else:
-        old = tables(app_id, form_key, Projection.from_description(row.spec))
-        added = _additions(old.projection, form.projection)
-        if added is None:
-            _drop(connection, old)
-            _create(connection, new)
-            rows = _populate(uow, app_id, form_key, form, new, progress=progress)
-            report = SyncReport("rebuilt", new.main.name, rows)
-        else:
-            rows = _alter(uow, app_id, form_key, form, old, new, added)
-            report = SyncReport("altered", new.main.name, rows, tuple(added))
     row.spec = form.projection.describe()
     row.digest = form.projection.digest
     row.form_version = version

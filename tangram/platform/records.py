@@ -19,7 +19,7 @@ import nh3
 from sqlalchemy import Table, and_, bindparam, func, insert, or_, select
 from sqlalchemy.orm import make_transient_to_detached
 
-from tangram.engines.forms import FieldDef, FieldError, FieldType, Form
+from tangram.engines.forms import FieldDef, FieldError, FieldType, Form, map_values
 from tangram.engines.forms.messages import message
 from tangram.platform import attachments, compiled, listing, projections, serials
 from tangram.platform.errors import (
@@ -54,20 +54,13 @@ def _refuse(errors: list[FieldError], detail: str = "The record has invalid fiel
         )
 
 
-def _sanitise(form: Form, data: dict[str, Any]) -> dict[str, Any]:
-    def clean(fields: tuple[FieldDef, ...], values: dict[str, Any]) -> dict[str, Any]:
-        out = dict(values)
-        for f in fields:
-            value = out.get(f.key)
-            if f.type is FieldType.RICH_TEXT and isinstance(value, str):
-                out[f.key] = nh3.clean(value)
-            elif f.fields and isinstance(value, list):
-                out[f.key] = [
-                    clean(f.fields, row) if isinstance(row, dict) else row for row in value
-                ]
-        return out
+def _sanitise(form: Form, data: Mapping[str, Any]) -> dict[str, Any]:
+    def clean(_path: str, f: FieldDef, value: Any) -> Any:
+        return (
+            nh3.clean(value) if f.type is FieldType.RICH_TEXT and isinstance(value, str) else value
+        )
 
-    return clean(form.fields, data)
+    return map_values(form.fields, data, clean)
 
 
 _INSERT_RECORD = insert(cast(Table, Record.__table__)).returning(Record.__table__.c.id)
@@ -174,7 +167,7 @@ def create_record(
     _refuse(form.check_write(None, data, lang=lang))
     local_now = _local_now(uow, time_zone)
     computed = form.compute(
-        _sanitise(form, dict(data)),
+        _sanitise(form, data),
         now=local_now,
         serials=serials.draw(uow, app_key, form, local_now),
         lang=lang,
@@ -186,9 +179,9 @@ def create_record(
         [
             *computed.errors,
             *files.errors,
-            *form.validate(computed.data, lang=lang),
-            *_references(uow, app, form, computed.data, lang),
-            *_unique(uow, t, computed.data, None, lang),
+            *form.validate(files.data, lang=lang),
+            *_references(uow, app, form, files.data, lang),
+            *_unique(uow, t, files.data, None, lang),
         ]
     )
     values = {
@@ -306,7 +299,7 @@ def update_record(
     # Fields a later version removed stay in the document, untouched and outside validation.
     kept = {k: old.pop(k) for k in removed_fields(form, old)}
     _refuse(form.check_write(old, changes, lang=lang))
-    merged = {**old, **_sanitise(form, dict(changes))}
+    merged = {**old, **_sanitise(form, changes)}
     computed = form.compute(merged, now=_local_now(uow, time_zone), lang=lang, defaults=False)
     files = attachments.resolve(
         uow, actor, app, form, computed.data, record_id=record.id, lang=lang
@@ -315,9 +308,9 @@ def update_record(
         [
             *computed.errors,
             *files.errors,
-            *form.validate(computed.data, lang=lang),
-            *_references(uow, app, form, computed.data, lang),
-            *_unique(uow, t, computed.data, record.id, lang),
+            *form.validate(files.data, lang=lang),
+            *_references(uow, app, form, files.data, lang),
+            *_unique(uow, t, files.data, record.id, lang),
         ]
     )
     diff = _diff(old, files.data)

@@ -7,12 +7,13 @@ validation truth for the server and the browser), ``ui_schema(lang)``, ``validat
 """
 
 from tangram.engines.forms.compiler import FormCatalog, compile_form
-from tangram.engines.forms.fields import FieldDef, FieldType, Option
+from tangram.engines.forms.fields import FILE_TYPES, FieldDef, FieldType, Option, map_values
 from tangram.engines.forms.form import Computed, FieldError, Form, Permission
 from tangram.engines.forms.projection import Child, Column, ColumnKind, Projection, array_text
 from tangram.engines.forms.serial import SerialPattern, SerialPatternError
 
 __all__ = [
+    "FILE_TYPES",
     "Child",
     "Column",
     "ColumnKind",
@@ -29,4 +30,5 @@ __all__ = [
     "SerialPatternError",
     "array_text",
     "compile_form",
+    "map_values",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -235,3 +235,30 @@ def row_schema(fields: tuple[FieldDef, ...]) -> dict[str, Any]:
 def widget(f: FieldDef) -> str | None:
     """The rjsf widget name the browser uses for this field (None: the default for its type)."""
     return _WIDGETS.get(f.type)
+
+
+def map_values(
+    fields: tuple[FieldDef, ...],
+    data: Mapping[str, Any],
+    fn: Callable[[str, FieldDef, Any], Any],
+    prefix: str = "",
+) -> dict[str, Any]:
+    """A copy of ``data`` where every present value of a non-sub-table field is ``fn(path, field,
+    value)``, sub-table rows included (paths like ``measures/2/owner``); ``data`` is not changed."""
+    out = dict(data)
+    for f in fields:
+        if f.key not in out:
+            continue
+        value = out[f.key]
+        path = f"{prefix}{f.key}"
+        if f.type is FieldType.SUB_TABLE:
+            if isinstance(value, list):
+                out[f.key] = [
+                    map_values(f.fields, row, fn, f"{path}/{i}/")
+                    if isinstance(row, Mapping)
+                    else row
+                    for i, row in enumerate(value)
+                ]
+        else:
+            out[f.key] = fn(path, f, value)
+    return out

@@ -95,7 +95,7 @@ class Calendar:
         if self.always_open:
             yield Segment(start, end if end is not None else start + timedelta(days=MAX_DAYS))
             return
-        day = start.astimezone(self.zone).date() - timedelta(days=1)  # a segment may cross midnight
+        day = start.astimezone(self.zone).date()  # hours end by midnight: earlier days are over
         last = day + timedelta(days=MAX_DAYS)
         while day <= last:
             for seg in self.segments_on(day):

@@ -180,17 +180,13 @@ class DecisionTable:
 
     def matching(self, values: Sequence[Any]) -> tuple[int, ...]:
         """Rows whose every cell accepts ``values``."""
-        return tuple(
-            i
-            for i, (tests, _out) in enumerate(self._rows)
-            if all(test(v) for test, v in zip(tests, values, strict=True))
-        )
+        return tuple(i for i, (tests, _out) in enumerate(self._rows) if _accepts(tests, values))
 
     def decide_values(self, values: Sequence[Any]) -> Decision:
         """Apply the hit policy to input column values."""
         if self.hit_policy == "FIRST":  # no need to look past the first match
             for i, (tests, out) in enumerate(self._rows):
-                if all(test(v) for test, v in zip(tests, values, strict=True)):
+                if _accepts(tests, values):
                     return Decision(out, (i,))
             return Decision(None, ())
         matched = self.matching(values)
@@ -230,6 +226,11 @@ class DecisionTable:
     def decide(self, data: Mapping[str, Any], context: Any = None) -> Decision:
         """Evaluate the inputs on a record and apply the hit policy."""
         return self.decide_values(self.input_values(data, context))
+
+
+def _accepts(tests: Sequence[Test], values: Sequence[Any]) -> bool:
+    """Whether every cell of a row accepts the input values."""
+    return all(test(v) for test, v in zip(tests, values, strict=True))
 
 
 def _rank(order: tuple[Any, ...], value: Any) -> int:
@@ -364,10 +365,7 @@ def compile_decision_table(
     gaps: list[dict[str, Any]] = []
     if math.prod(len(r) for r in reps) <= MAX_COMBINATIONS:
         for combination in itertools.product(*reps):
-            if not any(
-                all(test(v) for test, v in zip(tests, combination, strict=True))
-                for tests, _ in rows
-            ):
+            if not any(_accepts(tests, combination) for tests, _ in rows):
                 gaps.append(dict(zip(input_keys, combination, strict=True)))
     table = DecisionTable(
         key=key,

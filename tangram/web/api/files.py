@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from tangram.platform import attachments, compiled
+from tangram.platform import attachments
 from tangram.platform.errors import ValidationFailed
 from tangram.platform.models import Attachment
 from tangram.web.security import platform, require_actor
@@ -80,13 +80,11 @@ class Upload(MethodView):
         stream, name = uploaded_file()
         p = platform()
         with p.unit_of_work() as uow:
-            _, compiled_form = compiled.form(uow, app, form)
             attachment = attachments.store(
                 uow,
                 actor,
                 app,
                 form,
-                compiled_form,
                 stream,
                 name,
                 files_dir=files_dir(),

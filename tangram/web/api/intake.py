@@ -9,8 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from tangram.platform import attachments, compiled, intake
-from tangram.platform.errors import ValidationFailed
+from tangram.platform import intake
 from tangram.platform.models import Attachment, IntakeLink
 from tangram.web.api.common import I18nText, LockedSchema, StrictSchema
 from tangram.web.api.files import UPLOAD_DOC, AttachmentSchema, files_dir, uploaded_file
@@ -185,30 +184,18 @@ class PublicUpload(MethodView):
     def post(self, token: str) -> Attachment:
         """Upload a file for an exposed file field (``field`` is required here)."""
         stream, name = uploaded_file()
-        field_key = request.form.get("field") or ""
         p = platform()
         with p.unit_of_work() as uow:
-            app, link = intake.open_link(uow, token)
-            if field_key.split(".")[0] not in link.fields:
-                raise ValidationFailed(
-                    "Name the exposed file field this file is for.",
-                    code="attachment.field",
-                    errors=[{"path": "field", "message": "must be a file field of this form"}],
-                )
-            intake.check_rate(uow, remote_addr(), max_per_hour=p.settings.intake_max_per_hour)
-            _, form = compiled.form(uow, app.key, link.form_key)
-            attachment = attachments.store(
+            attachment = intake.upload(
                 uow,
-                intake.actor_of(link),
-                app.key,
-                link.form_key,
-                form,
+                token,
                 stream,
                 name,
+                field_key=request.form.get("field") or "",
+                remote_addr=remote_addr(),
                 files_dir=files_dir(),
                 max_bytes=p.settings.max_upload_bytes,
-                field_key=field_key,
-                intake_id=link.id,
+                max_per_hour=p.settings.intake_max_per_hour,
             )
             uow.commit()
         return attachment

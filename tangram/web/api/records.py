@@ -111,7 +111,7 @@ class RecordListArgs(Schema):
     lang = fields.String(load_default=None, validate=validate.OneOf(["zh-CN", "en"]))
 
 
-_LIST_PARAMS = frozenset({"cursor", "limit", "sort", "count", "lang"})
+_LIST_PARAMS = frozenset(RecordListArgs().fields)
 
 
 def _out(record: Record, form: Form) -> dict[str, Any]:
@@ -197,8 +197,7 @@ class RecordItem(MethodView):
         """Read a record (``removed_fields``: what later form versions dropped)."""
         actor = require_actor()
         with platform().unit_of_work(write=False) as uow:
-            record = records.get_record(uow, actor, app, form, record_id)
-            return _out(record, compiled.form(uow, app, form)[1])
+            return _current(uow, app, form, records.get_record(uow, actor, app, form, record_id))
 
     @blp.arguments(LangArgs, location="query")
     @blp.arguments(RecordUpdateSchema)
