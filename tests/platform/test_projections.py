@@ -294,34 +294,18 @@ def test_indexed_fields_are_used_by_the_database_for_equality_filters(
     for n in range(30):
         write(platform, {"title": f"t{n}", "parts": [{"part": f"p{n}"}]})
     with platform.engine.connect() as connection:
-        if platform.engine.dialect.name == "postgresql":
-            connection.execute(text("SET enable_seqscan = off"))
-            plan = " ".join(
-                connection.execute(
-                    text("EXPLAIN SELECT _id FROM rp_1_ticket WHERE title = 't3'")
-                ).scalars()
-            )
-            child_plan = " ".join(
-                connection.execute(
-                    text("EXPLAIN SELECT _record FROM rp_1_ticket__parts WHERE part = 'p3'")
-                ).scalars()
-            )
-        else:
-            plan = " ".join(
-                str(r[-1])
-                for r in connection.execute(
-                    text("EXPLAIN QUERY PLAN SELECT _id FROM rp_1_ticket WHERE title = 't3'")
-                )
-            )
-            child_plan = " ".join(
-                str(r[-1])
-                for r in connection.execute(
-                    text(
-                        "EXPLAIN QUERY PLAN SELECT _record FROM rp_1_ticket__parts"
-                        " WHERE part = 'p3'"
-                    )
-                )
-            )
+        postgres = platform.engine.dialect.name == "postgresql"
+        if postgres:
+            connection.execute(text("SET enable_seqscan = off"))  # tiny tables: force the choice
+
+        def explain(query: str) -> str:
+            if postgres:
+                return " ".join(connection.execute(text(f"EXPLAIN {query}")).scalars())
+            rows = connection.execute(text(f"EXPLAIN QUERY PLAN {query}"))
+            return " ".join(str(r[-1]) for r in rows)
+
+        plan = explain("SELECT _id FROM rp_1_ticket WHERE title = 't3'")
+        child_plan = explain("SELECT _record FROM rp_1_ticket__parts WHERE part = 'p3'")
     assert "ix_rp_1_ticket_title" in plan
     assert "ix_rp_1_ticket__parts_part" in child_plan
 
