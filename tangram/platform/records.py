@@ -201,7 +201,7 @@ def create_record(
     # then joins the session as persistent, exactly as if the ORM had inserted it.
     with translated_errors():
         new_id = uow.session.connection().execute(_INSERT_RECORD, values).scalar_one()
-    record = Record(id=new_id, **values)
+    record = Record(id=new_id, deleted_at=None, **values)
     make_transient_to_detached(record)
     uow.session.add(record)
     attachments.link(files.files, record.id)
