@@ -44,6 +44,14 @@ class Settings:
     job_max_attempts: int = 5
     job_lease_seconds: int = 300
     log_sql: bool = False
+    #: Webhook targets allowed although they resolve to private, loopback or link-local
+    #: addresses: comma-separated host names or networks (``hooks.internal,10.1.0.0/16``).
+    webhook_allow: str = ""
+    webhook_timeout_seconds: float = 10.0
+    #: Outgoing mail server (``smtp://user:password@host:587``, ``smtps://`` for TLS); without
+    #: one, e-mail notifications are delivered in-app only.
+    smtp_url: str = ""
+    mail_from: str = "tangram@localhost"
     #: Time zone of business dates: serial numbers, date defaults, calendars.
     time_zone: str = "Asia/Shanghai"
     extra: Mapping[str, Any] = field(default_factory=dict)

@@ -405,6 +405,10 @@ def publish(
             current_version=latest.version,
         )
     form = _compiled_form(uow, app_key, document) if kind == "form" else None
+    if kind in ("rule", "calendar", "form", "flow"):
+        from tangram.platform import rulebook  # rulebook reads the store through this module
+
+        rulebook.check(uow, app_key, kind, key, document)
     number = (definition.published_version or 0) + 1
     version = DefinitionVersion(
         definition_id=definition.id,
@@ -421,6 +425,10 @@ def publish(
     uow.flush()
     if form is not None:
         projections.sync(uow, definition.app_id, key, number, form)
+    if kind in ("rule", "calendar"):
+        from tangram.platform import automation  # automation reaches records, which reach this
+
+        automation.published(uow, app_key, kind, key, document, number)
     uow.audit(
         actor.user_id,
         actor.label,

@@ -294,11 +294,51 @@ def update_record(
     if not isinstance(changes, Mapping):
         raise ValidationFailed("Changes must be a JSON object.", code="record.not_object")
     version, form = compiled.form(uow, app_key, form_key)
+    current = {k: v for k, v in record.data.items() if k in form.by_key}
+    _refuse(form.check_write(current, changes, lang=lang))
+    return _write_update(
+        uow, actor, app, form_key, record, changes, version, form, lang=lang, time_zone=time_zone
+    )
+
+
+def system_update(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    form_key: str,
+    record: Record,
+    changes: Mapping[str, Any],
+    *,
+    lang: str = "zh-CN",
+    time_zone: str = DEFAULT_TIME_ZONE,
+) -> Written:
+    """Write fields on behalf of the platform (rules, flows, SLA): no grant or read-only check,
+    since these write what users may not (status, assignee, due times); validated like any write."""
+    app = app_ref(uow, actor, app_key)
+    version, form = compiled.form(uow, app_key, form_key)
+    return _write_update(
+        uow, actor, app, form_key, record, changes, version, form, lang=lang, time_zone=time_zone
+    )
+
+
+def _write_update(
+    uow: UnitOfWork,
+    actor: Actor,
+    app: AppRef,
+    form_key: str,
+    record: Record,
+    changes: Mapping[str, Any],
+    version: int,
+    form: Form,
+    *,
+    lang: str,
+    time_zone: str,
+) -> Written:
+    app_key = app.key
     t = projections.ready(uow, app.id, form_key, form)
     old = dict(record.data)
     # Fields a later version removed stay in the document, untouched and outside validation.
     kept = {k: old.pop(k) for k in removed_fields(form, old)}
-    _refuse(form.check_write(old, changes, lang=lang))
     merged = {**old, **_sanitise(form, changes)}
     computed = form.compute(merged, now=_local_now(uow, time_zone), lang=lang, defaults=False)
     files = attachments.resolve(

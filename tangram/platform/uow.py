@@ -60,11 +60,14 @@ class UnitOfWork:
         self._session: Session | None = None
         self._audit: list[PendingAudit] = []
         self._now: datetime | None = None
+        #: State of this unit only (e.g. how deep rule effects have cascaded).
+        self.scratch: dict[str, Any] = {}
 
     def __enter__(self) -> Self:
         self._session = self._sessions()
         self._now = self.clock.now()
         self._audit = []
+        self.scratch = {}
         return self
 
     def __exit__(
@@ -106,6 +109,11 @@ class UnitOfWork:
         self._audit.append(
             PendingAudit(actor_id, actor, action, object_type, str(object_id), dict(payload or {}))
         )
+
+    def pending_audit(self, object_type: str, object_id: str | int) -> list[PendingAudit]:
+        """Audit entries of one object queued in this unit (they are written at commit)."""
+        wanted = str(object_id)
+        return [a for a in self._audit if a.object_type == object_type and a.object_id == wanted]
 
     def publish(self, event: Event) -> None:
         """Deliver a domain event to its subscribers, inside this unit of work."""

@@ -26,6 +26,7 @@ class Kind(StrEnum):
     FLOW = "flow"
     REPORT = "report"
     DASHBOARD = "dashboard"
+    CALENDAR = "calendar"
 
 
 KINDS: tuple[str, ...] = tuple(k.value for k in Kind)
@@ -65,24 +66,26 @@ def _validator(kind: str) -> Draft202012Validator:
 
 def validate_definition(kind: str, body: Any) -> list[Diagnostic]:
     """Every problem of ``body`` against the meta-schema of ``kind``, sorted by path."""
-    problems = {_diagnostic(error) for error in _validator(kind).iter_errors(body)}
+    problems = {d for error in _validator(kind).iter_errors(body) for d in _diagnostics(error)}
     return sorted(problems)
 
 
-def _diagnostic(error: ValidationError) -> Diagnostic:
+def _diagnostics(error: ValidationError) -> list[Diagnostic]:
     tokens: list[str | int] = list(error.absolute_path)
     message = error.message
     validator = str(error.validator)
     if validator == "required" and isinstance(error.validator_value, list):
-        # Point at the missing member itself: "/fields/0/label", not "/fields/0".
+        # Point at each missing member itself: "/fields/0/label", not "/fields/0".
         missing = [
             k
             for k in error.validator_value
             if isinstance(error.instance, dict) and k not in error.instance
         ]
         if missing:
-            tokens.append(missing[0])
-            message = "is required"
+            return [
+                Diagnostic(join_pointer([*tokens, k]), "meta.required", "is required")
+                for k in missing
+            ]
     elif validator == "additionalProperties" and isinstance(error.instance, dict):
         schema = error.schema if isinstance(error.schema, dict) else {}
         allowed = set(schema.get("properties", {}))
@@ -90,4 +93,4 @@ def _diagnostic(error: ValidationError) -> Diagnostic:
         if extra:
             tokens.append(extra[0])
             message = f"unknown property {extra[0]!r}; allowed: {', '.join(sorted(allowed))}"
-    return Diagnostic(join_pointer(tokens), f"meta.{validator}", message)
+    return [Diagnostic(join_pointer(tokens), f"meta.{validator}", message)]

@@ -11,6 +11,7 @@ from tangram.engines.rules.decision import (
     compile_decision_table,
 )
 from tangram.engines.rules.rule import (
+    Actions,
     Effect,
     Rule,
     RuleEvent,
@@ -18,12 +19,14 @@ from tangram.engines.rules.rule import (
     RuleTrace,
     RunResult,
     Template,
+    compile_actions,
     compile_rule,
     compile_rules,
 )
 from tangram.engines.rules.sla import SlaPolicy, SlaState, TargetStatus, compile_sla
 
 __all__ = [
+    "Actions",
     "Calendar",
     "CalendarClosed",
     "Decision",
@@ -40,6 +43,7 @@ __all__ = [
     "SlaState",
     "TargetStatus",
     "Template",
+    "compile_actions",
     "compile_calendar",
     "compile_decision_table",
     "compile_rule",

@@ -145,6 +145,10 @@ class Calendar:
             return -self.between(end, start)
         return sum(seg.seconds for seg in self.segments(start, end))
 
+    def business_minutes(self, start: datetime, end: datetime) -> float:
+        """Working minutes from ``start`` to ``end`` (what ``date_diff`` in business units reads)."""
+        return self.between(start, end) / 60
+
     def explain(self, start: datetime, seconds: float) -> list[Segment]:
         """The working segments that :meth:`add` consumes (to show why a due time is what it is)."""
         due = self.add(start, seconds)

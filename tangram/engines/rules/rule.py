@@ -268,6 +268,10 @@ def _compile_action(raw: Any, path: str, c: _Checker) -> _Action | None:
         if strategy == "skill" and not isinstance(raw.get("skill"), str | Mapping):
             c.problem(f"{path}/skill", "rule.skill", "name the skill tag (or {expr: ...})")
         skill = c.value(raw.get("skill"), f"{path}/skill")
+        closed = raw.get("closed", [])
+        if not isinstance(closed, list) or not all(isinstance(v, str) for v in closed):
+            c.problem(f"{path}/closed", "rule.closed", "a list of statuses that end work")
+            closed = []
         table_key = raw.get("table")
         if table_key is not None:
             table = c.tables.get(str(table_key))
@@ -293,6 +297,7 @@ def _compile_action(raw: Any, path: str, c: _Checker) -> _Action | None:
                     "field": target,
                     "strategy": strategy,
                     "skill": skill(data, ctx),
+                    "closed": closed,
                     "recipients": [{kind_of: chosen}] if chosen is not None else [],
                     "table": table_key,
                     "rows": [r + 1 for r in decision.matched],
@@ -302,7 +307,13 @@ def _compile_action(raw: Any, path: str, c: _Checker) -> _Action | None:
         recipients = c.recipients(raw.get("to"), f"{path}/to")
 
         def assign(data: Mapping[str, Any], ctx: EvalContext) -> dict[str, Any]:
-            return {"field": target, "strategy": strategy, "skill": skill(data, ctx), **recipients}
+            return {
+                "field": target,
+                "strategy": strategy,
+                "skill": skill(data, ctx),
+                "closed": closed,
+                **recipients,
+            }
 
         return _Action(kind, assign)
     if kind == "notify":
@@ -372,6 +383,40 @@ def _compile_action(raw: Any, path: str, c: _Checker) -> _Action | None:
     if notify_to not in ("group_manager", "none"):
         c.problem(f"{path}/notify", "rule.escalate", "group_manager or none")
     return _Action(kind, lambda _d, _c: {"levels": levels, "notify": notify_to})
+
+
+@dataclass(frozen=True)
+class Actions:
+    """A compiled list of actions outside a rule (SLA warnings and breaches, flow automation)."""
+
+    actions: tuple[_Action, ...]
+
+    def effects(
+        self, source: str, data: Mapping[str, Any], context: EvalContext | None = None
+    ) -> tuple[Effect, ...]:
+        """The effects of every action on ``data``; ``source`` names their origin in traces."""
+        ctx = context or EvalContext()
+        return tuple(a.effect(source, data, ctx) for a in self.actions)
+
+
+def compile_actions(
+    raw: Any,
+    *,
+    fields: frozenset[str] | None = None,
+    tables: Mapping[str, DecisionTable] | None = None,
+    forms: frozenset[str] | None = None,
+    flows: frozenset[str] | None = None,
+    path: str = "",
+) -> Actions:
+    """Check a list of rule actions (every problem with its path under ``path``) and compile it."""
+    c = _Checker(fields, tables or {}, forms, flows)
+    if not isinstance(raw, list):
+        c.problem(path or "/", "rule.actions", "must be a list of actions")
+        raw = []
+    compiled = [_compile_action(a, f"{path}/{i}", c) for i, a in enumerate(raw)]
+    if c.problems:
+        raise DefinitionError(c.problems)
+    return Actions(tuple(a for a in compiled if a is not None))
 
 
 # --- rules ------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ Pure: ``now`` is passed in.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -28,6 +28,8 @@ from typing import Any
 from tangram.engines.common import DefinitionError, Diagnostic
 from tangram.engines.logic import CompiledLogic, VariableSpec, compile_logic
 from tangram.engines.rules.calendar import Calendar
+from tangram.engines.rules.decision import DecisionTable
+from tangram.engines.rules.rule import Actions, compile_actions
 
 
 class SlaState(StrEnum):
@@ -51,6 +53,9 @@ class Target:
     stop: CompiledLogic
     pause: CompiledLogic | None
     warn_percent: float
+    #: Record fields the platform keeps in step with this target (due instant, breached flag).
+    due_field: str | None = None
+    breached_field: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +115,12 @@ class SlaPolicy:
     calendar: Calendar
     priority_field: str
     targets: tuple[Target, ...]
+    #: Calendars for particular priorities (e.g. P1 around the clock); others use ``calendar``.
+    calendars: Mapping[str, Calendar] = field(default_factory=dict)
+    #: Actions when a target reaches its warning point.
+    on_warn: Actions | None = None
+    #: Actions per escalation level: the record's n-th breach runs level min(n, len).
+    escalation: tuple[Actions, ...] = ()
 
     def _local(self, at: datetime) -> str:
         return at.astimezone(self.calendar.zone).strftime("%Y-%m-%d %H:%M")
@@ -133,7 +144,9 @@ class SlaPolicy:
         history: Sequence[tuple[datetime, Mapping[str, Any]]],
         now: datetime,
     ) -> TargetStatus:
-        cal = self.calendar
+        current = [snapshot for at, snapshot in history if at <= now] or [history[0][1]]
+        # The calendar of the record's current priority measures the whole target.
+        cal = self.calendars.get(str(current[-1].get(self.priority_field)), self.calendar)
         started = history[0][0]
         used = paused = 0.0
         breached_at: datetime | None = None
@@ -254,9 +267,43 @@ def compile_sla(
     *,
     calendars: Mapping[str, Calendar],
     fields: frozenset[str] | None = None,
+    tables: Mapping[str, DecisionTable] | None = None,
+    forms: frozenset[str] | None = None,
+    flows: frozenset[str] | None = None,
 ) -> SlaPolicy:
-    """Check an SLA policy (every problem with its path) and compile it."""
+    """Check an SLA policy (every problem with its path) and compile it.
+
+    ``on_warn`` is a list of rule actions run when a target reaches its warning point;
+    ``escalation`` a list of levels (``{"actions": [...]}``): a record's first breach runs the
+    first level, its second breach the second, and so on (the last level repeats). A target's
+    ``due_field`` and ``breached_field`` name record fields kept in step with it.
+    """
     problems: list[Diagnostic] = []
+
+    def actions(raw: Any, path: str) -> Actions | None:
+        try:
+            return compile_actions(
+                raw, fields=fields, tables=tables, forms=forms, flows=flows, path=path
+            )
+        except DefinitionError as exc:
+            problems.extend(exc.diagnostics)
+            return None
+
+    on_warn = actions(definition["on_warn"], "/on_warn") if "on_warn" in definition else None
+    levels: list[Actions] = []
+    raw_levels = definition.get("escalation", [])
+    if not isinstance(raw_levels, list):
+        problems.append(Diagnostic("/escalation", "sla.escalation", "a list of levels"))
+        raw_levels = []
+    for i, level in enumerate(raw_levels):
+        if not isinstance(level, Mapping) or "actions" not in level:
+            problems.append(
+                Diagnostic(f"/escalation/{i}", "sla.escalation", "a level is {actions: [...]}")
+            )
+            continue
+        compiled_level = actions(level["actions"], f"/escalation/{i}/actions")
+        if compiled_level is not None:
+            levels.append(compiled_level)
     spec = VariableSpec(fields=fields) if fields is not None else None
     key = str(definition.get("key", ""))
     calendar = calendars.get(str(definition.get("calendar", "")))
@@ -269,6 +316,18 @@ def compile_sla(
                 + (", ".join(sorted(calendars)) or "none"),
             )
         )
+    by_priority: dict[str, Calendar] = {}
+    raw_calendars = definition.get("calendars", {})
+    for name, calendar_key in raw_calendars.items() if isinstance(raw_calendars, Mapping) else []:
+        found = calendars.get(str(calendar_key))
+        if found is None:
+            problems.append(
+                Diagnostic(
+                    f"/calendars/{name}", "sla.calendar", f"unknown calendar {calendar_key!r}"
+                )
+            )
+        else:
+            by_priority[str(name)] = found
     priority_field = definition.get("priority_field")
     if not isinstance(priority_field, str) or (fields is not None and priority_field not in fields):
         problems.append(
@@ -330,6 +389,17 @@ def compile_sla(
             )
         stop = logic(raw.get("stop_when"), f"{where}/stop_when")
         pause = logic(raw["pause_when"], f"{where}/pause_when") if "pause_when" in raw else None
+        kept: dict[str, str | None] = {}
+        for name in ("due_field", "breached_field"):
+            value = raw.get(name)
+            if value is not None and (
+                not isinstance(value, str) or (fields is not None and value not in fields)
+            ):
+                problems.append(
+                    Diagnostic(f"{where}/{name}", "sla.field", f"{value!r} is not a field")
+                )
+                value = None
+            kept[name] = value
         if stop is not None:
             targets.append(
                 Target(
@@ -340,8 +410,12 @@ def compile_sla(
                     stop=stop,
                     pause=pause,
                     warn_percent=float(warn),
+                    due_field=kept["due_field"],
+                    breached_field=kept["breached_field"],
                 )
             )
     if problems or calendar is None:
         raise DefinitionError(problems)
-    return SlaPolicy(key, calendar, str(priority_field), tuple(targets))
+    return SlaPolicy(
+        key, calendar, str(priority_field), tuple(targets), by_priority, on_warn, tuple(levels)
+    )

@@ -14,6 +14,7 @@ from tangram.platform.models.directory import (
     User,
 )
 from tangram.platform.models.runtime import (
+    AssignmentCursor,
     Attachment,
     AuditEntry,
     IntakeLink,
@@ -24,11 +25,13 @@ from tangram.platform.models.runtime import (
     ProjectionTable,
     Record,
     SerialCounter,
+    SlaStatus,
 )
 
 __all__ = [
     "ApiToken",
     "App",
+    "AssignmentCursor",
     "Attachment",
     "AuditEntry",
     "Base",
@@ -51,6 +54,7 @@ __all__ = [
     "RoleAssignment",
     "Scope",
     "SerialCounter",
+    "SlaStatus",
     "UTCDateTime",
     "User",
 ]

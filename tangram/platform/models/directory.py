@@ -24,6 +24,8 @@ class User(Locked, Base):
     password_hash: Mapped[str | None] = mapped_column(String(256))
     is_active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str] = mapped_column(String(16), default="zh-CN")
+    #: Skill tags for assignment by skill (e.g. "hardware", "line_a").
+    skills: Mapped[list[Any]] = mapped_column(default=list)
     #: Bumped on password change or deactivation: every older session cookie stops working.
     session_epoch: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime]

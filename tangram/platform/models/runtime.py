@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tangram.platform.models.base import Base, Locked
@@ -179,3 +179,34 @@ class IntakeSubmission(Base):
     remote_addr: Mapped[str] = mapped_column(String(64))
     record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id", ondelete="SET NULL"))
     at: Mapped[datetime]
+
+
+class SlaStatus(Base):
+    """Where one SLA target of one record stands (kept by the platform, explained to people)."""
+
+    __tablename__ = "sla_status"
+    __table_args__ = (UniqueConstraint("record_id", "policy", "target"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    policy: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime | None]
+    warn_at: Mapped[datetime | None]
+    next_check: Mapped[datetime | None]
+    breached_at: Mapped[datetime | None]
+    met_at: Mapped[datetime | None]
+    #: The engine's full status (budget, used and paused time, explanation).
+    detail: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+
+
+class AssignmentCursor(Base):
+    """Round-robin position per (rule, candidate pool): the user assigned last."""
+
+    __tablename__ = "assignment_cursors"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    last_user_id: Mapped[int | None]
+    updated_at: Mapped[datetime]

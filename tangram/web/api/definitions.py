@@ -1,4 +1,4 @@
-"""Definitions of an app (forms, rules, flows, reports, dashboards): drafts, publish, versions, diff."""
+"""Definitions of an app (forms, rules, flows, reports, dashboards, calendars): drafts, publish, versions, diff."""
 
 from __future__ import annotations
 
@@ -26,8 +26,9 @@ KINDS = {
     "flows": "flow",
     "reports": "report",
     "dashboards": "dashboard",
+    "calendars": "calendar",
 }
-KIND_SEGMENT = "<any(forms, rules, flows, reports, dashboards):kinds>"
+KIND_SEGMENT = "<any(forms, rules, flows, reports, dashboards, calendars):kinds>"
 
 
 class DefinitionSchema(Schema):

@@ -70,6 +70,7 @@ def test_dispatch_assigns_through_the_decision_table_and_traces_why() -> None:
         "field": "assignee",
         "strategy": "least_open",
         "skill": None,
+        "closed": [],
         "recipients": [{"group": "line_a_qe"}],
         "table": "dispatch",
         "rows": [1],

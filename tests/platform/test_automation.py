@@ -1,0 +1,269 @@
+"""Rules wired to records: effects in the writing transaction, assignment, traces, loops, refusals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from tangram.platform import records
+from tangram.platform.core import Platform
+from tangram.platform.errors import ValidationFailed
+from tangram.platform.models import AuditEntry, Notification, Record
+from tests.platform.rules_fixtures import (
+    DISPATCH,
+    SYSTEM,
+    TICKET,
+    World,
+    build_world,
+    rule,
+)
+
+HW_A = {"title": "noise", "issue_type": "hardware_fault", "product_line": "A", "tier": "normal"}
+
+
+@pytest.fixture
+def world(platform: Platform) -> World:
+    return build_world(platform)
+
+
+def timeline(world: World, record_id: int, action: str | None = None) -> list[AuditEntry]:
+    with world.platform.unit_of_work(write=False) as uow:
+        entries = records.timeline(uow, SYSTEM, "svc", "ticket", record_id)
+    return [e for e in entries if action is None or e.action == action]
+
+
+def dispatch_rule(strategy: str = "round_robin") -> dict[str, Any]:
+    return rule(
+        "dispatch",
+        actions=[
+            {"type": "assign", "field": "group", "table": "dispatch_matrix", "output": "group"},
+            {
+                "type": "assign",
+                "field": "assignee",
+                "table": "dispatch_matrix",
+                "output": "group",
+                "strategy": strategy,
+                "closed": ["resolved", "closed"],
+            },
+            {"type": "set_fields", "values": {"status": "assigned"}},
+        ],
+    )
+
+
+def test_dispatch_assigns_group_and_agents_round_robin_and_explains_why(world: World) -> None:
+    world.publish("rule", DISPATCH)
+    world.publish("rule", dispatch_rule())
+    created = [world.create(dict(HW_A)) for _ in range(4)]
+    assignees = [world.get(r.id).data["assignee"] for r in created]
+    u = world.users
+    assert assignees == [u["ann"], u["bob"], u["cat"], u["ann"]]
+    first = world.get(created[0].id)
+    assert first.data["group"] == world.groups["line_a"]
+    assert first.data["status"] == "assigned"
+    other = world.create({"title": "how?", "issue_type": "usage", "product_line": "B"})
+    assert world.get(other.id).data["assignee"] == u["dan"]
+    (fired,) = timeline(world, first.id, "rule.fired")
+    assert fired.actor == "rule dispatch v1"
+    assert fired.payload["because"] == "issue_type = hardware_fault, product_line = A"
+    assert fired.payload["effects"][0] == "group ← group line_a"
+    assert fired.payload["effects"][1].startswith("assignee ← Ann (round-robin")
+    # the rule's writes are audited changes of the record, by the rule
+    updates = timeline(world, first.id, "record.updated")
+    assert {e.actor for e in updates} == {"rule dispatch v1"}
+    assert updates[-1].payload["changes"]["status"] == ["new", "assigned"]
+
+
+def test_least_open_work_skips_busy_agents_and_ignores_closed_work(world: World) -> None:
+    world.publish("rule", DISPATCH)
+    world.publish("rule", dispatch_rule("least_open"))
+    first = world.create(dict(HW_A))  # ann (all at 0, the first of the pool)
+    second = world.create(dict(HW_A))  # bob (ann has 1)
+    assert world.get(first.id).data["assignee"] == world.users["ann"]
+    assert world.get(second.id).data["assignee"] == world.users["bob"]
+    world.update(first.id, {"status": "closed"})  # ann's work is done
+    world.update(second.id, {"status": "resolved"})
+    third = world.create(dict(HW_A))
+    # everybody is at zero open work again: the pool continues after the last one chosen
+    assert world.get(third.id).data["assignee"] == world.users["cat"]
+    fourth = world.create(dict(HW_A))
+    assert world.get(fourth.id).data["assignee"] in {world.users["ann"], world.users["bob"]}
+
+
+def test_field_change_creates_a_linked_record_notifies_and_comments(world: World) -> None:
+    world.publish(
+        "rule",
+        rule(
+            "callback",
+            trigger="field_changed",
+            condition={"==": [{"var": "status"}, "resolved"]},
+            actions=[
+                {
+                    "type": "create_record",
+                    "form": "callback",
+                    "values": {
+                        "ticket": {"expr": {"var": "$record._id"}},
+                        "question": {"expr": {"cat": ["solved: ", {"var": "title"}, "?"]}},
+                    },
+                },
+                {"type": "notify", "to": {"field": "assignee"}, "title": "{{title}} resolved"},
+                {"type": "comment", "text": "callback created for {{title}}"},
+            ],
+        )
+        | {"trigger": {"type": "field_changed", "fields": ["status"]}},
+    )
+    ticket = world.create({**HW_A, "title": "<b>loud</b>", "assignee": world.users["bob"]})
+    world.update(ticket.id, {"title": "still loud"})  # not the status: nothing happens
+    assert timeline(world, ticket.id, "rule.fired") == []
+    world.update(ticket.id, {"status": "resolved"})
+    with world.platform.unit_of_work(write=False) as uow:
+        callback = uow.session.scalars(select(Record).where(Record.form_key == "callback")).one()
+        note = uow.session.scalars(
+            select(Notification).where(Notification.user_id == world.users["bob"])
+        ).one()
+    assert callback.data == {"ticket": ticket.id, "question": "solved: still loud?"}
+    assert note.title == "still loud resolved"
+    assert note.payload == {"app": "svc", "form": "ticket", "record": ticket.id}
+    (comment,) = timeline(world, ticket.id, "record.commented")
+    assert comment.payload["text"] == "callback created for still loud"
+    (fired,) = timeline(world, ticket.id, "rule.fired")
+    assert fired.payload["effects"][0] == f"created callback #{callback.id}"
+
+
+def test_a_failing_effect_is_recorded_and_does_not_undo_the_write(world: World) -> None:
+    world.publish(
+        "rule",
+        rule(
+            "bad",
+            actions=[
+                {"type": "set_fields", "values": {"urgency": "P9"}},
+                {"type": "set_fields", "values": {"status": "assigned"}},
+            ],
+        ),
+    )
+    ticket = world.create(dict(HW_A))
+    stored = world.get(ticket.id)
+    assert stored.data["urgency"] == "P3"  # the invalid value was refused
+    assert stored.data["status"] == "assigned"  # the other effect still applied
+    (fired,) = timeline(world, ticket.id, "rule.fired")
+    assert fired.payload["effects"] == ["set status ← 'assigned'"]
+    (failure,) = fired.payload["failed"]
+    assert failure.startswith("set_fields: The record has invalid fields.")
+    assert "urgency" in failure
+
+
+def test_rules_that_trigger_each_other_stop_at_the_depth_limit(world: World) -> None:
+    bump = {"+": [{"var": "y"}, 1]}
+    world.publish(
+        "rule",
+        rule(
+            "ping",
+            trigger="field_changed",
+            actions=[{"type": "set_fields", "values": {"y": {"expr": bump}}}],
+        )
+        | {"trigger": {"type": "field_changed", "fields": ["x"]}},
+    )
+    world.publish(
+        "rule",
+        rule(
+            "pong",
+            trigger="field_changed",
+            actions=[{"type": "set_fields", "values": {"x": {"expr": {"+": [{"var": "x"}, 1]}}}}],
+        )
+        | {"trigger": {"type": "field_changed", "fields": ["y"]}},
+    )
+    ticket = world.create({**HW_A, "x": 0, "y": 0})
+    world.update(ticket.id, {"x": 1})
+    stored = world.get(ticket.id)
+    assert 0 < stored.data["x"] + stored.data["y"] < 20
+    (loop,) = timeline(world, ticket.id, "rule.loop")
+    assert "stopped after 5 levels" in loop.payload["detail"]
+    assert set(loop.payload["chain"]) == {"ping", "pong"}
+
+
+def test_publication_refuses_broken_rules_with_paths(world: World) -> None:
+    world.publish("rule", DISPATCH)
+    cases = [
+        (
+            rule("to_nowhere", actions=[{"type": "assign", "to": {"group": "ghosts"}}]),
+            "/rules/to_nowhere/actions/0/to/group",
+        ),
+        (
+            rule(
+                "unknown_field",
+                condition={"==": [{"var": "colour"}, "red"]},
+                actions=[{"type": "comment", "text": "x"}],
+            ),
+            "/rules/unknown_field/condition",
+        ),
+        (
+            rule("bad_cron", actions=[{"type": "comment", "text": "x"}])
+            | {"trigger": {"type": "schedule", "cron": "every day"}},
+            "/rules/bad_cron/trigger/cron",
+        ),
+        (
+            DISPATCH
+            | {
+                "key": "failing_table",
+                "tests": [
+                    {
+                        "input": {"issue_type": "usage", "product_line": "A"},
+                        "expect": {"group": "x"},
+                    }
+                ],
+            },
+            "/rules/failing_table/tests/0",
+        ),
+        (
+            DISPATCH
+            | {
+                "key": "missing_group",
+                "rules": [{"when": ["-", "-"], "then": ["ghosts"]}],
+                "tests": [],
+            },
+            None,  # a table alone names no group to assign to: it is accepted
+        ),
+    ]
+    for body, path in cases:
+        if path is None:
+            world.publish("rule", body)
+            continue
+        with pytest.raises(ValidationFailed) as caught:
+            world.publish("rule", body)
+        paths = [e["path"] for e in caught.value.errors]
+        assert any(p.startswith(path) for p in paths), (path, caught.value.errors)
+    # a table output naming a missing group is refused once a rule assigns from it
+    with pytest.raises(ValidationFailed) as caught:
+        world.publish(
+            "rule",
+            rule(
+                "from_missing",
+                actions=[
+                    {
+                        "type": "assign",
+                        "field": "group",
+                        "table": "missing_group",
+                        "output": "group",
+                    }
+                ],
+            ),
+        )
+    assert [e["path"] for e in caught.value.errors] == ["/rules/missing_group/rules/0/then/0"]
+
+
+def test_a_form_version_that_drops_a_field_a_rule_reads_is_refused(world: World) -> None:
+    world.publish(
+        "rule",
+        rule(
+            "vip",
+            condition={"==": [{"var": "tier"}, "vip"]},
+            actions=[{"type": "set_fields", "values": {"urgency": "P1"}}],
+        ),
+    )
+    slimmer = TICKET | {"fields": [f for f in TICKET["fields"] if f["key"] != "tier"]}
+    with pytest.raises(ValidationFailed) as caught:
+        world.publish("form", slimmer)
+    assert caught.value.errors[0]["path"].startswith("/rules/vip/condition")
+    ticket = world.create({**HW_A, "tier": "vip"})
+    assert world.get(ticket.id).data["urgency"] == "P1"
