@@ -12,14 +12,15 @@ from datetime import datetime
 from typing import Any
 
 import click
+from sqlalchemy import select
 
 from tangram import __version__
 from tangram.config import Settings, SettingsError
-from tangram.platform import audit, auth, directory, jobs, migrate, records
+from tangram.platform import audit, auth, directory, jobs, migrate, records, webhooks
 from tangram.platform.clock import FrozenClock, ensure_utc
 from tangram.platform.core import Platform
 from tangram.platform.errors import TangramError
-from tangram.platform.models import JobStatus
+from tangram.platform.models import App, JobStatus
 from tangram.platform.perms import Actor
 
 
@@ -131,6 +132,24 @@ def _require_schema(platform: Platform) -> None:
         raise click.ClickException(
             "the database schema is not up to date: run 'tangram db upgrade'"
         )
+
+
+@main.group("webhooks")
+def webhooks_group() -> None:
+    """Outgoing webhooks."""
+
+
+@webhooks_group.command("secret")
+@click.argument("app_key", metavar="APP")
+@click.pass_context
+def webhooks_secret(ctx: click.Context, app_key: str) -> None:
+    """Print the secret that signs APP's webhook deliveries (give it to the receivers)."""
+    platform = _platform(ctx)
+    _require_schema(platform)
+    with platform.unit_of_work(write=False) as uow:
+        if uow.session.scalar(select(App.id).where(App.key == app_key)) is None:
+            raise click.ClickException(f"there is no app {app_key!r}")
+    click.echo(webhooks.secret(platform.settings, app_key))
 
 
 # --- users -----------------------------------------------------------------------------------

@@ -132,8 +132,8 @@ def create_user(
 def update_user(
     uow: UnitOfWork, actor: Actor, user_id: int, changes: Mapping[str, Any], *, lock_version: int
 ) -> User:
-    """Change display name, e-mail, locale, activity or password (administrators, or oneself for
-    display name, e-mail and locale)."""
+    """Change display name, e-mail, locale, skills, activity or password (administrators, or
+    oneself for display name, e-mail and locale)."""
     user = get_user(uow, user_id)
     own_fields = {"display_name", "email", "locale"}
     if not (actor.is_admin or (actor.user_id == user_id and set(changes) <= own_fields)):
@@ -149,6 +149,8 @@ def update_user(
             raise _invalid("is_active", "you cannot deactivate your own account")
         user.is_active = bool(changes["is_active"])
         user.session_epoch += 1
+    if "skills" in changes:
+        user.skills = sorted(set(changes["skills"]))
     if changes.get("password") is not None:
         user.password_hash = hash_password(changes["password"])
         user.session_epoch += 1

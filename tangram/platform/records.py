@@ -32,7 +32,7 @@ from tangram.platform.errors import (
 from tangram.platform.events import Event
 from tangram.platform.listing import Filter, SortKey
 from tangram.platform.metadata import AppRef, app_ref
-from tangram.platform.models import App, AuditEntry, Definition, Record, Scope
+from tangram.platform.models import App, AuditEntry, Definition, Record, Scope, SlaStatus
 from tangram.platform.perms import Action, Actor, check_record, group_subtree, scope_for
 from tangram.platform.uow import UnitOfWork, translated_errors
 
@@ -574,5 +574,19 @@ def timeline(
             select(AuditEntry)
             .where(AuditEntry.object_type == "record", AuditEntry.object_id == str(record_id))
             .order_by(AuditEntry.seq)
+        )
+    )
+
+
+def sla_of(
+    uow: UnitOfWork, actor: Actor, app_key: str, form_key: str, record_id: int
+) -> list[SlaStatus]:
+    """The record's SLA targets (kept by the rules), by policy and target."""
+    get_record(uow, actor, app_key, form_key, record_id)
+    return list(
+        uow.session.scalars(
+            select(SlaStatus)
+            .where(SlaStatus.record_id == record_id)
+            .order_by(SlaStatus.policy, SlaStatus.target)
         )
     )

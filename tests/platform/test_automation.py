@@ -267,3 +267,48 @@ def test_a_form_version_that_drops_a_field_a_rule_reads_is_refused(world: World)
     assert caught.value.errors[0]["path"].startswith("/rules/vip/condition")
     ticket = world.create({**HW_A, "tier": "vip"})
     assert world.get(ticket.id).data["urgency"] == "P1"
+
+
+def test_skill_strategy_picks_among_those_with_the_skill(world: World) -> None:
+    from tangram.platform import directory
+
+    with world.platform.unit_of_work() as uow:
+        cat = directory.get_user(uow, world.users["cat"])
+        directory.update_user(
+            uow, SYSTEM, cat.id, {"skills": ["hardware", "line_a"]}, lock_version=cat.lock_version
+        )
+        uow.commit()
+    world.publish(
+        "rule",
+        rule(
+            "by_skill",
+            actions=[
+                {
+                    "type": "assign",
+                    "to": {"group": "line_a"},
+                    "strategy": "skill",
+                    "skill": "hardware",
+                }
+            ],
+        ),
+    )
+    ticket = world.create(dict(HW_A))
+    assert world.get(ticket.id).data["assignee"] == world.users["cat"]
+    world.publish(
+        "rule",
+        rule(
+            "by_skill",
+            actions=[
+                {
+                    "type": "assign",
+                    "to": {"group": "line_a"},
+                    "strategy": "skill",
+                    "skill": "welding",
+                }
+            ],
+        ),
+    )
+    other = world.create(dict(HW_A))
+    assert "assignee" not in world.get(other.id).data
+    (fired,) = timeline(world, other.id, "rule.fired")
+    assert fired.payload["failed"] == ["assign: nobody among the candidates has skill 'welding'"]

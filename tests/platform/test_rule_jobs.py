@@ -297,3 +297,17 @@ def test_webhook_targets_are_checked_before_sending() -> None:
             webhooks.check_target(settings, url, resolve=resolving(address))
     with pytest.raises(webhooks.TargetRefused):
         webhooks.check_target(settings, "ftp://example.com/x")
+
+
+def test_cli_prints_the_webhook_secret_of_an_existing_app(world: World, settings: Settings) -> None:
+    from click.testing import CliRunner
+
+    from tangram.cli import main
+
+    env = {"TANGRAM_DATABASE_URL": settings.database_url, "TANGRAM_SECRET_KEY": settings.secret_key}
+    result = CliRunner().invoke(main, ["webhooks", "secret", "svc"], env=env)
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == webhooks.secret(settings, "svc")
+    missing = CliRunner().invoke(main, ["webhooks", "secret", "nope"], env=env)
+    assert missing.exit_code == 1
+    assert "there is no app 'nope'" in missing.output

@@ -8,7 +8,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
-from tangram.platform import metadata
+from tangram.platform import metadata, whatif
+from tangram.platform.listing import Filter
 from tangram.platform.metadata import DefinitionView
 from tangram.platform.models import DefinitionVersion
 from tangram.web.api.common import StrictSchema
@@ -242,4 +243,56 @@ class Diff(MethodView):
         with platform().unit_of_work(write=False) as uow:
             return metadata.diff_versions(
                 uow, actor, app, KINDS[kinds], key, from_=args["from_"], to=args["to"]
+            )
+
+
+class SimulateSchema(StrictSchema):
+    """What to simulate and over which records."""
+
+    body = fields.Dict(
+        load_default=None,
+        metadata={"description": "a rule or decision table to try; the saved draft by default"},
+    )
+    filter = fields.Dict(
+        keys=fields.String(),
+        load_default=dict,
+        metadata={"description": "record filters as in record lists: {'status': 'new'}"},
+    )
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class SimulationSchema(Schema):
+    """What the draft would do, and where it differs from the published version."""
+
+    rule = fields.String(required=True)
+    type = fields.String(required=True)
+    form = fields.String(required=True)
+    published_version = fields.Integer(allow_none=True, required=True)
+    evaluated = fields.Integer(required=True)
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    effects = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    changed = fields.Integer(
+        allow_none=True, required=True, metadata={"description": "records whose outcome changes"}
+    )
+    records = fields.List(fields.Dict(), required=True)
+    changes = fields.List(fields.Dict(), required=True)
+
+
+@blp.route("/<string:app>/rules/<string:key>/simulate")
+class Simulate(MethodView):
+    """What-if for a rule or decision table."""
+
+    @blp.arguments(SimulateSchema)
+    @blp.response(200, SimulationSchema)
+    def post(self, body: dict[str, Any], app: str, key: str) -> dict[str, Any]:
+        """Run the draft over stored records (nothing is written): outcomes, counts and the
+        differences from the published version."""
+        actor = require_actor()
+        filters = [
+            Filter.parse(name, value if isinstance(value, list) else [str(value)])
+            for name, value in body["filter"].items()
+        ]
+        with platform().unit_of_work(write=False) as uow:
+            return whatif.simulate(
+                uow, actor, app, key, body=body["body"], filters=filters, limit=body["limit"]
             )

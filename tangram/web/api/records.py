@@ -261,3 +261,44 @@ class Timeline(MethodView):
         actor = require_actor()
         with platform().unit_of_work(write=False) as uow:
             return records.timeline(uow, actor, app, form, record_id)
+
+
+class SlaSchema(Schema):
+    """One SLA target of a record: its state, due time and why."""
+
+    policy = fields.String(required=True)
+    target = fields.String(required=True)
+    state = fields.String(
+        required=True, metadata={"description": "running, paused, warned, met or breached"}
+    )
+    due_at = fields.DateTime(allow_none=True, required=True)
+    warn_at = fields.DateTime(allow_none=True, required=True)
+    breached_at = fields.DateTime(allow_none=True, required=True)
+    met_at = fields.DateTime(allow_none=True, required=True)
+    explanation = fields.String(required=True)
+    detail = fields.Dict(required=True)
+
+
+@blp.route(f"{BASE}/<int:record_id>/sla")
+class Sla(MethodView):
+    """A record's SLA targets."""
+
+    @blp.response(200, SlaSchema(many=True))
+    def get(self, app: str, form: str, record_id: int) -> list[dict[str, Any]]:
+        """Every target of every policy, with its explanation ("due 14:05 because …")."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            return [
+                {
+                    "policy": s.policy,
+                    "target": s.target,
+                    "state": s.state,
+                    "due_at": s.due_at,
+                    "warn_at": s.warn_at,
+                    "breached_at": s.breached_at,
+                    "met_at": s.met_at,
+                    "explanation": s.detail.get("explanation", ""),
+                    "detail": s.detail,
+                }
+                for s in records.sla_of(uow, actor, app, form, record_id)
+            ]

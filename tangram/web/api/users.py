@@ -26,6 +26,7 @@ class UserSchema(Schema):
     display_name = fields.String(required=True)
     email = fields.String(allow_none=True)
     locale = fields.String(required=True)
+    skills = fields.List(fields.String(), required=True)
     is_active = fields.Boolean(required=True)
     lock_version = fields.Integer(required=True)
     created_at = fields.DateTime(required=True)
@@ -65,6 +66,11 @@ class UserUpdateSchema(LockedSchema):
     locale = fields.String(validate=validate.OneOf(directory.LOCALES))
     is_active = fields.Boolean()
     password = fields.String(validate=validate.Length(max=1024))
+    skills = fields.List(
+        fields.String(validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,62}$")),
+        validate=validate.Length(max=50),
+        metadata={"description": "skill tags for assignment by skill (administrators set them)"},
+    )
 
 
 @blp.route("")

@@ -1,0 +1,124 @@
+"""Rules over HTTP: what-if simulation, publication errors, a record's SLA."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from tangram.platform.clock import FrozenClock
+from tangram.platform.core import Platform
+from tangram.platform.models import AuditEntry, Record
+from tests.conftest import ApiClient, assert_problem
+from tests.platform.rules_fixtures import CALENDAR, DISPATCH, build_world, rule
+from tests.platform.test_rule_jobs import SLA
+
+RULES = "/api/v1/apps/svc/rules"
+
+
+def test_simulate_a_draft_rule_and_a_table_without_writing(
+    platform: Platform, admin_client: ApiClient
+) -> None:
+    world = build_world(platform)
+    world.publish("rule", DISPATCH)
+    world.publish(
+        "rule",
+        rule(
+            "vip",
+            condition={"==": [{"var": "tier"}, "vip"]},
+            actions=[{"type": "set_fields", "values": {"urgency": "P1"}}],
+        ),
+    )
+    for tier, line in (("vip", "A"), ("normal", "A"), ("normal", "B"), ("vip", "B")):
+        world.create(
+            {"title": "t", "issue_type": "hardware_fault", "product_line": line, "tier": tier}
+        )
+    with platform.unit_of_work(write=False) as uow:
+        before = uow.session.scalar(select(func.count()).select_from(AuditEntry))
+    draft = rule(
+        "vip",
+        condition={"in": [{"var": "tier"}, ["vip", "normal"]]},
+        actions=[{"type": "set_fields", "values": {"urgency": "P2"}}],
+    )
+    response = admin_client.post(f"{RULES}/vip/simulate", json={"body": draft})
+    assert response.status_code == 200, response.get_json()
+    out = response.get_json()
+    assert out["evaluated"] == 4
+    assert out["counts"] == {"matched": 4}
+    assert out["effects"] == {'set_fields {"values": {"urgency": "P2"}}': 4}
+    assert out["changed"] == 4
+    assert out["published_version"] == 1
+    change = out["changes"][0]
+    assert change["published"]["outcome"] in {"matched", "not matched"}
+    # only the records a filter picks
+    filtered = admin_client.post(
+        f"{RULES}/vip/simulate", json={"body": draft, "filter": {"product_line": "B"}, "limit": 10}
+    ).get_json()
+    assert filtered["evaluated"] == 2
+    # a decision table draft: outcome counts and the rows that changed
+    table = DISPATCH | {
+        "rules": [
+            {"when": ["hardware_fault", "-"], "then": ["line_a"]},
+            {"when": ["-", "-"], "then": ["desk"]},
+        ]
+    }
+    out = admin_client.post(f"{RULES}/dispatch_matrix/simulate", json={"body": table}).get_json()
+    assert out["counts"] == {'{"group": "line_a"}': 4}
+    assert out["changed"] == 2  # the line B tickets used to go to the desk
+    with platform.unit_of_work(write=False) as uow:
+        after = uow.session.scalar(select(func.count()).select_from(AuditEntry))
+        documents = list(uow.session.scalars(select(Record.data)))
+    assert after == before  # nothing was written
+    assert sorted(d["urgency"] for d in documents) == ["P1", "P1", "P3", "P3"]
+
+
+def test_simulate_refuses_bad_drafts_with_paths(
+    platform: Platform, admin_client: ApiClient
+) -> None:
+    world = build_world(platform)
+    world.publish("rule", DISPATCH)
+    bad = rule(
+        "dispatch_matrix",
+        condition={"==": [{"var": "colour"}, 1]},
+        actions=[{"type": "comment", "text": "x"}],
+    )
+    body = assert_problem(
+        admin_client.post(f"{RULES}/dispatch_matrix/simulate", json={"body": bad}),
+        422,
+        "definition.invalid",
+    )
+    assert body["diagnostics"][0]["path"] == "/rules/dispatch_matrix/condition/==/0/var"
+    assert_problem(
+        admin_client.post(f"{RULES}/dispatch_matrix/simulate", json={"limit": 5000}),
+        422,
+    )
+    assert_problem(admin_client.post(f"{RULES}/nothing/simulate", json={}), 404)
+
+
+def test_publishing_a_rule_for_a_missing_group_is_a_422_with_the_path(
+    platform: Platform, admin_client: ApiClient
+) -> None:
+    build_world(platform)
+    body = rule("lost", actions=[{"type": "assign", "to": {"group": "ghosts"}}])
+    assert admin_client.post(f"{RULES}", json={"body": body}).status_code == 201
+    problem = assert_problem(
+        admin_client.post(f"{RULES}/lost/publish", json={}), 422, "definition.invalid"
+    )
+    assert problem["errors"] == {"/rules/lost/actions/0/to/group": ["there is no group 'ghosts'"]}
+
+
+def test_a_record_explains_its_sla(
+    platform: Platform, clock: FrozenClock, admin_client: ApiClient
+) -> None:
+    clock.set(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))  # Monday 10:00 in Shanghai
+    world = build_world(platform)
+    world.publish("calendar", CALENDAR)
+    world.publish("rule", SLA)
+    ticket = world.create({"title": "t", "issue_type": "usage", "product_line": "A"})
+    response = admin_client.get(f"/api/v1/apps/svc/records/ticket/{ticket.id}/sla")
+    assert response.status_code == 200
+    (target,) = response.get_json()
+    assert target["policy"] == "standard_sla"
+    assert target["state"] == "running"
+    assert target["due_at"].startswith("2026-11-23T07:00:00")
+    assert target["explanation"].endswith("due 2026-11-23 15:00")
