@@ -3,26 +3,32 @@
 (a) a 3-clause dispatch condition and (b) a 20-node expression with ``some``/``if``/arithmetic,
 each over varied records, for our compiled callables and for the panzi-json-logic interpreter
 evaluating the same expression in the same run; then (c) one record against 50 rules (conditions,
-a decision table, effects, without traces) through ``RuleSet.run``.
+a decision table, effects, without traces) through ``RuleSet.run``; and (d) the whole pipeline on
+SQLite: records created through the service with 10 published rules and a decision table (events
+handled, effects applied and audited, traces kept) against the same service with no rules.
 
-    .venv/bin/python benchmarks/rules.py [--records 100000]
-
-The whole pipeline through the platform (events, effects applied on SQLite) comes with the
-platform wiring of the rule engine.
+    .venv/bin/python benchmarks/rules.py [--records 100000] [--events 500]
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from json_logic import jsonLogic
 
+from tangram.config import Settings
 from tangram.engines.logic import compile_logic
 from tangram.engines.rules import RuleEvent, compile_decision_table, compile_rules
+from tangram.platform import directory, metadata, migrate
+from tangram.platform import records as record_service
+from tangram.platform.core import Platform
+from tangram.platform.perms import Actor
 
 DISPATCH = {
     "and": [
@@ -117,9 +123,157 @@ def fifty_rules() -> Any:
     return compile_rules(definitions, tables={"dispatch": table})
 
 
+def _text(value: str) -> dict[str, str]:
+    return {"zh-CN": value}
+
+
+def _field(key: str, type_: str, **extra: Any) -> dict[str, Any]:
+    return {"key": key, "type": type_, "label": _text(key), **extra}
+
+
+def _select(key: str, *values: str) -> dict[str, Any]:
+    return _field(key, "select", options=[{"value": v} for v in values])
+
+
+PIPELINE_FORM = {
+    "key": "ticket",
+    "label": _text("ticket"),
+    "fields": [
+        _field("title", "text"),
+        _select("issue_type", "hardware_fault", "software_bug", "usage", "complaint"),
+        _select("product_line", "A", "B", "C"),
+        _select("tier", "normal", "vip"),
+        _select("urgency", "P1", "P2", "P3", "P4"),
+        _select("status", "new", "assigned", "resolved"),
+        _field("group", "group"),
+        _field("assignee", "user"),
+        _field("cost", "number"),
+        _field("flag", "checkbox"),
+    ],
+}
+
+
+def _pipeline_rules() -> list[dict[str, Any]]:
+    def rule(key: str, condition: Any, *actions: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "key": key,
+            "label": _text(key),
+            "form": "ticket",
+            "trigger": {"type": "record_created"},
+            "condition": condition,
+            "actions": list(actions),
+        }
+
+    table = {
+        "key": "matrix",
+        "type": "decision_table",
+        "label": _text("matrix"),
+        "form": "ticket",
+        "hit_policy": "FIRST",
+        "inputs": [{"key": "issue_type"}, {"key": "product_line"}],
+        "outputs": [{"key": "group"}],
+        "rules": [
+            {"when": ["hardware_fault", "A"], "then": ["line_a"]},
+            {"when": ["hardware_fault", "-"], "then": ["line_b"]},
+            {"when": ["-", "-"], "then": ["desk"]},
+        ],
+    }
+    assign = {"type": "assign", "table": "matrix", "output": "group"}
+    return [
+        table,
+        rule("dispatch_group", True, assign | {"field": "group"}),
+        rule("dispatch_agent", True, assign | {"field": "assignee", "strategy": "round_robin"}),
+        rule(
+            "vip",
+            {"==": [{"var": "tier"}, "vip"]},
+            {"type": "set_fields", "values": {"urgency": "P1"}},
+        ),
+        rule("status", True, {"type": "set_fields", "values": {"status": "assigned"}}),
+        *(
+            rule(
+                f"watch_{i}",
+                {
+                    "and": [
+                        {"==": [{"var": "issue_type"}, "complaint"]},
+                        {">": [{"var": "cost"}, 900 + i]},
+                    ]
+                },
+                {"type": "comment", "text": f"watch {i}: {{{{title}}}}"},
+            )
+            for i in range(5)
+        ),
+        rule(
+            "flag", {">": [{"var": "cost"}, 500]}, {"type": "set_fields", "values": {"flag": True}}
+        ),
+    ]
+
+
+def pipeline(events: int) -> None:
+    """(d) records created per second through the service, with and without the rules."""
+    rng = random.Random(5)
+    docs = [
+        {
+            "title": f"ticket {i}",
+            "issue_type": rng.choice(["hardware_fault", "software_bug", "usage", "complaint"]),
+            "product_line": rng.choice(["A", "B", "C"]),
+            "tier": rng.choice(["normal", "normal", "vip"]),
+            "urgency": rng.choice(["P2", "P3", "P4"]),
+            "cost": rng.randint(0, 1000),
+        }
+        for i in range(events)
+    ]
+    results = {}
+    for label, with_rules in (("no rules", False), ("10 rules + table", True)):
+        with tempfile.TemporaryDirectory() as tmp:
+            settings = Settings(
+                database_url=f"sqlite:///{Path(tmp) / 'bench.db'}",
+                instance_path=Path(tmp),
+                secret_key="bench",  # noqa: S106 - a throwaway database
+                embedded_worker=False,
+            )
+            platform = Platform.from_settings(settings)
+            migrate.upgrade(platform.engine)
+            system = Actor.system("bench")
+            with platform.unit_of_work() as uow:
+                metadata.create_app(uow, system, key="bench", name=_text("bench"))
+                for g, people in (("line_a", 3), ("line_b", 3), ("desk", 2)):
+                    group = directory.create_group(uow, system, key=g, name=g)
+                    for n in range(people):
+                        user = directory.create_user(uow, system, username=f"{g}.{n}")
+                        directory.add_member(uow, system, group_id=group.id, user_id=user.id)
+                bodies = [("form", PIPELINE_FORM)]
+                if with_rules:
+                    bodies += [("rule", body) for body in _pipeline_rules()]
+                for kind, body in bodies:
+                    metadata.create_definition(uow, system, "bench", kind, body)
+                    metadata.publish(uow, system, "bench", kind, body["key"])
+                uow.commit()
+
+            def create(
+                doc: dict[str, Any], platform: Platform = platform, system: Actor = system
+            ) -> None:
+                with platform.unit_of_work() as uow:
+                    record_service.create_record(uow, system, "bench", "ticket", doc)
+                    uow.commit()
+
+            create(dict(docs[0]))  # warm the caches
+            start = time.perf_counter()
+            for doc in docs:
+                create(dict(doc))
+            results[label] = len(docs) / (time.perf_counter() - start)
+            platform.dispose()
+    base, full = results["no rules"], results["10 rules + table"]
+    print(
+        f"\n(d) pipeline on SQLite, {events} records created, one transaction each:\n"
+        f"{'no rules/s':>12} {'with rules/s':>13} {'rules cost':>11}\n"
+        f"{base:>12,.0f} {full:>13,.0f} {base / full:>10.2f}x"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=500)
     args = parser.parse_args()
     items = records(args.records)
     print(f"{args.records} varied records; baseline: panzi-json-logic interpreter, same run\n")
@@ -146,6 +300,7 @@ def main() -> None:
         f"\n(c) one record against 50 rules (a decision table among them), no traces: "
         f"{per_record * 1e6:.1f} µs per record ({effects / len(sample):.1f} effects each)"
     )
+    pipeline(args.events)
 
 
 if __name__ == "__main__":

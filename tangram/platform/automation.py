@@ -22,7 +22,8 @@ with the values its condition read ("because issue_type = hardware_fault, produc
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -191,32 +192,43 @@ def run_rules(
     by_rule: dict[str, list[Effect]] = {}
     for effect in result.effects:
         by_rule.setdefault(effect.rule, []).append(effect)
+    entries: list[tuple[str, dict[str, Any]]] = []
+    for trace in acting:
+        chain.append(trace.rule)
+        entry: dict[str, Any] = {
+            "app": book.app,
+            "form": record.form_key,
+            "rule": trace.rule,
+            "version": book.versions.get(trace.rule),
+            "event": event.name,
+            "because": _because(book, trace.rule, record.data),
+            "values": _plain(trace.values),
+        }
+        if trace.error:
+            entry["error"] = trace.error
+        entries.append((trace.rule, entry))
     uow.scratch[_DEPTH] = depth + 1
     try:
-        for trace in acting:
-            chain.append(trace.rule)
-            entry: dict[str, Any] = {
-                "app": book.app,
-                "form": record.form_key,
-                "rule": trace.rule,
-                "version": book.versions.get(trace.rule),
-                "event": event.name,
-                "because": _because(book, trace.rule, record.data),
-                "values": _plain(trace.values),
-            }
-            if trace.error:
-                entry["error"] = trace.error
-                uow.audit(None, book.label(trace.rule), "rule.failed", "record", record.id, entry)
-                continue
-            done, failed = apply_effects(
-                uow, settings, book, record, by_rule.get(trace.rule, []), book.label(trace.rule)
+        outcomes = iter(
+            apply_effects(
+                uow,
+                settings,
+                book,
+                record,
+                [(book.label(key), by_rule.get(key, [])) for key, e in entries if "error" not in e],
             )
-            entry["effects"] = done
-            if failed:
-                entry["failed"] = failed
-            uow.audit(None, book.label(trace.rule), "rule.fired", "record", record.id, entry)
+        )
     finally:
         uow.scratch[_DEPTH] = depth
+    for key, entry in entries:
+        if "error" in entry:
+            uow.audit(None, book.label(key), "rule.failed", "record", record.id, entry)
+            continue
+        outcome = next(outcomes)
+        entry["effects"] = outcome.done
+        if outcome.failed:
+            entry["failed"] = outcome.failed
+        uow.audit(None, book.label(key), "rule.fired", "record", record.id, entry)
 
 
 def _reads(expression: Any) -> list[str]:
@@ -270,23 +282,68 @@ def _plain(values: Mapping[str, Any]) -> dict[str, Any]:
 # --- effects -----------------------------------------------------------------------------------
 
 
+@dataclass
+class Outcome:
+    """What one rule's (or one SLA step's) effects did, as sentences for the timeline."""
+
+    done: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Write:
+    """Field values an effect wants written (merged with the others of the same event)."""
+
+    values: Mapping[str, Any]
+    text: str
+
+
+_EXPECTED = (TangramError, assignment.Unresolvable, webhooks.TargetRefused, EffectFailed)
+
+
 def apply_effects(
     uow: UnitOfWork,
     settings: Settings,
     book: Rulebook,
     record: Record,
-    effects: Iterable[Effect],
-    source: str,
-) -> tuple[list[str], list[str]]:
-    """Apply effects in order; returns what was done and what failed (as sentences)."""
-    done: list[str] = []
-    failed: list[str] = []
-    for effect in effects:
-        try:
-            done.append(_apply(uow, settings, book, record, effect, source))
-        except (TangramError, assignment.Unresolvable, webhooks.TargetRefused, EffectFailed) as exc:
-            failed.append(f"{effect.type}: {_reason(exc)}")
-    return done, failed
+    groups: Sequence[tuple[str, Sequence[Effect]]],
+) -> list[Outcome]:
+    """Apply the effects of several sources (rules) in order, one outcome per source.
+
+    Field writes of all sources are merged into one validated update of the record (one
+    ``record.updated`` event); if it is refused, each source's write is tried on its own so that
+    only the invalid ones fail.
+    """
+    outcomes: list[Outcome] = []
+    writes: list[tuple[Outcome, str, _Write, str]] = []
+    for source, effects in groups:
+        outcome = Outcome()
+        outcomes.append(outcome)
+        for effect in effects:
+            try:
+                result = _apply(uow, settings, book, record, effect, source)
+            except _EXPECTED as exc:
+                outcome.failed.append(f"{effect.type}: {_reason(exc)}")
+                continue
+            if isinstance(result, _Write):
+                writes.append((outcome, effect.type, result, source))
+            outcome.done.append(result.text if isinstance(result, _Write) else result)
+    if not writes:
+        return outcomes
+    merged: dict[str, Any] = {}
+    for _outcome, _kind, write, _source in writes:
+        merged.update(write.values)
+    sources = list(dict.fromkeys(source for *_rest, source in writes))
+    try:
+        _set(uow, book, record, merged, ", ".join(sources))
+    except TangramError:
+        for outcome, kind, write, source in writes:
+            try:
+                _set(uow, book, record, write.values, source)
+            except TangramError as exc:
+                outcome.done.remove(write.text)
+                outcome.failed.append(f"{kind}: {_reason(exc)}")
+    return outcomes
 
 
 def _reason(exc: Exception) -> str:
@@ -305,13 +362,17 @@ def _set(
     return [f"{k} ← {v[1]!r}" for k, v in written.changes.items()]
 
 
+def _shown(values: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k} ← {v!r}" for k, v in values.items())
+
+
 def _apply(
     uow: UnitOfWork, settings: Settings, book: Rulebook, record: Record, effect: Effect, source: str
-) -> str:
+) -> str | _Write:
     p = effect.params
     _, form = compiled.form(uow, book.app, record.form_key)
     if effect.type == "set_fields":
-        return "set " + (", ".join(_set(uow, book, record, p["values"], source)) or "nothing new")
+        return _Write(dict(p["values"]), "set " + _shown(p["values"]))
     if effect.type == "assign":
         return _assign(uow, book, record, form, p, source)
     if effect.type == "notify":
@@ -358,7 +419,7 @@ def _assign(
     form: Form,
     p: Mapping[str, Any],
     source: str,
-) -> str:
+) -> _Write:
     key = str(p["field"])
     field = form.by_key.get(key)
     if field is None:
@@ -368,8 +429,7 @@ def _assign(
         raise EffectFailed("the rule named nobody (the decision table gave no result)")
     if field.type is FieldType.GROUP:
         group = assignment.group_of(uow, recipients, record.data)
-        _set(uow, book, record, {key: group.id}, source)
-        return f"{key} ← group {group.key}"
+        return _Write({key: group.id}, f"{key} ← group {group.key}")
     if field.type is not FieldType.USER:
         raise EffectFailed(f"field {key!r} holds neither a user nor a group")
     _, _, _, t = _form_tables(uow, book, record)
@@ -387,8 +447,7 @@ def _assign(
         skill=p.get("skill"),
         closed=list(p.get("closed") or []),
     )
-    _set(uow, book, record, {key: chosen.id}, source)
-    return f"{key} ← {chosen.display_name} ({why} in {pool})"
+    return _Write({key: chosen.id}, f"{key} ← {chosen.display_name} ({why} in {pool})")
 
 
 def _form_tables(
@@ -435,11 +494,12 @@ def _escalate(
     form: Form,
     p: Mapping[str, Any],
     source: str,
-) -> str:
+) -> str | _Write:
     parts = []
+    values: dict[str, Any] = {}
     if "escalation_level" in form.by_key:
         level = int(record.data.get("escalation_level") or 0) + int(p["levels"])
-        _set(uow, book, record, {"escalation_level": level}, source)
+        values["escalation_level"] = level
         parts.append(f"escalation level {level}")
     if p.get("notify") == "group_manager":
         group_field = next((f.key for f in form.fields if f.type is FieldType.GROUP), None)
@@ -458,7 +518,8 @@ def _escalate(
             payload={"app": book.app, "form": record.form_key, "record": record.id},
         )
         parts.append(f"notified {manager.display_name} (manager of {group.key})")
-    return ", ".join(parts) or "escalated"
+    text = ", ".join(parts) or "escalated"
+    return _Write(values, text) if values else text
 
 
 # --- timers and schedules ----------------------------------------------------------------------
@@ -727,9 +788,9 @@ def _refresh_policy(
     data = {**record.data, **variables}
     if warned and policy.on_warn is not None:
         effects = policy.on_warn.effects(source, data, context)
-        d, f = apply_effects(uow, settings, book, record, effects, source)
-        done += d
-        failed += f
+        (outcome,) = apply_effects(uow, settings, book, record, [(source, effects)])
+        done += outcome.done
+        failed += outcome.failed
     for target_key in breached:
         count = len(
             list(
@@ -742,11 +803,11 @@ def _refresh_policy(
         )
         if policy.escalation:
             actions = policy.escalation[min(count, len(policy.escalation)) - 1]
-            d, f = apply_effects(
-                uow, settings, book, record, actions.effects(source, data, context), source
+            (outcome,) = apply_effects(
+                uow, settings, book, record, [(source, actions.effects(source, data, context))]
             )
-            done += [f"breach {count} of {target_key}: {x}" for x in d]
-            failed += f
+            done += [f"breach {count} of {target_key}: {x}" for x in outcome.done]
+            failed += outcome.failed
     if warned or breached or failed:
         uow.audit(
             None,

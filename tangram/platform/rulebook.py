@@ -150,6 +150,22 @@ def compile_book(
                 slas.setdefault(str(s.body["form"]), []).append(policy)
         else:
             rule = attempt(where, lambda s=s, c=common: compile_rule(s.body, **c))
+            trigger = s.body.get("trigger") or {}
+            if (
+                rule is not None
+                and rule.trigger == "timer"
+                and trigger.get("business")
+                and str(trigger.get("calendar")) not in calendars
+            ):
+                problems.append(
+                    Diagnostic(
+                        f"{where}/trigger/calendar",
+                        "rule.calendar",
+                        "a timer in business time names its calendar; known: "
+                        + (", ".join(sorted(calendars)) or "none"),
+                    )
+                )
+                rule = None
             if rule is not None:
                 rules[s.key] = rule
                 form_of[s.key] = str(s.body["form"])

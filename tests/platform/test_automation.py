@@ -312,3 +312,12 @@ def test_skill_strategy_picks_among_those_with_the_skill(world: World) -> None:
     assert "assignee" not in world.get(other.id).data
     (fired,) = timeline(world, other.id, "rule.fired")
     assert fired.payload["failed"] == ["assign: nobody among the candidates has skill 'welding'"]
+
+
+def test_a_business_time_timer_needs_a_known_calendar(world: World) -> None:
+    timer = rule("late", actions=[{"type": "comment", "text": "late"}]) | {
+        "trigger": {"type": "timer", "minutes": 60, "business": True, "calendar": "nope"}
+    }
+    with pytest.raises(ValidationFailed) as caught:
+        world.publish("rule", timer)
+    assert [e["path"] for e in caught.value.errors] == ["/rules/late/trigger/calendar"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socketserver
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -311,3 +312,109 @@ def test_cli_prints_the_webhook_secret_of_an_existing_app(world: World, settings
     missing = CliRunner().invoke(main, ["webhooks", "secret", "nope"], env=env)
     assert missing.exit_code == 1
     assert "there is no app 'nope'" in missing.output
+
+
+def test_a_business_time_timer_skips_lunch(world: World, clock: FrozenClock) -> None:
+    world.publish("calendar", CALENDAR)
+    world.publish(
+        "rule",
+        rule("chase", actions=[{"type": "comment", "text": "chase {{title}}"}])
+        | {
+            "trigger": {
+                "type": "timer",
+                "minutes": 60,
+                "after": "created_at",
+                "business": True,
+                "calendar": "office",
+            }
+        },
+    )
+    clock.set(MONDAY_10 + timedelta(minutes=90))  # 11:30
+    ticket = world.create(dict(HW_A))
+    with world.platform.unit_of_work(write=False) as uow:
+        (job,) = uow.session.scalars(select(Job).where(Job.kind == "rule.timer"))
+    assert job.run_at == datetime(2026, 11, 23, 5, 30, tzinfo=UTC)  # 13:30: lunch is not work
+    clock.set(job.run_at)
+    run_jobs(world)
+    (comment,) = entries(world, ticket.id, "record.commented")
+    assert comment.payload["text"] == "chase noise"
+
+
+class Smtp(socketserver.StreamRequestHandler):
+    """Just enough SMTP to receive a message."""
+
+    messages: ClassVar[list[bytes]] = []
+
+    def reply(self, line: bytes) -> None:
+        self.wfile.write(line + b"\r\n")
+
+    def handle(self) -> None:
+        self.reply(b"220 test ESMTP")
+        data: list[bytes] | None = None
+        while line := self.rfile.readline():
+            if data is not None:
+                if line in (b".\r\n", b".\n"):
+                    Smtp.messages.append(b"".join(data))
+                    data = None
+                    self.reply(b"250 OK")
+                else:
+                    data.append(line)
+                continue
+            command = line.strip().upper()
+            if command.startswith((b"EHLO", b"HELO")):
+                self.reply(b"250 test")
+            elif command.startswith((b"MAIL", b"RCPT", b"RSET", b"NOOP")):
+                self.reply(b"250 OK")
+            elif command == b"DATA":
+                self.reply(b"354 go ahead")
+                data = []
+            elif command == b"QUIT":
+                self.reply(b"221 bye")
+                break
+            else:
+                self.reply(b"502 not implemented")
+
+
+@pytest.fixture
+def mailing(settings: Settings, clock: FrozenClock) -> Iterator[Platform]:
+    """A platform whose mail goes to a local SMTP server."""
+    Smtp.messages = []
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Smtp)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    clock.set(MONDAY_10)
+    url = f"smtp://127.0.0.1:{server.server_address[1]}"
+    p = Platform.from_settings(replace(settings, smtp_url=url), clock=clock)
+    yield p
+    p.dispose()
+    server.shutdown()
+    server.server_close()
+
+
+def test_email_notifications_go_through_the_job_queue_escaped(mailing: Platform) -> None:
+    world = build_world(mailing)
+    world.publish(
+        "rule",
+        rule(
+            "mail_owner",
+            actions=[
+                {
+                    "type": "notify",
+                    "channel": "email",
+                    "to": {"field": "assignee"},
+                    "title": "New ticket {{title}}",
+                    "body": "<p>{{title}} needs you</p>",
+                }
+            ],
+        ),
+    )
+    world.create({**HW_A, "title": "<script>x</script>", "assignee": world.users["ann"]})
+    assert Smtp.messages == []  # queued, not sent inside the request
+    run_jobs(world)
+    (message,) = Smtp.messages
+    text_of = message.decode()
+    assert "To: ann@example.com" in text_of
+    assert "Subject: New ticket <script>x</script>" in text_of
+    assert "&lt;script&gt;x&lt;/script&gt; needs you" in text_of
+    assert "<script>x</script> needs" not in text_of
+    assert notes(world, "ann") == []  # delivered by mail instead of in-app

@@ -438,11 +438,11 @@ class Rule:
     #: ``unless`` and ``business`` for timers.
     schedule: Mapping[str, Any] = field(default_factory=dict)
     unless: CompiledLogic | None = None
+    #: Whether the event's name alone does not decide (changed fields, the timer's rule).
+    filtered: bool = field(init=False)
 
-    @property
-    def filtered(self) -> bool:
-        """Whether the event's name alone does not decide (changed fields, the timer's rule)."""
-        return self.trigger in ("field_changed", "schedule", "timer")
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "filtered", self.trigger in ("field_changed", "schedule", "timer"))
 
     def triggered_by(self, event: RuleEvent) -> bool:
         """Whether ``event`` triggers this rule."""
