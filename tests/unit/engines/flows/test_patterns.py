@@ -1,0 +1,884 @@
+"""The token engine against the control-flow patterns (workflowpatterns.com) and approval practice.
+
+Every step goes through :class:`Driver`, which saves the state as JSON and restores it before the
+next command, and checks that the original and the restored state give the same result.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tangram.engines.common import DefinitionError
+from tangram.engines.flows import (
+    CancelTimer,
+    CarbonCopy,
+    Command,
+    Context,
+    Escalate,
+    FlowEnded,
+    FlowError,
+    Notify,
+    Process,
+    RunActions,
+    ScheduleTimer,
+    StartSubProcess,
+    TaskOpened,
+    compile_process,
+)
+
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+INITIATOR = 1
+GROUPS = {"managers": [10, 11, 12], "quality": [20]}
+FIELDS = frozenset({"cost", "flag_a", "flag_b", "retry", "measures", "due", "owner"})
+
+
+def resolve(rule: Mapping[str, Any], data: Mapping[str, Any], initiator: int | None) -> list[int]:
+    ((kind, value),) = rule.items()
+    if kind == "group":
+        return GROUPS.get(value, [])
+    if kind == "initiator_manager":
+        return [100 + int(value)]
+    if kind == "field":
+        held = data.get(value)
+        return [held] if isinstance(held, int) else []
+    return []
+
+
+def node(node_id: str, type_: str, **extra: Any) -> dict[str, Any]:
+    return {"id": node_id, "type": type_, **extra}
+
+
+def fill(node_id: str, *users: int, **extra: Any) -> dict[str, Any]:
+    return node(node_id, "fill", assignees={"users": list(users)}, **extra)
+
+
+def approval(node_id: str, *users: int, **extra: Any) -> dict[str, Any]:
+    return node(node_id, "approval", assignees={"users": list(users)}, **extra)
+
+
+def edge(source: str, target: str, **extra: Any) -> dict[str, Any]:
+    return {"from": source, "to": target, **extra}
+
+
+def chain(*ids: str) -> list[dict[str, Any]]:
+    return [edge(a, b) for a, b in itertools.pairwise(ids)]
+
+
+def process(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], **extra: Any) -> Process:
+    definition = {"key": "p", "label": {"zh-CN": "p"}, "form": "f", "nodes": nodes, "edges": edges}
+    return compile_process(
+        definition | extra,
+        fields=FIELDS,
+        subtables={"measures": frozenset({"owner", "what"})},
+        flows=frozenset({"child"}),
+        forms=frozenset({"f"}),
+    )
+
+
+class Driver:
+    """Runs an instance, saving and restoring its state around every command."""
+
+    def __init__(self, p: Process, data: dict[str, Any] | None = None) -> None:
+        self.p = p
+        self.data = data or {}
+        self.now = NOW
+        self.state, self.effects = p.start(self.ctx(), initiator=INITIATOR)
+
+    def ctx(self) -> Context:
+        return Context(
+            now=self.now,
+            data=self.data,
+            resolve=resolve,
+            business=lambda at, minutes: at + timedelta(minutes=minutes * 2),
+        )
+
+    def do(self, action: str, task: str | None = None, **kw: Any) -> list[Any]:
+        command = Command(action, task=task, **kw)
+        saved = json.dumps(self.state)
+        restored = json.loads(saved)
+        assert restored == self.state
+        state, effects = self.p.handle(self.state, command, self.ctx())
+        again, again_effects = self.p.handle(restored, command, self.ctx())
+        assert again == state
+        assert again_effects == effects
+        assert json.loads(saved) == restored  # handling never mutates the state it was given
+        self.state, self.effects = state, effects
+        return effects
+
+    def tasks(self, node_id: str | None = None, status: str = "open") -> list[dict[str, Any]]:
+        return [
+            t
+            for t in self.state["tasks"].values()
+            if t["status"] == status and (node_id is None or t["node"] == node_id)
+        ]
+
+    def task(self, node_id: str, assignee: int | None = None) -> str:
+        found = [t for t in self.tasks(node_id) if assignee is None or t["assignee"] == assignee]
+        assert len(found) == 1, (node_id, assignee, self.tasks())
+        return str(found[0]["id"])
+
+    def submit(self, node_id: str, actor: int, **kw: Any) -> list[Any]:
+        return self.do("submit", self.task(node_id, actor), actor=actor, **kw)
+
+    def approve(self, node_id: str, actor: int, **kw: Any) -> list[Any]:
+        return self.do("approve", self.task(node_id, actor), actor=actor, **kw)
+
+    def reject(self, node_id: str, actor: int, **kw: Any) -> list[Any]:
+        return self.do("reject", self.task(node_id, actor), actor=actor, **kw)
+
+    @property
+    def status(self) -> str:
+        return str(self.state["status"])
+
+    def open_nodes(self) -> list[str]:
+        return sorted({t["node"] for t in self.tasks()})
+
+
+S = node("start", "start")
+E = node("end", "end")
+
+
+# --- basic control flow ---------------------------------------------------------------------
+
+
+def test_sequence() -> None:
+    d = Driver(process([S, fill("a", 1), approval("b", 2), E], chain("start", "a", "b", "end")))
+    assert d.open_nodes() == ["a"]
+    assert d.effects[0] == TaskOpened(d.task("a"), "a", "fill", 1)
+    d.submit("a", 1, opinion="filled")
+    assert d.open_nodes() == ["b"]
+    effects = d.approve("b", 2)
+    assert d.status == "completed"
+    assert FlowEnded("completed") in effects
+    assert [h["action"] for h in d.state["history"]] == [
+        "started",
+        "submitted",
+        "completed",
+        "approved",
+        "completed",
+        "completed",
+    ]
+    assert d.state["history"][1]["opinion"] == "filled"
+
+
+def test_parallel_split_and_synchronisation() -> None:
+    d = Driver(
+        process(
+            [
+                S,
+                node("split", "parallel_split"),
+                fill("a", 1),
+                fill("b", 2),
+                node("join", "parallel_join"),
+                approval("c", 3),
+                E,
+            ],
+            [
+                edge("start", "split"),
+                edge("split", "a"),
+                edge("split", "b"),
+                edge("a", "join"),
+                edge("b", "join"),
+                edge("join", "c"),
+                edge("c", "end"),
+            ],
+        )
+    )
+    assert d.open_nodes() == ["a", "b"]
+    d.submit("a", 1)
+    assert d.open_nodes() == ["b"]  # the join waits for the other branch
+    d.submit("b", 2)
+    assert d.open_nodes() == ["c"]
+    assert len(d.state["tokens"]) == 1
+    d.approve("c", 3)
+    assert d.status == "completed"
+
+
+def exclusive_process() -> Process:
+    return process(
+        [S, node("x", "exclusive"), approval("big", 2), approval("small", 3), fill("merge", 1), E],
+        [
+            edge("start", "x"),
+            edge("x", "big", condition={">": [{"var": "cost"}, 100]}),
+            edge("x", "small", default=True),
+            edge("big", "merge"),
+            edge("small", "merge"),
+            edge("merge", "end"),
+        ],
+    )
+
+
+@pytest.mark.parametrize(("cost", "path"), [(500, "big"), (50, "small")])
+def test_exclusive_choice_and_simple_merge(cost: int, path: str) -> None:
+    d = Driver(exclusive_process(), {"cost": cost})
+    assert d.open_nodes() == [path]
+    d.approve(path, 2 if path == "big" else 3)
+    assert d.open_nodes() == ["merge"]
+    d.submit("merge", 1)
+    assert d.status == "completed"
+
+
+def inclusive_process() -> Process:
+    return process(
+        [
+            S,
+            node("or", "inclusive"),
+            fill("a", 1),
+            fill("b", 2),
+            fill("c", 3),
+            node("sync", "inclusive_join"),
+            E,
+        ],
+        [
+            edge("start", "or"),
+            edge("or", "a", condition={"var": "flag_a"}),
+            edge("or", "b", condition={"var": "flag_b"}),
+            edge("or", "c", default=True),
+            edge("a", "sync"),
+            edge("b", "sync"),
+            edge("c", "sync"),
+            edge("sync", "end"),
+        ],
+    )
+
+
+def test_multi_choice_and_structured_synchronising_merge() -> None:
+    both = Driver(inclusive_process(), {"flag_a": True, "flag_b": True})
+    assert both.open_nodes() == ["a", "b"]
+    both.submit("a", 1)
+    assert both.status == "running"  # waits for exactly the branches that ran
+    both.submit("b", 2)
+    assert both.status == "completed"
+    one = Driver(inclusive_process(), {"flag_a": True})
+    assert one.open_nodes() == ["a"]
+    one.submit("a", 1)
+    assert one.status == "completed"
+    none = Driver(inclusive_process(), {})
+    assert none.open_nodes() == ["c"]  # no condition held: the default edge
+
+
+def test_arbitrary_cycles() -> None:
+    d = Driver(
+        process(
+            [S, fill("work", 1), node("check", "exclusive"), E],
+            [
+                edge("start", "work"),
+                edge("work", "check"),
+                edge("check", "work", condition={"var": "retry"}),
+                edge("check", "end", default=True),
+            ],
+        ),
+        {"retry": True},
+    )
+    d.submit("work", 1)
+    d.submit("work", 1)
+    assert d.open_nodes() == ["work"]
+    d.data = {"retry": False}
+    d.submit("work", 1)
+    assert d.status == "completed"
+    assert sum(1 for h in d.state["history"] if h["action"] == "submitted") == 3
+
+
+def test_a_split_inside_a_loop_keeps_its_generations_apart() -> None:
+    d = Driver(
+        process(
+            [
+                S,
+                node("split", "parallel_split"),
+                fill("a", 1),
+                fill("b", 2),
+                node("join", "parallel_join"),
+                node("again", "exclusive"),
+                E,
+            ],
+            [
+                edge("start", "split"),
+                edge("split", "a"),
+                edge("split", "b"),
+                edge("a", "join"),
+                edge("b", "join"),
+                edge("join", "again"),
+                edge("again", "split", condition={"var": "retry"}),
+                edge("again", "end", default=True),
+            ],
+        ),
+        {"retry": True},
+    )
+    d.submit("a", 1)
+    d.submit("b", 2)
+    assert d.open_nodes() == ["a", "b"]  # the second round
+    d.data = {}
+    d.submit("b", 2)
+    assert d.status == "running"
+    d.submit("a", 1)
+    assert d.status == "completed"
+
+
+def test_implicit_termination_waits_for_every_branch() -> None:
+    d = Driver(
+        process(
+            [
+                S,
+                node("split", "parallel_split"),
+                fill("a", 1),
+                fill("b", 2),
+                E,
+                node("end_b", "end"),
+            ],
+            [
+                edge("start", "split"),
+                edge("split", "a"),
+                edge("split", "b"),
+                edge("a", "end"),
+                edge("b", "end_b"),
+            ],
+        )
+    )
+    d.submit("a", 1)
+    assert d.status == "running"
+    d.submit("b", 2)
+    assert d.status == "completed"
+
+
+def test_explicit_termination_cancels_the_other_branches() -> None:
+    d = Driver(
+        process(
+            [
+                S,
+                node("split", "parallel_split"),
+                fill("a", 1),
+                fill("b", 2),
+                node("stop", "terminate_end"),
+                E,
+            ],
+            [
+                edge("start", "split"),
+                edge("split", "a"),
+                edge("split", "b"),
+                edge("a", "stop"),
+                edge("b", "end"),
+            ],
+        )
+    )
+    effects = d.submit("a", 1)
+    assert d.status == "terminated"
+    assert d.tasks() == []
+    assert FlowEnded("terminated") in effects
+    assert d.tasks("b", status="cancelled")
+
+
+# --- multiple instances -----------------------------------------------------------------------
+
+
+def test_multiple_instances_with_design_time_knowledge() -> None:
+    d = Driver(
+        process([S, approval("sign", 1, 2, 3, mode="all"), E], chain("start", "sign", "end"))
+    )
+    assert len(d.tasks("sign")) == 3
+    d.approve("sign", 1)
+    d.approve("sign", 3)
+    assert d.status == "running"
+    d.approve("sign", 2)
+    assert d.status == "completed"
+
+
+def measures_process(mode: str = "parallel", **multi: Any) -> Process:
+    return process(
+        [
+            S,
+            node(
+                "execute",
+                "fill",
+                multi={"over": "measures", "assignee_field": "owner", "mode": mode, **multi},
+            ),
+            E,
+        ],
+        chain("start", "execute", "end"),
+    )
+
+
+def test_multiple_instances_with_run_time_knowledge() -> None:
+    rows = [{"owner": 5, "what": "fix"}, {"owner": 6, "what": "test"}, {"owner": 5, "what": "doc"}]
+    d = Driver(measures_process(), {"measures": rows})
+    tasks = d.tasks("execute")
+    assert [(t["assignee"], t["row"]) for t in tasks] == [(5, 0), (6, 1), (5, 2)]
+    for t in tasks:
+        d.do("submit", t["id"], actor=t["assignee"])
+    assert d.status == "completed"
+    sequential = Driver(measures_process("sequential"), {"measures": rows})
+    assert [t["row"] for t in sequential.tasks("execute")] == [0]
+    sequential.do("submit", sequential.tasks("execute")[0]["id"], actor=5)
+    assert [t["row"] for t in sequential.tasks("execute")] == [1]
+    empty = Driver(measures_process(), {"measures": []})
+    assert empty.status == "completed"  # no rows: the node is skipped, and says so
+    assert empty.state["history"][1]["action"] == "skipped"
+
+
+def test_multiple_instances_with_a_completion_condition() -> None:
+    rows = [{"owner": n} for n in (5, 6, 7)]
+    d = Driver(measures_process(completion={">=": [{"var": "done"}, 2]}), {"measures": rows})
+    d.do("submit", d.task("execute", 5), actor=5)
+    d.do("submit", d.task("execute", 7), actor=7)
+    assert d.status == "completed"
+    assert d.tasks("execute", status="cancelled")[0]["assignee"] == 6
+
+
+# --- approvals --------------------------------------------------------------------------------
+
+
+def review_process(mode: str, **extra: Any) -> Process:
+    return process(
+        [S, fill("plan", 1), approval("review", 2, 3, 4, mode=mode, **extra), E],
+        chain("start", "plan", "review", "end"),
+    )
+
+
+def test_countersign_where_one_rejects_goes_back_and_cancels_the_rest() -> None:
+    d = Driver(review_process("all"))
+    d.submit("plan", 1)
+    d.approve("review", 2)
+    effects = d.reject("review", 3, opinion="cost too high")
+    assert d.open_nodes() == ["plan"]
+    assert d.tasks("review", status="cancelled")[0]["assignee"] == 4
+    assert any(getattr(e, "outcome", None) == "cancelled" for e in effects)
+    assert d.state["history"][-1] == {
+        "at": NOW.isoformat(),
+        "node": "review",
+        "actor": 3,
+        "action": "sent_back",
+        "target": "plan",
+    }
+
+
+def test_any_of_where_two_approve_at_once_acts_once() -> None:
+    d = Driver(review_process("any"))
+    d.submit("plan", 1)
+    first, second = d.task("review", 2), d.task("review", 3)
+    before = d.state
+    d.do("approve", first, actor=2)
+    assert d.status == "completed"
+    # the second approver's command was based on the same state: against the new one it is late
+    with pytest.raises(FlowError) as caught:
+        d.do("approve", second, actor=3)
+    assert caught.value.code == "task.conflict"
+    # and the same task twice from the same state: the second gets the conflict too
+    with pytest.raises(FlowError):
+        d.p.handle(
+            d.p.handle(before, Command("approve", task=first, actor=2), d.ctx())[0],
+            Command("approve", task=first, actor=2),
+            d.ctx(),
+        )
+
+
+def test_sequential_and_percentage_approvals() -> None:
+    d = Driver(review_process("sequential"))
+    d.submit("plan", 1)
+    assert [t["assignee"] for t in d.tasks("review")] == [2]
+    d.approve("review", 2)
+    assert [t["assignee"] for t in d.tasks("review")] == [3]
+    d.approve("review", 3)
+    d.approve("review", 4)
+    assert d.status == "completed"
+    p = Driver(review_process("percentage", percent=60))
+    p.submit("plan", 1)
+    p.reject("review", 2)
+    assert p.status == "running"
+    assert p.open_nodes() == ["review"]
+    p.approve("review", 3)
+    p.approve("review", 4)
+    assert p.status == "completed"
+    q = Driver(review_process("percentage", percent=60))
+    q.submit("plan", 1)
+    q.reject("review", 2)
+    q.reject("review", 3)
+    assert q.open_nodes() == ["plan"]  # 60 % is out of reach
+
+
+def test_single_approval_goes_to_the_first_assignee_only() -> None:
+    d = Driver(review_process("single"))
+    d.submit("plan", 1)
+    assert [t["assignee"] for t in d.tasks("review")] == [2]
+
+
+def test_only_the_assignee_or_an_admin_acts_and_actions_fit_the_node() -> None:
+    d = Driver(review_process("single"))
+    plan = d.task("plan", 1)
+    with pytest.raises(FlowError) as caught:
+        d.do("submit", plan, actor=99)
+    assert caught.value.code == "task.forbidden"
+    with pytest.raises(FlowError) as caught:
+        d.do("approve", plan, actor=1)
+    assert caught.value.code == "task.action"
+    d.do("submit", plan, actor=99, admin=True)
+    with pytest.raises(FlowError) as caught:
+        d.do("reject", d.task("review"), actor=2, target="nowhere")
+    assert caught.value.code == "flow.reject_target"
+    with pytest.raises(FlowError):
+        d.do("fly", d.task("review"), actor=2)
+
+
+def test_reject_to_previous_inside_a_parallel_branch_leaves_the_other_branch() -> None:
+    d = Driver(
+        process(
+            [
+                S,
+                node("split", "parallel_split"),
+                fill("a1", 1),
+                approval("a2", 2),
+                fill("b1", 3),
+                node("join", "parallel_join"),
+                E,
+            ],
+            [
+                edge("start", "split"),
+                edge("split", "a1"),
+                edge("a1", "a2"),
+                edge("a2", "join"),
+                edge("split", "b1"),
+                edge("b1", "join"),
+                edge("join", "end"),
+            ],
+        )
+    )
+    d.submit("a1", 1)
+    d.reject("a2", 2)
+    assert d.open_nodes() == ["a1", "b1"]
+    d.submit("b1", 3)
+    d.submit("a1", 1)
+    d.approve("a2", 2)
+    assert d.status == "completed"
+
+
+def test_reject_to_start_before_a_split_abandons_every_branch() -> None:
+    d = Driver(
+        process(
+            [
+                S,
+                fill("plan", 1),
+                node("split", "parallel_split"),
+                approval("x", 2, reject_to=["start"]),
+                fill("y", 3),
+                node("join", "parallel_join"),
+                E,
+            ],
+            [
+                edge("start", "plan"),
+                edge("plan", "split"),
+                edge("split", "x"),
+                edge("split", "y"),
+                edge("x", "join"),
+                edge("y", "join"),
+                edge("join", "end"),
+            ],
+        )
+    )
+    d.submit("plan", 1)
+    d.reject("x", 2)
+    assert d.open_nodes() == ["start"]  # the initiator revises
+    assert d.tasks("y", status="cancelled")
+    assert len(d.state["tokens"]) == 1
+    d.submit("start", INITIATOR)
+    assert d.open_nodes() == ["plan"]
+
+
+@pytest.mark.parametrize(("policy", "after_resubmit"), [("direct", ["m2"]), ("rerun", ["m1"])])
+def test_return_semantics_direct_or_rerun(policy: str, after_resubmit: list[str]) -> None:
+    d = Driver(
+        process(
+            [
+                S,
+                fill("f", 1),
+                approval("m1", 2),
+                approval("m2", 3, reject_to=["f", "previous"], after_return=policy),
+                E,
+            ],
+            chain("start", "f", "m1", "m2", "end"),
+        )
+    )
+    d.submit("f", 1)
+    d.approve("m1", 2)
+    d.do("reject", d.task("m2", 3), actor=3, target="f", opinion="redo the costs")
+    assert d.open_nodes() == ["f"]
+    d.submit("f", 1)
+    assert d.open_nodes() == after_resubmit
+    actions = [h["action"] for h in d.state["history"]]
+    assert "sent_back" in actions  # every return is in the history
+
+
+def test_timeout_auto_approval_fired_by_the_timer() -> None:
+    d = Driver(review_process("single", timeout={"minutes": 60, "action": "approve"}))
+    d.submit("plan", 1)
+    (timer,) = [e for e in d.effects if isinstance(e, ScheduleTimer)]
+    assert timer.at == NOW + timedelta(minutes=60)
+    d.now = timer.at
+    d.do("timer_fired", timer=timer.timer)
+    assert d.status == "completed"
+    assert d.state["history"][-3]["action"] == "approved"
+    assert d.do("comment", opinion="after the fact") == []
+    # a timer that fires after its task was handled does nothing
+    d2 = Driver(review_process("single", timeout={"minutes": 60, "action": "approve"}))
+    d2.submit("plan", 1)
+    (timer2,) = [e for e in d2.effects if isinstance(e, ScheduleTimer)]
+    effects = d2.approve("review", 2)
+    assert CancelTimer(timer2.timer) in effects
+    state = d2.state
+    assert d2.p.handle(state, Command("comment", opinion="x"), d2.ctx())[1] == []
+
+
+def test_business_time_timeouts_remind_and_escalate() -> None:
+    d = Driver(
+        review_process("single", timeout={"minutes": 30, "business": True, "action": "remind"})
+    )
+    d.submit("plan", 1)
+    (timer,) = [e for e in d.effects if isinstance(e, ScheduleTimer)]
+    assert timer.at == NOW + timedelta(minutes=60)  # the context's business clock runs slower
+    task = d.task("review")
+    assert d.do("timer_fired", timer=timer.timer) == [Notify((2,), "reminder", "review", task)]
+    e = Driver(review_process("single", timeout={"minutes": 30, "action": "escalate"}))
+    e.submit("plan", 1)
+    (timer,) = [x for x in e.effects if isinstance(x, ScheduleTimer)]
+    assert e.do("timer_fired", timer=timer.timer) == [Escalate(e.task("review"), "review", 2)]
+
+
+def test_deferred_choice_timer_or_task_race() -> None:
+    def race() -> Driver:
+        return Driver(
+            process(
+                [
+                    S,
+                    fill("answer", 1, timeout={"minutes": 10, "action": "goto", "node": "chase"}),
+                    fill("chase", 9),
+                    E,
+                    node("end2", "end"),
+                ],
+                [edge("start", "answer"), edge("answer", "end"), edge("chase", "end2")],
+            )
+        )
+
+    timer_wins = race()
+    (timer,) = [e for e in timer_wins.effects if isinstance(e, ScheduleTimer)]
+    timer_wins.do("timer_fired", timer=timer.timer)
+    assert timer_wins.open_nodes() == ["chase"]
+    assert timer_wins.tasks("answer", status="cancelled")
+    task_wins = race()
+    task_wins.submit("answer", 1)
+    assert task_wins.status == "completed"
+    assert task_wins.do("comment", opinion="late timer") == []
+
+
+def test_cancel_task_and_cancel_case() -> None:
+    d = Driver(review_process("all"))
+    d.submit("plan", 1)
+    with pytest.raises(FlowError) as caught:
+        d.do("cancel_task", d.task("review", 2), actor=2)
+    assert caught.value.code == "task.forbidden"
+    d.do("cancel_task", d.task("review", 2), actor=50, admin=True)
+    d.approve("review", 3)
+    d.approve("review", 4)
+    assert d.status == "completed"
+    c = Driver(review_process("all"))
+    c.submit("plan", 1)
+    effects = c.do("cancel", actor=INITIATOR, opinion="duplicate")
+    assert c.status == "cancelled"
+    assert c.tasks() == []
+    assert FlowEnded("cancelled") in effects
+    with pytest.raises(FlowError) as caught:
+        c.do("urge", actor=INITIATOR)
+    assert caught.value.code == "flow.conflict"
+
+
+# --- people --------------------------------------------------------------------------------------
+
+
+def test_transfer_delegate_and_add_signers() -> None:
+    d = Driver(review_process("single"))
+    d.submit("plan", 1)
+    d.do("transfer", d.task("review", 2), actor=2, user=7)
+    d.do("delegate", d.task("review", 7), actor=7, user=8)
+    d.do("approve", d.task("review", 8), actor=8, opinion="looks fine")  # the delegate resolves
+    assert [t["assignee"] for t in d.tasks("review")] == [7]  # back to the owner
+    d.do("add_signer", d.task("review", 7), actor=7, user=30, position="before")
+    assert [t["assignee"] for t in d.tasks("review")] == [30]
+    d.approve("review", 30)
+    assert [t["assignee"] for t in d.tasks("review")] == [7]
+    d.do("add_signer", d.task("review", 7), actor=7, user=31, position="after")
+    d.approve("review", 7)
+    assert d.status == "running"
+    assert [t["assignee"] for t in d.tasks("review")] == [31]
+    d.approve("review", 31)
+    assert d.status == "completed"
+    actions = [h["action"] for h in d.state["history"]]
+    for expected in (
+        "transferred",
+        "delegated",
+        "resolved",
+        "signer_added_before",
+        "signer_added_after",
+    ):
+        assert expected in actions
+
+
+def test_withdraw_while_the_next_node_is_untouched() -> None:
+    d = Driver(review_process("all"))
+    d.submit("plan", 1)
+    d.do("withdraw", actor=INITIATOR)
+    assert d.open_nodes() == ["plan"]
+    assert len(d.tasks("review", status="cancelled")) == 3
+    d.submit("plan", 1)
+    d.approve("review", 2)
+    with pytest.raises(FlowError) as caught:
+        d.do("withdraw", actor=INITIATOR)
+    assert caught.value.code == "flow.withdraw_conflict"
+    with pytest.raises(FlowError):
+        d.do("withdraw", actor=3)
+
+
+def test_urge_comment_and_assignee_rules() -> None:
+    p = process(
+        [
+            S,
+            node(
+                "review",
+                "approval",
+                assignees=[{"group": "managers"}, {"initiator_manager": 2}],
+                mode="any",
+            ),
+            node("qa", "approval", assignees={"previous_actor": True}),
+            node("owner", "fill", assignees={"field": "owner"}),
+            node("nobody", "fill", assignees={"group": "ghosts"}, fallback={"group": "quality"}),
+            E,
+        ],
+        chain("start", "review", "qa", "owner", "nobody", "end"),
+    )
+    d = Driver(p, {"owner": 77})
+    assert sorted(t["assignee"] for t in d.tasks("review")) == [10, 11, 12, 102]
+    effects = d.do("urge", actor=INITIATOR)
+    assert {e.users for e in effects if isinstance(e, Notify)} == {(10,), (11,), (12,), (102,)}
+    d.do("comment", actor=11, opinion="see the attachment", attachments=(5,))
+    assert d.state["history"][-1]["attachments"] == [5]
+    d.approve("review", 11)
+    assert [t["assignee"] for t in d.tasks("qa")] == [11]
+    d.approve("qa", 11)
+    d.submit("owner", 77)
+    assert [t["assignee"] for t in d.tasks("nobody")] == [20]  # the fallback, never skipped
+
+
+def test_nobody_found_and_no_fallback_leaves_an_unassigned_task() -> None:
+    d = Driver(
+        process(
+            [S, node("x", "fill", assignees={"group": "ghosts"}), E], chain("start", "x", "end")
+        )
+    )
+    assert d.effects[0] == TaskOpened(d.task("x"), "x", "fill", None)
+    d.do("submit", d.task("x"), actor=50, admin=True)
+    assert d.status == "completed"
+
+
+# --- automatic nodes -----------------------------------------------------------------------------
+
+
+def test_cc_automation_timer_and_sub_process_nodes() -> None:
+    d = Driver(
+        process(
+            [
+                S,
+                node("copy", "cc", assignees={"users": [40, 41]}),
+                node("auto", "automation", actions=[{"type": "set_fields", "values": {"cost": 1}}]),
+                node("wait", "timer", minutes=15),
+                node("child", "sub_process", flow="child", record={"form": "f", "values": {}}),
+                E,
+            ],
+            chain("start", "copy", "auto", "wait", "child", "end"),
+        )
+    )
+    kinds = [type(e) for e in d.effects]
+    assert kinds == [CarbonCopy, RunActions, ScheduleTimer]
+    run = next(e for e in d.effects if isinstance(e, RunActions))
+    assert run.effects[0].params == {"values": {"cost": 1}}
+    timer = next(e for e in d.effects if isinstance(e, ScheduleTimer))
+    assert timer.at == NOW + timedelta(minutes=15)
+    (start,) = d.do("timer_fired", timer=timer.timer)
+    assert isinstance(start, StartSubProcess)
+    assert start.flow == "child"
+    d.do("subprocess_done", token=start.token)
+    assert d.status == "completed"
+
+
+def test_a_timer_until_a_date_field() -> None:
+    d = Driver(
+        process([S, node("wait", "timer", until_field="due"), E], chain("start", "wait", "end")),
+        {"due": "2026-11-24T09:00:00+08:00"},
+    )
+    (timer,) = d.effects
+    assert timer == ScheduleTimer(timer.timer, datetime(2026, 11, 24, 1, 0, tzinfo=UTC))
+
+
+def test_an_automatic_loop_is_refused() -> None:
+    p = process(
+        [S, node("x", "exclusive"), E],
+        [edge("start", "x"), edge("x", "x", condition=True), edge("x", "end", default=True)],
+    )
+    with pytest.raises(FlowError) as caught:
+        p.start(Context(now=NOW))
+    assert caught.value.code == "flow.loop"
+
+
+# --- static checks -------------------------------------------------------------------------------
+
+
+def problems(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    with pytest.raises(DefinitionError) as caught:
+        process(nodes, edges)
+    return [(d.path, d.code) for d in caught.value.diagnostics]
+
+
+def test_static_checks_name_the_nodes() -> None:
+    found = problems(
+        [
+            S,
+            fill("a", 1),
+            fill("island", 2),
+            node("x", "exclusive"),
+            fill("b", 1),
+            node("join", "parallel_join"),
+            node("loop", "fill", assignees={"users": [1]}),
+            E,
+        ],
+        [
+            edge("start", "a"),
+            edge("a", "x"),
+            edge("x", "b", condition=True),
+            edge("x", "loop", condition=True),
+            edge("b", "join"),
+            edge("island", "join"),
+            edge("join", "end"),
+            edge("loop", "loop"),
+        ],
+    )
+    assert ("/nodes/2", "flow.unreachable") in found
+    assert ("/nodes/3", "flow.default") in found
+    assert ("/nodes/5", "flow.join") in found
+    assert ("/nodes/6", "flow.no_end") in found
+    found = problems(
+        [
+            S,
+            node("a", "approval", permissions={"colour": "hidden", "cost": "invisible"}),
+            node("sub", "sub_process", flow="ghost", record={"field": "owner"}),
+            E,
+        ],
+        chain("start", "a", "sub", "end"),
+    )
+    assert ("/nodes/1/assignees", "flow.assignee") in found
+    assert ("/nodes/1/permissions/colour", "flow.field") in found
+    assert ("/nodes/1/permissions/cost", "flow.permission") in found
+    assert ("/nodes/2/flow", "flow.sub_process") in found
+    found = problems(
+        [S, fill("a", 1), node("end2", "end")], [edge("start", "a"), edge("a", "nowhere")]
+    )
+    assert found == [("/edges/1/to", "flow.edge")]
