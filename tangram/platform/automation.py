@@ -57,6 +57,7 @@ log = logging.getLogger(__name__)
 #: How deep effects may trigger further rules inside one command.
 MAX_DEPTH = 5
 RECORD_EVENTS = ("record.created", "record.updated", "record.deleted")
+TASK_EVENTS = ("task.created", "task.completed")
 TIMER_JOB = "rule.timer"
 SCHEDULE_JOB = "rule.schedule"
 SLA_JOB = "sla.check"
@@ -82,6 +83,8 @@ def install(events: Any, registry: jobs.JobRegistry, settings: Settings) -> None
         handle_event(uow, settings, event)
 
     for name in RECORD_EVENTS:
+        events.subscribe(name, on_event)
+    for name in TASK_EVENTS:
         events.subscribe(name, on_event)
     registry.register(TIMER_JOB, lambda uow, job: _run_timer(uow, settings, job))
     registry.register(SCHEDULE_JOB, lambda uow, job: _run_schedule(uow, settings, job))
@@ -111,6 +114,19 @@ def handle_event(uow: UnitOfWork, settings: Settings, event: Event) -> None:
         if event.name == "record.updated"
         else {}
     )
+    if event.name in TASK_EVENTS:
+        if rule_set is not None:
+            task = event.payload.get("task") or {}
+            run_rules(
+                uow,
+                settings,
+                book,
+                record,
+                rule_set,
+                RuleEvent(event.name, task=task),
+                actor_id=event.actor_id,
+            )
+        return
     if rule_set is not None:
         run_rules(
             uow,

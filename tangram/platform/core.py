@@ -44,9 +44,10 @@ class Platform:
         # Write units begin with BEGIN IMMEDIATE on SQLite (an option engine shares the pool).
         self.write_sessions = build_sessionmaker(self.engine.execution_options(**{IMMEDIATE: True}))
         # Rules react to record events and run their timers, schedules and deliveries as jobs.
-        from tangram.platform import automation  # automation reaches records, which reach this
+        from tangram.platform import automation, flows  # they reach records, which reach this
 
         automation.install(self.events, self.jobs, self.settings)
+        flows.install(self.events, self.jobs, self.settings)
 
     def unit_of_work(self, *, write: bool = True) -> UnitOfWork:
         """A new unit of work (use it as a context manager); ``write=False`` for reads only."""

@@ -409,6 +409,10 @@ def publish(
         from tangram.platform import rulebook  # rulebook reads the store through this module
 
         rulebook.check(uow, app_key, kind, key, document)
+    if kind == "flow":
+        from tangram.platform import flows  # flows read the store through this module
+
+        flows.check(uow, app_key, document)
     number = (definition.published_version or 0) + 1
     version = DefinitionVersion(
         definition_id=definition.id,

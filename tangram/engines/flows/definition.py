@@ -6,7 +6,7 @@ A definition::
      "nodes": [{"id": "start", "type": "start"},
                {"id": "review", "type": "approval", "mode": "all",
                 "assignees": {"role": "manager"}, "reject_to": ["start", "previous"],
-                "permissions": {"cost": "readonly"}, "timeout": {"minutes": 60, "action": "remind"}},
+                "permissions": {"cost": "read_only"}, "timeout": {"minutes": 60, "action": "remind"}},
                {"id": "done", "type": "end"}],
      "edges": [{"from": "start", "to": "review"}, {"from": "review", "to": "done"}]}
 
@@ -17,7 +17,8 @@ Node types and their options:
   ``{"users": [ids]}``, ``{"group": key}``, ``{"role": key}``, ``{"field": key}``,
   ``{"initiator": true}``, ``{"initiator_manager": 1}`` (N levels up), ``{"previous_actor": true}``),
   ``fallback`` (who gets the task when the rule finds nobody; the process option ``fallback`` by
-  default), ``permissions`` (field → ``editable`` / ``readonly`` / ``hidden``), ``timeout``
+  default), ``permissions`` (field → ``editable`` / ``read_only`` / ``hidden``; fields it does not name are
+  ``others``, ``read_only`` by default), ``timeout``
   (``minutes``, ``business``, ``action``: ``remind``, ``escalate``, ``approve``, ``reject`` or
   ``goto`` with ``node``), ``multi`` (``over`` a sub-table with ``assignee_field``, ``mode``
   ``parallel`` or ``sequential``, ``completion`` condition), ``after_return`` (``direct``: after
@@ -65,7 +66,7 @@ NODE_TYPES = (
 TASK_TYPES = frozenset({"fill", "approval"})
 SPLITS = {"parallel_join": "parallel_split", "inclusive_join": "inclusive"}
 MODES = ("single", "any", "all", "sequential", "percentage")
-PERMISSIONS = ("editable", "readonly", "hidden")
+PERMISSIONS = ("editable", "read_only", "hidden")
 TIMEOUT_ACTIONS = ("remind", "escalate", "approve", "reject", "goto")
 ASSIGNEE_KINDS = (
     "users",
@@ -121,6 +122,8 @@ class Node:
     assignees: tuple[Mapping[str, Any], ...] = ()
     fallback: tuple[Mapping[str, Any], ...] = ()
     permissions: Mapping[str, str] = field(default_factory=dict)
+    #: The permission of fields ``permissions`` does not name.
+    others: str = "read_only"
     mode: str = "single"
     percent: float = 100.0
     reject_to: tuple[str, ...] = ()
@@ -349,7 +352,7 @@ def compile_definition(
                     Diagnostic(
                         f"{where}/permissions",
                         "flow.permissions",
-                        "maps fields to editable, readonly or hidden",
+                        "maps fields to editable, read_only or hidden",
                     )
                 )
                 permissions = {}
@@ -367,10 +370,18 @@ def compile_definition(
                         Diagnostic(
                             f"{where}/permissions/{key}",
                             "flow.permission",
-                            "editable, readonly or hidden",
+                            "editable, read_only or hidden",
                         )
                     )
             options["permissions"] = dict(permissions)
+            others = raw.get("others", "read_only")
+            if others not in PERMISSIONS:
+                problems.append(
+                    Diagnostic(
+                        f"{where}/others", "flow.permission", "editable, read_only or hidden"
+                    )
+                )
+            options["others"] = others
             mode = raw.get("mode", "single" if kind == "approval" else "any")
             if kind == "approval" and mode not in MODES:
                 problems.append(

@@ -17,6 +17,8 @@ from tangram.platform.models.runtime import (
     AssignmentCursor,
     Attachment,
     AuditEntry,
+    CarbonCopyEntry,
+    FlowInstance,
     IntakeLink,
     IntakeSubmission,
     Job,
@@ -26,6 +28,7 @@ from tangram.platform.models.runtime import (
     Record,
     SerialCounter,
     SlaStatus,
+    Task,
 )
 
 __all__ = [
@@ -35,8 +38,10 @@ __all__ = [
     "Attachment",
     "AuditEntry",
     "Base",
+    "CarbonCopyEntry",
     "Definition",
     "DefinitionVersion",
+    "FlowInstance",
     "Grant",
     "Group",
     "IntakeLink",
@@ -55,6 +60,7 @@ __all__ = [
     "Scope",
     "SerialCounter",
     "SlaStatus",
+    "Task",
     "UTCDateTime",
     "User",
 ]

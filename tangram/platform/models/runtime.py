@@ -210,3 +210,71 @@ class AssignmentCursor(Base):
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     last_user_id: Mapped[int | None]
     updated_at: Mapped[datetime]
+
+
+class FlowInstance(Locked, Base):
+    """A running (or finished) process on a record, pinned to the version it started with."""
+
+    __tablename__ = "flow_instances"
+    __table_args__ = (Index("ix_flow_instances_record", "record_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="RESTRICT"))
+    flow_key: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int]
+    form_key: Mapped[str] = mapped_column(String(64))
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    #: The engine's state (JSON with its ``schema_version``).
+    state: Mapped[dict[str, Any]]
+    initiator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("flow_instances.id", ondelete="SET NULL")
+    )
+    parent_token: Mapped[str | None] = mapped_column(String(32))
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
+class Task(Base):
+    """A task of a flow instance, as the inbox lists it (the engine state is the truth)."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "key"),
+        Index("ix_tasks_assignee_status", "assignee_id", "status", "id"),
+        Index("ix_tasks_actor", "actor_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("flow_instances.id", ondelete="CASCADE"))
+    #: The engine's task id inside the instance.
+    key: Mapped[str] = mapped_column(String(32))
+    node: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    app_key: Mapped[str] = mapped_column(String(64))
+    flow_key: Mapped[str] = mapped_column(String(64))
+    form_key: Mapped[str] = mapped_column(String(64))
+    record_id: Mapped[int]
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    opinion: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    acted_at: Mapped[datetime | None]
+
+
+class CarbonCopyEntry(Base):
+    """A process copied to someone at a cc node (their CC box)."""
+
+    __tablename__ = "flow_cc"
+    __table_args__ = (Index("ix_flow_cc_user", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("flow_instances.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    node: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]

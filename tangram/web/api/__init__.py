@@ -17,6 +17,7 @@ from tangram.web.api import (
     notifications,
     records,
     roles,
+    tasks,
     users,
 )
 
@@ -37,6 +38,7 @@ def register_blueprints(api: Any) -> None:
         intake,
         audit,
         jobs,
+        tasks,
     )
     for module in modules:
         api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.PREFIX}")

@@ -1,0 +1,256 @@
+"""Flows over HTTP: start a flow on a record, the inbox, task commands, instance commands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from tangram.platform import flows
+from tangram.platform.models import CarbonCopyEntry, FlowInstance, Task
+from tangram.web.api.common import MAX_PAGE, StrictSchema
+from tangram.web.api.records import lang_of
+from tangram.web.security import platform, require_actor
+
+PREFIX = ""
+blp = Blueprint("tasks", __name__, description="Flows, tasks and the inbox")
+
+TASK_ACTIONS = (
+    "approve",
+    "reject",
+    "submit",
+    "return",
+    "transfer",
+    "delegate",
+    "add_signer",
+    "comment",
+)
+INSTANCE_ACTIONS = ("withdraw", "urge", "comment", "cancel")
+
+
+class TaskSchema(Schema):
+    """A task as the inbox lists it."""
+
+    id = fields.Integer(required=True)
+    instance_id = fields.Integer(required=True)
+    node = fields.String(required=True)
+    kind = fields.String(required=True, metadata={"description": "fill or approval"})
+    app_key = fields.String(required=True)
+    flow_key = fields.String(required=True)
+    form_key = fields.String(required=True)
+    record_id = fields.Integer(required=True)
+    assignee_id = fields.Integer(allow_none=True, required=True)
+    status = fields.String(required=True)
+    outcome = fields.String(allow_none=True, required=True)
+    actor_id = fields.Integer(allow_none=True, required=True)
+    opinion = fields.String(allow_none=True, required=True)
+    created_at = fields.DateTime(required=True)
+    acted_at = fields.DateTime(allow_none=True, required=True)
+
+
+class InstanceSchema(Schema):
+    """A flow instance."""
+
+    id = fields.Integer(required=True)
+    flow_key = fields.String(required=True)
+    version = fields.Integer(required=True)
+    form_key = fields.String(required=True)
+    record_id = fields.Integer(required=True)
+    status = fields.String(required=True)
+    initiator_id = fields.Integer(allow_none=True, required=True)
+    started_at = fields.DateTime(required=True)
+    ended_at = fields.DateTime(allow_none=True, required=True)
+
+
+class CarbonCopySchema(Schema):
+    """A process copied to the caller."""
+
+    id = fields.Integer(required=True)
+    instance_id = fields.Integer(required=True)
+    node = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    read_at = fields.DateTime(allow_none=True, required=True)
+
+
+class InboxQuerySchema(StrictSchema):
+    """Which box and which page (newest first; ``after`` is the last id of the previous page)."""
+
+    box = fields.String(load_default="todo", validate=validate.OneOf(flows.BOXES))
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
+
+
+class InboxSchema(Schema):
+    """One page of a box and the counts of every box."""
+
+    box = fields.String(required=True)
+    items = fields.List(fields.Dict(), required=True)
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    next_after = fields.Integer(allow_none=True, required=True)
+
+
+class TaskViewSchema(Schema):
+    """A task with the record as its holder may see it and what they may do."""
+
+    task = fields.Nested(TaskSchema, required=True)
+    instance = fields.Nested(InstanceSchema, required=True)
+    record = fields.Dict(required=True)
+    permissions = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    actions = fields.List(fields.String(), required=True)
+    reject_to = fields.List(fields.String(), required=True)
+    label = fields.Dict(required=True)
+    history = fields.List(fields.Dict(), required=True)
+
+
+class TaskCommandSchema(StrictSchema):
+    """What to do with a task."""
+
+    opinion = fields.String(load_default="", validate=validate.Length(max=5000))
+    target = fields.String(
+        load_default=None,
+        metadata={"description": "reject / return: start, previous or a node id"},
+    )
+    user = fields.Integer(
+        load_default=None, metadata={"description": "transfer, delegate, add_signer: who"}
+    )
+    position = fields.String(load_default="after", validate=validate.OneOf(("before", "after")))
+    data = fields.Dict(
+        load_default=None, metadata={"description": "record fields this node lets you edit"}
+    )
+    attachments = fields.List(fields.Integer(), load_default=list)
+
+
+class InstanceCommandSchema(StrictSchema):
+    """What to do with an instance."""
+
+    opinion = fields.String(load_default="", validate=validate.Length(max=5000))
+    attachments = fields.List(fields.Integer(), load_default=list)
+
+
+class StartSchema(StrictSchema):
+    """Which flow to start."""
+
+    flow = fields.String(required=True)
+
+
+class RecordFlowSchema(Schema):
+    """A flow of a record: where it stands and who holds its open tasks."""
+
+    id = fields.Integer(required=True)
+    flow = fields.String(required=True)
+    version = fields.Integer(required=True)
+    status = fields.String(required=True)
+    current = fields.List(fields.String(), required=True)
+    holders = fields.List(fields.Dict(), required=True)
+    started_at = fields.DateTime(required=True)
+    ended_at = fields.DateTime(allow_none=True, required=True)
+    history = fields.List(fields.Dict(), required=True)
+
+
+def _item(item: Any) -> dict[str, Any]:
+    schema: Schema
+    if isinstance(item, Task):
+        schema = TaskSchema()
+    elif isinstance(item, CarbonCopyEntry):
+        schema = CarbonCopySchema()
+    else:
+        assert isinstance(item, FlowInstance)
+        schema = InstanceSchema()
+    dumped: dict[str, Any] = schema.dump(item)
+    return dumped
+
+
+@blp.route("/tasks")
+class Inbox(MethodView):
+    """My boxes: 待办 todo, 已办 done, 抄送我 cc, 我发起的 started."""
+
+    @blp.arguments(InboxQuerySchema, location="query")
+    @blp.response(200, InboxSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """One page of a box, newest first, with the counts of all four boxes."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            items, counts = flows.inbox(
+                uow, actor, args["box"], after=args["after"], limit=args["limit"]
+            )
+            page = [_item(i) for i in items]
+        last = items[-1].id if len(items) == args["limit"] else None
+        return {"box": args["box"], "items": page, "counts": counts, "next_after": last}
+
+
+@blp.route("/tasks/<int:task_id>")
+class TaskItem(MethodView):
+    """One task."""
+
+    @blp.response(200, TaskViewSchema)
+    def get(self, task_id: int) -> dict[str, Any]:
+        """The task, the record with the node's permissions applied, the allowed actions."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            return flows.task_view(uow, actor, task_id)
+
+
+@blp.route(f"/tasks/<int:task_id>/<any({', '.join(TASK_ACTIONS)}):action>")
+class TaskAction(MethodView):
+    """Act on a task."""
+
+    @blp.arguments(TaskCommandSchema)
+    @blp.response(200, TaskViewSchema)
+    def post(self, body: dict[str, Any], task_id: int, action: str) -> dict[str, Any]:
+        """Approve, reject (to ``target``), submit (with ``data``), return, transfer or delegate
+        (to ``user``), add a signer (``user``, ``position``) or comment. A task acts once: a
+        second command gets 409."""
+        actor = require_actor()
+        with platform().unit_of_work() as uow:
+            flows.act(
+                uow,
+                platform().settings,
+                actor,
+                task_id,
+                flows.TaskCommand(action, **body),
+                lang=lang_of(),
+            )
+            view = flows.task_view(uow, actor, task_id)
+            uow.commit()
+        return view
+
+
+@blp.route(f"/flows/<int:instance_id>/<any({', '.join(INSTANCE_ACTIONS)}):action>")
+class InstanceAction(MethodView):
+    """Act on a whole instance."""
+
+    @blp.arguments(InstanceCommandSchema)
+    @blp.response(200, InstanceSchema)
+    def post(self, body: dict[str, Any], instance_id: int, action: str) -> FlowInstance:
+        """Withdraw (the initiator, while the next node is untouched), urge, comment or cancel."""
+        actor = require_actor()
+        with platform().unit_of_work() as uow:
+            instance = flows.instance_action(
+                uow, platform().settings, actor, instance_id, action, **body
+            )
+            uow.commit()
+        return instance
+
+
+@blp.route("/apps/<string:app>/records/<string:form>/<int:record_id>/flows")
+class RecordFlows(MethodView):
+    """The flows of a record."""
+
+    @blp.response(200, RecordFlowSchema(many=True))
+    def get(self, app: str, form: str, record_id: int) -> list[dict[str, Any]]:
+        """Every instance on the record: status, current nodes, holders, history."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            return flows.record_flows(uow, actor, app, form, record_id)
+
+    @blp.arguments(StartSchema)
+    @blp.response(201, InstanceSchema)
+    def post(self, body: dict[str, Any], app: str, form: str, record_id: int) -> FlowInstance:
+        """Start the newest version of a flow on the record."""
+        actor = require_actor()
+        with platform().unit_of_work() as uow:
+            instance = flows.start(uow, platform().settings, actor, app, body["flow"], record_id)
+            uow.commit()
+        return instance

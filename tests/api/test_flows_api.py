@@ -1,0 +1,70 @@
+"""Flows over HTTP: start, inbox with counts, task view and commands, 409 on a second action."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from tangram.platform import directory
+from tangram.platform.core import Platform
+from tests.conftest import ApiClient, assert_problem
+from tests.platform.rules_fixtures import SYSTEM, build_world
+from tests.platform.test_flows import PLAN, flow_body
+
+PASSWORD = "ann-password-1"
+
+
+def test_start_inbox_act_and_conflict(
+    platform: Platform, app: Flask, admin_client: ApiClient
+) -> None:
+    world = build_world(platform)
+    world.publish("form", PLAN)
+    world.publish("flow", flow_body(mode="any"))
+    with platform.unit_of_work() as uow:
+        ann = directory.get_user(uow, world.users["ann"])
+        directory.update_user(
+            uow, SYSTEM, ann.id, {"password": PASSWORD}, lock_version=ann.lock_version
+        )
+        uow.commit()
+    record = world.create({"title": "noise"}, form="plan")
+    base = f"/api/v1/apps/svc/records/plan/{record.id}/flows"
+    started = admin_client.post(base, json={"flow": "handling"})
+    assert started.status_code == 201, started.get_json()
+    assert started.get_json()["version"] == 1
+    assert_problem(admin_client.post(base, json={"flow": "handling"}), 409, "flow.running")
+    inbox = admin_client.get("/api/v1/tasks?box=todo").get_json()
+    assert inbox["counts"]["todo"] == 1
+    assert inbox["counts"]["started"] == 1
+    (analyse,) = inbox["items"]
+    assert analyse["node"] == "analyse"
+    view = admin_client.get(f"/api/v1/tasks/{analyse['id']}").get_json()
+    assert view["actions"][0] == "submit"
+    refused = admin_client.post(
+        f"/api/v1/tasks/{analyse['id']}/submit", json={"data": {"verdict": "x"}}
+    )
+    body = assert_problem(refused, 422, "record.invalid")
+    assert "verdict" in body["errors"]
+    done = admin_client.post(
+        f"/api/v1/tasks/{analyse['id']}/submit", json={"data": {"cost": 5}, "opinion": "ok"}
+    )
+    assert done.status_code == 200, done.get_json()
+    assert done.get_json()["task"]["status"] == "done"
+    assert_problem(admin_client.post(f"/api/v1/tasks/{analyse['id']}/submit", json={}), 409)
+    client = ApiClient(app.test_client())
+    assert client.login("ann", PASSWORD).status_code == 200
+    mine = client.get("/api/v1/tasks").get_json()
+    assert mine["counts"]["todo"] == 1
+    (review,) = mine["items"]
+    rejected = client.post(
+        f"/api/v1/tasks/{review['id']}/reject",
+        json={"opinion": "no root cause", "target": "nowhere"},
+    )
+    assert_problem(rejected, 422, "flow.reject_target")
+    approved = client.post(f"/api/v1/tasks/{review['id']}/approve", json={"opinion": "fine"})
+    assert approved.status_code == 200, approved.get_json()
+    assert client.get("/api/v1/tasks?box=done").get_json()["counts"]["done"] == 1
+    flows_now = admin_client.get(base).get_json()
+    (instance,) = flows_now
+    assert instance["status"] == "completed"  # no measures: execution skipped, cc, end
+    assert [h["action"] for h in instance["history"]][:2] == ["started", "submitted"]
+    assert_problem(client.get("/api/v1/tasks?box=nope"), 422)
+    assert_problem(client.post("/api/v1/tasks/999999/approve", json={}), 404, "task.not_found")

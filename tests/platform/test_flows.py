@@ -1,0 +1,288 @@
+"""Flows on records: instances pinned to versions, tasks and the inbox, permissions, timers,
+sub-processes, concurrency and the audit trail."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from tangram.platform import flows, records
+from tangram.platform.clock import FrozenClock
+from tangram.platform.core import Platform
+from tangram.platform.errors import Conflict, NotFound, ValidationFailed
+from tangram.platform.jobs import Worker
+from tangram.platform.models import FlowInstance, Notification, Record, Task
+from tangram.platform.perms import Actor
+from tests.platform.rules_fixtures import SYSTEM, World, build_world, field, rule, text
+
+PLAN = {
+    "key": "plan",
+    "label": text("plan"),
+    "fields": [
+        field("title", "text"),
+        field("cost", "number"),
+        field("verdict", "text"),
+        field("secret", "text"),
+        field(
+            "measures",
+            "sub_table",
+            fields=[field("what", "text"), field("owner", "user")],
+        ),
+    ],
+}
+
+
+def flow_body(**review: Any) -> dict[str, Any]:
+    return {
+        "key": "handling",
+        "label": text("handling"),
+        "form": "plan",
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {
+                "id": "analyse",
+                "type": "fill",
+                "assignees": {"initiator": True},
+                "permissions": {"title": "editable", "cost": "editable", "measures": "editable"},
+            },
+            {
+                "id": "review",
+                "type": "approval",
+                "mode": "all",
+                "assignees": {"group": "line_a"},
+                "permissions": {"verdict": "editable", "secret": "hidden"},
+                "reject_to": ["previous"],
+                **review,
+            },
+            {
+                "id": "execute",
+                "type": "fill",
+                "multi": {"over": "measures", "assignee_field": "owner"},
+            },
+            {"id": "copy", "type": "cc", "assignees": {"group": "desk"}},
+            {"id": "end", "type": "end"},
+        ],
+        "edges": [
+            {"from": "start", "to": "analyse"},
+            {"from": "analyse", "to": "review"},
+            {"from": "review", "to": "execute"},
+            {"from": "execute", "to": "copy"},
+            {"from": "copy", "to": "end"},
+        ],
+    }
+
+
+@pytest.fixture
+def world(platform: Platform) -> World:
+    w = build_world(platform)
+    w.publish("form", PLAN)
+    return w
+
+
+def actor(world: World, name: str) -> Actor:
+    return Actor(user_id=world.users[name], username=name, is_admin=False, via="session")
+
+
+def boss(world: World, name: str) -> Actor:
+    """A user with full rights on the app (the tests' stand-in for a role grant)."""
+    return Actor(user_id=world.users[name], username=name, is_admin=True, via="session")
+
+
+def start(world: World, data: dict[str, Any]) -> tuple[Record, FlowInstance]:
+    record = world.create(data, form="plan")
+    with world.platform.unit_of_work() as uow:
+        instance = flows.start(
+            uow, world.platform.settings, boss(world, "meg"), "svc", "handling", record.id
+        )
+        uow.commit()
+    return record, instance
+
+
+def open_tasks(world: World, node: str | None = None) -> list[Task]:
+    with world.platform.unit_of_work(write=False) as uow:
+        query = select(Task).where(Task.status == "open").order_by(Task.id)
+        if node:
+            query = query.where(Task.node == node)
+        return list(uow.session.scalars(query))
+
+
+def act(world: World, who: Actor, task: Task, action: str, **kw: Any) -> None:
+    with world.platform.unit_of_work() as uow:
+        flows.act(uow, world.platform.settings, who, task.id, flows.TaskCommand(action, **kw))
+        uow.commit()
+
+
+def test_a_flow_runs_on_a_record_with_node_permissions_and_multi_instance(world: World) -> None:
+    world.publish("flow", flow_body())
+    u = world.users
+    record, instance = start(world, {"title": "noise", "cost": 10})
+    assert instance.version == 1
+    (analyse,) = open_tasks(world, "analyse")
+    assert analyse.assignee_id == u["meg"]  # the initiator
+    meg = boss(world, "meg")
+    rows = [{"what": "replace fan", "owner": u["ann"]}, {"what": "retest", "owner": u["bob"]}]
+    # the node lets the analyst edit these fields, not the verdict
+    with pytest.raises(ValidationFailed) as caught:
+        act(world, actor(world, "meg"), analyse, "submit", data={"verdict": "ok"})
+    assert caught.value.errors[0]["path"] == "verdict"
+    act(world, meg, analyse, "submit", data={"cost": 99, "measures": rows}, opinion="done")
+    review = open_tasks(world, "review")
+    assert sorted(t.assignee_id for t in review) == sorted([u["ann"], u["bob"], u["cat"]])
+    with world.platform.unit_of_work(write=False) as uow:
+        view = flows.task_view(uow, actor(world, "ann"), review[0].id)
+        assert "secret" not in view["record"]["data"]
+        assert view["permissions"]["verdict"] == "editable"
+        assert view["permissions"]["title"] == "read_only"
+        assert view["actions"][:2] == ["approve", "reject"]
+    for task in review:
+        who = next(n for n, i in u.items() if i == task.assignee_id)
+        act(world, actor(world, who), task, "approve")
+    execute = open_tasks(world, "execute")
+    assert [t.assignee_id for t in execute] == [u["ann"], u["bob"]]  # one per measure owner
+    for task in execute:
+        who = next(n for n, i in u.items() if i == task.assignee_id)
+        act(world, actor(world, who), task, "submit")
+    with world.platform.unit_of_work(write=False) as uow:
+        done = uow.session.get(FlowInstance, instance.id)
+        assert done is not None
+        assert done.status == "completed"
+        assert done.ended_at is not None
+        stored = uow.session.get(Record, record.id)
+        assert stored is not None
+        assert stored.data["cost"] == 99
+        cc = flows.inbox(uow, actor(world, "dan"), "cc")
+        assert len(cc[0]) == 1
+        timeline = records.timeline(uow, SYSTEM, "svc", "plan", record.id)
+    actions = [e.action for e in timeline]
+    assert "flow.started" in actions
+    assert "flow.submitted" in actions
+    assert actions.count("flow.approved") == 3
+    assert "flow.cc" in actions
+    assert actions[-1] == "flow.completed"
+
+
+def test_reject_returns_to_the_previous_node_and_the_inbox_counts(world: World) -> None:
+    world.publish("flow", flow_body(mode="any"))
+    start(world, {"title": "noise"})
+    meg = boss(world, "meg")
+    (analyse,) = open_tasks(world, "analyse")
+    act(world, meg, analyse, "submit")
+    review = open_tasks(world, "review")
+    with world.platform.unit_of_work(write=False) as uow:
+        _items, counts = flows.inbox(uow, actor(world, "ann"), "todo")
+    assert counts == {"todo": 1, "done": 0, "cc": 0, "started": 0}
+    ann_task = next(t for t in review if t.assignee_id == world.users["ann"])
+    act(world, actor(world, "ann"), ann_task, "reject", opinion="missing root cause")
+    (again,) = open_tasks(world, "analyse")
+    assert again.assignee_id == world.users["meg"]
+    assert open_tasks(world, "review") == []
+    with world.platform.unit_of_work(write=False) as uow:
+        _, counts = flows.inbox(uow, actor(world, "ann"), "done")
+        _, started = flows.inbox(uow, actor(world, "meg"), "started")
+    assert counts["done"] == 1
+    assert started["started"] == 1
+
+
+def test_a_task_acts_once_and_only_for_its_assignee(world: World) -> None:
+    world.publish("flow", flow_body(mode="any"))
+    start(world, {"title": "noise"})
+    (analyse,) = open_tasks(world, "analyse")
+    with pytest.raises(NotFound):
+        act(world, actor(world, "ann"), analyse, "submit")  # not hers: it does not exist for her
+    act(world, boss(world, "meg"), analyse, "submit")
+    with pytest.raises(Conflict) as caught:
+        act(world, boss(world, "meg"), analyse, "submit")
+    assert caught.value.code == "task.conflict"
+    review = open_tasks(world, "review")
+    act(
+        world,
+        actor(world, "ann"),
+        next(t for t in review if t.assignee_id == world.users["ann"]),
+        "approve",
+    )
+    bob_task = next(t for t in review if t.assignee_id == world.users["bob"])
+    with pytest.raises(Conflict):
+        act(world, actor(world, "bob"), bob_task, "approve")  # any-of: decided by Ann already
+
+
+def test_instances_keep_their_version_when_a_new_one_is_published(world: World) -> None:
+    world.publish("flow", flow_body())
+    _, old = start(world, {"title": "one"})
+    world.publish("flow", flow_body(mode="single"))
+    with world.platform.unit_of_work(write=False) as uow:
+        stored = uow.session.get(FlowInstance, old.id)
+        assert stored is not None
+        assert stored.version == 1
+    (analyse,) = open_tasks(world, "analyse")
+    act(world, boss(world, "meg"), analyse, "submit")
+    assert len(open_tasks(world, "review")) == 3  # still all-of, as version 1 said
+
+
+def test_timeout_auto_approval_fired_by_the_job_runner(world: World, clock: FrozenClock) -> None:
+    world.publish("flow", flow_body(mode="single", timeout={"minutes": 60, "action": "approve"}))
+    start(world, {"title": "slow", "measures": []})
+    (analyse,) = open_tasks(world, "analyse")
+    act(world, boss(world, "meg"), analyse, "submit")
+    assert len(open_tasks(world, "review")) == 1
+    clock.advance(timedelta(minutes=61))
+    Worker(world.platform, name="test").run_due()
+    assert open_tasks(world) == []
+    with world.platform.unit_of_work(write=False) as uow:
+        instance = uow.session.scalars(select(FlowInstance)).one()
+    assert instance.status == "completed"
+    assert any(h["action"] == "timeout_approve" for h in instance.state["history"])
+
+
+def test_a_rule_starts_a_flow_and_tasks_trigger_rules(world: World) -> None:
+    world.publish("flow", flow_body())
+    world.publish(
+        "rule",
+        rule("kick_off", actions=[{"type": "start_flow", "flow": "handling"}]) | {"form": "plan"},
+    )
+    world.publish(
+        "rule",
+        rule("on_task", actions=[{"type": "comment", "text": "a task opened"}])
+        | {"form": "plan", "trigger": {"type": "task_created"}},
+    )
+    record = world.create({"title": "auto"}, form="plan")
+    with world.platform.unit_of_work(write=False) as uow:
+        instance = uow.session.scalars(select(FlowInstance)).one()
+        comments = [
+            e
+            for e in records.timeline(uow, SYSTEM, "svc", "plan", record.id)
+            if e.action == "record.commented"
+        ]
+    assert instance.record_id == record.id
+    assert len(comments) == 1
+    (analyse,) = open_tasks(world, "analyse")
+    assert analyse.assignee_id is None  # the record's owner started it: no user, no initiator
+    with world.platform.unit_of_work(write=False) as uow:
+        notes = list(uow.session.scalars(select(Notification)))
+    assert notes == []  # nobody to notify about an unassigned task
+
+
+def test_publication_refuses_a_broken_flow_with_node_paths(world: World) -> None:
+    body = flow_body()
+    body["nodes"][2] = {"id": "review", "type": "approval", "permissions": {"colour": "hidden"}}
+    with pytest.raises(ValidationFailed) as caught:
+        world.publish("flow", body)
+    paths = {e["path"] for e in caught.value.errors}
+    assert {"/nodes/2/assignees", "/nodes/2/permissions/colour"} <= paths
+    loose = flow_body()
+    loose["form"] = "nothing"
+    with pytest.raises(ValidationFailed) as caught:
+        world.publish("flow", loose)
+    assert caught.value.errors[0]["path"] == "/form"
+
+
+def test_starting_twice_or_without_rights_is_refused(world: World) -> None:
+    world.publish("flow", flow_body())
+    record, _ = start(world, {"title": "x"})
+    with world.platform.unit_of_work() as uow, pytest.raises(Conflict) as caught:
+        flows.start(uow, world.platform.settings, boss(world, "meg"), "svc", "handling", record.id)
+    assert caught.value.code == "flow.running"
+    with world.platform.unit_of_work() as uow, pytest.raises(NotFound):
+        flows.start(uow, world.platform.settings, actor(world, "ann"), "svc", "handling", record.id)
