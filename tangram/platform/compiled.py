@@ -11,6 +11,10 @@ from tangram.platform import metadata
 from tangram.platform.uow import UnitOfWork
 
 _CACHE_SIZE = 512
+#: Where a unit of work remembers what it already looked up.
+MEMO = "compiled_forms"
+#: Every per-unit memo of compiled definitions (forgotten when the unit publishes).
+MEMOS = (MEMO, "rulebooks", "processes")
 _lock = threading.Lock()
 _forms: OrderedDict[tuple[str, str, int, str], Form] = OrderedDict()
 
@@ -18,7 +22,19 @@ _forms: OrderedDict[tuple[str, str, int, str], Form] = OrderedDict()
 def form(
     uow: UnitOfWork, app_key: str, form_key: str, version: int | None = None
 ) -> tuple[int, Form]:
-    """The published form (newest, or ``version``) compiled; raises NotFound when unpublished."""
+    """The published form (newest, or ``version``) compiled; raises NotFound when unpublished.
+
+    Remembered for the rest of the unit of work (publishing in it forgets, see
+    :func:`forget_in`), so a command that touches a form several times asks the store once.
+    """
+    memo: dict[tuple[str, str, int | None], tuple[int, Form]] = uow.scratch.setdefault(MEMO, {})
+    found = memo.get((app_key, form_key, version))
+    if found is None:
+        found = memo[(app_key, form_key, version)] = _form(uow, app_key, form_key, version)
+    return found
+
+
+def _form(uow: UnitOfWork, app_key: str, form_key: str, version: int | None) -> tuple[int, Form]:
     row_id, number, digest = metadata.published_ref(uow, app_key, "form", form_key, version)
     cache_key = (app_key, form_key, number, digest)
     with _lock:
@@ -33,6 +49,12 @@ def form(
         while len(_forms) > _CACHE_SIZE:
             _forms.popitem(last=False)
     return number, compiled
+
+
+def forget_in(uow: UnitOfWork) -> None:
+    """Forget what this unit of work remembered of compiled definitions (after a publication)."""
+    for name in MEMOS:
+        uow.scratch.pop(name, None)
 
 
 def clear() -> None:

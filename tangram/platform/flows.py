@@ -126,7 +126,20 @@ def check(uow: UnitOfWork, app_key: str, body: Mapping[str, Any]) -> None:
 def process(
     uow: UnitOfWork, app_key: str, flow_key: str, version: int | None = None
 ) -> tuple[int, Process]:
-    """A published flow (newest, or ``version``) compiled once per version."""
+    """A published flow (newest, or ``version``) compiled once per version (and looked up once
+    per unit of work)."""
+    memo: dict[tuple[str, str, int | None], tuple[int, Process]] = uow.scratch.setdefault(
+        "processes", {}
+    )
+    found = memo.get((app_key, flow_key, version))
+    if found is None:
+        found = memo[(app_key, flow_key, version)] = _process(uow, app_key, flow_key, version)
+    return found
+
+
+def _process(
+    uow: UnitOfWork, app_key: str, flow_key: str, version: int | None
+) -> tuple[int, Process]:
     row_id, number, digest = metadata.published_ref(uow, app_key, "flow", flow_key, version)
     cache: dict[tuple[str, str, int, str], Process] = uow.shared.setdefault(_CACHE, {})
     key = (app_key, flow_key, number, digest)
@@ -445,7 +458,8 @@ def _handle(
     instance.state = state
     instance.status = state["status"]
     instance.updated_at = uow.now
-    uow.flush()  # a concurrent command on the same instance loses its lock here: 409
+    # A concurrent command on the same instance loses the optimistic lock when this change is
+    # flushed (at the latest on commit): 409.
     _apply(uow, settings, actor, app_key, instance, record, effects, history_from=before)
 
 
@@ -495,7 +509,6 @@ def _apply(
                     title=f"{instance.flow_key}: {effect.node}",
                     payload={**link, "task": effect.task},
                 )
-            uow.flush()
             uow.publish(
                 Event(
                     "task.created",
@@ -503,7 +516,15 @@ def _apply(
                     instance.form_key,
                     record.id,
                     actor.user_id,
-                    {"task": {"id": row.id, "node": effect.node, "flow": instance.flow_key}},
+                    {
+                        "task": {
+                            "key": effect.task,
+                            "instance": instance.id,
+                            "node": effect.node,
+                            "flow": instance.flow_key,
+                            "assignee": effect.assignee,
+                        }
+                    },
                 )
             )
         elif isinstance(effect, TaskClosed):
@@ -526,7 +547,8 @@ def _apply(
                         actor.user_id,
                         {
                             "task": {
-                                "id": row.id,
+                                "key": effect.task,
+                                "instance": instance.id,
                                 "node": effect.node,
                                 "flow": instance.flow_key,
                                 "outcome": effect.outcome,

@@ -425,6 +425,9 @@ def publish(
     )
     uow.session.add(version)
     definition.published_version = number
+    from tangram.platform import compiled  # compiled reads the store through this module
+
+    compiled.forget_in(uow)
     definition.updated_at = uow.now
     uow.flush()
     if form is not None:

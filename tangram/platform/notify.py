@@ -22,7 +22,8 @@ def notify(
     body: str = "",
     payload: Mapping[str, Any] | None = None,
 ) -> Notification:
-    """Write a notification for ``user_id`` in the caller's transaction."""
+    """Write a notification for ``user_id`` in the caller's transaction (it gets its id when
+    the unit of work flushes)."""
     note = Notification(
         user_id=user_id,
         kind=kind,
@@ -32,7 +33,6 @@ def notify(
         created_at=uow.now,
     )
     uow.session.add(note)
-    uow.flush()
     return note
 
 

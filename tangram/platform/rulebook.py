@@ -231,7 +231,16 @@ def _catalog(sources: Sequence[Source]) -> tuple[dict[str, list[str]], frozenset
 
 
 def load(uow: UnitOfWork, app_key: str) -> Rulebook:
-    """The app's current book (compiled again only when a definition it depends on changed)."""
+    """The app's current book (compiled again only when a definition it depends on changed);
+    checked once per unit of work."""
+    memo: dict[str, Rulebook] = uow.scratch.setdefault("rulebooks", {})
+    if app_key in memo:
+        return memo[app_key]
+    memo[app_key] = book = _load(uow, app_key)
+    return book
+
+
+def _load(uow: UnitOfWork, app_key: str) -> Rulebook:
     fingerprint = _fingerprint(uow, app_key)
     books: dict[str, Rulebook] = uow.shared.setdefault(_CACHE, {})
     with _lock:

@@ -14,7 +14,6 @@ the :class:`Context`; what must happen outside comes back as effects.
 
 from __future__ import annotations
 
-import copy
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -102,6 +101,43 @@ class Command:
     admin: bool = False
 
 
+def _fork(state: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``state`` that a command may change without touching the original.
+
+    Only what commands change in place is copied: the containers, each task and each token (and
+    its trail). Frames, trail entries, timers, returns and history entries are never changed once
+    written, so they are shared.
+    """
+    fork = dict(state)
+    fork["tokens"] = {k: {**t, "trail": list(t["trail"])} for k, t in state["tokens"].items()}
+    fork["tasks"] = {k: dict(t) for k, t in state["tasks"].items()}
+    fork["joins"] = {k: list(v) for k, v in state["joins"].items()}
+    for key in ("timers", "generations", "returns"):
+        fork[key] = dict(state[key])
+    for key in ("cc", "history"):
+        fork[key] = list(state[key])
+    return fork
+
+
+#: The method of :class:`_Run` that carries out each action.
+_HANDLERS = {
+    "approve": "approve",
+    "submit": "approve",
+    "reject": "reject",
+    "return": "reject",
+    "transfer": "transfer",
+    "delegate": "transfer",
+    "add_signer": "add_signer",
+    "withdraw": "withdraw",
+    "urge": "urge",
+    "comment": "comment",
+    "timer_fired": "timer_fired",
+    "subprocess_done": "subprocess_done",
+    "cancel": "cancel",
+    "cancel_task": "cancel_task",
+}
+
+
 class _Run:
     """One command's work on a copy of the state."""
 
@@ -112,6 +148,7 @@ class _Run:
         self.ctx = ctx
         self.effects: list[FlowEffect] = []
         self.steps = 0
+        self.now = ctx.now.isoformat()
         self.pending: deque[tuple[dict[str, Any], str]] = deque()
         self.draining = False
 
@@ -122,7 +159,7 @@ class _Run:
         return f"{prefix}{self.s['seq']}"
 
     def log(self, node: str, actor: int | None, action: str, **extra: Any) -> None:
-        entry = {"at": self.ctx.now.isoformat(), "node": node, "actor": actor, "action": action}
+        entry = {"at": self.now, "node": node, "actor": actor, "action": action}
         entry.update({k: v for k, v in extra.items() if v not in (None, "", ())})
         self.s["history"].append(entry)
 
@@ -177,13 +214,11 @@ class _Run:
         if kind == "start":
             self.follow(token, node)
         elif node.is_task:
-            token["trail"].append({"node": node_id, "frames": copy.deepcopy(token["frames"])})
+            token["trail"].append({"node": node_id, "frames": token["frames"]})
             self.activate(token, node)
         elif kind == "cc":
             users = tuple(self.assignees(node.assignees) or self.assignees(node.fallback))
-            self.s["cc"].append(
-                {"node": node_id, "users": list(users), "at": self.ctx.now.isoformat()}
-            )
+            self.s["cc"].append({"node": node_id, "users": list(users), "at": self.now})
             self.log(node_id, None, "cc", users=list(users))
             self.effects.append(CarbonCopy(node_id, users))
             self.follow(token, node)
@@ -204,9 +239,7 @@ class _Run:
             self.remove(token)
             frame = [node_id, generation, len(chosen)]
             for edge in chosen:
-                child = self.token(
-                    [*copy.deepcopy(token["frames"]), frame], copy.deepcopy(token["trail"])
-                )
+                child = self.token([*token["frames"], frame], list(token["trail"]))
                 self.enter(child, edge.target)
         elif kind in ("parallel_join", "inclusive_join"):
             self.arrive(token, node)
@@ -287,10 +320,10 @@ class _Run:
         if len(waiting) < expected:
             return
         del self.s["joins"][key]
-        trail = copy.deepcopy(token["trail"])
+        trail = list(token["trail"])
         for tid in waiting:
             self.s["tokens"].pop(tid, None)
-        merged = self.token(copy.deepcopy(frames[:-1]), trail)
+        merged = self.token(frames[:-1], trail)
         merged["node"] = node.id
         self.log(node.id, None, "joined", branches=expected)
         self.follow(merged, node)
@@ -391,7 +424,7 @@ class _Run:
             "owner": None,
             "status": "waiting" if waiting else "open",
             "outcome": None,
-            "created_at": self.ctx.now.isoformat(),
+            "created_at": self.now,
             "acted_at": None,
             "actor": None,
             "opinion": None,
@@ -404,7 +437,7 @@ class _Run:
 
     def opened(self, task: dict[str, Any], node: Node) -> None:
         task["status"] = "open"
-        task["opened_at"] = self.ctx.now.isoformat()
+        task["opened_at"] = self.now
         self.effects.append(TaskOpened(task["id"], node.id, node.type, task["assignee"]))
         if node.timeout is not None:
             timer = self.new_id("t")
@@ -539,8 +572,8 @@ class _Run:
                 for tid in self.s["joins"].pop(key):
                     self.s["tokens"].pop(tid, None)
         if node.after_return == "direct" and token["frames"] == frames and target != node.id:
-            self.s["returns"][target] = {"node": node.id, "frames": copy.deepcopy(frames)}
-        token["frames"] = copy.deepcopy(frames)
+            self.s["returns"][target] = {"node": node.id, "frames": frames}
+        token["frames"] = frames
         position = max(
             (i for i, e in enumerate(token["trail"]) if e["node"] == target), default=None
         )
@@ -579,11 +612,11 @@ class _Run:
             "owner": None,
             "status": "open",
             "outcome": None,
-            "created_at": self.ctx.now.isoformat(),
+            "created_at": self.now,
             "acted_at": None,
             "actor": None,
             "opinion": None,
-            "opened_at": self.ctx.now.isoformat(),
+            "opened_at": self.now,
         }
         self.s["tasks"][task["id"]] = task
         self.effects.append(TaskOpened(task["id"], start.id, "fill", self.s["initiator"]))
@@ -615,7 +648,7 @@ class _Run:
         return task
 
     def act(self, task: dict[str, Any], command: Command, outcome: str) -> None:
-        task["acted_at"] = self.ctx.now.isoformat()
+        task["acted_at"] = self.now
         task["actor"] = command.actor
         task["opinion"] = command.opinion or None
         self.close(task, "done", outcome)
@@ -769,7 +802,7 @@ class _Run:
             return
         node = self.d.nodes[last["node"]]
         position = max(i for i, e in enumerate(token["trail"]) if e["node"] == node.id)
-        token["frames"] = copy.deepcopy(token["trail"][position]["frames"])
+        token["frames"] = token["trail"][position]["frames"]
         token["trail"] = token["trail"][:position]
         self.enter(token, node.id)
 
@@ -931,24 +964,8 @@ class Process:
                     f"task {task['id']} is {task['status']} and the instance {state['status']}",
                 )
             raise FlowError("flow.conflict", f"the instance is {state['status']}")
-        run = _Run(self, copy.deepcopy(dict(state)), ctx)
-        handler = {
-            "approve": run.approve,
-            "submit": run.approve,
-            "reject": run.reject,
-            "return": run.reject,
-            "transfer": run.transfer,
-            "delegate": run.transfer,
-            "add_signer": run.add_signer,
-            "withdraw": run.withdraw,
-            "urge": run.urge,
-            "comment": run.comment,
-            "timer_fired": run.timer_fired,
-            "subprocess_done": run.subprocess_done,
-            "cancel": run.cancel,
-            "cancel_task": run.cancel_task,
-        }[command.action]
-        handler(command)
+        run = _Run(self, _fork(state), ctx)
+        getattr(run, _HANDLERS[command.action])(command)
         return run.s, run.effects
 
     def open_tasks(self, state: Mapping[str, Any]) -> list[Mapping[str, Any]]:
