@@ -46,6 +46,7 @@ from tangram.platform.errors import (
     Conflict,
     NotFound,
     PermissionDenied,
+    StaleVersion,
     ValidationFailed,
 )
 from tangram.platform.events import Event
@@ -458,8 +459,13 @@ def _handle(
     instance.state = state
     instance.status = state["status"]
     instance.updated_at = uow.now
-    # A concurrent command on the same instance loses the optimistic lock when this change is
-    # flushed (at the latest on commit): 409.
+    try:
+        uow.flush()  # a concurrent command on the same instance loses the lock here
+    except StaleVersion:
+        raise Conflict(
+            "Someone acted on this flow at the same moment; reload the task.",
+            code="task.conflict",
+        ) from None
     _apply(uow, settings, actor, app_key, instance, record, effects, history_from=before)
 
 

@@ -286,3 +286,34 @@ def test_starting_twice_or_without_rights_is_refused(world: World) -> None:
     assert caught.value.code == "flow.running"
     with world.platform.unit_of_work() as uow, pytest.raises(NotFound):
         flows.start(uow, world.platform.settings, actor(world, "ann"), "svc", "handling", record.id)
+
+
+def test_concurrent_approvals_of_one_node_act_once(
+    world: World, settings: Any, clock: FrozenClock
+) -> None:
+    from tests.conftest import race
+
+    world.publish("flow", flow_body(mode="any"))
+    start(world, {"title": "race"})
+    (analyse,) = open_tasks(world, "analyse")
+    act(world, boss(world, "meg"), analyse, "submit")
+    review = open_tasks(world, "review")[:2]
+
+    def approve(platform: Platform, n: int) -> str:
+        task = review[n]
+        who = next(k for k, v in world.users.items() if v == task.assignee_id)
+        try:
+            with platform.unit_of_work() as uow:
+                flows.act(
+                    uow, platform.settings, actor(world, who), task.id, flows.TaskCommand("approve")
+                )
+                uow.commit()
+        except Conflict:
+            return "409"
+        return "ok"
+
+    outcomes = sorted(race(settings, clock, 2, approve))
+    assert outcomes == ["409", "ok"]
+    with world.platform.unit_of_work(write=False) as uow:
+        instance = uow.session.scalars(select(FlowInstance)).one()
+    assert sum(1 for h in instance.state["history"] if h["action"] == "approved") == 1
