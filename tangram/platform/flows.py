@@ -39,6 +39,7 @@ from tangram.engines.flows import (
     TaskOpened,
     TaskReassigned,
     compile_process,
+    migrate_state,
 )
 from tangram.engines.forms import FieldType, Form, Permission
 from tangram.platform import automation, compiled, jobs, metadata, notify, records, rulebook
@@ -64,7 +65,7 @@ from tangram.platform.models import (
     Task,
     User,
 )
-from tangram.platform.perms import Action, Actor, check_record
+from tangram.platform.perms import Action, Actor, check_record, require_admin
 from tangram.platform.uow import UnitOfWork
 
 TIMER_JOB = "flow.timer"
@@ -761,13 +762,105 @@ def install(events: Any, registry: jobs.JobRegistry, settings: Settings) -> None
     events.subscribe("record.created", on_created)
 
 
+# --- moving instances to another version -----------------------------------------------------------
+
+
+def migrate(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    flow_key: str,
+    *,
+    source: int,
+    target: int,
+    mapping: Mapping[str, str],
+    apply: bool,
+) -> dict[str, Any]:
+    """Preview (or apply, all or nothing) moving the running instances of version ``source``
+    to version ``target``: every active node must map to a node of the same type."""
+    require_admin(actor, "move flow instances to another version")
+    _, old = process(uow, app_key, flow_key, source)
+    _, new = process(uow, app_key, flow_key, target)
+    instances = list(
+        uow.session.scalars(
+            select(FlowInstance)
+            .join(App, App.id == FlowInstance.app_id)
+            .where(
+                App.key == app_key,
+                FlowInstance.flow_key == flow_key,
+                FlowInstance.version == source,
+                FlowInstance.status == "running",
+            )
+            .order_by(FlowInstance.id)
+        )
+    )
+    report: list[dict[str, Any]] = []
+    moved: list[tuple[FlowInstance, dict[str, Any]]] = []
+    for instance in instances:
+        before = sorted({t["node"] for t in instance.state["tokens"].values() if t["node"]})
+        try:
+            state = migrate_state(instance.state, old, new, mapping, at=uow.now)
+        except FlowError as exc:
+            report.append({"instance": instance.id, "ok": False, "problem": exc.message})
+            continue
+        after = sorted({t["node"] for t in state["tokens"].values() if t["node"]})
+        report.append({"instance": instance.id, "ok": True, "from": before, "to": after})
+        moved.append((instance, state))
+    refused = [r for r in report if not r["ok"]]
+    if apply and refused:
+        raise ValidationFailed(
+            f"{len(refused)} instance(s) cannot be moved; nothing was changed.",
+            code="flow.migration",
+            errors=[
+                {"path": f"instances/{r['instance']}", "message": r["problem"]} for r in refused
+            ],
+        )
+    if apply:
+        for instance, state in moved:
+            instance.state = state
+            instance.version = target
+            instance.updated_at = uow.now
+            for task in uow.session.scalars(select(Task).where(Task.instance_id == instance.id)):
+                task.node = state["tasks"].get(task.key, {}).get("node", task.node)
+            uow.audit(
+                actor.user_id,
+                actor.label,
+                "flow.migrated",
+                "record",
+                instance.record_id,
+                {
+                    "flow": flow_key,
+                    "instance": instance.id,
+                    "from": source,
+                    "to": target,
+                    "mapping": dict(mapping),
+                },
+            )
+        uow.flush()
+    return {
+        "flow": flow_key,
+        "source": source,
+        "target": target,
+        "applied": apply,
+        "instances": report,
+    }
+
+
 # --- reading --------------------------------------------------------------------------------------
 
 
 def inbox(
-    uow: UnitOfWork, actor: Actor, box: str, *, after: int = 0, limit: int = 50
+    uow: UnitOfWork,
+    actor: Actor,
+    box: str,
+    *,
+    after: int = 0,
+    limit: int = 50,
+    app_key: str | None = None,
+    flow_key: str | None = None,
 ) -> tuple[list[Any], dict[str, int]]:
-    """One page of a box (todo, done, cc, started) and the counts of every box."""
+    """One page of a box (todo, done, cc, started) and the counts of every box, optionally only
+    of one app and one flow."""
     if box not in BOXES:
         raise ValidationFailed(
             f"Unknown box {box!r}: use {', '.join(BOXES)}.",
@@ -780,6 +873,18 @@ def inbox(
         "cc": select(CarbonCopyEntry).where(CarbonCopyEntry.user_id == user),
         "started": select(FlowInstance).where(FlowInstance.initiator_id == user),
     }
+    instances = select(FlowInstance.id).join(App, App.id == FlowInstance.app_id)
+    if app_key is not None:
+        instances = instances.where(App.key == app_key)
+    if flow_key is not None:
+        instances = instances.where(FlowInstance.flow_key == flow_key)
+    if app_key is not None or flow_key is not None:
+        queries = {
+            "todo": queries["todo"].where(Task.instance_id.in_(instances)),
+            "done": queries["done"].where(Task.instance_id.in_(instances)),
+            "cc": queries["cc"].where(CarbonCopyEntry.instance_id.in_(instances)),
+            "started": queries["started"].where(FlowInstance.id.in_(instances)),
+        }
     counts = {
         name: int(uow.session.scalar(select(func.count()).select_from(q.subquery())) or 0)
         for name, q in queries.items()

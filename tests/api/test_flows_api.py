@@ -62,9 +62,30 @@ def test_start_inbox_act_and_conflict(
     approved = client.post(f"/api/v1/tasks/{review['id']}/approve", json={"opinion": "fine"})
     assert approved.status_code == 200, approved.get_json()
     assert client.get("/api/v1/tasks?box=done").get_json()["counts"]["done"] == 1
+    assert client.get("/api/v1/tasks?box=done&flow=handling").get_json()["counts"]["done"] == 1
+    assert client.get("/api/v1/tasks?box=done&app=other").get_json()["counts"]["done"] == 0
     flows_now = admin_client.get(base).get_json()
     (instance,) = flows_now
     assert instance["status"] == "completed"  # no measures: execution skipped, cc, end
     assert [h["action"] for h in instance["history"]][:2] == ["started", "submitted"]
     assert_problem(client.get("/api/v1/tasks?box=nope"), 422)
     assert_problem(client.post("/api/v1/tasks/999999/approve", json={}), 404, "task.not_found")
+
+
+def test_migration_preview_over_http(platform: Platform, admin_client: ApiClient) -> None:
+    world = build_world(platform)
+    world.publish("form", PLAN)
+    world.publish("flow", flow_body())
+    world.publish("flow", flow_body(mode="any"))
+    url = "/api/v1/apps/svc/flows/handling/migrate"
+    preview = admin_client.post(url, json={"from": 1, "to": 2})
+    assert preview.status_code == 200, preview.get_json()
+    assert preview.get_json() == {
+        "flow": "handling",
+        "source": 1,
+        "target": 2,
+        "applied": False,
+        "instances": [],
+    }
+    assert_problem(admin_client.post(url, json={"from": 1, "to": 9}), 404)
+    assert_problem(admin_client.post(url, json={"from": 0, "to": 2}), 422)

@@ -317,3 +317,72 @@ def test_concurrent_approvals_of_one_node_act_once(
     with world.platform.unit_of_work(write=False) as uow:
         instance = uow.session.scalars(select(FlowInstance)).one()
     assert sum(1 for h in instance.state["history"] if h["action"] == "approved") == 1
+
+
+def test_running_instances_move_to_a_new_version_with_a_node_mapping(world: World) -> None:
+    world.publish("flow", flow_body())
+    _, instance = start(world, {"title": "old"})
+    (analyse,) = open_tasks(world, "analyse")
+    act(world, boss(world, "meg"), analyse, "submit")
+    renamed = flow_body(mode="any")
+    renamed["nodes"][2]["id"] = "check"
+    renamed["edges"][1]["to"] = "check"
+    renamed["edges"][2]["from"] = "check"
+    world.publish("flow", renamed)
+    admin = Actor.system("admin")
+    with world.platform.unit_of_work() as uow:
+        wrong = flows.migrate(
+            uow,
+            admin,
+            "svc",
+            "handling",
+            source=1,
+            target=2,
+            mapping={"review": "execute"},
+            apply=False,
+        )
+    assert wrong["instances"][0]["ok"] is False
+    assert "types differ" in wrong["instances"][0]["problem"]
+    with world.platform.unit_of_work() as uow, pytest.raises(ValidationFailed):
+        flows.migrate(uow, admin, "svc", "handling", source=1, target=2, mapping={}, apply=True)
+    with world.platform.unit_of_work() as uow:
+        preview = flows.migrate(
+            uow,
+            admin,
+            "svc",
+            "handling",
+            source=1,
+            target=2,
+            mapping={"review": "check"},
+            apply=False,
+        )
+        uow.commit()
+    assert preview["instances"] == [
+        {"instance": instance.id, "ok": True, "from": ["review"], "to": ["check"]}
+    ]
+    with world.platform.unit_of_work(write=False) as uow:
+        assert uow.session.get(FlowInstance, instance.id).version == 1  # type: ignore[union-attr]
+    with world.platform.unit_of_work() as uow:
+        flows.migrate(
+            uow,
+            admin,
+            "svc",
+            "handling",
+            source=1,
+            target=2,
+            mapping={"review": "check"},
+            apply=True,
+        )
+        uow.commit()
+    check = open_tasks(world, "check")
+    assert len(check) == 3
+    ann = next(t for t in check if t.assignee_id == world.users["ann"])
+    act(world, actor(world, "ann"), ann, "approve")  # version 2 is any-of: one approval decides
+    with world.platform.unit_of_work(write=False) as uow:
+        moved = uow.session.get(FlowInstance, instance.id)
+        assert moved is not None
+        assert moved.version == 2
+        assert moved.status == "completed"
+        assert any(h["action"] == "migrated" for h in moved.state["history"])
+        audit = records.timeline(uow, SYSTEM, "svc", "plan", moved.record_id)
+    assert "flow.migrated" in [e.action for e in audit]

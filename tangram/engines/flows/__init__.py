@@ -41,6 +41,7 @@ from tangram.engines.flows.runtime import (
     FlowError,
     Process,
     Resolver,
+    migrate_state,
 )
 
 
@@ -90,4 +91,5 @@ __all__ = [
     "TaskReassigned",
     "Timeout",
     "compile_process",
+    "migrate_state",
 ]

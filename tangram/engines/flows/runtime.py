@@ -975,3 +975,76 @@ class Process:
     def current_nodes(self, state: Mapping[str, Any]) -> list[str]:
         """Where the instance's tokens are."""
         return sorted({t["node"] for t in state["tokens"].values() if t["node"] is not None})
+
+
+def migrate_state(
+    state: Mapping[str, Any],
+    source: Process,
+    target: Process,
+    mapping: Mapping[str, str],
+    *,
+    at: datetime,
+) -> dict[str, Any]:
+    """The state of an instance of ``source`` moved onto ``target`` with a node mapping.
+
+    Nodes the mapping does not name keep their id. Every node that holds a token or an open task
+    must exist in the target with the same type; otherwise :class:`FlowError` names it. Trail
+    entries of nodes the target lacks are dropped (a later rejection cannot go back to them).
+    """
+    moved = _fork(state)
+    problems = []
+
+    def to(node: str) -> str:
+        return mapping.get(node, node)
+
+    for old in source.definition.nodes:
+        new = to(old)
+        if old in mapping and new not in target.definition.nodes:
+            problems.append(f"{old!r} maps to {new!r}, which the target version does not have")
+    active = {t["node"] for t in state["tokens"].values() if t["node"]} | {
+        t["node"] for t in state["tasks"].values() if t["status"] in ("open", "waiting", "held")
+    }
+    for old in sorted(active):
+        new = to(old)
+        target_node = target.definition.nodes.get(new)
+        if target_node is None:
+            problems.append(f"active node {old!r} has no counterpart {new!r} in the target")
+        elif target_node.type != source.definition.nodes[old].type:
+            problems.append(
+                f"active node {old!r} ({source.definition.nodes[old].type}) maps to {new!r} "
+                f"({target_node.type}): the types differ"
+            )
+    if problems:
+        raise FlowError("flow.migration", "; ".join(problems))
+    for token in moved["tokens"].values():
+        if token["node"]:
+            token["node"] = to(token["node"])
+        token["trail"] = [
+            {**e, "node": to(e["node"])}
+            for e in token["trail"]
+            if to(e["node"]) in target.definition.nodes
+        ]
+    for key, task in list(moved["tasks"].items()):
+        moved["tasks"][key] = {**task, "node": to(task["node"])}
+    moved["joins"] = {
+        "|".join([to(k.split("|")[0]), to(k.split("|")[1]), k.split("|")[2]]): v
+        for k, v in moved["joins"].items()
+    }
+    moved["returns"] = {
+        to(k): {**v, "node": to(v["node"])}
+        for k, v in moved["returns"].items()
+        if to(k) in target.definition.nodes and to(v["node"]) in target.definition.nodes
+    }
+    moved["version"] = target.version
+    moved["history"].append(
+        {
+            "at": at.isoformat(),
+            "node": target.definition.start,
+            "actor": None,
+            "action": "migrated",
+            "from": source.version,
+            "to": target.version,
+            "mapping": dict(mapping),
+        }
+    )
+    return moved

@@ -78,6 +78,8 @@ class InboxQuerySchema(StrictSchema):
     """Which box and which page (newest first; ``after`` is the last id of the previous page)."""
 
     box = fields.String(load_default="todo", validate=validate.OneOf(flows.BOXES))
+    app = fields.String(load_default=None, metadata={"description": "only this app"})
+    flow = fields.String(load_default=None, metadata={"description": "only this flow"})
     after = fields.Integer(load_default=0, validate=validate.Range(min=0))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
 
@@ -173,7 +175,13 @@ class Inbox(MethodView):
         actor = require_actor()
         with platform().unit_of_work(write=False) as uow:
             items, counts = flows.inbox(
-                uow, actor, args["box"], after=args["after"], limit=args["limit"]
+                uow,
+                actor,
+                args["box"],
+                after=args["after"],
+                limit=args["limit"],
+                app_key=args["app"],
+                flow_key=args["flow"],
             )
             page = [_item(i) for i in items]
         last = items[-1].id if len(items) == args["limit"] else None
@@ -254,3 +262,38 @@ class RecordFlows(MethodView):
             instance = flows.start(uow, platform().settings, actor, app, body["flow"], record_id)
             uow.commit()
         return instance
+
+
+class MigrateSchema(StrictSchema):
+    """Which instances to move where, and whether to do it or only look."""
+
+    source = fields.Integer(required=True, data_key="from", validate=validate.Range(min=1))
+    target = fields.Integer(required=True, data_key="to", validate=validate.Range(min=1))
+    mapping = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    apply = fields.Boolean(load_default=False)
+
+
+class MigrationSchema(Schema):
+    """What moving the instances does (or did)."""
+
+    flow = fields.String(required=True)
+    source = fields.Integer(required=True)
+    target = fields.Integer(required=True)
+    applied = fields.Boolean(required=True)
+    instances = fields.List(fields.Dict(), required=True)
+
+
+@blp.route("/apps/<string:app>/flows/<string:key>/migrate")
+class Migrate(MethodView):
+    """Move running instances to another version (administrators)."""
+
+    @blp.arguments(MigrateSchema)
+    @blp.response(200, MigrationSchema)
+    def post(self, body: dict[str, Any], app: str, key: str) -> dict[str, Any]:
+        """Preview, then with ``apply: true`` move every running instance of version ``from`` to
+        version ``to`` with a node mapping (all or nothing)."""
+        actor = require_actor()
+        with platform().unit_of_work() as uow:
+            out = flows.migrate(uow, actor, app, key, **body)
+            uow.commit()
+        return out
