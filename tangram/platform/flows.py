@@ -133,9 +133,14 @@ def process(
     memo: dict[tuple[str, str, int | None], tuple[int, Process]] = uow.scratch.setdefault(
         "processes", {}
     )
+    pinned: dict[tuple[str, str, int], Process] = uow.shared.setdefault("pinned_processes", {})
+    if version is not None and (app_key, flow_key, version) in pinned:
+        # a published version never changes: an instance pinned to it needs no lookup
+        return version, pinned[(app_key, flow_key, version)]
     found = memo.get((app_key, flow_key, version))
     if found is None:
         found = memo[(app_key, flow_key, version)] = _process(uow, app_key, flow_key, version)
+        pinned[(app_key, flow_key, found[0])] = found[1]
     return found
 
 
@@ -637,21 +642,25 @@ def _apply(
             instance.ended_at = uow.now
             if instance.parent_id is not None and effect.status == "completed":
                 _resume_parent(uow, settings, instance)
-    for entry in state.get("history", [])[history_from:]:
+    steps = state.get("history", [])[history_from:]
+    if steps:
+        # One audit entry per command: what the person did, then what followed from it.
+        first = steps[0]
         uow.audit(
-            entry.get("actor"),
-            actor.label if entry.get("actor") == actor.user_id else "flow",
-            f"flow.{entry['action']}",
+            actor.user_id,
+            actor.label,
+            f"flow.{first['action']}",
             "record",
             record.id,
             {
                 "flow": instance.flow_key,
                 "instance": instance.id,
                 "version": instance.version,
-                **{k: v for k, v in entry.items() if k not in ("at", "actor", "action")},
+                "node": first.get("node"),
+                "opinion": first.get("opinion"),
+                "steps": [{k: v for k, v in e.items() if k != "at"} for e in steps],
             },
         )
-    uow.flush()
 
 
 def _start_child(

@@ -156,12 +156,15 @@ def test_a_flow_runs_on_a_record_with_node_permissions_and_multi_instance(world:
         cc = flows.inbox(uow, actor(world, "dan"), "cc")
         assert len(cc[0]) == 1
         timeline = records.timeline(uow, SYSTEM, "svc", "plan", record.id)
-    actions = [e.action for e in timeline]
-    assert "flow.started" in actions
-    assert "flow.submitted" in actions
-    assert actions.count("flow.approved") == 3
-    assert "flow.cc" in actions
-    assert actions[-1] == "flow.completed"
+    flow_entries = [e for e in timeline if e.action.startswith("flow.")]
+    actions = [e.action for e in flow_entries]
+    assert actions[:2] == ["flow.started", "flow.submitted"]
+    assert actions.count("flow.approved") == 3  # one audit entry per command
+    assert flow_entries[1].payload["opinion"] == "done"
+    last = [step["action"] for step in flow_entries[-1].payload["steps"]]
+    assert last[0] == "submitted"
+    assert "cc" in last
+    assert last[-1] == "completed"
 
 
 def test_reject_returns_to_the_previous_node_and_the_inbox_counts(world: World) -> None:
