@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from tangram.engines.flows.definition import Node, ProcessDefinition
@@ -82,6 +83,11 @@ class Context:
     #: Adds business minutes to an instant (a business calendar's ``add_minutes``).
     business: Callable[[datetime, float], datetime] | None = None
     variables: Mapping[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def stamp(self) -> str:
+        """``now`` as ISO 8601 (what the history records)."""
+        return self.now.isoformat()
 
 
 @dataclass(frozen=True)
@@ -148,7 +154,7 @@ class _Run:
         self.ctx = ctx
         self.effects: list[FlowEffect] = []
         self.steps = 0
-        self.now = ctx.now.isoformat()
+        self.now = ctx.stamp
         self.pending: deque[tuple[dict[str, Any], str]] = deque()
         self.draining = False
 
@@ -160,7 +166,9 @@ class _Run:
 
     def log(self, node: str, actor: int | None, action: str, **extra: Any) -> None:
         entry = {"at": self.now, "node": node, "actor": actor, "action": action}
-        entry.update({k: v for k, v in extra.items() if v not in (None, "", ())})
+        for key, value in extra.items():
+            if value is not None and value != "" and value != []:
+                entry[key] = value
         self.s["history"].append(entry)
 
     # --- tokens ---------------------------------------------------------------------------
