@@ -15,23 +15,20 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
+from sandbox import temporary_platform
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.parser import BpmnParser
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
-from tangram.config import Settings
 from tangram.engines.flows import Command, Context, Process, compile_process
-from tangram.platform import directory, flows, metadata, migrate, records
-from tangram.platform.core import Platform
+from tangram.platform import directory, flows, metadata, records
 from tangram.platform.models import Task
 from tangram.platform.perms import Actor
 
@@ -183,15 +180,8 @@ def engine(instances: int) -> None:
 
 def through_platform(instances: int) -> None:
     """(c) ms per step with everything persisted on SQLite."""
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            database_url=f"sqlite:///{Path(tmp) / 'bench.db'}",
-            instance_path=Path(tmp),
-            secret_key="bench",  # noqa: S106 - a throwaway database
-            embedded_worker=False,
-        )
-        platform = Platform.from_settings(settings)
-        migrate.upgrade(platform.engine)
+    with temporary_platform() as platform:
+        settings = platform.settings
         system = Actor.system("bench")
         with platform.unit_of_work() as uow:
             metadata.create_app(uow, system, key="bench", name=_text("bench"))
@@ -262,7 +252,6 @@ def through_platform(instances: int) -> None:
         start = time.perf_counter()
         steps = sum(one() for _ in range(instances))
         elapsed = time.perf_counter() - start
-        platform.dispose()
     print(
         f"\n(c) through the platform on SQLite: {instances} ticket flows, {steps} steps "
         f"(start + task commands, one transaction each): {elapsed / steps * 1000:.2f} ms per step"

@@ -15,21 +15,18 @@ insert of the same JSON, one per transaction, into a table with the same indexes
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
 from jsonschema import Draft202012Validator
+from sandbox import temporary_platform
 from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, insert
 
-from tangram.config import Settings
 from tangram.engines.forms import compile_form
-from tangram.platform import metadata, migrate, records
-from tangram.platform.core import Platform
+from tangram.platform import metadata, records
 from tangram.platform.models import JSONDoc
 from tangram.platform.perms import Actor
 
@@ -180,15 +177,7 @@ def simple_form(key: str) -> dict[str, Any]:
 
 def creation(n: int) -> None:
     """Records per second through the service against bare inserts, both on SQLite files."""
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            database_url=f"sqlite:///{Path(tmp) / 'bench.db'}",
-            instance_path=Path(tmp),
-            secret_key="bench",  # noqa: S106 - a throwaway database
-            embedded_worker=False,
-        )
-        platform = Platform.from_settings(settings)
-        migrate.upgrade(platform.engine)
+    with temporary_platform() as platform:
         system = Actor.system("bench")
         with platform.unit_of_work() as uow:
             metadata.create_app(uow, system, key="bench", name=label("bench"))
@@ -245,7 +234,6 @@ def creation(n: int) -> None:
         service(docs[0])  # warm the caches (compiled form, projection check)
         r_bare = rate(bare, docs)
         r_service = rate(service, docs)
-        platform.dispose()
     print(f"\nrecord creation on SQLite, one transaction each, {n} records")
     print(f"{'bare insert/s':>14} {'service/s':>10} {'service vs bare':>16}")
     print(f"{r_bare:>14,.0f} {r_service:>10,.0f} {r_bare / r_service:>15.2f}x")

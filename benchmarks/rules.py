@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import argparse
 import random
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from json_logic import jsonLogic
+from sandbox import temporary_platform
 
-from tangram.config import Settings
 from tangram.engines.logic import compile_logic
 from tangram.engines.rules import RuleEvent, compile_decision_table, compile_rules
-from tangram.platform import directory, metadata, migrate
+from tangram.platform import directory, metadata
 from tangram.platform import records as record_service
 from tangram.platform.core import Platform
 from tangram.platform.perms import Actor
@@ -224,15 +222,7 @@ def pipeline(events: int) -> None:
     ]
     results = {}
     for label, with_rules in (("no rules", False), ("10 rules + table", True)):
-        with tempfile.TemporaryDirectory() as tmp:
-            settings = Settings(
-                database_url=f"sqlite:///{Path(tmp) / 'bench.db'}",
-                instance_path=Path(tmp),
-                secret_key="bench",  # noqa: S106 - a throwaway database
-                embedded_worker=False,
-            )
-            platform = Platform.from_settings(settings)
-            migrate.upgrade(platform.engine)
+        with temporary_platform() as platform:
             system = Actor.system("bench")
             with platform.unit_of_work() as uow:
                 metadata.create_app(uow, system, key="bench", name=_text("bench"))
@@ -261,7 +251,6 @@ def pipeline(events: int) -> None:
             for doc in docs:
                 create(dict(doc))
             results[label] = len(docs) / (time.perf_counter() - start)
-            platform.dispose()
     base, full = results["no rules"], results["10 rules + table"]
     print(
         f"\n(d) pipeline on SQLite, {events} records created, one transaction each:\n"

@@ -491,6 +491,30 @@ def _apply(
 ) -> None:
     state = instance.state
     link = {"app": app_key, "form": instance.form_key, "record": record.id, "flow": instance.id}
+
+    def tell(user: int | None, kind: str, node: str, task: str | None, title: str = "") -> None:
+        if user is not None:
+            notify.notify(
+                uow,
+                user,
+                kind=kind,
+                title=title or f"{instance.flow_key}: {node}",
+                payload={**link, "task": task},
+            )
+
+    def task_event(name: str, task: str, node: str, **extra: Any) -> None:
+        about = {"key": task, "instance": instance.id, "node": node, "flow": instance.flow_key}
+        uow.publish(
+            Event(
+                name,
+                app_key,
+                instance.form_key,
+                record.id,
+                actor.user_id,
+                {"task": {**about, **extra}},
+            )
+        )
+
     rows = {
         t.key: t for t in uow.session.scalars(select(Task).where(Task.instance_id == instance.id))
     }
@@ -513,32 +537,8 @@ def _apply(
                 rows[effect.task] = row
             row.assignee_id = effect.assignee
             row.status = "open"
-            if effect.assignee is not None:
-                notify.notify(
-                    uow,
-                    effect.assignee,
-                    kind="task",
-                    title=f"{instance.flow_key}: {effect.node}",
-                    payload={**link, "task": effect.task},
-                )
-            uow.publish(
-                Event(
-                    "task.created",
-                    app_key,
-                    instance.form_key,
-                    record.id,
-                    actor.user_id,
-                    {
-                        "task": {
-                            "key": effect.task,
-                            "instance": instance.id,
-                            "node": effect.node,
-                            "flow": instance.flow_key,
-                            "assignee": effect.assignee,
-                        }
-                    },
-                )
-            )
+            tell(effect.assignee, "task", effect.node, effect.task)
+            task_event("task.created", effect.task, effect.node, assignee=effect.assignee)
         elif isinstance(effect, TaskClosed):
             row = rows.get(effect.task)
             engine_task = state["tasks"].get(effect.task, {})
@@ -550,36 +550,12 @@ def _apply(
             row.opinion = engine_task.get("opinion")
             row.acted_at = uow.now
             if row.status == "done":
-                uow.publish(
-                    Event(
-                        "task.completed",
-                        app_key,
-                        instance.form_key,
-                        record.id,
-                        actor.user_id,
-                        {
-                            "task": {
-                                "key": effect.task,
-                                "instance": instance.id,
-                                "node": effect.node,
-                                "flow": instance.flow_key,
-                                "outcome": effect.outcome,
-                            }
-                        },
-                    )
-                )
+                task_event("task.completed", effect.task, effect.node, outcome=effect.outcome)
         elif isinstance(effect, TaskReassigned):
             row = rows.get(effect.task)
             if row is not None:
                 row.assignee_id = effect.assignee
-            if effect.assignee is not None:
-                notify.notify(
-                    uow,
-                    effect.assignee,
-                    kind="task",
-                    title=f"{instance.flow_key}: {effect.node}",
-                    payload={**link, "task": effect.task},
-                )
+            tell(effect.assignee, "task", effect.node, effect.task)
         elif isinstance(effect, ScheduleTimer):
             jobs.enqueue(
                 uow,
@@ -591,23 +567,15 @@ def _apply(
             pass  # the engine ignores a timer it no longer holds when its job fires
         elif isinstance(effect, Notify):
             for user in effect.users:
-                notify.notify(
-                    uow,
-                    user,
-                    kind=effect.kind,
-                    title=f"{instance.flow_key}: {effect.node}",
-                    payload={**link, "task": effect.task},
-                )
+                tell(user, effect.kind, effect.node, effect.task)
         elif isinstance(effect, Escalate):
-            manager = manager_of(uow, effect.assignee)
-            if manager is not None:
-                notify.notify(
-                    uow,
-                    manager,
-                    kind="escalation",
-                    title=f"{instance.flow_key}: {effect.node} is overdue",
-                    payload={**link, "task": effect.task},
-                )
+            tell(
+                manager_of(uow, effect.assignee),
+                "escalation",
+                effect.node,
+                effect.task,
+                f"{instance.flow_key}: {effect.node} is overdue",
+            )
         elif isinstance(effect, CarbonCopy):
             for user in effect.users:
                 uow.session.add(
@@ -615,13 +583,7 @@ def _apply(
                         instance_id=instance.id, user_id=user, node=effect.node, created_at=uow.now
                     )
                 )
-                notify.notify(
-                    uow,
-                    user,
-                    kind="cc",
-                    title=f"{instance.flow_key}: {effect.node}",
-                    payload=link,
-                )
+                tell(user, "cc", effect.node, None)
         elif isinstance(effect, RunActions):
             book = rulebook.load(uow, app_key)
             (outcome,) = automation.apply_effects(
@@ -741,7 +703,9 @@ def install(events: Any, registry: jobs.JobRegistry, settings: Settings) -> None
         )
 
     def on_created(uow: UnitOfWork, event: Event) -> None:
-        keys = _published_keys(uow, event.app, "flow")
+        # the rulebook (already loaded for this event's rules) knows the published flows
+        fingerprint = rulebook.load(uow, event.app).fingerprint
+        keys = [key for kind, key, _version in fingerprint if kind == "flow"]
         if not keys:
             return
         record = uow.session.get(Record, event.object_id)

@@ -1,0 +1,30 @@
+"""A throwaway platform on a temporary SQLite file, migrated, for the benchmarks."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tangram.config import Settings
+from tangram.platform import migrate
+from tangram.platform.core import Platform
+
+
+@contextmanager
+def temporary_platform() -> Iterator[Platform]:
+    """A migrated platform on a fresh SQLite file, removed afterwards."""
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(
+            database_url=f"sqlite:///{Path(tmp) / 'bench.db'}",
+            instance_path=Path(tmp),
+            secret_key="bench",  # noqa: S106 - a throwaway database
+            embedded_worker=False,
+        )
+        platform = Platform.from_settings(settings)
+        migrate.upgrade(platform.engine)
+        try:
+            yield platform
+        finally:
+            platform.dispose()
