@@ -9,6 +9,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from tangram.engines.reports import PercentileAggregate
+
 #: Execution option asking SQLite to take the write lock at BEGIN (see :func:`_sqlite_begin`).
 IMMEDIATE = "tangram_immediate"
 
@@ -50,6 +52,8 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # Percentiles in reports: the same interpolation as PostgreSQL's percentile_cont.
+    dbapi_connection.create_aggregate("tangram_percentile", 2, PercentileAggregate)
 
 
 def _sqlite_begin(connection: Any) -> None:

@@ -1,0 +1,641 @@
+"""Datasets: a form's records grouped by dimensions and aggregated by measures, compiled to SQL.
+
+A definition::
+
+    {"form": "ticket",
+     "filter": {"!=": [{"var": "status"}, "cancelled"]},
+     "dimensions": [{"key": "type", "field": "issue_type"},
+                    {"key": "week", "field": "_created_at", "bucket": "week"},
+                    {"key": "tier", "field": "customer.tier"}],
+     "measures": [{"key": "tickets", "type": "count"},
+                  {"key": "mttr_h", "type": "duration", "from": "_created_at",
+                   "to": "resolved_at", "unit": "hours", "aggregate": "avg"},
+                  {"key": "frt_p90", "type": "percentile", "percent": 90, "field": "frt_minutes"},
+                  {"key": "fcr", "type": "ratio",
+                   "numerator": {"==": [{"var": "reopen_count"}, 0]},
+                   "denominator": {"==": [{"var": "status"}, "closed"]}},
+                  {"key": "nps", "type": "nps", "field": "score"},
+                  {"key": "per_day", "type": "calculated",
+                   "expression": {"/": [{"var": "tickets"}, 7]}}]}
+
+Fields are the form's projected fields, its own ``_id``, ``_created_at``, ``_updated_at``,
+``_owner`` and ``_group``, sub-table fields as ``table.field`` (the rows are unnested: one row per
+sub-table row) and fields of a referenced form as ``reference.field`` (joined through the
+reference). Every name is checked against the forms when the dataset is compiled and becomes a
+column object: no name ever reaches SQL as text. Measures: ``count``, ``count_distinct``,
+``sum``, ``avg``, ``min``, ``max``, ``median``, ``percentile``, ``duration`` (seconds, minutes,
+hours or days between two datetime fields, aggregated by ``avg``, ``median``, ``min``, ``max`` or
+``sum``), ``ratio`` (two filtered counts), ``nps`` (% of 9–10 minus % of 0–6) and
+``calculated`` (``+ - * /`` over other measures). Ratios and NPS are percentages.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import (
+    Float,
+    Select,
+    Table,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from tangram.engines.common import DefinitionError, Diagnostic
+from tangram.engines.forms import ColumnKind, FieldType, Form, array_text
+from tangram.engines.reports.sql import UNITS, Bucket, Percentile, Seconds
+
+MEASURES = (
+    "count",
+    "count_distinct",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "median",
+    "percentile",
+    "duration",
+    "ratio",
+    "nps",
+    "calculated",
+)
+NUMERIC = frozenset({ColumnKind.INTEGER, ColumnKind.FLOAT, ColumnKind.DECIMAL})
+TEMPORAL = frozenset({ColumnKind.DATE, ColumnKind.DATETIME})
+META = {
+    "_id": ColumnKind.INTEGER,
+    "_owner": ColumnKind.INTEGER,
+    "_group": ColumnKind.INTEGER,
+    "_created_at": ColumnKind.DATETIME,
+    "_updated_at": ColumnKind.DATETIME,
+}
+UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+COMPARISONS = ("==", "===", "!=", "!==", "<", "<=", ">", ">=")
+_ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+@dataclass(frozen=True)
+class Source:
+    """A form and its projection tables (what the platform hands the engine)."""
+
+    form: Form
+    main: Table
+    children: Mapping[str, Table] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A resolved field reference: its column, kind and how it joins."""
+
+    path: str
+    column: ColumnElement[Any]
+    kind: ColumnKind
+    child: str | None = None  # sub-table unnested
+    via: str | None = None  # reference field joined
+    options: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class Output:
+    """One column of the result: a dimension or a measure."""
+
+    key: str
+    role: str  # "dimension" or "measure"
+    kind: str  # dimension: text, number, date bucket unit...; measure: its type
+    field: str | None = None
+    bucket: str | None = None
+    unit: str | None = None  # measures: "%" for ratios and NPS, the duration unit, ...
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A compiled dataset: call :meth:`query` for the ``select``."""
+
+    form: str
+    dimensions: tuple[Output, ...]
+    measures: tuple[Output, ...]
+    _columns: tuple[ColumnElement[Any], ...]
+    _groups: tuple[ColumnElement[Any], ...]
+    _from: Any
+    _where: tuple[ColumnElement[bool], ...]
+    _refs: Mapping[str, Ref]
+
+    def query(self, *, where: Sequence[ColumnElement[bool]] = ()) -> Select[Any]:
+        """The statement: dimensions then measures, grouped and ordered by the dimensions.
+
+        ``where`` adds conditions (the viewer's row-level filter, dashboard filters).
+        """
+        statement = select(*self._columns).select_from(self._from)
+        conditions = [*self._where, *where]
+        if conditions:
+            statement = statement.where(and_(*conditions))
+        if self._groups:
+            statement = statement.group_by(*self._groups).order_by(*self._groups)
+        return statement
+
+    def column(self, path: str) -> ColumnElement[Any] | None:
+        """The column of a field this dataset reads (for filters applied from outside)."""
+        ref = self._refs.get(path)
+        return ref.column if ref is not None else None
+
+    @property
+    def main(self) -> Any:
+        """The main table's ``_id`` column (drill-down joins and permission filters use it)."""
+        return self._refs["_id"].column
+
+
+class _Compiler:
+    def __init__(self, sources: Mapping[str, Source], form_key: str, zone: ZoneInfo) -> None:
+        self.sources = sources
+        self.source = sources[form_key]
+        self.zone = zone
+        self.problems: list[Diagnostic] = []
+        self.refs: dict[str, Ref] = {}
+        self.children: set[str] = set()
+        self.joins: dict[str, Any] = {}
+
+    def problem(self, path: str, code: str, message: str) -> None:
+        self.problems.append(Diagnostic(path, code, message))
+
+    # --- fields ---------------------------------------------------------------------------
+
+    def ref(self, path: Any, where: str) -> Ref | None:
+        if not isinstance(path, str) or not path:
+            self.problem(where, "report.field", "name a field")
+            return None
+        if path in self.refs:
+            return self.refs[path]
+        found = self._resolve(path, where)
+        if found is not None:
+            self.refs[path] = found
+            if found.child:
+                self.children.add(found.child)
+        return found
+
+    def _resolve(self, path: str, where: str) -> Ref | None:
+        main, form = self.source.main, self.source.form
+        if path in META:
+            return Ref(path, main.c[path], META[path])
+        head, _, rest = path.partition(".")
+        f = form.by_key.get(head)
+        if f is None:
+            self.problem(
+                where, "report.field", f"{head!r} is not a field of form {self.source.form.key!r}"
+            )
+            return None
+        if not rest:
+            column = form.projection.by_key.get(head)
+            if column is None:
+                self.problem(where, "report.field", f"{head!r} ({f.type.value}) is not reportable")
+                return None
+            options = frozenset(o.value for o in f.options) if f.options else None
+            return Ref(path, main.c[head], column.kind, options=options)
+        if f.type is FieldType.SUB_TABLE:
+            table = self.source.children.get(head)
+            child = next((c for c in form.projection.children if c.key == head), None)
+            column = next((c for c in child.columns if c.key == rest), None) if child else None
+            if table is None or column is None:
+                self.problem(
+                    where, "report.field", f"{rest!r} is not a reportable field of {head!r} rows"
+                )
+                return None
+            return Ref(path, table.c[rest], column.kind, child=head)
+        target_key = f.reference_form if f.type is FieldType.REFERENCE else None
+        if target_key is not None and target_key in self.sources:
+            target = self.sources[target_key]
+            projected = target.form.projection.by_key.get(rest)
+            kind = META.get(rest, projected.kind if projected is not None else None)
+            if kind is None:
+                self.problem(
+                    where,
+                    "report.field",
+                    f"{rest!r} is not a reportable field of form {f.reference_form!r}",
+                )
+                return None
+            joined = target.main.alias(f"ref_{head}")
+            self.joins[head] = joined
+            return Ref(path, joined.c[rest], kind, via=head)
+        self.problem(where, "report.field", f"{head!r} has no fields to follow")
+        return None
+
+    # --- filters: JsonLogic to SQL ----------------------------------------------------------
+
+    def condition(self, node: Any, where: str) -> ColumnElement[bool] | None:
+        if isinstance(node, bool):
+            return literal(node)
+        if not isinstance(node, Mapping) or len(node) != 1:
+            self.problem(where, "report.filter", "a JsonLogic condition ({operator: arguments})")
+            return None
+        ((op, args),) = node.items()
+        path = f"{where}/{op}"
+        items = args if isinstance(args, list) else [args]
+        if op in ("and", "or"):
+            parts = [self.condition(a, f"{path}/{i}") for i, a in enumerate(items)]
+            if any(p is None for p in parts) or not parts:
+                return None
+            return and_(*parts) if op == "and" else or_(*parts)  # type: ignore[arg-type]
+        if op == "!":
+            inner = items[0] if items else None
+            if isinstance(inner, Mapping) and set(inner) == {"var"}:
+                ref = self.ref(inner["var"], f"{path}/0/var")
+                return None if ref is None else self.empty(ref)
+            part = self.condition(inner, f"{path}/0")
+            return None if part is None else ~part
+        if op == "!!":
+            inner = items[0] if items else None
+            if isinstance(inner, Mapping) and set(inner) == {"var"}:
+                ref = self.ref(inner["var"], f"{path}/0/var")
+                return None if ref is None else ~self.empty(ref)
+            return self.condition(inner, f"{path}/0")
+        if op == "var":
+            ref = self.ref(args if not isinstance(args, list) else args[0], path)
+            if ref is None:
+                return None
+            if ref.kind is not ColumnKind.BOOLEAN:
+                self.problem(
+                    path, "report.filter", f"{ref.path!r} is not a yes/no field; compare it"
+                )
+                return None
+            return ref.column.is_(True)
+        if op in COMPARISONS:
+            return self.compare(op, items, path)
+        if op == "in":
+            return self.membership(items, path)
+        self.problem(
+            path,
+            "report.operator",
+            f"{op!r} cannot be computed in SQL; use and, or, !, !!, comparisons or in",
+        )
+        return None
+
+    def empty(self, ref: Ref) -> ColumnElement[bool]:
+        if ref.kind is ColumnKind.BOOLEAN:
+            return or_(ref.column.is_(None), ref.column.is_(False))
+        return ref.column.is_(None)
+
+    def value(self, ref: Ref, raw: Any, where: str) -> Any:
+        kind = ref.kind
+        ok = True
+        value = raw
+        if raw is None:
+            return None
+        if kind in NUMERIC:
+            ok = isinstance(raw, int | float) and not isinstance(raw, bool)
+        elif kind is ColumnKind.BOOLEAN:
+            ok = isinstance(raw, bool)
+        elif kind is ColumnKind.DATE:
+            try:
+                value = datetime.fromisoformat(str(raw)).date() if isinstance(raw, str) else None
+            except ValueError:
+                value = None
+            ok = value is not None
+        elif kind is ColumnKind.DATETIME:
+            try:
+                value = datetime.fromisoformat(str(raw)) if isinstance(raw, str) else None
+            except ValueError:
+                value = None
+            if value is not None and value.tzinfo is None:
+                value = value.replace(tzinfo=self.zone)
+            value = value.astimezone(UTC) if value is not None else None
+            ok = value is not None
+        else:
+            ok = isinstance(raw, str)
+            if ok and ref.options is not None and raw not in ref.options:
+                self.problem(where, "report.value", f"{raw!r} is not an option of {ref.path!r}")
+                return None
+        if not ok:
+            self.problem(where, "report.value", f"{raw!r} does not fit {ref.path!r} ({kind.value})")
+            return None
+        return value
+
+    def compare(self, op: str, items: list[Any], path: str) -> ColumnElement[bool] | None:
+        if len(items) == 3 and op in ("<", "<="):  # between
+            low = self.compare(op, items[:2], path)
+            high = self.compare(op, items[1:], path)
+            return None if low is None or high is None else and_(low, high)
+        if len(items) != 2:
+            self.problem(path, "report.filter", "compare a field with a value")
+            return None
+        left, right = items
+        flipped = False
+        if not (isinstance(left, Mapping) and set(left) == {"var"}):
+            left, right, flipped = right, left, True
+        if not (isinstance(left, Mapping) and set(left) == {"var"}):
+            self.problem(path, "report.filter", "one side must be a field ({var: ...})")
+            return None
+        ref = self.ref(left["var"], f"{path}/{1 if flipped else 0}/var")
+        if ref is None:
+            return None
+        value = self.value(ref, right, f"{path}/{0 if flipped else 1}")
+        if value is None and right is not None:
+            return None
+        column = ref.column
+        if op in ("==", "==="):
+            return column.is_(None) if value is None else column == value
+        if op in ("!=", "!=="):
+            return column.is_not(None) if value is None else or_(column != value, column.is_(None))
+        if value is None:
+            self.problem(path, "report.filter", "order comparisons need a value")
+            return None
+        if flipped:
+            op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}[op]
+        ordered: ColumnElement[bool] = _ORDER[op](column, value)
+        return ordered
+
+    def membership(self, items: list[Any], path: str) -> ColumnElement[bool] | None:
+        if len(items) != 2:
+            self.problem(path, "report.filter", "in takes a value and a list (or a field)")
+            return None
+        needle, haystack = items
+        if isinstance(needle, Mapping) and set(needle) == {"var"} and isinstance(haystack, list):
+            ref = self.ref(needle["var"], f"{path}/0/var")
+            if ref is None:
+                return None
+            values = [self.value(ref, v, f"{path}/1/{i}") for i, v in enumerate(haystack)]
+            if any(v is None for v in values) or not values:
+                return None
+            return ref.column.in_(values)
+        if isinstance(haystack, Mapping) and set(haystack) == {"var"} and isinstance(needle, str):
+            ref = self.ref(haystack["var"], f"{path}/1/var")
+            if ref is None:
+                return None
+            if ref.kind is ColumnKind.ARRAY:
+                return ref.column.contains(array_text([needle])[1:-1], autoescape=True)
+            if ref.kind is ColumnKind.TEXT:
+                return ref.column.contains(needle, autoescape=True)
+            self.problem(path, "report.filter", f"{ref.path!r} holds no text to search")
+            return None
+        self.problem(path, "report.filter", "in: {var} in a list, or a text in {var}")
+        return None
+
+    # --- dimensions and measures -------------------------------------------------------------
+
+    def dimension(self, raw: Any, where: str) -> tuple[Output, ColumnElement[Any]] | None:
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("key"), str):
+            self.problem(where, "report.dimension", "a dimension has a key and a field")
+            return None
+        ref = self.ref(raw.get("field"), f"{where}/field")
+        if ref is None:
+            return None
+        bucket = raw.get("bucket")
+        if bucket is not None:
+            if bucket not in UNITS:
+                self.problem(f"{where}/bucket", "report.bucket", f"use one of {', '.join(UNITS)}")
+                return None
+            if ref.kind not in TEMPORAL:
+                self.problem(
+                    f"{where}/bucket",
+                    "report.bucket",
+                    f"{ref.path!r} is not a date or datetime field",
+                )
+                return None
+            offset = self.zone.utcoffset(datetime(2026, 1, 15)) or timedelta()
+            expression: ColumnElement[Any] = Bucket(
+                ref.column,
+                bucket,
+                self.zone.key,
+                int(offset.total_seconds() // 60),
+                ref.kind is ColumnKind.DATE,
+            )
+        else:
+            expression = ref.column
+        return Output(raw["key"], "dimension", ref.kind.value, ref.path, bucket), expression.label(
+            raw["key"]
+        )
+
+    def measure(
+        self, raw: Any, where: str, done: Mapping[str, ColumnElement[Any]]
+    ) -> tuple[Output, ColumnElement[Any]] | None:
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("key"), str):
+            self.problem(where, "report.measure", "a measure has a key and a type")
+            return None
+        key, kind = raw["key"], raw.get("type")
+        if kind not in MEASURES:
+            self.problem(f"{where}/type", "report.measure", f"use one of {', '.join(MEASURES)}")
+            return None
+        unit = None
+        expression: ColumnElement[Any] | None = None
+        if kind == "count":
+            expression = func.count()
+        elif kind in ("count_distinct", "sum", "avg", "min", "max", "median", "percentile"):
+            ref = self.ref(raw.get("field"), f"{where}/field")
+            if ref is None:
+                return None
+            if kind == "count_distinct":
+                expression = func.count(ref.column.distinct())
+            elif ref.kind not in NUMERIC and not (kind in ("min", "max") and ref.kind in TEMPORAL):
+                self.problem(
+                    f"{where}/field",
+                    "report.numeric",
+                    f"{kind} needs a number field; {ref.path!r} is {ref.kind.value}",
+                )
+                return None
+            elif kind in ("median", "percentile"):
+                fraction = self.fraction(raw, kind, where)
+                if fraction is None:
+                    return None
+                expression = Percentile(cast(ref.column, Float), fraction)
+            else:
+                expression = getattr(func, kind)(ref.column)
+                if kind in ("avg", "sum"):
+                    expression = cast(expression, Float)
+        elif kind == "duration":
+            start = self.ref(raw.get("from"), f"{where}/from")
+            end = self.ref(raw.get("to"), f"{where}/to")
+            if start is None or end is None:
+                return None
+            for name, ref in (("from", start), ("to", end)):
+                if ref.kind is not ColumnKind.DATETIME:
+                    self.problem(
+                        f"{where}/{name}",
+                        "report.duration",
+                        f"{ref.path!r} is not a datetime field",
+                    )
+                    return None
+            unit = raw.get("unit", "hours")
+            if unit not in UNIT_SECONDS:
+                self.problem(
+                    f"{where}/unit", "report.duration", f"use one of {', '.join(UNIT_SECONDS)}"
+                )
+                return None
+            seconds = Seconds(start.column, end.column) / UNIT_SECONDS[unit]
+            how = raw.get("aggregate", "avg")
+            if how == "median":
+                expression = Percentile(seconds, 0.5)
+            elif how in ("avg", "min", "max", "sum"):
+                expression = cast(getattr(func, how)(seconds), Float)
+            else:
+                self.problem(
+                    f"{where}/aggregate", "report.duration", "avg, median, min, max or sum"
+                )
+                return None
+        elif kind == "ratio":
+            numerator = self.condition(raw.get("numerator"), f"{where}/numerator")
+            denominator = (
+                self.condition(raw["denominator"], f"{where}/denominator")
+                if "denominator" in raw
+                else literal(True)
+            )
+            if numerator is None or denominator is None:
+                return None
+            top = func.sum(case((and_(numerator, denominator), 1), else_=0))
+            bottom = func.sum(case((denominator, 1), else_=0))
+            expression = cast(top, Float) * 100.0 / func.nullif(bottom, 0)
+            unit = "%"
+        elif kind == "nps":
+            ref = self.ref(raw.get("field"), f"{where}/field")
+            if ref is None:
+                return None
+            if ref.kind not in NUMERIC:
+                self.problem(
+                    f"{where}/field",
+                    "report.numeric",
+                    f"nps needs a 0–10 score field; {ref.path!r} is {ref.kind.value}",
+                )
+                return None
+            promoters = func.sum(case((ref.column >= 9, 1), else_=0))
+            detractors = func.sum(case((ref.column <= 6, 1), else_=0))
+            answered = func.count(ref.column)
+            expression = cast(promoters - detractors, Float) * 100.0 / func.nullif(answered, 0)
+            unit = "%"
+        else:  # calculated
+            expression = self.arithmetic(raw.get("expression"), f"{where}/expression", done)
+            if expression is None:
+                return None
+        return Output(
+            key, "measure", str(kind), raw.get("field"), unit=unit or raw.get("unit")
+        ), expression.label(key)
+
+    def fraction(self, raw: Mapping[str, Any], kind: str, where: str) -> float | None:
+        if kind == "median":
+            return 0.5
+        percent = raw.get("percent")
+        if (
+            isinstance(percent, bool)
+            or not isinstance(percent, int | float)
+            or not 0 <= percent <= 100
+        ):
+            self.problem(f"{where}/percent", "report.percentile", "a percentile between 0 and 100")
+            return None
+        return float(percent) / 100
+
+    def arithmetic(
+        self, node: Any, where: str, done: Mapping[str, ColumnElement[Any]]
+    ) -> ColumnElement[Any] | None:
+        if isinstance(node, int | float) and not isinstance(node, bool):
+            return literal(node, Float)
+        if isinstance(node, Mapping) and len(node) == 1:
+            ((op, args),) = node.items()
+            if op == "var":
+                name = args[0] if isinstance(args, list) else args
+                if name not in done:
+                    self.problem(
+                        f"{where}/var",
+                        "report.measure",
+                        f"{name!r} is not a measure defined before this one",
+                    )
+                    return None
+                return done[name]
+            if op in ("+", "-", "*", "/") and isinstance(args, list) and len(args) == 2:
+                left = self.arithmetic(args[0], f"{where}/{op}/0", done)
+                right = self.arithmetic(args[1], f"{where}/{op}/1", done)
+                if left is None or right is None:
+                    return None
+                if op == "/":
+                    return cast(left, Float) / func.nullif(right, 0)
+                return {"+": left + right, "-": left - right, "*": left * right}[op]
+        self.problem(
+            where, "report.calculated", "+, -, *, / over measures ({var: key}) and numbers"
+        )
+        return None
+
+
+def compile_dataset(
+    definition: Mapping[str, Any],
+    sources: Mapping[str, Source],
+    *,
+    time_zone: str = "Asia/Shanghai",
+) -> Dataset:
+    """Check a dataset against its forms (every problem with its path) and compile it."""
+    form_key = definition.get("form")
+    if form_key not in sources:
+        raise DefinitionError(
+            [Diagnostic("/form", "report.form", f"no published form {form_key!r}")]
+        )
+    try:
+        zone = ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise DefinitionError(
+            [Diagnostic("/time_zone", "report.zone", f"{time_zone!r} is not a time zone")]
+        ) from None
+    c = _Compiler(sources, str(form_key), zone)
+    dims: list[tuple[Output, ColumnElement[Any]]] = []
+    keys: set[str] = set()
+    for i, raw in enumerate(definition.get("dimensions") or []):
+        found = c.dimension(raw, f"/dimensions/{i}")
+        if found is not None:
+            if found[0].key in keys:
+                c.problem(
+                    f"/dimensions/{i}/key", "report.duplicate", f"{found[0].key!r} is used twice"
+                )
+            keys.add(found[0].key)
+            dims.append(found)
+    measures: list[tuple[Output, ColumnElement[Any]]] = []
+    done: dict[str, ColumnElement[Any]] = {}
+    raw_measures = definition.get("measures") or []
+    if not raw_measures:
+        c.problem("/measures", "report.measures", "needs at least one measure")
+    for i, raw in enumerate(raw_measures):
+        found = c.measure(raw, f"/measures/{i}", done)
+        if found is not None:
+            if found[0].key in keys:
+                c.problem(
+                    f"/measures/{i}/key", "report.duplicate", f"{found[0].key!r} is used twice"
+                )
+            keys.add(found[0].key)
+            done[found[0].key] = found[1].element
+            measures.append(found)
+    where: list[ColumnElement[bool]] = []
+    if definition.get("filter") is not None:
+        condition = c.condition(definition["filter"], "/filter")
+        if condition is not None:
+            where.append(condition)
+    if len(c.children) > 1:
+        c.problem(
+            "/dimensions",
+            "report.unnest",
+            f"rows of one sub-table at a time ({', '.join(sorted(c.children))})",
+        )
+    if c.problems:
+        raise DefinitionError(c.problems)
+    main = c.source.main
+    c.ref("_id", "/")
+    from_clause: Any = main
+    for child in sorted(c.children):
+        table = c.source.children[child]
+        from_clause = from_clause.join(table, table.c._record == main.c._id)
+    for via, table in sorted(c.joins.items()):
+        from_clause = from_clause.outerjoin(table, table.c._id == main.c[via])
+    where.insert(0, main.c._deleted_at.is_(None))
+    for table in c.joins.values():
+        where.append(or_(table.c._id.is_(None), table.c._deleted_at.is_(None)))
+    return Dataset(
+        form=str(form_key),
+        dimensions=tuple(d for d, _ in dims),
+        measures=tuple(m for m, _ in measures),
+        _columns=tuple(e for _, e in dims) + tuple(e for _, e in measures),
+        _groups=tuple(e.element for _, e in dims),
+        _from=from_clause,
+        _where=tuple(where),
+        _refs=dict(c.refs),
+    )
