@@ -413,6 +413,10 @@ def publish(
         from tangram.platform import flows  # flows read the store through this module
 
         flows.check(uow, app_key, document)
+    if kind == "report":
+        from tangram.platform import reports  # reports read the store through this module
+
+        reports.check(uow, app_key, document, "UTC")
     number = (definition.published_version or 0) + 1
     version = DefinitionVersion(
         definition_id=definition.id,

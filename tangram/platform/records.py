@@ -132,7 +132,8 @@ def _local_now(uow: UnitOfWork, time_zone: str) -> datetime:
     return uow.now.astimezone(ZoneInfo(time_zone))
 
 
-def _require(actor: Actor, action: Action, app_key: str, form_key: str) -> Scope:
+def require_scope(actor: Actor, action: Action, app_key: str, form_key: str) -> Scope:
+    """The actor's widest scope for ``action`` on a form's records; 403 without any grant."""
     scope = scope_for(actor, action, app_key, form_key)
     if scope is None:
         raise PermissionDenied(
@@ -159,7 +160,7 @@ def create_record(
     the intake link whose uploads the record may use.
     """
     app = app_ref(uow, actor, app_key)
-    _require(actor, Action.CREATE, app_key, form_key)
+    require_scope(actor, Action.CREATE, app_key, form_key)
     version, form = compiled.form(uow, app_key, form_key)
     t = projections.ready(uow, app.id, form_key, form)
     if not isinstance(data, Mapping):
@@ -477,21 +478,15 @@ def list_records(
     newest first.
     """
     app = app_ref(uow, actor, app_key)
-    scope = _require(actor, Action.READ, app_key, form_key)
+    scope = require_scope(actor, Action.READ, app_key, form_key)
     _, form = compiled.form(uow, app_key, form_key)
     t = projections.ready(uow, app.id, form_key, form)
     main = t.main
-    where = [main.c._deleted_at.is_(None), *listing.conditions(t, filters, time_zone=time_zone)]
-    if scope is Scope.OWN:
-        where.append(main.c._owner == actor.user_id)
-    elif scope is Scope.GROUP:
-        groups = group_subtree(uow.session, actor.group_ids)
-        where.append(
-            or_(
-                main.c._owner == actor.user_id,
-                and_(main.c._group.is_not(None), main.c._group.in_(groups)),
-            )
-        )
+    where = [
+        main.c._deleted_at.is_(None),
+        *listing.conditions(t, filters, time_zone=time_zone),
+        *visible(uow, actor, main, scope),
+    ]
     order = listing.ordering(t, sort or [SortKey("_id", descending=True)])
     page_where = list(where)
     if cursor:
@@ -512,6 +507,21 @@ def list_records(
     if count:
         total = int(uow.session.scalar(select(func.count()).select_from(main).where(*where)) or 0)
     return Page(items, next_cursor, total, form)
+
+
+def visible(uow: UnitOfWork, actor: Actor, main: Any, scope: Scope) -> list[Any]:
+    """The row-level condition of a read ``scope`` on a projection's main table (none for all)."""
+    if scope is Scope.OWN:
+        return [main.c._owner == actor.user_id]
+    if scope is Scope.GROUP:
+        groups = group_subtree(uow.session, actor.group_ids)
+        return [
+            or_(
+                main.c._owner == actor.user_id,
+                and_(main.c._group.is_not(None), main.c._group.in_(groups)),
+            )
+        ]
+    return []
 
 
 def reindex(
