@@ -147,7 +147,8 @@ def _actor(label: str) -> Actor:
     return Actor(user_id=None, username=label[:200], is_admin=True, via="system")
 
 
-def _calendar(book: Rulebook, form_key: str) -> Calendar | None:
+def calendar_of(book: Rulebook, form_key: str) -> Calendar | None:
+    """The business calendar of a form: its first SLA policy's, else the app's only one."""
     policies = book.slas.get(form_key, ())
     if policies:
         return policies[0].calendar
@@ -156,7 +157,7 @@ def _calendar(book: Rulebook, form_key: str) -> Calendar | None:
     return None
 
 
-def _evaluation(
+def evaluation(
     uow: UnitOfWork, book: Rulebook, record: Record, actor_id: int | None
 ) -> tuple[dict[str, Any], EvalContext]:
     variables = {
@@ -167,7 +168,7 @@ def _evaluation(
         "$record": {**record.data, "_id": record.id, "_form": record.form_key},
     }
     return variables, EvalContext(
-        now=uow.now, user=actor_id, calendar=_calendar(book, record.form_key)
+        now=uow.now, user=actor_id, calendar=calendar_of(book, record.form_key)
     )
 
 
@@ -185,7 +186,7 @@ def run_rules(
     """Evaluate ``rule_set`` for ``event`` on ``record`` and apply what it decides."""
     depth = uow.scratch.get(_DEPTH, 0)
     chain: list[str] = uow.scratch.setdefault(_CHAIN, [])
-    variables, context = _evaluation(uow, book, record, actor_id)
+    variables, context = evaluation(uow, book, record, actor_id)
     result = rule_set.run(event, record.data, old=old, variables=variables, context=context)
     acting = [t for t in result.traces if t.matched or t.error]
     if not acting:
@@ -390,7 +391,7 @@ def _apply(
     if effect.type == "set_fields":
         return _Write(dict(p["values"]), "set " + _shown(p["values"]))
     if effect.type == "assign":
-        return _assign(uow, book, record, form, p, source)
+        return _assign(uow, book, record, form, p, effect.rule)
     if effect.type == "notify":
         return _notify(uow, settings, book, record, form, p)
     if effect.type == "create_record":
@@ -434,7 +435,7 @@ def _assign(
     record: Record,
     form: Form,
     p: Mapping[str, Any],
-    source: str,
+    rule: str,
 ) -> _Write:
     key = str(p["field"])
     field = form.by_key.get(key)
@@ -448,14 +449,12 @@ def _assign(
         return _Write({key: group.id}, f"{key} ← group {group.key}")
     if field.type is not FieldType.USER:
         raise EffectFailed(f"field {key!r} holds neither a user nor a group")
-    _, _, _, t = _form_tables(uow, book, record)
+    t = projections.ready(uow, record.app_id, record.form_key, form)
     candidates = assignment.users_of(uow, recipients, form, record.data)
     pool = ",".join(f"{k}:{v}" for r in recipients for k, v in r.items())
     chosen, why = assignment.choose(
         uow,
-        pool_key=f"{book.app}:{source.split(' ')[1] if ' ' in source else source}:{key}:{pool}"[
-            :300
-        ],
+        pool_key=f"{book.app}:{rule}:{key}:{pool}"[:300],
         strategy=str(p.get("strategy", "fixed")),
         candidates=candidates,
         t=t,
@@ -464,18 +463,6 @@ def _assign(
         closed=list(p.get("closed") or []),
     )
     return _Write({key: chosen.id}, f"{key} ← {chosen.display_name} ({why} in {pool})")
-
-
-def _form_tables(
-    uow: UnitOfWork, book: Rulebook, record: Record
-) -> tuple[int, Form, int, projections.Tables]:
-    version, form = compiled.form(uow, book.app, record.form_key)
-    return (
-        version,
-        form,
-        record.app_id,
-        projections.ready(uow, record.app_id, record.form_key, form),
-    )
 
 
 def _notify(
@@ -800,7 +787,7 @@ def _refresh_policy(
             done += _set(uow, book, record, wanted, source)
         except TangramError as exc:
             failed.append(f"set_fields: {_reason(exc)}")
-    variables, context = _evaluation(uow, book, record, None)
+    variables, context = evaluation(uow, book, record, None)
     data = {**record.data, **variables}
     if warned and policy.on_warn is not None:
         effects = policy.on_warn.effects(source, data, context)

@@ -12,8 +12,7 @@ the optimistic lock of the instance and gets 409.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import asdict, dataclass
 from typing import Any, cast
 
 from sqlalchemy import func, select
@@ -42,7 +41,16 @@ from tangram.engines.flows import (
     migrate_state,
 )
 from tangram.engines.forms import FieldType, Form, Permission
-from tangram.platform import automation, compiled, jobs, metadata, notify, records, rulebook
+from tangram.platform import (
+    assignment,
+    automation,
+    compiled,
+    jobs,
+    metadata,
+    notify,
+    records,
+    rulebook,
+)
 from tangram.platform.errors import (
     Conflict,
     NotFound,
@@ -60,8 +68,6 @@ from tangram.platform.models import (
     Group,
     Membership,
     Record,
-    Role,
-    RoleAssignment,
     Task,
     User,
 )
@@ -197,46 +203,16 @@ def _resolver(uow: UnitOfWork, form: Form) -> Any:
         if kind == "initiator_manager":
             found = manager_of(uow, initiator, int(value))
             return [found] if found is not None else []
-        if kind == "field":
-            field = form.by_key.get(str(value))
-            held = data.get(str(value))
-            if field is not None and field.type is FieldType.GROUP and held is not None:
-                kind, value = "group", held
-            else:
-                items = held if isinstance(held, list) else [held]
-                return [int(v) for v in items if isinstance(v, int) and not isinstance(v, bool)]
-        if kind == "group":
-            group_filter = Group.id == value if isinstance(value, int) else Group.key == str(value)
-            return list(
-                uow.session.scalars(
-                    select(Membership.user_id)
-                    .join(Group, Group.id == Membership.group_id)
-                    .join(User, User.id == Membership.user_id)
-                    .where(group_filter, User.is_active.is_(True))
-                    .order_by(Membership.user_id)
-                )
-            )
-        if kind == "role":
-            return list(
-                uow.session.scalars(
-                    select(RoleAssignment.user_id)
-                    .join(Role, Role.id == RoleAssignment.role_id)
-                    .join(User, User.id == RoleAssignment.user_id)
-                    .where(Role.key == str(value), User.is_active.is_(True))
-                    .order_by(RoleAssignment.user_id)
-                )
-            )
-        return []
+        try:  # groups, roles and user or group fields: the directory, as rule actions see it
+            return [u.id for u in assignment.users_of(uow, [rule], form, data)]
+        except assignment.Unresolvable:
+            return []  # nobody: the engine falls back
 
     return resolve
 
 
 def _context(uow: UnitOfWork, app_key: str, record: Record, form: Form) -> Context:
-    book = rulebook.load(uow, app_key)
-    calendar = next(iter(book.calendars.values()), None) if len(book.calendars) == 1 else None
-    slas = book.slas.get(record.form_key, ())
-    if slas:
-        calendar = slas[0].calendar
+    calendar = automation.calendar_of(rulebook.load(uow, app_key), record.form_key)
     return Context(
         now=uow.now,
         data=dict(record.data),
@@ -595,7 +571,7 @@ def _apply(
                 "flow.automation",
                 "record",
                 record.id,
-                {"flow": instance.flow_key, "node": effect.node, **outcome.__dict__},
+                {"flow": instance.flow_key, "node": effect.node, **asdict(outcome)},
             )
         elif isinstance(effect, StartSubProcess):
             _start_child(uow, settings, actor, app_key, instance, record, effect)
@@ -940,10 +916,3 @@ def record_flows(
             }
         )
     return out
-
-
-def timers_due(instance: FlowInstance) -> list[datetime]:
-    """When the instance's pending timers fire (for diagnostics)."""
-    return sorted(
-        datetime.fromisoformat(t["at"]) for t in instance.state.get("timers", {}).values()
-    )

@@ -39,7 +39,7 @@ OTHERS = "others"
 
 
 def _sources(uow: UnitOfWork, app_key: str, form_key: str) -> dict[str, Source]:
-    """The dataset's form and the forms its reference fields point to."""
+    """The dataset's form and the forms its references point to, with their projection tables."""
     try:
         _, form = compiled.form(uow, app_key, form_key)
     except NotFound:
@@ -47,24 +47,30 @@ def _sources(uow: UnitOfWork, app_key: str, form_key: str) -> dict[str, Source]:
             [Diagnostic("/dataset/form", "report.form", f"form {form_key!r} is not published")]
         ) from None
     app = app_ref(uow, Actor.system("reports"), app_key)
-    sources = {}
     wanted = [form_key] + [
         f.reference_form
         for f in form.fields
         if f.type is FieldType.REFERENCE and f.reference_form is not None
     ]
+    out = {}
     for key in dict.fromkeys(wanted):
-        _, found = compiled.form(uow, app_key, key) if key != form_key else (0, form)
+        _, found = compiled.form(uow, app_key, key)
         t = projections.ready(uow, app.id, key, found)
-        sources[key] = Source(found, t.main, t.children)
-    return sources
+        out[key] = Source(found, t.main, t.children)
+    return out
 
 
-def _dataset(uow: UnitOfWork, app_key: str, body: Mapping[str, Any], time_zone: str) -> Dataset:
+def _dataset(
+    uow: UnitOfWork, app_key: str, body: Mapping[str, Any], time_zone: str
+) -> tuple[Dataset, projections.Tables]:
+    """The compiled dataset and the tables of its form."""
     definition = body.get("dataset") or {}
-    sources = _sources(uow, app_key, str(definition.get("form")))
+    form_key = str(definition.get("form"))
+    sources = _sources(uow, app_key, form_key)
+    main = sources[form_key]
+    tables = projections.Tables(main.form.projection, main.main, main.children)
     try:
-        return compile_dataset(definition, sources, time_zone=time_zone)
+        return compile_dataset(definition, sources, time_zone=time_zone), tables
     except DefinitionError as exc:
         raise DefinitionError(
             [Diagnostic(f"/dataset{d.path}", d.code, d.message) for d in exc.diagnostics]
@@ -95,7 +101,7 @@ def _widget_problems(body: Mapping[str, Any], dataset: Dataset) -> list[Diagnost
 def check(uow: UnitOfWork, app_key: str, body: Mapping[str, Any], time_zone: str) -> None:
     """Refuse a report whose dataset or widget does not fit the forms (every problem's path)."""
     try:
-        dataset = _dataset(uow, app_key, body, time_zone)
+        dataset, _ = _dataset(uow, app_key, body, time_zone)
     except DefinitionError as exc:
         problems = list(exc.diagnostics)
     else:
@@ -166,19 +172,16 @@ def run(
     """Run a published report for ``actor`` (their read scope on the form applies)."""
     row_id, version, _digest = metadata.published_ref(uow, app_key, "report", key)
     body = metadata.version_body(uow, row_id)
+    form_key = str((body.get("dataset") or {}).get("form"))
+    scope = records.require_scope(actor, Action.READ, app_key, form_key)  # before anything runs
     try:
-        dataset = _dataset(uow, app_key, body, time_zone)
+        dataset, t = _dataset(uow, app_key, body, time_zone)
     except DefinitionError as exc:  # a form changed under a published report
         raise ValidationFailed.from_diagnostics(
             f"Report {key!r} no longer fits its forms; publish it again.",
             exc.diagnostics,
             code="report.stale",
         ) from None
-    form_key = dataset.form
-    scope = records.require_scope(actor, Action.READ, app_key, form_key)
-    app = app_ref(uow, actor, app_key)
-    _, form = compiled.form(uow, app_key, form_key)
-    t = projections.ready(uow, app.id, form_key, form)
     where = [
         *listing.conditions(t, filters, time_zone=time_zone),
         *records.visible(uow, actor, t.main, scope),

@@ -262,12 +262,10 @@ def _load(uow: UnitOfWork, app_key: str) -> Rulebook:
     return book
 
 
-def check(uow: UnitOfWork, app_key: str, kind: str, key: str, body: Mapping[str, Any]) -> None:
-    """Refuse a publication that would leave any calendar or rule of the app broken.
-
-    ``body`` replaces the published version of (``kind``, ``key``); a form whose new version drops
-    a field a rule reads is refused here too, with the rule's path.
-    """
+def _replaced(
+    uow: UnitOfWork, app_key: str, kind: str, key: str, body: Mapping[str, Any]
+) -> tuple[Rulebook, list[Diagnostic], list[Source]]:
+    """The app's book compiled with ``body`` in place of the published (``kind``, ``key``)."""
     sources = [
         s
         for s in _sources(uow, app_key, ("rule", "calendar", "form", "flow"))
@@ -275,7 +273,17 @@ def check(uow: UnitOfWork, app_key: str, kind: str, key: str, body: Mapping[str,
     ]
     sources.append(Source(kind, key, 0, body))
     forms, flows = _catalog(sources)
-    _book, problems = compile_book(app_key, sources, forms=forms, flows=flows)
+    book, problems = compile_book(app_key, sources, forms=forms, flows=flows)
+    return book, problems, sources
+
+
+def check(uow: UnitOfWork, app_key: str, kind: str, key: str, body: Mapping[str, Any]) -> None:
+    """Refuse a publication that would leave any calendar or rule of the app broken.
+
+    ``body`` replaces the published version of (``kind``, ``key``); a form whose new version drops
+    a field a rule reads is refused here too, with the rule's path.
+    """
+    _book, problems, sources = _replaced(uow, app_key, kind, key, body)
     problems += _directory_problems(uow, [s for s in sources if s.kind == "rule"])
     if problems:
         raise ValidationFailed.from_diagnostics(
@@ -350,14 +358,7 @@ def compile_draft(
 ) -> tuple[Rulebook, Rulebook]:
     """The published book and the book with ``body`` in place of rule ``key`` (for what-if)."""
     published = load(uow, app_key)
-    sources = [
-        s
-        for s in _sources(uow, app_key, ("rule", "calendar", "form", "flow"))
-        if (s.kind, s.key) != ("rule", key)
-    ]
-    sources.append(Source("rule", key, 0, body))
-    forms, flows = _catalog(sources)
-    draft, problems = compile_book(app_key, sources, forms=forms, flows=flows)
+    draft, problems, _sources_used = _replaced(uow, app_key, "rule", key, body)
     if problems:
         raise ValidationFailed.from_diagnostics(
             f"The draft of rule {key!r} does not compile: {len(problems)} problem(s).",
@@ -365,9 +366,3 @@ def compile_draft(
             code="definition.invalid",
         )
     return published, draft
-
-
-def forget(uow: UnitOfWork) -> None:
-    """Drop the cached books (tests)."""
-    with _lock:
-        uow.shared.pop(_CACHE, None)

@@ -13,8 +13,9 @@ and, after its last attempt, lands in the dead-letter list (``GET /api/v1/jobs?s
 from which an administrator replays it (``POST /api/v1/jobs/{id}/retry``).
 
 Targets that resolve to private, loopback, link-local or otherwise non-public addresses are refused
-unless allow-listed (``TANGRAM_WEBHOOK_ALLOW``); the check runs when the job is queued and again
-just before sending.
+unless allow-listed (``TANGRAM_WEBHOOK_ALLOW``). Queuing checks the URL and any literal address
+without a DNS lookup (it runs inside the record's transaction); each attempt resolves the host and
+checks every address before sending.
 """
 
 from __future__ import annotations
@@ -100,6 +101,14 @@ def check_target(
             )
 
 
+def _literal(host: str) -> list[str]:
+    """The host itself when it is an IP address; names are resolved only when sending."""
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        return []
+
+
 def _resolve(host: str) -> list[str]:
     return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, None)})
 
@@ -115,8 +124,8 @@ def enqueue(
     record: Mapping[str, Any],
     data: Mapping[str, Any],
 ) -> int:
-    """Queue one delivery (after checking the target) and return its job id."""
-    check_target(settings, url)
+    """Queue one delivery (after checking the URL, without a DNS lookup) and return its job id."""
+    check_target(settings, url, resolve=_literal)
     delivery = str(uuid.uuid4())
     body = {
         "event": event,

@@ -16,7 +16,7 @@ from typing import Any
 from tangram.engines.logic import EvalContext
 from tangram.engines.meta import validate_definition
 from tangram.engines.rules import DecisionError, Rule, RuleEvent, RuleSet
-from tangram.platform import metadata, records, rulebook
+from tangram.platform import automation, metadata, records, rulebook
 from tangram.platform.errors import ValidationFailed
 from tangram.platform.listing import Filter
 from tangram.platform.models import Record
@@ -43,15 +43,13 @@ def _signature(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)[:300]
 
 
-def _rule_outcome(rule: Rule | None, record: Record, now: Any) -> dict[str, Any] | None:
+def _rule_outcome(
+    rule: Rule | None, record: Record, variables: Mapping[str, Any], context: EvalContext
+) -> dict[str, Any] | None:
     if rule is None:
         return None
-    variables = {"$now": now.isoformat(), "$record": {**record.data, "_id": record.id}}
     result = RuleSet((rule,)).run(
-        _event(rule, record.data),
-        record.data,
-        variables=variables,
-        context=EvalContext(now=now),
+        _event(rule, record.data), record.data, variables=variables, context=context
     )
     if not result.traces:
         return {"outcome": "not triggered", "effects": []}
@@ -120,8 +118,10 @@ def simulate(
             old = _table_outcome(published.tables[key], record) if key in published.tables else None
             counts[_signature(new.get("result")) if new["outcome"] == "decided" else "error"] += 1
         else:
-            new = _rule_outcome(draft.rules.get(key), record, uow.now) or {}
-            old = _rule_outcome(published.rules.get(key), record, uow.now)
+            # what the rule would see when it runs (clock, calendar, the record's id)
+            variables, context = automation.evaluation(uow, draft, record, None)
+            new = _rule_outcome(draft.rules.get(key), record, variables, context) or {}
+            old = _rule_outcome(published.rules.get(key), record, variables, context)
             counts[new["outcome"]] += 1
             for effect in new.get("effects", []):
                 effects[f"{effect['type']} {_signature(effect['params'])}"] += 1

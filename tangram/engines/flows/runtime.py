@@ -976,14 +976,6 @@ class Process:
         getattr(run, _HANDLERS[command.action])(command)
         return run.s, run.effects
 
-    def open_tasks(self, state: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-        """Tasks waiting for someone now."""
-        return [t for t in state["tasks"].values() if t["status"] == "open"]
-
-    def current_nodes(self, state: Mapping[str, Any]) -> list[str]:
-        """Where the instance's tokens are."""
-        return sorted({t["node"] for t in state["tokens"].values() if t["node"] is not None})
-
 
 def migrate_state(
     state: Mapping[str, Any],

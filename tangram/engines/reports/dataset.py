@@ -128,7 +128,6 @@ class Dataset:
     _groups: tuple[ColumnElement[Any], ...]
     _from: Any
     _where: tuple[ColumnElement[bool], ...]
-    _refs: Mapping[str, Ref]
 
     def query(self, *, where: Sequence[ColumnElement[bool]] = ()) -> Select[Any]:
         """The statement: dimensions then measures, grouped and ordered by the dimensions.
@@ -142,16 +141,6 @@ class Dataset:
         if self._groups:
             statement = statement.group_by(*self._groups).order_by(*self._groups)
         return statement
-
-    def column(self, path: str) -> ColumnElement[Any] | None:
-        """The column of a field this dataset reads (for filters applied from outside)."""
-        ref = self._refs.get(path)
-        return ref.column if ref is not None else None
-
-    @property
-    def main(self) -> Any:
-        """The main table's ``_id`` column (drill-down joins and permission filters use it)."""
-        return self._refs["_id"].column
 
 
 class _Compiler:
@@ -619,7 +608,6 @@ def compile_dataset(
     if c.problems:
         raise DefinitionError(c.problems)
     main = c.source.main
-    c.ref("_id", "/")
     from_clause: Any = main
     for child in sorted(c.children):
         table = c.source.children[child]
@@ -637,5 +625,4 @@ def compile_dataset(
         _groups=tuple(e.element for _, e in dims),
         _from=from_clause,
         _where=tuple(where),
-        _refs=dict(c.refs),
     )
