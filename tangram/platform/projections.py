@@ -89,6 +89,11 @@ def _name(*parts: str) -> str:
     return f"{joined[:54]}_{hashlib.sha256(joined.encode()).hexdigest()[:8]}"
 
 
+def created_index_name(table: str) -> str:
+    """The index every main projection table has on ``_created_at`` (date ranges, reports)."""
+    return _name("ix", table, "_created_at")
+
+
 def table_name(app_id: int, form_key: str) -> str:
     """The main table of a form's projection."""
     return _name("rp", str(app_id), form_key)
@@ -133,6 +138,7 @@ def _build(app_id: int, form_key: str, projection: Projection) -> Tables:
         *(_column(c) for c in projection.columns),
     )
     live = main.c._deleted_at.is_(None)
+    Index(created_index_name(name), main.c._created_at)
     for c in projection.columns:
         if c.unique:
             Index(

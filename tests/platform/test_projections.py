@@ -11,7 +11,7 @@ from sqlalchemy import inspect, select, text
 
 from tangram.cli import main
 from tangram.config import Settings
-from tangram.platform import compiled, metadata, projections, records
+from tangram.platform import compiled, metadata, migrate, projections, records
 from tangram.platform.core import Platform
 from tangram.platform.errors import Conflict, ValidationFailed
 from tangram.platform.models import ProjectionTable
@@ -306,8 +306,20 @@ def test_indexed_fields_are_used_by_the_database_for_equality_filters(
 
         plan = explain("SELECT _id FROM rp_1_ticket WHERE title = 't3'")
         child_plan = explain("SELECT _record FROM rp_1_ticket__parts WHERE part = 'p3'")
+        since = explain("SELECT count(*) FROM rp_1_ticket WHERE _created_at >= '2026-11-01'")
     assert "ix_rp_1_ticket_title" in plan
     assert "ix_rp_1_ticket__parts_part" in child_plan
+    assert "ix_rp_1_ticket__created_at" in since  # every main table: date ranges, reports
+
+
+def test_the_created_at_index_reaches_tables_built_before_it(platform: Platform, app: str) -> None:
+    write(platform, FULL)
+    migrate.downgrade(platform.engine, "0005")
+    names = {i["name"] for i in inspect(platform.engine).get_indexes("rp_1_ticket")}
+    assert "ix_rp_1_ticket__created_at" not in names
+    migrate.upgrade(platform.engine)
+    names = {i["name"] for i in inspect(platform.engine).get_indexes("rp_1_ticket")}
+    assert "ix_rp_1_ticket__created_at" in names
 
 
 def test_reindex_rebuilds_projections_from_the_documents(
