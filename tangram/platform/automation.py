@@ -36,6 +36,7 @@ from tangram.engines.rules import Calendar, Effect, RuleEvent, RuleSet, SlaPolic
 from tangram.platform import (
     assignment,
     compiled,
+    dashboards,
     jobs,
     mail,
     notify,
@@ -158,7 +159,12 @@ def calendar_of(book: Rulebook, form_key: str) -> Calendar | None:
 
 
 def evaluation(
-    uow: UnitOfWork, book: Rulebook, record: Record, actor_id: int | None
+    uow: UnitOfWork,
+    book: Rulebook,
+    record: Record,
+    actor_id: int | None,
+    *,
+    time_zone: str = records.DEFAULT_TIME_ZONE,
 ) -> tuple[dict[str, Any], EvalContext]:
     variables = {
         "$now": uow.now.isoformat(),
@@ -168,7 +174,10 @@ def evaluation(
         "$record": {**record.data, "_id": record.id, "_form": record.form_key},
     }
     return variables, EvalContext(
-        now=uow.now, user=actor_id, calendar=calendar_of(book, record.form_key)
+        now=uow.now,
+        user=actor_id,
+        calendar=calendar_of(book, record.form_key),
+        kpis=dashboards.RuleKpis(uow, book.app, time_zone),
     )
 
 
@@ -186,7 +195,7 @@ def run_rules(
     """Evaluate ``rule_set`` for ``event`` on ``record`` and apply what it decides."""
     depth = uow.scratch.get(_DEPTH, 0)
     chain: list[str] = uow.scratch.setdefault(_CHAIN, [])
-    variables, context = evaluation(uow, book, record, actor_id)
+    variables, context = evaluation(uow, book, record, actor_id, time_zone=settings.time_zone)
     result = rule_set.run(event, record.data, old=old, variables=variables, context=context)
     acting = [t for t in result.traces if t.matched or t.error]
     if not acting:
@@ -787,7 +796,7 @@ def _refresh_policy(
             done += _set(uow, book, record, wanted, source)
         except TangramError as exc:
             failed.append(f"set_fields: {_reason(exc)}")
-    variables, context = evaluation(uow, book, record, None)
+    variables, context = evaluation(uow, book, record, None, time_zone=settings.time_zone)
     data = {**record.data, **variables}
     if warned and policy.on_warn is not None:
         effects = policy.on_warn.effects(source, data, context)

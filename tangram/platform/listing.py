@@ -161,6 +161,11 @@ def _target(t: Tables, name: str) -> _Target | None:
     return None
 
 
+def has_field(t: Tables, name: str) -> bool:
+    """Whether ``name`` can be filtered on in these tables (a field, ``table.field`` or meta)."""
+    return _target(t, name) is not None
+
+
 def _condition(target: _Target, op: str, value: Any, raw_empty: bool | None) -> ColumnElement[bool]:
     column: ColumnElement[Any] = target.table.c[target.column]
     kind = target.kind

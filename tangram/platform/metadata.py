@@ -417,6 +417,11 @@ def publish(
         from tangram.platform import reports  # reports read the store through this module
 
         reports.check(uow, app_key, document, "UTC")
+    if kind in ("kpi", "dashboard"):
+        from tangram.platform import dashboards  # dashboards read the store through this module
+
+        check = dashboards.check_kpi_definition if kind == "kpi" else dashboards.check_dashboard
+        check(uow, app_key, document, "UTC")
     number = (definition.published_version or 0) + 1
     version = DefinitionVersion(
         definition_id=definition.id,

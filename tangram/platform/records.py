@@ -16,7 +16,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import nh3
-from sqlalchemy import Table, and_, bindparam, func, insert, or_, select
+from sqlalchemy import ColumnElement, Table, and_, bindparam, func, insert, or_, select
 from sqlalchemy.orm import make_transient_to_detached
 
 from tangram.engines.forms import FieldDef, FieldError, FieldType, Form, map_values
@@ -471,11 +471,13 @@ def list_records(
     limit: int = 50,
     count: bool = False,
     time_zone: str = DEFAULT_TIME_ZONE,
+    within: Callable[[Table], ColumnElement[bool]] | None = None,
 ) -> Page:
     """Live records the actor may read, filtered and sorted on the projection (keyset paging).
 
     One query for the page (two with ``count``), whatever the page size. The default order is
-    newest first.
+    newest first. ``within`` adds a condition on the form's main projection table (a report's
+    drill-down: the records behind one data point).
     """
     app = app_ref(uow, actor, app_key)
     scope = require_scope(actor, Action.READ, app_key, form_key)
@@ -486,6 +488,7 @@ def list_records(
         main.c._deleted_at.is_(None),
         *listing.conditions(t, filters, time_zone=time_zone),
         *visible(uow, actor, main, scope),
+        *([within(main)] if within is not None else []),
     ]
     order = listing.ordering(t, sort or [SortKey("_id", descending=True)])
     page_where = list(where)

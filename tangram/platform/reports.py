@@ -7,35 +7,78 @@ A report definition (kind ``reports``) holds a ``dataset`` (see
      "dataset": {"form": "ticket", "dimensions": [...], "measures": [...]},
      "widget": {"type": "pareto", "x": "type", "y": "tickets", "top": 8}}
 
+A measure ``{"key": "mttr", "type": "kpi", "kpi": "mttr"}`` reuses a published KPI (kind ``kpis``).
 Running a report applies the viewer's row-level permission (own, group or all records of the form,
 as in record lists) and any filters of the request (record-list syntax: ``status=open``,
 ``_created_at__gte=2026-11-01``), and returns the rows with an ECharts-ready ``dataset`` and the
-query's elapsed time. Widgets: ``kpi``, ``bar``, ``line``, ``area``, ``pie``, ``stacked``,
-``table``, ``pareto`` (sorted, with the cumulative share); ``top`` keeps the first N rows by the
-widget's measure and folds the rest into "others".
+query's elapsed time. Widgets: ``kpi``, ``bar``, ``line``, ``area``, ``pie``, ``donut``,
+``table``; ``stacked`` (``x`` down, one column per value of ``series``), ``pivot`` (``rows`` ×
+``columns`` with exact totals, also for averages), ``pareto`` (sorted, with the cumulative share),
+``before_after`` (each measure over the ``before`` and ``after`` periods side by side, with the
+change); ``top`` keeps the first N rows by the widget's measure and folds the rest into "others".
+
+Results are cached per (definition and KPI versions, filters, viewer's scope, time zone, day) and
+keyed by the head of the audit log: every record write is audited in its own transaction, so a
+cached result is served only while no record of any form has changed since it was computed, on
+every server process alike. Each platform (process) keeps its own least-recently-used cache.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
+import threading
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from cachetools import LRUCache
+from sqlalchemy import ColumnElement, Table, func, select
 
 from tangram.engines.common import DefinitionError, Diagnostic
 from tangram.engines.forms import FieldType
-from tangram.engines.reports import Dataset, Source, compile_dataset
+from tangram.engines.reports import (
+    Dataset,
+    Source,
+    compile_dataset,
+    expand_kpis,
+    resolve_period,
+    within,
+)
 from tangram.platform import compiled, listing, metadata, projections, records
 from tangram.platform.errors import NotFound, ValidationFailed
 from tangram.platform.listing import Filter
 from tangram.platform.metadata import app_ref
+from tangram.platform.models import AuditEntry, Scope
 from tangram.platform.perms import Action, Actor
 from tangram.platform.uow import UnitOfWork
 
-WIDGETS = ("kpi", "bar", "line", "area", "pie", "stacked", "table", "pareto")
+WIDGETS = (
+    "kpi",
+    "bar",
+    "line",
+    "area",
+    "pie",
+    "donut",
+    "stacked",
+    "table",
+    "pivot",
+    "pareto",
+    "before_after",
+)
 OTHERS = "others"
+TOTAL = "total"
+#: Measures whose value for a group of rows is the sum of the values of its parts.
+ADDITIVE = ("count", "sum")
+
+#: Conditions on a form's tables that a caller adds (dashboard filters); the flag says whether a
+#: date range applies (not to before/after widgets, which have their own periods).
+Extra = Callable[[projections.Tables, bool], list[ColumnElement[bool]]]
 
 
 def _sources(uow: UnitOfWork, app_key: str, form_key: str) -> dict[str, Source]:
@@ -44,7 +87,7 @@ def _sources(uow: UnitOfWork, app_key: str, form_key: str) -> dict[str, Source]:
         _, form = compiled.form(uow, app_key, form_key)
     except NotFound:
         raise DefinitionError(
-            [Diagnostic("/dataset/form", "report.form", f"form {form_key!r} is not published")]
+            [Diagnostic("/form", "report.form", f"form {form_key!r} is not published")]
         ) from None
     app = app_ref(uow, Actor.system("reports"), app_key)
     wanted = [form_key] + [
@@ -60,38 +103,163 @@ def _sources(uow: UnitOfWork, app_key: str, form_key: str) -> dict[str, Source]:
     return out
 
 
-def _dataset(
-    uow: UnitOfWork, app_key: str, body: Mapping[str, Any], time_zone: str
-) -> tuple[Dataset, projections.Tables]:
-    """The compiled dataset and the tables of its form."""
-    definition = body.get("dataset") or {}
-    form_key = str(definition.get("form"))
-    sources = _sources(uow, app_key, form_key)
+def tables_of(sources: Mapping[str, Source], form_key: str) -> projections.Tables:
+    """The projection tables of the dataset's own form."""
     main = sources[form_key]
-    tables = projections.Tables(main.form.projection, main.main, main.children)
+    return projections.Tables(main.form.projection, main.main, main.children)
+
+
+def published_kpis(uow: UnitOfWork, app_key: str, keys: Sequence[str]) -> dict[str, Any]:
+    """The published bodies of the KPIs named (missing ones are left out), with their versions."""
+    out: dict[str, Any] = {}
+    for key in dict.fromkeys(keys):
+        try:
+            row_id, version, _ = metadata.published_ref(uow, app_key, "kpi", key)
+        except NotFound:
+            continue
+        out[key] = {**metadata.version_body(uow, row_id), "_version": version}
+    return out
+
+
+def _kpi_keys(dataset: Mapping[str, Any]) -> list[str]:
+    return [
+        str(m.get("kpi"))
+        for m in dataset.get("measures") or []
+        if isinstance(m, Mapping) and m.get("type") == "kpi"
+    ]
+
+
+def _renamed(node: Any, suffix: str) -> Any:
+    """A calculated measure's expression over the ``suffix`` copies of the measures it names."""
+    if isinstance(node, Mapping):
+        if set(node) == {"var"}:
+            name = node["var"][0] if isinstance(node["var"], list) else node["var"]
+            return {"var": f"{name}{suffix}"}
+        return {k: _renamed(v, suffix) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_renamed(v, suffix) for v in node]
+    return node
+
+
+def _before_after(
+    dataset: dict[str, Any], widget: Mapping[str, Any], now: datetime, zone: ZoneInfo
+) -> dict[str, Any]:
+    """Each measure twice, over the widget's ``before`` and ``after`` periods."""
+    problems: list[Diagnostic] = []
+    periods = {}
+    for side in ("before", "after"):
+        try:
+            periods[side] = resolve_period(
+                str(widget.get(side) or ""), now=now, zone=zone, path=f"/widget/{side}"
+            )
+        except DefinitionError as exc:
+            problems.extend(exc.diagnostics)
+    if problems:
+        raise DefinitionError(problems)
+    field = str(widget.get("period_field") or "_created_at")
+    measures = []
+    for side, period in periods.items():
+        for m in dataset.get("measures") or []:
+            copy = {**m, "key": f"{m.get('key')}_{side}"}
+            if m.get("type") == "calculated":
+                copy["expression"] = _renamed(m.get("expression"), f"_{side}")
+            else:
+                span = within(field, period)
+                copy["filter"] = span if m.get("filter") is None else {"and": [m["filter"], span]}
+            measures.append(copy)
+    return {**dataset, "measures": measures}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A report compiled for a run: its dataset, tables and what its result depends on."""
+
+    key: str
+    version: int
+    body: Mapping[str, Any]
+    dataset: Dataset
+    tables: projections.Tables
+    #: The dataset as compiled (KPIs expanded, periods resolved): part of the cache key.
+    digest: str
+    sources: Mapping[str, Source]
+    definition: Mapping[str, Any]
+    time_zone: str
+
+
+def prepare(
+    uow: UnitOfWork,
+    app_key: str,
+    key: str,
+    version: int,
+    body: Mapping[str, Any],
+    *,
+    time_zone: str,
+    now: datetime,
+) -> Prepared:
+    """Expand KPIs, resolve the widget's periods and compile; problems are paths in ``body``."""
+    raw = dict(body.get("dataset") or {})
+    widget = body.get("widget") or {}
     try:
-        return compile_dataset(definition, sources, time_zone=time_zone), tables
+        zone = ZoneInfo(time_zone)
+        definition = expand_kpis(raw, published_kpis(uow, app_key, _kpi_keys(raw)))
+        if widget.get("type") == "before_after":
+            definition = _before_after(definition, widget, now, zone)
+        sources = _sources(uow, app_key, str(raw.get("form")))
+        dataset = compile_dataset(definition, sources, time_zone=time_zone)
     except DefinitionError as exc:
         raise DefinitionError(
-            [Diagnostic(f"/dataset{d.path}", d.code, d.message) for d in exc.diagnostics]
+            [
+                d
+                if d.path.startswith("/widget")
+                else Diagnostic(f"/dataset{d.path}", d.code, d.message)
+                for d in exc.diagnostics
+            ]
         ) from None
+    digest = hashlib.sha256(
+        json.dumps(definition, sort_keys=True, default=str).encode()
+    ).hexdigest()
+    return Prepared(
+        key,
+        version,
+        body,
+        dataset,
+        tables_of(sources, str(raw.get("form"))),
+        digest,
+        sources,
+        definition,
+        time_zone,
+    )
 
 
 def _widget_problems(body: Mapping[str, Any], dataset: Dataset) -> list[Diagnostic]:
     widget = body.get("widget") or {"type": "table"}
     problems = []
-    if widget.get("type", "table") not in WIDGETS:
+    kind = widget.get("type", "table")
+    if kind not in WIDGETS:
         problems.append(
             Diagnostic("/widget/type", "report.widget", f"use one of {', '.join(WIDGETS)}")
         )
-    dims = {d.key for d in dataset.dimensions}
+    dims = [d.key for d in dataset.dimensions]
     measures = {m.key for m in dataset.measures}
-    if "x" in widget and widget["x"] not in dims:
-        problems.append(
-            Diagnostic("/widget/x", "report.widget", f"{widget['x']!r} is no dimension")
-        )
-    if "y" in widget and widget["y"] not in measures:
+    for name in ("x", "series", "rows", "columns"):
+        if name in widget and widget[name] not in dims:
+            problems.append(
+                Diagnostic(f"/widget/{name}", "report.widget", f"{widget[name]!r} is no dimension")
+            )
+    if "y" in widget and widget["y"] not in measures and kind != "before_after":
         problems.append(Diagnostic("/widget/y", "report.widget", f"{widget['y']!r} is no measure"))
+    needs = {"stacked": ("x", "series"), "pivot": ("rows", "columns")}.get(kind, ())
+    if needs and len(dims) != 2:
+        problems.append(
+            Diagnostic(
+                "/dataset/dimensions", "report.widget", f"a {kind} widget needs two dimensions"
+            )
+        )
+    for name in needs:
+        if name not in widget:
+            problems.append(
+                Diagnostic(f"/widget/{name}", "report.widget", f"name the {name} dimension")
+            )
     top = widget.get("top")
     if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
         problems.append(Diagnostic("/widget/top", "report.widget", "a positive number of rows"))
@@ -101,11 +269,13 @@ def _widget_problems(body: Mapping[str, Any], dataset: Dataset) -> list[Diagnost
 def check(uow: UnitOfWork, app_key: str, body: Mapping[str, Any], time_zone: str) -> None:
     """Refuse a report whose dataset or widget does not fit the forms (every problem's path)."""
     try:
-        dataset, _ = _dataset(uow, app_key, body, time_zone)
+        prepared = prepare(
+            uow, app_key, str(body.get("key")), 0, body, time_zone=time_zone, now=uow.now
+        )
     except DefinitionError as exc:
         problems = list(exc.diagnostics)
     else:
-        problems = _widget_problems(body, dataset)
+        problems = _widget_problems(body, prepared.dataset)
     if problems:
         raise ValidationFailed.from_diagnostics(
             f"The report cannot be published: {len(problems)} problem(s).",
@@ -124,6 +294,7 @@ class Result:
     columns: list[str]
     rows: list[list[Any]]
     elapsed_ms: float
+    cached: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """The API answer: rows and the ECharts ``dataset`` (``dimensions`` + ``source``)."""
@@ -135,19 +306,30 @@ class Result:
             "rows": self.rows,
             "echarts": {"dataset": {"dimensions": self.columns, "source": self.rows}},
             "elapsed_ms": round(self.elapsed_ms, 2),
+            "cached": self.cached,
         }
 
-    def csv(self) -> str:
-        """The rows as CSV (UTF-8 with a byte-order mark so spreadsheets keep Chinese text)."""
+    def csv_chunks(self) -> Any:
+        """The rows as CSV text, a chunk at a time (UTF-8 with a byte-order mark so spreadsheets
+        keep Chinese text)."""
         out = io.StringIO()
-        out.write("\ufeff")
         writer = csv.writer(out)
+        out.write("\ufeff")
         writer.writerow(self.columns)
-        writer.writerows(self.rows)
-        return out.getvalue()
+        for i, row in enumerate(self.rows, 1):
+            writer.writerow(row)
+            if i % 1000 == 0:
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+        yield out.getvalue()
+
+    def csv(self) -> str:
+        """The whole CSV text."""
+        return "".join(self.csv_chunks())
 
     def xlsx(self) -> bytes:
-        """The rows as an Excel workbook."""
+        """The rows as an Excel workbook (written row by row)."""
         from openpyxl import Workbook  # only exports need it
 
         book = Workbook(write_only=True)
@@ -160,6 +342,89 @@ class Result:
         return out.getvalue()
 
 
+# --- the cache ------------------------------------------------------------------------------
+
+CACHE_SIZE = 512
+
+
+def _store(uow: UnitOfWork) -> tuple[LRUCache[tuple[Any, ...], Any], threading.Lock]:
+    """The platform's result cache (one per platform, shared by its threads)."""
+    store = uow.shared.get("report_cache")
+    if store is None:
+        store = uow.shared.setdefault(
+            "report_cache", (LRUCache(maxsize=CACHE_SIZE), threading.Lock())
+        )
+    return store  # type: ignore[no-any-return]
+
+
+def scope_key(actor: Actor, scope: Scope) -> tuple[Any, ...]:
+    """What a viewer's read scope depends on: nobody else's, for own and group scopes."""
+    if scope is Scope.OWN:
+        return (scope.value, actor.user_id)
+    if scope is Scope.GROUP:
+        return (scope.value, actor.user_id, tuple(sorted(actor.group_ids)))
+    return (scope.value,)
+
+
+def head(uow: UnitOfWork) -> int:
+    """The audit log's last sequence number: it moves with every write of any record."""
+    return int(uow.session.scalar(select(func.max(AuditEntry.seq))) or 0)
+
+
+def cached(uow: UnitOfWork, key: tuple[Any, ...], compute: Callable[[], Any]) -> tuple[Any, bool]:
+    """``compute()``'s value for ``key`` and the audit head, and whether it came from the cache."""
+    full = (*key, head(uow))
+    cache, lock = _store(uow)
+    with lock:
+        found = cache.get(full)
+    if found is not None:
+        return found, True
+    value = compute()
+    with lock:
+        cache[full] = value
+    return value, False
+
+
+# --- running --------------------------------------------------------------------------------
+
+
+def load(
+    uow: UnitOfWork, actor: Actor, app_key: str, key: str, *, time_zone: str
+) -> tuple[Prepared, Scope]:
+    """A published report compiled for ``actor``, after checking they may read its form."""
+    row_id, version, _digest = metadata.published_ref(uow, app_key, "report", key)
+    body = metadata.version_body(uow, row_id)
+    form_key = str((body.get("dataset") or {}).get("form"))
+    scope = records.require_scope(actor, Action.READ, app_key, form_key)  # before anything runs
+    try:
+        prepared = prepare(uow, app_key, key, version, body, time_zone=time_zone, now=uow.now)
+    except DefinitionError as exc:  # a form or KPI changed under a published report
+        raise ValidationFailed.from_diagnostics(
+            f"Report {key!r} no longer fits its forms; publish it again.",
+            exc.diagnostics,
+            code="report.stale",
+        ) from None
+    return prepared, scope
+
+
+def _where(
+    uow: UnitOfWork,
+    actor: Actor,
+    prepared: Prepared,
+    scope: Scope,
+    filters: Sequence[Filter],
+    extra: Extra | None,
+    time_zone: str,
+) -> list[ColumnElement[bool]]:
+    t = prepared.tables
+    dated = (prepared.body.get("widget") or {}).get("type") != "before_after"
+    return [
+        *listing.conditions(t, filters, time_zone=time_zone),
+        *records.visible(uow, actor, t.main, scope),
+        *(extra(t, dated) if extra is not None else []),
+    ]
+
+
 def run(
     uow: UnitOfWork,
     actor: Actor,
@@ -167,35 +432,53 @@ def run(
     key: str,
     *,
     filters: Sequence[Filter] = (),
+    extra: Extra | None = None,
+    extra_key: tuple[Any, ...] = (),
     time_zone: str = "Asia/Shanghai",
 ) -> Result:
-    """Run a published report for ``actor`` (their read scope on the form applies)."""
-    row_id, version, _digest = metadata.published_ref(uow, app_key, "report", key)
-    body = metadata.version_body(uow, row_id)
-    form_key = str((body.get("dataset") or {}).get("form"))
-    scope = records.require_scope(actor, Action.READ, app_key, form_key)  # before anything runs
-    try:
-        dataset, t = _dataset(uow, app_key, body, time_zone)
-    except DefinitionError as exc:  # a form changed under a published report
-        raise ValidationFailed.from_diagnostics(
-            f"Report {key!r} no longer fits its forms; publish it again.",
-            exc.diagnostics,
-            code="report.stale",
-        ) from None
-    where = [
-        *listing.conditions(t, filters, time_zone=time_zone),
-        *records.visible(uow, actor, t.main, scope),
-    ]
+    """Run a published report for ``actor`` (their read scope on the form applies).
+
+    ``extra`` adds conditions (a dashboard's filters); ``extra_key`` names them for the cache.
+    """
+    prepared, scope = load(uow, actor, app_key, key, time_zone=time_zone)
+    where = _where(uow, actor, prepared, scope, filters, extra, time_zone)
+    cache_key = (
+        "report",
+        app_key,
+        key,
+        prepared.version,
+        prepared.digest,
+        tuple((f.field, f.op, str(f.value)) for f in filters),
+        extra_key,
+        scope_key(actor, scope),
+        time_zone,
+        uow.now.date().isoformat(),  # relative periods move with the day
+    )
+    result, hit = cached(uow, cache_key, lambda: _execute(uow, prepared, where))
+    shown: Result = replace(result, cached=hit)
+    return shown
+
+
+def _execute(uow: UnitOfWork, prepared: Prepared, where: list[ColumnElement[bool]]) -> Result:
     started = time.perf_counter()
+    dataset = prepared.dataset
     result = uow.session.execute(dataset.query(where=where))
     columns = list(result.keys())
     rows = [list(r) for r in result]
+    widget = dict(prepared.body.get("widget") or {"type": "table"})
+    kind = widget.get("type", "table")
+    if kind == "pivot":
+        columns, rows = _pivot(uow, prepared, widget, columns, rows, where)
+    elif kind == "stacked":
+        columns, rows = _spread(widget, dataset, columns, rows)
+    elif kind == "before_after":
+        columns, rows = _changes(dataset, columns, rows)
+    else:
+        rows = _shape(widget, dataset, columns, rows)
+        if kind == "pareto":
+            columns = [*columns, "cumulative_share"]
     elapsed = (time.perf_counter() - started) * 1000
-    widget = dict(body.get("widget") or {"type": "table"})
-    rows = _shape(widget, dataset, columns, rows)
-    if widget.get("type") == "pareto":
-        columns = [*columns, "cumulative_share"]
-    return Result(key, version, widget, columns, rows, elapsed)
+    return Result(prepared.key, prepared.version, widget, columns, rows, elapsed)
 
 
 def _shape(
@@ -206,15 +489,18 @@ def _shape(
     if measure is None or measure not in columns or not dataset.dimensions:
         return rows
     at = columns.index(measure)
-    if kind == "pareto" or widget.get("top"):
-        rows = sorted(rows, key=lambda r: (r[at] is None, -(r[at] or 0)))
+    if kind == "pareto" or widget.get("top") or widget.get("sort"):
+        ascending = widget.get("sort") == "asc" and kind != "pareto"
+        rows = sorted(
+            rows, key=lambda r: (r[at] is None, (r[at] or 0) if ascending else -(r[at] or 0))
+        )
     top = widget.get("top")
     if top and len(rows) > top:
         kept, rest = rows[:top], rows[top:]
         other: list[Any] = [None] * len(columns)
         other[0] = OTHERS
         for m in dataset.measures:  # what adds up is added up; averages and shares are not
-            if m.kind in ("count", "sum"):
+            if m.kind in ADDITIVE:
                 j = columns.index(m.key)
                 other[j] = sum(r[j] or 0 for r in rest)
         rows = [*kept, other]
@@ -227,3 +513,147 @@ def _shape(
             shaped.append([*r, round(100 * running / total, 2) if total else None])
         rows = shaped
     return rows
+
+
+def _spread(
+    widget: Mapping[str, Any], dataset: Dataset, columns: list[str], rows: list[list[Any]]
+) -> tuple[list[str], list[list[Any]]]:
+    """Stacked bars: one row per ``x`` value, one column per ``series`` value."""
+    x, series = columns.index(widget["x"]), columns.index(widget["series"])
+    measure = widget.get("y") or dataset.measures[0].key
+    at = columns.index(measure)
+    names = list(dict.fromkeys(str(r[series]) for r in rows))
+    table: dict[Any, dict[str, Any]] = {}
+    for r in rows:
+        table.setdefault(r[x], {})[str(r[series])] = r[at]
+    return [widget["x"], *names], [[k, *(v.get(n) for n in names)] for k, v in table.items()]
+
+
+def _changes(
+    dataset: Dataset, columns: list[str], rows: list[list[Any]]
+) -> tuple[list[str], list[list[Any]]]:
+    """Before/after: each measure's two values side by side, then the change."""
+    dims = [d.key for d in dataset.dimensions]
+    bases = list(dict.fromkeys(m.key.rsplit("_", 1)[0] for m in dataset.measures))
+    out_columns = [*dims]
+    for base in bases:
+        out_columns += [f"{base}_before", f"{base}_after", f"{base}_change"]
+    out = []
+    for r in rows:
+        values = dict(zip(columns, r, strict=True))
+        line = [values[d] for d in dims]
+        for base in bases:
+            before, after = values[f"{base}_before"], values[f"{base}_after"]
+            change = after - before if before is not None and after is not None else None
+            line += [before, after, change]
+        out.append(line)
+    return out_columns, out
+
+
+def _pivot(
+    uow: UnitOfWork,
+    prepared: Prepared,
+    widget: Mapping[str, Any],
+    columns: list[str],
+    rows: list[list[Any]],
+    where: list[ColumnElement[bool]],
+) -> tuple[list[str], list[list[Any]]]:
+    """A cross table of ``rows`` × ``columns`` with totals computed by the database (exact for
+    any measure, averages too): by row, by column and overall."""
+    down, across = widget["rows"], widget["columns"]
+    measure = widget.get("y") or prepared.dataset.measures[0].key
+    at, d, a = columns.index(measure), columns.index(down), columns.index(across)
+    names = list(dict.fromkeys(r[a] for r in rows))
+    cells: dict[Any, dict[Any, Any]] = {}
+    for r in rows:
+        cells.setdefault(r[d], {})[r[a]] = r[at]
+
+    def totals(keep: list[str]) -> dict[Any, Any]:
+        definition = {
+            **prepared.definition,
+            "dimensions": [
+                x for x in prepared.definition.get("dimensions") or [] if x.get("key") in keep
+            ],
+        }
+        dataset = compile_dataset(definition, prepared.sources, time_zone=prepared.time_zone)
+        result = uow.session.execute(dataset.query(where=where))
+        keys = list(result.keys())
+        j = keys.index(measure)
+        return {(r[0] if keep else TOTAL): r[j] for r in result}
+
+    by_row, by_column, overall = totals([down]), totals([across]), totals([])
+    out = [[k, *(v.get(n) for n in names), by_row.get(k)] for k, v in cells.items()]
+    out.append([TOTAL, *(by_column.get(n) for n in names), overall.get(TOTAL)])
+    return [down, *(str(n) for n in names), TOTAL], out
+
+
+# --- drill-down -----------------------------------------------------------------------------
+
+
+def point_of(values: Mapping[str, str]) -> dict[str, str]:
+    """The data point named by ``at.<dimension>`` parameters."""
+    return {k[3:]: v for k, v in values.items() if k.startswith("at.")}
+
+
+def drill_condition(
+    uow: UnitOfWork,
+    actor: Actor,
+    prepared: Prepared,
+    scope: Scope,
+    *,
+    point: Mapping[str, str],
+    filters: Sequence[Filter] = (),
+    extra: Extra | None = None,
+    time_zone: str,
+) -> Callable[[Table], ColumnElement[bool]]:
+    """The condition on the form's main table selecting the records behind ``point``."""
+    if OTHERS in point.values():
+        raise ValidationFailed(
+            "'others' folds several values together: drill into one of them.",
+            code="report.point",
+            errors=[
+                {
+                    "path": next(f"at.{k}" for k, v in point.items() if v == OTHERS),
+                    "message": "drill into one value",
+                }
+            ],
+        )
+    try:
+        at = prepared.dataset.point(point)
+    except DefinitionError as exc:
+        raise ValidationFailed.from_diagnostics(
+            "The data point does not fit the report.", exc.diagnostics, code="report.point"
+        ) from None
+    where = _where(uow, actor, prepared, scope, filters, extra, time_zone)
+    ids = prepared.dataset.records(where=[*where, *at])
+    return lambda main: main.c._id.in_(ids)
+
+
+def drill(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    key: str,
+    *,
+    point: Mapping[str, str],
+    filters: Sequence[Filter] = (),
+    cursor: str | None = None,
+    limit: int = 50,
+    time_zone: str = "Asia/Shanghai",
+) -> records.Page:
+    """The records behind one data point of a report (its dimension values), a page at a time."""
+    prepared, scope = load(uow, actor, app_key, key, time_zone=time_zone)
+    condition = drill_condition(
+        uow, actor, prepared, scope, point=point, filters=filters, time_zone=time_zone
+    )
+    return records.list_records(
+        uow,
+        actor,
+        app_key,
+        prepared.dataset.form,
+        cursor=cursor,
+        limit=limit,
+        count=True,
+        time_zone=time_zone,
+        within=condition,
+    )

@@ -298,3 +298,65 @@ def test_bad_definitions_are_refused_with_paths() -> None:
     assert ("/measures/2/numerator/regex_match", "report.operator") in found
     assert ("/measures/3/type", "report.measure") in found
     assert ("/filter/==/1", "report.value") in found
+
+
+def test_measures_with_their_own_filters_share_one_scan(world: World) -> None:
+    data = rows()
+    out = run(
+        world,
+        {
+            "form": "case",
+            "dimensions": [{"key": "line", "field": "line"}],
+            "measures": [
+                {"key": "all", "type": "count"},
+                {"key": "open", "type": "count", "filter": {"==": [{"var": "status"}, "open"]}},
+                {
+                    "key": "open_cost",
+                    "type": "sum",
+                    "field": "cost",
+                    "filter": {"==": [{"var": "status"}, "open"]},
+                },
+                {
+                    "key": "hw_p50",
+                    "type": "median",
+                    "field": "cost",
+                    "filter": {"==": [{"var": "issue"}, "hw"]},
+                },
+                {
+                    "key": "closed_hours",
+                    "type": "duration",
+                    "from": "opened_at",
+                    "to": "resolved_at",
+                    "aggregate": "max",
+                    "filter": {"==": [{"var": "status"}, "closed"]},
+                },
+            ],
+        },
+    )
+    for line in ("A", "B"):
+        mine = [(i, d) for i, d in enumerate(data) if d["line"] == line]
+        opened = [d for _, d in mine if d["status"] == "open"]
+        hw = sorted(d["cost"] for _, d in mine if d["issue"] == "hw")
+        found = next(r for r in out if r["line"] == line)
+        assert found["all"] == len(mine)
+        assert found["open"] == len(opened)
+        assert found["open_cost"] == sum(d["cost"] for d in opened)
+        assert found["hw_p50"] == statistics.median(hw)
+        assert found["closed_hours"] == max(i + 1 for i, d in mine if d["status"] == "closed")
+    with pytest.raises(DefinitionError) as caught:
+        run(
+            world,
+            {
+                "form": "case",
+                "measures": [
+                    {"key": "n", "type": "count"},
+                    {
+                        "key": "c",
+                        "type": "calculated",
+                        "expression": {"var": "n"},
+                        "filter": {"==": [{"var": "status"}, "open"]},
+                    },
+                ],
+            },
+        )
+    assert [d.path for d in caught.value.diagnostics] == ["/measures/1/filter"]

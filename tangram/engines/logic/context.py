@@ -66,6 +66,14 @@ class BusinessCalendar(Protocol):
         ...
 
 
+class KpiSource(Protocol):
+    """KPI values for a period (provided by the platform, which measures them in the database)."""
+
+    def kpi(self, key: str, period: str) -> float | None:
+        """The KPI ``key`` over ``period`` (a preset such as ``last_month`` or ``FIRST..LAST``)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class EvalContext:
     """Everything the platform operations read; plain JsonLogic needs none of it."""
@@ -77,6 +85,7 @@ class EvalContext:
     old: Mapping[str, Any] | None = None
     changed: frozenset[str] = frozenset()
     calendar: BusinessCalendar | None = None
+    kpis: KpiSource | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 

@@ -17,6 +17,8 @@ operation                 meaning
 ``starts_with``           ``[text, prefix]``
 ``regex_match``           ``[pattern, text]``: ``pattern`` is a literal string, checked and compiled
                           once; patterns with nested quantifiers are refused; long texts are refused
+``kpi``                   ``[key, period]``: the published KPI ``key`` over ``period`` (``last_month``,
+                          ``2026-10-01..2026-12-31``), measured by the report engine
 ========================  ======================================================================
 
 Dates are ISO 8601 strings (``2026-11-22`` or ``2026-11-22T09:00:00+08:00``); a time without an
@@ -235,6 +237,18 @@ def _regex_match(path: str, prepared: Any) -> Impl:
     return impl
 
 
+def _kpi(path: str, _prepared: Any) -> Impl:
+    def impl(v: list[Any], _d: Any, r: Run) -> float | None:
+        source = r.context.kpis
+        if source is None:
+            raise LogicEvaluationError(path, "kpi needs the platform's KPIs in the context")
+        if v[0] in (None, "") or v[1] in (None, ""):
+            return None
+        return source.kpi(string(v[0]), string(v[1]))
+
+    return impl
+
+
 OPERATIONS: dict[str, Operation] = {
     "now": Operation((0, 0), _now),
     "date_add": Operation((3, 3), _date_add),
@@ -246,6 +260,7 @@ OPERATIONS: dict[str, Operation] = {
     "new": Operation((0, 2), _new),
     "contains": Operation((2, 2), _contains),
     "starts_with": Operation((2, 2), _starts_with),
+    "kpi": Operation((2, 2), _kpi),
     "regex_match": Operation(
         (2, 2), _regex_match, check=_check_regex, prepare=lambda args, _l: re.compile(args[0])
     ),

@@ -27,6 +27,7 @@ class Kind(StrEnum):
     REPORT = "report"
     DASHBOARD = "dashboard"
     CALENDAR = "calendar"
+    KPI = "kpi"
 
 
 KINDS: tuple[str, ...] = tuple(k.value for k in Kind)

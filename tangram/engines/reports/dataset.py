@@ -26,7 +26,12 @@ column object: no name ever reaches SQL as text. Measures: ``count``, ``count_di
 ``sum``, ``avg``, ``min``, ``max``, ``median``, ``percentile``, ``duration`` (seconds, minutes,
 hours or days between two datetime fields, aggregated by ``avg``, ``median``, ``min``, ``max`` or
 ``sum``), ``ratio`` (two filtered counts), ``nps`` (% of 9–10 minus % of 0–6) and
-``calculated`` (``+ - * /`` over other measures). Ratios and NPS are percentages.
+``calculated`` (``+ - * /`` over other measures). Ratios and NPS are percentages. Every measure
+but ``calculated`` may have its own ``filter`` (JsonLogic): only the rows it keeps reach that
+measure's aggregate, so one query can count open and overdue tickets side by side.
+
+:meth:`Dataset.records` selects the records behind one data point (the dimension values of a row):
+the drill-down from a chart to the record list.
 """
 
 from __future__ import annotations
@@ -128,6 +133,8 @@ class Dataset:
     _groups: tuple[ColumnElement[Any], ...]
     _from: Any
     _where: tuple[ColumnElement[bool], ...]
+    _key: ColumnElement[Any]
+    _zone: ZoneInfo
 
     def query(self, *, where: Sequence[ColumnElement[bool]] = ()) -> Select[Any]:
         """The statement: dimensions then measures, grouped and ordered by the dimensions.
@@ -141,6 +148,60 @@ class Dataset:
         if self._groups:
             statement = statement.group_by(*self._groups).order_by(*self._groups)
         return statement
+
+    def point(self, values: Mapping[str, str]) -> list[ColumnElement[bool]]:
+        """Conditions selecting one data point: dimension key → its value as text (as the result
+        shows it; an empty text is the empty value). Every bad value is reported at once."""
+        problems = []
+        conditions: list[ColumnElement[bool]] = []
+        known = {d.key: (d, e) for d, e in zip(self.dimensions, self._groups, strict=True)}
+        for key, text in values.items():
+            if key not in known:
+                problems.append(Diagnostic(f"at.{key}", "report.point", f"{key!r} is no dimension"))
+                continue
+            output, expression = known[key]
+            if text == "":
+                conditions.append(expression.is_(None))
+                continue
+            value = _parse(output, text, self._zone)
+            if value is None:
+                problems.append(
+                    Diagnostic(f"at.{key}", "report.point", f"{text!r} does not fit {key!r}")
+                )
+                continue
+            conditions.append(expression == value)
+        if problems:
+            raise DefinitionError(problems)
+        return conditions
+
+    def records(self, *, where: Sequence[ColumnElement[bool]] = ()) -> Select[Any]:
+        """The ids of the records behind the rows ``where`` selects (use :meth:`point`)."""
+        conditions = [*self._where, *where]
+        return select(self._key).select_from(self._from).where(and_(*conditions)).distinct()
+
+
+def _parse(output: Output, text: str, zone: ZoneInfo) -> Any:
+    """A dimension value from its text, or ``None`` when it does not fit the dimension."""
+    if output.bucket is not None:
+        return text
+    kind = ColumnKind(output.kind)
+    try:
+        if kind is ColumnKind.INTEGER:
+            return int(text)
+        if kind in (ColumnKind.FLOAT, ColumnKind.DECIMAL):
+            return float(text)
+        if kind is ColumnKind.BOOLEAN:
+            return {"true": True, "false": False}.get(text.lower())
+        if kind is ColumnKind.DATE:
+            return datetime.fromisoformat(text).date()
+        if kind is ColumnKind.DATETIME:
+            moment = datetime.fromisoformat(text)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=zone)
+            return moment.astimezone(UTC)
+    except ValueError:
+        return None
+    return text
 
 
 class _Compiler:
@@ -414,14 +475,29 @@ class _Compiler:
             return None
         unit = None
         expression: ColumnElement[Any] | None = None
+        gate: ColumnElement[bool] | None = None
+        if raw.get("filter") is not None:
+            if kind == "calculated":
+                self.problem(
+                    f"{where}/filter", "report.filter", "filter the measures it combines instead"
+                )
+                return None
+            gate = self.condition(raw["filter"], f"{where}/filter")
+            if gate is None:
+                return None
+
+        def gated(value: ColumnElement[Any]) -> ColumnElement[Any]:
+            """Only the rows the measure's own filter keeps reach its aggregate."""
+            return value if gate is None else case((gate, value))
+
         if kind == "count":
-            expression = func.count()
+            expression = func.count() if gate is None else func.count(gated(literal(1)))
         elif kind in ("count_distinct", "sum", "avg", "min", "max", "median", "percentile"):
             ref = self.ref(raw.get("field"), f"{where}/field")
             if ref is None:
                 return None
             if kind == "count_distinct":
-                expression = func.count(ref.column.distinct())
+                expression = func.count(gated(ref.column).distinct())
             elif ref.kind not in NUMERIC and not (kind in ("min", "max") and ref.kind in TEMPORAL):
                 self.problem(
                     f"{where}/field",
@@ -433,9 +509,9 @@ class _Compiler:
                 fraction = self.fraction(raw, kind, where)
                 if fraction is None:
                     return None
-                expression = Percentile(cast(ref.column, Float), fraction)
+                expression = Percentile(cast(gated(ref.column), Float), fraction)
             else:
-                expression = getattr(func, kind)(ref.column)
+                expression = getattr(func, kind)(gated(ref.column))
                 if kind in ("avg", "sum"):
                     expression = cast(expression, Float)
         elif kind == "duration":
@@ -457,7 +533,7 @@ class _Compiler:
                     f"{where}/unit", "report.duration", f"use one of {', '.join(UNIT_SECONDS)}"
                 )
                 return None
-            seconds = Seconds(start.column, end.column) / UNIT_SECONDS[unit]
+            seconds = gated(Seconds(start.column, end.column) / UNIT_SECONDS[unit])
             how = raw.get("aggregate", "avg")
             if how == "median":
                 expression = Percentile(seconds, 0.5)
@@ -477,6 +553,8 @@ class _Compiler:
             )
             if numerator is None or denominator is None:
                 return None
+            if gate is not None:
+                denominator = and_(gate, denominator)
             top = func.sum(case((and_(numerator, denominator), 1), else_=0))
             bottom = func.sum(case((denominator, 1), else_=0))
             expression = cast(top, Float) * 100.0 / func.nullif(bottom, 0)
@@ -492,9 +570,10 @@ class _Compiler:
                     f"nps needs a 0–10 score field; {ref.path!r} is {ref.kind.value}",
                 )
                 return None
-            promoters = func.sum(case((ref.column >= 9, 1), else_=0))
-            detractors = func.sum(case((ref.column <= 6, 1), else_=0))
-            answered = func.count(ref.column)
+            score = gated(ref.column)
+            promoters = func.sum(case((score >= 9, 1), else_=0))
+            detractors = func.sum(case((score <= 6, 1), else_=0))
+            answered = func.count(score)
             expression = cast(promoters - detractors, Float) * 100.0 / func.nullif(answered, 0)
             unit = "%"
         else:  # calculated
@@ -625,4 +704,6 @@ def compile_dataset(
         _groups=tuple(e.element for _, e in dims),
         _from=from_clause,
         _where=tuple(where),
+        _key=main.c._id,
+        _zone=zone,
     )

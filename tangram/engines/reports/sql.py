@@ -7,7 +7,8 @@ runs the same way on SQLite and PostgreSQL:
   month (``YYYY-MM``), quarter (``YYYY-Qn``) or year in a time zone. PostgreSQL converts with the
   zone's rules (exact across DST); SQLite stores UTC text and shifts it by the zone's standard
   offset, which is exact for zones without DST (Asia/Shanghai) and documented as such.
-- :class:`Seconds` is the number of seconds from one instant to another.
+- :class:`Seconds` is the number of seconds from one instant to another (to the millisecond on
+  SQLite).
 - :class:`Percentile` is the continuous percentile (linear interpolation, as PostgreSQL's
   ``percentile_cont``); on SQLite it calls the ``tangram_percentile`` aggregate the platform
   registers on every connection, which computes the same value.
@@ -119,7 +120,8 @@ def _seconds_pg(element: Seconds, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(Seconds, "sqlite")
 def _seconds_sqlite(element: Seconds, compiler: SQLCompiler, **kw: Any) -> str:
     start, end = _arg(compiler, element, 0, **kw), _arg(compiler, element, 1, **kw)
-    return f"((julianday({end}) - julianday({start})) * 86400.0)"
+    # julianday() is a double of days: round to the millisecond it can represent exactly
+    return f"round((julianday({end}) - julianday({start})) * 86400.0, 3)"
 
 
 @compiles(Percentile, "postgresql")

@@ -1,4 +1,4 @@
-"""Definitions of an app (forms, rules, flows, reports, dashboards, calendars): drafts, publish, versions, diff."""
+"""Definitions of an app (forms, rules, flows, reports, dashboards, calendars, KPIs): drafts, publish, versions, diff."""
 
 from __future__ import annotations
 
@@ -28,8 +28,9 @@ KINDS = {
     "reports": "report",
     "dashboards": "dashboard",
     "calendars": "calendar",
+    "kpis": "kpi",
 }
-KIND_SEGMENT = "<any(forms, rules, flows, reports, dashboards, calendars):kinds>"
+KIND_SEGMENT = "<any(forms, rules, flows, reports, dashboards, calendars, kpis):kinds>"
 
 
 class DefinitionSchema(Schema):

@@ -114,7 +114,7 @@ class RecordListArgs(Schema):
 _LIST_PARAMS = frozenset(RecordListArgs().fields)
 
 
-def _out(record: Record, form: Form) -> dict[str, Any]:
+def record_out(record: Record, form: Form) -> dict[str, Any]:
     return {
         "id": record.id,
         "form_key": record.form_key,
@@ -130,7 +130,7 @@ def _out(record: Record, form: Form) -> dict[str, Any]:
 
 
 def _current(uow: UnitOfWork, app: str, form: str, record: Record) -> dict[str, Any]:
-    return _out(record, compiled.form(uow, app, form)[1])
+    return record_out(record, compiled.form(uow, app, form)[1])
 
 
 BASE = "/<string:app>/records/<string:form>"
@@ -165,7 +165,7 @@ class Records(MethodView):
                 time_zone=p.settings.time_zone,
             )
         return {
-            "items": [_out(r, page.form) for r in page.items],
+            "items": [record_out(r, page.form) for r in page.items],
             "next_cursor": page.next_cursor,
             "total": page.total,
         }

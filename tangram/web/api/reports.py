@@ -1,23 +1,32 @@
-"""Report data over HTTP: ECharts-ready rows, CSV and XLSX exports."""
+"""Reports, KPI cards and dashboards over HTTP: ECharts-ready data, drill-down, CSV and XLSX."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import Response, request
+from flask import Response, request, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
-from tangram.platform import reports
+from tangram.engines.common import DefinitionError
+from tangram.engines.reports import resolve_period
+from tangram.platform import dashboards, records, reports
 from tangram.platform.errors import ValidationFailed
 from tangram.platform.listing import Filter
+from tangram.web.api.common import MAX_PAGE
+from tangram.web.api.records import RecordPageSchema, record_out
 from tangram.web.security import platform, require_actor
 
 PREFIX = "/apps"
-blp = Blueprint("reports", __name__, description="Report data and exports")
-#: Query parameters that are not filters.
-RESERVED = {"format", "lang"}
+blp = Blueprint(
+    "reports", __name__, description="Reports, KPIs and dashboards: data, drill-down, exports"
+)
+#: Query parameters that are neither filters nor points.
+RESERVED = {"format", "lang", "cursor", "limit"}
+FORMATS = ("json", "csv", "xlsx")
 
 
 class ReportDataSchema(Schema):
@@ -32,6 +41,109 @@ class ReportDataSchema(Schema):
         required=True, metadata={"description": "{dataset: {dimensions, source}} for ECharts"}
     )
     elapsed_ms = fields.Float(required=True)
+    cached = fields.Boolean(required=True, metadata={"description": "served from the cache"})
+
+
+class KpiCardSchema(Schema):
+    """A KPI over a period beside the period before."""
+
+    key = fields.String(required=True)
+    version = fields.Integer(required=True)
+    label = fields.Dict(required=True)
+    unit = fields.String(allow_none=True)
+    direction = fields.String(required=True, metadata={"description": "higher or lower is better"})
+    decimals = fields.Integer(required=True)
+    target = fields.Float(allow_none=True)
+    value = fields.Float(allow_none=True, required=True)
+    previous = fields.Float(allow_none=True, required=True)
+    change = fields.Float(allow_none=True, required=True)
+    change_pct = fields.Float(allow_none=True, required=True)
+    better = fields.Boolean(
+        allow_none=True, required=True, metadata={"description": "null when unchanged or unknown"}
+    )
+    period = fields.Dict(required=True)
+    previous_period = fields.Dict(required=True)
+    elapsed_ms = fields.Float(required=True)
+    cached = fields.Boolean(required=True)
+
+
+class DashboardDataSchema(Schema):
+    """Every widget of a dashboard: a KPI card or report data, or the widget's own error."""
+
+    key = fields.String(required=True)
+    version = fields.Integer(required=True)
+    label = fields.Dict(required=True)
+    columns = fields.Integer(required=True, metadata={"description": "grid width"})
+    filters = fields.List(fields.Dict(), required=True, metadata={"description": "with values"})
+    widgets = fields.List(fields.Dict(), required=True)
+    elapsed_ms = fields.Float(required=True)
+
+
+class DrillArgs(Schema):
+    """Paging of a drill-down; `at.<dimension>=value` names the data point, every other
+    parameter is a filter (reports) or a dashboard filter (dashboards)."""
+
+    class Meta:
+        unknown = "include"
+
+    cursor = fields.String(load_default=None)
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
+
+
+def _format() -> str:
+    kind = request.args.get("format", "json")
+    if kind not in FORMATS:
+        raise ValidationFailed(
+            f"Unknown format {kind!r}: use json, csv or xlsx.",
+            code="query.invalid",
+            errors=[{"path": "format", "message": "json, csv or xlsx"}],
+        )
+    return kind
+
+
+def _filters() -> list[Filter]:
+    return [
+        Filter.parse(name, request.args.getlist(name))
+        for name in request.args
+        if name not in RESERVED and not name.startswith("at.")
+    ]
+
+
+def _values() -> dict[str, list[str]]:
+    return {
+        name: request.args.getlist(name)
+        for name in request.args
+        if name not in RESERVED and not name.startswith("at.")
+    }
+
+
+def _point() -> dict[str, str]:
+    return reports.point_of({k: v for k, v in request.args.items() if k.startswith("at.")})
+
+
+def _export(result: reports.Result, kind: str, name: str) -> Any:
+    if kind == "csv":
+        chunks: Iterator[str] = result.csv_chunks()
+        return Response(
+            stream_with_context(chunks),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    if kind == "xlsx":
+        return Response(
+            result.xlsx(),
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        )
+    return result.as_dict()
+
+
+def _page(page: records.Page) -> dict[str, Any]:
+    return {
+        "items": [record_out(r, page.form) for r in page.items],
+        "next_cursor": page.next_cursor,
+        "total": page.total,
+    }
 
 
 @blp.route("/<string:app>/reports/<string:key>/data")
@@ -44,33 +156,132 @@ class ReportData(MethodView):
         """The report for the caller (their read scope applies), filtered like record lists
         (``status=open``, ``_created_at__gte=2026-11-01``); ``?format=csv|xlsx`` exports it."""
         actor = require_actor()
-        kind = request.args.get("format", "json")
-        if kind not in ("json", "csv", "xlsx"):
-            raise ValidationFailed(
-                f"Unknown format {kind!r}: use json, csv or xlsx.",
-                code="query.invalid",
-                errors=[{"path": "format", "message": "json, csv or xlsx"}],
-            )
-        filters = [
-            Filter.parse(name, request.args.getlist(name))
-            for name in request.args
-            if name not in RESERVED
-        ]
+        kind = _format()
+        filters = _filters()
         p = platform()
         with p.unit_of_work(write=False) as uow:
             result = reports.run(
                 uow, actor, app, key, filters=filters, time_zone=p.settings.time_zone
             )
-        if kind == "csv":
-            return Response(
-                result.csv(),
-                mimetype="text/csv",
-                headers={"Content-Disposition": f'attachment; filename="{key}.csv"'},
+        return _export(result, kind, key)
+
+
+@blp.route("/<string:app>/reports/<string:key>/records")
+class ReportRecords(MethodView):
+    """The records behind one data point of a report."""
+
+    @blp.arguments(DrillArgs, location="query")
+    @blp.response(200, RecordPageSchema)
+    def get(self, args: dict[str, Any], app: str, key: str) -> dict[str, Any]:
+        """Drill down: ``at.<dimension>=<value>`` for each dimension of the point (as the data
+        shows it; empty for no value), plus the report's filters; a page of records with the
+        total."""
+        actor = require_actor()
+        p = platform()
+        with p.unit_of_work(write=False) as uow:
+            page = reports.drill(
+                uow,
+                actor,
+                app,
+                key,
+                point=_point(),
+                filters=_filters(),
+                cursor=args["cursor"],
+                limit=args["limit"],
+                time_zone=p.settings.time_zone,
             )
-        if kind == "xlsx":
-            return Response(
-                result.xlsx(),
-                mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                headers={"Content-Disposition": f'attachment; filename="{key}.xlsx"'},
+            return _page(page)
+
+
+@blp.route("/<string:app>/kpis/<string:key>/data")
+class KpiData(MethodView):
+    """A KPI card."""
+
+    @blp.response(200, KpiCardSchema)
+    def get(self, app: str, key: str) -> dict[str, Any]:
+        """The KPI over ``period`` (a preset such as ``this_month`` or ``2026-11-01..2026-11-30``;
+        this month by default) beside the period before."""
+        actor = require_actor()
+        unknown = [name for name in request.args if name not in ("period", "lang")]
+        if unknown:
+            raise ValidationFailed(
+                "Only 'period' can be chosen for a KPI card.",
+                code="query.invalid",
+                errors=[{"path": name, "message": "not a parameter"} for name in unknown],
             )
-        return result.as_dict()
+        p = platform()
+        with p.unit_of_work(write=False) as uow:
+            try:
+                period = resolve_period(
+                    request.args.get("period", dashboards.DEFAULT_CARD_PERIOD),
+                    now=uow.now,
+                    zone=ZoneInfo(p.settings.time_zone),
+                )
+            except DefinitionError as exc:
+                raise ValidationFailed.from_diagnostics(
+                    "The period is not valid.", exc.diagnostics, code="query.invalid"
+                ) from None
+            return dashboards.kpi_card(
+                uow, actor, app, key, period=period, time_zone=p.settings.time_zone
+            )
+
+
+@blp.route("/<string:app>/dashboards/<string:key>/data")
+class DashboardData(MethodView):
+    """A dashboard's widgets."""
+
+    @blp.response(200, DashboardDataSchema)
+    def get(self, app: str, key: str) -> dict[str, Any]:
+        """Every widget under the dashboard's filters, given by their keys (``period=this_month``,
+        ``line=A&line=B``); filters not given take their defaults."""
+        actor = require_actor()
+        p = platform()
+        with p.unit_of_work(write=False) as uow:
+            return dashboards.run_dashboard(
+                uow, actor, app, key, values=_values(), time_zone=p.settings.time_zone
+            )
+
+
+@blp.route("/<string:app>/dashboards/<string:key>/widgets/<string:widget>/data")
+class WidgetData(MethodView):
+    """One widget of a dashboard, for export."""
+
+    @blp.response(200, ReportDataSchema)
+    @blp.alt_response(200, description="CSV or XLSX export (?format=csv|xlsx)", success=True)
+    def get(self, app: str, key: str, widget: str) -> Any:
+        """The widget's data under the dashboard's filters; ``?format=csv|xlsx`` exports it."""
+        actor = require_actor()
+        kind = _format()
+        p = platform()
+        with p.unit_of_work(write=False) as uow:
+            result = dashboards.widget_result(
+                uow, actor, app, key, widget, values=_values(), time_zone=p.settings.time_zone
+            )
+        return _export(result, kind, f"{key}-{widget}")
+
+
+@blp.route("/<string:app>/dashboards/<string:key>/widgets/<string:widget>/records")
+class WidgetRecords(MethodView):
+    """The records behind a widget's data point."""
+
+    @blp.arguments(DrillArgs, location="query")
+    @blp.response(200, RecordPageSchema)
+    def get(self, args: dict[str, Any], app: str, key: str, widget: str) -> dict[str, Any]:
+        """Drill down from a chart (``at.<dimension>=<value>``) or a KPI card (no point) to its
+        records, under the dashboard's filters."""
+        actor = require_actor()
+        p = platform()
+        with p.unit_of_work(write=False) as uow:
+            page = dashboards.drill_widget(
+                uow,
+                actor,
+                app,
+                key,
+                widget,
+                point=_point(),
+                values=_values(),
+                cursor=args["cursor"],
+                limit=args["limit"],
+                time_zone=p.settings.time_zone,
+            )
+            return _page(page)

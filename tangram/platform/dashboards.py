@@ -1,0 +1,578 @@
+"""KPI cards and dashboards at run time.
+
+A KPI (kind ``kpis``, see :mod:`tangram.engines.reports.kpi`) is measured for a period and the
+period before it in one query, over the records the viewer may read: its card shows both values,
+the change, and whether the change is for the better (the KPI's ``direction``).
+
+A dashboard (kind ``dashboards``) lays KPI cards and reports out on a grid and applies its global
+filters to every widget that has the filtered field::
+
+    {"key": "cockpit", "label": {...}, "columns": 24,
+     "filters": [{"key": "period", "type": "date_range", "field": "_created_at",
+                  "default": "last_30_days"},
+                 {"key": "line", "type": "select", "field": "product_line"}],
+     "widgets": [{"id": "open", "kpi": "open_tickets", "layout": {"x": 0, "y": 0, "w": 6, "h": 3}},
+                 {"id": "by_type", "report": "by_issue_type", "layout": {...}}]}
+
+Filter values come as query parameters named by the filter keys (``period=this_month`` or
+``period=2026-11-01..2026-11-30``, ``line=A&line=B``). A date range filters a report on the
+filter's field; a KPI card takes the range as its period, dated by the KPI's own period field, and
+compares it with the period before (cards default to this month on a dashboard without a date
+range). A widget the viewer may not read, or one whose definition no longer fits, answers with
+its error in place; the rest of the dashboard still renders.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Table
+
+from tangram.engines.common import DefinitionError, Diagnostic
+from tangram.engines.forms import ColumnKind
+from tangram.engines.logic import LogicEvaluationError
+from tangram.engines.reports import (
+    Period,
+    check_kpi,
+    compile_dataset,
+    kpi_dataset,
+    resolve_period,
+)
+from tangram.platform import listing, metadata, projections, records, reports
+from tangram.platform.errors import NotFound, PermissionDenied, TangramError, ValidationFailed
+from tangram.platform.listing import Filter
+from tangram.platform.perms import Action, Actor
+from tangram.platform.uow import UnitOfWork
+
+DEFAULT_CARD_PERIOD = "this_month"
+TEMPORAL = (ColumnKind.DATE, ColumnKind.DATETIME)
+
+
+def _invalid(what: str, problems: Sequence[Diagnostic]) -> ValidationFailed:
+    return ValidationFailed.from_diagnostics(
+        f"The {what} cannot be published: {len(problems)} problem(s).",
+        problems,
+        code="definition.invalid",
+    )
+
+
+# --- KPIs -----------------------------------------------------------------------------------
+
+
+def check_kpi_definition(
+    uow: UnitOfWork, app_key: str, body: Mapping[str, Any], time_zone: str
+) -> None:
+    """Refuse a KPI that does not fit its form (every problem with its path)."""
+    try:
+        sources = reports._sources(uow, app_key, str(body.get("form")))
+        check_kpi(body, sources, time_zone=time_zone)
+    except DefinitionError as exc:
+        raise _invalid("KPI", exc.diagnostics) from None
+
+
+def _kpi(uow: UnitOfWork, app_key: str, key: str) -> tuple[int, dict[str, Any]]:
+    row_id, version, _ = metadata.published_ref(uow, app_key, "kpi", key)
+    return version, metadata.version_body(uow, row_id)
+
+
+def _rounded(value: Any, decimals: int) -> Any:
+    return round(float(value), decimals) if isinstance(value, int | float) else value
+
+
+def kpi_card(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    key: str,
+    *,
+    period: Period,
+    extra: reports.Extra | None = None,
+    extra_key: tuple[Any, ...] = (),
+    time_zone: str = "Asia/Shanghai",
+) -> dict[str, Any]:
+    """A KPI over ``period`` beside the period before, for ``actor``'s records."""
+    version, body = _kpi(uow, app_key, key)
+    form_key = str(body.get("form"))
+    scope = records.require_scope(actor, Action.READ, app_key, form_key)
+    previous = period.previous
+    try:
+        sources = reports._sources(uow, app_key, form_key)
+        dataset = compile_dataset(
+            kpi_dataset(body, {"value": period, "previous": previous}),
+            sources,
+            time_zone=time_zone,
+        )
+    except DefinitionError as exc:
+        raise ValidationFailed.from_diagnostics(
+            f"KPI {key!r} no longer fits its form; publish it again.",
+            exc.diagnostics,
+            code="report.stale",
+        ) from None
+    t = reports.tables_of(sources, form_key)
+    where = [
+        *records.visible(uow, actor, t.main, scope),
+        *(extra(t, False) if extra is not None else []),
+    ]
+
+    def compute() -> tuple[Any, Any, float]:
+        started = time.perf_counter()
+        row = uow.session.execute(dataset.query(where=where)).one()
+        return row[0], row[1], (time.perf_counter() - started) * 1000
+
+    cache_key = (
+        "kpi",
+        app_key,
+        key,
+        version,
+        period.as_dict()["from"],
+        period.as_dict()["to"],
+        extra_key,
+        reports.scope_key(actor, scope),
+        time_zone,
+    )
+    (value, before, elapsed), hit = reports.cached(uow, cache_key, compute)
+    decimals = int(body.get("decimals", 1))
+    direction = body.get("direction", "higher")
+    change = change_pct = better = None
+    if value is not None and before is not None:
+        change = _rounded(value - before, decimals)
+        change_pct = round((value - before) * 100 / before, 1) if before else None
+        if value != before:
+            better = (value > before) == (direction == "higher")
+    return {
+        "key": key,
+        "version": version,
+        "label": body.get("label"),
+        "unit": body.get("unit"),
+        "direction": direction,
+        "decimals": decimals,
+        "target": body.get("target"),
+        "value": _rounded(value, decimals),
+        "previous": _rounded(before, decimals),
+        "change": change,
+        "change_pct": change_pct,
+        "better": better,
+        "period": period.as_dict(),
+        "previous_period": previous.as_dict(),
+        "elapsed_ms": round(elapsed, 2),
+        "cached": hit,
+    }
+
+
+class RuleKpis:
+    """KPI values for expressions (``{"kpi": ["mttr", "last_month"]}``): measured over every live
+    record of the KPI's form, as rules act for the system; each (KPI, period) once per unit of
+    work."""
+
+    def __init__(self, uow: UnitOfWork, app_key: str, time_zone: str) -> None:
+        self.uow = uow
+        self.app_key = app_key
+        self.time_zone = time_zone
+
+    def kpi(self, key: str, period: str) -> float | None:
+        """The KPI's value over ``period`` as its card shows it (rounded to its decimals)."""
+        memo: dict[tuple[str, str, str], float | None] = self.uow.scratch.setdefault(
+            "kpi_values", {}
+        )
+        wanted = (self.app_key, key, period)
+        if wanted not in memo:
+            try:
+                span = resolve_period(
+                    period, now=self.uow.now, zone=ZoneInfo(self.time_zone), path="kpi"
+                )
+                card = kpi_card(
+                    self.uow,
+                    Actor.system("rules"),
+                    self.app_key,
+                    key,
+                    period=span,
+                    time_zone=self.time_zone,
+                )
+            except DefinitionError as exc:
+                raise LogicEvaluationError("kpi", exc.diagnostics[0].message) from None
+            except NotFound:
+                raise LogicEvaluationError("kpi", f"there is no published KPI {key!r}") from None
+            memo[wanted] = card["value"]
+        return memo[wanted]
+
+
+# --- dashboards -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A dashboard's filters with their values for one request."""
+
+    period: Period | None = None
+    period_filter: str | None = None  # the date range filter's field
+    selects: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    shown: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """The filters' values, for cache keys."""
+        span = self.period.as_dict() if self.period else None
+        return (self.period_filter, span and (span["from"], span["to"]), self.selects)
+
+    def conditions(self, t: projections.Tables, dated: bool) -> list[ColumnElement[bool]]:
+        """Conditions for a widget's tables: only the filters whose field the tables have; the
+        date range only where ``dated`` (not KPI cards, not before/after widgets)."""
+        wanted = []
+        if (
+            dated
+            and self.period is not None
+            and self.period_filter is not None
+            and listing.has_field(t, self.period_filter)
+        ):
+            after = (self.period.last + timedelta(days=1)).isoformat()
+            wanted += [
+                Filter(self.period_filter, "gte", self.period.first.isoformat()),
+                Filter(self.period_filter, "lt", after),
+            ]
+        for name, values in self.selects:
+            if listing.has_field(t, name):
+                wanted.append(Filter(name, "in", list(values)))
+        zone = self.period.zone.key if self.period else "UTC"
+        return listing.conditions(t, wanted, time_zone=zone)
+
+
+def _applied(
+    body: Mapping[str, Any], values: Mapping[str, Sequence[str]], uow: UnitOfWork, zone: ZoneInfo
+) -> Applied:
+    filters = body.get("filters") or []
+    known = {f["key"] for f in filters}
+    problems = [
+        Diagnostic(name, "query.invalid", "not a filter of this dashboard")
+        for name in values
+        if name not in known
+    ]
+    period = period_filter = None
+    selects = []
+    shown = []
+    for f in filters:
+        given = values.get(f["key"])
+        if f["type"] == "date_range":
+            spec = given[-1] if given else f.get("default")
+            if spec:
+                try:
+                    period = resolve_period(str(spec), now=uow.now, zone=zone, path=f["key"])
+                    period_filter = f["field"]
+                except DefinitionError as exc:
+                    problems.extend(exc.diagnostics)
+            shown.append({**f, "value": spec, "period": period.as_dict() if period else None})
+        else:
+            chosen = [p for v in given for p in v.split(",") if p] if given else f.get("default")
+            if isinstance(chosen, str):
+                chosen = [chosen]
+            if chosen:
+                selects.append((f["field"], tuple(chosen)))
+            shown.append({**f, "value": list(chosen or [])})
+    if problems:
+        raise ValidationFailed.from_diagnostics(
+            "The dashboard filters are not valid.", problems, code="query.invalid"
+        )
+    return Applied(period, period_filter, tuple(selects), shown)
+
+
+def _dashboard(uow: UnitOfWork, app_key: str, key: str) -> tuple[int, dict[str, Any]]:
+    row_id, version, _ = metadata.published_ref(uow, app_key, "dashboard", key)
+    return version, metadata.version_body(uow, row_id)
+
+
+def _widget(body: Mapping[str, Any], widget_id: str) -> Mapping[str, Any]:
+    for w in body.get("widgets") or []:
+        if w.get("id") == widget_id:
+            return w  # type: ignore[no-any-return]
+    raise NotFound(
+        f"Dashboard {body.get('key')!r} has no widget {widget_id!r}.", code="widget.not_found"
+    )
+
+
+def _widget_data(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    widget: Mapping[str, Any],
+    applied: Applied,
+    time_zone: str,
+) -> dict[str, Any]:
+    if "kpi" in widget:
+        return kpi_card(
+            uow,
+            actor,
+            app_key,
+            widget["kpi"],
+            period=applied.period
+            or resolve_period(DEFAULT_CARD_PERIOD, now=uow.now, zone=ZoneInfo(time_zone)),
+            extra=applied.conditions,
+            extra_key=applied.key,
+            time_zone=time_zone,
+        )
+    return report_result(uow, actor, app_key, widget, applied, time_zone).as_dict()
+
+
+def report_result(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    widget: Mapping[str, Any],
+    applied: Applied,
+    time_zone: str,
+) -> reports.Result:
+    """A report widget's data under the dashboard's filters."""
+    return reports.run(
+        uow,
+        actor,
+        app_key,
+        widget["report"],
+        extra=applied.conditions,
+        extra_key=applied.key,
+        time_zone=time_zone,
+    )
+
+
+def run_dashboard(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    key: str,
+    *,
+    values: Mapping[str, Sequence[str]] = {},
+    time_zone: str = "Asia/Shanghai",
+) -> dict[str, Any]:
+    """Every widget of a dashboard under its filters; a widget that fails shows its error."""
+    started = time.perf_counter()
+    version, body = _dashboard(uow, app_key, key)
+    applied = _applied(body, values, uow, ZoneInfo(time_zone))
+    widgets = []
+    for w in body.get("widgets") or []:
+        out: dict[str, Any] = {
+            "id": w["id"],
+            "kind": "kpi" if "kpi" in w else "report",
+            "source": w.get("kpi") or w.get("report"),
+            "title": w.get("title"),
+            "layout": w.get("layout"),
+        }
+        try:
+            out["data"] = _widget_data(uow, actor, app_key, w, applied, time_zone)
+        except (PermissionDenied, NotFound, ValidationFailed) as exc:
+            out["error"] = _error(exc)
+        widgets.append(out)
+    return {
+        "key": key,
+        "version": version,
+        "label": body.get("label"),
+        "columns": body.get("columns", 24),
+        "filters": applied.shown,
+        "widgets": widgets,
+        "elapsed_ms": round((time.perf_counter() - started) * 1000, 2),
+    }
+
+
+def _error(exc: TangramError) -> dict[str, Any]:
+    return {"status": exc.status, "code": exc.code, "detail": str(exc)}
+
+
+def widget_result(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    key: str,
+    widget_id: str,
+    *,
+    values: Mapping[str, Sequence[str]] = {},
+    time_zone: str = "Asia/Shanghai",
+) -> reports.Result:
+    """One widget's data as a report result (for exports); a KPI card becomes one row."""
+    _, body = _dashboard(uow, app_key, key)
+    widget = _widget(body, widget_id)
+    applied = _applied(body, values, uow, ZoneInfo(time_zone))
+    if "report" in widget:
+        return report_result(uow, actor, app_key, widget, applied, time_zone)
+    card = _widget_data(uow, actor, app_key, widget, applied, time_zone)
+    columns = ["kpi", "value", "previous", "change", "change_pct", "unit", "from", "to"]
+    row = [
+        card["key"],
+        card["value"],
+        card["previous"],
+        card["change"],
+        card["change_pct"],
+        card["unit"],
+        card["period"]["from"],
+        card["period"]["to"],
+    ]
+    return reports.Result(
+        widget_id, card["version"], {"type": "kpi"}, columns, [row], card["elapsed_ms"]
+    )
+
+
+def drill_widget(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    key: str,
+    widget_id: str,
+    *,
+    point: Mapping[str, str],
+    values: Mapping[str, Sequence[str]] = {},
+    cursor: str | None = None,
+    limit: int = 50,
+    time_zone: str = "Asia/Shanghai",
+) -> records.Page:
+    """The records behind one data point of a widget, under the dashboard's filters: for a KPI
+    card, the records its value counts in the period (its filter and period field)."""
+    _, body = _dashboard(uow, app_key, key)
+    widget = _widget(body, widget_id)
+    applied = _applied(body, values, uow, ZoneInfo(time_zone))
+    if "report" in widget:
+        prepared, scope = reports.load(uow, actor, app_key, widget["report"], time_zone=time_zone)
+        condition = reports.drill_condition(
+            uow, actor, prepared, scope, point=point, extra=applied.conditions, time_zone=time_zone
+        )
+        form_key = prepared.dataset.form
+    else:
+        if point:
+            raise ValidationFailed(
+                "A KPI card has no data points to choose: drill into the card itself.",
+                code="report.point",
+                errors=[{"path": f"at.{k}", "message": "not a dimension"} for k in point],
+            )
+        _, kpi = _kpi(uow, app_key, widget["kpi"])
+        form_key = str(kpi.get("form"))
+        scope = records.require_scope(actor, Action.READ, app_key, form_key)
+        period = applied.period or resolve_period(
+            DEFAULT_CARD_PERIOD, now=uow.now, zone=ZoneInfo(time_zone)
+        )
+        sources = reports._sources(uow, app_key, form_key)
+        dataset = compile_dataset(kpi_dataset(kpi, {"value": period}), sources, time_zone=time_zone)
+        t = reports.tables_of(sources, form_key)
+        where = [*records.visible(uow, actor, t.main, scope), *applied.conditions(t, False)]
+        ids = dataset.records(where=where)
+
+        def condition(main: Table) -> ColumnElement[bool]:
+            return main.c._id.in_(ids)
+
+    return records.list_records(
+        uow,
+        actor,
+        app_key,
+        form_key,
+        cursor=cursor,
+        limit=limit,
+        count=True,
+        time_zone=time_zone,
+        within=condition,
+    )
+
+
+def check_dashboard(uow: UnitOfWork, app_key: str, body: Mapping[str, Any], time_zone: str) -> None:
+    """Refuse a dashboard naming unpublished KPIs or reports, filters no widget can apply, bad
+    defaults, duplicate widget ids or a layout wider than the grid."""
+    problems: list[Diagnostic] = []
+    columns = int(body.get("columns", 24))
+    seen: set[str] = set()
+    tables: list[projections.Tables] = []
+    for i, w in enumerate(body.get("widgets") or []):
+        if w["id"] in seen:
+            problems.append(
+                Diagnostic(f"/widgets/{i}/id", "dashboard.duplicate", f"{w['id']!r} is used twice")
+            )
+        seen.add(w["id"])
+        layout = w.get("layout")
+        if layout and layout["x"] + layout["w"] > columns:
+            problems.append(
+                Diagnostic(
+                    f"/widgets/{i}/layout", "dashboard.layout", f"wider than the {columns} columns"
+                )
+            )
+        kind = "kpi" if "kpi" in w else "report"
+        try:
+            _, _, found = metadata.published_body(uow, app_key, kind, w[kind])
+        except NotFound:
+            problems.append(
+                Diagnostic(
+                    f"/widgets/{i}/{kind}", "dashboard.widget", f"no published {kind} {w[kind]!r}"
+                )
+            )
+            continue
+        form_key = found.get("form") if kind == "kpi" else (found.get("dataset") or {}).get("form")
+        try:
+            tables.append(
+                reports.tables_of(reports._sources(uow, app_key, str(form_key)), str(form_key))
+            )
+        except DefinitionError:
+            problems.append(
+                Diagnostic(
+                    f"/widgets/{i}/{kind}",
+                    "dashboard.widget",
+                    f"its form {form_key!r} is not published",
+                )
+            )
+    keys: set[str] = set()
+    ranges = 0
+    for i, f in enumerate(body.get("filters") or []):
+        path = f"/filters/{i}"
+        if f["key"] in keys:
+            problems.append(
+                Diagnostic(f"{path}/key", "dashboard.duplicate", f"{f['key']!r} is used twice")
+            )
+        keys.add(f["key"])
+        having = [t for t in tables if listing.has_field(t, f["field"])]
+        if tables and not having:
+            problems.append(
+                Diagnostic(
+                    f"{path}/field", "dashboard.filter", f"no widget has a field {f['field']!r}"
+                )
+            )
+        if f["type"] == "date_range":
+            ranges += 1
+            kinds = {_kind(t, f["field"]) for t in having}
+            if kinds - set(TEMPORAL):
+                problems.append(
+                    Diagnostic(
+                        f"{path}/field",
+                        "dashboard.filter",
+                        f"{f['field']!r} is not a date or datetime field",
+                    )
+                )
+            if f.get("default") is not None:
+                try:
+                    resolve_period(
+                        str(f["default"]),
+                        now=uow.now,
+                        zone=ZoneInfo(time_zone),
+                        path=f"{path}/default",
+                    )
+                except DefinitionError as exc:
+                    problems.extend(exc.diagnostics)
+        elif f.get("default") is not None and not (
+            isinstance(f["default"], list) and all(isinstance(v, str) for v in f["default"])
+        ):
+            problems.append(Diagnostic(f"{path}/default", "dashboard.filter", "a list of values"))
+    if ranges > 1:
+        problems.append(Diagnostic("/filters", "dashboard.filter", "one date range per dashboard"))
+    if problems:
+        raise _invalid("dashboard", problems)
+
+
+def _kind(t: projections.Tables, name: str) -> ColumnKind | None:
+    if name in listing.META_KINDS:
+        return listing.META_KINDS[name]
+    column = t.projection.by_key.get(name)
+    return column.kind if column is not None else None
+
+
+__all__ = [
+    "Applied",
+    "check_dashboard",
+    "check_kpi_definition",
+    "drill_widget",
+    "kpi_card",
+    "run_dashboard",
+    "widget_result",
+]
