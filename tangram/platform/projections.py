@@ -90,7 +90,7 @@ def _name(*parts: str) -> str:
 
 
 def created_index_name(table: str) -> str:
-    """The index every main projection table has on ``_created_at`` (date ranges, reports)."""
+    """The index every main projection table has on the ``_created_at`` of its live records."""
     return _name("ix", table, "_created_at")
 
 
@@ -138,7 +138,13 @@ def _build(app_id: int, form_key: str, projection: Projection) -> Tables:
         *(_column(c) for c in projection.columns),
     )
     live = main.c._deleted_at.is_(None)
-    Index(created_index_name(name), main.c._created_at)
+    # live records only: a trend of counts by creation date reads nothing but this index
+    Index(
+        created_index_name(name),
+        main.c._created_at,
+        sqlite_where=live,
+        postgresql_where=live,
+    )
     for c in projection.columns:
         if c.unique:
             Index(

@@ -1,4 +1,4 @@
-"""Every main projection table gets an index on ``_created_at`` (date ranges in lists and reports).
+"""Every main projection table gets an index on the ``_created_at`` of its live records.
 
 Revision ID: 0006
 Revises: 0005
@@ -25,7 +25,14 @@ def _tables() -> list[str]:
 
 def upgrade() -> None:
     for table in _tables():
-        op.create_index(created_index_name(table), table, ["_created_at"], if_not_exists=True)
+        op.create_index(
+            created_index_name(table),
+            table,
+            ["_created_at"],
+            if_not_exists=True,
+            sqlite_where=sa.text("_deleted_at IS NULL"),
+            postgresql_where=sa.text("_deleted_at IS NULL"),
+        )
 
 
 def downgrade() -> None:
