@@ -1,4 +1,4 @@
-"""The ``tangram`` command: serve, worker, db, user, records, jobs and audit."""
+"""The ``tangram`` command: serve, worker, db, user, app, records, jobs and audit."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -16,7 +17,7 @@ from sqlalchemy import select
 
 from tangram import __version__
 from tangram.config import Settings, SettingsError
-from tangram.platform import audit, auth, directory, jobs, migrate, records, webhooks
+from tangram.platform import audit, auth, directory, jobs, migrate, packages, records, webhooks
 from tangram.platform.clock import FrozenClock, ensure_utc
 from tangram.platform.core import Platform
 from tangram.platform.errors import TangramError
@@ -116,6 +117,128 @@ def records_reindex(ctx: click.Context, app_key: str | None, form_key: str | Non
         click.echo(f"{app}/{form}: {report.rows} records projected into {report.table}")
     if not done:
         click.echo("no published forms")
+
+
+# --- app packages ------------------------------------------------------------------------------
+
+
+@main.group("app")
+def app_group() -> None:
+    """App packages: pack, import (install or upgrade), export, roll back."""
+
+
+def _print_report(report: packages.Report) -> None:
+    shown = report.as_dict()
+    counts = ", ".join(f"{n} {action}" for action, n in sorted(shown["counts"].items()))
+    click.echo(
+        f"{report.app} {report.previous_version or '-'} -> {report.version}: "
+        f"{report.action}{' (dry run: nothing written)' if report.dry_run else ''}; "
+        f"{counts or 'nothing'}"
+    )
+    for change in report.changes:
+        if change.action == "unchanged":
+            continue
+        details = f" ({'; '.join(change.details)})" if change.details else ""
+        click.echo(f"  {change.action:<9} {change.kind} {change.key}{details}")
+    for line in report.directory:
+        click.echo(f"  {line}")
+    for line in report.data:
+        click.echo(f"  data: {line}")
+
+
+@app_group.command("pack")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Default: KEY-VERSION.zip",
+)
+def app_pack(folder: Path, output: Path | None) -> None:
+    """Check a package folder and write its zip."""
+    try:
+        package = packages.read(folder)
+        data = packages.pack(folder)
+    except TangramError as exc:
+        _fail(exc)
+    target = output or Path(f"{package.key}-{package.version}.zip")
+    target.write_bytes(data)
+    click.echo(f"{target}: {package.key} {package.version}, {len(package.files)} files")
+
+
+@app_group.command("import")
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--dry-run", is_flag=True, help="Check everything and show the changes; write nothing."
+)
+@click.option("--force", is_flag=True, help="Allow a downgrade to an older version.")
+@click.pass_context
+def app_import(ctx: click.Context, source: Path, dry_run: bool, force: bool) -> None:
+    """Install or upgrade an app from a package folder or zip, in one transaction."""
+    platform = _platform(ctx)
+    _require_schema(platform)
+    try:
+        package = packages.read(source)
+    except TangramError as exc:
+        _fail(exc)
+    total = sum(1 for _ in package.items())
+    with click.progressbar(length=total, label="publishing", file=sys.stderr) as bar:
+        try:
+            with platform.unit_of_work() as uow:
+                report = packages.install(
+                    uow,
+                    Actor.system("cli"),
+                    package,
+                    force=force,
+                    dry_run=dry_run,
+                    progress=lambda _name: bar.update(1),
+                )
+                if not dry_run:
+                    uow.commit()
+        except TangramError as exc:
+            click.echo("", err=True)
+            _fail(exc)
+    _print_report(report)
+
+
+@app_group.command("export")
+@click.argument("app_key", metavar="APP")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Default: APP-VERSION.zip",
+)
+@click.pass_context
+def app_export(ctx: click.Context, app_key: str, output: Path | None) -> None:
+    """Write an installed app (designers' changes included) as a package zip."""
+    platform = _platform(ctx)
+    _require_schema(platform)
+    try:
+        with platform.unit_of_work(write=False) as uow:
+            data = packages.export(uow, Actor.system("cli"), app_key)
+            version = uow.session.scalar(select(App.version).where(App.key == app_key))
+    except TangramError as exc:
+        _fail(exc)
+    target = output or Path(f"{app_key}-{version}.zip")
+    target.write_bytes(data)
+    click.echo(f"{target}: {app_key} {version}")
+
+
+@app_group.command("rollback")
+@click.argument("app_key", metavar="APP")
+@click.pass_context
+def app_rollback(ctx: click.Context, app_key: str) -> None:
+    """Restore the metadata the last upgrade replaced; records stay as they are."""
+    platform = _platform(ctx)
+    _require_schema(platform)
+    try:
+        with platform.unit_of_work() as uow:
+            report = packages.rollback(uow, Actor.system("cli"), app_key)
+            uow.commit()
+    except TangramError as exc:
+        _fail(exc)
+    _print_report(report)
 
 
 @db.command("current")

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, request, session
 
-from tangram.platform import auth
+from tangram.platform import auth, packages
 from tangram.platform.core import Platform
 from tangram.platform.errors import PermissionDenied, TangramError, Unauthenticated
 from tangram.platform.models import User
@@ -26,7 +26,7 @@ CSRF_EXEMPT = frozenset(
     {"auth.login", "intake.PublicForm", "intake.PublicUpload"}  # anonymous: nothing to forge
 )
 #: Endpoints whose bodies are not JSON (file uploads); they accept up to max_upload_bytes.
-NON_JSON_ENDPOINTS = frozenset({"files.Upload", "intake.PublicUpload"})
+NON_JSON_ENDPOINTS = frozenset({"files.Upload", "intake.PublicUpload", "apps.Import"})
 
 
 class UnsupportedMediaType(TangramError):
@@ -114,7 +114,12 @@ def _check_request() -> None:
         return
     if request.endpoint in NON_JSON_ENDPOINTS:
         # Room for the file plus the multipart envelope; the service enforces the exact limit.
-        request.max_content_length = platform().settings.max_upload_bytes + 64 * 1024
+        limit = (
+            packages.MAX_TOTAL_BYTES
+            if request.endpoint == "apps.Import"
+            else platform().settings.max_upload_bytes
+        )
+        request.max_content_length = limit + 64 * 1024
     if request.method in UNSAFE_METHODS and request.endpoint not in NON_JSON_ENDPOINTS:
         has_body = bool(request.content_length) or "chunked" in request.headers.get(
             "Transfer-Encoding", ""

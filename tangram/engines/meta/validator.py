@@ -31,6 +31,8 @@ class Kind(StrEnum):
 
 
 KINDS: tuple[str, ...] = tuple(k.value for k in Kind)
+#: Documents of app packages that are not definitions: the manifest, roles and groups.
+PACKAGE_DOCUMENTS: tuple[str, ...] = ("package", "role", "group")
 _BASE = "https://tangram.invalid/meta/"
 
 
@@ -42,7 +44,10 @@ def _load(name: str) -> dict[str, Any]:
 
 @cache
 def _registry() -> Registry[Any]:
-    names = ["common.schema.json", *(f"{kind}.schema.json" for kind in KINDS)]
+    names = [
+        "common.schema.json",
+        *(f"{kind}.schema.json" for kind in (*KINDS, *PACKAGE_DOCUMENTS)),
+    ]
     return Registry().with_resources(
         (_BASE + name, Resource.from_contents(_load(name))) for name in names
     )
@@ -50,8 +55,8 @@ def _registry() -> Registry[Any]:
 
 @cache
 def meta_schema(kind: str) -> dict[str, Any]:
-    """The meta-schema of ``kind`` (one of :data:`KINDS`)."""
-    if kind not in KINDS:
+    """The meta-schema of ``kind`` (one of :data:`KINDS` or :data:`PACKAGE_DOCUMENTS`)."""
+    if kind not in KINDS and kind not in PACKAGE_DOCUMENTS:
         raise KeyError(f"unknown definition kind {kind!r}; expected one of {', '.join(KINDS)}")
     return _load(f"{kind}.schema.json")
 

@@ -1,7 +1,7 @@
 """Typed ORM models, one module per aggregate; ``Base.metadata`` is what Alembic migrates."""
 
 from tangram.platform.models.base import Base, JSONDoc, Locked, UTCDateTime
-from tangram.platform.models.catalog import App, Definition, DefinitionVersion
+from tangram.platform.models.catalog import App, AppInstall, Definition, DefinitionVersion
 from tangram.platform.models.directory import (
     ApiToken,
     Grant,
@@ -34,6 +34,7 @@ from tangram.platform.models.runtime import (
 __all__ = [
     "ApiToken",
     "App",
+    "AppInstall",
     "AssignmentCursor",
     "Attachment",
     "AuditEntry",

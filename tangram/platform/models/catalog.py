@@ -22,9 +22,35 @@ class App(Locked, Base):
     name: Mapped[dict[str, Any]]
     description: Mapped[dict[str, Any]]
     version: Mapped[str] = mapped_column(String(64), default="0.0.0")
+    #: The manifest of the package it was installed from (``None`` for apps built by hand).
+    manifest: Mapped[dict[str, Any] | None]
+    #: The package's UI strings: ``{"zh-CN": {...}, "en": {...}}``.
+    i18n: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class AppInstall(Base):
+    """One import of a package into an app: what it changed and what was published before it,
+    so the metadata can be rolled back."""
+
+    __tablename__ = "app_installs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), index=True)
+    #: install, upgrade, downgrade, reinstall or rollback
+    action: Mapped[str] = mapped_column(String(16))
+    version: Mapped[str] = mapped_column(String(64))
+    previous_version: Mapped[str | None] = mapped_column(String(64))
+    manifest: Mapped[dict[str, Any]]
+    #: ``{kind: {key: version}}`` published before this install (``0``: did not exist).
+    before: Mapped[dict[str, Any]]
+    #: What the install did, as its report shows it.
+    report: Mapped[dict[str, Any]]
+    installed_at: Mapped[datetime]
+    installed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    rolled_back_at: Mapped[datetime | None]
 
 
 class Definition(Locked, Base):

@@ -1,14 +1,17 @@
-"""Apps: list, create, read, update."""
+"""Apps: list, create, read, update; install, upgrade, export and roll back packages."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
+from sqlalchemy import select
 
-from tangram.platform import metadata
+from tangram.platform import metadata, packages
+from tangram.platform.errors import ValidationFailed
 from tangram.platform.models import App
 from tangram.web.api.common import LockedSchema, StrictSchema
 from tangram.web.security import platform, require_actor
@@ -92,3 +95,147 @@ class AppItem(MethodView):
             found = metadata.update_app(uow, actor, app, body, lock_version=lock_version)
             uow.commit()
         return found
+
+
+# --- packages ----------------------------------------------------------------------------------
+
+PACKAGE_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            },
+            "application/zip": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
+class ImportArgs(StrictSchema):
+    """How to import."""
+
+    dry_run = fields.Boolean(
+        load_default=False, metadata={"description": "Check and show the changes; write nothing."}
+    )
+    force = fields.Boolean(load_default=False, metadata={"description": "Allow a downgrade."})
+
+
+class PackageChangeSchema(Schema):
+    """What an import does to one definition."""
+
+    kind = fields.String(required=True)
+    key = fields.String(required=True)
+    action = fields.String(
+        required=True,
+        metadata={"description": "added, changed, unchanged, disabled (rules) or kept"},
+    )
+    details = fields.List(fields.String(), required=True)
+    version = fields.Integer(allow_none=True, required=True)
+
+
+class PackageReportSchema(Schema):
+    """What an import, upgrade or rollback did (or would do, in a dry run)."""
+
+    app = fields.String(required=True)
+    action = fields.String(
+        required=True,
+        metadata={"description": "install, upgrade, downgrade, reinstall or rollback"},
+    )
+    version = fields.String(required=True)
+    previous_version = fields.String(allow_none=True, required=True)
+    dry_run = fields.Boolean(required=True)
+    changed = fields.Boolean(required=True)
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    changes = fields.List(fields.Nested(PackageChangeSchema), required=True)
+    directory = fields.List(
+        fields.String(), required=True, metadata={"description": "groups, roles"}
+    )
+    data = fields.List(
+        fields.String(), required=True, metadata={"description": "what it means for stored data"}
+    )
+
+
+def _package_bytes() -> bytes:
+    upload = request.files.get("file")
+    if upload is not None:
+        data: bytes = upload.stream.read(packages.MAX_TOTAL_BYTES + 1)
+    elif request.mimetype in ("application/zip", "application/octet-stream"):
+        data = request.get_data(cache=False)
+    else:
+        raise ValidationFailed(
+            "Send the package zip as the multipart/form-data part named 'file' "
+            "(or as an application/zip body).",
+            code="package.missing",
+            errors=[{"path": "file", "message": "is required"}],
+        )
+    if len(data) > packages.MAX_TOTAL_BYTES:
+        raise ValidationFailed(
+            "The package is too large.",
+            code="package.invalid",
+            errors=[{"path": "file", "message": f"larger than {packages.MAX_TOTAL_BYTES} bytes"}],
+        )
+    return data
+
+
+@blp.route("/import")
+class Import(MethodView):
+    """Install or upgrade an app from a package."""
+
+    @blp.doc(**PACKAGE_DOC)
+    @blp.arguments(ImportArgs, location="query")
+    @blp.response(200, PackageReportSchema)
+    def post(self, args: dict[str, Any]) -> Any:
+        """Check the whole package, then install or upgrade it in one transaction (administrators).
+
+        ``dry_run=true`` returns the per-definition diff and what it means for data without
+        writing; a downgrade answers 409 unless ``force=true``; every problem answers 422 with
+        its file and path, and nothing is written.
+        """
+        actor = require_actor()
+        package = packages.read(_package_bytes())
+        with platform().unit_of_work() as uow:
+            report = packages.install(
+                uow, actor, package, force=args["force"], dry_run=args["dry_run"]
+            )
+            if not args["dry_run"]:
+                uow.commit()
+        return report.as_dict()
+
+
+@blp.route("/<string:app>/export")
+class Export(MethodView):
+    """An installed app as a package."""
+
+    @blp.response(200, description="The package zip", content_type="application/zip")
+    def get(self, app: str) -> Response:
+        """The app's published definitions, roles, groups and UI strings as a package zip that
+        imports cleanly elsewhere (administrators)."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            data = packages.export(uow, actor, app)
+            version = uow.session.scalar(select(App.version).where(App.key == app))
+        return Response(
+            data,
+            mimetype="application/zip",
+            headers={"Content-Disposition": f'attachment; filename="{app}-{version}.zip"'},
+        )
+
+
+@blp.route("/<string:app>/rollback")
+class Rollback(MethodView):
+    """Undo the last upgrade's metadata."""
+
+    @blp.response(200, PackageReportSchema)
+    def post(self, app: str) -> Any:
+        """Restore the definitions the last upgrade replaced (records and running flow instances
+        stay as they are); 409 when there is no upgrade to roll back (administrators)."""
+        actor = require_actor()
+        with platform().unit_of_work() as uow:
+            report = packages.rollback(uow, actor, app)
+            uow.commit()
+        return report.as_dict()
