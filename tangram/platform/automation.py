@@ -482,11 +482,24 @@ def _notify(
     form: Form,
     p: Mapping[str, Any],
 ) -> str:
-    users = assignment.users_of(uow, list(p.get("recipients") or []), form, record.data)
-    if not users:
+    recipients = list(p.get("recipients") or [])
+    addresses = [
+        str(record.data[str(r["email_field"])])
+        for r in recipients
+        if "email_field" in r and record.data.get(str(r["email_field"]))
+    ]
+    named = [r for r in recipients if "email_field" not in r]
+    if addresses and not (p.get("channel") == "email" and mail.enabled(settings)):
+        raise EffectFailed(
+            "e-mail to an address needs the email channel and a mail server (TANGRAM_SMTP_URL)"
+        )
+    for address in addresses:
+        mail.enqueue(uow, to=address, subject=str(p["title"]), html=str(p["body"]))
+    users = assignment.users_of(uow, named, form, record.data) if named else []
+    if not users and not addresses:
         raise EffectFailed("nobody to notify")
     link = {"app": book.app, "form": record.form_key, "record": record.id}
-    mailed = 0
+    mailed = len(addresses)
     for user in users:
         if p.get("channel") == "email" and mail.enabled(settings) and user.email:
             mail.enqueue(uow, to=user.email, subject=str(p["title"]), html=str(p["body"]))
@@ -495,7 +508,8 @@ def _notify(
             notify.notify(
                 uow, user.id, kind="rule", title=str(p["title"]), body=str(p["body"]), payload=link
             )
-    names = ", ".join(u.display_name for u in users[:5]) + (" …" if len(users) > 5 else "")
+    shown = [*addresses, *(u.display_name for u in users)]
+    names = ", ".join(shown[:5]) + (" …" if len(shown) > 5 else "")
     return f"notified {names}" + (f" ({mailed} by e-mail)" if mailed else "")
 
 

@@ -323,6 +323,14 @@ def test_measures_with_their_own_filters_share_one_scan(world: World) -> None:
                     "filter": {"==": [{"var": "issue"}, "hw"]},
                 },
                 {
+                    "key": "p90_hours",
+                    "type": "duration",
+                    "from": "opened_at",
+                    "to": "resolved_at",
+                    "aggregate": "percentile",
+                    "percent": 90,
+                },
+                {
                     "key": "closed_hours",
                     "type": "duration",
                     "from": "opened_at",
@@ -343,6 +351,10 @@ def test_measures_with_their_own_filters_share_one_scan(world: World) -> None:
         assert found["open_cost"] == sum(d["cost"] for d in opened)
         assert found["hw_p50"] == statistics.median(hw)
         assert found["closed_hours"] == max(i + 1 for i, d in mine if d["status"] == "closed")
+        hours = sorted(float(i + 1) for i, _ in mine)
+        assert found["p90_hours"] == pytest.approx(
+            statistics.quantiles(hours, n=10, method="inclusive")[-1]
+        )
     with pytest.raises(DefinitionError) as caught:
         run(
             world,

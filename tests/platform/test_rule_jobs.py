@@ -22,7 +22,16 @@ from tangram.platform.clock import FrozenClock
 from tangram.platform.core import Platform
 from tangram.platform.jobs import Worker
 from tangram.platform.models import AuditEntry, Job, Notification, SlaStatus
-from tests.platform.rules_fixtures import CALENDAR, SYSTEM, World, build_world, rule, text
+from tests.platform.rules_fixtures import (
+    CALENDAR,
+    SYSTEM,
+    TICKET,
+    World,
+    build_world,
+    field,
+    rule,
+    text,
+)
 
 MONDAY_10 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Asia/Shanghai
 HW_A = {"title": "noise", "issue_type": "hardware_fault", "product_line": "A"}
@@ -418,3 +427,38 @@ def test_email_notifications_go_through_the_job_queue_escaped(mailing: Platform)
     assert "&lt;script&gt;x&lt;/script&gt; needs you" in text_of
     assert "<script>x</script> needs" not in text_of
     assert notes(world, "ann") == []  # delivered by mail instead of in-app
+
+
+def test_customers_without_accounts_are_mailed_at_the_address_a_field_holds(
+    mailing: Platform,
+) -> None:
+    world = build_world(mailing)
+    world.publish("form", {**TICKET, "fields": [*TICKET["fields"], field("contact", "email")]})
+    acknowledge = {
+        "type": "notify",
+        "channel": "email",
+        "to": [{"email_field": "contact"}, {"field": "assignee"}],
+        "title": "Received: {{title}}",
+        "body": "<p>We are on it.</p>",
+    }
+    world.publish("rule", rule("acknowledge", actions=[acknowledge]))
+    # in the app only, an address cannot be reached: that effect fails, traced
+    world.publish("rule", rule("in_app", actions=[{**acknowledge, "channel": "in_app"}]))
+    ticket = world.create(
+        {**HW_A, "title": "Noise", "contact": "buyer@example.org", "assignee": world.users["ann"]}
+    )
+    run_jobs(world)
+    assert sorted(m.decode().split("To: ")[1].split("\n")[0].strip() for m in Smtp.messages) == [
+        "ann@example.com",
+        "buyer@example.org",
+    ]
+    with world.platform.unit_of_work(write=False) as uow:
+        fired = {
+            e.payload["rule"]: e.payload
+            for e in records.timeline(uow, SYSTEM, "svc", "ticket", ticket.id)
+            if e.action == "rule.fired"
+        }
+    assert fired["acknowledge"]["effects"] == ["notified buyer@example.org, Ann (2 by e-mail)"]
+    assert fired["in_app"]["failed"] == [
+        "notify: e-mail to an address needs the email channel and a mail server (TANGRAM_SMTP_URL)"
+    ]

@@ -24,8 +24,8 @@ sub-table row) and fields of a referenced form as ``reference.field`` (joined th
 reference). Every name is checked against the forms when the dataset is compiled and becomes a
 column object: no name ever reaches SQL as text. Measures: ``count``, ``count_distinct``,
 ``sum``, ``avg``, ``min``, ``max``, ``median``, ``percentile``, ``duration`` (seconds, minutes,
-hours or days between two datetime fields, aggregated by ``avg``, ``median``, ``min``, ``max`` or
-``sum``), ``ratio`` (two filtered counts), ``nps`` (% of 9–10 minus % of 0–6) and
+hours or days between two datetime fields, aggregated by ``avg``, ``median``, ``percentile`` (with
+``percent``), ``min``, ``max`` or ``sum``), ``ratio`` (two filtered counts), ``nps`` (% of 9–10 minus % of 0–6) and
 ``calculated`` (``+ - * /`` over other measures). Ratios and NPS are percentages. Every measure
 but ``calculated`` may have its own ``filter`` (JsonLogic): only the rows it keeps reach that
 measure's aggregate, so one query can count open and overdue tickets side by side.
@@ -550,13 +550,18 @@ class _Compiler:
                 return None
             seconds = gated(Seconds(start.column, end.column) / UNIT_SECONDS[unit])
             how = raw.get("aggregate", "avg")
-            if how == "median":
-                expression = Percentile(seconds, 0.5)
+            if how in ("median", "percentile"):
+                fraction = self.fraction(raw, how, where)
+                if fraction is None:
+                    return None
+                expression = Percentile(seconds, fraction)
             elif how in ("avg", "min", "max", "sum"):
                 expression = cast(getattr(func, how)(seconds), Float)
             else:
                 self.problem(
-                    f"{where}/aggregate", "report.duration", "avg, median, min, max or sum"
+                    f"{where}/aggregate",
+                    "report.duration",
+                    "avg, median, percentile (with percent), min, max or sum",
                 )
                 return None
         elif kind == "ratio":

@@ -248,6 +248,7 @@ def compile_calendar(definition: Mapping[str, Any]) -> Calendar:
     unknown = set(definition) - {
         "key",
         "label",
+        "description",
         "time_zone",
         "always_open",
         "week",

@@ -202,7 +202,8 @@ class _Checker:
 
     def recipients(self, raw: Any, path: str) -> dict[str, Any]:
         """``{"user": id}``, ``{"group": key}``, ``{"role": key}``, ``{"field": key}``,
-        ``{"manager_of": "group" | field}``, or a list of those."""
+        ``{"manager_of": "group" | field}``, ``{"email_field": key}`` (the address an e-mail
+        field holds, for e-mail notices to people without an account), or a list of those."""
         items = raw if isinstance(raw, list) else [raw]
         out = []
         for i, item in enumerate(items):
@@ -211,11 +212,12 @@ class _Checker:
                 self.problem(
                     where,
                     "rule.recipient",
-                    "one of {user: id}, {group: key}, {role: key}, {field: key}, {manager_of: key}",
+                    "one of {user: id}, {group: key}, {role: key}, {field: key}, {manager_of: key},"
+                    " {email_field: key}",
                 )
                 continue
             ((kind, value),) = item.items()
-            if kind == "field" or kind == "manager_of":
+            if kind in ("field", "manager_of", "email_field"):
                 self.field(value, f"{where}/{kind}")
             elif kind == "user":
                 if isinstance(value, bool) or not isinstance(value, int) or value < 1:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -159,6 +159,18 @@ def test_bad_calendars_are_refused_with_every_problem_and_its_path() -> None:
     with pytest.raises(DefinitionError) as closed:
         compile_calendar({"key": "never", "week": {}})
     assert closed.value.diagnostics[0].code == "calendar.closed"
+
+
+def test_labels_and_descriptions_are_calendar_properties() -> None:
+    described = compile_calendar(
+        {
+            "key": "office",
+            "label": {"zh-CN": "办公时间"},
+            "description": {"zh-CN": "周一至周五", "en": "Mon–Fri"},
+            "week": {"mon": [["09:00", "18:00"]]},
+        }
+    )
+    assert described.hours_on(date(2026, 11, 23)) != ()
 
 
 def test_a_calendar_without_future_working_time_says_so() -> None:
