@@ -1,0 +1,348 @@
+"""The after-sales package, driven through the API as its users would drive it.
+
+An agent registers a VIP hardware fault on product line A; it is dispatched to the Line A quality
+engineers with raised urgency and SLA due times; the first-response deadline passes and the
+group's manager hears of it; the engineer analyses and plans a major rectification that the
+technical director rejects once and then approves; each measure owner gets a task; a failed
+acceptance row sends the work back; the callback says "not solved" and the ticket reopens; the
+second round closes it; the cockpit's FCR, MTTR and SLA compliance show exactly this ticket.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from tangram.platform import directory, packages, records
+from tangram.platform.clock import FrozenClock
+from tangram.platform.core import Platform
+from tangram.platform.jobs import Worker
+from tangram.platform.models import FlowInstance, Group, Notification, Record
+from tangram.platform.perms import Actor
+from tests.conftest import ApiClient
+from tests.platform.test_packages import _elsewhere, published
+
+PACKAGE = Path(__file__).resolve().parents[2] / "apps" / "aftersales"
+SYSTEM = Actor.system("test")
+PASSWORD = "password-for-tests-1"
+APP = "/api/v1/apps/aftersales"
+#: (username, roles, groups)
+PEOPLE = [
+    ("agent", ("agent",), ("customer_service",)),
+    ("qe_a", ("quality_engineer",), ("line_a_qe",)),
+    ("manager_a", ("service_manager",), ()),
+    ("director", ("technical_director",), ()),
+    ("owner_1", ("engineer",), ("field_service",)),
+    ("owner_2", ("engineer",), ("field_service",)),
+    ("inspector", ("quality_engineer",), ("quality_dept",)),
+]
+
+
+@pytest.fixture
+def people(platform: Platform) -> dict[str, int]:
+    with platform.unit_of_work() as uow:
+        packages.install(uow, SYSTEM, packages.read(PACKAGE))
+        ids = {}
+        for name, roles, groups in PEOPLE:
+            user = directory.create_user(
+                uow,
+                SYSTEM,
+                username=name,
+                password=PASSWORD,
+                email=f"{name}@example.com",
+                roles=roles,
+            )
+            ids[name] = user.id
+            for key in groups:
+                group = uow.session.scalar(select(Group).where(Group.key == key))
+                assert group is not None
+                directory.add_member(uow, SYSTEM, group_id=group.id, user_id=user.id)
+        line_a = uow.session.scalar(select(Group).where(Group.key == "line_a_qe"))
+        assert line_a is not None
+        directory.update_group(
+            uow,
+            SYSTEM,
+            line_a.id,
+            {"manager_id": ids["manager_a"]},
+            lock_version=line_a.lock_version,
+        )
+        uow.commit()
+    return ids
+
+
+def signed_in(app: Flask, name: str) -> ApiClient:
+    client = ApiClient(app.test_client())
+    assert client.login(name, PASSWORD).status_code == 200
+    return client
+
+
+def task(client: ApiClient, node: str) -> dict[str, Any]:
+    """The caller's one open task at ``node``."""
+    found = [
+        t for t in client.get("/api/v1/tasks?box=todo").get_json()["items"] if t["node"] == node
+    ]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def act(client: ApiClient, node: str, action: str = "submit", **body: Any) -> dict[str, Any]:
+    answer = client.post(f"/api/v1/tasks/{task(client, node)['id']}/{action}", json=body)
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()  # type: ignore[no-any-return]
+
+
+def ticket(platform: Platform, record_id: int) -> dict[str, Any]:
+    with platform.unit_of_work(write=False) as uow:
+        found = uow.session.get(Record, record_id)
+        assert found is not None
+        return dict(found.data)
+
+
+def run_jobs(platform: Platform) -> None:
+    Worker(platform, name="test").run_due()
+
+
+def test_a_ticket_goes_round_the_whole_loop(
+    platform: Platform, app: Flask, clock: FrozenClock, people: dict[str, int]
+) -> None:
+    agent = signed_in(app, "agent")
+    customer = agent.post(
+        f"{APP}/records/customer", json={"data": {"name": "华东精密", "tier": "vip"}}
+    )
+    assert customer.status_code == 201, customer.get_json()
+    with platform.unit_of_work() as uow:  # products come from the master data, not from agents
+        product = records.create_record(
+            uow, SYSTEM, "aftersales", "product", {"model": "A-100", "product_line": "A"}
+        ).record
+        uow.commit()
+    created = agent.post(
+        f"{APP}/records/ticket",
+        json={
+            "data": {
+                "title": "设备运行噪音大",
+                "channel": "phone",
+                "customer": customer.get_json()["id"],
+                "customer_tier": "vip",
+                "product": product.id,
+                "product_line": "A",
+                "issue_type": "hardware_fault",
+                "urgency": "P3",
+                "contact_name": "王工",
+            }
+        },
+    )
+    assert created.status_code == 201, created.get_json()
+    ticket_id = created.get_json()["id"]
+    registered = ticket(platform, ticket_id)
+    assert registered["ticket_no"].startswith("SV-20261122-")
+    with platform.unit_of_work(write=False) as uow:
+        line_a = uow.session.scalar(select(Group.id).where(Group.key == "line_a_qe"))
+    assert registered["group"] == line_a
+    assert registered["assignee"] == people["qe_a"]
+    assert registered["urgency"] == "P2"  # a VIP: one level up
+    assert registered["status"] == "assigned"
+    # registered on a Sunday morning: 30 business minutes from Monday 09:00 Shanghai
+    assert registered["response_due"] == "2026-11-23T01:30:00+00:00"
+
+    clock.set(datetime.fromisoformat("2026-11-23T02:00:00+00:00"))  # Monday 10:00: too late
+    run_jobs(platform)
+    breached = ticket(platform, ticket_id)
+    assert breached["response_breached"] is True
+    assert breached["escalation_level"] == 1
+    with platform.unit_of_work(write=False) as uow:
+        told = uow.session.scalars(
+            select(Notification.title).where(Notification.user_id == people["manager_a"])
+        ).all()
+    assert any("工单超时" in title for title in told)
+
+    qe = signed_in(app, "qe_a")
+    act(qe, "respond", data={"response_note": "已电话联系客户，安排现场检查"})
+    responded = ticket(platform, ticket_id)
+    assert responded["status"] == "in_progress"
+    assert responded["first_response_at"] == "2026-11-23T02:00:00+00:00"
+    rca = {
+        "direct_cause": "风扇轴承磨损",
+        "indirect_cause": "润滑脂规格不符",
+        "root_cause": "供应商变更润滑脂未经验证",
+        "cause_category": "production",
+        "five_whys": [{"why": "为什么噪音大", "answer": "轴承磨损"}],
+    }
+    act(qe, "analyse", data=rca)
+    measures = [
+        {
+            "what": "更换全部A线风扇轴承",
+            "owner": people["owner_1"],
+            "due": "2026-11-30",
+            "verify": "24小时噪音 < 45 dB",
+        },
+        {
+            "what": "润滑脂供应商重新认证",
+            "owner": people["owner_2"],
+            "due": "2026-12-15",
+            "verify": "认证报告通过",
+        },
+    ]
+    act(qe, "plan", data={"major": True, "measures": measures})
+
+    director = signed_in(app, "director")
+    act(director, "approve", "reject", opinion="验证标准不够具体", target="plan")
+    act(
+        qe,
+        "plan",
+        data={"measures": [{**m, "verify": m["verify"] + "（第三方检测）"} for m in measures]},
+    )
+    act(director, "approve", "approve", opinion="同意")
+    assert ticket(platform, ticket_id)["status"] == "executing"
+
+    owners = {name: signed_in(app, name) for name in ("owner_1", "owner_2")}
+    for client in owners.values():
+        act(client, "execute", opinion="已完成")
+    inspector = signed_in(app, "inspector")
+    failed_row = {
+        "item": "设备噪音",
+        "criterion": "< 45 dB",
+        "method": "现场分贝仪 24 小时",
+        "result": "fail",
+    }
+    act(inspector, "accept", data={"acceptance": [failed_row]})
+    assert ticket(platform, ticket_id)["acceptance_result"] == "fail"
+    for client in owners.values():  # the failed row sent the work back
+        act(client, "execute", opinion="再次处理")
+    act(
+        inspector,
+        "accept",
+        data={"acceptance": [{**failed_row, "result": "pass", "remark": "报告 TR-2026-088"}]},
+    )
+    resolved = ticket(platform, ticket_id)
+    assert resolved["status"] == "resolved"
+
+    act(
+        agent,
+        "callback",
+        data={"csat": 2, "nps": 3, "effort": 4, "solved": "no", "customer_words": "还是有噪音"},
+    )
+    reopened = ticket(platform, ticket_id)
+    assert reopened["status"] == "in_progress"
+    assert reopened["reopen_count"] == 1
+    with platform.unit_of_work(write=False) as uow:
+        told = uow.session.scalars(
+            select(Notification.title).where(Notification.user_id == people["manager_a"])
+        ).all()
+    assert any("工单重开" in title for title in told)
+
+    clock.advance(timedelta(hours=2))
+    act(qe, "analyse", data={**rca, "root_cause": "轴承座加工公差超差"})
+    act(qe, "plan", data={"major": False, "measures": [measures[0]]})
+    act(owners["owner_1"], "execute", opinion="已更换轴承座")
+    act(inspector, "accept", data={"acceptance": [{**failed_row, "result": "pass"}]})
+    act(agent, "callback", data={"csat": 5, "nps": 10, "effort": 1, "solved": "yes"})
+    closed = ticket(platform, ticket_id)
+    assert closed["status"] == "closed"
+    assert closed["closed_at"] == "2026-11-23T04:00:00+00:00"
+
+    with platform.unit_of_work(write=False) as uow:
+        filed = {
+            form: uow.session.scalars(
+                select(Record.data).where(Record.form_key == form, Record.deleted_at.is_(None))
+            ).all()
+            for form in ("root_cause", "acceptance_checklist", "callback")
+        }
+    assert [r["root_cause"] for r in filed["root_cause"]] == [
+        rca["root_cause"],
+        "轴承座加工公差超差",
+    ]
+    assert [r["overall"] for r in filed["acceptance_checklist"]] == ["fail", "pass", "pass"]
+    assert [r["solved"] for r in filed["callback"]] == ["no", "yes"]
+
+    viewer = signed_in(app, "director")
+    board = viewer.get(f"{APP}/dashboards/cockpit/data?period=this_month").get_json()
+    cards = {w["id"]: w["data"] for w in board["widgets"] if w["kind"] == "kpi"}
+    assert cards["fcr"]["value"] == 0.0  # closed, but only after a reopening
+    created_at = datetime.fromisoformat("2026-11-22T01:00:00+00:00")
+    hours = (datetime.fromisoformat(closed["resolved_at"]) - created_at).total_seconds() / 3600
+    assert cards["mttr"]["value"] == round(hours, 1)
+    assert cards["sla_compliance"]["value"] == 0.0  # the first response was late
+    assert cards["csat"]["value"] == 50.0  # one of two callbacks scored 4 or 5
+    assert cards["open_tickets"]["value"] == 0
+    errors = [w for w in board["widgets"] if "error" in w]
+    assert errors == []
+
+
+def test_the_package_exports_and_imports_elsewhere_identically(
+    platform: Platform, tmp_path: Path
+) -> None:
+    with platform.unit_of_work() as uow:
+        report = packages.install(uow, SYSTEM, packages.read(PACKAGE))
+        uow.commit()
+    assert report.as_dict()["counts"] == {"added": 47}
+    with platform.unit_of_work(write=False) as uow:
+        exported = packages.export(uow, SYSTEM, "aftersales")
+    again = packages.read(exported)
+    assert again.version == "1.0.0"
+    assert again.i18n == packages.read(PACKAGE).i18n
+    for other in _elsewhere(tmp_path):
+        with other.unit_of_work() as uow:
+            packages.install(uow, SYSTEM, again)
+            uow.commit()
+        assert published(other, "aftersales") == published(platform, "aftersales")
+
+
+def test_an_upgrade_keeps_tickets_and_their_running_flows(platform: Platform) -> None:
+    original = packages.read(PACKAGE)
+    with platform.unit_of_work() as uow:
+        packages.install(uow, SYSTEM, original)
+        written = records.create_record(
+            uow,
+            SYSTEM,
+            "aftersales",
+            "ticket",
+            {"title": "旧工单", "issue_type": "usage_question", "urgency": "P4"},
+        ).record
+        uow.commit()
+    files = dict(original.files)
+    ticket_form = original.definitions["form"]["ticket"]
+    field = {"key": "site", "type": "text", "label": {"zh-CN": "现场地址", "en": "Site"}}
+    files["forms/ticket.json"] = _json({**ticket_form, "fields": [*ticket_form["fields"], field]})
+    flow = original.definitions["flow"]["ticket_handling"]
+    files["flows/ticket_handling.json"] = _json(
+        {**flow, "label": {"zh-CN": "工单处理 v2", "en": "Ticket handling v2"}}
+    )
+    manifest = {**original.manifest, "version": "1.1.0"}
+    files["manifest.json"] = _json(manifest)
+    with platform.unit_of_work() as uow:
+        plan = packages.install(uow, SYSTEM, packages.parse(files), dry_run=True)
+    assert "flow ticket_handling: 1 running instance(s) stay on version 1" in plan.data
+    with platform.unit_of_work() as uow:
+        done = packages.install(uow, SYSTEM, packages.parse(files))
+        uow.commit()
+    assert done.as_dict()["counts"] == {"changed": 2, "unchanged": 45}
+    with platform.unit_of_work() as uow:
+        kept = uow.session.get(Record, written.id)
+        assert kept is not None
+        assert kept.data["title"] == "旧工单"
+        (running,) = uow.session.scalars(
+            select(FlowInstance).where(FlowInstance.record_id == written.id)
+        )
+        assert (running.version, running.status) == (1, "running")
+        newer = records.create_record(
+            uow,
+            SYSTEM,
+            "aftersales",
+            "ticket",
+            {"title": "新工单", "issue_type": "other", "site": "上海"},
+        ).record
+        uow.flush()
+        (started,) = uow.session.scalars(
+            select(FlowInstance).where(FlowInstance.record_id == newer.id)
+        )
+        assert started.version == 2
+
+
+def _json(body: Any) -> bytes:
+    return (json.dumps(body, ensure_ascii=False, indent=2) + "\n").encode()
