@@ -132,8 +132,9 @@ def test_dimensions_buckets_and_plain_measures(world: World) -> None:
         {"week": "2026-11-02", "n": 7},
         {"week": "2026-11-09", "n": 5},
     ]
-    for bucket, first in (
+    for bucket, first in (  # one key for every bucket: each must compile to its own SQL
         ("day", "2026-11-02"),
+        ("week", "2026-11-02"),
         ("month", "2026-11"),
         ("quarter", "2026-Q4"),
         ("year", "2026"),
@@ -142,11 +143,26 @@ def test_dimensions_buckets_and_plain_measures(world: World) -> None:
             world,
             {
                 "form": "case",
-                "dimensions": [{"key": "b", "field": "_created_at", "bucket": bucket}],
+                "dimensions": [{"key": "b", "field": "opened_at", "bucket": bucket}],
                 "measures": [{"key": "n", "type": "count"}],
             },
         )
-        assert found[0]["b"].startswith(first[:4])
+        assert found[0]["b"] == first
+    medians = [
+        run(
+            world,
+            {
+                "form": "case",
+                "measures": [{"key": "p", "type": "percentile", "percent": pct, "field": "cost"}],
+            },
+        )[0]["p"]
+        for pct in (50, 90)
+    ]
+    costs = sorted(d["cost"] for d in data)
+    assert medians == [
+        pytest.approx(statistics.median(costs)),
+        pytest.approx(statistics.quantiles(costs, n=10, method="inclusive")[-1]),
+    ]
     by_day = run(
         world,
         {

@@ -24,6 +24,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import String
 
 UNITS = ("day", "week", "month", "quarter", "year")
@@ -36,6 +37,14 @@ class Bucket(FunctionElement[str]):
     type = String()
     name = "tangram_bucket"
     inherit_cache = True
+    #: The unit, zone and offset shape the SQL text: they belong in the statement cache key.
+    _traverse_internals = [
+        *FunctionElement._traverse_internals,
+        ("unit", InternalTraversal.dp_string),
+        ("zone", InternalTraversal.dp_string),
+        ("offset_minutes", InternalTraversal.dp_plain_obj),
+        ("is_date", InternalTraversal.dp_boolean),
+    ]
 
     def __init__(
         self, value: ColumnElement[Any], unit: str, zone: str, offset_minutes: int, is_date: bool
@@ -65,6 +74,11 @@ class Percentile(FunctionElement[float]):
     type = Float()
     name = "tangram_percentile"
     inherit_cache = True
+    #: The fraction is written into the SQL text: it belongs in the statement cache key.
+    _traverse_internals = [
+        *FunctionElement._traverse_internals,
+        ("fraction", InternalTraversal.dp_plain_obj),
+    ]
 
     def __init__(self, value: ColumnElement[Any], fraction: float) -> None:
         self.fraction = fraction
