@@ -9,11 +9,12 @@ from pathlib import Path
 
 from tangram.config import Settings
 from tangram.platform import migrate
+from tangram.platform.clock import Clock
 from tangram.platform.core import Platform
 
 
 @contextmanager
-def temporary_platform() -> Iterator[Platform]:
+def temporary_platform(clock: Clock | None = None) -> Iterator[Platform]:
     """A migrated platform on a fresh SQLite file, removed afterwards."""
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
@@ -22,7 +23,7 @@ def temporary_platform() -> Iterator[Platform]:
             secret_key="bench",  # noqa: S106 - a throwaway database
             embedded_worker=False,
         )
-        platform = Platform.from_settings(settings)
+        platform = Platform.from_settings(settings, clock=clock)
         migrate.upgrade(platform.engine)
         try:
             yield platform
