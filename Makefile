@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint format install db admin serve worker clean help
+.PHONY: run test lint format install db admin demo serve worker clean help
 
 help:
 	@echo "make run    set up (virtualenv, dependencies, database, admin) and serve on http://$(HOST):$(PORT)"
@@ -29,10 +29,15 @@ db: install
 admin: db
 	$(BIN)/tangram user ensure-admin
 
+# the after-sales package and a two-year demo history (once: later runs keep the data)
+DEMO_TICKETS ?= 120
+demo: admin
+	$(BIN)/tangram demo seed --once --tickets $(DEMO_TICKETS) --package apps/aftersales
+
 serve: install
 	$(BIN)/tangram serve --host $(HOST) --port $(PORT)
 
-run: admin serve
+run: demo serve
 
 worker: install
 	$(BIN)/tangram worker

@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,17 @@ from sqlalchemy import select
 
 from tangram import __version__
 from tangram.config import Settings, SettingsError
-from tangram.platform import audit, auth, directory, jobs, migrate, packages, records, webhooks
+from tangram.platform import (
+    audit,
+    auth,
+    demo,
+    directory,
+    jobs,
+    migrate,
+    packages,
+    records,
+    webhooks,
+)
 from tangram.platform.clock import FrozenClock, ensure_utc
 from tangram.platform.core import Platform
 from tangram.platform.errors import TangramError
@@ -239,6 +249,71 @@ def app_rollback(ctx: click.Context, app_key: str) -> None:
     except TangramError as exc:
         _fail(exc)
     _print_report(report)
+
+
+# --- demo ----------------------------------------------------------------------------------------
+
+
+@main.group("demo")
+def demo_group() -> None:
+    """Demo data lived through the platform's services."""
+
+
+@demo_group.command("seed")
+@click.option("--tickets", "count", default=200, show_default=True, type=click.IntRange(1, 100_000))
+@click.option(
+    "--package",
+    default="apps/aftersales",
+    show_default=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The package folder holding demo/seed.json (installed first when its app is missing).",
+)
+@click.option("--seed", "random_seed", default=7, show_default=True, help="Random seed.")
+@click.option(
+    "--once", is_flag=True, help="Do nothing (successfully) when the demo data is there already."
+)
+@click.pass_context
+def demo_seed(ctx: click.Context, count: int, package: Path, random_seed: int, once: bool) -> None:
+    """Users in every group and a two-year history of records moved through their flows."""
+    until = datetime.now(UTC).replace(microsecond=0)
+    clock = FrozenClock(until)
+    platform = _platform(ctx, clock=clock)
+    _require_schema(platform)
+    try:
+        spec = demo.load_spec(package)
+        with platform.unit_of_work(write=False) as uow:
+            if once and demo.seeded(uow, spec):
+                click.echo(f"the {spec['app']} demo data is there already")
+                return
+        with platform.unit_of_work() as uow:
+            installed = uow.session.scalar(select(App.id).where(App.key == spec["app"]))
+            if installed is None:
+                packages.install(uow, Actor.system("cli"), packages.read(package))
+                uow.commit()
+                click.echo(f"installed {spec['app']} from {package}")
+        with click.progressbar(length=count, label="living the history", file=sys.stderr) as bar:
+            done = [0]
+
+            def progress(created: int, _total: int) -> None:
+                bar.update(created - done[0])
+                done[0] = created
+
+            report = demo.seed(
+                platform,
+                clock,
+                spec,
+                count=count,
+                until=until,
+                random_seed=random_seed,
+                progress=progress,
+            )
+    except TangramError as exc:
+        _fail(exc)
+    made = ", ".join(f"{n} {form}" for form, n in sorted(report.records.items()))
+    click.echo(f"{report.users} users (password: {spec.get('password', 'tangram-demo')}); {made}")
+    click.echo(f"{report.actions} task actions; {report.open} records left open")
+    for line in report.failed[:10]:
+        click.echo(f"  not done: {line}", err=True)
 
 
 @db.command("current")

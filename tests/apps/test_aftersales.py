@@ -16,9 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
 
+from tangram.cli import main
+from tangram.config import Settings
 from tangram.platform import directory, packages, records
 from tangram.platform.clock import FrozenClock
 from tangram.platform.core import Platform
@@ -346,3 +349,37 @@ def test_an_upgrade_keeps_tickets_and_their_running_flows(platform: Platform) ->
 
 def _json(body: Any) -> bytes:
     return (json.dumps(body, ensure_ascii=False, indent=2) + "\n").encode()
+
+
+def test_the_demo_seed_lives_two_years_through_the_platform(
+    platform: Platform, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TANGRAM_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("TANGRAM_INSTANCE_PATH", str(settings.instance_path))
+    result = CliRunner().invoke(
+        main, ["demo", "seed", "--tickets", "12", "--package", str(PACKAGE)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "installed aftersales" in result.output
+    assert "28 users (password: tangram-demo)" in result.output
+    assert "not done" not in result.output
+    with platform.unit_of_work(write=False) as uow:
+        tickets = uow.session.scalars(select(Record).where(Record.form_key == "ticket")).all()
+        assert len(tickets) == 12
+        spread = max(t.created_at for t in tickets) - min(t.created_at for t in tickets)
+        assert spread > timedelta(days=180)  # a history, not a burst
+        assert all(t.data.get("group") and t.data.get("assignee") for t in tickets)  # dispatched
+        closed = [t for t in tickets if t.data["status"] == "closed"]
+        assert closed
+        assert all(t.data.get("first_response_at") and t.data.get("resolved_at") for t in closed)
+        callbacks = uow.session.scalars(select(Record).where(Record.form_key == "callback")).all()
+        assert len(callbacks) >= len(closed) - 2  # some callbacks time out and close the ticket
+        plans = uow.session.scalars(
+            select(Record.data).where(Record.form_key == "improvement_plan")
+        ).all()
+        assert any(p.get("measured_result") is not None for p in plans)  # the PDCA check ran
+        managers = uow.session.scalars(select(Group).where(Group.manager_id.is_not(None))).all()
+        assert {g.key for g in managers} >= {"line_a_qe", "customer_service", "quality_dept"}
+    again = CliRunner().invoke(main, ["demo", "seed", "--tickets", "1", "--package", str(PACKAGE)])
+    assert again.exit_code == 1
+    assert "exists already" in again.output

@@ -38,7 +38,7 @@ class Bucket(FunctionElement[str]):
     name = "tangram_bucket"
     inherit_cache = True
     #: The unit, zone and offset shape the SQL text: they belong in the statement cache key.
-    _traverse_internals = [
+    _traverse_internals = [  # noqa: RUF012 - SQLAlchemy reads it as a plain class attribute
         *FunctionElement._traverse_internals,
         ("unit", InternalTraversal.dp_string),
         ("zone", InternalTraversal.dp_string),
@@ -75,7 +75,7 @@ class Percentile(FunctionElement[float]):
     name = "tangram_percentile"
     inherit_cache = True
     #: The fraction is written into the SQL text: it belongs in the statement cache key.
-    _traverse_internals = [
+    _traverse_internals = [  # noqa: RUF012 - SQLAlchemy reads it as a plain class attribute
         *FunctionElement._traverse_internals,
         ("fraction", InternalTraversal.dp_plain_obj),
     ]
