@@ -18,8 +18,18 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from tangram.engines.forms import FieldType, Form
-from tangram.platform.models import AssignmentCursor, Group, Membership, Role, RoleAssignment, User
+from tangram.engines.forms import FieldDef, FieldType, Form
+from tangram.platform import compiled
+from tangram.platform.models import (
+    App,
+    AssignmentCursor,
+    Group,
+    Membership,
+    Record,
+    Role,
+    RoleAssignment,
+    User,
+)
 from tangram.platform.projections import Tables
 from tangram.platform.uow import UnitOfWork
 
@@ -38,6 +48,26 @@ def _group(uow: UnitOfWork, value: Any) -> Group:
     return group
 
 
+def _field_value(
+    uow: UnitOfWork, form: Form, data: Mapping[str, Any], path: str
+) -> tuple[FieldDef | None, Any]:
+    """A field and its value: ``key`` on the record, or ``reference.key`` on the record a
+    reference field points at."""
+    head, _, rest = path.partition(".")
+    if not rest:
+        return form.by_key.get(path), data.get(path)
+    reference = form.by_key.get(head)
+    target_id = data.get(head)
+    if reference is None or reference.reference_form is None or target_id is None:
+        return None, None
+    target = uow.session.get(Record, int(target_id))
+    if target is None or target.deleted_at is not None:
+        return None, None
+    app_key = uow.session.scalar(select(App.key).where(App.id == target.app_id))
+    _, target_form = compiled.form(uow, str(app_key), target.form_key)
+    return target_form.by_key.get(rest), target.data.get(rest)
+
+
 def users_of(
     uow: UnitOfWork, recipients: Sequence[Mapping[str, Any]], form: Form, data: Mapping[str, Any]
 ) -> list[User]:
@@ -46,8 +76,7 @@ def users_of(
     for item in recipients:
         ((kind, value),) = item.items()
         if kind == "field":
-            field = form.by_key.get(str(value))
-            held = data.get(str(value))
+            field, held = _field_value(uow, form, data, str(value))
             if held is None:
                 raise Unresolvable(f"field {value!r} is empty")
             if field is not None and field.type is FieldType.GROUP:

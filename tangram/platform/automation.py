@@ -22,7 +22,7 @@ with the values its condition read ("because issue_type = hardware_fault, produc
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -158,6 +158,63 @@ def calendar_of(book: Rulebook, form_key: str) -> Calendar | None:
     return None
 
 
+class References(dict[str, Any]):
+    """``$ref``: the records a record's reference fields point at, by field, loaded (one query)
+    the first time an expression reads one. A ``dict``, so expressions walk into it as into any
+    record data."""
+
+    def __init__(self, uow: UnitOfWork, app_key: str, record: Record) -> None:
+        super().__init__()
+        self._uow = uow
+        self._app = app_key
+        self._record = record
+        self._loaded = False
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        _, form = compiled.form(self._uow, self._app, self._record.form_key)
+        wanted = {
+            f.key: self._record.data.get(f.key)
+            for f in form.fields
+            if f.type is FieldType.REFERENCE and isinstance(self._record.data.get(f.key), int)
+        }
+        if not wanted:
+            return
+        found = {
+            r.id: r
+            for r in self._uow.session.scalars(
+                select(Record).where(
+                    Record.id.in_(sorted(set(wanted.values()))), Record.deleted_at.is_(None)
+                )
+            )
+        }
+        self.update(
+            {key: {**found[rid].data, "_id": rid} for key, rid in wanted.items() if rid in found}
+        )
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._load()
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        self._load()
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        self._load()
+        return super().__contains__(key)
+
+    def __iter__(self) -> Iterator[str]:
+        self._load()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._load()
+        return super().__len__()
+
+
 def evaluation(
     uow: UnitOfWork,
     book: Rulebook,
@@ -172,6 +229,7 @@ def evaluation(
         "$app": book.app,
         # The record with its id and form (``{"var": "$record._id"}`` links a created record).
         "$record": {**record.data, "_id": record.id, "_form": record.form_key},
+        "$ref": References(uow, book.app, record),
     }
     return variables, EvalContext(
         now=uow.now,
@@ -779,6 +837,10 @@ def _refresh_policy(
             fields[target.due_field] = status.due_at.isoformat() if status.due_at else None
         if target.breached_field:
             fields[target.breached_field] = status.breached_at is not None
+        if target.used_field:
+            fields[target.used_field] = (
+                round(status.used_seconds / 60, 2) if status.met_at is not None else None
+            )
         if status.state is SlaState.WARNED and previous in (None, "running", "paused"):
             warned.append(status.key)
         if (

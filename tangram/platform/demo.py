@@ -216,13 +216,13 @@ def seed(
                         lock_version=group.lock_version,
                     )
         master: dict[str, list[Record]] = {}
+        values = _Values(rng, master, members, clock.now)
         for form_key, rows in (spec.get("records") or {}).items():
-            for data in rows:
-                written = records.create_record(uow, SYSTEM, app, form_key, data)
+            for row in rows:  # master records may draw values too (an account manager)
+                written = records.create_record(uow, SYSTEM, app, form_key, values.draw(row))
                 master.setdefault(form_key, []).append(written.record)
             report.records[form_key] = len(rows)
         uow.commit()
-    values = _Values(rng, master, members, clock.now)
     streams = list(spec.get("streams", []))
     events: list[tuple[datetime, int, str, Any]] = []
     sequence = itertools.count()

@@ -131,7 +131,6 @@ def test_a_ticket_goes_round_the_whole_loop(
                 "title": "设备运行噪音大",
                 "channel": "phone",
                 "customer": customer.get_json()["id"],
-                "customer_tier": "vip",
                 "product": product.id,
                 "product_line": "A",
                 "issue_type": "hardware_fault",
@@ -149,6 +148,7 @@ def test_a_ticket_goes_round_the_whole_loop(
     assert registered["group"] == line_a
     assert registered["assignee"] == people["qe_a"]
     assert registered["urgency"] == "P2"  # a VIP: one level up
+    assert registered["customer_tier"] == "vip"  # copied from the customer
     assert registered["status"] == "assigned"
     # registered on a Sunday morning: 30 business minutes from Monday 09:00 Shanghai
     assert registered["response_due"] == "2026-11-23T01:30:00+00:00"
@@ -169,6 +169,7 @@ def test_a_ticket_goes_round_the_whole_loop(
     responded = ticket(platform, ticket_id)
     assert responded["status"] == "in_progress"
     assert responded["first_response_at"] == "2026-11-23T02:00:00+00:00"
+    assert responded["response_minutes"] == 60.0  # business time: Monday 09:00–10:00
     rca = {
         "direct_cause": "风扇轴承磨损",
         "indirect_cause": "润滑脂规格不符",
@@ -271,6 +272,7 @@ def test_a_ticket_goes_round_the_whole_loop(
     hours = (datetime.fromisoformat(closed["resolved_at"]) - created_at).total_seconds() / 3600
     assert cards["mttr"]["value"] == round(hours, 1)
     assert cards["sla_compliance"]["value"] == 0.0  # the first response was late
+    assert cards["frt_median"]["value"] == 60.0  # business minutes, not the night and Sunday
     assert cards["csat"]["value"] == 50.0  # one of two callbacks scored 4 or 5
     assert cards["open_tickets"]["value"] == 0
     errors = [w for w in board["widgets"] if "error" in w]
@@ -283,7 +285,7 @@ def test_the_package_exports_and_imports_elsewhere_identically(
     with platform.unit_of_work() as uow:
         report = packages.install(uow, SYSTEM, packages.read(PACKAGE))
         uow.commit()
-    assert report.as_dict()["counts"] == {"added": 47}
+    assert report.as_dict()["counts"] == {"added": 49}
     with platform.unit_of_work(write=False) as uow:
         exported = packages.export(uow, SYSTEM, "aftersales")
     again = packages.read(exported)
@@ -324,7 +326,7 @@ def test_an_upgrade_keeps_tickets_and_their_running_flows(platform: Platform) ->
     with platform.unit_of_work() as uow:
         done = packages.install(uow, SYSTEM, packages.parse(files))
         uow.commit()
-    assert done.as_dict()["counts"] == {"changed": 2, "unchanged": 45}
+    assert done.as_dict()["counts"] == {"changed": 2, "unchanged": 47}
     with platform.unit_of_work() as uow:
         kept = uow.session.get(Record, written.id)
         assert kept is not None

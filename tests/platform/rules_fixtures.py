@@ -46,6 +46,7 @@ TICKET = {
         field("escalation_level", "integer"),
         field("frt_due", "datetime"),
         field("frt_breached", "checkbox"),
+        field("frt_minutes", "number"),
         field("x", "integer"),
         field("y", "integer"),
     ],

@@ -321,3 +321,42 @@ def test_a_business_time_timer_needs_a_known_calendar(world: World) -> None:
     with pytest.raises(ValidationFailed) as caught:
         world.publish("rule", timer)
     assert [e["path"] for e in caught.value.errors] == ["/rules/late/trigger/calendar"]
+
+
+def test_rules_read_and_notify_through_reference_fields(world: World) -> None:
+    ticket = world.create(
+        {**HW_A, "title": "Fan noise", "tier": "vip", "assignee": world.users["ann"]}
+    )
+    world.publish(
+        "rule",
+        rule(
+            "vip_callback",
+            form="callback",
+            condition={"==": [{"var": "$ref.ticket.tier"}, "vip"]},
+            actions=[
+                {
+                    "type": "set_fields",
+                    "values": {"question": {"expr": {"var": "$ref.ticket.title"}}},
+                },
+                {
+                    "type": "notify",
+                    "to": {"field": "ticket.assignee"},
+                    "title": "VIP callback on {{$ref.ticket.title}}",
+                },
+            ],
+        ),
+    )
+    callback = world.create({"ticket": ticket.id}, form="callback")
+    assert world.get(callback.id).data["question"] == "Fan noise"
+    with world.platform.unit_of_work(write=False) as uow:
+        titles = uow.session.scalars(
+            select(Notification.title).where(Notification.user_id == world.users["ann"])
+        ).all()
+    assert titles == ["VIP callback on Fan noise"]
+    plain = world.create({**HW_A, "title": "Quiet", "tier": "normal"})
+    other = world.create({"ticket": plain.id}, form="callback")
+    assert "question" not in world.get(other.id).data  # the condition read a normal tier
+    lonely = world.create({}, form="callback")  # no reference: $ref is empty, nothing fails
+    with world.platform.unit_of_work(write=False) as uow:
+        actions = [e.action for e in records.timeline(uow, SYSTEM, "svc", "callback", lonely.id)]
+    assert actions == ["record.created"]

@@ -142,6 +142,7 @@ SLA = {
             "warn_percent": 80,
             "due_field": "frt_due",
             "breached_field": "frt_breached",
+            "used_field": "frt_minutes",
         }
     ],
     "on_warn": [
@@ -197,6 +198,11 @@ def test_pause_and_priority_change_move_the_due_time(world: World, clock: Frozen
     assert world.get(ticket.id).data["frt_due"] == "2026-11-23T08:00:00+00:00"
     world.update(ticket.id, {"urgency": "P2"})  # 60 minutes in total, 30 used: due 12:00
     assert world.get(ticket.id).data["frt_due"] == "2026-11-23T04:00:00+00:00"
+    assert world.get(ticket.id).data.get("frt_minutes") is None  # not met yet
+    clock.set(MONDAY_10 + timedelta(minutes=150))  # 12:30, in the lunch break
+    world.update(ticket.id, {"first_response_at": clock.now().isoformat()})
+    # business time used: 10:00–10:30 and 11:30–12:00; the pause and lunch do not count
+    assert world.get(ticket.id).data["frt_minutes"] == 60.0
 
 
 class Receiver(BaseHTTPRequestHandler):

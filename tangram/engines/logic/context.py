@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 #: Variables the platform puts beside the record's fields when it evaluates an expression.
-CONTEXT_VARIABLES = frozenset({"$user", "$now", "$old", "$record", "$task", "$app"})
+CONTEXT_VARIABLES = frozenset({"$user", "$now", "$old", "$record", "$task", "$app", "$ref"})
 
 
 class LogicEvaluationError(ValueError):

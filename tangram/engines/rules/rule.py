@@ -201,7 +201,8 @@ class _Checker:
         return Template(raw, paths)
 
     def recipients(self, raw: Any, path: str) -> dict[str, Any]:
-        """``{"user": id}``, ``{"group": key}``, ``{"role": key}``, ``{"field": key}``,
+        """``{"user": id}``, ``{"group": key}``, ``{"role": key}``, ``{"field": key}`` (also
+        ``reference.field``: a field of the record a reference points at),
         ``{"manager_of": "group" | field}``, ``{"email_field": key}`` (the address an e-mail
         field holds, for e-mail notices to people without an account), or a list of those."""
         items = raw if isinstance(raw, list) else [raw]
@@ -217,7 +218,10 @@ class _Checker:
                 )
                 continue
             ((kind, value),) = item.items()
-            if kind in ("field", "manager_of", "email_field"):
+            if kind == "field" and isinstance(value, str) and "." in value:
+                # a user or group field of the record a reference field points at
+                self.field(value.split(".", 1)[0], f"{where}/{kind}")
+            elif kind in ("field", "manager_of", "email_field"):
                 self.field(value, f"{where}/{kind}")
             elif kind == "user":
                 if isinstance(value, bool) or not isinstance(value, int) or value < 1:

@@ -53,9 +53,11 @@ class Target:
     stop: CompiledLogic
     pause: CompiledLogic | None
     warn_percent: float
-    #: Record fields the platform keeps in step with this target (due instant, breached flag).
+    #: Record fields the platform keeps in step with this target (due instant, breached flag,
+    #: and the business minutes it took once met: what reports aggregate as business time).
     due_field: str | None = None
     breached_field: str | None = None
+    used_field: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,7 +278,8 @@ def compile_sla(
     ``on_warn`` is a list of rule actions run when a target reaches its warning point;
     ``escalation`` a list of levels (``{"actions": [...]}``): a record's first breach runs the
     first level, its second breach the second, and so on (the last level repeats). A target's
-    ``due_field`` and ``breached_field`` name record fields kept in step with it.
+    ``due_field``, ``breached_field`` and ``used_field`` (the business minutes the target took,
+once met) name record fields kept in step with it.
     """
     problems: list[Diagnostic] = []
 
@@ -390,7 +393,7 @@ def compile_sla(
         stop = logic(raw.get("stop_when"), f"{where}/stop_when")
         pause = logic(raw["pause_when"], f"{where}/pause_when") if "pause_when" in raw else None
         kept: dict[str, str | None] = {}
-        for name in ("due_field", "breached_field"):
+        for name in ("due_field", "breached_field", "used_field"):
             value = raw.get(name)
             if value is not None and (
                 not isinstance(value, str) or (fields is not None and value not in fields)
@@ -412,6 +415,7 @@ def compile_sla(
                     warn_percent=float(warn),
                     due_field=kept["due_field"],
                     breached_field=kept["breached_field"],
+                    used_field=kept["used_field"],
                 )
             )
     if problems or calendar is None:
