@@ -279,7 +279,7 @@ def compile_sla(
     ``escalation`` a list of levels (``{"actions": [...]}``): a record's first breach runs the
     first level, its second breach the second, and so on (the last level repeats). A target's
     ``due_field``, ``breached_field`` and ``used_field`` (the business minutes the target took,
-once met) name record fields kept in step with it.
+    once met) name record fields kept in step with it.
     """
     problems: list[Diagnostic] = []
 
