@@ -576,6 +576,31 @@ def published_body(
     return number, digest, version_body(uow, row_id)
 
 
+def published_all(
+    uow: UnitOfWork, app_id: int
+) -> dict[tuple[str, str], tuple[int, dict[str, Any]]]:
+    """(kind, key) → (newest version, body) of every published definition of an app, in one
+    query."""
+    rows = uow.session.execute(
+        select(Definition.kind, Definition.key, DefinitionVersion.version, DefinitionVersion.body)
+        .join(DefinitionVersion, DefinitionVersion.definition_id == Definition.id)
+        .where(
+            Definition.app_id == app_id,
+            DefinitionVersion.version == Definition.published_version,
+        )
+    )
+    return {(k, key): (int(v), dict(body)) for k, key, v, body in rows}
+
+
+def published_in(uow: UnitOfWork, app_key: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """kind → key → body of the newest published version of every definition of an app."""
+    app_id = uow.session.scalar(select(App.id).where(App.key == app_key))
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for (kind, key), (_, body) in published_all(uow, int(app_id or 0)).items():
+        out.setdefault(kind, {})[key] = body
+    return out
+
+
 def count_definitions(uow: UnitOfWork, app_id: int) -> int:
     """Number of definitions in an app."""
     return int(

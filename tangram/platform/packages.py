@@ -47,8 +47,6 @@ from tangram.platform.errors import Conflict, NotFound, TangramError, Validation
 from tangram.platform.models import (
     App,
     AppInstall,
-    Definition,
-    DefinitionVersion,
     FlowInstance,
     Grant,
     Group,
@@ -435,15 +433,7 @@ Progress = Callable[[str], None]
 
 def _published(uow: UnitOfWork, app_id: int) -> dict[tuple[str, str], tuple[int, dict[str, Any]]]:
     """(kind, key) → (newest version, body) of every published definition of an app."""
-    rows = uow.session.execute(
-        select(Definition.kind, Definition.key, DefinitionVersion.version, DefinitionVersion.body)
-        .join(DefinitionVersion, DefinitionVersion.definition_id == Definition.id)
-        .where(
-            Definition.app_id == app_id,
-            DefinitionVersion.version == Definition.published_version,
-        )
-    )
-    return {(k, key): (int(v), dict(body)) for k, key, v, body in rows}
+    return metadata.published_all(uow, app_id)
 
 
 def _action(app: App | None, package: Package) -> str:

@@ -253,7 +253,9 @@ def test_a_ticket_goes_round_the_whole_loop(
     with platform.unit_of_work(write=False) as uow:
         filed = {
             form: uow.session.scalars(
-                select(Record.data).where(Record.form_key == form, Record.deleted_at.is_(None))
+                select(Record.data)
+                .where(Record.form_key == form, Record.deleted_at.is_(None))
+                .order_by(Record.id)
             ).all()
             for form in ("root_cause", "acceptance_checklist", "callback")
         }

@@ -18,6 +18,7 @@ from tangram.web.api import (
     records,
     reports,
     roles,
+    runtime,
     tasks,
     users,
 )
@@ -33,6 +34,7 @@ def register_blueprints(api: Any) -> None:
         groups,
         roles,
         apps,
+        runtime,
         definitions,
         records,
         reports,

@@ -1,0 +1,68 @@
+"""What the web runtime reads: an app's menu and its forms' schemas, for the caller."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from tangram.platform import directory, packages
+from tangram.platform.core import Platform
+from tests.apps.test_aftersales import PACKAGE
+from tests.conftest import ApiClient, assert_problem
+from tests.platform.test_packages import SYSTEM
+
+APP = "/api/v1/apps/aftersales"
+
+
+def install(platform: Platform) -> None:
+    with platform.unit_of_work() as uow:
+        packages.install(uow, SYSTEM, packages.read(PACKAGE))
+        directory.create_user(
+            uow, SYSTEM, username="viewer", password="viewer-password-1", roles=["report_viewer"]
+        )
+        uow.commit()
+
+
+def test_the_menu_and_the_schemas_follow_the_language_and_the_grants(
+    platform: Platform, app: Flask, admin_client: ApiClient
+) -> None:
+    install(platform)
+    menu = admin_client.get(f"{APP}/navigation?lang=en").get_json()
+    assert menu["app"]["name"] == "After-sales service"
+    assert menu["app"]["strings"]["menu.cockpit"] == "Cockpit"
+    forms = {f["key"]: f for f in menu["forms"]}
+    assert forms["ticket"] == {"key": "ticket", "label": "Service ticket", "can_create": True}
+    assert [d["key"] for d in menu["dashboards"]] == ["cockpit"]
+    assert {f["key"] for f in menu["flows"]} >= {"ticket_handling", "improvement_cycle"}
+    zh = admin_client.get(f"{APP}/navigation").get_json()
+    assert {f["key"]: f["label"] for f in zh["forms"]}["ticket"] == "售后工单"
+
+    schema = admin_client.get(f"{APP}/forms/ticket/schema?lang=en").get_json()
+    assert schema["label"] == "Service ticket"
+    assert schema["json_schema"]["properties"]["urgency"]["enum"] == ["P1", "P2", "P3", "P4"]
+    assert schema["ui_schema"]["urgency"]["ui:title"] == "Urgency"
+    assert schema["title_field"] == "title"
+    assert schema["can"] == {"create": True, "update": True, "delete": True}
+    assert "acceptance_result" in schema["conditions"]
+    fields = {f["key"]: f for f in schema["fields"]}
+    assert fields["customer"]["reference"] == {"form": "customer", "display": "name"}
+    assert fields["issue_type"]["options"][0] == {"value": "software_bug", "label": "Software bug"}
+
+    viewer = ApiClient(app.test_client())
+    assert viewer.login("viewer", "viewer-password-1").status_code == 200
+    read_only = viewer.get(f"{APP}/forms/ticket/schema").get_json()
+    assert read_only["can"] == {"create": False, "update": False, "delete": False}
+    assert all(not f["can_create"] for f in viewer.get(f"{APP}/navigation").get_json()["forms"])
+    assert_problem(viewer.get(f"{APP}/forms/ticket/schema?lang=fr"), 422)
+    assert_problem(viewer.get("/api/v1/apps/nowhere/navigation"), 404)
+    assert_problem(admin_client.get(f"{APP}/forms/nothing/schema"), 404)
+
+
+def test_someone_without_grants_sees_an_empty_menu_or_a_403(platform: Platform, app: Flask) -> None:
+    install(platform)
+    with platform.unit_of_work() as uow:
+        directory.create_user(uow, SYSTEM, username="nobody", password="nobody-password-1")
+        uow.commit()
+    client = ApiClient(app.test_client())
+    assert client.login("nobody", "nobody-password-1").status_code == 200
+    assert_problem(client.get(f"{APP}/navigation"), 404)
+    assert_problem(client.get(f"{APP}/forms/ticket/schema"), 403)
