@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint format install db admin demo serve worker clean help
+.PHONY: run test lint format install db admin demo web chromium serve worker clean help
 
 help:
 	@echo "make run    set up (virtualenv, dependencies, database, admin) and serve on http://$(HOST):$(PORT)"
@@ -23,6 +23,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# the web front end (React + Vite in static/): npm packages from package-lock.json, then a build
+WEB_STAMP := static/node_modules/.installed
+$(WEB_STAMP): static/package-lock.json
+	cd static && npm ci --no-audit --no-fund
+	@touch $(WEB_STAMP)
+
+web: $(WEB_STAMP)
+	cd static && npm run build
+
+# browser tests drive Debian's headless Chromium
+chromium:
+	@dpkg -s chromium fonts-wqy-zenhei >/dev/null 2>&1 || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-wqy-zenhei)
+
 db: install
 	$(BIN)/tangram db upgrade
 
@@ -37,7 +50,7 @@ demo: admin
 serve: install
 	$(BIN)/tangram serve --host $(HOST) --port $(PORT)
 
-run: demo serve
+run: demo web serve
 
 worker: install
 	$(BIN)/tangram worker
@@ -52,8 +65,8 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint
+test: lint web chromium
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info static/node_modules static/dist

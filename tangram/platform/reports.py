@@ -295,11 +295,13 @@ class Result:
     rows: list[list[Any]]
     elapsed_ms: float
     cached: bool = False
+    label: Mapping[str, str] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The API answer: rows and the ECharts ``dataset`` (``dimensions`` + ``source``)."""
         return {
             "key": self.key,
+            "label": dict(self.label or {}),
             "version": self.version,
             "widget": dict(self.widget),
             "columns": self.columns,
@@ -478,7 +480,15 @@ def _execute(uow: UnitOfWork, prepared: Prepared, where: list[ColumnElement[bool
         if kind == "pareto":
             columns = [*columns, "cumulative_share"]
     elapsed = (time.perf_counter() - started) * 1000
-    return Result(prepared.key, prepared.version, widget, columns, rows, elapsed)
+    return Result(
+        prepared.key,
+        prepared.version,
+        widget,
+        columns,
+        rows,
+        elapsed,
+        label=prepared.body.get("label"),
+    )
 
 
 def _shape(

@@ -33,6 +33,7 @@ class ReportDataSchema(Schema):
     """A report's rows, ready for ECharts, and how long the query took."""
 
     key = fields.String(required=True)
+    label = fields.Dict(required=True, metadata={"description": "the report's label by language"})
     version = fields.Integer(required=True)
     widget = fields.Dict(required=True)
     columns = fields.List(fields.String(), required=True)

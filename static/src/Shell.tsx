@@ -1,0 +1,87 @@
+// The frame every signed-in page shares: apps, inbox with its count, language, sign out.
+import { AppstoreOutlined, InboxOutlined, LogoutOutlined, TranslationOutlined } from "@ant-design/icons";
+import { useQuery } from "@tanstack/react-query";
+import { Badge, Button, Grid, Layout, Menu, Space, Typography } from "antd";
+import { Link, Outlet, useLocation, useNavigate } from "react-router-dom";
+import { api } from "./api";
+import { useLang } from "./i18n";
+import { useSession } from "./session";
+
+export function Shell() {
+  const { t, lang, setLang } = useLang();
+  const { me, logout } = useSession();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const screens = Grid.useBreakpoint();
+  const counts = useQuery({
+    queryKey: ["inbox-counts"],
+    queryFn: () => api<{ counts: Record<string, number> }>("/tasks", { query: { box: "todo", limit: 1 } }),
+    refetchInterval: 30_000,
+  });
+  const todo = counts.data?.counts.todo ?? 0;
+  const selected = location.pathname.startsWith("/inbox") || location.pathname.startsWith("/tasks") ? "inbox" : "apps";
+  return (
+    <Layout style={{ minHeight: "100vh" }}>
+      <Layout.Header style={{ display: "flex", alignItems: "center", gap: 16, paddingInline: screens.md ? 24 : 8 }}>
+        <Link to="/" style={{ color: "#fff", fontWeight: 600, whiteSpace: "nowrap" }}>
+          {t("app.title")}
+        </Link>
+        {!screens.md ? (
+          <Space size="large" style={{ flex: 1 }}>
+            <Link to="/" aria-label={t("nav.apps")}>
+              <AppstoreOutlined style={{ color: "#fff", fontSize: 18 }} />
+            </Link>
+            <Link to="/inbox" data-testid="nav-inbox" aria-label={t("nav.inbox")}>
+              <Badge count={todo} size="small">
+                <InboxOutlined style={{ color: "#fff", fontSize: 18 }} />
+              </Badge>
+            </Link>
+          </Space>
+        ) : (
+        <Menu
+          theme="dark"
+          mode="horizontal"
+          selectedKeys={[selected]}
+          style={{ flex: 1, minWidth: 0 }}
+          items={[
+            { key: "apps", icon: <AppstoreOutlined />, label: <Link to="/">{t("nav.apps")}</Link> },
+            {
+              key: "inbox",
+              icon: <InboxOutlined />,
+              label: (
+                <Link to="/inbox" data-testid="nav-inbox">
+                  {t("nav.inbox")} <Badge count={todo} size="small" offset={[4, -2]} />
+                </Link>
+              ),
+            },
+          ]}
+        />
+        )}
+        <Space>
+          {screens.md && <Typography.Text style={{ color: "#fff" }}>{me?.display_name}</Typography.Text>}
+          <Button
+            size="small"
+            icon={<TranslationOutlined />}
+            onClick={() => setLang(lang === "en" ? "zh-CN" : "en")}
+            data-testid="switch-language"
+          >
+            {screens.md ? t("nav.language") : null}
+          </Button>
+          <Button
+            size="small"
+            icon={<LogoutOutlined />}
+            onClick={async () => {
+              await logout();
+              navigate("/login");
+            }}
+          >
+            {screens.md ? t("nav.logout") : null}
+          </Button>
+        </Space>
+      </Layout.Header>
+      <Layout.Content style={{ padding: screens.md ? 24 : 8 }}>
+        <Outlet />
+      </Layout.Content>
+    </Layout>
+  );
+}

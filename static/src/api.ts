@@ -1,0 +1,159 @@
+// The one way the web runtime talks to the server: JSON over /api/v1, problem details on errors.
+
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
+export class ApiError extends Error {
+  status: number;
+  code: string;
+  errors: Record<string, string[]>;
+  body: Record<string, unknown>;
+
+  constructor(status: number, body: Record<string, unknown>) {
+    super(String(body.detail ?? body.title ?? `HTTP ${status}`));
+    this.status = status;
+    this.code = String(body.code ?? "");
+    this.errors = (body.errors as Record<string, string[]>) ?? {};
+    this.body = body;
+  }
+}
+
+let csrf: string | null = sessionStorage.getItem("tangram.csrf");
+
+export function setCsrf(token: string | null): void {
+  csrf = token;
+  if (token) sessionStorage.setItem("tangram.csrf", token);
+  else sessionStorage.removeItem("tangram.csrf");
+}
+
+type Query = Record<string, string | number | boolean | string[] | undefined | null>;
+
+export function withQuery(path: string, query?: Query): string {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null || value === "") continue;
+    if (Array.isArray(value)) value.forEach((v) => params.append(key, v));
+    else params.append(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `${path}${path.includes("?") ? "&" : "?"}${text}` : path;
+}
+
+export async function api<T>(
+  path: string,
+  options: { method?: string; body?: unknown; query?: Query; form?: FormData } = {},
+): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  const method = options.method ?? (options.body !== undefined || options.form ? "POST" : "GET");
+  if (method !== "GET" && csrf) headers["X-CSRF-Token"] = csrf;
+  let body: BodyInit | undefined;
+  if (options.form) body = options.form;
+  else if (options.body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(options.body);
+  }
+  const response = await fetch(withQuery(`/api/v1${path}`, options.query), {
+    method,
+    headers,
+    body,
+    credentials: "same-origin",
+  });
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  const parsed = text ? JSON.parse(text) : {};
+  if (!response.ok) throw new ApiError(response.status, parsed);
+  return parsed as T;
+}
+
+// --- shapes the pages use --------------------------------------------------------------------
+
+export interface Me {
+  id: number;
+  username: string;
+  display_name: string;
+  locale: string;
+  is_admin: boolean;
+  roles: string[];
+  csrf_token: string | null;
+}
+
+export interface AppInfo {
+  id: number;
+  key: string;
+  name: Record<string, string>;
+  description: Record<string, string>;
+  version: string;
+}
+
+export interface Navigation {
+  app: { key: string; name: string; version: string; strings: Record<string, string> };
+  forms: { key: string; label: string; can_create: boolean }[];
+  dashboards: { key: string; label: string }[];
+  flows: { key: string; label: string; form: string }[];
+}
+
+export interface FieldInfo {
+  key: string;
+  type: string;
+  label: string;
+  required: boolean;
+  indexed: boolean;
+  options?: { value: string; label: string }[];
+  reference?: { form: string; display: string | null };
+  fields?: FieldInfo[];
+}
+
+export interface FormSchema {
+  key: string;
+  version: number;
+  label: string;
+  json_schema: Record<string, unknown>;
+  ui_schema: Record<string, unknown>;
+  conditions: Record<string, { visible_when?: unknown; required_when?: unknown; formula?: unknown }>;
+  fields: FieldInfo[];
+  title_field: string | null;
+  can: { create: boolean; update: boolean; delete: boolean };
+}
+
+export interface RecordItem {
+  id: number;
+  form_key: string;
+  form_version: number;
+  data: Record<string, unknown>;
+  lock_version: number;
+  created_at: string;
+  updated_at: string;
+  removed_fields: string[];
+}
+
+export interface RecordPage {
+  items: RecordItem[];
+  next_cursor: string | null;
+  total: number | null;
+}
+
+export interface TimelineEntry {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  payload: Record<string, unknown>;
+}
+
+export interface TaskItem {
+  id: number;
+  node: string;
+  node_label?: Record<string, string> | string | null;
+  kind: string;
+  status: string;
+  app_key: string;
+  flow_key: string;
+  form_key: string;
+  record_id: number;
+  assignee_id: number | null;
+  created_at: string;
+  [key: string]: unknown;
+}

@@ -1,0 +1,339 @@
+// Records drawn by react-jsonschema-form from the very JSON Schema and UI schema the server
+// compiled; conditions (visible-when) evaluated live with json-logic-js; server 422 errors mapped
+// back onto the fields.
+import { UploadOutlined } from "@ant-design/icons";
+import Form from "@rjsf/antd";
+import type {
+  ErrorSchema,
+  ObjectFieldTemplateProps,
+  RegistryWidgetsType,
+  RJSFSchema,
+  UiSchema,
+  WidgetProps,
+} from "@rjsf/utils";
+import { customizeValidator } from "@rjsf/validator-ajv8";
+import { useQuery } from "@tanstack/react-query";
+import { Button, Col, Divider, Input, InputNumber, Row, Select, Typography, Upload } from "antd";
+import Ajv2020 from "ajv/dist/2020";
+import jsonLogic from "json-logic-js";
+import { useMemo, useState, type ReactNode } from "react";
+import { api, type FormSchema, type RecordPage } from "./api";
+import { useLang } from "./i18n";
+
+export const validator = customizeValidator({
+  AjvClass: Ajv2020 as never,
+  ajvOptionsOverrides: { strict: false, allErrors: true },
+});
+
+export function useFormSchema(app: string, form: string) {
+  const { lang } = useLang();
+  return useQuery({
+    queryKey: ["form-schema", app, form, lang],
+    queryFn: () => api<FormSchema>(`/apps/${app}/forms/${form}/schema`, { query: { lang } }),
+  });
+}
+
+export interface FormContext {
+  app: string;
+  form: string;
+}
+
+// --- widgets the server's UI schema names -----------------------------------------------------
+
+function ReferenceWidget(props: WidgetProps) {
+  const { app } = props.registry.formContext as FormContext;
+  const target = props.options.form as string;
+  const display = (props.options.display as string | null) ?? null;
+  const [search, setSearch] = useState("");
+  const found = useQuery({
+    queryKey: ["reference", app, target, display, search],
+    queryFn: () =>
+      api<RecordPage>(`/apps/${app}/records/${target}`, {
+        query: { limit: 20, ...(display && search ? { [`${display}__contains`]: search } : {}) },
+      }),
+  });
+  const options = (found.data?.items ?? []).map((r) => ({
+    value: r.id,
+    label: display ? String(r.data[display] ?? `#${r.id}`) : `#${r.id}`,
+  }));
+  if (props.value && !options.some((o) => o.value === props.value)) {
+    options.unshift({ value: props.value as number, label: `#${props.value}` });
+  }
+  return (
+    <Select
+      id={props.id}
+      showSearch={{ filterOption: false, onSearch: setSearch }}
+      allowClear
+      value={props.value ?? undefined}
+      disabled={props.disabled || props.readonly}
+      loading={found.isLoading}
+      options={options}
+      onChange={(value) => props.onChange(value ?? undefined)}
+      style={{ width: "100%" }}
+    />
+  );
+}
+
+function IdWidget(props: WidgetProps) {
+  return (
+    <InputNumber
+      id={props.id}
+      min={1}
+      precision={0}
+      value={(props.value as number | undefined) ?? null}
+      disabled={props.disabled || props.readonly}
+      onChange={(value) => props.onChange(value ?? undefined)}
+      style={{ width: "100%" }}
+      placeholder="ID"
+    />
+  );
+}
+
+function MoneyWidget(props: WidgetProps) {
+  return (
+    <InputNumber
+      id={props.id}
+      value={(props.value as number | undefined) ?? null}
+      precision={(props.options.precision as number | undefined) ?? 2}
+      prefix={props.options.currency as string | undefined}
+      disabled={props.disabled || props.readonly}
+      onChange={(value) => props.onChange(value ?? undefined)}
+      style={{ width: "100%" }}
+    />
+  );
+}
+
+function TextLikeWidget(props: WidgetProps) {
+  return (
+    <Input
+      id={props.id}
+      value={(props.value as string | undefined) ?? ""}
+      disabled={props.disabled || props.readonly}
+      onChange={(event) => props.onChange(event.target.value || undefined)}
+    />
+  );
+}
+
+function RichTextWidget(props: WidgetProps) {
+  return (
+    <Input.TextArea
+      id={props.id}
+      rows={4}
+      value={(props.value as string | undefined) ?? ""}
+      disabled={props.disabled || props.readonly}
+      onChange={(event) => props.onChange(event.target.value || undefined)}
+    />
+  );
+}
+
+function ComputedWidget(props: WidgetProps) {
+  return <Typography.Text type="secondary">{props.value === undefined ? "—" : String(props.value)}</Typography.Text>;
+}
+
+interface Stored {
+  id: string;
+  name?: string;
+}
+
+function FilesWidget(props: WidgetProps) {
+  const { app, form } = props.registry.formContext as FormContext;
+  const many = props.schema.type === "array";
+  const current: Stored[] = many ? ((props.value as Stored[] | undefined) ?? []) : props.value ? [props.value as Stored] : [];
+  return (
+    <Upload
+      accept={((props.options.accept as string[] | undefined) ?? []).join(",") || undefined}
+      disabled={props.disabled || props.readonly}
+      fileList={current.map((f) => ({
+        uid: f.id,
+        name: f.name ?? f.id,
+        status: "done" as const,
+        url: `/api/v1/apps/${app}/attachments/${f.id}`,
+      }))}
+      onRemove={(file) => {
+        const kept = current.filter((f) => f.id !== file.uid);
+        props.onChange(many ? kept : undefined);
+      }}
+      customRequest={async ({ file, onSuccess, onError, onProgress }) => {
+        const body = new FormData();
+        body.append("file", file as Blob);
+        try {
+          onProgress?.({ percent: 50 });
+          const stored = await api<Stored>(`/apps/${app}/records/${form}/attachments`, { form: body });
+          onSuccess?.(stored);
+          const kept = { id: stored.id, name: stored.name };
+          props.onChange(many ? [...current, kept] : kept);
+        } catch (error) {
+          onError?.(error as Error);
+        }
+      }}
+    >
+      <Button icon={<UploadOutlined />} disabled={props.disabled || props.readonly}>
+        {props.label || "Upload"}
+      </Button>
+    </Upload>
+  );
+}
+
+export const widgets: RegistryWidgetsType = {
+  reference: ReferenceWidget,
+  user: IdWidget,
+  group: IdWidget,
+  money: MoneyWidget,
+  phone: TextLikeWidget,
+  richtext: RichTextWidget,
+  formula: ComputedWidget,
+  serial: ComputedWidget,
+  file: FilesWidget,
+  files: FilesWidget,
+  signature: FilesWidget,
+};
+
+// --- layout: the form's sections and columns ---------------------------------------------------
+
+interface Section {
+  title?: string;
+  columns?: number;
+  fields: string[];
+}
+
+function SectionedObject(props: ObjectFieldTemplateProps) {
+  const layout = (props.uiSchema?.["ui:layout"] as { sections?: Section[] } | undefined)?.sections;
+  const byName = new Map(props.properties.map((p) => [p.name, p]));
+  if (!layout?.length) {
+    return <div>{props.properties.map((p) => (p.hidden ? null : <div key={p.name}>{p.content}</div>))}</div>;
+  }
+  const placed = new Set(layout.flatMap((s) => s.fields));
+  const rest = props.properties.filter((p) => !placed.has(p.name));
+  const block = (names: string[], columns: number): ReactNode => (
+    <Row gutter={16}>
+      {names.map((name) => {
+        const p = byName.get(name);
+        if (!p || p.hidden) return null;
+        const wide = ["array", "object"].includes(String((props.schema.properties?.[name] as RJSFSchema)?.type));
+        return (
+          <Col key={name} xs={24} md={wide ? 24 : Math.floor(24 / Math.max(1, columns))}>
+            {p.content}
+          </Col>
+        );
+      })}
+    </Row>
+  );
+  return (
+    <div>
+      {layout.map((section, i) => (
+        <div key={i}>
+          {section.title && <Divider titlePlacement="start">{section.title}</Divider>}
+          {block(section.fields, section.columns ?? 1)}
+        </div>
+      ))}
+      {rest.length > 0 && block(rest.map((p) => p.name), 1)}
+    </div>
+  );
+}
+
+// --- permissions, conditions, errors -----------------------------------------------------------
+
+export type Permissions = Record<string, "editable" | "read_only" | "hidden">;
+
+/** The UI schema with a flow node's permissions (hidden, read-only) and live conditions applied. */
+export function effectiveUi(
+  schema: FormSchema,
+  data: Record<string, unknown>,
+  permissions?: Permissions,
+  readOnly = false,
+): UiSchema {
+  const ui: UiSchema = { ...(schema.ui_schema as UiSchema), "ui:submitButtonOptions": { norender: true } };
+  for (const field of schema.fields) {
+    const entry: UiSchema = { ...((ui[field.key] as UiSchema | undefined) ?? {}) };
+    const rule = schema.conditions[field.key];
+    let visible = true;
+    if (rule?.visible_when !== undefined) {
+      try {
+        visible = Boolean(jsonLogic.apply(rule.visible_when as never, data));
+      } catch {
+        visible = true; // an operation only the server knows: show the field, the server decides
+      }
+    }
+    const granted = permissions ? (permissions[field.key] ?? permissions.others ?? "read_only") : "editable";
+    if (!visible || granted === "hidden") entry["ui:widget"] = "hidden";
+    if (readOnly || granted === "read_only") entry["ui:readonly"] = true;
+    ui[field.key] = entry;
+  }
+  return ui;
+}
+
+/** The JSON Schema without the fields a flow node hides (they are not sent either). */
+export function effectiveSchema(schema: FormSchema, permissions?: Permissions): RJSFSchema {
+  const json = schema.json_schema as RJSFSchema;
+  if (!permissions) return json;
+  const hidden = new Set(
+    schema.fields
+      .filter((f) => (permissions[f.key] ?? permissions.others ?? "read_only") === "hidden")
+      .map((f) => f.key),
+  );
+  const properties = Object.fromEntries(
+    Object.entries(json.properties ?? {}).filter(([key]) => !hidden.has(key)),
+  );
+  return { ...json, properties, required: (json.required ?? []).filter((k) => !hidden.has(k)) };
+}
+
+/** Server field errors (``measures/2/owner``: messages) as rjsf's nested error schema. */
+export function serverErrors(errors: Record<string, string[] | string>): ErrorSchema {
+  const out: Record<string, unknown> = {};
+  for (const [path, messages] of Object.entries(errors)) {
+    const parts = path.replace(/^\//, "").split("/").filter(Boolean);
+    let node = out;
+    for (const part of parts) {
+      node[part] = (node[part] as Record<string, unknown> | undefined) ?? {};
+      node = node[part] as Record<string, unknown>;
+    }
+    const list = Array.isArray(messages) ? messages : [messages];
+    node.__errors = [...((node.__errors as string[] | undefined) ?? []), ...list];
+  }
+  return out as ErrorSchema;
+}
+
+/** Only what the user may send: computed and read-only fields are the server's. */
+export function writable(schema: FormSchema, data: Record<string, unknown>, permissions?: Permissions) {
+  const out: Record<string, unknown> = {};
+  for (const field of schema.fields) {
+    if (["formula", "serial"].includes(field.type)) continue;
+    const ui = schema.ui_schema[field.key] as UiSchema | undefined;
+    if (ui?.["ui:readonly"]) continue;
+    if (permissions && (permissions[field.key] ?? permissions.others ?? "read_only") !== "editable") continue;
+    if (field.key in data) out[field.key] = data[field.key];
+  }
+  return out;
+}
+
+export function RecordForm(props: {
+  app: string;
+  schema: FormSchema;
+  data: Record<string, unknown>;
+  onChange?: (data: Record<string, unknown>) => void;
+  errors?: ErrorSchema;
+  permissions?: Permissions;
+  readOnly?: boolean;
+}) {
+  const { schema, data, permissions, readOnly } = props;
+  const json = useMemo(() => effectiveSchema(schema, permissions), [schema, permissions]);
+  const ui = effectiveUi(schema, data, permissions, readOnly);
+  return (
+    <Form
+      schema={json}
+      uiSchema={ui}
+      formData={data}
+      validator={validator}
+      widgets={widgets}
+      templates={{ ObjectFieldTemplate: SectionedObject }}
+      formContext={{ app: props.app, form: schema.key } satisfies FormContext}
+      extraErrors={props.errors}
+      showErrorList={false}
+      noHtml5Validate
+      readonly={readOnly}
+      onChange={(event) => props.onChange?.((event.formData ?? {}) as Record<string, unknown>)}
+    >
+      <span />
+    </Form>
+  );
+}

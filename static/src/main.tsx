@@ -1,0 +1,39 @@
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { App as AntApp, ConfigProvider } from "antd";
+import enUS from "antd/locale/en_US";
+import zhCN from "antd/locale/zh_CN";
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { BrowserRouter } from "react-router-dom";
+import { Routes } from "./Routes";
+import { LangProvider, useLang } from "./i18n";
+import { SessionProvider } from "./session";
+
+const queries = new QueryClient({
+  defaultOptions: { queries: { staleTime: 10_000, refetchOnWindowFocus: false, retry: 1 } },
+});
+
+function Themed() {
+  const { lang } = useLang();
+  return (
+    <ConfigProvider locale={lang === "en" ? enUS : zhCN} theme={{ token: { colorPrimary: "#1f6feb" } }}>
+      <AntApp>
+        <SessionProvider>
+          <Routes />
+        </SessionProvider>
+      </AntApp>
+    </ConfigProvider>
+  );
+}
+
+createRoot(document.getElementById("root")!).render(
+  <StrictMode>
+    <QueryClientProvider client={queries}>
+      <LangProvider>
+        <BrowserRouter>
+          <Themed />
+        </BrowserRouter>
+      </LangProvider>
+    </QueryClientProvider>
+  </StrictMode>,
+);

@@ -1,0 +1,213 @@
+// A dashboard: ECharts widgets and KPI cards from the dashboard data endpoint, global filters,
+// drill-down from any point to its records, export per widget.
+import { ArrowDownOutlined, ArrowUpOutlined, DownloadOutlined } from "@ant-design/icons";
+import { useQuery } from "@tanstack/react-query";
+import { Alert, Button, Card, Col, Drawer, List, Result, Row, Select, Space, Spin, Statistic, Table, Typography } from "antd";
+import * as echarts from "echarts";
+import { useEffect, useRef, useState } from "react";
+import { Link, useParams } from "react-router-dom";
+import { api, withQuery, type RecordPage } from "../api";
+import { useLang } from "../i18n";
+
+interface Widget {
+  id: string;
+  kind: "kpi" | "report";
+  source: string;
+  title?: Record<string, string> | null;
+  layout?: { x: number; y: number; w: number; h: number } | null;
+  data?: Record<string, unknown>;
+  error?: { status: number; detail: string };
+}
+
+interface Board {
+  key: string;
+  label: Record<string, string>;
+  columns: number;
+  filters: { key: string; type: string; field: string; label?: Record<string, string>; value: unknown; period?: { from: string; to: string } | null }[];
+  widgets: Widget[];
+  elapsed_ms: number;
+}
+
+const PRESETS = ["today", "this_week", "this_month", "last_month", "this_quarter", "this_year", "last_7_days", "last_30_days", "last_90_days", "last_365_days"];
+
+function Chart({ data, onPick }: { data: Record<string, unknown>; onPick: (row: unknown[]) => void }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!ref.current) return;
+    const chart = echarts.init(ref.current);
+    const widget = data.widget as { type?: string };
+    const columns = data.columns as string[];
+    const rows = data.rows as unknown[][];
+    const type = widget.type ?? "bar";
+    const dims = columns.length;
+    const series: echarts.SeriesOption[] = [];
+    if (type === "pie" || type === "donut") {
+      series.push({ type: "pie", radius: type === "donut" ? ["40%", "70%"] : "70%", encode: { itemName: 0, value: 1 } });
+    } else if (type === "pareto") {
+      series.push({ type: "bar", encode: { x: 0, y: 1 } });
+      series.push({ type: "line", yAxisIndex: 1, encode: { x: 0, y: dims - 1 } });
+    } else {
+      for (let i = 1; i < dims; i++) {
+        series.push({
+          type: type === "line" || type === "area" ? "line" : "bar",
+          stack: type === "stacked" ? "all" : undefined,
+          areaStyle: type === "area" ? {} : undefined,
+          encode: { x: 0, y: i },
+        });
+      }
+    }
+    chart.setOption({
+      tooltip: { trigger: type === "pie" || type === "donut" ? "item" : "axis" },
+      legend: { type: "scroll", bottom: 0 },
+      dataset: { dimensions: columns, source: rows },
+      grid: { left: 48, right: 48, top: 24, bottom: 48 },
+      xAxis: type === "pie" || type === "donut" ? undefined : { type: "category" },
+      yAxis: type === "pie" || type === "donut" ? undefined : type === "pareto" ? [{ type: "value" }, { type: "value", max: 100 }] : { type: "value" },
+      series,
+    });
+    chart.on("click", (params) => onPick((params.data ?? []) as unknown[]));
+    const resize = () => chart.resize();
+    window.addEventListener("resize", resize);
+    return () => {
+      window.removeEventListener("resize", resize);
+      chart.dispose();
+    };
+  }, [data, onPick]);
+  return <div ref={ref} style={{ height: 260, width: "100%" }} data-testid="chart" />;
+}
+
+function Kpi({ data, onDrill }: { data: Record<string, unknown>; onDrill: () => void }) {
+  const { t } = useLang();
+  const change = data.change_pct as number | null;
+  const better = data.better as boolean | null;
+  return (
+    <div onClick={onDrill} style={{ cursor: "pointer" }}>
+      <Statistic value={(data.value as number | null) ?? "—"} suffix={data.unit as string | undefined} precision={data.decimals as number} />
+      <Typography.Text type="secondary">
+        {t("dashboard.previous")}: {(data.previous as number | null) ?? "—"}{" "}
+      </Typography.Text>
+      {change !== null && change !== undefined && (
+        <Typography.Text style={{ color: better === null ? undefined : better ? "#389e0d" : "#cf1322" }}>
+          {change >= 0 ? <ArrowUpOutlined /> : <ArrowDownOutlined />} {Math.abs(change)}%
+        </Typography.Text>
+      )}
+    </div>
+  );
+}
+
+export function Dashboard() {
+  const { app = "", key = "" } = useParams();
+  const { t, lang } = useLang();
+  const [values, setValues] = useState<Record<string, string | string[]>>({});
+  const board = useQuery({
+    queryKey: ["dashboard", app, key, values],
+    queryFn: () => api<Board>(`/apps/${app}/dashboards/${key}/data`, { query: values }),
+  });
+  const [drill, setDrill] = useState<{ widget: string; point: Record<string, string> } | null>(null);
+  const drilled = useQuery({
+    queryKey: ["drill", app, key, drill, values],
+    enabled: drill !== null,
+    queryFn: () =>
+      api<RecordPage & { items: { id: number; form_key: string; data: Record<string, unknown> }[] }>(
+        `/apps/${app}/dashboards/${key}/widgets/${drill!.widget}/records`,
+        { query: { ...values, ...Object.fromEntries(Object.entries(drill!.point).map(([k, v]) => [`at.${k}`, v])) } },
+      ),
+  });
+  if (board.isError) return <Result status="error" title={t("common.error")} subTitle={String(board.error)} />;
+  if (!board.data) return <Spin />;
+  const columns = board.data.columns || 24;
+  const text = (value?: Record<string, string> | null) => value?.[lang] ?? value?.["zh-CN"] ?? "";
+  return (
+    <Space direction="vertical" style={{ width: "100%" }} size="middle">
+      <Card title={text(board.data.label)} size="small">
+        <Space wrap>
+          {board.data.filters.map((f) =>
+            f.type === "date_range" ? (
+              <Select
+                key={f.key}
+                style={{ minWidth: 180 }}
+                value={(values[f.key] as string | undefined) ?? (f.value as string)}
+                onChange={(v) => setValues({ ...values, [f.key]: v })}
+                options={PRESETS.map((p) => ({ value: p, label: p }))}
+                prefix={text(f.label) || t("dashboard.period")}
+              />
+            ) : (
+              <Select
+                key={f.key}
+                mode="tags"
+                allowClear
+                style={{ minWidth: 180 }}
+                placeholder={text(f.label) || f.field}
+                value={(values[f.key] as string[] | undefined) ?? []}
+                onChange={(v) => setValues({ ...values, [f.key]: v })}
+              />
+            ),
+          )}
+          <Typography.Text type="secondary">{board.data.elapsed_ms} ms</Typography.Text>
+        </Space>
+      </Card>
+      <Row gutter={[16, 16]}>
+        {board.data.widgets.map((w) => {
+          const span = Math.max(4, Math.round(((w.layout?.w ?? columns / 2) * 24) / columns));
+          const data = w.data;
+          const title = text(w.title) || (data?.label ? text(data.label as Record<string, string>) : "") || String(data?.key ?? w.id);
+          const exportUrl = withQuery(`/api/v1/apps/${app}/dashboards/${key}/widgets/${w.id}/data`, { ...values, format: "csv" });
+          return (
+            <Col key={w.id} xs={24} md={Math.max(span, 12)} xl={span}>
+              <Card
+                size="small"
+                title={title}
+                data-testid={`widget-${w.id}`}
+                extra={<Button size="small" type="text" icon={<DownloadOutlined />} href={exportUrl} />}
+              >
+                {w.error ? (
+                  <Alert type="warning" title={`${t("dashboard.error")}: ${w.error.detail}`} />
+                ) : w.kind === "kpi" && data ? (
+                  <Kpi data={data} onDrill={() => setDrill({ widget: w.id, point: {} })} />
+                ) : data && ["table", "pivot", "before_after"].includes(String((data.widget as { type?: string }).type)) ? (
+                  <Table
+                    size="small"
+                    pagination={false}
+                    scroll={{ x: true }}
+                    rowKey={(_, i) => String(i)}
+                    dataSource={(data.rows as unknown[][]).map((r) => Object.fromEntries((data.columns as string[]).map((c, i) => [c, r[i]])))}
+                    columns={(data.columns as string[]).map((c) => ({ key: c, dataIndex: c, title: c }))}
+                  />
+                ) : data ? (
+                  <Chart
+                    data={data}
+                    onPick={(row) => {
+                      const columns = data.columns as string[];
+                      const dims = (data.widget as { x?: string }).x ? [String((data.widget as { x?: string }).x)] : [columns[0]];
+                      const point = Object.fromEntries(dims.map((d) => [d, String(row[columns.indexOf(d)] ?? "")]));
+                      setDrill({ widget: w.id, point });
+                    }}
+                  />
+                ) : null}
+              </Card>
+            </Col>
+          );
+        })}
+      </Row>
+      <Drawer open={drill !== null} onClose={() => setDrill(null)} title={t("dashboard.drill")} size="large">
+        {drilled.isLoading ? (
+          <Spin />
+        ) : drilled.isError ? (
+          <Alert type="error" title={String(drilled.error)} />
+        ) : (
+          <List
+            header={typeof drilled.data?.total === "number" ? t("records.total", { n: drilled.data.total }) : null}
+            dataSource={drilled.data?.items ?? []}
+            renderItem={(r) => (
+              <List.Item>
+                <Link to={`/apps/${app}/records/${r.form_key}/${r.id}`}>
+                  #{r.id} {String(r.data.title ?? r.data.name ?? r.data.ticket_no ?? "")}
+                </Link>
+              </List.Item>
+            )}
+          />
+        )}
+      </Drawer>
+    </Space>
+  );
+}

@@ -1,0 +1,62 @@
+// 待办 / 已办 / 抄送我 / 我发起的, with the count of each box.
+import { useQuery } from "@tanstack/react-query";
+import { Badge, Card, Empty, List, Tabs, Tag, Typography } from "antd";
+import { useState } from "react";
+import { Link } from "react-router-dom";
+import { api, type TaskItem } from "../api";
+import { useLang } from "../i18n";
+
+const BOXES = ["todo", "done", "cc", "started"] as const;
+
+export function Inbox() {
+  const { t } = useLang();
+  const [box, setBox] = useState<(typeof BOXES)[number]>("todo");
+  const inbox = useQuery({
+    queryKey: ["inbox", box],
+    queryFn: () => api<{ items: TaskItem[]; counts: Record<string, number> }>("/tasks", { query: { box } }),
+  });
+  const counts = inbox.data?.counts ?? {};
+  return (
+    <Card>
+      <Tabs
+        activeKey={box}
+        onChange={(key) => setBox(key as (typeof BOXES)[number])}
+        items={BOXES.map((key) => ({
+          key,
+          label: (
+            <span data-testid={`box-${key}`}>
+              {t(`inbox.${key}`)} <Badge count={counts[key] ?? 0} showZero={false} size="small" />
+            </span>
+          ),
+        }))}
+      />
+      <List
+        loading={inbox.isLoading}
+        locale={{ emptyText: <Empty description={t("inbox.empty")} /> }}
+        dataSource={inbox.data?.items ?? []}
+        renderItem={(item) => {
+          const task = item as TaskItem & { label?: string | Record<string, string>; title?: string };
+          const to = box === "todo" || box === "done" ? `/tasks/${task.id}` : `/apps/${task.app_key}/records/${task.form_key}/${task.record_id}`;
+          return (
+            <List.Item>
+              <List.Item.Meta
+                title={
+                  <Link to={to} data-testid={`task-${task.node}`}>
+                    {String(task.title ?? task.node)} · {task.form_key} #{task.record_id}
+                  </Link>
+                }
+                description={
+                  <>
+                    <Tag>{task.flow_key}</Tag>
+                    <Tag color="blue">{task.node}</Tag>
+                    <Typography.Text type="secondary">{new Date(String(task.created_at)).toLocaleString()}</Typography.Text>
+                  </>
+                }
+              />
+            </List.Item>
+          );
+        }}
+      />
+    </Card>
+  );
+}

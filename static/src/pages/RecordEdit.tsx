@@ -1,0 +1,87 @@
+// Create or edit a record: 422 errors land on their fields, a 409 offers to reload.
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import type { ErrorSchema } from "@rjsf/utils";
+import { Alert, App, Button, Card, Result, Space, Spin } from "antd";
+import { useEffect, useState } from "react";
+import { useNavigate, useParams } from "react-router-dom";
+import { api, ApiError, type RecordItem } from "../api";
+import { RecordForm, serverErrors, useFormSchema, writable } from "../forms";
+import { useLang } from "../i18n";
+
+export function RecordEdit() {
+  const { app = "", form = "", recordId } = useParams();
+  const { t } = useLang();
+  const { message } = App.useApp();
+  const navigate = useNavigate();
+  const queries = useQueryClient();
+  const schema = useFormSchema(app, form);
+  const existing = useQuery({
+    queryKey: ["record", app, form, recordId],
+    queryFn: () => api<RecordItem>(`/apps/${app}/records/${form}/${recordId}`),
+    enabled: Boolean(recordId),
+  });
+  const [data, setData] = useState<Record<string, unknown>>({});
+  const [errors, setErrors] = useState<ErrorSchema | undefined>();
+  const [conflict, setConflict] = useState(false);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    if (existing.data) setData(existing.data.data);
+  }, [existing.data]);
+  if (schema.isError) return <Result status="error" title={t("common.error")} subTitle={String(schema.error)} />;
+  if (!schema.data || (recordId && !existing.data)) return <Spin />;
+  const save = async () => {
+    setBusy(true);
+    setErrors(undefined);
+    try {
+      const body = writable(schema.data, data);
+      const saved = recordId
+        ? await api<RecordItem>(`/apps/${app}/records/${form}/${recordId}`, {
+            method: "PATCH",
+            body: { data: body, lock_version: existing.data!.lock_version },
+          })
+        : await api<RecordItem>(`/apps/${app}/records/${form}`, { body: { data: body } });
+      message.success(t("record.saved"));
+      await queries.invalidateQueries({ queryKey: ["records", app, form] });
+      await queries.invalidateQueries({ queryKey: ["record", app, form, String(saved.id)] });
+      navigate(`/apps/${app}/records/${form}/${saved.id}`);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 422) {
+        setErrors(serverErrors(error.errors));
+        message.error(t("record.invalid"));
+      } else if (error instanceof ApiError && error.status === 409) setConflict(true);
+      else message.error(error instanceof Error ? error.message : t("common.error"));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Card title={schema.data.label}>
+      {conflict && (
+        <Alert
+          type="warning"
+          showIcon
+          title={t("record.conflict")}
+          style={{ marginBottom: 16 }}
+          action={
+            <Button
+              size="small"
+              onClick={async () => {
+                setConflict(false);
+                await existing.refetch();
+              }}
+            >
+              {t("record.reload")}
+            </Button>
+          }
+        />
+      )}
+      <RecordForm app={app} schema={schema.data} data={data} onChange={setData} errors={errors} />
+      <Space style={{ marginTop: 16 }}>
+        <Button type="primary" onClick={save} loading={busy} data-testid="save-record">
+          {t("record.save")}
+        </Button>
+        <Button onClick={() => navigate(-1)}>{t("common.cancel")}</Button>
+      </Space>
+    </Card>
+  );
+}

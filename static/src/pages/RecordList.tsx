@@ -1,0 +1,137 @@
+// A form's records: columns from the form, filters built from field types, sort, keyset pages.
+import { PlusOutlined } from "@ant-design/icons";
+import { useInfiniteQuery } from "@tanstack/react-query";
+import { Button, Card, DatePicker, Empty, Form, Input, Result, Select, Space, Table, Typography } from "antd";
+import type { SorterResult } from "antd/es/table/interface";
+import { useState } from "react";
+import { Link, useNavigate, useParams } from "react-router-dom";
+import { api, type FieldInfo, type RecordItem, type RecordPage } from "../api";
+import { useFormSchema } from "../forms";
+import { useLang } from "../i18n";
+
+const LISTED = new Set(["text", "select", "radio", "number", "integer", "money", "date", "datetime", "serial", "checkbox", "email", "phone", "user", "group", "reference", "formula"]);
+
+export function show(field: FieldInfo | undefined, value: unknown): string {
+  if (value === undefined || value === null || value === "") return "";
+  if (field?.options) {
+    const values = Array.isArray(value) ? value : [value];
+    return values.map((v) => field.options?.find((o) => o.value === v)?.label ?? String(v)).join(", ");
+  }
+  if (field?.type === "datetime" && typeof value === "string") return new Date(value).toLocaleString();
+  if (typeof value === "boolean") return value ? "✓" : "";
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}
+
+export function RecordList() {
+  const { app = "", form = "" } = useParams();
+  const { t } = useLang();
+  const navigate = useNavigate();
+  const schema = useFormSchema(app, form);
+  const [filters, setFilters] = useState<Record<string, string>>({});
+  const [sort, setSort] = useState("-_id");
+  const records = useInfiniteQuery({
+    queryKey: ["records", app, form, filters, sort],
+    initialPageParam: "",
+    queryFn: ({ pageParam }) =>
+      api<RecordPage>(`/apps/${app}/records/${form}`, {
+        query: { ...filters, sort, limit: 50, count: true, cursor: pageParam || undefined },
+      }),
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+  });
+  if (schema.isError) return <Result status="error" title={t("common.error")} subTitle={String(schema.error)} />;
+  const fields = schema.data?.fields ?? [];
+  const shown = fields.filter((f) => LISTED.has(f.type)).slice(0, 8);
+  const filterable = fields.filter((f) => f.options || ["date", "datetime", "text", "serial"].includes(f.type)).slice(0, 4);
+  const rows = records.data?.pages.flatMap((p) => p.items) ?? [];
+  const total = records.data?.pages[0]?.total;
+  return (
+    <Card
+      title={schema.data?.label ?? form}
+      extra={
+        schema.data?.can.create && (
+          <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate(`/apps/${app}/records/${form}/new`)} data-testid="new-record">
+            {t("records.new")}
+          </Button>
+        )
+      }
+    >
+      <Form
+        layout="inline"
+        style={{ marginBottom: 16, rowGap: 8 }}
+        onFinish={(values: Record<string, unknown>) => {
+          const next: Record<string, string> = {};
+          for (const field of filterable) {
+            const value = values[field.key];
+            if (value === undefined || value === null || value === "") continue;
+            if (field.options) next[`${field.key}__in`] = (value as string[]).join(",");
+            else if (field.type === "date" || field.type === "datetime") {
+              const [from, to] = value as [{ format: (f: string) => string }, { format: (f: string) => string }];
+              next[`${field.key}__gte`] = from.format("YYYY-MM-DD");
+              next[`${field.key}__lte`] = to.format("YYYY-MM-DD") + (field.type === "datetime" ? "T23:59:59" : "");
+            } else next[`${field.key}__contains`] = String(value);
+          }
+          setFilters(next);
+        }}
+        onReset={() => setFilters({})}
+      >
+        {filterable.map((field) => (
+          <Form.Item key={field.key} name={field.key} label={field.label}>
+            {field.options ? (
+              <Select mode="multiple" allowClear style={{ minWidth: 160 }} options={field.options} />
+            ) : field.type === "date" || field.type === "datetime" ? (
+              <DatePicker.RangePicker />
+            ) : (
+              <Input allowClear />
+            )}
+          </Form.Item>
+        ))}
+        <Space>
+          <Button htmlType="submit">{t("records.filter")}</Button>
+          <Button htmlType="reset">{t("records.reset")}</Button>
+        </Space>
+      </Form>
+      <Table<RecordItem>
+        rowKey="id"
+        size="middle"
+        scroll={{ x: true }}
+        loading={records.isLoading || schema.isLoading}
+        dataSource={rows}
+        pagination={false}
+        locale={{ emptyText: <Empty description={t("records.empty")} /> }}
+        onChange={(_p, _f, sorter) => {
+          const s = sorter as SorterResult<RecordItem>;
+          const key = s.columnKey as string | undefined;
+          setSort(key && s.order ? `${s.order === "descend" ? "-" : ""}${key}` : "-_id");
+        }}
+        columns={[
+          {
+            key: "_id",
+            title: "#",
+            dataIndex: "id",
+            sorter: true,
+            render: (id: number) => <Link to={`/apps/${app}/records/${form}/${id}`}>{id}</Link>,
+          },
+          ...shown.map((field) => ({
+            key: field.key,
+            title: field.label,
+            sorter: field.indexed,
+            render: (_: unknown, row: RecordItem) => (
+              <Typography.Text ellipsis style={{ maxWidth: 240 }}>
+                {show(field, row.data[field.key])}
+              </Typography.Text>
+            ),
+          })),
+        ]}
+      />
+      <Space style={{ marginTop: 16 }}>
+        {typeof total === "number" && <Typography.Text type="secondary">{t("records.total", { n: total })}</Typography.Text>}
+        {records.hasNextPage && (
+          <Button onClick={() => records.fetchNextPage()} loading={records.isFetchingNextPage}>
+            {t("records.more")}
+          </Button>
+        )}
+      </Space>
+    </Card>
+  );
+}

@@ -1,0 +1,74 @@
+"""Browser tests: the built front end served by the real app, driven in Debian's headless Chromium."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from werkzeug.serving import make_server
+
+from tangram.platform.core import Platform
+from tangram.web.app import STATIC_DIST, create_app
+from tests.apps.test_aftersales import people  # noqa: F401 - the after-sales fixture, reused
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.is_file():
+        pytest.fail(
+            "Debian's chromium is missing: `make test` installs it (apt-get install chromium)"
+        )
+    if not (STATIC_DIST / "index.html").is_file():
+        pytest.fail("the front end is not built: `make web` (or `make test`) builds static/dist")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def server(platform: Platform) -> Iterator[str]:
+    """The app on a free local port, on the test's database."""
+    app = create_app(platform=platform)
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{http.server_port}"
+    finally:
+        http.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    opened = context.new_page()
+    opened.set_default_timeout(15_000)
+    dialogs: list[str] = []
+    opened.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    yield opened
+    context.close()
+    assert dialogs == [], f"the page opened dialogs: {dialogs}"
+
+
+def shot(page: Page, name: str) -> None:
+    """A screenshot for people to look at (tests/e2e/artifacts, ignored by git)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Page, base: str, username: str, password: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")

@@ -1,0 +1,247 @@
+"""The runtime a newcomer sees, in a real browser."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
+
+from tangram.platform import flows, metadata, records
+from tangram.platform.core import Platform
+from tangram.platform.models import Record, Task, User
+from tangram.platform.perms import Actor, load_actor
+from tests.apps.test_aftersales import PASSWORD
+from tests.conftest import ADMIN_PASSWORD
+from tests.e2e.conftest import shot, sign_in
+
+SYSTEM = Actor.system("test")
+
+
+def test_sign_in_shows_errors_then_the_apps_in_both_languages(
+    page: Page, server: str, people: dict[str, int]
+) -> None:
+    page.goto(f"{server}/")
+    expect(page).to_have_url(re.compile(r"/login$"))
+    page.fill("#username", "agent")
+    page.fill("#password", "wrong-password-0")
+    page.click("button[type=submit]")
+    expect(page.get_by_test_id("login-error")).to_contain_text("用户名或密码不正确")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.get_by_text("售后服务").first).to_be_visible()
+    expect(page.get_by_test_id("form-ticket")).to_contain_text("售后工单")
+    page.get_by_test_id("switch-language").click()
+    expect(page.get_by_test_id("form-ticket")).to_contain_text("Service ticket")
+    shot(page, "launcher-en")
+
+
+# a 1×1 PNG
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+def choose(page: Page, field: str, option: str) -> None:
+    """Pick an option of an antd select drawn by the form."""
+    page.locator(f"#root_{field}").click()
+    page.locator(
+        ".ant-select-dropdown:visible .ant-select-item-option", has_text=option
+    ).first.click()
+
+
+def test_register_a_ticket_with_a_row_and_an_image_see_422_then_the_dispatch(
+    page: Page, server: str, people: dict[str, int]
+) -> None:
+    sign_in(page, server, "agent", PASSWORD)
+    page.get_by_test_id("form-ticket").click()
+    page.get_by_test_id("new-record").click()
+    page.fill("#root_title", "设备运行噪音大")
+    choose(page, "issue_type", "硬件故障")
+    choose(page, "product_line", "A 产品线")
+    page.fill("#root_contact_email", "not-an-email")
+    page.locator("#root_five_whys__add").click()
+    page.fill("#root_five_whys_0_why", "为什么噪音大")
+    page.set_input_files(
+        "input[type=file]", files=[{"name": "noise.png", "mimeType": "image/png", "buffer": PNG}]
+    )
+    expect(page.get_by_text("noise.png")).to_be_visible()
+    page.get_by_test_id("save-record").click()
+    email_item = page.locator(".ant-form-item", has=page.locator("#root_contact_email"))
+    expect(email_item.locator(".ant-form-item-explain-error")).to_be_visible()
+    shot(page, "record-422")
+    page.fill("#root_contact_email", "wang@example.com")
+    page.get_by_test_id("save-record").click()
+    expect(page).to_have_url(re.compile(r"/records/ticket/\d+$"))
+    timeline = page.get_by_test_id("timeline")
+    expect(timeline).to_contain_text("dispatch (issue_type = hardware_fault, product_line = A)")
+    expect(timeline).to_contain_text("record.created")
+    shot(page, "record-detail")
+
+
+def register(platform: Platform, people: dict[str, int], title: str = "开机无响应") -> int:
+    """A ticket registered by the agent (dispatched to Line A's quality engineer)."""
+    with platform.unit_of_work() as uow:
+        agent = load_actor(uow.session, uow.session.get(User, people["agent"]), via="test")
+        written = records.create_record(
+            uow,
+            agent,
+            "aftersales",
+            "ticket",
+            {"title": title, "issue_type": "hardware_fault", "product_line": "A", "urgency": "P3"},
+        )
+        uow.commit()
+    return written.record.id
+
+
+def open_task(platform: Platform, record_id: int, node: str) -> Task:
+    with platform.unit_of_work(write=False) as uow:
+        found = uow.session.scalar(
+            select(Task).where(
+                Task.record_id == record_id, Task.node == node, Task.status == "open"
+            )
+        )
+        assert found is not None, f"no open {node} task"
+        return found
+
+
+def act(platform: Platform, people: dict[str, int], user: str, task: Task, **command: Any) -> None:
+    with platform.unit_of_work() as uow:
+        actor = load_actor(uow.session, uow.session.get(User, people[user]), via="test")
+        flows.act(uow, platform.settings, actor, task.id, flows.TaskCommand(**command))
+        uow.commit()
+
+
+def test_an_engineer_works_a_task_from_the_inbox_on_a_phone(
+    browser: Browser, server: str, platform: Platform, people: dict[str, int]
+) -> None:
+    record_id = register(platform, people)
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, locale="zh-CN"
+    )
+    page = phone.new_page()
+    sign_in(page, server, "qe_a", PASSWORD)
+    page.get_by_test_id("nav-inbox").click()
+    expect(page.get_by_test_id("box-todo")).to_contain_text("1")
+    shot(page, "inbox-390")
+    page.get_by_test_id("task-respond").click()
+    page.fill("#root_response_note", "已电话联系客户")
+    expect(page.locator("#root_title")).to_be_disabled()  # read-only at this node
+    shot(page, "task-390")
+    page.get_by_test_id("action-submit").click()
+    expect(page).to_have_url(re.compile(r"/inbox$"))
+    page.get_by_test_id("box-done").click()
+    expect(page.get_by_test_id("task-respond")).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the inbox is {width}px wide on a 390px screen"
+    phone.close()
+    with platform.unit_of_work(write=False) as uow:
+        ticket = uow.session.get(Record, record_id)
+        assert ticket is not None
+        assert ticket.data["response_note"] == "已电话联系客户"
+        assert ticket.data["status"] == "in_progress"
+
+
+def test_a_rejected_plan_goes_back_then_is_approved_from_the_inbox(
+    page: Page, server: str, platform: Platform, people: dict[str, int]
+) -> None:
+    record_id = register(platform, people, "报警灯常亮")
+    act(
+        platform,
+        people,
+        "qe_a",
+        open_task(platform, record_id, "respond"),
+        action="submit",
+        data={"response_note": "已联系"},
+    )
+    act(
+        platform,
+        people,
+        "qe_a",
+        open_task(platform, record_id, "analyse"),
+        action="submit",
+        data={"root_cause": "传感器老化", "cause_category": "production"},
+    )
+    act(
+        platform,
+        people,
+        "qe_a",
+        open_task(platform, record_id, "plan"),
+        action="submit",
+        data={
+            "major": True,
+            "measures": [
+                {
+                    "what": "更换传感器",
+                    "owner": people["owner_1"],
+                    "due": "2026-12-01",
+                    "verify": "24小时无报警",
+                }
+            ],
+        },
+    )
+    sign_in(page, server, "director", PASSWORD)
+    page.get_by_test_id("nav-inbox").click()
+    page.get_by_test_id("task-approve").click()
+    page.get_by_test_id("opinion").fill("验证标准需要量化")
+    page.get_by_test_id("reject-target").click()
+    page.locator(".ant-select-dropdown:visible .ant-select-item-option", has_text="plan").click()
+    page.get_by_test_id("action-reject").click()
+    expect(page).to_have_url(re.compile(r"/inbox$"))
+    back = open_task(platform, record_id, "plan")  # the engineer has the plan again
+    assert back.assignee_id == people["qe_a"]
+    act(platform, people, "qe_a", back, action="submit", data={"major": True})
+    page.get_by_test_id("box-todo").click()
+    page.get_by_test_id("task-approve").click()  # straight back to the director
+    page.get_by_test_id("opinion").fill("同意")
+    page.get_by_test_id("action-approve").click()
+    expect(page).to_have_url(re.compile(r"/inbox$"))
+    execution = open_task(platform, record_id, "execute")  # one task per measure owner
+    assert execution.assignee_id == people["owner_1"]
+
+
+def test_a_label_with_markup_is_shown_as_text(
+    page: Page, server: str, platform: Platform, admin_user: User
+) -> None:
+    evil = "<img src=x onerror=alert(1)>"
+    with platform.unit_of_work() as uow:
+        metadata.create_app(uow, SYSTEM, key="xss", name={"zh-CN": evil})
+        metadata.create_definition(
+            uow,
+            SYSTEM,
+            "xss",
+            "form",
+            {
+                "key": "note",
+                "label": {"zh-CN": evil},
+                "fields": [{"key": "body", "type": "text", "label": {"zh-CN": evil}}],
+            },
+        )
+        metadata.publish(uow, SYSTEM, "xss", "form", "note")
+        uow.commit()
+    sign_in(page, server, "admin", ADMIN_PASSWORD)
+    expect(page.get_by_test_id("form-note")).to_contain_text(evil)
+    page.get_by_test_id("form-note").click()
+    page.get_by_test_id("new-record").click()
+    expect(page.get_by_text(evil).first).to_be_visible()
+    assert page.locator("img[src=x]").count() == 0
+    shot(page, "markup-as-text")
+
+
+def test_the_cockpit_renders_numbers_and_drills_down(
+    page: Page, server: str, platform: Platform, people: dict[str, int]
+) -> None:
+    for title in ("开机无响应", "配件缺失"):
+        register(platform, people, title)
+    sign_in(page, server, "director", PASSWORD)
+    page.goto(f"{server}/apps/aftersales/dashboards/cockpit")
+    card = page.get_by_test_id("widget-open_tickets")
+    expect(card.locator(".ant-statistic-content-value")).to_have_text("2")
+    expect(page.get_by_test_id("widget-issue_types").locator("canvas")).to_be_visible()
+    shot(page, "cockpit")
+    card.locator(".ant-statistic").click()
+    drawer = page.locator(".ant-drawer")
+    expect(drawer).to_contain_text("开机无响应")
+    expect(drawer).to_contain_text("配件缺失")
