@@ -2,6 +2,7 @@ import { Spin } from "antd";
 import { Navigate, Route, Routes as Switch, useLocation } from "react-router-dom";
 import { Shell } from "./Shell";
 import { useSession } from "./session";
+import { Admin } from "./pages/Admin";
 import { Dashboard } from "./pages/Dashboard";
 import { Inbox } from "./pages/Inbox";
 import { Launcher } from "./pages/Launcher";
@@ -24,6 +25,7 @@ export function Routes() {
       <Route element={<Shell />}>
         <Route path="/" element={<Launcher />} />
         <Route path="/inbox" element={<Inbox />} />
+        <Route path="/admin" element={me?.is_admin ? <Admin /> : <Navigate to="/" replace />} />
         <Route path="/tasks/:taskId" element={<TaskPage />} />
         <Route path="/apps/:app/records/:form" element={<RecordList />} />
         <Route path="/apps/:app/records/:form/new" element={<RecordEdit />} />

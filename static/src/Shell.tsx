@@ -1,5 +1,5 @@
 // The frame every signed-in page shares: apps, inbox with its count, language, sign out.
-import { AppstoreOutlined, InboxOutlined, LogoutOutlined, TranslationOutlined } from "@ant-design/icons";
+import { AppstoreOutlined, InboxOutlined, LogoutOutlined, SettingOutlined, TranslationOutlined } from "@ant-design/icons";
 import { useQuery } from "@tanstack/react-query";
 import { Badge, Button, Grid, Layout, Menu, Space, Typography } from "antd";
 import { Link, Outlet, useLocation, useNavigate } from "react-router-dom";
@@ -19,7 +19,11 @@ export function Shell() {
     refetchInterval: 30_000,
   });
   const todo = counts.data?.counts.todo ?? 0;
-  const selected = location.pathname.startsWith("/inbox") || location.pathname.startsWith("/tasks") ? "inbox" : "apps";
+  const selected = location.pathname.startsWith("/inbox") || location.pathname.startsWith("/tasks")
+    ? "inbox"
+    : location.pathname.startsWith("/admin")
+      ? "admin"
+      : "apps";
   return (
     <Layout style={{ minHeight: "100vh" }}>
       <Layout.Header style={{ display: "flex", alignItems: "center", gap: 16, paddingInline: screens.md ? 24 : 8 }}>
@@ -45,6 +49,9 @@ export function Shell() {
           style={{ flex: 1, minWidth: 0 }}
           items={[
             { key: "apps", icon: <AppstoreOutlined />, label: <Link to="/">{t("nav.apps")}</Link> },
+            ...(me?.is_admin
+              ? [{ key: "admin", icon: <SettingOutlined />, label: <Link to="/admin" data-testid="nav-admin">{t("nav.admin")}</Link> }]
+              : []),
             {
               key: "inbox",
               icon: <InboxOutlined />,

@@ -74,17 +74,53 @@ function ReferenceWidget(props: WidgetProps) {
   );
 }
 
-function IdWidget(props: WidgetProps) {
+interface People {
+  users: { id: number; username: string; display_name: string }[];
+  groups: { id: number; key: string; name: string }[];
+}
+
+function usePeople(app: string, q: string, ids: number[]) {
+  return useQuery({
+    queryKey: ["people", app, q, ids],
+    queryFn: () => api<People>(`/apps/${app}/people`, { query: { q, ids: ids.map(String) } }),
+    staleTime: 60_000,
+  });
+}
+
+function UserWidget(props: WidgetProps) {
+  const { app } = props.registry.formContext as FormContext;
+  const [search, setSearch] = useState("");
+  const current = typeof props.value === "number" ? [props.value] : [];
+  const people = usePeople(app, search, current);
   return (
-    <InputNumber
+    <Select
       id={props.id}
-      min={1}
-      precision={0}
-      value={(props.value as number | undefined) ?? null}
+      showSearch={{ filterOption: false, onSearch: setSearch }}
+      allowClear
+      value={props.value ?? undefined}
       disabled={props.disabled || props.readonly}
+      loading={people.isLoading}
+      options={(people.data?.users ?? []).map((u) => ({ value: u.id, label: `${u.display_name} (${u.username})` }))}
       onChange={(value) => props.onChange(value ?? undefined)}
       style={{ width: "100%" }}
-      placeholder="ID"
+    />
+  );
+}
+
+function GroupWidget(props: WidgetProps) {
+  const { app } = props.registry.formContext as FormContext;
+  const people = usePeople(app, "", []);
+  return (
+    <Select
+      id={props.id}
+      showSearch={{ optionFilterProp: "label" }}
+      allowClear
+      value={props.value ?? undefined}
+      disabled={props.disabled || props.readonly}
+      loading={people.isLoading}
+      options={(people.data?.groups ?? []).map((g) => ({ value: g.id, label: g.name }))}
+      onChange={(value) => props.onChange(value ?? undefined)}
+      style={{ width: "100%" }}
     />
   );
 }
@@ -176,8 +212,8 @@ function FilesWidget(props: WidgetProps) {
 
 export const widgets: RegistryWidgetsType = {
   reference: ReferenceWidget,
-  user: IdWidget,
-  group: IdWidget,
+  user: UserWidget,
+  group: GroupWidget,
   money: MoneyWidget,
   phone: TextLikeWidget,
   richtext: RichTextWidget,

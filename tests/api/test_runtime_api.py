@@ -66,3 +66,25 @@ def test_someone_without_grants_sees_an_empty_menu_or_a_403(platform: Platform, 
     assert client.login("nobody", "nobody-password-1").status_code == 200
     assert_problem(client.get(f"{APP}/navigation"), 404)
     assert_problem(client.get(f"{APP}/forms/ticket/schema"), 403)
+
+
+def test_pickers_name_people_and_groups_to_readers_only(
+    platform: Platform, app: Flask, admin_client: ApiClient
+) -> None:
+    install(platform)
+    viewer = ApiClient(app.test_client())
+    assert viewer.login("viewer", "viewer-password-1").status_code == 200
+    found = viewer.get(f"{APP}/people?q=view").get_json()
+    assert [u["username"] for u in found["users"]] == ["viewer"]
+    assert {"key": "line_a_qe", "name": "A线质量工程师组"}.items() <= next(
+        g for g in found["groups"] if g["key"] == "line_a_qe"
+    ).items()
+    admin_id = admin_client.get("/api/v1/me").get_json()["id"]
+    named = viewer.get(f"{APP}/people?q=nobody-matches&ids={admin_id}").get_json()
+    assert [u["username"] for u in named["users"]] == ["admin"]
+    with platform.unit_of_work() as uow:
+        directory.create_user(uow, SYSTEM, username="outsider", password="outsider-password-1")
+        uow.commit()
+    outsider = ApiClient(app.test_client())
+    assert outsider.login("outsider", "outsider-password-1").status_code == 200
+    assert_problem(outsider.get(f"{APP}/people"), 403)

@@ -8,11 +8,11 @@ from typing import Any
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from tangram.platform import flows, metadata, records
+from tangram.platform import flows, metadata, packages, records
 from tangram.platform.core import Platform
-from tangram.platform.models import Record, Task, User
+from tangram.platform.models import App, Group, Record, Task, User
 from tangram.platform.perms import Actor, load_actor
-from tests.apps.test_aftersales import PASSWORD
+from tests.apps.test_aftersales import PACKAGE, PASSWORD
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import shot, sign_in
 
@@ -69,8 +69,10 @@ def test_register_a_ticket_with_a_row_and_an_image_see_422_then_the_dispatch(
     )
     expect(page.get_by_text("noise.png")).to_be_visible()
     page.get_by_test_id("save-record").click()
-    email_item = page.locator(".ant-form-item", has=page.locator("#root_contact_email"))
-    expect(email_item.locator(".ant-form-item-explain-error")).to_be_visible()
+    email_item = page.locator("#root_contact_email").locator(
+        "xpath=ancestor::div[contains(@class, 'ant-form-item ')][1]"
+    )
+    expect(email_item.locator(".ant-form-item-explain-error")).to_have_text("邮箱格式不正确")
     shot(page, "record-422")
     page.fill("#root_contact_email", "wang@example.com")
     page.get_by_test_id("save-record").click()
@@ -78,6 +80,10 @@ def test_register_a_ticket_with_a_row_and_an_image_see_422_then_the_dispatch(
     timeline = page.get_by_test_id("timeline")
     expect(timeline).to_contain_text("dispatch (issue_type = hardware_fault, product_line = A)")
     expect(timeline).to_contain_text("record.created")
+    group = page.locator("#root_group").locator(
+        "xpath=ancestor::div[contains(@class, 'ant-form-item ')][1]"
+    )
+    expect(group).to_contain_text("A线质量工程师组")  # named, not an id
     shot(page, "record-detail")
 
 
@@ -245,3 +251,38 @@ def test_the_cockpit_renders_numbers_and_drills_down(
     drawer = page.locator(".ant-drawer")
     expect(drawer).to_contain_text("开机无响应")
     expect(drawer).to_contain_text("配件缺失")
+
+
+def test_an_administrator_checks_then_imports_a_package_and_sets_a_manager(
+    page: Page, server: str, platform: Platform, admin_user: User
+) -> None:
+    sign_in(page, server, "admin", ADMIN_PASSWORD)
+    page.get_by_test_id("nav-admin").click()
+    page.get_by_role("tab", name="应用包").click()
+    page.set_input_files(
+        "input[type=file]",
+        files=[
+            {
+                "name": "aftersales.zip",
+                "mimeType": "application/zip",
+                "buffer": packages.pack(PACKAGE),
+            }
+        ],
+    )
+    page.get_by_test_id("package-check").click()
+    report = page.get_by_test_id("package-report")
+    expect(report).to_contain_text("install")
+    expect(report).to_contain_text("49 added")
+    with platform.unit_of_work(write=False) as uow:  # checked only: nothing written yet
+        assert uow.session.scalar(select(App.id).where(App.key == "aftersales")) is None
+    shot(page, "package-check")
+    page.get_by_test_id("package-confirm").click()
+    expect(page.get_by_role("cell", name="aftersales", exact=True)).to_be_visible()
+    page.get_by_role("tab", name="组织").click()
+    page.get_by_text("A线质量工程师组 (line_a_qe)").click()
+    page.locator(".ant-descriptions .ant-select").first.click()
+    page.locator(".ant-select-dropdown:visible .ant-select-item-option", has_text="admin").click()
+    expect(page.locator(".ant-descriptions .ant-select").first).to_contain_text("admin")
+    with platform.unit_of_work(write=False) as uow:
+        manager = uow.session.scalar(select(Group.manager_id).where(Group.key == "line_a_qe"))
+    assert manager == admin_user.id

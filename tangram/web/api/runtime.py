@@ -7,11 +7,13 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
+from sqlalchemy import select
 
 from tangram.engines.forms import FieldDef
 from tangram.engines.forms.fields import text
-from tangram.platform import compiled, metadata, records
+from tangram.platform import compiled, directory, metadata, records
 from tangram.platform.errors import NotFound, PermissionDenied
+from tangram.platform.models import User
 from tangram.platform.perms import Action
 from tangram.web.api.common import StrictSchema
 from tangram.web.security import platform, require_actor
@@ -187,3 +189,57 @@ class Navigation(MethodView):
                 "dashboards": dashboards,
                 "flows": flow_list,
             }
+
+
+class PeopleArgs(StrictSchema):
+    """Who to look up."""
+
+    q = fields.String(load_default=None, validate=validate.Length(max=100))
+    ids = fields.List(
+        fields.Integer(), load_default=list, metadata={"description": "users to name, by id"}
+    )
+
+
+class PeopleSchema(Schema):
+    """Names for user and group pickers."""
+
+    users = fields.List(fields.Dict(), required=True)
+    groups = fields.List(fields.Dict(), required=True)
+
+
+@blp.route("/<string:app>/people")
+class People(MethodView):
+    """Users and groups, for pickers."""
+
+    @blp.arguments(PeopleArgs, location="query")
+    @blp.response(200, PeopleSchema)
+    def get(self, args: dict[str, Any], app: str) -> dict[str, Any]:
+        """Active users matching ``q`` (at most 20) and the ones named in ``ids``, and every group,
+        for anyone who may read some form of the app (names and ids only)."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            published = metadata.published_in(uow, app)
+            if not actor.is_admin and not any(
+                _allowed(actor, Action.READ, app, key) for key in published.get("form", {})
+            ):
+                raise PermissionDenied(f"You may read nothing in app {app!r}.")
+            found = {
+                u.id: u for u in directory.list_users(uow, limit=20, q=args["q"]) if u.is_active
+            }
+            if args["ids"]:
+                found.update(
+                    {
+                        u.id: u
+                        for u in uow.session.scalars(select(User).where(User.id.in_(args["ids"])))
+                    }
+                )
+            groups = directory.list_groups(uow)
+        return {
+            "users": [
+                {"id": u.id, "username": u.username, "display_name": u.display_name}
+                for u in sorted(found.values(), key=lambda u: u.id)
+            ],
+            "groups": [
+                {"id": g.id, "key": g.key, "name": g.name, "parent_id": g.parent_id} for g in groups
+            ],
+        }
