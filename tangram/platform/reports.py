@@ -41,7 +41,7 @@ from cachetools import LRUCache
 from sqlalchemy import ColumnElement, Table, func, select
 
 from tangram.engines.common import DefinitionError, Diagnostic
-from tangram.engines.forms import FieldType
+from tangram.engines.forms import FieldDef, FieldType
 from tangram.engines.reports import (
     Dataset,
     Source,
@@ -54,7 +54,7 @@ from tangram.platform import compiled, listing, metadata, projections, records
 from tangram.platform.errors import NotFound, ValidationFailed
 from tangram.platform.listing import Filter
 from tangram.platform.metadata import app_ref
-from tangram.platform.models import AuditEntry, Scope
+from tangram.platform.models import AuditEntry, Group, Scope, User
 from tangram.platform.perms import Action, Actor
 from tangram.platform.uow import UnitOfWork
 
@@ -296,12 +296,15 @@ class Result:
     elapsed_ms: float
     cached: bool = False
     label: Mapping[str, str] | None = None
+    #: dimension → value → its name by language (options, users, groups)
+    labels: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The API answer: rows and the ECharts ``dataset`` (``dimensions`` + ``source``)."""
         return {
             "key": self.key,
             "label": dict(self.label or {}),
+            "labels": {k: dict(v) for k, v in (self.labels or {}).items()},
             "version": self.version,
             "widget": dict(self.widget),
             "columns": self.columns,
@@ -488,7 +491,49 @@ def _execute(uow: UnitOfWork, prepared: Prepared, where: list[ColumnElement[bool
         rows,
         elapsed,
         label=prepared.body.get("label"),
+        labels=_labels(uow, prepared, rows, columns),
     )
+
+
+def _field_of(prepared: Prepared, path: str) -> FieldDef | None:
+    """The field a dimension names (``table.field`` and ``reference.field`` included)."""
+    sources = prepared.sources
+    form = sources[prepared.dataset.form].form
+    head, _, rest = path.partition(".")
+    found = form.by_key.get(head)
+    if found is None or not rest:
+        return found
+    if found.type is FieldType.SUB_TABLE:
+        return next((f for f in found.fields if f.key == rest), None)
+    target = sources.get(found.reference_form or "")
+    return target.form.by_key.get(rest) if target is not None else None
+
+
+def _labels(
+    uow: UnitOfWork, prepared: Prepared, rows: list[list[Any]], columns: list[str]
+) -> dict[str, dict[str, dict[str, str]]]:
+    """What the values of each dimension are called: option labels, user and group names."""
+    out: dict[str, dict[str, dict[str, str]]] = {}
+    for d in prepared.dataset.dimensions:
+        if d.bucket is not None or d.field is None or d.key not in columns:
+            continue
+        f = _field_of(prepared, d.field)
+        if f is None:
+            continue
+        if f.options:
+            out[d.key] = {o.value: dict(o.label) for o in f.options}
+            continue
+        at = columns.index(d.key)
+        ids = sorted({int(r[at]) for r in rows if isinstance(r[at], int)})
+        if not ids or f.type not in (FieldType.USER, FieldType.GROUP):
+            continue
+        model: Any = User if f.type is FieldType.USER else Group
+        name = model.display_name if f.type is FieldType.USER else model.name
+        out[d.key] = {
+            str(i): {"zh-CN": str(n), "en": str(n)}
+            for i, n in uow.session.execute(select(model.id, name).where(model.id.in_(ids)))
+        }
+    return out
 
 
 def _shape(

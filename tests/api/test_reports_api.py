@@ -54,6 +54,7 @@ def test_report_data_exports_and_filters(platform: Platform, admin_client: ApiCl
     assert body["rows"][-1][1] == 4
     assert body["rows"][-1][3] == 100.0
     assert body["echarts"]["dataset"]["source"] == body["rows"]
+    assert set(body["labels"]["issue"]) == {"hw", "sw", "usage"}  # option names for the axis
     assert body["elapsed_ms"] >= 0
     filtered = admin_client.get(f"{REPORTS}/by_issue/data?line=B").get_json()
     assert sum(r[1] for r in filtered["rows"]) == 4

@@ -279,6 +279,8 @@ def test_a_ticket_goes_round_the_whole_loop(
     assert cards["open_tickets"]["value"] == 0
     errors = [w for w in board["widgets"] if "error" in w]
     assert errors == []
+    by_group = next(w for w in board["widgets"] if w["id"] == "sla_by_group")["data"]
+    assert by_group["labels"]["group"][str(line_a)]["zh-CN"] == "A线质量工程师组"
 
 
 def test_the_package_exports_and_imports_elsewhere_identically(

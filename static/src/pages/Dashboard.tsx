@@ -30,14 +30,31 @@ interface Board {
 
 const PRESETS = ["today", "this_week", "this_month", "last_month", "this_quarter", "this_year", "last_7_days", "last_30_days", "last_90_days", "last_365_days"];
 
+type Labels = Record<string, Record<string, Record<string, string>>>;
+
+/** Rows with dimension values replaced by their names (options, users, groups) in ``lang``. */
+function named(data: Record<string, unknown>, lang: string): unknown[][] {
+  const labels = (data.labels as Labels | undefined) ?? {};
+  const columns = data.columns as string[];
+  return (data.rows as unknown[][]).map((row) =>
+    row.map((value, i) => {
+      const names = labels[columns[i]];
+      const name = names?.[String(value)];
+      return name ? (name[lang] ?? name["zh-CN"] ?? value) : value;
+    }),
+  );
+}
+
 function Chart({ data, onPick }: { data: Record<string, unknown>; onPick: (row: unknown[]) => void }) {
   const ref = useRef<HTMLDivElement>(null);
+  const { lang } = useLang();
   useEffect(() => {
     if (!ref.current) return;
     const chart = echarts.init(ref.current);
     const widget = data.widget as { type?: string };
     const columns = data.columns as string[];
-    const rows = data.rows as unknown[][];
+    const raw = data.rows as unknown[][];
+    const rows = named(data, lang);
     const type = widget.type ?? "bar";
     const dims = columns.length;
     const series: echarts.SeriesOption[] = [];
@@ -65,14 +82,14 @@ function Chart({ data, onPick }: { data: Record<string, unknown>; onPick: (row: 
       yAxis: type === "pie" || type === "donut" ? undefined : type === "pareto" ? [{ type: "value" }, { type: "value", max: 100 }] : { type: "value" },
       series,
     });
-    chart.on("click", (params) => onPick((params.data ?? []) as unknown[]));
+    chart.on("click", (params) => onPick(raw[params.dataIndex] ?? []));
     const resize = () => chart.resize();
     window.addEventListener("resize", resize);
     return () => {
       window.removeEventListener("resize", resize);
       chart.dispose();
     };
-  }, [data, onPick]);
+  }, [data, onPick, lang]);
   return <div ref={ref} style={{ height: 260, width: "100%" }} data-testid="chart" />;
 }
 
@@ -170,7 +187,7 @@ export function Dashboard() {
                     pagination={false}
                     scroll={{ x: true }}
                     rowKey={(_, i) => String(i)}
-                    dataSource={(data.rows as unknown[][]).map((r) => Object.fromEntries((data.columns as string[]).map((c, i) => [c, r[i]])))}
+                    dataSource={named(data, lang).map((r) => Object.fromEntries((data.columns as string[]).map((c, i) => [c, r[i]])))}
                     columns={(data.columns as string[]).map((c) => ({ key: c, dataIndex: c, title: c }))}
                   />
                 ) : data ? (

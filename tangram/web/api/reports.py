@@ -34,6 +34,10 @@ class ReportDataSchema(Schema):
 
     key = fields.String(required=True)
     label = fields.Dict(required=True, metadata={"description": "the report's label by language"})
+    labels = fields.Dict(
+        required=True,
+        metadata={"description": "dimension → value → name by language (options, users, groups)"},
+    )
     version = fields.Integer(required=True)
     widget = fields.Dict(required=True)
     columns = fields.List(fields.String(), required=True)
