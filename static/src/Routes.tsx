@@ -2,15 +2,18 @@ import { Spin } from "antd";
 import { Navigate, Route, Routes as Switch, useLocation } from "react-router-dom";
 import { Shell } from "./Shell";
 import { useSession } from "./session";
-import { Admin } from "./pages/Admin";
-import { Dashboard } from "./pages/Dashboard";
-import { Inbox } from "./pages/Inbox";
+import { lazy, Suspense } from "react";
 import { Launcher } from "./pages/Launcher";
 import { Login } from "./pages/Login";
-import { RecordDetail } from "./pages/RecordDetail";
-import { RecordEdit } from "./pages/RecordEdit";
-import { RecordList } from "./pages/RecordList";
-import { TaskPage } from "./pages/TaskPage";
+
+// Heavy pages load when first opened: charts (ECharts) and forms (rjsf, ajv) are their own chunks.
+const Admin = lazy(() => import("./pages/Admin").then((m) => ({ default: m.Admin })));
+const Dashboard = lazy(() => import("./pages/Dashboard").then((m) => ({ default: m.Dashboard })));
+const Inbox = lazy(() => import("./pages/Inbox").then((m) => ({ default: m.Inbox })));
+const RecordDetail = lazy(() => import("./pages/RecordDetail").then((m) => ({ default: m.RecordDetail })));
+const RecordEdit = lazy(() => import("./pages/RecordEdit").then((m) => ({ default: m.RecordEdit })));
+const RecordList = lazy(() => import("./pages/RecordList").then((m) => ({ default: m.RecordList })));
+const TaskPage = lazy(() => import("./pages/TaskPage").then((m) => ({ default: m.TaskPage })));
 
 export function Routes() {
   const { me, loading } = useSession();
@@ -20,6 +23,7 @@ export function Routes() {
     return <Navigate to="/login" replace state={{ from: location.pathname }} />;
   }
   return (
+    <Suspense fallback={<Spin />}>
     <Switch>
       <Route path="/login" element={<Login />} />
       <Route element={<Shell />}>
@@ -35,5 +39,6 @@ export function Routes() {
         <Route path="*" element={<Navigate to="/" replace />} />
       </Route>
     </Switch>
+    </Suspense>
   );
 }

@@ -1,7 +1,8 @@
 // The frame every signed-in page shares: apps, inbox with its count, language, sign out.
 import { AppstoreOutlined, InboxOutlined, LogoutOutlined, SettingOutlined, TranslationOutlined } from "@ant-design/icons";
 import { useQuery } from "@tanstack/react-query";
-import { Badge, Button, Grid, Layout, Menu, Space, Typography } from "antd";
+import { Badge, Button, Grid, Layout, Menu, Space, Spin, Typography } from "antd";
+import { Suspense } from "react";
 import { Link, Outlet, useLocation, useNavigate } from "react-router-dom";
 import { api } from "./api";
 import { useLang } from "./i18n";
@@ -87,7 +88,9 @@ export function Shell() {
         </Space>
       </Layout.Header>
       <Layout.Content style={{ padding: screens.md ? 24 : 8 }}>
-        <Outlet />
+        <Suspense fallback={<Spin />}>
+          <Outlet />
+        </Suspense>
       </Layout.Content>
     </Layout>
   );

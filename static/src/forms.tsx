@@ -177,6 +177,7 @@ function FilesWidget(props: WidgetProps) {
   const current: Stored[] = many ? ((props.value as Stored[] | undefined) ?? []) : props.value ? [props.value as Stored] : [];
   return (
     <Upload
+      listType={((props.options.accept as string[] | undefined) ?? []).some((a) => a.startsWith("image")) ? "picture" : "text"}
       accept={((props.options.accept as string[] | undefined) ?? []).join(",") || undefined}
       disabled={props.disabled || props.readonly}
       fileList={current.map((f) => ({

@@ -25,13 +25,11 @@ every server process alike. Each platform (process) keeps its own least-recently
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -50,7 +48,7 @@ from tangram.engines.reports import (
     resolve_period,
     within,
 )
-from tangram.platform import compiled, listing, metadata, projections, records
+from tangram.platform import compiled, listing, metadata, projections, records, spreadsheets
 from tangram.platform.errors import NotFound, ValidationFailed
 from tangram.platform.listing import Filter
 from tangram.platform.metadata import app_ref
@@ -314,37 +312,17 @@ class Result:
             "cached": self.cached,
         }
 
-    def csv_chunks(self) -> Any:
-        """The rows as CSV text, a chunk at a time (UTF-8 with a byte-order mark so spreadsheets
-        keep Chinese text)."""
-        out = io.StringIO()
-        writer = csv.writer(out)
-        out.write("\ufeff")
-        writer.writerow(self.columns)
-        for i, row in enumerate(self.rows, 1):
-            writer.writerow(row)
-            if i % 1000 == 0:
-                yield out.getvalue()
-                out.seek(0)
-                out.truncate()
-        yield out.getvalue()
+    def csv_chunks(self) -> Iterator[str]:
+        """The rows as CSV text, a chunk at a time."""
+        return spreadsheets.csv_chunks(self.columns, self.rows)
 
     def csv(self) -> str:
         """The whole CSV text."""
         return "".join(self.csv_chunks())
 
     def xlsx(self) -> bytes:
-        """The rows as an Excel workbook (written row by row)."""
-        from openpyxl import Workbook  # only exports need it
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet(self.key[:31])
-        sheet.append(self.columns)
-        for row in self.rows:
-            sheet.append(row)
-        out = io.BytesIO()
-        book.save(out)
-        return out.getvalue()
+        """The rows as an Excel workbook."""
+        return spreadsheets.xlsx(self.key, self.columns, self.rows)
 
 
 # --- the cache ------------------------------------------------------------------------------

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask
+import io
 
-from tangram.platform import directory, packages
+from flask import Flask
+from openpyxl import load_workbook
+
+from tangram.platform import directory, packages, records
 from tangram.platform.core import Platform
 from tests.apps.test_aftersales import PACKAGE
 from tests.conftest import ApiClient, assert_problem
@@ -88,3 +91,35 @@ def test_pickers_name_people_and_groups_to_readers_only(
     outsider = ApiClient(app.test_client())
     assert outsider.login("outsider", "outsider-password-1").status_code == 200
     assert_problem(outsider.get(f"{APP}/people"), 403)
+
+
+def test_a_record_list_exports_with_labels_filters_and_scope(
+    platform: Platform, app: Flask, admin_client: ApiClient
+) -> None:
+    install(platform)
+    with platform.unit_of_work() as uow:
+        for title, issue in (("噪音", "hardware_fault"), ("闪退", "software_bug")):
+            records.create_record(
+                uow, SYSTEM, "aftersales", "ticket", {"title": title, "issue_type": issue}
+            )
+        uow.commit()
+    base = f"{APP}/records/ticket/export"
+    csv_text = admin_client.get(f"{base}?issue_type=hardware_fault").data.decode("utf-8")
+    lines = csv_text.lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("#,created_at,工单号,标题")
+    assert len(lines) == 2
+    assert "硬件故障" in lines[1]
+    assert "噪音" in lines[1]
+    english = admin_client.get(f"{base}?lang=en&sort=-_id").data.decode("utf-8")
+    assert "Issue type" in english.splitlines()[0]
+    assert "Software bug" in english.splitlines()[1]  # newest first
+    xlsx = admin_client.get(f"{base}?format=xlsx")
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    assert sheet is not None
+    assert sheet.max_row == 3
+    assert xlsx.headers["X-Truncated"] == "false"
+    assert_problem(admin_client.get(f"{base}?format=pdf"), 422)
+    assert_problem(admin_client.get(f"{base}?colour=red"), 422)
+    viewer = ApiClient(app.test_client())
+    assert viewer.login("viewer", "viewer-password-1").status_code == 200
+    assert viewer.get(base).status_code == 200  # readers export what they may read

@@ -172,8 +172,36 @@ function Groups() {
   const build = (parent: number | null): { key: number; title: string; children: unknown[] }[] =>
     rows.filter((g) => g.parent_id === parent).map((g) => ({ key: g.id, title: `${g.name} (${g.key})`, children: build(g.id) }));
   const userOptions = (users.data?.items ?? []).map((u) => ({ value: u.id, label: `${u.display_name} (${u.username})` }));
+  const [adding] = Form.useForm();
   return (
     <div style={{ display: "flex", gap: 16, flexWrap: "wrap" }}>
+      <Card size="small" style={{ flex: "1 1 100%" }} title={t("admin.group.new")}>
+        <Form
+          form={adding}
+          layout="inline"
+          onFinish={async (values: { key: string; name: string; parent_id?: number }) => {
+            try {
+              await api("/groups", { body: { ...values, parent_id: values.parent_id ?? null } });
+              adding.resetFields();
+              await groups.refetch();
+            } catch (error) {
+              message.error(problem(error));
+            }
+          }}
+        >
+          <Form.Item name="key" rules={[{ required: true }]}>
+            <Input placeholder="key" data-testid="group-key" />
+          </Form.Item>
+          <Form.Item name="name" rules={[{ required: true }]}>
+            <Input placeholder={t("admin.user.name")} data-testid="group-name" />
+          </Form.Item>
+          <Form.Item name="parent_id">
+            <Select allowClear style={{ minWidth: 180 }} placeholder={t("admin.group.parent")}
+              options={rows.map((g) => ({ value: g.id, label: g.name }))} />
+          </Form.Item>
+          <Button htmlType="submit" data-testid="group-create">{t("records.new")}</Button>
+        </Form>
+      </Card>
       <Card size="small" style={{ flex: "1 1 320px" }} loading={groups.isLoading}>
         <Tree
           defaultExpandAll
@@ -252,6 +280,7 @@ function Groups() {
 
 function Roles() {
   const { t } = useLang();
+  const { message } = App.useApp();
   const roles = useQuery({ queryKey: ["admin-roles"], queryFn: () => api<RoleRow[]>("/roles") });
   const [selected, setSelected] = useState<RoleRow | null>(null);
   const grants = useQuery({
@@ -259,8 +288,34 @@ function Roles() {
     enabled: selected !== null,
     queryFn: () => api<GrantRow[]>(`/roles/${selected!.id}/grants`),
   });
+  const [creating] = Form.useForm();
+  const [granting] = Form.useForm();
   return (
     <div style={{ display: "flex", gap: 16, flexWrap: "wrap" }}>
+      <Card size="small" style={{ flex: "1 1 100%" }} title={t("admin.role.new")}>
+        <Form
+          form={creating}
+          layout="inline"
+          onFinish={async (values: { key: string; name: string }) => {
+            try {
+              const made = await api<RoleRow>("/roles", { body: values });
+              creating.resetFields();
+              await roles.refetch();
+              setSelected(made);
+            } catch (error) {
+              message.error(problem(error));
+            }
+          }}
+        >
+          <Form.Item name="key" rules={[{ required: true }]}>
+            <Input placeholder="key" data-testid="role-key" />
+          </Form.Item>
+          <Form.Item name="name" rules={[{ required: true }]}>
+            <Input placeholder={t("admin.user.name")} data-testid="role-name" />
+          </Form.Item>
+          <Button htmlType="submit" data-testid="role-create">{t("records.new")}</Button>
+        </Form>
+      </Card>
       <Card size="small" style={{ flex: "1 1 280px" }}>
         <List
           loading={roles.isLoading}
@@ -274,6 +329,33 @@ function Roles() {
       </Card>
       {selected && (
         <Card size="small" title={selected.name} style={{ flex: "2 1 420px" }}>
+          {!selected.is_system && (
+            <Form
+              form={granting}
+              layout="inline"
+              style={{ marginBottom: 12, rowGap: 8 }}
+              initialValues={{ app_key: "*", form_key: "*", scope: "all", actions: ["read"] }}
+              onFinish={async (values: Record<string, unknown>) => {
+                try {
+                  await api(`/roles/${selected.id}/grants`, { body: values });
+                  await grants.refetch();
+                } catch (error) {
+                  message.error(problem(error));
+                }
+              }}
+            >
+              <Form.Item name="app_key"><Input style={{ width: 120 }} placeholder="app" data-testid="grant-app" /></Form.Item>
+              <Form.Item name="form_key"><Input style={{ width: 120 }} placeholder="form" data-testid="grant-form" /></Form.Item>
+              <Form.Item name="actions">
+                <Select mode="multiple" style={{ minWidth: 200 }}
+                  options={["create", "read", "update", "delete", "design"].map((a) => ({ value: a, label: a }))} />
+              </Form.Item>
+              <Form.Item name="scope">
+                <Select style={{ width: 100 }} options={["own", "group", "all"].map((a) => ({ value: a, label: a }))} />
+              </Form.Item>
+              <Button htmlType="submit" data-testid="grant-add">{t("admin.grant.add")}</Button>
+            </Form>
+          )}
           <Table<GrantRow>
             rowKey="id"
             size="small"
@@ -285,6 +367,19 @@ function Roles() {
               { key: "form", title: "form", dataIndex: "form_key" },
               { key: "actions", title: t("admin.actions"), render: (_: unknown, g) => g.actions.map((a) => <Tag key={a}>{a}</Tag>) },
               { key: "scope", title: t("admin.scope"), dataIndex: "scope" },
+              {
+                key: "remove",
+                title: "",
+                render: (_: unknown, g) =>
+                  selected.is_system ? null : (
+                    <Button size="small" type="link" onClick={async () => {
+                      await api(`/roles/${selected.id}/grants/${g.id}`, { method: "DELETE" });
+                      await grants.refetch();
+                    }}>
+                      {t("admin.remove")}
+                    </Button>
+                  ),
+              },
             ]}
           />
         </Card>

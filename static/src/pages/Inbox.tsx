@@ -14,6 +14,8 @@ export function Inbox() {
   const inbox = useQuery({
     queryKey: ["inbox", box],
     queryFn: () => api<{ items: TaskItem[]; counts: Record<string, number> }>("/tasks", { query: { box } }),
+    refetchOnMount: "always",
+    refetchInterval: 30_000,
   });
   const counts = inbox.data?.counts ?? {};
   return (

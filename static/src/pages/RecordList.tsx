@@ -1,11 +1,11 @@
 // A form's records: columns from the form, filters built from field types, sort, keyset pages.
-import { PlusOutlined } from "@ant-design/icons";
-import { useInfiniteQuery } from "@tanstack/react-query";
-import { Button, Card, DatePicker, Empty, Form, Input, Result, Select, Space, Table, Typography } from "antd";
+import { DownloadOutlined, PlusOutlined } from "@ant-design/icons";
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { Button, Card, DatePicker, Empty, Form, Input, Result, Select, Space, Table, Tag, Typography } from "antd";
 import type { SorterResult } from "antd/es/table/interface";
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
-import { api, type FieldInfo, type RecordItem, type RecordPage } from "../api";
+import { api, withQuery, type FieldInfo, type RecordItem, type RecordPage } from "../api";
 import { useFormSchema } from "../forms";
 import { useLang } from "../i18n";
 
@@ -23,13 +23,30 @@ export function show(field: FieldInfo | undefined, value: unknown): string {
   return String(value);
 }
 
+interface View {
+  name: string;
+  filters: Record<string, string>;
+  sort: string;
+}
+
+function useViews(app: string, form: string) {
+  const key = `tangram.views.${app}.${form}`;
+  const [views, setViews] = useState<View[]>(() => JSON.parse(localStorage.getItem(key) ?? "[]") as View[]);
+  const save = (next: View[]) => {
+    localStorage.setItem(key, JSON.stringify(next));
+    setViews(next);
+  };
+  return { views, save };
+}
+
 export function RecordList() {
   const { app = "", form = "" } = useParams();
-  const { t } = useLang();
+  const { t, lang } = useLang();
   const navigate = useNavigate();
   const schema = useFormSchema(app, form);
   const [filters, setFilters] = useState<Record<string, string>>({});
   const [sort, setSort] = useState("-_id");
+  const views = useViews(app, form);
   const records = useInfiniteQuery({
     queryKey: ["records", app, form, filters, sort],
     initialPageParam: "",
@@ -39,12 +56,43 @@ export function RecordList() {
       }),
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
-  if (schema.isError) return <Result status="error" title={t("common.error")} subTitle={String(schema.error)} />;
   const fields = schema.data?.fields ?? [];
-  const shown = fields.filter((f) => LISTED.has(f.type)).slice(0, 8);
-  const filterable = fields.filter((f) => f.options || ["date", "datetime", "text", "serial"].includes(f.type)).slice(0, 4);
+  // the title and serial first, then the indexed fields (what people sort and filter by), then the rest
+  const titleKey = schema.data?.title_field;
+  const rank = (f: FieldInfo) => (f.type === "serial" ? 0 : f.key === titleKey ? 1 : f.indexed ? 2 : 3);
+  const shown = fields
+    .filter((f) => LISTED.has(f.type))
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i)
+    .map(({ f }) => f)
+    .slice(0, 10);
+  const filterable = fields
+    .filter((f) => f.options || ["date", "datetime", "text", "serial"].includes(f.type))
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i)
+    .map(({ f }) => f)
+    .slice(0, 5);
   const rows = records.data?.pages.flatMap((p) => p.items) ?? [];
   const total = records.data?.pages[0]?.total;
+  const personal = shown.filter((f) => f.type === "user" || f.type === "group");
+  const ids = [...new Set(rows.flatMap((r) => personal.map((f) => r.data[f.key]).filter((v): v is number => typeof v === "number")))];
+  const names = useQuery({
+    queryKey: ["people", app, "", ids],
+    enabled: ids.length > 0,
+    queryFn: () => api<{ users: { id: number; display_name: string }[]; groups: { id: number; name: string }[] }>(
+      `/apps/${app}/people`, { query: { ids: ids.map(String) } }),
+  });
+  const nameOf = (field: FieldInfo, value: unknown): string => {
+    if (typeof value !== "number") return show(field, value);
+    const found = field.type === "user"
+      ? names.data?.users.find((u) => u.id === value)?.display_name
+      : names.data?.groups.find((g) => g.id === value)?.name;
+    return found ?? `#${value}`;
+  };
+  const exportUrl = (format: string) =>
+    withQuery(`/api/v1/apps/${app}/records/${form}/export`, { ...filters, sort, lang, format });
+  const [viewName, setViewName] = useState("");
+  if (schema.isError) return <Result status="error" title={t("common.error")} subTitle={String(schema.error)} />;
   return (
     <Card
       title={schema.data?.label ?? form}
@@ -86,11 +134,44 @@ export function RecordList() {
             )}
           </Form.Item>
         ))}
-        <Space>
-          <Button htmlType="submit">{t("records.filter")}</Button>
+        <Space wrap>
+          <Button htmlType="submit" data-testid="apply-filters">{t("records.filter")}</Button>
           <Button htmlType="reset">{t("records.reset")}</Button>
+          <Button icon={<DownloadOutlined />} href={exportUrl("csv")} data-testid="export-csv">CSV</Button>
+          <Button icon={<DownloadOutlined />} href={exportUrl("xlsx")}>XLSX</Button>
         </Space>
       </Form>
+      <Space wrap style={{ marginBottom: 16 }}>
+        <Typography.Text type="secondary">{t("records.views")}:</Typography.Text>
+        {views.views.map((v) => (
+          <Tag
+            key={v.name}
+            closable
+            color={JSON.stringify(v.filters) === JSON.stringify(filters) && v.sort === sort ? "blue" : undefined}
+            onClick={() => {
+              setFilters(v.filters);
+              setSort(v.sort);
+            }}
+            onClose={() => views.save(views.views.filter((x) => x.name !== v.name))}
+            style={{ cursor: "pointer" }}
+          >
+            {v.name}
+          </Tag>
+        ))}
+        <Input
+          size="small"
+          style={{ width: 160 }}
+          placeholder={t("records.view_name")}
+          value={viewName}
+          onChange={(e) => setViewName(e.target.value)}
+          onPressEnter={() => {
+            if (!viewName.trim()) return;
+            views.save([...views.views.filter((x) => x.name !== viewName.trim()), { name: viewName.trim(), filters, sort }]);
+            setViewName("");
+          }}
+          data-testid="view-name"
+        />
+      </Space>
       <Table<RecordItem>
         rowKey="id"
         size="middle"
@@ -118,7 +199,7 @@ export function RecordList() {
             sorter: field.indexed,
             render: (_: unknown, row: RecordItem) => (
               <Typography.Text ellipsis style={{ maxWidth: 240 }}>
-                {show(field, row.data[field.key])}
+                {field.type === "user" || field.type === "group" ? nameOf(field, row.data[field.key]) : show(field, row.data[field.key])}
               </Typography.Text>
             ),
           })),

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
+
+from flask import Response, request, stream_with_context
 from marshmallow import Schema, fields, validate
+
+from tangram.platform.listing import Filter
 
 #: Most items one page of a list endpoint returns.
 MAX_PAGE = 500
@@ -37,3 +42,27 @@ def next_after(items: list[object], limit: int, key: str = "id") -> int | None:
         return None
     value = getattr(items[-1], key)
     return int(value)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def download(
+    name: str,
+    kind: str,
+    csv_chunks: Callable[[], Iterator[str]],
+    xlsx: Callable[[], bytes],
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """A CSV (streamed) or XLSX attachment named ``name.kind``."""
+    sent = {"Content-Disposition": f'attachment; filename="{name}.{kind}"', **(headers or {})}
+    if kind == "xlsx":
+        return Response(xlsx(), mimetype=XLSX, headers=sent)
+    return Response(stream_with_context(csv_chunks()), mimetype="text/csv", headers=sent)
+
+
+def filters_from_query(reserved: frozenset[str] | set[str]) -> list[Filter]:
+    """Record-list filters from the query string: every parameter but the ``reserved`` ones."""
+    return [
+        Filter.parse(name, values) for name, values in request.args.lists() if name not in reserved
+    ]

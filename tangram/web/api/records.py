@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import INCLUDE, Schema, fields, validate
 
 from tangram.engines.forms import Form
-from tangram.platform import compiled, records
-from tangram.platform.listing import Filter, SortKey
+from tangram.platform import compiled, exports, records
+from tangram.platform.listing import SortKey
 from tangram.platform.models import AuditEntry, Record
 from tangram.platform.uow import UnitOfWork
 from tangram.web.api.audit import EntrySchema
-from tangram.web.api.common import MAX_PAGE, StrictSchema
+from tangram.web.api.common import MAX_PAGE, StrictSchema, download, filters_from_query
 from tangram.web.security import platform, require_actor
 
 PREFIX = "/apps"
@@ -145,11 +145,7 @@ class Records(MethodView):
     def get(self, args: dict[str, Any], app: str, form: str) -> dict[str, Any]:
         """Live records the caller may read: filtered, sorted, a page at a time (keyset)."""
         actor = require_actor()
-        filters = [
-            Filter.parse(name, values)
-            for name, values in request.args.lists()
-            if name not in _LIST_PARAMS
-        ]
+        filters = filters_from_query(_LIST_PARAMS)
         p = platform()
         with p.unit_of_work(write=False) as uow:
             page = records.list_records(
@@ -186,6 +182,52 @@ class Records(MethodView):
             out = _current(uow, app, form, written.record)
             uow.commit()
         return out
+
+
+class ExportArgs(Schema):
+    """The format and language of an export; every other parameter is a list filter."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]))
+    sort = fields.String(load_default="")
+    lang = fields.String(load_default="zh-CN", validate=validate.OneOf(["zh-CN", "en"]))
+
+
+_EXPORT_PARAMS = frozenset(ExportArgs().fields)
+
+
+@blp.route(f"{BASE}/export")
+class RecordExport(MethodView):
+    """A record list as a spreadsheet."""
+
+    @blp.arguments(ExportArgs, location="query")
+    @blp.response(200, description="CSV (UTF-8 with BOM) or XLSX", content_type="text/csv")
+    def get(self, args: dict[str, Any], app: str, form: str) -> Response:
+        """The records the list would show (same filters, sort and read scope), a column per field
+        with its label and option labels for values; at most 100,000 rows (``X-Truncated`` says
+        when there were more)."""
+        actor = require_actor()
+        p = platform()
+        with p.unit_of_work(write=False) as uow:
+            sheet = exports.record_sheet(
+                uow,
+                actor,
+                app,
+                form,
+                filters=filters_from_query(_EXPORT_PARAMS),
+                sort=SortKey.parse(args["sort"]),
+                lang=args["lang"],
+                time_zone=p.settings.time_zone,
+            )
+        return download(
+            form,
+            args["format"],
+            sheet.csv_chunks,
+            sheet.xlsx,
+            {"X-Truncated": "true" if sheet.truncated else "false"},
+        )
 
 
 @blp.route(f"{BASE}/<int:record_id>")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Response, request, stream_with_context
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -16,7 +15,7 @@ from tangram.engines.reports import resolve_period
 from tangram.platform import dashboards, records, reports
 from tangram.platform.errors import ValidationFailed
 from tangram.platform.listing import Filter
-from tangram.web.api.common import MAX_PAGE
+from tangram.web.api.common import MAX_PAGE, download
 from tangram.web.api.records import RecordPageSchema, record_out
 from tangram.web.security import platform, require_actor
 
@@ -127,20 +126,9 @@ def _point() -> dict[str, str]:
 
 
 def _export(result: reports.Result, kind: str, name: str) -> Any:
-    if kind == "csv":
-        chunks: Iterator[str] = result.csv_chunks()
-        return Response(
-            stream_with_context(chunks),
-            mimetype="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-        )
-    if kind == "xlsx":
-        return Response(
-            result.xlsx(),
-            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
-        )
-    return result.as_dict()
+    if kind == "json":
+        return result.as_dict()
+    return download(name, kind, result.csv_chunks, result.xlsx)
 
 
 def _page(page: records.Page) -> dict[str, Any]:
