@@ -69,7 +69,7 @@ def check_kpi_definition(
 ) -> None:
     """Refuse a KPI that does not fit its form (every problem with its path)."""
     try:
-        sources = reports._sources(uow, app_key, str(body.get("form")))
+        sources = reports.sources_of(uow, app_key, str(body.get("form")))
         check_kpi(body, sources, time_zone=time_zone)
     except DefinitionError as exc:
         raise _invalid("KPI", exc.diagnostics) from None
@@ -101,7 +101,7 @@ def kpi_card(
     scope = records.require_scope(actor, Action.READ, app_key, form_key)
     previous = period.previous
     try:
-        sources = reports._sources(uow, app_key, form_key)
+        sources = reports.sources_of(uow, app_key, form_key)
         dataset = compile_dataset(
             kpi_dataset(body, {"value": period, "previous": previous}),
             sources,
@@ -448,7 +448,7 @@ def drill_widget(
         period = applied.period or resolve_period(
             DEFAULT_CARD_PERIOD, now=uow.now, zone=ZoneInfo(time_zone)
         )
-        sources = reports._sources(uow, app_key, form_key)
+        sources = reports.sources_of(uow, app_key, form_key)
         dataset = compile_dataset(kpi_dataset(kpi, {"value": period}), sources, time_zone=time_zone)
         t = reports.tables_of(sources, form_key)
         where = [*records.visible(uow, actor, t.main, scope), *applied.conditions(t, False)]
@@ -503,7 +503,7 @@ def check_dashboard(uow: UnitOfWork, app_key: str, body: Mapping[str, Any], time
         form_key = found.get("form") if kind == "kpi" else (found.get("dataset") or {}).get("form")
         try:
             tables.append(
-                reports.tables_of(reports._sources(uow, app_key, str(form_key)), str(form_key))
+                reports.tables_of(reports.sources_of(uow, app_key, str(form_key)), str(form_key))
             )
         except DefinitionError:
             problems.append(

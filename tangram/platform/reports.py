@@ -79,7 +79,7 @@ ADDITIVE = ("count", "sum")
 Extra = Callable[[projections.Tables, bool], list[ColumnElement[bool]]]
 
 
-def _sources(uow: UnitOfWork, app_key: str, form_key: str) -> dict[str, Source]:
+def sources_of(uow: UnitOfWork, app_key: str, form_key: str) -> dict[str, Source]:
     """The dataset's form and the forms its references point to, with their projection tables."""
     try:
         _, form = compiled.form(uow, app_key, form_key)
@@ -202,7 +202,7 @@ def prepare(
         definition = expand_kpis(raw, published_kpis(uow, app_key, _kpi_keys(raw)))
         if widget.get("type") == "before_after":
             definition = _before_after(definition, widget, now, zone)
-        sources = _sources(uow, app_key, str(raw.get("form")))
+        sources = sources_of(uow, app_key, str(raw.get("form")))
         dataset = compile_dataset(definition, sources, time_zone=time_zone)
     except DefinitionError as exc:
         raise DefinitionError(
