@@ -101,6 +101,7 @@ export interface FieldInfo {
   label: string;
   required: boolean;
   indexed: boolean;
+  default?: unknown;
   options?: { value: string; label: string }[];
   reference?: { form: string; display: string | null };
   fields?: FieldInfo[];

@@ -374,3 +374,10 @@ export function RecordForm(props: {
     </Form>
   );
 }
+
+/** A new record's starting values: the fields' defaults (the server applies them too). */
+export function defaults(schema: FormSchema): Record<string, unknown> {
+  return Object.fromEntries(
+    schema.fields.filter((f) => f.default !== undefined && f.default !== null).map((f) => [f.key, f.default]),
+  );
+}

@@ -49,6 +49,8 @@ def test_the_menu_and_the_schemas_follow_the_language_and_the_grants(
     fields = {f["key"]: f for f in schema["fields"]}
     assert fields["customer"]["reference"] == {"form": "customer", "display": "name"}
     assert fields["issue_type"]["options"][0] == {"value": "software_bug", "label": "Software bug"}
+    assert (fields["urgency"]["default"], fields["channel"]["default"]) == ("P3", "phone")
+    assert "default" not in fields["title"]
 
     viewer = ApiClient(app.test_client())
     assert viewer.login("viewer", "viewer-password-1").status_code == 200

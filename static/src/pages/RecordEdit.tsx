@@ -5,7 +5,7 @@ import { Alert, App, Button, Card, Result, Space, Spin } from "antd";
 import { useEffect, useState } from "react";
 import { useNavigate, useParams } from "react-router-dom";
 import { api, ApiError, type RecordItem } from "../api";
-import { RecordForm, serverErrors, useFormSchema, writable } from "../forms";
+import { defaults, RecordForm, serverErrors, useFormSchema, writable } from "../forms";
 import { useLang } from "../i18n";
 
 export function RecordEdit() {
@@ -27,6 +27,9 @@ export function RecordEdit() {
   useEffect(() => {
     if (existing.data) setData(existing.data.data);
   }, [existing.data]);
+  useEffect(() => {
+    if (!recordId && schema.data) setData((current) => ({ ...defaults(schema.data), ...current }));
+  }, [recordId, schema.data]);
   if (schema.isError) return <Result status="error" title={t("common.error")} subTitle={String(schema.error)} />;
   if (!schema.data || (recordId && !existing.data)) return <Spin />;
   const save = async () => {

@@ -63,6 +63,8 @@ def _field(f: FieldDef, lang: str) -> dict[str, Any]:
         "required": f.required,
         "indexed": f.indexed or f.unique,
     }
+    if f.default is not None:
+        out["default"] = f.default
     if f.options:
         out["options"] = [{"value": o.value, "label": text(o.label, lang)} for o in f.options]
     if f.reference_form:
