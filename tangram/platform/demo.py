@@ -21,7 +21,8 @@ A step's ``wait`` (minutes, drawn between two bounds) is the time until the reco
 the stream's ``wait`` is the time until its first. Time moves forward only: record creations and task actions are events in one queue, the clock of
 the platform is set to each in turn, and due jobs (SLA checks, timeouts, timers) run in between,
 so rules, SLAs and flows really happen: tickets get dispatched, deadlines pass, callbacks time
-out. The newest records of a stream (``open_days``) are left where their flows stand.
+out. Most of the newest records of a stream (``open_days``) stay open a few steps into their
+flows, so people find work in their inboxes.
 
 Value generators: ``{"choice": {value: weight}}`` (or ``[[value, weight], ...]`` for numbers), ``{"pick": [values]}``, ``{"range": [a, b]}``,
 ``{"chance": p}`` (true or false), ``{"record": form, "by": field, "weights": {...}}`` (a master
@@ -243,6 +244,7 @@ def seed(
     total = len(events)
     created = 0
     steps: dict[int, int] = {}
+    budget: dict[int, int] = {}  # steps a record still open at the end may take
     worker = Worker(platform, name="demo")
     while events:
         at, _, kind, payload = heapq.heappop(events)
@@ -257,13 +259,16 @@ def seed(
             if record_id is None:
                 continue
             if (until - at).days < int(stream.get("open_days", 0)) and rng.random() < 0.7:
+                # a recent record stays open, a few steps into its flow, for people to pick up
+                budget[record_id] = rng.randint(0, 3)
                 report.open += 1
-                continue
             heapq.heappush(
                 events, (_after(at, stream, None, rng), next(sequence), "act", (stream, record_id))
             )
         else:
             stream, record_id = payload
+            if record_id in budget and steps.get(record_id, 0) >= budget[record_id]:
+                continue
             steps[record_id] = steps.get(record_id, 0) + 1
             if steps[record_id] > MAX_STEPS:
                 report.failed.append(f"{stream['form']} {record_id}: more than {MAX_STEPS} steps")
