@@ -55,6 +55,11 @@ function Chart({ data, onPick }: { data: Record<string, unknown>; onPick: (row: 
     const columns = data.columns as string[];
     const raw = data.rows as unknown[][];
     const rows = named(data, lang);
+    const split = (widget as { series?: string }).series;
+    const seriesNames = split ? ((data.labels as Labels | undefined)?.[split] ?? {}) : {};
+    const dimensions = columns.map((c, i) =>
+      i > 0 && seriesNames[c] ? (seriesNames[c][lang] ?? seriesNames[c]["zh-CN"] ?? c) : c,
+    );
     const type = widget.type ?? "bar";
     const dims = columns.length;
     const series: echarts.SeriesOption[] = [];
@@ -76,7 +81,7 @@ function Chart({ data, onPick }: { data: Record<string, unknown>; onPick: (row: 
     chart.setOption({
       tooltip: { trigger: type === "pie" || type === "donut" ? "item" : "axis" },
       legend: { type: "scroll", bottom: 0 },
-      dataset: { dimensions: columns, source: rows },
+      dataset: { dimensions, source: rows },
       grid: { left: 48, right: 48, top: 24, bottom: 48 },
       xAxis: type === "pie" || type === "donut" ? undefined : { type: "category" },
       yAxis: type === "pie" || type === "donut" ? undefined : type === "pareto" ? [{ type: "value" }, { type: "value", max: 100 }] : { type: "value" },
