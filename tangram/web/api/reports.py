@@ -231,7 +231,13 @@ class DashboardData(MethodView):
         p = platform()
         with p.unit_of_work(write=False) as uow:
             return dashboards.run_dashboard(
-                uow, actor, app, key, values=_values(), time_zone=p.settings.time_zone
+                uow,
+                actor,
+                app,
+                key,
+                values=_values(),
+                time_zone=p.settings.time_zone,
+                open_unit=lambda: p.unit_of_work(write=False),
             )
 
 
