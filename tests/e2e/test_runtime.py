@@ -45,11 +45,23 @@ PNG = bytes.fromhex(
 
 
 def choose(page: Page, field: str, option: str) -> None:
-    """Pick an option of an antd select drawn by the form."""
-    page.locator(f"#root_{field}").click()
-    page.locator(
-        ".ant-select-dropdown:visible .ant-select-item-option", has_text=option
-    ).first.click()
+    """Pick an option of an antd select drawn by the form, and see it picked (a click while the
+    dropdown is still opening can miss, so it tries again)."""
+    shown = page.locator(f"#root_{field}").locator(
+        "xpath=ancestor::div[contains(@class, 'ant-select ')][1]"
+    )
+    for _ in range(3):
+        page.locator(f"#root_{field}").click()
+        page.locator(
+            ".ant-select-dropdown:visible .ant-select-item-option", has_text=option
+        ).first.click()
+        try:
+            expect(shown).to_contain_text(option, timeout=3000)
+        except AssertionError:
+            page.keyboard.press("Escape")
+            continue
+        return
+    expect(shown).to_contain_text(option)
 
 
 def test_register_a_ticket_with_a_row_and_an_image_see_422_then_the_dispatch(
@@ -76,7 +88,7 @@ def test_register_a_ticket_with_a_row_and_an_image_see_422_then_the_dispatch(
     shot(page, "record-422")
     page.fill("#root_contact_email", "wang@example.com")
     page.get_by_test_id("save-record").click()
-    expect(page).to_have_url(re.compile(r"/records/ticket/\d+$"))
+    expect(page).to_have_url(re.compile(r"/records/ticket/\d+$"), timeout=15_000)
     timeline = page.get_by_test_id("timeline")
     expect(timeline).to_contain_text("dispatch (issue_type = hardware_fault, product_line = A)")
     expect(timeline).to_contain_text("record.created")
