@@ -40,6 +40,34 @@ export interface FormContext {
 
 // --- widgets the server's UI schema names -----------------------------------------------------
 
+/** One id chosen from a list: records of another form, users or groups. ``onSearch`` asks the
+server (the list is filtered there); without it the options already loaded are filtered. */
+function Picker(props: {
+  widget: WidgetProps;
+  options: { value: number; label: string }[];
+  loading: boolean;
+  onSearch?: (text: string) => void;
+}) {
+  const { widget } = props;
+  const options = [...props.options];
+  if (typeof widget.value === "number" && !options.some((o) => o.value === widget.value)) {
+    options.unshift({ value: widget.value, label: `#${widget.value}` });
+  }
+  return (
+    <Select
+      id={widget.id}
+      showSearch={props.onSearch ? { filterOption: false, onSearch: props.onSearch } : { optionFilterProp: "label" }}
+      allowClear
+      value={widget.value ?? undefined}
+      disabled={widget.disabled || widget.readonly}
+      loading={props.loading}
+      options={options}
+      onChange={(value) => widget.onChange(value ?? undefined)}
+      style={{ width: "100%" }}
+    />
+  );
+}
+
 function ReferenceWidget(props: WidgetProps) {
   const { app } = props.registry.formContext as FormContext;
   const target = props.options.form as string;
@@ -56,22 +84,7 @@ function ReferenceWidget(props: WidgetProps) {
     value: r.id,
     label: display ? String(r.data[display] ?? `#${r.id}`) : `#${r.id}`,
   }));
-  if (props.value && !options.some((o) => o.value === props.value)) {
-    options.unshift({ value: props.value as number, label: `#${props.value}` });
-  }
-  return (
-    <Select
-      id={props.id}
-      showSearch={{ filterOption: false, onSearch: setSearch }}
-      allowClear
-      value={props.value ?? undefined}
-      disabled={props.disabled || props.readonly}
-      loading={found.isLoading}
-      options={options}
-      onChange={(value) => props.onChange(value ?? undefined)}
-      style={{ width: "100%" }}
-    />
-  );
+  return <Picker widget={props} options={options} loading={found.isLoading} onSearch={setSearch} />;
 }
 
 interface People {
@@ -90,39 +103,16 @@ function usePeople(app: string, q: string, ids: number[]) {
 function UserWidget(props: WidgetProps) {
   const { app } = props.registry.formContext as FormContext;
   const [search, setSearch] = useState("");
-  const current = typeof props.value === "number" ? [props.value] : [];
-  const people = usePeople(app, search, current);
-  return (
-    <Select
-      id={props.id}
-      showSearch={{ filterOption: false, onSearch: setSearch }}
-      allowClear
-      value={props.value ?? undefined}
-      disabled={props.disabled || props.readonly}
-      loading={people.isLoading}
-      options={(people.data?.users ?? []).map((u) => ({ value: u.id, label: `${u.display_name} (${u.username})` }))}
-      onChange={(value) => props.onChange(value ?? undefined)}
-      style={{ width: "100%" }}
-    />
-  );
+  const people = usePeople(app, search, typeof props.value === "number" ? [props.value] : []);
+  const options = (people.data?.users ?? []).map((u) => ({ value: u.id, label: `${u.display_name} (${u.username})` }));
+  return <Picker widget={props} options={options} loading={people.isLoading} onSearch={setSearch} />;
 }
 
 function GroupWidget(props: WidgetProps) {
   const { app } = props.registry.formContext as FormContext;
   const people = usePeople(app, "", []);
-  return (
-    <Select
-      id={props.id}
-      showSearch={{ optionFilterProp: "label" }}
-      allowClear
-      value={props.value ?? undefined}
-      disabled={props.disabled || props.readonly}
-      loading={people.isLoading}
-      options={(people.data?.groups ?? []).map((g) => ({ value: g.id, label: g.name }))}
-      onChange={(value) => props.onChange(value ?? undefined)}
-      style={{ width: "100%" }}
-    />
-  );
+  const options = (people.data?.groups ?? []).map((g) => ({ value: g.id, label: g.name }));
+  return <Picker widget={props} options={options} loading={people.isLoading} />;
 }
 
 function MoneyWidget(props: WidgetProps) {

@@ -77,6 +77,21 @@ def check_kpi_definition(
         raise _invalid("KPI", exc.diagnostics) from None
 
 
+def card_period(
+    uow: UnitOfWork, time_zone: str, spec: str | None = None, *, path: str = "period"
+) -> Period:
+    """The period a KPI card shows: ``spec`` (a preset or FIRST..LAST), this month by default;
+    a bad spec is refused at ``path``."""
+    try:
+        return resolve_period(
+            spec or DEFAULT_CARD_PERIOD, now=uow.now, zone=ZoneInfo(time_zone), path=path
+        )
+    except DefinitionError as exc:
+        raise ValidationFailed.from_diagnostics(
+            "The period is not valid.", exc.diagnostics, code="query.invalid"
+        ) from None
+
+
 def _kpi(uow: UnitOfWork, app_key: str, key: str) -> tuple[int, dict[str, Any]]:
     row_id, version, _ = metadata.published_ref(uow, app_key, "kpi", key)
     return version, metadata.version_body(uow, row_id)
@@ -309,8 +324,7 @@ def _widget_data(
             actor,
             app_key,
             widget["kpi"],
-            period=applied.period
-            or resolve_period(DEFAULT_CARD_PERIOD, now=uow.now, zone=ZoneInfo(time_zone)),
+            period=applied.period or card_period(uow, time_zone),
             extra=applied.conditions,
             extra_key=applied.key,
             time_zone=time_zone,
@@ -465,9 +479,7 @@ def drill_widget(
         _, kpi = _kpi(uow, app_key, widget["kpi"])
         form_key = str(kpi.get("form"))
         scope = records.require_scope(actor, Action.READ, app_key, form_key)
-        period = applied.period or resolve_period(
-            DEFAULT_CARD_PERIOD, now=uow.now, zone=ZoneInfo(time_zone)
-        )
+        period = applied.period or card_period(uow, time_zone)
         sources = reports.sources_of(uow, app_key, form_key)
         dataset = compile_dataset(kpi_dataset(kpi, {"value": period}), sources, time_zone=time_zone)
         t = reports.tables_of(sources, form_key)

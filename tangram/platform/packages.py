@@ -431,11 +431,6 @@ class Report:
 Progress = Callable[[str], None]
 
 
-def _published(uow: UnitOfWork, app_id: int) -> dict[tuple[str, str], tuple[int, dict[str, Any]]]:
-    """(kind, key) → (newest version, body) of every published definition of an app."""
-    return metadata.published_all(uow, app_id)
-
-
 def _action(app: App | None, package: Package) -> str:
     if app is None:
         return "install"
@@ -698,7 +693,7 @@ def install(
             description=package.manifest.get("description"),
             version=package.version,
         )
-    before = _published(uow, app.id)
+    before = metadata.published_all(uow, app.id)
     report = Report(package.key, action, package.version, previous_version, dry_run=dry_run)
     report.directory = _sync_directory(uow, actor, package, package.key)
     note = f"package {package.key} {package.version}"
@@ -801,7 +796,7 @@ def export(uow: UnitOfWork, actor: Actor, app_key: str) -> bytes:
     def put(name: str, body: Any) -> None:
         files[name] = (json.dumps(body, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
-    for (kind, key), (_, body) in sorted(_published(uow, app.id).items()):
+    for (kind, key), (_, body) in sorted(metadata.published_all(uow, app.id).items()):
         put(f"{folder[kind]}/{key}.json", body)
     last = uow.session.scalars(
         select(AppInstall).where(AppInstall.app_id == app.id).order_by(AppInstall.id.desc())
@@ -882,7 +877,7 @@ def rollback(uow: UnitOfWork, actor: Actor, app_key: str) -> Report:
             f"App {app_key!r} has no upgrade to roll back.", code="package.nothing_to_roll_back"
         )
     report = Report(app_key, "rollback", last.previous_version or app.version, app.version)
-    current = _published(uow, app.id)
+    current = metadata.published_all(uow, app.id)
     before: Mapping[str, Mapping[str, int]] = last.before
     note = f"rollback to {last.previous_version}"
     pending = []

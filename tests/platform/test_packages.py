@@ -163,7 +163,7 @@ def install(platform: Platform, tree: dict[str, Any], **options: Any) -> package
 def published(platform: Platform, app: str = "cases") -> dict[tuple[str, str], dict[str, Any]]:
     with platform.unit_of_work(write=False) as uow:
         app_id = uow.session.scalar(select(App.id).where(App.key == app))
-        return {k: body for k, (_, body) in packages._published(uow, int(app_id or 0)).items()}
+        return {k: body for k, (_, body) in metadata.published_all(uow, int(app_id or 0)).items()}
 
 
 def count_versions(platform: Platform) -> int:

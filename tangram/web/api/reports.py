@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from tangram.engines.common import DefinitionError
-from tangram.engines.reports import resolve_period
 from tangram.platform import dashboards, records, reports
 from tangram.platform.errors import ValidationFailed
 from tangram.platform.listing import Filter
@@ -204,16 +201,7 @@ class KpiData(MethodView):
             )
         p = platform()
         with p.unit_of_work(write=False) as uow:
-            try:
-                period = resolve_period(
-                    request.args.get("period", dashboards.DEFAULT_CARD_PERIOD),
-                    now=uow.now,
-                    zone=ZoneInfo(p.settings.time_zone),
-                )
-            except DefinitionError as exc:
-                raise ValidationFailed.from_diagnostics(
-                    "The period is not valid.", exc.diagnostics, code="query.invalid"
-                ) from None
+            period = dashboards.card_period(uow, p.settings.time_zone, request.args.get("period"))
             return dashboards.kpi_card(
                 uow, actor, app, key, period=period, time_zone=p.settings.time_zone
             )
