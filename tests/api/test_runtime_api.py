@@ -125,3 +125,100 @@ def test_a_record_list_exports_with_labels_filters_and_scope(
     viewer = ApiClient(app.test_client())
     assert viewer.login("viewer", "viewer-password-1").status_code == 200
     assert viewer.get(base).status_code == 200  # readers export what they may read
+
+
+def test_saved_views_are_kept_per_user_checked_and_shared_by_admins(
+    platform: Platform, app: Flask, admin_client: ApiClient
+) -> None:
+    install(platform)
+    views = f"{APP}/records/ticket/views"
+    saved = admin_client.post(
+        views,
+        json={
+            "name": " Open P1 ",
+            "filters": {"status__in": "new,assigned", "urgency": "P1"},
+            "sort": "-_created_at",
+        },
+    )
+    assert saved.status_code == 200, saved.get_json()
+    body = saved.get_json()
+    assert (body["name"], body["mine"], body["shared"]) == ("Open P1", True, False)
+    assert body["filters"] == {"status__in": "new,assigned", "urgency": "P1"}
+    # the same name replaces the view; the list of the form shows it once
+    again = admin_client.post(views, json={"name": "Open P1", "filters": {"urgency": "P2"}})
+    assert again.get_json()["id"] == body["id"]
+    listed = admin_client.get(views).get_json()
+    assert [(v["name"], v["filters"], v["sort"]) for v in listed] == [
+        ("Open P1", {"urgency": "P2"}, "")
+    ]
+
+    # every bad filter and the sort are named, and nothing is saved
+    bad = assert_problem(
+        admin_client.post(
+            views,
+            json={
+                "name": "Broken",
+                "filters": {
+                    "nope": "1",
+                    "major__lt": "true",
+                    "_created_at__gte": "yesterday",
+                    "limit": "5",
+                },
+                "sort": "images",
+            },
+        ),
+        422,
+        "view.invalid",
+    )
+    assert set(bad["errors"]) == {
+        "filters/limit",
+        "filters/nope",
+        "filters/major__lt",
+        "filters/_created_at__gte",
+        "sort",
+    }
+    bad = assert_problem(
+        admin_client.post(
+            views,
+            json={
+                "name": "Broken",
+                "filters": {"nope": "1", "_created_at__gte": "yesterday"},
+                "sort": "images",
+            },
+        ),
+        422,
+        "view.invalid",
+    )
+    assert set(bad["errors"]) == {"filters/nope", "filters/_created_at__gte", "sort"}
+    bad = assert_problem(admin_client.post(views, json={"name": "Broken", "sort": "images"}), 422)
+    assert list(bad["errors"]) == ["sort"]
+    assert_problem(admin_client.post(views, json={"name": "   "}), 422, "view.invalid")
+    assert_problem(admin_client.post(views, json={"name": "x", "filters": {"urgency": 1}}), 422)
+    assert_problem(admin_client.post(views, json={"name": "x", "colour": "red"}), 422)
+    assert [v["name"] for v in admin_client.get(views).get_json()] == ["Open P1"]
+    assert_problem(admin_client.get(f"{APP}/records/nowhere/views"), 404)
+
+    # another user sees none of the admin's own views, may not share, keeps their own
+    viewer = ApiClient(app.test_client())
+    assert viewer.login("viewer", "viewer-password-1").status_code == 200
+    assert viewer.get(views).get_json() == []
+    assert_problem(
+        viewer.post(views, json={"name": "Mine", "shared": True}), 403, "view.share_denied"
+    )
+    mine = viewer.post(views, json={"name": "Mine", "filters": {"urgency": "P1"}}).get_json()
+    assert_problem(viewer.delete(f"{views}/{body['id']}"), 404, "view.not_found")
+
+    shared = admin_client.post(
+        views, json={"name": "Team", "filters": {"status": "new"}, "shared": True}
+    ).get_json()
+    seen = viewer.get(views).get_json()
+    assert [(v["name"], v["mine"], v["shared"]) for v in seen] == [
+        ("Mine", True, False),
+        ("Team", False, True),
+    ]
+    assert_problem(viewer.delete(f"{views}/{shared['id']}"), 403, "view.delete_denied")
+    assert viewer.delete(f"{views}/{mine['id']}").status_code == 204
+    assert [v["name"] for v in viewer.get(views).get_json()] == ["Team"]
+    # a saved view's filters work on the list as they are
+    listed = admin_client.get(f"{APP}/records/ticket", query_string=shared["filters"])
+    assert listed.status_code == 200

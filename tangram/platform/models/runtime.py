@@ -278,3 +278,26 @@ class CarbonCopyEntry(Base):
     node: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     read_at: Mapped[datetime | None]
+
+
+class SavedView(Base):
+    """A named set of filters and a sort over one form's record list: a user's own, or shared
+    with everyone who may read the form."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (
+        UniqueConstraint("user_id", "app_id", "form_key", "name"),
+        Index("ix_saved_views_form", "app_id", "form_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    form_key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100))
+    #: List query parameters as the list endpoint takes them (``status__in`` → ``"new,assigned"``).
+    filters: Mapped[dict[str, Any]]
+    sort: Mapped[str] = mapped_column(String(300))
+    shared: Mapped[bool]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -10,9 +10,9 @@ from flask_smorest import Blueprint
 from marshmallow import INCLUDE, Schema, fields, validate
 
 from tangram.engines.forms import Form
-from tangram.platform import compiled, exports, records
+from tangram.platform import compiled, exports, records, saved_views
 from tangram.platform.listing import SortKey
-from tangram.platform.models import AuditEntry, Record
+from tangram.platform.models import AuditEntry, Record, SavedView
 from tangram.platform.uow import UnitOfWork
 from tangram.web.api.audit import EntrySchema
 from tangram.web.api.common import MAX_PAGE, StrictSchema, download, filters_from_query
@@ -228,6 +228,88 @@ class RecordExport(MethodView):
             sheet.xlsx,
             {"X-Truncated": "true" if sheet.truncated else "false"},
         )
+
+
+class SavedViewInSchema(StrictSchema):
+    """A view to save: its name, the list's filters as query parameters, and the sort."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    filters = fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(),
+        load_default=dict,
+        metadata={"description": '`{"status__in": "new,assigned"}`, as the list takes them.'},
+    )
+    sort = fields.String(load_default="")
+    shared = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Everyone who reads the form sees it (admins)."},
+    )
+
+
+class SavedViewSchema(Schema):
+    """A saved view of the list."""
+
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    filters = fields.Dict(required=True)
+    sort = fields.String(required=True)
+    shared = fields.Boolean(required=True)
+    mine = fields.Boolean(required=True, metadata={"description": "Saved by the caller."})
+    updated_at = fields.DateTime(required=True)
+
+
+def _view_out(view: SavedView, user_id: int | None) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "name": view.name,
+        "filters": view.filters,
+        "sort": view.sort,
+        "shared": view.shared,
+        "mine": view.user_id == user_id,
+        "updated_at": view.updated_at,
+    }
+
+
+@blp.route(f"{BASE}/views")
+class SavedViews(MethodView):
+    """Named filters and sorts of the list: the caller's own and the shared ones."""
+
+    @blp.response(200, SavedViewSchema(many=True))
+    def get(self, app: str, form: str) -> list[dict[str, Any]]:
+        """The caller's views of the form, then the shared ones."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            views = saved_views.list_views(uow, actor, app, form)
+            return [_view_out(v, actor.user_id) for v in views]
+
+    @blp.arguments(SavedViewInSchema)
+    @blp.response(200, SavedViewSchema)
+    def post(self, body: dict[str, Any], app: str, form: str) -> dict[str, Any]:
+        """Save a view (a view of the same name is replaced); its filters and sort are checked
+        against the form, 422 naming each bad one."""
+        actor = require_actor()
+        p = platform()
+        with p.unit_of_work() as uow:
+            view = saved_views.save_view(
+                uow, actor, app, form, **body, time_zone=p.settings.time_zone
+            )
+            out = _view_out(view, actor.user_id)
+            uow.commit()
+        return out
+
+
+@blp.route(f"{BASE}/views/<int:view_id>")
+class SavedViewItem(MethodView):
+    """One saved view."""
+
+    @blp.response(204)
+    def delete(self, app: str, form: str, view_id: int) -> None:
+        """Delete one of the caller's views (administrators: shared ones too)."""
+        actor = require_actor()
+        with platform().unit_of_work() as uow:
+            saved_views.delete_view(uow, actor, app, form, view_id)
+            uow.commit()
 
 
 @blp.route(f"{BASE}/<int:record_id>")
