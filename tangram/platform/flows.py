@@ -31,6 +31,7 @@ from tangram.engines.flows import (
     Node,
     Notify,
     Process,
+    ProcessDefinition,
     RunActions,
     ScheduleTimer,
     StartSubProcess,
@@ -41,6 +42,7 @@ from tangram.engines.flows import (
     migrate_state,
 )
 from tangram.engines.forms import FieldType, Form, Permission
+from tangram.engines.forms.fields import text
 from tangram.platform import (
     assignment,
     automation,
@@ -846,6 +848,67 @@ def inbox(
     return items, counts
 
 
+def inbox_context(uow: UnitOfWork, items: Sequence[Any], lang: str) -> list[dict[str, Any]]:
+    """What a person reads in a box for each item, in ``lang``: the node's label (the flow's for a
+    started instance), the flow's and the form's labels, the record's title and where the record
+    is (app, form, id: CC entries carry none of their own). Three queries for
+    the page (instances, records, definitions), whatever its length."""
+    ids = {i.id if isinstance(i, FlowInstance) else i.instance_id for i in items}
+    if not ids:
+        return []
+    found = uow.session.execute(
+        select(FlowInstance, App.key)
+        .join(App, App.id == FlowInstance.app_id)
+        .where(FlowInstance.id.in_(ids))
+    ).all()
+    instances = {row[0].id: (row[0], str(row[1])) for row in found}
+    data: dict[int, dict[str, Any]] = {
+        row.id: row.data
+        for row in uow.session.execute(
+            select(Record.id, Record.data).where(
+                Record.id.in_({i.record_id for i, _ in instances.values()})
+            )
+        )
+    }
+    bodies: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    def body(app_key: str, kind: str, key: str) -> dict[str, Any]:
+        if (app_key, kind, key) not in bodies:
+            try:
+                bodies[app_key, kind, key] = metadata.published_body(uow, app_key, kind, key)[2]
+            except NotFound:
+                bodies[app_key, kind, key] = {}
+        return bodies[app_key, kind, key]
+
+    out = []
+    for item in items:
+        instance, app_key = instances[
+            item.id if isinstance(item, FlowInstance) else item.instance_id
+        ]
+        flow = body(app_key, "flow", instance.flow_key)
+        form = body(app_key, "form", instance.form_key)
+        title_field = (form.get("options") or {}).get("title_field")
+        title = (data.get(instance.record_id) or {}).get(title_field) if title_field else None
+        flow_label = text(flow.get("label"), lang) or instance.flow_key
+        label = flow_label
+        if not isinstance(item, FlowInstance):
+            _, proc = process(uow, app_key, instance.flow_key, instance.version)
+            node = proc.definition.nodes.get(item.node)
+            label = text(node.label, lang) if node is not None and node.label else item.node
+        out.append(
+            {
+                "label": label,
+                "flow_label": flow_label,
+                "form_label": text(form.get("label"), lang) or instance.form_key,
+                "title": "" if title is None else str(title),
+                "app_key": app_key,
+                "form_key": instance.form_key,
+                "record_id": instance.record_id,
+            }
+        )
+    return out
+
+
 def task_view(uow: UnitOfWork, actor: Actor, task_id: int) -> dict[str, Any]:
     """A task with what its holder may see and do: the record (hidden fields removed), field
     permissions, allowed actions and the nodes a rejection may go back to."""
@@ -878,19 +941,33 @@ def task_view(uow: UnitOfWork, actor: Actor, task_id: int) -> dict[str, Any]:
         "actions": actions if task.status == "open" else ["comment"],
         "reject_to": list(node.reject_to) if node is not None else [],
         "label": dict(node.label) if node is not None else {},
+        "nodes": _node_labels(proc.definition),
         "history": instance.state.get("history", []),
     }
 
 
+def _node_labels(definition: ProcessDefinition) -> dict[str, dict[str, str]]:
+    """Each node's label by language, for history and targets people can read."""
+    return {key: dict(node.label) for key, node in definition.nodes.items()}
+
+
 def record_flows(
-    uow: UnitOfWork, actor: Actor, app_key: str, form_key: str, record_id: int
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    form_key: str,
+    record_id: int,
+    *,
+    lang: str = "zh-CN",
 ) -> list[dict[str, Any]]:
-    """The flows of a record: where each stands, who holds its open tasks, its history."""
+    """The flows of a record: where each stands, who holds its open tasks, its history, with the
+    flow's label in ``lang`` and every node's labels."""
     records.get_record(uow, actor, app_key, form_key, record_id)
     out = []
     for instance in uow.session.scalars(
         select(FlowInstance).where(FlowInstance.record_id == record_id).order_by(FlowInstance.id)
     ):
+        _, proc = process(uow, app_key, instance.flow_key, instance.version)
         holders: list[dict[str, Any]] = [
             {"task": t.id, "node": t.node, "assignee": t.assignee_id}
             for t in uow.session.scalars(
@@ -903,6 +980,13 @@ def record_flows(
             {
                 "id": instance.id,
                 "flow": instance.flow_key,
+                "label": text(
+                    metadata.published_body(uow, app_key, "flow", instance.flow_key)[2].get(
+                        "label"
+                    ),
+                    lang,
+                )
+                or instance.flow_key,
                 "version": instance.version,
                 "status": instance.status,
                 "current": sorted({str(h["node"]) for h in holders})
@@ -910,6 +994,8 @@ def record_flows(
                     {t["node"] for t in instance.state.get("tokens", {}).values() if t["node"]}
                 ),
                 "holders": holders,
+                "initiator": instance.initiator_id,
+                "nodes": _node_labels(proc.definition),
                 "started_at": instance.started_at,
                 "ended_at": instance.ended_at,
                 "history": instance.state.get("history", []),

@@ -36,8 +36,17 @@ def test_start_inbox_act_and_conflict(
     assert inbox["counts"]["started"] == 1
     (analyse,) = inbox["items"]
     assert analyse["node"] == "analyse"
+    # what a person reads: labels (the node has none: its id) and the record's title
+    assert (analyse["label"], analyse["flow_label"], analyse["form_label"]) == (
+        "analyse",
+        "handling",
+        "plan",
+    )
+    started_box = admin_client.get("/api/v1/tasks?box=started&lang=en").get_json()
+    assert started_box["items"][0]["label"] == "handling"
     view = admin_client.get(f"/api/v1/tasks/{analyse['id']}").get_json()
     assert view["actions"][0] == "submit"
+    assert set(view["nodes"]) >= {"analyse", "review"}  # labels for history and reject targets
     refused = admin_client.post(
         f"/api/v1/tasks/{analyse['id']}/submit", json={"data": {"verdict": "x"}}
     )
@@ -67,6 +76,9 @@ def test_start_inbox_act_and_conflict(
     flows_now = admin_client.get(base).get_json()
     (instance,) = flows_now
     assert instance["status"] == "completed"  # no measures: execution skipped, cc, end
+    assert instance["initiator"] == admin_client.get("/api/v1/me").get_json()["id"]
+    assert instance["nodes"]["review"] == view["nodes"]["review"]
+    assert instance["label"] == "handling"
     assert [h["action"] for h in instance["history"]][:2] == ["started", "submitted"]
     assert_problem(client.get("/api/v1/tasks?box=nope"), 422)
     assert_problem(client.post("/api/v1/tasks/999999/approve", json={}), 404, "task.not_found")

@@ -165,6 +165,12 @@ def test_a_ticket_goes_round_the_whole_loop(
     assert any("工单超时" in title for title in told)
 
     qe = signed_in(app, "qe_a")
+    respond = task(qe, "respond")
+    assert (respond["label"], respond["form_label"], respond["title"]) == (
+        "首次响应",
+        "售后工单",
+        "设备运行噪音大",
+    )
     act(qe, "respond", data={"response_note": "已电话联系客户，安排现场检查"})
     responded = ticket(platform, ticket_id)
     assert responded["status"] == "in_progress"

@@ -82,13 +82,21 @@ class InboxQuerySchema(StrictSchema):
     flow = fields.String(load_default=None, metadata={"description": "only this flow"})
     after = fields.Integer(load_default=0, validate=validate.Range(min=0))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
+    lang = fields.String(load_default=None, validate=validate.OneOf(["zh-CN", "en"]))
 
 
 class InboxSchema(Schema):
     """One page of a box and the counts of every box."""
 
     box = fields.String(required=True)
-    items = fields.List(fields.Dict(), required=True)
+    items = fields.List(
+        fields.Dict(),
+        required=True,
+        metadata={
+            "description": "Each item with `label` (its node's, or the flow's), `flow_label`, "
+            "`form_label` and the record's `title`, in the language asked"
+        },
+    )
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     next_after = fields.Integer(allow_none=True, required=True)
 
@@ -103,6 +111,9 @@ class TaskViewSchema(Schema):
     actions = fields.List(fields.String(), required=True)
     reject_to = fields.List(fields.String(), required=True)
     label = fields.Dict(required=True)
+    nodes = fields.Dict(
+        required=True, metadata={"description": "Every node's label by language, by node id"}
+    )
     history = fields.List(fields.Dict(), required=True)
 
 
@@ -146,6 +157,13 @@ class RecordFlowSchema(Schema):
     status = fields.String(required=True)
     current = fields.List(fields.String(), required=True)
     holders = fields.List(fields.Dict(), required=True)
+    initiator = fields.Integer(allow_none=True, required=True)
+    label = fields.String(
+        required=True, metadata={"description": "The flow's, in the language asked"}
+    )
+    nodes = fields.Dict(
+        required=True, metadata={"description": "Every node's label by language, by node id"}
+    )
     started_at = fields.DateTime(required=True)
     ended_at = fields.DateTime(allow_none=True, required=True)
     history = fields.List(fields.Dict(), required=True)
@@ -183,7 +201,8 @@ class Inbox(MethodView):
                 app_key=args["app"],
                 flow_key=args["flow"],
             )
-            page = [_item(i) for i in items]
+            labels = flows.inbox_context(uow, items, lang_of())
+            page = [{**_item(i), **extra} for i, extra in zip(items, labels, strict=True)]
         last = items[-1].id if len(items) == args["limit"] else None
         return {"box": args["box"], "items": page, "counts": counts, "next_after": last}
 
@@ -251,7 +270,7 @@ class RecordFlows(MethodView):
         """Every instance on the record: status, current nodes, holders, history."""
         actor = require_actor()
         with platform().unit_of_work(write=False) as uow:
-            return flows.record_flows(uow, actor, app, form, record_id)
+            return flows.record_flows(uow, actor, app, form, record_id, lang=lang_of())
 
     @blp.arguments(StartSchema)
     @blp.response(201, InstanceSchema)
