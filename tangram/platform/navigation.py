@@ -8,6 +8,7 @@ from typing import Any
 
 from tangram.engines.forms import FieldDef
 from tangram.engines.forms.fields import text
+from tangram.engines.forms.messages import catalogue
 from tangram.platform import compiled, directory, metadata, records
 from tangram.platform.errors import PermissionDenied
 from tangram.platform.perms import Action, Actor
@@ -79,6 +80,7 @@ def form_schema(
         "json_schema": form.json_schema,
         "ui_schema": form.ui_schema(lang),
         "conditions": _conditions(form.fields),
+        "messages": catalogue(lang),
         "fields": [_field(f, lang) for f in form.fields],
         "title_field": (body.get("options") or {}).get("title_field"),
         "can": {

@@ -51,6 +51,8 @@ def test_the_menu_and_the_schemas_follow_the_language_and_the_grants(
     assert fields["issue_type"]["options"][0] == {"value": "software_bug", "label": "Software bug"}
     assert (fields["urgency"]["default"], fields["channel"]["default"]) == ("P3", "phone")
     assert "default" not in fields["title"]
+    assert schema["messages"]["format.email"] == "must be an e-mail address"
+    assert schema["messages"]["maxLength"] == "must be at most {limit} characters"
 
     viewer = ApiClient(app.test_client())
     assert viewer.login("viewer", "viewer-password-1").status_code == 200

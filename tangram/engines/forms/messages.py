@@ -63,3 +63,10 @@ def message(code: str, lang: str, **params: Any) -> str:
     zh, en = _MESSAGES.get(code, _MESSAGES["invalid"])
     template = en if lang == "en" else zh
     return template.format(**params)
+
+
+def catalogue(lang: str) -> dict[str, str]:
+    """Every message template in ``lang`` (``{limit}``-style placeholders left in), for a browser
+    that checks the same JSON Schema before sending and should say what the server would."""
+    index = 1 if lang == "en" else 0
+    return {code: pair[index] for code, pair in _MESSAGES.items()}

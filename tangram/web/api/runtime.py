@@ -36,6 +36,10 @@ class FormSchemaSchema(Schema):
         required=True,
         metadata={"description": "visible_when / required_when / formula (JsonLogic) by field key"},
     )
+    messages = fields.Dict(
+        required=True,
+        metadata={"description": "The server's validation messages by code, in the language asked"},
+    )
     fields_ = fields.List(fields.Dict(), required=True, data_key="fields")
     title_field = fields.String(allow_none=True, required=True)
     can = fields.Dict(required=True, metadata={"description": "create, update, delete: booleans"})
