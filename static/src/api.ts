@@ -114,6 +114,8 @@ export interface FormSchema {
   json_schema: Record<string, unknown>;
   ui_schema: Record<string, unknown>;
   conditions: Record<string, { visible_when?: unknown; required_when?: unknown; formula?: unknown }>;
+  /** The server's validation messages by code (``{limit}`` placeholders), in the language asked. */
+  messages: Record<string, string>;
   fields: FieldInfo[];
   title_field: string | null;
   can: { create: boolean; update: boolean; delete: boolean };

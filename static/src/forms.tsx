@@ -8,6 +8,7 @@ import type {
   ObjectFieldTemplateProps,
   RegistryWidgetsType,
   RJSFSchema,
+  RJSFValidationError,
   UiSchema,
   WidgetProps,
 } from "@rjsf/utils";
@@ -17,7 +18,7 @@ import { Button, Col, Divider, Input, InputNumber, Row, Select, Typography, Uplo
 import Ajv2020 from "ajv/dist/2020";
 import jsonLogic from "json-logic-js";
 import { useMemo, useState, type ReactNode } from "react";
-import { api, type FormSchema, type RecordPage } from "./api";
+import { api, type FieldInfo, type FormSchema, type RecordPage } from "./api";
 import { useLang } from "./i18n";
 
 export const validator = customizeValidator({
@@ -87,17 +88,58 @@ function ReferenceWidget(props: WidgetProps) {
   return <Picker widget={props} options={options} loading={found.isLoading} onSearch={setSearch} />;
 }
 
-interface People {
+export interface People {
   users: { id: number; username: string; display_name: string }[];
   groups: { id: number; key: string; name: string }[];
 }
 
-function usePeople(app: string, q: string, ids: number[]) {
+export function usePeople(app: string, q: string, ids: number[]) {
   return useQuery({
     queryKey: ["people", app, q, ids],
     queryFn: () => api<People>(`/apps/${app}/people`, { query: { q, ids: ids.map(String) } }),
+    enabled: Boolean(app),
     staleTime: 60_000,
   });
+}
+
+/** Names of users by id (``#id`` until they load, or for someone the app cannot name). */
+export function useUserNames(app: string, ids: (number | null | undefined)[]) {
+  const wanted = [...new Set(ids.filter((i): i is number => typeof i === "number"))].sort((a, b) => a - b);
+  const people = useQuery({
+    queryKey: ["people", app, "", wanted],
+    queryFn: () => api<People>(`/apps/${app}/people`, { query: { ids: wanted.map(String) } }),
+    enabled: Boolean(app) && wanted.length > 0,
+    staleTime: 60_000,
+  });
+  return (id: number | null | undefined): string => {
+    if (typeof id !== "number") return "—";
+    return people.data?.users.find((u) => u.id === id)?.display_name ?? `#${id}`;
+  };
+}
+
+/** A user of the app, searched by name as one types. */
+export function UserPicker(props: {
+  app: string;
+  value: number | undefined;
+  onChange: (id: number | undefined) => void;
+  placeholder?: string;
+  id?: string;
+}) {
+  const [search, setSearch] = useState("");
+  const people = usePeople(props.app, search, typeof props.value === "number" ? [props.value] : []);
+  return (
+    <Select
+      id={props.id}
+      showSearch={{ filterOption: false, onSearch: setSearch }}
+      allowClear
+      placeholder={props.placeholder}
+      value={props.value}
+      loading={people.isLoading}
+      options={(people.data?.users ?? []).map((u) => ({ value: u.id, label: `${u.display_name} (${u.username})` }))}
+      onChange={(value) => props.onChange(value ?? undefined)}
+      style={{ minWidth: 220 }}
+    />
+  );
 }
 
 function UserWidget(props: WidgetProps) {
@@ -318,6 +360,109 @@ export function serverErrors(errors: Record<string, string[] | string>): ErrorSc
     node.__errors = [...((node.__errors as string[] | undefined) ?? []), ...list];
   }
   return out as ErrorSchema;
+}
+
+/** A value as people read it: option labels, local times, ✓, the number of rows of a table. */
+export function show(field: FieldInfo | undefined, value: unknown): string {
+  if (value === undefined || value === null || value === "") return "";
+  if (field?.options) {
+    const values = Array.isArray(value) ? value : [value];
+    return values.map((v) => field.options?.find((o) => o.value === v)?.label ?? String(v)).join(", ");
+  }
+  if (field?.type === "datetime" && typeof value === "string") return new Date(value).toLocaleString();
+  if (typeof value === "boolean") return value ? "✓" : "";
+  if (field?.type === "sub_table" && Array.isArray(value)) return `${value.length} ×`;
+  if (Array.isArray(value) && value.every((v) => typeof v === "object" && v && "name" in v))
+    return value.map((v) => String((v as { name: unknown }).name)).join(", ");
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}
+
+// --- the same checks in the browser, before anything is sent -----------------------------------
+
+function fieldAt(schema: FormSchema, property: string): FieldInfo | undefined {
+  const parts = property.replace(/^\./, "").split(".");
+  const top = schema.fields.find((f) => f.key === parts[0]);
+  if (parts.length < 3 || !top?.fields) return top;
+  return top.fields.find((f) => f.key === parts[2]) ?? top; // table.row.field
+}
+
+/** What the server would say about an ajv error: its own message for the keyword, filled in. */
+function serverMessage(schema: FormSchema, error: RJSFValidationError): string {
+  const params = (error.params ?? {}) as Record<string, unknown>;
+  const field = fieldAt(schema, error.property ?? "");
+  const fill = (code: string) =>
+    (schema.messages[code] ?? schema.messages.invalid ?? code).replace(/\{(\w+)\}/g, (_, name: string) =>
+      String(params[name] ?? ""),
+    );
+  switch (error.name) {
+    case "required":
+      return fill("required");
+    case "type":
+      return fill(`type.${String(params.type).split(",")[0]}`);
+    case "format":
+      return fill(`format.${String(params.format)}`);
+    case "pattern":
+      return fill(field?.type === "phone" ? "pattern.phone" : "pattern");
+    case "maxItems":
+    case "minItems":
+      return fill(field?.type === "sub_table" ? `${error.name}.rows` : error.name);
+    case "additionalProperties":
+      return fill("unknown");
+    case "maxLength":
+    case "minLength":
+    case "maximum":
+    case "minimum":
+    case "enum":
+    case "uniqueItems":
+      return fill(error.name);
+    default:
+      return fill("invalid");
+  }
+}
+
+function isEmpty(value: unknown): boolean {
+  return value === undefined || value === null || value === "" || (Array.isArray(value) && value.length === 0);
+}
+
+/** The form's own checks run in the browser before a record is sent: the JSON Schema (ajv, the
+very schema the server compiled), and required / required-when of visible fields; messages are the
+server's. Only fields the user can see and edit are reported (the server answers for the rest). */
+export function localErrors(
+  schema: FormSchema,
+  data: Record<string, unknown>,
+  permissions?: Permissions,
+): ErrorSchema | undefined {
+  const ui = effectiveUi(schema, data, permissions);
+  const result = validator.validateFormData(
+    data,
+    effectiveSchema(schema, permissions),
+    undefined,
+    (errors) => errors.map((e) => ({ ...e, message: serverMessage(schema, e), stack: serverMessage(schema, e) })),
+    ui,
+  );
+  const found = result.errorSchema as Record<string, unknown>;
+  const kept: Record<string, unknown> = {};
+  const open = (key: string) => {
+    const entry = ui[key] as UiSchema | undefined;
+    return entry?.["ui:widget"] !== "hidden" && !entry?.["ui:readonly"];
+  };
+  for (const [key, value] of Object.entries(found)) {
+    if (key !== "__errors" && open(key)) kept[key] = value;
+  }
+  for (const field of schema.fields) {
+    const rule = schema.conditions[field.key];
+    if (!rule?.required_when && !(field.required && rule?.visible_when !== undefined)) continue;
+    if (!isEmpty(data[field.key]) || !open(field.key) || kept[field.key]) continue;
+    let required = field.required;
+    try {
+      if (!required && rule.required_when !== undefined) required = jsonLogic.truthy(jsonLogic.apply(rule.required_when as never, data));
+    } catch {
+      required = false; // an operation only the server knows: the server decides
+    }
+    if (required) kept[field.key] = { __errors: [schema.messages.required ?? "required"] };
+  }
+  return Object.keys(kept).length ? (kept as ErrorSchema) : undefined;
 }
 
 /** Only what the user may send: computed and read-only fields are the server's. */

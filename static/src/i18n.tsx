@@ -27,6 +27,8 @@ const STRINGS: Record<string, [string, string]> = {
   "records.export": ["导出", "Export"],
   "records.views": ["视图", "Views"],
   "records.view_name": ["保存当前筛选为…", "Save these filters as…"],
+  "records.view_share": ["共享给所有人", "Share with everyone"],
+  "records.view_shared": ["共享视图", "Shared view"],
   "record.save": ["保存", "Save"],
   "record.saved": ["已保存", "Saved"],
   "record.invalid": ["请检查标出的字段", "Please check the marked fields"],
@@ -35,6 +37,7 @@ const STRINGS: Record<string, [string, string]> = {
   "record.edit": ["编辑", "Edit"],
   "record.timeline": ["时间线", "Timeline"],
   "record.flows": ["流程", "Flows"],
+  "record.history": ["流转记录", "History"],
   "record.details": ["详情", "Details"],
   "inbox.todo": ["待办", "To do"],
   "inbox.done": ["已办", "Done"],
@@ -50,7 +53,75 @@ const STRINGS: Record<string, [string, string]> = {
   "task.withdraw": ["撤回", "Withdraw"],
   "task.opinion": ["意见", "Opinion"],
   "task.target": ["退回到", "Return to"],
-  "task.user": ["用户 ID", "User id"],
+  "task.user": ["选择人员", "Choose a person"],
+  "task.pick_user": ["请先选择人员", "Choose a person first"],
+  "task.return": ["退回修改", "Return for revision"],
+  "task.delegate": ["委托", "Delegate"],
+  "task.before": ["在我之前", "Before me"],
+  "task.after": ["在我之后", "After me"],
+  "task.urge": ["催办", "Urge"],
+  "task.urged": ["已催办", "Reminder sent"],
+  "task.withdrawn": ["已撤回", "Withdrawn"],
+  "task.withdraw_confirm": ["撤回后流程将回到发起人，确定吗？", "The flow goes back to you. Withdraw?"],
+  "task.status.open": ["待处理", "Open"],
+  "task.status.done": ["已处理", "Done"],
+  "task.status.cancelled": ["已取消", "Cancelled"],
+  "flow.flow": ["流程", "Flow"],
+  "audit.record.created": ["创建记录", "Record created"],
+  "audit.record.updated": ["修改记录", "Record changed"],
+  "audit.record.deleted": ["删除记录", "Record deleted"],
+  "audit.record.restored": ["恢复记录", "Record restored"],
+  "audit.record.commented": ["评论", "Comment"],
+  "audit.rule.fired": ["规则执行", "Rule applied"],
+  "audit.rule.failed": ["规则失败", "Rule failed"],
+  "audit.flow.started": ["发起流程", "Flow started"],
+  "audit.flow.submitted": ["提交", "Submitted"],
+  "audit.flow.approved": ["同意", "Approved"],
+  "audit.flow.rejected": ["驳回", "Rejected"],
+  "audit.flow.returned": ["退回修改", "Returned"],
+  "audit.flow.automation": ["流程自动处理", "Flow automation"],
+  "audit.flow.withdrawn": ["撤回", "Withdrawn"],
+  "audit.flow.urged": ["催办", "Urged"],
+  "audit.flow.timer": ["定时", "Timer"],
+  "audit.flow.timer_fired": ["定时到达", "Timer fired"],
+  "audit.flow.transferred": ["转交", "Transferred"],
+  "audit.flow.delegated": ["委托", "Delegated"],
+  "audit.flow.commented": ["评论", "Comment"],
+  "audit.flow.resolved": ["已处理", "Resolved"],
+  "audit.flow.cancelled_case": ["取消流程", "Flow cancelled"],
+  "audit.flow.cancelled": ["取消流程", "Flow cancelled"],
+  "audit.flow.migrated": ["流程迁移", "Flow migrated"],
+  "flow.holders": ["当前处理人", "Now with"],
+  "flow.started": ["发起", "started"],
+  "flow.completed": ["完成", "completed"],
+  "flow.approved": ["同意", "approved"],
+  "flow.rejected": ["驳回", "rejected"],
+  "flow.submitted": ["提交", "submitted"],
+  "flow.returned": ["退回修改", "returned"],
+  "flow.resolved": ["已处理", "resolved"],
+  "flow.transferred": ["转交", "transferred"],
+  "flow.delegated": ["委托", "delegated"],
+  "flow.signer_added_before": ["前加签", "signer added before"],
+  "flow.signer_added_after": ["后加签", "signer added after"],
+  "flow.commented": ["评论", "commented"],
+  "flow.cc": ["抄送", "copied"],
+  "flow.automation": ["自动处理", "automation"],
+  "flow.joined": ["汇合", "joined"],
+  "flow.resubmitted_to": ["重新提交给", "resubmitted to"],
+  "flow.sent_back": ["退回", "sent back"],
+  "flow.skipped": ["跳过", "skipped"],
+  "flow.sub_process": ["子流程", "sub-process"],
+  "flow.sub_process_done": ["子流程完成", "sub-process done"],
+  "flow.task_cancelled": ["任务取消", "task cancelled"],
+  "flow.timer_fired": ["定时到达", "timer fired"],
+  "flow.urged": ["催办", "urged"],
+  "flow.withdrawn": ["撤回", "withdrawn"],
+  "flow.cancelled_case": ["流程取消", "cancelled"],
+  "flow.terminated": ["终止", "terminated"],
+  "flow.status.running": ["进行中", "running"],
+  "flow.status.completed": ["已完成", "completed"],
+  "flow.status.cancelled": ["已取消", "cancelled"],
+  "flow.status.terminated": ["已终止", "terminated"],
   "task.done": ["已处理", "Done"],
   "task.taken": ["该任务已被处理", "This task was already handled"],
   "dashboard.period": ["期间", "Period"],
@@ -93,7 +164,8 @@ const STRINGS: Record<string, [string, string]> = {
 interface LangContext {
   lang: Lang;
   setLang: (lang: Lang) => void;
-  t: (key: string, values?: Record<string, string | number>) => string;
+  /** The UI string ``key`` (``fallback``, else the key itself, when there is none). */
+  t: (key: string, values?: Record<string, string | number>, fallback?: string) => string;
 }
 
 const Context = createContext<LangContext | null>(null);
@@ -110,9 +182,9 @@ export function LangProvider({ children }: { children: ReactNode }) {
         document.documentElement.lang = next;
         setLangState(next);
       },
-      t: (key, values) => {
+      t: (key, values, fallback) => {
         const pair = STRINGS[key];
-        let text = pair ? pair[lang === "en" ? 1 : 0] : key;
+        let text = pair ? pair[lang === "en" ? 1 : 0] : (fallback ?? key);
         for (const [name, v] of Object.entries(values ?? {})) text = text.replace(`{${name}}`, String(v));
         return text;
       },

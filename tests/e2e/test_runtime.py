@@ -85,18 +85,47 @@ def test_register_a_ticket_with_a_row_and_an_image_see_422_then_the_dispatch(
         "xpath=ancestor::div[contains(@class, 'ant-form-item ')][1]"
     )
     expect(email_item.locator(".ant-form-item-explain-error")).to_have_text("邮箱格式不正确")
-    shot(page, "record-422")
+    expect(page).to_have_url(re.compile(r"/records/ticket/new$"))  # checked before sending
+    shot(page, "record-invalid")
     page.fill("#root_contact_email", "wang@example.com")
     page.get_by_test_id("save-record").click()
     expect(page).to_have_url(re.compile(r"/records/ticket/\d+$"), timeout=15_000)
     timeline = page.get_by_test_id("timeline")
     expect(timeline).to_contain_text("dispatch (issue_type = hardware_fault, product_line = A)")
-    expect(timeline).to_contain_text("record.created")
+    expect(timeline).to_contain_text("创建记录")
+    expect(timeline).to_contain_text("标题: ∅ → 设备运行噪音大")  # labels, not keys
     group = page.locator("#root_group").locator(
         "xpath=ancestor::div[contains(@class, 'ant-form-item ')][1]"
     )
     expect(group).to_contain_text("A线质量工程师组")  # named, not an id
     shot(page, "record-detail")
+
+
+def test_a_server_422_lands_next_to_its_field(
+    page: Page, server: str, platform: Platform, admin_user: User, people: dict[str, int]
+) -> None:
+    with platform.unit_of_work() as uow:
+        first = records.create_record(
+            uow, SYSTEM, "aftersales", "product", {"model": "A-100", "product_line": "A"}
+        ).record
+        uow.commit()
+    sign_in(page, server, "admin", ADMIN_PASSWORD)
+    page.goto(f"{server}/apps/aftersales/records/product/new")
+    page.fill("#root_model", "A-100")  # unique: only the server knows it is taken
+    choose(page, "product_line", "A 产品线")
+    with page.expect_response(re.compile(r"/records/product$")) as answer:
+        page.get_by_test_id("save-record").click()
+    assert answer.value.status == 422
+    model = page.locator("#root_model").locator(
+        "xpath=ancestor::div[contains(@class, 'ant-form-item ')][1]"
+    )
+    expect(model.locator(".ant-form-item-explain-error")).to_have_text(
+        f"该值已被记录 {first.id} 使用"
+    )
+    shot(page, "record-422")
+    with platform.unit_of_work(write=False) as uow:
+        count = uow.session.scalars(select(Record.id).where(Record.form_key == "product")).all()
+    assert count == [first.id]
 
 
 def register(platform: Platform, people: dict[str, int], title: str = "开机无响应") -> int:
@@ -205,7 +234,9 @@ def test_a_rejected_plan_goes_back_then_is_approved_from_the_inbox(
     page.get_by_test_id("task-approve").click()
     page.get_by_test_id("opinion").fill("验证标准需要量化")
     page.get_by_test_id("reject-target").click()
-    page.locator(".ant-select-dropdown:visible .ant-select-item-option", has_text="plan").click()
+    page.locator(
+        ".ant-select-dropdown:visible .ant-select-item-option", has_text="整改方案"
+    ).click()
     page.get_by_test_id("action-reject").click()
     expect(page).to_have_url(re.compile(r"/inbox$"))
     back = open_task(platform, record_id, "plan")  # the engineer has the plan again
@@ -322,7 +353,12 @@ def test_a_list_saves_views_names_people_and_exports_what_it_shows(
     page.get_by_test_id("apply-filters").click()
     page.get_by_test_id("view-name").fill("硬件")
     page.get_by_test_id("view-name").press("Enter")
-    expect(page.locator(".ant-tag", has_text="硬件")).to_be_visible()
+    expect(page.get_by_test_id("view-硬件")).to_be_visible()
+    page.get_by_test_id("reset-filters").click()
+    page.reload()  # views live on the server: still there, and they fill the filters back
+    page.get_by_test_id("view-硬件").click()
+    expect(page.locator(".ant-form-item", has_text="问题类型")).to_contain_text("硬件故障")
+    expect(page.get_by_test_id("view-硬件")).to_have_class(re.compile("ant-tag-blue"))
     href = page.get_by_test_id("export-csv").get_attribute("href") or ""
     assert "issue_type__in=hardware_fault" in href
     assert "format=csv" in href

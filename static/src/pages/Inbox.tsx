@@ -9,11 +9,11 @@ import { useLang } from "../i18n";
 const BOXES = ["todo", "done", "cc", "started"] as const;
 
 export function Inbox() {
-  const { t } = useLang();
+  const { t, lang } = useLang();
   const [box, setBox] = useState<(typeof BOXES)[number]>("todo");
   const inbox = useQuery({
-    queryKey: ["inbox", box],
-    queryFn: () => api<{ items: TaskItem[]; counts: Record<string, number> }>("/tasks", { query: { box } }),
+    queryKey: ["inbox", box, lang],
+    queryFn: () => api<{ items: TaskItem[]; counts: Record<string, number> }>("/tasks", { query: { box, lang } }),
     refetchOnMount: "always",
     refetchInterval: 30_000,
   });
@@ -37,21 +37,21 @@ export function Inbox() {
         locale={{ emptyText: <Empty description={t("inbox.empty")} /> }}
         dataSource={inbox.data?.items ?? []}
         renderItem={(item) => {
-          const task = item as TaskItem & { label?: string | Record<string, string>; title?: string };
+          const task = item as TaskItem & { label: string; flow_label: string; form_label: string; title: string };
           const to = box === "todo" || box === "done" ? `/tasks/${task.id}` : `/apps/${task.app_key}/records/${task.form_key}/${task.record_id}`;
           return (
             <List.Item>
               <List.Item.Meta
                 title={
-                  <Link to={to} data-testid={`task-${task.node}`}>
-                    {String(task.title ?? task.node)} · {task.form_key} #{task.record_id}
+                  <Link to={to} data-testid={`task-${task.node ?? task.flow_key}`}>
+                    {task.label} · {task.form_label} #{task.record_id} {task.title}
                   </Link>
                 }
                 description={
                   <>
-                    <Tag>{task.flow_key}</Tag>
-                    <Tag color="blue">{task.node}</Tag>
-                    <Typography.Text type="secondary">{new Date(String(task.created_at)).toLocaleString()}</Typography.Text>
+                    <Tag>{task.flow_label}</Tag>
+                    {task.status && <Tag color="blue">{t(`${box === "started" ? "flow" : "task"}.status.${task.status}`, {}, String(task.status))}</Tag>}
+                    <Typography.Text type="secondary">{new Date(String(task.created_at ?? task.started_at)).toLocaleString()}</Typography.Text>
                   </>
                 }
               />

@@ -1,11 +1,14 @@
 // A record with its timeline: field changes, the flow's path with who holds it now, rule traces.
 import { EditOutlined } from "@ant-design/icons";
-import { useQuery } from "@tanstack/react-query";
-import { Button, Card, Col, Descriptions, Result, Row, Spin, Tag, Timeline, Typography } from "antd";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { App, Button, Card, Col, Collapse, Descriptions, Popconfirm, Result, Row, Space, Spin, Tag, Timeline, Typography } from "antd";
+import { useState } from "react";
 import { Link, useParams } from "react-router-dom";
-import { api, type RecordItem } from "../api";
-import { RecordForm, useFormSchema } from "../forms";
+import { api, type FieldInfo, type RecordItem } from "../api";
+import { RecordForm, show, useFormSchema, useUserNames } from "../forms";
 import { useLang } from "../i18n";
+import { useSession } from "../session";
+import { FlowHistory, nodeLabel } from "../flows";
 
 interface Entry {
   seq: number;
@@ -22,11 +25,15 @@ interface FlowView {
   status: string;
   current: string[];
   holders: { task: number; node: string; assignee: number | null }[];
+  initiator: number | null;
+  label: string;
+  nodes: Record<string, Record<string, string>>;
   history: { node: string; actor: number | null; action: string; opinion?: string | null; at?: string }[];
 }
 
-function describe(entry: Entry): string {
+function describe(entry: Entry, fields: FieldInfo[]): string {
   const p = entry.payload;
+  const field = (key: string) => fields.find((f) => f.key === key);
   if (entry.action === "rule.fired") {
     const effects = (p.effects as string[] | undefined)?.join("; ") ?? "";
     const because = p.because ? ` (${p.because})` : "";
@@ -34,7 +41,9 @@ function describe(entry: Entry): string {
   }
   if (entry.action === "record.created" || entry.action === "record.updated") {
     const changes = Object.entries((p.changes as Record<string, [unknown, unknown]>) ?? {});
-    return changes.map(([k, [a, b]]) => `${k}: ${a ?? "∅"} → ${b ?? "∅"}`).join(", ");
+    return changes
+      .map(([k, [a, b]]) => `${field(k)?.label ?? k}: ${show(field(k), a) || "∅"} → ${show(field(k), b) || "∅"}`)
+      .join("；");
   }
   if (entry.action.startsWith("flow.") || entry.action.startsWith("task.")) {
     const steps = (p.steps as { node: string; action: string }[] | undefined) ?? [];
@@ -47,14 +56,83 @@ function describe(entry: Entry): string {
     .join(", ");
 }
 
+/** Where each of the record's flows stands and who holds it; its initiator may withdraw or urge. */
+function FlowsCard(props: { app: string; flows: FlowView[] | undefined; loading: boolean; onChanged: () => void }) {
+  const { t, lang } = useLang();
+  const { me } = useSession();
+  const { message } = App.useApp();
+  const [busy, setBusy] = useState<string | null>(null);
+  const name = useUserNames(props.app, (props.flows ?? []).flatMap((f) => f.holders.map((h) => h.assignee)));
+  const run = async (id: number, action: "withdraw" | "urge") => {
+    setBusy(`${id}.${action}`);
+    try {
+      await api(`/flows/${id}/${action}`, { body: {} });
+      message.success(t(action === "urge" ? "task.urged" : "task.withdrawn"));
+      props.onChanged();
+    } catch (error) {
+      message.error(error instanceof Error ? error.message : t("common.error"));
+    } finally {
+      setBusy(null);
+    }
+  };
+  return (
+    <Card title={t("record.flows")} style={{ marginBottom: 16 }} loading={props.loading}>
+      {(props.flows ?? []).map((f) => {
+        const running = f.status === "running";
+        const mine = running && me !== null && f.initiator === me.id;
+        return (
+          <div key={f.id} style={{ marginBottom: 12 }} data-testid={`flow-${f.flow}`}>
+            <Descriptions size="small" column={1} title={`${f.label || f.flow} · v${f.version}`}>
+              <Descriptions.Item label={t("flow.flow")}>
+                <Tag color={running ? "processing" : "default"}>{t(`flow.status.${f.status}`, {}, f.status)}</Tag>
+              </Descriptions.Item>
+              <Descriptions.Item label={t("flow.holders")}>
+                {f.holders.map((h) => `${nodeLabel(f.nodes, h.node, lang)} · ${name(h.assignee)}`).join("，") ||
+                  f.current.map((n) => nodeLabel(f.nodes, n, lang)).join("，") ||
+                  "—"}
+              </Descriptions.Item>
+            </Descriptions>
+            {mine && (
+              <Space style={{ marginBottom: 8 }}>
+                <Button size="small" loading={busy === `${f.id}.urge`} onClick={() => run(f.id, "urge")} data-testid="flow-urge">
+                  {t("task.urge")}
+                </Button>
+                <Popconfirm title={t("task.withdraw_confirm")} onConfirm={() => run(f.id, "withdraw")}>
+                  <Button size="small" danger loading={busy === `${f.id}.withdraw`} data-testid="flow-withdraw">
+                    {t("task.withdraw")}
+                  </Button>
+                </Popconfirm>
+              </Space>
+            )}
+            <Collapse
+              size="small"
+              items={[{ key: "history", label: `${t("record.history")} (${f.history.length})`, children: <FlowHistory app={props.app} history={f.history} nodes={f.nodes} /> }]}
+            />
+          </div>
+        );
+      })}
+    </Card>
+  );
+}
+
 export function RecordDetail() {
   const { app = "", form = "", recordId = "" } = useParams();
-  const { t } = useLang();
+  const { t, lang } = useLang();
+  const queries = useQueryClient();
   const schema = useFormSchema(app, form);
   const base = `/apps/${app}/records/${form}/${recordId}`;
   const record = useQuery({ queryKey: ["record", app, form, recordId], queryFn: () => api<RecordItem>(base) });
   const timeline = useQuery({ queryKey: ["timeline", app, form, recordId], queryFn: () => api<Entry[]>(`${base}/timeline`) });
-  const flows = useQuery({ queryKey: ["flows", app, form, recordId], queryFn: () => api<FlowView[]>(`${base}/flows`) });
+  const flows = useQuery({
+    queryKey: ["flows", app, form, recordId, lang],
+    queryFn: () => api<FlowView[]>(`${base}/flows`, { query: { lang } }),
+  });
+  const refresh = () => {
+    void queries.invalidateQueries({ queryKey: ["flows", app, form, recordId] });
+    void queries.invalidateQueries({ queryKey: ["timeline", app, form, recordId] });
+    void queries.invalidateQueries({ queryKey: ["record", app, form, recordId] });
+    void queries.invalidateQueries({ queryKey: ["inbox"] });
+  };
   if (record.isError) return <Result status="error" title={t("common.error")} subTitle={String(record.error)} />;
   if (!record.data || !schema.data) return <Spin />;
   const title = schema.data.title_field ? String(record.data.data[schema.data.title_field] ?? "") : "";
@@ -75,18 +153,7 @@ export function RecordDetail() {
         </Card>
       </Col>
       <Col xs={24} xl={9}>
-        <Card title={t("record.flows")} style={{ marginBottom: 16 }} loading={flows.isLoading}>
-          {(flows.data ?? []).map((f) => (
-            <Descriptions key={f.id} size="small" column={1} title={`${f.flow} v${f.version}`}>
-              <Descriptions.Item label="status">
-                <Tag color={f.status === "running" ? "processing" : "default"}>{f.status}</Tag>
-              </Descriptions.Item>
-              <Descriptions.Item label="→">
-                {f.holders.map((h) => `${h.node} (#${h.assignee ?? "?"})`).join(", ") || f.current.join(", ") || "—"}
-              </Descriptions.Item>
-            </Descriptions>
-          ))}
-        </Card>
+        <FlowsCard app={app} flows={flows.data} loading={flows.isLoading} onChanged={refresh} />
         <Card title={t("record.timeline")} loading={timeline.isLoading}>
           <Timeline
             data-testid="timeline"
@@ -94,12 +161,12 @@ export function RecordDetail() {
               color: e.action.startsWith("rule") ? "purple" : e.action.startsWith("flow") || e.action.startsWith("task") ? "blue" : "gray",
               content: (
                 <div>
-                  <Typography.Text strong>{e.action}</Typography.Text>{" "}
+                  <Typography.Text strong>{t(`audit.${e.action}`, {}, e.action)}</Typography.Text>{" "}
                   <Typography.Text type="secondary">
                     {new Date(e.at).toLocaleString()} · {e.actor}
                   </Typography.Text>
                   <div>
-                    <Typography.Text>{describe(e)}</Typography.Text>
+                    <Typography.Text>{describe(e, schema.data.fields)}</Typography.Text>
                   </div>
                 </div>
               ),

@@ -5,7 +5,7 @@ import { Alert, App, Button, Card, Result, Space, Spin } from "antd";
 import { useEffect, useState } from "react";
 import { useNavigate, useParams } from "react-router-dom";
 import { api, ApiError, type RecordItem } from "../api";
-import { defaults, RecordForm, serverErrors, useFormSchema, writable } from "../forms";
+import { defaults, localErrors, RecordForm, serverErrors, useFormSchema, writable } from "../forms";
 import { useLang } from "../i18n";
 
 export function RecordEdit() {
@@ -33,8 +33,13 @@ export function RecordEdit() {
   if (schema.isError) return <Result status="error" title={t("common.error")} subTitle={String(schema.error)} />;
   if (!schema.data || (recordId && !existing.data)) return <Spin />;
   const save = async () => {
+    const local = localErrors(schema.data, data);
+    setErrors(local);
+    if (local) {
+      message.error(t("record.invalid"));
+      return;
+    }
     setBusy(true);
-    setErrors(undefined);
     try {
       const body = writable(schema.data, data);
       const saved = recordId

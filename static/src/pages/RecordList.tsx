@@ -1,42 +1,76 @@
 // A form's records: columns from the form, filters built from field types, sort, keyset pages.
 import { DownloadOutlined, PlusOutlined } from "@ant-design/icons";
-import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
-import { Button, Card, DatePicker, Empty, Form, Input, Result, Select, Space, Table, Tag, Typography } from "antd";
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { App, Button, Card, Checkbox, DatePicker, Empty, Form, Input, Result, Select, Space, Table, Tag, Tooltip, Typography } from "antd";
+import dayjs from "dayjs";
 import type { SorterResult } from "antd/es/table/interface";
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
-import { api, withQuery, type FieldInfo, type RecordItem, type RecordPage } from "../api";
-import { useFormSchema } from "../forms";
+import { api, ApiError, withQuery, type FieldInfo, type RecordItem, type RecordPage } from "../api";
+import { show, useFormSchema } from "../forms";
 import { useLang } from "../i18n";
+import { useSession } from "../session";
 
 const LISTED = new Set(["text", "select", "radio", "number", "integer", "money", "date", "datetime", "serial", "checkbox", "email", "phone", "user", "group", "reference", "formula"]);
 
-export function show(field: FieldInfo | undefined, value: unknown): string {
-  if (value === undefined || value === null || value === "") return "";
-  if (field?.options) {
-    const values = Array.isArray(value) ? value : [value];
-    return values.map((v) => field.options?.find((o) => o.value === v)?.label ?? String(v)).join(", ");
-  }
-  if (field?.type === "datetime" && typeof value === "string") return new Date(value).toLocaleString();
-  if (typeof value === "boolean") return value ? "✓" : "";
-  if (typeof value === "object") return JSON.stringify(value);
-  return String(value);
-}
-
 interface View {
+  id: number;
   name: string;
   filters: Record<string, string>;
   sort: string;
+  shared: boolean;
+  mine: boolean;
 }
 
+/** The saved views of a form's list, kept on the server for the signed-in user. */
 function useViews(app: string, form: string) {
-  const key = `tangram.views.${app}.${form}`;
-  const [views, setViews] = useState<View[]>(() => JSON.parse(localStorage.getItem(key) ?? "[]") as View[]);
-  const save = (next: View[]) => {
-    localStorage.setItem(key, JSON.stringify(next));
-    setViews(next);
-  };
-  return { views, save };
+  const queries = useQueryClient();
+  const { message } = App.useApp();
+  const key = ["views", app, form];
+  const base = `/apps/${app}/records/${form}/views`;
+  const views = useQuery({ queryKey: key, queryFn: () => api<View[]>(base) });
+  const fail = (error: unknown) =>
+    message.error(
+      error instanceof ApiError && error.errors
+        ? Object.values(error.errors).flat().join("; ") || error.message
+        : error instanceof Error
+          ? error.message
+          : String(error),
+    );
+  const save = useMutation({
+    mutationFn: (view: { name: string; filters: Record<string, string>; sort: string; shared: boolean }) =>
+      api<View>(base, { body: view }),
+    onSuccess: () => queries.invalidateQueries({ queryKey: key }),
+    onError: fail,
+  });
+  const remove = useMutation({
+    mutationFn: (id: number) => api<void>(`${base}/${id}`, { method: "DELETE" }),
+    // gone from the list at once; back if the server refuses
+    onMutate: async (id: number) => {
+      await queries.cancelQueries({ queryKey: key });
+      const before = queries.getQueryData<View[]>(key);
+      queries.setQueryData<View[]>(key, (list) => (list ?? []).filter((v) => v.id !== id));
+      return { before };
+    },
+    onError: (error, _id, context) => {
+      queries.setQueryData(key, context?.before);
+      fail(error);
+    },
+    onSettled: () => queries.invalidateQueries({ queryKey: key }),
+  });
+  return { views: views.data ?? [], save, remove };
+}
+
+/** The filter form's values for a view's query parameters (the reverse of applying the form). */
+function formValues(fields: FieldInfo[], filters: Record<string, string>): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const field of fields) {
+    if (field.options && filters[`${field.key}__in`]) values[field.key] = filters[`${field.key}__in`].split(",");
+    else if (filters[`${field.key}__gte`] && filters[`${field.key}__lte`])
+      values[field.key] = [dayjs(filters[`${field.key}__gte`]), dayjs(filters[`${field.key}__lte`])];
+    else if (filters[`${field.key}__contains`]) values[field.key] = filters[`${field.key}__contains`];
+  }
+  return values;
 }
 
 export function RecordList() {
@@ -47,6 +81,9 @@ export function RecordList() {
   const [filters, setFilters] = useState<Record<string, string>>({});
   const [sort, setSort] = useState("-_id");
   const views = useViews(app, form);
+  const { me } = useSession();
+  const [filterForm] = Form.useForm();
+  const [shareView, setShareView] = useState(false);
   const records = useInfiniteQuery({
     queryKey: ["records", app, form, filters, sort],
     initialPageParam: "",
@@ -105,6 +142,7 @@ export function RecordList() {
       }
     >
       <Form
+        form={filterForm}
         layout="inline"
         style={{ marginBottom: 16, rowGap: 8 }}
         onFinish={(values: Record<string, unknown>) => {
@@ -136,7 +174,7 @@ export function RecordList() {
         ))}
         <Space wrap>
           <Button htmlType="submit" data-testid="apply-filters">{t("records.filter")}</Button>
-          <Button htmlType="reset">{t("records.reset")}</Button>
+          <Button htmlType="reset" data-testid="reset-filters">{t("records.reset")}</Button>
           <Button icon={<DownloadOutlined />} href={exportUrl("csv")} data-testid="export-csv">CSV</Button>
           <Button icon={<DownloadOutlined />} href={exportUrl("xlsx")}>XLSX</Button>
         </Space>
@@ -144,33 +182,49 @@ export function RecordList() {
       <Space wrap style={{ marginBottom: 16 }}>
         <Typography.Text type="secondary">{t("records.views")}:</Typography.Text>
         {views.views.map((v) => (
-          <Tag
-            key={v.name}
-            closable
-            color={JSON.stringify(v.filters) === JSON.stringify(filters) && v.sort === sort ? "blue" : undefined}
-            onClick={() => {
-              setFilters(v.filters);
-              setSort(v.sort);
-            }}
-            onClose={() => views.save(views.views.filter((x) => x.name !== v.name))}
-            style={{ cursor: "pointer" }}
-          >
-            {v.name}
-          </Tag>
+          <Tooltip key={v.id} title={v.shared ? t("records.view_shared") : undefined}>
+            <Tag
+              closable={v.mine || Boolean(me?.is_admin)}
+              color={JSON.stringify(v.filters) === JSON.stringify(filters) && (v.sort || "-_id") === sort ? "blue" : undefined}
+              onClick={() => {
+                setFilters(v.filters);
+                setSort(v.sort || "-_id");
+                filterForm.resetFields();
+                filterForm.setFieldsValue(formValues(filterable, v.filters));
+              }}
+              onClose={(event) => {
+                event.preventDefault();
+                views.remove.mutate(v.id);
+              }}
+              style={{ cursor: "pointer" }}
+              data-testid={`view-${v.name}`}
+            >
+              {v.shared ? "👥 " : ""}
+              {v.name}
+            </Tag>
+          </Tooltip>
         ))}
         <Input
           size="small"
           style={{ width: 160 }}
           placeholder={t("records.view_name")}
           value={viewName}
+          disabled={views.save.isPending}
           onChange={(e) => setViewName(e.target.value)}
           onPressEnter={() => {
             if (!viewName.trim()) return;
-            views.save([...views.views.filter((x) => x.name !== viewName.trim()), { name: viewName.trim(), filters, sort }]);
-            setViewName("");
+            views.save.mutate(
+              { name: viewName.trim(), filters, sort: sort === "-_id" ? "" : sort, shared: shareView },
+              { onSuccess: () => setViewName("") },
+            );
           }}
           data-testid="view-name"
         />
+        {me?.is_admin && (
+          <Checkbox checked={shareView} onChange={(e) => setShareView(e.target.checked)}>
+            {t("records.view_share")}
+          </Checkbox>
+        )}
       </Space>
       <Table<RecordItem>
         rowKey="id"

@@ -1,11 +1,14 @@
 // One task: the record with the node's field permissions, and the actions the node allows.
+// Acting takes the task out of the inbox at once (optimistic); a refusal puts it back, and a
+// task someone else already handled (409) is reloaded with a warning.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ErrorSchema } from "@rjsf/utils";
-import { App, Button, Card, Descriptions, Input, InputNumber, Result, Select, Space, Spin, Tag, Timeline, Typography } from "antd";
+import { App, Button, Card, Descriptions, Input, Result, Select, Space, Spin, Tag } from "antd";
 import { useEffect, useState } from "react";
 import { useNavigate, useParams } from "react-router-dom";
 import { api, ApiError, type TaskItem } from "../api";
-import { RecordForm, serverErrors, useFormSchema, writable, type Permissions } from "../forms";
+import { FlowHistory, nodeLabel, type HistoryEntry, type Labels } from "../flows";
+import { localErrors, RecordForm, serverErrors, useFormSchema, UserPicker, writable, type Permissions } from "../forms";
 import { useLang } from "../i18n";
 
 interface TaskView {
@@ -15,8 +18,17 @@ interface TaskView {
   actions: string[];
   reject_to: string[];
   label: Record<string, string>;
-  history: { node: string; actor: number | null; action: string; opinion?: string | null }[];
+  nodes: Labels;
+  history: HistoryEntry[];
 }
+
+type Inbox = { items: TaskItem[]; counts: Record<string, number> };
+
+/** Actions that finish the task for its holder: it leaves the to-do box. */
+const FINISHING = new Set(["submit", "approve", "reject", "return", "transfer", "delegate"]);
+/** Actions that name a user. */
+const NAMING = new Set(["transfer", "delegate", "add_signer"]);
+const ORDER = ["submit", "approve", "reject", "return", "transfer", "delegate", "add_signer", "comment"];
 
 export function TaskPage() {
   const { taskId = "" } = useParams();
@@ -31,7 +43,8 @@ export function TaskPage() {
   const [data, setData] = useState<Record<string, unknown>>({});
   const [opinion, setOpinion] = useState("");
   const [target, setTarget] = useState<string | undefined>();
-  const [user, setUser] = useState<number | null>(null);
+  const [user, setUser] = useState<number | undefined>();
+  const [position, setPosition] = useState<"before" | "after">("after");
   const [errors, setErrors] = useState<ErrorSchema | undefined>();
   const [busy, setBusy] = useState<string | null>(null);
   useEffect(() => {
@@ -39,35 +52,72 @@ export function TaskPage() {
   }, [view.data]);
   if (view.isError) return <Result status="error" title={t("common.error")} subTitle={String(view.error)} />;
   if (!view.data || !schema.data) return <Spin />;
-  const { task, permissions, actions } = view.data;
+  const { task, permissions, actions, nodes } = view.data;
   const open = task.status === "open";
+
+  /** Take the task out of the cached to-do box and its count; the snapshot puts it back. */
+  const leaveInbox = () => {
+    const boxes = queries.getQueriesData<Inbox>({ queryKey: ["inbox", "todo"] });
+    const counts = queries.getQueryData<{ counts: Record<string, number> }>(["inbox-counts"]);
+    const less = (c: Record<string, number>) => ({ ...c, todo: Math.max(0, (c.todo ?? 1) - 1) });
+    queries.setQueriesData<Inbox>({ queryKey: ["inbox", "todo"] }, (box) =>
+      box ? { ...box, items: box.items.filter((i) => i.id !== task.id), counts: less(box.counts) } : box,
+    );
+    if (counts) queries.setQueryData(["inbox-counts"], { ...counts, counts: less(counts.counts) });
+    return () => {
+      for (const [key, box] of boxes) queries.setQueryData(key, box);
+      if (counts) queries.setQueryData(["inbox-counts"], counts);
+    };
+  };
+
   const act = async (action: string) => {
+    const local = action === "submit" || action === "approve" ? localErrors(schema.data, data, permissions) : undefined;
+    setErrors(local);
+    if (local) {
+      message.error(t("record.invalid"));
+      return;
+    }
+    if (NAMING.has(action) && !user) {
+      message.warning(t("task.pick_user"));
+      return;
+    }
     setBusy(action);
-    setErrors(undefined);
+    const restore = FINISHING.has(action) ? leaveInbox() : () => undefined;
     try {
       const body: Record<string, unknown> = { opinion };
       if (action === "submit" || action === "approve") body.data = writable(schema.data, data, permissions);
       if (action === "reject" && target) body.target = target;
-      if ((action === "transfer" || action === "add_signer") && user) body.user = user;
+      if (NAMING.has(action)) body.user = user;
+      if (action === "add_signer") body.position = position;
       await api(`/tasks/${taskId}/${action}`, { body });
       message.success(t("task.done"));
-      await queries.invalidateQueries({ queryKey: ["inbox"] });
-      await queries.invalidateQueries({ queryKey: ["inbox-counts"] });
-      navigate("/inbox");
+      void queries.invalidateQueries({ queryKey: ["inbox"] });
+      void queries.invalidateQueries({ queryKey: ["inbox-counts"] });
+      void queries.invalidateQueries({ queryKey: ["flows", app, form, String(task.record_id)] });
+      if (FINISHING.has(action)) navigate("/inbox");
+      else {
+        setOpinion("");
+        await view.refetch();
+      }
     } catch (error) {
-      if (error instanceof ApiError && error.status === 422) setErrors(serverErrors(error.errors));
-      if (error instanceof ApiError && error.status === 409) {
+      restore();
+      if (error instanceof ApiError && error.status === 422) {
+        setErrors(serverErrors(error.errors));
+        message.error(t("record.invalid"));
+      } else if (error instanceof ApiError && error.status === 409) {
         message.warning(t("task.taken"));
         await view.refetch();
+        void queries.invalidateQueries({ queryKey: ["inbox"] });
       } else message.error(error instanceof Error ? error.message : t("common.error"));
     } finally {
       setBusy(null);
     }
   };
   const label = view.data.label[lang] ?? view.data.label["zh-CN"] ?? task.node;
+  const naming = actions.some((a) => NAMING.has(a));
   return (
     <Space direction="vertical" style={{ width: "100%" }} size="middle">
-      <Card title={`${label} · ${schema.data.label} #${task.record_id}`} extra={<Tag>{task.status}</Tag>}>
+      <Card title={`${label} · ${schema.data.label} #${task.record_id}`} extra={<Tag>{t(`task.status.${task.status}`, {}, task.status)}</Tag>}>
         <RecordForm
           app={app}
           schema={schema.data}
@@ -88,52 +138,54 @@ export function TaskPage() {
               rows={2}
               data-testid="opinion"
             />
-            {actions.includes("reject") && view.data.reject_to.length > 0 && (
-              <Select
-                placeholder={t("task.target")}
-                value={target}
-                onChange={setTarget}
-                allowClear
-                style={{ minWidth: 200 }}
-                options={view.data.reject_to.map((r) => ({ value: r, label: r }))}
-                data-testid="reject-target"
-              />
-            )}
-            {(actions.includes("transfer") || actions.includes("add_signer")) && (
-              <InputNumber placeholder={t("task.user")} min={1} value={user} onChange={setUser} />
-            )}
             <Space wrap>
-              {["submit", "approve", "reject", "transfer", "add_signer", "comment"]
-                .filter((a) => actions.includes(a))
-                .map((a) => (
-                  <Button
-                    key={a}
-                    type={a === "submit" || a === "approve" ? "primary" : "default"}
-                    danger={a === "reject"}
-                    loading={busy === a}
-                    onClick={() => act(a)}
-                    data-testid={`action-${a}`}
-                  >
-                    {t(`task.${a}`)}
-                  </Button>
-                ))}
+              {actions.includes("reject") && view.data.reject_to.length > 0 && (
+                <Select
+                  placeholder={t("task.target")}
+                  value={target}
+                  onChange={setTarget}
+                  allowClear
+                  style={{ minWidth: 200 }}
+                  options={view.data.reject_to.map((r) => ({ value: r, label: nodeLabel(nodes, r, lang) }))}
+                  data-testid="reject-target"
+                />
+              )}
+              {naming && <UserPicker app={app} value={user} onChange={setUser} placeholder={t("task.user")} id="task-user" />}
+              {actions.includes("add_signer") && (
+                <Select
+                  value={position}
+                  onChange={setPosition}
+                  style={{ minWidth: 120 }}
+                  options={[
+                    { value: "before", label: t("task.before") },
+                    { value: "after", label: t("task.after") },
+                  ]}
+                />
+              )}
+            </Space>
+            <Space wrap>
+              {ORDER.filter((a) => actions.includes(a)).map((a) => (
+                <Button
+                  key={a}
+                  type={a === "submit" || a === "approve" ? "primary" : "default"}
+                  danger={a === "reject" || a === "return"}
+                  loading={busy === a}
+                  disabled={busy !== null && busy !== a}
+                  onClick={() => act(a)}
+                  data-testid={`action-${a}`}
+                >
+                  {t(`task.${a}`)}
+                </Button>
+              ))}
             </Space>
           </Space>
         </Card>
       )}
       <Card title={t("record.flows")}>
         <Descriptions size="small" column={1}>
-          <Descriptions.Item label="flow">{task.flow_key}</Descriptions.Item>
+          <Descriptions.Item label={t("flow.flow")}>{task.flow_key}</Descriptions.Item>
         </Descriptions>
-        <Timeline
-          items={view.data.history.map((h) => ({
-            content: (
-              <Typography.Text>
-                {h.node} · {h.action} {h.actor ? `#${h.actor}` : ""} {h.opinion ? `“${h.opinion}”` : ""}
-              </Typography.Text>
-            ),
-          }))}
-        />
+        <FlowHistory app={app} history={view.data.history} nodes={nodes} />
       </Card>
     </Space>
   );
