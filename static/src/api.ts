@@ -68,6 +68,32 @@ export async function api<T>(
   return parsed as T;
 }
 
+/** A multipart upload that reports its progress (fetch cannot): ``onProgress`` gets 0–100. */
+export function upload<T>(path: string, form: FormData, onProgress: (percent: number) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open("POST", `/api/v1${path}`);
+    request.setRequestHeader("Accept", "application/json");
+    if (csrf) request.setRequestHeader("X-CSRF-Token", csrf);
+    request.withCredentials = true;
+    request.upload.onprogress = (event) => {
+      if (event.lengthComputable) onProgress(Math.round((event.loaded / event.total) * 100));
+    };
+    request.onload = () => {
+      let parsed: Record<string, unknown> = {};
+      try {
+        parsed = request.responseText ? (JSON.parse(request.responseText) as Record<string, unknown>) : {};
+      } catch {
+        parsed = { detail: `HTTP ${request.status}` };
+      }
+      if (request.status >= 200 && request.status < 300) resolve(parsed as T);
+      else reject(new ApiError(request.status, parsed));
+    };
+    request.onerror = () => reject(new Error("network error"));
+    request.send(form);
+  });
+}
+
 // --- shapes the pages use --------------------------------------------------------------------
 
 export interface Me {

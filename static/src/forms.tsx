@@ -14,11 +14,11 @@ import type {
 } from "@rjsf/utils";
 import { customizeValidator } from "@rjsf/validator-ajv8";
 import { useQuery } from "@tanstack/react-query";
-import { Button, Col, Divider, Input, InputNumber, Row, Select, Typography, Upload } from "antd";
+import { App, Button, Col, Divider, Input, InputNumber, Row, Select, Typography, Upload, type UploadFile } from "antd";
 import Ajv2020 from "ajv/dist/2020";
 import jsonLogic from "json-logic-js";
-import { useMemo, useState, type ReactNode } from "react";
-import { api, type FieldInfo, type FormSchema, type RecordPage } from "./api";
+import { useMemo, useRef, useState, type ReactNode } from "react";
+import { api, ApiError, upload, type FieldInfo, type FormSchema, type RecordPage } from "./api";
 import { useLang } from "./i18n";
 
 export const validator = customizeValidator({
@@ -203,36 +203,63 @@ interface Stored {
   name?: string;
 }
 
+/** Why the server refused an upload, by its problem code, in the user's language. */
+const UPLOAD_REFUSED: Record<string, string> = {
+  "attachment.type_refused": "upload.type_refused",
+  "attachment.too_large": "upload.too_large",
+  "attachment.empty": "upload.empty",
+  "attachment.content_mismatch": "upload.content_mismatch",
+  "attachment.bad_name": "upload.bad_name",
+};
+
+/** Files of an attachment field: uploads show their progress, images a thumbnail; a refused file
+stays in the list, marked, with the server's reason. */
 function FilesWidget(props: WidgetProps) {
   const { app, form } = props.registry.formContext as FormContext;
+  const { message } = App.useApp();
+  const { t } = useLang();
   const many = props.schema.type === "array";
   const current: Stored[] = many ? ((props.value as Stored[] | undefined) ?? []) : props.value ? [props.value as Stored] : [];
+  const latest = useRef(current);
+  latest.current = current;
+  const [pending, setPending] = useState<UploadFile[]>([]);
+  const accept = (props.options.accept as string[] | undefined) ?? [];
+  const stored: UploadFile[] = current.map((f) => {
+    const url = `/api/v1/apps/${app}/attachments/${f.id}`;
+    return { uid: f.id, name: f.name ?? f.id, status: "done", url, thumbUrl: url };
+  });
+  const track = (uid: string, change: Partial<UploadFile> | null) =>
+    setPending((files) =>
+      change === null ? files.filter((f) => f.uid !== uid) : files.map((f) => (f.uid === uid ? { ...f, ...change } : f)),
+    );
   return (
     <Upload
-      listType={((props.options.accept as string[] | undefined) ?? []).some((a) => a.startsWith("image")) ? "picture" : "text"}
-      accept={((props.options.accept as string[] | undefined) ?? []).join(",") || undefined}
+      listType={accept.some((a) => a.startsWith("image")) || props.schema.type === "array" ? "picture" : "text"}
+      accept={accept.join(",") || undefined}
       disabled={props.disabled || props.readonly}
-      fileList={current.map((f) => ({
-        uid: f.id,
-        name: f.name ?? f.id,
-        status: "done" as const,
-        url: `/api/v1/apps/${app}/attachments/${f.id}`,
-      }))}
+      fileList={[...stored, ...pending]}
       onRemove={(file) => {
+        if (pending.some((f) => f.uid === file.uid)) return track(file.uid, null);
         const kept = current.filter((f) => f.id !== file.uid);
         props.onChange(many ? kept : undefined);
       }}
-      customRequest={async ({ file, onSuccess, onError, onProgress }) => {
+      customRequest={async ({ file }) => {
+        const blob = file as File & { uid: string };
+        setPending((files) => [...files, { uid: blob.uid, name: blob.name, status: "uploading", percent: 0 }]);
         const body = new FormData();
-        body.append("file", file as Blob);
+        body.append("file", blob);
         try {
-          onProgress?.({ percent: 50 });
-          const stored = await api<Stored>(`/apps/${app}/records/${form}/attachments`, { form: body });
-          onSuccess?.(stored);
-          const kept = { id: stored.id, name: stored.name };
-          props.onChange(many ? [...current, kept] : kept);
+          const saved = await upload<Stored>(`/apps/${app}/records/${form}/attachments`, body, (percent) =>
+            track(blob.uid, { percent }),
+          );
+          track(blob.uid, null);
+          const kept = { id: saved.id, name: saved.name };
+          props.onChange(many ? [...latest.current, kept] : kept);
         } catch (error) {
-          onError?.(error as Error);
+          const known = error instanceof ApiError ? UPLOAD_REFUSED[error.code] : undefined;
+          const reason = known ? t(known) : error instanceof Error ? error.message : String(error);
+          track(blob.uid, { status: "error", response: reason });
+          message.error(`${blob.name}: ${reason}`);
         }
       }}
     >

@@ -80,6 +80,17 @@ def test_register_a_ticket_with_a_row_and_an_image_see_422_then_the_dispatch(
         "input[type=file]", files=[{"name": "noise.png", "mimeType": "image/png", "buffer": PNG}]
     )
     expect(page.get_by_text("noise.png")).to_be_visible()
+    page.set_input_files(
+        "input[type=file]",
+        files=[{"name": "notes.exe", "mimeType": "application/x-msdownload", "buffer": b"MZ"}],
+    )
+    expect(page.locator(".ant-upload-list-item-error")).to_contain_text(
+        "notes.exe"
+    )  # refused, said why
+    page.locator(".ant-upload-list-item-error").get_by_role(
+        "button"
+    ).last.click()  # taken off the list
+    expect(page.locator(".ant-upload-list-item-error")).to_have_count(0)
     page.get_by_test_id("save-record").click()
     email_item = page.locator("#root_contact_email").locator(
         "xpath=ancestor::div[contains(@class, 'ant-form-item ')][1]"
