@@ -316,12 +316,14 @@ function SectionedObject(props: ObjectFieldTemplateProps) {
   );
   return (
     <div>
-      {layout.map((section, i) => (
-        <div key={i}>
-          {section.title && <Divider titlePlacement="start">{section.title}</Divider>}
-          {block(section.fields, section.columns ?? 1)}
-        </div>
-      ))}
+      {layout.map((section, i) =>
+        section.fields.some((name) => byName.get(name) && !byName.get(name)?.hidden) ? (
+          <div key={i}>
+            {section.title && <Divider titlePlacement="start">{section.title}</Divider>}
+            {block(section.fields, section.columns ?? 1)}
+          </div>
+        ) : null,
+      )}
       {rest.length > 0 && block(rest.map((p) => p.name), 1)}
     </div>
   );
@@ -513,6 +515,8 @@ export function RecordForm(props: {
   errors?: ErrorSchema;
   permissions?: Permissions;
   readOnly?: boolean;
+  /** The inputs' id prefix (``root``): two forms of one record on a page need different ones. */
+  idPrefix?: string;
 }) {
   const { schema, data, permissions, readOnly } = props;
   const json = useMemo(() => effectiveSchema(schema, permissions), [schema, permissions]);
@@ -529,6 +533,7 @@ export function RecordForm(props: {
       extraErrors={props.errors}
       showErrorList={false}
       noHtml5Validate
+      idPrefix={props.idPrefix}
       readonly={readOnly}
       onChange={(event) => props.onChange?.((event.formData ?? {}) as Record<string, unknown>)}
     >

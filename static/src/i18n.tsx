@@ -59,6 +59,7 @@ const STRINGS: Record<string, [string, string]> = {
   "task.opinion": ["意见", "Opinion"],
   "task.target": ["退回到", "Return to"],
   "task.user": ["选择人员", "Choose a person"],
+  "task.whole_record": ["完整记录", "The whole record"],
   "task.pick_user": ["请先选择人员", "Choose a person first"],
   "task.return": ["退回修改", "Return for revision"],
   "task.delegate": ["委托", "Delegate"],

@@ -2,6 +2,8 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { App as AntApp, ConfigProvider } from "antd";
 import enUS from "antd/locale/en_US";
 import zhCN from "antd/locale/zh_CN";
+import dayjs from "dayjs";
+import "dayjs/locale/zh-cn";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter } from "react-router-dom";
@@ -15,6 +17,7 @@ const queries = new QueryClient({
 
 function Themed() {
   const { lang } = useLang();
+  dayjs.locale(lang === "en" ? "en" : "zh-cn"); // date pickers: weekday and month names
   return (
     <ConfigProvider locale={lang === "en" ? enUS : zhCN} theme={{ token: { colorPrimary: "#1f6feb" } }}>
       <AntApp>

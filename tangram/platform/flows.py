@@ -909,9 +909,12 @@ def inbox_context(uow: UnitOfWork, items: Sequence[Any], lang: str) -> list[dict
     return out
 
 
-def task_view(uow: UnitOfWork, actor: Actor, task_id: int) -> dict[str, Any]:
+def task_view(
+    uow: UnitOfWork, actor: Actor, task_id: int, *, lang: str = "zh-CN"
+) -> dict[str, Any]:
     """A task with what its holder may see and do: the record (hidden fields removed), field
-    permissions, allowed actions and the nodes a rejection may go back to."""
+    permissions, allowed actions, the nodes a rejection may go back to and the flow's label in
+    ``lang``."""
     task = uow.session.get(Task, task_id)
     if task is None or (
         not actor.is_admin and actor.user_id not in (task.assignee_id, task.actor_id)
@@ -942,8 +945,14 @@ def task_view(uow: UnitOfWork, actor: Actor, task_id: int) -> dict[str, Any]:
         "reject_to": list(node.reject_to) if node is not None else [],
         "label": dict(node.label) if node is not None else {},
         "nodes": _node_labels(proc.definition),
+        "flow_label": _flow_label(uow, task.app_key, instance.flow_key, lang),
         "history": instance.state.get("history", []),
     }
+
+
+def _flow_label(uow: UnitOfWork, app_key: str, flow_key: str, lang: str) -> str:
+    _, _, body = metadata.published_body(uow, app_key, "flow", flow_key)
+    return text(body.get("label"), lang) or flow_key
 
 
 def _node_labels(definition: ProcessDefinition) -> dict[str, dict[str, str]]:
@@ -980,13 +989,7 @@ def record_flows(
             {
                 "id": instance.id,
                 "flow": instance.flow_key,
-                "label": text(
-                    metadata.published_body(uow, app_key, "flow", instance.flow_key)[2].get(
-                        "label"
-                    ),
-                    lang,
-                )
-                or instance.flow_key,
+                "label": _flow_label(uow, app_key, instance.flow_key, lang),
                 "version": instance.version,
                 "status": instance.status,
                 "current": sorted({str(h["node"]) for h in holders})

@@ -47,6 +47,7 @@ def test_start_inbox_act_and_conflict(
     view = admin_client.get(f"/api/v1/tasks/{analyse['id']}").get_json()
     assert view["actions"][0] == "submit"
     assert set(view["nodes"]) >= {"analyse", "review"}  # labels for history and reject targets
+    assert view["flow_label"] == "handling"
     refused = admin_client.post(
         f"/api/v1/tasks/{analyse['id']}/submit", json={"data": {"verdict": "x"}}
     )

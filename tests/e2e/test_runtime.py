@@ -186,14 +186,23 @@ def test_an_engineer_works_a_task_from_the_inbox_on_a_phone(
     shot(page, "inbox-390")
     page.get_by_test_id("task-respond").click()
     page.fill("#root_response_note", "已电话联系客户")
-    expect(page.locator("#root_title")).to_be_disabled()  # read-only at this node
+    expect(page.locator("#root_title")).to_have_count(0)  # the step asks for its fields only
+    page.get_by_text("完整记录").click()
+    expect(page.locator("#record_title")).to_be_disabled()  # the rest is read-only here
     shot(page, "task-390")
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= 390, f"the task page is {wide}px wide on a 390px screen"
     page.get_by_test_id("action-submit").click()
     expect(page).to_have_url(re.compile(r"/inbox$"))
     page.get_by_test_id("box-done").click()
     expect(page.get_by_test_id("task-respond")).to_be_visible()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the inbox is {width}px wide on a 390px screen"
+    page.goto(f"{server}/apps/aftersales/records/ticket/new")
+    expect(page.locator("#root_title")).to_be_visible()
+    shot(page, "record-form-390")
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= 390, f"the record form is {wide}px wide on a 390px screen"
     phone.close()
     with platform.unit_of_work(write=False) as uow:
         ticket = uow.session.get(Record, record_id)
@@ -404,3 +413,31 @@ def test_an_administrator_creates_a_group_and_a_role_with_a_grant(
             ("aftersales", "ticket", ["read"], "all")
         ]
         assert uow.session.scalar(select(Group.name).where(Group.key == "night_shift")) == "夜班"
+
+
+def test_the_initiator_urges_then_withdraws_from_the_record(
+    page: Page, server: str, platform: Platform, people: dict[str, int]
+) -> None:
+    record_id = register(platform, people, "屏幕闪烁")
+    sign_in(page, server, "agent", PASSWORD)
+    page.goto(f"{server}/apps/aftersales/records/ticket/{record_id}")
+    flow = page.get_by_test_id("flow-ticket_handling")
+    expect(flow).to_contain_text("首次响应 · qe_a")  # the node's label and its holder's name
+    page.get_by_test_id("flow-urge").click()
+    expect(page.locator(".ant-message")).to_contain_text("已催办")
+    page.get_by_test_id("flow-withdraw").click()
+    page.locator(".ant-popconfirm").get_by_role("button").last.click()
+    expect(page.locator(".ant-message")).to_contain_text("已撤回")
+    flow.get_by_text("流转记录").click()
+    expect(flow).to_contain_text("撤回")
+    with platform.unit_of_work(write=False) as uow:
+        tasks = uow.session.execute(
+            select(Task.node, Task.status, Task.assignee_id)
+            .where(Task.record_id == record_id)
+            .order_by(Task.id)
+        ).all()
+    # the engineer's task is taken back; the ticket waits for the agent to resubmit it
+    assert [tuple(t) for t in tasks] == [
+        ("respond", "cancelled", people["qe_a"]),
+        ("start", "open", people["agent"]),
+    ]

@@ -3,7 +3,7 @@
 // task someone else already handled (409) is reloaded with a warning.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ErrorSchema } from "@rjsf/utils";
-import { App, Button, Card, Descriptions, Input, Result, Select, Space, Spin, Tag } from "antd";
+import { App, Button, Card, Collapse, Descriptions, Input, Result, Select, Space, Spin, Tag } from "antd";
 import { useEffect, useState } from "react";
 import { useNavigate, useParams } from "react-router-dom";
 import { api, ApiError, type TaskItem } from "../api";
@@ -19,6 +19,7 @@ interface TaskView {
   reject_to: string[];
   label: Record<string, string>;
   nodes: Labels;
+  flow_label: string;
   history: HistoryEntry[];
 }
 
@@ -36,7 +37,10 @@ export function TaskPage() {
   const { message } = App.useApp();
   const navigate = useNavigate();
   const queries = useQueryClient();
-  const view = useQuery({ queryKey: ["task", taskId], queryFn: () => api<TaskView>(`/tasks/${taskId}`) });
+  const view = useQuery({
+    queryKey: ["task", taskId, lang],
+    queryFn: () => api<TaskView>(`/tasks/${taskId}`, { query: { lang } }),
+  });
   const app = view.data?.task.app_key ?? "";
   const form = view.data?.task.form_key ?? "";
   const schema = useFormSchema(app, form);
@@ -115,18 +119,32 @@ export function TaskPage() {
   };
   const label = view.data.label[lang] ?? view.data.label["zh-CN"] ?? task.node;
   const naming = actions.some((a) => NAMING.has(a));
+  // what this step asks for comes first; the rest of the record is one click away
+  const editableKeys = schema.data.fields.map((f) => f.key).filter((k) => (permissions[k] ?? permissions.others) === "editable");
+  const editable = editableKeys.length > 0;
+  const onlyEditable: Permissions = { ...Object.fromEntries(editableKeys.map((k) => [k, "editable" as const])), others: "hidden" };
   return (
     <Space direction="vertical" style={{ width: "100%" }} size="middle">
       <Card title={`${label} · ${schema.data.label} #${task.record_id}`} extra={<Tag>{t(`task.status.${task.status}`, {}, task.status)}</Tag>}>
-        <RecordForm
-          app={app}
-          schema={schema.data}
-          data={data}
-          onChange={setData}
-          errors={errors}
-          permissions={permissions}
-          readOnly={!open}
-        />
+        {open && editable ? (
+          <>
+            <RecordForm app={app} schema={schema.data} data={data} onChange={setData} errors={errors} permissions={onlyEditable} />
+            <Collapse
+              style={{ marginTop: 16 }}
+              items={[
+                {
+                  key: "record",
+                  label: t("task.whole_record"),
+                  children: (
+                    <RecordForm app={app} schema={schema.data} data={data} errors={errors} permissions={permissions} readOnly idPrefix="record" />
+                  ),
+                },
+              ]}
+            />
+          </>
+        ) : (
+          <RecordForm app={app} schema={schema.data} data={data} errors={errors} permissions={permissions} readOnly />
+        )}
       </Card>
       {open && (
         <Card>
@@ -183,7 +201,7 @@ export function TaskPage() {
       )}
       <Card title={t("record.flows")}>
         <Descriptions size="small" column={1}>
-          <Descriptions.Item label={t("flow.flow")}>{task.flow_key}</Descriptions.Item>
+          <Descriptions.Item label={t("flow.flow")}>{view.data.flow_label}</Descriptions.Item>
         </Descriptions>
         <FlowHistory app={app} history={view.data.history} nodes={nodes} />
       </Card>

@@ -114,6 +114,7 @@ class TaskViewSchema(Schema):
     nodes = fields.Dict(
         required=True, metadata={"description": "Every node's label by language, by node id"}
     )
+    flow_label = fields.String(required=True, metadata={"description": "In the language asked"})
     history = fields.List(fields.Dict(), required=True)
 
 
@@ -216,7 +217,7 @@ class TaskItem(MethodView):
         """The task, the record with the node's permissions applied, the allowed actions."""
         actor = require_actor()
         with platform().unit_of_work(write=False) as uow:
-            return flows.task_view(uow, actor, task_id)
+            return flows.task_view(uow, actor, task_id, lang=lang_of())
 
 
 @blp.route(f"/tasks/<int:task_id>/<any({', '.join(TASK_ACTIONS)}):action>")
@@ -239,7 +240,7 @@ class TaskAction(MethodView):
                 flows.TaskCommand(action, **body),
                 lang=lang_of(),
             )
-            view = flows.task_view(uow, actor, task_id)
+            view = flows.task_view(uow, actor, task_id, lang=lang_of())
             uow.commit()
         return view
 
