@@ -1,5 +1,7 @@
-// UI strings in zh-CN (the default) and en; the choice is remembered in the browser.
-import { createContext, useContext, useMemo, useState, type ReactNode } from "react";
+// UI strings in zh-CN (the default) and en through i18next; antd's own locale covers its
+// components. The choice is remembered in the browser.
+import i18next from "i18next";
+import { initReactI18next, useTranslation } from "react-i18next";
 
 export type Lang = "zh-CN" | "en";
 
@@ -167,6 +169,23 @@ const STRINGS: Record<string, [string, string]> = {
   "common.ok": ["确定", "OK"],
 };
 
+const STORAGE_KEY = "tangram.lang";
+
+function resources(index: 0 | 1): Record<string, string> {
+  return Object.fromEntries(Object.entries(STRINGS).map(([key, pair]) => [key, pair[index]]));
+}
+
+void i18next.use(initReactI18next).init({
+  resources: { "zh-CN": { translation: resources(0) }, en: { translation: resources(1) } },
+  lng: localStorage.getItem(STORAGE_KEY) === "en" ? "en" : "zh-CN",
+  fallbackLng: "zh-CN",
+  // keys are flat ("record.save"); placeholders are single-braced ("共 {n} 条"); React escapes
+  keySeparator: false,
+  nsSeparator: false,
+  interpolation: { escapeValue: false, prefix: "{", suffix: "}" },
+});
+document.documentElement.lang = i18next.language;
+
 interface LangContext {
   lang: Lang;
   setLang: (lang: Lang) => void;
@@ -174,34 +193,15 @@ interface LangContext {
   t: (key: string, values?: Record<string, string | number>, fallback?: string) => string;
 }
 
-const Context = createContext<LangContext | null>(null);
-
-export function LangProvider({ children }: { children: ReactNode }) {
-  const [lang, setLangState] = useState<Lang>(
-    (localStorage.getItem("tangram.lang") as Lang | null) ?? "zh-CN",
-  );
-  const value = useMemo<LangContext>(
-    () => ({
-      lang,
-      setLang: (next) => {
-        localStorage.setItem("tangram.lang", next);
-        document.documentElement.lang = next;
-        setLangState(next);
-      },
-      t: (key, values, fallback) => {
-        const pair = STRINGS[key];
-        let text = pair ? pair[lang === "en" ? 1 : 0] : (fallback ?? key);
-        for (const [name, v] of Object.entries(values ?? {})) text = text.replace(`{${name}}`, String(v));
-        return text;
-      },
-    }),
-    [lang],
-  );
-  return <Context.Provider value={value}>{children}</Context.Provider>;
-}
-
 export function useLang(): LangContext {
-  const value = useContext(Context);
-  if (!value) throw new Error("useLang outside LangProvider");
-  return value;
+  const { t, i18n } = useTranslation();
+  return {
+    lang: i18n.language === "en" ? "en" : "zh-CN",
+    setLang: (next) => {
+      localStorage.setItem(STORAGE_KEY, next);
+      document.documentElement.lang = next;
+      void i18n.changeLanguage(next);
+    },
+    t: (key, values, fallback) => String(t(key, { ...values, defaultValue: fallback ?? key })),
+  };
 }

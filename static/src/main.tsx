@@ -8,7 +8,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter } from "react-router-dom";
 import { Routes } from "./Routes";
-import { LangProvider, useLang } from "./i18n";
+import { useLang } from "./i18n";
 import { SessionProvider } from "./session";
 
 const queries = new QueryClient({
@@ -32,11 +32,9 @@ function Themed() {
 createRoot(document.getElementById("root")!).render(
   <StrictMode>
     <QueryClientProvider client={queries}>
-      <LangProvider>
-        <BrowserRouter>
-          <Themed />
-        </BrowserRouter>
-      </LangProvider>
+      <BrowserRouter>
+        <Themed />
+      </BrowserRouter>
     </QueryClientProvider>
   </StrictMode>,
 );
