@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from tangram.engines.forms import FieldDef, FieldType, Form
 from tangram.platform import compiled
@@ -72,6 +72,34 @@ def users_of(
     uow: UnitOfWork, recipients: Sequence[Mapping[str, Any]], form: Form, data: Mapping[str, Any]
 ) -> list[User]:
     """Active users the recipients name, by id, without duplicates."""
+    ids = _named(uow, recipients, form, data)
+    if not ids:
+        return []
+    return list(
+        uow.session.scalars(
+            select(User).where(User.id.in_(sorted(ids)), User.is_active.is_(True)).order_by(User.id)
+        )
+    )
+
+
+_ACTIVE = select(User.id).where(User.id.in_(bindparam("ids", expanding=True)), User.is_active)
+
+
+def user_ids_of(
+    uow: UnitOfWork, recipients: Sequence[Mapping[str, Any]], form: Form, data: Mapping[str, Any]
+) -> list[int]:
+    """Like :func:`users_of`, ids only, read without loading users (nor flushing the session)."""
+    ids = _named(uow, recipients, form, data)
+    if not ids:
+        return []
+    found = uow.session.connection().execute(_ACTIVE, {"ids": sorted(ids)}).scalars()
+    return sorted(int(i) for i in found)
+
+
+def _named(
+    uow: UnitOfWork, recipients: Sequence[Mapping[str, Any]], form: Form, data: Mapping[str, Any]
+) -> set[int]:
+    """Ids of the users the recipients name (active or not)."""
     ids: set[int] = set()
     for item in recipients:
         ((kind, value),) = item.items()
@@ -107,13 +135,7 @@ def users_of(
             if group.manager_id is None:
                 raise Unresolvable(f"group {group.key!r} has no manager")
             ids.add(group.manager_id)
-    if not ids:
-        return []
-    return list(
-        uow.session.scalars(
-            select(User).where(User.id.in_(sorted(ids)), User.is_active.is_(True)).order_by(User.id)
-        )
-    )
+    return ids
 
 
 def group_of(

@@ -206,7 +206,7 @@ def _resolver(uow: UnitOfWork, form: Form) -> Any:
             found = manager_of(uow, initiator, int(value))
             return [found] if found is not None else []
         try:  # groups, roles and user or group fields: the directory, as rule actions see it
-            return [u.id for u in assignment.users_of(uow, [rule], form, data)]
+            return assignment.user_ids_of(uow, [rule], form, data)
         except assignment.Unresolvable:
             return []  # nobody: the engine falls back
 
@@ -327,22 +327,28 @@ def act(
 
     ``data`` (fill and approval tasks) changes record fields the node lets this task edit.
     """
-    task = uow.session.get(Task, task_id)
-    if task is None or (
-        not actor.is_admin and actor.user_id not in (task.assignee_id, task.actor_id)
+    # the task, its instance, its record and the app's metadata tag in one statement
+    found = uow.session.execute(
+        select(Task, FlowInstance, Record, App.metadata_tag)
+        .join(FlowInstance, FlowInstance.id == Task.instance_id)
+        .join(Record, Record.id == FlowInstance.record_id)
+        .join(App, App.id == FlowInstance.app_id)
+        .where(Task.id == task_id)
+    ).first()
+    if found is None or (
+        not actor.is_admin and actor.user_id not in (found[0].assignee_id, found[0].actor_id)
     ):
         raise NotFound(f"There is no task {task_id}.", code="task.not_found")
+    task, instance, record, tag = found
+    metadata.note_tag(uow, task.app_key, str(tag))
     if task.status != "open":
         raise Conflict(
             f"Task {task_id} is {task.status} ({task.outcome or 'not open yet'}): it cannot be "
             "acted on again.",
             code="task.conflict",
         )
-    instance = _instance(uow, task.instance_id)
     app_key = task.app_key
     _, proc = process(uow, app_key, instance.flow_key, instance.version)
-    record = uow.session.get(Record, instance.record_id)
-    assert record is not None
     node = proc.definition.nodes[task.node]
     if command.data:
         if command.action not in ("submit", "approve") or not node.is_task:
@@ -436,6 +442,10 @@ def _handle(
     _, proc = process(uow, app_key, instance.flow_key, instance.version)
     _, form = compiled.form(uow, app_key, instance.form_key)
     before = len(instance.state.get("history", []))
+    # tasks opened before this command have rows; the others get theirs when they open
+    rowed = frozenset(
+        key for key, t in instance.state.get("tasks", {}).items() if t.get("status") != "waiting"
+    )
     try:
         state, effects = proc.handle(instance.state, command, _context(uow, app_key, record, form))
     except FlowError as exc:
@@ -450,10 +460,36 @@ def _handle(
             "Someone acted on this flow at the same moment; reload the task.",
             code="task.conflict",
         ) from None
-    _apply(uow, settings, actor, app_key, instance, record, effects, history_from=before)
+    _apply(
+        uow, settings, actor, app_key, instance, record, effects, history_from=before, rowed=rowed
+    )
 
 
 # --- effects -----------------------------------------------------------------------------------
+
+
+def _task_rows(
+    uow: UnitOfWork,
+    instance_id: int,
+    effects: Sequence[FlowEffect],
+    rowed: frozenset[str] | None,
+) -> dict[str, Task]:
+    """The task rows the effects touch, by key: those already in the session are not read again."""
+    if rowed is None:
+        query = select(Task).where(Task.instance_id == instance_id)
+        return {t.key: t for t in uow.session.scalars(query)}
+    touched = {
+        e.task for e in effects if isinstance(e, TaskOpened | TaskClosed | TaskReassigned)
+    } & rowed
+    rows: dict[str, Task] = {}
+    for obj in uow.session.identity_map.values():
+        if isinstance(obj, Task) and obj.instance_id == instance_id and obj.key in touched:
+            rows[obj.key] = obj
+    missing = touched - rows.keys()
+    if missing:
+        query = select(Task).where(Task.instance_id == instance_id, Task.key.in_(sorted(missing)))
+        rows.update((t.key, t) for t in uow.session.scalars(query))
+    return rows
 
 
 def _apply(
@@ -466,7 +502,10 @@ def _apply(
     effects: Sequence[FlowEffect],
     *,
     history_from: int,
+    rowed: frozenset[str] | None = None,
 ) -> None:
+    """Persist what the engine did. ``rowed``: the keys of the tasks that already have rows
+    (tasks opened before the command); without it every task row of the instance is read."""
     state = instance.state
     link = {"app": app_key, "form": instance.form_key, "record": record.id, "flow": instance.id}
 
@@ -493,9 +532,7 @@ def _apply(
             )
         )
 
-    rows = {
-        t.key: t for t in uow.session.scalars(select(Task).where(Task.instance_id == instance.id))
-    }
+    rows = _task_rows(uow, instance.id, effects, rowed)
     for effect in effects:
         if isinstance(effect, TaskOpened):
             row = rows.get(effect.task)

@@ -9,11 +9,12 @@ through :func:`published_body`.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, update
 
 from tangram.engines.common import DefinitionError, Diagnostic, checksum, diff
 from tangram.engines.forms import Form, compile_form
@@ -77,6 +78,7 @@ def create_app(
         raise Conflict(f"An app with key {key!r} already exists.", code="app.duplicate")
     app = App(
         key=key,
+        metadata_tag=uuid.uuid4().hex,
         name=dict(name),
         description=dict(description or {}),
         version=version,
@@ -119,15 +121,39 @@ class AppRef(NamedTuple):
     key: str
 
 
-_APP_REF = select(App.id).where(App.key == bindparam("key"))
+_APP_REF = select(App.id, App.metadata_tag).where(App.key == bindparam("key"))
+#: Where a unit of work remembers the apps' metadata tags it read.
+TAGS = "app_tags"
+#: Where a platform keeps published definitions' references by (app, kind, key, tag).
+_REFS = "published_refs"
+_REFS_SIZE = 4096
 
 
 def app_ref(uow: UnitOfWork, actor: Actor, key: str) -> AppRef:
-    """Like :func:`get_app`, for hot paths: one Core query, no ORM object."""
-    found = uow.session.connection().execute(_APP_REF, {"key": key}).scalar()
+    """Like :func:`get_app`, for hot paths: one Core query, no ORM object (it also notes the
+    app's metadata tag for the rest of the unit of work)."""
+    found = uow.session.connection().execute(_APP_REF, {"key": key}).first()
     if found is None or not can_read_app(actor, key):
         raise NotFound(f"App {key!r} does not exist.", code="app.not_found")
-    return AppRef(int(found), key)
+    uow.scratch.setdefault(TAGS, {})[key] = str(found[1])
+    return AppRef(int(found[0]), key)
+
+
+def note_tag(uow: UnitOfWork, key: str, tag: str) -> None:
+    """Remember the app's metadata tag read along with something else (unless already known)."""
+    uow.scratch.setdefault(TAGS, {}).setdefault(key, tag)
+
+
+def app_tag(uow: UnitOfWork, key: str) -> str | None:
+    """The app's metadata tag as this unit of work first saw it (``None``: no such app). It
+    changes with every publication, so what is cached under it is what is published."""
+    tags: dict[str, str] = uow.scratch.setdefault(TAGS, {})
+    if key not in tags:
+        found = uow.session.connection().execute(_APP_REF, {"key": key}).first()
+        if found is None:
+            return None
+        tags[key] = str(found[1])
+    return tags[key] or None
 
 
 def get_app(uow: UnitOfWork, actor: Actor, key: str) -> App:
@@ -434,6 +460,9 @@ def publish(
     )
     uow.session.add(version)
     definition.published_version = number
+    tag = uuid.uuid4().hex  # caches of the app's published definitions start afresh
+    uow.session.execute(update(App).where(App.id == definition.app_id).values(metadata_tag=tag))
+    uow.scratch.setdefault(TAGS, {})[app_key] = tag
     from tangram.platform import compiled  # compiled reads the store through this module
 
     compiled.forget_in(uow)
@@ -545,6 +574,12 @@ def published_ref(
     Cheap: the body is not loaded (callers holding a compiled copy of that checksum skip it).
     """
     _check_kind(kind)
+    tag = app_tag(uow, app_key) if version is None else None
+    refs: dict[tuple[str, str, str, str], tuple[int, int, str]] = uow.shared.setdefault(_REFS, {})
+    if tag is not None:
+        cached = refs.get((app_key, kind, key, tag))
+        if cached is not None:
+            return cached
     params: dict[str, Any] = {"app": app_key, "kind": kind, "key": key}
     if version is not None:
         params["version"] = version
@@ -556,7 +591,12 @@ def published_ref(
             + (f" version {version}." if version is not None else "."),
             code="definition.not_published",
         )
-    return int(found[0]), int(found[1]), str(found[2])
+    ref = (int(found[0]), int(found[1]), str(found[2]))
+    if tag is not None:
+        if len(refs) >= _REFS_SIZE:
+            refs.clear()
+        refs[(app_key, kind, key, tag)] = ref
+    return ref
 
 
 def version_body(uow: UnitOfWork, row_id: int) -> dict[str, Any]:

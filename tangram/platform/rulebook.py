@@ -33,6 +33,7 @@ from tangram.engines.rules import (
     compile_rule,
     compile_sla,
 )
+from tangram.platform import metadata
 from tangram.platform.errors import ValidationFailed
 from tangram.platform.models import App, Definition, DefinitionVersion, Group, Role
 from tangram.platform.uow import UnitOfWork
@@ -40,6 +41,8 @@ from tangram.platform.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 _CACHE = "rulebooks"
+#: The app metadata tag each cached book was last checked under.
+_TAGS = "rulebook_tags"
 _lock = threading.Lock()
 
 #: (kind, key, version) of every published definition a book depends on.
@@ -241,11 +244,18 @@ def load(uow: UnitOfWork, app_key: str) -> Rulebook:
 
 
 def _load(uow: UnitOfWork, app_key: str) -> Rulebook:
-    fingerprint = _fingerprint(uow, app_key)
     books: dict[str, Rulebook] = uow.shared.setdefault(_CACHE, {})
+    tags: dict[str, str] = uow.shared.setdefault(_TAGS, {})
+    tag = metadata.app_tag(uow, app_key)
     with _lock:
         cached = books.get(app_key)
+        if cached is not None and tag is not None and tags.get(app_key) == tag:
+            return cached  # nothing was published since the book was checked
+    fingerprint = _fingerprint(uow, app_key)
     if cached is not None and cached.fingerprint == fingerprint:
+        with _lock:
+            if tag is not None:
+                tags[app_key] = tag
         return cached
     if not any(kind in ("rule", "calendar") for kind, _k, _v in fingerprint):
         book = Rulebook(app=app_key, fingerprint=fingerprint)
@@ -259,6 +269,10 @@ def _load(uow: UnitOfWork, app_key: str) -> Rulebook:
             log.warning("app %s: %s: %s", app_key, problem.path, problem.message)
     with _lock:
         books[app_key] = book
+        if tag is not None:
+            tags[app_key] = tag
+        else:
+            tags.pop(app_key, None)
     return book
 
 

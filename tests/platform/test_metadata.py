@@ -70,6 +70,36 @@ def test_publish_numbers_versions_when_the_draft_changes(
     assert first[2]["label"] == {"zh-CN": "工单"}
 
 
+def test_what_is_published_is_read_through_the_cache_even_after_a_rollback(
+    platform: Platform, system: Actor, app_key: str
+) -> None:
+    with platform.unit_of_work() as uow:
+        metadata.create_definition(uow, system, app_key, "form", form())
+        metadata.publish(uow, system, app_key, "form", "ticket")
+        uow.commit()
+
+    def newest() -> tuple[int, str | None]:
+        with platform.unit_of_work(write=False) as uow:
+            version, _, body = metadata.published_body(uow, app_key, "form", "ticket")
+            return version, metadata.app_tag(uow, app_key)
+
+    first, tag = newest()
+    assert first == 1 and tag is not None
+    assert newest() == (1, tag)  # cached under the same tag
+    with platform.unit_of_work() as uow:  # published, read (and cached), then rolled back
+        metadata.update_draft(uow, system, app_key, "form", "ticket", form("二"), lock_version=2)
+        metadata.publish(uow, system, app_key, "form", "ticket")
+        assert metadata.published_body(uow, app_key, "form", "ticket")[0] == 2
+        # leaves without committing: rolled back
+    assert newest() == (1, tag)
+    with platform.unit_of_work() as uow:
+        metadata.update_draft(uow, system, app_key, "form", "ticket", form("三"), lock_version=2)
+        metadata.publish(uow, system, app_key, "form", "ticket")
+        uow.commit()
+    version, moved = newest()
+    assert version == 2 and moved not in (None, tag)
+
+
 def test_publish_is_refused_when_the_draft_is_unchanged(
     platform: Platform, system: Actor, app_key: str
 ) -> None:

@@ -26,6 +26,9 @@ class App(Locked, Base):
     manifest: Mapped[dict[str, Any] | None]
     #: The package's UI strings: ``{"zh-CN": {...}, "en": {...}}``.
     i18n: Mapped[dict[str, Any] | None]
+    #: A new random tag each time a definition of the app is published: what is cached of its
+    #: published definitions is cached under it (a rolled-back publication's tag never returns).
+    metadata_tag: Mapped[str] = mapped_column(String(32), server_default="")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
