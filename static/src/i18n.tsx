@@ -27,6 +27,7 @@ const STRINGS: Record<string, [string, string]> = {
   "records.filter": ["筛选", "Filter"],
   "records.reset": ["重置", "Reset"],
   "records.export": ["导出", "Export"],
+  "records.failed": ["无法按这些条件列出记录", "The records cannot be listed with these filters"],
   "records.views": ["视图", "Views"],
   "records.view_name": ["保存当前筛选为…", "Save these filters as…"],
   "records.view_share": ["共享给所有人", "Share with everyone"],

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tangram.platform import flows, metadata, packages, records
 from tangram.platform.core import Platform
-from tangram.platform.models import App, Grant, Group, Record, Role, Task, User
+from tangram.platform.models import App, Grant, Group, Record, Role, SavedView, Task, User
 from tangram.platform.perms import Actor, load_actor
 from tests.apps.test_aftersales import PACKAGE, PASSWORD
 from tests.conftest import ADMIN_PASSWORD
@@ -379,6 +379,28 @@ def test_a_list_saves_views_names_people_and_exports_what_it_shows(
     page.get_by_test_id("view-硬件").click()
     expect(page.locator(".ant-form-item", has_text="问题类型")).to_contain_text("硬件故障")
     expect(page.get_by_test_id("view-硬件")).to_have_class(re.compile("ant-tag-blue"))
+    with platform.unit_of_work() as uow:  # a view saved before its field left the form
+        app_id = uow.session.scalar(select(App.id).where(App.key == "aftersales"))
+        uow.session.add(
+            SavedView(
+                user_id=people["agent"],
+                app_id=app_id,
+                form_key="ticket",
+                name="旧视图",
+                filters={"legacy_code": "X1"},
+                sort="",
+                shared=False,
+                created_at=uow.now,
+                updated_at=uow.now,
+            )
+        )
+        uow.commit()
+    page.reload()
+    page.get_by_test_id("view-旧视图").click()
+    expect(page.get_by_test_id("list-error")).to_contain_text("legacy_code")
+    page.get_by_test_id("list-reset").click()
+    expect(page.get_by_test_id("list-error")).to_have_count(0)
+    page.get_by_test_id("view-硬件").click()
     href = page.get_by_test_id("export-csv").get_attribute("href") or ""
     assert "issue_type__in=hardware_fault" in href
     assert "format=csv" in href

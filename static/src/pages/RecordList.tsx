@@ -1,7 +1,7 @@
 // A form's records: columns from the form, filters built from field types, sort, keyset pages.
 import { DownloadOutlined, PlusOutlined } from "@ant-design/icons";
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { App, Button, Card, Checkbox, DatePicker, Empty, Form, Input, Result, Select, Space, Table, Tag, Tooltip, Typography } from "antd";
+import { Alert, App, Button, Card, Checkbox, DatePicker, Empty, Form, Input, Result, Select, Space, Table, Tag, Tooltip, Typography } from "antd";
 import dayjs from "dayjs";
 import type { SorterResult } from "antd/es/table/interface";
 import { useState } from "react";
@@ -226,6 +226,35 @@ export function RecordList() {
           </Checkbox>
         )}
       </Space>
+      {records.isError && (
+        <Alert
+          type="error"
+          showIcon
+          style={{ marginBottom: 16 }}
+          title={t("records.failed")}
+          description={
+            records.error instanceof ApiError && Object.keys(records.error.errors).length
+              ? Object.entries(records.error.errors)
+                  .map(([path, messages]) => `${path}: ${[messages].flat().join("; ")}`)
+                  .join("；")
+              : String(records.error)
+          }
+          action={
+            <Button
+              size="small"
+              onClick={() => {
+                filterForm.resetFields();
+                setFilters({});
+                setSort("-_id");
+              }}
+              data-testid="list-reset"
+            >
+              {t("records.reset")}
+            </Button>
+          }
+          data-testid="list-error"
+        />
+      )}
       <Table<RecordItem>
         rowKey="id"
         size="middle"
