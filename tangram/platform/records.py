@@ -32,7 +32,7 @@ from tangram.platform.errors import (
 from tangram.platform.events import Event
 from tangram.platform.listing import Filter, SortKey
 from tangram.platform.metadata import AppRef, app_ref
-from tangram.platform.models import App, AuditEntry, Definition, Record, Scope, SlaStatus
+from tangram.platform.models import App, AuditEntry, Definition, Group, Record, Scope, SlaStatus
 from tangram.platform.perms import Action, Actor, check_record, group_subtree, scope_for
 from tangram.platform.uow import UnitOfWork, translated_errors
 
@@ -102,6 +102,23 @@ def _references(
                 )
             )
     return errors
+
+
+def _group_of(
+    uow: UnitOfWork, form: Form, data: Mapping[str, Any], current: int | None, lang: str
+) -> tuple[int | None, list[FieldError]]:
+    """The group a record belongs to when its form names a group field holding one (else
+    ``current``); a group that does not exist is a field error."""
+    held = data.get(form.group_field) if form.group_field else None
+    if not isinstance(held, int) or isinstance(held, bool) or held == current:
+        return current, []
+    if uow.session.connection().execute(_GROUP_EXISTS, {"id": held}).first() is None:
+        key = str(form.group_field)
+        return current, [FieldError(key, "group.missing", message("group.missing", lang, id=held))]
+    return held, []
+
+
+_GROUP_EXISTS = select(Group.id).where(Group.id == bindparam("id"))
 
 
 def _unique(
@@ -176,6 +193,9 @@ def create_record(
     files = attachments.resolve(
         uow, actor, app, form, computed.data, record_id=None, lang=lang, intake_id=intake_id
     )
+    group_id, group_errors = _group_of(
+        uow, form, files.data, min(actor.group_ids) if actor.group_ids else None, lang
+    )
     _refuse(
         [
             *computed.errors,
@@ -183,6 +203,7 @@ def create_record(
             *form.validate(files.data, lang=lang),
             *_references(uow, app, form, files.data, lang),
             *_unique(uow, t, files.data, None, lang),
+            *group_errors,
         ]
     )
     values = {
@@ -191,7 +212,7 @@ def create_record(
         "form_version": version,
         "data": files.data,
         "owner_id": actor.user_id if owner_id is None else owner_id,
-        "group_id": min(actor.group_ids) if actor.group_ids else None,
+        "group_id": group_id,
         "created_at": uow.now,
         "updated_at": uow.now,
         "created_by": actor.user_id,
@@ -345,6 +366,7 @@ def _write_update(
     files = attachments.resolve(
         uow, actor, app, form, computed.data, record_id=record.id, lang=lang
     )
+    group_id, group_errors = _group_of(uow, form, files.data, record.group_id, lang)
     _refuse(
         [
             *computed.errors,
@@ -352,6 +374,7 @@ def _write_update(
             *form.validate(files.data, lang=lang),
             *_references(uow, app, form, files.data, lang),
             *_unique(uow, t, files.data, record.id, lang),
+            *group_errors,
         ]
     )
     diff = _diff(old, files.data)
@@ -360,6 +383,7 @@ def _write_update(
     moved = version != record.form_version
     attachments.link(files.files, record.id)
     record.data = {**files.data, **kept}
+    record.group_id = group_id
     record.form_version = version
     record.updated_at = uow.now
     record.updated_by = actor.user_id

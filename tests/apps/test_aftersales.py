@@ -165,6 +165,11 @@ def test_a_ticket_goes_round_the_whole_loop(
     assert any("工单超时" in title for title in told)
 
     qe = signed_in(app, "qe_a")
+    # the ticket belongs to the group it was dispatched to: the engineer's group-scoped grant
+    # lists it (the agent registered it from another group)
+    listed = qe.get(f"{APP}/records/ticket").get_json()["items"]
+    assert [r["id"] for r in listed] == [ticket_id]
+    assert listed[0]["group_id"] == line_a
     respond = task(qe, "respond")
     assert (respond["label"], respond["form_label"], respond["title"]) == (
         "首次响应",
@@ -299,7 +304,7 @@ def test_the_package_exports_and_imports_elsewhere_identically(
     with platform.unit_of_work(write=False) as uow:
         exported = packages.export(uow, SYSTEM, "aftersales")
     again = packages.read(exported)
-    assert again.version == "1.0.0"
+    assert again.version == "1.1.0"
     assert again.i18n == packages.read(PACKAGE).i18n
     for other in _elsewhere(tmp_path):
         with other.unit_of_work() as uow:
@@ -328,7 +333,7 @@ def test_an_upgrade_keeps_tickets_and_their_running_flows(platform: Platform) ->
     files["flows/ticket_handling.json"] = _json(
         {**flow, "label": {"zh-CN": "工单处理 v2", "en": "Ticket handling v2"}}
     )
-    manifest = {**original.manifest, "version": "1.1.0"}
+    manifest = {**original.manifest, "version": "1.2.0"}
     files["manifest.json"] = _json(manifest)
     with platform.unit_of_work() as uow:
         plan = packages.install(uow, SYSTEM, packages.parse(files), dry_run=True)

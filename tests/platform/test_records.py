@@ -217,6 +217,49 @@ def test_scopes_decide_which_records_a_user_sees_and_changes(
             records.create_record(uow, actors["alice"], app, "customer", {"name": "x"})
 
 
+def test_a_record_belongs_to_the_group_its_group_field_holds(
+    platform: Platform, system: Actor
+) -> None:
+    with platform.unit_of_work() as uow:
+        metadata.create_app(uow, system, key="desk", name={"zh-CN": "服务台"})
+        intake = directory.create_group(uow, system, key="intake", name="Intake")
+        line = directory.create_group(uow, system, key="line", name="Line")
+        body = {
+            "key": "case",
+            "label": {"zh-CN": "案件"},
+            "fields": [
+                {"key": "title", "type": "text", "label": {"zh-CN": "标题"}},
+                {"key": "team", "type": "group", "label": {"zh-CN": "处理组"}},
+            ],
+            "options": {"group_field": "team"},
+        }
+        metadata.create_definition(uow, system, "desk", "form", body)
+        metadata.publish(uow, system, "desk", "form", "case")
+        uow.commit()
+    clerk = make_user(platform, "clerk")
+    with platform.unit_of_work() as uow:
+        directory.add_member(uow, system, group_id=intake.id, user_id=clerk.id)
+        uow.commit()
+    with platform.unit_of_work() as uow:
+        actor = load_actor(uow.session, clerk, via="session")
+    actor = Actor(user_id=actor.user_id, username="clerk", is_admin=True, group_ids=actor.group_ids)
+    with platform.unit_of_work() as uow:
+        written = records.create_record(uow, actor, "desk", "case", {"title": "a"}).record
+        assert written.group_id == intake.id  # no team yet: the creator's group
+        moved = records.update_record(
+            uow, actor, "desk", "case", written.id, {"team": line.id}, lock_version=1
+        ).record
+        assert moved.group_id == line.id
+        with pytest.raises(ValidationFailed) as refused:
+            records.update_record(
+                uow, actor, "desk", "case", written.id, {"team": 99_999}, lock_version=2
+            )
+        assert [e["path"] for e in refused.value.errors] == ["team"]
+        direct = records.create_record(uow, actor, "desk", "case", {"title": "b", "team": line.id})
+        assert direct.record.group_id == line.id
+        uow.commit()
+
+
 def test_records_of_an_unpublished_form_cannot_be_written(
     platform: Platform, system: Actor, app: str
 ) -> None:

@@ -275,6 +275,19 @@ def compile_form(definition: Mapping[str, Any], *, forms: FormCatalog | None = N
     order = checker.formula_order(fields)
     row_orders = {f.key: checker.formula_order(f.fields) for f in fields if f.fields}
     checker.layout(definition.get("layout"), keys)
+    options = definition.get("options") or {}
+    by_key = {f.key: f for f in fields}
+    for name, kinds in (("title_field", None), ("group_field", (FieldType.GROUP,))):
+        named = options.get(name)
+        if named is None:
+            continue
+        found = by_key.get(named)
+        if found is None:
+            checker.problem(f"/options/{name}", "form.options.field", f"no field {named!r}")
+        elif kinds is not None and found.type not in kinds:
+            checker.problem(
+                f"/options/{name}", "form.options.field", f"{named!r} is not a group field"
+            )
     if checker.diagnostics:
         raise DefinitionError(checker.diagnostics)
     return Form(
@@ -285,4 +298,5 @@ def compile_form(definition: Mapping[str, Any], *, forms: FormCatalog | None = N
         logic=compiled,
         formula_order=order,
         row_formula_order=row_orders,
+        group_field=options.get("group_field"),
     )

@@ -55,6 +55,7 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "attachment.size": ("文件不能超过 {limit} 字节", "must be a file of at most {limit} bytes"),
     "unique": ("该值已被记录 {id} 使用", "is already used by record {id}"),
     "reference.missing": ("引用的记录不存在", "no {form} record {id} exists in this app"),
+    "group.missing": ("该组不存在", "no group {id} exists"),
 }
 
 

@@ -96,6 +96,18 @@ def test_reference_display_field_is_checked_against_the_target_form() -> None:
     ]
 
 
+def test_the_title_and_group_fields_are_checked() -> None:
+    definition = form_with({"key": "owner", "type": "user", "label": zh("负责人")})
+    definition["options"] = {"title_field": "titel", "group_field": "owner"}
+    assert sorted(problems(definition)) == [
+        ("/options/group_field", "form.options.field"),
+        ("/options/title_field", "form.options.field"),
+    ]
+    definition = form_with({"key": "team", "type": "group", "label": zh("组")})
+    definition["options"] = {"group_field": "team"}
+    assert compile_form(definition).group_field == "team"
+
+
 def test_sub_tables_cannot_nest_or_be_empty() -> None:
     inner = {
         "key": "inner",
