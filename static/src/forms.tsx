@@ -31,6 +31,7 @@ export function useFormSchema(app: string, form: string) {
   return useQuery({
     queryKey: ["form-schema", app, form, lang],
     queryFn: () => api<FormSchema>(`/apps/${app}/forms/${form}/schema`, { query: { lang } }),
+    enabled: Boolean(app && form), // a task page knows its form once the task has loaded
   });
 }
 

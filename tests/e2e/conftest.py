@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, Response, sync_playwright
 from werkzeug.serving import make_server
 
 from tangram.platform.core import Platform
@@ -55,9 +55,24 @@ def page(browser: Browser) -> Iterator[Page]:
     opened.set_default_timeout(15_000)
     dialogs: list[str] = []
     opened.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    broken = watch(opened)
     yield opened
     context.close()
     assert dialogs == [], f"the page opened dialogs: {dialogs}"
+    assert broken == [], f"the page made broken requests: {broken}"
+
+
+def watch(page: Page) -> list[str]:
+    """The broken requests ``page`` makes from now on (see :func:`_broken`)."""
+    broken: list[str] = []
+    page.on("response", lambda r: broken.append(f"{r.status} {r.url}") if _broken(r) else None)
+    return broken
+
+
+def _broken(response: Response) -> bool:
+    """A server error, or an API call the page built with an empty path segment."""
+    path = response.url.split("?", 1)[0]
+    return response.status >= 500 or ("/api/" in path and "//" in path.split("://", 1)[1])
 
 
 def shot(page: Page, name: str) -> None:

@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 from tangram.platform.core import Platform
 from tangram.platform.models import Record
 from tests.apps.test_aftersales import PASSWORD
-from tests.e2e.conftest import shot, sign_in
+from tests.e2e.conftest import shot, sign_in, watch
 from tests.e2e.test_runtime import choose
 
 
@@ -23,11 +23,13 @@ def signed_in(browser: Browser, server: str, username: str, lang: str = "zh-CN")
     page.set_default_timeout(15_000)
     if lang == "en":
         page.add_init_script("localStorage.setItem('tangram.lang', 'en')")
+    broken = watch(page)
     try:
         sign_in(page, server, username, PASSWORD)
         yield page
     finally:
         context.close()
+    assert broken == [], f"{username}'s pages made broken requests: {broken}"
 
 
 def open_task(page: Page, node: str) -> None:
