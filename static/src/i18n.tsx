@@ -76,6 +76,8 @@ const STRINGS: Record<string, [string, string]> = {
   "task.status.done": ["已处理", "Done"],
   "task.status.cancelled": ["已取消", "Cancelled"],
   "flow.flow": ["流程", "Flow"],
+  "flow.status": ["状态", "Status"],
+  "audit.sla.changed": ["SLA 变化", "SLA changed"],
   "audit.record.created": ["创建记录", "Record created"],
   "audit.record.updated": ["修改记录", "Record changed"],
   "audit.record.deleted": ["删除记录", "Record deleted"],

@@ -31,7 +31,14 @@ interface FlowView {
   history: { node: string; actor: number | null; action: string; opinion?: string | null; at?: string }[];
 }
 
-function describe(entry: Entry, fields: FieldInfo[]): string {
+/** How the timeline names a flow, its nodes and their actions. */
+interface FlowNames {
+  flow: (key: string) => string;
+  node: (flow: string, node: string) => string;
+  action: (action: string) => string;
+}
+
+function describe(entry: Entry, fields: FieldInfo[], names: FlowNames): string {
   const p = entry.payload;
   const field = (key: string) => fields.find((f) => f.key === key);
   if (entry.action === "rule.fired") {
@@ -47,7 +54,14 @@ function describe(entry: Entry, fields: FieldInfo[]): string {
   }
   if (entry.action.startsWith("flow.") || entry.action.startsWith("task.")) {
     const steps = (p.steps as { node: string; action: string }[] | undefined) ?? [];
-    return [p.flow, ...steps.map((s) => `${s.node} ${s.action}`), p.opinion].filter(Boolean).join(" · ");
+    const flow = String(p.flow ?? "");
+    return [
+      flow && names.flow(flow),
+      ...steps.map((s) => `${names.node(flow, s.node)} ${names.action(s.action)}`),
+      p.opinion,
+    ]
+      .filter(Boolean)
+      .join(" · ");
   }
   if (entry.action === "record.commented") return String(p.text ?? "");
   return Object.entries(p)
@@ -83,7 +97,7 @@ function FlowsCard(props: { app: string; flows: FlowView[] | undefined; loading:
         return (
           <div key={f.id} style={{ marginBottom: 12 }} data-testid={`flow-${f.flow}`}>
             <Descriptions size="small" column={1} title={`${f.label || f.flow} · v${f.version}`}>
-              <Descriptions.Item label={t("flow.flow")}>
+              <Descriptions.Item label={t("flow.status")}>
                 <Tag color={running ? "processing" : "default"}>{t(`flow.status.${f.status}`, {}, f.status)}</Tag>
               </Descriptions.Item>
               <Descriptions.Item label={t("flow.holders")}>
@@ -133,6 +147,12 @@ export function RecordDetail() {
     void queries.invalidateQueries({ queryKey: ["record", app, form, recordId] });
     void queries.invalidateQueries({ queryKey: ["inbox"] });
   };
+  const byFlow = new Map((flows.data ?? []).map((f) => [f.flow, f]));
+  const names: FlowNames = {
+    flow: (key) => byFlow.get(key)?.label ?? key,
+    node: (flow, node) => nodeLabel(byFlow.get(flow)?.nodes, node, lang),
+    action: (action) => t(`flow.${action}`, {}, action),
+  };
   if (record.isError) return <Result status="error" title={t("common.error")} subTitle={String(record.error)} />;
   if (!record.data || !schema.data) return <Spin />;
   const title = schema.data.title_field ? String(record.data.data[schema.data.title_field] ?? "") : "";
@@ -166,7 +186,7 @@ export function RecordDetail() {
                     {new Date(e.at).toLocaleString()} · {e.actor}
                   </Typography.Text>
                   <div>
-                    <Typography.Text>{describe(e, schema.data.fields)}</Typography.Text>
+                    <Typography.Text>{describe(e, schema.data.fields, names)}</Typography.Text>
                   </div>
                 </div>
               ),
