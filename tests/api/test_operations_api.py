@@ -99,10 +99,10 @@ def test_notifications_are_private_and_marked_read(platform: Platform, app: Flas
     client = _signed_in(app, "pia")
     listed = client.get("/api/v1/me/notifications").get_json()["items"]
     assert [n["title"] for n in listed] == ["新待办：审批整改方案", "second"]
-    read = client.post(f"/api/v1/me/notifications/{mine.id}/read").get_json()
+    read = client.post(f"/api/v1/me/notifications/{mine}/read").get_json()
     assert read["read_at"] is not None
     unread = client.get("/api/v1/me/notifications?unread=true").get_json()["items"]
     assert [n["title"] for n in unread] == ["second"]
     assert_problem(
-        client.post(f"/api/v1/me/notifications/{theirs.id}/read"), 404, "notification.not_found"
+        client.post(f"/api/v1/me/notifications/{theirs}/read"), 404, "notification.not_found"
     )
