@@ -280,6 +280,25 @@ def _file_refs(f: FieldDef, value: Any) -> list[tuple[str, dict[str, Any]]]:
     return []
 
 
+def _file_ids(form: Form, data: Mapping[str, Any]) -> set[str]:
+    """Ids of the files a document refers to, visiting only file fields (most forms have few)."""
+    ids: set[str] = set()
+    for f in form.fields:
+        value = data.get(f.key)
+        if value is None:
+            continue
+        if f.type in FILE_TYPES:
+            ids.update(str(v.get("id")) for _, v in _file_refs(f, value))
+        elif f.type is FieldType.SUB_TABLE and isinstance(value, list):
+            inner = [s for s in f.fields if s.type in FILE_TYPES]
+            for row in value if inner else ():
+                if isinstance(row, Mapping):
+                    for s in inner:
+                        refs = _file_refs(s, row.get(s.key))
+                        ids.update(str(v.get("id")) for _, v in refs)
+    return ids
+
+
 def resolve(
     uow: UnitOfWork,
     actor: Actor,
@@ -292,13 +311,7 @@ def resolve(
     intake_id: int | None = None,
 ) -> Resolved:
     """Check every file a record write refers to; the returned data holds their stored facts."""
-    ids: set[str] = set()
-
-    def collect(_path: str, f: FieldDef, value: Any) -> Any:
-        ids.update(str(v.get("id")) for _, v in _file_refs(f, value))
-        return value
-
-    map_values(form.fields, data, collect)
+    ids = _file_ids(form, data)
     if not ids:
         return Resolved(dict(data), [], [])
     found = {a.id: a for a in uow.session.scalars(select(Attachment).where(Attachment.id.in_(ids)))}
