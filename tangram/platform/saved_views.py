@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from tangram.platform import compiled, listing, projections
 from tangram.platform.errors import NotFound, PermissionDenied, ValidationFailed
@@ -132,16 +132,14 @@ def save_view(
     )
     now = uow.now
     if view is None:
-        count = len(
-            uow.session.scalars(
-                select(SavedView.id).where(
-                    SavedView.user_id == actor.user_id,
-                    SavedView.app_id == app.id,
-                    SavedView.form_key == form_key,
-                )
-            ).all()
+        count = uow.session.scalar(
+            select(func.count()).where(
+                SavedView.user_id == actor.user_id,
+                SavedView.app_id == app.id,
+                SavedView.form_key == form_key,
+            )
         )
-        if count >= MAX_VIEWS:
+        if (count or 0) >= MAX_VIEWS:
             raise ValidationFailed(
                 f"At most {MAX_VIEWS} views per form: delete one first.",
                 code="view.too_many",

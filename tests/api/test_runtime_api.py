@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from flask import Flask
 from openpyxl import load_workbook
 
-from tangram.platform import directory, packages, records
+from tangram.platform import directory, packages, records, saved_views
 from tangram.platform.core import Platform
 from tests.apps.test_aftersales import PACKAGE
 from tests.conftest import ApiClient, assert_problem
@@ -224,3 +225,19 @@ def test_saved_views_are_kept_per_user_checked_and_shared_by_admins(
     # a saved view's filters work on the list as they are
     listed = admin_client.get(f"{APP}/records/ticket", query_string=shared["filters"])
     assert listed.status_code == 200
+
+
+def test_a_user_keeps_a_bounded_number_of_views_per_form(
+    platform: Platform, admin_client: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install(platform)
+    monkeypatch.setattr(saved_views, "MAX_VIEWS", 2)
+    views = f"{APP}/records/ticket/views"
+    for name in ("one", "two"):
+        assert admin_client.post(views, json={"name": name}).status_code == 200
+    assert admin_client.post(views, json={"name": "two", "sort": "-_id"}).status_code == 200
+    assert_problem(admin_client.post(views, json={"name": "three"}), 422, "view.too_many")
+    assert (
+        admin_client.post(f"{APP}/records/customer/views", json={"name": "three"}).status_code
+        == 200
+    )
