@@ -911,8 +911,8 @@ def inbox(
 def inbox_context(uow: UnitOfWork, items: Sequence[Any], lang: str) -> list[dict[str, Any]]:
     """What a person reads in a box for each item, in ``lang``: the node's label (the flow's for a
     started instance), the flow's and the form's labels, the record's title and where the record
-    is (app, form, id: CC entries carry none of their own). Three queries for
-    the page (instances, records, definitions), whatever its length."""
+    is (app, form, id: CC entries carry none of their own). Two queries for the page (instances,
+    records) whatever its length; labels come from the compiled definitions."""
     ids = {i.id if isinstance(i, FlowInstance) else i.instance_id for i in items}
     if not ids:
         return []
@@ -930,36 +930,30 @@ def inbox_context(uow: UnitOfWork, items: Sequence[Any], lang: str) -> list[dict
             )
         )
     }
-    bodies: dict[tuple[str, str, str], dict[str, Any]] = {}
-
-    def body(app_key: str, kind: str, key: str) -> dict[str, Any]:
-        if (app_key, kind, key) not in bodies:
-            try:
-                bodies[app_key, kind, key] = metadata.published_body(uow, app_key, kind, key)[2]
-            except NotFound:
-                bodies[app_key, kind, key] = {}
-        return bodies[app_key, kind, key]
-
     out = []
     for item in items:
         instance, app_key = instances[
             item.id if isinstance(item, FlowInstance) else item.instance_id
         ]
-        flow = body(app_key, "flow", instance.flow_key)
-        form = body(app_key, "form", instance.form_key)
-        title_field = (form.get("options") or {}).get("title_field")
-        title = (data.get(instance.record_id) or {}).get(title_field) if title_field else None
-        flow_label = text(flow.get("label"), lang) or instance.flow_key
+        _, proc = process(uow, app_key, instance.flow_key, instance.version)
+        flow_label = text(proc.definition.label, lang) or instance.flow_key
+        try:
+            _, form = compiled.form(uow, app_key, instance.form_key)
+        except NotFound:  # a form no longer published: its key and no title
+            form_label, title = instance.form_key, None
+        else:
+            form_label = text(form.label, lang) or instance.form_key
+            held = (data.get(instance.record_id) or {}).get(form.title_field or "")
+            title = held if form.title_field else None
         label = flow_label
         if not isinstance(item, FlowInstance):
-            _, proc = process(uow, app_key, instance.flow_key, instance.version)
             node = proc.definition.nodes.get(item.node)
             label = text(node.label, lang) if node is not None and node.label else item.node
         out.append(
             {
                 "label": label,
                 "flow_label": flow_label,
-                "form_label": text(form.get("label"), lang) or instance.form_key,
+                "form_label": form_label,
                 "title": "" if title is None else str(title),
                 "app_key": app_key,
                 "form_key": instance.form_key,
@@ -1011,8 +1005,8 @@ def task_view(
 
 
 def _flow_label(uow: UnitOfWork, app_key: str, flow_key: str, lang: str) -> str:
-    _, _, body = metadata.published_body(uow, app_key, "flow", flow_key)
-    return text(body.get("label"), lang) or flow_key
+    _, proc = process(uow, app_key, flow_key)
+    return text(proc.definition.label, lang) or flow_key
 
 
 def _node_labels(definition: ProcessDefinition) -> dict[str, dict[str, str]]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
 
 from tangram.platform import directory
 from tangram.platform.core import Platform
-from tests.conftest import ApiClient, assert_problem
+from tests.conftest import ApiClient, assert_problem, count_queries
 from tests.platform.rules_fixtures import SYSTEM, build_world
 from tests.platform.test_flows import PLAN, flow_body
 
@@ -102,3 +104,33 @@ def test_migration_preview_over_http(platform: Platform, admin_client: ApiClient
     }
     assert_problem(admin_client.post(url, json={"from": 1, "to": 9}), 404)
     assert_problem(admin_client.post(url, json={"from": 0, "to": 2}), 422)
+
+
+def test_a_box_costs_the_same_queries_whatever_its_length(
+    platform: Platform, admin_client: ApiClient
+) -> None:
+    world = build_world(platform)
+    world.publish("form", {**PLAN, "options": {"title_field": "title"}})
+    world.publish("flow", flow_body(mode="any"))
+
+    def start_one(title: str) -> None:
+        record = world.create({"title": title}, form="plan")
+        started = admin_client.post(
+            f"/api/v1/apps/svc/records/plan/{record.id}/flows", json={"flow": "handling"}
+        )
+        assert started.status_code == 201, started.get_json()
+
+    def read(box: str) -> tuple[int, list[dict[str, Any]]]:
+        with count_queries(platform.engine) as statements:
+            page = admin_client.get(f"/api/v1/tasks?box={box}&lang=en").get_json()
+        return len(statements), page["items"]
+
+    start_one("first")
+    few = {box: read(box) for box in ("todo", "started")}
+    for title in ("second", "third", "fourth"):
+        start_one(title)
+    many = {box: read(box) for box in ("todo", "started")}
+    for box in ("todo", "started"):
+        assert len(many[box][1]) == 4 * len(few[box][1]) > 0
+        assert many[box][0] == few[box][0], box
+    assert {item["title"] for item in many["todo"][1]} == {"first", "second", "third", "fourth"}

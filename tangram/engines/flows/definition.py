@@ -157,6 +157,8 @@ class ProcessDefinition:
     fallback: tuple[Mapping[str, Any], ...]
     #: Field keys any node's permissions name (the platform applies them with the form).
     fields: frozenset[str] | None
+    #: The flow's label by language.
+    label: Mapping[str, str] = field(default_factory=dict)
 
 
 def _rules(
@@ -505,6 +507,7 @@ def compile_definition(
         start=starts[0],
         fallback=fallback,
         fields=fields,
+        label=dict(definition.get("label") or {}),
     )
 
 

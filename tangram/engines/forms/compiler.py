@@ -299,4 +299,5 @@ def compile_form(definition: Mapping[str, Any], *, forms: FormCatalog | None = N
         formula_order=order,
         row_formula_order=row_orders,
         group_field=options.get("group_field"),
+        title_field=options.get("title_field"),
     )

@@ -86,6 +86,8 @@ class Form:
     row_formula_order: Mapping[str, tuple[str, ...]]
     #: The group field whose group a record belongs to (``options.group_field``), if any.
     group_field: str | None = None
+    #: The field that names a record to people (``options.title_field``), if any.
+    title_field: str | None = None
     json_schema: dict[str, Any] = field(init=False)
     projection: Projection = field(init=False)
     by_key: Mapping[str, FieldDef] = field(init=False)
