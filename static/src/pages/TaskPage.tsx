@@ -105,9 +105,15 @@ export function TaskPage() {
       }
     } catch (error) {
       restore();
-      if (error instanceof ApiError && error.status === 422) {
+      const onFields =
+        error instanceof ApiError &&
+        Object.keys(error.errors).some((path) => schema.data.fields.some((f) => path.split("/")[0] === f.key));
+      if (error instanceof ApiError && error.status === 422 && onFields) {
         setErrors(serverErrors(error.errors));
         message.error(t("record.invalid"));
+      } else if (error instanceof ApiError && error.status === 422) {
+        // not about the record's fields (a reject target, a person): the server says what
+        message.error([error.message, ...Object.values(error.errors).flat()].join(" "));
       } else if (error instanceof ApiError && error.status === 409) {
         message.warning(t("task.taken"));
         await view.refetch();
