@@ -82,11 +82,37 @@ function ReferenceWidget(props: WidgetProps) {
         query: { limit: 20, ...(display && search ? { [`${display}__contains`]: search } : {}) },
       }),
   });
+  const current = typeof props.value === "number" ? props.value : undefined;
+  const titles = useReferenceTitles(app, target, display, current === undefined ? [] : [current]);
   const options = (found.data?.items ?? []).map((r) => ({
     value: r.id,
     label: display ? String(r.data[display] ?? `#${r.id}`) : `#${r.id}`,
   }));
+  if (current !== undefined && !options.some((o) => o.value === current)) {
+    options.unshift({ value: current, label: titles(current) });
+  }
   return <Picker widget={props} options={options} loading={found.isLoading} onSearch={setSearch} />;
+}
+
+/** What records of another form are called (their display field), by id, in one request;
+``#id`` until it answers, or when the viewer may not read that form. */
+export function useReferenceTitles(app: string, target: string, display: string | null, ids: number[]) {
+  const wanted = [...new Set(ids)].sort((a, b) => a - b).slice(0, 500);
+  const found = useQuery({
+    queryKey: ["reference-titles", app, target, display, wanted],
+    queryFn: () =>
+      api<RecordPage>(`/apps/${app}/records/${target}`, {
+        query: { _id__in: wanted.join(","), limit: wanted.length },
+      }),
+    enabled: Boolean(app && target && display) && wanted.length > 0,
+    staleTime: 60_000,
+    retry: false,
+  });
+  return (id: number): string => {
+    const record = found.data?.items.find((r) => r.id === id);
+    const title = record && display ? record.data[display] : undefined;
+    return title === undefined || title === null || title === "" ? `#${id}` : String(title);
+  };
 }
 
 export interface People {

@@ -359,12 +359,23 @@ def test_an_administrator_checks_then_imports_a_package_and_sets_a_manager(
 def test_a_list_saves_views_names_people_and_exports_what_it_shows(
     page: Page, server: str, platform: Platform, people: dict[str, int]
 ) -> None:
-    register(platform, people, "开机无响应")
+    record_id = register(platform, people, "开机无响应")
+    with platform.unit_of_work() as uow:  # a customer, named in the list by its name
+        customer = records.create_record(
+            uow, SYSTEM, "aftersales", "customer", {"name": "华东精密", "tier": "key"}
+        ).record
+        ticket = uow.session.get(Record, record_id)
+        assert ticket is not None
+        records.system_update(
+            uow, SYSTEM, "aftersales", "ticket", ticket, {"customer": customer.id}
+        )
+        uow.commit()
     sign_in(page, server, "agent", PASSWORD)
     page.goto(f"{server}/apps/aftersales/records/ticket")
     row = page.locator(".ant-table-row").first
     expect(row).to_contain_text("开机无响应")
     expect(row).to_contain_text("A线质量工程师组")  # the group by name, not its id
+    expect(row).to_contain_text("华东精密")  # the customer by its display field
     page.locator(".ant-form-item", has_text="问题类型").locator(".ant-select").click()
     page.locator(
         ".ant-select-dropdown:visible .ant-select-item-option", has_text="硬件故障"

@@ -1,6 +1,6 @@
 // A form's records: columns from the form, filters built from field types, sort, keyset pages.
 import { DownloadOutlined, PlusOutlined } from "@ant-design/icons";
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useInfiniteQuery, useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Alert, App, Button, Card, Checkbox, DatePicker, Empty, Form, Input, Result, Select, Space, Table, Tag, Tooltip, Typography } from "antd";
 import dayjs from "dayjs";
 import type { SorterResult } from "antd/es/table/interface";
@@ -125,6 +125,31 @@ export function RecordList() {
       ? names.data?.users.find((u) => u.id === value)?.display_name
       : names.data?.groups.find((g) => g.id === value)?.name;
     return found ?? `#${value}`;
+  };
+  // reference columns show their records' display field: one request per referenced form
+  const referenced = shown.filter((f) => f.type === "reference" && f.reference?.display);
+  const titles = useQueries({
+    queries: referenced.map((f) => {
+      const wanted = [...new Set(rows.map((r) => r.data[f.key]).filter((v): v is number => typeof v === "number"))]
+        .sort((a, b) => a - b)
+        .slice(0, 500);
+      return {
+        queryKey: ["reference-titles", app, f.reference!.form, f.reference!.display, wanted],
+        queryFn: () =>
+          api<RecordPage>(`/apps/${app}/records/${f.reference!.form}`, {
+            query: { _id__in: wanted.join(","), limit: wanted.length },
+          }),
+        enabled: wanted.length > 0,
+        staleTime: 60_000,
+        retry: false,
+      };
+    }),
+  });
+  const titleOf = (field: FieldInfo, value: unknown): string => {
+    const index = referenced.indexOf(field);
+    if (typeof value !== "number" || index < 0) return show(field, value);
+    const found = titles[index]?.data?.items.find((r) => r.id === value)?.data[field.reference!.display!];
+    return found === undefined || found === null || found === "" ? `#${value}` : String(found);
   };
   const exportUrl = (format: string) =>
     withQuery(`/api/v1/apps/${app}/records/${form}/export`, { ...filters, sort, lang, format });
@@ -282,7 +307,11 @@ export function RecordList() {
             sorter: field.indexed,
             render: (_: unknown, row: RecordItem) => (
               <Typography.Text ellipsis style={{ maxWidth: 240 }}>
-                {field.type === "user" || field.type === "group" ? nameOf(field, row.data[field.key]) : show(field, row.data[field.key])}
+                {field.type === "user" || field.type === "group"
+                  ? nameOf(field, row.data[field.key])
+                  : field.type === "reference"
+                    ? titleOf(field, row.data[field.key])
+                    : show(field, row.data[field.key])}
               </Typography.Text>
             ),
           })),
