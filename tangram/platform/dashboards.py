@@ -45,7 +45,7 @@ from tangram.engines.reports import (
     kpi_dataset,
     resolve_period,
 )
-from tangram.platform import listing, metadata, projections, records, reports
+from tangram.platform import compiled, listing, metadata, projections, records, reports
 from tangram.platform.errors import NotFound, PermissionDenied, TangramError, ValidationFailed
 from tangram.platform.listing import Filter
 from tangram.platform.perms import Action, Actor
@@ -258,8 +258,24 @@ class Applied:
         return listing.conditions(t, wanted, time_zone=zone)
 
 
+def _options(uow: UnitOfWork, app_key: str, field_key: str) -> list[dict[str, Any]]:
+    """The options of a select filter's field (from the first form that gives it options), with
+    their labels by language, so a viewer picks "Product line A" rather than typing ``A``."""
+    for form_key, keys in sorted(metadata.form_catalog(uow, app_key).items()):
+        if field_key not in keys:
+            continue
+        found = compiled.form(uow, app_key, form_key)[1].by_key.get(field_key)
+        if found is not None and found.options:
+            return [{"value": o.value, "label": dict(o.label)} for o in found.options]
+    return []
+
+
 def _applied(
-    body: Mapping[str, Any], values: Mapping[str, Sequence[str]], uow: UnitOfWork, zone: ZoneInfo
+    body: Mapping[str, Any],
+    values: Mapping[str, Sequence[str]],
+    uow: UnitOfWork,
+    zone: ZoneInfo,
+    app_key: str,
 ) -> Applied:
     filters = body.get("filters") or []
     known = {f["key"] for f in filters}
@@ -288,7 +304,9 @@ def _applied(
                 chosen = [chosen]
             if chosen:
                 selects.append((f["field"], tuple(chosen)))
-            shown.append({**f, "value": list(chosen or [])})
+            shown.append(
+                {**f, "value": list(chosen or []), "options": _options(uow, app_key, f["field"])}
+            )
     if problems:
         raise ValidationFailed.from_diagnostics(
             "The dashboard filters are not valid.", problems, code="query.invalid"
@@ -370,7 +388,7 @@ def run_dashboard(
     """
     started = time.perf_counter()
     version, body = _dashboard(uow, app_key, key)
-    applied = _applied(body, values, uow, ZoneInfo(time_zone))
+    applied = _applied(body, values, uow, ZoneInfo(time_zone), app_key)
     chosen = list(body.get("widgets") or [])
 
     def compute(w: Mapping[str, Any], unit: UnitOfWork) -> dict[str, Any]:
@@ -425,7 +443,7 @@ def widget_result(
     """One widget's data as a report result (for exports); a KPI card becomes one row."""
     _, body = _dashboard(uow, app_key, key)
     widget = _widget(body, widget_id)
-    applied = _applied(body, values, uow, ZoneInfo(time_zone))
+    applied = _applied(body, values, uow, ZoneInfo(time_zone), app_key)
     if "report" in widget:
         return report_result(uow, actor, app_key, widget, applied, time_zone)
     card = _widget_data(uow, actor, app_key, widget, applied, time_zone)
@@ -462,7 +480,7 @@ def drill_widget(
     card, the records its value counts in the period (its filter and period field)."""
     _, body = _dashboard(uow, app_key, key)
     widget = _widget(body, widget_id)
-    applied = _applied(body, values, uow, ZoneInfo(time_zone))
+    applied = _applied(body, values, uow, ZoneInfo(time_zone), app_key)
     if "report" in widget:
         prepared, scope = reports.load(uow, actor, app_key, widget["report"], time_zone=time_zone)
         condition = reports.drill_condition(

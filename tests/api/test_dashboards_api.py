@@ -190,6 +190,8 @@ def test_a_dashboard_applies_its_filters_to_every_widget(
     assert sum(r[1] for r in bars["rows"]) == 6  # the default period: cases 6..11
     assert body["filters"][0]["period"] == {"from": "2026-11-08", "to": "2026-11-13"}
     assert body["widgets"][0]["layout"] == {"x": 0, "y": 0, "w": 6, "h": 2}
+    line = body["filters"][1]  # a select filter offers its field's options, with their labels
+    assert [(o["value"], o["label"]["en"]) for o in line["options"]] == [("A", "A"), ("B", "B")]
     narrowed = admin_client.get(f"{APP}/dashboards/cockpit/data?line=B").get_json()
     card, bars = (w["data"] for w in narrowed["widgets"])
     assert sum(r[1] for r in bars["rows"]) == 4  # cases 8..11 are on line B

@@ -310,6 +310,14 @@ def test_the_cockpit_renders_numbers_and_drills_down(
     expect(card.locator(".ant-statistic-content-value")).to_have_text("2")
     expect(page.get_by_test_id("widget-issue_types").locator("canvas")).to_be_visible()
     shot(page, "cockpit")
+    page.get_by_test_id("filter-product_line").click()  # options by label, not typed codes
+    page.locator(
+        ".ant-select-dropdown:visible .ant-select-item-option", has_text="B 产品线"
+    ).click()
+    page.keyboard.press("Escape")
+    expect(card.locator(".ant-statistic-content-value")).to_have_text("0")  # both are on line A
+    page.get_by_test_id("filter-product_line").locator(".ant-select-clear").click()
+    expect(card.locator(".ant-statistic-content-value")).to_have_text("2")
     card.locator(".ant-statistic").click()
     drawer = page.locator(".ant-drawer")
     expect(drawer).to_contain_text("开机无响应")

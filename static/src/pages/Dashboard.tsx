@@ -23,7 +23,15 @@ interface Board {
   key: string;
   label: Record<string, string>;
   columns: number;
-  filters: { key: string; type: string; field: string; label?: Record<string, string>; value: unknown; period?: { from: string; to: string } | null }[];
+  filters: {
+    key: string;
+    type: string;
+    field: string;
+    label?: Record<string, string>;
+    value: unknown;
+    period?: { from: string; to: string } | null;
+    options?: { value: string; label: Record<string, string> }[];
+  }[];
   widgets: Widget[];
   elapsed_ms: number;
 }
@@ -150,16 +158,19 @@ export function Dashboard() {
                 style={{ minWidth: 180 }}
                 value={(values[f.key] as string | undefined) ?? (f.value as string)}
                 onChange={(v) => setValues({ ...values, [f.key]: v })}
-                options={PRESETS.map((p) => ({ value: p, label: p }))}
+                options={PRESETS.map((p) => ({ value: p, label: t(`period.${p}`, {}, p) }))}
                 prefix={text(f.label) || t("dashboard.period")}
               />
             ) : (
               <Select
                 key={f.key}
-                mode="tags"
+                mode={f.options?.length ? "multiple" : "tags"}
                 allowClear
                 style={{ minWidth: 180 }}
+                options={(f.options ?? []).map((o) => ({ value: o.value, label: text(o.label) || o.value }))}
+                optionFilterProp="label"
                 placeholder={text(f.label) || f.field}
+                data-testid={`filter-${f.key}`}
                 value={(values[f.key] as string[] | undefined) ?? []}
                 onChange={(v) => setValues({ ...values, [f.key]: v })}
               />
