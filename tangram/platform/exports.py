@@ -1,5 +1,6 @@
 """Record lists as spreadsheets: the records a list shows (same filters, sort and read scope), a
-column per field with its label, option labels instead of stored values."""
+column per field with its label, option labels instead of stored values, and names instead of ids
+for people, groups and referenced records."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+
 from tangram.engines.forms import FieldDef, FieldType
 from tangram.engines.forms.fields import text
 from tangram.platform import records, spreadsheets
+from tangram.platform.errors import NotFound, PermissionDenied
 from tangram.platform.listing import Filter, SortKey
+from tangram.platform.models import Group, Record, User
 from tangram.platform.perms import Actor
 from tangram.platform.uow import UnitOfWork
 
@@ -38,13 +43,68 @@ class Sheet:
         return spreadsheets.xlsx(self.title or "records", self.columns, self.rows)
 
 
-def _cell(field: FieldDef, value: Any, lang: str) -> Any:
+#: ``field key → id → name`` for the user, group and reference fields of one page.
+Names = dict[str, dict[int, str]]
+
+
+def _names(
+    uow: UnitOfWork, actor: Actor, app_key: str, fields: Sequence[FieldDef], page: Sequence[Record]
+) -> Names:
+    """People's and groups' names, and referenced records' display values, for one page: a query
+    per field kind (a reference per target form, in the viewer's read scope; one they may not
+    read keeps its ids)."""
+    wanted: dict[str, set[int]] = {}
+    for f in fields:
+        if f.type in (FieldType.USER, FieldType.GROUP, FieldType.REFERENCE):
+            ids = {v for r in page if isinstance(v := r.data.get(f.key), int)}
+            if ids:
+                wanted[f.key] = ids
+    out: Names = {}
+    by_key = {f.key: f for f in fields}
+    people = {i for k, ids in wanted.items() if by_key[k].type is FieldType.USER for i in ids}
+    groups = {i for k, ids in wanted.items() if by_key[k].type is FieldType.GROUP for i in ids}
+    user_names: dict[int, str] = {}
+    if people:
+        query = select(User.id, User.display_name).where(User.id.in_(people))
+        user_names = {int(i): str(n) for i, n in uow.session.execute(query)}
+    group_names: dict[int, str] = {}
+    if groups:
+        query = select(Group.id, Group.name).where(Group.id.in_(groups))
+        group_names = {int(i): str(n) for i, n in uow.session.execute(query)}
+    for key, ids in wanted.items():
+        f = by_key[key]
+        if f.type is FieldType.USER:
+            out[key] = {i: user_names[i] for i in ids if i in user_names}
+        elif f.type is FieldType.GROUP:
+            out[key] = {i: group_names[i] for i in ids if i in group_names}
+        elif f.reference_form and f.reference_display:
+            try:
+                found = records.list_records(
+                    uow,
+                    actor,
+                    app_key,
+                    f.reference_form,
+                    filters=[Filter("_id", "in", [str(i) for i in sorted(ids)])],
+                    limit=len(ids),
+                )
+            except (PermissionDenied, NotFound):
+                continue
+            display = f.reference_display
+            out[key] = {
+                r.id: str(r.data[display]) for r in found.items if r.data.get(display) is not None
+            }
+    return out
+
+
+def _cell(field: FieldDef, value: Any, lang: str, names: Names) -> Any:
     if value is None:
         return None
+    if isinstance(value, int) and value in names.get(field.key, {}):
+        return names[field.key][value]
     if field.options:
-        names = {o.value: text(o.label, lang) for o in field.options}
+        labels = {o.value: text(o.label, lang) for o in field.options}
         values = value if isinstance(value, list) else [value]
-        return ", ".join(names.get(str(v), str(v)) for v in values)
+        return ", ".join(labels.get(str(v), str(v)) for v in values)
     if field.type in (FieldType.ATTACHMENT, FieldType.ATTACHMENTS):
         files = value if isinstance(value, list) else [value]
         return ", ".join(str(f.get("name") or f.get("id")) for f in files if isinstance(f, dict))
@@ -85,12 +145,13 @@ def record_sheet(
         if not shown:
             shown = [f for f in page.form.fields if f.type not in SKIPPED]
             title = text(page.form.label, lang)
+        names = _names(uow, actor, app_key, shown, page.items)
         for record in page.items:
             rows.append(
                 [
                     record.id,
                     record.created_at.isoformat(),
-                    *(_cell(f, record.data.get(f.key), lang) for f in shown),
+                    *(_cell(f, record.data.get(f.key), lang, names) for f in shown),
                 ]
             )
         cursor = page.next_cursor

@@ -103,9 +103,16 @@ def test_a_record_list_exports_with_labels_filters_and_scope(
 ) -> None:
     install(platform)
     with platform.unit_of_work() as uow:
+        customer = records.create_record(
+            uow, SYSTEM, "aftersales", "customer", {"name": "华东精密", "tier": "key"}
+        ).record
         for title, issue in (("噪音", "hardware_fault"), ("闪退", "software_bug")):
             records.create_record(
-                uow, SYSTEM, "aftersales", "ticket", {"title": title, "issue_type": issue}
+                uow,
+                SYSTEM,
+                "aftersales",
+                "ticket",
+                {"title": title, "issue_type": issue, "customer": customer.id, "product_line": "A"},
             )
         uow.commit()
     base = f"{APP}/records/ticket/export"
@@ -115,6 +122,8 @@ def test_a_record_list_exports_with_labels_filters_and_scope(
     assert len(lines) == 2
     assert "硬件故障" in lines[1]
     assert "噪音" in lines[1]
+    assert "华东精密" in lines[1]  # the customer by its name, not its id
+    assert "A线质量工程师组" in lines[1]  # the group it was dispatched to, by name
     english = admin_client.get(f"{base}?lang=en&sort=-_id").data.decode("utf-8")
     assert "Issue type" in english.splitlines()[0]
     assert "Software bug" in english.splitlines()[1]  # newest first
