@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, Response, sync_playwright
@@ -34,10 +36,39 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
+class _Counted:
+    """WSGI middleware counting the requests being answered, so the server can wait for them
+    before the test's database goes (a request still holding a connection then would leak it)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.active = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        with self.lock:
+            self.active += 1
+        try:
+            result = self.app(environ, start_response)
+            try:
+                return list(result)  # answered in full inside the count
+            finally:
+                if hasattr(result, "close"):
+                    result.close()  # as a WSGI server must (files are closed there)
+        finally:
+            with self.lock:
+                self.active -= 1
+
+    def wait_idle(self, seconds: float = 10.0) -> None:
+        deadline = time.monotonic() + seconds
+        while self.active and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
 @pytest.fixture
 def server(platform: Platform) -> Iterator[str]:
     """The app on a free local port, on the test's database."""
-    app = create_app(platform=platform)
+    app = _Counted(create_app(platform=platform))
     http = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
@@ -46,6 +77,7 @@ def server(platform: Platform) -> Iterator[str]:
     finally:
         http.shutdown()
         thread.join(timeout=5)
+        app.wait_idle()  # requests already being answered finish before the database goes
 
 
 @pytest.fixture
