@@ -20,6 +20,13 @@ export class ApiError extends Error {
   }
 }
 
+/** What went wrong, for people: the problem's detail and each field's messages by path. */
+export function problemText(error: unknown): string {
+  if (!(error instanceof ApiError)) return error instanceof Error ? error.message : String(error);
+  const fields = Object.entries(error.errors).map(([path, messages]) => `${path}: ${[messages].flat().join("; ")}`);
+  return fields.length ? `${error.message} ${fields.join("；")}` : error.message;
+}
+
 let csrf: string | null = sessionStorage.getItem("tangram.csrf");
 
 export function setCsrf(token: string | null): void {

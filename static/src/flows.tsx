@@ -1,6 +1,6 @@
 // How a flow reads to people: node labels in their language, the history with names.
 import { Tag, Timeline, Typography } from "antd";
-import { useUserNames } from "./forms";
+import { usePeopleNames } from "./forms";
 import { useLang, type Lang } from "./i18n";
 
 export type Labels = Record<string, Record<string, string>>;
@@ -22,7 +22,7 @@ export function nodeLabel(nodes: Labels | undefined, node: string, lang: Lang): 
 /** The flow's history, newest last, with people's names and nodes' labels. */
 export function FlowHistory(props: { app: string; history: HistoryEntry[]; nodes: Labels | undefined }) {
   const { t, lang } = useLang();
-  const name = useUserNames(props.app, props.history.map((h) => h.actor));
+  const name = usePeopleNames(props.app, props.history.map((h) => h.actor)).user;
   return (
     <Timeline
       items={props.history.map((h) => ({

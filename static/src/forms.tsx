@@ -83,22 +83,22 @@ function ReferenceWidget(props: WidgetProps) {
       }),
   });
   const current = typeof props.value === "number" ? props.value : undefined;
-  const titles = useReferenceTitles(app, target, display, current === undefined ? [] : [current]);
+  const titles = useQuery(referenceTitles(app, target, display, current === undefined ? [] : [current]));
   const options = (found.data?.items ?? []).map((r) => ({
     value: r.id,
     label: display ? String(r.data[display] ?? `#${r.id}`) : `#${r.id}`,
   }));
   if (current !== undefined && !options.some((o) => o.value === current)) {
-    options.unshift({ value: current, label: titles(current) });
+    options.unshift({ value: current, label: titleIn(titles.data, display, current) });
   }
   return <Picker widget={props} options={options} loading={found.isLoading} onSearch={setSearch} />;
 }
 
-/** What records of another form are called (their display field), by id, in one request;
-``#id`` until it answers, or when the viewer may not read that form. */
-export function useReferenceTitles(app: string, target: string, display: string | null, ids: number[]) {
+/** The request naming records of another form by id (their display field), in one call; shared
+by a reference picker and a list's reference column so they share its cache. */
+export function referenceTitles(app: string, target: string, display: string | null, ids: number[]) {
   const wanted = [...new Set(ids)].sort((a, b) => a - b).slice(0, 500);
-  const found = useQuery({
+  return {
     queryKey: ["reference-titles", app, target, display, wanted],
     queryFn: () =>
       api<RecordPage>(`/apps/${app}/records/${target}`, {
@@ -107,12 +107,15 @@ export function useReferenceTitles(app: string, target: string, display: string 
     enabled: Boolean(app && target && display) && wanted.length > 0,
     staleTime: 60_000,
     retry: false,
-  });
-  return (id: number): string => {
-    const record = found.data?.items.find((r) => r.id === id);
-    const title = record && display ? record.data[display] : undefined;
-    return title === undefined || title === null || title === "" ? `#${id}` : String(title);
   };
+}
+
+/** A referenced record's display value from :func:`referenceTitles`' answer (``#id`` until it
+answers, or when the viewer may not read that form). */
+export function titleIn(page: RecordPage | undefined, display: string | null, id: number): string {
+  const record = page?.items.find((r) => r.id === id);
+  const title = record && display ? record.data[display] : undefined;
+  return title === undefined || title === null || title === "" ? `#${id}` : String(title);
 }
 
 export interface People {
@@ -129,8 +132,8 @@ export function usePeople(app: string, q: string, ids: number[]) {
   });
 }
 
-/** Names of users by id (``#id`` until they load, or for someone the app cannot name). */
-export function useUserNames(app: string, ids: (number | null | undefined)[]) {
+/** Names of users and groups by id (``#id`` until they load, or for one the app cannot name). */
+export function usePeopleNames(app: string, ids: (number | null | undefined)[]) {
   const wanted = [...new Set(ids.filter((i): i is number => typeof i === "number"))].sort((a, b) => a - b);
   const people = useQuery({
     queryKey: ["people", app, "", wanted],
@@ -138,9 +141,11 @@ export function useUserNames(app: string, ids: (number | null | undefined)[]) {
     enabled: Boolean(app) && wanted.length > 0,
     staleTime: 60_000,
   });
-  return (id: number | null | undefined): string => {
-    if (typeof id !== "number") return "—";
-    return people.data?.users.find((u) => u.id === id)?.display_name ?? `#${id}`;
+  return {
+    user: (id: number | null | undefined): string =>
+      typeof id !== "number" ? "—" : (people.data?.users.find((u) => u.id === id)?.display_name ?? `#${id}`),
+    group: (id: number | null | undefined): string =>
+      typeof id !== "number" ? "—" : (people.data?.groups.find((g) => g.id === id)?.name ?? `#${id}`),
   };
 }
 

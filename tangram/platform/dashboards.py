@@ -271,11 +271,7 @@ def _options(uow: UnitOfWork, app_key: str, field_key: str) -> list[dict[str, An
 
 
 def _applied(
-    body: Mapping[str, Any],
-    values: Mapping[str, Sequence[str]],
-    uow: UnitOfWork,
-    zone: ZoneInfo,
-    app_key: str,
+    body: Mapping[str, Any], values: Mapping[str, Sequence[str]], uow: UnitOfWork, zone: ZoneInfo
 ) -> Applied:
     filters = body.get("filters") or []
     known = {f["key"] for f in filters}
@@ -304,9 +300,7 @@ def _applied(
                 chosen = [chosen]
             if chosen:
                 selects.append((f["field"], tuple(chosen)))
-            shown.append(
-                {**f, "value": list(chosen or []), "options": _options(uow, app_key, f["field"])}
-            )
+            shown.append({**f, "value": list(chosen or [])})
     if problems:
         raise ValidationFailed.from_diagnostics(
             "The dashboard filters are not valid.", problems, code="query.invalid"
@@ -388,7 +382,7 @@ def run_dashboard(
     """
     started = time.perf_counter()
     version, body = _dashboard(uow, app_key, key)
-    applied = _applied(body, values, uow, ZoneInfo(time_zone), app_key)
+    applied = _applied(body, values, uow, ZoneInfo(time_zone))
     chosen = list(body.get("widgets") or [])
 
     def compute(w: Mapping[str, Any], unit: UnitOfWork) -> dict[str, Any]:
@@ -420,7 +414,11 @@ def run_dashboard(
         "version": version,
         "label": body.get("label"),
         "columns": body.get("columns", 24),
-        "filters": applied.shown,
+        # the dashboard itself (not a drill-down or one widget's export) offers select options
+        "filters": [
+            {**f, "options": _options(uow, app_key, f["field"])} if f["type"] == "select" else f
+            for f in applied.shown
+        ],
         "widgets": widgets,
         "elapsed_ms": round((time.perf_counter() - started) * 1000, 2),
     }
@@ -443,7 +441,7 @@ def widget_result(
     """One widget's data as a report result (for exports); a KPI card becomes one row."""
     _, body = _dashboard(uow, app_key, key)
     widget = _widget(body, widget_id)
-    applied = _applied(body, values, uow, ZoneInfo(time_zone), app_key)
+    applied = _applied(body, values, uow, ZoneInfo(time_zone))
     if "report" in widget:
         return report_result(uow, actor, app_key, widget, applied, time_zone)
     card = _widget_data(uow, actor, app_key, widget, applied, time_zone)
@@ -480,7 +478,7 @@ def drill_widget(
     card, the records its value counts in the period (its filter and period field)."""
     _, body = _dashboard(uow, app_key, key)
     widget = _widget(body, widget_id)
-    applied = _applied(body, values, uow, ZoneInfo(time_zone), app_key)
+    applied = _applied(body, values, uow, ZoneInfo(time_zone))
     if "report" in widget:
         prepared, scope = reports.load(uow, actor, app_key, widget["report"], time_zone=time_zone)
         condition = reports.drill_condition(

@@ -86,6 +86,23 @@ def users_by_ids(uow: UnitOfWork, ids: Sequence[int]) -> list[User]:
     return list(uow.session.scalars(select(User).where(User.id.in_(list(ids))).order_by(User.id)))
 
 
+def names_of(
+    uow: UnitOfWork, *, users: Iterable[int] = (), groups: Iterable[int] = ()
+) -> tuple[dict[int, str], dict[int, str]]:
+    """Users' display names and groups' names by id (a query for each kind asked for), for
+    reports and exports that show people instead of ids."""
+    wanted_users, wanted_groups = set(users), set(groups)
+    user_names: dict[int, str] = {}
+    if wanted_users:
+        query = select(User.id, User.display_name).where(User.id.in_(wanted_users))
+        user_names = {int(i): str(n) for i, n in uow.session.execute(query)}
+    group_names: dict[int, str] = {}
+    if wanted_groups:
+        query = select(Group.id, Group.name).where(Group.id.in_(wanted_groups))
+        group_names = {int(i): str(n) for i, n in uow.session.execute(query)}
+    return user_names, group_names
+
+
 def create_user(
     uow: UnitOfWork,
     actor: Actor,

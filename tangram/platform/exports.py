@@ -8,14 +8,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from tangram.engines.forms import FieldDef, FieldType
 from tangram.engines.forms.fields import text
-from tangram.platform import records, spreadsheets
+from tangram.platform import directory, records, spreadsheets
 from tangram.platform.errors import NotFound, PermissionDenied
 from tangram.platform.listing import Filter, SortKey
-from tangram.platform.models import Group, Record, User
+from tangram.platform.models import Record
 from tangram.platform.perms import Actor
 from tangram.platform.uow import UnitOfWork
 
@@ -63,14 +61,7 @@ def _names(
     by_key = {f.key: f for f in fields}
     people = {i for k, ids in wanted.items() if by_key[k].type is FieldType.USER for i in ids}
     groups = {i for k, ids in wanted.items() if by_key[k].type is FieldType.GROUP for i in ids}
-    user_names: dict[int, str] = {}
-    if people:
-        query = select(User.id, User.display_name).where(User.id.in_(people))
-        user_names = {int(i): str(n) for i, n in uow.session.execute(query)}
-    group_names: dict[int, str] = {}
-    if groups:
-        query = select(Group.id, Group.name).where(Group.id.in_(groups))
-        group_names = {int(i): str(n) for i, n in uow.session.execute(query)}
+    user_names, group_names = directory.names_of(uow, users=people, groups=groups)
     for key, ids in wanted.items():
         f = by_key[key]
         if f.type is FieldType.USER:

@@ -48,11 +48,19 @@ from tangram.engines.reports import (
     resolve_period,
     within,
 )
-from tangram.platform import compiled, listing, metadata, projections, records, spreadsheets
+from tangram.platform import (
+    compiled,
+    directory,
+    listing,
+    metadata,
+    projections,
+    records,
+    spreadsheets,
+)
 from tangram.platform.errors import NotFound, ValidationFailed
 from tangram.platform.listing import Filter
 from tangram.platform.metadata import app_ref
-from tangram.platform.models import AuditEntry, Group, Scope, User
+from tangram.platform.models import AuditEntry, Scope
 from tangram.platform.perms import Action, Actor
 from tangram.platform.uow import UnitOfWork
 
@@ -505,12 +513,12 @@ def _labels(
         ids = sorted({int(r[at]) for r in rows if isinstance(r[at], int)})
         if not ids or f.type not in (FieldType.USER, FieldType.GROUP):
             continue
-        model: Any = User if f.type is FieldType.USER else Group
-        name = model.display_name if f.type is FieldType.USER else model.name
-        out[d.key] = {
-            str(i): {"zh-CN": str(n), "en": str(n)}
-            for i, n in uow.session.execute(select(model.id, name).where(model.id.in_(ids)))
-        }
+        users, groups = directory.names_of(
+            uow,
+            users=ids if f.type is FieldType.USER else (),
+            groups=ids if f.type is FieldType.GROUP else (),
+        )
+        out[d.key] = {str(i): {"zh-CN": n, "en": n} for i, n in (users or groups).items()}
     return out
 
 

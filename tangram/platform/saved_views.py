@@ -96,7 +96,7 @@ def list_views(uow: UnitOfWork, actor: Actor, app_key: str, form_key: str) -> li
         )
         .order_by(SavedView.name, SavedView.id)
     ).all()
-    return sorted(rows, key=lambda v: (v.user_id != actor.user_id, v.name))
+    return sorted(rows, key=lambda v: v.user_id != actor.user_id)  # stable: by name within
 
 
 def save_view(

@@ -5,7 +5,7 @@ import { App, Button, Card, Col, Collapse, Descriptions, Popconfirm, Result, Row
 import { useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { api, type FieldInfo, type RecordItem } from "../api";
-import { RecordForm, show, useFormSchema, useUserNames } from "../forms";
+import { RecordForm, show, useFormSchema, usePeopleNames } from "../forms";
 import { useLang } from "../i18n";
 import { useSession } from "../session";
 import { FlowHistory, nodeLabel } from "../flows";
@@ -76,7 +76,7 @@ function FlowsCard(props: { app: string; flows: FlowView[] | undefined; loading:
   const { me } = useSession();
   const { message } = App.useApp();
   const [busy, setBusy] = useState<string | null>(null);
-  const name = useUserNames(props.app, (props.flows ?? []).flatMap((f) => f.holders.map((h) => h.assignee)));
+  const name = usePeopleNames(props.app, (props.flows ?? []).flatMap((f) => f.holders.map((h) => h.assignee))).user;
   const run = async (id: number, action: "withdraw" | "urge") => {
     setBusy(`${id}.${action}`);
     try {

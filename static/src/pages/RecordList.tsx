@@ -6,8 +6,8 @@ import dayjs from "dayjs";
 import type { SorterResult } from "antd/es/table/interface";
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
-import { api, ApiError, withQuery, type FieldInfo, type RecordItem, type RecordPage } from "../api";
-import { show, useFormSchema } from "../forms";
+import { api, problemText, withQuery, type FieldInfo, type RecordItem, type RecordPage } from "../api";
+import { referenceTitles, show, titleIn, useFormSchema, usePeopleNames } from "../forms";
 import { useLang } from "../i18n";
 import { useSession } from "../session";
 
@@ -29,14 +29,7 @@ function useViews(app: string, form: string) {
   const key = ["views", app, form];
   const base = `/apps/${app}/records/${form}/views`;
   const views = useQuery({ queryKey: key, queryFn: () => api<View[]>(base) });
-  const fail = (error: unknown) =>
-    message.error(
-      error instanceof ApiError && error.errors
-        ? Object.values(error.errors).flat().join("; ") || error.message
-        : error instanceof Error
-          ? error.message
-          : String(error),
-    );
+  const fail = (error: unknown) => message.error(problemText(error));
   const save = useMutation({
     mutationFn: (view: { name: string; filters: Record<string, string>; sort: string; shared: boolean }) =>
       api<View>(base, { body: view }),
@@ -112,44 +105,25 @@ export function RecordList() {
   const rows = records.data?.pages.flatMap((p) => p.items) ?? [];
   const total = records.data?.pages[0]?.total;
   const personal = shown.filter((f) => f.type === "user" || f.type === "group");
-  const ids = [...new Set(rows.flatMap((r) => personal.map((f) => r.data[f.key]).filter((v): v is number => typeof v === "number")))];
-  const names = useQuery({
-    queryKey: ["people", app, "", ids],
-    enabled: ids.length > 0,
-    queryFn: () => api<{ users: { id: number; display_name: string }[]; groups: { id: number; name: string }[] }>(
-      `/apps/${app}/people`, { query: { ids: ids.map(String) } }),
-  });
-  const nameOf = (field: FieldInfo, value: unknown): string => {
-    if (typeof value !== "number") return show(field, value);
-    const found = field.type === "user"
-      ? names.data?.users.find((u) => u.id === value)?.display_name
-      : names.data?.groups.find((g) => g.id === value)?.name;
-    return found ?? `#${value}`;
-  };
+  const names = usePeopleNames(app, rows.flatMap((r) => personal.map((f) => r.data[f.key] as number | null)));
+  const nameOf = (field: FieldInfo, value: unknown): string =>
+    typeof value !== "number" ? show(field, value) : field.type === "user" ? names.user(value) : names.group(value);
   // reference columns show their records' display field: one request per referenced form
   const referenced = shown.filter((f) => f.type === "reference" && f.reference?.display);
   const titles = useQueries({
-    queries: referenced.map((f) => {
-      const wanted = [...new Set(rows.map((r) => r.data[f.key]).filter((v): v is number => typeof v === "number"))]
-        .sort((a, b) => a - b)
-        .slice(0, 500);
-      return {
-        queryKey: ["reference-titles", app, f.reference!.form, f.reference!.display, wanted],
-        queryFn: () =>
-          api<RecordPage>(`/apps/${app}/records/${f.reference!.form}`, {
-            query: { _id__in: wanted.join(","), limit: wanted.length },
-          }),
-        enabled: wanted.length > 0,
-        staleTime: 60_000,
-        retry: false,
-      };
-    }),
+    queries: referenced.map((f) =>
+      referenceTitles(
+        app,
+        f.reference!.form,
+        f.reference!.display,
+        rows.map((r) => r.data[f.key]).filter((v): v is number => typeof v === "number"),
+      ),
+    ),
   });
   const titleOf = (field: FieldInfo, value: unknown): string => {
     const index = referenced.indexOf(field);
     if (typeof value !== "number" || index < 0) return show(field, value);
-    const found = titles[index]?.data?.items.find((r) => r.id === value)?.data[field.reference!.display!];
-    return found === undefined || found === null || found === "" ? `#${value}` : String(found);
+    return titleIn(titles[index]?.data, field.reference!.display, value);
   };
   const exportUrl = (format: string) =>
     withQuery(`/api/v1/apps/${app}/records/${form}/export`, { ...filters, sort, lang, format });
@@ -257,13 +231,7 @@ export function RecordList() {
           showIcon
           style={{ marginBottom: 16 }}
           title={t("records.failed")}
-          description={
-            records.error instanceof ApiError && Object.keys(records.error.errors).length
-              ? Object.entries(records.error.errors)
-                  .map(([path, messages]) => `${path}: ${[messages].flat().join("; ")}`)
-                  .join("；")
-              : String(records.error)
-          }
+          description={problemText(records.error)}
           action={
             <Button
               size="small"

@@ -6,7 +6,7 @@ import type { ErrorSchema } from "@rjsf/utils";
 import { App, Button, Card, Collapse, Descriptions, Input, Result, Select, Space, Spin, Tag } from "antd";
 import { useEffect, useState } from "react";
 import { useNavigate, useParams } from "react-router-dom";
-import { api, ApiError, type TaskItem } from "../api";
+import { api, ApiError, problemText, type TaskItem } from "../api";
 import { FlowHistory, nodeLabel, type HistoryEntry, type Labels } from "../flows";
 import { localErrors, RecordForm, serverErrors, useFormSchema, UserPicker, writable, type Permissions } from "../forms";
 import { useLang } from "../i18n";
@@ -113,7 +113,7 @@ export function TaskPage() {
         message.error(t("record.invalid"));
       } else if (error instanceof ApiError && error.status === 422) {
         // not about the record's fields (a reject target, a person): the server says what
-        message.error([error.message, ...Object.values(error.errors).flat()].join(" "));
+        message.error(problemText(error));
       } else if (error instanceof ApiError && error.status === 409) {
         message.warning(t("task.taken"));
         await view.refetch();
