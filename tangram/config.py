@@ -54,6 +54,8 @@ class Settings:
     mail_from: str = "tangram@localhost"
     #: Time zone of business dates: serial numbers, date defaults, calendars.
     time_zone: str = "Asia/Shanghai"
+    #: Answer reports and KPI cards from daily rollups where they can (see the reports docs).
+    report_rollups: bool = True
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -13,6 +13,7 @@ from tangram.platform.clock import Clock, SystemClock
 from tangram.platform.db import IMMEDIATE, build_engine, build_sessionmaker
 from tangram.platform.events import EventBus
 from tangram.platform.jobs import JobRegistry, default_registry
+from tangram.platform.rollups import ROLLUPS_ON
 from tangram.platform.uow import UnitOfWork
 
 
@@ -43,6 +44,7 @@ class Platform:
     def __post_init__(self) -> None:
         # Write units begin with BEGIN IMMEDIATE on SQLite (an option engine shares the pool).
         self.write_sessions = build_sessionmaker(self.engine.execution_options(**{IMMEDIATE: True}))
+        self.shared[ROLLUPS_ON] = self.settings.report_rollups
         # Rules react to record events and run their timers, schedules and deliveries as jobs.
         from tangram.platform import automation, flows  # they reach records, which reach this
 

@@ -40,14 +40,18 @@ from tangram.engines.forms import ColumnKind
 from tangram.engines.logic import LogicEvaluationError
 from tangram.engines.reports import (
     Period,
+    Source,
     check_kpi,
     compile_dataset,
     kpi_dataset,
+    kpi_measure,
+    period_field,
     resolve_period,
 )
-from tangram.platform import compiled, listing, metadata, projections, records, reports
+from tangram.platform import compiled, listing, metadata, projections, records, reports, rollups
 from tangram.platform.errors import NotFound, PermissionDenied, TangramError, ValidationFailed
 from tangram.platform.listing import Filter
+from tangram.platform.models import Scope
 from tangram.platform.perms import Action, Actor
 from tangram.platform.uow import UnitOfWork
 
@@ -110,9 +114,11 @@ def kpi_card(
     period: Period,
     extra: reports.Extra | None = None,
     extra_key: tuple[Any, ...] = (),
+    sliced: reports.Sliced | None = None,
     time_zone: str = "Asia/Shanghai",
 ) -> dict[str, Any]:
-    """A KPI over ``period`` beside the period before, for ``actor``'s records."""
+    """A KPI over ``period`` beside the period before, for ``actor``'s records (from the KPI's
+    rollup when one can answer: see :mod:`tangram.platform.rollups`)."""
     version, body = _kpi(uow, app_key, key)
     form_key = str(body.get("form"))
     scope = records.require_scope(actor, Action.READ, app_key, form_key)
@@ -136,10 +142,21 @@ def kpi_card(
         *(extra(t, False) if extra is not None else []),
     ]
 
-    def compute() -> tuple[Any, Any, float]:
+    rollable = scope is Scope.ALL and (extra is None or sliced is not None)
+    part = sliced(t, False) if sliced is not None else rollups.Slice()
+
+    def compute() -> tuple[Any, Any, float, bool]:
         started = time.perf_counter()
-        row = uow.session.execute(dataset.query(where=where)).one()
-        return row[0], row[1], (time.perf_counter() - started) * 1000
+        rolled = (
+            _kpi_rollup(uow, app_key, key, version, body, sources, part, period, time_zone)
+            if rollable
+            else None
+        )
+        if rolled is not None:
+            value, before = rolled
+        else:
+            value, before = uow.session.execute(dataset.query(where=where)).one()
+        return value, before, (time.perf_counter() - started) * 1000, rolled is not None
 
     cache_key = (
         "kpi",
@@ -152,7 +169,7 @@ def kpi_card(
         reports.scope_key(actor, scope),
         time_zone,
     )
-    (value, before, elapsed), hit = reports.cached(uow, cache_key, compute)
+    (value, before, elapsed, rolled), hit = reports.cached(uow, cache_key, compute)
     decimals = int(body.get("decimals", 1))
     direction = body.get("direction", "higher")
     change = change_pct = better = None
@@ -178,7 +195,46 @@ def kpi_card(
         "previous_period": previous.as_dict(),
         "elapsed_ms": round(elapsed, 2),
         "cached": hit,
+        "rollup": rolled,
     }
+
+
+def _kpi_rollup(
+    uow: UnitOfWork,
+    app_key: str,
+    key: str,
+    version: int,
+    body: Mapping[str, Any],
+    sources: Mapping[str, Source],
+    part: rollups.Slice,
+    period: Period,
+    time_zone: str,
+) -> tuple[Any, Any] | None:
+    """The KPI over ``period`` and the period before, from its rollup by its period field."""
+    definition = {
+        "form": body.get("form"),
+        "filter": body.get("filter"),
+        "measures": [kpi_measure({**body, "filter": None}, "value")],
+    }
+    ask = rollups.Ask(
+        app_key=app_key,
+        app_id=reports.app_id_of(uow, app_key),
+        owner=f"kpi:{key}",
+        version=str(version),
+        definition=definition,
+        sources=sources,
+        day_field=period_field(body),
+        keys=part.keys,
+        time_zone=time_zone,
+    )
+    previous = period.previous
+    found = rollups.serve(
+        uow,
+        ask,
+        [(period.first, period.last), (previous.first, previous.last)],
+        dict(part.selects),
+    )
+    return None if found is None else (found[0][0][0], found[1][0][0])
 
 
 class RuleKpis:
@@ -229,6 +285,8 @@ class Applied:
     period_filter: str | None = None  # the date range filter's field
     selects: tuple[tuple[str, tuple[str, ...]], ...] = ()
     shown: list[dict[str, Any]] = field(default_factory=list)
+    #: The fields of every select filter of the dashboard, chosen or not.
+    select_fields: tuple[str, ...] = ()
 
     @property
     def key(self) -> tuple[Any, ...]:
@@ -256,6 +314,22 @@ class Applied:
                 wanted.append(Filter(name, "in", list(values)))
         zone = self.period.zone.key if self.period else "UTC"
         return listing.conditions(t, wanted, time_zone=zone)
+
+    def sliced(self, t: projections.Tables, dated: bool) -> rollups.Slice:
+        """The same filters as :meth:`conditions`, as a rollup keeps them."""
+        ranged = (
+            dated
+            and self.period is not None
+            and self.period_filter is not None
+            and listing.has_field(t, self.period_filter)
+        )
+        return rollups.Slice(
+            period_field=self.period_filter if ranged else None,
+            first=self.period.first if ranged and self.period else None,
+            last=self.period.last if ranged and self.period else None,
+            selects=tuple((n, v) for n, v in self.selects if listing.has_field(t, n)),
+            keys=tuple(n for n in self.select_fields if listing.has_field(t, n)),
+        )
 
 
 def _options(uow: UnitOfWork, app_key: str, field_key: str) -> list[dict[str, Any]]:
@@ -305,7 +379,8 @@ def _applied(
         raise ValidationFailed.from_diagnostics(
             "The dashboard filters are not valid.", problems, code="query.invalid"
         )
-    return Applied(period, period_filter, tuple(selects), shown)
+    fields = tuple(dict.fromkeys(f["field"] for f in filters if f["type"] != "date_range"))
+    return Applied(period, period_filter, tuple(selects), shown, fields)
 
 
 def _dashboard(uow: UnitOfWork, app_key: str, key: str) -> tuple[int, dict[str, Any]]:
@@ -339,6 +414,7 @@ def _widget_data(
             period=applied.period or card_period(uow, time_zone),
             extra=applied.conditions,
             extra_key=applied.key,
+            sliced=applied.sliced,
             time_zone=time_zone,
         )
     return report_result(uow, actor, app_key, widget, applied, time_zone).as_dict()
@@ -360,6 +436,7 @@ def report_result(
         widget["report"],
         extra=applied.conditions,
         extra_key=applied.key,
+        sliced=applied.sliced,
         time_zone=time_zone,
     )
 

@@ -45,7 +45,7 @@ from tangram.engines.common import Diagnostic
 from tangram.engines.forms import Column as ProjectedColumn
 from tangram.engines.forms import ColumnKind, Form, Projection
 from tangram.platform.errors import TangramError, ValidationFailed
-from tangram.platform.models import ProjectionTable, Record, UTCDateTime
+from tangram.platform.models import ProjectionTable, Record, Rollup, UTCDateTime
 from tangram.platform.uow import UnitOfWork, translated_errors
 
 ID = BigInteger().with_variant(Integer(), "sqlite")
@@ -233,6 +233,7 @@ def sync(
         _create(connection, new)
         rows = _populate(uow, app_id, form_key, form, new, progress=progress)
         report = SyncReport("rebuilt" if row else "created", new.main.name, rows)
+    forget_rollups(uow, app_id, form_key)
     if row is None:
         row = ProjectionTable(app_id=app_id, form_key=form_key, table_name=new.main.name)
         uow.session.add(row)
@@ -264,6 +265,12 @@ def rebuild(
         uow.flush()
     report = sync(uow, app_id, form_key, version, form, progress=progress)
     return SyncReport("rebuilt", report.table, report.rows)
+
+
+def forget_rollups(uow: UnitOfWork, app_id: int, form_key: str) -> None:
+    """Drop the rollups of a form whose projection changed or was rebuilt (they are built again
+    when next asked for; see :mod:`tangram.platform.rollups`)."""
+    uow.session.execute(delete(Rollup).where(Rollup.app_id == app_id, Rollup.form_key == form_key))
 
 
 def _create(connection: Connection, new: Tables) -> None:

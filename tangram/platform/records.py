@@ -21,7 +21,7 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from tangram.engines.forms import FieldDef, FieldError, FieldType, Form, map_values
 from tangram.engines.forms.messages import message
-from tangram.platform import attachments, compiled, listing, projections, serials
+from tangram.platform import attachments, compiled, listing, projections, rollups, serials
 from tangram.platform.errors import (
     Conflict,
     NotFound,
@@ -228,6 +228,7 @@ def create_record(
     uow.session.add(record)
     attachments.link(files.files, record.id)
     projections.insert_record(uow, t, record)
+    rollups.touch(uow, app_key, app.id, form, [(record.created_at, record.data)])
     changes = _diff({}, files.data)
     uow.audit(
         actor.user_id,
@@ -389,6 +390,9 @@ def _write_update(
     record.updated_by = actor.user_id
     uow.flush()
     projections.update_record(uow, t, record, t.children if moved else diff)
+    rollups.touch(
+        uow, app_key, app.id, form, [(record.created_at, old), (record.created_at, record.data)]
+    )
     uow.audit(
         actor.user_id,
         actor.label,
@@ -461,6 +465,7 @@ def restore_record(
     record.updated_by = actor.user_id
     uow.flush()
     projections.mark_record(uow, t, record)
+    rollups.touch(uow, app_key, app.id, form, [(record.created_at, record.data)])
     uow.audit(
         actor.user_id,
         actor.label,
@@ -599,6 +604,7 @@ def reindex(
 def _mark(uow: UnitOfWork, app_key: str, form_key: str, record: Record) -> None:
     _, form = compiled.form(uow, app_key, form_key)
     projections.mark_record(uow, projections.ready(uow, record.app_id, form_key, form), record)
+    rollups.touch(uow, app_key, record.app_id, form, [(record.created_at, record.data)])
 
 
 def timeline(

@@ -55,6 +55,7 @@ from tangram.platform import (
     metadata,
     projections,
     records,
+    rollups,
     spreadsheets,
 )
 from tangram.platform.errors import NotFound, ValidationFailed
@@ -85,6 +86,8 @@ ADDITIVE = ("count", "sum")
 #: Conditions on a form's tables that a caller adds (dashboard filters); the flag says whether a
 #: date range applies (not to before/after widgets, which have their own periods).
 Extra = Callable[[projections.Tables, bool], list[ColumnElement[bool]]]
+#: The same conditions as a rollup keeps them (see :class:`tangram.platform.rollups.Slice`).
+Sliced = Callable[[projections.Tables, bool], rollups.Slice]
 
 
 def sources_of(uow: UnitOfWork, app_key: str, form_key: str) -> dict[str, Source]:
@@ -95,7 +98,7 @@ def sources_of(uow: UnitOfWork, app_key: str, form_key: str) -> dict[str, Source
         raise DefinitionError(
             [Diagnostic("/form", "report.form", f"form {form_key!r} is not published")]
         ) from None
-    app = app_ref(uow, Actor.system("reports"), app_key)
+    app_id = app_id_of(uow, app_key)
     wanted = [form_key] + [
         f.reference_form
         for f in form.fields
@@ -104,9 +107,17 @@ def sources_of(uow: UnitOfWork, app_key: str, form_key: str) -> dict[str, Source
     out = {}
     for key in dict.fromkeys(wanted):
         _, found = compiled.form(uow, app_key, key)
-        t = projections.ready(uow, app.id, key, found)
+        t = projections.ready(uow, app_id, key, found)
         out[key] = Source(found, t.main, t.children)
     return out
+
+
+def app_id_of(uow: UnitOfWork, app_key: str) -> int:
+    """The app's id (once per unit of work)."""
+    ids: dict[str, int] = uow.scratch.setdefault("report_app_ids", {})
+    if app_key not in ids:
+        ids[app_key] = app_ref(uow, Actor.system("reports"), app_key).id
+    return ids[app_key]
 
 
 def tables_of(sources: Mapping[str, Source], form_key: str) -> projections.Tables:
@@ -302,6 +313,8 @@ class Result:
     elapsed_ms: float
     cached: bool = False
     label: Mapping[str, str] | None = None
+    #: Whether the rows came from the dataset's rollup rather than its query.
+    rollup: bool = False
     #: dimension → value → its name by language (options, users, groups)
     labels: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None
 
@@ -318,6 +331,7 @@ class Result:
             "echarts": {"dataset": {"dimensions": self.columns, "source": self.rows}},
             "elapsed_ms": round(self.elapsed_ms, 2),
             "cached": self.cached,
+            "rollup": self.rollup,
         }
 
     def csv_chunks(self) -> Iterator[str]:
@@ -425,14 +439,19 @@ def run(
     filters: Sequence[Filter] = (),
     extra: Extra | None = None,
     extra_key: tuple[Any, ...] = (),
+    sliced: Sliced | None = None,
     time_zone: str = "Asia/Shanghai",
 ) -> Result:
     """Run a published report for ``actor`` (their read scope on the form applies).
 
-    ``extra`` adds conditions (a dashboard's filters); ``extra_key`` names them for the cache.
+    ``extra`` adds conditions (a dashboard's filters); ``extra_key`` names them for the cache;
+    ``sliced`` says the same as ``extra`` in terms a rollup keeps (without it, a request with
+    ``extra`` is answered by the query).
     """
     prepared, scope = load(uow, actor, app_key, key, time_zone=time_zone)
     where = _where(uow, actor, prepared, scope, filters, extra, time_zone)
+    rollable = scope is Scope.ALL and not filters and (extra is None or sliced is not None)
+    part = sliced(prepared.tables, True) if sliced is not None else None
     cache_key = (
         "report",
         app_key,
@@ -445,17 +464,63 @@ def run(
         time_zone,
         uow.now.date().isoformat(),  # relative periods move with the day
     )
-    result, hit = cached(uow, cache_key, lambda: _execute(uow, prepared, where))
+    result, hit = cached(
+        uow,
+        cache_key,
+        lambda: _execute(
+            uow, prepared, where, _rolled(uow, app_key, prepared, part) if rollable else None
+        ),
+    )
     shown: Result = replace(result, cached=hit)
     return shown
 
 
-def _execute(uow: UnitOfWork, prepared: Prepared, where: list[ColumnElement[bool]]) -> Result:
+def _rolled(
+    uow: UnitOfWork, app_key: str, prepared: Prepared, sliced: rollups.Slice | None
+) -> Callable[[], list[list[Any]] | None] | None:
+    """The report's rows from its rollup, when one can answer (see :mod:`.rollups`)."""
+    if (prepared.body.get("widget") or {}).get("type") in ("pivot", "before_after"):
+        return None
+    part = sliced or rollups.Slice()
+    first, last = part.first, part.last
+    span: rollups.Range = None
+    if part.period_field is not None and first is not None and last is not None:
+        span = (first, last)
+    ask = rollups.Ask(
+        app_key=app_key,
+        app_id=app_id_of(uow, app_key),
+        owner=f"report:{prepared.key}",
+        version=f"{prepared.version}:{prepared.digest}",
+        definition=prepared.definition,
+        sources=prepared.sources,
+        day_field=str(part.period_field) if span is not None else "_created_at",
+        keys=part.keys,
+        time_zone=prepared.time_zone,
+    )
+
+    def rows() -> list[list[Any]] | None:
+        found = rollups.serve(uow, ask, [span], dict(part.selects))
+        return None if found is None else found[0]
+
+    return rows
+
+
+def _execute(
+    uow: UnitOfWork,
+    prepared: Prepared,
+    where: list[ColumnElement[bool]],
+    rolled: Callable[[], list[list[Any]] | None] | None = None,
+) -> Result:
     started = time.perf_counter()
     dataset = prepared.dataset
-    result = uow.session.execute(dataset.query(where=where))
-    columns = list(result.keys())
-    rows = [list(r) for r in result]
+    rows_of_rollup = rolled() if rolled is not None else None
+    if rows_of_rollup is not None:
+        columns = [d.key for d in dataset.dimensions] + [m.key for m in dataset.measures]
+        rows = rows_of_rollup
+    else:
+        result = uow.session.execute(dataset.query(where=where))
+        columns = list(result.keys())
+        rows = [list(r) for r in result]
     widget = dict(prepared.body.get("widget") or {"type": "table"})
     kind = widget.get("type", "table")
     if kind == "pivot":
@@ -478,6 +543,7 @@ def _execute(uow: UnitOfWork, prepared: Prepared, where: list[ColumnElement[bool
         elapsed,
         label=prepared.body.get("label"),
         labels=_labels(uow, prepared, rows, columns),
+        rollup=rows_of_rollup is not None,
     )
 
 

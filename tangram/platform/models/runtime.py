@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -301,3 +301,53 @@ class SavedView(Base):
     shared: Mapped[bool]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class Rollup(Base):
+    """Partial aggregates of one dataset per local day of its day field (see
+    :mod:`tangram.platform.rollups`); ``name`` fingerprints the definition it serves."""
+
+    __tablename__ = "rollups"
+    __table_args__ = (
+        UniqueConstraint("app_id", "name"),
+        Index("ix_rollups_form", "app_id", "form_key"),
+        Index("ix_rollups_owner", "app_id", "owner"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    form_key: Mapped[str] = mapped_column(String(64))
+    #: What it serves, by shape: ``report:by_type@_created_at|product_line``.
+    owner: Mapped[str] = mapped_column(String(300))
+    name: Mapped[str] = mapped_column(String(64))
+    day_field: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    #: When every day was first computed (``None`` while it is being built).
+    built_at: Mapped[datetime | None]
+
+
+class RollupDay(Base):
+    """One local day of a rollup: its tuples (JSON text) and the stamp of the marks they
+    reflect."""
+
+    __tablename__ = "rollup_days"
+
+    rollup_id: Mapped[int] = mapped_column(
+        ForeignKey("rollups.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(primary_key=True)
+    stamp: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[str] = mapped_column(Text)
+
+
+class RollupMark(Base):
+    """How often records with a date field on one UTC day were written: a rollup day whose
+    stamp differs from its days' marks is computed again."""
+
+    __tablename__ = "rollup_marks"
+
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)
+    form_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    field: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    stamp: Mapped[int] = mapped_column(BigInteger)

@@ -43,6 +43,9 @@ class ReportDataSchema(Schema):
     )
     elapsed_ms = fields.Float(required=True)
     cached = fields.Boolean(required=True, metadata={"description": "served from the cache"})
+    rollup = fields.Boolean(
+        required=True, metadata={"description": "computed from the daily rollup, not the rows"}
+    )
 
 
 class KpiCardSchema(Schema):
@@ -66,6 +69,9 @@ class KpiCardSchema(Schema):
     previous_period = fields.Dict(required=True)
     elapsed_ms = fields.Float(required=True)
     cached = fields.Boolean(required=True)
+    rollup = fields.Boolean(
+        required=True, metadata={"description": "computed from the daily rollup, not the rows"}
+    )
 
 
 class DashboardDataSchema(Schema):

@@ -1,0 +1,504 @@
+"""Rollups at run time: reports and KPI cards answered from partial aggregates per local day.
+
+A report or KPI card over a form with many records reads them all for every request the result
+cache cannot answer (a record changed since). A rollup keeps the dataset's partial aggregates per
+local day of one date field instead (see :mod:`tangram.engines.reports.rollup`), so a year of
+tickets is 365 small payloads, whatever the number of tickets.
+
+**Keeping them current.** Every record write of a form that a published report or KPI measures
+bumps a *mark* per UTC day of each of the record's date fields, old and new values alike, in the
+write's own transaction (one statement). A rollup day remembers the sum of the marks it was
+computed under; when a request finds the marks of a day moved, it computes that day again (an
+index range on the day field) before answering. Marks are read before the rows, so a write that
+commits meanwhile leaves its day marked again for the next request: nothing is ever missed, at
+worst computed twice. A rollup is built in full the first time it is asked for, and forgotten when
+its form's projection changes or is rebuilt (publication, ``tangram records reindex``).
+
+**When they answer.** A rollup answers for viewers who read every record of the form, without
+record-list filters; dashboards' select filters and date ranges are kept by it. Medians,
+percentiles and distinct counts, joined fields of referenced forms, pivot and before/after widgets
+and other viewers are answered by the dataset's query, as before, with the same numbers. On SQLite
+only zones without daylight saving time are rolled up (SQLite's day buckets shift by the zone's
+standard offset). A database error while keeping a rollup falls back to the query too.
+
+Requests that find their days current only read: the rollup, the marks and the payloads of the
+period (three small statements). Computing a day writes in a transaction of its own, or in the
+caller's for a write unit of work (rules reading KPIs), so a request that only reads never keeps
+anything half-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    bindparam,
+    delete,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+
+from tangram.engines.forms import ColumnKind, Form
+from tangram.engines.reports import Source
+from tangram.engines.reports.rollup import NotRollable, Plan, compile_rollup
+from tangram.platform import metadata
+from tangram.platform.db import IMMEDIATE
+from tangram.platform.models import Rollup, RollupDay, RollupMark
+from tangram.platform.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+#: Where a platform says whether rollups answer (``TANGRAM_REPORT_ROLLUPS``).
+ROLLUPS_ON = "rollups_on"
+#: Bumped when payloads change shape: rollups of an older shape are built again.
+FORMAT = 1
+#: Where a platform keeps which forms its apps' reports and KPIs measure, by metadata tag.
+_MEASURED = "rollup_measured_forms"
+#: Where a platform keeps compiled plans by fingerprint.
+_PLANS = "rollup_plans"
+_PLANS_SIZE = 256
+
+
+@dataclass(frozen=True)
+class Slice:
+    """What a dashboard applies to a widget, as a rollup can keep it: a date range on a field,
+    chosen values of select fields, and every select field of the dashboard (the rollup holds
+    them all, so that one rollup serves any choice)."""
+
+    period_field: str | None = None
+    first: date | None = None
+    last: date | None = None
+    selects: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    keys: tuple[str, ...] = ()
+
+
+# --- marks: the records service's side --------------------------------------------------------
+
+
+def measured_forms(uow: UnitOfWork, app_key: str, app_id: int) -> frozenset[str]:
+    """The forms a published report or KPI of the app measures (cached by metadata tag)."""
+    tag = metadata.app_tag(uow, app_key)
+    cache: dict[tuple[int, str | None], frozenset[str]] = uow.shared.setdefault(_MEASURED, {})
+    found = cache.get((app_id, tag))
+    if found is None:
+        forms = set()
+        for (kind, _key), (_version, body) in metadata.published_all(uow, app_id).items():
+            if kind == "kpi":
+                forms.add(str(body.get("form")))
+            elif kind == "report":
+                forms.add(str((body.get("dataset") or {}).get("form")))
+        found = frozenset(forms)
+        if len(cache) > 1024:
+            cache.clear()
+        cache[(app_id, tag)] = found
+    return found
+
+
+def day_fields(form: Form) -> tuple[str, ...]:
+    """The fields a rollup of ``form`` may be kept by: ``_created_at`` and its date fields."""
+    return (
+        "_created_at",
+        *(
+            c.key
+            for c in form.projection.columns
+            if c.kind in (ColumnKind.DATE, ColumnKind.DATETIME)
+        ),
+    )
+
+
+def _utc_day(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).date()
+    if isinstance(value, date):
+        return value
+    return None
+
+
+def _mark_upsert(insert_of: Any) -> Any:
+    statement = insert_of(RollupMark).values(
+        app_id=bindparam("app_id"),
+        form_key=bindparam("form_key"),
+        field=bindparam("field"),
+        day=bindparam("day"),
+        stamp=1,
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[RollupMark.app_id, RollupMark.form_key, RollupMark.field, RollupMark.day],
+        set_={"stamp": RollupMark.stamp + 1},
+    )
+
+
+_MARK = {"postgresql": _mark_upsert(postgresql.insert), "sqlite": _mark_upsert(sqlite.insert)}
+
+
+def touch(
+    uow: UnitOfWork,
+    app_key: str,
+    app_id: int,
+    form: Form,
+    states: Sequence[tuple[datetime, Mapping[str, Any]]],
+) -> None:
+    """Mark the days of a record's date fields in each of ``states`` (its creation instant and
+    document before and after the write) for the rollups of its form; nothing when no report or
+    KPI measures the form."""
+    if form.key not in measured_forms(uow, app_key, app_id):
+        return
+    temporal = [
+        c for c in form.projection.columns if c.kind in (ColumnKind.DATE, ColumnKind.DATETIME)
+    ]
+    days = set()
+    for created_at, data in states:
+        days.add(("_created_at", _utc_day(created_at)))
+        for c in temporal:
+            days.add((c.key, _utc_day(c.value(data.get(c.key)))))
+    marked = sorted((name, day) for name, day in days if day is not None)
+    uow.session.connection().execute(
+        _MARK[uow.session.connection().dialect.name],
+        [  # in one order for every writer: no deadlocks between them
+            {"app_id": app_id, "form_key": form.key, "field": name, "day": day}
+            for name, day in marked
+        ],
+    )
+
+
+# --- serving ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One question for a rollup: a dataset (checked already) by a day field."""
+
+    app_key: str
+    app_id: int
+    #: What it serves, without the definition: ``report:by_type``.
+    owner: str
+    #: What the result depends on beyond the dataset: definition versions, form digests.
+    version: str
+    definition: Mapping[str, Any]
+    sources: Mapping[str, Source]
+    day_field: str
+    keys: tuple[str, ...]
+    time_zone: str
+
+
+def rollable_zone(dialect: str, time_zone: str) -> bool:
+    """Whether days in ``time_zone`` are bucketed exactly on this database (SQLite shifts by the
+    standard offset, exact only for zones without daylight saving time)."""
+    if dialect != "sqlite":
+        return True
+    zone = ZoneInfo(time_zone)
+    return zone.utcoffset(datetime(2026, 1, 15)) == zone.utcoffset(datetime(2026, 7, 15))
+
+
+def plan_of(uow: UnitOfWork, ask: Ask) -> tuple[str, Plan] | None:
+    """The rollup's fingerprint and plan, or ``None`` when the dataset does not add up."""
+    fingerprint = hashlib.sha256(
+        json.dumps(
+            [
+                FORMAT,
+                ask.owner,
+                ask.version,
+                ask.definition,
+                ask.day_field,
+                ask.keys,
+                ask.time_zone,
+                sorted((k, s.form.projection.digest) for k, s in ask.sources.items()),
+            ],
+            sort_keys=True,
+            default=str,
+        ).encode()
+    ).hexdigest()
+    plans: dict[str, Plan | None] = uow.shared.setdefault(_PLANS, {})
+    if fingerprint not in plans:
+        try:
+            found: Plan | None = compile_rollup(
+                ask.definition,
+                ask.sources,
+                day_field=ask.day_field,
+                keys=ask.keys,
+                time_zone=ask.time_zone,
+            )
+        except NotRollable as exc:
+            log.debug("%s is answered by its query: %s", ask.owner, exc)
+            found = None
+        if len(plans) >= _PLANS_SIZE:
+            plans.clear()
+        plans[fingerprint] = found
+    plan = plans[fingerprint]
+    return None if plan is None else (fingerprint, plan)
+
+
+Range = tuple[date, date] | None  # local days, both included; None: every day
+
+
+def serve(
+    uow: UnitOfWork,
+    ask: Ask,
+    ranges: Sequence[Range],
+    selects: Mapping[str, Collection[str]] = {},
+) -> list[list[list[Any]]] | None:
+    """The dataset's rows over each range of local days, from its rollup (built or brought up to
+    date first), or ``None`` when a rollup cannot answer: the caller runs the query."""
+    if not uow.shared.get(ROLLUPS_ON, True):
+        return None
+    connection = uow.session.connection()
+    dialect = connection.dialect.name
+    if not rollable_zone(dialect, ask.time_zone):
+        return None
+    planned = plan_of(uow, ask)
+    if planned is None:
+        return None
+    name, plan = planned
+    zone = ZoneInfo(ask.time_zone)
+    try:
+        if uow.write:  # a failure must not spoil the caller's transaction
+            with uow.session.begin_nested():
+                days = _current(uow, ask, name, plan, ranges, zone)
+        else:
+            days = _current(uow, ask, name, plan, ranges, zone)
+    except DBAPIError as exc:  # a rollup dropped or built meanwhile: the query still answers
+        log.warning("rollup %s of %s not used: %s", name[:12], ask.owner, exc.orig)
+        return None
+    nulls_first = dialect == "sqlite"
+    out = []
+    for wanted in ranges:
+        chosen = [
+            (d.isoformat(), tuples)
+            for d, tuples in days.items()
+            if wanted is None or wanted[0] <= d <= wanted[1]
+        ]
+        out.append(plan.rows(chosen, selects, nulls_first=nulls_first))
+    return out
+
+
+@contextmanager
+def _reading(uow: UnitOfWork) -> Iterator[Connection]:
+    """A connection to read with: the unit's own for a write unit, else one of its own (a read
+    unit's snapshot may be older than what this module just wrote)."""
+    if uow.write:
+        yield uow.session.connection()
+        return
+    bind = uow.session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    with engine.connect() as connection:
+        yield connection
+
+
+@contextmanager
+def _writing(uow: UnitOfWork) -> Iterator[Connection]:
+    """A transaction to compute days in: the unit's own for a write unit (it commits them with
+    its work), else one of its own, committed at once."""
+    if uow.write:
+        yield uow.session.connection()
+        return
+    bind = uow.session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    with engine.execution_options(**{IMMEDIATE: True}).begin() as connection:
+        yield connection
+
+
+def _span(ranges: Sequence[Range]) -> Range:
+    if any(r is None for r in ranges) or not ranges:
+        return None
+    return min(r[0] for r in ranges if r), max(r[1] for r in ranges if r)
+
+
+def _utc_days(day: date, zone: ZoneInfo) -> list[date]:
+    """The UTC days a local day overlaps."""
+    start = datetime.combine(day, time(), zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC)
+    last = (end - timedelta(microseconds=1)).date()
+    return [start.date() + timedelta(days=i) for i in range((last - start.date()).days + 1)]
+
+
+def _instants(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    return (
+        datetime.combine(day, time(), zone).astimezone(UTC),
+        datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC),
+    )
+
+
+def _current(
+    uow: UnitOfWork, ask: Ask, name: str, plan: Plan, ranges: Sequence[Range], zone: ZoneInfo
+) -> dict[date, list[list[Any]]]:
+    """The payloads of the ranges' days, computing the days whose marks moved first."""
+    span = _span(ranges)
+    with _reading(uow) as connection:
+        found = connection.execute(
+            select(Rollup.id, Rollup.built_at).where(
+                Rollup.app_id == ask.app_id, Rollup.name == name
+            )
+        ).first()
+        if found is not None and found.built_at is not None:
+            marks = _marks(connection, ask, plan, span, zone)
+            stored = _stored(connection, found.id, span)
+            stale = sorted(
+                day
+                for day in {*stored, *marks}
+                if (span is None or span[0] <= day <= span[1])
+                and marks.get(day, 0) != (stored[day][0] if day in stored else 0)
+            )
+            if not stale:
+                return {day: json.loads(payload) for day, (_, payload) in stored.items()}
+    with _writing(uow) as connection:
+        if found is None or found.built_at is None:
+            rollup_id = _build(uow, connection, ask, name, plan, zone)
+        else:
+            rollup_id = found.id
+            _compute(connection, ask, plan, rollup_id, stale, zone)
+        stored = _stored(connection, rollup_id, span)
+    return {day: json.loads(payload) for day, (_, payload) in stored.items()}
+
+
+def _marks(
+    connection: Connection, ask: Ask, plan: Plan, span: Range, zone: ZoneInfo
+) -> dict[date, int]:
+    """Local day → the sum of the marks of the UTC days it overlaps (days with marks only)."""
+    query = select(RollupMark.day, RollupMark.stamp).where(
+        RollupMark.app_id == ask.app_id,
+        RollupMark.form_key == plan.form,
+        RollupMark.field == plan.day_field,
+    )
+    if span is not None:
+        query = query.where(
+            RollupMark.day >= span[0] - timedelta(days=1),
+            RollupMark.day <= span[1] + timedelta(days=1),
+        )
+    by_utc = {day: int(stamp) for day, stamp in connection.execute(query)}
+    if plan.day_is_date:
+        return by_utc
+    out: dict[date, int] = {}
+    for utc_day in by_utc:
+        for local in (utc_day - timedelta(days=1), utc_day, utc_day + timedelta(days=1)):
+            if local not in out:
+                total = sum(by_utc.get(u, 0) for u in _utc_days(local, zone))
+                if total:
+                    out[local] = total
+    return out
+
+
+def _stored(connection: Connection, rollup_id: int, span: Range) -> dict[date, tuple[int, str]]:
+    query = select(RollupDay.day, RollupDay.stamp, RollupDay.payload).where(
+        RollupDay.rollup_id == rollup_id
+    )
+    if span is not None:
+        query = query.where(RollupDay.day >= span[0], RollupDay.day <= span[1])
+    return {day: (int(stamp), payload) for day, stamp, payload in connection.execute(query)}
+
+
+def _save(
+    connection: Connection,
+    rollup_id: int,
+    days: Collection[date],
+    marks: Mapping[date, int],
+    payloads: Mapping[str, list[list[Any]]],
+) -> None:
+    """Store the days computed (a day without rows is stored empty: its marks are known)."""
+    if not days:
+        return
+    connection.execute(
+        delete(RollupDay).where(RollupDay.rollup_id == rollup_id, RollupDay.day.in_(list(days)))
+    )
+    connection.execute(
+        insert(RollupDay),
+        [
+            {
+                "rollup_id": rollup_id,
+                "day": day,
+                "stamp": marks.get(day, 0),
+                "payload": json.dumps(payloads.get(day.isoformat(), []), separators=(",", ":")),
+            }
+            for day in sorted(days)
+        ],
+    )
+
+
+def _build(
+    uow: UnitOfWork,
+    connection: Connection,
+    ask: Ask,
+    name: str,
+    plan: Plan,
+    zone: ZoneInfo,
+) -> int:
+    """Compute every day of a new rollup (and drop the ones it replaces)."""
+    connection.execute(
+        delete(Rollup).where(
+            Rollup.app_id == ask.app_id,
+            or_(Rollup.owner == _owner(ask), Rollup.name == name),
+        )
+    )
+    rollup_id = int(
+        connection.execute(
+            insert(Rollup)
+            .values(
+                app_id=ask.app_id,
+                form_key=plan.form,
+                owner=_owner(ask),
+                name=name,
+                day_field=plan.day_field,
+                created_at=uow.now,
+            )
+            .returning(Rollup.id)
+        ).scalar_one()
+    )
+    marks = _marks(connection, ask, plan, None, zone)  # before the rows: see the module's doc
+    payloads = plan.payloads(connection.execute(plan.query()))
+    days = {date.fromisoformat(d) for d in payloads} | set(marks)
+    _save(connection, rollup_id, days, marks, payloads)
+    connection.execute(update(Rollup).where(Rollup.id == rollup_id).values(built_at=uow.now))
+    return rollup_id
+
+
+def _compute(
+    connection: Connection,
+    ask: Ask,
+    plan: Plan,
+    rollup_id: int,
+    days: Sequence[date],
+    zone: ZoneInfo,
+) -> None:
+    """Compute some days again, each from the rows of its local day."""
+    marks = _marks(connection, ask, plan, (days[0], days[-1]), zone)
+    column = plan.day_column
+    ranges: list[ColumnElement[bool]]
+    if plan.day_is_date:
+        ranges = [column.in_(list(days))]
+    else:  # one index range per run of consecutive days
+        ranges = []
+        for first, last in _runs(days):
+            start, end = _instants(first, zone)[0], _instants(last, zone)[1]
+            ranges.append((column >= start) & (column < end))
+    payloads = plan.payloads(connection.execute(plan.query(where=[or_(*ranges)])))
+    _save(connection, rollup_id, days, marks, payloads)
+
+
+def _runs(days: Sequence[date]) -> list[tuple[date, date]]:
+    """Sorted days as runs of consecutive days (first, last)."""
+    runs: list[tuple[date, date]] = []
+    for day in days:
+        if runs and runs[-1][1] + timedelta(days=1) == day:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def _owner(ask: Ask) -> str:
+    return f"{ask.owner}@{ask.day_field}|{','.join(ask.keys)}"[:300]

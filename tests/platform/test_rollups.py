@@ -1,0 +1,388 @@
+"""Rollups: reports and KPI cards from daily partial aggregates give the numbers their queries
+give, stay current through every kind of record write, and step aside where they cannot."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import event, func, select
+
+from tangram.engines.reports import resolve_period
+from tangram.platform import dashboards, directory, records, reports, rollups
+from tangram.platform.core import Platform
+from tangram.platform.models import Record, Rollup, RollupDay, RollupMark
+from tangram.platform.perms import Actor, load_actor
+from tangram.platform.uow import UnitOfWork
+from tests.platform.rules_fixtures import SYSTEM, World, build_world, field, options, text
+from tests.platform.test_report_datasets import CASE, CUSTOMER, rows
+
+ZONE = "Asia/Shanghai"
+
+
+def report(key: str, dataset: dict[str, Any], widget: str = "table") -> dict[str, Any]:
+    return {
+        "key": key,
+        "label": text(key),
+        "dataset": {"form": "case", **dataset},
+        "widget": {"type": widget},
+    }
+
+
+ADDITIVE = [
+    {"key": "n", "type": "count"},
+    {"key": "cost", "type": "sum", "field": "cost"},
+    {"key": "avg_cost", "type": "avg", "field": "cost"},
+    {"key": "low", "type": "min", "field": "score"},
+    {"key": "high", "type": "max", "field": "cost"},
+    {"key": "closed", "type": "count", "filter": {"==": [{"var": "status"}, "closed"]}},
+    {
+        "key": "closed_share",
+        "type": "ratio",
+        "numerator": {"==": [{"var": "status"}, "closed"]},
+    },
+    {"key": "nps", "type": "nps", "field": "score"},
+    {
+        "key": "ttr",
+        "type": "duration",
+        "from": "opened_at",
+        "to": "resolved_at",
+        "unit": "hours",
+    },
+    {
+        "key": "ttr_sum",
+        "type": "duration",
+        "from": "opened_at",
+        "to": "resolved_at",
+        "unit": "minutes",
+        "aggregate": "sum",
+    },
+    {"key": "per_case", "type": "calculated", "expression": {"/": [{"var": "cost"}, {"var": "n"}]}},
+]
+REPORTS = [
+    report(
+        "by_issue_week",
+        {
+            "dimensions": [
+                {"key": "issue", "field": "issue"},
+                {"key": "week", "field": "_created_at", "bucket": "week"},
+            ],
+            "measures": ADDITIVE,
+        },
+    ),
+    report(
+        "opened_months",
+        {
+            "filter": {"!=": [{"var": "line"}, "B"]},
+            "dimensions": [
+                {"key": "month", "field": "opened_at", "bucket": "month"},
+                {"key": "quarter", "field": "day", "bucket": "quarter"},
+                {"key": "year", "field": "_created_at", "bucket": "year"},
+                {"key": "score", "field": "score"},
+            ],
+            "measures": [{"key": "n", "type": "count"}],
+        },
+    ),
+    report(
+        "parts",
+        {
+            "dimensions": [{"key": "part", "field": "parts.part"}],
+            "measures": [
+                {"key": "qty", "type": "sum", "field": "parts.qty"},
+                {"key": "rows", "type": "count"},
+            ],
+        },
+        "pareto",
+    ),
+    report(
+        "days",
+        {
+            "dimensions": [{"key": "day", "field": "day", "bucket": "day"}],
+            "measures": [{"key": "n", "type": "count"}],
+        },
+        "line",
+    ),
+]
+#: Reports a rollup cannot answer: a median, a distinct count, a field of another form.
+QUERIED = [
+    report(
+        "median",
+        {
+            "dimensions": [{"key": "issue", "field": "issue"}],
+            "measures": [{"key": "m", "type": "median", "field": "cost"}],
+        },
+    ),
+    report(
+        "distinct",
+        {"measures": [{"key": "lines", "type": "count_distinct", "field": "line"}]},
+    ),
+    report(
+        "tiers",
+        {
+            "dimensions": [{"key": "tier", "field": "customer.tier"}],
+            "measures": [{"key": "n", "type": "count"}],
+        },
+    ),
+]
+MTTR = {
+    "key": "mttr",
+    "label": text("mttr"),
+    "form": "case",
+    "filter": {"!!": {"var": "resolved_at"}},
+    "measure": {"type": "duration", "from": "opened_at", "to": "resolved_at", "unit": "hours"},
+    "period_field": "resolved_at",
+}
+OPEN = {
+    "key": "open",
+    "label": text("open"),
+    "form": "case",
+    "measure": {"type": "count", "filter": {"==": [{"var": "status"}, "open"]}},
+    "decimals": 0,
+}
+BOARD = {
+    "key": "board",
+    "label": text("board"),
+    "filters": [
+        {"key": "period", "type": "date_range", "field": "opened_at", "default": "last_30_days"},
+        {"key": "line", "type": "select", "field": "line"},
+        {"key": "issue", "type": "select", "field": "issue"},
+    ],
+    "widgets": [{"id": "mttr", "kpi": "mttr"}, {"id": "open", "kpi": "open"}]
+    + [{"id": r["key"], "report": r["key"]} for r in REPORTS + QUERIED],
+}
+
+
+@pytest.fixture
+def world(platform: Platform) -> World:
+    w = build_world(platform)
+    w.publish("form", CUSTOMER)
+    w.publish("form", CASE)
+    for body in REPORTS + QUERIED:
+        w.publish("report", body)
+    w.publish("kpi", MTTR)
+    w.publish("kpi", OPEN)
+    w.publish("dashboard", BOARD)
+    vip = w.create({"name": "Acme", "tier": "vip"}, form="customer")
+    for i, data in enumerate(rows()):
+        platform.clock.advance(timedelta(hours=17))  # type: ignore[attr-defined]
+        w.create({**data, "customer": vip.id if i % 2 else None}, form="case")
+    return w
+
+
+@contextmanager
+def unit(world: World, *, on: bool = True) -> Iterator[UnitOfWork]:
+    world.platform.shared[rollups.ROLLUPS_ON] = on
+    with world.platform.unit_of_work(write=False) as uow:
+        uow.shared.pop("report_cache", None)
+        yield uow
+    world.platform.shared[rollups.ROLLUPS_ON] = True
+
+
+def close(a: Any, b: Any) -> bool:
+    """Equal, with floats equal to the last few bits (sums added in another order)."""
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) or isinstance(b, float):
+        return a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+    return bool(a == b)
+
+
+def report_rows(world: World, key: str, *, on: bool, actor: Actor = SYSTEM) -> tuple[Any, bool]:
+    with unit(world, on=on) as uow:
+        result = reports.run(uow, actor, "svc", key, time_zone=ZONE)
+        return result.rows, result.rollup
+
+
+def board(world: World, *, on: bool, **values: list[str]) -> dict[str, Any]:
+    with unit(world, on=on) as uow:
+        data = dashboards.run_dashboard(uow, SYSTEM, "svc", "board", values=values, time_zone=ZONE)
+    return {w["id"]: w["data"] for w in data["widgets"]}
+
+
+def same_everywhere(world: World, **values: list[str]) -> dict[str, Any]:
+    """Every report and the dashboard give the same numbers from rollups as from their queries;
+    the rolled-up widgets' data (what was answered by a rollup)."""
+    for body in REPORTS:
+        rolled, used = report_rows(world, body["key"], on=True)
+        queried, _ = report_rows(world, body["key"], on=False)
+        assert used, body["key"]
+        assert close(rolled, queried), (body["key"], rolled, queried)
+    with_rollups, without = board(world, on=True, **values), board(world, on=False, **values)
+    for key, data in with_rollups.items():
+        other = without[key]
+        if "value" in data:
+            assert close([data["value"], data["previous"]], [other["value"], other["previous"]])
+        else:
+            assert close(data["rows"], other["rows"]), (key, data["rows"], other["rows"])
+        assert other["rollup"] is False
+    return with_rollups
+
+
+def test_rollups_give_the_numbers_of_the_queries(world: World) -> None:
+    data = same_everywhere(world)
+    assert {k for k, d in data.items() if d["rollup"]} == {"mttr", "open"} | {
+        r["key"] for r in REPORTS
+    }
+    assert data["by_issue_week"]["rows"], "the default period holds cases"
+    filtered = same_everywhere(
+        world, line=["A"], issue=["hw", "sw"], period=["2026-11-01..2026-11-30"]
+    )
+    assert filtered["by_issue_week"]["rows"] != data["by_issue_week"]["rows"]
+    issues = {r[0] for r in filtered["by_issue_week"]["rows"]}
+    assert issues <= {"hw", "sw"}
+    for body in QUERIED:  # answered by their queries, with their numbers
+        assert report_rows(world, body["key"], on=True) == (
+            report_rows(world, body["key"], on=False)[0],
+            False,
+        )
+
+
+def test_a_kpi_card_measures_both_periods_from_the_rollup(world: World) -> None:
+    with unit(world) as uow:
+        period = resolve_period("2026-11-01..2026-11-30", now=uow.now, zone=world_zone())
+        card = dashboards.kpi_card(uow, SYSTEM, "svc", "mttr", period=period, time_zone=ZONE)
+    with unit(world, on=False) as uow:
+        plain = dashboards.kpi_card(uow, SYSTEM, "svc", "mttr", period=period, time_zone=ZONE)
+    assert card["rollup"] is True
+    assert plain["rollup"] is False
+    assert card["value"] is not None
+    assert (card["value"], card["previous"]) == (plain["value"], plain["previous"])
+
+
+def world_zone() -> ZoneInfo:
+    return ZoneInfo(ZONE)
+
+
+def test_rollups_follow_updates_deletions_and_restorations(world: World) -> None:
+    same_everywhere(world)
+    with world.platform.unit_of_work(write=False) as uow:
+        ids = uow.session.scalars(
+            select(Record.id).where(Record.form_key == "case").order_by(Record.id)
+        ).all()
+    # a change of the day field itself moves a case from one day (and week) to another
+    world.update(ids[0], {"opened_at": "2026-11-20T03:00:00+00:00", "cost": 999.0})
+    world.update(ids[1], {"status": "open", "issue": "usage"})
+    world.update(ids[2], {"parts": [{"part": "gear", "qty": 7}]})
+    same_everywhere(world)
+    with world.platform.unit_of_work() as uow:
+        lock = world.get(ids[3]).lock_version
+        records.delete_record(uow, SYSTEM, "svc", "case", ids[3], lock_version=lock)
+        uow.commit()
+    same_everywhere(world)
+    with world.platform.unit_of_work() as uow:
+        records.restore_record(uow, SYSTEM, "svc", "case", ids[3])
+        uow.commit()
+    same_everywhere(world)
+    world.platform.clock.advance(timedelta(days=3))  # type: ignore[attr-defined]
+    world.create({"issue": "hw", "line": "A", "status": "open", "cost": 5.0}, form="case")
+    same_everywhere(world)
+
+
+def test_only_the_days_a_write_touched_are_computed_again(world: World) -> None:
+    report_rows(world, "by_issue_week", on=True)  # built
+    written: list[int] = []
+
+    def count(
+        _c: Any, _cursor: Any, statement: str, parameters: Any, _ctx: Any, many: bool
+    ) -> None:
+        if statement.startswith("INSERT INTO rollup_days"):
+            written.append(len(parameters) if many else 1)
+
+    event.listen(world.platform.engine, "before_cursor_execute", count)
+    try:
+        assert report_rows(world, "by_issue_week", on=True)[1]
+        assert written == []  # nothing changed: nothing computed
+        with world.platform.unit_of_work(write=False) as uow:
+            first = uow.session.scalar(select(func.min(Record.id)).where(Record.form_key == "case"))
+        world.update(int(first or 0), {"cost": 1.5})
+        assert report_rows(world, "by_issue_week", on=True)[1]
+        # the record's UTC creation day overlaps two local days (UTC+8): at most those two
+        assert 1 <= sum(written) <= 2
+    finally:
+        event.remove(world.platform.engine, "before_cursor_execute", count)
+
+
+def test_scoped_viewers_and_list_filters_are_answered_by_the_query(world: World) -> None:
+    with unit(world) as uow:
+        filtered = reports.run(
+            uow,
+            SYSTEM,
+            "svc",
+            "by_issue_week",
+            filters=[reports.Filter("line", "eq", "A")],
+            time_zone=ZONE,
+        )
+    assert filtered.rollup is False
+    assert filtered.rows
+    with world.platform.unit_of_work() as uow:  # a viewer who reads their own cases only
+        role = directory.create_role(uow, SYSTEM, key="own_reader", name="own reader")
+        directory.add_grant(
+            uow, SYSTEM, role.id, app_key="svc", form_key="case", actions=["read"], scope="own"
+        )
+        directory.assign_role(uow, SYSTEM, role_key="own_reader", user_id=world.users["ann"])
+        uow.commit()
+    with world.platform.unit_of_work(write=False) as uow:
+        ann = load_actor(uow.session, directory.get_user(uow, world.users["ann"]), via="test")
+    rows_of_ann, used = report_rows(world, "by_issue_week", on=True, actor=ann)
+    assert used is False
+    assert rows_of_ann == []  # ann owns no case
+
+
+def test_a_new_projection_forgets_the_rollups_of_its_form(world: World) -> None:
+    same_everywhere(world)
+    with world.platform.unit_of_work(write=False) as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Rollup)) > 0
+    world.publish(
+        "form",
+        {**CASE, "fields": [*CASE["fields"], field("channel", "select", options=options("web"))]},
+    )
+    with world.platform.unit_of_work(write=False) as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Rollup)) == 0
+        assert uow.session.scalar(select(func.count()).select_from(RollupDay)) == 0
+    same_everywhere(world)  # built again, from the new tables
+
+
+def test_days_in_a_zone_with_daylight_saving_time(world: World) -> None:
+    """PostgreSQL buckets by the zone's rules and rolls up; SQLite shifts by a fixed offset, so it
+    leaves such zones to the query. The numbers are the query's either way."""
+    zone = "America/New_York"
+    for on in (True, False):
+        with unit(world, on=on) as uow:
+            result = reports.run(uow, SYSTEM, "svc", "days", time_zone=zone)
+            if on:
+                rolled = result
+            else:
+                queried = result
+    assert rolled.rows == queried.rows
+    assert rolled.rollup is (world.platform.engine.dialect.name == "postgresql")
+
+
+def test_rules_read_kpis_from_rollups_inside_their_write(world: World) -> None:
+    with world.platform.unit_of_work() as uow:  # a write unit: the rollup is kept in it
+        span = resolve_period("2026-11-01..2026-11-30", now=uow.now, zone=world_zone())
+        card = dashboards.kpi_card(uow, SYSTEM, "svc", "open", period=span, time_zone=ZONE)
+        uow.commit()
+    assert card["rollup"] is True
+    with unit(world, on=False) as uow:
+        plain = dashboards.kpi_card(uow, SYSTEM, "svc", "open", period=span, time_zone=ZONE)
+    assert card["value"] == plain["value"] > 0
+    with world.platform.unit_of_work(write=False) as uow:
+        assert uow.session.scalar(select(func.count()).select_from(RollupDay)) > 0
+
+
+def test_forms_no_report_measures_are_not_marked(world: World) -> None:
+    world.publish("form", {"key": "note", "label": text("note"), "fields": [field("body", "text")]})
+    with world.platform.unit_of_work(write=False) as uow:
+        before = uow.session.scalar(select(func.count()).select_from(RollupMark))
+    world.create({"body": "hello"}, form="note")
+    with world.platform.unit_of_work(write=False) as uow:
+        assert uow.session.scalar(select(func.count()).select_from(RollupMark)) == before
+        marked = uow.session.scalar(
+            select(func.count()).select_from(RollupMark).where(RollupMark.form_key == "case")
+        )
+    assert marked > 0

@@ -1,0 +1,158 @@
+"""Rollup plans: which datasets add up from day to day, and how days merge back (pure)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import Column, DateTime, Float, Integer, MetaData, Numeric, String, Table
+
+from tangram.engines.forms import ColumnKind, compile_form
+from tangram.engines.reports import Source, compile_dataset
+from tangram.engines.reports.rollup import NotRollable, bucket_of, compile_rollup
+
+
+def label(text: str) -> dict[str, str]:
+    return {"zh-CN": text, "en": text}
+
+
+FORM = compile_form(
+    {
+        "key": "case",
+        "label": label("case"),
+        "fields": [
+            {
+                "key": "issue",
+                "type": "select",
+                "label": label("issue"),
+                "options": [{"value": v} for v in ("hw", "sw")],
+            },
+            {
+                "key": "line",
+                "type": "select",
+                "label": label("line"),
+                "options": [{"value": v} for v in ("A", "B")],
+            },
+            {"key": "cost", "type": "number", "label": label("cost")},
+            {"key": "price", "type": "money", "label": label("price")},
+            {"key": "opened_at", "type": "datetime", "label": label("opened")},
+        ],
+    }
+)
+TYPES = {
+    ColumnKind.TEXT: String,
+    ColumnKind.FLOAT: Float,
+    ColumnKind.DECIMAL: Numeric,
+    ColumnKind.DATETIME: DateTime,
+}
+MAIN = Table(
+    "rp_case",
+    MetaData(),
+    Column("_id", Integer, primary_key=True),
+    Column("_owner", Integer),
+    Column("_group", Integer),
+    Column("_created_at", DateTime),
+    Column("_updated_at", DateTime),
+    Column("_deleted_at", DateTime),
+    *(Column(c.key, TYPES[c.kind]) for c in FORM.projection.columns),
+)
+SOURCES = {"case": Source(FORM, MAIN)}
+
+
+def plan(dataset: dict[str, Any], keys: tuple[str, ...] = ()) -> Any:
+    definition = {"form": "case", **dataset}
+    compile_dataset(definition, SOURCES)  # a rollup is only asked of a dataset that compiles
+    return compile_rollup(definition, SOURCES, day_field="_created_at", keys=keys)
+
+
+def test_buckets_are_derived_from_the_local_day_as_the_sql_writes_them() -> None:
+    assert bucket_of("2026-11-22", "day") == "2026-11-22"
+    assert bucket_of("2026-11-22", "week") == "2026-11-16"  # a Sunday: the Monday before
+    assert bucket_of("2026-11-16", "week") == "2026-11-16"
+    assert bucket_of("2027-01-01", "week") == "2026-12-28"
+    assert bucket_of("2026-11-22", "month") == "2026-11"
+    assert bucket_of("2026-11-22", "quarter") == "2026-Q4"
+    assert bucket_of("2026-03-31", "quarter") == "2026-Q1"
+    assert bucket_of("2026-11-22", "year") == "2026"
+
+
+def test_days_merge_into_the_rows_of_the_dataset() -> None:
+    p = plan(
+        {
+            "dimensions": [
+                {"key": "issue", "field": "issue"},
+                {"key": "week", "field": "_created_at", "bucket": "week"},
+            ],
+            "measures": [
+                {"key": "n", "type": "count"},
+                {"key": "cost", "type": "sum", "field": "cost"},
+                {"key": "avg", "type": "avg", "field": "cost"},
+                {"key": "high", "type": "max", "field": "cost"},
+                {"key": "share", "type": "ratio", "numerator": {"==": [{"var": "line"}, "A"]}},
+                {"key": "per", "type": "calculated", "expression": {"/": [{"var": "cost"}, 0]}},
+            ],
+        },
+        keys=("line",),
+    )
+    assert p.columns == ("issue", "week", "n", "cost", "avg", "high", "share", "per")
+    # tuple: issue, line (cells); n, cost sum, cost sum and count (avg), max, ratio top and bottom
+    payloads = [
+        (
+            "2026-11-16",
+            [["hw", "A", 2, 10.0, 10.0, 2, 7.0, 2, 2], [None, "B", 1, None, None, 0, None, 0, 1]],
+        ),
+        ("2026-11-17", [["hw", "B", 1, 5.0, 5.0, 1, 5.0, 0, 1]]),
+        ("2026-11-23", [["sw", "A", 3, 30.0, 30.0, 3, 12.0, 3, 3]]),
+    ]
+    rows = p.rows(payloads, nulls_first=False)
+    assert rows == [
+        ["hw", "2026-11-16", 3, 15.0, 5.0, 7.0, 2 * 100.0 / 3, None],
+        ["sw", "2026-11-23", 3, 30.0, 10.0, 12.0, 100.0, None],
+        [None, "2026-11-16", 1, None, None, None, 0.0, None],
+    ]
+    assert p.rows(payloads, nulls_first=True)[0][0] is None  # SQLite puts empty values first
+    only_b = p.rows(payloads, {"line": ["B"]})
+    assert [r[:3] for r in only_b] == [[None, "2026-11-16", 1], ["hw", "2026-11-16", 1]]
+
+
+def test_no_rows_give_one_row_of_empty_aggregates_without_dimensions() -> None:
+    p = plan(
+        {
+            "measures": [
+                {"key": "n", "type": "count"},
+                {"key": "cost", "type": "sum", "field": "cost"},
+                {"key": "share", "type": "ratio", "numerator": {"==": [{"var": "line"}, "A"]}},
+            ]
+        }
+    )
+    assert p.rows([]) == [[0, None, None]]
+
+
+@pytest.mark.parametrize(
+    ("measure", "reason"),
+    [
+        ({"type": "median", "field": "cost"}, "add up"),
+        ({"type": "count_distinct", "field": "line"}, "add up"),
+        ({"type": "min", "field": "price"}, "price"),
+        (
+            {"type": "duration", "from": "_created_at", "to": "opened_at", "aggregate": "median"},
+            "median",
+        ),
+    ],
+)
+def test_measures_that_do_not_add_up_are_left_to_the_query(
+    measure: dict[str, Any], reason: str
+) -> None:
+    with pytest.raises(NotRollable, match=reason):
+        plan({"measures": [{"key": "m", **measure}]})
+
+
+def test_a_rollup_keeps_its_days_by_a_date_field_and_filters_by_text_fields() -> None:
+    with pytest.raises(NotRollable, match="not a date field"):
+        compile_rollup(
+            {"form": "case", "measures": [{"key": "n", "type": "count"}]},
+            SOURCES,
+            day_field="issue",
+        )
+    with pytest.raises(NotRollable, match="cannot be held"):
+        plan({"measures": [{"key": "n", "type": "count"}]}, keys=("cost",))
