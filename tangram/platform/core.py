@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tangram.config import Settings
+from tangram.platform import rollups
 from tangram.platform.clock import Clock, SystemClock
 from tangram.platform.db import IMMEDIATE, build_engine, build_sessionmaker
 from tangram.platform.events import EventBus
@@ -45,6 +46,7 @@ class Platform:
         # Write units begin with BEGIN IMMEDIATE on SQLite (an option engine shares the pool).
         self.write_sessions = build_sessionmaker(self.engine.execution_options(**{IMMEDIATE: True}))
         self.shared[ROLLUPS_ON] = self.settings.report_rollups
+        rollups.install(self.jobs)
         # Rules react to record events and run their timers, schedules and deliveries as jobs.
         from tangram.platform import automation, flows  # they reach records, which reach this
 

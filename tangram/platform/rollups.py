@@ -29,9 +29,13 @@ anything half-written.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 import json
 import logging
+import threading
+from array import array
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,6 +43,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cachetools import LRUCache
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -52,13 +57,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import sessionmaker
 
 from tangram.engines.forms import ColumnKind, Form
 from tangram.engines.reports import Source
 from tangram.engines.reports.rollup import NotRollable, Plan, compile_rollup
 from tangram.platform import metadata
 from tangram.platform.db import IMMEDIATE
-from tangram.platform.models import Rollup, RollupDay, RollupMark
+from tangram.platform.jobs import JobContext, JobRegistry
+from tangram.platform.models import Job, JobStatus, Rollup, RollupDay, RollupMark
 from tangram.platform.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -69,6 +76,14 @@ ROLLUPS_ON = "rollups_on"
 FORMAT = 1
 #: Where a platform keeps which forms its apps' reports and KPIs measure, by metadata tag.
 _MEASURED = "rollup_measured_forms"
+#: The job kind that builds a rollup.
+BUILD_JOB = "rollup.build"
+#: A rollup asked for and not built after this long is asked for again (its job was lost).
+BUILD_PATIENCE = timedelta(hours=1)
+#: Where a platform keeps the days of a month merged, by rollup, first day and the days' stamps,
+#: and how much it keeps there (tuples, plus values of percentiles: about 8 bytes each).
+_MONTHS = "rollup_months"
+_MONTHS_SIZE = 8_000_000
 #: Where a platform keeps compiled plans by fingerprint.
 _PLANS = "rollup_plans"
 _PLANS_SIZE = 256
@@ -244,7 +259,13 @@ def plan_of(uow: UnitOfWork, ask: Ask) -> tuple[str, Plan] | None:
     return None if plan is None else (fingerprint, plan)
 
 
+class _Gone(Exception):
+    """The rollup's days went while they were being read."""
+
+
 Range = tuple[date, date] | None  # local days, both included; None: every day
+#: Local day → its stored stamp and payload (JSON text).
+Stored = dict[date, tuple[int, str]]
 
 
 def serve(
@@ -253,12 +274,12 @@ def serve(
     ranges: Sequence[Range],
     selects: Mapping[str, Collection[str]] = {},
 ) -> list[list[list[Any]]] | None:
-    """The dataset's rows over each range of local days, from its rollup (built or brought up to
-    date first), or ``None`` when a rollup cannot answer: the caller runs the query."""
+    """The dataset's rows over each range of local days, from its rollup (its stale days computed
+    again first), or ``None`` when a rollup cannot answer: the caller runs the query. A rollup not
+    built yet is asked of the job worker and answers once it is."""
     if not uow.shared.get(ROLLUPS_ON, True):
         return None
-    connection = uow.session.connection()
-    dialect = connection.dialect.name
+    dialect = uow.session.connection().dialect.name
     if not rollable_zone(dialect, ask.time_zone):
         return None
     planned = plan_of(uow, ask)
@@ -269,22 +290,18 @@ def serve(
     try:
         if uow.write:  # a failure must not spoil the caller's transaction
             with uow.session.begin_nested():
-                days = _current(uow, ask, name, plan, ranges, zone)
+                found = _current(uow, ask, name, plan, ranges, zone)
         else:
-            days = _current(uow, ask, name, plan, ranges, zone)
-    except DBAPIError as exc:  # a rollup dropped or built meanwhile: the query still answers
+            found = _current(uow, ask, name, plan, ranges, zone)
+    except DBAPIError as exc:  # a rollup dropped or asked for meanwhile: the query answers
         log.warning("rollup %s of %s not used: %s", name[:12], ask.owner, exc.orig)
         return None
+    except _Gone:
+        return None
+    if found is None:
+        return None
     nulls_first = dialect == "sqlite"
-    out = []
-    for wanted in ranges:
-        chosen = [
-            (d.isoformat(), tuples)
-            for d, tuples in days.items()
-            if wanted is None or wanted[0] <= d <= wanted[1]
-        ]
-        out.append(plan.rows(chosen, selects, nulls_first=nulls_first))
-    return out
+    return [plan.rows(payloads, selects, nulls_first=nulls_first) for payloads in found]
 
 
 @contextmanager
@@ -294,23 +311,24 @@ def _reading(uow: UnitOfWork) -> Iterator[Connection]:
     if uow.write:
         yield uow.session.connection()
         return
-    bind = uow.session.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
-    with engine.connect() as connection:
+    with _engine(uow).execution_options(**{IMMEDIATE: False}).connect() as connection:
         yield connection
 
 
 @contextmanager
 def _writing(uow: UnitOfWork) -> Iterator[Connection]:
-    """A transaction to compute days in: the unit's own for a write unit (it commits them with
-    its work), else one of its own, committed at once."""
+    """A transaction to write in: the unit's own for a write unit (it commits with its work),
+    else one of its own, committed at once."""
     if uow.write:
         yield uow.session.connection()
         return
-    bind = uow.session.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
-    with engine.execution_options(**{IMMEDIATE: True}).begin() as connection:
+    with _engine(uow).execution_options(**{IMMEDIATE: True}).begin() as connection:
         yield connection
+
+
+def _engine(uow: UnitOfWork) -> Engine:
+    bind = uow.session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
 
 
 def _span(ranges: Sequence[Range]) -> Range:
@@ -334,36 +352,120 @@ def _instants(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     )
 
 
+Payloads = list[tuple[str, list[list[Any]]]]
+
+
 def _current(
     uow: UnitOfWork, ask: Ask, name: str, plan: Plan, ranges: Sequence[Range], zone: ZoneInfo
-) -> dict[date, list[list[Any]]]:
-    """The payloads of the ranges' days, computing the days whose marks moved first."""
+) -> list[Payloads] | None:
+    """The payloads of each range (days, and whole months merged), after computing the days
+    whose marks moved; ``None`` while the rollup is not built."""
     span = _span(ranges)
     with _reading(uow) as connection:
         found = connection.execute(
-            select(Rollup.id, Rollup.built_at).where(
+            select(Rollup.id, Rollup.built_at, Rollup.created_at).where(
                 Rollup.app_id == ask.app_id, Rollup.name == name
             )
         ).first()
         if found is not None and found.built_at is not None:
             marks = _marks(connection, ask, plan, span, zone)
-            stored = _stored(connection, found.id, span)
+            stamps = _stamps(connection, found.id, span)
             stale = sorted(
                 day
-                for day in {*stored, *marks}
+                for day in {*stamps, *marks}
                 if (span is None or span[0] <= day <= span[1])
-                and marks.get(day, 0) != (stored[day][0] if day in stored else 0)
+                and marks.get(day, 0) != stamps.get(day, 0)
             )
             if not stale:
-                return {day: json.loads(payload) for day, (_, payload) in stored.items()}
+                return _gather(uow, connection, found.id, plan, ranges, stamps)
+    if found is None or found.built_at is None:
+        if found is None or _abandoned(uow, found.created_at):
+            with _writing(uow) as connection:
+                _ask_build(uow, connection, ask, name, plan)
+        return None
     with _writing(uow) as connection:
-        if found is None or found.built_at is None:
-            rollup_id = _build(uow, connection, ask, name, plan, zone)
+        _compute(connection, ask, plan, found.id, stale, zone)
+        stamps = _stamps(connection, found.id, span)
+        return _gather(uow, connection, found.id, plan, ranges, stamps)
+
+
+def _abandoned(uow: UnitOfWork, asked_at: datetime) -> bool:
+    """A build asked for long ago and still not done: its job was lost (no worker ran it)."""
+    return (uow.now - asked_at) > BUILD_PATIENCE
+
+
+def _gather(
+    uow: UnitOfWork,
+    connection: Connection,
+    rollup_id: int,
+    plan: Plan,
+    ranges: Sequence[Range],
+    stamps: Mapping[date, int],
+) -> list[Payloads]:
+    """Each range's payloads. For a plan whose days of a month may merge, the range's days come
+    merged month by month (the first and last months as far as the range goes), from the
+    platform's memory while the stamps of their days are unchanged: a year is about thirteen
+    payloads, and after a write only the month written is merged again."""
+    lock, merged_store = _segment_store(uow)
+    ordered = sorted(stamps)
+    wanted: set[date] = set()
+    laid_out: list[list[tuple[date, tuple[Any, ...] | None]]] = []
+    for r in ranges:
+        first, last = (
+            r if r is not None else (ordered[0], ordered[-1]) if ordered else (date.min, date.min)
+        )
+        held = ordered[bisect.bisect_left(ordered, first) : bisect.bisect_right(ordered, last)]
+        parts: list[tuple[date, tuple[Any, ...] | None]] = []
+        if not plan.monthly:
+            parts = [(d, None) for d in held]
+            wanted.update(held)
         else:
-            rollup_id = found.id
-            _compute(connection, ask, plan, rollup_id, stale, zone)
-        stored = _stored(connection, rollup_id, span)
-    return {day: json.loads(payload) for day, (_, payload) in stored.items()}
+            for month, days in itertools.groupby(held, key=lambda d: (d.year, d.month)):
+                segment = list(days)
+                start = max(first, date(month[0], month[1], 1))
+                key = (rollup_id, start, tuple((d, stamps[d]) for d in segment))
+                with lock:
+                    known = key in merged_store
+                if not known:
+                    wanted.update(segment)
+                parts.append((start, key))
+        laid_out.append(parts)
+    stored = _payloads(connection, rollup_id, sorted(wanted))
+    if len(stored) < len(wanted):
+        raise _Gone  # rebuilt or forgotten between two reads
+    out: list[Payloads] = []
+    for parts in laid_out:
+        payloads: Payloads = []
+        for day, signature in parts:
+            if signature is None:
+                payloads.append((day.isoformat(), stored[day]))
+                continue
+            with lock:
+                merged = merged_store.get(signature)
+            if merged is None:
+                merged = plan.merge(stored[d] for d, _ in signature[2] if d in stored)
+                with lock:
+                    merged_store[signature] = merged
+            payloads.append((day.isoformat(), merged))
+        out.append(payloads)
+    return out
+
+
+def _size(tuples: list[list[Any]]) -> int:
+    """What merged tuples cost the memory store: one per tuple and per value of a percentile."""
+    return sum(1 + sum(len(v) for v in t if isinstance(v, array)) for t in tuples)
+
+
+def _segment_store(
+    uow: UnitOfWork,
+) -> tuple[threading.Lock, LRUCache[tuple[Any, ...], list[list[Any]]]]:
+    found = uow.shared.get(_MONTHS)
+    if found is None:
+        store: LRUCache[tuple[Any, ...], list[list[Any]]] = LRUCache(
+            maxsize=_MONTHS_SIZE, getsizeof=_size
+        )
+        found = uow.shared.setdefault(_MONTHS, (threading.Lock(), store))
+    return found  # type: ignore[no-any-return]
 
 
 def _marks(
@@ -393,13 +495,25 @@ def _marks(
     return out
 
 
-def _stored(connection: Connection, rollup_id: int, span: Range) -> dict[date, tuple[int, str]]:
-    query = select(RollupDay.day, RollupDay.stamp, RollupDay.payload).where(
-        RollupDay.rollup_id == rollup_id
-    )
+def _stamps(connection: Connection, rollup_id: int, span: Range) -> dict[date, int]:
+    query = select(RollupDay.day, RollupDay.stamp).where(RollupDay.rollup_id == rollup_id)
     if span is not None:
         query = query.where(RollupDay.day >= span[0], RollupDay.day <= span[1])
-    return {day: (int(stamp), payload) for day, stamp, payload in connection.execute(query)}
+    return {day: int(stamp) for day, stamp in connection.execute(query)}
+
+
+def _payloads(
+    connection: Connection, rollup_id: int, days: Sequence[date]
+) -> dict[date, list[list[Any]]]:
+    """The stored tuples of some days (read by runs of consecutive days)."""
+    if not days:
+        return {}
+    runs = [RollupDay.day.between(first, last) for first, last in _runs(days)]
+    query = select(RollupDay.day, RollupDay.payload).where(
+        RollupDay.rollup_id == rollup_id, or_(*runs)
+    )
+    wanted = set(days)
+    return {day: json.loads(text) for day, text in connection.execute(query) if day in wanted}
 
 
 def _save(
@@ -427,43 +541,6 @@ def _save(
             for day in sorted(days)
         ],
     )
-
-
-def _build(
-    uow: UnitOfWork,
-    connection: Connection,
-    ask: Ask,
-    name: str,
-    plan: Plan,
-    zone: ZoneInfo,
-) -> int:
-    """Compute every day of a new rollup (and drop the ones it replaces)."""
-    connection.execute(
-        delete(Rollup).where(
-            Rollup.app_id == ask.app_id,
-            or_(Rollup.owner == _owner(ask), Rollup.name == name),
-        )
-    )
-    rollup_id = int(
-        connection.execute(
-            insert(Rollup)
-            .values(
-                app_id=ask.app_id,
-                form_key=plan.form,
-                owner=_owner(ask),
-                name=name,
-                day_field=plan.day_field,
-                created_at=uow.now,
-            )
-            .returning(Rollup.id)
-        ).scalar_one()
-    )
-    marks = _marks(connection, ask, plan, None, zone)  # before the rows: see the module's doc
-    payloads = plan.payloads(connection.execute(plan.query()))
-    days = {date.fromisoformat(d) for d in payloads} | set(marks)
-    _save(connection, rollup_id, days, marks, payloads)
-    connection.execute(update(Rollup).where(Rollup.id == rollup_id).values(built_at=uow.now))
-    return rollup_id
 
 
 def _compute(
@@ -502,3 +579,103 @@ def _runs(days: Sequence[date]) -> list[tuple[date, date]]:
 
 def _owner(ask: Ask) -> str:
     return f"{ask.owner}@{ask.day_field}|{','.join(ask.keys)}"[:300]
+
+
+# --- building: a job ---------------------------------------------------------------------------
+
+
+def _ask_build(uow: UnitOfWork, connection: Connection, ask: Ask, name: str, plan: Plan) -> None:
+    """Register a new rollup (replacing the ones of the same shape) and ask a worker to build it."""
+    connection.execute(
+        delete(Rollup).where(
+            Rollup.app_id == ask.app_id, or_(Rollup.owner == _owner(ask), Rollup.name == name)
+        )
+    )
+    rollup_id = connection.execute(
+        insert(Rollup)
+        .values(
+            app_id=ask.app_id,
+            form_key=plan.form,
+            owner=_owner(ask),
+            name=name,
+            day_field=plan.day_field,
+            created_at=uow.now,
+        )
+        .returning(Rollup.id)
+    ).scalar_one()
+    payload = {
+        "rollup": int(rollup_id),
+        "app": ask.app_key,
+        "app_id": ask.app_id,
+        "owner": ask.owner,
+        "version": ask.version,
+        "definition": ask.definition,
+        "day_field": ask.day_field,
+        "keys": list(ask.keys),
+        "time_zone": ask.time_zone,
+    }
+    now = uow.now
+    connection.execute(
+        insert(Job).values(
+            kind=BUILD_JOB,
+            payload=payload,
+            run_at=now,
+            status=JobStatus.PENDING.value,
+            attempts=0,
+            max_attempts=3,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+
+
+def build(uow: UnitOfWork, job: JobContext) -> None:
+    """The job: compute every day of a rollup. The rows are read in a read transaction of their
+    own before the job's transaction writes anything, so writers wait only while the payloads
+    are stored (SQLite has one writer at a time)."""
+    from tangram.platform.reports import sources_of  # reports reach this module
+
+    p = job.payload
+    rollup_id = int(p["rollup"])
+    reading = UnitOfWork(
+        sessionmaker(_engine(uow).execution_options(**{IMMEDIATE: False})),
+        uow.clock,
+        write=False,
+        shared=uow.shared,
+    )
+    with reading:
+        reader = reading.session.connection()
+        name = reader.execute(select(Rollup.name).where(Rollup.id == rollup_id)).scalar()
+        if name is None:
+            return  # replaced or forgotten meanwhile
+        ask = Ask(
+            app_key=str(p["app"]),
+            app_id=int(p["app_id"]),
+            owner=str(p["owner"]),
+            version=str(p["version"]),
+            definition=p["definition"],
+            sources=sources_of(reading, str(p["app"]), str(p["definition"].get("form"))),
+            day_field=str(p["day_field"]),
+            keys=tuple(p["keys"]),
+            time_zone=str(p["time_zone"]),
+        )
+        planned = plan_of(reading, ask)
+        if planned is not None and planned[0] == name:
+            plan = planned[1]
+            zone = ZoneInfo(ask.time_zone)
+            marks = _marks(reader, ask, plan, None, zone)  # before the rows: see the module's doc
+            payloads = plan.payloads(reader.execute(plan.query()))
+    connection = uow.session.connection()
+    if planned is None or planned[0] != name:  # its form changed since: it serves nothing
+        connection.execute(delete(Rollup).where(Rollup.id == rollup_id))
+        return
+    if connection.execute(select(Rollup.id).where(Rollup.id == rollup_id)).first() is None:
+        return
+    days = {date.fromisoformat(d) for d in payloads} | set(marks)
+    _save(connection, rollup_id, days, marks, payloads)
+    connection.execute(update(Rollup).where(Rollup.id == rollup_id).values(built_at=uow.now))
+
+
+def install(jobs: JobRegistry) -> None:
+    """Register the job that builds rollups."""
+    jobs.register(BUILD_JOB, build)

@@ -26,15 +26,19 @@ with the form's ``_created_at``, which is never empty.
 
 from __future__ import annotations
 
+import bisect
+from array import array
+import itertools
+import json
 import operator
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, func, literal, select
+from sqlalchemy import Float, Select, and_, case, cast, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from tangram.engines.forms import ColumnKind
@@ -45,13 +49,18 @@ from tangram.engines.reports.dataset import (
     Source,
     _Compiler,
 )
-from tangram.engines.reports.sql import Bucket, Seconds
+from tangram.engines.reports.sql import Bucket, Seconds, Values
 
 #: Dimension and filter values a payload holds as they are (JSON keeps them exactly).
 SCALAR = frozenset({ColumnKind.TEXT, ColumnKind.INTEGER, ColumnKind.FLOAT, ColumnKind.BOOLEAN})
 #: Fields whose min and max a payload keeps (a money field's min would come back a float).
 ORDERED = frozenset({ColumnKind.INTEGER, ColumnKind.FLOAT})
-_MERGE: dict[str, Callable[[Any, Any], Any]] = {"sum": operator.add, "min": min, "max": max}
+_MERGE: dict[str, Callable[[Any, Any], Any]] = {
+    "sum": operator.add,
+    "min": min,
+    "max": max,
+    "values": lambda runs, run: (runs.append(run) or runs) if run else runs,
+}
 _ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 
 
@@ -84,9 +93,10 @@ class _Dim:
 @dataclass(frozen=True)
 class _Measure:
     key: str
-    kind: str  # count, sum, avg, min, max, ratio, nps, calculated
+    kind: str  # count, sum, avg, min, max, ratio, nps, percentile, calculated
     at: int  # its first partial
     expression: Any = None  # calculated: +, -, *, / over earlier measures
+    fraction: float = 0.5  # percentile: 0–1
 
 
 @dataclass(frozen=True)
@@ -128,9 +138,31 @@ class Plan:
     def payloads(self, rows: Iterable[Sequence[Any]]) -> dict[str, list[list[Any]]]:
         """The query's rows filed by day: each tuple is its cells, then its partials."""
         out: dict[str, list[list[Any]]] = {}
+        listed = {len(self._cells) + i for i, m in enumerate(self._merges) if m == "values"}
         for row in rows:
-            out.setdefault(str(row[0]), []).append([_plain(v) for v in row[1:]])
+            out.setdefault(str(row[0]), []).append(
+                [_run(v) if i in listed else _plain(v) for i, v in enumerate(row[1:])]
+            )
         return out
+
+    @property
+    def monthly(self) -> bool:
+        """Whether the days of a month may be merged into one payload (no dimension tells the
+        days or weeks of the day field apart)."""
+        return all(d.cell is not None or d.unit in ("month", "quarter", "year") for d in self._dims)
+
+    def merge(self, payloads: Iterable[Sequence[Sequence[Any]]]) -> list[list[Any]]:
+        """Tuples of several days merged by their cells: one payload standing for them all (of
+        days in one month, for a :attr:`monthly` plan)."""
+        width = len(self._cells)
+        groups = self._fold(
+            ((tuple(t[:width]), t) for tuples in payloads for t in tuples), width, len(self._merges)
+        )
+        listed = [i for i, m in enumerate(self._merges) if m == "values"]
+        for partials in groups.values():
+            for i in listed:  # one sorted run of the values (runs merge fast: timsort)
+                partials[i] = array("d", sorted(itertools.chain.from_iterable(partials[i] or ())))
+        return [[*key, *partials] for key, partials in groups.items()]
 
     def rows(
         self,
@@ -141,47 +173,70 @@ class Plan:
     ) -> list[list[Any]]:
         """The dataset's rows over the days of ``payloads`` (day, tuples): tuples whose field in
         ``selects`` holds none of its values are left out; rows come in dimension order, with
-        empty values first (SQLite) or last (PostgreSQL), as the database would order them."""
+        empty values first (SQLite) or last (PostgreSQL), as the database would order them. A
+        merged month comes as its first day."""
         width = len(self._cells)
-        merges = self._merges
-        adders = [_MERGE[m] for m in merges]
-        only_sums = all(m == "sum" for m in merges)
         wanted = [(self._key_cells[k], frozenset(v)) for k, v in selects.items()]
         dims = self._dims
-        groups: dict[tuple[Any, ...], list[Any]] = {}
-        for day, tuples in payloads:
-            from_day = tuple(
-                None if d.cell is not None else bucket_of(day, d.unit or "day") for d in dims
-            )
-            for t in tuples:
-                if wanted and not all(t[i] in allowed for i, allowed in wanted):
-                    continue
-                key = tuple(
-                    own
-                    if d.cell is None
-                    else (
-                        t[d.cell]
-                        if d.unit is None or t[d.cell] is None
-                        else bucket_of(t[d.cell], d.unit)
-                    )
-                    for d, own in zip(dims, from_day, strict=True)
-                )
-                found = groups.get(key)
-                if found is None:
-                    groups[key] = list(t[width:])
-                elif only_sums:
-                    for i, v in enumerate(t[width:]):
-                        if v is not None:
-                            found[i] = v if found[i] is None else found[i] + v
-                else:
-                    for i, v in enumerate(t[width:]):
-                        if v is not None:
-                            found[i] = v if found[i] is None else adders[i](found[i], v)
+        plain = [(at, d.cell) for at, d in enumerate(dims) if d.cell is not None and d.unit is None]
+        bucketed = [
+            (at, d.cell, d.unit) for at, d in enumerate(dims) if d.cell is not None and d.unit
+        ]
+        from_day = [(at, d.unit or "day") for at, d in enumerate(dims) if d.cell is None]
+        labels: dict[tuple[str, str], str] = {}
+
+        def label(day: str, unit: str) -> str:
+            found = labels.get((day, unit))
+            if found is None:
+                found = labels[(day, unit)] = bucket_of(day, unit)
+            return found
+
+        def keyed() -> Iterator[tuple[tuple[Any, ...], Sequence[Any]]]:
+            for day, tuples in payloads:
+                template: list[Any] = [None] * len(dims)
+                for at, unit in from_day:
+                    template[at] = label(day, unit)
+                for t in tuples:
+                    if wanted and not all(t[i] in allowed for i, allowed in wanted):
+                        continue
+                    key = template.copy()
+                    for at, cell in plain:
+                        key[at] = t[cell]
+                    for at, cell, unit in bucketed:
+                        key[at] = None if t[cell] is None else label(t[cell], unit)
+                    yield tuple(key), t
+
+        groups = self._fold(keyed(), width, len(self._merges))
         if not groups and not dims:  # no rows: one row of empty aggregates, as SQL gives
-            groups[()] = [None] * len(merges)
+            groups[()] = [None] * len(self._merges)
         out = [[*key, *self._finish(partials)] for key, partials in groups.items()]
         out.sort(key=lambda r: _order(r, len(dims), nulls_first))
         return out
+
+    def _fold(
+        self,
+        keyed: Iterable[tuple[tuple[Any, ...], Sequence[Any]]],
+        width: int,
+        count: int,
+    ) -> dict[tuple[Any, ...], list[Any]]:
+        """Partials merged by key (``None`` is no value: it gives way to any other)."""
+        groups: dict[tuple[Any, ...], list[Any]] = {}
+        adders = [_MERGE[m] for m in self._merges]
+        listed = [i for i, m in enumerate(self._merges) if m == "values"]
+        positions = range(width, width + count)
+        for key, t in keyed:
+            found = groups.get(key)
+            if found is None:
+                found = groups[key] = list(t[width:])
+                for i in listed:  # the sorted runs of the values, merged when finished
+                    found[i] = [found[i]] if found[i] else []
+                continue
+            for i, at in enumerate(positions):
+                v = t[at]
+                if v is not None:
+                    old = found[i]
+                    found[i] = v if old is None else adders[i](old, v)
+        return groups
 
     def _finish(self, p: Sequence[Any]) -> list[Any]:
         done: dict[str, Any] = {}
@@ -200,6 +255,8 @@ class Plan:
                 value = float(p[i]) * 100.0 / p[i + 1] if p[i + 1] else None
             elif m.kind == "nps":
                 value = float(p[i] - p[i + 1]) * 100.0 / p[i + 2] if p[i + 2] else None
+            elif m.kind == "percentile":
+                value = percentile(p[i] or [], m.fraction)
             else:
                 value = _calculate(m.expression, done)
             done[m.key] = value
@@ -211,6 +268,46 @@ def _order(row: Sequence[Any], width: int, nulls_first: bool) -> tuple[Any, ...]
         ((0 if nulls_first else 1), 0) if v is None else ((1 if nulls_first else 0), v)
         for v in row[:width]
     )
+
+
+def percentile(runs: Sequence[Sequence[float]], fraction: float) -> float | None:
+    """The continuous percentile (as ``percentile_cont``) of the values in sorted runs, found by
+    bisecting the values rather than merging the runs: exact, and quick for many runs."""
+    n = sum(len(r) for r in runs)
+    if n == 0:
+        return None
+    position = fraction * (n - 1)
+    low = int(position)
+    first = _kth(runs, low)
+    if position == low:
+        return first
+    return first + (_kth(runs, low + 1) - first) * (position - low)
+
+
+def _kth(runs: Sequence[Sequence[float]], k: int) -> float:
+    """The value of rank ``k`` (from 0) in the sorted runs."""
+    lowest = min(r[0] for r in runs if r)
+    if sum(bisect.bisect_right(r, lowest) for r in runs) > k:
+        return lowest
+    low, high = lowest, max(r[-1] for r in runs if r)  # fewer than k + 1 ≤ low; enough ≤ high
+    while True:
+        middle = (low + high) / 2
+        if middle <= low or middle >= high:
+            break
+        if sum(bisect.bisect_right(r, middle) for r in runs) > k:
+            high = middle
+        else:
+            low = middle
+    return min(r[i] for r in runs if (i := bisect.bisect_right(r, low)) < len(r))
+
+
+def _run(value: Any) -> list[float]:
+    """The values a ``Values`` aggregate collected, as one sorted run of floats."""
+    if value is None:
+        return []
+    if isinstance(value, str):  # SQLite's JSON array
+        value = json.loads(value)
+    return sorted(float(v) for v in value if v is not None)
 
 
 def _plain(value: Any) -> Any:
@@ -263,16 +360,21 @@ class _RollupCompiler(_Compiler):
             if kind in ("min", "max") and ref.kind not in ORDERED:
                 raise NotRollable(f"{kind} of {ref.path!r} ({ref.kind.value})")
             return self._spread(kind, gated(ref.column))
+        if kind in ("median", "percentile"):
+            ref = self.known(raw.get("field"))
+            return "percentile", [(Values(cast(gated(ref.column), Float)), "values")]
         if kind == "duration":
             start, end = self.ref(raw.get("from"), "/from"), self.ref(raw.get("to"), "/to")
             if start is None or end is None:
                 raise NotRollable("a duration between unknown fields")
             how = str(raw.get("aggregate", "avg"))
-            if how not in ("avg", "sum", "min", "max"):
+            if how not in ("avg", "sum", "min", "max", "median", "percentile"):
                 raise NotRollable(f"a duration's {how}")
             seconds = gated(
                 Seconds(start.column, end.column) / UNIT_SECONDS[str(raw.get("unit", "hours"))]
             )
+            if how in ("median", "percentile"):
+                return "percentile", [(Values(seconds), "values")]
             return self._spread(how, seconds)
         if kind == "ratio":
             numerator = self.condition(raw.get("numerator"), "/numerator")
@@ -376,7 +478,13 @@ def compile_rollup(
     measures: list[_Measure] = []
     for raw in definition.get("measures") or []:
         kind, parts = c.partials(raw)
-        measures.append(_Measure(str(raw["key"]), kind, len(partials), raw.get("expression")))
+        fraction = 0.5
+        if kind == "percentile":
+            how = raw.get("aggregate") if raw.get("type") == "duration" else raw.get("type")
+            fraction = c.fraction(raw, str(how), "/measures") or 0.0
+        measures.append(
+            _Measure(str(raw["key"]), kind, len(partials), raw.get("expression"), fraction)
+        )
         partials += [p for p, _ in parts]
         merges += [m for _, m in parts]
     where: list[ColumnElement[bool]] = []

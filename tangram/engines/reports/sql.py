@@ -85,6 +85,14 @@ class Percentile(FunctionElement[float]):
         super().__init__(value)
 
 
+class Values(FunctionElement[Any]):
+    """Every value of a numeric expression in a group, empty ones left out (the partial of a
+    percentile in a rollup): an array on PostgreSQL, a JSON array's text on SQLite."""
+
+    name = "tangram_values"
+    inherit_cache = True
+
+
 def _arg(compiler: SQLCompiler, element: FunctionElement[Any], index: int, **kw: Any) -> str:
     clauses = list(element.clauses)
     return str(compiler.process(clauses[index], **kw))
@@ -136,6 +144,16 @@ def _seconds_sqlite(element: Seconds, compiler: SQLCompiler, **kw: Any) -> str:
     start, end = _arg(compiler, element, 0, **kw), _arg(compiler, element, 1, **kw)
     # julianday() is a double of days: round to the millisecond it can represent exactly
     return f"round((julianday({end}) - julianday({start})) * 86400.0, 3)"
+
+
+@compiles(Values, "postgresql")
+def _values_pg(element: Values, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"array_remove(array_agg({_arg(compiler, element, 0, **kw)}), NULL)"
+
+
+@compiles(Values, "sqlite")
+def _values_sqlite(element: Values, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_group_array({_arg(compiler, element, 0, **kw)})"
 
 
 @compiles(Percentile, "postgresql")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+import random
 from typing import Any
 
 import pytest
 from sqlalchemy import Column, DateTime, Float, Integer, MetaData, Numeric, String, Table
 
 from tangram.engines.forms import ColumnKind, compile_form
-from tangram.engines.reports import Source, compile_dataset
-from tangram.engines.reports.rollup import NotRollable, bucket_of, compile_rollup
+from tangram.engines.reports import PercentileAggregate, Source, compile_dataset
+from tangram.engines.reports.rollup import NotRollable, bucket_of, compile_rollup, percentile
 
 
 def label(text: str) -> dict[str, str]:
@@ -131,13 +133,8 @@ def test_no_rows_give_one_row_of_empty_aggregates_without_dimensions() -> None:
 @pytest.mark.parametrize(
     ("measure", "reason"),
     [
-        ({"type": "median", "field": "cost"}, "add up"),
         ({"type": "count_distinct", "field": "line"}, "add up"),
         ({"type": "min", "field": "price"}, "price"),
-        (
-            {"type": "duration", "from": "_created_at", "to": "opened_at", "aggregate": "median"},
-            "median",
-        ),
     ],
 )
 def test_measures_that_do_not_add_up_are_left_to_the_query(
@@ -156,3 +153,40 @@ def test_a_rollup_keeps_its_days_by_a_date_field_and_filters_by_text_fields() ->
         )
     with pytest.raises(NotRollable, match="cannot be held"):
         plan({"measures": [{"key": "n", "type": "count"}]}, keys=("cost",))
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.1, 0.5, 0.9, 0.999, 1.0])
+def test_percentiles_of_sorted_runs_are_those_of_all_the_values(fraction: float) -> None:
+    rng = random.Random(int(fraction * 1000))
+    runs = [
+        sorted(
+            round(rng.expovariate(1 / 45), rng.choice([0, 3])) for _ in range(rng.randint(0, 300))
+        )
+        for _ in range(40)
+    ]
+    aggregate = PercentileAggregate()  # what SQLite computes, as PostgreSQL's percentile_cont
+    for value in itertools.chain.from_iterable(runs):
+        aggregate.step(value, fraction)
+    assert percentile([r for r in runs if r], fraction) == aggregate.finalize()
+    assert percentile([], fraction) is None
+    assert percentile([[7.0]], fraction) == 7.0
+
+
+def test_medians_roll_up_as_runs_of_values() -> None:
+    p = plan(
+        {
+            "dimensions": [{"key": "issue", "field": "issue"}],
+            "measures": [
+                {"key": "m", "type": "median", "field": "cost"},
+                {"key": "p90", "type": "percentile", "percent": 90, "field": "cost"},
+                {"key": "n", "type": "count"},
+            ],
+        }
+    )
+    day1 = [["hw", [1.0, 5.0], [1.0, 5.0], 2]]
+    day2 = [["hw", [2.0], [2.0], 1], ["sw", [], [], 1]]
+    rows = p.rows([("2026-11-16", day1), ("2026-11-17", day2)])
+    assert rows == [["hw", 2.0, 4.4, 3], ["sw", None, None, 1]]
+    month = p.merge([day1, day2])
+    assert [list(t[1]) for t in month] == [[1.0, 2.0, 5.0], []]
+    assert p.rows([("2026-11-01", month)]) == rows
