@@ -27,10 +27,10 @@ with the form's ``_created_at``, which is never empty.
 from __future__ import annotations
 
 import bisect
-from array import array
 import itertools
 import json
 import operator
+from array import array
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
