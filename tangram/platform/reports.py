@@ -112,6 +112,33 @@ def sources_of(uow: UnitOfWork, app_key: str, form_key: str) -> dict[str, Source
     return out
 
 
+#: Where a platform keeps compiled datasets, by definition, time zone and tables.
+_DATASETS = "report_datasets"
+_DATASETS_SIZE = 512
+
+
+def compiled_dataset(
+    uow: UnitOfWork, definition: Mapping[str, Any], sources: Mapping[str, Source], time_zone: str
+) -> Dataset:
+    """``compile_dataset`` once per definition, time zone and projection tables (a dashboard
+    compiles the same datasets at every request otherwise)."""
+    key = (
+        json.dumps(definition, sort_keys=True, default=str),
+        time_zone,
+        tuple(sorted((k, s.main.name, s.form.projection.digest) for k, s in sources.items())),
+    )
+    store, lock = uow.shared.get(_DATASETS) or uow.shared.setdefault(
+        _DATASETS, (LRUCache(maxsize=_DATASETS_SIZE), threading.Lock())
+    )
+    with lock:
+        found: Dataset | None = store.get(key)
+    if found is None:
+        found = compile_dataset(definition, sources, time_zone=time_zone)
+        with lock:
+            store[key] = found
+    return found
+
+
 def app_id_of(uow: UnitOfWork, app_key: str) -> int:
     """The app's id (once per unit of work)."""
     ids: dict[str, int] = uow.scratch.setdefault("report_app_ids", {})
@@ -222,7 +249,7 @@ def prepare(
         if widget.get("type") == "before_after":
             definition = _before_after(definition, widget, now, zone)
         sources = sources_of(uow, app_key, str(raw.get("form")))
-        dataset = compile_dataset(definition, sources, time_zone=time_zone)
+        dataset = compiled_dataset(uow, definition, sources, time_zone)
     except DefinitionError as exc:
         raise DefinitionError(
             [
@@ -475,6 +502,20 @@ def run(
     return shown
 
 
+#: Set in a unit's scratch: a report or KPI that needs its query raises :class:`QueryLater`.
+QUERIES_LATER = "report_queries_later"
+
+
+class QueryLater(Exception):
+    """The result needs the dataset's query, and the caller asked to run those apart."""
+
+
+def query_now(uow: UnitOfWork) -> None:
+    """Raise :class:`QueryLater` when the unit's caller runs queries apart (dashboards)."""
+    if uow.scratch.get(QUERIES_LATER):
+        raise QueryLater
+
+
 def _rolled(
     uow: UnitOfWork, app_key: str, prepared: Prepared, sliced: rollups.Slice | None
 ) -> Callable[[], list[list[Any]] | None] | None:
@@ -518,6 +559,7 @@ def _execute(
         columns = [d.key for d in dataset.dimensions] + [m.key for m in dataset.measures]
         rows = rows_of_rollup
     else:
+        query_now(uow)
         result = uow.session.execute(dataset.query(where=where))
         columns = list(result.keys())
         rows = [list(r) for r in result]

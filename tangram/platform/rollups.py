@@ -5,26 +5,31 @@ cache cannot answer (a record changed since). A rollup keeps the dataset's parti
 local day of one date field instead (see :mod:`tangram.engines.reports.rollup`), so a year of
 tickets is 365 small payloads, whatever the number of tickets.
 
+**Building.** The first request a rollup could answer asks the job worker to build it (job
+``rollup.build``) and is answered by the query meanwhile. The worker reads the rows in a read
+transaction of its own and then stores the days: writers are not held up while it reads.
+
 **Keeping them current.** Every record write of a form that a published report or KPI measures
 bumps a *mark* per UTC day of each of the record's date fields, old and new values alike, in the
-write's own transaction (one statement). A rollup day remembers the sum of the marks it was
-computed under; when a request finds the marks of a day moved, it computes that day again (an
-index range on the day field) before answering. Marks are read before the rows, so a write that
-commits meanwhile leaves its day marked again for the next request: nothing is ever missed, at
-worst computed twice. A rollup is built in full the first time it is asked for, and forgotten when
-its form's projection changes or is rebuilt (publication, ``tangram records reindex``).
+write's own transaction. A rollup day remembers the sum of the marks it was computed under; when
+a request finds the marks of a day moved, it computes that day again (an index range on the day
+field) before answering. Marks are read before the rows, so a write that commits meanwhile
+leaves its day marked again for the next request: nothing is missed, at worst computed twice. A
+rollup is forgotten when its form's projection changes or is rebuilt (publication, ``tangram
+records reindex``), and replaced when its definition changes.
+
+**Reading.** The payloads of the days of a month are merged once and kept in the platform's
+memory while the stamps of those days are unchanged, so a year is about thirteen payloads and a
+write costs the merge of its own month only. Requests that find their days current only read:
+the rollup, the marks and the stamps of the period, and the payloads not merged yet.
 
 **When they answer.** A rollup answers for viewers who read every record of the form, without
-record-list filters; dashboards' select filters and date ranges are kept by it. Medians,
-percentiles and distinct counts, joined fields of referenced forms, pivot and before/after widgets
-and other viewers are answered by the dataset's query, as before, with the same numbers. On SQLite
-only zones without daylight saving time are rolled up (SQLite's day buckets shift by the zone's
-standard offset). A database error while keeping a rollup falls back to the query too.
-
-Requests that find their days current only read: the rollup, the marks and the payloads of the
-period (three small statements). Computing a day writes in a transaction of its own, or in the
-caller's for a write unit of work (rules reading KPIs), so a request that only reads never keeps
-anything half-written.
+record-list filters; dashboards' select filters and date ranges are kept by it. Distinct counts,
+joined fields of referenced forms, pivot and before/after widgets and other viewers are answered
+by the dataset's query, as before, with the same numbers. On SQLite only zones without daylight
+saving time are rolled up (SQLite's day buckets shift by the zone's standard offset). A database
+error while keeping a rollup falls back to the query too. ``TANGRAM_REPORT_ROLLUPS=false`` turns
+them off (marks are still kept, so that turning them on again needs no rebuild).
 """
 
 from __future__ import annotations
@@ -124,18 +129,6 @@ def measured_forms(uow: UnitOfWork, app_key: str, app_id: int) -> frozenset[str]
     return found
 
 
-def day_fields(form: Form) -> tuple[str, ...]:
-    """The fields a rollup of ``form`` may be kept by: ``_created_at`` and its date fields."""
-    return (
-        "_created_at",
-        *(
-            c.key
-            for c in form.projection.columns
-            if c.kind in (ColumnKind.DATE, ColumnKind.DATETIME)
-        ),
-    )
-
-
 def _utc_day(value: Any) -> date | None:
     if isinstance(value, datetime):
         moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
@@ -233,7 +226,7 @@ def plan_of(uow: UnitOfWork, ask: Ask) -> tuple[str, Plan] | None:
                 ask.day_field,
                 ask.keys,
                 ask.time_zone,
-                sorted((k, s.form.projection.digest) for k, s in ask.sources.items()),
+                ask.sources[str(ask.definition.get("form"))].form.projection.digest,
             ],
             sort_keys=True,
             default=str,
@@ -305,17 +298,6 @@ def serve(
 
 
 @contextmanager
-def _reading(uow: UnitOfWork) -> Iterator[Connection]:
-    """A connection to read with: the unit's own for a write unit, else one of its own (a read
-    unit's snapshot may be older than what this module just wrote)."""
-    if uow.write:
-        yield uow.session.connection()
-        return
-    with _engine(uow).execution_options(**{IMMEDIATE: False}).connect() as connection:
-        yield connection
-
-
-@contextmanager
 def _writing(uow: UnitOfWork) -> Iterator[Connection]:
     """A transaction to write in: the unit's own for a write unit (it commits with its work),
     else one of its own, committed at once."""
@@ -361,23 +343,23 @@ def _current(
     """The payloads of each range (days, and whole months merged), after computing the days
     whose marks moved; ``None`` while the rollup is not built."""
     span = _span(ranges)
-    with _reading(uow) as connection:
-        found = connection.execute(
-            select(Rollup.id, Rollup.built_at, Rollup.created_at).where(
-                Rollup.app_id == ask.app_id, Rollup.name == name
-            )
-        ).first()
-        if found is not None and found.built_at is not None:
-            marks = _marks(connection, ask, plan, span, zone)
-            stamps = _stamps(connection, found.id, span)
-            stale = sorted(
-                day
-                for day in {*stamps, *marks}
-                if (span is None or span[0] <= day <= span[1])
-                and marks.get(day, 0) != stamps.get(day, 0)
-            )
-            if not stale:
-                return _gather(uow, connection, found.id, plan, ranges, stamps)
+    connection = uow.session.connection()  # it reads as of the unit's snapshot
+    found = connection.execute(
+        select(Rollup.id, Rollup.built_at, Rollup.created_at).where(
+            Rollup.app_id == ask.app_id, Rollup.name == name
+        )
+    ).first()
+    if found is not None and found.built_at is not None:
+        marks = _marks(connection, ask, plan, span, zone)
+        stamps = _stamps(connection, found.id, span)
+        stale = sorted(
+            day
+            for day in {*stamps, *marks}
+            if (span is None or span[0] <= day <= span[1])
+            and marks.get(day, 0) != stamps.get(day, 0)
+        )
+        if not stale:
+            return _gather(uow, connection, found.id, plan, ranges, stamps)
     if found is None or found.built_at is None:
         if found is None or _abandoned(uow, found.created_at):
             with _writing(uow) as connection:
@@ -516,6 +498,17 @@ def _payloads(
     return {day: json.loads(text) for day, text in connection.execute(query) if day in wanted}
 
 
+def _day_upsert(insert_of: Any) -> Any:
+    statement = insert_of(RollupDay)
+    return statement.on_conflict_do_update(
+        index_elements=[RollupDay.rollup_id, RollupDay.day],
+        set_={"stamp": statement.excluded.stamp, "payload": statement.excluded.payload},
+    )
+
+
+_SAVE_DAY = {"postgresql": _day_upsert(postgresql.insert), "sqlite": _day_upsert(sqlite.insert)}
+
+
 def _save(
     connection: Connection,
     rollup_id: int,
@@ -523,14 +516,12 @@ def _save(
     marks: Mapping[date, int],
     payloads: Mapping[str, list[list[Any]]],
 ) -> None:
-    """Store the days computed (a day without rows is stored empty: its marks are known)."""
+    """Store the days computed (a day without rows is stored empty: its marks are known). Two
+    requests computing the same day store it one after the other, the later one's winning."""
     if not days:
         return
     connection.execute(
-        delete(RollupDay).where(RollupDay.rollup_id == rollup_id, RollupDay.day.in_(list(days)))
-    )
-    connection.execute(
-        insert(RollupDay),
+        _SAVE_DAY[connection.dialect.name],
         [
             {
                 "rollup_id": rollup_id,

@@ -433,3 +433,23 @@ def test_forms_no_report_measures_are_not_marked(world: World) -> None:
             select(func.count()).select_from(RollupMark).where(RollupMark.form_key == "case")
         )
     assert marked > 0
+
+
+def test_a_dashboard_answers_from_rollups_first_and_runs_its_queries_apart(world: World) -> None:
+    built(world)
+    platform = world.platform
+    answers = []
+    for opener in (None, lambda: platform.unit_of_work(write=False)):
+        with unit(world) as uow:
+            answers.append(
+                dashboards.run_dashboard(
+                    uow, SYSTEM, "svc", "board", time_zone=ZONE, open_unit=opener, workers=4
+                )["widgets"]
+            )
+    alone, apart = answers
+    assert [w["id"] for w in apart] == [w["id"] for w in alone]
+    for one, other in zip(alone, apart, strict=True):
+        assert {k: v for k, v in one["data"].items() if k not in ("elapsed_ms",)} == {
+            k: v for k, v in other["data"].items() if k not in ("elapsed_ms",)
+        }
+    assert {w["id"] for w in apart if not w["data"]["rollup"]} == {r["key"] for r in QUERIED}

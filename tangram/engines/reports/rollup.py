@@ -5,23 +5,26 @@ the last 365 days, MTTR this month and last. A rollup answers them from small pa
 kept per local day of one date field (the *day field*), instead of reading the rows each time:
 
 - :func:`compile_rollup` turns a dataset (see :mod:`tangram.engines.reports.dataset`) into a
-  :class:`Plan`, or raises :class:`NotRollable` when its measures do not add up;
+  :class:`Plan`, or raises :class:`NotRollable` when it cannot be rolled up;
 - :meth:`Plan.query` is the ``select`` of the partial aggregates of some days, grouped by day and
   by the *cells* a tuple needs (dimension values, and the fields a dashboard filters by);
 - :meth:`Plan.payloads` files its rows by day, as JSON-ready lists (the platform stores them);
+- :meth:`Plan.merge` merges the tuples of several days into one payload (a month's days, when
+  no dimension tells them apart: :attr:`Plan.monthly`);
 - :meth:`Plan.rows` merges the payloads of a range of days, keeps the tuples whose filtered
   fields hold a chosen value, and finishes the measures: the rows the dataset's own query would
   give for the same records.
 
-Measures that add up: ``count``, ``sum``, ``avg`` (a sum and a count), ``min`` and ``max`` of
-integer and float fields, ``duration`` with ``avg``, ``sum``, ``min`` or ``max``, ``ratio`` (two
-counts), ``nps`` (three counts) and ``calculated`` measures over these. Medians, percentiles and
-distinct counts do not: a day's median says nothing about a year's. Dimensions: scalar fields of
-the form (text, numbers, yes/no, sub-table fields) and date buckets (day, week, month, quarter,
-year, derived from the local day). Joined fields of referenced forms are not held: the referenced
-record can change without its referrers. Rows whose day field is empty belong to no day and are
-left out, so the platform uses a rollup only for a range on its day field, or for all the rows
-with the form's ``_created_at``, which is never empty.
+Measures: ``count``, ``sum``, ``avg`` (a sum and a count), ``min`` and ``max`` of integer and
+float fields, ``ratio`` (two counts), ``nps`` (three counts), ``median`` and ``percentile`` (the
+sorted values of each day, from which :func:`percentile` finds the exact ``percentile_cont`` of
+any set of days by bisection), ``duration`` with any of its aggregates, and ``calculated``
+measures over these. Distinct counts are not rolled up: their partials would be every distinct
+value. Dimensions: scalar fields of the form (text, numbers, yes/no, sub-table fields) and date
+buckets (day, week, month, quarter, year, derived from the local day). Joined fields of referenced
+forms are not held: the referenced record can change without its referrers. Rows whose day field
+is empty belong to no day and are left out, so the platform uses a rollup only for a range on its
+day field, or for all the rows with the form's ``_created_at``, which is never empty.
 """
 
 from __future__ import annotations
