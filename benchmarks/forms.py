@@ -9,7 +9,7 @@ check, serial number, defaults and formulas, validation, reference checks, the J
 projection row and 10 child rows, the audit entry and the domain event), against a bare SQLAlchemy
 insert of the same JSON, one per transaction, into a table with the same indexes as ``records``.
 
-    .venv/bin/python benchmarks/forms.py [--documents 5000] [--records 1000]
+    .venv/bin/python benchmarks/forms.py [--documents 5000] [--records 1000] [--measured]
 """
 
 from __future__ import annotations
@@ -175,7 +175,7 @@ def simple_form(key: str) -> dict[str, Any]:
     }
 
 
-def creation(n: int) -> None:
+def creation(n: int, measured: bool = False) -> None:
     """Records per second through the service against bare inserts, both on SQLite files."""
     with temporary_platform() as platform:
         system = Actor.system("bench")
@@ -184,6 +184,15 @@ def creation(n: int) -> None:
             for body in (simple_form("customer"), simple_form("product"), DEFINITION):
                 metadata.create_definition(uow, system, "bench", "form", body)
                 metadata.publish(uow, system, "bench", "form", body["key"])
+            if measured:  # a KPI measures tickets: every write marks the days rollups keep
+                kpi = {
+                    "key": "tickets",
+                    "label": label("tickets"),
+                    "form": "ticket",
+                    "measure": {"type": "count"},
+                }
+                metadata.create_definition(uow, system, "bench", "kpi", kpi)
+                metadata.publish(uow, system, "bench", "kpi", "tickets")
             uow.commit()
         with platform.unit_of_work() as uow:
             for form in ("customer", "product"):
@@ -234,7 +243,10 @@ def creation(n: int) -> None:
         service(docs[0])  # warm the caches (compiled form, projection check)
         r_bare = rate(bare, docs)
         r_service = rate(service, docs)
-    print(f"\nrecord creation on SQLite, one transaction each, {n} records")
+    print(
+        f"\nrecord creation on SQLite, one transaction each, {n} records"
+        + (" (a KPI measures the form)" if measured else "")
+    )
     print(f"{'bare insert/s':>14} {'service/s':>10} {'service vs bare':>16}")
     print(f"{r_bare:>14,.0f} {r_service:>10,.0f} {r_bare / r_service:>15.2f}x")
 
@@ -243,6 +255,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--documents", type=int, default=5000)
     parser.add_argument("--records", type=int, default=1000)
+    parser.add_argument(
+        "--measured",
+        action="store_true",
+        help="also with a KPI on the ticket form (its writes mark days for rollups)",
+    )
     args = parser.parse_args()
     form = compile_form(DEFINITION)
     fast = jsonschema_rs.validator_for(form.json_schema, validate_formats=True)
@@ -266,6 +283,8 @@ def main() -> None:
             f"{r_fast / r_engine:>12.2f}x {r_fast / r_slow:>16.0f}x"
         )
     creation(args.records)
+    if args.measured:
+        creation(args.records, measured=True)
 
 
 if __name__ == "__main__":

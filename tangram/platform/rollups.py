@@ -87,7 +87,7 @@ BUILD_JOB = "rollup.build"
 BUILD_PATIENCE = timedelta(hours=1)
 #: Where a platform keeps the days of a month merged, by rollup, first day and the days' stamps,
 #: and how much it keeps there (tuples, plus values of percentiles: about 8 bytes each).
-_MONTHS = "rollup_months"
+SEGMENTS = "rollup_months"
 _MONTHS_SIZE = 8_000_000
 #: Where a platform keeps compiled plans by fingerprint.
 _PLANS = "rollup_plans"
@@ -441,12 +441,12 @@ def _size(tuples: list[list[Any]]) -> int:
 def _segment_store(
     uow: UnitOfWork,
 ) -> tuple[threading.Lock, LRUCache[tuple[Any, ...], list[list[Any]]]]:
-    found = uow.shared.get(_MONTHS)
+    found = uow.shared.get(SEGMENTS)
     if found is None:
         store: LRUCache[tuple[Any, ...], list[list[Any]]] = LRUCache(
             maxsize=_MONTHS_SIZE, getsizeof=_size
         )
-        found = uow.shared.setdefault(_MONTHS, (threading.Lock(), store))
+        found = uow.shared.setdefault(SEGMENTS, (threading.Lock(), store))
     return found  # type: ignore[no-any-return]
 
 
