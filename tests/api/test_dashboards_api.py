@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 
 from tangram.platform import directory, records
 from tangram.platform.core import Platform
+from tangram.platform.jobs import Worker
 from tangram.platform.models import Record
 from tests.api.test_reports_api import report, setup
 from tests.conftest import ApiClient, assert_problem
@@ -341,3 +342,28 @@ def test_rules_read_kpis_for_a_period(platform: Platform) -> None:
             if e.action == "rule.failed"
         ]
     assert fired[0].payload["error"] == "kpi: there is no published KPI 'ghost'"
+
+
+def test_a_dashboard_answers_from_rollups_once_the_worker_built_them(
+    platform: Platform, admin_client: ApiClient
+) -> None:
+    world = with_kpis(platform)
+    world.publish("report", report())
+    world.publish("dashboard", cockpit())
+    url = f"{APP}/dashboards/cockpit/data?line=B"
+    first = admin_client.get(url).get_json()
+    assert [w["data"]["rollup"] for w in first["widgets"]] == [False, False]  # asked for
+    assert Worker(platform, name="test").run_due().done == 2
+    world.create({"issue": "hw", "line": "B", "status": "open"}, form="case")  # cache stale
+    again = admin_client.get(url).get_json()
+    assert [w["data"]["rollup"] for w in again["widgets"]] == [True, True]
+    card, bars = (w["data"] for w in again["widgets"])
+    assert card["value"] == 10.5  # as the query said
+    assert sum(r[1] for r in bars["rows"]) == 4  # the new case was opened outside the period
+    report_data = admin_client.get(f"{APP}/reports/by_issue/data").get_json()
+    assert report_data["rollup"] is False  # another rollup (no dashboard): asked for now
+    Worker(platform, name="test").run_due()
+    world.create({"issue": "sw", "line": "A", "status": "open"}, form="case")
+    rolled = admin_client.get(f"{APP}/reports/by_issue/data").get_json()
+    assert rolled["rollup"] is True
+    assert sum(r[1] for r in rolled["rows"]) == sum(r[1] for r in report_data["rows"]) + 1
