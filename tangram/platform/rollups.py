@@ -176,8 +176,9 @@ def touch(
         for c in temporal:
             days.add((c.key, _utc_day(c.value(data.get(c.key)))))
     marked = sorted((name, day) for name, day in days if day is not None)
-    uow.session.connection().execute(
-        _MARK[uow.session.connection().dialect.name],
+    connection = uow.session.connection()
+    connection.execute(
+        _MARK[connection.dialect.name],
         [  # in one order for every writer: no deadlocks between them
             {"app_id": app_id, "form_key": form.key, "field": name, "day": day}
             for name, day in marked
@@ -257,8 +258,6 @@ class _Gone(Exception):
 
 
 Range = tuple[date, date] | None  # local days, both included; None: every day
-#: Local day → its stored stamp and payload (JSON text).
-Stored = dict[date, tuple[int, str]]
 
 
 def serve(
