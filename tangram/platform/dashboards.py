@@ -299,36 +299,32 @@ class Applied:
     def conditions(self, t: projections.Tables, dated: bool) -> list[ColumnElement[bool]]:
         """Conditions for a widget's tables: only the filters whose field the tables have; the
         date range only where ``dated`` (not KPI cards, not before/after widgets)."""
+        part = self.sliced(t, dated)
         wanted = []
-        if (
-            dated
-            and self.period is not None
-            and self.period_filter is not None
-            and listing.has_field(t, self.period_filter)
-        ):
-            after = (self.period.last + timedelta(days=1)).isoformat()
+        if part.period_field is not None and part.first is not None and part.last is not None:
+            after = (part.last + timedelta(days=1)).isoformat()
             wanted += [
-                Filter(self.period_filter, "gte", self.period.first.isoformat()),
-                Filter(self.period_filter, "lt", after),
+                Filter(part.period_field, "gte", part.first.isoformat()),
+                Filter(part.period_field, "lt", after),
             ]
-        for name, values in self.selects:
-            if listing.has_field(t, name):
-                wanted.append(Filter(name, "in", list(values)))
+        wanted += [Filter(name, "in", list(values)) for name, values in part.selects]
         zone = self.period.zone.key if self.period else "UTC"
         return listing.conditions(t, wanted, time_zone=zone)
 
     def sliced(self, t: projections.Tables, dated: bool) -> rollups.Slice:
-        """The same filters as :meth:`conditions`, as a rollup keeps them."""
+        """The filters that apply to a widget's tables, as a rollup keeps them (see
+        :meth:`conditions`), with every select field of the dashboard that the tables have."""
+        period = self.period
         ranged = (
             dated
-            and self.period is not None
+            and period is not None
             and self.period_filter is not None
             and listing.has_field(t, self.period_filter)
         )
         return rollups.Slice(
             period_field=self.period_filter if ranged else None,
-            first=self.period.first if ranged and self.period else None,
-            last=self.period.last if ranged and self.period else None,
+            first=period.first if ranged and period else None,
+            last=period.last if ranged and period else None,
             selects=tuple((n, v) for n, v in self.selects if listing.has_field(t, n)),
             keys=tuple(n for n in self.select_fields if listing.has_field(t, n)),
         )

@@ -293,6 +293,32 @@ class _Compiler:
         self.problem(where, "report.field", f"{head!r} has no fields to follow")
         return None
 
+    def bucket(self, ref: Ref, unit: str) -> ColumnElement[Any]:
+        """The label of the ``unit`` a date or datetime field's value falls in, in the zone."""
+        offset = self.zone.utcoffset(datetime(2026, 1, 15)) or timedelta()
+        return Bucket(
+            ref.column,
+            unit,
+            self.zone.key,
+            int(offset.total_seconds() // 60),
+            ref.kind is ColumnKind.DATE,
+        )
+
+    def frame(self) -> tuple[Any, list[ColumnElement[bool]]]:
+        """What the dataset reads: the form's table joined to the sub-table unnested and the
+        referenced forms, and the conditions that keep live records only."""
+        main = self.source.main
+        from_clause: Any = main
+        for child in sorted(self.children):
+            table = self.source.children[child]
+            from_clause = from_clause.join(table, table.c._record == main.c._id)
+        for via, table in sorted(self.joins.items()):
+            from_clause = from_clause.outerjoin(table, table.c._id == main.c[via])
+        live: list[ColumnElement[bool]] = [main.c._deleted_at.is_(None)]
+        for table in self.joins.values():
+            live.append(or_(table.c._id.is_(None), table.c._deleted_at.is_(None)))
+        return from_clause, live
+
     # --- filters: JsonLogic to SQL ----------------------------------------------------------
 
     def condition(self, node: Any, where: str) -> ColumnElement[bool] | None:
@@ -464,14 +490,7 @@ class _Compiler:
                     f"{ref.path!r} is not a date or datetime field",
                 )
                 return None
-            offset = self.zone.utcoffset(datetime(2026, 1, 15)) or timedelta()
-            expression: ColumnElement[Any] = Bucket(
-                ref.column,
-                bucket,
-                self.zone.key,
-                int(offset.total_seconds() // 60),
-                ref.kind is ColumnKind.DATE,
-            )
+            expression: ColumnElement[Any] = self.bucket(ref, bucket)
         else:
             expression = ref.column
         return Output(raw["key"], "dimension", ref.kind.value, ref.path, bucket), expression.label(
@@ -575,8 +594,7 @@ class _Compiler:
                 return None
             if gate is not None:
                 denominator = and_(gate, denominator)
-            top = func.sum(case((and_(numerator, denominator), 1), else_=0))
-            bottom = func.sum(case((denominator, 1), else_=0))
+            top, bottom = ratio_counts(numerator, denominator)
             expression = cast(top, Float) * 100.0 / func.nullif(bottom, 0)
             unit = "%"
         elif kind == "nps":
@@ -591,9 +609,7 @@ class _Compiler:
                 )
                 return None
             score = gated(ref.column)
-            promoters = func.sum(case((score >= 9, 1), else_=0))
-            detractors = func.sum(case((score <= 6, 1), else_=0))
-            answered = func.count(score)
+            promoters, detractors, answered = nps_counts(score)
             expression = cast(promoters - detractors, Float) * 100.0 / func.nullif(answered, 0)
             unit = "%"
         else:  # calculated
@@ -646,6 +662,27 @@ class _Compiler:
             where, "report.calculated", "+, -, *, / over measures ({var: key}) and numbers"
         )
         return None
+
+
+def ratio_counts(
+    numerator: ColumnElement[bool], denominator: ColumnElement[bool]
+) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """The two counts of a ratio: rows meeting both conditions, rows meeting the denominator."""
+    return (
+        func.sum(case((and_(numerator, denominator), 1), else_=0)),
+        func.sum(case((denominator, 1), else_=0)),
+    )
+
+
+def nps_counts(
+    score: ColumnElement[Any],
+) -> tuple[ColumnElement[Any], ColumnElement[Any], ColumnElement[Any]]:
+    """The three counts of an NPS: promoters (9–10), detractors (0–6) and answers."""
+    return (
+        func.sum(case((score >= 9, 1), else_=0)),
+        func.sum(case((score <= 6, 1), else_=0)),
+        func.count(score),
+    )
 
 
 def compile_dataset(
@@ -706,16 +743,8 @@ def compile_dataset(
         )
     if c.problems:
         raise DefinitionError(c.problems)
-    main = c.source.main
-    from_clause: Any = main
-    for child in sorted(c.children):
-        table = c.source.children[child]
-        from_clause = from_clause.join(table, table.c._record == main.c._id)
-    for via, table in sorted(c.joins.items()):
-        from_clause = from_clause.outerjoin(table, table.c._id == main.c[via])
-    where.insert(0, main.c._deleted_at.is_(None))
-    for table in c.joins.values():
-        where.append(or_(table.c._id.is_(None), table.c._deleted_at.is_(None)))
+    from_clause, live = c.frame()
+    where = [live[0], *where, *live[1:]]
     return Dataset(
         form=str(form_key),
         dimensions=tuple(d for d, _ in dims),
@@ -724,6 +753,6 @@ def compile_dataset(
         _groups=tuple(e.element for _, e in dims),
         _from=from_clause,
         _where=tuple(where),
-        _key=main.c._id,
+        _key=c.source.main.c._id,
         _zone=zone,
     )

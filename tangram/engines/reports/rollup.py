@@ -29,14 +29,13 @@ day field, or for all the rows with the form's ``_created_at``, which is never e
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import json
 import operator
 from array import array
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -51,8 +50,10 @@ from tangram.engines.reports.dataset import (
     Ref,
     Source,
     _Compiler,
+    nps_counts,
+    ratio_counts,
 )
-from tangram.engines.reports.sql import Bucket, Seconds, Values
+from tangram.engines.reports.sql import Seconds, Values, percentile
 
 #: Dimension and filter values a payload holds as they are (JSON keeps them exactly).
 SCALAR = frozenset({ColumnKind.TEXT, ColumnKind.INTEGER, ColumnKind.FLOAT, ColumnKind.BOOLEAN})
@@ -62,9 +63,16 @@ _MERGE: dict[str, Callable[[Any, Any], Any]] = {
     "sum": operator.add,
     "min": min,
     "max": max,
-    "values": lambda runs, run: (runs.append(run) or runs) if run else runs,
+    "values": lambda runs, run: _add_run(runs, run),
 }
 _ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul}
+
+
+def _add_run(runs: list[Sequence[float]], run: Sequence[float]) -> list[Sequence[float]]:
+    """A percentile's partial: its sorted runs of values, kept apart until it is finished."""
+    if run:
+        runs.append(run)
+    return runs
 
 
 class NotRollable(Exception):
@@ -273,37 +281,6 @@ def _order(row: Sequence[Any], width: int, nulls_first: bool) -> tuple[Any, ...]
     )
 
 
-def percentile(runs: Sequence[Sequence[float]], fraction: float) -> float | None:
-    """The continuous percentile (as ``percentile_cont``) of the values in sorted runs, found by
-    bisecting the values rather than merging the runs: exact, and quick for many runs."""
-    n = sum(len(r) for r in runs)
-    if n == 0:
-        return None
-    position = fraction * (n - 1)
-    low = int(position)
-    first = _kth(runs, low)
-    if position == low:
-        return first
-    return first + (_kth(runs, low + 1) - first) * (position - low)
-
-
-def _kth(runs: Sequence[Sequence[float]], k: int) -> float:
-    """The value of rank ``k`` (from 0) in the sorted runs."""
-    lowest = min(r[0] for r in runs if r)
-    if sum(bisect.bisect_right(r, lowest) for r in runs) > k:
-        return lowest
-    low, high = lowest, max(r[-1] for r in runs if r)  # fewer than k + 1 ≤ low; enough ≤ high
-    while True:
-        middle = (low + high) / 2
-        if middle <= low or middle >= high:
-            break
-        if sum(bisect.bisect_right(r, middle) for r in runs) > k:
-            high = middle
-        else:
-            low = middle
-    return min(r[i] for r in runs if (i := bisect.bisect_right(r, low)) < len(r))
-
-
 def _run(value: Any) -> list[float]:
     """The values a ``Values`` aggregate collected, as one sorted run of floats."""
     if value is None:
@@ -390,18 +367,10 @@ class _RollupCompiler(_Compiler):
                 raise NotRollable("a ratio of conditions that do not compile")
             if gate is not None:
                 denominator = and_(gate, denominator)
-            return "ratio", [
-                (func.sum(case((and_(numerator, denominator), 1), else_=0)), "sum"),
-                (func.sum(case((denominator, 1), else_=0)), "sum"),
-            ]
+            return "ratio", [(count, "sum") for count in ratio_counts(numerator, denominator)]
         if kind == "nps":
             ref = self.known(raw.get("field"))
-            score = gated(ref.column)
-            return "nps", [
-                (func.sum(case((score >= 9, 1), else_=0)), "sum"),
-                (func.sum(case((score <= 6, 1), else_=0)), "sum"),
-                (func.count(score), "sum"),
-            ]
+            return "nps", [(count, "sum") for count in nps_counts(gated(ref.column))]
         if kind == "calculated":
             return "calculated", []
         raise NotRollable(f"a {kind} does not add up from day to day")
@@ -428,12 +397,6 @@ def compile_rollup(
     form_key = str(definition.get("form"))
     zone = ZoneInfo(time_zone)
     c = _RollupCompiler(sources, form_key, zone)
-    offset = zone.utcoffset(datetime(2026, 1, 15)) or timedelta()
-    minutes = int(offset.total_seconds() // 60)
-
-    def day_of(column: ColumnElement[Any], kind: ColumnKind) -> ColumnElement[Any]:
-        return Bucket(column, "day", zone.key, minutes, kind is ColumnKind.DATE)
-
     day_ref = c.ref(day_field, "/day_field")
     if day_ref is None or day_ref.kind not in TEMPORAL or day_ref.via or day_ref.child:
         raise NotRollable(f"{day_field!r} is not a date field of the form")
@@ -448,7 +411,7 @@ def compile_rollup(
             dims.append(_Dim(str(raw["key"]), None, str(unit)))
             continue
         if unit is not None:
-            cells.append(day_of(ref.column, ref.kind))
+            cells.append(c.bucket(ref, "day"))
         elif ref.kind in SCALAR:
             cells.append(ref.column)
         else:
@@ -500,19 +463,14 @@ def compile_rollup(
         raise NotRollable("; ".join(p.message for p in c.problems))
     if c.joins:
         raise NotRollable("fields of referenced forms")
-    main = c.source.main
-    from_clause: Any = main
-    for child in sorted(c.children):
-        table = c.source.children[child]
-        from_clause = from_clause.join(table, table.c._record == main.c._id)
-    where.insert(0, main.c._deleted_at.is_(None))
+    from_clause, live = c.frame()
     return Plan(
         form=form_key,
         day_field=day_field,
         keys=tuple(keys),
         columns=tuple(str(raw["key"]) for raw in definition.get("dimensions") or [])
         + tuple(m.key for m in measures),
-        _day=day_of(day_ref.column, day_ref.kind),
+        _day=c.bucket(day_ref, "day"),
         _cells=tuple(cells),
         _partials=tuple(partials),
         _merges=tuple(merges),
@@ -520,7 +478,7 @@ def compile_rollup(
         _measures=tuple(measures),
         _key_cells=key_cells,
         _from=from_clause,
-        _where=tuple(where),
+        _where=(*live, *where),
         day_column=day_ref.column,
         day_is_date=day_ref.kind is ColumnKind.DATE,
     )
