@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
@@ -28,6 +28,7 @@ from sqlalchemy import (
     Double,
     ForeignKey,
     Index,
+    Insert,
     Integer,
     MetaData,
     Numeric,
@@ -106,6 +107,13 @@ class Tables:
     projection: Projection
     main: Table
     children: Mapping[str, Table]
+    #: The insert statements of the main and child tables, built once (a new construct per
+    #: write would compute its cache key every time).
+    inserts: Mapping[str, Insert] = field(init=False)
+
+    def __post_init__(self) -> None:
+        built = {"": insert(self.main), **{k: insert(t) for k, t in self.children.items()}}
+        object.__setattr__(self, "inserts", built)
 
     def all(self) -> list[Table]:
         """Main table first, then the child tables."""
@@ -490,10 +498,10 @@ def insert_record(uow: UnitOfWork, t: Tables, record: Record) -> None:
     """Write the projection of a new record."""
     connection = uow.session.connection()
     with translated_errors():  # a unique value taken by a racing writer: 409
-        connection.execute(insert(t.main), [main_row(t.projection, record)])
+        connection.execute(t.inserts[""], main_row(t.projection, record))
     for key, rows in t.projection.child_rows(record.data).items():
         if rows:
-            connection.execute(insert(t.children[key]), [{"_record": record.id, **r} for r in rows])
+            connection.execute(t.inserts[key], [{"_record": record.id, **r} for r in rows])
 
 
 def update_record(uow: UnitOfWork, t: Tables, record: Record, changed: Iterable[str]) -> None:
@@ -510,7 +518,7 @@ def update_record(uow: UnitOfWork, t: Tables, record: Record, changed: Iterable[
         child = t.children[key]
         connection.execute(delete(child).where(child.c._record == record.id))
         if rows:
-            connection.execute(insert(child), [{"_record": record.id, **r} for r in rows])
+            connection.execute(t.inserts[key], [{"_record": record.id, **r} for r in rows])
 
 
 def mark_record(uow: UnitOfWork, t: Tables, record: Record) -> None:

@@ -54,7 +54,10 @@ def _refuse(errors: list[FieldError], detail: str = "The record has invalid fiel
         )
 
 
-def _sanitise(form: Form, data: Mapping[str, Any]) -> dict[str, Any]:
+def _sanitise(form: Form, data: Mapping[str, Any]) -> Mapping[str, Any]:
+    if not form.has_rich_text:
+        return data
+
     def clean(_path: str, f: FieldDef, value: Any) -> Any:
         return (
             nh3.clean(value) if f.type is FieldType.RICH_TEXT and isinstance(value, str) else value

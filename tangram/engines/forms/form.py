@@ -91,6 +91,8 @@ class Form:
     json_schema: dict[str, Any] = field(init=False)
     projection: Projection = field(init=False)
     by_key: Mapping[str, FieldDef] = field(init=False)
+    #: Whether any field, sub-table fields included, is rich text (sanitised on every write).
+    has_rich_text: bool = field(init=False)
     _validators: list[Any] = field(default_factory=list, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -106,6 +108,11 @@ class Form:
         object.__setattr__(self, "json_schema", schema)
         object.__setattr__(self, "by_key", {f.key: f for f in self.fields})
         object.__setattr__(self, "projection", project(self.fields))
+        object.__setattr__(
+            self,
+            "has_rich_text",
+            any(f.type is FieldType.RICH_TEXT for f in self._all_fields()),
+        )
 
         # Only these fields need checks the schema cannot express; everything else is the
         # compiled validator's job (so a valid document costs little more than the schema).
