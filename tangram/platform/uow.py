@@ -21,6 +21,9 @@ from tangram.platform.clock import Clock
 from tangram.platform.errors import Conflict, StaleVersion
 from tangram.platform.events import Event, EventBus
 
+#: Key in the platform's shared caches of the audit chain's tail as this process last wrote it.
+AUDIT_TAIL = "audit.tail"
+
 
 @dataclass(frozen=True, slots=True)
 class PendingAudit:
@@ -134,11 +137,16 @@ class UnitOfWork:
 
         session = self.session
         with translated_errors():
+            tail = None
             if self._audit:
                 session.flush()
-                append_entries(session, self._audit, at=self.now)
+                tail = append_entries(
+                    session, self._audit, at=self.now, tail=self.shared.get(AUDIT_TAIL)
+                )
                 self._audit = []
             session.commit()
+        if tail is not None:
+            self.shared[AUDIT_TAIL] = tail
 
 
 @contextmanager

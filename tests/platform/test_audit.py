@@ -13,7 +13,8 @@ from tangram.platform.audit import GENESIS, entry_hash
 from tangram.platform.clock import FrozenClock
 from tangram.platform.core import Platform
 from tangram.platform.models import AuditEntry
-from tests.conftest import race
+from tangram.platform.uow import AUDIT_TAIL, PendingAudit
+from tests.conftest import count_queries, race
 
 
 def _append(platform: Platform, n: int, payload: dict[str, object] | None = None) -> None:
@@ -163,3 +164,46 @@ def test_concurrent_writers_keep_one_unbroken_chain(
     entries = _entries(platform)
     assert [e.seq for e in entries] == list(range(1, writers * each + 1))
     assert _verify(platform) == audit.Verification(True, writers * each)
+
+
+def _tail_reads(platform: Platform, n: int) -> int:
+    with count_queries(platform.engine) as statements:
+        _append(platform, n)
+    return sum("ORDER BY audit_log.seq DESC" in s for s in statements)
+
+
+def test_a_process_appends_after_its_own_tail_without_reading_it(platform: Platform) -> None:
+    assert _tail_reads(platform, 1) == 1  # nothing known yet: the tail is read
+    assert _tail_reads(platform, 1) == 0
+    assert _tail_reads(platform, 3) == 0
+    assert _verify(platform) == audit.Verification(True, 5)
+
+
+def test_appends_of_another_process_or_a_cut_tail_are_chained_after(
+    platform: Platform, settings: Settings, clock: FrozenClock
+) -> None:
+    other = Platform.from_settings(settings, clock=clock)
+    try:
+        _append(platform, 2)
+        _append(other, 2)  # the first platform's tail is no longer the chain's
+        assert _tail_reads(platform, 1) == 1
+        assert _tail_reads(other, 1) == 1
+        assert [e.seq for e in _entries(platform)] == [1, 2, 3, 4, 5, 6]
+        assert _verify(platform) == audit.Verification(True, 6)
+        _tamper(platform, "DELETE FROM audit_log WHERE seq = 6")  # the tail other wrote
+        assert _tail_reads(other, 2) == 1
+        assert [e.seq for e in _entries(platform)] == [1, 2, 3, 4, 5, 6, 7]
+        assert _verify(platform) == audit.Verification(True, 7)
+    finally:
+        other.dispose()
+
+
+def test_a_rolled_back_append_leaves_the_known_tail_alone(platform: Platform) -> None:
+    _append(platform, 1)
+    known = platform.shared[AUDIT_TAIL]
+    with platform.unit_of_work() as uow:  # appended, then rolled back
+        pending = [PendingAudit(1, "admin", "thing.changed", "thing", "1", {})]
+        assert audit.append_entries(uow.session, pending, at=uow.now, tail=known)[0] == 2
+    assert platform.shared[AUDIT_TAIL] == known
+    assert _tail_reads(platform, 1) == 0
+    assert _verify(platform) == audit.Verification(True, 2)
