@@ -7,7 +7,8 @@ of the schema validation, so bare jsonschema-rs and bare jsonschema are its base
 Creation: records created one per transaction through the records service on SQLite (permission
 check, serial number, defaults and formulas, validation, reference checks, the JSON document, its
 projection row and 10 child rows, the audit entry and the domain event), against a bare SQLAlchemy
-insert of the same JSON, one per transaction, into a table with the same indexes as ``records``.
+insert of the same JSON, one per transaction, into a table with the same indexes as ``records``
+(in a database file of its own). The two alternate in rounds.
 
     .venv/bin/python benchmarks/forms.py [--documents 5000] [--records 1000] [--measured]
 """
@@ -23,7 +24,7 @@ from typing import Any
 import jsonschema_rs
 from jsonschema import Draft202012Validator
 from sandbox import temporary_platform
-from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, insert
+from sqlalchemy import Column, DateTime, Engine, Index, Integer, MetaData, String, Table, insert
 
 from tangram.engines.forms import compile_form
 from tangram.platform import metadata, records
@@ -160,11 +161,15 @@ def invalid(n: int) -> dict[str, Any]:
     return doc
 
 
-def rate(fn: Callable[[dict[str, Any]], Any], docs: list[dict[str, Any]]) -> float:
+def timed(fn: Callable[[dict[str, Any]], Any], docs: list[dict[str, Any]]) -> float:
     start = time.perf_counter()
     for doc in docs:
         fn(doc)
-    return len(docs) / (time.perf_counter() - start)
+    return time.perf_counter() - start
+
+
+def rate(fn: Callable[[dict[str, Any]], Any], docs: list[dict[str, Any]]) -> float:
+    return len(docs) / timed(fn, docs)
 
 
 def simple_form(key: str) -> dict[str, Any]:
@@ -175,9 +180,40 @@ def simple_form(key: str) -> dict[str, Any]:
     }
 
 
-def creation(n: int, measured: bool = False) -> None:
-    """Records per second through the service against bare inserts, both on SQLite files."""
-    with temporary_platform() as platform:
+class DriverClock:
+    """Time spent inside the database driver (statements and commits) on one engine, and the
+    statements run (BEGIN aside): what the database itself costs, apart from Python."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.seconds = 0.0
+        self.statements = 0
+        dialect = engine.dialect
+        for name in ("do_execute", "do_executemany", "do_execute_no_params", "do_commit"):
+            setattr(dialect, name, self._timed(getattr(dialect, name)))
+
+    def _timed(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def run(*args: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return fn(*args)
+            finally:
+                self.seconds += time.perf_counter() - start
+                if len(args) > 1 and not str(args[1]).startswith("BEGIN"):
+                    self.statements += 1
+
+        return run
+
+    def reset(self) -> None:
+        self.seconds, self.statements = 0.0, 0
+
+
+def creation(n: int, measured: bool = False, rounds: int = 10) -> None:
+    """Records per second through the service against bare inserts, each on its own SQLite file.
+
+    The two alternate in ``rounds`` rounds, so that a change in the machine's disk or CPU speed
+    during the run weighs on both alike; each file's WAL checkpoints are paid by its own writes.
+    """
+    with temporary_platform() as platform, temporary_platform() as baseline:
         system = Actor.system("bench")
         with platform.unit_of_work() as uow:
             metadata.create_app(uow, system, key="bench", name=label("bench"))
@@ -222,11 +258,11 @@ def creation(n: int, measured: bool = False) -> None:
             Column("lock_version", Integer, nullable=False),
             Index("ix_bare_app_form_id", "app_id", "form_key", "id"),
         )
-        bare_table.create(platform.engine)
+        bare_table.create(baseline.engine)
         now = datetime.now(UTC)
 
         def bare(doc: dict[str, Any]) -> None:
-            with platform.write_sessions() as session, session.begin():
+            with baseline.write_sessions() as session, session.begin():
                 session.execute(
                     insert(bare_table).values(
                         app_id=1,
@@ -241,14 +277,37 @@ def creation(n: int, measured: bool = False) -> None:
                 )
 
         service(docs[0])  # warm the caches (compiled form, projection check)
-        r_bare = rate(bare, docs)
-        r_service = rate(service, docs)
+        bare(docs[0])
+        in_service, in_bare = DriverClock(platform.engine), DriverClock(baseline.engine)
+        t_bare = t_service = 0.0
+        size = -(-n // rounds)
+        for start in range(0, n, size):
+            chunk = docs[start : start + size]
+            t_bare += timed(bare, chunk)
+            t_service += timed(service, chunk)
+        r_bare, r_service = n / t_bare, n / t_service
     print(
-        f"\nrecord creation on SQLite, one transaction each, {n} records"
-        + (" (a KPI measures the form)" if measured else "")
+        f"\nrecord creation on SQLite, one transaction each, {n} records in {rounds} alternating"
+        " rounds" + (" (a KPI measures the form)" if measured else "")
     )
     print(f"{'bare insert/s':>14} {'service/s':>10} {'service vs bare':>16}")
     print(f"{r_bare:>14,.0f} {r_service:>10,.0f} {r_bare / r_service:>15.2f}x")
+    print(f"\n{'per record':<38} {'bare':>8} {'service':>8} {'ratio':>7}")
+    rows = (
+        ("statements", in_bare.statements / n, in_service.statements / n),
+        (
+            "µs in the driver (statements, commit)",
+            in_bare.seconds / n * 1e6,
+            in_service.seconds / n * 1e6,
+        ),
+        (
+            "µs in Python",
+            (t_bare - in_bare.seconds) / n * 1e6,
+            (t_service - in_service.seconds) / n * 1e6,
+        ),
+    )
+    for name, b, sv in rows:
+        print(f"{name:<38} {b:>8,.0f} {sv:>8,.0f} {sv / b:>6.1f}x")
 
 
 def main() -> None:
