@@ -352,7 +352,7 @@ def act(
     _, proc = process(uow, app_key, instance.flow_key, instance.version)
     node = proc.definition.nodes[task.node]
     if command.data:
-        if command.action not in ("submit", "approve") or not node.is_task:
+        if command.action not in ("submit", "approve") or not node.edits_fields:
             raise ValidationFailed(
                 "Field changes go with a submission or an approval.",
                 errors=[{"path": "data", "message": "not with this action"}],
@@ -416,8 +416,13 @@ def instance_action(
 
 
 def _permissions(node: Node, form: Form) -> dict[str, Permission]:
-    """Every field's permission at a task node (fields the node does not name: ``others``)."""
-    return {f: cast(Permission, node.permissions.get(f, node.others)) for f in form.by_key}
+    """Every field's permission at a task node (fields the node does not name: ``others``);
+    computed and read-only fields are never editable."""
+    out: dict[str, Permission] = {}
+    for key, f in form.by_key.items():
+        level = cast(Permission, node.permissions.get(key, node.others))
+        out[key] = "read_only" if level == "editable" and (f.computed or f.read_only) else level
+    return out
 
 
 def _instance(uow: UnitOfWork, instance_id: int) -> FlowInstance:
@@ -983,7 +988,7 @@ def task_view(
     read_only: Permission = "read_only"
     permissions = (
         _permissions(node, form)
-        if node is not None and node.is_task
+        if node is not None and node.edits_fields
         else dict.fromkeys(form.by_key, read_only)
     )
     if node is not None and node.type == "approval":

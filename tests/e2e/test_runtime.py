@@ -456,7 +456,7 @@ def test_an_administrator_creates_a_group_and_a_role_with_a_grant(
         assert uow.session.scalar(select(Group.name).where(Group.key == "night_shift")) == "夜班"
 
 
-def test_the_initiator_urges_then_withdraws_from_the_record(
+def test_the_initiator_urges_withdraws_revises_and_resubmits(
     page: Page, server: str, platform: Platform, people: dict[str, int]
 ) -> None:
     record_id = register(platform, people, "屏幕闪烁")
@@ -482,3 +482,14 @@ def test_the_initiator_urges_then_withdraws_from_the_record(
         ("respond", "cancelled", people["qe_a"]),
         ("start", "open", people["agent"]),
     ]
+    # the agent corrects the registration in the start task and submits it again
+    page.goto(f"{server}/tasks/{open_task(platform, record_id, 'start').id}")
+    expect(page.locator("#root_response_note")).to_have_count(0)  # the handling's fields: not here
+    page.fill("#root_title", "屏幕闪烁（夜间）")
+    page.get_by_test_id("action-submit").click()
+    expect(page).to_have_url(re.compile(r"/inbox$"))
+    with platform.unit_of_work(write=False) as uow:
+        ticket = uow.session.get(Record, record_id)
+        assert ticket is not None
+        assert ticket.data["title"] == "屏幕闪烁（夜间）"
+    assert open_task(platform, record_id, "respond").assignee_id == people["qe_a"]

@@ -26,6 +26,7 @@ PLAN = {
         field("cost", "number"),
         field("verdict", "text"),
         field("secret", "text"),
+        field("received", "text", read_only=True),
         field(
             "measures",
             "sub_table",
@@ -187,6 +188,36 @@ def test_reject_returns_to_the_previous_node_and_the_inbox_counts(world: World) 
         _, started = flows.inbox(uow, actor(world, "meg"), "started")
     assert counts["done"] == 1
     assert started["started"] == 1
+
+
+def test_back_at_the_start_the_initiator_revises_the_record(world: World) -> None:
+    body = flow_body(mode="any", reject_to=["start"])
+    body["nodes"][0]["permissions"] = {"secret": "read_only"}
+    world.publish("flow", body)
+    record, _ = start(world, {"title": "noise", "secret": "s1"})
+    meg = boss(world, "meg")
+    (analyse,) = open_tasks(world, "analyse")
+    act(world, meg, analyse, "submit")
+    ann_task = next(t for t in open_tasks(world, "review") if t.assignee_id == world.users["ann"])
+    act(world, actor(world, "ann"), ann_task, "reject", target="start", opinion="which noise?")
+    (revise,) = open_tasks(world, "start")
+    assert revise.assignee_id == world.users["meg"]
+    with world.platform.unit_of_work(write=False) as uow:
+        view = flows.task_view(uow, meg, revise.id)
+    assert view["permissions"]["title"] == "editable"  # the start's fields are editable ...
+    assert view["permissions"]["secret"] == "read_only"  # ... unless the node says otherwise
+    assert view["permissions"]["received"] == "read_only"  # and never the form's read-only ones
+    assert view["actions"][0] == "submit"
+    with pytest.raises(ValidationFailed) as caught:
+        act(world, meg, revise, "submit", data={"secret": "s2"})
+    assert caught.value.errors[0]["path"] == "secret"
+    act(world, meg, revise, "submit", data={"title": "noise at night"}, opinion="revised")
+    with world.platform.unit_of_work(write=False) as uow:
+        stored = uow.session.get(Record, record.id)
+        assert stored is not None
+        assert (stored.data["title"], stored.data["secret"]) == ("noise at night", "s1")
+    (again,) = open_tasks(world, "analyse")
+    assert again.assignee_id == world.users["meg"]
 
 
 def test_a_task_acts_once_and_only_for_its_assignee(world: World) -> None:

@@ -12,7 +12,9 @@ A definition::
 
 Node types and their options:
 
-- ``start`` (``trigger``: ``manual``, ``record_created`` or ``condition`` with ``condition``);
+- ``start`` (``trigger``: ``manual``, ``record_created`` or ``condition`` with ``condition``;
+  ``permissions`` and ``others`` as below, ``editable`` by default, for the initiator's task when
+  a withdrawal or a rejection brings the instance back to the start);
 - ``fill`` and ``approval`` — task nodes: ``assignees`` (an assignee rule or a list of them:
   ``{"users": [ids]}``, ``{"group": key}``, ``{"role": key}``, ``{"field": key}``,
   ``{"initiator": true}``, ``{"initiator_manager": 1}`` (N levels up), ``{"previous_actor": true}``),
@@ -144,6 +146,12 @@ class Node:
     def is_task(self) -> bool:
         """Whether the node waits for people (fill, approval)."""
         return self.type in TASK_TYPES
+
+    @property
+    def edits_fields(self) -> bool:
+        """Whether this node's tasks may change the record's fields (under ``permissions``): task
+        nodes, and the start, whose task the initiator gets when the instance comes back."""
+        return self.type in TASK_TYPES or self.type == "start"
 
 
 @dataclass(frozen=True)
@@ -294,6 +302,9 @@ def compile_definition(
             options["trigger"] = trigger
             if trigger == "condition":
                 options["condition"] = logic(raw.get("condition"), f"{where}/condition")
+            # the initiator's task when the instance comes back to the start (a withdrawal, a
+            # rejection to the start): every field editable unless the node says otherwise
+            options.update(_field_permissions(raw, where, problems, fields, "editable"))
         if kind in ("end", "terminate_end"):
             if outs:
                 problems.append(
@@ -348,42 +359,7 @@ def compile_definition(
                 )
             options["fallback"] = _rules(raw.get("fallback"), f"{where}/fallback", problems, fields)
         if kind in TASK_TYPES:
-            permissions = raw.get("permissions", {})
-            if not isinstance(permissions, Mapping):
-                problems.append(
-                    Diagnostic(
-                        f"{where}/permissions",
-                        "flow.permissions",
-                        "maps fields to editable, read_only or hidden",
-                    )
-                )
-                permissions = {}
-            for key, value in permissions.items():
-                if fields is not None and key not in fields:
-                    problems.append(
-                        Diagnostic(
-                            f"{where}/permissions/{key}",
-                            "flow.field",
-                            f"{key!r} is not a field of the form",
-                        )
-                    )
-                if value not in PERMISSIONS:
-                    problems.append(
-                        Diagnostic(
-                            f"{where}/permissions/{key}",
-                            "flow.permission",
-                            "editable, read_only or hidden",
-                        )
-                    )
-            options["permissions"] = dict(permissions)
-            others = raw.get("others", "read_only")
-            if others not in PERMISSIONS:
-                problems.append(
-                    Diagnostic(
-                        f"{where}/others", "flow.permission", "editable, read_only or hidden"
-                    )
-                )
-            options["others"] = others
+            options.update(_field_permissions(raw, where, problems, fields, "read_only"))
             mode = raw.get("mode", "single" if kind == "approval" else "any")
             if kind == "approval" and mode not in MODES:
                 problems.append(
@@ -509,6 +485,47 @@ def compile_definition(
         fields=fields,
         label=dict(definition.get("label") or {}),
     )
+
+
+def _field_permissions(
+    raw: Mapping[str, Any],
+    where: str,
+    problems: list[Diagnostic],
+    fields: frozenset[str] | None,
+    default: str,
+) -> dict[str, Any]:
+    """A node's ``permissions`` (field → level) and ``others`` (``default`` when absent)."""
+    permissions = raw.get("permissions", {})
+    if not isinstance(permissions, Mapping):
+        problems.append(
+            Diagnostic(
+                f"{where}/permissions",
+                "flow.permissions",
+                "maps fields to editable, read_only or hidden",
+            )
+        )
+        permissions = {}
+    for key, value in permissions.items():
+        if fields is not None and key not in fields:
+            problems.append(
+                Diagnostic(
+                    f"{where}/permissions/{key}",
+                    "flow.field",
+                    f"{key!r} is not a field of the form",
+                )
+            )
+        if value not in PERMISSIONS:
+            problems.append(
+                Diagnostic(
+                    f"{where}/permissions/{key}", "flow.permission", "editable, read_only or hidden"
+                )
+            )
+    others = raw.get("others", default)
+    if others not in PERMISSIONS:
+        problems.append(
+            Diagnostic(f"{where}/others", "flow.permission", "editable, read_only or hidden")
+        )
+    return {"permissions": dict(permissions), "others": others}
 
 
 def _timeout(

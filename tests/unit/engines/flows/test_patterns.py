@@ -879,6 +879,31 @@ def test_static_checks_name_the_nodes() -> None:
     assert ("/nodes/1/permissions/cost", "flow.permission") in found
     assert ("/nodes/2/flow", "flow.sub_process") in found
     found = problems(
+        [
+            node("start", "start", permissions={"ghost": "editable"}, others="maybe"),
+            fill("a", 1),
+            E,
+        ],
+        chain("start", "a", "end"),
+    )
+    assert sorted(found) == [
+        ("/nodes/0/others", "flow.permission"),
+        ("/nodes/0/permissions/ghost", "flow.field"),
+    ]
+
+
+def test_the_start_lets_the_initiator_edit_every_field_unless_it_says_otherwise() -> None:
+    nodes = process([S, fill("a", 1), E], chain("start", "a", "end")).definition.nodes
+    assert (nodes["start"].others, nodes["start"].edits_fields) == ("editable", True)
+    assert (nodes["a"].others, nodes["a"].edits_fields) == ("read_only", True)
+    assert not nodes["end"].edits_fields
+    guarded = node("start", "start", permissions={"cost": "read_only"}, others="hidden")
+    nodes = process([guarded, fill("a", 1), E], chain("start", "a", "end")).definition.nodes
+    assert (dict(nodes["start"].permissions), nodes["start"].others) == (
+        {"cost": "read_only"},
+        "hidden",
+    )
+    found = problems(
         [S, fill("a", 1), node("end2", "end")], [edge("start", "a"), edge("a", "nowhere")]
     )
     assert found == [("/edges/1/to", "flow.edge")]
