@@ -73,8 +73,9 @@ _INSERT_AFTER = (
             ~exists().where(_TABLE.c.seq > bindparam("tail_seq")),
         ),
     )
+    # SQLAlchemy keeps an INSERT's row count only when asked
     .execution_options(preserve_rowcount=True)
-)  # an INSERT's row count is kept only when asked
+)
 
 #: The chain's tail as a sequence number and hash.
 Tail = tuple[int, str]
