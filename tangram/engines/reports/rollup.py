@@ -29,8 +29,8 @@ day field, or for all the rows with the form's ``_created_at``, which is never e
 
 from __future__ import annotations
 
+import functools
 import itertools
-import json
 import operator
 from array import array
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -40,6 +40,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
 from sqlalchemy import Float, Select, and_, case, cast, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -59,20 +60,15 @@ from tangram.engines.reports.sql import Seconds, Values, percentile
 SCALAR = frozenset({ColumnKind.TEXT, ColumnKind.INTEGER, ColumnKind.FLOAT, ColumnKind.BOOLEAN})
 #: Fields whose min and max a payload keeps (a money field's min would come back a float).
 ORDERED = frozenset({ColumnKind.INTEGER, ColumnKind.FLOAT})
-_MERGE: dict[str, Callable[[Any, Any], Any]] = {
-    "sum": operator.add,
-    "min": min,
-    "max": max,
-    "values": lambda runs, run: _add_run(runs, run),
+#: How each kind of partial reduces the values of several tuples (``None`` when none has one;
+#: the sorted runs of a percentile's values are kept apart until it is finished).
+_REDUCE: dict[str, Callable[[list[Any]], Any]] = {
+    "sum": lambda values: functools.reduce(operator.add, values) if values else None,
+    "min": lambda values: min(values) if values else None,
+    "max": lambda values: max(values) if values else None,
+    "values": lambda runs: [run for run in runs if run],
 }
 _ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul}
-
-
-def _add_run(runs: list[Sequence[float]], run: Sequence[float]) -> list[Sequence[float]]:
-    """A percentile's partial: its sorted runs of values, kept apart until it is finished."""
-    if run:
-        runs.append(run)
-    return runs
 
 
 class NotRollable(Exception):
@@ -166,9 +162,7 @@ class Plan:
         """Tuples of several days merged by their cells: one payload standing for them all (of
         days in one month, for a :attr:`monthly` plan)."""
         width = len(self._cells)
-        groups = self._fold(
-            ((tuple(t[:width]), t) for tuples in payloads for t in tuples), width, len(self._merges)
-        )
+        groups = self._fold(((tuple(t[:width]), t) for tuples in payloads for t in tuples), width)
         listed = [i for i, m in enumerate(self._merges) if m == "values"]
         for partials in groups.values():
             for i in listed:  # one sorted run of the values (runs merge fast: timsort)
@@ -217,7 +211,7 @@ class Plan:
                         key[at] = None if t[cell] is None else label(t[cell], unit)
                     yield tuple(key), t
 
-        groups = self._fold(keyed(), width, len(self._merges))
+        groups = self._fold(keyed(), width)
         if not groups and not dims:  # no rows: one row of empty aggregates, as SQL gives
             groups[()] = [None] * len(self._merges)
         out = [[*key, *self._finish(partials)] for key, partials in groups.items()]
@@ -228,25 +222,27 @@ class Plan:
         self,
         keyed: Iterable[tuple[tuple[Any, ...], Sequence[Any]]],
         width: int,
-        count: int,
     ) -> dict[tuple[Any, ...], list[Any]]:
-        """Partials merged by key (``None`` is no value: it gives way to any other)."""
-        groups: dict[tuple[Any, ...], list[Any]] = {}
-        adders = [_MERGE[m] for m in self._merges]
-        listed = [i for i, m in enumerate(self._merges) if m == "values"]
-        positions = range(width, width + count)
+        """Partials merged by key (``None`` is no value: it gives way to any other).
+
+        The tuples are grouped first, then each partial is reduced over its group in one call:
+        the additions, minimums and maximums run in C rather than one Python step per tuple.
+        """
+        grouped: dict[tuple[Any, ...], list[Sequence[Any]]] = {}
         for key, t in keyed:
-            found = groups.get(key)
+            found = grouped.get(key)
             if found is None:
-                found = groups[key] = list(t[width:])
-                for i in listed:  # the sorted runs of the values, merged when finished
-                    found[i] = [found[i]] if found[i] else []
-                continue
-            for i, at in enumerate(positions):
-                v = t[at]
-                if v is not None:
-                    old = found[i]
-                    found[i] = v if old is None else adders[i](old, v)
+                grouped[key] = [t]
+            else:
+                found.append(t)
+        reducers = [(width + i, _REDUCE[m]) for i, m in enumerate(self._merges)]
+        groups: dict[tuple[Any, ...], list[Any]] = {}
+        for key, tuples in grouped.items():
+            partials: list[Any] = []
+            for at, reduce_ in reducers:
+                present = [v for t in tuples if (v := t[at]) is not None]
+                partials.append(reduce_(present))
+            groups[key] = partials
         return groups
 
     def _finish(self, p: Sequence[Any]) -> list[Any]:
@@ -286,7 +282,7 @@ def _run(value: Any) -> list[float]:
     if value is None:
         return []
     if isinstance(value, str):  # SQLite's JSON array
-        value = json.loads(value)
+        value = orjson.loads(value)
     return sorted(float(v) for v in value if v is not None)
 
 
