@@ -207,6 +207,8 @@ class Form:
     # --- validation ----------------------------------------------------------------------
 
     def _schema_validator(self) -> Any:
+        if self._validators:  # built: no lock on the hot path
+            return self._validators[0]
         with self._lock:
             if not self._validators:
                 self._validators.append(_validator(self.json_schema))
@@ -219,21 +221,21 @@ class Form:
         required and required-when (for visible fields), sub-table rows and money precision."""
         if not isinstance(data, Mapping):
             return [FieldError("", "not_object", message("not_object", lang))]
-        errors: dict[tuple[str, str], FieldError] = {}
         validator = self._schema_validator()
         document = data if isinstance(data, dict) else dict(data)
+        found: list[FieldError] = []
         if not validator.is_valid(document):
             for error in validator.iter_errors(document):
-                for found in self._translate(error, lang):
-                    errors.setdefault((found.path, found.code), found)
+                found.extend(self._translate(error, lang))
         if self._conditional_top or self._conditional_rows:
-            for found in self._conditional(data, lang, context):
-                errors.setdefault((found.path, found.code), found)
+            self._conditional(data, lang, context, found)
         if self._money_top or self._money_rows:
-            for found in self._precision(data, lang):
-                errors.setdefault((found.path, found.code), found)
-        if not errors:
+            self._precision(data, lang, found)
+        if not found:
             return []
+        errors: dict[tuple[str, str], FieldError] = {}
+        for error in found:  # the first of each (path, code)
+            errors.setdefault((error.path, error.code), error)
         return sorted(errors.values(), key=lambda e: (self._order(e.path), e.path, e.code))
 
     def _order(self, path: str) -> int:
@@ -286,19 +288,20 @@ class Form:
             return [FieldError(where, name, message(name, lang))]
         return [FieldError(where, "invalid", message("invalid", lang))]
 
+    # The checks below append to one list rather than yield: on a valid document they find
+    # nothing, and generators would cost more than the checks themselves.
+
     def _conditional(
-        self, data: Mapping[str, Any], lang: str, context: EvalContext | None
-    ) -> Iterable[FieldError]:
-        yield from self._required(self._conditional_top, data, "", data, lang, context)
+        self, data: Mapping[str, Any], lang: str, context: EvalContext | None, out: list[FieldError]
+    ) -> None:
+        self._required(self._conditional_top, data, "", data, lang, context, out)
         for f, sub in self._conditional_rows:
             rows = data.get(f.key)
             if isinstance(rows, list):
                 for index, row in enumerate(rows):
                     if isinstance(row, Mapping):
                         scoped = {**row, "$record": data}
-                        yield from self._required(
-                            sub, row, _join(f.key, index), scoped, lang, context
-                        )
+                        self._required(sub, row, _join(f.key, index), scoped, lang, context, out)
 
     def _required(
         self,
@@ -308,7 +311,8 @@ class Form:
         scope: Mapping[str, Any],
         lang: str,
         context: EvalContext | None,
-    ) -> Iterable[FieldError]:
+        out: list[FieldError],
+    ) -> None:
         for f in fields:
             if _empty(values.get(f.key)):  # cheap first: a filled field is never missing
                 if f.computed or not self._visible(f, scope, context):
@@ -318,7 +322,9 @@ class Form:
                     rule = self.logic[f"{f.path}/required_when"].function
                     required = truthy(rule(scope, context))
                 if required:
-                    yield FieldError(_join(base, f.key), "required", message("required", lang))
+                    out.append(
+                        FieldError(_join(base, f.key), "required", message("required", lang))
+                    )
 
     def _visible(self, f: FieldDef, scope: Mapping[str, Any], context: EvalContext | None) -> bool:
         if f.visible_when is None:
@@ -331,26 +337,21 @@ class Form:
         """Keys of the top-level fields visible for ``data``."""
         return [f.key for f in self.fields if self._visible(f, data, context)]
 
-    def _precision(self, data: Mapping[str, Any], lang: str) -> Iterable[FieldError]:
-        def check(f: FieldDef, value: Any, path: str) -> Iterable[FieldError]:
-            if not isinstance(value, float) or round(value, f.precision) == value:
-                return
-            try:
-                exponent = Decimal(repr(value)).as_tuple().exponent
-            except InvalidOperation:
-                return
-            if isinstance(exponent, int) and -exponent > f.precision:
-                yield FieldError(path, "precision", message("precision", lang, limit=f.precision))
-
+    def _precision(self, data: Mapping[str, Any], lang: str, out: list[FieldError]) -> None:
         for f in self._money_top:
-            yield from check(f, data.get(f.key), f.key)
+            value = data.get(f.key)
+            if isinstance(value, float) and _too_precise(value, f.precision):
+                out.append(_precision_error(f.key, f.precision, lang))
         for f, sub in self._money_rows:
             rows = data.get(f.key)
             if isinstance(rows, list):
                 for index, row in enumerate(rows):
                     if isinstance(row, Mapping):
                         for s in sub:
-                            yield from check(s, row.get(s.key), _join(f.key, index, s.key))
+                            value = row.get(s.key)
+                            if isinstance(value, float) and _too_precise(value, s.precision):
+                                path = _join(f.key, index, s.key)
+                                out.append(_precision_error(path, s.precision, lang))
 
     # --- computation ---------------------------------------------------------------------
 
@@ -480,6 +481,23 @@ class Form:
                     FieldError(f.key, "permission.read_only", message("permission.read_only", lang))
                 )
         return errors
+
+
+def _too_precise(value: float, precision: int) -> bool:
+    """Whether ``value`` has more decimals than ``precision`` as written: the shortest repr
+    (``0.07``, not the binary ``0.07000000000000000666``), the way people typed it."""
+    text = repr(value)
+    if "e" in text or "." not in text:  # 1e-07, 1e+16, inf, nan
+        try:
+            exponent = Decimal(text).as_tuple().exponent
+        except InvalidOperation:
+            return False
+        return isinstance(exponent, int) and -exponent > precision
+    return len(text) - text.index(".") - 1 > precision
+
+
+def _precision_error(path: str, precision: int, lang: str) -> FieldError:
+    return FieldError(path, "precision", message("precision", lang, limit=precision))
 
 
 def _apply_defaults(fields: Iterable[FieldDef], out: dict[str, Any], now: datetime) -> None:

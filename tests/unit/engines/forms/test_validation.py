@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from tangram.engines.forms import Form
+from tangram.engines.forms.form import _too_precise
 from tests.unit.engines.forms.conftest import valid_ticket
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -137,3 +141,22 @@ def test_reference_validator_agrees_with_the_fast_one(
         for e in ticket._schema_validator().iter_errors(document)
     }
     assert slow == fast
+
+
+def test_money_precision_counts_decimals_as_written_in_rows_too(ticket: Form) -> None:
+    rows = [{"what": "a", "owner": 1, "cost": c} for c in (0.07, 1.005, 120.5)]
+    data = {**valid_ticket(), "cost": 12.0, "measures": rows}
+    assert {p: c for p, c in errors(ticket, data).items() if c == "precision"} == {
+        "measures/1/cost": "precision"
+    }
+    assert errors(ticket, {**valid_ticket(), "cost": 1e-07})["cost"] == "precision"
+    assert "cost" not in errors(ticket, {**valid_ticket(), "cost": 1e16})
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False), st.integers(0, 6))
+def test_precision_agrees_with_the_decimal_reading_of_the_float(
+    value: float, precision: int
+) -> None:
+    exponent = Decimal(repr(value)).as_tuple().exponent
+    assert isinstance(exponent, int)
+    assert _too_precise(value, precision) == (-exponent > precision)
