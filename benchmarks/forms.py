@@ -203,9 +203,6 @@ class DriverClock:
 
         return run
 
-    def reset(self) -> None:
-        self.seconds, self.statements = 0.0, 0
-
 
 def creation(n: int, measured: bool = False, rounds: int = 10) -> None:
     """Records per second through the service against bare inserts, each on its own SQLite file.

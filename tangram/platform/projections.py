@@ -107,13 +107,15 @@ class Tables:
     projection: Projection
     main: Table
     children: Mapping[str, Table]
-    #: The insert statements of the main and child tables, built once (a new construct per
-    #: write would compute its cache key every time).
-    inserts: Mapping[str, Insert] = field(init=False)
+    #: Insert statements built once (a new construct per write would compute its cache key
+    #: every time): the main table's, and each child table's by sub-table key.
+    main_insert: Insert = field(init=False)
+    child_inserts: Mapping[str, Insert] = field(init=False)
 
     def __post_init__(self) -> None:
-        built = {"": insert(self.main), **{k: insert(t) for k, t in self.children.items()}}
-        object.__setattr__(self, "inserts", built)
+        object.__setattr__(self, "main_insert", insert(self.main))
+        children = {key: insert(table) for key, table in self.children.items()}
+        object.__setattr__(self, "child_inserts", children)
 
     def all(self) -> list[Table]:
         """Main table first, then the child tables."""
@@ -498,10 +500,10 @@ def insert_record(uow: UnitOfWork, t: Tables, record: Record) -> None:
     """Write the projection of a new record."""
     connection = uow.session.connection()
     with translated_errors():  # a unique value taken by a racing writer: 409
-        connection.execute(t.inserts[""], main_row(t.projection, record))
+        connection.execute(t.main_insert, main_row(t.projection, record))
     for key, rows in t.projection.child_rows(record.data).items():
         if rows:
-            connection.execute(t.inserts[key], [{"_record": record.id, **r} for r in rows])
+            connection.execute(t.child_inserts[key], [{"_record": record.id, **r} for r in rows])
 
 
 def update_record(uow: UnitOfWork, t: Tables, record: Record, changed: Iterable[str]) -> None:
@@ -518,7 +520,7 @@ def update_record(uow: UnitOfWork, t: Tables, record: Record, changed: Iterable[
         child = t.children[key]
         connection.execute(delete(child).where(child.c._record == record.id))
         if rows:
-            connection.execute(t.inserts[key], [{"_record": record.id, **r} for r in rows])
+            connection.execute(t.child_inserts[key], [{"_record": record.id, **r} for r in rows])
 
 
 def mark_record(uow: UnitOfWork, t: Tables, record: Record) -> None:

@@ -339,19 +339,15 @@ class Form:
 
     def _precision(self, data: Mapping[str, Any], lang: str, out: list[FieldError]) -> None:
         for f in self._money_top:
-            value = data.get(f.key)
-            if isinstance(value, float) and _too_precise(value, f.precision):
-                out.append(_precision_error(f.key, f.precision, lang))
+            _check_precision(f, data.get(f.key), f.key, lang, out)
         for f, sub in self._money_rows:
             rows = data.get(f.key)
             if isinstance(rows, list):
                 for index, row in enumerate(rows):
                     if isinstance(row, Mapping):
                         for s in sub:
-                            value = row.get(s.key)
-                            if isinstance(value, float) and _too_precise(value, s.precision):
-                                path = _join(f.key, index, s.key)
-                                out.append(_precision_error(path, s.precision, lang))
+                            path = _join(f.key, index, s.key)
+                            _check_precision(s, row.get(s.key), path, lang, out)
 
     # --- computation ---------------------------------------------------------------------
 
@@ -496,8 +492,10 @@ def _too_precise(value: float, precision: int) -> bool:
     return len(text) - text.index(".") - 1 > precision
 
 
-def _precision_error(path: str, precision: int, lang: str) -> FieldError:
-    return FieldError(path, "precision", message("precision", lang, limit=precision))
+def _check_precision(f: FieldDef, value: Any, path: str, lang: str, out: list[FieldError]) -> None:
+    """A money value with more decimals than its field allows is an error at ``path``."""
+    if isinstance(value, float) and _too_precise(value, f.precision):
+        out.append(FieldError(path, "precision", message("precision", lang, limit=f.precision)))
 
 
 def _apply_defaults(fields: Iterable[FieldDef], out: dict[str, Any], now: datetime) -> None:
