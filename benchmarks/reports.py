@@ -60,10 +60,10 @@ from tangram.platform import (
 )
 from tangram.platform.clock import FrozenClock
 from tangram.platform.core import Platform
-from tangram.platform.jobs import Worker
 from tangram.platform.models import Record
 from tangram.platform.models.base import UTCDateTime
 from tangram.platform.perms import Actor
+from tangram.platform.worker import Worker
 
 SYSTEM = Actor.system("bench")
 ZONE = "Asia/Shanghai"

@@ -33,6 +33,7 @@ from tangram.platform.core import Platform
 from tangram.platform.errors import TangramError
 from tangram.platform.models import App, JobStatus
 from tangram.platform.perms import Actor
+from tangram.platform.worker import RunSummary, Worker, start_worker_thread
 
 
 def _platform(ctx: click.Context, *, clock: FrozenClock | None = None) -> Platform:
@@ -452,7 +453,7 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, worker: bool |
     app = create_app(platform=platform)
     stop: threading.Event | None = None
     if settings.embedded_worker if worker is None else worker:
-        _, stop = jobs.start_worker_thread(platform)
+        _, stop = start_worker_thread(platform)
     click.echo(f"Tangram {__version__} serving on http://{host}:{port}/ (Ctrl+C to stop)")
     try:
         waitress_serve(app, host=host, port=port, threads=threads, ident="tangram")
@@ -468,7 +469,7 @@ def worker(ctx: click.Context, once: bool) -> None:
     """Run background jobs until stopped (SIGTERM / Ctrl+C finish the current job first)."""
     platform = _platform(ctx)
     _require_schema(platform)
-    runner = jobs.Worker(platform)
+    runner = Worker(platform)
     if once:
         click.echo(_summary(runner.run_due()))
         return
@@ -510,7 +511,7 @@ def jobs_run(ctx: click.Context, until: datetime | None) -> None:
     """Run every due job, then exit."""
     platform = _platform(ctx, clock=FrozenClock(until) if until else None)
     _require_schema(platform)
-    summary = jobs.Worker(platform, name=f"cli:{os.getpid()}").run_due()
+    summary = Worker(platform, name=f"cli:{os.getpid()}").run_due()
     click.echo(_summary(summary))
 
 
@@ -547,7 +548,7 @@ def jobs_retry(ctx: click.Context, job_id: int) -> None:
     click.echo(f"job {job_id} queued again")
 
 
-def _summary(summary: jobs.RunSummary) -> str:
+def _summary(summary: RunSummary) -> str:
     return f"jobs run: {summary.done} done, {summary.retried} to retry, {summary.dead} dead" + (
         f", {summary.lost} taken by another worker" if summary.lost else ""
     )

@@ -12,7 +12,7 @@ appends do not read the tail first.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -22,7 +22,19 @@ from sqlalchemy.orm import Session
 
 from tangram.engines.common import canonical_json
 from tangram.platform.models import AuditEntry
-from tangram.platform.uow import PendingAudit
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAudit:
+    """An audit entry waiting for the commit that makes it true."""
+
+    actor_id: int | None
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    payload: Mapping[str, Any]
+
 
 GENESIS = "0" * 64
 #: Key of the PostgreSQL advisory lock that serialises appends to the chain.

@@ -49,9 +49,9 @@ from tangram.platform import directory, flows, records
 from tangram.platform.clock import FrozenClock
 from tangram.platform.core import Platform
 from tangram.platform.errors import TangramError, ValidationFailed
-from tangram.platform.jobs import Worker
 from tangram.platform.models import FlowInstance, Group, Record, Task, User
 from tangram.platform.perms import Actor, load_actor
+from tangram.platform.worker import Worker
 
 SYSTEM = Actor.system("demo")
 MAX_STEPS = 60  # per record: a guard against a flow that would never end

@@ -1,4 +1,4 @@
-"""Domain events (``record.created``, ``record.updated``, ``record.deleted`` …).
+"""Domain events (``record.created``, ``definition.published`` …) and publication checks.
 
 Handlers run synchronously inside the unit of work that publishes the event, so whatever they
 write (rule effects, flow starts, jobs) commits or rolls back with the change that caused it.
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Generic, TypeVar
 
-if TYPE_CHECKING:
-    from tangram.platform.uow import UnitOfWork
+#: The unit of work handlers receive (generic so this module needs no import of it).
+U = TypeVar("U")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,20 +27,47 @@ class Event:
     payload: Mapping[str, Any] = field(default_factory=dict)
 
 
-Handler = Callable[["UnitOfWork", Event], None]
+Handler = Callable[[U, Event], None]
 
 
 @dataclass
-class EventBus:
+class EventBus(Generic[U]):
     """Handlers by event name (``*`` receives every event)."""
 
-    handlers: dict[str, list[Handler]] = field(default_factory=dict)
+    handlers: dict[str, list[Handler[U]]] = field(default_factory=dict)
 
-    def subscribe(self, name: str, handler: Handler) -> None:
+    def subscribe(self, name: str, handler: Handler[U]) -> None:
         """Call ``handler(uow, event)`` for every event called ``name``."""
         self.handlers.setdefault(name, []).append(handler)
 
-    def publish(self, uow: UnitOfWork, event: Event) -> None:
+    def publish(self, uow: U, event: Event) -> None:
         """Deliver ``event`` to its handlers inside ``uow``."""
         for handler in [*self.handlers.get(event.name, ()), *self.handlers.get("*", ())]:
             handler(uow, event)
+
+
+#: A publication check: ``check(uow, app_key, kind, key, body)`` raises ``ValidationFailed`` to
+#: refuse.
+Check = Callable[[U, str, str, str, Mapping[str, Any]], None]
+
+
+@dataclass
+class PublicationChecks(Generic[U]):
+    """What a definition of each kind must pass before it is published.
+
+    The metadata store runs them; each area registers the checks of the kinds it interprets in
+    its ``install()`` (rules check that an app's rule book still compiles, flows their graph,
+    reports their datasets), so the store depends on none of them.
+    """
+
+    checks: dict[str, list[Check[U]]] = field(default_factory=dict)
+
+    def register(self, kinds: str | tuple[str, ...], check: Check[U]) -> None:
+        """Run ``check`` before a definition of ``kinds`` is published (in registration order)."""
+        for kind in (kinds,) if isinstance(kinds, str) else kinds:
+            self.checks.setdefault(kind, []).append(check)
+
+    def run(self, uow: U, app_key: str, kind: str, key: str, body: Mapping[str, Any]) -> None:
+        """Run every check of ``kind``; the first refusal raises."""
+        for check in self.checks.get(kind, ()):
+            check(uow, app_key, kind, key, body)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
@@ -17,24 +16,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from tangram.platform.audit import PendingAudit, append_entries
 from tangram.platform.clock import Clock
 from tangram.platform.errors import Conflict, StaleVersion
-from tangram.platform.events import Event, EventBus
+from tangram.platform.events import Event, EventBus, PublicationChecks
 
 #: Key in the platform's shared caches of the audit chain's tail as this process last wrote it.
 AUDIT_TAIL = "audit.tail"
-
-
-@dataclass(frozen=True, slots=True)
-class PendingAudit:
-    """An audit entry waiting for the commit that makes it true."""
-
-    actor_id: int | None
-    actor: str
-    action: str
-    object_type: str
-    object_id: str
-    payload: Mapping[str, Any]
 
 
 class UnitOfWork:
@@ -51,13 +39,16 @@ class UnitOfWork:
         clock: Clock,
         *,
         write: bool = True,
-        events: EventBus | None = None,
+        events: EventBus[UnitOfWork] | None = None,
+        checks: PublicationChecks[UnitOfWork] | None = None,
         shared: dict[str, Any] | None = None,
     ) -> None:
         self._sessions = sessions
         self.clock = clock
         self.write = write
-        self.events = events or EventBus()
+        self.events: EventBus[UnitOfWork] = events or EventBus()
+        #: What a definition must pass before it is published (filled by the areas).
+        self.checks: PublicationChecks[UnitOfWork] = checks or PublicationChecks()
         #: The platform's per-installation caches.
         self.shared = shared if shared is not None else {}
         self._session: Session | None = None
@@ -133,8 +124,6 @@ class UnitOfWork:
 
     def commit(self) -> None:
         """Append queued audit entries and commit everything, or nothing."""
-        from tangram.platform.audit import append_entries  # the audit module needs this one
-
         session = self.session
         with translated_errors():
             tail = None

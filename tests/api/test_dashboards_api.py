@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 
 from tangram.platform import directory, records
 from tangram.platform.core import Platform
-from tangram.platform.jobs import Worker
 from tangram.platform.models import Record
+from tangram.platform.worker import Worker
 from tests.api.test_reports_api import report, setup
 from tests.conftest import ApiClient, assert_problem
 from tests.platform.rules_fixtures import SYSTEM, World, field, rule, text

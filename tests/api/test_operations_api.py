@@ -7,8 +7,8 @@ from sqlalchemy import text
 
 from tangram.platform import jobs, notify
 from tangram.platform.core import Platform
-from tangram.platform.jobs import Worker
 from tangram.platform.models import User
+from tangram.platform.worker import Worker
 from tests.conftest import ApiClient, assert_problem, count_queries, make_user
 
 

@@ -25,9 +25,9 @@ from tangram.config import Settings
 from tangram.platform import directory, packages, records
 from tangram.platform.clock import FrozenClock
 from tangram.platform.core import Platform
-from tangram.platform.jobs import Worker
 from tangram.platform.models import FlowInstance, Group, Notification, Record
 from tangram.platform.perms import Actor
+from tangram.platform.worker import Worker
 from tests.conftest import ApiClient
 from tests.platform.test_packages import _elsewhere, published
 

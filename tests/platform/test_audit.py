@@ -9,11 +9,11 @@ from sqlalchemy import select, text
 
 from tangram.config import Settings
 from tangram.platform import audit
-from tangram.platform.audit import GENESIS, entry_hash
+from tangram.platform.audit import GENESIS, PendingAudit, entry_hash
 from tangram.platform.clock import FrozenClock
 from tangram.platform.core import Platform
 from tangram.platform.models import AuditEntry
-from tangram.platform.uow import AUDIT_TAIL, PendingAudit
+from tangram.platform.uow import AUDIT_TAIL
 from tests.conftest import count_queries, race
 
 

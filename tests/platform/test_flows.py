@@ -13,9 +13,9 @@ from tangram.platform import flows, records
 from tangram.platform.clock import FrozenClock
 from tangram.platform.core import Platform
 from tangram.platform.errors import Conflict, NotFound, ValidationFailed
-from tangram.platform.jobs import Worker
 from tangram.platform.models import FlowInstance, Notification, Record, Task
 from tangram.platform.perms import Actor
+from tangram.platform.worker import Worker
 from tests.platform.rules_fixtures import SYSTEM, World, build_world, field, rule, text
 
 PLAN = {

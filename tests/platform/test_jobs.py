@@ -10,9 +10,10 @@ from sqlalchemy import select
 from tangram.platform import jobs
 from tangram.platform.clock import FrozenClock
 from tangram.platform.core import Platform
-from tangram.platform.jobs import JobContext, Worker
+from tangram.platform.jobs import JobContext
 from tangram.platform.models import Job, JobStatus, Notification, Role
 from tangram.platform.uow import UnitOfWork
+from tangram.platform.worker import Worker
 from tests.conftest import make_user
 
 

@@ -16,10 +16,10 @@ from sqlalchemy import event, func, select
 from tangram.engines.reports import resolve_period
 from tangram.platform import dashboards, directory, records, reports, rollups
 from tangram.platform.core import Platform
-from tangram.platform.jobs import Worker
 from tangram.platform.models import Record, Rollup, RollupDay, RollupMark
 from tangram.platform.perms import Actor, load_actor
 from tangram.platform.uow import UnitOfWork
+from tangram.platform.worker import Worker
 from tests.conftest import START
 from tests.platform.rules_fixtures import SYSTEM, World, build_world, field, options, text
 from tests.platform.test_report_datasets import CASE, CUSTOMER, rows

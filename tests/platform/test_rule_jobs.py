@@ -20,8 +20,8 @@ from tangram.config import Settings
 from tangram.platform import jobs, records, webhooks
 from tangram.platform.clock import FrozenClock
 from tangram.platform.core import Platform
-from tangram.platform.jobs import Worker
 from tangram.platform.models import AuditEntry, Job, Notification, SlaStatus
+from tangram.platform.worker import Worker
 from tests.platform.rules_fixtures import (
     CALENDAR,
     SYSTEM,
