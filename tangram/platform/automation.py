@@ -32,7 +32,15 @@ from sqlalchemy import select
 from tangram.config import Settings
 from tangram.engines.forms import FieldType, Form
 from tangram.engines.logic import EvalContext
-from tangram.engines.rules import Calendar, Effect, RuleEvent, RuleSet, SlaPolicy, SlaState
+from tangram.engines.rules import (
+    Calendar,
+    Effect,
+    Rulebook,
+    RuleEvent,
+    RuleSet,
+    SlaPolicy,
+    SlaState,
+)
 from tangram.platform import (
     assignment,
     compiled,
@@ -47,10 +55,11 @@ from tangram.platform import (
 )
 from tangram.platform.errors import TangramError
 from tangram.platform.events import Event
+from tangram.platform.hooks import Hooks
 from tangram.platform.jobs import JobContext
+from tangram.platform.metadata import PUBLISHED
 from tangram.platform.models import App, AuditEntry, Group, Record, SlaStatus, User
 from tangram.platform.perms import Actor
-from tangram.platform.rulebook import Rulebook
 from tangram.platform.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -77,11 +86,17 @@ class EffectFailed(ValueError):
 # --- installation ------------------------------------------------------------------------------
 
 
-def install(events: Any, registry: jobs.JobRegistry, settings: Settings) -> None:
-    """Subscribe to record events and register the job kinds of rules."""
+def install(hooks: Hooks, settings: Settings) -> None:
+    """Subscribe to record events and publications, register the job kinds of rules and the
+    check that keeps an app's rule book compiling."""
+    events, registry = hooks.events, hooks.jobs
 
     def on_event(uow: UnitOfWork, event: Event) -> None:
         handle_event(uow, settings, event)
+
+    def on_published(uow: UnitOfWork, event: Event) -> None:
+        p = event.payload
+        published(uow, event.app, event.subject, str(p["key"]), p["body"], int(p["version"]))
 
     for name in RECORD_EVENTS:
         events.subscribe(name, on_event)
@@ -93,6 +108,8 @@ def install(events: Any, registry: jobs.JobRegistry, settings: Settings) -> None
     registry.register(RECALC_JOB, lambda uow, job: _run_recalculate(uow, settings, job))
     registry.register(webhooks.KIND, webhooks.deliverer(settings))
     registry.register(mail.KIND, mail.sender(settings))
+    events.subscribe(PUBLISHED, on_published)
+    hooks.checks.register(rulebook.CHECKED_KINDS, rulebook.check)
 
 
 # --- events ------------------------------------------------------------------------------------

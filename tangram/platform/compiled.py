@@ -12,9 +12,7 @@ from tangram.platform.uow import UnitOfWork
 
 _CACHE_SIZE = 512
 #: Where a unit of work remembers what it already looked up.
-MEMO = "compiled_forms"
-#: Every per-unit memo of compiled definitions (forgotten when the unit publishes).
-MEMOS = (MEMO, "rulebooks", "processes")
+MEMO = metadata.MEMOS[0]
 _lock = threading.Lock()
 _forms: OrderedDict[tuple[str, str, int, str], Form] = OrderedDict()
 
@@ -25,7 +23,8 @@ def form(
     """The published form (newest, or ``version``) compiled; raises NotFound when unpublished.
 
     Remembered for the rest of the unit of work (publishing in it forgets, see
-    :func:`forget_in`), so a command that touches a form several times asks the store once.
+    :func:`~tangram.platform.metadata.forget_in`), so a command that touches a form several
+    times asks the store once.
     """
     memo: dict[tuple[str, str, int | None], tuple[int, Form]] = uow.scratch.setdefault(MEMO, {})
     found = memo.get((app_key, form_key, version))
@@ -49,12 +48,6 @@ def _form(uow: UnitOfWork, app_key: str, form_key: str, version: int | None) -> 
         while len(_forms) > _CACHE_SIZE:
             _forms.popitem(last=False)
     return number, compiled
-
-
-def forget_in(uow: UnitOfWork) -> None:
-    """Forget what this unit of work remembered of compiled definitions (after a publication)."""
-    for name in MEMOS:
-        uow.scratch.pop(name, None)
 
 
 def clear() -> None:

@@ -1,4 +1,4 @@
-"""The platform of one installation: database engine, session factory, clock, settings, job kinds."""
+"""The platform of one installation: database engine, session factory, clock, settings, hooks."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tangram.config import Settings
-from tangram.platform import rollups
+from tangram.platform import automation, dashboards, flows, records, rollups
 from tangram.platform.clock import Clock, SystemClock
 from tangram.platform.db import IMMEDIATE, build_engine, build_sessionmaker
 from tangram.platform.events import EventBus
-from tangram.platform.jobs import JobRegistry, default_registry
+from tangram.platform.hooks import Hooks
+from tangram.platform.jobs import JobRegistry
 from tangram.platform.rollups import ROLLUPS_ON
 from tangram.platform.uow import UnitOfWork
 
@@ -26,8 +27,8 @@ class Platform:
     engine: Engine
     sessions: sessionmaker[Session]
     clock: Clock = field(default_factory=SystemClock)
-    jobs: JobRegistry = field(default_factory=default_registry)
-    events: EventBus = field(default_factory=EventBus)
+    #: Event subscriptions, job kinds and publication checks, filled by the areas' ``install()``.
+    hooks: Hooks = field(default_factory=Hooks)
     #: Caches of this installation that must not outlive it (e.g. which projections exist).
     shared: dict[str, Any] = field(default_factory=dict)
 
@@ -46,12 +47,23 @@ class Platform:
         # Write units begin with BEGIN IMMEDIATE on SQLite (an option engine shares the pool).
         self.write_sessions = build_sessionmaker(self.engine.execution_options(**{IMMEDIATE: True}))
         self.shared[ROLLUPS_ON] = self.settings.report_rollups
-        rollups.install(self.jobs)
-        # Rules react to record events and run their timers, schedules and deliveries as jobs.
-        from tangram.platform import automation, flows  # they reach records, which reach this
+        # From the bottom up: projections follow publications, rollups mark record writes,
+        # reports check their definitions, rules react to records, flows to records and rules.
+        records.install(self.hooks, self.settings)
+        rollups.install(self.hooks, self.settings)
+        dashboards.install(self.hooks, self.settings)
+        automation.install(self.hooks, self.settings)
+        flows.install(self.hooks, self.settings)
 
-        automation.install(self.events, self.jobs, self.settings)
-        flows.install(self.events, self.jobs, self.settings)
+    @property
+    def events(self) -> EventBus[UnitOfWork]:
+        """The domain events' subscriptions."""
+        return self.hooks.events
+
+    @property
+    def jobs(self) -> JobRegistry:
+        """The job kinds' handlers."""
+        return self.hooks.jobs
 
     def unit_of_work(self, *, write: bool = True) -> UnitOfWork:
         """A new unit of work (use it as a context manager); ``write=False`` for reads only."""
@@ -59,7 +71,8 @@ class Platform:
             self.write_sessions if write else self.sessions,
             self.clock,
             write=write,
-            events=self.events,
+            events=self.hooks.events,
+            checks=self.hooks.checks,
             shared=self.shared,
         )
 

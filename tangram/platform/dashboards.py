@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Table
 
+from tangram.config import Settings
 from tangram.engines.common import DefinitionError, Diagnostic
 from tangram.engines.forms import ColumnKind
 from tangram.engines.logic import LogicEvaluationError
@@ -50,10 +51,15 @@ from tangram.engines.reports import (
 )
 from tangram.platform import compiled, listing, metadata, projections, records, reports, rollups
 from tangram.platform.errors import NotFound, PermissionDenied, TangramError, ValidationFailed
+from tangram.platform.hooks import Hooks
 from tangram.platform.listing import Filter
 from tangram.platform.models import Scope
 from tangram.platform.perms import Action, Actor
+from tangram.platform.report_sources import app_id_of, sources_of, tables_of
 from tangram.platform.uow import UnitOfWork
+
+#: Reports, KPIs and dashboards are checked in UTC at publication (periods resolve there).
+_CHECK_ZONE = "UTC"
 
 DEFAULT_CARD_PERIOD = "this_month"
 TEMPORAL = (ColumnKind.DATE, ColumnKind.DATETIME)
@@ -71,12 +77,12 @@ def _invalid(what: str, problems: Sequence[Diagnostic]) -> ValidationFailed:
 
 
 def check_kpi_definition(
-    uow: UnitOfWork, app_key: str, body: Mapping[str, Any], time_zone: str
+    uow: UnitOfWork, app_key: str, _what: str, _key: str, body: Mapping[str, Any]
 ) -> None:
     """Refuse a KPI that does not fit its form (every problem with its path)."""
     try:
-        sources = reports.sources_of(uow, app_key, str(body.get("form")))
-        check_kpi(body, sources, time_zone=time_zone)
+        sources = sources_of(uow, app_key, str(body.get("form")))
+        check_kpi(body, sources, time_zone=_CHECK_ZONE)
     except DefinitionError as exc:
         raise _invalid("KPI", exc.diagnostics) from None
 
@@ -124,7 +130,7 @@ def kpi_card(
     scope = records.require_scope(actor, Action.READ, app_key, form_key)
     previous = period.previous
     try:
-        sources = reports.sources_of(uow, app_key, form_key)
+        sources = sources_of(uow, app_key, form_key)
         dataset = reports.compiled_dataset(
             uow,
             kpi_dataset(body, {"value": period, "previous": previous}),
@@ -137,7 +143,7 @@ def kpi_card(
             exc.diagnostics,
             code="report.stale",
         ) from None
-    t = reports.tables_of(sources, form_key)
+    t = tables_of(sources, form_key)
     where = [
         *records.visible(uow, actor, t.main, scope),
         *(extra(t, False) if extra is not None else []),
@@ -220,7 +226,7 @@ def _kpi_rollup(
     }
     ask = rollups.Ask(
         app_key=app_key,
-        app_id=reports.app_id_of(uow, app_key),
+        app_id=app_id_of(uow, app_key),
         owner=f"kpi:{key}",
         version=str(version),
         definition=definition,
@@ -585,9 +591,9 @@ def drill_widget(
         form_key = str(kpi.get("form"))
         scope = records.require_scope(actor, Action.READ, app_key, form_key)
         period = applied.period or card_period(uow, time_zone)
-        sources = reports.sources_of(uow, app_key, form_key)
+        sources = sources_of(uow, app_key, form_key)
         dataset = compile_dataset(kpi_dataset(kpi, {"value": period}), sources, time_zone=time_zone)
-        t = reports.tables_of(sources, form_key)
+        t = tables_of(sources, form_key)
         where = [*records.visible(uow, actor, t.main, scope), *applied.conditions(t, False)]
         ids = dataset.records(where=where)
 
@@ -607,7 +613,9 @@ def drill_widget(
     )
 
 
-def check_dashboard(uow: UnitOfWork, app_key: str, body: Mapping[str, Any], time_zone: str) -> None:
+def check_dashboard(
+    uow: UnitOfWork, app_key: str, _what: str, _key: str, body: Mapping[str, Any]
+) -> None:
     """Refuse a dashboard naming unpublished KPIs or reports, filters no widget can apply, bad
     defaults, duplicate widget ids or a layout wider than the grid."""
     problems: list[Diagnostic] = []
@@ -639,9 +647,7 @@ def check_dashboard(uow: UnitOfWork, app_key: str, body: Mapping[str, Any], time
             continue
         form_key = found.get("form") if kind == "kpi" else (found.get("dataset") or {}).get("form")
         try:
-            tables.append(
-                reports.tables_of(reports.sources_of(uow, app_key, str(form_key)), str(form_key))
-            )
+            tables.append(tables_of(sources_of(uow, app_key, str(form_key)), str(form_key)))
         except DefinitionError:
             problems.append(
                 Diagnostic(
@@ -682,7 +688,7 @@ def check_dashboard(uow: UnitOfWork, app_key: str, body: Mapping[str, Any], time
                     resolve_period(
                         str(f["default"]),
                         now=uow.now,
-                        zone=ZoneInfo(time_zone),
+                        zone=ZoneInfo(_CHECK_ZONE),
                         path=f"{path}/default",
                     )
                 except DefinitionError as exc:
@@ -702,6 +708,13 @@ def _kind(t: projections.Tables, name: str) -> ColumnKind | None:
         return listing.META_KINDS[name]
     column = t.projection.by_key.get(name)
     return column.kind if column is not None else None
+
+
+def install(hooks: Hooks, _settings: Settings) -> None:
+    """Refuse reports, KPIs and dashboards that do not fit their forms at publication."""
+    hooks.checks.register("report", reports.check)
+    hooks.checks.register("kpi", check_kpi_definition)
+    hooks.checks.register("dashboard", check_dashboard)
 
 
 __all__ = [

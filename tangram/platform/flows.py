@@ -62,6 +62,7 @@ from tangram.platform.errors import (
     ValidationFailed,
 )
 from tangram.platform.events import Event
+from tangram.platform.hooks import Hooks
 from tangram.platform.jobs import JobContext
 from tangram.platform.models import (
     App,
@@ -122,7 +123,7 @@ def _compile(uow: UnitOfWork, app_key: str, body: Mapping[str, Any], version: in
     )
 
 
-def check(uow: UnitOfWork, app_key: str, body: Mapping[str, Any]) -> None:
+def check(uow: UnitOfWork, app_key: str, _kind: str, _key: str, body: Mapping[str, Any]) -> None:
     """Refuse a flow that does not compile, with every problem's path (node ids in messages)."""
     try:
         _compile(uow, app_key, body, 0)
@@ -715,8 +716,10 @@ def _resume_parent(uow: UnitOfWork, settings: Settings, child: FlowInstance) -> 
 # --- timers, starts from events ---------------------------------------------------------------
 
 
-def install(events: Any, registry: jobs.JobRegistry, settings: Settings) -> None:
-    """Register the timer job and start flows on record creation or when a rule asks."""
+def install(hooks: Hooks, settings: Settings) -> None:
+    """Register the timer job and the flow check; start flows on record creation or when a rule
+    asks."""
+    events, registry = hooks.events, hooks.jobs
 
     def on_timer(uow: UnitOfWork, job: JobContext) -> None:
         instance = uow.session.get(FlowInstance, int(job.payload["instance"]))
@@ -776,6 +779,7 @@ def install(events: Any, registry: jobs.JobRegistry, settings: Settings) -> None
     registry.register(TIMER_JOB, on_timer)
     events.subscribe("flow.start_requested", on_requested)
     events.subscribe("record.created", on_created)
+    hooks.checks.register("flow", check)
 
 
 # --- moving instances to another version -----------------------------------------------------------

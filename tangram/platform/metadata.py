@@ -19,9 +19,9 @@ from sqlalchemy import bindparam, func, select, update
 from tangram.engines.common import DefinitionError, Diagnostic, checksum, diff
 from tangram.engines.forms import Form, compile_form
 from tangram.engines.meta import KINDS, validate_definition
-from tangram.platform import projections
 from tangram.platform.directory import check_lock
 from tangram.platform.errors import Conflict, NotFound, ValidationFailed
+from tangram.platform.events import Event
 from tangram.platform.models import App, Definition, DefinitionVersion
 from tangram.platform.perms import Actor, can_read_app, require_admin, require_design
 from tangram.platform.uow import UnitOfWork
@@ -407,6 +407,19 @@ def delete_definition(
     uow.flush()
 
 
+#: The event a publication sends (``subject`` is the kind; the payload has ``app_id``, ``key``,
+#: ``version`` and ``body``): projections, rule schedules and caches follow it.
+PUBLISHED = "definition.published"
+#: Where a unit of work remembers compiled definitions (forgotten when it publishes).
+MEMOS = ("compiled_forms", "rulebooks", "processes")
+
+
+def forget_in(uow: UnitOfWork) -> None:
+    """Forget what this unit of work remembered of compiled definitions (after a publication)."""
+    for name in MEMOS:
+        uow.scratch.pop(name, None)
+
+
 def publish(
     uow: UnitOfWork,
     actor: Actor,
@@ -430,24 +443,9 @@ def publish(
             code="definition.unchanged",
             current_version=latest.version,
         )
-    form = _compiled_form(uow, app_key, document) if kind == "form" else None
-    if kind in ("rule", "calendar", "form", "flow"):
-        from tangram.platform import rulebook  # rulebook reads the store through this module
-
-        rulebook.check(uow, app_key, kind, key, document)
-    if kind == "flow":
-        from tangram.platform import flows  # flows read the store through this module
-
-        flows.check(uow, app_key, document)
-    if kind == "report":
-        from tangram.platform import reports  # reports read the store through this module
-
-        reports.check(uow, app_key, document, "UTC")
-    if kind in ("kpi", "dashboard"):
-        from tangram.platform import dashboards  # dashboards read the store through this module
-
-        check = dashboards.check_kpi_definition if kind == "kpi" else dashboards.check_dashboard
-        check(uow, app_key, document, "UTC")
+    if kind == "form":
+        _compiled_form(uow, app_key, document)
+    uow.checks.run(uow, app_key, kind, key, document)
     number = (definition.published_version or 0) + 1
     version = DefinitionVersion(
         definition_id=definition.id,
@@ -463,17 +461,19 @@ def publish(
     tag = uuid.uuid4().hex  # caches of the app's published definitions start afresh
     uow.session.execute(update(App).where(App.id == definition.app_id).values(metadata_tag=tag))
     uow.scratch.setdefault(TAGS, {})[app_key] = tag
-    from tangram.platform import compiled  # compiled reads the store through this module
-
-    compiled.forget_in(uow)
+    forget_in(uow)
     definition.updated_at = uow.now
     uow.flush()
-    if form is not None:
-        projections.sync(uow, definition.app_id, key, number, form)
-    if kind in ("rule", "calendar"):
-        from tangram.platform import automation  # automation reaches records, which reach this
-
-        automation.published(uow, app_key, kind, key, document, number)
+    uow.publish(
+        Event(
+            PUBLISHED,
+            app_key,
+            kind,
+            definition.id,
+            actor.user_id,
+            {"app_id": definition.app_id, "key": key, "version": number, "body": document},
+        )
+    )
     uow.audit(
         actor.user_id,
         actor.label,

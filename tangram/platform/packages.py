@@ -639,7 +639,7 @@ def _publish_all(
             except (ValidationFailed, NotFound) as exc:
                 failures[(kind, key)] = exc
                 left.append((kind, key, note))
-                compiled.forget_in(uow)  # nothing compiled for a refused version may linger
+                metadata.forget_in(uow)  # nothing compiled for a refused version may linger
                 continue
             published[(kind, key)] = version.version
             if progress is not None:

@@ -19,9 +19,10 @@ import nh3
 from sqlalchemy import ColumnElement, Table, and_, bindparam, func, insert, or_, select
 from sqlalchemy.orm import make_transient_to_detached
 
+from tangram.config import Settings
 from tangram.engines.forms import FieldDef, FieldError, FieldType, Form, map_values
 from tangram.engines.forms.messages import message
-from tangram.platform import attachments, compiled, listing, projections, rollups, serials
+from tangram.platform import attachments, compiled, listing, projections, serials
 from tangram.platform.errors import (
     Conflict,
     NotFound,
@@ -30,8 +31,9 @@ from tangram.platform.errors import (
     ValidationFailed,
 )
 from tangram.platform.events import Event
+from tangram.platform.hooks import Hooks
 from tangram.platform.listing import Filter, SortKey
-from tangram.platform.metadata import AppRef, app_ref
+from tangram.platform.metadata import PUBLISHED, AppRef, app_ref
 from tangram.platform.models import App, AuditEntry, Definition, Group, Record, Scope, SlaStatus
 from tangram.platform.perms import Action, Actor, check_record, group_subtree, scope_for
 from tangram.platform.uow import UnitOfWork, translated_errors
@@ -231,7 +233,6 @@ def create_record(
     uow.session.add(record)
     attachments.link(files.files, record.id)
     projections.insert_record(uow, t, record)
-    rollups.touch(uow, app_key, app.id, form, [(record.created_at, record.data)])
     changes = _diff({}, files.data)
     uow.audit(
         actor.user_id,
@@ -242,7 +243,14 @@ def create_record(
         {"app": app_key, "form": form_key, "version": version, "changes": changes},
     )
     uow.publish(
-        Event("record.created", app_key, form_key, record.id, actor.user_id, {"changes": changes})
+        Event(
+            "record.created",
+            app_key,
+            form_key,
+            record.id,
+            actor.user_id,
+            {"changes": changes, "before": None, "after": record.data},
+        )
     )
     return Written(record, changes)
 
@@ -393,9 +401,6 @@ def _write_update(
     record.updated_by = actor.user_id
     uow.flush()
     projections.update_record(uow, t, record, t.children if moved else diff)
-    rollups.touch(
-        uow, app_key, app.id, form, [(record.created_at, old), (record.created_at, record.data)]
-    )
     uow.audit(
         actor.user_id,
         actor.label,
@@ -411,7 +416,7 @@ def _write_update(
             form_key,
             record.id,
             actor.user_id,
-            {"changes": diff, "changed": sorted(diff)},
+            {"changes": diff, "changed": sorted(diff), "before": old, "after": record.data},
         )
     )
     return Written(record, diff)
@@ -440,7 +445,16 @@ def delete_record(
         record.id,
         {"app": app_key, "form": form_key},
     )
-    uow.publish(Event("record.deleted", app_key, form_key, record.id, actor.user_id))
+    uow.publish(
+        Event(
+            "record.deleted",
+            app_key,
+            form_key,
+            record.id,
+            actor.user_id,
+            {"before": record.data, "after": None},
+        )
+    )
     return record
 
 
@@ -468,7 +482,6 @@ def restore_record(
     record.updated_by = actor.user_id
     uow.flush()
     projections.mark_record(uow, t, record)
-    rollups.touch(uow, app_key, app.id, form, [(record.created_at, record.data)])
     uow.audit(
         actor.user_id,
         actor.label,
@@ -477,7 +490,16 @@ def restore_record(
         record.id,
         {"app": app_key, "form": form_key},
     )
-    uow.publish(Event("record.restored", app_key, form_key, record.id, actor.user_id))
+    uow.publish(
+        Event(
+            "record.restored",
+            app_key,
+            form_key,
+            record.id,
+            actor.user_id,
+            {"before": None, "after": record.data},
+        )
+    )
     return record
 
 
@@ -607,7 +629,6 @@ def reindex(
 def _mark(uow: UnitOfWork, app_key: str, form_key: str, record: Record) -> None:
     _, form = compiled.form(uow, app_key, form_key)
     projections.mark_record(uow, projections.ready(uow, record.app_id, form_key, form), record)
-    rollups.touch(uow, app_key, record.app_id, form, [(record.created_at, record.data)])
 
 
 def timeline(
@@ -636,3 +657,16 @@ def sla_of(
             .order_by(SlaStatus.policy, SlaStatus.target)
         )
     )
+
+
+def install(hooks: Hooks, _settings: Settings) -> None:
+    """Keep each published form's projection tables in step with its newest version."""
+
+    def on_published(uow: UnitOfWork, event: Event) -> None:
+        if event.subject != "form":
+            return
+        key = str(event.payload["key"])
+        version, form = compiled.form(uow, event.app, key)
+        projections.sync(uow, int(event.payload["app_id"]), key, version, form)
+
+    hooks.events.subscribe(PUBLISHED, on_published)

@@ -65,13 +65,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 
+from tangram.config import Settings
 from tangram.engines.forms import ColumnKind, Form
 from tangram.engines.reports import Source
 from tangram.engines.reports.rollup import NotRollable, Plan, compile_rollup
-from tangram.platform import metadata
+from tangram.platform import compiled, metadata
 from tangram.platform.db import IMMEDIATE
-from tangram.platform.jobs import JobContext, JobRegistry
-from tangram.platform.models import Job, JobStatus, Rollup, RollupDay, RollupMark
+from tangram.platform.events import Event
+from tangram.platform.hooks import Hooks
+from tangram.platform.jobs import JobContext
+from tangram.platform.models import Job, JobStatus, Record, Rollup, RollupDay, RollupMark
+from tangram.platform.report_sources import sources_of
 from tangram.platform.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -627,8 +631,6 @@ def build(uow: UnitOfWork, job: JobContext) -> None:
     """The job: compute every day of a rollup. The rows are read in a read transaction of their
     own before the job's transaction writes anything, so writers wait only while the payloads
     are stored (SQLite has one writer at a time)."""
-    from tangram.platform.reports import sources_of  # reports reach this module
-
     p = job.payload
     rollup_id = int(p["rollup"])
     reading = UnitOfWork(
@@ -670,6 +672,25 @@ def build(uow: UnitOfWork, job: JobContext) -> None:
     connection.execute(update(Rollup).where(Rollup.id == rollup_id).values(built_at=uow.now))
 
 
-def install(jobs: JobRegistry) -> None:
-    """Register the job that builds rollups."""
-    jobs.register(BUILD_JOB, build)
+#: The record events whose documents (before and after the write) mark days of rollups.
+RECORD_EVENTS = ("record.created", "record.updated", "record.deleted", "record.restored")
+
+
+def _on_record(uow: UnitOfWork, event: Event) -> None:
+    record = uow.session.get(Record, event.object_id)
+    if record is None:
+        return
+    states = [
+        (record.created_at, document)
+        for document in (event.payload.get("before"), event.payload.get("after"))
+        if document is not None
+    ]
+    _, form = compiled.form(uow, event.app, event.subject)
+    touch(uow, event.app, record.app_id, form, states)
+
+
+def install(hooks: Hooks, _settings: Settings) -> None:
+    """Register the job that builds rollups; mark the days record writes touch."""
+    hooks.jobs.register(BUILD_JOB, build)
+    for name in RECORD_EVENTS:
+        hooks.events.subscribe(name, _on_record)
