@@ -39,17 +39,24 @@ from cachetools import LRUCache
 from sqlalchemy import ColumnElement, Table, func, select
 
 from tangram.engines.common import DefinitionError, Diagnostic
-from tangram.engines.forms import FieldDef, FieldType
+from tangram.engines.forms import FieldType
 from tangram.engines.reports import (
+    OTHERS,
+    TOTAL,
     Dataset,
     Source,
+    changes,
     compile_dataset,
+    cross_table,
     expand_kpis,
+    field_of,
     resolve_period,
+    shape,
+    spread,
+    widget_problems,
     within,
 )
 from tangram.platform import (
-    compiled,
     directory,
     listing,
     metadata,
@@ -60,56 +67,16 @@ from tangram.platform import (
 )
 from tangram.platform.errors import NotFound, ValidationFailed
 from tangram.platform.listing import Filter
-from tangram.platform.metadata import app_ref
 from tangram.platform.models import AuditEntry, Scope
 from tangram.platform.perms import Action, Actor
+from tangram.platform.report_sources import app_id_of, sources_of, tables_of
 from tangram.platform.uow import UnitOfWork
-
-WIDGETS = (
-    "kpi",
-    "bar",
-    "line",
-    "area",
-    "pie",
-    "donut",
-    "stacked",
-    "table",
-    "pivot",
-    "pareto",
-    "before_after",
-)
-OTHERS = "others"
-TOTAL = "total"
-#: Measures whose value for a group of rows is the sum of the values of its parts.
-ADDITIVE = ("count", "sum")
 
 #: Conditions on a form's tables that a caller adds (dashboard filters); the flag says whether a
 #: date range applies (not to before/after widgets, which have their own periods).
 Extra = Callable[[projections.Tables, bool], list[ColumnElement[bool]]]
 #: The same conditions as a rollup keeps them (see :class:`tangram.platform.rollups.Slice`).
 Sliced = Callable[[projections.Tables, bool], rollups.Slice]
-
-
-def sources_of(uow: UnitOfWork, app_key: str, form_key: str) -> dict[str, Source]:
-    """The dataset's form and the forms its references point to, with their projection tables."""
-    try:
-        _, form = compiled.form(uow, app_key, form_key)
-    except NotFound:
-        raise DefinitionError(
-            [Diagnostic("/form", "report.form", f"form {form_key!r} is not published")]
-        ) from None
-    app_id = app_id_of(uow, app_key)
-    wanted = [form_key] + [
-        f.reference_form
-        for f in form.fields
-        if f.type is FieldType.REFERENCE and f.reference_form is not None
-    ]
-    out = {}
-    for key in dict.fromkeys(wanted):
-        _, found = compiled.form(uow, app_key, key)
-        t = projections.ready(uow, app_id, key, found)
-        out[key] = Source(found, t.main, t.children)
-    return out
 
 
 #: Where a platform keeps compiled datasets, by definition, time zone and tables.
@@ -137,20 +104,6 @@ def compiled_dataset(
         with lock:
             store[key] = found
     return found
-
-
-def app_id_of(uow: UnitOfWork, app_key: str) -> int:
-    """The app's id (once per unit of work)."""
-    ids: dict[str, int] = uow.scratch.setdefault("report_app_ids", {})
-    if app_key not in ids:
-        ids[app_key] = app_ref(uow, Actor.system("reports"), app_key).id
-    return ids[app_key]
-
-
-def tables_of(sources: Mapping[str, Source], form_key: str) -> projections.Tables:
-    """The projection tables of the dataset's own form."""
-    main = sources[form_key]
-    return projections.Tables(main.form.projection, main.main, main.children)
 
 
 def published_kpis(uow: UnitOfWork, app_key: str, keys: Sequence[str]) -> dict[str, Any]:
@@ -275,51 +228,15 @@ def prepare(
     )
 
 
-def _widget_problems(body: Mapping[str, Any], dataset: Dataset) -> list[Diagnostic]:
-    widget = body.get("widget") or {"type": "table"}
-    problems = []
-    kind = widget.get("type", "table")
-    if kind not in WIDGETS:
-        problems.append(
-            Diagnostic("/widget/type", "report.widget", f"use one of {', '.join(WIDGETS)}")
-        )
-    dims = [d.key for d in dataset.dimensions]
-    measures = {m.key for m in dataset.measures}
-    for name in ("x", "series", "rows", "columns"):
-        if name in widget and widget[name] not in dims:
-            problems.append(
-                Diagnostic(f"/widget/{name}", "report.widget", f"{widget[name]!r} is no dimension")
-            )
-    if "y" in widget and widget["y"] not in measures and kind != "before_after":
-        problems.append(Diagnostic("/widget/y", "report.widget", f"{widget['y']!r} is no measure"))
-    needs = {"stacked": ("x", "series"), "pivot": ("rows", "columns")}.get(kind, ())
-    if needs and len(dims) != 2:
-        problems.append(
-            Diagnostic(
-                "/dataset/dimensions", "report.widget", f"a {kind} widget needs two dimensions"
-            )
-        )
-    for name in needs:
-        if name not in widget:
-            problems.append(
-                Diagnostic(f"/widget/{name}", "report.widget", f"name the {name} dimension")
-            )
-    top = widget.get("top")
-    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
-        problems.append(Diagnostic("/widget/top", "report.widget", "a positive number of rows"))
-    return problems
-
-
-def check(uow: UnitOfWork, app_key: str, body: Mapping[str, Any], time_zone: str) -> None:
-    """Refuse a report whose dataset or widget does not fit the forms (every problem's path)."""
+def check(uow: UnitOfWork, app_key: str, _kind: str, key: str, body: Mapping[str, Any]) -> None:
+    """Refuse a report whose dataset or widget does not fit the forms (every problem's path);
+    periods resolve in UTC here."""
     try:
-        prepared = prepare(
-            uow, app_key, str(body.get("key")), 0, body, time_zone=time_zone, now=uow.now
-        )
+        prepared = prepare(uow, app_key, key, 0, body, time_zone="UTC", now=uow.now)
     except DefinitionError as exc:
         problems = list(exc.diagnostics)
     else:
-        problems = _widget_problems(body, prepared.dataset)
+        problems = widget_problems(body, prepared.dataset)
     if problems:
         raise ValidationFailed.from_diagnostics(
             f"The report cannot be published: {len(problems)} problem(s).",
@@ -568,11 +485,11 @@ def _execute(
     if kind == "pivot":
         columns, rows = _pivot(uow, prepared, widget, columns, rows, where)
     elif kind == "stacked":
-        columns, rows = _spread(widget, dataset, columns, rows)
+        columns, rows = spread(widget, dataset, columns, rows)
     elif kind == "before_after":
-        columns, rows = _changes(dataset, columns, rows)
+        columns, rows = changes(dataset, columns, rows)
     else:
-        rows = _shape(widget, dataset, columns, rows)
+        rows = shape(widget, dataset, columns, rows)
         if kind == "pareto":
             columns = [*columns, "cumulative_share"]
     elapsed = (time.perf_counter() - started) * 1000
@@ -589,20 +506,6 @@ def _execute(
     )
 
 
-def _field_of(prepared: Prepared, path: str) -> FieldDef | None:
-    """The field a dimension names (``table.field`` and ``reference.field`` included)."""
-    sources = prepared.sources
-    form = sources[prepared.dataset.form].form
-    head, _, rest = path.partition(".")
-    found = form.by_key.get(head)
-    if found is None or not rest:
-        return found
-    if found.type is FieldType.SUB_TABLE:
-        return next((f for f in found.fields if f.key == rest), None)
-    target = sources.get(found.reference_form or "")
-    return target.form.by_key.get(rest) if target is not None else None
-
-
 def _labels(
     uow: UnitOfWork, prepared: Prepared, rows: list[list[Any]], columns: list[str]
 ) -> dict[str, dict[str, dict[str, str]]]:
@@ -611,7 +514,7 @@ def _labels(
     for d in prepared.dataset.dimensions:
         if d.bucket is not None or d.field is None or d.key not in columns:
             continue
-        f = _field_of(prepared, d.field)
+        f = field_of(prepared.sources, prepared.dataset.form, d.field)
         if f is None:
             continue
         if f.options:
@@ -630,75 +533,6 @@ def _labels(
     return out
 
 
-def _shape(
-    widget: Mapping[str, Any], dataset: Dataset, columns: list[str], rows: list[list[Any]]
-) -> list[list[Any]]:
-    kind = widget.get("type", "table")
-    measure = widget.get("y") or (dataset.measures[0].key if dataset.measures else None)
-    if measure is None or measure not in columns or not dataset.dimensions:
-        return rows
-    at = columns.index(measure)
-    if kind == "pareto" or widget.get("top") or widget.get("sort"):
-        ascending = widget.get("sort") == "asc" and kind != "pareto"
-        rows = sorted(
-            rows, key=lambda r: (r[at] is None, (r[at] or 0) if ascending else -(r[at] or 0))
-        )
-    top = widget.get("top")
-    if top and len(rows) > top:
-        kept, rest = rows[:top], rows[top:]
-        other: list[Any] = [None] * len(columns)
-        other[0] = OTHERS
-        for m in dataset.measures:  # what adds up is added up; averages and shares are not
-            if m.kind in ADDITIVE:
-                j = columns.index(m.key)
-                other[j] = sum(r[j] or 0 for r in rest)
-        rows = [*kept, other]
-    if kind == "pareto":
-        total = sum(r[at] or 0 for r in rows)
-        running = 0.0
-        shaped = []
-        for r in rows:
-            running += r[at] or 0
-            shaped.append([*r, round(100 * running / total, 2) if total else None])
-        rows = shaped
-    return rows
-
-
-def _spread(
-    widget: Mapping[str, Any], dataset: Dataset, columns: list[str], rows: list[list[Any]]
-) -> tuple[list[str], list[list[Any]]]:
-    """Stacked bars: one row per ``x`` value, one column per ``series`` value."""
-    x, series = columns.index(widget["x"]), columns.index(widget["series"])
-    measure = widget.get("y") or dataset.measures[0].key
-    at = columns.index(measure)
-    names = list(dict.fromkeys(str(r[series]) for r in rows))
-    table: dict[Any, dict[str, Any]] = {}
-    for r in rows:
-        table.setdefault(r[x], {})[str(r[series])] = r[at]
-    return [widget["x"], *names], [[k, *(v.get(n) for n in names)] for k, v in table.items()]
-
-
-def _changes(
-    dataset: Dataset, columns: list[str], rows: list[list[Any]]
-) -> tuple[list[str], list[list[Any]]]:
-    """Before/after: each measure's two values side by side, then the change."""
-    dims = [d.key for d in dataset.dimensions]
-    bases = list(dict.fromkeys(m.key.rsplit("_", 1)[0] for m in dataset.measures))
-    out_columns = [*dims]
-    for base in bases:
-        out_columns += [f"{base}_before", f"{base}_after", f"{base}_change"]
-    out = []
-    for r in rows:
-        values = dict(zip(columns, r, strict=True))
-        line = [values[d] for d in dims]
-        for base in bases:
-            before, after = values[f"{base}_before"], values[f"{base}_after"]
-            change = after - before if before is not None and after is not None else None
-            line += [before, after, change]
-        out.append(line)
-    return out_columns, out
-
-
 def _pivot(
     uow: UnitOfWork,
     prepared: Prepared,
@@ -707,15 +541,8 @@ def _pivot(
     rows: list[list[Any]],
     where: list[ColumnElement[bool]],
 ) -> tuple[list[str], list[list[Any]]]:
-    """A cross table of ``rows`` × ``columns`` with totals computed by the database (exact for
-    any measure, averages too): by row, by column and overall."""
-    down, across = widget["rows"], widget["columns"]
+    """A cross table whose totals the database computes (exact for any measure)."""
     measure = widget.get("y") or prepared.dataset.measures[0].key
-    at, d, a = columns.index(measure), columns.index(down), columns.index(across)
-    names = list(dict.fromkeys(r[a] for r in rows))
-    cells: dict[Any, dict[Any, Any]] = {}
-    for r in rows:
-        cells.setdefault(r[d], {})[r[a]] = r[at]
 
     def totals(keep: list[str]) -> dict[Any, Any]:
         definition = {
@@ -726,14 +553,10 @@ def _pivot(
         }
         dataset = compile_dataset(definition, prepared.sources, time_zone=prepared.time_zone)
         result = uow.session.execute(dataset.query(where=where))
-        keys = list(result.keys())
-        j = keys.index(measure)
+        j = list(result.keys()).index(measure)
         return {(r[0] if keep else TOTAL): r[j] for r in result}
 
-    by_row, by_column, overall = totals([down]), totals([across]), totals([])
-    out = [[k, *(v.get(n) for n in names), by_row.get(k)] for k, v in cells.items()]
-    out.append([TOTAL, *(by_column.get(n) for n in names), overall.get(TOTAL)])
-    return [down, *(str(n) for n in names), TOTAL], out
+    return cross_table(widget, measure, columns, rows, totals)
 
 
 # --- drill-down -----------------------------------------------------------------------------

@@ -1,14 +1,10 @@
-"""An app's rules, compiled: calendars, decision tables, SLA policies and rule sets per form.
+"""An app's rule book (:func:`tangram.engines.rules.compile_book`) fed and cached.
 
-The rule engine is pure; this module feeds it the published definitions of one app and caches the
-result per process. A cheap query of the published versions (rules, calendars, forms, flows) tells
-whether the cached book is still current, so a definition published by another process is seen by
-the next event.
-
-Definitions of kind ``rule`` come in three types: ``rule`` (the default), ``decision_table`` and
-``sla``. Compilation order follows their references: calendars, then decision tables, then SLA
-policies and rules. :func:`check` compiles the book as it would be after a publication and refuses
-it with every problem and its path; the published book therefore always compiles.
+The rule engine compiles; this module feeds it the published definitions of one app and caches
+the result per process. A cheap query of the published versions (rules, calendars, forms, flows)
+tells whether the cached book is still current, so a definition published by another process is
+seen by the next event. :func:`check` compiles the book as it would be after a publication and
+refuses it with every problem and its path; the published book therefore always compiles.
 """
 
 from __future__ import annotations
@@ -16,22 +12,19 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 
-from tangram.engines.common import DefinitionError, Diagnostic
+from tangram.engines.common import Diagnostic
 from tangram.engines.rules import (
-    Calendar,
-    DecisionTable,
-    Rule,
-    RuleSet,
-    SlaPolicy,
-    compile_calendar,
-    compile_decision_table,
-    compile_rule,
-    compile_sla,
+    BOOK_KINDS,
+    BookSource,
+    Fingerprint,
+    Rulebook,
+    catalog,
+    compile_book,
+    named_recipients,
 )
 from tangram.platform import metadata
 from tangram.platform.errors import ValidationFailed
@@ -40,165 +33,20 @@ from tangram.platform.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
+#: The kinds whose publication can break an app's rule book (so :func:`check` runs for them).
+CHECKED_KINDS = BOOK_KINDS
+
 _CACHE = "rulebooks"
 #: The app metadata tag each cached book was last checked under.
 _TAGS = "rulebook_tags"
 _lock = threading.Lock()
-
-#: (kind, key, version) of every published definition a book depends on.
-Fingerprint = tuple[tuple[str, str, int], ...]
-
-
-@dataclass(frozen=True)
-class Source:
-    """A published (or about to be published) definition the book is compiled from."""
-
-    kind: str
-    key: str
-    version: int
-    body: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class Rulebook:
-    """Everything the platform needs to run an app's rules."""
-
-    app: str
-    fingerprint: Fingerprint = ()
-    calendars: Mapping[str, Calendar] = field(default_factory=dict)
-    tables: Mapping[str, DecisionTable] = field(default_factory=dict)
-    #: Rule sets by form key (enabled rules only).
-    rule_sets: Mapping[str, RuleSet] = field(default_factory=dict)
-    #: Every compiled rule by key, and the form it belongs to.
-    rules: Mapping[str, Rule] = field(default_factory=dict)
-    form_of: Mapping[str, str] = field(default_factory=dict)
-    #: SLA policies by form key.
-    slas: Mapping[str, tuple[SlaPolicy, ...]] = field(default_factory=dict)
-    #: Published version of each rule-kind definition (for traces: "rule dispatch v3").
-    versions: Mapping[str, int] = field(default_factory=dict)
-    #: Definition bodies by key (the simulator compares drafts with them).
-    bodies: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-
-    def label(self, key: str) -> str:
-        """How traces and the audit log name a rule: ``rule dispatch v3``."""
-        version = self.versions.get(key)
-        return f"rule {key}" + (f" v{version}" if version else "")
-
-
-def compile_book(
-    app_key: str,
-    sources: Sequence[Source],
-    *,
-    forms: Mapping[str, Sequence[str]],
-    flows: frozenset[str],
-    fingerprint: Fingerprint = (),
-) -> tuple[Rulebook, list[Diagnostic]]:
-    """Compile every calendar and rule-kind definition; problems are paths under
-    ``/<kind>s/<key>`` and leave the definition out of the book."""
-    problems: list[Diagnostic] = []
-    form_keys = frozenset(forms)
-
-    def fields_of(body: Mapping[str, Any], where: str) -> frozenset[str] | None:
-        form = body.get("form")
-        if form is None:
-            return None
-        if form not in forms:
-            problems.append(Diagnostic(f"{where}/form", "rule.form", f"no published form {form!r}"))
-            return None
-        return frozenset(forms[form])
-
-    def attempt(where: str, build: Any) -> Any:
-        try:
-            return build()
-        except DefinitionError as exc:
-            problems.extend(
-                Diagnostic(f"{where}{d.path}", d.code, d.message) for d in exc.diagnostics
-            )
-            return None
-
-    calendars: dict[str, Calendar] = {}
-    for s in sources:
-        if s.kind == "calendar":
-            compiled = attempt(f"/calendars/{s.key}", lambda s=s: compile_calendar(s.body))
-            if compiled is not None:
-                calendars[s.key] = compiled
-    rule_sources = [s for s in sources if s.kind == "rule"]
-    tables: dict[str, DecisionTable] = {}
-    for s in rule_sources:
-        if s.body.get("type") == "decision_table":
-            where = f"/rules/{s.key}"
-            fields = fields_of(s.body, where)
-            table = attempt(where, lambda s=s, f=fields: compile_decision_table(s.body, fields=f))
-            if table is not None:
-                tables[s.key] = table
-    slas: dict[str, list[SlaPolicy]] = {}
-    rules: dict[str, Rule] = {}
-    form_of: dict[str, str] = {}
-    for s in rule_sources:
-        kind = s.body.get("type", "rule")
-        if kind == "decision_table" or s.body.get("enabled", True) is False:
-            continue
-        where = f"/rules/{s.key}"
-        fields = fields_of(s.body, where)
-        if fields is None:
-            if "form" not in s.body:
-                problems.append(Diagnostic(f"{where}/form", "rule.form", "name the form"))
-            continue
-        common = {"fields": fields, "tables": tables, "forms": form_keys, "flows": flows}
-        if kind == "sla":
-            policy = attempt(
-                where, lambda s=s, c=common: compile_sla(s.body, calendars=calendars, **c)
-            )
-            if policy is not None:
-                slas.setdefault(str(s.body["form"]), []).append(policy)
-        else:
-            rule = attempt(where, lambda s=s, c=common: compile_rule(s.body, **c))
-            trigger = s.body.get("trigger") or {}
-            if (
-                rule is not None
-                and rule.trigger == "timer"
-                and trigger.get("business")
-                and str(trigger.get("calendar")) not in calendars
-            ):
-                problems.append(
-                    Diagnostic(
-                        f"{where}/trigger/calendar",
-                        "rule.calendar",
-                        "a timer in business time names its calendar; known: "
-                        + (", ".join(sorted(calendars)) or "none"),
-                    )
-                )
-                rule = None
-            if rule is not None:
-                rules[s.key] = rule
-                form_of[s.key] = str(s.body["form"])
-    by_form: dict[str, list[Rule]] = {}
-    for key, rule in rules.items():
-        by_form.setdefault(form_of[key], []).append(rule)
-    book = Rulebook(
-        app=app_key,
-        fingerprint=fingerprint,
-        calendars=calendars,
-        tables=tables,
-        rule_sets={
-            form: RuleSet(tuple(sorted(found, key=lambda r: (-r.priority, r.key))))
-            for form, found in by_form.items()
-        },
-        rules=rules,
-        form_of=form_of,
-        slas={form: tuple(found) for form, found in slas.items()},
-        versions={s.key: s.version for s in rule_sources},
-        bodies={s.key: s.body for s in rule_sources},
-    )
-    return book, problems
-
 
 _PUBLISHED = (
     select(Definition.kind, Definition.key, Definition.published_version)
     .join(App, App.id == Definition.app_id)
     .where(
         Definition.published_version.is_not(None),
-        Definition.kind.in_(("rule", "calendar", "form", "flow")),
+        Definition.kind.in_(CHECKED_KINDS),
     )
 )
 
@@ -208,7 +56,7 @@ def _fingerprint(uow: UnitOfWork, app_key: str) -> Fingerprint:
     return tuple(sorted((str(k), str(key), int(v or 0)) for k, key, v in rows))
 
 
-def _sources(uow: UnitOfWork, app_key: str, kinds: Sequence[str]) -> list[Source]:
+def _sources(uow: UnitOfWork, app_key: str, kinds: Sequence[str]) -> list[BookSource]:
     rows = uow.session.execute(
         select(Definition.kind, Definition.key, DefinitionVersion.version, DefinitionVersion.body)
         .join(App, App.id == Definition.app_id)
@@ -220,17 +68,7 @@ def _sources(uow: UnitOfWork, app_key: str, kinds: Sequence[str]) -> list[Source
         )
         .order_by(Definition.kind, Definition.key)
     )
-    return [Source(kind, key, version, body) for kind, key, version, body in rows]
-
-
-def _catalog(sources: Sequence[Source]) -> tuple[dict[str, list[str]], frozenset[str]]:
-    forms = {
-        s.key: [str(f.get("key")) for f in s.body.get("fields", [])]
-        for s in sources
-        if s.kind == "form"
-    }
-    flows = frozenset(s.key for s in sources if s.kind == "flow")
-    return forms, flows
+    return [BookSource(kind, key, version, body) for kind, key, version, body in rows]
 
 
 def load(uow: UnitOfWork, app_key: str) -> Rulebook:
@@ -260,8 +98,8 @@ def _load(uow: UnitOfWork, app_key: str) -> Rulebook:
     if not any(kind in ("rule", "calendar") for kind, _k, _v in fingerprint):
         book = Rulebook(app=app_key, fingerprint=fingerprint)
     else:
-        sources = _sources(uow, app_key, ("rule", "calendar", "form", "flow"))
-        forms, flows = _catalog(sources)
+        sources = _sources(uow, app_key, CHECKED_KINDS)
+        forms, flows = catalog(sources)
         book, problems = compile_book(
             app_key, sources, forms=forms, flows=flows, fingerprint=fingerprint
         )
@@ -278,15 +116,11 @@ def _load(uow: UnitOfWork, app_key: str) -> Rulebook:
 
 def _replaced(
     uow: UnitOfWork, app_key: str, kind: str, key: str, body: Mapping[str, Any]
-) -> tuple[Rulebook, list[Diagnostic], list[Source]]:
+) -> tuple[Rulebook, list[Diagnostic], list[BookSource]]:
     """The app's book compiled with ``body`` in place of the published (``kind``, ``key``)."""
-    sources = [
-        s
-        for s in _sources(uow, app_key, ("rule", "calendar", "form", "flow"))
-        if (s.kind, s.key) != (kind, key)
-    ]
-    sources.append(Source(kind, key, 0, body))
-    forms, flows = _catalog(sources)
+    sources = [s for s in _sources(uow, app_key, CHECKED_KINDS) if (s.kind, s.key) != (kind, key)]
+    sources.append(BookSource(kind, key, 0, body))
+    forms, flows = catalog(sources)
     book, problems = compile_book(app_key, sources, forms=forms, flows=flows)
     return book, problems, sources
 
@@ -307,62 +141,18 @@ def check(uow: UnitOfWork, app_key: str, kind: str, key: str, body: Mapping[str,
         )
 
 
-def _directory_problems(uow: UnitOfWork, sources: Sequence[Source]) -> list[Diagnostic]:
+def _directory_problems(uow: UnitOfWork, sources: Sequence[BookSource]) -> list[Diagnostic]:
     """Groups and roles that rules name (directly or as decision-table outputs) must exist."""
-    tables = {s.key: s.body for s in sources if s.body.get("type") == "decision_table"}
-    wanted: list[tuple[str, str, str]] = []  # (path, kind, key)
-
-    def recipients(raw: Any, path: str) -> None:
-        items = raw if isinstance(raw, list) else [raw]
-        for i, item in enumerate(items):
-            where = f"{path}/{i}" if isinstance(raw, list) else path
-            if isinstance(item, Mapping):
-                for kind in ("group", "role"):
-                    if isinstance(item.get(kind), str):
-                        wanted.append((f"{where}/{kind}", kind, item[kind]))
-
-    def actions(raw: Any, path: str) -> None:
-        for i, action in enumerate(raw if isinstance(raw, list) else []):
-            if not isinstance(action, Mapping):
-                continue
-            where = f"{path}/{i}"
-            recipients(action.get("to"), f"{where}/to")
-            table = tables.get(str(action.get("table")))
-            kind = action.get("as", "group")
-            if table is not None and kind in ("group", "role"):
-                outputs = [c.get("key") for c in table.get("outputs", [])]
-                if action.get("output") in outputs:
-                    column = outputs.index(action["output"])
-                    for r, row in enumerate(table.get("rules", [])):
-                        then = row.get("then") if isinstance(row, Mapping) else None
-                        if (
-                            isinstance(then, list)
-                            and len(then) > column
-                            and isinstance(then[column], str)
-                        ):
-                            wanted.append(
-                                (
-                                    f"/rules/{table['key']}/rules/{r}/then/{column}",
-                                    str(kind),
-                                    then[column],
-                                )
-                            )
-
-    for s in sources:
-        base = f"/rules/{s.key}"
-        actions(s.body.get("actions"), f"{base}/actions")
-        actions(s.body.get("on_warn"), f"{base}/on_warn")
-        for i, level in enumerate(s.body.get("escalation") or []):
-            if isinstance(level, Mapping):
-                actions(level.get("actions"), f"{base}/escalation/{i}/actions")
+    wanted = named_recipients(sources)
     if not wanted:
         return []
-    groups = set(uow.session.scalars(select(Group.key)))
-    roles = set(uow.session.scalars(select(Role.key)))
-    known = {"group": groups, "role": roles}
+    known = {
+        "group": set(uow.session.scalars(select(Group.key))),
+        "role": set(uow.session.scalars(select(Role.key))),
+    }
     return [
         Diagnostic(path, f"rule.{kind}", f"there is no {kind} {key!r}")
-        for path, kind, key in dict.fromkeys(wanted)
+        for path, kind, key in wanted
         if key not in known[kind]
     ]
 

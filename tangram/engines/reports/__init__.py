@@ -2,7 +2,8 @@
 
 ``compile_dataset(definition, sources)`` checks every field, measure and filter against the forms
 and returns a :class:`Dataset` whose :meth:`Dataset.query` is one ``select`` over the forms'
-projection tables; the platform runs it, caches it and shapes the result for charts. KPIs
+projection tables; the platform runs it and caches it, and :mod:`~tangram.engines.reports.widgets`
+shapes the result for charts. KPIs
 (:mod:`~tangram.engines.reports.kpi`) and periods (:mod:`~tangram.engines.reports.periods`) turn
 into datasets too.
 """
@@ -25,12 +26,28 @@ from tangram.engines.reports.kpi import (
 )
 from tangram.engines.reports.periods import PRESETS, Period, resolve_period
 from tangram.engines.reports.sql import UNITS, Bucket, Percentile, PercentileAggregate, Seconds
+from tangram.engines.reports.widgets import (
+    ADDITIVE,
+    OTHERS,
+    TOTAL,
+    WIDGETS,
+    changes,
+    cross_table,
+    field_of,
+    shape,
+    spread,
+    widget_problems,
+)
 
 __all__ = [
+    "ADDITIVE",
     "DIRECTIONS",
     "MEASURES",
+    "OTHERS",
     "PRESETS",
+    "TOTAL",
     "UNITS",
+    "WIDGETS",
     "Bucket",
     "Dataset",
     "Output",
@@ -39,12 +56,18 @@ __all__ = [
     "Period",
     "Seconds",
     "Source",
+    "changes",
     "check_kpi",
     "compile_dataset",
+    "cross_table",
     "expand_kpis",
+    "field_of",
     "kpi_dataset",
     "kpi_measure",
     "period_field",
     "resolve_period",
+    "shape",
+    "spread",
+    "widget_problems",
     "within",
 ]
