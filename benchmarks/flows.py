@@ -29,9 +29,10 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
 from tangram.engines.flows import Command, Context, Process, compile_process
-from tangram.platform import directory, flows, metadata, records
-from tangram.platform.models import Task
-from tangram.platform.perms import Actor
+from tangram.platform import flows, metadata, records
+from tangram.platform.identity import users as directory
+from tangram.platform.identity.perms import Actor
+from tangram.platform.kernel.models import Task
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 BPMN = """<?xml version="1.0" encoding="UTF-8"?>

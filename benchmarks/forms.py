@@ -28,8 +28,8 @@ from sqlalchemy import Column, DateTime, Engine, Index, Integer, MetaData, Strin
 
 from tangram.engines.forms import compile_form
 from tangram.platform import metadata, records
-from tangram.platform.models import JSONDoc
-from tangram.platform.perms import Actor
+from tangram.platform.identity.perms import Actor
+from tangram.platform.kernel.models import JSONDoc
 
 
 def label(text: str) -> dict[str, str]:

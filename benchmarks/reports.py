@@ -49,20 +49,15 @@ from sqlalchemy.engine import Connection
 
 from tangram.config import Settings
 from tangram.engines.reports import Period, resolve_period
-from tangram.platform import (
-    dashboards,
-    metadata,
-    migrate,
-    projections,
-    records,
-    reports,
-    rollups,
-)
-from tangram.platform.clock import FrozenClock
-from tangram.platform.core import Platform
-from tangram.platform.models import Record
-from tangram.platform.models.base import UTCDateTime
-from tangram.platform.perms import Actor
+from tangram.platform import metadata, records, reports
+from tangram.platform.bootstrap import Platform
+from tangram.platform.identity.perms import Actor
+from tangram.platform.kernel import migrate
+from tangram.platform.kernel.clock import FrozenClock
+from tangram.platform.kernel.models import Record
+from tangram.platform.kernel.models.base import UTCDateTime
+from tangram.platform.records import projections
+from tangram.platform.reports import dashboards, rollups
 from tangram.platform.worker import Worker
 
 SYSTEM = Actor.system("bench")
@@ -337,7 +332,7 @@ def load(platform: Platform, n: int) -> Table:
         uow.commit()
         app_id = app.id
     with platform.unit_of_work(write=False) as uow:
-        from tangram.platform import compiled
+        from tangram.platform.metadata import compiled
 
         version, form = compiled.form(uow, "bench", "ticket")
         t = projections.ready(uow, app_id, "ticket", form)

@@ -23,10 +23,11 @@ from sandbox import temporary_platform
 
 from tangram.engines.logic import compile_logic
 from tangram.engines.rules import RuleEvent, compile_decision_table, compile_rules
-from tangram.platform import directory, metadata
+from tangram.platform import metadata
 from tangram.platform import records as record_service
-from tangram.platform.core import Platform
-from tangram.platform.perms import Actor
+from tangram.platform.bootstrap import Platform
+from tangram.platform.identity import users as directory
+from tangram.platform.identity.perms import Actor
 
 DISPATCH = {
     "and": [

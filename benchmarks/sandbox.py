@@ -8,9 +8,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tangram.config import Settings
-from tangram.platform import migrate
-from tangram.platform.clock import Clock
-from tangram.platform.core import Platform
+from tangram.platform.bootstrap import Platform
+from tangram.platform.kernel import migrate
+from tangram.platform.kernel.clock import Clock
 
 
 @contextmanager

@@ -17,22 +17,16 @@ from sqlalchemy import select
 
 from tangram import __version__
 from tangram.config import Settings, SettingsError
-from tangram.platform import (
-    audit,
-    auth,
-    demo,
-    directory,
-    jobs,
-    migrate,
-    packages,
-    records,
-    webhooks,
-)
-from tangram.platform.clock import FrozenClock, ensure_utc
-from tangram.platform.core import Platform
-from tangram.platform.errors import TangramError
-from tangram.platform.models import App, JobStatus
-from tangram.platform.perms import Actor
+from tangram.platform import demo, packages, records
+from tangram.platform.bootstrap import Platform
+from tangram.platform.identity import auth
+from tangram.platform.identity import users as directory
+from tangram.platform.identity.perms import Actor
+from tangram.platform.kernel import audit, jobs, migrate
+from tangram.platform.kernel.clock import FrozenClock, ensure_utc
+from tangram.platform.kernel.errors import TangramError
+from tangram.platform.kernel.models import App, JobStatus
+from tangram.platform.outbound import webhooks
 from tangram.platform.worker import RunSummary, Worker, start_worker_thread
 
 

@@ -23,12 +23,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, event, text
 
 from tangram.config import Settings
-from tangram.platform import directory, migrate
-from tangram.platform.clock import FrozenClock
-from tangram.platform.core import Platform
-from tangram.platform.db import build_engine
-from tangram.platform.models import Base, User
-from tangram.platform.perms import Actor
+from tangram.platform.bootstrap import Platform
+from tangram.platform.identity import users as directory
+from tangram.platform.identity.perms import Actor
+from tangram.platform.kernel import migrate
+from tangram.platform.kernel.clock import FrozenClock
+from tangram.platform.kernel.db import build_engine
+from tangram.platform.kernel.models import Base, User
 from tangram.web import create_app
 from tests.openapi import OpenApiChecker
 

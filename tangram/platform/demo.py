@@ -45,12 +45,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tangram.platform import directory, flows, records
-from tangram.platform.clock import FrozenClock
-from tangram.platform.core import Platform
-from tangram.platform.errors import TangramError, ValidationFailed
-from tangram.platform.models import FlowInstance, Group, Record, Task, User
-from tangram.platform.perms import Actor, load_actor
+from tangram.platform import flows, records
+from tangram.platform.bootstrap import Platform
+from tangram.platform.identity import users as directory
+from tangram.platform.identity.perms import Actor, load_actor
+from tangram.platform.kernel.clock import FrozenClock
+from tangram.platform.kernel.errors import TangramError, ValidationFailed
+from tangram.platform.kernel.models import FlowInstance, Group, Record, Task, User
 from tangram.platform.worker import Worker
 
 SYSTEM = Actor.system("demo")

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, or_, select, update
 
-from tangram.platform.jobs import JobContext, backoff
-from tangram.platform.models import Job, JobStatus
+from tangram.platform.kernel.jobs import JobContext, backoff
+from tangram.platform.kernel.models import Job, JobStatus
 
 if TYPE_CHECKING:
-    from tangram.platform.core import Platform
+    from tangram.platform.bootstrap import Platform
 
 log = logging.getLogger(__name__)
 

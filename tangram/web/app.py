@@ -12,8 +12,8 @@ from flask_smorest import Api
 
 from tangram import __version__
 from tangram.config import Settings
-from tangram.platform.clock import Clock
-from tangram.platform.core import Platform
+from tangram.platform.bootstrap import Platform
+from tangram.platform.kernel.clock import Clock
 from tangram.web import problems, security
 from tangram.web.api import register_blueprints
 

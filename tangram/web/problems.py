@@ -11,7 +11,7 @@ from flask import Flask, Response, g, json, request
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
-from tangram.platform.errors import RateLimited, TangramError
+from tangram.platform.kernel.errors import RateLimited, TangramError
 
 log = logging.getLogger(__name__)
 

@@ -13,11 +13,12 @@ from typing import Any
 
 from flask import Flask, current_app, g, request, session
 
-from tangram.platform import auth, packages
-from tangram.platform.core import Platform
-from tangram.platform.errors import PermissionDenied, TangramError, Unauthenticated
-from tangram.platform.models import User
-from tangram.platform.perms import Actor
+from tangram.platform import packages
+from tangram.platform.bootstrap import Platform
+from tangram.platform.identity import auth
+from tangram.platform.identity.perms import Actor
+from tangram.platform.kernel.errors import PermissionDenied, TangramError, Unauthenticated
+from tangram.platform.kernel.models import User
 
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from flask import Flask
 
-from tangram.platform.clock import FrozenClock
-from tangram.platform.core import Platform
-from tangram.platform.models import User
+from tangram.platform.bootstrap import Platform
+from tangram.platform.kernel.clock import FrozenClock
+from tangram.platform.kernel.models import User
 from tests.conftest import ADMIN_PASSWORD, ApiClient, assert_problem, make_user
 
 

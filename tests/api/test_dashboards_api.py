@@ -8,9 +8,10 @@ from typing import Any
 from flask import Flask
 from openpyxl import load_workbook
 
-from tangram.platform import directory, records
-from tangram.platform.core import Platform
-from tangram.platform.models import Record
+from tangram.platform import records
+from tangram.platform.bootstrap import Platform
+from tangram.platform.identity import users as directory
+from tangram.platform.kernel.models import Record
 from tangram.platform.worker import Worker
 from tests.api.test_reports_api import report, setup
 from tests.conftest import ApiClient, assert_problem

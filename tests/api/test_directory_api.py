@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from tangram.platform import audit
-from tangram.platform.core import Platform
+from tangram.platform.bootstrap import Platform
+from tangram.platform.kernel import audit
 from tests.conftest import ApiClient, assert_problem, count_queries, make_user
 
 

@@ -12,8 +12,8 @@ import pytest
 from flask import Flask
 
 from tangram.config import Settings
-from tangram.platform.clock import FrozenClock
-from tangram.platform.core import Platform
+from tangram.platform.bootstrap import Platform
+from tangram.platform.kernel.clock import FrozenClock
 from tests.conftest import ApiClient, assert_problem, make_user
 
 RECORDS = "/api/v1/apps/app/records/ticket"

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Flask
 
-from tangram.platform import directory
-from tangram.platform.core import Platform
+from tangram.platform.bootstrap import Platform
+from tangram.platform.identity import users as directory
 from tests.conftest import ApiClient, assert_problem, count_queries
 from tests.platform.rules_fixtures import SYSTEM, build_world
 from tests.platform.test_flows import PLAN, flow_body

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import text
 
-from tangram.platform import jobs, notify
-from tangram.platform.core import Platform
-from tangram.platform.models import User
+from tangram.platform.bootstrap import Platform
+from tangram.platform.kernel import jobs
+from tangram.platform.kernel.models import User
+from tangram.platform.outbound import notify
 from tangram.platform.worker import Worker
 from tests.conftest import ApiClient, assert_problem, count_queries, make_user
 

@@ -7,8 +7,9 @@ from typing import Any
 
 from flask import Flask
 
-from tangram.platform import directory, packages
-from tangram.platform.core import Platform
+from tangram.platform import packages
+from tangram.platform.bootstrap import Platform
+from tangram.platform.identity import users as directory
 from tests.conftest import ApiClient, assert_problem
 from tests.platform.test_packages import SYSTEM, as_bytes, case_form, files
 

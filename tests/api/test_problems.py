@@ -10,8 +10,8 @@ import pytest
 from flask import Flask
 
 from tangram.config import Settings
-from tangram.platform.clock import FrozenClock
-from tangram.platform.core import Platform
+from tangram.platform.bootstrap import Platform
+from tangram.platform.kernel.clock import FrozenClock
 from tangram.web import create_app
 from tests.conftest import ApiClient, assert_problem
 from tests.openapi import OpenApiChecker

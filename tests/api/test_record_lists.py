@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tangram.platform.clock import FrozenClock
+from tangram.platform.kernel.clock import FrozenClock
 from tests.conftest import ApiClient, assert_problem
 
 BASE = "/api/v1/apps/app/records/ticket"

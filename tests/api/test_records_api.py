@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from tangram.platform.core import Platform
+from tangram.platform.bootstrap import Platform
 from tests.conftest import ApiClient, assert_problem, count_queries, make_user
 
 BASE = "/api/v1/apps/aftersales/records/ticket"

@@ -8,8 +8,8 @@ from typing import Any
 from flask import Flask
 from openpyxl import load_workbook
 
-from tangram.platform import directory
-from tangram.platform.core import Platform
+from tangram.platform.bootstrap import Platform
+from tangram.platform.identity import users as directory
 from tests.conftest import ApiClient, assert_problem
 from tests.platform.rules_fixtures import SYSTEM, World, build_world
 from tests.platform.test_report_datasets import CASE, CUSTOMER, rows

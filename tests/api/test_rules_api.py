@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from tangram.platform.clock import FrozenClock
-from tangram.platform.core import Platform
-from tangram.platform.models import AuditEntry, Record
+from tangram.platform.bootstrap import Platform
+from tangram.platform.kernel.clock import FrozenClock
+from tangram.platform.kernel.models import AuditEntry, Record
 from tests.conftest import ApiClient, assert_problem
 from tests.platform.rules_fixtures import CALENDAR, DISPATCH, build_world, rule
 from tests.platform.test_rule_jobs import SLA

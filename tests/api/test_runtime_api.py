@@ -8,8 +8,10 @@ import pytest
 from flask import Flask
 from openpyxl import load_workbook
 
-from tangram.platform import directory, packages, records, saved_views
-from tangram.platform.core import Platform
+from tangram.platform import packages, records
+from tangram.platform.bootstrap import Platform
+from tangram.platform.identity import users as directory
+from tangram.platform.records import saved_views
 from tests.apps.test_aftersales import PACKAGE
 from tests.conftest import ApiClient, assert_problem
 from tests.platform.test_packages import SYSTEM

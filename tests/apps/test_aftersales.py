@@ -22,11 +22,12 @@ from sqlalchemy import select
 
 from tangram.cli import main
 from tangram.config import Settings
-from tangram.platform import directory, packages, records
-from tangram.platform.clock import FrozenClock
-from tangram.platform.core import Platform
-from tangram.platform.models import FlowInstance, Group, Notification, Record
-from tangram.platform.perms import Actor
+from tangram.platform import packages, records
+from tangram.platform.bootstrap import Platform
+from tangram.platform.identity import users as directory
+from tangram.platform.identity.perms import Actor
+from tangram.platform.kernel.clock import FrozenClock
+from tangram.platform.kernel.models import FlowInstance, Group, Notification, Record
 from tangram.platform.worker import Worker
 from tests.conftest import ApiClient
 from tests.platform.test_packages import _elsewhere, published

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Response, sync_playwright
 from werkzeug.serving import make_server
 
-from tangram.platform.core import Platform
+from tangram.platform.bootstrap import Platform
 from tangram.web.app import STATIC_DIST, create_app
 from tests.apps.test_aftersales import people  # noqa: F401 - the after-sales fixture, reused
 

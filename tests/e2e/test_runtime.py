@@ -9,9 +9,9 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from tangram.platform import flows, metadata, packages, records
-from tangram.platform.core import Platform
-from tangram.platform.models import App, Grant, Group, Record, Role, SavedView, Task, User
-from tangram.platform.perms import Actor, load_actor
+from tangram.platform.bootstrap import Platform
+from tangram.platform.identity.perms import Actor, load_actor
+from tangram.platform.kernel.models import App, Grant, Group, Record, Role, SavedView, Task, User
 from tests.apps.test_aftersales import PACKAGE, PASSWORD
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import shot, sign_in

@@ -8,8 +8,8 @@ from contextlib import contextmanager
 
 from playwright.sync_api import Browser, Page, expect
 
-from tangram.platform.core import Platform
-from tangram.platform.models import Record
+from tangram.platform.bootstrap import Platform
+from tangram.platform.kernel.models import Record
 from tests.apps.test_aftersales import PASSWORD
 from tests.e2e.conftest import shot, sign_in, watch
 from tests.e2e.test_runtime import choose

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tangram.platform import directory, metadata, records
-from tangram.platform.core import Platform
-from tangram.platform.models import Record
-from tangram.platform.perms import Actor
+from tangram.platform import metadata, records
+from tangram.platform.bootstrap import Platform
+from tangram.platform.identity import users as directory
+from tangram.platform.identity.perms import Actor
+from tangram.platform.kernel.models import Record
 
 SYSTEM = Actor.system("test")
 

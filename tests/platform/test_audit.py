@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import select, text
 
 from tangram.config import Settings
-from tangram.platform import audit
-from tangram.platform.audit import GENESIS, PendingAudit, entry_hash
-from tangram.platform.clock import FrozenClock
-from tangram.platform.core import Platform
-from tangram.platform.models import AuditEntry
-from tangram.platform.uow import AUDIT_TAIL
+from tangram.platform.bootstrap import Platform
+from tangram.platform.kernel import audit
+from tangram.platform.kernel.audit import GENESIS, PendingAudit, entry_hash
+from tangram.platform.kernel.clock import FrozenClock
+from tangram.platform.kernel.models import AuditEntry
+from tangram.platform.kernel.uow import AUDIT_TAIL
 from tests.conftest import count_queries, race
 
 

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from tangram.platform import records
-from tangram.platform.core import Platform
-from tangram.platform.errors import ValidationFailed
-from tangram.platform.models import AuditEntry, Notification, Record
+from tangram.platform.bootstrap import Platform
+from tangram.platform.kernel.errors import ValidationFailed
+from tangram.platform.kernel.models import AuditEntry, Notification, Record
 from tests.platform.rules_fixtures import (
     DISPATCH,
     SYSTEM,
@@ -270,7 +270,7 @@ def test_a_form_version_that_drops_a_field_a_rule_reads_is_refused(world: World)
 
 
 def test_skill_strategy_picks_among_those_with_the_skill(world: World) -> None:
-    from tangram.platform import directory
+    from tangram.platform.identity import users as directory
 
     with world.platform.unit_of_work() as uow:
         cat = directory.get_user(uow, world.users["cat"])

@@ -11,10 +11,11 @@ from click.testing import CliRunner, Result
 from sqlalchemy import text
 
 from tangram.cli import main
-from tangram.platform import auth, jobs, migrate
-from tangram.platform.core import Platform
-from tangram.platform.errors import Unauthenticated
-from tangram.platform.models import JobStatus
+from tangram.platform.bootstrap import Platform
+from tangram.platform.identity import auth
+from tangram.platform.kernel import jobs, migrate
+from tangram.platform.kernel.errors import Unauthenticated
+from tangram.platform.kernel.models import JobStatus
 
 Invoke = Callable[..., Result]
 

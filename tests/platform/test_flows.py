@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from tangram.platform import flows, records
-from tangram.platform.clock import FrozenClock
-from tangram.platform.core import Platform
-from tangram.platform.errors import Conflict, NotFound, ValidationFailed
-from tangram.platform.models import FlowInstance, Notification, Record, Task
-from tangram.platform.perms import Actor
+from tangram.platform.bootstrap import Platform
+from tangram.platform.identity.perms import Actor
+from tangram.platform.kernel.clock import FrozenClock
+from tangram.platform.kernel.errors import Conflict, NotFound, ValidationFailed
+from tangram.platform.kernel.models import FlowInstance, Notification, Record, Task
 from tangram.platform.worker import Worker
 from tests.platform.rules_fixtures import SYSTEM, World, build_world, field, rule, text
 

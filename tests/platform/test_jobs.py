@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tangram.platform import jobs
-from tangram.platform.clock import FrozenClock
-from tangram.platform.core import Platform
-from tangram.platform.jobs import JobContext
-from tangram.platform.models import Job, JobStatus, Notification, Role
-from tangram.platform.uow import UnitOfWork
+from tangram.platform.bootstrap import Platform
+from tangram.platform.kernel import jobs
+from tangram.platform.kernel.clock import FrozenClock
+from tangram.platform.kernel.jobs import JobContext
+from tangram.platform.kernel.models import Job, JobStatus, Notification, Role
+from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.worker import Worker
 from tests.conftest import make_user
 
@@ -191,7 +191,7 @@ def test_notify_job_delivers_an_in_app_notification(platform: Platform) -> None:
 
 
 def test_enqueue_refuses_bad_arguments(platform: Platform) -> None:
-    from tangram.platform.errors import ValidationFailed
+    from tangram.platform.kernel.errors import ValidationFailed
 
     with platform.unit_of_work() as uow:
         with pytest.raises(ValidationFailed):

@@ -12,12 +12,12 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from tangram.config import Settings
-from tangram.platform import jobs
-from tangram.platform.clock import FrozenClock
-from tangram.platform.core import Platform
-from tangram.platform.jobs import JobContext
-from tangram.platform.models import Job, JobStatus, Notification
-from tangram.platform.uow import UnitOfWork
+from tangram.platform.bootstrap import Platform
+from tangram.platform.kernel import jobs
+from tangram.platform.kernel.clock import FrozenClock
+from tangram.platform.kernel.jobs import JobContext
+from tangram.platform.kernel.models import Job, JobStatus, Notification
+from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.worker import Worker
 from tests.conftest import make_user, race
 

@@ -6,17 +6,19 @@ from typing import Any
 
 import pytest
 
-from tangram.platform import audit, directory, metadata
-from tangram.platform.core import Platform
-from tangram.platform.errors import (
+from tangram.platform import metadata
+from tangram.platform.bootstrap import Platform
+from tangram.platform.identity import users as directory
+from tangram.platform.identity.perms import Actor, load_actor
+from tangram.platform.kernel import audit
+from tangram.platform.kernel.errors import (
     Conflict,
     NotFound,
     PermissionDenied,
     StaleVersion,
     ValidationFailed,
 )
-from tangram.platform.models import Definition
-from tangram.platform.perms import Actor, load_actor
+from tangram.platform.kernel.models import Definition
 from tests.conftest import make_user
 
 

@@ -17,11 +17,13 @@ from sqlalchemy import func, select
 
 from tangram.cli import main
 from tangram.config import Settings
-from tangram.platform import flows, metadata, migrate, packages, records
-from tangram.platform.core import Platform
-from tangram.platform.errors import Conflict, ValidationFailed
-from tangram.platform.models import App, AppInstall, DefinitionVersion, Grant, Group, Role
-from tangram.platform.perms import Actor
+from tangram.platform import flows, metadata, packages, records
+from tangram.platform.bootstrap import Platform
+from tangram.platform.identity.perms import Actor
+from tangram.platform.kernel import migrate
+from tangram.platform.kernel.errors import Conflict, ValidationFailed
+from tangram.platform.kernel.models import App, AppInstall, DefinitionVersion, Grant, Group, Role
+from tangram.platform.packages import installer as packages_reader
 from tests.platform.rules_fixtures import field, options, text
 
 SYSTEM = Actor.system("test")
@@ -389,10 +391,10 @@ def test_unsafe_or_malformed_packages_are_refused_naming_the_entry(
         "kpis/cases.json": "missing, though manifest.json lists it"
     }
     assert problems_of(b"not a zip") == {"": "not a zip file"}
-    monkeypatch.setattr(packages, "MAX_ENTRY_BYTES", 100)
+    monkeypatch.setattr(packages_reader, "MAX_ENTRY_BYTES", 100)
     assert "larger than 100 bytes" in problems_of(zip_of(good_entries())).get("forms/case.json", "")
-    monkeypatch.setattr(packages, "MAX_ENTRY_BYTES", 5 * 1024 * 1024)
-    monkeypatch.setattr(packages, "MAX_TOTAL_BYTES", 1000)
+    monkeypatch.setattr(packages_reader, "MAX_ENTRY_BYTES", 5 * 1024 * 1024)
+    monkeypatch.setattr(packages_reader, "MAX_TOTAL_BYTES", 1000)
     bomb = zip_of([*good_entries(), ("demo/zeros.bin", bytes(10_000))])
     assert "more than 1000" in problems_of(bomb)[""]
 

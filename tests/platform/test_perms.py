@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tangram.platform import directory
-from tangram.platform.core import Platform
-from tangram.platform.errors import PermissionDenied
-from tangram.platform.models import Scope, User
-from tangram.platform.perms import (
+from tangram.platform.bootstrap import Platform
+from tangram.platform.identity import users as directory
+from tangram.platform.identity.perms import (
     Actor,
     GrantRule,
     can_read_app,
@@ -17,6 +15,8 @@ from tangram.platform.perms import (
     require_design,
     scope_for,
 )
+from tangram.platform.kernel.errors import PermissionDenied
+from tangram.platform.kernel.models import Scope, User
 from tests.conftest import make_user
 
 

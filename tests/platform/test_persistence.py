@@ -7,11 +7,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from tangram.platform import directory, migrate
-from tangram.platform.core import Platform
-from tangram.platform.errors import Conflict, StaleVersion
-from tangram.platform.models import Base, Membership, User
-from tangram.platform.perms import Actor
+from tangram.platform.bootstrap import Platform
+from tangram.platform.identity import users as directory
+from tangram.platform.identity.perms import Actor
+from tangram.platform.kernel import migrate
+from tangram.platform.kernel.errors import Conflict, StaleVersion
+from tangram.platform.kernel.models import Base, Membership, User
 from tests.conftest import make_user
 
 

@@ -11,11 +11,14 @@ from sqlalchemy import inspect, select, text
 
 from tangram.cli import main
 from tangram.config import Settings
-from tangram.platform import compiled, metadata, migrate, projections, records
-from tangram.platform.core import Platform
-from tangram.platform.errors import Conflict, ValidationFailed
-from tangram.platform.models import ProjectionTable
-from tangram.platform.perms import Actor
+from tangram.platform import metadata, records
+from tangram.platform.bootstrap import Platform
+from tangram.platform.identity.perms import Actor
+from tangram.platform.kernel import migrate
+from tangram.platform.kernel.errors import Conflict, ValidationFailed
+from tangram.platform.kernel.models import ProjectionTable
+from tangram.platform.metadata import compiled
+from tangram.platform.records import projections
 
 
 def field(key: str, type_: str, **extra: Any) -> dict[str, Any]:

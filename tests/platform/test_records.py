@@ -6,12 +6,19 @@ from typing import Any
 
 import pytest
 
-from tangram.platform import audit, directory, metadata, records
-from tangram.platform.core import Platform
-from tangram.platform.errors import NotFound, PermissionDenied, StaleVersion, ValidationFailed
-from tangram.platform.events import Event
-from tangram.platform.perms import Actor, load_actor
-from tangram.platform.uow import UnitOfWork
+from tangram.platform import metadata, records
+from tangram.platform.bootstrap import Platform
+from tangram.platform.identity import users as directory
+from tangram.platform.identity.perms import Actor, load_actor
+from tangram.platform.kernel import audit
+from tangram.platform.kernel.errors import (
+    NotFound,
+    PermissionDenied,
+    StaleVersion,
+    ValidationFailed,
+)
+from tangram.platform.kernel.events import Event
+from tangram.platform.kernel.uow import UnitOfWork
 from tests.conftest import make_user
 
 CUSTOMER = {

@@ -11,8 +11,9 @@ import pytest
 from tangram.engines.common import DefinitionError
 from tangram.engines.forms import compile_form
 from tangram.engines.reports import Source, compile_dataset
-from tangram.platform import compiled, projections
-from tangram.platform.core import Platform
+from tangram.platform.bootstrap import Platform
+from tangram.platform.metadata import compiled
+from tangram.platform.records import projections
 from tests.platform.rules_fixtures import World, build_world, field, options, text
 
 CUSTOMER = {

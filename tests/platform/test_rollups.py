@@ -14,11 +14,14 @@ import pytest
 from sqlalchemy import event, func, select
 
 from tangram.engines.reports import resolve_period
-from tangram.platform import dashboards, directory, records, reports, rollups
-from tangram.platform.core import Platform
-from tangram.platform.models import Record, Rollup, RollupDay, RollupMark
-from tangram.platform.perms import Actor, load_actor
-from tangram.platform.uow import UnitOfWork
+from tangram.platform import records, reports
+from tangram.platform.bootstrap import Platform
+from tangram.platform.identity import users as directory
+from tangram.platform.identity.perms import Actor, load_actor
+from tangram.platform.kernel.models import Record, Rollup, RollupDay, RollupMark
+from tangram.platform.kernel.uow import UnitOfWork
+from tangram.platform.records.listing import Filter
+from tangram.platform.reports import dashboards, rollups
 from tangram.platform.worker import Worker
 from tests.conftest import START
 from tests.platform.rules_fixtures import SYSTEM, World, build_world, field, options, text
@@ -348,7 +351,7 @@ def test_scoped_viewers_and_list_filters_are_answered_by_the_query(world: World)
             SYSTEM,
             "svc",
             "by_issue_week",
-            filters=[reports.Filter("line", "eq", "A")],
+            filters=[Filter("line", "eq", "A")],
             time_zone=ZONE,
         )
     assert filtered.rollup is False

@@ -17,10 +17,12 @@ import pytest
 from sqlalchemy import select
 
 from tangram.config import Settings
-from tangram.platform import jobs, records, webhooks
-from tangram.platform.clock import FrozenClock
-from tangram.platform.core import Platform
-from tangram.platform.models import AuditEntry, Job, Notification, SlaStatus
+from tangram.platform import records
+from tangram.platform.bootstrap import Platform
+from tangram.platform.kernel import jobs
+from tangram.platform.kernel.clock import FrozenClock
+from tangram.platform.kernel.models import AuditEntry, Job, Notification, SlaStatus
+from tangram.platform.outbound import webhooks
 from tangram.platform.worker import Worker
 from tests.platform.rules_fixtures import (
     CALENDAR,

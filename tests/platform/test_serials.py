@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from tangram.config import Settings
 from tangram.engines.forms import compile_form
-from tangram.platform import serials
-from tangram.platform.clock import FrozenClock
-from tangram.platform.core import Platform
+from tangram.platform.bootstrap import Platform
+from tangram.platform.kernel import serials
+from tangram.platform.kernel.clock import FrozenClock
 from tests.conftest import race
 
 FORM = compile_form(

@@ -11,8 +11,8 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from tangram.platform import metadata, packages
-from tangram.platform.errors import ValidationFailed
-from tangram.platform.models import App
+from tangram.platform.kernel.errors import ValidationFailed
+from tangram.platform.kernel.models import App
 from tangram.web.api.common import LockedSchema, StrictSchema
 from tangram.web.security import platform, require_actor
 

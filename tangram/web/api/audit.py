@@ -8,8 +8,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from tangram.platform import audit
-from tangram.platform.perms import require_admin
+from tangram.platform.identity.perms import require_admin
+from tangram.platform.kernel import audit
 from tangram.web.api.common import PageArgs
 from tangram.web.security import platform, require_actor
 

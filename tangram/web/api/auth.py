@@ -8,8 +8,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from tangram.platform import auth
-from tangram.platform.models import ApiToken, User
+from tangram.platform.identity import auth
+from tangram.platform.kernel.models import ApiToken, User
 from tangram.web import security
 from tangram.web.api.common import StrictSchema
 from tangram.web.security import platform, require_actor
@@ -74,7 +74,7 @@ class IssuedTokenSchema(TokenSchema):
 
 def _me(user: User, via: str) -> dict[str, Any]:
     with platform().unit_of_work(write=False) as uow:
-        from tangram.platform.perms import load_actor
+        from tangram.platform.identity.perms import load_actor
 
         fresh = uow.session.get(User, user.id)
         assert fresh is not None

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Mapping
 from flask import Response, request, stream_with_context
 from marshmallow import Schema, fields, validate
 
-from tangram.platform.listing import Filter
+from tangram.platform.records.listing import Filter
 
 #: Most items one page of a list endpoint returns.
 MAX_PAGE = 500

@@ -8,10 +8,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
-from tangram.platform import metadata, whatif
-from tangram.platform.listing import Filter
-from tangram.platform.metadata import DefinitionView
-from tangram.platform.models import DefinitionVersion
+from tangram.platform import metadata
+from tangram.platform.kernel.models import DefinitionVersion
+from tangram.platform.metadata.store import DefinitionView
+from tangram.platform.records.listing import Filter
+from tangram.platform.rules import whatif
 from tangram.web.api.common import StrictSchema
 from tangram.web.security import platform, require_actor
 

@@ -10,9 +10,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from tangram.platform import attachments
-from tangram.platform.errors import ValidationFailed
-from tangram.platform.models import Attachment
+from tangram.platform.kernel.errors import ValidationFailed
+from tangram.platform.kernel.models import Attachment
+from tangram.platform.records import attachments
 from tangram.web.security import platform, require_actor
 
 PREFIX = "/apps"

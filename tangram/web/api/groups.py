@@ -8,8 +8,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from tangram.platform import directory
-from tangram.platform.models import Group, User
+from tangram.platform.identity import users as directory
+from tangram.platform.kernel.models import Group, User
 from tangram.web.api.common import LockedSchema, StrictSchema
 from tangram.web.api.users import UserSchema
 from tangram.web.security import platform, require_actor

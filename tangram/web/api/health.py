@@ -11,8 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from tangram import __version__
-from tangram.platform import migrate
-from tangram.platform.errors import TangramError
+from tangram.platform.kernel import migrate
+from tangram.platform.kernel.errors import TangramError
 from tangram.web.security import platform
 
 PREFIX = "/health"

@@ -9,8 +9,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from tangram.platform import intake
-from tangram.platform.models import Attachment, IntakeLink
+from tangram.platform.kernel.models import Attachment, IntakeLink
+from tangram.platform.records import intake
 from tangram.web.api.common import I18nText, LockedSchema, StrictSchema
 from tangram.web.api.files import UPLOAD_DOC, AttachmentSchema, files_dir, uploaded_file
 from tangram.web.api.records import LangArgs, lang_of

@@ -8,9 +8,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from tangram.platform import jobs
-from tangram.platform.models import Job, JobStatus
-from tangram.platform.perms import require_admin
+from tangram.platform.identity.perms import require_admin
+from tangram.platform.kernel import jobs
+from tangram.platform.kernel.models import Job, JobStatus
 from tangram.web.api.common import PageArgs, next_after
 from tangram.web.security import platform, require_actor
 

@@ -8,8 +8,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from tangram.platform import notify
-from tangram.platform.models import Notification
+from tangram.platform.kernel.models import Notification
+from tangram.platform.outbound import notify
 from tangram.web.api.common import PageArgs, next_after
 from tangram.web.security import platform, require_actor
 

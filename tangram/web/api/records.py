@@ -10,10 +10,12 @@ from flask_smorest import Blueprint
 from marshmallow import INCLUDE, Schema, fields, validate
 
 from tangram.engines.forms import Form
-from tangram.platform import compiled, exports, records, saved_views
-from tangram.platform.listing import SortKey
-from tangram.platform.models import AuditEntry, Record, SavedView
-from tangram.platform.uow import UnitOfWork
+from tangram.platform import records
+from tangram.platform.kernel.models import AuditEntry, Record, SavedView
+from tangram.platform.kernel.uow import UnitOfWork
+from tangram.platform.metadata import compiled
+from tangram.platform.records import exports, saved_views
+from tangram.platform.records.listing import SortKey
 from tangram.web.api.audit import EntrySchema
 from tangram.web.api.common import MAX_PAGE, StrictSchema, download, filters_from_query
 from tangram.web.security import platform, require_actor

@@ -9,9 +9,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from tangram.platform import dashboards, records, reports
-from tangram.platform.errors import ValidationFailed
-from tangram.platform.listing import Filter
+from tangram.platform import records, reports
+from tangram.platform.kernel.errors import ValidationFailed
+from tangram.platform.records.listing import Filter
+from tangram.platform.reports import dashboards
 from tangram.web.api.common import MAX_PAGE, download
 from tangram.web.api.records import RecordPageSchema, record_out
 from tangram.web.security import platform, require_actor

@@ -8,9 +8,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from tangram.platform import directory
-from tangram.platform.models import Grant, Role, User
-from tangram.platform.perms import ACTIONS, require_admin
+from tangram.platform.identity import users as directory
+from tangram.platform.identity.perms import ACTIONS, require_admin
+from tangram.platform.kernel.models import Grant, Role, User
 from tangram.web.api.common import LockedSchema, StrictSchema
 from tangram.web.api.groups import LockArgs
 from tangram.web.api.users import UserSchema

@@ -1,5 +1,5 @@
 """What the web runtime draws an app from: its menu, each form's schemas, the pickers' people
-(computed by :mod:`tangram.platform.navigation`)."""
+(computed by :mod:`tangram.platform.records.navigation`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from tangram.platform import navigation
+from tangram.platform.records import navigation
 from tangram.web.api.common import StrictSchema
 from tangram.web.security import platform, require_actor
 

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from tangram.platform import flows
-from tangram.platform.models import CarbonCopyEntry, FlowInstance, Task
+from tangram.platform.kernel.models import CarbonCopyEntry, FlowInstance, Task
 from tangram.web.api.common import MAX_PAGE, StrictSchema
 from tangram.web.api.records import lang_of
 from tangram.web.security import platform, require_actor

@@ -8,9 +8,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from tangram.platform import directory
-from tangram.platform.models import User
-from tangram.platform.perms import require_admin
+from tangram.platform.identity import users as directory
+from tangram.platform.identity.perms import require_admin
+from tangram.platform.kernel.models import User
 from tangram.web.api.common import LockedSchema, PageArgs, StrictSchema, next_after
 from tangram.web.security import platform, require_actor
 

@@ -1,0 +1,83 @@
+"""The platform of one installation: database engine, session factory, clock, settings, hooks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from tangram.config import Settings
+from tangram.platform import flows, records
+from tangram.platform.kernel.clock import Clock, SystemClock
+from tangram.platform.kernel.db import IMMEDIATE, build_engine, build_sessionmaker
+from tangram.platform.kernel.events import EventBus
+from tangram.platform.kernel.hooks import Hooks
+from tangram.platform.kernel.jobs import JobRegistry
+from tangram.platform.kernel.uow import UnitOfWork
+from tangram.platform.reports import dashboards, rollups
+from tangram.platform.reports.rollups import ROLLUPS_ON
+from tangram.platform.rules import automation
+
+
+@dataclass
+class Platform:
+    """Everything a service needs that is not a per-request value; built once by the app or CLI."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    clock: Clock = field(default_factory=SystemClock)
+    #: Event subscriptions, job kinds and publication checks, filled by the areas' ``install()``.
+    hooks: Hooks = field(default_factory=Hooks)
+    #: Caches of this installation that must not outlive it (e.g. which projections exist).
+    shared: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> Platform:
+        """Connect to the configured database (nothing is created or migrated here)."""
+        engine = build_engine(settings.database_url, echo=settings.log_sql)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=build_sessionmaker(engine),
+            clock=clock or SystemClock(),
+        )
+
+    def __post_init__(self) -> None:
+        # Write units begin with BEGIN IMMEDIATE on SQLite (an option engine shares the pool).
+        self.write_sessions = build_sessionmaker(self.engine.execution_options(**{IMMEDIATE: True}))
+        self.shared[ROLLUPS_ON] = self.settings.report_rollups
+        # From the bottom up: projections follow publications, rollups mark record writes,
+        # reports check their definitions, rules react to records, flows to records and rules.
+        records.install(self.hooks, self.settings)
+        rollups.install(self.hooks, self.settings)
+        dashboards.install(self.hooks, self.settings)
+        automation.install(self.hooks, self.settings)
+        flows.install(self.hooks, self.settings)
+
+    @property
+    def events(self) -> EventBus[UnitOfWork]:
+        """The domain events' subscriptions."""
+        return self.hooks.events
+
+    @property
+    def jobs(self) -> JobRegistry:
+        """The job kinds' handlers."""
+        return self.hooks.jobs
+
+    def unit_of_work(self, *, write: bool = True) -> UnitOfWork:
+        """A new unit of work (use it as a context manager); ``write=False`` for reads only."""
+        return UnitOfWork(
+            self.write_sessions if write else self.sessions,
+            self.clock,
+            write=write,
+            events=self.hooks.events,
+            checks=self.hooks.checks,
+            shared=self.shared,
+        )
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

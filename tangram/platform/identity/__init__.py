@@ -1,0 +1,2 @@
+"""Who acts and what they may do: credentials and sessions, actors and grants, users, groups and
+roles."""

@@ -1,0 +1,247 @@
+"""Credentials: Argon2 passwords, login with rate limiting, bearer API tokens.
+
+Tokens look like ``tgm_<prefix>_<secret>``; only the SHA-256 of the whole token is stored (a token
+has 256 bits of entropy, so a slow hash adds nothing) and it is shown once, at creation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select, update
+
+from tangram.config import Settings
+from tangram.platform.identity.perms import Actor, load_actor
+from tangram.platform.kernel.errors import (
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+    ValidationFailed,
+)
+from tangram.platform.kernel.models import ApiToken, LoginAttempt, User
+from tangram.platform.kernel.uow import UnitOfWork
+
+TOKEN_PREFIX = "tgm"  # noqa: S105 - a token marker, not a secret
+MIN_PASSWORD_LENGTH = 10
+_hasher = PasswordHasher()
+#: Verified against when the user name is unknown, so timing does not reveal which names exist.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+WRONG_CREDENTIALS = "The user name or password is wrong."
+
+
+def hash_password(password: str) -> str:
+    """Argon2id hash of ``password`` after checking the password policy."""
+    check_password_policy(password)
+    return _hasher.hash(password)
+
+
+def check_password_policy(password: str, path: str = "password") -> None:
+    """Refuse passwords that are too short or too long."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            "The password is too short.",
+            code="password.too_short",
+            errors=[{"path": path, "message": f"use at least {MIN_PASSWORD_LENGTH} characters"}],
+        )
+    if len(password) > 1024:
+        raise ValidationFailed(
+            "The password is too long.",
+            code="password.too_long",
+            errors=[{"path": path, "message": "use at most 1024 characters"}],
+        )
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` matches; unknown or unusable hashes never match."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def generate_password() -> str:
+    """A random password that satisfies the policy (for the first admin)."""
+    return secrets.token_urlsafe(15)
+
+
+def login(
+    uow: UnitOfWork, settings: Settings, *, username: str, password: str, remote_addr: str
+) -> User:
+    """Check credentials and record the attempt.
+
+    Raises :class:`RateLimited` when too many recent attempts failed for this user name from this
+    address (or from this address in all), and :class:`Unauthenticated` with one generic message
+    for an unknown user, a wrong password or a deactivated account. The attempt is committed in
+    every case, so failures count even though the caller sees an error.
+    """
+    name = username.strip().lower()[:64]
+    addr = remote_addr[:64]
+    window_start = uow.now - timedelta(seconds=settings.login_window_seconds)
+    failures_for_name = _failures(
+        uow, window_start, LoginAttempt.username == name, LoginAttempt.remote_addr == addr
+    )
+    failures_for_addr = _failures(uow, window_start, LoginAttempt.remote_addr == addr)
+    if (
+        failures_for_name >= settings.login_max_failures
+        or failures_for_addr >= settings.login_max_failures * 4
+    ):
+        raise RateLimited(
+            "Too many failed logins. Wait a while before trying again.",
+            retry_after=settings.login_window_seconds,
+        )
+    user = uow.session.scalar(select(User).where(func.lower(User.username) == name))
+    ok = verify_password(user.password_hash if user else None, password)
+    if user is not None and ok and user.is_active:
+        if _hasher.check_needs_rehash(user.password_hash or ""):
+            user.password_hash = _hasher.hash(password)
+        # Bookkeeping, not an edit: a Core UPDATE leaves the optimistic lock version alone, so a
+        # sign-in never makes an administrator's pending change to the account stale.
+        uow.session.execute(
+            update(User).where(User.id == user.id).values(last_login_at=uow.now),
+            execution_options={"synchronize_session": False},
+        )
+        uow.session.add(LoginAttempt(username=name, remote_addr=addr, at=uow.now, succeeded=True))
+        uow.audit(user.id, user.username, "auth.login", "user", user.id, {"address": addr})
+        uow.commit()
+        return user
+    uow.session.add(LoginAttempt(username=name, remote_addr=addr, at=uow.now, succeeded=False))
+    uow.audit(None, name, "auth.login_failed", "user", name, {"address": addr})
+    uow.commit()
+    raise Unauthenticated(WRONG_CREDENTIALS, code="auth.wrong_credentials")
+
+
+def _failures(uow: UnitOfWork, since: datetime, *conditions: object) -> int:
+    query = (
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False), *conditions)  # type: ignore[arg-type]
+    )
+    return int(uow.session.scalar(query) or 0)
+
+
+def session_actor(uow: UnitOfWork, user_id: int, epoch: int) -> Actor:
+    """The actor of a session cookie, if the user still exists, is active and the epoch matches."""
+    user = uow.session.get(User, user_id)
+    if user is None or not user.is_active or user.session_epoch != epoch:
+        raise Unauthenticated("Your session has ended. Please sign in again.", code="auth.expired")
+    return load_actor(uow.session, user, via="session")
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """A new token: ``secret`` is the only time the plain token exists."""
+
+    token: ApiToken
+    secret: str
+
+
+def create_token(
+    uow: UnitOfWork, actor: Actor, *, name: str, expires_at: datetime | None = None
+) -> IssuedToken:
+    """Issue a bearer token for the actor's own account."""
+    if actor.user_id is None:
+        raise ValidationFailed("Only user accounts can hold API tokens.", code="token.no_user")
+    name = name.strip()
+    if not name:
+        raise ValidationFailed(
+            "A token needs a name.", errors=[{"path": "name", "message": "must not be empty"}]
+        )
+    if expires_at is not None and expires_at <= uow.now:
+        raise ValidationFailed(
+            "The expiry lies in the past.",
+            errors=[{"path": "expires_at", "message": "must be in the future"}],
+        )
+    prefix, secret = new_secret(TOKEN_PREFIX)
+    token = ApiToken(
+        user_id=actor.user_id,
+        name=name,
+        prefix=prefix,
+        token_hash=secret_hash(secret),
+        created_at=uow.now,
+        expires_at=expires_at,
+    )
+    uow.session.add(token)
+    uow.flush()
+    uow.audit(actor.user_id, actor.label, "token.created", "api_token", token.id, {"name": name})
+    return IssuedToken(token, secret)
+
+
+def token_actor(uow: UnitOfWork, raw: str) -> Actor:
+    """The actor a bearer token stands for; revoked, expired or unknown tokens are refused."""
+    prefix = secret_prefix(raw.strip(), TOKEN_PREFIX)
+    if prefix is None:
+        raise Unauthenticated("The API token is malformed.", code="auth.token_invalid")
+    token = uow.session.scalar(select(ApiToken).where(ApiToken.prefix == prefix))
+    if token is None or not hmac.compare_digest(token.token_hash, secret_hash(raw.strip())):
+        raise Unauthenticated("The API token is not valid.", code="auth.token_invalid")
+    if token.revoked_at is not None:
+        raise Unauthenticated("The API token was revoked.", code="auth.token_revoked")
+    if token.expires_at is not None and token.expires_at <= uow.now:
+        raise Unauthenticated("The API token has expired.", code="auth.token_expired")
+    user = uow.session.get(User, token.user_id)
+    if user is None:
+        raise Unauthenticated("The API token is not valid.", code="auth.token_invalid")
+    if token.last_used_at is None or uow.now - token.last_used_at > timedelta(minutes=1):
+        token.last_used_at = uow.now  # throttled: at most one write a minute per token
+    return load_actor(uow.session, user, via="token", token_id=token.id)
+
+
+def list_tokens(uow: UnitOfWork, actor: Actor) -> list[ApiToken]:
+    """The actor's own tokens, newest first (hashes are never returned by the API)."""
+    return list(
+        uow.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == actor.user_id).order_by(ApiToken.id.desc())
+        )
+    )
+
+
+def revoke_token(uow: UnitOfWork, actor: Actor, token_id: int) -> ApiToken:
+    """Revoke one of the actor's tokens (administrators may revoke anyone's)."""
+    token = uow.session.get(ApiToken, token_id)
+    if token is None or (token.user_id != actor.user_id and not actor.is_admin):
+        raise NotFound(f"API token {token_id} does not exist.", code="token.not_found")
+    if token.revoked_at is None:
+        token.revoked_at = uow.now
+        uow.audit(actor.user_id, actor.label, "token.revoked", "api_token", token.id, {})
+    return token
+
+
+def change_password(uow: UnitOfWork, actor: Actor, *, current: str, new: str) -> User:
+    """Change the actor's own password; every other session of the account ends."""
+    user = uow.session.get(User, actor.user_id) if actor.user_id is not None else None
+    if user is None:
+        raise NotFound("The account does not exist.", code="user.not_found")
+    if not verify_password(user.password_hash, current):
+        raise ValidationFailed(
+            "The current password is wrong.",
+            code="password.wrong",
+            errors=[{"path": "current_password", "message": "does not match"}],
+        )
+    user.password_hash = hash_password(new)
+    user.session_epoch += 1
+    user.updated_at = uow.now
+    uow.audit(user.id, user.username, "user.password_changed", "user", user.id, {})
+    return user
+
+
+def new_secret(marker: str) -> tuple[str, str]:
+    """A fresh ``<marker>_<prefix>_<random>`` secret and its lookup prefix (only a hash is kept)."""
+    prefix = secrets.token_hex(6)
+    return prefix, f"{marker}_{prefix}_{secrets.token_urlsafe(32)}"
+
+
+def secret_prefix(raw: str, marker: str) -> str | None:
+    """The lookup prefix of a secret made by :func:`new_secret`, or None when malformed."""
+    parts = raw.split("_", 2)
+    return parts[1] if len(parts) == 3 and parts[0] == marker and parts[1] else None
+
+
+def secret_hash(secret: str) -> str:
+    """What is stored of a secret: its SHA-256."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()

@@ -1,0 +1,195 @@
+"""Who is acting and what they may do: actors, grants and the checks every service calls.
+
+Permission checks live here, in the platform, so the API, the CLI and jobs all obey the same rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tangram.platform.kernel.errors import PermissionDenied, Unauthenticated
+from tangram.platform.kernel.models import (
+    Grant,
+    Group,
+    Membership,
+    Role,
+    RoleAssignment,
+    Scope,
+    User,
+)
+
+ADMIN_ROLE = "admin"
+
+
+class Action(StrEnum):
+    """What a grant allows: the record verbs, plus ``design`` (edit the app's definitions)."""
+
+    CREATE = "create"
+    READ = "read"
+    UPDATE = "update"
+    DELETE = "delete"
+    DESIGN = "design"
+
+
+ACTIONS: tuple[str, ...] = tuple(a.value for a in Action)
+_SCOPE_RANK = {Scope.OWN: 1, Scope.GROUP: 2, Scope.ALL: 3}
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRule:
+    """One grant as the checks see it."""
+
+    app_key: str
+    form_key: str
+    actions: frozenset[str]
+    scope: Scope
+
+    def matches(self, action: str, app_key: str, form_key: str | None) -> bool:
+        """Whether this grant covers ``action`` on the app (and form, when given)."""
+        if action not in self.actions or self.app_key not in {"*", app_key}:
+            return False
+        return form_key is None or self.form_key in {"*", form_key}
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The user (or system) on whose behalf a service runs."""
+
+    user_id: int | None
+    username: str
+    is_admin: bool = False
+    group_ids: frozenset[int] = frozenset()
+    grants: tuple[GrantRule, ...] = ()
+    #: How the actor authenticated: session, token, cli or system.
+    via: str = "session"
+    token_id: int | None = None
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def system(cls, name: str = "system") -> Actor:
+        """The platform itself (jobs, migrations, package import from the CLI)."""
+        return cls(user_id=None, username=name, is_admin=True, via="system")
+
+    @property
+    def label(self) -> str:
+        """How the audit log names this actor."""
+        return self.username
+
+
+def load_actor(session: Session, user: User, *, via: str, token_id: int | None = None) -> Actor:
+    """Build the actor of an active user: roles, grants and group memberships."""
+    if not user.is_active:
+        raise Unauthenticated("this account is deactivated", code="auth.inactive")
+    role_rows = session.execute(
+        select(Role.id, Role.key)
+        .join(RoleAssignment, RoleAssignment.role_id == Role.id)
+        .where(RoleAssignment.user_id == user.id)
+    ).all()
+    role_ids = [r.id for r in role_rows]
+    grants: list[GrantRule] = []
+    if role_ids:
+        for grant in session.scalars(select(Grant).where(Grant.role_id.in_(role_ids))):
+            grants.append(
+                GrantRule(
+                    grant.app_key, grant.form_key, frozenset(grant.actions), Scope(grant.scope)
+                )
+            )
+    group_ids = frozenset(
+        session.scalars(select(Membership.group_id).where(Membership.user_id == user.id))
+    )
+    roles = frozenset(r.key for r in role_rows)
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        is_admin=ADMIN_ROLE in roles,
+        group_ids=group_ids,
+        grants=tuple(grants),
+        via=via,
+        token_id=token_id,
+        roles=roles,
+    )
+
+
+def require_admin(actor: Actor, what: str) -> None:
+    """Refuse unless the actor is an administrator."""
+    if not actor.is_admin:
+        raise PermissionDenied(f"only administrators may {what}", code="permission.admin_required")
+
+
+def scope_for(actor: Actor, action: str, app_key: str, form_key: str | None = None) -> Scope | None:
+    """The widest scope the actor's grants give for ``action``; ``None`` when nothing is granted."""
+    if actor.is_admin:
+        return Scope.ALL
+    best: Scope | None = None
+    for grant in actor.grants:
+        if grant.matches(action, app_key, form_key) and (
+            best is None or _SCOPE_RANK[grant.scope] > _SCOPE_RANK[best]
+        ):
+            best = grant.scope
+    return best
+
+
+def can_read_app(actor: Actor, app_key: str) -> bool:
+    """Whether the actor holds any grant on the app (enough to see it and its definitions)."""
+    return actor.is_admin or any(g.app_key in {"*", app_key} for g in actor.grants)
+
+
+def require_design(actor: Actor, app_key: str) -> None:
+    """Refuse unless the actor may change the app's definitions."""
+    if scope_for(actor, Action.DESIGN, app_key) is None:
+        raise PermissionDenied(
+            f"you may not change the definitions of app {app_key!r}", code="permission.design"
+        )
+
+
+def group_subtree(session: Session, roots: Iterable[int]) -> frozenset[int]:
+    """``roots`` and every group below them in the tree."""
+    children: dict[int | None, list[int]] = {}
+    for gid, parent in session.execute(select(Group.id, Group.parent_id)):
+        children.setdefault(parent, []).append(gid)
+    seen: set[int] = set()
+    stack = list(roots)
+    while stack:
+        gid = stack.pop()
+        if gid in seen:
+            continue
+        seen.add(gid)
+        stack.extend(children.get(gid, ()))
+    return frozenset(seen)
+
+
+def check_record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    app_key: str,
+    form_key: str,
+    owner_id: int | None,
+    group_id: int | None,
+) -> None:
+    """Refuse unless the actor's grants reach this record for ``action``.
+
+    Scope ``own`` reaches records the actor owns; ``group`` also reaches records filed under one of
+    the actor's groups or a group below them; ``all`` reaches every record of the form.
+    """
+    scope = scope_for(actor, action, app_key, form_key)
+    if scope is Scope.ALL:
+        return
+    if scope is not None:
+        if owner_id is not None and owner_id == actor.user_id:
+            return
+        if (
+            scope is Scope.GROUP
+            and group_id is not None
+            and group_id in group_subtree(session, actor.group_ids)
+        ):
+            return
+    raise PermissionDenied(
+        f"you may not {action} this record of form {form_key!r}", code="permission.record"
+    )

@@ -1,0 +1,353 @@
+"""Records, jobs, the audit log and notifications."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tangram.platform.kernel.models.base import Base, Locked
+
+
+class Record(Locked, Base):
+    """A business record: the JSON document is the source of truth."""
+
+    __tablename__ = "records"
+    __table_args__ = (Index("ix_records_app_form_id", "app_id", "form_key", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="RESTRICT"))
+    form_key: Mapped[str] = mapped_column(String(64))
+    form_version: Mapped[int]
+    data: Mapped[dict[str, Any]]
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    deleted_at: Mapped[datetime | None]
+
+
+class JobStatus(StrEnum):
+    """Life of a job: pending → running → done, or back to pending to retry, or dead."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    DEAD = "dead"
+
+
+class Job(Base):
+    """A durable unit of background work, written in the transaction that causes it."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status_run_at", "status", "run_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]]
+    run_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.PENDING.value)
+    attempts: Mapped[int] = mapped_column(default=0)
+    max_attempts: Mapped[int] = mapped_column(default=5)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    locked_by: Mapped[str | None] = mapped_column(String(200))
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class AuditEntry(Base):
+    """One link of the append-only, hash-chained audit log."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id"),)
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False
+    )
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None]
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100))
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Notification(Base):
+    """A message for one user (in-app inbox; mail and webhooks are jobs)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_id_read_at", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+
+
+class SerialCounter(Base):
+    """The last number drawn in one serial-number scope (e.g. ``aftersales/ticket/ticket_no/SV-20261122-#``)."""
+
+    __tablename__ = "serial_counters"
+
+    scope: Mapped[str] = mapped_column(String(300), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
+    updated_at: Mapped[datetime]
+
+
+class ProjectionTable(Base):
+    """The projection table of a form as it exists in the database (DESIGN.md §4)."""
+
+    __tablename__ = "projections"
+
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)
+    form_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(63), unique=True)
+    #: The engine's projection description (columns, kinds, indexes, child tables).
+    spec: Mapped[dict[str, Any]]
+    digest: Mapped[str] = mapped_column(String(64))
+    form_version: Mapped[int]
+    updated_at: Mapped[datetime]
+
+
+class Attachment(Base):
+    """An uploaded file; its bytes live under ``instance/files/`` by SHA-256."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_record_id", "record_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    form_key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(127))
+    size: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: Which public intake link uploaded it (anonymous uploads).
+    intake_id: Mapped[int | None] = mapped_column(
+        ForeignKey("intake_links.id", ondelete="SET NULL")
+    )
+    #: The record that holds it (set when a record write refers to it).
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+
+class IntakeLink(Locked, Base):
+    """A public intake form: a tokened link for anonymous submissions of some fields of a form."""
+
+    __tablename__ = "intake_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    form_key: Mapped[str] = mapped_column(String(64))
+    token_prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    #: ``{"zh-CN": ..., "en": ...}``: the title shown above the public form.
+    title: Mapped[dict[str, Any]]
+    #: Keys of the fields a visitor may fill (and see).
+    fields: Mapped[list[Any]]
+    #: Owner of submitted records (they belong to nobody otherwise).
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    enabled: Mapped[bool]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class IntakeSubmission(Base):
+    """One anonymous submission through an intake link (also what the rate limit counts)."""
+
+    __tablename__ = "intake_submissions"
+    __table_args__ = (Index("ix_intake_submissions_remote_addr_at", "remote_addr", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("intake_links.id", ondelete="CASCADE"))
+    remote_addr: Mapped[str] = mapped_column(String(64))
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id", ondelete="SET NULL"))
+    at: Mapped[datetime]
+
+
+class SlaStatus(Base):
+    """Where one SLA target of one record stands (kept by the platform, explained to people)."""
+
+    __tablename__ = "sla_status"
+    __table_args__ = (UniqueConstraint("record_id", "policy", "target"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    policy: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime | None]
+    warn_at: Mapped[datetime | None]
+    next_check: Mapped[datetime | None]
+    breached_at: Mapped[datetime | None]
+    met_at: Mapped[datetime | None]
+    #: The engine's full status (budget, used and paused time, explanation).
+    detail: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+
+
+class AssignmentCursor(Base):
+    """Round-robin position per (rule, candidate pool): the user assigned last."""
+
+    __tablename__ = "assignment_cursors"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    last_user_id: Mapped[int | None]
+    updated_at: Mapped[datetime]
+
+
+class FlowInstance(Locked, Base):
+    """A running (or finished) process on a record, pinned to the version it started with."""
+
+    __tablename__ = "flow_instances"
+    __table_args__ = (Index("ix_flow_instances_record", "record_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="RESTRICT"))
+    flow_key: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int]
+    form_key: Mapped[str] = mapped_column(String(64))
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    #: The engine's state (JSON with its ``schema_version``).
+    state: Mapped[dict[str, Any]]
+    initiator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("flow_instances.id", ondelete="SET NULL")
+    )
+    parent_token: Mapped[str | None] = mapped_column(String(32))
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
+class Task(Base):
+    """A task of a flow instance, as the inbox lists it (the engine state is the truth)."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "key"),
+        Index("ix_tasks_assignee_status", "assignee_id", "status", "id"),
+        Index("ix_tasks_actor", "actor_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("flow_instances.id", ondelete="CASCADE"))
+    #: The engine's task id inside the instance.
+    key: Mapped[str] = mapped_column(String(32))
+    node: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    app_key: Mapped[str] = mapped_column(String(64))
+    flow_key: Mapped[str] = mapped_column(String(64))
+    form_key: Mapped[str] = mapped_column(String(64))
+    record_id: Mapped[int]
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    opinion: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    acted_at: Mapped[datetime | None]
+
+
+class CarbonCopyEntry(Base):
+    """A process copied to someone at a cc node (their CC box)."""
+
+    __tablename__ = "flow_cc"
+    __table_args__ = (Index("ix_flow_cc_user", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("flow_instances.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    node: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+
+
+class SavedView(Base):
+    """A named set of filters and a sort over one form's record list: a user's own, or shared
+    with everyone who may read the form."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (
+        UniqueConstraint("user_id", "app_id", "form_key", "name"),
+        Index("ix_saved_views_form", "app_id", "form_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    form_key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100))
+    #: List query parameters as the list endpoint takes them (``status__in`` → ``"new,assigned"``).
+    filters: Mapped[dict[str, Any]]
+    sort: Mapped[str] = mapped_column(String(300))
+    shared: Mapped[bool]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Rollup(Base):
+    """Partial aggregates of one dataset per local day of its day field (see
+    :mod:`tangram.platform.reports.rollups`); ``name`` fingerprints the definition it serves."""
+
+    __tablename__ = "rollups"
+    __table_args__ = (
+        UniqueConstraint("app_id", "name"),
+        Index("ix_rollups_form", "app_id", "form_key"),
+        Index("ix_rollups_owner", "app_id", "owner"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    form_key: Mapped[str] = mapped_column(String(64))
+    #: What it serves, by shape: ``report:by_type@_created_at|product_line``.
+    owner: Mapped[str] = mapped_column(String(300))
+    name: Mapped[str] = mapped_column(String(64))
+    day_field: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    #: When every day was first computed (``None`` while it is being built).
+    built_at: Mapped[datetime | None]
+
+
+class RollupDay(Base):
+    """One local day of a rollup: its tuples (JSON text) and the stamp of the marks they
+    reflect."""
+
+    __tablename__ = "rollup_days"
+
+    rollup_id: Mapped[int] = mapped_column(
+        ForeignKey("rollups.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(primary_key=True)
+    stamp: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[str] = mapped_column(Text)
+
+
+class RollupMark(Base):
+    """How often records with a date field on one UTC day were written: a rollup day whose
+    stamp differs from its days' marks is computed again."""
+
+    __tablename__ = "rollup_marks"
+
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)
+    form_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    field: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    stamp: Mapped[int] = mapped_column(BigInteger)

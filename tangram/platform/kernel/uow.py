@@ -1,0 +1,154 @@
+"""The unit of work: one transaction per command, rolled back unless committed.
+
+Audit entries requested during the unit are appended to the hash chain at commit time, inside the
+same transaction, so the chain holds exactly the changes that were committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from tangram.platform.kernel.audit import PendingAudit, append_entries
+from tangram.platform.kernel.clock import Clock
+from tangram.platform.kernel.errors import Conflict, StaleVersion
+from tangram.platform.kernel.events import Event, EventBus, PublicationChecks
+
+#: Key in the platform's shared caches of the audit chain's tail as this process last wrote it.
+AUDIT_TAIL = "audit.tail"
+
+
+class UnitOfWork:
+    """A session and a fixed "now" for one command.
+
+    Use as a context manager; call :meth:`commit` to keep the work. The session factory decides
+    how transactions begin: the platform hands write units one whose engine takes SQLite's write
+    lock at BEGIN, and read-only units one that does not.
+    """
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        *,
+        write: bool = True,
+        events: EventBus[UnitOfWork] | None = None,
+        checks: PublicationChecks[UnitOfWork] | None = None,
+        shared: dict[str, Any] | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self.clock = clock
+        self.write = write
+        self.events: EventBus[UnitOfWork] = events or EventBus()
+        #: What a definition must pass before it is published (filled by the areas).
+        self.checks: PublicationChecks[UnitOfWork] = checks or PublicationChecks()
+        #: The platform's per-installation caches.
+        self.shared = shared if shared is not None else {}
+        self._session: Session | None = None
+        self._audit: list[PendingAudit] = []
+        self._now: datetime | None = None
+        #: State of this unit only (e.g. how deep rule effects have cascaded).
+        self.scratch: dict[str, Any] = {}
+
+    def __enter__(self) -> Self:
+        self._session = self._sessions()
+        self._now = self.clock.now()
+        self._audit = []
+        self.scratch = {}
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # close() rolls back whatever was not committed and detaches the loaded objects without
+        # expiring them, so callers can still render what they loaded or created.
+        session = self.session
+        self._session = None
+        session.close()
+
+    @property
+    def session(self) -> Session:
+        """The open session; only inside the ``with`` block."""
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._session
+
+    @property
+    def now(self) -> datetime:
+        """The instant this unit of work started; every timestamp it writes uses it."""
+        if self._now is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._now
+
+    def audit(
+        self,
+        actor_id: int | None,
+        actor: str,
+        action: str,
+        object_type: str,
+        object_id: str | int,
+        payload: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Queue an audit entry; it is chained and written by :meth:`commit`."""
+        self._audit.append(
+            PendingAudit(actor_id, actor, action, object_type, str(object_id), dict(payload or {}))
+        )
+
+    def pending_audit(self, object_type: str, object_id: str | int) -> list[PendingAudit]:
+        """Audit entries of one object queued in this unit (they are written at commit)."""
+        wanted = str(object_id)
+        return [a for a in self._audit if a.object_type == object_type and a.object_id == wanted]
+
+    def publish(self, event: Event) -> None:
+        """Deliver a domain event to its subscribers, inside this unit of work."""
+        self.events.publish(self, event)
+
+    def flush(self) -> None:
+        """Send pending changes to the database (to get ids or trip constraints early).
+
+        A concurrent change caught by optimistic locking raises :class:`StaleVersion`; a
+        constraint violation (e.g. a duplicate key created by a racing request) :class:`Conflict`.
+        """
+        with translated_errors():
+            self.session.flush()
+
+    def commit(self) -> None:
+        """Append queued audit entries and commit everything, or nothing."""
+        session = self.session
+        with translated_errors():
+            tail = None
+            if self._audit:
+                session.flush()
+                tail = append_entries(
+                    session, self._audit, at=self.now, tail=self.shared.get(AUDIT_TAIL)
+                )
+                self._audit = []
+            session.commit()
+        if tail is not None:
+            self.shared[AUDIT_TAIL] = tail
+
+
+@contextmanager
+def translated_errors() -> Iterator[None]:
+    """Turn lost optimistic locks and constraint violations into 409 problems."""
+    try:
+        yield
+    except StaleDataError as exc:
+        raise StaleVersion(
+            "Someone else changed this object at the same time. Reload and apply your change again."
+        ) from exc
+    except IntegrityError as exc:
+        raise Conflict(
+            "The change conflicts with existing data (for example a key that was just taken).",
+            code="integrity",
+        ) from exc

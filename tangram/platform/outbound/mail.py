@@ -1,0 +1,54 @@
+"""Outgoing e-mail through the job queue (``smtp://`` or ``smtps://`` in ``TANGRAM_SMTP_URL``)."""
+
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+from urllib.parse import unquote, urlsplit
+
+from tangram.config import Settings
+from tangram.platform.kernel import jobs
+from tangram.platform.kernel.jobs import JobContext
+from tangram.platform.kernel.uow import UnitOfWork
+
+KIND = "mail"
+
+
+def enabled(settings: Settings) -> bool:
+    """Whether an outgoing mail server is configured."""
+    return bool(settings.smtp_url)
+
+
+def enqueue(uow: UnitOfWork, *, to: str, subject: str, html: str) -> None:
+    """Queue one message (sent by a worker, retried on failure)."""
+    jobs.enqueue(uow, KIND, {"to": to, "subject": subject[:300], "html": html})
+
+
+def sender(settings: Settings) -> jobs.Handler:
+    """The job handler that sends queued mail for this installation."""
+
+    def send(_uow: UnitOfWork, job: JobContext) -> None:
+        parts = urlsplit(settings.smtp_url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise RuntimeError("TANGRAM_SMTP_URL must look like smtp://user:password@host:587")
+        message = EmailMessage()
+        message["From"] = settings.mail_from
+        message["To"] = str(job.payload["to"])
+        message["Subject"] = str(job.payload["subject"])
+        message["Message-ID"] = f"<tangram-job-{job.id}@{settings.mail_from.split('@')[-1]}>"
+        message.set_content("This message is best read as HTML.")
+        message.add_alternative(str(job.payload["html"]), subtype="html")
+        timeout = settings.webhook_timeout_seconds
+        client: smtplib.SMTP
+        if parts.scheme == "smtps":
+            client = smtplib.SMTP_SSL(parts.hostname, parts.port or 465, timeout=timeout)
+        else:
+            client = smtplib.SMTP(parts.hostname, parts.port or 25, timeout=timeout)
+        with client:
+            if parts.scheme == "smtp" and parts.port == 587:
+                client.starttls()
+            if parts.username:
+                client.login(unquote(parts.username), unquote(parts.password or ""))
+            client.send_message(message)
+
+    return send

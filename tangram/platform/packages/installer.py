@@ -1,0 +1,936 @@
+"""App packages: read a folder or a zip safely, check it, install or upgrade it, export, roll back.
+
+A package is a folder (or the plain zip of it) with ``manifest.json`` at the top and one JSON file
+per definition, named by its key: ``forms/ticket.json``, ``rules/dispatch.json``, ``flows/``,
+``reports/``, ``kpis/``, ``dashboards/``, ``calendars/``; plus ``roles/`` (roles and their grants on
+the package's forms), ``groups/`` (the org units it expects; managers are left to the
+administrator), ``i18n/zh-CN.json`` and ``i18n/en.json`` (UI strings) and optionally ``demo/``
+(what ``tangram demo seed`` reads). The manifest lists every other file in ``contents``.
+
+Reading refuses, naming the entry: paths that climb out (``..``) or are absolute, symbolic links,
+entries over :data:`MAX_ENTRY_BYTES`, packages over :data:`MAX_TOTAL_BYTES` uncompressed (zip
+bombs) or :data:`MAX_ENTRIES` entries, unknown top-level files, a file whose name is not its key,
+duplicate entries and duplicate keys inside a JSON object.
+
+Installing checks every file against its meta-schema first, then publishes every definition in
+one transaction: each is checked by its engine against everything else the app will hold (forms,
+fields, groups, roles, tables, calendars, flows, KPIs), in whatever order the references allow.
+Any problem refuses the whole package, each with its file and JSON pointer, and nothing is
+written. Importing the same version again changes nothing. A higher version is an upgrade:
+changed definitions get new versions, records stay, running flow instances stay on the version
+they started with. A lower one is refused unless forced. :func:`plan` is the dry run: it does
+the same work and then rolls it back, and shows a diff for each definition and what it means
+for data. :func:`rollback` restores the metadata an upgrade replaced and leaves the business data
+alone.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import stat
+import zipfile
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+from sqlalchemy import func, select
+
+from tangram import __version__
+from tangram.engines.common import checksum, diff
+from tangram.engines.meta import validate_definition
+from tangram.platform import metadata
+from tangram.platform.identity import users as directory
+from tangram.platform.identity.perms import Actor, require_admin
+from tangram.platform.kernel.errors import Conflict, NotFound, TangramError, ValidationFailed
+from tangram.platform.kernel.models import (
+    App,
+    AppInstall,
+    FlowInstance,
+    Grant,
+    Group,
+    Role,
+)
+from tangram.platform.kernel.uow import UnitOfWork
+from tangram.platform.metadata import compiled
+from tangram.platform.records import projections
+
+MAX_ENTRY_BYTES = 5 * 1024 * 1024
+MAX_TOTAL_BYTES = 50 * 1024 * 1024
+MAX_ENTRIES = 2000
+#: Definition folders and the kind of what they hold, in the order a first attempt publishes them.
+FOLDERS = {
+    "calendars": "calendar",
+    "forms": "form",
+    "kpis": "kpi",
+    "rules": "rule",
+    "flows": "flow",
+    "reports": "report",
+    "dashboards": "dashboard",
+}
+DOCUMENT_FOLDERS = {"roles": "role", "groups": "group"}
+LANGUAGES = ("zh-CN", "en")
+TOP_FILES = {"manifest.json", "README.md", "CHANGELOG.md"}
+TOP_FOLDERS = {*FOLDERS, *DOCUMENT_FOLDERS, "i18n", "demo"}
+#: Zip timestamps of packed packages: the same folder always packs to the same bytes.
+PACKED_AT = (2020, 1, 1, 0, 0, 0)
+
+
+def _refuse(problems: list[dict[str, str]], detail: str = "") -> ValidationFailed:
+    return ValidationFailed(
+        detail or f"The package is not valid: {len(problems)} problem(s).",
+        code="package.invalid",
+        errors=problems,
+    )
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Package:
+    """A package as read: its manifest, definitions by kind and key, roles, groups, strings."""
+
+    manifest: dict[str, Any]
+    definitions: dict[str, dict[str, dict[str, Any]]]
+    roles: dict[str, dict[str, Any]]
+    groups: dict[str, dict[str, Any]]
+    i18n: dict[str, dict[str, str]]
+    files: dict[str, bytes]
+
+    @property
+    def key(self) -> str:
+        """The app key."""
+        return str(self.manifest["key"])
+
+    @property
+    def version(self) -> str:
+        """The package version."""
+        return str(self.manifest["version"])
+
+    def items(self) -> Iterable[tuple[str, str, dict[str, Any]]]:
+        """``(kind, key, body)`` of every definition."""
+        for kind, bodies in self.definitions.items():
+            for key, body in bodies.items():
+                yield kind, key, body
+
+
+def _folder_entries(root: Path) -> dict[str, bytes]:
+    problems: list[dict[str, str]] = []
+    entries: dict[str, bytes] = {}
+    total = 0
+    if not (root / "manifest.json").is_file():
+        raise _refuse([{"path": "manifest.json", "message": "the folder has no manifest.json"}])
+    for path in sorted(root.rglob("*")):
+        name = path.relative_to(root).as_posix()
+        if path.is_symlink():
+            problems.append({"path": name, "message": "symbolic links are not allowed"})
+            continue
+        if path.is_dir():
+            continue
+        size = path.stat().st_size
+        total += size
+        if size > MAX_ENTRY_BYTES:
+            problems.append({"path": name, "message": f"larger than {MAX_ENTRY_BYTES} bytes"})
+            continue
+        entries[name] = path.read_bytes()
+        if len(entries) > MAX_ENTRIES:
+            raise _refuse([{"path": name, "message": f"more than {MAX_ENTRIES} files"}])
+    if total > MAX_TOTAL_BYTES:
+        problems.append({"path": "", "message": f"larger than {MAX_TOTAL_BYTES} bytes in all"})
+    if problems:
+        raise _refuse(problems)
+    return entries
+
+
+def _unsafe(name: str) -> str | None:
+    if "\\" in name:
+        return "backslashes are not allowed in paths"
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        return "absolute paths are not allowed"
+    if ".." in PurePosixPath(name).parts:
+        return "paths must not climb out of the package ('..')"
+    return None
+
+
+def _zip_entries(data: bytes) -> dict[str, bytes]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise _refuse([{"path": "", "message": "not a zip file"}]) from None
+    problems: list[dict[str, str]] = []
+    entries: dict[str, bytes] = {}
+    infos = archive.infolist()
+    if len(infos) > MAX_ENTRIES:
+        raise _refuse([{"path": "", "message": f"more than {MAX_ENTRIES} entries"}])
+    declared = sum(i.file_size for i in infos)
+    if declared > MAX_TOTAL_BYTES:
+        raise _refuse(
+            [{"path": "", "message": f"{declared} bytes uncompressed: more than {MAX_TOTAL_BYTES}"}]
+        )
+    total = 0
+    for info in infos:
+        name = info.filename
+        reason = _unsafe(name)
+        if reason is None and stat.S_ISLNK(info.external_attr >> 16):
+            reason = "symbolic links are not allowed"
+        if reason is None and name in entries:
+            reason = "the zip holds this entry twice"
+        if reason is None and info.file_size > MAX_ENTRY_BYTES:
+            reason = f"larger than {MAX_ENTRY_BYTES} bytes"
+        if reason is not None:
+            problems.append({"path": name, "message": reason})
+            continue
+        if info.is_dir():
+            continue
+        with archive.open(info) as handle:
+            content = handle.read(MAX_ENTRY_BYTES + 1)  # never trust the declared size
+        total += len(content)
+        if len(content) > MAX_ENTRY_BYTES or total > MAX_TOTAL_BYTES:
+            problems.append({"path": name, "message": "expands beyond the size limits"})
+            break
+        entries[name] = content
+    if problems:
+        raise _refuse(problems)
+    return entries
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"the key {key!r} appears twice in one object")
+        out[key] = value
+    return out
+
+
+def _json(name: str, content: bytes, problems: list[dict[str, str]]) -> Any:
+    try:
+        return json.loads(content.decode("utf-8"), object_pairs_hook=_no_duplicates)
+    except UnicodeDecodeError:
+        problems.append({"path": name, "message": "not UTF-8 text"})
+    except ValueError as exc:
+        problems.append({"path": name, "message": f"not valid JSON: {exc}"})
+    return None
+
+
+def _checked(name: str, kind: str, body: Any, problems: list[dict[str, str]]) -> bool:
+    if not isinstance(body, dict):
+        problems.append({"path": name, "message": "must hold a JSON object"})
+        return False
+    found = validate_definition(kind, body)
+    problems += [{"path": f"{name}:{d.path or '/'}", "message": d.message} for d in found]
+    stem = PurePosixPath(name).stem
+    if not found and kind != "package" and body.get("key") != stem:
+        problems.append({"path": f"{name}:/key", "message": f"must be {stem!r}, the file's name"})
+        return False
+    return not found
+
+
+def parse(entries: Mapping[str, bytes]) -> Package:
+    """A package from its files (path → bytes); every problem is refused at once."""
+    problems: list[dict[str, str]] = []
+    manifest: dict[str, Any] = {}
+    if "manifest.json" not in entries:
+        raise _refuse([{"path": "manifest.json", "message": "the package has no manifest.json"}])
+    raw = _json("manifest.json", entries["manifest.json"], problems)
+    if raw is not None and _checked("manifest.json", "package", raw, problems):
+        manifest = raw
+    definitions: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in FOLDERS.values()}
+    documents: dict[str, dict[str, dict[str, Any]]] = {"role": {}, "group": {}}
+    i18n: dict[str, dict[str, str]] = {}
+    for name, content in entries.items():
+        if name == "manifest.json":
+            continue
+        parts = PurePosixPath(name).parts
+        top = parts[0]
+        if len(parts) == 1:
+            if name not in TOP_FILES:
+                problems.append(
+                    {
+                        "path": name,
+                        "message": f"unknown file; the top may hold {', '.join(sorted(TOP_FILES))}",
+                    }
+                )
+            continue
+        if top not in TOP_FOLDERS:
+            problems.append(
+                {
+                    "path": name,
+                    "message": f"unknown folder {top!r}; use {', '.join(sorted(TOP_FOLDERS))}",
+                }
+            )
+            continue
+        if top == "demo":
+            continue
+        if len(parts) != 2 or not name.endswith(".json"):
+            problems.append({"path": name, "message": f"{top}/ holds <key>.json files only"})
+            continue
+        body = _json(name, content, problems)
+        if body is None:
+            continue
+        if top == "i18n":
+            lang = PurePosixPath(name).stem
+            if lang not in LANGUAGES:
+                problems.append({"path": name, "message": f"languages: {', '.join(LANGUAGES)}"})
+            elif not isinstance(body, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in body.items()
+            ):
+                problems.append({"path": name, "message": "an object of text by message key"})
+            else:
+                i18n[lang] = body
+            continue
+        kind = FOLDERS.get(top) or DOCUMENT_FOLDERS[top]
+        if _checked(name, kind, body, problems):
+            target = definitions[kind] if kind in definitions else documents[kind]
+            target[body["key"]] = body
+    listed = set(manifest.get("contents") or [])
+    present = set(entries) - {"manifest.json"}
+    problems += [
+        {"path": name, "message": "missing, though manifest.json lists it"}
+        for name in sorted(listed - present)
+    ]
+    refused = {p["path"] for p in problems}
+    problems += [
+        {"path": name, "message": "not listed in manifest.json's contents"}
+        for name in sorted(present - listed)
+        if manifest and name not in refused
+    ]
+    if manifest:
+        problems += _manifest_problems(manifest)
+    if problems:
+        raise _refuse(sorted(problems, key=lambda p: p["path"]))
+    return Package(
+        manifest,
+        {k: v for k, v in definitions.items() if v},
+        documents["role"],
+        documents["group"],
+        i18n,
+        dict(entries),
+    )
+
+
+def _manifest_problems(manifest: Mapping[str, Any]) -> list[dict[str, str]]:
+    problems = []
+    try:
+        needed = SpecifierSet(str(manifest["platform"]))
+    except InvalidSpecifier:
+        problems.append(
+            {"path": "manifest.json:/platform", "message": "a version specifier such as >=0.1,<1"}
+        )
+    else:
+        if Version(__version__) not in needed:
+            problems.append(
+                {
+                    "path": "manifest.json:/platform",
+                    "message": f"needs platform {needed}; this is {__version__}",
+                }
+            )
+    for key, spec in (manifest.get("depends") or {}).items():
+        try:
+            SpecifierSet(str(spec))
+        except InvalidSpecifier:
+            problems.append(
+                {"path": f"manifest.json:/depends/{key}", "message": "a version specifier"}
+            )
+    return problems
+
+
+def read(source: Path | bytes) -> Package:
+    """A package from a folder, a zip file or zip bytes."""
+    if isinstance(source, bytes):
+        return parse(_zip_entries(source))
+    if source.is_dir():
+        return parse(_folder_entries(source))
+    if not source.is_file():
+        raise NotFound(f"There is no package at {source.name!r}.", code="package.not_found")
+    if source.stat().st_size > MAX_TOTAL_BYTES:
+        raise _refuse([{"path": source.name, "message": f"larger than {MAX_TOTAL_BYTES} bytes"}])
+    return parse(_zip_entries(source.read_bytes()))
+
+
+def zip_entries(entries: Mapping[str, bytes]) -> bytes:
+    """A plain zip of the files, sorted and timestamped alike: the same files, the same bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=PACKED_AT)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = (stat.S_IFREG | 0o644) << 16
+            archive.writestr(info, entries[name])
+    return out.getvalue()
+
+
+def pack(folder: Path) -> bytes:
+    """The zip of a package folder, after checking it reads as a package."""
+    package = read(folder)
+    return zip_entries(package.files)
+
+
+# --- installing ------------------------------------------------------------------------------
+
+
+@dataclass
+class Change:
+    """What an install does to one definition."""
+
+    kind: str
+    key: str
+    action: str  # added, changed, unchanged, removed, disabled, kept
+    details: list[str] = field(default_factory=list)
+    version: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """For reports."""
+        return {
+            "kind": self.kind,
+            "key": self.key,
+            "action": self.action,
+            "details": self.details,
+            "version": self.version,
+        }
+
+
+@dataclass
+class Report:
+    """What an install did (or, in a dry run, would do)."""
+
+    app: str
+    action: str  # install, upgrade, downgrade, reinstall, rollback
+    version: str
+    previous_version: str | None
+    changes: list[Change] = field(default_factory=list)
+    directory: list[str] = field(default_factory=list)
+    data: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything was (or would be) written."""
+        return bool(self.directory) or any(c.action != "unchanged" for c in self.changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The API answer."""
+        counts: dict[str, int] = {}
+        for c in self.changes:
+            counts[c.action] = counts.get(c.action, 0) + 1
+        return {
+            "app": self.app,
+            "action": self.action,
+            "version": self.version,
+            "previous_version": self.previous_version,
+            "dry_run": self.dry_run,
+            "changed": self.changed,
+            "counts": counts,
+            "changes": [c.as_dict() for c in self.changes],
+            "directory": self.directory,
+            "data": self.data,
+        }
+
+
+Progress = Callable[[str], None]
+
+
+def _action(app: App | None, package: Package) -> str:
+    if app is None:
+        return "install"
+    try:
+        new, old = Version(package.version), Version(app.version)
+    except InvalidVersion:
+        return "upgrade"
+    if new == old:
+        return "reinstall"
+    return "upgrade" if new > old else "downgrade"
+
+
+def _depends(uow: UnitOfWork, package: Package) -> list[dict[str, str]]:
+    problems = []
+    for key, spec in (package.manifest.get("depends") or {}).items():
+        installed = uow.session.scalar(select(App.version).where(App.key == key))
+        if installed is None:
+            problems.append(
+                {
+                    "path": f"manifest.json:/depends/{key}",
+                    "message": f"app {key!r} is not installed",
+                }
+            )
+        elif Version(installed) not in SpecifierSet(spec):
+            problems.append(
+                {
+                    "path": f"manifest.json:/depends/{key}",
+                    "message": f"needs {key} {spec}; {installed} is installed",
+                }
+            )
+    return problems
+
+
+def _details(kind: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    if kind == "form":
+        before = {f["key"]: f for f in old.get("fields", [])}
+        after = {f["key"]: f for f in new.get("fields", [])}
+        out = [f"field {k} added" for k in after if k not in before]
+        out += [f"field {k} removed" for k in before if k not in after]
+        out += [
+            f"field {k} changed"
+            for k in after
+            if k in before and checksum(after[k]) != checksum(before[k])
+        ]
+        return out or ["layout or labels changed"]
+    return [f"{c.kind.value} {c.path or '/'}" for c in diff(old, new)[:20]]
+
+
+def _data_effects(
+    uow: UnitOfWork, app: App, changes: list[Change], published: Mapping[tuple[str, str], Any]
+) -> list[str]:
+    """What the changes mean for stored data: removed fields holding values, flows running."""
+    notes = []
+    for change in changes:
+        if change.kind == "form" and change.action == "changed":
+            removed = [d.split()[1] for d in change.details if d.endswith(" removed")]
+            if not removed:
+                continue
+            try:
+                _, form = compiled.form(uow, app.key, change.key)
+                t = projections.ready(uow, app.id, change.key, form)
+            except TangramError:
+                continue
+            for name in removed:
+                if name not in t.main.c:
+                    continue
+                held = uow.session.scalar(
+                    select(func.count())
+                    .select_from(t.main)
+                    .where(t.main.c[name].is_not(None), t.main.c._deleted_at.is_(None))
+                )
+                if held:
+                    notes.append(
+                        f"form {change.key}: field {name} is removed but {held} record(s) hold a"
+                        " value; the documents keep it"
+                    )
+        if change.kind == "flow" and change.action == "changed":
+            running = uow.session.scalar(
+                select(func.count())
+                .select_from(FlowInstance)
+                .where(
+                    FlowInstance.app_id == app.id,
+                    FlowInstance.flow_key == change.key,
+                    FlowInstance.status == "running",
+                )
+            )
+            if running:
+                version = published[("flow", change.key)][0]
+                notes.append(
+                    f"flow {change.key}: {running} running instance(s) stay on version {version}"
+                )
+    return notes
+
+
+def _sync_directory(uow: UnitOfWork, actor: Actor, package: Package, app_key: str) -> list[str]:
+    """Create the groups and roles the package expects; set its roles' grants on this app."""
+    done = []
+    pending = dict(package.groups)
+    while pending:  # parents first, whichever order the files came in
+        ready = [g for g in pending.values() if not g.get("parent") or g["parent"] not in pending]
+        if not ready:
+            raise _refuse(
+                [
+                    {"path": f"groups/{k}.json:/parent", "message": "groups form a cycle"}
+                    for k in pending
+                ]
+            )
+        for g in ready:
+            del pending[g["key"]]
+            if uow.session.scalar(select(Group.id).where(Group.key == g["key"])) is not None:
+                continue
+            parent_id = None
+            if g.get("parent"):
+                parent_id = uow.session.scalar(select(Group.id).where(Group.key == g["parent"]))
+                if parent_id is None:
+                    raise _refuse(
+                        [
+                            {
+                                "path": f"groups/{g['key']}.json:/parent",
+                                "message": f"there is no group {g['parent']!r}",
+                            }
+                        ]
+                    )
+            directory.create_group(
+                uow, actor, key=g["key"], name=g["name"]["zh-CN"], parent_id=parent_id
+            )
+            done.append(f"group {g['key']} created (its manager is for an administrator to set)")
+    forms = set(package.definitions.get("form", {}))
+    for key, doc in package.roles.items():
+        role = uow.session.scalar(select(Role).where(Role.key == key))
+        if role is not None and role.is_system:
+            raise _refuse(
+                [{"path": f"roles/{key}.json:/key", "message": f"{key!r} is a system role"}]
+            )
+        if role is None:
+            role = directory.create_role(
+                uow,
+                actor,
+                key=key,
+                name=doc["name"]["zh-CN"],
+                description=(doc.get("description") or {}).get("zh-CN", ""),
+            )
+            done.append(f"role {key} created")
+        wanted = {
+            (g.get("form", "*"), tuple(sorted(g["actions"])), g.get("scope", "all"))
+            for g in doc.get("grants") or []
+        }
+        for g in doc.get("grants") or []:
+            if g.get("form", "*") != "*" and g["form"] not in forms:
+                raise _refuse(
+                    [
+                        {
+                            "path": f"roles/{key}.json:/grants",
+                            "message": f"the package has no form {g['form']!r}",
+                        }
+                    ]
+                )
+        current = uow.session.scalars(
+            select(Grant).where(Grant.role_id == role.id, Grant.app_key == app_key)
+        ).all()
+        have = {(g.form_key, tuple(sorted(g.actions)), g.scope) for g in current}
+        if have == wanted:
+            continue
+        for grant in current:
+            directory.remove_grant(uow, actor, role.id, grant.id)
+        for form_key, actions, scope in sorted(wanted):
+            directory.add_grant(
+                uow,
+                actor,
+                role.id,
+                app_key=app_key,
+                form_key=form_key,
+                actions=actions,
+                scope=scope,
+            )
+        done.append(f"role {key}: grants on {app_key} set")
+    return done
+
+
+def _order(kind: str, body: Mapping[str, Any]) -> int:
+    """A first guess at a publishing order; the loop in :func:`_publish_all` sorts out the rest."""
+    rank = list(FOLDERS.values()).index(kind) * 10
+    if kind == "rule":
+        rank += {"decision_table": 0, "sla": 1}.get(str(body.get("type")), 2)
+    return rank
+
+
+def _publish_all(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    pending: list[tuple[str, str, str]],
+    progress: Progress | None,
+) -> dict[tuple[str, str], int]:
+    """Publish every (kind, key, note) whose references allow it, again and again until none is
+    left or none moves; what still fails is refused with its reasons."""
+    published: dict[tuple[str, str], int] = {}
+    failures: dict[tuple[str, str], TangramError] = {}
+    while pending:
+        failures = {}
+        left = []
+        for kind, key, note in pending:
+            try:
+                with uow.session.begin_nested():
+                    version = metadata.publish(uow, actor, app_key, kind, key, note=note)
+            except (ValidationFailed, NotFound) as exc:
+                failures[(kind, key)] = exc
+                left.append((kind, key, note))
+                metadata.forget_in(uow)  # nothing compiled for a refused version may linger
+                continue
+            published[(kind, key)] = version.version
+            if progress is not None:
+                progress(f"{kind} {key}")
+        if len(left) == len(pending):
+            break
+        pending = left
+    else:
+        return published
+    problems = []
+    folder = {v: k for k, v in FOLDERS.items()}
+    for (kind, key), error in failures.items():
+        name = f"{folder[kind]}/{key}.json"
+        errors = getattr(error, "errors", None) or [{"path": "", "message": str(error)}]
+        problems += [
+            {"path": f"{name}:{e.get('path') or '/'}", "message": e["message"]} for e in errors
+        ]
+    raise _refuse(problems, f"The package cannot be installed: {len(problems)} problem(s).")
+
+
+def install(
+    uow: UnitOfWork,
+    actor: Actor,
+    package: Package,
+    *,
+    force: bool = False,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> Report:
+    """Install or upgrade the app from ``package`` in the caller's transaction (commit it, or
+    roll it back for a dry run); every problem refuses the whole package."""
+    require_admin(actor, "install app packages")
+    problems = _depends(uow, package)
+    if problems:
+        raise _refuse(problems)
+    app = uow.session.scalar(select(App).where(App.key == package.key))
+    action = _action(app, package)
+    if action == "downgrade" and not force:
+        raise Conflict(
+            f"App {package.key!r} is at version {app.version if app else '?'}; the package is "
+            f"{package.version}, older. Force the downgrade if that is intended.",
+            code="package.downgrade",
+        )
+    previous_version = app.version if app is not None else None
+    if app is None:
+        app = metadata.create_app(
+            uow,
+            actor,
+            key=package.key,
+            name=package.manifest["name"],
+            description=package.manifest.get("description"),
+            version=package.version,
+        )
+    before = metadata.published_all(uow, app.id)
+    report = Report(package.key, action, package.version, previous_version, dry_run=dry_run)
+    report.directory = _sync_directory(uow, actor, package, package.key)
+    note = f"package {package.key} {package.version}"
+    pending = []
+    for kind, key, body in sorted(package.items(), key=lambda i: (_order(i[0], i[2]), i[1])):
+        existing = before.get((kind, key))
+        if existing is not None and checksum(existing[1]) == checksum(body):
+            report.changes.append(Change(kind, key, "unchanged", version=existing[0]))
+            continue
+        view = _draft(uow, actor, package.key, kind, key, body)
+        if existing is None:
+            report.changes.append(Change(kind, key, "added"))
+        else:
+            report.changes.append(Change(kind, key, "changed", _details(kind, existing[1], body)))
+        del view
+        pending.append((kind, key, note))
+    for (kind, key), (_version, body) in sorted(before.items()):
+        if key in package.definitions.get(kind, {}):
+            continue
+        if kind == "rule" and body.get("enabled", True) is not False:
+            _draft(uow, actor, package.key, kind, key, {**body, "enabled": False})
+            pending.append((kind, key, f"{note}: no longer in the package"))
+            report.changes.append(Change(kind, key, "disabled", ["no longer in the package"]))
+        else:
+            report.changes.append(
+                Change(kind, key, "kept", ["no longer in the package; published versions stay"])
+            )
+    report.data = _data_effects(uow, app, report.changes, before)
+    versions = _publish_all(uow, actor, package.key, pending, progress)
+    for change in report.changes:
+        change.version = versions.get((change.kind, change.key), change.version)
+    if report.changed or action != "reinstall":
+        app.version = package.version
+        app.name = dict(package.manifest["name"])
+        app.description = dict(package.manifest.get("description") or {})
+        app.manifest = dict(package.manifest)
+        app.i18n = dict(package.i18n)
+        app.updated_at = uow.now
+        uow.session.add(
+            AppInstall(
+                app_id=app.id,
+                action=action,
+                version=package.version,
+                previous_version=previous_version,
+                manifest=dict(package.manifest),
+                before={
+                    kind: {key: v for (k, key), (v, _) in before.items() if k == kind}
+                    for kind in {k for k, _ in before}
+                },
+                report={
+                    **report.as_dict(),
+                    "roles": list(package.roles.values()),
+                    "groups": list(package.groups.values()),
+                },
+                installed_at=uow.now,
+                installed_by=actor.user_id,
+            )
+        )
+        uow.audit(
+            actor.user_id,
+            actor.label,
+            f"app.{action}",
+            "app",
+            package.key,
+            {"version": package.version, "previous_version": previous_version},
+        )
+    uow.flush()
+    return report
+
+
+def _draft(
+    uow: UnitOfWork, actor: Actor, app_key: str, kind: str, key: str, body: Mapping[str, Any]
+) -> metadata.DefinitionView:
+    try:
+        current = metadata.get_definition(uow, actor, app_key, kind, key)
+    except NotFound:
+        return metadata.create_definition(uow, actor, app_key, kind, dict(body))
+    return metadata.update_draft(
+        uow,
+        actor,
+        app_key,
+        kind,
+        key,
+        dict(body),
+        lock_version=current.definition.lock_version,
+    )
+
+
+# --- exporting and rolling back ----------------------------------------------------------------
+
+
+def export(uow: UnitOfWork, actor: Actor, app_key: str) -> bytes:
+    """The installed app as a package zip: its published definitions (designers' changes
+    included), its roles and grants, the groups its package expected, its UI strings."""
+    require_admin(actor, "export apps")
+    app = metadata.get_app(uow, actor, app_key)
+    files: dict[str, bytes] = {}
+    folder = {v: k for k, v in FOLDERS.items()}
+
+    def put(name: str, body: Any) -> None:
+        files[name] = (json.dumps(body, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+    for (kind, key), (_, body) in sorted(metadata.published_all(uow, app.id).items()):
+        put(f"{folder[kind]}/{key}.json", body)
+    last = uow.session.scalars(
+        select(AppInstall).where(AppInstall.app_id == app.id).order_by(AppInstall.id.desc())
+    ).first()
+    shipped = last.report if last is not None else {}
+    roles = {d["key"]: d for d in shipped.get("roles", [])}
+    for role in uow.session.scalars(
+        select(Role)
+        .where(Role.id.in_(select(Grant.role_id).where(Grant.app_key == app_key)))
+        .order_by(Role.key)
+    ):
+        grants = uow.session.scalars(
+            select(Grant)
+            .where(Grant.role_id == role.id, Grant.app_key == app_key)
+            .order_by(Grant.id)
+        )
+        doc: dict[str, Any] = {
+            "key": role.key,
+            "name": {**roles.get(role.key, {}).get("name", {}), "zh-CN": role.name},
+            "grants": [
+                {"form": g.form_key, "actions": sorted(g.actions), "scope": g.scope} for g in grants
+            ],
+        }
+        if role.description or roles.get(role.key, {}).get("description"):
+            doc["description"] = {
+                **roles.get(role.key, {}).get("description", {}),
+                "zh-CN": role.description or "",
+            }
+        put(f"roles/{role.key}.json", doc)
+    for shipped_group in shipped.get("groups", []):
+        group = uow.session.scalar(select(Group).where(Group.key == shipped_group["key"]))
+        if group is None:
+            continue
+        shown: dict[str, Any] = {
+            "key": group.key,
+            "name": {**shipped_group["name"], "zh-CN": group.name},
+        }
+        if group.parent_id is not None:
+            shown["parent"] = uow.session.scalar(
+                select(Group.key).where(Group.id == group.parent_id)
+            )
+        put(f"groups/{group.key}.json", shown)
+    for lang, strings in (app.i18n or {}).items():
+        put(f"i18n/{lang}.json", strings)
+    manifest: dict[str, Any] = {
+        "key": app.key,
+        "name": app.name,
+        "version": app.version,
+        "platform": (app.manifest or {}).get("platform", f">={Version(__version__).base_version}"),
+        "contents": sorted(files),
+    }
+    if app.description:
+        manifest["description"] = app.description
+    for extra in ("depends", "time_zone"):
+        if (app.manifest or {}).get(extra):
+            manifest[extra] = (app.manifest or {})[extra]
+    put("manifest.json", manifest)
+    return zip_entries(files)
+
+
+def rollback(uow: UnitOfWork, actor: Actor, app_key: str) -> Report:
+    """Restore the metadata the last upgrade replaced (a new version of each definition with the
+    earlier body); rules it added are disabled, other definitions it added stay; records and
+    running instances are left alone."""
+    require_admin(actor, "roll back apps")
+    app = metadata.get_app(uow, actor, app_key)
+    last = uow.session.scalars(
+        select(AppInstall)
+        .where(
+            AppInstall.app_id == app.id,
+            AppInstall.rolled_back_at.is_(None),
+            AppInstall.action != "rollback",
+        )
+        .order_by(AppInstall.id.desc())
+    ).first()
+    if last is None or last.action == "install":
+        raise Conflict(
+            f"App {app_key!r} has no upgrade to roll back.", code="package.nothing_to_roll_back"
+        )
+    report = Report(app_key, "rollback", last.previous_version or app.version, app.version)
+    current = metadata.published_all(uow, app.id)
+    before: Mapping[str, Mapping[str, int]] = last.before
+    note = f"rollback to {last.previous_version}"
+    pending = []
+    for (kind, key), (version, body) in sorted(
+        current.items(), key=lambda i: _order(i[0][0], i[1][1])
+    ):
+        target = int(before.get(kind, {}).get(key, 0))
+        if target == version:
+            report.changes.append(Change(kind, key, "unchanged", version=version))
+        elif target == 0:
+            if kind == "rule" and body.get("enabled", True) is not False:
+                _draft(uow, actor, app_key, kind, key, {**body, "enabled": False})
+                pending.append((kind, key, note))
+                report.changes.append(Change(kind, key, "disabled", ["added by the upgrade"]))
+            else:
+                report.changes.append(Change(kind, key, "kept", ["added by the upgrade"]))
+        else:
+            _, _, earlier = metadata.published_body(uow, app_key, kind, key, target)
+            _draft(uow, actor, app_key, kind, key, earlier)
+            pending.append((kind, key, note))
+            report.changes.append(Change(kind, key, "changed", [f"back to version {target}"]))
+    versions = _publish_all(uow, actor, app_key, pending, None)
+    for change in report.changes:
+        change.version = versions.get((change.kind, change.key), change.version)
+    last.rolled_back_at = uow.now
+    app.version = report.version
+    app.updated_at = uow.now
+    uow.session.add(
+        AppInstall(
+            app_id=app.id,
+            action="rollback",
+            version=report.version,
+            previous_version=report.previous_version,
+            manifest=dict(app.manifest or {}),
+            before={
+                kind: {key: v for (k, key), (v, _) in current.items() if k == kind}
+                for kind in {k for k, _ in current}
+            },
+            report=report.as_dict(),
+            installed_at=uow.now,
+            installed_by=actor.user_id,
+        )
+    )
+    uow.audit(
+        actor.user_id,
+        actor.label,
+        "app.rollback",
+        "app",
+        app_key,
+        {"version": report.version, "from": report.previous_version},
+    )
+    uow.flush()
+    return report

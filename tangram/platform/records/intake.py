@@ -1,0 +1,308 @@
+"""Public intake forms: a tokened link where anyone may submit some fields of a form.
+
+The web channel of ticket registration. A designer publishes a link for a form with the fields a
+visitor may fill; the visitor sees only those fields (schema and UI schema cut down to them) and
+submits anonymously. Submissions are rate limited per address, records belong to the link's
+owner, and the audit log names the link. Links look like ``tgi_<prefix>_<secret>``; only the
+SHA-256 of the whole token is stored, so a lost link is replaced, not recovered.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import func, select
+
+from tangram.engines.forms import FieldError, Form
+from tangram.engines.forms.messages import message
+from tangram.platform.identity.auth import new_secret, secret_hash, secret_prefix
+from tangram.platform.identity.perms import Actor, require_design
+from tangram.platform.identity.users import check_lock
+from tangram.platform.kernel.errors import NotFound, RateLimited, ValidationFailed
+from tangram.platform.kernel.models import App, Attachment, IntakeLink, IntakeSubmission, User
+from tangram.platform.kernel.uow import UnitOfWork
+from tangram.platform.metadata import compiled
+from tangram.platform.metadata.store import get_app
+from tangram.platform.records import attachments
+from tangram.platform.records import service as records
+
+TOKEN_PREFIX = "tgi"  # noqa: S105 - a marker, not a secret
+WINDOW = timedelta(hours=1)
+
+
+def _check_fields(form: Form, keys: Sequence[str]) -> None:
+    errors = []
+    if not keys:
+        errors.append({"path": "fields", "message": "expose at least one field"})
+    for i, key in enumerate(keys):
+        f = form.by_key.get(key)
+        if f is None:
+            errors.append({"path": f"fields/{i}", "message": f"{key!r} is not a field of the form"})
+        elif f.computed or f.read_only:
+            errors.append({"path": f"fields/{i}", "message": f"{key!r} is not written by visitors"})
+    if len(set(keys)) != len(keys):
+        errors.append({"path": "fields", "message": "a field is listed twice"})
+    exposed = set(keys)
+    for f in form.fields:
+        if f.required and not f.computed and f.default is None and f.key not in exposed:
+            errors.append(
+                {
+                    "path": "fields",
+                    "message": f"required field {f.key!r} must be exposed (or given a default)",
+                }
+            )
+    if errors:
+        raise ValidationFailed(
+            "The intake link cannot expose these fields.", code="intake.invalid", errors=errors
+        )
+
+
+def create_link(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    form_key: str,
+    *,
+    fields: Sequence[str],
+    title: Mapping[str, str],
+    owner_id: int | None = None,
+) -> tuple[IntakeLink, str]:
+    """A new public link (designers); the token is returned once."""
+    app = get_app(uow, actor, app_key)
+    require_design(actor, app_key)
+    _, form = compiled.form(uow, app_key, form_key)
+    _check_fields(form, list(fields))
+    if owner_id is not None and uow.session.get(User, owner_id) is None:
+        raise ValidationFailed(
+            "The owner does not exist.",
+            code="intake.invalid",
+            errors=[{"path": "owner_id", "message": f"there is no user {owner_id}"}],
+        )
+    prefix, token = new_secret(TOKEN_PREFIX)
+    link = IntakeLink(
+        app_id=app.id,
+        form_key=form_key,
+        token_prefix=prefix,
+        token_hash=secret_hash(token),
+        title=dict(title) or dict(form.label),
+        fields=list(fields),
+        owner_id=owner_id,
+        enabled=True,
+        created_by=actor.user_id,
+        created_at=uow.now,
+        updated_at=uow.now,
+    )
+    uow.session.add(link)
+    uow.flush()
+    uow.audit(
+        actor.user_id,
+        actor.label,
+        "intake.created",
+        "intake_link",
+        link.id,
+        {"app": app_key, "form": form_key, "fields": list(fields)},
+    )
+    return link, token
+
+
+def list_links(uow: UnitOfWork, actor: Actor, app_key: str) -> list[IntakeLink]:
+    """The app's intake links (designers)."""
+    app = get_app(uow, actor, app_key)
+    require_design(actor, app_key)
+    return list(
+        uow.session.scalars(
+            select(IntakeLink).where(IntakeLink.app_id == app.id).order_by(IntakeLink.id)
+        )
+    )
+
+
+def update_link(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    link_id: int,
+    *,
+    lock_version: int,
+    enabled: bool | None = None,
+    fields: Sequence[str] | None = None,
+    title: Mapping[str, str] | None = None,
+) -> IntakeLink:
+    """Turn a link on or off, or change its fields or title."""
+    app = get_app(uow, actor, app_key)
+    require_design(actor, app_key)
+    link = uow.session.get(IntakeLink, link_id)
+    if link is None or link.app_id != app.id:
+        raise NotFound(f"App {app_key!r} has no intake link {link_id}.", code="intake.not_found")
+    check_lock(link, lock_version)
+    if fields is not None:
+        _check_fields(compiled.form(uow, app_key, link.form_key)[1], list(fields))
+        link.fields = list(fields)
+    if enabled is not None:
+        link.enabled = enabled
+    if title is not None:
+        link.title = dict(title)
+    link.updated_at = uow.now
+    uow.flush()
+    uow.audit(
+        actor.user_id,
+        actor.label,
+        "intake.updated",
+        "intake_link",
+        link.id,
+        {"enabled": link.enabled, "fields": link.fields},
+    )
+    return link
+
+
+def open_link(uow: UnitOfWork, token: str) -> tuple[App, IntakeLink]:
+    """The enabled link a token opens (404 for anything else, without saying why)."""
+    prefix = secret_prefix(token, TOKEN_PREFIX)
+    missing = NotFound(
+        "This intake link does not exist or was turned off.", code="intake.not_found"
+    )
+    if prefix is None:
+        raise missing
+    link = uow.session.scalar(select(IntakeLink).where(IntakeLink.token_prefix == prefix))
+    if link is None or not hmac.compare_digest(link.token_hash, secret_hash(token)):
+        raise missing
+    if not link.enabled:
+        raise missing
+    app = uow.session.get(App, link.app_id)
+    assert app is not None
+    return app, link
+
+
+def public_form(uow: UnitOfWork, token: str, *, lang: str) -> dict[str, Any]:
+    """What a visitor's browser needs: title, schema and UI schema of the exposed fields only."""
+    app, link = open_link(uow, token)
+    _, form = compiled.form(uow, app.key, link.form_key)
+    exposed = [k for k in link.fields if k in form.by_key]
+    schema = dict(form.json_schema)
+    schema["properties"] = {k: form.json_schema["properties"][k] for k in exposed}
+    schema["required"] = [k for k in form.json_schema.get("required", []) if k in exposed]
+    full_ui = form.ui_schema(lang)
+    ui: dict[str, Any] = {k: full_ui[k] for k in exposed if k in full_ui}
+    ui["ui:order"] = exposed
+    ui["ui:title"] = full_ui.get("ui:title", "")
+    conditions = {k: v for k, v in form.conditions().items() if k.split("/")[0] in exposed}
+    title = link.title.get(lang) or link.title.get("zh-CN") or next(iter(link.title.values()), "")
+    return {
+        "title": title,
+        "form": link.form_key,
+        "json_schema": schema,
+        "ui_schema": ui,
+        "conditions": conditions,
+    }
+
+
+def check_rate(uow: UnitOfWork, remote_addr: str, *, max_per_hour: int) -> None:
+    """429 when this address already submitted ``max_per_hour`` times in the last hour."""
+    since = uow.now - WINDOW
+    count, oldest = uow.session.execute(
+        select(func.count(), func.min(IntakeSubmission.at)).where(
+            IntakeSubmission.remote_addr == remote_addr, IntakeSubmission.at > since
+        )
+    ).one()
+    if count >= max_per_hour:
+        wait = int(((oldest + WINDOW) - uow.now).total_seconds()) + 1 if oldest else 60
+        raise RateLimited(
+            f"Too many submissions from your address; try again in {max(wait, 1)} seconds.",
+            retry_after=max(wait, 1),
+        )
+
+
+def submit(
+    uow: UnitOfWork,
+    token: str,
+    data: Any,
+    *,
+    remote_addr: str,
+    lang: str,
+    time_zone: str,
+    max_per_hour: int,
+) -> dict[str, Any]:
+    """Create a record from an anonymous submission of the exposed fields.
+
+    Returns the receipt a visitor may see: the record id and its serial numbers.
+    """
+    app, link = open_link(uow, token)
+    check_rate(uow, remote_addr, max_per_hour=max_per_hour)
+    if not isinstance(data, Mapping):
+        raise ValidationFailed("A submission must be a JSON object.", code="record.not_object")
+    exposed = set(link.fields)
+    hidden = [
+        FieldError(k, "unknown", message("unknown", lang)) for k in sorted(data) if k not in exposed
+    ]
+    if hidden:
+        raise ValidationFailed(
+            "The submission has fields this form does not show.",
+            code="record.invalid",
+            errors=[e.as_dict() for e in hidden],
+        )
+    written = records.create_record(
+        uow,
+        actor_of(link),
+        app.key,
+        link.form_key,
+        data,
+        lang=lang,
+        time_zone=time_zone,
+        owner_id=link.owner_id,
+        intake_id=link.id,
+    )
+    uow.session.add(
+        IntakeSubmission(
+            link_id=link.id, remote_addr=remote_addr, record_id=written.record.id, at=uow.now
+        )
+    )
+    uow.flush()
+    _, form = compiled.form(uow, app.key, link.form_key)
+    stored = written.record.data
+    return {
+        "id": written.record.id,
+        "serials": {f.key: stored[f.key] for f in form.serial_fields if f.key in stored},
+    }
+
+
+def actor_of(link: IntakeLink) -> Actor:
+    """Who the audit log says acted: the link itself."""
+    return Actor.system(f"intake:{link.id}")
+
+
+def upload(
+    uow: UnitOfWork,
+    token: str,
+    stream: BinaryIO,
+    filename: str,
+    *,
+    field_key: str,
+    remote_addr: str,
+    files_dir: Path,
+    max_bytes: int,
+    max_per_hour: int,
+) -> Attachment:
+    """Store a visitor's file for one of the link's exposed file fields (rate limited too)."""
+    app, link = open_link(uow, token)
+    if field_key.split(".")[0] not in link.fields:
+        raise ValidationFailed(
+            "Name the exposed file field this file is for.",
+            code="attachment.field",
+            errors=[{"path": "field", "message": "must be a file field of this form"}],
+        )
+    check_rate(uow, remote_addr, max_per_hour=max_per_hour)
+    return attachments.store(
+        uow,
+        actor_of(link),
+        app.key,
+        link.form_key,
+        stream,
+        filename,
+        files_dir=files_dir,
+        max_bytes=max_bytes,
+        field_key=field_key,
+        intake_id=link.id,
+    )

@@ -1,0 +1,151 @@
+"""What the web runtime draws an app from, for one viewer: its menu, a form's schemas, the people
+its pickers offer. Labels come in the language asked for."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from tangram.engines.forms import FieldDef
+from tangram.engines.forms.fields import text
+from tangram.engines.forms.messages import catalogue
+from tangram.platform import metadata
+from tangram.platform.identity import users as directory
+from tangram.platform.identity.perms import Action, Actor
+from tangram.platform.kernel.errors import PermissionDenied
+from tangram.platform.kernel.uow import UnitOfWork
+from tangram.platform.metadata import compiled
+from tangram.platform.records import service as records
+
+#: Users a picker lists for one search.
+PICKER_SIZE = 20
+
+
+def allowed(actor: Actor, action: Action, app_key: str, form_key: str) -> bool:
+    """Whether the actor may do ``action`` on the form's records (in some scope)."""
+    try:
+        records.require_scope(actor, action, app_key, form_key)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def _field(f: FieldDef, lang: str) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "key": f.key,
+        "type": f.type.value,
+        "label": text(f.label, lang),
+        "required": f.required,
+        "indexed": f.indexed or f.unique,
+    }
+    if f.default is not None:
+        out["default"] = f.default
+    if f.options:
+        out["options"] = [{"value": o.value, "label": text(o.label, lang)} for o in f.options]
+    if f.reference_form:
+        out["reference"] = {"form": f.reference_form, "display": f.reference_display}
+    if f.fields:
+        out["fields"] = [_field(s, lang) for s in f.fields]
+    return out
+
+
+def _conditions(fields: tuple[FieldDef, ...]) -> dict[str, dict[str, Any]]:
+    """visible_when / required_when / formula by field key (``table.field`` inside rows)."""
+    out: dict[str, dict[str, Any]] = {}
+    for f in fields:
+        for g, key in [(f, f.key), *((s, f"{f.key}.{s.key}") for s in f.fields)]:
+            entry = {
+                name: value
+                for name, value in (
+                    ("visible_when", g.visible_when),
+                    ("required_when", g.required_when),
+                    ("formula", g.formula),
+                )
+                if value is not None
+            }
+            if entry:
+                out[key] = entry
+    return out
+
+
+def form_schema(
+    uow: UnitOfWork, actor: Actor, app_key: str, form_key: str, lang: str
+) -> dict[str, Any]:
+    """A published form's JSON Schema, UI schema, conditions and fields, and what the actor may
+    do with its records (they must be able to read them)."""
+    records.require_scope(actor, Action.READ, app_key, form_key)
+    version, form = compiled.form(uow, app_key, form_key)
+    _, _, body = metadata.published_body(uow, app_key, "form", form_key)
+    return {
+        "key": form_key,
+        "version": version,
+        "label": text(form.label, lang),
+        "json_schema": form.json_schema,
+        "ui_schema": form.ui_schema(lang),
+        "conditions": _conditions(form.fields),
+        "messages": catalogue(lang),
+        "fields": [_field(f, lang) for f in form.fields],
+        "title_field": (body.get("options") or {}).get("title_field"),
+        "can": {
+            action.value: allowed(actor, action, app_key, form_key)
+            for action in (Action.CREATE, Action.UPDATE, Action.DELETE)
+        },
+    }
+
+
+def menu(uow: UnitOfWork, actor: Actor, app_key: str, lang: str) -> dict[str, Any]:
+    """The forms whose records the actor may read, the app's dashboards (when any form is
+    readable) and the flows of the readable forms."""
+    app = metadata.get_app(uow, actor, app_key)
+    published = metadata.published_in(uow, app_key)
+    forms = [
+        {
+            "key": key,
+            "label": text(body.get("label"), lang),
+            "can_create": allowed(actor, Action.CREATE, app_key, key),
+        }
+        for key, body in sorted(published.get("form", {}).items())
+        if allowed(actor, Action.READ, app_key, key)
+    ]
+    readable = {f["key"] for f in forms}
+    return {
+        "app": {
+            "key": app.key,
+            "name": text(app.name, lang),
+            "version": app.version,
+            "strings": (app.i18n or {}).get(lang, {}),
+        },
+        "forms": forms,
+        "dashboards": [
+            {"key": key, "label": text(body.get("label"), lang)}
+            for key, body in sorted(published.get("dashboard", {}).items())
+            if readable
+        ],
+        "flows": [
+            {"key": key, "label": text(body.get("label"), lang), "form": body.get("form")}
+            for key, body in sorted(published.get("flow", {}).items())
+            if body.get("form") in readable
+        ],
+    }
+
+
+def people(
+    uow: UnitOfWork, actor: Actor, app_key: str, *, q: str | None, ids: Sequence[int]
+) -> dict[str, Any]:
+    """Active users matching ``q`` and those named in ``ids``, and every group: names for the
+    pickers of anyone who may read some form of the app."""
+    forms = metadata.published_in(uow, app_key).get("form", {})
+    if not actor.is_admin and not any(allowed(actor, Action.READ, app_key, k) for k in forms):
+        raise PermissionDenied(f"You may read nothing in app {app_key!r}.")
+    found = {u.id: u for u in directory.list_users(uow, limit=PICKER_SIZE, q=q) if u.is_active}
+    found.update({u.id: u for u in directory.users_by_ids(uow, ids)})
+    return {
+        "users": [
+            {"id": u.id, "username": u.username, "display_name": u.display_name}
+            for u in sorted(found.values(), key=lambda u: u.id)
+        ],
+        "groups": [
+            {"id": g.id, "key": g.key, "name": g.name, "parent_id": g.parent_id}
+            for g in directory.list_groups(uow)
+        ],
+    }

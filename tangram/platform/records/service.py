@@ -1,0 +1,682 @@
+"""Records: create, read, update, soft-delete and restore business records of a published form.
+
+Every write: checks the actor's grant and scope, refuses writes to computed and read-only
+fields, sanitises rich text, draws serial numbers, computes defaults and formulas, validates
+against the form (every problem at once), checks references, stores the JSON document with the
+form version it was written under, audits the changed fields (old → new) and publishes a domain
+event for the rule and flow engines — all in the caller's unit of work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+import nh3
+from sqlalchemy import ColumnElement, Table, and_, bindparam, func, insert, or_, select
+from sqlalchemy.orm import make_transient_to_detached
+
+from tangram.config import Settings
+from tangram.engines.forms import FieldDef, FieldError, FieldType, Form, map_values
+from tangram.engines.forms.messages import message
+from tangram.platform.identity.perms import Action, Actor, check_record, group_subtree, scope_for
+from tangram.platform.kernel import serials
+from tangram.platform.kernel.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    StaleVersion,
+    ValidationFailed,
+)
+from tangram.platform.kernel.events import Event
+from tangram.platform.kernel.hooks import Hooks
+from tangram.platform.kernel.models import (
+    App,
+    AuditEntry,
+    Definition,
+    Group,
+    Record,
+    Scope,
+    SlaStatus,
+)
+from tangram.platform.kernel.uow import UnitOfWork, translated_errors
+from tangram.platform.metadata import compiled
+from tangram.platform.metadata.store import PUBLISHED, AppRef, app_ref
+from tangram.platform.records import attachments, listing, projections
+from tangram.platform.records.listing import Filter, SortKey
+
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A record after a write, with the fields that changed (``{field: [old, new]}``)."""
+
+    record: Record
+    changes: Mapping[str, list[Any]]
+
+
+def _refuse(errors: list[FieldError], detail: str = "The record has invalid fields.") -> None:
+    if errors:
+        raise ValidationFailed(
+            detail, code="record.invalid", errors=[e.as_dict() for e in sorted(set(errors))]
+        )
+
+
+def _sanitise(form: Form, data: Mapping[str, Any]) -> Mapping[str, Any]:
+    if not form.has_rich_text:
+        return data
+
+    def clean(_path: str, f: FieldDef, value: Any) -> Any:
+        return (
+            nh3.clean(value) if f.type is FieldType.RICH_TEXT and isinstance(value, str) else value
+        )
+
+    return map_values(form.fields, data, clean)
+
+
+_INSERT_RECORD = insert(cast(Table, Record.__table__)).returning(Record.__table__.c.id)
+_REFERENCED = select(Record.id, Record.app_id, Record.form_key, Record.deleted_at).where(
+    Record.id.in_(bindparam("ids", expanding=True))
+)
+
+
+def _references(
+    uow: UnitOfWork, app: AppRef, form: Form, data: Mapping[str, Any], lang: str
+) -> list[FieldError]:
+    wanted = {
+        f.key: (value, f.reference_form)
+        for f in form.reference_fields
+        if isinstance(value := data.get(f.key), int) and not isinstance(value, bool)
+    }
+    if not wanted:
+        return []
+    found = {
+        row.id: row
+        for row in uow.session.connection().execute(
+            _REFERENCED, {"ids": sorted({value for value, _ in wanted.values()})}
+        )
+    }
+    errors = []
+    for key, (value, target_form) in wanted.items():
+        target = found.get(value)
+        if (
+            target is None
+            or target.deleted_at is not None
+            or target.app_id != app.id
+            or target.form_key != target_form
+        ):
+            errors.append(
+                FieldError(
+                    key,
+                    "reference.missing",
+                    message("reference.missing", lang, form=target_form, id=value),
+                )
+            )
+    return errors
+
+
+def _group_of(
+    uow: UnitOfWork, form: Form, data: Mapping[str, Any], current: int | None, lang: str
+) -> tuple[int | None, list[FieldError]]:
+    """The group a record belongs to when its form names a group field holding one (else
+    ``current``); a group that does not exist is a field error."""
+    held = data.get(form.group_field) if form.group_field else None
+    if not isinstance(held, int) or isinstance(held, bool) or held == current:
+        return current, []
+    if uow.session.connection().execute(_GROUP_EXISTS, {"id": held}).first() is None:
+        key = str(form.group_field)
+        return current, [FieldError(key, "group.missing", message("group.missing", lang, id=held))]
+    return held, []
+
+
+_GROUP_EXISTS = select(Group.id).where(Group.id == bindparam("id"))
+
+
+def _unique(
+    uow: UnitOfWork,
+    t: projections.Tables,
+    data: Mapping[str, Any],
+    record_id: int | None,
+    lang: str,
+) -> list[FieldError]:
+    return [
+        FieldError(key, "unique", message("unique", lang, id=other))
+        for key, other in projections.taken(uow, t, data, record_id).items()
+    ]
+
+
+def removed_fields(form: Form, data: Mapping[str, Any]) -> list[str]:
+    """Keys a record holds that the form's current version no longer has (kept, reported)."""
+    return sorted(k for k in data if k not in form.by_key)
+
+
+def _diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
+    return {
+        k: [old.get(k), new.get(k)] for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)
+    }
+
+
+def _local_now(uow: UnitOfWork, time_zone: str) -> datetime:
+    return uow.now.astimezone(ZoneInfo(time_zone))
+
+
+def require_scope(actor: Actor, action: Action, app_key: str, form_key: str) -> Scope:
+    """The actor's widest scope for ``action`` on a form's records; 403 without any grant."""
+    scope = scope_for(actor, action, app_key, form_key)
+    if scope is None:
+        raise PermissionDenied(
+            f"You may not {action.value} records of form {form_key!r}.", code="permission.record"
+        )
+    return scope
+
+
+def create_record(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    form_key: str,
+    data: Any,
+    *,
+    lang: str = "zh-CN",
+    time_zone: str = DEFAULT_TIME_ZONE,
+    owner_id: int | None = None,
+    intake_id: int | None = None,
+) -> Written:
+    """Create a record of the newest published version of ``form_key``.
+
+    ``owner_id`` sets the owner when the actor is not a user (public intake); ``intake_id`` names
+    the intake link whose uploads the record may use.
+    """
+    app = app_ref(uow, actor, app_key)
+    require_scope(actor, Action.CREATE, app_key, form_key)
+    version, form = compiled.form(uow, app_key, form_key)
+    t = projections.ready(uow, app.id, form_key, form)
+    if not isinstance(data, Mapping):
+        raise ValidationFailed("A record must be a JSON object.", code="record.not_object")
+    _refuse(form.check_write(None, data, lang=lang))
+    local_now = _local_now(uow, time_zone)
+    computed = form.compute(
+        _sanitise(form, data),
+        now=local_now,
+        serials=serials.draw(uow, app_key, form, local_now),
+        lang=lang,
+    )
+    files = attachments.resolve(
+        uow, actor, app, form, computed.data, record_id=None, lang=lang, intake_id=intake_id
+    )
+    group_id, group_errors = _group_of(
+        uow, form, files.data, min(actor.group_ids) if actor.group_ids else None, lang
+    )
+    _refuse(
+        [
+            *computed.errors,
+            *files.errors,
+            *form.validate(files.data, lang=lang),
+            *_references(uow, app, form, files.data, lang),
+            *_unique(uow, t, files.data, None, lang),
+            *group_errors,
+        ]
+    )
+    values = {
+        "app_id": app.id,
+        "form_key": form_key,
+        "form_version": version,
+        "data": files.data,
+        "owner_id": actor.user_id if owner_id is None else owner_id,
+        "group_id": group_id,
+        "created_at": uow.now,
+        "updated_at": uow.now,
+        "created_by": actor.user_id,
+        "updated_by": actor.user_id,
+        "lock_version": 1,
+    }
+    # A Core insert (the ORM's flush machinery costs more than the insert itself); the object
+    # then joins the session as persistent, exactly as if the ORM had inserted it.
+    with translated_errors():
+        new_id = uow.session.connection().execute(_INSERT_RECORD, values).scalar_one()
+    record = Record(id=new_id, deleted_at=None, **values)
+    make_transient_to_detached(record)
+    uow.session.add(record)
+    attachments.link(files.files, record.id)
+    projections.insert_record(uow, t, record)
+    changes = _diff({}, files.data)
+    uow.audit(
+        actor.user_id,
+        actor.label,
+        "record.created",
+        "record",
+        record.id,
+        {"app": app_key, "form": form_key, "version": version, "changes": changes},
+    )
+    uow.publish(
+        Event(
+            "record.created",
+            app_key,
+            form_key,
+            record.id,
+            actor.user_id,
+            {"changes": changes, "before": None, "after": record.data},
+        )
+    )
+    return Written(record, changes)
+
+
+def _load(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    form_key: str,
+    record_id: int,
+    action: Action,
+    *,
+    deleted: bool = False,
+) -> tuple[AppRef, Record]:
+    app = app_ref(uow, actor, app_key)
+    record = uow.session.get(Record, record_id)
+    if (
+        record is None
+        or record.app_id != app.id
+        or record.form_key != form_key
+        or (record.deleted_at is not None) != deleted
+    ):
+        raise NotFound(f"Form {form_key!r} has no record {record_id}.", code="record.not_found")
+    try:
+        check_record(
+            uow.session,
+            actor,
+            action.value,
+            app_key=app_key,
+            form_key=form_key,
+            owner_id=record.owner_id,
+            group_id=record.group_id,
+        )
+    except PermissionDenied:
+        if action is Action.READ:  # records one may not read do not exist for them
+            raise NotFound(
+                f"Form {form_key!r} has no record {record_id}.", code="record.not_found"
+            ) from None
+        raise
+    return app, record
+
+
+def get_record(
+    uow: UnitOfWork, actor: Actor, app_key: str, form_key: str, record_id: int
+) -> Record:
+    """One live record the actor may read."""
+    return _load(uow, actor, app_key, form_key, record_id, Action.READ)[1]
+
+
+def update_record(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    form_key: str,
+    record_id: int,
+    changes: Any,
+    *,
+    lock_version: int,
+    lang: str = "zh-CN",
+    time_zone: str = DEFAULT_TIME_ZONE,
+) -> Written:
+    """Apply ``changes`` (``null`` clears a field) to a record based on ``lock_version``.
+
+    The record is validated against the newest form version and moves to it; a stale lock
+    version is refused with the current record.
+    """
+    app, record = _load(uow, actor, app_key, form_key, record_id, Action.UPDATE)
+    if lock_version != record.lock_version:
+        raise StaleVersion(
+            f"Someone else changed record {record_id} (your version {lock_version}, current "
+            f"{record.lock_version}). Reload it and apply your change again.",
+            current={"id": record.id, "data": record.data, "lock_version": record.lock_version},
+            current_version=record.lock_version,
+        )
+    if not isinstance(changes, Mapping):
+        raise ValidationFailed("Changes must be a JSON object.", code="record.not_object")
+    version, form = compiled.form(uow, app_key, form_key)
+    current = {k: v for k, v in record.data.items() if k in form.by_key}
+    _refuse(form.check_write(current, changes, lang=lang))
+    return _write_update(
+        uow, actor, app, form_key, record, changes, version, form, lang=lang, time_zone=time_zone
+    )
+
+
+def system_update(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    form_key: str,
+    record: Record,
+    changes: Mapping[str, Any],
+    *,
+    lang: str = "zh-CN",
+    time_zone: str = DEFAULT_TIME_ZONE,
+) -> Written:
+    """Write fields on behalf of the platform (rules, flows, SLA): no grant or read-only check,
+    since these write what users may not (status, assignee, due times); validated like any write."""
+    app = app_ref(uow, actor, app_key)
+    version, form = compiled.form(uow, app_key, form_key)
+    return _write_update(
+        uow, actor, app, form_key, record, changes, version, form, lang=lang, time_zone=time_zone
+    )
+
+
+def _write_update(
+    uow: UnitOfWork,
+    actor: Actor,
+    app: AppRef,
+    form_key: str,
+    record: Record,
+    changes: Mapping[str, Any],
+    version: int,
+    form: Form,
+    *,
+    lang: str,
+    time_zone: str,
+) -> Written:
+    app_key = app.key
+    t = projections.ready(uow, app.id, form_key, form)
+    old = dict(record.data)
+    # Fields a later version removed stay in the document, untouched and outside validation.
+    kept = {k: old.pop(k) for k in removed_fields(form, old)}
+    merged = {**old, **_sanitise(form, changes)}
+    computed = form.compute(merged, now=_local_now(uow, time_zone), lang=lang, defaults=False)
+    files = attachments.resolve(
+        uow, actor, app, form, computed.data, record_id=record.id, lang=lang
+    )
+    group_id, group_errors = _group_of(uow, form, files.data, record.group_id, lang)
+    _refuse(
+        [
+            *computed.errors,
+            *files.errors,
+            *form.validate(files.data, lang=lang),
+            *_references(uow, app, form, files.data, lang),
+            *_unique(uow, t, files.data, record.id, lang),
+            *group_errors,
+        ]
+    )
+    diff = _diff(old, files.data)
+    if not diff and version == record.form_version:
+        return Written(record, {})
+    moved = version != record.form_version
+    attachments.link(files.files, record.id)
+    record.data = {**files.data, **kept}
+    record.group_id = group_id
+    record.form_version = version
+    record.updated_at = uow.now
+    record.updated_by = actor.user_id
+    uow.flush()
+    projections.update_record(uow, t, record, t.children if moved else diff)
+    uow.audit(
+        actor.user_id,
+        actor.label,
+        "record.updated",
+        "record",
+        record.id,
+        {"app": app_key, "form": form_key, "version": version, "changes": diff},
+    )
+    uow.publish(
+        Event(
+            "record.updated",
+            app_key,
+            form_key,
+            record.id,
+            actor.user_id,
+            {"changes": diff, "changed": sorted(diff), "before": old, "after": record.data},
+        )
+    )
+    return Written(record, diff)
+
+
+def delete_record(
+    uow: UnitOfWork, actor: Actor, app_key: str, form_key: str, record_id: int, *, lock_version: int
+) -> Record:
+    """Soft-delete a record (administrators can restore it)."""
+    _, record = _load(uow, actor, app_key, form_key, record_id, Action.DELETE)
+    if lock_version != record.lock_version:
+        raise StaleVersion(
+            f"Someone else changed record {record_id}; reload it first.",
+            current_version=record.lock_version,
+        )
+    record.deleted_at = uow.now
+    record.updated_at = uow.now
+    record.updated_by = actor.user_id
+    uow.flush()
+    _mark(uow, app_key, form_key, record)
+    uow.audit(
+        actor.user_id,
+        actor.label,
+        "record.deleted",
+        "record",
+        record.id,
+        {"app": app_key, "form": form_key},
+    )
+    uow.publish(
+        Event(
+            "record.deleted",
+            app_key,
+            form_key,
+            record.id,
+            actor.user_id,
+            {"before": record.data, "after": None},
+        )
+    )
+    return record
+
+
+def restore_record(
+    uow: UnitOfWork, actor: Actor, app_key: str, form_key: str, record_id: int
+) -> Record:
+    """Bring back a soft-deleted record (administrators only)."""
+    if not actor.is_admin:
+        raise PermissionDenied(
+            "Only administrators may restore deleted records.", code="permission.admin_required"
+        )
+    app, record = _load(uow, actor, app_key, form_key, record_id, Action.UPDATE, deleted=True)
+    _, form = compiled.form(uow, app_key, form_key)
+    t = projections.ready(uow, app.id, form_key, form)
+    taken = projections.taken(uow, t, record.data, record.id)
+    if taken:
+        key, other = next(iter(taken.items()))
+        raise Conflict(
+            f"Record {record_id} cannot be restored: its {key!r} value is now used by record "
+            f"{other}. Change one of them first.",
+            code="record.unique_taken",
+        )
+    record.deleted_at = None
+    record.updated_at = uow.now
+    record.updated_by = actor.user_id
+    uow.flush()
+    projections.mark_record(uow, t, record)
+    uow.audit(
+        actor.user_id,
+        actor.label,
+        "record.restored",
+        "record",
+        record.id,
+        {"app": app_key, "form": form_key},
+    )
+    uow.publish(
+        Event(
+            "record.restored",
+            app_key,
+            form_key,
+            record.id,
+            actor.user_id,
+            {"before": None, "after": record.data},
+        )
+    )
+    return record
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a record list: the records, the cursor of the next page, the total if asked."""
+
+    items: list[Record]
+    next_cursor: str | None
+    total: int | None
+    form: Form
+
+
+def list_records(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    form_key: str,
+    *,
+    filters: Sequence[Filter] = (),
+    sort: Sequence[SortKey] = (),
+    cursor: str | None = None,
+    limit: int = 50,
+    count: bool = False,
+    time_zone: str = DEFAULT_TIME_ZONE,
+    within: Callable[[Table], ColumnElement[bool]] | None = None,
+) -> Page:
+    """Live records the actor may read, filtered and sorted on the projection (keyset paging).
+
+    One query for the page (two with ``count``), whatever the page size. The default order is
+    newest first. ``within`` adds a condition on the form's main projection table (a report's
+    drill-down: the records behind one data point).
+    """
+    app = app_ref(uow, actor, app_key)
+    scope = require_scope(actor, Action.READ, app_key, form_key)
+    _, form = compiled.form(uow, app_key, form_key)
+    t = projections.ready(uow, app.id, form_key, form)
+    main = t.main
+    where = [
+        main.c._deleted_at.is_(None),
+        *listing.conditions(t, filters, time_zone=time_zone),
+        *visible(uow, actor, main, scope),
+        *([within(main)] if within is not None else []),
+    ]
+    order = listing.ordering(t, sort or [SortKey("_id", descending=True)])
+    page_where = list(where)
+    if cursor:
+        page_where.append(order.after(main, order.decode(cursor)))
+    sort_columns = [main.c[name] for name, *_ in order.keys]
+    rows = uow.session.execute(
+        select(Record, *sort_columns)
+        .join(main, main.c._id == Record.id)
+        .where(*page_where)
+        .order_by(*order.order_by(main))
+        .limit(limit + 1)
+    ).all()
+    items = [row[0] for row in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        next_cursor = order.encode(list(rows[limit - 1][1:]))
+    total = None
+    if count:
+        total = int(uow.session.scalar(select(func.count()).select_from(main).where(*where)) or 0)
+    return Page(items, next_cursor, total, form)
+
+
+def visible(uow: UnitOfWork, actor: Actor, main: Any, scope: Scope) -> list[Any]:
+    """The row-level condition of a read ``scope`` on a projection's main table (none for all)."""
+    if scope is Scope.OWN:
+        return [main.c._owner == actor.user_id]
+    if scope is Scope.GROUP:
+        groups = group_subtree(uow.session, actor.group_ids)
+        return [
+            or_(
+                main.c._owner == actor.user_id,
+                and_(main.c._group.is_not(None), main.c._group.in_(groups)),
+            )
+        ]
+    return []
+
+
+def reindex(
+    uow: UnitOfWork,
+    *,
+    app_key: str | None = None,
+    form_key: str | None = None,
+    only_missing: bool = False,
+    progress: Callable[[str, str, int], None] | None = None,
+) -> list[tuple[str, str, projections.SyncReport]]:
+    """Rebuild the projections of published forms from the record documents.
+
+    ``only_missing`` builds just the projections that do not exist or are out of date (what
+    ``tangram db upgrade`` runs); otherwise every selected projection is dropped and rebuilt.
+    """
+    query = (
+        select(App.id, App.key, Definition.key)
+        .join(Definition, Definition.app_id == App.id)
+        .where(Definition.kind == "form", Definition.published_version.is_not(None))
+        .order_by(App.key, Definition.key)
+    )
+    if app_key is not None:
+        query = query.where(App.key == app_key)
+    if form_key is not None:
+        query = query.where(Definition.key == form_key)
+    done = []
+    for app_id, akey, fkey in uow.session.execute(query).all():
+        version, form = compiled.form(uow, akey, fkey)
+
+        def step(count: int, akey: str = akey, fkey: str = fkey) -> None:
+            if progress:
+                progress(akey, fkey, count)
+
+        if only_missing:
+            report = projections.sync(uow, app_id, fkey, version, form, progress=step)
+        else:
+            report = projections.rebuild(uow, app_id, fkey, version, form, progress=step)
+        done.append((akey, fkey, report))
+    if (app_key or form_key) and not done:
+        raise NotFound(
+            "No published form matches "
+            + " ".join(f"{k}={v!r}" for k, v in (("app", app_key), ("form", form_key)) if v),
+            code="definition.not_published",
+        )
+    return done
+
+
+def _mark(uow: UnitOfWork, app_key: str, form_key: str, record: Record) -> None:
+    _, form = compiled.form(uow, app_key, form_key)
+    projections.mark_record(uow, projections.ready(uow, record.app_id, form_key, form), record)
+
+
+def timeline(
+    uow: UnitOfWork, actor: Actor, app_key: str, form_key: str, record_id: int
+) -> list[AuditEntry]:
+    """The record's audit entries (creation, changes old → new, deletion, restoration)."""
+    get_record(uow, actor, app_key, form_key, record_id)
+    return list(
+        uow.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.object_type == "record", AuditEntry.object_id == str(record_id))
+            .order_by(AuditEntry.seq)
+        )
+    )
+
+
+def sla_of(
+    uow: UnitOfWork, actor: Actor, app_key: str, form_key: str, record_id: int
+) -> list[SlaStatus]:
+    """The record's SLA targets (kept by the rules), by policy and target."""
+    get_record(uow, actor, app_key, form_key, record_id)
+    return list(
+        uow.session.scalars(
+            select(SlaStatus)
+            .where(SlaStatus.record_id == record_id)
+            .order_by(SlaStatus.policy, SlaStatus.target)
+        )
+    )
+
+
+def install(hooks: Hooks, _settings: Settings) -> None:
+    """Keep each published form's projection tables in step with its newest version."""
+
+    def on_published(uow: UnitOfWork, event: Event) -> None:
+        if event.subject != "form":
+            return
+        key = str(event.payload["key"])
+        version, form = compiled.form(uow, event.app, key)
+        projections.sync(uow, int(event.payload["app_id"]), key, version, form)
+
+    hooks.events.subscribe(PUBLISHED, on_published)

@@ -1,0 +1,48 @@
+"""Reports at run time: datasets of published reports, KPI cards, dashboards and the daily rollups
+that answer them."""
+
+from tangram.platform.reports.datasets import (
+    CACHE_SIZE,
+    QUERIES_LATER,
+    Extra,
+    Prepared,
+    QueryLater,
+    Result,
+    Sliced,
+    cached,
+    check,
+    compiled_dataset,
+    drill,
+    drill_condition,
+    head,
+    load,
+    point_of,
+    prepare,
+    published_kpis,
+    query_now,
+    run,
+    scope_key,
+)
+
+__all__ = [
+    "CACHE_SIZE",
+    "QUERIES_LATER",
+    "Extra",
+    "Prepared",
+    "QueryLater",
+    "Result",
+    "Sliced",
+    "cached",
+    "check",
+    "compiled_dataset",
+    "drill",
+    "drill_condition",
+    "head",
+    "load",
+    "point_of",
+    "prepare",
+    "published_kpis",
+    "query_now",
+    "run",
+    "scope_key",
+]

@@ -1,0 +1,737 @@
+"""KPI cards and dashboards at run time.
+
+A KPI (kind ``kpis``, see :mod:`tangram.engines.reports.kpi`) is measured for a period and the
+period before it in one query, over the records the viewer may read: its card shows both values,
+the change, and whether the change is for the better (the KPI's ``direction``).
+
+A dashboard (kind ``dashboards``) lays KPI cards and reports out on a grid and applies its global
+filters to every widget that has the filtered field::
+
+    {"key": "cockpit", "label": {...}, "columns": 24,
+     "filters": [{"key": "period", "type": "date_range", "field": "_created_at",
+                  "default": "last_30_days"},
+                 {"key": "line", "type": "select", "field": "product_line"}],
+     "widgets": [{"id": "open", "kpi": "open_tickets", "layout": {"x": 0, "y": 0, "w": 6, "h": 3}},
+                 {"id": "by_type", "report": "by_issue_type", "layout": {...}}]}
+
+Filter values come as query parameters named by the filter keys (``period=this_month`` or
+``period=2026-11-01..2026-11-30``, ``line=A&line=B``). A date range filters a report on the
+filter's field; a KPI card takes the range as its period, dated by the KPI's own period field, and
+compares it with the period before (cards default to this month on a dashboard without a date
+range). A widget the viewer may not read, or one whose definition no longer fits, answers with
+its error in place; the rest of the dashboard still renders.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Table
+
+from tangram.config import Settings
+from tangram.engines.common import DefinitionError, Diagnostic
+from tangram.engines.forms import ColumnKind
+from tangram.engines.logic import LogicEvaluationError
+from tangram.engines.reports import (
+    Period,
+    Source,
+    check_kpi,
+    compile_dataset,
+    kpi_dataset,
+    kpi_measure,
+    period_field,
+    resolve_period,
+)
+from tangram.platform import metadata, records
+from tangram.platform.identity.perms import Action, Actor
+from tangram.platform.kernel.errors import (
+    NotFound,
+    PermissionDenied,
+    TangramError,
+    ValidationFailed,
+)
+from tangram.platform.kernel.hooks import Hooks
+from tangram.platform.kernel.models import Scope
+from tangram.platform.kernel.uow import UnitOfWork
+from tangram.platform.metadata import compiled
+from tangram.platform.records import listing, projections
+from tangram.platform.records.listing import Filter
+from tangram.platform.reports import datasets as reports
+from tangram.platform.reports import rollups
+from tangram.platform.reports.sources import app_id_of, sources_of, tables_of
+
+#: Reports, KPIs and dashboards are checked in UTC at publication (periods resolve there).
+_CHECK_ZONE = "UTC"
+
+DEFAULT_CARD_PERIOD = "this_month"
+TEMPORAL = (ColumnKind.DATE, ColumnKind.DATETIME)
+
+
+def _invalid(what: str, problems: Sequence[Diagnostic]) -> ValidationFailed:
+    return ValidationFailed.from_diagnostics(
+        f"The {what} cannot be published: {len(problems)} problem(s).",
+        problems,
+        code="definition.invalid",
+    )
+
+
+# --- KPIs -----------------------------------------------------------------------------------
+
+
+def check_kpi_definition(
+    uow: UnitOfWork, app_key: str, _what: str, _key: str, body: Mapping[str, Any]
+) -> None:
+    """Refuse a KPI that does not fit its form (every problem with its path)."""
+    try:
+        sources = sources_of(uow, app_key, str(body.get("form")))
+        check_kpi(body, sources, time_zone=_CHECK_ZONE)
+    except DefinitionError as exc:
+        raise _invalid("KPI", exc.diagnostics) from None
+
+
+def card_period(
+    uow: UnitOfWork, time_zone: str, spec: str | None = None, *, path: str = "period"
+) -> Period:
+    """The period a KPI card shows: ``spec`` (a preset or FIRST..LAST), this month by default;
+    a bad spec is refused at ``path``."""
+    try:
+        return resolve_period(
+            spec or DEFAULT_CARD_PERIOD, now=uow.now, zone=ZoneInfo(time_zone), path=path
+        )
+    except DefinitionError as exc:
+        raise ValidationFailed.from_diagnostics(
+            "The period is not valid.", exc.diagnostics, code="query.invalid"
+        ) from None
+
+
+def _kpi(uow: UnitOfWork, app_key: str, key: str) -> tuple[int, dict[str, Any]]:
+    row_id, version, _ = metadata.published_ref(uow, app_key, "kpi", key)
+    return version, metadata.version_body(uow, row_id)
+
+
+def _rounded(value: Any, decimals: int) -> Any:
+    return round(float(value), decimals) if isinstance(value, int | float) else value
+
+
+def kpi_card(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    key: str,
+    *,
+    period: Period,
+    extra: reports.Extra | None = None,
+    extra_key: tuple[Any, ...] = (),
+    sliced: reports.Sliced | None = None,
+    time_zone: str = "Asia/Shanghai",
+) -> dict[str, Any]:
+    """A KPI over ``period`` beside the period before, for ``actor``'s records (from the KPI's
+    rollup when one can answer: see :mod:`tangram.platform.reports.rollups`)."""
+    version, body = _kpi(uow, app_key, key)
+    form_key = str(body.get("form"))
+    scope = records.require_scope(actor, Action.READ, app_key, form_key)
+    previous = period.previous
+    try:
+        sources = sources_of(uow, app_key, form_key)
+        dataset = reports.compiled_dataset(
+            uow,
+            kpi_dataset(body, {"value": period, "previous": previous}),
+            sources,
+            time_zone,
+        )
+    except DefinitionError as exc:
+        raise ValidationFailed.from_diagnostics(
+            f"KPI {key!r} no longer fits its form; publish it again.",
+            exc.diagnostics,
+            code="report.stale",
+        ) from None
+    t = tables_of(sources, form_key)
+    where = [
+        *records.visible(uow, actor, t.main, scope),
+        *(extra(t, False) if extra is not None else []),
+    ]
+
+    rollable = scope is Scope.ALL and (extra is None or sliced is not None)
+    part = sliced(t, False) if sliced is not None else rollups.Slice()
+
+    def compute() -> tuple[Any, Any, float, bool]:
+        started = time.perf_counter()
+        rolled = (
+            _kpi_rollup(uow, app_key, key, version, body, sources, part, period, time_zone)
+            if rollable
+            else None
+        )
+        if rolled is not None:
+            value, before = rolled
+        else:
+            reports.query_now(uow)
+            value, before = uow.session.execute(dataset.query(where=where)).one()
+        return value, before, (time.perf_counter() - started) * 1000, rolled is not None
+
+    cache_key = (
+        "kpi",
+        app_key,
+        key,
+        version,
+        period.as_dict()["from"],
+        period.as_dict()["to"],
+        extra_key,
+        reports.scope_key(actor, scope),
+        time_zone,
+    )
+    (value, before, elapsed, rolled), hit = reports.cached(uow, cache_key, compute)
+    decimals = int(body.get("decimals", 1))
+    direction = body.get("direction", "higher")
+    change = change_pct = better = None
+    if value is not None and before is not None:
+        change = _rounded(value - before, decimals)
+        change_pct = round((value - before) * 100 / before, 1) if before else None
+        if value != before:
+            better = (value > before) == (direction == "higher")
+    return {
+        "key": key,
+        "version": version,
+        "label": body.get("label"),
+        "unit": body.get("unit"),
+        "direction": direction,
+        "decimals": decimals,
+        "target": body.get("target"),
+        "value": _rounded(value, decimals),
+        "previous": _rounded(before, decimals),
+        "change": change,
+        "change_pct": change_pct,
+        "better": better,
+        "period": period.as_dict(),
+        "previous_period": previous.as_dict(),
+        "elapsed_ms": round(elapsed, 2),
+        "cached": hit,
+        "rollup": rolled,
+    }
+
+
+def _kpi_rollup(
+    uow: UnitOfWork,
+    app_key: str,
+    key: str,
+    version: int,
+    body: Mapping[str, Any],
+    sources: Mapping[str, Source],
+    part: rollups.Slice,
+    period: Period,
+    time_zone: str,
+) -> tuple[Any, Any] | None:
+    """The KPI over ``period`` and the period before, from its rollup by its period field."""
+    definition = {
+        "form": body.get("form"),
+        "filter": body.get("filter"),
+        "measures": [kpi_measure({**body, "filter": None}, "value")],
+    }
+    ask = rollups.Ask(
+        app_key=app_key,
+        app_id=app_id_of(uow, app_key),
+        owner=f"kpi:{key}",
+        version=str(version),
+        definition=definition,
+        sources=sources,
+        day_field=period_field(body),
+        keys=part.keys,
+        time_zone=time_zone,
+    )
+    previous = period.previous
+    found = rollups.serve(
+        uow,
+        ask,
+        [(period.first, period.last), (previous.first, previous.last)],
+        dict(part.selects),
+    )
+    return None if found is None else (found[0][0][0], found[1][0][0])
+
+
+class RuleKpis:
+    """KPI values for expressions (``{"kpi": ["mttr", "last_month"]}``): measured over every live
+    record of the KPI's form, as rules act for the system; each (KPI, period) once per unit of
+    work."""
+
+    def __init__(self, uow: UnitOfWork, app_key: str, time_zone: str) -> None:
+        self.uow = uow
+        self.app_key = app_key
+        self.time_zone = time_zone
+
+    def kpi(self, key: str, period: str) -> float | None:
+        """The KPI's value over ``period`` as its card shows it (rounded to its decimals)."""
+        memo: dict[tuple[str, str, str], float | None] = self.uow.scratch.setdefault(
+            "kpi_values", {}
+        )
+        wanted = (self.app_key, key, period)
+        if wanted not in memo:
+            try:
+                span = resolve_period(
+                    period, now=self.uow.now, zone=ZoneInfo(self.time_zone), path="kpi"
+                )
+                card = kpi_card(
+                    self.uow,
+                    Actor.system("rules"),
+                    self.app_key,
+                    key,
+                    period=span,
+                    time_zone=self.time_zone,
+                )
+            except DefinitionError as exc:
+                raise LogicEvaluationError("kpi", exc.diagnostics[0].message) from None
+            except NotFound:
+                raise LogicEvaluationError("kpi", f"there is no published KPI {key!r}") from None
+            memo[wanted] = card["value"]
+        return memo[wanted]
+
+
+# --- dashboards -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A dashboard's filters with their values for one request."""
+
+    period: Period | None = None
+    period_filter: str | None = None  # the date range filter's field
+    selects: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    shown: list[dict[str, Any]] = field(default_factory=list)
+    #: The fields of every select filter of the dashboard, chosen or not.
+    select_fields: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """The filters' values, for cache keys."""
+        span = self.period.as_dict() if self.period else None
+        return (self.period_filter, span and (span["from"], span["to"]), self.selects)
+
+    def conditions(self, t: projections.Tables, dated: bool) -> list[ColumnElement[bool]]:
+        """Conditions for a widget's tables: only the filters whose field the tables have; the
+        date range only where ``dated`` (not KPI cards, not before/after widgets)."""
+        part = self.sliced(t, dated)
+        wanted = []
+        if part.period_field is not None and part.first is not None and part.last is not None:
+            after = (part.last + timedelta(days=1)).isoformat()
+            wanted += [
+                Filter(part.period_field, "gte", part.first.isoformat()),
+                Filter(part.period_field, "lt", after),
+            ]
+        wanted += [Filter(name, "in", list(values)) for name, values in part.selects]
+        zone = self.period.zone.key if self.period else "UTC"
+        return listing.conditions(t, wanted, time_zone=zone)
+
+    def sliced(self, t: projections.Tables, dated: bool) -> rollups.Slice:
+        """The filters that apply to a widget's tables, as a rollup keeps them (see
+        :meth:`conditions`), with every select field of the dashboard that the tables have."""
+        period = self.period
+        ranged = (
+            dated
+            and period is not None
+            and self.period_filter is not None
+            and listing.has_field(t, self.period_filter)
+        )
+        return rollups.Slice(
+            period_field=self.period_filter if ranged else None,
+            first=period.first if ranged and period else None,
+            last=period.last if ranged and period else None,
+            selects=tuple((n, v) for n, v in self.selects if listing.has_field(t, n)),
+            keys=tuple(n for n in self.select_fields if listing.has_field(t, n)),
+        )
+
+
+def _options(uow: UnitOfWork, app_key: str, field_key: str) -> list[dict[str, Any]]:
+    """The options of a select filter's field (from the first form that gives it options), with
+    their labels by language, so a viewer picks "Product line A" rather than typing ``A``."""
+    for form_key, keys in sorted(metadata.form_catalog(uow, app_key).items()):
+        if field_key not in keys:
+            continue
+        found = compiled.form(uow, app_key, form_key)[1].by_key.get(field_key)
+        if found is not None and found.options:
+            return [{"value": o.value, "label": dict(o.label)} for o in found.options]
+    return []
+
+
+def _applied(
+    body: Mapping[str, Any], values: Mapping[str, Sequence[str]], uow: UnitOfWork, zone: ZoneInfo
+) -> Applied:
+    filters = body.get("filters") or []
+    known = {f["key"] for f in filters}
+    problems = [
+        Diagnostic(name, "query.invalid", "not a filter of this dashboard")
+        for name in values
+        if name not in known
+    ]
+    period = period_filter = None
+    selects = []
+    shown = []
+    for f in filters:
+        given = values.get(f["key"])
+        if f["type"] == "date_range":
+            spec = given[-1] if given else f.get("default")
+            if spec:
+                try:
+                    period = resolve_period(str(spec), now=uow.now, zone=zone, path=f["key"])
+                    period_filter = f["field"]
+                except DefinitionError as exc:
+                    problems.extend(exc.diagnostics)
+            shown.append({**f, "value": spec, "period": period.as_dict() if period else None})
+        else:
+            chosen = [p for v in given for p in v.split(",") if p] if given else f.get("default")
+            if isinstance(chosen, str):
+                chosen = [chosen]
+            if chosen:
+                selects.append((f["field"], tuple(chosen)))
+            shown.append({**f, "value": list(chosen or [])})
+    if problems:
+        raise ValidationFailed.from_diagnostics(
+            "The dashboard filters are not valid.", problems, code="query.invalid"
+        )
+    fields = tuple(dict.fromkeys(f["field"] for f in filters if f["type"] != "date_range"))
+    return Applied(period, period_filter, tuple(selects), shown, fields)
+
+
+def _dashboard(uow: UnitOfWork, app_key: str, key: str) -> tuple[int, dict[str, Any]]:
+    row_id, version, _ = metadata.published_ref(uow, app_key, "dashboard", key)
+    return version, metadata.version_body(uow, row_id)
+
+
+def _widget(body: Mapping[str, Any], widget_id: str) -> Mapping[str, Any]:
+    for w in body.get("widgets") or []:
+        if w.get("id") == widget_id:
+            return w  # type: ignore[no-any-return]
+    raise NotFound(
+        f"Dashboard {body.get('key')!r} has no widget {widget_id!r}.", code="widget.not_found"
+    )
+
+
+def _widget_data(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    widget: Mapping[str, Any],
+    applied: Applied,
+    time_zone: str,
+) -> dict[str, Any]:
+    if "kpi" in widget:
+        return kpi_card(
+            uow,
+            actor,
+            app_key,
+            widget["kpi"],
+            period=applied.period or card_period(uow, time_zone),
+            extra=applied.conditions,
+            extra_key=applied.key,
+            sliced=applied.sliced,
+            time_zone=time_zone,
+        )
+    return report_result(uow, actor, app_key, widget, applied, time_zone).as_dict()
+
+
+def report_result(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    widget: Mapping[str, Any],
+    applied: Applied,
+    time_zone: str,
+) -> reports.Result:
+    """A report widget's data under the dashboard's filters."""
+    return reports.run(
+        uow,
+        actor,
+        app_key,
+        widget["report"],
+        extra=applied.conditions,
+        extra_key=applied.key,
+        sliced=applied.sliced,
+        time_zone=time_zone,
+    )
+
+
+def run_dashboard(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    key: str,
+    *,
+    values: Mapping[str, Sequence[str]] = {},
+    time_zone: str = "Asia/Shanghai",
+    open_unit: Callable[[], AbstractContextManager[UnitOfWork]] | None = None,
+    workers: int = 4,
+) -> dict[str, Any]:
+    """Every widget of a dashboard under its filters; a widget that fails shows its error.
+
+    With ``open_unit`` (a read unit of work per call), the widgets the result cache or a rollup
+    answers are computed first, one after the other (that is Python's work: threads would only
+    take turns), and the ones that need their query then run up to ``workers`` at once, each on
+    its own connection: the database works on several queries while one waits.
+    """
+    started = time.perf_counter()
+    version, body = _dashboard(uow, app_key, key)
+    applied = _applied(body, values, uow, ZoneInfo(time_zone))
+    chosen = list(body.get("widgets") or [])
+
+    def compute(w: Mapping[str, Any], unit: UnitOfWork) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": w["id"],
+            "kind": "kpi" if "kpi" in w else "report",
+            "source": w.get("kpi") or w.get("report"),
+            "title": w.get("title"),
+            "layout": w.get("layout"),
+        }
+        try:
+            out["data"] = _widget_data(unit, actor, app_key, w, applied, time_zone)
+        except (PermissionDenied, NotFound, ValidationFailed) as exc:
+            out["error"] = _error(exc)
+        return out
+
+    def apart(w: Mapping[str, Any]) -> dict[str, Any]:
+        assert open_unit is not None
+        with open_unit() as unit:
+            return compute(w, unit)
+
+    if open_unit is not None and workers > 1 and len(chosen) > 1:
+        quick: dict[str, dict[str, Any]] = {}
+        uow.scratch[reports.QUERIES_LATER] = True
+        try:
+            for w in chosen:
+                try:
+                    quick[w["id"]] = compute(w, uow)
+                except reports.QueryLater:
+                    continue
+        finally:
+            uow.scratch.pop(reports.QUERIES_LATER, None)
+        slow = [w for w in chosen if w["id"] not in quick]
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(slow)))) as pool:
+            queried = dict(zip((w["id"] for w in slow), pool.map(apart, slow), strict=True))
+        widgets = [quick.get(w["id"]) or queried[w["id"]] for w in chosen]
+    else:
+        widgets = [compute(w, uow) for w in chosen]
+    return {
+        "key": key,
+        "version": version,
+        "label": body.get("label"),
+        "columns": body.get("columns", 24),
+        # the dashboard itself (not a drill-down or one widget's export) offers select options
+        "filters": [
+            {**f, "options": _options(uow, app_key, f["field"])} if f["type"] == "select" else f
+            for f in applied.shown
+        ],
+        "widgets": widgets,
+        "elapsed_ms": round((time.perf_counter() - started) * 1000, 2),
+    }
+
+
+def _error(exc: TangramError) -> dict[str, Any]:
+    return {"status": exc.status, "code": exc.code, "detail": str(exc)}
+
+
+def widget_result(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    key: str,
+    widget_id: str,
+    *,
+    values: Mapping[str, Sequence[str]] = {},
+    time_zone: str = "Asia/Shanghai",
+) -> reports.Result:
+    """One widget's data as a report result (for exports); a KPI card becomes one row."""
+    _, body = _dashboard(uow, app_key, key)
+    widget = _widget(body, widget_id)
+    applied = _applied(body, values, uow, ZoneInfo(time_zone))
+    if "report" in widget:
+        return report_result(uow, actor, app_key, widget, applied, time_zone)
+    card = _widget_data(uow, actor, app_key, widget, applied, time_zone)
+    columns = ["kpi", "value", "previous", "change", "change_pct", "unit", "from", "to"]
+    row = [
+        card["key"],
+        card["value"],
+        card["previous"],
+        card["change"],
+        card["change_pct"],
+        card["unit"],
+        card["period"]["from"],
+        card["period"]["to"],
+    ]
+    return reports.Result(
+        widget_id, card["version"], {"type": "kpi"}, columns, [row], card["elapsed_ms"]
+    )
+
+
+def drill_widget(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    key: str,
+    widget_id: str,
+    *,
+    point: Mapping[str, str],
+    values: Mapping[str, Sequence[str]] = {},
+    cursor: str | None = None,
+    limit: int = 50,
+    time_zone: str = "Asia/Shanghai",
+) -> records.Page:
+    """The records behind one data point of a widget, under the dashboard's filters: for a KPI
+    card, the records its value counts in the period (its filter and period field)."""
+    _, body = _dashboard(uow, app_key, key)
+    widget = _widget(body, widget_id)
+    applied = _applied(body, values, uow, ZoneInfo(time_zone))
+    if "report" in widget:
+        prepared, scope = reports.load(uow, actor, app_key, widget["report"], time_zone=time_zone)
+        condition = reports.drill_condition(
+            uow, actor, prepared, scope, point=point, extra=applied.conditions, time_zone=time_zone
+        )
+        form_key = prepared.dataset.form
+    else:
+        if point:
+            raise ValidationFailed(
+                "A KPI card has no data points to choose: drill into the card itself.",
+                code="report.point",
+                errors=[{"path": f"at.{k}", "message": "not a dimension"} for k in point],
+            )
+        _, kpi = _kpi(uow, app_key, widget["kpi"])
+        form_key = str(kpi.get("form"))
+        scope = records.require_scope(actor, Action.READ, app_key, form_key)
+        period = applied.period or card_period(uow, time_zone)
+        sources = sources_of(uow, app_key, form_key)
+        dataset = compile_dataset(kpi_dataset(kpi, {"value": period}), sources, time_zone=time_zone)
+        t = tables_of(sources, form_key)
+        where = [*records.visible(uow, actor, t.main, scope), *applied.conditions(t, False)]
+        ids = dataset.records(where=where)
+
+        def condition(main: Table) -> ColumnElement[bool]:
+            return main.c._id.in_(ids)
+
+    return records.list_records(
+        uow,
+        actor,
+        app_key,
+        form_key,
+        cursor=cursor,
+        limit=limit,
+        count=True,
+        time_zone=time_zone,
+        within=condition,
+    )
+
+
+def check_dashboard(
+    uow: UnitOfWork, app_key: str, _what: str, _key: str, body: Mapping[str, Any]
+) -> None:
+    """Refuse a dashboard naming unpublished KPIs or reports, filters no widget can apply, bad
+    defaults, duplicate widget ids or a layout wider than the grid."""
+    problems: list[Diagnostic] = []
+    columns = int(body.get("columns", 24))
+    seen: set[str] = set()
+    tables: list[projections.Tables] = []
+    for i, w in enumerate(body.get("widgets") or []):
+        if w["id"] in seen:
+            problems.append(
+                Diagnostic(f"/widgets/{i}/id", "dashboard.duplicate", f"{w['id']!r} is used twice")
+            )
+        seen.add(w["id"])
+        layout = w.get("layout")
+        if layout and layout["x"] + layout["w"] > columns:
+            problems.append(
+                Diagnostic(
+                    f"/widgets/{i}/layout", "dashboard.layout", f"wider than the {columns} columns"
+                )
+            )
+        kind = "kpi" if "kpi" in w else "report"
+        try:
+            _, _, found = metadata.published_body(uow, app_key, kind, w[kind])
+        except NotFound:
+            problems.append(
+                Diagnostic(
+                    f"/widgets/{i}/{kind}", "dashboard.widget", f"no published {kind} {w[kind]!r}"
+                )
+            )
+            continue
+        form_key = found.get("form") if kind == "kpi" else (found.get("dataset") or {}).get("form")
+        try:
+            tables.append(tables_of(sources_of(uow, app_key, str(form_key)), str(form_key)))
+        except DefinitionError:
+            problems.append(
+                Diagnostic(
+                    f"/widgets/{i}/{kind}",
+                    "dashboard.widget",
+                    f"its form {form_key!r} is not published",
+                )
+            )
+    keys: set[str] = set()
+    ranges = 0
+    for i, f in enumerate(body.get("filters") or []):
+        path = f"/filters/{i}"
+        if f["key"] in keys:
+            problems.append(
+                Diagnostic(f"{path}/key", "dashboard.duplicate", f"{f['key']!r} is used twice")
+            )
+        keys.add(f["key"])
+        having = [t for t in tables if listing.has_field(t, f["field"])]
+        if tables and not having:
+            problems.append(
+                Diagnostic(
+                    f"{path}/field", "dashboard.filter", f"no widget has a field {f['field']!r}"
+                )
+            )
+        if f["type"] == "date_range":
+            ranges += 1
+            kinds = {_kind(t, f["field"]) for t in having}
+            if kinds - set(TEMPORAL):
+                problems.append(
+                    Diagnostic(
+                        f"{path}/field",
+                        "dashboard.filter",
+                        f"{f['field']!r} is not a date or datetime field",
+                    )
+                )
+            if f.get("default") is not None:
+                try:
+                    resolve_period(
+                        str(f["default"]),
+                        now=uow.now,
+                        zone=ZoneInfo(_CHECK_ZONE),
+                        path=f"{path}/default",
+                    )
+                except DefinitionError as exc:
+                    problems.extend(exc.diagnostics)
+        elif f.get("default") is not None and not (
+            isinstance(f["default"], list) and all(isinstance(v, str) for v in f["default"])
+        ):
+            problems.append(Diagnostic(f"{path}/default", "dashboard.filter", "a list of values"))
+    if ranges > 1:
+        problems.append(Diagnostic("/filters", "dashboard.filter", "one date range per dashboard"))
+    if problems:
+        raise _invalid("dashboard", problems)
+
+
+def _kind(t: projections.Tables, name: str) -> ColumnKind | None:
+    if name in listing.META_KINDS:
+        return listing.META_KINDS[name]
+    column = t.projection.by_key.get(name)
+    return column.kind if column is not None else None
+
+
+def install(hooks: Hooks, _settings: Settings) -> None:
+    """Refuse reports, KPIs and dashboards that do not fit their forms at publication."""
+    hooks.checks.register("report", reports.check)
+    hooks.checks.register("kpi", check_kpi_definition)
+    hooks.checks.register("dashboard", check_dashboard)
+
+
+__all__ = [
+    "Applied",
+    "check_dashboard",
+    "check_kpi_definition",
+    "drill_widget",
+    "kpi_card",
+    "run_dashboard",
+    "widget_result",
+]

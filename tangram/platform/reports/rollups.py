@@ -1,0 +1,697 @@
+"""Rollups at run time: reports and KPI cards answered from partial aggregates per local day.
+
+A report or KPI card over a form with many records reads them all for every request the result
+cache cannot answer (a record changed since). A rollup keeps the dataset's partial aggregates per
+local day of one date field instead (see :mod:`tangram.engines.reports.rollup`), so a year of
+tickets is 365 small payloads, whatever the number of tickets.
+
+**Building.** The first request a rollup could answer asks the job worker to build it (job
+``rollup.build``) and is answered by the query meanwhile. The worker reads the rows in a read
+transaction of its own and then stores the days: writers are not held up while it reads.
+
+**Keeping them current.** Every record write of a form that a published report or KPI measures
+bumps a *mark* per UTC day of each of the record's date fields, old and new values alike, in the
+write's own transaction. A rollup day remembers the sum of the marks it was computed under; when
+a request finds the marks of a day moved, it computes that day again (an index range on the day
+field) before answering. Marks are read before the rows, so a write that commits meanwhile
+leaves its day marked again for the next request: nothing is missed, at worst computed twice. A
+rollup is forgotten when its form's projection changes or is rebuilt (publication, ``tangram
+records reindex``), and replaced when its definition changes.
+
+**Reading.** The payloads of the days of a month are merged once and kept in the platform's
+memory while the stamps of those days are unchanged, so a year is about thirteen payloads and a
+write costs the merge of its own month only. Requests that find their days current only read:
+the rollup, the marks and the stamps of the period, and the payloads not merged yet.
+
+**When they answer.** A rollup answers for viewers who read every record of the form, without
+record-list filters; dashboards' select filters and date ranges are kept by it. Distinct counts,
+joined fields of referenced forms, pivot and before/after widgets and other viewers are answered
+by the dataset's query, as before, with the same numbers. On SQLite only zones without daylight
+saving time are rolled up (SQLite's day buckets shift by the zone's standard offset). A database
+error while keeping a rollup falls back to the query too. ``TANGRAM_REPORT_ROLLUPS=false`` turns
+them off (marks are still kept, so that turning them on again needs no rebuild).
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import itertools
+import json
+import logging
+import threading
+from array import array
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+from cachetools import LRUCache
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    bindparam,
+    delete,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import sessionmaker
+
+from tangram.config import Settings
+from tangram.engines.forms import ColumnKind, Form
+from tangram.engines.reports import Source
+from tangram.engines.reports.rollup import NotRollable, Plan, compile_rollup
+from tangram.platform import metadata
+from tangram.platform.kernel.db import IMMEDIATE
+from tangram.platform.kernel.events import Event
+from tangram.platform.kernel.hooks import Hooks
+from tangram.platform.kernel.jobs import JobContext
+from tangram.platform.kernel.models import Job, JobStatus, Record, Rollup, RollupDay, RollupMark
+from tangram.platform.kernel.uow import UnitOfWork
+from tangram.platform.metadata import compiled
+from tangram.platform.reports.sources import sources_of
+
+log = logging.getLogger(__name__)
+
+#: Where a platform says whether rollups answer (``TANGRAM_REPORT_ROLLUPS``).
+ROLLUPS_ON = "rollups_on"
+#: Bumped when payloads change shape: rollups of an older shape are built again.
+FORMAT = 1
+#: Where a platform keeps which forms its apps' reports and KPIs measure, by metadata tag.
+_MEASURED = "rollup_measured_forms"
+#: The job kind that builds a rollup.
+BUILD_JOB = "rollup.build"
+#: A rollup asked for and not built after this long is asked for again (its job was lost).
+BUILD_PATIENCE = timedelta(hours=1)
+#: Where a platform keeps the days of a month merged, by rollup, first day and the days' stamps,
+#: and how much it keeps there (tuples, plus values of percentiles: about 8 bytes each).
+SEGMENTS = "rollup_months"
+_MONTHS_SIZE = 8_000_000
+#: Where a platform keeps compiled plans by fingerprint.
+_PLANS = "rollup_plans"
+_PLANS_SIZE = 256
+
+
+@dataclass(frozen=True)
+class Slice:
+    """What a dashboard applies to a widget, as a rollup can keep it: a date range on a field,
+    chosen values of select fields, and every select field of the dashboard (the rollup holds
+    them all, so that one rollup serves any choice)."""
+
+    period_field: str | None = None
+    first: date | None = None
+    last: date | None = None
+    selects: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    keys: tuple[str, ...] = ()
+
+
+# --- marks: the records service's side --------------------------------------------------------
+
+
+def measured_forms(uow: UnitOfWork, app_key: str, app_id: int) -> frozenset[str]:
+    """The forms a published report or KPI of the app measures (cached by metadata tag)."""
+    tag = metadata.app_tag(uow, app_key)
+    cache: dict[tuple[int, str | None], frozenset[str]] = uow.shared.setdefault(_MEASURED, {})
+    found = cache.get((app_id, tag))
+    if found is None:
+        forms = set()
+        for (kind, _key), (_version, body) in metadata.published_all(uow, app_id).items():
+            if kind == "kpi":
+                forms.add(str(body.get("form")))
+            elif kind == "report":
+                forms.add(str((body.get("dataset") or {}).get("form")))
+        found = frozenset(forms)
+        if len(cache) > 1024:
+            cache.clear()
+        cache[(app_id, tag)] = found
+    return found
+
+
+def _utc_day(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).date()
+    if isinstance(value, date):
+        return value
+    return None
+
+
+def _mark_upsert(insert_of: Any) -> Any:
+    statement = insert_of(RollupMark).values(
+        app_id=bindparam("app_id"),
+        form_key=bindparam("form_key"),
+        field=bindparam("field"),
+        day=bindparam("day"),
+        stamp=1,
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[RollupMark.app_id, RollupMark.form_key, RollupMark.field, RollupMark.day],
+        set_={"stamp": RollupMark.stamp + 1},
+    )
+
+
+_MARK = {"postgresql": _mark_upsert(postgresql.insert), "sqlite": _mark_upsert(sqlite.insert)}
+
+
+def touch(
+    uow: UnitOfWork,
+    app_key: str,
+    app_id: int,
+    form: Form,
+    states: Sequence[tuple[datetime, Mapping[str, Any]]],
+) -> None:
+    """Mark the days of a record's date fields in each of ``states`` (its creation instant and
+    document before and after the write) for the rollups of its form; nothing when no report or
+    KPI measures the form."""
+    if form.key not in measured_forms(uow, app_key, app_id):
+        return
+    temporal = [
+        c for c in form.projection.columns if c.kind in (ColumnKind.DATE, ColumnKind.DATETIME)
+    ]
+    days = set()
+    for created_at, data in states:
+        days.add(("_created_at", _utc_day(created_at)))
+        for c in temporal:
+            days.add((c.key, _utc_day(c.value(data.get(c.key)))))
+    marked = sorted((name, day) for name, day in days if day is not None)
+    connection = uow.session.connection()
+    connection.execute(
+        _MARK[connection.dialect.name],
+        [  # in one order for every writer: no deadlocks between them
+            {"app_id": app_id, "form_key": form.key, "field": name, "day": day}
+            for name, day in marked
+        ],
+    )
+
+
+# --- serving ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One question for a rollup: a dataset (checked already) by a day field."""
+
+    app_key: str
+    app_id: int
+    #: What it serves, without the definition: ``report:by_type``.
+    owner: str
+    #: What the result depends on beyond the dataset: definition versions, form digests.
+    version: str
+    definition: Mapping[str, Any]
+    sources: Mapping[str, Source]
+    day_field: str
+    keys: tuple[str, ...]
+    time_zone: str
+
+
+def rollable_zone(dialect: str, time_zone: str) -> bool:
+    """Whether days in ``time_zone`` are bucketed exactly on this database (SQLite shifts by the
+    standard offset, exact only for zones without daylight saving time)."""
+    if dialect != "sqlite":
+        return True
+    zone = ZoneInfo(time_zone)
+    return zone.utcoffset(datetime(2026, 1, 15)) == zone.utcoffset(datetime(2026, 7, 15))
+
+
+def plan_of(uow: UnitOfWork, ask: Ask) -> tuple[str, Plan] | None:
+    """The rollup's fingerprint and plan, or ``None`` when the dataset does not add up."""
+    fingerprint = hashlib.sha256(
+        json.dumps(
+            [
+                FORMAT,
+                ask.owner,
+                ask.version,
+                ask.definition,
+                ask.day_field,
+                ask.keys,
+                ask.time_zone,
+                ask.sources[str(ask.definition.get("form"))].form.projection.digest,
+            ],
+            sort_keys=True,
+            default=str,
+        ).encode()
+    ).hexdigest()
+    plans: dict[str, Plan | None] = uow.shared.setdefault(_PLANS, {})
+    if fingerprint not in plans:
+        try:
+            found: Plan | None = compile_rollup(
+                ask.definition,
+                ask.sources,
+                day_field=ask.day_field,
+                keys=ask.keys,
+                time_zone=ask.time_zone,
+            )
+        except NotRollable as exc:
+            log.debug("%s is answered by its query: %s", ask.owner, exc)
+            found = None
+        if len(plans) >= _PLANS_SIZE:
+            plans.clear()
+        plans[fingerprint] = found
+    plan = plans[fingerprint]
+    return None if plan is None else (fingerprint, plan)
+
+
+class _Gone(Exception):
+    """The rollup's days went while they were being read."""
+
+
+Range = tuple[date, date] | None  # local days, both included; None: every day
+
+
+def serve(
+    uow: UnitOfWork,
+    ask: Ask,
+    ranges: Sequence[Range],
+    selects: Mapping[str, Collection[str]] = {},
+) -> list[list[list[Any]]] | None:
+    """The dataset's rows over each range of local days, from its rollup (its stale days computed
+    again first), or ``None`` when a rollup cannot answer: the caller runs the query. A rollup not
+    built yet is asked of the job worker and answers once it is."""
+    if not uow.shared.get(ROLLUPS_ON, True):
+        return None
+    dialect = uow.session.connection().dialect.name
+    if not rollable_zone(dialect, ask.time_zone):
+        return None
+    planned = plan_of(uow, ask)
+    if planned is None:
+        return None
+    name, plan = planned
+    zone = ZoneInfo(ask.time_zone)
+    try:
+        if uow.write:  # a failure must not spoil the caller's transaction
+            with uow.session.begin_nested():
+                found = _current(uow, ask, name, plan, ranges, zone)
+        else:
+            found = _current(uow, ask, name, plan, ranges, zone)
+    except DBAPIError as exc:  # a rollup dropped or asked for meanwhile: the query answers
+        log.warning("rollup %s of %s not used: %s", name[:12], ask.owner, exc.orig)
+        return None
+    except _Gone:
+        return None
+    if found is None:
+        return None
+    nulls_first = dialect == "sqlite"
+    return [plan.rows(payloads, selects, nulls_first=nulls_first) for payloads in found]
+
+
+@contextmanager
+def _writing(uow: UnitOfWork) -> Iterator[Connection]:
+    """A transaction to write in: the unit's own for a write unit (it commits with its work),
+    else one of its own, committed at once."""
+    if uow.write:
+        yield uow.session.connection()
+        return
+    with _engine(uow).execution_options(**{IMMEDIATE: True}).begin() as connection:
+        yield connection
+
+
+def _engine(uow: UnitOfWork) -> Engine:
+    bind = uow.session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
+def _span(ranges: Sequence[Range]) -> Range:
+    if any(r is None for r in ranges) or not ranges:
+        return None
+    return min(r[0] for r in ranges if r), max(r[1] for r in ranges if r)
+
+
+def _utc_days(day: date, zone: ZoneInfo) -> list[date]:
+    """The UTC days a local day overlaps."""
+    start = datetime.combine(day, time(), zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC)
+    last = (end - timedelta(microseconds=1)).date()
+    return [start.date() + timedelta(days=i) for i in range((last - start.date()).days + 1)]
+
+
+def _instants(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    return (
+        datetime.combine(day, time(), zone).astimezone(UTC),
+        datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC),
+    )
+
+
+Payloads = list[tuple[str, list[list[Any]]]]
+
+
+def _current(
+    uow: UnitOfWork, ask: Ask, name: str, plan: Plan, ranges: Sequence[Range], zone: ZoneInfo
+) -> list[Payloads] | None:
+    """The payloads of each range (days, and whole months merged), after computing the days
+    whose marks moved; ``None`` while the rollup is not built."""
+    span = _span(ranges)
+    connection = uow.session.connection()  # it reads as of the unit's snapshot
+    found = connection.execute(
+        select(Rollup.id, Rollup.built_at, Rollup.created_at).where(
+            Rollup.app_id == ask.app_id, Rollup.name == name
+        )
+    ).first()
+    if found is not None and found.built_at is not None:
+        marks = _marks(connection, ask, plan, span, zone)
+        stamps = _stamps(connection, found.id, span)
+        stale = sorted(
+            day
+            for day in {*stamps, *marks}
+            if (span is None or span[0] <= day <= span[1])
+            and marks.get(day, 0) != stamps.get(day, 0)
+        )
+        if not stale:
+            return _gather(uow, connection, found.id, plan, ranges, stamps)
+    if found is None or found.built_at is None:
+        if found is None or _abandoned(uow, found.created_at):
+            with _writing(uow) as connection:
+                _ask_build(uow, connection, ask, name, plan)
+        return None
+    with _writing(uow) as connection:
+        _compute(connection, ask, plan, found.id, stale, zone)
+        stamps = _stamps(connection, found.id, span)
+        return _gather(uow, connection, found.id, plan, ranges, stamps)
+
+
+def _abandoned(uow: UnitOfWork, asked_at: datetime) -> bool:
+    """A build asked for long ago and still not done: its job was lost (no worker ran it)."""
+    return (uow.now - asked_at) > BUILD_PATIENCE
+
+
+def _gather(
+    uow: UnitOfWork,
+    connection: Connection,
+    rollup_id: int,
+    plan: Plan,
+    ranges: Sequence[Range],
+    stamps: Mapping[date, int],
+) -> list[Payloads]:
+    """Each range's payloads. For a plan whose days of a month may merge, the range's days come
+    merged month by month (the first and last months as far as the range goes), from the
+    platform's memory while the stamps of their days are unchanged: a year is about thirteen
+    payloads, and after a write only the month written is merged again."""
+    lock, merged_store = _segment_store(uow)
+    ordered = sorted(stamps)
+    wanted: set[date] = set()
+    laid_out: list[list[tuple[date, tuple[Any, ...] | None]]] = []
+    for r in ranges:
+        first, last = (
+            r if r is not None else (ordered[0], ordered[-1]) if ordered else (date.min, date.min)
+        )
+        held = ordered[bisect.bisect_left(ordered, first) : bisect.bisect_right(ordered, last)]
+        parts: list[tuple[date, tuple[Any, ...] | None]] = []
+        if not plan.monthly:
+            parts = [(d, None) for d in held]
+            wanted.update(held)
+        else:
+            for month, days in itertools.groupby(held, key=lambda d: (d.year, d.month)):
+                segment = list(days)
+                start = max(first, date(month[0], month[1], 1))
+                key = (rollup_id, start, tuple((d, stamps[d]) for d in segment))
+                with lock:
+                    known = key in merged_store
+                if not known:
+                    wanted.update(segment)
+                parts.append((start, key))
+        laid_out.append(parts)
+    stored = _payloads(connection, rollup_id, sorted(wanted))
+    if len(stored) < len(wanted):
+        raise _Gone  # rebuilt or forgotten between two reads
+    out: list[Payloads] = []
+    for parts in laid_out:
+        payloads: Payloads = []
+        for day, signature in parts:
+            if signature is None:
+                payloads.append((day.isoformat(), stored[day]))
+                continue
+            with lock:
+                merged = merged_store.get(signature)
+            if merged is None:
+                merged = plan.merge(stored[d] for d, _ in signature[2] if d in stored)
+                with lock:
+                    merged_store[signature] = merged
+            payloads.append((day.isoformat(), merged))
+        out.append(payloads)
+    return out
+
+
+def _size(tuples: list[list[Any]]) -> int:
+    """What merged tuples cost the memory store: one per tuple and per value of a percentile."""
+    return sum(1 + sum(len(v) for v in t if isinstance(v, array)) for t in tuples)
+
+
+def _segment_store(
+    uow: UnitOfWork,
+) -> tuple[threading.Lock, LRUCache[tuple[Any, ...], list[list[Any]]]]:
+    found = uow.shared.get(SEGMENTS)
+    if found is None:
+        store: LRUCache[tuple[Any, ...], list[list[Any]]] = LRUCache(
+            maxsize=_MONTHS_SIZE, getsizeof=_size
+        )
+        found = uow.shared.setdefault(SEGMENTS, (threading.Lock(), store))
+    return found  # type: ignore[no-any-return]
+
+
+def _marks(
+    connection: Connection, ask: Ask, plan: Plan, span: Range, zone: ZoneInfo
+) -> dict[date, int]:
+    """Local day → the sum of the marks of the UTC days it overlaps (days with marks only)."""
+    query = select(RollupMark.day, RollupMark.stamp).where(
+        RollupMark.app_id == ask.app_id,
+        RollupMark.form_key == plan.form,
+        RollupMark.field == plan.day_field,
+    )
+    if span is not None:
+        query = query.where(
+            RollupMark.day >= span[0] - timedelta(days=1),
+            RollupMark.day <= span[1] + timedelta(days=1),
+        )
+    by_utc = {day: int(stamp) for day, stamp in connection.execute(query).all()}
+    if plan.day_is_date:
+        return by_utc
+    out: dict[date, int] = {}
+    for utc_day in by_utc:
+        for local in (utc_day - timedelta(days=1), utc_day, utc_day + timedelta(days=1)):
+            if local not in out:
+                total = sum(by_utc.get(u, 0) for u in _utc_days(local, zone))
+                if total:
+                    out[local] = total
+    return out
+
+
+def _stamps(connection: Connection, rollup_id: int, span: Range) -> dict[date, int]:
+    query = select(RollupDay.day, RollupDay.stamp).where(RollupDay.rollup_id == rollup_id)
+    if span is not None:
+        query = query.where(RollupDay.day >= span[0], RollupDay.day <= span[1])
+    return {day: int(stamp) for day, stamp in connection.execute(query).all()}
+
+
+def _payloads(
+    connection: Connection, rollup_id: int, days: Sequence[date]
+) -> dict[date, list[list[Any]]]:
+    """The stored tuples of some days (read by runs of consecutive days)."""
+    if not days:
+        return {}
+    runs = [RollupDay.day.between(first, last) for first, last in _runs(days)]
+    query = select(RollupDay.day, RollupDay.payload).where(
+        RollupDay.rollup_id == rollup_id, or_(*runs)
+    )
+    wanted = set(days)
+    # all rows at once (psycopg's row-by-row fetching costs more than the rows), decoded by
+    # orjson: a new process decodes every day of its first cockpit's months
+    rows = connection.execute(query).all()
+    return {day: orjson.loads(text) for day, text in rows if day in wanted}
+
+
+def _day_upsert(insert_of: Any) -> Any:
+    statement = insert_of(RollupDay)
+    return statement.on_conflict_do_update(
+        index_elements=[RollupDay.rollup_id, RollupDay.day],
+        set_={"stamp": statement.excluded.stamp, "payload": statement.excluded.payload},
+    )
+
+
+_SAVE_DAY = {"postgresql": _day_upsert(postgresql.insert), "sqlite": _day_upsert(sqlite.insert)}
+
+
+def _save(
+    connection: Connection,
+    rollup_id: int,
+    days: Collection[date],
+    marks: Mapping[date, int],
+    payloads: Mapping[str, list[list[Any]]],
+) -> None:
+    """Store the days computed (a day without rows is stored empty: its marks are known). Two
+    requests computing the same day store it one after the other, the later one's winning."""
+    if not days:
+        return
+    connection.execute(
+        _SAVE_DAY[connection.dialect.name],
+        [
+            {
+                "rollup_id": rollup_id,
+                "day": day,
+                "stamp": marks.get(day, 0),
+                "payload": orjson.dumps(payloads.get(day.isoformat(), [])).decode(),
+            }
+            for day in sorted(days)
+        ],
+    )
+
+
+def _compute(
+    connection: Connection,
+    ask: Ask,
+    plan: Plan,
+    rollup_id: int,
+    days: Sequence[date],
+    zone: ZoneInfo,
+) -> None:
+    """Compute some days again, each from the rows of its local day."""
+    marks = _marks(connection, ask, plan, (days[0], days[-1]), zone)
+    column = plan.day_column
+    ranges: list[ColumnElement[bool]]
+    if plan.day_is_date:
+        ranges = [column.in_(list(days))]
+    else:  # one index range per run of consecutive days
+        ranges = []
+        for first, last in _runs(days):
+            start, end = _instants(first, zone)[0], _instants(last, zone)[1]
+            ranges.append((column >= start) & (column < end))
+    payloads = plan.payloads(connection.execute(plan.query(where=[or_(*ranges)])))
+    _save(connection, rollup_id, days, marks, payloads)
+
+
+def _runs(days: Sequence[date]) -> list[tuple[date, date]]:
+    """Sorted days as runs of consecutive days (first, last)."""
+    runs: list[tuple[date, date]] = []
+    for day in days:
+        if runs and runs[-1][1] + timedelta(days=1) == day:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def _owner(ask: Ask) -> str:
+    return f"{ask.owner}@{ask.day_field}|{','.join(ask.keys)}"[:300]
+
+
+# --- building: a job ---------------------------------------------------------------------------
+
+
+def _ask_build(uow: UnitOfWork, connection: Connection, ask: Ask, name: str, plan: Plan) -> None:
+    """Register a new rollup (replacing the ones of the same shape) and ask a worker to build it."""
+    connection.execute(
+        delete(Rollup).where(
+            Rollup.app_id == ask.app_id, or_(Rollup.owner == _owner(ask), Rollup.name == name)
+        )
+    )
+    rollup_id = connection.execute(
+        insert(Rollup)
+        .values(
+            app_id=ask.app_id,
+            form_key=plan.form,
+            owner=_owner(ask),
+            name=name,
+            day_field=plan.day_field,
+            created_at=uow.now,
+        )
+        .returning(Rollup.id)
+    ).scalar_one()
+    payload = {
+        "rollup": int(rollup_id),
+        "app": ask.app_key,
+        "app_id": ask.app_id,
+        "owner": ask.owner,
+        "version": ask.version,
+        "definition": ask.definition,
+        "day_field": ask.day_field,
+        "keys": list(ask.keys),
+        "time_zone": ask.time_zone,
+    }
+    now = uow.now
+    connection.execute(
+        insert(Job).values(
+            kind=BUILD_JOB,
+            payload=payload,
+            run_at=now,
+            status=JobStatus.PENDING.value,
+            attempts=0,
+            max_attempts=3,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+
+
+def build(uow: UnitOfWork, job: JobContext) -> None:
+    """The job: compute every day of a rollup. The rows are read in a read transaction of their
+    own before the job's transaction writes anything, so writers wait only while the payloads
+    are stored (SQLite has one writer at a time)."""
+    p = job.payload
+    rollup_id = int(p["rollup"])
+    reading = UnitOfWork(
+        sessionmaker(_engine(uow).execution_options(**{IMMEDIATE: False})),
+        uow.clock,
+        write=False,
+        shared=uow.shared,
+    )
+    with reading:
+        reader = reading.session.connection()
+        name = reader.execute(select(Rollup.name).where(Rollup.id == rollup_id)).scalar()
+        if name is None:
+            return  # replaced or forgotten meanwhile
+        ask = Ask(
+            app_key=str(p["app"]),
+            app_id=int(p["app_id"]),
+            owner=str(p["owner"]),
+            version=str(p["version"]),
+            definition=p["definition"],
+            sources=sources_of(reading, str(p["app"]), str(p["definition"].get("form"))),
+            day_field=str(p["day_field"]),
+            keys=tuple(p["keys"]),
+            time_zone=str(p["time_zone"]),
+        )
+        planned = plan_of(reading, ask)
+        if planned is not None and planned[0] == name:
+            plan = planned[1]
+            zone = ZoneInfo(ask.time_zone)
+            marks = _marks(reader, ask, plan, None, zone)  # before the rows: see the module's doc
+            payloads = plan.payloads(reader.execute(plan.query()))
+    connection = uow.session.connection()
+    if planned is None or planned[0] != name:  # its form changed since: it serves nothing
+        connection.execute(delete(Rollup).where(Rollup.id == rollup_id))
+        return
+    if connection.execute(select(Rollup.id).where(Rollup.id == rollup_id)).first() is None:
+        return
+    days = {date.fromisoformat(d) for d in payloads} | set(marks)
+    _save(connection, rollup_id, days, marks, payloads)
+    connection.execute(update(Rollup).where(Rollup.id == rollup_id).values(built_at=uow.now))
+
+
+#: The record events whose documents (before and after the write) mark days of rollups.
+RECORD_EVENTS = ("record.created", "record.updated", "record.deleted", "record.restored")
+
+
+def _on_record(uow: UnitOfWork, event: Event) -> None:
+    record = uow.session.get(Record, event.object_id)
+    if record is None:
+        return
+    states = [
+        (record.created_at, document)
+        for document in (event.payload.get("before"), event.payload.get("after"))
+        if document is not None
+    ]
+    _, form = compiled.form(uow, event.app, event.subject)
+    touch(uow, event.app, record.app_id, form, states)
+
+
+def install(hooks: Hooks, _settings: Settings) -> None:
+    """Register the job that builds rollups; mark the days record writes touch."""
+    hooks.jobs.register(BUILD_JOB, build)
+    for name in RECORD_EVENTS:
+        hooks.events.subscribe(name, _on_record)

@@ -1,0 +1,160 @@
+"""What-if: run a draft rule or decision table over stored records without writing anything.
+
+The draft (the definition's saved draft, or a body sent with the request) is compiled into the
+app's rulebook in place of the published version, then evaluated over the records a filter picks
+(at most :data:`MAX_LIMIT`). The answer counts the outcomes, shows what each record would get and
+lists the records where the draft and the published version disagree.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tangram.engines.logic import EvalContext
+from tangram.engines.meta import validate_definition
+from tangram.engines.rules import DecisionError, Rule, RuleEvent, RuleSet
+from tangram.platform import metadata, records
+from tangram.platform.identity.perms import Actor, require_design
+from tangram.platform.kernel.errors import ValidationFailed
+from tangram.platform.kernel.models import Record
+from tangram.platform.kernel.uow import UnitOfWork
+from tangram.platform.records.listing import Filter
+from tangram.platform.rules import automation, rulebook
+
+MAX_LIMIT = 1000
+#: Records listed one by one in the answer (the counts cover all of them).
+SHOWN = 50
+
+
+def _event(rule: Rule, data: Mapping[str, Any]) -> RuleEvent:
+    """The event that would trigger ``rule`` for a stored record."""
+    if rule.trigger in ("timer", "schedule"):
+        return RuleEvent(rule.event, rule=rule.key)
+    if rule.trigger == "field_changed":
+        return RuleEvent(rule.event, changed=rule.fields)
+    if rule.trigger == "record_updated":
+        return RuleEvent(rule.event, changed=frozenset(data))
+    return RuleEvent(rule.event)
+
+
+def _signature(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)[:300]
+
+
+def _rule_outcome(
+    rule: Rule | None, record: Record, variables: Mapping[str, Any], context: EvalContext
+) -> dict[str, Any] | None:
+    if rule is None:
+        return None
+    result = RuleSet((rule,)).run(
+        _event(rule, record.data), record.data, variables=variables, context=context
+    )
+    if not result.traces:
+        return {"outcome": "not triggered", "effects": []}
+    trace = result.traces[0]
+    if trace.error:
+        return {"outcome": "error", "error": trace.error, "effects": []}
+    return {
+        "outcome": "matched" if trace.matched else "not matched",
+        "effects": [{"type": e.type, "params": dict(e.params)} for e in result.effects],
+    }
+
+
+def simulate(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    key: str,
+    *,
+    body: Mapping[str, Any] | None = None,
+    filters: Sequence[Filter] = (),
+    limit: int = 100,
+) -> dict[str, Any]:
+    """Evaluate the draft of rule ``key`` (or ``body``) over up to ``limit`` records."""
+    require_design(actor, app_key)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed(
+            f"limit must be between 1 and {MAX_LIMIT}.",
+            errors=[{"path": "limit", "message": f"between 1 and {MAX_LIMIT}"}],
+        )
+    view = metadata.get_definition(uow, actor, app_key, "rule", key)
+    draft_body = dict(body) if body is not None else dict(view.definition.draft)
+    if draft_body.get("key") != key:
+        raise ValidationFailed(
+            "The body's key must be the rule's key.",
+            errors=[{"path": "body/key", "message": f"must be {key!r}"}],
+        )
+    problems = validate_definition("rule", draft_body)
+    if problems:
+        raise ValidationFailed.from_diagnostics(
+            f"The draft is not a valid rule: {len(problems)} problem(s).", problems
+        )
+    kind = draft_body.get("type", "rule")
+    form_key = draft_body.get("form")
+    if kind == "sla" or not isinstance(form_key, str):
+        raise ValidationFailed(
+            "Only rules and decision tables bound to a form can be simulated over records.",
+            errors=[
+                {"path": "body/type" if kind == "sla" else "body/form", "message": "unsupported"}
+            ],
+        )
+    if kind == "rule" and draft_body.get("enabled", True) is False:
+        raise ValidationFailed(
+            "The draft is disabled: enable it to see what it would do.",
+            errors=[{"path": "body/enabled", "message": "is false"}],
+        )
+    published, draft = rulebook.compile_draft(uow, app_key, key, draft_body)
+    page = records.list_records(uow, actor, app_key, form_key, filters=filters, limit=limit)
+    counts: Counter[str] = Counter()
+    effects: Counter[str] = Counter()
+    shown: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    changed = 0
+    for record in page.items:
+        if kind == "decision_table":
+            new = _table_outcome(draft.tables.get(key), record)
+            old = _table_outcome(published.tables[key], record) if key in published.tables else None
+            counts[_signature(new.get("result")) if new["outcome"] == "decided" else "error"] += 1
+        else:
+            # what the rule would see when it runs (clock, calendar, the record's id)
+            variables, context = automation.evaluation(uow, draft, record, None)
+            new = _rule_outcome(draft.rules.get(key), record, variables, context) or {}
+            old = _rule_outcome(published.rules.get(key), record, variables, context)
+            counts[new["outcome"]] += 1
+            for effect in new.get("effects", []):
+                effects[f"{effect['type']} {_signature(effect['params'])}"] += 1
+        if len(shown) < SHOWN:
+            shown.append({"record": record.id, **new})
+        if old is not None and old != new:
+            changed += 1
+            if len(changes) < SHOWN:
+                changes.append({"record": record.id, "draft": new, "published": old})
+    return {
+        "rule": key,
+        "type": kind,
+        "form": form_key,
+        "published_version": published.versions.get(key),
+        "evaluated": len(page.items),
+        "counts": dict(counts.most_common()),
+        "effects": dict(effects.most_common(20)),
+        "changed": changed if key in published.versions else None,
+        "records": shown,
+        "changes": changes,
+    }
+
+
+def _table_outcome(table: Any, record: Record) -> dict[str, Any]:
+    if table is None:
+        return {"outcome": "absent"}
+    try:
+        decision = table.decide(record.data)
+    except DecisionError as exc:
+        return {"outcome": "error", "error": str(exc)}
+    return {
+        "outcome": "decided",
+        "result": decision.result,
+        "rows": [r + 1 for r in decision.matched],
+    }
