@@ -30,7 +30,7 @@ from sqlalchemy import select
 
 from tangram.engines.flows import Command, Context, Process, compile_process
 from tangram.platform import flows, metadata, records
-from tangram.platform.identity import users as directory
+from tangram.platform.identity import users
 from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel.models import Task
 
@@ -187,7 +187,7 @@ def through_platform(instances: int, repeat: int = 3) -> None:
         system = Actor.system("bench")
         with platform.unit_of_work() as uow:
             metadata.create_app(uow, system, key="bench", name=_text("bench"))
-            users = [directory.create_user(uow, system, username=f"u{n}").id for n in range(10)]
+            people = [users.create_user(uow, system, username=f"u{n}").id for n in range(10)]
             form = {
                 "key": "ticket",
                 "label": _text("ticket"),
@@ -207,7 +207,7 @@ def through_platform(instances: int, repeat: int = 3) -> None:
                 ],
             }
             flow = json.loads(
-                json.dumps(TICKET_FLOW).replace('"users": [9]', f'"users": [{users[9]}]')
+                json.dumps(TICKET_FLOW).replace('"users": [9]', f'"users": [{people[9]}]')
             )
             for kind, body in (("form", form), ("flow", flow)):
                 metadata.create_definition(uow, system, "bench", kind, body)
@@ -215,11 +215,11 @@ def through_platform(instances: int, repeat: int = 3) -> None:
             uow.commit()
         data = {
             "title": "noise",
-            "assignee": users[5],
+            "assignee": people[5],
             "major": True,
             "measures": [
-                {"what": "fix", "owner": users[5]},
-                {"what": "test", "owner": users[6]},
+                {"what": "fix", "owner": people[5]},
+                {"what": "test", "owner": people[6]},
             ],
         }
 

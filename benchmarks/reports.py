@@ -57,7 +57,7 @@ from tangram.platform.kernel.clock import FrozenClock
 from tangram.platform.kernel.models import Record
 from tangram.platform.kernel.models.base import UTCDateTime
 from tangram.platform.records import projections
-from tangram.platform.reports import dashboards, rollups
+from tangram.platform.reports import dashboards, kpis, rollups
 from tangram.platform.worker import Worker
 
 SYSTEM = Actor.system("bench")
@@ -674,7 +674,7 @@ def measure(
 
 def kpi_raw(uow: Any, key: str, applied: dashboards.Applied) -> dict[str, Any]:
     """A KPI card as the cockpit shows it."""
-    return dashboards.kpi_card(
+    return kpis.kpi_card(
         uow,
         SYSTEM,
         "bench",

@@ -26,7 +26,7 @@ from tangram.engines.rules import RuleEvent, compile_decision_table, compile_rul
 from tangram.platform import metadata
 from tangram.platform import records as record_service
 from tangram.platform.bootstrap import Platform
-from tangram.platform.identity import users as directory
+from tangram.platform.identity import groups, users
 from tangram.platform.identity.perms import Actor
 
 DISPATCH = {
@@ -228,10 +228,10 @@ def pipeline(events: int) -> None:
             with platform.unit_of_work() as uow:
                 metadata.create_app(uow, system, key="bench", name=_text("bench"))
                 for g, people in (("line_a", 3), ("line_b", 3), ("desk", 2)):
-                    group = directory.create_group(uow, system, key=g, name=g)
+                    group = groups.create_group(uow, system, key=g, name=g)
                     for n in range(people):
-                        user = directory.create_user(uow, system, username=f"{g}.{n}")
-                        directory.add_member(uow, system, group_id=group.id, user_id=user.id)
+                        user = users.create_user(uow, system, username=f"{g}.{n}")
+                        groups.add_member(uow, system, group_id=group.id, user_id=user.id)
                 bodies = [("form", PIPELINE_FORM)]
                 if with_rules:
                     bodies += [("rule", body) for body in _pipeline_rules()]

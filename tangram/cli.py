@@ -19,8 +19,7 @@ from tangram import __version__
 from tangram.config import Settings, SettingsError
 from tangram.platform import demo, packages, records
 from tangram.platform.bootstrap import Platform
-from tangram.platform.identity import auth
-from tangram.platform.identity import users as directory
+from tangram.platform.identity import auth, users
 from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel import audit, jobs, migrate
 from tangram.platform.kernel.clock import FrozenClock, ensure_utc
@@ -378,7 +377,7 @@ def user_create(
     secret = password or os.environ.get("TANGRAM_USER_PASSWORD") or auth.generate_password()
     try:
         with platform.unit_of_work() as uow:
-            created = directory.create_user(
+            created = users.create_user(
                 uow,
                 Actor.system("cli"),
                 username=username,
@@ -409,7 +408,7 @@ def user_ensure_admin(ctx: click.Context, username: str) -> None:
     secret = given or auth.generate_password()
     try:
         with platform.unit_of_work() as uow:
-            account, created = directory.ensure_admin(uow, username=username, password=secret)
+            account, created = users.ensure_admin(uow, username=username, password=secret)
             uow.commit()
     except TangramError as exc:
         _fail(exc)

@@ -24,7 +24,7 @@ from sqlalchemy import Engine, event, text
 
 from tangram.config import Settings
 from tangram.platform.bootstrap import Platform
-from tangram.platform.identity import users as directory
+from tangram.platform.identity import users
 from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel import migrate
 from tangram.platform.kernel.clock import FrozenClock
@@ -129,7 +129,7 @@ def system() -> Actor:
 @pytest.fixture
 def admin_user(platform: Platform) -> User:
     with platform.unit_of_work() as uow:
-        user, _ = directory.ensure_admin(uow, username="admin", password=ADMIN_PASSWORD)
+        user, _ = users.ensure_admin(uow, username="admin", password=ADMIN_PASSWORD)
         uow.commit()
     return user
 
@@ -218,7 +218,7 @@ def make_user(
 ) -> User:
     """Create an active user (helper for tests)."""
     with platform.unit_of_work() as uow:
-        user = directory.create_user(
+        user = users.create_user(
             uow, Actor.system("test"), username=username, password=password, roles=roles
         )
         uow.commit()

@@ -47,7 +47,7 @@ from sqlalchemy import select
 
 from tangram.platform import flows, records
 from tangram.platform.bootstrap import Platform
-from tangram.platform.identity import users as directory
+from tangram.platform.identity import groups, users
 from tangram.platform.identity.perms import Actor, load_actor
 from tangram.platform.kernel.clock import FrozenClock
 from tangram.platform.kernel.errors import TangramError, ValidationFailed
@@ -82,11 +82,10 @@ def load_spec(package: Path) -> dict[str, Any]:
 
 def seeded(uow: Any, spec: Mapping[str, Any]) -> bool:
     """Whether the spec's first user exists (the demo ran here before)."""
-    users = spec.get("users") or []
-    if not users:
+    specs = spec.get("users") or []
+    if not specs:
         return False
-    first = users[0]
-    return directory.find_user(uow, _username(first, 1)) is not None
+    return users.find_user(uow, _username(specs[0], 1)) is not None
 
 
 def _username(group_spec: Mapping[str, Any], n: int) -> str:
@@ -148,8 +147,8 @@ class _Values:
             source = chosen.get(gen["from"])
             return source.data.get(gen["field"]) if source is not None else None
         if "users" in gen:
-            users = [u for g in gen["users"] for u in self.members.get(g, [])]
-            return rng.choice(users) if users else None
+            members = [u for g in gen["users"] for u in self.members.get(g, [])]
+            return rng.choice(members) if members else None
         if "days" in gen:
             low, high = gen["days"]
             return (
@@ -188,12 +187,12 @@ def seed(
                     if group_spec.get("count", 1) > 1
                     else group_spec["prefix"]
                 )
-                if directory.find_user(uow, name) is not None:
+                if users.find_user(uow, name) is not None:
                     raise ValidationFailed(
                         f"User {name!r} exists already: the demo seeds an empty app once.",
                         code="demo.seeded",
                     )
-                user = directory.create_user(
+                user = users.create_user(
                     uow,
                     SYSTEM,
                     username=name,
@@ -206,11 +205,11 @@ def seed(
                 people.setdefault(group_spec["prefix"], []).append(user.id)
                 for key in group_spec.get("groups", []):
                     group = _group(uow, key)
-                    directory.add_member(uow, SYSTEM, group_id=group.id, user_id=user.id)
+                    groups.add_member(uow, SYSTEM, group_id=group.id, user_id=user.id)
                     members.setdefault(key, []).append(user.id)
                 for key in group_spec.get("manages", []) if n == 1 else []:
                     group = _group(uow, key)
-                    directory.update_group(
+                    groups.update_group(
                         uow,
                         SYSTEM,
                         group.id,

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from tangram.platform import records
 from tangram.platform.bootstrap import Platform
-from tangram.platform.identity import users as directory
+from tangram.platform.identity import roles, users
 from tangram.platform.kernel.models import Record
 from tangram.platform.worker import Worker
 from tests.api.test_reports_api import report, setup
@@ -242,15 +242,15 @@ def test_a_widget_the_viewer_may_not_read_shows_its_error_in_place(
     board["widgets"].append({"id": "secrets", "kpi": "secrets"})
     world.publish("dashboard", board)
     with platform.unit_of_work() as uow:
-        role = directory.create_role(uow, SYSTEM, key="case_reader", name="case reader")
-        directory.add_grant(
+        role = roles.create_role(uow, SYSTEM, key="case_reader", name="case reader")
+        roles.add_grant(
             uow, SYSTEM, role.id, app_key="svc", form_key="case", actions=["read"], scope="all"
         )
-        ann = directory.get_user(uow, world.users["ann"])
-        directory.update_user(
+        ann = users.get_user(uow, world.users["ann"])
+        users.update_user(
             uow, SYSTEM, ann.id, {"password": "ann-password-1"}, lock_version=ann.lock_version
         )
-        directory.assign_role(uow, SYSTEM, role_key="case_reader", user_id=ann.id)
+        users.assign_role(uow, SYSTEM, role_key="case_reader", user_id=ann.id)
         uow.commit()
     client = ApiClient(app.test_client())
     assert client.login("ann", "ann-password-1").status_code == 200

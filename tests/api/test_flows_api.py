@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 
 from tangram.platform.bootstrap import Platform
-from tangram.platform.identity import users as directory
+from tangram.platform.identity import users
 from tests.conftest import ApiClient, assert_problem, count_queries
 from tests.platform.rules_fixtures import SYSTEM, build_world
 from tests.platform.test_flows import PLAN, flow_body
@@ -22,8 +22,8 @@ def test_start_inbox_act_and_conflict(
     world.publish("form", PLAN)
     world.publish("flow", flow_body(mode="any"))
     with platform.unit_of_work() as uow:
-        ann = directory.get_user(uow, world.users["ann"])
-        directory.update_user(
+        ann = users.get_user(uow, world.users["ann"])
+        users.update_user(
             uow, SYSTEM, ann.id, {"password": PASSWORD}, lock_version=ann.lock_version
         )
         uow.commit()

@@ -9,7 +9,7 @@ from flask import Flask
 
 from tangram.platform import packages
 from tangram.platform.bootstrap import Platform
-from tangram.platform.identity import users as directory
+from tangram.platform.identity import users
 from tests.conftest import ApiClient, assert_problem
 from tests.platform.test_packages import SYSTEM, as_bytes, case_form, files
 
@@ -67,7 +67,7 @@ def test_import_export_and_rollback_over_http(admin_client: ApiClient) -> None:
 
 def test_only_administrators_install_or_export(platform: Platform, app: Flask) -> None:
     with platform.unit_of_work() as uow:
-        directory.create_user(uow, SYSTEM, username="ann", password="ann-password-1")
+        users.create_user(uow, SYSTEM, username="ann", password="ann-password-1")
         uow.commit()
     client = ApiClient(app.test_client())
     assert client.login("ann", "ann-password-1").status_code == 200

@@ -9,7 +9,7 @@ from flask import Flask
 from openpyxl import load_workbook
 
 from tangram.platform.bootstrap import Platform
-from tangram.platform.identity import users as directory
+from tangram.platform.identity import roles, users
 from tests.conftest import ApiClient, assert_problem
 from tests.platform.rules_fixtures import SYSTEM, World, build_world
 from tests.platform.test_report_datasets import CASE, CUSTOMER, rows
@@ -90,15 +90,15 @@ def test_viewers_see_only_what_they_may_read(platform: Platform, app: Flask) -> 
     world = setup(platform)
     world.publish("report", report())
     with platform.unit_of_work() as uow:
-        role = directory.create_role(uow, SYSTEM, key="own_cases", name="own cases")
-        directory.add_grant(
+        role = roles.create_role(uow, SYSTEM, key="own_cases", name="own cases")
+        roles.add_grant(
             uow, SYSTEM, role.id, app_key="svc", form_key="case", actions=["read"], scope="own"
         )
-        ann = directory.get_user(uow, world.users["ann"])
-        directory.update_user(
+        ann = users.get_user(uow, world.users["ann"])
+        users.update_user(
             uow, SYSTEM, ann.id, {"password": "ann-password-1"}, lock_version=ann.lock_version
         )
-        directory.assign_role(uow, SYSTEM, role_key="own_cases", user_id=ann.id)
+        users.assign_role(uow, SYSTEM, role_key="own_cases", user_id=ann.id)
         uow.commit()
     client = ApiClient(app.test_client())
     assert client.login("ann", "ann-password-1").status_code == 200

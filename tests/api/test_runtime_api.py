@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from tangram.platform import packages, records
 from tangram.platform.bootstrap import Platform
-from tangram.platform.identity import users as directory
+from tangram.platform.identity import users
 from tangram.platform.records import saved_views
 from tests.apps.test_aftersales import PACKAGE
 from tests.conftest import ApiClient, assert_problem
@@ -22,7 +22,7 @@ APP = "/api/v1/apps/aftersales"
 def install(platform: Platform) -> None:
     with platform.unit_of_work() as uow:
         packages.install(uow, SYSTEM, packages.read(PACKAGE))
-        directory.create_user(
+        users.create_user(
             uow, SYSTEM, username="viewer", password="viewer-password-1", roles=["report_viewer"]
         )
         uow.commit()
@@ -70,7 +70,7 @@ def test_the_menu_and_the_schemas_follow_the_language_and_the_grants(
 def test_someone_without_grants_sees_an_empty_menu_or_a_403(platform: Platform, app: Flask) -> None:
     install(platform)
     with platform.unit_of_work() as uow:
-        directory.create_user(uow, SYSTEM, username="nobody", password="nobody-password-1")
+        users.create_user(uow, SYSTEM, username="nobody", password="nobody-password-1")
         uow.commit()
     client = ApiClient(app.test_client())
     assert client.login("nobody", "nobody-password-1").status_code == 200
@@ -93,7 +93,7 @@ def test_pickers_name_people_and_groups_to_readers_only(
     named = viewer.get(f"{APP}/people?q=nobody-matches&ids={admin_id}").get_json()
     assert [u["username"] for u in named["users"]] == ["admin"]
     with platform.unit_of_work() as uow:
-        directory.create_user(uow, SYSTEM, username="outsider", password="outsider-password-1")
+        users.create_user(uow, SYSTEM, username="outsider", password="outsider-password-1")
         uow.commit()
     outsider = ApiClient(app.test_client())
     assert outsider.login("outsider", "outsider-password-1").status_code == 200

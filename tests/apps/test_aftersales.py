@@ -24,7 +24,7 @@ from tangram.cli import main
 from tangram.config import Settings
 from tangram.platform import packages, records
 from tangram.platform.bootstrap import Platform
-from tangram.platform.identity import users as directory
+from tangram.platform.identity import groups, users
 from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel.clock import FrozenClock
 from tangram.platform.kernel.models import FlowInstance, Group, Notification, Record
@@ -53,8 +53,8 @@ def people(platform: Platform) -> dict[str, int]:
     with platform.unit_of_work() as uow:
         packages.install(uow, SYSTEM, packages.read(PACKAGE))
         ids = {}
-        for name, roles, groups in PEOPLE:
-            user = directory.create_user(
+        for name, roles, memberships in PEOPLE:
+            user = users.create_user(
                 uow,
                 SYSTEM,
                 username=name,
@@ -63,13 +63,13 @@ def people(platform: Platform) -> dict[str, int]:
                 roles=roles,
             )
             ids[name] = user.id
-            for key in groups:
+            for key in memberships:
                 group = uow.session.scalar(select(Group).where(Group.key == key))
                 assert group is not None
-                directory.add_member(uow, SYSTEM, group_id=group.id, user_id=user.id)
+                groups.add_member(uow, SYSTEM, group_id=group.id, user_id=user.id)
         line_a = uow.session.scalar(select(Group).where(Group.key == "line_a_qe"))
         assert line_a is not None
-        directory.update_group(
+        groups.update_group(
             uow,
             SYSTEM,
             line_a.id,

@@ -7,7 +7,7 @@ from typing import Any
 
 from tangram.platform import metadata, records
 from tangram.platform.bootstrap import Platform
-from tangram.platform.identity import users as directory
+from tangram.platform.identity import groups, users
 from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel.models import Record
 
@@ -159,21 +159,21 @@ class World:
 def build_world(platform: Platform) -> World:
     """App ``svc`` with the ticket and callback forms; groups line_a (three agents, a manager)
     and desk (one agent)."""
-    users: dict[str, int] = {}
-    groups: dict[str, int] = {}
+    user_ids: dict[str, int] = {}
+    group_ids: dict[str, int] = {}
     with platform.unit_of_work() as uow:
         metadata.create_app(uow, SYSTEM, key="svc", name=text("service"))
         for name in ("ann", "bob", "cat", "dan", "meg"):
-            user = directory.create_user(uow, SYSTEM, username=name, display_name=name.title())
+            user = users.create_user(uow, SYSTEM, username=name, display_name=name.title())
             user.email = f"{name}@example.com"
-            users[name] = user.id
+            user_ids[name] = user.id
         for key, members in (("line_a", ("ann", "bob", "cat")), ("desk", ("dan",))):
-            group = directory.create_group(uow, SYSTEM, key=key, name=key, manager_id=users["meg"])
-            groups[key] = group.id
+            group = groups.create_group(uow, SYSTEM, key=key, name=key, manager_id=user_ids["meg"])
+            group_ids[key] = group.id
             for member in members:
-                directory.add_member(uow, SYSTEM, group_id=group.id, user_id=users[member])
+                groups.add_member(uow, SYSTEM, group_id=group.id, user_id=user_ids[member])
         uow.commit()
-    world = World(platform, users, groups)
+    world = World(platform, user_ids, group_ids)
     world.publish("form", TICKET)
     world.publish("form", CALLBACK)
     return world

@@ -270,11 +270,11 @@ def test_a_form_version_that_drops_a_field_a_rule_reads_is_refused(world: World)
 
 
 def test_skill_strategy_picks_among_those_with_the_skill(world: World) -> None:
-    from tangram.platform.identity import users as directory
+    from tangram.platform.identity import users
 
     with world.platform.unit_of_work() as uow:
-        cat = directory.get_user(uow, world.users["cat"])
-        directory.update_user(
+        cat = users.get_user(uow, world.users["cat"])
+        users.update_user(
             uow, SYSTEM, cat.id, {"skills": ["hardware", "line_a"]}, lock_version=cat.lock_version
         )
         uow.commit()

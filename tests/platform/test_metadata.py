@@ -8,7 +8,7 @@ import pytest
 
 from tangram.platform import metadata
 from tangram.platform.bootstrap import Platform
-from tangram.platform.identity import users as directory
+from tangram.platform.identity import roles, users
 from tangram.platform.identity.perms import Actor, load_actor
 from tangram.platform.kernel import audit
 from tangram.platform.kernel.errors import (
@@ -217,10 +217,10 @@ def test_permissions_follow_design_and_read_grants(
     stranger = make_user(platform, "stranger")
     with platform.unit_of_work() as uow:
         for name, actions in (("designers", ["design", "read"]), ("readers", ["read"])):
-            role = directory.create_role(uow, system, key=name, name=name)
-            directory.add_grant(uow, system, role.id, app_key=app_key, actions=actions)
+            role = roles.create_role(uow, system, key=name, name=name)
+            roles.add_grant(uow, system, role.id, app_key=app_key, actions=actions)
             user = designer if name == "designers" else reader
-            directory.assign_role(uow, system, user_id=user.id, role_id=role.id)
+            users.assign_role(uow, system, user_id=user.id, role_id=role.id)
         uow.commit()
     with platform.unit_of_work() as uow:
         actors = {

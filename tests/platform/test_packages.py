@@ -23,7 +23,7 @@ from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel import migrate
 from tangram.platform.kernel.errors import Conflict, ValidationFailed
 from tangram.platform.kernel.models import App, AppInstall, DefinitionVersion, Grant, Group, Role
-from tangram.platform.packages import installer as packages_reader
+from tangram.platform.packages import reader as packages_reader
 from tests.platform.rules_fixtures import field, options, text
 
 SYSTEM = Actor.system("test")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tangram.platform.bootstrap import Platform
-from tangram.platform.identity import users as directory
+from tangram.platform.identity import groups, roles, users
 from tangram.platform.identity.perms import (
     Actor,
     GrantRule,
@@ -60,9 +60,9 @@ def test_record_check_follows_scope_when_owner_and_group_vary(
     platform: Platform, system: Actor
 ) -> None:
     with platform.unit_of_work() as uow:
-        service = directory.create_group(uow, system, key="service", name="Service")
-        line_a = directory.create_group(uow, system, key="line_a", name="A", parent_id=service.id)
-        other = directory.create_group(uow, system, key="sales", name="Sales")
+        service = groups.create_group(uow, system, key="service", name="Service")
+        line_a = groups.create_group(uow, system, key="line_a", name="A", parent_id=service.id)
+        other = groups.create_group(uow, system, key="sales", name="Sales")
         uow.commit()
     own = _actor(
         GrantRule("app", "ticket", frozenset({"read"}), Scope.OWN), groups=frozenset({service.id})
@@ -99,8 +99,8 @@ def test_record_check_follows_scope_when_owner_and_group_vary(
 def test_loaded_actor_carries_roles_grants_and_groups(platform: Platform, system: Actor) -> None:
     user: User = make_user(platform, "mia")
     with platform.unit_of_work() as uow:
-        role = directory.create_role(uow, system, key="agent", name="Agent")
-        directory.add_grant(
+        role = roles.create_role(uow, system, key="agent", name="Agent")
+        roles.add_grant(
             uow,
             system,
             role.id,
@@ -109,9 +109,9 @@ def test_loaded_actor_carries_roles_grants_and_groups(platform: Platform, system
             actions=["read", "update"],
             scope="group",
         )
-        directory.assign_role(uow, system, user_id=user.id, role_id=role.id)
-        group = directory.create_group(uow, system, key="desk", name="Desk")
-        directory.add_member(uow, system, group_id=group.id, user_id=user.id)
+        users.assign_role(uow, system, user_id=user.id, role_id=role.id)
+        group = groups.create_group(uow, system, key="desk", name="Desk")
+        groups.add_member(uow, system, group_id=group.id, user_id=user.id)
         uow.commit()
     with platform.unit_of_work(write=False) as uow:
         fresh = uow.session.get(User, user.id)
@@ -127,4 +127,4 @@ def test_loaded_actor_carries_roles_grants_and_groups(platform: Platform, system
 def test_non_admin_services_are_refused_for_plain_users(platform: Platform) -> None:
     plain = Actor(user_id=99, username="plain")
     with platform.unit_of_work() as uow, pytest.raises(PermissionDenied):
-        directory.create_role(uow, plain, key="x", name="X")
+        roles.create_role(uow, plain, key="x", name="X")

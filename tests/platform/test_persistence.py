@@ -8,7 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from tangram.platform.bootstrap import Platform
-from tangram.platform.identity import users as directory
+from tangram.platform.identity import users
 from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel import migrate
 from tangram.platform.kernel.errors import Conflict, StaleVersion
@@ -62,7 +62,7 @@ def test_write_based_on_an_old_read_is_refused_when_another_write_committed(
         assert target is not None
         loser.commit()  # the read is done; the write comes later, in a new transaction
         with platform.unit_of_work() as winner:
-            directory.update_user(
+            users.update_user(
                 winner, Actor.system(), user.id, {"display_name": "W"}, lock_version=1
             )
             winner.commit()
@@ -77,6 +77,6 @@ def test_write_based_on_an_old_read_is_refused_when_another_write_committed(
 
 def test_uncommitted_unit_of_work_changes_nothing(platform: Platform) -> None:
     with platform.unit_of_work() as uow:
-        directory.create_user(uow, Actor.system(), username="ghost", password="long-enough-1")
+        users.create_user(uow, Actor.system(), username="ghost", password="long-enough-1")
     with platform.unit_of_work(write=False) as uow:
-        assert directory.find_user(uow, "ghost") is None
+        assert users.find_user(uow, "ghost") is None

@@ -8,7 +8,7 @@ import pytest
 
 from tangram.platform import metadata, records
 from tangram.platform.bootstrap import Platform
-from tangram.platform.identity import users as directory
+from tangram.platform.identity import groups, roles, users
 from tangram.platform.identity.perms import Actor, load_actor
 from tangram.platform.kernel import audit
 from tangram.platform.kernel.errors import (
@@ -195,8 +195,8 @@ def test_scopes_decide_which_records_a_user_sees_and_changes(
 ) -> None:
     alice, bob = make_user(platform, "alice"), make_user(platform, "bob")
     with platform.unit_of_work() as uow:
-        role = directory.create_role(uow, system, key="agent", name="Agent")
-        directory.add_grant(
+        role = roles.create_role(uow, system, key="agent", name="Agent")
+        roles.add_grant(
             uow,
             system,
             role.id,
@@ -206,7 +206,7 @@ def test_scopes_decide_which_records_a_user_sees_and_changes(
             scope="own",
         )
         for user in (alice, bob):
-            directory.assign_role(uow, system, user_id=user.id, role_id=role.id)
+            users.assign_role(uow, system, user_id=user.id, role_id=role.id)
         uow.commit()
     with platform.unit_of_work() as uow:
         actors = {u.username: load_actor(uow.session, u, via="session") for u in (alice, bob)}
@@ -229,8 +229,8 @@ def test_a_record_belongs_to_the_group_its_group_field_holds(
 ) -> None:
     with platform.unit_of_work() as uow:
         metadata.create_app(uow, system, key="desk", name={"zh-CN": "服务台"})
-        intake = directory.create_group(uow, system, key="intake", name="Intake")
-        line = directory.create_group(uow, system, key="line", name="Line")
+        intake = groups.create_group(uow, system, key="intake", name="Intake")
+        line = groups.create_group(uow, system, key="line", name="Line")
         body = {
             "key": "case",
             "label": {"zh-CN": "案件"},
@@ -245,7 +245,7 @@ def test_a_record_belongs_to_the_group_its_group_field_holds(
         uow.commit()
     clerk = make_user(platform, "clerk")
     with platform.unit_of_work() as uow:
-        directory.add_member(uow, system, group_id=intake.id, user_id=clerk.id)
+        groups.add_member(uow, system, group_id=intake.id, user_id=clerk.id)
         uow.commit()
     with platform.unit_of_work() as uow:
         actor = load_actor(uow.session, clerk, via="session")

@@ -16,12 +16,12 @@ from sqlalchemy import event, func, select
 from tangram.engines.reports import resolve_period
 from tangram.platform import records, reports
 from tangram.platform.bootstrap import Platform
-from tangram.platform.identity import users as directory
+from tangram.platform.identity import roles, users
 from tangram.platform.identity.perms import Actor, load_actor
 from tangram.platform.kernel.models import Record, Rollup, RollupDay, RollupMark
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.records.listing import Filter
-from tangram.platform.reports import dashboards, rollups
+from tangram.platform.reports import dashboards, kpis, rollups
 from tangram.platform.worker import Worker
 from tests.conftest import START
 from tests.platform.rules_fixtures import SYSTEM, World, build_world, field, options, text
@@ -271,13 +271,13 @@ def test_rollups_give_the_numbers_of_the_queries(world: World) -> None:
 def test_a_kpi_card_measures_both_periods_from_the_rollup(world: World) -> None:
     period = resolve_period("2026-11-01..2026-11-30", now=START, zone=world_zone())
     with unit(world) as uow:
-        first = dashboards.kpi_card(uow, SYSTEM, "svc", "mttr", period=period, time_zone=ZONE)
+        first = kpis.kpi_card(uow, SYSTEM, "svc", "mttr", period=period, time_zone=ZONE)
     assert first["rollup"] is False  # asked for: the query answers until a worker built it
     assert Worker(world.platform, name="test").run_due().done == 1
     with unit(world) as uow:
-        card = dashboards.kpi_card(uow, SYSTEM, "svc", "mttr", period=period, time_zone=ZONE)
+        card = kpis.kpi_card(uow, SYSTEM, "svc", "mttr", period=period, time_zone=ZONE)
     with unit(world, on=False) as uow:
-        plain = dashboards.kpi_card(uow, SYSTEM, "svc", "mttr", period=period, time_zone=ZONE)
+        plain = kpis.kpi_card(uow, SYSTEM, "svc", "mttr", period=period, time_zone=ZONE)
     assert card["rollup"] is True
     assert plain["rollup"] is False
     assert card["value"] is not None
@@ -357,14 +357,14 @@ def test_scoped_viewers_and_list_filters_are_answered_by_the_query(world: World)
     assert filtered.rollup is False
     assert filtered.rows
     with world.platform.unit_of_work() as uow:  # a viewer who reads their own cases only
-        role = directory.create_role(uow, SYSTEM, key="own_reader", name="own reader")
-        directory.add_grant(
+        role = roles.create_role(uow, SYSTEM, key="own_reader", name="own reader")
+        roles.add_grant(
             uow, SYSTEM, role.id, app_key="svc", form_key="case", actions=["read"], scope="own"
         )
-        directory.assign_role(uow, SYSTEM, role_key="own_reader", user_id=world.users["ann"])
+        users.assign_role(uow, SYSTEM, role_key="own_reader", user_id=world.users["ann"])
         uow.commit()
     with world.platform.unit_of_work(write=False) as uow:
-        ann = load_actor(uow.session, directory.get_user(uow, world.users["ann"]), via="test")
+        ann = load_actor(uow.session, users.get_user(uow, world.users["ann"]), via="test")
     rows_of_ann, used = report_rows(world, "by_issue_week", on=True, actor=ann)
     assert used is False
     assert rows_of_ann == []  # ann owns no case
@@ -407,7 +407,7 @@ def test_rules_read_kpis_from_rollups_inside_their_write(world: World) -> None:
     for _ in range(2):  # the first asks for the rollup in the writer's transaction
         world.platform.shared.pop("report_cache", None)
         with world.platform.unit_of_work() as uow:
-            card = dashboards.kpi_card(uow, SYSTEM, "svc", "open", period=span, time_zone=ZONE)
+            card = kpis.kpi_card(uow, SYSTEM, "svc", "open", period=span, time_zone=ZONE)
             uow.commit()
         Worker(world.platform, name="test").run_due()
     assert card["rollup"] is True
@@ -415,11 +415,11 @@ def test_rules_read_kpis_from_rollups_inside_their_write(world: World) -> None:
     with world.platform.unit_of_work() as uow:  # a write unit: stale days are computed in it
         world.platform.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
         records.create_record(uow, SYSTEM, "svc", "case", {"issue": "hw", "status": "open"})
-        card = dashboards.kpi_card(uow, SYSTEM, "svc", "open", period=span, time_zone=ZONE)
+        card = kpis.kpi_card(uow, SYSTEM, "svc", "open", period=span, time_zone=ZONE)
         uow.commit()
     assert card["rollup"] is True
     with unit(world, on=False) as uow:
-        plain = dashboards.kpi_card(uow, SYSTEM, "svc", "open", period=span, time_zone=ZONE)
+        plain = kpis.kpi_card(uow, SYSTEM, "svc", "open", period=span, time_zone=ZONE)
     assert card["value"] == plain["value"] > 0
     with world.platform.unit_of_work(write=False) as uow:
         assert uow.session.scalar(select(func.count()).select_from(RollupDay)) > 0

@@ -1,35 +1,66 @@
-"""Flows at run time: instances on records, task commands, effects, migration and the inbox."""
+"""Flows at run time: instances on records, task commands and their effects, migration between
+versions and the inbox."""
 
 from tangram.platform.flows.commands import (
-    BOXES,
-    TIMER_JOB,
     TaskCommand,
     act,
-    check,
-    inbox,
-    inbox_context,
+    handle,
     install,
     instance_action,
-    manager_of,
-    migrate,
-    process,
-    record_flows,
     start,
+)
+from tangram.platform.flows.context import (
+    app_key_of,
+    engine_context,
+    instance_of,
+    manager_of,
+    permissions_at,
+)
+from tangram.platform.flows.definitions import (
+    check,
+    compile_flow,
+    load_process,
+    process,
+)
+from tangram.platform.flows.effects import (
+    FLOW_ENDED,
+    START_REQUESTED,
+    TIMER_JOB,
+    apply,
+)
+from tangram.platform.flows.inbox import (
+    BOXES,
+    inbox,
+    inbox_context,
+    record_flows,
     task_view,
+)
+from tangram.platform.flows.migration import (
+    migrate,
 )
 
 __all__ = [
     "BOXES",
+    "FLOW_ENDED",
+    "START_REQUESTED",
     "TIMER_JOB",
     "TaskCommand",
     "act",
+    "app_key_of",
+    "apply",
     "check",
+    "compile_flow",
+    "engine_context",
+    "handle",
     "inbox",
     "inbox_context",
     "install",
     "instance_action",
+    "instance_of",
+    "load_process",
     "manager_of",
     "migrate",
+    "permissions_at",
     "process",
     "record_flows",
     "start",

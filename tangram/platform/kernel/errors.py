@@ -97,6 +97,11 @@ class ValidationFailed(TangramError):
         """Wrap engine diagnostics (JSON-pointer paths)."""
         return cls(detail, code=code, errors=[d.as_dict() for d in diagnostics])
 
+    @classmethod
+    def at(cls, path: str, message: str, detail: str | None = None) -> ValidationFailed:
+        """One problem at one path (the detail says it too unless given)."""
+        return cls(detail or f"{path}: {message}", errors=[{"path": path, "message": message}])
+
 
 class RateLimited(TangramError):
     """Too many attempts; ``retry_after`` says when to try again (seconds)."""
@@ -108,3 +113,17 @@ class RateLimited(TangramError):
     def __init__(self, detail: str, *, retry_after: int) -> None:
         super().__init__(detail, extra={"retry_after": retry_after})
         self.retry_after = retry_after
+
+
+def check_lock(
+    obj: Any, lock_version: int | None, current: Mapping[str, Any] | None = None
+) -> None:
+    """Refuse a write based on a lock version that is no longer ``obj``'s (``current``: what the
+    409 shows of the object as it is now)."""
+    if lock_version is not None and lock_version != obj.lock_version:
+        raise StaleVersion(
+            f"Someone else changed this {type(obj).__name__.lower()} (your version "
+            f"{lock_version}, current {obj.lock_version}). Reload and apply your change again.",
+            current=current,
+            current_version=obj.lock_version,
+        )

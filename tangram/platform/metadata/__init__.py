@@ -1,44 +1,49 @@
 """The metadata store: apps, versioned definitions (drafts and published versions), publication
 and the compiled-definition caches."""
 
-from tangram.platform.metadata.store import (
-    DRAFT,
-    KEY,
-    MEMOS,
-    PUBLISHED,
+from tangram.platform.metadata.apps import (
     SEMVER,
     TAGS,
     AppRef,
-    DefinitionView,
     app_ref,
     app_tag,
-    count_definitions,
     create_app,
+    get_app,
+    list_apps,
+    note_tag,
+    update_app,
+)
+from tangram.platform.metadata.compiled import MEMOS, forget_in
+from tangram.platform.metadata.publishing import (
+    PUBLISHED,
+    publish,
+)
+from tangram.platform.metadata.store import (
+    DRAFT,
+    DefinitionView,
+    count_definitions,
     create_definition,
     delete_definition,
     diff_versions,
-    forget_in,
     form_catalog,
-    get_app,
     get_definition,
     get_version,
-    list_apps,
+    latest_version,
     list_definitions,
     list_versions,
-    note_tag,
-    publish,
+    load_definition,
+    object_id,
     published_all,
     published_body,
     published_in,
     published_ref,
-    update_app,
     update_draft,
+    validated,
     version_body,
 )
 
 __all__ = [
     "DRAFT",
-    "KEY",
     "MEMOS",
     "PUBLISHED",
     "SEMVER",
@@ -57,10 +62,13 @@ __all__ = [
     "get_app",
     "get_definition",
     "get_version",
+    "latest_version",
     "list_apps",
     "list_definitions",
     "list_versions",
+    "load_definition",
     "note_tag",
+    "object_id",
     "publish",
     "published_all",
     "published_body",
@@ -68,5 +76,6 @@ __all__ = [
     "published_ref",
     "update_app",
     "update_draft",
+    "validated",
     "version_body",
 ]

@@ -8,11 +8,11 @@ from typing import Any
 
 from tangram.engines.forms import Form, compile_form
 from tangram.platform.kernel.uow import UnitOfWork
-from tangram.platform.metadata import store as metadata
+from tangram.platform.metadata import store
 
 _CACHE_SIZE = 512
 #: Where a unit of work remembers what it already looked up.
-MEMO = metadata.MEMOS[0]
+MEMO = "compiled_forms"
 _lock = threading.Lock()
 _forms: OrderedDict[tuple[str, str, int, str], Form] = OrderedDict()
 
@@ -23,7 +23,7 @@ def form(
     """The published form (newest, or ``version``) compiled; raises NotFound when unpublished.
 
     Remembered for the rest of the unit of work (publishing in it forgets, see
-    :func:`~tangram.platform.metadata.forget_in`), so a command that touches a form several
+    :func:`forget_in`), so a command that touches a form several
     times asks the store once.
     """
     memo: dict[tuple[str, str, int | None], tuple[int, Form]] = uow.scratch.setdefault(MEMO, {})
@@ -34,20 +34,30 @@ def form(
 
 
 def _form(uow: UnitOfWork, app_key: str, form_key: str, version: int | None) -> tuple[int, Form]:
-    row_id, number, digest = metadata.published_ref(uow, app_key, "form", form_key, version)
+    row_id, number, digest = store.published_ref(uow, app_key, "form", form_key, version)
     cache_key = (app_key, form_key, number, digest)
     with _lock:
         cached = _forms.get(cache_key)
         if cached is not None:
             _forms.move_to_end(cache_key)
             return number, cached
-    body = metadata.version_body(uow, row_id)
-    compiled = compile_form(body, forms=metadata.form_catalog(uow, app_key))
+    body = store.version_body(uow, row_id)
+    compiled = compile_form(body, forms=store.form_catalog(uow, app_key))
     with _lock:
         _forms[cache_key] = compiled
         while len(_forms) > _CACHE_SIZE:
             _forms.popitem(last=False)
     return number, compiled
+
+
+#: Where a unit of work remembers compiled definitions (forgotten when it publishes).
+MEMOS = (MEMO, "rulebooks", "processes")
+
+
+def forget_in(uow: UnitOfWork) -> None:
+    """Forget what this unit of work remembered of compiled definitions (after a publication)."""
+    for name in MEMOS:
+        uow.scratch.pop(name, None)
 
 
 def clear() -> None:

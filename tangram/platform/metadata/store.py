@@ -1,4 +1,5 @@
-"""The metadata store: apps and their versioned definitions.
+"""Versioned definitions: drafts, published versions, their history and diffs, and the cheap
+reads of what is published that every other room uses.
 
 A definition is keyed by (app, kind, key). It has one mutable **draft** and immutable **published
 versions** 1, 2, 3…, each with its checksum, author, time and change note. Every body is validated
@@ -8,98 +9,23 @@ through :func:`published_body`.
 
 from __future__ import annotations
 
-import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, select
 
-from tangram.engines.common import DefinitionError, Diagnostic, checksum, diff
-from tangram.engines.forms import Form, compile_form
+from tangram.engines.common import Diagnostic, checksum, diff
 from tangram.engines.meta import KINDS, validate_definition
-from tangram.platform.identity.perms import Actor, can_read_app, require_admin, require_design
-from tangram.platform.identity.users import check_lock
-from tangram.platform.kernel.errors import Conflict, NotFound, ValidationFailed
-from tangram.platform.kernel.events import Event
+from tangram.platform.identity.perms import Actor, require_design
+from tangram.platform.kernel.errors import Conflict, NotFound, ValidationFailed, check_lock
 from tangram.platform.kernel.models import App, Definition, DefinitionVersion
 from tangram.platform.kernel.uow import UnitOfWork
+from tangram.platform.metadata.apps import app_tag, get_app
 
-KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-SEMVER = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
 DRAFT = "draft"
 
 
-# --- apps ------------------------------------------------------------------------------------
-
-
-def _check_text(path: str, value: Any, *, required: bool) -> list[dict[str, str]]:
-    if value is None and not required:
-        return []
-    if not isinstance(value, Mapping) or not value.get("zh-CN"):
-        return [{"path": path, "message": 'give at least {"zh-CN": "..."} (and optionally "en")'}]
-    unknown = set(value) - {"zh-CN", "en"}
-    if unknown:
-        return [
-            {"path": path, "message": f"unknown language {sorted(unknown)[0]!r}; use zh-CN or en"}
-        ]
-    if not all(isinstance(v, str) and v.strip() for v in value.values()):
-        return [{"path": path, "message": "texts must be non-empty strings"}]
-    return []
-
-
-def create_app(
-    uow: UnitOfWork,
-    actor: Actor,
-    *,
-    key: str,
-    name: Mapping[str, str],
-    description: Mapping[str, str] | None = None,
-    version: str = "0.1.0",
-) -> App:
-    """Create an empty app (administrators only)."""
-    require_admin(actor, "create apps")
-    errors = []
-    if not KEY.match(key):
-        errors.append(
-            {
-                "path": "key",
-                "message": "use a lowercase letter, then lowercase letters, digits or '_'",
-            }
-        )
-    errors += _check_text("name", name, required=True)
-    errors += _check_text("description", description, required=False)
-    if not SEMVER.match(version):
-        errors.append({"path": "version", "message": "use a semantic version such as 1.2.0"})
-    if errors:
-        raise ValidationFailed("The app is not valid.", errors=errors)
-    if uow.session.scalar(select(App.id).where(App.key == key)) is not None:
-        raise Conflict(f"An app with key {key!r} already exists.", code="app.duplicate")
-    app = App(
-        key=key,
-        metadata_tag=uuid.uuid4().hex,
-        name=dict(name),
-        description=dict(description or {}),
-        version=version,
-        created_at=uow.now,
-        updated_at=uow.now,
-        created_by=actor.user_id,
-    )
-    uow.session.add(app)
-    uow.flush()
-    uow.audit(actor.user_id, actor.label, "app.created", "app", key, {"version": version})
-    return app
-
-
-def list_apps(uow: UnitOfWork, actor: Actor) -> list[App]:
-    """The apps the actor can see, by key."""
-    apps = uow.session.scalars(select(App).order_by(App.key))
-    return [a for a in apps if can_read_app(actor, a.key)]
-
-
-#: Statements on every record write, built once (building them costs more than running them).
-_APP_BY_KEY = select(App).where(App.key == bindparam("key"))
 _PUBLISHED = (
     select(DefinitionVersion.id, DefinitionVersion.version, DefinitionVersion.checksum)
     .join(Definition, Definition.id == DefinitionVersion.definition_id)
@@ -110,88 +36,19 @@ _PUBLISHED = (
         Definition.key == bindparam("key"),
     )
 )
+
+
 _NEWEST = _PUBLISHED.where(DefinitionVersion.version == Definition.published_version)
+
+
 _NUMBERED = _PUBLISHED.where(DefinitionVersion.version == bindparam("version"))
 
 
-class AppRef(NamedTuple):
-    """An app's id and key: what record writes need, read without the ORM."""
-
-    id: int
-    key: str
-
-
-_APP_REF = select(App.id, App.metadata_tag).where(App.key == bindparam("key"))
-#: Where a unit of work remembers the apps' metadata tags it read.
-TAGS = "app_tags"
 #: Where a platform keeps published definitions' references by (app, kind, key, tag).
 _REFS = "published_refs"
+
+
 _REFS_SIZE = 4096
-
-
-def app_ref(uow: UnitOfWork, actor: Actor, key: str) -> AppRef:
-    """Like :func:`get_app`, for hot paths: one Core query, no ORM object (it also notes the
-    app's metadata tag for the rest of the unit of work)."""
-    found = uow.session.connection().execute(_APP_REF, {"key": key}).first()
-    if found is None or not can_read_app(actor, key):
-        raise NotFound(f"App {key!r} does not exist.", code="app.not_found")
-    uow.scratch.setdefault(TAGS, {})[key] = str(found[1])
-    return AppRef(int(found[0]), key)
-
-
-def note_tag(uow: UnitOfWork, key: str, tag: str) -> None:
-    """Remember the app's metadata tag read along with something else (unless already known)."""
-    uow.scratch.setdefault(TAGS, {}).setdefault(key, tag)
-
-
-def app_tag(uow: UnitOfWork, key: str) -> str | None:
-    """The app's metadata tag as this unit of work first saw it (``None``: no such app). It
-    changes with every publication, so what is cached under it is what is published."""
-    tags: dict[str, str] = uow.scratch.setdefault(TAGS, {})
-    if key not in tags:
-        found = uow.session.connection().execute(_APP_REF, {"key": key}).first()
-        if found is None:
-            return None
-        tags[key] = str(found[1])
-    return tags[key] or None
-
-
-def get_app(uow: UnitOfWork, actor: Actor, key: str) -> App:
-    """An app by key; a missing app and one the actor may not see look the same."""
-    app = uow.session.scalar(_APP_BY_KEY, {"key": key})
-    if app is None or not can_read_app(actor, key):
-        raise NotFound(f"App {key!r} does not exist.", code="app.not_found")
-    return app
-
-
-def update_app(
-    uow: UnitOfWork, actor: Actor, key: str, changes: Mapping[str, Any], *, lock_version: int
-) -> App:
-    """Change an app's name, description or version."""
-    app = get_app(uow, actor, key)
-    require_design(actor, key)
-    check_lock(app, lock_version)
-    errors = []
-    if "name" in changes:
-        errors += _check_text("name", changes["name"], required=True)
-    if "description" in changes:
-        errors += _check_text("description", changes["description"], required=False)
-    if "version" in changes and not SEMVER.match(str(changes["version"])):
-        errors.append({"path": "version", "message": "use a semantic version such as 1.2.0"})
-    if errors:
-        raise ValidationFailed("The change is not valid.", errors=errors)
-    for field in ("name", "description", "version"):
-        if field in changes:
-            setattr(
-                app, field, changes[field] if field == "version" else dict(changes[field] or {})
-            )
-    app.updated_at = uow.now
-    uow.audit(actor.user_id, actor.label, "app.updated", "app", key, dict(changes))
-    uow.flush()
-    return app
-
-
-# --- definitions -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +72,7 @@ def _check_kind(kind: str) -> None:
         )
 
 
-def _validated(kind: str, body: Any, *, key: str | None = None) -> dict[str, Any]:
+def validated(kind: str, body: Any, *, key: str | None = None) -> dict[str, Any]:
     if not isinstance(body, Mapping):
         raise ValidationFailed.from_diagnostics(
             "A definition body must be a JSON object.",
@@ -240,7 +97,7 @@ def _validated(kind: str, body: Any, *, key: str | None = None) -> dict[str, Any
     return dict(body)
 
 
-def _definition(uow: UnitOfWork, actor: Actor, app_key: str, kind: str, key: str) -> Definition:
+def load_definition(uow: UnitOfWork, actor: Actor, app_key: str, kind: str, key: str) -> Definition:
     _check_kind(kind)
     app = get_app(uow, actor, app_key)
     found = uow.session.scalar(
@@ -253,7 +110,7 @@ def _definition(uow: UnitOfWork, actor: Actor, app_key: str, kind: str, key: str
     return found
 
 
-def _latest(uow: UnitOfWork, definition: Definition) -> DefinitionVersion | None:
+def latest_version(uow: UnitOfWork, definition: Definition) -> DefinitionVersion | None:
     if definition.published_version is None:
         return None
     return uow.session.scalar(
@@ -265,11 +122,11 @@ def _latest(uow: UnitOfWork, definition: Definition) -> DefinitionVersion | None
 
 
 def _view(uow: UnitOfWork, definition: Definition) -> DefinitionView:
-    latest = _latest(uow, definition)
+    latest = latest_version(uow, definition)
     return DefinitionView(definition, latest.checksum if latest else None)
 
 
-def _object_id(app_key: str, kind: str, key: str) -> str:
+def object_id(app_key: str, kind: str, key: str) -> str:
     return f"{app_key}/{kind}/{key}"
 
 
@@ -280,7 +137,7 @@ def create_definition(
     _check_kind(kind)
     app = get_app(uow, actor, app_key)
     require_design(actor, app_key)
-    document = _validated(kind, body)
+    document = validated(kind, body)
     key = str(document["key"])
     exists = uow.session.scalar(
         select(Definition.id).where(
@@ -309,7 +166,7 @@ def create_definition(
         actor.label,
         "definition.created",
         "definition",
-        _object_id(app_key, kind, key),
+        object_id(app_key, kind, key),
         {"checksum": definition.draft_checksum},
     )
     return DefinitionView(definition, None)
@@ -319,7 +176,7 @@ def get_definition(
     uow: UnitOfWork, actor: Actor, app_key: str, kind: str, key: str
 ) -> DefinitionView:
     """A definition's draft and status."""
-    return _view(uow, _definition(uow, actor, app_key, kind, key))
+    return _view(uow, load_definition(uow, actor, app_key, kind, key))
 
 
 def list_definitions(
@@ -361,10 +218,10 @@ def update_draft(
     lock_version: int,
 ) -> DefinitionView:
     """Replace the draft; a stale ``lock_version`` is refused with the current draft."""
-    definition = _definition(uow, actor, app_key, kind, key)
+    definition = load_definition(uow, actor, app_key, kind, key)
     require_design(actor, app_key)
     check_lock(definition, lock_version, current={"body": definition.draft})
-    document = _validated(kind, body, key=key)
+    document = validated(kind, body, key=key)
     digest = checksum(document)
     if digest != definition.draft_checksum:
         definition.draft = document
@@ -376,7 +233,7 @@ def update_draft(
             actor.label,
             "definition.draft_saved",
             "definition",
-            _object_id(app_key, kind, key),
+            object_id(app_key, kind, key),
             {"checksum": digest},
         )
         uow.flush()
@@ -387,7 +244,7 @@ def delete_definition(
     uow: UnitOfWork, actor: Actor, app_key: str, kind: str, key: str, *, lock_version: int
 ) -> None:
     """Delete a definition that was never published (published history is kept forever)."""
-    definition = _definition(uow, actor, app_key, kind, key)
+    definition = load_definition(uow, actor, app_key, kind, key)
     require_design(actor, app_key)
     check_lock(definition, lock_version)
     if definition.published_version is not None:
@@ -401,88 +258,10 @@ def delete_definition(
         actor.label,
         "definition.deleted",
         "definition",
-        _object_id(app_key, kind, key),
+        object_id(app_key, kind, key),
         {},
     )
     uow.flush()
-
-
-#: The event a publication sends (``subject`` is the kind; the payload has ``app_id``, ``key``,
-#: ``version`` and ``body``): projections, rule schedules and caches follow it.
-PUBLISHED = "definition.published"
-#: Where a unit of work remembers compiled definitions (forgotten when it publishes).
-MEMOS = ("compiled_forms", "rulebooks", "processes")
-
-
-def forget_in(uow: UnitOfWork) -> None:
-    """Forget what this unit of work remembered of compiled definitions (after a publication)."""
-    for name in MEMOS:
-        uow.scratch.pop(name, None)
-
-
-def publish(
-    uow: UnitOfWork,
-    actor: Actor,
-    app_key: str,
-    kind: str,
-    key: str,
-    *,
-    note: str = "",
-    lock_version: int | None = None,
-) -> DefinitionVersion:
-    """Publish the draft as the next immutable version; an unchanged draft is refused."""
-    definition = _definition(uow, actor, app_key, kind, key)
-    require_design(actor, app_key)
-    check_lock(definition, lock_version)
-    document = _validated(kind, definition.draft, key=key)  # meta-schemas may have tightened
-    latest = _latest(uow, definition)
-    if latest is not None and latest.checksum == definition.draft_checksum:
-        raise Conflict(
-            f"The draft of {kind} {key!r} equals version {latest.version}: there is nothing to "
-            "publish.",
-            code="definition.unchanged",
-            current_version=latest.version,
-        )
-    if kind == "form":
-        _compiled_form(uow, app_key, document)
-    uow.checks.run(uow, app_key, kind, key, document)
-    number = (definition.published_version or 0) + 1
-    version = DefinitionVersion(
-        definition_id=definition.id,
-        version=number,
-        body=document,
-        checksum=definition.draft_checksum,
-        note=note,
-        author_id=actor.user_id,
-        created_at=uow.now,
-    )
-    uow.session.add(version)
-    definition.published_version = number
-    tag = uuid.uuid4().hex  # caches of the app's published definitions start afresh
-    uow.session.execute(update(App).where(App.id == definition.app_id).values(metadata_tag=tag))
-    uow.scratch.setdefault(TAGS, {})[app_key] = tag
-    forget_in(uow)
-    definition.updated_at = uow.now
-    uow.flush()
-    uow.publish(
-        Event(
-            PUBLISHED,
-            app_key,
-            kind,
-            definition.id,
-            actor.user_id,
-            {"app_id": definition.app_id, "key": key, "version": number, "body": document},
-        )
-    )
-    uow.audit(
-        actor.user_id,
-        actor.label,
-        "definition.published",
-        "definition",
-        _object_id(app_key, kind, key),
-        {"version": number, "checksum": version.checksum, "note": note},
-    )
-    return version
 
 
 def form_catalog(uow: UnitOfWork, app_key: str) -> dict[str, list[str]]:
@@ -500,25 +279,11 @@ def form_catalog(uow: UnitOfWork, app_key: str) -> dict[str, list[str]]:
     return {key: [f.get("key") for f in body.get("fields", [])] for key, body in rows}
 
 
-def _compiled_form(uow: UnitOfWork, app_key: str, document: Mapping[str, Any]) -> Form:
-    """Compile a form about to be published, against the app's published forms and itself."""
-    catalog = form_catalog(uow, app_key)
-    catalog[document["key"]] = [f.get("key") for f in document.get("fields", [])]
-    try:
-        return compile_form(document, forms=catalog)
-    except DefinitionError as exc:
-        raise ValidationFailed.from_diagnostics(
-            f"The form cannot be published: {len(exc.diagnostics)} problem(s).",
-            exc.diagnostics,
-            code="definition.invalid",
-        ) from None
-
-
 def list_versions(
     uow: UnitOfWork, actor: Actor, app_key: str, kind: str, key: str
 ) -> list[DefinitionVersion]:
     """Published versions, newest first."""
-    definition = _definition(uow, actor, app_key, kind, key)
+    definition = load_definition(uow, actor, app_key, kind, key)
     return list(
         uow.session.scalars(
             select(DefinitionVersion)
@@ -532,7 +297,7 @@ def get_version(
     uow: UnitOfWork, actor: Actor, app_key: str, kind: str, key: str, number: int
 ) -> DefinitionVersion:
     """One published version."""
-    definition = _definition(uow, actor, app_key, kind, key)
+    definition = load_definition(uow, actor, app_key, kind, key)
     found = uow.session.scalar(
         select(DefinitionVersion).where(
             DefinitionVersion.definition_id == definition.id, DefinitionVersion.version == number
@@ -556,7 +321,7 @@ def diff_versions(
     to: int | str,
 ) -> list[dict[str, Any]]:
     """What changed between two versions (a number, or ``"draft"``), as JSON-pointer paths."""
-    definition = _definition(uow, actor, app_key, kind, key)
+    definition = load_definition(uow, actor, app_key, kind, key)
 
     def body(side: int | str) -> Any:
         if side == DRAFT:

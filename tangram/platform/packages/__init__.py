@@ -1,26 +1,31 @@
-"""App packages: read safely, install or upgrade, export and roll back."""
+"""App packages: read safely, install or upgrade (or plan it), export and roll back."""
 
+from tangram.platform.packages.exporter import (
+    PACKED_AT,
+    export,
+    pack,
+    zip_entries,
+)
 from tangram.platform.packages.installer import (
+    Change,
+    Progress,
+    Report,
+    install,
+    rollback,
+)
+from tangram.platform.packages.reader import (
     DOCUMENT_FOLDERS,
     FOLDERS,
     LANGUAGES,
     MAX_ENTRIES,
     MAX_ENTRY_BYTES,
     MAX_TOTAL_BYTES,
-    PACKED_AT,
     TOP_FILES,
     TOP_FOLDERS,
-    Change,
     Package,
-    Progress,
-    Report,
-    export,
-    install,
-    pack,
     parse,
     read,
-    rollback,
-    zip_entries,
+    refuse,
 )
 
 __all__ = [
@@ -42,6 +47,7 @@ __all__ = [
     "pack",
     "parse",
     "read",
+    "refuse",
     "rollback",
     "zip_entries",
 ]

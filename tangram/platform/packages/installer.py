@@ -1,19 +1,7 @@
-"""App packages: read a folder or a zip safely, check it, install or upgrade it, export, roll back.
+"""Installing a package: every file checked against its meta-schema first, then every definition
+published in one transaction.
 
-A package is a folder (or the plain zip of it) with ``manifest.json`` at the top and one JSON file
-per definition, named by its key: ``forms/ticket.json``, ``rules/dispatch.json``, ``flows/``,
-``reports/``, ``kpis/``, ``dashboards/``, ``calendars/``; plus ``roles/`` (roles and their grants on
-the package's forms), ``groups/`` (the org units it expects; managers are left to the
-administrator), ``i18n/zh-CN.json`` and ``i18n/en.json`` (UI strings) and optionally ``demo/``
-(what ``tangram demo seed`` reads). The manifest lists every other file in ``contents``.
-
-Reading refuses, naming the entry: paths that climb out (``..``) or are absolute, symbolic links,
-entries over :data:`MAX_ENTRY_BYTES`, packages over :data:`MAX_TOTAL_BYTES` uncompressed (zip
-bombs) or :data:`MAX_ENTRIES` entries, unknown top-level files, a file whose name is not its key,
-duplicate entries and duplicate keys inside a JSON object.
-
-Installing checks every file against its meta-schema first, then publishes every definition in
-one transaction: each is checked by its engine against everything else the app will hold (forms,
+Each definition is checked by its engine against everything else the app will hold (forms,
 fields, groups, roles, tables, calendars, flows, KPIs), in whatever order the references allow.
 Any problem refuses the whole package, each with its file and JSON pointer, and nothing is
 written. Importing the same version again changes nothing. A higher version is an upgrade:
@@ -26,24 +14,17 @@ alone.
 
 from __future__ import annotations
 
-import io
-import json
-import stat
-import zipfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
 from typing import Any
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 from sqlalchemy import func, select
 
-from tangram import __version__
 from tangram.engines.common import checksum, diff
-from tangram.engines.meta import validate_definition
 from tangram.platform import metadata
-from tangram.platform.identity import users as directory
+from tangram.platform.identity import groups, roles
 from tangram.platform.identity.perms import Actor, require_admin
 from tangram.platform.kernel.errors import Conflict, NotFound, TangramError, ValidationFailed
 from tangram.platform.kernel.models import (
@@ -56,321 +37,8 @@ from tangram.platform.kernel.models import (
 )
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import compiled
+from tangram.platform.packages.reader import FOLDERS, Package, refuse
 from tangram.platform.records import projections
-
-MAX_ENTRY_BYTES = 5 * 1024 * 1024
-MAX_TOTAL_BYTES = 50 * 1024 * 1024
-MAX_ENTRIES = 2000
-#: Definition folders and the kind of what they hold, in the order a first attempt publishes them.
-FOLDERS = {
-    "calendars": "calendar",
-    "forms": "form",
-    "kpis": "kpi",
-    "rules": "rule",
-    "flows": "flow",
-    "reports": "report",
-    "dashboards": "dashboard",
-}
-DOCUMENT_FOLDERS = {"roles": "role", "groups": "group"}
-LANGUAGES = ("zh-CN", "en")
-TOP_FILES = {"manifest.json", "README.md", "CHANGELOG.md"}
-TOP_FOLDERS = {*FOLDERS, *DOCUMENT_FOLDERS, "i18n", "demo"}
-#: Zip timestamps of packed packages: the same folder always packs to the same bytes.
-PACKED_AT = (2020, 1, 1, 0, 0, 0)
-
-
-def _refuse(problems: list[dict[str, str]], detail: str = "") -> ValidationFailed:
-    return ValidationFailed(
-        detail or f"The package is not valid: {len(problems)} problem(s).",
-        code="package.invalid",
-        errors=problems,
-    )
-
-
-# --- reading ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Package:
-    """A package as read: its manifest, definitions by kind and key, roles, groups, strings."""
-
-    manifest: dict[str, Any]
-    definitions: dict[str, dict[str, dict[str, Any]]]
-    roles: dict[str, dict[str, Any]]
-    groups: dict[str, dict[str, Any]]
-    i18n: dict[str, dict[str, str]]
-    files: dict[str, bytes]
-
-    @property
-    def key(self) -> str:
-        """The app key."""
-        return str(self.manifest["key"])
-
-    @property
-    def version(self) -> str:
-        """The package version."""
-        return str(self.manifest["version"])
-
-    def items(self) -> Iterable[tuple[str, str, dict[str, Any]]]:
-        """``(kind, key, body)`` of every definition."""
-        for kind, bodies in self.definitions.items():
-            for key, body in bodies.items():
-                yield kind, key, body
-
-
-def _folder_entries(root: Path) -> dict[str, bytes]:
-    problems: list[dict[str, str]] = []
-    entries: dict[str, bytes] = {}
-    total = 0
-    if not (root / "manifest.json").is_file():
-        raise _refuse([{"path": "manifest.json", "message": "the folder has no manifest.json"}])
-    for path in sorted(root.rglob("*")):
-        name = path.relative_to(root).as_posix()
-        if path.is_symlink():
-            problems.append({"path": name, "message": "symbolic links are not allowed"})
-            continue
-        if path.is_dir():
-            continue
-        size = path.stat().st_size
-        total += size
-        if size > MAX_ENTRY_BYTES:
-            problems.append({"path": name, "message": f"larger than {MAX_ENTRY_BYTES} bytes"})
-            continue
-        entries[name] = path.read_bytes()
-        if len(entries) > MAX_ENTRIES:
-            raise _refuse([{"path": name, "message": f"more than {MAX_ENTRIES} files"}])
-    if total > MAX_TOTAL_BYTES:
-        problems.append({"path": "", "message": f"larger than {MAX_TOTAL_BYTES} bytes in all"})
-    if problems:
-        raise _refuse(problems)
-    return entries
-
-
-def _unsafe(name: str) -> str | None:
-    if "\\" in name:
-        return "backslashes are not allowed in paths"
-    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
-        return "absolute paths are not allowed"
-    if ".." in PurePosixPath(name).parts:
-        return "paths must not climb out of the package ('..')"
-    return None
-
-
-def _zip_entries(data: bytes) -> dict[str, bytes]:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise _refuse([{"path": "", "message": "not a zip file"}]) from None
-    problems: list[dict[str, str]] = []
-    entries: dict[str, bytes] = {}
-    infos = archive.infolist()
-    if len(infos) > MAX_ENTRIES:
-        raise _refuse([{"path": "", "message": f"more than {MAX_ENTRIES} entries"}])
-    declared = sum(i.file_size for i in infos)
-    if declared > MAX_TOTAL_BYTES:
-        raise _refuse(
-            [{"path": "", "message": f"{declared} bytes uncompressed: more than {MAX_TOTAL_BYTES}"}]
-        )
-    total = 0
-    for info in infos:
-        name = info.filename
-        reason = _unsafe(name)
-        if reason is None and stat.S_ISLNK(info.external_attr >> 16):
-            reason = "symbolic links are not allowed"
-        if reason is None and name in entries:
-            reason = "the zip holds this entry twice"
-        if reason is None and info.file_size > MAX_ENTRY_BYTES:
-            reason = f"larger than {MAX_ENTRY_BYTES} bytes"
-        if reason is not None:
-            problems.append({"path": name, "message": reason})
-            continue
-        if info.is_dir():
-            continue
-        with archive.open(info) as handle:
-            content = handle.read(MAX_ENTRY_BYTES + 1)  # never trust the declared size
-        total += len(content)
-        if len(content) > MAX_ENTRY_BYTES or total > MAX_TOTAL_BYTES:
-            problems.append({"path": name, "message": "expands beyond the size limits"})
-            break
-        entries[name] = content
-    if problems:
-        raise _refuse(problems)
-    return entries
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"the key {key!r} appears twice in one object")
-        out[key] = value
-    return out
-
-
-def _json(name: str, content: bytes, problems: list[dict[str, str]]) -> Any:
-    try:
-        return json.loads(content.decode("utf-8"), object_pairs_hook=_no_duplicates)
-    except UnicodeDecodeError:
-        problems.append({"path": name, "message": "not UTF-8 text"})
-    except ValueError as exc:
-        problems.append({"path": name, "message": f"not valid JSON: {exc}"})
-    return None
-
-
-def _checked(name: str, kind: str, body: Any, problems: list[dict[str, str]]) -> bool:
-    if not isinstance(body, dict):
-        problems.append({"path": name, "message": "must hold a JSON object"})
-        return False
-    found = validate_definition(kind, body)
-    problems += [{"path": f"{name}:{d.path or '/'}", "message": d.message} for d in found]
-    stem = PurePosixPath(name).stem
-    if not found and kind != "package" and body.get("key") != stem:
-        problems.append({"path": f"{name}:/key", "message": f"must be {stem!r}, the file's name"})
-        return False
-    return not found
-
-
-def parse(entries: Mapping[str, bytes]) -> Package:
-    """A package from its files (path → bytes); every problem is refused at once."""
-    problems: list[dict[str, str]] = []
-    manifest: dict[str, Any] = {}
-    if "manifest.json" not in entries:
-        raise _refuse([{"path": "manifest.json", "message": "the package has no manifest.json"}])
-    raw = _json("manifest.json", entries["manifest.json"], problems)
-    if raw is not None and _checked("manifest.json", "package", raw, problems):
-        manifest = raw
-    definitions: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in FOLDERS.values()}
-    documents: dict[str, dict[str, dict[str, Any]]] = {"role": {}, "group": {}}
-    i18n: dict[str, dict[str, str]] = {}
-    for name, content in entries.items():
-        if name == "manifest.json":
-            continue
-        parts = PurePosixPath(name).parts
-        top = parts[0]
-        if len(parts) == 1:
-            if name not in TOP_FILES:
-                problems.append(
-                    {
-                        "path": name,
-                        "message": f"unknown file; the top may hold {', '.join(sorted(TOP_FILES))}",
-                    }
-                )
-            continue
-        if top not in TOP_FOLDERS:
-            problems.append(
-                {
-                    "path": name,
-                    "message": f"unknown folder {top!r}; use {', '.join(sorted(TOP_FOLDERS))}",
-                }
-            )
-            continue
-        if top == "demo":
-            continue
-        if len(parts) != 2 or not name.endswith(".json"):
-            problems.append({"path": name, "message": f"{top}/ holds <key>.json files only"})
-            continue
-        body = _json(name, content, problems)
-        if body is None:
-            continue
-        if top == "i18n":
-            lang = PurePosixPath(name).stem
-            if lang not in LANGUAGES:
-                problems.append({"path": name, "message": f"languages: {', '.join(LANGUAGES)}"})
-            elif not isinstance(body, dict) or not all(
-                isinstance(k, str) and isinstance(v, str) for k, v in body.items()
-            ):
-                problems.append({"path": name, "message": "an object of text by message key"})
-            else:
-                i18n[lang] = body
-            continue
-        kind = FOLDERS.get(top) or DOCUMENT_FOLDERS[top]
-        if _checked(name, kind, body, problems):
-            target = definitions[kind] if kind in definitions else documents[kind]
-            target[body["key"]] = body
-    listed = set(manifest.get("contents") or [])
-    present = set(entries) - {"manifest.json"}
-    problems += [
-        {"path": name, "message": "missing, though manifest.json lists it"}
-        for name in sorted(listed - present)
-    ]
-    refused = {p["path"] for p in problems}
-    problems += [
-        {"path": name, "message": "not listed in manifest.json's contents"}
-        for name in sorted(present - listed)
-        if manifest and name not in refused
-    ]
-    if manifest:
-        problems += _manifest_problems(manifest)
-    if problems:
-        raise _refuse(sorted(problems, key=lambda p: p["path"]))
-    return Package(
-        manifest,
-        {k: v for k, v in definitions.items() if v},
-        documents["role"],
-        documents["group"],
-        i18n,
-        dict(entries),
-    )
-
-
-def _manifest_problems(manifest: Mapping[str, Any]) -> list[dict[str, str]]:
-    problems = []
-    try:
-        needed = SpecifierSet(str(manifest["platform"]))
-    except InvalidSpecifier:
-        problems.append(
-            {"path": "manifest.json:/platform", "message": "a version specifier such as >=0.1,<1"}
-        )
-    else:
-        if Version(__version__) not in needed:
-            problems.append(
-                {
-                    "path": "manifest.json:/platform",
-                    "message": f"needs platform {needed}; this is {__version__}",
-                }
-            )
-    for key, spec in (manifest.get("depends") or {}).items():
-        try:
-            SpecifierSet(str(spec))
-        except InvalidSpecifier:
-            problems.append(
-                {"path": f"manifest.json:/depends/{key}", "message": "a version specifier"}
-            )
-    return problems
-
-
-def read(source: Path | bytes) -> Package:
-    """A package from a folder, a zip file or zip bytes."""
-    if isinstance(source, bytes):
-        return parse(_zip_entries(source))
-    if source.is_dir():
-        return parse(_folder_entries(source))
-    if not source.is_file():
-        raise NotFound(f"There is no package at {source.name!r}.", code="package.not_found")
-    if source.stat().st_size > MAX_TOTAL_BYTES:
-        raise _refuse([{"path": source.name, "message": f"larger than {MAX_TOTAL_BYTES} bytes"}])
-    return parse(_zip_entries(source.read_bytes()))
-
-
-def zip_entries(entries: Mapping[str, bytes]) -> bytes:
-    """A plain zip of the files, sorted and timestamped alike: the same files, the same bytes."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in sorted(entries):
-            info = zipfile.ZipInfo(name, date_time=PACKED_AT)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = (stat.S_IFREG | 0o644) << 16
-            archive.writestr(info, entries[name])
-    return out.getvalue()
-
-
-def pack(folder: Path) -> bytes:
-    """The zip of a package folder, after checking it reads as a package."""
-    package = read(folder)
-    return zip_entries(package.files)
-
-
-# --- installing ------------------------------------------------------------------------------
 
 
 @dataclass
@@ -535,7 +203,7 @@ def _sync_directory(uow: UnitOfWork, actor: Actor, package: Package, app_key: st
     while pending:  # parents first, whichever order the files came in
         ready = [g for g in pending.values() if not g.get("parent") or g["parent"] not in pending]
         if not ready:
-            raise _refuse(
+            raise refuse(
                 [
                     {"path": f"groups/{k}.json:/parent", "message": "groups form a cycle"}
                     for k in pending
@@ -549,7 +217,7 @@ def _sync_directory(uow: UnitOfWork, actor: Actor, package: Package, app_key: st
             if g.get("parent"):
                 parent_id = uow.session.scalar(select(Group.id).where(Group.key == g["parent"]))
                 if parent_id is None:
-                    raise _refuse(
+                    raise refuse(
                         [
                             {
                                 "path": f"groups/{g['key']}.json:/parent",
@@ -557,7 +225,7 @@ def _sync_directory(uow: UnitOfWork, actor: Actor, package: Package, app_key: st
                             }
                         ]
                     )
-            directory.create_group(
+            groups.create_group(
                 uow, actor, key=g["key"], name=g["name"]["zh-CN"], parent_id=parent_id
             )
             done.append(f"group {g['key']} created (its manager is for an administrator to set)")
@@ -565,11 +233,11 @@ def _sync_directory(uow: UnitOfWork, actor: Actor, package: Package, app_key: st
     for key, doc in package.roles.items():
         role = uow.session.scalar(select(Role).where(Role.key == key))
         if role is not None and role.is_system:
-            raise _refuse(
+            raise refuse(
                 [{"path": f"roles/{key}.json:/key", "message": f"{key!r} is a system role"}]
             )
         if role is None:
-            role = directory.create_role(
+            role = roles.create_role(
                 uow,
                 actor,
                 key=key,
@@ -583,7 +251,7 @@ def _sync_directory(uow: UnitOfWork, actor: Actor, package: Package, app_key: st
         }
         for g in doc.get("grants") or []:
             if g.get("form", "*") != "*" and g["form"] not in forms:
-                raise _refuse(
+                raise refuse(
                     [
                         {
                             "path": f"roles/{key}.json:/grants",
@@ -598,9 +266,9 @@ def _sync_directory(uow: UnitOfWork, actor: Actor, package: Package, app_key: st
         if have == wanted:
             continue
         for grant in current:
-            directory.remove_grant(uow, actor, role.id, grant.id)
+            roles.remove_grant(uow, actor, role.id, grant.id)
         for form_key, actions, scope in sorted(wanted):
-            directory.add_grant(
+            roles.add_grant(
                 uow,
                 actor,
                 role.id,
@@ -660,7 +328,7 @@ def _publish_all(
         problems += [
             {"path": f"{name}:{e.get('path') or '/'}", "message": e["message"]} for e in errors
         ]
-    raise _refuse(problems, f"The package cannot be installed: {len(problems)} problem(s).")
+    raise refuse(problems, f"The package cannot be installed: {len(problems)} problem(s).")
 
 
 def install(
@@ -677,7 +345,7 @@ def install(
     require_admin(actor, "install app packages")
     problems = _depends(uow, package)
     if problems:
-        raise _refuse(problems)
+        raise refuse(problems)
     app = uow.session.scalar(select(App).where(App.key == package.key))
     action = _action(app, package)
     if action == "downgrade" and not force:
@@ -783,81 +451,6 @@ def _draft(
         dict(body),
         lock_version=current.definition.lock_version,
     )
-
-
-# --- exporting and rolling back ----------------------------------------------------------------
-
-
-def export(uow: UnitOfWork, actor: Actor, app_key: str) -> bytes:
-    """The installed app as a package zip: its published definitions (designers' changes
-    included), its roles and grants, the groups its package expected, its UI strings."""
-    require_admin(actor, "export apps")
-    app = metadata.get_app(uow, actor, app_key)
-    files: dict[str, bytes] = {}
-    folder = {v: k for k, v in FOLDERS.items()}
-
-    def put(name: str, body: Any) -> None:
-        files[name] = (json.dumps(body, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-
-    for (kind, key), (_, body) in sorted(metadata.published_all(uow, app.id).items()):
-        put(f"{folder[kind]}/{key}.json", body)
-    last = uow.session.scalars(
-        select(AppInstall).where(AppInstall.app_id == app.id).order_by(AppInstall.id.desc())
-    ).first()
-    shipped = last.report if last is not None else {}
-    roles = {d["key"]: d for d in shipped.get("roles", [])}
-    for role in uow.session.scalars(
-        select(Role)
-        .where(Role.id.in_(select(Grant.role_id).where(Grant.app_key == app_key)))
-        .order_by(Role.key)
-    ):
-        grants = uow.session.scalars(
-            select(Grant)
-            .where(Grant.role_id == role.id, Grant.app_key == app_key)
-            .order_by(Grant.id)
-        )
-        doc: dict[str, Any] = {
-            "key": role.key,
-            "name": {**roles.get(role.key, {}).get("name", {}), "zh-CN": role.name},
-            "grants": [
-                {"form": g.form_key, "actions": sorted(g.actions), "scope": g.scope} for g in grants
-            ],
-        }
-        if role.description or roles.get(role.key, {}).get("description"):
-            doc["description"] = {
-                **roles.get(role.key, {}).get("description", {}),
-                "zh-CN": role.description or "",
-            }
-        put(f"roles/{role.key}.json", doc)
-    for shipped_group in shipped.get("groups", []):
-        group = uow.session.scalar(select(Group).where(Group.key == shipped_group["key"]))
-        if group is None:
-            continue
-        shown: dict[str, Any] = {
-            "key": group.key,
-            "name": {**shipped_group["name"], "zh-CN": group.name},
-        }
-        if group.parent_id is not None:
-            shown["parent"] = uow.session.scalar(
-                select(Group.key).where(Group.id == group.parent_id)
-            )
-        put(f"groups/{group.key}.json", shown)
-    for lang, strings in (app.i18n or {}).items():
-        put(f"i18n/{lang}.json", strings)
-    manifest: dict[str, Any] = {
-        "key": app.key,
-        "name": app.name,
-        "version": app.version,
-        "platform": (app.manifest or {}).get("platform", f">={Version(__version__).base_version}"),
-        "contents": sorted(files),
-    }
-    if app.description:
-        manifest["description"] = app.description
-    for extra in ("depends", "time_zone"):
-        if (app.manifest or {}).get(extra):
-            manifest[extra] = (app.manifest or {})[extra]
-    put("manifest.json", manifest)
-    return zip_entries(files)
 
 
 def rollback(uow: UnitOfWork, actor: Actor, app_key: str) -> Report:

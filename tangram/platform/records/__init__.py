@@ -1,24 +1,26 @@
 """Records: the record service and what serves it — typed projection tables, listing, attachments,
 public intake, saved views, exports and the web runtime's navigation."""
 
+from tangram.platform.records.reading import (
+    Page,
+    list_records,
+    sla_of,
+    timeline,
+    visible,
+)
 from tangram.platform.records.service import (
     DEFAULT_TIME_ZONE,
-    Page,
     Written,
     create_record,
     delete_record,
     get_record,
     install,
-    list_records,
     reindex,
     removed_fields,
     require_scope,
     restore_record,
-    sla_of,
     system_update,
-    timeline,
     update_record,
-    visible,
 )
 
 __all__ = [

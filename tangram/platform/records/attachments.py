@@ -37,8 +37,7 @@ from tangram.platform.kernel.errors import (
 )
 from tangram.platform.kernel.models import Attachment, Record
 from tangram.platform.kernel.uow import UnitOfWork
-from tangram.platform.metadata import compiled
-from tangram.platform.metadata.store import AppRef, get_app
+from tangram.platform.metadata import AppRef, compiled, get_app
 
 CHUNK = 64 * 1024
 #: Extension → content type of every file type accepted (no HTML, SVG or scripts: they run).

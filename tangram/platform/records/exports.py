@@ -10,13 +10,13 @@ from typing import Any
 
 from tangram.engines.forms import FieldDef, FieldType
 from tangram.engines.forms.fields import text
-from tangram.platform.identity import users as directory
+from tangram.platform.identity import users
 from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel import spreadsheets
 from tangram.platform.kernel.errors import NotFound, PermissionDenied
 from tangram.platform.kernel.models import Record
 from tangram.platform.kernel.uow import UnitOfWork
-from tangram.platform.records import service as records
+from tangram.platform.records import reading, service
 from tangram.platform.records.listing import Filter, SortKey
 
 #: At most this many records per export (the list's filters narrow it).
@@ -63,7 +63,7 @@ def _names(
     by_key = {f.key: f for f in fields}
     people = {i for k, ids in wanted.items() if by_key[k].type is FieldType.USER for i in ids}
     groups = {i for k, ids in wanted.items() if by_key[k].type is FieldType.GROUP for i in ids}
-    user_names, group_names = directory.names_of(uow, users=people, groups=groups)
+    user_names, group_names = users.names_of(uow, users=people, groups=groups)
     for key, ids in wanted.items():
         f = by_key[key]
         if f.type is FieldType.USER:
@@ -72,7 +72,7 @@ def _names(
             out[key] = {i: group_names[i] for i in ids if i in group_names}
         elif f.reference_form and f.reference_display:
             try:
-                found = records.list_records(
+                found = reading.list_records(
                     uow,
                     actor,
                     app_key,
@@ -115,7 +115,7 @@ def record_sheet(
     filters: Sequence[Filter] = (),
     sort: Sequence[SortKey] = (),
     lang: str = "zh-CN",
-    time_zone: str = records.DEFAULT_TIME_ZONE,
+    time_zone: str = service.DEFAULT_TIME_ZONE,
 ) -> Sheet:
     """The records of a list (its filters, sort and the actor's read scope), a page at a time."""
     rows: list[list[Any]] = []
@@ -124,7 +124,7 @@ def record_sheet(
     title = form_key
     truncated = False
     while True:
-        page = records.list_records(
+        page = reading.list_records(
             uow,
             actor,
             app_key,

@@ -21,14 +21,11 @@ from tangram.engines.forms import FieldError, Form
 from tangram.engines.forms.messages import message
 from tangram.platform.identity.auth import new_secret, secret_hash, secret_prefix
 from tangram.platform.identity.perms import Actor, require_design
-from tangram.platform.identity.users import check_lock
-from tangram.platform.kernel.errors import NotFound, RateLimited, ValidationFailed
+from tangram.platform.kernel.errors import NotFound, RateLimited, ValidationFailed, check_lock
 from tangram.platform.kernel.models import App, Attachment, IntakeLink, IntakeSubmission, User
 from tangram.platform.kernel.uow import UnitOfWork
-from tangram.platform.metadata import compiled
-from tangram.platform.metadata.store import get_app
-from tangram.platform.records import attachments
-from tangram.platform.records import service as records
+from tangram.platform.metadata import compiled, get_app
+from tangram.platform.records import attachments, service
 
 TOKEN_PREFIX = "tgi"  # noqa: S105 - a marker, not a secret
 WINDOW = timedelta(hours=1)
@@ -243,7 +240,7 @@ def submit(
             code="record.invalid",
             errors=[e.as_dict() for e in hidden],
         )
-    written = records.create_record(
+    written = service.create_record(
         uow,
         actor_of(link),
         app.key,

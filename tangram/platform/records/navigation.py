@@ -10,12 +10,12 @@ from tangram.engines.forms import FieldDef
 from tangram.engines.forms.fields import text
 from tangram.engines.forms.messages import catalogue
 from tangram.platform import metadata
-from tangram.platform.identity import users as directory
+from tangram.platform.identity import groups, users
 from tangram.platform.identity.perms import Action, Actor
 from tangram.platform.kernel.errors import PermissionDenied
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import compiled
-from tangram.platform.records import service as records
+from tangram.platform.records import service
 
 #: Users a picker lists for one search.
 PICKER_SIZE = 20
@@ -24,7 +24,7 @@ PICKER_SIZE = 20
 def allowed(actor: Actor, action: Action, app_key: str, form_key: str) -> bool:
     """Whether the actor may do ``action`` on the form's records (in some scope)."""
     try:
-        records.require_scope(actor, action, app_key, form_key)
+        service.require_scope(actor, action, app_key, form_key)
     except PermissionDenied:
         return False
     return True
@@ -73,7 +73,7 @@ def form_schema(
 ) -> dict[str, Any]:
     """A published form's JSON Schema, UI schema, conditions and fields, and what the actor may
     do with its records (they must be able to read them)."""
-    records.require_scope(actor, Action.READ, app_key, form_key)
+    service.require_scope(actor, Action.READ, app_key, form_key)
     version, form = compiled.form(uow, app_key, form_key)
     _, _, body = metadata.published_body(uow, app_key, "form", form_key)
     return {
@@ -137,8 +137,8 @@ def people(
     forms = metadata.published_in(uow, app_key).get("form", {})
     if not actor.is_admin and not any(allowed(actor, Action.READ, app_key, k) for k in forms):
         raise PermissionDenied(f"You may read nothing in app {app_key!r}.")
-    found = {u.id: u for u in directory.list_users(uow, limit=PICKER_SIZE, q=q) if u.is_active}
-    found.update({u.id: u for u in directory.users_by_ids(uow, ids)})
+    found = {u.id: u for u in users.list_users(uow, limit=PICKER_SIZE, q=q) if u.is_active}
+    found.update({u.id: u for u in users.users_by_ids(uow, ids)})
     return {
         "users": [
             {"id": u.id, "username": u.username, "display_name": u.display_name}
@@ -146,6 +146,6 @@ def people(
         ],
         "groups": [
             {"id": g.id, "key": g.key, "name": g.name, "parent_id": g.parent_id}
-            for g in directory.list_groups(uow)
+            for g in groups.list_groups(uow)
         ],
     }

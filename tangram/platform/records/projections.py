@@ -13,7 +13,6 @@ own columns start with ``_`` (which field keys cannot).
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -47,6 +46,7 @@ from tangram.engines.forms import Column as ProjectedColumn
 from tangram.engines.forms import ColumnKind, Form, Projection
 from tangram.platform.kernel.errors import TangramError, ValidationFailed
 from tangram.platform.kernel.models import ProjectionTable, Record, Rollup, UTCDateTime
+from tangram.platform.kernel.models.base import created_index_name, identifier
 from tangram.platform.kernel.uow import UnitOfWork, translated_errors
 
 ID = BigInteger().with_variant(Integer(), "sqlite")
@@ -82,22 +82,9 @@ class ProjectionMissing(TangramError):
     default_code = "projection.missing"
 
 
-def _name(*parts: str) -> str:
-    """An identifier of at most 63 characters (PostgreSQL's limit), unique for its parts."""
-    joined = "_".join(parts)
-    if len(joined) <= 63:
-        return joined
-    return f"{joined[:54]}_{hashlib.sha256(joined.encode()).hexdigest()[:8]}"
-
-
-def created_index_name(table: str) -> str:
-    """The index every main projection table has on the ``_created_at`` of its live records."""
-    return _name("ix", table, "_created_at")
-
-
 def table_name(app_id: int, form_key: str) -> str:
     """The main table of a form's projection."""
-    return _name("rp", str(app_id), form_key)
+    return identifier("rp", str(app_id), form_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,17 +145,17 @@ def _build(app_id: int, form_key: str, projection: Projection) -> Tables:
     for c in projection.columns:
         if c.unique:
             Index(
-                _name("ux", name, c.key),
+                identifier("ux", name, c.key),
                 main.c[c.key],
                 unique=True,
                 sqlite_where=live,
                 postgresql_where=live,
             )
         elif c.indexed:
-            Index(_name("ix", name, c.key), main.c[c.key], main.c._id)
+            Index(identifier("ix", name, c.key), main.c[c.key], main.c._id)
     children = {}
     for child in projection.children:
-        child_name = _name("rp", str(app_id), form_key, "", child.key)
+        child_name = identifier("rp", str(app_id), form_key, "", child.key)
         table = Table(
             child_name,
             metadata,
@@ -184,7 +171,7 @@ def _build(app_id: int, form_key: str, projection: Projection) -> Tables:
         )
         for c in child.columns:
             if c.indexed:
-                Index(_name("ix", child_name, c.key), table.c[c.key], table.c._record)
+                Index(identifier("ix", child_name, c.key), table.c[c.key], table.c._record)
         children[child.key] = table
     return Tables(projection, main, children)
 

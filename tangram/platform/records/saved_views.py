@@ -17,8 +17,7 @@ from tangram.platform.identity.perms import Action, Actor
 from tangram.platform.kernel.errors import NotFound, PermissionDenied, ValidationFailed
 from tangram.platform.kernel.models import SavedView
 from tangram.platform.kernel.uow import UnitOfWork
-from tangram.platform.metadata import compiled
-from tangram.platform.metadata.store import app_ref
+from tangram.platform.metadata import app_ref, compiled
 from tangram.platform.records import listing, projections
 from tangram.platform.records.listing import Filter, SortKey
 from tangram.platform.records.service import DEFAULT_TIME_ZONE, require_scope

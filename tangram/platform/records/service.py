@@ -9,20 +9,20 @@ event for the rule and flow engines — all in the caller's unit of work.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import nh3
-from sqlalchemy import ColumnElement, Table, and_, bindparam, func, insert, or_, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import make_transient_to_detached
 
 from tangram.config import Settings
 from tangram.engines.forms import FieldDef, FieldError, FieldType, Form, map_values
 from tangram.engines.forms.messages import message
-from tangram.platform.identity.perms import Action, Actor, check_record, group_subtree, scope_for
+from tangram.platform.identity.perms import Action, Actor, check_record, scope_for
 from tangram.platform.kernel import serials
 from tangram.platform.kernel.errors import (
     Conflict,
@@ -35,18 +35,14 @@ from tangram.platform.kernel.events import Event
 from tangram.platform.kernel.hooks import Hooks
 from tangram.platform.kernel.models import (
     App,
-    AuditEntry,
     Definition,
     Group,
     Record,
     Scope,
-    SlaStatus,
 )
 from tangram.platform.kernel.uow import UnitOfWork, translated_errors
-from tangram.platform.metadata import compiled
-from tangram.platform.metadata.store import PUBLISHED, AppRef, app_ref
-from tangram.platform.records import attachments, listing, projections
-from tangram.platform.records.listing import Filter, SortKey
+from tangram.platform.metadata import PUBLISHED, AppRef, app_ref, compiled
+from tangram.platform.records import attachments, projections
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
 
@@ -79,6 +75,8 @@ def _sanitise(form: Form, data: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 _INSERT_RECORD = insert(cast(Table, Record.__table__)).returning(Record.__table__.c.id)
+
+
 _REFERENCED = select(Record.id, Record.app_id, Record.form_key, Record.deleted_at).where(
     Record.id.in_(bindparam("ids", expanding=True))
 )
@@ -513,84 +511,6 @@ def restore_record(
     return record
 
 
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One page of a record list: the records, the cursor of the next page, the total if asked."""
-
-    items: list[Record]
-    next_cursor: str | None
-    total: int | None
-    form: Form
-
-
-def list_records(
-    uow: UnitOfWork,
-    actor: Actor,
-    app_key: str,
-    form_key: str,
-    *,
-    filters: Sequence[Filter] = (),
-    sort: Sequence[SortKey] = (),
-    cursor: str | None = None,
-    limit: int = 50,
-    count: bool = False,
-    time_zone: str = DEFAULT_TIME_ZONE,
-    within: Callable[[Table], ColumnElement[bool]] | None = None,
-) -> Page:
-    """Live records the actor may read, filtered and sorted on the projection (keyset paging).
-
-    One query for the page (two with ``count``), whatever the page size. The default order is
-    newest first. ``within`` adds a condition on the form's main projection table (a report's
-    drill-down: the records behind one data point).
-    """
-    app = app_ref(uow, actor, app_key)
-    scope = require_scope(actor, Action.READ, app_key, form_key)
-    _, form = compiled.form(uow, app_key, form_key)
-    t = projections.ready(uow, app.id, form_key, form)
-    main = t.main
-    where = [
-        main.c._deleted_at.is_(None),
-        *listing.conditions(t, filters, time_zone=time_zone),
-        *visible(uow, actor, main, scope),
-        *([within(main)] if within is not None else []),
-    ]
-    order = listing.ordering(t, sort or [SortKey("_id", descending=True)])
-    page_where = list(where)
-    if cursor:
-        page_where.append(order.after(main, order.decode(cursor)))
-    sort_columns = [main.c[name] for name, *_ in order.keys]
-    rows = uow.session.execute(
-        select(Record, *sort_columns)
-        .join(main, main.c._id == Record.id)
-        .where(*page_where)
-        .order_by(*order.order_by(main))
-        .limit(limit + 1)
-    ).all()
-    items = [row[0] for row in rows[:limit]]
-    next_cursor = None
-    if len(rows) > limit:
-        next_cursor = order.encode(list(rows[limit - 1][1:]))
-    total = None
-    if count:
-        total = int(uow.session.scalar(select(func.count()).select_from(main).where(*where)) or 0)
-    return Page(items, next_cursor, total, form)
-
-
-def visible(uow: UnitOfWork, actor: Actor, main: Any, scope: Scope) -> list[Any]:
-    """The row-level condition of a read ``scope`` on a projection's main table (none for all)."""
-    if scope is Scope.OWN:
-        return [main.c._owner == actor.user_id]
-    if scope is Scope.GROUP:
-        groups = group_subtree(uow.session, actor.group_ids)
-        return [
-            or_(
-                main.c._owner == actor.user_id,
-                and_(main.c._group.is_not(None), main.c._group.in_(groups)),
-            )
-        ]
-    return []
-
-
 def reindex(
     uow: UnitOfWork,
     *,
@@ -639,34 +559,6 @@ def reindex(
 def _mark(uow: UnitOfWork, app_key: str, form_key: str, record: Record) -> None:
     _, form = compiled.form(uow, app_key, form_key)
     projections.mark_record(uow, projections.ready(uow, record.app_id, form_key, form), record)
-
-
-def timeline(
-    uow: UnitOfWork, actor: Actor, app_key: str, form_key: str, record_id: int
-) -> list[AuditEntry]:
-    """The record's audit entries (creation, changes old → new, deletion, restoration)."""
-    get_record(uow, actor, app_key, form_key, record_id)
-    return list(
-        uow.session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.object_type == "record", AuditEntry.object_id == str(record_id))
-            .order_by(AuditEntry.seq)
-        )
-    )
-
-
-def sla_of(
-    uow: UnitOfWork, actor: Actor, app_key: str, form_key: str, record_id: int
-) -> list[SlaStatus]:
-    """The record's SLA targets (kept by the rules), by policy and target."""
-    get_record(uow, actor, app_key, form_key, record_id)
-    return list(
-        uow.session.scalars(
-            select(SlaStatus)
-            .where(SlaStatus.record_id == record_id)
-            .order_by(SlaStatus.policy, SlaStatus.target)
-        )
-    )
 
 
 def install(hooks: Hooks, _settings: Settings) -> None:

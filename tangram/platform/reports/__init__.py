@@ -1,5 +1,5 @@
-"""Reports at run time: datasets of published reports, KPI cards, dashboards and the daily rollups
-that answer them."""
+"""Reports at run time: datasets of published reports, their cache and drill-down; KPI cards,
+dashboards and the daily rollups that answer them live beside them in this package."""
 
 from tangram.platform.reports.datasets import (
     CACHE_SIZE,
@@ -12,16 +12,18 @@ from tangram.platform.reports.datasets import (
     cached,
     check,
     compiled_dataset,
-    drill,
-    drill_condition,
     head,
     load,
-    point_of,
     prepare,
     published_kpis,
     query_now,
     run,
     scope_key,
+)
+from tangram.platform.reports.drill import (
+    drill,
+    drill_condition,
+    point_of,
 )
 
 __all__ = [

@@ -38,15 +38,10 @@ from sqlalchemy import ColumnElement, Table
 from tangram.config import Settings
 from tangram.engines.common import DefinitionError, Diagnostic
 from tangram.engines.forms import ColumnKind
-from tangram.engines.logic import LogicEvaluationError
 from tangram.engines.reports import (
     Period,
-    Source,
-    check_kpi,
     compile_dataset,
     kpi_dataset,
-    kpi_measure,
-    period_field,
     resolve_period,
 )
 from tangram.platform import metadata, records
@@ -58,240 +53,24 @@ from tangram.platform.kernel.errors import (
     ValidationFailed,
 )
 from tangram.platform.kernel.hooks import Hooks
-from tangram.platform.kernel.models import Scope
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import compiled
 from tangram.platform.records import listing, projections
 from tangram.platform.records.listing import Filter
 from tangram.platform.reports import datasets as reports
 from tangram.platform.reports import rollups
-from tangram.platform.reports.sources import app_id_of, sources_of, tables_of
+from tangram.platform.reports.drill import drill_condition
+from tangram.platform.reports.kpis import (
+    _CHECK_ZONE,
+    _invalid,
+    _kpi,
+    card_period,
+    check_kpi_definition,
+    kpi_card,
+)
+from tangram.platform.reports.sources import sources_of, tables_of
 
-#: Reports, KPIs and dashboards are checked in UTC at publication (periods resolve there).
-_CHECK_ZONE = "UTC"
-
-DEFAULT_CARD_PERIOD = "this_month"
 TEMPORAL = (ColumnKind.DATE, ColumnKind.DATETIME)
-
-
-def _invalid(what: str, problems: Sequence[Diagnostic]) -> ValidationFailed:
-    return ValidationFailed.from_diagnostics(
-        f"The {what} cannot be published: {len(problems)} problem(s).",
-        problems,
-        code="definition.invalid",
-    )
-
-
-# --- KPIs -----------------------------------------------------------------------------------
-
-
-def check_kpi_definition(
-    uow: UnitOfWork, app_key: str, _what: str, _key: str, body: Mapping[str, Any]
-) -> None:
-    """Refuse a KPI that does not fit its form (every problem with its path)."""
-    try:
-        sources = sources_of(uow, app_key, str(body.get("form")))
-        check_kpi(body, sources, time_zone=_CHECK_ZONE)
-    except DefinitionError as exc:
-        raise _invalid("KPI", exc.diagnostics) from None
-
-
-def card_period(
-    uow: UnitOfWork, time_zone: str, spec: str | None = None, *, path: str = "period"
-) -> Period:
-    """The period a KPI card shows: ``spec`` (a preset or FIRST..LAST), this month by default;
-    a bad spec is refused at ``path``."""
-    try:
-        return resolve_period(
-            spec or DEFAULT_CARD_PERIOD, now=uow.now, zone=ZoneInfo(time_zone), path=path
-        )
-    except DefinitionError as exc:
-        raise ValidationFailed.from_diagnostics(
-            "The period is not valid.", exc.diagnostics, code="query.invalid"
-        ) from None
-
-
-def _kpi(uow: UnitOfWork, app_key: str, key: str) -> tuple[int, dict[str, Any]]:
-    row_id, version, _ = metadata.published_ref(uow, app_key, "kpi", key)
-    return version, metadata.version_body(uow, row_id)
-
-
-def _rounded(value: Any, decimals: int) -> Any:
-    return round(float(value), decimals) if isinstance(value, int | float) else value
-
-
-def kpi_card(
-    uow: UnitOfWork,
-    actor: Actor,
-    app_key: str,
-    key: str,
-    *,
-    period: Period,
-    extra: reports.Extra | None = None,
-    extra_key: tuple[Any, ...] = (),
-    sliced: reports.Sliced | None = None,
-    time_zone: str = "Asia/Shanghai",
-) -> dict[str, Any]:
-    """A KPI over ``period`` beside the period before, for ``actor``'s records (from the KPI's
-    rollup when one can answer: see :mod:`tangram.platform.reports.rollups`)."""
-    version, body = _kpi(uow, app_key, key)
-    form_key = str(body.get("form"))
-    scope = records.require_scope(actor, Action.READ, app_key, form_key)
-    previous = period.previous
-    try:
-        sources = sources_of(uow, app_key, form_key)
-        dataset = reports.compiled_dataset(
-            uow,
-            kpi_dataset(body, {"value": period, "previous": previous}),
-            sources,
-            time_zone,
-        )
-    except DefinitionError as exc:
-        raise ValidationFailed.from_diagnostics(
-            f"KPI {key!r} no longer fits its form; publish it again.",
-            exc.diagnostics,
-            code="report.stale",
-        ) from None
-    t = tables_of(sources, form_key)
-    where = [
-        *records.visible(uow, actor, t.main, scope),
-        *(extra(t, False) if extra is not None else []),
-    ]
-
-    rollable = scope is Scope.ALL and (extra is None or sliced is not None)
-    part = sliced(t, False) if sliced is not None else rollups.Slice()
-
-    def compute() -> tuple[Any, Any, float, bool]:
-        started = time.perf_counter()
-        rolled = (
-            _kpi_rollup(uow, app_key, key, version, body, sources, part, period, time_zone)
-            if rollable
-            else None
-        )
-        if rolled is not None:
-            value, before = rolled
-        else:
-            reports.query_now(uow)
-            value, before = uow.session.execute(dataset.query(where=where)).one()
-        return value, before, (time.perf_counter() - started) * 1000, rolled is not None
-
-    cache_key = (
-        "kpi",
-        app_key,
-        key,
-        version,
-        period.as_dict()["from"],
-        period.as_dict()["to"],
-        extra_key,
-        reports.scope_key(actor, scope),
-        time_zone,
-    )
-    (value, before, elapsed, rolled), hit = reports.cached(uow, cache_key, compute)
-    decimals = int(body.get("decimals", 1))
-    direction = body.get("direction", "higher")
-    change = change_pct = better = None
-    if value is not None and before is not None:
-        change = _rounded(value - before, decimals)
-        change_pct = round((value - before) * 100 / before, 1) if before else None
-        if value != before:
-            better = (value > before) == (direction == "higher")
-    return {
-        "key": key,
-        "version": version,
-        "label": body.get("label"),
-        "unit": body.get("unit"),
-        "direction": direction,
-        "decimals": decimals,
-        "target": body.get("target"),
-        "value": _rounded(value, decimals),
-        "previous": _rounded(before, decimals),
-        "change": change,
-        "change_pct": change_pct,
-        "better": better,
-        "period": period.as_dict(),
-        "previous_period": previous.as_dict(),
-        "elapsed_ms": round(elapsed, 2),
-        "cached": hit,
-        "rollup": rolled,
-    }
-
-
-def _kpi_rollup(
-    uow: UnitOfWork,
-    app_key: str,
-    key: str,
-    version: int,
-    body: Mapping[str, Any],
-    sources: Mapping[str, Source],
-    part: rollups.Slice,
-    period: Period,
-    time_zone: str,
-) -> tuple[Any, Any] | None:
-    """The KPI over ``period`` and the period before, from its rollup by its period field."""
-    definition = {
-        "form": body.get("form"),
-        "filter": body.get("filter"),
-        "measures": [kpi_measure({**body, "filter": None}, "value")],
-    }
-    ask = rollups.Ask(
-        app_key=app_key,
-        app_id=app_id_of(uow, app_key),
-        owner=f"kpi:{key}",
-        version=str(version),
-        definition=definition,
-        sources=sources,
-        day_field=period_field(body),
-        keys=part.keys,
-        time_zone=time_zone,
-    )
-    previous = period.previous
-    found = rollups.serve(
-        uow,
-        ask,
-        [(period.first, period.last), (previous.first, previous.last)],
-        dict(part.selects),
-    )
-    return None if found is None else (found[0][0][0], found[1][0][0])
-
-
-class RuleKpis:
-    """KPI values for expressions (``{"kpi": ["mttr", "last_month"]}``): measured over every live
-    record of the KPI's form, as rules act for the system; each (KPI, period) once per unit of
-    work."""
-
-    def __init__(self, uow: UnitOfWork, app_key: str, time_zone: str) -> None:
-        self.uow = uow
-        self.app_key = app_key
-        self.time_zone = time_zone
-
-    def kpi(self, key: str, period: str) -> float | None:
-        """The KPI's value over ``period`` as its card shows it (rounded to its decimals)."""
-        memo: dict[tuple[str, str, str], float | None] = self.uow.scratch.setdefault(
-            "kpi_values", {}
-        )
-        wanted = (self.app_key, key, period)
-        if wanted not in memo:
-            try:
-                span = resolve_period(
-                    period, now=self.uow.now, zone=ZoneInfo(self.time_zone), path="kpi"
-                )
-                card = kpi_card(
-                    self.uow,
-                    Actor.system("rules"),
-                    self.app_key,
-                    key,
-                    period=span,
-                    time_zone=self.time_zone,
-                )
-            except DefinitionError as exc:
-                raise LogicEvaluationError("kpi", exc.diagnostics[0].message) from None
-            except NotFound:
-                raise LogicEvaluationError("kpi", f"there is no published KPI {key!r}") from None
-            memo[wanted] = card["value"]
-        return memo[wanted]
-
-
-# --- dashboards -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -585,7 +364,7 @@ def drill_widget(
     applied = _applied(body, values, uow, ZoneInfo(time_zone))
     if "report" in widget:
         prepared, scope = reports.load(uow, actor, app_key, widget["report"], time_zone=time_zone)
-        condition = reports.drill_condition(
+        condition = drill_condition(
             uow, actor, prepared, scope, point=point, extra=applied.conditions, time_zone=time_zone
         )
         form_key = prepared.dataset.form

@@ -36,12 +36,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cachetools import LRUCache
-from sqlalchemy import ColumnElement, Table, func, select
+from sqlalchemy import ColumnElement, func, select
 
 from tangram.engines.common import DefinitionError, Diagnostic
 from tangram.engines.forms import FieldType
 from tangram.engines.reports import (
-    OTHERS,
     TOTAL,
     Dataset,
     Source,
@@ -57,7 +56,7 @@ from tangram.engines.reports import (
     within,
 )
 from tangram.platform import metadata, records
-from tangram.platform.identity import users as directory
+from tangram.platform.identity import users
 from tangram.platform.identity.perms import Action, Actor
 from tangram.platform.kernel import spreadsheets
 from tangram.platform.kernel.errors import NotFound, ValidationFailed
@@ -71,12 +70,16 @@ from tangram.platform.reports.sources import app_id_of, sources_of, tables_of
 #: Conditions on a form's tables that a caller adds (dashboard filters); the flag says whether a
 #: date range applies (not to before/after widgets, which have their own periods).
 Extra = Callable[[projections.Tables, bool], list[ColumnElement[bool]]]
+
+
 #: The same conditions as a rollup keeps them (see :class:`tangram.platform.reports.rollups.Slice`).
 Sliced = Callable[[projections.Tables, bool], rollups.Slice]
 
 
 #: Where a platform keeps compiled datasets, by definition, time zone and tables.
 _DATASETS = "report_datasets"
+
+
 _DATASETS_SIZE = 512
 
 
@@ -287,8 +290,6 @@ class Result:
         return spreadsheets.xlsx(self.key, self.columns, self.rows)
 
 
-# --- the cache ------------------------------------------------------------------------------
-
 CACHE_SIZE = 512
 
 
@@ -328,9 +329,6 @@ def cached(uow: UnitOfWork, key: tuple[Any, ...], compute: Callable[[], Any]) ->
     with lock:
         cache[full] = value
     return value, False
-
-
-# --- running --------------------------------------------------------------------------------
 
 
 def load(
@@ -520,12 +518,12 @@ def _labels(
         ids = sorted({int(r[at]) for r in rows if isinstance(r[at], int)})
         if not ids or f.type not in (FieldType.USER, FieldType.GROUP):
             continue
-        users, groups = directory.names_of(
+        people, units = users.names_of(
             uow,
             users=ids if f.type is FieldType.USER else (),
             groups=ids if f.type is FieldType.GROUP else (),
         )
-        out[d.key] = {str(i): {"zh-CN": n, "en": n} for i, n in (users or groups).items()}
+        out[d.key] = {str(i): {"zh-CN": n, "en": n} for i, n in (people or units).items()}
     return out
 
 
@@ -553,75 +551,3 @@ def _pivot(
         return {(r[0] if keep else TOTAL): r[j] for r in result}
 
     return cross_table(widget, measure, columns, rows, totals)
-
-
-# --- drill-down -----------------------------------------------------------------------------
-
-
-def point_of(values: Mapping[str, str]) -> dict[str, str]:
-    """The data point named by ``at.<dimension>`` parameters."""
-    return {k[3:]: v for k, v in values.items() if k.startswith("at.")}
-
-
-def drill_condition(
-    uow: UnitOfWork,
-    actor: Actor,
-    prepared: Prepared,
-    scope: Scope,
-    *,
-    point: Mapping[str, str],
-    filters: Sequence[Filter] = (),
-    extra: Extra | None = None,
-    time_zone: str,
-) -> Callable[[Table], ColumnElement[bool]]:
-    """The condition on the form's main table selecting the records behind ``point``."""
-    if OTHERS in point.values():
-        raise ValidationFailed(
-            "'others' folds several values together: drill into one of them.",
-            code="report.point",
-            errors=[
-                {
-                    "path": next(f"at.{k}" for k, v in point.items() if v == OTHERS),
-                    "message": "drill into one value",
-                }
-            ],
-        )
-    try:
-        at = prepared.dataset.point(point)
-    except DefinitionError as exc:
-        raise ValidationFailed.from_diagnostics(
-            "The data point does not fit the report.", exc.diagnostics, code="report.point"
-        ) from None
-    where = _where(uow, actor, prepared, scope, filters, extra, time_zone)
-    ids = prepared.dataset.records(where=[*where, *at])
-    return lambda main: main.c._id.in_(ids)
-
-
-def drill(
-    uow: UnitOfWork,
-    actor: Actor,
-    app_key: str,
-    key: str,
-    *,
-    point: Mapping[str, str],
-    filters: Sequence[Filter] = (),
-    cursor: str | None = None,
-    limit: int = 50,
-    time_zone: str = "Asia/Shanghai",
-) -> records.Page:
-    """The records behind one data point of a report (its dimension values), a page at a time."""
-    prepared, scope = load(uow, actor, app_key, key, time_zone=time_zone)
-    condition = drill_condition(
-        uow, actor, prepared, scope, point=point, filters=filters, time_zone=time_zone
-    )
-    return records.list_records(
-        uow,
-        actor,
-        app_key,
-        prepared.dataset.form,
-        cursor=cursor,
-        limit=limit,
-        count=True,
-        time_zone=time_zone,
-        within=condition,
-    )

@@ -54,7 +54,6 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
-    bindparam,
     delete,
     insert,
     or_,
@@ -66,37 +65,47 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 
 from tangram.config import Settings
-from tangram.engines.forms import ColumnKind, Form
 from tangram.engines.reports import Source
 from tangram.engines.reports.rollup import NotRollable, Plan, compile_rollup
-from tangram.platform import metadata
 from tangram.platform.kernel.db import IMMEDIATE
-from tangram.platform.kernel.events import Event
 from tangram.platform.kernel.hooks import Hooks
 from tangram.platform.kernel.jobs import JobContext
-from tangram.platform.kernel.models import Job, JobStatus, Record, Rollup, RollupDay, RollupMark
+from tangram.platform.kernel.models import Job, JobStatus, Rollup, RollupDay, RollupMark
 from tangram.platform.kernel.uow import UnitOfWork
-from tangram.platform.metadata import compiled
+from tangram.platform.reports.marks import RECORD_EVENTS, _on_record
 from tangram.platform.reports.sources import sources_of
 
 log = logging.getLogger(__name__)
 
+
 #: Where a platform says whether rollups answer (``TANGRAM_REPORT_ROLLUPS``).
 ROLLUPS_ON = "rollups_on"
+
+
 #: Bumped when payloads change shape: rollups of an older shape are built again.
 FORMAT = 1
-#: Where a platform keeps which forms its apps' reports and KPIs measure, by metadata tag.
-_MEASURED = "rollup_measured_forms"
+
+
 #: The job kind that builds a rollup.
 BUILD_JOB = "rollup.build"
+
+
 #: A rollup asked for and not built after this long is asked for again (its job was lost).
 BUILD_PATIENCE = timedelta(hours=1)
+
+
 #: Where a platform keeps the days of a month merged, by rollup, first day and the days' stamps,
 #: and how much it keeps there (tuples, plus values of percentiles: about 8 bytes each).
 SEGMENTS = "rollup_months"
+
+
 _MONTHS_SIZE = 8_000_000
+
+
 #: Where a platform keeps compiled plans by fingerprint.
 _PLANS = "rollup_plans"
+
+
 _PLANS_SIZE = 256
 
 
@@ -111,88 +120,6 @@ class Slice:
     last: date | None = None
     selects: tuple[tuple[str, tuple[str, ...]], ...] = ()
     keys: tuple[str, ...] = ()
-
-
-# --- marks: the records service's side --------------------------------------------------------
-
-
-def measured_forms(uow: UnitOfWork, app_key: str, app_id: int) -> frozenset[str]:
-    """The forms a published report or KPI of the app measures (cached by metadata tag)."""
-    tag = metadata.app_tag(uow, app_key)
-    cache: dict[tuple[int, str | None], frozenset[str]] = uow.shared.setdefault(_MEASURED, {})
-    found = cache.get((app_id, tag))
-    if found is None:
-        forms = set()
-        for (kind, _key), (_version, body) in metadata.published_all(uow, app_id).items():
-            if kind == "kpi":
-                forms.add(str(body.get("form")))
-            elif kind == "report":
-                forms.add(str((body.get("dataset") or {}).get("form")))
-        found = frozenset(forms)
-        if len(cache) > 1024:
-            cache.clear()
-        cache[(app_id, tag)] = found
-    return found
-
-
-def _utc_day(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-        return moment.astimezone(UTC).date()
-    if isinstance(value, date):
-        return value
-    return None
-
-
-def _mark_upsert(insert_of: Any) -> Any:
-    statement = insert_of(RollupMark).values(
-        app_id=bindparam("app_id"),
-        form_key=bindparam("form_key"),
-        field=bindparam("field"),
-        day=bindparam("day"),
-        stamp=1,
-    )
-    return statement.on_conflict_do_update(
-        index_elements=[RollupMark.app_id, RollupMark.form_key, RollupMark.field, RollupMark.day],
-        set_={"stamp": RollupMark.stamp + 1},
-    )
-
-
-_MARK = {"postgresql": _mark_upsert(postgresql.insert), "sqlite": _mark_upsert(sqlite.insert)}
-
-
-def touch(
-    uow: UnitOfWork,
-    app_key: str,
-    app_id: int,
-    form: Form,
-    states: Sequence[tuple[datetime, Mapping[str, Any]]],
-) -> None:
-    """Mark the days of a record's date fields in each of ``states`` (its creation instant and
-    document before and after the write) for the rollups of its form; nothing when no report or
-    KPI measures the form."""
-    if form.key not in measured_forms(uow, app_key, app_id):
-        return
-    temporal = [
-        c for c in form.projection.columns if c.kind in (ColumnKind.DATE, ColumnKind.DATETIME)
-    ]
-    days = set()
-    for created_at, data in states:
-        days.add(("_created_at", _utc_day(created_at)))
-        for c in temporal:
-            days.add((c.key, _utc_day(c.value(data.get(c.key)))))
-    marked = sorted((name, day) for name, day in days if day is not None)
-    connection = uow.session.connection()
-    connection.execute(
-        _MARK[connection.dialect.name],
-        [  # in one order for every writer: no deadlocks between them
-            {"app_id": app_id, "form_key": form.key, "field": name, "day": day}
-            for name, day in marked
-        ],
-    )
-
-
-# --- serving ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -580,9 +507,6 @@ def _owner(ask: Ask) -> str:
     return f"{ask.owner}@{ask.day_field}|{','.join(ask.keys)}"[:300]
 
 
-# --- building: a job ---------------------------------------------------------------------------
-
-
 def _ask_build(uow: UnitOfWork, connection: Connection, ask: Ask, name: str, plan: Plan) -> None:
     """Register a new rollup (replacing the ones of the same shape) and ask a worker to build it."""
     connection.execute(
@@ -671,23 +595,6 @@ def build(uow: UnitOfWork, job: JobContext) -> None:
     days = {date.fromisoformat(d) for d in payloads} | set(marks)
     _save(connection, rollup_id, days, marks, payloads)
     connection.execute(update(Rollup).where(Rollup.id == rollup_id).values(built_at=uow.now))
-
-
-#: The record events whose documents (before and after the write) mark days of rollups.
-RECORD_EVENTS = ("record.created", "record.updated", "record.deleted", "record.restored")
-
-
-def _on_record(uow: UnitOfWork, event: Event) -> None:
-    record = uow.session.get(Record, event.object_id)
-    if record is None:
-        return
-    states = [
-        (record.created_at, document)
-        for document in (event.payload.get("before"), event.payload.get("after"))
-        if document is not None
-    ]
-    _, form = compiled.form(uow, event.app, event.subject)
-    touch(uow, event.app, record.app_id, form, states)
 
 
 def install(hooks: Hooks, _settings: Settings) -> None:

@@ -11,8 +11,7 @@ from tangram.engines.reports import Source
 from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel.errors import NotFound
 from tangram.platform.kernel.uow import UnitOfWork
-from tangram.platform.metadata import compiled
-from tangram.platform.metadata.store import app_ref
+from tangram.platform.metadata import app_ref, compiled
 from tangram.platform.records import projections
 
 

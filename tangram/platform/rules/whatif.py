@@ -22,7 +22,8 @@ from tangram.platform.kernel.errors import ValidationFailed
 from tangram.platform.kernel.models import Record
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.records.listing import Filter
-from tangram.platform.rules import automation, rulebook
+from tangram.platform.rules import rulebook
+from tangram.platform.rules.evaluation import evaluation
 
 MAX_LIMIT = 1000
 #: Records listed one by one in the answer (the counts cover all of them).
@@ -120,7 +121,7 @@ def simulate(
             counts[_signature(new.get("result")) if new["outcome"] == "decided" else "error"] += 1
         else:
             # what the rule would see when it runs (clock, calendar, the record's id)
-            variables, context = automation.evaluation(uow, draft, record, None)
+            variables, context = evaluation(uow, draft, record, None)
             new = _rule_outcome(draft.rules.get(key), record, variables, context) or {}
             old = _rule_outcome(published.rules.get(key), record, variables, context)
             counts[new["outcome"]] += 1

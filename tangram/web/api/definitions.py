@@ -10,7 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from tangram.platform import metadata
 from tangram.platform.kernel.models import DefinitionVersion
-from tangram.platform.metadata.store import DefinitionView
+from tangram.platform.metadata import DefinitionView
 from tangram.platform.records.listing import Filter
 from tangram.platform.rules import whatif
 from tangram.web.api.common import StrictSchema

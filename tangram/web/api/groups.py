@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from tangram.platform.identity import users as directory
+from tangram.platform.identity import groups
 from tangram.platform.kernel.models import Group, User
 from tangram.web.api.common import LockedSchema, StrictSchema
 from tangram.web.api.users import UserSchema
@@ -63,7 +63,7 @@ class Groups(MethodView):
         """The whole tree as a flat list (``parent_id`` links), for any signed-in user."""
         require_actor()
         with platform().unit_of_work(write=False) as uow:
-            return directory.list_groups(uow)
+            return groups.list_groups(uow)
 
     @blp.arguments(GroupCreateSchema)
     @blp.response(201, GroupSchema)
@@ -71,7 +71,7 @@ class Groups(MethodView):
         """Create a group (administrators)."""
         actor = require_actor()
         with platform().unit_of_work() as uow:
-            group = directory.create_group(uow, actor, **body)
+            group = groups.create_group(uow, actor, **body)
             uow.commit()
         return group
 
@@ -85,7 +85,7 @@ class GroupItem(MethodView):
         """Read a group."""
         require_actor()
         with platform().unit_of_work(write=False) as uow:
-            return directory.get_group(uow, group_id)
+            return groups.get_group(uow, group_id)
 
     @blp.arguments(GroupUpdateSchema)
     @blp.response(200, GroupSchema)
@@ -94,7 +94,7 @@ class GroupItem(MethodView):
         actor = require_actor()
         lock_version = body.pop("lock_version")
         with platform().unit_of_work() as uow:
-            group = directory.update_group(uow, actor, group_id, body, lock_version=lock_version)
+            group = groups.update_group(uow, actor, group_id, body, lock_version=lock_version)
             uow.commit()
         return group
 
@@ -104,7 +104,7 @@ class GroupItem(MethodView):
         """Delete a leaf group (``?lock_version=``)."""
         actor = require_actor()
         with platform().unit_of_work() as uow:
-            directory.delete_group(uow, actor, group_id, lock_version=args["lock_version"])
+            groups.delete_group(uow, actor, group_id, lock_version=args["lock_version"])
             uow.commit()
 
 
@@ -117,7 +117,7 @@ class GroupMembers(MethodView):
         """List members."""
         require_actor()
         with platform().unit_of_work(write=False) as uow:
-            return directory.group_members(uow, group_id)
+            return groups.group_members(uow, group_id)
 
 
 @blp.route("/<int:group_id>/members/<int:user_id>")
@@ -129,7 +129,7 @@ class GroupMember(MethodView):
         """Add a member (idempotent)."""
         actor = require_actor()
         with platform().unit_of_work() as uow:
-            directory.add_member(uow, actor, group_id=group_id, user_id=user_id)
+            groups.add_member(uow, actor, group_id=group_id, user_id=user_id)
             uow.commit()
 
     @blp.response(204)
@@ -137,5 +137,5 @@ class GroupMember(MethodView):
         """Remove a member."""
         actor = require_actor()
         with platform().unit_of_work() as uow:
-            directory.remove_member(uow, actor, group_id=group_id, user_id=user_id)
+            groups.remove_member(uow, actor, group_id=group_id, user_id=user_id)
             uow.commit()

@@ -12,7 +12,7 @@ from marshmallow import Schema, fields, validate
 from tangram.platform import records, reports
 from tangram.platform.kernel.errors import ValidationFailed
 from tangram.platform.records.listing import Filter
-from tangram.platform.reports import dashboards
+from tangram.platform.reports import dashboards, kpis
 from tangram.web.api.common import MAX_PAGE, download
 from tangram.web.api.records import RecordPageSchema, record_out
 from tangram.web.security import platform, require_actor
@@ -208,8 +208,8 @@ class KpiData(MethodView):
             )
         p = platform()
         with p.unit_of_work(write=False) as uow:
-            period = dashboards.card_period(uow, p.settings.time_zone, request.args.get("period"))
-            return dashboards.kpi_card(
+            period = kpis.card_period(uow, p.settings.time_zone, request.args.get("period"))
+            return kpis.kpi_card(
                 uow, actor, app, key, period=period, time_zone=p.settings.time_zone
             )
 

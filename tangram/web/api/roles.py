@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from tangram.platform.identity import users as directory
+from tangram.platform.identity import roles, users
 from tangram.platform.identity.perms import ACTIONS, require_admin
 from tangram.platform.kernel.models import Grant, Role, User
 from tangram.web.api.common import LockedSchema, StrictSchema
@@ -82,7 +82,7 @@ class Roles(MethodView):
         """List roles (administrators)."""
         require_admin(require_actor(), "list roles")
         with platform().unit_of_work(write=False) as uow:
-            return directory.list_roles(uow)
+            return roles.list_roles(uow)
 
     @blp.arguments(RoleCreateSchema)
     @blp.response(201, RoleSchema)
@@ -90,7 +90,7 @@ class Roles(MethodView):
         """Create a role."""
         actor = require_actor()
         with platform().unit_of_work() as uow:
-            role = directory.create_role(uow, actor, **body)
+            role = roles.create_role(uow, actor, **body)
             uow.commit()
         return role
 
@@ -104,7 +104,7 @@ class RoleItem(MethodView):
         """Read a role."""
         require_admin(require_actor(), "read roles")
         with platform().unit_of_work(write=False) as uow:
-            return directory.get_role(uow, role_id)
+            return roles.get_role(uow, role_id)
 
     @blp.arguments(RoleUpdateSchema)
     @blp.response(200, RoleSchema)
@@ -113,7 +113,7 @@ class RoleItem(MethodView):
         actor = require_actor()
         lock_version = body.pop("lock_version")
         with platform().unit_of_work() as uow:
-            role = directory.update_role(uow, actor, role_id, body, lock_version=lock_version)
+            role = roles.update_role(uow, actor, role_id, body, lock_version=lock_version)
             uow.commit()
         return role
 
@@ -123,7 +123,7 @@ class RoleItem(MethodView):
         """Delete a role with its grants and assignments (not system roles)."""
         actor = require_actor()
         with platform().unit_of_work() as uow:
-            directory.delete_role(uow, actor, role_id, lock_version=args["lock_version"])
+            roles.delete_role(uow, actor, role_id, lock_version=args["lock_version"])
             uow.commit()
 
 
@@ -136,7 +136,7 @@ class RoleGrants(MethodView):
         """List grants."""
         require_admin(require_actor(), "read grants")
         with platform().unit_of_work(write=False) as uow:
-            return directory.role_grants(uow, role_id)
+            return roles.role_grants(uow, role_id)
 
     @blp.arguments(GrantCreateSchema)
     @blp.response(201, GrantSchema)
@@ -144,7 +144,7 @@ class RoleGrants(MethodView):
         """Add a grant."""
         actor = require_actor()
         with platform().unit_of_work() as uow:
-            grant = directory.add_grant(uow, actor, role_id, **body)
+            grant = roles.add_grant(uow, actor, role_id, **body)
             uow.commit()
         return grant
 
@@ -158,7 +158,7 @@ class RoleGrant(MethodView):
         """Remove a grant."""
         actor = require_actor()
         with platform().unit_of_work() as uow:
-            directory.remove_grant(uow, actor, role_id, grant_id)
+            roles.remove_grant(uow, actor, role_id, grant_id)
             uow.commit()
 
 
@@ -171,7 +171,7 @@ class RoleMembers(MethodView):
         """List the users holding the role."""
         require_admin(require_actor(), "read role members")
         with platform().unit_of_work(write=False) as uow:
-            return directory.role_members(uow, role_id)
+            return users.role_members(uow, role_id)
 
 
 @blp.route("/<int:role_id>/members/<int:user_id>")
@@ -183,7 +183,7 @@ class RoleMember(MethodView):
         """Give the role (idempotent)."""
         actor = require_actor()
         with platform().unit_of_work() as uow:
-            directory.assign_role(uow, actor, role_id=role_id, user_id=user_id)
+            users.assign_role(uow, actor, role_id=role_id, user_id=user_id)
             uow.commit()
 
     @blp.response(204)
@@ -191,5 +191,5 @@ class RoleMember(MethodView):
         """Take the role away (the last administrator keeps it)."""
         actor = require_actor()
         with platform().unit_of_work() as uow:
-            directory.unassign_role(uow, actor, role_id=role_id, user_id=user_id)
+            users.unassign_role(uow, actor, role_id=role_id, user_id=user_id)
             uow.commit()

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from tangram.platform.identity import users as directory
+from tangram.platform.identity import users
 from tangram.platform.identity.perms import require_admin
 from tangram.platform.kernel.models import User
 from tangram.web.api.common import LockedSchema, PageArgs, StrictSchema, next_after
@@ -54,7 +54,7 @@ class UserCreateSchema(StrictSchema):
     display_name = fields.String(load_default=None, validate=validate.Length(max=200))
     email = fields.Email(load_default=None, allow_none=True)
     password = fields.String(required=True, validate=validate.Length(max=1024))
-    locale = fields.String(load_default="zh-CN", validate=validate.OneOf(directory.LOCALES))
+    locale = fields.String(load_default="zh-CN", validate=validate.OneOf(users.LOCALES))
     roles = fields.List(fields.String(), load_default=list)
 
 
@@ -63,7 +63,7 @@ class UserUpdateSchema(LockedSchema):
 
     display_name = fields.String(validate=validate.Length(min=1, max=200))
     email = fields.Email(allow_none=True)
-    locale = fields.String(validate=validate.OneOf(directory.LOCALES))
+    locale = fields.String(validate=validate.OneOf(users.LOCALES))
     is_active = fields.Boolean()
     password = fields.String(validate=validate.Length(max=1024))
     skills = fields.List(
@@ -84,7 +84,7 @@ class Users(MethodView):
         actor = require_actor()
         require_admin(actor, "list users")
         with platform().unit_of_work(write=False) as uow:
-            items = directory.list_users(uow, after=args["after"], limit=args["limit"], q=args["q"])
+            items = users.list_users(uow, after=args["after"], limit=args["limit"], q=args["q"])
         return {"items": items, "next_after": next_after(list(items), args["limit"])}
 
     @blp.arguments(UserCreateSchema)
@@ -93,7 +93,7 @@ class Users(MethodView):
         """Create an account (administrators)."""
         actor = require_actor()
         with platform().unit_of_work() as uow:
-            user = directory.create_user(uow, actor, **body)
+            user = users.create_user(uow, actor, **body)
             uow.commit()
         return user
 
@@ -109,7 +109,7 @@ class UserItem(MethodView):
         if actor.user_id != user_id:
             require_admin(actor, "read other users")
         with platform().unit_of_work(write=False) as uow:
-            return directory.get_user(uow, user_id)
+            return users.get_user(uow, user_id)
 
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
@@ -118,6 +118,6 @@ class UserItem(MethodView):
         actor = require_actor()
         lock_version = body.pop("lock_version")
         with platform().unit_of_work() as uow:
-            user = directory.update_user(uow, actor, user_id, body, lock_version=lock_version)
+            user = users.update_user(uow, actor, user_id, body, lock_version=lock_version)
             uow.commit()
         return user

@@ -1,0 +1,115 @@
+"""Publishing a definition: the draft becomes the next immutable version.
+
+The store runs the checks the areas registered for the definition's kind (rules, flows, reports
+and dashboards check theirs; a form is compiled here), stores the version, starts the app's
+caches afresh and sends ``definition.published``, which projections and rule schedules follow.
+The store imports none of the areas that interpret definitions.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import update
+
+from tangram.engines.common import DefinitionError
+from tangram.engines.forms import Form, compile_form
+from tangram.platform.identity.perms import Actor, require_design
+from tangram.platform.kernel.errors import Conflict, ValidationFailed, check_lock
+from tangram.platform.kernel.events import Event
+from tangram.platform.kernel.models import App, DefinitionVersion
+from tangram.platform.kernel.uow import UnitOfWork
+from tangram.platform.metadata.apps import TAGS
+from tangram.platform.metadata.compiled import forget_in
+from tangram.platform.metadata.store import (
+    form_catalog,
+    latest_version,
+    load_definition,
+    object_id,
+    validated,
+)
+
+#: The event a publication sends (``subject`` is the kind; the payload has ``app_id``, ``key``,
+#: ``version`` and ``body``): projections, rule schedules and caches follow it.
+PUBLISHED = "definition.published"
+
+
+def publish(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    kind: str,
+    key: str,
+    *,
+    note: str = "",
+    lock_version: int | None = None,
+) -> DefinitionVersion:
+    """Publish the draft as the next immutable version; an unchanged draft is refused."""
+    definition = load_definition(uow, actor, app_key, kind, key)
+    require_design(actor, app_key)
+    check_lock(definition, lock_version)
+    document = validated(kind, definition.draft, key=key)  # meta-schemas may have tightened
+    latest = latest_version(uow, definition)
+    if latest is not None and latest.checksum == definition.draft_checksum:
+        raise Conflict(
+            f"The draft of {kind} {key!r} equals version {latest.version}: there is nothing to "
+            "publish.",
+            code="definition.unchanged",
+            current_version=latest.version,
+        )
+    if kind == "form":
+        _compiled_form(uow, app_key, document)
+    uow.checks.run(uow, app_key, kind, key, document)
+    number = (definition.published_version or 0) + 1
+    version = DefinitionVersion(
+        definition_id=definition.id,
+        version=number,
+        body=document,
+        checksum=definition.draft_checksum,
+        note=note,
+        author_id=actor.user_id,
+        created_at=uow.now,
+    )
+    uow.session.add(version)
+    definition.published_version = number
+    tag = uuid.uuid4().hex  # caches of the app's published definitions start afresh
+    uow.session.execute(update(App).where(App.id == definition.app_id).values(metadata_tag=tag))
+    uow.scratch.setdefault(TAGS, {})[app_key] = tag
+    forget_in(uow)
+    definition.updated_at = uow.now
+    uow.flush()
+    uow.publish(
+        Event(
+            PUBLISHED,
+            app_key,
+            kind,
+            definition.id,
+            actor.user_id,
+            {"app_id": definition.app_id, "key": key, "version": number, "body": document},
+        )
+    )
+    uow.audit(
+        actor.user_id,
+        actor.label,
+        "definition.published",
+        "definition",
+        object_id(app_key, kind, key),
+        {"version": number, "checksum": version.checksum, "note": note},
+    )
+    return version
+
+
+def _compiled_form(uow: UnitOfWork, app_key: str, document: Mapping[str, Any]) -> Form:
+    """Compile a form about to be published, against the app's published forms and itself."""
+    catalog = form_catalog(uow, app_key)
+    catalog[document["key"]] = [f.get("key") for f in document.get("fields", [])]
+    try:
+        return compile_form(document, forms=catalog)
+    except DefinitionError as exc:
+        raise ValidationFailed.from_diagnostics(
+            f"The form cannot be published: {len(exc.diagnostics)} problem(s).",
+            exc.diagnostics,
+            code="definition.invalid",
+        ) from None
