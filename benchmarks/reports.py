@@ -57,7 +57,7 @@ from tangram.platform.kernel.clock import FrozenClock
 from tangram.platform.kernel.models import Record
 from tangram.platform.kernel.models.base import UTCDateTime
 from tangram.platform.records import projections
-from tangram.platform.reports import dashboards, kpis, rollups
+from tangram.platform.reports import dashboards, kpis
 from tangram.platform.worker import Worker
 
 SYSTEM = Actor.system("bench")
@@ -556,7 +556,7 @@ def measure(
     failures = []
 
     def fresh(uow: Any) -> None:
-        uow.shared.pop("report_cache", None)
+        uow.caches.report_results.clear()
 
     def as_the_api(uow: Any) -> dict[str, Any]:
         """The whole cockpit as the API computes it (queries four at a time)."""
@@ -565,7 +565,6 @@ def measure(
             SYSTEM,
             "bench",
             "cockpit",
-            time_zone=ZONE,
             open_unit=lambda: platform.unit_of_work(write=False),
         )
 
@@ -596,7 +595,6 @@ def measure(
                     key,
                     extra=applied.conditions,
                     sliced=applied.sliced,
-                    time_zone=ZONE,
                 ).as_dict()
 
             sql, params = queries[key]
@@ -624,7 +622,7 @@ def measure(
 
         def whole() -> dict[str, Any]:
             fresh(uow)
-            return dashboards.run_dashboard(uow, SYSTEM, "bench", "cockpit", time_zone=ZONE)
+            return dashboards.run_dashboard(uow, SYSTEM, "bench", "cockpit")
 
         whole_ms, board = best(repeat, whole)
         errors = [w["id"] for w in board["widgets"] if "error" in w]
@@ -636,13 +634,13 @@ def measure(
         parallel_ms, _ = best(repeat, parallel)
 
         def cold() -> dict[str, Any]:  # as a process that just started: no month merged yet
-            platform.shared.pop(rollups.SEGMENTS, None)
+            platform.caches.rollup_months.clear()
             return parallel()
 
         cold_ms, _ = best(repeat, cold)
         cached_ms, _ = best(
             repeat,
-            lambda: dashboards.run_dashboard(uow, SYSTEM, "bench", "cockpit", time_zone=ZONE),
+            lambda: dashboards.run_dashboard(uow, SYSTEM, "bench", "cockpit"),
         )
     # a ticket written through the records service: the cache is stale and today's rollup days
     # are computed again on the next read
@@ -682,7 +680,6 @@ def kpi_raw(uow: Any, key: str, applied: dashboards.Applied) -> dict[str, Any]:
         period=applied.period or resolve_period(PERIOD, now=NOW, zone=ZoneInfo(ZONE)),
         extra=applied.conditions,
         sliced=applied.sliced,
-        time_zone=ZONE,
     )
 
 
@@ -714,6 +711,7 @@ def postgres_platform(url: str) -> Iterator[Platform]:
         database_url=f"{url}{joiner}options=-csearch_path%3D{schema}",
         secret_key="bench",  # noqa: S106 - a throwaway schema
         embedded_worker=False,
+        time_zone=ZONE,
     )
     platform = Platform.from_settings(settings, clock=FrozenClock(NOW))
     try:

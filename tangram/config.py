@@ -42,6 +42,10 @@ class Settings:
     embedded_worker: bool = True
     worker_poll_seconds: float = 2.0
     job_max_attempts: int = 5
+    #: Argon2id cost of password hashes: passes over the memory, and the memory in KiB (about
+    #: 0.25 s per hash with the defaults; hashes of another cost are rehashed at sign-in).
+    password_time_cost: int = 3
+    password_memory_kib: int = 65536
     job_lease_seconds: int = 300
     log_sql: bool = False
     #: Webhook targets allowed although they resolve to private, loopback or link-local

@@ -34,6 +34,8 @@ from tangram.web import create_app
 from tests.openapi import OpenApiChecker
 
 PG_URL = os.environ.get("TANGRAM_TEST_DATABASE_URL", "")
+#: Argon2 at its lowest cost: tests check what hashes do, not how long they take to crack.
+CHEAP_PASSWORDS: dict[str, Any] = {"password_time_cost": 1, "password_memory_kib": 64}
 ADMIN_PASSWORD = "admin-password-1"
 START = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai
 
@@ -111,6 +113,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         secret_key="test-secret-key",
         instance_path=tmp_path,
         embedded_worker=False,
+        **CHEAP_PASSWORDS,
     )
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tangram.config import Settings
 from tangram.platform import flows, records
+from tangram.platform.kernel.caches import Caches
 from tangram.platform.kernel.clock import Clock, SystemClock
 from tangram.platform.kernel.db import IMMEDIATE, build_engine, build_sessionmaker
 from tangram.platform.kernel.events import EventBus
@@ -17,7 +17,6 @@ from tangram.platform.kernel.hooks import Hooks
 from tangram.platform.kernel.jobs import JobRegistry
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.reports import dashboards, rollups
-from tangram.platform.reports.rollups import ROLLUPS_ON
 from tangram.platform.rules import automation
 
 
@@ -32,7 +31,7 @@ class Platform:
     #: Event subscriptions, job kinds and publication checks, filled by the areas' ``install()``.
     hooks: Hooks = field(default_factory=Hooks)
     #: Caches of this installation that must not outlive it (e.g. which projections exist).
-    shared: dict[str, Any] = field(default_factory=dict)
+    caches: Caches = field(default_factory=Caches)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> Platform:
@@ -48,7 +47,6 @@ class Platform:
     def __post_init__(self) -> None:
         # Write units begin with BEGIN IMMEDIATE on SQLite (an option engine shares the pool).
         self.write_sessions = build_sessionmaker(self.engine.execution_options(**{IMMEDIATE: True}))
-        self.shared[ROLLUPS_ON] = self.settings.report_rollups
         # From the bottom up: projections follow publications, rollups mark record writes,
         # reports check their definitions, rules react to records, flows to records and rules.
         records.install(self.hooks, self.settings)
@@ -72,10 +70,11 @@ class Platform:
         return UnitOfWork(
             self.write_sessions if write else self.sessions,
             self.clock,
+            settings=self.settings,
             write=write,
             events=self.hooks.events,
             checks=self.hooks.checks,
-            shared=self.shared,
+            caches=self.caches,
         )
 
     def dispose(self) -> None:

@@ -13,7 +13,6 @@ from tangram.platform.kernel import audit
 from tangram.platform.kernel.audit import GENESIS, PendingAudit, entry_hash
 from tangram.platform.kernel.clock import FrozenClock
 from tangram.platform.kernel.models import AuditEntry
-from tangram.platform.kernel.uow import AUDIT_TAIL
 from tests.conftest import count_queries, race
 
 
@@ -200,10 +199,10 @@ def test_appends_of_another_process_or_a_cut_tail_are_chained_after(
 
 def test_a_rolled_back_append_leaves_the_known_tail_alone(platform: Platform) -> None:
     _append(platform, 1)
-    known = platform.shared[AUDIT_TAIL]
+    known = platform.caches.audit_tail
     with platform.unit_of_work() as uow:  # appended, then rolled back
         pending = [PendingAudit(1, "admin", "thing.changed", "thing", "1", {})]
         assert audit.append_entries(uow.session, pending, at=uow.now, tail=known)[0] == 2
-    assert platform.shared[AUDIT_TAIL] == known
+    assert platform.caches.audit_tail == known
     assert _tail_reads(platform, 1) == 0
     assert _verify(platform) == audit.Verification(True, 2)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from tangram.config import Settings
 from tangram.platform import records
 from tangram.platform.bootstrap import Platform
+from tangram.platform.kernel.clock import FrozenClock
 from tangram.platform.kernel.errors import ValidationFailed
 from tangram.platform.kernel.models import AuditEntry, Notification, Record
 from tests.platform.rules_fixtures import (
@@ -17,6 +20,7 @@ from tests.platform.rules_fixtures import (
     TICKET,
     World,
     build_world,
+    field,
     rule,
 )
 
@@ -360,3 +364,50 @@ def test_rules_read_and_notify_through_reference_fields(world: World) -> None:
     with world.platform.unit_of_work(write=False) as uow:
         actions = [e.action for e in records.timeline(uow, SYSTEM, "svc", "callback", lonely.id)]
     assert actions == ["record.created"]
+
+
+VISIT = {
+    "key": "visit",
+    "label": {"zh-CN": "visit"},
+    "fields": [
+        field("visit_no", "serial", serial="V-{date:%Y%m%d}-{seq:3}"),
+        field("visit_on", "date", default="$today"),
+        field("ticket", "reference", reference={"form": "ticket", "display": "title"}),
+    ],
+}
+
+
+def test_records_a_rule_creates_are_dated_in_the_installation_time_zone(
+    settings: Settings, clock: FrozenClock
+) -> None:
+    # The clock starts at 2026-11-22 01:00 UTC: the 21st in Los Angeles, the 22nd in Shanghai.
+    platform = Platform.from_settings(
+        replace(settings, time_zone="America/Los_Angeles"), clock=clock
+    )
+    try:
+        world = build_world(platform)
+        world.publish("form", VISIT)
+        world.publish(
+            "rule",
+            rule(
+                "visit",
+                actions=[
+                    {
+                        "type": "create_record",
+                        "form": "visit",
+                        "values": {"ticket": {"expr": {"var": "$record._id"}}},
+                    }
+                ],
+            ),
+        )
+        ticket = world.create(dict(HW_A))  # the rule creates a visit
+        direct = world.create({"ticket": ticket.id}, form="visit")
+        with platform.unit_of_work(write=False) as uow:
+            visits = list(uow.session.scalars(select(Record).where(Record.form_key == "visit")))
+        assert len(visits) == 2
+        assert direct.id in {v.id for v in visits}
+        for visit in visits:
+            assert visit.data["visit_on"] == "2026-11-21"
+            assert visit.data["visit_no"].startswith("V-20261121-")
+    finally:
+        platform.dispose()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from tangram.config import Settings
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel import jobs
 from tangram.platform.kernel.clock import FrozenClock
@@ -198,3 +200,23 @@ def test_enqueue_refuses_bad_arguments(platform: Platform) -> None:
             jobs.enqueue(uow, "", {})
         with pytest.raises(ValidationFailed):
             jobs.enqueue(uow, "x", {}, max_attempts=0)
+
+
+def test_jobs_are_tried_as_often_as_the_installation_says(
+    settings: Settings, clock: FrozenClock
+) -> None:
+    def failing(_uow: UnitOfWork, job: JobContext) -> None:
+        raise RuntimeError(f"no on attempt {job.attempt}")
+
+    platform = Platform.from_settings(replace(settings, job_max_attempts=2), clock=clock)
+    try:
+        platform.jobs.register("failing", failing)
+        job_id = _enqueue(platform, "failing")
+        assert _job(platform, job_id).max_attempts == 2
+        assert Worker(platform).run_due().retried == 1
+        clock.advance(timedelta(seconds=30))
+        assert Worker(platform).run_due().dead == 1
+        assert _job(platform, job_id).attempts == 2
+        assert _job(platform, _enqueue(platform, "failing", max_attempts=4)).max_attempts == 4
+    finally:
+        platform.dispose()

@@ -12,6 +12,7 @@ from tangram.engines.common import DefinitionError
 from tangram.engines.forms import compile_form
 from tangram.engines.reports import Source, compile_dataset
 from tangram.platform.bootstrap import Platform
+from tangram.platform.kernel.caches import Caches
 from tangram.platform.metadata import compiled
 from tangram.platform.records import projections
 from tests.platform.rules_fixtures import World, build_world, field, options, text
@@ -86,7 +87,7 @@ def run(world: World, definition: dict[str, Any]) -> list[dict[str, Any]]:
                     projections.ProjectionTable.app_id
                 )
             ).scalar()
-            t = projections.tables(int(app_id or 0), key, form.projection)
+            t = projections.tables(uow.caches, int(app_id or 0), key, form.projection)
             sources[key] = Source(form, t.main, t.children)
         dataset = compile_dataset(definition, sources)
         return [dict(r._mapping) for r in uow.session.execute(dataset.query())]
@@ -284,7 +285,7 @@ def test_bad_definitions_are_refused_with_paths() -> None:
     form = compile_form(
         CASE, forms={"case": [f["key"] for f in CASE["fields"]], "customer": ["name", "tier"]}
     )
-    t = projections.tables(1, "case", form.projection)  # table objects only: nothing runs
+    t = projections.tables(Caches(), 1, "case", form.projection)  # tables only: nothing runs
     with pytest.raises(DefinitionError) as caught:
         compile_dataset(
             {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,7 +22,7 @@ from tangram.platform.identity.perms import Actor, load_actor
 from tangram.platform.kernel.models import Record, Rollup, RollupDay, RollupMark
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.records.listing import Filter
-from tangram.platform.reports import dashboards, kpis, rollups
+from tangram.platform.reports import dashboards, kpis
 from tangram.platform.worker import Worker
 from tests.conftest import START
 from tests.platform.rules_fixtures import SYSTEM, World, build_world, field, options, text
@@ -192,12 +193,13 @@ def world(platform: Platform) -> World:
 
 
 @contextmanager
-def unit(world: World, *, on: bool = True) -> Iterator[UnitOfWork]:
-    world.platform.shared[rollups.ROLLUPS_ON] = on
+def unit(world: World, *, on: bool = True, zone: str = ZONE) -> Iterator[UnitOfWork]:
+    settings = world.platform.settings
+    world.platform.settings = replace(settings, report_rollups=on, time_zone=zone)
     with world.platform.unit_of_work(write=False) as uow:
-        uow.shared.pop("report_cache", None)
+        uow.caches.report_results.clear()
         yield uow
-    world.platform.shared[rollups.ROLLUPS_ON] = True
+    world.platform.settings = settings
 
 
 def close(a: Any, b: Any) -> bool:
@@ -211,13 +213,13 @@ def close(a: Any, b: Any) -> bool:
 
 def report_rows(world: World, key: str, *, on: bool, actor: Actor = SYSTEM) -> tuple[Any, bool]:
     with unit(world, on=on) as uow:
-        result = reports.run(uow, actor, "svc", key, time_zone=ZONE)
+        result = reports.run(uow, actor, "svc", key)
         return result.rows, result.rollup
 
 
 def board(world: World, *, on: bool, **values: list[str]) -> dict[str, Any]:
     with unit(world, on=on) as uow:
-        data = dashboards.run_dashboard(uow, SYSTEM, "svc", "board", values=values, time_zone=ZONE)
+        data = dashboards.run_dashboard(uow, SYSTEM, "svc", "board", values=values)
     return {w["id"]: w["data"] for w in data["widgets"]}
 
 
@@ -271,13 +273,13 @@ def test_rollups_give_the_numbers_of_the_queries(world: World) -> None:
 def test_a_kpi_card_measures_both_periods_from_the_rollup(world: World) -> None:
     period = resolve_period("2026-11-01..2026-11-30", now=START, zone=world_zone())
     with unit(world) as uow:
-        first = kpis.kpi_card(uow, SYSTEM, "svc", "mttr", period=period, time_zone=ZONE)
+        first = kpis.kpi_card(uow, SYSTEM, "svc", "mttr", period=period)
     assert first["rollup"] is False  # asked for: the query answers until a worker built it
     assert Worker(world.platform, name="test").run_due().done == 1
     with unit(world) as uow:
-        card = kpis.kpi_card(uow, SYSTEM, "svc", "mttr", period=period, time_zone=ZONE)
+        card = kpis.kpi_card(uow, SYSTEM, "svc", "mttr", period=period)
     with unit(world, on=False) as uow:
-        plain = kpis.kpi_card(uow, SYSTEM, "svc", "mttr", period=period, time_zone=ZONE)
+        plain = kpis.kpi_card(uow, SYSTEM, "svc", "mttr", period=period)
     assert card["rollup"] is True
     assert plain["rollup"] is False
     assert card["value"] is not None
@@ -352,7 +354,6 @@ def test_scoped_viewers_and_list_filters_are_answered_by_the_query(world: World)
             "svc",
             "by_issue_week",
             filters=[Filter("line", "eq", "A")],
-            time_zone=ZONE,
         )
     assert filtered.rollup is False
     assert filtered.rows
@@ -388,12 +389,12 @@ def test_days_in_a_zone_with_daylight_saving_time(world: World) -> None:
     """PostgreSQL buckets by the zone's rules and rolls up; SQLite shifts by a fixed offset, so it
     leaves such zones to the query. The numbers are the query's either way."""
     zone = "America/New_York"
-    with unit(world) as uow:
-        reports.run(uow, SYSTEM, "svc", "days", time_zone=zone)
+    with unit(world, zone=zone) as uow:
+        reports.run(uow, SYSTEM, "svc", "days")
     Worker(world.platform, name="test").run_due()
     for on in (True, False):
-        with unit(world, on=on) as uow:
-            result = reports.run(uow, SYSTEM, "svc", "days", time_zone=zone)
+        with unit(world, on=on, zone=zone) as uow:
+            result = reports.run(uow, SYSTEM, "svc", "days")
             if on:
                 rolled = result
             else:
@@ -405,21 +406,21 @@ def test_days_in_a_zone_with_daylight_saving_time(world: World) -> None:
 def test_rules_read_kpis_from_rollups_inside_their_write(world: World) -> None:
     span = resolve_period("2026-11-01..2026-11-30", now=START, zone=world_zone())
     for _ in range(2):  # the first asks for the rollup in the writer's transaction
-        world.platform.shared.pop("report_cache", None)
+        world.platform.caches.report_results.clear()
         with world.platform.unit_of_work() as uow:
-            card = kpis.kpi_card(uow, SYSTEM, "svc", "open", period=span, time_zone=ZONE)
+            card = kpis.kpi_card(uow, SYSTEM, "svc", "open", period=span)
             uow.commit()
         Worker(world.platform, name="test").run_due()
     assert card["rollup"] is True
-    world.platform.shared.pop("report_cache", None)
+    world.platform.caches.report_results.clear()
     with world.platform.unit_of_work() as uow:  # a write unit: stale days are computed in it
         world.platform.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
         records.create_record(uow, SYSTEM, "svc", "case", {"issue": "hw", "status": "open"})
-        card = kpis.kpi_card(uow, SYSTEM, "svc", "open", period=span, time_zone=ZONE)
+        card = kpis.kpi_card(uow, SYSTEM, "svc", "open", period=span)
         uow.commit()
     assert card["rollup"] is True
     with unit(world, on=False) as uow:
-        plain = kpis.kpi_card(uow, SYSTEM, "svc", "open", period=span, time_zone=ZONE)
+        plain = kpis.kpi_card(uow, SYSTEM, "svc", "open", period=span)
     assert card["value"] == plain["value"] > 0
     with world.platform.unit_of_work(write=False) as uow:
         assert uow.session.scalar(select(func.count()).select_from(RollupDay)) > 0
@@ -445,9 +446,9 @@ def test_a_dashboard_answers_from_rollups_first_and_runs_its_queries_apart(world
     for opener in (None, lambda: platform.unit_of_work(write=False)):
         with unit(world) as uow:
             answers.append(
-                dashboards.run_dashboard(
-                    uow, SYSTEM, "svc", "board", time_zone=ZONE, open_unit=opener, workers=4
-                )["widgets"]
+                dashboards.run_dashboard(uow, SYSTEM, "svc", "board", open_unit=opener, workers=4)[
+                    "widgets"
+                ]
             )
     alone, apart = answers
     assert [w["id"] for w in apart] == [w["id"] for w in alone]

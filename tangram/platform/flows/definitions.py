@@ -27,8 +27,6 @@ from tangram.platform.kernel.models import (
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import compiled
 
-_CACHE = "processes"
-
 
 def _published_keys(uow: UnitOfWork, app_key: str, kind: str) -> frozenset[str]:
     return frozenset(
@@ -84,17 +82,16 @@ def process(
 ) -> tuple[int, Process]:
     """A published flow (newest, or ``version``) compiled once per version (and looked up once
     per unit of work)."""
-    memo: dict[tuple[str, str, int | None], tuple[int, Process]] = uow.scratch.setdefault(
-        "processes", {}
-    )
-    pinned: dict[tuple[str, str, int], Process] = uow.shared.setdefault("pinned_processes", {})
-    if version is not None and (app_key, flow_key, version) in pinned:
+    memo, pinned = uow.memo.processes, uow.caches.pinned_processes
+    if version is not None:
         # a published version never changes: an instance pinned to it needs no lookup
-        return version, pinned[(app_key, flow_key, version)]
+        known = pinned.get((app_key, flow_key, version))
+        if known is not None:
+            return version, known
     found = memo.get((app_key, flow_key, version))
     if found is None:
         found = memo[(app_key, flow_key, version)] = load_process(uow, app_key, flow_key, version)
-        pinned[(app_key, flow_key, found[0])] = found[1]
+        pinned.put((app_key, flow_key, found[0]), found[1])
     return found
 
 
@@ -102,10 +99,10 @@ def load_process(
     uow: UnitOfWork, app_key: str, flow_key: str, version: int | None
 ) -> tuple[int, Process]:
     row_id, number, digest = metadata.published_ref(uow, app_key, "flow", flow_key, version)
-    cache: dict[tuple[str, str, int, str], Process] = uow.shared.setdefault(_CACHE, {})
+    cache = uow.caches.processes
     key = (app_key, flow_key, number, digest)
     found = cache.get(key)
     if found is None:
-        found = compile_flow(uow, app_key, metadata.version_body(uow, row_id), number)
-        cache[key] = found
+        body = metadata.version_body(uow, row_id)
+        found = cache.put(key, compile_flow(uow, app_key, body, number))
     return number, found

@@ -29,16 +29,20 @@ from tangram.platform.kernel.uow import UnitOfWork
 
 TOKEN_PREFIX = "tgm"  # noqa: S105 - a token marker, not a secret
 MIN_PASSWORD_LENGTH = 10
-_hasher = PasswordHasher()
-#: Verified against when the user name is unknown, so timing does not reveal which names exist.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 WRONG_CREDENTIALS = "The user name or password is wrong."
 
 
-def hash_password(password: str) -> str:
-    """Argon2id hash of ``password`` after checking the password policy."""
+def _hasher(settings: Settings) -> PasswordHasher:
+    return PasswordHasher(
+        time_cost=settings.password_time_cost, memory_cost=settings.password_memory_kib
+    )
+
+
+def hash_password(uow: UnitOfWork, password: str) -> str:
+    """Argon2id hash of ``password`` (at the installation's cost) after checking the password
+    policy."""
     check_password_policy(password)
-    return _hasher.hash(password)
+    return _hasher(uow.settings).hash(password)
 
 
 def check_password_policy(password: str, path: str = "password") -> None:
@@ -57,12 +61,17 @@ def check_password_policy(password: str, path: str = "password") -> None:
         )
 
 
-def verify_password(password_hash: str | None, password: str) -> bool:
-    """Whether ``password`` matches; unknown or unusable hashes never match."""
+def verify_password(uow: UnitOfWork, password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` matches; unknown or unusable hashes never match. Without a hash, a
+    dummy one is verified, so timing does not reveal which user names exist."""
+    hasher = _hasher(uow.settings)
+    if password_hash is None and uow.caches.password_dummy is None:
+        uow.caches.password_dummy = hasher.hash(secrets.token_urlsafe(16))
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        found = hasher.verify(password_hash or uow.caches.password_dummy or "", password)
     except (VerificationError, InvalidHashError):
         return False
+    return found and password_hash is not None
 
 
 def generate_password() -> str:
@@ -96,10 +105,10 @@ def login(
             retry_after=settings.login_window_seconds,
         )
     user = uow.session.scalar(select(User).where(func.lower(User.username) == name))
-    ok = verify_password(user.password_hash if user else None, password)
+    ok = verify_password(uow, user.password_hash if user else None, password)
     if user is not None and ok and user.is_active:
-        if _hasher.check_needs_rehash(user.password_hash or ""):
-            user.password_hash = _hasher.hash(password)
+        if _hasher(uow.settings).check_needs_rehash(user.password_hash or ""):
+            user.password_hash = _hasher(uow.settings).hash(password)
         # Bookkeeping, not an edit: a Core UPDATE leaves the optimistic lock version alone, so a
         # sign-in never makes an administrator's pending change to the account stale.
         uow.session.execute(
@@ -217,13 +226,13 @@ def change_password(uow: UnitOfWork, actor: Actor, *, current: str, new: str) ->
     user = uow.session.get(User, actor.user_id) if actor.user_id is not None else None
     if user is None:
         raise NotFound("The account does not exist.", code="user.not_found")
-    if not verify_password(user.password_hash, current):
+    if not verify_password(uow, user.password_hash, current):
         raise ValidationFailed(
             "The current password is wrong.",
             code="password.wrong",
             errors=[{"path": "current_password", "message": "does not match"}],
         )
-    user.password_hash = hash_password(new)
+    user.password_hash = hash_password(uow, new)
     user.session_epoch += 1
     user.updated_at = uow.now
     uow.audit(user.id, user.username, "user.password_changed", "user", user.id, {})

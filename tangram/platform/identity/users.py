@@ -102,7 +102,7 @@ def create_user(
         username=name,
         display_name=(display_name or name).strip() or name,
         email=email,
-        password_hash=hash_password(password) if password is not None else None,
+        password_hash=hash_password(uow, password) if password is not None else None,
         locale=locale,
         is_active=True,
         session_epoch=0,
@@ -147,7 +147,7 @@ def update_user(
     if "skills" in changes:
         user.skills = sorted(set(changes["skills"]))
     if changes.get("password") is not None:
-        user.password_hash = hash_password(changes["password"])
+        user.password_hash = hash_password(uow, changes["password"])
         user.session_epoch += 1
     user.updated_at = uow.now
     audited = {k: v for k, v in changes.items() if k != "password"}

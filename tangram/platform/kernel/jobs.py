@@ -78,9 +78,13 @@ def enqueue(
     payload: Mapping[str, Any],
     *,
     run_at: datetime | None = None,
-    max_attempts: int = 5,
+    max_attempts: int | None = None,
 ) -> Job:
-    """Add a job inside the caller's transaction; it becomes visible to workers on commit."""
+    """Add a job inside the caller's transaction; it becomes visible to workers on commit.
+
+    ``max_attempts`` defaults to the installation's ``TANGRAM_JOB_MAX_ATTEMPTS``."""
+    if max_attempts is None:
+        max_attempts = uow.settings.job_max_attempts
     if not kind:
         raise ValidationFailed("a job needs a kind", errors=[{"path": "kind", "message": "empty"}])
     if max_attempts < 1:

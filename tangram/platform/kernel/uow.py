@@ -11,18 +11,18 @@ from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from tangram.config import Settings
 from tangram.platform.kernel.audit import PendingAudit, append_entries
+from tangram.platform.kernel.caches import Caches, Memo
 from tangram.platform.kernel.clock import Clock
 from tangram.platform.kernel.errors import Conflict, StaleVersion
 from tangram.platform.kernel.events import Event, EventBus, PublicationChecks
-
-#: Key in the platform's shared caches of the audit chain's tail as this process last wrote it.
-AUDIT_TAIL = "audit.tail"
 
 
 class UnitOfWork:
@@ -38,31 +38,45 @@ class UnitOfWork:
         sessions: sessionmaker[Session],
         clock: Clock,
         *,
+        settings: Settings | None = None,
         write: bool = True,
         events: EventBus[UnitOfWork] | None = None,
         checks: PublicationChecks[UnitOfWork] | None = None,
-        shared: dict[str, Any] | None = None,
+        caches: Caches | None = None,
     ) -> None:
         self._sessions = sessions
         self.clock = clock
+        #: The installation's settings (its time zone is every command's business time zone).
+        self.settings = settings or Settings()
         self.write = write
         self.events: EventBus[UnitOfWork] = events or EventBus()
         #: What a definition must pass before it is published (filled by the areas).
         self.checks: PublicationChecks[UnitOfWork] = checks or PublicationChecks()
-        #: The platform's per-installation caches.
-        self.shared = shared if shared is not None else {}
+        #: The platform's caches (shared by its threads).
+        self.caches = caches or Caches()
         self._session: Session | None = None
         self._audit: list[PendingAudit] = []
         self._now: datetime | None = None
-        #: State of this unit only (e.g. how deep rule effects have cascaded).
-        self.scratch: dict[str, Any] = {}
+        #: What this unit has looked up (e.g. compiled forms, how deep rules have cascaded).
+        self.memo = Memo()
 
     def __enter__(self) -> Self:
         self._session = self._sessions()
         self._now = self.clock.now()
         self._audit = []
-        self.scratch = {}
+        self.memo = Memo()
         return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The business time zone (``TANGRAM_TIME_ZONE``): local dates, serial numbers, date
+        defaults and filters, periods of reports."""
+        return ZoneInfo(self.settings.time_zone)
+
+    @property
+    def local_now(self) -> datetime:
+        """:attr:`now` in the business time zone."""
+        return self.now.astimezone(self.zone)
 
     def __exit__(
         self,
@@ -130,12 +144,12 @@ class UnitOfWork:
             if self._audit:
                 session.flush()
                 tail = append_entries(
-                    session, self._audit, at=self.now, tail=self.shared.get(AUDIT_TAIL)
+                    session, self._audit, at=self.now, tail=self.caches.audit_tail
                 )
                 self._audit = []
             session.commit()
         if tail is not None:
-            self.shared[AUDIT_TAIL] = tail
+            self.caches.audit_tail = tail
 
 
 @contextmanager

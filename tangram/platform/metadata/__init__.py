@@ -3,7 +3,6 @@ and the compiled-definition caches."""
 
 from tangram.platform.metadata.apps import (
     SEMVER,
-    TAGS,
     AppRef,
     app_ref,
     app_tag,
@@ -13,7 +12,6 @@ from tangram.platform.metadata.apps import (
     note_tag,
     update_app,
 )
-from tangram.platform.metadata.compiled import MEMOS, forget_in
 from tangram.platform.metadata.publishing import (
     PUBLISHED,
     publish,
@@ -44,10 +42,8 @@ from tangram.platform.metadata.store import (
 
 __all__ = [
     "DRAFT",
-    "MEMOS",
     "PUBLISHED",
     "SEMVER",
-    "TAGS",
     "AppRef",
     "DefinitionView",
     "app_ref",
@@ -57,7 +53,6 @@ __all__ = [
     "create_definition",
     "delete_definition",
     "diff_versions",
-    "forget_in",
     "form_catalog",
     "get_app",
     "get_definition",

@@ -98,29 +98,25 @@ class AppRef(NamedTuple):
 _APP_REF = select(App.id, App.metadata_tag).where(App.key == bindparam("key"))
 
 
-#: Where a unit of work remembers the apps' metadata tags it read.
-TAGS = "app_tags"
-
-
 def app_ref(uow: UnitOfWork, actor: Actor, key: str) -> AppRef:
     """Like :func:`get_app`, for hot paths: one Core query, no ORM object (it also notes the
     app's metadata tag for the rest of the unit of work)."""
     found = uow.session.connection().execute(_APP_REF, {"key": key}).first()
     if found is None or not can_read_app(actor, key):
         raise NotFound(f"App {key!r} does not exist.", code="app.not_found")
-    uow.scratch.setdefault(TAGS, {})[key] = str(found[1])
+    uow.memo.app_tags[key] = str(found[1])
     return AppRef(int(found[0]), key)
 
 
 def note_tag(uow: UnitOfWork, key: str, tag: str) -> None:
     """Remember the app's metadata tag read along with something else (unless already known)."""
-    uow.scratch.setdefault(TAGS, {}).setdefault(key, tag)
+    uow.memo.app_tags.setdefault(key, tag)
 
 
 def app_tag(uow: UnitOfWork, key: str) -> str | None:
     """The app's metadata tag as this unit of work first saw it (``None``: no such app). It
     changes with every publication, so what is cached under it is what is published."""
-    tags: dict[str, str] = uow.scratch.setdefault(TAGS, {})
+    tags = uow.memo.app_tags
     if key not in tags:
         found = uow.session.connection().execute(_APP_REF, {"key": key}).first()
         if found is None:

@@ -21,8 +21,6 @@ from tangram.platform.kernel.errors import Conflict, ValidationFailed, check_loc
 from tangram.platform.kernel.events import Event
 from tangram.platform.kernel.models import App, DefinitionVersion
 from tangram.platform.kernel.uow import UnitOfWork
-from tangram.platform.metadata.apps import TAGS
-from tangram.platform.metadata.compiled import forget_in
 from tangram.platform.metadata.store import (
     form_catalog,
     latest_version,
@@ -76,8 +74,8 @@ def publish(
     definition.published_version = number
     tag = uuid.uuid4().hex  # caches of the app's published definitions start afresh
     uow.session.execute(update(App).where(App.id == definition.app_id).values(metadata_tag=tag))
-    uow.scratch.setdefault(TAGS, {})[app_key] = tag
-    forget_in(uow)
+    uow.memo.app_tags[app_key] = tag
+    uow.memo.forget_compiled()
     definition.updated_at = uow.now
     uow.flush()
     uow.publish(

@@ -44,13 +44,6 @@ _NEWEST = _PUBLISHED.where(DefinitionVersion.version == Definition.published_ver
 _NUMBERED = _PUBLISHED.where(DefinitionVersion.version == bindparam("version"))
 
 
-#: Where a platform keeps published definitions' references by (app, kind, key, tag).
-_REFS = "published_refs"
-
-
-_REFS_SIZE = 4096
-
-
 @dataclass(frozen=True, slots=True)
 class DefinitionView:
     """A definition with what a client needs to edit it."""
@@ -340,7 +333,7 @@ def published_ref(
     """
     _check_kind(kind)
     tag = app_tag(uow, app_key) if version is None else None
-    refs: dict[tuple[str, str, str, str], tuple[int, int, str]] = uow.shared.setdefault(_REFS, {})
+    refs = uow.caches.published_refs
     if tag is not None:
         cached = refs.get((app_key, kind, key, tag))
         if cached is not None:
@@ -358,9 +351,7 @@ def published_ref(
         )
     ref = (int(found[0]), int(found[1]), str(found[2]))
     if tag is not None:
-        if len(refs) >= _REFS_SIZE:
-            refs.clear()
-        refs[(app_key, kind, key, tag)] = ref
+        refs.put((app_key, kind, key, tag), ref)
     return ref
 
 

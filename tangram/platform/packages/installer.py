@@ -310,7 +310,7 @@ def _publish_all(
             except (ValidationFailed, NotFound) as exc:
                 failures[(kind, key)] = exc
                 left.append((kind, key, note))
-                metadata.forget_in(uow)  # nothing compiled for a refused version may linger
+                uow.memo.forget_compiled()  # nothing compiled for a refused version may linger
                 continue
             published[(kind, key)] = version.version
             if progress is not None:

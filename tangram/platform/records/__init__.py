@@ -9,7 +9,6 @@ from tangram.platform.records.reading import (
     visible,
 )
 from tangram.platform.records.service import (
-    DEFAULT_TIME_ZONE,
     Written,
     create_record,
     delete_record,
@@ -24,7 +23,6 @@ from tangram.platform.records.service import (
 )
 
 __all__ = [
-    "DEFAULT_TIME_ZONE",
     "Page",
     "Written",
     "create_record",

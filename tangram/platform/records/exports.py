@@ -16,7 +16,7 @@ from tangram.platform.kernel import spreadsheets
 from tangram.platform.kernel.errors import NotFound, PermissionDenied
 from tangram.platform.kernel.models import Record
 from tangram.platform.kernel.uow import UnitOfWork
-from tangram.platform.records import reading, service
+from tangram.platform.records import reading
 from tangram.platform.records.listing import Filter, SortKey
 
 #: At most this many records per export (the list's filters narrow it).
@@ -115,7 +115,6 @@ def record_sheet(
     filters: Sequence[Filter] = (),
     sort: Sequence[SortKey] = (),
     lang: str = "zh-CN",
-    time_zone: str = service.DEFAULT_TIME_ZONE,
 ) -> Sheet:
     """The records of a list (its filters, sort and the actor's read scope), a page at a time."""
     rows: list[list[Any]] = []
@@ -133,7 +132,6 @@ def record_sheet(
             sort=sort,
             cursor=cursor,
             limit=PAGE,
-            time_zone=time_zone,
         )
         if not shown:
             shown = [f for f in page.form.fields if f.type not in SKIPPED]

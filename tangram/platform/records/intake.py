@@ -219,7 +219,6 @@ def submit(
     *,
     remote_addr: str,
     lang: str,
-    time_zone: str,
     max_per_hour: int,
 ) -> dict[str, Any]:
     """Create a record from an anonymous submission of the exposed fields.
@@ -247,7 +246,6 @@ def submit(
         link.form_key,
         data,
         lang=lang,
-        time_zone=time_zone,
         owner_id=link.owner_id,
         intake_id=link.id,
     )

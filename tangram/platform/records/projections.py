@@ -13,9 +13,8 @@ own columns start with ``_`` (which field keys cannot).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -27,7 +26,6 @@ from sqlalchemy import (
     Double,
     ForeignKey,
     Index,
-    Insert,
     Integer,
     MetaData,
     Numeric,
@@ -44,9 +42,13 @@ from sqlalchemy.types import TypeEngine
 from tangram.engines.common import Diagnostic
 from tangram.engines.forms import Column as ProjectedColumn
 from tangram.engines.forms import ColumnKind, Form, Projection
+from tangram.platform.kernel.caches import Caches
 from tangram.platform.kernel.errors import TangramError, ValidationFailed
 from tangram.platform.kernel.models import ProjectionTable, Record, Rollup, UTCDateTime
-from tangram.platform.kernel.models.base import created_index_name, identifier
+from tangram.platform.kernel.models.projection import (
+    Tables as Tables,  # re-exported: what ready() gives
+)
+from tangram.platform.kernel.models.projection import created_index_name, identifier
 from tangram.platform.kernel.uow import UnitOfWork, translated_errors
 
 ID = BigInteger().with_variant(Integer(), "sqlite")
@@ -61,7 +63,6 @@ _SQL_TYPES: dict[ColumnKind, TypeEngine[Any]] = {
     ColumnKind.DATETIME: UTCDateTime(),
     ColumnKind.ARRAY: Text(),
 }
-_SEEN = "projections.seen"
 _RECORD_COLUMNS = (
     "id",
     "data",
@@ -85,28 +86,6 @@ class ProjectionMissing(TangramError):
 def table_name(app_id: int, form_key: str) -> str:
     """The main table of a form's projection."""
     return identifier("rp", str(app_id), form_key)
-
-
-@dataclass(frozen=True, slots=True)
-class Tables:
-    """The SQLAlchemy tables of one projection (never bound to a session's metadata)."""
-
-    projection: Projection
-    main: Table
-    children: Mapping[str, Table]
-    #: Insert statements built once (a new construct per write would compute its cache key
-    #: every time): the main table's, and each child table's by sub-table key.
-    main_insert: Insert = field(init=False)
-    child_inserts: Mapping[str, Insert] = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "main_insert", insert(self.main))
-        children = {key: insert(table) for key, table in self.children.items()}
-        object.__setattr__(self, "child_inserts", children)
-
-    def all(self) -> list[Table]:
-        """Main table first, then the child tables."""
-        return [self.main, *self.children.values()]
 
 
 def _column(c: ProjectedColumn) -> Column[Any]:
@@ -176,18 +155,10 @@ def _build(app_id: int, form_key: str, projection: Projection) -> Tables:
     return Tables(projection, main, children)
 
 
-_cache_lock = threading.Lock()
-_cache: dict[tuple[int, str, str], Tables] = {}
-
-
-def tables(app_id: int, form_key: str, projection: Projection) -> Tables:
-    """The tables of a projection (built once per digest)."""
+def tables(caches: Caches, app_id: int, form_key: str, projection: Projection) -> Tables:
+    """The tables of a projection (built once per digest in a platform)."""
     key = (app_id, form_key, projection.digest)
-    with _cache_lock:
-        found = _cache.get(key)
-        if found is None:
-            found = _cache[key] = _build(app_id, form_key, projection)
-    return found
+    return caches.projection_tables.setdefault(key, lambda: _build(app_id, form_key, projection))
 
 
 # --- keeping the tables in step with the published form --------------------------------------
@@ -213,13 +184,15 @@ def sync(
     progress: Callable[[int], None] | None = None,
 ) -> SyncReport:
     """Make the database hold the projection of ``form`` (called when a version is published)."""
-    new = tables(app_id, form_key, form.projection)
+    new = tables(uow.caches, app_id, form_key, form.projection)
     row = uow.session.get(ProjectionTable, (app_id, form_key))
     if row is not None and row.digest == form.projection.digest:
         row.form_version = version
         return SyncReport("unchanged", new.main.name)
     connection = uow.session.connection()
-    old = tables(app_id, form_key, Projection.from_description(row.spec)) if row else None
+    old = (
+        tables(uow.caches, app_id, form_key, Projection.from_description(row.spec)) if row else None
+    )
     added = _additions(old.projection, form.projection) if old else None
     if old is not None and added is not None:
         rows = _alter(uow, app_id, form_key, form, old, new, added)
@@ -256,7 +229,7 @@ def rebuild(
     if row is not None:
         _drop(
             uow.session.connection(),
-            tables(app_id, form_key, Projection.from_description(row.spec)),
+            tables(uow.caches, app_id, form_key, Projection.from_description(row.spec)),
         )
         uow.session.delete(row)
         uow.flush()
@@ -467,10 +440,10 @@ def main_row(projection: Projection, record: Any) -> dict[str, Any]:
 
 def ready(uow: UnitOfWork, app_id: int, form_key: str, form: Form) -> Tables:
     """The tables of a form's projection, after checking (once per process) that they exist."""
-    found = tables(app_id, form_key, form.projection)
-    seen: set[tuple[int, str, str]] = uow.shared.setdefault(_SEEN, set())
+    found = tables(uow.caches, app_id, form_key, form.projection)
+    built = uow.caches.projections_built
     key = (app_id, form_key, form.projection.digest)
-    if key in seen:
+    if key in built:
         return found
     row = uow.session.get(ProjectionTable, (app_id, form_key))
     if row is None or row.digest != form.projection.digest:
@@ -479,7 +452,7 @@ def ready(uow: UnitOfWork, app_id: int, form_key: str, form: Form) -> Tables:
             "Run `tangram records reindex` (or publish the form again)."
         )
     if row not in uow.session.new:
-        seen.add(key)
+        built.put(key, True)
     return found
 
 

@@ -22,7 +22,7 @@ from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import app_ref, compiled
 from tangram.platform.records import listing, projections
 from tangram.platform.records.listing import Filter, SortKey
-from tangram.platform.records.service import DEFAULT_TIME_ZONE, get_record, require_scope
+from tangram.platform.records.service import get_record, require_scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,6 @@ def list_records(
     cursor: str | None = None,
     limit: int = 50,
     count: bool = False,
-    time_zone: str = DEFAULT_TIME_ZONE,
     within: Callable[[Table], ColumnElement[bool]] | None = None,
 ) -> Page:
     """Live records the actor may read, filtered and sorted on the projection (keyset paging).
@@ -62,7 +61,7 @@ def list_records(
     main = t.main
     where = [
         main.c._deleted_at.is_(None),
-        *listing.conditions(t, filters, time_zone=time_zone),
+        *listing.conditions(t, filters, time_zone=uow.settings.time_zone),
         *visible(uow, actor, main, scope),
         *([within(main)] if within is not None else []),
     ]

@@ -20,7 +20,7 @@ from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import app_ref, compiled
 from tangram.platform.records import listing, projections
 from tangram.platform.records.listing import Filter, SortKey
-from tangram.platform.records.service import DEFAULT_TIME_ZONE, require_scope
+from tangram.platform.records.service import require_scope
 
 #: Views one user may keep per form.
 MAX_VIEWS = 50
@@ -41,7 +41,6 @@ def _check(
     name: str,
     filters: Mapping[str, Any],
     sort: str,
-    time_zone: str,
 ) -> None:
     """Every problem of a view at once: its name, its filters (as the list would read them) and
     its sort, checked against the form's projection without running a query."""
@@ -68,7 +67,7 @@ def _check(
     _, form = compiled.form(uow, app_key, form_key)
     t = projections.ready(uow, app_id, form_key, form)
     for check in (
-        lambda: listing.conditions(t, parsed, time_zone=time_zone),
+        lambda: listing.conditions(t, parsed, time_zone=uow.settings.time_zone),
         lambda: listing.ordering(t, SortKey.parse(sort)),
     ):
         try:
@@ -109,7 +108,6 @@ def save_view(
     filters: Mapping[str, Any],
     sort: str = "",
     shared: bool = False,
-    time_zone: str = DEFAULT_TIME_ZONE,
 ) -> SavedView:
     """Save the actor's view under ``name``, replacing their view of that name if any.
     Only administrators share views."""
@@ -120,9 +118,7 @@ def save_view(
     if shared and not actor.is_admin:
         raise PermissionDenied("Only an administrator shares a view.", code="view.share_denied")
     name = name.strip()
-    _check(
-        uow, app_key, app.id, form_key, name=name, filters=filters, sort=sort, time_zone=time_zone
-    )
+    _check(uow, app_key, app.id, form_key, name=name, filters=filters, sort=sort)
     view = uow.session.scalar(
         select(SavedView).where(
             SavedView.user_id == actor.user_id,

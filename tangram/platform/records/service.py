@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 import nh3
 from sqlalchemy import Table, bindparam, insert, select
@@ -43,8 +41,6 @@ from tangram.platform.kernel.models import (
 from tangram.platform.kernel.uow import UnitOfWork, translated_errors
 from tangram.platform.metadata import PUBLISHED, AppRef, app_ref, compiled
 from tangram.platform.records import attachments, projections
-
-DEFAULT_TIME_ZONE = "Asia/Shanghai"
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,10 +154,6 @@ def _diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]
     }
 
 
-def _local_now(uow: UnitOfWork, time_zone: str) -> datetime:
-    return uow.now.astimezone(ZoneInfo(time_zone))
-
-
 def require_scope(actor: Actor, action: Action, app_key: str, form_key: str) -> Scope:
     """The actor's widest scope for ``action`` on a form's records; 403 without any grant."""
     scope = scope_for(actor, action, app_key, form_key)
@@ -180,7 +172,6 @@ def create_record(
     data: Any,
     *,
     lang: str = "zh-CN",
-    time_zone: str = DEFAULT_TIME_ZONE,
     owner_id: int | None = None,
     intake_id: int | None = None,
 ) -> Written:
@@ -196,7 +187,7 @@ def create_record(
     if not isinstance(data, Mapping):
         raise ValidationFailed("A record must be a JSON object.", code="record.not_object")
     _refuse(form.check_write(None, data, lang=lang))
-    local_now = _local_now(uow, time_zone)
+    local_now = uow.local_now
     computed = form.compute(
         _sanitise(form, data),
         now=local_now,
@@ -318,7 +309,6 @@ def update_record(
     *,
     lock_version: int,
     lang: str = "zh-CN",
-    time_zone: str = DEFAULT_TIME_ZONE,
 ) -> Written:
     """Apply ``changes`` (``null`` clears a field) to a record based on ``lock_version``.
 
@@ -338,9 +328,7 @@ def update_record(
     version, form = compiled.form(uow, app_key, form_key)
     current = {k: v for k, v in record.data.items() if k in form.by_key}
     _refuse(form.check_write(current, changes, lang=lang))
-    return _write_update(
-        uow, actor, app, form_key, record, changes, version, form, lang=lang, time_zone=time_zone
-    )
+    return _write_update(uow, actor, app, form_key, record, changes, version, form, lang=lang)
 
 
 def system_update(
@@ -352,15 +340,12 @@ def system_update(
     changes: Mapping[str, Any],
     *,
     lang: str = "zh-CN",
-    time_zone: str = DEFAULT_TIME_ZONE,
 ) -> Written:
     """Write fields on behalf of the platform (rules, flows, SLA): no grant or read-only check,
     since these write what users may not (status, assignee, due times); validated like any write."""
     app = app_ref(uow, actor, app_key)
     version, form = compiled.form(uow, app_key, form_key)
-    return _write_update(
-        uow, actor, app, form_key, record, changes, version, form, lang=lang, time_zone=time_zone
-    )
+    return _write_update(uow, actor, app, form_key, record, changes, version, form, lang=lang)
 
 
 def _write_update(
@@ -374,7 +359,6 @@ def _write_update(
     form: Form,
     *,
     lang: str,
-    time_zone: str,
 ) -> Written:
     app_key = app.key
     t = projections.ready(uow, app.id, form_key, form)
@@ -382,7 +366,7 @@ def _write_update(
     # Fields a later version removed stay in the document, untouched and outside validation.
     kept = {k: old.pop(k) for k in removed_fields(form, old)}
     merged = {**old, **_sanitise(form, changes)}
-    computed = form.compute(merged, now=_local_now(uow, time_zone), lang=lang, defaults=False)
+    computed = form.compute(merged, now=uow.local_now, lang=lang, defaults=False)
     files = attachments.resolve(
         uow, actor, app, form, computed.data, record_id=record.id, lang=lang
     )

@@ -2,8 +2,6 @@
 dashboards and the daily rollups that answer them live beside them in this package."""
 
 from tangram.platform.reports.datasets import (
-    CACHE_SIZE,
-    QUERIES_LATER,
     Extra,
     Prepared,
     QueryLater,
@@ -27,8 +25,6 @@ from tangram.platform.reports.drill import (
 )
 
 __all__ = [
-    "CACHE_SIZE",
-    "QUERIES_LATER",
     "Extra",
     "Prepared",
     "QueryLater",

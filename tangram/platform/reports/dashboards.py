@@ -195,7 +195,6 @@ def _widget_data(
     app_key: str,
     widget: Mapping[str, Any],
     applied: Applied,
-    time_zone: str,
 ) -> dict[str, Any]:
     if "kpi" in widget:
         return kpi_card(
@@ -203,13 +202,12 @@ def _widget_data(
             actor,
             app_key,
             widget["kpi"],
-            period=applied.period or card_period(uow, time_zone),
+            period=applied.period or card_period(uow),
             extra=applied.conditions,
             extra_key=applied.key,
             sliced=applied.sliced,
-            time_zone=time_zone,
         )
-    return report_result(uow, actor, app_key, widget, applied, time_zone).as_dict()
+    return report_result(uow, actor, app_key, widget, applied).as_dict()
 
 
 def report_result(
@@ -218,7 +216,6 @@ def report_result(
     app_key: str,
     widget: Mapping[str, Any],
     applied: Applied,
-    time_zone: str,
 ) -> reports.Result:
     """A report widget's data under the dashboard's filters."""
     return reports.run(
@@ -229,7 +226,6 @@ def report_result(
         extra=applied.conditions,
         extra_key=applied.key,
         sliced=applied.sliced,
-        time_zone=time_zone,
     )
 
 
@@ -240,7 +236,6 @@ def run_dashboard(
     key: str,
     *,
     values: Mapping[str, Sequence[str]] = {},
-    time_zone: str = "Asia/Shanghai",
     open_unit: Callable[[], AbstractContextManager[UnitOfWork]] | None = None,
     workers: int = 4,
 ) -> dict[str, Any]:
@@ -253,7 +248,7 @@ def run_dashboard(
     """
     started = time.perf_counter()
     version, body = _dashboard(uow, app_key, key)
-    applied = _applied(body, values, uow, ZoneInfo(time_zone))
+    applied = _applied(body, values, uow, uow.zone)
     chosen = list(body.get("widgets") or [])
 
     def compute(w: Mapping[str, Any], unit: UnitOfWork) -> dict[str, Any]:
@@ -265,7 +260,7 @@ def run_dashboard(
             "layout": w.get("layout"),
         }
         try:
-            out["data"] = _widget_data(unit, actor, app_key, w, applied, time_zone)
+            out["data"] = _widget_data(unit, actor, app_key, w, applied)
         except (PermissionDenied, NotFound, ValidationFailed) as exc:
             out["error"] = _error(exc)
         return out
@@ -277,7 +272,7 @@ def run_dashboard(
 
     if open_unit is not None and workers > 1 and len(chosen) > 1:
         quick: dict[str, dict[str, Any]] = {}
-        uow.scratch[reports.QUERIES_LATER] = True
+        uow.memo.queries_later = True
         try:
             for w in chosen:
                 try:
@@ -285,7 +280,7 @@ def run_dashboard(
                 except reports.QueryLater:
                     continue
         finally:
-            uow.scratch.pop(reports.QUERIES_LATER, None)
+            uow.memo.queries_later = False
         slow = [w for w in chosen if w["id"] not in quick]
         with ThreadPoolExecutor(max_workers=max(1, min(workers, len(slow)))) as pool:
             queried = dict(zip((w["id"] for w in slow), pool.map(apart, slow), strict=True))
@@ -319,15 +314,14 @@ def widget_result(
     widget_id: str,
     *,
     values: Mapping[str, Sequence[str]] = {},
-    time_zone: str = "Asia/Shanghai",
 ) -> reports.Result:
     """One widget's data as a report result (for exports); a KPI card becomes one row."""
     _, body = _dashboard(uow, app_key, key)
     widget = _widget(body, widget_id)
-    applied = _applied(body, values, uow, ZoneInfo(time_zone))
+    applied = _applied(body, values, uow, uow.zone)
     if "report" in widget:
-        return report_result(uow, actor, app_key, widget, applied, time_zone)
-    card = _widget_data(uow, actor, app_key, widget, applied, time_zone)
+        return report_result(uow, actor, app_key, widget, applied)
+    card = _widget_data(uow, actor, app_key, widget, applied)
     columns = ["kpi", "value", "previous", "change", "change_pct", "unit", "from", "to"]
     row = [
         card["key"],
@@ -355,17 +349,16 @@ def drill_widget(
     values: Mapping[str, Sequence[str]] = {},
     cursor: str | None = None,
     limit: int = 50,
-    time_zone: str = "Asia/Shanghai",
 ) -> records.Page:
     """The records behind one data point of a widget, under the dashboard's filters: for a KPI
     card, the records its value counts in the period (its filter and period field)."""
     _, body = _dashboard(uow, app_key, key)
     widget = _widget(body, widget_id)
-    applied = _applied(body, values, uow, ZoneInfo(time_zone))
+    applied = _applied(body, values, uow, uow.zone)
     if "report" in widget:
-        prepared, scope = reports.load(uow, actor, app_key, widget["report"], time_zone=time_zone)
+        prepared, scope = reports.load(uow, actor, app_key, widget["report"])
         condition = drill_condition(
-            uow, actor, prepared, scope, point=point, extra=applied.conditions, time_zone=time_zone
+            uow, actor, prepared, scope, point=point, extra=applied.conditions
         )
         form_key = prepared.dataset.form
     else:
@@ -378,9 +371,11 @@ def drill_widget(
         _, kpi = _kpi(uow, app_key, widget["kpi"])
         form_key = str(kpi.get("form"))
         scope = records.require_scope(actor, Action.READ, app_key, form_key)
-        period = applied.period or card_period(uow, time_zone)
+        period = applied.period or card_period(uow)
         sources = sources_of(uow, app_key, form_key)
-        dataset = compile_dataset(kpi_dataset(kpi, {"value": period}), sources, time_zone=time_zone)
+        dataset = compile_dataset(
+            kpi_dataset(kpi, {"value": period}), sources, time_zone=uow.settings.time_zone
+        )
         t = tables_of(sources, form_key)
         where = [*records.visible(uow, actor, t.main, scope), *applied.conditions(t, False)]
         ids = dataset.records(where=where)
@@ -396,7 +391,6 @@ def drill_widget(
         cursor=cursor,
         limit=limit,
         count=True,
-        time_zone=time_zone,
         within=condition,
     )
 

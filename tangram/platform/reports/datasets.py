@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -35,7 +34,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cachetools import LRUCache
 from sqlalchemy import ColumnElement, func, select
 
 from tangram.engines.common import DefinitionError, Diagnostic
@@ -76,13 +74,6 @@ Extra = Callable[[projections.Tables, bool], list[ColumnElement[bool]]]
 Sliced = Callable[[projections.Tables, bool], rollups.Slice]
 
 
-#: Where a platform keeps compiled datasets, by definition, time zone and tables.
-_DATASETS = "report_datasets"
-
-
-_DATASETS_SIZE = 512
-
-
 def compiled_dataset(
     uow: UnitOfWork, definition: Mapping[str, Any], sources: Mapping[str, Source], time_zone: str
 ) -> Dataset:
@@ -93,15 +84,11 @@ def compiled_dataset(
         time_zone,
         tuple(sorted((k, s.main.name, s.form.projection.digest) for k, s in sources.items())),
     )
-    store, lock = uow.shared.get(_DATASETS) or uow.shared.setdefault(
-        _DATASETS, (LRUCache(maxsize=_DATASETS_SIZE), threading.Lock())
-    )
-    with lock:
-        found: Dataset | None = store.get(key)
+    found = uow.caches.datasets.get(key)
     if found is None:
-        found = compile_dataset(definition, sources, time_zone=time_zone)
-        with lock:
-            store[key] = found
+        found = uow.caches.datasets.put(
+            key, compile_dataset(definition, sources, time_zone=time_zone)
+        )
     return found
 
 
@@ -290,19 +277,6 @@ class Result:
         return spreadsheets.xlsx(self.key, self.columns, self.rows)
 
 
-CACHE_SIZE = 512
-
-
-def _store(uow: UnitOfWork) -> tuple[LRUCache[tuple[Any, ...], Any], threading.Lock]:
-    """The platform's result cache (one per platform, shared by its threads)."""
-    store = uow.shared.get("report_cache")
-    if store is None:
-        store = uow.shared.setdefault(
-            "report_cache", (LRUCache(maxsize=CACHE_SIZE), threading.Lock())
-        )
-    return store  # type: ignore[no-any-return]
-
-
 def scope_key(actor: Actor, scope: Scope) -> tuple[Any, ...]:
     """What a viewer's read scope depends on: nobody else's, for own and group scopes."""
     if scope is Scope.OWN:
@@ -320,27 +294,21 @@ def head(uow: UnitOfWork) -> int:
 def cached(uow: UnitOfWork, key: tuple[Any, ...], compute: Callable[[], Any]) -> tuple[Any, bool]:
     """``compute()``'s value for ``key`` and the audit head, and whether it came from the cache."""
     full = (*key, head(uow))
-    cache, lock = _store(uow)
-    with lock:
-        found = cache.get(full)
+    found = uow.caches.report_results.get(full)
     if found is not None:
         return found, True
-    value = compute()
-    with lock:
-        cache[full] = value
-    return value, False
+    return uow.caches.report_results.put(full, compute()), False
 
 
-def load(
-    uow: UnitOfWork, actor: Actor, app_key: str, key: str, *, time_zone: str
-) -> tuple[Prepared, Scope]:
+def load(uow: UnitOfWork, actor: Actor, app_key: str, key: str) -> tuple[Prepared, Scope]:
     """A published report compiled for ``actor``, after checking they may read its form."""
     row_id, version, _digest = metadata.published_ref(uow, app_key, "report", key)
     body = metadata.version_body(uow, row_id)
     form_key = str((body.get("dataset") or {}).get("form"))
     scope = records.require_scope(actor, Action.READ, app_key, form_key)  # before anything runs
     try:
-        prepared = prepare(uow, app_key, key, version, body, time_zone=time_zone, now=uow.now)
+        zone = uow.settings.time_zone
+        prepared = prepare(uow, app_key, key, version, body, time_zone=zone, now=uow.now)
     except DefinitionError as exc:  # a form or KPI changed under a published report
         raise ValidationFailed.from_diagnostics(
             f"Report {key!r} no longer fits its forms; publish it again.",
@@ -357,12 +325,11 @@ def _where(
     scope: Scope,
     filters: Sequence[Filter],
     extra: Extra | None,
-    time_zone: str,
 ) -> list[ColumnElement[bool]]:
     t = prepared.tables
     dated = (prepared.body.get("widget") or {}).get("type") != "before_after"
     return [
-        *listing.conditions(t, filters, time_zone=time_zone),
+        *listing.conditions(t, filters, time_zone=uow.settings.time_zone),
         *records.visible(uow, actor, t.main, scope),
         *(extra(t, dated) if extra is not None else []),
     ]
@@ -378,7 +345,6 @@ def run(
     extra: Extra | None = None,
     extra_key: tuple[Any, ...] = (),
     sliced: Sliced | None = None,
-    time_zone: str = "Asia/Shanghai",
 ) -> Result:
     """Run a published report for ``actor`` (their read scope on the form applies).
 
@@ -386,8 +352,8 @@ def run(
     ``sliced`` says the same as ``extra`` in terms a rollup keeps (without it, a request with
     ``extra`` is answered by the query).
     """
-    prepared, scope = load(uow, actor, app_key, key, time_zone=time_zone)
-    where = _where(uow, actor, prepared, scope, filters, extra, time_zone)
+    prepared, scope = load(uow, actor, app_key, key)
+    where = _where(uow, actor, prepared, scope, filters, extra)
     rollable = scope is Scope.ALL and not filters and (extra is None or sliced is not None)
     part = sliced(prepared.tables, True) if sliced is not None else None
     cache_key = (
@@ -399,7 +365,7 @@ def run(
         tuple((f.field, f.op, str(f.value)) for f in filters),
         extra_key,
         scope_key(actor, scope),
-        time_zone,
+        uow.settings.time_zone,
         uow.now.date().isoformat(),  # relative periods move with the day
     )
     result, hit = cached(
@@ -413,17 +379,13 @@ def run(
     return shown
 
 
-#: Set in a unit's scratch: a report or KPI that needs its query raises :class:`QueryLater`.
-QUERIES_LATER = "report_queries_later"
-
-
 class QueryLater(Exception):
     """The result needs the dataset's query, and the caller asked to run those apart."""
 
 
 def query_now(uow: UnitOfWork) -> None:
     """Raise :class:`QueryLater` when the unit's caller runs queries apart (dashboards)."""
-    if uow.scratch.get(QUERIES_LATER):
+    if uow.memo.queries_later:
         raise QueryLater
 
 

@@ -35,7 +35,6 @@ def drill_condition(
     point: Mapping[str, str],
     filters: Sequence[Filter] = (),
     extra: Extra | None = None,
-    time_zone: str,
 ) -> Callable[[Table], ColumnElement[bool]]:
     """The condition on the form's main table selecting the records behind ``point``."""
     if OTHERS in point.values():
@@ -55,7 +54,7 @@ def drill_condition(
         raise ValidationFailed.from_diagnostics(
             "The data point does not fit the report.", exc.diagnostics, code="report.point"
         ) from None
-    where = _where(uow, actor, prepared, scope, filters, extra, time_zone)
+    where = _where(uow, actor, prepared, scope, filters, extra)
     ids = prepared.dataset.records(where=[*where, *at])
     return lambda main: main.c._id.in_(ids)
 
@@ -70,13 +69,10 @@ def drill(
     filters: Sequence[Filter] = (),
     cursor: str | None = None,
     limit: int = 50,
-    time_zone: str = "Asia/Shanghai",
 ) -> records.Page:
     """The records behind one data point of a report (its dimension values), a page at a time."""
-    prepared, scope = load(uow, actor, app_key, key, time_zone=time_zone)
-    condition = drill_condition(
-        uow, actor, prepared, scope, point=point, filters=filters, time_zone=time_zone
-    )
+    prepared, scope = load(uow, actor, app_key, key)
+    condition = drill_condition(uow, actor, prepared, scope, point=point, filters=filters)
     return records.list_records(
         uow,
         actor,
@@ -85,6 +81,5 @@ def drill(
         cursor=cursor,
         limit=limit,
         count=True,
-        time_zone=time_zone,
         within=condition,
     )

@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from tangram.engines.common import DefinitionError, Diagnostic
 from tangram.engines.logic import LogicEvaluationError
@@ -58,15 +57,11 @@ def check_kpi_definition(
         raise _invalid("KPI", exc.diagnostics) from None
 
 
-def card_period(
-    uow: UnitOfWork, time_zone: str, spec: str | None = None, *, path: str = "period"
-) -> Period:
+def card_period(uow: UnitOfWork, spec: str | None = None, *, path: str = "period") -> Period:
     """The period a KPI card shows: ``spec`` (a preset or FIRST..LAST), this month by default;
     a bad spec is refused at ``path``."""
     try:
-        return resolve_period(
-            spec or DEFAULT_CARD_PERIOD, now=uow.now, zone=ZoneInfo(time_zone), path=path
-        )
+        return resolve_period(spec or DEFAULT_CARD_PERIOD, now=uow.now, zone=uow.zone, path=path)
     except DefinitionError as exc:
         raise ValidationFailed.from_diagnostics(
             "The period is not valid.", exc.diagnostics, code="query.invalid"
@@ -92,7 +87,6 @@ def kpi_card(
     extra: reports.Extra | None = None,
     extra_key: tuple[Any, ...] = (),
     sliced: reports.Sliced | None = None,
-    time_zone: str = "Asia/Shanghai",
 ) -> dict[str, Any]:
     """A KPI over ``period`` beside the period before, for ``actor``'s records (from the KPI's
     rollup when one can answer: see :mod:`tangram.platform.reports.rollups`)."""
@@ -106,7 +100,7 @@ def kpi_card(
             uow,
             kpi_dataset(body, {"value": period, "previous": previous}),
             sources,
-            time_zone,
+            uow.settings.time_zone,
         )
     except DefinitionError as exc:
         raise ValidationFailed.from_diagnostics(
@@ -126,7 +120,7 @@ def kpi_card(
     def compute() -> tuple[Any, Any, float, bool]:
         started = time.perf_counter()
         rolled = (
-            _kpi_rollup(uow, app_key, key, version, body, sources, part, period, time_zone)
+            _kpi_rollup(uow, app_key, key, version, body, sources, part, period)
             if rollable
             else None
         )
@@ -146,7 +140,7 @@ def kpi_card(
         period.as_dict()["to"],
         extra_key,
         reports.scope_key(actor, scope),
-        time_zone,
+        uow.settings.time_zone,
     )
     (value, before, elapsed, rolled), hit = reports.cached(uow, cache_key, compute)
     decimals = int(body.get("decimals", 1))
@@ -187,7 +181,6 @@ def _kpi_rollup(
     sources: Mapping[str, Source],
     part: rollups.Slice,
     period: Period,
-    time_zone: str,
 ) -> tuple[Any, Any] | None:
     """The KPI over ``period`` and the period before, from its rollup by its period field."""
     definition = {
@@ -204,7 +197,7 @@ def _kpi_rollup(
         sources=sources,
         day_field=period_field(body),
         keys=part.keys,
-        time_zone=time_zone,
+        time_zone=uow.settings.time_zone,
     )
     previous = period.previous
     found = rollups.serve(
@@ -221,30 +214,18 @@ class RuleKpis:
     record of the KPI's form, as rules act for the system; each (KPI, period) once per unit of
     work."""
 
-    def __init__(self, uow: UnitOfWork, app_key: str, time_zone: str) -> None:
+    def __init__(self, uow: UnitOfWork, app_key: str) -> None:
         self.uow = uow
         self.app_key = app_key
-        self.time_zone = time_zone
 
     def kpi(self, key: str, period: str) -> float | None:
         """The KPI's value over ``period`` as its card shows it (rounded to its decimals)."""
-        memo: dict[tuple[str, str, str], float | None] = self.uow.scratch.setdefault(
-            "kpi_values", {}
-        )
+        memo = self.uow.memo.rule_kpis
         wanted = (self.app_key, key, period)
         if wanted not in memo:
             try:
-                span = resolve_period(
-                    period, now=self.uow.now, zone=ZoneInfo(self.time_zone), path="kpi"
-                )
-                card = kpi_card(
-                    self.uow,
-                    Actor.system("rules"),
-                    self.app_key,
-                    key,
-                    period=span,
-                    time_zone=self.time_zone,
-                )
+                span = resolve_period(period, now=self.uow.now, zone=self.uow.zone, path="kpi")
+                card = kpi_card(self.uow, Actor.system("rules"), self.app_key, key, period=span)
             except DefinitionError as exc:
                 raise LogicEvaluationError("kpi", exc.diagnostics[0].message) from None
             except NotFound:

@@ -22,14 +22,11 @@ from tangram.platform.kernel.models import Record, RollupMark
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import compiled
 
-#: Where a platform keeps which forms its apps' reports and KPIs measure, by metadata tag.
-_MEASURED = "rollup_measured_forms"
-
 
 def measured_forms(uow: UnitOfWork, app_key: str, app_id: int) -> frozenset[str]:
     """The forms a published report or KPI of the app measures (cached by metadata tag)."""
     tag = metadata.app_tag(uow, app_key)
-    cache: dict[tuple[int, str | None], frozenset[str]] = uow.shared.setdefault(_MEASURED, {})
+    cache = uow.caches.measured_forms
     found = cache.get((app_id, tag))
     if found is None:
         forms = set()
@@ -38,10 +35,7 @@ def measured_forms(uow: UnitOfWork, app_key: str, app_id: int) -> frozenset[str]
                 forms.add(str(body.get("form")))
             elif kind == "report":
                 forms.add(str((body.get("dataset") or {}).get("form")))
-        found = frozenset(forms)
-        if len(cache) > 1024:
-            cache.clear()
-        cache[(app_id, tag)] = found
+        found = cache.put((app_id, tag), frozenset(forms))
     return found
 
 

@@ -39,8 +39,6 @@ import hashlib
 import itertools
 import json
 import logging
-import threading
-from array import array
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,7 +47,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
-from cachetools import LRUCache
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -78,10 +75,6 @@ from tangram.platform.reports.sources import sources_of
 log = logging.getLogger(__name__)
 
 
-#: Where a platform says whether rollups answer (``TANGRAM_REPORT_ROLLUPS``).
-ROLLUPS_ON = "rollups_on"
-
-
 #: Bumped when payloads change shape: rollups of an older shape are built again.
 FORMAT = 1
 
@@ -92,21 +85,6 @@ BUILD_JOB = "rollup.build"
 
 #: A rollup asked for and not built after this long is asked for again (its job was lost).
 BUILD_PATIENCE = timedelta(hours=1)
-
-
-#: Where a platform keeps the days of a month merged, by rollup, first day and the days' stamps,
-#: and how much it keeps there (tuples, plus values of percentiles: about 8 bytes each).
-SEGMENTS = "rollup_months"
-
-
-_MONTHS_SIZE = 8_000_000
-
-
-#: Where a platform keeps compiled plans by fingerprint.
-_PLANS = "rollup_plans"
-
-
-_PLANS_SIZE = 256
 
 
 @dataclass(frozen=True)
@@ -166,7 +144,7 @@ def plan_of(uow: UnitOfWork, ask: Ask) -> tuple[str, Plan] | None:
             default=str,
         ).encode()
     ).hexdigest()
-    plans: dict[str, Plan | None] = uow.shared.setdefault(_PLANS, {})
+    plans = uow.caches.rollup_plans
     if fingerprint not in plans:
         try:
             found: Plan | None = compile_rollup(
@@ -179,10 +157,9 @@ def plan_of(uow: UnitOfWork, ask: Ask) -> tuple[str, Plan] | None:
         except NotRollable as exc:
             log.debug("%s is answered by its query: %s", ask.owner, exc)
             found = None
-        if len(plans) >= _PLANS_SIZE:
-            plans.clear()
-        plans[fingerprint] = found
-    plan = plans[fingerprint]
+        plan = plans.put(fingerprint, found)
+    else:
+        plan = plans.get(fingerprint)
     return None if plan is None else (fingerprint, plan)
 
 
@@ -202,7 +179,7 @@ def serve(
     """The dataset's rows over each range of local days, from its rollup (its stale days computed
     again first), or ``None`` when a rollup cannot answer: the caller runs the query. A rollup not
     built yet is asked of the job worker and answers once it is."""
-    if not uow.shared.get(ROLLUPS_ON, True):
+    if not uow.settings.report_rollups:
         return None
     dialect = uow.session.connection().dialect.name
     if not rollable_zone(dialect, ask.time_zone):
@@ -320,7 +297,7 @@ def _gather(
     merged month by month (the first and last months as far as the range goes), from the
     platform's memory while the stamps of their days are unchanged: a year is about thirteen
     payloads, and after a write only the month written is merged again."""
-    lock, merged_store = _segment_store(uow)
+    merged_store = uow.caches.rollup_months  # by rollup, first day and the days' stamps
     ordered = sorted(stamps)
     wanted: set[date] = set()
     laid_out: list[list[tuple[date, tuple[Any, ...] | None]]] = []
@@ -338,9 +315,7 @@ def _gather(
                 segment = list(days)
                 start = max(first, date(month[0], month[1], 1))
                 key = (rollup_id, start, tuple((d, stamps[d]) for d in segment))
-                with lock:
-                    known = key in merged_store
-                if not known:
+                if key not in merged_store:
                     wanted.update(segment)
                 parts.append((start, key))
         laid_out.append(parts)
@@ -354,32 +329,14 @@ def _gather(
             if signature is None:
                 payloads.append((day.isoformat(), stored[day]))
                 continue
-            with lock:
-                merged = merged_store.get(signature)
+            merged = merged_store.get(signature)
             if merged is None:
-                merged = plan.merge(stored[d] for d, _ in signature[2] if d in stored)
-                with lock:
-                    merged_store[signature] = merged
+                merged = merged_store.put(
+                    signature, plan.merge(stored[d] for d, _ in signature[2] if d in stored)
+                )
             payloads.append((day.isoformat(), merged))
         out.append(payloads)
     return out
-
-
-def _size(tuples: list[list[Any]]) -> int:
-    """What merged tuples cost the memory store: one per tuple and per value of a percentile."""
-    return sum(1 + sum(len(v) for v in t if isinstance(v, array)) for t in tuples)
-
-
-def _segment_store(
-    uow: UnitOfWork,
-) -> tuple[threading.Lock, LRUCache[tuple[Any, ...], list[list[Any]]]]:
-    found = uow.shared.get(SEGMENTS)
-    if found is None:
-        store: LRUCache[tuple[Any, ...], list[list[Any]]] = LRUCache(
-            maxsize=_MONTHS_SIZE, getsizeof=_size
-        )
-        found = uow.shared.setdefault(SEGMENTS, (threading.Lock(), store))
-    return found  # type: ignore[no-any-return]
 
 
 def _marks(
@@ -561,8 +518,9 @@ def build(uow: UnitOfWork, job: JobContext) -> None:
     reading = UnitOfWork(
         sessionmaker(_engine(uow).execution_options(**{IMMEDIATE: False})),
         uow.clock,
+        settings=uow.settings,
         write=False,
-        shared=uow.shared,
+        caches=uow.caches,
     )
     with reading:
         reader = reading.session.connection()

@@ -39,7 +39,7 @@ def sources_of(uow: UnitOfWork, app_key: str, form_key: str) -> dict[str, Source
 
 def app_id_of(uow: UnitOfWork, app_key: str) -> int:
     """The app's id (once per unit of work)."""
-    ids: dict[str, int] = uow.scratch.setdefault("report_app_ids", {})
+    ids = uow.memo.report_app_ids
     if app_key not in ids:
         ids[app_key] = app_ref(uow, Actor.system("reports"), app_key).id
     return ids[app_key]

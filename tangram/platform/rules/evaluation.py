@@ -19,7 +19,6 @@ from tangram.engines.rules import (
     RuleEvent,
     RuleSet,
 )
-from tangram.platform import records
 from tangram.platform.kernel.models import Record
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import compiled
@@ -108,9 +107,9 @@ def evaluation(
     book: Rulebook,
     record: Record,
     actor_id: int | None,
-    *,
-    time_zone: str = records.DEFAULT_TIME_ZONE,
 ) -> tuple[dict[str, Any], EvalContext]:
+    """What a rule's expressions see of ``record``, and the context they run in (the clock,
+    the acting user, the form's business calendar, the app's KPIs)."""
     variables = {
         "$now": uow.now.isoformat(),
         "$user": actor_id,
@@ -123,7 +122,7 @@ def evaluation(
         now=uow.now,
         user=actor_id,
         calendar=calendar_of(book, record.form_key),
-        kpis=kpis.RuleKpis(uow, book.app, time_zone),
+        kpis=kpis.RuleKpis(uow, book.app),
     )
 
 
@@ -139,9 +138,9 @@ def run_rules(
     actor_id: int | None = None,
 ) -> None:
     """Evaluate ``rule_set`` for ``event`` on ``record`` and apply what it decides."""
-    depth = uow.scratch.get(_DEPTH, 0)
-    chain: list[str] = uow.scratch.setdefault(_CHAIN, [])
-    variables, context = evaluation(uow, book, record, actor_id, time_zone=settings.time_zone)
+    depth = uow.memo.rule_depth
+    chain = uow.memo.rule_chain
+    variables, context = evaluation(uow, book, record, actor_id)
     result = rule_set.run(event, record.data, old=old, variables=variables, context=context)
     acting = [t for t in result.traces if t.matched or t.error]
     if not acting:
@@ -179,7 +178,7 @@ def run_rules(
         if trace.error:
             entry["error"] = trace.error
         entries.append((trace.rule, entry))
-    uow.scratch[_DEPTH] = depth + 1
+    uow.memo.rule_depth = depth + 1
     try:
         outcomes = iter(
             apply_effects(
@@ -191,7 +190,7 @@ def run_rules(
             )
         )
     finally:
-        uow.scratch[_DEPTH] = depth
+        uow.memo.rule_depth = depth
     for key, entry in entries:
         if "error" in entry:
             uow.audit(None, book.label(key), "rule.failed", "record", record.id, entry)

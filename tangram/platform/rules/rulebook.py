@@ -10,7 +10,6 @@ refuses it with every problem and its path; the published book therefore always 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -36,10 +35,6 @@ log = logging.getLogger(__name__)
 #: The kinds whose publication can break an app's rule book (so :func:`check` runs for them).
 CHECKED_KINDS = BOOK_KINDS
 
-_CACHE = "rulebooks"
-#: The app metadata tag each cached book was last checked under.
-_TAGS = "rulebook_tags"
-_lock = threading.Lock()
 
 _PUBLISHED = (
     select(Definition.kind, Definition.key, Definition.published_version)
@@ -74,7 +69,7 @@ def _sources(uow: UnitOfWork, app_key: str, kinds: Sequence[str]) -> list[BookSo
 def load(uow: UnitOfWork, app_key: str) -> Rulebook:
     """The app's current book (compiled again only when a definition it depends on changed);
     checked once per unit of work."""
-    memo: dict[str, Rulebook] = uow.scratch.setdefault("rulebooks", {})
+    memo = uow.memo.rulebooks
     if app_key in memo:
         return memo[app_key]
     memo[app_key] = book = _load(uow, app_key)
@@ -82,19 +77,14 @@ def load(uow: UnitOfWork, app_key: str) -> Rulebook:
 
 
 def _load(uow: UnitOfWork, app_key: str) -> Rulebook:
-    books: dict[str, Rulebook] = uow.shared.setdefault(_CACHE, {})
-    tags: dict[str, str] = uow.shared.setdefault(_TAGS, {})
+    books = uow.caches.rulebooks
     tag = metadata.app_tag(uow, app_key)
-    with _lock:
-        cached = books.get(app_key)
-        if cached is not None and tag is not None and tags.get(app_key) == tag:
-            return cached  # nothing was published since the book was checked
+    cached = books.get(app_key)
+    if cached is not None and tag is not None and cached[0] == tag:
+        return cached[1]  # nothing was published since the book was checked
     fingerprint = _fingerprint(uow, app_key)
-    if cached is not None and cached.fingerprint == fingerprint:
-        with _lock:
-            if tag is not None:
-                tags[app_key] = tag
-        return cached
+    if cached is not None and cached[1].fingerprint == fingerprint:
+        return books.put(app_key, (tag, cached[1]))[1]
     if not any(kind in ("rule", "calendar") for kind, _k, _v in fingerprint):
         book = Rulebook(app=app_key, fingerprint=fingerprint)
     else:
@@ -105,13 +95,7 @@ def _load(uow: UnitOfWork, app_key: str) -> Rulebook:
         )
         for problem in problems:  # publication checks make this rare (e.g. a lost flow)
             log.warning("app %s: %s: %s", app_key, problem.path, problem.message)
-    with _lock:
-        books[app_key] = book
-        if tag is not None:
-            tags[app_key] = tag
-        else:
-            tags.pop(app_key, None)
-    return book
+    return books.put(app_key, (tag, book))[1]
 
 
 def _replaced(

@@ -80,7 +80,7 @@ def refresh_sla(
 ) -> None:
     """Evaluate the record's SLA targets now: store them, keep due fields in step, run warning
     and escalation actions on state changes and queue the next check."""
-    busy: set[int] = uow.scratch.setdefault(_SLA_BUSY, set())
+    busy = uow.memo.sla_busy
     if record.id in busy:
         return  # the fields this refresh writes raise record.updated: do not recurse
     busy.add(record.id)
@@ -168,7 +168,7 @@ def _refresh_policy(
             done += set_fields(uow, book, record, wanted, source)
         except TangramError as exc:
             failed.append(f"set_fields: {reason(exc)}")
-    variables, context = evaluation(uow, book, record, None, time_zone=settings.time_zone)
+    variables, context = evaluation(uow, book, record, None)
     data = {**record.data, **variables}
     if warned and policy.on_warn is not None:
         effects = policy.on_warn.effects(source, data, context)

@@ -168,7 +168,6 @@ class PublicForm(MethodView):
                 body["data"],
                 remote_addr=remote_addr(),
                 lang=lang_of(),
-                time_zone=p.settings.time_zone,
                 max_per_hour=p.settings.intake_max_per_hour,
             )
             uow.commit()

@@ -160,7 +160,6 @@ class Records(MethodView):
                 cursor=args["cursor"],
                 limit=args["limit"],
                 count=args["count"],
-                time_zone=p.settings.time_zone,
             )
         return {
             "items": [record_out(r, page.form) for r in page.items],
@@ -178,9 +177,7 @@ class Records(MethodView):
         actor = require_actor()
         p = platform()
         with p.unit_of_work() as uow:
-            written = records.create_record(
-                uow, actor, app, form, body["data"], lang=lang_of(), time_zone=p.settings.time_zone
-            )
+            written = records.create_record(uow, actor, app, form, body["data"], lang=lang_of())
             out = _current(uow, app, form, written.record)
             uow.commit()
         return out
@@ -221,7 +218,6 @@ class RecordExport(MethodView):
                 filters=filters_from_query(_EXPORT_PARAMS),
                 sort=SortKey.parse(args["sort"]),
                 lang=args["lang"],
-                time_zone=p.settings.time_zone,
             )
         return download(
             form,
@@ -293,9 +289,7 @@ class SavedViews(MethodView):
         actor = require_actor()
         p = platform()
         with p.unit_of_work() as uow:
-            view = saved_views.save_view(
-                uow, actor, app, form, **body, time_zone=p.settings.time_zone
-            )
+            view = saved_views.save_view(uow, actor, app, form, **body)
             out = _view_out(view, actor.user_id)
             uow.commit()
         return out
@@ -344,7 +338,6 @@ class RecordItem(MethodView):
                 body["data"],
                 lock_version=body["lock_version"],
                 lang=lang_of(),
-                time_zone=p.settings.time_zone,
             )
             out = _current(uow, app, form, written.record)
             uow.commit()

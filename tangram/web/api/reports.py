@@ -157,9 +157,7 @@ class ReportData(MethodView):
         filters = _filters()
         p = platform()
         with p.unit_of_work(write=False) as uow:
-            result = reports.run(
-                uow, actor, app, key, filters=filters, time_zone=p.settings.time_zone
-            )
+            result = reports.run(uow, actor, app, key, filters=filters)
         return _export(result, kind, key)
 
 
@@ -185,7 +183,6 @@ class ReportRecords(MethodView):
                 filters=_filters(),
                 cursor=args["cursor"],
                 limit=args["limit"],
-                time_zone=p.settings.time_zone,
             )
             return _page(page)
 
@@ -208,10 +205,8 @@ class KpiData(MethodView):
             )
         p = platform()
         with p.unit_of_work(write=False) as uow:
-            period = kpis.card_period(uow, p.settings.time_zone, request.args.get("period"))
-            return kpis.kpi_card(
-                uow, actor, app, key, period=period, time_zone=p.settings.time_zone
-            )
+            period = kpis.card_period(uow, request.args.get("period"))
+            return kpis.kpi_card(uow, actor, app, key, period=period)
 
 
 @blp.route("/<string:app>/dashboards/<string:key>/data")
@@ -231,7 +226,6 @@ class DashboardData(MethodView):
                 app,
                 key,
                 values=_values(),
-                time_zone=p.settings.time_zone,
                 open_unit=lambda: p.unit_of_work(write=False),
             )
 
@@ -248,9 +242,7 @@ class WidgetData(MethodView):
         kind = _format()
         p = platform()
         with p.unit_of_work(write=False) as uow:
-            result = dashboards.widget_result(
-                uow, actor, app, key, widget, values=_values(), time_zone=p.settings.time_zone
-            )
+            result = dashboards.widget_result(uow, actor, app, key, widget, values=_values())
         return _export(result, kind, f"{key}-{widget}")
 
 
@@ -276,6 +268,5 @@ class WidgetRecords(MethodView):
                 values=_values(),
                 cursor=args["cursor"],
                 limit=args["limit"],
-                time_zone=p.settings.time_zone,
             )
             return _page(page)

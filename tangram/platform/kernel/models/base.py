@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,21 +10,6 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
-
-
-def identifier(*parts: str) -> str:
-    """A table or index name of at most 63 characters (PostgreSQL's limit), unique for its parts
-    (the names of projection tables and their indexes are made of app ids and field keys)."""
-    joined = "_".join(parts)
-    if len(joined) <= 63:
-        return joined
-    return f"{joined[:54]}_{hashlib.sha256(joined.encode()).hexdigest()[:8]}"
-
-
-def created_index_name(table: str) -> str:
-    """The index every main projection table has on the ``_created_at`` of its live records."""
-    return identifier("ix", table, "_created_at")
-
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from tangram.platform.kernel.models.base import created_index_name
+from tangram.platform.kernel.models.projection import created_index_name
 
 revision = "0006"
 down_revision = "0005"
