@@ -79,7 +79,8 @@ def test_register_a_ticket_with_a_row_and_an_image_see_422_then_the_dispatch(
     page.set_input_files(
         "input[type=file]", files=[{"name": "noise.png", "mimeType": "image/png", "buffer": PNG}]
     )
-    expect(page.get_by_text("noise.png")).to_be_visible()
+    # uploaded: the entry's name becomes a link to the file (while it uploads, plain text shows)
+    expect(page.locator("a.ant-upload-list-item-name", has_text="noise.png")).to_be_visible()
     page.set_input_files(
         "input[type=file]",
         files=[{"name": "notes.exe", "mimeType": "application/x-msdownload", "buffer": b"MZ"}],
