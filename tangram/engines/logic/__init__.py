@@ -10,7 +10,6 @@ expressions; see :mod:`tangram.engines.logic.extensions` and ``docs/jsonlogic.md
 from tangram.engines.logic.compiler import (
     OPERATIONS,
     CompiledLogic,
-    TraceStep,
     apply_logic,
     compile_logic,
     referenced_variables,
@@ -25,6 +24,7 @@ from tangram.engines.logic.context import (
     LogicLimitExceeded,
     VariableSpec,
 )
+from tangram.engines.logic.runtime import TraceStep
 from tangram.engines.logic.semantics import truthy
 
 __all__ = [

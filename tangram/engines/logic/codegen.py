@@ -17,15 +17,9 @@ from typing import Any
 
 from tangram.engines.common import escape_token
 from tangram.engines.logic import extensions, semantics
-from tangram.engines.logic.compiler import (
-    _IMPURE,
-    _MISSING,
-    _STANDARD,
-    Run,
-    _lookup,
-    var,
-)
 from tangram.engines.logic.context import EMPTY_CONTEXT, Limits
+from tangram.engines.logic.operations import IMPURE, STANDARD
+from tangram.engines.logic.runtime import MISSING, Run, lookup, var
 
 _NUM = (int, float)
 _BOOLEAN_OPS = frozenset(
@@ -132,11 +126,11 @@ class Generator:
             return Expr(code, op in _BOOLEAN_OPS)
         self.uses_run = True
         standard = self.name("s")
-        self.namespace[standard] = _STANDARD[op]
+        self.namespace[standard] = STANDARD[op]
         call = f"{standard}([{', '.join(i.code for i in items)}], d, r, {op_path!r})"
-        if op not in _IMPURE and all(i.constant for i in items):
+        if op not in IMPURE and all(i.constant for i in items):
             try:
-                value = _STANDARD[op](
+                value = STANDARD[op](
                     [i.value for i in items], None, Run(EMPTY_CONTEXT, self.limits, None), op_path
                 )
             except ValueError:
@@ -163,11 +157,11 @@ def _var(g: Generator, args: list[Any], arg_path: Callable[[int], str], _op: str
     parts = tuple(path.split("."))
     t = g.name("t")
     if len(parts) == 1:
-        read = f"(d.get({parts[0]!r}, _M) if type(d) is dict else _lookup(d, {parts!r}))"
+        read = f"(d.get({parts[0]!r}, _M) if type(d) is dict else lookup(d, {parts!r}))"
     elif len(parts) == 2:
         read = f"_get2(d, {parts[0]!r}, {parts[1]!r})"
     else:
-        read = f"_lookup(d, {parts!r})"
+        read = f"lookup(d, {parts!r})"
     return Expr(f"({t} if ({t} := {read}) is not _M else {default.code})")
 
 
@@ -283,7 +277,7 @@ def _arith(helper: str) -> Builder:
     def build(g: Generator, args: list[Any], arg_path: Callable[[int], str], op_path: str) -> Expr:
         items = [g.expr(a, arg_path(i)) for i, a in enumerate(args)]
         if all(i.constant for i in items):
-            value = _STANDARD[_ARITH_OPS[helper]](
+            value = STANDARD[_ARITH_OPS[helper]](
                 [i.value for i in items], None, Run(EMPTY_CONTEXT, g.limits, None), op_path
             )
             return g.const(value)
@@ -331,10 +325,10 @@ _EXACT = 2**26
 def _get2(d: Any, first: str, second: str) -> Any:
     """``var`` of a two-part path, the common ``customer.tier`` case, without a loop."""
     if type(d) is dict:
-        inner = d.get(first, _MISSING)
+        inner = d.get(first, MISSING)
         if type(inner) is dict:
-            return inner.get(second, _MISSING)
-    return _lookup(d, (first, second))
+            return inner.get(second, MISSING)
+    return lookup(d, (first, second))
 
 
 def _between(fn: Callable[[Any, Any], bool], a: Any, b: Any, c: Any) -> bool:
@@ -435,9 +429,9 @@ def _none(items: Any, fn: Callable[[Any, Run], bool], r: Run, path: str) -> bool
 _HELPERS: dict[str, Any] = {
     "_Run": Run,
     "_EMPTY": EMPTY_CONTEXT,
-    "_M": _MISSING,
+    "_M": MISSING,
     "_NUM": _NUM,
-    "_lookup": _lookup,
+    "lookup": lookup,
     "_get2": _get2,
     "_var": var,
     "_truthy": semantics.truthy,

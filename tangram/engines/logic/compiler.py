@@ -8,71 +8,31 @@ its node, and reported together in one :class:`DefinitionError`.
 
 from __future__ import annotations
 
-import math
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from tangram.engines.common import DefinitionError, Diagnostic, escape_token
 from tangram.engines.logic import extensions
+from tangram.engines.logic.codegen import generate
 from tangram.engines.logic.context import (
     DEFAULT_LIMITS,
     EMPTY_CONTEXT,
     EvalContext,
     Limits,
-    LogicLimitExceeded,
     VariableSpec,
 )
+from tangram.engines.logic.operations import IMPURE, STANDARD, at
+from tangram.engines.logic.runtime import MISSING, Run, TraceStep, lookup
 from tangram.engines.logic.semantics import (
-    NAN,
-    add,
-    divide,
-    js_substr,
     less_or_equal,
     less_than,
     loose_equal,
-    multiply,
-    number,
-    remainder,
     strict_equal,
     string,
-    subtract,
-    tidy,
     truthy,
 )
-
-_MISSING: Any = object()
-
-
-@dataclass(frozen=True, slots=True)
-class TraceStep:
-    """One evaluated operator: where it sits, which it is and what it produced."""
-
-    path: str
-    op: str
-    value: Any
-
-
-class Run:
-    """Per-evaluation state: the context, the iteration budget and an optional trace."""
-
-    __slots__ = ("context", "iterations", "limits", "steps")
-
-    def __init__(self, context: EvalContext, limits: Limits, steps: list[TraceStep] | None) -> None:
-        self.context = context
-        self.limits = limits
-        self.iterations = 0
-        self.steps = steps
-
-    def spend(self, count: int, path: str) -> None:
-        """Count ``count`` iterations against the budget."""
-        self.iterations += count
-        if self.iterations > self.limits.max_iterations:
-            raise LogicLimitExceeded(
-                path, f"more than {self.limits.max_iterations} iterations in one evaluation"
-            )
-
 
 Fn = Callable[[Any, Run], Any]
 
@@ -153,7 +113,7 @@ class _Compiler:
         depth: int,
         scoped: bool,
     ) -> Compiled:
-        standard = _STANDARD.get(op)
+        standard = STANDARD.get(op)
         platform = extensions.OPERATIONS.get(op)
         if standard is None and platform is None:
             self.problem(op_path, "logic.op.unknown", f"unknown operation {op!r}")
@@ -191,7 +151,7 @@ class _Compiler:
                 fn = lambda d, r: standard([only(d, r)], d, r, op_path)  # noqa: E731
             else:
                 fn = lambda d, r: standard([f(d, r) for f in fns], d, r, op_path)  # noqa: E731
-        if op not in _IMPURE and all(item.constant for item in items):
+        if op not in IMPURE and all(item.constant for item in items):
             try:
                 value = fn(None, Run(EMPTY_CONTEXT, self.limits, None))
             except ValueError:
@@ -240,28 +200,6 @@ def _traced(fn: Fn, path: str, op: str) -> Fn:
 # --- var ---------------------------------------------------------------------------------------
 
 
-def _lookup(data: Any, parts: Sequence[str]) -> Any:
-    current = data
-    for part in parts:
-        if current is None:
-            return _MISSING
-        if isinstance(current, dict):
-            current = current.get(part, _MISSING)
-        elif isinstance(current, list | str):
-            if part.isdigit() and (part == "0" or not part.startswith("0")):
-                index = int(part)
-                current = current[index] if index < len(current) else _MISSING
-            elif part == "length":
-                current = len(current)
-            else:
-                return _MISSING
-        else:
-            return _MISSING
-        if current is _MISSING:
-            return _MISSING
-    return current
-
-
 def _var_getter(path: str, default: Compiled) -> Fn:
     if path == "":
         return lambda d, _r: d
@@ -271,155 +209,16 @@ def _var_getter(path: str, default: Compiled) -> Fn:
         key = parts[0]
 
         def get_one(d: Any, r: Run) -> Any:
-            value = d.get(key, _MISSING) if isinstance(d, dict) else _lookup(d, parts)
-            return default_fn(d, r) if value is _MISSING else value
+            value = d.get(key, MISSING) if isinstance(d, dict) else lookup(d, parts)
+            return default_fn(d, r) if value is MISSING else value
 
         return get_one
 
     def get(d: Any, r: Run) -> Any:
-        value = _lookup(d, parts)
-        return default_fn(d, r) if value is _MISSING else value
+        value = lookup(d, parts)
+        return default_fn(d, r) if value is MISSING else value
 
     return get
-
-
-def var(data: Any, path: Any, default: Any = None) -> Any:
-    """The reference ``var`` on already-evaluated arguments."""
-    if path is None or path == "" or (isinstance(path, list) and not path):
-        return data
-    if isinstance(path, list):
-        path = path[0]
-        if path is None or path == "":
-            return data
-    value = _lookup(data, string(path).split("."))
-    return default if value is _MISSING else value
-
-
-# --- standard operations (arguments already evaluated) ---------------------------------------
-
-Impl = Callable[[list[Any], Any, Run, str], Any]
-
-
-def _at(values: list[Any], index: int) -> Any:
-    return values[index] if index < len(values) else None
-
-
-def _var(v: list[Any], d: Any, _r: Run, _p: str) -> Any:
-    return var(d, _at(v, 0), _at(v, 1))
-
-
-def _missing_keys(keys: Any, d: Any) -> list[Any]:
-    missing = []
-    for key in keys:
-        value = var(d, key)
-        if value is None or value == "":
-            missing.append(key)
-    return missing
-
-
-def _missing(v: list[Any], d: Any, _r: Run, _p: str) -> list[Any]:
-    keys = v[0] if v and isinstance(v[0], list) else v
-    return _missing_keys(keys, d)
-
-
-def _missing_some(v: list[Any], d: Any, _r: Run, _p: str) -> list[Any]:
-    need, options = _at(v, 0), _at(v, 1)
-    options = options if isinstance(options, list) else []
-    missing = _missing_keys(options, d)
-    return [] if len(options) - len(missing) >= number(need) else missing
-
-
-def _in(v: list[Any], _d: Any, _r: Run, _p: str) -> bool:
-    needle, haystack = _at(v, 0), _at(v, 1)
-    if isinstance(haystack, str):
-        return string(needle) in haystack
-    if isinstance(haystack, list):
-        return any(strict_equal(needle, item) for item in haystack)
-    return False
-
-
-def _cat(v: list[Any], _d: Any, r: Run, p: str) -> str:
-    text = "".join(string(x) for x in v)
-    if len(text) > r.limits.max_string_length:
-        raise LogicLimitExceeded(
-            p, f"cat produced more than {r.limits.max_string_length} characters"
-        )
-    return text
-
-
-def _substr(v: list[Any], _d: Any, _r: Run, _p: str) -> str:
-    source, start, end = string(_at(v, 0)), _at(v, 1), (v[2] if len(v) > 2 else None)
-    if end is not None and less_than(end, 0):
-        temp = js_substr(source, start)
-        return js_substr(temp, 0, len(temp) + number(end))
-    return js_substr(source, start, end)
-
-
-def _merge(v: list[Any], _d: Any, _r: Run, _p: str) -> list[Any]:
-    out: list[Any] = []
-    for item in v:
-        if isinstance(item, list):
-            out.extend(item)
-        else:
-            out.append(item)
-    return out
-
-
-def _extreme(pick: Callable[[list[float | int]], float | int], empty: float) -> Impl:
-    def impl(v: list[Any], _d: Any, _r: Run, _p: str) -> Any:
-        numbers = [number(x) for x in v]
-        if not numbers:
-            return empty
-        if any(isinstance(n, float) and math.isnan(n) for n in numbers):
-            return NAN
-        return tidy(pick(numbers))
-
-    return impl
-
-
-def _binary(fn: Callable[[Any, Any], Any]) -> Impl:
-    return lambda v, _d, _r, _p: fn(_at(v, 0), _at(v, 1))
-
-
-def _between(fn: Callable[[Any, Any], bool]) -> Impl:
-    def impl(v: list[Any], _d: Any, _r: Run, _p: str) -> bool:
-        a, b = _at(v, 0), _at(v, 1)
-        if len(v) > 2:
-            return fn(a, b) and fn(b, v[2])
-        return fn(a, b)
-
-    return impl
-
-
-_STANDARD: dict[str, Impl] = {
-    "var": _var,
-    "missing": _missing,
-    "missing_some": _missing_some,
-    "==": _binary(loose_equal),
-    "===": _binary(strict_equal),
-    "!=": _binary(lambda a, b: not loose_equal(a, b)),
-    "!==": _binary(lambda a, b: not strict_equal(a, b)),
-    "!": lambda v, _d, _r, _p: not truthy(_at(v, 0)),
-    "!!": lambda v, _d, _r, _p: truthy(_at(v, 0)),
-    "<": _between(less_than),
-    "<=": _between(less_or_equal),
-    ">": _binary(lambda a, b: less_than(b, a)),
-    ">=": _binary(lambda a, b: less_or_equal(b, a)),
-    "max": _extreme(max, -math.inf),
-    "min": _extreme(min, math.inf),
-    "+": lambda v, _d, _r, _p: add(*v),
-    "*": lambda v, _d, _r, _p: multiply(*v),
-    "-": lambda v, _d, _r, _p: subtract(*v),
-    "/": lambda v, _d, _r, _p: divide(*v),
-    "%": lambda v, _d, _r, _p: remainder(*v),
-    "in": _in,
-    "cat": _cat,
-    "substr": _substr,
-    "merge": _merge,
-    "log": lambda v, _d, _r, _p: _at(v, 0),
-}
-#: Operations whose result depends on the data: never folded into constants.
-_IMPURE = frozenset({"var", "missing", "missing_some"})
 
 
 def _fast_pair(fn: Callable[[Any, Any], Any]) -> Callable[[Fn, Fn], Fn]:
@@ -502,9 +301,9 @@ def _iteration(kind: str) -> Special:
         depth: int,
         scoped: bool,
     ) -> Compiled:
-        source = c.compile(_at(args, 0), arg_path(0), depth + 1, scoped).fn
+        source = c.compile(at(args, 0), arg_path(0), depth + 1, scoped).fn
         # The per-item logic reads the item, not the record: no field check inside it.
-        logic = c.compile(_at(args, 1), arg_path(1), depth + 1, True).fn
+        logic = c.compile(at(args, 1), arg_path(1), depth + 1, True).fn
         initial = (
             c.compile(args[2], arg_path(2), depth + 1, scoped).fn
             if kind == "reduce" and len(args) > 2
@@ -550,7 +349,7 @@ _SPECIAL: dict[str, Special] = {
 }
 
 OPERATIONS: frozenset[str] = (
-    frozenset(_STANDARD) | frozenset(_SPECIAL) | frozenset(extensions.OPERATIONS)
+    frozenset(STANDARD) | frozenset(_SPECIAL) | frozenset(extensions.OPERATIONS)
 )
 
 
@@ -602,8 +401,6 @@ def compile_logic(
     compiled = compiler.compile(expression, "", 0, False)
     if compiler.diagnostics:
         raise DefinitionError(compiler.diagnostics)
-    from tangram.engines.logic.codegen import generate  # it builds on this module
-
     try:
         function = generate(expression, limits)
     except (SyntaxError, RecursionError, MemoryError):

@@ -31,15 +31,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tangram.engines.logic.context import Limits, LogicEvaluationError, LogicLimitExceeded
+from tangram.engines.logic.runtime import Run, var
 from tangram.engines.logic.semantics import number, strict_equal, string, tidy
 
-if TYPE_CHECKING:
-    from tangram.engines.logic.compiler import Run
-
-Impl = Callable[[list[Any], Any, "Run"], Any]
+Impl = Callable[[list[Any], Any, Run], Any]
 Problem = tuple[str, str]
 
 _UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400, "weeks": 604800}
@@ -166,8 +164,6 @@ def _changed(_path: str, _prepared: Any) -> Impl:
 
 
 def _old(_path: str, _prepared: Any) -> Impl:
-    from tangram.engines.logic.compiler import var
-
     def impl(v: list[Any], _d: Any, r: Run) -> Any:
         return var(r.context.old or {}, v[0], _at(v, 1))
 
@@ -175,8 +171,6 @@ def _old(_path: str, _prepared: Any) -> Impl:
 
 
 def _new(_path: str, _prepared: Any) -> Impl:
-    from tangram.engines.logic.compiler import var
-
     def impl(v: list[Any], d: Any, _r: Run) -> Any:
         return var(d, _at(v, 0), _at(v, 1))
 
