@@ -10,6 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tangram.engines.flows.context import (
+    ACTIONS,
+    SCHEMA_VERSION,
+    Command,
+    Context,
+    FlowError,
+    Resolver,
+)
 from tangram.engines.flows.definition import (
     NODE_TYPES,
     Edge,
@@ -33,16 +41,7 @@ from tangram.engines.flows.effects import (
     TaskOpened,
     TaskReassigned,
 )
-from tangram.engines.flows.runtime import (
-    ACTIONS,
-    SCHEMA_VERSION,
-    Command,
-    Context,
-    FlowError,
-    Process,
-    Resolver,
-    migrate_state,
-)
+from tangram.engines.flows.runtime import Process, migrate_state
 
 
 def compile_process(

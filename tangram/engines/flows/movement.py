@@ -1,0 +1,266 @@
+"""Moving tokens through a process: ids and history, tokens entering nodes, what each automatic
+node does (a table of steps by node type), joins and the end. Task nodes are handed to
+:class:`~tangram.engines.flows.tasks.Tasks`."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from tangram.engines.flows.context import MAX_STEPS, Context, FlowError
+from tangram.engines.flows.definition import Node, ProcessDefinition
+from tangram.engines.flows.effects import (
+    CarbonCopy,
+    FlowEffect,
+    FlowEnded,
+    RunActions,
+    ScheduleTimer,
+    StartSubProcess,
+)
+from tangram.engines.logic import EvalContext
+
+
+class Movement(ABC):
+    """One command's work on a copy of the state."""
+
+    def __init__(self, definition: ProcessDefinition, state: dict[str, Any], ctx: Context) -> None:
+        self.d = definition
+        self.s = state
+        self.ctx = ctx
+        self.effects: list[FlowEffect] = []
+        self.steps = 0
+        self.now = ctx.stamp
+        self.pending: deque[tuple[dict[str, Any], str]] = deque()
+        self.draining = False
+
+    @abstractmethod
+    def activate(self, token: dict[str, Any], node: Node) -> None:
+        """Open the tasks of a task node for ``token``."""
+
+    @abstractmethod
+    def assignees(self, rules: Sequence[Mapping[str, Any]]) -> list[int]:
+        """The users assignee ``rules`` name."""
+
+    @abstractmethod
+    def cancel_everything(self) -> None:
+        """Cancel every task, timer, token and join (a terminate end)."""
+
+    def new_id(self, prefix: str) -> str:
+        self.s["seq"] += 1
+        return f"{prefix}{self.s['seq']}"
+
+    def log(self, node: str, actor: int | None, action: str, **extra: Any) -> None:
+        entry = {"at": self.now, "node": node, "actor": actor, "action": action}
+        for key, value in extra.items():
+            if value is not None and value != "" and value != []:
+                entry[key] = value
+        self.s["history"].append(entry)
+
+    def token(self, frames: list[Any], trail: list[Any]) -> dict[str, Any]:
+        token = {
+            "id": self.new_id("k"),
+            "node": None,
+            "frames": frames,
+            "trail": trail,
+            "wait": None,
+        }
+        self.s["tokens"][token["id"]] = token
+        return token
+
+    def follow(self, token: dict[str, Any], node: Node) -> None:
+        """Leave ``node`` along its single outgoing edge (or jump back to a returning node)."""
+        back = self.s["returns"].pop(node.id, None)
+        if back is not None:
+            token["frames"] = back["frames"]
+            self.log(node.id, None, "resubmitted_to", target=back["node"])
+            self.enter(token, back["node"])
+            return
+        self.enter(token, node.outgoing[0].target)
+
+    def enter(self, token: dict[str, Any], node_id: str) -> None:
+        """Move ``token`` into ``node_id``; automatic nodes run on from a queue (no recursion)."""
+        self.pending.append((token, node_id))
+        if self.draining:
+            return
+        self.draining = True
+        try:
+            while self.pending:
+                token, node_id = self.pending.popleft()
+                if token["id"] in self.s["tokens"]:  # a terminate end may have taken it
+                    self.step(token, node_id)
+        finally:
+            self.draining = False
+
+    def step(self, token: dict[str, Any], node_id: str) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise FlowError(
+                "flow.loop",
+                f"more than {MAX_STEPS} automatic steps: the process loops without waiting",
+            )
+        node = self.d.nodes[node_id]
+        token["node"] = node_id
+        token["wait"] = None
+        if node.is_task:
+            token["trail"].append({"node": node_id, "frames": token["frames"]})
+            self.activate(token, node)
+            return
+        _STEPS[node.type](self, token, node)
+
+    def holds(self, condition: Any) -> bool:
+        if condition is None:
+            return True
+        data = {**self.ctx.data, **self.ctx.variables}
+        return bool(condition.function(data, self.eval_context()))
+
+    def eval_context(self) -> EvalContext:
+        return EvalContext(now=self.ctx.now)
+
+    def timer_at(self, node: Node) -> datetime:
+        if node.until_field is not None:
+            raw = self.ctx.data.get(node.until_field)
+            try:
+                at = datetime.fromisoformat(str(raw))
+            except ValueError:
+                raise FlowError(
+                    "flow.timer",
+                    f"timer {node.id!r}: field {node.until_field!r} holds no date ({raw!r})",
+                ) from None
+            return at if at.tzinfo is not None else at.replace(tzinfo=self.ctx.now.tzinfo)
+        return self.later(float(node.minutes or 0), node.business)
+
+    def later(self, minutes: float, business: bool) -> datetime:
+        if business and self.ctx.business is not None:
+            return self.ctx.business(self.ctx.now, minutes)
+        return self.ctx.now + timedelta(minutes=minutes)
+
+    def arrive(self, token: dict[str, Any], node: Node) -> None:
+        frames = token["frames"]
+        if not frames:
+            self.follow(token, node)  # nothing was split: a join of one
+            return
+        split, generation, expected = frames[-1]
+        key = f"{node.id}|{split}|{generation}"
+        waiting = self.s["joins"].setdefault(key, [])
+        waiting.append(token["id"])
+        token["wait"] = "join"
+        if len(waiting) < expected:
+            return
+        del self.s["joins"][key]
+        trail = list(token["trail"])
+        for tid in waiting:
+            self.s["tokens"].pop(tid, None)
+        merged = self.token(frames[:-1], trail)
+        merged["node"] = node.id
+        self.log(node.id, None, "joined", branches=expected)
+        self.follow(merged, node)
+
+    def remove(self, token: dict[str, Any]) -> None:
+        self.s["tokens"].pop(token["id"], None)
+
+    def finish(self, status: str) -> None:
+        self.s["status"] = status
+        self.log(self.d.start, None, status)
+        self.effects.append(FlowEnded(status))
+
+
+Step = Callable[[Movement, dict[str, Any], Node], None]
+
+
+def _start(run: Movement, token: dict[str, Any], node: Node) -> None:
+    run.follow(token, node)
+
+
+def _cc(run: Movement, token: dict[str, Any], node: Node) -> None:
+    users = tuple(run.assignees(node.assignees) or run.assignees(node.fallback))
+    run.s["cc"].append({"node": node.id, "users": list(users), "at": run.now})
+    run.log(node.id, None, "cc", users=list(users))
+    run.effects.append(CarbonCopy(node.id, users))
+    run.follow(token, node)
+
+
+def _exclusive(run: Movement, token: dict[str, Any], node: Node) -> None:
+    edge = next(
+        (e for e in node.outgoing if not e.default and run.holds(e.condition)),
+        next(e for e in node.outgoing if e.default),
+    )
+    run.enter(token, edge.target)
+
+
+def _split(run: Movement, token: dict[str, Any], node: Node) -> None:
+    if node.type == "inclusive":
+        chosen = [e for e in node.outgoing if not e.default and run.holds(e.condition)]
+        chosen = chosen or [e for e in node.outgoing if e.default]
+    else:
+        chosen = list(node.outgoing)
+    generation = run.s["generations"].get(node.id, 0) + 1
+    run.s["generations"][node.id] = generation
+    run.remove(token)
+    frame = [node.id, generation, len(chosen)]
+    for edge in chosen:
+        child = run.token([*token["frames"], frame], list(token["trail"]))
+        run.enter(child, edge.target)
+
+
+def _join(run: Movement, token: dict[str, Any], node: Node) -> None:
+    run.arrive(token, node)
+
+
+def _automation(run: Movement, token: dict[str, Any], node: Node) -> None:
+    assert node.actions is not None
+    data = {**run.ctx.data, **run.ctx.variables}
+    effects = node.actions.effects(f"flow {run.d.key}/{node.id}", data, run.eval_context())
+    run.effects.append(RunActions(node.id, effects))
+    run.log(node.id, None, "automation", effects=[e.type for e in effects])
+    run.follow(token, node)
+
+
+def _timer(run: Movement, token: dict[str, Any], node: Node) -> None:
+    at = run.timer_at(node)
+    timer = run.new_id("t")
+    run.s["timers"][timer] = {"purpose": "node", "token": token["id"], "at": at.isoformat()}
+    token["wait"] = "timer"
+    run.effects.append(ScheduleTimer(timer, at))
+
+
+def _sub_process(run: Movement, token: dict[str, Any], node: Node) -> None:
+    assert node.flow is not None
+    run.effects.append(
+        StartSubProcess(token["id"], node.id, node.flow, dict(node.record), node.wait)
+    )
+    run.log(node.id, None, "sub_process", flow=node.flow)
+    if node.wait:
+        token["wait"] = "sub"
+    else:
+        run.follow(token, node)
+
+
+def _end(run: Movement, token: dict[str, Any], _node: Node) -> None:
+    run.remove(token)
+    if not run.s["tokens"]:
+        run.finish("completed")
+
+
+def _terminate_end(run: Movement, _token: dict[str, Any], _node: Node) -> None:
+    run.cancel_everything()
+    run.finish("terminated")
+
+
+#: What a token does on entering each kind of automatic node (task nodes open tasks).
+_STEPS: dict[str, Step] = {
+    "start": _start,
+    "cc": _cc,
+    "exclusive": _exclusive,
+    "parallel_split": _split,
+    "inclusive": _split,
+    "parallel_join": _join,
+    "inclusive_join": _join,
+    "automation": _automation,
+    "timer": _timer,
+    "sub_process": _sub_process,
+    "end": _end,
+    "terminate_end": _terminate_end,
+}
