@@ -36,17 +36,24 @@ Node types and their options:
 * ``sub_process``: ``flow`` started on a ``record`` (``{"form": key, "values": {...}}`` to create
   one, ``{"field": key}`` for a referenced one), ``wait`` for it or not;
 * ``end`` and ``terminate_end`` (ends every branch).
+
+The shape of every node type (enumerations, ranges, which options go together) is in the flow
+meta-schema (``tangram/engines/meta/flow.schema.json``, ``if``/``then`` on ``type``), which
+compilation checks first; each node type then compiles in a small function of its own, chosen
+from :data:`_NODE_COMPILERS`, that checks what the node names (fields, sub-tables, nodes, flows,
+forms, expressions), and the graph is checked last.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from tangram.engines.common import DefinitionError, Diagnostic
 from tangram.engines.logic import CompiledLogic, VariableSpec, compile_logic
+from tangram.engines.meta import validate_definition
 from tangram.engines.rules import Actions, compile_actions
 
 NODE_TYPES = (
@@ -169,49 +176,287 @@ class ProcessDefinition:
     label: Mapping[str, str] = field(default_factory=dict)
 
 
-def _rules(
-    raw: Any, path: str, problems: list[Diagnostic], fields: frozenset[str] | None
-) -> tuple[Mapping[str, Any], ...]:
-    if raw is None:
-        return ()
-    items = raw if isinstance(raw, list) else [raw]
-    out = []
-    for i, item in enumerate(items):
-        where = f"{path}/{i}" if isinstance(raw, list) else path
-        if (
-            not isinstance(item, Mapping)
-            or len(item) != 1
-            or next(iter(item)) not in ASSIGNEE_KINDS
-        ):
+def _among(value: Any, known: Collection[str]) -> bool:
+    """Whether ``value`` is one of ``known`` (a value of the wrong shape never is)."""
+    return isinstance(value, str) and value in known
+
+
+def _text(value: Any) -> dict[str, str]:
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+@dataclass
+class _Compiling:
+    """One compilation: what the definition may name, and every problem found so far."""
+
+    fields: frozenset[str] | None
+    subtables: Mapping[str, frozenset[str]]
+    flows: frozenset[str] | None
+    forms: frozenset[str] | None
+    index_of: Mapping[str, int]
+    problems: list[Diagnostic] = field(default_factory=list)
+
+    def problem(self, path: str, code: str, message: str) -> None:
+        self.problems.append(Diagnostic(path, code, message))
+
+    def logic(
+        self, expression: Any, path: str, variables: VariableSpec | bool | None = True
+    ) -> CompiledLogic | None:
+        """``expression`` compiled (over the form's fields unless ``variables`` says otherwise),
+        or ``None`` with its problems noted under ``path``."""
+        if variables is True:
+            variables = VariableSpec(fields=self.fields) if self.fields is not None else None
+        try:
+            return compile_logic(expression, variables=variables or None)
+        except DefinitionError as exc:
+            self.problems.extend(
+                Diagnostic(f"{path}{d.path}", d.code, d.message) for d in exc.diagnostics
+            )
+            return None
+
+    def field(self, key: Any, path: str) -> None:
+        """A field the node names must be a field of the form."""
+        if self.fields is not None and not _among(key, self.fields):
+            self.problem(path, "flow.field", f"{key!r} is not a field of the form")
+
+    def rules(self, raw: Any, path: str) -> tuple[Mapping[str, Any], ...]:
+        """Assignee rules (their shape is the meta-schema's); the fields they name must exist."""
+        items = raw if isinstance(raw, list) else [] if raw is None else [raw]
+        out = []
+        for i, item in enumerate(items):
+            if not isinstance(item, Mapping) or len(item) != 1:
+                continue
+            if "field" in item:
+                where = f"{path}/{i}" if isinstance(raw, list) else path
+                self.field(item["field"], f"{where}/field")
+            out.append(dict(item))
+        return tuple(out)
+
+    def permissions(self, raw: Mapping[str, Any], where: str, default: str) -> dict[str, Any]:
+        """A node's ``permissions`` (field → level) and ``others`` (``default`` when absent)."""
+        permissions = raw.get("permissions", {})
+        permissions = permissions if isinstance(permissions, Mapping) else {}
+        for key in permissions:
+            self.field(key, f"{where}/permissions/{key}")
+        return {"permissions": dict(permissions), "others": raw.get("others", default)}
+
+
+#: A node type's options, compiled: ``compile(c, raw node, its path) -> Node keyword arguments``.
+NodeCompiler = Callable[[_Compiling, Mapping[str, Any], str], dict[str, Any]]
+
+
+def _start(c: _Compiling, raw: Mapping[str, Any], where: str) -> dict[str, Any]:
+    trigger = raw.get("trigger", "manual")
+    options: dict[str, Any] = {"trigger": trigger}
+    if trigger == "condition" and "condition" in raw:
+        options["condition"] = c.logic(raw["condition"], f"{where}/condition")
+    # the initiator's task when the instance comes back to the start (a withdrawal, a rejection
+    # to the start): every field editable unless the node says otherwise
+    return options | c.permissions(raw, where, "editable")
+
+
+def _task(c: _Compiling, raw: Mapping[str, Any], where: str) -> dict[str, Any]:
+    kind = raw["type"]
+    mode = raw.get("mode", "single" if kind == "approval" else "any")
+    percent = raw.get("percent", 100)
+    reject_to = raw.get("reject_to", ["previous"] if kind == "approval" else [])
+    reject_to = reject_to if isinstance(reject_to, list) else [reject_to]
+    for r, target in enumerate(reject_to):
+        if isinstance(target, str) and not _among(target, ("start", "previous", *c.index_of)):
+            c.problem(f"{where}/reject_to/{r}", "flow.reject", f"no node {target!r}")
+    options: dict[str, Any] = {
+        **_people(c, raw, where),
+        "mode": mode,
+        "percent": float(percent) if isinstance(percent, int | float) else 100.0,
+        "reject_to": tuple(t for t in reject_to if isinstance(t, str)),
+        "after_return": raw.get("after_return", "rerun"),
+        **c.permissions(raw, where, "read_only"),
+    }
+    timeout = raw.get("timeout")
+    if isinstance(timeout, Mapping):
+        options["timeout"] = _timeout(c, timeout, f"{where}/timeout")
+    multi = raw.get("multi")
+    if isinstance(multi, Mapping):
+        options["multi"] = _multi(c, multi, f"{where}/multi")
+    return options
+
+
+def _timeout(c: _Compiling, raw: Mapping[str, Any], where: str) -> Timeout:
+    action, target = raw.get("action", "remind"), raw.get("node")
+    if action == "goto" and isinstance(target, str) and not _among(target, c.index_of):
+        c.problem(f"{where}/node", "flow.timeout", f"no node {target!r}")
+    minutes = raw.get("minutes")
+    minutes = minutes if isinstance(minutes, int | float) and not isinstance(minutes, bool) else 1
+    return Timeout(float(minutes), bool(raw.get("business")), str(action), target)
+
+
+def _multi(c: _Compiling, raw: Mapping[str, Any], where: str) -> Multi:
+    over, assignee_field = raw.get("over"), raw.get("assignee_field")
+    if over is not None and c.fields is not None and not _among(over, c.subtables):
+        c.problem(f"{where}/over", "flow.multi", f"{over!r} is not a sub-table of the form")
+    elif (
+        isinstance(over, str)
+        and over in c.subtables
+        and not _among(assignee_field, c.subtables[over])
+    ):
+        c.problem(
+            f"{where}/assignee_field",
+            "flow.multi",
+            f"{assignee_field!r} is not a field of {over!r} rows",
+        )
+    completion = None
+    if "completion" in raw:
+        counts = VariableSpec(fields=frozenset({"done", "total", "approved", "rejected"}))
+        completion = c.logic(raw["completion"], f"{where}/completion", counts)
+    return Multi(over, assignee_field, raw.get("mode") == "sequential", completion)
+
+
+def _people(c: _Compiling, raw: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Who a task or cc node reaches: its assignee rules (a fill task over sub-table rows may go
+    by the rows instead) and its fallback."""
+    assignees = c.rules(raw.get("assignees"), f"{where}/assignees")
+    if raw.get("assignees") is None and not (raw["type"] == "fill" and raw.get("multi")):
+        c.problem(f"{where}/assignees", "flow.assignee", f"node {raw['id']!r} has no assignee rule")
+    return {"assignees": assignees, "fallback": c.rules(raw.get("fallback"), f"{where}/fallback")}
+
+
+def _automation(c: _Compiling, raw: Mapping[str, Any], where: str) -> dict[str, Any]:
+    try:
+        actions = compile_actions(
+            raw.get("actions"),
+            fields=c.fields,
+            forms=c.forms,
+            flows=c.flows,
+            path=f"{where}/actions",
+        )
+    except DefinitionError as exc:
+        c.problems.extend(exc.diagnostics)
+        return {}
+    return {"actions": actions}
+
+
+def _timer(c: _Compiling, raw: Mapping[str, Any], where: str) -> dict[str, Any]:
+    until = raw.get("until_field")
+    if until is not None:
+        c.field(until, f"{where}/until_field")
+    return {
+        "minutes": raw.get("minutes"),
+        "until_field": until,
+        "business": bool(raw.get("business")),
+    }
+
+
+def _sub_process(c: _Compiling, raw: Mapping[str, Any], where: str) -> dict[str, Any]:
+    flow = raw.get("flow")
+    if isinstance(flow, str) and c.flows is not None and not _among(flow, c.flows):
+        c.problem(f"{where}/flow", "flow.sub_process", f"no flow {flow!r} in this app")
+    record = raw.get("record")
+    record = dict(record) if isinstance(record, Mapping) else {}
+    if "field" in record:
+        c.field(record["field"], f"{where}/record/field")
+    elif "form" in record and c.forms is not None and not _among(record["form"], c.forms):
+        c.problem(f"{where}/record/form", "flow.form", f"no form {record['form']!r}")
+    return {"flow": str(flow), "record": record, "wait": bool(raw.get("wait", True))}
+
+
+#: What each node type compiles beyond its id, type and edges (the others have no options).
+_NODE_COMPILERS: dict[str, NodeCompiler] = {
+    "start": _start,
+    "fill": _task,
+    "approval": _task,
+    "cc": _people,
+    "automation": _automation,
+    "timer": _timer,
+    "sub_process": _sub_process,
+}
+
+
+def _edge_problems(
+    node_id: str,
+    kind: str,
+    where: str,
+    outs: Sequence[Edge],
+    ins: Sequence[Edge],
+    conditioned: Collection[int],
+) -> list[Diagnostic]:
+    """What a node's edges must be: ends end, others go on (one way unless they split), branches
+    have conditions (``conditioned``: the indexes of edges written with one) and one default,
+    joins join."""
+    problems = []
+    if kind in ("end", "terminate_end"):
+        if outs:
+            problems.append(
+                Diagnostic(where, "flow.end", f"end node {node_id!r} has outgoing edges")
+            )
+    elif not outs:
+        problems.append(
+            Diagnostic(where, "flow.dead_end", f"node {node_id!r} has no outgoing edge")
+        )
+    if kind not in ("exclusive", "inclusive", "parallel_split") and len(outs) > 1:
+        problems.append(
+            Diagnostic(
+                where,
+                "flow.fork",
+                f"node {node_id!r} ({kind}) has {len(outs)} outgoing edges; use a split",
+            )
+        )
+    if kind in ("exclusive", "inclusive"):
+        if len([e for e in outs if e.default]) != 1:
             problems.append(
                 Diagnostic(
-                    where, "flow.assignee", f"one of {', '.join(ASSIGNEE_KINDS)} (one per rule)"
+                    where, "flow.default", f"branch {node_id!r} needs exactly one default edge"
                 )
             )
+        problems += [
+            Diagnostic(
+                f"/edges/{edge.index}/condition",
+                "flow.condition",
+                "a branch edge needs a condition (or default)",
+            )
+            for edge in outs
+            if not edge.default and edge.index not in conditioned
+        ]
+    if kind in SPLITS and len(ins) < 2:
+        problems.append(
+            Diagnostic(where, "flow.join", f"join {node_id!r} has fewer than two incoming edges")
+        )
+    return problems
+
+
+def _index(raw_nodes: Sequence[Any], problems: list[Diagnostic]) -> dict[str, int]:
+    """Node ids → their position; a repeated id is a problem (shapes are the meta-schema's)."""
+    index_of: dict[str, int] = {}
+    for i, raw in enumerate(raw_nodes):
+        node_id = raw.get("id") if isinstance(raw, Mapping) else None
+        if not isinstance(node_id, str) or not node_id or raw.get("type") not in NODE_TYPES:
             continue
-        ((kind, value),) = item.items()
-        if kind == "users" and not (
-            isinstance(value, list)
-            and value
-            and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-        ):
-            problems.append(Diagnostic(f"{where}/users", "flow.assignee", "a list of user ids"))
-        elif kind in ("group", "role") and not (isinstance(value, str) and value):
-            problems.append(Diagnostic(f"{where}/{kind}", "flow.assignee", f"a {kind} key"))
-        elif kind == "field" and (
-            not isinstance(value, str) or (fields is not None and value not in fields)
-        ):
+        if node_id in index_of:
             problems.append(
-                Diagnostic(f"{where}/field", "flow.field", f"{value!r} is not a field of the form")
+                Diagnostic(f"/nodes/{i}/id", "flow.duplicate", f"node {node_id!r} is defined twice")
             )
-        elif kind == "initiator_manager" and (
-            isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10
-        ):
-            problems.append(
-                Diagnostic(f"{where}/initiator_manager", "flow.assignee", "levels up: 1 to 10")
-            )
-        out.append(dict(item))
-    return tuple(out)
+            continue
+        index_of[node_id] = i
+    return index_of
+
+
+def _edges(c: _Compiling, raw_edges: Sequence[Any], structure: list[Diagnostic]) -> list[Edge]:
+    """The edges, their conditions compiled; an end that names no node is a ``structure``
+    problem (there is no graph to check without it)."""
+    edges = []
+    for i, raw in enumerate(raw_edges):
+        if not isinstance(raw, Mapping):
+            continue
+        source, target = raw.get("from"), raw.get("to")
+        for name, value in (("from", source), ("to", target)):
+            if not _among(value, c.index_of):
+                structure.append(
+                    Diagnostic(f"/edges/{i}/{name}", "flow.edge", f"no node {value!r}")
+                )
+        condition = (
+            c.logic(raw["condition"], f"/edges/{i}/condition") if "condition" in raw else None
+        )
+        edges.append(Edge(i, str(source), str(target), condition, bool(raw.get("default", False))))
+    return edges
 
 
 def compile_definition(
@@ -223,256 +468,56 @@ def compile_definition(
     forms: frozenset[str] | None = None,
 ) -> ProcessDefinition:
     """Check a process definition completely (every problem with a path naming the node) and
-    compile it. ``fields`` are the form's field keys, ``subtables`` the row fields of each
-    sub-table, ``flows`` and ``forms`` what sub-processes and automations may name."""
-    problems: list[Diagnostic] = []
-    spec = VariableSpec(fields=fields) if fields is not None else None
-
-    def logic(
-        expression: Any, path: str, variables: VariableSpec | None = spec
-    ) -> CompiledLogic | None:
-        try:
-            return compile_logic(expression, variables=variables)
-        except DefinitionError as exc:
-            problems.extend(
-                Diagnostic(f"{path}{d.path}", d.code, d.message) for d in exc.diagnostics
-            )
-            return None
-
-    raw_nodes = definition.get("nodes")
-    raw_edges = definition.get("edges")
-    if not isinstance(raw_nodes, list) or not raw_nodes:
-        raise DefinitionError([Diagnostic("/nodes", "flow.nodes", "needs nodes")])
-    if not isinstance(raw_edges, list):
-        raise DefinitionError([Diagnostic("/edges", "flow.edges", "needs a list of edges")])
-    index_of: dict[str, int] = {}
-    for i, raw in enumerate(raw_nodes):
-        node_id = raw.get("id") if isinstance(raw, Mapping) else None
-        if not isinstance(node_id, str) or not node_id:
-            problems.append(Diagnostic(f"/nodes/{i}/id", "flow.node", "needs an id"))
-            continue
-        if node_id in index_of:
-            problems.append(
-                Diagnostic(f"/nodes/{i}/id", "flow.duplicate", f"node {node_id!r} is defined twice")
-            )
-            continue
-        if raw.get("type") not in NODE_TYPES:
-            problems.append(
-                Diagnostic(f"/nodes/{i}/type", "flow.type", f"use one of {', '.join(NODE_TYPES)}")
-            )
-        index_of[node_id] = i
-    edges: list[Edge] = []
-    for i, raw in enumerate(raw_edges):
-        if not isinstance(raw, Mapping):
-            problems.append(Diagnostic(f"/edges/{i}", "flow.edge", "must be an object"))
-            continue
-        source, target = raw.get("from"), raw.get("to")
-        for name, value in (("from", source), ("to", target)):
-            if value not in index_of:
-                problems.append(Diagnostic(f"/edges/{i}/{name}", "flow.edge", f"no node {value!r}"))
-        condition = logic(raw["condition"], f"/edges/{i}/condition") if "condition" in raw else None
-        edges.append(Edge(i, str(source), str(target), condition, bool(raw.get("default", False))))
-    if problems:
-        raise DefinitionError(problems)
+    compile it. The flow meta-schema checks the shape of every node type; this checks what the
+    nodes name (``fields`` of the form, the row fields of its ``subtables``, the app's ``flows``
+    and ``forms``, the nodes themselves) and the graph."""
+    shapes = validate_definition("flow", definition)
+    raw_nodes, raw_edges = definition.get("nodes"), definition.get("edges")
+    if not isinstance(raw_nodes, list) or not raw_nodes or not isinstance(raw_edges, list):
+        raise DefinitionError(shapes)
+    structure: list[Diagnostic] = []
+    index_of = _index(raw_nodes, structure)
+    c = _Compiling(fields, subtables or {}, flows, forms, index_of, list(shapes))
+    edges = _edges(c, raw_edges, structure)
+    if structure:  # the nodes and edges do not make a graph yet
+        raise DefinitionError([*c.problems, *structure])
+    problems = c.problems
+    # edges written with a condition (one that does not compile was reported already)
+    conditioned = {
+        i for i, raw in enumerate(raw_edges) if isinstance(raw, Mapping) and "condition" in raw
+    }
     outgoing: dict[str, list[Edge]] = {n: [] for n in index_of}
     incoming: dict[str, list[Edge]] = {n: [] for n in index_of}
     for edge in edges:
         outgoing[edge.source].append(edge)
         incoming[edge.target].append(edge)
-    nodes: dict[str, Node] = {}
-    starts = []
-    fallback = _rules(
-        definition.get("options", {}).get("fallback"), "/options/fallback", problems, fields
+    options = definition.get("options")
+    fallback = c.rules(
+        options.get("fallback") if isinstance(options, Mapping) else None, "/options/fallback"
     )
+    nodes: dict[str, Node] = {}
     for node_id, i in index_of.items():
-        raw = raw_nodes[i]
-        where = f"/nodes/{i}"
-        kind = raw["type"]
-        outs, ins = outgoing[node_id], incoming[node_id]
-        options: dict[str, Any] = {}
-        if kind == "start":
-            starts.append(node_id)
-            trigger = raw.get("trigger", "manual")
-            if trigger not in ("manual", "record_created", "condition"):
-                problems.append(
-                    Diagnostic(
-                        f"{where}/trigger", "flow.trigger", "manual, record_created or condition"
-                    )
-                )
-            options["trigger"] = trigger
-            if trigger == "condition":
-                options["condition"] = logic(raw.get("condition"), f"{where}/condition")
-            # the initiator's task when the instance comes back to the start (a withdrawal, a
-            # rejection to the start): every field editable unless the node says otherwise
-            options.update(_field_permissions(raw, where, problems, fields, "editable"))
-        if kind in ("end", "terminate_end"):
-            if outs:
-                problems.append(
-                    Diagnostic(where, "flow.end", f"end node {node_id!r} has outgoing edges")
-                )
-        elif not outs:
-            problems.append(
-                Diagnostic(where, "flow.dead_end", f"node {node_id!r} has no outgoing edge")
-            )
-        if kind not in ("exclusive", "inclusive", "parallel_split") and len(outs) > 1:
-            problems.append(
-                Diagnostic(
-                    where,
-                    "flow.fork",
-                    f"node {node_id!r} ({kind}) has {len(outs)} outgoing edges; use a split",
-                )
-            )
-        if kind in ("exclusive", "inclusive"):
-            defaults = [e for e in outs if e.default]
-            if len(defaults) != 1:
-                problems.append(
-                    Diagnostic(
-                        where, "flow.default", f"branch {node_id!r} needs exactly one default edge"
-                    )
-                )
-            for edge in outs:
-                if not edge.default and edge.condition is None:
-                    problems.append(
-                        Diagnostic(
-                            f"/edges/{edge.index}/condition",
-                            "flow.condition",
-                            "a branch edge needs a condition (or default)",
-                        )
-                    )
-        if kind in SPLITS and len(ins) < 2:
-            problems.append(
-                Diagnostic(
-                    where, "flow.join", f"join {node_id!r} has fewer than two incoming edges"
-                )
-            )
-        if kind in TASK_TYPES or kind == "cc":
-            options["assignees"] = _rules(
-                raw.get("assignees"), f"{where}/assignees", problems, fields
-            )
-            if not options["assignees"] and not (kind == "fill" and raw.get("multi")):
-                problems.append(
-                    Diagnostic(
-                        f"{where}/assignees",
-                        "flow.assignee",
-                        f"node {node_id!r} has no assignee rule",
-                    )
-                )
-            options["fallback"] = _rules(raw.get("fallback"), f"{where}/fallback", problems, fields)
-        if kind in TASK_TYPES:
-            options.update(_field_permissions(raw, where, problems, fields, "read_only"))
-            mode = raw.get("mode", "single" if kind == "approval" else "any")
-            if kind == "approval" and mode not in MODES:
-                problems.append(
-                    Diagnostic(f"{where}/mode", "flow.mode", f"use one of {', '.join(MODES)}")
-                )
-            options["mode"] = mode
-            percent = raw.get("percent", 100)
-            if mode == "percentage" and (
-                isinstance(percent, bool)
-                or not isinstance(percent, int | float)
-                or not 0 < percent <= 100
-            ):
-                problems.append(
-                    Diagnostic(f"{where}/percent", "flow.percent", "a percentage in (0, 100]")
-                )
-            options["percent"] = float(percent) if isinstance(percent, int | float) else 100.0
-            reject_to = raw.get("reject_to", ["previous"] if kind == "approval" else [])
-            for r, target in enumerate(reject_to if isinstance(reject_to, list) else [reject_to]):
-                if target not in ("start", "previous") and target not in index_of:
-                    problems.append(
-                        Diagnostic(f"{where}/reject_to/{r}", "flow.reject", f"no node {target!r}")
-                    )
-            options["reject_to"] = tuple(reject_to if isinstance(reject_to, list) else [reject_to])
-            after = raw.get("after_return", "rerun")
-            if after not in ("direct", "rerun"):
-                problems.append(
-                    Diagnostic(f"{where}/after_return", "flow.return", "direct or rerun")
-                )
-            options["after_return"] = after
-            timeout = raw.get("timeout")
-            if timeout is not None:
-                options["timeout"] = _timeout(timeout, f"{where}/timeout", index_of, problems)
-            multi = raw.get("multi")
-            if multi is not None:
-                options["multi"] = _multi(
-                    multi, f"{where}/multi", kind, fields, subtables or {}, logic, problems
-                )
-        if kind == "automation":
-            try:
-                options["actions"] = compile_actions(
-                    raw.get("actions"),
-                    fields=fields,
-                    forms=forms,
-                    flows=flows,
-                    path=f"{where}/actions",
-                )
-            except DefinitionError as exc:
-                problems.extend(exc.diagnostics)
-        if kind == "timer":
-            minutes, until = raw.get("minutes"), raw.get("until_field")
-            if (minutes is None) == (until is None):
-                problems.append(Diagnostic(where, "flow.timer", "give minutes or until_field"))
-            elif minutes is not None and (
-                isinstance(minutes, bool) or not isinstance(minutes, int | float) or minutes <= 0
-            ):
-                problems.append(
-                    Diagnostic(f"{where}/minutes", "flow.timer", "a positive number of minutes")
-                )
-            elif until is not None and (fields is not None and until not in fields):
-                problems.append(
-                    Diagnostic(
-                        f"{where}/until_field",
-                        "flow.field",
-                        f"{until!r} is not a field of the form",
-                    )
-                )
-            options.update(minutes=minutes, until_field=until, business=bool(raw.get("business")))
-        if kind == "sub_process":
-            flow = raw.get("flow")
-            if not isinstance(flow, str) or (flows is not None and flow not in flows):
-                problems.append(
-                    Diagnostic(f"{where}/flow", "flow.sub_process", f"no flow {flow!r} in this app")
-                )
-            record = raw.get("record", {})
-            if not isinstance(record, Mapping) or not (
-                {"form"} <= set(record) or {"field"} <= set(record)
-            ):
-                problems.append(
-                    Diagnostic(
-                        f"{where}/record",
-                        "flow.sub_process",
-                        "{form: key, values: {...}} or {field: key}",
-                    )
-                )
-                record = {}
-            elif "field" in record and fields is not None and record["field"] not in fields:
-                problems.append(
-                    Diagnostic(
-                        f"{where}/record/field",
-                        "flow.field",
-                        f"{record['field']!r} is not a field of the form",
-                    )
-                )
-            elif "form" in record and forms is not None and record["form"] not in forms:
-                problems.append(
-                    Diagnostic(f"{where}/record/form", "flow.form", f"no form {record['form']!r}")
-                )
-            options.update(flow=str(flow), record=dict(record), wait=bool(raw.get("wait", True)))
+        raw, where = raw_nodes[i], f"/nodes/{i}"
+        kind, outs, ins = raw["type"], outgoing[node_id], incoming[node_id]
+        problems += _edge_problems(node_id, kind, where, outs, ins, conditioned)
+        compile_options = _NODE_COMPILERS.get(kind)
+        options = compile_options(c, raw, where) if compile_options is not None else {}
         nodes[node_id] = Node(
             id=node_id,
             type=kind,
-            label=dict(raw.get("label") or {}),
+            label=_text(raw.get("label")),
             incoming=tuple(ins),
             outgoing=tuple(outs),
             **options,
         )
+    starts = [n for n, node in nodes.items() if node.type == "start"]
     if len(starts) != 1:
         problems.append(
             Diagnostic(
                 "/nodes", "flow.start", f"needs exactly one start node (found {len(starts)})"
             )
         )
-    if len(starts) == 1:
+    else:
         problems += _graph_problems(nodes, starts[0], index_of)
     if problems:
         raise DefinitionError(problems)
@@ -483,116 +528,8 @@ def compile_definition(
         start=starts[0],
         fallback=fallback,
         fields=fields,
-        label=dict(definition.get("label") or {}),
+        label=_text(definition.get("label")),
     )
-
-
-def _field_permissions(
-    raw: Mapping[str, Any],
-    where: str,
-    problems: list[Diagnostic],
-    fields: frozenset[str] | None,
-    default: str,
-) -> dict[str, Any]:
-    """A node's ``permissions`` (field → level) and ``others`` (``default`` when absent)."""
-    permissions = raw.get("permissions", {})
-    if not isinstance(permissions, Mapping):
-        problems.append(
-            Diagnostic(
-                f"{where}/permissions",
-                "flow.permissions",
-                "maps fields to editable, read_only or hidden",
-            )
-        )
-        permissions = {}
-    for key, value in permissions.items():
-        if fields is not None and key not in fields:
-            problems.append(
-                Diagnostic(
-                    f"{where}/permissions/{key}",
-                    "flow.field",
-                    f"{key!r} is not a field of the form",
-                )
-            )
-        if value not in PERMISSIONS:
-            problems.append(
-                Diagnostic(
-                    f"{where}/permissions/{key}", "flow.permission", "editable, read_only or hidden"
-                )
-            )
-    others = raw.get("others", default)
-    if others not in PERMISSIONS:
-        problems.append(
-            Diagnostic(f"{where}/others", "flow.permission", "editable, read_only or hidden")
-        )
-    return {"permissions": dict(permissions), "others": others}
-
-
-def _timeout(
-    raw: Any, where: str, index_of: Mapping[str, int], problems: list[Diagnostic]
-) -> Timeout | None:
-    if not isinstance(raw, Mapping):
-        problems.append(Diagnostic(where, "flow.timeout", "must be an object"))
-        return None
-    minutes = raw.get("minutes")
-    if isinstance(minutes, bool) or not isinstance(minutes, int | float) or minutes <= 0:
-        problems.append(
-            Diagnostic(f"{where}/minutes", "flow.timeout", "a positive number of minutes")
-        )
-        minutes = 1
-    action = raw.get("action", "remind")
-    if action not in TIMEOUT_ACTIONS:
-        problems.append(
-            Diagnostic(
-                f"{where}/action", "flow.timeout", f"use one of {', '.join(TIMEOUT_ACTIONS)}"
-            )
-        )
-    target = raw.get("node")
-    if action == "goto" and target not in index_of:
-        problems.append(Diagnostic(f"{where}/node", "flow.timeout", f"no node {target!r}"))
-    return Timeout(float(minutes), bool(raw.get("business")), str(action), target)
-
-
-def _multi(
-    raw: Any,
-    where: str,
-    kind: str,
-    fields: frozenset[str] | None,
-    subtables: Mapping[str, frozenset[str]],
-    logic: Any,
-    problems: list[Diagnostic],
-) -> Multi | None:
-    if not isinstance(raw, Mapping):
-        problems.append(Diagnostic(where, "flow.multi", "must be an object"))
-        return None
-    over = raw.get("over")
-    assignee_field = raw.get("assignee_field")
-    if over is not None:
-        if fields is not None and over not in subtables:
-            problems.append(
-                Diagnostic(
-                    f"{where}/over", "flow.multi", f"{over!r} is not a sub-table of the form"
-                )
-            )
-        elif over in subtables and assignee_field not in subtables[over]:
-            problems.append(
-                Diagnostic(
-                    f"{where}/assignee_field",
-                    "flow.multi",
-                    f"{assignee_field!r} is not a field of {over!r} rows",
-                )
-            )
-    mode = raw.get("mode", "parallel")
-    if mode not in ("parallel", "sequential"):
-        problems.append(Diagnostic(f"{where}/mode", "flow.multi", "parallel or sequential"))
-    completion = None
-    if "completion" in raw:
-        completion = logic(
-            raw["completion"],
-            f"{where}/completion",
-            VariableSpec(fields=frozenset({"done", "total", "approved", "rejected"})),
-        )
-    return Multi(over, assignee_field, mode == "sequential", completion)
 
 
 def _graph_problems(
@@ -620,7 +557,7 @@ def _graph_problems(
                     if other.timeout is not None and other.timeout.node == node.id
                 ]
             for nxt in links:
-                if nxt not in seen:
+                if nxt not in seen and nxt in nodes:  # a timeout may name a missing node
                     seen.add(nxt)
                     queue.append(nxt)
         return seen

@@ -1,7 +1,10 @@
 """Validate a definition body against the JSON meta-schema of its kind.
 
 The schemas are JSON files beside this module (``<kind>.schema.json``) sharing
-``common.schema.json``; they are loaded lazily, once, and never at import time.
+``common.schema.json``; they are loaded lazily, once, and never at import time. A schema may name
+the diagnostic its failing keywords give with the annotations ``x-code`` and ``x-message`` (the
+engine's own codes, such as ``flow.mode``); otherwise a problem is ``meta.<keyword>`` with
+jsonschema's message.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from importlib import resources
 from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
+from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 
 from tangram.engines.common import Diagnostic, join_pointer
@@ -77,6 +81,20 @@ def validate_definition(kind: str, body: Any) -> list[Diagnostic]:
 
 
 def _diagnostics(error: ValidationError) -> list[Diagnostic]:
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        # the alternative that came closest says more than "none of them matched"
+        closest = best_match(error.context)
+        if isinstance(closest.schema, dict) and "x-code" in closest.schema:
+            return _diagnostics(closest)
+    found = _plain_diagnostics(error)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    code, message = schema.get("x-code"), schema.get("x-message")
+    if code is None:
+        return found
+    return [Diagnostic(d.path, str(code), str(message or d.message)) for d in found]
+
+
+def _plain_diagnostics(error: ValidationError) -> list[Diagnostic]:
     tokens: list[str | int] = list(error.absolute_path)
     message = error.message
     validator = str(error.validator)
