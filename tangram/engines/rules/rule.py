@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -247,148 +247,177 @@ class _Action:
         return Effect(self.type, rule, self.build(data, context))
 
 
-def _compile_action(raw: Any, path: str, c: _Checker) -> _Action | None:
-    if not isinstance(raw, Mapping) or raw.get("type") not in ACTIONS:
-        c.problem(f"{path}/type", "rule.action", f"use one of {', '.join(ACTIONS)}")
+def _set_fields(raw: Mapping[str, Any], path: str, c: _Checker) -> _Action | None:
+    values = raw.get("values")
+    if not isinstance(values, Mapping) or not values:
+        c.problem(f"{path}/values", "rule.values", "maps fields to values or {expr: ...}")
         return None
-    kind = raw["type"]
-    if kind == "set_fields":
-        values = raw.get("values")
-        if not isinstance(values, Mapping) or not values:
-            c.problem(f"{path}/values", "rule.values", "maps fields to values or {expr: ...}")
-            return None
-        compiled = {
-            c.field(k, f"{path}/values/{k}"): c.value(v, f"{path}/values/{k}")
-            for k, v in values.items()
-        }
+    compiled = {
+        c.field(k, f"{path}/values/{k}"): c.value(v, f"{path}/values/{k}")
+        for k, v in values.items()
+    }
 
-        def set_fields(data: Mapping[str, Any], ctx: EvalContext) -> dict[str, Any]:
-            return {"values": {k: v(data, ctx) for k, v in compiled.items()}}
+    def set_fields(data: Mapping[str, Any], ctx: EvalContext) -> dict[str, Any]:
+        return {"values": {k: v(data, ctx) for k, v in compiled.items()}}
 
-        return _Action(kind, set_fields)
-    if kind == "assign":
-        target = c.field(raw.get("field", "assignee"), f"{path}/field")
-        strategy = raw.get("strategy", "fixed")
-        if strategy not in STRATEGIES:
-            c.problem(f"{path}/strategy", "rule.strategy", f"use one of {', '.join(STRATEGIES)}")
-        if strategy == "skill" and not isinstance(raw.get("skill"), str | Mapping):
-            c.problem(f"{path}/skill", "rule.skill", "name the skill tag (or {expr: ...})")
-        skill = c.value(raw.get("skill"), f"{path}/skill")
-        closed = raw.get("closed", [])
-        if not isinstance(closed, list) or not all(isinstance(v, str) for v in closed):
-            c.problem(f"{path}/closed", "rule.closed", "a list of statuses that end work")
-            closed = []
-        table_key = raw.get("table")
-        if table_key is not None:
-            table = c.tables.get(str(table_key))
-            output = raw.get("output")
-            if table is None:
-                c.problem(f"{path}/table", "rule.table", f"no decision table {table_key!r}")
-            elif output not in table.outputs:
-                c.problem(
-                    f"{path}/output",
-                    "rule.output",
-                    f"the table's outputs are {', '.join(table.outputs)}",
-                )
-            kind_of = raw.get("as", "group")
-            if kind_of not in ("group", "role", "user"):
-                c.problem(f"{path}/as", "rule.recipient", "group, role or user")
+    return _Action("set_fields", set_fields)
 
-            def from_table(data: Mapping[str, Any], ctx: EvalContext) -> dict[str, Any]:
-                assert table is not None
-                decision = table.decide(data, ctx)
-                result = decision.result
-                chosen = result.get(output) if isinstance(result, Mapping) else None
-                return {
-                    "field": target,
-                    "strategy": strategy,
-                    "skill": skill(data, ctx),
-                    "closed": closed,
-                    "recipients": [{kind_of: chosen}] if chosen is not None else [],
-                    "table": table_key,
-                    "rows": [r + 1 for r in decision.matched],
-                }
 
-            return _Action(kind, from_table)
-        recipients = c.recipients(raw.get("to"), f"{path}/to")
+def _assign(raw: Mapping[str, Any], path: str, c: _Checker) -> _Action | None:
+    target = c.field(raw.get("field", "assignee"), f"{path}/field")
+    strategy = raw.get("strategy", "fixed")
+    if strategy not in STRATEGIES:
+        c.problem(f"{path}/strategy", "rule.strategy", f"use one of {', '.join(STRATEGIES)}")
+    if strategy == "skill" and not isinstance(raw.get("skill"), str | Mapping):
+        c.problem(f"{path}/skill", "rule.skill", "name the skill tag (or {expr: ...})")
+    skill = c.value(raw.get("skill"), f"{path}/skill")
+    closed = raw.get("closed", [])
+    if not isinstance(closed, list) or not all(isinstance(v, str) for v in closed):
+        c.problem(f"{path}/closed", "rule.closed", "a list of statuses that end work")
+        closed = []
+    table_key = raw.get("table")
+    if table_key is not None:
+        table = c.tables.get(str(table_key))
+        output = raw.get("output")
+        if table is None:
+            c.problem(f"{path}/table", "rule.table", f"no decision table {table_key!r}")
+        elif output not in table.outputs:
+            c.problem(
+                f"{path}/output",
+                "rule.output",
+                f"the table's outputs are {', '.join(table.outputs)}",
+            )
+        kind_of = raw.get("as", "group")
+        if kind_of not in ("group", "role", "user"):
+            c.problem(f"{path}/as", "rule.recipient", "group, role or user")
 
-        def assign(data: Mapping[str, Any], ctx: EvalContext) -> dict[str, Any]:
+        def from_table(data: Mapping[str, Any], ctx: EvalContext) -> dict[str, Any]:
+            assert table is not None
+            decision = table.decide(data, ctx)
+            result = decision.result
+            chosen = result.get(output) if isinstance(result, Mapping) else None
             return {
                 "field": target,
                 "strategy": strategy,
                 "skill": skill(data, ctx),
                 "closed": closed,
-                **recipients,
+                "recipients": [{kind_of: chosen}] if chosen is not None else [],
+                "table": table_key,
+                "rows": [r + 1 for r in decision.matched],
             }
 
-        return _Action(kind, assign)
-    if kind == "notify":
-        recipients = c.recipients(raw.get("to"), f"{path}/to")
-        channel = raw.get("channel", "in_app")
-        if channel not in ("in_app", "email"):
-            c.problem(f"{path}/channel", "rule.channel", "in_app or email")
-        title = c.template(raw.get("title"), f"{path}/title")
-        body = c.template(raw.get("body", ""), f"{path}/body", required=False)
+        return _Action("assign", from_table)
+    recipients = c.recipients(raw.get("to"), f"{path}/to")
 
-        def notify(data: Mapping[str, Any], ctx: EvalContext) -> dict[str, Any]:
-            escape = channel == "email"
-            return {
-                **recipients,
-                "channel": channel,
-                "title": title.render(data, escape=False) if title else "",
-                "body": body.render(data, escape=escape) if body else "",
-            }
-
-        return _Action(kind, notify)
-    if kind == "create_record":
-        form = raw.get("form")
-        if not isinstance(form, str) or (c.forms is not None and form not in c.forms):
-            c.problem(f"{path}/form", "rule.form", f"no form {form!r} in this app")
-        values = raw.get("values", {})
-        compiled_values = {
-            str(k): c.value(v, f"{path}/values/{k}")
-            for k, v in (values.items() if isinstance(values, Mapping) else [])
+    def assign(data: Mapping[str, Any], ctx: EvalContext) -> dict[str, Any]:
+        return {
+            "field": target,
+            "strategy": strategy,
+            "skill": skill(data, ctx),
+            "closed": closed,
+            **recipients,
         }
 
-        def create(data: Mapping[str, Any], ctx: EvalContext) -> dict[str, Any]:
-            return {"form": form, "values": {k: v(data, ctx) for k, v in compiled_values.items()}}
+    return _Action("assign", assign)
 
-        return _Action(kind, create)
-    if kind == "start_flow":
-        flow = raw.get("flow")
-        if not isinstance(flow, str) or (c.flows is not None and flow not in c.flows):
-            c.problem(f"{path}/flow", "rule.flow", f"no flow {flow!r} in this app")
-        return _Action(kind, lambda _d, _c: {"flow": flow})
-    if kind == "webhook":
-        url = raw.get("url")
-        parts = urlsplit(url) if isinstance(url, str) else None
-        if parts is None or parts.scheme not in ("https", "http") or not parts.hostname:
-            c.problem(f"{path}/url", "rule.url", "an http(s) URL with a host")
-        include = raw.get("fields")
-        if include is not None:
-            if not isinstance(include, list):
-                c.problem(f"{path}/fields", "rule.fields", "a list of fields")
-                include = []
-            for i, key in enumerate(include):
-                c.field(key, f"{path}/fields/{i}")
-        event_name = raw.get("event", "record")
 
-        def webhook(data: Mapping[str, Any], ctx: EvalContext) -> dict[str, Any]:
-            body = data if include is None else {k: data.get(k) for k in include}
-            return {"url": url, "event": event_name, "data": dict(body)}
+def _notify(raw: Mapping[str, Any], path: str, c: _Checker) -> _Action | None:
+    recipients = c.recipients(raw.get("to"), f"{path}/to")
+    channel = raw.get("channel", "in_app")
+    if channel not in ("in_app", "email"):
+        c.problem(f"{path}/channel", "rule.channel", "in_app or email")
+    title = c.template(raw.get("title"), f"{path}/title")
+    body = c.template(raw.get("body", ""), f"{path}/body", required=False)
 
-        return _Action(kind, webhook)
-    if kind == "comment":
-        text = c.template(raw.get("text"), f"{path}/text")
-        return _Action(kind, lambda d, ctx: {"text": text.render(d, escape=False) if text else ""})
-    # escalate
+    def notify(data: Mapping[str, Any], ctx: EvalContext) -> dict[str, Any]:
+        escape = channel == "email"
+        return {
+            **recipients,
+            "channel": channel,
+            "title": title.render(data, escape=False) if title else "",
+            "body": body.render(data, escape=escape) if body else "",
+        }
+
+    return _Action("notify", notify)
+
+
+def _create_record(raw: Mapping[str, Any], path: str, c: _Checker) -> _Action | None:
+    form = raw.get("form")
+    if not isinstance(form, str) or (c.forms is not None and form not in c.forms):
+        c.problem(f"{path}/form", "rule.form", f"no form {form!r} in this app")
+    values = raw.get("values", {})
+    compiled_values = {
+        str(k): c.value(v, f"{path}/values/{k}")
+        for k, v in (values.items() if isinstance(values, Mapping) else [])
+    }
+
+    def create(data: Mapping[str, Any], ctx: EvalContext) -> dict[str, Any]:
+        return {"form": form, "values": {k: v(data, ctx) for k, v in compiled_values.items()}}
+
+    return _Action("create_record", create)
+
+
+def _start_flow(raw: Mapping[str, Any], path: str, c: _Checker) -> _Action | None:
+    flow = raw.get("flow")
+    if not isinstance(flow, str) or (c.flows is not None and flow not in c.flows):
+        c.problem(f"{path}/flow", "rule.flow", f"no flow {flow!r} in this app")
+    return _Action("start_flow", lambda _d, _c: {"flow": flow})
+
+
+def _webhook(raw: Mapping[str, Any], path: str, c: _Checker) -> _Action | None:
+    url = raw.get("url")
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ("https", "http") or not parts.hostname:
+        c.problem(f"{path}/url", "rule.url", "an http(s) URL with a host")
+    include = raw.get("fields")
+    if include is not None:
+        if not isinstance(include, list):
+            c.problem(f"{path}/fields", "rule.fields", "a list of fields")
+            include = []
+        for i, key in enumerate(include):
+            c.field(key, f"{path}/fields/{i}")
+    event_name = raw.get("event", "record")
+
+    def webhook(data: Mapping[str, Any], ctx: EvalContext) -> dict[str, Any]:
+        body = data if include is None else {k: data.get(k) for k in include}
+        return {"url": url, "event": event_name, "data": dict(body)}
+
+    return _Action("webhook", webhook)
+
+
+def _comment(raw: Mapping[str, Any], path: str, c: _Checker) -> _Action | None:
+    text = c.template(raw.get("text"), f"{path}/text")
+    return _Action("comment", lambda d, ctx: {"text": text.render(d, escape=False) if text else ""})
+
+
+def _escalate(raw: Mapping[str, Any], path: str, c: _Checker) -> _Action | None:
     levels = raw.get("levels", 1)
     if isinstance(levels, bool) or not isinstance(levels, int) or not 1 <= levels <= 5:
         c.problem(f"{path}/levels", "rule.levels", "1 to 5 levels")
     notify_to = raw.get("notify", "group_manager")
     if notify_to not in ("group_manager", "none"):
         c.problem(f"{path}/notify", "rule.escalate", "group_manager or none")
-    return _Action(kind, lambda _d, _c: {"levels": levels, "notify": notify_to})
+    return _Action("escalate", lambda _d, _c: {"levels": levels, "notify": notify_to})
+
+
+#: What compiles each type of action (its options checked, its effect's parameters computed).
+_ACTIONS: dict[str, Callable[[Mapping[str, Any], str, _Checker], _Action | None]] = {
+    "set_fields": _set_fields,
+    "assign": _assign,
+    "notify": _notify,
+    "create_record": _create_record,
+    "start_flow": _start_flow,
+    "webhook": _webhook,
+    "comment": _comment,
+    "escalate": _escalate,
+}
+
+
+def _compile_action(raw: Any, path: str, c: _Checker) -> _Action | None:
+    if not isinstance(raw, Mapping) or raw.get("type") not in ACTIONS:
+        c.problem(f"{path}/type", "rule.action", f"use one of {', '.join(ACTIONS)}")
+        return None
+    return _ACTIONS[raw["type"]](raw, path, c)
 
 
 @dataclass(frozen=True)
