@@ -1,5 +1,8 @@
 """Datasets: a form's records grouped by dimensions and aggregated by measures, compiled to SQL.
 
+(Over 600 lines on purpose: one compiler whose parts — fields, conditions, dimensions,
+measures — share its state and its checks; apart, they would export its internals.)
+
 A definition::
 
     {"form": "ticket",

@@ -3,6 +3,7 @@
 Pure: no Flask, no database session, no clock reads — instants are passed in.
 """
 
+from tangram.engines.rules.actions import Actions, Effect, compile_actions
 from tangram.engines.rules.book import (
     BOOK_KINDS,
     BookSource,
@@ -13,6 +14,7 @@ from tangram.engines.rules.book import (
     named_recipients,
 )
 from tangram.engines.rules.calendar import Calendar, CalendarClosed, Segment, compile_calendar
+from tangram.engines.rules.checker import Template
 from tangram.engines.rules.decision import (
     Decision,
     DecisionError,
@@ -20,15 +22,11 @@ from tangram.engines.rules.decision import (
     compile_decision_table,
 )
 from tangram.engines.rules.rule import (
-    Actions,
-    Effect,
     Rule,
     RuleEvent,
     RuleSet,
     RuleTrace,
     RunResult,
-    Template,
-    compile_actions,
     compile_rule,
     compile_rules,
 )

@@ -27,9 +27,9 @@ from typing import Any
 
 from tangram.engines.common import DefinitionError, Diagnostic
 from tangram.engines.logic import CompiledLogic, VariableSpec, compile_logic
+from tangram.engines.rules.actions import Actions, compile_actions
 from tangram.engines.rules.calendar import Calendar
 from tangram.engines.rules.decision import DecisionTable
-from tangram.engines.rules.rule import Actions, compile_actions
 
 
 class SlaState(StrEnum):
