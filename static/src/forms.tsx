@@ -387,6 +387,10 @@ export function effectiveUi(
     const granted = permissions ? (permissions[field.key] ?? permissions.others ?? "read_only") : "editable";
     if (!visible || granted === "hidden") entry["ui:widget"] = "hidden";
     if (readOnly || granted === "read_only") entry["ui:readonly"] = true;
+    const items = entry.items as UiSchema | undefined;
+    const order = items?.["ui:order"] as string[] | undefined;
+    // sub-table rows carry their identity (_id, hidden): it goes after the row's fields
+    if (items && order && !order.includes("*")) entry.items = { ...items, "ui:order": [...order, "*"] };
     ui[field.key] = entry;
   }
   return ui;

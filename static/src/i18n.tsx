@@ -149,6 +149,8 @@ const STRINGS: Record<string, [string, string]> = {
   "flow.status.terminated": ["已终止", "terminated"],
   "task.done": ["已处理", "Done"],
   "task.taken": ["该任务已被处理", "This task was already handled"],
+  "task.changed": ["您打开任务后，他人修改了相同的字段，已显示最新内容，请重新填写后提交。", "Someone changed the same fields since you opened the task; the record is shown as it is now. Apply your change again."],
+  "task.own_row": ["您负责第 {n} 行（已排在最前），只能修改这一行。", "Row {n} is yours (shown first); you may change only that row."],
   "dashboard.period": ["期间", "Period"],
   "dashboard.previous": ["上期", "Previous"],
   "dashboard.drill": ["明细", "Records"],

@@ -52,6 +52,7 @@ from tangram.platform.identity.perms import Actor, load_actor
 from tangram.platform.kernel.clock import FrozenClock
 from tangram.platform.kernel.errors import TangramError, ValidationFailed
 from tangram.platform.kernel.models import FlowInstance, Group, Record, Task, User
+from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.worker import Worker
 
 SYSTEM = Actor.system("demo")
@@ -364,7 +365,12 @@ def _act(
                 actor,
                 task.id,
                 flows.TaskCommand(
-                    action=action, target=target, data=data, opinion=step.get("opinion", "")
+                    action=action,
+                    target=target,
+                    data=data,
+                    opinion=step.get("opinion", ""),
+                    # the demo's people act on the record as it is
+                    lock_version=_record_version(uow, record_id),
                 ),
             )
             uow.commit()
@@ -373,3 +379,8 @@ def _act(
             return None
         report.actions += 1
         return str(task.node)
+
+
+def _record_version(uow: UnitOfWork, record_id: int) -> int | None:
+    record = uow.session.get(Record, record_id)
+    return record.lock_version if record is not None else None

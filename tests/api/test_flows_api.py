@@ -50,13 +50,16 @@ def test_start_inbox_act_and_conflict(
     assert view["actions"][0] == "submit"
     assert set(view["nodes"]) >= {"analyse", "review"}  # labels for history and reject targets
     assert view["flow_label"] == "handling"
+    version = view["record"]["lock_version"]
     refused = admin_client.post(
-        f"/api/v1/tasks/{analyse['id']}/submit", json={"data": {"verdict": "x"}}
+        f"/api/v1/tasks/{analyse['id']}/submit",
+        json={"data": {"verdict": "x"}, "lock_version": version},
     )
     body = assert_problem(refused, 422, "record.invalid")
     assert "verdict" in body["errors"]
     done = admin_client.post(
-        f"/api/v1/tasks/{analyse['id']}/submit", json={"data": {"cost": 5}, "opinion": "ok"}
+        f"/api/v1/tasks/{analyse['id']}/submit",
+        json={"data": {"cost": 5}, "opinion": "ok", "lock_version": version},
     )
     assert done.status_code == 200, done.get_json()
     assert done.get_json()["task"]["status"] == "done"

@@ -96,7 +96,13 @@ def task(client: ApiClient, node: str) -> dict[str, Any]:
 
 
 def act(client: ApiClient, node: str, action: str = "submit", **body: Any) -> dict[str, Any]:
-    answer = client.post(f"/api/v1/tasks/{task(client, node)['id']}/{action}", json=body)
+    task_id = task(client, node)["id"]
+    if "data" in body:  # based on the record as the task shows it now
+        body.setdefault(
+            "lock_version",
+            client.get(f"/api/v1/tasks/{task_id}").get_json()["record"]["lock_version"],
+        )
+    answer = client.post(f"/api/v1/tasks/{task_id}/{action}", json=body)
     assert answer.status_code == 200, answer.get_json()
     return answer.get_json()  # type: ignore[no-any-return]
 

@@ -112,6 +112,10 @@ def open_tasks(world: World, node: str | None = None) -> list[Task]:
 
 def act(world: World, who: Actor, task: Task, action: str, **kw: Any) -> None:
     with world.platform.unit_of_work() as uow:
+        if "data" in kw:  # based on the record as the task shows it now
+            kw.setdefault(
+                "lock_version", flows.task_view(uow, who, task.id)["record"]["lock_version"]
+            )
         flows.act(uow, world.platform.settings, who, task.id, flows.TaskCommand(action, **kw))
         uow.commit()
 

@@ -3,7 +3,7 @@
 // task someone else already handled (409) is reloaded with a warning.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ErrorSchema } from "@rjsf/utils";
-import { App, Button, Card, Collapse, Descriptions, Input, Result, Select, Space, Spin, Tag } from "antd";
+import { Alert, App, Button, Card, Collapse, Descriptions, Input, Result, Select, Space, Spin, Tag } from "antd";
 import { useEffect, useState } from "react";
 import { useNavigate, useParams } from "react-router-dom";
 import { api, ApiError, problemText, type TaskItem } from "../api";
@@ -13,7 +13,9 @@ import { useLang } from "../i18n";
 
 interface TaskView {
   task: TaskItem & { instance_id: number; outcome: string | null };
-  record: { id: number; data: Record<string, unknown> };
+  record: { id: number; data: Record<string, unknown>; lock_version: number };
+  /** A task of one sub-table row: the table, the row's id and its place (it comes first). */
+  row: { table: string; id: string; index: number } | null;
   permissions: Permissions;
   actions: string[];
   reject_to: string[];
@@ -89,7 +91,11 @@ export function TaskPage() {
     const restore = FINISHING.has(action) ? leaveInbox() : () => undefined;
     try {
       const body: Record<string, unknown> = { opinion };
-      if (action === "submit" || action === "approve") body.data = writable(schema.data, data, permissions);
+      if (action === "submit" || action === "approve") {
+        body.data = writable(schema.data, data, permissions);
+        // what changed since this version is merged with the change; a clash comes back as 409
+        body.lock_version = view.data.record.lock_version;
+      }
       if (action === "reject" && target) body.target = target;
       if (NAMING.has(action)) body.user = user;
       if (action === "add_signer") body.position = position;
@@ -114,6 +120,10 @@ export function TaskPage() {
       } else if (error instanceof ApiError && error.status === 422) {
         // not about the record's fields (a reject target, a person): the server says what
         message.error(problemText(error));
+      } else if (error instanceof ApiError && error.status === 409 && error.code === "lock_version.stale") {
+        // someone changed the same fields meanwhile: show the record as it is now
+        message.warning(`${t("task.changed")} ${problemText(error)}`);
+        await view.refetch();
       } else if (error instanceof ApiError && error.status === 409) {
         message.warning(t("task.taken"));
         await view.refetch();
@@ -132,6 +142,15 @@ export function TaskPage() {
   return (
     <Space direction="vertical" style={{ width: "100%" }} size="middle">
       <Card title={`${label} · ${schema.data.label} #${task.record_id}`} extra={<Tag>{t(`task.status.${task.status}`, {}, task.status)}</Tag>}>
+        {view.data.row && (
+          <Alert
+            type="info"
+            showIcon
+            style={{ marginBottom: 16 }}
+            message={t("task.own_row", { n: view.data.row.index + 1 })}
+            data-testid="own-row"
+          />
+        )}
         {open && editable ? (
           <>
             <RecordForm app={app} schema={schema.data} data={data} onChange={setData} errors={errors} permissions={onlyEditable} />

@@ -17,6 +17,7 @@ from tangram.engines.flows.effects import (
     TaskOpened,
 )
 from tangram.engines.flows.movement import Movement
+from tangram.engines.forms import ROW_ID
 
 
 class Tasks(Movement):
@@ -56,13 +57,20 @@ class Tasks(Movement):
     def activate(self, token: dict[str, Any], node: Node) -> None:
         activation = self.new_id("a")
         token["wait"] = "task"
-        people: list[tuple[int | None, int | None]] = []  # (assignee, row)
+        people: list[tuple[int | None, int | None, str | None]] = []  # (assignee, row, its id)
         multi = node.multi
         if multi is not None and multi.over is not None:
             rows = self.ctx.data.get(multi.over) or []
             for i, row in enumerate(rows if isinstance(rows, list) else []):
                 held = row.get(multi.assignee_field) if isinstance(row, Mapping) else None
-                people.append((held if isinstance(held, int) else None, i))
+                rid = row.get(ROW_ID) if isinstance(row, Mapping) else None
+                people.append(
+                    (
+                        held if isinstance(held, int) else None,
+                        i,
+                        rid if isinstance(rid, str) else None,
+                    )
+                )
             if not people:  # no rows: nothing to do here
                 self.log(node.id, None, "skipped", reason=f"{multi.over} has no rows")
                 token["wait"] = None
@@ -73,13 +81,20 @@ class Tasks(Movement):
             users = users or self.assignees(self.d.fallback)
             if node.type == "approval" and node.mode == "single":
                 users = users[:1]
-            people = [(u, None) for u in users] or [(None, None)]
+            people = [(u, None, None) for u in users] or [(None, None, None)]
         sequential = (node.type == "approval" and node.mode == "sequential") or (
             multi is not None and multi.sequential
         )
-        for slot, (user, row) in enumerate(people):
+        for slot, (user, row, row_id) in enumerate(people):
             self.open_task(
-                token, node, activation, user, slot=slot, row=row, waiting=sequential and slot > 0
+                token,
+                node,
+                activation,
+                user,
+                slot=slot,
+                row=row,
+                waiting=sequential and slot > 0,
+                extra={"row_id": row_id} if row_id is not None else None,
             )
 
     def open_task(

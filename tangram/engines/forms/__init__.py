@@ -7,13 +7,22 @@ validation truth for the server and the browser), ``ui_schema(lang)``, ``validat
 """
 
 from tangram.engines.forms.compiler import FormCatalog, compile_form
-from tangram.engines.forms.fields import FILE_TYPES, FieldDef, FieldType, Option, map_values
+from tangram.engines.forms.fields import (
+    FILE_TYPES,
+    ROW_ID,
+    FieldDef,
+    FieldType,
+    Option,
+    map_values,
+)
 from tangram.engines.forms.form import Computed, FieldError, Form, Permission
 from tangram.engines.forms.projection import Child, Column, ColumnKind, Projection, array_text
+from tangram.engines.forms.rows import Merged, changed_rows, merge, position_of, with_row_ids
 from tangram.engines.forms.serial import SerialPattern, SerialPatternError
 
 __all__ = [
     "FILE_TYPES",
+    "ROW_ID",
     "Child",
     "Column",
     "ColumnKind",
@@ -23,12 +32,17 @@ __all__ = [
     "FieldType",
     "Form",
     "FormCatalog",
+    "Merged",
     "Option",
     "Permission",
     "Projection",
     "SerialPattern",
     "SerialPatternError",
     "array_text",
+    "changed_rows",
     "compile_form",
     "map_values",
+    "merge",
+    "position_of",
+    "with_row_ids",
 ]

@@ -189,7 +189,7 @@ class FieldDef:
             if self.max_files:
                 schema["maxItems"] = self.max_files
         elif t is FieldType.SUB_TABLE:
-            schema = {"type": "array", "items": row_schema(self.fields)}
+            schema = {"type": "array", "items": row_schema(self.fields, rows=True)}
             if self.min_rows:
                 schema["minItems"] = self.min_rows
             if self.max_rows is not None:
@@ -222,11 +222,25 @@ def _result_schema(result: str) -> dict[str, Any]:
     }[result]
 
 
-def row_schema(fields: tuple[FieldDef, ...]) -> dict[str, Any]:
-    """The object schema of a record (or a sub-table row) with these fields."""
+#: The key of a sub-table row's identity in the record document (assigned by the platform).
+ROW_ID = "_id"
+#: What a row id looks like.
+ROW_ID_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "pattern": "^[A-Za-z0-9_-]{1,32}$",
+    "readOnly": True,
+}
+
+
+def row_schema(fields: tuple[FieldDef, ...], *, rows: bool = False) -> dict[str, Any]:
+    """The object schema of a record (or, with ``rows``, of a sub-table row, which also carries
+    its identity ``_id``) with these fields."""
+    properties = {f.key: f.json_schema() for f in fields}
+    if rows:
+        properties[ROW_ID] = dict(ROW_ID_SCHEMA)
     return {
         "type": "object",
-        "properties": {f.key: f.json_schema() for f in fields},
+        "properties": properties,
         "required": [f.key for f in fields if f.required and not f.visible_when and not f.computed],
         "additionalProperties": False,
     }

@@ -14,6 +14,7 @@ import jsonschema_rs
 
 from tangram.engines.forms.fields import (
     PHONE_PATTERN,
+    ROW_ID,
     FieldDef,
     FieldType,
     row_schema,
@@ -536,5 +537,6 @@ def _ui_field(f: FieldDef, lang: str) -> dict[str, Any]:
         entry["items"] = {
             "ui:order": [s.key for s in f.fields],
             **{s.key: _ui_field(s, lang) for s in f.fields},
+            ROW_ID: {"ui:widget": "hidden"},
         }
     return entry

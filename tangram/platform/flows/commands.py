@@ -22,6 +22,7 @@ from tangram.platform import metadata, records
 from tangram.platform.flows.context import app_key_of, engine_context, instance_of, permissions_at
 from tangram.platform.flows.definitions import check, process
 from tangram.platform.flows.effects import FLOW_ENDED, START_REQUESTED, TIMER_JOB, apply
+from tangram.platform.flows.writes import own_row, submitted_changes
 from tangram.platform.identity.perms import Action, Actor, check_record
 from tangram.platform.kernel.errors import (
     Conflict,
@@ -118,6 +119,8 @@ class TaskCommand:
     position: str = "after"
     data: Mapping[str, Any] | None = None
     attachments: Sequence[int] = ()
+    #: The record version the task showed (required with ``data``).
+    lock_version: int | None = None
 
 
 def _problem(exc: FlowError) -> Exception:
@@ -145,13 +148,16 @@ def act(
 
     ``data`` (fill and approval tasks) changes record fields the node lets this task edit.
     """
-    # the task, its instance, its record and the app's metadata tag in one statement
+    # the task, its instance, its record and the app's metadata tag in one statement; the
+    # instance and the record stay locked until the commit, so commands on one instance (two
+    # people finishing parallel tasks) run one after the other instead of failing each other
     found = uow.session.execute(
         select(Task, FlowInstance, Record, App.metadata_tag)
         .join(FlowInstance, FlowInstance.id == Task.instance_id)
         .join(Record, Record.id == FlowInstance.record_id)
         .join(App, App.id == FlowInstance.app_id)
         .where(Task.id == task_id)
+        .with_for_update(of=(FlowInstance, Record))
     ).first()
     if found is None or (
         not actor.is_admin and actor.user_id not in (found[0].assignee_id, found[0].actor_id)
@@ -175,18 +181,17 @@ def act(
                 errors=[{"path": "data", "message": "not with this action"}],
             )
         _, form = compiled.form(uow, app_key, instance.form_key)
-        permissions = permissions_at(node, form)
-        current = {k: v for k, v in record.data.items() if k in form.by_key}
-        errors = form.check_write(current, command.data, permissions, lang=lang)
-        if errors:
-            raise ValidationFailed(
-                "This task may not change these fields.",
-                code="record.invalid",
-                errors=[e.as_dict() for e in errors],
-            )
-        records.system_update(
-            uow, actor, app_key, instance.form_key, record, dict(command.data), lang=lang
+        changes = submitted_changes(
+            uow,
+            form,
+            record,
+            command.data,
+            lock_version=command.lock_version,
+            permissions=permissions_at(node, form),
+            row=own_row(node, instance.state["tasks"].get(task.key, {})),
+            lang=lang,
         )
+        records.system_update(uow, actor, app_key, instance.form_key, record, changes, lang=lang)
     engine_command = Command(
         command.action,
         actor=actor.user_id,

@@ -12,11 +12,12 @@ from sqlalchemy import func, select
 from tangram.engines.flows import (
     ProcessDefinition,
 )
-from tangram.engines.forms import Permission
+from tangram.engines.forms import Permission, position_of
 from tangram.engines.forms.fields import text
 from tangram.platform import records
 from tangram.platform.flows.context import instance_of, permissions_at
 from tangram.platform.flows.definitions import process
+from tangram.platform.flows.writes import own_row
 from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel.errors import (
     NotFound,
@@ -141,9 +142,10 @@ def inbox_context(uow: UnitOfWork, items: Sequence[Any], lang: str) -> list[dict
 def task_view(
     uow: UnitOfWork, actor: Actor, task_id: int, *, lang: str = "zh-CN"
 ) -> dict[str, Any]:
-    """A task with what its holder may see and do: the record (hidden fields removed), field
-    permissions, allowed actions, the nodes a rejection may go back to and the flow's label in
-    ``lang``."""
+    """A task with what its holder may see and do: the record (hidden fields removed) and the
+    version a submission is based on, field permissions, allowed actions, the nodes a rejection
+    may go back to and the flow's label in ``lang``. A task of one sub-table row names it
+    (``row``: table, id and place in the table) and shows it first."""
     task = uow.session.get(Task, task_id)
     if task is None or (
         not actor.is_admin and actor.user_id not in (task.assignee_id, task.actor_id)
@@ -165,10 +167,21 @@ def task_view(
         actions = ["approve", "reject", "transfer", "delegate", "add_signer", "comment"]
     else:
         actions = ["submit", "return", "transfer", "delegate", "comment"]
+    data = form.restrict(record.data, permissions)
+    row = own_row(node, instance.state["tasks"].get(task.key, {})) if node is not None else None
+    mine = None
+    if row is not None and isinstance(data.get(row[0]), list):
+        # the holder's own row first; the others follow as they are
+        rows = data[row[0]]
+        at = position_of(rows, row[1])
+        if at is not None:
+            data = {**data, row[0]: [rows[at], *rows[:at], *rows[at + 1 :]]}
+            mine = {"table": row[0], "id": row[1], "index": at}
     return {
         "task": task,
         "instance": instance,
-        "record": {"id": record.id, "data": form.restrict(record.data, permissions)},
+        "record": {"id": record.id, "data": data, "lock_version": record.lock_version},
+        "row": mine,
         "permissions": permissions,
         "actions": actions if task.status == "open" else ["comment"],
         "reject_to": list(node.reject_to) if node is not None else [],

@@ -9,6 +9,7 @@ event for the rule and flow engines — all in the caller's unit of work.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -18,7 +19,7 @@ from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import make_transient_to_detached
 
 from tangram.config import Settings
-from tangram.engines.forms import FieldDef, FieldError, FieldType, Form, map_values
+from tangram.engines.forms import FieldDef, FieldError, FieldType, Form, map_values, with_row_ids
 from tangram.engines.forms.messages import message
 from tangram.platform.identity.perms import Action, Actor, check_record, scope_for
 from tangram.platform.kernel import serials
@@ -154,6 +155,11 @@ def _diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]
     }
 
 
+def new_row_id() -> str:
+    """A new sub-table row's identity: 12 URL-safe random characters."""
+    return secrets.token_urlsafe(9)
+
+
 def require_scope(actor: Actor, action: Action, app_key: str, form_key: str) -> Scope:
     """The actor's widest scope for ``action`` on a form's records; 403 without any grant."""
     scope = scope_for(actor, action, app_key, form_key)
@@ -189,7 +195,7 @@ def create_record(
     _refuse(form.check_write(None, data, lang=lang))
     local_now = uow.local_now
     computed = form.compute(
-        _sanitise(form, data),
+        with_row_ids(form, _sanitise(form, data), new_row_id),
         now=local_now,
         serials=serials.draw(uow, app_key, form, local_now),
         lang=lang,
@@ -239,7 +245,13 @@ def create_record(
         "record.created",
         "record",
         record.id,
-        {"app": app_key, "form": form_key, "version": version, "changes": changes},
+        {
+            "app": app_key,
+            "form": form_key,
+            "version": version,
+            "lock_version": record.lock_version,
+            "changes": changes,
+        },
     )
     uow.publish(
         Event(
@@ -365,7 +377,7 @@ def _write_update(
     old = dict(record.data)
     # Fields a later version removed stay in the document, untouched and outside validation.
     kept = {k: old.pop(k) for k in removed_fields(form, old)}
-    merged = {**old, **_sanitise(form, changes)}
+    merged = with_row_ids(form, {**old, **_sanitise(form, changes)}, new_row_id)
     computed = form.compute(merged, now=uow.local_now, lang=lang, defaults=False)
     files = attachments.resolve(
         uow, actor, app, form, computed.data, record_id=record.id, lang=lang
@@ -399,7 +411,13 @@ def _write_update(
         "record.updated",
         "record",
         record.id,
-        {"app": app_key, "form": form_key, "version": version, "changes": diff},
+        {
+            "app": app_key,
+            "form": form_key,
+            "version": version,
+            "lock_version": record.lock_version,
+            "changes": diff,
+        },
     )
     uow.publish(
         Event(
@@ -435,7 +453,7 @@ def delete_record(
         "record.deleted",
         "record",
         record.id,
-        {"app": app_key, "form": form_key},
+        {"app": app_key, "form": form_key, "lock_version": record.lock_version},
     )
     uow.publish(
         Event(
@@ -480,7 +498,7 @@ def restore_record(
         "record.restored",
         "record",
         record.id,
-        {"app": app_key, "form": form_key},
+        {"app": app_key, "form": form_key, "lock_version": record.lock_version},
     )
     uow.publish(
         Event(

@@ -106,7 +106,18 @@ class TaskViewSchema(Schema):
 
     task = fields.Nested(TaskSchema, required=True)
     instance = fields.Nested(InstanceSchema, required=True)
-    record = fields.Dict(required=True)
+    record = fields.Dict(
+        required=True,
+        metadata={"description": "`id`, `data` (as this task may see it) and `lock_version`"},
+    )
+    row = fields.Dict(
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "a task of one sub-table row: its `table`, `id` and `index` (the row "
+            "comes first in `record.data`; the task may change only that row of the table)"
+        },
+    )
     permissions = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
     actions = fields.List(fields.String(), required=True)
     reject_to = fields.List(fields.String(), required=True)
@@ -134,6 +145,14 @@ class TaskCommandSchema(StrictSchema):
         load_default=None, metadata={"description": "record fields this node lets you edit"}
     )
     attachments = fields.List(fields.Integer(), load_default=list)
+    lock_version = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1),
+        metadata={
+            "description": "with `data`: the record's lock_version the task showed; what you "
+            "changed since it is merged with what others changed since (409 on a conflict)"
+        },
+    )
 
 
 class InstanceCommandSchema(StrictSchema):
