@@ -196,7 +196,7 @@ def test_reject_returns_to_the_previous_node_and_the_inbox_counts(world: World) 
 
 def test_back_at_the_start_the_initiator_revises_the_record(world: World) -> None:
     body = flow_body(mode="any", reject_to=["start"])
-    body["nodes"][0]["permissions"] = {"secret": "read_only"}
+    body["nodes"][0]["permissions"] = {"title": "editable", "secret": "read_only"}
     world.publish("flow", body)
     record, _ = start(world, {"title": "noise", "secret": "s1"})
     meg = boss(world, "meg")
@@ -208,9 +208,10 @@ def test_back_at_the_start_the_initiator_revises_the_record(world: World) -> Non
     assert revise.assignee_id == world.users["meg"]
     with world.platform.unit_of_work(write=False) as uow:
         view = flows.task_view(uow, meg, revise.id)
-    assert view["permissions"]["title"] == "editable"  # the start's fields are editable ...
-    assert view["permissions"]["secret"] == "read_only"  # ... unless the node says otherwise
-    assert view["permissions"]["received"] == "read_only"  # and never the form's read-only ones
+    assert view["permissions"]["title"] == "editable"  # what the start names editable ...
+    assert view["permissions"]["secret"] == "read_only"  # ... and nothing else:
+    assert view["permissions"]["cost"] == "read_only"  # not the fields it does not name
+    assert view["permissions"]["received"] == "read_only"  # nor the form's read-only ones
     assert view["actions"][0] == "submit"
     with pytest.raises(ValidationFailed) as caught:
         act(world, meg, revise, "submit", data={"secret": "s2"})

@@ -13,8 +13,9 @@ A definition::
 Node types and their options:
 
 - ``start`` (``trigger``: ``manual``, ``record_created`` or ``condition`` with ``condition``;
-  ``permissions`` and ``others`` as below, ``editable`` by default, for the initiator's task when
-  a withdrawal or a rejection brings the instance back to the start);
+  ``permissions`` and ``others`` as below, for the initiator's task when a withdrawal or a
+  rejection brings the instance back to the start: it edits the fields the node names editable,
+  the others are read-only unless ``others`` says otherwise);
 - ``fill`` and ``approval`` — task nodes: ``assignees`` (an assignee rule or a list of them:
   ``{"users": [ids]}``, ``{"group": key}``, ``{"role": key}``, ``{"field": key}``,
   ``{"initiator": true}``, ``{"initiator_manager": 1}`` (N levels up), ``{"previous_actor": true}``),
@@ -251,8 +252,9 @@ def _start(c: _Compiling, raw: Mapping[str, Any], where: str) -> dict[str, Any]:
     if trigger == "condition" and "condition" in raw:
         options["condition"] = c.logic(raw["condition"], f"{where}/condition")
     # the initiator's task when the instance comes back to the start (a withdrawal, a rejection
-    # to the start): every field editable unless the node says otherwise
-    return options | c.permissions(raw, where, "editable")
+    # to the start) edits what the node allows, nothing else: fields it does not name are
+    # read-only unless ``others`` says otherwise
+    return options | c.permissions(raw, where, "read_only")
 
 
 def _task(c: _Compiling, raw: Mapping[str, Any], where: str) -> dict[str, Any]:

@@ -112,6 +112,7 @@ class _Checker:
             unique=bool(raw.get("unique", False)),
             indexed=bool(raw.get("indexed", False)),
             read_only=bool(raw.get("read_only", False)),
+            flow_only=bool(raw.get("flow_only", False)),
             visible_when=raw.get("visible_when"),
             required_when=raw.get("required_when"),
             options=options,

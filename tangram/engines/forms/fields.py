@@ -119,6 +119,8 @@ class FieldDef:
     unique: bool = False
     indexed: bool = False
     read_only: bool = False
+    #: Only flows (tasks, automation) and rules write it, not a user's plain write.
+    flow_only: bool = False
     visible_when: Any = None
     required_when: Any = None
     options: tuple[Option, ...] = ()

@@ -457,9 +457,11 @@ class Form:
         permissions: Mapping[str, Permission] | None = None,
         *,
         lang: str = "zh-CN",
+        flow: bool = False,
     ) -> list[FieldError]:
-        """Refuse changes to computed fields, read-only fields and fields the map does not let
-        this writer edit. Unchanged values are always allowed (clients send whole documents)."""
+        """Refuse changes to computed fields, read-only fields, fields the map does not let
+        this writer edit and, unless the writer is a ``flow`` (or acts for one), flow-only
+        fields. Unchanged values are always allowed (clients send whole documents)."""
         permissions = permissions or {}
         before = old or {}
         errors = []
@@ -469,6 +471,10 @@ class Form:
             level = permissions.get(f.key, "editable")
             if f.computed:
                 errors.append(FieldError(f.key, "computed", message("computed", lang)))
+            elif f.flow_only and not flow:
+                errors.append(
+                    FieldError(f.key, "permission.flow_only", message("permission.flow_only", lang))
+                )
             elif level == "hidden":
                 errors.append(
                     FieldError(f.key, "permission.hidden", message("permission.hidden", lang))

@@ -44,6 +44,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "permission.read_only": ("只读字段，不能修改", "is read-only here"),
     "permission.hidden": ("无权修改此字段", "may not be changed here"),
+    "permission.flow_only": (
+        "该字段由流程写入，请在流程的待办中处理",
+        "is written by the flow: use its tasks",
+    ),
     "computed": ("由系统计算，不能填写", "is computed and cannot be written"),
     "not_object": ("应为对象", "must be an object"),
     "invalid": ("值无效", "is not valid"),

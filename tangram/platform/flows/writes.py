@@ -72,7 +72,7 @@ def submitted_changes(
             f"current {record.lock_version}). Reload the task and apply your change again.",
         )
     seen = {k: v for k, v in base.items() if k in form.by_key}
-    errors = form.check_write(seen, data, permissions, lang=lang)
+    errors = form.check_write(seen, data, permissions, lang=lang, flow=True)
     if errors:
         raise ValidationFailed(
             "This task may not change these fields.",

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -48,6 +49,8 @@ class GrantRule:
     form_key: str
     actions: frozenset[str]
     scope: Scope
+    #: Fields of the form the grant does not let its holder write (field → ``read_only``).
+    field_rules: tuple[tuple[str, str], ...] = ()
 
     def matches(self, action: str, app_key: str, form_key: str | None) -> bool:
         """Whether this grant covers ``action`` on the app (and form, when given)."""
@@ -96,7 +99,11 @@ def load_actor(session: Session, user: User, *, via: str, token_id: int | None =
         for grant in session.scalars(select(Grant).where(Grant.role_id.in_(role_ids))):
             grants.append(
                 GrantRule(
-                    grant.app_key, grant.form_key, frozenset(grant.actions), Scope(grant.scope)
+                    grant.app_key,
+                    grant.form_key,
+                    frozenset(grant.actions),
+                    Scope(grant.scope),
+                    tuple(sorted((grant.field_rules or {}).items())),
                 )
             )
     group_ids = frozenset(
@@ -132,6 +139,20 @@ def scope_for(actor: Actor, action: str, app_key: str, form_key: str | None = No
         ):
             best = grant.scope
     return best
+
+
+def field_permissions(
+    actor: Actor, action: str, app_key: str, form_key: str
+) -> dict[str, Literal["read_only"]]:
+    """The fields the actor may not write with ``action`` on the form: those every grant that
+    allows the action marks ``read_only`` (one grant that leaves a field writable is enough)."""
+    if actor.is_admin:
+        return {}
+    rules = [dict(g.field_rules) for g in actor.grants if g.matches(action, app_key, form_key)]
+    if not rules:
+        return {}
+    shared = set(rules[0]).intersection(*rules[1:])
+    return dict.fromkeys(sorted(shared), "read_only")
 
 
 def can_read_app(actor: Actor, app_key: str) -> bool:

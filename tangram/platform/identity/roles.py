@@ -112,8 +112,10 @@ def add_grant(
     form_key: str = "*",
     actions: Iterable[str],
     scope: str = Scope.ALL.value,
+    field_rules: Mapping[str, str] | None = None,
 ) -> Grant:
-    """Let a role do ``actions`` on an app's forms (``*`` for any) within ``scope``."""
+    """Let a role do ``actions`` on an app's forms (``*`` for any) within ``scope``;
+    ``field_rules`` names fields of the form its holders may not write (``read_only``)."""
     require_admin(actor, "change grants")
     role = get_role(uow, role_id)
     acts = sorted(set(actions))
@@ -130,6 +132,14 @@ def add_grant(
         )
     if scope not in {s.value for s in Scope}:
         errors.append({"path": "scope", "message": "must be own, group or all"})
+    rules = dict(field_rules or {})
+    for key, level in rules.items():
+        if not KEY.match(key):
+            errors.append({"path": f"field_rules/{key}", "message": "must be a field key"})
+        elif level != "read_only":
+            errors.append({"path": f"field_rules/{key}", "message": "read_only"})
+    if rules and form_key == "*":
+        errors.append({"path": "field_rules", "message": "name the form the fields belong to"})
     for path, value in (("app_key", app_key), ("form_key", form_key)):
         if value != "*" and not KEY.match(value):
             errors.append({"path": path, "message": "must be '*' or a snake_case key"})
@@ -153,6 +163,7 @@ def add_grant(
         form_key=form_key,
         actions=acts,
         scope=scope,
+        field_rules=rules,
         created_at=uow.now,
     )
     uow.session.add(grant)
@@ -169,6 +180,7 @@ def add_grant(
             "form_key": form_key,
             "actions": acts,
             "scope": scope,
+            **({"field_rules": rules} if rules else {}),
         },
     )
     return grant

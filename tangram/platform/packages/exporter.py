@@ -81,7 +81,13 @@ def export(uow: UnitOfWork, actor: Actor, app_key: str) -> bytes:
             "key": role.key,
             "name": {**roles.get(role.key, {}).get("name", {}), "zh-CN": role.name},
             "grants": [
-                {"form": g.form_key, "actions": sorted(g.actions), "scope": g.scope} for g in grants
+                {
+                    "form": g.form_key,
+                    "actions": sorted(g.actions),
+                    "scope": g.scope,
+                    **({"fields": dict(g.field_rules)} if g.field_rules else {}),
+                }
+                for g in grants
             ],
         }
         if role.description or roles.get(role.key, {}).get("description"):

@@ -246,7 +246,12 @@ def _sync_directory(uow: UnitOfWork, actor: Actor, package: Package, app_key: st
             )
             done.append(f"role {key} created")
         wanted = {
-            (g.get("form", "*"), tuple(sorted(g["actions"])), g.get("scope", "all"))
+            (
+                g.get("form", "*"),
+                tuple(sorted(g["actions"])),
+                g.get("scope", "all"),
+                tuple(sorted((g.get("fields") or {}).items())),
+            )
             for g in doc.get("grants") or []
         }
         for g in doc.get("grants") or []:
@@ -262,12 +267,20 @@ def _sync_directory(uow: UnitOfWork, actor: Actor, package: Package, app_key: st
         current = uow.session.scalars(
             select(Grant).where(Grant.role_id == role.id, Grant.app_key == app_key)
         ).all()
-        have = {(g.form_key, tuple(sorted(g.actions)), g.scope) for g in current}
+        have = {
+            (
+                g.form_key,
+                tuple(sorted(g.actions)),
+                g.scope,
+                tuple(sorted((g.field_rules or {}).items())),
+            )
+            for g in current
+        }
         if have == wanted:
             continue
         for grant in current:
             roles.remove_grant(uow, actor, role.id, grant.id)
-        for form_key, actions, scope in sorted(wanted):
+        for form_key, actions, scope, rules in sorted(wanted):
             roles.add_grant(
                 uow,
                 actor,
@@ -276,6 +289,7 @@ def _sync_directory(uow: UnitOfWork, actor: Actor, package: Package, app_key: st
                 form_key=form_key,
                 actions=actions,
                 scope=scope,
+                field_rules=dict(rules),
             )
         done.append(f"role {key}: grants on {app_key} set")
     return done

@@ -21,7 +21,13 @@ from sqlalchemy.orm import make_transient_to_detached
 from tangram.config import Settings
 from tangram.engines.forms import FieldDef, FieldError, FieldType, Form, map_values, with_row_ids
 from tangram.engines.forms.messages import message
-from tangram.platform.identity.perms import Action, Actor, check_record, scope_for
+from tangram.platform.identity.perms import (
+    Action,
+    Actor,
+    check_record,
+    field_permissions,
+    scope_for,
+)
 from tangram.platform.kernel import serials
 from tangram.platform.kernel.errors import (
     Conflict,
@@ -192,7 +198,8 @@ def create_record(
     t = projections.ready(uow, app.id, form_key, form)
     if not isinstance(data, Mapping):
         raise ValidationFailed("A record must be a JSON object.", code="record.not_object")
-    _refuse(form.check_write(None, data, lang=lang))
+    denied = field_permissions(actor, Action.CREATE.value, app_key, form_key)
+    _refuse(form.check_write(None, data, denied, lang=lang, flow=actor.is_admin))
     local_now = uow.local_now
     computed = form.compute(
         with_row_ids(form, _sanitise(form, data), new_row_id),
@@ -339,7 +346,8 @@ def update_record(
         raise ValidationFailed("Changes must be a JSON object.", code="record.not_object")
     version, form = compiled.form(uow, app_key, form_key)
     current = {k: v for k, v in record.data.items() if k in form.by_key}
-    _refuse(form.check_write(current, changes, lang=lang))
+    denied = field_permissions(actor, Action.UPDATE.value, app_key, form_key)
+    _refuse(form.check_write(current, changes, denied, lang=lang, flow=actor.is_admin))
     return _write_update(uow, actor, app, form_key, record, changes, version, form, lang=lang)
 
 

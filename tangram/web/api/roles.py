@@ -57,6 +57,12 @@ class GrantSchema(Schema):
     form_key = fields.String(required=True)
     actions = fields.List(fields.String(), required=True)
     scope = fields.String(required=True)
+    field_rules = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={"description": "fields of the form its holders may not write: read_only"},
+    )
     created_at = fields.DateTime(required=True)
 
 
@@ -71,6 +77,15 @@ class GrantCreateSchema(StrictSchema):
         validate=validate.Length(min=1),
     )
     scope = fields.String(load_default="all", validate=validate.OneOf(["own", "group", "all"]))
+    field_rules = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(validate=validate.OneOf(["read_only"])),
+        load_default=dict,
+        metadata={
+            "description": "fields of the form (name the form) its holders may not write, "
+            'e.g. {"csat": "read_only"}'
+        },
+    )
 
 
 @blp.route("")

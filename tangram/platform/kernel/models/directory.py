@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tangram.platform.kernel.models.base import Base, Locked
+from tangram.platform.kernel.models.base import Base, JSONDoc, Locked
 
 
 class User(Locked, Base):
@@ -110,6 +110,8 @@ class Grant(Base):
     #: Subset of create, read, update, delete, design.
     actions: Mapped[list[Any]]
     scope: Mapped[str] = mapped_column(String(16), default=Scope.ALL.value)
+    #: Fields of the form the role may not write: ``{"csat": "read_only"}``.
+    field_rules: Mapped[dict[str, Any]] = mapped_column(JSONDoc, default=dict)
     created_at: Mapped[datetime]
 
 

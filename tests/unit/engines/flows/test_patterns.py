@@ -892,9 +892,9 @@ def test_static_checks_name_the_nodes() -> None:
     ]
 
 
-def test_the_start_lets_the_initiator_edit_every_field_unless_it_says_otherwise() -> None:
+def test_the_start_lets_the_initiator_edit_only_what_it_names() -> None:
     nodes = process([S, fill("a", 1), E], chain("start", "a", "end")).definition.nodes
-    assert (nodes["start"].others, nodes["start"].edits_fields) == ("editable", True)
+    assert (nodes["start"].others, nodes["start"].edits_fields) == ("read_only", True)
     assert (nodes["a"].others, nodes["a"].edits_fields) == ("read_only", True)
     assert not nodes["end"].edits_fields
     guarded = node("start", "start", permissions={"cost": "read_only"}, others="hidden")
