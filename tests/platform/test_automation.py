@@ -411,3 +411,32 @@ def test_records_a_rule_creates_are_dated_in_the_installation_time_zone(
             assert visit.data["visit_no"].startswith("V-20261121-")
     finally:
         platform.dispose()
+
+
+def test_a_rule_notifies_the_agent_its_assignment_before_picked(world: World) -> None:
+    world.publish("rule", DISPATCH)
+    world.publish(
+        "rule",
+        rule(
+            "dispatch",
+            actions=[
+                {"type": "assign", "field": "group", "table": "dispatch_matrix", "output": "group"},
+                {
+                    "type": "assign",
+                    "field": "assignee",
+                    "table": "dispatch_matrix",
+                    "output": "group",
+                    "strategy": "round_robin",
+                },
+                {"type": "notify", "to": {"field": "assignee"}, "title": "new ticket {{title}}"},
+            ],
+        ),
+    )
+    ticket = world.create(dict(HW_A))
+    assignee = world.get(ticket.id).data["assignee"]
+    assert assignee in {world.users[n] for n in ("ann", "bob", "cat")}
+    with world.platform.unit_of_work(write=False) as uow:
+        notes = list(uow.session.scalars(select(Notification)))
+    assert [(n.user_id, n.title) for n in notes] == [(assignee, "new ticket noise")]
+    (fired,) = timeline(world, ticket.id, "rule.fired")
+    assert "failed" not in fired.payload

@@ -249,6 +249,11 @@ class RuleSet:
         (clock, groups, roles, calendar); the event's changed fields and ``old`` are added to it.
         With ``trace=False`` only rules that acted (or failed) are traced, without sub-expression
         values: the fast path for events nobody is inspecting.
+
+        Rules run in order and so do a rule's actions; each sees the record as the ``set_fields``
+        before it left it (later conditions, expressions and templates read those values).
+        Values the platform decides when it applies the effects (who an ``assign`` picks) reach
+        later actions that address people by that field, not expressions.
         """
         candidates = self._by_event.get(event.name, ())
         if not candidates:
@@ -276,7 +281,12 @@ class RuleSet:
                 else:
                     outcome = rule.condition.function(data, ctx)
                     matched = bool(outcome)
-                produced = [a.effect(rule.key, data, ctx) for a in rule.actions] if matched else []
+                produced = []
+                for action in rule.actions if matched else ():
+                    effect = action.effect(rule.key, data, ctx)
+                    produced.append(effect)
+                    if effect.type == "set_fields":  # what later actions and rules see
+                        data = _with_values(data, effect.params["values"])
             except (ValueError, TypeError, DecisionError) as exc:
                 traces.append(RuleTrace(rule.key, False, None, {}, error=str(exc)))
                 continue
@@ -288,6 +298,15 @@ class RuleSet:
             if matched and rule.stop_processing:
                 break
         return RunResult(tuple(effects), tuple(traces))
+
+
+def _with_values(data: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` (fields and ``$`` variables) after a ``set_fields``: the fields and ``$record``."""
+    out = {**data, **values}
+    record = data.get("$record")
+    if isinstance(record, Mapping):
+        out["$record"] = {**record, **values}
+    return out
 
 
 def compile_rules(

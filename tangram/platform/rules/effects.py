@@ -74,23 +74,26 @@ def apply_effects(
 ) -> list[Outcome]:
     """Apply the effects of several sources (rules) in order, one outcome per source.
 
-    Field writes of all sources are merged into one validated update of the record (one
-    ``record.updated`` event); if it is refused, each source's write is tried on its own so that
-    only the invalid ones fail.
+    Each effect sees the record as the effects before it left it: a notification to the
+    assignee goes to whom the assignment before it picked. Field writes of all sources are
+    merged into one validated update of the record (one ``record.updated`` event); if it is
+    refused, each source's write is tried on its own so that only the invalid ones fail.
     """
     outcomes: list[Outcome] = []
     writes: list[tuple[Outcome, str, _Write, str]] = []
+    working = dict(record.data)
     for source, effects in groups:
         outcome = Outcome()
         outcomes.append(outcome)
         for effect in effects:
             try:
-                result = _apply(uow, settings, book, record, effect, source)
+                result = _apply(uow, settings, book, record, working, effect, source)
             except _EXPECTED as exc:
                 outcome.failed.append(f"{effect.type}: {reason(exc)}")
                 continue
             if isinstance(result, _Write):
                 writes.append((outcome, effect.type, result, source))
+                working.update(result.values)
             outcome.done.append(result.text if isinstance(result, _Write) else result)
     if not writes:
         return outcomes
@@ -141,6 +144,8 @@ class _Target:
     settings: Settings
     book: Rulebook
     record: Record
+    #: The record's document as the effects before this one left it.
+    data: Mapping[str, Any]
     form: Form
     source: str
 
@@ -196,13 +201,19 @@ def _start_flow(t: _Target, effect: Effect) -> str:
 
 
 def _apply(
-    uow: UnitOfWork, settings: Settings, book: Rulebook, record: Record, effect: Effect, source: str
+    uow: UnitOfWork,
+    settings: Settings,
+    book: Rulebook,
+    record: Record,
+    data: Mapping[str, Any],
+    effect: Effect,
+    source: str,
 ) -> str | _Write:
     handler = _HANDLERS.get(effect.type)
     if handler is None:
         raise EffectFailed(f"unknown effect {effect.type!r}")
     _, form = compiled.form(uow, book.app, record.form_key)
-    return handler(_Target(uow, settings, book, record, form, source), effect)
+    return handler(_Target(uow, settings, book, record, data, form, source), effect)
 
 
 def _assign(t: _Target, effect: Effect) -> _Write:
@@ -215,12 +226,12 @@ def _assign(t: _Target, effect: Effect) -> _Write:
     if not recipients:
         raise EffectFailed("the rule named nobody (the decision table gave no result)")
     if field.type is FieldType.GROUP:
-        group = assignment.group_of(uow, recipients, record.data)
+        group = assignment.group_of(uow, recipients, t.data)
         return _Write({key: group.id}, f"{key} ← group {group.key}")
     if field.type is not FieldType.USER:
         raise EffectFailed(f"field {key!r} holds neither a user nor a group")
     tables = projections.ready(uow, record.app_id, record.form_key, form)
-    candidates = assignment.users_of(uow, recipients, form, record.data)
+    candidates = assignment.users_of(uow, recipients, form, t.data)
     pool = ",".join(f"{k}:{v}" for r in recipients for k, v in r.items())
     chosen, why = assignment.choose(
         uow,
@@ -246,9 +257,9 @@ def _notify(t: _Target, effect: Effect) -> str:
     )
     recipients = list(p.get("recipients") or [])
     addresses = [
-        str(record.data[str(r["email_field"])])
+        str(t.data[str(r["email_field"])])
         for r in recipients
-        if "email_field" in r and record.data.get(str(r["email_field"]))
+        if "email_field" in r and t.data.get(str(r["email_field"]))
     ]
     named = [r for r in recipients if "email_field" not in r]
     if addresses and not (p.get("channel") == "email" and mail.enabled(settings)):
@@ -257,7 +268,7 @@ def _notify(t: _Target, effect: Effect) -> str:
         )
     for address in addresses:
         mail.enqueue(uow, to=address, subject=str(p["title"]), html=str(p["body"]))
-    users = assignment.users_of(uow, named, form, record.data) if named else []
+    users = assignment.users_of(uow, named, form, t.data) if named else []
     if not users and not addresses:
         raise EffectFailed("nobody to notify")
     link = {"app": book.app, "form": record.form_key, "record": record.id}
@@ -280,12 +291,12 @@ def _escalate(t: _Target, effect: Effect) -> str | _Write:
     parts = []
     values: dict[str, Any] = {}
     if "escalation_level" in form.by_key:
-        level = int(record.data.get("escalation_level") or 0) + int(p["levels"])
+        level = int(t.data.get("escalation_level") or 0) + int(p["levels"])
         values["escalation_level"] = level
         parts.append(f"escalation level {level}")
     if p.get("notify") == "group_manager":
         group_field = next((f.key for f in form.fields if f.type is FieldType.GROUP), None)
-        group_id = record.data.get(group_field) if group_field else None
+        group_id = t.data.get(group_field) if group_field else None
         group = uow.session.get(Group, group_id if group_id is not None else record.group_id or 0)
         if group is None or group.manager_id is None:
             raise EffectFailed("the record's group has no manager to notify")

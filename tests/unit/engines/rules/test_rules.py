@@ -166,7 +166,8 @@ def test_actions_resolve_values_expressions_and_escaped_templates() -> None:
     assert by_type["notify"]["recipients"] == [{"group": "line_a_qe"}, {"field": "assignee"}]
     assert by_type["create_record"] == {"form": "callback", "values": {"ticket_title": "噪音 <b>"}}
     assert by_type["start_flow"] == {"flow": "handling"}
-    assert by_type["webhook"]["data"] == {"title": "噪音 <b>", "urgency": "P3"}
+    # a later action sees what the set_fields before it wrote
+    assert by_type["webhook"]["data"] == {"title": "噪音 <b>", "urgency": "P1"}
     assert by_type["escalate"] == {"levels": 2, "notify": "group_manager"}
 
 
@@ -288,3 +289,35 @@ def test_bad_rules_are_refused_with_every_problem_and_its_path() -> None:
         ("/bad/actions", "rule.actions"),
         ("/late/trigger/fields/0", "rule.field"),
     }
+
+
+def test_later_actions_and_rules_see_what_earlier_actions_set() -> None:
+    ruleset = rules(
+        rule(
+            "triage",
+            priority=10,
+            actions=[
+                {"type": "set_fields", "values": {"urgency": "P1"}},
+                {
+                    "type": "set_fields",
+                    "values": {"status": {"expr": {"cat": ["urgent-", {"var": "urgency"}]}}},
+                },
+                {"type": "comment", "text": "now {{urgency}} / {{status}}"},
+            ],
+        ),
+        rule(  # runs after triage (lower priority) and sees its writes
+            "escalate_p1",
+            priority=1,
+            condition={"==": [{"var": "urgency"}, "P1"]},
+            actions=[{"type": "escalate", "levels": 1}],
+        ),
+    )
+    result = ruleset.run(CREATED, TICKET)
+    assert [(e.rule, e.type) for e in result.effects] == [
+        ("triage", "set_fields"),
+        ("triage", "set_fields"),
+        ("triage", "comment"),
+        ("escalate_p1", "escalate"),
+    ]
+    assert result.effects[1].params == {"values": {"status": "urgent-P1"}}
+    assert result.effects[2].params == {"text": "now P1 / urgent-P1"}
