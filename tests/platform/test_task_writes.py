@@ -241,3 +241,31 @@ def test_rows_get_ids_that_stay_and_a_record_reads_as_of_any_version(world: Worl
         assert (second["title"], len(second["measures"])) == ("b", 2)
         assert document_at(uow, current, 3) == current.data
         assert document_at(uow, current, 4) is None
+
+
+def test_rows_an_update_or_a_task_adds_get_their_defaults(world: World) -> None:
+    world.publish(
+        "form",
+        {
+            **PLAN,
+            "fields": [
+                PLAN["fields"][0],
+                field(
+                    "measures",
+                    "sub_table",
+                    fields=[
+                        field("what", "text"),
+                        field("owner", "user"),
+                        field("result", "text"),
+                        field("state", "text", default="todo"),
+                    ],
+                ),
+            ],
+        },
+    )
+    record = world.create({"title": "p", "measures": [{"what": "a"}]}, form="plan")
+    assert record.data["measures"][0]["state"] == "todo"
+    kept = dict(record.data["measures"][0])
+    kept.pop("state")  # cleared on purpose: an existing row does not get its default back
+    updated = world.update(record.id, {"measures": [kept, {"what": "b"}]})
+    assert [r.get("state") for r in updated.data["measures"]] == [None, "todo"]

@@ -361,8 +361,12 @@ class Form:
         context: EvalContext | None = None,
         lang: str = "zh-CN",
         defaults: bool = True,
+        added_rows: frozenset[str] = frozenset(),
     ) -> Computed:
         """Defaults (``$now`` / ``$today`` allowed), serial numbers and formulas, before validation.
+
+        Without ``defaults`` (an update), only the sub-table rows whose ``_id`` is in
+        ``added_rows`` (rows the update adds) get their defaults.
 
         ``None`` means absent and is dropped. Formulas run in dependency order, row formulas per
         row (a row formula reads the row's fields and ``$record``). A formula that cannot be
@@ -384,7 +388,7 @@ class Form:
                         new_rows.append(row)
                         continue
                     clean = {k: v for k, v in row.items() if v is not None}
-                    if defaults:
+                    if defaults or clean.get(ROW_ID) in added_rows:
                         _apply_defaults(f.fields, clean, now)
                     scope_extra = {"$record": out}
                     for key in self.row_formula_order.get(f.key, ()):

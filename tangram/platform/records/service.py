@@ -19,7 +19,15 @@ from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import make_transient_to_detached
 
 from tangram.config import Settings
-from tangram.engines.forms import FieldDef, FieldError, FieldType, Form, map_values, with_row_ids
+from tangram.engines.forms import (
+    ROW_ID,
+    FieldDef,
+    FieldError,
+    FieldType,
+    Form,
+    map_values,
+    with_row_ids,
+)
 from tangram.engines.forms.messages import message
 from tangram.platform.identity.perms import (
     Action,
@@ -386,7 +394,13 @@ def _write_update(
     # Fields a later version removed stay in the document, untouched and outside validation.
     kept = {k: old.pop(k) for k in removed_fields(form, old)}
     merged = with_row_ids(form, {**old, **_sanitise(form, changes)}, new_row_id)
-    computed = form.compute(merged, now=uow.local_now, lang=lang, defaults=False)
+    computed = form.compute(
+        merged,
+        now=uow.local_now,
+        lang=lang,
+        defaults=False,
+        added_rows=_added_rows(form, old, merged),
+    )
     files = attachments.resolve(
         uow, actor, app, form, computed.data, record_id=record.id, lang=lang
     )
@@ -438,6 +452,20 @@ def _write_update(
         )
     )
     return Written(record, diff)
+
+
+def _added_rows(form: Form, old: Mapping[str, Any], new: Mapping[str, Any]) -> frozenset[str]:
+    """The ids of the sub-table rows ``new`` has and ``old`` had not (they get their defaults)."""
+    added: set[str] = set()
+    for f in form.fields:
+        if f.type is FieldType.SUB_TABLE:
+            before = {r.get(ROW_ID) for r in old.get(f.key) or [] if isinstance(r, Mapping)}
+            added |= {
+                r[ROW_ID]
+                for r in new.get(f.key) or []
+                if isinstance(r, Mapping) and r.get(ROW_ID) not in before
+            }
+    return frozenset(added)
 
 
 def delete_record(
