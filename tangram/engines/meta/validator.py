@@ -9,6 +9,7 @@ jsonschema's message.
 
 from __future__ import annotations
 
+import difflib
 import json
 from enum import StrEnum
 from functools import cache
@@ -76,17 +77,19 @@ def _validator(kind: str) -> Draft202012Validator:
 
 def validate_definition(kind: str, body: Any) -> list[Diagnostic]:
     """Every problem of ``body`` against the meta-schema of ``kind``, sorted by path."""
-    problems = {d for error in _validator(kind).iter_errors(body) for d in _diagnostics(error)}
+    problems = {
+        d for error in _validator(kind).iter_errors(body) for d in _diagnostics(error, kind)
+    }
     return sorted(problems)
 
 
-def _diagnostics(error: ValidationError) -> list[Diagnostic]:
+def _diagnostics(error: ValidationError, kind: str) -> list[Diagnostic]:
     if error.validator in ("oneOf", "anyOf") and error.context:
         # the alternative that came closest says more than "none of them matched"
         closest = best_match(error.context)
         if isinstance(closest.schema, dict) and "x-code" in closest.schema:
-            return _diagnostics(closest)
-    found = _plain_diagnostics(error)
+            return _diagnostics(closest, kind)
+    found = _plain_diagnostics(error, kind)
     schema = error.schema if isinstance(error.schema, dict) else {}
     code, message = schema.get("x-code"), schema.get("x-message")
     if code is None:
@@ -94,7 +97,7 @@ def _diagnostics(error: ValidationError) -> list[Diagnostic]:
     return [Diagnostic(d.path, str(code), str(message or d.message)) for d in found]
 
 
-def _plain_diagnostics(error: ValidationError) -> list[Diagnostic]:
+def _plain_diagnostics(error: ValidationError, kind: str) -> list[Diagnostic]:
     tokens: list[str | int] = list(error.absolute_path)
     message = error.message
     validator = str(error.validator)
@@ -110,11 +113,61 @@ def _plain_diagnostics(error: ValidationError) -> list[Diagnostic]:
                 Diagnostic(join_pointer([*tokens, k]), "meta.required", "is required")
                 for k in missing
             ]
-    elif validator == "additionalProperties" and isinstance(error.instance, dict):
-        schema = error.schema if isinstance(error.schema, dict) else {}
-        allowed = set(schema.get("properties", {}))
-        extra = sorted(k for k in error.instance if k not in allowed)
-        if extra:
-            tokens.append(extra[0])
-            message = f"unknown property {extra[0]!r}; allowed: {', '.join(sorted(allowed))}"
+    elif validator in ("additionalProperties", "unevaluatedProperties") and isinstance(
+        error.instance, dict
+    ):
+        return _unknown_properties(error, tokens, validator, kind)
     return [Diagnostic(join_pointer(tokens), f"meta.{validator}", message)]
+
+
+def _unknown_properties(
+    error: ValidationError, tokens: list[str | int], validator: str, kind: str
+) -> list[Diagnostic]:
+    """One problem per property the schema does not know, at the property, naming the closest
+    known one when there is a close one (``timout``: did you mean ``timeout``?)."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    if validator == "additionalProperties":
+        known = set(schema.get("properties", {}))
+    else:  # what the schema and the branches this instance takes evaluate
+        known = _evaluated(schema, instance, meta_schema(kind))
+    out = []
+    for name in sorted(k for k in instance if k not in known):
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.7)
+        hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(sorted(known))}"
+        out.append(
+            Diagnostic(
+                join_pointer([*tokens, name]),
+                f"meta.{validator}",
+                f"unknown property {name!r}; {hint}",
+            )
+        )
+    return out
+
+
+def _evaluated(schema: Any, instance: Any, root: dict[str, Any]) -> set[str]:
+    """The property names ``schema`` evaluates for ``instance``: its own, those of its
+    ``allOf`` members and of the ``if`` branch the instance takes (local ``$ref`` followed)."""
+    schema = _local(schema, root)
+    if not isinstance(schema, dict):
+        return set()
+    names = set(schema.get("properties", {}))
+    for member in schema.get("allOf", []):
+        names |= _evaluated(member, instance, root)
+    if "if" in schema:
+        condition = {**_local(schema["if"], root), "$defs": root.get("$defs", {})}
+        holds = Draft202012Validator(condition, registry=_registry()).is_valid(instance)
+        branch = schema.get("then" if holds else "else")
+        if branch is not None:
+            names |= _evaluated(branch, instance, root)
+    return names
+
+
+def _local(schema: Any, root: dict[str, Any]) -> Any:
+    """``schema`` with a local ``$ref`` (``#/$defs/x``) replaced by what it names."""
+    while isinstance(schema, dict) and str(schema.get("$ref", "")).startswith("#/"):
+        target: Any = root
+        for part in str(schema["$ref"])[2:].split("/"):
+            target = target[part]
+        schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+    return schema

@@ -48,3 +48,63 @@ def test_unknown_kind_is_refused() -> None:
 def test_non_object_body_is_one_diagnostic_at_the_root() -> None:
     diagnostics = validate_definition("form", ["not", "an", "object"])
     assert [(d.path, d.code) for d in diagnostics] == [("", "meta.type")]
+
+
+_FLOW = {"key": "p", "label": {"zh-CN": "p"}, "form": "f"}
+_RULE = {"key": "r", "label": {"zh-CN": "r"}, "form": "f"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "body", "expected"),
+    [
+        (
+            "flow",
+            {
+                **_FLOW,
+                "nodes": [
+                    {"id": "a", "type": "approval", "assignees": {"users": [1]}, "timout": {}},
+                    {"id": "b", "type": "approval", "assignees": {"users": [1]}, "reject_too": []},
+                    {"id": "j", "type": "parallel_join", "wait": 1},
+                    {
+                        "id": "s",
+                        "type": "sub_process",
+                        "flow": "x",
+                        "record": {"field": "y"},
+                        "multi": {},
+                    },
+                ],
+                "edges": [{"from": "a", "to": "b", "conditon": True}],
+            },
+            [
+                ("/edges/0/conditon", "unknown property 'conditon'; did you mean 'condition'?"),
+                ("/nodes/0/timout", "unknown property 'timout'; did you mean 'timeout'?"),
+                ("/nodes/1/reject_too", "unknown property 'reject_too'; did you mean 'reject_to'?"),
+                ("/nodes/2/wait", "unknown property 'wait'; allowed: id, label, type"),
+                (
+                    "/nodes/3/multi",
+                    "unknown property 'multi'; allowed: flow, id, label, record, type, wait",
+                ),
+            ],
+        ),
+        (
+            "rule",
+            {
+                **_RULE,
+                "trigger": {"type": "timer", "minuts": 5},
+                "actions": [{"type": "notify", "to": {"field": "a"}, "title": "t", "tiltle": "x"}],
+                "prioirty": 2,
+            },
+            [
+                ("/actions/0/tiltle", "unknown property 'tiltle'; did you mean 'title'?"),
+                ("/prioirty", "unknown property 'prioirty'; did you mean 'priority'?"),
+                ("/trigger/minuts", "unknown property 'minuts'; did you mean 'minutes'?"),
+            ],
+        ),
+    ],
+    ids=["flow", "rule"],
+)
+def test_unknown_properties_are_refused_where_they_stand_with_the_likely_name(
+    kind: str, body: dict[str, object], expected: list[tuple[str, str]]
+) -> None:
+    found = [(d.path, d.message) for d in validate_definition(kind, body)]
+    assert found == expected
