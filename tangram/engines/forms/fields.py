@@ -146,61 +146,7 @@ class FieldDef:
 
     def json_schema(self) -> dict[str, Any]:
         """The draft 2020-12 fragment validating this field's value (``null`` means absent)."""
-        t = self.type
-        schema: dict[str, Any]
-        if t in TEXT_TYPES:
-            schema = {"type": "string", "maxLength": self.max_length or DEFAULT_MAX_LENGTH[t]}
-            if self.min_length:
-                schema["minLength"] = self.min_length
-            if self.pattern:
-                schema["pattern"] = self.pattern
-        elif t in NUMERIC_TYPES:
-            schema = {"type": "integer" if t is FieldType.INTEGER else "number"}
-            if self.minimum is not None:
-                schema["minimum"] = self.minimum
-            if self.maximum is not None:
-                schema["maximum"] = self.maximum
-        elif t is FieldType.DATE:
-            schema = {"type": "string", "format": "date"}
-        elif t is FieldType.DATETIME:
-            schema = {"type": "string", "format": "date-time"}
-        elif t in {FieldType.SELECT, FieldType.RADIO}:
-            schema = {"type": "string", "enum": [o.value for o in self.options]}
-        elif t is FieldType.MULTI_SELECT:
-            schema = {
-                "type": "array",
-                "items": {"type": "string", "enum": [o.value for o in self.options]},
-                "uniqueItems": True,
-            }
-            if self.min_length:
-                schema["minItems"] = self.min_length
-            if self.max_length:
-                schema["maxItems"] = self.max_length
-        elif t is FieldType.CHECKBOX:
-            schema = {"type": "boolean"}
-        elif t in {FieldType.USER, FieldType.GROUP, FieldType.REFERENCE}:
-            schema = {"type": "integer", "minimum": 1}
-        elif t is FieldType.EMAIL:
-            schema = {"type": "string", "format": "email", "maxLength": 254}
-        elif t is FieldType.PHONE:
-            schema = {"type": "string", "pattern": PHONE_PATTERN}
-        elif t in {FieldType.ATTACHMENT, FieldType.SIGNATURE}:
-            schema = dict(_ATTACHMENT_SCHEMA)
-        elif t is FieldType.ATTACHMENTS:
-            schema = {"type": "array", "items": _ATTACHMENT_SCHEMA}
-            if self.max_files:
-                schema["maxItems"] = self.max_files
-        elif t is FieldType.SUB_TABLE:
-            schema = {"type": "array", "items": row_schema(self.fields, rows=True)}
-            if self.min_rows:
-                schema["minItems"] = self.min_rows
-            if self.max_rows is not None:
-                schema["maxItems"] = self.max_rows
-        elif t is FieldType.FORMULA:
-            schema = _result_schema(self.result)
-            schema["readOnly"] = True
-        else:  # serial number
-            schema = {"type": "string", "maxLength": 100, "readOnly": True}
+        schema = _SCHEMAS[self.type](self)
         if self.required and not self.visible_when and not self.computed:
             # Required means non-empty, not merely present: "" and [] are refused by the schema
             # too (the engine reports them as "required").
@@ -211,6 +157,99 @@ class FieldDef:
         if self.read_only:
             schema["readOnly"] = True
         return schema
+
+
+# --- the JSON Schema of each field type ---------------------------------------------------------
+
+
+def _text_schema(f: FieldDef) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "string",
+        "maxLength": f.max_length or DEFAULT_MAX_LENGTH[f.type],
+    }
+    if f.min_length:
+        schema["minLength"] = f.min_length
+    if f.pattern:
+        schema["pattern"] = f.pattern
+    return schema
+
+
+def _number_schema(f: FieldDef) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "integer" if f.type is FieldType.INTEGER else "number"}
+    if f.minimum is not None:
+        schema["minimum"] = f.minimum
+    if f.maximum is not None:
+        schema["maximum"] = f.maximum
+    return schema
+
+
+def _choice_schema(f: FieldDef) -> dict[str, Any]:
+    return {"type": "string", "enum": [o.value for o in f.options]}
+
+
+def _choices_schema(f: FieldDef) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "array",
+        "items": {"type": "string", "enum": [o.value for o in f.options]},
+        "uniqueItems": True,
+    }
+    if f.min_length:
+        schema["minItems"] = f.min_length
+    if f.max_length:
+        schema["maxItems"] = f.max_length
+    return schema
+
+
+def _attachments_schema(f: FieldDef) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "array", "items": _ATTACHMENT_SCHEMA}
+    if f.max_files:
+        schema["maxItems"] = f.max_files
+    return schema
+
+
+def _sub_table_schema(f: FieldDef) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "array", "items": row_schema(f.fields, rows=True)}
+    if f.min_rows:
+        schema["minItems"] = f.min_rows
+    if f.max_rows is not None:
+        schema["maxItems"] = f.max_rows
+    return schema
+
+
+def _formula_schema(f: FieldDef) -> dict[str, Any]:
+    return _result_schema(f.result) | {"readOnly": True}
+
+
+def _fixed(schema: Mapping[str, Any]) -> Callable[[FieldDef], dict[str, Any]]:
+    """A type whose schema does not depend on the field (a fresh copy each time)."""
+    return lambda _f: dict(schema)
+
+
+_SCHEMAS: dict[FieldType, Callable[[FieldDef], dict[str, Any]]] = {
+    FieldType.TEXT: _text_schema,
+    FieldType.TEXTAREA: _text_schema,
+    FieldType.RICH_TEXT: _text_schema,
+    FieldType.NUMBER: _number_schema,
+    FieldType.INTEGER: _number_schema,
+    FieldType.MONEY: _number_schema,
+    FieldType.DATE: _fixed({"type": "string", "format": "date"}),
+    FieldType.DATETIME: _fixed({"type": "string", "format": "date-time"}),
+    FieldType.SELECT: _choice_schema,
+    FieldType.RADIO: _choice_schema,
+    FieldType.MULTI_SELECT: _choices_schema,
+    FieldType.CHECKBOX: _fixed({"type": "boolean"}),
+    FieldType.USER: _fixed({"type": "integer", "minimum": 1}),
+    FieldType.GROUP: _fixed({"type": "integer", "minimum": 1}),
+    FieldType.REFERENCE: _fixed({"type": "integer", "minimum": 1}),
+    FieldType.EMAIL: _fixed({"type": "string", "format": "email", "maxLength": 254}),
+    FieldType.PHONE: _fixed({"type": "string", "pattern": PHONE_PATTERN}),
+    FieldType.ATTACHMENT: _fixed(_ATTACHMENT_SCHEMA),
+    FieldType.SIGNATURE: _fixed(_ATTACHMENT_SCHEMA),
+    FieldType.ATTACHMENTS: _attachments_schema,
+    FieldType.SUB_TABLE: _sub_table_schema,
+    FieldType.FORMULA: _formula_schema,
+    FieldType.SERIAL: _fixed({"type": "string", "maxLength": 100, "readOnly": True}),
+}
 
 
 def _result_schema(result: str) -> dict[str, Any]:
