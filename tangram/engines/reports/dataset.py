@@ -40,7 +40,7 @@ the drill-down from a chart to the record list.
 from __future__ import annotations
 
 import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -510,8 +510,6 @@ class _Compiler:
         if kind not in MEASURES:
             self.problem(f"{where}/type", "report.measure", f"use one of {', '.join(MEASURES)}")
             return None
-        unit = None
-        expression: ColumnElement[Any] | None = None
         gate: ColumnElement[bool] | None = None
         if raw.get("filter") is not None:
             if kind == "calculated":
@@ -522,103 +520,10 @@ class _Compiler:
             gate = self.condition(raw["filter"], f"{where}/filter")
             if gate is None:
                 return None
-
-        def gated(value: ColumnElement[Any]) -> ColumnElement[Any]:
-            """Only the rows the measure's own filter keeps reach its aggregate."""
-            return value if gate is None else case((gate, value))
-
-        if kind == "count":
-            expression = func.count() if gate is None else func.count(gated(literal(1)))
-        elif kind in ("count_distinct", "sum", "avg", "min", "max", "median", "percentile"):
-            ref = self.ref(raw.get("field"), f"{where}/field")
-            if ref is None:
-                return None
-            if kind == "count_distinct":
-                expression = func.count(gated(ref.column).distinct())
-            elif ref.kind not in NUMERIC and not (kind in ("min", "max") and ref.kind in TEMPORAL):
-                self.problem(
-                    f"{where}/field",
-                    "report.numeric",
-                    f"{kind} needs a number field; {ref.path!r} is {ref.kind.value}",
-                )
-                return None
-            elif kind in ("median", "percentile"):
-                fraction = self.fraction(raw, kind, where)
-                if fraction is None:
-                    return None
-                expression = Percentile(cast(gated(ref.column), Float), fraction)
-            else:
-                expression = getattr(func, kind)(gated(ref.column))
-                if kind in ("avg", "sum"):
-                    expression = cast(expression, Float)
-        elif kind == "duration":
-            start = self.ref(raw.get("from"), f"{where}/from")
-            end = self.ref(raw.get("to"), f"{where}/to")
-            if start is None or end is None:
-                return None
-            for name, ref in (("from", start), ("to", end)):
-                if ref.kind is not ColumnKind.DATETIME:
-                    self.problem(
-                        f"{where}/{name}",
-                        "report.duration",
-                        f"{ref.path!r} is not a datetime field",
-                    )
-                    return None
-            unit = raw.get("unit", "hours")
-            if unit not in UNIT_SECONDS:
-                self.problem(
-                    f"{where}/unit", "report.duration", f"use one of {', '.join(UNIT_SECONDS)}"
-                )
-                return None
-            seconds = gated(Seconds(start.column, end.column) / UNIT_SECONDS[unit])
-            how = raw.get("aggregate", "avg")
-            if how in ("median", "percentile"):
-                fraction = self.fraction(raw, how, where)
-                if fraction is None:
-                    return None
-                expression = Percentile(seconds, fraction)
-            elif how in ("avg", "min", "max", "sum"):
-                expression = cast(getattr(func, how)(seconds), Float)
-            else:
-                self.problem(
-                    f"{where}/aggregate",
-                    "report.duration",
-                    "avg, median, percentile (with percent), min, max or sum",
-                )
-                return None
-        elif kind == "ratio":
-            numerator = self.condition(raw.get("numerator"), f"{where}/numerator")
-            denominator = (
-                self.condition(raw["denominator"], f"{where}/denominator")
-                if "denominator" in raw
-                else literal(True)
-            )
-            if numerator is None or denominator is None:
-                return None
-            if gate is not None:
-                denominator = and_(gate, denominator)
-            top, bottom = ratio_counts(numerator, denominator)
-            expression = cast(top, Float) * 100.0 / func.nullif(bottom, 0)
-            unit = "%"
-        elif kind == "nps":
-            ref = self.ref(raw.get("field"), f"{where}/field")
-            if ref is None:
-                return None
-            if ref.kind not in NUMERIC:
-                self.problem(
-                    f"{where}/field",
-                    "report.numeric",
-                    f"nps needs a 0–10 score field; {ref.path!r} is {ref.kind.value}",
-                )
-                return None
-            score = gated(ref.column)
-            promoters, detractors, answered = nps_counts(score)
-            expression = cast(promoters - detractors, Float) * 100.0 / func.nullif(answered, 0)
-            unit = "%"
-        else:  # calculated
-            expression = self.arithmetic(raw.get("expression"), f"{where}/expression", done)
-            if expression is None:
-                return None
+        built = _MEASURES[kind](self, _Measure(raw, where, str(kind), gate, done))
+        if built is None:
+            return None
+        expression, unit = built
         return Output(
             key, "measure", str(kind), raw.get("field"), unit=unit or raw.get("unit")
         ), expression.label(key)
@@ -665,6 +570,166 @@ class _Compiler:
             where, "report.calculated", "+, -, *, / over measures ({var: key}) and numbers"
         )
         return None
+
+
+# --- one function per measure type: its aggregate expression and its unit ----------------------
+
+
+@dataclass(frozen=True)
+class _Measure:
+    """A measure being compiled: its definition, path, type, own filter and the measures before."""
+
+    raw: Mapping[str, Any]
+    where: str
+    kind: str
+    gate: ColumnElement[bool] | None
+    done: Mapping[str, ColumnElement[Any]]
+
+    def gated(self, value: ColumnElement[Any]) -> ColumnElement[Any]:
+        """Only the rows the measure's own filter keeps reach its aggregate."""
+        return value if self.gate is None else case((self.gate, value))
+
+
+#: A measure's aggregate and its unit (None: the definition's ``unit``, if any).
+_Built = tuple[ColumnElement[Any], str | None] | None
+
+
+def _count(_c: _Compiler, m: _Measure) -> _Built:
+    return (func.count() if m.gate is None else func.count(m.gated(literal(1)))), None
+
+
+def _count_distinct(c: _Compiler, m: _Measure) -> _Built:
+    ref = c.ref(m.raw.get("field"), f"{m.where}/field")
+    if ref is None:
+        return None
+    return func.count(m.gated(ref.column).distinct()), None
+
+
+def _numeric(c: _Compiler, m: _Measure, *, temporal: bool = False) -> Ref | None:
+    """The measure's field, which must hold numbers (or dates and times, when ``temporal``)."""
+    ref = c.ref(m.raw.get("field"), f"{m.where}/field")
+    if ref is None:
+        return None
+    if ref.kind not in NUMERIC and not (temporal and ref.kind in TEMPORAL):
+        c.problem(
+            f"{m.where}/field",
+            "report.numeric",
+            f"{m.kind} needs a number field; {ref.path!r} is {ref.kind.value}",
+        )
+        return None
+    return ref
+
+
+def _aggregate(c: _Compiler, m: _Measure) -> _Built:
+    """sum, avg, min and max (min and max of dates and times too)."""
+    ref = _numeric(c, m, temporal=m.kind in ("min", "max"))
+    if ref is None:
+        return None
+    expression: ColumnElement[Any] = getattr(func, m.kind)(m.gated(ref.column))
+    if m.kind in ("avg", "sum"):
+        expression = cast(expression, Float)
+    return expression, None
+
+
+def _percentile(c: _Compiler, m: _Measure) -> _Built:
+    """median and percentile (with ``percent``)."""
+    ref = _numeric(c, m)
+    if ref is None:
+        return None
+    fraction = c.fraction(m.raw, m.kind, m.where)
+    if fraction is None:
+        return None
+    return Percentile(cast(m.gated(ref.column), Float), fraction), None
+
+
+def _seconds(c: _Compiler, m: _Measure) -> ColumnElement[Any] | None:
+    """The time from ``from`` to ``to`` (two datetime fields) in the measure's ``unit``."""
+    start = c.ref(m.raw.get("from"), f"{m.where}/from")
+    end = c.ref(m.raw.get("to"), f"{m.where}/to")
+    if start is None or end is None:
+        return None
+    for name, ref in (("from", start), ("to", end)):
+        if ref.kind is not ColumnKind.DATETIME:
+            c.problem(
+                f"{m.where}/{name}", "report.duration", f"{ref.path!r} is not a datetime field"
+            )
+            return None
+    unit = m.raw.get("unit", "hours")
+    if unit not in UNIT_SECONDS:
+        c.problem(f"{m.where}/unit", "report.duration", f"use one of {', '.join(UNIT_SECONDS)}")
+        return None
+    return m.gated(Seconds(start.column, end.column) / UNIT_SECONDS[unit])
+
+
+def _duration(c: _Compiler, m: _Measure) -> _Built:
+    seconds = _seconds(c, m)
+    if seconds is None:
+        return None
+    how = m.raw.get("aggregate", "avg")
+    if how in ("median", "percentile"):
+        fraction = c.fraction(m.raw, how, m.where)
+        if fraction is None:
+            return None
+        return Percentile(seconds, fraction), m.raw.get("unit", "hours")
+    if how in ("avg", "min", "max", "sum"):
+        return cast(getattr(func, how)(seconds), Float), m.raw.get("unit", "hours")
+    c.problem(
+        f"{m.where}/aggregate",
+        "report.duration",
+        "avg, median, percentile (with percent), min, max or sum",
+    )
+    return None
+
+
+def _ratio(c: _Compiler, m: _Measure) -> _Built:
+    numerator = c.condition(m.raw.get("numerator"), f"{m.where}/numerator")
+    denominator = (
+        c.condition(m.raw["denominator"], f"{m.where}/denominator")
+        if "denominator" in m.raw
+        else literal(True)
+    )
+    if numerator is None or denominator is None:
+        return None
+    if m.gate is not None:
+        denominator = and_(m.gate, denominator)
+    top, bottom = ratio_counts(numerator, denominator)
+    return cast(top, Float) * 100.0 / func.nullif(bottom, 0), "%"
+
+
+def _nps(c: _Compiler, m: _Measure) -> _Built:
+    ref = c.ref(m.raw.get("field"), f"{m.where}/field")
+    if ref is None:
+        return None
+    if ref.kind not in NUMERIC:
+        c.problem(
+            f"{m.where}/field",
+            "report.numeric",
+            f"nps needs a 0–10 score field; {ref.path!r} is {ref.kind.value}",
+        )
+        return None
+    promoters, detractors, answered = nps_counts(m.gated(ref.column))
+    return cast(promoters - detractors, Float) * 100.0 / func.nullif(answered, 0), "%"
+
+
+def _calculated(c: _Compiler, m: _Measure) -> _Built:
+    expression = c.arithmetic(m.raw.get("expression"), f"{m.where}/expression", m.done)
+    return None if expression is None else (expression, None)
+
+
+_MEASURES: dict[str, Callable[[_Compiler, _Measure], _Built]] = {
+    "count": _count,
+    "count_distinct": _count_distinct,
+    "sum": _aggregate,
+    "avg": _aggregate,
+    "min": _aggregate,
+    "max": _aggregate,
+    "median": _percentile,
+    "percentile": _percentile,
+    "duration": _duration,
+    "ratio": _ratio,
+    "nps": _nps,
+    "calculated": _calculated,
+}
 
 
 def ratio_counts(
