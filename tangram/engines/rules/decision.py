@@ -240,15 +240,20 @@ def _rank(order: tuple[Any, ...], value: Any) -> int:
     return len(order)
 
 
-def compile_decision_table(
-    definition: Mapping[str, Any], *, fields: frozenset[str] | None = None
-) -> DecisionTable:
-    """Check a decision table (shapes, cells, overlaps, tests) and compile it.
+@dataclass(frozen=True)
+class _Inputs:
+    """The input columns as compiled: keys, expressions and declared values (None: any)."""
 
-    ``fields`` (the form's field keys) makes input expressions refer only to real fields.
-    """
-    problems: list[Diagnostic] = []
-    key = str(definition.get("key", ""))
+    keys: list[str]
+    logic: list[CompiledLogic]
+    declared: list[list[Any] | None]
+
+
+_Row = tuple[tuple[Test, ...], dict[str, Any]]
+
+
+def _policy(definition: Mapping[str, Any], problems: list[Diagnostic]) -> tuple[Any, Any]:
+    """The hit policy and the aggregation (COLLECT only)."""
     policy = definition.get("hit_policy", "UNIQUE")
     if policy not in HIT_POLICIES:
         problems.append(
@@ -265,61 +270,98 @@ def compile_decision_table(
                 f"only COLLECT aggregates, with one of {', '.join(AGGREGATIONS)}",
             )
         )
-    inputs = list(definition.get("inputs") or [])
-    outputs = list(definition.get("outputs") or [])
-    if not inputs:
-        problems.append(Diagnostic("/inputs", "decision.inputs", "needs at least one input"))
-    if not outputs:
-        problems.append(Diagnostic("/outputs", "decision.outputs", "needs at least one output"))
-    input_keys: list[str] = []
-    logic: list[CompiledLogic] = []
-    declared: list[list[Any] | None] = []
+    return policy, aggregation
+
+
+def _inputs(
+    inputs: list[Any], fields: frozenset[str] | None, problems: list[Diagnostic]
+) -> _Inputs:
+    compiled = _Inputs([], [], [])
     spec = VariableSpec(fields=fields) if fields is not None else None
     for i, column in enumerate(inputs):
         where = f"/inputs/{i}"
         if not isinstance(column, Mapping) or not isinstance(column.get("key"), str):
             problems.append(Diagnostic(where, "decision.input", "needs a key"))
-            input_keys.append(f"#{i}")
-            logic.append(compile_logic(None))
-            declared.append(None)
+            compiled.keys.append(f"#{i}")
+            compiled.logic.append(compile_logic(None))
+            compiled.declared.append(None)
             continue
-        input_keys.append(column["key"])
+        compiled.keys.append(column["key"])
         expression = column.get("expression", {"var": column["key"]})
         try:
-            logic.append(compile_logic(expression, variables=spec))
+            compiled.logic.append(compile_logic(expression, variables=spec))
         except DefinitionError as exc:
             problems.extend(
                 Diagnostic(f"{where}/expression{d.path}", d.code, d.message)
                 for d in exc.diagnostics
             )
-            logic.append(compile_logic(None))
+            compiled.logic.append(compile_logic(None))
         values = column.get("values")
-        declared.append(list(values) if isinstance(values, list) and values else None)
-    output_keys = [
-        str(c.get("key")) if isinstance(c, Mapping) else f"#{i}" for i, c in enumerate(outputs)
-    ]
-    priority: tuple[Any, ...] = ()
-    if policy == "PRIORITY":
-        first = outputs[0] if outputs and isinstance(outputs[0], Mapping) else {}
-        if not isinstance(first.get("values"), list) or not first["values"]:
-            problems.append(
-                Diagnostic(
-                    "/outputs/0/values",
-                    "decision.priority",
-                    "PRIORITY needs the first output's values, highest priority first",
-                )
+        compiled.declared.append(list(values) if isinstance(values, list) and values else None)
+    return compiled
+
+
+def _priority(policy: Any, outputs: list[Any], problems: list[Diagnostic]) -> tuple[Any, ...]:
+    """The first output's values, highest priority first (PRIORITY tables only)."""
+    if policy != "PRIORITY":
+        return ()
+    first = outputs[0] if outputs and isinstance(outputs[0], Mapping) else {}
+    if not isinstance(first.get("values"), list) or not first["values"]:
+        problems.append(
+            Diagnostic(
+                "/outputs/0/values",
+                "decision.priority",
+                "PRIORITY needs the first output's values, highest priority first",
             )
-        else:
-            priority = tuple(first["values"])
-    rows: list[tuple[tuple[Test, ...], dict[str, Any]]] = []
-    constants: list[list[Any]] = [[] for _ in input_keys]
-    for r, rule in enumerate(definition.get("rules") or []):
+        )
+        return ()
+    return tuple(first["values"])
+
+
+def _cells(
+    when: list[Any],
+    where: str,
+    inputs: _Inputs,
+    constants: list[list[Any]],
+    problems: list[Diagnostic],
+) -> tuple[Test, ...]:
+    """A row's condition cells as tests; the constants they mention join their column's."""
+    tests = []
+    for c, cell in enumerate(when):
+        test, mentioned = _cell_test(cell, f"{where}/when/{c}", problems)
+        tests.append(test)
+        constants[c].extend(mentioned)
+        declared = inputs.declared[c]
+        if declared is None:
+            continue
+        for value in mentioned:
+            if not any(_same(value, d) for d in declared):
+                problems.append(
+                    Diagnostic(
+                        f"{where}/when/{c}",
+                        "decision.value",
+                        f"{value!r} is not one of the values of input {inputs.keys[c]!r}",
+                    )
+                )
+    return tuple(tests)
+
+
+def _rows(
+    rules: list[Any],
+    inputs: _Inputs,
+    output_keys: list[str],
+    problems: list[Diagnostic],
+) -> tuple[list[_Row], list[list[Any]]]:
+    """The rows (tests and outputs) and, per input column, the constants its cells mention."""
+    rows: list[_Row] = []
+    constants: list[list[Any]] = [[] for _ in inputs.keys]
+    for r, rule in enumerate(rules):
         where = f"/rules/{r}"
         when = rule.get("when") if isinstance(rule, Mapping) else None
         then = rule.get("then") if isinstance(rule, Mapping) else None
-        if not isinstance(when, list) or len(when) != len(input_keys):
+        if not isinstance(when, list) or len(when) != len(inputs.keys):
             problems.append(
-                Diagnostic(f"{where}/when", "decision.arity", f"needs {len(input_keys)} cells")
+                Diagnostic(f"{where}/when", "decision.arity", f"needs {len(inputs.keys)} cells")
             )
             continue
         if not isinstance(then, list) or len(then) != len(output_keys):
@@ -327,76 +369,105 @@ def compile_decision_table(
                 Diagnostic(f"{where}/then", "decision.arity", f"needs {len(output_keys)} values")
             )
             continue
-        tests = []
-        for c, cell in enumerate(when):
-            test, mentioned = _cell_test(cell, f"{where}/when/{c}", problems)
-            tests.append(test)
-            constants[c].extend(mentioned)
-            if declared[c] is not None:
-                for value in mentioned:
-                    if not any(_same(value, d) for d in declared[c] or []):
-                        problems.append(
-                            Diagnostic(
-                                f"{where}/when/{c}",
-                                "decision.value",
-                                f"{value!r} is not one of the values of input {input_keys[c]!r}",
-                            )
-                        )
-        rows.append((tuple(tests), dict(zip(output_keys, then, strict=True))))
+        tests = _cells(when, where, inputs, constants, problems)
+        rows.append((tests, dict(zip(output_keys, then, strict=True))))
     if not rows:
         problems.append(Diagnostic("/rules", "decision.rules", "needs at least one row"))
+    return rows, constants
+
+
+def _overlaps(rows: list[_Row], reps: list[list[Any]]) -> list[Diagnostic]:
+    """Rows of a UNIQUE table that some input matches both of."""
+    problems = []
+    for (a, (tests_a, _)), (b, (tests_b, _)) in itertools.combinations(enumerate(rows), 2):
+        if all(
+            any(ta(v) and tb(v) for v in column)
+            for ta, tb, column in zip(tests_a, tests_b, reps, strict=True)
+        ):
+            problems.append(
+                Diagnostic(
+                    f"/rules/{b}",
+                    "decision.overlap",
+                    f"overlaps row {a + 1}: a UNIQUE table needs exactly one matching row",
+                )
+            )
+    return problems
+
+
+def _gaps(rows: list[_Row], reps: list[list[Any]], keys: list[str]) -> list[dict[str, Any]]:
+    """Input combinations no row matches (none listed past :data:`MAX_COMBINATIONS`)."""
+    if math.prod(len(r) for r in reps) > MAX_COMBINATIONS:
+        return []
+    return [
+        dict(zip(keys, combination, strict=True))
+        for combination in itertools.product(*reps)
+        if not any(_accepts(tests, combination) for tests, _ in rows)
+    ]
+
+
+def _failed_tests(table: DecisionTable, tests: list[Any]) -> list[Diagnostic]:
+    """The table's own tests that it fails."""
+    problems = []
+    for t, case in enumerate(tests):
+        where = f"/tests/{t}"
+        if not isinstance(case, Mapping) or not isinstance(case.get("input"), Mapping):
+            problems.append(Diagnostic(where, "decision.test", "needs an input object"))
+            continue
+        try:
+            got = table.decide(case["input"]).result
+        except DecisionError as exc:
+            problems.append(Diagnostic(where, "decision.test_failed", str(exc)))
+            continue
+        if got != case.get("expect"):
+            problems.append(
+                Diagnostic(
+                    where,
+                    "decision.test_failed",
+                    f"expected {case.get('expect')!r}, the table gives {got!r}",
+                )
+            )
+    return problems
+
+
+def compile_decision_table(
+    definition: Mapping[str, Any], *, fields: frozenset[str] | None = None
+) -> DecisionTable:
+    """Check a decision table (shapes, cells, overlaps, tests) and compile it.
+
+    ``fields`` (the form's field keys) makes input expressions refer only to real fields.
+    """
+    problems: list[Diagnostic] = []
+    policy, aggregation = _policy(definition, problems)
+    raw_inputs = list(definition.get("inputs") or [])
+    outputs = list(definition.get("outputs") or [])
+    if not raw_inputs:
+        problems.append(Diagnostic("/inputs", "decision.inputs", "needs at least one input"))
+    if not outputs:
+        problems.append(Diagnostic("/outputs", "decision.outputs", "needs at least one output"))
+    inputs = _inputs(raw_inputs, fields, problems)
+    output_keys = [
+        str(c.get("key")) if isinstance(c, Mapping) else f"#{i}" for i, c in enumerate(outputs)
+    ]
+    priority = _priority(policy, outputs, problems)
+    rows, constants = _rows(list(definition.get("rules") or []), inputs, output_keys, problems)
     if problems:
         raise DefinitionError(problems)
-
-    reps = [_representatives(constants[c], declared[c]) for c in range(len(input_keys))]
+    reps = [_representatives(constants[c], inputs.declared[c]) for c in range(len(inputs.keys))]
     if policy == "UNIQUE":
-        for (a, (tests_a, _)), (b, (tests_b, _)) in itertools.combinations(enumerate(rows), 2):
-            if all(
-                any(ta(v) and tb(v) for v in column)
-                for ta, tb, column in zip(tests_a, tests_b, reps, strict=True)
-            ):
-                problems.append(
-                    Diagnostic(
-                        f"/rules/{b}",
-                        "decision.overlap",
-                        f"overlaps row {a + 1}: a UNIQUE table needs exactly one matching row",
-                    )
-                )
-    gaps: list[dict[str, Any]] = []
-    if math.prod(len(r) for r in reps) <= MAX_COMBINATIONS:
-        for combination in itertools.product(*reps):
-            if not any(_accepts(tests, combination) for tests, _ in rows):
-                gaps.append(dict(zip(input_keys, combination, strict=True)))
+        problems += _overlaps(rows, reps)
     table = DecisionTable(
-        key=key,
+        key=str(definition.get("key", "")),
         hit_policy=str(policy),
         aggregation=aggregation,
-        inputs=tuple(input_keys),
+        inputs=tuple(inputs.keys),
         outputs=tuple(output_keys),
-        _input_logic=tuple(logic),
+        _input_logic=tuple(inputs.logic),
         _rows=tuple(rows),
         _priority=priority,
-        gaps=tuple(gaps),
+        gaps=tuple(_gaps(rows, reps, inputs.keys)),
     )
     if not problems:
-        for t, case in enumerate(definition.get("tests") or []):
-            where = f"/tests/{t}"
-            if not isinstance(case, Mapping) or not isinstance(case.get("input"), Mapping):
-                problems.append(Diagnostic(where, "decision.test", "needs an input object"))
-                continue
-            try:
-                got = table.decide(case["input"]).result
-            except DecisionError as exc:
-                problems.append(Diagnostic(where, "decision.test_failed", str(exc)))
-                continue
-            if got != case.get("expect"):
-                problems.append(
-                    Diagnostic(
-                        where,
-                        "decision.test_failed",
-                        f"expected {case.get('expect')!r}, the table gives {got!r}",
-                    )
-                )
+        problems += _failed_tests(table, list(definition.get("tests") or []))
     if problems:
         raise DefinitionError(problems)
     return table

@@ -194,3 +194,60 @@ def test_bad_tables_are_refused_with_every_problem_and_its_path() -> None:
         ("/rules/2/then", "decision.arity"),
         ("/rules/3/when/1", "decision.cell"),
     }
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"inputs": []},
+            [
+                ("/inputs", "decision.inputs"),
+                ("/rules", "decision.rules"),
+                ("/rules/0/when", "decision.arity"),
+                ("/rules/1/when", "decision.arity"),
+            ],
+        ),
+        (
+            {"outputs": []},
+            [
+                ("/outputs", "decision.outputs"),
+                ("/rules", "decision.rules"),
+                ("/rules/0/then", "decision.arity"),
+                ("/rules/1/then", "decision.arity"),
+            ],
+        ),
+        (
+            {"inputs": [{"values": ["A"]}, {"key": "product_line"}]},
+            [("/inputs/0", "decision.input")],
+        ),
+        ({"hit_policy": "PRIORITY"}, [("/outputs/0/values", "decision.priority")]),
+        ({"rules": []}, [("/rules", "decision.rules")]),
+        ({"tests": ["not a test"]}, [("/tests/0", "decision.test")]),
+        (
+            {"hit_policy": "ANY", "tests": [{"input": {"issue_type": "usage"}, "expect": None}]},
+            [("/tests/0", "decision.test_failed")],
+        ),
+    ],
+    ids=[
+        "no-inputs",
+        "no-outputs",
+        "input-without-key",
+        "priority-order",
+        "no-rows",
+        "test-shape",
+        "test-failed",
+    ],
+)
+def test_a_table_mistake_gives_its_diagnostic(
+    changes: dict[str, Any], expected: list[tuple[str, str]]
+) -> None:
+    table: dict[str, Any] = {
+        **DISPATCH,
+        "rules": [{"when": ["usage", "-"], "then": ["desk"]}, {"when": ["-", "-"], "then": ["x"]}],
+        "hit_policy": "FIRST",
+        "tests": [],
+    } | changes
+    with pytest.raises(DefinitionError) as caught:
+        compile_decision_table(table)
+    assert [(d.path, d.code) for d in caught.value.diagnostics] == expected
