@@ -150,118 +150,306 @@ class SlaPolicy:
         # The calendar of the record's current priority measures the whole target.
         cal = self.calendars.get(str(current[-1].get(self.priority_field)), self.calendar)
         started = history[0][0]
-        used = paused = 0.0
-        breached_at: datetime | None = None
-        met_at: datetime | None = None
-        priority: Any = None
-        budget: float | None = None
-        data: Mapping[str, Any] = history[0][1]
-        pauses: list[tuple[datetime, datetime]] = []
-        counted: list[tuple[datetime, float]] = []  # (start, business seconds) of running spans
+        replay = self._replay(target, history, now, cal)
+        budget = replay.budget
+        if budget is None:  # no target for this priority: nothing to be late for
+            return TargetStatus(
+                key=target.key,
+                state=SlaState.MET if replay.met_at is not None else SlaState.RUNNING,
+                priority=replay.priority,
+                budget_seconds=0.0,
+                used_seconds=replay.used,
+                paused_seconds=replay.paused,
+                started_at=started,
+                due_at=None,
+                warn_at=None,
+                met_at=replay.met_at,
+                breached_at=None,
+                next_check=None,
+                explanation=f"no {target.key} target for {self.priority_field} {replay.priority!r}",
+            )
+        if replay.breached_at is None and replay.used > budget:
+            # A raised priority can make the budget run out in the past: find when it did.
+            replay.breached_at = _ran_out(replay.counted, budget, cal)
+        is_paused = (
+            replay.met_at is None
+            and target.pause is not None
+            and bool(target.pause.function(replay.data))
+        )
+        warn_budget = budget * target.warn_percent / 100
+        due_at = warn_at = next_check = None
+        if replay.met_at is None and replay.breached_at is not None:
+            due_at = replay.breached_at
+        elif replay.met_at is None and not is_paused:
+            due_at = next_check = cal.add(now, budget - replay.used)
+            if replay.used < warn_budget:
+                warn_at = next_check = cal.add(now, warn_budget - replay.used)
+        return TargetStatus(
+            key=target.key,
+            state=_state(replay, is_paused, warn_budget),
+            priority=replay.priority,
+            budget_seconds=budget,
+            used_seconds=replay.used,
+            paused_seconds=replay.paused,
+            started_at=started,
+            due_at=due_at,
+            warn_at=warn_at,
+            met_at=replay.met_at,
+            breached_at=replay.breached_at,
+            next_check=next_check,
+            explanation=self._explain(replay, budget, started, cal, is_paused, due_at),
+        )
+
+    def _replay(
+        self,
+        target: Target,
+        history: Sequence[tuple[datetime, Mapping[str, Any]]],
+        now: datetime,
+        cal: Calendar,
+    ) -> _Replay:
+        """Business time used and paused from the first snapshot to ``now`` (or to the one that
+        meets the target), and when the budget ran out on the way."""
+        replay = _Replay(history[0][1])
         for i, (at, snapshot) in enumerate(history):
             if at > now:
                 break
-            data = snapshot
-            priority, budget = self._budget(target, data)
-            if target.stop.function(data):
-                met_at = at
+            replay.data = snapshot
+            replay.priority, replay.budget = self._budget(target, snapshot)
+            if target.stop.function(snapshot):
+                replay.met_at = at
                 break
             until = history[i + 1][0] if i + 1 < len(history) else now
             until = min(until, now)
             span = cal.between(at, until) if until > at else 0.0
-            if target.pause is not None and target.pause.function(data):
-                paused += span
+            if target.pause is not None and target.pause.function(snapshot):
+                replay.paused += span
                 if until > at:
-                    pauses.append((at, until))
+                    replay.pauses.append((at, until))
                 continue
-            if budget is not None and breached_at is None and used <= budget < used + span:
-                breached_at = cal.add(at, budget - used)
+            budget = replay.budget
+            if (
+                budget is not None
+                and replay.breached_at is None
+                and replay.used <= budget < replay.used + span
+            ):
+                replay.breached_at = cal.add(at, budget - replay.used)
             if span:
-                counted.append((at, span))
-            used += span
-        if budget is None:  # no target for this priority: nothing to be late for
-            return TargetStatus(
-                key=target.key,
-                state=SlaState.MET if met_at is not None else SlaState.RUNNING,
-                priority=priority,
-                budget_seconds=0.0,
-                used_seconds=used,
-                paused_seconds=paused,
-                started_at=started,
-                due_at=None,
-                warn_at=None,
-                met_at=met_at,
-                breached_at=None,
-                next_check=None,
-                explanation=f"no {target.key} target for {self.priority_field} {priority!r}",
-            )
-        if breached_at is None and used > budget:
-            # A raised priority can make the budget run out in the past: find when it did.
-            left = budget
-            for begin, span in counted:
-                if span >= left:
-                    breached_at = cal.add(begin, left)
-                    break
-                left -= span
-        is_paused = (
-            met_at is None and target.pause is not None and bool(target.pause.function(data))
-        )
-        warn_budget = budget * target.warn_percent / 100
-        due_at = warn_at = next_check = None
-        if met_at is None:
-            if breached_at is not None:
-                due_at = breached_at
-            elif not is_paused:
-                due_at = cal.add(now, budget - used)
-                next_check = due_at
-                if used < warn_budget:
-                    warn_at = cal.add(now, warn_budget - used)
-                    next_check = warn_at
-        if met_at is not None:
-            state = SlaState.MET if breached_at is None else SlaState.BREACHED
-        elif breached_at is not None:
-            state = SlaState.BREACHED
-        elif is_paused:
-            state = SlaState.PAUSED
-        elif used >= warn_budget:
-            state = SlaState.WARNED
-        else:
-            state = SlaState.RUNNING
+                replay.counted.append((at, span))
+            replay.used += span
+        return replay
+
+    def _explain(
+        self,
+        replay: _Replay,
+        budget: float,
+        started: datetime,
+        cal: Calendar,
+        is_paused: bool,
+        due_at: datetime | None,
+    ) -> str:
+        """How the target stands, as a person reads it."""
         parts = [
-            f"{self.priority_field} {priority} = {_minutes_text(budget)} of business time "
+            f"{self.priority_field} {replay.priority} = {_minutes_text(budget)} of business time "
             f"from {self._local(started)} ({cal.key})"
         ]
-        if pauses:
-            spans = ", ".join(f"{self._local(a)}–{self._local(b)[11:]}" for a, b in pauses)
-            parts.append(f"paused {_minutes_text(paused)} ({spans})")
-        parts.append(f"{_minutes_text(used)} used")
-        if met_at is not None:
+        if replay.pauses:
+            spans = ", ".join(f"{self._local(a)}–{self._local(b)[11:]}" for a, b in replay.pauses)
+            parts.append(f"paused {_minutes_text(replay.paused)} ({spans})")
+        parts.append(f"{_minutes_text(replay.used)} used")
+        if replay.met_at is not None:
             parts.append(
-                f"met at {self._local(met_at)}"
-                if breached_at is None
-                else f"met late at {self._local(met_at)}, due {self._local(breached_at)}"
+                f"met at {self._local(replay.met_at)}"
+                if replay.breached_at is None
+                else f"met late at {self._local(replay.met_at)}, due {self._local(replay.breached_at)}"
             )
-        elif breached_at is not None:
-            parts.append(f"breached at {self._local(breached_at)}")
+        elif replay.breached_at is not None:
+            parts.append(f"breached at {self._local(replay.breached_at)}")
         elif is_paused:
-            parts.append(f"{_minutes_text(budget - used)} left when it resumes")
+            parts.append(f"{_minutes_text(budget - replay.used)} left when it resumes")
         elif due_at is not None:
             parts.append(f"due {self._local(due_at)}")
-        return TargetStatus(
-            key=target.key,
-            state=state,
-            priority=priority,
-            budget_seconds=budget,
-            used_seconds=used,
-            paused_seconds=paused,
-            started_at=started,
-            due_at=due_at,
-            warn_at=warn_at,
-            met_at=met_at,
-            breached_at=breached_at,
-            next_check=next_check,
-            explanation="; ".join(parts),
+        return "; ".join(parts)
+
+
+@dataclass(slots=True)
+class _Replay:
+    """A target replayed over a record's snapshots."""
+
+    #: The last snapshot replayed.
+    data: Mapping[str, Any]
+    priority: Any = None
+    budget: float | None = None
+    used: float = 0.0
+    paused: float = 0.0
+    met_at: datetime | None = None
+    breached_at: datetime | None = None
+    pauses: list[tuple[datetime, datetime]] = field(default_factory=list)
+    #: (start, business seconds) of the spans that counted.
+    counted: list[tuple[datetime, float]] = field(default_factory=list)
+
+
+def _ran_out(
+    counted: Sequence[tuple[datetime, float]], budget: float, cal: Calendar
+) -> datetime | None:
+    """When ``budget`` business seconds were used up over the counted spans."""
+    left = budget
+    for begin, span in counted:
+        if span >= left:
+            return cal.add(begin, left)
+        left -= span
+    return None
+
+
+def _state(replay: _Replay, is_paused: bool, warn_budget: float) -> SlaState:
+    if replay.met_at is not None:
+        return SlaState.MET if replay.breached_at is None else SlaState.BREACHED
+    if replay.breached_at is not None:
+        return SlaState.BREACHED
+    if is_paused:
+        return SlaState.PAUSED
+    return SlaState.WARNED if replay.used >= warn_budget else SlaState.RUNNING
+
+
+@dataclass
+class _Compiling:
+    """What an SLA policy is checked against, and the problems found."""
+
+    fields: frozenset[str] | None
+    tables: Mapping[str, DecisionTable] | None
+    forms: frozenset[str] | None
+    flows: frozenset[str] | None
+    problems: list[Diagnostic] = field(default_factory=list)
+
+    def problem(self, path: str, code: str, message: str) -> None:
+        self.problems.append(Diagnostic(path, code, message))
+
+    def actions(self, raw: Any, path: str) -> Actions | None:
+        try:
+            return compile_actions(
+                raw,
+                fields=self.fields,
+                tables=self.tables,
+                forms=self.forms,
+                flows=self.flows,
+                path=path,
+            )
+        except DefinitionError as exc:
+            self.problems.extend(exc.diagnostics)
+            return None
+
+    def logic(self, expression: Any, path: str) -> CompiledLogic | None:
+        spec = VariableSpec(fields=self.fields) if self.fields is not None else None
+        try:
+            return compile_logic(expression, variables=spec)
+        except DefinitionError as exc:
+            self.problems.extend(
+                Diagnostic(f"{path}{d.path}", d.code, d.message) for d in exc.diagnostics
+            )
+            return None
+
+    def field(self, value: Any, path: str) -> bool:
+        """Whether ``value`` names a field of the form (when the fields are known)."""
+        if isinstance(value, str) and (self.fields is None or value in self.fields):
+            return True
+        self.problem(path, "sla.field", f"{value!r} is not a field")
+        return False
+
+
+def _positive(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and value > 0
+
+
+def _escalation(raw: Any, c: _Compiling) -> tuple[Actions, ...]:
+    """The escalation levels, each a list of actions."""
+    if not isinstance(raw, list):
+        c.problem("/escalation", "sla.escalation", "a list of levels")
+        return ()
+    levels = []
+    for i, level in enumerate(raw):
+        if not isinstance(level, Mapping) or "actions" not in level:
+            c.problem(f"/escalation/{i}", "sla.escalation", "a level is {actions: [...]}")
+            continue
+        compiled = c.actions(level["actions"], f"/escalation/{i}/actions")
+        if compiled is not None:
+            levels.append(compiled)
+    return tuple(levels)
+
+
+def _calendars(
+    definition: Mapping[str, Any], calendars: Mapping[str, Calendar], c: _Compiling
+) -> tuple[Calendar | None, dict[str, Calendar]]:
+    """The policy's calendar and the calendars of particular priorities."""
+    calendar = calendars.get(str(definition.get("calendar", "")))
+    if calendar is None:
+        c.problem(
+            "/calendar",
+            "sla.calendar",
+            f"unknown calendar {definition.get('calendar')!r}; known: "
+            + (", ".join(sorted(calendars)) or "none"),
         )
+    by_priority: dict[str, Calendar] = {}
+    raw = definition.get("calendars", {})
+    for name, calendar_key in raw.items() if isinstance(raw, Mapping) else []:
+        found = calendars.get(str(calendar_key))
+        if found is None:
+            c.problem(f"/calendars/{name}", "sla.calendar", f"unknown calendar {calendar_key!r}")
+        else:
+            by_priority[str(name)] = found
+    return calendar, by_priority
+
+
+def _minutes(raw: Mapping[str, Any], where: str, c: _Compiling) -> dict[str, float]:
+    """A target's minutes by priority."""
+    minutes = raw.get("minutes")
+    if not isinstance(minutes, Mapping) or not minutes:
+        c.problem(f"{where}/minutes", "sla.minutes", "maps priorities to minutes")
+        return {}
+    for name, value in minutes.items():
+        if not _positive(value):
+            c.problem(f"{where}/minutes/{name}", "sla.minutes", "must be a positive number")
+    return {str(k): float(v) if _positive(v) else 0.0 for k, v in minutes.items()}
+
+
+def _target(raw: Any, where: str, seen: set[str], c: _Compiling) -> Target | None:
+    if not isinstance(raw, Mapping):
+        c.problem(where, "sla.target", "must be an object")
+        return None
+    key = str(raw.get("key", ""))
+    if not key or key in seen:
+        c.problem(f"{where}/key", "sla.key", "needs a unique key")
+    seen.add(key)
+    minutes = _minutes(raw, where, c)
+    default = raw.get("default_minutes")
+    if default is not None and not _positive(default):
+        c.problem(f"{where}/default_minutes", "sla.minutes", "must be positive")
+        default = None
+    warn = raw.get("warn_percent", 80)
+    if isinstance(warn, bool) or not isinstance(warn, int | float) or not 0 < warn <= 100:
+        c.problem(f"{where}/warn_percent", "sla.warn", "must be in (0, 100]")
+        warn = 80
+    if "stop_when" not in raw:
+        c.problem(f"{where}/stop_when", "sla.stop", "say when the target is met")
+    stop = c.logic(raw.get("stop_when"), f"{where}/stop_when")
+    pause = c.logic(raw["pause_when"], f"{where}/pause_when") if "pause_when" in raw else None
+    kept = {
+        name: raw.get(name) if c.field(raw.get(name), f"{where}/{name}") else None
+        for name in ("due_field", "breached_field", "used_field")
+        if raw.get(name) is not None
+    }
+    if stop is None:
+        return None
+    return Target(
+        key=key,
+        label=dict(raw.get("label") or {}),
+        minutes=minutes,
+        default_minutes=float(default) if default is not None else None,
+        stop=stop,
+        pause=pause,
+        warn_percent=float(warn),
+        due_field=kept.get("due_field"),
+        breached_field=kept.get("breached_field"),
+        used_field=kept.get("used_field"),
+    )
 
 
 def compile_sla(
@@ -281,145 +469,26 @@ def compile_sla(
     ``due_field``, ``breached_field`` and ``used_field`` (the business minutes the target took,
     once met) name record fields kept in step with it.
     """
-    problems: list[Diagnostic] = []
-
-    def actions(raw: Any, path: str) -> Actions | None:
-        try:
-            return compile_actions(
-                raw, fields=fields, tables=tables, forms=forms, flows=flows, path=path
-            )
-        except DefinitionError as exc:
-            problems.extend(exc.diagnostics)
-            return None
-
-    on_warn = actions(definition["on_warn"], "/on_warn") if "on_warn" in definition else None
-    levels: list[Actions] = []
-    raw_levels = definition.get("escalation", [])
-    if not isinstance(raw_levels, list):
-        problems.append(Diagnostic("/escalation", "sla.escalation", "a list of levels"))
-        raw_levels = []
-    for i, level in enumerate(raw_levels):
-        if not isinstance(level, Mapping) or "actions" not in level:
-            problems.append(
-                Diagnostic(f"/escalation/{i}", "sla.escalation", "a level is {actions: [...]}")
-            )
-            continue
-        compiled_level = actions(level["actions"], f"/escalation/{i}/actions")
-        if compiled_level is not None:
-            levels.append(compiled_level)
-    spec = VariableSpec(fields=fields) if fields is not None else None
-    key = str(definition.get("key", ""))
-    calendar = calendars.get(str(definition.get("calendar", "")))
-    if calendar is None:
-        problems.append(
-            Diagnostic(
-                "/calendar",
-                "sla.calendar",
-                f"unknown calendar {definition.get('calendar')!r}; known: "
-                + (", ".join(sorted(calendars)) or "none"),
-            )
-        )
-    by_priority: dict[str, Calendar] = {}
-    raw_calendars = definition.get("calendars", {})
-    for name, calendar_key in raw_calendars.items() if isinstance(raw_calendars, Mapping) else []:
-        found = calendars.get(str(calendar_key))
-        if found is None:
-            problems.append(
-                Diagnostic(
-                    f"/calendars/{name}", "sla.calendar", f"unknown calendar {calendar_key!r}"
-                )
-            )
-        else:
-            by_priority[str(name)] = found
+    c = _Compiling(fields, tables, forms, flows)
+    on_warn = c.actions(definition["on_warn"], "/on_warn") if "on_warn" in definition else None
+    levels = _escalation(definition.get("escalation", []), c)
+    calendar, by_priority = _calendars(definition, calendars, c)
     priority_field = definition.get("priority_field")
-    if not isinstance(priority_field, str) or (fields is not None and priority_field not in fields):
-        problems.append(
-            Diagnostic("/priority_field", "sla.field", f"{priority_field!r} is not a field")
-        )
-
-    def logic(expression: Any, path: str) -> CompiledLogic | None:
-        try:
-            return compile_logic(expression, variables=spec)
-        except DefinitionError as exc:
-            problems.extend(
-                Diagnostic(f"{path}{d.path}", d.code, d.message) for d in exc.diagnostics
-            )
-            return None
-
-    targets: list[Target] = []
-    seen: set[str] = set()
+    c.field(priority_field, "/priority_field")
     raw_targets = definition.get("targets")
     if not isinstance(raw_targets, list) or not raw_targets:
-        problems.append(Diagnostic("/targets", "sla.targets", "needs at least one target"))
+        c.problem("/targets", "sla.targets", "needs at least one target")
         raw_targets = []
-    for i, raw in enumerate(raw_targets):
-        where = f"/targets/{i}"
-        if not isinstance(raw, Mapping):
-            problems.append(Diagnostic(where, "sla.target", "must be an object"))
-            continue
-        tkey = str(raw.get("key", ""))
-        if not tkey or tkey in seen:
-            problems.append(Diagnostic(f"{where}/key", "sla.key", "needs a unique key"))
-        seen.add(tkey)
-        minutes = raw.get("minutes")
-        if not isinstance(minutes, Mapping) or not minutes:
-            problems.append(
-                Diagnostic(f"{where}/minutes", "sla.minutes", "maps priorities to minutes")
-            )
-            minutes = {}
-        for name, value in minutes.items():
-            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-                problems.append(
-                    Diagnostic(
-                        f"{where}/minutes/{name}", "sla.minutes", "must be a positive number"
-                    )
-                )
-        default = raw.get("default_minutes")
-        if default is not None and (
-            isinstance(default, bool) or not isinstance(default, int | float) or default <= 0
-        ):
-            problems.append(
-                Diagnostic(f"{where}/default_minutes", "sla.minutes", "must be positive")
-            )
-            default = None
-        warn = raw.get("warn_percent", 80)
-        if isinstance(warn, bool) or not isinstance(warn, int | float) or not 0 < warn <= 100:
-            problems.append(Diagnostic(f"{where}/warn_percent", "sla.warn", "must be in (0, 100]"))
-            warn = 80
-        if "stop_when" not in raw:
-            problems.append(
-                Diagnostic(f"{where}/stop_when", "sla.stop", "say when the target is met")
-            )
-        stop = logic(raw.get("stop_when"), f"{where}/stop_when")
-        pause = logic(raw["pause_when"], f"{where}/pause_when") if "pause_when" in raw else None
-        kept: dict[str, str | None] = {}
-        for name in ("due_field", "breached_field", "used_field"):
-            value = raw.get(name)
-            if value is not None and (
-                not isinstance(value, str) or (fields is not None and value not in fields)
-            ):
-                problems.append(
-                    Diagnostic(f"{where}/{name}", "sla.field", f"{value!r} is not a field")
-                )
-                value = None
-            kept[name] = value
-        if stop is not None:
-            targets.append(
-                Target(
-                    key=tkey,
-                    label=dict(raw.get("label") or {}),
-                    minutes={str(k): float(v) for k, v in minutes.items()},
-                    default_minutes=float(default) if default is not None else None,
-                    stop=stop,
-                    pause=pause,
-                    warn_percent=float(warn),
-                    due_field=kept["due_field"],
-                    breached_field=kept["breached_field"],
-                    used_field=kept["used_field"],
-                )
-            )
-    if problems or calendar is None:
-        raise DefinitionError(problems)
+    seen: set[str] = set()
+    targets = [_target(raw, f"/targets/{i}", seen, c) for i, raw in enumerate(raw_targets)]
+    if c.problems or calendar is None:
+        raise DefinitionError(c.problems)
     return SlaPolicy(
-        key, calendar, str(priority_field), tuple(targets), by_priority, on_warn, tuple(levels)
+        str(definition.get("key", "")),
+        calendar,
+        str(priority_field),
+        tuple(t for t in targets if t is not None),
+        by_priority,
+        on_warn,
+        levels,
     )

@@ -157,3 +157,61 @@ def test_bad_policies_are_refused_with_paths() -> None:
         ("/targets/1/minutes", "sla.minutes"),
         ("/targets/1/stop_when", "sla.stop"),
     }
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"escalation": "now"}, [("/escalation", "sla.escalation")]),
+        ({"escalation": [{"to": "boss"}]}, [("/escalation/0", "sla.escalation")]),
+        ({"escalation": [{"actions": "none"}]}, [("/escalation/0/actions", "rule.actions")]),
+        ({"on_warn": "none"}, [("/on_warn", "rule.actions")]),
+        ({"calendars": {"P1": "nope"}}, [("/calendars/P1", "sla.calendar")]),
+        ({"targets": []}, [("/targets", "sla.targets")]),
+        ({"targets": ["first_response"]}, [("/targets/0", "sla.target")]),
+        (
+            {"targets": [{"key": "t", "minutes": {"P1": "soon", "P2": None}, "stop_when": True}]},
+            [("/targets/0/minutes/P1", "sla.minutes"), ("/targets/0/minutes/P2", "sla.minutes")],
+        ),
+        (
+            {
+                "targets": [
+                    {"key": "t", "minutes": {"P1": 5}, "stop_when": True, "default_minutes": 0}
+                ]
+            },
+            [("/targets/0/default_minutes", "sla.minutes")],
+        ),
+        (
+            {"targets": [{"key": "t", "minutes": {"P1": 5}, "stop_when": True, "due_field": 7}]},
+            [("/targets/0/due_field", "sla.field")],
+        ),
+    ],
+    ids=[
+        "escalation-not-a-list",
+        "escalation-level-shape",
+        "escalation-actions",
+        "warning-actions",
+        "priority-calendar",
+        "no-targets",
+        "target-shape",
+        "minutes-not-numbers",
+        "default-minutes",
+        "kept-field",
+    ],
+)
+def test_a_policy_mistake_gives_its_diagnostic(
+    changes: dict[str, Any], expected: list[tuple[str, str]]
+) -> None:
+    with pytest.raises(DefinitionError) as caught:
+        compile_sla(POLICY | changes, calendars={"cn_office": CALENDAR}, fields=FIELDS)
+    assert [(d.path, d.code) for d in caught.value.diagnostics] == expected
+
+
+def test_the_policy_keeps_its_escalation_levels_and_priority_calendars() -> None:
+    always = compile_calendar({"key": "always", "time_zone": "UTC", "always_open": True})
+    compiled = compile_sla(
+        POLICY | {"calendars": {"P1": "always"}, "escalation": [{"actions": []}, {"actions": []}]},
+        calendars={"cn_office": CALENDAR, "always": always},
+        fields=FIELDS,
+    )
+    assert (len(compiled.escalation), dict(compiled.calendars)) == (2, {"P1": always})
