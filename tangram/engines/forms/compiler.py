@@ -270,7 +270,8 @@ def compile_form(definition: Mapping[str, Any], *, forms: FormCatalog | None = N
     fields = checker.fields(list(definition["fields"]), "/fields", in_row=False)
     checker.defaults(fields)
     keys = {f.key for f in fields}
-    spec = VariableSpec(fields=frozenset(keys))
+    tables = {f.key: frozenset(s.key for s in f.fields) for f in fields if f.fields}
+    spec = VariableSpec(fields=frozenset(keys), tables=tables)
     compiled: dict[str, CompiledLogic] = {}
     checker.expressions(fields, spec, compiled)
     order = checker.formula_order(fields)

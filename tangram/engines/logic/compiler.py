@@ -182,9 +182,13 @@ class _Compiler:
             if isinstance(value, list) and value:
                 value = value[0]
             if isinstance(value, str) and value and not self.variables.knows(value):
-                self.problem(
-                    where, "logic.var.unknown", f"unknown field {value.split('.', 1)[0]!r}"
+                head, _, rest = value.partition(".")
+                unknown = (
+                    f"unknown column {rest.split('.', 1)[0]!r} of the rows"
+                    if head in self.variables.members
+                    else f"unknown field {head!r}"
                 )
+                self.problem(where, "logic.var.unknown", unknown)
 
 
 def _traced(fn: Fn, path: str, op: str) -> Fn:
@@ -292,6 +296,32 @@ def _chain(stop_when_truthy: bool) -> Special:
     return build
 
 
+def _item_logic(
+    c: _Compiler,
+    kind: str,
+    args: list[Any],
+    arg_path: Callable[[int], str],
+    depth: int,
+    scoped: bool,
+) -> Fn:
+    """The per-item logic: it reads the item, not the record. Over ``{"var": <sub-table>}`` of a
+    known table its reads are checked against the table's columns; otherwise they are not."""
+    source = at(args, 0)
+    table = source.get("var") if isinstance(source, dict) and len(source) == 1 else None
+    items = (
+        c.variables.items_of(table, kind)
+        if c.variables is not None and not scoped and isinstance(table, str)
+        else None
+    )
+    if items is None:
+        return c.compile(at(args, 1), arg_path(1), depth + 1, True).fn
+    outer, c.variables = c.variables, items
+    try:
+        return c.compile(at(args, 1), arg_path(1), depth + 1, False).fn
+    finally:
+        c.variables = outer
+
+
 def _iteration(kind: str) -> Special:
     def build(
         c: _Compiler,
@@ -302,8 +332,7 @@ def _iteration(kind: str) -> Special:
         scoped: bool,
     ) -> Compiled:
         source = c.compile(at(args, 0), arg_path(0), depth + 1, scoped).fn
-        # The per-item logic reads the item, not the record: no field check inside it.
-        logic = c.compile(at(args, 1), arg_path(1), depth + 1, True).fn
+        logic = _item_logic(c, kind, args, arg_path, depth, scoped)
         initial = (
             c.compile(args[2], arg_path(2), depth + 1, scoped).fn
             if kind == "reduce" and len(args) > 2

@@ -51,11 +51,33 @@ class VariableSpec:
 
     fields: frozenset[str]
     context: frozenset[str] = CONTEXT_VARIABLES
+    #: Sub-tables and their columns: inside ``map``, ``filter``, ``all``, ``some``, ``none`` and
+    #: ``reduce`` over ``{"var": <table>}``, what an item (``current`` in a reduce) reads is
+    #: checked against the table's columns.
+    tables: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: Variables whose next segment is checked too (``current.cost`` in a reduce over rows).
+    members: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def knows(self, path: str) -> bool:
-        """Whether ``path`` starts with a known variable."""
-        head = path.split(".", 1)[0]
-        return head in self.fields or head in self.context
+        """Whether ``path`` starts with a known variable (and, for a variable with known
+        members, goes on with one of them)."""
+        head, _, rest = path.partition(".")
+        if head not in self.fields and head not in self.context:
+            return False
+        members = self.members.get(head)
+        return members is None or not rest or rest.split(".", 1)[0] in members
+
+    def items_of(self, table: str, kind: str) -> VariableSpec | None:
+        """What the per-item logic of an iteration over ``table`` may read (``None``: the table
+        is not known, the item is not checked)."""
+        columns = self.tables.get(table)
+        if columns is None:
+            return None
+        if kind == "reduce":
+            return VariableSpec(
+                frozenset({"current", "accumulator"}), self.context, members={"current": columns}
+            )
+        return VariableSpec(columns, self.context)
 
 
 class BusinessCalendar(Protocol):

@@ -213,3 +213,76 @@ def test_formula_over_empty_inputs_stays_empty_without_an_error(ticket: Form) ->
     computed = ticket.compute({"title": "x", "issue_type": "complaint"}, now=NOW)
     assert "per_hour" not in computed.data
     assert computed.errors == ()
+
+
+def test_formulas_over_rows_name_real_columns() -> None:
+    def form(total: Any, any_big: Any) -> dict[str, Any]:
+        return {
+            "key": "plan",
+            "label": {"zh-CN": "plan"},
+            "fields": [
+                {
+                    "key": "measures",
+                    "type": "sub_table",
+                    "label": {"zh-CN": "m"},
+                    "fields": [{"key": "cost", "type": "number", "label": {"zh-CN": "c"}}],
+                },
+                {"key": "total", "type": "formula", "label": {"zh-CN": "t"}, "formula": total},
+                {
+                    "key": "any_big",
+                    "type": "formula",
+                    "result": "boolean",
+                    "label": {"zh-CN": "b"},
+                    "formula": any_big,
+                },
+            ],
+        }
+
+    def total(column: str) -> Any:
+        return {
+            "reduce": [
+                {"var": "measures"},
+                {"+": [{"var": "accumulator"}, {"var": f"current.{column}"}]},
+                0,
+            ]
+        }
+
+    def big(column: str) -> Any:
+        return {"some": [{"var": "measures"}, {">": [{"var": column}, 100]}]}
+
+    with pytest.raises(DefinitionError) as caught:
+        compile_form(form(total("cots"), big("csot")))
+    assert [(d.path, d.message) for d in caught.value.diagnostics] == [
+        ("/fields/1/formula/reduce/1/+/1/var", "unknown column 'cots' of the rows"),
+        ("/fields/2/formula/some/1/>/0/var", "unknown field 'csot'"),
+    ]
+    compiled = compile_form(form(total("cost"), big("cost")))
+    data = compiled.compute({"measures": [{"cost": 60}, {"cost": 70}]}, now=NOW).data
+    assert (data["total"], data["any_big"]) == (130, False)
+
+
+def test_empty_operands_give_an_empty_result_and_filled_ones_no_silent_nan() -> None:
+    compiled = compile_form(
+        form_with(
+            {"key": "a", "type": "number", "label": zh("A")},
+            {"key": "b", "type": "number", "label": zh("B")},
+            {
+                "key": "ratio",
+                "type": "formula",
+                "label": zh("比"),
+                "formula": {"/": [{"var": "a"}, {"var": "b"}]},
+            },
+            {
+                "key": "product",
+                "type": "formula",
+                "label": zh("积"),
+                "formula": {"*": [0, {"var": "b"}]},
+            },
+        )
+    )
+    empty = compiled.compute({"a": 1}, now=NOW)
+    assert ("ratio" in empty.data, "product" in empty.data, empty.errors) == (False, False, ())
+    filled = compiled.compute({"a": 1, "b": 0}, now=NOW)
+    assert filled.data["product"] == 0
+    assert "ratio" not in filled.data
+    assert [(e.path, e.code) for e in filled.errors] == [("ratio", "formula")]
