@@ -51,6 +51,7 @@ const STRINGS: Record<string, [string, string]> = {
   "inbox.done": ["已办", "Done"],
   "inbox.cc": ["抄送我", "CC'd to me"],
   "inbox.started": ["我发起的", "Started by me"],
+  "inbox.incidents": ["无人处理", "Unassigned"],
   "inbox.empty": ["没有任务", "No tasks"],
   "task.submit": ["提交", "Submit"],
   "task.approve": ["同意", "Approve"],

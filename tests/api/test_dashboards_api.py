@@ -241,6 +241,7 @@ def test_a_widget_the_viewer_may_not_read_shows_its_error_in_place(
     board = cockpit()
     board["widgets"].append({"id": "secrets", "kpi": "secrets"})
     world.publish("dashboard", board)
+    world.revoke_staff("ann")  # ann reads only what the role below grants
     with platform.unit_of_work() as uow:
         role = roles.create_role(uow, SYSTEM, key="case_reader", name="case reader")
         roles.add_grant(

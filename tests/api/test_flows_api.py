@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 
 from tangram.platform.bootstrap import Platform
-from tangram.platform.identity import users
+from tangram.platform.identity import roles, users
 from tests.conftest import ApiClient, assert_problem, count_queries
 from tests.platform.rules_fixtures import SYSTEM, build_world
 from tests.platform.test_flows import PLAN, flow_body
@@ -137,3 +137,123 @@ def test_a_box_costs_the_same_queries_whatever_its_length(
         assert len(many[box][1]) == 4 * len(few[box][1]) > 0
         assert many[box][0] == few[box][0], box
     assert {item["title"] for item in many["todo"][1]} == {"first", "second", "third", "fourth"}
+
+
+def desk_flow() -> dict[str, Any]:
+    return {
+        "key": "desk_check",
+        "label": {"zh-CN": "前台核对"},
+        "form": "plan",
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {
+                "id": "check",
+                "type": "fill",
+                "assignees": {"group": "desk"},
+                "permissions": {"verdict": "editable"},
+            },
+            {"id": "end", "type": "end"},
+        ],
+        "edges": [{"from": "start", "to": "check"}, {"from": "check", "to": "end"}],
+    }
+
+
+def test_tasks_go_only_to_people_who_may_act(
+    platform: Platform, app: Flask, admin_client: ApiClient
+) -> None:
+    world = build_world(platform)
+    world.publish("form", PLAN)
+    world.publish("flow", flow_body())
+    world.publish("flow", desk_flow())
+    world.revoke_staff("ann")  # ann no longer works the app: the review skips her
+    record = world.create({"title": "noise"}, form="plan")
+    base = f"/api/v1/apps/svc/records/plan/{record.id}/flows"
+    assert admin_client.post(base, json={"flow": "handling"}).status_code == 201
+    (analyse,) = admin_client.get("/api/v1/tasks?box=todo").get_json()["items"]
+    version = admin_client.get(f"/api/v1/tasks/{analyse['id']}").get_json()["record"]
+    submitted = admin_client.post(
+        f"/api/v1/tasks/{analyse['id']}/submit", json={"lock_version": version["lock_version"]}
+    )
+    assert submitted.status_code == 200, submitted.get_json()
+    (instance,) = admin_client.get(base).get_json()
+    holders = sorted(h["assignee"] for h in instance["holders"])
+    assert holders == sorted([world.users["bob"], world.users["cat"]])
+    assert instance["history"][-1]["action"] == "not_eligible"
+    assert instance["history"][-1]["users"] == [world.users["ann"]]
+    # a task is never handed to someone who cannot act on it
+    review = instance["holders"][0]["task"]
+    refused = admin_client.post(
+        f"/api/v1/tasks/{review}/transfer", json={"user": world.users["ann"]}
+    )
+    assert_problem(refused, 422, "task.user")
+
+    # the desk's only member cannot act: its manager gets the task; without them, nobody does
+    world.revoke_staff("dan")
+
+    def desk_check(title: str) -> dict[str, Any]:
+        url = (
+            f"/api/v1/apps/svc/records/plan/{world.create({'title': title}, form='plan').id}/flows"
+        )
+        started = admin_client.post(url, json={"flow": "desk_check"})
+        assert started.status_code == 201, started.get_json()
+        (holder,) = admin_client.get(url).get_json()[0]["holders"]
+        return dict(holder)
+
+    assert desk_check("fan")["assignee"] == world.users["meg"]
+    world.revoke_staff("meg")
+    dead = desk_check("belt")
+    assert dead["assignee"] is None
+    incidents = admin_client.get("/api/v1/tasks?box=incidents").get_json()
+    assert [t["id"] for t in incidents["items"]] == [dead["task"]]
+    assert incidents["counts"]["incidents"] == 1
+    told = admin_client.get("/api/v1/me/notifications").get_json()["items"]
+    assert any(n["kind"] == "incident" for n in told)
+    with platform.unit_of_work() as uow:
+        bob = users.get_user(uow, world.users["bob"])
+        users.update_user(
+            uow, SYSTEM, bob.id, {"password": PASSWORD}, lock_version=bob.lock_version
+        )
+        uow.commit()
+    client = ApiClient(app.test_client())
+    assert client.login("bob", PASSWORD).status_code == 200
+    assert_problem(client.get("/api/v1/tasks?box=incidents"), 403, "permission.admin_required")
+    assert "incidents" not in client.get("/api/v1/tasks").get_json()["counts"]
+    # an administrator hands it to someone who may act
+    handed = admin_client.post(
+        f"/api/v1/tasks/{dead['task']}/transfer", json={"user": world.users["bob"]}
+    )
+    assert handed.status_code == 200, handed.get_json()
+    assert admin_client.get("/api/v1/tasks?box=incidents").get_json()["items"] == []
+
+
+def test_publishing_warns_of_assignees_who_cannot_act(
+    platform: Platform, admin_client: ApiClient
+) -> None:
+    world = build_world(platform)
+    world.publish("form", PLAN)
+    world.revoke_staff("ann")
+    body = flow_body()
+    body["nodes"][2]["fallback"] = {"group": "ghosts"}
+    created = admin_client.post("/api/v1/apps/svc/flows", json={"body": body})
+    assert created.status_code == 201, created.get_json()
+    published = admin_client.post("/api/v1/apps/svc/flows/handling/publish", json={})
+    assert published.status_code == 201, published.get_json()
+    warnings = {w["path"]: w for w in published.get_json()["warnings"]}
+    assert set(warnings) == {"/nodes/2/assignees", "/nodes/2/fallback"}
+    assert warnings["/nodes/2/assignees"]["code"] == "flow.assignee_cannot_act"
+    assert "ann" in warnings["/nodes/2/assignees"]["message"]
+    assert "'update'" in warnings["/nodes/2/assignees"]["message"]  # the review edits a field
+    assert warnings["/nodes/2/fallback"]["code"] == "flow.assignee_unresolved"
+    with platform.unit_of_work() as uow:  # a second version: everyone named may act again
+        staff = roles.role_by_key(uow, "staff")
+        users.assign_role(uow, SYSTEM, role_id=staff.id, user_id=world.users["ann"])
+        uow.commit()
+    draft = admin_client.get("/api/v1/apps/svc/flows/handling").get_json()
+    body["nodes"][2].pop("fallback")
+    saved = admin_client.put(
+        "/api/v1/apps/svc/flows/handling",
+        json={"body": body, "lock_version": draft["lock_version"]},
+    )
+    assert saved.status_code == 200, saved.get_json()
+    again = admin_client.post("/api/v1/apps/svc/flows/handling/publish", json={})
+    assert again.get_json()["warnings"] == []

@@ -89,6 +89,7 @@ def test_publishing_a_report_that_does_not_fit_is_refused(
 def test_viewers_see_only_what_they_may_read(platform: Platform, app: Flask) -> None:
     world = setup(platform)
     world.publish("report", report())
+    world.revoke_staff("ann")  # ann reads only what the role below grants
     with platform.unit_of_work() as uow:
         role = roles.create_role(uow, SYSTEM, key="own_cases", name="own cases")
         roles.add_grant(

@@ -7,7 +7,7 @@ from typing import Any
 
 from tangram.platform import metadata, records
 from tangram.platform.bootstrap import Platform
-from tangram.platform.identity import groups, users
+from tangram.platform.identity import groups, roles, users
 from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel.models import Record
 
@@ -127,6 +127,13 @@ class World:
             metadata.publish(uow, SYSTEM, "svc", kind, body["key"])
             uow.commit()
 
+    def revoke_staff(self, name: str) -> None:
+        """Take the world's wide ``staff`` role from one user, to test narrower grants."""
+        with self.platform.unit_of_work() as uow:
+            staff = roles.role_by_key(uow, "staff")
+            users.unassign_role(uow, SYSTEM, role_id=staff.id, user_id=self.users[name])
+            uow.commit()
+
     def create(self, data: dict[str, Any], form: str = "ticket") -> Record:
         with self.platform.unit_of_work() as uow:
             written = records.create_record(uow, SYSTEM, "svc", form, data)
@@ -158,7 +165,7 @@ class World:
 
 def build_world(platform: Platform) -> World:
     """App ``svc`` with the ticket and callback forms; groups line_a (three agents, a manager)
-    and desk (one agent)."""
+    and desk (one agent); every user holds role ``staff`` (create, read and update in ``svc``)."""
     user_ids: dict[str, int] = {}
     group_ids: dict[str, int] = {}
     with platform.unit_of_work() as uow:
@@ -167,6 +174,11 @@ def build_world(platform: Platform) -> World:
             user = users.create_user(uow, SYSTEM, username=name, display_name=name.title())
             user.email = f"{name}@example.com"
             user_ids[name] = user.id
+        # everybody works the app: tasks go only to people whose grants reach the record
+        staff = roles.create_role(uow, SYSTEM, key="staff", name="Staff")
+        roles.add_grant(uow, SYSTEM, staff.id, app_key="svc", actions=["create", "read", "update"])
+        for user_id in user_ids.values():
+            users.assign_role(uow, SYSTEM, role_id=staff.id, user_id=user_id)
         for key, members in (("line_a", ("ann", "bob", "cat")), ("desk", ("dan",))):
             group = groups.create_group(uow, SYSTEM, key=key, name=key, manager_id=user_ids["meg"])
             group_ids[key] = group.id

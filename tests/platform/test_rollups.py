@@ -357,6 +357,7 @@ def test_scoped_viewers_and_list_filters_are_answered_by_the_query(world: World)
         )
     assert filtered.rollup is False
     assert filtered.rows
+    world.revoke_staff("ann")  # ann reads only what the role below grants
     with world.platform.unit_of_work() as uow:  # a viewer who reads their own cases only
         role = roles.create_role(uow, SYSTEM, key="own_reader", name="own reader")
         roles.add_grant(

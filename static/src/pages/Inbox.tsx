@@ -1,4 +1,5 @@
-// 待办 / 已办 / 抄送我 / 我发起的, with the count of each box.
+// 待办 / 已办 / 抄送我 / 我发起的 (and, for administrators, 无人处理: tasks nobody may act on),
+// with the count of each box.
 import { useQuery } from "@tanstack/react-query";
 import { Badge, Card, Empty, List, Tabs, Tag, Typography } from "antd";
 import { useState } from "react";
@@ -6,7 +7,7 @@ import { Link } from "react-router-dom";
 import { api, type TaskItem } from "../api";
 import { useLang } from "../i18n";
 
-const BOXES = ["todo", "done", "cc", "started"] as const;
+const BOXES = ["todo", "done", "cc", "started", "incidents"] as const;
 
 export function Inbox() {
   const { t, lang } = useLang();
@@ -23,7 +24,7 @@ export function Inbox() {
       <Tabs
         activeKey={box}
         onChange={(key) => setBox(key as (typeof BOXES)[number])}
-        items={BOXES.map((key) => ({
+        items={BOXES.filter((key) => key !== "incidents" || counts.incidents !== undefined).map((key) => ({
           key,
           label: (
             <span data-testid={`box-${key}`}>
@@ -38,7 +39,7 @@ export function Inbox() {
         dataSource={inbox.data?.items ?? []}
         renderItem={(item) => {
           const task = item as TaskItem & { label: string; flow_label: string; form_label: string; title: string };
-          const to = box === "todo" || box === "done" ? `/tasks/${task.id}` : `/apps/${task.app_key}/records/${task.form_key}/${task.record_id}`;
+          const to = box === "todo" || box === "done" || box === "incidents" ? `/tasks/${task.id}` : `/apps/${task.app_key}/records/${task.form_key}/${task.record_id}`;
           return (
             <List.Item>
               <List.Item.Meta

@@ -15,6 +15,7 @@ from tangram.engines.flows.context import (
     SCHEMA_VERSION,
     Command,
     Context,
+    Eligibility,
     FlowError,
     Resolver,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "Command",
     "Context",
     "Edge",
+    "Eligibility",
     "Escalate",
     "FlowEffect",
     "FlowEnded",

@@ -5,6 +5,7 @@ the instance or one task."""
 from __future__ import annotations
 
 from tangram.engines.flows.context import Command, FlowError
+from tangram.engines.flows.definition import Node
 from tangram.engines.flows.effects import (
     CancelTimer,
     Escalate,
@@ -73,6 +74,7 @@ class Run(Tasks):
         task = self.task_for(command)
         if command.user is None:
             raise FlowError("task.user", "name the user to hand the task to")
+        self.require_eligible(self.d.nodes[task["node"]], command.user)
         if command.action == "delegate":
             task["owner"] = task["owner"] or task["assignee"]
         task["assignee"] = command.user
@@ -87,6 +89,15 @@ class Run(Tasks):
         )
         self.effects.append(TaskReassigned(task["id"], task["node"], command.user))
 
+    def require_eligible(self, node: Node, user: int) -> None:
+        """Refuse to hand a task to someone who could not act on it."""
+        if not self.eligible(node, [user]):
+            raise FlowError(
+                "task.user",
+                f"user {user} cannot act on this task: no {node.needs} grant on the record, or "
+                "the account is deactivated",
+            )
+
     def add_signer(self, command: Command) -> None:
         task = self.task_for(command)
         node = self.d.nodes[task["node"]]
@@ -94,6 +105,7 @@ class Run(Tasks):
             raise FlowError("task.action", "signers are added to approvals")
         if command.user is None:
             raise FlowError("task.user", "name the signer to add")
+        self.require_eligible(node, command.user)
         if command.position not in ("before", "after"):
             raise FlowError("task.position", "add a signer before or after you")
         token = self.s["tokens"][task["token"]]

@@ -32,6 +32,9 @@ ACTIONS = (
 #: ``resolve(rule, data, initiator)``: the user ids an assignee rule names (groups, roles,
 #: managers); users, user fields, the initiator and the previous actor the engine finds itself.
 Resolver = Callable[[Mapping[str, Any], Mapping[str, Any], int | None], Sequence[int]]
+#: ``can_act(user, need)``: whether a user may act on a task that needs ``read`` (approve, look)
+#: or ``update`` (a task that edits fields) on the record: an active account with the grants.
+Eligibility = Callable[[int, str], bool]
 
 
 class FlowError(ValueError):
@@ -54,6 +57,8 @@ class Context:
     #: Adds business minutes to an instant (a business calendar's ``add_minutes``).
     business: Callable[[datetime, float], datetime] | None = None
     variables: Mapping[str, Any] = field(default_factory=dict)
+    #: Who may act on tasks (``None``: everybody the rules name).
+    can_act: Eligibility | None = None
 
     @cached_property
     def stamp(self) -> str:

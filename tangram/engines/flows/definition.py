@@ -161,6 +161,13 @@ class Node:
         nodes, and the start, whose task the initiator gets when the instance comes back."""
         return self.type in TASK_TYPES or self.type == "start"
 
+    @property
+    def needs(self) -> str:
+        """What acting on a task of this node takes on the record: ``update`` when the node
+        lets fields be edited, else ``read``."""
+        editable = "editable" in self.permissions.values() or self.others == "editable"
+        return "update" if self.edits_fields and editable else "read"
+
 
 @dataclass(frozen=True)
 class ProcessDefinition:

@@ -45,6 +45,10 @@ class Movement(ABC):
         """The users assignee ``rules`` name."""
 
     @abstractmethod
+    def eligible(self, node: Node, users: Sequence[int]) -> list[int]:
+        """The ``users`` who may act on (or see) a task of ``node``."""
+
+    @abstractmethod
     def cancel_everything(self) -> None:
         """Cancel every task, timer, token and join (a terminate end)."""
 
@@ -175,7 +179,10 @@ def _start(run: Movement, token: dict[str, Any], node: Node) -> None:
 
 
 def _cc(run: Movement, token: dict[str, Any], node: Node) -> None:
-    users = tuple(run.assignees(node.assignees) or run.assignees(node.fallback))
+    users = tuple(
+        run.eligible(node, run.assignees(node.assignees))
+        or run.eligible(node, run.assignees(node.fallback))
+    )
     run.s["cc"].append({"node": node.id, "users": list(users), "at": run.now})
     run.log(node.id, None, "cc", users=list(users))
     run.effects.append(CarbonCopy(node.id, users))

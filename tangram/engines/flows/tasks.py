@@ -54,6 +54,51 @@ class Tasks(Movement):
                 ]
         return list(dict.fromkeys(found))
 
+    def eligible(self, node: Node, users: Sequence[int]) -> list[int]:
+        """The ``users`` who may act on a task of ``node``; the others are named in the history."""
+        check = self.ctx.can_act
+        if check is None or not users:
+            return list(users)
+        need = node.needs
+        kept = [u for u in users if check(u, need)]
+        if len(kept) < len(users):
+            dropped = [u for u in users if u not in kept]
+            self.log(node.id, None, "not_eligible", users=dropped, need=need)
+        return kept
+
+    def people_for(self, node: Node) -> list[int]:
+        """Who gets the tasks of ``node``: the first of its assignee rules, its fallback, the
+        flow's fallback and the managers of the groups they name that finds people who may act;
+        nobody (an unassigned task, an incident for the administrators) when none does."""
+        for rules in (node.assignees, node.fallback, self.d.fallback):
+            users = self.eligible(node, self.assignees(rules))
+            if users:
+                return users
+        return self.eligible(node, self.managers(node))
+
+    def managers(self, node: Node, named: Sequence[Mapping[str, Any]] = ()) -> list[int]:
+        """The managers of the groups and people the node's rules (and ``named``) name, else of
+        the record's group, as the platform's directory knows them."""
+        if self.ctx.resolve is None:
+            return []
+        rules = [*named, *node.assignees, *node.fallback, *self.d.fallback]
+        found = self.ctx.resolve({"managers_of": rules}, self.ctx.data, self.s["initiator"])
+        return list(dict.fromkeys(int(u) for u in found))
+
+    def row_holder(self, node: Node, held: int | None) -> int | None:
+        """Who holds the task of one sub-table row: the user the row names when they may act,
+        else the first person the fallbacks find, else that user's (or the group's) manager;
+        ``None`` leaves the task unassigned."""
+        if held is not None and self.eligible(node, [held]):
+            return held
+        for rules in (node.fallback, self.d.fallback):
+            users = self.eligible(node, self.assignees(rules))
+            if users:
+                return users[0]
+        named = [{"users": [held]}] if held is not None else []
+        found = self.eligible(node, self.managers(node, named))
+        return found[0] if found else None
+
     def activate(self, token: dict[str, Any], node: Node) -> None:
         activation = self.new_id("a")
         token["wait"] = "task"
@@ -64,21 +109,15 @@ class Tasks(Movement):
             for i, row in enumerate(rows if isinstance(rows, list) else []):
                 held = row.get(multi.assignee_field) if isinstance(row, Mapping) else None
                 rid = row.get(ROW_ID) if isinstance(row, Mapping) else None
-                people.append(
-                    (
-                        held if isinstance(held, int) else None,
-                        i,
-                        rid if isinstance(rid, str) else None,
-                    )
-                )
+                owner = self.row_holder(node, held if isinstance(held, int) else None)
+                people.append((owner, i, rid if isinstance(rid, str) else None))
             if not people:  # no rows: nothing to do here
                 self.log(node.id, None, "skipped", reason=f"{multi.over} has no rows")
                 token["wait"] = None
                 self.follow(token, node)
                 return
         else:
-            users = self.assignees(node.assignees) or self.assignees(node.fallback)
-            users = users or self.assignees(self.d.fallback)
+            users = self.people_for(node)
             if node.type == "approval" and node.mode == "single":
                 users = users[:1]
             people = [(u, None, None) for u in users] or [(None, None, None)]

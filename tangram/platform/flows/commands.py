@@ -20,7 +20,7 @@ from tangram.engines.flows import (
 )
 from tangram.platform import metadata, records
 from tangram.platform.flows.context import app_key_of, engine_context, instance_of, permissions_at
-from tangram.platform.flows.definitions import check, process
+from tangram.platform.flows.definitions import advise, check, process
 from tangram.platform.flows.effects import FLOW_ENDED, START_REQUESTED, TIMER_JOB, apply
 from tangram.platform.flows.writes import own_row, submitted_changes
 from tangram.platform.identity.perms import Action, Actor, check_record
@@ -362,3 +362,4 @@ def install(hooks: Hooks, settings: Settings) -> None:
     events.subscribe(FLOW_ENDED, on_ended)
     events.subscribe("record.created", on_created)
     hooks.checks.register("flow", check)
+    hooks.checks.advise("flow", advise)

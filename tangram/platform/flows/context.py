@@ -4,23 +4,26 @@ the assignee rules name (groups, roles, fields, managers up the organisation tre
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import select
 
 from tangram.engines.flows import (
     Context,
+    Eligibility,
     Node,
 )
-from tangram.engines.forms import Form, Permission
-from tangram.platform.kernel.errors import NotFound
+from tangram.engines.forms import FieldDef, FieldType, Form, Permission
+from tangram.platform.identity.perms import load_actor, scope_for
+from tangram.platform.kernel.errors import NotFound, Unauthenticated
 from tangram.platform.kernel.models import (
     App,
     FlowInstance,
     Group,
     Membership,
     Record,
+    User,
 )
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.rules import assignment, rulebook
@@ -56,7 +59,47 @@ def manager_of(uow: UnitOfWork, user_id: int | None, levels: int = 1) -> int | N
     return current
 
 
-def _resolver(uow: UnitOfWork, form: Form) -> Any:
+def _group_manager(uow: UnitOfWork, group: Group | None) -> int | None:
+    """The manager of ``group``, else of the nearest group above it that has one."""
+    while group is not None and group.manager_id is None:
+        group = uow.session.get(Group, group.parent_id) if group.parent_id else None
+    return group.manager_id if group is not None else None
+
+
+def _managers_of(
+    uow: UnitOfWork,
+    form: Form,
+    record: Record,
+    rules: Sequence[Mapping[str, Any]],
+    initiator: int | None,
+) -> list[int]:
+    """The managers of the groups the rules name (a group, a group field) and of the people they
+    name (users, user fields, the initiator); the manager of the record's group when they name
+    none."""
+    found: list[int | None] = []
+    for rule in rules:
+        ((kind, value),) = rule.items()
+        if kind == "field" and isinstance(form.by_key.get(str(value)), FieldDef):
+            held = record.data.get(str(value))
+            if form.by_key[str(value)].type is FieldType.GROUP and held is not None:
+                kind, value = "group", held
+            elif isinstance(held, int):
+                kind, value = "users", [held]
+        if kind == "group":
+            try:
+                found.append(_group_manager(uow, assignment.find_group(uow, value)))
+            except assignment.Unresolvable:
+                continue
+        elif kind == "users":
+            found += [manager_of(uow, int(u)) for u in value]
+        elif kind in ("initiator", "initiator_manager", "previous_actor"):
+            found.append(manager_of(uow, initiator))
+    if not any(found) and record.group_id is not None:
+        found.append(_group_manager(uow, uow.session.get(Group, record.group_id)))
+    return list(dict.fromkeys(u for u in found if u is not None))
+
+
+def _resolver(uow: UnitOfWork, form: Form, record: Record) -> Any:
     def resolve(
         rule: Mapping[str, Any], data: Mapping[str, Any], initiator: int | None
     ) -> list[int]:
@@ -64,6 +107,8 @@ def _resolver(uow: UnitOfWork, form: Form) -> Any:
         if kind == "initiator_manager":
             found = manager_of(uow, initiator, int(value))
             return [found] if found is not None else []
+        if kind == "managers_of":
+            return _managers_of(uow, form, record, value, initiator)
         try:  # groups, roles and user or group fields: the directory, as rule actions see it
             return assignment.user_ids_of(uow, [rule], form, data)
         except assignment.Unresolvable:
@@ -72,14 +117,41 @@ def _resolver(uow: UnitOfWork, form: Form) -> Any:
     return resolve
 
 
+def _eligibility(uow: UnitOfWork, app_key: str, record: Record) -> Eligibility:
+    """Whether a user may act on a task of the record: an active account holding a grant on the
+    record's form for what the task needs (``read``, or ``update`` for a task that edits fields).
+    The grant's scope does not matter: the task itself opens this one record to its holder."""
+    known: dict[tuple[int, str], bool] = {}
+
+    def can_act(user_id: int, need: str) -> bool:
+        if (user_id, need) not in known:
+            known[user_id, need] = may_act(uow, app_key, record.form_key, user_id, need)
+        return known[user_id, need]
+
+    return can_act
+
+
+def may_act(uow: UnitOfWork, app_key: str, form_key: str, user_id: int, need: str) -> bool:
+    """Whether the user's account is active and holds a grant for ``need`` on the form."""
+    user = uow.session.get(User, user_id)
+    if user is None:
+        return False
+    try:
+        actor = load_actor(uow.session, user, via="system")
+    except Unauthenticated:  # a deactivated account
+        return False
+    return scope_for(actor, need, app_key, form_key) is not None
+
+
 def engine_context(uow: UnitOfWork, app_key: str, record: Record, form: Form) -> Context:
     calendar = calendar_of(rulebook.load(uow, app_key), record.form_key)
     return Context(
         now=uow.now,
         data=dict(record.data),
-        resolve=_resolver(uow, form),
+        resolve=_resolver(uow, form, record),
         business=calendar.add_minutes if calendar is not None else None,
         variables={"$record": {**record.data, "_id": record.id}, "$now": uow.now.isoformat()},
+        can_act=_eligibility(uow, app_key, record),
     )
 
 

@@ -11,11 +11,13 @@ from sqlalchemy import select
 
 from tangram.engines.common import DefinitionError, Diagnostic
 from tangram.engines.flows import (
+    Node,
     Process,
     compile_process,
 )
-from tangram.engines.forms import FieldType
+from tangram.engines.forms import FieldType, Form
 from tangram.platform import metadata
+from tangram.platform.flows.context import may_act
 from tangram.platform.kernel.errors import (
     NotFound,
     ValidationFailed,
@@ -23,9 +25,14 @@ from tangram.platform.kernel.errors import (
 from tangram.platform.kernel.models import (
     App,
     Definition,
+    User,
 )
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import compiled
+from tangram.platform.rules import assignment
+
+#: Assignee rules whose people are known at publication (fields and the initiator are not).
+_STATIC = ("users", "user", "group", "role")
 
 
 def _published_keys(uow: UnitOfWork, app_key: str, kind: str) -> frozenset[str]:
@@ -75,6 +82,76 @@ def check(uow: UnitOfWork, app_key: str, _kind: str, _key: str, body: Mapping[st
             exc.diagnostics,
             code="definition.invalid",
         ) from None
+
+
+def advise(
+    uow: UnitOfWork, app_key: str, _kind: str, _key: str, body: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """Warn about assignee rules (and fallbacks) that name people who could not act on the
+    node's tasks: no grant for what the node needs on the flow's form, or a deactivated account.
+    At run time those people are skipped (the fallback, then a manager, then the administrators'
+    incidents take the task); the designer should know before."""
+    try:
+        proc = compile_flow(uow, app_key, body, 0)
+        _, form = compiled.form(uow, app_key, proc.definition.form)
+    except (DefinitionError, NotFound):
+        return []
+    places = {
+        str(raw.get("id")): i
+        for i, raw in enumerate(body.get("nodes") or [])
+        if isinstance(raw, Mapping)
+    }
+    warnings: list[dict[str, Any]] = []
+    for node in proc.definition.nodes.values():
+        for part in ("assignees", "fallback"):
+            where = f"/nodes/{places.get(node.id, 0)}/{part}"
+            warnings += _unable(uow, app_key, form, node, getattr(node, part), where)
+    return warnings
+
+
+def _unable(
+    uow: UnitOfWork,
+    app_key: str,
+    form: Form,
+    node: Node,
+    rules: tuple[Mapping[str, Any], ...],
+    where: str,
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for rule in rules:
+        ((kind, value),) = rule.items()
+        if kind not in _STATIC:
+            continue
+        try:
+            if kind == "users":
+                ids = [int(u) for u in value]
+            else:
+                ids = sorted(assignment.named_ids(uow, [{kind: value}], form, {}))
+        except (assignment.Unresolvable, TypeError, ValueError) as exc:
+            out.append(
+                {
+                    "code": "flow.assignee_unresolved",
+                    "path": where,
+                    "message": f"node {node.id!r}: {exc}; its tasks would go to the fallback",
+                }
+            )
+            continue
+        unable = [u for u in ids if not may_act(uow, app_key, form.key, u, node.needs)]
+        if unable:
+            names = uow.session.scalars(select(User.username).where(User.id.in_(unable)))
+            out.append(
+                {
+                    "code": "flow.assignee_cannot_act",
+                    "path": where,
+                    "message": (
+                        f"node {node.id!r}: {', '.join(sorted(names))} (named by {kind} "
+                        f"{value!r}) cannot act on its tasks: no {node.needs!r} grant on form "
+                        f"{form.key!r} or a deactivated account; their tasks would go to the "
+                        "fallback, a manager or the administrators' incidents"
+                    ),
+                }
+            )
+    return out
 
 
 def process(

@@ -29,7 +29,7 @@ from tangram.engines.flows import (
 )
 from tangram.platform import records
 from tangram.platform.flows.context import manager_of
-from tangram.platform.identity.perms import Actor
+from tangram.platform.identity.perms import Actor, administrator_ids
 from tangram.platform.kernel import jobs
 from tangram.platform.kernel.errors import (
     ValidationFailed,
@@ -166,7 +166,31 @@ def _task_opened(a: _Applying, effect: TaskOpened) -> None:
         row.assignee_id = effect.assignee
         row.status = "open"
     a.tell(effect.assignee, "task", effect.node, effect.task)
+    if effect.assignee is None:
+        _incident(a, effect)
     a.task_event("task.created", effect.task, effect.node, assignee=effect.assignee)
+
+
+def _incident(a: _Applying, effect: TaskOpened) -> None:
+    """A task nobody may act on: every administrator hears of it (their incidents box lists it),
+    and the audit trail keeps it."""
+    flow = a.instance.flow_key
+    for admin in administrator_ids(a.uow.session):
+        a.tell(
+            admin,
+            "incident",
+            effect.node,
+            effect.task,
+            title=f"无人可处理的待办：{flow} · {effect.node}",
+        )
+    a.uow.audit(
+        None,
+        f"flow {flow}",
+        "task.unassigned",
+        "flow_instance",
+        a.instance.id,
+        {"task": effect.task, "node": effect.node, "record": a.record.id},
+    )
 
 
 def _task_closed(a: _Applying, effect: TaskClosed) -> None:

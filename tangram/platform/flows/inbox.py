@@ -21,6 +21,7 @@ from tangram.platform.flows.writes import own_row
 from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel.errors import (
     NotFound,
+    PermissionDenied,
     ValidationFailed,
 )
 from tangram.platform.kernel.models import (
@@ -33,7 +34,7 @@ from tangram.platform.kernel.models import (
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import compiled
 
-BOXES = ("todo", "done", "cc", "started")
+BOXES = ("todo", "done", "cc", "started", "incidents")
 
 
 def inbox(
@@ -46,12 +47,17 @@ def inbox(
     app_key: str | None = None,
     flow_key: str | None = None,
 ) -> tuple[list[Any], dict[str, int]]:
-    """One page of a box (todo, done, cc, started) and the counts of every box, optionally only
-    of one app and one flow."""
+    """One page of a box (todo, done, cc, started; for administrators also ``incidents``: open
+    tasks nobody holds because nobody the flow names may act on them) and the counts of every
+    box, optionally only of one app and one flow."""
     if box not in BOXES:
         raise ValidationFailed(
             f"Unknown box {box!r}: use {', '.join(BOXES)}.",
             errors=[{"path": "box", "message": "unknown"}],
+        )
+    if box == "incidents" and not actor.is_admin:
+        raise PermissionDenied(
+            "Only administrators see the tasks nobody holds.", code="permission.admin_required"
         )
     user = actor.user_id
     queries: dict[str, Any] = {
@@ -60,23 +66,27 @@ def inbox(
         "cc": select(CarbonCopyEntry).where(CarbonCopyEntry.user_id == user),
         "started": select(FlowInstance).where(FlowInstance.initiator_id == user),
     }
+    if actor.is_admin:
+        queries["incidents"] = select(Task).where(Task.assignee_id.is_(None), Task.status == "open")
     instances = select(FlowInstance.id).join(App, App.id == FlowInstance.app_id)
     if app_key is not None:
         instances = instances.where(App.key == app_key)
     if flow_key is not None:
         instances = instances.where(FlowInstance.flow_key == flow_key)
     if app_key is not None or flow_key is not None:
-        queries = {
-            "todo": queries["todo"].where(Task.instance_id.in_(instances)),
-            "done": queries["done"].where(Task.instance_id.in_(instances)),
-            "cc": queries["cc"].where(CarbonCopyEntry.instance_id.in_(instances)),
-            "started": queries["started"].where(FlowInstance.id.in_(instances)),
+        scoped = {
+            "todo": Task.instance_id,
+            "done": Task.instance_id,
+            "incidents": Task.instance_id,
+            "cc": CarbonCopyEntry.instance_id,
+            "started": FlowInstance.id,
         }
+        queries = {name: q.where(scoped[name].in_(instances)) for name, q in queries.items()}
     counts = {
         name: int(uow.session.scalar(select(func.count()).select_from(q.subquery())) or 0)
         for name, q in queries.items()
     }
-    model: Any = {"todo": Task, "done": Task, "cc": CarbonCopyEntry, "started": FlowInstance}[box]
+    model: Any = {"cc": CarbonCopyEntry, "started": FlowInstance}.get(box, Task)
     query = queries[box]
     if after:
         query = query.where(model.id < after)  # newest first: the next page has smaller ids

@@ -122,6 +122,20 @@ def load_actor(session: Session, user: User, *, via: str, token_id: int | None =
     )
 
 
+def administrator_ids(session: Session) -> list[int]:
+    """The active administrators, by id."""
+    return [
+        int(i)
+        for i in session.scalars(
+            select(User.id)
+            .join(RoleAssignment, RoleAssignment.user_id == User.id)
+            .join(Role, Role.id == RoleAssignment.role_id)
+            .where(Role.key == ADMIN_ROLE, User.is_active.is_(True))
+            .order_by(User.id)
+        )
+    ]
+
+
 def require_admin(actor: Actor, what: str) -> None:
     """Refuse unless the actor is an administrator."""
     if not actor.is_admin:

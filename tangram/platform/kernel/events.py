@@ -49,6 +49,9 @@ class EventBus(Generic[U]):
 #: A publication check: ``check(uow, app_key, kind, key, body)`` raises ``ValidationFailed`` to
 #: refuse.
 Check = Callable[[U, str, str, str, Mapping[str, Any]], None]
+#: Advice on a publication: ``advise(uow, app_key, kind, key, body)`` returns warnings (each with
+#: ``code``, ``path`` and ``message``) about what is valid but will likely go wrong at run time.
+Advice = Callable[[U, str, str, str, Mapping[str, Any]], list[dict[str, Any]]]
 
 
 @dataclass
@@ -61,6 +64,7 @@ class PublicationChecks(Generic[U]):
     """
 
     checks: dict[str, list[Check[U]]] = field(default_factory=dict)
+    advisers: dict[str, list[Advice[U]]] = field(default_factory=dict)
 
     def register(self, kinds: str | tuple[str, ...], check: Check[U]) -> None:
         """Run ``check`` before a definition of ``kinds`` is published (in registration order)."""
@@ -71,3 +75,17 @@ class PublicationChecks(Generic[U]):
         """Run every check of ``kind``; the first refusal raises."""
         for check in self.checks.get(kind, ()):
             check(uow, app_key, kind, key, body)
+
+    def advise(self, kinds: str | tuple[str, ...], adviser: Advice[U]) -> None:
+        """Ask ``adviser`` for warnings when a definition of ``kinds`` is published."""
+        for kind in (kinds,) if isinstance(kinds, str) else kinds:
+            self.advisers.setdefault(kind, []).append(adviser)
+
+    def warnings(
+        self, uow: U, app_key: str, kind: str, key: str, body: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Every adviser's warnings about a definition that passed its checks."""
+        found: list[dict[str, Any]] = []
+        for adviser in self.advisers.get(kind, ()):
+            found += adviser(uow, app_key, kind, key, body)
+        return found

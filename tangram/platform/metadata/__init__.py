@@ -15,6 +15,7 @@ from tangram.platform.metadata.apps import (
 from tangram.platform.metadata.publishing import (
     PUBLISHED,
     publish,
+    publish_advised,
 )
 from tangram.platform.metadata.store import (
     DRAFT,
@@ -65,6 +66,7 @@ __all__ = [
     "note_tag",
     "object_id",
     "publish",
+    "publish_advised",
     "published_all",
     "published_body",
     "published_in",

@@ -45,6 +45,22 @@ def publish(
     lock_version: int | None = None,
 ) -> DefinitionVersion:
     """Publish the draft as the next immutable version; an unchanged draft is refused."""
+    return publish_advised(uow, actor, app_key, kind, key, note=note, lock_version=lock_version)[0]
+
+
+def publish_advised(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    kind: str,
+    key: str,
+    *,
+    note: str = "",
+    lock_version: int | None = None,
+) -> tuple[DefinitionVersion, list[dict[str, Any]]]:
+    """:func:`publish`, with the warnings the areas' advisers give about the new version (valid,
+    but likely to go wrong at run time: an assignee who cannot act, a rule action that fails on
+    the stored records). Warnings never refuse; the audit entry lists their codes."""
     definition = load_definition(uow, actor, app_key, kind, key)
     require_design(actor, app_key)
     check_lock(definition, lock_version)
@@ -60,6 +76,7 @@ def publish(
     if kind == "form":
         _compiled_form(uow, app_key, document)
     uow.checks.run(uow, app_key, kind, key, document)
+    warnings = uow.checks.warnings(uow, app_key, kind, key, document)
     number = (definition.published_version or 0) + 1
     version = DefinitionVersion(
         definition_id=definition.id,
@@ -94,9 +111,10 @@ def publish(
         "definition.published",
         "definition",
         object_id(app_key, kind, key),
-        {"version": number, "checksum": version.checksum, "note": note},
+        {"version": number, "checksum": version.checksum, "note": note}
+        | ({"warnings": [w["code"] for w in warnings]} if warnings else {}),
     )
-    return version
+    return version, warnings
 
 
 def _compiled_form(uow: UnitOfWork, app_key: str, document: Mapping[str, Any]) -> Form:

@@ -38,7 +38,7 @@ class Unresolvable(ValueError):
     """A recipient names nobody (an unknown group, an empty field): the action fails, traced."""
 
 
-def _group(uow: UnitOfWork, value: Any) -> Group:
+def find_group(uow: UnitOfWork, value: Any) -> Group:
     if isinstance(value, int) and not isinstance(value, bool):
         group = uow.session.get(Group, value)
     else:
@@ -72,7 +72,7 @@ def users_of(
     uow: UnitOfWork, recipients: Sequence[Mapping[str, Any]], form: Form, data: Mapping[str, Any]
 ) -> list[User]:
     """Active users the recipients name, by id, without duplicates."""
-    ids = _named(uow, recipients, form, data)
+    ids = named_ids(uow, recipients, form, data)
     if not ids:
         return []
     return list(
@@ -89,14 +89,14 @@ def user_ids_of(
     uow: UnitOfWork, recipients: Sequence[Mapping[str, Any]], form: Form, data: Mapping[str, Any]
 ) -> list[int]:
     """Like :func:`users_of`, ids only, read without loading users (nor flushing the session)."""
-    ids = _named(uow, recipients, form, data)
+    ids = named_ids(uow, recipients, form, data)
     if not ids:
         return []
     found = uow.session.connection().execute(_ACTIVE, {"ids": sorted(ids)}).scalars()
     return sorted(int(i) for i in found)
 
 
-def _named(
+def named_ids(
     uow: UnitOfWork, recipients: Sequence[Mapping[str, Any]], form: Form, data: Mapping[str, Any]
 ) -> set[int]:
     """Ids of the users the recipients name (active or not)."""
@@ -114,7 +114,7 @@ def _named(
         if kind == "user":
             ids.add(int(value))
         elif kind == "group":
-            group = _group(uow, value)
+            group = find_group(uow, value)
             ids.update(
                 uow.session.scalars(
                     select(Membership.user_id).where(Membership.group_id == group.id)
@@ -131,7 +131,7 @@ def _named(
             )
         elif kind == "manager_of":
             field = form.by_key.get(str(value))
-            group = _group(uow, data.get(str(value)) if field is not None else value)
+            group = find_group(uow, data.get(str(value)) if field is not None else value)
             if group.manager_id is None:
                 raise Unresolvable(f"group {group.key!r} has no manager")
             ids.add(group.manager_id)
@@ -145,9 +145,9 @@ def group_of(
     for item in recipients:
         ((kind, value),) = item.items()
         if kind == "group":
-            return _group(uow, value)
+            return find_group(uow, value)
         if kind == "field" and data.get(str(value)) is not None:
-            return _group(uow, data[str(value)])
+            return find_group(uow, data[str(value)])
     raise Unresolvable("no group among the recipients")
 
 

@@ -85,6 +85,20 @@ class VersionSchema(Schema):
     created_at = fields.DateTime(required=True)
 
 
+class WarningSchema(Schema):
+    """Something valid that will likely go wrong at run time."""
+
+    code = fields.String(required=True)
+    path = fields.String(required=True)
+    message = fields.String(required=True)
+
+
+class PublishedSchema(VersionSchema):
+    """A version just published, with the warnings about it."""
+
+    warnings = fields.List(fields.Nested(WarningSchema), required=True)
+
+
 class VersionBodySchema(VersionSchema):
     """A published version with its body."""
 
@@ -199,14 +213,23 @@ class Publish(MethodView):
     """Publish the draft."""
 
     @blp.arguments(PublishSchema)
-    @blp.response(201, VersionSchema)
-    def post(self, body: dict[str, Any], app: str, kinds: str, key: str) -> DefinitionVersion:
-        """Publish the draft as the next version; an unchanged draft gets 409."""
+    @blp.response(201, PublishedSchema)
+    def post(self, body: dict[str, Any], app: str, kinds: str, key: str) -> dict[str, Any]:
+        """Publish the draft as the next version; an unchanged draft gets 409. ``warnings``
+        name what is valid but will likely go wrong at run time (an assignee without the grants
+        a task needs, a rule action that fails on the stored records)."""
         actor = require_actor()
         with platform().unit_of_work() as uow:
-            version = metadata.publish(uow, actor, app, KINDS[kinds], key, **body)
+            version, warnings = metadata.publish_advised(uow, actor, app, KINDS[kinds], key, **body)
             uow.commit()
-        return version
+        return {
+            "version": version.version,
+            "checksum": version.checksum,
+            "note": version.note,
+            "author_id": version.author_id,
+            "created_at": version.created_at,
+            "warnings": warnings,
+        }
 
 
 @blp.route(f"/<string:app>/{KIND_SEGMENT}/<string:key>/versions")

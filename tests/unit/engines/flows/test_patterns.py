@@ -47,6 +47,8 @@ def resolve(rule: Mapping[str, Any], data: Mapping[str, Any], initiator: int | N
     if kind == "field":
         held = data.get(value)
         return [held] if isinstance(held, int) else []
+    if kind == "managers_of":  # everybody's manager is 90 here
+        return [90]
     return []
 
 
@@ -84,9 +86,17 @@ def process(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], **extra: A
 class Driver:
     """Runs an instance, saving and restoring its state around every command."""
 
-    def __init__(self, p: Process, data: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        p: Process,
+        data: dict[str, Any] | None = None,
+        *,
+        able: Mapping[int, frozenset[str]] | None = None,
+    ) -> None:
         self.p = p
         self.data = data or {}
+        #: what each user may do on the record (``None``: everybody may do everything)
+        self.able = able
         self.now = NOW
         self.state, self.effects = p.start(self.ctx(), initiator=INITIATOR)
 
@@ -96,7 +106,12 @@ class Driver:
             data=self.data,
             resolve=resolve,
             business=lambda at, minutes: at + timedelta(minutes=minutes * 2),
+            can_act=None if self.able is None else self.can_act,
         )
+
+    def can_act(self, user: int, need: str) -> bool:
+        assert self.able is not None
+        return need in self.able.get(user, frozenset())
 
     def do(self, action: str, task: str | None = None, **kw: Any) -> list[Any]:
         command = Command(action, task=task, **kw)
@@ -769,15 +784,85 @@ def test_urge_comment_and_assignee_rules() -> None:
     assert [t["assignee"] for t in d.tasks("nobody")] == [20]  # the fallback, never skipped
 
 
-def test_nobody_found_and_no_fallback_leaves_an_unassigned_task() -> None:
+def test_nobody_found_and_no_fallback_goes_to_the_manager() -> None:
     d = Driver(
         process(
             [S, node("x", "fill", assignees={"group": "ghosts"}), E], chain("start", "x", "end")
         )
     )
-    assert d.effects[0] == TaskOpened(d.task("x"), "x", "fill", None)
-    d.do("submit", d.task("x"), actor=50, admin=True)
+    assert d.effects[0] == TaskOpened(d.task("x"), "x", "fill", 90)
+    d.do("submit", d.task("x"), actor=90)
     assert d.status == "completed"
+
+
+READS = frozenset({"read"})
+WRITES = frozenset({"read", "update"})
+
+
+def test_tasks_go_only_to_people_who_may_act() -> None:
+    p = process(
+        [
+            S,
+            approval("review", 5, 6, mode="all"),
+            fill("edit", 5, 6, permissions={"cost": "editable"}, fallback={"group": "quality"}),
+            fill("none", 7, fallback={"users": [8]}),
+            E,
+        ],
+        chain("start", "review", "edit", "none", "end"),
+    )
+    able = {5: READS, 6: WRITES, 20: WRITES, 90: WRITES}
+    d = Driver(p, able=able)
+    assert [t["assignee"] for t in d.tasks("review")] == [5, 6]  # approving takes reading
+    d.approve("review", 5)
+    d.approve("review", 6)
+    assert [t["assignee"] for t in d.tasks("edit")] == [6]  # editing takes the update grant
+    skipped = [h for h in d.state["history"] if h["action"] == "not_eligible"]
+    assert (skipped[-1]["users"], skipped[-1]["need"]) == ([5], "update")
+    d.submit("edit", 6)
+    # neither the assignee (7) nor the fallback (8) may act: the manager gets it
+    assert [t["assignee"] for t in d.tasks("none")] == [90]
+    with pytest.raises(FlowError) as caught:  # a task is never handed to someone who cannot act
+        d.do("transfer", d.task("none", 90), actor=90, user=7)
+    assert caught.value.code == "task.user"
+    with pytest.raises(FlowError):
+        d.do("delegate", d.task("none", 90), actor=90, user=8)
+    d.do("transfer", d.task("none", 90), actor=90, user=20)
+    assert [t["assignee"] for t in d.tasks("none")] == [20]
+
+
+def test_a_task_nobody_may_act_on_is_left_unassigned_for_the_administrators() -> None:
+    p = process([S, fill("x", 7, fallback={"users": [8]}), E], chain("start", "x", "end"))
+    d = Driver(p, able={})
+    assert d.effects[-1] == TaskOpened(d.task("x"), "x", "fill", None)
+    d.do("submit", d.task("x"), actor=1, admin=True)
+    assert d.status == "completed"
+
+
+def test_rows_whose_owner_may_not_act_go_to_the_fallback_or_the_owners_manager() -> None:
+    rows = [{"owner": 5}, {"owner": 6}, {"owner": 7}]
+    d = Driver(measures_process(), {"measures": rows}, able={5: READS, 6: READS, 90: READS})
+    assert [(t["assignee"], t["row"]) for t in d.tasks("execute")] == [(5, 0), (6, 1), (90, 2)]
+    with_fallback = process(
+        [
+            S,
+            node(
+                "execute",
+                "fill",
+                multi={"over": "measures", "assignee_field": "owner"},
+                fallback={"group": "quality"},
+            ),
+            E,
+        ],
+        chain("start", "execute", "end"),
+    )
+    d = Driver(with_fallback, {"measures": rows}, able={5: READS, 20: READS})
+    assert [t["assignee"] for t in d.tasks("execute")] == [5, 20, 20]
+
+
+def test_carbon_copies_reach_only_readers() -> None:
+    p = process([S, node("cc", "cc", assignees={"users": [5, 6]}), E], chain("start", "cc", "end"))
+    d = Driver(p, able={6: READS})
+    assert [e for e in d.effects if isinstance(e, CarbonCopy)] == [CarbonCopy("cc", (6,))]
 
 
 # --- automatic nodes -----------------------------------------------------------------------------
