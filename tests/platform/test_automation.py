@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from tangram.config import Settings
-from tangram.platform import records
+from tangram.platform import metadata, records
 from tangram.platform.bootstrap import Platform
+from tangram.platform.kernel import audit
 from tangram.platform.kernel.clock import FrozenClock
-from tangram.platform.kernel.errors import ValidationFailed
+from tangram.platform.kernel.errors import Conflict, ValidationFailed
 from tangram.platform.kernel.models import AuditEntry, Notification, Record
 from tests.platform.rules_fixtures import (
     DISPATCH,
@@ -440,3 +441,67 @@ def test_a_rule_notifies_the_agent_its_assignment_before_picked(world: World) ->
     assert [(n.user_id, n.title) for n in notes] == [(assignee, "new ticket noise")]
     (fired,) = timeline(world, ticket.id, "rule.fired")
     assert "failed" not in fired.payload
+
+
+def test_publishing_a_rule_rehearses_it_on_stored_records_and_warns_of_failing_actions(
+    world: World,
+) -> None:
+    world.publish("rule", DISPATCH)
+    tickets = [world.create(dict(HW_A, title=f"t{n}")) for n in range(3)]
+    greet = rule(
+        "greet",
+        actions=[
+            {"type": "notify", "to": {"field": "assignee"}, "title": "new ticket {{title}}"},
+            {"type": "set_fields", "values": {"status": "assigned"}},
+        ],
+    )
+
+    def publish(body: dict[str, Any]) -> list[dict[str, Any]]:
+        with world.platform.unit_of_work() as uow:
+            try:
+                metadata.create_definition(uow, SYSTEM, "svc", "rule", body)
+            except Conflict:
+                current = metadata.get_definition(uow, SYSTEM, "svc", "rule", body["key"])
+                metadata.update_draft(
+                    uow,
+                    SYSTEM,
+                    "svc",
+                    "rule",
+                    body["key"],
+                    body,
+                    lock_version=current.definition.lock_version,
+                )
+            _, warnings = metadata.publish_advised(uow, SYSTEM, "svc", "rule", body["key"])
+            uow.commit()
+        return warnings
+
+    (warning,) = publish(greet)
+    assert warning["code"] == "rule.action_fails"
+    assert warning["path"] == "/actions/0"
+    assert "notify failed on 3 of the 3 newest records" in warning["message"]
+    assert "field 'assignee' is empty" in warning["message"]
+    # the rehearsal wrote nothing: no status, no notification, an intact audit chain
+    assert {world.get(t.id).data["status"] for t in tickets} == {"new"}
+    with world.platform.unit_of_work(write=False) as uow:
+        assert list(uow.session.scalars(select(Notification))) == []
+        assert audit.verify(uow.session).ok
+        assert not [
+            e
+            for e in audit.list_entries(uow.session, object_type="record")
+            if e.action == "rule.fired"
+        ]
+    # assigning first, the notification has someone to reach: no warning
+    fixed = {
+        **greet,
+        "actions": [
+            {
+                "type": "assign",
+                "field": "assignee",
+                "table": "dispatch_matrix",
+                "output": "group",
+                "strategy": "round_robin",
+            },
+            *greet["actions"],
+        ],
+    }
+    assert publish(fixed) == []

@@ -123,6 +123,21 @@ class UnitOfWork:
         wanted = str(object_id)
         return [a for a in self._audit if a.object_type == object_type and a.object_id == wanted]
 
+    @contextmanager
+    def rehearsal(self) -> Iterator[None]:
+        """Run writes that are all undone afterwards: a savepoint rolled back, with the audit
+        entries queued and the rule cascade noted meanwhile (what-if runs of real effects)."""
+        audited = len(self._audit)
+        memo = self.memo
+        depth, chain, busy = memo.rule_depth, list(memo.rule_chain), set(memo.sla_busy)
+        nested = self.session.begin_nested()
+        try:
+            yield
+        finally:
+            nested.rollback()
+            del self._audit[audited:]
+            memo.rule_depth, memo.rule_chain, memo.sla_busy = depth, chain, busy
+
     def publish(self, event: Event) -> None:
         """Deliver a domain event to its subscribers, inside this unit of work."""
         self.events.publish(self, event)

@@ -29,7 +29,7 @@ from tangram.platform.kernel.models import Record
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import PUBLISHED
 from tangram.platform.outbound import mail, webhooks
-from tangram.platform.rules import rulebook
+from tangram.platform.rules import rulebook, whatif
 from tangram.platform.rules.evaluation import run_rules
 from tangram.platform.rules.sla import RECALC_JOB, SLA_JOB, refresh_sla, run_check, run_recalculate
 from tangram.platform.rules.timers import (
@@ -74,6 +74,7 @@ def install(hooks: Hooks, settings: Settings) -> None:
     registry.register(mail.KIND, mail.sender(settings))
     events.subscribe(PUBLISHED, on_published)
     hooks.checks.register(rulebook.CHECKED_KINDS, rulebook.check)
+    hooks.checks.advise("rule", whatif.advise)
 
 
 def handle_event(uow: UnitOfWork, settings: Settings, event: Event) -> None:

@@ -9,25 +9,30 @@ lists the records where the draft and the published version disagree.
 from __future__ import annotations
 
 import json
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import select
+
 from tangram.engines.logic import EvalContext
 from tangram.engines.meta import validate_definition
-from tangram.engines.rules import DecisionError, Rule, RuleEvent, RuleSet
+from tangram.engines.rules import DecisionError, Rule, Rulebook, RuleEvent, RuleSet
 from tangram.platform import metadata, records
 from tangram.platform.identity.perms import Actor, require_design
-from tangram.platform.kernel.errors import ValidationFailed
-from tangram.platform.kernel.models import Record
+from tangram.platform.kernel.errors import TangramError, ValidationFailed
+from tangram.platform.kernel.models import App, Record
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.records.listing import Filter
 from tangram.platform.rules import rulebook
+from tangram.platform.rules.effects import apply_effects
 from tangram.platform.rules.evaluation import evaluation
 
 MAX_LIMIT = 1000
 #: Records listed one by one in the answer (the counts cover all of them).
 SHOWN = 50
+#: Stored records a rule about to be published is rehearsed on (the newest ones).
+REHEARSED = 20
 
 
 def _event(rule: Rule, data: Mapping[str, Any]) -> RuleEvent:
@@ -158,4 +163,85 @@ def _table_outcome(table: Any, record: Record) -> dict[str, Any]:
         "outcome": "decided",
         "result": decision.result,
         "rows": [r + 1 for r in decision.matched],
+    }
+
+
+def advise(
+    uow: UnitOfWork, app_key: str, _kind: str, key: str, body: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """Rehearse a rule about to be published on the newest stored records of its form: its
+    effects are really applied (assignments, notifications, writes, cascades) inside a savepoint
+    that is rolled back, and each action that fails is a warning naming on how many of the records
+    it failed and why (an assignment followed by a notification of the assignee, a group without
+    members). Decision tables and SLA policies are not rehearsed; nor is a rule when its form has
+    no records yet."""
+    form_key = body.get("form")
+    if body.get("type", "rule") != "rule" or body.get("enabled", True) is False:
+        return []
+    if not isinstance(form_key, str):
+        return []
+    stored = list(
+        uow.session.scalars(
+            select(Record)
+            .join(App, App.id == Record.app_id)
+            .where(App.key == app_key, Record.form_key == form_key, Record.deleted_at.is_(None))
+            .order_by(Record.id.desc())
+            .limit(REHEARSED)
+        )
+    )
+    if not stored:
+        return []
+    try:
+        _, draft = rulebook.compile_draft(uow, app_key, key, body)
+    except ValidationFailed:
+        return []
+    rule = draft.rules.get(key)
+    if rule is None:
+        return []
+    failures: defaultdict[tuple[str, str], list[int]] = defaultdict(list)
+    for record in stored:
+        for failed in _rehearse(uow, draft, rule, record):
+            kind, _, why = failed.partition(": ")
+            failures[kind, why].append(record.id)
+    return [
+        _failure_warning(body, kind, why, ids, len(stored))
+        for (kind, why), ids in sorted(failures.items(), key=lambda item: -len(item[1]))
+    ]
+
+
+def _rehearse(uow: UnitOfWork, book: Rulebook, rule: Rule, record: Record) -> list[str]:
+    """What failed when the rule's effects were applied to ``record`` (then undone)."""
+    variables, context = evaluation(uow, book, record, None)
+    result = RuleSet((rule,)).run(
+        _event(rule, record.data), record.data, variables=variables, context=context
+    )
+    trace = result.traces[0] if result.traces else None
+    if trace is not None and trace.error:
+        return [f"condition: {trace.error}"]
+    if trace is None or not trace.matched or not result.effects:
+        return []
+    with uow.rehearsal():
+        try:
+            outcomes = apply_effects(uow, uow.settings, book, record, [(rule.key, result.effects)])
+        except TangramError as exc:  # a cascade the rule's writes set off refused them
+            return [f"write: {exc.detail}"]
+    return [failed for outcome in outcomes for failed in outcome.failed]
+
+
+def _failure_warning(
+    body: Mapping[str, Any], kind: str, why: str, ids: list[int], tried: int
+) -> dict[str, Any]:
+    actions = body.get("actions") or []
+    at = next(
+        (i for i, a in enumerate(actions) if isinstance(a, Mapping) and a.get("type") == kind),
+        None,
+    )
+    shown = ", ".join(f"#{i}" for i in ids[:5]) + (" …" if len(ids) > 5 else "")
+    return {
+        "code": "rule.action_fails",
+        "path": f"/actions/{at}" if at is not None else "/condition",
+        "message": (
+            f"{kind} failed on {len(ids)} of the {tried} newest records it was tried on "
+            f"({shown}): {why}"
+        ),
     }
