@@ -288,3 +288,56 @@ def test_event_handler_failure_rolls_back_the_write(
         create(platform, system, "ticket", {"title": "x"})
     with platform.unit_of_work(write=False) as uow:
         assert records.list_records(uow, system, app, "ticket").items == []
+
+
+def test_formulas_and_conditions_read_the_clock_and_the_writer(
+    platform: Platform, system: Actor, app: str
+) -> None:
+    body = {
+        "key": "visit",
+        "label": {"zh-CN": "拜访"},
+        "fields": [
+            {"key": "note", "type": "text", "label": {"zh-CN": "备注"}},
+            {
+                "key": "stamped",
+                "type": "formula",
+                "result": "text",
+                "label": {"zh-CN": "登记时间"},
+                "formula": {"now": []},
+            },
+            {
+                "key": "site",
+                "type": "text",
+                "label": {"zh-CN": "现场"},
+                # only the field team must name the site
+                "required_when": {"in_group": ["field"]},
+            },
+            {"key": "when", "type": "text", "label": {"zh-CN": "何时"}},
+            {
+                "key": "reason",
+                "type": "text",
+                "label": {"zh-CN": "原因"},
+                # a condition that cannot be evaluated on a malformed date
+                "required_when": {"<": [{"date_diff": [{"var": "when"}, "2026-01-01", "days"]}, 0]},
+            },
+        ],
+    }
+    alice = make_user(platform, "alice")
+    with platform.unit_of_work() as uow:
+        metadata.create_definition(uow, system, app, "form", body)
+        metadata.publish(uow, system, app, "form", "visit")
+        field_team = groups.create_group(uow, system, key="field", name="Field")
+        groups.add_member(uow, system, group_id=field_team.id, user_id=alice.id)
+        role = roles.create_role(uow, system, key="visitor", name="Visitor")
+        roles.add_grant(uow, system, role.id, app_key=app, form_key="visit", actions=["create"])
+        users.assign_role(uow, system, user_id=alice.id, role_id=role.id)
+        uow.commit()
+        actor = load_actor(uow.session, alice, via="session")
+    stamped = create(platform, system, "visit", {"note": "x"}).record
+    assert stamped.data["stamped"].startswith("20")  # the clock, not a formula error
+    with pytest.raises(ValidationFailed) as refused:
+        create(platform, actor, "visit", {"note": "x"})
+    assert [(e["path"], e["code"]) for e in refused.value.errors] == [("site", "required")]
+    with pytest.raises(ValidationFailed) as refused:  # a field error, not a crash
+        create(platform, system, "visit", {"when": "not a date"})
+    assert [(e["path"], e["code"]) for e in refused.value.errors] == [("reason", "condition")]

@@ -316,21 +316,47 @@ class Form:
     ) -> None:
         for f in fields:
             if _empty(values.get(f.key)):  # cheap first: a filled field is never missing
-                if f.computed or not self._visible(f, scope, context):
+                path = _join(base, f.key)
+                if f.computed or not self._holds(
+                    f, "visible_when", scope, context, path, lang, out
+                ):
                     continue
                 required = f.required
                 if not required and f.required_when is not None:
-                    rule = self.logic[f"{f.path}/required_when"].function
-                    required = truthy(rule(scope, context))
+                    required = self._holds(f, "required_when", scope, context, path, lang, out)
                 if required:
-                    out.append(
-                        FieldError(_join(base, f.key), "required", message("required", lang))
-                    )
+                    out.append(FieldError(path, "required", message("required", lang)))
+
+    def _holds(
+        self,
+        f: FieldDef,
+        which: str,
+        scope: Mapping[str, Any],
+        context: EvalContext | None,
+        path: str,
+        lang: str,
+        out: list[FieldError],
+    ) -> bool:
+        """Whether the field's ``visible_when`` / ``required_when`` holds (true when it has none).
+        One that cannot be evaluated is the field's error: the field counts as shown, not as
+        required (one error for it, not two)."""
+        if getattr(f, which) is None:
+            return True
+        try:
+            return truthy(self.logic[f"{f.path}/{which}"](scope, context))
+        except LogicEvaluationError as exc:
+            out.append(
+                FieldError(path, "condition", message("condition", lang, detail=exc.message))
+            )
+            return which == "visible_when"
 
     def _visible(self, f: FieldDef, scope: Mapping[str, Any], context: EvalContext | None) -> bool:
         if f.visible_when is None:
             return True
-        return truthy(self.logic[f"{f.path}/visible_when"](scope, context))
+        try:
+            return truthy(self.logic[f"{f.path}/visible_when"](scope, context))
+        except LogicEvaluationError:  # shown, so that someone sees what the condition hides
+            return True
 
     def visible_fields(
         self, data: Mapping[str, Any], context: EvalContext | None = None

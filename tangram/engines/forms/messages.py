@@ -38,6 +38,7 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "unknown": ("未知字段", "is not a field of this form"),
     "precision": ("最多 {limit} 位小数", "must have at most {limit} decimal places"),
     "formula": ("公式无法计算：{detail}", "the formula cannot be computed: {detail}"),
+    "condition": ("条件无法判断：{detail}", "the field's condition cannot be evaluated: {detail}"),
     "formula.not_finite": (
         "公式结果无效（如除以零）",
         "the formula gives no number (e.g. a division by zero)",

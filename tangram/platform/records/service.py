@@ -29,6 +29,7 @@ from tangram.engines.forms import (
     with_row_ids,
 )
 from tangram.engines.forms.messages import message
+from tangram.engines.logic import EvalContext
 from tangram.platform.identity.perms import (
     Action,
     Actor,
@@ -209,10 +210,12 @@ def create_record(
     denied = field_permissions(actor, Action.CREATE.value, app_key, form_key)
     _refuse(form.check_write(None, data, denied, lang=lang, flow=actor.is_admin))
     local_now = uow.local_now
+    context = eval_context(uow, actor)
     computed = form.compute(
         with_row_ids(form, _sanitise(form, data), new_row_id),
         now=local_now,
         serials=serials.draw(uow, app_key, form, local_now),
+        context=context,
         lang=lang,
     )
     files = attachments.resolve(
@@ -225,7 +228,7 @@ def create_record(
         [
             *computed.errors,
             *files.errors,
-            *form.validate(files.data, lang=lang),
+            *form.validate(files.data, lang=lang, context=context),
             *_references(uow, app, form, files.data, lang),
             *_unique(uow, t, files.data, None, lang),
             *group_errors,
@@ -359,6 +362,17 @@ def update_record(
     return _write_update(uow, actor, app, form_key, record, changes, version, form, lang=lang)
 
 
+def eval_context(uow: UnitOfWork, actor: Actor) -> EvalContext:
+    """What a form's formulas and conditions read besides the record: the clock, who writes, the
+    keys of their groups and their roles."""
+    groups: frozenset[str] = frozenset()
+    if actor.group_ids:
+        groups = frozenset(
+            uow.session.scalars(select(Group.key).where(Group.id.in_(sorted(actor.group_ids))))
+        )
+    return EvalContext(now=uow.now, user=actor.user_id, groups=groups, roles=actor.roles)
+
+
 def system_update(
     uow: UnitOfWork,
     actor: Actor,
@@ -394,9 +408,11 @@ def _write_update(
     # Fields a later version removed stay in the document, untouched and outside validation.
     kept = {k: old.pop(k) for k in removed_fields(form, old)}
     merged = with_row_ids(form, {**old, **_sanitise(form, changes)}, new_row_id)
+    context = eval_context(uow, actor)
     computed = form.compute(
         merged,
         now=uow.local_now,
+        context=context,
         lang=lang,
         defaults=False,
         added_rows=_added_rows(form, old, merged),
@@ -409,7 +425,7 @@ def _write_update(
         [
             *computed.errors,
             *files.errors,
-            *form.validate(files.data, lang=lang),
+            *form.validate(files.data, lang=lang, context=context),
             *_references(uow, app, form, files.data, lang),
             *_unique(uow, t, files.data, record.id, lang),
             *group_errors,
