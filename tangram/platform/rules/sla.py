@@ -1,5 +1,5 @@
 """SLA policies at run time: each record's targets evaluated over its history, stored, kept in its
-fields, warned and escalated, and checked again when due.
+fields, warned and escalated, and checked again when due; a repeating target cycle by cycle.
 """
 
 from __future__ import annotations
@@ -124,9 +124,9 @@ def _refresh_policy(
         planned = row.next_check
         _keep(row, status, uow.now)
         fields.update(_target_fields(targets[status.key], status))
-        if _warns(status, seen):
+        if _newly_warned(status, seen):
             warned.append(status.key)
-        if _breaches(status, seen):
+        if _newly_breached(status, seen):
             breached.append(status)
         new_cycle = seen is not None and seen[1] != status.cycle
         if status.next_check is not None and (status.next_check != planned or new_cycle):
@@ -162,7 +162,8 @@ def _refresh_policy(
         done += outcome.done
         failed += outcome.failed
     for status in breached if policy.escalation else ():
-        # The n-th of the record's targets breached in its current cycle runs level n.
+        # Level n for the record's n-th target breached in its current cycle: a new cycle's
+        # breach starts again from the breaches of the record's other targets.
         count = len(
             list(
                 uow.session.scalars(
@@ -231,14 +232,14 @@ def _target_fields(target: Target, status: TargetStatus) -> dict[str, Any]:
     return fields
 
 
-def _warns(status: TargetStatus, seen: tuple[str, int] | None) -> bool:
+def _newly_warned(status: TargetStatus, seen: tuple[str, int] | None) -> bool:
     """Whether ``status`` reached its warning point since the stored state ``seen``."""
     if status.state is not SlaState.WARNED:
         return False
     return seen is None or seen[0] in ("running", "paused") or seen[1] != status.cycle
 
 
-def _breaches(status: TargetStatus, seen: tuple[str, int] | None) -> bool:
+def _newly_breached(status: TargetStatus, seen: tuple[str, int] | None) -> bool:
     """Whether ``status``'s cycle breached since the stored state ``seen``: not when that cycle
     was seen breached already, nor when a first look finds the target met late."""
     if status.breached_at is None:
