@@ -119,6 +119,6 @@ def test_a_record_explains_its_sla(
     assert response.status_code == 200
     (target,) = response.get_json()
     assert target["policy"] == "standard_sla"
-    assert target["state"] == "running"
+    assert (target["state"], target["cycle"], target["breaches"]) == ("running", 1, 0)
     assert target["due_at"].startswith("2026-11-23T07:00:00")
     assert target["explanation"].endswith("due 2026-11-23 15:00")

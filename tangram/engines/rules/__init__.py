@@ -30,7 +30,7 @@ from tangram.engines.rules.rule import (
     compile_rule,
     compile_rules,
 )
-from tangram.engines.rules.sla import SlaPolicy, SlaState, TargetStatus, compile_sla
+from tangram.engines.rules.sla import SlaPolicy, SlaState, Target, TargetStatus, compile_sla
 
 __all__ = [
     "BOOK_KINDS",
@@ -52,6 +52,7 @@ __all__ = [
     "Segment",
     "SlaPolicy",
     "SlaState",
+    "Target",
     "TargetStatus",
     "Template",
     "catalog",

@@ -14,7 +14,10 @@ on — up to ``now`` and gives, per target, its state (running, paused, warned, 
 due and warning instants, the business time used and paused, the next instant worth checking
 again (for the timer job) and an explanation a person can read. Business time follows the
 policy's calendar; a priority change re-targets the remaining budget; paused time does not count.
-Pure: ``now`` is passed in.
+
+A target with ``"repeat": true`` runs in cycles: once met, it starts a new cycle with the full
+budget when its stop condition stops holding (a reopened ticket), with its own warning and breach.
+Without it a met target stays met. Pure: ``now`` is passed in.
 """
 
 from __future__ import annotations
@@ -53,16 +56,25 @@ class Target:
     stop: CompiledLogic
     pause: CompiledLogic | None
     warn_percent: float
-    #: Record fields the platform keeps in step with this target (due instant, breached flag,
-    #: and the business minutes it took once met: what reports aggregate as business time).
+    #: Record fields the platform keeps in step with this target: the current cycle's due instant,
+    #: whether any cycle breached, and the business minutes its met cycles took (what reports
+    #: aggregate as business time).
     due_field: str | None = None
     breached_field: str | None = None
     used_field: str | None = None
+    #: Whether a met target starts a new cycle when its stop condition stops holding.
+    repeat: bool = False
+    #: A record field the platform keeps at the number of the target's current cycle.
+    cycles_field: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class TargetStatus:
-    """A target evaluated at an instant."""
+    """A target evaluated at an instant.
+
+    The state, budget, times and instants are those of the current (or last) cycle; ``cycle``
+    numbers it from 1, ``breaches`` counts the cycles that breached so far (this one included) and
+    ``total_used_seconds`` adds up the business time of every cycle."""
 
     key: str
     state: SlaState
@@ -78,6 +90,9 @@ class TargetStatus:
     #: The next instant at which the state changes by itself (warning, breach), if running.
     next_check: datetime | None
     explanation: str
+    cycle: int = 1
+    breaches: int = 0
+    total_used_seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data (instants as ISO 8601) for storage on the record and the API."""
@@ -99,6 +114,9 @@ class TargetStatus:
             "breached_at": iso(self.breached_at),
             "next_check": iso(self.next_check),
             "explanation": self.explanation,
+            "cycle": self.cycle,
+            "breaches": self.breaches,
+            "total_used_seconds": self.total_used_seconds,
         }
 
 
@@ -149,7 +167,6 @@ class SlaPolicy:
         current = [snapshot for at, snapshot in history if at <= now] or [history[0][1]]
         # The calendar of the record's current priority measures the whole target.
         cal = self.calendars.get(str(current[-1].get(self.priority_field)), self.calendar)
-        started = history[0][0]
         replay = self._replay(target, history, now, cal)
         budget = replay.budget
         if budget is None:  # no target for this priority: nothing to be late for
@@ -160,13 +177,19 @@ class SlaPolicy:
                 budget_seconds=0.0,
                 used_seconds=replay.used,
                 paused_seconds=replay.paused,
-                started_at=started,
+                started_at=replay.started,
                 due_at=None,
                 warn_at=None,
                 met_at=replay.met_at,
                 breached_at=None,
                 next_check=None,
-                explanation=f"no {target.key} target for {self.priority_field} {replay.priority!r}",
+                explanation=_cycle_text(
+                    replay,
+                    f"no {target.key} target for {self.priority_field} {replay.priority!r}",
+                ),
+                cycle=replay.cycle,
+                breaches=replay.earlier_breaches,
+                total_used_seconds=replay.earlier_used + replay.used,
             )
         if replay.breached_at is None and replay.used > budget:
             # A raised priority can make the budget run out in the past: find when it did.
@@ -191,13 +214,16 @@ class SlaPolicy:
             budget_seconds=budget,
             used_seconds=replay.used,
             paused_seconds=replay.paused,
-            started_at=started,
+            started_at=replay.started,
             due_at=due_at,
             warn_at=warn_at,
             met_at=replay.met_at,
             breached_at=replay.breached_at,
             next_check=next_check,
-            explanation=self._explain(replay, budget, started, cal, is_paused, due_at),
+            explanation=_cycle_text(replay, self._explain(replay, budget, cal, is_paused, due_at)),
+            cycle=replay.cycle,
+            breaches=replay.earlier_breaches + (replay.breached_at is not None),
+            total_used_seconds=replay.earlier_used + replay.used,
         )
 
     def _replay(
@@ -208,49 +234,42 @@ class SlaPolicy:
         cal: Calendar,
     ) -> _Replay:
         """Business time used and paused from the first snapshot to ``now`` (or to the one that
-        meets the target), and when the budget ran out on the way."""
-        replay = _Replay(history[0][1])
+        meets the target), and when the budget ran out on the way. A repeating target replays on
+        after it is met: the first snapshot where its stop condition no longer holds starts a new
+        cycle."""
+        replay = _Replay(history[0][1], history[0][0])
         for i, (at, snapshot) in enumerate(history):
             if at > now:
                 break
+            stopped = bool(target.stop.function(snapshot))
+            if stopped and replay.met_at is not None:
+                continue  # still met: the cycle keeps the snapshot and priority it was met with
             replay.data = snapshot
             replay.priority, replay.budget = self._budget(target, snapshot)
-            if target.stop.function(snapshot):
-                replay.met_at = at
-                break
-            until = history[i + 1][0] if i + 1 < len(history) else now
-            until = min(until, now)
-            span = cal.between(at, until) if until > at else 0.0
-            if target.pause is not None and target.pause.function(snapshot):
-                replay.paused += span
-                if until > at:
-                    replay.pauses.append((at, until))
+            if stopped:
+                replay.meet(at, cal)
+                if not target.repeat:
+                    break
                 continue
-            budget = replay.budget
-            if (
-                budget is not None
-                and replay.breached_at is None
-                and replay.used <= budget < replay.used + span
-            ):
-                replay.breached_at = cal.add(at, budget - replay.used)
-            if span:
-                replay.counted.append((at, span))
-            replay.used += span
+            if replay.met_at is not None:
+                replay.next_cycle(at)
+            until = history[i + 1][0] if i + 1 < len(history) else now
+            paused = target.pause is not None and bool(target.pause.function(snapshot))
+            replay.count(at, min(until, now), paused, cal)
         return replay
 
     def _explain(
         self,
         replay: _Replay,
         budget: float,
-        started: datetime,
         cal: Calendar,
         is_paused: bool,
         due_at: datetime | None,
     ) -> str:
-        """How the target stands, as a person reads it."""
+        """How the target's current cycle stands, as a person reads it."""
         parts = [
             f"{self.priority_field} {replay.priority} = {_minutes_text(budget)} of business time "
-            f"from {self._local(started)} ({cal.key})"
+            f"from {self._local(replay.started)} ({cal.key})"
         ]
         if replay.pauses:
             spans = ", ".join(f"{self._local(a)}–{self._local(b)[11:]}" for a, b in replay.pauses)
@@ -273,10 +292,13 @@ class SlaPolicy:
 
 @dataclass(slots=True)
 class _Replay:
-    """A target replayed over a record's snapshots."""
+    """A target replayed over a record's snapshots: its current cycle, and what the cycles before
+    it left."""
 
     #: The last snapshot replayed.
     data: Mapping[str, Any]
+    #: When the current cycle started (the record's creation for the first).
+    started: datetime
     priority: Any = None
     budget: float | None = None
     used: float = 0.0
@@ -286,6 +308,57 @@ class _Replay:
     pauses: list[tuple[datetime, datetime]] = field(default_factory=list)
     #: (start, business seconds) of the spans that counted.
     counted: list[tuple[datetime, float]] = field(default_factory=list)
+    cycle: int = 1
+    #: Business seconds used and breaches of the cycles before the current one.
+    earlier_used: float = 0.0
+    earlier_breaches: int = 0
+
+    def meet(self, at: datetime, cal: Calendar) -> None:
+        """The stop condition holds at ``at``: the cycle is met (late if its budget ran out)."""
+        self.met_at = at
+        if self.breached_at is None and self.budget is not None and self.used > self.budget:
+            self.breached_at = _ran_out(self.counted, self.budget, cal)
+
+    def next_cycle(self, at: datetime) -> None:
+        """The stop condition stopped holding at ``at`` after the cycle was met: a new cycle."""
+        self.earlier_used += self.used
+        self.earlier_breaches += self.breached_at is not None
+        self.cycle += 1
+        self.started = at
+        self.used = self.paused = 0.0
+        self.met_at = self.breached_at = None
+        self.pauses = []
+        self.counted = []
+
+    def count(self, at: datetime, until: datetime, paused: bool, cal: Calendar) -> None:
+        """The business time from ``at`` to ``until``: paused, or used (noting when it runs out)."""
+        span = cal.between(at, until) if until > at else 0.0
+        if paused:
+            self.paused += span
+            if until > at:
+                self.pauses.append((at, until))
+            return
+        budget = self.budget
+        if (
+            budget is not None
+            and self.breached_at is None
+            and self.used <= budget < self.used + span
+        ):
+            self.breached_at = cal.add(at, budget - self.used)
+        if span:
+            self.counted.append((at, span))
+        self.used += span
+
+
+def _cycle_text(replay: _Replay, text: str) -> str:
+    """``text`` with the cycle it speaks of, once a target has more than one."""
+    if replay.cycle == 1:
+        return text
+    earlier = replay.cycle - 1
+    return (
+        f"cycle {replay.cycle}: {text}; "
+        f"{replay.earlier_breaches} of {earlier} earlier cycle{'s' if earlier > 1 else ''} breached"
+    )
 
 
 def _ran_out(
@@ -431,9 +504,13 @@ def _target(raw: Any, where: str, seen: set[str], c: _Compiling) -> Target | Non
         c.problem(f"{where}/stop_when", "sla.stop", "say when the target is met")
     stop = c.logic(raw.get("stop_when"), f"{where}/stop_when")
     pause = c.logic(raw["pause_when"], f"{where}/pause_when") if "pause_when" in raw else None
+    repeat = raw.get("repeat", False)
+    if not isinstance(repeat, bool):
+        c.problem(f"{where}/repeat", "sla.repeat", "must be true or false")
+        repeat = False
     kept = {
         name: raw.get(name) if c.field(raw.get(name), f"{where}/{name}") else None
-        for name in ("due_field", "breached_field", "used_field")
+        for name in ("due_field", "breached_field", "used_field", "cycles_field")
         if raw.get(name) is not None
     }
     if stop is None:
@@ -449,6 +526,8 @@ def _target(raw: Any, where: str, seen: set[str], c: _Compiling) -> Target | Non
         due_field=kept.get("due_field"),
         breached_field=kept.get("breached_field"),
         used_field=kept.get("used_field"),
+        repeat=repeat,
+        cycles_field=kept.get("cycles_field"),
     )
 
 
@@ -466,8 +545,9 @@ def compile_sla(
     ``on_warn`` is a list of rule actions run when a target reaches its warning point;
     ``escalation`` a list of levels (``{"actions": [...]}``): a record's first breach runs the
     first level, its second breach the second, and so on (the last level repeats). A target's
-    ``due_field``, ``breached_field`` and ``used_field`` (the business minutes the target took,
-    once met) name record fields kept in step with it.
+    ``due_field``, ``breached_field``, ``used_field`` (the business minutes the target took,
+    once met) and ``cycles_field`` (its cycle number) name record fields kept in step with it;
+    ``repeat`` makes a met target start a new cycle when its stop condition stops holding.
     """
     c = _Compiling(fields, tables, forms, flows)
     on_warn = c.actions(definition["on_warn"], "/on_warn") if "on_warn" in definition else None

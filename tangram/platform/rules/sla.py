@@ -1,5 +1,5 @@
 """SLA policies at run time: each record's targets evaluated over its history, stored, kept in its
-fields, warned and escalated, and checked again when due.
+fields, warned and escalated, and checked again when due; a repeating target cycle by cycle.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from tangram.engines.rules import (
     Rulebook,
     SlaPolicy,
     SlaState,
+    Target,
+    TargetStatus,
 )
 from tangram.platform.kernel import jobs
 from tangram.platform.kernel.errors import TangramError
@@ -112,40 +114,22 @@ def _refresh_policy(
     targets = {t.key: t for t in policy.targets}
     fields: dict[str, Any] = {}
     warned: list[str] = []
-    breached: list[str] = []
+    breached: list[TargetStatus] = []
     for status in statuses:
         row = rows.get(status.key)
-        previous = row.state if row is not None else None
+        seen = (row.state, row.cycle) if row is not None else None
         if row is None:
             row = SlaStatus(record_id=record.id, policy=policy.key, target=status.key)
             uow.session.add(row)
         planned = row.next_check
-        row.state = status.state.value
-        row.due_at = status.due_at
-        row.warn_at = status.warn_at
-        row.next_check = status.next_check
-        row.breached_at = status.breached_at
-        row.met_at = status.met_at
-        row.detail = status.as_dict()
-        row.updated_at = uow.now
-        target = targets[status.key]
-        if target.due_field:
-            fields[target.due_field] = status.due_at.isoformat() if status.due_at else None
-        if target.breached_field:
-            fields[target.breached_field] = status.breached_at is not None
-        if target.used_field:
-            fields[target.used_field] = (
-                round(status.used_seconds / 60, 2) if status.met_at is not None else None
-            )
-        if status.state is SlaState.WARNED and previous in (None, "running", "paused"):
+        _keep(row, status, uow.now)
+        fields.update(_target_fields(targets[status.key], status))
+        if _newly_warned(status, seen):
             warned.append(status.key)
-        if (
-            status.breached_at is not None
-            and previous != "breached"
-            and (previous is not None or status.met_at is None)
-        ):
-            breached.append(status.key)
-        if status.next_check is not None and status.next_check != planned:
+        if _newly_breached(status, seen):
+            breached.append(status)
+        new_cycle = seen is not None and seen[1] != status.cycle
+        if status.next_check is not None and (status.next_check != planned or new_cycle):
             jobs.enqueue(
                 uow,
                 SLA_JOB,
@@ -153,6 +137,8 @@ def _refresh_policy(
                     "app": book.app,
                     "record": record.id,
                     "policy": policy.key,
+                    "target": status.key,
+                    "cycle": status.cycle,
                     "at": status.next_check.isoformat(),
                 },
                 run_at=status.next_check,
@@ -175,7 +161,9 @@ def _refresh_policy(
         (outcome,) = apply_effects(uow, settings, book, record, [(source, effects)])
         done += outcome.done
         failed += outcome.failed
-    for target_key in breached:
+    for status in breached if policy.escalation else ():
+        # Level n for the record's n-th target breached in its current cycle: a new cycle's
+        # breach starts again from the breaches of the record's other targets.
         count = len(
             list(
                 uow.session.scalars(
@@ -185,13 +173,13 @@ def _refresh_policy(
                 )
             )
         )
-        if policy.escalation:
-            actions = policy.escalation[min(count, len(policy.escalation)) - 1]
-            (outcome,) = apply_effects(
-                uow, settings, book, record, [(source, actions.effects(source, data, context))]
-            )
-            done += [f"breach {count} of {target_key}: {x}" for x in outcome.done]
-            failed += outcome.failed
+        actions = policy.escalation[min(count, len(policy.escalation)) - 1]
+        (outcome,) = apply_effects(
+            uow, settings, book, record, [(source, actions.effects(source, data, context))]
+        )
+        which = status.key if status.cycle == 1 else f"{status.key} (cycle {status.cycle})"
+        done += [f"breach {count} of {which}: {x}" for x in outcome.done]
+        failed += outcome.failed
     if warned or breached or failed:
         uow.audit(
             None,
@@ -202,7 +190,8 @@ def _refresh_policy(
             {
                 "policy": policy.key,
                 "warned": warned,
-                "breached": breached,
+                "breached": [s.key for s in breached],
+                "cycles": {s.key: s.cycle for s in statuses},
                 "effects": done,
                 "failed": failed,
                 "explanations": {s.key: s.explanation for s in statuses},
@@ -210,19 +199,74 @@ def _refresh_policy(
         )
 
 
+def _keep(row: SlaStatus, status: TargetStatus, now: datetime) -> None:
+    """Store ``status`` in its row."""
+    row.state = status.state.value
+    row.due_at = status.due_at
+    row.warn_at = status.warn_at
+    row.next_check = status.next_check
+    row.breached_at = status.breached_at
+    row.met_at = status.met_at
+    row.detail = status.as_dict()
+    row.updated_at = now
+
+
+def _target_fields(target: Target, status: TargetStatus) -> dict[str, Any]:
+    """The record fields the target names, as ``status`` has them: the current cycle's due
+    instant, whether any cycle breached, the business minutes of the met cycles (empty until one
+    is met) and the cycle number."""
+    fields: dict[str, Any] = {}
+    if target.due_field:
+        fields[target.due_field] = status.due_at.isoformat() if status.due_at else None
+    if target.breached_field:
+        fields[target.breached_field] = status.breaches > 0
+    if target.used_field:
+        met = status.total_used_seconds
+        if status.met_at is None:
+            met -= status.used_seconds  # the running cycle counts once it is met
+        fields[target.used_field] = (
+            round(met / 60, 2) if status.met_at is not None or status.cycle > 1 else None
+        )
+    if target.cycles_field:
+        fields[target.cycles_field] = status.cycle
+    return fields
+
+
+def _newly_warned(status: TargetStatus, seen: tuple[str, int] | None) -> bool:
+    """Whether ``status`` reached its warning point since the stored state ``seen``."""
+    if status.state is not SlaState.WARNED:
+        return False
+    return seen is None or seen[0] in ("running", "paused") or seen[1] != status.cycle
+
+
+def _newly_breached(status: TargetStatus, seen: tuple[str, int] | None) -> bool:
+    """Whether ``status``'s cycle breached since the stored state ``seen``: not when that cycle
+    was seen breached already, nor when a first look finds the target met late."""
+    if status.breached_at is None:
+        return False
+    if seen is None:
+        return status.met_at is None
+    return seen[0] != "breached" or seen[1] != status.cycle
+
+
 def run_check(uow: UnitOfWork, settings: Settings, job: JobContext) -> None:
+    """Evaluate a record's policy at the instant the job was planned for, unless the target has
+    been re-planned since or has moved on to another cycle (its job is queued)."""
     p = job.payload
     record = live_record(uow, int(p["record"]))
     if record is None:
         return
-    row = uow.session.scalar(
-        select(SlaStatus).where(
-            SlaStatus.record_id == record.id,
-            SlaStatus.policy == str(p["policy"]),
-            SlaStatus.next_check == datetime.fromisoformat(str(p["at"])),
-        )
+    query = select(SlaStatus).where(
+        SlaStatus.record_id == record.id,
+        SlaStatus.policy == str(p["policy"]),
+        SlaStatus.next_check == datetime.fromisoformat(str(p["at"])),
     )
-    if row is None:
+    if "target" in p:  # jobs queued before they named their target and cycle check any
+        query = query.where(SlaStatus.target == str(p["target"]))
+    planned = [
+        row for row in uow.session.scalars(query) if "cycle" not in p or row.cycle == p["cycle"]
+    ]
+    if not planned:
         return  # re-planned since: a newer check is queued
     book = rulebook.load(uow, str(p["app"]))
     policies = [x for x in book.slas.get(record.form_key, ()) if x.key == p["policy"]]

@@ -394,6 +394,13 @@ class SlaSchema(Schema):
     warn_at = fields.DateTime(allow_none=True, required=True)
     breached_at = fields.DateTime(allow_none=True, required=True)
     met_at = fields.DateTime(allow_none=True, required=True)
+    cycle = fields.Integer(
+        required=True,
+        metadata={"description": "the current cycle (a repeating target starts one per reopening)"},
+    )
+    breaches = fields.Integer(
+        required=True, metadata={"description": "how many of the target's cycles breached"}
+    )
     explanation = fields.String(required=True)
     detail = fields.Dict(required=True)
 
@@ -416,6 +423,8 @@ class Sla(MethodView):
                     "warn_at": s.warn_at,
                     "breached_at": s.breached_at,
                     "met_at": s.met_at,
+                    "cycle": s.cycle,
+                    "breaches": s.breaches,
                     "explanation": s.detail.get("explanation", ""),
                     "detail": s.detail,
                 }

@@ -197,9 +197,21 @@ class SlaStatus(Base):
     next_check: Mapped[datetime | None]
     breached_at: Mapped[datetime | None]
     met_at: Mapped[datetime | None]
-    #: The engine's full status (budget, used and paused time, explanation).
+    #: The engine's full status (budget, used and paused time, cycle, breaches, explanation).
     detail: Mapped[dict[str, Any]]
     updated_at: Mapped[datetime]
+
+    @property
+    def cycle(self) -> int:
+        """The target's current cycle (1 for statuses kept before targets had cycles)."""
+        value = self.detail.get("cycle", 1)
+        return value if isinstance(value, int) else 1
+
+    @property
+    def breaches(self) -> int:
+        """How many of the target's cycles breached (before cycles: whether it breached)."""
+        value = self.detail.get("breaches")
+        return value if isinstance(value, int) else int(self.breached_at is not None)
 
 
 class AssignmentCursor(Base):

@@ -1,4 +1,5 @@
-"""SLA policies: business-time budgets per priority, pauses, warnings, breaches, explanations."""
+"""SLA policies: business-time budgets per priority, pauses, warnings, breaches, explanations,
+and the cycles of a repeating target."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tangram.engines.common import DefinitionError
+from tangram.engines.meta import validate_definition
 from tangram.engines.rules import SlaPolicy, SlaState, compile_calendar, compile_sla
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -185,6 +187,18 @@ def test_bad_policies_are_refused_with_paths() -> None:
             {"targets": [{"key": "t", "minutes": {"P1": 5}, "stop_when": True, "due_field": 7}]},
             [("/targets/0/due_field", "sla.field")],
         ),
+        (
+            {"targets": [{"key": "t", "minutes": {"P1": 5}, "stop_when": True, "repeat": "yes"}]},
+            [("/targets/0/repeat", "sla.repeat")],
+        ),
+        (
+            {
+                "targets": [
+                    {"key": "t", "minutes": {"P1": 5}, "stop_when": True, "cycles_field": "ghost"}
+                ]
+            },
+            [("/targets/0/cycles_field", "sla.field")],
+        ),
     ],
     ids=[
         "escalation-not-a-list",
@@ -197,6 +211,8 @@ def test_bad_policies_are_refused_with_paths() -> None:
         "minutes-not-numbers",
         "default-minutes",
         "kept-field",
+        "repeat-not-a-boolean",
+        "cycles-field",
     ],
 )
 def test_a_policy_mistake_gives_its_diagnostic(
@@ -215,3 +231,173 @@ def test_the_policy_keeps_its_escalation_levels_and_priority_calendars() -> None
         fields=FIELDS,
     )
     assert (len(compiled.escalation), dict(compiled.calendars)) == (2, {"P1": always})
+
+
+REPEATING: dict[str, Any] = {
+    "key": "rework",
+    "calendar": "cn_office",
+    "priority_field": "urgency",
+    "targets": [
+        {
+            "key": "resolution",
+            "minutes": {"P1": 30, "P2": 60},
+            "stop_when": {"==": [{"var": "status"}, "resolved"]},
+            "pause_when": {"==": [{"var": "status"}, "pending_customer"]},
+            "warn_percent": 50,
+            "repeat": True,
+        }
+    ],
+}
+
+
+def resolution(
+    history: list[tuple[datetime, dict[str, Any]]], now: datetime, *, repeat: bool = True
+) -> Any:
+    (target,) = REPEATING["targets"]
+    compiled = compile_sla(
+        REPEATING | {"targets": [target | {"repeat": repeat}]},
+        calendars={"cn_office": CALENDAR},
+        fields=FIELDS,
+    )
+    (status,) = compiled.evaluate(history, now)
+    return status
+
+
+def snapshot(hhmm: str, status: str, urgency: str = "P2") -> tuple[datetime, dict[str, Any]]:
+    return at(hhmm), {"urgency": urgency, "status": status}
+
+
+# Created 09:00, resolved 09:30 in time (30 of 60 minutes), reopened 10:00.
+REOPENED = [snapshot("09:00", "new"), snapshot("09:30", "resolved"), snapshot("10:00", "open")]
+
+
+def test_a_reopened_target_starts_a_new_cycle_with_the_full_budget_when_it_repeats() -> None:
+    met = resolution(REOPENED[:2], at("09:45"))
+    assert (met.state, met.cycle, met.breaches, met.met_at) == (SlaState.MET, 1, 0, at("09:30"))
+    running = resolution(REOPENED, at("10:10"))
+    assert (running.state, running.cycle, running.breaches) == (SlaState.RUNNING, 2, 0)
+    assert (running.started_at, running.met_at, running.budget_seconds) == (
+        at("10:00"),
+        None,
+        60 * 60,
+    )
+    assert (running.used_seconds, running.total_used_seconds) == (10 * 60, 40 * 60)
+    assert (running.warn_at, running.due_at, running.next_check) == (
+        at("10:30"),
+        at("11:00"),
+        at("10:30"),
+    )
+    assert running.explanation == (
+        "cycle 2: urgency P2 = 1 h of business time from 2026-11-23 10:00 (cn_office); 10 min"
+        " used; due 2026-11-23 11:00; 0 of 1 earlier cycle breached"
+    )
+    stored = running.as_dict()
+    assert (stored["cycle"], stored["breaches"], stored["total_used_seconds"]) == (2, 0, 2400.0)
+    assert resolution(REOPENED, at("10:40")).state is SlaState.WARNED
+
+
+def test_a_later_cycle_breaches_and_is_met_late_while_the_first_was_met() -> None:
+    breached = resolution(REOPENED, at("11:05"))
+    assert (breached.state, breached.cycle, breached.breaches) == (SlaState.BREACHED, 2, 1)
+    assert (breached.breached_at, breached.due_at, breached.next_check) == (
+        at("11:00"),
+        at("11:00"),
+        None,
+    )
+    late = resolution([*REOPENED, snapshot("11:20", "resolved")], at("14:00"))
+    assert (late.state, late.cycle, late.breaches, late.met_at) == (
+        SlaState.BREACHED,
+        2,
+        1,
+        at("11:20"),
+    )
+    assert (late.used_seconds, late.total_used_seconds) == (80 * 60, 110 * 60)
+    assert late.explanation.endswith(
+        "met late at 2026-11-23 11:20, due 2026-11-23 11:00; 0 of 1 earlier cycle breached"
+    )
+
+
+def test_breaches_add_up_over_cycles_and_each_cycle_takes_the_current_priority() -> None:
+    history = [
+        snapshot("09:00", "new"),
+        snapshot("10:30", "resolved"),  # 90 of 60 minutes: cycle 1 met late, due 10:00
+        snapshot("11:00", "open", urgency="P1"),  # cycle 2 on P1: 30 minutes
+        snapshot("11:10", "resolved", urgency="P1"),
+        snapshot("13:00", "open", urgency="P1"),  # cycle 3
+    ]
+    third = resolution(history, at("13:10"))
+    assert (third.state, third.cycle, third.breaches) == (SlaState.RUNNING, 3, 1)
+    assert (third.due_at, third.total_used_seconds) == (at("13:30"), (90 + 10 + 10) * 60)
+    assert third.explanation.endswith("due 2026-11-23 13:30; 1 of 2 earlier cycles breached")
+    assert resolution(history, at("13:31")).breaches == 2
+    unbudgeted = resolution([*history[:4], snapshot("13:00", "open", urgency="P4")], at("13:20"))
+    assert (unbudgeted.cycle, unbudgeted.breaches, unbudgeted.due_at) == (3, 1, None)
+    assert unbudgeted.explanation == (
+        "cycle 3: no resolution target for urgency 'P4'; 1 of 2 earlier cycles breached"
+    )
+
+
+def test_a_pause_within_a_later_cycle_does_not_count() -> None:
+    waiting = [*REOPENED, snapshot("10:20", "pending_customer")]
+    paused = resolution(waiting, at("10:50"))
+    assert (paused.state, paused.cycle, paused.due_at, paused.next_check) == (
+        SlaState.PAUSED,
+        2,
+        None,
+        None,
+    )
+    assert paused.explanation.startswith("cycle 2: ")
+    assert "40 min left when it resumes" in paused.explanation
+    back = resolution([*waiting, snapshot("11:00", "open")], at("11:05"))
+    assert (back.state, back.used_seconds, back.paused_seconds) == (
+        SlaState.RUNNING,
+        25 * 60,
+        40 * 60,
+    )
+    assert back.due_at == at("11:40")
+    assert "paused 40 min (2026-11-23 10:20–11:00)" in back.explanation
+
+
+def test_a_met_target_stays_met_when_it_does_not_repeat() -> None:
+    for now in (at("10:10"), at("11:05"), at("10:00", "2026-11-24")):
+        status = resolution(REOPENED, now, repeat=False)
+        assert (status.state, status.cycle, status.breaches) == (SlaState.MET, 1, 0)
+        assert (status.met_at, status.next_check, status.used_seconds) == (
+            at("09:30"),
+            None,
+            30 * 60,
+        )
+        assert status.total_used_seconds == status.used_seconds
+        assert status.explanation == (
+            "urgency P2 = 1 h of business time from 2026-11-23 09:00 (cn_office); 30 min used;"
+            " met at 2026-11-23 09:30"
+        )
+
+
+def test_repeat_defaults_to_off_and_its_misspelling_is_refused_by_the_meta_schema() -> None:
+    (target,) = REPEATING["targets"]
+    plain = {k: v for k, v in target.items() if k != "repeat"}
+    compiled = compile_sla(
+        REPEATING | {"targets": [plain]}, calendars={"cn_office": CALENDAR}, fields=FIELDS
+    )
+    assert compiled.targets[0].repeat is False
+    body = {
+        **REPEATING,
+        "type": "sla",
+        "label": {"zh-CN": "返工", "en": "rework"},
+        "form": "ticket",
+        "targets": [plain | {"repaet": True}],
+    }
+    assert [(d.path, d.code, d.message) for d in validate_definition("rule", body)] == [
+        (
+            "/targets/0/repaet",
+            "meta.additionalProperties",
+            "unknown property 'repaet'; did you mean 'repeat'?",
+        )
+    ]
+    assert validate_definition("rule", {**body, "targets": [target]}) == []
+    wrong = [
+        (d.path, d.code)
+        for d in validate_definition("rule", {**body, "targets": [target | {"repeat": "yes"}]})
+    ]
+    assert wrong == [("/targets/0/repeat", "meta.type")]
