@@ -491,13 +491,16 @@ class Form:
     ) -> list[FieldError]:
         """Refuse changes to computed fields, read-only fields, fields the map does not let
         this writer edit and, unless the writer is a ``flow`` (or acts for one), flow-only
-        fields. Unchanged values are always allowed (clients send whole documents)."""
+        fields. Unchanged values are always allowed (clients send whole documents), and so are a
+        new record's empty fields and defaults."""
         permissions = permissions or {}
         before = old or {}
         errors = []
         for f in self.fields:
             if f.key not in new or new.get(f.key) == before.get(f.key):
                 continue
+            if old is None and (_empty(new[f.key]) or new[f.key] == f.default):
+                continue  # a new record's form sends empty fields and defaults: no write
             level = permissions.get(f.key, "editable")
             if f.computed:
                 errors.append(FieldError(f.key, "computed", message("computed", lang)))
