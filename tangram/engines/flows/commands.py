@@ -5,7 +5,6 @@ the instance or one task."""
 from __future__ import annotations
 
 from tangram.engines.flows.context import Command, FlowError
-from tangram.engines.flows.definition import Node
 from tangram.engines.flows.effects import (
     CancelTimer,
     Escalate,
@@ -13,6 +12,7 @@ from tangram.engines.flows.effects import (
     Notify,
     TaskReassigned,
 )
+from tangram.engines.flows.nodes import Node
 from tangram.engines.flows.tasks import Tasks
 
 

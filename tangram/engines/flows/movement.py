@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tangram.engines.flows.context import MAX_STEPS, Context, FlowError
-from tangram.engines.flows.definition import Node, ProcessDefinition
 from tangram.engines.flows.effects import (
     CarbonCopy,
     FlowEffect,
@@ -20,6 +19,7 @@ from tangram.engines.flows.effects import (
     ScheduleTimer,
     StartSubProcess,
 )
+from tangram.engines.flows.nodes import Node, ProcessDefinition
 from tangram.engines.logic import EvalContext
 
 

@@ -9,7 +9,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tangram.engines.flows.context import Command, FlowError
-from tangram.engines.flows.definition import Node
 from tangram.engines.flows.effects import (
     CancelTimer,
     ScheduleTimer,
@@ -17,6 +16,7 @@ from tangram.engines.flows.effects import (
     TaskOpened,
 )
 from tangram.engines.flows.movement import Movement
+from tangram.engines.flows.nodes import Node
 from tangram.engines.forms import ROW_ID
 
 

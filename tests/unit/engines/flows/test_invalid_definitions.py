@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from tangram.engines.common import DefinitionError
 from tangram.engines.flows import definition as flow_definition
-from tangram.engines.flows.definition import NODE_TYPES, compile_definition
+from tangram.engines.flows.definition import compile_definition
+from tangram.engines.flows.nodes import NODE_TYPES
 from tangram.engines.meta import meta_schema
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures" / "invalid").glob("*.json"))
