@@ -31,7 +31,9 @@ Node types and their options:
 * ``cc``: ``assignees`` are notified and see it in their CC box; the token moves on;
 * ``exclusive``: the first outgoing edge (in order) whose ``condition`` holds, else the ``default``;
 * ``parallel_split`` / ``parallel_join``; ``inclusive`` (every edge whose condition holds, or the
-  default) / ``inclusive_join`` (waits for exactly the branches that ran);
+  default) / ``inclusive_join`` (waits for exactly the branches that ran); a join with ``wait``
+  (1 to its incoming edges) fires once that many branches arrived, and ``remaining`` says what
+  becomes of the others: ``ignore`` (they run on; the join consumes them) or ``cancel``;
 * ``automation``: rule ``actions`` (set fields, create record, webhook, ...);
 * ``timer``: ``minutes`` (``business`` time or not) or ``until_field`` (a date or datetime field);
 * ``sub_process``: ``flow`` started on a ``record`` (``{"form": key, "values": {...}}`` to create
@@ -251,6 +253,14 @@ def _sub_process(c: _Compiling, raw: Mapping[str, Any], where: str) -> dict[str,
     return {"flow": str(flow), "record": record, "wait": bool(raw.get("wait", True))}
 
 
+def _join(_c: _Compiling, raw: Mapping[str, Any], _where: str) -> dict[str, Any]:
+    """A join's ``wait`` (its shape is the meta-schema's; its bound, the incoming edges, is
+    checked with the edges) and what becomes of the ``remaining`` branches."""
+    wait = raw.get("wait")
+    quorum = wait if isinstance(wait, int) and not isinstance(wait, bool) and wait >= 1 else None
+    return {"quorum": quorum, "remaining": raw.get("remaining", "ignore")}
+
+
 #: What each node type compiles beyond its id, type and edges (the others have no options).
 _NODE_COMPILERS: dict[str, NodeCompiler] = {
     "start": _start,
@@ -260,6 +270,8 @@ _NODE_COMPILERS: dict[str, NodeCompiler] = {
     "automation": _automation,
     "timer": _timer,
     "sub_process": _sub_process,
+    "parallel_join": _join,
+    "inclusive_join": _join,
 }
 
 
@@ -313,6 +325,20 @@ def _edge_problems(
             Diagnostic(where, "flow.join", f"join {node_id!r} has fewer than two incoming edges")
         )
     return problems
+
+
+def _quorum_problems(node: Node, where: str) -> list[Diagnostic]:
+    """A join cannot wait for more branches than it has incoming edges."""
+    if node.quorum is None or node.quorum <= len(node.incoming):
+        return []
+    return [
+        Diagnostic(
+            f"{where}/wait",
+            "flow.join",
+            f"join {node.id!r} has {len(node.incoming)} incoming edges: it cannot wait for "
+            f"{node.quorum} branches",
+        )
+    ]
 
 
 def _index(raw_nodes: Sequence[Any], problems: list[Diagnostic]) -> dict[str, int]:
@@ -402,6 +428,7 @@ def compile_definition(
             outgoing=tuple(outs),
             **options,
         )
+        problems += _quorum_problems(nodes[node_id], where)
     starts = [n for n, node in nodes.items() if node.type == "start"]
     if len(starts) != 1:
         problems.append(

@@ -52,6 +52,10 @@ class Movement(ABC):
     def cancel_everything(self) -> None:
         """Cancel every task, timer, token and join (a terminate end)."""
 
+    @abstractmethod
+    def cancel_branches(self, frames: Sequence[Any], join: Node) -> None:
+        """Cancel the branches still running inside ``frames`` (a join that fired early)."""
+
     def new_id(self, prefix: str) -> str:
         self.s["seq"] += 1
         return f"{prefix}{self.s['seq']}"
@@ -142,25 +146,46 @@ class Movement(ABC):
         return self.ctx.now + timedelta(minutes=minutes)
 
     def arrive(self, token: dict[str, Any], node: Node) -> None:
+        """A branch reaches a join. The join fires once, when as many branches of the same split
+        (and generation) arrived as it waits for: every branch the split started, or ``wait`` of
+        them. Then a branch that arrives late is consumed (``remaining: ignore``); with
+        ``remaining: cancel`` there is none: the others were cancelled when it fired."""
         frames = token["frames"]
         if not frames:
             self.follow(token, node)  # nothing was split: a join of one
             return
         split, generation, expected = frames[-1]
         key = f"{node.id}|{split}|{generation}"
-        waiting = self.s["joins"].setdefault(key, [])
-        waiting.append(token["id"])
+        arrived = self.s["joins"].setdefault(key, [])
+        arrived.append(token["id"])
         token["wait"] = "join"
-        if len(waiting) < expected:
+        needed = min(node.quorum or expected, expected)
+        if len(arrived) >= expected:
+            del self.s["joins"][key]  # every branch is in: nothing more to wait for
+        if len(arrived) > needed:
+            self.consume(token, node)
             return
-        del self.s["joins"][key]
-        trail = list(token["trail"])
-        for tid in waiting:
+        if len(arrived) < needed:
+            return
+        for tid in arrived:
             self.s["tokens"].pop(tid, None)
-        merged = self.token(frames[:-1], trail)
+        merged = self.token(frames[:-1], list(token["trail"]))
         merged["node"] = node.id
-        self.log(node.id, None, "joined", branches=expected)
+        self.log(
+            node.id, None, "joined", branches=needed, of=expected if needed < expected else None
+        )
+        if needed < expected and node.remaining == "cancel":
+            self.s["joins"].pop(key, None)
+            self.cancel_branches(frames, node)
         self.follow(merged, node)
+
+    def consume(self, token: dict[str, Any], node: Node) -> None:
+        """A branch that reaches a join after it fired ends there; the instance is complete when
+        it was the last one running."""
+        self.remove(token)
+        self.log(node.id, None, "branch_ignored")
+        if not self.s["tokens"] and self.s["status"] == "running":
+            self.finish("completed")
 
     def remove(self, token: dict[str, Any]) -> None:
         self.s["tokens"].pop(token["id"], None)

@@ -101,6 +101,12 @@ class Node:
     flow: str | None = None
     record: Mapping[str, Any] = field(default_factory=dict)
     wait: bool = True
+    #: A join: how many branches it waits for before it fires (``None``: every branch its split
+    #: started).
+    quorum: int | None = None
+    #: A join that fired before every branch arrived: what becomes of the others (``ignore``:
+    #: they run on and are consumed when they arrive; ``cancel``: they are cancelled).
+    remaining: str = "ignore"
     trigger: str = "manual"
     condition: CompiledLogic | None = None
 

@@ -318,6 +318,27 @@ class Tasks(Movement):
         else:
             self.enter(token, target)
 
+    def cancel_branches(self, frames: Sequence[Any], join: Node) -> None:
+        """Cancel every token inside ``frames`` (the branches of one split's generation), with
+        their tasks and timers, and the joins of the splits nested in them; each is named in
+        the history."""
+        depth = len(frames)
+        inside = [t for t in self.s["tokens"].values() if t["frames"][:depth] == list(frames)]
+        nested = {(f[0], f[1]) for t in inside for f in t["frames"][depth:]}
+        for key in list(self.s["joins"]):
+            _join, split, generation = key.split("|")
+            if (split, int(generation)) in nested:
+                del self.s["joins"][key]
+        for other in inside:
+            tasks = [
+                t["id"]
+                for t in self.s["tasks"].values()
+                if t["token"] == other["id"] and t["status"] in ("open", "waiting", "held")
+            ]
+            self.drop(other)
+            # a branch that had not taken its first step yet is named by the join
+            self.log(other["node"] or join.id, None, "branch_cancelled", by=join.id, tasks=tasks)
+
     def drop(self, token: dict[str, Any]) -> None:
         for t in list(self.s["tasks"].values()):
             if t["token"] == token["id"] and t["status"] in ("open", "waiting", "held"):

@@ -28,6 +28,7 @@ from tangram.engines.flows import (
     RunActions,
     ScheduleTimer,
     StartSubProcess,
+    TaskClosed,
     TaskOpened,
     compile_process,
 )
@@ -386,6 +387,162 @@ def test_explicit_termination_cancels_the_other_branches() -> None:
     assert d.tasks() == []
     assert FlowEnded("terminated") in effects
     assert d.tasks("b", status="cancelled")
+
+
+# --- the discriminator (1-of-N and N-of-M joins) ------------------------------------------------
+
+
+def discriminator(wait: int, remaining: str = "ignore", *, loop: bool = False) -> Process:
+    """A split into ``a``, ``b`` and ``c`` (a task, a task, a timer before a task) joined by a
+    join that waits for ``wait`` of them; then ``d``, or (``loop``) the split again."""
+    join = node("join", "parallel_join", wait=wait, remaining=remaining)
+    after = [node("again", "exclusive")] if loop else [approval("d", 4)]
+    tail = (
+        [
+            edge("join", "again"),
+            edge("again", "split", condition={"var": "retry"}),
+            edge("again", "end", default=True),
+        ]
+        if loop
+        else [edge("join", "d"), edge("d", "end")]
+    )
+    return process(
+        [
+            S,
+            node("split", "parallel_split"),
+            fill("a", 1),
+            fill("b", 2),
+            node("pause", "timer", minutes=30),
+            fill("c", 3),
+            join,
+            *after,
+            E,
+        ],
+        [
+            edge("start", "split"),
+            edge("split", "a"),
+            edge("split", "b"),
+            edge("split", "pause"),
+            edge("pause", "c"),
+            edge("a", "join"),
+            edge("b", "join"),
+            edge("c", "join"),
+            *tail,
+        ],
+    )
+
+
+def test_discriminator_fires_on_the_first_branch_and_consumes_the_others() -> None:
+    d = Driver(discriminator(1))
+    (pause,) = [e for e in d.effects if isinstance(e, ScheduleTimer)]
+    d.submit("b", 2)
+    assert d.open_nodes() == ["a", "d"]  # fired once; the other branches run on
+    joined = [h for h in d.state["history"] if h["action"] == "joined"]
+    assert [(h["branches"], h["of"]) for h in joined] == [(1, 3)]
+    d.approve("d", 4)
+    assert d.status == "running"  # two branches are still out
+    d.submit("a", 1)
+    assert d.state["history"][-1]["action"] == "branch_ignored"
+    assert d.open_nodes() == []  # a late branch never fires the join again
+    d.do("timer_fired", timer=pause.timer)
+    d.submit("c", 3)
+    assert d.status == "completed"  # the last branch in completes the instance
+    assert [h["action"] for h in d.state["history"]].count("joined") == 1
+
+
+def test_an_n_of_m_join_waits_for_n_branches() -> None:
+    d = Driver(discriminator(2))
+    d.submit("a", 1)
+    assert d.open_nodes() == ["b"]
+    d.submit("b", 2)
+    assert d.open_nodes() == ["d"]
+    assert d.state["joins"] != {}  # the timer's branch is still expected
+
+
+def test_cancelling_discriminator_cancels_the_other_branches_tasks_and_timers() -> None:
+    d = Driver(discriminator(1, "cancel"))
+    (pause,) = [e for e in d.effects if isinstance(e, ScheduleTimer)]
+    a = d.task("a")
+    effects = d.submit("b", 2)
+    assert d.open_nodes() == ["d"]
+    assert CancelTimer(pause.timer) in effects
+    assert d.state["tasks"][a]["status"] == "cancelled"
+    assert TaskClosed(a, "a", "cancelled") in effects
+    cancelled = [h for h in d.state["history"] if h["action"] == "branch_cancelled"]
+    assert [(h["node"], h["by"], h.get("tasks")) for h in cancelled] == [
+        ("a", "join", [a]),
+        ("pause", "join", None),
+    ]
+    assert d.state["joins"] == {}
+    assert len(d.state["tokens"]) == 1
+    assert d.do("timer_fired", timer=pause.timer) == []  # cancelled: nothing is due
+    d.approve("d", 4)
+    assert d.status == "completed"
+
+
+@pytest.mark.parametrize("remaining", ["ignore", "cancel"])
+def test_a_discriminator_inside_a_loop_keeps_its_generations_apart(remaining: str) -> None:
+    d = Driver(discriminator(1, remaining, loop=True), {"retry": True})
+    (first_pause,) = [e for e in d.effects if isinstance(e, ScheduleTimer)]
+    d.submit("a", 1)  # fires the first round's join: the split runs again
+    b_tasks = d.tasks("b")
+    if remaining == "ignore":
+        assert [t["assignee"] for t in b_tasks] == [2, 2]  # the first round's b runs on
+        assert d.open_nodes() == ["a", "b"]
+        d.do("submit", b_tasks[0]["id"], actor=2)  # late for round one: consumed there
+        assert d.state["history"][-1]["action"] == "branch_ignored"
+        d.do("timer_fired", timer=first_pause.timer)
+        d.submit("c", 3)  # round one's last branch: consumed too
+        assert d.state["history"][-1]["action"] == "branch_ignored"
+        assert d.open_nodes() == ["a", "b"]  # round two waits as it did
+    else:
+        assert len(b_tasks) == 1  # the first round's b was cancelled
+        assert d.do("timer_fired", timer=first_pause.timer) == []
+    d.data = {}
+    d.submit("b", 2)  # round two fires: this time out of the loop
+    assert [h["action"] for h in d.state["history"]].count("joined") == 2
+    if remaining == "ignore":
+        assert d.status == "running"  # round two's a and its timer's c are still out
+        d.submit("a", 1)
+        (second_pause,) = [t for t in d.state["timers"] if t != first_pause.timer]
+        d.do("timer_fired", timer=second_pause)
+        d.submit("c", 3)
+    assert d.status == "completed"
+    assert d.state["joins"] == {}
+
+
+def test_an_inclusive_join_waits_for_at_most_the_branches_that_ran() -> None:
+    p = process(
+        [
+            S,
+            node("or", "inclusive"),
+            fill("a", 1),
+            fill("b", 2),
+            fill("c", 3),
+            node("sync", "inclusive_join", wait=2),
+            approval("d", 4),
+            E,
+        ],
+        [
+            edge("start", "or"),
+            edge("or", "a", condition={"var": "flag_a"}),
+            edge("or", "b", condition={"var": "flag_b"}),
+            edge("or", "c", default=True),
+            edge("a", "sync"),
+            edge("b", "sync"),
+            edge("c", "sync"),
+            edge("sync", "d"),
+            edge("d", "end"),
+        ],
+    )
+    one = Driver(p, {"flag_a": True})
+    one.submit("a", 1)  # one branch ran: waiting for two cannot mean waiting forever
+    assert one.open_nodes() == ["d"]
+    both = Driver(p, {"flag_a": True, "flag_b": True})
+    both.submit("b", 2)
+    assert both.open_nodes() == ["a"]
+    both.submit("a", 1)
+    assert both.open_nodes() == ["d"]
 
 
 # --- multiple instances -----------------------------------------------------------------------

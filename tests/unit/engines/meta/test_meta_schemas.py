@@ -64,7 +64,7 @@ _RULE = {"key": "r", "label": {"zh-CN": "r"}, "form": "f"}
                 "nodes": [
                     {"id": "a", "type": "approval", "assignees": {"users": [1]}, "timout": {}},
                     {"id": "b", "type": "approval", "assignees": {"users": [1]}, "reject_too": []},
-                    {"id": "j", "type": "parallel_join", "wait": 1},
+                    {"id": "j", "type": "parallel_join", "wiat": 1, "timeout": {}},
                     {
                         "id": "s",
                         "type": "sub_process",
@@ -79,7 +79,11 @@ _RULE = {"key": "r", "label": {"zh-CN": "r"}, "form": "f"}
                 ("/edges/0/conditon", "unknown property 'conditon'; did you mean 'condition'?"),
                 ("/nodes/0/timout", "unknown property 'timout'; did you mean 'timeout'?"),
                 ("/nodes/1/reject_too", "unknown property 'reject_too'; did you mean 'reject_to'?"),
-                ("/nodes/2/wait", "unknown property 'wait'; allowed: id, label, type"),
+                (
+                    "/nodes/2/timeout",
+                    "unknown property 'timeout'; allowed: id, label, remaining, type, wait",
+                ),
+                ("/nodes/2/wiat", "unknown property 'wiat'; did you mean 'wait'?"),
                 (
                     "/nodes/3/multi",
                     "unknown property 'multi'; allowed: flow, id, label, record, type, wait",
