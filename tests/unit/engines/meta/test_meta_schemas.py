@@ -63,7 +63,13 @@ _RULE = {"key": "r", "label": {"zh-CN": "r"}, "form": "f"}
                 **_FLOW,
                 "nodes": [
                     {"id": "a", "type": "approval", "assignees": {"users": [1]}, "timout": {}},
-                    {"id": "b", "type": "approval", "assignees": {"users": [1]}, "reject_too": []},
+                    {
+                        "id": "b",
+                        "type": "approval",
+                        "assignees": {"users": [1]},
+                        "reject_too": [],
+                        "timeout": {"minutes": 5, "actoin": "remind"},
+                    },
                     {"id": "j", "type": "parallel_join", "wiat": 1, "timeout": {}},
                     {
                         "id": "s",
@@ -79,6 +85,8 @@ _RULE = {"key": "r", "label": {"zh-CN": "r"}, "form": "f"}
                 ("/edges/0/conditon", "unknown property 'conditon'; did you mean 'condition'?"),
                 ("/nodes/0/timout", "unknown property 'timout'; did you mean 'timeout'?"),
                 ("/nodes/1/reject_too", "unknown property 'reject_too'; did you mean 'reject_to'?"),
+                # inside a part with a diagnostic of its own, too
+                ("/nodes/1/timeout/actoin", "unknown property 'actoin'; did you mean 'action'?"),
                 (
                     "/nodes/2/timeout",
                     "unknown property 'timeout'; allowed: id, label, remaining, type, wait",
