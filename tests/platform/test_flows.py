@@ -303,6 +303,26 @@ def test_a_rule_starts_a_flow_and_tasks_trigger_rules(world: World) -> None:
     assert notes == []  # nobody to notify about an unassigned task
 
 
+def test_only_the_rows_a_condition_selects_get_a_task(world: World) -> None:
+    body = flow_body(mode="any")
+    again = {"!=": [{"var": "what"}, "done"]}
+    body["nodes"][3]["multi"]["where"] = {"and": [again, {">": [{"var": "$record.cost"}, 50]}]}
+    world.publish("flow", body)
+    u = world.users
+    rows = [{"what": "fix", "owner": u["ann"]}, {"what": "done", "owner": u["bob"]}]
+    start(world, {"title": "noise", "cost": 99, "measures": rows})
+    (analyse,) = open_tasks(world, "analyse")
+    act(world, boss(world, "meg"), analyse, "submit")
+    act(world, boss(world, "meg"), open_tasks(world, "review")[0], "approve")
+    (execute,) = open_tasks(world, "execute")
+    assert execute.assignee_id == u["ann"]  # the row already done gets no task
+    broken = flow_body()
+    broken["nodes"][3]["multi"]["where"] = {"==": [{"var": "colour"}, "red"]}
+    with pytest.raises(ValidationFailed) as caught:
+        world.publish("flow", broken)
+    assert [e["path"] for e in caught.value.errors] == ["/nodes/3/multi/where/==/0/var"]
+
+
 def test_publication_refuses_a_broken_flow_with_node_paths(world: World) -> None:
     body = flow_body()
     body["nodes"][2] = {"id": "review", "type": "approval", "permissions": {"colour": "hidden"}}

@@ -202,7 +202,32 @@ def _multi(c: _Compiling, raw: Mapping[str, Any], where: str) -> Multi:
     if "completion" in raw:
         counts = VariableSpec(fields=frozenset({"done", "total", "approved", "rejected"}))
         completion = c.logic(raw["completion"], f"{where}/completion", counts)
-    return Multi(over, assignee_field, raw.get("mode") == "sequential", completion)
+    return Multi(
+        over,
+        assignee_field,
+        raw.get("mode") == "sequential",
+        completion,
+        where=_where(c, raw, where),
+    )
+
+
+def _where(c: _Compiling, raw: Mapping[str, Any], where: str) -> CompiledLogic | None:
+    """The condition that selects the rows of a multi-instance node: it reads the row's columns
+    and ``$record`` (the record's fields), nothing else."""
+    if "where" not in raw:
+        return None
+    over = raw.get("over")
+    columns = c.subtables.get(over) if isinstance(over, str) else None
+    rows = VariableSpec(fields=columns, context=frozenset({"$record"})) if columns else None
+    try:
+        return compile_logic(raw["where"], variables=rows)
+    except DefinitionError as exc:
+        for d in exc.diagnostics:
+            message = d.message
+            if d.code == "logic.var.unknown":
+                message += f" (where reads the columns of {over!r} rows and $record)"
+            c.problem(f"{where}/where{d.path}", d.code, message)
+        return None
 
 
 def _people(c: _Compiling, raw: Mapping[str, Any], where: str) -> dict[str, Any]:

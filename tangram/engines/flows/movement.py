@@ -19,8 +19,8 @@ from tangram.engines.flows.effects import (
     ScheduleTimer,
     StartSubProcess,
 )
-from tangram.engines.flows.nodes import Node, ProcessDefinition
-from tangram.engines.logic import EvalContext
+from tangram.engines.flows.nodes import Multi, Node, ProcessDefinition
+from tangram.engines.logic import EvalContext, LogicEvaluationError, truthy
 
 
 class Movement(ABC):
@@ -117,6 +117,41 @@ class Movement(ABC):
             self.activate(token, node)
             return
         _STEPS[node.type](self, token, node)
+
+    def rows_of(self, node: Node, multi: Multi) -> list[tuple[int, Any]]:
+        """The sub-table rows a multi-instance node works on, with their places in the table:
+        every row, or those its ``where`` selects (over the row's columns and ``$record``)."""
+        rows = self.ctx.data.get(multi.over) if multi.over is not None else None
+        rows = rows if isinstance(rows, list) else []
+        if multi.where is None:
+            return list(enumerate(rows))
+        record = self.ctx.variables.get("$record", self.ctx.data)
+        chosen = []
+        for i, row in enumerate(rows):
+            data = {**(row if isinstance(row, Mapping) else {}), "$record": record}
+            try:
+                selected = truthy(multi.where.function(data, self.eval_context()))
+            except LogicEvaluationError as exc:
+                raise FlowError(
+                    "flow.multi",
+                    f"node {node.id!r}: where cannot be evaluated on row {i + 1} of "
+                    f"{multi.over!r}: {exc.message}",
+                ) from None
+            if selected:
+                chosen.append((i, row))
+        return chosen
+
+    def skip_rows(self, token: dict[str, Any], node: Node, multi: Multi) -> None:
+        """A multi-instance node with no row to work on is skipped, and says why."""
+        rows = self.ctx.data.get(multi.over) if multi.over is not None else None
+        reason = (
+            f"no row of {multi.over} meets the node's where condition"
+            if isinstance(rows, list) and rows
+            else f"{multi.over} has no rows"
+        )
+        self.log(node.id, None, "skipped", reason=reason)
+        token["wait"] = None
+        self.follow(token, node)
 
     def holds(self, condition: Any) -> bool:
         if condition is None:

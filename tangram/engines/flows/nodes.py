@@ -72,6 +72,9 @@ class Multi:
     assignee_field: str | None
     sequential: bool
     completion: CompiledLogic | None
+    #: Which rows get a task: a condition over the row's columns and ``$record`` (every row
+    #: when ``None``).
+    where: CompiledLogic | None = None
 
 
 @dataclass(frozen=True)

@@ -105,16 +105,13 @@ class Tasks(Movement):
         people: list[tuple[int | None, int | None, str | None]] = []  # (assignee, row, its id)
         multi = node.multi
         if multi is not None and multi.over is not None:
-            rows = self.ctx.data.get(multi.over) or []
-            for i, row in enumerate(rows if isinstance(rows, list) else []):
+            for i, row in self.rows_of(node, multi):
                 held = row.get(multi.assignee_field) if isinstance(row, Mapping) else None
                 rid = row.get(ROW_ID) if isinstance(row, Mapping) else None
                 owner = self.row_holder(node, held if isinstance(held, int) else None)
                 people.append((owner, i, rid if isinstance(rid, str) else None))
-            if not people:  # no rows: nothing to do here
-                self.log(node.id, None, "skipped", reason=f"{multi.over} has no rows")
-                token["wait"] = None
-                self.follow(token, node)
+            if not people:  # no rows (or none selected): nothing to do here
+                self.skip_rows(token, node, multi)
                 return
         else:
             users = self.people_for(node)

@@ -78,7 +78,7 @@ def process(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], **extra: A
     return compile_process(
         definition | extra,
         fields=FIELDS,
-        subtables={"measures": frozenset({"owner", "what"})},
+        subtables={"measures": frozenset({"owner", "what", "acceptance"})},
         flows=frozenset({"child"}),
         forms=frozenset({"f"}),
     )
@@ -599,6 +599,50 @@ def test_multiple_instances_with_a_completion_condition() -> None:
     d.do("submit", d.task("execute", 7), actor=7)
     assert d.status == "completed"
     assert d.tasks("execute", status="cancelled")[0]["assignee"] == 6
+
+
+AGAIN = {"!=": [{"var": "acceptance"}, "pass"]}
+ACCEPTED = [
+    {"owner": 5, "what": "fix", "acceptance": "pass"},
+    {"owner": 6, "what": "test", "acceptance": "fail"},
+    {"owner": 7, "what": "doc"},
+]
+
+
+def test_multiple_instances_over_the_rows_a_condition_selects() -> None:
+    d = Driver(measures_process(where=AGAIN), {"measures": ACCEPTED})
+    tasks = d.tasks("execute")
+    assert [(t["assignee"], t["row"]) for t in tasks] == [(6, 1), (7, 2)]  # not the passed one
+    for t in tasks:
+        d.do("submit", t["id"], actor=t["assignee"])
+    assert d.status == "completed"
+    sequential = Driver(measures_process("sequential", where=AGAIN), {"measures": ACCEPTED})
+    assert [t["row"] for t in sequential.tasks("execute")] == [1]
+    sequential.do("submit", sequential.task("execute"), actor=6)
+    assert [t["row"] for t in sequential.tasks("execute")] == [2]
+
+
+def test_a_row_condition_reads_the_record_and_skips_the_node_when_no_row_is_selected() -> None:
+    costly = {"and": [AGAIN, {">": [{"var": "$record.cost"}, 100]}]}
+    d = Driver(measures_process(where=costly), {"measures": ACCEPTED, "cost": 500})
+    assert [t["row"] for t in d.tasks("execute")] == [1, 2]
+    cheap = Driver(measures_process(where=costly), {"measures": ACCEPTED, "cost": 50})
+    assert cheap.status == "completed"
+    skipped = cheap.state["history"][1]
+    assert (skipped["action"], skipped["reason"]) == (
+        "skipped",
+        "no row of measures meets the node's where condition",
+    )
+    passed = [{**row, "acceptance": "pass"} for row in ACCEPTED]
+    assert Driver(measures_process(where=AGAIN), {"measures": passed}).status == "completed"
+
+
+def test_a_row_condition_that_cannot_be_evaluated_is_a_clear_error() -> None:
+    p = measures_process(where={"<": [{"date_diff": [{"var": "what"}, "2026-01-01", "days"]}, 1]})
+    with pytest.raises(FlowError) as caught:
+        Driver(p, {"measures": ACCEPTED})
+    assert caught.value.code == "flow.multi"
+    assert "row 1 of 'measures'" in caught.value.message
 
 
 # --- approvals --------------------------------------------------------------------------------
