@@ -248,14 +248,30 @@ class Run(Tasks):
             self.enter(token, node.timeout.node)
 
     def subprocess_done(self, command: Command) -> None:
-        token = self.s["tokens"].get(command.token or "")
-        if token is None or token["wait"] != "sub":
-            raise FlowError(
-                "flow.not_waiting", f"token {command.token!r} is not waiting for a sub-process"
-            )
-        node = self.d.nodes[token["node"]]
-        self.log(node.id, None, "sub_process_done")
-        self.follow(token, node)
+        """A sub-process ended: ``token`` names the token waiting for it, or one child of a
+        sub-process per row; the node is done when its last child is."""
+        key = command.token or ""
+        token = self.s["tokens"].get(key)
+        if token is not None and "children" not in token:
+            if token["wait"] != "sub":
+                raise FlowError(
+                    "flow.not_waiting", f"token {key!r} is not waiting for a sub-process"
+                )
+            node = self.d.nodes[token["node"]]
+            self.log(node.id, None, "sub_process_done")
+            self.follow(token, node)
+            return
+        owner = next((t for t in self.s["tokens"].values() if key in t.get("children", ())), None)
+        if owner is None:
+            return  # its branch was cancelled or sent back since: nothing waits for it
+        node = self.d.nodes[owner["node"]]
+        owner["children"] = [c for c in owner["children"] if c != key]
+        self.log(node.id, None, "sub_process_done", child=key, left=len(owner["children"]))
+        if owner["children"]:
+            return
+        del owner["children"]
+        self.log(node.id, None, "completed")
+        self.follow(owner, node)
 
     def cancel(self, command: Command) -> None:
         if not command.admin and command.actor != self.s["initiator"]:

@@ -37,7 +37,9 @@ Node types and their options:
 * ``automation``: rule ``actions`` (set fields, create record, webhook, ...);
 * ``timer``: ``minutes`` (``business`` time or not) or ``until_field`` (a date or datetime field);
 * ``sub_process``: ``flow`` started on a ``record`` (``{"form": key, "values": {...}}`` to create
-  one, ``{"field": key}`` for a referenced one), ``wait`` for it or not;
+  one, values literal or ``{"expr": ...}``; ``{"field": key}`` for a referenced one), ``wait`` for
+  it or not; with ``multi`` (``over`` a sub-table, ``wait``, ``where``) one child per row, the
+  row being ``$row`` in the values (and ``field`` a column of the rows);
 * ``end`` and ``terminate_end`` (ends every branch).
 
 The shape of every node type (enumerations, ranges, which options go together) is in the flow
@@ -63,8 +65,9 @@ from tangram.engines.flows.nodes import (
     Node,
     ProcessDefinition,
     Timeout,
+    Value,
 )
-from tangram.engines.logic import CompiledLogic, VariableSpec, compile_logic
+from tangram.engines.logic import CONTEXT_VARIABLES, CompiledLogic, VariableSpec, compile_logic
 from tangram.engines.meta import validate_definition
 from tangram.engines.rules import compile_actions
 
@@ -211,6 +214,17 @@ def _multi(c: _Compiling, raw: Mapping[str, Any], where: str) -> Multi:
     )
 
 
+def _explain_row(c: _Compiling, since: int) -> None:
+    """Problems noted since ``since`` that read ``$row`` without ``multi`` say where it comes
+    from."""
+    c.problems[since:] = [
+        Diagnostic(d.path, d.code, f"{d.message} ($row is there with multi only)")
+        if d.code == "logic.var.unknown" and "'$row'" in d.message
+        else d
+        for d in c.problems[since:]
+    ]
+
+
 def _where(c: _Compiling, raw: Mapping[str, Any], where: str) -> CompiledLogic | None:
     """The condition that selects the rows of a multi-instance node: it reads the row's columns
     and ``$record`` (the record's fields), nothing else."""
@@ -269,13 +283,89 @@ def _sub_process(c: _Compiling, raw: Mapping[str, Any], where: str) -> dict[str,
     flow = raw.get("flow")
     if isinstance(flow, str) and c.flows is not None and not _among(flow, c.flows):
         c.problem(f"{where}/flow", "flow.sub_process", f"no flow {flow!r} in this app")
+    multi = raw.get("multi")
+    multi = multi if isinstance(multi, Mapping) else None
+    over = multi.get("over") if multi is not None else None
+    columns = c.subtables.get(over) if isinstance(over, str) else None
+    if isinstance(over, str) and c.fields is not None and columns is None:
+        c.problem(f"{where}/multi/over", "flow.multi", f"{over!r} is not a sub-table of the form")
     record = raw.get("record")
     record = dict(record) if isinstance(record, Mapping) else {}
-    if "field" in record:
+    if "field" in record and multi is not None:
+        if columns is not None and not _among(record["field"], columns):
+            c.problem(
+                f"{where}/record/field",
+                "flow.sub_process",
+                f"{record['field']!r} is not a column of {over!r} rows (with multi, each row "
+                "names its record)",
+            )
+    elif "field" in record:
         c.field(record["field"], f"{where}/record/field")
     elif "form" in record and c.forms is not None and not _among(record["form"], c.forms):
         c.problem(f"{where}/record/form", "flow.form", f"no form {record['form']!r}")
-    return {"flow": str(flow), "record": record, "wait": bool(raw.get("wait", True))}
+    options: dict[str, Any] = {
+        "flow": str(flow),
+        "record": record,
+        "values": _values(c, record.get("values"), f"{where}/record/values", multi, columns),
+        "wait": _sub_wait(c, raw, multi, where),
+    }
+    if multi is not None:
+        options["multi"] = Multi(
+            over if isinstance(over, str) else None,
+            None,
+            False,
+            None,
+            where=_where(c, multi, f"{where}/multi"),
+        )
+    return options
+
+
+def _sub_wait(
+    c: _Compiling, raw: Mapping[str, Any], multi: Mapping[str, Any] | None, where: str
+) -> bool:
+    """Whether a sub-process waits: ``wait`` of the node, or of its ``multi``; they may not
+    disagree."""
+    wait = raw.get("wait", True)
+    if multi is not None and "wait" in multi:
+        if "wait" in raw and raw["wait"] != multi["wait"]:
+            c.problem(
+                f"{where}/multi/wait",
+                "flow.sub_process",
+                "the node's wait says otherwise: give wait once",
+            )
+        wait = multi["wait"]
+    return bool(wait)
+
+
+def _values(
+    c: _Compiling,
+    raw: Any,
+    where: str,
+    multi: Mapping[str, Any] | None,
+    columns: frozenset[str] | None,
+) -> dict[str, Value]:
+    """The values a sub-process gives the record it creates: literals, or ``{"expr": ...}``
+    over the record's fields and the context variables (and ``$row``, the row's columns, with
+    ``multi``)."""
+    if not isinstance(raw, Mapping):
+        return {}
+    variables: VariableSpec | bool = True
+    if multi is not None and c.fields is not None:
+        variables = VariableSpec(
+            fields=c.fields,
+            context=CONTEXT_VARIABLES | {"$row"},
+            members={"$row": columns} if columns is not None else {},
+        )
+    out = {}
+    for key, value in raw.items():
+        if isinstance(value, Mapping) and set(value) == {"expr"}:
+            found = len(c.problems)
+            out[str(key)] = Value(logic=c.logic(value["expr"], f"{where}/{key}/expr", variables))
+            if multi is None:
+                _explain_row(c, found)
+        else:
+            out[str(key)] = Value(literal=value)
+    return out
 
 
 def _join(_c: _Compiling, raw: Mapping[str, Any], _where: str) -> dict[str, Any]:

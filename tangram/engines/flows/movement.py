@@ -153,6 +153,58 @@ class Movement(ABC):
         token["wait"] = None
         self.follow(token, node)
 
+    def start_children(self, token: dict[str, Any], node: Node, multi: Multi) -> None:
+        """A sub-process per sub-table row (those ``where`` selects): one child flow each. The
+        token waits for every child (``wait``) or goes on at once."""
+        assert node.flow is not None
+        rows = self.rows_of(node, multi)
+        if not rows:
+            self.skip_rows(token, node, multi)
+            return
+        children = []
+        for i, row in rows:
+            child = self.new_id("s")
+            record = self.child_record(node, row, i)
+            self.effects.append(
+                StartSubProcess(token["id"], node.id, node.flow, record, node.wait, child, i)
+            )
+            children.append(child)
+        self.log(node.id, None, "sub_process", flow=node.flow, rows=[i for i, _row in rows])
+        if node.wait:
+            token["wait"] = "sub"
+            token["children"] = children
+        else:
+            self.follow(token, node)
+
+    def child_record(self, node: Node, row: Any = None, at: int | None = None) -> dict[str, Any]:
+        """The record a sub-process starts on: the one a field names (with a row: the one the
+        row's column names), or a new one with the node's values computed on the record (and
+        the row, ``$row``)."""
+        spec = node.record
+        where = f"sub-process {node.id!r}" + (f", row {at + 1}" if at is not None else "")
+        if "field" in spec and at is None:
+            return {"field": spec["field"]}
+        if "field" in spec:
+            target = row.get(spec["field"]) if isinstance(row, Mapping) else None
+            if not isinstance(target, int) or isinstance(target, bool):
+                raise FlowError("flow.sub_process", f"{where}: {spec['field']!r} names no record")
+            return {"id": target}
+        data = {**self.ctx.data, **self.ctx.variables}
+        if at is not None:
+            data["$row"] = row
+        values = {}
+        for key, value in node.values.items():
+            if value.logic is None:
+                values[key] = value.literal
+                continue
+            try:
+                values[key] = value.logic.function(data, self.eval_context())
+            except LogicEvaluationError as exc:
+                raise FlowError(
+                    "flow.sub_process", f"{where}: value {key!r} cannot be computed: {exc.message}"
+                ) from None
+        return {"form": spec.get("form"), "values": values}
+
     def holds(self, condition: Any) -> bool:
         if condition is None:
             return True
@@ -295,8 +347,11 @@ def _timer(run: Movement, token: dict[str, Any], node: Node) -> None:
 
 def _sub_process(run: Movement, token: dict[str, Any], node: Node) -> None:
     assert node.flow is not None
+    if node.multi is not None:
+        run.start_children(token, node, node.multi)
+        return
     run.effects.append(
-        StartSubProcess(token["id"], node.id, node.flow, dict(node.record), node.wait)
+        StartSubProcess(token["id"], node.id, node.flow, run.child_record(node), node.wait)
     )
     run.log(node.id, None, "sub_process", flow=node.flow)
     if node.wait:

@@ -66,15 +66,25 @@ class Timeout:
 
 @dataclass(frozen=True)
 class Multi:
-    """Multi-instance: one task per sub-table row (or per user the assignee rule finds)."""
+    """Multi-instance: one task per sub-table row (or per user the assignee rule finds); on a
+    sub-process, one child flow per row."""
 
     over: str | None
     assignee_field: str | None
     sequential: bool
     completion: CompiledLogic | None
-    #: Which rows get a task: a condition over the row's columns and ``$record`` (every row
-    #: when ``None``).
+    #: Which rows get a task (or a child flow): a condition over the row's columns and
+    #: ``$record`` (every row when ``None``).
     where: CompiledLogic | None = None
+
+
+@dataclass(frozen=True)
+class Value:
+    """A value a sub-process gives the record it creates: a literal, or ``{"expr": ...}``
+    evaluated on the record (and the row, ``$row``, for a sub-process per sub-table row)."""
+
+    literal: Any = None
+    logic: CompiledLogic | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,9 @@ class Node:
     until_field: str | None = None
     flow: str | None = None
     record: Mapping[str, Any] = field(default_factory=dict)
+    #: The values a sub-process gives the record it creates, by field.
+    values: Mapping[str, Value] = field(default_factory=dict)
+    #: A sub-process: wait for it (for every one, with ``multi``) or go on at once.
     wait: bool = True
     #: A join: how many branches it waits for before it fires (``None``: every branch its split
     #: started).

@@ -645,6 +645,112 @@ def test_a_row_condition_that_cannot_be_evaluated_is_a_clear_error() -> None:
     assert "row 1 of 'measures'" in caught.value.message
 
 
+# --- multiple instances of a sub-process -------------------------------------------------------
+
+ROWS = [{"owner": 5, "what": "fix"}, {"owner": 6, "what": "test"}]
+PER_ROW = {
+    "form": "f",
+    "values": {
+        "what": {"expr": {"var": "$row.what"}},
+        "owner": {"expr": {"var": "$row.owner"}},
+        "cost": {"expr": {"var": "cost"}},
+        "source": "fan",
+    },
+}
+
+
+def children_process(record: dict[str, Any] | None = None, **multi: Any) -> Process:
+    fan = node("fan", "sub_process", flow="child", record=record or PER_ROW)
+    return process(
+        [S, fan | {"multi": {"over": "measures", **multi}}, approval("after", 4), E],
+        chain("start", "fan", "after", "end"),
+    )
+
+
+def starts_of(effects: list[Any]) -> list[StartSubProcess]:
+    return [e for e in effects if isinstance(e, StartSubProcess)]
+
+
+def test_multiple_instances_of_a_sub_process_with_synchronisation() -> None:
+    d = Driver(children_process(wait=True), {"measures": ROWS, "cost": 9})
+    starts = starts_of(d.effects)
+    assert [(s.row, s.record) for s in starts] == [
+        (0, {"form": "f", "values": {"what": "fix", "owner": 5, "cost": 9, "source": "fan"}}),
+        (1, {"form": "f", "values": {"what": "test", "owner": 6, "cost": 9, "source": "fan"}}),
+    ]
+    assert all(s.wait for s in starts)
+    assert len({s.reports_as for s in starts}) == 2  # each child reports back as itself
+    d.do("subprocess_done", token=starts[1].reports_as)
+    assert (d.status, d.open_nodes()) == ("running", [])  # one child is still running
+    d.do("subprocess_done", token=starts[0].reports_as)
+    assert d.open_nodes() == ["after"]
+    done = [h for h in d.state["history"] if h["action"] == "sub_process_done"]
+    assert [(h["child"], h["left"]) for h in done] == [
+        (starts[1].reports_as, 1),
+        (starts[0].reports_as, 0),
+    ]
+    d.approve("after", 4)
+    assert d.status == "completed"
+
+
+def test_multiple_instances_of_a_sub_process_without_synchronisation() -> None:
+    d = Driver(children_process(wait=False), {"measures": ROWS})
+    starts = starts_of(d.effects)
+    assert [s.record["values"]["owner"] for s in starts] == [5, 6]
+    assert not any(s.wait for s in starts)
+    assert d.open_nodes() == ["after"]  # on at once: the children run on by themselves
+    d.approve("after", 4)
+    assert d.status == "completed"
+
+
+def test_a_sub_process_per_selected_row_on_the_records_the_rows_name() -> None:
+    rows = [{"owner": 5, "what": 41}, {"owner": 6, "what": 42}, {"owner": 7, "what": 43}]
+    p = children_process({"field": "what"}, where={"!=": [{"var": "owner"}, 6]})
+    d = Driver(p, {"measures": rows})
+    assert [(s.row, s.record) for s in starts_of(d.effects)] == [(0, {"id": 41}), (2, {"id": 43})]
+    d.do("subprocess_done", token=starts_of(d.effects)[0].reports_as)
+    assert d.open_nodes() == []
+    none = Driver(p, {"measures": [{"owner": 6, "what": 42}]})
+    assert none.open_nodes() == ["after"]  # no row selected: no child, the node is skipped
+    assert none.state["history"][1]["action"] == "skipped"
+    with pytest.raises(FlowError) as caught:
+        Driver(p, {"measures": [{"owner": 5, "what": "not a record"}]})
+    assert caught.value.code == "flow.sub_process"
+    assert "row 1" in caught.value.message
+
+
+def test_a_child_whose_branch_was_cancelled_reports_back_to_nobody() -> None:
+    fan = node("fan", "sub_process", flow="child", record=PER_ROW, multi={"over": "measures"})
+    p = process(
+        [
+            S,
+            node("split", "parallel_split"),
+            fill("a", 1),
+            fan,
+            node("join", "parallel_join", wait=1, remaining="cancel"),
+            approval("after", 4),
+            E,
+        ],
+        [
+            edge("start", "split"),
+            edge("split", "a"),
+            edge("split", "fan"),
+            edge("a", "join"),
+            edge("fan", "join"),
+            edge("join", "after"),
+            edge("after", "end"),
+        ],
+    )
+    d = Driver(p, {"measures": ROWS})
+    (first, _second) = starts_of(d.effects)
+    d.submit("a", 1)
+    assert d.state["history"][-1]["action"] == "branch_cancelled"
+    history = list(d.state["history"])
+    assert d.do("subprocess_done", token=first.reports_as) == []  # the child ran on; its end
+    assert d.state["history"] == history  # changes nothing
+    assert d.open_nodes() == ["after"]
+
+
 # --- approvals --------------------------------------------------------------------------------
 
 

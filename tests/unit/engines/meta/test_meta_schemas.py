@@ -76,7 +76,7 @@ _RULE = {"key": "r", "label": {"zh-CN": "r"}, "form": "f"}
                         "type": "sub_process",
                         "flow": "x",
                         "record": {"field": "y"},
-                        "multi": {},
+                        "multi": {"over": "rows", "mode": "parallel"},
                     },
                 ],
                 "edges": [{"from": "a", "to": "b", "conditon": True}],
@@ -92,10 +92,7 @@ _RULE = {"key": "r", "label": {"zh-CN": "r"}, "form": "f"}
                     "unknown property 'timeout'; allowed: id, label, remaining, type, wait",
                 ),
                 ("/nodes/2/wiat", "unknown property 'wiat'; did you mean 'wait'?"),
-                (
-                    "/nodes/3/multi",
-                    "unknown property 'multi'; allowed: flow, id, label, record, type, wait",
-                ),
+                ("/nodes/3/multi/mode", "unknown property 'mode'; allowed: over, wait, where"),
             ],
         ),
         (
