@@ -46,20 +46,19 @@ The shape of every node type (enumerations, ranges, which options go together) i
 meta-schema (``tangram/engines/meta/flow.schema.json``, ``if``/``then`` on ``type``), which
 compilation checks first; each node type then compiles in a small function of its own, chosen
 from :data:`_NODE_COMPILERS`, that checks what the node names (fields, sub-tables, nodes, flows,
-forms, expressions), and the graph is checked last.
+forms, expressions), and the graph is checked last (:mod:`~tangram.engines.flows.graph`).
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from tangram.engines.common import DefinitionError, Diagnostic
+from tangram.engines.flows.graph import edge_problems, graph_problems, quorum_problems
 from tangram.engines.flows.nodes import (
     NODE_TYPES,
-    SPLITS,
     Edge,
     Multi,
     Node,
@@ -390,72 +389,6 @@ _NODE_COMPILERS: dict[str, NodeCompiler] = {
 }
 
 
-def _edge_problems(
-    node_id: str,
-    kind: str,
-    where: str,
-    outs: Sequence[Edge],
-    ins: Sequence[Edge],
-    conditioned: Collection[int],
-) -> list[Diagnostic]:
-    """What a node's edges must be: ends end, others go on (one way unless they split), branches
-    have conditions (``conditioned``: the indexes of edges written with one) and one default,
-    joins join."""
-    problems = []
-    if kind in ("end", "terminate_end"):
-        if outs:
-            problems.append(
-                Diagnostic(where, "flow.end", f"end node {node_id!r} has outgoing edges")
-            )
-    elif not outs:
-        problems.append(
-            Diagnostic(where, "flow.dead_end", f"node {node_id!r} has no outgoing edge")
-        )
-    if kind not in ("exclusive", "inclusive", "parallel_split") and len(outs) > 1:
-        problems.append(
-            Diagnostic(
-                where,
-                "flow.fork",
-                f"node {node_id!r} ({kind}) has {len(outs)} outgoing edges; use a split",
-            )
-        )
-    if kind in ("exclusive", "inclusive"):
-        if len([e for e in outs if e.default]) != 1:
-            problems.append(
-                Diagnostic(
-                    where, "flow.default", f"branch {node_id!r} needs exactly one default edge"
-                )
-            )
-        problems += [
-            Diagnostic(
-                f"/edges/{edge.index}/condition",
-                "flow.condition",
-                "a branch edge needs a condition (or default)",
-            )
-            for edge in outs
-            if not edge.default and edge.index not in conditioned
-        ]
-    if kind in SPLITS and len(ins) < 2:
-        problems.append(
-            Diagnostic(where, "flow.join", f"join {node_id!r} has fewer than two incoming edges")
-        )
-    return problems
-
-
-def _quorum_problems(node: Node, where: str) -> list[Diagnostic]:
-    """A join cannot wait for more branches than it has incoming edges."""
-    if node.quorum is None or node.quorum <= len(node.incoming):
-        return []
-    return [
-        Diagnostic(
-            f"{where}/wait",
-            "flow.join",
-            f"join {node.id!r} has {len(node.incoming)} incoming edges: it cannot wait for "
-            f"{node.quorum} branches",
-        )
-    ]
-
-
 def _index(raw_nodes: Sequence[Any], problems: list[Diagnostic]) -> dict[str, int]:
     """Node ids → their position; a repeated id is a problem (shapes are the meta-schema's)."""
     index_of: dict[str, int] = {}
@@ -532,7 +465,7 @@ def compile_definition(
     for node_id, i in index_of.items():
         raw, where = raw_nodes[i], f"/nodes/{i}"
         kind, outs, ins = raw["type"], outgoing[node_id], incoming[node_id]
-        problems += _edge_problems(node_id, kind, where, outs, ins, conditioned)
+        problems += edge_problems(node_id, kind, where, outs, ins, conditioned)
         compile_options = _NODE_COMPILERS.get(kind)
         options = compile_options(c, raw, where) if compile_options is not None else {}
         nodes[node_id] = Node(
@@ -543,7 +476,7 @@ def compile_definition(
             outgoing=tuple(outs),
             **options,
         )
-        problems += _quorum_problems(nodes[node_id], where)
+        problems += quorum_problems(nodes[node_id], where)
     starts = [n for n, node in nodes.items() if node.type == "start"]
     if len(starts) != 1:
         problems.append(
@@ -552,7 +485,7 @@ def compile_definition(
             )
         )
     else:
-        problems += _graph_problems(nodes, starts[0], index_of)
+        problems += graph_problems(nodes, starts[0], index_of)
     if problems:
         raise DefinitionError(problems)
     return ProcessDefinition(
@@ -564,60 +497,3 @@ def compile_definition(
         fields=fields,
         label=_text(definition.get("label")),
     )
-
-
-def _graph_problems(
-    nodes: Mapping[str, Node], start: str, index_of: Mapping[str, int]
-) -> list[Diagnostic]:
-    """Unreachable nodes, nodes that cannot reach an end, joins without a matching split."""
-    problems = []
-
-    def reach(origin: Sequence[str], forward: bool) -> set[str]:
-        seen = set(origin)
-        queue = deque(origin)
-        while queue:
-            node = nodes[queue.popleft()]
-            links = [
-                e.target if forward else e.source
-                for e in (node.outgoing if forward else node.incoming)
-            ]
-            # a timeout that moves the work elsewhere is a way on, too
-            if forward and node.timeout is not None and node.timeout.node is not None:
-                links.append(node.timeout.node)
-            if not forward:
-                links += [
-                    n
-                    for n, other in nodes.items()
-                    if other.timeout is not None and other.timeout.node == node.id
-                ]
-            for nxt in links:
-                if nxt not in seen and nxt in nodes:  # a timeout may name a missing node
-                    seen.add(nxt)
-                    queue.append(nxt)
-        return seen
-
-    reachable = reach([start], True)
-    ends = [n for n, node in nodes.items() if node.type in ("end", "terminate_end")]
-    if not ends:
-        problems.append(Diagnostic("/nodes", "flow.end", "needs an end node"))
-    finishing = reach(ends, False)
-    for node_id, node in nodes.items():
-        where = f"/nodes/{index_of[node_id]}"
-        if node_id not in reachable:
-            problems.append(
-                Diagnostic(
-                    where, "flow.unreachable", f"node {node_id!r} cannot be reached from the start"
-                )
-            )
-        elif node_id not in finishing:
-            problems.append(
-                Diagnostic(where, "flow.no_end", f"node {node_id!r} cannot reach an end")
-            )
-        split = SPLITS.get(node.type)
-        if split is not None:
-            upstream = reach([node_id], False)
-            if not any(nodes[n].type == split for n in upstream):
-                problems.append(
-                    Diagnostic(where, "flow.join", f"join {node_id!r} has no {split} before it")
-                )
-    return problems
