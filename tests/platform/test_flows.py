@@ -13,7 +13,7 @@ from tangram.platform import flows, records
 from tangram.platform.bootstrap import Platform
 from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel.clock import FrozenClock
-from tangram.platform.kernel.errors import Conflict, NotFound, ValidationFailed
+from tangram.platform.kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from tangram.platform.kernel.models import FlowInstance, Notification, Record, Task
 from tangram.platform.worker import Worker
 from tests.platform.rules_fixtures import SYSTEM, World, build_world, field, rule, text
@@ -245,6 +245,46 @@ def test_a_task_acts_once_and_only_for_its_assignee(world: World) -> None:
     bob_task = next(t for t in review if t.assignee_id == world.users["bob"])
     with pytest.raises(Conflict):
         act(world, actor(world, "bob"), bob_task, "approve")  # any-of: decided by Ann already
+
+
+def test_an_administrator_cancels_one_task_and_the_node_goes_on_with_the_rest(
+    world: World,
+) -> None:
+    world.publish("flow", flow_body())  # review: all of ann, bob and cat
+    start(world, {"title": "noise"})
+    (analyse,) = open_tasks(world, "analyse")
+    act(world, boss(world, "meg"), analyse, "submit")
+    review = {t.assignee_id: t for t in open_tasks(world, "review")}
+    u = world.users
+    with world.platform.unit_of_work() as uow, pytest.raises(PermissionDenied) as caught:
+        flows.cancel_task(
+            uow, world.platform.settings, actor(world, "ann"), review[u["ann"]].id, opinion="no"
+        )
+    assert caught.value.code == "permission.admin_required"
+    with world.platform.unit_of_work() as uow:
+        flows.cancel_task(
+            uow, world.platform.settings, boss(world, "meg"), review[u["ann"]].id, opinion="left"
+        )
+        uow.commit()
+    with world.platform.unit_of_work() as uow, pytest.raises(Conflict) as caught:
+        flows.cancel_task(
+            uow, world.platform.settings, boss(world, "meg"), review[u["ann"]].id, opinion="x"
+        )
+    assert caught.value.code == "task.conflict"
+    with world.platform.unit_of_work(write=False) as uow:
+        cancelled = uow.session.get(Task, review[u["ann"]].id)
+        assert cancelled is not None
+        row = (cancelled.status, cancelled.outcome, cancelled.actor_id, cancelled.opinion)
+        assert row == ("cancelled", "cancelled", u["meg"], "left")
+        _, counts = flows.inbox(uow, actor(world, "ann"), "todo")
+        assert counts["todo"] == 0
+    for name in ("bob", "cat"):
+        act(world, actor(world, name), review[u[name]], "approve")
+    with world.platform.unit_of_work(write=False) as uow:
+        instance = uow.session.scalars(select(FlowInstance)).one()
+        assert instance.status == "completed"  # no measures: execution skipped, cc, end
+        timeline = records.timeline(uow, SYSTEM, "svc", "plan", instance.record_id)
+    assert "flow.task_cancelled" in [e.action for e in timeline]
 
 
 def test_instances_keep_their_version_when_a_new_one_is_published(world: World) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tangram.engines.flows.completion import Tally, decided
 from tangram.engines.flows.context import Command, FlowError
 from tangram.engines.flows.effects import (
     CancelTimer,
@@ -207,20 +208,6 @@ class Tasks(Movement):
                     t["status"] = "cancelled"
                     t["outcome"] = "cancelled"
 
-    def slots(self, tasks: Sequence[Mapping[str, Any]]) -> dict[int, str]:
-        """Each slot's state: approved (every task of it approved), rejected or pending."""
-        states: dict[int, str] = {}
-        for t in tasks:
-            slot = int(t["slot"])
-            current = states.get(slot, "approved")
-            if t["outcome"] == "rejected":
-                states[slot] = "rejected"
-            elif t["status"] in ("open", "waiting", "held") and current != "rejected":
-                states[slot] = "pending"
-            else:
-                states.setdefault(slot, current)
-        return states
-
     def after_approval(self, task: dict[str, Any]) -> None:
         """A task was approved or submitted: open what waited on it, then see if the node is done."""
         node = self.d.nodes[task["node"]]
@@ -232,28 +219,42 @@ class Tasks(Movement):
             for follower in followers:
                 self.opened(follower, node)
             return
+        if not self.reopen_held(task, node, tasks):
+            self.settle(task, node, tasks, approving=True)
+
+    def after_cancel(self, task: dict[str, Any]) -> None:
+        """A task was cancelled: the signers added after it go with it, a task it was added
+        before is open again; else the tasks that are left decide (a cancelled task is neither
+        approved nor rejected)."""
+        node = self.d.nodes[task["node"]]
+        self.cancel_pending(
+            [t for t in self.activation_tasks(task) if t.get("after_of") == task["id"]]
+        )
+        tasks = self.activation_tasks(task)
+        if not self.reopen_held(task, node, tasks):
+            self.settle(task, node, tasks, approving=False)
+
+    def reopen_held(self, task: Mapping[str, Any], node: Node, tasks: Sequence[Any]) -> bool:
+        """Open the task ``task`` was added before (a signer before it), if any."""
         held = [t for t in tasks if t["id"] == task.get("before_of") and t["status"] == "held"]
         if held:
             self.opened(held[0], node)
+        return bool(held)
+
+    def settle(
+        self, task: dict[str, Any], node: Node, tasks: Sequence[Any], *, approving: bool
+    ) -> None:
+        """Complete the node when its rule says so (``approving``: a task was just approved),
+        send it back when a percentage can no longer be reached, else open the next task of a
+        sequence."""
+        tally = Tally.of(tasks)
+        token = self.s["tokens"][task["token"]]
+        if node.type == "approval" and node.mode == "percentage" and not tally.reachable(node):
+            self.cancel_pending(tasks)
+            self.log(node.id, None, "out_of_reach", percent=node.percent)
+            self.jump(token, node, (node.reject_to or ("previous",))[0], None)
             return
-        slots = self.slots(tasks)
-        approved = sum(1 for v in slots.values() if v == "approved")
-        pending = sum(1 for v in slots.values() if v == "pending")
-        total = len(slots)
-        multi = node.multi
-        done = False
-        if multi is not None and multi.completion is not None:
-            counts = {"done": approved, "total": total, "approved": approved, "rejected": 0}
-            done = bool(multi.completion.function(counts)) or pending == 0
-        elif node.type == "fill" and multi is None:
-            done = True  # the first submission fills the node
-        elif node.type == "approval" and node.mode in ("single", "any"):
-            done = True
-        elif node.type == "approval" and node.mode == "percentage":
-            done = approved * 100 >= node.percent * total or pending == 0
-        else:
-            done = pending == 0
-        if not done:
+        if not decided(node, tally, approving=approving):
             waiting = sorted(
                 (t for t in tasks if t["status"] == "waiting" and "after_of" not in t),
                 key=lambda t: int(t["slot"]),
@@ -263,7 +264,6 @@ class Tasks(Movement):
             return
         self.cancel_pending(tasks)
         self.log(node.id, None, "completed")
-        token = self.s["tokens"][task["token"]]
         token["wait"] = None
         self.follow(token, node)
 

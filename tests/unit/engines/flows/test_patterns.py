@@ -1015,6 +1015,100 @@ def test_cancel_task_and_cancel_case() -> None:
     assert caught.value.code == "flow.conflict"
 
 
+# --- cancel task (WCP-19) -----------------------------------------------------------------------
+
+
+def cancel(d: Driver, task: str, opinion: str = "withdrawn by the office") -> list[Any]:
+    return d.do("cancel_task", task, actor=50, admin=True, opinion=opinion)
+
+
+def test_cancelling_the_last_open_task_of_a_countersign_completes_the_node() -> None:
+    d = Driver(review_process("all"))
+    d.submit("plan", 1)
+    d.approve("review", 2)
+    d.approve("review", 3)
+    last = d.task("review", 4)
+    effects = cancel(d, last, "on leave")
+    assert TaskClosed(last, "review", "cancelled") in effects
+    assert d.status == "completed"  # what was left (two approvals) is all of the countersign
+    task = d.state["tasks"][last]
+    assert (task["status"], task["actor"], task["opinion"]) == ("cancelled", 50, "on leave")
+    entry = next(h for h in d.state["history"] if h["action"] == "task_cancelled")
+    assert (entry["actor"], entry["task"], entry["opinion"]) == (50, last, "on leave")
+    with pytest.raises(FlowError) as caught:  # a task is cancelled once
+        d.p.handle(d.state, Command("cancel_task", task=last, actor=50, admin=True), d.ctx())
+    assert caught.value.code in ("task.conflict", "flow.conflict")
+
+
+def test_a_cancelled_task_of_a_single_task_node_lets_the_flow_move_on_without_its_effect() -> None:
+    d = Driver(review_process("single"))
+    d.submit("plan", 1)
+    cancel(d, d.task("review", 2))
+    assert d.status == "completed"
+    actions = [h["action"] for h in d.state["history"]]
+    assert actions[-3:] == ["task_cancelled", "completed", "completed"]
+    assert "approved" not in actions  # neither approved nor rejected
+
+
+def test_cancelling_a_task_of_a_sequence_opens_the_next_one() -> None:
+    d = Driver(review_process("sequential"))
+    d.submit("plan", 1)
+    cancel(d, d.task("review", 2))
+    assert [t["assignee"] for t in d.tasks("review")] == [3]
+    d.approve("review", 3)
+    cancel(d, d.task("review", 4))
+    assert d.status == "completed"
+
+
+def test_any_of_waits_for_the_others_until_every_task_is_cancelled() -> None:
+    d = Driver(review_process("any"))
+    d.submit("plan", 1)
+    cancel(d, d.task("review", 2))
+    assert [t["assignee"] for t in d.tasks("review")] == [3, 4]
+    cancel(d, d.task("review", 3))
+    cancel(d, d.task("review", 4))
+    assert d.status == "completed"
+
+
+def test_a_percentage_a_cancellation_puts_out_of_reach_is_sent_back() -> None:
+    d = Driver(review_process("percentage", percent=60))
+    d.submit("plan", 1)
+    d.reject("review", 2)  # one of three: 60 % can still be reached
+    cancel(d, d.task("review", 3))  # one of two left: it cannot any more
+    assert d.open_nodes() == ["plan"]
+    assert [h["action"] for h in d.state["history"]][-2:] == ["out_of_reach", "sent_back"]
+    assert d.tasks("review") == []
+    e = Driver(review_process("percentage", percent=60))
+    e.submit("plan", 1)
+    e.approve("review", 2)
+    cancel(e, e.task("review", 3))  # one of two approved: 50 %, the last decides
+    assert e.open_nodes() == ["review"]
+    e.approve("review", 4)
+    assert e.status == "completed"
+
+
+def test_cancelling_a_task_of_a_row_leaves_the_rows_completion_to_the_others() -> None:
+    rows = [{"owner": n} for n in (5, 6, 7)]
+    d = Driver(measures_process(completion={">=": [{"var": "done"}, 2]}), {"measures": rows})
+    cancel(d, d.task("execute", 6))
+    d.do("submit", d.task("execute", 5), actor=5)
+    assert d.status == "running"  # the cancelled row counts as neither done nor failed
+    d.do("submit", d.task("execute", 7), actor=7)
+    assert d.status == "completed"
+
+
+def test_cancelling_added_signers_or_the_task_they_were_added_to() -> None:
+    d = Driver(review_process("single"))
+    d.submit("plan", 1)
+    d.do("add_signer", d.task("review", 2), actor=2, user=30, position="before")
+    cancel(d, d.task("review", 30))
+    assert [t["assignee"] for t in d.tasks("review")] == [2]  # the holder has it back
+    d.do("add_signer", d.task("review", 2), actor=2, user=31, position="after")
+    cancel(d, d.task("review", 2))  # the signer added after it goes with it
+    assert sorted(t["assignee"] for t in d.tasks("review", status="cancelled")) == [2, 30, 31]
+    assert d.status == "completed"
+
+
 # --- people --------------------------------------------------------------------------------------
 
 
