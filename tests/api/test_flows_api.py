@@ -90,6 +90,46 @@ def test_start_inbox_act_and_conflict(
     assert_problem(client.post("/api/v1/tasks/999999/approve", json={}), 404, "task.not_found")
 
 
+def test_an_administrator_cancels_a_task_over_http(
+    platform: Platform, app: Flask, admin_client: ApiClient
+) -> None:
+    world = build_world(platform)
+    world.publish("form", PLAN)
+    world.publish("flow", flow_body(mode="single"))
+    with platform.unit_of_work() as uow:
+        ann = users.get_user(uow, world.users["ann"])
+        users.update_user(
+            uow, SYSTEM, ann.id, {"password": PASSWORD}, lock_version=ann.lock_version
+        )
+        uow.commit()
+    record = world.create({"title": "noise"}, form="plan")
+    base = f"/api/v1/apps/svc/records/plan/{record.id}/flows"
+    assert admin_client.post(base, json={"flow": "handling"}).status_code == 201
+    (analyse,) = admin_client.get("/api/v1/tasks?box=todo").get_json()["items"]
+    client = ApiClient(app.test_client())
+    assert client.login("ann", PASSWORD).status_code == 200
+    url = f"/api/v1/tasks/{analyse['id']}/cancel"
+    assert_problem(client.post(url, json={"opinion": "mine"}), 403, "permission.admin_required")
+    assert_problem(admin_client.post(url, json={}), 422)
+    assert_problem(admin_client.post(url, json={"opinion": "  "}), 422)
+    cancelled = admin_client.post(url, json={"opinion": "filed twice"})
+    assert cancelled.status_code == 200, cancelled.get_json()
+    view = cancelled.get_json()
+    assert (view["task"]["status"], view["task"]["opinion"]) == ("cancelled", "filed twice")
+    assert view["actions"] == ["comment"]
+    steps = [(h["action"], h["node"]) for h in view["history"]]
+    assert ("task_cancelled", "analyse") in steps
+    assert ("completed", "analyse") in steps  # the only task: the flow moved on
+    assert_problem(admin_client.post(url, json={"opinion": "again"}), 409, "task.conflict")
+    (instance,) = admin_client.get(base).get_json()
+    assert instance["current"] == ["review"]
+    assert_problem(
+        admin_client.post("/api/v1/tasks/999999/cancel", json={"opinion": "x"}),
+        404,
+        "task.not_found",
+    )
+
+
 def test_migration_preview_over_http(platform: Platform, admin_client: ApiClient) -> None:
     world = build_world(platform)
     world.publish("form", PLAN)

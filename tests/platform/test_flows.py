@@ -13,7 +13,7 @@ from tangram.platform import flows, records
 from tangram.platform.bootstrap import Platform
 from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel.clock import FrozenClock
-from tangram.platform.kernel.errors import Conflict, NotFound, ValidationFailed
+from tangram.platform.kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from tangram.platform.kernel.models import FlowInstance, Notification, Record, Task
 from tangram.platform.worker import Worker
 from tests.platform.rules_fixtures import SYSTEM, World, build_world, field, rule, text
@@ -247,6 +247,46 @@ def test_a_task_acts_once_and_only_for_its_assignee(world: World) -> None:
         act(world, actor(world, "bob"), bob_task, "approve")  # any-of: decided by Ann already
 
 
+def test_an_administrator_cancels_one_task_and_the_node_goes_on_with_the_rest(
+    world: World,
+) -> None:
+    world.publish("flow", flow_body())  # review: all of ann, bob and cat
+    start(world, {"title": "noise"})
+    (analyse,) = open_tasks(world, "analyse")
+    act(world, boss(world, "meg"), analyse, "submit")
+    review = {t.assignee_id: t for t in open_tasks(world, "review")}
+    u = world.users
+    with world.platform.unit_of_work() as uow, pytest.raises(PermissionDenied) as caught:
+        flows.cancel_task(
+            uow, world.platform.settings, actor(world, "ann"), review[u["ann"]].id, opinion="no"
+        )
+    assert caught.value.code == "permission.admin_required"
+    with world.platform.unit_of_work() as uow:
+        flows.cancel_task(
+            uow, world.platform.settings, boss(world, "meg"), review[u["ann"]].id, opinion="left"
+        )
+        uow.commit()
+    with world.platform.unit_of_work() as uow, pytest.raises(Conflict) as caught:
+        flows.cancel_task(
+            uow, world.platform.settings, boss(world, "meg"), review[u["ann"]].id, opinion="x"
+        )
+    assert caught.value.code == "task.conflict"
+    with world.platform.unit_of_work(write=False) as uow:
+        cancelled = uow.session.get(Task, review[u["ann"]].id)
+        assert cancelled is not None
+        row = (cancelled.status, cancelled.outcome, cancelled.actor_id, cancelled.opinion)
+        assert row == ("cancelled", "cancelled", u["meg"], "left")
+        _, counts = flows.inbox(uow, actor(world, "ann"), "todo")
+        assert counts["todo"] == 0
+    for name in ("bob", "cat"):
+        act(world, actor(world, name), review[u[name]], "approve")
+    with world.platform.unit_of_work(write=False) as uow:
+        instance = uow.session.scalars(select(FlowInstance)).one()
+        assert instance.status == "completed"  # no measures: execution skipped, cc, end
+        timeline = records.timeline(uow, SYSTEM, "svc", "plan", instance.record_id)
+    assert "flow.task_cancelled" in [e.action for e in timeline]
+
+
 def test_instances_keep_their_version_when_a_new_one_is_published(world: World) -> None:
     world.publish("flow", flow_body())
     _, old = start(world, {"title": "one"})
@@ -301,6 +341,141 @@ def test_a_rule_starts_a_flow_and_tasks_trigger_rules(world: World) -> None:
     with world.platform.unit_of_work(write=False) as uow:
         notes = list(uow.session.scalars(select(Notification)))
     assert notes == []  # nobody to notify about an unassigned task
+
+
+def test_only_the_rows_a_condition_selects_get_a_task(world: World) -> None:
+    body = flow_body(mode="any")
+    again = {"!=": [{"var": "what"}, "done"]}
+    body["nodes"][3]["multi"]["where"] = {"and": [again, {">": [{"var": "$record.cost"}, 50]}]}
+    world.publish("flow", body)
+    u = world.users
+    rows = [{"what": "fix", "owner": u["ann"]}, {"what": "done", "owner": u["bob"]}]
+    start(world, {"title": "noise", "cost": 99, "measures": rows})
+    (analyse,) = open_tasks(world, "analyse")
+    act(world, boss(world, "meg"), analyse, "submit")
+    act(world, boss(world, "meg"), open_tasks(world, "review")[0], "approve")
+    (execute,) = open_tasks(world, "execute")
+    assert execute.assignee_id == u["ann"]  # the row already done gets no task
+    broken = flow_body()
+    broken["nodes"][3]["multi"]["where"] = {"==": [{"var": "colour"}, "red"]}
+    with pytest.raises(ValidationFailed) as caught:
+        world.publish("flow", broken)
+    assert [e["path"] for e in caught.value.errors] == ["/nodes/3/multi/where/==/0/var"]
+
+
+JOB = {
+    "key": "job",
+    "label": text("job"),
+    "fields": [field("what", "text"), field("owner", "user"), field("about", "text")],
+}
+
+
+def fan_out(wait: bool) -> dict[str, Any]:
+    """A flow that starts a ``job_handling`` child per measure, on a new job record each."""
+    values = {
+        "what": {"expr": {"var": "$row.what"}},
+        "owner": {"expr": {"var": "$row.owner"}},
+        "about": {"expr": {"cat": ["for ", {"var": "title"}]}},
+    }
+    return {
+        "key": "fan_out",
+        "label": text("fan out"),
+        "form": "plan",
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {
+                "id": "jobs",
+                "type": "sub_process",
+                "flow": "job_handling",
+                "record": {"form": "job", "values": values},
+                "multi": {"over": "measures", "wait": wait},
+            },
+            {"id": "end", "type": "end"},
+        ],
+        "edges": [{"from": "start", "to": "jobs"}, {"from": "jobs", "to": "end"}],
+    }
+
+
+JOB_HANDLING = {
+    "key": "job_handling",
+    "label": text("job handling"),
+    "form": "job",
+    "nodes": [
+        {"id": "start", "type": "start"},
+        {"id": "do", "type": "fill", "assignees": {"field": "owner"}},
+        {"id": "end", "type": "end"},
+    ],
+    "edges": [{"from": "start", "to": "do"}, {"from": "do", "to": "end"}],
+}
+
+
+@pytest.mark.parametrize("wait", [True, False])
+def test_a_sub_process_per_row_starts_a_child_on_a_new_record_each(
+    world: World, wait: bool
+) -> None:
+    world.publish("form", JOB)
+    world.publish("flow", JOB_HANDLING)
+    world.publish("flow", fan_out(wait))
+    u = world.users
+    rows = [{"what": "replace fan", "owner": u["ann"]}, {"what": "retest", "owner": u["bob"]}]
+    record = world.create({"title": "noise", "measures": rows}, form="plan")
+    with world.platform.unit_of_work() as uow:
+        parent = flows.start(
+            uow, world.platform.settings, boss(world, "meg"), "svc", "fan_out", record.id
+        )
+        uow.commit()
+    with world.platform.unit_of_work(write=False) as uow:
+        children = list(
+            uow.session.scalars(
+                select(FlowInstance)
+                .where(FlowInstance.flow_key == "job_handling")
+                .order_by(FlowInstance.id)
+            )
+        )
+        jobs = [uow.session.get(Record, c.record_id) for c in children]
+        started = uow.session.get(FlowInstance, parent.id)
+        assert started is not None
+        status = started.status
+    assert [(j.form_key, j.data["what"], j.data["owner"], j.data["about"]) for j in jobs if j] == [
+        ("job", "replace fan", u["ann"], "for noise"),
+        ("job", "retest", u["bob"], "for noise"),
+    ]
+    if wait:  # each child reports back under its own key
+        assert {c.parent_id for c in children} == {parent.id}
+        assert len({c.parent_token for c in children}) == 2
+        assert status == "running"
+    else:  # the children run on by themselves
+        assert {c.parent_id for c in children} == {None}
+        assert status == "completed"
+    do = open_tasks(world, "do")
+    assert [t.assignee_id for t in do] == [u["ann"], u["bob"]]
+    act(world, actor(world, "bob"), do[1], "submit")
+    with world.platform.unit_of_work(write=False) as uow:
+        halfway = uow.session.get(FlowInstance, parent.id)
+        assert halfway is not None
+        assert halfway.status == ("running" if wait else "completed")
+    act(world, actor(world, "ann"), do[0], "submit")
+    with world.platform.unit_of_work(write=False) as uow:
+        done = uow.session.get(FlowInstance, parent.id)
+        assert done is not None
+        assert done.status == "completed"
+        steps = [h["action"] for h in done.state["history"]]
+    assert steps.count("sub_process_done") == (2 if wait else 0)
+
+
+def test_a_sub_process_per_row_writes_nothing_when_a_child_record_is_refused(
+    world: World,
+) -> None:
+    world.publish("form", {**JOB, "fields": [*JOB["fields"], field("code", "text", required=True)]})
+    world.publish("flow", JOB_HANDLING)
+    world.publish("flow", fan_out(True))
+    rows = [{"what": "replace fan", "owner": world.users["ann"]}]
+    record = world.create({"title": "noise", "measures": rows}, form="plan")
+    with world.platform.unit_of_work() as uow, pytest.raises(ValidationFailed):
+        flows.start(uow, world.platform.settings, boss(world, "meg"), "svc", "fan_out", record.id)
+    with world.platform.unit_of_work(write=False) as uow:
+        assert list(uow.session.scalars(select(FlowInstance))) == []
+        assert list(uow.session.scalars(select(Record).where(Record.form_key == "job"))) == []
 
 
 def test_publication_refuses_a_broken_flow_with_node_paths(world: World) -> None:

@@ -19,15 +19,7 @@ from tangram.engines.flows.context import (
     FlowError,
     Resolver,
 )
-from tangram.engines.flows.definition import (
-    NODE_TYPES,
-    Edge,
-    Multi,
-    Node,
-    ProcessDefinition,
-    Timeout,
-    compile_definition,
-)
+from tangram.engines.flows.definition import compile_definition
 from tangram.engines.flows.effects import (
     CancelTimer,
     CarbonCopy,
@@ -41,6 +33,14 @@ from tangram.engines.flows.effects import (
     TaskClosed,
     TaskOpened,
     TaskReassigned,
+)
+from tangram.engines.flows.nodes import (
+    NODE_TYPES,
+    Edge,
+    Multi,
+    Node,
+    ProcessDefinition,
+    Timeout,
 )
 from tangram.engines.flows.runtime import Process, migrate_state
 

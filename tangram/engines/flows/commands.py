@@ -4,8 +4,8 @@ the instance or one task."""
 
 from __future__ import annotations
 
+from tangram.engines.flows.completion import Tally
 from tangram.engines.flows.context import Command, FlowError
-from tangram.engines.flows.definition import Node
 from tangram.engines.flows.effects import (
     CancelTimer,
     Escalate,
@@ -13,6 +13,7 @@ from tangram.engines.flows.effects import (
     Notify,
     TaskReassigned,
 )
+from tangram.engines.flows.nodes import Node
 from tangram.engines.flows.tasks import Tasks
 
 
@@ -60,12 +61,9 @@ class Run(Tasks):
             )
         self.act(task, command, "rejected" if command.action == "reject" else "returned")
         tasks = self.activation_tasks(task)
-        if node.type == "approval" and node.mode == "percentage":
-            slots = self.slots(tasks)
-            approved = sum(1 for v in slots.values() if v == "approved")
-            pending = sum(1 for v in slots.values() if v == "pending")
-            if (approved + pending) * 100 >= node.percent * len(slots):
-                return  # the threshold can still be reached
+        percentage = node.type == "approval" and node.mode == "percentage"
+        if percentage and Tally.of(tasks).reachable(node):
+            return  # the threshold can still be reached
         self.cancel_pending(tasks)
         token = self.s["tokens"][task["token"]]
         self.jump(token, node, wanted, command.actor)
@@ -248,14 +246,30 @@ class Run(Tasks):
             self.enter(token, node.timeout.node)
 
     def subprocess_done(self, command: Command) -> None:
-        token = self.s["tokens"].get(command.token or "")
-        if token is None or token["wait"] != "sub":
-            raise FlowError(
-                "flow.not_waiting", f"token {command.token!r} is not waiting for a sub-process"
-            )
-        node = self.d.nodes[token["node"]]
-        self.log(node.id, None, "sub_process_done")
-        self.follow(token, node)
+        """A sub-process ended: ``token`` names the token waiting for it, or one child of a
+        sub-process per row; the node is done when its last child is."""
+        key = command.token or ""
+        token = self.s["tokens"].get(key)
+        if token is not None and "children" not in token:
+            if token["wait"] != "sub":
+                raise FlowError(
+                    "flow.not_waiting", f"token {key!r} is not waiting for a sub-process"
+                )
+            node = self.d.nodes[token["node"]]
+            self.log(node.id, None, "sub_process_done")
+            self.follow(token, node)
+            return
+        owner = next((t for t in self.s["tokens"].values() if key in t.get("children", ())), None)
+        if owner is None:
+            return  # its branch was cancelled or sent back since: nothing waits for it
+        node = self.d.nodes[owner["node"]]
+        owner["children"] = [c for c in owner["children"] if c != key]
+        self.log(node.id, None, "sub_process_done", child=key, left=len(owner["children"]))
+        if owner["children"]:
+            return
+        del owner["children"]
+        self.log(node.id, None, "completed")
+        self.follow(owner, node)
 
     def cancel(self, command: Command) -> None:
         if not command.admin and command.actor != self.s["initiator"]:
@@ -266,18 +280,20 @@ class Run(Tasks):
         self.effects.append(FlowEnded("cancelled"))
 
     def cancel_task(self, command: Command) -> None:
+        """An administrator withdraws one task (WCP-19): it closes as cancelled, neither
+        approved nor rejected, and the node goes on as its rule says with the tasks that are
+        left; when it was the last, the node is done and the flow moves on without its effect."""
         if not command.admin:
             raise FlowError("task.forbidden", "only an administrator may cancel a task")
         task = self.task_for(command, acting=False)
-        node = self.d.nodes[task["node"]]
+        task["acted_at"] = self.now
+        task["actor"] = command.actor
+        task["opinion"] = command.opinion or None
         self.close(task, "cancelled", "cancelled")
-        self.log(node.id, command.actor, "task_cancelled", task=task["id"])
-        tasks = self.activation_tasks(task)
-        if any(t["status"] in ("open", "waiting", "held") for t in tasks):
-            return
-        token = self.s["tokens"][task["token"]]
-        self.log(node.id, None, "completed")
-        self.follow(token, node)
+        self.log(
+            task["node"], command.actor, "task_cancelled", task=task["id"], opinion=command.opinion
+        )
+        self.after_cancel(task)
 
 
 #: The method of :class:`Run` that carries out each action.

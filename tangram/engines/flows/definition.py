@@ -31,157 +31,44 @@ Node types and their options:
 * ``cc``: ``assignees`` are notified and see it in their CC box; the token moves on;
 * ``exclusive``: the first outgoing edge (in order) whose ``condition`` holds, else the ``default``;
 * ``parallel_split`` / ``parallel_join``; ``inclusive`` (every edge whose condition holds, or the
-  default) / ``inclusive_join`` (waits for exactly the branches that ran);
+  default) / ``inclusive_join`` (waits for exactly the branches that ran); a join with ``wait``
+  (1 to its incoming edges) fires once that many branches arrived, and ``remaining`` says what
+  becomes of the others: ``ignore`` (they run on; the join consumes them) or ``cancel``;
 * ``automation``: rule ``actions`` (set fields, create record, webhook, ...);
 * ``timer``: ``minutes`` (``business`` time or not) or ``until_field`` (a date or datetime field);
 * ``sub_process``: ``flow`` started on a ``record`` (``{"form": key, "values": {...}}`` to create
-  one, ``{"field": key}`` for a referenced one), ``wait`` for it or not;
+  one, values literal or ``{"expr": ...}``; ``{"field": key}`` for a referenced one), ``wait`` for
+  it or not; with ``multi`` (``over`` a sub-table, ``wait``, ``where``) one child per row, the
+  row being ``$row`` in the values (and ``field`` a column of the rows);
 * ``end`` and ``terminate_end`` (ends every branch).
 
 The shape of every node type (enumerations, ranges, which options go together) is in the flow
 meta-schema (``tangram/engines/meta/flow.schema.json``, ``if``/``then`` on ``type``), which
 compilation checks first; each node type then compiles in a small function of its own, chosen
 from :data:`_NODE_COMPILERS`, that checks what the node names (fields, sub-tables, nodes, flows,
-forms, expressions), and the graph is checked last.
+forms, expressions), and the graph is checked last (:mod:`~tangram.engines.flows.graph`).
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from tangram.engines.common import DefinitionError, Diagnostic
-from tangram.engines.logic import CompiledLogic, VariableSpec, compile_logic
+from tangram.engines.flows.graph import edge_problems, graph_problems, quorum_problems
+from tangram.engines.flows.nodes import (
+    NODE_TYPES,
+    Edge,
+    Multi,
+    Node,
+    ProcessDefinition,
+    Timeout,
+    Value,
+)
+from tangram.engines.logic import CONTEXT_VARIABLES, CompiledLogic, VariableSpec, compile_logic
 from tangram.engines.meta import validate_definition
-from tangram.engines.rules import Actions, compile_actions
-
-NODE_TYPES = (
-    "start",
-    "fill",
-    "approval",
-    "cc",
-    "exclusive",
-    "parallel_split",
-    "parallel_join",
-    "inclusive",
-    "inclusive_join",
-    "automation",
-    "timer",
-    "sub_process",
-    "end",
-    "terminate_end",
-)
-TASK_TYPES = frozenset({"fill", "approval"})
-SPLITS = {"parallel_join": "parallel_split", "inclusive_join": "inclusive"}
-MODES = ("single", "any", "all", "sequential", "percentage")
-PERMISSIONS = ("editable", "read_only", "hidden")
-TIMEOUT_ACTIONS = ("remind", "escalate", "approve", "reject", "goto")
-ASSIGNEE_KINDS = (
-    "users",
-    "group",
-    "role",
-    "field",
-    "initiator",
-    "initiator_manager",
-    "previous_actor",
-)
-
-
-@dataclass(frozen=True)
-class Edge:
-    """A compiled edge; ``index`` is its position in the definition (the evaluation order)."""
-
-    index: int
-    source: str
-    target: str
-    condition: CompiledLogic | None = None
-    default: bool = False
-
-
-@dataclass(frozen=True)
-class Timeout:
-    """What happens when a task of the node is left too long."""
-
-    minutes: float
-    business: bool
-    action: str
-    node: str | None = None
-
-
-@dataclass(frozen=True)
-class Multi:
-    """Multi-instance: one task per sub-table row (or per user the assignee rule finds)."""
-
-    over: str | None
-    assignee_field: str | None
-    sequential: bool
-    completion: CompiledLogic | None
-
-
-@dataclass(frozen=True)
-class Node:
-    """A compiled node (options keep the parts of the definition the runtime reads)."""
-
-    id: str
-    type: str
-    label: Mapping[str, str]
-    incoming: tuple[Edge, ...] = ()
-    outgoing: tuple[Edge, ...] = ()
-    assignees: tuple[Mapping[str, Any], ...] = ()
-    fallback: tuple[Mapping[str, Any], ...] = ()
-    permissions: Mapping[str, str] = field(default_factory=dict)
-    #: The permission of fields ``permissions`` does not name.
-    others: str = "read_only"
-    mode: str = "single"
-    percent: float = 100.0
-    reject_to: tuple[str, ...] = ()
-    timeout: Timeout | None = None
-    multi: Multi | None = None
-    after_return: str = "rerun"
-    actions: Actions | None = None
-    minutes: float | None = None
-    business: bool = False
-    until_field: str | None = None
-    flow: str | None = None
-    record: Mapping[str, Any] = field(default_factory=dict)
-    wait: bool = True
-    trigger: str = "manual"
-    condition: CompiledLogic | None = None
-
-    @property
-    def is_task(self) -> bool:
-        """Whether the node waits for people (fill, approval)."""
-        return self.type in TASK_TYPES
-
-    @property
-    def edits_fields(self) -> bool:
-        """Whether this node's tasks may change the record's fields (under ``permissions``): task
-        nodes, and the start, whose task the initiator gets when the instance comes back."""
-        return self.type in TASK_TYPES or self.type == "start"
-
-    @property
-    def needs(self) -> str:
-        """What acting on a task of this node takes on the record: ``update`` when the node
-        lets fields be edited, else ``read``."""
-        editable = "editable" in self.permissions.values() or self.others == "editable"
-        return "update" if self.edits_fields and editable else "read"
-
-
-@dataclass(frozen=True)
-class ProcessDefinition:
-    """A checked process: nodes by id, the start node, and what the platform needs to know."""
-
-    key: str
-    form: str
-    nodes: Mapping[str, Node]
-    start: str
-    fallback: tuple[Mapping[str, Any], ...]
-    #: Field keys any node's permissions name (the platform applies them with the form).
-    fields: frozenset[str] | None
-    #: The flow's label by language.
-    label: Mapping[str, str] = field(default_factory=dict)
+from tangram.engines.rules import compile_actions
 
 
 def _among(value: Any, known: Collection[str]) -> bool:
@@ -317,7 +204,43 @@ def _multi(c: _Compiling, raw: Mapping[str, Any], where: str) -> Multi:
     if "completion" in raw:
         counts = VariableSpec(fields=frozenset({"done", "total", "approved", "rejected"}))
         completion = c.logic(raw["completion"], f"{where}/completion", counts)
-    return Multi(over, assignee_field, raw.get("mode") == "sequential", completion)
+    return Multi(
+        over,
+        assignee_field,
+        raw.get("mode") == "sequential",
+        completion,
+        where=_where(c, raw, where),
+    )
+
+
+def _explain_row(c: _Compiling, since: int) -> None:
+    """Problems noted since ``since`` that read ``$row`` without ``multi`` say where it comes
+    from."""
+    c.problems[since:] = [
+        Diagnostic(d.path, d.code, f"{d.message} ($row is there with multi only)")
+        if d.code == "logic.var.unknown" and "'$row'" in d.message
+        else d
+        for d in c.problems[since:]
+    ]
+
+
+def _where(c: _Compiling, raw: Mapping[str, Any], where: str) -> CompiledLogic | None:
+    """The condition that selects the rows of a multi-instance node: it reads the row's columns
+    and ``$record`` (the record's fields), nothing else."""
+    if "where" not in raw:
+        return None
+    over = raw.get("over")
+    columns = c.subtables.get(over) if isinstance(over, str) else None
+    rows = VariableSpec(fields=columns, context=frozenset({"$record"})) if columns else None
+    try:
+        return compile_logic(raw["where"], variables=rows)
+    except DefinitionError as exc:
+        for d in exc.diagnostics:
+            message = d.message
+            if d.code == "logic.var.unknown":
+                message += f" (where reads the columns of {over!r} rows and $record)"
+            c.problem(f"{where}/where{d.path}", d.code, message)
+        return None
 
 
 def _people(c: _Compiling, raw: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -359,13 +282,97 @@ def _sub_process(c: _Compiling, raw: Mapping[str, Any], where: str) -> dict[str,
     flow = raw.get("flow")
     if isinstance(flow, str) and c.flows is not None and not _among(flow, c.flows):
         c.problem(f"{where}/flow", "flow.sub_process", f"no flow {flow!r} in this app")
+    multi = raw.get("multi")
+    multi = multi if isinstance(multi, Mapping) else None
+    over = multi.get("over") if multi is not None else None
+    columns = c.subtables.get(over) if isinstance(over, str) else None
+    if isinstance(over, str) and c.fields is not None and columns is None:
+        c.problem(f"{where}/multi/over", "flow.multi", f"{over!r} is not a sub-table of the form")
     record = raw.get("record")
     record = dict(record) if isinstance(record, Mapping) else {}
-    if "field" in record:
+    if "field" in record and multi is not None:
+        if columns is not None and not _among(record["field"], columns):
+            c.problem(
+                f"{where}/record/field",
+                "flow.sub_process",
+                f"{record['field']!r} is not a column of {over!r} rows (with multi, each row "
+                "names its record)",
+            )
+    elif "field" in record:
         c.field(record["field"], f"{where}/record/field")
     elif "form" in record and c.forms is not None and not _among(record["form"], c.forms):
         c.problem(f"{where}/record/form", "flow.form", f"no form {record['form']!r}")
-    return {"flow": str(flow), "record": record, "wait": bool(raw.get("wait", True))}
+    options: dict[str, Any] = {
+        "flow": str(flow),
+        "record": record,
+        "values": _values(c, record.get("values"), f"{where}/record/values", multi, columns),
+        "wait": _sub_wait(c, raw, multi, where),
+    }
+    if multi is not None:
+        options["multi"] = Multi(
+            over if isinstance(over, str) else None,
+            None,
+            False,
+            None,
+            where=_where(c, multi, f"{where}/multi"),
+        )
+    return options
+
+
+def _sub_wait(
+    c: _Compiling, raw: Mapping[str, Any], multi: Mapping[str, Any] | None, where: str
+) -> bool:
+    """Whether a sub-process waits: ``wait`` of the node, or of its ``multi``; they may not
+    disagree."""
+    wait = raw.get("wait", True)
+    if multi is not None and "wait" in multi:
+        if "wait" in raw and raw["wait"] != multi["wait"]:
+            c.problem(
+                f"{where}/multi/wait",
+                "flow.sub_process",
+                "the node's wait says otherwise: give wait once",
+            )
+        wait = multi["wait"]
+    return bool(wait)
+
+
+def _values(
+    c: _Compiling,
+    raw: Any,
+    where: str,
+    multi: Mapping[str, Any] | None,
+    columns: frozenset[str] | None,
+) -> dict[str, Value]:
+    """The values a sub-process gives the record it creates: literals, or ``{"expr": ...}``
+    over the record's fields and the context variables (and ``$row``, the row's columns, with
+    ``multi``)."""
+    if not isinstance(raw, Mapping):
+        return {}
+    variables: VariableSpec | bool = True
+    if multi is not None and c.fields is not None:
+        variables = VariableSpec(
+            fields=c.fields,
+            context=CONTEXT_VARIABLES | {"$row"},
+            members={"$row": columns} if columns is not None else {},
+        )
+    out = {}
+    for key, value in raw.items():
+        if isinstance(value, Mapping) and set(value) == {"expr"}:
+            found = len(c.problems)
+            out[str(key)] = Value(logic=c.logic(value["expr"], f"{where}/{key}/expr", variables))
+            if multi is None:
+                _explain_row(c, found)
+        else:
+            out[str(key)] = Value(literal=value)
+    return out
+
+
+def _join(_c: _Compiling, raw: Mapping[str, Any], _where: str) -> dict[str, Any]:
+    """A join's ``wait`` (its shape is the meta-schema's; its bound, the incoming edges, is
+    checked with the edges) and what becomes of the ``remaining`` branches."""
+    wait = raw.get("wait")
+    quorum = wait if isinstance(wait, int) and not isinstance(wait, bool) and wait >= 1 else None
+    return {"quorum": quorum, "remaining": raw.get("remaining", "ignore")}
 
 
 #: What each node type compiles beyond its id, type and edges (the others have no options).
@@ -377,59 +384,9 @@ _NODE_COMPILERS: dict[str, NodeCompiler] = {
     "automation": _automation,
     "timer": _timer,
     "sub_process": _sub_process,
+    "parallel_join": _join,
+    "inclusive_join": _join,
 }
-
-
-def _edge_problems(
-    node_id: str,
-    kind: str,
-    where: str,
-    outs: Sequence[Edge],
-    ins: Sequence[Edge],
-    conditioned: Collection[int],
-) -> list[Diagnostic]:
-    """What a node's edges must be: ends end, others go on (one way unless they split), branches
-    have conditions (``conditioned``: the indexes of edges written with one) and one default,
-    joins join."""
-    problems = []
-    if kind in ("end", "terminate_end"):
-        if outs:
-            problems.append(
-                Diagnostic(where, "flow.end", f"end node {node_id!r} has outgoing edges")
-            )
-    elif not outs:
-        problems.append(
-            Diagnostic(where, "flow.dead_end", f"node {node_id!r} has no outgoing edge")
-        )
-    if kind not in ("exclusive", "inclusive", "parallel_split") and len(outs) > 1:
-        problems.append(
-            Diagnostic(
-                where,
-                "flow.fork",
-                f"node {node_id!r} ({kind}) has {len(outs)} outgoing edges; use a split",
-            )
-        )
-    if kind in ("exclusive", "inclusive"):
-        if len([e for e in outs if e.default]) != 1:
-            problems.append(
-                Diagnostic(
-                    where, "flow.default", f"branch {node_id!r} needs exactly one default edge"
-                )
-            )
-        problems += [
-            Diagnostic(
-                f"/edges/{edge.index}/condition",
-                "flow.condition",
-                "a branch edge needs a condition (or default)",
-            )
-            for edge in outs
-            if not edge.default and edge.index not in conditioned
-        ]
-    if kind in SPLITS and len(ins) < 2:
-        problems.append(
-            Diagnostic(where, "flow.join", f"join {node_id!r} has fewer than two incoming edges")
-        )
-    return problems
 
 
 def _index(raw_nodes: Sequence[Any], problems: list[Diagnostic]) -> dict[str, int]:
@@ -508,7 +465,7 @@ def compile_definition(
     for node_id, i in index_of.items():
         raw, where = raw_nodes[i], f"/nodes/{i}"
         kind, outs, ins = raw["type"], outgoing[node_id], incoming[node_id]
-        problems += _edge_problems(node_id, kind, where, outs, ins, conditioned)
+        problems += edge_problems(node_id, kind, where, outs, ins, conditioned)
         compile_options = _NODE_COMPILERS.get(kind)
         options = compile_options(c, raw, where) if compile_options is not None else {}
         nodes[node_id] = Node(
@@ -519,6 +476,7 @@ def compile_definition(
             outgoing=tuple(outs),
             **options,
         )
+        problems += quorum_problems(nodes[node_id], where)
     starts = [n for n, node in nodes.items() if node.type == "start"]
     if len(starts) != 1:
         problems.append(
@@ -527,7 +485,7 @@ def compile_definition(
             )
         )
     else:
-        problems += _graph_problems(nodes, starts[0], index_of)
+        problems += graph_problems(nodes, starts[0], index_of)
     if problems:
         raise DefinitionError(problems)
     return ProcessDefinition(
@@ -539,60 +497,3 @@ def compile_definition(
         fields=fields,
         label=_text(definition.get("label")),
     )
-
-
-def _graph_problems(
-    nodes: Mapping[str, Node], start: str, index_of: Mapping[str, int]
-) -> list[Diagnostic]:
-    """Unreachable nodes, nodes that cannot reach an end, joins without a matching split."""
-    problems = []
-
-    def reach(origin: Sequence[str], forward: bool) -> set[str]:
-        seen = set(origin)
-        queue = deque(origin)
-        while queue:
-            node = nodes[queue.popleft()]
-            links = [
-                e.target if forward else e.source
-                for e in (node.outgoing if forward else node.incoming)
-            ]
-            # a timeout that moves the work elsewhere is a way on, too
-            if forward and node.timeout is not None and node.timeout.node is not None:
-                links.append(node.timeout.node)
-            if not forward:
-                links += [
-                    n
-                    for n, other in nodes.items()
-                    if other.timeout is not None and other.timeout.node == node.id
-                ]
-            for nxt in links:
-                if nxt not in seen and nxt in nodes:  # a timeout may name a missing node
-                    seen.add(nxt)
-                    queue.append(nxt)
-        return seen
-
-    reachable = reach([start], True)
-    ends = [n for n, node in nodes.items() if node.type in ("end", "terminate_end")]
-    if not ends:
-        problems.append(Diagnostic("/nodes", "flow.end", "needs an end node"))
-    finishing = reach(ends, False)
-    for node_id, node in nodes.items():
-        where = f"/nodes/{index_of[node_id]}"
-        if node_id not in reachable:
-            problems.append(
-                Diagnostic(
-                    where, "flow.unreachable", f"node {node_id!r} cannot be reached from the start"
-                )
-            )
-        elif node_id not in finishing:
-            problems.append(
-                Diagnostic(where, "flow.no_end", f"node {node_id!r} cannot reach an end")
-            )
-        split = SPLITS.get(node.type)
-        if split is not None:
-            upstream = reach([node_id], False)
-            if not any(nodes[n].type == split for n in upstream):
-                problems.append(
-                    Diagnostic(where, "flow.join", f"join {node_id!r} has no {split} before it")
-                )
-    return problems

@@ -91,13 +91,24 @@ class RunActions:
 
 @dataclass(frozen=True, slots=True)
 class StartSubProcess:
-    """Start ``flow`` on a record; when ``wait``, report back with ``subprocess_done``."""
+    """Start ``flow`` on a record: ``record`` is ``{"form": key, "values": {...}}`` (create one
+    with these values), ``{"field": key}`` (the record a field of this one names) or ``{"id":
+    n}`` (that record). When ``wait``, report back with ``subprocess_done`` naming ``child`` (one
+    child of a sub-process per sub-table row, ``row`` its place in the table) or else ``token``.
+    """
 
     token: str
     node: str
     flow: str
     record: Mapping[str, Any] = field(default_factory=dict)
     wait: bool = True
+    child: str | None = None
+    row: int | None = None
+
+    @property
+    def reports_as(self) -> str:
+        """What the child's end reports back with (``subprocess_done``'s ``token``)."""
+        return self.child or self.token
 
 
 @dataclass(frozen=True, slots=True)

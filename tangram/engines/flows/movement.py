@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tangram.engines.flows.context import MAX_STEPS, Context, FlowError
-from tangram.engines.flows.definition import Node, ProcessDefinition
 from tangram.engines.flows.effects import (
     CarbonCopy,
     FlowEffect,
@@ -20,7 +19,8 @@ from tangram.engines.flows.effects import (
     ScheduleTimer,
     StartSubProcess,
 )
-from tangram.engines.logic import EvalContext
+from tangram.engines.flows.nodes import Multi, Node, ProcessDefinition
+from tangram.engines.logic import EvalContext, LogicEvaluationError, truthy
 
 
 class Movement(ABC):
@@ -51,6 +51,10 @@ class Movement(ABC):
     @abstractmethod
     def cancel_everything(self) -> None:
         """Cancel every task, timer, token and join (a terminate end)."""
+
+    @abstractmethod
+    def cancel_branches(self, frames: Sequence[Any], join: Node) -> None:
+        """Cancel the branches still running inside ``frames`` (a join that fired early)."""
 
     def new_id(self, prefix: str) -> str:
         self.s["seq"] += 1
@@ -114,6 +118,93 @@ class Movement(ABC):
             return
         _STEPS[node.type](self, token, node)
 
+    def rows_of(self, node: Node, multi: Multi) -> list[tuple[int, Any]]:
+        """The sub-table rows a multi-instance node works on, with their places in the table:
+        every row, or those its ``where`` selects (over the row's columns and ``$record``)."""
+        rows = self.ctx.data.get(multi.over) if multi.over is not None else None
+        rows = rows if isinstance(rows, list) else []
+        if multi.where is None:
+            return list(enumerate(rows))
+        record = self.ctx.variables.get("$record", self.ctx.data)
+        chosen = []
+        for i, row in enumerate(rows):
+            data = {**(row if isinstance(row, Mapping) else {}), "$record": record}
+            try:
+                selected = truthy(multi.where.function(data, self.eval_context()))
+            except LogicEvaluationError as exc:
+                raise FlowError(
+                    "flow.multi",
+                    f"node {node.id!r}: where cannot be evaluated on row {i + 1} of "
+                    f"{multi.over!r}: {exc.message}",
+                ) from None
+            if selected:
+                chosen.append((i, row))
+        return chosen
+
+    def skip_rows(self, token: dict[str, Any], node: Node, multi: Multi) -> None:
+        """A multi-instance node with no row to work on is skipped, and says why."""
+        rows = self.ctx.data.get(multi.over) if multi.over is not None else None
+        reason = (
+            f"no row of {multi.over} meets the node's where condition"
+            if isinstance(rows, list) and rows
+            else f"{multi.over} has no rows"
+        )
+        self.log(node.id, None, "skipped", reason=reason)
+        token["wait"] = None
+        self.follow(token, node)
+
+    def start_children(self, token: dict[str, Any], node: Node, multi: Multi) -> None:
+        """A sub-process per sub-table row (those ``where`` selects): one child flow each. The
+        token waits for every child (``wait``) or goes on at once."""
+        assert node.flow is not None
+        rows = self.rows_of(node, multi)
+        if not rows:
+            self.skip_rows(token, node, multi)
+            return
+        children = []
+        for i, row in rows:
+            child = self.new_id("s")
+            record = self.child_record(node, row, i)
+            self.effects.append(
+                StartSubProcess(token["id"], node.id, node.flow, record, node.wait, child, i)
+            )
+            children.append(child)
+        self.log(node.id, None, "sub_process", flow=node.flow, rows=[i for i, _row in rows])
+        if node.wait:
+            token["wait"] = "sub"
+            token["children"] = children
+        else:
+            self.follow(token, node)
+
+    def child_record(self, node: Node, row: Any = None, at: int | None = None) -> dict[str, Any]:
+        """The record a sub-process starts on: the one a field names (with a row: the one the
+        row's column names), or a new one with the node's values computed on the record (and
+        the row, ``$row``)."""
+        spec = node.record
+        where = f"sub-process {node.id!r}" + (f", row {at + 1}" if at is not None else "")
+        if "field" in spec and at is None:
+            return {"field": spec["field"]}
+        if "field" in spec:
+            target = row.get(spec["field"]) if isinstance(row, Mapping) else None
+            if not isinstance(target, int) or isinstance(target, bool):
+                raise FlowError("flow.sub_process", f"{where}: {spec['field']!r} names no record")
+            return {"id": target}
+        data = {**self.ctx.data, **self.ctx.variables}
+        if at is not None:
+            data["$row"] = row
+        values = {}
+        for key, value in node.values.items():
+            if value.logic is None:
+                values[key] = value.literal
+                continue
+            try:
+                values[key] = value.logic.function(data, self.eval_context())
+            except LogicEvaluationError as exc:
+                raise FlowError(
+                    "flow.sub_process", f"{where}: value {key!r} cannot be computed: {exc.message}"
+                ) from None
+        return {"form": spec.get("form"), "values": values}
+
     def holds(self, condition: Any) -> bool:
         if condition is None:
             return True
@@ -142,25 +233,46 @@ class Movement(ABC):
         return self.ctx.now + timedelta(minutes=minutes)
 
     def arrive(self, token: dict[str, Any], node: Node) -> None:
+        """A branch reaches a join. The join fires once, when as many branches of the same split
+        (and generation) arrived as it waits for: every branch the split started, or ``wait`` of
+        them. Then a branch that arrives late is consumed (``remaining: ignore``); with
+        ``remaining: cancel`` there is none: the others were cancelled when it fired."""
         frames = token["frames"]
         if not frames:
             self.follow(token, node)  # nothing was split: a join of one
             return
         split, generation, expected = frames[-1]
         key = f"{node.id}|{split}|{generation}"
-        waiting = self.s["joins"].setdefault(key, [])
-        waiting.append(token["id"])
+        arrived = self.s["joins"].setdefault(key, [])
+        arrived.append(token["id"])
         token["wait"] = "join"
-        if len(waiting) < expected:
+        needed = min(node.quorum or expected, expected)
+        if len(arrived) >= expected:
+            del self.s["joins"][key]  # every branch is in: nothing more to wait for
+        if len(arrived) > needed:
+            self.consume(token, node)
             return
-        del self.s["joins"][key]
-        trail = list(token["trail"])
-        for tid in waiting:
+        if len(arrived) < needed:
+            return
+        for tid in arrived:
             self.s["tokens"].pop(tid, None)
-        merged = self.token(frames[:-1], trail)
+        merged = self.token(frames[:-1], list(token["trail"]))
         merged["node"] = node.id
-        self.log(node.id, None, "joined", branches=expected)
+        self.log(
+            node.id, None, "joined", branches=needed, of=expected if needed < expected else None
+        )
+        if needed < expected and node.remaining == "cancel":
+            self.s["joins"].pop(key, None)
+            self.cancel_branches(frames, node)
         self.follow(merged, node)
+
+    def consume(self, token: dict[str, Any], node: Node) -> None:
+        """A branch that reaches a join after it fired ends there; the instance is complete when
+        it was the last one running."""
+        self.remove(token)
+        self.log(node.id, None, "branch_ignored")
+        if not self.s["tokens"] and self.s["status"] == "running":
+            self.finish("completed")
 
     def remove(self, token: dict[str, Any]) -> None:
         self.s["tokens"].pop(token["id"], None)
@@ -235,8 +347,11 @@ def _timer(run: Movement, token: dict[str, Any], node: Node) -> None:
 
 def _sub_process(run: Movement, token: dict[str, Any], node: Node) -> None:
     assert node.flow is not None
+    if node.multi is not None:
+        run.start_children(token, node, node.multi)
+        return
     run.effects.append(
-        StartSubProcess(token["id"], node.id, node.flow, dict(node.record), node.wait)
+        StartSubProcess(token["id"], node.id, node.flow, run.child_record(node), node.wait)
     )
     run.log(node.id, None, "sub_process", flow=node.flow)
     if node.wait:

@@ -28,8 +28,8 @@ from tangram.engines.flows.context import (
     FlowError,
     fork,
 )
-from tangram.engines.flows.definition import ProcessDefinition
 from tangram.engines.flows.effects import FlowEffect
+from tangram.engines.flows.nodes import ProcessDefinition
 
 
 @dataclass(frozen=True)

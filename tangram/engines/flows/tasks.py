@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tangram.engines.flows.completion import Tally, decided
 from tangram.engines.flows.context import Command, FlowError
-from tangram.engines.flows.definition import Node
 from tangram.engines.flows.effects import (
     CancelTimer,
     ScheduleTimer,
@@ -17,6 +17,7 @@ from tangram.engines.flows.effects import (
     TaskOpened,
 )
 from tangram.engines.flows.movement import Movement
+from tangram.engines.flows.nodes import Node
 from tangram.engines.forms import ROW_ID
 
 
@@ -105,16 +106,13 @@ class Tasks(Movement):
         people: list[tuple[int | None, int | None, str | None]] = []  # (assignee, row, its id)
         multi = node.multi
         if multi is not None and multi.over is not None:
-            rows = self.ctx.data.get(multi.over) or []
-            for i, row in enumerate(rows if isinstance(rows, list) else []):
+            for i, row in self.rows_of(node, multi):
                 held = row.get(multi.assignee_field) if isinstance(row, Mapping) else None
                 rid = row.get(ROW_ID) if isinstance(row, Mapping) else None
                 owner = self.row_holder(node, held if isinstance(held, int) else None)
                 people.append((owner, i, rid if isinstance(rid, str) else None))
-            if not people:  # no rows: nothing to do here
-                self.log(node.id, None, "skipped", reason=f"{multi.over} has no rows")
-                token["wait"] = None
-                self.follow(token, node)
+            if not people:  # no rows (or none selected): nothing to do here
+                self.skip_rows(token, node, multi)
                 return
         else:
             users = self.people_for(node)
@@ -210,20 +208,6 @@ class Tasks(Movement):
                     t["status"] = "cancelled"
                     t["outcome"] = "cancelled"
 
-    def slots(self, tasks: Sequence[Mapping[str, Any]]) -> dict[int, str]:
-        """Each slot's state: approved (every task of it approved), rejected or pending."""
-        states: dict[int, str] = {}
-        for t in tasks:
-            slot = int(t["slot"])
-            current = states.get(slot, "approved")
-            if t["outcome"] == "rejected":
-                states[slot] = "rejected"
-            elif t["status"] in ("open", "waiting", "held") and current != "rejected":
-                states[slot] = "pending"
-            else:
-                states.setdefault(slot, current)
-        return states
-
     def after_approval(self, task: dict[str, Any]) -> None:
         """A task was approved or submitted: open what waited on it, then see if the node is done."""
         node = self.d.nodes[task["node"]]
@@ -235,28 +219,42 @@ class Tasks(Movement):
             for follower in followers:
                 self.opened(follower, node)
             return
+        if not self.reopen_held(task, node, tasks):
+            self.settle(task, node, tasks, approving=True)
+
+    def after_cancel(self, task: dict[str, Any]) -> None:
+        """A task was cancelled: the signers added after it go with it, a task it was added
+        before is open again; else the tasks that are left decide (a cancelled task is neither
+        approved nor rejected)."""
+        node = self.d.nodes[task["node"]]
+        self.cancel_pending(
+            [t for t in self.activation_tasks(task) if t.get("after_of") == task["id"]]
+        )
+        tasks = self.activation_tasks(task)
+        if not self.reopen_held(task, node, tasks):
+            self.settle(task, node, tasks, approving=False)
+
+    def reopen_held(self, task: Mapping[str, Any], node: Node, tasks: Sequence[Any]) -> bool:
+        """Open the task ``task`` was added before (a signer before it), if any."""
         held = [t for t in tasks if t["id"] == task.get("before_of") and t["status"] == "held"]
         if held:
             self.opened(held[0], node)
+        return bool(held)
+
+    def settle(
+        self, task: dict[str, Any], node: Node, tasks: Sequence[Any], *, approving: bool
+    ) -> None:
+        """Complete the node when its rule says so (``approving``: a task was just approved),
+        send it back when a percentage can no longer be reached, else open the next task of a
+        sequence."""
+        tally = Tally.of(tasks)
+        token = self.s["tokens"][task["token"]]
+        if node.type == "approval" and node.mode == "percentage" and not tally.reachable(node):
+            self.cancel_pending(tasks)
+            self.log(node.id, None, "out_of_reach", percent=node.percent)
+            self.jump(token, node, (node.reject_to or ("previous",))[0], None)
             return
-        slots = self.slots(tasks)
-        approved = sum(1 for v in slots.values() if v == "approved")
-        pending = sum(1 for v in slots.values() if v == "pending")
-        total = len(slots)
-        multi = node.multi
-        done = False
-        if multi is not None and multi.completion is not None:
-            counts = {"done": approved, "total": total, "approved": approved, "rejected": 0}
-            done = bool(multi.completion.function(counts)) or pending == 0
-        elif node.type == "fill" and multi is None:
-            done = True  # the first submission fills the node
-        elif node.type == "approval" and node.mode in ("single", "any"):
-            done = True
-        elif node.type == "approval" and node.mode == "percentage":
-            done = approved * 100 >= node.percent * total or pending == 0
-        else:
-            done = pending == 0
-        if not done:
+        if not decided(node, tally, approving=approving):
             waiting = sorted(
                 (t for t in tasks if t["status"] == "waiting" and "after_of" not in t),
                 key=lambda t: int(t["slot"]),
@@ -266,7 +264,6 @@ class Tasks(Movement):
             return
         self.cancel_pending(tasks)
         self.log(node.id, None, "completed")
-        token = self.s["tokens"][task["token"]]
         token["wait"] = None
         self.follow(token, node)
 
@@ -317,6 +314,27 @@ class Tasks(Movement):
             self.resubmit(token, actor)
         else:
             self.enter(token, target)
+
+    def cancel_branches(self, frames: Sequence[Any], join: Node) -> None:
+        """Cancel every token inside ``frames`` (the branches of one split's generation), with
+        their tasks and timers, and the joins of the splits nested in them; each is named in
+        the history."""
+        depth = len(frames)
+        inside = [t for t in self.s["tokens"].values() if t["frames"][:depth] == list(frames)]
+        nested = {(f[0], f[1]) for t in inside for f in t["frames"][depth:]}
+        for key in list(self.s["joins"]):
+            _join, split, generation = key.split("|")
+            if (split, int(generation)) in nested:
+                del self.s["joins"][key]
+        for other in inside:
+            tasks = [
+                t["id"]
+                for t in self.s["tasks"].values()
+                if t["token"] == other["id"] and t["status"] in ("open", "waiting", "held")
+            ]
+            self.drop(other)
+            # a branch that had not taken its first step yet is named by the join
+            self.log(other["node"] or join.id, None, "branch_cancelled", by=join.id, tasks=tasks)
 
     def drop(self, token: dict[str, Any]) -> None:
         for t in list(self.s["tasks"].values()):

@@ -94,6 +94,9 @@ def _diagnostics(error: ValidationError, kind: str) -> list[Diagnostic]:
     code, message = schema.get("x-code"), schema.get("x-message")
     if code is None:
         return found
+    if error.validator in ("additionalProperties", "unevaluatedProperties"):
+        # an unknown property is named as such, with what it was likely meant to be
+        return [Diagnostic(d.path, str(code), d.message) for d in found]
     return [Diagnostic(d.path, str(code), str(message or d.message)) for d in found]
 
 

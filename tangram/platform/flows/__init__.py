@@ -4,6 +4,7 @@ versions and the inbox."""
 from tangram.platform.flows.commands import (
     TaskCommand,
     act,
+    cancel_task,
     handle,
     install,
     instance_action,
@@ -48,6 +49,7 @@ __all__ = [
     "act",
     "app_key_of",
     "apply",
+    "cancel_task",
     "check",
     "compile_flow",
     "engine_context",

@@ -1,8 +1,9 @@
-"""Flow commands: start a flow on a record, act on a task, withdraw, urge, comment on or cancel an
-instance. Each runs the engine on the instance's state and applies its effects in the caller's
-unit of work; a command on a task that another command changed first loses the optimistic lock
-of the instance and gets 409. :func:`install` registers the timer job and the flow check and
-starts flows on record creation, on a rule's request and for a parent's sub-process.
+"""Flow commands: start a flow on a record, act on a task, cancel a task (administrators),
+withdraw, urge, comment on or cancel an instance. Each runs the engine on the instance's state
+and applies its effects in the caller's unit of work; a command on a task that another command
+changed first loses the optimistic lock of the instance and gets 409. :func:`install` registers
+the timer job and the flow check and starts flows on record creation, on a rule's request and for
+a parent's sub-process.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from tangram.platform.flows.context import app_key_of, engine_context, instance_
 from tangram.platform.flows.definitions import advise, check, process
 from tangram.platform.flows.effects import FLOW_ENDED, START_REQUESTED, TIMER_JOB, apply
 from tangram.platform.flows.writes import own_row, submitted_changes
-from tangram.platform.identity.perms import Action, Actor, check_record
+from tangram.platform.identity.perms import Action, Actor, check_record, require_admin
 from tangram.platform.kernel.errors import (
     Conflict,
     NotFound,
@@ -135,22 +136,13 @@ def _problem(exc: FlowError) -> Exception:
     )
 
 
-def act(
-    uow: UnitOfWork,
-    settings: Settings,
-    actor: Actor,
-    task_id: int,
-    command: TaskCommand,
-    *,
-    lang: str = "zh-CN",
-) -> Task:
-    """Act on a task: approve, reject, submit, return, transfer, delegate, add a signer, comment.
+def _open_task(uow: UnitOfWork, actor: Actor, task_id: int) -> tuple[Task, FlowInstance, Record]:
+    """An open task the actor holds (or any, for an administrator), its instance and its record.
 
-    ``data`` (fill and approval tasks) changes record fields the node lets this task edit.
+    The task, its instance, its record and the app's metadata tag come in one statement; the
+    instance and the record stay locked until the commit, so commands on one instance (two
+    people finishing parallel tasks) run one after the other instead of failing each other.
     """
-    # the task, its instance, its record and the app's metadata tag in one statement; the
-    # instance and the record stay locked until the commit, so commands on one instance (two
-    # people finishing parallel tasks) run one after the other instead of failing each other
     found = uow.session.execute(
         select(Task, FlowInstance, Record, App.metadata_tag)
         .join(FlowInstance, FlowInstance.id == Task.instance_id)
@@ -171,6 +163,23 @@ def act(
             "acted on again.",
             code="task.conflict",
         )
+    return task, instance, record
+
+
+def act(
+    uow: UnitOfWork,
+    settings: Settings,
+    actor: Actor,
+    task_id: int,
+    command: TaskCommand,
+    *,
+    lang: str = "zh-CN",
+) -> Task:
+    """Act on a task: approve, reject, submit, return, transfer, delegate, add a signer, comment.
+
+    ``data`` (fill and approval tasks) changes record fields the node lets this task edit.
+    """
+    task, instance, record = _open_task(uow, actor, task_id)
     app_key = task.app_key
     _, proc = process(uow, app_key, instance.flow_key, instance.version)
     node = proc.definition.nodes[task.node]
@@ -204,6 +213,27 @@ def act(
         admin=actor.is_admin,
     )
     handle(uow, settings, actor, app_key, instance, record, engine_command)
+    return task
+
+
+def cancel_task(
+    uow: UnitOfWork,
+    settings: Settings,
+    actor: Actor,
+    task_id: int,
+    *,
+    opinion: str,
+) -> Task:
+    """An administrator withdraws one open task, saying why (WCP-19, Cancel Task): it closes as
+    cancelled, neither approved nor rejected, and its node goes on with the tasks that are left
+    (when it was the last, the node is done and the flow moves on). Others get 403; a task that
+    is not open, 409."""
+    require_admin(actor, "cancel a task")
+    task, instance, record = _open_task(uow, actor, task_id)
+    command = Command(
+        "cancel_task", actor=actor.user_id, task=task.key, opinion=opinion, admin=True
+    )
+    handle(uow, settings, actor, task.app_key, instance, record, command)
     return task
 
 

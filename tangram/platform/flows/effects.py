@@ -265,11 +265,14 @@ def _run_actions(a: _Applying, effect: RunActions) -> None:
 
 
 def _start_sub_process(a: _Applying, effect: StartSubProcess) -> None:
-    """The sub-process's record (a field's, or a new one), then a request to start the flow on it
-    (the commands answer it in this unit of work)."""
+    """The sub-process's record (a field's, the one a sub-table row names, or a new one with the
+    values the engine computed), then a request to start the flow on it (the commands answer it
+    in this unit of work). A child the parent waits for reports back under its own key."""
     spec, instance = effect.record, a.instance
     source = f"flow {instance.flow_key}"
-    if "field" in spec:
+    if "id" in spec:
+        target_id = spec["id"]
+    elif "field" in spec:
         target_id = a.record.data.get(str(spec["field"]))
         if not isinstance(target_id, int):
             raise ValidationFailed(
@@ -282,7 +285,7 @@ def _start_sub_process(a: _Applying, effect: StartSubProcess) -> None:
             a.uow, Actor.system(source), a.app_key, str(spec["form"]), values
         )
         target_id = created.record.id
-    parent = [instance.id, effect.token] if effect.wait else None
+    parent = [instance.id, effect.reports_as] if effect.wait else None
     a.uow.publish(
         Event(
             START_REQUESTED,

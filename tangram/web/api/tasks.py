@@ -155,6 +155,19 @@ class TaskCommandSchema(StrictSchema):
     )
 
 
+class CancelTaskSchema(StrictSchema):
+    """Why an administrator withdraws a task."""
+
+    opinion = fields.String(
+        required=True,
+        validate=[
+            validate.Length(max=5000),
+            validate.Regexp(r"\S", error="Say why the task is withdrawn."),
+        ],
+        metadata={"description": "why the task is withdrawn (kept with the task and the history)"},
+    )
+
+
 class InstanceCommandSchema(StrictSchema):
     """What to do with an instance."""
 
@@ -259,6 +272,25 @@ class TaskAction(MethodView):
                 flows.TaskCommand(action, **body),
                 lang=lang_of(),
             )
+            view = flows.task_view(uow, actor, task_id, lang=lang_of())
+            uow.commit()
+        return view
+
+
+@blp.route("/tasks/<int:task_id>/cancel")
+class TaskCancel(MethodView):
+    """Withdraw a task (administrators)."""
+
+    @blp.arguments(CancelTaskSchema)
+    @blp.response(200, TaskViewSchema)
+    def post(self, body: dict[str, Any], task_id: int) -> dict[str, Any]:
+        """Cancel an open task (WCP-19): it closes as cancelled, neither approved nor rejected,
+        and its node goes on with the tasks that are left; when it was the last, the flow moves
+        on as the node's rule says. Administrators only (403 `permission.admin_required`); a task
+        that is not open gets 409."""
+        actor = require_actor()
+        with platform().unit_of_work() as uow:
+            flows.cancel_task(uow, platform().settings, actor, task_id, opinion=body["opinion"])
             view = flows.task_view(uow, actor, task_id, lang=lang_of())
             uow.commit()
         return view

@@ -17,7 +17,9 @@ from hypothesis import strategies as st
 
 from tangram.engines.common import DefinitionError
 from tangram.engines.flows import definition as flow_definition
-from tangram.engines.flows.definition import NODE_TYPES, compile_definition
+from tangram.engines.flows import graph as flow_graph
+from tangram.engines.flows.definition import compile_definition
+from tangram.engines.flows.nodes import NODE_TYPES
 from tangram.engines.meta import meta_schema
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures" / "invalid").glob("*.json"))
@@ -46,7 +48,10 @@ def test_an_invalid_definition_gives_exactly_its_diagnostics(path: Path) -> None
 
 
 def _codes_in_sources() -> set[str]:
-    source = Path(flow_definition.__file__).read_text(encoding="utf-8")
+    source = "".join(
+        Path(module.__file__).read_text(encoding="utf-8")
+        for module in (flow_definition, flow_graph)
+    )
     schema = json.dumps(meta_schema("flow"))
     return set(re.findall(r'"(flow\.[a-z_]+)"', source)) | set(
         re.findall(r'"x-code": "(flow\.[a-z_]+)"', schema)

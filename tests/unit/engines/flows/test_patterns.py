@@ -28,6 +28,7 @@ from tangram.engines.flows import (
     RunActions,
     ScheduleTimer,
     StartSubProcess,
+    TaskClosed,
     TaskOpened,
     compile_process,
 )
@@ -77,7 +78,7 @@ def process(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], **extra: A
     return compile_process(
         definition | extra,
         fields=FIELDS,
-        subtables={"measures": frozenset({"owner", "what"})},
+        subtables={"measures": frozenset({"owner", "what", "acceptance"})},
         flows=frozenset({"child"}),
         forms=frozenset({"f"}),
     )
@@ -388,6 +389,162 @@ def test_explicit_termination_cancels_the_other_branches() -> None:
     assert d.tasks("b", status="cancelled")
 
 
+# --- the discriminator (1-of-N and N-of-M joins) ------------------------------------------------
+
+
+def discriminator(wait: int, remaining: str = "ignore", *, loop: bool = False) -> Process:
+    """A split into ``a``, ``b`` and ``c`` (a task, a task, a timer before a task) joined by a
+    join that waits for ``wait`` of them; then ``d``, or (``loop``) the split again."""
+    join = node("join", "parallel_join", wait=wait, remaining=remaining)
+    after = [node("again", "exclusive")] if loop else [approval("d", 4)]
+    tail = (
+        [
+            edge("join", "again"),
+            edge("again", "split", condition={"var": "retry"}),
+            edge("again", "end", default=True),
+        ]
+        if loop
+        else [edge("join", "d"), edge("d", "end")]
+    )
+    return process(
+        [
+            S,
+            node("split", "parallel_split"),
+            fill("a", 1),
+            fill("b", 2),
+            node("pause", "timer", minutes=30),
+            fill("c", 3),
+            join,
+            *after,
+            E,
+        ],
+        [
+            edge("start", "split"),
+            edge("split", "a"),
+            edge("split", "b"),
+            edge("split", "pause"),
+            edge("pause", "c"),
+            edge("a", "join"),
+            edge("b", "join"),
+            edge("c", "join"),
+            *tail,
+        ],
+    )
+
+
+def test_discriminator_fires_on_the_first_branch_and_consumes_the_others() -> None:
+    d = Driver(discriminator(1))
+    (pause,) = [e for e in d.effects if isinstance(e, ScheduleTimer)]
+    d.submit("b", 2)
+    assert d.open_nodes() == ["a", "d"]  # fired once; the other branches run on
+    joined = [h for h in d.state["history"] if h["action"] == "joined"]
+    assert [(h["branches"], h["of"]) for h in joined] == [(1, 3)]
+    d.approve("d", 4)
+    assert d.status == "running"  # two branches are still out
+    d.submit("a", 1)
+    assert d.state["history"][-1]["action"] == "branch_ignored"
+    assert d.open_nodes() == []  # a late branch never fires the join again
+    d.do("timer_fired", timer=pause.timer)
+    d.submit("c", 3)
+    assert d.status == "completed"  # the last branch in completes the instance
+    assert [h["action"] for h in d.state["history"]].count("joined") == 1
+
+
+def test_an_n_of_m_join_waits_for_n_branches() -> None:
+    d = Driver(discriminator(2))
+    d.submit("a", 1)
+    assert d.open_nodes() == ["b"]
+    d.submit("b", 2)
+    assert d.open_nodes() == ["d"]
+    assert d.state["joins"] != {}  # the timer's branch is still expected
+
+
+def test_cancelling_discriminator_cancels_the_other_branches_tasks_and_timers() -> None:
+    d = Driver(discriminator(1, "cancel"))
+    (pause,) = [e for e in d.effects if isinstance(e, ScheduleTimer)]
+    a = d.task("a")
+    effects = d.submit("b", 2)
+    assert d.open_nodes() == ["d"]
+    assert CancelTimer(pause.timer) in effects
+    assert d.state["tasks"][a]["status"] == "cancelled"
+    assert TaskClosed(a, "a", "cancelled") in effects
+    cancelled = [h for h in d.state["history"] if h["action"] == "branch_cancelled"]
+    assert [(h["node"], h["by"], h.get("tasks")) for h in cancelled] == [
+        ("a", "join", [a]),
+        ("pause", "join", None),
+    ]
+    assert d.state["joins"] == {}
+    assert len(d.state["tokens"]) == 1
+    assert d.do("timer_fired", timer=pause.timer) == []  # cancelled: nothing is due
+    d.approve("d", 4)
+    assert d.status == "completed"
+
+
+@pytest.mark.parametrize("remaining", ["ignore", "cancel"])
+def test_a_discriminator_inside_a_loop_keeps_its_generations_apart(remaining: str) -> None:
+    d = Driver(discriminator(1, remaining, loop=True), {"retry": True})
+    (first_pause,) = [e for e in d.effects if isinstance(e, ScheduleTimer)]
+    d.submit("a", 1)  # fires the first round's join: the split runs again
+    b_tasks = d.tasks("b")
+    if remaining == "ignore":
+        assert [t["assignee"] for t in b_tasks] == [2, 2]  # the first round's b runs on
+        assert d.open_nodes() == ["a", "b"]
+        d.do("submit", b_tasks[0]["id"], actor=2)  # late for round one: consumed there
+        assert d.state["history"][-1]["action"] == "branch_ignored"
+        d.do("timer_fired", timer=first_pause.timer)
+        d.submit("c", 3)  # round one's last branch: consumed too
+        assert d.state["history"][-1]["action"] == "branch_ignored"
+        assert d.open_nodes() == ["a", "b"]  # round two waits as it did
+    else:
+        assert len(b_tasks) == 1  # the first round's b was cancelled
+        assert d.do("timer_fired", timer=first_pause.timer) == []
+    d.data = {}
+    d.submit("b", 2)  # round two fires: this time out of the loop
+    assert [h["action"] for h in d.state["history"]].count("joined") == 2
+    if remaining == "ignore":
+        assert d.status == "running"  # round two's a and its timer's c are still out
+        d.submit("a", 1)
+        (second_pause,) = [t for t in d.state["timers"] if t != first_pause.timer]
+        d.do("timer_fired", timer=second_pause)
+        d.submit("c", 3)
+    assert d.status == "completed"
+    assert d.state["joins"] == {}
+
+
+def test_an_inclusive_join_waits_for_at_most_the_branches_that_ran() -> None:
+    p = process(
+        [
+            S,
+            node("or", "inclusive"),
+            fill("a", 1),
+            fill("b", 2),
+            fill("c", 3),
+            node("sync", "inclusive_join", wait=2),
+            approval("d", 4),
+            E,
+        ],
+        [
+            edge("start", "or"),
+            edge("or", "a", condition={"var": "flag_a"}),
+            edge("or", "b", condition={"var": "flag_b"}),
+            edge("or", "c", default=True),
+            edge("a", "sync"),
+            edge("b", "sync"),
+            edge("c", "sync"),
+            edge("sync", "d"),
+            edge("d", "end"),
+        ],
+    )
+    one = Driver(p, {"flag_a": True})
+    one.submit("a", 1)  # one branch ran: waiting for two cannot mean waiting forever
+    assert one.open_nodes() == ["d"]
+    both = Driver(p, {"flag_a": True, "flag_b": True})
+    both.submit("b", 2)
+    assert both.open_nodes() == ["a"]
+    both.submit("a", 1)
+    assert both.open_nodes() == ["d"]
+
+
 # --- multiple instances -----------------------------------------------------------------------
 
 
@@ -442,6 +599,156 @@ def test_multiple_instances_with_a_completion_condition() -> None:
     d.do("submit", d.task("execute", 7), actor=7)
     assert d.status == "completed"
     assert d.tasks("execute", status="cancelled")[0]["assignee"] == 6
+
+
+AGAIN = {"!=": [{"var": "acceptance"}, "pass"]}
+ACCEPTED = [
+    {"owner": 5, "what": "fix", "acceptance": "pass"},
+    {"owner": 6, "what": "test", "acceptance": "fail"},
+    {"owner": 7, "what": "doc"},
+]
+
+
+def test_multiple_instances_over_the_rows_a_condition_selects() -> None:
+    d = Driver(measures_process(where=AGAIN), {"measures": ACCEPTED})
+    tasks = d.tasks("execute")
+    assert [(t["assignee"], t["row"]) for t in tasks] == [(6, 1), (7, 2)]  # not the passed one
+    for t in tasks:
+        d.do("submit", t["id"], actor=t["assignee"])
+    assert d.status == "completed"
+    sequential = Driver(measures_process("sequential", where=AGAIN), {"measures": ACCEPTED})
+    assert [t["row"] for t in sequential.tasks("execute")] == [1]
+    sequential.do("submit", sequential.task("execute"), actor=6)
+    assert [t["row"] for t in sequential.tasks("execute")] == [2]
+
+
+def test_a_row_condition_reads_the_record_and_skips_the_node_when_no_row_is_selected() -> None:
+    costly = {"and": [AGAIN, {">": [{"var": "$record.cost"}, 100]}]}
+    d = Driver(measures_process(where=costly), {"measures": ACCEPTED, "cost": 500})
+    assert [t["row"] for t in d.tasks("execute")] == [1, 2]
+    cheap = Driver(measures_process(where=costly), {"measures": ACCEPTED, "cost": 50})
+    assert cheap.status == "completed"
+    skipped = cheap.state["history"][1]
+    assert (skipped["action"], skipped["reason"]) == (
+        "skipped",
+        "no row of measures meets the node's where condition",
+    )
+    passed = [{**row, "acceptance": "pass"} for row in ACCEPTED]
+    assert Driver(measures_process(where=AGAIN), {"measures": passed}).status == "completed"
+
+
+def test_a_row_condition_that_cannot_be_evaluated_is_a_clear_error() -> None:
+    p = measures_process(where={"<": [{"date_diff": [{"var": "what"}, "2026-01-01", "days"]}, 1]})
+    with pytest.raises(FlowError) as caught:
+        Driver(p, {"measures": ACCEPTED})
+    assert caught.value.code == "flow.multi"
+    assert "row 1 of 'measures'" in caught.value.message
+
+
+# --- multiple instances of a sub-process -------------------------------------------------------
+
+ROWS = [{"owner": 5, "what": "fix"}, {"owner": 6, "what": "test"}]
+PER_ROW = {
+    "form": "f",
+    "values": {
+        "what": {"expr": {"var": "$row.what"}},
+        "owner": {"expr": {"var": "$row.owner"}},
+        "cost": {"expr": {"var": "cost"}},
+        "source": "fan",
+    },
+}
+
+
+def children_process(record: dict[str, Any] | None = None, **multi: Any) -> Process:
+    fan = node("fan", "sub_process", flow="child", record=record or PER_ROW)
+    return process(
+        [S, fan | {"multi": {"over": "measures", **multi}}, approval("after", 4), E],
+        chain("start", "fan", "after", "end"),
+    )
+
+
+def starts_of(effects: list[Any]) -> list[StartSubProcess]:
+    return [e for e in effects if isinstance(e, StartSubProcess)]
+
+
+def test_multiple_instances_of_a_sub_process_with_synchronisation() -> None:
+    d = Driver(children_process(wait=True), {"measures": ROWS, "cost": 9})
+    starts = starts_of(d.effects)
+    assert [(s.row, s.record) for s in starts] == [
+        (0, {"form": "f", "values": {"what": "fix", "owner": 5, "cost": 9, "source": "fan"}}),
+        (1, {"form": "f", "values": {"what": "test", "owner": 6, "cost": 9, "source": "fan"}}),
+    ]
+    assert all(s.wait for s in starts)
+    assert len({s.reports_as for s in starts}) == 2  # each child reports back as itself
+    d.do("subprocess_done", token=starts[1].reports_as)
+    assert (d.status, d.open_nodes()) == ("running", [])  # one child is still running
+    d.do("subprocess_done", token=starts[0].reports_as)
+    assert d.open_nodes() == ["after"]
+    done = [h for h in d.state["history"] if h["action"] == "sub_process_done"]
+    assert [(h["child"], h["left"]) for h in done] == [
+        (starts[1].reports_as, 1),
+        (starts[0].reports_as, 0),
+    ]
+    d.approve("after", 4)
+    assert d.status == "completed"
+
+
+def test_multiple_instances_of_a_sub_process_without_synchronisation() -> None:
+    d = Driver(children_process(wait=False), {"measures": ROWS})
+    starts = starts_of(d.effects)
+    assert [s.record["values"]["owner"] for s in starts] == [5, 6]
+    assert not any(s.wait for s in starts)
+    assert d.open_nodes() == ["after"]  # on at once: the children run on by themselves
+    d.approve("after", 4)
+    assert d.status == "completed"
+
+
+def test_a_sub_process_per_selected_row_on_the_records_the_rows_name() -> None:
+    rows = [{"owner": 5, "what": 41}, {"owner": 6, "what": 42}, {"owner": 7, "what": 43}]
+    p = children_process({"field": "what"}, where={"!=": [{"var": "owner"}, 6]})
+    d = Driver(p, {"measures": rows})
+    assert [(s.row, s.record) for s in starts_of(d.effects)] == [(0, {"id": 41}), (2, {"id": 43})]
+    d.do("subprocess_done", token=starts_of(d.effects)[0].reports_as)
+    assert d.open_nodes() == []
+    none = Driver(p, {"measures": [{"owner": 6, "what": 42}]})
+    assert none.open_nodes() == ["after"]  # no row selected: no child, the node is skipped
+    assert none.state["history"][1]["action"] == "skipped"
+    with pytest.raises(FlowError) as caught:
+        Driver(p, {"measures": [{"owner": 5, "what": "not a record"}]})
+    assert caught.value.code == "flow.sub_process"
+    assert "row 1" in caught.value.message
+
+
+def test_a_child_whose_branch_was_cancelled_reports_back_to_nobody() -> None:
+    fan = node("fan", "sub_process", flow="child", record=PER_ROW, multi={"over": "measures"})
+    p = process(
+        [
+            S,
+            node("split", "parallel_split"),
+            fill("a", 1),
+            fan,
+            node("join", "parallel_join", wait=1, remaining="cancel"),
+            approval("after", 4),
+            E,
+        ],
+        [
+            edge("start", "split"),
+            edge("split", "a"),
+            edge("split", "fan"),
+            edge("a", "join"),
+            edge("fan", "join"),
+            edge("join", "after"),
+            edge("after", "end"),
+        ],
+    )
+    d = Driver(p, {"measures": ROWS})
+    (first, _second) = starts_of(d.effects)
+    d.submit("a", 1)
+    assert d.state["history"][-1]["action"] == "branch_cancelled"
+    history = list(d.state["history"])
+    assert d.do("subprocess_done", token=first.reports_as) == []  # the child ran on; its end
+    assert d.state["history"] == history  # changes nothing
+    assert d.open_nodes() == ["after"]
 
 
 # --- approvals --------------------------------------------------------------------------------
@@ -706,6 +1013,100 @@ def test_cancel_task_and_cancel_case() -> None:
     with pytest.raises(FlowError) as caught:
         c.do("urge", actor=INITIATOR)
     assert caught.value.code == "flow.conflict"
+
+
+# --- cancel task (WCP-19) -----------------------------------------------------------------------
+
+
+def cancel(d: Driver, task: str, opinion: str = "withdrawn by the office") -> list[Any]:
+    return d.do("cancel_task", task, actor=50, admin=True, opinion=opinion)
+
+
+def test_cancelling_the_last_open_task_of_a_countersign_completes_the_node() -> None:
+    d = Driver(review_process("all"))
+    d.submit("plan", 1)
+    d.approve("review", 2)
+    d.approve("review", 3)
+    last = d.task("review", 4)
+    effects = cancel(d, last, "on leave")
+    assert TaskClosed(last, "review", "cancelled") in effects
+    assert d.status == "completed"  # what was left (two approvals) is all of the countersign
+    task = d.state["tasks"][last]
+    assert (task["status"], task["actor"], task["opinion"]) == ("cancelled", 50, "on leave")
+    entry = next(h for h in d.state["history"] if h["action"] == "task_cancelled")
+    assert (entry["actor"], entry["task"], entry["opinion"]) == (50, last, "on leave")
+    with pytest.raises(FlowError) as caught:  # a task is cancelled once
+        d.p.handle(d.state, Command("cancel_task", task=last, actor=50, admin=True), d.ctx())
+    assert caught.value.code in ("task.conflict", "flow.conflict")
+
+
+def test_a_cancelled_task_of_a_single_task_node_lets_the_flow_move_on_without_its_effect() -> None:
+    d = Driver(review_process("single"))
+    d.submit("plan", 1)
+    cancel(d, d.task("review", 2))
+    assert d.status == "completed"
+    actions = [h["action"] for h in d.state["history"]]
+    assert actions[-3:] == ["task_cancelled", "completed", "completed"]
+    assert "approved" not in actions  # neither approved nor rejected
+
+
+def test_cancelling_a_task_of_a_sequence_opens_the_next_one() -> None:
+    d = Driver(review_process("sequential"))
+    d.submit("plan", 1)
+    cancel(d, d.task("review", 2))
+    assert [t["assignee"] for t in d.tasks("review")] == [3]
+    d.approve("review", 3)
+    cancel(d, d.task("review", 4))
+    assert d.status == "completed"
+
+
+def test_any_of_waits_for_the_others_until_every_task_is_cancelled() -> None:
+    d = Driver(review_process("any"))
+    d.submit("plan", 1)
+    cancel(d, d.task("review", 2))
+    assert [t["assignee"] for t in d.tasks("review")] == [3, 4]
+    cancel(d, d.task("review", 3))
+    cancel(d, d.task("review", 4))
+    assert d.status == "completed"
+
+
+def test_a_percentage_a_cancellation_puts_out_of_reach_is_sent_back() -> None:
+    d = Driver(review_process("percentage", percent=60))
+    d.submit("plan", 1)
+    d.reject("review", 2)  # one of three: 60 % can still be reached
+    cancel(d, d.task("review", 3))  # one of two left: it cannot any more
+    assert d.open_nodes() == ["plan"]
+    assert [h["action"] for h in d.state["history"]][-2:] == ["out_of_reach", "sent_back"]
+    assert d.tasks("review") == []
+    e = Driver(review_process("percentage", percent=60))
+    e.submit("plan", 1)
+    e.approve("review", 2)
+    cancel(e, e.task("review", 3))  # one of two approved: 50 %, the last decides
+    assert e.open_nodes() == ["review"]
+    e.approve("review", 4)
+    assert e.status == "completed"
+
+
+def test_cancelling_a_task_of_a_row_leaves_the_rows_completion_to_the_others() -> None:
+    rows = [{"owner": n} for n in (5, 6, 7)]
+    d = Driver(measures_process(completion={">=": [{"var": "done"}, 2]}), {"measures": rows})
+    cancel(d, d.task("execute", 6))
+    d.do("submit", d.task("execute", 5), actor=5)
+    assert d.status == "running"  # the cancelled row counts as neither done nor failed
+    d.do("submit", d.task("execute", 7), actor=7)
+    assert d.status == "completed"
+
+
+def test_cancelling_added_signers_or_the_task_they_were_added_to() -> None:
+    d = Driver(review_process("single"))
+    d.submit("plan", 1)
+    d.do("add_signer", d.task("review", 2), actor=2, user=30, position="before")
+    cancel(d, d.task("review", 30))
+    assert [t["assignee"] for t in d.tasks("review")] == [2]  # the holder has it back
+    d.do("add_signer", d.task("review", 2), actor=2, user=31, position="after")
+    cancel(d, d.task("review", 2))  # the signer added after it goes with it
+    assert sorted(t["assignee"] for t in d.tasks("review", status="cancelled")) == [2, 30, 31]
+    assert d.status == "completed"
 
 
 # --- people --------------------------------------------------------------------------------------

@@ -63,14 +63,20 @@ _RULE = {"key": "r", "label": {"zh-CN": "r"}, "form": "f"}
                 **_FLOW,
                 "nodes": [
                     {"id": "a", "type": "approval", "assignees": {"users": [1]}, "timout": {}},
-                    {"id": "b", "type": "approval", "assignees": {"users": [1]}, "reject_too": []},
-                    {"id": "j", "type": "parallel_join", "wait": 1},
+                    {
+                        "id": "b",
+                        "type": "approval",
+                        "assignees": {"users": [1]},
+                        "reject_too": [],
+                        "timeout": {"minutes": 5, "actoin": "remind"},
+                    },
+                    {"id": "j", "type": "parallel_join", "wiat": 1, "timeout": {}},
                     {
                         "id": "s",
                         "type": "sub_process",
                         "flow": "x",
                         "record": {"field": "y"},
-                        "multi": {},
+                        "multi": {"over": "rows", "mode": "parallel"},
                     },
                 ],
                 "edges": [{"from": "a", "to": "b", "conditon": True}],
@@ -79,11 +85,14 @@ _RULE = {"key": "r", "label": {"zh-CN": "r"}, "form": "f"}
                 ("/edges/0/conditon", "unknown property 'conditon'; did you mean 'condition'?"),
                 ("/nodes/0/timout", "unknown property 'timout'; did you mean 'timeout'?"),
                 ("/nodes/1/reject_too", "unknown property 'reject_too'; did you mean 'reject_to'?"),
-                ("/nodes/2/wait", "unknown property 'wait'; allowed: id, label, type"),
+                # inside a part with a diagnostic of its own, too
+                ("/nodes/1/timeout/actoin", "unknown property 'actoin'; did you mean 'action'?"),
                 (
-                    "/nodes/3/multi",
-                    "unknown property 'multi'; allowed: flow, id, label, record, type, wait",
+                    "/nodes/2/timeout",
+                    "unknown property 'timeout'; allowed: id, label, remaining, type, wait",
                 ),
+                ("/nodes/2/wiat", "unknown property 'wiat'; did you mean 'wait'?"),
+                ("/nodes/3/multi/mode", "unknown property 'mode'; allowed: over, wait, where"),
             ],
         ),
         (
