@@ -118,11 +118,25 @@ def check(uow: UnitOfWork, app_key: str, kind: str, key: str, body: Mapping[str,
     _book, problems, sources = _replaced(uow, app_key, kind, key, body)
     problems += _directory_problems(uow, [s for s in sources if s.kind == "rule"])
     if problems:
-        raise ValidationFailed.from_diagnostics(
+        raise ValidationFailed(
             f"The {kind} cannot be published: {len(problems)} problem(s) in the app's rules.",
-            problems,
             code="definition.invalid",
+            errors=[located(p) for p in problems],
         )
+
+
+def located(problem: Diagnostic) -> dict[str, str]:
+    """A problem of the book (its path is ``/rules/<key>/…`` or ``/calendars/<key>/…``) with
+    the definition it is in, ``definition`` (``rule/dispatch``), and the JSON pointer inside that
+    definition, ``pointer``: the problem may lie in another definition than the one published
+    (a decision table naming a group that does not exist, read by the rule being published)."""
+    out = problem.as_dict()
+    parts = [*problem.path.split("/", 3), "", "", ""]
+    kind = {"rules": "rule", "calendars": "calendar"}.get(parts[1])
+    if not parts[0] and kind is not None and parts[2]:
+        out["definition"] = f"{kind}/{parts[2]}"
+        out["pointer"] = f"/{parts[3]}" if parts[3] else ""
+    return out
 
 
 def _directory_problems(uow: UnitOfWork, sources: Sequence[BookSource]) -> list[Diagnostic]:
