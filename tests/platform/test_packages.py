@@ -513,3 +513,23 @@ def test_a_problem_in_another_definition_names_that_definition(platform: Platfor
     assert refused.value.errors == [
         {"path": "rules/spare.json:/rules/0/then/0", "message": "there is no group 'ghosts'"}
     ]
+
+
+def test_an_upgrade_leaves_archived_definitions_archived(platform: Platform) -> None:
+    install(platform, files())
+    with platform.unit_of_work() as uow:
+        metadata.archive(uow, SYSTEM, "cases", "dashboard", "board")
+        metadata.archive(uow, SYSTEM, "cases", "rule", "dispatch")
+        uow.commit()
+    with platform.unit_of_work(write=False) as uow:
+        exported = packages.read(packages.export(uow, SYSTEM, "cases"))
+    assert {"dashboards/board.json", "rules/dispatch.json"}.isdisjoint(exported.files)
+    upgrade = install(platform, files("1.1.0", rules__dispatch=None))
+    changes = {(c.kind, c.key): (c.action, c.details) for c in upgrade.changes}
+    assert changes[("dashboard", "board")] == (
+        "unchanged",
+        ["archived in this app: restore it to use it"],
+    )
+    assert changes[("rule", "dispatch")] == ("kept", ["archived; not in the package"])
+    with platform.unit_of_work(write=False) as uow:
+        assert metadata.archived_in(uow, "cases") == {("dashboard", "board"), ("rule", "dispatch")}

@@ -74,7 +74,9 @@ _BY_ID = {
 
 
 def _definition_problems(
-    found: list[Found], definitions: Mapping[tuple[str, str], Any]
+    found: list[Found],
+    definitions: Mapping[tuple[str, str], Any],
+    archived: frozenset[tuple[str, str]],
 ) -> list[dict[str, str]]:
     """References to definitions the export does not carry, and ids that cannot travel."""
     problems = []
@@ -82,6 +84,8 @@ def _definition_problems(
         kind, key = f.reference.kind, f.reference.key
         if kind in _BY_ID:
             problems.append(_problem(f, _BY_ID[kind].format(key=key)))
+        elif kind in DEFINITION_KINDS and (kind, key) in archived:
+            problems.append(_problem(f, f"{kind} {key!r} is archived: restore it, or name another"))
         elif kind in DEFINITION_KINDS and (kind, key) not in definitions:
             problems.append(_problem(f, f"the app has no published {kind} {key!r} to export"))
     return problems
@@ -184,21 +188,24 @@ def _manifest(app: App, contents: list[str]) -> dict[str, Any]:
 
 def export(uow: UnitOfWork, actor: Actor, app_key: str) -> bytes:
     """The installed app as a package zip that installs into an empty database: its published
-    definitions (designers' changes included), every group and role they name (groups with their
+    definitions that are not archived (designers' changes included), every group and role they
+    name (groups with their
     parents, roles with their grants on the app), the groups its package expected, the roles
     granted on it, its UI strings. A reference that does not resolve (a group or role that does
     not exist, a definition the app has not published, a user or group named by id) refuses the
     export with every such problem at its file and pointer."""
     require_admin(actor, "export apps")
     app = metadata.get_app(uow, actor, app_key)
-    definitions = {k: body for k, (_, body) in metadata.published_all(uow, app.id).items()}
+    published = metadata.published_all(uow, app.id, archived=False)
+    definitions = {k: body for k, (_, body) in published.items()}
     found = app_references(definitions)
     last = uow.session.scalars(
         select(AppInstall).where(AppInstall.app_id == app.id).order_by(AppInstall.id.desc())
     ).first()
     shipped = last.report if last is not None else {}
     directory = _directory(uow, app_key, found, shipped)
-    problems = _definition_problems(found, definitions) + directory.problems
+    archived = metadata.archived_in(uow, app_key)
+    problems = _definition_problems(found, definitions, archived) + directory.problems
     if problems:
         raise ValidationFailed(
             f"App {app_key!r} cannot be exported: {len(problems)} reference(s) do not resolve.",

@@ -446,10 +446,16 @@ def install(
             report.changes.append(Change(kind, key, "changed", _details(kind, existing[1], body)))
         del view
         pending.append((kind, key, note))
+    archived = metadata.archived_in(uow, package.key)
+    for change in report.changes:
+        if (change.kind, change.key) in archived:
+            change.details.append("archived in this app: restore it to use it")
     for (kind, key), (_version, body) in sorted(before.items()):
         if key in package.definitions.get(kind, {}):
             continue
-        if _can_disable(kind, body):
+        if (kind, key) in archived:
+            report.changes.append(Change(kind, key, "kept", ["archived; not in the package"]))
+        elif _can_disable(kind, body):
             _draft(uow, actor, package.key, kind, key, {**body, "enabled": False})
             pending.append((kind, key, f"{note}: no longer in the package"))
             report.changes.append(Change(kind, key, "disabled", ["no longer in the package"]))

@@ -1,7 +1,7 @@
 """An app's rule book (:func:`tangram.engines.rules.compile_book`) fed and cached.
 
-The rule engine compiles; this module feeds it the published definitions of one app and caches
-the result per process. A cheap query of the published versions (rules, calendars, forms, flows)
+The rule engine compiles; this module feeds it the published definitions of one app that are not
+archived and caches the result per process. A cheap query of the published versions (rules, calendars, forms, flows)
 tells whether the cached book is still current, so a definition published by another process is
 seen by the next event. :func:`check` compiles the book as it would be after a publication and
 refuses it with every problem and its path; the published book therefore always compiles.
@@ -41,6 +41,7 @@ _PUBLISHED = (
     .join(App, App.id == Definition.app_id)
     .where(
         Definition.published_version.is_not(None),
+        Definition.archived_at.is_(None),
         Definition.kind.in_(CHECKED_KINDS),
     )
 )
@@ -59,6 +60,7 @@ def _sources(uow: UnitOfWork, app_key: str, kinds: Sequence[str]) -> list[BookSo
         .where(
             App.key == app_key,
             Definition.kind.in_(tuple(kinds)),
+            Definition.archived_at.is_(None),
             DefinitionVersion.version == Definition.published_version,
         )
         .order_by(Definition.kind, Definition.key)
