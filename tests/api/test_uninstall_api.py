@@ -4,6 +4,7 @@ changes nothing, refusals naming what blocks it, and a real run removing it all 
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from tangram.platform.kernel.models import (
 )
 from tests.api.test_app_round_trip import APP, build, ok, text
 from tests.api.test_archive_api import PASSWORD, new_job, people
-from tests.conftest import ApiClient, assert_problem, make_user
+from tests.conftest import START, ApiClient, assert_problem, make_user
 from tests.platform.test_packages import as_bytes
 
 NOTE = b"meter reading 4711\n"
@@ -180,9 +181,8 @@ def test_an_uninstall_is_refused_while_something_blocks_it(
         job_id = uow.session.scalar(
             select(Job.id).where(Job.payload["app"].as_string() == "maint").limit(1)
         )
-        uow.session.execute(
-            update(Job).where(Job.id == job_id).values(status=JobStatus.RUNNING.value)
-        )
+        running = {"status": JobStatus.RUNNING.value, "locked_until": START + timedelta(minutes=5)}
+        uow.session.execute(update(Job).where(Job.id == job_id).values(**running))
         uow.commit()
     dry = ok(admin_client.delete(f"{APP}?dry_run=true"))
     assert dry["blockers"] == [
@@ -199,6 +199,13 @@ def test_an_uninstall_is_refused_while_something_blocks_it(
     )
     assert set(blocked["errors"]) == {"apps/other:/depends/maint", f"jobs/{job_id}"}
     assert ok(admin_client.get(APP))["key"] == "maint"
+    with platform.unit_of_work() as uow:  # the worker's lease ran out: it is gone
+        stale = {"locked_until": START - timedelta(minutes=1)}
+        uow.session.execute(update(Job).where(Job.id == job_id).values(**stale))
+        uow.commit()
+    assert [b["path"] for b in ok(admin_client.delete(f"{APP}?dry_run=true"))["blockers"]] == [
+        "apps/other:/depends/maint"
+    ]
 
     make_user(platform, "dan", password=PASSWORD)
     dan = ApiClient(app.test_client())

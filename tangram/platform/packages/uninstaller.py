@@ -166,6 +166,7 @@ def _by(uow: UnitOfWork, column: Any, *where: ColumnElement[bool]) -> dict[str, 
 
 
 def _blockers(uow: UnitOfWork, s: _Scope) -> list[dict[str, str]]:
+    """Other apps that depend on it, and its jobs a worker holds now."""
     found = [
         {
             "path": f"apps/{other.key}:/depends/{s.app.key}",
@@ -175,8 +176,12 @@ def _blockers(uow: UnitOfWork, s: _Scope) -> list[dict[str, str]]:
         for other in uow.session.scalars(select(App).where(App.id != s.app.id).order_by(App.key))
         if s.app.key in ((other.manifest or {}).get("depends") or {})
     ]
-    running = uow.session.execute(
-        select(Job.id, Job.kind).where(s.jobs, Job.status == JobStatus.RUNNING.value)
+    running = uow.session.execute(  # a lease run out is a worker gone: its job may go
+        select(Job.id, Job.kind).where(
+            s.jobs,
+            Job.status == JobStatus.RUNNING.value,
+            or_(Job.locked_until.is_(None), Job.locked_until >= uow.now),
+        )
     )
     found += [
         {"path": f"jobs/{job_id}", "message": f"a worker is running its {kind} job; try again"}
