@@ -33,8 +33,10 @@ DIRECTORY_KINDS = ("group", "role", "user", "group_id")
 #: Kinds of reference to another definition of the same app.
 DEFINITION_KINDS = ("calendar", "form", "flow", "rule", "kpi", "report")
 
-#: JsonLogic operations whose first argument names something: ``{"in_group": ["line_a"]}``.
-_NAMING_OPERATIONS = {"in_group": "group", "has_role": "role", "kpi": "kpi"}
+#: JsonLogic operations whose first argument names something (``{"in_group": ["line_a"]}``), and
+#: how many arguments they take: a one-key object of another shape (a field named ``kpi`` set to a
+#: text) is not taken for one.
+_NAMING_OPERATIONS = {"in_group": ("group", 1), "has_role": ("role", 1), "kpi": ("kpi", 2)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +88,9 @@ def _logic(node: Any, path: str) -> Iterator[Reference]:
     if isinstance(node, Mapping):
         if len(node) == 1:
             ((op, args),) = node.items()
-            kind = _NAMING_OPERATIONS.get(str(op))
-            first = args[0] if isinstance(args, list) and args else args
-            where = f"{path}/{op}/0" if isinstance(args, list) else f"{path}/{op}"
-            if kind is not None and _key(first):
-                yield Reference(where, kind, first)
+            kind, arity = _NAMING_OPERATIONS.get(str(op), ("", 0))
+            if kind and isinstance(args, list) and len(args) == arity and _key(args[0]):
+                yield Reference(f"{path}/{op}/0", kind, args[0])
         for name, value in node.items():
             yield from _logic(value, f"{path}/{_escape(str(name))}")
     elif isinstance(node, list):

@@ -56,7 +56,7 @@ from tangram.platform.kernel.models import (
     SlaStatus,
     Task,
 )
-from tangram.platform.kernel.uow import UnitOfWork
+from tangram.platform.kernel.uow import UnitOfWork, translated_errors
 from tangram.platform.records import attachments, projections
 
 Step = Callable[[str], None]
@@ -297,6 +297,9 @@ def uninstall(
     require_admin(actor, "uninstall apps")
     app = metadata.get_app(uow, actor, app_key)
     check_lock(app, lock_version)
+    if not dry_run:
+        # its row locked (PostgreSQL): a record written meanwhile waits, then finds no app
+        uow.session.execute(select(App.id).where(App.id == app.id).with_for_update())
     report = _survey(uow, app, dry_run)
     if dry_run:
         return report
@@ -306,7 +309,8 @@ def uninstall(
             code="app.uninstall_blocked",
             errors=report.blockers,
         )
-    _remove(uow, app, progress or (lambda _line: None))
+    with translated_errors():  # a write that slipped in between answers 409, not 500
+        _remove(uow, app, progress or (lambda _line: None))
     shown = report.as_dict()
     uow.audit(
         actor.user_id,

@@ -52,7 +52,7 @@ CASES: list[tuple[str, dict[str, Any], list[tuple[str, str, str]]]] = [
             "form": "job",
             "trigger": {"type": "timer", "business": True, "calendar": "workdays"},
             "condition": {
-                "and": [{"has_role": "lead"}, {">": [{"kpi": ["fcr", "last_month"]}, 1]}]
+                "and": [{"has_role": ["lead"]}, {">": [{"kpi": ["fcr", "last_month"]}, 1]}]
             },
             "actions": [
                 {"type": "assign", "field": "team", "to": {"group": "maint_elec"}},
@@ -60,6 +60,8 @@ CASES: list[tuple[str, dict[str, Any], list[tuple[str, str, str]]]] = [
                 {"type": "assign", "field": "team", "table": "route", "output": "team"},
                 {"type": "create_record", "form": "visit"},
                 {"type": "start_flow", "flow": "repair"},
+                {"type": "set_fields", "values": {"kpi": "fcr"}},  # a field named kpi
+                {"type": "set_fields", "values": {"in_group": ["x", "y"]}},
             ],
         },
         [
@@ -71,7 +73,7 @@ CASES: list[tuple[str, dict[str, Any], list[tuple[str, str, str]]]] = [
             ("/actions/2/table", "rule", "route"),
             ("/actions/3/form", "form", "visit"),
             ("/actions/4/flow", "flow", "repair"),
-            ("/condition/and/0/has_role", "role", "lead"),
+            ("/condition/and/0/has_role/0", "role", "lead"),
             ("/condition/and/1/>/0/kpi/0", "kpi", "fcr"),
         ],
     ),
