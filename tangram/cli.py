@@ -128,7 +128,7 @@ def records_reindex(ctx: click.Context, app_key: str | None, form_key: str | Non
 
 @main.group("app")
 def app_group() -> None:
-    """App packages: pack, import (install or upgrade), export, roll back."""
+    """App packages: pack, import (install or upgrade), export, roll back, uninstall."""
 
 
 def _print_report(report: packages.Report) -> None:
@@ -243,6 +243,67 @@ def app_rollback(ctx: click.Context, app_key: str) -> None:
     except TangramError as exc:
         _fail(exc)
     _print_report(report)
+
+
+def _print_uninstall(report: packages.Uninstall) -> None:
+    shown = report.as_dict()
+
+    def listed(counts: dict[str, int]) -> str:
+        return ", ".join(f"{n} {name}" for name, n in counts.items()) or "none"
+
+    head = "would remove" if report.dry_run else "removed"
+    click.echo(f"{report.app} {report.version}: {head}")
+    click.echo(f"  definitions: {listed(report.definitions)} ({report.versions} versions)")
+    click.echo(f"  records: {listed(report.records)}")
+    click.echo(
+        f"  flow instances: {listed(report.flow_instances)}; open tasks: {report.open_tasks}"
+    )
+    click.echo(f"  jobs: {listed(report.jobs)}")
+    files = shown["attachments"]
+    click.echo(f"  attachments: {files['count']} ({files['bytes']} bytes)")
+    click.echo(f"  also: {listed(report.counts)}")
+    click.echo(f"  projection tables: {', '.join(report.projection_tables) or 'none'}")
+    click.echo(f"  grants on the app, by role: {listed(report.grants)}")
+    if report.roles_left_without_grants:
+        left = ", ".join(report.roles_left_without_grants)
+        click.echo(f"  roles that stay with no grant left: {left}")
+    for blocker in report.blockers:
+        click.secho(f"  blocked: {blocker['path']}: {blocker['message']}", fg="red")
+
+
+@app_group.command("uninstall")
+@click.argument("app_key", metavar="APP")
+@click.option("--dry-run", is_flag=True, help="Show what would be removed; change nothing.")
+@click.option("--yes", is_flag=True, help="Do not ask before removing.")
+@click.pass_context
+def app_uninstall(ctx: click.Context, app_key: str, dry_run: bool, yes: bool) -> None:
+    """Remove an app and everything it holds (records, flows, jobs, files...) in one
+    transaction; users, groups and roles stay."""
+    platform = _platform(ctx)
+    _require_schema(platform)
+    actor = Actor.system("cli")
+    try:
+        with platform.unit_of_work(write=False) as uow:
+            plan = packages.uninstall(uow, actor, app_key, dry_run=True)
+    except TangramError as exc:
+        _fail(exc)
+    _print_uninstall(plan)
+    if dry_run:
+        return
+    if not yes:
+        click.confirm(f"Remove app {app_key} and all of the above?", abort=True)
+    try:
+        with platform.unit_of_work() as uow:
+            report = packages.uninstall(
+                uow, actor, app_key, progress=lambda line: click.echo(f"  {line}", err=True)
+            )
+            uow.commit()
+    except TangramError as exc:
+        _fail(exc)
+    files_dir = Path(platform.settings.instance_path) / "files"
+    with platform.unit_of_work(write=False) as uow:
+        swept = packages.sweep_files(uow, files_dir, report.files)
+    click.echo(f"{app_key} uninstalled ({swept} file(s) deleted).")
 
 
 # --- demo ----------------------------------------------------------------------------------------

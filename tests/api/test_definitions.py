@@ -177,5 +177,13 @@ def test_openapi_documents_the_definition_paths(client: ApiClient) -> None:
         "/api/v1/apps/{app}/{kinds}/{key}/versions",
         "/api/v1/apps/{app}/{kinds}/{key}/versions/{number}",
         "/api/v1/apps/{app}/{kinds}/{key}/diff",
+        "/api/v1/apps/{app}/{kinds}/{key}/archive",
+        "/api/v1/apps/{app}/{kinds}/{key}/restore",
     ):
         assert path in paths, path
+    assert "delete" in paths["/api/v1/apps/{app}"]  # uninstall
+    parameters = {p["name"] for p in paths["/api/v1/apps/{app}"]["delete"]["parameters"]}
+    assert {"dry_run", "lock_version"} <= parameters
+    for action in ("archive", "restore"):
+        operation = paths[f"/api/v1/apps/{{app}}/{{kinds}}/{{key}}/{action}"]["post"]
+        assert {"200", "default"} <= set(operation["responses"])

@@ -449,3 +449,87 @@ def test_the_command_line_packs_imports_exports_and_rolls_back(
     refused = runner.invoke(main, ["app", "import", str(bad)])
     assert refused.exit_code == 1
     assert "forms/case.json:/fields" in refused.output
+
+
+def test_a_missing_group_or_role_is_refused_at_the_file_that_names_it(platform: Platform) -> None:
+    table = {**TABLE, "rules": [TABLE["rules"][0], {"when": ["-"], "then": ["maint_elec"]}]}
+    flow = {
+        **FLOW,
+        "nodes": [FLOW["nodes"][0], {**FLOW["nodes"][1], "assignees": {"role": "lead"}}],
+    }
+    flow["nodes"].append(FLOW["nodes"][2])
+    with pytest.raises(ValidationFailed) as caught:
+        install(platform, files(rules__route=table, flows__review=flow))
+    assert caught.value.errors == [
+        {"path": "flows/review.json:/nodes/1/assignees/role", "message": "there is no role 'lead'"},
+        {"path": "rules/route.json:/rules/1/then/0", "message": "there is no group 'maint_elec'"},
+    ]
+    with platform.unit_of_work(write=False) as uow:
+        assert uow.session.scalar(select(App.id).where(App.key == "cases")) is None
+
+
+def test_a_missing_calendar_is_refused_at_the_policy_that_names_it(platform: Platform) -> None:
+    policy = {
+        "key": "case_sla",
+        "type": "sla",
+        "label": text("时限"),
+        "form": "case",
+        "calendar": "workdays",
+        "priority_field": "kind",
+        "targets": [{"key": "done", "minutes": {"hw": 60}, "stop_when": {"!!": {"var": "note"}}}],
+    }
+    tree = files()
+    tree["rules/case_sla.json"] = policy
+    tree["manifest.json"]["contents"] = sorted(n for n in tree if n != "manifest.json")
+    with pytest.raises(ValidationFailed) as caught:
+        install(platform, tree)
+    assert [e["path"] for e in caught.value.errors] == ["rules/case_sla.json:/calendar"]
+
+
+def test_a_problem_in_another_definition_names_that_definition(platform: Platform) -> None:
+    install(platform, files())
+    table = {**TABLE, "key": "spare", "rules": [{"when": ["-"], "then": ["ghosts"]}]}
+    reader = {**DISPATCH, "key": "spare_dispatch"}
+    reader["actions"] = [{"type": "assign", "field": "team", "table": "spare", "output": "team"}]
+    with platform.unit_of_work() as uow:
+        metadata.create_definition(uow, SYSTEM, "cases", "rule", table)
+        metadata.publish(uow, SYSTEM, "cases", "rule", "spare")  # nothing reads it yet
+        uow.commit()
+    with platform.unit_of_work() as uow:
+        metadata.create_definition(uow, SYSTEM, "cases", "rule", reader)
+        with pytest.raises(ValidationFailed) as caught:
+            metadata.publish(uow, SYSTEM, "cases", "rule", "spare_dispatch")
+    assert caught.value.errors == [
+        {
+            "path": "/rules/spare/rules/0/then/0",
+            "code": "rule.group",
+            "message": "there is no group 'ghosts'",
+            "definition": "rule/spare",
+            "pointer": "/rules/0/then/0",
+        }
+    ]
+    with pytest.raises(ValidationFailed) as refused:
+        install(platform, files("1.1.0", rules__spare_dispatch=reader))  # spare is only here
+    assert refused.value.errors == [
+        {"path": "rules/spare.json:/rules/0/then/0", "message": "there is no group 'ghosts'"}
+    ]
+
+
+def test_an_upgrade_leaves_archived_definitions_archived(platform: Platform) -> None:
+    install(platform, files())
+    with platform.unit_of_work() as uow:
+        metadata.archive(uow, SYSTEM, "cases", "dashboard", "board")
+        metadata.archive(uow, SYSTEM, "cases", "rule", "dispatch")
+        uow.commit()
+    with platform.unit_of_work(write=False) as uow:
+        exported = packages.read(packages.export(uow, SYSTEM, "cases"))
+    assert {"dashboards/board.json", "rules/dispatch.json"}.isdisjoint(exported.files)
+    upgrade = install(platform, files("1.1.0", rules__dispatch=None))
+    changes = {(c.kind, c.key): (c.action, c.details) for c in upgrade.changes}
+    assert changes[("dashboard", "board")] == (
+        "unchanged",
+        ["archived in this app: restore it to use it"],
+    )
+    assert changes[("rule", "dispatch")] == ("kept", ["archived; not in the package"])
+    with platform.unit_of_work(write=False) as uow:
+        assert metadata.archived_in(uow, "cases") == {("dashboard", "board"), ("rule", "dispatch")}

@@ -57,8 +57,11 @@ def start(
     *,
     parent: tuple[int, str] | None = None,
 ) -> FlowInstance:
-    """Start the newest version of ``flow_key`` on a record the actor may update."""
+    """Start the newest version of ``flow_key`` on a record the actor may update; an archived
+    flow starts only as the sub-process of a running parent."""
     version, proc = process(uow, app_key, flow_key)
+    if parent is None:
+        metadata.require_live(uow, app_key, "flow", flow_key)
     form_key = proc.definition.form
     record = records.get_record(uow, actor, app_key, form_key, record_id)
     if actor.user_id is not None:

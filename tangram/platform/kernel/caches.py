@@ -104,6 +104,10 @@ class Caches:
     published_refs: Shared[tuple[str, str, str, str], tuple[int, int, str]] = field(
         default_factory=lambda: Shared(4096)
     )
+    #: metadata: the archived (kind, key) of an app by (app, metadata tag).
+    archived: Shared[tuple[str, str], frozenset[tuple[str, str]]] = field(
+        default_factory=lambda: Shared(256)
+    )
     #: metadata: compiled forms by (app, key, version, checksum).
     forms: Shared[tuple[str, str, int, str], Form] = field(default_factory=lambda: Shared(512))
     #: records: the tables of each projection by (app id, form, digest).
@@ -143,6 +147,7 @@ class Caches:
         """Forget everything compiled from definitions (after a metadata rollback, in tests)."""
         for cache in (
             self.published_refs,
+            self.archived,
             self.forms,
             self.rulebooks,
             self.processes,

@@ -39,7 +39,8 @@ class NotFound(TangramError):
 
 
 class Conflict(TangramError):
-    """The request conflicts with the current state; ``current`` carries it when useful."""
+    """The request conflicts with the current state; ``current`` carries it when useful, and
+    ``errors`` what stands in the way (path, message)."""
 
     status = 409
     title = "Conflict"
@@ -52,13 +53,14 @@ class Conflict(TangramError):
         code: str | None = None,
         current: Mapping[str, Any] | None = None,
         current_version: int | None = None,
+        errors: Iterable[Mapping[str, str]] | None = None,
     ) -> None:
         extra: dict[str, Any] = {}
         if current is not None:
             extra["current"] = dict(current)
         if current_version is not None:
             extra["current_version"] = current_version
-        super().__init__(detail, code=code, extra=extra)
+        super().__init__(detail, code=code, errors=errors, extra=extra)
 
 
 class StaleVersion(Conflict):

@@ -1,5 +1,5 @@
-"""The metadata store: apps, versioned definitions (drafts and published versions), publication
-and the compiled-definition caches."""
+"""The metadata store: apps, versioned definitions (drafts and published versions), publication,
+archiving and the compiled-definition caches."""
 
 from tangram.platform.metadata.apps import (
     SEMVER,
@@ -10,7 +10,14 @@ from tangram.platform.metadata.apps import (
     get_app,
     list_apps,
     note_tag,
+    retag,
     update_app,
+)
+from tangram.platform.metadata.archive import (
+    archive,
+    archived_in,
+    require_live,
+    restore,
 )
 from tangram.platform.metadata.publishing import (
     PUBLISHED,
@@ -49,6 +56,8 @@ __all__ = [
     "DefinitionView",
     "app_ref",
     "app_tag",
+    "archive",
+    "archived_in",
     "count_definitions",
     "create_app",
     "create_definition",
@@ -71,6 +80,9 @@ __all__ = [
     "published_body",
     "published_in",
     "published_ref",
+    "require_live",
+    "restore",
+    "retag",
     "update_app",
     "update_draft",
     "validated",

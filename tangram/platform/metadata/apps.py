@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 
 from tangram.platform.identity.perms import Actor, can_read_app, require_admin, require_design
 from tangram.platform.kernel.errors import Conflict, NotFound, ValidationFailed, check_lock
@@ -111,6 +111,15 @@ def app_ref(uow: UnitOfWork, actor: Actor, key: str) -> AppRef:
 def note_tag(uow: UnitOfWork, key: str, tag: str) -> None:
     """Remember the app's metadata tag read along with something else (unless already known)."""
     uow.memo.app_tags.setdefault(key, tag)
+
+
+def retag(uow: UnitOfWork, app_id: int, key: str) -> None:
+    """Give the app a new metadata tag: what is cached of its published definitions (compiled
+    forms, its rule book, its archived definitions) is looked up afresh."""
+    tag = uuid.uuid4().hex
+    uow.session.execute(update(App).where(App.id == app_id).values(metadata_tag=tag))
+    uow.memo.app_tags[key] = tag
+    uow.memo.forget_compiled()
 
 
 def app_tag(uow: UnitOfWork, key: str) -> str | None:

@@ -8,19 +8,18 @@ The store imports none of the areas that interpret definitions.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from typing import Any
-
-from sqlalchemy import update
 
 from tangram.engines.common import DefinitionError
 from tangram.engines.forms import Form, compile_form
 from tangram.platform.identity.perms import Actor, require_design
 from tangram.platform.kernel.errors import Conflict, ValidationFailed, check_lock
 from tangram.platform.kernel.events import Event
-from tangram.platform.kernel.models import App, DefinitionVersion
+from tangram.platform.kernel.models import DefinitionVersion
 from tangram.platform.kernel.uow import UnitOfWork
+from tangram.platform.metadata.apps import retag
+from tangram.platform.metadata.archive import refuse_archived_references
 from tangram.platform.metadata.store import (
     form_catalog,
     latest_version,
@@ -73,6 +72,7 @@ def publish_advised(
             code="definition.unchanged",
             current_version=latest.version,
         )
+    refuse_archived_references(uow, app_key, kind, key, document)
     if kind == "form":
         _compiled_form(uow, app_key, document)
     uow.checks.run(uow, app_key, kind, key, document)
@@ -89,10 +89,7 @@ def publish_advised(
     )
     uow.session.add(version)
     definition.published_version = number
-    tag = uuid.uuid4().hex  # caches of the app's published definitions start afresh
-    uow.session.execute(update(App).where(App.id == definition.app_id).values(metadata_tag=tag))
-    uow.memo.app_tags[app_key] = tag
-    uow.memo.forget_compiled()
+    retag(uow, definition.app_id, app_key)  # caches of its published definitions start afresh
     definition.updated_at = uow.now
     uow.flush()
     uow.publish(

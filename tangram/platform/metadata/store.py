@@ -373,11 +373,11 @@ def published_body(
 
 
 def published_all(
-    uow: UnitOfWork, app_id: int
+    uow: UnitOfWork, app_id: int, *, archived: bool = True
 ) -> dict[tuple[str, str], tuple[int, dict[str, Any]]]:
     """(kind, key) → (newest version, body) of every published definition of an app, in one
-    query."""
-    rows = uow.session.execute(
+    query (without the archived ones unless ``archived``)."""
+    query = (
         select(Definition.kind, Definition.key, DefinitionVersion.version, DefinitionVersion.body)
         .join(DefinitionVersion, DefinitionVersion.definition_id == Definition.id)
         .where(
@@ -385,14 +385,20 @@ def published_all(
             DefinitionVersion.version == Definition.published_version,
         )
     )
+    if not archived:
+        query = query.where(Definition.archived_at.is_(None))
+    rows = uow.session.execute(query)
     return {(k, key): (int(v), dict(body)) for k, key, v, body in rows}
 
 
-def published_in(uow: UnitOfWork, app_key: str) -> dict[str, dict[str, dict[str, Any]]]:
-    """kind → key → body of the newest published version of every definition of an app."""
+def published_in(
+    uow: UnitOfWork, app_key: str, *, archived: bool = True
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """kind → key → body of the newest published version of every definition of an app
+    (without the archived ones unless ``archived``)."""
     app_id = uow.session.scalar(select(App.id).where(App.key == app_key))
     out: dict[str, dict[str, dict[str, Any]]] = {}
-    for (kind, key), (_, body) in published_all(uow, int(app_id or 0)).items():
+    for (kind, key), (_, body) in published_all(uow, int(app_id or 0), archived=archived).items():
         out.setdefault(kind, {})[key] = body
     return out
 

@@ -1,4 +1,4 @@
-"""App packages: read safely, install or upgrade (or plan it), export and roll back."""
+"""App packages: read safely, install or upgrade (or plan it), export, roll back and uninstall."""
 
 from tangram.platform.packages.exporter import (
     PACKED_AT,
@@ -27,6 +27,11 @@ from tangram.platform.packages.reader import (
     read,
     refuse,
 )
+from tangram.platform.packages.uninstaller import (
+    Uninstall,
+    sweep_files,
+    uninstall,
+)
 
 __all__ = [
     "DOCUMENT_FOLDERS",
@@ -42,6 +47,7 @@ __all__ = [
     "Package",
     "Progress",
     "Report",
+    "Uninstall",
     "export",
     "install",
     "pack",
@@ -49,5 +55,7 @@ __all__ = [
     "read",
     "refuse",
     "rollback",
+    "sweep_files",
+    "uninstall",
     "zip_entries",
 ]

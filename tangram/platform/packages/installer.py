@@ -2,8 +2,10 @@
 published in one transaction.
 
 Each definition is checked by its engine against everything else the app will hold (forms,
-fields, groups, roles, tables, calendars, flows, KPIs), in whatever order the references allow.
-Any problem refuses the whole package, each with its file and JSON pointer, and nothing is
+fields, groups, roles, tables, calendars, flows, KPIs), in whatever order the references allow;
+every group and role a definition names must exist once the package's own are created. Any
+problem refuses the whole package, each with the file and JSON pointer that hold it (a group a
+decision table hands out is refused at the table, not at the rule that reads it), and nothing is
 written. Importing the same version again changes nothing. A higher version is an upgrade:
 changed definitions get new versions, records stay, running flow instances stay on the version
 they started with. A lower one is refused unless forced. :func:`plan` is the dry run: it does
@@ -23,6 +25,7 @@ from packaging.version import InvalidVersion, Version
 from sqlalchemy import func, select
 
 from tangram.engines.common import checksum, diff
+from tangram.engines.meta import app_references
 from tangram.platform import metadata
 from tangram.platform.identity import groups, roles
 from tangram.platform.identity.perms import Actor, require_admin
@@ -100,6 +103,9 @@ class Report:
 
 
 Progress = Callable[[str], None]
+
+#: What the directory holds by key, for every app: definitions name them.
+DIRS = ("group", "role")
 
 
 def _action(app: App | None, package: Package) -> str:
@@ -295,6 +301,16 @@ def _sync_directory(uow: UnitOfWork, actor: Actor, package: Package, app_key: st
     return done
 
 
+def _can_disable(kind: str, body: Mapping[str, Any]) -> bool:
+    """Whether a definition left out of a package is published again disabled: enabled rules and
+    SLA policies (a decision table has no ``enabled``: it is kept, like other kinds)."""
+    return (
+        kind == "rule"
+        and body.get("type") != "decision_table"
+        and body.get("enabled", True) is not False
+    )
+
+
 def _order(kind: str, body: Mapping[str, Any]) -> int:
     """A first guess at a publishing order; the loop in :func:`_publish_all` sorts out the rest."""
     rank = list(FOLDERS.values()).index(kind) * 10
@@ -334,15 +350,47 @@ def _publish_all(
         pending = left
     else:
         return published
-    problems = []
-    folder = {v: k for k, v in FOLDERS.items()}
+    problems: dict[tuple[str, str], dict[str, str]] = {}
     for (kind, key), error in failures.items():
-        name = f"{folder[kind]}/{key}.json"
         errors = getattr(error, "errors", None) or [{"path": "", "message": str(error)}]
-        problems += [
-            {"path": f"{name}:{e.get('path') or '/'}", "message": e["message"]} for e in errors
-        ]
-    raise refuse(problems, f"The package cannot be installed: {len(problems)} problem(s).")
+        for e in errors:
+            problem = {"path": _file_path(kind, key, e), "message": e["message"]}
+            problems.setdefault((problem["path"], problem["message"]), problem)
+    found = list(problems.values())
+    raise refuse(found, f"The package cannot be installed: {len(found)} problem(s).")
+
+
+def _file_path(kind: str, key: str, error: Mapping[str, str]) -> str:
+    """``file:pointer`` of a refused publication's problem: in the definition the problem lies
+    in (the app's rule book names it, as ``definition``), else in the one being published."""
+    folder = {v: k for k, v in FOLDERS.items()}
+    path = error.get("path") or ""
+    owner = error.get("definition")
+    if owner:
+        kind, key = owner.split("/", 1)
+        path = error.get("pointer") or ""
+    return f"{folder[kind]}/{key}.json:{path or '/'}"
+
+
+def _missing_directory(uow: UnitOfWork, package: Package) -> list[dict[str, str]]:
+    """The groups and roles the package's definitions name that do not exist (once the package's
+    own are created), each at the file and pointer that names it."""
+    definitions = {(kind, key): body for kind, key, body in package.items()}
+    named = [f for f in app_references(definitions) if f.reference.kind in ("group", "role")]
+    wanted = {kind: {f.reference.key for f in named if f.reference.kind == kind} for kind in DIRS}
+    known = {
+        "group": set(uow.session.scalars(select(Group.key).where(Group.key.in_(wanted["group"])))),
+        "role": set(uow.session.scalars(select(Role.key).where(Role.key.in_(wanted["role"])))),
+    }
+    folder = {v: k for k, v in FOLDERS.items()}
+    return [
+        {
+            "path": f"{folder[f.kind]}/{f.key}.json:{f.reference.path or '/'}",
+            "message": f"there is no {f.reference.kind} {f.reference.key!r}",
+        }
+        for f in named
+        if f.reference.key not in known[f.reference.kind]
+    ]
 
 
 def install(
@@ -381,6 +429,9 @@ def install(
     before = metadata.published_all(uow, app.id)
     report = Report(package.key, action, package.version, previous_version, dry_run=dry_run)
     report.directory = _sync_directory(uow, actor, package, package.key)
+    missing = _missing_directory(uow, package)
+    if missing:
+        raise refuse(missing, f"The package cannot be installed: {len(missing)} problem(s).")
     note = f"package {package.key} {package.version}"
     pending = []
     for kind, key, body in sorted(package.items(), key=lambda i: (_order(i[0], i[2]), i[1])):
@@ -395,10 +446,16 @@ def install(
             report.changes.append(Change(kind, key, "changed", _details(kind, existing[1], body)))
         del view
         pending.append((kind, key, note))
+    archived = metadata.archived_in(uow, package.key)
+    for change in report.changes:
+        if (change.kind, change.key) in archived:
+            change.details.append("archived in this app: restore it to use it")
     for (kind, key), (_version, body) in sorted(before.items()):
         if key in package.definitions.get(kind, {}):
             continue
-        if kind == "rule" and body.get("enabled", True) is not False:
+        if (kind, key) in archived:
+            report.changes.append(Change(kind, key, "kept", ["archived; not in the package"]))
+        elif _can_disable(kind, body):
             _draft(uow, actor, package.key, kind, key, {**body, "enabled": False})
             pending.append((kind, key, f"{note}: no longer in the package"))
             report.changes.append(Change(kind, key, "disabled", ["no longer in the package"]))
@@ -498,7 +555,7 @@ def rollback(uow: UnitOfWork, actor: Actor, app_key: str) -> Report:
         if target == version:
             report.changes.append(Change(kind, key, "unchanged", version=version))
         elif target == 0:
-            if kind == "rule" and body.get("enabled", True) is not False:
+            if _can_disable(kind, body):
                 _draft(uow, actor, app_key, kind, key, {**body, "enabled": False})
                 pending.append((kind, key, note))
                 report.changes.append(Change(kind, key, "disabled", ["added by the upgrade"]))

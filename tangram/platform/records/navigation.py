@@ -95,9 +95,9 @@ def form_schema(
 
 def menu(uow: UnitOfWork, actor: Actor, app_key: str, lang: str) -> dict[str, Any]:
     """The forms whose records the actor may read, the app's dashboards (when any form is
-    readable) and the flows of the readable forms."""
+    readable) and the flows of the readable forms; archived definitions are left out."""
     app = metadata.get_app(uow, actor, app_key)
-    published = metadata.published_in(uow, app_key)
+    published = metadata.published_in(uow, app_key, archived=False)
     forms = [
         {
             "key": key,

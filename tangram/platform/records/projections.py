@@ -237,6 +237,20 @@ def rebuild(
     return SyncReport("rebuilt", report.table, report.rows)
 
 
+def drop(uow: UnitOfWork, app_id: int, form_key: str) -> list[str]:
+    """Drop a form's projection tables and forget them (an app being uninstalled); the names of
+    the tables dropped (none when the form has no projection)."""
+    row = uow.session.get(ProjectionTable, (app_id, form_key))
+    if row is None:
+        return []
+    old = tables(uow.caches, app_id, form_key, Projection.from_description(row.spec))
+    _drop(uow.session.connection(), old)
+    uow.caches.projections_built.pop((app_id, form_key, row.digest))
+    uow.session.delete(row)
+    uow.flush()
+    return [t.name for t in old.all()]
+
+
 def forget_rollups(uow: UnitOfWork, app_id: int, form_key: str) -> None:
     """Drop the rollups of a form whose projection changed or was rebuilt (they are built again
     when next asked for; see :mod:`tangram.platform.reports.rollups`)."""

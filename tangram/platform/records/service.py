@@ -55,7 +55,7 @@ from tangram.platform.kernel.models import (
     Scope,
 )
 from tangram.platform.kernel.uow import UnitOfWork, translated_errors
-from tangram.platform.metadata import PUBLISHED, AppRef, app_ref, compiled
+from tangram.platform.metadata import PUBLISHED, AppRef, app_ref, compiled, require_live
 from tangram.platform.records import attachments, projections
 
 
@@ -196,7 +196,8 @@ def create_record(
     owner_id: int | None = None,
     intake_id: int | None = None,
 ) -> Written:
-    """Create a record of the newest published version of ``form_key``.
+    """Create a record of the newest published version of ``form_key`` (an archived form takes
+    none: 409 ``definition.archived``).
 
     ``owner_id`` sets the owner when the actor is not a user (public intake); ``intake_id`` names
     the intake link whose uploads the record may use.
@@ -204,6 +205,7 @@ def create_record(
     app = app_ref(uow, actor, app_key)
     require_scope(actor, Action.CREATE, app_key, form_key)
     version, form = compiled.form(uow, app_key, form_key)
+    require_live(uow, app_key, "form", form_key)
     t = projections.ready(uow, app.id, form_key, form)
     if not isinstance(data, Mapping):
         raise ValidationFailed("A record must be a JSON object.", code="record.not_object")

@@ -1,7 +1,7 @@
 """An app's rule book (:func:`tangram.engines.rules.compile_book`) fed and cached.
 
-The rule engine compiles; this module feeds it the published definitions of one app and caches
-the result per process. A cheap query of the published versions (rules, calendars, forms, flows)
+The rule engine compiles; this module feeds it the published definitions of one app that are not
+archived and caches the result per process. A cheap query of the published versions (rules, calendars, forms, flows)
 tells whether the cached book is still current, so a definition published by another process is
 seen by the next event. :func:`check` compiles the book as it would be after a publication and
 refuses it with every problem and its path; the published book therefore always compiles.
@@ -41,6 +41,7 @@ _PUBLISHED = (
     .join(App, App.id == Definition.app_id)
     .where(
         Definition.published_version.is_not(None),
+        Definition.archived_at.is_(None),
         Definition.kind.in_(CHECKED_KINDS),
     )
 )
@@ -59,6 +60,7 @@ def _sources(uow: UnitOfWork, app_key: str, kinds: Sequence[str]) -> list[BookSo
         .where(
             App.key == app_key,
             Definition.kind.in_(tuple(kinds)),
+            Definition.archived_at.is_(None),
             DefinitionVersion.version == Definition.published_version,
         )
         .order_by(Definition.kind, Definition.key)
@@ -118,11 +120,25 @@ def check(uow: UnitOfWork, app_key: str, kind: str, key: str, body: Mapping[str,
     _book, problems, sources = _replaced(uow, app_key, kind, key, body)
     problems += _directory_problems(uow, [s for s in sources if s.kind == "rule"])
     if problems:
-        raise ValidationFailed.from_diagnostics(
+        raise ValidationFailed(
             f"The {kind} cannot be published: {len(problems)} problem(s) in the app's rules.",
-            problems,
             code="definition.invalid",
+            errors=[located(p) for p in problems],
         )
+
+
+def located(problem: Diagnostic) -> dict[str, str]:
+    """A problem of the book (its path is ``/rules/<key>/…`` or ``/calendars/<key>/…``) with
+    the definition it is in, ``definition`` (``rule/dispatch``), and the JSON pointer inside that
+    definition, ``pointer``: the problem may lie in another definition than the one published
+    (a decision table naming a group that does not exist, read by the rule being published)."""
+    out = problem.as_dict()
+    parts = [*problem.path.split("/", 3), "", "", ""]
+    kind = {"rules": "rule", "calendars": "calendar"}.get(parts[1])
+    if not parts[0] and kind is not None and parts[2]:
+        out["definition"] = f"{kind}/{parts[2]}"
+        out["pointer"] = f"/{parts[3]}" if parts[3] else ""
+    return out
 
 
 def _directory_problems(uow: UnitOfWork, sources: Sequence[BookSource]) -> list[Diagnostic]:

@@ -1,4 +1,5 @@
-"""Apps: list, create, read, update; install, upgrade, export and roll back packages."""
+"""Apps: list, create, read, update and uninstall; install, upgrade, export and roll back
+packages."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ from typing import Any
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
 from tangram.platform import metadata, packages
 from tangram.platform.kernel.errors import ValidationFailed
 from tangram.platform.kernel.models import App
 from tangram.web.api.common import LockedSchema, StrictSchema
+from tangram.web.api.files import files_dir
 from tangram.web.security import platform, require_actor
 
 PREFIX = "/apps"
@@ -50,6 +52,89 @@ class AppUpdateSchema(LockedSchema):
     name = fields.Dict(keys=fields.String(), values=fields.String())
     description = fields.Dict(keys=fields.String(), values=fields.String())
     version = fields.String()
+
+
+class UninstallArgs(StrictSchema):
+    """How to uninstall."""
+
+    dry_run = fields.Boolean(
+        load_default=False, metadata={"description": "Count what would go; change nothing."}
+    )
+    lock_version = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1),
+        metadata={"description": "The app's lock version (required unless dry_run)."},
+    )
+
+    @validates_schema
+    def _locked(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if not data["dry_run"] and data.get("lock_version") is None:
+            raise ValidationError(
+                "give the app's lock_version to uninstall it (a dry run needs none)",
+                "lock_version",
+            )
+
+
+class UninstallSchema(Schema):
+    """What an uninstall removed (or, in a dry run, would remove), and what blocks it."""
+
+    app = fields.String(required=True)
+    version = fields.String(required=True)
+    dry_run = fields.Boolean(required=True)
+    definitions = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": "by kind"},
+    )
+    versions = fields.Integer(required=True, metadata={"description": "published versions"})
+    records = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": "by form, deleted ones included"},
+    )
+    flow_instances = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": "by status"},
+    )
+    open_tasks = fields.Integer(required=True)
+    jobs = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": "by status"},
+    )
+    attachments = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": "count and bytes"},
+    )
+    counts = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={
+            "description": "sla_statuses, intake_links, saved_views, notifications, rollups, "
+            "serial_counters, installs"
+        },
+    )
+    projection_tables = fields.List(fields.String(), required=True)
+    grants = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": "grants on the app removed, by role (the roles stay)"},
+    )
+    roles_left_without_grants = fields.List(fields.String(), required=True)
+    blockers = fields.List(
+        fields.Dict(keys=fields.String(), values=fields.String()),
+        required=True,
+        metadata={"description": "[{path, message}]: why it cannot be uninstalled now"},
+    )
 
 
 @blp.route("")
@@ -95,6 +180,28 @@ class AppItem(MethodView):
             found = metadata.update_app(uow, actor, app, body, lock_version=lock_version)
             uow.commit()
         return found
+
+    @blp.arguments(UninstallArgs, location="query")
+    @blp.response(200, UninstallSchema)
+    def delete(self, args: dict[str, Any], app: str) -> dict[str, Any]:
+        """Uninstall an app (administrators): its definitions, records, flow instances and
+        tasks, jobs, attachments, saved views and the rest go in one transaction, audited as
+        ``app.uninstalled``; users, groups and roles stay. ``dry_run=true`` answers what would
+        go and what blocks it, changing nothing; the real run needs ``lock_version`` and answers
+        409 ``app.uninstall_blocked`` while another app depends on it or a worker runs one of
+        its jobs."""
+        actor = require_actor()
+        dry_run = bool(args["dry_run"])
+        with platform().unit_of_work(write=not dry_run) as uow:
+            report = packages.uninstall(
+                uow, actor, app, dry_run=dry_run, lock_version=args["lock_version"]
+            )
+            if not dry_run:
+                uow.commit()
+        if not dry_run:
+            with platform().unit_of_work(write=False) as uow:
+                packages.sweep_files(uow, files_dir(), report.files)
+        return report.as_dict()
 
 
 # --- packages ----------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Definitions of an app (forms, rules, flows, reports, dashboards, calendars, KPIs): drafts, publish, versions, diff."""
+"""Definitions of an app (forms, rules, flows, reports, dashboards, calendars, KPIs): drafts,
+publish, archive and restore, versions, diff."""
 
 from __future__ import annotations
 
@@ -47,6 +48,11 @@ class DefinitionSchema(Schema):
     )
     lock_version = fields.Integer(required=True)
     updated_at = fields.DateTime(required=True)
+    archived_at = fields.DateTime(
+        allow_none=True,
+        required=True,
+        metadata={"description": "when it was archived (hidden from launchers and exports)"},
+    )
 
 
 class DefinitionCreateSchema(StrictSchema):
@@ -66,6 +72,15 @@ class PublishSchema(StrictSchema):
     """Publish the draft."""
 
     note = fields.String(load_default="", validate=validate.Length(max=2000))
+    lock_version = fields.Integer(load_default=None, validate=validate.Range(min=1))
+
+
+class ArchiveSchema(StrictSchema):
+    """Archive or restore a published definition."""
+
+    note = fields.String(
+        load_default="", validate=validate.Length(max=2000), metadata={"description": "audited"}
+    )
     lock_version = fields.Integer(load_default=None, validate=validate.Range(min=1))
 
 
@@ -147,6 +162,7 @@ def _render(view: DefinitionView) -> dict[str, Any]:
         "dirty": view.dirty,
         "lock_version": d.lock_version,
         "updated_at": d.updated_at,
+        "archived_at": d.archived_at,
     }
 
 
@@ -230,6 +246,41 @@ class Publish(MethodView):
             "created_at": version.created_at,
             "warnings": warnings,
         }
+
+
+@blp.route(f"/<string:app>/{KIND_SEGMENT}/<string:key>/archive")
+class Archive(MethodView):
+    """Retire a published definition."""
+
+    @blp.arguments(ArchiveSchema)
+    @blp.response(200, DefinitionSchema)
+    def post(self, body: dict[str, Any], app: str, kinds: str, key: str) -> dict[str, Any]:
+        """Archive a published definition (administrators): it leaves the app's navigation, rule
+        book and exports and takes no new records or flow starts; its versions stay readable and
+        running flow instances finish. 409 ``definition.in_use`` lists the live definitions
+        that name it, ``definition.not_published`` a draft never published."""
+        actor = require_actor()
+        with platform().unit_of_work() as uow:
+            view = metadata.archive(uow, actor, app, KINDS[kinds], key, **body)
+            uow.commit()
+        return _render(view)
+
+
+@blp.route(f"/<string:app>/{KIND_SEGMENT}/<string:key>/restore")
+class Restore(MethodView):
+    """Make an archived definition live again."""
+
+    @blp.arguments(ArchiveSchema)
+    @blp.response(200, DefinitionSchema)
+    def post(self, body: dict[str, Any], app: str, kinds: str, key: str) -> dict[str, Any]:
+        """Restore an archived definition (administrators); 409
+        ``definition.archived_reference`` lists the archived definitions it names, which must be
+        restored first."""
+        actor = require_actor()
+        with platform().unit_of_work() as uow:
+            view = metadata.restore(uow, actor, app, KINDS[kinds], key, **body)
+            uow.commit()
+        return _render(view)
 
 
 @blp.route(f"/<string:app>/{KIND_SEGMENT}/<string:key>/versions")

@@ -70,6 +70,9 @@ class Definition(Locked, Base):
     draft_checksum: Mapped[str] = mapped_column(String(64))
     #: Number of the newest published version; ``None`` until the first publish.
     published_version: Mapped[int | None]
+    #: When an administrator archived it (``None``: live): hidden from launchers and exports,
+    #: kept for history and the flow instances pinned to its versions.
+    archived_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
