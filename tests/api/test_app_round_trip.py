@@ -219,7 +219,9 @@ def test_an_app_built_through_the_api_installs_into_an_empty_database_and_routes
     assert [(g["app_key"], g["form_key"], g["scope"]) for g in grants] == [("maint", "job", "all")]
 
     elec = groups["maint_elec"]["id"]
-    member = ok(client.post("/api/v1/users", json={"username": "ella", "password": PASSWORD}), 201)
+    # a member of the team who works the app (tasks go only to people whose grants reach it)
+    worker = {"username": "ella", "password": PASSWORD, "roles": ["maint_supervisor"]}
+    member = ok(client.post("/api/v1/users", json=worker), 201)
     boss = {"username": "sam", "password": PASSWORD, "roles": ["maint_supervisor"]}
     supervisor = ok(client.post("/api/v1/users", json=boss), 201)
     assert client.put(f"/api/v1/groups/{elec}/members/{member['id']}").status_code == 204
