@@ -45,6 +45,8 @@ PEOPLE = [
     ("owner_1", ("engineer",), ("field_service",)),
     ("owner_2", ("engineer",), ("field_service",)),
     ("inspector", ("quality_engineer",), ("quality_dept",)),
+    ("board_1", ("service_manager",), ("complaint_board",)),
+    ("board_2", ("service_manager",), ("complaint_board",)),
 ]
 
 
@@ -105,6 +107,24 @@ def act(client: ApiClient, node: str, action: str = "submit", **body: Any) -> di
     answer = client.post(f"/api/v1/tasks/{task_id}/{action}", json=body)
     assert answer.status_code == 200, answer.get_json()
     return answer.get_json()  # type: ignore[no-any-return]
+
+
+def task_list(client: ApiClient, node: str) -> list[dict[str, Any]]:
+    """The caller's open tasks at ``node``."""
+    items = client.get("/api/v1/tasks?box=todo").get_json()["items"]
+    return [t for t in items if t["node"] == node]
+
+
+def verdicts(client: ApiClient, node: str, *results: str) -> list[dict[str, Any]]:
+    """The measures as the caller's task shows them, with an acceptance verdict each."""
+    view = client.get(f"/api/v1/tasks/{task(client, node)['id']}").get_json()
+    rows = view["record"]["data"]["measures"]
+    return [{**row, "verdict": result} for row, result in zip(rows, results, strict=True)]
+
+
+def lock(client: ApiClient, record_id: int) -> int:
+    found = client.get(f"{APP}/records/ticket/{record_id}").get_json()
+    return int(found["lock_version"])
 
 
 def ticket(platform: Platform, record_id: int) -> dict[str, Any]:
@@ -194,6 +214,10 @@ def test_a_ticket_goes_round_the_whole_loop(
         "root_cause": "供应商变更润滑脂未经验证",
         "cause_category": "production",
         "five_whys": [{"why": "为什么噪音大", "answer": "轴承磨损"}],
+        "fishbone": [
+            {"category": "material", "cause": "润滑脂批次不符", "is_root": True},
+            {"category": "machine", "cause": "轴承磨损"},
+        ],
     }
     act(qe, "analyse", data=rca)
     measures = [
@@ -211,6 +235,9 @@ def test_a_ticket_goes_round_the_whole_loop(
         },
     ]
     act(qe, "plan", data={"major": True, "measures": measures})
+    assert ticket(platform, ticket_id)["status"] == "plan_approval"
+    # a hardware fault is no complaint: the board does not countersign it
+    assert task_list(signed_in(app, "board_1"), "countersign") == []
 
     director = signed_in(app, "director")
     act(director, "approve", "reject", opinion="验证标准不够具体", target="plan")
@@ -225,6 +252,7 @@ def test_a_ticket_goes_round_the_whole_loop(
     owners = {name: signed_in(app, name) for name in ("owner_1", "owner_2")}
     for client in owners.values():
         act(client, "execute", opinion="已完成")
+    assert ticket(platform, ticket_id)["status"] == "acceptance"
     inspector = signed_in(app, "inspector")
     failed_row = {
         "item": "设备噪音",
@@ -232,17 +260,39 @@ def test_a_ticket_goes_round_the_whole_loop(
         "method": "现场分贝仪 24 小时",
         "result": "fail",
     }
-    act(inspector, "accept", data={"acceptance": [failed_row]})
-    assert ticket(platform, ticket_id)["acceptance_result"] == "fail"
-    for client in owners.values():  # the failed row sent the work back
-        act(client, "execute", opinion="再次处理")
+    # the bearings failed, the supplier's certification passed: only its owner goes back
     act(
         inspector,
         "accept",
-        data={"acceptance": [{**failed_row, "result": "pass", "remark": "报告 TR-2026-088"}]},
+        data={
+            "acceptance": [failed_row],
+            "measures": verdicts(inspector, "accept", "fail", "pass"),
+        },
+    )
+    assert ticket(platform, ticket_id)["acceptance_result"] == "fail"
+    assert ticket(platform, ticket_id)["status"] == "executing"
+    assert task_list(owners["owner_2"], "execute") == []
+    act(owners["owner_1"], "execute", opinion="再次处理")
+    act(
+        inspector,
+        "accept",
+        data={
+            "acceptance": [{**failed_row, "result": "pass", "remark": "报告 TR-2026-088"}],
+            "measures": verdicts(inspector, "accept", "pass", "pass"),
+        },
     )
     resolved = ticket(platform, ticket_id)
-    assert resolved["status"] == "resolved"
+    assert resolved["status"] == "callback"  # resolved, and the customer is being called back
+    assert resolved["resolved_at"] is not None
+    # the callback's answers and the status are the flow's: a plain write cannot forge them
+    forged = agent.patch(
+        f"{APP}/records/ticket/{ticket_id}",
+        json={"data": {"status": "closed", "csat": 5}, "lock_version": lock(agent, ticket_id)},
+    )
+    assert forged.status_code == 422, forged.get_json()
+    assert set(forged.get_json()["errors"]) == {"status", "csat"}
+
+    clock.advance(timedelta(hours=1))  # the customer is called an hour later
 
     act(
         agent,
@@ -252,6 +302,7 @@ def test_a_ticket_goes_round_the_whole_loop(
     reopened = ticket(platform, ticket_id)
     assert reopened["status"] == "in_progress"
     assert reopened["reopen_count"] == 1
+    assert reopened["resolve_cycles"] == 2  # a new resolution clock: rework
     with platform.unit_of_work(write=False) as uow:
         told = uow.session.scalars(
             select(Notification.title).where(Notification.user_id == people["manager_a"])
@@ -262,11 +313,18 @@ def test_a_ticket_goes_round_the_whole_loop(
     act(qe, "analyse", data={**rca, "root_cause": "轴承座加工公差超差"})
     act(qe, "plan", data={"major": False, "measures": [measures[0]]})
     act(owners["owner_1"], "execute", opinion="已更换轴承座")
-    act(inspector, "accept", data={"acceptance": [{**failed_row, "result": "pass"}]})
+    act(
+        inspector,
+        "accept",
+        data={
+            "acceptance": [{**failed_row, "result": "pass"}],
+            "measures": verdicts(inspector, "accept", "pass"),
+        },
+    )
     act(agent, "callback", data={"csat": 5, "nps": 10, "effort": 1, "solved": "yes"})
     closed = ticket(platform, ticket_id)
     assert closed["status"] == "closed"
-    assert closed["closed_at"] == "2026-11-23T04:00:00+00:00"
+    assert closed["closed_at"] == "2026-11-23T05:00:00+00:00"
 
     with platform.unit_of_work(write=False) as uow:
         filed = {
@@ -288,6 +346,8 @@ def test_a_ticket_goes_round_the_whole_loop(
     board = viewer.get(f"{APP}/dashboards/cockpit/data?period=this_month").get_json()
     cards = {w["id"]: w["data"] for w in board["widgets"] if w["kind"] == "kpi"}
     assert cards["fcr"]["value"] == 0.0  # closed, but only after a reopening
+    assert cards["first_contact_resolution"]["value"] == 0.0
+    assert cards["rework_rate"]["value"] == 100.0
     created_at = datetime.fromisoformat("2026-11-22T01:00:00+00:00")
     hours = (datetime.fromisoformat(closed["resolved_at"]) - created_at).total_seconds() / 3600
     assert cards["mttr"]["value"] == round(hours, 1)
@@ -301,17 +361,111 @@ def test_a_ticket_goes_round_the_whole_loop(
     assert by_group["labels"]["group"][str(line_a)]["zh-CN"] == "A线质量工程师组"
 
 
+def register(agent: ApiClient, platform: Platform, **data: Any) -> int:
+    with platform.unit_of_work() as uow:
+        product = records.create_record(
+            uow, SYSTEM, "aftersales", "product", {"model": "B-200", "product_line": "B"}
+        ).record
+        uow.commit()
+    created = agent.post(
+        f"{APP}/records/ticket",
+        json={
+            "data": {
+                "title": "对服务态度不满",
+                "channel": "phone",
+                "product": product.id,
+                "product_line": "B",
+                "urgency": "P3",
+                **data,
+            }
+        },
+    )
+    assert created.status_code == 201, created.get_json()
+    return int(created.get_json()["id"])
+
+
+def test_a_major_complaint_waits_for_the_boards_countersign(
+    platform: Platform, app: Flask, people: dict[str, int]
+) -> None:
+    agent = signed_in(app, "agent")
+    ticket_id = register(agent, platform, issue_type="complaint")
+    assert ticket(platform, ticket_id)["assignee"] == people["agent"]  # the service desk's
+    with platform.unit_of_work() as uow:  # the desk hands the complaint to the line engineer
+        found = uow.session.get(Record, ticket_id)
+        assert found is not None
+        records.update_record(
+            uow,
+            SYSTEM,
+            "aftersales",
+            "ticket",
+            ticket_id,
+            {"assignee": people["qe_a"]},
+            lock_version=found.lock_version,
+        )
+        uow.commit()
+    assert ticket(platform, ticket_id)["transfer_count"] == 1  # kept by a rule
+    act(agent, "respond", data={"response_note": "已联系客户"})
+    qe = signed_in(app, "qe_a")
+    act(qe, "analyse", data={"root_cause": "服务规范缺失", "cause_category": "service"})
+    measures = [
+        {
+            "what": "修订服务规范并培训",
+            "owner": people["owner_1"],
+            "due": "2026-12-10",
+            "verify": "培训考核通过",
+        },
+    ]
+    act(qe, "plan", data={"major": True, "measures": measures})
+    assert ticket(platform, ticket_id)["status"] == "plan_approval"
+    director = signed_in(app, "director")
+    assert task_list(director, "approve") == []  # the board decides first
+    board = {n: signed_in(app, n) for n in ("board_1", "board_2")}
+    act(board["board_1"], "countersign", "approve", opinion="同意")
+    act(board["board_2"], "countersign", "reject", opinion="未覆盖同类客户", target="plan")
+    # one rejection sends the plan back: the director's approval alone cannot start execution
+    assert task_list(director, "approve") == []
+    assert task_list(board["board_1"], "countersign") == []
+    act(qe, "plan", data={"measures": [{**measures[0], "verify": "培训考核通过，同类客户回访"}]})
+    for client in board.values():
+        act(client, "countersign", "approve", opinion="同意")
+    act(director, "approve", "approve", opinion="同意")
+    assert ticket(platform, ticket_id)["status"] == "executing"
+
+
+def test_a_ticket_solved_at_first_contact_goes_straight_to_the_callback(
+    platform: Platform, app: Flask, people: dict[str, int]
+) -> None:
+    agent = signed_in(app, "agent")
+    ticket_id = register(agent, platform, issue_type="usage_question")
+    holder = ticket(platform, ticket_id)["assignee"]
+    name = next(n for n, i in people.items() if i == holder)
+    act(
+        signed_in(app, name),
+        "respond",
+        data={"response_note": "电话指导客户完成设置", "first_contact_resolved": True},
+    )
+    solved = ticket(platform, ticket_id)
+    assert solved["status"] == "callback"
+    assert solved["resolved_at"] is not None
+    act(agent, "callback", data={"csat": 5, "nps": 9, "effort": 1, "solved": "yes"})
+    assert ticket(platform, ticket_id)["status"] == "closed"
+    board = signed_in(app, "director").get(f"{APP}/dashboards/cockpit/data?period=this_month")
+    cards = {w["id"]: w["data"] for w in board.get_json()["widgets"] if w["kind"] == "kpi"}
+    assert cards["first_contact_resolution"]["value"] == 100.0
+    assert cards["fcr"]["value"] == 100.0
+
+
 def test_the_package_exports_and_imports_elsewhere_identically(
     platform: Platform, tmp_path: Path
 ) -> None:
     with platform.unit_of_work() as uow:
         report = packages.install(uow, SYSTEM, packages.read(PACKAGE))
         uow.commit()
-    assert report.as_dict()["counts"] == {"added": 49}
+    assert report.as_dict()["counts"] == {"added": 51}
     with platform.unit_of_work(write=False) as uow:
         exported = packages.export(uow, SYSTEM, "aftersales")
     again = packages.read(exported)
-    assert again.version == "1.2.0"
+    assert again.version == "1.3.0"
     assert again.i18n == packages.read(PACKAGE).i18n
     for other in _elsewhere(tmp_path):
         with other.unit_of_work() as uow:
@@ -340,7 +494,7 @@ def test_an_upgrade_keeps_tickets_and_their_running_flows(platform: Platform) ->
     files["flows/ticket_handling.json"] = _json(
         {**flow, "label": {"zh-CN": "工单处理 v2", "en": "Ticket handling v2"}}
     )
-    manifest = {**original.manifest, "version": "1.2.0"}
+    manifest = {**original.manifest, "version": "1.4.0"}
     files["manifest.json"] = _json(manifest)
     with platform.unit_of_work() as uow:
         plan = packages.install(uow, SYSTEM, packages.parse(files), dry_run=True)
@@ -348,7 +502,7 @@ def test_an_upgrade_keeps_tickets_and_their_running_flows(platform: Platform) ->
     with platform.unit_of_work() as uow:
         done = packages.install(uow, SYSTEM, packages.parse(files))
         uow.commit()
-    assert done.as_dict()["counts"] == {"changed": 2, "unchanged": 47}
+    assert done.as_dict()["counts"] == {"changed": 2, "unchanged": 49}
     with platform.unit_of_work() as uow:
         kept = uow.session.get(Record, written.id)
         assert kept is not None

@@ -347,7 +347,7 @@ def test_an_administrator_checks_then_imports_a_package_and_sets_a_manager(
     page.get_by_test_id("package-check").click()
     report = page.get_by_test_id("package-report")
     expect(report).to_contain_text("install")
-    expect(report).to_contain_text("49 added")
+    expect(report).to_contain_text("51 added")
     with platform.unit_of_work(write=False) as uow:  # checked only: nothing written yet
         assert uow.session.scalar(select(App.id).where(App.key == "aftersales")) is None
     shot(page, "package-check")

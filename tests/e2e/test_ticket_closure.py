@@ -101,7 +101,7 @@ def test_a_ticket_is_worked_from_registration_to_closure(
         page.fill("#root_acceptance_0_criterion", "500张无卡纸")
         choose(page, "acceptance_0_result", "通过")
         finish(page)
-    assert status(platform, record_id) == "resolved"
+    assert status(platform, record_id) == "callback"  # resolved, the customer is called back
 
     with signed_in(browser, server, "agent", lang="en") as page:  # the callback, in English
         open_task(page, "callback")
