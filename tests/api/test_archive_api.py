@@ -18,7 +18,9 @@ from tests.conftest import ApiClient, assert_problem, make_user
 def people(client: ApiClient) -> dict[str, int]:
     """A member of the electricians' group and a supervisor."""
     groups = {g["key"]: g for g in ok(client.get("/api/v1/groups"))}
-    ella = ok(client.post("/api/v1/users", json={"username": "ella", "password": PASSWORD}), 201)
+    # a member of the team who works the app (tasks go only to people whose grants reach it)
+    worker = {"username": "ella", "password": PASSWORD, "roles": ["maint_supervisor"]}
+    ella = ok(client.post("/api/v1/users", json=worker), 201)
     boss = {"username": "sam", "password": PASSWORD, "roles": ["maint_supervisor"]}
     sam = ok(client.post("/api/v1/users", json=boss), 201)
     elec = groups["maint_elec"]["id"]
