@@ -14,7 +14,7 @@ from tangram import __version__
 from tangram.config import Settings
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel.clock import Clock
-from tangram.web import problems, security
+from tangram.web import headers, problems, security
 from tangram.web.api import register_blueprints
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,7 @@ def create_app(
     app.extensions["tangram"] = platform
 
     problems.init_app(app)
+    headers.init_app(app)
     security.init_app(app)
     api = TangramApi(app)
     api.spec.components.security_scheme(

@@ -139,3 +139,14 @@ def test_openapi_checker_rejects_responses_that_break_the_document(app: Flask) -
         checker.check("GET", "/api/v1/health", 200, {"status": 1, "version": "1", "database": "x"})
     with pytest.raises(AssertionError, match="does not match"):
         checker.check("GET", "/api/v1/health", 503, {"detail": "missing required members"})
+
+
+def test_every_response_carries_the_security_headers(client: ApiClient) -> None:
+    for answer in (client.get("/api/v1/health"), client.get("/api/v1/nope")):
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+        assert answer.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+        assert answer.headers["X-Frame-Options"] == "DENY"
+        policy = answer.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in policy
+        assert "script-src 'self' 'unsafe-eval'" in policy  # no inline script
+        assert "'unsafe-inline'" not in policy.split("script-src", 1)[1].split(";", 1)[0]

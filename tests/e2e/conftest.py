@@ -95,9 +95,17 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def watch(page: Page) -> list[str]:
-    """The broken requests ``page`` makes from now on (see :func:`_broken`)."""
+    """The broken requests ``page`` makes from now on (see :func:`_broken`), and what the content
+    security policy blocks."""
     broken: list[str] = []
     page.on("response", lambda r: broken.append(f"{r.status} {r.url}") if _broken(r) else None)
+    # the security policy the server sends must not block anything the app does
+    page.on(
+        "console",
+        lambda m: (
+            broken.append(f"policy: {m.text}") if "Content Security Policy" in m.text else None
+        ),
+    )
     return broken
 
 
