@@ -102,7 +102,7 @@ class _Compiling:
         if variables is True:
             variables = VariableSpec(fields=self.fields) if self.fields is not None else None
         try:
-            return compile_logic(expression, variables=variables or None)
+            return compile_logic(expression, variables=variables or None, strict=True)
         except DefinitionError as exc:
             self.problems.extend(
                 Diagnostic(f"{path}{d.path}", d.code, d.message) for d in exc.diagnostics
@@ -233,7 +233,7 @@ def _where(c: _Compiling, raw: Mapping[str, Any], where: str) -> CompiledLogic |
     columns = c.subtables.get(over) if isinstance(over, str) else None
     rows = VariableSpec(fields=columns, context=frozenset({"$record"})) if columns else None
     try:
-        return compile_logic(raw["where"], variables=rows)
+        return compile_logic(raw["where"], variables=rows, strict=True)
     except DefinitionError as exc:
         for d in exc.diagnostics:
             message = d.message

@@ -201,7 +201,9 @@ class _Checker:
                 if expression is None:
                     continue
                 try:
-                    compiled[f"{f.path}/{name}"] = compile_logic(expression, variables=spec)
+                    compiled[f"{f.path}/{name}"] = compile_logic(
+                        expression, variables=spec, strict=True
+                    )
                 except DefinitionError as exc:
                     for d in exc.diagnostics:
                         self.problem(f"{f.path}/{name}{d.path}", d.code, d.message)

@@ -54,10 +54,13 @@ def _const(value: Any) -> Compiled:
 
 
 class _Compiler:
-    def __init__(self, limits: Limits, variables: VariableSpec | None, traced: bool) -> None:
+    def __init__(
+        self, limits: Limits, variables: VariableSpec | None, traced: bool, strict: bool = False
+    ) -> None:
         self.limits = limits
         self.variables = variables
         self.traced = traced
+        self.strict = strict
         self.diagnostics: list[Diagnostic] = []
         self.nodes = 0
 
@@ -85,6 +88,15 @@ class _Compiler:
                 return _const([item.value for item in items])
             fns = tuple(item.fn for item in items)
             return Compiled(lambda d, r: [f(d, r) for f in fns])
+        if isinstance(node, dict) and len(node) != 1 and self.strict:
+            keys = ", ".join(repr(k) for k in list(node)[:5])
+            self.problem(
+                path,
+                "logic.object",
+                'an object in an expression must be exactly one operation ({"op": [arguments]});'
+                + (f" this one has {len(node)} keys: {keys}" if node else " this one is empty"),
+            )
+            return _const(None)
         if not isinstance(node, dict) or len(node) != 1:
             return _const(node)  # a literal (a multi-key object is data, as in the reference)
         op, raw = next(iter(node.items()))
@@ -419,14 +431,18 @@ def compile_logic(
     *,
     variables: VariableSpec | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    strict: bool = False,
 ) -> CompiledLogic:
     """Check ``expression`` completely and compile it into a callable.
 
     Raises :class:`DefinitionError` listing every problem: unknown operations, wrong arity of
     platform operations, unsafe or invalid regular expressions, unknown fields (with
-    ``variables``) and expressions over the size or depth limits.
+    ``variables``) and expressions over the size or depth limits. With ``strict`` (what the
+    platform's definitions use) an object that is not exactly one operation is a problem
+    (``logic.object``) instead of a literal, as the reference has it: ``{"==": [...], "!=":
+    [...]}`` would otherwise be an always-true condition.
     """
-    compiler = _Compiler(limits, variables, traced=False)
+    compiler = _Compiler(limits, variables, traced=False, strict=strict)
     compiled = compiler.compile(expression, "", 0, False)
     if compiler.diagnostics:
         raise DefinitionError(compiler.diagnostics)

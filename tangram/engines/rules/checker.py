@@ -75,7 +75,7 @@ class Checker:
 
     def logic(self, expression: Any, path: str) -> CompiledLogic | None:
         try:
-            return compile_logic(expression, variables=self.spec)
+            return compile_logic(expression, variables=self.spec, strict=True)
         except DefinitionError as exc:
             self.problems.extend(
                 Diagnostic(f"{path}{d.path}", d.code, d.message) for d in exc.diagnostics

@@ -289,7 +289,7 @@ def _inputs(
         compiled.keys.append(column["key"])
         expression = column.get("expression", {"var": column["key"]})
         try:
-            compiled.logic.append(compile_logic(expression, variables=spec))
+            compiled.logic.append(compile_logic(expression, variables=spec, strict=True))
         except DefinitionError as exc:
             problems.extend(
                 Diagnostic(f"{where}/expression{d.path}", d.code, d.message)

@@ -413,7 +413,7 @@ class _Compiling:
     def logic(self, expression: Any, path: str) -> CompiledLogic | None:
         spec = VariableSpec(fields=self.fields) if self.fields is not None else None
         try:
-            return compile_logic(expression, variables=spec)
+            return compile_logic(expression, variables=spec, strict=True)
         except DefinitionError as exc:
             self.problems.extend(
                 Diagnostic(f"{path}{d.path}", d.code, d.message) for d in exc.diagnostics

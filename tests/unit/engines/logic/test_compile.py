@@ -171,3 +171,15 @@ def test_keys_and_strings_are_data_never_code() -> None:
         {"cat": [{"var": hostile}, "')+str(1/0)+('", {"==": [{"var": "x"}, hostile]}]}
     )
     assert fn({hostile: "ok", "x": hostile}) == "ok')+str(1/0)+('true"
+
+
+def test_strict_compilation_refuses_objects_that_are_not_one_operation() -> None:
+    two = {"==": [1, 1], "!=": [1, 2]}
+    assert compile_logic(two)({}) == two  # the reference's reading: a literal
+    with pytest.raises(DefinitionError) as caught:
+        compile_logic({"if": [two, 1, {}]}, strict=True)
+    assert [(d.path, d.code) for d in caught.value.diagnostics] == [
+        ("/if/0", "logic.object"),
+        ("/if/2", "logic.object"),
+    ]
+    assert compile_logic({"==": [{"var": "a"}, 1]}, strict=True)({"a": 1}) is True

@@ -321,3 +321,25 @@ def test_later_actions_and_rules_see_what_earlier_actions_set() -> None:
     ]
     assert result.effects[1].params == {"values": {"status": "urgent-P1"}}
     assert result.effects[2].params == {"text": "now P1 / urgent-P1"}
+
+
+def test_a_condition_object_with_two_operators_is_refused_not_read_as_a_literal() -> None:
+    # the reference reads a multi-key object as data: this condition would always be true
+    two = {"==": [{"var": "urgency"}, "P1"], "!=": [{"var": "status"}, "closed"]}
+    with pytest.raises(DefinitionError) as caught:
+        rules(
+            rule("both", condition=two, actions=[{"type": "comment", "text": "x"}]),
+            rule(
+                "empty",
+                condition={"and": [{}, True]},
+                actions=[{"type": "set_fields", "values": {"urgency": {"expr": {"a": 1, "b": 2}}}}],
+            ),
+        )
+    found = {(d.path, d.code) for d in caught.value.diagnostics}
+    assert found == {
+        ("/both/condition", "logic.object"),
+        ("/empty/condition/and/0", "logic.object"),
+        ("/empty/actions/0/values/urgency/expr", "logic.object"),
+    }
+    message = next(d.message for d in caught.value.diagnostics if d.path == "/both/condition")
+    assert "2 keys: '==', '!='" in message
