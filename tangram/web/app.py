@@ -9,12 +9,13 @@ from typing import Any
 
 from flask import Flask, Response, send_from_directory
 from flask_smorest import Api
+from werkzeug.routing import PathConverter
 
 from tangram import __version__
 from tangram.config import Settings
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel.clock import Clock
-from tangram.web import headers, problems, security
+from tangram.web import decoding, headers, problems, security
 from tangram.web.api import register_blueprints
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ def create_app(
         platform.settings = settings
 
     app = Flask("tangram", static_folder=None)
+    decoding.init_app(app)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
@@ -78,11 +80,20 @@ def create_app(
     return app
 
 
+class _PagePath(PathConverter):
+    """A path of the front end: anything but the API's (an unknown API path answers 404 for
+    every method, not 405 because the front end's route takes GET)."""
+
+    regex = r"(?!api(?:/|$))[^/].*?"
+
+
 def _serve_spa(app: Flask, dist: Path) -> None:
     """Serve the built front end at ``/`` (any non-API path falls back to ``index.html``)."""
 
+    app.url_map.converters["page"] = _PagePath
+
     @app.get("/", defaults={"path": ""})
-    @app.get("/<path:path>")
+    @app.get("/<page:path>")
     def spa(path: str) -> Response:
         from werkzeug.exceptions import NotFound
 

@@ -16,7 +16,6 @@ duplicate entries and duplicate keys inside a JSON object.
 from __future__ import annotations
 
 import io
-import json
 import stat
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -30,6 +29,7 @@ from packaging.version import Version
 from tangram import __version__
 from tangram.engines.meta import validate_definition
 from tangram.platform.kernel.errors import NotFound, ValidationFailed
+from tangram.platform.kernel.jsondoc import JsonRefused, strict_loads
 
 MAX_ENTRY_BYTES = 5 * 1024 * 1024
 
@@ -181,22 +181,12 @@ def _zip_entries(data: bytes) -> dict[str, bytes]:
     return entries
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"the key {key!r} appears twice in one object")
-        out[key] = value
-    return out
-
-
 def _json(name: str, content: bytes, problems: list[dict[str, str]]) -> Any:
     try:
-        return json.loads(content.decode("utf-8"), object_pairs_hook=_no_duplicates)
-    except UnicodeDecodeError:
-        problems.append({"path": name, "message": "not UTF-8 text"})
-    except ValueError as exc:
-        problems.append({"path": name, "message": f"not valid JSON: {exc}"})
+        return strict_loads(content)
+    except JsonRefused as exc:
+        where = f"{name}:{exc.path}" if exc.path else name
+        problems.append({"path": where, "message": f"not acceptable JSON: {exc.message}"})
     return None
 
 

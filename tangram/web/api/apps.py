@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
@@ -16,6 +15,7 @@ from tangram.platform.kernel.errors import ValidationFailed
 from tangram.platform.kernel.models import App
 from tangram.web.api.common import LockedSchema, StrictSchema
 from tangram.web.api.files import files_dir
+from tangram.web.decoding import Blueprint
 from tangram.web.security import platform, require_actor
 
 PREFIX = "/apps"

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from tangram.platform.identity import auth
 from tangram.platform.kernel.models import ApiToken, User
 from tangram.web import security
 from tangram.web.api.common import StrictSchema
+from tangram.web.decoding import Blueprint
 from tangram.web.security import platform, require_actor
 
 PREFIX = ""

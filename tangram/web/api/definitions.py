@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
 from tangram.platform import metadata
@@ -15,6 +14,7 @@ from tangram.platform.metadata import DefinitionView
 from tangram.platform.records.listing import Filter
 from tangram.platform.rules import whatif
 from tangram.web.api.common import StrictSchema
+from tangram.web.decoding import Blueprint
 from tangram.web.security import platform, require_actor
 
 PREFIX = "/apps"

@@ -7,12 +7,12 @@ from typing import Any
 
 from flask import Response, request, send_file
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from tangram.platform.kernel.errors import ValidationFailed
 from tangram.platform.kernel.models import Attachment
 from tangram.platform.records import attachments
+from tangram.web.decoding import Blueprint
 from tangram.web.security import platform, require_actor
 
 PREFIX = "/apps"

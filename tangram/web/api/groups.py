@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from tangram.platform.identity import groups
 from tangram.platform.kernel.models import Group, User
 from tangram.web.api.common import LockedSchema, StrictSchema
 from tangram.web.api.users import UserSchema
+from tangram.web.decoding import Blueprint
 from tangram.web.security import platform, require_actor
 
 PREFIX = "/groups"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -13,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from tangram import __version__
 from tangram.platform.kernel import migrate
 from tangram.platform.kernel.errors import TangramError
+from tangram.web.decoding import Blueprint
 from tangram.web.security import platform
 
 PREFIX = "/health"

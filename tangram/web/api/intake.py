@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from tangram.platform.kernel.models import Attachment, IntakeLink
@@ -14,6 +13,7 @@ from tangram.platform.records import intake
 from tangram.web.api.common import I18nText, LockedSchema, StrictSchema
 from tangram.web.api.files import UPLOAD_DOC, AttachmentSchema, files_dir, uploaded_file
 from tangram.web.api.records import LangArgs, lang_of
+from tangram.web.decoding import Blueprint
 from tangram.web.security import platform, remote_addr, require_actor
 
 PREFIX = ""

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from tangram.platform.identity.perms import require_admin
 from tangram.platform.kernel import jobs
 from tangram.platform.kernel.models import Job, JobStatus
 from tangram.web.api.common import PageArgs, next_after
+from tangram.web.decoding import Blueprint
 from tangram.web.security import platform, require_actor
 
 PREFIX = "/jobs"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from tangram.platform.kernel.models import Notification
 from tangram.platform.outbound import notify
 from tangram.web.api.common import PageArgs, next_after
+from tangram.web.decoding import Blueprint
 from tangram.web.security import platform, require_actor
 
 PREFIX = "/me/notifications"

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import INCLUDE, Schema, fields, validate
 
 from tangram.engines.forms import Form
@@ -18,6 +17,7 @@ from tangram.platform.records import exports, saved_views
 from tangram.platform.records.listing import SortKey
 from tangram.web.api.audit import EntrySchema
 from tangram.web.api.common import MAX_PAGE, StrictSchema, download, filters_from_query
+from tangram.web.decoding import Blueprint
 from tangram.web.security import platform, require_actor
 
 PREFIX = "/apps"

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from tangram.platform import records, reports
@@ -15,6 +14,7 @@ from tangram.platform.records.listing import Filter
 from tangram.platform.reports import dashboards, kpis
 from tangram.web.api.common import MAX_PAGE, download
 from tangram.web.api.records import RecordPageSchema, record_out
+from tangram.web.decoding import Blueprint
 from tangram.web.security import platform, require_actor
 
 PREFIX = "/apps"

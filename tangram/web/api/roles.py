@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from tangram.platform.identity import roles, users
@@ -14,6 +13,7 @@ from tangram.platform.kernel.models import Grant, Role, User
 from tangram.web.api.common import LockedSchema, StrictSchema
 from tangram.web.api.groups import LockArgs
 from tangram.web.api.users import UserSchema
+from tangram.web.decoding import Blueprint
 from tangram.web.security import platform, require_actor
 
 PREFIX = "/roles"

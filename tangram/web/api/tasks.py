@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from tangram.platform import flows
 from tangram.platform.kernel.models import CarbonCopyEntry, FlowInstance, Task
 from tangram.web.api.common import MAX_PAGE, StrictSchema
 from tangram.web.api.records import lang_of
+from tangram.web.decoding import Blueprint
 from tangram.web.security import platform, require_actor
 
 PREFIX = ""

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from tangram.platform.identity import users
 from tangram.platform.identity.perms import require_admin
 from tangram.platform.kernel.models import User
 from tangram.web.api.common import LockedSchema, PageArgs, StrictSchema, next_after
+from tangram.web.decoding import Blueprint
 from tangram.web.security import platform, require_actor
 
 PREFIX = "/users"

@@ -1,0 +1,76 @@
+"""Requests decoded at the edge: JSON bodies through the platform's strict reader, integer path
+parameters within the databases' 64-bit range.
+
+Every blueprint is a :class:`Blueprint` of this module, whose argument parser reads JSON bodies
+with :func:`~tangram.platform.kernel.jsondoc.strict_loads`: ``NaN``, duplicate keys, lone
+surrogates, NUL characters, integers beyond 64 bits and deep nesting get a 400 problem
+(``request.malformed_json``) naming the JSON pointer, before anything else looks at the body. A path segment
+such as ``/groups/22284992631536738304`` matches no route (404) instead of overflowing the
+database driver.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask
+import flask_smorest
+from webargs import core
+from webargs.flaskparser import FlaskParser
+from werkzeug.routing import IntegerConverter
+
+from tangram.platform.kernel.errors import TangramError
+from tangram.platform.kernel.jsondoc import INT_MAX, JsonRefused, strict_loads
+
+
+class BodyRefused(TangramError):
+    """A request body that is not acceptable JSON."""
+
+    status = 400
+    title = "Bad request"
+    default_code = "request.malformed_json"
+
+
+def decode_body(content: bytes) -> Any:
+    """A JSON body read strictly, or a 400 problem naming what is wrong and where."""
+    try:
+        return strict_loads(content)
+    except JsonRefused as exc:
+        raise BodyRefused(
+            f"The request body is not acceptable JSON: {exc.message}.",
+            errors=[{"path": exc.path or "/", "message": exc.message}],
+        ) from None
+
+
+class StrictParser(FlaskParser):
+    """webargs' Flask parser with the strict JSON reader."""
+
+    def _raw_load_json(self, req: flask.Request) -> Any:
+        if not core.is_json(req.mimetype):
+            return core.missing
+        return decode_body(req.get_data(cache=True))
+
+
+class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]  # flask-smorest is untyped
+    """The API's blueprints: flask-smorest's, with the strict body parser."""
+
+    ARGUMENTS_PARSER = StrictParser()
+
+
+class BoundedInt(IntegerConverter):
+    """``<int:…>`` that matches only values a 64-bit id can hold (others: no route, 404)."""
+
+    regex = r"\d{1,19}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number > INT_MAX:
+            from werkzeug.routing import ValidationError
+
+            raise ValidationError()
+        return number
+
+
+def init_app(app: flask.Flask) -> None:
+    """Install the bounded integer converter (before any route is added)."""
+    app.url_map.converters["int"] = BoundedInt

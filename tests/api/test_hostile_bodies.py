@@ -1,0 +1,85 @@
+"""Hostile request bodies and path ids: a 400 or 404 problem naming what is wrong, nothing written.
+
+Every case goes through the same strict JSON reader (tangram.platform.kernel.jsondoc) that every
+blueprint's argument parser and the package reader use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from tangram.platform.bootstrap import Platform
+from tangram.platform.kernel.models import AuditEntry, Definition, Group, Role, User
+from tests.conftest import ApiClient, assert_problem
+
+JSON = {"Content-Type": "application/json"}
+
+
+def counts(platform: Platform) -> tuple[int, ...]:
+    with platform.unit_of_work(write=False) as uow:
+        return tuple(
+            int(uow.session.scalar(select(func.count()).select_from(model)) or 0)
+            for model in (User, Role, Group, Definition, AuditEntry)
+        )
+
+
+@pytest.mark.parametrize(
+    ("body", "path", "says"),
+    [
+        ('{"username": "\\ud800", "password": "long-enough-1"}', "/username", "surrogate"),
+        ('{"username": "a\\u0000b", "password": "long-enough-1"}', "/username", "NUL"),
+        ('{"username": "ann", "\\udfff": 1}', "/", "surrogate"),
+        ('{"username": "ann", "username": "bob"}', "/", "twice"),
+        ('{"username": "ann", "weight": NaN}', "/", "NaN"),
+        ('{"username": "ann", "weight": -Infinity}', "/", "-Infinity"),
+        ('{"username": "ann", "n": 123456789012345678901234567890}', "/n", "64-bit"),
+        ("[" * 10_000 + "]" * 10_000, "/", "deeper"),
+        ('{"a": ' * 100 + "1" + "}" * 100, "/a/a/a", "deeper"),
+        ("{not json", "/", "not valid JSON"),
+        (b'{"username": "\xff"}', "/", "UTF-8"),
+    ],
+)
+def test_a_body_the_platform_cannot_keep_is_refused_naming_the_place(
+    platform: Platform, admin_client: ApiClient, body: str | bytes, path: str, says: str
+) -> None:
+    before = counts(platform)
+    answer = admin_client.post("/api/v1/users", data=body, headers=JSON)
+    problem = assert_problem(answer, 400, "request.malformed_json")
+    ((where, messages),) = problem["errors"].items()
+    assert where.startswith(path)
+    assert says in " ".join(messages)
+    assert counts(platform) == before
+
+
+def test_a_definition_body_with_infinity_is_refused_before_its_checksum(
+    platform: Platform, admin_client: ApiClient
+) -> None:
+    assert admin_client.post("/api/v1/apps", json={"key": "svc", "name": {"zh-CN": "服务"}})
+    before = counts(platform)
+    body = '{"body": {"key": "f", "label": {"zh-CN": "f"}, "fields": [], "x": -Infinity}}'
+    answer = admin_client.post("/api/v1/apps/svc/forms", data=body, headers=JSON)
+    assert_problem(answer, 400, "request.malformed_json")
+    assert counts(platform) == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/api/v1/groups/22284992631536738304"),
+        ("post", "/api/v1/flows/17271672090290203915553800716288/urge"),
+        ("get", "/api/v1/users/9223372036854775808"),
+        ("get", "/api/v1/tasks/99999999999999999999"),
+    ],
+)
+def test_an_id_beyond_64_bits_matches_nothing(
+    admin_client: ApiClient, method: str, path: str
+) -> None:
+    answer: Any = getattr(admin_client, method)(path, json={})
+    assert_problem(answer, 404)
+
+
+def test_the_largest_64_bit_id_is_simply_not_found(admin_client: ApiClient) -> None:
+    assert_problem(admin_client.get("/api/v1/groups/9223372036854775807"), 404, "group.not_found")
