@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import select
 
 from tangram.platform.bootstrap import Platform
 from tangram.platform.identity import roles, users
+from tangram.platform.kernel.models import FlowInstance
 from tests.conftest import ApiClient, assert_problem, count_queries
 from tests.platform.rules_fixtures import SYSTEM, build_world
 from tests.platform.test_flows import PLAN, flow_body
@@ -297,3 +299,26 @@ def test_publishing_warns_of_assignees_who_cannot_act(
     assert saved.status_code == 200, saved.get_json()
     again = admin_client.post("/api/v1/apps/svc/flows/handling/publish", json={})
     assert again.get_json()["warnings"] == []
+
+
+def test_deleting_a_record_cancels_its_flows_and_their_tasks(
+    platform: Platform, admin_client: ApiClient
+) -> None:
+    world = build_world(platform)
+    world.publish("form", PLAN)
+    world.publish("flow", flow_body())
+    record = world.create({"title": "noise"}, form="plan")
+    base = f"/api/v1/apps/svc/records/plan/{record.id}"
+    assert admin_client.post(f"{base}/flows", json={"flow": "handling"}).status_code == 201
+    (analyse,) = admin_client.get("/api/v1/tasks?box=todo").get_json()["items"]
+    version = admin_client.get(base).get_json()["lock_version"]
+    assert admin_client.delete(f"{base}?lock_version={version}").status_code == 204
+    assert admin_client.get("/api/v1/tasks?box=todo").get_json()["items"] == []
+    acted = admin_client.post(f"/api/v1/tasks/{analyse['id']}/submit", json={})
+    assert_problem(acted, 409, "task.conflict")
+    with platform.unit_of_work(write=False) as uow:
+        (instance,) = uow.session.scalars(
+            select(FlowInstance).where(FlowInstance.record_id == record.id)
+        ).all()
+        assert instance.status == "cancelled"
+        assert instance.state["history"][-1]["opinion"] == "the record was deleted"

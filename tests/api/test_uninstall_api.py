@@ -121,8 +121,8 @@ def test_a_dry_run_shows_what_goes_and_the_real_run_removes_it_all(
     assert dry["definitions"] == {"calendar": 1, "flow": 1, "form": 1, "rule": 2}
     assert dry["versions"] == 5
     assert dry["records"] == {"job": 2}
-    assert dry["flow_instances"] == {"running": 2}
-    assert dry["open_tasks"] == 2
+    assert dry["flow_instances"] == {"cancelled": 1, "running": 1}  # deleting cancels its flow
+    assert dry["open_tasks"] == 1
     assert dry["jobs"] == {"pending": before["jobs"] + 1}
     assert dry["attachments"] == {"count": 2, "bytes": len(NOTE) + len(SHARED)}
     assert dry["counts"]["saved_views"] == 1

@@ -600,3 +600,50 @@ def test_running_instances_move_to_a_new_version_with_a_node_mapping(world: Worl
         assert any(h["action"] == "migrated" for h in moved.state["history"])
         audit = records.timeline(uow, SYSTEM, "svc", "plan", moved.record_id)
     assert "flow.migrated" in [e.action for e in audit]
+
+
+def test_two_starts_of_one_flow_on_one_record_leave_one_running_instance(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from tangram.platform.flows import commands
+
+    world.publish("flow", flow_body())
+    record = world.create({"title": "noise"}, form="plan")
+
+    def start_one() -> str:
+        try:
+            with world.platform.unit_of_work() as uow:
+                flows.start(
+                    uow, world.platform.settings, boss(world, "meg"), "svc", "handling", record.id
+                )
+                uow.commit()
+        except Conflict as exc:
+            return exc.code
+        return "started"
+
+    # at once, from several threads: one starts, the others are told it runs
+    gate = threading.Barrier(4)
+    results: list[str] = []
+
+    def racer() -> None:
+        gate.wait()
+        results.append(start_one())
+
+    threads = [threading.Thread(target=racer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == ["flow.running"] * 3 + ["started"]
+    # the window a race leaves open (both checks see nothing) is closed by the database
+    monkeypatch.setattr(commands, "running_instance", lambda *_args: None)
+    assert start_one() == "flow.running"
+    with world.platform.unit_of_work(write=False) as uow:
+        running = uow.session.scalars(
+            select(FlowInstance.id).where(
+                FlowInstance.record_id == record.id, FlowInstance.status == "running"
+            )
+        ).all()
+    assert len(running) == 1

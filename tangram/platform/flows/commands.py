@@ -74,13 +74,7 @@ def start(
             owner_id=record.owner_id,
             group_id=record.group_id,
         )
-    running = uow.session.scalar(
-        select(FlowInstance.id).where(
-            FlowInstance.record_id == record.id,
-            FlowInstance.flow_key == flow_key,
-            FlowInstance.status == "running",
-        )
-    )
+    running = running_instance(uow, record.id, flow_key)
     if running is not None:
         raise Conflict(
             f"Flow {flow_key!r} is already running on record {record.id} (instance {running}).",
@@ -107,9 +101,26 @@ def start(
         updated_at=uow.now,
     )
     uow.session.add(instance)
-    uow.flush()
+    try:
+        uow.flush()
+    except Conflict:  # a start racing this one inserted first (the unique index says so)
+        raise Conflict(
+            f"Flow {flow_key!r} is already running on record {record_id}.", code="flow.running"
+        ) from None
     apply(uow, settings, actor, app_key, instance, record, effects, history_from=0)
     return instance
+
+
+def running_instance(uow: UnitOfWork, record_id: int, flow_key: str) -> int | None:
+    """The id of the record's running instance of ``flow_key``, if any (a start that races this
+    check is stopped by the unique index on running instances)."""
+    return uow.session.scalar(
+        select(FlowInstance.id).where(
+            FlowInstance.record_id == record_id,
+            FlowInstance.flow_key == flow_key,
+            FlowInstance.status == "running",
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -307,6 +318,26 @@ def handle(
     )
 
 
+def cancel_flows_of(
+    uow: UnitOfWork, settings: Settings, app_key: str, record_id: int, actor_id: int | None
+) -> None:
+    """Cancel every running flow of a record that was deleted: its open tasks are cancelled, so
+    nobody acts on a record that is gone (restoring the record does not restart them)."""
+    record = uow.session.get(Record, record_id)
+    if record is None:
+        return
+    running = uow.session.scalars(
+        select(FlowInstance)
+        .where(FlowInstance.record_id == record_id, FlowInstance.status == "running")
+        .order_by(FlowInstance.id)
+        .with_for_update()
+    ).all()
+    actor = Actor(user_id=actor_id, username="flows", is_admin=True, via="system")
+    for instance in running:
+        command = Command("cancel", actor=actor_id, opinion="the record was deleted", admin=True)
+        handle(uow, settings, actor, app_key, instance, record, command)
+
+
 def install(hooks: Hooks, settings: Settings) -> None:
     """Register the timer job and the flow check; start flows on record creation, when a rule or
     a parent asks, and resume a parent when its sub-process completes."""
@@ -390,7 +421,11 @@ def install(hooks: Hooks, settings: Settings) -> None:
             )
             start(uow, settings, actor, event.app, key, record.id)
 
+    def on_deleted(uow: UnitOfWork, event: Event) -> None:
+        cancel_flows_of(uow, settings, event.app, event.object_id, event.actor_id)
+
     registry.register(TIMER_JOB, on_timer)
+    events.subscribe("record.deleted", on_deleted)
     events.subscribe(START_REQUESTED, on_requested)
     events.subscribe(FLOW_ENDED, on_ended)
     events.subscribe("record.created", on_created)

@@ -6,7 +6,16 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tangram.platform.kernel.models.base import Base, Locked
@@ -228,7 +237,18 @@ class FlowInstance(Locked, Base):
     """A running (or finished) process on a record, pinned to the version it started with."""
 
     __tablename__ = "flow_instances"
-    __table_args__ = (Index("ix_flow_instances_record", "record_id"),)
+    __table_args__ = (
+        Index("ix_flow_instances_record", "record_id"),
+        # one running instance of a flow per record, also when two starts race (migration 0013)
+        Index(
+            "uq_flow_instances_running",
+            "record_id",
+            "flow_key",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="RESTRICT"))
