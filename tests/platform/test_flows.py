@@ -647,3 +647,64 @@ def test_two_starts_of_one_flow_on_one_record_leave_one_running_instance(
             )
         ).all()
     assert len(running) == 1
+
+
+def test_a_sub_process_that_starts_itself_stops_at_the_depth_limit(world: World) -> None:
+    world.publish(
+        "flow",
+        {
+            "key": "again",
+            "label": text("again"),
+            "form": "plan",
+            "nodes": [
+                {"id": "start", "type": "start"},
+                {
+                    "id": "deeper",
+                    "type": "sub_process",
+                    "flow": "again",
+                    "record": {"form": "plan", "values": {"title": "one more"}},
+                },
+                {"id": "end", "type": "end"},
+            ],
+            "edges": [{"from": "start", "to": "deeper"}, {"from": "deeper", "to": "end"}],
+        },
+    )
+    record = world.create({"title": "first"}, form="plan")
+    with world.platform.unit_of_work() as uow, pytest.raises(ValidationFailed) as caught:
+        flows.start(uow, world.platform.settings, boss(world, "meg"), "svc", "again", record.id)
+    assert caught.value.code == "flow.depth"
+    assert "again → again" in caught.value.errors[0]["message"]
+    with world.platform.unit_of_work(write=False) as uow:  # nothing was written
+        assert uow.session.scalars(select(FlowInstance)).all() == []
+        assert len(uow.session.scalars(select(Record)).all()) == 1
+
+
+def test_a_multi_instance_node_over_too_many_rows_is_refused(world: World) -> None:
+    from tangram.engines.flows.context import MAX_INSTANCES
+
+    world.publish(
+        "flow",
+        {
+            "key": "fan",
+            "label": text("fan"),
+            "form": "plan",
+            "nodes": [
+                {"id": "start", "type": "start"},
+                {
+                    "id": "execute",
+                    "type": "fill",
+                    "multi": {"over": "measures", "assignee_field": "owner"},
+                },
+                {"id": "end", "type": "end"},
+            ],
+            "edges": [{"from": "start", "to": "execute"}, {"from": "execute", "to": "end"}],
+        },
+    )
+    rows = [{"what": f"step {n}", "owner": world.users["ann"]} for n in range(MAX_INSTANCES + 1)]
+    record = world.create({"title": "many", "measures": rows}, form="plan")
+    with world.platform.unit_of_work() as uow, pytest.raises(ValidationFailed) as caught:
+        flows.start(uow, world.platform.settings, boss(world, "meg"), "svc", "fan", record.id)
+    assert caught.value.code == "flow.multi_limit"
+    assert f"at most {MAX_INSTANCES}" in caught.value.detail
+    with world.platform.unit_of_work(write=False) as uow:  # nothing was written
+        assert uow.session.scalars(select(Task)).all() == []

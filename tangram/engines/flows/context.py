@@ -12,6 +12,9 @@ from typing import Any
 SCHEMA_VERSION = 1
 #: Automatic steps (branches, automations, ...) one command may take before it is refused as a loop.
 MAX_STEPS = 1000
+#: The most tasks (or sub-processes) one multi-instance node opens at once: more is refused
+#: (``flow.multi_limit``) rather than thousands of tasks written in one command.
+MAX_INSTANCES = 500
 ACTIONS = (
     "approve",
     "reject",

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from tangram.engines.flows.context import MAX_STEPS, Context, FlowError
+from tangram.engines.flows.context import MAX_INSTANCES, MAX_STEPS, Context, FlowError
 from tangram.engines.flows.effects import (
     CarbonCopy,
     FlowEffect,
@@ -120,7 +120,19 @@ class Movement(ABC):
 
     def rows_of(self, node: Node, multi: Multi) -> list[tuple[int, Any]]:
         """The sub-table rows a multi-instance node works on, with their places in the table:
-        every row, or those its ``where`` selects (over the row's columns and ``$record``)."""
+        every row, or those its ``where`` selects (over the row's columns and ``$record``); more
+        than :data:`MAX_INSTANCES` is refused, so one command never opens thousands of tasks."""
+        chosen = self._chosen_rows(node, multi)
+        if len(chosen) > MAX_INSTANCES:
+            raise FlowError(
+                "flow.multi_limit",
+                f"node {node.id!r} would open {len(chosen)} instances, one per row of "
+                f"{multi.over!r}; at most {MAX_INSTANCES} are allowed: split the table or narrow "
+                "the node's where",
+            )
+        return chosen
+
+    def _chosen_rows(self, node: Node, multi: Multi) -> list[tuple[int, Any]]:
         rows = self.ctx.data.get(multi.over) if multi.over is not None else None
         rows = rows if isinstance(rows, list) else []
         if multi.where is None:

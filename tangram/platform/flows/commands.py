@@ -62,6 +62,8 @@ def start(
     version, proc = process(uow, app_key, flow_key)
     if parent is None:
         metadata.require_live(uow, app_key, "flow", flow_key)
+    else:
+        _require_depth(uow, parent[0], flow_key)
     form_key = proc.definition.form
     record = records.get_record(uow, actor, app_key, form_key, record_id)
     if actor.user_id is not None:
@@ -109,6 +111,27 @@ def start(
         ) from None
     apply(uow, settings, actor, app_key, instance, record, effects, history_from=0)
     return instance
+
+
+#: How deep sub-processes may nest (a flow whose sub-process starts itself stops here).
+MAX_SUB_DEPTH = 8
+
+
+def _require_depth(uow: UnitOfWork, parent_id: int, flow_key: str) -> None:
+    """Refuse a sub-process nested deeper than :data:`MAX_SUB_DEPTH` below its top flow."""
+    depth, current = 1, uow.session.get(FlowInstance, parent_id)
+    chain = []
+    while current is not None and current.parent_id is not None:
+        depth += 1
+        chain.append(current.flow_key)
+        current = uow.session.get(FlowInstance, current.parent_id)
+    if depth >= MAX_SUB_DEPTH:
+        raise ValidationFailed(
+            f"Sub-process {flow_key!r} would be nested {depth + 1} levels deep; at most "
+            f"{MAX_SUB_DEPTH} are allowed (does a flow start itself?).",
+            code="flow.depth",
+            errors=[{"path": "flow", "message": " → ".join([*reversed(chain), flow_key])}],
+        )
 
 
 def running_instance(uow: UnitOfWork, record_id: int, flow_key: str) -> int | None:
