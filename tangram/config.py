@@ -42,6 +42,9 @@ class Settings:
     embedded_worker: bool = True
     worker_poll_seconds: float = 2.0
     job_max_attempts: int = 5
+    #: A failing job is given up (dead-lettered) only once it is this old, whatever its attempts:
+    #: a short outage of what it calls is ridden out instead of losing the job.
+    job_min_age_minutes: int = 10
     #: Argon2id cost of password hashes: passes over the memory, and the memory in KiB (about
     #: 0.25 s per hash with the defaults; hashes of another cost are rehashed at sign-in).
     password_time_cost: int = 3

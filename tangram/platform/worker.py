@@ -14,13 +14,17 @@ import socket
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, or_, select, update
 
+from tangram.platform.identity.perms import administrator_ids
+from tangram.platform.kernel.clock import ensure_utc
 from tangram.platform.kernel.jobs import JobContext, backoff
 from tangram.platform.kernel.models import Job, JobStatus
+from tangram.platform.kernel.uow import UnitOfWork
+from tangram.platform.outbound import notify
 
 if TYPE_CHECKING:
     from tangram.platform.bootstrap import Platform
@@ -101,11 +105,13 @@ class Worker:
                 return "lost"
             context = JobContext(job.id, job.kind, dict(job.payload), job.attempts, uow.now)
             max_attempts = job.max_attempts
+            created_at: datetime | None = job.created_at
         handler = platform.jobs.get(context.kind)
         error: str | None = None
         if handler is None:
             error = f"no handler for job kind {context.kind!r}"
             max_attempts = context.attempt  # nothing will ever handle it: dead-letter now
+            created_at = None
         else:
             try:
                 with platform.unit_of_work() as uow:
@@ -128,11 +134,25 @@ class Worker:
             except Exception as exc:  # noqa: BLE001 - a failing job is recorded, never fatal
                 error = f"{type(exc).__name__}: {exc}"
                 log.warning("job %s (%s) failed: %s", job_id, context.kind, error)
-        return self._fail(job_id, context.attempt, max_attempts, error)
+        return self._fail(job_id, context, max_attempts, created_at, error)
 
-    def _fail(self, job_id: int, attempt: int, max_attempts: int, error: str) -> str:
+    def _fail(
+        self,
+        job_id: int,
+        context: JobContext,
+        max_attempts: int,
+        created_at: datetime | None,
+        error: str,
+    ) -> str:
+        """Schedule the next try after a back-off, or give the job up once its attempts are spent
+        and it is old enough (``TANGRAM_JOB_MIN_AGE_MINUTES``); a job given up is audited and every
+        administrator is told."""
+        attempt = context.attempt
         with self.platform.unit_of_work() as uow:
-            if attempt >= max_attempts:
+            young = created_at is not None and uow.now - ensure_utc(created_at) < timedelta(
+                minutes=self.platform.settings.job_min_age_minutes
+            )
+            if attempt >= max_attempts and not young:
                 status, values = JobStatus.DEAD.value, {"finished_at": uow.now}
             else:
                 status, values = JobStatus.PENDING.value, {"run_at": uow.now + backoff(attempt)}
@@ -150,6 +170,8 @@ class Worker:
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 return "lost"
+            if status == JobStatus.DEAD.value:
+                _report_dead(uow, context, attempt, error)
             uow.commit()
         return status
 
@@ -178,6 +200,30 @@ class Worker:
             if summary.total == 0:
                 stop.wait(poll)
         log.info("worker %s stopped", self.name)
+
+
+def _report_dead(uow: UnitOfWork, context: JobContext, attempts: int, error: str) -> None:
+    """Tell every administrator that a job was given up (their notifications link the jobs page),
+    and keep it in the audit trail."""
+    title = f"后台任务已放弃：{context.kind} #{context.id}"
+    body = f"{attempts} 次尝试均失败。最后的错误：{error[:500]}"
+    for admin in administrator_ids(uow.session):
+        notify.notify(
+            uow,
+            admin,
+            kind="job_dead",
+            title=title,
+            body=body,
+            payload={"job": context.id, "kind": context.kind},
+        )
+    uow.audit(
+        None,
+        "worker",
+        "job.dead",
+        "job",
+        context.id,
+        {"kind": context.kind, "attempts": attempts, "error": error[:500]},
+    )
 
 
 def _tally(outcome: str) -> RunSummary:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tangram.config import Settings
 from tangram.platform.bootstrap import Platform
-from tangram.platform.kernel import jobs
+from tangram.platform.kernel import audit, jobs
 from tangram.platform.kernel.clock import FrozenClock
 from tangram.platform.kernel.jobs import JobContext
 from tangram.platform.kernel.models import Job, JobStatus, Notification, Role
@@ -93,6 +93,7 @@ def test_failing_job_rolls_back_and_retries_with_backoff_then_dead_letters(
         raise RuntimeError(f"remote said no on attempt {job.attempt}")
 
     platform.jobs.register("flaky", flaky)
+    admin = make_user(platform, "root", roles=("admin",))
     job_id = _enqueue(platform, "flaky", max_attempts=3)
     start = clock.now()
     assert Worker(platform).run_due().retried == 1
@@ -109,10 +110,19 @@ def test_failing_job_rolls_back_and_retries_with_backoff_then_dead_letters(
     assert Worker(platform).run_due().retried == 1
     assert _job(platform, job_id).run_at == clock.now() + timedelta(seconds=60)
     clock.advance(timedelta(seconds=60))
+    # its attempts are spent, but it is only 90 s old: a short outage is ridden out
+    assert Worker(platform).run_due().retried == 1
+    assert _job(platform, job_id).status == JobStatus.PENDING
+    clock.advance(timedelta(minutes=platform.settings.job_min_age_minutes))
     assert Worker(platform).run_due().dead == 1
     job = _job(platform, job_id)
-    assert (job.status, job.attempts) == (JobStatus.DEAD, 3)
-    assert "attempt 3" in (job.last_error or "")
+    assert (job.status, job.attempts) == (JobStatus.DEAD, 4)
+    assert "attempt 4" in (job.last_error or "")
+    with platform.unit_of_work(write=False) as uow:  # every administrator hears of it
+        told = uow.session.scalars(select(Notification).where(Notification.kind == "job_dead"))
+        assert [(n.user_id, n.payload["job"]) for n in told] == [(admin.id, job_id)]
+        (entry,) = audit.list_entries(uow.session, object_type="job")
+        assert (entry.action, entry.payload["attempts"]) == ("job.dead", 4)
 
 
 def test_backoff_doubles_and_is_capped() -> None:
@@ -208,7 +218,9 @@ def test_jobs_are_tried_as_often_as_the_installation_says(
     def failing(_uow: UnitOfWork, job: JobContext) -> None:
         raise RuntimeError(f"no on attempt {job.attempt}")
 
-    platform = Platform.from_settings(replace(settings, job_max_attempts=2), clock=clock)
+    platform = Platform.from_settings(
+        replace(settings, job_max_attempts=2, job_min_age_minutes=0), clock=clock
+    )
     try:
         platform.jobs.register("failing", failing)
         job_id = _enqueue(platform, "failing")
