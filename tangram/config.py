@@ -50,6 +50,8 @@ class Settings:
     password_time_cost: int = 3
     password_memory_kib: int = 65536
     job_lease_seconds: int = 300
+    #: How long a write on SQLite waits for the single writer's lock before answering 503.
+    sqlite_busy_seconds: float = 30.0
     log_sql: bool = False
     #: Webhook targets allowed although they resolve to private, loopback or link-local
     #: addresses: comma-separated host names or networks (``hooks.internal,10.1.0.0/16``).

@@ -36,7 +36,9 @@ class Platform:
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> Platform:
         """Connect to the configured database (nothing is created or migrated here)."""
-        engine = build_engine(settings.database_url, echo=settings.log_sql)
+        engine = build_engine(
+            settings.database_url, echo=settings.log_sql, busy_seconds=settings.sqlite_busy_seconds
+        )
         return cls(
             settings=settings,
             engine=engine,

@@ -64,7 +64,6 @@ def create_app(
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="openapi.json",
     )
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["tangram"] = platform
 
     problems.init_app(app)

@@ -11,10 +11,12 @@ database driver.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import flask
 import flask_smorest
+from flask.json.provider import DefaultJSONProvider
 from webargs import core
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import IntegerConverter
@@ -71,6 +73,31 @@ class BoundedInt(IntegerConverter):
         return number
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite float replaced by ``None`` (JSON has no such number)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+class FiniteJSONProvider(DefaultJSONProvider):
+    """Flask's JSON provider that never writes ``NaN`` or ``Infinity``, which are not JSON (a
+    computed value that is no number goes out as ``null``); UTF-8 text as it is."""
+
+    ensure_ascii = False
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        try:
+            return super().dumps(obj, allow_nan=False, **kwargs)
+        except ValueError:  # the rare document holding a non-finite float
+            return super().dumps(_finite(obj), allow_nan=False, **kwargs)
+
+
 def init_app(app: flask.Flask) -> None:
-    """Install the bounded integer converter (before any route is added)."""
+    """Install the bounded integer converter (before any route is added) and the JSON provider."""
     app.url_map.converters["int"] = BoundedInt
+    app.json = FiniteJSONProvider(app)

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, Response, g, json, request
 from marshmallow import Schema, fields
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from tangram.platform.kernel.errors import RateLimited, TangramError
@@ -180,10 +181,33 @@ def handle_http_exception(error: HTTPException) -> Response:
     )
 
 
+#: When a client should try again after the database stayed busy.
+BUSY_RETRY_SECONDS = 5
+#: What the drivers say when a write waited too long for a lock: SQLite's single writer after its
+#: busy timeout, PostgreSQL's lock and statement timeouts and deadlock victims.
+_BUSY = ("database is locked", "lock timeout", "lock_timeout", "deadlock detected")
+
+
+def _database_busy(error: Exception) -> bool:
+    if not isinstance(error, OperationalError):
+        return False
+    message = str(error.orig).lower()
+    return any(sign in message for sign in _BUSY)
+
+
 def handle_unexpected(error: Exception) -> Response:
     """Anything else: a 500 that names the request id and hides internals."""
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
+    if _database_busy(error):
+        log.warning("request %s: the database stayed busy: %s", request_id(), error)
+        return problem_response(
+            503,
+            "Service unavailable",
+            "The database is busy with other writes; try again in a few seconds.",
+            "database.busy",
+            headers={"Retry-After": str(BUSY_RETRY_SECONDS)},
+        )
     log.exception("unexpected error in request %s", request_id(), exc_info=error)
     return problem_response(
         500,

@@ -83,3 +83,8 @@ def test_an_id_beyond_64_bits_matches_nothing(
 
 def test_the_largest_64_bit_id_is_simply_not_found(admin_client: ApiClient) -> None:
     assert_problem(admin_client.get("/api/v1/groups/9223372036854775807"), 404, "group.not_found")
+
+
+def test_answers_never_hold_nan_or_infinity(app: Any) -> None:
+    written = app.json.dumps({"a": float("nan"), "b": [float("inf"), 1.5], "c": "文本"})
+    assert written == '{"a": null, "b": [null, 1.5], "c": "文本"}'

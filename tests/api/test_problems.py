@@ -11,6 +11,8 @@ from flask import Flask
 
 from tangram.config import Settings
 from tangram.platform.bootstrap import Platform
+from tangram.platform.identity import users
+from tangram.platform.kernel import migrate
 from tangram.platform.kernel.clock import FrozenClock
 from tangram.web import create_app
 from tests.conftest import ApiClient, assert_problem
@@ -150,3 +152,33 @@ def test_every_response_carries_the_security_headers(client: ApiClient) -> None:
         assert "frame-ancestors 'none'" in policy
         assert "script-src 'self' 'unsafe-eval'" in policy  # no inline script
         assert "'unsafe-inline'" not in policy.split("script-src", 1)[1].split(";", 1)[0]
+
+
+def test_a_write_that_waits_too_long_for_the_database_answers_503(
+    settings: Settings, clock: FrozenClock, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    if not settings.database_url.startswith("sqlite"):
+        settings = replace(settings, database_url=f"sqlite:///{tmp_path / 'busy.db'}")
+    busy = replace(settings, sqlite_busy_seconds=0.2)
+    platform = Platform.from_settings(busy, clock=clock)
+    try:
+        migrate.upgrade(platform.engine)
+        with platform.unit_of_work() as uow:
+            users.ensure_admin(uow, username="admin", password="admin-password-1")
+            uow.commit()
+        client = ApiClient(create_app(platform=platform).test_client())
+        assert client.login("admin", "admin-password-1").status_code == 200
+        holder = sqlite3.connect(settings.database_url.removeprefix("sqlite:///"))
+        holder.execute("BEGIN IMMEDIATE")  # another process holds the writer's lock
+        try:
+            answer = client.post("/api/v1/roles", json={"key": "busy", "name": "Busy"})
+        finally:
+            holder.rollback()
+            holder.close()
+        assert_problem(answer, 503, "database.busy")
+        assert answer.headers["Retry-After"] == "5"
+        assert client.post("/api/v1/roles", json={"key": "busy", "name": "Busy"}).status_code == 201
+    finally:
+        platform.dispose()

@@ -86,13 +86,17 @@ def _substr(v: list[Any], _d: Any, _r: Run, _p: str) -> str:
     return js_substr(source, start, end)
 
 
-def _merge(v: list[Any], _d: Any, _r: Run, _p: str) -> list[Any]:
+def _merge(v: list[Any], _d: Any, r: Run, p: str) -> list[Any]:
+    """One flat list of the arguments; every item it holds counts against the evaluation's
+    iteration budget (a ``merge`` in a ``reduce`` doubling its list is stopped, not run to
+    millions)."""
     out: list[Any] = []
     for item in v:
         if isinstance(item, list):
             out.extend(item)
         else:
             out.append(item)
+    r.spend(len(out), p)
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +22,17 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def build_engine(url: str | URL, *, echo: bool = False) -> Engine:
-    """Create an engine with the pragmas and options Tangram relies on."""
+def build_engine(url: str | URL, *, echo: bool = False, busy_seconds: float = 30.0) -> Engine:
+    """Create an engine with the pragmas and options Tangram relies on; on SQLite a write waits
+    up to ``busy_seconds`` for the single writer's lock (then the request answers 503)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, echo=echo, connect_args={"timeout": 30})
+        engine = create_engine(parsed, echo=echo, connect_args={"timeout": busy_seconds})
         engine.dialect.statement_compiler = _SQLiteCompiler
-        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "connect", partial(_sqlite_connect, busy_ms=int(busy_seconds * 1000)))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql":
@@ -58,13 +60,13 @@ def build_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False, autoflush=True)
 
 
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_connection: Any, _record: Any, *, busy_ms: int) -> None:
     # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's implicit BEGIN is disabled).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
     # Percentiles in reports: the same interpolation as PostgreSQL's percentile_cont.

@@ -183,3 +183,13 @@ def test_strict_compilation_refuses_objects_that_are_not_one_operation() -> None
         ("/if/2", "logic.object"),
     ]
     assert compile_logic({"==": [{"var": "a"}, 1]}, strict=True)({"a": 1}) is True
+
+
+def test_merge_counts_against_the_iteration_budget() -> None:
+    doubling = {
+        "reduce": [{"var": "xs"}, {"merge": [{"var": "accumulator"}, {"var": "accumulator"}]}, [1]]
+    }
+    assert len(compile_logic(doubling)({"xs": list(range(10))})) == 1024
+    with pytest.raises(LogicLimitExceeded) as caught:
+        compile_logic(doubling)({"xs": list(range(22))})  # 2^22 items: stopped, not built
+    assert caught.value.path == "/reduce/1/merge"
