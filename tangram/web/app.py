@@ -63,6 +63,8 @@ def create_app(
         OPENAPI_VERSION="3.1.0",
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="openapi.json",
+        # every operation needs a signed-in caller unless it says otherwise (security.public)
+        API_SPEC_OPTIONS={"security": security.SECURITY},
     )
     app.extensions["tangram"] = platform
 

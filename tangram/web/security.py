@@ -1,6 +1,9 @@
 """Who is calling: session cookies (with a CSRF token) for the SPA, bearer tokens for integrations.
 
-Unsafe requests (POST, PUT, PATCH, DELETE) authenticated by the session cookie must send the
+Every API operation requires a signed-in caller unless its view is marked :func:`public` (the
+health check, signing in and out, public intake); the caller is authenticated before anything
+reads the request's body or query, so an anonymous request answers 401 whatever it sends, never
+422. Unsafe requests (POST, PUT, PATCH, DELETE) authenticated by the session cookie must send the
 session's CSRF token in ``X-CSRF-Token``; bearer-token requests carry no ambient credentials and
 need none. Every API body must be JSON, which cross-site HTML forms cannot send.
 """
@@ -9,9 +12,12 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request, session
+from flask.views import MethodView
+from flask_smorest import Blueprint
 
 from tangram.platform import packages
 from tangram.platform.bootstrap import Platform
@@ -20,6 +26,12 @@ from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel.errors import PermissionDenied, TangramError, Unauthenticated
 from tangram.platform.kernel.models import User
 
+#: The API operations: every one of them authenticates its caller unless marked public.
+API_PREFIX = "/api/v1/"
+#: The attribute :func:`public` sets on a view (class or function).
+PUBLIC_MARK = "tangram_public"
+#: How the OpenAPI document says an operation needs a signed-in caller (public ones: ``[]``).
+SECURITY: list[dict[str, list[str]]] = [{"session": []}, {"bearer": []}]
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: Endpoints that take no CSRF token: signing in creates the session the token belongs to.
@@ -36,6 +48,30 @@ class UnsupportedMediaType(TangramError):
     status = 415
     title = "Unsupported media type"
     default_code = "request.unsupported_media_type"
+
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def public(view: View) -> View:
+    """Mark a view (a ``MethodView`` class or a view function) as callable without signing in; a
+    class's operations say so in the OpenAPI document (``security: []``). Put it under
+    ``@blp.route``, which reads the methods' documentation."""
+    setattr(view, PUBLIC_MARK, True)
+    if isinstance(view, type) and issubclass(view, MethodView):
+        for method in view.methods or ():
+            name = method.lower()
+            setattr(view, name, Blueprint.doc(security=[])(getattr(view, name)))
+    return view
+
+
+def is_public(endpoint: str) -> bool:
+    """Whether the endpoint's view is marked :func:`public`."""
+    view = current_app.view_functions.get(endpoint)
+    return bool(
+        getattr(view, PUBLIC_MARK, False)
+        or getattr(getattr(view, "view_class", None), PUBLIC_MARK, False)
+    )
 
 
 def platform() -> Platform:
@@ -110,6 +146,21 @@ def csrf_token() -> str | None:
     return str(value) if value else None
 
 
+def _authenticate() -> None:
+    """401 for an anonymous (or badly authenticated) call of an operation that is not public,
+    before flask-smorest validates its body and query. Unknown paths stay 404."""
+    endpoint = request.endpoint
+    if (
+        endpoint is None
+        or endpoint == "spa"  # the front end's catch-all: no operation, a 404 below /api
+        or request.method == "OPTIONS"
+        or not request.path.startswith(API_PREFIX)
+        or is_public(endpoint)
+    ):
+        return
+    require_actor()
+
+
 def _check_request() -> None:
     if not request.path.startswith("/api/"):
         return
@@ -121,6 +172,7 @@ def _check_request() -> None:
             else platform().settings.max_upload_bytes
         )
         request.max_content_length = limit + 64 * 1024
+    _authenticate()
     if request.method in UNSAFE_METHODS and request.endpoint not in NON_JSON_ENDPOINTS:
         has_body = bool(request.content_length) or "chunked" in request.headers.get(
             "Transfer-Encoding", ""

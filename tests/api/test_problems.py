@@ -15,6 +15,7 @@ from tangram.platform.identity import users
 from tangram.platform.kernel import migrate
 from tangram.platform.kernel.clock import FrozenClock
 from tangram.web import create_app
+from tangram.web.security import public
 from tests.conftest import ApiClient, assert_problem
 from tests.openapi import OpenApiChecker
 
@@ -75,6 +76,7 @@ def test_unexpected_error_answers_500_without_internals(platform: Platform) -> N
     app = create_app(platform=platform)
 
     @app.get("/api/v1/boom")
+    @public  # anonymous callers get 401 before any other view runs
     def boom() -> str:
         raise RuntimeError("secret internal detail: password=hunter2")
 

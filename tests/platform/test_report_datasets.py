@@ -10,7 +10,7 @@ import pytest
 
 from tangram.engines.common import DefinitionError
 from tangram.engines.forms import compile_form
-from tangram.engines.reports import Source, compile_dataset
+from tangram.engines.reports import JoinLimit, Source, compile_dataset
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel.caches import Caches
 from tangram.platform.metadata import compiled
@@ -77,7 +77,9 @@ def world(platform: Platform) -> World:
     return w
 
 
-def run(world: World, definition: dict[str, Any]) -> list[dict[str, Any]]:
+def run(
+    world: World, definition: dict[str, Any], joined: JoinLimit | None = None
+) -> list[dict[str, Any]]:
     with world.platform.unit_of_work(write=False) as uow:
         sources = {}
         for key in ("case", "customer"):
@@ -90,7 +92,7 @@ def run(world: World, definition: dict[str, Any]) -> list[dict[str, Any]]:
             t = projections.tables(uow.caches, int(app_id or 0), key, form.projection)
             sources[key] = Source(form, t.main, t.children)
         dataset = compile_dataset(definition, sources)
-        return [dict(r._mapping) for r in uow.session.execute(dataset.query())]
+        return [dict(r._mapping) for r in uow.session.execute(dataset.query(joined=joined))]
 
 
 def test_dimensions_buckets_and_plain_measures(world: World) -> None:
@@ -279,6 +281,49 @@ def test_filters_sub_tables_and_references(world: World) -> None:
         {"part": "belt", "qty": float(sum(range(12)))},
         {"part": "fan", "qty": 12.0},
     ]
+
+
+def test_a_referenced_record_outside_the_join_limit_reads_as_empty_when_limited(
+    world: World,
+) -> None:
+    definition = {
+        "form": "case",
+        "dimensions": [{"key": "customer", "field": "customer.name"}],
+        "measures": [{"key": "n", "type": "count"}],
+    }
+    everyone = run(world, definition)
+    assert everyone == [{"customer": "Acme", "n": 6}, {"customer": "Bolt", "n": 6}]
+    asked: list[str] = []
+
+    def only_acme(form_key: str, table: Any) -> list[Any]:
+        asked.append(form_key)
+        return [table.c.name == "Acme"]
+
+    limited = run(world, definition, joined=only_acme)
+    assert sorted(limited, key=str) == [{"customer": "Acme", "n": 6}, {"customer": None, "n": 6}]
+    assert asked == ["customer"]
+    plain = run(world, {"form": "case", "measures": [{"key": "n", "type": "count"}]}, only_acme)
+    assert plain == [{"n": 12}]
+    assert asked == ["customer"]  # a dataset that joins nothing asks for no limit
+
+
+def test_a_dataset_names_every_form_it_reads() -> None:
+    sources = {}
+    for key, body in (("case", CASE), ("customer", CUSTOMER)):
+        form = compile_form(body, forms={"customer": ["name", "tier"]})
+        t = projections.tables(Caches(), 1, key, form.projection)  # tables only: nothing runs
+        sources[key] = Source(form, t.main, t.children)
+    own = compile_dataset({"form": "case", "measures": [{"key": "n", "type": "count"}]}, sources)
+    assert own.forms == ("case",)
+    through = compile_dataset(
+        {
+            "form": "case",
+            "filter": {"==": [{"var": "customer.tier"}, "vip"]},
+            "measures": [{"key": "n", "type": "count"}],
+        },
+        sources,
+    )
+    assert through.forms == ("case", "customer")
 
 
 def test_bad_definitions_are_refused_with_paths() -> None:

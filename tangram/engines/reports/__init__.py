@@ -11,6 +11,7 @@ into datasets too.
 from tangram.engines.reports.dataset import (
     MEASURES,
     Dataset,
+    JoinLimit,
     Output,
     Source,
     compile_dataset,
@@ -50,6 +51,7 @@ __all__ = [
     "WIDGETS",
     "Bucket",
     "Dataset",
+    "JoinLimit",
     "Output",
     "Percentile",
     "PercentileAggregate",

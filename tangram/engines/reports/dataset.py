@@ -61,6 +61,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import FromClause
 
 from tangram.engines.common import DefinitionError, Diagnostic
 from tangram.engines.forms import ColumnKind, FieldType, Form, array_text
@@ -94,6 +95,12 @@ COVERED = frozenset({"_created_at", "_deleted_at"})
 UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 COMPARISONS = ("==", "===", "!=", "!==", "<", "<=", ">", ">=")
 _ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+#: The conditions a row of a referenced form must meet to be joined, given the form's key and its
+#: table in the statement (the platform's row-level rule for the viewer); a referenced record that
+#: fails them reads as no reference at all: its fields are empty.
+JoinLimit = Callable[[str, FromClause], Sequence[ColumnElement[bool]]]
 
 
 @dataclass(frozen=True)
@@ -138,22 +145,41 @@ class Dataset:
     measures: tuple[Output, ...]
     _columns: tuple[ColumnElement[Any], ...]
     _groups: tuple[ColumnElement[Any], ...]
-    _from: Any
+    _from: Any  # the form's table, joined to the sub-table it unnests
     _where: tuple[ColumnElement[bool], ...]
     _key: ColumnElement[Any]
     _zone: ZoneInfo
+    #: (reference field, referenced form, its table in the statement) for each form joined
+    _joins: tuple[tuple[str, str, FromClause], ...] = ()
 
-    def query(self, *, where: Sequence[ColumnElement[bool]] = ()) -> Select[Any]:
+    @property
+    def forms(self) -> tuple[str, ...]:
+        """Every form the dataset reads: its own, then each form it joins through a reference."""
+        return (self.form, *sorted({form for _, form, _ in self._joins} - {self.form}))
+
+    def _source(self, joined: JoinLimit | None) -> Any:
+        """The form's table joined to the referenced forms, each under its ``joined`` limit."""
+        from_clause = self._from
+        main = self._key.table
+        for via, form, table in self._joins:
+            limits = list(joined(form, table)) if joined is not None else []
+            from_clause = from_clause.outerjoin(table, and_(table.c._id == main.c[via], *limits))
+        return from_clause
+
+    def query(
+        self, *, where: Sequence[ColumnElement[bool]] = (), joined: JoinLimit | None = None
+    ) -> Select[Any]:
         """The statement: dimensions then measures, grouped and ordered by the dimensions.
 
-        ``where`` adds conditions (the viewer's row-level filter, dashboard filters). On SQLite
+        ``where`` adds conditions (the viewer's row-level filter, dashboard filters); ``joined``
+        limits the rows of the referenced forms that are joined (see :data:`JoinLimit`). On SQLite
         the form's table is read in one pass (``NOT INDEXED``): an aggregate over a date range
         otherwise becomes an index range scan with a lookup per row, several times slower for
         the wide ranges reports ask for, unless the query reads nothing but what the index of
         live records on ``_created_at`` holds (a trend of counts). PostgreSQL chooses by its
         statistics.
         """
-        statement = select(*self._columns).select_from(self._from)
+        statement = select(*self._columns).select_from(self._source(joined))
         conditions = [*self._where, *where]
         if conditions:
             statement = statement.where(and_(*conditions))
@@ -192,10 +218,15 @@ class Dataset:
             raise DefinitionError(problems)
         return conditions
 
-    def records(self, *, where: Sequence[ColumnElement[bool]] = ()) -> Select[Any]:
-        """The ids of the records behind the rows ``where`` selects (use :meth:`point`)."""
+    def records(
+        self, *, where: Sequence[ColumnElement[bool]] = (), joined: JoinLimit | None = None
+    ) -> Select[Any]:
+        """The ids of the records behind the rows ``where`` selects (use :meth:`point`), the
+        referenced forms joined under ``joined`` as in :meth:`query`."""
         conditions = [*self._where, *where]
-        return select(self._key).select_from(self._from).where(and_(*conditions)).distinct()
+        return (
+            select(self._key).select_from(self._source(joined)).where(and_(*conditions)).distinct()
+        )
 
 
 def _parse(output: Output, text: str, zone: ZoneInfo) -> Any:
@@ -230,7 +261,7 @@ class _Compiler:
         self.problems: list[Diagnostic] = []
         self.refs: dict[str, Ref] = {}
         self.children: set[str] = set()
-        self.joins: dict[str, Any] = {}
+        self.joins: dict[str, tuple[str, FromClause]] = {}
 
     def problem(self, path: str, code: str, message: str) -> None:
         self.problems.append(Diagnostic(path, code, message))
@@ -291,7 +322,7 @@ class _Compiler:
                 )
                 return None
             joined = target.main.alias(f"ref_{head}")
-            self.joins[head] = joined
+            self.joins[head] = (target_key, joined)
             return Ref(path, joined.c[rest], kind, via=head)
         self.problem(where, "report.field", f"{head!r} has no fields to follow")
         return None
@@ -308,18 +339,17 @@ class _Compiler:
         )
 
     def frame(self) -> tuple[Any, list[ColumnElement[bool]]]:
-        """What the dataset reads: the form's table joined to the sub-table unnested and the
-        referenced forms, and the conditions that keep live records only."""
+        """What the dataset reads: the form's table joined to the sub-table unnested (the
+        referenced forms are joined per statement: see :meth:`Dataset.query`), and the
+        conditions that keep live records only."""
         main = self.source.main
         from_clause: Any = main
         for child in sorted(self.children):
             table = self.source.children[child]
             from_clause = from_clause.join(table, table.c._record == main.c._id)
-        for via, table in sorted(self.joins.items()):
-            from_clause = from_clause.outerjoin(table, table.c._id == main.c[via])
         live: list[ColumnElement[bool]] = [main.c._deleted_at.is_(None)]
-        for table in self.joins.values():
-            live.append(or_(table.c._id.is_(None), table.c._deleted_at.is_(None)))
+        for _, joined in self.joins.values():
+            live.append(or_(joined.c._id.is_(None), joined.c._deleted_at.is_(None)))
         return from_clause, live
 
     # --- filters: JsonLogic to SQL ----------------------------------------------------------
@@ -823,4 +853,5 @@ def compile_dataset(
         _where=tuple(where),
         _key=c.source.main.c._id,
         _zone=zone,
+        _joins=tuple((via, form, table) for via, (form, table) in sorted(c.joins.items())),
     )

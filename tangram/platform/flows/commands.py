@@ -284,7 +284,11 @@ def instance_action(
     opinion: str = "",
     attachments: Sequence[int] = (),
 ) -> FlowInstance:
-    """Withdraw, urge, comment on or cancel an instance (the initiator, a participant or an admin)."""
+    """Withdraw, urge, comment on or cancel an instance (the initiator, a participant or an admin).
+
+    An instance whose record the actor may not read does not exist for them (404
+    ``flow.not_found``, as a missing one); one they may read but not act on answers 403
+    ``flow.forbidden``."""
     if action not in ("withdraw", "urge", "comment", "cancel"):
         raise ValidationFailed(
             f"Unknown action {action!r}: use withdraw, urge, comment or cancel.",
@@ -292,7 +296,10 @@ def instance_action(
         )
     instance = instance_of(uow, instance_id)
     app_key = app_key_of(uow, instance.app_id)
-    record = records.get_record(uow, actor, app_key, instance.form_key, instance.record_id)
+    try:
+        record = records.get_record(uow, actor, app_key, instance.form_key, instance.record_id)
+    except NotFound:  # the record, or its app, is out of the actor's sight
+        raise NotFound(f"There is no flow instance {instance_id}.", code="flow.not_found") from None
     command = Command(
         action,
         actor=actor.user_id,

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from tangram.platform.identity.perms import Action, Actor
+from tangram.platform.identity.perms import Action, Actor, scope_for
 from tangram.platform.kernel.errors import NotFound, PermissionDenied, ValidationFailed
 from tangram.platform.kernel.models import SavedView
 from tangram.platform.kernel.uow import UnitOfWork
@@ -159,14 +159,21 @@ def save_view(
 
 
 def delete_view(uow: UnitOfWork, actor: Actor, app_key: str, form_key: str, view_id: int) -> None:
-    """Delete one of the actor's views (an administrator may delete a shared one too)."""
+    """Delete one of the actor's views (an administrator may delete a shared one too).
+
+    Views the actor does not see do not exist for them (404 ``view.not_found``): another user's
+    own view, and a shared view of a form they may not read. A shared view they see but did not
+    save answers 403 unless they are an administrator."""
     app = app_ref(uow, actor, app_key)
     view = uow.session.get(SavedView, view_id)
     if (
         view is None
         or view.app_id != app.id
         or view.form_key != form_key
-        or (view.user_id != actor.user_id and not view.shared)
+        or (
+            view.user_id != actor.user_id
+            and not (view.shared and scope_for(actor, Action.READ, app_key, form_key))
+        )
     ):
         raise NotFound(f"View {view_id} does not exist.", code="view.not_found")
     if view.user_id != actor.user_id and not actor.is_admin:

@@ -296,32 +296,43 @@ def _load(
     *,
     deleted: bool = False,
 ) -> tuple[AppRef, Record]:
+    """The record for ``action``: 404 ``record.not_found`` when it does not exist or the actor may
+    not read it (records one may not read do not exist for them, whatever the action); 403
+    ``permission.record`` when they may read it but not do ``action``."""
     app = app_ref(uow, actor, app_key)
     record = uow.session.get(Record, record_id)
+    missing = NotFound(f"Form {form_key!r} has no record {record_id}.", code="record.not_found")
     if (
         record is None
         or record.app_id != app.id
         or record.form_key != form_key
         or (record.deleted_at is not None) != deleted
     ):
-        raise NotFound(f"Form {form_key!r} has no record {record_id}.", code="record.not_found")
-    try:
-        check_record(
-            uow.session,
-            actor,
-            action.value,
-            app_key=app_key,
-            form_key=form_key,
-            owner_id=record.owner_id,
-            group_id=record.group_id,
-        )
-    except PermissionDenied:
-        if action is Action.READ:  # records one may not read do not exist for them
-            raise NotFound(
-                f"Form {form_key!r} has no record {record_id}.", code="record.not_found"
-            ) from None
-        raise
-    return app, record
+        raise missing
+
+    def reaches(what: Action) -> bool:
+        try:
+            check_record(
+                uow.session,
+                actor,
+                what.value,
+                app_key=app_key,
+                form_key=form_key,
+                owner_id=record.owner_id,
+                group_id=record.group_id,
+            )
+        except PermissionDenied:
+            return False
+        return True
+
+    if reaches(action):
+        return app, record
+    if action is Action.READ or not reaches(Action.READ):
+        raise missing
+    raise PermissionDenied(
+        f"You may read record {record_id} of form {form_key!r} but not {action.value} it.",
+        code="permission.record",
+    )
 
 
 def get_record(

@@ -16,18 +16,19 @@ from tangram.platform.reports.datasets import (
     published_kpis,
     query_now,
     run,
-    scope_key,
 )
 from tangram.platform.reports.drill import (
     drill,
     drill_condition,
     point_of,
 )
+from tangram.platform.reports.sources import Reach, reach, require_app, scope_key
 
 __all__ = [
     "Extra",
     "Prepared",
     "QueryLater",
+    "Reach",
     "Result",
     "Sliced",
     "cached",
@@ -41,6 +42,8 @@ __all__ = [
     "prepare",
     "published_kpis",
     "query_now",
+    "reach",
+    "require_app",
     "run",
     "scope_key",
 ]

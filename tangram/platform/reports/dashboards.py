@@ -18,8 +18,10 @@ Filter values come as query parameters named by the filter keys (``period=this_m
 ``period=2026-11-01..2026-11-30``, ``line=A&line=B``). A date range filters a report on the
 filter's field; a KPI card takes the range as its period, dated by the KPI's own period field, and
 compares it with the period before (cards default to this month on a dashboard without a date
-range). A widget the viewer may not read, or one whose definition no longer fits, answers with
-its error in place; the rest of the dashboard still renders.
+range). A widget the viewer may not read (they lack the read grant on a form it touches: see
+:mod:`tangram.platform.reports.sources`), or one whose definition no longer fits, answers with
+its error in place and no data; the rest of the dashboard still renders. Its export and its
+drill-down answer that error as a problem.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ from tangram.platform.reports.kpis import (
     check_kpi_definition,
     kpi_card,
 )
-from tangram.platform.reports.sources import sources_of, tables_of
+from tangram.platform.reports.sources import reach, require_app, sources_of, tables_of
 
 TEMPORAL = (ColumnKind.DATE, ColumnKind.DATETIME)
 
@@ -247,6 +249,7 @@ def run_dashboard(
     its own connection: the database works on several queries while one waits.
     """
     started = time.perf_counter()
+    require_app(uow, actor, app_key)
     version, body = _dashboard(uow, app_key, key)
     applied = _applied(body, values, uow, uow.zone)
     chosen = list(body.get("widgets") or [])
@@ -316,6 +319,7 @@ def widget_result(
     values: Mapping[str, Sequence[str]] = {},
 ) -> reports.Result:
     """One widget's data as a report result (for exports); a KPI card becomes one row."""
+    require_app(uow, actor, app_key)
     _, body = _dashboard(uow, app_key, key)
     widget = _widget(body, widget_id)
     applied = _applied(body, values, uow, uow.zone)
@@ -352,13 +356,14 @@ def drill_widget(
 ) -> records.Page:
     """The records behind one data point of a widget, under the dashboard's filters: for a KPI
     card, the records its value counts in the period (its filter and period field)."""
+    require_app(uow, actor, app_key)
     _, body = _dashboard(uow, app_key, key)
     widget = _widget(body, widget_id)
     applied = _applied(body, values, uow, uow.zone)
     if "report" in widget:
-        prepared, scope = reports.load(uow, actor, app_key, widget["report"])
+        prepared, seen = reports.load(uow, actor, app_key, widget["report"])
         condition = drill_condition(
-            uow, actor, prepared, scope, point=point, extra=applied.conditions
+            uow, actor, prepared, seen, point=point, extra=applied.conditions
         )
         form_key = prepared.dataset.form
     else:
@@ -368,21 +373,7 @@ def drill_widget(
                 code="report.point",
                 errors=[{"path": f"at.{k}", "message": "not a dimension"} for k in point],
             )
-        _, kpi = _kpi(uow, app_key, widget["kpi"])
-        form_key = str(kpi.get("form"))
-        scope = records.require_scope(actor, Action.READ, app_key, form_key)
-        period = applied.period or card_period(uow)
-        sources = sources_of(uow, app_key, form_key)
-        dataset = compile_dataset(
-            kpi_dataset(kpi, {"value": period}), sources, time_zone=uow.settings.time_zone
-        )
-        t = tables_of(sources, form_key)
-        where = [*records.visible(uow, actor, t.main, scope), *applied.conditions(t, False)]
-        ids = dataset.records(where=where)
-
-        def condition(main: Table) -> ColumnElement[bool]:
-            return main.c._id.in_(ids)
-
+        form_key, condition = _kpi_records(uow, actor, app_key, widget["kpi"], applied)
     return records.list_records(
         uow,
         actor,
@@ -393,6 +384,36 @@ def drill_widget(
         count=True,
         within=condition,
     )
+
+
+def _kpi_records(
+    uow: UnitOfWork, actor: Actor, app_key: str, key: str, applied: Applied
+) -> tuple[str, Callable[[Table], ColumnElement[bool]]]:
+    """The KPI's form and the condition selecting the records its card counts in the period."""
+    _, kpi = _kpi(uow, app_key, key)
+    form_key = str(kpi.get("form"))
+    records.require_scope(actor, Action.READ, app_key, form_key)  # before anything compiles
+    period = applied.period or card_period(uow)
+    try:
+        sources = sources_of(uow, app_key, form_key)
+        dataset = compile_dataset(
+            kpi_dataset(kpi, {"value": period}), sources, time_zone=uow.settings.time_zone
+        )
+    except DefinitionError as exc:
+        raise ValidationFailed.from_diagnostics(
+            f"KPI {key!r} no longer fits its form; publish it again.",
+            exc.diagnostics,
+            code="report.stale",
+        ) from None
+    seen = reach(actor, app_key, dataset.forms)
+    t = tables_of(sources, form_key)
+    where = [*records.visible(uow, actor, t.main, seen.scope), *applied.conditions(t, False)]
+    ids = dataset.records(where=where, joined=seen.joined(uow, actor))
+
+    def condition(main: Table) -> ColumnElement[bool]:
+        return main.c._id.in_(ids)
+
+    return form_key, condition
 
 
 def check_dashboard(

@@ -8,8 +8,9 @@ A report definition (kind ``reports``) holds a ``dataset`` (see
      "widget": {"type": "pareto", "x": "type", "y": "tickets", "top": 8}}
 
 A measure ``{"key": "mttr", "type": "kpi", "kpi": "mttr"}`` reuses a published KPI (kind ``kpis``).
-Running a report applies the viewer's row-level permission (own, group or all records of the form,
-as in record lists) and any filters of the request (record-list syntax: ``status=open``,
+Running a report needs the viewer's read grant on every form its dataset touches and applies their
+row-level permission (own, group or all records of each form, as in record lists: see
+:mod:`tangram.platform.reports.sources`) and any filters of the request (record-list syntax: ``status=open``,
 ``_created_at__gte=2026-11-01``), and returns the rows with an ECharts-ready ``dataset`` and the
 query's elapsed time. Widgets: ``kpi``, ``bar``, ``line``, ``area``, ``pie``, ``donut``,
 ``table``; ``stacked`` (``x`` down, one column per value of ``series``), ``pivot`` (``rows`` ×
@@ -17,7 +18,7 @@ query's elapsed time. Widgets: ``kpi``, ``bar``, ``line``, ``area``, ``pie``, ``
 ``before_after`` (each measure over the ``before`` and ``after`` periods side by side, with the
 change); ``top`` keeps the first N rows by the widget's measure and folds the rest into "others".
 
-Results are cached per (definition and KPI versions, filters, viewer's scope, time zone, day) and
+Results are cached per (definition and KPI versions, filters, viewer's scopes, time zone, day) and
 keyed by the head of the audit log: every record write is audited in its own transaction, so a
 cached result is served only while no record of any form has changed since it was computed, on
 every server process alike. Each platform (process) keeps its own least-recently-used cache.
@@ -41,6 +42,7 @@ from tangram.engines.forms import FieldType
 from tangram.engines.reports import (
     TOTAL,
     Dataset,
+    JoinLimit,
     Source,
     changes,
     compile_dataset,
@@ -63,7 +65,14 @@ from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.records import listing, projections
 from tangram.platform.records.listing import Filter
 from tangram.platform.reports import rollups
-from tangram.platform.reports.sources import app_id_of, sources_of, tables_of
+from tangram.platform.reports.sources import (
+    Reach,
+    app_id_of,
+    reach,
+    require_app,
+    sources_of,
+    tables_of,
+)
 
 #: Conditions on a form's tables that a caller adds (dashboard filters); the flag says whether a
 #: date range applies (not to before/after widgets, which have their own periods).
@@ -277,15 +286,6 @@ class Result:
         return spreadsheets.xlsx(self.key, self.columns, self.rows)
 
 
-def scope_key(actor: Actor, scope: Scope) -> tuple[Any, ...]:
-    """What a viewer's read scope depends on: nobody else's, for own and group scopes."""
-    if scope is Scope.OWN:
-        return (scope.value, actor.user_id)
-    if scope is Scope.GROUP:
-        return (scope.value, actor.user_id, tuple(sorted(actor.group_ids)))
-    return (scope.value,)
-
-
 def head(uow: UnitOfWork) -> int:
     """The audit log's last sequence number: it moves with every write of any record."""
     return int(uow.session.scalar(select(func.max(AuditEntry.seq))) or 0)
@@ -300,12 +300,15 @@ def cached(uow: UnitOfWork, key: tuple[Any, ...], compute: Callable[[], Any]) ->
     return uow.caches.report_results.put(full, compute()), False
 
 
-def load(uow: UnitOfWork, actor: Actor, app_key: str, key: str) -> tuple[Prepared, Scope]:
-    """A published report compiled for ``actor``, after checking they may read its form."""
+def load(uow: UnitOfWork, actor: Actor, app_key: str, key: str) -> tuple[Prepared, Reach]:
+    """A published report compiled for ``actor``, after checking they may read its form and
+    every form it joins (403 ``permission.record`` otherwise: see
+    :mod:`tangram.platform.reports.sources`)."""
+    require_app(uow, actor, app_key)
     row_id, version, _digest = metadata.published_ref(uow, app_key, "report", key)
     body = metadata.version_body(uow, row_id)
     form_key = str((body.get("dataset") or {}).get("form"))
-    scope = records.require_scope(actor, Action.READ, app_key, form_key)  # before anything runs
+    records.require_scope(actor, Action.READ, app_key, form_key)  # before anything runs
     try:
         zone = uow.settings.time_zone
         prepared = prepare(uow, app_key, key, version, body, time_zone=zone, now=uow.now)
@@ -315,7 +318,7 @@ def load(uow: UnitOfWork, actor: Actor, app_key: str, key: str) -> tuple[Prepare
             exc.diagnostics,
             code="report.stale",
         ) from None
-    return prepared, scope
+    return prepared, reach(actor, app_key, prepared.dataset.forms)
 
 
 def _where(
@@ -352,9 +355,10 @@ def run(
     ``sliced`` says the same as ``extra`` in terms a rollup keeps (without it, a request with
     ``extra`` is answered by the query).
     """
-    prepared, scope = load(uow, actor, app_key, key)
-    where = _where(uow, actor, prepared, scope, filters, extra)
-    rollable = scope is Scope.ALL and not filters and (extra is None or sliced is not None)
+    prepared, seen = load(uow, actor, app_key, key)
+    where = _where(uow, actor, prepared, seen.scope, filters, extra)
+    joined = seen.joined(uow, actor)
+    rollable = seen.whole and not filters and (extra is None or sliced is not None)
     part = sliced(prepared.tables, True) if sliced is not None else None
     cache_key = (
         "report",
@@ -364,7 +368,7 @@ def run(
         prepared.digest,
         tuple((f.field, f.op, str(f.value)) for f in filters),
         extra_key,
-        scope_key(actor, scope),
+        seen.key(actor),
         uow.settings.time_zone,
         uow.now.date().isoformat(),  # relative periods move with the day
     )
@@ -372,7 +376,11 @@ def run(
         uow,
         cache_key,
         lambda: _execute(
-            uow, prepared, where, _rolled(uow, app_key, prepared, part) if rollable else None
+            uow,
+            prepared,
+            where,
+            joined,
+            _rolled(uow, app_key, prepared, part) if rollable else None,
         ),
     )
     shown: Result = replace(result, cached=hit)
@@ -423,6 +431,7 @@ def _execute(
     uow: UnitOfWork,
     prepared: Prepared,
     where: list[ColumnElement[bool]],
+    joined: JoinLimit | None,
     rolled: Callable[[], list[list[Any]] | None] | None = None,
 ) -> Result:
     started = time.perf_counter()
@@ -433,13 +442,13 @@ def _execute(
         rows = rows_of_rollup
     else:
         query_now(uow)
-        result = uow.session.execute(dataset.query(where=where))
+        result = uow.session.execute(dataset.query(where=where, joined=joined))
         columns = list(result.keys())
         rows = [list(r) for r in result]
     widget = dict(prepared.body.get("widget") or {"type": "table"})
     kind = widget.get("type", "table")
     if kind == "pivot":
-        columns, rows = _pivot(uow, prepared, widget, columns, rows, where)
+        columns, rows = _pivot(uow, prepared, widget, columns, rows, (where, joined))
     elif kind == "stacked":
         columns, rows = spread(widget, dataset, columns, rows)
     elif kind == "before_after":
@@ -495,9 +504,11 @@ def _pivot(
     widget: Mapping[str, Any],
     columns: list[str],
     rows: list[list[Any]],
-    where: list[ColumnElement[bool]],
+    limits: tuple[list[ColumnElement[bool]], JoinLimit | None],
 ) -> tuple[list[str], list[list[Any]]]:
-    """A cross table whose totals the database computes (exact for any measure)."""
+    """A cross table whose totals the database computes (exact for any measure), under the
+    same ``limits`` (conditions, referenced rows joined) as its cells."""
+    where, joined = limits
     measure = widget.get("y") or prepared.dataset.measures[0].key
 
     def totals(keep: list[str]) -> dict[Any, Any]:
@@ -508,7 +519,7 @@ def _pivot(
             ],
         }
         dataset = compile_dataset(definition, prepared.sources, time_zone=prepared.time_zone)
-        result = uow.session.execute(dataset.query(where=where))
+        result = uow.session.execute(dataset.query(where=where, joined=joined))
         j = list(result.keys()).index(measure)
         return {(r[0] if keep else TOTAL): r[j] for r in result}
 

@@ -1,5 +1,10 @@
 """Drill-down: from a point of a report (its dimension values) to the records behind it, as a
 record list with the report's conditions and the viewer's scope.
+
+A drill-down reads what the report reads: the viewer needs the read grant on every form the report
+touches (403 ``permission.record`` before any point is looked at), and a point on a referenced
+form's field matches only referenced records in the viewer's scope, so a guessed value answers
+nothing about records they may not read.
 """
 
 from __future__ import annotations
@@ -15,10 +20,10 @@ from tangram.engines.reports import (
 from tangram.platform import records
 from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel.errors import ValidationFailed
-from tangram.platform.kernel.models import Scope
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.records.listing import Filter
 from tangram.platform.reports.datasets import Extra, Prepared, _where, load
+from tangram.platform.reports.sources import Reach
 
 
 def point_of(values: Mapping[str, str]) -> dict[str, str]:
@@ -30,7 +35,7 @@ def drill_condition(
     uow: UnitOfWork,
     actor: Actor,
     prepared: Prepared,
-    scope: Scope,
+    seen: Reach,
     *,
     point: Mapping[str, str],
     filters: Sequence[Filter] = (),
@@ -54,8 +59,8 @@ def drill_condition(
         raise ValidationFailed.from_diagnostics(
             "The data point does not fit the report.", exc.diagnostics, code="report.point"
         ) from None
-    where = _where(uow, actor, prepared, scope, filters, extra)
-    ids = prepared.dataset.records(where=[*where, *at])
+    where = _where(uow, actor, prepared, seen.scope, filters, extra)
+    ids = prepared.dataset.records(where=[*where, *at], joined=seen.joined(uow, actor))
     return lambda main: main.c._id.in_(ids)
 
 
@@ -71,8 +76,8 @@ def drill(
     limit: int = 50,
 ) -> records.Page:
     """The records behind one data point of a report (its dimension values), a page at a time."""
-    prepared, scope = load(uow, actor, app_key, key)
-    condition = drill_condition(uow, actor, prepared, scope, point=point, filters=filters)
+    prepared, seen = load(uow, actor, app_key, key)
+    condition = drill_condition(uow, actor, prepared, seen, point=point, filters=filters)
     return records.list_records(
         uow,
         actor,

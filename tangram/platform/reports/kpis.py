@@ -25,11 +25,16 @@ from tangram.platform.kernel.errors import (
     NotFound,
     ValidationFailed,
 )
-from tangram.platform.kernel.models import Scope
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.reports import datasets as reports
 from tangram.platform.reports import rollups
-from tangram.platform.reports.sources import app_id_of, sources_of, tables_of
+from tangram.platform.reports.sources import (
+    app_id_of,
+    reach,
+    require_app,
+    sources_of,
+    tables_of,
+)
 
 #: Reports, KPIs and dashboards are checked in UTC at publication (periods resolve there).
 _CHECK_ZONE = "UTC"
@@ -89,10 +94,12 @@ def kpi_card(
     sliced: reports.Sliced | None = None,
 ) -> dict[str, Any]:
     """A KPI over ``period`` beside the period before, for ``actor``'s records (from the KPI's
-    rollup when one can answer: see :mod:`tangram.platform.reports.rollups`)."""
+    rollup when one can answer: see :mod:`tangram.platform.reports.rollups`). The actor needs the
+    read grant on the KPI's form and every form its filter joins (403 ``permission.record``)."""
+    require_app(uow, actor, app_key)
     version, body = _kpi(uow, app_key, key)
     form_key = str(body.get("form"))
-    scope = records.require_scope(actor, Action.READ, app_key, form_key)
+    records.require_scope(actor, Action.READ, app_key, form_key)  # before anything compiles
     previous = period.previous
     try:
         sources = sources_of(uow, app_key, form_key)
@@ -108,13 +115,14 @@ def kpi_card(
             exc.diagnostics,
             code="report.stale",
         ) from None
+    seen = reach(actor, app_key, dataset.forms)
     t = tables_of(sources, form_key)
     where = [
-        *records.visible(uow, actor, t.main, scope),
+        *records.visible(uow, actor, t.main, seen.scope),
         *(extra(t, False) if extra is not None else []),
     ]
-
-    rollable = scope is Scope.ALL and (extra is None or sliced is not None)
+    joined = seen.joined(uow, actor)
+    rollable = seen.whole and (extra is None or sliced is not None)
     part = sliced(t, False) if sliced is not None else rollups.Slice()
 
     def compute() -> tuple[Any, Any, float, bool]:
@@ -128,7 +136,7 @@ def kpi_card(
             value, before = rolled
         else:
             reports.query_now(uow)
-            value, before = uow.session.execute(dataset.query(where=where)).one()
+            value, before = uow.session.execute(dataset.query(where=where, joined=joined)).one()
         return value, before, (time.perf_counter() - started) * 1000, rolled is not None
 
     cache_key = (
@@ -139,7 +147,7 @@ def kpi_card(
         period.as_dict()["from"],
         period.as_dict()["to"],
         extra_key,
-        reports.scope_key(actor, scope),
+        seen.key(actor),
         uow.settings.time_zone,
     )
     (value, before, elapsed, rolled), hit = reports.cached(uow, cache_key, compute)

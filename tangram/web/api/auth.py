@@ -12,7 +12,7 @@ from tangram.platform.kernel.models import ApiToken, User
 from tangram.web import security
 from tangram.web.api.common import StrictSchema
 from tangram.web.decoding import Blueprint
-from tangram.web.security import platform, require_actor
+from tangram.web.security import platform, public, require_actor
 
 PREFIX = ""
 blp = Blueprint("auth", __name__, description="Sign-in, sessions, API tokens and the current user")
@@ -94,6 +94,7 @@ def _me(user: User, via: str) -> dict[str, Any]:
 
 
 @blp.route("/auth/login")
+@public
 class Login(MethodView):
     """Sign in with a user name and password (sets the session cookie)."""
 
@@ -115,6 +116,7 @@ class Login(MethodView):
 
 
 @blp.route("/auth/logout")
+@public
 class Logout(MethodView):
     """End the cookie session."""
 

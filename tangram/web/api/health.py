@@ -13,7 +13,7 @@ from tangram import __version__
 from tangram.platform.kernel import migrate
 from tangram.platform.kernel.errors import TangramError
 from tangram.web.decoding import Blueprint
-from tangram.web.security import platform
+from tangram.web.security import platform, public
 
 PREFIX = "/health"
 blp = Blueprint("health", __name__, description="Liveness and readiness")
@@ -37,6 +37,7 @@ class HealthSchema(Schema):
 
 
 @blp.route("")
+@public
 class Health(MethodView):
     """Health of this instance."""
 

@@ -14,7 +14,7 @@ from tangram.web.api.common import I18nText, LockedSchema, StrictSchema
 from tangram.web.api.files import UPLOAD_DOC, AttachmentSchema, files_dir, uploaded_file
 from tangram.web.api.records import LangArgs, lang_of
 from tangram.web.decoding import Blueprint
-from tangram.web.security import platform, remote_addr, require_actor
+from tangram.web.security import platform, public, remote_addr, require_actor
 
 PREFIX = ""
 blp = Blueprint("intake", __name__, description="Public intake forms (anonymous submission)")
@@ -145,6 +145,7 @@ class LinkItem(MethodView):
 
 
 @blp.route("/intake/<string:token>")
+@public
 class PublicForm(MethodView):
     """The public side of a link: no sign-in."""
 
@@ -175,6 +176,7 @@ class PublicForm(MethodView):
 
 
 @blp.route("/intake/<string:token>/attachments")
+@public
 class PublicUpload(MethodView):
     """Files for a submission."""
 
