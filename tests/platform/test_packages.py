@@ -533,3 +533,25 @@ def test_an_upgrade_leaves_archived_definitions_archived(platform: Platform) -> 
     assert changes[("rule", "dispatch")] == ("kept", ["archived; not in the package"])
     with platform.unit_of_work(write=False) as uow:
         assert metadata.archived_in(uow, "cases") == {("dashboard", "board"), ("rule", "dispatch")}
+
+
+def test_a_zip_whose_sizes_lie_is_refused_naming_the_entry() -> None:
+    import struct
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", b"{}" + b" " * (8 * 1024 * 1024))
+    data = bytearray(buffer.getvalue())
+    data[22:26] = struct.pack("<I", 100)  # the local header claims 100 bytes …
+    central = data.find(b"PK\x01\x02")
+    data[central + 24 : central + 28] = struct.pack("<I", 100)  # … and so does the directory
+    found = problems_of(bytes(data))
+    assert list(found) == ["manifest.json"]
+    assert found["manifest.json"].startswith("cannot be read from the zip")
+
+
+def test_a_manifest_nested_too_deep_is_refused() -> None:
+    deep = b'{"a": ' * 100_000 + b"1" + b"}" * 100_000
+    entries = [(n, deep) if n == "manifest.json" else (n, c) for n, c in good_entries()]
+    found = problems_of(zip_of(entries))
+    assert "nested deeper than 64 levels" in found["manifest.json"]

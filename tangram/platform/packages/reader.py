@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import stat
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -169,8 +170,13 @@ def _zip_entries(data: bytes) -> dict[str, bytes]:
             continue
         if info.is_dir():
             continue
-        with archive.open(info) as handle:
-            content = handle.read(MAX_ENTRY_BYTES + 1)  # never trust the declared size
+        try:
+            with archive.open(info) as handle:
+                content = handle.read(MAX_ENTRY_BYTES + 1)  # never trust the declared size
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
+            # a size or checksum that lies (what a zip bomb does), a broken or unknown compression
+            problems.append({"path": name, "message": f"cannot be read from the zip: {exc}"})
+            continue
         total += len(content)
         if len(content) > MAX_ENTRY_BYTES or total > MAX_TOTAL_BYTES:
             problems.append({"path": name, "message": "expands beyond the size limits"})
