@@ -22,6 +22,28 @@ from tangram.engines.meta import validate_definition
 FormCatalog = Mapping[str, Iterable[str]]
 
 
+#: Field keys a form may not use: names JavaScript objects already have, the record's id, and SQL
+#: words that projections, filters and exports would have to tiptoe around.
+RESERVED_KEYS = frozenset(
+    {
+        "constructor",
+        "prototype",
+        "id",
+        "select",
+        "insert",
+        "update",
+        "delete",
+        "from",
+        "where",
+        "table",
+        "order",
+        "null",
+        "true",
+        "false",
+    }
+)
+
+
 class _Checker:
     def __init__(self, forms: FormCatalog | None) -> None:
         self.forms = forms
@@ -39,6 +61,13 @@ class _Checker:
             if key in seen:
                 self.problem(
                     f"{path}/key", "form.field.duplicate", f"the key {key!r} is used twice"
+                )
+            if key in RESERVED_KEYS:
+                self.problem(
+                    f"{path}/key",
+                    "form.field.reserved",
+                    f"{key!r} is reserved (JavaScript object members, record ids and SQL words "
+                    "would be mistaken for it): choose another key",
                 )
             seen.add(key)
             out.append(self.field(item, path, in_row=in_row))

@@ -286,3 +286,21 @@ def test_empty_operands_give_an_empty_result_and_filled_ones_no_silent_nan() -> 
     assert filled.data["product"] == 0
     assert "ratio" not in filled.data
     assert [(e.path, e.code) for e in filled.errors] == [("ratio", "formula")]
+
+
+def test_reserved_field_keys_are_refused() -> None:
+    definition = form_with(
+        {"key": "constructor", "type": "text", "label": zh("A")},
+        {"key": "id", "type": "integer", "label": zh("B")},
+        {
+            "key": "rows",
+            "type": "sub_table",
+            "label": zh("行"),
+            "fields": [{"key": "select", "type": "text", "label": zh("C")}],
+        },
+    )
+    assert problems(definition) == [
+        ("/fields/0/key", "form.field.reserved"),
+        ("/fields/1/key", "form.field.reserved"),
+        ("/fields/2/fields/0/key", "form.field.reserved"),
+    ]
