@@ -126,7 +126,9 @@ class Form:
             )
 
         def money(fields: Iterable[FieldDef]) -> tuple[FieldDef, ...]:
-            return tuple(f for f in fields if f.type is FieldType.MONEY)
+            """Fields whose values get a check the schema cannot make: money's decimals, and
+            dates in year 0 (the format accepts them; no calendar or database does)."""
+            return tuple(f for f in fields if f.type in _VALUE_CHECKED)
 
         object.__setattr__(self, "_conditional_top", conditional(self.fields))
         object.__setattr__(
@@ -366,7 +368,7 @@ class Form:
 
     def _precision(self, data: Mapping[str, Any], lang: str, out: list[FieldError]) -> None:
         for f in self._money_top:
-            _check_precision(f, data.get(f.key), f.key, lang, out)
+            _check_value(f, data.get(f.key), f.key, lang, out)
         for f, sub in self._money_rows:
             rows = data.get(f.key)
             if isinstance(rows, list):
@@ -374,7 +376,7 @@ class Form:
                     if isinstance(row, Mapping):
                         for s in sub:
                             path = _join(f.key, index, s.key)
-                            _check_precision(s, row.get(s.key), path, lang, out)
+                            _check_value(s, row.get(s.key), path, lang, out)
 
     # --- computation ---------------------------------------------------------------------
 
@@ -532,10 +534,18 @@ def _too_precise(value: float, precision: int) -> bool:
     return len(text) - text.index(".") - 1 > precision
 
 
-def _check_precision(f: FieldDef, value: Any, path: str, lang: str, out: list[FieldError]) -> None:
-    """A money value with more decimals than its field allows is an error at ``path``."""
-    if isinstance(value, float) and _too_precise(value, f.precision):
-        out.append(FieldError(path, "precision", message("precision", lang, limit=f.precision)))
+_VALUE_CHECKED = frozenset({FieldType.MONEY, FieldType.DATE, FieldType.DATETIME})
+
+
+def _check_value(f: FieldDef, value: Any, path: str, lang: str, out: list[FieldError]) -> None:
+    """A money value with more decimals than its field allows, or a date in year 0, is an error
+    at ``path``."""
+    if f.type is FieldType.MONEY:
+        if isinstance(value, float) and _too_precise(value, f.precision):
+            out.append(FieldError(path, "precision", message("precision", lang, limit=f.precision)))
+    elif isinstance(value, str) and value.startswith("0000"):
+        kind = "format.date" if f.type is FieldType.DATE else "format.date-time"
+        out.append(FieldError(path, "format", message(kind, lang)))
 
 
 def _apply_defaults(fields: Iterable[FieldDef], out: dict[str, Any], now: datetime) -> None:

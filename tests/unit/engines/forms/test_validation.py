@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from tangram.engines.forms import Form
+from tangram.engines.forms import Form, compile_form
 from tangram.engines.forms.form import _too_precise
 from tests.unit.engines.forms.conftest import valid_ticket
 
@@ -160,3 +160,31 @@ def test_precision_agrees_with_the_decimal_reading_of_the_float(
     exponent = Decimal(repr(value)).as_tuple().exponent
     assert isinstance(exponent, int)
     assert _too_precise(value, precision) == (-exponent > precision)
+
+
+def test_a_date_in_year_zero_is_refused_though_its_format_looks_right() -> None:
+    form = compile_form(
+        {
+            "key": "f",
+            "label": {"zh-CN": "f"},
+            "fields": [
+                {"key": "d", "type": "date", "label": {"zh-CN": "d"}},
+                {"key": "t", "type": "datetime", "label": {"zh-CN": "t"}},
+                {
+                    "key": "rows",
+                    "type": "sub_table",
+                    "label": {"zh-CN": "r"},
+                    "fields": [{"key": "d", "type": "date", "label": {"zh-CN": "d"}}],
+                },
+            ],
+        }
+    )
+    found = form.validate(
+        {"d": "0000-01-01", "t": "0000-01-01T00:00:00+00:00", "rows": [{"d": "0000-12-31"}]}
+    )
+    assert [(e.path, e.code) for e in found] == [
+        ("d", "format"),
+        ("t", "format"),
+        ("rows/0/d", "format"),
+    ]
+    assert form.validate({"d": "0001-01-01", "rows": [{"d": "9999-12-31"}]}) == []
