@@ -17,6 +17,7 @@ from typing import Any
 import flask
 import flask_smorest
 from flask.json.provider import DefaultJSONProvider
+from marshmallow import fields as ma_fields
 from webargs import core
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import IntegerConverter
@@ -44,13 +45,47 @@ def decode_body(content: bytes) -> Any:
         ) from None
 
 
+class QueryRefused(TangramError):
+    """A query string the server would otherwise read by guessing."""
+
+    status = 400
+    title = "Bad request"
+    default_code = "request.repeated_parameter"
+
+
+def _takes_many(schema: Any, name: str) -> bool:
+    """Whether the schema's parameter ``name`` (its data key) holds a list; a record list's
+    ``field__in`` filter takes its values repeated too."""
+    if name.endswith("__in"):
+        return True
+    for attribute, field in getattr(schema, "fields", {}).items():
+        if (field.data_key or attribute) == name:
+            return isinstance(field, ma_fields.List | ma_fields.Tuple)
+    return False
+
+
 class StrictParser(FlaskParser):
-    """webargs' Flask parser with the strict JSON reader."""
+    """webargs' Flask parser with the strict JSON reader, refusing a query parameter given twice
+    unless it takes a list (otherwise one of the values would silently win)."""
 
     def _raw_load_json(self, req: flask.Request) -> Any:
         if not core.is_json(req.mimetype):
             return core.missing
         return decode_body(req.get_data(cache=True))
+
+    def load_querystring(self, req: flask.Request, schema: Any) -> Any:
+        repeated = sorted(
+            name
+            for name in req.args
+            if len(req.args.getlist(name)) > 1 and not _takes_many(schema, name)
+        )
+        if repeated:
+            raise QueryRefused(
+                f"A query parameter is given more than once: {', '.join(repeated)}. Give it once "
+                "(filters take several values as a comma-separated list with __in).",
+                errors=[{"path": name, "message": "given more than once"} for name in repeated],
+            )
+        return super().load_querystring(req, schema)
 
 
 class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]  # flask-smorest is untyped

@@ -88,3 +88,12 @@ def test_the_largest_64_bit_id_is_simply_not_found(admin_client: ApiClient) -> N
 def test_answers_never_hold_nan_or_infinity(app: Any) -> None:
     written = app.json.dumps({"a": float("nan"), "b": [float("inf"), 1.5], "c": "文本"})
     assert written == '{"a": null, "b": [null, 1.5], "c": "文本"}'
+
+
+def test_a_query_parameter_given_twice_is_refused_unless_it_takes_a_list(
+    admin_client: ApiClient,
+) -> None:
+    twice = admin_client.get("/api/v1/audit?limit=5&limit=500")
+    problem = assert_problem(twice, 400, "request.repeated_parameter")
+    assert problem["errors"] == {"limit": ["given more than once"]}
+    assert admin_client.get("/api/v1/audit?limit=5").status_code == 200
