@@ -1,5 +1,5 @@
 """Requests decoded at the edge: JSON bodies through the platform's strict reader, integer path
-parameters within the databases' 64-bit range.
+parameters within the range of the id columns.
 
 Every blueprint is a :class:`Blueprint` of this module, whose argument parser reads JSON bodies
 with :func:`~tangram.platform.kernel.jsondoc.strict_loads`: ``NaN``, duplicate keys, lone
@@ -23,7 +23,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.routing import IntegerConverter
 
 from tangram.platform.kernel.errors import TangramError
-from tangram.platform.kernel.jsondoc import INT_MAX, JsonRefused, strict_loads
+from tangram.platform.kernel.jsondoc import JsonRefused, strict_loads
 
 
 class BodyRefused(TangramError):
@@ -94,14 +94,18 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]  # flask-smorest
     ARGUMENTS_PARSER = StrictParser()
 
 
-class BoundedInt(IntegerConverter):
-    """``<int:…>`` that matches only values a 64-bit id can hold (others: no route, 404)."""
+#: The largest id a table holds: ids are the databases' INTEGER (32 bits on PostgreSQL).
+ID_MAX = 2**31 - 1
 
-    regex = r"\d{1,19}"
+
+class BoundedInt(IntegerConverter):
+    """``<int:…>`` that matches only values an id column can hold (others: no route, 404)."""
+
+    regex = r"\d{1,10}"
 
     def to_python(self, value: str) -> int:
         number = int(value)
-        if number > INT_MAX:
+        if number > ID_MAX:
             from werkzeug.routing import ValidationError
 
             raise ValidationError()

@@ -74,15 +74,18 @@ def test_a_definition_body_with_infinity_is_refused_before_its_checksum(
         ("get", "/api/v1/tasks/99999999999999999999"),
     ],
 )
-def test_an_id_beyond_64_bits_matches_nothing(
+def test_an_id_beyond_the_id_columns_matches_nothing(
     admin_client: ApiClient, method: str, path: str
 ) -> None:
     answer: Any = getattr(admin_client, method)(path, json={})
     assert_problem(answer, 404)
 
 
-def test_the_largest_64_bit_id_is_simply_not_found(admin_client: ApiClient) -> None:
-    assert_problem(admin_client.get("/api/v1/groups/9223372036854775807"), 404, "group.not_found")
+def test_the_largest_id_is_simply_not_found_and_one_more_matches_nothing(
+    admin_client: ApiClient,
+) -> None:
+    assert_problem(admin_client.get("/api/v1/groups/2147483647"), 404, "group.not_found")
+    assert_problem(admin_client.get("/api/v1/groups/2147483648"), 404, "not_found")
 
 
 def test_answers_never_hold_nan_or_infinity(app: Any) -> None:
