@@ -4,9 +4,9 @@ parameters within the range of the id columns.
 Every blueprint is a :class:`Blueprint` of this module, whose argument parser reads JSON bodies
 with :func:`~tangram.platform.kernel.jsondoc.strict_loads`: ``NaN``, duplicate keys, lone
 surrogates, NUL characters, integers beyond 64 bits and deep nesting get a 400 problem
-(``request.malformed_json``) naming the JSON pointer, before anything else looks at the body. A path segment
-such as ``/groups/22284992631536738304`` matches no route (404) instead of overflowing the
-database driver.
+(``request.malformed_json``) naming the JSON pointer, before anything else looks at the body. A
+path segment such as ``/groups/22284992631536738304`` matches no route (404) instead of
+overflowing the database driver.
 """
 
 from __future__ import annotations
