@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tangram.platform.bootstrap import Platform
 from tangram.platform.identity import roles, users
-from tangram.platform.kernel.models import FlowInstance
+from tangram.platform.kernel.models import AuditEntry, FlowInstance
 from tests.conftest import ApiClient, assert_problem, count_queries
 from tests.platform.rules_fixtures import SYSTEM, build_world
 from tests.platform.test_flows import PLAN, flow_body
@@ -322,3 +322,57 @@ def test_deleting_a_record_cancels_its_flows_and_their_tasks(
         ).all()
         assert instance.status == "cancelled"
         assert instance.state["history"][-1]["opinion"] == "the record was deleted"
+
+
+def test_a_branch_condition_that_fails_refuses_the_command_and_tells_the_administrators(
+    platform: Platform, admin_client: ApiClient
+) -> None:
+    world = build_world(platform)
+    world.publish("form", PLAN)
+    broken = {"<": [{"date_diff": [{"var": "title"}, "2026-01-01", "days"]}, 0]}
+    world.publish(
+        "flow",
+        {
+            "key": "branchy",
+            "label": {"zh-CN": "分支"},
+            "form": "plan",
+            "nodes": [
+                {"id": "start", "type": "start"},
+                {
+                    "id": "analyse",
+                    "type": "fill",
+                    "assignees": {"initiator": True},
+                    "permissions": {"cost": "editable"},
+                },
+                {"id": "which", "type": "exclusive"},
+                {"id": "early", "type": "end"},
+                {"id": "late", "type": "end"},
+            ],
+            "edges": [
+                {"from": "start", "to": "analyse"},
+                {"from": "analyse", "to": "which"},
+                {"from": "which", "to": "early", "condition": broken},
+                {"from": "which", "to": "late", "default": True},
+            ],
+        },
+    )
+    record = world.create({"title": "not a date"}, form="plan")
+    base = f"/api/v1/apps/svc/records/plan/{record.id}/flows"
+    assert admin_client.post(base, json={"flow": "branchy"}).status_code == 201
+    (analyse,) = admin_client.get("/api/v1/tasks?box=todo").get_json()["items"]
+    for _ in range(2):
+        refused = admin_client.post(f"/api/v1/tasks/{analyse['id']}/submit", json={})
+        problem = assert_problem(refused, 422, "flow.condition")
+        assert "which → early" in problem["detail"]
+    assert admin_client.get(f"/api/v1/tasks/{analyse['id']}").get_json()["task"]["status"] == "open"
+    told = [
+        n
+        for n in admin_client.get("/api/v1/me/notifications").get_json()["items"]
+        if n["kind"] == "incident"
+    ]
+    assert len(told) == 1  # once while unread, however often it is tried
+    with platform.unit_of_work(write=False) as uow:
+        stuck = uow.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "task.stuck")
+        ).all()
+    assert len(stuck) == 2

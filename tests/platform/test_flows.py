@@ -708,3 +708,35 @@ def test_a_multi_instance_node_over_too_many_rows_is_refused(world: World) -> No
     assert f"at most {MAX_INSTANCES}" in caught.value.detail
     with world.platform.unit_of_work(write=False) as uow:  # nothing was written
         assert uow.session.scalars(select(Task)).all() == []
+
+
+def test_a_start_condition_that_cannot_be_evaluated_keeps_the_record_and_says_why(
+    world: World,
+) -> None:
+    world.publish(
+        "flow",
+        {
+            "key": "dated",
+            "label": text("dated"),
+            "form": "plan",
+            "nodes": [
+                {
+                    "id": "start",
+                    "type": "start",
+                    "trigger": "condition",
+                    "condition": {
+                        "<": [{"date_diff": [{"var": "title"}, "2026-01-01", "days"]}, 0]
+                    },
+                },
+                {"id": "end", "type": "end"},
+            ],
+            "edges": [{"from": "start", "to": "end"}],
+        },
+    )
+    record = world.create({"title": "not a date"}, form="plan")
+    with world.platform.unit_of_work(write=False) as uow:
+        assert uow.session.scalars(select(FlowInstance)).all() == []
+        entries = records.timeline(uow, SYSTEM, "svc", "plan", record.id)
+    (why,) = [e for e in entries if e.action == "flow.not_started"]
+    assert why.payload["flow"] == "dated"
+    assert "cannot be evaluated" in why.payload["detail"]

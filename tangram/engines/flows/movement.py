@@ -19,7 +19,7 @@ from tangram.engines.flows.effects import (
     ScheduleTimer,
     StartSubProcess,
 )
-from tangram.engines.flows.nodes import Multi, Node, ProcessDefinition
+from tangram.engines.flows.nodes import Edge, Multi, Node, ProcessDefinition
 from tangram.engines.logic import EvalContext, LogicEvaluationError, truthy
 
 
@@ -217,11 +217,20 @@ class Movement(ABC):
                 ) from None
         return {"form": spec.get("form"), "values": values}
 
-    def holds(self, condition: Any) -> bool:
+    def holds(self, condition: Any, edge: Edge | None = None) -> bool:
+        """Whether a condition holds on the record; one that cannot be evaluated (a malformed
+        date, a limit) refuses the command with ``flow.condition``, naming the edge, instead of
+        choosing a branch by accident."""
         if condition is None:
             return True
         data = {**self.ctx.data, **self.ctx.variables}
-        return bool(condition.function(data, self.eval_context()))
+        try:
+            return bool(condition.function(data, self.eval_context()))
+        except LogicEvaluationError as exc:
+            where = f"the edge {edge.source} → {edge.target}" if edge is not None else "a condition"
+            raise FlowError(
+                "flow.condition", f"{where} cannot be evaluated on this record: {exc.message}"
+            ) from None
 
     def eval_context(self) -> EvalContext:
         return EvalContext(now=self.ctx.now)
@@ -315,7 +324,7 @@ def _cc(run: Movement, token: dict[str, Any], node: Node) -> None:
 
 def _exclusive(run: Movement, token: dict[str, Any], node: Node) -> None:
     edge = next(
-        (e for e in node.outgoing if not e.default and run.holds(e.condition)),
+        (e for e in node.outgoing if not e.default and run.holds(e.condition, e)),
         next(e for e in node.outgoing if e.default),
     )
     run.enter(token, edge.target)
@@ -323,7 +332,7 @@ def _exclusive(run: Movement, token: dict[str, Any], node: Node) -> None:
 
 def _split(run: Movement, token: dict[str, Any], node: Node) -> None:
     if node.type == "inclusive":
-        chosen = [e for e in node.outgoing if not e.default and run.holds(e.condition)]
+        chosen = [e for e in node.outgoing if not e.default and run.holds(e.condition, e)]
         chosen = chosen or [e for e in node.outgoing if e.default]
     else:
         chosen = list(node.outgoing)

@@ -8,6 +8,7 @@ from tangram.platform.flows.commands import (
     handle,
     install,
     instance_action,
+    report_stuck,
     start,
 )
 from tangram.platform.flows.context import (
@@ -65,6 +66,7 @@ __all__ = [
     "permissions_at",
     "process",
     "record_flows",
+    "report_stuck",
     "start",
     "task_view",
 ]

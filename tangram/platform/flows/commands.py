@@ -18,13 +18,21 @@ from tangram.config import Settings
 from tangram.engines.flows import (
     Command,
     FlowError,
+    Node,
 )
+from tangram.engines.logic import LogicEvaluationError
 from tangram.platform import metadata, records
 from tangram.platform.flows.context import app_key_of, engine_context, instance_of, permissions_at
 from tangram.platform.flows.definitions import advise, check, process
 from tangram.platform.flows.effects import FLOW_ENDED, START_REQUESTED, TIMER_JOB, apply
 from tangram.platform.flows.writes import own_row, submitted_changes
-from tangram.platform.identity.perms import Action, Actor, check_record, require_admin
+from tangram.platform.identity.perms import (
+    Action,
+    Actor,
+    administrator_ids,
+    check_record,
+    require_admin,
+)
 from tangram.platform.kernel.errors import (
     Conflict,
     NotFound,
@@ -38,12 +46,14 @@ from tangram.platform.kernel.jobs import JobContext
 from tangram.platform.kernel.models import (
     App,
     FlowInstance,
+    Notification,
     Record,
     Task,
     User,
 )
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import compiled
+from tangram.platform.outbound import notify
 from tangram.platform.rules import rulebook
 
 
@@ -274,6 +284,43 @@ def cancel_task(
     return task
 
 
+def report_stuck(uow: UnitOfWork, task_id: int, detail: str) -> None:
+    """A command on the task failed on the flow's definition (a branch condition that cannot be
+    evaluated): every resubmission would fail the same way. The audit trail records each
+    attempt; the administrators are notified once while the notice is unread, as an incident
+    (their incidents box and the notification name the task)."""
+    task = uow.session.get(Task, task_id)
+    if task is None:
+        return
+    uow.audit(
+        None,
+        "flows",
+        "task.stuck",
+        "flow_instance",
+        task.instance_id,
+        {"task": task.id, "node": task.node, "detail": detail[:500]},
+    )
+    told = {
+        n.user_id
+        for n in uow.session.scalars(
+            select(Notification).where(
+                Notification.kind == "incident", Notification.read_at.is_(None)
+            )
+        )
+        if n.payload.get("task_id") == task.id
+    }
+    for admin in administrator_ids(uow.session):
+        if admin not in told:
+            notify.notify(
+                uow,
+                admin,
+                kind="incident",
+                title=f"待办无法继续：{task.node} #{task.id}",
+                body=detail[:1000],
+                payload={"task_id": task.id, "instance": task.instance_id},
+            )
+
+
 def instance_action(
     uow: UnitOfWork,
     settings: Settings,
@@ -346,6 +393,25 @@ def handle(
     apply(
         uow, settings, actor, app_key, instance, record, effects, history_from=before, rowed=rowed
     )
+
+
+def _starts(uow: UnitOfWork, flow_key: str, start_node: Node, record: Record) -> bool:
+    """Whether a flow's start condition holds on a new record; one that cannot be evaluated
+    starts nothing (the record is kept) and the audit trail says why."""
+    if start_node.condition is None:
+        return False
+    try:
+        return bool(start_node.condition.function(record.data))
+    except LogicEvaluationError as exc:
+        uow.audit(
+            None,
+            "flows",
+            "flow.not_started",
+            "record",
+            record.id,
+            {"flow": flow_key, "detail": f"the start condition cannot be evaluated: {exc.message}"},
+        )
+        return False
 
 
 def cancel_flows_of(
@@ -438,9 +504,7 @@ def install(hooks: Hooks, settings: Settings) -> None:
             start_node = definition.nodes[definition.start]
             if definition.form != event.subject or start_node.trigger == "manual":
                 continue
-            if start_node.trigger == "condition" and not (
-                start_node.condition is not None and start_node.condition.function(record.data)
-            ):
+            if start_node.trigger == "condition" and not _starts(uow, key, start_node, record):
                 continue
             owner = uow.session.get(User, record.owner_id) if record.owner_id else None
             actor = Actor(

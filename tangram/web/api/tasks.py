@@ -8,6 +8,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from tangram.platform import flows
+from tangram.platform.kernel.errors import TangramError
 from tangram.platform.kernel.models import CarbonCopyEntry, FlowInstance, Task
 from tangram.web.api.common import MAX_PAGE, StrictSchema
 from tangram.web.api.records import lang_of
@@ -263,17 +264,24 @@ class TaskAction(MethodView):
         (to ``user``), add a signer (``user``, ``position``) or comment. A task acts once: a
         second command gets 409."""
         actor = require_actor()
-        with platform().unit_of_work() as uow:
-            flows.act(
-                uow,
-                platform().settings,
-                actor,
-                task_id,
-                flows.TaskCommand(action, **body),
-                lang=lang_of(),
-            )
-            view = flows.task_view(uow, actor, task_id, lang=lang_of())
-            uow.commit()
+        try:
+            with platform().unit_of_work() as uow:
+                flows.act(
+                    uow,
+                    platform().settings,
+                    actor,
+                    task_id,
+                    flows.TaskCommand(action, **body),
+                    lang=lang_of(),
+                )
+                view = flows.task_view(uow, actor, task_id, lang=lang_of())
+                uow.commit()
+        except TangramError as exc:
+            if exc.code == "flow.condition":  # the definition fails here: tell the administrators
+                with platform().unit_of_work() as uow:
+                    flows.report_stuck(uow, task_id, exc.detail)
+                    uow.commit()
+            raise
         return view
 
 
