@@ -15,7 +15,7 @@ from tangram import __version__
 from tangram.config import Settings
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel.clock import Clock
-from tangram.web import decoding, headers, problems, security
+from tangram.web import decoding, headers, idempotency, problems, security
 from tangram.web.api import register_blueprints
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,7 @@ def create_app(
     problems.init_app(app)
     headers.init_app(app)
     security.init_app(app)
+    idempotency.init_app(app)
     api = TangramApi(app)
     api.spec.components.security_scheme(
         "session", {"type": "apiKey", "in": "cookie", "name": "tangram_session"}

@@ -190,6 +190,29 @@ class IntakeSubmission(Base):
     at: Mapped[datetime]
 
 
+class IdempotencyKey(Base):
+    """A write sent with an ``Idempotency-Key`` header: what it asked (a fingerprint of method,
+    path and body) and what it answered, so that a retry gets the same answer instead of a second
+    record. ``status`` is 0 while the first request is still running."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (
+        UniqueConstraint("caller", "key", name="uq_idempotency_keys_caller_key"),
+        Index("ix_idempotency_keys_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Who sent it: ``user:<id>``, ``token:<id>`` or ``anonymous:<address>``.
+    caller: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer, default=0)
+    content_type: Mapped[str] = mapped_column(String(100), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    location: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+
+
 class SlaStatus(Base):
     """Where one SLA target of one record stands (kept by the platform, explained to people)."""
 
