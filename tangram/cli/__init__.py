@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import sys
@@ -16,6 +15,7 @@ import click
 from sqlalchemy import select
 
 from tangram import __version__
+from tangram.cli import logs
 from tangram.cli.common import _fail, _platform, _require_schema
 from tangram.config import Settings, SettingsError
 from tangram.platform import demo, packages, records
@@ -39,10 +39,7 @@ def main(ctx: click.Context) -> None:
     Configuration comes from TANGRAM_* environment variables (see the README): the database is
     TANGRAM_DATABASE_URL, by default sqlite:///instance/tangram.db.
     """
-    logging.basicConfig(
-        level=os.environ.get("TANGRAM_LOG_LEVEL", "WARNING"),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.configure(os.environ.get("TANGRAM_LOG_LEVEL", "WARNING"))
     try:
         ctx.obj = {"settings": Settings.from_env()}
     except SettingsError as exc:
