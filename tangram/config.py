@@ -50,6 +50,8 @@ class Settings:
     password_time_cost: int = 3
     password_memory_kib: int = 65536
     job_lease_seconds: int = 300
+    #: How often the audit chain's head is signed (a checkpoint anchors the entries before it).
+    audit_checkpoint_minutes: int = 10
     #: How long a write on SQLite waits for the single writer's lock before answering 503.
     sqlite_busy_seconds: float = 30.0
     log_sql: bool = False

@@ -299,3 +299,17 @@ __all__ = [
     "make_user",
     "replace",
 ]
+
+
+def tamper_audit(platform: Platform, sql: str) -> None:
+    """Change the log as someone who can change the schema would: around its append-only
+    triggers."""
+    with platform.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
+            connection.execute(text(sql))
+            connection.execute(text("ALTER TABLE audit_log ENABLE TRIGGER USER"))
+            return
+        connection.execute(text("DROP TRIGGER IF EXISTS audit_log_no_update"))
+        connection.execute(text("DROP TRIGGER IF EXISTS audit_log_no_delete"))
+        connection.execute(text(sql))

@@ -22,7 +22,7 @@ from tangram.platform import demo, packages, records
 from tangram.platform.bootstrap import Platform
 from tangram.platform.identity import auth, users
 from tangram.platform.identity.perms import Actor
-from tangram.platform.kernel import audit, jobs, migrate
+from tangram.platform.kernel import audit, checkpoints, jobs, migrate
 from tangram.platform.kernel.clock import FrozenClock, ensure_utc
 from tangram.platform.kernel.errors import TangramError
 from tangram.platform.kernel.models import App, JobStatus
@@ -419,11 +419,12 @@ def audit_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
 def audit_verify(ctx: click.Context, as_json: bool) -> None:
-    """Check every link of the audit chain; exit 1 at the first broken one."""
+    """Check every link of the audit chain and every signed checkpoint; exit 1 at the first
+    broken one."""
     platform = _platform(ctx)
     _require_schema(platform)
     with platform.unit_of_work(write=False) as uow:
-        result = audit.verify(uow.session)
+        result = audit.verify(uow.session, key=checkpoints.audit_key(platform.settings))
     if as_json:
         click.echo(json.dumps(result.as_dict()))
     elif result.ok:
@@ -437,3 +438,20 @@ def audit_verify(ctx: click.Context, as_json: bool) -> None:
         )
     if not result.ok:
         sys.exit(1)
+
+
+@audit_group.command("checkpoint")
+@click.pass_context
+def audit_checkpoint(ctx: click.Context) -> None:
+    """Sign the chain's head now (the worker does it every TANGRAM_AUDIT_CHECKPOINT_MINUTES)."""
+    platform = _platform(ctx)
+    _require_schema(platform)
+    with platform.unit_of_work() as uow:
+        point = audit.checkpoint(
+            uow.session, key=checkpoints.audit_key(platform.settings), at=uow.now
+        )
+        uow.commit()
+    if point is None:
+        click.echo("nothing to sign: the newest checkpoint anchors the head")
+    else:
+        click.echo(f"checkpoint: entry {point.seq} {point.hash} at {point.at.isoformat()}")

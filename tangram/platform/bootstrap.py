@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tangram.config import Settings
 from tangram.platform import flows, records
+from tangram.platform.kernel import checkpoints
 from tangram.platform.kernel.caches import Caches
 from tangram.platform.kernel.clock import Clock, SystemClock
 from tangram.platform.kernel.db import IMMEDIATE, build_engine, build_sessionmaker
@@ -51,6 +52,7 @@ class Platform:
         self.write_sessions = build_sessionmaker(self.engine.execution_options(**{IMMEDIATE: True}))
         # From the bottom up: projections follow publications, rollups mark record writes,
         # reports check their definitions, rules react to records, flows to records and rules.
+        checkpoints.install(self.hooks, self.settings)
         records.install(self.hooks, self.settings)
         rollups.install(self.hooks, self.settings)
         dashboards.install(self.hooks, self.settings)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, or_, select, update
 
 from tangram.platform.identity.perms import administrator_ids
+from tangram.platform.kernel import checkpoints
 from tangram.platform.kernel.clock import ensure_utc
 from tangram.platform.kernel.jobs import JobContext, backoff
 from tangram.platform.kernel.models import Job, JobStatus
@@ -191,6 +192,12 @@ class Worker:
         """Run due jobs until ``stop`` is set, polling when idle."""
         poll = poll_seconds or self.platform.settings.worker_poll_seconds
         log.info("worker %s started", self.name)
+        try:  # the audit chain's head is signed every few minutes
+            with self.platform.unit_of_work() as uow:
+                checkpoints.ensure_scheduled(uow)
+                uow.commit()
+        except Exception:
+            log.exception("worker %s: scheduling the audit checkpoints failed", self.name)
         while not stop.is_set():
             try:
                 summary = self.run_due()

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy import text
 
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel import jobs
 from tangram.platform.kernel.models import User
 from tangram.platform.outbound import notify
 from tangram.platform.worker import Worker
-from tests.conftest import ApiClient, assert_problem, count_queries, make_user
+from tests.conftest import ApiClient, assert_problem, count_queries, make_user, tamper_audit
 
 
 def _signed_in(app: Flask, username: str) -> ApiClient:
@@ -27,8 +26,7 @@ def test_audit_verify_reports_intact_then_broken_chain(
     intact = admin_client.get("/api/v1/audit/verify").get_json()
     assert intact["ok"] is True
     assert intact["checked"] >= 3
-    with platform.engine.begin() as connection:
-        connection.execute(text("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2"))
+    tamper_audit(platform, "UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")
     broken = admin_client.get("/api/v1/audit/verify").get_json()
     assert (broken["ok"], broken["broken_seq"], broken["checked"]) == (False, 2, 1)
 

@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 
 from tangram.config import Settings
 from tangram.platform.bootstrap import Platform
@@ -13,7 +14,7 @@ from tangram.platform.kernel import audit
 from tangram.platform.kernel.audit import GENESIS, PendingAudit, entry_hash
 from tangram.platform.kernel.clock import FrozenClock
 from tangram.platform.kernel.models import AuditEntry
-from tests.conftest import count_queries, race
+from tests.conftest import count_queries, race, tamper_audit
 
 
 def _append(platform: Platform, n: int, payload: dict[str, object] | None = None) -> None:
@@ -31,11 +32,6 @@ def _entries(platform: Platform) -> list[AuditEntry]:
 def _verify(platform: Platform) -> audit.Verification:
     with platform.unit_of_work(write=False) as uow:
         return audit.verify(uow.session)
-
-
-def _tamper(platform: Platform, sql: str) -> None:
-    with platform.engine.begin() as connection:
-        connection.execute(text(sql))
 
 
 def test_entries_are_chained_in_commit_order_from_genesis(platform: Platform) -> None:
@@ -70,7 +66,7 @@ def test_uncommitted_unit_of_work_leaves_no_entry(platform: Platform) -> None:
 
 def test_verify_names_the_entry_whose_payload_was_changed(platform: Platform) -> None:
     _append(platform, 5)
-    _tamper(platform, """UPDATE audit_log SET payload = '{"i": 99}' WHERE seq = 3""")
+    tamper_audit(platform, """UPDATE audit_log SET payload = '{"i": 99}' WHERE seq = 3""")
     result = _verify(platform)
     assert (result.ok, result.broken_seq, result.checked) == (False, 3, 2)
     assert result.reason == "content does not match its hash"
@@ -82,23 +78,29 @@ def test_verify_names_the_entry_whose_payload_was_changed(platform: Platform) ->
 )
 def test_verify_detects_any_changed_column(platform: Platform, change: str) -> None:
     _append(platform, 3)
-    _tamper(platform, f"UPDATE audit_log SET {change} WHERE seq = 2")
+    tamper_audit(platform, f"UPDATE audit_log SET {change} WHERE seq = 2")
     assert _verify(platform).broken_seq == 2
+
+
+def test_the_database_refuses_to_change_or_delete_an_entry(platform: Platform) -> None:
+    _append(platform, 3)
+    for statement in ("UPDATE audit_log SET actor = 'mallory'", "DELETE FROM audit_log"):
+        with platform.engine.begin() as connection, pytest.raises(DBAPIError, match="append-only"):
+            connection.execute(text(f"{statement} WHERE seq = 2"))
+    assert _verify(platform) == audit.Verification(True, 3)
 
 
 def test_verify_detects_a_changed_time(platform: Platform) -> None:
     _append(platform, 3)
-    with platform.unit_of_work() as uow:
-        entry = uow.session.get(AuditEntry, 2)
-        assert entry is not None
-        entry.at = entry.at.replace(year=2020)
-        uow.session.commit()
+    sqlite = platform.engine.dialect.name == "sqlite"
+    earlier = "2020-11-22 01:00:00.000000" if sqlite else "2020-11-22 01:00:00+00"
+    tamper_audit(platform, f"UPDATE audit_log SET at = '{earlier}' WHERE seq = 2")
     assert _verify(platform).broken_seq == 2
 
 
 def test_verify_detects_a_deleted_middle_entry(platform: Platform) -> None:
     _append(platform, 5)
-    _tamper(platform, "DELETE FROM audit_log WHERE seq = 3")
+    tamper_audit(platform, "DELETE FROM audit_log WHERE seq = 3")
     result = _verify(platform)
     assert (result.ok, result.broken_seq) == (False, 3)
     assert result.reason == "entry 3 is missing (next is 4)"
@@ -120,7 +122,7 @@ def test_verify_detects_a_forged_entry_rehashed_without_relinking_its_successor(
         payload={"i": "forged"},
         prev_hash=entries[0].hash,
     )
-    _tamper(
+    tamper_audit(
         platform,
         f"""UPDATE audit_log SET payload = '{{"i": "forged"}}', hash = '{forged}' WHERE seq = 2""",
     )
@@ -132,13 +134,69 @@ def test_verify_detects_a_forged_entry_rehashed_without_relinking_its_successor(
 def test_truncating_the_newest_entries_is_not_detectable_by_the_chain_alone(
     platform: Platform,
 ) -> None:
-    """A hash chain proves everything up to its tail; cutting the tail needs an external anchor
-    (e.g. the last hash exported elsewhere). This test documents that limit honestly."""
+    """A hash chain proves everything up to its tail; cutting the tail needs an external anchor,
+    which the signed checkpoints are (next test)."""
     _append(platform, 4)
     tail = _entries(platform)[-1].hash
-    _tamper(platform, "DELETE FROM audit_log WHERE seq = 4")
+    tamper_audit(platform, "DELETE FROM audit_log WHERE seq = 4")
     assert _verify(platform) == audit.Verification(True, 3)
-    assert _entries(platform)[-1].hash != tail  # comparing with an exported tail would catch it
+    assert _entries(platform)[-1].hash != tail
+
+
+def _checkpoint(platform: Platform, key: str = "installation-key") -> None:
+    with platform.unit_of_work() as uow:
+        assert audit.checkpoint(uow.session, key=key, at=uow.now) is not None
+        uow.commit()
+
+
+def _verify_signed(platform: Platform, key: str = "installation-key") -> audit.Verification:
+    with platform.unit_of_work(write=False) as uow:
+        return audit.verify(uow.session, key=key)
+
+
+def test_signed_checkpoints_catch_a_cut_tail_and_a_rewritten_last_entry(
+    platform: Platform,
+) -> None:
+    _append(platform, 4)
+    _checkpoint(platform)
+    _append(platform, 2)  # not anchored yet: the next checkpoint will
+    assert _verify_signed(platform) == audit.Verification(True, 6)
+    with platform.unit_of_work() as uow:  # the head is already anchored: nothing to sign
+        _checkpoint(platform)
+        assert audit.checkpoint(uow.session, key="installation-key", at=uow.now) is None
+    tamper_audit(platform, "DELETE FROM audit_log WHERE seq > 4")
+    cut = _verify_signed(platform)
+    assert (cut.ok, cut.broken_seq) == (False, 5)
+    assert "entries were deleted" in (cut.reason or "")
+
+
+def test_a_last_entry_rewritten_with_a_recomputed_hash_breaks_its_anchor(
+    platform: Platform,
+) -> None:
+    _append(platform, 3)
+    _checkpoint(platform)
+    (last,) = [e for e in _entries(platform) if e.seq == 3]
+    forged = entry_hash(
+        seq=3,
+        at=last.at,
+        actor_id=last.actor_id,
+        actor=last.actor,
+        action="thing.forgotten",
+        object_type=last.object_type,
+        object_id=last.object_id,
+        payload=last.payload,
+        prev_hash=last.prev_hash,
+    )
+    tamper_audit(
+        platform,
+        f"UPDATE audit_log SET action = 'thing.forgotten', hash = '{forged}' WHERE seq = 3",
+    )
+    rewritten = _verify_signed(platform)  # the links agree again, but not with the anchor
+    assert (rewritten.ok, rewritten.broken_seq) == (False, 3)
+    assert "checkpoint" in (rewritten.reason or "")
+    other = _verify_signed(platform, key="another-key")  # a checkpoint forged elsewhere
+    assert other.ok is False
+    assert "not signed with this installation's key" in (other.reason or "")
 
 
 def test_chinese_payload_hashes_stably_after_a_database_round_trip(platform: Platform) -> None:
@@ -189,7 +247,7 @@ def test_appends_of_another_process_or_a_cut_tail_are_chained_after(
         assert _tail_reads(other, 1) == 1
         assert [e.seq for e in _entries(platform)] == [1, 2, 3, 4, 5, 6]
         assert _verify(platform) == audit.Verification(True, 6)
-        _tamper(platform, "DELETE FROM audit_log WHERE seq = 6")  # the tail other wrote
+        tamper_audit(platform, "DELETE FROM audit_log WHERE seq = 6")  # the tail other wrote
         assert _tail_reads(other, 2) == 1
         assert [e.seq for e in _entries(platform)] == [1, 2, 3, 4, 5, 6, 7]
         assert _verify(platform) == audit.Verification(True, 7)
@@ -206,3 +264,31 @@ def test_a_rolled_back_append_leaves_the_known_tail_alone(platform: Platform) ->
     assert platform.caches.audit_tail == known
     assert _tail_reads(platform, 1) == 0
     assert _verify(platform) == audit.Verification(True, 2)
+
+
+def test_the_worker_signs_the_head_every_few_minutes(
+    platform: Platform, clock: FrozenClock
+) -> None:
+    from datetime import timedelta
+
+    from tangram.platform.kernel import checkpoints
+    from tangram.platform.kernel.models import AuditCheckpoint, Job
+    from tangram.platform.worker import Worker
+
+    _append(platform, 2)
+    with platform.unit_of_work() as uow:
+        checkpoints.ensure_scheduled(uow)
+        checkpoints.ensure_scheduled(uow)  # once is enough
+        uow.commit()
+    assert Worker(platform).run_due().done == 1
+    _append(platform, 1)
+    clock.advance(timedelta(minutes=platform.settings.audit_checkpoint_minutes))
+    assert Worker(platform).run_due().done == 1
+    with platform.unit_of_work(write=False) as uow:
+        signed = [
+            p.seq for p in uow.session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.id))
+        ]
+        waiting = uow.session.scalars(select(Job.run_at).where(Job.status == "pending")).all()
+        assert audit.verify(uow.session, key=checkpoints.audit_key(platform.settings)).ok
+    assert signed == [2, 3]
+    assert waiting == [clock.now() + timedelta(minutes=platform.settings.audit_checkpoint_minutes)]

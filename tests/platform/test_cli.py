@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import text
 
 from tangram.cli import main
 from tangram.platform.bootstrap import Platform
@@ -16,6 +15,7 @@ from tangram.platform.identity import auth
 from tangram.platform.kernel import jobs, migrate
 from tangram.platform.kernel.errors import Unauthenticated
 from tangram.platform.kernel.models import JobStatus
+from tests.conftest import tamper_audit
 
 Invoke = Callable[..., Result]
 
@@ -131,8 +131,7 @@ def test_audit_verify_exits_1_naming_the_broken_entry(run: Invoke, platform: Pla
         uow.commit()
     intact = run("audit", "verify")
     assert (intact.exit_code, intact.output.strip()) == (0, "audit log intact: 3 entries verified")
-    with platform.engine.begin() as connection:
-        connection.execute(text("""UPDATE audit_log SET payload = '{"n": 7}' WHERE seq = 2"""))
+    tamper_audit(platform, """UPDATE audit_log SET payload = '{"n": 7}' WHERE seq = 2""")
     broken = run("audit", "verify")
     assert broken.exit_code == 1
     assert "BROKEN at entry 2" in broken.output

@@ -2,7 +2,10 @@
 
 Each entry's ``hash`` is the SHA-256 of the canonical JSON of its sequence number, time, actor,
 action, object, payload and the previous entry's hash. Changing, deleting or reordering any row
-breaks the chain at that row, and :func:`verify` names the first broken link.
+breaks the chain at that row, and :func:`verify` names the first broken link. The database refuses
+UPDATE and DELETE on the log (triggers), and signed checkpoints (:func:`checkpoint`, written by a
+job every few minutes with a key kept outside the database) anchor its head: deleting the last
+entries, or rewriting one with a recomputed hash, breaks an anchor.
 
 Appends are serialised (SQLite's write lock, an advisory lock on PostgreSQL). A process remembers
 the tail it last committed and appends after it on condition that it still is the tail, so most
@@ -12,6 +15,7 @@ appends do not read the tail first.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +25,8 @@ from sqlalchemy import Row, Table, bindparam, exists, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from tangram.engines.common import canonical_json
-from tangram.platform.kernel.models import AuditEntry
+from tangram.platform.kernel.clock import ensure_utc
+from tangram.platform.kernel.models import AuditCheckpoint, AuditEntry
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,40 +180,97 @@ class Verification:
         }
 
 
-def verify(session: Session, *, batch: int = 1000) -> Verification:
-    """Walk the whole chain in order and report the first broken link."""
+def verify(session: Session, *, batch: int = 1000, key: str | None = None) -> Verification:
+    """Walk the whole chain in order and report the first broken link; with the installation's
+    ``key``, also check every signed checkpoint: its signature, and that the entry it anchors is
+    still there with the hash it had (entries deleted from the end or rewritten with recomputed
+    hashes are found this way)."""
+    anchors = _checkpoints(session, key)
+    if isinstance(anchors, Verification):
+        return anchors
     expected_seq = 1
     prev = GENESIS
     checked = 0
     for entry in _entries(session, batch):
-        if entry.seq != expected_seq:
-            return Verification(
-                False,
-                checked,
-                expected_seq,
-                f"entry {expected_seq} is missing (next is {entry.seq})",
-            )
-        if entry.prev_hash != prev:
-            return Verification(
-                False, checked, entry.seq, "previous-hash link does not match the entry before it"
-            )
-        digest = entry_hash(
-            seq=entry.seq,
-            at=entry.at,
-            actor_id=entry.actor_id,
-            actor=entry.actor,
-            action=entry.action,
-            object_type=entry.object_type,
-            object_id=entry.object_id,
-            payload=entry.payload,
-            prev_hash=entry.prev_hash,
-        )
-        if digest != entry.hash:
-            return Verification(False, checked, entry.seq, "content does not match its hash")
+        broken = _link_problem(entry, expected_seq, prev)
+        if broken is None and entry.seq in anchors and anchors[entry.seq] != entry.hash:
+            broken = "differs from the hash a signed checkpoint anchored"
+        if broken is not None:
+            seq = expected_seq if broken.startswith("entry") else entry.seq
+            return Verification(False, checked, seq, broken)
         prev = entry.hash
         expected_seq += 1
         checked += 1
+    beyond = [seq for seq in anchors if seq >= expected_seq]
+    if beyond:
+        return Verification(
+            False,
+            checked,
+            expected_seq,
+            f"the log ends at entry {expected_seq - 1}, but a signed checkpoint anchors entry "
+            f"{max(beyond)}: entries were deleted",
+        )
     return Verification(True, checked)
+
+
+def _link_problem(entry: Row[Any], expected_seq: int, prev: str) -> str | None:
+    if entry.seq != expected_seq:
+        return f"entry {expected_seq} is missing (next is {entry.seq})"
+    if entry.prev_hash != prev:
+        return "previous-hash link does not match the entry before it"
+    digest = entry_hash(
+        seq=entry.seq,
+        at=entry.at,
+        actor_id=entry.actor_id,
+        actor=entry.actor,
+        action=entry.action,
+        object_type=entry.object_type,
+        object_id=entry.object_id,
+        payload=entry.payload,
+        prev_hash=entry.prev_hash,
+    )
+    if digest != entry.hash:
+        return "content does not match its hash"
+    return None
+
+
+def _signature(key: str, seq: int, digest: str, at: datetime) -> str:
+    message = f"{seq}:{digest}:{ensure_utc(at).isoformat()}".encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _checkpoints(session: Session, key: str | None) -> dict[int, str] | Verification:
+    """seq → hash of every checkpoint (their signatures checked when ``key`` is given)."""
+    anchors: dict[int, str] = {}
+    for point in session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.id)):
+        if key is not None and not hmac.compare_digest(
+            point.signature, _signature(key, point.seq, point.hash, point.at)
+        ):
+            return Verification(
+                False,
+                0,
+                point.seq,
+                f"checkpoint {point.id} is not signed with this installation's key",
+            )
+        anchors[point.seq] = point.hash
+    return anchors
+
+
+def checkpoint(session: Session, *, key: str, at: datetime) -> AuditCheckpoint | None:
+    """Sign the chain's current head (unless the newest checkpoint already anchors it); the
+    caller commits."""
+    head = session.execute(_TAIL).first()
+    if head is None:
+        return None
+    newest = session.scalar(select(func.max(AuditCheckpoint.seq)))
+    if newest is not None and newest >= head[0]:
+        return None
+    point = AuditCheckpoint(
+        seq=head[0], hash=head[1], at=at, signature=_signature(key, head[0], head[1], at)
+    )
+    session.add(point)
+    session.flush()
+    return point
 
 
 def _entries(session: Session, batch: int) -> Iterator[Row[Any]]:

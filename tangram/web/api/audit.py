@@ -8,7 +8,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from tangram.platform.identity.perms import require_admin
-from tangram.platform.kernel import audit
+from tangram.platform.kernel import audit, checkpoints
 from tangram.web.api.common import PageArgs
 from tangram.web.decoding import Blueprint
 from tangram.web.security import platform, require_actor
@@ -63,10 +63,12 @@ class Verify(MethodView):
 
     @blp.response(200, VerificationSchema)
     def get(self) -> dict[str, Any]:
-        """Walk the whole chain and report the first broken link, if any (200 either way)."""
+        """Walk the whole chain and every signed checkpoint and report the first broken link, if
+        any (200 either way)."""
         require_admin(require_actor(), "verify the audit log")
         with platform().unit_of_work(write=False) as uow:
-            return audit.verify(uow.session).as_dict()
+            key = checkpoints.audit_key(platform().settings)
+            return audit.verify(uow.session, key=key).as_dict()
 
 
 @blp.route("")

@@ -16,6 +16,7 @@ from tangram.platform.kernel.models.directory import (
 from tangram.platform.kernel.models.runtime import (
     AssignmentCursor,
     Attachment,
+    AuditCheckpoint,
     AuditEntry,
     CarbonCopyEntry,
     FlowInstance,
@@ -42,6 +43,7 @@ __all__ = [
     "AppInstall",
     "AssignmentCursor",
     "Attachment",
+    "AuditCheckpoint",
     "AuditEntry",
     "Base",
     "CarbonCopyEntry",

@@ -190,6 +190,20 @@ class IntakeSubmission(Base):
     at: Mapped[datetime]
 
 
+class AuditCheckpoint(Base):
+    """A signed head of the audit chain: the entry ``seq`` had ``hash`` at ``at``. The signature
+    (HMAC-SHA256 with a key kept outside the database) anchors the chain, so deleting its last
+    entries or rewriting one with a recomputed hash no longer goes unnoticed."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
+    hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    signature: Mapped[str] = mapped_column(String(64))
+
+
 class IdempotencyKey(Base):
     """A write sent with an ``Idempotency-Key`` header: what it asked (a fingerprint of method,
     path and body) and what it answered, so that a retry gets the same answer instead of a second
