@@ -269,3 +269,58 @@ def test_rows_an_update_or_a_task_adds_get_their_defaults(world: World) -> None:
     kept.pop("state")  # cleared on purpose: an existing row does not get its default back
     updated = world.update(record.id, {"measures": [kept, {"what": "b"}]})
     assert [r.get("state") for r in updated.data["measures"]] == [None, "todo"]
+
+
+def test_two_branches_finished_at_the_same_moment_meet_at_the_join(
+    world: World, settings: Settings, clock: FrozenClock
+) -> None:
+    branch = {"type": "fill", "permissions": {"title": "editable"}}
+    world.publish(
+        "flow",
+        {
+            "key": "both",
+            "label": text("both"),
+            "form": "plan",
+            "nodes": [
+                {"id": "start", "type": "start"},
+                {"id": "split", "type": "parallel_split"},
+                {"id": "left", "assignees": {"users": [world.users["ann"]]}, **branch},
+                {"id": "right", "assignees": {"users": [world.users["bob"]]}, **branch},
+                {"id": "join", "type": "parallel_join"},
+                {"id": "end", "type": "end"},
+            ],
+            "edges": [
+                {"from": "start", "to": "split"},
+                {"from": "split", "to": "left"},
+                {"from": "split", "to": "right"},
+                {"from": "left", "to": "join"},
+                {"from": "right", "to": "join"},
+                {"from": "join", "to": "end"},
+            ],
+        },
+    )
+    record = world.create({"title": "plan"}, form="plan")
+    with world.platform.unit_of_work() as uow:
+        instance = flows.start(
+            uow, world.platform.settings, Actor.system("test"), "svc", "both", record.id
+        )
+        uow.commit()
+    holders = ("ann", "bob")
+    tasks = {n: task_of(world, n).id for n in holders}
+
+    def work(platform: Platform, i: int) -> None:  # no data: the join is what they share
+        with platform.unit_of_work() as uow:
+            flows.act(
+                uow,
+                platform.settings,
+                person(world, holders[i]),
+                tasks[holders[i]],
+                flows.TaskCommand("submit"),
+            )
+            uow.commit()
+
+    race(settings, clock, len(holders), work)  # neither gets a conflict to resubmit
+    with world.platform.unit_of_work(write=False) as uow:
+        finished = uow.session.get(type(instance), instance.id)
+        assert finished is not None
+        assert finished.status == "completed"
