@@ -37,7 +37,10 @@ class Settings:
     login_window_seconds: int = 900
     #: Session cookie over HTTPS only; turn on behind TLS.
     secure_cookies: bool = False
+    #: A sign-in session ends this many hours after it began, however active.
     session_hours: int = 12
+    #: ... and after this many minutes without a request (0: no idle timeout).
+    session_idle_minutes: int = 30
     #: Run one job worker thread inside ``tangram serve``.
     embedded_worker: bool = True
     worker_poll_seconds: float = 2.0

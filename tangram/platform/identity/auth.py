@@ -1,12 +1,11 @@
 """Credentials: Argon2 passwords, login with rate limiting, bearer API tokens.
 
-Tokens look like ``tgm_<prefix>_<secret>``; only the SHA-256 of the whole token is stored (a token
-has 256 bits of entropy, so a slow hash adds nothing) and it is shown once, at creation.
+Tokens look like ``tgm_<prefix>_<secret>``; only the SHA-256 of the whole token is stored (see
+:mod:`credentials`) and it is shown once, at creation, to a live browser session.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -17,14 +16,17 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 
 from tangram.config import Settings
+from tangram.platform.identity import sessions
+from tangram.platform.identity.credentials import new_secret, secret_hash, secret_prefix
 from tangram.platform.identity.perms import Actor, load_actor
 from tangram.platform.kernel.errors import (
     NotFound,
+    PermissionDenied,
     RateLimited,
     Unauthenticated,
     ValidationFailed,
 )
-from tangram.platform.kernel.models import ApiToken, LoginAttempt, User
+from tangram.platform.kernel.models import ApiToken, LoginAttempt, SessionEnd, User
 from tangram.platform.kernel.uow import UnitOfWork
 
 TOKEN_PREFIX = "tgm"  # noqa: S105 - a token marker, not a secret
@@ -134,14 +136,6 @@ def _failures(uow: UnitOfWork, since: datetime, *conditions: object) -> int:
     return int(uow.session.scalar(query) or 0)
 
 
-def session_actor(uow: UnitOfWork, user_id: int, epoch: int) -> Actor:
-    """The actor of a session cookie, if the user still exists, is active and the epoch matches."""
-    user = uow.session.get(User, user_id)
-    if user is None or not user.is_active or user.session_epoch != epoch:
-        raise Unauthenticated("Your session has ended. Please sign in again.", code="auth.expired")
-    return load_actor(uow.session, user, via="session")
-
-
 @dataclass(frozen=True, slots=True)
 class IssuedToken:
     """A new token: ``secret`` is the only time the plain token exists."""
@@ -153,9 +147,15 @@ class IssuedToken:
 def create_token(
     uow: UnitOfWork, actor: Actor, *, name: str, expires_at: datetime | None = None
 ) -> IssuedToken:
-    """Issue a bearer token for the actor's own account."""
+    """Issue a bearer token for the actor's own account; only from a live sign-in session."""
     if actor.user_id is None:
         raise ValidationFailed("Only user accounts can hold API tokens.", code="token.no_user")
+    if actor.via != "session":
+        raise PermissionDenied(
+            "API tokens are created from a signed-in browser session, not with another token.",
+            code="token.session_required",
+        )
+    sessions.require_live(uow, actor)
     name = name.strip()
     if not name:
         raise ValidationFailed(
@@ -233,24 +233,7 @@ def change_password(uow: UnitOfWork, actor: Actor, *, current: str, new: str) ->
             errors=[{"path": "current_password", "message": "does not match"}],
         )
     user.password_hash = hash_password(uow, new)
-    user.session_epoch += 1
     user.updated_at = uow.now
+    sessions.end_user_sessions(uow, user.id, SessionEnd.PASSWORD_CHANGED, keep=actor.session_id)
     uow.audit(user.id, user.username, "user.password_changed", "user", user.id, {})
     return user
-
-
-def new_secret(marker: str) -> tuple[str, str]:
-    """A fresh ``<marker>_<prefix>_<random>`` secret and its lookup prefix (only a hash is kept)."""
-    prefix = secrets.token_hex(6)
-    return prefix, f"{marker}_{prefix}_{secrets.token_urlsafe(32)}"
-
-
-def secret_prefix(raw: str, marker: str) -> str | None:
-    """The lookup prefix of a secret made by :func:`new_secret`, or None when malformed."""
-    parts = raw.split("_", 2)
-    return parts[1] if len(parts) == 3 and parts[0] == marker and parts[1] else None
-
-
-def secret_hash(secret: str) -> str:
-    """What is stored of a secret: its SHA-256."""
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()

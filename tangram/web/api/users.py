@@ -1,4 +1,5 @@
-"""Users: list, create, read, update (administrators; users may edit their own profile)."""
+"""Users: list, create, read, update (administrators; users may edit their own profile); their
+sessions (administrators)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from tangram.platform.identity import users
+from tangram.platform.identity import sessions, users
 from tangram.platform.identity.perms import require_admin
 from tangram.platform.kernel.models import User
+from tangram.web.api.auth import EndedSchema, SessionSchema, session_views
 from tangram.web.api.common import LockedSchema, PageArgs, StrictSchema, next_after
 from tangram.web.security import platform, require_actor
 
@@ -121,3 +123,38 @@ class UserItem(MethodView):
             user = users.update_user(uow, actor, user_id, body, lock_version=lock_version)
             uow.commit()
         return user
+
+
+@blp.route("/<int:user_id>/sessions")
+class UserSessions(MethodView):
+    """A user's live sign-in sessions (administrators)."""
+
+    @blp.response(200, SessionSchema(many=True))
+    def get(self, user_id: int) -> list[dict[str, Any]]:
+        """List a user's live sessions, most recently used first."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            rows = sessions.list_sessions(uow, actor, user_id)
+        return session_views(rows, actor)
+
+    @blp.response(200, EndedSchema)
+    def delete(self, user_id: int) -> dict[str, Any]:
+        """End all of a user's sessions (an administrator's own current one stays)."""
+        actor = require_actor()
+        with platform().unit_of_work() as uow:
+            count = sessions.end_sessions(uow, actor, user_id)
+            uow.commit()
+        return {"ended": count}
+
+
+@blp.route("/<int:user_id>/sessions/<int:session_id>")
+class UserSessionItem(MethodView):
+    """One of a user's sessions (administrators)."""
+
+    @blp.response(204)
+    def delete(self, user_id: int, session_id: int) -> None:
+        """End one of a user's sessions."""
+        actor = require_actor()
+        with platform().unit_of_work() as uow:
+            sessions.end_session(uow, actor, user_id, session_id)
+            uow.commit()
