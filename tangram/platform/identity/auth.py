@@ -1,7 +1,8 @@
 """Credentials: Argon2 passwords, login with rate limiting, bearer API tokens.
 
-Tokens look like ``tgm_<prefix>_<secret>``; only the SHA-256 of the whole token is stored (see
-:mod:`credentials`) and it is shown once, at creation, to a live browser session.
+Sign-in is limited per (user name, address), per address, and per user name from everywhere
+(:mod:`lockout`). Tokens look like ``tgm_<prefix>_<secret>``; only the SHA-256 of the whole token
+is stored (see :mod:`credentials`) and it is shown once, at creation, to a live browser session.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 
 from tangram.config import Settings
-from tangram.platform.identity import sessions
+from tangram.platform.identity import lockout, sessions
 from tangram.platform.identity.credentials import new_secret, secret_hash, secret_prefix
+from tangram.platform.identity.lockout import UNKNOWN_CLIENT, normalize_username
 from tangram.platform.identity.perms import Actor, load_actor
 from tangram.platform.kernel.errors import (
     NotFound,
@@ -82,17 +84,54 @@ def generate_password() -> str:
 
 
 def login(
-    uow: UnitOfWork, settings: Settings, *, username: str, password: str, remote_addr: str
+    uow: UnitOfWork,
+    settings: Settings,
+    *,
+    username: str,
+    password: str,
+    remote_addr: str,
+    device: str | None = None,
 ) -> User:
     """Check credentials and record the attempt.
 
     Raises :class:`RateLimited` when too many recent attempts failed for this user name from this
-    address (or from this address in all), and :class:`Unauthenticated` with one generic message
-    for an unknown user, a wrong password or a deactivated account. The attempt is committed in
-    every case, so failures count even though the caller sees an error.
+    address (or from this address in all), or while the name is locked after failures from
+    everywhere (:mod:`lockout`; ``device``, the id of a browser that signed in to this name
+    before, counts on its own and is not held back by the name's lock), and
+    :class:`Unauthenticated` with one generic message for an unknown user, a wrong password or a
+    deactivated account. The attempt is committed in every case, so failures count even though
+    the caller sees an error.
     """
-    name = username.strip().lower()[:64]
+    name = normalize_username(username)
     addr = remote_addr[:64]
+    _check_address_limits(uow, settings, name, addr)
+    client = device[:64] if device else UNKNOWN_CLIENT
+    user = uow.session.scalar(select(User).where(func.lower(User.username) == name))
+    lockout.count_attempt(uow, name, client)  # commits: no transaction is open while hashing
+    ok = verify_password(uow, user.password_hash if user else None, password)
+    if user is not None and ok and user.is_active:
+        if _hasher(uow.settings).check_needs_rehash(user.password_hash or ""):
+            user.password_hash = _hasher(uow.settings).hash(password)
+        # Bookkeeping, not an edit: a Core UPDATE leaves the optimistic lock version alone, so a
+        # sign-in never makes an administrator's pending change to the account stale.
+        uow.session.execute(
+            update(User).where(User.id == user.id).values(last_login_at=uow.now),
+            execution_options={"synchronize_session": False},
+        )
+        lockout.signed_in(uow, name, client)
+        uow.session.add(LoginAttempt(username=name, remote_addr=addr, at=uow.now, succeeded=True))
+        uow.audit(user.id, user.username, "auth.login", "user", user.id, {"address": addr})
+        uow.commit()
+        return user
+    uow.session.add(LoginAttempt(username=name, remote_addr=addr, at=uow.now, succeeded=False))
+    uow.audit(None, name, "auth.login_failed", "user", name, {"address": addr})
+    uow.commit()
+    raise Unauthenticated(WRONG_CREDENTIALS, code="auth.wrong_credentials")
+
+
+def _check_address_limits(uow: UnitOfWork, settings: Settings, name: str, addr: str) -> None:
+    """Refuse while too many recent attempts failed for the name from this address, or from
+    this address in all."""
     window_start = uow.now - timedelta(seconds=settings.login_window_seconds)
     failures_for_name = _failures(
         uow, window_start, LoginAttempt.username == name, LoginAttempt.remote_addr == addr
@@ -106,25 +145,6 @@ def login(
             "Too many failed logins. Wait a while before trying again.",
             retry_after=settings.login_window_seconds,
         )
-    user = uow.session.scalar(select(User).where(func.lower(User.username) == name))
-    ok = verify_password(uow, user.password_hash if user else None, password)
-    if user is not None and ok and user.is_active:
-        if _hasher(uow.settings).check_needs_rehash(user.password_hash or ""):
-            user.password_hash = _hasher(uow.settings).hash(password)
-        # Bookkeeping, not an edit: a Core UPDATE leaves the optimistic lock version alone, so a
-        # sign-in never makes an administrator's pending change to the account stale.
-        uow.session.execute(
-            update(User).where(User.id == user.id).values(last_login_at=uow.now),
-            execution_options={"synchronize_session": False},
-        )
-        uow.session.add(LoginAttempt(username=name, remote_addr=addr, at=uow.now, succeeded=True))
-        uow.audit(user.id, user.username, "auth.login", "user", user.id, {"address": addr})
-        uow.commit()
-        return user
-    uow.session.add(LoginAttempt(username=name, remote_addr=addr, at=uow.now, succeeded=False))
-    uow.audit(None, name, "auth.login_failed", "user", name, {"address": addr})
-    uow.commit()
-    raise Unauthenticated(WRONG_CREDENTIALS, code="auth.wrong_credentials")
 
 
 def _failures(uow: UnitOfWork, since: datetime, *conditions: object) -> int:

@@ -12,7 +12,7 @@ from marshmallow import Schema, fields, validate
 from tangram.platform.identity import auth, sessions
 from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel.models import ApiToken, SessionEnd, User, UserSession
-from tangram.web import security
+from tangram.web import devices, security
 from tangram.web.api.common import StrictSchema
 from tangram.web.security import platform, require_actor
 
@@ -151,6 +151,7 @@ class Login(MethodView):
                 username=body["username"],
                 password=body["password"],
                 remote_addr=addr,
+                device=devices.known_device(body["username"]),
             )
             opened = sessions.open_session(
                 uow,
@@ -161,6 +162,7 @@ class Login(MethodView):
             )
             uow.commit()
         security.start_session(opened.secret)
+        devices.remember(user.username, secure=p.settings.secure_cookies)
         return _me(user, "session")
 
 

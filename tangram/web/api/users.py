@@ -1,5 +1,5 @@
 """Users: list, create, read, update (administrators; users may edit their own profile); their
-sessions (administrators)."""
+sessions and sign-in locks (administrators)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from tangram.platform.identity import sessions, users
+from tangram.platform.identity import lockout, sessions, users
 from tangram.platform.identity.perms import require_admin
 from tangram.platform.kernel.models import User
 from tangram.web.api.auth import EndedSchema, SessionSchema, session_views
@@ -72,6 +72,16 @@ class UserUpdateSchema(LockedSchema):
         fields.String(validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,62}$")),
         validate=validate.Length(max=50),
         metadata={"description": "skill tags for assignment by skill (administrators set them)"},
+    )
+
+
+class LoginLockSchema(Schema):
+    """The lock on a user name after failed sign-ins from browsers it never signed in from."""
+
+    locked_until = fields.DateTime(allow_none=True, metadata={"description": "null: not locked"})
+    failures = fields.Integer(required=True, metadata={"description": "in the current window"})
+    lockouts = fields.Integer(
+        required=True, metadata={"description": "locks in a row (each twice as long)"}
     )
 
 
@@ -157,4 +167,24 @@ class UserSessionItem(MethodView):
         actor = require_actor()
         with platform().unit_of_work() as uow:
             sessions.end_session(uow, actor, user_id, session_id)
+            uow.commit()
+
+
+@blp.route("/<int:user_id>/login-lock")
+class UserLoginLock(MethodView):
+    """The sign-in lock on a user's name (administrators)."""
+
+    @blp.response(200, LoginLockSchema)
+    def get(self, user_id: int) -> lockout.LockStatus:
+        """Whether the name is locked after failed sign-ins from everywhere, and until when."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            return lockout.lock_status(uow, actor, user_id)
+
+    @blp.response(204)
+    def delete(self, user_id: int) -> None:
+        """Lift the locks: the name's, its known browsers' and the failures counted per address."""
+        actor = require_actor()
+        with platform().unit_of_work() as uow:
+            lockout.clear_lock(uow, actor, user_id)
             uow.commit()
