@@ -153,6 +153,8 @@ def test_administrator_sees_and_clears_the_lock(
     assert ned.login("ned", "user-password-1").status_code == 200
     assert_problem(ned.get(f"/api/v1/users/{user.id}/login-lock"), 403)
     assert_problem(admin_client.delete("/api/v1/users/9999/login-lock"), 404, "user.not_found")
+    audited = admin_client.get("/api/v1/audit?object_type=user").get_json()["items"]
+    assert "user.login_unlocked" in [e["action"] for e in audited]
 
 
 def test_administrator_clears_the_per_address_limit_too(

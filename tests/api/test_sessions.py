@@ -56,6 +56,9 @@ def test_cookie_is_refused_when_reused_after_logout(app: Flask, admin_user: User
     assert_problem(replayed.get("/api/v1/me"), 401, "auth.expired")
     assert_problem(replayed.post("/api/v1/auth/tokens", json={"name": "after logout"}), 401)
     assert_problem(admin.get("/api/v1/me"), 401, "auth.required")
+    admin = _signed_in(app, "admin", ADMIN_PASSWORD)
+    actions = [e["action"] for e in admin.get("/api/v1/audit?object_type=user").get_json()["items"]]
+    assert actions[-3:] == ["auth.login", "auth.logout", "auth.login"]
 
 
 def test_token_cannot_be_minted_when_session_was_ended_elsewhere(
@@ -191,6 +194,11 @@ def test_administrator_ends_a_users_sessions(
     assert_problem(first.get("/api/v1/me"), 401, "auth.expired")
     assert_problem(second.get("/api/v1/me"), 401, "auth.expired")
     assert_problem(admin_client.get("/api/v1/users/9999/sessions"), 404, "user.not_found")
+    audited = admin_client.get("/api/v1/audit?object_type=user").get_json()["items"]
+    assert [e["action"] for e in audited if e["object_id"] == str(user.id)][-2:] == [
+        "session.ended",
+        "user.sessions_ended",
+    ]
 
 
 def test_sessions_of_others_are_out_of_reach_when_not_an_administrator(

@@ -154,6 +154,15 @@ def end_by_secret(uow: UnitOfWork, secret: str, reason: SessionEnd) -> UserSessi
     return row
 
 
+def sign_out(uow: UnitOfWork, secret: str) -> None:
+    """Logout: end the session a cookie names, audited (nothing when it names none that is
+    live)."""
+    row = end_by_secret(uow, secret, SessionEnd.LOGOUT)
+    if row is not None:
+        name = uow.session.scalar(select(User.username).where(User.id == row.user_id))
+        uow.audit(row.user_id, name or str(row.user_id), "auth.logout", "user", row.user_id)
+
+
 def end_user_sessions(
     uow: UnitOfWork, user_id: int, reason: SessionEnd, *, keep: int | None = None
 ) -> int:

@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 
 from tangram.platform.identity import auth, sessions
 from tangram.platform.identity.perms import Actor
-from tangram.platform.kernel.models import ApiToken, SessionEnd, User, UserSession
+from tangram.platform.kernel.models import ApiToken, User, UserSession
 from tangram.web import devices, security
 from tangram.web.api.common import StrictSchema
 from tangram.web.security import platform, require_actor
@@ -177,11 +177,7 @@ class Logout(MethodView):
         secret = security.session_secret()
         if secret is not None:
             with platform().unit_of_work() as uow:
-                ended = sessions.end_by_secret(uow, secret, SessionEnd.LOGOUT)
-                if ended is not None:
-                    user = uow.session.get(User, ended.user_id)
-                    label = user.username if user is not None else str(ended.user_id)
-                    uow.audit(ended.user_id, label, "auth.logout", "user", ended.user_id)
+                sessions.sign_out(uow, secret)
                 uow.commit()
         security.end_session()
 
