@@ -35,9 +35,19 @@ class Settings:
     #: Failed logins per (user name, address) inside the window before 429.
     login_max_failures: int = 5
     login_window_seconds: int = 900
+    #: Failed logins per user name from all addresses together inside the window before the
+    #: name is locked (browsers that signed in to it before are not locked out).
+    login_account_max_failures: int = 10
+    #: The first lock of a user name, in minutes; each lock in a row lasts twice as long as the
+    #: one before, up to the longest.
+    login_lock_minutes: int = 1
+    login_lock_max_minutes: int = 15
     #: Session cookie over HTTPS only; turn on behind TLS.
     secure_cookies: bool = False
+    #: A sign-in session ends this many hours after it began, however active.
     session_hours: int = 12
+    #: ... and after this many minutes without a request (0: no idle timeout).
+    session_idle_minutes: int = 30
     #: Run one job worker thread inside ``tangram serve``.
     embedded_worker: bool = True
     worker_poll_seconds: float = 2.0

@@ -36,6 +36,9 @@ from tests.openapi import OpenApiChecker
 PG_URL = os.environ.get("TANGRAM_TEST_DATABASE_URL", "")
 #: Argon2 at its lowest cost: tests check what hashes do, not how long they take to crack.
 CHEAP_PASSWORDS: dict[str, Any] = {"password_time_cost": 1, "password_memory_kib": 64}
+#: Sessions that outlast the hours and days tests move the clock by while a client stays signed
+#: in; tests of session timeouts set the real limits.
+LASTING_SESSIONS: dict[str, Any] = {"session_hours": 24 * 3650, "session_idle_minutes": 0}
 ADMIN_PASSWORD = "admin-password-1"
 START = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai
 
@@ -114,6 +117,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         instance_path=tmp_path,
         embedded_worker=False,
         **CHEAP_PASSWORDS,
+        **LASTING_SESSIONS,
     )
 
 
@@ -292,6 +296,8 @@ def assert_problem(response: Any, status: int, code: str | None = None) -> dict[
 
 __all__ = [
     "ADMIN_PASSWORD",
+    "CHEAP_PASSWORDS",
+    "LASTING_SESSIONS",
     "START",
     "ApiClient",
     "assert_problem",

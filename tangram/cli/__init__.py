@@ -20,11 +20,11 @@ from tangram.cli.common import _fail, _platform, _require_schema
 from tangram.config import Settings, SettingsError
 from tangram.platform import demo, packages, records
 from tangram.platform.bootstrap import Platform
-from tangram.platform.identity import auth, users
+from tangram.platform.identity import auth, lockout, users
 from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel import audit, checkpoints, jobs, migrate
 from tangram.platform.kernel.clock import FrozenClock, ensure_utc
-from tangram.platform.kernel.errors import TangramError
+from tangram.platform.kernel.errors import NotFound, TangramError
 from tangram.platform.kernel.models import App, JobStatus
 from tangram.platform.outbound import webhooks
 from tangram.platform.worker import RunSummary, Worker, start_worker_thread
@@ -282,6 +282,27 @@ def user_ensure_admin(ctx: click.Context, username: str) -> None:
             fg="yellow",
             bold=True,
         )
+
+
+@user.command("unlock")
+@click.argument("username")
+@click.pass_context
+def user_unlock(ctx: click.Context, username: str) -> None:
+    """Lift the sign-in locks of a user name (after failed sign-ins from everywhere or from one
+    address), e.g. for an administrator locked out from every browser they know."""
+    platform = _platform(ctx)
+    _require_schema(platform)
+    try:
+        with platform.unit_of_work() as uow:
+            account = users.find_user(uow, username.strip())
+            if account is None:
+                raise NotFound(f"User {username!r} does not exist.", code="user.not_found")
+            lockout.clear_lock(uow, Actor.system("cli"), account.id)
+            uow.commit()
+            unlocked = account.username
+    except TangramError as exc:
+        _fail(exc)
+    click.echo(f"lifted the sign-in locks of {unlocked}")
 
 
 # --- serve and worker --------------------------------------------------------------------

@@ -1,5 +1,9 @@
 """Who is calling: session cookies (with a CSRF token) for the SPA, bearer tokens for integrations.
 
+The session cookie is Flask's signed cookie holding a random secret that names a server-side
+session (:mod:`tangram.platform.identity.sessions`), which logout, a password change,
+deactivation or an administrator can end; the cookie alone proves nothing once it has.
+
 Every API operation requires a signed-in caller unless its view is marked :func:`public` (the
 health check, signing in and out, public intake); the caller is authenticated before anything
 reads the request's body or query, so an anonymous request answers 401 whatever it sends, never
@@ -21,10 +25,9 @@ from flask_smorest import Blueprint
 
 from tangram.platform import packages
 from tangram.platform.bootstrap import Platform
-from tangram.platform.identity import auth
+from tangram.platform.identity import auth, sessions
 from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel.errors import PermissionDenied, TangramError, Unauthenticated
-from tangram.platform.kernel.models import User
 
 #: The API operations: every one of them authenticates its caller unless marked public.
 API_PREFIX = "/api/v1/"
@@ -33,6 +36,8 @@ PUBLIC_MARK = "tangram_public"
 #: How the OpenAPI document says an operation needs a signed-in caller (public ones: ``[]``).
 SECURITY: list[dict[str, list[str]]] = [{"session": []}, {"bearer": []}]
 CSRF_HEADER = "X-CSRF-Token"
+#: The session cookie's key holding the server-side session's secret.
+SESSION_KEY = "sid"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: Endpoints that take no CSRF token: signing in creates the session the token belongs to.
 CSRF_EXEMPT = frozenset(
@@ -87,25 +92,42 @@ def current_actor() -> Actor | None:
         return cached
     actor: Actor | None = None
     header = request.headers.get("Authorization", "")
-    with platform().unit_of_work() as uow:
-        if header:
-            scheme, _, value = header.partition(" ")
-            if scheme.lower() != "bearer" or not value.strip():
-                raise Unauthenticated(
-                    "Use 'Authorization: Bearer <token>'.", code="auth.scheme_unsupported"
-                )
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise Unauthenticated(
+                "Use 'Authorization: Bearer <token>'.", code="auth.scheme_unsupported"
+            )
+        with platform().unit_of_work() as uow:
             actor = auth.token_actor(uow, value)
             uow.commit()
-        elif "user_id" in session:
-            try:
-                actor = auth.session_actor(
-                    uow, int(session["user_id"]), int(session.get("epoch", 0))
-                )
-            except Unauthenticated:
-                session.clear()
-                raise
+    else:
+        actor = _cookie_actor()
     g.actor = actor
     return actor
+
+
+def _cookie_actor() -> Actor | None:
+    """The actor of the session cookie: one indexed lookup in a read-only unit, and a write of
+    the last-seen time at most once a minute. A cookie without a session secret (one made
+    before sessions were kept on the server) is simply forgotten: signed out."""
+    secret = session_secret()
+    if secret is None:
+        if session:
+            session.clear()
+        return None
+    p = platform()
+    try:
+        with p.unit_of_work(write=False) as uow:
+            found = sessions.session_actor(uow, secret)
+    except Unauthenticated:
+        session.clear()
+        raise
+    if found.touch:
+        with p.unit_of_work() as uow:
+            sessions.touch(uow, found.session_id)
+            uow.commit()
+    return found.actor
 
 
 def require_actor() -> Actor:
@@ -116,26 +138,25 @@ def require_actor() -> Actor:
     return actor
 
 
-def start_session(user: User) -> str:
-    """Bind the cookie session to ``user`` and return its new CSRF token."""
+def session_secret() -> str | None:
+    """The session secret the cookie carries, if any."""
+    value = session.get(SESSION_KEY)
+    return value if isinstance(value, str) and value else None
+
+
+def start_session(secret: str) -> str:
+    """Bind the cookie to a new server-side session (its ``secret``); return its CSRF token."""
     session.clear()
     session.permanent = True
-    session["user_id"] = user.id
-    session["epoch"] = user.session_epoch
+    session[SESSION_KEY] = secret
     token = secrets.token_urlsafe(32)
     session["csrf"] = token
     g.pop("actor", None)
     return token
 
 
-def refresh_session_epoch(user: User) -> None:
-    """Keep this session valid after an action that ended the user's other sessions."""
-    if session.get("user_id") == user.id:
-        session["epoch"] = user.session_epoch
-
-
 def end_session() -> None:
-    """Forget the cookie session."""
+    """Forget the cookie session (the server-side session is ended by the caller)."""
     session.clear()
     g.pop("actor", None)
 
@@ -184,7 +205,7 @@ def _check_request() -> None:
     if (
         request.method in UNSAFE_METHODS
         and request.endpoint not in CSRF_EXEMPT
-        and "user_id" in session
+        and SESSION_KEY in session
         and not request.headers.get("Authorization")
     ):
         expected = csrf_token()

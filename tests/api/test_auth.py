@@ -22,10 +22,11 @@ def test_login_returns_profile_and_csrf_token_when_credentials_are_right(
     assert body["is_admin"] is True
     assert body["roles"] == ["admin"]
     assert len(body["csrf_token"]) >= 32
-    cookie = response.headers["Set-Cookie"]
-    assert "tangram_session=" in cookie
-    assert "HttpOnly" in cookie
-    assert "SameSite=Lax" in cookie
+    cookies = {c.split("=", 1)[0]: c for c in response.headers.getlist("Set-Cookie")}
+    for name in ("tangram_session", "tangram_device"):
+        assert "HttpOnly" in cookies[name]
+        assert "SameSite=Lax" in cookies[name]
+    assert "Path=/api/v1/auth" in cookies["tangram_device"]
 
 
 def test_login_answers_one_generic_message_when_user_or_password_is_wrong(

@@ -14,7 +14,7 @@ from flask import Flask
 from tangram.config import Settings
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel.clock import FrozenClock
-from tests.conftest import CHEAP_PASSWORDS, ApiClient, assert_problem, make_user
+from tests.conftest import CHEAP_PASSWORDS, LASTING_SESSIONS, ApiClient, assert_problem, make_user
 
 RECORDS = "/api/v1/apps/app/records/ticket"
 UPLOAD = f"{RECORDS}/attachments"
@@ -52,6 +52,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         max_upload_bytes=1000,
         intake_max_per_hour=2,
         **CHEAP_PASSWORDS,
+        **LASTING_SESSIONS,
     )
 
 

@@ -13,9 +13,9 @@ from tangram.cli import main
 from tangram.platform.bootstrap import Platform
 from tangram.platform.identity import auth
 from tangram.platform.kernel import jobs, migrate
-from tangram.platform.kernel.errors import Unauthenticated
+from tangram.platform.kernel.errors import RateLimited, TangramError, Unauthenticated
 from tangram.platform.kernel.models import JobStatus
-from tests.conftest import tamper_audit
+from tests.conftest import make_user, tamper_audit
 
 Invoke = Callable[..., Result]
 
@@ -76,6 +76,29 @@ def test_user_create_refuses_bad_input_with_a_clear_message(run: Invoke) -> None
     duplicate = run("user", "create", "zoe", "--password", "long-enough-1")
     assert duplicate.exit_code == 1
     assert "already exists" in duplicate.output
+
+
+def test_user_unlock_lifts_the_sign_in_lock_when_the_user_exists(
+    run: Invoke, platform: Platform
+) -> None:
+    make_user(platform, "uma")
+
+    def sign_in(password: str, addr: str) -> None:
+        with platform.unit_of_work() as uow:
+            auth.login(uow, platform.settings, username="uma", password=password, remote_addr=addr)
+
+    for n in range(platform.settings.login_account_max_failures):
+        with pytest.raises(TangramError):
+            sign_in("wrong-password", f"10.9.0.{n}")
+    with pytest.raises(RateLimited):
+        sign_in("user-password-1", "10.9.1.1")
+    result = run("user", "unlock", "UMA")
+    assert result.exit_code == 0
+    assert "lifted the sign-in locks of uma" in result.output
+    sign_in("user-password-1", "10.9.1.1")
+    missing = run("user", "unlock", "nobody")
+    assert missing.exit_code == 1
+    assert "does not exist" in missing.output
 
 
 def test_jobs_run_until_runs_what_is_due_with_that_instant_as_now(

@@ -1,12 +1,12 @@
 """Credentials: Argon2 passwords, login with rate limiting, bearer API tokens.
 
-Tokens look like ``tgm_<prefix>_<secret>``; only the SHA-256 of the whole token is stored (a token
-has 256 bits of entropy, so a slow hash adds nothing) and it is shown once, at creation.
+Sign-in is limited per (user name, address), per address, and per user name from everywhere
+(:mod:`lockout`). Tokens look like ``tgm_<prefix>_<secret>``; only the SHA-256 of the whole token
+is stored (see :mod:`credentials`) and it is shown once, at creation, to a live browser session.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -17,14 +17,18 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 
 from tangram.config import Settings
+from tangram.platform.identity import lockout, sessions
+from tangram.platform.identity.credentials import new_secret, secret_hash, secret_prefix
+from tangram.platform.identity.lockout import UNKNOWN_CLIENT, normalize_username
 from tangram.platform.identity.perms import Actor, load_actor
 from tangram.platform.kernel.errors import (
     NotFound,
+    PermissionDenied,
     RateLimited,
     Unauthenticated,
     ValidationFailed,
 )
-from tangram.platform.kernel.models import ApiToken, LoginAttempt, User
+from tangram.platform.kernel.models import ApiToken, LoginAttempt, SessionEnd, User
 from tangram.platform.kernel.uow import UnitOfWork
 
 TOKEN_PREFIX = "tgm"  # noqa: S105 - a token marker, not a secret
@@ -80,17 +84,54 @@ def generate_password() -> str:
 
 
 def login(
-    uow: UnitOfWork, settings: Settings, *, username: str, password: str, remote_addr: str
+    uow: UnitOfWork,
+    settings: Settings,
+    *,
+    username: str,
+    password: str,
+    remote_addr: str,
+    device: str | None = None,
 ) -> User:
     """Check credentials and record the attempt.
 
     Raises :class:`RateLimited` when too many recent attempts failed for this user name from this
-    address (or from this address in all), and :class:`Unauthenticated` with one generic message
-    for an unknown user, a wrong password or a deactivated account. The attempt is committed in
-    every case, so failures count even though the caller sees an error.
+    address (or from this address in all), or while the name is locked after failures from
+    everywhere (:mod:`lockout`; ``device``, the id of a browser that signed in to this name
+    before, counts on its own and is not held back by the name's lock), and
+    :class:`Unauthenticated` with one generic message for an unknown user, a wrong password or a
+    deactivated account. The attempt is committed in every case, so failures count even though
+    the caller sees an error.
     """
-    name = username.strip().lower()[:64]
+    name = normalize_username(username)
     addr = remote_addr[:64]
+    _check_address_limits(uow, settings, name, addr)
+    client = device[:64] if device else UNKNOWN_CLIENT
+    user = uow.session.scalar(select(User).where(func.lower(User.username) == name))
+    lockout.count_attempt(uow, name, client)  # commits: no transaction is open while hashing
+    ok = verify_password(uow, user.password_hash if user else None, password)
+    if user is not None and ok and user.is_active:
+        if _hasher(uow.settings).check_needs_rehash(user.password_hash or ""):
+            user.password_hash = _hasher(uow.settings).hash(password)
+        # Bookkeeping, not an edit: a Core UPDATE leaves the optimistic lock version alone, so a
+        # sign-in never makes an administrator's pending change to the account stale.
+        uow.session.execute(
+            update(User).where(User.id == user.id).values(last_login_at=uow.now),
+            execution_options={"synchronize_session": False},
+        )
+        lockout.signed_in(uow, name, client)
+        uow.session.add(LoginAttempt(username=name, remote_addr=addr, at=uow.now, succeeded=True))
+        uow.audit(user.id, user.username, "auth.login", "user", user.id, {"address": addr})
+        uow.commit()
+        return user
+    uow.session.add(LoginAttempt(username=name, remote_addr=addr, at=uow.now, succeeded=False))
+    uow.audit(None, name, "auth.login_failed", "user", name, {"address": addr})
+    uow.commit()
+    raise Unauthenticated(WRONG_CREDENTIALS, code="auth.wrong_credentials")
+
+
+def _check_address_limits(uow: UnitOfWork, settings: Settings, name: str, addr: str) -> None:
+    """Refuse while too many recent attempts failed for the name from this address, or from
+    this address in all."""
     window_start = uow.now - timedelta(seconds=settings.login_window_seconds)
     failures_for_name = _failures(
         uow, window_start, LoginAttempt.username == name, LoginAttempt.remote_addr == addr
@@ -104,25 +145,6 @@ def login(
             "Too many failed logins. Wait a while before trying again.",
             retry_after=settings.login_window_seconds,
         )
-    user = uow.session.scalar(select(User).where(func.lower(User.username) == name))
-    ok = verify_password(uow, user.password_hash if user else None, password)
-    if user is not None and ok and user.is_active:
-        if _hasher(uow.settings).check_needs_rehash(user.password_hash or ""):
-            user.password_hash = _hasher(uow.settings).hash(password)
-        # Bookkeeping, not an edit: a Core UPDATE leaves the optimistic lock version alone, so a
-        # sign-in never makes an administrator's pending change to the account stale.
-        uow.session.execute(
-            update(User).where(User.id == user.id).values(last_login_at=uow.now),
-            execution_options={"synchronize_session": False},
-        )
-        uow.session.add(LoginAttempt(username=name, remote_addr=addr, at=uow.now, succeeded=True))
-        uow.audit(user.id, user.username, "auth.login", "user", user.id, {"address": addr})
-        uow.commit()
-        return user
-    uow.session.add(LoginAttempt(username=name, remote_addr=addr, at=uow.now, succeeded=False))
-    uow.audit(None, name, "auth.login_failed", "user", name, {"address": addr})
-    uow.commit()
-    raise Unauthenticated(WRONG_CREDENTIALS, code="auth.wrong_credentials")
 
 
 def _failures(uow: UnitOfWork, since: datetime, *conditions: object) -> int:
@@ -132,14 +154,6 @@ def _failures(uow: UnitOfWork, since: datetime, *conditions: object) -> int:
         .where(LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False), *conditions)  # type: ignore[arg-type]
     )
     return int(uow.session.scalar(query) or 0)
-
-
-def session_actor(uow: UnitOfWork, user_id: int, epoch: int) -> Actor:
-    """The actor of a session cookie, if the user still exists, is active and the epoch matches."""
-    user = uow.session.get(User, user_id)
-    if user is None or not user.is_active or user.session_epoch != epoch:
-        raise Unauthenticated("Your session has ended. Please sign in again.", code="auth.expired")
-    return load_actor(uow.session, user, via="session")
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,9 +167,15 @@ class IssuedToken:
 def create_token(
     uow: UnitOfWork, actor: Actor, *, name: str, expires_at: datetime | None = None
 ) -> IssuedToken:
-    """Issue a bearer token for the actor's own account."""
+    """Issue a bearer token for the actor's own account; only from a live sign-in session."""
     if actor.user_id is None:
         raise ValidationFailed("Only user accounts can hold API tokens.", code="token.no_user")
+    if actor.via != "session":
+        raise PermissionDenied(
+            "API tokens are created from a signed-in browser session, not with another token.",
+            code="token.session_required",
+        )
+    sessions.require_live(uow, actor)
     name = name.strip()
     if not name:
         raise ValidationFailed(
@@ -233,24 +253,7 @@ def change_password(uow: UnitOfWork, actor: Actor, *, current: str, new: str) ->
             errors=[{"path": "current_password", "message": "does not match"}],
         )
     user.password_hash = hash_password(uow, new)
-    user.session_epoch += 1
     user.updated_at = uow.now
+    sessions.end_user_sessions(uow, user.id, SessionEnd.PASSWORD_CHANGED, keep=actor.session_id)
     uow.audit(user.id, user.username, "user.password_changed", "user", user.id, {})
     return user
-
-
-def new_secret(marker: str) -> tuple[str, str]:
-    """A fresh ``<marker>_<prefix>_<random>`` secret and its lookup prefix (only a hash is kept)."""
-    prefix = secrets.token_hex(6)
-    return prefix, f"{marker}_{prefix}_{secrets.token_urlsafe(32)}"
-
-
-def secret_prefix(raw: str, marker: str) -> str | None:
-    """The lookup prefix of a secret made by :func:`new_secret`, or None when malformed."""
-    parts = raw.split("_", 2)
-    return parts[1] if len(parts) == 3 and parts[0] == marker and parts[1] else None
-
-
-def secret_hash(secret: str) -> str:
-    """What is stored of a secret: its SHA-256."""
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()

@@ -72,6 +72,8 @@ class Actor:
     via: str = "session"
     token_id: int | None = None
     roles: frozenset[str] = field(default_factory=frozenset)
+    #: The sign-in session of a cookie-authenticated actor.
+    session_id: int | None = None
 
     @classmethod
     def system(cls, name: str = "system") -> Actor:
@@ -84,7 +86,14 @@ class Actor:
         return self.username
 
 
-def load_actor(session: Session, user: User, *, via: str, token_id: int | None = None) -> Actor:
+def load_actor(
+    session: Session,
+    user: User,
+    *,
+    via: str,
+    token_id: int | None = None,
+    session_id: int | None = None,
+) -> Actor:
     """Build the actor of an active user: roles, grants and group memberships."""
     if not user.is_active:
         raise Unauthenticated("this account is deactivated", code="auth.inactive")
@@ -118,6 +127,7 @@ def load_actor(session: Session, user: User, *, via: str, token_id: int | None =
         grants=tuple(grants),
         via=via,
         token_id=token_id,
+        session_id=session_id,
         roles=roles,
     )
 

@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 from tangram.platform.identity.auth import hash_password
 from tangram.platform.identity.perms import ADMIN_ROLE, Actor, require_admin
 from tangram.platform.identity.roles import get_role, role_by_key
+from tangram.platform.identity.sessions import end_user_sessions
 from tangram.platform.kernel.errors import Conflict, NotFound, ValidationFailed, check_lock
-from tangram.platform.kernel.models import Group, Role, RoleAssignment, User
+from tangram.platform.kernel.models import Group, Role, RoleAssignment, SessionEnd, User
 from tangram.platform.kernel.uow import UnitOfWork
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
@@ -105,7 +106,6 @@ def create_user(
         password_hash=hash_password(uow, password) if password is not None else None,
         locale=locale,
         is_active=True,
-        session_epoch=0,
         created_at=uow.now,
         updated_at=uow.now,
     )
@@ -128,7 +128,8 @@ def update_user(
     uow: UnitOfWork, actor: Actor, user_id: int, changes: Mapping[str, Any], *, lock_version: int
 ) -> User:
     """Change display name, e-mail, locale, skills, activity or password (administrators, or
-    oneself for display name, e-mail and locale)."""
+    oneself for display name, e-mail and locale). Deactivating the account or setting its
+    password ends all its sessions."""
     user = get_user(uow, user_id)
     own_fields = {"display_name", "email", "locale"}
     if not (actor.is_admin or (actor.user_id == user_id and set(changes) <= own_fields)):
@@ -143,12 +144,14 @@ def update_user(
         if actor.user_id == user.id and not changes["is_active"]:
             raise ValidationFailed.at("is_active", "you cannot deactivate your own account")
         user.is_active = bool(changes["is_active"])
-        user.session_epoch += 1
+        if not user.is_active:
+            end_user_sessions(uow, user.id, SessionEnd.DEACTIVATED)
     if "skills" in changes:
         user.skills = sorted(set(changes["skills"]))
     if changes.get("password") is not None:
         user.password_hash = hash_password(uow, changes["password"])
-        user.session_epoch += 1
+        own = actor.session_id if actor.user_id == user.id else None
+        end_user_sessions(uow, user.id, SessionEnd.PASSWORD_CHANGED, keep=own)
     user.updated_at = uow.now
     audited = {k: v for k, v in changes.items() if k != "password"}
     if "password" in changes:

@@ -112,8 +112,8 @@ class RateLimited(TangramError):
     title = "Too many requests"
     default_code = "rate_limited"
 
-    def __init__(self, detail: str, *, retry_after: int) -> None:
-        super().__init__(detail, extra={"retry_after": retry_after})
+    def __init__(self, detail: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(detail, code=code, extra={"retry_after": retry_after})
         self.retry_after = retry_after
 
 

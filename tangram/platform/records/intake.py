@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from tangram.engines.forms import FieldError, Form
 from tangram.engines.forms.messages import message
-from tangram.platform.identity.auth import new_secret, secret_hash, secret_prefix
+from tangram.platform.identity.credentials import new_secret, secret_hash, secret_prefix
 from tangram.platform.identity.perms import Actor, require_design
 from tangram.platform.kernel.errors import NotFound, RateLimited, ValidationFailed, check_lock
 from tangram.platform.kernel.models import App, Attachment, IntakeLink, IntakeSubmission, User

@@ -1,15 +1,17 @@
-"""Sign in and out, the current user, API tokens."""
+"""Sign in and out, the current user and their sessions, API tokens."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from tangram.platform.identity import auth
-from tangram.platform.kernel.models import ApiToken, User
-from tangram.web import security
+from tangram.platform.identity import auth, sessions
+from tangram.platform.identity.perms import Actor
+from tangram.platform.kernel.models import ApiToken, User, UserSession
+from tangram.web import devices, security
 from tangram.web.api.common import StrictSchema
 from tangram.web.decoding import Blueprint
 from tangram.web.security import platform, public, require_actor
@@ -72,6 +74,45 @@ class IssuedTokenSchema(TokenSchema):
     token = fields.String(required=True)
 
 
+class SessionSchema(Schema):
+    """A live sign-in session (never its secret)."""
+
+    id = fields.Integer(required=True)
+    created_at = fields.DateTime(required=True)
+    last_seen_at = fields.DateTime(required=True)
+    expires_at = fields.DateTime(required=True, metadata={"description": "absolute end"})
+    idle_expires_at = fields.DateTime(
+        allow_none=True, metadata={"description": "when it times out unless used before"}
+    )
+    remote_addr = fields.String(required=True, metadata={"description": "where it signed in"})
+    user_agent = fields.String(required=True)
+    current = fields.Boolean(required=True, metadata={"description": "the caller's own session"})
+
+
+class EndedSchema(Schema):
+    """How many sessions ended."""
+
+    ended = fields.Integer(required=True)
+
+
+def session_views(rows: list[UserSession], actor: Actor) -> list[dict[str, Any]]:
+    """Sessions as the API shows them (``current`` marks the caller's)."""
+    settings = platform().settings
+    return [
+        {
+            "id": row.id,
+            "created_at": row.created_at,
+            "last_seen_at": row.last_seen_at,
+            "expires_at": row.expires_at,
+            "idle_expires_at": sessions.idle_expires_at(settings, row),
+            "remote_addr": row.remote_addr,
+            "user_agent": row.user_agent,
+            "current": row.id == actor.session_id,
+        }
+        for row in rows
+    ]
+
+
 def _me(user: User, via: str) -> dict[str, Any]:
     with platform().unit_of_work(write=False) as uow:
         from tangram.platform.identity.perms import load_actor
@@ -103,15 +144,26 @@ class Login(MethodView):
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Sign in; wrong credentials get one generic 401, repeated failures a 429."""
         p = platform()
+        addr = security.remote_addr()
         with p.unit_of_work() as uow:
             user = auth.login(
                 uow,
                 p.settings,
                 username=body["username"],
                 password=body["password"],
-                remote_addr=security.remote_addr(),
+                remote_addr=addr,
+                device=devices.known_device(body["username"]),
             )
-        security.start_session(user)
+            opened = sessions.open_session(
+                uow,
+                user,
+                remote_addr=addr,
+                user_agent=request.user_agent.string,
+                replacing=security.session_secret(),
+            )
+            uow.commit()
+        security.start_session(opened.secret)
+        devices.remember(user.username, secure=p.settings.secure_cookies)
         return _me(user, "session")
 
 
@@ -122,11 +174,12 @@ class Logout(MethodView):
 
     @blp.response(204)
     def post(self) -> None:
-        """Sign out (harmless when not signed in)."""
-        actor = security.current_actor()
-        if actor is not None and actor.via == "session":
+        """Sign out: the session ends on the server, so the cookie is worthless from now on
+        (harmless when not signed in)."""
+        secret = security.session_secret()
+        if secret is not None:
             with platform().unit_of_work() as uow:
-                uow.audit(actor.user_id, actor.label, "auth.logout", "user", actor.user_id or 0)
+                sessions.sign_out(uow, secret)
                 uow.commit()
         security.end_session()
 
@@ -152,14 +205,50 @@ class MyPassword(MethodView):
     @blp.arguments(PasswordChangeSchema)
     @blp.response(204)
     def put(self, body: dict[str, Any]) -> None:
-        """Change the password; other sessions of the account end, this one stays."""
+        """Change the password; the account's other sessions end, this one stays."""
         actor = require_actor()
         with platform().unit_of_work() as uow:
-            user = auth.change_password(
+            auth.change_password(
                 uow, actor, current=body["current_password"], new=body["new_password"]
             )
             uow.commit()
-        security.refresh_session_epoch(user)
+
+
+@blp.route("/me/sessions")
+class MySessions(MethodView):
+    """The caller's live sign-in sessions."""
+
+    @blp.response(200, SessionSchema(many=True))
+    def get(self) -> list[dict[str, Any]]:
+        """List my live sessions, most recently used first (``current`` marks this one)."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            rows = sessions.list_sessions(uow, actor, actor.user_id or 0)
+        return session_views(rows, actor)
+
+    @blp.response(200, EndedSchema)
+    def delete(self) -> dict[str, Any]:
+        """Sign out everywhere else: end all my sessions but this one."""
+        actor = require_actor()
+        with platform().unit_of_work() as uow:
+            count = sessions.end_sessions(uow, actor, actor.user_id or 0)
+            uow.commit()
+        return {"ended": count}
+
+
+@blp.route("/me/sessions/<int:session_id>")
+class MySession(MethodView):
+    """One of the caller's sessions."""
+
+    @blp.response(204)
+    def delete(self, session_id: int) -> None:
+        """End one of my sessions (this one too: that signs out)."""
+        actor = require_actor()
+        with platform().unit_of_work() as uow:
+            sessions.end_session(uow, actor, actor.user_id or 0, session_id)
+            uow.commit()
+        if session_id == actor.session_id:
+            security.end_session()
 
 
 @blp.route("/auth/tokens")
@@ -176,7 +265,8 @@ class Tokens(MethodView):
     @blp.arguments(TokenCreateSchema)
     @blp.response(201, IssuedTokenSchema)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Create a token; the response carries the secret this one time."""
+        """Create a token from a live browser session (not with another token); the response
+        carries the secret this one time."""
         actor = require_actor()
         with platform().unit_of_work() as uow:
             issued = auth.create_token(

@@ -1,4 +1,5 @@
-"""Users: list, create, read, update (administrators; users may edit their own profile)."""
+"""Users: list, create, read, update (administrators; users may edit their own profile); their
+sessions and sign-in locks (administrators)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from typing import Any
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from tangram.platform.identity import users
+from tangram.platform.identity import lockout, sessions, users
 from tangram.platform.identity.perms import require_admin
 from tangram.platform.kernel.models import User
+from tangram.web.api.auth import EndedSchema, SessionSchema, session_views
 from tangram.web.api.common import LockedSchema, PageArgs, StrictSchema, next_after
 from tangram.web.decoding import Blueprint
 from tangram.web.security import platform, require_actor
@@ -73,6 +75,16 @@ class UserUpdateSchema(LockedSchema):
     )
 
 
+class LoginLockSchema(Schema):
+    """The lock on a user name after failed sign-ins from browsers it never signed in from."""
+
+    locked_until = fields.DateTime(allow_none=True, metadata={"description": "null: not locked"})
+    failures = fields.Integer(required=True, metadata={"description": "in the current window"})
+    lockouts = fields.Integer(
+        required=True, metadata={"description": "locks in a row (each twice as long)"}
+    )
+
+
 @blp.route("")
 class Users(MethodView):
     """All users."""
@@ -121,3 +133,58 @@ class UserItem(MethodView):
             user = users.update_user(uow, actor, user_id, body, lock_version=lock_version)
             uow.commit()
         return user
+
+
+@blp.route("/<int:user_id>/sessions")
+class UserSessions(MethodView):
+    """A user's live sign-in sessions (administrators)."""
+
+    @blp.response(200, SessionSchema(many=True))
+    def get(self, user_id: int) -> list[dict[str, Any]]:
+        """List a user's live sessions, most recently used first."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            rows = sessions.list_sessions(uow, actor, user_id)
+        return session_views(rows, actor)
+
+    @blp.response(200, EndedSchema)
+    def delete(self, user_id: int) -> dict[str, Any]:
+        """End all of a user's sessions (an administrator's own current one stays)."""
+        actor = require_actor()
+        with platform().unit_of_work() as uow:
+            count = sessions.end_sessions(uow, actor, user_id)
+            uow.commit()
+        return {"ended": count}
+
+
+@blp.route("/<int:user_id>/sessions/<int:session_id>")
+class UserSessionItem(MethodView):
+    """One of a user's sessions (administrators)."""
+
+    @blp.response(204)
+    def delete(self, user_id: int, session_id: int) -> None:
+        """End one of a user's sessions."""
+        actor = require_actor()
+        with platform().unit_of_work() as uow:
+            sessions.end_session(uow, actor, user_id, session_id)
+            uow.commit()
+
+
+@blp.route("/<int:user_id>/login-lock")
+class UserLoginLock(MethodView):
+    """The sign-in lock on a user's name (administrators)."""
+
+    @blp.response(200, LoginLockSchema)
+    def get(self, user_id: int) -> lockout.LockStatus:
+        """Whether the name is locked after failed sign-ins from everywhere, and until when."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            return lockout.lock_status(uow, actor, user_id)
+
+    @blp.response(204)
+    def delete(self, user_id: int) -> None:
+        """Lift the locks: the name's, its known browsers' and the failures counted per address."""
+        actor = require_actor()
+        with platform().unit_of_work() as uow:
+            lockout.clear_lock(uow, actor, user_id)
+            uow.commit()

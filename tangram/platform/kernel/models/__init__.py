@@ -7,11 +7,14 @@ from tangram.platform.kernel.models.directory import (
     Grant,
     Group,
     LoginAttempt,
+    LoginLock,
     Membership,
     Role,
     RoleAssignment,
     Scope,
+    SessionEnd,
     User,
+    UserSession,
 )
 from tangram.platform.kernel.models.runtime import (
     AssignmentCursor,
@@ -60,6 +63,7 @@ __all__ = [
     "JobStatus",
     "Locked",
     "LoginAttempt",
+    "LoginLock",
     "Membership",
     "Notification",
     "ProjectionTable",
@@ -72,8 +76,10 @@ __all__ = [
     "SavedView",
     "Scope",
     "SerialCounter",
+    "SessionEnd",
     "SlaStatus",
     "Task",
     "UTCDateTime",
     "User",
+    "UserSession",
 ]

@@ -1,4 +1,5 @@
-"""Users, groups (a tree, each with a manager), memberships, roles, grants, tokens, login attempts."""
+"""Users, groups (a tree, each with a manager), memberships, roles, grants, tokens, sign-in sessions,
+login attempts and account locks."""
 
 from __future__ import annotations
 
@@ -26,8 +27,6 @@ class User(Locked, Base):
     locale: Mapped[str] = mapped_column(String(16), default="zh-CN")
     #: Skill tags for assignment by skill (e.g. "hardware", "line_a").
     skills: Mapped[list[Any]] = mapped_column(default=list)
-    #: Bumped on password change or deactivation: every older session cookie stops working.
-    session_epoch: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
@@ -145,3 +144,60 @@ class LoginAttempt(Base):
     remote_addr: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime]
     succeeded: Mapped[bool]
+
+
+class SessionEnd(StrEnum):
+    """Why a sign-in session ended before its time ran out."""
+
+    LOGOUT = "logout"
+    #: The same browser signed in again (the new session replaces the old one).
+    REPLACED = "replaced"
+    #: The user ended it from their list of sessions.
+    BY_USER = "by_user"
+    #: An administrator ended it.
+    BY_ADMIN = "by_admin"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a reason, not a password
+    DEACTIVATED = "deactivated"
+
+
+class UserSession(Base):
+    """A browser's sign-in: the session cookie carries a random secret, the row only its SHA-256.
+
+    A session is live while it has not ended, its absolute expiry lies ahead and it was last seen
+    within the idle timeout; every cookie request looks it up by ``token_hash``.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    #: A :class:`SessionEnd` once ended.
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+    remote_addr: Mapped[str] = mapped_column(String(64))
+    user_agent: Mapped[str] = mapped_column(String(256), default="")
+
+
+class LoginLock(Base):
+    """Failed sign-ins of one user name across all addresses, and its temporary lock.
+
+    ``client`` is empty for browsers the name never signed in from, or the id of a known device
+    (a signed cookie), which has its own count, so failures elsewhere never lock it out. Rows
+    exist for any name tried, whether or not such a user exists.
+    """
+
+    __tablename__ = "login_locks"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: Attempts counted in the current window (an attempt counts before its password is checked).
+    failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+    #: Locks in a row: each one lasts twice as long as the one before, up to the cap.
+    lockouts: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(index=True)
