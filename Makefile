@@ -7,12 +7,13 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint format install db admin demo web chromium serve worker clean help
+.PHONY: run test lint format install db admin demo web web-deps api-types api-types-check chromium serve worker clean help
 
 help:
 	@echo "make run    set up (virtualenv, dependencies, database, admin) and serve on http://$(HOST):$(PORT)"
 	@echo "make test   set up what the suite needs, then lint and run every test"
-	@echo "make lint   ruff, mypy (strict) and the layer contracts"
+	@echo "make lint   ruff, mypy (strict), the layer contracts, tsc, eslint and the API types"
+	@echo "make api-types  regenerate the front end's typed API client from the OpenAPI document"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is required"'
@@ -29,8 +30,25 @@ $(WEB_STAMP): static/package-lock.json
 	cd static && npm ci --no-audit --no-fund
 	@touch $(WEB_STAMP)
 
+web-deps: $(WEB_STAMP)
+
 web: $(WEB_STAMP)
 	cd static && npm run build
+
+# the front end's typed API client is generated from the server's OpenAPI document; `make lint`
+# fails when the committed types differ from what the API says now
+API_CACHE := static/node_modules/.cache/tangram
+api-types: install $(WEB_STAMP)
+	@mkdir -p $(API_CACHE)
+	$(BIN)/tangram openapi --output $(API_CACHE)/openapi.json
+	cd static && npm run --silent api:types
+
+api-types-check: install $(WEB_STAMP)
+	@mkdir -p $(API_CACHE)
+	@$(BIN)/tangram openapi --output $(API_CACHE)/openapi.json
+	@cd static && npx openapi-typescript node_modules/.cache/tangram/openapi.json --default-non-nullable false --silent -o node_modules/.cache/tangram/schema.d.ts
+	@cmp -s $(API_CACHE)/schema.d.ts static/src/client/schema.d.ts || \
+		(echo "static/src/client/schema.d.ts is out of date with the API: run make api-types"; exit 1)
 
 # browser tests drive Debian's headless Chromium
 chromium:
@@ -55,17 +73,19 @@ run: demo web serve
 worker: install
 	$(BIN)/tangram worker
 
-lint: install
+lint: install $(WEB_STAMP) api-types-check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	cd static && npx tsc --noEmit && npx eslint .
 
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 test: lint web chromium
+	cd static && npm test --silent
 	$(BIN)/pytest
 
 clean:

@@ -27,12 +27,19 @@ export function problemText(error: unknown): string {
   return fields.length ? `${error.message} ${fields.join("；")}` : error.message;
 }
 
-let csrf: string | null = sessionStorage.getItem("tangram.csrf");
+// kept for the tab (sessionStorage); absent outside a browser (the unit tests run in Node)
+const store: Storage | undefined = typeof sessionStorage === "undefined" ? undefined : sessionStorage;
+let csrf: string | null = store?.getItem("tangram.csrf") ?? null;
+
+/** The session's CSRF token, which every unsafe request carries in ``X-CSRF-Token``. */
+export function csrfToken(): string | null {
+  return csrf;
+}
 
 export function setCsrf(token: string | null): void {
   csrf = token;
-  if (token) sessionStorage.setItem("tangram.csrf", token);
-  else sessionStorage.removeItem("tangram.csrf");
+  if (token) store?.setItem("tangram.csrf", token);
+  else store?.removeItem("tangram.csrf");
 }
 
 type Query = Record<string, string | number | boolean | string[] | undefined | null>;
@@ -87,7 +94,7 @@ export function upload<T>(path: string, form: FormData, onProgress: (percent: nu
       if (event.lengthComputable) onProgress(Math.round((event.loaded / event.total) * 100));
     };
     request.onload = () => {
-      let parsed: Record<string, unknown> = {};
+      let parsed: Record<string, unknown>;
       try {
         parsed = request.responseText ? (JSON.parse(request.responseText) as Record<string, unknown>) : {};
       } catch {

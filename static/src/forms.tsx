@@ -17,7 +17,7 @@ import { useQuery } from "@tanstack/react-query";
 import { App, Button, Col, Divider, Input, InputNumber, Row, Select, Typography, Upload, type UploadFile } from "antd";
 import Ajv2020 from "ajv/dist/2020";
 import jsonLogic from "json-logic-js";
-import { useMemo, useRef, useState, type ReactNode } from "react";
+import { useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { api, ApiError, upload, type FieldInfo, type FormSchema, type RecordPage } from "./api";
 import { useLang } from "./i18n";
 
@@ -253,7 +253,9 @@ function FilesWidget(props: WidgetProps) {
   const many = props.schema.type === "array";
   const current: Stored[] = many ? ((props.value as Stored[] | undefined) ?? []) : props.value ? [props.value as Stored] : [];
   const latest = useRef(current);
-  latest.current = current;
+  useEffect(() => {
+    latest.current = current; // what the upload callbacks, which outlive a render, add to
+  });
   const [pending, setPending] = useState<UploadFile[]>([]);
   const accept = (props.options.accept as string[] | undefined) ?? [];
   const stored: UploadFile[] = current.map((f) => {

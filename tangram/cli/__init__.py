@@ -336,6 +336,32 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, worker: bool |
             stop.set()
 
 
+@main.command("openapi")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Write the document to this file instead of standard output.",
+)
+def openapi(output: Path | None) -> None:
+    """Print the API's OpenAPI document (the web front end's typed client is generated from it).
+
+    Needs no database: the document is built from the routes and schemas alone."""
+    from tangram.web import create_app
+
+    platform = Platform.from_settings(Settings(database_url="sqlite://").with_secret())
+    try:
+        app = create_app(platform=platform)
+        document = app.test_client().get("/api/openapi.json").get_json()
+    finally:
+        platform.dispose()
+    text = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
 @main.command()
 @click.option("--once", is_flag=True, help="Run what is due now, then exit.")
 @click.pass_context

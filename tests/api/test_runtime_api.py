@@ -252,3 +252,36 @@ def test_a_user_keeps_a_bounded_number_of_views_per_form(
         admin_client.post(f"{APP}/records/customer/views", json={"name": "three"}).status_code
         == 200
     )
+
+
+def test_the_designer_previews_a_form_body_with_the_runtime_schemas(
+    platform: Platform, app: Flask, admin_client: ApiClient
+) -> None:
+    install(platform)
+    body = admin_client.get(f"{APP}/forms/ticket").get_json()["body"]
+    published = admin_client.get(f"{APP}/forms/ticket/schema?lang=en").get_json()
+    preview = admin_client.post(f"{APP}/forms/ticket/preview", json={"body": body, "lang": "en"})
+    assert preview.status_code == 200
+    drawn = preview.get_json()
+    assert drawn["version"] == 0
+    for part in ("json_schema", "ui_schema", "conditions", "fields", "title_field", "label"):
+        assert drawn[part] == published[part], part
+
+    body["fields"].append({"key": "site", "type": "text", "label": {"zh-CN": "现场", "en": "Site"}})
+    drawn = admin_client.post(f"{APP}/forms/ticket/preview", json={"body": body}).get_json()
+    assert drawn["ui_schema"]["site"]["ui:title"] == "现场"
+    assert "site" not in admin_client.get(f"{APP}/forms/ticket/schema").get_json()["ui_schema"]
+
+    broken = {**body, "fields": [*body["fields"], {"key": "total", "type": "formula"}]}
+    problem = assert_problem(
+        admin_client.post(f"{APP}/forms/ticket/preview", json={"body": broken}), 422
+    )
+    assert any(
+        d["path"].startswith(f"/fields/{len(body['fields'])}") for d in problem["diagnostics"]
+    )
+    renamed = {**body, "key": "other"}
+    assert_problem(admin_client.post(f"{APP}/forms/ticket/preview", json={"body": renamed}), 422)
+
+    viewer = ApiClient(app.test_client())
+    assert viewer.login("viewer", "viewer-password-1").status_code == 200
+    assert_problem(viewer.post(f"{APP}/forms/ticket/preview", json={"body": body}), 403)

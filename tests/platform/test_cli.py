@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -173,3 +174,16 @@ def test_bad_setting_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["db", "current"], env={"TANGRAM_MAX_REQUEST_BYTES": "lots"})
     assert result.exit_code == 2
     assert "TANGRAM_MAX_REQUEST_BYTES" in result.output
+
+
+def test_openapi_prints_the_api_document_without_a_database(tmp_path: Path) -> None:
+    output = tmp_path / "openapi.json"
+    # a database address that cannot be reached: the document needs none
+    env = {"TANGRAM_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"}
+    result = CliRunner().invoke(main, ["openapi", "--output", str(output)], env=env)
+    assert result.exit_code == 0, result.output
+    document = json.loads(output.read_text(encoding="utf-8"))
+    assert document["openapi"].startswith("3.1")
+    assert "/api/v1/apps/{app}/forms/{form}/preview" in document["paths"]
+    printed = CliRunner().invoke(main, ["openapi"], env=env)
+    assert json.loads(printed.output) == document

@@ -2,7 +2,7 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ErrorSchema } from "@rjsf/utils";
 import { Alert, App, Button, Card, Result, Space, Spin } from "antd";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { useNavigate, useParams } from "react-router-dom";
 import { api, ApiError, type RecordItem } from "../api";
 import { defaults, localErrors, RecordForm, serverErrors, useFormSchema, writable } from "../forms";
@@ -24,12 +24,15 @@ export function RecordEdit() {
   const [errors, setErrors] = useState<ErrorSchema | undefined>();
   const [conflict, setConflict] = useState(false);
   const [busy, setBusy] = useState(false);
-  useEffect(() => {
-    if (existing.data) setData(existing.data.data);
-  }, [existing.data]);
-  useEffect(() => {
-    if (!recordId && schema.data) setData((current) => ({ ...defaults(schema.data), ...current }));
-  }, [recordId, schema.data]);
+  // the form starts from what was loaded (the stored record, or a new record's defaults): state
+  // adjusted while rendering when its source changes, as React advises instead of an effect
+  const source = recordId ? existing.data : schema.data;
+  const [seeded, setSeeded] = useState<unknown>(undefined);
+  if (source && seeded !== source) {
+    setSeeded(source);
+    if (existing.data && recordId) setData(existing.data.data);
+    else if (schema.data) setData((current) => ({ ...defaults(schema.data), ...current }));
+  }
   if (schema.isError) return <Result status="error" title={t("common.error")} subTitle={String(schema.error)} />;
   if (!schema.data || (recordId && !existing.data)) return <Spin />;
   const save = async () => {

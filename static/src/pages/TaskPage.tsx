@@ -4,7 +4,7 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ErrorSchema } from "@rjsf/utils";
 import { Alert, App, Button, Card, Collapse, Descriptions, Input, Result, Select, Space, Spin, Tag } from "antd";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { useNavigate, useParams } from "react-router-dom";
 import { api, ApiError, problemText, type TaskItem } from "../api";
 import { FlowHistory, nodeLabel, type HistoryEntry, type Labels } from "../flows";
@@ -53,9 +53,11 @@ export function TaskPage() {
   const [position, setPosition] = useState<"before" | "after">("after");
   const [errors, setErrors] = useState<ErrorSchema | undefined>();
   const [busy, setBusy] = useState<string | null>(null);
-  useEffect(() => {
-    if (view.data) setData(view.data.record.data);
-  }, [view.data]);
+  const [seeded, setSeeded] = useState<unknown>(undefined);
+  if (view.data && seeded !== view.data) {
+    setSeeded(view.data); // the task's record, each time it is (re)loaded
+    setData(view.data.record.data);
+  }
   if (view.isError) return <Result status="error" title={t("common.error")} subTitle={String(view.error)} />;
   if (!view.data || !schema.data) return <Spin />;
   const { task, permissions, actions, nodes } = view.data;

@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tangram.engines.forms import FieldDef
+from tangram.engines.common import DefinitionError
+from tangram.engines.forms import FieldDef, Form, compile_form
 from tangram.engines.forms.fields import text
 from tangram.engines.forms.messages import catalogue
 from tangram.platform import metadata
 from tangram.platform.identity import groups, users
-from tangram.platform.identity.perms import Action, Actor
-from tangram.platform.kernel.errors import PermissionDenied
+from tangram.platform.identity.perms import Action, Actor, require_design
+from tangram.platform.kernel.errors import PermissionDenied, ValidationFailed
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import compiled
 from tangram.platform.records import service
@@ -68,14 +69,9 @@ def _conditions(fields: tuple[FieldDef, ...]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def form_schema(
-    uow: UnitOfWork, actor: Actor, app_key: str, form_key: str, lang: str
+def _schemas(
+    form_key: str, version: int, form: Form, body: dict[str, Any], lang: str
 ) -> dict[str, Any]:
-    """A published form's JSON Schema, UI schema, conditions and fields, and what the actor may
-    do with its records (they must be able to read them)."""
-    service.require_scope(actor, Action.READ, app_key, form_key)
-    version, form = compiled.form(uow, app_key, form_key)
-    _, _, body = metadata.published_body(uow, app_key, "form", form_key)
     return {
         "key": form_key,
         "version": version,
@@ -86,10 +82,47 @@ def form_schema(
         "messages": catalogue(lang),
         "fields": [_field(f, lang) for f in form.fields],
         "title_field": (body.get("options") or {}).get("title_field"),
+    }
+
+
+def form_schema(
+    uow: UnitOfWork, actor: Actor, app_key: str, form_key: str, lang: str
+) -> dict[str, Any]:
+    """A published form's JSON Schema, UI schema, conditions and fields, and what the actor may
+    do with its records (they must be able to read them)."""
+    service.require_scope(actor, Action.READ, app_key, form_key)
+    version, form = compiled.form(uow, app_key, form_key)
+    _, _, body = metadata.published_body(uow, app_key, "form", form_key)
+    return _schemas(form_key, version, form, body, lang) | {
         "can": {
             action.value: allowed(actor, action, app_key, form_key)
             for action in (Action.CREATE, Action.UPDATE, Action.DELETE)
         },
+    }
+
+
+def preview_schema(
+    uow: UnitOfWork, actor: Actor, app_key: str, form_key: str, body: Any, lang: str
+) -> dict[str, Any]:
+    """What :func:`form_schema` would answer for a form body not yet published (the designer's
+    live preview draws it with the runtime's renderer): compiled against the app's published
+    forms and itself, nothing stored. Its ``version`` is 0; designers of the app only. A body that
+    does not compile gets 422 with the engine's diagnostics."""
+    metadata.get_app(uow, actor, app_key)
+    require_design(actor, app_key)
+    document = metadata.validated("form", body, key=form_key)
+    catalog = metadata.form_catalog(uow, app_key)
+    catalog[form_key] = [f.get("key") for f in document.get("fields", [])]
+    try:
+        form = compile_form(document, forms=catalog)
+    except DefinitionError as exc:
+        raise ValidationFailed.from_diagnostics(
+            f"The form cannot be drawn: {len(exc.diagnostics)} problem(s).",
+            exc.diagnostics,
+            code="definition.invalid",
+        ) from None
+    return _schemas(form_key, 0, form, document, lang) | {
+        "can": {action.value: True for action in (Action.CREATE, Action.UPDATE, Action.DELETE)}
     }
 
 

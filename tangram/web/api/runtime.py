@@ -69,6 +69,30 @@ class FormSchema(MethodView):
         return {**found, "fields_": found.pop("fields")}
 
 
+class PreviewArgs(StrictSchema):
+    """A form body to draw as the runtime would."""
+
+    body = fields.Dict(required=True, metadata={"description": "the form definition"})
+    lang = fields.String(load_default="zh-CN", validate=validate.OneOf(LANGS))
+
+
+@blp.route("/<string:app>/forms/<string:form>/preview")
+class FormPreview(MethodView):
+    """A form draft's runtime schemas, for the designer's live preview."""
+
+    @blp.arguments(PreviewArgs)
+    @blp.response(200, FormSchemaSchema)
+    def post(self, args: dict[str, Any], app: str, form: str) -> dict[str, Any]:
+        """Compile a form body (``body.key`` must be ``form``) without storing anything and answer
+        what ``GET .../schema`` would once it is published (``version`` 0): the designer draws
+        its preview with the runtime's own renderer. Designers of the app only; a body that does
+        not compile gets 422 with the engine's diagnostics."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            found = navigation.preview_schema(uow, actor, app, form, args["body"], args["lang"])
+        return {**found, "fields_": found.pop("fields")}
+
+
 @blp.route("/<string:app>/navigation")
 class Navigation(MethodView):
     """An app's menu."""
