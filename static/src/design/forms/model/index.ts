@@ -1,0 +1,7 @@
+export * from "./catalog";
+export * from "./convert";
+export * from "./history";
+export * from "./keys";
+export * from "./operations";
+export * from "./pointers";
+export * from "./types";
