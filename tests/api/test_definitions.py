@@ -79,14 +79,33 @@ def test_definition_lifecycle_when_drafted_published_and_diffed(app_client: ApiC
     )
 
 
-def test_invalid_definition_answers_422_with_every_diagnostic(app_client: ApiClient) -> None:
+def test_a_keyless_body_is_refused_and_an_incomplete_draft_is_kept_with_its_problems(
+    app_client: ApiClient,
+) -> None:
     bad = {"key": "Bad", "label": {"zh-CN": "x"}, "fields": []}
     body = assert_problem(
         app_client.post(f"{BASE}/forms", json={"body": bad}), 422, "definition.invalid"
     )
-    assert set(body["errors"]) == {"/key", "/fields"}
-    assert {d["code"] for d in body["diagnostics"]} == {"meta.pattern", "meta.minItems"}
+    assert set(body["errors"]) == {"/key"}
     assert app_client.get(f"{BASE}/forms").get_json() == []
+    assert_problem(app_client.post(f"{BASE}/forms", json={"body": [1]}), 422)
+
+    incomplete = {"key": "inspection", "label": {"zh-CN": "巡检"}, "fields": []}
+    created = app_client.post(f"{BASE}/forms", json={"body": incomplete})
+    assert created.status_code == 201
+    problems = created.get_json()["problems"]
+    assert {(p["path"], p["code"]) for p in problems} == {("/fields", "meta.minItems")}
+    read = app_client.get(f"{BASE}/forms/inspection").get_json()
+    assert read["problems"] == problems
+    assert read["body"] == incomplete
+    refused = assert_problem(
+        app_client.post(f"{BASE}/forms/inspection/publish", json={}), 422, "definition.invalid"
+    )
+    assert [d["path"] for d in refused["diagnostics"]] == ["/fields"]
+    fixed = {**incomplete, "fields": [{"key": "site", "type": "text", "label": {"zh-CN": "地点"}}]}
+    saved = app_client.put(f"{BASE}/forms/inspection", json={"body": fixed, "lock_version": 1})
+    assert saved.get_json()["problems"] == []
+    assert app_client.post(f"{BASE}/forms/inspection/publish", json={}).status_code == 201
 
 
 def test_draft_key_change_and_stale_lock_are_refused(app_client: ApiClient) -> None:
@@ -127,7 +146,7 @@ def test_delete_removes_a_never_published_definition_only(app_client: ApiClient)
     assert [d["key"] for d in app_client.get(f"{BASE}/forms").get_json()] == ["ticket"]
 
 
-def test_reader_sees_definitions_but_cannot_change_them(
+def test_reader_neither_reads_nor_changes_drafts(
     app_client: ApiClient, platform: Platform, app: Flask
 ) -> None:
     app_client.post(f"{BASE}/forms", json={"body": form()})
@@ -139,7 +158,8 @@ def test_reader_sees_definitions_but_cannot_change_them(
     app_client.put(f"/api/v1/roles/{role['id']}/members/{user.id}")
     viewer = ApiClient(app.test_client())
     viewer.login("viewer", "user-password-1")
-    assert viewer.get(f"{BASE}/forms/ticket").status_code == 200
+    assert_problem(viewer.get(f"{BASE}/forms/ticket"), 403, "permission.design")  # drafts too
+    assert viewer.get("/api/v1/me").get_json()["design_apps"] == []
     refused = viewer.put(f"{BASE}/forms/ticket", json={"body": form(label="x"), "lock_version": 1})
     assert_problem(refused, 403, "permission.design")
     make_user(platform, "outsider")

@@ -116,24 +116,36 @@ def test_publish_is_refused_when_the_draft_is_unchanged(
     assert caught.value.extra["current_version"] == 1
 
 
-def test_invalid_draft_stores_nothing_and_lists_every_problem(
+def test_a_draft_may_hold_problems_but_not_another_key(
     platform: Platform, system: Actor, app_key: str
 ) -> None:
     with platform.unit_of_work() as uow:
         metadata.create_definition(uow, system, app_key, "form", form())
         uow.commit()
-    bad = {"key": "other", "label": {"zh-CN": "x"}, "fields": [{"key": "a", "type": "nope"}]}
+    renamed = {**form(), "key": "other"}
     with platform.unit_of_work() as uow, pytest.raises(ValidationFailed) as caught:
-        metadata.update_draft(uow, system, app_key, "form", "ticket", bad, lock_version=1)
-    assert {(e["path"], e["code"]) for e in caught.value.errors} == {
-        ("/key", "definition.key_mismatch"),
+        metadata.update_draft(uow, system, app_key, "form", "ticket", renamed, lock_version=1)
+    assert [(e["path"], e["code"]) for e in caught.value.errors] == [
+        ("/key", "definition.key_mismatch")
+    ]
+    bad = {"key": "ticket", "label": {"zh-CN": "x"}, "fields": [{"key": "a", "type": "nope"}]}
+    with platform.unit_of_work() as uow:
+        view = metadata.update_draft(uow, system, app_key, "form", "ticket", bad, lock_version=1)
+        uow.commit()
+    assert {(p["path"], p["code"]) for p in view.problems or ()} == {
         ("/fields/0/label", "meta.required"),
         ("/fields/0/type", "meta.enum"),
     }
     with platform.unit_of_work(write=False) as uow:
-        view = metadata.get_definition(uow, system, app_key, "form", "ticket")
-    assert view.definition.draft == form()
-    assert view.definition.lock_version == 1
+        stored = metadata.read_draft(uow, system, app_key, "form", "ticket")
+        assert stored.definition.draft == bad
+        assert len(stored.problems or ()) == 2
+        checked = metadata.check_body(uow, system, app_key, "form", form())
+    assert checked.problems == []
+    assert checked.publishable
+    with platform.unit_of_work() as uow, pytest.raises(ValidationFailed) as refused:
+        metadata.publish(uow, system, app_key, "form", "ticket")
+    assert {e["path"] for e in refused.value.errors} == {"/fields/0/label", "/fields/0/type"}
 
 
 def test_stale_draft_write_is_refused_with_the_current_draft(

@@ -6,6 +6,7 @@ validation truth for the server and the browser), ``ui_schema(lang)``, ``validat
 (field permissions).
 """
 
+from tangram.engines.forms.changes import form_changes
 from tangram.engines.forms.compiler import FormCatalog, compile_form
 from tangram.engines.forms.fields import (
     FILE_TYPES,
@@ -41,6 +42,7 @@ __all__ = [
     "array_text",
     "changed_rows",
     "compile_form",
+    "form_changes",
     "map_values",
     "merge",
     "position_of",

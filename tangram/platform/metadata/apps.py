@@ -8,10 +8,18 @@ import re
 import uuid
 from collections.abc import Mapping
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import bindparam, select, update
 
-from tangram.platform.identity.perms import Actor, can_read_app, require_admin, require_design
+from tangram.platform.identity.perms import (
+    Action,
+    Actor,
+    can_read_app,
+    require_admin,
+    require_design,
+    scope_for,
+)
 from tangram.platform.kernel.errors import Conflict, NotFound, ValidationFailed, check_lock
 from tangram.platform.kernel.models import App
 from tangram.platform.kernel.names import KEY, KEY_HINT
@@ -35,6 +43,31 @@ def _check_text(path: str, value: Any, *, required: bool) -> list[dict[str, str]
     return []
 
 
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
+
+
+def _check_look(changes: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Problems with an app's icon (an antd icon name or an emoji) and time zone (IANA)."""
+    errors = []
+    icon = changes.get("icon")
+    if icon is not None and (not isinstance(icon, str) or not 0 < len(icon) <= 64):
+        errors.append(
+            {"path": "icon", "message": "an icon name or an emoji, at most 64 characters"}
+        )
+    if "time_zone" in changes:
+        zone = changes["time_zone"]
+        try:
+            ZoneInfo(str(zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            errors.append(
+                {
+                    "path": "time_zone",
+                    "message": f"{zone!r} is not a time zone such as Asia/Shanghai",
+                }
+            )
+    return errors
+
+
 def create_app(
     uow: UnitOfWork,
     actor: Actor,
@@ -43,6 +76,8 @@ def create_app(
     name: Mapping[str, str],
     description: Mapping[str, str] | None = None,
     version: str = "0.1.0",
+    icon: str | None = None,
+    time_zone: str = DEFAULT_TIME_ZONE,
 ) -> App:
     """Create an empty app (administrators only)."""
     require_admin(actor, "create apps")
@@ -58,6 +93,7 @@ def create_app(
     errors += _check_text("description", description, required=False)
     if not SEMVER.match(version):
         errors.append({"path": "version", "message": "use a semantic version such as 1.2.0"})
+    errors += _check_look({"icon": icon, "time_zone": time_zone})
     if errors:
         raise ValidationFailed("The app is not valid.", errors=errors)
     if uow.session.scalar(select(App.id).where(App.key == key)) is not None:
@@ -68,6 +104,8 @@ def create_app(
         name=dict(name),
         description=dict(description or {}),
         version=version,
+        icon=icon,
+        time_zone=time_zone,
         created_at=uow.now,
         updated_at=uow.now,
         created_by=actor.user_id,
@@ -82,6 +120,13 @@ def list_apps(uow: UnitOfWork, actor: Actor) -> list[App]:
     """The apps the actor can see, by key."""
     apps = uow.session.scalars(select(App).order_by(App.key))
     return [a for a in apps if can_read_app(actor, a.key)]
+
+
+def design_apps(uow: UnitOfWork, actor: Actor) -> list[str]:
+    """The keys of the apps whose definitions the actor may change (every app for
+    administrators)."""
+    keys = uow.session.scalars(select(App.key).order_by(App.key))
+    return [k for k in keys if actor.is_admin or scope_for(actor, Action.DESIGN, k) is not None]
 
 
 #: Statements on every record write, built once (building them costs more than running them).
@@ -156,13 +201,15 @@ def update_app(
         errors += _check_text("description", changes["description"], required=False)
     if "version" in changes and not SEMVER.match(str(changes["version"])):
         errors.append({"path": "version", "message": "use a semantic version such as 1.2.0"})
+    errors += _check_look(changes)
     if errors:
         raise ValidationFailed("The change is not valid.", errors=errors)
-    for field in ("name", "description", "version"):
+    for field in ("name", "description"):
         if field in changes:
-            setattr(
-                app, field, changes[field] if field == "version" else dict(changes[field] or {})
-            )
+            setattr(app, field, dict(changes[field] or {}))
+    for field in ("version", "icon", "time_zone"):
+        if field in changes:
+            setattr(app, field, changes[field])
     app.updated_at = uow.now
     uow.audit(actor.user_id, actor.label, "app.updated", "app", key, dict(changes))
     uow.flush()

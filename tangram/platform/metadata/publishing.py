@@ -8,25 +8,16 @@ The store imports none of the areas that interpret definitions.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from tangram.engines.common import DefinitionError
-from tangram.engines.forms import Form, compile_form
 from tangram.platform.identity.perms import Actor, require_design
-from tangram.platform.kernel.errors import Conflict, ValidationFailed, check_lock
+from tangram.platform.kernel.errors import Conflict, check_lock
 from tangram.platform.kernel.events import Event
 from tangram.platform.kernel.models import DefinitionVersion
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata.apps import retag
-from tangram.platform.metadata.archive import refuse_archived_references
-from tangram.platform.metadata.store import (
-    form_catalog,
-    latest_version,
-    load_definition,
-    object_id,
-    validated,
-)
+from tangram.platform.metadata.store import latest_version, load_definition, object_id
+from tangram.platform.metadata.verdict import judge, refuse_problems
 
 #: The event a publication sends (``subject`` is the kind; the payload has ``app_id``, ``key``,
 #: ``version`` and ``body``): projections, rule schedules and caches follow it.
@@ -63,7 +54,7 @@ def publish_advised(
     definition = load_definition(uow, actor, app_key, kind, key)
     require_design(actor, app_key)
     check_lock(definition, lock_version)
-    document = validated(kind, definition.draft, key=key)  # meta-schemas may have tightened
+    document = dict(definition.draft)
     latest = latest_version(uow, definition)
     if latest is not None and latest.checksum == definition.draft_checksum:
         raise Conflict(
@@ -72,11 +63,11 @@ def publish_advised(
             code="definition.unchanged",
             current_version=latest.version,
         )
-    refuse_archived_references(uow, app_key, kind, key, document)
-    if kind == "form":
-        _compiled_form(uow, app_key, document)
-    uow.checks.run(uow, app_key, kind, key, document)
-    warnings = uow.checks.warnings(uow, app_key, kind, key, document)
+    verdict = judge(
+        uow, app_key, kind, key, document, advise=True
+    )  # the meta-schema may have tightened
+    refuse_problems(verdict, kind)
+    warnings = verdict.warnings
     number = (definition.published_version or 0) + 1
     version = DefinitionVersion(
         definition_id=definition.id,
@@ -112,17 +103,3 @@ def publish_advised(
         | ({"warnings": [w["code"] for w in warnings]} if warnings else {}),
     )
     return version, warnings
-
-
-def _compiled_form(uow: UnitOfWork, app_key: str, document: Mapping[str, Any]) -> Form:
-    """Compile a form about to be published, against the app's published forms and itself."""
-    catalog = form_catalog(uow, app_key)
-    catalog[document["key"]] = [f.get("key") for f in document.get("fields", [])]
-    try:
-        return compile_form(document, forms=catalog)
-    except DefinitionError as exc:
-        raise ValidationFailed.from_diagnostics(
-            f"The form cannot be published: {len(exc.diagnostics)} problem(s).",
-            exc.diagnostics,
-            code="definition.invalid",
-        ) from None

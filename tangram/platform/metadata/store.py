@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, select
 
-from tangram.engines.common import Diagnostic, checksum, diff
+from tangram.engines.common import Diagnostic, diff
 from tangram.engines.meta import KINDS, validate_definition
 from tangram.platform.identity.perms import Actor, require_design
 from tangram.platform.kernel.errors import Conflict, NotFound, ValidationFailed, check_lock
@@ -50,6 +50,12 @@ class DefinitionView:
 
     definition: Definition
     latest_checksum: str | None
+    #: The engine's problems with the draft, where they were judged (reads of one draft).
+    problems: tuple[dict[str, str], ...] | None = None
+    #: Who saved the draft last (their display name).
+    updated_by_name: str | None = None
+    #: Field keys (``table.column`` for columns) some published version of a form has: fixed.
+    published_keys: tuple[str, ...] = ()
 
     @property
     def dirty(self) -> bool:
@@ -114,7 +120,7 @@ def latest_version(uow: UnitOfWork, definition: Definition) -> DefinitionVersion
     )
 
 
-def _view(uow: UnitOfWork, definition: Definition) -> DefinitionView:
+def view(uow: UnitOfWork, definition: Definition) -> DefinitionView:
     latest = latest_version(uow, definition)
     return DefinitionView(definition, latest.checksum if latest else None)
 
@@ -123,53 +129,11 @@ def object_id(app_key: str, kind: str, key: str) -> str:
     return f"{app_key}/{kind}/{key}"
 
 
-def create_definition(
-    uow: UnitOfWork, actor: Actor, app_key: str, kind: str, body: Any
-) -> DefinitionView:
-    """Create a definition whose draft is ``body`` (its key is ``body["key"]``)."""
-    _check_kind(kind)
-    app = get_app(uow, actor, app_key)
-    require_design(actor, app_key)
-    document = validated(kind, body)
-    key = str(document["key"])
-    exists = uow.session.scalar(
-        select(Definition.id).where(
-            Definition.app_id == app.id, Definition.kind == kind, Definition.key == key
-        )
-    )
-    if exists is not None:
-        raise Conflict(
-            f"App {app_key!r} already has a {kind} {key!r}.", code="definition.duplicate"
-        )
-    definition = Definition(
-        app_id=app.id,
-        kind=kind,
-        key=key,
-        draft=document,
-        draft_checksum=checksum(document),
-        published_version=None,
-        created_at=uow.now,
-        updated_at=uow.now,
-        updated_by=actor.user_id,
-    )
-    uow.session.add(definition)
-    uow.flush()
-    uow.audit(
-        actor.user_id,
-        actor.label,
-        "definition.created",
-        "definition",
-        object_id(app_key, kind, key),
-        {"checksum": definition.draft_checksum},
-    )
-    return DefinitionView(definition, None)
-
-
 def get_definition(
     uow: UnitOfWork, actor: Actor, app_key: str, kind: str, key: str
 ) -> DefinitionView:
     """A definition's draft and status."""
-    return _view(uow, load_definition(uow, actor, app_key, kind, key))
+    return view(uow, load_definition(uow, actor, app_key, kind, key))
 
 
 def list_definitions(
@@ -178,6 +142,7 @@ def list_definitions(
     """Every definition of one kind in an app, by key (two queries, whatever their number)."""
     _check_kind(kind)
     app = get_app(uow, actor, app_key)
+    require_design(actor, app_key)
     rows = list(
         uow.session.scalars(
             select(Definition)
@@ -198,39 +163,6 @@ def list_definitions(
         ):
             checksums[definition_id] = digest
     return [DefinitionView(d, checksums.get(d.id)) for d in rows]
-
-
-def update_draft(
-    uow: UnitOfWork,
-    actor: Actor,
-    app_key: str,
-    kind: str,
-    key: str,
-    body: Any,
-    *,
-    lock_version: int,
-) -> DefinitionView:
-    """Replace the draft; a stale ``lock_version`` is refused with the current draft."""
-    definition = load_definition(uow, actor, app_key, kind, key)
-    require_design(actor, app_key)
-    check_lock(definition, lock_version, current={"body": definition.draft})
-    document = validated(kind, body, key=key)
-    digest = checksum(document)
-    if digest != definition.draft_checksum:
-        definition.draft = document
-        definition.draft_checksum = digest
-        definition.updated_at = uow.now
-        definition.updated_by = actor.user_id
-        uow.audit(
-            actor.user_id,
-            actor.label,
-            "definition.draft_saved",
-            "definition",
-            object_id(app_key, kind, key),
-            {"checksum": digest},
-        )
-        uow.flush()
-    return _view(uow, definition)
 
 
 def delete_definition(
@@ -275,8 +207,9 @@ def form_catalog(uow: UnitOfWork, app_key: str) -> dict[str, list[str]]:
 def list_versions(
     uow: UnitOfWork, actor: Actor, app_key: str, kind: str, key: str
 ) -> list[DefinitionVersion]:
-    """Published versions, newest first."""
+    """Published versions, newest first (designers of the app)."""
     definition = load_definition(uow, actor, app_key, kind, key)
+    require_design(actor, app_key)
     return list(
         uow.session.scalars(
             select(DefinitionVersion)
@@ -289,8 +222,9 @@ def list_versions(
 def get_version(
     uow: UnitOfWork, actor: Actor, app_key: str, kind: str, key: str, number: int
 ) -> DefinitionVersion:
-    """One published version."""
+    """One published version (designers of the app)."""
     definition = load_definition(uow, actor, app_key, kind, key)
+    require_design(actor, app_key)
     found = uow.session.scalar(
         select(DefinitionVersion).where(
             DefinitionVersion.definition_id == definition.id, DefinitionVersion.version == number
@@ -315,6 +249,7 @@ def diff_versions(
 ) -> list[dict[str, Any]]:
     """What changed between two versions (a number, or ``"draft"``), as JSON-pointer paths."""
     definition = load_definition(uow, actor, app_key, kind, key)
+    require_design(actor, app_key)
 
     def body(side: int | str) -> Any:
         if side == DRAFT:

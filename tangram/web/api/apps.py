@@ -32,6 +32,10 @@ class AppSchema(Schema):
     name = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
     description = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
     version = fields.String(required=True)
+    icon = fields.String(
+        allow_none=True, required=True, metadata={"description": "antd icon name or emoji"}
+    )
+    time_zone = fields.String(required=True, metadata={"description": "IANA time zone"})
     lock_version = fields.Integer(required=True)
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
@@ -44,6 +48,8 @@ class AppCreateSchema(StrictSchema):
     name = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
     description = fields.Dict(keys=fields.String(), values=fields.String(), load_default=None)
     version = fields.String(load_default="0.1.0")
+    icon = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    time_zone = fields.String(load_default="Asia/Shanghai", validate=validate.Length(max=64))
 
 
 class AppUpdateSchema(LockedSchema):
@@ -52,6 +58,8 @@ class AppUpdateSchema(LockedSchema):
     name = fields.Dict(keys=fields.String(), values=fields.String())
     description = fields.Dict(keys=fields.String(), values=fields.String())
     version = fields.String()
+    icon = fields.String(allow_none=True, validate=validate.Length(max=64))
+    time_zone = fields.String(validate=validate.Length(max=64))
 
 
 class UninstallArgs(StrictSchema):

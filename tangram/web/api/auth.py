@@ -8,6 +8,7 @@ from flask import request
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
+from tangram.platform import metadata
 from tangram.platform.identity import auth, sessions
 from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel.models import ApiToken, User, UserSession
@@ -40,6 +41,11 @@ class MeSchema(Schema):
     group_ids = fields.List(fields.Integer(), required=True)
     csrf_token = fields.String(allow_none=True, metadata={"description": "send as X-CSRF-Token"})
     via = fields.String(required=True)
+    design_apps = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "keys of the apps whose definitions the user may change"},
+    )
 
 
 class PasswordChangeSchema(StrictSchema):
@@ -131,6 +137,7 @@ def _me(user: User, via: str) -> dict[str, Any]:
             "group_ids": sorted(actor.group_ids),
             "csrf_token": security.csrf_token() if via == "session" else None,
             "via": via,
+            "design_apps": metadata.design_apps(uow, actor),
         }
 
 

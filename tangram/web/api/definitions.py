@@ -8,7 +8,7 @@ from typing import Any
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate
 
-from tangram.platform import metadata
+from tangram.platform import design, metadata
 from tangram.platform.kernel.models import DefinitionVersion
 from tangram.platform.metadata import DefinitionView
 from tangram.platform.records.listing import Filter
@@ -53,6 +53,72 @@ class DefinitionSchema(Schema):
         required=True,
         metadata={"description": "when it was archived (hidden from launchers and exports)"},
     )
+    problems = fields.List(
+        fields.Nested(lambda: DiagnosticSchema()),
+        required=True,
+        metadata={"description": "the engine's problems with the draft (publishing refuses them)"},
+    )
+    updated_by = fields.String(
+        allow_none=True, required=True, metadata={"description": "who saved the draft last"}
+    )
+    published_field_keys = fields.List(
+        fields.String(),
+        required=True,
+        metadata={
+            "description": "forms: field keys (table.column for columns) some published version "
+            "has; they are fixed"
+        },
+    )
+
+
+class DiagnosticSchema(Schema):
+    """A problem, pinned on the element its JSON pointer names."""
+
+    path = fields.String(required=True, metadata={"description": "JSON pointer into the body"})
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+
+
+class CheckSchema(StrictSchema):
+    """A body to check."""
+
+    body = fields.Dict(required=True)
+
+
+class VerdictSchema(Schema):
+    """The engine's verdict on a body, as publishing would give it."""
+
+    problems = fields.List(fields.Nested(DiagnosticSchema), required=True)
+    warnings = fields.List(fields.Nested(lambda: WarningSchema()), required=True)
+
+
+class OverviewSchema(Schema):
+    """One definition in the workbench's list."""
+
+    kind = fields.String(required=True)
+    key = fields.String(required=True)
+    name = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    status = fields.String(required=True, metadata={"enum": ["draft", "published", "changed"]})
+    published_version = fields.Integer(allow_none=True, required=True)
+    problems = fields.Integer(required=True)
+    archived_at = fields.DateTime(allow_none=True, required=True)
+    updated_at = fields.DateTime(required=True)
+    lock_version = fields.Integer(required=True)
+
+
+class ImpactSchema(Schema):
+    """What publishing the draft would change and mean for the data."""
+
+    published_version = fields.Integer(allow_none=True, required=True)
+    diff = fields.Raw(
+        required=True,
+        metadata={"description": "forms: {fields, form, layout}; others: JSON-pointer changes"},
+    )
+    removed_values = fields.List(fields.Dict(), required=True)
+    options_in_use = fields.List(fields.Dict(), required=True)
+    required_empty = fields.List(fields.Dict(), required=True)
+    running = fields.List(fields.Dict(), required=True)
+    referenced_by = fields.List(fields.Dict(), required=True)
 
 
 class DefinitionCreateSchema(StrictSchema):
@@ -97,6 +163,7 @@ class VersionSchema(Schema):
     checksum = fields.String(required=True)
     note = fields.String(required=True)
     author_id = fields.Integer(allow_none=True)
+    author = fields.String(allow_none=True, metadata={"description": "the author's name"})
     created_at = fields.DateTime(required=True)
 
 
@@ -140,6 +207,38 @@ class DiffArgs(StrictSchema):
 
     from_ = Side(required=True, data_key="from", metadata={"type": "string"})
     to = Side(load_default=metadata.DRAFT, metadata={"type": "string"})
+    view = fields.String(
+        load_default="pointers",
+        validate=validate.OneOf(["pointers", "fields"]),
+        metadata={"description": "fields: forms by field and label (other kinds: pointers)"},
+    )
+
+
+class PropertyChangeSchema(Schema):
+    """One property's old and new value."""
+
+    property = fields.String(required=True)
+    old = fields.Raw(allow_none=True, required=True)
+    new = fields.Raw(allow_none=True, required=True)
+
+
+class FieldChangeSchema(Schema):
+    """A field (or a sub-table's column) added, removed or changed."""
+
+    op = fields.String(required=True, metadata={"enum": ["added", "removed", "changed"]})
+    key = fields.String(required=True)
+    parent = fields.String(allow_none=True, required=True, metadata={"description": "sub-table"})
+    label = fields.Dict(allow_none=True, required=True)
+    old_label = fields.Dict(allow_none=True, required=True)
+    changes = fields.List(fields.Nested(PropertyChangeSchema), required=True)
+
+
+class FormChangesSchema(Schema):
+    """A form's changes by field, with labels."""
+
+    fields_ = fields.List(fields.Nested(FieldChangeSchema), required=True, data_key="fields")
+    form = fields.List(fields.Nested(PropertyChangeSchema), required=True)
+    layout = fields.List(fields.Nested(PropertyChangeSchema), required=True)
 
 
 class ChangeSchema(Schema):
@@ -163,6 +262,9 @@ def _render(view: DefinitionView) -> dict[str, Any]:
         "lock_version": d.lock_version,
         "updated_at": d.updated_at,
         "archived_at": d.archived_at,
+        "problems": list(view.problems or ()),
+        "updated_by": view.updated_by_name,
+        "published_field_keys": list(view.published_keys),
     }
 
 
@@ -181,7 +283,9 @@ class Definitions(MethodView):
     @blp.arguments(DefinitionCreateSchema)
     @blp.response(201, DefinitionSchema)
     def post(self, body: dict[str, Any], app: str, kinds: str) -> dict[str, Any]:
-        """Create a definition (its draft); 422 lists every meta-schema problem."""
+        """Create a definition (its draft). The draft may be incomplete: the answer lists the
+        engine's problems with it; only a body that is not an object with a valid ``key`` is
+        refused (422)."""
         actor = require_actor()
         with platform().unit_of_work() as uow:
             view = metadata.create_definition(uow, actor, app, KINDS[kinds], body["body"])
@@ -198,12 +302,13 @@ class DefinitionItem(MethodView):
         """Read the draft."""
         actor = require_actor()
         with platform().unit_of_work(write=False) as uow:
-            return _render(metadata.get_definition(uow, actor, app, KINDS[kinds], key))
+            return _render(metadata.read_draft(uow, actor, app, KINDS[kinds], key))
 
     @blp.arguments(DraftUpdateSchema)
     @blp.response(200, DefinitionSchema)
     def put(self, body: dict[str, Any], app: str, kinds: str, key: str) -> dict[str, Any]:
-        """Replace the draft; a stale lock_version gets 409 with the current draft."""
+        """Replace the draft, which may hold problems (listed in the answer; publishing refuses
+        them); a stale lock_version gets 409 with the draft as it is now and who saved it."""
         actor = require_actor()
         with platform().unit_of_work() as uow:
             view = metadata.update_draft(
@@ -288,11 +393,11 @@ class Versions(MethodView):
     """Published versions."""
 
     @blp.response(200, VersionSchema(many=True))
-    def get(self, app: str, kinds: str, key: str) -> list[DefinitionVersion]:
-        """List versions, newest first."""
+    def get(self, app: str, kinds: str, key: str) -> list[dict[str, Any]]:
+        """List versions, newest first, with their authors' names."""
         actor = require_actor()
         with platform().unit_of_work(write=False) as uow:
-            return metadata.list_versions(uow, actor, app, KINDS[kinds], key)
+            return design.version_history(uow, actor, app, KINDS[kinds], key)
 
 
 @blp.route(f"/<string:app>/{KIND_SEGMENT}/<string:key>/versions/<int:number>")
@@ -312,11 +417,35 @@ class Diff(MethodView):
     """Differences between two versions."""
 
     @blp.arguments(DiffArgs, location="query")
-    @blp.response(200, ChangeSchema(many=True))
-    def get(self, args: dict[str, Any], app: str, kinds: str, key: str) -> list[dict[str, Any]]:
-        """``?from=1&to=2`` (``to`` defaults to ``draft``): JSON-pointer paths added/removed/changed."""
+    @blp.response(
+        200, description="pointers: [{op, path, old, new}]; fields: {fields, form, layout}"
+    )
+    @blp.doc(
+        responses={
+            "200": {
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "oneOf": [
+                                {"type": "array", "items": {"$ref": "#/components/schemas/Change"}},
+                                {"$ref": "#/components/schemas/FormChanges"},
+                            ]
+                        }
+                    }
+                }
+            }
+        }
+    )
+    def get(self, args: dict[str, Any], app: str, kinds: str, key: str) -> Any:
+        """``?from=1&to=2`` (``to`` defaults to ``draft``): JSON-pointer paths added, removed and
+        changed; ``view=fields`` gives a form's changes by field with their labels (fields added,
+        removed and changed with each property's old and new value; form properties; layout)."""
         actor = require_actor()
         with platform().unit_of_work(write=False) as uow:
+            if args["view"] == "fields":
+                return design.version_changes(
+                    uow, actor, app, KINDS[kinds], key, from_=args["from_"], to=args["to"]
+                )
             return metadata.diff_versions(
                 uow, actor, app, KINDS[kinds], key, from_=args["from_"], to=args["to"]
             )
@@ -372,3 +501,71 @@ class Simulate(MethodView):
             return whatif.simulate(
                 uow, actor, app, key, body=body["body"], filters=filters, limit=body["limit"]
             )
+
+
+@blp.route(f"/<string:app>/{KIND_SEGMENT}/check")
+class Check(MethodView):
+    """The engine's live verdict on a body."""
+
+    @blp.arguments(CheckSchema)
+    @blp.response(200, VerdictSchema)
+    def post(self, body: dict[str, Any], app: str, kinds: str) -> dict[str, Any]:
+        """Judge a body exactly as publishing would (meta-schema, the definitions it names, the
+        kind's compiler and checks) and answer its problems and warnings, each at the JSON
+        pointer of the element it concerns; nothing is saved (designers of the app)."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            verdict = metadata.check_body(uow, actor, app, KINDS[kinds], body["body"])
+        return {"problems": verdict.problems, "warnings": verdict.warnings}
+
+
+class RestoreVersionSchema(StrictSchema):
+    """The lock version of the draft being replaced."""
+
+    lock_version = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+@blp.route(f"/<string:app>/{KIND_SEGMENT}/<string:key>/versions/<int:number>/restore")
+class RestoreVersion(MethodView):
+    """A published version as the draft again."""
+
+    @blp.arguments(RestoreVersionSchema)
+    @blp.response(200, DefinitionSchema)
+    def post(self, body: dict[str, Any], app: str, kinds: str, key: str, number: int) -> Any:
+        """Replace the draft with version ``number``'s body (audited
+        ``definition.draft_restored``); a stale lock_version gets 409."""
+        actor = require_actor()
+        with platform().unit_of_work() as uow:
+            view = metadata.restore_version(
+                uow, actor, app, KINDS[kinds], key, number, lock_version=body["lock_version"]
+            )
+            uow.commit()
+        return _render(view)
+
+
+@blp.route(f"/<string:app>/{KIND_SEGMENT}/<string:key>/impact")
+class Impact(MethodView):
+    """What publishing the draft would mean."""
+
+    @blp.response(200, ImpactSchema)
+    def get(self, app: str, kinds: str, key: str) -> dict[str, Any]:
+        """The draft's changes from the published version and what they mean for the data:
+        values left in removed fields, removed options still in use, records a newly required
+        field finds empty, running flow instances by version, and the definitions that name it."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            return design.impact(uow, actor, app, KINDS[kinds], key)
+
+
+@blp.route("/<string:app>/definitions")
+class Overview(MethodView):
+    """The workbench's list."""
+
+    @blp.response(200, OverviewSchema(many=True))
+    def get(self, app: str) -> list[dict[str, Any]]:
+        """Every definition of the app by kind and key, without bodies: name, status (draft /
+        published / changed since the published version), problems of the draft (designers of
+        the app)."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            return design.overview(uow, actor, app)

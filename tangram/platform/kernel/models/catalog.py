@@ -29,6 +29,10 @@ class App(Locked, Base):
     #: A new random tag each time a definition of the app is published: what is cached of its
     #: published definitions is cached under it (a rolled-back publication's tag never returns).
     metadata_tag: Mapped[str] = mapped_column(String(32), server_default="")
+    #: An antd icon name (``ToolOutlined``) or an emoji the launcher and the workbench show.
+    icon: Mapped[str | None] = mapped_column(String(64))
+    #: The IANA time zone the app's people work in.
+    time_zone: Mapped[str] = mapped_column(String(64), server_default="Asia/Shanghai")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
