@@ -78,7 +78,7 @@ lint: install $(WEB_STAMP) api-types-check
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	cd static && npx tsc --noEmit && npx eslint .
+	cd static && npm run --silent typecheck && npx eslint .
 
 format: install
 	$(BIN)/ruff format .

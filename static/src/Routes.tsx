@@ -5,6 +5,7 @@ import { useSession } from "./session";
 import { lazy, Suspense } from "react";
 import { Launcher } from "./pages/Launcher";
 import { Login } from "./pages/Login";
+import { canDesign } from "./design/access";
 
 // Heavy pages load when first opened: charts (ECharts) and forms (rjsf, ajv) are their own chunks.
 const Admin = lazy(() => import("./pages/Admin").then((m) => ({ default: m.Admin })));
@@ -13,6 +14,7 @@ const Inbox = lazy(() => import("./pages/Inbox").then((m) => ({ default: m.Inbox
 const RecordDetail = lazy(() => import("./pages/RecordDetail").then((m) => ({ default: m.RecordDetail })));
 const RecordEdit = lazy(() => import("./pages/RecordEdit").then((m) => ({ default: m.RecordEdit })));
 const RecordList = lazy(() => import("./pages/RecordList").then((m) => ({ default: m.RecordList })));
+const Design = lazy(() => import("./design/DesignRoutes"));
 const TaskPage = lazy(() => import("./pages/TaskPage").then((m) => ({ default: m.TaskPage })));
 
 export function Routes() {
@@ -31,6 +33,7 @@ export function Routes() {
         <Route path="/inbox" element={<Inbox />} />
         <Route path="/admin" element={me?.is_admin ? <Admin /> : <Navigate to="/" replace />} />
         <Route path="/tasks/:taskId" element={<TaskPage />} />
+        <Route path="/design/*" element={me && canDesign(me) ? <Design /> : <Navigate to="/" replace />} />
         <Route path="/apps/:app/records/:form" element={<RecordList />} />
         <Route path="/apps/:app/records/:form/new" element={<RecordEdit />} />
         <Route path="/apps/:app/records/:form/:recordId" element={<RecordDetail />} />

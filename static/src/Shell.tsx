@@ -1,5 +1,12 @@
 // The frame every signed-in page shares: apps, inbox with its count, language, sign out.
-import { AppstoreOutlined, InboxOutlined, LogoutOutlined, SettingOutlined, TranslationOutlined } from "@ant-design/icons";
+import {
+  AppstoreOutlined,
+  FormOutlined,
+  InboxOutlined,
+  LogoutOutlined,
+  SettingOutlined,
+  TranslationOutlined,
+} from "@ant-design/icons";
 import { useQuery } from "@tanstack/react-query";
 import { Badge, Button, Grid, Layout, Menu, Space, Spin, Typography } from "antd";
 import { Suspense } from "react";
@@ -7,6 +14,7 @@ import { Link, Outlet, useLocation, useNavigate } from "react-router-dom";
 import { api } from "./api";
 import { useLang } from "./i18n";
 import { useSession } from "./session";
+import { canDesign } from "./design/access";
 
 export function Shell() {
   const { t, lang, setLang } = useLang();
@@ -24,7 +32,9 @@ export function Shell() {
     ? "inbox"
     : location.pathname.startsWith("/admin")
       ? "admin"
-      : "apps";
+      : location.pathname.startsWith("/design")
+        ? "design"
+        : "apps";
   return (
     <Layout style={{ minHeight: "100vh" }}>
       <Layout.Header style={{ display: "flex", alignItems: "center", gap: 16, paddingInline: screens.md ? 24 : 8 }}>
@@ -50,6 +60,9 @@ export function Shell() {
           style={{ flex: 1, minWidth: 0 }}
           items={[
             { key: "apps", icon: <AppstoreOutlined />, label: <Link to="/">{t("nav.apps")}</Link> },
+            ...(canDesign(me)
+              ? [{ key: "design", icon: <FormOutlined />, label: <Link to="/design" data-testid="nav-design">{t("nav.design")}</Link> }]
+              : []),
             ...(me?.is_admin
               ? [{ key: "admin", icon: <SettingOutlined />, label: <Link to="/admin" data-testid="nav-admin">{t("nav.admin")}</Link> }]
               : []),

@@ -118,6 +118,8 @@ export interface Me {
   is_admin: boolean;
   roles: string[];
   csrf_token: string | null;
+  /** The apps whose definitions the user may change (every app for administrators). */
+  design_apps?: string[];
 }
 
 export interface AppInfo {

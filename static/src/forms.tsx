@@ -16,6 +16,8 @@ import { customizeValidator } from "@rjsf/validator-ajv8";
 import { useQuery } from "@tanstack/react-query";
 import { App, Button, Col, Divider, Input, InputNumber, Row, Select, Typography, Upload, type UploadFile } from "antd";
 import Ajv2020 from "ajv/dist/2020";
+import dayjs, { type Dayjs } from "dayjs";
+import { resolveToken } from "./tokens";
 import jsonLogic from "json-logic-js";
 import { useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { api, ApiError, upload, type FieldInfo, type FormSchema, type RecordPage } from "./api";
@@ -581,8 +583,11 @@ export function RecordForm(props: {
 }
 
 /** A new record's starting values: the fields' defaults (the server applies them too). */
-export function defaults(schema: FormSchema): Record<string, unknown> {
+/** The defaults of a new record, as the form shows them before it is saved: ``$today`` and
+ * ``$now`` become the browser's date and time (the server fills an absent field the same way, in
+ * the business time zone). */
+export function defaults(schema: FormSchema, now: Dayjs = dayjs()): Record<string, unknown> {
   return Object.fromEntries(
-    schema.fields.filter((f) => f.default !== undefined && f.default !== null).map((f) => [f.key, f.default]),
+    schema.fields.filter((f) => f.default !== undefined && f.default !== null).map((f) => [f.key, resolveToken(f.default, now)]),
   );
 }

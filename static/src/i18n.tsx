@@ -157,6 +157,7 @@ const STRINGS: Record<string, [string, string]> = {
   "dashboard.drill": ["明细", "Records"],
   "dashboard.error": ["无法显示", "Cannot show"],
   "nav.admin": ["管理", "Admin"],
+  "nav.design": ["设计", "Design"],
   "admin.users": ["用户", "Users"],
   "admin.groups": ["组织", "Groups"],
   "admin.roles": ["角色", "Roles"],
@@ -205,6 +206,13 @@ void i18next.use(initReactI18next).init({
   interpolation: { escapeValue: false, prefix: "{", suffix: "}" },
 });
 document.documentElement.lang = i18next.language;
+
+/** Adds UI strings of a part loaded later (the designers bring theirs in their own chunk). */
+export function addStrings(table: Record<string, [string, string]>): void {
+  const pick = (index: 0 | 1) => Object.fromEntries(Object.entries(table).map(([key, pair]) => [key, pair[index]]));
+  i18next.addResources("zh-CN", "translation", pick(0));
+  i18next.addResources("en", "translation", pick(1));
+}
 
 interface LangContext {
   lang: Lang;

@@ -127,3 +127,37 @@ def sign_in(page: Page, base: str, username: str, password: str) -> None:
     page.fill("#password", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/")
+
+
+AXE = Path(__file__).parents[2] / "static" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def accessibility_problems(page: Page, *, exclude: tuple[str, ...] = ()) -> list[str]:
+    """The serious and critical WCAG violations axe-core finds on the page as it is now, one line
+    each (rule, impact, how many elements, the selectors of the first twelve). axe-core comes from the
+    front end's npm packages; it is evaluated in the page, which the page's CSP does not stop."""
+    if not AXE.is_file():
+        pytest.fail("axe-core is missing: `make web-deps` installs the front end's npm packages")
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    found: list[dict[str, Any]] = page.evaluate(
+        """async (exclude) => {
+            const result = await axe.run(
+                {include: [document], exclude: exclude.map((s) => [s])},
+                {resultTypes: ["violations"],
+                 runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}});
+            return result.violations.map((v) => ({
+                id: v.id, impact: v.impact, count: v.nodes.length,
+                target: v.nodes.slice(0, 12).map((n) => {
+                    const d = n.any[0]?.data;
+                    const colours = d && d.fgColor ? ` ${d.fgColor} on ${d.bgColor} = ${d.contrastRatio}` : "";
+                    return String(n.target) + colours;
+                }).join(" | "), help: v.help}));
+        }""",
+        list(exclude),
+    )
+    return [
+        f"{v['id']} ({v['impact']}, {v['count']}×: {v['target']}): {v['help']}"
+        for v in found
+        if v["impact"] in ("serious", "critical")
+    ]

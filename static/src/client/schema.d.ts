@@ -412,6 +412,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/apps/{app}/definitions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Every definition of the app by kind and key, without bodies: name, status (draft /
+         *     published / changed since the published version), problems of the draft (designers of
+         *     the app).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    app: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Overview"][];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/apps/{app}/export": {
         parameters: {
             query?: never;
@@ -1711,7 +1756,11 @@ export interface paths {
             };
         };
         put?: never;
-        /** Create a definition (its draft); 422 lists every meta-schema problem. */
+        /**
+         * Create a definition (its draft). The draft may be incomplete: the answer lists the
+         *     engine's problems with it; only a body that is not an object with a valid ``key`` is
+         *     refused (422).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -1735,6 +1784,58 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Definition"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/apps/{app}/{kinds}/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+                kinds: "forms" | "rules" | "flows" | "reports" | "dashboards" | "calendars" | "kpis";
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Judge a body exactly as publishing would (meta-schema, the definitions it names, the
+         *     kind's compiler and checks) and answer its problems and warnings, each at the JSON
+         *     pointer of the element it concerns; nothing is saved (designers of the app).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    app: string;
+                    kinds: "forms" | "rules" | "flows" | "reports" | "dashboards" | "calendars" | "kpis";
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Check"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Verdict"];
                     };
                 };
                 422: components["responses"]["UNPROCESSABLE_ENTITY"];
@@ -1784,7 +1885,10 @@ export interface paths {
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
-        /** Replace the draft; a stale lock_version gets 409 with the current draft. */
+        /**
+         * Replace the draft, which may hold problems (listed in the answer; publishing refuses
+         *     them); a stale lock_version gets 409 with the draft as it is now and who saved it.
+         */
         put: {
             parameters: {
                 query?: never;
@@ -1914,13 +2018,68 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** ``?from=1&to=2`` (``to`` defaults to ``draft``): JSON-pointer paths added/removed/changed. */
+        /**
+         * ``?from=1&to=2`` (``to`` defaults to ``draft``): JSON-pointer paths added, removed and
+         *     changed; ``view=fields`` gives a form's changes by field with their labels (fields added,
+         *     removed and changed with each property's old and new value; form properties; layout).
+         */
         get: {
             parameters: {
                 query: {
                     from: string;
                     to?: string;
+                    /** @description fields: forms by field and label (other kinds: pointers) */
+                    view?: "pointers" | "fields";
                 };
+                header?: never;
+                path: {
+                    app: string;
+                    kinds: "forms" | "rules" | "flows" | "reports" | "dashboards" | "calendars" | "kpis";
+                    key: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Change"][] | components["schemas"]["FormChanges"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/apps/{app}/{kinds}/{key}/impact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+                kinds: "forms" | "rules" | "flows" | "reports" | "dashboards" | "calendars" | "kpis";
+                key: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * The draft's changes from the published version and what they mean for the data:
+         *     values left in removed fields, removed options still in use, records a newly required
+         *     field finds empty, running flow instances by version, and the definitions that name it.
+         */
+        get: {
+            parameters: {
+                query?: never;
                 header?: never;
                 path: {
                     app: string;
@@ -1937,10 +2096,9 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Change"][];
+                        "application/json": components["schemas"]["Impact"];
                     };
                 };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -2071,7 +2229,7 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List versions, newest first. */
+        /** List versions, newest first, with their authors' names. */
         get: {
             parameters: {
                 query?: never;
@@ -2146,6 +2304,61 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/apps/{app}/{kinds}/{key}/versions/{number}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+                kinds: "forms" | "rules" | "flows" | "reports" | "dashboards" | "calendars" | "kpis";
+                key: string;
+                number: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the draft with version ``number``'s body (audited
+         *     ``definition.draft_restored``); a stale lock_version gets 409.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    app: string;
+                    kinds: "forms" | "rules" | "flows" | "reports" | "dashboards" | "calendars" | "kpis";
+                    key: string;
+                    number: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RestoreVersion"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Definition"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -4104,12 +4317,16 @@ export interface components {
             description: {
                 [key: string]: string;
             };
+            /** @description antd icon name or emoji */
+            icon: string | null;
             id: number;
             key: string;
             lock_version: number;
             name: {
                 [key: string]: string;
             };
+            /** @description IANA time zone */
+            time_zone: string;
             /** Format: date-time */
             updated_at: string;
             version: string;
@@ -4119,10 +4336,14 @@ export interface components {
             description?: {
                 [key: string]: string;
             } | null;
+            /** @default null */
+            icon?: string | null;
             key: string;
             name: {
                 [key: string]: string;
             };
+            /** @default Asia/Shanghai */
+            time_zone?: string;
             /** @default 0.1.0 */
             version?: string;
         };
@@ -4130,10 +4351,12 @@ export interface components {
             description?: {
                 [key: string]: string;
             };
+            icon?: string | null;
             lock_version: number;
             name?: {
                 [key: string]: string;
             };
+            time_zone?: string;
             version?: string;
         };
         Archive: {
@@ -4163,6 +4386,11 @@ export interface components {
             op: "added" | "removed" | "changed";
             /** @description JSON pointer */
             path: string;
+        };
+        Check: {
+            body: {
+                [key: string]: unknown;
+            };
         };
         DashboardData: {
             /** @description grid width */
@@ -4197,14 +4425,26 @@ export interface components {
             key: string;
             kind: string;
             lock_version: number;
+            /** @description the engine's problems with the draft (publishing refuses them) */
+            problems: components["schemas"]["Diagnostic"][];
+            /** @description forms: field keys (table.column for columns) some published version has; they are fixed */
+            published_field_keys: string[];
             published_version: number | null;
             /** Format: date-time */
             updated_at: string;
+            /** @description who saved the draft last */
+            updated_by: string | null;
         };
         DefinitionCreate: {
             body: {
                 [key: string]: unknown;
             };
+        };
+        Diagnostic: {
+            code: string;
+            message: string;
+            /** @description JSON pointer into the body */
+            path: string;
         };
         DraftUpdate: {
             body: {
@@ -4233,6 +4473,25 @@ export interface components {
         EntryPage: {
             items: components["schemas"]["Entry"][];
             next_after: number | null;
+        };
+        FieldChange: {
+            changes: components["schemas"]["PropertyChange"][];
+            key: string;
+            label: {
+                [key: string]: unknown;
+            } | null;
+            old_label: {
+                [key: string]: unknown;
+            } | null;
+            /** @enum {string} */
+            op: "added" | "removed" | "changed";
+            /** @description sub-table */
+            parent: string | null;
+        };
+        FormChanges: {
+            fields: components["schemas"]["FieldChange"][];
+            form: components["schemas"]["PropertyChange"][];
+            layout: components["schemas"]["PropertyChange"][];
         };
         FormSchema: {
             /** @description create, update, delete: booleans */
@@ -4324,6 +4583,26 @@ export interface components {
             schema_revision?: string | null;
             status: string;
             version: string;
+        };
+        Impact: {
+            /** @description forms: {fields, form, layout}; others: JSON-pointer changes */
+            diff: unknown;
+            options_in_use: {
+                [key: string]: unknown;
+            }[];
+            published_version: number | null;
+            referenced_by: {
+                [key: string]: unknown;
+            }[];
+            removed_values: {
+                [key: string]: unknown;
+            }[];
+            required_empty: {
+                [key: string]: unknown;
+            }[];
+            running: {
+                [key: string]: unknown;
+            }[];
         };
         Inbox: {
             box: string;
@@ -4471,6 +4750,8 @@ export interface components {
         Me: {
             /** @description send as X-CSRF-Token */
             csrf_token?: string | null;
+            /** @description keys of the apps whose definitions the user may change */
+            design_apps: string[];
             display_name: string;
             email?: string | null;
             group_ids: number[];
@@ -4546,6 +4827,22 @@ export interface components {
         NotificationPage: {
             items: components["schemas"]["Notification"][];
             next_after: number | null;
+        };
+        Overview: {
+            /** Format: date-time */
+            archived_at: string | null;
+            key: string;
+            kind: string;
+            lock_version: number;
+            name: {
+                [key: string]: string;
+            };
+            problems: number;
+            published_version: number | null;
+            /** @enum {string} */
+            status: "draft" | "published" | "changed";
+            /** Format: date-time */
+            updated_at: string;
         };
         PackageChange: {
             /** @description added, changed, unchanged, disabled (rules) or kept */
@@ -4637,6 +4934,11 @@ export interface components {
             /** @description URN naming the problem type */
             type: string;
         };
+        PropertyChange: {
+            new: unknown;
+            old: unknown;
+            property: string;
+        };
         PublicForm: {
             conditions: {
                 [key: string]: unknown;
@@ -4657,6 +4959,8 @@ export interface components {
             note?: string;
         };
         Published: {
+            /** @description the author's name */
+            author?: string | null;
             author_id?: number | null;
             checksum: string;
             /** Format: date-time */
@@ -4755,6 +5059,9 @@ export interface components {
             widget: {
                 [key: string]: unknown;
             };
+        };
+        RestoreVersion: {
+            lock_version: number;
         };
         Role: {
             /** Format: date-time */
@@ -5087,6 +5394,10 @@ export interface components {
             /** @description skill tags for assignment by skill (administrators set them) */
             skills?: string[];
         };
+        Verdict: {
+            problems: components["schemas"]["Diagnostic"][];
+            warnings: components["schemas"]["Warning"][];
+        };
         Verification: {
             broken_seq: number | null;
             /** @description intact entries before any break */
@@ -5095,6 +5406,8 @@ export interface components {
             reason: string | null;
         };
         Version: {
+            /** @description the author's name */
+            author?: string | null;
             author_id?: number | null;
             checksum: string;
             /** Format: date-time */
@@ -5103,6 +5416,8 @@ export interface components {
             version: number;
         };
         VersionBody: {
+            /** @description the author's name */
+            author?: string | null;
             author_id?: number | null;
             body: {
                 [key: string]: unknown;

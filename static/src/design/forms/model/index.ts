@@ -5,3 +5,4 @@ export * from "./keys";
 export * from "./operations";
 export * from "./pointers";
 export * from "./types";
+export * from "./serial";

@@ -1,0 +1,97 @@
+// The live preview: the draft compiled by the server and drawn by the runtime's own renderer, at
+// desktop or phone width, filled in by the designer and checked with the same JSON Schema.
+import { DesktopOutlined, MobileOutlined } from "@ant-design/icons";
+import { useQuery } from "@tanstack/react-query";
+import type { ErrorSchema } from "@rjsf/utils";
+import { Alert, Button, Segmented, Space, Spin } from "antd";
+import { useState } from "react";
+import { ApiError, problemText, type FormSchema } from "../../api";
+import { client, data as answered } from "../../client";
+import { defaults, localErrors, RecordForm } from "../../forms";
+import { useLang } from "../../i18n";
+import type { Body } from "../data";
+
+export const PHONE_WIDTH = 390;
+
+export function usePreviewSchema(app: string, body: Body) {
+  const { lang } = useLang();
+  const key = String(body.key ?? "");
+  return useQuery({
+    queryKey: ["design", "preview", app, key, lang, body],
+    queryFn: async () =>
+      answered(
+        await client.POST("/api/v1/apps/{app}/forms/{form}/preview", {
+          params: { path: { app, form: key } },
+          body: { body, lang },
+        }),
+      ) as unknown as FormSchema,
+    placeholderData: (previous) => previous, // keep drawing the last good form while it compiles
+    retry: false,
+    staleTime: Infinity,
+  });
+}
+
+export function Preview({ app, body }: { app: string; body: Body }) {
+  const { t } = useLang();
+  const [width, setWidth] = useState<"desktop" | "phone">("desktop");
+  const [values, setValues] = useState<Record<string, unknown> | null>(null);
+  const [errors, setErrors] = useState<ErrorSchema | undefined>();
+  const schema = usePreviewSchema(app, body);
+  const drawn = schema.data;
+  const data = values ?? (drawn ? defaults(drawn) : {});
+  return (
+    <Space direction="vertical" style={{ width: "100%" }} data-testid="design-preview">
+      <Space wrap>
+        <Segmented
+          value={width}
+          onChange={(v) => setWidth(v as "desktop" | "phone")}
+          options={[
+            { value: "desktop", icon: <DesktopOutlined />, label: t("design.form.preview.desktop") },
+            { value: "phone", icon: <MobileOutlined />, label: t("design.form.preview.phone") },
+          ]}
+          data-testid="design-preview-width"
+        />
+        <Button
+          onClick={() => drawn && setErrors(localErrors(drawn, data))}
+          disabled={!drawn}
+          data-testid="design-preview-check"
+        >
+          {t("design.form.preview.check")}
+        </Button>
+        <Button
+          onClick={() => {
+            setValues(null);
+            setErrors(undefined);
+          }}
+        >
+          {t("design.form.preview.reset")}
+        </Button>
+      </Space>
+      {schema.isError && (
+        <Alert
+          type="warning"
+          showIcon
+          message={t("design.form.preview.broken")}
+          description={schema.error instanceof ApiError ? schema.error.message : problemText(schema.error)}
+        />
+      )}
+      {!drawn && schema.isFetching && <Spin />}
+      {drawn && (
+        <div
+          style={{
+            width: width === "phone" ? PHONE_WIDTH : "100%",
+            maxWidth: "100%",
+            margin: width === "phone" ? "0 auto" : undefined,
+            border: width === "phone" ? "8px solid #1f1f1f" : undefined,
+            borderRadius: width === "phone" ? 24 : undefined,
+            padding: 12,
+            background: "#fff",
+          }}
+          data-testid={`design-preview-${width}`}
+        >
+          <RecordForm app={app} schema={drawn} data={data} onChange={setValues} errors={errors} idPrefix="preview" />
+        </div>
+      )}
+    </Space>
+  );
+}
