@@ -160,12 +160,17 @@ def test_a_business_user_builds_publishes_and_uses_a_form(
     page.get_by_test_id("design-palette-textarea").click()
     page.get_by_test_id("design-prop-label-zh").fill("异常描述")
     for prop in ("visible_when", "required_when"):
-        page.get_by_test_id(f"design-prop-{prop}-add").click()
-        pick(page, page.get_by_test_id(f"design-prop-{prop}-field"), "检查结果")
-        pick(page, page.get_by_test_id(f"design-prop-{prop}-value"), "异常")
+        page.get_by_test_id(f"design-prop-{prop}-open").click()
+        builder = page.get_by_test_id(f"design-prop-{prop}")
+        builder.locator(".ruleGroup-addRule").first.click()
+        pick(page, builder.locator(".rule-fields"), "检查结果")
+        expect(builder.locator(".rule-operators")).to_contain_text("是")
+        pick(page, builder.locator(".rule-value"), "异常")
         expect(page.get_by_test_id(f"design-prop-{prop}-reading")).to_have_text(
             "含义：检查结果 是 异常"
         )
+    page.get_by_test_id("design-prop-required_when").scroll_into_view_if_needed()
+    shot(page, "designer-condition")
 
     # a sub-table of check items: columns dragged into it, and a formula over them
     drag(

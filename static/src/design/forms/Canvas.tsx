@@ -32,7 +32,7 @@ import { useDroppable } from "@dnd-kit/core";
 import { rectSortingStrategy, SortableContext, useSortable } from "@dnd-kit/sortable";
 import { CSS } from "@dnd-kit/utilities";
 import { Badge, Tooltip, Typography } from "antd";
-import type { CSSProperties, ReactNode } from "react";
+import { memo, type CSSProperties, type ReactNode } from "react";
 import { useLang } from "../../i18n";
 import { label, type Problem } from "../data";
 import { KIND_OF, listOf, topContainers, type ContainerId, type DesignerState, type FieldNode } from "./model";
@@ -100,14 +100,25 @@ function Mock({ node }: { node: FieldNode }) {
   );
 }
 
-function FieldCard({ node, container, props, children }: { node: FieldNode; container: ContainerId; props: CanvasProps; children?: ReactNode }) {
+const NO_PROBLEMS: Problem[] = [];
+
+interface CardProps {
+  node: FieldNode;
+  container: ContainerId;
+  selected: boolean;
+  problems: Problem[];
+  onSelect: CanvasProps["onSelect"];
+  children?: ReactNode;
+}
+
+/** A field's card; unchanged fields (the same node, selection and problems) are not drawn again
+ * when another field changes. */
+const FieldCard = memo(function FieldCard({ node, container, selected, problems, onSelect, children }: CardProps) {
   const { lang, t } = useLang();
   const { attributes, listeners, setNodeRef, setActivatorNodeRef, transform, transition, isDragging } = useSortable({
     id: node.id,
     data: { container, type: node.body.type },
   });
-  const problems = props.pins.get(node.id) ?? [];
-  const selected = props.selected === node.id;
   const { onKeyDown, ...pointer } = listeners ?? {};
   const style: CSSProperties = {
     transform: CSS.Translate.toString(transform),
@@ -130,7 +141,7 @@ function FieldCard({ node, container, props, children }: { node: FieldNode; cont
       {...pointer}
       onClick={(e) => {
         e.stopPropagation();
-        props.onSelect(node.id, "field");
+        onSelect(node.id, "field");
       }}
       data-testid="design-field"
       data-key={node.body.key}
@@ -144,7 +155,7 @@ function FieldCard({ node, container, props, children }: { node: FieldNode; cont
           {...attributes}
           onKeyDown={(e) => {
             // Enter selects the field; Space picks it up (dnd-kit's keyboard drag)
-            if (e.key === "Enter" && !isDragging) props.onSelect(node.id, "field");
+            if (e.key === "Enter" && !isDragging) onSelect(node.id, "field");
             else onKeyDown?.(e);
           }}
           aria-label={t("design.form.drag", { name })}
@@ -153,18 +164,15 @@ function FieldCard({ node, container, props, children }: { node: FieldNode; cont
         >
           <HolderOutlined />
         </button>
-        <Typography.Text strong ellipsis style={{ flex: 1 }}>
+        {/* plain elements: a form draws hundreds of these, and antd's measuring ellipsis is slow */}
+        <strong style={{ flex: 1, minWidth: 0, overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" }}>
           {node.body.required && <span style={{ color: "#f53f3f" }}>* </span>}
           {name}
-        </Typography.Text>
+        </strong>
         {node.body.visible_when !== undefined && (
-          <Tooltip title={t("design.form.has_condition")}>
-            <EyeInvisibleOutlined style={{ color: "#86909c" }} />
-          </Tooltip>
+          <EyeInvisibleOutlined style={{ color: "#5c6370" }} title={t("design.form.has_condition")} aria-label={t("design.form.has_condition")} />
         )}
-        <Typography.Text type="secondary" style={{ fontSize: 11, fontFamily: "monospace" }}>
-          {node.body.key}
-        </Typography.Text>
+        <span style={{ fontSize: 11, fontFamily: "monospace", color: "#5c6370" }}>{node.body.key}</span>
         {problems.length > 0 && (
           <Tooltip title={problems.map((p) => p.message).join("\n")}>
             <Badge count={problems.length} size="small" data-testid="design-field-problem-badge" />
@@ -174,7 +182,7 @@ function FieldCard({ node, container, props, children }: { node: FieldNode; cont
       {children ?? <Mock node={node} />}
     </div>
   );
-}
+});
 
 function Dropzone({ id, columns, empty, children, testId }: { id: ContainerId; columns: number; empty: string; children: ReactNode; testId: string }) {
   const { setNodeRef, isOver } = useDroppable({ id, data: { container: id } });
@@ -212,7 +220,14 @@ function SubTable({ node, props }: { node: FieldNode; props: CanvasProps }) {
     <SortableContext id={id} items={columns.map((c) => c.id)} strategy={rectSortingStrategy}>
       <Dropzone id={id} columns={Math.max(1, Math.min(columns.length, 4))} empty={t("design.form.columns_empty")} testId="design-table">
         {columns.map((column) => (
-          <FieldCard key={column.id} node={column} container={id} props={props} />
+          <FieldCard
+            key={column.id}
+            node={column}
+            container={id}
+            selected={props.selected === column.id}
+            problems={props.pins.get(column.id) ?? NO_PROBLEMS}
+            onSelect={props.onSelect}
+          />
         ))}
       </Dropzone>
     </SortableContext>
@@ -233,7 +248,14 @@ function Container({ id, props }: { id: ContainerId; props: CanvasProps }) {
           const node = byId.get(fieldId);
           if (!node) return null;
           return (
-            <FieldCard key={fieldId} node={node} container={id} props={props}>
+            <FieldCard
+              key={fieldId}
+              node={node}
+              container={id}
+              selected={props.selected === fieldId}
+              problems={props.pins.get(fieldId) ?? NO_PROBLEMS}
+              onSelect={props.onSelect}
+            >
               {node.body.type === "sub_table" ? <SubTable node={node} props={props} /> : undefined}
             </FieldCard>
           );

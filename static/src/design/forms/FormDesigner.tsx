@@ -388,10 +388,10 @@ export function FormDesigner({ app, body, setBody, problems, publishedKeys, focu
     </Space>
   );
 
-  const select = (id: string, kind: "field" | "section") => {
+  const select = useCallback((id: string, kind: "field" | "section") => {
     setSelection({ kind, id });
     setPanel("selected");
-  };
+  }, []);
 
   const selectedPanel =
     selection?.kind === "field" ? (

@@ -4,8 +4,8 @@ import { ArrowDownOutlined, ArrowUpOutlined, DeleteOutlined, PlusOutlined } from
 import { Alert, Button, Empty, Form, Input, InputNumber, Select, Space, Switch, Tag, Typography } from "antd";
 import { useState } from "react";
 import { useLang } from "../../i18n";
-import { ConditionEditor } from "../conditions/ConditionEditor";
-import type { ConditionField } from "../conditions/simple";
+import { ConditionBuilder } from "../conditions/ConditionBuilder";
+import type { ConditionField } from "../conditions/logic";
 import { label, type Problem } from "../data";
 import { DefaultEditor, FormulaEditor, OptionsEditor, PatternEditor, ReferenceEditor, SerialEditor, TextI18n } from "./editors";
 import {
@@ -29,9 +29,8 @@ import {
 export type Edit = (next: DesignerState, tag?: string | null) => void;
 
 export function conditionFields(state: DesignerState, except?: string): ConditionField[] {
-  return state.fields
-    .filter((f) => f.id !== except && f.body.type !== "sub_table")
-    .map((f) => ({ key: f.body.key, label: f.body.label, type: f.body.type, options: f.body.options }));
+  const field = (n: FieldNode): ConditionField => ({ key: n.body.key, label: n.body.label, type: n.body.type, options: n.body.options });
+  return state.fields.filter((f) => f.id !== except).map((f) => (f.columns ? { ...field(f), columns: f.columns.map(field) } : field(f)));
 }
 
 function Pinned({ problems }: { problems: Problem[] }) {
@@ -122,7 +121,7 @@ function PropertyEditor({ app, state, node, parent, spec, edit }: { app: string;
     case "reference":
       return <ReferenceEditor app={app} value={node.body.reference} onChange={set} />;
     case "condition":
-      return <ConditionEditor value={value} onChange={set} fields={conditionFields(state, parent ? undefined : node.id)} testId={testId} />;
+      return <ConditionBuilder value={value} onChange={set} fields={conditionFields(state, parent ? undefined : node.id)} testId={testId} />;
     case "formula":
       return <FormulaEditor value={value} onChange={set} siblings={siblings} />;
     case "result":
