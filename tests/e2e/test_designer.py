@@ -155,6 +155,12 @@ def test_a_business_user_builds_publishes_and_uses_a_form(
     page.get_by_test_id("design-option-value").nth(0).fill("ok")
     labels.nth(1).fill("异常")
     page.get_by_test_id("design-option-value").nth(1).fill("fault")
+    # options reorder by dragging their handles, and by the arrows
+    option_rows = page.get_by_test_id("design-option")
+    drag(page, option_rows.nth(1).locator("button").first, option_rows.nth(0))
+    expect(page.get_by_test_id("design-option-value").first).to_have_value("fault")
+    option_rows.nth(0).get_by_role("button", name="下移").click()
+    expect(page.get_by_test_id("design-option-value").first).to_have_value("ok")
 
     # a paragraph shown, and required, only when the result is 异常: condition rows, read aloud
     page.get_by_test_id("design-palette-textarea").click()

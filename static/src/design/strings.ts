@@ -176,5 +176,6 @@ addStrings({
   "design.versions.from": ["从版本", "From version"],
   "design.versions.to": ["到版本", "To version"],
   "design.form.form_key": ["表单标识", "Form key"],
+  "design.form.option.drag": ["拖动以调整选项顺序", "Drag to reorder the option"],
   "design.form.problem": ["{n} 个问题", "{n} problem(s)"],
 });

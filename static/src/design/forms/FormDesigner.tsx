@@ -66,7 +66,7 @@ import {
   type FormDefinition,
   type History,
 } from "./model";
-import { Preview } from "./Preview";
+import { Preview, type Sample } from "./Preview";
 import { FieldProperties, FormProperties, SectionProperties } from "./Properties";
 
 type Selection = { kind: "field" | "section"; id: string } | null;
@@ -144,6 +144,7 @@ export function FormDesigner({ app, body, setBody, problems, publishedKeys, focu
   const [dragging, setDragging] = useState<UniqueIdentifier | null>(null);
   const [copied, setCopied] = useState<FieldNode | null>(clipboard);
   const [seenFocus, setSeenFocus] = useState<Problem | null>(focus);
+  const [sample, setSample] = useState<Sample>(null);
   const state = history.present;
 
   // a body from elsewhere (a reload, a restored version) starts a new history
@@ -395,7 +396,7 @@ export function FormDesigner({ app, body, setBody, problems, publishedKeys, focu
 
   const selectedPanel =
     selection?.kind === "field" ? (
-      <FieldProperties app={app} state={state} id={selection.id} publishedKeys={publishedKeys} problems={pins.get(selection.id) ?? []} edit={edit} />
+      <FieldProperties app={app} state={state} id={selection.id} publishedKeys={publishedKeys} problems={pins.get(selection.id) ?? []} edit={edit} sample={sample} />
     ) : selection?.kind === "section" ? (
       <SectionProperties state={state} id={selection.id} edit={edit} />
     ) : (
@@ -463,7 +464,7 @@ export function FormDesigner({ app, body, setBody, problems, publishedKeys, focu
       onChange={setTab}
       items={[
         { key: "design", label: t("design.form.canvas"), children: design },
-        { key: "preview", label: t("design.form.preview"), children: <Preview app={app} body={emitted} /> },
+        { key: "preview", label: t("design.form.preview"), children: <Preview app={app} body={emitted} values={sample} setValues={setSample} /> },
       ]}
       data-testid="design-form-tabs"
     />

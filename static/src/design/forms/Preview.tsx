@@ -31,10 +31,13 @@ export function usePreviewSchema(app: string, body: Body) {
   });
 }
 
-export function Preview({ app, body }: { app: string; body: Body }) {
+export type Sample = Record<string, unknown> | null;
+
+/** ``values`` is what the designer typed into the preview (``null``: the defaults); the designer
+ * keeps it, so formulas can be computed against it. */
+export function Preview({ app, body, values, setValues }: { app: string; body: Body; values: Sample; setValues: (next: Sample) => void }) {
   const { t } = useLang();
   const [width, setWidth] = useState<"desktop" | "phone">("desktop");
-  const [values, setValues] = useState<Record<string, unknown> | null>(null);
   const [errors, setErrors] = useState<ErrorSchema | undefined>();
   const schema = usePreviewSchema(app, body);
   const drawn = schema.data;

@@ -89,7 +89,23 @@ function KeyInput({ state, node, parent, publishedKeys, edit }: { state: Designe
   );
 }
 
-function PropertyEditor({ app, state, node, parent, spec, edit }: { app: string; state: DesignerState; node: FieldNode; parent: FieldNode | null; spec: PropertySpec; edit: Edit }) {
+function PropertyEditor({
+  app,
+  state,
+  node,
+  parent,
+  spec,
+  edit,
+  sample,
+}: {
+  app: string;
+  state: DesignerState;
+  node: FieldNode;
+  parent: FieldNode | null;
+  spec: PropertySpec;
+  edit: Edit;
+  sample: Record<string, unknown> | null;
+}) {
   const value = node.body[spec.name];
   const set = (next: unknown) => edit(setProperty(state, node.id, spec.name, next), `${node.id}:${spec.name}`);
   const siblings = parent ? (parent.columns ?? []).filter((c) => c.id !== node.id) : state.fields.filter((f) => f.id !== node.id);
@@ -123,7 +139,7 @@ function PropertyEditor({ app, state, node, parent, spec, edit }: { app: string;
     case "condition":
       return <ConditionBuilder value={value} onChange={set} fields={conditionFields(state, parent ? undefined : node.id)} testId={testId} />;
     case "formula":
-      return <FormulaEditor value={value} onChange={set} siblings={siblings} />;
+      return <FormulaEditor value={value} onChange={set} siblings={siblings} sample={parent ? null : sample} />;
     case "result":
       return (
         <Select aria-label={aria}
@@ -162,6 +178,7 @@ export function FieldProperties({
   publishedKeys,
   problems,
   edit,
+  sample = null,
 }: {
   app: string;
   state: DesignerState;
@@ -169,6 +186,8 @@ export function FieldProperties({
   publishedKeys: ReadonlySet<string>;
   problems: Problem[];
   edit: Edit;
+  /** What the preview holds: formulas are computed against it. */
+  sample?: Record<string, unknown> | null;
 }) {
   const { t, lang } = useLang();
   const found = findNode(state, id);
@@ -188,7 +207,7 @@ export function FieldProperties({
       <KeyInput key={id} state={state} node={node} parent={parent} publishedKeys={publishedKeys} edit={edit} />
       {propertiesOf(node.body.type).map((spec) => (
         <Form.Item key={spec.name} label={label(spec.label, lang)}>
-          <PropertyEditor app={app} state={state} node={node} parent={parent} spec={spec} edit={edit} />
+          <PropertyEditor app={app} state={state} node={node} parent={parent} spec={spec} edit={edit} sample={sample} />
         </Form.Item>
       ))}
     </Form>

@@ -1,10 +1,14 @@
 // The property panel's editors, one per kind of property (catalog.ts names them): texts in both
 // languages, options, defaults, patterns with a test box, linked forms, formulas, serial patterns.
-import { ArrowDownOutlined, ArrowUpOutlined, DeleteOutlined, PlusOutlined } from "@ant-design/icons";
+import { ArrowDownOutlined, ArrowUpOutlined, DeleteOutlined, HolderOutlined, PlusOutlined } from "@ant-design/icons";
+import { closestCenter, DndContext, KeyboardSensor, PointerSensor, useSensor, useSensors } from "@dnd-kit/core";
+import { arrayMove, SortableContext, sortableKeyboardCoordinates, useSortable, verticalListSortingStrategy } from "@dnd-kit/sortable";
+import { CSS } from "@dnd-kit/utilities";
 import { useQuery } from "@tanstack/react-query";
 import { Button, Input, InputNumber, Popover, Select, Space, Switch, Typography } from "antd";
 import dayjs from "dayjs";
-import { useState } from "react";
+import jsonLogic from "json-logic-js";
+import { useState, type ReactNode } from "react";
 import { client, data as answered } from "../../client";
 import { useLang } from "../../i18n";
 import { label, useOverview } from "../data";
@@ -32,11 +36,38 @@ export function TextI18n({ value, onChange, testId, required }: { value: Text | 
  * for white text. */
 export const COLORS = ["#1677ff", "#389e0d", "#d48806", "#cf1322", "#531dab", "#08979c", "#c41d7f", "#595959"];
 
+/** One option's row, sortable by its handle (the arrows beside it do the same by keyboard). */
+function OptionRow({ id, children }: { id: string; children: (handle: ReactNode) => ReactNode }) {
+  const { t } = useLang();
+  const { attributes, listeners, setNodeRef, setActivatorNodeRef, transform, transition } = useSortable({ id });
+  return (
+    <div
+      ref={setNodeRef}
+      style={{ display: "flex", gap: 4, alignItems: "center", transform: CSS.Translate.toString(transform), transition }}
+      data-testid="design-option"
+    >
+      {children(
+        <button
+          type="button"
+          ref={setActivatorNodeRef}
+          {...attributes}
+          {...listeners}
+          aria-label={t("design.form.option.drag")}
+          style={{ border: 0, background: "transparent", padding: 0, cursor: "grab", color: "#5c6370" }}
+        >
+          <HolderOutlined />
+        </button>,
+      )}
+    </div>
+  );
+}
+
 export function OptionsEditor({ value, onChange }: { value: OptionDef[] | undefined; onChange: (next: OptionDef[]) => void }) {
   const { t } = useLang();
   const [pasting, setPasting] = useState(false);
   const [lines, setLines] = useState("");
   const options = value ?? [];
+  const sensors = useSensors(useSensor(PointerSensor, { activationConstraint: { distance: 4 } }), useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }));
   const update = (index: number, change: Partial<OptionDef>) => onChange(options.map((o, i) => (i === index ? { ...o, ...change } : o)));
   const swap = (a: number, b: number) => {
     const next = [...options];
@@ -45,40 +76,56 @@ export function OptionsEditor({ value, onChange }: { value: OptionDef[] | undefi
   };
   return (
     <Space direction="vertical" style={{ width: "100%" }} data-testid="design-options">
-      {options.map((option, index) => (
-        <div key={index} style={{ display: "flex", gap: 4, alignItems: "center" }} data-testid="design-option">
-          <Select
-            size="small"
-            style={{ width: 64 }}
-            allowClear
-            aria-label={t("design.form.option.color")}
-            value={option.color}
-            onChange={(color?: string) => update(index, { color: color ?? undefined })}
-            options={COLORS.map((c) => ({ value: c, label: <span style={{ display: "inline-block", width: 14, height: 14, borderRadius: 3, background: c, verticalAlign: "middle" }} /> }))}
-          />
-          <Input
-            size="small"
-            style={{ flex: 2 }}
-            aria-label={t("design.form.label_zh")}
-            value={option.label?.["zh-CN"] ?? ""}
-            placeholder={option.value}
-            onChange={(e) => update(index, { label: { ...(option.label ?? {}), "zh-CN": e.target.value } })}
-            data-testid="design-option-label"
-          />
-          <Input
-            size="small"
-            style={{ flex: 1 }}
-            aria-label={t("design.form.option.value")}
-            title={t("design.form.option.value")}
-            value={option.value}
-            onChange={(e) => update(index, { value: e.target.value })}
-            data-testid="design-option-value"
-          />
-          <Button size="small" type="text" icon={<ArrowUpOutlined />} disabled={index === 0} onClick={() => swap(index, index - 1)} aria-label={t("design.form.up")} />
-          <Button size="small" type="text" icon={<ArrowDownOutlined />} disabled={index === options.length - 1} onClick={() => swap(index, index + 1)} aria-label={t("design.form.down")} />
-          <Button size="small" type="text" icon={<DeleteOutlined />} onClick={() => onChange(options.filter((_, i) => i !== index))} aria-label={t("design.form.delete")} />
-        </div>
-      ))}
+      <DndContext
+        sensors={sensors}
+        collisionDetection={closestCenter}
+        onDragEnd={({ active, over }) => {
+          if (!over || active.id === over.id) return;
+          onChange(arrayMove(options, Number(String(active.id).slice(7)), Number(String(over.id).slice(7))));
+        }}
+      >
+        <SortableContext items={options.map((_, i) => `option:${i}`)} strategy={verticalListSortingStrategy}>
+          {options.map((option, index) => (
+            <OptionRow key={index} id={`option:${index}`}>
+              {(handle) => (
+                <>
+                  {handle}
+                  <Select
+                    size="small"
+                    style={{ width: 64 }}
+                    allowClear
+                    aria-label={t("design.form.option.color")}
+                    value={option.color}
+                    onChange={(color?: string) => update(index, { color: color ?? undefined })}
+                    options={COLORS.map((c) => ({ value: c, label: <span style={{ display: "inline-block", width: 14, height: 14, borderRadius: 3, background: c, verticalAlign: "middle" }} /> }))}
+                  />
+                  <Input
+                    size="small"
+                    style={{ flex: 2 }}
+                    aria-label={t("design.form.label_zh")}
+                    value={option.label?.["zh-CN"] ?? ""}
+                    placeholder={option.value}
+                    onChange={(e) => update(index, { label: { ...(option.label ?? {}), "zh-CN": e.target.value } })}
+                    data-testid="design-option-label"
+                  />
+                  <Input
+                    size="small"
+                    style={{ flex: 1 }}
+                    aria-label={t("design.form.option.value")}
+                    title={t("design.form.option.value")}
+                    value={option.value}
+                    onChange={(e) => update(index, { value: e.target.value })}
+                    data-testid="design-option-value"
+                  />
+                  <Button size="small" type="text" icon={<ArrowUpOutlined />} disabled={index === 0} onClick={() => swap(index, index - 1)} aria-label={t("design.form.up")} />
+                  <Button size="small" type="text" icon={<ArrowDownOutlined />} disabled={index === options.length - 1} onClick={() => swap(index, index + 1)} aria-label={t("design.form.down")} />
+                  <Button size="small" type="text" icon={<DeleteOutlined />} onClick={() => onChange(options.filter((_, i) => i !== index))} aria-label={t("design.form.delete")} />
+                </>
+              )}
+            </OptionRow>
+          ))}
+        </SortableContext>
+      </DndContext>
       <Space>
         <Button
           size="small"
@@ -272,9 +319,32 @@ export function ReferenceEditor({ app, value, onChange }: { app: string; value: 
   );
 }
 
+/** A formula over the preview's values, for showing (the server computes the real one with the
+ * platform's operations, which the browser lacks: those show as not computable here). */
+function evaluate(formula: unknown, sample: Record<string, unknown>): string | null {
+  try {
+    const result: unknown = jsonLogic.apply(formula as never, sample);
+    return typeof result === "number" && !Number.isFinite(result) ? "—" : JSON.stringify(result);
+  } catch {
+    return null;
+  }
+}
+
 /** A formula: common templates by field, or JsonLogic typed by hand. */
-export function FormulaEditor({ value, onChange, siblings }: { value: unknown; onChange: (next: unknown) => void; siblings: FieldNode[] }) {
+export function FormulaEditor({
+  value,
+  onChange,
+  siblings,
+  sample,
+}: {
+  value: unknown;
+  onChange: (next: unknown) => void;
+  siblings: FieldNode[];
+  /** The preview's values (``null`` before anything was typed there, or for a column). */
+  sample: Record<string, unknown> | null;
+}) {
   const { t, lang } = useLang();
+  const computed = sample ? evaluate(value, sample) : null;
   const [draft, setDraft] = useState<string | null>(null);
   const [invalid, setInvalid] = useState(false);
   const [template, setTemplate] = useState<string | undefined>();
@@ -369,6 +439,11 @@ export function FormulaEditor({ value, onChange, siblings }: { value: unknown; o
         data-testid="design-formula"
       />
       {invalid && <Typography.Text type="danger">{t("design.form.formula.invalid")}</Typography.Text>}
+      {computed !== null && (
+        <Typography.Text type="secondary" data-testid="design-formula-value">
+          {t("design.form.formula.value", { value: computed })}
+        </Typography.Text>
+      )}
     </Space>
   );
 }
