@@ -41,7 +41,7 @@ SESSION_KEY = "sid"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: Endpoints that take no CSRF token: signing in creates the session the token belongs to.
 CSRF_EXEMPT = frozenset(
-    {"auth.login", "intake.PublicForm", "intake.PublicUpload"}  # anonymous: nothing to forge
+    {"auth.Login", "intake.PublicForm", "intake.PublicUpload"}  # anonymous: nothing to forge
 )
 #: Endpoints whose bodies are not JSON (file uploads); they accept up to max_upload_bytes.
 NON_JSON_ENDPOINTS = frozenset({"files.Upload", "intake.PublicUpload", "apps.Import"})

@@ -9,6 +9,7 @@ from flask import Flask
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel.clock import FrozenClock
 from tangram.platform.kernel.models import User
+from tangram.web.security import CSRF_EXEMPT, NON_JSON_ENDPOINTS
 from tests.conftest import ADMIN_PASSWORD, ApiClient, assert_problem, make_user
 
 
@@ -200,3 +201,24 @@ def test_password_change_is_refused_when_current_password_is_wrong(
     )
     body = assert_problem(response, 422, "password.wrong")
     assert "current_password" in body["errors"]
+
+
+def test_signing_in_again_needs_no_csrf_token_of_the_old_session(
+    client: ApiClient, admin_user: User
+) -> None:
+    """A browser that still holds a session cookie but lost its token (a new tab, a cleared
+    storage) can sign in again: signing in creates the session a token belongs to."""
+    assert client.login("admin", ADMIN_PASSWORD).status_code == 200
+    client.csrf = None
+    again = client.login("admin", ADMIN_PASSWORD)
+    assert again.status_code == 200, again.get_json()
+    assert client.csrf
+    # every other write still needs the token
+    client.csrf = None
+    assert_problem(client.post("/api/v1/auth/logout"), 403, "auth.csrf")
+
+
+def test_the_exempt_and_upload_endpoint_names_are_real_endpoints(app: Flask) -> None:
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints >= CSRF_EXEMPT, CSRF_EXEMPT - endpoints
+    assert endpoints >= NON_JSON_ENDPOINTS, NON_JSON_ENDPOINTS - endpoints
