@@ -143,6 +143,8 @@ def update_user(
     if "is_active" in changes and bool(changes["is_active"]) != user.is_active:
         if actor.user_id == user.id and not changes["is_active"]:
             raise ValidationFailed.at("is_active", "you cannot deactivate your own account")
+        if not changes["is_active"]:
+            _keep_an_active_admin(uow, losing=user.id)
         user.is_active = bool(changes["is_active"])
         if not user.is_active:
             end_user_sessions(uow, user.id, SessionEnd.DEACTIVATED)
@@ -193,6 +195,29 @@ def assign_role(
     return True
 
 
+def _keep_an_active_admin(uow: UnitOfWork, *, losing: int) -> None:
+    """Refuse a change that would leave no active administrator: ``losing`` is about to lose the
+    role or be deactivated. The administrator role's row is locked first, so two such changes at
+    once are decided one after the other (PostgreSQL; SQLite runs one writer at a time)."""
+    admin = uow.session.scalar(select(Role).where(Role.key == ADMIN_ROLE).with_for_update())
+    if admin is None:
+        return
+    holds = uow.session.get(RoleAssignment, (admin.id, losing)) is not None
+    if not holds:
+        return
+    others = uow.session.scalar(
+        select(func.count())
+        .select_from(RoleAssignment)
+        .join(User, User.id == RoleAssignment.user_id)
+        .where(RoleAssignment.role_id == admin.id, User.is_active, User.id != losing)
+    )
+    if not others:
+        raise Conflict(
+            "This is the last active administrator; appoint or reactivate another one first.",
+            code="role.last_admin",
+        )
+
+
 def unassign_role(uow: UnitOfWork, actor: Actor, *, role_id: int, user_id: int) -> None:
     """Take a role from a user; the last administrator keeps theirs."""
     require_admin(actor, "assign roles")
@@ -203,15 +228,7 @@ def unassign_role(uow: UnitOfWork, actor: Actor, *, role_id: int, user_id: int) 
             f"User {user_id} does not hold role {role.key!r}.", code="role_assignment.not_found"
         )
     if role.key == ADMIN_ROLE:
-        admins = uow.session.scalar(
-            select(func.count())
-            .select_from(RoleAssignment)
-            .where(RoleAssignment.role_id == role_id)
-        )
-        if (admins or 0) <= 1:
-            raise Conflict(
-                "This is the last administrator; appoint another one first.", code="role.last_admin"
-            )
+        _keep_an_active_admin(uow, losing=user_id)
     uow.session.delete(assignment)
     uow.audit(actor.user_id, actor.label, "role.unassigned", "role", role_id, {"user_id": user_id})
 
