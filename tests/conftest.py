@@ -164,7 +164,7 @@ class ApiClient:
     def _checked(self, method: str, path: str, response: Any) -> Any:
         body = response.get_json(silent=True) if response.is_json else None
         if self.checker is not None and (response.is_json or not response.get_data()):
-            self.checker.check(method, path, response.status_code, body)
+            self.checker.check(method, path, response.status_code, body, response.content_type)
         return response
 
     def login(self, username: str, password: str) -> Any:

@@ -37,8 +37,11 @@ class OpenApiChecker:
             node = target
         return node
 
-    def check(self, method: str, path: str, status: int, body: Any) -> None:
-        """Raise AssertionError when the response is undocumented or does not match its schema."""
+    def check(
+        self, method: str, path: str, status: int, body: Any, content_type: str | None = None
+    ) -> None:
+        """Raise AssertionError when the response is undocumented: its status, its content type
+        (when given) or its body."""
         if not path.startswith("/api/v1"):
             return
         adapter = self.app.url_map.bind("localhost")
@@ -59,7 +62,16 @@ class OpenApiChecker:
         if not content:
             assert body is None, f"{method} {template} {status} documents no body but sent one"
             return
-        schema = next(iter(content.values()))["schema"]
+        if content_type is not None:
+            media = content_type.split(";", 1)[0].strip()
+            assert media in content, (
+                f"{method} {template} {status} answered {media}, but the document says "
+                + " or ".join(sorted(content))
+            )
+        schema = (
+            content.get(content_type.split(";", 1)[0].strip()) if content_type else None
+        ) or next(iter(content.values()))
+        schema = schema["schema"]
         validator = Draft202012Validator({**schema, "components": self.spec["components"]})
         errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
         assert not errors, (

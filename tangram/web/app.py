@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http
 import logging
 from datetime import timedelta
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 from flask import Flask, Response, send_from_directory
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 from werkzeug.routing import PathConverter
 
 from tangram import __version__
@@ -26,6 +28,19 @@ class TangramApi(Api):  # type: ignore[misc]
     """flask-smorest's ``Api`` answering every HTTP error as an RFC 9457 problem."""
 
     ERROR_SCHEMA = problems.ProblemSchema
+
+    def _register_responses(self) -> None:
+        """The error responses every operation may give, as ``application/problem+json``: what
+        the server sends (flask-smorest would document ``application/json``)."""
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, problems.PROBLEM_MIMETYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "A problem (RFC 9457)", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, problems.PROBLEM_MIMETYPE)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 
     def handle_http_exception(self, error: Any) -> Response:
         return problems.handle_http_exception(error)
