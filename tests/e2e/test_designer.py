@@ -38,6 +38,14 @@ def drag(page: Page, source: Locator, target: Locator) -> None:
     page.mouse.up()
 
 
+def settled(page: Page) -> None:
+    """No dialog, toast or dropdown on its way in or out: axe measures the contrast of what is
+    on screen, and a fading element has a fading contrast."""
+    expect(page.locator(".ant-modal-wrap:visible")).to_have_count(0)
+    expect(page.locator(".ant-message-notice")).to_have_count(0, timeout=10_000)
+    expect(page.locator(".ant-select-dropdown:visible")).to_have_count(0)
+
+
 def field(page: Page, key: str) -> Locator:
     return page.locator(f"[data-testid=design-field][data-key={key}]")
 
@@ -96,6 +104,8 @@ def test_a_business_user_builds_publishes_and_uses_a_form(
     page.get_by_test_id("app-key").fill("inspection")
     ok(page)
     expect(page).to_have_url(re.compile(r"/design/inspection$"))
+    expect(page.get_by_test_id("design-new-forms")).to_be_visible()
+    settled(page)
     problems = accessibility_problems(page)
     assert problems == [], problems
     shot(page, "designer-workbench")
@@ -229,6 +239,7 @@ def test_a_business_user_builds_publishes_and_uses_a_form(
     )
     expect(fields(page).first).to_have_attribute("data-key", "she_bei")
     saved(page)
+    settled(page)
     problems = accessibility_problems(page)
     assert problems == [], problems
     shot(page, "designer-form")
