@@ -346,13 +346,14 @@ def test_an_administrator_checks_then_imports_a_package_and_sets_a_manager(
     )
     page.get_by_test_id("package-check").click()
     report = page.get_by_test_id("package-report")
-    expect(report).to_contain_text("install")
+    # checking a package compiles and checks its 51 definitions: seconds on a loaded machine
+    expect(report).to_contain_text("install", timeout=30_000)
     expect(report).to_contain_text("51 added")
     with platform.unit_of_work(write=False) as uow:  # checked only: nothing written yet
         assert uow.session.scalar(select(App.id).where(App.key == "aftersales")) is None
     shot(page, "package-check")
     page.get_by_test_id("package-confirm").click()
-    expect(page.get_by_role("cell", name="aftersales", exact=True)).to_be_visible()
+    expect(page.get_by_role("cell", name="aftersales", exact=True)).to_be_visible(timeout=30_000)
     page.get_by_role("tab", name="组织").click()
     page.get_by_text("A线质量工程师组 (line_a_qe)").click()
     page.locator(".ant-descriptions .ant-select").first.click()

@@ -82,10 +82,11 @@ def read_draft(uow: UnitOfWork, actor: Actor, app_key: str, kind: str, key: str)
 
 
 def create_definition(
-    uow: UnitOfWork, actor: Actor, app_key: str, kind: str, body: Any
+    uow: UnitOfWork, actor: Actor, app_key: str, kind: str, body: Any, *, judged: bool = True
 ) -> DefinitionView:
     """Create a definition whose draft is ``body`` (its key is ``body["key"]``); the draft may
-    hold problems, which the answer lists."""
+    hold problems, which the answer lists. ``judged=False`` skips the verdict (the answer then
+    lists none): for a caller that publishes the draft at once, which judges it anyway."""
     _check_kind(kind)
     app = get_app(uow, actor, app_key)
     require_design(actor, app_key)
@@ -100,7 +101,7 @@ def create_definition(
         raise Conflict(
             f"App {app_key!r} already has a {kind} {key!r}.", code="definition.duplicate"
         )
-    verdict = judge(uow, app_key, kind, key, document)
+    verdict = judge(uow, app_key, kind, key, document) if judged else Verdict()
     definition = Definition(
         app_id=app.id,
         kind=kind,
@@ -133,8 +134,12 @@ def _replace(
     document: dict[str, Any],
     action: str,
     details: dict[str, Any],
+    *,
+    judged: bool = True,
 ) -> DefinitionView:
-    verdict = judge(uow, app_key, definition.kind, definition.key, document)
+    verdict = (
+        judge(uow, app_key, definition.kind, definition.key, document) if judged else Verdict()
+    )
     digest = checksum(document)
     if digest != definition.draft_checksum:
         definition.draft = document
@@ -162,14 +167,17 @@ def update_draft(
     body: Any,
     *,
     lock_version: int,
+    judged: bool = True,
 ) -> DefinitionView:
     """Replace the draft (it may hold problems); a stale ``lock_version`` is refused with the
-    draft as it is now and who saved it."""
+    draft as it is now and who saved it. ``judged`` as for :func:`create_definition`."""
     definition = load_definition(uow, actor, app_key, kind, key)
     require_design(actor, app_key)
     check_lock(definition, lock_version, current=current(uow, definition))
     require_key(body, key)
-    return _replace(uow, actor, app_key, definition, dict(body), "definition.draft_saved", {})
+    return _replace(
+        uow, actor, app_key, definition, dict(body), "definition.draft_saved", {}, judged=judged
+    )
 
 
 def restore_version(

@@ -509,10 +509,12 @@ def install(
 def _draft(
     uow: UnitOfWork, actor: Actor, app_key: str, kind: str, key: str, body: Mapping[str, Any]
 ) -> metadata.DefinitionView:
+    """Store a package's body as the draft, unjudged: the installer publishes every draft it
+    stores, and publishing judges it (with every other definition of the package in place)."""
     try:
         current = metadata.get_definition(uow, actor, app_key, kind, key)
     except NotFound:
-        return metadata.create_definition(uow, actor, app_key, kind, dict(body))
+        return metadata.create_definition(uow, actor, app_key, kind, dict(body), judged=False)
     return metadata.update_draft(
         uow,
         actor,
@@ -521,6 +523,7 @@ def _draft(
         key,
         dict(body),
         lock_version=current.definition.lock_version,
+        judged=False,
     )
 
 
