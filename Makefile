@@ -7,12 +7,13 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint format install db admin demo web web-deps api-types api-types-check chromium serve worker clean help
+.PHONY: run test lint format install db admin demo web web-deps api-types api-types-check chromium serve worker fuzz clean help
 
 help:
 	@echo "make run    set up (virtualenv, dependencies, database, admin) and serve on http://$(HOST):$(PORT)"
 	@echo "make test   set up what the suite needs, then lint and run every test"
 	@echo "make lint   ruff, mypy (strict), the layer contracts, tsc, eslint and the API types"
+	@echo "make fuzz   schemathesis over a served instance with the demo, as an administrator and an agent"
 	@echo "make api-types  regenerate the front end's typed API client from the OpenAPI document"
 
 $(STAMP): pyproject.toml
@@ -87,6 +88,13 @@ format: install
 test: lint web chromium
 	cd static && npm test --silent
 	$(BIN)/pytest
+	$(BIN)/python -m tests.fuzz
+
+# schemathesis against a served instance with the after-sales demo (SQLite unless
+# TANGRAM_TEST_DATABASE_URL names a PostgreSQL database); FUZZ_EXAMPLES cases per operation
+FUZZ_EXAMPLES ?= 5
+fuzz: install
+	$(BIN)/python -m tests.fuzz --max-examples $(FUZZ_EXAMPLES)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info static/node_modules static/dist

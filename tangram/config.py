@@ -79,6 +79,12 @@ class Settings:
     report_rollups: bool = True
     extra: Mapping[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # A relative folder is resolved once, against the working directory at start: every
+        # reader then finds the same files (Flask's send_file resolves relative paths against
+        # the package instead, so downloads from a relative instance folder failed).
+        object.__setattr__(self, "instance_path", Path(self.instance_path).absolute())
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Build settings from ``TANGRAM_<NAME>`` variables; ``overrides`` win over the environment."""

@@ -43,11 +43,13 @@ FORM = {
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def settings(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    # a relative instance folder, as `make run` has it: downloads must find the files all the same
+    monkeypatch.chdir(tmp_path)
     return Settings(
         database_url=database_url,
         secret_key="test-secret-key",
-        instance_path=tmp_path,
+        instance_path=Path("instance"),
         embedded_worker=False,
         max_upload_bytes=1000,
         intake_max_per_hour=2,

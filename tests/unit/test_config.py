@@ -48,3 +48,11 @@ def test_secret_key_is_generated_once_and_kept_when_not_configured(tmp_path: Pat
     assert len(first.secret_key) > 40
     assert first.secret_key == second.secret_key
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_relative_instance_path_is_resolved_once_against_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert Settings.from_env({}).instance_path == tmp_path / "instance"
+    assert Settings(instance_path=Path("data")).instance_path == tmp_path / "data"
