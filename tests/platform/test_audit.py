@@ -292,3 +292,51 @@ def test_the_worker_signs_the_head_every_few_minutes(
         assert audit.verify(uow.session, key=checkpoints.audit_key(platform.settings)).ok
     assert signed == [2, 3]
     assert waiting == [clock.now() + timedelta(minutes=platform.settings.audit_checkpoint_minutes)]
+
+
+def test_a_payload_whose_number_text_the_database_rewrote_still_verifies(
+    platform: Platform,
+) -> None:
+    """PostgreSQL's JSONB keeps ``1e16`` as ``10000000000000000`` and ``1.0`` as ``1.0``: under
+    RFC 8785 a number hashes by its value, whatever text the database gives back."""
+    _append(platform, 1, {"amount": 1e16, "ratio": 1.0, "tiny": 1.5e-7})
+    tamper_audit(
+        platform,
+        """UPDATE audit_log SET payload = '{"amount": 10000000000000000, "ratio": 1, """
+        """"tiny": 0.00000015}' WHERE seq = 1""",
+    )
+    assert _verify(platform) == audit.Verification(True, 1)
+    assert _entries(platform)[0].canon == audit.CANON == 2
+
+
+def test_entries_hashed_in_the_first_canonical_form_still_verify(platform: Platform) -> None:
+    """Entries written before RFC 8785 keep their form (``canon`` 1) and their hashes."""
+    _append(platform, 2)
+    entries = _entries(platform)
+    prev = GENESIS
+    for entry in entries:
+        old = entry_hash(
+            seq=entry.seq,
+            at=entry.at,
+            actor_id=entry.actor_id,
+            actor=entry.actor,
+            action=entry.action,
+            object_type=entry.object_type,
+            object_id=entry.object_id,
+            payload=entry.payload,
+            prev_hash=prev,
+            canon=1,
+        )
+        assert old != entry.hash
+        tamper_audit(
+            platform,
+            f"UPDATE audit_log SET canon = 1, prev_hash = '{prev}', hash = '{old}' "
+            f"WHERE seq = {entry.seq}",
+        )
+        prev = old
+    assert _verify(platform) == audit.Verification(True, 2)
+    _append(platform, 1)  # a new entry in form 2 chains onto the old ones
+    assert [e.canon for e in _entries(platform)] == [1, 1, 2]
+    assert _verify(platform) == audit.Verification(True, 3)
+    tamper_audit(platform, "UPDATE audit_log SET canon = 2 WHERE seq = 1")
+    assert _verify(platform).broken_seq == 1  # the form is part of what is verified

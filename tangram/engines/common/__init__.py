@@ -1,8 +1,9 @@
 """Shared vocabulary of the engines: diagnostics, errors, JSON pointers, diffs, canonical JSON."""
 
-from tangram.engines.common.canonical import canonical_json, checksum
+from tangram.engines.common.canonical import canonical_json, checksum, jcs
 from tangram.engines.common.diagnostics import DefinitionError, Diagnostic
 from tangram.engines.common.diff import Change, diff
+from tangram.engines.common.numbers import settle
 from tangram.engines.common.pointer import escape_token, join_pointer
 
 __all__ = [
@@ -13,5 +14,7 @@ __all__ = [
     "checksum",
     "diff",
     "escape_token",
+    "jcs",
     "join_pointer",
+    "settle",
 ]

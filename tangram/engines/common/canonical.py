@@ -1,10 +1,26 @@
-"""Canonical JSON: one byte string per value, so checksums and hash chains are reproducible."""
+"""Canonical JSON: one byte string per value, so checksums and hash chains are reproducible.
+
+Two forms:
+
+* :func:`canonical_json` — sorted keys, no insignificant whitespace, Python's number text. Used by
+  definition checksums (bodies the platform wrote and reads back as written) and by the audit
+  entries hashed before canonical form 2.
+* :func:`jcs` — the JSON Canonicalization Scheme (RFC 8785): numbers written as ECMAScript
+  writes doubles, so ``1``, ``1.0`` and ``1e0`` are one value, as are ``1e16`` and
+  ``10000000000000000``. A value read back from a database that rewrote its number text
+  (PostgreSQL's JSONB keeps ``1e16`` as ``10000000000000000``) hashes as it did when written.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from typing import Any
+
+import rfc8785
+
+#: I-JSON's exactly representable integers (RFC 7493): beyond them a JSON number is a double.
+_SAFE_INTEGER = 2**53 - 1
 
 
 def canonical_json(value: Any) -> bytes:
@@ -20,3 +36,29 @@ def canonical_json(value: Any) -> bytes:
 def checksum(value: Any) -> str:
     """SHA-256 of the canonical JSON of ``value``, as lowercase hex."""
     return hashlib.sha256(canonical_json(value)).hexdigest()
+
+
+def jcs(value: Any) -> bytes:
+    """The RFC 8785 canonical form of a JSON value.
+
+    Integers beyond ±(2^53 − 1) are numbers as every JSON reader of I-JSON sees them: the nearest
+    double (``10**300`` and ``1e300`` are one value); an integer too large even for a double is
+    written as the string of its digits. Non-finite floats and non-string keys are refused (``ValueError``).
+    """
+    try:
+        return rfc8785.dumps(_doubles(value))
+    except rfc8785.CanonicalizationError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def _doubles(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _doubles(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_doubles(item) for item in value]
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _SAFE_INTEGER:
+        try:
+            return float(value)
+        except OverflowError:
+            return str(value)  # no double holds it: its digits, as text
+    return value

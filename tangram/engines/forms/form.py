@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import jsonschema_rs
 
+from tangram.engines.common import settle
 from tangram.engines.forms.fields import (
     PHONE_PATTERN,
     ROW_ID,
@@ -466,6 +467,10 @@ class Form:
                 return
             if f.result == "integer":
                 value = round(value)
+            elif isinstance(value, float):
+                # the decimal the float stands for (0.1 + 0.2 is 0.3), at the field's precision
+                # when it names one
+                value = settle(value, f.raw.get("precision"))
         elif f.result == "text":
             from tangram.engines.logic.semantics import string
 

@@ -63,7 +63,7 @@ from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause
 
-from tangram.engines.common import DefinitionError, Diagnostic
+from tangram.engines.common import DefinitionError, Diagnostic, settle
 from tangram.engines.forms import ColumnKind, FieldType, Form, array_text
 from tangram.engines.reports.sql import UNITS, Bucket, Percentile, Seconds
 
@@ -82,6 +82,9 @@ MEASURES = (
     "calculated",
 )
 NUMERIC = frozenset({ColumnKind.INTEGER, ColumnKind.FLOAT, ColumnKind.DECIMAL})
+#: Decimal places of money in the projection tables (``Numeric(20, 4)``): sums of money are exact
+#: to them.
+MONEY_PLACES = 4
 TEMPORAL = frozenset({ColumnKind.DATE, ColumnKind.DATETIME})
 META = {
     "_id": ColumnKind.INTEGER,
@@ -134,6 +137,9 @@ class Output:
     field: str | None = None
     bucket: str | None = None
     unit: str | None = None  # measures: "%" for ratios and NPS, the duration unit, ...
+    #: measures: decimal places a value is rounded to (sums, minima and maxima of money: the
+    #: projection's scale), ``None`` for the 15 significant digits of any computed number
+    places: int | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +162,20 @@ class Dataset:
     def forms(self) -> tuple[str, ...]:
         """Every form the dataset reads: its own, then each form it joins through a reference."""
         return (self.form, *sorted({form for _, form, _ in self._joins} - {self.form}))
+
+    def settle(self, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
+        """The result rows with each measure's numbers as the decimals they stand for: a sum of
+        money to its places (``0.1 + 0.2`` is ``0.3``), any other computed number to 15
+        significant digits (see :func:`tangram.engines.common.settle`)."""
+        at = [(columns.index(m.key), m.places) for m in self.measures if m.key in columns]
+        settled = []
+        for row in rows:
+            row = list(row)
+            for j, places in at:
+                if isinstance(row[j], float):
+                    row[j] = settle(row[j], places)
+            settled.append(row)
+        return settled
 
     def _source(self, joined: JoinLimit | None) -> Any:
         """The form's table joined to the referenced forms, each under its ``joined`` limit."""
@@ -554,8 +574,15 @@ class _Compiler:
         if built is None:
             return None
         expression, unit = built
+        field = raw.get("field")
+        ref = self.refs.get(field) if isinstance(field, str) else None
+        places = (
+            MONEY_PLACES
+            if kind in ("sum", "min", "max") and ref is not None and ref.kind is ColumnKind.DECIMAL
+            else None
+        )
         return Output(
-            key, "measure", str(kind), raw.get("field"), unit=unit or raw.get("unit")
+            key, "measure", str(kind), raw.get("field"), unit=unit or raw.get("unit"), places=places
         ), expression.label(key)
 
     def fraction(self, raw: Mapping[str, Any], kind: str, where: str) -> float | None:

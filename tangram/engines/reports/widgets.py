@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tangram.engines.common import Diagnostic
+from tangram.engines.common import Diagnostic, settle
 from tangram.engines.forms import FieldDef, FieldType
 from tangram.engines.reports.dataset import Dataset, Source
 
@@ -102,7 +102,8 @@ def shape(
         for m in dataset.measures:  # what adds up is added up; averages and shares are not
             if m.kind in ADDITIVE:
                 j = columns.index(m.key)
-                other[j] = sum(r[j] or 0 for r in rest)
+                total = sum(r[j] or 0 for r in rest)
+                other[j] = settle(total, m.places) if isinstance(total, float) else total
         rows = [*kept, other]
     if kind == "pareto":
         total = sum(r[at] or 0 for r in rows)

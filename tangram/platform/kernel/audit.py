@@ -1,7 +1,10 @@
 """The append-only, hash-chained audit log and its verification.
 
 Each entry's ``hash`` is the SHA-256 of the canonical JSON of its sequence number, time, actor,
-action, object, payload and the previous entry's hash. Changing, deleting or reordering any row
+action, object, payload and the previous entry's hash. The canonical form is the JSON
+Canonicalization Scheme (RFC 8785, ``canon`` 2): numbers are compared as numbers, so a payload
+read back from a database that rewrote its number text still hashes as written; entries written
+before it keep form 1 (Python's JSON text) and verify under it. Changing, deleting or reordering any row
 breaks the chain at that row, and :func:`verify` names the first broken link. The database refuses
 UPDATE and DELETE on the log (triggers), and signed checkpoints (:func:`checkpoint`, written by a
 job every few minutes with a key kept outside the database) anchor its head: deleting the last
@@ -24,7 +27,7 @@ from typing import Any, cast
 from sqlalchemy import Row, Table, bindparam, exists, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from tangram.engines.common import canonical_json
+from tangram.engines.common import canonical_json, jcs
 from tangram.platform.kernel.clock import ensure_utc
 from tangram.platform.kernel.models import AuditCheckpoint, AuditEntry
 
@@ -42,6 +45,8 @@ class PendingAudit:
 
 
 GENESIS = "0" * 64
+#: The canonical form new entries are hashed over (see :func:`entry_hash`).
+CANON = 2
 #: Key of the PostgreSQL advisory lock that serialises appends to the chain.
 _CHAIN_LOCK = 0x7A6E6772
 
@@ -57,9 +62,11 @@ def entry_hash(
     object_id: str,
     payload: Any,
     prev_hash: str,
+    canon: int = CANON,
 ) -> str:
-    """The hash of one entry, over the canonical JSON of every field but the hash itself."""
-    document = {
+    """The hash of one entry, over the canonical JSON of every field but the hash itself: RFC 8785
+    with the form named in the document (``canon`` 2), or Python's JSON text (1, older entries)."""
+    document: dict[str, Any] = {
         "seq": seq,
         "at": at.isoformat(timespec="microseconds"),
         "actor_id": actor_id,
@@ -70,7 +77,9 @@ def entry_hash(
         "payload": payload,
         "prev_hash": prev_hash,
     }
-    return hashlib.sha256(canonical_json(document)).hexdigest()
+    if canon == 1:
+        return hashlib.sha256(canonical_json(document)).hexdigest()
+    return hashlib.sha256(jcs({**document, "canon": canon})).hexdigest()
 
 
 _TABLE = cast(Table, AuditEntry.__table__)
@@ -155,6 +164,7 @@ def _chained(entries: Sequence[PendingAudit], tail: Tail, at: datetime) -> list[
                 "payload": payload,
                 "prev_hash": prev,
                 "hash": digest,
+                "canon": CANON,
             }
         )
         prev = digest
@@ -228,6 +238,7 @@ def _link_problem(entry: Row[Any], expected_seq: int, prev: str) -> str | None:
         object_id=entry.object_id,
         payload=entry.payload,
         prev_hash=entry.prev_hash,
+        canon=entry.canon,
     )
     if digest != entry.hash:
         return "content does not match its hash"

@@ -445,6 +445,7 @@ def _execute(
         result = uow.session.execute(dataset.query(where=where, joined=joined))
         columns = list(result.keys())
         rows = [list(r) for r in result]
+    rows = dataset.settle(columns, rows)
     widget = dict(prepared.body.get("widget") or {"type": "table"})
     kind = widget.get("type", "table")
     if kind == "pivot":
@@ -520,7 +521,8 @@ def _pivot(
         }
         dataset = compile_dataset(definition, prepared.sources, time_zone=prepared.time_zone)
         result = uow.session.execute(dataset.query(where=where, joined=joined))
-        j = list(result.keys()).index(measure)
-        return {(r[0] if keep else TOTAL): r[j] for r in result}
+        columns = list(result.keys())
+        j = columns.index(measure)
+        return {(r[0] if keep else TOTAL): r[j] for r in dataset.settle(columns, list(result))}
 
     return cross_table(widget, measure, columns, rows, totals)

@@ -100,12 +100,12 @@ def kpi_card(
     version, body = _kpi(uow, app_key, key)
     form_key = str(body.get("form"))
     records.require_scope(actor, Action.READ, app_key, form_key)  # before anything compiles
-    previous = period.previous
+    periods = {"value": period, "previous": period.previous}
     try:
         sources = sources_of(uow, app_key, form_key)
         dataset = reports.compiled_dataset(
             uow,
-            kpi_dataset(body, {"value": period, "previous": previous}),
+            kpi_dataset(body, periods),
             sources,
             uow.settings.time_zone,
         )
@@ -137,6 +137,7 @@ def kpi_card(
         else:
             reports.query_now(uow)
             value, before = uow.session.execute(dataset.query(where=where, joined=joined)).one()
+        ((value, before),) = dataset.settle(list(periods), [[value, before]])
         return value, before, (time.perf_counter() - started) * 1000, rolled is not None
 
     cache_key = (
@@ -173,7 +174,7 @@ def kpi_card(
         "change_pct": change_pct,
         "better": better,
         "period": period.as_dict(),
-        "previous_period": previous.as_dict(),
+        "previous_period": period.previous.as_dict(),
         "elapsed_ms": round(elapsed, 2),
         "cached": hit,
         "rollup": rolled,

@@ -324,7 +324,9 @@ export function ReferenceEditor({ app, value, onChange }: { app: string; value: 
 function evaluate(formula: unknown, sample: Record<string, unknown>): string | null {
   try {
     const result: unknown = jsonLogic.apply(formula as never, sample);
-    return typeof result === "number" && !Number.isFinite(result) ? "—" : JSON.stringify(result);
+    if (typeof result !== "number") return JSON.stringify(result);
+    // as the server settles it: the decimal the float stands for (0.1 + 0.2 shows 0.3)
+    return Number.isFinite(result) ? JSON.stringify(Number(result.toPrecision(15))) : "—";
   } catch {
     return null;
   }

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -89,6 +90,8 @@ class AuditEntry(Base):
     payload: Mapped[dict[str, Any]]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The canonical form ``hash`` was computed over (1: Python's JSON text; 2: RFC 8785).
+    canon: Mapped[int] = mapped_column(SmallInteger, server_default="1")
 
 
 class Notification(Base):

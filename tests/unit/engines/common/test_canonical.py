@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tangram.engines.common import canonical_json, checksum
+from tangram.engines.common import canonical_json, checksum, jcs
 
 
 def test_checksum_is_stable_when_key_order_differs() -> None:
@@ -25,3 +25,30 @@ def test_checksum_changes_when_any_value_changes() -> None:
 def test_canonical_json_refuses_non_finite_numbers() -> None:
     with pytest.raises(ValueError, match="JSON compliant"):
         canonical_json({"x": float("nan")})
+
+
+def test_jcs_writes_numbers_as_the_rfc_writes_them() -> None:
+    # the number examples of RFC 8785, section 3.2.2.3
+    assert jcs([333333333.33333329, 1e30, 4.50, 2e-3, 0.000000000000000000000000001]) == (
+        b"[333333333.3333333,1e+30,4.5,0.002,1e-27]"
+    )
+    assert jcs({"b": 1, "a": "售后"}) == '{"a":"售后","b":1}'.encode()
+
+
+@pytest.mark.parametrize(
+    ("written", "read_back"),
+    [(1.0, 1), (1e16, 10**16), (1e300, 10**300), (-2.5e20, -(25 * 10**19)), (0.1 + 0.2, 0.1 + 0.2)],
+)
+def test_jcs_gives_one_form_to_equal_numbers_whatever_their_text(
+    written: float, read_back: int | float
+) -> None:
+    """PostgreSQL's JSONB reads ``1e16`` back as ``10000000000000000``: both hash alike."""
+    assert jcs({"n": written}) == jcs({"n": read_back})
+
+
+def test_jcs_keeps_integers_no_double_can_hold_and_refuses_non_finite_numbers() -> None:
+    huge = 10**400
+    assert jcs([huge]) == f'["{huge}"]'.encode()
+    assert jcs([2**53 - 1]) == b"[9007199254740991]"
+    with pytest.raises(ValueError, match="not representable"):
+        jcs({"x": float("inf")})
