@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Response, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Response, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from tangram.platform.bootstrap import Platform
@@ -119,6 +120,14 @@ def shot(page: Page, name: str) -> None:
     """A screenshot for people to look at (tests/e2e/artifacts, ignored by git)."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def opened(popup: Locator) -> Locator:
+    """``popup`` (a popconfirm, a dropdown) once its opening animation is over: a button of a
+    popup still zooming in can take a click that does nothing (seen under load)."""
+    expect(popup).to_be_visible()
+    expect(popup).not_to_have_class(re.compile(r"-(appear|enter)\b"))
+    return popup
 
 
 def sign_in(page: Page, base: str, username: str, password: str) -> None:

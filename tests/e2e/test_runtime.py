@@ -14,7 +14,7 @@ from tangram.platform.identity.perms import Actor, load_actor
 from tangram.platform.kernel.models import App, Grant, Group, Record, Role, SavedView, Task, User
 from tests.apps.test_aftersales import PACKAGE, PASSWORD
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import shot, sign_in
+from tests.e2e.conftest import opened, shot, sign_in
 
 SYSTEM = Actor.system("test")
 
@@ -472,7 +472,7 @@ def test_the_initiator_urges_withdraws_revises_and_resubmits(
     page.get_by_test_id("flow-urge").click()
     expect(page.locator(".ant-message")).to_contain_text("已催办")
     page.get_by_test_id("flow-withdraw").click()
-    page.locator(".ant-popconfirm").get_by_role("button").last.click()
+    opened(page.locator(".ant-popconfirm")).get_by_role("button").last.click()
     expect(page.locator(".ant-message")).to_contain_text("已撤回")
     flow.get_by_text("流转记录").click()
     expect(flow).to_contain_text("撤回")
