@@ -290,3 +290,39 @@ def test_every_after_sales_definition_passes_the_check(
             f"{base}/{entry['kind']}s/check", json={"body": body}
         ).get_json()
         assert verdict["problems"] == [], (entry["kind"], entry["key"], verdict)
+
+
+def test_a_flows_layout_is_saved_and_publishable_but_changes_nothing_it_means(
+    shop: ApiClient,
+) -> None:
+    flow = {
+        "key": "approve",
+        "label": {"zh-CN": "审批"},
+        "form": "order",
+        "nodes": [
+            {"id": "start", "type": "start", "trigger": "manual"},
+            {"id": "check", "type": "approval", "mode": "any", "assignees": {"initiator": True}},
+            {"id": "end", "type": "end"},
+        ],
+        "edges": [{"from": "start", "to": "check"}, {"from": "check", "to": "end"}],
+    }
+    assert shop.post(f"{BASE}/flows", json={"body": flow}).status_code == 201
+    assert shop.post(f"{BASE}/flows/approve/publish", json={}).status_code == 201
+    drawn = {**flow, "layout": {"nodes": {"start": {"x": 0, "y": 0}, "check": {"x": 0, "y": 120}}}}
+    lock = shop.get(f"{BASE}/flows/approve").get_json()["lock_version"]
+    saved = shop.put(f"{BASE}/flows/approve", json={"body": drawn, "lock_version": lock})
+    assert saved.status_code == 200, saved.get_json()
+    assert saved.get_json()["body"]["layout"] == drawn["layout"]  # stored
+    assert saved.get_json()["dirty"] is False  # but the flow means what version 1 means
+    listed = {d["key"]: d for d in shop.get(f"{BASE}/definitions").get_json()}
+    assert listed["approve"]["status"] == "published"
+    # the designer may still publish the layout as a version of its own, once
+    assert shop.post(f"{BASE}/flows/approve/publish", json={}).status_code == 201
+    again = shop.post(f"{BASE}/flows/approve/publish", json={})
+    assert_problem(again, 409, "definition.unchanged")
+    versions = shop.get(f"{BASE}/flows/approve/versions").get_json()
+    assert [v["version"] for v in versions] == [2, 1]
+    # a layout the meta-schema does not know is refused with its path
+    bad = {**flow, "layout": {"nodes": {"start": {"x": "left"}}}}
+    checked = shop.post(f"{BASE}/flows/check", json={"body": bad}).get_json()
+    assert any(p["path"].startswith("/layout/nodes/start") for p in checked["problems"])

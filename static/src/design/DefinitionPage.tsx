@@ -17,6 +17,7 @@ import { VersionsDrawer } from "./VersionsDrawer";
 import { StatusTag } from "./Workbench";
 
 const FormDesigner = lazy(() => import("./forms/FormDesigner").then((m) => ({ default: m.FormDesigner })));
+const FlowDesigner = lazy(() => import("./flows/FlowDesigner").then((m) => ({ default: m.FlowDesigner })));
 
 /** What a kind's designer gets: the body, its setter, the problems pinned on its elements. */
 export interface DesignerProps {
@@ -146,6 +147,8 @@ function Definition({ app, kinds, definitionKey: key }: { app: string; kinds: Ki
       <Suspense fallback={<Spin />}>
         {kinds === "forms" ? (
           <FormDesigner app={app} body={draft.body} setBody={draft.setBody} problems={problems} publishedKeys={publishedKeys} focus={focus} />
+        ) : kinds === "flows" ? (
+          <FlowDesigner app={app} body={draft.body} setBody={draft.setBody} problems={problems} publishedKeys={publishedKeys} focus={focus} />
         ) : (
           <Outline body={draft.body} />
         )}

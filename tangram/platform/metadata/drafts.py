@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tangram.engines.common import checksum
 from tangram.platform.identity.perms import Actor, require_design
 from tangram.platform.kernel.errors import Conflict, check_lock
 from tangram.platform.kernel.models import Definition, DefinitionVersion, User
@@ -19,6 +18,7 @@ from tangram.platform.metadata.apps import get_app
 from tangram.platform.metadata.store import (
     DefinitionView,
     _check_kind,
+    draft_digest,
     get_version,
     latest_version,
     load_definition,
@@ -107,7 +107,7 @@ def create_definition(
         kind=kind,
         key=key,
         draft=document,
-        draft_checksum=checksum(document),
+        draft_checksum=draft_digest(kind, document),
         published_version=None,
         created_at=uow.now,
         updated_at=uow.now,
@@ -140,8 +140,8 @@ def _replace(
     verdict = (
         judge(uow, app_key, definition.kind, definition.key, document) if judged else Verdict()
     )
-    digest = checksum(document)
-    if digest != definition.draft_checksum:
+    digest = draft_digest(definition.kind, document)
+    if digest != definition.draft_checksum or document != definition.draft:
         definition.draft = document
         definition.draft_checksum = digest
         definition.updated_at = uow.now

@@ -56,7 +56,12 @@ def publish_advised(
     check_lock(definition, lock_version)
     document = dict(definition.draft)
     latest = latest_version(uow, definition)
-    if latest is not None and latest.checksum == definition.draft_checksum:
+    # equal in meaning and in layout: a layout-only change may be published as a version
+    if (
+        latest is not None
+        and latest.checksum == definition.draft_checksum
+        and latest.body == document
+    ):
         raise Conflict(
             f"The draft of {kind} {key!r} equals version {latest.version}: there is nothing to "
             "publish.",

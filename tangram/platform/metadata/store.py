@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, select
 
-from tangram.engines.common import Diagnostic, diff
+from tangram.engines.common import Diagnostic, checksum, diff
 from tangram.engines.meta import KINDS, validate_definition
 from tangram.platform.identity.perms import Actor, require_design
 from tangram.platform.kernel.errors import Conflict, NotFound, ValidationFailed, check_lock
@@ -61,6 +61,19 @@ class DefinitionView:
     def dirty(self) -> bool:
         """Whether the draft differs from the newest published version (or was never published)."""
         return self.latest_checksum != self.definition.draft_checksum
+
+
+#: Parts of a body the engine of its kind ignores: changing only them changes nothing the
+#: definition means (a flow's ``layout``: where the designer drew its nodes).
+_LAYOUT_ONLY: dict[str, tuple[str, ...]] = {"flow": ("layout",)}
+
+
+def draft_digest(kind: str, body: Mapping[str, Any]) -> str:
+    """The checksum of what a body means: of the whole body, but for the parts its engine
+    ignores. A draft whose only change is one of those parts is not "changed since vN"; it is
+    still saved, and may still be published as a version of its own."""
+    ignored = _LAYOUT_ONLY.get(kind, ())
+    return checksum({k: v for k, v in body.items() if k not in ignored} if ignored else body)
 
 
 def _check_kind(kind: str) -> None:

@@ -1,0 +1,73 @@
+// What the flow designer reads besides the flow: the fields of its form (for conditions, the field
+// permissions matrix and assignee fields), the app's other flows (sub-processes), and the
+// directory (users, groups, roles) assignees are picked from.
+import { useQuery } from "@tanstack/react-query";
+import { client, data } from "../../client";
+import type { ConditionField } from "../conditions/logic";
+
+export interface FormField {
+  key: string;
+  type: string;
+  label: { "zh-CN": string; en?: string };
+  options?: { value: string; label?: { "zh-CN": string; en?: string } }[];
+  fields?: FormField[];
+  read_only?: boolean;
+  [property: string]: unknown;
+}
+
+/** The flow's form as its draft holds it (the designer of that form may be changing it too). */
+export function useFlowForm(app: string, form: string | undefined) {
+  return useQuery({
+    queryKey: ["design", "flow-form", app, form],
+    queryFn: async () => {
+      const found = data(await client.GET("/api/v1/apps/{app}/{kinds}/{key}", { params: { path: { app, kinds: "forms", key: form ?? "" } } }));
+      const body = found.body as { fields?: FormField[] };
+      return Array.isArray(body.fields) ? body.fields : [];
+    },
+    enabled: Boolean(form),
+  });
+}
+
+/** Form fields as the condition builder takes them (a sub-table's columns for conditions over rows). */
+export function conditionFields(fields: FormField[]): ConditionField[] {
+  return fields.map((f) => ({
+    key: f.key,
+    label: f.label,
+    type: f.type,
+    ...(f.options ? { options: f.options } : {}),
+    ...(f.type === "sub_table" && f.fields ? { columns: conditionFields(f.fields) } : {}),
+  }));
+}
+
+export interface Person {
+  id: number;
+  username: string;
+  display_name: string;
+}
+
+export interface Named {
+  id: number;
+  key: string;
+  name: string;
+}
+
+/** Users, groups and roles to choose assignees from (administrators may list them; for others the
+ * lists are empty and the editors say so). */
+export function useDirectory() {
+  const users = useQuery({
+    queryKey: ["design", "directory", "users"],
+    queryFn: async (): Promise<Person[]> => data(await client.GET("/api/v1/users", { params: { query: { limit: 500 } } })).items,
+    retry: false,
+  });
+  const groups = useQuery({
+    queryKey: ["design", "directory", "groups"],
+    queryFn: async (): Promise<Named[]> => data(await client.GET("/api/v1/groups")),
+    retry: false,
+  });
+  const roles = useQuery({
+    queryKey: ["design", "directory", "roles"],
+    queryFn: async (): Promise<Named[]> => data(await client.GET("/api/v1/roles")),
+    retry: false,
+  });
+  return { users, groups, roles };
+}

@@ -1,0 +1,7 @@
+export * from "./catalog";
+export * from "./convert";
+export * from "./layout";
+export * from "./operations";
+export * from "./pointers";
+export * from "./types";
+export { durationText, ruleText, rulesText, summary, type Names } from "./summary";

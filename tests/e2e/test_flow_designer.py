@@ -1,0 +1,196 @@
+"""The flow designer in the browser: an after-sales flow opens laid out and unchanged, and a
+business user draws a new approval flow — nodes from the palette, a 会签 approval, an exclusive
+branch with a condition and its default, a timeout — sees the engine's verdict on the canvas,
+publishes it, and finds it again as drawn."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Locator, Page, expect
+from sqlalchemy import select
+
+from tangram.platform.bootstrap import Platform
+from tangram.platform.kernel.models import Definition, DefinitionVersion, User
+from tests.conftest import ADMIN_PASSWORD
+from tests.e2e.conftest import accessibility_problems, shot, sign_in
+
+DESIGN = "/design/aftersales/flows"
+
+
+def pick(page: Page, select_box: Locator, option: str) -> None:
+    select_box.click()
+    page.locator(
+        ".ant-select-dropdown:visible .ant-select-item-option", has_text=option
+    ).first.click()
+    expect(page.locator(".ant-select-dropdown:visible")).to_have_count(0)
+
+
+def settled(page: Page) -> None:
+    """No dialog, toast or dropdown on its way in or out (axe measures what is on screen)."""
+    expect(page.locator(".ant-modal-wrap:visible")).to_have_count(0)
+    expect(page.locator(".ant-message-notice")).to_have_count(0, timeout=10_000)
+    expect(page.locator(".ant-select-dropdown:visible")).to_have_count(0)
+
+
+def saved(page: Page) -> None:
+    expect(page.get_by_test_id("design-save-state")).to_have_attribute("data-state", "saved")
+
+
+def node(page: Page, node_id: str) -> Locator:
+    return page.get_by_test_id(f"flow-node-{node_id}")
+
+
+def connect(page: Page, source: str, target: str) -> None:
+    """Drag from the source node's way out (bottom handle) to the target node's way in, with the
+    whole flow in view first (a handle below the canvas's edge cannot be reached)."""
+    page.get_by_role("button", name="适应画布").click()
+    out = page.locator(f".react-flow__node[data-id={source}] .react-flow__handle.source")
+    into = page.locator(f".react-flow__node[data-id={target}] .react-flow__handle.target")
+    start, end = out.bounding_box(), into.bounding_box()
+    assert start is not None
+    assert end is not None
+    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=15)
+    page.mouse.up()
+
+
+def test_an_after_sales_flow_opens_laid_out_and_unchanged(
+    page: Page, server: str, platform: Platform, people: dict[str, int], admin_user: User
+) -> None:
+    sign_in(page, server, "admin", ADMIN_PASSWORD)
+    page.goto(f"{server}{DESIGN}/ticket_handling")
+    expect(page.get_by_test_id("flow-designer")).to_be_visible()
+    expect(page.locator(".react-flow__node")).to_have_count(26)
+    expect(node(page, "countersign")).to_contain_text("会签")
+    # conditions read aloud on their branches, the default marked
+    expect(page.locator("[data-testid^=flow-edge-label-]", has_text="默认")).to_have_count(5)
+    # opening the flow (and laying it out) wrote nothing: the draft is still version 1
+    with platform.unit_of_work(write=False) as uow:
+        flow = uow.session.scalar(
+            select(Definition).where(Definition.kind == "flow", Definition.key == "ticket_handling")
+        )
+        assert flow is not None
+        assert "layout" not in flow.draft
+    node(page, "countersign").click()
+    props = page.get_by_test_id("flow-node-props")
+    expect(props).to_have_attribute("data-node", "countersign")
+    expect(props.get_by_role("radio", name="会签（需所有人同意）")).to_be_checked()
+    settled(page)
+    problems = accessibility_problems(page)
+    assert problems == [], problems
+    shot(page, "flow-designer-ticket")
+
+
+def test_a_business_user_draws_checks_and_publishes_an_approval_flow(
+    page: Page, server: str, platform: Platform, people: dict[str, int], admin_user: User
+) -> None:
+    sign_in(page, server, "admin", ADMIN_PASSWORD)
+    page.goto(f"{server}/design/aftersales?kind=flows")
+    page.get_by_test_id("design-new-flows").click()
+    page.get_by_test_id("definition-name-zh").fill("工单复核")
+    page.get_by_test_id("definition-key").fill("review")
+    page.locator(".ant-modal-footer .ant-btn-primary:visible").click()
+    expect(page).to_have_url(re.compile(rf"{DESIGN}/review$"))
+    # a new flow starts from its start and its end, connected
+    expect(page.locator(".react-flow__node")).to_have_count(2)
+    expect(page.locator(".react-flow__edge")).to_have_count(1)
+    pick(page, page.get_by_test_id("flow-form"), "工单")
+
+    # an approval after the start: clicked in the palette with the start selected, it takes the
+    # start's way out
+    node(page, "start").click()
+    page.get_by_test_id("flow-palette-approval").click()
+    expect(page.get_by_test_id("flow-node-props")).to_have_attribute("data-node", "approval")
+    page.get_by_test_id("flow-node-label").fill("主管会签")
+    page.get_by_test_id("flow-node-props").get_by_role("radio", name="会签（需所有人同意）").check()
+    pick(page, page.get_by_test_id("flow-assignees-0-kind"), "角色")
+    pick(page, page.get_by_test_id("flow-assignees-0-role"), "service_manager")
+    page.get_by_test_id("flow-timeout-on").click()
+    expect(page.get_by_test_id("flow-timeout-amount")).to_have_value("2")
+    expect(node(page, "approval")).to_contain_text("会签")
+    expect(node(page, "approval")).to_contain_text("超时 2 天（工作时间）")
+
+    # an exclusive branch after it, then a carbon copy dropped on the canvas for urgent tickets
+    page.get_by_test_id("flow-palette-exclusive").click()
+    expect(page.locator("[data-testid^=flow-edge-label-]", has_text="默认")).to_have_count(1)
+    canvas = page.get_by_test_id("flow-canvas")
+    box = canvas.bounding_box()
+    assert box is not None
+    page.get_by_test_id("flow-palette-cc").drag_to(
+        canvas, target_position={"x": box["width"] - 160, "y": box["height"] / 2}
+    )
+    expect(node(page, "cc")).to_be_visible()
+    connect(page, "exclusive", "cc")
+    edge = page.get_by_test_id("flow-edge-props")
+    expect(edge).to_be_visible()
+    # the branch has no condition yet: the engine says so, on the canvas
+    expect(page.get_by_test_id("design-problems")).to_contain_text(
+        re.compile(r"\d+ 个问题"), timeout=10_000
+    )
+    page.get_by_test_id("flow-edge-condition-open").click()
+    builder = page.get_by_test_id("flow-edge-condition")
+    builder.locator(".ruleGroup-addRule").first.click()
+    pick(page, builder.locator(".rule-fields"), "紧急程度")
+    pick(page, builder.locator(".rule-value"), "P1 紧急")
+    expect(page.get_by_test_id("flow-edge-condition-reading")).to_contain_text(
+        "紧急程度 是 P1 紧急"
+    )
+    connect(page, "cc", "end")
+    node(page, "cc").click()
+    pick(page, page.get_by_test_id("flow-assignees-0-kind"), "发起人的上级")
+    saved(page)
+    expect(page.get_by_test_id("design-problems")).to_have_text("没有问题", timeout=10_000)
+    # arranged by the layout: the exclusive branch below the approval, the end below both ways
+    page.get_by_test_id("flow-arrange").click()
+    page.wait_for_function(
+        """() => {
+          const top = (id) =>
+            document.querySelector(`[data-testid=flow-node-${id}]`).getBoundingClientRect().y;
+          const order = ["start", "approval", "exclusive", "cc", "end"].map(top);
+          return order.every((y, i) => i === 0 || order[i - 1] < y);
+        }"""
+    )
+    saved(page)
+    settled(page)
+    problems = accessibility_problems(page)
+    assert problems == [], problems
+    shot(page, "flow-designer-drawn")
+
+    # undo takes back the last change, redo puts it back
+    page.get_by_test_id("flow-undo").click()
+    page.get_by_test_id("flow-redo").click()
+    saved(page)
+
+    # publish: the engine compiles what was drawn
+    page.get_by_test_id("design-publish").click()
+    dialog = page.get_by_test_id("design-publish-dialog")
+    expect(dialog).to_be_visible()
+    page.get_by_test_id("design-publish-note").fill("复核流程上线")
+    page.get_by_test_id("design-publish-confirm").click()
+    expect(page.get_by_test_id("design-status")).to_contain_text("v1")
+    with platform.unit_of_work(write=False) as uow:
+        body = uow.session.scalar(
+            select(DefinitionVersion.body)
+            .join(Definition, Definition.id == DefinitionVersion.definition_id)
+            .where(Definition.kind == "flow", Definition.key == "review")
+        )
+    assert body is not None
+    assert [n["type"] for n in body["nodes"]] == ["start", "end", "approval", "exclusive", "cc"]
+    approval = next(n for n in body["nodes"] if n["id"] == "approval")
+    assert approval["mode"] == "all"
+    assert approval["assignees"] == {"role": "service_manager"}
+    assert approval["timeout"] == {"minutes": 2880, "business": True, "action": "remind"}
+    branches = [e for e in body["edges"] if e["from"] == "exclusive"]
+    assert branches == [
+        {"from": "exclusive", "to": "end", "default": True},
+        {"from": "exclusive", "to": "cc", "condition": {"==": [{"var": "urgency"}, "P1"]}},
+    ]
+    assert set(body["layout"]["nodes"]) == {"start", "end", "approval", "exclusive", "cc"}
+
+    # opened again, it is as it was drawn
+    page.reload()
+    expect(page.locator(".react-flow__node")).to_have_count(5)
+    expect(node(page, "approval")).to_contain_text("主管会签")
+    expect(page.get_by_test_id("design-save-state")).to_have_attribute("data-state", "saved")
