@@ -130,6 +130,13 @@ def opened(popup: Locator) -> Locator:
     return popup
 
 
+def option(page: Page, text: str) -> Locator:
+    """The option ``text`` of the open select's dropdown, once the dropdown finished opening (a
+    dropdown closing meanwhile, still visible while it fades, is not the one)."""
+    dropdown = page.locator(".ant-select-dropdown:visible:not([class*='-leave'])")
+    return opened(dropdown).locator(".ant-select-item-option", has_text=text)
+
+
 def sign_in(page: Page, base: str, username: str, password: str) -> None:
     page.goto(f"{base}/login")
     page.fill("#username", username)

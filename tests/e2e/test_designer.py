@@ -14,6 +14,7 @@ from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel.models import User
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import accessibility_problems, shot, sign_in
+from tests.e2e.conftest import option as choice
 
 SYSTEM = Actor.system("test")
 INSPECTOR_PASSWORD = "inspector-password-1"
@@ -57,9 +58,7 @@ def saved(page: Page) -> None:
 
 def pick(page: Page, select: Locator, option: str) -> None:
     select.click()
-    page.locator(
-        ".ant-select-dropdown:visible .ant-select-item-option", has_text=option
-    ).first.click()
+    choice(page, option).first.click()
     expect(page.locator(".ant-select-dropdown:visible")).to_have_count(0)
 
 

@@ -14,15 +14,14 @@ from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel.models import Definition, DefinitionVersion, User
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import accessibility_problems, shot, sign_in
+from tests.e2e.conftest import option as choice
 
 DESIGN = "/design/aftersales/flows"
 
 
 def pick(page: Page, select_box: Locator, option: str) -> None:
     select_box.click()
-    page.locator(
-        ".ant-select-dropdown:visible .ant-select-item-option", has_text=option
-    ).first.click()
+    choice(page, option).first.click()
     expect(page.locator(".ant-select-dropdown:visible")).to_have_count(0)
 
 

@@ -15,6 +15,7 @@ from tangram.platform.kernel.models import App, Grant, Group, Record, Role, Save
 from tests.apps.test_aftersales import PACKAGE, PASSWORD
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import opened, shot, sign_in
+from tests.e2e.conftest import option as choice
 
 SYSTEM = Actor.system("test")
 
@@ -52,9 +53,7 @@ def choose(page: Page, field: str, option: str) -> None:
     )
     for _ in range(3):
         page.locator(f"#root_{field}").click()
-        page.locator(
-            ".ant-select-dropdown:visible .ant-select-item-option", has_text=option
-        ).first.click()
+        choice(page, option).first.click()
         try:
             expect(shown).to_contain_text(option, timeout=3000)
         except AssertionError:
@@ -258,9 +257,7 @@ def test_a_rejected_plan_goes_back_then_is_approved_from_the_inbox(
     page.get_by_test_id("task-approve").click()
     page.get_by_test_id("opinion").fill("验证标准需要量化")
     page.get_by_test_id("reject-target").click()
-    page.locator(
-        ".ant-select-dropdown:visible .ant-select-item-option", has_text="整改方案"
-    ).click()
+    choice(page, "整改方案").click()
     page.get_by_test_id("action-reject").click()
     expect(page).to_have_url(re.compile(r"/inbox$"))
     back = open_task(platform, record_id, "plan")  # the engineer has the plan again
@@ -315,9 +312,7 @@ def test_the_cockpit_renders_numbers_and_drills_down(
     expect(page.get_by_test_id("widget-issue_types").locator("canvas")).to_be_visible()
     shot(page, "cockpit")
     page.get_by_test_id("filter-product_line").click()  # options by label, not typed codes
-    page.locator(
-        ".ant-select-dropdown:visible .ant-select-item-option", has_text="B 产品线"
-    ).click()
+    choice(page, "B 产品线").click()
     page.keyboard.press("Escape")
     expect(card.locator(".ant-statistic-content-value")).to_have_text("0")  # both are on line A
     page.get_by_test_id("filter-product_line").locator(".ant-select-clear").click()
@@ -357,7 +352,7 @@ def test_an_administrator_checks_then_imports_a_package_and_sets_a_manager(
     page.get_by_role("tab", name="组织").click()
     page.get_by_text("A线质量工程师组 (line_a_qe)").click()
     page.locator(".ant-descriptions .ant-select").first.click()
-    page.locator(".ant-select-dropdown:visible .ant-select-item-option", has_text="admin").click()
+    choice(page, "admin").click()
     expect(page.locator(".ant-descriptions .ant-select").first).to_contain_text("admin")
     manager = None
     for _ in range(50):  # the change is saved by a request the page sends
@@ -390,9 +385,7 @@ def test_a_list_saves_views_names_people_and_exports_what_it_shows(
     expect(row).to_contain_text("A线质量工程师组")  # the group by name, not its id
     expect(row).to_contain_text("华东精密")  # the customer by its display field
     page.locator(".ant-form-item", has_text="问题类型").locator(".ant-select").click()
-    page.locator(
-        ".ant-select-dropdown:visible .ant-select-item-option", has_text="硬件故障"
-    ).click()
+    choice(page, "硬件故障").click()
     page.keyboard.press("Escape")
     page.get_by_test_id("apply-filters").click()
     page.get_by_test_id("view-name").fill("硬件")

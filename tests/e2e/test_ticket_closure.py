@@ -11,6 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel.models import Record
 from tests.apps.test_aftersales import PASSWORD
+from tests.e2e.conftest import option as choice
 from tests.e2e.conftest import shot, sign_in, watch
 from tests.e2e.test_runtime import choose
 
@@ -78,9 +79,7 @@ def test_a_ticket_is_worked_from_registration_to_closure(
         page.fill("#root_measures_0_what", "更换搓纸轮")
         page.locator("#root_measures_0_owner").click()
         page.keyboard.type("owner_1")
-        page.locator(
-            ".ant-select-dropdown:visible .ant-select-item-option", has_text="owner_1"
-        ).click()
+        choice(page, "owner_1").click()
         page.locator("#root_measures_0_due").click()
         page.keyboard.type("2026-12-01")
         page.keyboard.press("Enter")
