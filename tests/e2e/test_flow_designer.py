@@ -36,6 +36,12 @@ def saved(page: Page) -> None:
     expect(page.get_by_test_id("design-save-state")).to_have_attribute("data-state", "saved")
 
 
+def laid_out(page: Page) -> None:
+    """Every node has its place, and the view is set (a flow without positions is laid out when
+    it opens: a node clicked before would move under the pointer)."""
+    expect(page.get_by_test_id("flow-canvas")).to_have_attribute("data-state", "ready")
+
+
 def node(page: Page, node_id: str) -> Locator:
     return page.get_by_test_id(f"flow-node-{node_id}")
 
@@ -61,6 +67,7 @@ def test_an_after_sales_flow_opens_laid_out_and_unchanged(
     sign_in(page, server, "admin", ADMIN_PASSWORD)
     page.goto(f"{server}{DESIGN}/ticket_handling")
     expect(page.get_by_test_id("flow-designer")).to_be_visible()
+    laid_out(page)
     expect(page.locator(".react-flow__node")).to_have_count(26)
     expect(node(page, "countersign")).to_contain_text("会签")
     # conditions read aloud on their branches, the default marked
@@ -93,6 +100,7 @@ def test_a_business_user_draws_checks_and_publishes_an_approval_flow(
     page.locator(".ant-modal-footer .ant-btn-primary:visible").click()
     expect(page).to_have_url(re.compile(rf"{DESIGN}/review$"))
     # a new flow starts from its start and its end, connected
+    laid_out(page)
     expect(page.locator(".react-flow__node")).to_have_count(2)
     expect(page.locator(".react-flow__edge")).to_have_count(1)
     pick(page, page.get_by_test_id("flow-form"), "工单")
@@ -190,6 +198,7 @@ def test_a_business_user_draws_checks_and_publishes_an_approval_flow(
 
     # opened again, it is as it was drawn
     page.reload()
+    laid_out(page)
     expect(page.locator(".react-flow__node")).to_have_count(5)
     expect(node(page, "approval")).to_contain_text("主管会签")
     expect(page.get_by_test_id("design-save-state")).to_have_attribute("data-state", "saved")

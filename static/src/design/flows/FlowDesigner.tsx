@@ -25,7 +25,7 @@ import {
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import { App, Button, Card, Space, Tooltip, Typography } from "antd";
-import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type KeyboardEvent } from "react";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type DragEvent, type KeyboardEvent } from "react";
 import { useLang } from "../../i18n";
 import { reading } from "../conditions/logic";
 import { label, type Body, type Problem } from "../data";
@@ -302,29 +302,46 @@ function Designer({ app, body, setBody, problems, focus }: DesignerProps) {
   // once the laid-out nodes reached React Flow's store (its effects run before this one), the
   // whole flow is brought into view
   const canvas = useRef<HTMLDivElement>(null);
-  useEffect(() => {
+  // before the laid-out nodes are painted (a layout effect: nobody sees them unframed, and a click
+  // cannot land on a node still moving there), the view is set from the nodes' own positions
+  useLayoutEffect(() => {
     if (!fitPending.current) return;
     fitPending.current = false;
-    const box = flow.getNodesBounds(flow.getNodes());
     const frame = canvas.current?.getBoundingClientRect();
-    if (!frame || !box.width) return void flow.fitView(FIT);
-    const whole = Math.min(frame.width / (box.width + 80), frame.height / (box.height + 80));
-    if (whole >= READABLE) return void flow.fitView(FIT);
+    if (!frame || nodes.length === 0) return;
+    const boxes = nodes.map((n) => ({ ...n.position, ...(n.measured ?? nodeSize(n.data.def.type)) }));
+    const left = Math.min(...boxes.map((b) => b.x));
+    const top = Math.min(...boxes.map((b) => b.y));
+    const width = Math.max(...boxes.map((b) => b.x + (b.width ?? 0))) - left;
+    const height = Math.max(...boxes.map((b) => b.y + (b.height ?? 0))) - top;
+    const whole = Math.min(1, frame.width / (width + 80), frame.height / (height + 80));
+    if (whole >= READABLE) {
+      void flow.setViewport({ x: frame.width / 2 - (left + width / 2) * whole, y: frame.height / 2 - (top + height / 2) * whole, zoom: whole });
+      return;
+    }
     // a long flow is shown from its start at a size that can be read, not shrunk to fit
-    const zoom = Math.max(READABLE, Math.min(1, frame.width / (box.width + 80)));
-    void flow.setViewport({ x: frame.width / 2 - (box.x + box.width / 2) * zoom, y: 24 - box.y * zoom, zoom });
+    const zoom = Math.max(READABLE, Math.min(1, frame.width / (width + 80)));
+    void flow.setViewport({ x: frame.width / 2 - (left + width / 2) * zoom, y: 24 - top * zoom, zoom });
   }, [nodes, flow]);
 
-  const onNodesChange = useCallback((changes: NodeChange<FlowNode>[]) => {
-    const moving: Record<string, Point> = {};
-    const sized: Record<string, { width: number; height: number }> = {};
-    for (const change of changes) {
-      if (change.type === "position" && change.position && change.dragging) moving[change.id] = change.position;
-      if (change.type === "dimensions" && change.dimensions) sized[change.id] = change.dimensions;
-    }
-    if (Object.keys(moving).length) setDragged((d) => ({ ...d, ...moving }));
-    if (Object.keys(sized).length) setMeasured((m) => ({ ...m, ...sized }));
-  }, []);
+  const onNodesChange = useCallback(
+    (changes: NodeChange<FlowNode>[]) => {
+      const moving: Record<string, Point> = {};
+      const moved: Record<string, Point> = {};
+      const sized: Record<string, { width: number; height: number }> = {};
+      for (const change of changes) {
+        if (change.type === "position" && change.position) (change.dragging ? moving : moved)[change.id] = change.position;
+        if (change.type === "dimensions" && change.dimensions) sized[change.id] = change.dimensions;
+        // a node selected from the keyboard (Tab to it, then Enter) opens its properties too
+        if (change.type === "select" && change.selected) setSelection({ kind: "node", id: change.id });
+      }
+      if (Object.keys(moving).length) setDragged((d) => ({ ...d, ...moving }));
+      if (Object.keys(sized).length) setMeasured((m) => ({ ...m, ...sized }));
+      // a move from the arrow keys (a drag is kept when it stops, below)
+      if (Object.keys(moved).length) edit(moveNodes(state, moved), "move");
+    },
+    [state, edit],
+  );
 
   const onEdgesChange = useCallback((_changes: EdgeChange<FlowEdge>[]) => undefined, []);
 
@@ -426,6 +443,7 @@ function Designer({ app, body, setBody, problems, focus }: DesignerProps) {
     }
   };
 
+  const laidOutNow = !needsLayout(state);
   const selectedNode = selection?.kind === "node" ? state.nodes.find((n) => n.id === selection.id) : undefined;
   const selectedEdge = selection?.kind === "edge" ? state.edges.find((e) => e.id === selection.id) : undefined;
   const nodeProblems = selectedNode ? (pins.get(selectedNode.id) ?? []) : [];
@@ -465,7 +483,16 @@ function Designer({ app, body, setBody, problems, focus }: DesignerProps) {
           </Space>
         }
       >
-        <div ref={canvas} style={{ height: "calc(100vh - 260px)", minHeight: 480 }} onDragOver={(e) => e.preventDefault()} onDrop={onDrop} aria-label={t("design.flow.canvas")} data-testid="flow-canvas">
+        <div
+          ref={canvas}
+          style={{ height: "calc(100vh - 260px)", minHeight: 480 }}
+          onDragOver={(e) => e.preventDefault()}
+          onDrop={onDrop}
+          aria-label={t("design.flow.canvas")}
+          aria-busy={!laidOutNow}
+          data-state={laidOutNow ? "ready" : "laying-out"}
+          data-testid="flow-canvas"
+        >
           <ReactFlow<FlowNode, FlowEdge>
             nodes={nodes}
             edges={edges}

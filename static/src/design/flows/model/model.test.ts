@@ -17,6 +17,7 @@ import {
   layoutPositions,
   laidOut,
   moveEdge,
+  moveNodes,
   needsLayout,
   outgoing,
   paste,
@@ -218,6 +219,13 @@ describe("operations", () => {
     expect(moveEdge(state, second.id, -1)).toBe(state);
     state = updateEdge(state, second.id, { condition: undefined });
     expect(outgoing(state, "is_complaint")[0].def).toEqual({ from: "is_complaint", to: "approve" });
+  });
+
+  it("moves nodes, and a move to where they are changes nothing", () => {
+    const state = { ...small(), positions: { start: { x: 0, y: 0 } } };
+    expect(moveNodes(state, { start: { x: 0, y: 0 } })).toBe(state);
+    expect(moveNodes(state, { ghost: { x: 1, y: 1 } })).toBe(state);
+    expect(moveNodes(state, { start: { x: 5, y: 0 }, review: { x: 0, y: 90 } }).positions).toEqual({ start: { x: 5, y: 0 }, review: { x: 0, y: 90 } });
   });
 
   it("updates a node's properties and removes those set to undefined", () => {

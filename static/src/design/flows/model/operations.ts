@@ -258,7 +258,10 @@ export function moveEdge(state: FlowState, edge: string, delta: -1 | 1): FlowSta
 }
 
 export function moveNodes(state: FlowState, positions: Record<string, Point>): FlowState {
-  const known = Object.entries(positions).filter(([id]) => state.nodes.some((n) => n.id === id));
+  const known = Object.entries(positions).filter(([id, p]) => {
+    const was = state.positions[id];
+    return state.nodes.some((n) => n.id === id) && (!was || was.x !== p.x || was.y !== p.y);
+  });
   if (known.length === 0) return state;
   return { ...state, positions: { ...state.positions, ...Object.fromEntries(known.map(([id, p]) => [id, { x: p.x, y: p.y }])) } };
 }
