@@ -184,7 +184,8 @@ function Designer({ app, body, setBody, problems, focus }: DesignerProps) {
 
   // a flow whose nodes have no positions is laid out when it opens; the layout is saved with the
   // next change (opening a flow writes nothing)
-  const fitPending = useRef(false);
+  // the view is framed when the flow first shows laid out, and after each layout
+  const fitPending = useRef(true);
   useEffect(() => {
     if (!needsLayout(state) || laying.current) return;
     laying.current = true;
@@ -305,7 +306,7 @@ function Designer({ app, body, setBody, problems, focus }: DesignerProps) {
   // before the laid-out nodes are painted (a layout effect: nobody sees them unframed, and a click
   // cannot land on a node still moving there), the view is set from the nodes' own positions
   useLayoutEffect(() => {
-    if (!fitPending.current) return;
+    if (!fitPending.current || needsLayout(state) || !flow.viewportInitialized) return;
     fitPending.current = false;
     const frame = canvas.current?.getBoundingClientRect();
     if (!frame || nodes.length === 0) return;
@@ -322,7 +323,7 @@ function Designer({ app, body, setBody, problems, focus }: DesignerProps) {
     // a long flow is shown from its start at a size that can be read, not shrunk to fit
     const zoom = Math.max(READABLE, Math.min(1, frame.width / (width + 80)));
     void flow.setViewport({ x: frame.width / 2 - (left + width / 2) * zoom, y: 24 - top * zoom, zoom });
-  }, [nodes, flow]);
+  }, [nodes, state, flow, flow.viewportInitialized]);
 
   const onNodesChange = useCallback(
     (changes: NodeChange<FlowNode>[]) => {
@@ -509,8 +510,6 @@ function Designer({ app, body, setBody, problems, focus }: DesignerProps) {
               setDragged({});
             }}
             deleteKeyCode={null}
-            fitView
-            fitViewOptions={FIT}
             minZoom={0.2}
             proOptions={{ hideAttribution: true }}
           >
