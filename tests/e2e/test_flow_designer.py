@@ -79,6 +79,8 @@ def test_an_after_sales_flow_opens_laid_out_and_unchanged(
         )
         assert flow is not None
         assert "layout" not in flow.draft
+    # the whole flow in view: a node below the canvas's edge is not clicked through its clipping
+    page.get_by_role("button", name="适应画布").click()
     node(page, "countersign").click()
     props = page.get_by_test_id("flow-node-props")
     expect(props).to_have_attribute("data-node", "countersign")
@@ -136,6 +138,12 @@ def test_a_business_user_draws_checks_and_publishes_an_approval_flow(
     expect(page.get_by_test_id("design-problems")).to_contain_text(
         re.compile(r"\d+ 个问题"), timeout=10_000
     )
+    # picked from the list, the problem selects the connection it is pinned on
+    page.locator(".react-flow__pane").click(position={"x": 12, "y": 12})
+    expect(page.get_by_test_id("flow-settings")).to_be_visible()
+    page.get_by_test_id("design-problems").click()
+    page.get_by_test_id("design-problem").filter(has_text="condition").first.click()
+    expect(edge).to_be_visible()
     page.get_by_test_id("flow-edge-condition-open").click()
     builder = page.get_by_test_id("flow-edge-condition")
     builder.locator(".ruleGroup-addRule").first.click()

@@ -325,6 +325,21 @@ function Designer({ app, body, setBody, problems, focus }: DesignerProps) {
     void flow.setViewport({ x: frame.width / 2 - (left + width / 2) * zoom, y: 24 - top * zoom, zoom });
   }, [nodes, state, flow, flow.viewportInitialized]);
 
+  // a problem picked in the list brings its node (or its connection's source) into view
+  const centered = useRef<Problem | null>(focus);
+  useEffect(() => {
+    if (!focus || centered.current === focus || !flow.viewportInitialized) return;
+    centered.current = focus;
+    const pin = pinOf(state, focus.path);
+    const id = pin.nodeId ?? state.edges.find((e) => e.id === pin.edgeId)?.def.from;
+    const target = nodes.find((n) => n.id === id);
+    if (!target) return;
+    const size = target.measured ?? nodeSize(target.data.def.type);
+    void flow.setCenter(target.position.x + (size.width ?? 0) / 2, target.position.y + (size.height ?? 0) / 2, {
+      zoom: Math.max(flow.getZoom(), READABLE),
+    });
+  }, [focus, state, nodes, flow, flow.viewportInitialized]);
+
   const onNodesChange = useCallback(
     (changes: NodeChange<FlowNode>[]) => {
       const moving: Record<string, Point> = {};
