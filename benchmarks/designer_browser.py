@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from design import label, large_form
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 from sandbox import temporary_platform
 from werkzeug.serving import make_server
 
@@ -50,6 +50,17 @@ def serving(platform: Platform) -> Iterator[str]:
     finally:
         http.shutdown()
         thread.join(timeout=5)
+
+
+def signed_in(browser: Browser, base: str) -> Page:
+    """A desktop-sized page signed in as the administrator."""
+    page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page.goto(f"{base}/login")
+    page.fill("#username", "admin")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    return page
 
 
 def prepare(platform: Platform) -> None:
@@ -123,12 +134,7 @@ def main() -> None:
             browser = playwright.chromium.launch(
                 executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
             )
-            page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-            page.goto(f"{base}/login")
-            page.fill("#username", "admin")
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{base}/")
+            page = signed_in(browser, base)
             ticket = cards(json.loads((PACKAGE / "forms" / "ticket.json").read_text("utf-8")))
             large, small = cards(large_form(150)), cards(large_form(10))
             rows = []

@@ -20,7 +20,7 @@ import argparse
 import statistics
 from typing import Any
 
-from designer_browser import CHROMIUM, PACKAGE, PASSWORD, SYSTEM, serving
+from designer_browser import CHROMIUM, PACKAGE, PASSWORD, SYSTEM, serving, signed_in
 from playwright.sync_api import Page, sync_playwright
 from sandbox import temporary_platform
 
@@ -209,12 +209,7 @@ def main() -> None:
             browser = playwright.chromium.launch(
                 executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
             )
-            page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-            page.goto(f"{base}/login")
-            page.fill("#username", "admin")
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{base}/")
+            page = signed_in(browser, base)
             rows: list[tuple[str, float]] = []
             big, tiny = sizes["big"], sizes["tiny"]
             for name, measure in (

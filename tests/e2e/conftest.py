@@ -130,6 +130,19 @@ def opened(popup: Locator) -> Locator:
     return popup
 
 
+def settled(page: Page) -> None:
+    """No dialog, toast or dropdown on its way in or out: axe measures the contrast of what is
+    on screen, and a fading element has a fading contrast."""
+    expect(page.locator(".ant-modal-wrap:visible")).to_have_count(0)
+    expect(page.locator(".ant-message-notice")).to_have_count(0, timeout=10_000)
+    expect(page.locator(".ant-select-dropdown:visible")).to_have_count(0)
+
+
+def saved(page: Page) -> None:
+    """The designer's draft reached the server and the engine's verdict is in."""
+    expect(page.get_by_test_id("design-save-state")).to_have_attribute("data-state", "saved")
+
+
 def option(page: Page, text: str) -> Locator:
     """The option ``text`` of the open select's dropdown, once the dropdown finished opening (a
     dropdown closing meanwhile, still visible while it fades, is not the one)."""

@@ -13,7 +13,7 @@ from tangram.platform.identity import roles, users
 from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel.models import User
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import accessibility_problems, shot, sign_in
+from tests.e2e.conftest import accessibility_problems, saved, settled, shot, sign_in
 from tests.e2e.conftest import option as choice
 
 SYSTEM = Actor.system("test")
@@ -39,21 +39,8 @@ def drag(page: Page, source: Locator, target: Locator) -> None:
     page.mouse.up()
 
 
-def settled(page: Page) -> None:
-    """No dialog, toast or dropdown on its way in or out: axe measures the contrast of what is
-    on screen, and a fading element has a fading contrast."""
-    expect(page.locator(".ant-modal-wrap:visible")).to_have_count(0)
-    expect(page.locator(".ant-message-notice")).to_have_count(0, timeout=10_000)
-    expect(page.locator(".ant-select-dropdown:visible")).to_have_count(0)
-
-
 def field(page: Page, key: str) -> Locator:
     return page.locator(f"[data-testid=design-field][data-key={key}]")
-
-
-def saved(page: Page) -> None:
-    """The draft reached the server and the engine's verdict is in."""
-    expect(page.get_by_test_id("design-save-state")).to_have_attribute("data-state", "saved")
 
 
 def pick(page: Page, select: Locator, option: str) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel.models import Definition, DefinitionVersion, User
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import accessibility_problems, shot, sign_in
+from tests.e2e.conftest import accessibility_problems, saved, settled, shot, sign_in
 from tests.e2e.conftest import option as choice
 
 DESIGN = "/design/aftersales/flows"
@@ -23,17 +23,6 @@ def pick(page: Page, select_box: Locator, option: str) -> None:
     select_box.click()
     choice(page, option).first.click()
     expect(page.locator(".ant-select-dropdown:visible")).to_have_count(0)
-
-
-def settled(page: Page) -> None:
-    """No dialog, toast or dropdown on its way in or out (axe measures what is on screen)."""
-    expect(page.locator(".ant-modal-wrap:visible")).to_have_count(0)
-    expect(page.locator(".ant-message-notice")).to_have_count(0, timeout=10_000)
-    expect(page.locator(".ant-select-dropdown:visible")).to_have_count(0)
-
-
-def saved(page: Page) -> None:
-    expect(page.get_by_test_id("design-save-state")).to_have_attribute("data-state", "saved")
 
 
 def laid_out(page: Page) -> None:

@@ -8,8 +8,7 @@ import { useLang } from "../../i18n";
 import { ConditionBuilder } from "../conditions/ConditionBuilder";
 import { reading, type ConditionField } from "../conditions/logic";
 import { label, useOverview, type Problem } from "../data";
-import type { FormField } from "./data";
-import { useDirectory } from "./data";
+import { conditionFields, useDirectory, type FormField } from "./data";
 import {
   idProblem,
   KIND,
@@ -373,7 +372,7 @@ function MultiEditor({ value, onChange, fields }: { value: Multi | undefined; on
       <ConditionBuilder
         value={value.where}
         onChange={(where) => onChange({ ...value, where: where ?? undefined })}
-        fields={columns.map((c) => ({ key: c.key, label: c.label, type: c.type, ...(c.options ? { options: c.options } : {}) }))}
+        fields={conditionFields(columns)}
         testId="flow-multi-where"
       />
     </Space>
@@ -468,10 +467,7 @@ export function NodeProperties({
   const overview = useOverview(app);
   const flows = (overview.data ?? []).filter((d) => d.kind === "flow");
   const forms = (overview.data ?? []).filter((d) => d.kind === "form");
-  const condition: ConditionField[] = useMemo(
-    () => fields.map((f) => ({ key: f.key, label: f.label, type: f.type, ...(f.options ? { options: f.options } : {}), ...(f.type === "sub_table" && f.fields ? { columns: f.fields.map((c) => ({ key: c.key, label: c.label, type: c.type, ...(c.options ? { options: c.options } : {}) })) } : {}) })),
-    [fields],
-  );
+  const condition: ConditionField[] = useMemo(() => conditionFields(fields), [fields]);
   const task = node.type === "fill" || node.type === "approval";
   const targets = state.nodes.filter((n) => n.id !== node.id && (n.type === "fill" || n.type === "approval" || n.type === "start"));
   const rejectTo = node.reject_to === undefined ? [] : Array.isArray(node.reject_to) ? node.reject_to : [node.reject_to];
