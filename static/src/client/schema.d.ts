@@ -550,6 +550,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/apps/{app}/flows/{key}/simulate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+                key: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run the draft (or ``body``) through the flow engine on a stored record or sample
+         *     values with a sequence of decisions; nothing is written. The answer tells every step
+         *     (conditions with the values they read, who gets each task), the path taken and what
+         *     waits for the next decision (designers of the app).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    app: string;
+                    key: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["FlowSimulate"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FlowSimulation"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/apps/{app}/forms/{form}/preview": {
         parameters: {
             query?: never;
@@ -4409,6 +4462,34 @@ export interface components {
                 [key: string]: unknown;
             }[];
         };
+        Decision: {
+            /**
+             * @description approve (or submit) or reject (or return) an open task — the verb fitting the node is used —, let its time limit run out (timeout), or let a timer or a sub-process waiting at the node end (continue)
+             * @enum {string}
+             */
+            action: "approve" | "submit" | "reject" | "return" | "timeout" | "continue";
+            /**
+             * @description the node whose task (or wait) it settles
+             * @default null
+             */
+            node?: string | null;
+            /** @default  */
+            opinion?: string;
+            /**
+             * @description where a rejection sends the process back
+             * @default null
+             */
+            target?: string | null;
+            /**
+             * @description the person whose task it is, when several hold one
+             * @default null
+             */
+            user?: number | null;
+            /** @description what the task's form changes before the decision */
+            values?: {
+                [key: string]: unknown;
+            };
+        };
         Definition: {
             /**
              * Format: date-time
@@ -4487,6 +4568,57 @@ export interface components {
             op: "added" | "removed" | "changed";
             /** @description sub-table */
             parent: string | null;
+        };
+        FlowSimulate: {
+            /**
+             * @description a flow to try; the saved draft by default
+             * @default null
+             */
+            body?: {
+                [key: string]: unknown;
+            } | null;
+            decisions?: components["schemas"]["Decision"][];
+            /**
+             * @description who starts it (the record's owner, or the caller, by default)
+             * @default null
+             */
+            initiator?: number | null;
+            /**
+             * @description a stored record of the flow's form
+             * @default null
+             */
+            record?: number | null;
+            /** @description sample values (over the record's, when one is named) */
+            values?: {
+                [key: string]: unknown;
+            };
+        };
+        FlowSimulation: {
+            edges: string[][];
+            flow: string;
+            form: string;
+            open: {
+                [key: string]: unknown;
+            }[];
+            path: string[];
+            /** @description decisions carried out */
+            played: number;
+            problem: {
+                [key: string]: unknown;
+            } | null;
+            record: number | null;
+            /** @description running, completed, terminated, cancelled, or stopped (problem) */
+            status: string;
+            /** @description in order: started, enter (a node, from where, its tasks, CCs, actions, timer), condition (an edge's condition, the values it read, whether it held), decision, ended */
+            steps: {
+                [key: string]: unknown;
+            }[];
+            users: {
+                [key: string]: string;
+            };
+            waiting: {
+                [key: string]: unknown;
+            }[];
         };
         FormChanges: {
             fields: components["schemas"]["FieldChange"][];

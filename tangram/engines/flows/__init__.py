@@ -17,6 +17,7 @@ from tangram.engines.flows.context import (
     Context,
     Eligibility,
     FlowError,
+    Observer,
     Resolver,
 )
 from tangram.engines.flows.definition import compile_definition
@@ -81,6 +82,7 @@ __all__ = [
     "Multi",
     "Node",
     "Notify",
+    "Observer",
     "Process",
     "ProcessDefinition",
     "Resolver",

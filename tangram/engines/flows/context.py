@@ -38,6 +38,10 @@ Resolver = Callable[[Mapping[str, Any], Mapping[str, Any], int | None], Sequence
 #: ``can_act(user, need)``: whether a user may act on a task that needs ``read`` (approve, look)
 #: or ``update`` (a task that edits fields) on the record: an active account with the grants.
 Eligibility = Callable[[int, str], bool]
+#: ``observe(event)``: told each node a token enters (``{"type": "enter", "node", "from"}``) and
+#: each branch condition evaluated (``{"type": "condition", "source", "target", "holds",
+#: "values"}``), in the order they happen (a simulation's narrative).
+Observer = Callable[[Mapping[str, Any]], None]
 
 
 class FlowError(ValueError):
@@ -62,6 +66,8 @@ class Context:
     variables: Mapping[str, Any] = field(default_factory=dict)
     #: Who may act on tasks (``None``: everybody the rules name).
     can_act: Eligibility | None = None
+    #: Told what the engine does, step by step (``None``: nobody listens).
+    observe: Observer | None = None
 
     @cached_property
     def stamp(self) -> str:

@@ -20,7 +20,12 @@ from tangram.engines.flows.effects import (
     StartSubProcess,
 )
 from tangram.engines.flows.nodes import Edge, Multi, Node, ProcessDefinition
-from tangram.engines.logic import EvalContext, LogicEvaluationError, truthy
+from tangram.engines.logic import (
+    EvalContext,
+    LogicEvaluationError,
+    referenced_variables,
+    truthy,
+)
 
 
 class Movement(ABC):
@@ -110,6 +115,8 @@ class Movement(ABC):
                 f"more than {MAX_STEPS} automatic steps: the process loops without waiting",
             )
         node = self.d.nodes[node_id]
+        if self.ctx.observe is not None:
+            self.ctx.observe({"type": "enter", "node": node_id, "from": token["node"]})
         token["node"] = node_id
         token["wait"] = None
         if node.is_task:
@@ -225,12 +232,26 @@ class Movement(ABC):
             return True
         data = {**self.ctx.data, **self.ctx.variables}
         try:
-            return bool(condition.function(data, self.eval_context()))
+            held = bool(condition.function(data, self.eval_context()))
         except LogicEvaluationError as exc:
             where = f"the edge {edge.source} → {edge.target}" if edge is not None else "a condition"
             raise FlowError(
                 "flow.condition", f"{where} cannot be evaluated on this record: {exc.message}"
             ) from None
+        if self.ctx.observe is not None and edge is not None:
+            self.ctx.observe(
+                {
+                    "type": "condition",
+                    "source": edge.source,
+                    "target": edge.target,
+                    "holds": held,
+                    "values": {
+                        name: data.get(name)
+                        for name in sorted(referenced_variables(condition.expression))
+                    },
+                }
+            )
+        return held
 
     def eval_context(self) -> EvalContext:
         return EvalContext(now=self.ctx.now)
@@ -342,6 +363,7 @@ def _split(run: Movement, token: dict[str, Any], node: Node) -> None:
     frame = [node.id, generation, len(chosen)]
     for edge in chosen:
         child = run.token([*token["frames"], frame], list(token["trail"]))
+        child["node"] = node.id  # where it comes from, until it steps into the branch
         run.enter(child, edge.target)
 
 

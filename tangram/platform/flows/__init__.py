@@ -40,10 +40,13 @@ from tangram.platform.flows.inbox import (
 from tangram.platform.flows.migration import (
     migrate,
 )
+from tangram.platform.flows.simulation import DECISIONS, MAX_DECISIONS, simulate
 
 __all__ = [
     "BOXES",
+    "DECISIONS",
     "FLOW_ENDED",
+    "MAX_DECISIONS",
     "START_REQUESTED",
     "TIMER_JOB",
     "TaskCommand",
@@ -67,6 +70,7 @@ __all__ = [
     "process",
     "record_flows",
     "report_stuck",
+    "simulate",
     "start",
     "task_view",
 ]

@@ -8,7 +8,7 @@ from typing import Any
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate
 
-from tangram.platform import design, metadata
+from tangram.platform import design, flows, metadata
 from tangram.platform.kernel.models import DefinitionVersion
 from tangram.platform.metadata import DefinitionView
 from tangram.platform.records.listing import Filter
@@ -500,6 +500,119 @@ class Simulate(MethodView):
         with platform().unit_of_work(write=False) as uow:
             return whatif.simulate(
                 uow, actor, app, key, body=body["body"], filters=filters, limit=body["limit"]
+            )
+
+
+class DecisionSchema(StrictSchema):
+    """One decision of a flow simulation."""
+
+    action = fields.String(
+        required=True,
+        validate=validate.OneOf(flows.DECISIONS),
+        metadata={
+            "description": "approve (or submit) or reject (or return) an open task — the verb "
+            "fitting the node is used —, let its time limit run out (timeout), or let a timer "
+            "or a sub-process waiting at the node end (continue)"
+        },
+    )
+    node = fields.String(
+        load_default=None, metadata={"description": "the node whose task (or wait) it settles"}
+    )
+    user = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1),
+        metadata={"description": "the person whose task it is, when several hold one"},
+    )
+    target = fields.String(
+        load_default=None, metadata={"description": "where a rejection sends the process back"}
+    )
+    opinion = fields.String(load_default="", validate=validate.Length(max=2000))
+    values = fields.Dict(
+        keys=fields.String(),
+        load_default=dict,
+        metadata={"description": "what the task's form changes before the decision"},
+    )
+
+
+class FlowSimulateSchema(StrictSchema):
+    """What to play: the draft (or a body), on a stored record or sample values, with decisions."""
+
+    body = fields.Dict(
+        load_default=None, metadata={"description": "a flow to try; the saved draft by default"}
+    )
+    record = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1),
+        metadata={"description": "a stored record of the flow's form"},
+    )
+    values = fields.Dict(
+        keys=fields.String(),
+        load_default=dict,
+        metadata={"description": "sample values (over the record's, when one is named)"},
+    )
+    decisions = fields.List(
+        fields.Nested(DecisionSchema),
+        load_default=list,
+        validate=validate.Length(max=flows.MAX_DECISIONS),
+    )
+    initiator = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1),
+        metadata={"description": "who starts it (the record's owner, or the caller, by default)"},
+    )
+
+
+class FlowSimulationSchema(Schema):
+    """What the flow would do."""
+
+    flow = fields.String(required=True)
+    form = fields.String(required=True)
+    record = fields.Integer(allow_none=True, required=True)
+    status = fields.String(
+        required=True,
+        metadata={"description": "running, completed, terminated, cancelled, or stopped (problem)"},
+    )
+    played = fields.Integer(required=True, metadata={"description": "decisions carried out"})
+    steps = fields.List(
+        fields.Dict(),
+        required=True,
+        metadata={
+            "description": "in order: started, enter (a node, from where, its tasks, CCs, "
+            "actions, timer), condition (an edge's condition, the values it read, whether it "
+            "held), decision, ended"
+        },
+    )
+    path = fields.List(fields.String(), required=True)
+    edges = fields.List(fields.List(fields.String()), required=True)
+    open = fields.List(fields.Dict(), required=True)
+    waiting = fields.List(fields.Dict(), required=True)
+    problem = fields.Dict(allow_none=True, required=True)
+    users = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+
+
+@blp.route("/<string:app>/flows/<string:key>/simulate")
+class SimulateFlow(MethodView):
+    """Play a flow's draft on a record."""
+
+    @blp.arguments(FlowSimulateSchema)
+    @blp.response(200, FlowSimulationSchema)
+    def post(self, body: dict[str, Any], app: str, key: str) -> dict[str, Any]:
+        """Run the draft (or ``body``) through the flow engine on a stored record or sample
+        values with a sequence of decisions; nothing is written. The answer tells every step
+        (conditions with the values they read, who gets each task), the path taken and what
+        waits for the next decision (designers of the app)."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            return flows.simulate(
+                uow,
+                actor,
+                app,
+                key,
+                body=body["body"],
+                record=body["record"],
+                values=body["values"],
+                decisions=body["decisions"],
+                initiator=body["initiator"],
             )
 
 

@@ -291,10 +291,13 @@ export function fromQuery(group: Group, fields: ConditionField[]): Json {
 
 const text = (t: Text | undefined, lang: Lang, fallback: string) => (t ? (lang === "en" ? t.en || t["zh-CN"] : t["zh-CN"]) : fallback);
 
-function valueName(field: ConditionField | undefined, value: unknown, lang: Lang): string {
+/** A value as people read it: an option by its label, a list joined. */
+export function valueName(field: ConditionField | undefined, value: unknown, lang: Lang): string {
   const one = (v: unknown) => {
     const option = field?.options?.find((o) => o.value === v);
-    return option ? text(option.label, lang, String(v)) : typeof v === "string" ? v : JSON.stringify(v);
+    if (option) return text(option.label, lang, String(v));
+    if (typeof v === "boolean") return v ? (lang === "en" ? "yes" : "是") : lang === "en" ? "no" : "否";
+    return typeof v === "string" ? v : JSON.stringify(v);
   };
   return Array.isArray(value) ? value.map(one).join(lang === "en" ? ", " : "、") : one(value);
 }

@@ -6,6 +6,7 @@ import { BaseEdge, EdgeLabelRenderer, getSmoothStepPath, Handle, Position, type 
 import { Dropdown, Tooltip } from "antd";
 import { memo } from "react";
 import { GROUPS, KIND, KINDS, nodeSize, type NodeDef, type NodeType } from "./model";
+import "./trace.css";
 
 type Lang = "zh-CN" | "en";
 const say = (lang: Lang, t: { "zh-CN": string; en?: string } | undefined, fallback = "") =>
@@ -16,24 +17,33 @@ export interface NodeData extends Record<string, unknown> {
   lines: string[];
   problems: string[];
   lang: Lang;
+  /** On a path drawn over the flow: a node passed, or one where the flow waits now. */
+  mark?: "visited" | "current";
+  /** A canvas to look at, not to change: no handles to connect. */
+  readOnly?: boolean;
 }
+
+/** Rings of nodes on a path: passed (green), waiting now (blue). */
+const MARKS = { visited: "#389e0d", current: "#1677ff" } as const;
 
 export type FlowNode = Node<NodeData, "flow">;
 
 /** A node of the flow. Handles: the way in on top, the way out at the bottom. */
 export const FlowNodeView = memo(function FlowNodeView({ data, selected }: NodeProps<FlowNode>) {
-  const { def, lines, problems, lang } = data;
+  const { def, lines, problems, lang, mark, readOnly } = data;
   const kind = KIND[def.type];
   const name = say(lang, def.label, say(lang, kind?.label, def.type));
   const { width, height } = nodeSize(def.type);
   const shape = kind?.shape ?? "card";
-  const ring = problems.length ? "#cf1322" : selected ? "#1677ff" : "#d9d9d9";
+  const ring = problems.length ? "#cf1322" : mark ? MARKS[mark] : selected ? "#1677ff" : "#d9d9d9";
+  const pulse = mark === "current" ? "tangram-flow-current" : undefined;
+  const markText = mark ? (mark === "current" ? (lang === "en" ? "waiting here" : "当前停留") : lang === "en" ? "passed" : "已经过") : undefined;
   const problemMark = problems.length ? (
     <Tooltip title={problems.join("\n")}>
       <WarningFilled style={{ color: "#cf1322", position: "absolute", top: -8, right: -8, fontSize: 16, background: "#fff", borderRadius: 8 }} aria-label={problems.join("; ")} data-testid={`flow-node-problem-${def.id}`} />
     </Tooltip>
   ) : null;
-  const handles = (
+  const handles = readOnly ? null : (
     <>
       {kind?.input !== false && <Handle type="target" position={Position.Top} title={lang === "en" ? "Way in" : "入口"} />}
       {kind?.output !== false && <Handle type="source" position={Position.Bottom} title={lang === "en" ? "Way out: drag to connect" : "出口：拖动连线"} />}
@@ -41,15 +51,16 @@ export const FlowNodeView = memo(function FlowNodeView({ data, selected }: NodeP
   );
   if (shape === "diamond" || shape === "circle") {
     return (
-      <div style={{ width, height, position: "relative" }} data-testid={`flow-node-${def.id}`} title={name}>
+      <div style={{ width, height, position: "relative" }} data-testid={`flow-node-${def.id}`} data-mark={mark} title={markText ? `${name}（${markText}）` : name}>
         <div
+          className={pulse}
           style={{
             position: "absolute",
             inset: shape === "diamond" ? 10 : 0,
             transform: shape === "diamond" ? "rotate(45deg)" : undefined,
             borderRadius: shape === "circle" ? "50%" : 6,
             border: `2px solid ${ring}`,
-            background: "#fff",
+            background: mark === "visited" ? "#f6ffed" : "#fff",
             boxShadow: selected ? "0 0 0 3px rgba(22,119,255,0.2)" : undefined,
           }}
         />
@@ -71,14 +82,15 @@ export const FlowNodeView = memo(function FlowNodeView({ data, selected }: NodeP
   }
   return (
     <div
+      className={pulse}
       style={{
         width,
         minHeight: height,
         position: "relative",
         borderRadius: shape === "pill" ? height / 2 : 6,
-        border: `${selected || problems.length ? 2 : 1}px solid ${ring}`,
+        border: `${selected || problems.length || mark ? 2 : 1}px solid ${ring}`,
         borderTop: shape === "card" ? `4px solid ${kind?.color}` : undefined,
-        background: shape === "pill" ? kind?.color : "#fff",
+        background: shape === "pill" ? kind?.color : mark === "visited" ? "#f6ffed" : "#fff",
         color: shape === "pill" ? "#fff" : "#262626",
         padding: shape === "pill" ? "0 12px" : "6px 10px",
         display: "flex",
@@ -89,6 +101,8 @@ export const FlowNodeView = memo(function FlowNodeView({ data, selected }: NodeP
         fontSize: 13,
       }}
       data-testid={`flow-node-${def.id}`}
+      data-mark={mark}
+      title={markText ? `${name}（${markText}）` : undefined}
     >
       <div style={{ fontWeight: 600, overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" }}>{name}</div>
       {shape === "card" &&
@@ -111,7 +125,10 @@ export interface EdgeData extends Record<string, unknown> {
   order: number | null;
   problems: string[];
   lang: Lang;
-  onInsert: (edge: string, type: NodeType) => void;
+  onInsert?: (edge: string, type: NodeType) => void;
+  /** On a path drawn over the flow: a connection taken; the one the token moves along now. */
+  taken?: boolean;
+  moving?: boolean;
 }
 
 export type FlowEdge = Edge<EdgeData, "branch">;
@@ -124,7 +141,7 @@ export const BranchEdge = memo(function BranchEdge(props: EdgeProps<FlowEdge>) {
   const [path, labelX, labelY] = getSmoothStepPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, borderRadius: 8 });
   const lang = data?.lang ?? "zh-CN";
   const problems = data?.problems ?? [];
-  const stroke = problems.length ? "#cf1322" : selected ? "#1677ff" : "#8c8c8c";
+  const stroke = problems.length ? "#cf1322" : data?.taken ? MARKS.visited : selected ? "#1677ff" : "#8c8c8c";
   const items = GROUPS.map((g) => ({
     key: g.group,
     type: "group" as const,
@@ -133,7 +150,12 @@ export const BranchEdge = memo(function BranchEdge(props: EdgeProps<FlowEdge>) {
   })).filter((g) => g.children.length);
   return (
     <>
-      <BaseEdge id={id} path={path} markerEnd={markerEnd} style={{ stroke, strokeWidth: selected ? 2 : 1.5 }} />
+      <BaseEdge id={id} path={path} markerEnd={markerEnd} style={{ stroke, strokeWidth: data?.taken ? 2.5 : selected ? 2 : 1.5 }} />
+      {data?.moving && (
+        <circle r={6} fill={MARKS.current} data-testid={`flow-token-${id}`}>
+          <animateMotion dur="0.45s" repeatCount="1" fill="freeze" path={path} />
+        </circle>
+      )}
       <EdgeLabelRenderer>
         <div
           className="nodrag nopan"
@@ -163,14 +185,16 @@ export const BranchEdge = memo(function BranchEdge(props: EdgeProps<FlowEdge>) {
               }}
               title={problems.length ? problems.join("\n") : data.text}
               data-testid={`flow-edge-label-${id}`}
+              data-taken={data.taken ? "true" : undefined}
             >
               {data.order !== null ? `${data.order}. ` : ""}
               {data.text}
             </span>
           ) : null}
+          {data?.onInsert && (
           <Dropdown
             trigger={["click"]}
-            menu={{ items, onClick: ({ key }) => data?.onInsert(id, key as NodeType) }}
+            menu={{ items, onClick: ({ key }) => data.onInsert?.(id, key as NodeType) }}
           >
             <button
               type="button"
@@ -194,6 +218,7 @@ export const BranchEdge = memo(function BranchEdge(props: EdgeProps<FlowEdge>) {
               <PlusOutlined />
             </button>
           </Dropdown>
+          )}
         </div>
       </EdgeLabelRenderer>
     </>

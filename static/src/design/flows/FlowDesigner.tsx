@@ -7,6 +7,7 @@ import {
   CopyOutlined,
   DeleteOutlined,
   ExpandOutlined,
+  PlayCircleOutlined,
   RedoOutlined,
   SnippetsOutlined,
   UndoOutlined,
@@ -65,8 +66,10 @@ import {
   type FlowState,
   type NodeType,
   type Point,
+  type Trace,
 } from "./model";
 import { EdgeProperties, FlowSettings, NodeProperties } from "./Properties";
+import { Simulator } from "./Simulator";
 import "./strings";
 
 type Selection = { kind: "node" | "edge"; id: string } | null;
@@ -161,6 +164,8 @@ function Designer({ app, body, setBody, problems, focus }: DesignerProps) {
   // its edges are not drawn
   const [measured, setMeasured] = useState<Record<string, { width: number; height: number }>>({});
   const [copied, setCopied] = useState<Clipboard | null>(clipboard);
+  const [simulating, setSimulating] = useState(false);
+  const [trace, setTrace] = useState<Trace | null>(null);
   const laying = useRef(false);
   const state = history.present;
   const form = useFlowForm(app, typeof state.flow.form === "string" ? state.flow.form : undefined);
@@ -261,10 +266,16 @@ function Designer({ app, body, setBody, problems, focus }: DesignerProps) {
         position: dragged[n.id] ?? state.positions[n.id] ?? { x: 0, y: 0 },
         ...(measured[n.id] ? { measured: measured[n.id] } : {}),
         selected: selection?.kind === "node" && selection.id === n.id,
-        data: { def: n, lines: summary(n, lang, names), problems: (pins.get(n.id) ?? []).map((p) => p.message), lang },
+        data: {
+          def: n,
+          lines: summary(n, lang, names),
+          problems: (pins.get(n.id) ?? []).map((p) => p.message),
+          lang,
+          mark: trace?.waitingAt.has(n.id) ? ("current" as const) : trace?.visited.has(n.id) ? ("visited" as const) : undefined,
+        },
         ariaLabel: `${label(KIND[n.type]?.label, lang, n.type)}：${label(n.label, lang, n.id)}`,
       })),
-    [state, dragged, measured, selection, lang, names, pins],
+    [state, dragged, measured, selection, lang, names, pins, trace],
   );
 
   const edges: FlowEdge[] = useMemo(
@@ -294,10 +305,12 @@ function Designer({ app, body, setBody, problems, focus }: DesignerProps) {
             problems: (pins.get(e.id) ?? []).map((p) => p.message),
             lang,
             onInsert: insert,
+            taken: trace?.edges.has(e.id) ?? false,
+            moving: trace?.moving === e.id,
           },
         };
       }),
-    [state, selection, condition, lang, pins, insert, t],
+    [state, selection, condition, lang, pins, insert, t, trace],
   );
 
   // once the laid-out nodes reached React Flow's store (its effects run before this one), the
@@ -325,20 +338,27 @@ function Designer({ app, body, setBody, problems, focus }: DesignerProps) {
     void flow.setViewport({ x: frame.width / 2 - (left + width / 2) * zoom, y: 24 - top * zoom, zoom });
   }, [nodes, state, flow, flow.viewportInitialized]);
 
+  /** Brings a node into view, at a size that can be read. */
+  const centerOn = useCallback(
+    (id: string | undefined) => {
+      const target = nodes.find((n) => n.id === id);
+      if (!target) return;
+      const size = target.measured ?? nodeSize(target.data.def.type);
+      void flow.setCenter(target.position.x + (size.width ?? 0) / 2, target.position.y + (size.height ?? 0) / 2, {
+        zoom: Math.max(flow.getZoom(), READABLE),
+      });
+    },
+    [nodes, flow],
+  );
+
   // a problem picked in the list brings its node (or its connection's source) into view
   const centered = useRef<Problem | null>(focus);
   useEffect(() => {
     if (!focus || centered.current === focus || !flow.viewportInitialized) return;
     centered.current = focus;
     const pin = pinOf(state, focus.path);
-    const id = pin.nodeId ?? state.edges.find((e) => e.id === pin.edgeId)?.def.from;
-    const target = nodes.find((n) => n.id === id);
-    if (!target) return;
-    const size = target.measured ?? nodeSize(target.data.def.type);
-    void flow.setCenter(target.position.x + (size.width ?? 0) / 2, target.position.y + (size.height ?? 0) / 2, {
-      zoom: Math.max(flow.getZoom(), READABLE),
-    });
-  }, [focus, state, nodes, flow, flow.viewportInitialized]);
+    centerOn(pin.nodeId ?? state.edges.find((e) => e.id === pin.edgeId)?.def.from);
+  }, [focus, state, centerOn, flow.viewportInitialized]);
 
   const onNodesChange = useCallback(
     (changes: NodeChange<FlowNode>[]) => {
@@ -496,6 +516,16 @@ function Designer({ app, body, setBody, problems, focus }: DesignerProps) {
             <Tooltip title={`${t("design.flow.delete")} (Delete)`}>
               <Button size="small" danger icon={<DeleteOutlined />} disabled={!selection} onClick={remove} aria-label={t("design.flow.delete")} data-testid="flow-delete" />
             </Tooltip>
+            <Button
+              size="small"
+              type={simulating ? "primary" : "default"}
+              icon={<PlayCircleOutlined />}
+              onClick={() => setSimulating((on) => !on)}
+              aria-pressed={simulating}
+              data-testid="flow-simulate"
+            >
+              {t("design.flow.sim.open")}
+            </Button>
           </Space>
         }
       >
@@ -534,6 +564,20 @@ function Designer({ app, body, setBody, problems, focus }: DesignerProps) {
           </ReactFlow>
         </div>
       </Card>
+      {simulating ? (
+        <Simulator
+          app={app}
+          state={state}
+          fields={fields}
+          condition={condition}
+          onTrace={setTrace}
+          onFocus={(id) => {
+            setSelection({ kind: "node", id });
+            centerOn(id);
+          }}
+          onClose={() => setSimulating(false)}
+        />
+      ) : (
       <Card size="small" styles={{ body: { maxHeight: "calc(100vh - 220px)", overflow: "auto" } }} data-testid="flow-properties">
         {selectedNode ? (
           <NodeProperties
@@ -564,6 +608,7 @@ function Designer({ app, body, setBody, problems, focus }: DesignerProps) {
           <FlowSettings app={app} state={state} fields={fields} onPatch={(patch) => edit({ ...state, flow: { ...state.flow, ...patch } })} />
         )}
       </Card>
+      )}
     </div>
   );
 }

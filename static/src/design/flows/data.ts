@@ -4,6 +4,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { client, data } from "../../client";
 import type { ConditionField } from "../conditions/logic";
+import type { Decision, Simulation } from "./model";
 
 export interface FormField {
   key: string;
@@ -15,17 +16,67 @@ export interface FormField {
   [property: string]: unknown;
 }
 
-/** The flow's form as its draft holds it (the designer of that form may be changing it too). */
-export function useFlowForm(app: string, form: string | undefined) {
-  return useQuery({
+interface FormBody {
+  fields?: FormField[];
+  title_field?: string;
+}
+
+function formQuery(app: string, form: string | undefined) {
+  return {
     queryKey: ["design", "flow-form", app, form],
-    queryFn: async () => {
+    queryFn: async (): Promise<FormBody> => {
       const found = data(await client.GET("/api/v1/apps/{app}/{kinds}/{key}", { params: { path: { app, kinds: "forms", key: form ?? "" } } }));
-      const body = found.body as { fields?: FormField[] };
-      return Array.isArray(body.fields) ? body.fields : [];
+      return found.body as FormBody;
     },
     enabled: Boolean(form),
+  };
+}
+
+/** The flow's form as its draft holds it (the designer of that form may be changing it too). */
+export function useFlowForm(app: string, form: string | undefined) {
+  return useQuery({ ...formQuery(app, form), select: (body: FormBody) => (Array.isArray(body.fields) ? body.fields : []) });
+}
+
+export interface RecordChoice {
+  id: number;
+  title: string;
+}
+
+/** The newest records of the flow's form, by number and title, to simulate the flow on. */
+export function useRecordChoices(app: string, form: string | undefined) {
+  const title = useQuery({
+    ...formQuery(app, form),
+    select: (body: FormBody) => body.title_field ?? (body.fields?.some((f) => f.key === "title") ? "title" : null),
   });
+  return useQuery({
+    queryKey: ["design", "flow-records", app, form, title.data],
+    queryFn: async (): Promise<RecordChoice[]> => {
+      const page = data(await client.GET("/api/v1/apps/{app}/records/{form}", { params: { path: { app, form: form ?? "" }, query: { limit: 100 } } }));
+      return page.items.map((r) => {
+        const held = title.data ? r.data[title.data] : undefined;
+        return { id: r.id, title: typeof held === "string" || typeof held === "number" ? String(held) : "" };
+      });
+    },
+    enabled: Boolean(form) && title.isSuccess,
+  });
+}
+
+/** Plays the flow on a record (or sample values) with decisions: the engine's answer. */
+export async function simulateFlow(app: string, key: string, request: SimulationRequest): Promise<Simulation> {
+  const answer = data(
+    await client.POST("/api/v1/apps/{app}/flows/{key}/simulate", {
+      params: { path: { app, key } },
+      body: request as never,
+    }),
+  );
+  return answer as unknown as Simulation;
+}
+
+export interface SimulationRequest {
+  body: Record<string, unknown>;
+  record?: number | null;
+  values?: Record<string, unknown>;
+  decisions: Decision[];
 }
 
 /** Form fields as the condition builder takes them (a sub-table's columns for conditions over rows). */

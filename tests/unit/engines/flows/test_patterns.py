@@ -1393,3 +1393,47 @@ def test_the_start_lets_the_initiator_edit_only_what_it_names() -> None:
         [S, fill("a", 1), node("end2", "end")], [edge("start", "a"), edge("a", "nowhere")]
     )
     assert found == [("/edges/1/to", "flow.edge")]
+
+
+def test_an_observer_hears_every_node_entered_and_every_condition_with_its_values() -> None:
+    proc = process(
+        [
+            node("start", "start"),
+            node("split", "parallel_split"),
+            fill("a", 1),
+            node("choice", "exclusive"),
+            fill("b", 2),
+            node("join", "parallel_join"),
+            node("end", "end"),
+        ],
+        [
+            edge("start", "split"),
+            edge("split", "a"),
+            edge("split", "choice"),
+            edge("choice", "b", condition={">": [{"var": "cost"}, 10]}),
+            edge("choice", "join", default=True),
+            edge("a", "join"),
+            edge("b", "join"),
+            edge("join", "end"),
+        ],
+    )
+    heard: list[Mapping[str, Any]] = []
+    ctx = Context(now=NOW, data={"cost": 12}, resolve=resolve, observe=heard.append)
+    state, _ = proc.start(ctx, initiator=INITIATOR)
+    assert heard == [
+        {"type": "enter", "node": "start", "from": None},
+        {"type": "enter", "node": "split", "from": "start"},
+        {"type": "enter", "node": "a", "from": "split"},
+        {"type": "enter", "node": "choice", "from": "split"},
+        {
+            "type": "condition",
+            "source": "choice",
+            "target": "b",
+            "holds": True,
+            "values": {"cost": 12},
+        },
+        {"type": "enter", "node": "b", "from": "choice"},
+    ]
+    # nobody listening changes nothing: the same state either way
+    quiet, _ = proc.start(Context(now=NOW, data={"cost": 12}, resolve=resolve), initiator=INITIATOR)
+    assert quiet == state

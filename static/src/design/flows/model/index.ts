@@ -5,3 +5,4 @@ export * from "./operations";
 export * from "./pointers";
 export * from "./types";
 export { durationText, ruleText, rulesText, summary, type Names } from "./summary";
+export * from "./trace";
