@@ -198,14 +198,15 @@ function resources(index: 0 | 1): Record<string, string> {
 
 void i18next.use(initReactI18next).init({
   resources: { "zh-CN": { translation: resources(0) }, en: { translation: resources(1) } },
-  lng: localStorage.getItem(STORAGE_KEY) === "en" ? "en" : "zh-CN",
+  // (outside a browser — the unit tests — there is no saved choice and no document)
+  lng: typeof localStorage !== "undefined" && localStorage.getItem(STORAGE_KEY) === "en" ? "en" : "zh-CN",
   fallbackLng: "zh-CN",
   // keys are flat ("record.save"); placeholders are single-braced ("共 {n} 条"); React escapes
   keySeparator: false,
   nsSeparator: false,
   interpolation: { escapeValue: false, prefix: "{", suffix: "}" },
 });
-document.documentElement.lang = i18next.language;
+if (typeof document !== "undefined") document.documentElement.lang = i18next.language;
 
 /** Adds UI strings of a part loaded later (the designers bring theirs in their own chunk). */
 export function addStrings(table: Record<string, [string, string]>): void {

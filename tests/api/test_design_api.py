@@ -235,7 +235,34 @@ def test_the_impact_of_a_flow_counts_its_running_instances(
     assert ticket.status_code == 201
     impact = admin_client.get(f"{base}/flows/ticket_handling/impact").get_json()
     assert impact["diff"] == []
-    assert sum(r["instances"] for r in impact["running"]) >= 1
+    (running,) = impact["running"]
+    assert running["version"] == 1
+    assert running["instances"] == 1
+    # where the instance is: the first response, labelled as version 1 has it, kept by the draft
+    assert running["nodes"] == [
+        {
+            "node": "respond",
+            "label": {"zh-CN": "首次响应", "en": "First response"},
+            "type": "fill",
+            "instances": 1,
+            "in_draft": True,
+        }
+    ]
+    # a draft without that node says the instance there must be moved after publishing
+    flow = admin_client.get(f"{base}/flows/ticket_handling").get_json()
+    body = flow["body"]
+    body["nodes"] = [n for n in body["nodes"] if n["id"] != "respond"]
+    body["edges"] = [
+        {**e, "from": "start"} if e["from"] == "respond" else e
+        for e in body["edges"]
+        if e["to"] != "respond"
+    ]
+    saved = admin_client.put(
+        f"{base}/flows/ticket_handling", json={"body": body, "lock_version": flow["lock_version"]}
+    )
+    assert saved.status_code == 200, saved.get_json()
+    impact = admin_client.get(f"{base}/flows/ticket_handling/impact").get_json()
+    assert impact["running"][0]["nodes"][0]["in_draft"] is False
     form_impact = admin_client.get(f"{base}/forms/ticket/impact").get_json()
     assert {"kind": "flow", "key": "ticket_handling"} in form_impact["referenced_by"]
 

@@ -1,6 +1,6 @@
 // /design/{app}/{kinds}/{key}: one definition — its designer (or outline), the autosave state, the
 // engine's live verdict, versions and publishing.
-import { CloudSyncOutlined, HistoryOutlined, SendOutlined } from "@ant-design/icons";
+import { CloudSyncOutlined, HistoryOutlined, SendOutlined, SwapOutlined } from "@ant-design/icons";
 import { Alert, Breadcrumb, Button, Result, Space, Spin, Tag, Typography } from "antd";
 import dayjs from "dayjs";
 import { lazy, Suspense, useCallback, useMemo, useState } from "react";
@@ -18,6 +18,7 @@ import { StatusTag } from "./Workbench";
 
 const FormDesigner = lazy(() => import("./forms/FormDesigner").then((m) => ({ default: m.FormDesigner })));
 const FlowDesigner = lazy(() => import("./flows/FlowDesigner").then((m) => ({ default: m.FlowDesigner })));
+const MigrationDialog = lazy(() => import("./flows/MigrationDialog").then((m) => ({ default: m.MigrationDialog })));
 
 /** What a kind's designer gets: the body, its setter, the problems pinned on its elements. */
 export interface DesignerProps {
@@ -66,6 +67,9 @@ function Definition({ app, kinds, definitionKey: key }: { app: string; kinds: Ki
   const live = useLiveCheck(app, kinds, draft.body);
   const [versionsOpen, setVersionsOpen] = useState(false);
   const [publishing, setPublishing] = useState(false);
+  const [migrating, setMigrating] = useState(false);
+  /** Instances left on older versions by the publication just made (a flow's). */
+  const [leftBehind, setLeftBehind] = useState(0);
   const [focus, setFocus] = useState<Problem | null>(null);
   const problems = live.verdict?.problems ?? draft.problems;
   const warnings = live.verdict?.warnings ?? [];
@@ -108,6 +112,11 @@ function Definition({ app, kinds, definitionKey: key }: { app: string; kinds: Ki
           <Button icon={<HistoryOutlined />} onClick={() => setVersionsOpen(true)} data-testid="design-versions">
             {t("design.versions")}
           </Button>
+          {kinds === "flows" && definition.published_version !== null && (
+            <Button icon={<SwapOutlined />} onClick={() => setMigrating(true)} data-testid="flow-open-migrate">
+              {t("design.migrate")}
+            </Button>
+          )}
           <Button
             type="primary"
             icon={<SendOutlined />}
@@ -144,6 +153,21 @@ function Definition({ app, kinds, definitionKey: key }: { app: string; kinds: Ki
           }
         />
       )}
+      {kinds === "flows" && leftBehind > 0 && (
+        <Alert
+          type="info"
+          showIcon
+          closable
+          onClose={() => setLeftBehind(0)}
+          data-testid="design-offer-migrate"
+          message={t("design.migrate.offer", { n: leftBehind })}
+          action={
+            <Button size="small" type="primary" onClick={() => setMigrating(true)}>
+              {t("design.migrate")}
+            </Button>
+          }
+        />
+      )}
       <Suspense fallback={<Spin />}>
         {kinds === "forms" ? (
           <FormDesigner app={app} body={draft.body} setBody={draft.setBody} problems={problems} publishedKeys={publishedKeys} focus={focus} />
@@ -172,8 +196,24 @@ function Definition({ app, kinds, definitionKey: key }: { app: string; kinds: Ki
           problems={problems}
           lockVersion={draft.lockVersion()}
           onClose={() => setPublishing(false)}
-          onPublished={() => void draft.reload()}
+          onPublished={(running) => {
+            setLeftBehind(kinds === "flows" ? running : 0);
+            void draft.reload();
+          }}
         />
+      )}
+      {migrating && (
+        <Suspense fallback={null}>
+          <MigrationDialog
+            app={app}
+            flowKey={key}
+            target={definition.published_version}
+            onClose={() => {
+              setMigrating(false);
+              setLeftBehind(0);
+            }}
+          />
+        </Suspense>
       )}
     </Space>
   );

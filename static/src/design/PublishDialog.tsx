@@ -14,7 +14,7 @@ export interface Impact {
   removed_values?: { field: string; label?: Record<string, string> | null; records: number }[];
   options_in_use?: { field: string; label?: Record<string, string> | null; option: string; option_label?: Record<string, string> | null; records: number }[];
   required_empty?: { field: string; label?: Record<string, string> | null; records: number }[];
-  running?: { version: number; instances: number }[];
+  running?: { version: number; instances: number; nodes?: { node: string; label?: Record<string, string> | null; instances: number; in_draft?: boolean }[] }[];
   referenced_by?: { kind: string; key: string }[];
 }
 
@@ -26,7 +26,16 @@ export function impactLines(impact: Impact, t: (k: string, v?: Record<string, st
     lines.push(t("design.impact.option_in_use", { field: label(o.label, lang, o.field), option: label(o.option_label, lang, o.option), n: o.records }));
   for (const r of impact.required_empty ?? [])
     lines.push(t("design.impact.required_empty", { field: label(r.label, lang, r.field), n: r.records }));
-  for (const r of impact.running ?? []) if (r.instances) lines.push(t("design.impact.running", { n: r.instances, version: r.version }));
+  for (const r of impact.running ?? []) {
+    if (!r.instances) continue;
+    if (!r.nodes?.length) {
+      lines.push(t("design.impact.running", { n: r.instances, version: r.version }));
+      continue;
+    }
+    const at = r.nodes.map((n) => `${label(n.label, lang, n.node)} ${n.instances}`).join(lang === "en" ? ", " : "、");
+    lines.push(t("design.impact.running_at", { n: r.instances, version: r.version, nodes: at }));
+    for (const n of r.nodes) if (n.in_draft === false) lines.push(t("design.impact.node_removed", { node: label(n.label, lang, n.node), n: n.instances }));
+  }
   if (impact.referenced_by?.length)
     lines.push(t("design.impact.referenced_by", { list: impact.referenced_by.map((r) => `${r.kind} ${r.key}`).join("、") }));
   return lines;
@@ -40,7 +49,8 @@ export function PublishDialog(props: {
   problems: Problem[];
   lockVersion: number | null;
   onClose: () => void;
-  onPublished: () => void;
+  /** After publishing: whether instances still run on older versions (a flow's may be moved). */
+  onPublished: (running: number) => void;
 }) {
   const { app, kinds, definitionKey: key } = props;
   const { t, lang } = useLang();
@@ -67,7 +77,7 @@ export function PublishDialog(props: {
           const done = await publish.mutateAsync({ note, lock_version: props.lockVersion });
           message.success(t("design.publish.done", { n: done.version }));
           for (const w of done.warnings) message.warning(w.message);
-          props.onPublished();
+          props.onPublished((found?.running ?? []).reduce((sum, r) => sum + r.instances, 0));
           props.onClose();
         } catch (error) {
           message.error(problemText(error));

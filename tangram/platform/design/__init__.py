@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from tangram.engines.common import diff
 from tangram.engines.forms import form_changes
@@ -179,6 +179,71 @@ def _form_impact(
     }
 
 
+def _active_nodes(state: Mapping[str, Any]) -> set[str]:
+    """The nodes an instance is at: where its tokens are, and its open (or waiting) tasks."""
+    tokens = state.get("tokens") or {}
+    tasks = state.get("tasks") or {}
+    return {str(t["node"]) for t in tokens.values() if t.get("node")} | {
+        str(t["node"]) for t in tasks.values() if t.get("status") in ("open", "waiting", "held")
+    }
+
+
+def _running(uow: UnitOfWork, definition: Definition, draft: Any) -> list[dict[str, Any]]:
+    """The running instances of a flow by version, and by the nodes they are at: each node with
+    its label in that version, and whether the draft still has a node of that id and type (an
+    instance at a node the draft drops must be moved after publishing)."""
+    counts: dict[int, Counter[str]] = {}
+    totals: Counter[int] = Counter()
+    for version, state in uow.session.execute(
+        select(FlowInstance.version, FlowInstance.state).where(
+            FlowInstance.app_id == definition.app_id,
+            FlowInstance.flow_key == definition.key,
+            FlowInstance.status == "running",
+        )
+    ):
+        totals[version] += 1
+        counts.setdefault(version, Counter()).update(_active_nodes(state or {}))
+    bodies: dict[int, Any] = dict(
+        uow.session.execute(
+            select(DefinitionVersion.version, DefinitionVersion.body).where(
+                DefinitionVersion.definition_id == definition.id,
+                DefinitionVersion.version.in_(list(totals)),
+            )
+        ).all()
+    )
+
+    def nodes_of(body: Any) -> dict[str, Mapping[str, Any]]:
+        nodes = body.get("nodes") if isinstance(body, Mapping) else None
+        return {
+            str(n.get("id")): n
+            for n in (nodes if isinstance(nodes, list) else [])
+            if isinstance(n, Mapping)
+        }
+
+    kept = nodes_of(draft)
+    out: list[dict[str, Any]] = []
+    for version in sorted(totals):
+        had = nodes_of(bodies.get(version))
+        out.append(
+            {
+                "version": version,
+                "instances": totals[version],
+                "nodes": [
+                    {
+                        "node": node,
+                        "label": had.get(node, {}).get("label"),
+                        "type": had.get(node, {}).get("type"),
+                        "instances": n,
+                        "in_draft": node in kept
+                        and kept[node].get("type") == had.get(node, {}).get("type"),
+                    }
+                    for node, n in sorted(counts[version].items())
+                ],
+            }
+        )
+    return out
+
+
 def impact(uow: UnitOfWork, actor: Actor, app_key: str, kind: str, key: str) -> dict[str, Any]:
     """What publishing the draft of ``kind`` ``key`` would change, and what it means for data."""
     definition = load_definition(uow, actor, app_key, kind, key)
@@ -197,17 +262,7 @@ def impact(uow: UnitOfWork, actor: Actor, app_key: str, kind: str, key: str) -> 
     if latest is not None and kind == "form" and isinstance(draft, Mapping):
         out |= _form_impact(uow, definition.app_id, key, latest.body, draft)
     if kind == "flow":
-        rows = uow.session.execute(
-            select(FlowInstance.version, func.count())
-            .where(
-                FlowInstance.app_id == definition.app_id,
-                FlowInstance.flow_key == key,
-                FlowInstance.status == "running",
-            )
-            .group_by(FlowInstance.version)
-            .order_by(FlowInstance.version)
-        )
-        out["running"] = [{"version": v, "instances": n} for v, n in rows]
+        out["running"] = _running(uow, definition, draft)
     live = {
         k: body
         for k, (_, body) in published_all(uow, definition.app_id, archived=False).items()

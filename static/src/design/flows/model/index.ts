@@ -6,3 +6,4 @@ export * from "./pointers";
 export * from "./types";
 export { durationText, ruleText, rulesText, summary, type Names } from "./summary";
 export * from "./trace";
+export * from "./migration";
