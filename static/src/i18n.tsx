@@ -46,6 +46,7 @@ const STRINGS: Record<string, [string, string]> = {
   "record.timeline": ["时间线", "Timeline"],
   "record.flows": ["流程", "Flows"],
   "record.history": ["流转记录", "History"],
+  "record.flow_diagram": ["流程图", "Flow diagram"],
   "record.details": ["详情", "Details"],
   "inbox.todo": ["待办", "To do"],
   "inbox.done": ["已办", "Done"],

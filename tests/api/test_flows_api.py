@@ -376,3 +376,45 @@ def test_a_branch_condition_that_fails_refuses_the_command_and_tells_the_adminis
             select(AuditEntry).where(AuditEntry.action == "task.stuck")
         ).all()
     assert len(stuck) == 2
+
+
+def test_an_instance_diagram_shows_the_path_taken_and_who_holds_it_since_when(
+    platform: Platform, app: Flask, admin_client: ApiClient
+) -> None:
+    world = build_world(platform)
+    world.publish("form", PLAN)
+    world.publish("flow", flow_body(mode="all"))
+    record = world.create({"title": "noise"}, form="plan")
+    base = f"/api/v1/apps/svc/records/plan/{record.id}/flows"
+    instance = admin_client.post(base, json={"flow": "handling"}).get_json()
+    url = f"/api/v1/flows/{instance['id']}/diagram"
+    drawn = admin_client.get(url).get_json()
+    assert drawn["path"] == [["start", "analyse"]]
+    assert [n["id"] for n in drawn["definition"]["nodes"]][:2] == ["start", "analyse"]
+    assert drawn["definition"]["form"] == "plan"
+    (waiting,) = drawn["waiting"]
+    assert (waiting["node"], waiting["kind"]) == ("analyse", "task")
+    (holder,) = waiting["holders"]
+    assert holder["name"] == "Administrator"
+    assert holder["since"]
+    (analyse,) = admin_client.get("/api/v1/tasks?box=todo").get_json()["items"]
+    lock = admin_client.get(f"/api/v1/tasks/{analyse['id']}").get_json()["record"]["lock_version"]
+    done = admin_client.post(
+        f"/api/v1/tasks/{analyse['id']}/submit", json={"data": {}, "lock_version": lock}
+    )
+    assert done.status_code == 200, done.get_json()
+    drawn = admin_client.get(url).get_json()
+    assert drawn["path"] == [["start", "analyse"], ["analyse", "review"]]
+    assert drawn["visited"] == ["start", "analyse", "review"]
+    (waiting,) = drawn["waiting"]
+    # the countersign: everyone of line_a holds a task at the review
+    assert sorted(h["name"] for h in waiting["holders"]) == ["Ann", "Bob", "Cat"]
+    # somebody who may not read the record learns nothing, not even that it exists
+    with platform.unit_of_work() as uow:
+        user = users.create_user(uow, SYSTEM, username="zed", password=PASSWORD)
+        uow.commit()
+    stranger = ApiClient(app.test_client())
+    assert stranger.login("zed", PASSWORD).status_code == 200
+    assert user.id
+    assert_problem(stranger.get(url), 404)
+    assert_problem(admin_client.get("/api/v1/flows/999999/diagram"), 404, "flow.not_found")

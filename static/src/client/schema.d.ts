@@ -2686,6 +2686,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/flows/{instance_id}/diagram": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                instance_id: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * The instance's flow version, the path taken and where it waits, with who holds each
+         *     open task since when (those who may read the record).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    instance_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Diagram"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/flows/{instance_id}/{action}": {
         parameters: {
             query?: never;
@@ -4526,6 +4570,35 @@ export interface components {
             message: string;
             /** @description JSON pointer into the body */
             path: string;
+        };
+        Diagram: {
+            app: string;
+            /** @description the version's key, label, form, nodes, edges and layout */
+            definition: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            ended_at: string | null;
+            flow: string;
+            form: string;
+            id: number;
+            /**
+             * Format: date-time
+             * @description the server's time (waiting times count to it)
+             */
+            now: string;
+            /** @description the moves its tokens made, [from, to] in order */
+            path: string[][];
+            record: number;
+            /** Format: date-time */
+            started_at: string;
+            status: string;
+            version: number;
+            visited: string[];
+            /** @description where it waits: node, kind (task, timer, sub_process, join), the holders of open tasks (user, name, since) or a timer's `until` */
+            waiting: {
+                [key: string]: unknown;
+            }[];
         };
         DraftUpdate: {
             body: {

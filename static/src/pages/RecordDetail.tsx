@@ -1,14 +1,17 @@
 // A record with its timeline: field changes, the flow's path with who holds it now, rule traces.
-import { EditOutlined } from "@ant-design/icons";
+import { ApartmentOutlined, EditOutlined } from "@ant-design/icons";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { App, Button, Card, Col, Collapse, Descriptions, Popconfirm, Result, Row, Space, Spin, Tag, Timeline, Typography } from "antd";
-import { useState } from "react";
+import { App, Button, Card, Col, Collapse, Descriptions, Drawer, Popconfirm, Result, Row, Space, Spin, Tag, Timeline, Typography } from "antd";
+import { lazy, Suspense, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { api, type FieldInfo, type RecordItem } from "../api";
 import { RecordForm, show, useFormSchema, usePeopleNames } from "../forms";
 import { useLang } from "../i18n";
 import { useSession } from "../session";
 import { FlowHistory, nodeLabel } from "../flows";
+
+/** The instance on the flow's canvas (React Flow and the designer's canvas: loaded when opened). */
+const InstanceDiagram = lazy(() => import("../design/flows/InstanceDiagram"));
 
 interface Entry {
   seq: number;
@@ -76,6 +79,7 @@ function FlowsCard(props: { app: string; flows: FlowView[] | undefined; loading:
   const { me } = useSession();
   const { message } = App.useApp();
   const [busy, setBusy] = useState<string | null>(null);
+  const [drawing, setDrawing] = useState<number | null>(null);
   const name = usePeopleNames(props.app, (props.flows ?? []).flatMap((f) => f.holders.map((h) => h.assignee))).user;
   const run = async (id: number, action: "withdraw" | "urge") => {
     setBusy(`${id}.${action}`);
@@ -98,7 +102,9 @@ function FlowsCard(props: { app: string; flows: FlowView[] | undefined; loading:
           <div key={f.id} style={{ marginBottom: 12 }} data-testid={`flow-${f.flow}`}>
             <Descriptions size="small" column={1} title={`${f.label || f.flow} · v${f.version}`}>
               <Descriptions.Item label={t("flow.status")}>
-                <Tag color={running ? "processing" : "default"}>{t(`flow.status.${f.status}`, {}, f.status)}</Tag>
+                <Tag color={running ? "processing" : "default"} style={running ? { color: "#003eb3" } : undefined}>
+                  {t(`flow.status.${f.status}`, {}, f.status)}
+                </Tag>
               </Descriptions.Item>
               <Descriptions.Item label={t("flow.holders")}>
                 {f.holders.map((h) => `${nodeLabel(f.nodes, h.node, lang)} · ${name(h.assignee)}`).join("，") ||
@@ -106,18 +112,23 @@ function FlowsCard(props: { app: string; flows: FlowView[] | undefined; loading:
                   "—"}
               </Descriptions.Item>
             </Descriptions>
-            {mine && (
-              <Space style={{ marginBottom: 8 }}>
-                <Button size="small" loading={busy === `${f.id}.urge`} onClick={() => run(f.id, "urge")} data-testid="flow-urge">
-                  {t("task.urge")}
-                </Button>
-                <Popconfirm title={t("task.withdraw_confirm")} onConfirm={() => run(f.id, "withdraw")}>
-                  <Button size="small" danger loading={busy === `${f.id}.withdraw`} data-testid="flow-withdraw">
-                    {t("task.withdraw")}
+            <Space style={{ marginBottom: 8 }} wrap>
+              <Button size="small" icon={<ApartmentOutlined />} onClick={() => setDrawing(f.id)} data-testid="flow-diagram-open">
+                {t("record.flow_diagram")}
+              </Button>
+              {mine && (
+                <>
+                  <Button size="small" loading={busy === `${f.id}.urge`} onClick={() => run(f.id, "urge")} data-testid="flow-urge">
+                    {t("task.urge")}
                   </Button>
-                </Popconfirm>
-              </Space>
-            )}
+                  <Popconfirm title={t("task.withdraw_confirm")} onConfirm={() => run(f.id, "withdraw")}>
+                    <Button size="small" danger loading={busy === `${f.id}.withdraw`} data-testid="flow-withdraw">
+                      {t("task.withdraw")}
+                    </Button>
+                  </Popconfirm>
+                </>
+              )}
+            </Space>
             <Collapse
               size="small"
               items={[{ key: "history", label: `${t("record.history")} (${f.history.length})`, children: <FlowHistory app={props.app} history={f.history} nodes={f.nodes} /> }]}
@@ -125,6 +136,13 @@ function FlowsCard(props: { app: string; flows: FlowView[] | undefined; loading:
           </div>
         );
       })}
+      <Drawer open={drawing !== null} onClose={() => setDrawing(null)} width="min(1200px, 96vw)" title={t("record.flow_diagram")} destroyOnHidden>
+        {drawing !== null && (
+          <Suspense fallback={<Spin />}>
+            <InstanceDiagram instance={drawing} />
+          </Suspense>
+        )}
+      </Drawer>
     </Card>
   );
 }

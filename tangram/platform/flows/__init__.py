@@ -24,6 +24,7 @@ from tangram.platform.flows.definitions import (
     load_process,
     process,
 )
+from tangram.platform.flows.diagram import instance_diagram
 from tangram.platform.flows.effects import (
     FLOW_ENDED,
     START_REQUESTED,
@@ -62,6 +63,7 @@ __all__ = [
     "inbox_context",
     "install",
     "instance_action",
+    "instance_diagram",
     "instance_of",
     "load_process",
     "manager_of",

@@ -22,7 +22,15 @@ from tangram.engines.flows import (
 )
 from tangram.engines.logic import LogicEvaluationError
 from tangram.platform import metadata, records
-from tangram.platform.flows.context import app_key_of, engine_context, instance_of, permissions_at
+from tangram.platform.flows.context import (
+    MAX_PATH,
+    app_key_of,
+    engine_context,
+    extend_path,
+    instance_of,
+    permissions_at,
+    traced,
+)
 from tangram.platform.flows.definitions import advise, check, process
 from tangram.platform.flows.effects import FLOW_ENDED, START_REQUESTED, TIMER_JOB, apply
 from tangram.platform.flows.writes import own_row, submitted_changes
@@ -94,8 +102,9 @@ def start(
         )
     _, form = compiled.form(uow, app_key, form_key)
     initiator = actor.user_id if actor.user_id is not None else record.owner_id
+    ctx, moves = traced(engine_context(uow, app_key, record, form))
     try:
-        state, effects = proc.start(engine_context(uow, app_key, record, form), initiator=initiator)
+        state, effects = proc.start(ctx, initiator=initiator)
     except FlowError as exc:
         raise _problem(exc) from None
     instance = FlowInstance(
@@ -111,6 +120,7 @@ def start(
         parent_token=parent[1] if parent else None,
         started_at=uow.now,
         updated_at=uow.now,
+        path=moves[-MAX_PATH:],
     )
     uow.session.add(instance)
     try:
@@ -374,13 +384,13 @@ def handle(
     rowed = frozenset(
         key for key, t in instance.state.get("tasks", {}).items() if t.get("status") != "waiting"
     )
+    ctx, moves = traced(engine_context(uow, app_key, record, form))
     try:
-        state, effects = proc.handle(
-            instance.state, command, engine_context(uow, app_key, record, form)
-        )
+        state, effects = proc.handle(instance.state, command, ctx)
     except FlowError as exc:
         raise _problem(exc) from None
     instance.state = state
+    extend_path(instance, moves)
     instance.status = state["status"]
     instance.updated_at = uow.now
     try:

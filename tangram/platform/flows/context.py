@@ -5,6 +5,7 @@ the assignee rules name (groups, roles, fields, managers up the organisation tre
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, cast
 
 from sqlalchemy import select
@@ -153,6 +154,28 @@ def engine_context(uow: UnitOfWork, app_key: str, record: Record, form: Form) ->
         variables={"$record": {**record.data, "_id": record.id}, "$now": uow.now.isoformat()},
         can_act=_eligibility(uow, app_key, record),
     )
+
+
+#: The moves an instance's path keeps (the newest; a flow looping for years stays bounded).
+MAX_PATH = 2000
+
+
+def traced(ctx: Context) -> tuple[Context, list[list[str]]]:
+    """``ctx`` with an observer that collects the moves the engine's tokens make, ``[from,
+    to]`` in order (what an instance's ``path`` keeps)."""
+    moves: list[list[str]] = []
+
+    def observe(event: Mapping[str, Any]) -> None:
+        if event.get("type") == "enter" and event.get("from") is not None:
+            moves.append([str(event["from"]), str(event["node"])])
+
+    return replace(ctx, observe=observe), moves
+
+
+def extend_path(instance: FlowInstance, moves: Sequence[Sequence[str]]) -> None:
+    """Add the moves of one command to the instance's path (a new list: the change is seen)."""
+    if moves:
+        instance.path = [*(instance.path or []), *map(list, moves)][-MAX_PATH:]
 
 
 def permissions_at(node: Node, form: Form) -> dict[str, Permission]:

@@ -78,6 +78,7 @@ def migrate(
         for instance, state in moved:
             instance.state = state
             instance.version = target
+            instance.path = [[mapping.get(a, a), mapping.get(b, b)] for a, b in instance.path or []]
             instance.updated_at = uow.now
             for task in uow.session.scalars(select(Task).where(Task.instance_id == instance.id)):
                 task.node = state["tasks"].get(task.key, {}).get("node", task.node)

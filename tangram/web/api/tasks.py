@@ -321,6 +321,54 @@ class InstanceAction(MethodView):
         return instance
 
 
+class DiagramSchema(Schema):
+    """An instance as its diagram shows it."""
+
+    id = fields.Integer(required=True)
+    app = fields.String(required=True)
+    flow = fields.String(required=True)
+    version = fields.Integer(required=True)
+    form = fields.String(required=True)
+    record = fields.Integer(required=True)
+    status = fields.String(required=True)
+    now = fields.DateTime(
+        required=True, metadata={"description": "the server's time (waiting times count to it)"}
+    )
+    started_at = fields.DateTime(required=True)
+    ended_at = fields.DateTime(allow_none=True, required=True)
+    definition = fields.Dict(
+        required=True,
+        metadata={"description": "the version's key, label, form, nodes, edges and layout"},
+    )
+    path = fields.List(
+        fields.List(fields.String()),
+        required=True,
+        metadata={"description": "the moves its tokens made, [from, to] in order"},
+    )
+    visited = fields.List(fields.String(), required=True)
+    waiting = fields.List(
+        fields.Dict(),
+        required=True,
+        metadata={
+            "description": "where it waits: node, kind (task, timer, sub_process, join), the "
+            "holders of open tasks (user, name, since) or a timer's `until`"
+        },
+    )
+
+
+@blp.route("/flows/<int:instance_id>/diagram")
+class InstanceDiagram(MethodView):
+    """An instance drawn."""
+
+    @blp.response(200, DiagramSchema)
+    def get(self, instance_id: int) -> dict[str, Any]:
+        """The instance's flow version, the path taken and where it waits, with who holds each
+        open task since when (those who may read the record)."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            return flows.instance_diagram(uow, actor, instance_id)
+
+
 @blp.route("/apps/<string:app>/records/<string:form>/<int:record_id>/flows")
 class RecordFlows(MethodView):
     """The flows of a record."""

@@ -43,10 +43,12 @@ export const FlowNodeView = memo(function FlowNodeView({ data, selected }: NodeP
       <WarningFilled style={{ color: "#cf1322", position: "absolute", top: -8, right: -8, fontSize: 16, background: "#fff", borderRadius: 8 }} aria-label={problems.join("; ")} data-testid={`flow-node-problem-${def.id}`} />
     </Tooltip>
   ) : null;
-  const handles = readOnly ? null : (
+  // a read-only canvas keeps its handles (edges are drawn between them) but shows none
+  const hidden = readOnly ? { opacity: 0, pointerEvents: "none" as const } : undefined;
+  const handles = (
     <>
-      {kind?.input !== false && <Handle type="target" position={Position.Top} title={lang === "en" ? "Way in" : "入口"} />}
-      {kind?.output !== false && <Handle type="source" position={Position.Bottom} title={lang === "en" ? "Way out: drag to connect" : "出口：拖动连线"} />}
+      {kind?.input !== false && <Handle type="target" position={Position.Top} isConnectable={!readOnly} style={hidden} title={readOnly ? undefined : lang === "en" ? "Way in" : "入口"} />}
+      {kind?.output !== false && <Handle type="source" position={Position.Bottom} isConnectable={!readOnly} style={hidden} title={readOnly ? undefined : lang === "en" ? "Way out: drag to connect" : "出口：拖动连线"} />}
     </>
   );
   if (shape === "diamond" || shape === "circle") {

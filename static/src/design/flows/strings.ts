@@ -175,4 +175,10 @@ addStrings({
   "design.flow.migrate.result": ["预览结果", "Preview"],
   "design.flow.migrate.ok": ["可迁移", "Can move"],
   "design.flow.migrate.done": ["已把 {n} 个实例迁移到 v{version}", "{n} instance(s) moved to v{version}"],
+  "flow.diagram.title": ["流程图", "Flow diagram"],
+  "flow.diagram.passed": ["已经过", "passed"],
+  "flow.diagram.waiting": ["当前停留", "waiting here"],
+  "flow.diagram.held": ["已等待 {time}", "waiting {time}"],
+  "flow.diagram.nobody": ["（无人）", "(nobody)"],
+  "flow.diagram.until": ["等待至 {at}", "waits until {at}"],
 });

@@ -299,6 +299,8 @@ class FlowInstance(Locked, Base):
     status: Mapped[str] = mapped_column(String(16))
     #: The engine's state (JSON with its ``schema_version``).
     state: Mapped[dict[str, Any]]
+    #: The moves its tokens made, ``[from, to]`` in order (migration 0019; empty before).
+    path: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
     initiator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     parent_id: Mapped[int | None] = mapped_column(
         ForeignKey("flow_instances.id", ondelete="SET NULL")

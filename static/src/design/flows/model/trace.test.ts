@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ConditionField } from "../../conditions/logic";
-import { edgeBetween, simulationTrace, story, toState, traceOf, waitingNodes, type FlowDefinition, type Simulation } from "./index";
+import { edgeBetween, heldFor, simulationTrace, story, toState, traceOf, waitingNodes, type FlowDefinition, type Simulation } from "./index";
 
 const FLOW: FlowDefinition = {
   key: "handling",
@@ -118,5 +118,15 @@ describe("a simulation told in words", () => {
     expect(lines[4].text).toBe("“Cost is greater than 50000” holds → Director");
     expect(lines.at(-2)?.text).toBe("The flow completed");
     expect(lines.at(-1)).toMatchObject({ kind: "problem", text: "Decision 3 cannot be played", detail: "no task is open at 'review'", tone: "error" });
+  });
+});
+
+describe("how long a task has been held", () => {
+  const now = Date.parse("2026-12-04T10:00:00Z");
+  it("reads in days and hours, hours and minutes, or minutes", () => {
+    expect(heldFor("2026-12-01T06:30:00Z", now, "zh-CN")).toBe("3 天 3 小时");
+    expect(heldFor("2026-12-04T07:35:00Z", now, "en")).toBe("2 h 25 min");
+    expect(heldFor("2026-12-04T09:58:10Z", now, "zh-CN")).toBe("1 分钟");
+    expect(heldFor("2026-12-04T11:00:00Z", now, "en")).toBe("0 min"); // a clock ahead never reads negative
   });
 });

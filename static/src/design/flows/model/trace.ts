@@ -214,3 +214,13 @@ export function story(sim: Simulation, state: FlowState, fields: ConditionField[
   }
   return lines;
 }
+
+/** How long someone has held a task, in words: 3 天 4 小时, 25 分钟 (``now`` in ms). */
+export function heldFor(since: string, now: number, lang: Lang): string {
+  const minutes = Math.max(0, Math.floor((now - Date.parse(since)) / 60000));
+  const days = Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes % 1440) / 60);
+  if (days) return zh(lang, `${days} 天 ${hours} 小时`, `${days} d ${hours} h`);
+  if (hours) return zh(lang, `${hours} 小时 ${minutes % 60} 分钟`, `${hours} h ${minutes % 60} min`);
+  return zh(lang, `${minutes} 分钟`, `${minutes} min`);
+}
