@@ -139,7 +139,7 @@ const INSERTABLE = KINDS.filter((k) => k.input && k.output && !k.single);
 
 /** An edge: its path, its label (condition, default, order) and the insert button. */
 export const BranchEdge = memo(function BranchEdge(props: EdgeProps<FlowEdge>) {
-  const { id, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, markerEnd, selected, data } = props;
+  const { id, source, target, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, markerEnd, selected, data } = props;
   const [path, labelX, labelY] = getSmoothStepPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, borderRadius: 8 });
   const lang = data?.lang ?? "zh-CN";
   const problems = data?.problems ?? [];
@@ -161,6 +161,8 @@ export const BranchEdge = memo(function BranchEdge(props: EdgeProps<FlowEdge>) {
       <EdgeLabelRenderer>
         <div
           className="nodrag nopan"
+          data-from={source}
+          data-to={target}
           style={{
             position: "absolute",
             transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)`,

@@ -46,7 +46,8 @@ export interface RecordChoice {
 export function useRecordChoices(app: string, form: string | undefined) {
   const title = useQuery({
     ...formQuery(app, form),
-    select: (body: FormBody) => body.title_field ?? (body.fields?.some((f) => f.key === "title") ? "title" : null),
+    // the form's title field, else its first text field: what people call a record by
+    select: (body: FormBody) => body.title_field ?? body.fields?.find((f) => f.key === "title")?.key ?? body.fields?.find((f) => f.type === "text")?.key ?? null,
   });
   return useQuery({
     queryKey: ["design", "flow-records", app, form, title.data],
