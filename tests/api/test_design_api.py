@@ -284,6 +284,7 @@ def test_only_designers_reach_the_workbench(
         "/forms/order/impact",
         "/forms/order/versions",
         "/forms/order/diff?from=1",
+        "/directory",
     ):
         assert_problem(clerk.get(f"{BASE}{path}"), 403, "permission.design")
     assert_problem(clerk.post(f"{BASE}/forms/check", json={"body": order_form()}), 403)
@@ -299,6 +300,13 @@ def test_only_designers_reach_the_workbench(
     assert maker.get("/api/v1/me").get_json()["design_apps"] == ["shop"]
     assert maker.get(f"{BASE}/definitions").status_code == 200
     assert maker.post(f"{BASE}/forms/check", json={"body": order_form()}).status_code == 200
+    # a designer who is no administrator names people, groups and roles from the app's directory
+    assert_problem(maker.get("/api/v1/users"), 403)
+    directory = maker.get(f"{BASE}/directory").get_json()
+    assert {"clerk", "maker"} <= {u["username"] for u in directory["users"]}
+    assert {"clerks", "makers"} <= {r["key"] for r in directory["roles"]}
+    assert set(directory["users"][0]) == {"id", "username", "display_name"}
+    assert_problem(maker.get("/api/v1/apps/nothing/directory"), 404)
 
 
 def test_every_after_sales_definition_passes_the_check(

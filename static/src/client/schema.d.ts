@@ -457,6 +457,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/apps/{app}/directory": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Active users, groups and roles by id, key and name, for the assignee pickers of the
+         *     designers (of the app; administrators too).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    app: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Directory"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/apps/{app}/export": {
         parameters: {
             query?: never;
@@ -4597,6 +4641,20 @@ export interface components {
             visited: string[];
             /** @description where it waits: node, kind (task, timer, sub_process, join), the holders of open tasks (user, name, since) or a timer's `until` */
             waiting: {
+                [key: string]: unknown;
+            }[];
+        };
+        Directory: {
+            /** @description id, key, name, parent_id */
+            groups: {
+                [key: string]: unknown;
+            }[];
+            /** @description id, key, name */
+            roles: {
+                [key: string]: unknown;
+            }[];
+            /** @description id, username, display_name */
+            users: {
                 [key: string]: unknown;
             }[];
         };

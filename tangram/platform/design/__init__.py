@@ -14,6 +14,7 @@ from sqlalchemy import select
 from tangram.engines.common import diff
 from tangram.engines.forms import form_changes
 from tangram.engines.meta import app_references
+from tangram.platform.identity import groups, roles, users
 from tangram.platform.identity.perms import Actor, require_design
 from tangram.platform.kernel.models import (
     Definition,
@@ -314,3 +315,26 @@ def version_changes(
         return get_version(uow, actor, app_key, kind, key, int(side)).body
 
     return changes(kind, body(from_), body(to))
+
+
+#: The most people the designers' directory lists (an organisation larger than this picks people
+#: by search in the runtime's pickers).
+DIRECTORY_SIZE = 2000
+
+
+def directory(uow: UnitOfWork, actor: Actor, app_key: str) -> dict[str, Any]:
+    """Who a designer of the app can name in assignee rules: active users, groups and roles, by
+    id, key and name (designers who are not administrators cannot list the directory itself)."""
+    get_app(uow, actor, app_key)
+    require_design(actor, app_key)
+    people = [u for u in users.list_users(uow, limit=DIRECTORY_SIZE) if u.is_active]
+    return {
+        "users": [
+            {"id": u.id, "username": u.username, "display_name": u.display_name} for u in people
+        ],
+        "groups": [
+            {"id": g.id, "key": g.key, "name": g.name, "parent_id": g.parent_id}
+            for g in groups.list_groups(uow)
+        ],
+        "roles": [{"id": r.id, "key": r.key, "name": r.name} for r in roles.list_roles(uow)],
+    }

@@ -682,3 +682,28 @@ class Overview(MethodView):
         actor = require_actor()
         with platform().unit_of_work(write=False) as uow:
             return design.overview(uow, actor, app)
+
+
+class DirectorySchema(Schema):
+    """Who assignee rules may name."""
+
+    users = fields.List(
+        fields.Dict(), required=True, metadata={"description": "id, username, display_name"}
+    )
+    groups = fields.List(
+        fields.Dict(), required=True, metadata={"description": "id, key, name, parent_id"}
+    )
+    roles = fields.List(fields.Dict(), required=True, metadata={"description": "id, key, name"})
+
+
+@blp.route("/<string:app>/directory")
+class Directory(MethodView):
+    """The directory as the designers see it."""
+
+    @blp.response(200, DirectorySchema)
+    def get(self, app: str) -> dict[str, Any]:
+        """Active users, groups and roles by id, key and name, for the assignee pickers of the
+        designers (of the app; administrators too)."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            return design.directory(uow, actor, app)

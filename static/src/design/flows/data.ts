@@ -2,6 +2,7 @@
 // permissions matrix and assignee fields), the app's other flows (sub-processes), and the
 // directory (users, groups, roles) assignees are picked from.
 import { useQuery } from "@tanstack/react-query";
+import { useParams } from "react-router-dom";
 import { client, data } from "../../client";
 import type { ConditionField } from "../conditions/logic";
 import type { Decision, Simulation } from "./model";
@@ -103,23 +104,22 @@ export interface Named {
   name: string;
 }
 
-/** Users, groups and roles to choose assignees from (administrators may list them; for others the
- * lists are empty and the editors say so). */
+interface Directory {
+  users: Person[];
+  groups: Named[];
+  roles: Named[];
+}
+
+/** Users, groups and roles to choose assignees from: the directory of the app being designed
+ * (its designers may list it; the administrators' directory pages are theirs alone). */
 export function useDirectory() {
-  const users = useQuery({
-    queryKey: ["design", "directory", "users"],
-    queryFn: async (): Promise<Person[]> => data(await client.GET("/api/v1/users", { params: { query: { limit: 500 } } })).items,
+  const { app = "" } = useParams();
+  const directory = useQuery({
+    queryKey: ["design", "directory", app],
+    queryFn: async (): Promise<Directory> => data(await client.GET("/api/v1/apps/{app}/directory", { params: { path: { app } } })) as unknown as Directory,
+    enabled: Boolean(app),
     retry: false,
   });
-  const groups = useQuery({
-    queryKey: ["design", "directory", "groups"],
-    queryFn: async (): Promise<Named[]> => data(await client.GET("/api/v1/groups")),
-    retry: false,
-  });
-  const roles = useQuery({
-    queryKey: ["design", "directory", "roles"],
-    queryFn: async (): Promise<Named[]> => data(await client.GET("/api/v1/roles")),
-    retry: false,
-  });
-  return { users, groups, roles };
+  const part = <K extends keyof Directory>(key: K) => ({ ...directory, data: directory.data?.[key] });
+  return { users: part("users"), groups: part("groups"), roles: part("roles") };
 }
