@@ -76,6 +76,14 @@ def setup_inspection(platform: Platform) -> int:
     return stored.id
 
 
+def select_node(page: Page, node_id: str) -> None:
+    """Click a node with the whole flow in view first: a node beyond the canvas's edge is
+    clipped, and a click there lands on whatever is drawn above it."""
+    page.get_by_role("button", name="适应画布").click()
+    node(page, node_id).click()
+    expect(page.get_by_test_id("flow-node-props")).to_have_attribute("data-node", node_id)
+
+
 def edge_insert(page: Page, source: str, target: str, kind: str) -> None:
     """Insert a node of ``kind`` (its palette name) on the connection from source to target."""
     page.get_by_role("button", name="适应画布").click()
@@ -119,7 +127,7 @@ def draw(page: Page) -> None:
     pick(page, page.get_by_test_id("flow-form"), "设备巡检单")
 
     # started when an inspection is written; the inspector fills the form first
-    node(page, "start").click()
+    select_node(page, "start")
     pick(page, page.get_by_test_id("flow-start-trigger"), "记录创建时")
     page.get_by_test_id("flow-palette-fill").click()
     name_node(page, "inspect", "巡检员填写")
@@ -128,13 +136,13 @@ def draw(page: Page) -> None:
 
     # safety and quality checks at the same time, joined again
     page.get_by_test_id("flow-palette-parallel_join").click()
-    node(page, "inspect").click()
+    select_node(page, "inspect")
     page.get_by_test_id("flow-palette-parallel_split").click()
     expect(node(page, "parallel_split")).to_be_visible()
     edge_insert(page, "parallel_split", "parallel_join", "填写")
     name_node(page, "safety", "安全检查")
     assignee(page, "指定成员", "owner_1", part="users")
-    node(page, "parallel_split").click()
+    select_node(page, "parallel_split")
     page.get_by_test_id("flow-palette-fill").click()
     name_node(page, "quality", "质量检查")
     assignee(page, "指定成员", "inspector", part="users")
@@ -369,7 +377,7 @@ def test_an_inspection_process_drawn_simulated_run_and_moved_to_v2(
     # v2 drops the 或签; the inspection waiting there moves to the 会签's place in v2
     page.goto(f"{server}/design/aftersales/flows/inspection_flow")
     laid_out(page)
-    node(page, "duty").click()
+    select_node(page, "duty")
     page.get_by_test_id("flow-delete").click()
     saved(page)
     expect(page.get_by_test_id("design-problems")).to_have_text("没有问题", timeout=10_000)
