@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import "./i18n";
 import "./design/strings";
 import "./design/flows/strings";
+import "./design/actions/strings";
+import "./design/rules/strings";
 
 /** The placeholders a string names: ``{name}`` (the interpolation the app is set up with). */
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel.models import Definition, DefinitionVersion, User
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import accessibility_problems, saved, settled, shot, sign_in
+from tests.e2e.conftest import accessibility_problems, opened, saved, settled, shot, sign_in
 from tests.e2e.conftest import option as choice
 
 DESIGN = "/design/aftersales/flows"
@@ -199,3 +199,56 @@ def test_a_business_user_draws_checks_and_publishes_an_approval_flow(
     expect(page.locator(".react-flow__node")).to_have_count(5)
     expect(node(page, "approval")).to_contain_text("主管会签")
     expect(page.get_by_test_id("design-save-state")).to_have_attribute("data-state", "saved")
+
+
+def test_an_automation_nodes_actions_are_edited_without_json(
+    page: Page, server: str, platform: Platform, people: dict[str, int], admin_user: User
+) -> None:
+    sign_in(page, server, "admin", ADMIN_PASSWORD)
+    page.goto(f"{server}{DESIGN}/ticket_handling")
+    laid_out(page)
+    page.get_by_role("button", name="适应画布").click()
+    node(page, "resolve").click()
+    actions = page.get_by_test_id("flow-actions")
+    # the package's action, read in words with the option's label and the computed value
+    # (in the order the database keeps the keys: either may come first)
+    reading = page.get_by_test_id("flow-actions-0-reading")
+    expect(reading).to_contain_text("「状态」为 “已解决”")
+    expect(reading).to_contain_text("「解决时间」为 当前时间")
+    expect(actions.locator("textarea")).to_have_count(0)  # no JSON anywhere
+    # a notice to the ticket's assignee, its title with the ticket number inserted
+    page.get_by_test_id("flow-actions-add").click()
+    opened(page.locator(".ant-dropdown:visible")).get_by_text("发送通知", exact=True).click()
+    page.get_by_test_id("flow-actions-1-to-add").click()
+    pick(page, page.get_by_test_id("flow-actions-1-to-0-value"), "处理人")
+    title = page.get_by_test_id("flow-actions-1-title")
+    title.fill("工单已解决：")
+    insert = page.get_by_test_id("flow-actions-1-title-insert")
+    insert.click()
+    page.keyboard.type("工单号")
+    choice(page, "工单号").first.click()
+    expect(title).to_have_value("工单已解决：{{ticket_no}}")
+    expect(page.get_by_test_id("flow-actions-1-reading")).to_have_text(
+        "给 「处理人」中的人 发站内通知：工单已解决：{{ticket_no}}"
+    )
+    # the status it sets becomes another of the field's options, picked by its label
+    pick(page, page.get_by_test_id("flow-actions-0-values-status-value"), "回访")
+    expect(reading).to_contain_text("「状态」为 “回访”")
+    saved(page)
+    expect(page.get_by_test_id("design-problems")).to_have_text("没有问题", timeout=10_000)
+    with platform.unit_of_work(write=False) as uow:
+        flow = uow.session.scalar(
+            select(Definition).where(Definition.kind == "flow", Definition.key == "ticket_handling")
+        )
+        assert flow is not None
+        (resolve,) = [n for n in flow.draft["nodes"] if n["id"] == "resolve"]
+    assert resolve["actions"] == [
+        {
+            "type": "set_fields",
+            "values": {"status": "callback", "resolved_at": {"expr": {"now": []}}},
+        },
+        {"type": "notify", "to": [{"field": "assignee"}], "title": "工单已解决：{{ticket_no}}"},
+    ]
+    settled(page)
+    problems = accessibility_problems(page)
+    assert problems == [], problems

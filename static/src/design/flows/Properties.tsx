@@ -5,6 +5,8 @@ import { ArrowDownOutlined, ArrowUpOutlined, DeleteOutlined, PlusOutlined } from
 import { Alert, Button, Checkbox, Divider, Form, Input, InputNumber, Radio, Select, Space, Switch, Table, Tag, Typography } from "antd";
 import { useMemo, useState } from "react";
 import { useLang } from "../../i18n";
+import { ActionsEditor } from "../actions/ActionsEditor";
+import type { Action, Names as ActionNames } from "../actions/model";
 import { ConditionBuilder } from "../conditions/ConditionBuilder";
 import { reading, type ConditionField } from "../conditions/logic";
 import { label, useOverview, type Problem } from "../data";
@@ -379,46 +381,6 @@ function MultiEditor({ value, onChange, fields }: { value: Multi | undefined; on
   );
 }
 
-function ActionsEditor({ value, onChange }: { value: unknown[] | undefined; onChange: (next: unknown[]) => void }) {
-  const { t } = useLang();
-  const [text, setText] = useState(() => JSON.stringify(value ?? [], null, 2));
-  const [seen, setSeen] = useState(value);
-  const [bad, setBad] = useState(false);
-  if (value !== seen) {
-    setSeen(value);
-    setText(JSON.stringify(value ?? [], null, 2));
-    setBad(false);
-  }
-  return (
-    <Space direction="vertical" style={{ width: "100%" }}>
-      <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-        {t("design.flow.props.actions.help")}
-      </Typography.Text>
-      <Input.TextArea
-        aria-label={t("design.flow.props.actions")}
-        autoSize={{ minRows: 4, maxRows: 16 }}
-        value={text}
-        status={bad ? "error" : undefined}
-        style={{ fontFamily: "monospace", fontSize: 12 }}
-        onChange={(e) => {
-          setText(e.target.value);
-          try {
-            const parsed: unknown = JSON.parse(e.target.value);
-            if (!Array.isArray(parsed)) throw new Error("not a list");
-            setBad(false);
-            setSeen(parsed);
-            onChange(parsed);
-          } catch {
-            setBad(true);
-          }
-        }}
-        data-testid="flow-actions"
-      />
-      {bad && <Typography.Text type="danger">{t("design.flow.props.actions.invalid")}</Typography.Text>}
-    </Space>
-  );
-}
-
 function Problems({ problems }: { problems: Problem[] }) {
   if (!problems.length) return null;
   return (
@@ -471,6 +433,22 @@ export function NodeProperties({
   const task = node.type === "fill" || node.type === "approval";
   const targets = state.nodes.filter((n) => n.id !== node.id && (n.type === "fill" || n.type === "approval" || n.type === "start"));
   const rejectTo = node.reject_to === undefined ? [] : Array.isArray(node.reject_to) ? node.reject_to : [node.reject_to];
+  const directory = useDirectory();
+  const actionNames: ActionNames = {
+    field: (key) => {
+      const found = fields.find((f) => f.key === key);
+      return found ? label(found.label, lang, key) : undefined;
+    },
+    option: (key, value) => {
+      const option = fields.find((f) => f.key === key)?.options?.find((o) => o.value === value);
+      return option ? label(option.label, lang, String(value)) : undefined;
+    },
+    user: (uid) => directory.users.data?.find((u) => u.id === uid)?.display_name,
+    group: (key) => directory.groups.data?.find((g) => g.key === key)?.name,
+    role: (key) => directory.roles.data?.find((r) => r.key === key)?.name,
+    form: (key) => label(forms.find((f) => f.key === key)?.name, lang, key),
+    flow: (key) => label(flows.find((f) => f.key === key)?.name, lang, key),
+  };
   return (
     <Form layout="vertical" size="small" data-testid="flow-node-props" data-node={node.id}>
       <Typography.Title level={5} style={{ marginTop: 0 }}>
@@ -725,7 +703,7 @@ export function NodeProperties({
 
       {node.type === "automation" && (
         <Form.Item label={t("design.flow.props.actions")}>
-          <ActionsEditor value={node.actions} onChange={(actions) => onPatch({ actions })} />
+          <ActionsEditor app={app} value={node.actions as Action[] | undefined} onChange={(actions) => onPatch({ actions })} fields={fields} names={actionNames} testId="flow-actions" />
         </Form.Item>
       )}
 

@@ -95,8 +95,6 @@ addStrings({
   "design.flow.sub.form": ["新建一条记录", "A new record"],
   "design.flow.props.sub_wait": ["等待子流程完成", "Wait for it to finish"],
   "design.flow.props.actions": ["自动操作", "Actions"],
-  "design.flow.props.actions.help": ["与规则相同的动作（设置字段、新建记录、通知、Webhook……），以 JSON 列出；规则设计器上线后在那里可视化编辑", "The rules' actions (set fields, create records, notify, webhooks…), as JSON; the rule designer will edit them visually"],
-  "design.flow.props.actions.invalid": ["不是有效的 JSON 数组", "Not a valid JSON list"],
   "design.flow.props.branches": ["分支（按顺序判断）", "Branches (tried in order)"],
   "design.flow.props.edge.default": ["设为默认分支", "Make it the default branch"],
   "design.flow.props.edge.is_default": ["默认分支：其他条件都不成立时走这里", "The default branch: taken when no condition holds"],
