@@ -24,6 +24,9 @@ const THEME = {
     colorPrimary: "#1961d8",
     colorPrimaryHover: "#1452b8",
     colorPrimaryActive: "#0f4394",
+    // links and the "processing" / info accents derive from colorInfo (antd's #1677ff: 4.1:1)
+    colorInfo: "#1961d8",
+    colorLink: "#1961d8",
     colorLinkHover: "#1452b8",
     colorTextDescription: "rgba(0, 0, 0, 0.6)",
     colorTextTertiary: "rgba(0, 0, 0, 0.6)",

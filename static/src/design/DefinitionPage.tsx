@@ -18,6 +18,7 @@ import { StatusTag } from "./Workbench";
 
 const FormDesigner = lazy(() => import("./forms/FormDesigner").then((m) => ({ default: m.FormDesigner })));
 const FlowDesigner = lazy(() => import("./flows/FlowDesigner").then((m) => ({ default: m.FlowDesigner })));
+const RuleDesigner = lazy(() => import("./rules/RuleDesigner").then((m) => ({ default: m.RuleDesigner })));
 const MigrationDialog = lazy(() => import("./flows/MigrationDialog").then((m) => ({ default: m.MigrationDialog })));
 
 /** What a kind's designer gets: the body, its setter, the problems pinned on its elements. */
@@ -173,6 +174,8 @@ function Definition({ app, kinds, definitionKey: key }: { app: string; kinds: Ki
           <FormDesigner app={app} body={draft.body} setBody={draft.setBody} problems={problems} publishedKeys={publishedKeys} focus={focus} />
         ) : kinds === "flows" ? (
           <FlowDesigner app={app} body={draft.body} setBody={draft.setBody} problems={problems} publishedKeys={publishedKeys} focus={focus} />
+        ) : kinds === "rules" && (draft.body.type ?? "rule") === "rule" ? (
+          <RuleDesigner app={app} body={draft.body} setBody={draft.setBody} problems={problems} publishedKeys={publishedKeys} focus={focus} />
         ) : (
           <Outline body={draft.body} />
         )}

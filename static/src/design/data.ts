@@ -74,6 +74,8 @@ export function useDraft(app: string, kinds: Kinds, key: string, delay = 800) {
   const lock = useRef<number | null>(null);
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const latest = useRef<Body | null>(null);
+  /** The body the server holds, as text: a body equal to it needs no save. */
+  const stored = useRef<string | null>(null);
   const [seeded, setSeeded] = useState<Definition | undefined>(undefined);
   if (loaded.data && seeded !== loaded.data) {
     setSeeded(loaded.data);
@@ -84,6 +86,7 @@ export function useDraft(app: string, kinds: Kinds, key: string, delay = 800) {
     if (loaded.data) {
       lock.current = loaded.data.lock_version;
       latest.current = loaded.data.body as Body;
+      stored.current = JSON.stringify(loaded.data.body);
     }
   }, [loaded.data]);
 
@@ -98,6 +101,7 @@ export function useDraft(app: string, kinds: Kinds, key: string, delay = 800) {
           }),
         );
         lock.current = saved.lock_version;
+        stored.current = JSON.stringify(next);
         setProblems((saved as { problems?: Problem[] }).problems ?? []);
         if (latest.current === next) setState("saved");
         else setState("pending");
@@ -119,6 +123,13 @@ export function useDraft(app: string, kinds: Kinds, key: string, delay = 800) {
       setLocal(next);
       latest.current = next;
       if (state === "conflict") return; // nothing saves until the conflict is settled
+      if (timer.current) clearTimeout(timer.current);
+      // an editor that hands back what the server holds (a builder normalising on open, an
+      // undo to the saved state) changes nothing: no save, no new lock version
+      if (JSON.stringify(next) === stored.current) {
+        if (state !== "saving") setState("saved");
+        return;
+      }
       setState("pending");
       if (timer.current) clearTimeout(timer.current);
       timer.current = setTimeout(() => {

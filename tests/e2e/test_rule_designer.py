@@ -1,0 +1,170 @@
+"""The rule editor in the browser: an after-sales rule opens read in words and unchanged; a
+business user writes a weekly reminder about urgent tickets — a schedule built from a frequency,
+days and a time, a condition, a notice whose title carries the ticket's title — tries it on the
+stored tickets, and publishes it, without JSON typed."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from tangram.platform import records
+from tangram.platform.bootstrap import Platform
+from tangram.platform.kernel.models import Definition, DefinitionVersion, User
+from tests.apps.test_aftersales import SYSTEM
+from tests.conftest import ADMIN_PASSWORD
+from tests.e2e.conftest import accessibility_problems, opened, saved, settled, shot, sign_in
+from tests.e2e.conftest import option as choice
+from tests.e2e.test_flow_designer import pick
+
+DESIGN = "/design/aftersales/rules"
+
+
+def tickets(platform: Platform) -> list[int]:
+    with platform.unit_of_work() as uow:
+        product = records.create_record(
+            uow, SYSTEM, "aftersales", "product", {"model": "B-200", "product_line": "B"}
+        ).record
+        made = [
+            records.create_record(
+                uow,
+                SYSTEM,
+                "aftersales",
+                "ticket",
+                {
+                    "title": title,
+                    "channel": "phone",
+                    "product": product.id,
+                    "product_line": "B",
+                    "urgency": urgency,
+                    "issue_type": "hardware_fault",
+                },
+            ).record.id
+            for title, urgency in (("整机断电", "P1"), ("按键松动", "P4"))
+        ]
+        uow.commit()
+    return made
+
+
+def test_an_after_sales_rule_opens_in_words_and_unchanged(
+    page: Page, server: str, platform: Platform, people: dict[str, int], admin_user: User
+) -> None:
+    def lock_version() -> int:
+        with platform.unit_of_work(write=False) as uow:
+            rule = uow.session.scalar(
+                select(Definition).where(
+                    Definition.kind == "rule", Definition.key == "first_response"
+                )
+            )
+            assert rule is not None
+            return rule.lock_version
+
+    before = lock_version()
+    saves: list[str] = []
+    page.on("request", lambda r: saves.append(r.url) if r.method == "PUT" else None)
+    sign_in(page, server, "admin", ADMIN_PASSWORD)
+    page.goto(f"{server}{DESIGN}/first_response")
+    expect(page.get_by_test_id("rule-designer")).to_be_visible()
+    expect(page.get_by_test_id("rule-trigger-reading")).to_have_text("「首次响应说明」变化时")
+    expect(page.get_by_test_id("rule-actions-0-reading")).to_have_text(
+        "设置「首次响应时间」为 当前时间、「状态」为 “处理中”"
+    )
+    expect(page.get_by_test_id("design-problems")).to_have_text("没有问题", timeout=10_000)
+    expect(page.get_by_test_id("design-save-state")).to_have_attribute("data-state", "saved")
+    settled(page)
+    problems = accessibility_problems(page)
+    assert problems == [], problems
+    # opening and reading it wrote nothing: no save was sent, the lock version is the same
+    assert saves == []
+    assert lock_version() == before
+
+
+def test_a_business_user_writes_tries_and_publishes_a_scheduled_rule(
+    page: Page, server: str, platform: Platform, people: dict[str, int], admin_user: User
+) -> None:
+    urgent, _calm = tickets(platform)
+    sign_in(page, server, "admin", ADMIN_PASSWORD)
+    page.goto(f"{server}/design/aftersales?kind=rules")
+    page.get_by_test_id("design-new-rules").click()
+    page.get_by_test_id("definition-name-zh").fill("紧急工单周报提醒")
+    page.get_by_test_id("definition-key").fill("urgent_digest")
+    page.locator(".ant-modal-footer .ant-btn-primary:visible").click()
+    expect(page).to_have_url(re.compile(rf"{DESIGN}/urgent_digest$"))
+    expect(page.get_by_test_id("rule-designer")).to_be_visible()
+    pick(page, page.get_by_test_id("rule-form"), "工单")
+
+    # every Monday and Wednesday at nine
+    pick(page, page.get_by_test_id("rule-trigger"), "按计划定时执行")
+    expect(page.get_by_test_id("rule-trigger-reading")).to_have_text(
+        "每周一 09:00（Asia/Shanghai）"
+    )
+    page.get_by_test_id("rule-schedule-weekdays").get_by_text("周三").click()
+    expect(page.get_by_test_id("rule-trigger-reading")).to_have_text(
+        "每周一、三 09:00（Asia/Shanghai）"
+    )
+
+    # only urgent tickets
+    page.get_by_test_id("rule-condition-open").click()
+    builder = page.get_by_test_id("rule-condition")
+    builder.locator(".ruleGroup-addRule").first.click()
+    pick(page, builder.locator(".rule-fields"), "紧急程度")
+    pick(page, builder.locator(".rule-value"), "P1 紧急")
+    expect(page.get_by_test_id("rule-condition-reading")).to_contain_text("紧急程度 是 P1 紧急")
+
+    # a notice to the service managers with the ticket's title in it
+    page.get_by_test_id("rule-actions-add").click()
+    opened(page.locator(".ant-dropdown:visible")).get_by_text("发送通知", exact=True).click()
+    page.get_by_test_id("rule-actions-0-to-add").click()
+    pick(page, page.get_by_test_id("rule-actions-0-to-0-kind"), "角色")
+    pick(page, page.get_by_test_id("rule-actions-0-to-0-value"), "服务经理")
+    title = page.get_by_test_id("rule-actions-0-title")
+    title.fill("紧急工单未结：")
+    page.get_by_test_id("rule-actions-0-title-insert").click()
+    page.keyboard.type("标题")
+    choice(page, "标题").first.click()
+    expect(title).to_have_value("紧急工单未结：{{title}}")
+    expect(page.get_by_test_id("rule-actions-0-reading")).to_have_text(
+        "给 角色「服务经理」 发站内通知：紧急工单未结：{{title}}"
+    )
+    saved(page)
+    expect(page.get_by_test_id("design-problems")).to_have_text("没有问题", timeout=10_000)
+
+    # tried on the stored tickets: the urgent one matches, with the notice it would send
+    page.get_by_test_id("rule-whatif-run").click()
+    result = page.get_by_test_id("rule-whatif-result")
+    expect(result).to_contain_text("试运行了 2 条记录")
+    expect(page.get_by_test_id("rule-whatif-count-matched")).to_have_text("命中 1")
+    expect(page.get_by_test_id("rule-whatif-count-not_matched")).to_have_text("未命中 1")
+    expect(result.get_by_role("link", name=f"#{urgent}")).to_have_attribute(
+        "href", f"/apps/aftersales/records/ticket/{urgent}"
+    )
+    expect(result).to_contain_text("紧急工单未结：整机断电")
+    settled(page)
+    problems = accessibility_problems(page)
+    assert problems == [], problems
+    shot(page, "rule-designer")
+
+    page.get_by_test_id("design-publish").click()
+    expect(page.get_by_test_id("design-publish-dialog")).to_be_visible()
+    page.get_by_test_id("design-publish-note").fill("每周提醒紧急工单")
+    page.get_by_test_id("design-publish-confirm").click()
+    expect(page.get_by_test_id("design-status")).to_contain_text("v1")
+    with platform.unit_of_work(write=False) as uow:
+        body = uow.session.scalar(
+            select(DefinitionVersion.body)
+            .join(Definition, Definition.id == DefinitionVersion.definition_id)
+            .where(Definition.kind == "rule", Definition.key == "urgent_digest")
+        )
+    assert body is not None
+    assert body["form"] == "ticket"
+    assert body["trigger"] == {
+        "type": "schedule",
+        "cron": "0 9 * * 1,3",
+        "time_zone": "Asia/Shanghai",
+    }
+    assert body["condition"] == {"==": [{"var": "urgency"}, "P1"]}
+    assert body["actions"] == [
+        {"type": "notify", "to": [{"role": "service_manager"}], "title": "紧急工单未结：{{title}}"}
+    ]
