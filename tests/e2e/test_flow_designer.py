@@ -35,15 +35,29 @@ def node(page: Page, node_id: str) -> Locator:
     return page.get_by_test_id(f"flow-node-{node_id}")
 
 
+def steady_box(page: Page, locator: Locator) -> dict[str, float]:
+    """Where an element is once the canvas stopped moving: fitting the view applies its new
+    transform on a later frame, and a box read before is where the handle no longer is (under
+    load the drag then started or ended beside it)."""
+    box = locator.bounding_box()
+    for _ in range(50):
+        page.evaluate(
+            "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
+        )
+        again = locator.bounding_box()
+        if box is not None and again == box:
+            return box
+        box = again
+    raise AssertionError(f"{locator} never stopped moving")
+
+
 def connect(page: Page, source: str, target: str) -> None:
     """Drag from the source node's way out (bottom handle) to the target node's way in, with the
     whole flow in view first (a handle below the canvas's edge cannot be reached)."""
     page.get_by_role("button", name="适应画布").click()
     out = page.locator(f".react-flow__node[data-id={source}] .react-flow__handle.source")
     into = page.locator(f".react-flow__node[data-id={target}] .react-flow__handle.target")
-    start, end = out.bounding_box(), into.bounding_box()
-    assert start is not None
-    assert end is not None
+    start, end = steady_box(page, out), steady_box(page, into)
     page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
     page.mouse.down()
     page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=15)
