@@ -104,7 +104,8 @@ def test_publishing_a_rule_for_a_missing_group_is_a_422_with_the_path(
     problem = assert_problem(
         admin_client.post(f"{RULES}/lost/publish", json={}), 422, "definition.invalid"
     )
-    assert problem["errors"] == {"/rules/lost/actions/0/to/group": ["there is no group 'ghosts'"]}
+    # pinned inside the rule's own body, as the designers pin problems
+    assert problem["errors"] == {"/actions/0/to/group": ["there is no group 'ghosts'"]}
 
 
 def test_a_record_explains_its_sla(
@@ -122,3 +123,52 @@ def test_a_record_explains_its_sla(
     assert (target["state"], target["cycle"], target["breaches"]) == ("running", 1, 0)
     assert target["due_at"].startswith("2026-11-23T07:00:00")
     assert target["explanation"].endswith("due 2026-11-23 15:00")
+
+
+def test_the_check_lists_the_inputs_a_decision_table_lets_through(
+    platform: Platform, admin_client: ApiClient
+) -> None:
+    build_world(platform)
+    check = f"{RULES}/check"
+    whole = admin_client.post(check, json={"body": DISPATCH}).get_json()
+    assert whole["problems"] == []
+    assert [w for w in whole["warnings"] if w["code"] == "decision.gap"] == []
+    partial = DISPATCH | {
+        "rules": [DISPATCH["rules"][0]],
+        "tests": [],
+    }
+    verdict = admin_client.post(check, json={"body": partial}).get_json()
+    assert verdict["problems"] == []  # a gap is a warning: publishing it is allowed
+    (gap,) = [w for w in verdict["warnings"] if w["code"] == "decision.gap"]
+    assert gap["path"] == "/rules"
+    assert gap["count"] == len(gap["gaps"]) > 1
+    assert {"issue_type": "hardware_fault", "product_line": "A"} not in gap["gaps"]
+    # a value no cell names reads as "other", an empty input as null
+    assert {"issue_type": {"other": True}, "product_line": "A"} in gap["gaps"]
+    assert {"issue_type": None, "product_line": None} in gap["gaps"]
+    assert "no row matches" in gap["message"]
+    # a failing test case is a problem, and the gaps are still told
+    failing = partial | {
+        "tests": [
+            {"input": {"issue_type": "billing", "product_line": "B"}, "expect": {"group": "x"}}
+        ]
+    }
+    verdict = admin_client.post(check, json={"body": failing}).get_json()
+    assert [p["path"] for p in verdict["problems"]] == ["/tests/0"]
+    assert [w["code"] for w in verdict["warnings"]] == ["decision.gap"]
+
+
+def test_the_check_pins_a_tables_problems_inside_its_body(
+    platform: Platform, admin_client: ApiClient
+) -> None:
+    build_world(platform)
+    body = DISPATCH | {
+        "rules": [
+            {"when": ["hardware_fault", "A"], "then": ["zzz"]},
+            {"when": ["-", "-"], "then": ["desk"]},
+        ]
+    }
+    verdict = admin_client.post(f"{RULES}/check", json={"body": body}).get_json()
+    (failed,) = verdict["problems"]
+    assert (failed["path"], failed["code"]) == ("/tests/0", "decision.test_failed")
+    assert failed["definition"] == "rule/dispatch_matrix"

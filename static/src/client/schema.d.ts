@@ -4611,6 +4611,8 @@ export interface components {
         };
         Diagnostic: {
             code: string;
+            /** @description a problem found in another definition (`rule/dispatch`): `path` is then the app-wide one (`/rules/dispatch/...`) */
+            definition?: string;
             message: string;
             /** @description JSON pointer into the body */
             path: string;
@@ -5693,6 +5695,12 @@ export interface components {
         };
         Warning: {
             code: string;
+            /** @description decision.gap: how many combinations */
+            count?: number;
+            /** @description decision.gap: input combinations no row matches ({input: value}; `{"other": true}` stands for a value no cell names, null for an empty input) */
+            gaps?: {
+                [key: string]: unknown;
+            }[];
             message: string;
             path: string;
         };

@@ -52,6 +52,18 @@ def _problems(exc: TangramError) -> list[dict[str, Any]]:
     return found or [{"path": "", "code": exc.code, "message": exc.detail}]
 
 
+def _own_paths(problems: list[dict[str, Any]], kind: str, key: str) -> list[dict[str, Any]]:
+    """Problems an area found in the judged definition itself pinned inside its body (its
+    ``pointer``), as the designers pin them; those in other definitions keep the app-wide path
+    and name their ``definition``."""
+    return [
+        {**p, "path": p["pointer"]}
+        if p.get("definition") == f"{kind}/{key}" and isinstance(p.get("pointer"), str)
+        else p
+        for p in problems
+    ]
+
+
 def require_key(body: Any, key: str | None = None) -> str:
     """The key of a draft body: a JSON object whose ``key`` is a valid key (``key`` when given:
     the key of a definition cannot change). A draft may be incomplete, but never keyless."""
@@ -88,7 +100,8 @@ def judge(
 ) -> Verdict:
     """Every problem of ``body`` as publishing would find it (the meta-schema first; when that
     holds, the definitions it names, the form compiler and the checks the areas registered),
-    and with ``advise`` the warnings of a body without problems. Nothing is written."""
+    and with ``advise`` the warnings of a body whose shape holds (the meta-schema, the form
+    compiler), also when the areas' checks refused it. Nothing is written."""
     diagnostics = [d.as_dict() for d in validate_definition(kind, body)]
     if body.get("key") != key:
         diagnostics.append(
@@ -109,7 +122,10 @@ def judge(
                 return Verdict([d.as_dict() for d in exc.diagnostics])
         uow.checks.run(uow, app_key, kind, key, body)
     except TangramError as exc:
-        return Verdict(_problems(exc))
+        # the advisers still speak of a body the areas refused (a decision table whose test
+        # fails still has gaps worth showing); they tolerate bodies that do not compile
+        warnings = uow.checks.warnings(uow, app_key, kind, key, body) if advise else []
+        return Verdict(_own_paths(_problems(exc), kind, key), warnings)
     except DefinitionError as exc:
         return Verdict([d.as_dict() for d in exc.diagnostics])
     warnings = uow.checks.warnings(uow, app_key, kind, key, body) if advise else []

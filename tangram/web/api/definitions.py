@@ -77,6 +77,12 @@ class DiagnosticSchema(Schema):
     path = fields.String(required=True, metadata={"description": "JSON pointer into the body"})
     code = fields.String(required=True)
     message = fields.String(required=True)
+    definition = fields.String(
+        metadata={
+            "description": "a problem found in another definition (`rule/dispatch`): `path` is "
+            "then the app-wide one (`/rules/dispatch/...`)"
+        }
+    )
 
 
 class CheckSchema(StrictSchema):
@@ -173,6 +179,14 @@ class WarningSchema(Schema):
     code = fields.String(required=True)
     path = fields.String(required=True)
     message = fields.String(required=True)
+    gaps = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "decision.gap: input combinations no row matches ({input: value}; "
+            '`{"other": true}` stands for a value no cell names, null for an empty input)'
+        },
+    )
+    count = fields.Integer(metadata={"description": "decision.gap: how many combinations"})
 
 
 class PublishedSchema(VersionSchema):
