@@ -15,14 +15,23 @@ from typing import Any
 
 from sqlalchemy import select
 
+from tangram.engines.common import DefinitionError
 from tangram.engines.logic import EvalContext
 from tangram.engines.meta import validate_definition
-from tangram.engines.rules import DecisionError, Rule, Rulebook, RuleEvent, RuleSet
+from tangram.engines.rules import (
+    DecisionError,
+    Rule,
+    Rulebook,
+    RuleEvent,
+    RuleSet,
+    compile_decision_table,
+)
 from tangram.platform import metadata, records
 from tangram.platform.identity.perms import Actor, require_design
-from tangram.platform.kernel.errors import TangramError, ValidationFailed
+from tangram.platform.kernel.errors import NotFound, TangramError, ValidationFailed
 from tangram.platform.kernel.models import App, Record
 from tangram.platform.kernel.uow import UnitOfWork
+from tangram.platform.metadata import compiled
 from tangram.platform.records.listing import Filter
 from tangram.platform.rules import rulebook
 from tangram.platform.rules.effects import apply_effects
@@ -176,6 +185,8 @@ def advise(
     members). Decision tables and SLA policies are not rehearsed; nor is a rule when its form has
     no records yet."""
     form_key = body.get("form")
+    if body.get("type") == "decision_table":
+        return _gap_warnings(uow, app_key, body)
     if body.get("type", "rule") != "rule" or body.get("enabled", True) is False:
         return []
     if not isinstance(form_key, str):
@@ -206,6 +217,61 @@ def advise(
     return [
         _failure_warning(body, kind, why, ids, len(stored))
         for (kind, why), ids in sorted(failures.items(), key=lambda item: -len(item[1]))
+    ]
+
+
+#: Gaps a warning lists (the count covers all of them).
+GAPS_SHOWN = 20
+
+
+def _shown_value(value: Any) -> Any:
+    """A gap's value as people can read it: the engine's stand-ins for "a text no cell names"
+    (just above a constant, or past every text) become ``{"other": true}``."""
+    if isinstance(value, str) and (value.endswith("\x00") or value.startswith("\uffff")):
+        return {"other": True}
+    return value
+
+
+def _gap_warnings(uow: UnitOfWork, app_key: str, body: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A decision table that lets some inputs through without a row: which combinations (the
+    engine finds them exactly, one value per class of each column's domain)."""
+    form_key = body.get("form")
+    fields: frozenset[str] | None = None
+    if isinstance(form_key, str):
+        try:
+            fields = frozenset(compiled.form(uow, app_key, form_key)[1].by_key)
+        except NotFound:
+            fields = None
+    try:
+        # without its test cases: a failing case is the verdict's problem, and must not hide
+        # the gaps
+        table = compile_decision_table({**body, "tests": []}, fields=fields)
+    except DefinitionError:
+        return []  # its problems are the verdict's
+    if not table.gaps:
+        return []
+    # the stand-ins of one class read alike: each combination once
+    readable = {
+        json.dumps(g, sort_keys=True, ensure_ascii=False): g
+        for g in ({k: _shown_value(v) for k, v in gap.items()} for gap in table.gaps)
+    }
+    gaps = list(readable.values())
+    shown = gaps[:GAPS_SHOWN]
+    example = ", ".join(
+        f"{k} = {'(other)' if isinstance(v, dict) else '(empty)' if v is None else v}"
+        for k, v in shown[0].items()
+    )
+    return [
+        {
+            "code": "decision.gap",
+            "path": "/rules",
+            "message": (
+                f"no row matches {len(gaps)} input combination(s), e.g. {example}: "
+                "add a row for them (or a last row of '-' cells)"
+            ),
+            "gaps": shown,
+            "count": len(gaps),
+        }
     ]
 
 

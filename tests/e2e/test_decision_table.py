@@ -1,0 +1,76 @@
+"""The decision table editor in the browser: the after-sales dispatch matrix opens as a grid read in
+words with its tests passing; a cell changed by operator and value makes a test fail live; taking
+the catch-all row away shows which inputs no row matches, and one click puts a catch-all back."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from tangram.platform.bootstrap import Platform
+from tangram.platform.kernel.models import Definition, User
+from tests.conftest import ADMIN_PASSWORD
+from tests.e2e.conftest import accessibility_problems, saved, settled, shot, sign_in
+from tests.e2e.conftest import option as choice
+from tests.e2e.test_flow_designer import pick
+
+
+def test_the_dispatch_matrix_edited_as_a_grid_with_live_tests_and_gaps(
+    page: Page, server: str, platform: Platform, people: dict[str, int], admin_user: User
+) -> None:
+    sign_in(page, server, "admin", ADMIN_PASSWORD)
+    page.goto(f"{server}/design/aftersales/rules/dispatch_matrix")
+    grid = page.get_by_test_id("table-rows")
+    expect(grid.locator("tr.ant-table-row")).to_have_count(10)
+    # cells by their options' labels; "-" for any
+    expect(page.get_by_test_id("table-cell-1-0")).to_have_text("硬件故障")
+    expect(page.get_by_test_id("table-cell-0-1")).to_have_text("-")
+    expect(page.get_by_test_id("table-out-1-0")).to_have_value("line_a_qe")
+    for case in range(3):
+        expect(page.get_by_test_id(f"table-test-{case}")).to_have_attribute("data-passed", "true")
+    expect(page.get_by_test_id("table-gaps")).to_have_count(0)
+    settled(page)
+    problems = accessibility_problems(page)
+    assert problems == [], problems
+
+    # row 2 (hardware faults of line A) now takes lines A and B; with another group as its
+    # output the test that expects line A's group fails, live, and passes again when it is back
+    page.get_by_test_id("table-cell-1-1").click()
+    pick(page, page.get_by_test_id("table-cell-1-1-op"), "属于其中之一")
+    values = page.get_by_test_id("table-cell-1-1-values")
+    values.click()
+    choice(page, "B 产品线").first.click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("table-cell-1-1")).to_have_text("∈ A 产品线、B 产品线")
+    page.get_by_test_id("table-out-1-0").fill("line_ab_qe")
+    saved(page)
+    expect(page.get_by_test_id("table-test-0")).to_have_attribute(
+        "data-passed", "false", timeout=10_000
+    )
+    expect(page.get_by_test_id("design-publish")).to_be_visible()
+    page.get_by_test_id("table-out-1-0").fill("line_a_qe")
+    expect(page.get_by_test_id("table-test-0")).to_have_attribute(
+        "data-passed", "true", timeout=10_000
+    )
+
+    # without the catch-all row some inputs match no row: the editor says which, and puts one back
+    page.get_by_test_id("table-remove-9").click()
+    gaps = page.get_by_test_id("table-gaps")
+    expect(gaps).to_be_visible(timeout=10_000)
+    expect(gaps).to_contain_text("种输入组合没有任何一行匹配")
+    expect(gaps).to_contain_text("问题类型 = 其他值")
+    shot(page, "decision-table-gaps")
+    page.get_by_test_id("table-add-catch-all").click()
+    expect(grid.locator("tr.ant-table-row")).to_have_count(10)
+    page.get_by_test_id("table-out-9-0").fill("customer_service")
+    saved(page)
+    expect(page.get_by_test_id("table-gaps")).to_have_count(0, timeout=10_000)
+    with platform.unit_of_work(write=False) as uow:
+        table = uow.session.scalar(
+            select(Definition).where(Definition.kind == "rule", Definition.key == "dispatch_matrix")
+        )
+        assert table is not None
+        rows = table.draft["rules"]
+    assert rows[1] == {"when": ["hardware_fault", {"in": ["A", "B"]}], "then": ["line_a_qe"]}
+    assert rows[9] == {"when": ["-", "-"], "then": ["customer_service"]}
