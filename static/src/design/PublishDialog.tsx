@@ -2,8 +2,10 @@
 // the data (values in removed fields, options in use, running flow instances, who names this
 // definition). Nothing publishes before the user has seen them.
 import { App, Alert, Input, List, Modal, Space, Spin, Typography } from "antd";
+import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { problemText } from "../api";
+import { client, data } from "../client";
 import { useLang } from "../i18n";
 import { label, useImpact, usePublish, type Kinds, type Problem } from "./data";
 import { DiffView, type LabelledDiff, type PointerChange } from "./DiffView";
@@ -57,11 +59,26 @@ export function PublishDialog(props: {
   const { message } = App.useApp();
   const [note, setNote] = useState("");
   const impact = useImpact(app, kinds, key, true);
+  // a rule or decision table is tried on the stored records: how many it would treat differently
+  const whatIf = useQuery({
+    queryKey: ["design", "publish-whatif", app, key],
+    queryFn: async () => data(await client.POST("/api/v1/apps/{app}/rules/{key}/simulate", { params: { path: { app, key } }, body: { limit: 200 } })),
+    enabled: kinds === "rules",
+    retry: false,
+    staleTime: 0,
+  });
   const publish = usePublish(app, kinds, key);
   const found = impact.data as unknown as Impact | undefined;
   const blocked = props.problems.length > 0;
   const unchanged = found ? (Array.isArray(found.diff) ? found.diff.length === 0 : !found.diff.fields.length && !found.diff.form?.length && !found.diff.layout?.length) && found.published_version !== null : false;
   const lines = found ? impactLines(found, t, lang) : [];
+  const tried = whatIf.data;
+  if (tried && tried.published_version !== null && tried.changed !== null && tried.evaluated > 0)
+    lines.push(
+      tried.changed
+        ? t("design.impact.rule_changes", { n: tried.evaluated, changed: tried.changed, version: tried.published_version })
+        : t("design.impact.rule_same", { n: tried.evaluated, version: tried.published_version }),
+    );
   return (
     <Modal
       open

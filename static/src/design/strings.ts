@@ -71,6 +71,8 @@ addStrings({
   "design.migrate.offer": ["还有 {n} 个运行中的实例使用旧版本：需要的话，把它们迁移到刚发布的版本", "{n} running instance(s) use older versions: move them to the version just published if needed"],
   "design.impact.running_at": ["v{version} 的 {n} 个运行中实例停在：{nodes}；发布后它们仍按 v{version} 运行，可迁移到新版本", "{n} running instance(s) of v{version} are at: {nodes}; after publishing they stay on v{version} and can be moved to the new version"],
   "design.impact.node_removed": ["「{node}」不在新版本中：停在这里的 {n} 个实例要迁移，需先为它选一个新节点", "“{node}” is not in the new version: the {n} instance(s) there need a new node to move to"],
+  "design.impact.rule_changes": ["在最新的 {n} 条已存记录上试运行：{changed} 条的结果会与 v{version} 不同", "Tried on the newest {n} stored record(s): {changed} would come out differently from v{version}"],
+  "design.impact.rule_same": ["在最新的 {n} 条已存记录上试运行：结果与 v{version} 相同", "Tried on the newest {n} stored record(s): they come out as with v{version}"],
   "design.impact.referenced_by": ["被这些定义引用：{list}", "Named by: {list}"],
   "design.versions": ["历史版本", "Versions"],
   "design.versions.none": ["还没有发布过", "Never published"],
