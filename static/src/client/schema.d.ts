@@ -269,6 +269,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/apps/{app}/calendars/{key}/probe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+                key: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * When ``minutes`` of working time from ``start`` end on the calendar's draft (or
+         *     ``body``), and the working stretches that make it so (designers of the app).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    app: string;
+                    key: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ProbeArgs"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Probe"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/apps/{app}/dashboards/{key}/data": {
         parameters: {
             query?: never;
@@ -5172,6 +5223,31 @@ export interface components {
              * @enum {string}
              */
             lang?: "zh-CN" | "en";
+        };
+        Probe: {
+            due: string;
+            minutes: number;
+            /** @description start, end, minutes (in order) */
+            segments: {
+                [key: string]: unknown;
+            }[];
+            start: string;
+            time_zone: string;
+        };
+        ProbeArgs: {
+            /**
+             * @description a calendar to try; the saved draft by default
+             * @default null
+             */
+            body?: {
+                [key: string]: unknown;
+            } | null;
+            minutes: number;
+            /**
+             * Format: date-time
+             * @description ISO 8601; without an offset, in the calendar's time zone
+             */
+            start: string;
         };
         Problem: {
             /** @description stable dotted error code */

@@ -18,6 +18,7 @@ import { StatusTag } from "./Workbench";
 
 const FormDesigner = lazy(() => import("./forms/FormDesigner").then((m) => ({ default: m.FormDesigner })));
 const FlowDesigner = lazy(() => import("./flows/FlowDesigner").then((m) => ({ default: m.FlowDesigner })));
+const CalendarEditor = lazy(() => import("./calendars/CalendarEditor").then((m) => ({ default: m.CalendarEditor })));
 const DecisionTableEditor = lazy(() => import("./rules/DecisionTableEditor").then((m) => ({ default: m.DecisionTableEditor })));
 const RuleDesigner = lazy(() => import("./rules/RuleDesigner").then((m) => ({ default: m.RuleDesigner })));
 const MigrationDialog = lazy(() => import("./flows/MigrationDialog").then((m) => ({ default: m.MigrationDialog })));
@@ -179,6 +180,8 @@ function Definition({ app, kinds, definitionKey: key }: { app: string; kinds: Ki
           <FlowDesigner app={app} body={draft.body} setBody={draft.setBody} problems={problems} publishedKeys={publishedKeys} focus={focus} />
         ) : kinds === "rules" && (draft.body.type ?? "rule") === "rule" ? (
           <RuleDesigner app={app} body={draft.body} setBody={draft.setBody} problems={problems} publishedKeys={publishedKeys} focus={focus} />
+        ) : kinds === "calendars" ? (
+          <CalendarEditor app={app} body={draft.body} setBody={draft.setBody} problems={problems} publishedKeys={publishedKeys} focus={focus} />
         ) : kinds === "rules" && draft.body.type === "decision_table" ? (
           <DecisionTableEditor app={app} body={draft.body} setBody={draft.setBody} problems={problems} warnings={warnings as (Problem & Record<string, unknown>)[]} publishedKeys={publishedKeys} focus={focus} />
         ) : (

@@ -12,7 +12,7 @@ from tangram.platform import design, flows, metadata
 from tangram.platform.kernel.models import DefinitionVersion
 from tangram.platform.metadata import DefinitionView
 from tangram.platform.records.listing import Filter
-from tangram.platform.rules import whatif
+from tangram.platform.rules import probe, whatif
 from tangram.web.api.common import StrictSchema
 from tangram.web.decoding import Blueprint
 from tangram.web.security import platform, require_actor
@@ -721,3 +721,52 @@ class Directory(MethodView):
         actor = require_actor()
         with platform().unit_of_work(write=False) as uow:
             return design.directory(uow, actor, app)
+
+
+class ProbeArgsSchema(StrictSchema):
+    """When does a target of working minutes starting at a time end."""
+
+    start = fields.DateTime(
+        required=True,
+        metadata={"description": "ISO 8601; without an offset, in the calendar's time zone"},
+    )
+    minutes = fields.Float(
+        required=True, validate=validate.Range(min=0, min_inclusive=False, max=probe.MAX_MINUTES)
+    )
+    body = fields.Dict(
+        load_default=None, metadata={"description": "a calendar to try; the saved draft by default"}
+    )
+
+
+class ProbeSchema(Schema):
+    """The due time and the working stretches that make it."""
+
+    start = fields.String(required=True)
+    minutes = fields.Float(required=True)
+    due = fields.String(required=True)
+    time_zone = fields.String(required=True)
+    segments = fields.List(
+        fields.Dict(), required=True, metadata={"description": "start, end, minutes (in order)"}
+    )
+
+
+@blp.route("/<string:app>/calendars/<string:key>/probe")
+class CalendarProbe(MethodView):
+    """A calendar's due-time probe."""
+
+    @blp.arguments(ProbeArgsSchema)
+    @blp.response(200, ProbeSchema)
+    def post(self, body: dict[str, Any], app: str, key: str) -> dict[str, Any]:
+        """When ``minutes`` of working time from ``start`` end on the calendar's draft (or
+        ``body``), and the working stretches that make it so (designers of the app)."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            return probe.probe(
+                uow,
+                actor,
+                app,
+                key,
+                start=body["start"],
+                minutes=body["minutes"],
+                body=body["body"],
+            )

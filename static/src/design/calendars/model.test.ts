@@ -1,0 +1,53 @@
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { addHolidays, copyDay, dayKind, parseDates, rangeMinutes, toggleDay, weekdayOf, type CalendarBody } from "./model";
+
+const CAL = JSON.parse(
+  readFileSync(join(dirname(fileURLToPath(import.meta.url)), "../../../../apps/aftersales/calendars/cn_workdays.json"), "utf-8"),
+) as CalendarBody;
+
+describe("days", () => {
+  it("know what each day of the after-sales calendar is", () => {
+    expect(weekdayOf("2026-12-04")).toBe("fri");
+    expect(weekdayOf("2026-12-06")).toBe("sun");
+    expect(dayKind(CAL, "2026-12-04")).toBe("working");
+    expect(dayKind(CAL, "2026-12-05")).toBe("off");
+    expect(dayKind(CAL, "2026-01-01")).toBe("holiday");
+    expect(dayKind(CAL, "2026-01-04")).toBe("adjusted"); // a Sunday worked (调休)
+  });
+
+  it("move through working → holiday → adjusted → as the week says, and back", () => {
+    const once = toggleDay(CAL, "2026-12-04");
+    expect(dayKind(once, "2026-12-04")).toBe("holiday");
+    const twice = toggleDay(once, "2026-12-04");
+    expect(dayKind(twice, "2026-12-04")).toBe("adjusted");
+    expect(twice.exceptions?.find((e) => e.date === "2026-12-04")?.hours).toEqual([["09:00", "18:00"]]);
+    const thrice = toggleDay(twice, "2026-12-04");
+    expect(dayKind(thrice, "2026-12-04")).toBe("working");
+    expect(thrice.holidays).toEqual(CAL.holidays);
+    expect(thrice.exceptions).toEqual(CAL.exceptions);
+    // lists stay in date order
+    const early = toggleDay(CAL, "2026-01-05");
+    expect(early.holidays).toEqual([...(CAL.holidays ?? []), "2026-01-05"].sort());
+  });
+});
+
+describe("lists and hours", () => {
+  it("read pasted dates, refusing what is not one", () => {
+    expect(parseDates("2027-01-01\n2027/2/10, 2027.2.11、2027-02-30 春节")).toEqual({
+      dates: ["2027-01-01", "2027-02-10", "2027-02-11"],
+      rejected: ["2027-02-30", "春节"],
+    });
+    expect(addHolidays({ key: "c", label: { "zh-CN": "c" }, holidays: ["2027-01-01"] }, ["2027-01-01", "2026-12-31"]).holidays).toEqual(["2026-12-31", "2027-01-01"]);
+  });
+
+  it("copy a day's hours and count minutes", () => {
+    const cal = copyDay(CAL, "mon", ["sat"]);
+    expect(cal.week?.sat).toEqual([["09:00", "18:00"]]);
+    expect(copyDay(cal, "sun", ["sat"]).week?.sat).toBeUndefined();
+    expect(rangeMinutes([["09:00", "12:00"], ["13:00", "18:00"]])).toBe(480);
+    expect(rangeMinutes([["00:00", "24:00"]])).toBe(1440);
+  });
+});
