@@ -66,6 +66,12 @@ class _Counted:
             time.sleep(0.05)
 
 
+#: How long an assertion waits for the page to reach what it expects: as long as an action may
+#: take (``set_default_timeout`` below). Playwright's own 5 s assumed a server round trip — a
+#: publication compiling and checking a flow — answers within 5 s, which a loaded machine broke.
+expect.set_options(timeout=15_000)
+
+
 @pytest.fixture
 def server(platform: Platform) -> Iterator[str]:
     """The app on a free local port, on the test's database."""

@@ -300,6 +300,7 @@ def test_an_inspection_process_drawn_simulated_run_and_moved_to_v2(
     dialog = publish(page, "设备巡检上线")
     expect(dialog).to_contain_text("首次发布")
     page.get_by_test_id("design-publish-confirm").click()
+    expect(dialog).to_be_hidden()  # the publication is done (the dialog closes on success)
     expect(page.get_by_test_id("design-status")).to_contain_text("v1")
     with platform.unit_of_work(write=False) as uow:
         body = uow.session.scalar(
