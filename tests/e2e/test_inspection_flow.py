@@ -153,7 +153,9 @@ def draw(page: Page) -> None:
     edge_insert(page, "parallel_join", "end", "审批")
     name_node(page, "countersign", "主管会签")
     props = page.get_by_test_id("flow-node-props")
-    props.get_by_role("radio", name="会签（需所有人同意）").check()
+    radio = props.get_by_role("radio", name="会签（需所有人同意）")
+    radio.click()  # (then the assertion waits for the panel to show it)
+    expect(radio).to_be_checked()
     assignee(page, "指定成员", "manager_a", "director", part="users")
     reject_to = page.get_by_test_id("flow-reject-to")
     reject_to.click()
@@ -166,7 +168,9 @@ def draw(page: Page) -> None:
         ".ant-select-selection-item-remove"
     ).click()
     expect(reject_to).not_to_contain_text("上一步")
-    props.get_by_role("radio", name="直接回到本节点").check()
+    radio = props.get_by_role("radio", name="直接回到本节点")
+    radio.click()  # (then the assertion waits for the panel to show it)
+    expect(radio).to_be_checked()
     page.get_by_test_id("flow-timeout-on").click()
     expect(page.get_by_test_id("flow-timeout-amount")).to_have_value("2")
     pick(page, page.get_by_test_id("flow-timeout-action"), "升级给上级")
@@ -175,7 +179,9 @@ def draw(page: Page) -> None:
     # any one of the duty engineers confirms (或签)
     edge_insert(page, "countersign", "end", "审批")
     name_node(page, "duty", "值班确认")
-    props.get_by_role("radio", name="或签（一人同意即可）").check()
+    radio = props.get_by_role("radio", name="或签（一人同意即可）")
+    radio.click()  # (then the assertion waits for the panel to show it)
+    expect(radio).to_be_checked()
     assignee(page, "部门 / 小组", "现场服务组", part="group")
 
     # an abnormal result is copied to the service managers; otherwise the default way ends
