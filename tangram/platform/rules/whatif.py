@@ -191,6 +191,11 @@ def advise(
         return []
     if not isinstance(form_key, str):
         return []
+    if not uow.write:
+        # a read-only verdict (the designer's live check) rehearses nothing: its writes would
+        # turn the read into a write, and on SQLite two such upgrades at once fail one of them
+        # (the draft's save and the publication still rehearse)
+        return []
     stored = list(
         uow.session.scalars(
             select(Record)
