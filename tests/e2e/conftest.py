@@ -13,7 +13,9 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, Response, expect, sync_playwright
 from werkzeug.serving import make_server
 
+from tangram.platform import records
 from tangram.platform.bootstrap import Platform
+from tangram.platform.identity.perms import Actor
 from tangram.web.app import STATIC_DIST, create_app
 from tests.apps.test_aftersales import people  # noqa: F401 - the after-sales fixture, reused
 
@@ -196,3 +198,26 @@ def accessibility_problems(page: Page, *, exclude: tuple[str, ...] = ()) -> list
         for v in found
         if v["impact"] in ("serious", "critical")
     ]
+
+
+def stored_tickets(platform: Platform, *tickets: dict[str, Any]) -> list[int]:
+    """After-sales tickets written by the system for one line B product (phone, P3, a hardware
+    fault unless a ticket says otherwise); their ids, in order."""
+    system = Actor.system("test")
+    with platform.unit_of_work() as uow:
+        product = records.create_record(
+            uow, system, "aftersales", "product", {"model": "B-200", "product_line": "B"}
+        ).record
+        base = {
+            "channel": "phone",
+            "product": product.id,
+            "product_line": "B",
+            "urgency": "P3",
+            "issue_type": "hardware_fault",
+        }
+        ids = [
+            records.create_record(uow, system, "aftersales", "ticket", base | t).record.id
+            for t in tickets
+        ]
+        uow.commit()
+    return ids

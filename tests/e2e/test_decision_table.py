@@ -7,12 +7,10 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from tangram.platform import records
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel.models import Definition, User
-from tests.apps.test_aftersales import SYSTEM
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import accessibility_problems, saved, settled, shot, sign_in
+from tests.e2e.conftest import accessibility_problems, saved, settled, shot, sign_in, stored_tickets
 from tests.e2e.conftest import option as choice
 from tests.e2e.test_flow_designer import pick
 
@@ -20,25 +18,8 @@ from tests.e2e.test_flow_designer import pick
 def test_the_dispatch_matrix_edited_as_a_grid_with_live_tests_and_gaps(
     page: Page, server: str, platform: Platform, people: dict[str, int], admin_user: User
 ) -> None:
-    with platform.unit_of_work() as uow:  # a line B hardware fault, dispatched by row 3 today
-        product = records.create_record(
-            uow, SYSTEM, "aftersales", "product", {"model": "B-200", "product_line": "B"}
-        ).record
-        records.create_record(
-            uow,
-            SYSTEM,
-            "aftersales",
-            "ticket",
-            {
-                "title": "主板烧毁",
-                "channel": "phone",
-                "product": product.id,
-                "product_line": "B",
-                "urgency": "P2",
-                "issue_type": "hardware_fault",
-            },
-        )
-        uow.commit()
+    # a line B hardware fault, dispatched by row 3 today
+    stored_tickets(platform, {"title": "主板烧毁", "urgency": "P2"})
     sign_in(page, server, "admin", ADMIN_PASSWORD)
     page.goto(f"{server}/design/aftersales/rules/dispatch_matrix")
     grid = page.get_by_test_id("table-rows")

@@ -8,38 +8,17 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from tangram.platform import records
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel.models import FlowInstance, Task, User
-from tests.apps.test_aftersales import SYSTEM
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import accessibility_problems, opened, saved, shot, sign_in
+from tests.e2e.conftest import accessibility_problems, opened, saved, shot, sign_in, stored_tickets
 from tests.e2e.conftest import option as choice
 
 
 def test_publishing_v2_without_a_node_and_moving_the_tickets_waiting_there(
     page: Page, server: str, platform: Platform, people: dict[str, int], admin_user: User
 ) -> None:
-    with platform.unit_of_work() as uow:
-        product = records.create_record(
-            uow, SYSTEM, "aftersales", "product", {"model": "B-200", "product_line": "B"}
-        ).record
-        for title in ("屏幕闪烁", "无法开机"):
-            records.create_record(
-                uow,
-                SYSTEM,
-                "aftersales",
-                "ticket",
-                {
-                    "title": title,
-                    "channel": "phone",
-                    "product": product.id,
-                    "product_line": "B",
-                    "urgency": "P3",
-                    "issue_type": "hardware_fault",
-                },
-            )
-        uow.commit()
+    stored_tickets(platform, {"title": "屏幕闪烁"}, {"title": "无法开机"})
     with platform.unit_of_work(write=False) as uow:
         running = list(uow.session.scalars(select(FlowInstance)))
     assert [(i.version, [t["node"] for t in i.state["tasks"].values()]) for i in running] == [

@@ -7,12 +7,10 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
-from tangram.platform import records
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel.models import AuditEntry, FlowInstance, Task, User
-from tests.apps.test_aftersales import SYSTEM
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import accessibility_problems, settled, shot, sign_in
+from tests.e2e.conftest import accessibility_problems, settled, shot, sign_in, stored_tickets
 
 
 def written(platform: Platform) -> tuple[int, int, int]:
@@ -26,26 +24,10 @@ def written(platform: Platform) -> tuple[int, int, int]:
 def test_a_designer_plays_the_ticket_flow_on_a_stored_ticket(
     page: Page, server: str, platform: Platform, people: dict[str, int], admin_user: User
 ) -> None:
-    with platform.unit_of_work() as uow:
-        product = records.create_record(
-            uow, SYSTEM, "aftersales", "product", {"model": "B-200", "product_line": "B"}
-        ).record
-        ticket = records.create_record(
-            uow,
-            SYSTEM,
-            "aftersales",
-            "ticket",
-            {
-                "title": "投诉：安装延误",
-                "channel": "phone",
-                "product": product.id,
-                "product_line": "B",
-                "urgency": "P3",
-                "issue_type": "complaint",
-                "assignee": people["qe_a"],
-            },
-        ).record
-        uow.commit()
+    (ticket_id,) = stored_tickets(
+        platform,
+        {"title": "投诉：安装延误", "issue_type": "complaint", "assignee": people["qe_a"]},
+    )
     sign_in(page, server, "admin", ADMIN_PASSWORD)  # (signing in is audited)
     page.goto(f"{server}/design/aftersales/flows/ticket_handling")
     expect(page.get_by_test_id("flow-canvas")).to_have_attribute("data-state", "ready")
@@ -54,7 +36,7 @@ def test_a_designer_plays_the_ticket_flow_on_a_stored_ticket(
     simulator = page.get_by_test_id("flow-simulator")
     expect(simulator).to_be_visible()
     # the newest ticket is picked; the simulation starts at the engineer's first response
-    expect(page.get_by_test_id("flow-sim-record")).to_contain_text(f"#{ticket.id} 投诉：安装延误")
+    expect(page.get_by_test_id("flow-sim-record")).to_contain_text(f"#{ticket_id} 投诉：安装延误")
     page.get_by_test_id("flow-sim-start").click()
     status = page.get_by_test_id("flow-sim-status")
     expect(status).to_have_attribute("data-status", "running")

@@ -10,42 +10,22 @@ import re
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from tangram.platform import records
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel.models import Definition, DefinitionVersion, User
-from tests.apps.test_aftersales import SYSTEM
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import accessibility_problems, opened, saved, settled, shot, sign_in
+from tests.e2e.conftest import (
+    accessibility_problems,
+    opened,
+    saved,
+    settled,
+    shot,
+    sign_in,
+    stored_tickets,
+)
 from tests.e2e.conftest import option as choice
 from tests.e2e.test_flow_designer import pick
 
 DESIGN = "/design/aftersales/rules"
-
-
-def tickets(platform: Platform) -> list[int]:
-    with platform.unit_of_work() as uow:
-        product = records.create_record(
-            uow, SYSTEM, "aftersales", "product", {"model": "B-200", "product_line": "B"}
-        ).record
-        made = [
-            records.create_record(
-                uow,
-                SYSTEM,
-                "aftersales",
-                "ticket",
-                {
-                    "title": title,
-                    "channel": "phone",
-                    "product": product.id,
-                    "product_line": "B",
-                    "urgency": urgency,
-                    "issue_type": "hardware_fault",
-                },
-            ).record.id
-            for title, urgency in (("整机断电", "P1"), ("按键松动", "P4"))
-        ]
-        uow.commit()
-    return made
 
 
 def test_an_after_sales_rule_opens_in_words_and_unchanged(
@@ -84,7 +64,9 @@ def test_an_after_sales_rule_opens_in_words_and_unchanged(
 def test_a_business_user_writes_tries_and_publishes_a_scheduled_rule(
     page: Page, server: str, platform: Platform, people: dict[str, int], admin_user: User
 ) -> None:
-    urgent, _calm = tickets(platform)
+    urgent, _calm = stored_tickets(
+        platform, {"title": "整机断电", "urgency": "P1"}, {"title": "按键松动", "urgency": "P4"}
+    )
     sign_in(page, server, "admin", ADMIN_PASSWORD)
     page.goto(f"{server}/design/aftersales?kind=rules")
     page.get_by_test_id("design-new-rules").click()
