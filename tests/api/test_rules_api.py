@@ -172,3 +172,50 @@ def test_the_check_pins_a_tables_problems_inside_its_body(
     (failed,) = verdict["problems"]
     assert (failed["path"], failed["code"]) == ("/tests/0", "decision.test_failed")
     assert failed["definition"] == "rule/dispatch_matrix"
+
+
+def test_simulate_an_sla_policy_counts_the_records_that_would_have_breached(
+    platform: Platform, clock: FrozenClock, admin_client: ApiClient
+) -> None:
+    clock.set(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))  # Monday 10:00 in Shanghai
+    world = build_world(platform)
+    world.publish("calendar", CALENDAR)
+    world.publish("rule", SLA)
+    tickets = [
+        world.create({"title": f"t{i}", "issue_type": "usage", "product_line": "A"})
+        for i in range(3)
+    ]
+    clock.set(datetime(2026, 11, 23, 3, 0, tzinfo=UTC))  # 11:00: the first is answered
+    world.update(tickets[0].id, {"first_response_at": "2026-11-23T03:00:00+00:00"})
+    clock.set(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))  # 16:00: P3's 240 minutes ran out at 15:00
+    with platform.unit_of_work(write=False) as uow:
+        before = uow.session.scalar(select(func.count()).select_from(AuditEntry))
+    url = f"{RULES}/standard_sla/simulate"
+    same = admin_client.post(url, json={}).get_json()
+    assert same["type"] == "sla"
+    assert same["counts"] == {"breached": 2, "within": 1}
+    assert same["targets"] == {"first_response": {"breached": 2, "met": 1}}
+    assert same["changed"] == 0
+    # a day's worth of minutes for P3: nobody is late, and the two open ones are still running
+    longer = SLA | {"targets": [SLA["targets"][0] | {"minutes": {"P1": 30, "P2": 60, "P3": 600}}]}
+    out = admin_client.post(url, json={"body": longer}).get_json()
+    assert out["counts"] == {"within": 3}
+    assert out["targets"] == {"first_response": {"running": 2, "met": 1}}
+    assert out["published_targets"] == {"first_response": {"breached": 2, "met": 1}}
+    assert out["published_counts"] == {"breached": 2, "within": 1}
+    assert out["changed"] == 2
+    assert {c["record"] for c in out["changes"]} == {tickets[1].id, tickets[2].id}
+    late = next(r for r in same["records"] if r["record"] == tickets[1].id)
+    assert late["targets"][0]["state"] == "breached"
+    assert late["targets"][0]["due_at"].startswith("2026-11-23T07:00:00")
+    # a shorter target than the first answer took: met, but late
+    shorter = SLA | {"targets": [SLA["targets"][0] | {"minutes": {"P1": 30, "P2": 60, "P3": 30}}]}
+    out = admin_client.post(url, json={"body": shorter}).get_json()
+    assert out["targets"] == {"first_response": {"breached": 2, "met_late": 1}}
+    assert out["counts"] == {"breached": 3}
+    # a broken draft is refused with the path of its problem
+    broken = SLA | {"calendar": "nowhere"}
+    problem = assert_problem(admin_client.post(url, json={"body": broken}), 422)
+    assert any(d["path"].endswith("/calendar") for d in problem["diagnostics"])
+    with platform.unit_of_work(write=False) as uow:
+        assert uow.session.scalar(select(func.count()).select_from(AuditEntry)) == before

@@ -1831,7 +1831,9 @@ export interface paths {
         put?: never;
         /**
          * Run the draft over stored records (nothing is written): outcomes, counts and the
-         *     differences from the published version.
+         *     differences from the published version. An SLA policy is replayed over each record's
+         *     history up to now: records within or breached, and per target how many are running,
+         *     paused, warned, met, met late or breached.
          */
         post: {
             parameters: {
@@ -5478,7 +5480,7 @@ export interface components {
         };
         Simulate: {
             /**
-             * @description a rule or decision table to try; the saved draft by default
+             * @description a rule, decision table or SLA policy to try; the saved draft by default
              * @default null
              */
             body?: {
@@ -5505,11 +5507,27 @@ export interface components {
             };
             evaluated: number;
             form: string;
+            /** @description an SLA policy's records within or breached when published */
+            published_counts?: {
+                [key: string]: number;
+            } | null;
+            /** @description the same under the published version (null before one) */
+            published_targets?: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            } | null;
             published_version: number | null;
             records: {
                 [key: string]: unknown;
             }[];
             rule: string;
+            /** @description an SLA policy's records per target and state */
+            targets?: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            };
             type: string;
         };
         Sla: {

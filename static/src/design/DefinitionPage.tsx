@@ -21,6 +21,7 @@ const FlowDesigner = lazy(() => import("./flows/FlowDesigner").then((m) => ({ de
 const CalendarEditor = lazy(() => import("./calendars/CalendarEditor").then((m) => ({ default: m.CalendarEditor })));
 const DecisionTableEditor = lazy(() => import("./rules/DecisionTableEditor").then((m) => ({ default: m.DecisionTableEditor })));
 const RuleDesigner = lazy(() => import("./rules/RuleDesigner").then((m) => ({ default: m.RuleDesigner })));
+const SlaEditor = lazy(() => import("./sla/SlaEditor").then((m) => ({ default: m.SlaEditor })));
 const MigrationDialog = lazy(() => import("./flows/MigrationDialog").then((m) => ({ default: m.MigrationDialog })));
 
 /** What a kind's designer gets: the body, its setter, the problems pinned on its elements. */
@@ -184,6 +185,8 @@ function Definition({ app, kinds, definitionKey: key }: { app: string; kinds: Ki
           <CalendarEditor app={app} body={draft.body} setBody={draft.setBody} problems={problems} publishedKeys={publishedKeys} focus={focus} />
         ) : kinds === "rules" && draft.body.type === "decision_table" ? (
           <DecisionTableEditor app={app} body={draft.body} setBody={draft.setBody} problems={problems} warnings={warnings as (Problem & Record<string, unknown>)[]} publishedKeys={publishedKeys} focus={focus} />
+        ) : kinds === "rules" && draft.body.type === "sla" ? (
+          <SlaEditor app={app} body={draft.body} setBody={draft.setBody} problems={problems} publishedKeys={publishedKeys} focus={focus} />
         ) : (
           <Outline body={draft.body} />
         )}

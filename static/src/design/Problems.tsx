@@ -1,7 +1,7 @@
 // The engine's verdict on the draft: problems (which refuse publishing) and warnings, each with
 // where it is; choosing one selects the element it is pinned on.
 import { CheckCircleOutlined, ExclamationCircleOutlined, LoadingOutlined, WarningOutlined } from "@ant-design/icons";
-import { Badge, Button, List, Popover, Space, Typography } from "antd";
+import { Alert, Badge, Button, List, Popover, Space, Typography } from "antd";
 import { useLang } from "../i18n";
 import type { Problem } from "./data";
 
@@ -61,4 +61,11 @@ export function ProblemsButton({
       </Button>
     </Popover>
   );
+}
+
+/** The problems pinned at ``prefix`` or inside it, shown above the part of a designer they are about. */
+export function PinnedProblems({ problems, prefix, testId }: { problems: Problem[]; prefix: string; testId: string }) {
+  const mine = problems.filter((p) => p.path === prefix || p.path.startsWith(`${prefix}/`));
+  if (!mine.length) return null;
+  return <Alert type="error" showIcon style={{ marginBottom: 8 }} message={mine.map((p) => p.message).join("；")} data-testid={testId} />;
 }

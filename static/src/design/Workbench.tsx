@@ -1,6 +1,6 @@
 // /design/{app}: the app's definitions by kind, with their status, and new definitions.
 import { PlusOutlined } from "@ant-design/icons";
-import { App, Badge, Breadcrumb, Button, Form, Input, Modal, Result, Space, Spin, Table, Tabs, Tag, Typography } from "antd";
+import { App, Badge, Breadcrumb, Button, Form, Input, Modal, Radio, Result, Space, Spin, Table, Tabs, Tag, Typography } from "antd";
 import dayjs from "dayjs";
 import { useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
@@ -11,7 +11,7 @@ import { canDesign } from "./access";
 import { AppIcon } from "./icons";
 import { createDefinition, isKinds, KINDS, label, useApp, useOverview, type Kinds } from "./data";
 import { suggestKey } from "./forms/model/keys";
-import { skeleton } from "./skeletons";
+import { RULE_TYPES, skeleton } from "./skeletons";
 
 const SINGULAR: Record<Kinds, string> = {
   forms: "form",
@@ -145,7 +145,7 @@ function NewDefinition({ app, kinds, taken, onClose }: { app: string; kinds: Kin
     setBusy(true);
     try {
       const name = values.name_en ? { "zh-CN": values.name_zh, en: values.name_en } : { "zh-CN": values.name_zh };
-      await createDefinition(app, kinds, skeleton(kinds, values.key, name));
+      await createDefinition(app, kinds, skeleton(kinds, values.key, name, values.type ?? "rule"));
       onClose();
       navigate(`/design/${app}/${kinds}/${values.key}`);
     } catch (error) {
@@ -173,6 +173,15 @@ function NewDefinition({ app, kinds, taken, onClose }: { app: string; kinds: Kin
           if ("name_zh" in changed && !keyTouched) form.setFieldValue("key", suggestKey(changed.name_zh ?? "", taken));
         }}
       >
+        {kinds === "rules" && (
+          <Form.Item name="type" label={t("design.new.rule_type")} initialValue="rule">
+            <Radio.Group
+              optionType="button"
+              options={RULE_TYPES.map((type) => ({ value: type, label: t(`design.new.rule_type.${type}`) }))}
+              data-testid="definition-rule-type"
+            />
+          </Form.Item>
+        )}
         <Form.Item name="name_zh" label={t("design.app.name_zh")} rules={[{ required: true, max: 500 }]}>
           <Input data-testid="definition-name-zh" />
         </Form.Item>

@@ -2,9 +2,17 @@
 // cannot do without, left empty. Drafts may be incomplete: the check lists what is missing.
 import type { Body, Kinds } from "./data";
 
-export function skeleton(kinds: Kinds, key: string, name: { "zh-CN": string; en?: string }): Body {
+/** What a new definition of kind rules is: a rule, a decision table or an SLA policy. */
+export const RULE_TYPES = ["rule", "decision_table", "sla"] as const;
+export type RuleType = (typeof RULE_TYPES)[number];
+
+export function skeleton(kinds: Kinds, key: string, name: { "zh-CN": string; en?: string }, type: RuleType = "rule"): Body {
   const base: Body = { key, label: name.en ? name : { "zh-CN": name["zh-CN"] } };
   switch (kinds) {
+    case "rules":
+      if (type === "decision_table") return { ...base, type, form: "", hit_policy: "FIRST", inputs: [], outputs: [], rules: [] };
+      if (type === "sla") return { ...base, type, form: "", targets: [] };
+      return base;
     case "forms":
       return { ...base, fields: [] };
     case "flows":

@@ -1,4 +1,5 @@
-"""What-if: run a draft rule or decision table over stored records without writing anything.
+"""What-if: run a draft rule, decision table or SLA policy over stored records without writing
+anything.
 
 The draft (the definition's saved draft, or a body sent with the request) is compiled into the
 app's rulebook in place of the published version, then evaluated over the records a filter picks
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -24,6 +26,8 @@ from tangram.engines.rules import (
     Rulebook,
     RuleEvent,
     RuleSet,
+    SlaPolicy,
+    SlaState,
     compile_decision_table,
 )
 from tangram.platform import metadata, records
@@ -36,6 +40,7 @@ from tangram.platform.records.listing import Filter
 from tangram.platform.rules import rulebook
 from tangram.platform.rules.effects import apply_effects
 from tangram.platform.rules.evaluation import evaluation
+from tangram.platform.rules.sla import history as sla_history
 
 MAX_LIMIT = 1000
 #: Records listed one by one in the answer (the counts cover all of them).
@@ -109,12 +114,10 @@ def simulate(
         )
     kind = draft_body.get("type", "rule")
     form_key = draft_body.get("form")
-    if kind == "sla" or not isinstance(form_key, str):
+    if not isinstance(form_key, str):
         raise ValidationFailed(
-            "Only rules and decision tables bound to a form can be simulated over records.",
-            errors=[
-                {"path": "body/type" if kind == "sla" else "body/form", "message": "unsupported"}
-            ],
+            "Only definitions bound to a form can be simulated over records.",
+            errors=[{"path": "body/form", "message": "unsupported"}],
         )
     if kind == "rule" and draft_body.get("enabled", True) is False:
         raise ValidationFailed(
@@ -123,6 +126,8 @@ def simulate(
         )
     published, draft = rulebook.compile_draft(uow, app_key, key, draft_body)
     page = records.list_records(uow, actor, app_key, form_key, filters=filters, limit=limit)
+    if kind == "sla":
+        return _simulate_sla(uow, key, form_key, published, draft, page.items)
     counts: Counter[str] = Counter()
     effects: Counter[str] = Counter()
     shown: list[dict[str, Any]] = []
@@ -159,6 +164,106 @@ def simulate(
         "records": shown,
         "changes": changes,
     }
+
+
+def _policy(book: Rulebook, key: str) -> SlaPolicy | None:
+    for policies in book.slas.values():
+        for policy in policies:
+            if policy.key == key:
+                return policy
+    return None
+
+
+def _sla_outcome(
+    policy: SlaPolicy | None, snapshots: Sequence[tuple[datetime, Mapping[str, Any]]], now: datetime
+) -> dict[str, Any] | None:
+    """Where each target of ``policy`` stands for a record with these snapshots, now: a record
+    has breached when any target ran out of time in any cycle."""
+    if policy is None:
+        return None
+    targets = [
+        {
+            "key": s.key,
+            "state": s.state.value,
+            "breaches": s.breaches,
+            "priority": s.priority,
+            "due_at": s.due_at.isoformat() if s.due_at else None,
+            "met_at": s.met_at.isoformat() if s.met_at else None,
+            "explanation": s.explanation,
+        }
+        for s in policy.evaluate(snapshots, now)
+    ]
+    late = any(t["breaches"] or t["state"] == SlaState.BREACHED.value for t in targets)
+    return {"outcome": "breached" if late else "within", "targets": targets}
+
+
+def _sla_signature(outcome: Mapping[str, Any] | None) -> Any:
+    """What a change of policy changes for a record: each target's state and breaches (the
+    explanation's wording and the due time follow from those, or only move)."""
+    if outcome is None:
+        return None
+    return [(t["key"], t["state"], t["breaches"]) for t in outcome["targets"]]
+
+
+def _simulate_sla(
+    uow: UnitOfWork,
+    key: str,
+    form_key: str,
+    published: Rulebook,
+    draft: Rulebook,
+    stored: Sequence[Record],
+) -> dict[str, Any]:
+    """An SLA policy's draft replayed over each record's history up to now: how many records
+    would have breached, per target and state, against the published version."""
+    new_policy, old_policy = _policy(draft, key), _policy(published, key)
+    counts: Counter[str] = Counter()
+    counted_before: Counter[str] = Counter()
+    targets: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    before: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    shown: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    changed = 0
+    for record in stored:
+        snapshots = sla_history(uow, record)
+        new = _sla_outcome(new_policy, snapshots, uow.now) or {"outcome": "absent", "targets": []}
+        old = _sla_outcome(old_policy, snapshots, uow.now)
+        counts[new["outcome"]] += 1
+        for target in new["targets"]:
+            targets[target["key"]][_target_state(target)] += 1
+        if old is not None:
+            counted_before[old["outcome"]] += 1
+        for target in old["targets"] if old else []:
+            before[target["key"]][_target_state(target)] += 1
+        if len(shown) < SHOWN:
+            shown.append({"record": record.id, **new})
+        if old is not None and _sla_signature(old) != _sla_signature(new):
+            changed += 1
+            if len(changes) < SHOWN:
+                changes.append({"record": record.id, "draft": new, "published": old})
+    return {
+        "rule": key,
+        "type": "sla",
+        "form": form_key,
+        "published_version": published.versions.get(key),
+        "evaluated": len(stored),
+        "counts": dict(counts.most_common()),
+        "effects": {},
+        "changed": changed if key in published.versions else None,
+        "records": shown,
+        "changes": changes,
+        "targets": {name: dict(c) for name, c in targets.items()},
+        "published_counts": dict(counted_before.most_common()) if old_policy is not None else None,
+        "published_targets": {name: dict(c) for name, c in before.items()}
+        if old_policy is not None
+        else None,
+    }
+
+
+def _target_state(target: Mapping[str, Any]) -> str:
+    """A target's state as the preview counts it: one met after its time ran out is met late."""
+    if target["state"] == SlaState.BREACHED.value and target["met_at"]:
+        return "met_late"
+    return str(target["state"])
 
 
 def _table_outcome(table: Any, record: Record) -> dict[str, Any]:

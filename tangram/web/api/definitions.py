@@ -470,7 +470,9 @@ class SimulateSchema(StrictSchema):
 
     body = fields.Dict(
         load_default=None,
-        metadata={"description": "a rule or decision table to try; the saved draft by default"},
+        metadata={
+            "description": "a rule, decision table or SLA policy to try; the saved draft by default"
+        },
     )
     filter = fields.Dict(
         keys=fields.String(),
@@ -495,17 +497,36 @@ class SimulationSchema(Schema):
     )
     records = fields.List(fields.Dict(), required=True)
     changes = fields.List(fields.Dict(), required=True)
+    targets = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(keys=fields.String(), values=fields.Integer()),
+        metadata={"description": "an SLA policy's records per target and state"},
+    )
+    published_counts = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        allow_none=True,
+        metadata={"description": "an SLA policy's records within or breached when published"},
+    )
+    published_targets = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(keys=fields.String(), values=fields.Integer()),
+        allow_none=True,
+        metadata={"description": "the same under the published version (null before one)"},
+    )
 
 
 @blp.route("/<string:app>/rules/<string:key>/simulate")
 class Simulate(MethodView):
-    """What-if for a rule or decision table."""
+    """What-if for a rule, decision table or SLA policy."""
 
     @blp.arguments(SimulateSchema)
     @blp.response(200, SimulationSchema)
     def post(self, body: dict[str, Any], app: str, key: str) -> dict[str, Any]:
         """Run the draft over stored records (nothing is written): outcomes, counts and the
-        differences from the published version."""
+        differences from the published version. An SLA policy is replayed over each record's
+        history up to now: records within or breached, and per target how many are running,
+        paused, warned, met, met late or breached."""
         actor = require_actor()
         filters = [
             Filter.parse(name, value if isinstance(value, list) else [str(value)])

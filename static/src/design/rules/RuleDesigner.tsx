@@ -12,11 +12,13 @@ import { problemText } from "../../api";
 import { client, data } from "../../client";
 import { useLang } from "../../i18n";
 import { ActionsEditor } from "../actions/ActionsEditor";
-import { actionLabel, type Action, type Names } from "../actions/model";
+import { actionLabel, type Action } from "../actions/model";
+import { useActionNames } from "../actions/names";
 import { ConditionBuilder } from "../conditions/ConditionBuilder";
-import { label, useOverview, type Body, type Problem } from "../data";
+import { label, useOverview, type Body } from "../data";
+import { PinnedProblems } from "../Problems";
 import type { DesignerProps } from "../DefinitionPage";
-import { conditionFields, useDirectory, useFlowForm } from "../flows/data";
+import { conditionFields, useFlowForm } from "../flows/data";
 import { TextI18n } from "../forms/editors";
 import { cronOf, effectText, scheduleOf, switchTrigger, TRIGGERS, triggerText, type Frequency, type RuleBody, type Schedule, type Trigger, type TriggerType } from "./model";
 import "./strings";
@@ -33,12 +35,6 @@ interface WhatIf {
 
 const OUTCOME_COLOR: Record<string, string> = { matched: "green", "not matched": "default", "not triggered": "default", error: "red" };
 const OUTCOME_INK: Record<string, string> = { matched: "#135200", error: "#a8071a" };
-
-function Problems({ problems, prefix }: { problems: Problem[]; prefix: string }) {
-  const mine = problems.filter((p) => p.path === prefix || p.path.startsWith(`${prefix}/`));
-  if (!mine.length) return null;
-  return <Alert type="error" showIcon style={{ marginBottom: 8 }} message={mine.map((p) => p.message).join("；")} data-testid={`rule-problems-${prefix.slice(1) || "root"}`} />;
-}
 
 function ScheduleEditor({ trigger, onChange }: { trigger: Trigger; onChange: (t: Trigger) => void }) {
   const { t } = useLang();
@@ -204,28 +200,13 @@ export function RuleDesigner({ app, body, setBody, problems }: DesignerProps) {
   const fields = useMemo(() => formFields.data ?? [], [formFields.data]);
   const condition = useMemo(() => conditionFields(fields), [fields]);
   const overview = useOverview(app);
-  const directory = useDirectory();
   const update = (patch: Partial<RuleBody>) => {
     const next: Record<string, unknown> = { ...rule, ...patch };
     for (const [k, v] of Object.entries(patch)) if (v === undefined) delete next[k];
     setBody(next as Body);
   };
-  const fieldName = (key: string) => {
-    const found = fields.find((f) => f.key === key);
-    return found ? label(found.label, lang, key) : key;
-  };
-  const names: Names = {
-    field: (key) => (fields.some((f) => f.key === key) ? fieldName(key) : undefined),
-    option: (key, value) => {
-      const option = fields.find((f) => f.key === key)?.options?.find((o) => o.value === value);
-      return option ? label(option.label, lang, String(value)) : undefined;
-    },
-    user: (id) => directory.users.data?.find((u) => u.id === id)?.display_name,
-    group: (key) => directory.groups.data?.find((g) => g.key === key)?.name,
-    role: (key) => directory.roles.data?.find((r) => r.key === key)?.name,
-    form: (key) => label(overview.data?.find((d) => d.kind === "form" && d.key === key)?.name, lang, key),
-    flow: (key) => label(overview.data?.find((d) => d.kind === "flow" && d.key === key)?.name, lang, key),
-  };
+  const names = useActionNames(app, fields);
+  const fieldName = (key: string) => names.field?.(key) ?? key;
   const trigger = rule.trigger;
   const dates = fields.filter((f) => f.type === "date" || f.type === "datetime");
   return (
@@ -238,7 +219,7 @@ export function RuleDesigner({ app, body, setBody, problems }: DesignerProps) {
                 <TextI18n value={rule.label} onChange={(next) => next && update({ label: next as RuleBody["label"] })} testId="rule-label" required />
               </Form.Item>
               <Form.Item label={t("design.rule.form")} style={{ marginBottom: 0 }}>
-                <Problems problems={problems} prefix="/form" />
+                <PinnedProblems problems={problems} prefix="/form" testId="rule-problems-form" />
                 <Select
                   value={form}
                   onChange={(next: string) => update({ form: next })}
@@ -250,7 +231,7 @@ export function RuleDesigner({ app, body, setBody, problems }: DesignerProps) {
             </Form>
           </Card>
           <Card size="small" title={t("design.rule.when")} data-testid="rule-trigger-card">
-            <Problems problems={problems} prefix="/trigger" />
+            <PinnedProblems problems={problems} prefix="/trigger" testId="rule-problems-trigger" />
             <Space direction="vertical" size={8} style={{ width: "100%" }}>
               <Select<TriggerType>
                 style={{ width: 240 }}
@@ -308,7 +289,7 @@ export function RuleDesigner({ app, body, setBody, problems }: DesignerProps) {
             </Space>
           </Card>
           <Card size="small" title={t("design.rule.if")}>
-            <Problems problems={problems} prefix="/condition" />
+            <PinnedProblems problems={problems} prefix="/condition" testId="rule-problems-condition" />
             {rule.condition === undefined && (
               <Typography.Text type="secondary" style={{ display: "block", marginBottom: 4 }}>
                 {t("design.rule.always")}
@@ -317,7 +298,7 @@ export function RuleDesigner({ app, body, setBody, problems }: DesignerProps) {
             <ConditionBuilder value={rule.condition} onChange={(next) => update({ condition: next ?? undefined })} fields={condition} testId="rule-condition" />
           </Card>
           <Card size="small" title={t("design.rule.then")}>
-            <Problems problems={problems} prefix="/actions" />
+            <PinnedProblems problems={problems} prefix="/actions" testId="rule-problems-actions" />
             <ActionsEditor app={app} value={rule.actions as Action[] | undefined} onChange={(actions) => update({ actions })} fields={fields} names={names} testId="rule-actions" />
           </Card>
           <Card size="small" title={t("design.rule.settings")}>
