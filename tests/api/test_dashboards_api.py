@@ -369,3 +369,82 @@ def test_a_dashboard_answers_from_rollups_once_the_worker_built_them(
     rolled = admin_client.get(f"{APP}/reports/by_issue/data").get_json()
     assert rolled["rollup"] is True
     assert sum(r[1] for r in rolled["rows"]) == sum(r[1] for r in report_data["rows"]) + 1
+
+
+def test_designers_preview_drafts_of_reports_and_kpis_without_publishing(
+    platform: Platform, app: Flask, admin_client: ApiClient
+) -> None:
+    world = with_kpis(platform)
+    # a draft KPI, never published: measured over the period against the one before
+    assert admin_client.post(f"{APP}/kpis", json={"body": kpi("cases", {"type": "count"})})
+    card = admin_client.post(f"{APP}/kpis/cases/preview", json={"period": CURRENT})
+    assert card.status_code == 200, card.get_json()
+    assert (card.get_json()["value"], card.get_json()["previous"], card.get_json()["version"]) == (
+        6,
+        6,
+        0,
+    )
+    # a body sent with the request, published or not, is measured instead of the draft
+    lower = MTTR | {"filter": {"==": [{"var": "status"}, "closed"]}, "decimals": 2}
+    out = admin_client.post(f"{APP}/kpis/mttr/preview", json={"body": lower, "period": CURRENT})
+    assert out.status_code == 200, out.get_json()
+    assert out.get_json()["decimals"] == 2
+    assert out.get_json()["cached"] is False
+    bad = MTTR | {"measure": {"type": "avg", "field": "issue"}}
+    problem = assert_problem(
+        admin_client.post(f"{APP}/kpis/mttr/preview", json={"body": bad}), 422, "definition.invalid"
+    )
+    assert "/measure/field" in problem["errors"]
+    assert_problem(
+        admin_client.post(f"{APP}/kpis/mttr/preview", json={"period": "fortnight"}),
+        422,
+        "query.invalid",
+    )
+    assert_problem(
+        admin_client.post(f"{APP}/kpis/mttr/preview", json={"body": MTTR | {"key": "x"}}), 422
+    )
+    assert_problem(admin_client.post(f"{APP}/kpis/ghost/preview", json={}), 404)
+
+    # a report's draft: rows, labels and the query's time, nothing published
+    assert admin_client.post(f"{APP}/reports", json={"body": report()}).status_code == 201
+    data = admin_client.post(f"{APP}/reports/by_issue/preview", json={})
+    assert data.status_code == 200, data.get_json()
+    rows = data.get_json()
+    assert rows["columns"] == ["issue", "tickets", "cost"]
+    assert sum(r[1] for r in rows["rows"]) == 12
+    assert set(rows["labels"]["issue"]) == {"hw", "sw", "usage"}
+    assert (rows["version"], rows["cached"]) == (0, False)
+    pareto = admin_client.post(
+        f"{APP}/reports/by_issue/preview", json={"body": report(type="pareto", top=2)}
+    ).get_json()
+    assert pareto["columns"][-1] == "cumulative_share"
+    broken = report()
+    broken["dataset"]["measures"].append({"key": "avg_issue", "type": "avg", "field": "issue"})
+    broken["widget"]["x"] = "nowhere"
+    problem = assert_problem(
+        admin_client.post(f"{APP}/reports/by_issue/preview", json={"body": broken}),
+        422,
+        "definition.invalid",
+    )
+    assert "/dataset/measures/2/field" in problem["errors"]
+    problem = assert_problem(
+        admin_client.post(f"{APP}/reports/by_issue/preview", json={"body": report(x="nowhere")}),
+        422,
+        "definition.invalid",
+    )
+    assert "/widget/x" in problem["errors"]
+    assert_problem(
+        admin_client.post(f"{APP}/reports/by_issue/preview", json={"period": "this_month"}), 422
+    )
+    # only designers preview
+    world.revoke_staff("ann")
+    with platform.unit_of_work() as uow:
+        ann = users.get_user(uow, world.users["ann"])
+        users.update_user(
+            uow, SYSTEM, ann.id, {"password": "ann-password-1"}, lock_version=ann.lock_version
+        )
+        uow.commit()
+    client = ApiClient(app.test_client())
+    assert client.login("ann", "ann-password-1").status_code == 200
+    assert_problem(client.post(f"{APP}/reports/by_issue/preview", json={}), 403)
+    assert_problem(client.post(f"{APP}/kpis/mttr/preview", json={}), 403)

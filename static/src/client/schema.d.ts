@@ -963,6 +963,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/apps/{app}/kpis/{key}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+                key: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The draft (or ``body``) over ``period`` (this month by default) beside the period
+         *     before, as its card would show it to the designer once published (version 0); a draft
+         *     that does not fit its form is a 422 with every problem's path. Designers only.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    app: string;
+                    key: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Preview"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["KpiCard"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/apps/{app}/navigation": {
         parameters: {
             query?: never;
@@ -1716,6 +1768,58 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/apps/{app}/reports/{key}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+                key: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run the draft (or ``body``) as the designer's own reader would see it once
+         *     published — version 0, never cached — with the query's time; a draft that does not fit
+         *     its forms is a 422 with every problem's path. Designers only.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    app: string;
+                    key: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Preview"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ReportData"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -5214,6 +5318,20 @@ export interface components {
             users: {
                 [key: string]: unknown;
             }[];
+        };
+        Preview: {
+            /**
+             * @description the definition to run; the saved draft by default
+             * @default null
+             */
+            body?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * @description a KPI card's period (a preset or FIRST..LAST); this month
+             * @default null
+             */
+            period?: string | null;
         };
         PreviewArgs: {
             /** @description the form definition */

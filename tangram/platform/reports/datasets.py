@@ -39,6 +39,7 @@ from sqlalchemy import ColumnElement, func, select
 
 from tangram.engines.common import DefinitionError, Diagnostic
 from tangram.engines.forms import FieldType
+from tangram.engines.meta import validate_definition
 from tangram.engines.reports import (
     TOTAL,
     Dataset,
@@ -57,7 +58,7 @@ from tangram.engines.reports import (
 )
 from tangram.platform import metadata, records
 from tangram.platform.identity import users
-from tangram.platform.identity.perms import Action, Actor
+from tangram.platform.identity.perms import Action, Actor, require_design
 from tangram.platform.kernel import spreadsheets
 from tangram.platform.kernel.errors import NotFound, ValidationFailed
 from tangram.platform.kernel.models import AuditEntry, Scope
@@ -385,6 +386,53 @@ def run(
     )
     shown: Result = replace(result, cached=hit)
     return shown
+
+
+def draft_body(
+    uow: UnitOfWork, actor: Actor, app_key: str, kind: str, key: str, body: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """What a designer previews: ``body``, or the saved draft of ``key``, checked against its
+    kind's schema (422 ``definition.invalid`` with every problem's path). Designers only."""
+    require_design(actor, app_key)
+    view = metadata.get_definition(uow, actor, app_key, kind, key)
+    draft = dict(body) if body is not None else dict(view.definition.draft)
+    if draft.get("key") != key:
+        raise ValidationFailed.at("body/key", f"must be the {kind}'s key {key!r}")
+    problems = validate_definition(kind, draft)
+    if problems:
+        raise ValidationFailed.from_diagnostics(
+            f"The {kind} has {len(problems)} problem(s): fix them to preview it.",
+            problems,
+            code="definition.invalid",
+        )
+    return draft
+
+
+def preview(
+    uow: UnitOfWork, actor: Actor, app_key: str, key: str, *, body: Mapping[str, Any] | None = None
+) -> Result:
+    """A report's draft (or ``body``) run for ``actor`` as it would be published: their read
+    scope applies, nothing is cached or rolled up, and a draft that does not fit its forms is a
+    422 with every problem's path."""
+    draft = draft_body(uow, actor, app_key, "report", key, body)
+    form_key = str((draft.get("dataset") or {}).get("form"))
+    require_app(uow, actor, app_key)
+    records.require_scope(actor, Action.READ, app_key, form_key)
+    try:
+        zone = uow.settings.time_zone
+        prepared = prepare(uow, app_key, key, 0, draft, time_zone=zone, now=uow.now)
+        problems = widget_problems(draft, prepared.dataset)
+    except DefinitionError as exc:
+        problems = list(exc.diagnostics)
+    if problems:
+        raise ValidationFailed.from_diagnostics(
+            f"The report has {len(problems)} problem(s): fix them to preview it.",
+            problems,
+            code="definition.invalid",
+        )
+    seen = reach(actor, app_key, prepared.dataset.forms)
+    where = _where(uow, actor, prepared, seen.scope, (), None)
+    return _execute(uow, prepared, where, seen.joined(uow, actor))
 
 
 class QueryLater(Exception):

@@ -92,12 +92,15 @@ def kpi_card(
     extra: reports.Extra | None = None,
     extra_key: tuple[Any, ...] = (),
     sliced: reports.Sliced | None = None,
+    draft: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A KPI over ``period`` beside the period before, for ``actor``'s records (from the KPI's
     rollup when one can answer: see :mod:`tangram.platform.reports.rollups`). The actor needs the
-    read grant on the KPI's form and every form its filter joins (403 ``permission.record``)."""
+    read grant on the KPI's form and every form its filter joins (403 ``permission.record``).
+    A ``draft`` body (checked by the caller) is measured instead of the published version: by
+    its query, never from a rollup or the cache, as version 0."""
     require_app(uow, actor, app_key)
-    version, body = _kpi(uow, app_key, key)
+    version, body = _kpi(uow, app_key, key) if draft is None else (0, dict(draft))
     form_key = str(body.get("form"))
     records.require_scope(actor, Action.READ, app_key, form_key)  # before anything compiles
     periods = {"value": period, "previous": period.previous}
@@ -122,7 +125,7 @@ def kpi_card(
         *(extra(t, False) if extra is not None else []),
     ]
     joined = seen.joined(uow, actor)
-    rollable = seen.whole and (extra is None or sliced is not None)
+    rollable = draft is None and seen.whole and (extra is None or sliced is not None)
     part = sliced(t, False) if sliced is not None else rollups.Slice()
 
     def compute() -> tuple[Any, Any, float, bool]:
@@ -151,7 +154,10 @@ def kpi_card(
         seen.key(actor),
         uow.settings.time_zone,
     )
-    (value, before, elapsed, rolled), hit = reports.cached(uow, cache_key, compute)
+    if draft is None:
+        (value, before, elapsed, rolled), hit = reports.cached(uow, cache_key, compute)
+    else:
+        (value, before, elapsed, rolled), hit = compute(), False
     decimals = int(body.get("decimals", 1))
     direction = body.get("direction", "higher")
     change = change_pct = better = None
@@ -179,6 +185,31 @@ def kpi_card(
         "cached": hit,
         "rollup": rolled,
     }
+
+
+def preview(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    key: str,
+    *,
+    period: Period,
+    body: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A KPI's draft (or ``body``) as its card would show it over ``period`` against the period
+    before, for ``actor`` (designers only; a draft that does not fit its form is a 422 with every
+    problem's path)."""
+    draft = reports.draft_body(uow, actor, app_key, "kpi", key, body)
+    try:
+        sources = sources_of(uow, app_key, str(draft.get("form")))
+        check_kpi(draft, sources, time_zone=uow.settings.time_zone)
+    except DefinitionError as exc:
+        raise ValidationFailed.from_diagnostics(
+            f"The KPI has {len(exc.diagnostics)} problem(s): fix them to preview it.",
+            exc.diagnostics,
+            code="definition.invalid",
+        ) from None
+    return kpi_card(uow, actor, app_key, key, period=period, draft=draft)
 
 
 def _kpi_rollup(

@@ -12,7 +12,7 @@ from tangram.platform import records, reports
 from tangram.platform.kernel.errors import ValidationFailed
 from tangram.platform.records.listing import Filter
 from tangram.platform.reports import dashboards, kpis
-from tangram.web.api.common import MAX_PAGE, download
+from tangram.web.api.common import MAX_PAGE, StrictSchema, download
 from tangram.web.api.records import RecordPageSchema, record_out
 from tangram.web.decoding import Blueprint
 from tangram.web.security import platform, require_actor
@@ -270,3 +270,49 @@ class WidgetRecords(MethodView):
                 limit=args["limit"],
             )
             return _page(page)
+
+
+class PreviewSchema(StrictSchema):
+    """What a designer previews."""
+
+    body = fields.Dict(
+        load_default=None,
+        metadata={"description": "the definition to run; the saved draft by default"},
+    )
+    period = fields.String(
+        load_default=None,
+        metadata={"description": "a KPI card's period (a preset or FIRST..LAST); this month"},
+    )
+
+
+@blp.route("/<string:app>/reports/<string:key>/preview")
+class ReportPreview(MethodView):
+    """A report's draft, run."""
+
+    @blp.arguments(PreviewSchema)
+    @blp.response(200, ReportDataSchema)
+    def post(self, body: dict[str, Any], app: str, key: str) -> dict[str, Any]:
+        """Run the draft (or ``body``) as the designer's own reader would see it once
+        published — version 0, never cached — with the query's time; a draft that does not fit
+        its forms is a 422 with every problem's path. Designers only."""
+        actor = require_actor()
+        if body["period"] is not None:
+            raise ValidationFailed.at("period", "a report has no period: filter its dataset")
+        with platform().unit_of_work(write=False) as uow:
+            return reports.preview(uow, actor, app, key, body=body["body"]).as_dict()
+
+
+@blp.route("/<string:app>/kpis/<string:key>/preview")
+class KpiPreview(MethodView):
+    """A KPI's draft as a card."""
+
+    @blp.arguments(PreviewSchema)
+    @blp.response(200, KpiCardSchema)
+    def post(self, body: dict[str, Any], app: str, key: str) -> dict[str, Any]:
+        """The draft (or ``body``) over ``period`` (this month by default) beside the period
+        before, as its card would show it to the designer once published (version 0); a draft
+        that does not fit its form is a 422 with every problem's path. Designers only."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            period = kpis.card_period(uow, body["period"])
+            return kpis.preview(uow, actor, app, key, period=period, body=body["body"])
