@@ -22,6 +22,8 @@ const CalendarEditor = lazy(() => import("./calendars/CalendarEditor").then((m) 
 const DecisionTableEditor = lazy(() => import("./rules/DecisionTableEditor").then((m) => ({ default: m.DecisionTableEditor })));
 const RuleDesigner = lazy(() => import("./rules/RuleDesigner").then((m) => ({ default: m.RuleDesigner })));
 const SlaEditor = lazy(() => import("./sla/SlaEditor").then((m) => ({ default: m.SlaEditor })));
+const KpiEditor = lazy(() => import("./reports/KpiEditor").then((m) => ({ default: m.KpiEditor })));
+const ReportBuilder = lazy(() => import("./reports/ReportBuilder").then((m) => ({ default: m.ReportBuilder })));
 const MigrationDialog = lazy(() => import("./flows/MigrationDialog").then((m) => ({ default: m.MigrationDialog })));
 
 /** What a kind's designer gets: the body, its setter, the problems pinned on its elements. */
@@ -187,6 +189,10 @@ function Definition({ app, kinds, definitionKey: key }: { app: string; kinds: Ki
           <DecisionTableEditor app={app} body={draft.body} setBody={draft.setBody} problems={problems} warnings={warnings as (Problem & Record<string, unknown>)[]} publishedKeys={publishedKeys} focus={focus} />
         ) : kinds === "rules" && draft.body.type === "sla" ? (
           <SlaEditor app={app} body={draft.body} setBody={draft.setBody} problems={problems} publishedKeys={publishedKeys} focus={focus} />
+        ) : kinds === "kpis" ? (
+          <KpiEditor app={app} body={draft.body} setBody={draft.setBody} problems={problems} publishedKeys={publishedKeys} focus={focus} />
+        ) : kinds === "reports" ? (
+          <ReportBuilder app={app} body={draft.body} setBody={draft.setBody} problems={problems} publishedKeys={publishedKeys} focus={focus} />
         ) : (
           <Outline body={draft.body} />
         )}

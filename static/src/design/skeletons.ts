@@ -20,9 +20,9 @@ export function skeleton(kinds: Kinds, key: string, name: { "zh-CN": string; en?
     case "dashboards":
       return { ...base, widgets: [] };
     case "reports":
-      return { ...base, dataset: {} };
+      return { ...base, dataset: { form: "", dimensions: [], measures: [] }, widget: { type: "bar" } };
     case "kpis":
-      return { ...base, form: "", measure: {} };
+      return { ...base, form: "", measure: { type: "count" } };
     default:
       return base;
   }

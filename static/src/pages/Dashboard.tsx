@@ -1,13 +1,13 @@
 // A dashboard: ECharts widgets and KPI cards from the dashboard data endpoint, global filters,
 // drill-down from any point to its records, export per widget.
-import { ArrowDownOutlined, ArrowUpOutlined, DownloadOutlined } from "@ant-design/icons";
+import { DownloadOutlined } from "@ant-design/icons";
 import { useQuery } from "@tanstack/react-query";
-import { Alert, Button, Card, Col, Drawer, List, Result, Row, Select, Space, Spin, Statistic, Table, Typography } from "antd";
-import * as echarts from "echarts";
-import { useEffect, useRef, useState } from "react";
+import { Alert, Button, Card, Col, Drawer, List, Result, Row, Select, Space, Spin, Typography } from "antd";
+import { useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { api, withQuery, type RecordPage } from "../api";
 import { useLang } from "../i18n";
+import { Chart, DataTable, isTabular, Kpi } from "../widgets";
 
 interface Widget {
   id: string;
@@ -37,93 +37,6 @@ interface Board {
 }
 
 const PRESETS = ["today", "this_week", "this_month", "last_month", "this_quarter", "this_year", "last_7_days", "last_30_days", "last_90_days", "last_365_days"];
-
-type Labels = Record<string, Record<string, Record<string, string>>>;
-
-/** Rows with dimension values replaced by their names (options, users, groups) in ``lang``. */
-function named(data: Record<string, unknown>, lang: string): unknown[][] {
-  const labels = (data.labels as Labels | undefined) ?? {};
-  const columns = data.columns as string[];
-  return (data.rows as unknown[][]).map((row) =>
-    row.map((value, i) => {
-      const names = labels[columns[i]];
-      const name = names?.[String(value)];
-      return name ? (name[lang] ?? name["zh-CN"] ?? value) : value;
-    }),
-  );
-}
-
-function Chart({ data, onPick }: { data: Record<string, unknown>; onPick: (row: unknown[]) => void }) {
-  const ref = useRef<HTMLDivElement>(null);
-  const { lang } = useLang();
-  useEffect(() => {
-    if (!ref.current) return;
-    const chart = echarts.init(ref.current);
-    const widget = data.widget as { type?: string };
-    const columns = data.columns as string[];
-    const raw = data.rows as unknown[][];
-    const rows = named(data, lang);
-    const split = (widget as { series?: string }).series;
-    const seriesNames = split ? ((data.labels as Labels | undefined)?.[split] ?? {}) : {};
-    const dimensions = columns.map((c, i) =>
-      i > 0 && seriesNames[c] ? (seriesNames[c][lang] ?? seriesNames[c]["zh-CN"] ?? c) : c,
-    );
-    const type = widget.type ?? "bar";
-    const dims = columns.length;
-    const series: echarts.SeriesOption[] = [];
-    if (type === "pie" || type === "donut") {
-      series.push({ type: "pie", radius: type === "donut" ? ["40%", "70%"] : "70%", encode: { itemName: 0, value: 1 } });
-    } else if (type === "pareto") {
-      series.push({ type: "bar", encode: { x: 0, y: 1 } });
-      series.push({ type: "line", yAxisIndex: 1, encode: { x: 0, y: dims - 1 } });
-    } else {
-      for (let i = 1; i < dims; i++) {
-        series.push({
-          type: type === "line" || type === "area" ? "line" : "bar",
-          stack: type === "stacked" ? "all" : undefined,
-          areaStyle: type === "area" ? {} : undefined,
-          encode: { x: 0, y: i },
-        });
-      }
-    }
-    chart.setOption({
-      tooltip: { trigger: type === "pie" || type === "donut" ? "item" : "axis" },
-      legend: { type: "scroll", bottom: 0 },
-      dataset: { dimensions, source: rows },
-      grid: { left: 48, right: 48, top: 24, bottom: 48 },
-      xAxis: type === "pie" || type === "donut" ? undefined : { type: "category" },
-      yAxis: type === "pie" || type === "donut" ? undefined : type === "pareto" ? [{ type: "value" }, { type: "value", max: 100 }] : { type: "value" },
-      series,
-    });
-    chart.on("click", (params) => onPick(raw[params.dataIndex] ?? []));
-    const resize = () => chart.resize();
-    window.addEventListener("resize", resize);
-    return () => {
-      window.removeEventListener("resize", resize);
-      chart.dispose();
-    };
-  }, [data, onPick, lang]);
-  return <div ref={ref} style={{ height: 260, width: "100%" }} data-testid="chart" />;
-}
-
-function Kpi({ data, onDrill }: { data: Record<string, unknown>; onDrill: () => void }) {
-  const { t } = useLang();
-  const change = data.change_pct as number | null;
-  const better = data.better as boolean | null;
-  return (
-    <div onClick={onDrill} style={{ cursor: "pointer" }}>
-      <Statistic value={(data.value as number | null) ?? "—"} suffix={data.unit as string | undefined} precision={data.decimals as number} />
-      <Typography.Text type="secondary">
-        {t("dashboard.previous")}: {(data.previous as number | null) ?? "—"}{" "}
-      </Typography.Text>
-      {change !== null && change !== undefined && (
-        <Typography.Text style={{ color: better === null ? undefined : better ? "#389e0d" : "#cf1322" }}>
-          {change >= 0 ? <ArrowUpOutlined /> : <ArrowDownOutlined />} {Math.abs(change)}%
-        </Typography.Text>
-      )}
-    </div>
-  );
-}
 
 export function Dashboard() {
   const { app = "", key = "" } = useParams();
@@ -197,15 +110,8 @@ export function Dashboard() {
                   <Alert type="warning" title={`${t("dashboard.error")}: ${w.error.detail}`} />
                 ) : w.kind === "kpi" && data ? (
                   <Kpi data={data} onDrill={() => setDrill({ widget: w.id, point: {} })} />
-                ) : data && ["table", "pivot", "before_after"].includes(String((data.widget as { type?: string }).type)) ? (
-                  <Table
-                    size="small"
-                    pagination={false}
-                    scroll={{ x: true }}
-                    rowKey={(_, i) => String(i)}
-                    dataSource={named(data, lang).map((r) => Object.fromEntries((data.columns as string[]).map((c, i) => [c, r[i]])))}
-                    columns={(data.columns as string[]).map((c) => ({ key: c, dataIndex: c, title: c }))}
-                  />
+                ) : data && isTabular(data) ? (
+                  <DataTable data={data} />
                 ) : data ? (
                   <Chart
                     data={data}
