@@ -448,3 +448,78 @@ def test_designers_preview_drafts_of_reports_and_kpis_without_publishing(
     assert client.login("ann", "ann-password-1").status_code == 200
     assert_problem(client.post(f"{APP}/reports/by_issue/preview", json={}), 403)
     assert_problem(client.post(f"{APP}/kpis/mttr/preview", json={}), 403)
+
+
+def test_designers_preview_a_dashboard_draft_as_a_role_would_see_it(
+    platform: Platform, app: Flask, admin_client: ApiClient
+) -> None:
+    world = with_kpis(platform)
+    world.publish("report", report())
+    with platform.unit_of_work() as uow:
+        role = roles.create_role(uow, SYSTEM, key="own_cases", name="own cases")
+        roles.add_grant(
+            uow, SYSTEM, role.id, app_key="svc", form_key="case", actions=["read"], scope="own"
+        )
+        uow.commit()
+    # a draft, never published, under a filter value
+    assert admin_client.post(f"{APP}/dashboards", json={"body": cockpit()}).status_code == 201
+    out = admin_client.post(f"{APP}/dashboards/cockpit/preview", json={"values": {"line": ["B"]}})
+    assert out.status_code == 200, out.get_json()
+    body = out.get_json()
+    assert (body["version"], body["as_role"]) == (0, None)
+    card, bars = body["widgets"]
+    assert card["data"]["value"] == 10.5
+    assert sum(r[1] for r in bars["data"]["rows"]) == 4
+    assert (card["form"], card["filtered_by"]) == ("case", ["period", "line"])
+    # as a holder of a role whose scope is their own records: the system's records are not theirs
+    mine = admin_client.post(
+        f"{APP}/dashboards/cockpit/preview", json={"as_role": "own_cases"}
+    ).get_json()
+    assert mine["as_role"] == "own_cases"
+    assert mine["widgets"][1]["data"]["rows"] == []
+    assert mine["widgets"][0]["data"]["value"] is None
+    # a body sent with the request; problems with their paths; unknown roles and filters
+    narrow = cockpit(widgets=cockpit()["widgets"][:1])
+    one = admin_client.post(f"{APP}/dashboards/cockpit/preview", json={"body": narrow}).get_json()
+    assert [w["id"] for w in one["widgets"]] == ["mttr"]
+    wide = cockpit(columns=4)
+    problem = assert_problem(
+        admin_client.post(f"{APP}/dashboards/cockpit/preview", json={"body": wide}),
+        422,
+        "definition.invalid",
+    )
+    assert "/widgets/0/layout" in problem["errors"]
+    assert_problem(
+        admin_client.post(f"{APP}/dashboards/cockpit/preview", json={"as_role": "ghosts"}), 404
+    )
+    assert_problem(
+        admin_client.post(f"{APP}/dashboards/cockpit/preview", json={"values": {"x": ["1"]}}),
+        422,
+        "query.invalid",
+    )
+    # a designer who is no administrator previews only as a role they hold
+    with platform.unit_of_work() as uow:
+        designer = roles.create_role(uow, SYSTEM, key="designer", name="designer")
+        roles.add_grant(
+            uow, SYSTEM, designer.id, app_key="svc", form_key="*", actions=["design"], scope="all"
+        )
+        roles.add_grant(
+            uow, SYSTEM, designer.id, app_key="svc", form_key="case", actions=["read"], scope="all"
+        )
+        ann = users.get_user(uow, world.users["ann"])
+        users.update_user(
+            uow, SYSTEM, ann.id, {"password": "ann-password-1"}, lock_version=ann.lock_version
+        )
+        users.assign_role(uow, SYSTEM, role_key="designer", user_id=ann.id)
+        uow.commit()
+    world.revoke_staff("ann")
+    client = ApiClient(app.test_client())
+    assert client.login("ann", "ann-password-1").status_code == 200
+    assert client.post(f"{APP}/dashboards/cockpit/preview", json={}).status_code == 200
+    assert_problem(
+        client.post(f"{APP}/dashboards/cockpit/preview", json={"as_role": "own_cases"}),
+        403,
+        "permission.role",
+    )
+    held = client.post(f"{APP}/dashboards/cockpit/preview", json={"as_role": "designer"})
+    assert held.status_code == 200, held.get_json()

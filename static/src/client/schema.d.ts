@@ -366,6 +366,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/apps/{app}/dashboards/{key}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+                key: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Every widget of the draft (or ``body``) under the filter ``values``, as the designer
+         *     sees it or as a holder of ``as_role`` would (that role's grants and row-level scopes;
+         *     administrators may choose any role, others one they hold). Designers only; a draft that
+         *     cannot be published is a 422 with every problem's path.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    app: string;
+                    key: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["DashboardPreview"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DashboardPreviewOut"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/apps/{app}/dashboards/{key}/widgets/{widget}/data": {
         parameters: {
             query?: never;
@@ -4691,6 +4744,42 @@ export interface components {
             };
         };
         DashboardData: {
+            /** @description grid width */
+            columns: number;
+            elapsed_ms: number;
+            /** @description with values */
+            filters: {
+                [key: string]: unknown;
+            }[];
+            key: string;
+            label: {
+                [key: string]: unknown;
+            };
+            version: number;
+            widgets: {
+                [key: string]: unknown;
+            }[];
+        };
+        DashboardPreview: {
+            /**
+             * @description show it as a holder of this role would see it
+             * @default null
+             */
+            as_role?: string | null;
+            /**
+             * @description the dashboard to show; the saved draft by default
+             * @default null
+             */
+            body?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description filter values by filter key: {'period': ['this_month']} */
+            values?: {
+                [key: string]: string[];
+            };
+        };
+        DashboardPreviewOut: {
+            as_role: string | null;
             /** @description grid width */
             columns: number;
             elapsed_ms: number;

@@ -86,6 +86,17 @@ class Actor:
         return self.username
 
 
+def grant_rule(grant: Grant) -> GrantRule:
+    """A stored grant as the checks see it."""
+    return GrantRule(
+        grant.app_key,
+        grant.form_key,
+        frozenset(grant.actions),
+        Scope(grant.scope),
+        tuple(sorted((grant.field_rules or {}).items())),
+    )
+
+
 def load_actor(
     session: Session,
     user: User,
@@ -106,15 +117,7 @@ def load_actor(
     grants: list[GrantRule] = []
     if role_ids:
         for grant in session.scalars(select(Grant).where(Grant.role_id.in_(role_ids))):
-            grants.append(
-                GrantRule(
-                    grant.app_key,
-                    grant.form_key,
-                    frozenset(grant.actions),
-                    Scope(grant.scope),
-                    tuple(sorted((grant.field_rules or {}).items())),
-                )
-            )
+            grants.append(grant_rule(grant))
     group_ids = frozenset(
         session.scalars(select(Membership.group_id).where(Membership.user_id == user.id))
     )

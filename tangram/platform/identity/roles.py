@@ -6,12 +6,19 @@ Every change is checked (administrators only), validated, audited and optimistic
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import delete, select
 
-from tangram.platform.identity.perms import ACTIONS, Actor, require_admin
-from tangram.platform.kernel.errors import Conflict, NotFound, ValidationFailed, check_lock
+from tangram.platform.identity.perms import ACTIONS, ADMIN_ROLE, Actor, grant_rule, require_admin
+from tangram.platform.kernel.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+    check_lock,
+)
 from tangram.platform.kernel.models import (
     Grant,
     Role,
@@ -36,6 +43,23 @@ def role_by_key(uow: UnitOfWork, key: str) -> Role:
     if role is None:
         raise NotFound(f"Role {key!r} does not exist.", code="role.not_found")
     return role
+
+
+def acting_as(uow: UnitOfWork, actor: Actor, role_key: str) -> Actor:
+    """``actor`` seen through one role only, to preview what its holders see: the role's grants,
+    the actor's own user and groups (so "own" and "group" scopes mean theirs), administrator
+    rights only for the administrators' role. Administrators may act as any role; anyone else
+    only as a role they hold, so a preview never shows them more than they may read."""
+    role = role_by_key(uow, role_key)
+    if not actor.is_admin and role_key not in actor.roles:
+        raise PermissionDenied(
+            f"Only administrators preview as a role they do not hold ({role_key!r}).",
+            code="permission.role",
+        )
+    grants = tuple(grant_rule(g) for g in role_grants(uow, role.id))
+    return replace(
+        actor, is_admin=role_key == ADMIN_ROLE, grants=grants, roles=frozenset({role_key})
+    )
 
 
 def list_roles(uow: UnitOfWork) -> list[Role]:

@@ -47,6 +47,7 @@ from tangram.engines.reports import (
     resolve_period,
 )
 from tangram.platform import metadata, records
+from tangram.platform.identity import roles
 from tangram.platform.identity.perms import Action, Actor
 from tangram.platform.kernel.errors import (
     NotFound,
@@ -240,8 +241,10 @@ def run_dashboard(
     values: Mapping[str, Sequence[str]] = {},
     open_unit: Callable[[], AbstractContextManager[UnitOfWork]] | None = None,
     workers: int = 4,
+    draft: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Every widget of a dashboard under its filters; a widget that fails shows its error.
+    A ``draft`` body (checked by the caller) is shown instead of the published version.
 
     With ``open_unit`` (a read unit of work per call), the widgets the result cache or a rollup
     answers are computed first, one after the other (that is Python's work: threads would only
@@ -250,7 +253,7 @@ def run_dashboard(
     """
     started = time.perf_counter()
     require_app(uow, actor, app_key)
-    version, body = _dashboard(uow, app_key, key)
+    version, body = _dashboard(uow, app_key, key) if draft is None else (0, dict(draft))
     applied = _applied(body, values, uow, uow.zone)
     chosen = list(body.get("widgets") or [])
 
@@ -303,6 +306,40 @@ def run_dashboard(
         "widgets": widgets,
         "elapsed_ms": round((time.perf_counter() - started) * 1000, 2),
     }
+
+
+def preview(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    key: str,
+    *,
+    body: Mapping[str, Any] | None = None,
+    values: Mapping[str, Sequence[str]] = {},
+    role: str | None = None,
+    open_unit: Callable[[], AbstractContextManager[UnitOfWork]] | None = None,
+) -> dict[str, Any]:
+    """A dashboard's draft (or ``body``) as its viewers will see it: as the designer, or as a
+    holder of ``role`` would (that role's grants and row-level scopes only; see
+    :func:`tangram.platform.identity.roles.acting_as`). Each widget names the filters that apply
+    to it (those whose field its form has). Designers only; a draft that cannot be published is
+    a 422 with every problem's path."""
+    draft = reports.draft_body(uow, actor, app_key, "dashboard", key, body)
+    check_dashboard(uow, app_key, "dashboard", key, draft)
+    viewer = roles.acting_as(uow, actor, role) if role else actor
+    out = run_dashboard(uow, viewer, app_key, key, values=values, open_unit=open_unit, draft=draft)
+    filters = draft.get("filters") or []
+    for widget, raw in zip(out["widgets"], draft.get("widgets") or [], strict=True):
+        kind = "kpi" if "kpi" in raw else "report"
+        _, _, found = metadata.published_body(uow, app_key, kind, raw[kind])
+        form_key = str(
+            found.get("form") if kind == "kpi" else (found.get("dataset") or {}).get("form")
+        )
+        tables = tables_of(sources_of(uow, app_key, form_key), form_key)
+        widget["form"] = form_key
+        widget["filtered_by"] = [f["key"] for f in filters if listing.has_field(tables, f["field"])]
+    out["as_role"] = role
+    return out
 
 
 def _error(exc: TangramError) -> dict[str, Any]:

@@ -316,3 +316,58 @@ class KpiPreview(MethodView):
         with platform().unit_of_work(write=False) as uow:
             period = kpis.card_period(uow, body["period"])
             return kpis.preview(uow, actor, app, key, period=period, body=body["body"])
+
+
+class DashboardPreviewSchema(StrictSchema):
+    """What a designer previews of a dashboard."""
+
+    body = fields.Dict(
+        load_default=None,
+        metadata={"description": "the dashboard to show; the saved draft by default"},
+    )
+    values = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(
+            fields.String(validate=validate.Length(max=200)), validate=validate.Length(max=50)
+        ),
+        load_default=dict,
+        metadata={"description": "filter values by filter key: {'period': ['this_month']}"},
+    )
+    as_role = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "show it as a holder of this role would see it"},
+    )
+
+
+class DashboardPreviewOutSchema(DashboardDataSchema):
+    """A dashboard's draft as a viewer sees it; each widget names its form and the filters that
+    apply to it (``filtered_by``)."""
+
+    as_role = fields.String(allow_none=True, required=True)
+
+
+@blp.route("/<string:app>/dashboards/<string:key>/preview")
+class DashboardPreview(MethodView):
+    """A dashboard's draft, shown."""
+
+    @blp.arguments(DashboardPreviewSchema)
+    @blp.response(200, DashboardPreviewOutSchema)
+    def post(self, body: dict[str, Any], app: str, key: str) -> dict[str, Any]:
+        """Every widget of the draft (or ``body``) under the filter ``values``, as the designer
+        sees it or as a holder of ``as_role`` would (that role's grants and row-level scopes;
+        administrators may choose any role, others one they hold). Designers only; a draft that
+        cannot be published is a 422 with every problem's path."""
+        actor = require_actor()
+        p = platform()
+        with p.unit_of_work(write=False) as uow:
+            return dashboards.preview(
+                uow,
+                actor,
+                app,
+                key,
+                body=body["body"],
+                values=body["values"],
+                role=body["as_role"],
+                open_unit=lambda: p.unit_of_work(write=False),
+            )
