@@ -21,7 +21,7 @@ export function named(data: Record<string, unknown>, lang: string): unknown[][] 
   );
 }
 
-export function Chart({ data, onPick }: { data: Record<string, unknown>; onPick: (row: unknown[]) => void }) {
+export function Chart({ data, onPick, height = 260 }: { data: Record<string, unknown>; onPick: (row: unknown[]) => void; height?: number | string }) {
   const ref = useRef<HTMLDivElement>(null);
   const { lang } = useLang();
   useEffect(() => {
@@ -64,14 +64,15 @@ export function Chart({ data, onPick }: { data: Record<string, unknown>; onPick:
       series,
     });
     chart.on("click", (params) => onPick(raw[params.dataIndex] ?? []));
-    const resize = () => chart.resize();
-    window.addEventListener("resize", resize);
+    // the chart follows its box: a window resized, a widget resized on a designer's grid
+    const observer = new ResizeObserver(() => chart.resize());
+    observer.observe(ref.current);
     return () => {
-      window.removeEventListener("resize", resize);
+      observer.disconnect();
       chart.dispose();
     };
   }, [data, onPick, lang]);
-  return <div ref={ref} style={{ height: 260, width: "100%" }} data-testid="chart" />;
+  return <div ref={ref} style={{ height, width: "100%" }} data-testid="chart" />;
 }
 
 export function Kpi({ data, onDrill }: { data: Record<string, unknown>; onDrill: () => void }) {

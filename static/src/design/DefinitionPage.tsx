@@ -24,6 +24,7 @@ const RuleDesigner = lazy(() => import("./rules/RuleDesigner").then((m) => ({ de
 const SlaEditor = lazy(() => import("./sla/SlaEditor").then((m) => ({ default: m.SlaEditor })));
 const KpiEditor = lazy(() => import("./reports/KpiEditor").then((m) => ({ default: m.KpiEditor })));
 const ReportBuilder = lazy(() => import("./reports/ReportBuilder").then((m) => ({ default: m.ReportBuilder })));
+const DashboardDesigner = lazy(() => import("./dashboards/DashboardDesigner").then((m) => ({ default: m.DashboardDesigner })));
 const MigrationDialog = lazy(() => import("./flows/MigrationDialog").then((m) => ({ default: m.MigrationDialog })));
 
 /** What a kind's designer gets: the body, its setter, the problems pinned on its elements. */
@@ -193,6 +194,8 @@ function Definition({ app, kinds, definitionKey: key }: { app: string; kinds: Ki
           <KpiEditor app={app} body={draft.body} setBody={draft.setBody} problems={problems} publishedKeys={publishedKeys} focus={focus} />
         ) : kinds === "reports" ? (
           <ReportBuilder app={app} body={draft.body} setBody={draft.setBody} problems={problems} publishedKeys={publishedKeys} focus={focus} />
+        ) : kinds === "dashboards" ? (
+          <DashboardDesigner app={app} body={draft.body} setBody={draft.setBody} problems={problems} publishedKeys={publishedKeys} focus={focus} />
         ) : (
           <Outline body={draft.body} />
         )}
