@@ -100,6 +100,7 @@ const STRINGS: Record<string, [string, string]> = {
   "audit.record.restored": ["恢复记录", "Record restored"],
   "audit.record.commented": ["评论", "Comment"],
   "audit.rule.fired": ["规则执行", "Rule applied"],
+  "record.trace.open": ["在规则编辑器中查看", "Open in the rule editor"],
   "audit.rule.failed": ["规则失败", "Rule failed"],
   "audit.flow.started": ["发起流程", "Flow started"],
   "audit.flow.submitted": ["提交", "Submitted"],

@@ -150,3 +150,29 @@ def test_a_business_user_writes_tries_and_publishes_a_scheduled_rule(
     assert body["actions"] == [
         {"type": "notify", "to": [{"role": "service_manager"}], "title": "紧急工单未结：{{title}}"}
     ]
+
+
+def test_a_rule_run_opens_from_the_record_timeline_with_the_values_it_read(
+    page: Page, server: str, platform: Platform, people: dict[str, int], admin_user: User
+) -> None:
+    (ticket,) = stored_tickets(platform, {"title": "异响", "contact_email": "li@example.com"})
+    sign_in(page, server, "admin", ADMIN_PASSWORD)
+    page.goto(f"{server}/apps/aftersales/records/ticket/{ticket}")
+    link = page.get_by_test_id("trace-acknowledge")
+    expect(link).to_have_text("在规则编辑器中查看")
+    link.click()
+    expect(page).to_have_url(re.compile(rf"{DESIGN}/acknowledge\?trace=ticket\.{ticket}\.\d+$"))
+    trace = page.get_by_test_id("rule-trace")
+    expect(trace).to_contain_text("v1 于")
+    expect(trace).to_contain_text(f"#{ticket}")
+    expect(trace).to_contain_text("联系邮箱 不为空")
+    expect(page.get_by_test_id("rule-trace-values")).to_have_text("联系邮箱 = li@example.com")
+    expect(page.get_by_test_id("rule-trace-held")).to_have_text("成立")
+    expect(trace).to_contain_text("失败的动作notify: e-mail to an address needs the email channel")
+    expect(page.get_by_test_id("rule-condition-card")).to_be_visible()
+    settled(page)
+    problems = accessibility_problems(page)
+    assert problems == [], problems
+    # a trace that does not exist says so
+    page.goto(f"{server}{DESIGN}/acknowledge?trace=ticket.{ticket}.999999")
+    expect(page.get_by_test_id("rule-trace-missing")).to_be_visible()

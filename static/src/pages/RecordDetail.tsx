@@ -7,6 +7,7 @@ import { Link, useParams } from "react-router-dom";
 import { api, type FieldInfo, type RecordItem } from "../api";
 import { RecordForm, show, useFormSchema, usePeopleNames } from "../forms";
 import { useLang } from "../i18n";
+import { canDesign } from "../design/access";
 import { useSession } from "../session";
 import { FlowHistory, nodeLabel } from "../flows";
 
@@ -150,6 +151,7 @@ function FlowsCard(props: { app: string; flows: FlowView[] | undefined; loading:
 export function RecordDetail() {
   const { app = "", form = "", recordId = "" } = useParams();
   const { t, lang } = useLang();
+  const { me } = useSession();
   const queries = useQueryClient();
   const schema = useFormSchema(app, form);
   const base = `/apps/${app}/records/${form}/${recordId}`;
@@ -206,6 +208,11 @@ export function RecordDetail() {
                   <div>
                     <Typography.Text>{describe(e, schema.data.fields, names)}</Typography.Text>
                   </div>
+                  {(e.action === "rule.fired" || e.action === "rule.failed") && typeof e.payload.rule === "string" && canDesign(me, app) && (
+                    <Link to={`/design/${app}/rules/${e.payload.rule}?trace=${form}.${recordId}.${e.seq}`} data-testid={`trace-${e.payload.rule}`}>
+                      {t("record.trace.open")}
+                    </Link>
+                  )}
                 </div>
               ),
             }))}

@@ -22,6 +22,7 @@ import { conditionFields, useFlowForm } from "../flows/data";
 import { TextI18n } from "../forms/editors";
 import { cronOf, effectText, scheduleOf, switchTrigger, TRIGGERS, triggerText, type Frequency, type RuleBody, type Schedule, type Trigger, type TriggerType } from "./model";
 import "./strings";
+import { TracePanel, useTrace } from "./Trace";
 
 interface WhatIf {
   evaluated: number;
@@ -207,12 +208,15 @@ export function RuleDesigner({ app, body, setBody, problems }: DesignerProps) {
   };
   const names = useActionNames(app, fields);
   const fieldName = (key: string) => names.field?.(key) ?? key;
+  const trace = useTrace(app, rule.key);
+  const traced = trace.entry !== null;
   const trigger = rule.trigger;
   const dates = fields.filter((f) => f.type === "date" || f.type === "datetime");
   return (
     <Row gutter={12} data-testid="rule-designer">
       <Col xs={24} lg={15}>
         <Space direction="vertical" size="middle" style={{ width: "100%" }}>
+          <TracePanel app={app} trace={trace} fields={condition} names={names} draftDiffers={traced && trace.condition !== undefined && JSON.stringify(trace.condition) !== JSON.stringify(rule.condition)} />
           <Card size="small" title={t("design.rule.basics")}>
             <Form layout="vertical" size="small">
               <Form.Item label={t("design.rule.name")}>
@@ -288,7 +292,7 @@ export function RuleDesigner({ app, body, setBody, problems }: DesignerProps) {
               </Typography.Text>
             </Space>
           </Card>
-          <Card size="small" title={t("design.rule.if")}>
+          <Card size="small" title={t("design.rule.if")} style={traced ? { borderColor: "#faad14", boxShadow: "0 0 0 2px #fff1b8" } : undefined} data-testid="rule-condition-card">
             <PinnedProblems problems={problems} prefix="/condition" testId="rule-problems-condition" />
             {rule.condition === undefined && (
               <Typography.Text type="secondary" style={{ display: "block", marginBottom: 4 }}>

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { cronOf, cronText, effectText, scheduleOf, switchTrigger, triggerText, type RuleBody } from "./model";
+import { cronOf, cronText, effectText, scheduleOf, switchTrigger, traceReads, triggerText, type RuleBody } from "./model";
 
 const RULES = join(dirname(fileURLToPath(import.meta.url)), "../../../../apps/aftersales/rules");
 const rules: RuleBody[] = readdirSync(RULES).map((name) => JSON.parse(readFileSync(join(RULES, name), "utf-8")) as RuleBody);
@@ -60,5 +60,28 @@ describe("effects", () => {
     expect(effectText({ type: "set_fields", params: { values: { status: "in_progress", closed_at: null } } }, "zh-CN")).toBe("status = in_progress，closed_at = 空");
     expect(effectText({ type: "notify", params: { title: "紧急工单未结：整机断电", recipients: [] } }, "zh-CN")).toBe("紧急工单未结：整机断电");
     expect(effectText({ type: "escalate", params: { levels: 1 } }, "en")).toBe("");
+  });
+});
+
+describe("a rule's trace", () => {
+  it("names the fields its condition read, once each, and whether it held", () => {
+    const condition = { and: [{ "==": [{ var: "$ref.customer.tier" }, "vip"] }, { "!=": [{ var: "urgency" }, "P1"] }, { in: [{ var: ["urgency", "P3"] }, ["P2", "P3"]] }] };
+    const values = {
+      "/and/0/==/0/var": "vip",
+      "/and/0/==": true,
+      "/and/1/!=/0/var": "P3",
+      "/and/1/!=": true,
+      "/and/2/in/0/var": "P3",
+      "/and": true,
+    };
+    expect(traceReads(condition, values)).toEqual({
+      fields: [
+        { field: "$ref.customer.tier", value: "vip" },
+        { field: "urgency", value: "P3" },
+      ],
+      held: true,
+    });
+    expect(traceReads({ "!!": { var: "contact_email" } }, { "/!!/var": "a@b.c", "/!!": true })).toEqual({ fields: [{ field: "contact_email", value: "a@b.c" }], held: true });
+    expect(traceReads(undefined, {})).toEqual({ fields: [], held: undefined });
   });
 });

@@ -193,3 +193,31 @@ export function effectText(effect: { type: string; params: Record<string, unknow
       return "";
   }
 }
+
+/** What a rule's condition read when it ran, from its trace (each operator's result keyed by the
+ * pointer of its node and the operator: ``/!!/var``): the fields it read with their values, in
+ * order and once each, and whether the whole condition held. */
+export function traceReads(condition: unknown, values: Record<string, unknown>): { fields: { field: string; value: unknown }[]; held: boolean | undefined } {
+  const at = (pointer: string): unknown => {
+    let node: unknown = condition;
+    for (const part of pointer.split("/").slice(1)) {
+      const key = part.replace(/~1/g, "/").replace(/~0/g, "~");
+      if (node === null || typeof node !== "object") return undefined;
+      node = (node as Record<string, unknown>)[key];
+    }
+    return node;
+  };
+  const fields: { field: string; value: unknown }[] = [];
+  const seen = new Set<string>();
+  for (const [path, value] of Object.entries(values)) {
+    if (!path.endsWith("/var")) continue;
+    const node = at(path.slice(0, -4)) as { var?: unknown } | undefined;
+    const name = Array.isArray(node?.var) ? node?.var[0] : node?.var;
+    if (typeof name !== "string" || seen.has(name)) continue;
+    seen.add(name);
+    fields.push({ field: name, value });
+  }
+  const root = condition !== null && typeof condition === "object" && !Array.isArray(condition) ? Object.keys(condition)[0] : undefined;
+  const outcome = root !== undefined ? values[`/${root.replace(/~/g, "~0").replace(/\//g, "~1")}`] : undefined;
+  return { fields, held: outcome === undefined ? undefined : Boolean(outcome) };
+}
