@@ -4,7 +4,7 @@ the catch-all row away shows which inputs no row matches, and one click puts a c
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
 from tangram.platform.bootstrap import Platform
@@ -81,3 +81,53 @@ def test_the_dispatch_matrix_edited_as_a_grid_with_live_tests_and_gaps(
     expect(page.get_by_test_id("design-publish-impact")).to_contain_text(
         "在最新的 1 条已存记录上试运行：1 条的结果会与 v1 不同"
     )
+
+
+def drag_row(page: Page, source: Locator, target: Locator) -> None:
+    """A row taken by its handle and let go over another row's handle."""
+    source.scroll_into_view_if_needed()
+    start = source.bounding_box()
+    assert start is not None
+    x, y = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x, y - 10, steps=4)
+    end = target.bounding_box()
+    assert end is not None
+    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=15)
+    page.mouse.up()
+
+
+def test_rows_are_dragged_into_order(
+    page: Page, server: str, platform: Platform, people: dict[str, int], admin_user: User
+) -> None:
+    def rules() -> list[dict[str, object]]:
+        with platform.unit_of_work(write=False) as uow:
+            table = uow.session.scalar(
+                select(Definition).where(
+                    Definition.kind == "rule", Definition.key == "dispatch_matrix"
+                )
+            )
+            assert table is not None
+            return list(table.draft["rules"])
+
+    before = rules()
+    sign_in(page, server, "admin", ADMIN_PASSWORD)
+    page.goto(f"{server}/design/aftersales/rules/dispatch_matrix")
+    expect(page.get_by_test_id("table-test-0")).to_have_attribute("data-passed", "true")
+    # the catch-all row dragged to the top catches everything first: the tests fail, live
+    drag_row(page, page.get_by_test_id("table-drag-9"), page.get_by_test_id("table-drag-0"))
+    expect(page.get_by_test_id("table-cell-0-0")).to_have_text("-")
+    expect(page.get_by_test_id("table-cell-0-1")).to_have_text("-")
+    expect(page.get_by_test_id("table-test-0")).to_have_attribute(
+        "data-passed", "false", timeout=10_000
+    )
+    saved(page)
+    assert rules() == [before[9], *before[:9]]
+    # and back to the bottom
+    drag_row(page, page.get_by_test_id("table-drag-0"), page.get_by_test_id("table-drag-9"))
+    expect(page.get_by_test_id("table-test-0")).to_have_attribute(
+        "data-passed", "true", timeout=10_000
+    )
+    saved(page)
+    assert rules() == before

@@ -1,12 +1,15 @@
 // The decision table editor: the form it reads, the hit policy, input columns typed from the
 // form's fields and output columns, rows of condition cells (an operator and its value, picked
-// from the field's options where it has them) moved up and down, the inputs no row matches (the
+// from the field's options where it has them) dragged into order (or moved up and down), the inputs no row matches (the
 // engine's exact gap check) with a catch-all row one click away, and the table's test cases as a
 // second grid whose pass or fail is the engine's live verdict.
-import { ArrowDownOutlined, ArrowUpOutlined, CheckCircleFilled, CloseCircleFilled, DeleteOutlined, PlusOutlined } from "@ant-design/icons";
+import { ArrowDownOutlined, ArrowUpOutlined, CheckCircleFilled, CloseCircleFilled, DeleteOutlined, HolderOutlined, PlusOutlined } from "@ant-design/icons";
+import { closestCenter, DndContext, KeyboardSensor, PointerSensor, useSensor, useSensors, type DragEndEvent, type DraggableSyntheticListeners } from "@dnd-kit/core";
+import { SortableContext, sortableKeyboardCoordinates, useSortable, verticalListSortingStrategy } from "@dnd-kit/sortable";
+import { CSS } from "@dnd-kit/utilities";
 import { Alert, Button, Card, Input, InputNumber, Popover, Select, Space, Table, Tooltip, Typography } from "antd";
 import type { ColumnsType } from "antd/es/table";
-import { useMemo, useState } from "react";
+import { createContext, useContext, useMemo, useState, type CSSProperties, type HTMLAttributes } from "react";
 import { useLang } from "../../i18n";
 import { label, useOverview, type Body, type Problem } from "../data";
 import type { DesignerProps } from "../DefinitionPage";
@@ -35,6 +38,33 @@ import {
 } from "./table";
 
 type Lang = "zh-CN" | "en";
+
+/** The drag handle of the row it sits in (dnd-kit's sortable rows, antd's table body). */
+const RowHandle = createContext<{ setActivatorNodeRef?: (element: HTMLElement | null) => void; listeners?: DraggableSyntheticListeners }>({});
+
+function SortableRow(props: HTMLAttributes<HTMLTableRowElement> & { "data-row-key"?: string | number }) {
+  const id = String(props["data-row-key"] ?? "");
+  const { setNodeRef, setActivatorNodeRef, listeners, transform, transition, isDragging } = useSortable({ id });
+  const style: CSSProperties = {
+    ...props.style,
+    transform: CSS.Translate.toString(transform),
+    transition,
+    ...(isDragging ? { position: "relative", zIndex: 9, background: "#e6f4ff" } : {}),
+  };
+  const handle = useMemo(() => ({ setActivatorNodeRef, listeners }), [setActivatorNodeRef, listeners]);
+  return (
+    <RowHandle.Provider value={handle}>
+      <tr {...props} ref={setNodeRef} style={style} />
+    </RowHandle.Provider>
+  );
+}
+
+function DragHandle({ label: name, testId }: { label: string; testId: string }) {
+  const { setActivatorNodeRef, listeners } = useContext(RowHandle);
+  return (
+    <Button size="small" type="text" icon={<HolderOutlined />} style={{ cursor: "grab" }} ref={setActivatorNodeRef} {...listeners} aria-label={name} data-testid={testId} />
+  );
+}
 
 /** One value of a column: from the field's options, a number, or text. */
 function ValueInput({ field, value, onChange, ariaLabel, testId }: { field: FormField | undefined; value: unknown; onChange: (v: unknown) => void; ariaLabel: string; testId?: string }) {
@@ -113,6 +143,11 @@ export function DecisionTableEditor({ app, body, setBody, problems, warnings = [
   const [open, setOpen] = useState<string | null>(null);
   const [newOutput, setNewOutput] = useState("");
   const write = (next: DecisionTableBody) => setBody(next as unknown as Body);
+  const sensors = useSensors(useSensor(PointerSensor, { activationConstraint: { distance: 5 } }), useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }));
+  /** A row dragged onto another's place: the rows between shift (order matters to a first-hit table). */
+  const onRowDrop = ({ active, over }: DragEndEvent) => {
+    if (over && active.id !== over.id) write(moveRow(table, Number(active.id), Number(over.id)));
+  };
   const fieldOf = (key: string) => fields.find((f) => f.key === key);
   const columnName = (key: string) => label(fieldOf(key)?.label, lang, key);
   const valueName = (key: string, value: unknown) => {
@@ -267,19 +302,23 @@ export function DecisionTableEditor({ app, body, setBody, problems, warnings = [
         {/* wide tables scroll in their card (antd's own scroll adds a hidden measuring row that
             holds focusable cells) */}
         <div style={{ overflowX: "auto" }}>
+        <DndContext sensors={sensors} collisionDetection={closestCenter} onDragEnd={onRowDrop}>
+        <SortableContext items={table.rules.map((_, index) => String(index))} strategy={verticalListSortingStrategy}>
         <Table<Row & { index: number }>
           size="small"
           rowKey="index"
           pagination={false}
+          components={{ body: { row: SortableRow } }}
           dataSource={table.rules.map((r, index) => ({ ...r, index }))}
           data-testid="table-rows"
           columns={[
             {
               key: "n",
               title: "#",
-              width: 96,
+              width: 120,
               render: (_: unknown, row) => (
                 <Space size={0}>
+                  <DragHandle label={t("design.table.drag", { n: row.index + 1 })} testId={`table-drag-${row.index}`} />
                   <Typography.Text style={{ width: 24, display: "inline-block" }}>{row.index + 1}</Typography.Text>
                   <Button size="small" type="text" icon={<ArrowUpOutlined />} disabled={row.index === 0} onClick={() => write(moveRow(table, row.index, row.index - 1))} aria-label={t("design.table.up", { n: row.index + 1 })} />
                   <Button size="small" type="text" icon={<ArrowDownOutlined />} disabled={row.index === table.rules.length - 1} onClick={() => write(moveRow(table, row.index, row.index + 1))} aria-label={t("design.table.down", { n: row.index + 1 })} />
@@ -297,6 +336,8 @@ export function DecisionTableEditor({ app, body, setBody, problems, warnings = [
             },
           ]}
         />
+        </SortableContext>
+        </DndContext>
         </div>
         <Button size="small" icon={<PlusOutlined />} style={{ marginTop: 8 }} onClick={() => write({ ...table, rules: [...table.rules, blankRow(table)] })} data-testid="table-add-row">
           {t("design.table.add_row")}

@@ -111,6 +111,7 @@ addStrings({
   "design.rule.trace.title": ["v{version} 于 {at} 执行的记录", "What v{version} did at {at}"],
   "design.rule.trace.record": ["记录", "Record"],
   "design.rule.trace.condition": ["当时的条件", "Its condition"],
+  "design.table.drag": ["拖动第 {n} 行调整顺序", "Drag row {n} to reorder"],
   "design.rule.trace.held": ["成立", "held"],
   "design.rule.trace.not_held": ["不成立", "did not hold"],
   "design.rule.trace.values": ["读到的值", "Values read"],
