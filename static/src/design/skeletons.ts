@@ -17,6 +17,9 @@ export function skeleton(kinds: Kinds, key: string, name: { "zh-CN": string; en?
       return { ...base, fields: [] };
     case "flows":
       return { ...base, form: "", nodes: [], edges: [] };
+    case "calendars":
+      // the zone the editor shows, stored: a calendar means nothing without one
+      return { ...base, time_zone: "Asia/Shanghai", week: {} };
     case "dashboards":
       return { ...base, widgets: [] };
     case "reports":

@@ -181,14 +181,19 @@ def _sla_outcome(
     has breached when any target ran out of time in any cycle."""
     if policy is None:
         return None
+    def local(at: datetime | None, priority: Any) -> str | None:
+        # in the zone of the calendar the record's priority counts on, as its explanation says
+        zone = policy.calendars.get(str(priority), policy.calendar).zone
+        return at.astimezone(zone).isoformat() if at else None
+
     targets = [
         {
             "key": s.key,
             "state": s.state.value,
             "breaches": s.breaches,
             "priority": s.priority,
-            "due_at": s.due_at.isoformat() if s.due_at else None,
-            "met_at": s.met_at.isoformat() if s.met_at else None,
+            "due_at": local(s.due_at, s.priority),
+            "met_at": local(s.met_at, s.priority),
             "explanation": s.explanation,
         }
         for s in policy.evaluate(snapshots, now)

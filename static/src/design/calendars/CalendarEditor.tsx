@@ -53,6 +53,8 @@ function WeekEditor({ cal, write }: { cal: CalendarBody; write: (c: CalendarBody
                     format="HH:mm"
                     minuteStep={15}
                     allowClear={false}
+                    // a picked time counts at once (no OK to press for each end)
+                    needConfirm={false}
                     value={[dayjs(`2000-01-01T${from}`), dayjs(`2000-01-01T${to === "24:00" ? "23:59" : to}`)]}
                     onChange={(range) => {
                       if (!range?.[0] || !range[1]) return;

@@ -232,6 +232,7 @@ export function DecisionTableEditor({ app, body, setBody, problems, warnings = [
               onChange={(next: string) => write({ ...table, form: next })}
               options={(overview.data ?? []).filter((d) => d.kind === "form").map((d) => ({ value: d.key, label: `${label(d.name, lang, d.key)} (${d.key})` }))}
               aria-label={t("design.rule.form")}
+              data-testid="table-form"
             />
           </Space>
           <Space direction="vertical" size={2}>

@@ -6,7 +6,6 @@
 // against the published version, each record one click away.
 import { ArrowDownOutlined, ArrowUpOutlined, DeleteOutlined, ExperimentOutlined, PlusOutlined } from "@ant-design/icons";
 import { Alert, Button, Card, Col, Empty, Form, Input, InputNumber, Row, Select, Space, Switch, Table, Tag, Tooltip, Typography } from "antd";
-import dayjs from "dayjs";
 import { useMemo, useState } from "react";
 import { Link } from "react-router-dom";
 import { problemText } from "../../api";
@@ -207,7 +206,7 @@ function PreviewPanel({ app, sla }: { app: string; sla: SlaBody }) {
                           {r.targets.map((x) => (
                             <Typography.Text key={x.key} type="secondary" style={{ fontSize: 12 }}>
                               {targetName(x.key)}：{t(`design.sla.state.${stateOf(x)}`, {}, x.state)}
-                              {x.due_at ? `，${t("design.sla.preview.due", { at: dayjs(x.due_at).format("MM-DD HH:mm") })}` : ""}
+                              {x.due_at ? `，${t("design.sla.preview.due", { at: x.due_at.slice(5, 16).replace("T", " ") })}` : ""}
                             </Typography.Text>
                           ))}
                         </Space>
