@@ -181,6 +181,7 @@ def _sla_outcome(
     has breached when any target ran out of time in any cycle."""
     if policy is None:
         return None
+
     def local(at: datetime | None, priority: Any) -> str | None:
         # in the zone of the calendar the record's priority counts on, as its explanation says
         zone = policy.calendars.get(str(priority), policy.calendar).zone
