@@ -189,6 +189,7 @@ const STRINGS: Record<string, [string, string]> = {
   "common.loading": ["加载中…", "Loading…"],
   "common.back": ["返回", "Back"],
   "common.cancel": ["取消", "Cancel"],
+  "common.close": ["关闭", "Close"],
   "common.ok": ["确定", "OK"],
 };
 

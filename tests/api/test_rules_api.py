@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from flask import Flask
 from sqlalchemy import func, select
 
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel.clock import FrozenClock
 from tangram.platform.kernel.models import AuditEntry, Record
-from tests.conftest import ApiClient, assert_problem
+from tangram.platform.outbound import webhooks
+from tests.conftest import ApiClient, assert_problem, make_user
 from tests.platform.rules_fixtures import CALENDAR, DISPATCH, build_world, rule
 from tests.platform.test_rule_jobs import SLA
 
@@ -219,3 +221,28 @@ def test_simulate_an_sla_policy_counts_the_records_that_would_have_breached(
     assert any(d["path"].endswith("/calendar") for d in problem["diagnostics"])
     with platform.unit_of_work(write=False) as uow:
         assert uow.session.scalar(select(func.count()).select_from(AuditEntry)) == before
+
+
+def test_administrators_see_the_webhook_signing_secret_and_each_reveal_is_audited(
+    platform: Platform, app: Flask, admin_client: ApiClient
+) -> None:
+    build_world(platform)
+    shown = admin_client.post("/api/v1/apps/svc/webhooks/secret", json={})
+    assert shown.status_code == 200, shown.get_json()
+    body = shown.get_json()
+    assert body["secret"] == webhooks.secret(platform.settings, "svc")
+    assert body["signature_header"] == "X-Tangram-Signature"
+    with platform.unit_of_work(write=False) as uow:
+        reveals = list(
+            uow.session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "webhook.secret_shown")
+            )
+        )
+    assert [e.payload["app"] for e in reveals] == ["svc"]
+    assert_problem(admin_client.post("/api/v1/apps/nothing/webhooks/secret", json={}), 404)
+    make_user(platform, "viewer")
+    client = ApiClient(app.test_client())
+    assert client.login("viewer", "user-password-1").status_code == 200
+    assert_problem(
+        client.post("/api/v1/apps/svc/webhooks/secret", json={}), 403, "permission.admin_required"
+    )

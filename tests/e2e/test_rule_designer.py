@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from tangram.platform.bootstrap import Platform
-from tangram.platform.kernel.models import Definition, DefinitionVersion, User
+from tangram.platform.kernel.models import AuditEntry, Definition, DefinitionVersion, User
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
@@ -176,3 +176,27 @@ def test_a_rule_run_opens_from_the_record_timeline_with_the_values_it_read(
     # a trace that does not exist says so
     page.goto(f"{server}{DESIGN}/acknowledge?trace=ticket.{ticket}.999999")
     expect(page.get_by_test_id("rule-trace-missing")).to_be_visible()
+
+
+def test_an_administrator_reads_the_webhook_signing_secret_once_and_it_is_audited(
+    page: Page, server: str, platform: Platform, people: dict[str, int], admin_user: User
+) -> None:
+    sign_in(page, server, "admin", ADMIN_PASSWORD)
+    page.goto(f"{server}{DESIGN}/first_response")
+    expect(page.get_by_test_id("rule-designer")).to_be_visible()
+    page.get_by_test_id("rule-actions-add").click()
+    opened(page.locator(".ant-dropdown:visible")).get_by_text("调用 Webhook", exact=True).click()
+    webhook = page.locator("[data-testid^=rule-actions-][data-testid$=-secret]")
+    webhook.click()
+    value = page.locator("[data-testid^=rule-actions-][data-testid$=-secret-value]")
+    expect(value).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
+    dialog = page.locator(".ant-modal:visible")
+    expect(dialog).to_contain_text("只在此处显示一次")
+    expect(dialog).to_contain_text("X-Tangram-Signature")
+    dialog.get_by_role("button", name="关闭").last.click()
+    expect(value).to_have_count(0)
+    with platform.unit_of_work(write=False) as uow:
+        shown = uow.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "webhook.secret_shown")
+        ).all()
+    assert [e.actor for e in shown] == ["admin"]

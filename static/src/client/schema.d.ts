@@ -2027,6 +2027,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/apps/{app}/webhooks/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Show the signing secret to give to a receiver (administrators; each time audited as
+         *     ``webhook.secret_shown``).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    app: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookSecret"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/apps/{app}/{kinds}": {
         parameters: {
             query?: never;
@@ -6004,6 +6048,12 @@ export interface components {
             }[];
             message: string;
             path: string;
+        };
+        WebhookSecret: {
+            algorithm: string;
+            secret: string;
+            signature_header: string;
+            timestamp_header: string;
         };
     };
     responses: {

@@ -5,7 +5,8 @@ POSTs the JSON body with these headers:
 
 - ``X-Tangram-Timestamp``: Unix seconds at sending;
 - ``X-Tangram-Signature``: ``sha256=<hex HMAC-SHA256 over "<timestamp>.<body>">`` keyed with the
-  app's webhook secret (``tangram webhooks secret APP`` prints it);
+  app's webhook secret (``tangram webhooks secret APP`` prints it; administrators see it in the
+  rule editor's webhook action, ``POST /api/v1/apps/{app}/webhooks/secret``, each time audited);
 - ``Idempotency-Key``: one per delivery, the same on every retry, so receivers drop repeats.
 
 Any answer other than 2xx, a redirect included, is a failure: the job is retried with back-off
@@ -32,9 +33,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
+
 from tangram.config import Settings
+from tangram.platform.identity.perms import Actor, require_admin
 from tangram.platform.kernel import jobs
+from tangram.platform.kernel.errors import NotFound
 from tangram.platform.kernel.jobs import JobContext
+from tangram.platform.kernel.models import App
 from tangram.platform.kernel.uow import UnitOfWork
 
 KIND = "webhook"
@@ -49,6 +55,22 @@ def secret(settings: Settings, app_key: str) -> str:
     """The app's webhook signing secret (derived from the installation's secret key)."""
     key = settings.with_secret().secret_key.encode()
     return hmac.new(key, f"webhook:{app_key}".encode(), hashlib.sha256).hexdigest()
+
+
+def reveal_secret(uow: UnitOfWork, actor: Actor, app_key: str) -> dict[str, str]:
+    """The app's signing secret for an administrator to hand to a receiver, with how to check a
+    delivery; each reveal is audited (a credential was seen). 404 for an unknown app."""
+    require_admin(actor, "see a webhook signing secret")
+    app = uow.session.scalar(select(App).where(App.key == app_key))
+    if app is None:
+        raise NotFound(f"There is no app {app_key!r}.", code="app.not_found")
+    uow.audit(actor.user_id, actor.label, "webhook.secret_shown", "app", app.id, {"app": app_key})
+    return {
+        "secret": secret(uow.settings, app_key),
+        "signature_header": "X-Tangram-Signature",
+        "timestamp_header": "X-Tangram-Timestamp",
+        "algorithm": 'sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" keyed with the secret>',
+    }
 
 
 def sign(secret_text: str, timestamp: int, body: bytes) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from tangram.platform import metadata, packages
 from tangram.platform.kernel.errors import ValidationFailed
 from tangram.platform.kernel.models import App
+from tangram.platform.outbound import webhooks
 from tangram.web.api.common import LockedSchema, StrictSchema
 from tangram.web.api.files import files_dir
 from tangram.web.decoding import Blueprint
@@ -354,3 +355,27 @@ class Rollback(MethodView):
             report = packages.rollback(uow, actor, app)
             uow.commit()
         return report.as_dict()
+
+
+class WebhookSecretSchema(Schema):
+    """An app's webhook signing secret and how receivers check a delivery."""
+
+    secret = fields.String(required=True)
+    signature_header = fields.String(required=True)
+    timestamp_header = fields.String(required=True)
+    algorithm = fields.String(required=True)
+
+
+@blp.route("/<string:app>/webhooks/secret")
+class WebhookSecret(MethodView):
+    """The secret that signs the app's webhook deliveries."""
+
+    @blp.response(200, WebhookSecretSchema)
+    def post(self, app: str) -> dict[str, str]:
+        """Show the signing secret to give to a receiver (administrators; each time audited as
+        ``webhook.secret_shown``)."""
+        actor = require_actor()
+        with platform().unit_of_work() as uow:
+            shown = webhooks.reveal_secret(uow, actor, app)
+            uow.commit()
+            return shown

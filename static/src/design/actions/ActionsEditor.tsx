@@ -3,11 +3,14 @@
 // values they get (a fixed value, another field, the time now, a number added, a text with fields
 // in it), recipients by kind, message templates that offer the record's fields, the form or flow
 // an action names — and its reading in words.
-import { ArrowDownOutlined, ArrowUpOutlined, DeleteOutlined, PlusOutlined } from "@ant-design/icons";
-import { Button, Card, Dropdown, Input, InputNumber, Select, Space, Switch, Typography } from "antd";
+import { ArrowDownOutlined, ArrowUpOutlined, DeleteOutlined, KeyOutlined, PlusOutlined } from "@ant-design/icons";
+import { Alert, Button, Card, Dropdown, Input, InputNumber, Modal, Select, Space, Switch, Typography } from "antd";
 import type { TextAreaRef } from "antd/es/input/TextArea";
 import { useRef, useState, type ReactNode } from "react";
+import { problemText } from "../../api";
+import { client, data } from "../../client";
 import { useLang } from "../../i18n";
+import { useSession } from "../../session";
 import { label, useOverview } from "../data";
 import { useDirectory, useFlowForm, type FormField } from "../flows/data";
 import {
@@ -400,6 +403,7 @@ function ActionForm({ app, action, onChange, fields, testId }: { app: string; ac
             />,
           )}
           {row(t("design.action.event"), <Input size="small" value={String(action.event ?? "")} onChange={(e) => patch({ event: e.target.value || undefined })} aria-label={t("design.action.event")} />)}
+          {row(t("design.action.secret"), <WebhookSecret app={app} testId={`${testId}-secret`} />)}
         </Space>
       );
     case "assign": {
@@ -463,6 +467,45 @@ function ActionForm({ app, action, onChange, fields, testId }: { app: string; ac
     default:
       return <Typography.Text type="secondary">{t("design.action.unknown", { type: action.type })}</Typography.Text>;
   }
+}
+
+/** The app's webhook signing secret, shown to an administrator in a dialog and forgotten when it
+ * closes (each reveal is audited); others are told to ask one. */
+function WebhookSecret({ app, testId }: { app: string; testId: string }) {
+  const { t } = useLang();
+  const { me } = useSession();
+  const [shown, setShown] = useState<{ secret: string; signature_header: string; timestamp_header: string } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  if (!me?.is_admin) return <Typography.Text type="secondary">{t("design.action.secret.ask")}</Typography.Text>;
+  const reveal = async () => {
+    setError(null);
+    try {
+      setShown(data(await client.POST("/api/v1/apps/{app}/webhooks/secret", { params: { path: { app } } })));
+    } catch (e) {
+      setError(problemText(e));
+    }
+  };
+  return (
+    <>
+      <Button size="small" icon={<KeyOutlined />} onClick={() => void reveal()} data-testid={testId}>
+        {t("design.action.secret.show")}
+      </Button>
+      {error && <Alert type="error" showIcon message={error} />}
+      <Modal open={shown !== null} title={t("design.action.secret")} onCancel={() => setShown(null)} footer={<Button onClick={() => setShown(null)}>{t("common.close")}</Button>} destroyOnHidden>
+        {shown && (
+          <Space direction="vertical" size={8} style={{ width: "100%" }}>
+            <Alert type="warning" showIcon message={t("design.action.secret.once")} />
+            <Typography.Text code copyable data-testid={`${testId}-value`}>
+              {shown.secret}
+            </Typography.Text>
+            <Typography.Paragraph type="secondary" style={{ fontSize: 12, marginBottom: 0 }}>
+              {t("design.action.secret.how", { signature: shown.signature_header, timestamp: shown.timestamp_header })}
+            </Typography.Paragraph>
+          </Space>
+        )}
+      </Modal>
+    </>
+  );
 }
 
 export function ActionsEditor({ app, value, onChange, fields, names, testId }: { app: string; value: Action[] | undefined; onChange: (next: Action[]) => void; fields: FormField[]; names: Names; testId: string }) {

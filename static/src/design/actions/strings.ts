@@ -3,6 +3,14 @@ import { addStrings } from "../../i18n";
 
 addStrings({
   "design.action.add": ["添加动作", "Add an action"],
+  "design.action.secret": ["签名密钥", "Signing secret"],
+  "design.action.secret.show": ["显示签名密钥", "Show the signing secret"],
+  "design.action.secret.ask": ["请管理员查看签名密钥，交给接收方验证签名", "Ask an administrator for the signing secret to give the receiver"],
+  "design.action.secret.once": ["密钥只在此处显示一次：请复制后交给接收方。关闭后不再显示，每次查看都会记入审计日志。", "Shown here once: copy it for the receiver. It is not shown again after closing, and each look is audited."],
+  "design.action.secret.how": [
+    "接收方用它验证每次推送：{signature} 是以密钥对「{timestamp} 的值 + \".\" + 请求体」做 HMAC-SHA256 的结果（sha256=十六进制）。",
+    "Receivers check each delivery with it: {signature} is the HMAC-SHA256 (sha256=hex) keyed with the secret over the value of {timestamp}, a \".\" and the body.",
+  ],
   "design.action.none": ["还没有动作", "No actions yet"],
   "design.action.up": ["上移", "Move up"],
   "design.action.down": ["下移", "Move down"],
