@@ -123,6 +123,15 @@ def test_a_business_user_writes_tries_and_publishes_a_scheduled_rule(
         "href", f"/apps/aftersales/records/ticket/{urgent}"
     )
     expect(result).to_contain_text("紧急工单未结：整机断电")
+    # only the records a filter picks: the low-urgency ticket alone
+    page.get_by_test_id("rule-whatif-filter-add").click()
+    page.get_by_test_id("rule-whatif-filter-0-field").click()
+    page.keyboard.type("紧急")  # the ticket has many fields: search them
+    choice(page, "紧急程度").first.click()
+    pick(page, page.get_by_test_id("rule-whatif-filter-0-value"), "P4 低")
+    page.get_by_test_id("rule-whatif-run").click()
+    expect(result).to_contain_text("试运行了 1 条记录")
+    expect(page.get_by_test_id("rule-whatif-count-not_matched")).to_have_text("未命中 1")
     settled(page)
     problems = accessibility_problems(page)
     assert problems == [], problems

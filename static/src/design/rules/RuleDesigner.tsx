@@ -18,7 +18,9 @@ import { ConditionBuilder } from "../conditions/ConditionBuilder";
 import { label, useOverview, type Body } from "../data";
 import { PinnedProblems } from "../Problems";
 import type { DesignerProps } from "../DefinitionPage";
-import { conditionFields, useFlowForm } from "../flows/data";
+import { conditionFields, useFlowForm, type FormField } from "../flows/data";
+import { toQuery, type RecordFilter } from "../records/filters";
+import { RecordFilters } from "../records/RecordFilters";
 import { TextI18n } from "../forms/editors";
 import { cronOf, effectText, scheduleOf, switchTrigger, TRIGGERS, triggerText, type Frequency, type RuleBody, type Schedule, type Trigger, type TriggerType } from "./model";
 import "./strings";
@@ -109,16 +111,23 @@ function ScheduleEditor({ trigger, onChange }: { trigger: Trigger; onChange: (t:
   );
 }
 
-function WhatIfPanel({ app, rule, form }: { app: string; rule: RuleBody; form: string | undefined }) {
+function WhatIfPanel({ app, rule, form, fields }: { app: string; rule: RuleBody; form: string | undefined; fields: FormField[] }) {
   const { t, lang } = useLang();
   const [result, setResult] = useState<WhatIf | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [filters, setFilters] = useState<RecordFilter[]>([]);
+  const [limit, setLimit] = useState(200);
   const run = async () => {
     setBusy(true);
     setError(null);
     try {
-      const answer = data(await client.POST("/api/v1/apps/{app}/rules/{key}/simulate", { params: { path: { app, key: rule.key } }, body: { body: rule as unknown as Record<string, unknown>, limit: 200 } }));
+      const answer = data(
+        await client.POST("/api/v1/apps/{app}/rules/{key}/simulate", {
+          params: { path: { app, key: rule.key } },
+          body: { body: rule as unknown as Record<string, unknown>, limit, filter: toQuery(filters) },
+        }),
+      );
       setResult(answer as unknown as WhatIf);
     } catch (e) {
       setResult(null);
@@ -134,6 +143,7 @@ function WhatIfPanel({ app, rule, form }: { app: string; rule: RuleBody; form: s
         <Typography.Text type="secondary" style={{ fontSize: 12 }}>
           {t("design.rule.whatif.help")}
         </Typography.Text>
+        <RecordFilters fields={fields} value={filters} onChange={setFilters} limit={limit} onLimit={setLimit} testId="rule-whatif-filter" />
         <Button icon={<ExperimentOutlined />} loading={busy} disabled={!form} onClick={() => void run()} data-testid="rule-whatif-run">
           {t("design.rule.whatif.run")}
         </Button>
@@ -323,7 +333,7 @@ export function RuleDesigner({ app, body, setBody, problems }: DesignerProps) {
         </Space>
       </Col>
       <Col xs={24} lg={9}>
-        <WhatIfPanel app={app} rule={rule} form={form} />
+        <WhatIfPanel app={app} rule={rule} form={form} fields={fields} />
       </Col>
     </Row>
   );

@@ -21,6 +21,8 @@ import type { DesignerProps } from "../DefinitionPage";
 import { conditionFields, useFlowForm, type FormField } from "../flows/data";
 import { TextI18n } from "../forms/editors";
 import { PinnedProblems } from "../Problems";
+import { toQuery, type RecordFilter } from "../records/filters";
+import { RecordFilters } from "../records/RecordFilters";
 import {
   addLevel,
   addTarget,
@@ -119,16 +121,23 @@ function DurationInput({ value, onChange, testId, ariaLabel }: { value: number |
   );
 }
 
-function PreviewPanel({ app, sla }: { app: string; sla: SlaBody }) {
+function PreviewPanel({ app, sla, fields }: { app: string; sla: SlaBody; fields: FormField[] }) {
   const { t, lang } = useLang();
   const [result, setResult] = useState<Preview | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [filters, setFilters] = useState<RecordFilter[]>([]);
+  const [limit, setLimit] = useState(500);
   const run = async () => {
     setBusy(true);
     setError(null);
     try {
-      const answer = data(await client.POST("/api/v1/apps/{app}/rules/{key}/simulate", { params: { path: { app, key: sla.key } }, body: { body: sla as unknown as Record<string, unknown>, limit: 500 } }));
+      const answer = data(
+        await client.POST("/api/v1/apps/{app}/rules/{key}/simulate", {
+          params: { path: { app, key: sla.key } },
+          body: { body: sla as unknown as Record<string, unknown>, limit, filter: toQuery(filters) },
+        }),
+      );
       setResult(answer as unknown as Preview);
     } catch (e) {
       setResult(null);
@@ -146,6 +155,7 @@ function PreviewPanel({ app, sla }: { app: string; sla: SlaBody }) {
         <Typography.Text type="secondary" style={{ fontSize: 12 }}>
           {t("design.sla.preview.help")}
         </Typography.Text>
+        <RecordFilters fields={fields} value={filters} onChange={setFilters} limit={limit} onLimit={setLimit} testId="sla-preview-filter" />
         <Button icon={<ExperimentOutlined />} loading={busy} disabled={!sla.form} onClick={() => void run()} data-testid="sla-preview-run">
           {t("design.sla.preview.run")}
         </Button>
@@ -531,7 +541,7 @@ export function SlaEditor({ app, body, setBody, problems }: DesignerProps) {
       </Col>
       <Col xs={24} lg={9}>
         <div style={{ position: "sticky", top: 8 }}>
-          <PreviewPanel app={app} sla={sla} />
+          <PreviewPanel app={app} sla={sla} fields={fields} />
         </div>
       </Col>
     </Row>
