@@ -523,3 +523,30 @@ def test_designers_preview_a_dashboard_draft_as_a_role_would_see_it(
     )
     held = client.post(f"{APP}/dashboards/cockpit/preview", json={"as_role": "designer"})
     assert held.status_code == 200, held.get_json()
+
+
+def test_a_filter_bound_to_some_widgets_applies_to_those_only(
+    platform: Platform, admin_client: ApiClient
+) -> None:
+    world = with_kpis(platform)
+    world.publish("report", report())
+    board = cockpit()
+    board["filters"][1]["widgets"] = ["by_issue"]  # the line filter: the chart only
+    world.publish("dashboard", board)
+    narrowed = admin_client.get(f"{APP}/dashboards/cockpit/data?line=B").get_json()
+    card, bars = (w["data"] for w in narrowed["widgets"])
+    assert sum(r[1] for r in bars["rows"]) == 4  # cases 8..11 are on line B
+    assert card["value"] == 9.5  # the card is not bound: every line, as without the filter
+    # the export and the drill-down of a widget follow its binding too
+    csv_text = admin_client.get(f"{APP}/dashboards/cockpit/widgets/mttr/data?format=csv&line=B")
+    assert ",9.5," in csv_text.data.decode("utf-8")
+    drill = admin_client.get(f"{APP}/dashboards/cockpit/widgets/mttr/records?line=B").get_json()
+    assert drill["total"] == 6
+    # the preview names the filters each widget takes
+    out = admin_client.post(f"{APP}/dashboards/cockpit/preview", json={}).get_json()
+    assert [w["filtered_by"] for w in out["widgets"]] == [["period"], ["period", "line"]]
+    # a binding to a widget that is not there is refused with its path
+    ghost = cockpit()
+    ghost["filters"][1]["widgets"] = ["ghost"]
+    verdict = admin_client.post(f"{APP}/dashboards/check", json={"body": ghost}).get_json()
+    assert {p["path"] for p in verdict["problems"]} >= {"/filters/1/widgets/0"}

@@ -14,6 +14,7 @@ from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel.models import Definition, DefinitionVersion, User
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import accessibility_problems, saved, settled, shot, sign_in, stored_tickets
+from tests.e2e.conftest import option as choice
 from tests.e2e.test_flow_designer import pick
 
 
@@ -54,6 +55,16 @@ def test_the_cockpit_opens_on_its_grid_and_a_new_dashboard_is_assembled_by_drag(
 
     # a date filter over the creation time applies to both
     page.get_by_test_id("dashboard-filter-add-date").click()
+    expect(page.get_by_test_id("dashboard-filter-0-applies")).to_have_text(
+        "作用于：未结工单、问题类型分布"
+    )
+    # bound to the card alone, then to every widget again
+    binding = page.get_by_test_id("dashboard-filter-0-widgets")
+    binding.click()
+    choice(page, "未结工单").first.click()
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("dashboard-filter-0-applies")).to_have_text("作用于：未结工单")
+    binding.locator(".ant-select-selection-item-remove").click()
     expect(page.get_by_test_id("dashboard-filter-0-applies")).to_have_text(
         "作用于：未结工单、问题类型分布"
     )

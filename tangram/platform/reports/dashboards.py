@@ -178,6 +178,24 @@ def _applied(
     return Applied(period, period_filter, tuple(selects), shown, fields)
 
 
+def _bound(
+    body: Mapping[str, Any],
+    widget_id: str,
+    values: Mapping[str, Sequence[str]],
+    uow: UnitOfWork,
+    applied: Applied,
+) -> Applied:
+    """The filters that apply to one widget: a filter naming its ``widgets`` applies to those
+    only; one naming none applies wherever its field is (``applied``, the dashboard's whole)."""
+    filters = body.get("filters") or []
+    if not any("widgets" in f for f in filters):
+        return applied
+    mine = [f for f in filters if "widgets" not in f or widget_id in f["widgets"]]
+    keys = {f["key"] for f in mine}
+    chosen = {k: v for k, v in values.items() if k in keys}
+    return _applied({"filters": mine}, chosen, uow, uow.zone)
+
+
 def _dashboard(uow: UnitOfWork, app_key: str, key: str) -> tuple[int, dict[str, Any]]:
     row_id, version, _ = metadata.published_ref(uow, app_key, "dashboard", key)
     return version, metadata.version_body(uow, row_id)
@@ -266,7 +284,8 @@ def run_dashboard(
             "layout": w.get("layout"),
         }
         try:
-            out["data"] = _widget_data(unit, actor, app_key, w, applied)
+            mine = _bound(body, w["id"], values, unit, applied)
+            out["data"] = _widget_data(unit, actor, app_key, w, mine)
         except (PermissionDenied, NotFound, ValidationFailed) as exc:
             out["error"] = _error(exc)
         return out
@@ -322,7 +341,7 @@ def preview(
     """A dashboard's draft (or ``body``) as its viewers will see it: as the designer, or as a
     holder of ``role`` would (that role's grants and row-level scopes only; see
     :func:`tangram.platform.identity.roles.acting_as`). Each widget names the filters that apply
-    to it (those whose field its form has). Designers only; a draft that cannot be published is
+    to it (those bound to it, or to every widget, whose field its form has). Designers only; a draft that cannot be published is
     a 422 with every problem's path."""
     draft = reports.draft_body(uow, actor, app_key, "dashboard", key, body)
     check_dashboard(uow, app_key, "dashboard", key, draft)
@@ -337,7 +356,12 @@ def preview(
         )
         tables = tables_of(sources_of(uow, app_key, form_key), form_key)
         widget["form"] = form_key
-        widget["filtered_by"] = [f["key"] for f in filters if listing.has_field(tables, f["field"])]
+        widget["filtered_by"] = [
+            f["key"]
+            for f in filters
+            if listing.has_field(tables, f["field"])
+            and ("widgets" not in f or raw["id"] in f["widgets"])
+        ]
     out["as_role"] = role
     return out
 
@@ -359,7 +383,7 @@ def widget_result(
     require_app(uow, actor, app_key)
     _, body = _dashboard(uow, app_key, key)
     widget = _widget(body, widget_id)
-    applied = _applied(body, values, uow, uow.zone)
+    applied = _bound(body, widget_id, values, uow, _applied(body, values, uow, uow.zone))
     if "report" in widget:
         return report_result(uow, actor, app_key, widget, applied)
     card = _widget_data(uow, actor, app_key, widget, applied)
@@ -396,7 +420,7 @@ def drill_widget(
     require_app(uow, actor, app_key)
     _, body = _dashboard(uow, app_key, key)
     widget = _widget(body, widget_id)
-    applied = _applied(body, values, uow, uow.zone)
+    applied = _bound(body, widget_id, values, uow, _applied(body, values, uow, uow.zone))
     if "report" in widget:
         prepared, seen = reports.load(uow, actor, app_key, widget["report"])
         condition = drill_condition(
@@ -456,12 +480,14 @@ def _kpi_records(
 def check_dashboard(
     uow: UnitOfWork, app_key: str, _what: str, _key: str, body: Mapping[str, Any]
 ) -> None:
-    """Refuse a dashboard naming unpublished KPIs or reports, filters no widget can apply, bad
-    defaults, duplicate widget ids or a layout wider than the grid."""
+    """Refuse a dashboard naming unpublished KPIs or reports, filters no widget can apply (or
+    bound to widgets that are not there or lack the field), bad defaults, duplicate widget ids or
+    a layout wider than the grid."""
     problems: list[Diagnostic] = []
     columns = int(body.get("columns", 24))
     seen: set[str] = set()
     tables: list[projections.Tables] = []
+    by_id: dict[str, projections.Tables] = {}
     for i, w in enumerate(body.get("widgets") or []):
         if w["id"] in seen:
             problems.append(
@@ -488,6 +514,7 @@ def check_dashboard(
         form_key = found.get("form") if kind == "kpi" else (found.get("dataset") or {}).get("form")
         try:
             tables.append(tables_of(sources_of(uow, app_key, str(form_key)), str(form_key)))
+            by_id[w["id"]] = tables[-1]
         except DefinitionError:
             problems.append(
                 Diagnostic(
@@ -505,6 +532,19 @@ def check_dashboard(
                 Diagnostic(f"{path}/key", "dashboard.duplicate", f"{f['key']!r} is used twice")
             )
         keys.add(f["key"])
+        for j, bound in enumerate(f.get("widgets") or []):
+            if bound not in seen:
+                problems.append(
+                    Diagnostic(f"{path}/widgets/{j}", "dashboard.filter", f"no widget {bound!r}")
+                )
+            elif bound in by_id and not listing.has_field(by_id[bound], f["field"]):
+                problems.append(
+                    Diagnostic(
+                        f"{path}/widgets/{j}",
+                        "dashboard.filter",
+                        f"widget {bound!r} has no field {f['field']!r}",
+                    )
+                )
         having = [t for t in tables if listing.has_field(t, f["field"])]
         if tables and not having:
             problems.append(

@@ -21,7 +21,7 @@ import { TextI18n } from "../forms/editors";
 import { PinnedProblems } from "../Problems";
 import { useDebounced } from "../reports/data";
 import { SYSTEM_FIELDS } from "../reports/model";
-import { addFilter, addWidget, columnsOf, fromLayout, patchFilter, readingOrder, removeFilter, removeWidget, setTitle, toLayout, withoutPlaces, type DashboardBody, type Filter, type Widget } from "./model";
+import { addFilter, addWidget, bindFilter, columnsOf, fromLayout, patchFilter, readingOrder, removeFilter, removeWidget, setTitle, toLayout, withoutPlaces, type DashboardBody, type Filter, type Widget } from "./model";
 import "./strings";
 
 const ROW = 40;
@@ -200,7 +200,7 @@ function FiltersEditor({ board, write, fields, shown, values, setValues, names }
                     size="small"
                     mode="multiple"
                     style={{ minWidth: 140 }}
-                    placeholder={t("design.dashboard.filter.default.none")}
+                    placeholder={<span style={{ color: "#595959" }}>{t("design.dashboard.filter.default.none")}</span>}
                     value={Array.isArray(f.default) ? f.default : []}
                     onChange={(v: string[]) => write(patchFilter(board, i, { default: v.length ? v : undefined }))}
                     options={options.map((o) => ({ value: o.value, label: label(o.label, lang, o.value) }))}
@@ -208,6 +208,23 @@ function FiltersEditor({ board, write, fields, shown, values, setValues, names }
                   />
                 )}
                 <Button size="small" type="text" danger icon={<DeleteOutlined />} onClick={() => write(removeFilter(board, i))} aria-label={t("design.dashboard.filter.remove")} data-testid={`dashboard-filter-${i}-remove`} />
+              </Space>
+              <Space wrap size={4} style={{ marginTop: 4 }}>
+                <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+                  {t("design.dashboard.filter.bind")}
+                </Typography.Text>
+                <Select
+                  size="small"
+                  mode="multiple"
+                  allowClear
+                  style={{ minWidth: 220 }}
+                  value={f.widgets ?? []}
+                  placeholder={<span style={{ color: "#595959" }}>{t("design.dashboard.filter.bind.all")}</span>}
+                  onChange={(ids: string[]) => write(bindFilter(board, i, ids))}
+                  options={(board.widgets ?? []).map((w) => ({ value: w.id, label: names(w) }))}
+                  aria-label={t("design.dashboard.filter.bind")}
+                  data-testid={`dashboard-filter-${i}-widgets`}
+                />
               </Space>
               <div style={{ marginTop: 4 }} data-testid={`dashboard-filter-${i}-applies`}>
                 <Typography.Text type="secondary" style={{ fontSize: 12 }}>
@@ -237,7 +254,7 @@ function FiltersEditor({ board, write, fields, shown, values, setValues, names }
                     value={values[f.key] ?? []}
                     onChange={(v: string[]) => setValues({ ...values, [f.key]: v })}
                     options={options.map((o) => ({ value: o.value, label: label(o.label, lang, o.value) }))}
-                    placeholder={fieldName(f.field)}
+                    placeholder={<span style={{ color: "#595959" }}>{fieldName(f.field)}</span>}
                     aria-label={`${t("design.dashboard.filter.preview_value")} ${fieldName(f.field)}`}
                     data-testid={`dashboard-filter-${i}-value`}
                   />

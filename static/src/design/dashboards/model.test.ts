@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { addFilter, addWidget, bottom, fromLayout, patchFilter, readingOrder, removeFilter, removeWidget, setTitle, toLayout, withoutPlaces, type DashboardBody } from "./model";
+import { addFilter, addWidget, bindFilter, bottom, fromLayout, patchFilter, readingOrder, removeFilter, removeWidget, setTitle, toLayout, withoutPlaces, type DashboardBody } from "./model";
 
 const COCKPIT = JSON.parse(
   readFileSync(join(dirname(fileURLToPath(import.meta.url)), "../../../../apps/aftersales/dashboards/cockpit.json"), "utf-8"),
@@ -57,6 +57,15 @@ describe("widgets", () => {
 });
 
 describe("filters", () => {
+  it("bind to chosen widgets, and forget a widget that goes", () => {
+    const board = addWidget(addWidget(addFilter({ key: "d" }, "select", "line"), "kpi", "mttr"), "report", "by_issue");
+    const bound = bindFilter(board, 0, ["by_issue"]);
+    expect(bound.filters![0].widgets).toEqual(["by_issue"]);
+    expect(bindFilter(bound, 0, []).filters![0]).not.toHaveProperty("widgets");
+    expect(removeWidget(bound, "by_issue").filters![0]).not.toHaveProperty("widgets");
+    expect(removeWidget(bound, "mttr").filters).toBe(bound.filters);
+  });
+
   it("are added with fresh keys and sensible defaults, changed and removed", () => {
     const body = addFilter({ key: "d" }, "date_range", "_created_at");
     expect(body.filters).toEqual([{ key: "period", type: "date_range", field: "_created_at", default: "this_month" }]);

@@ -29,6 +29,8 @@ export interface Filter {
   field: string;
   label?: Text;
   default?: string | string[];
+  /** The widgets it applies to; every widget whose form has the field when absent. */
+  widgets?: string[];
 }
 
 export interface DashboardBody {
@@ -107,8 +109,24 @@ export function addWidget(body: DashboardBody, kind: "kpi" | "report", key: stri
   return { ...body, widgets: [...(body.widgets ?? []), widget] };
 }
 
+/** A widget removed, and from the filters bound to it (a filter bound to it alone applies to
+ * every widget again). */
 export function removeWidget(body: DashboardBody, id: string): DashboardBody {
-  return { ...body, widgets: (body.widgets ?? []).filter((w) => w.id !== id) };
+  const next: DashboardBody = { ...body, widgets: (body.widgets ?? []).filter((w) => w.id !== id) };
+  if (body.filters?.some((f) => f.widgets?.includes(id)))
+    next.filters = body.filters.map((f) => {
+      if (!f.widgets?.includes(id)) return f;
+      const rest = f.widgets.filter((w) => w !== id);
+      const copy: Filter = { ...f, widgets: rest };
+      if (!rest.length) delete copy.widgets;
+      return copy;
+    });
+  return next;
+}
+
+/** Which widgets a filter applies to: those chosen, or (none chosen) every one. */
+export function bindFilter(body: DashboardBody, index: number, widgets: string[]): DashboardBody {
+  return patchFilter(body, index, { widgets: widgets.length ? widgets : undefined });
 }
 
 /** A widget's title set, or cleared (it then shows its KPI's or report's name). */

@@ -45,7 +45,7 @@ export function RecordFilters({
               size="small"
               style={{ width: 130 }}
               value={f.field || undefined}
-              placeholder={t("design.filter.field")}
+              placeholder={<span style={{ color: "#595959" }}>{t("design.filter.field")}</span>}
               showSearch
               optionFilterProp="label"
               onChange={(key: string) => set(i, { field: key, op: opsFor(fieldOf(key)?.type)[0], value: "" })}
