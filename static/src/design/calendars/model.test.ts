@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -49,5 +49,19 @@ describe("lists and hours", () => {
     expect(copyDay(cal, "sun", ["sat"]).week?.sat).toBeUndefined();
     expect(rangeMinutes([["09:00", "12:00"], ["13:00", "18:00"]])).toBe(480);
     expect(rangeMinutes([["00:00", "24:00"]])).toBe(1440);
+  });
+});
+
+describe("every after-sales calendar", () => {
+  it("saves back unchanged after a day is toggled round, and after no-op edits", () => {
+    const dir = join(dirname(fileURLToPath(import.meta.url)), "../../../../apps/aftersales/calendars");
+    const all = readdirSync(dir).map((n) => JSON.parse(readFileSync(join(dir, n), "utf-8")) as CalendarBody);
+    expect(all.map((c) => c.key).sort()).toEqual(["always", "cn_workdays"]);
+    for (const cal of all) {
+      const round = toggleDay(toggleDay(toggleDay(cal, "2026-12-09"), "2026-12-09"), "2026-12-09");
+      expect(JSON.parse(JSON.stringify(round))).toEqual(cal);
+      expect(JSON.parse(JSON.stringify(addHolidays(cal, cal.holidays ?? [])))).toEqual(cal.holidays ? cal : { ...cal, holidays: [] });
+    }
+    expect(dayKind(all.find((c) => c.key === "always")!, "2026-12-06")).toBe("working"); // a Sunday, 7×24
   });
 });

@@ -56,16 +56,23 @@ export function usualHours(cal: CalendarBody): Range[] {
   return [["09:00", "18:00"]];
 }
 
-/** A click on a day: working (or off) → holiday → adjusted working day → as the week says. */
+/** A click on a day: working (or off) → holiday → adjusted working day → as the week says. A
+ * list left empty is left out (it says nothing), so a day clicked round gives the calendar back
+ * as it was. */
 export function toggleDay(cal: CalendarBody, day: string): CalendarBody {
   const kind = dayKind(cal, day);
   const holidays = (cal.holidays ?? []).filter((d) => d !== day);
   const exceptions = (cal.exceptions ?? []).filter((e) => e.date !== day);
   const sorted = <T,>(items: T[], key: (t: T) => string) => [...items].sort((a, b) => key(a).localeCompare(key(b)));
-  if (kind === "working" || kind === "off") return { ...cal, holidays: sorted([...holidays, day], (d) => d), exceptions: cal.exceptions };
-  if (kind === "holiday")
-    return { ...cal, holidays: holidays.length || cal.holidays ? holidays : undefined, exceptions: sorted([...exceptions, { date: day, hours: usualHours(cal), note: "调休上班" }], (e) => e.date) };
-  return { ...cal, holidays: cal.holidays, exceptions };
+  const next = (h: string[], e: NonNullable<CalendarBody["exceptions"]>): CalendarBody => {
+    const out: CalendarBody = { ...cal, holidays: h, exceptions: e };
+    if (!h.length) delete out.holidays;
+    if (!e.length) delete out.exceptions;
+    return out;
+  };
+  if (kind === "working" || kind === "off") return next(sorted([...holidays, day], (d) => d), exceptions);
+  if (kind === "holiday") return next(holidays, sorted([...exceptions, { date: day, hours: usualHours(cal), note: "调休上班" }], (e) => e.date));
+  return next(holidays, exceptions);
 }
 
 /** Dates found in pasted text (one per line, or separated by commas or spaces): the valid ones,
