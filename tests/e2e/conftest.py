@@ -138,6 +138,21 @@ def opened(popup: Locator) -> Locator:
     return popup
 
 
+def publish_draft(page: Page, note: str | None = None) -> None:
+    """Publish the open definition through its dialog, as a person does: open it, wait for it to
+    finish opening and for its impact (the confirm button is enabled then), write the note, confirm,
+    and see it close. A confirm clicked while the dialog still zooms in does nothing (seen under
+    load)."""
+    page.get_by_test_id("design-publish").click()
+    opened(page.locator(".ant-modal:visible"))
+    confirm = page.get_by_test_id("design-publish-confirm")
+    expect(confirm).to_be_enabled()
+    if note is not None:
+        page.get_by_test_id("design-publish-note").fill(note)
+    confirm.click()
+    expect(page.locator(".ant-modal:visible")).to_have_count(0)
+
+
 def settled(page: Page) -> None:
     """No dialog, toast or dropdown on its way in or out: axe measures the contrast of what is
     on screen, and a fading element has a fading contrast."""

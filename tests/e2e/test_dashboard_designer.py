@@ -13,7 +13,15 @@ from sqlalchemy import select
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel.models import Definition, DefinitionVersion, User
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import accessibility_problems, saved, settled, shot, sign_in, stored_tickets
+from tests.e2e.conftest import (
+    accessibility_problems,
+    publish_draft,
+    saved,
+    settled,
+    shot,
+    sign_in,
+    stored_tickets,
+)
 from tests.e2e.conftest import option as choice
 from tests.e2e.test_flow_designer import pick
 
@@ -90,9 +98,7 @@ def test_the_cockpit_opens_on_its_grid_and_a_new_dashboard_is_assembled_by_drag(
 
     expect(page.get_by_test_id("design-problems")).to_have_text("没有问题", timeout=10_000)
     saved(page)
-    page.get_by_test_id("design-publish").click()
-    page.get_by_test_id("design-publish-confirm").click()
-    expect(page.locator(".ant-modal:visible")).to_have_count(0)
+    publish_draft(page)
     with platform.unit_of_work(write=False) as uow:
         definition = uow.session.scalar(
             select(Definition).where(

@@ -19,7 +19,15 @@ from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel.models import Definition, DefinitionVersion, User
 from tests.apps.test_aftersales import SYSTEM
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import accessibility_problems, opened, saved, settled, shot, sign_in
+from tests.e2e.conftest import (
+    accessibility_problems,
+    opened,
+    publish_draft,
+    saved,
+    settled,
+    shot,
+    sign_in,
+)
 from tests.e2e.conftest import option as choice
 from tests.e2e.test_designer import drag
 from tests.e2e.test_flow_designer import pick
@@ -121,9 +129,7 @@ def new(page: Page, server: str, kinds: str, name: str, key: str, type_: str | N
 def publish(page: Page) -> None:
     expect(page.get_by_test_id("design-problems")).to_have_text("没有问题", timeout=10_000)
     saved(page)
-    page.get_by_test_id("design-publish").click()
-    page.get_by_test_id("design-publish-confirm").click()
-    expect(page.locator(".ant-modal:visible")).to_have_count(0)
+    publish_draft(page)
 
 
 def set_cell(page: Page, cell: str, op: str, value: str) -> None:

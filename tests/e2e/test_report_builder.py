@@ -14,7 +14,15 @@ from sqlalchemy import select
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel.models import Definition, DefinitionVersion, User
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import accessibility_problems, saved, settled, shot, sign_in, stored_tickets
+from tests.e2e.conftest import (
+    accessibility_problems,
+    publish_draft,
+    saved,
+    settled,
+    shot,
+    sign_in,
+    stored_tickets,
+)
 from tests.e2e.test_designer import drag
 from tests.e2e.test_flow_designer import pick
 
@@ -44,9 +52,7 @@ def _new(page: Page, server: str, kinds: str, name: str, key: str) -> None:
 def _publish(page: Page) -> None:
     expect(page.get_by_test_id("design-problems")).to_have_text("没有问题", timeout=10_000)
     saved(page)
-    page.get_by_test_id("design-publish").click()
-    page.get_by_test_id("design-publish-confirm").click()
-    expect(page.locator(".ant-modal:visible")).to_have_count(0)
+    publish_draft(page)
 
 
 def test_a_business_user_builds_a_kpi_and_a_report_with_live_previews(
@@ -109,6 +115,8 @@ def test_a_business_user_builds_a_kpi_and_a_report_with_live_previews(
     expect(page.get_by_test_id("report-preview").get_by_test_id("chart")).to_be_visible()
 
     # by month too, stacked
+    # the ticket has many fields: searched, the one wanted is at hand next to the drop zone
+    page.get_by_label("搜索字段").fill("创建")
     created = page.get_by_test_id("report-field-_created_at")
     drag(page, created.locator("span").first, page.get_by_test_id("report-dimensions"))
     expect(page.get_by_test_id("report-dimension-1-bucket")).to_contain_text("月")

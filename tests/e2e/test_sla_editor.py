@@ -20,6 +20,7 @@ from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
     opened,
+    publish_draft,
     saved,
     settled,
     shot,
@@ -165,9 +166,7 @@ def test_a_business_user_builds_and_publishes_an_sla_policy(
     settled(page)
     problems = accessibility_problems(page)
     assert problems == [], problems
-    page.get_by_test_id("design-publish").click()
-    page.get_by_test_id("design-publish-confirm").click()
-    expect(page.locator(".ant-modal:visible")).to_have_count(0)
+    publish_draft(page)
     with platform.unit_of_work(write=False) as uow:
         definition = uow.session.scalar(
             select(Definition).where(Definition.kind == "rule", Definition.key == "onsite_sla")
