@@ -4,6 +4,8 @@ the catch-all row away shows which inputs no row matches, and one click puts a c
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
@@ -131,3 +133,21 @@ def test_rows_are_dragged_into_order(
     )
     saved(page)
     assert rules() == before
+
+
+def test_rows_that_overlap_in_a_unique_table_are_marked_live(
+    page: Page, server: str, platform: Platform, people: dict[str, int], admin_user: User
+) -> None:
+    sign_in(page, server, "admin", ADMIN_PASSWORD)
+    page.goto(f"{server}/design/aftersales/rules/dispatch_matrix")
+    expect(page.get_by_test_id("table-test-0")).to_have_attribute("data-passed", "true")
+    expect(page.locator("[data-testid^=table-row-problem-]")).to_have_count(0)
+    # a unique-hit table lets no input match two rows: the catch-all overlaps every other row
+    pick(page, page.get_by_test_id("table-hit-policy"), "唯一命中（只能有一行匹配）")
+    marker = page.get_by_test_id("table-row-problem-9")
+    expect(marker).to_be_visible(timeout=10_000)
+    expect(marker).to_have_attribute("aria-label", re.compile(r"overlaps row 1"))
+    expect(page.get_by_test_id("design-problems")).not_to_have_text("没有问题")
+    pick(page, page.get_by_test_id("table-hit-policy"), "首条命中（按行顺序取第一条）")
+    expect(page.locator("[data-testid^=table-row-problem-]")).to_have_count(0, timeout=10_000)
+    expect(page.get_by_test_id("design-problems")).to_have_text("没有问题", timeout=10_000)

@@ -3,7 +3,7 @@
 // from the field's options where it has them) dragged into order (or moved up and down), the inputs no row matches (the
 // engine's exact gap check) with a catch-all row one click away, and the table's test cases as a
 // second grid whose pass or fail is the engine's live verdict.
-import { ArrowDownOutlined, ArrowUpOutlined, CheckCircleFilled, CloseCircleFilled, DeleteOutlined, HolderOutlined, PlusOutlined } from "@ant-design/icons";
+import { ArrowDownOutlined, ArrowUpOutlined, CheckCircleFilled, CloseCircleFilled, DeleteOutlined, HolderOutlined, PlusOutlined, WarningFilled } from "@ant-design/icons";
 import { closestCenter, DndContext, KeyboardSensor, PointerSensor, useSensor, useSensors, type DragEndEvent, type DraggableSyntheticListeners } from "@dnd-kit/core";
 import { SortableContext, sortableKeyboardCoordinates, useSortable, verticalListSortingStrategy } from "@dnd-kit/sortable";
 import { CSS } from "@dnd-kit/utilities";
@@ -155,6 +155,8 @@ export function DecisionTableEditor({ app, body, setBody, problems, warnings = [
     return option ? label(option.label, lang, String(value)) : typeof value === "string" ? value : JSON.stringify(value);
   };
   const problemAt = (path: string) => problems.filter((p: Problem) => p.path === path || p.path.startsWith(`${path}/`));
+  /** Problems of a row as a whole (a UNIQUE table's rows that overlap), marked on its number. */
+  const rowProblems = (index: number) => problems.filter((p: Problem) => p.path === `/rules/${index}`);
   const gap = warnings.find((w) => w.code === "decision.gap") as (Problem & { gaps?: Record<string, unknown>[]; count?: number }) | undefined;
   const results = testResults(table, problems);
   const unused = fields.filter((f) => f.type !== "sub_table" && !table.inputs.some((c) => c.key === f.key));
@@ -316,11 +318,16 @@ export function DecisionTableEditor({ app, body, setBody, problems, warnings = [
             {
               key: "n",
               title: "#",
-              width: 120,
+              width: 140,
               render: (_: unknown, row) => (
                 <Space size={0}>
                   <DragHandle label={t("design.table.drag", { n: row.index + 1 })} testId={`table-drag-${row.index}`} />
                   <Typography.Text style={{ width: 24, display: "inline-block" }}>{row.index + 1}</Typography.Text>
+                  {rowProblems(row.index).length > 0 && (
+                    <Tooltip title={rowProblems(row.index).map((p) => p.message).join("；")}>
+                      <WarningFilled style={{ color: "#cf1322" }} aria-label={rowProblems(row.index).map((p) => p.message).join("；")} data-testid={`table-row-problem-${row.index}`} />
+                    </Tooltip>
+                  )}
                   <Button size="small" type="text" icon={<ArrowUpOutlined />} disabled={row.index === 0} onClick={() => write(moveRow(table, row.index, row.index - 1))} aria-label={t("design.table.up", { n: row.index + 1 })} />
                   <Button size="small" type="text" icon={<ArrowDownOutlined />} disabled={row.index === table.rules.length - 1} onClick={() => write(moveRow(table, row.index, row.index + 1))} aria-label={t("design.table.down", { n: row.index + 1 })} />
                 </Space>
