@@ -1,6 +1,7 @@
 """The decision table editor in the browser: the after-sales dispatch matrix opens as a grid read in
 words with its tests passing; a cell changed by operator and value makes a test fail live; taking
-the catch-all row away shows which inputs no row matches, and one click puts a catch-all back."""
+the catch-all row away shows which inputs no row matches, and one click puts a catch-all back; rows
+are dragged into order; a unique-hit table marks the rows that overlap."""
 
 from __future__ import annotations
 
