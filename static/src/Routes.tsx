@@ -6,6 +6,8 @@ import { lazy, Suspense } from "react";
 import { Launcher } from "./pages/Launcher";
 import { Login } from "./pages/Login";
 import { canDesign } from "./design/access";
+import { ForbiddenPage, NotFoundPage, RouteBoundary } from "./Failure";
+import { useLang } from "./i18n";
 
 // Heavy pages load when first opened: charts (ECharts) and forms (rjsf, ajv) are their own chunks.
 const Admin = lazy(() => import("./pages/Admin").then((m) => ({ default: m.Admin })));
@@ -19,29 +21,32 @@ const TaskPage = lazy(() => import("./pages/TaskPage").then((m) => ({ default: m
 
 export function Routes() {
   const { me, loading } = useSession();
+  const { t } = useLang();
   const location = useLocation();
   if (loading) return <Spin fullscreen />;
   if (!me && location.pathname !== "/login") {
-    return <Navigate to="/login" replace state={{ from: location.pathname }} />;
+    return <Navigate to="/login" replace state={{ from: `${location.pathname}${location.search}` }} />;
   }
   return (
+    <RouteBoundary key={location.pathname}>
     <Suspense fallback={<Spin />}>
     <Switch>
       <Route path="/login" element={<Login />} />
       <Route element={<Shell />}>
         <Route path="/" element={<Launcher />} />
         <Route path="/inbox" element={<Inbox />} />
-        <Route path="/admin" element={me?.is_admin ? <Admin /> : <Navigate to="/" replace />} />
+        <Route path="/admin" element={me?.is_admin ? <Admin /> : <ForbiddenPage why={t("failure.admin_only")} />} />
         <Route path="/tasks/:taskId" element={<TaskPage />} />
-        <Route path="/design/*" element={me && canDesign(me) ? <Design /> : <Navigate to="/" replace />} />
+        <Route path="/design/*" element={me && canDesign(me) ? <Design /> : <ForbiddenPage why={t("failure.design_only")} />} />
         <Route path="/apps/:app/records/:form" element={<RecordList />} />
         <Route path="/apps/:app/records/:form/new" element={<RecordEdit />} />
         <Route path="/apps/:app/records/:form/:recordId" element={<RecordDetail />} />
         <Route path="/apps/:app/records/:form/:recordId/edit" element={<RecordEdit />} />
         <Route path="/apps/:app/dashboards/:key" element={<Dashboard />} />
-        <Route path="*" element={<Navigate to="/" replace />} />
+        <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Switch>
     </Suspense>
+    </RouteBoundary>
   );
 }

@@ -11,6 +11,7 @@ import { useQuery } from "@tanstack/react-query";
 import { Badge, Button, Grid, Layout, Menu, Space, Spin, Typography } from "antd";
 import { Suspense } from "react";
 import { Link, Outlet, useLocation, useNavigate } from "react-router-dom";
+import { RouteBoundary } from "./Failure";
 import { api } from "./api";
 import { useLang } from "./i18n";
 import { useSession } from "./session";
@@ -101,9 +102,11 @@ export function Shell() {
         </Space>
       </Layout.Header>
       <Layout.Content style={{ padding: screens.md ? 24 : 8 }}>
-        <Suspense fallback={<Spin />}>
-          <Outlet />
-        </Suspense>
+        <RouteBoundary key={location.pathname}>
+          <Suspense fallback={<Spin />}>
+            <Outlet />
+          </Suspense>
+        </RouteBoundary>
       </Layout.Content>
     </Layout>
   );

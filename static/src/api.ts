@@ -42,6 +42,19 @@ export function setCsrf(token: string | null): void {
   else store?.removeItem("tangram.csrf");
 }
 
+/** Who hears that the server no longer knows the session (a 401 from any call but the session's
+ * own check and the sign-in): the session provider, which then asks the user to sign in again. */
+let unauthenticated: (() => void) | null = null;
+
+export function onUnauthenticated(handler: (() => void) | null): void {
+  unauthenticated = handler;
+}
+
+/** Tell the session that a call came back 401 (``path`` names the call). */
+export function noticeStatus(status: number, path: string): void {
+  if (status === 401 && !/\/(me|auth\/login)(\?|$)/.test(path)) unauthenticated?.();
+}
+
 type Query = Record<string, string | number | boolean | string[] | undefined | null>;
 
 export function withQuery(path: string, query?: Query): string {
@@ -78,7 +91,10 @@ export async function api<T>(
   if (response.status === 204) return undefined as T;
   const text = await response.text();
   const parsed = text ? JSON.parse(text) : {};
-  if (!response.ok) throw new ApiError(response.status, parsed);
+  if (!response.ok) {
+    noticeStatus(response.status, path);
+    throw new ApiError(response.status, parsed);
+  }
   return parsed as T;
 }
 
@@ -101,7 +117,10 @@ export function upload<T>(path: string, form: FormData, onProgress: (percent: nu
         parsed = { detail: `HTTP ${request.status}` };
       }
       if (request.status >= 200 && request.status < 300) resolve(parsed as T);
-      else reject(new ApiError(request.status, parsed));
+      else {
+        noticeStatus(request.status, path);
+        reject(new ApiError(request.status, parsed));
+      }
     };
     request.onerror = () => reject(new Error("network error"));
     request.send(form);

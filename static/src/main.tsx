@@ -1,4 +1,5 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { ApiError } from "./api";
 import { App as AntApp, ConfigProvider } from "antd";
 import enUS from "antd/locale/en_US";
 import zhCN from "antd/locale/zh_CN";
@@ -12,7 +13,14 @@ import { useLang } from "./i18n";
 import { SessionProvider } from "./session";
 
 const queries = new QueryClient({
-  defaultOptions: { queries: { staleTime: 10_000, refetchOnWindowFocus: false, retry: 1 } },
+  defaultOptions: {
+    queries: {
+      staleTime: 10_000,
+      refetchOnWindowFocus: false,
+      // a refusal (4xx) says the same the second time: only a failure or a lost answer is retried
+      retry: (count, error) => count < 1 && !(error instanceof ApiError && error.status < 500),
+    },
+  },
 });
 
 // the brand blue and the secondary greys darkened to meet WCAG AA contrast (4.5:1) on the page's

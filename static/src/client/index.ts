@@ -3,7 +3,7 @@
 // New screens use it instead of hand-written interfaces; failures arrive as the same `ApiError`
 // (RFC 9457 problem details) as from `api()`.
 import createClient, { type Middleware } from "openapi-fetch";
-import { ApiError, csrfToken } from "../api";
+import { ApiError, csrfToken, noticeStatus } from "../api";
 import type { components, paths } from "./schema";
 
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -18,6 +18,7 @@ export const problems: Middleware = {
   },
   async onResponse({ response }) {
     if (response.ok) return response;
+    noticeStatus(response.status, new URL(response.url, "http://local").pathname);
     const text = await response.clone().text();
     let body: Record<string, unknown>;
     try {

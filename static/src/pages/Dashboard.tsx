@@ -2,10 +2,11 @@
 // drill-down from any point to its records, export per widget.
 import { DownloadOutlined } from "@ant-design/icons";
 import { useQuery } from "@tanstack/react-query";
-import { Alert, Button, Card, Col, Drawer, List, Result, Row, Select, Space, Spin, Typography } from "antd";
+import { Alert, Button, Card, Col, Drawer, List, Row, Select, Space, Spin, Typography } from "antd";
 import { useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { api, withQuery, type RecordPage } from "../api";
+import { Failure } from "../Failure";
 import { useLang } from "../i18n";
 import { Chart, DataTable, isTabular, Kpi } from "../widgets";
 
@@ -56,7 +57,7 @@ export function Dashboard() {
         { query: { ...values, ...Object.fromEntries(Object.entries(drill!.point).map(([k, v]) => [`at.${k}`, v])) } },
       ),
   });
-  if (board.isError) return <Result status="error" title={t("common.error")} subTitle={String(board.error)} />;
+  if (board.isError) return <Failure error={board.error} what={t("failure.dashboard")} />;
   if (!board.data) return <Spin />;
   const columns = board.data.columns || 24;
   const text = (value?: Record<string, string> | null) => value?.[lang] ?? value?.["zh-CN"] ?? "";

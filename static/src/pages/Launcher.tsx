@@ -1,9 +1,10 @@
 // Installed apps, each with the forms, dashboards and flows the signed-in user may use.
 import { BarChartOutlined, FormOutlined } from "@ant-design/icons";
 import { useQueries, useQuery } from "@tanstack/react-query";
-import { Card, Col, Empty, List, Result, Row, Spin, Typography } from "antd";
+import { Card, Col, Empty, List, Row, Spin, Typography } from "antd";
 import { Link } from "react-router-dom";
 import { api, type AppInfo, type Navigation } from "../api";
+import { Failure } from "../Failure";
 import { useLang } from "../i18n";
 
 export function Launcher() {
@@ -17,7 +18,7 @@ export function Launcher() {
     })),
   });
   if (apps.isLoading) return <Spin />;
-  if (apps.isError) return <Result status="error" title={t("common.error")} subTitle={String(apps.error)} />;
+  if (apps.isError) return <Failure error={apps.error} />;
   if (!apps.data?.length) return <Empty description={t("apps.empty")} />;
   return (
     <Row gutter={[16, 16]}>

@@ -7,7 +7,7 @@ import { useSession } from "../session";
 
 export function Login() {
   const { t, lang, setLang } = useLang();
-  const { login } = useSession();
+  const { login, expired } = useSession();
   const navigate = useNavigate();
   const location = useLocation();
   const [error, setError] = useState<string | null>(null);
@@ -17,6 +17,7 @@ export function Login() {
     <div style={{ minHeight: "100vh", display: "grid", placeItems: "center", padding: 16 }}>
       <Card title={`${t("app.title")} · ${t("login.title")}`} style={{ width: "100%", maxWidth: 380 }}
         extra={<Button type="link" onClick={() => setLang(lang === "en" ? "zh-CN" : "en")}>{t("nav.language")}</Button>}>
+        {expired && !error && <Alert type="warning" showIcon title={t("session.expired")} style={{ marginBottom: 16 }} data-testid="login-expired" />}
         {error && <Alert type="error" title={error} style={{ marginBottom: 16 }} data-testid="login-error" />}
         <Form
           layout="vertical"

@@ -1,11 +1,12 @@
 // A record with its timeline: field changes, the flow's path with who holds it now, rule traces.
 import { ApartmentOutlined, EditOutlined } from "@ant-design/icons";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { App, Button, Card, Col, Collapse, Descriptions, Drawer, Popconfirm, Result, Row, Space, Spin, Tag, Timeline, Typography } from "antd";
+import { App, Button, Card, Col, Collapse, Descriptions, Drawer, Popconfirm, Row, Space, Spin, Tag, Timeline, Typography } from "antd";
 import { lazy, Suspense, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { api, type FieldInfo, type RecordItem } from "../api";
 import { RecordForm, show, useFormSchema, usePeopleNames } from "../forms";
+import { Failure } from "../Failure";
 import { useLang } from "../i18n";
 import { canDesign } from "../design/access";
 import { useSession } from "../session";
@@ -173,7 +174,7 @@ export function RecordDetail() {
     node: (flow, node) => nodeLabel(byFlow.get(flow)?.nodes, node, lang),
     action: (action) => t(`flow.${action}`, {}, action),
   };
-  if (record.isError) return <Result status="error" title={t("common.error")} subTitle={String(record.error)} />;
+  if (record.isError) return <Failure error={record.error} what={t("failure.record")} />;
   if (!record.data || !schema.data) return <Spin />;
   const title = schema.data.title_field ? String(record.data.data[schema.data.title_field] ?? "") : "";
   return (

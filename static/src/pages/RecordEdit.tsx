@@ -1,11 +1,12 @@
 // Create or edit a record: 422 errors land on their fields, a 409 offers to reload.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ErrorSchema } from "@rjsf/utils";
-import { Alert, App, Button, Card, Result, Space, Spin } from "antd";
+import { Alert, App, Button, Card, Space, Spin } from "antd";
 import { useState } from "react";
 import { useNavigate, useParams } from "react-router-dom";
 import { api, ApiError, type RecordItem } from "../api";
 import { defaults, localErrors, RecordForm, serverErrors, useFormSchema, writable } from "../forms";
+import { Failure } from "../Failure";
 import { useLang } from "../i18n";
 
 export function RecordEdit() {
@@ -33,7 +34,7 @@ export function RecordEdit() {
     if (existing.data && recordId) setData(existing.data.data);
     else if (schema.data) setData((current) => ({ ...defaults(schema.data), ...current }));
   }
-  if (schema.isError) return <Result status="error" title={t("common.error")} subTitle={String(schema.error)} />;
+  if (schema.isError) return <Failure error={schema.error} what={t("failure.form")} />;
   if (!schema.data || (recordId && !existing.data)) return <Spin />;
   const save = async () => {
     const local = localErrors(schema.data, data);

@@ -1,13 +1,14 @@
 // A form's records: columns from the form, filters built from field types, sort, keyset pages.
 import { DownloadOutlined, PlusOutlined } from "@ant-design/icons";
 import { useInfiniteQuery, useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
-import { Alert, App, Button, Card, Checkbox, DatePicker, Empty, Form, Input, Result, Select, Space, Table, Tag, Tooltip, Typography } from "antd";
+import { Alert, App, Button, Card, Checkbox, DatePicker, Empty, Form, Input, Select, Space, Table, Tag, Tooltip, Typography } from "antd";
 import dayjs from "dayjs";
 import type { SorterResult } from "antd/es/table/interface";
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { api, problemText, withQuery, type FieldInfo, type RecordItem, type RecordPage } from "../api";
 import { referenceTitles, show, titleIn, useFormSchema, usePeopleNames } from "../forms";
+import { Failure } from "../Failure";
 import { useLang } from "../i18n";
 import { useSession } from "../session";
 
@@ -128,7 +129,7 @@ export function RecordList() {
   const exportUrl = (format: string) =>
     withQuery(`/api/v1/apps/${app}/records/${form}/export`, { ...filters, sort, lang, format });
   const [viewName, setViewName] = useState("");
-  if (schema.isError) return <Result status="error" title={t("common.error")} subTitle={String(schema.error)} />;
+  if (schema.isError) return <Failure error={schema.error} what={t("failure.form")} />;
   return (
     <Card
       title={schema.data?.label ?? form}

@@ -3,12 +3,13 @@
 // task someone else already handled (409) is reloaded with a warning.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ErrorSchema } from "@rjsf/utils";
-import { Alert, App, Button, Card, Collapse, Descriptions, Input, Result, Select, Space, Spin, Tag } from "antd";
+import { Alert, App, Button, Card, Collapse, Descriptions, Input, Select, Space, Spin, Tag } from "antd";
 import { useState } from "react";
 import { useNavigate, useParams } from "react-router-dom";
 import { api, ApiError, problemText, type TaskItem } from "../api";
 import { FlowHistory, nodeLabel, type HistoryEntry, type Labels } from "../flows";
 import { localErrors, RecordForm, serverErrors, useFormSchema, UserPicker, writable, type Permissions } from "../forms";
+import { Failure } from "../Failure";
 import { useLang } from "../i18n";
 
 interface TaskView {
@@ -58,7 +59,7 @@ export function TaskPage() {
     setSeeded(view.data); // the task's record, each time it is (re)loaded
     setData(view.data.record.data);
   }
-  if (view.isError) return <Result status="error" title={t("common.error")} subTitle={String(view.error)} />;
+  if (view.isError) return <Failure error={view.error} what={t("failure.task")} />;
   if (!view.data || !schema.data) return <Spin />;
   const { task, permissions, actions, nodes } = view.data;
   const open = task.status === "open";
