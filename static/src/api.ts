@@ -184,7 +184,8 @@ export interface FormSchema {
 
 export interface RecordItem {
   id: number;
-  form_key: string;
+  /** The record's form (the API names it ``form``). */
+  form: string;
   form_version: number;
   data: Record<string, unknown>;
   lock_version: number;

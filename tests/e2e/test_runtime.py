@@ -321,6 +321,10 @@ def test_the_cockpit_renders_numbers_and_drills_down(
     drawer = page.locator(".ant-drawer")
     expect(drawer).to_contain_text("开机无响应")
     expect(drawer).to_contain_text("配件缺失")
+    # a drilled record opens on its own page
+    drawer.get_by_role("link", name=re.compile("开机无响应")).click()
+    expect(page).to_have_url(re.compile(r"/apps/aftersales/records/ticket/\d+$"))
+    expect(page.locator(".ant-card-head-title").first).to_contain_text("开机无响应")
 
 
 def test_an_administrator_checks_then_imports_a_package_and_sets_a_manager(

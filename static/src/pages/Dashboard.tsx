@@ -52,7 +52,7 @@ export function Dashboard() {
     queryKey: ["drill", app, key, drill, values],
     enabled: drill !== null,
     queryFn: () =>
-      api<RecordPage & { items: { id: number; form_key: string; data: Record<string, unknown> }[] }>(
+      api<RecordPage>(
         `/apps/${app}/dashboards/${key}/widgets/${drill!.widget}/records`,
         { query: { ...values, ...Object.fromEntries(Object.entries(drill!.point).map(([k, v]) => [`at.${k}`, v])) } },
       ),
@@ -140,7 +140,7 @@ export function Dashboard() {
             dataSource={drilled.data?.items ?? []}
             renderItem={(r) => (
               <List.Item>
-                <Link to={`/apps/${app}/records/${r.form_key}/${r.id}`}>
+                <Link to={`/apps/${app}/records/${r.form}/${r.id}`}>
                   #{r.id} {String(r.data.title ?? r.data.name ?? r.data.ticket_no ?? "")}
                 </Link>
               </List.Item>
