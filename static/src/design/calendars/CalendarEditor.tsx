@@ -3,7 +3,7 @@
 // pasted as a list, and a probe that asks the engine when something started at a given time with
 // a target in working hours is due — and why.
 import { CopyOutlined, DeleteOutlined, PlusOutlined } from "@ant-design/icons";
-import { Alert, Button, Card, Col, DatePicker, Input, InputNumber, Row, Select, Space, Switch, TimePicker, Tooltip, Typography } from "antd";
+import { Alert, Button, Card, Col, DatePicker, Input, InputNumber, Row, Select, Space, Switch, Tooltip, Typography } from "antd";
 import dayjs, { type Dayjs } from "dayjs";
 import { useState } from "react";
 import { problemText } from "../../api";
@@ -12,7 +12,7 @@ import { useLang } from "../../i18n";
 import { label, type Body } from "../data";
 import type { DesignerProps } from "../DefinitionPage";
 import { TextI18n } from "../forms/editors";
-import { addHolidays, copyDay, dayKind, isoDay, parseDates, rangeMinutes, toggleDay, WEEKDAYS, type CalendarBody, type DayKind, type Range, type Weekday } from "./model";
+import { addHolidays, copyDay, dayKind, timeOptions, isoDay, parseDates, rangeMinutes, toggleDay, WEEKDAYS, type CalendarBody, type DayKind, type Range, type Weekday } from "./model";
 import "./strings";
 
 const ZONES = ["Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Tokyo", "Europe/London", "Europe/Berlin", "America/New_York", "America/Los_Angeles", "UTC"];
@@ -48,24 +48,19 @@ function WeekEditor({ cal, write }: { cal: CalendarBody; write: (c: CalendarBody
               {hours.length === 0 && <Typography.Text type="secondary">{t("design.calendar.closed")}</Typography.Text>}
               {hours.map(([from, to], i) => (
                 <Space.Compact key={i} size="small">
-                  <TimePicker.RangePicker
-                    size="small"
-                    format="HH:mm"
-                    minuteStep={15}
-                    allowClear={false}
-                    // a picked time counts at once (no OK to press for each end)
-                    needConfirm={false}
-                    value={[dayjs(`2000-01-01T${from}`), dayjs(`2000-01-01T${to === "24:00" ? "23:59" : to}`)]}
-                    onChange={(range) => {
-                      if (!range?.[0] || !range[1]) return;
-                      setDay(
-                        day,
-                        hours.map((h, j) => (j === i ? [range[0]!.format("HH:mm"), range[1]!.format("HH:mm")] : h)),
-                      );
-                    }}
-                    aria-label={t("design.calendar.range", { day: t(`design.calendar.day.${day}`), n: i + 1 })}
-                    data-testid={`calendar-${day}-${i}`}
-                  />
+                  {([0, 1] as const).map((end) => (
+                    <Select
+                      key={end}
+                      size="small"
+                      showSearch
+                      style={{ width: 82 }}
+                      value={end ? to : from}
+                      onChange={(time: string) => setDay(day, hours.map((h, j) => (j === i ? (end ? [h[0], time] : [time, h[1]]) : h)))}
+                      options={timeOptions([from, to]).map((time) => ({ value: time, label: time }))}
+                      aria-label={t(end ? "design.calendar.range_end" : "design.calendar.range_start", { day: t(`design.calendar.day.${day}`), n: i + 1 })}
+                      data-testid={`calendar-${day}-${i}-${end ? "end" : "start"}`}
+                    />
+                  ))}
                   <Button size="small" icon={<DeleteOutlined />} onClick={() => setDay(day, hours.filter((_, j) => j !== i))} aria-label={t("design.calendar.remove_range")} />
                 </Space.Compact>
               ))}

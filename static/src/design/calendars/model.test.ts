@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { addHolidays, copyDay, dayKind, parseDates, rangeMinutes, toggleDay, weekdayOf, type CalendarBody } from "./model";
+import { timeOptions, addHolidays, copyDay, dayKind, parseDates, rangeMinutes, toggleDay, weekdayOf, type CalendarBody } from "./model";
 
 const CAL = JSON.parse(
   readFileSync(join(dirname(fileURLToPath(import.meta.url)), "../../../../apps/aftersales/calendars/cn_workdays.json"), "utf-8"),
@@ -63,5 +63,16 @@ describe("every after-sales calendar", () => {
       expect(JSON.parse(JSON.stringify(addHolidays(cal, cal.holidays ?? [])))).toEqual(cal.holidays ? cal : { ...cal, holidays: [] });
     }
     expect(dayKind(all.find((c) => c.key === "always")!, "2026-12-06")).toBe("working"); // a Sunday, 7×24
+  });
+});
+
+describe("time options", () => {
+  it("are every quarter hour to 24:00, with the calendar's own times kept", () => {
+    const all = timeOptions();
+    expect(all).toHaveLength(97);
+    expect(all.slice(0, 2)).toEqual(["00:00", "00:15"]);
+    expect(all[all.length - 1]).toBe("24:00");
+    expect(timeOptions(["08:50", "09:00"])).toContain("08:50");
+    expect(timeOptions(["08:50"]).indexOf("08:50")).toBe(timeOptions(["08:50"]).indexOf("08:45") + 1);
   });
 });

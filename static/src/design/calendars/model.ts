@@ -118,3 +118,11 @@ export function rangeMinutes(ranges: Range[]): number {
     return sum + Math.max(0, bh * 60 + bm - (ah * 60 + am));
   }, 0);
 }
+
+/** The times a working range's ends are picked from: every quarter of an hour from 00:00 to 24:00,
+ * and any time the calendar already holds off that grid (kept as it is). */
+export function timeOptions(held: readonly string[] = []): string[] {
+  const grid: string[] = [];
+  for (let minutes = 0; minutes <= 24 * 60; minutes += 15) grid.push(`${String(Math.floor(minutes / 60)).padStart(2, "0")}:${String(minutes % 60).padStart(2, "0")}`);
+  return [...new Set([...grid, ...held])].sort();
+}
