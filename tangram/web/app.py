@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import http
 import logging
+import mimetypes
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, send_from_directory
+from flask import Flask, Response, request, send_from_directory
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from werkzeug.routing import PathConverter
@@ -104,6 +105,36 @@ class _PagePath(PathConverter):
     regex = r"(?!api(?:/|$))[^/].*?"
 
 
+#: Compressed copies the build writes beside each file, best first.
+ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
+
+
+def _asset(dist: Path, path: str) -> Response:
+    """A file of the build: its brotli or gzip copy when the browser accepts one (written at build
+    time), cached for a year when its name carries its content's hash (``assets/``), else asked
+    again each time."""
+    mimetype = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    chosen = next(
+        (
+            (coding, suffix)
+            for coding, suffix in ENCODINGS
+            if request.accept_encodings[coding] and (dist / f"{path}{suffix}").is_file()
+        ),
+        None,
+    )
+    if chosen is None:
+        response = send_from_directory(dist, path)
+    else:
+        response = send_from_directory(dist, f"{path}{chosen[1]}", mimetype=mimetype)
+        response.headers["Content-Encoding"] = chosen[0]
+    response.vary.add("Accept-Encoding")
+    hashed = path.startswith("assets/")
+    response.headers["Cache-Control"] = (
+        "public, max-age=31536000, immutable" if hashed else "no-cache"
+    )
+    return response
+
+
 def _serve_spa(app: Flask, dist: Path) -> None:
     """Serve the built front end at ``/`` (any non-API path falls back to ``index.html``)."""
 
@@ -117,5 +148,7 @@ def _serve_spa(app: Flask, dist: Path) -> None:
         if path.startswith("api/") or not (dist / "index.html").is_file():
             raise NotFound()
         if path and (dist / path).is_file():
-            return send_from_directory(dist, path)
-        return send_from_directory(dist, "index.html")
+            return _asset(dist, path)
+        page = send_from_directory(dist, "index.html")
+        page.headers["Cache-Control"] = "no-cache"  # it names the current build's files
+        return page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -134,6 +135,43 @@ def test_front_end_is_served_with_history_fallback_when_built(
     assert b"Tangram" in fetch("/inbox/42")[1]  # client-side route: history fallback
     assert fetch("/app.js") == (200, b"console.log(1)")
     assert fetch("/api/v1/nope")[0] == 404
+
+
+def test_built_files_go_out_compressed_and_hashed_ones_are_cached_for_a_year(
+    platform: Platform, tmp_path: Path
+) -> None:
+    dist = tmp_path
+    (dist / "assets").mkdir()
+    (dist / "index.html").write_text("<!doctype html><title>Tangram</title>")
+    script = "console.log('tangram');" * 100
+    (dist / "assets" / "index-abc123.js").write_text(script)
+    (dist / "assets" / "index-abc123.js.gz").write_bytes(gzip.compress(script.encode()))
+    (dist / "assets" / "index-abc123.js.br").write_bytes(b"brotli copy")
+    (dist / "assets" / "plain-def456.css").write_text("body{}")
+    app: Flask = create_app(platform=platform, static_dir=dist)
+    web = app.test_client()
+
+    def fetch(path: str, accept: str | None = None) -> tuple[dict[str, str], bytes]:
+        with web.get(path, headers={"Accept-Encoding": accept} if accept else {}) as response:
+            assert response.status_code == 200
+            return dict(response.headers), response.get_data()
+
+    headers, body = fetch("/assets/index-abc123.js", "gzip, deflate, br")
+    assert (headers["Content-Encoding"], body) == ("br", b"brotli copy")
+    assert headers["Content-Type"].startswith("text/javascript")
+    assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert "Accept-Encoding" in headers["Vary"]
+    headers, body = fetch("/assets/index-abc123.js", "gzip")
+    assert headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(body).decode() == script
+    headers, body = fetch("/assets/index-abc123.js")  # a client that accepts neither
+    assert "Content-Encoding" not in headers
+    assert body.decode() == script
+    headers, body = fetch("/assets/plain-def456.css", "br")  # no compressed copy: as it is
+    assert ("Content-Encoding" not in headers, body) == (True, b"body{}")
+    # the page names the current build's files: asked again every time
+    assert fetch("/", "br")[0]["Cache-Control"] == "no-cache"
+    assert fetch("/inbox/42")[0]["Cache-Control"] == "no-cache"
 
 
 def test_openapi_checker_rejects_responses_that_break_the_document(app: Flask) -> None:
