@@ -39,17 +39,31 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
+#: Marks the answers of a server whose test is over (not a fault of the page).
+CLOSING_HEADER = "X-Test-Closing"
+
+
 class _Counted:
     """WSGI middleware counting the requests being answered, so the server can wait for them
-    before the test's database goes (a request still holding a connection then would leak it)."""
+    before the test's database goes (a request still holding a connection then would leak it).
+    Once closing, it turns new requests away before they reach the app: a request the server
+    accepted just before shutting down, whose thread had not yet come in, would otherwise open a
+    connection after the count was read as zero."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
         self.active = 0
+        self.closing = False
         self.lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
         with self.lock:
+            if self.closing:
+                start_response(
+                    "503 Service Unavailable",
+                    [("Content-Type", "text/plain"), (CLOSING_HEADER, "1")],
+                )
+                return [b"the test is over"]
             self.active += 1
         try:
             result = self.app(environ, start_response)
@@ -62,10 +76,14 @@ class _Counted:
             with self.lock:
                 self.active -= 1
 
-    def wait_idle(self, seconds: float = 10.0) -> None:
+    def close(self, seconds: float = 10.0) -> None:
+        """Let no request in any more, and wait for those inside to finish."""
+        with self.lock:
+            self.closing = True
         deadline = time.monotonic() + seconds
         while self.active and time.monotonic() < deadline:
             time.sleep(0.05)
+        assert self.active == 0, f"{self.active} request(s) still running after {seconds} s"
 
 
 #: How long an assertion waits for the page to reach what it expects: as long as an action may
@@ -84,9 +102,9 @@ def server(platform: Platform) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{http.server_port}"
     finally:
+        app.close()  # requests already being answered finish before the database goes
         http.shutdown()
         thread.join(timeout=5)
-        app.wait_idle()  # requests already being answered finish before the database goes
 
 
 @pytest.fixture
@@ -121,6 +139,8 @@ def watch(page: Page) -> list[str]:
 def _broken(response: Response) -> bool:
     """A server error, or an API call the page built with an empty path segment."""
     path = response.url.split("?", 1)[0]
+    if response.headers.get(CLOSING_HEADER.lower()):
+        return False  # asked after the test ended, while the page was still open
     return response.status >= 500 or ("/api/" in path and "//" in path.split("://", 1)[1])
 
 
