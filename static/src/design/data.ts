@@ -256,3 +256,11 @@ export function label(text: unknown, lang: string, fallback = ""): string {
   }
   return fallback;
 }
+
+/** ``value`` with ``patch`` applied, a property patched to ``undefined`` dropped (a definition
+ * says nothing rather than ``null``). */
+export function patched<T extends object>(value: T, patch: Partial<T>): T {
+  const next: Record<string, unknown> = { ...value, ...patch };
+  for (const [k, v] of Object.entries(patch)) if (v === undefined) delete next[k];
+  return next as T;
+}

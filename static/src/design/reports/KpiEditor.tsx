@@ -8,7 +8,7 @@ import { useMemo, useState } from "react";
 import { problemText } from "../../api";
 import { useLang } from "../../i18n";
 import { ConditionBuilder } from "../conditions/ConditionBuilder";
-import { label, useOverview, type Body } from "../data";
+import { type Body, label, patched, useOverview } from "../data";
 import type { DesignerProps } from "../DefinitionPage";
 import { conditionFields, useFlowForm } from "../flows/data";
 import { TextI18n } from "../forms/editors";
@@ -89,9 +89,7 @@ export function KpiEditor({ app, body, setBody, problems }: DesignerProps) {
   const { t, lang } = useLang();
   const kpi = body as unknown as KpiBody;
   const update = (patch: Partial<KpiBody>) => {
-    const next: Record<string, unknown> = { ...kpi, ...patch };
-    for (const [k, v] of Object.entries(patch)) if (v === undefined) delete next[k];
-    setBody(next as Body);
+    setBody(patched(kpi, patch) as Body);
   };
   const { fields } = useDatasetFields(app, kpi.form || undefined);
   const formFields = useFlowForm(app, kpi.form || undefined);

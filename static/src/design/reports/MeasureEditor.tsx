@@ -6,7 +6,7 @@ import { useMemo } from "react";
 import { useLang } from "../../i18n";
 import { ConditionBuilder } from "../conditions/ConditionBuilder";
 import { reading, type ConditionField, type Lang as LogicLang } from "../conditions/logic";
-import { label } from "../data";
+import { label, patched } from "../data";
 import { TextI18n } from "../forms/editors";
 import { calculationOf, DURATION_AGGREGATES, DURATION_UNITS, expressionOf, fieldsFor, measureText, switchMeasure, type Calculation, type Field, type Measure } from "./model";
 import "./strings";
@@ -35,9 +35,7 @@ export function MeasureEditor({
 }) {
   const { t, lang } = useLang();
   const set = (patch: Partial<Measure>) => {
-    const next: Record<string, unknown> = { ...value, ...patch };
-    for (const [k, v] of Object.entries(patch)) if (v === undefined) delete next[k];
-    onChange(next as unknown as Measure);
+    onChange(patched(value, patch) as unknown as Measure);
   };
   const fieldOptions = (type: string) => fieldsFor(type, fields).map((f) => ({ value: f.key, label: label(f.label, lang, f.key) }));
   const say = (logic: unknown) => reading(logic, condition, lang as LogicLang);

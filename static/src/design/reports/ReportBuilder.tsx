@@ -11,7 +11,7 @@ import { problemText } from "../../api";
 import { useLang } from "../../i18n";
 import { Chart, DataTable, isTabular } from "../../widgets";
 import { ConditionBuilder } from "../conditions/ConditionBuilder";
-import { label, useOverview, type Body } from "../data";
+import { type Body, label, patched, useOverview } from "../data";
 import type { DesignerProps } from "../DefinitionPage";
 import { conditionFields, useFlowForm } from "../flows/data";
 import { TextI18n } from "../forms/editors";
@@ -168,9 +168,7 @@ export function ReportBuilder({ app, body, setBody, problems }: DesignerProps) {
   const dimOptions = dims.map((d) => ({ value: d.key, label: titles(d.key) }));
   const measureOptions = measures.map((m) => ({ value: m.key ?? "", label: titles(m.key ?? "") }));
   const setWidget = (patch: Partial<Widget>) => {
-    const next: Record<string, unknown> = { ...widget, ...patch };
-    for (const [k, v] of Object.entries(patch)) if (v === undefined) delete next[k];
-    write({ ...report, widget: next as unknown as Widget });
+    write({ ...report, widget: patched(widget, patch) as unknown as Widget });
   };
   const needs = dimensionsNeeded(widget.type);
   return (

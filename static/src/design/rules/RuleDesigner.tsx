@@ -6,20 +6,18 @@
 import { ExperimentOutlined } from "@ant-design/icons";
 import { Alert, Button, Card, Checkbox, Col, Empty, Form, InputNumber, Row, Select, Space, Switch, Table, Tag, TimePicker, Typography } from "antd";
 import dayjs from "dayjs";
-import { useMemo, useState } from "react";
+import { useMemo } from "react";
 import { Link } from "react-router-dom";
-import { problemText } from "../../api";
-import { client, data } from "../../client";
 import { useLang } from "../../i18n";
 import { ActionsEditor } from "../actions/ActionsEditor";
 import { actionLabel, type Action } from "../actions/model";
 import { useActionNames } from "../actions/names";
 import { ConditionBuilder } from "../conditions/ConditionBuilder";
-import { label, useOverview, type Body } from "../data";
+import { type Body, label, patched, useOverview } from "../data";
 import { PinnedProblems } from "../Problems";
 import type { DesignerProps } from "../DefinitionPage";
 import { conditionFields, useFlowForm, type FormField } from "../flows/data";
-import { toQuery, type RecordFilter } from "../records/filters";
+import { useWhatIf } from "../records/whatif";
 import { RecordFilters } from "../records/RecordFilters";
 import { TextI18n } from "../forms/editors";
 import { cronOf, effectText, scheduleOf, switchTrigger, TRIGGERS, triggerText, type Frequency, type RuleBody, type Schedule, type Trigger, type TriggerType } from "./model";
@@ -113,29 +111,7 @@ function ScheduleEditor({ trigger, onChange }: { trigger: Trigger; onChange: (t:
 
 function WhatIfPanel({ app, rule, form, fields }: { app: string; rule: RuleBody; form: string | undefined; fields: FormField[] }) {
   const { t, lang } = useLang();
-  const [result, setResult] = useState<WhatIf | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [filters, setFilters] = useState<RecordFilter[]>([]);
-  const [limit, setLimit] = useState(200);
-  const run = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      const answer = data(
-        await client.POST("/api/v1/apps/{app}/rules/{key}/simulate", {
-          params: { path: { app, key: rule.key } },
-          body: { body: rule as unknown as Record<string, unknown>, limit, filter: toQuery(filters) },
-        }),
-      );
-      setResult(answer as unknown as WhatIf);
-    } catch (e) {
-      setResult(null);
-      setError(problemText(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { result, error, busy, run, filters, setFilters, limit, setLimit } = useWhatIf<WhatIf>(app, rule.key, rule, 200);
   const changed = new Map((result?.changes ?? []).map((c) => [c.record, c]));
   return (
     <Card size="small" title={t("design.rule.whatif")} data-testid="rule-whatif">
@@ -212,9 +188,7 @@ export function RuleDesigner({ app, body, setBody, problems }: DesignerProps) {
   const condition = useMemo(() => conditionFields(fields), [fields]);
   const overview = useOverview(app);
   const update = (patch: Partial<RuleBody>) => {
-    const next: Record<string, unknown> = { ...rule, ...patch };
-    for (const [k, v] of Object.entries(patch)) if (v === undefined) delete next[k];
-    setBody(next as Body);
+    setBody(patched(rule, patch) as Body);
   };
   const names = useActionNames(app, fields);
   const fieldName = (key: string) => names.field?.(key) ?? key;

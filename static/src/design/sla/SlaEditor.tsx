@@ -8,8 +8,6 @@ import { ArrowDownOutlined, ArrowUpOutlined, DeleteOutlined, ExperimentOutlined,
 import { Alert, Button, Card, Col, Empty, Form, Input, InputNumber, Row, Select, Space, Switch, Table, Tag, Tooltip, Typography } from "antd";
 import { useMemo, useState } from "react";
 import { Link } from "react-router-dom";
-import { problemText } from "../../api";
-import { client, data } from "../../client";
 import { useLang } from "../../i18n";
 import { ActionsEditor } from "../actions/ActionsEditor";
 import type { Action } from "../actions/model";
@@ -21,7 +19,7 @@ import type { DesignerProps } from "../DefinitionPage";
 import { conditionFields, useFlowForm, type FormField } from "../flows/data";
 import { TextI18n } from "../forms/editors";
 import { PinnedProblems } from "../Problems";
-import { toQuery, type RecordFilter } from "../records/filters";
+import { useWhatIf } from "../records/whatif";
 import { RecordFilters } from "../records/RecordFilters";
 import {
   addLevel,
@@ -123,29 +121,7 @@ function DurationInput({ value, onChange, testId, ariaLabel }: { value: number |
 
 function PreviewPanel({ app, sla, fields }: { app: string; sla: SlaBody; fields: FormField[] }) {
   const { t, lang } = useLang();
-  const [result, setResult] = useState<Preview | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [filters, setFilters] = useState<RecordFilter[]>([]);
-  const [limit, setLimit] = useState(500);
-  const run = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      const answer = data(
-        await client.POST("/api/v1/apps/{app}/rules/{key}/simulate", {
-          params: { path: { app, key: sla.key } },
-          body: { body: sla as unknown as Record<string, unknown>, limit, filter: toQuery(filters) },
-        }),
-      );
-      setResult(answer as unknown as Preview);
-    } catch (e) {
-      setResult(null);
-      setError(problemText(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { result, error, busy, run, filters, setFilters, limit, setLimit } = useWhatIf<Preview>(app, sla.key, sla, 500);
   const targetName = (key: string) => label(sla.targets?.find((x) => x.key === key)?.label, lang, key);
   const was = new Map((result?.changes ?? []).map((c) => [c.record, c.published]));
   const lateBefore = result?.published_counts ? (result.published_counts.breached ?? 0) : null;
