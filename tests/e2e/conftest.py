@@ -193,6 +193,29 @@ def option(page: Page, text: str) -> Locator:
     return opened(dropdown).locator(".ant-select-item-option", has_text=text)
 
 
+def pick(page: Page, select: Locator, text: str) -> None:
+    """Choose the option ``text`` of the antd select ``select`` as a person does. A searchable
+    select is typed into first, so the option is at the top of a short list: in a long one (a
+    form's fields) the list can still scroll to the selected item while it opens, and a click
+    aimed at an option then lands on another or on nothing (seen under load)."""
+    select.click()
+    search = select.locator("input.ant-select-selection-search-input")
+    if search.count() == 1 and search.get_attribute("readonly") is None:
+        search.fill(text)
+    option(page, text).first.click()
+    expect(page.locator(".ant-select-dropdown:visible")).to_have_count(0)
+
+
+def within_window(page: Page, locator: Locator) -> None:
+    """``locator`` is wholly inside the window as it is scrolled now (a sticky or fixed bar)."""
+    box = locator.bounding_box()
+    size = page.viewport_size
+    assert box is not None
+    assert size is not None
+    assert box["y"] >= 0, box
+    assert box["y"] + box["height"] <= size["height"], (box, size)
+
+
 def sign_in(page: Page, base: str, username: str, password: str) -> None:
     page.goto(f"{base}/login")
     page.fill("#username", username)

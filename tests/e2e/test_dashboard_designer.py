@@ -15,6 +15,7 @@ from tangram.platform.kernel.models import Definition, DefinitionVersion, User
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
+    pick,
     publish_draft,
     saved,
     settled,
@@ -23,7 +24,6 @@ from tests.e2e.conftest import (
     stored_tickets,
 )
 from tests.e2e.conftest import option as choice
-from tests.e2e.test_flow_designer import pick
 
 
 def test_the_cockpit_opens_on_its_grid_and_a_new_dashboard_is_assembled_by_drag(

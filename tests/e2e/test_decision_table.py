@@ -13,9 +13,16 @@ from sqlalchemy import select
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel.models import Definition, User
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import accessibility_problems, saved, settled, shot, sign_in, stored_tickets
+from tests.e2e.conftest import (
+    accessibility_problems,
+    pick,
+    saved,
+    settled,
+    shot,
+    sign_in,
+    stored_tickets,
+)
 from tests.e2e.conftest import option as choice
-from tests.e2e.test_flow_designer import pick
 
 
 def test_the_dispatch_matrix_edited_as_a_grid_with_live_tests_and_gaps(

@@ -13,8 +13,7 @@ from tangram.platform.identity import roles, users
 from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel.models import User
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import accessibility_problems, saved, settled, shot, sign_in
-from tests.e2e.conftest import option as choice
+from tests.e2e.conftest import accessibility_problems, pick, saved, settled, shot, sign_in
 
 SYSTEM = Actor.system("test")
 INSPECTOR_PASSWORD = "inspector-password-1"
@@ -41,12 +40,6 @@ def drag(page: Page, source: Locator, target: Locator) -> None:
 
 def field(page: Page, key: str) -> Locator:
     return page.locator(f"[data-testid=design-field][data-key={key}]")
-
-
-def pick(page: Page, select: Locator, option: str) -> None:
-    select.click()
-    choice(page, option).first.click()
-    expect(page.locator(".ant-select-dropdown:visible")).to_have_count(0)
 
 
 def ok(page: Page) -> None:

@@ -13,16 +13,10 @@ from sqlalchemy import select
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel.models import Definition, DefinitionVersion, User
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import accessibility_problems, opened, saved, settled, shot, sign_in
+from tests.e2e.conftest import accessibility_problems, opened, pick, saved, settled, shot, sign_in
 from tests.e2e.conftest import option as choice
 
 DESIGN = "/design/aftersales/flows"
-
-
-def pick(page: Page, select_box: Locator, option: str) -> None:
-    select_box.click()
-    choice(page, option).first.click()
-    expect(page.locator(".ant-select-dropdown:visible")).to_have_count(0)
 
 
 def laid_out(page: Page) -> None:

@@ -22,9 +22,9 @@ from tangram.platform.identity import roles, users
 from tangram.platform.kernel.models import Definition, DefinitionVersion, FlowInstance, Record, User
 from tests.apps.test_aftersales import PASSWORD, SYSTEM
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import accessibility_problems, opened, saved, settled, shot, sign_in
+from tests.e2e.conftest import accessibility_problems, opened, pick, saved, settled, shot, sign_in
 from tests.e2e.conftest import option as choice
-from tests.e2e.test_flow_designer import connect, laid_out, node, pick
+from tests.e2e.test_flow_designer import connect, laid_out, node
 
 FORM = {
     "key": "inspection",

@@ -22,6 +22,7 @@ from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
     opened,
+    pick,
     publish_draft,
     saved,
     settled,
@@ -30,7 +31,6 @@ from tests.e2e.conftest import (
 )
 from tests.e2e.conftest import option as choice
 from tests.e2e.test_designer import drag
-from tests.e2e.test_flow_designer import pick
 
 
 def _options(*pairs: tuple[str, str]) -> list[dict[str, Any]]:

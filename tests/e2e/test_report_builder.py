@@ -16,6 +16,7 @@ from tangram.platform.kernel.models import Definition, DefinitionVersion, User
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
+    pick,
     publish_draft,
     saved,
     settled,
@@ -24,7 +25,6 @@ from tests.e2e.conftest import (
     stored_tickets,
 )
 from tests.e2e.test_designer import drag
-from tests.e2e.test_flow_designer import pick
 
 
 def _published(platform: Platform, kind: str, key: str) -> dict:

@@ -16,6 +16,7 @@ from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
     opened,
+    pick,
     saved,
     settled,
     shot,
@@ -23,7 +24,6 @@ from tests.e2e.conftest import (
     stored_tickets,
 )
 from tests.e2e.conftest import option as choice
-from tests.e2e.test_flow_designer import pick
 
 DESIGN = "/design/aftersales/rules"
 

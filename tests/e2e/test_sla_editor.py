@@ -20,6 +20,7 @@ from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
     opened,
+    pick,
     publish_draft,
     saved,
     settled,
@@ -27,7 +28,6 @@ from tests.e2e.conftest import (
     sign_in,
     stored_tickets,
 )
-from tests.e2e.test_flow_designer import pick
 
 DESIGN = "/design/aftersales/rules"
 

@@ -8,6 +8,7 @@ import { Alert, Button, Card, Dropdown, Empty, Input, InputNumber, Segmented, Se
 import { useEffect, useMemo, useRef, useState } from "react";
 import { problemText } from "../../api";
 import { label as text } from "../data";
+import { DANGER_INK } from "../../ink";
 import { useLang } from "../../i18n";
 import type { ConditionField } from "../conditions/logic";
 import { simulateFlow, useRecordChoices, type FormField } from "./data";
@@ -19,8 +20,6 @@ const MOVE_MS = 450;
 type Source = "record" | "sample";
 
 const STATUS_COLOR: Record<string, string> = { running: "processing", completed: "success", terminated: "warning", cancelled: "default", stopped: "error" };
-/** A danger button's red (#ff4d4f) is too light on white for WCAG AA. */
-const BACK_STYLE = { color: "#cf1322", borderColor: "#cf1322" };
 /** The preset tags' text is too light on their tints for WCAG AA: the darkest shade of each. */
 const STATUS_INK: Record<string, string> = { running: "#003eb3", completed: "#135200", terminated: "#873800", stopped: "#a8071a" };
 
@@ -116,7 +115,7 @@ function SampleValues({ fields, values, onChange, suggested }: { fields: FormFie
   );
 }
 
-function TaskChoice({ task, sim, state, onDecide }: { task: OpenTask; sim: Simulation; state: FlowState; onDecide: (d: Decision) => void }) {
+function TaskChoice({ task, sim, state, busy, onDecide }: { task: OpenTask; sim: Simulation; state: FlowState; busy: boolean; onDecide: (d: Decision) => void }) {
   const { t, lang } = useLang();
   const node = state.nodes.find((n) => n.id === task.node);
   const name = node ? text(node.label, lang, text(KIND[node.type]?.label, lang, node.id)) : task.node;
@@ -142,7 +141,7 @@ function TaskChoice({ task, sim, state, onDecide }: { task: OpenTask; sim: Simul
           </Typography.Text>
         )}
         <Space wrap size={4}>
-          <Button size="small" type="primary" onClick={() => onDecide({ action: forward, ...base })} data-testid={`flow-sim-${forward}-${task.node}`}>
+          <Button size="small" type="primary" disabled={busy} onClick={() => onDecide({ action: forward, ...base })} data-testid={`flow-sim-${forward}-${task.node}`}>
             {actionName(forward, lang)}
           </Button>
           {back &&
@@ -154,17 +153,17 @@ function TaskChoice({ task, sim, state, onDecide }: { task: OpenTask; sim: Simul
                   onClick: ({ key }) => onDecide({ action: back, target: key, ...base }),
                 }}
               >
-                <Button size="small" danger style={BACK_STYLE} data-testid={`flow-sim-${back}-${task.node}`}>
+                <Button size="small" danger style={DANGER_INK} disabled={busy} data-testid={`flow-sim-${back}-${task.node}`}>
                   {actionName(back, lang)} ▾
                 </Button>
               </Dropdown>
             ) : (
-              <Button size="small" danger style={BACK_STYLE} onClick={() => onDecide({ action: back, ...base })} data-testid={`flow-sim-${back}-${task.node}`}>
+              <Button size="small" danger style={DANGER_INK} disabled={busy} onClick={() => onDecide({ action: back, ...base })} data-testid={`flow-sim-${back}-${task.node}`}>
                 {actionName(back, lang)}
               </Button>
             ))}
           {task.actions.includes("timeout") && (
-            <Button size="small" icon={<ClockCircleOutlined />} onClick={() => onDecide({ action: "timeout", ...base })} data-testid={`flow-sim-timeout-${task.node}`}>
+            <Button size="small" icon={<ClockCircleOutlined />} disabled={busy} onClick={() => onDecide({ action: "timeout", ...base })} data-testid={`flow-sim-timeout-${task.node}`}>
               {t("design.flow.sim.timeout")}
             </Button>
           )}
@@ -196,6 +195,9 @@ export function Simulator(props: {
   const [busy, setBusy] = useState(false);
   const [shown, setShown] = useState(0);
   const last = useRef<Simulation | null>(null);
+  // only the newest request's answer is shown: a restart and a decision sent before it came
+  // back must not land in the order the server happened to answer them
+  const latest = useRef(0);
   const suggested = useMemo(() => conditionKeys(state), [state]);
   const key = typeof state.flow.key === "string" ? state.flow.key : "";
 
@@ -203,6 +205,7 @@ export function Simulator(props: {
   const picked = record ?? choices.data?.[0]?.id ?? null;
 
   const run = async (next: Decision[]) => {
+    const request = ++latest.current;
     setBusy(true);
     setError(null);
     try {
@@ -212,6 +215,7 @@ export function Simulator(props: {
         values: Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)),
         decisions: next,
       });
+      if (request !== latest.current) return;
       // a decision added plays only the moves it adds; anything else plays from the start
       const before = last.current;
       last.current = answer;
@@ -219,9 +223,9 @@ export function Simulator(props: {
       setDecisions(next);
       setSim(answer);
     } catch (e) {
-      setError(problemText(e));
+      if (request === latest.current) setError(problemText(e));
     } finally {
-      setBusy(false);
+      if (request === latest.current) setBusy(false);
     }
   };
 
@@ -297,7 +301,7 @@ export function Simulator(props: {
           </Button>
         )}
         <Space wrap>
-          <Button type="primary" icon={<CaretRightOutlined />} disabled={!ready || !key} loading={busy && decisions.length === 0} onClick={() => void run([])} data-testid="flow-sim-start">
+          <Button type="primary" icon={<CaretRightOutlined />} disabled={!ready || !key || busy} loading={busy && decisions.length === 0} onClick={() => void run([])} data-testid="flow-sim-start">
             {sim ? t("design.flow.sim.restart") : t("design.flow.sim.start")}
           </Button>
           {sim && decisions.length > 0 && (
@@ -319,7 +323,7 @@ export function Simulator(props: {
                 <Typography.Text strong>{t("design.flow.sim.next")}</Typography.Text>
                 <Space direction="vertical" size={6} style={{ width: "100%", marginTop: 4 }}>
                   {sim.open.map((task) => (
-                    <TaskChoice key={task.task} task={task} sim={sim} state={state} onDecide={(d) => void run([...decisions, d])} />
+                    <TaskChoice key={task.task} task={task} sim={sim} state={state} busy={busy} onDecide={(d) => void run([...decisions, d])} />
                   ))}
                   {sim.waiting
                     .filter((w) => w.kind !== "join")
@@ -327,7 +331,7 @@ export function Simulator(props: {
                       <Card key={`${w.kind}-${w.node}`} size="small" styles={{ body: { padding: 8 } }}>
                         <Space>
                           <Typography.Text>{text(state.nodes.find((n) => n.id === w.node)?.label, lang, w.node)}</Typography.Text>
-                          <Button size="small" onClick={() => void run([...decisions, { action: "continue", node: w.node }])} data-testid={`flow-sim-continue-${w.node}`}>
+                          <Button size="small" disabled={busy} onClick={() => void run([...decisions, { action: "continue", node: w.node }])} data-testid={`flow-sim-continue-${w.node}`}>
                             {w.kind === "timer" ? t("design.flow.sim.time_up") : t("design.flow.sim.sub_done")}
                           </Button>
                         </Space>
