@@ -5,6 +5,7 @@ Nothing below ``tangram.web`` / ``tangram.cli`` reads the environment: services 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
 from collections.abc import Mapping
@@ -13,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_INSTANCE = Path("instance")
+#: The kinds of attachment store (``TANGRAM_FILE_STORE``).
+FILE_STORES = ("local", "s3")
 
 
 class SettingsError(ValueError):
@@ -77,6 +80,18 @@ class Settings:
     time_zone: str = "Asia/Shanghai"
     #: Answer reports and KPI cards from daily rollups where they can (see the reports docs).
     report_rollups: bool = True
+    #: Where attachment bytes are kept: ``local`` (the folder ``<instance>/files``) or ``s3`` (an
+    #: S3-compatible bucket, which every app server of an installation shares; credentials come
+    #: from boto3's own environment: ``AWS_ACCESS_KEY_ID``, a profile, an instance role).
+    file_store: str = "local"
+    s3_bucket: str = ""
+    #: Key prefix of the files inside the bucket (``tangram/files/``), so one bucket can hold
+    #: several installations or other data.
+    s3_prefix: str = ""
+    #: Endpoint of an S3-compatible service other than AWS (MinIO, Ceph, ...): addressed
+    #: path-style (``https://host/bucket/key``), which they all understand.
+    s3_endpoint_url: str = ""
+    s3_region: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -84,6 +99,23 @@ class Settings:
         # reader then finds the same files (Flask's send_file resolves relative paths against
         # the package instead, so downloads from a relative instance folder failed).
         object.__setattr__(self, "instance_path", Path(self.instance_path).absolute())
+        self._check_file_store()
+
+    def _check_file_store(self) -> None:
+        """Refuse a file store that cannot work at start, not at the first upload."""
+        if self.file_store not in FILE_STORES:
+            raise SettingsError(
+                f"TANGRAM_FILE_STORE={self.file_store!r} is not one of {', '.join(FILE_STORES)}"
+            )
+        if self.file_store != "s3":
+            return
+        if not self.s3_bucket:
+            raise SettingsError("TANGRAM_FILE_STORE=s3 needs TANGRAM_S3_BUCKET")
+        if importlib.util.find_spec("boto3") is None:
+            raise SettingsError(
+                "TANGRAM_FILE_STORE=s3 needs boto3: install Tangram with its s3 extra"
+                " (pip install 'tangram[s3]')"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -191,7 +191,6 @@ def app_uninstall(ctx: click.Context, app_key: str, dry_run: bool, yes: bool) ->
             uow.commit()
     except TangramError as exc:
         _fail(exc)
-    files_dir = Path(platform.settings.instance_path) / "files"
     with platform.unit_of_work(write=False) as uow:
-        swept = packages.sweep_files(uow, files_dir, report.files)
+        swept = packages.sweep_files(uow, platform.files, report.files)
     click.echo(f"{app_key} uninstalled ({swept} file(s) deleted).")

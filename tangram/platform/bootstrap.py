@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +15,7 @@ from tangram.platform.kernel.caches import Caches
 from tangram.platform.kernel.clock import Clock, SystemClock
 from tangram.platform.kernel.db import IMMEDIATE, build_engine, build_sessionmaker
 from tangram.platform.kernel.events import EventBus
+from tangram.platform.kernel.files import FileStore, LocalFileStore
 from tangram.platform.kernel.hooks import Hooks
 from tangram.platform.kernel.jobs import JobRegistry
 from tangram.platform.kernel.uow import UnitOfWork
@@ -50,6 +52,8 @@ class Platform:
     def __post_init__(self) -> None:
         # Write units begin with BEGIN IMMEDIATE on SQLite (an option engine shares the pool).
         self.write_sessions = build_sessionmaker(self.engine.execution_options(**{IMMEDIATE: True}))
+        #: Where attachment bytes live (tests may put another store here).
+        self.files: FileStore = open_file_store(self.settings)
         # From the bottom up: projections follow publications, rollups mark record writes,
         # reports check their definitions, rules react to records, flows to records and rules.
         checkpoints.install(self.hooks, self.settings)
@@ -84,3 +88,19 @@ class Platform:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def open_file_store(settings: Settings) -> FileStore:
+    """The attachment store ``settings`` choose (``Settings`` checked the choice and that boto3
+    is installed for ``s3``)."""
+    if settings.file_store == "s3":
+        # boto3 is the optional s3 extra: only installations that use it import it
+        from tangram.platform.kernel.s3files import S3FileStore
+
+        return S3FileStore(
+            settings.s3_bucket,
+            prefix=settings.s3_prefix,
+            endpoint_url=settings.s3_endpoint_url or None,
+            region=settings.s3_region or None,
+        )
+    return LocalFileStore(Path(settings.instance_path) / "files")

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, delete, func, or_, select
@@ -30,6 +29,7 @@ from sqlalchemy import ColumnElement, Select, delete, func, or_, select
 from tangram.platform import metadata
 from tangram.platform.identity.perms import Actor, require_admin
 from tangram.platform.kernel.errors import Conflict, check_lock
+from tangram.platform.kernel.files import FileStore
 from tangram.platform.kernel.models import (
     App,
     AppInstall,
@@ -57,7 +57,7 @@ from tangram.platform.kernel.models import (
     Task,
 )
 from tangram.platform.kernel.uow import UnitOfWork, translated_errors
-from tangram.platform.records import attachments, projections
+from tangram.platform.records import projections
 
 Step = Callable[[str], None]
 
@@ -326,16 +326,14 @@ def uninstall(
     return report
 
 
-def sweep_files(uow: UnitOfWork, files_dir: Path, digests: list[str]) -> int:
-    """After an uninstall is committed: delete the files of ``digests`` that no attachment
-    refers to any more; how many were deleted."""
+def sweep_files(uow: UnitOfWork, files: FileStore, digests: list[str]) -> int:
+    """After an uninstall is committed: delete from the file store the files of ``digests`` that
+    no attachment refers to any more; how many were deleted."""
     if not digests:
         return 0
     kept = set(uow.session.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(digests))))
     removed = 0
     for digest in sorted(set(digests) - kept):
-        path = attachments.file_path(files_dir, digest)
-        if path.is_file():
-            path.unlink()
+        if files.delete(digest):
             removed += 1
     return removed

@@ -8,17 +8,16 @@ file to the record, whose read permission then guards the download.
 
 Types are decided from the file name's extension against an allow-list, and image, PDF and
 archive types must also carry their format's signature bytes: the type a client declares is not
-trusted. Bytes live under ``<instance>/files/<sha256[:2]>/<sha256>`` (identical files are stored
-once); a file is written to a temporary name and renamed, so a half-written file never has a
-final name.
+trusted. Bytes go to the installation's file store (``tangram.platform.kernel.files``: the
+folder ``<instance>/files`` or an S3-compatible bucket) under their SHA-256, so identical files
+are stored once; the store receives the bytes as they are checked and keeps them under their
+digest only once every check passed, so a refused or half-received upload leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ from tangram.platform.kernel.errors import (
     TangramError,
     ValidationFailed,
 )
+from tangram.platform.kernel.files import FileStore, StoredFile
 from tangram.platform.kernel.models import Attachment, Record
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import AppRef, compiled, get_app
@@ -127,11 +127,6 @@ def _clean_name(name: str) -> str:
     return cleaned[:255]
 
 
-def file_path(files_dir: Path, sha256: str) -> Path:
-    """Where the bytes of a file with this digest live."""
-    return files_dir / sha256[:2] / sha256
-
-
 def _field(form: Form, field_key: str | None) -> FieldDef | None:
     if field_key is None:
         return None
@@ -150,12 +145,13 @@ def store(
     stream: BinaryIO,
     filename: str,
     *,
-    files_dir: Path,
+    files: FileStore,
     max_bytes: int,
     field_key: str | None = None,
     intake_id: int | None = None,
 ) -> Attachment:
-    """Save an uploaded file and record it; 413 over the size limit, 422 for a refused type."""
+    """Save an uploaded file and record it; 413 over the size limit, 422 for a refused type,
+    503 when the file store cannot be reached."""
     app = get_app(uow, actor, app_key)
     if intake_id is None and not (
         scope_for(actor, Action.CREATE, app_key, form_key)
@@ -174,23 +170,20 @@ def store(
             f"Field {field_key!r} accepts {', '.join(target.accept) or 'images'}, not {name!r}.",
             "attachment.type_refused",
         )
-    files_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
     head = b""
-    fd, temp = tempfile.mkstemp(dir=files_dir, prefix=".upload-")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for chunk in _chunks(stream):
-                size += len(chunk)
-                if size > limit:
-                    raise TooLarge(
-                        f"The file is larger than {limit} bytes, the most this field accepts.",
-                    )
-                if len(head) < 16:
-                    head += chunk[: 16 - len(head)]
-                digest.update(chunk)
-                out.write(chunk)
+    with files.receive() as upload:
+        for chunk in _chunks(stream):
+            size += len(chunk)
+            if size > limit:
+                raise TooLarge(
+                    f"The file is larger than {limit} bytes, the most this field accepts.",
+                )
+            if len(head) < 16:
+                head += chunk[: 16 - len(head)]
+            digest.update(chunk)
+            upload.write(chunk)
         if size == 0:
             raise _invalid("The file is empty.", "attachment.empty")
         signatures = SIGNATURES.get(content_type)
@@ -200,12 +193,7 @@ def store(
                 "attachment.content_mismatch",
             )
         sha = digest.hexdigest()
-        final = file_path(files_dir, sha)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(temp, final)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+        upload.keep(sha)
     attachment = Attachment(
         id=secrets.token_urlsafe(18),
         app_id=app.id,
@@ -363,9 +351,12 @@ def link(files: list[Attachment], record_id: int) -> None:
 
 
 def open_download(
-    uow: UnitOfWork, actor: Actor, app_key: str, attachment_id: str, *, files_dir: Path
-) -> tuple[Attachment, Path]:
-    """A file the actor may read: one of a record they may read, or their own unused upload."""
+    uow: UnitOfWork, actor: Actor, app_key: str, attachment_id: str, *, files: FileStore
+) -> tuple[Attachment, StoredFile]:
+    """A file the actor may read: one of a record they may read, or their own unused upload.
+
+    The permission is checked here, on every download, whatever the store: the bytes are
+    streamed by the app (never a link to the store that would outlive the permission)."""
     app = get_app(uow, actor, app_key)
     attachment = uow.session.get(Attachment, attachment_id)
     missing = NotFound(
@@ -391,10 +382,10 @@ def open_download(
             raise missing from None
     elif not actor.is_admin and (actor.user_id is None or attachment.uploaded_by != actor.user_id):
         raise missing
-    path = file_path(files_dir, attachment.sha256)
-    if not path.is_file():
+    stored = files.open(attachment.sha256)
+    if stored is None:
         raise NotFound(
             f"The bytes of file {attachment_id!r} are missing from the file store.",
             code="attachment.bytes_missing",
         )
-    return attachment, path
+    return attachment, stored

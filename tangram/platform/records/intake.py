@@ -12,7 +12,6 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from sqlalchemy import func, select
@@ -22,6 +21,7 @@ from tangram.engines.forms.messages import message
 from tangram.platform.identity.credentials import new_secret, secret_hash, secret_prefix
 from tangram.platform.identity.perms import Actor, require_design
 from tangram.platform.kernel.errors import NotFound, RateLimited, ValidationFailed, check_lock
+from tangram.platform.kernel.files import FileStore
 from tangram.platform.kernel.models import App, Attachment, IntakeLink, IntakeSubmission, User
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import compiled, get_app
@@ -276,7 +276,7 @@ def upload(
     *,
     field_key: str,
     remote_addr: str,
-    files_dir: Path,
+    files: FileStore,
     max_bytes: int,
     max_per_hour: int,
 ) -> Attachment:
@@ -296,7 +296,7 @@ def upload(
         link.form_key,
         stream,
         filename,
-        files_dir=files_dir,
+        files=files,
         max_bytes=max_bytes,
         field_key=field_key,
         intake_id=link.id,

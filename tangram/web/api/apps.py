@@ -15,7 +15,6 @@ from tangram.platform.kernel.errors import ValidationFailed
 from tangram.platform.kernel.models import App
 from tangram.platform.outbound import webhooks
 from tangram.web.api.common import LockedSchema, StrictSchema
-from tangram.web.api.files import files_dir
 from tangram.web.decoding import Blueprint
 from tangram.web.security import platform, require_actor
 
@@ -209,7 +208,7 @@ class AppItem(MethodView):
                 uow.commit()
         if not dry_run:
             with platform().unit_of_work(write=False) as uow:
-                packages.sweep_files(uow, files_dir(), report.files)
+                packages.sweep_files(uow, platform().files, report.files)
         return report.as_dict()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import Response, request, send_file
@@ -10,6 +9,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 
 from tangram.platform.kernel.errors import ValidationFailed
+from tangram.platform.kernel.files import StoredFile
 from tangram.platform.kernel.models import Attachment
 from tangram.platform.records import attachments
 from tangram.web.decoding import Blueprint
@@ -51,11 +51,6 @@ class AttachmentSchema(Schema):
     sha256 = fields.String(required=True)
 
 
-def files_dir() -> Path:
-    """Where attachment bytes are kept."""
-    return Path(platform().settings.instance_path) / "files"
-
-
 def uploaded_file() -> tuple[Any, str]:
     """The ``file`` part of a multipart request and its name (422 when missing)."""
     upload = request.files.get("file")
@@ -87,7 +82,7 @@ class Upload(MethodView):
                 form,
                 stream,
                 name,
-                files_dir=files_dir(),
+                files=p.files,
                 max_bytes=p.settings.max_upload_bytes,
                 field_key=request.form.get("field") or None,
             )
@@ -107,20 +102,36 @@ class Download(MethodView):
     def get(self, app: str, attachment_id: str) -> Response:
         """Download a file of a record you may read (or your own upload not yet used)."""
         actor = require_actor()
-        with platform().unit_of_work(write=False) as uow:
-            attachment, path = attachments.open_download(
-                uow, actor, app, attachment_id, files_dir=files_dir()
+        p = platform()
+        with p.unit_of_work(write=False) as uow:
+            attachment, stored = attachments.open_download(
+                uow, actor, app, attachment_id, files=p.files
             )
-        response = send_file(
-            path,
-            mimetype=attachment.content_type,
-            as_attachment=attachment.content_type not in attachments.INLINE_TYPES,
-            download_name=attachment.name,
-            etag=attachment.sha256,
-            conditional=True,
-            max_age=0,
-        )
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response.headers["Cache-Control"] = "private, no-cache"
-        return response
+        return send_stored(attachment, stored)
+
+
+def send_stored(attachment: Attachment, stored: StoredFile) -> Response:
+    """The response carrying a stored file, alike for every file store.
+
+    The bytes come from the store as the response is sent (a path the server sends itself, or
+    the S3 store's stream, fetched only when read), after the permission was checked: the same
+    content type (decided at upload, never the store's), disposition, ETag (the SHA-256),
+    ``nosniff``, sandboxing CSP and ``private, no-cache`` whichever store holds the file.
+    Conditional and range requests are answered here for both, from the size the store reported.
+    """
+    response = send_file(
+        stored.source,
+        mimetype=attachment.content_type,
+        as_attachment=attachment.content_type not in attachments.INLINE_TYPES,
+        download_name=attachment.name,
+        etag=attachment.sha256,
+        last_modified=stored.modified,
+        conditional=False,
+        max_age=0,
+    )
+    response.content_length = stored.size
+    response.make_conditional(request.environ, accept_ranges=True, complete_length=stored.size)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response

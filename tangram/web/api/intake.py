@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 from tangram.platform.kernel.models import Attachment, IntakeLink
 from tangram.platform.records import intake
 from tangram.web.api.common import I18nText, LockedSchema, StrictSchema
-from tangram.web.api.files import UPLOAD_DOC, AttachmentSchema, files_dir, uploaded_file
+from tangram.web.api.files import UPLOAD_DOC, AttachmentSchema, uploaded_file
 from tangram.web.api.records import LangArgs, lang_of
 from tangram.web.decoding import Blueprint
 from tangram.web.security import platform, public, remote_addr, require_actor
@@ -194,7 +194,7 @@ class PublicUpload(MethodView):
                 name,
                 field_key=request.form.get("field") or "",
                 remote_addr=remote_addr(),
-                files_dir=files_dir(),
+                files=p.files,
                 max_bytes=p.settings.max_upload_bytes,
                 max_per_hour=p.settings.intake_max_per_hour,
             )
