@@ -1,19 +1,30 @@
-"""Attachments (upload limits, SHA-256 storage, linking, guarded download) and public intake links."""
+"""Attachments (upload limits, SHA-256 storage, linking, guarded download) and public intake links.
+
+The attachment scenarios run on both file stores: the local folder and an S3 bucket of moto's
+server (``tests/api/conftest.py``); what is stored is read back around the store, from the folder
+or the bucket itself.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import socket
 from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from tangram.config import Settings
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel.clock import FrozenClock
+from tangram.platform.kernel.models import Attachment
+from tangram.platform.kernel.s3files import S3FileStore
+from tests.api.conftest import REGION
 from tests.conftest import CHEAP_PASSWORDS, LASTING_SESSIONS, ApiClient, assert_problem, make_user
 
 RECORDS = "/api/v1/apps/app/records/ticket"
@@ -42,8 +53,29 @@ FORM = {
 }
 
 
+#: Both file stores, for the tests that take ``file_store`` by parameter (the others: local).
+STORES = pytest.mark.parametrize("file_store", ["local", "s3"], indirect=True)
+PREFIX = "files/"
+
+
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def file_store(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The settings of the file store a test runs on."""
+    if getattr(request, "param", "local") == "local":
+        return {}
+    return {
+        "file_store": "s3",
+        "s3_bucket": request.getfixturevalue("s3_bucket"),
+        "s3_prefix": PREFIX,
+        "s3_endpoint_url": request.getfixturevalue("moto_endpoint"),
+        "s3_region": REGION,
+    }
+
+
+@pytest.fixture
+def settings(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, file_store: dict[str, Any]
+) -> Settings:
     # a relative instance folder, as `make run` has it: downloads must find the files all the same
     monkeypatch.chdir(tmp_path)
     return Settings(
@@ -53,9 +85,34 @@ def settings(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         embedded_worker=False,
         max_upload_bytes=1000,
         intake_max_per_hour=2,
+        **file_store,
         **CHEAP_PASSWORDS,
         **LASTING_SESSIONS,
     )
+
+
+def stored_files(settings: Settings) -> dict[str, bytes]:
+    """Everything the store holds, by digest, read from the folder or the bucket directly; a
+    file under any other name (a temporary one, a part) keeps that name and fails comparisons."""
+    if settings.file_store == "s3":
+        client = boto3.session.Session(region_name=REGION).client(
+            "s3", endpoint_url=settings.s3_endpoint_url
+        )
+        listed = client.list_objects_v2(Bucket=settings.s3_bucket).get("Contents", [])
+        return {
+            o["Key"].removeprefix(PREFIX): client.get_object(
+                Bucket=settings.s3_bucket, Key=o["Key"]
+            )["Body"].read()
+            for o in listed
+        }
+    folder = Path(settings.instance_path) / "files"
+    found: dict[str, bytes] = {}
+    for path in sorted(folder.rglob("*")) if folder.exists() else ():
+        if path.is_file():
+            name = path.relative_to(folder).as_posix()
+            digest = path.name
+            found[digest if name == f"{digest[:2]}/{digest}" else name] = path.read_bytes()
+    return found
 
 
 @pytest.fixture
@@ -70,6 +127,7 @@ def upload(api: ApiClient, content: bytes, name: str, path: str = UPLOAD, **form
     return api.post(path, data={"file": (BytesIO(content), name), **form})
 
 
+@STORES
 def test_an_upload_is_stored_by_digest_used_by_a_record_and_downloaded(
     api: ApiClient, settings: Settings
 ) -> None:
@@ -84,8 +142,7 @@ def test_an_upload_is_stored_by_digest_used_by_a_record_and_downloaded(
         "content_type": "image/png",
         "sha256": digest,
     }
-    stored = Path(settings.instance_path) / "files" / digest[:2] / digest
-    assert stored.read_bytes() == PNG
+    assert stored_files(settings) == {digest: PNG}
     created = api.post(RECORDS, json={"data": {"title": "t", "photo": {"id": file["id"]}}})
     assert created.status_code == 201, created.get_json()
     assert created.get_json()["data"]["photo"] == file  # the stored facts, not the client's
@@ -95,12 +152,30 @@ def test_an_upload_is_stored_by_digest_used_by_a_record_and_downloaded(
     assert download.headers["Content-Type"] == "image/png"
     assert download.headers["X-Content-Type-Options"] == "nosniff"
     assert download.headers["ETag"].strip('"') == digest
+    assert download.headers["Content-Length"] == str(len(PNG))
+    assert download.headers["Content-Disposition"].startswith("inline;")
+    assert download.headers["Cache-Control"] == "private, no-cache"
+    assert download.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
     download.close()
+    # revalidation and ranges, as browsers and players ask (the raw client: the OpenAPI
+    # document describes the operation's answers, not HTTP's conditional ones)
+    path = f"/api/v1/apps/app/attachments/{file['id']}"
+    again = api.client.get(path, headers={"If-None-Match": f'"{digest}"'})
+    assert again.status_code == 304
+    again.close()
+    part = api.client.get(path, headers={"Range": "bytes=8-15"})
+    assert part.status_code == 206
+    assert part.data == PNG[8:16]
+    assert part.headers["Content-Range"] == f"bytes 8-15/{len(PNG)}"
+    part.close()
     document = upload(api, PDF, "../../etc/report.pdf").get_json()
     assert document["name"] == "report.pdf"  # directories are stripped from names
 
 
-def test_refused_uploads_say_why(api: ApiClient) -> None:
+@STORES
+def test_refused_uploads_say_why_and_leave_nothing_stored(
+    api: ApiClient, settings: Settings
+) -> None:
     assert_problem(upload(api, b"MZ...", "tool.exe"), 422, "attachment.type_refused")
     assert_problem(upload(api, b"<svg onload=alert(1)>", "x.svg"), 422, "attachment.type_refused")
     assert_problem(upload(api, b"just text", "fake.png"), 422, "attachment.content_mismatch")
@@ -111,8 +186,77 @@ def test_refused_uploads_say_why(api: ApiClient) -> None:
     assert_problem(upload(api, PDF, "doc.pdf", field="title"), 422, "attachment.field")
     assert_problem(api.post(UPLOAD, data={}), 422, "attachment.missing")
     assert_problem(api.post(UPLOAD, json={"file": "x"}), 422, "attachment.missing")
+    assert stored_files(settings) == {}  # no partial object, no temporary file
 
 
+@STORES
+def test_identical_files_are_stored_once(
+    api: ApiClient, settings: Settings, platform: Platform
+) -> None:
+    sent: list[str] = []
+    if isinstance(platform.files, S3FileStore):
+        events = platform.files.client.meta.events
+        events.register(
+            "before-parameter-build.s3.PutObject", lambda **kw: sent.append(kw["params"]["Key"])
+        )
+    first = upload(api, PNG, "a.png").get_json()
+    second = upload(api, PNG, "b.png").get_json()
+    assert first["id"] != second["id"]
+    assert first["sha256"] == second["sha256"]
+    assert stored_files(settings) == {first["sha256"]: PNG}
+    if isinstance(platform.files, S3FileStore):
+        assert sent == [PREFIX + first["sha256"]]  # the second found its key and sent nothing
+    for file in (first, second):
+        download = api.get(f"/api/v1/apps/app/attachments/{file['id']}")
+        assert download.data == PNG
+        download.close()
+
+
+@STORES
+def test_uninstalling_an_app_deletes_its_files_from_the_store(
+    api: ApiClient, settings: Settings
+) -> None:
+    png = upload(api, PNG, "a.png").get_json()
+    upload(api, PDF, "b.pdf")
+    record = api.post(RECORDS, json={"data": {"title": "t", "photo": {"id": png["id"]}}})
+    assert record.status_code == 201
+    assert len(stored_files(settings)) == 2
+    lock = api.get("/api/v1/apps/app").get_json()["lock_version"]
+    assert api.delete(f"/api/v1/apps/app?lock_version={lock}").status_code == 200
+    assert stored_files(settings) == {}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.mark.parametrize("file_store", ["s3"], indirect=True)
+def test_an_unreachable_bucket_answers_503_and_nothing_is_recorded(
+    api: ApiClient, settings: Settings, platform: Platform
+) -> None:
+    png = upload(api, PNG, "kept.png").get_json()
+    working = platform.files
+    # one try each: the defaults retry with back-off, which only slows the test down
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    platform.files = S3FileStore(settings.s3_bucket, endpoint_url=nowhere, attempts=1)
+    body = assert_problem(upload(api, PDF, "a.pdf"), 503, "files.unavailable")
+    assert "127.0.0.1" not in body["detail"]  # where the store is stays in the log
+    assert_problem(api.get(f"/api/v1/apps/app/attachments/{png['id']}"), 503, "files.unavailable")
+    platform.files = S3FileStore(
+        "no-such-bucket", endpoint_url=settings.s3_endpoint_url, region=REGION, attempts=1
+    )
+    assert_problem(upload(api, PDF, "a.pdf"), 503, "files.unavailable")
+    platform.files = working
+    assert stored_files(settings) == {png["sha256"]: PNG}
+    with platform.unit_of_work(write=False) as uow:
+        recorded = uow.session.scalars(select(Attachment.id)).all()
+    assert recorded == [png["id"]]  # the failed uploads left no attachment behind
+
+
+@STORES
 def test_records_only_use_files_their_writer_may_use_and_fields_accept(
     api: ApiClient, app: Flask, platform: Platform
 ) -> None:
@@ -144,6 +288,7 @@ def test_records_only_use_files_their_writer_may_use_and_fields_accept(
     assert_problem(bob.post(UPLOAD, data={"file": (BytesIO(PNG), "x.png")}), 404)
 
 
+@STORES
 def test_files_of_records_follow_the_records_read_permission(
     api: ApiClient, app: Flask, platform: Platform
 ) -> None:
@@ -197,6 +342,7 @@ def test_intake_links_expose_only_chosen_fields_and_need_the_required_ones(
     assert_problem(client.get("/api/v1/intake/tgi_nothing_here"), 404, "intake.not_found")
 
 
+@STORES
 def test_anonymous_submission_creates_an_owned_audited_record(
     api: ApiClient, client: ApiClient, platform: Platform
 ) -> None:

@@ -56,3 +56,23 @@ def test_a_relative_instance_path_is_resolved_once_against_the_working_directory
     monkeypatch.chdir(tmp_path)
     assert Settings.from_env({}).instance_path == tmp_path / "instance"
     assert Settings(instance_path=Path("data")).instance_path == tmp_path / "data"
+
+
+def test_a_file_store_that_cannot_work_is_refused_at_start() -> None:
+    with pytest.raises(SettingsError, match="TANGRAM_FILE_STORE='disk' is not one of local, s3"):
+        Settings.from_env({"TANGRAM_FILE_STORE": "disk"})
+    with pytest.raises(SettingsError, match="needs TANGRAM_S3_BUCKET"):
+        Settings.from_env({"TANGRAM_FILE_STORE": "s3"})
+    settings = Settings.from_env(
+        {
+            "TANGRAM_FILE_STORE": "s3",
+            "TANGRAM_S3_BUCKET": "attachments",
+            "TANGRAM_S3_PREFIX": "tangram/",
+            "TANGRAM_S3_ENDPOINT_URL": "http://minio.lan:9000",
+        }
+    )
+    assert (settings.file_store, settings.s3_bucket, settings.s3_prefix) == (
+        "s3",
+        "attachments",
+        "tangram/",
+    )
