@@ -9,8 +9,8 @@ import {
 } from "@ant-design/icons";
 import { useQuery } from "@tanstack/react-query";
 import { Badge, Button, Grid, Layout, Menu, Space, Spin, Typography } from "antd";
-import { Suspense } from "react";
-import { Link, Outlet, useLocation, useNavigate } from "react-router-dom";
+import { Suspense, useEffect } from "react";
+import { Link, Outlet, useLocation, useNavigate, useNavigationType } from "react-router-dom";
 import { RouteBoundary } from "./Failure";
 import { api } from "./api";
 import { useLang } from "./i18n";
@@ -23,6 +23,12 @@ export function Shell() {
   const navigate = useNavigate();
   const location = useLocation();
   const screens = Grid.useBreakpoint();
+  const navigation = useNavigationType();
+  // a page reached by a link or after a save opens at its top; Back and Forward keep the
+  // browser's own place
+  useEffect(() => {
+    if (navigation !== "POP") window.scrollTo(0, 0);
+  }, [location.pathname, navigation]);
   const counts = useQuery({
     queryKey: ["inbox-counts"],
     queryFn: () => api<{ counts: Record<string, number> }>("/tasks", { query: { box: "todo", limit: 1 } }),
@@ -47,7 +53,8 @@ export function Shell() {
             <Link to="/" aria-label={t("nav.apps")}>
               <AppstoreOutlined style={{ color: "#fff", fontSize: 18 }} />
             </Link>
-            <Link to="/inbox" data-testid="nav-inbox" aria-label={t("nav.inbox")}>
+            {/* the name holds the badge's number as shown, so that what is read matches what is seen */}
+            <Link to="/inbox" data-testid="nav-inbox" aria-label={todo ? `${t("nav.inbox")} ${todo > 99 ? "99+" : todo}` : t("nav.inbox")}>
               <Badge count={todo} size="small">
                 <InboxOutlined style={{ color: "#fff", fontSize: 18 }} />
               </Badge>

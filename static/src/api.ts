@@ -180,6 +180,8 @@ export interface FormSchema {
   fields: FieldInfo[];
   title_field: string | null;
   can: { create: boolean; update: boolean; delete: boolean };
+  /** The fields a new record's form shows the viewer (a flow's later steps fill the others). */
+  create_fields: string[];
 }
 
 export interface RecordItem {

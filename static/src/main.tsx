@@ -38,6 +38,8 @@ const THEME = {
     colorLinkHover: "#1452b8",
     colorTextDescription: "rgba(0, 0, 0, 0.6)",
     colorTextTertiary: "rgba(0, 0, 0, 0.6)",
+    // placeholders say what a select or a box is for (a filter's only label on screen): readable
+    colorTextPlaceholder: "rgba(0, 0, 0, 0.54)",
   },
 };
 

@@ -67,6 +67,28 @@ def test_the_menu_and_the_schemas_follow_the_language_and_the_grants(
     assert_problem(admin_client.get(f"{APP}/forms/nothing/schema"), 404)
 
 
+def test_a_new_ticket_shows_the_fields_the_flow_s_start_lets_its_author_write(
+    platform: Platform, app: Flask, admin_client: ApiClient
+) -> None:
+    install(platform)
+    with platform.unit_of_work() as uow:
+        users.create_user(uow, SYSTEM, username="desk", password="desk-password-1", roles=["agent"])
+        uow.commit()
+    agent = ApiClient(app.test_client())
+    assert agent.login("desk", "desk-password-1").status_code == 200
+    schema = agent.get(f"{APP}/forms/ticket/schema").get_json()
+    shown = set(schema["create_fields"])
+    # the intake (what ticket handling's start lets the initiator edit), not the later steps
+    assert {"title", "customer", "urgency", "description", "images"} <= shown
+    assert not shown & {"response_note", "root_cause", "measures", "csat", "acceptance"}
+    assert "ticket_no" in shown  # a computed serial shows with the fields it follows
+    # a form no flow starts on by itself shows every field its author may write
+    customer = agent.get(f"{APP}/forms/customer/schema").get_json()
+    assert customer["create_fields"] == [f["key"] for f in customer["fields"]]
+    admin = admin_client.get(f"{APP}/forms/ticket/schema").get_json()
+    assert set(admin["create_fields"]) == shown
+
+
 def test_someone_without_grants_sees_an_empty_menu_or_a_403(platform: Platform, app: Flask) -> None:
     install(platform)
     with platform.unit_of_work() as uow:
@@ -120,13 +142,17 @@ def test_a_record_list_exports_with_labels_filters_and_scope(
     base = f"{APP}/records/ticket/export"
     csv_text = admin_client.get(f"{base}?issue_type=hardware_fault").data.decode("utf-8")
     lines = csv_text.lstrip("\ufeff").splitlines()
-    assert lines[0].startswith("#,created_at,工单号,标题")
+    assert lines[0].startswith("编号,创建时间,工单号,标题")
     assert len(lines) == 2
+    # times in the app's zone as people read them (the suite's clock: 01:00 UTC, 09:00 here)
+    assert ",2026-11-22 09:00," in lines[1]
+    assert ",否," in lines[1]  # a switch reads yes or no
     assert "硬件故障" in lines[1]
     assert "噪音" in lines[1]
     assert "华东精密" in lines[1]  # the customer by its name, not its id
     assert "A线质量工程师组" in lines[1]  # the group it was dispatched to, by name
     english = admin_client.get(f"{base}?lang=en&sort=-_id").data.decode("utf-8")
+    assert english.lstrip("\ufeff").startswith("No.,Created at,")
     assert "Issue type" in english.splitlines()[0]
     assert "Software bug" in english.splitlines()[1]  # newest first
     xlsx = admin_client.get(f"{base}?format=xlsx")

@@ -260,7 +260,9 @@ def test_a_business_user_builds_publishes_and_uses_a_form(
     expect(page).to_have_url(re.compile(r"/apps/inspection/records/round/\d+$"))
     # (the timeline names the value too, first or later in its line depending on the key order
     # the database keeps: the field itself is what is checked)
-    expect(page.locator("#root_yi_chang_miao_shu")).to_have_value("轴承异响")
+    expect(
+        page.get_by_test_id("record-document").locator("[data-field=yi_chang_miao_shu]")
+    ).to_have_text("轴承异响")
     page.context.clear_cookies()
 
     # rename a field and publish v2; the diff between versions speaks of labels

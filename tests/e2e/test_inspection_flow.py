@@ -133,6 +133,7 @@ def draw(page: Page) -> None:
     name_node(page, "inspect", "巡检员填写")
     assignee(page, "发起人自己")
     page.get_by_test_id("flow-permissions-all-editable").click()
+    page.get_by_test_id("flow-required-result").check()  # the result must be filled in
 
     # safety and quality checks at the same time, joined again
     page.get_by_test_id("flow-palette-parallel_join").click()
@@ -275,6 +276,10 @@ def work(page: Page, server: str, node_id: str, action: str, *, opinion: str = "
     if opinion:
         page.get_by_test_id("opinion").fill(opinion)
     page.get_by_test_id(f"action-{action}").click()
+    if action in ("reject", "return"):  # the reason (the opinion typed) is confirmed in a dialog
+        opened(page.locator(".ant-modal:visible"))
+        expect(page.get_by_test_id("task-reason")).to_have_value(opinion)
+        page.get_by_test_id("task-dialog-confirm").click()
     expect(page).to_have_url(re.compile(r"/inbox$"))
 
 
@@ -316,6 +321,7 @@ def test_an_inspection_process_drawn_simulated_run_and_moved_to_v2(
         )
     assert body is not None
     by_id = {n["id"]: n for n in body["nodes"]}
+    assert by_id["inspect"]["required"] == ["result"]
     assert by_id["countersign"]["mode"] == "all"
     assert by_id["countersign"]["reject_to"] == ["inspect"]
     assert by_id["countersign"]["after_return"] == "direct"

@@ -194,6 +194,81 @@ def test_reject_returns_to_the_previous_node_and_the_inbox_counts(world: World) 
     assert started["started"] == 1
 
 
+def test_a_step_s_required_fields_must_be_filled_in_to_submit(world: World) -> None:
+    body = flow_body(mode="any")
+    body["nodes"][1]["required"] = ["cost"]
+    world.publish("flow", body)
+    record, _ = start(world, {"title": "noise"})
+    meg = boss(world, "meg")
+    (analyse,) = open_tasks(world, "analyse")
+    for data in ({}, {"title": "still noise"}):
+        with pytest.raises(ValidationFailed) as caught:
+            act(world, meg, analyse, "submit", **({"data": data} if data else {}))
+        assert caught.value.code == "task.required"
+        assert [e["path"] for e in caught.value.errors] == ["cost"]
+    # nothing of the refused submission was written, the task is still open
+    with world.platform.unit_of_work(write=False) as uow:
+        stored = uow.session.get(Record, record.id)
+        assert stored is not None
+        assert stored.data["title"] == "noise"
+    assert [t.id for t in open_tasks(world, "analyse")] == [analyse.id]
+    act(world, meg, analyse, "submit", data={"cost": 12})
+    assert len(open_tasks(world, "review")) == 3
+
+
+def test_a_required_field_must_be_editable_at_its_node(world: World) -> None:
+    body = flow_body()
+    body["nodes"][2]["required"] = ["verdict", "title", "nothing"]
+    with pytest.raises(ValidationFailed) as caught:
+        world.publish("flow", body)
+    problems = {(e["path"], e.get("code")) for e in caught.value.errors}
+    assert ("/nodes/2/required/1", "flow.required") in problems
+    assert ("/nodes/2/required/2", "flow.field") in problems
+    assert not any(path == "/nodes/2/required/0" for path, _ in problems)
+
+
+def test_sending_work_back_needs_a_reason_and_the_task_shows_it(world: World) -> None:
+    world.publish("flow", flow_body(mode="any"))
+    start(world, {"title": "noise", "cost": 7, "measures": []})
+    meg = boss(world, "meg")
+    (analyse,) = open_tasks(world, "analyse")
+    with world.platform.unit_of_work(write=False) as uow:
+        first = flows.task_view(uow, meg, analyse.id)
+    assert first["returned"] is None
+    act(world, meg, analyse, "submit", data={"cost": 8})
+    review = open_tasks(world, "review")
+    ann = actor(world, "ann")
+    ann_task = next(t for t in review if t.assignee_id == world.users["ann"])
+    with world.platform.unit_of_work(write=False) as uow:
+        view = flows.task_view(uow, ann, ann_task.id)
+    # what is to be decided: what the analysis filled in, the fields with values first
+    assert view["summary"][:2] == ["title", "cost"]
+    assert set(view["summary"]) == {"title", "cost", "measures"}
+    for opinion in ("", "   "):
+        with pytest.raises(ValidationFailed) as caught:
+            act(world, ann, ann_task, "reject", opinion=opinion)
+        assert caught.value.code == "task.opinion"
+    assert len(open_tasks(world, "review")) == 3
+    act(world, ann, ann_task, "reject", opinion="missing root cause")
+    (again,) = open_tasks(world, "analyse")
+    with world.platform.unit_of_work(write=False) as uow:
+        view = flows.task_view(uow, meg, again.id)
+    returned = view["returned"]
+    assert returned is not None
+    assert (returned["by"], returned["node"], returned["action"], returned["opinion"]) == (
+        world.users["ann"],
+        "review",
+        "rejected",
+        "missing root cause",
+    )
+    assert returned["at"]
+    # submitted again, the next return is the only one told
+    act(world, meg, again, "submit")
+    with world.platform.unit_of_work(write=False) as uow:
+        later = open_tasks(world, "review")[0]
+        assert flows.task_view(uow, boss(world, "meg"), later.id)["returned"] is None
+
+
 def test_back_at_the_start_the_initiator_revises_the_record(world: World) -> None:
     body = flow_body(mode="any", reject_to=["start"])
     body["nodes"][0]["permissions"] = {"title": "editable", "secret": "read_only"}

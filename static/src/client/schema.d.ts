@@ -4223,7 +4223,11 @@ export interface paths {
                     app?: string | null;
                     /** @description only this flow */
                     flow?: string | null;
-                    after?: number;
+                    /** @description only this form's records */
+                    form?: string | null;
+                    /** @description only records with this number (`#12`) or title text */
+                    q?: string | null;
+                    offset?: number;
                     limit?: number;
                     lang?: "zh-CN" | "en" | null;
                 };
@@ -5057,6 +5061,8 @@ export interface components {
             conditions: {
                 [key: string]: unknown;
             };
+            /** @description The fields a new record's form shows the caller: those they may write on creation and, when a flow starts by itself on the form, its start node lets edit */
+            create_fields: string[];
             fields: {
                 [key: string]: unknown;
             }[];
@@ -5164,11 +5170,16 @@ export interface components {
             counts: {
                 [key: string]: number;
             };
-            /** @description Each item with `label` (its node's, or the flow's), `flow_label`, `form_label` and the record's `title`, in the language asked */
+            /** @description What the box's filters offer: `forms` and `flows`, each item with `app`, `key`, `label` (in the language asked) and `count` */
+            facets: {
+                [key: string]: unknown;
+            };
+            /** @description Each item with `label` (its node's, or the flow's), `flow_label`, `form_label` and the record's `title`, in the language asked; an open task also with `due` (its time limit or its record's nearest SLA due time, the sooner), `overdue`, and `urgency` (`value`, `label`, `rank` among the options: 0 the most urgent) as the form's SLA policy reads it */
             items: {
                 [key: string]: unknown;
             }[];
-            next_after: number | null;
+            /** @description The offset of the next page (none after the last) */
+            next_offset: number | null;
         };
         Instance: {
             /** Format: date-time */
@@ -5657,6 +5668,16 @@ export interface components {
         RestoreVersion: {
             lock_version: number;
         };
+        Returned: {
+            /** @description rejected, returned, ... */
+            action: string;
+            at: string | null;
+            /** @description A user id */
+            by: number | null;
+            /** @description The node that sent it back */
+            node: string;
+            opinion: string | null;
+        };
         Role: {
             /** Format: date-time */
             created_at: string;
@@ -5819,6 +5840,11 @@ export interface components {
             assignee_id: number | null;
             /** Format: date-time */
             created_at: string;
+            /**
+             * Format: date-time
+             * @description When its time limit runs out
+             */
+            due_at: string | null;
             flow_key: string;
             form_key: string;
             id: number;
@@ -5886,10 +5912,16 @@ export interface components {
                 [key: string]: unknown;
             };
             reject_to: string[];
+            /** @description Fields a submission or an approval must leave filled in */
+            required: string[];
+            /** @description Why this task's work came back, when it did */
+            returned: components["schemas"]["Returned"] | null;
             /** @description a task of one sub-table row: its `table`, `id` and `index` (the row comes first in `record.data`; the task may change only that row of the table) */
             row: {
                 [key: string]: unknown;
             } | null;
+            /** @description The fields the step before this one filled in: what is to be decided */
+            summary: string[];
             task: components["schemas"]["Task"];
         };
         Token: {

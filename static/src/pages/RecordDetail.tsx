@@ -5,7 +5,8 @@ import { App, Button, Card, Col, Collapse, Descriptions, Drawer, Popconfirm, Row
 import { lazy, Suspense, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { api, type FieldInfo, type RecordItem } from "../api";
-import { RecordForm, show, useFormSchema, usePeopleNames } from "../forms";
+import { show, useFormSchema, usePeopleNames } from "../forms";
+import { RecordDocument } from "../document/RecordDocument";
 import { Failure } from "../Failure";
 import { useLang } from "../i18n";
 import { canDesign } from "../design/access";
@@ -190,7 +191,7 @@ export function RecordDetail() {
             )
           }
         >
-          <RecordForm app={app} schema={schema.data} data={record.data.data} readOnly />
+          <RecordDocument app={app} schema={schema.data} data={record.data.data} />
         </Card>
       </Col>
       <Col xs={24} xl={9}>

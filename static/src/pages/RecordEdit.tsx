@@ -5,7 +5,7 @@ import { Alert, App, Button, Card, Space, Spin } from "antd";
 import { useState } from "react";
 import { useNavigate, useParams } from "react-router-dom";
 import { api, ApiError, type RecordItem } from "../api";
-import { defaults, localErrors, RecordForm, serverErrors, useFormSchema, writable } from "../forms";
+import { defaults, localErrors, RecordForm, serverErrors, useFormSchema, writable, type Permissions } from "../forms";
 import { Failure } from "../Failure";
 import { useLang } from "../i18n";
 
@@ -36,8 +36,12 @@ export function RecordEdit() {
   }
   if (schema.isError) return <Failure error={schema.error} what={t("failure.form")} />;
   if (!schema.data || (recordId && !existing.data)) return <Spin />;
+  // a new record shows what its author may write on creation (a flow's later steps fill the rest)
+  const creating: Permissions | undefined = recordId
+    ? undefined
+    : { ...Object.fromEntries(schema.data.create_fields.map((k) => [k, "editable" as const])), others: "hidden" };
   const save = async () => {
-    const local = localErrors(schema.data, data);
+    const local = localErrors(schema.data, data, creating);
     setErrors(local);
     if (local) {
       message.error(t("record.invalid"));
@@ -45,7 +49,7 @@ export function RecordEdit() {
     }
     setBusy(true);
     try {
-      const body = writable(schema.data, data);
+      const body = writable(schema.data, data, creating);
       const saved = recordId
         ? await api<RecordItem>(`/apps/${app}/records/${form}/${recordId}`, {
             method: "PATCH",
@@ -87,7 +91,7 @@ export function RecordEdit() {
           }
         />
       )}
-      <RecordForm app={app} schema={schema.data} data={data} onChange={setData} errors={errors} />
+      <RecordForm app={app} schema={schema.data} data={data} onChange={setData} errors={errors} permissions={creating} />
       <Space style={{ marginTop: 16 }}>
         <Button type="primary" onClick={save} loading={busy} data-testid="save-record">
           {t("record.save")}

@@ -21,7 +21,8 @@ Node types and their options:
   ``{"initiator": true}``, ``{"initiator_manager": 1}`` (N levels up), ``{"previous_actor": true}``),
   ``fallback`` (who gets the task when the rule finds nobody; the process option ``fallback`` by
   default), ``permissions`` (field → ``editable`` / ``read_only`` / ``hidden``; fields it does not name are
-  ``others``, ``read_only`` by default), ``timeout``
+  ``others``, ``read_only`` by default), ``required`` (fields editable at the node that a
+  submission or an approval must leave filled in; also on ``start``), ``timeout``
   (``minutes``, ``business``, ``action``: ``remind``, ``escalate``, ``approve``, ``reject`` or
   ``goto`` with ``node``), ``multi`` (``over`` a sub-table with ``assignee_field``, ``mode``
   ``parallel`` or ``sequential``, ``completion`` condition), ``after_return`` (``direct``: after
@@ -128,12 +129,29 @@ class _Compiling:
         return tuple(out)
 
     def permissions(self, raw: Mapping[str, Any], where: str, default: str) -> dict[str, Any]:
-        """A node's ``permissions`` (field → level) and ``others`` (``default`` when absent)."""
+        """A node's ``permissions`` (field → level), ``others`` (``default`` when absent) and
+        ``required`` fields, each of which the node must let its tasks edit."""
         permissions = raw.get("permissions", {})
         permissions = permissions if isinstance(permissions, Mapping) else {}
         for key in permissions:
             self.field(key, f"{where}/permissions/{key}")
-        return {"permissions": dict(permissions), "others": raw.get("others", default)}
+        others = raw.get("others", default)
+        required = raw.get("required", [])
+        required = required if isinstance(required, list) else []
+        for i, key in enumerate(required):
+            self.field(key, f"{where}/required/{i}")
+            known = isinstance(key, str) and (self.fields is None or key in self.fields)
+            if known and permissions.get(key, others) != "editable":
+                self.problem(
+                    f"{where}/required/{i}",
+                    "flow.required",
+                    f"{key!r} is required here but not editable at this node",
+                )
+        return {
+            "permissions": dict(permissions),
+            "others": others,
+            "required": tuple(k for k in required if isinstance(k, str)),
+        }
 
 
 #: A node type's options, compiled: ``compile(c, raw node, its path) -> Node keyword arguments``.

@@ -19,6 +19,8 @@ class TaskOpened:
     node: str
     kind: str
     assignee: int | None
+    #: When its node's time limit runs out (``None``: the node sets none).
+    due: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

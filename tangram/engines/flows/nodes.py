@@ -101,6 +101,9 @@ class Node:
     permissions: Mapping[str, str] = field(default_factory=dict)
     #: The permission of fields ``permissions`` does not name.
     others: str = "read_only"
+    #: Fields this node's tasks must leave filled in to submit or approve (each editable here):
+    #: what a step asks for is not skipped by an empty submission.
+    required: tuple[str, ...] = ()
     mode: str = "single"
     percent: float = 100.0
     reject_to: tuple[str, ...] = ()

@@ -172,17 +172,15 @@ class Tasks(Movement):
     def opened(self, task: dict[str, Any], node: Node) -> None:
         task["status"] = "open"
         task["opened_at"] = self.now
-        self.effects.append(TaskOpened(task["id"], node.id, node.type, task["assignee"]))
-        if node.timeout is not None:
-            timer = self.new_id("t")
-            at = self.later(node.timeout.minutes, node.timeout.business)
-            self.s["timers"][timer] = {
-                "purpose": "timeout",
-                "task": task["id"],
-                "at": at.isoformat(),
-            }
-            task["timer"] = timer
-            self.effects.append(ScheduleTimer(timer, at))
+        if node.timeout is None:
+            self.effects.append(TaskOpened(task["id"], node.id, node.type, task["assignee"]))
+            return
+        timer = self.new_id("t")
+        at = self.later(node.timeout.minutes, node.timeout.business)
+        self.s["timers"][timer] = {"purpose": "timeout", "task": task["id"], "at": at.isoformat()}
+        task["timer"] = timer
+        self.effects.append(TaskOpened(task["id"], node.id, node.type, task["assignee"], at))
+        self.effects.append(ScheduleTimer(timer, at))
 
     def close(self, task: dict[str, Any], status: str, outcome: str) -> None:
         task["status"] = status

@@ -23,6 +23,7 @@ from tangram.platform.flows.definitions import (
     compile_flow,
     load_process,
     process,
+    start_fields,
 )
 from tangram.platform.flows.diagram import instance_diagram
 from tangram.platform.flows.effects import (
@@ -35,6 +36,7 @@ from tangram.platform.flows.inbox import (
     BOXES,
     inbox,
     inbox_context,
+    inbox_facets,
     record_flows,
     task_view,
 )
@@ -61,6 +63,7 @@ __all__ = [
     "handle",
     "inbox",
     "inbox_context",
+    "inbox_facets",
     "install",
     "instance_action",
     "instance_diagram",
@@ -74,5 +77,6 @@ __all__ = [
     "report_stuck",
     "simulate",
     "start",
+    "start_fields",
     "task_view",
 ]

@@ -20,6 +20,7 @@ from tangram.engines.flows import (
     FlowError,
     Node,
 )
+from tangram.engines.forms.messages import message
 from tangram.engines.logic import LogicEvaluationError
 from tangram.platform import metadata, records
 from tangram.platform.flows.context import (
@@ -33,7 +34,7 @@ from tangram.platform.flows.context import (
 )
 from tangram.platform.flows.definitions import advise, check, process
 from tangram.platform.flows.effects import FLOW_ENDED, START_REQUESTED, TIMER_JOB, apply
-from tangram.platform.flows.writes import own_row, submitted_changes
+from tangram.platform.flows.writes import own_row, require_filled, submitted_changes
 from tangram.platform.identity.perms import (
     Action,
     Actor,
@@ -166,6 +167,10 @@ def running_instance(uow: UnitOfWork, record_id: int, flow_key: str) -> int | No
     )
 
 
+#: Actions that send a task's work back: the person who gets it must be told why.
+SENDING_BACK = frozenset({"reject", "return"})
+
+
 @dataclass(frozen=True)
 class TaskCommand:
     """What a person sends to act on a task."""
@@ -240,6 +245,14 @@ def act(
     app_key = task.app_key
     _, proc = process(uow, app_key, instance.flow_key, instance.version)
     node = proc.definition.nodes[task.node]
+    if command.action in SENDING_BACK and not command.opinion.strip():
+        # whoever gets the work back reads why at the top of their task
+        raise ValidationFailed(
+            "Say why the work goes back: an opinion is required to reject or return.",
+            code="task.opinion",
+            errors=[{"path": "opinion", "message": message("required", lang)}],
+        )
+    changes: dict[str, Any] = {}
     if command.data:
         if command.action not in ("submit", "approve") or not node.edits_fields:
             raise ValidationFailed(
@@ -257,6 +270,10 @@ def act(
             row=own_row(node, instance.state["tasks"].get(task.key, {})),
             lang=lang,
         )
+    if node.required and command.action in ("submit", "approve"):
+        _, form = compiled.form(uow, app_key, instance.form_key)
+        require_filled(form, node, {**record.data, **changes}, lang=lang)
+    if changes:
         records.system_update(uow, actor, app_key, instance.form_key, record, changes, lang=lang)
     engine_command = Command(
         command.action,

@@ -183,3 +183,22 @@ def load_process(
         body = metadata.version_body(uow, row_id)
         found = cache.put(key, compile_flow(uow, app_key, body, number))
     return number, found
+
+
+def start_fields(uow: UnitOfWork, app_key: str, form_key: str) -> frozenset[str] | None:
+    """The fields a new record of the form is registered with when a published flow starts by
+    itself on its records (on creation or a condition): those the flow's start node lets its
+    initiator edit, the union over such flows. ``None`` when no flow starts by itself there."""
+    found: set[str] | None = None
+    flows = metadata.published_in(uow, app_key, archived=False).get("flow", {})
+    for key, body in sorted(flows.items()):
+        if body.get("form") != form_key:
+            continue
+        definition = process(uow, app_key, key)[1].definition
+        start = definition.nodes[definition.start]
+        if start.trigger == "manual":
+            continue
+        _, form = compiled.form(uow, app_key, form_key)
+        editable = {k for k in form.by_key if start.permissions.get(k, start.others) == "editable"}
+        found = editable if found is None else found | editable
+    return None if found is None else frozenset(found)

@@ -73,6 +73,7 @@ def _insert_task(
         "opinion": None,
         "created_at": uow.now,
         "acted_at": None,
+        "due_at": effect.due,
     }
     with translated_errors():
         new_id = uow.session.connection().execute(_INSERT_TASK, values).scalar_one()
@@ -165,6 +166,7 @@ def _task_opened(a: _Applying, effect: TaskOpened) -> None:
     else:
         row.assignee_id = effect.assignee
         row.status = "open"
+        row.due_at = effect.due
     a.tell(effect.assignee, "task", effect.node, effect.task)
     if effect.assignee is None:
         _incident(a, effect)

@@ -4,21 +4,23 @@ record as its node shows it, and the flows of a record.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, false, func, or_, select
 
 from tangram.engines.flows import (
     ProcessDefinition,
 )
-from tangram.engines.forms import Permission, position_of
+from tangram.engines.forms import Form, Permission, position_of
 from tangram.engines.forms.fields import text
 from tangram.platform import records
 from tangram.platform.flows.context import instance_of, permissions_at
 from tangram.platform.flows.definitions import process
 from tangram.platform.flows.writes import own_row
 from tangram.platform.identity.perms import Actor
+from tangram.platform.kernel.clock import ensure_utc
 from tangram.platform.kernel.errors import (
     NotFound,
     PermissionDenied,
@@ -29,12 +31,50 @@ from tangram.platform.kernel.models import (
     CarbonCopyEntry,
     FlowInstance,
     Record,
+    SlaStatus,
     Task,
 )
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import compiled
+from tangram.platform.rules import rulebook
 
 BOXES = ("todo", "done", "cc", "started", "incidents")
+
+
+#: SLA states in which a target still counts down (or is late).
+_COUNTING = ("running", "warned", "breached")
+#: Boxes of open tasks: what is due comes first.
+_DUE_FIRST = ("todo", "incidents")
+
+
+def _sla_due(record_id: Any) -> Any:
+    """The earliest due time of the record's SLA targets still counting (a correlated scalar)."""
+    return (
+        select(func.min(SlaStatus.due_at))
+        .where(SlaStatus.record_id == record_id, SlaStatus.state.in_(_COUNTING))
+        .scalar_subquery()
+    )
+
+
+def _titled(uow: UnitOfWork, pairs: Sequence[Any], q: str) -> Any:
+    """Ids of the records, among the forms ``pairs`` (app key, form key) name, whose number is
+    ``q`` (``#12`` or ``12``) or whose title field contains it."""
+    words = q.strip().lstrip("#")
+    number = words.isascii() and words.isdigit() and len(words) < 19
+    conditions: list[Any] = [Record.id == int(words)] if number else []
+    for app_key, form_key in pairs:
+        try:
+            _, form = compiled.form(uow, app_key, form_key)
+        except NotFound:
+            continue
+        if form.title_field:
+            conditions.append(
+                and_(
+                    Record.form_key == form_key,
+                    Record.data[form.title_field].as_string().icontains(q.strip(), autoescape=True),
+                )
+            )
+    return select(Record.id).where(or_(*conditions) if conditions else false())
 
 
 def inbox(
@@ -42,14 +82,19 @@ def inbox(
     actor: Actor,
     box: str,
     *,
-    after: int = 0,
+    offset: int = 0,
     limit: int = 50,
     app_key: str | None = None,
     flow_key: str | None = None,
+    form_key: str | None = None,
+    q: str | None = None,
 ) -> tuple[list[Any], dict[str, int]]:
     """One page of a box (todo, done, cc, started; for administrators also ``incidents``: open
     tasks nobody holds because nobody the flow names may act on them) and the counts of every
-    box, optionally only of one app and one flow."""
+    box, optionally only of one app, one flow, one form, and the records whose number or title
+    matches ``q``. Open tasks come by due time — the task's own time limit or its record's
+    nearest SLA target, whichever is sooner; overdue first, then the newest without one — the
+    other boxes newest first."""
     if box not in BOXES:
         raise ValidationFailed(
             f"Unknown box {box!r}: use {', '.join(BOXES)}.",
@@ -73,7 +118,17 @@ def inbox(
         instances = instances.where(App.key == app_key)
     if flow_key is not None:
         instances = instances.where(FlowInstance.flow_key == flow_key)
-    if app_key is not None or flow_key is not None:
+    if form_key is not None:
+        instances = instances.where(FlowInstance.form_key == form_key)
+    if q and q.strip():
+        pairs = uow.session.execute(
+            select(App.key, FlowInstance.form_key)
+            .join(App, App.id == FlowInstance.app_id)
+            .where(FlowInstance.id.in_(instances))
+            .distinct()
+        ).all()
+        instances = instances.where(FlowInstance.record_id.in_(_titled(uow, pairs, q)))
+    if app_key is not None or flow_key is not None or form_key is not None or (q and q.strip()):
         scoped = {
             "todo": Task.instance_id,
             "done": Task.instance_id,
@@ -81,17 +136,81 @@ def inbox(
             "cc": CarbonCopyEntry.instance_id,
             "started": FlowInstance.id,
         }
-        queries = {name: q.where(scoped[name].in_(instances)) for name, q in queries.items()}
+        queries = {name: q_.where(scoped[name].in_(instances)) for name, q_ in queries.items()}
     counts = {
-        name: int(uow.session.scalar(select(func.count()).select_from(q.subquery())) or 0)
-        for name, q in queries.items()
+        name: int(uow.session.scalar(select(func.count()).select_from(q_.subquery())) or 0)
+        for name, q_ in queries.items()
     }
     model: Any = {"cc": CarbonCopyEntry, "started": FlowInstance}.get(box, Task)
     query = queries[box]
-    if after:
-        query = query.where(model.id < after)  # newest first: the next page has smaller ids
-    items = list(uow.session.scalars(query.order_by(model.id.desc()).limit(limit)))
+    if box in _DUE_FIRST:
+        sla = _sla_due(Task.record_id)
+        due = case(
+            (Task.due_at.is_(None), sla),
+            (sla.is_(None), Task.due_at),
+            (Task.due_at <= sla, Task.due_at),
+            else_=sla,
+        )
+        query = query.order_by(due.is_(None), due, Task.id.desc())
+    else:
+        query = query.order_by(model.id.desc())
+    items = list(uow.session.scalars(query.offset(offset).limit(limit)))
     return items, counts
+
+
+def inbox_facets(uow: UnitOfWork, actor: Actor, box: str, lang: str) -> dict[str, Any]:
+    """What a box's filters offer: the forms and the flows its items come from, with their
+    labels in ``lang`` and how many items each has (one grouped query)."""
+    user = actor.user_id
+    sources: dict[str, Any] = {
+        "todo": select(Task.instance_id).where(Task.assignee_id == user, Task.status == "open"),
+        "done": select(Task.instance_id).where(Task.actor_id == user, Task.status == "done"),
+        "cc": select(CarbonCopyEntry.instance_id).where(CarbonCopyEntry.user_id == user),
+        "started": select(FlowInstance.id).where(FlowInstance.initiator_id == user),
+        "incidents": select(Task.instance_id).where(
+            Task.assignee_id.is_(None), Task.status == "open"
+        ),
+    }
+    if box not in sources or (box == "incidents" and not actor.is_admin):
+        return {"forms": [], "flows": []}
+    member = sources[box].subquery()
+    rows = uow.session.execute(
+        select(App.key, FlowInstance.form_key, FlowInstance.flow_key, func.count())
+        .join(App, App.id == FlowInstance.app_id)
+        .join(member, member.c[0] == FlowInstance.id)
+        .group_by(App.key, FlowInstance.form_key, FlowInstance.flow_key)
+    ).all()
+    forms: dict[tuple[str, str], dict[str, Any]] = {}
+    flows: dict[tuple[str, str], dict[str, Any]] = {}
+    for app_key, form_key, flow_key, count in rows:
+        if (app_key, form_key) not in forms:
+            try:
+                form_label = text(compiled.form(uow, app_key, form_key)[1].label, lang)
+            except NotFound:
+                form_label = ""
+            forms[(app_key, form_key)] = {
+                "app": app_key,
+                "key": form_key,
+                "label": form_label or form_key,
+                "count": 0,
+            }
+        forms[(app_key, form_key)]["count"] += int(count)
+        if (app_key, flow_key) not in flows:
+            try:
+                flow_label = _flow_label(uow, app_key, flow_key, lang)
+            except NotFound:  # no longer published: its key
+                flow_label = flow_key
+            flows[(app_key, flow_key)] = {
+                "app": app_key,
+                "key": flow_key,
+                "label": flow_label,
+                "count": 0,
+            }
+        flows[(app_key, flow_key)]["count"] += int(count)
+    return {
+        "forms": sorted(forms.values(), key=lambda f: (-f["count"], f["label"])),
+        "flows": sorted(flows.values(), key=lambda f: (-f["count"], f["label"])),
+    }
 
 
 def inbox_context(uow: UnitOfWork, items: Sequence[Any], lang: str) -> list[dict[str, Any]]:
@@ -108,13 +227,21 @@ def inbox_context(uow: UnitOfWork, items: Sequence[Any], lang: str) -> list[dict
         .where(FlowInstance.id.in_(ids))
     ).all()
     instances = {row[0].id: (row[0], str(row[1])) for row in found}
+    record_ids = {i.record_id for i, _ in instances.values()}
     data: dict[int, dict[str, Any]] = {
         row.id: row.data
         for row in uow.session.execute(
-            select(Record.id, Record.data).where(
-                Record.id.in_({i.record_id for i, _ in instances.values()})
-            )
+            select(Record.id, Record.data).where(Record.id.in_(record_ids))
         )
+    }
+    sla_due: dict[int, datetime] = {
+        int(row[0]): ensure_utc(row[1])
+        for row in uow.session.execute(
+            select(SlaStatus.record_id, func.min(SlaStatus.due_at))
+            .where(SlaStatus.record_id.in_(record_ids), SlaStatus.state.in_(_COUNTING))
+            .group_by(SlaStatus.record_id)
+        )
+        if row[1] is not None
     }
     out = []
     for item in items:
@@ -132,9 +259,13 @@ def inbox_context(uow: UnitOfWork, items: Sequence[Any], lang: str) -> list[dict
             held = (data.get(instance.record_id) or {}).get(form.title_field or "")
             title = held if form.title_field else None
         label = flow_label
+        due: datetime | None = None
         if not isinstance(item, FlowInstance):
             node = proc.definition.nodes.get(item.node)
             label = text(node.label, lang) if node is not None and node.label else item.node
+        if isinstance(item, Task) and item.status == "open":
+            times = [t for t in (item.due_at, sla_due.get(instance.record_id)) if t is not None]
+            due = min(map(ensure_utc, times)) if times else None
         out.append(
             {
                 "label": label,
@@ -144,9 +275,37 @@ def inbox_context(uow: UnitOfWork, items: Sequence[Any], lang: str) -> list[dict
                 "app_key": app_key,
                 "form_key": instance.form_key,
                 "record_id": instance.record_id,
+                "due": None if due is None else due.isoformat(),
+                "overdue": due is not None and due <= uow.now,
+                "urgency": _urgency(
+                    uow, app_key, instance.form_key, data.get(instance.record_id), lang
+                ),
             }
         )
     return out
+
+
+def _urgency(
+    uow: UnitOfWork, app_key: str, form_key: str, data: Mapping[str, Any] | None, lang: str
+) -> dict[str, Any] | None:
+    """The record's priority as its form's SLA policy reads it (the policy's priority field):
+    the value, its label and its rank among the field's options (0 the most urgent)."""
+    policies = rulebook.load(uow, app_key).slas.get(form_key, ())
+    if not policies or not data:
+        return None
+    key = policies[0].priority_field
+    value = data.get(key)
+    if value is None or value == "":
+        return None
+    try:
+        _, form = compiled.form(uow, app_key, form_key)
+    except NotFound:
+        return None
+    field = form.by_key.get(key)
+    options = list(field.options) if field is not None else []
+    rank = next((i for i, o in enumerate(options) if o.value == value), None)
+    label = text(options[rank].label, lang) if rank is not None else str(value)
+    return {"value": value, "label": label, "rank": rank}
 
 
 def task_view(
@@ -187,10 +346,14 @@ def task_view(
         if at is not None:
             data = {**data, row[0]: [rows[at], *rows[:at], *rows[at + 1 :]]}
             mine = {"table": row[0], "id": row[1], "index": at}
+    history = instance.state.get("history", [])
     return {
         "task": task,
         "instance": instance,
         "record": {"id": record.id, "data": data, "lock_version": record.lock_version},
+        "required": list(node.required) if node is not None and task.status == "open" else [],
+        "returned": returned_to(history, task.node) if task.status == "open" else None,
+        "summary": summary_fields(proc.definition, history, task.node, form, permissions, data),
         "row": mine,
         "permissions": permissions,
         "actions": actions if task.status == "open" else ["comment"],
@@ -198,8 +361,72 @@ def task_view(
         "label": dict(node.label) if node is not None else {},
         "nodes": _node_labels(proc.definition),
         "flow_label": _flow_label(uow, task.app_key, instance.flow_key, lang),
-        "history": instance.state.get("history", []),
+        "history": history,
     }
+
+
+#: What a history entry of the node that sent work back says about why.
+_SENDING_BACK = ("rejected", "returned", "out_of_reach")
+#: History entries that finish a node's work.
+_DONE = ("submitted", "approved", "completed")
+#: At most this many fields in a task's summary.
+SUMMARY_SIZE = 12
+
+
+def returned_to(history: Sequence[Mapping[str, Any]], node: str) -> dict[str, Any] | None:
+    """Who sent the work back to ``node``, when, from which node and why — when the node's
+    current task exists because of that (nothing at ``node`` was finished since)."""
+    found: dict[str, Any] | None = None
+    for i, entry in enumerate(history):
+        if entry.get("action") == "sent_back" and entry.get("target") == node:
+            why: Mapping[str, Any] = next(
+                (
+                    h
+                    for h in reversed(history[:i])
+                    if h.get("node") == entry.get("node") and h.get("action") in _SENDING_BACK
+                ),
+                {},
+            )
+            found = {
+                "by": why.get("actor", entry.get("actor")),
+                "at": entry.get("at"),
+                "node": entry.get("node"),
+                "action": why.get("action", "returned"),
+                "opinion": why.get("opinion"),
+            }
+        elif entry.get("node") == node and entry.get("action") in _DONE:
+            found = None
+    return found
+
+
+def summary_fields(
+    definition: ProcessDefinition,
+    history: Sequence[Mapping[str, Any]],
+    node: str,
+    form: Form,
+    permissions: Mapping[str, Permission],
+    data: Mapping[str, Any],
+) -> list[str]:
+    """What the task is to decide on: the fields the step before it filled in (the latest
+    submission at another task node or the start), as far as this task may see them, the ones
+    holding values first; empty when there is no such step."""
+    for entry in reversed(history):
+        before = definition.nodes.get(str(entry.get("node")))
+        if (
+            entry.get("action") not in ("submitted", "started")
+            or before is None
+            or before.id == node
+        ):
+            continue
+        keys = [
+            key
+            for key in form.by_key
+            if before.permissions.get(key, before.others) == "editable"
+            and permissions.get(key) != "hidden"
+        ]
+        keys.sort(key=lambda k: data.get(k) in (None, "", []))
+        return keys[:SUMMARY_SIZE]
+    return []
 
 
 def _flow_label(uow: UnitOfWork, app_key: str, flow_key: str, lang: str) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 from tangram.engines.flows import Node
 from tangram.engines.forms import Form, Permission, changed_rows, merge, position_of
+from tangram.engines.forms.messages import message
 from tangram.platform.kernel.errors import StaleVersion, ValidationFailed
 from tangram.platform.kernel.models import Record
 from tangram.platform.kernel.uow import UnitOfWork
@@ -119,3 +120,21 @@ def _only_own_row(base: Mapping[str, Any], mine: Mapping[str, Any], row: tuple[s
         code="task.row",
         errors=errors,
     )
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip()) or value == []
+
+
+def require_filled(form: Form, node: Node, data: Mapping[str, Any], *, lang: str) -> None:
+    """Refuse a submission or approval that leaves a field the node requires empty (a field its
+    visible-when hides for ``data`` is not asked for): the record as it would be after the
+    change, ``data``, is what is judged."""
+    visible = set(form.visible_fields(data))
+    missing = [key for key in node.required if key in visible and _blank(data.get(key))]
+    if missing:
+        raise ValidationFailed(
+            "This step needs these fields filled in: " + ", ".join(missing) + ".",
+            code="task.required",
+            errors=[{"path": key, "message": message("required", lang)} for key in missing],
+        )

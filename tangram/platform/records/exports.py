@@ -1,12 +1,17 @@
 """Record lists as spreadsheets: the records a list shows (same filters, sort and read scope), a
-column per field with its label, option labels instead of stored values, and names instead of ids
-for people, groups and referenced records."""
+column per field with its label, option labels instead of stored values, names instead of ids
+for people, groups and referenced records, yes or no for switches, and times in the app's time
+zone as people read them (``2026-12-04 09:30``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
 
 from tangram.engines.forms import FieldDef, FieldType
 from tangram.engines.forms.fields import text
@@ -14,7 +19,7 @@ from tangram.platform.identity import users
 from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel import spreadsheets
 from tangram.platform.kernel.errors import NotFound, PermissionDenied
-from tangram.platform.kernel.models import Record
+from tangram.platform.kernel.models import App, Record
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.records import reading
 from tangram.platform.records.listing import Filter, SortKey
@@ -23,6 +28,11 @@ from tangram.platform.records.listing import Filter, SortKey
 MAX_ROWS = 100_000
 PAGE = 500
 SKIPPED = (FieldType.SUB_TABLE, FieldType.SIGNATURE)
+#: How a switch reads, by language.
+YES_NO = {"zh-CN": ("是", "否"), "en": ("Yes", "No")}
+#: The two columns every export starts with, by language.
+LEADING = {"zh-CN": ("编号", "创建时间"), "en": ("No.", "Created at")}
+MINUTES = "%Y-%m-%d %H:%M"
 
 
 @dataclass(frozen=True)
@@ -89,9 +99,28 @@ def _names(
     return out
 
 
-def _cell(field: FieldDef, value: Any, lang: str, names: Names) -> Any:
+def local_time(value: datetime | str, zone: ZoneInfo) -> str:
+    """An instant as people read it in ``zone`` (``2026-12-04 09:30``); text that is not an
+    instant with its offset stays as it is."""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if parsed.tzinfo is None:
+            return value
+        value = parsed
+    return value.astimezone(zone).strftime(MINUTES)
+
+
+def _cell(field: FieldDef, value: Any, lang: str, names: Names, zone: ZoneInfo) -> Any:
     if value is None:
         return None
+    if isinstance(value, bool):
+        yes, no = YES_NO.get(lang, YES_NO["zh-CN"])
+        return yes if value else no
+    if field.type is FieldType.DATETIME and isinstance(value, str):
+        return local_time(value, zone)
     if isinstance(value, int) and value in names.get(field.key, {}):
         return names[field.key][value]
     if field.options:
@@ -117,6 +146,10 @@ def record_sheet(
     lang: str = "zh-CN",
 ) -> Sheet:
     """The records of a list (its filters, sort and the actor's read scope), a page at a time."""
+    zone = ZoneInfo(
+        uow.session.scalar(select(App.time_zone).where(App.key == app_key))
+        or uow.settings.time_zone
+    )
     rows: list[list[Any]] = []
     cursor: str | None = None
     shown: list[FieldDef] = []
@@ -141,8 +174,8 @@ def record_sheet(
             rows.append(
                 [
                     record.id,
-                    record.created_at.isoformat(),
-                    *(_cell(f, record.data.get(f.key), lang, names) for f in shown),
+                    local_time(record.created_at, zone),
+                    *(_cell(f, record.data.get(f.key), lang, names, zone) for f in shown),
                 ]
             )
         cursor = page.next_cursor
@@ -151,5 +184,5 @@ def record_sheet(
         if len(rows) >= MAX_ROWS:
             truncated = True
             break
-    columns = ["#", "created_at", *(text(f.label, lang) for f in shown)]
+    columns = [*LEADING.get(lang, LEADING["zh-CN"]), *(text(f.label, lang) for f in shown)]
     return Sheet(title, columns, rows, truncated)

@@ -12,7 +12,7 @@ from tangram.engines.forms.fields import text
 from tangram.engines.forms.messages import catalogue
 from tangram.platform import metadata
 from tangram.platform.identity import groups, users
-from tangram.platform.identity.perms import Action, Actor, require_design
+from tangram.platform.identity.perms import Action, Actor, field_permissions, require_design
 from tangram.platform.kernel.errors import PermissionDenied, ValidationFailed
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import compiled
@@ -101,6 +101,31 @@ def form_schema(
     }
 
 
+def create_fields(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    form_key: str,
+    start: frozenset[str] | None,
+) -> list[str]:
+    """The fields a new record's form shows the actor: what they may write on creation (not the
+    fields only a flow's steps write, unless they administer; not those every grant of theirs
+    marks read-only), and, when a flow starts by itself on the form, only what its start node
+    lets the initiator edit (``start``) — an agent registering a ticket is not shown the
+    engineer's or the callback's fields. Computed fields show with the fields they follow."""
+    _, form = compiled.form(uow, app_key, form_key)
+    locked = field_permissions(actor, Action.CREATE.value, app_key, form_key)
+    out = []
+    for f in form.fields:
+        if f.computed or (
+            f.key not in locked
+            and not (f.flow_only and not actor.is_admin)
+            and (start is None or f.key in start)
+        ):
+            out.append(f.key)
+    return out
+
+
 def preview_schema(
     uow: UnitOfWork, actor: Actor, app_key: str, form_key: str, body: Any, lang: str
 ) -> dict[str, Any]:
@@ -122,7 +147,8 @@ def preview_schema(
             code="definition.invalid",
         ) from None
     return _schemas(form_key, 0, form, document, lang) | {
-        "can": {action.value: True for action in (Action.CREATE, Action.UPDATE, Action.DELETE)}
+        "can": {action.value: True for action in (Action.CREATE, Action.UPDATE, Action.DELETE)},
+        "create_fields": [f.key for f in form.fields],
     }
 
 

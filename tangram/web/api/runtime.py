@@ -8,6 +8,7 @@ from typing import Any
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
+from tangram.platform import flows
 from tangram.platform.records import navigation
 from tangram.web.api.common import StrictSchema
 from tangram.web.decoding import Blueprint
@@ -43,6 +44,14 @@ class FormSchemaSchema(Schema):
     fields_ = fields.List(fields.Dict(), required=True, data_key="fields")
     title_field = fields.String(allow_none=True, required=True)
     can = fields.Dict(required=True, metadata={"description": "create, update, delete: booleans"})
+    create_fields = fields.List(
+        fields.String(),
+        required=True,
+        metadata={
+            "description": "The fields a new record's form shows the caller: those they may write "
+            "on creation and, when a flow starts by itself on the form, its start node lets edit"
+        },
+    )
 
 
 class NavigationSchema(Schema):
@@ -66,6 +75,8 @@ class FormSchema(MethodView):
         actor = require_actor()
         with platform().unit_of_work(write=False) as uow:
             found = navigation.form_schema(uow, actor, app, form, args["lang"])
+            start = flows.start_fields(uow, app, form)
+            found["create_fields"] = navigation.create_fields(uow, actor, app, form, start)
         return {**found, "fields_": found.pop("fields")}
 
 

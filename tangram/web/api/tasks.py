@@ -49,6 +49,9 @@ class TaskSchema(Schema):
     opinion = fields.String(allow_none=True, required=True)
     created_at = fields.DateTime(required=True)
     acted_at = fields.DateTime(allow_none=True, required=True)
+    due_at = fields.DateTime(
+        allow_none=True, required=True, metadata={"description": "When its time limit runs out"}
+    )
 
 
 class InstanceSchema(Schema):
@@ -76,12 +79,18 @@ class CarbonCopySchema(Schema):
 
 
 class InboxQuerySchema(StrictSchema):
-    """Which box and which page (newest first; ``after`` is the last id of the previous page)."""
+    """Which box, which of its items and which page (``offset``: how many items come before)."""
 
     box = fields.String(load_default="todo", validate=validate.OneOf(flows.BOXES))
     app = fields.String(load_default=None, metadata={"description": "only this app"})
     flow = fields.String(load_default=None, metadata={"description": "only this flow"})
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    form = fields.String(load_default=None, metadata={"description": "only this form's records"})
+    q = fields.String(
+        load_default=None,
+        validate=validate.Length(max=200),
+        metadata={"description": "only records with this number (`#12`) or title text"},
+    )
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
     lang = fields.String(load_default=None, validate=validate.OneOf(["zh-CN", "en"]))
 
@@ -95,11 +104,35 @@ class InboxSchema(Schema):
         required=True,
         metadata={
             "description": "Each item with `label` (its node's, or the flow's), `flow_label`, "
-            "`form_label` and the record's `title`, in the language asked"
+            "`form_label` and the record's `title`, in the language asked; an open task also "
+            "with `due` (its time limit or its record's nearest SLA due time, the sooner), "
+            "`overdue`, and `urgency` (`value`, `label`, `rank` among the options: 0 the most "
+            "urgent) as the form's SLA policy reads it"
         },
     )
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
-    next_after = fields.Integer(allow_none=True, required=True)
+    facets = fields.Dict(
+        required=True,
+        metadata={
+            "description": "What the box's filters offer: `forms` and `flows`, each item with "
+            "`app`, `key`, `label` (in the language asked) and `count`"
+        },
+    )
+    next_offset = fields.Integer(
+        allow_none=True,
+        required=True,
+        metadata={"description": "The offset of the next page (none after the last)"},
+    )
+
+
+class ReturnedSchema(Schema):
+    """Who sent a task's work back to it, when, from which node and why."""
+
+    by = fields.Integer(allow_none=True, required=True, metadata={"description": "A user id"})
+    at = fields.String(allow_none=True, required=True)
+    node = fields.String(required=True, metadata={"description": "The node that sent it back"})
+    action = fields.String(required=True, metadata={"description": "rejected, returned, ..."})
+    opinion = fields.String(allow_none=True, required=True)
 
 
 class TaskViewSchema(Schema):
@@ -120,6 +153,24 @@ class TaskViewSchema(Schema):
         },
     )
     permissions = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    required = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "Fields a submission or an approval must leave filled in"},
+    )
+    returned = fields.Nested(
+        ReturnedSchema,
+        allow_none=True,
+        required=True,
+        metadata={"description": "Why this task's work came back, when it did"},
+    )
+    summary = fields.List(
+        fields.String(),
+        required=True,
+        metadata={
+            "description": "The fields the step before this one filled in: what is to be decided"
+        },
+    )
     actions = fields.List(fields.String(), required=True)
     reject_to = fields.List(fields.String(), required=True)
     label = fields.Dict(required=True)
@@ -230,15 +281,24 @@ class Inbox(MethodView):
                 uow,
                 actor,
                 args["box"],
-                after=args["after"],
+                offset=args["offset"],
                 limit=args["limit"],
                 app_key=args["app"],
                 flow_key=args["flow"],
+                form_key=args["form"],
+                q=args["q"],
             )
             labels = flows.inbox_context(uow, items, lang_of())
+            facets = flows.inbox_facets(uow, actor, args["box"], lang_of())
             page = [{**_item(i), **extra} for i, extra in zip(items, labels, strict=True)]
-        last = items[-1].id if len(items) == args["limit"] else None
-        return {"box": args["box"], "items": page, "counts": counts, "next_after": last}
+        more = len(items) == args["limit"]
+        return {
+            "box": args["box"],
+            "items": page,
+            "counts": counts,
+            "facets": facets,
+            "next_offset": args["offset"] + len(items) if more else None,
+        }
 
 
 @blp.route("/tasks/<int:task_id>")

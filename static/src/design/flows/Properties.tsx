@@ -186,14 +186,28 @@ export function PermissionsMatrix({
     [fields, lang],
   );
   const computed = (f: FormField) => f.type === "formula" || f.type === "serial" || Boolean(f.read_only);
+  const required = node.required ?? [];
+  /** The required list without ``drop`` (absent when it empties). */
+  const requiredWithout = (drop: (key: string) => boolean) => {
+    const kept = required.filter((k) => !drop(k));
+    return kept.length ? kept : undefined;
+  };
   const set = (key: string, permission: Permission) => {
     const next = { ...value };
     if (permission === others) delete next[key];
     else next[key] = permission;
-    onPatch({ permissions: Object.keys(next).length ? next : undefined });
+    // a field the node does not let its tasks edit cannot be required there
+    const patch: Patch = { permissions: Object.keys(next).length ? next : undefined };
+    if (permission !== "editable" && required.includes(key)) patch.required = requiredWithout((k) => k === key);
+    onPatch(patch);
   };
   const all = (permission: Permission) =>
-    onPatch({ permissions: Object.fromEntries(rows.filter((r) => !computed(r.field) || permission !== "editable").map((r) => [r.key, permission])) });
+    onPatch({
+      permissions: Object.fromEntries(rows.filter((r) => !computed(r.field) || permission !== "editable").map((r) => [r.key, permission])),
+      ...(permission === "editable" ? {} : { required: undefined }),
+    });
+  const require = (key: string, on: boolean) =>
+    onPatch({ required: on ? [...required.filter((k) => k !== key), key] : requiredWithout((k) => k === key) });
   const donors = state.nodes.filter((n) => n.id !== node.id && n.permissions !== undefined);
   return (
     <Space direction="vertical" style={{ width: "100%" }} data-testid="flow-permissions">
@@ -213,7 +227,7 @@ export function PermissionsMatrix({
           disabled={donors.length === 0}
           onChange={(id: string) => {
             const donor = state.nodes.find((n) => n.id === id);
-            if (donor) onPatch({ permissions: { ...(donor.permissions ?? {}) }, others: donor.others });
+            if (donor) onPatch({ permissions: { ...(donor.permissions ?? {}) }, others: donor.others, required: donor.required ? [...donor.required] : undefined });
           }}
           options={donors.map((n) => ({ value: n.id, label: label(n.label, lang, n.id) }))}
         />
@@ -250,6 +264,21 @@ export function PermissionsMatrix({
                   data-testid={`flow-permission-${key}`}
                 />
               ),
+          },
+          {
+            title: t("design.flow.perm.required"),
+            dataIndex: "key",
+            key: "required",
+            width: 56,
+            render: (key: string, row) =>
+              row.depth === 0 && !computed(row.field) && (value[key] ?? others) === "editable" ? (
+                <Checkbox
+                  checked={required.includes(key)}
+                  onChange={(e) => require(key, e.target.checked)}
+                  aria-label={`${row.name} ${t("design.flow.perm.required")}`}
+                  data-testid={`flow-required-${key}`}
+                />
+              ) : null,
           },
         ]}
       />

@@ -76,6 +76,7 @@ addStrings({
   "design.flow.perm.editable": ["可编辑", "Editable"],
   "design.flow.perm.read_only": ["只读", "Read-only"],
   "design.flow.perm.hidden": ["隐藏", "Hidden"],
+  "design.flow.perm.required": ["必填", "Required"],
   "design.flow.perm.all_editable": ["全部可编辑", "All editable"],
   "design.flow.perm.all_read_only": ["全部只读", "All read-only"],
   "design.flow.perm.copy_from": ["复制自节点", "Copy from a node"],

@@ -319,6 +319,7 @@ class Task(Base):
         UniqueConstraint("instance_id", "key"),
         Index("ix_tasks_assignee_status", "assignee_id", "status", "id"),
         Index("ix_tasks_actor", "actor_id", "id"),
+        Index("ix_tasks_assignee_due", "assignee_id", "status", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -338,6 +339,8 @@ class Task(Base):
     opinion: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     acted_at: Mapped[datetime | None]
+    #: When the node's time limit runs out for this task (none when the node sets none).
+    due_at: Mapped[datetime | None]
 
 
 class CarbonCopyEntry(Base):

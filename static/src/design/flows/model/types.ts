@@ -61,6 +61,8 @@ export interface NodeDef {
   fallback?: AssigneeRule | AssigneeRule[];
   permissions?: Record<string, Permission>;
   others?: Permission;
+  /** Fields a submission or an approval must leave filled in (each editable at the node). */
+  required?: string[];
   mode?: "single" | "any" | "all" | "sequential" | "percentage";
   percent?: number;
   reject_to?: string | string[];
