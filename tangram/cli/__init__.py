@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from tangram import __version__
 from tangram.cli import logs
+from tangram.cli.backups import backup_command
 from tangram.cli.common import _fail, _platform, _require_schema
 from tangram.config import Settings, SettingsError
 from tangram.platform import demo, packages, records
@@ -56,7 +57,10 @@ main.add_command(app_group)
 
 @main.group()
 def db() -> None:
-    """Database schema."""
+    """Database schema and backups."""
+
+
+db.add_command(backup_command)
 
 
 @db.command("upgrade")
