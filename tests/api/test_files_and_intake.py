@@ -18,6 +18,7 @@ import boto3
 import pytest
 from flask import Flask
 from sqlalchemy import select
+from waitress.buffers import ReadOnlyFileBasedBuffer
 
 from tangram.config import Settings
 from tangram.platform.bootstrap import Platform
@@ -224,6 +225,44 @@ def test_uninstalling_an_app_deletes_its_files_from_the_store(
     lock = api.get("/api/v1/apps/app").get_json()["lock_version"]
     assert api.delete(f"/api/v1/apps/app?lock_version={lock}").status_code == 200
     assert stored_files(settings) == {}
+
+
+def test_an_s3_file_is_sent_by_waitress_from_one_get_and_ranges_start_where_asked(
+    s3_bucket: str, moto_endpoint: str
+) -> None:
+    store = S3FileStore(s3_bucket, prefix=PREFIX, endpoint_url=moto_endpoint, region=REGION)
+    content = bytes(range(256)) * 1200  # 300 kB, several socket sends
+    digest = hashlib.sha256(content).hexdigest()
+    with store.receive() as receiving:
+        receiving.write(content)
+        receiving.keep(digest)
+    gets: list[str] = []
+    store.client.meta.events.register(
+        "before-parameter-build.s3.GetObject", lambda **kw: gets.append(kw["params"]["Range"])
+    )
+    stored = store.open(digest)
+    assert stored is not None
+    assert stored.size == len(content)
+    assert not isinstance(stored.source, Path)
+    # waitress's file wrapper: read ahead, seek back, then forward by what the socket took
+    sending = ReadOnlyFileBasedBuffer(stored.source)
+    assert sending.prepare() == len(content)
+    sent = bytearray()
+    while sending.remain:
+        chunk = sending.get(50_000)
+        taken = chunk[: 1 + len(sent) % 30_000]
+        sent += taken
+        sending.skip(len(taken), True)
+    assert bytes(sent) == content
+    assert gets == ["bytes=0-"]
+    stored.source.seek(200_000)  # a range request
+    assert stored.source.read(10) == content[200_000:200_010]
+    assert gets == ["bytes=0-", "bytes=200000-"]
+    stored.source.close()
+    assert store.open("0" * 64) is None
+    assert store.exists(digest)
+    assert store.delete(digest)
+    assert not store.delete(digest)
 
 
 def free_port() -> int:

@@ -33,7 +33,7 @@ import logging
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, cast
 
 import boto3
 from botocore.config import Config
@@ -141,7 +141,9 @@ class S3FileStore:
             return None
         size = int(head["ContentLength"])
         reader = _ObjectReader(self, self.key(sha256), size)
-        return StoredFile(size, head.get("LastModified"), io.BufferedReader(reader))
+        # a raw stream, unbuffered: a buffer in front would hide waitress's seeks from the
+        # reader's window (typeshed's RawIOBase is not an IO[bytes], though it reads like one)
+        return StoredFile(size, head.get("LastModified"), cast("BinaryIO", reader))
 
     def exists(self, sha256: str) -> bool:
         """Whether the object is there (one ``HEAD``)."""
@@ -174,12 +176,14 @@ class _S3Upload:
 
 
 class _ObjectReader(io.RawIOBase):
-    """A seekable read-only stream over one object.
+    """A seekable read-only stream over one object, reading it in one ``GET`` when read in order.
 
     Nothing is fetched until the first read, which asks for the object from the current
-    position on (``Range: bytes=N-``): a revalidated download (304) costs no ``GET``, and a range
-    request of the browser starts where it should instead of reading and dropping what comes
-    before. A seek elsewhere drops the open response.
+    position on (``Range: bytes=N-``): a revalidated download (304) costs no ``GET``, and a
+    range request starts where it should instead of reading and dropping what comes before.
+    The bytes of the last read are kept, because waitress reads ahead, seeks back and then
+    forward by what the socket took; a seek anywhere else drops the response and the next read
+    asks again from there.
     """
 
     def __init__(self, store: S3FileStore, key: str, size: int) -> None:
@@ -189,6 +193,9 @@ class _ObjectReader(io.RawIOBase):
         self._size = size
         self._position = 0
         self._body: Any = None
+        #: Where the open response is (what it sends next) and the bytes read just before it.
+        self._body_position = 0
+        self._window = b""
 
     def readable(self) -> bool:
         return True
@@ -204,22 +211,33 @@ class _ObjectReader(io.RawIOBase):
         target = base + offset
         if target < 0:
             raise ValueError(f"negative seek position {target}")
-        if target != self._position:
-            self._drop()
-            self._position = target
+        self._position = target
         return target
 
     def readinto(self, buffer: Any) -> int:
         if self._position >= self._size:
             return 0
         view = memoryview(buffer).cast("B")
+        behind = self._body_position - self._position
+        if self._body is not None and 0 < behind <= len(self._window):
+            data = self._window[len(self._window) - behind :][: len(view)]
+        else:
+            data = self._fetch(len(view))
+        view[: len(data)] = data
+        self._position += len(data)
+        return len(data)
+
+    def _fetch(self, wanted: int) -> bytes:
+        """The next bytes from the object at the current position, opening it there if need be."""
         try:
-            if self._body is None:
+            if self._body is None or self._body_position != self._position:
+                self._drop()
                 answer = self._store.client.get_object(
                     Bucket=self._store.bucket, Key=self._key, Range=f"bytes={self._position}-"
                 )
                 self._body = answer["Body"]
-            data = self._body.read(len(view))
+                self._body_position = self._position
+            data: bytes = self._body.read(wanted)
         except (ClientError, BotoCoreError) as exc:
             raise OSError(
                 f"the file store {self._store.location} failed sending {self._key}: {exc}"
@@ -229,14 +247,15 @@ class _ObjectReader(io.RawIOBase):
                 f"the file store {self._store.location} ended {self._key} at byte "
                 f"{self._position} of {self._size}"
             )
-        view[: len(data)] = data
-        self._position += len(data)
-        return len(data)
+        self._body_position += len(data)
+        self._window = data
+        return data
 
     def _drop(self) -> None:
         if self._body is not None:
             self._body.close()
             self._body = None
+        self._window = b""
 
     def close(self) -> None:
         self._drop()
