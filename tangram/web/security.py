@@ -28,6 +28,7 @@ from tangram.platform.bootstrap import Platform
 from tangram.platform.identity import auth, sessions
 from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel.errors import PermissionDenied, TangramError, Unauthenticated
+from tangram.platform.records import imports
 
 #: The API operations: every one of them authenticates its caller unless marked public.
 API_PREFIX = "/api/v1/"
@@ -44,7 +45,9 @@ CSRF_EXEMPT = frozenset(
     {"auth.Login", "intake.PublicForm", "intake.PublicUpload"}  # anonymous: nothing to forge
 )
 #: Endpoints whose bodies are not JSON (file uploads); they accept up to max_upload_bytes.
-NON_JSON_ENDPOINTS = frozenset({"files.Upload", "intake.PublicUpload", "apps.Import"})
+NON_JSON_ENDPOINTS = frozenset(
+    {"files.Upload", "intake.PublicUpload", "apps.Import", "imports.RecordImport"}
+)
 
 
 class UnsupportedMediaType(TangramError):
@@ -187,11 +190,10 @@ def _check_request() -> None:
         return
     if request.endpoint in NON_JSON_ENDPOINTS:
         # Room for the file plus the multipart envelope; the service enforces the exact limit.
-        limit = (
-            packages.MAX_TOTAL_BYTES
-            if request.endpoint == "apps.Import"
-            else platform().settings.max_upload_bytes
-        )
+        limit = {
+            "apps.Import": packages.MAX_TOTAL_BYTES,
+            "imports.RecordImport": imports.MAX_BYTES,
+        }.get(request.endpoint, platform().settings.max_upload_bytes)
         request.max_content_length = limit + 64 * 1024
     _authenticate()
     if request.method in UNSAFE_METHODS and request.endpoint not in NON_JSON_ENDPOINTS:

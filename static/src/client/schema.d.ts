@@ -1350,6 +1350,118 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/apps/{app}/records/{form}/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+                form: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check a spreadsheet (``dry_run``, the default: every row's problems, nothing written)
+         *     or import it: every row becomes a record in one transaction, or, when a row has a
+         *     problem, nothing is written and the answer is 422 naming each row's problems
+         *     (``rows/{row}/{field}``).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    app: string;
+                    form: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "multipart/form-data": {
+                        /**
+                         * @description true (the default): check and write nothing; false: import every row or, when any has a problem, none (422)
+                         * @enum {string}
+                         */
+                        dry_run?: "true" | "false";
+                        /**
+                         * Format: binary
+                         * @description An Excel workbook (.xlsx, its first sheet) or a CSV file; the first row names the columns; at most 10 MB and 2,000 rows
+                         */
+                        file: string;
+                        /** @description JSON: column → field key or null, e.g. `{"标题": "title", "备注": null}`; without it the columns map by their headers */
+                        mapping?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ImportReport"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/apps/{app}/records/{form}/import/template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+                form: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * A workbook whose header row names the fields a new record takes (their labels in
+         *     ``lang``): what the caller may write on creation that a column can fill.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    lang?: "zh-CN" | "en";
+                };
+                header?: never;
+                path: {
+                    app: string;
+                    form: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description An XLSX workbook */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/apps/{app}/records/{form}/views": {
         parameters: {
             query?: never;
@@ -5164,6 +5276,29 @@ export interface components {
             running: {
                 [key: string]: unknown;
             }[];
+        };
+        ImportProblem: {
+            column: string | null;
+            field: string | null;
+            message: string;
+            row: number;
+        };
+        ImportReport: {
+            columns: string[];
+            /** @description The new records' ids, in order */
+            created: number[];
+            /** @description Each column's field (null: not imported) */
+            mapping: {
+                [key: string]: string | null;
+            };
+            problems: components["schemas"]["ImportProblem"][];
+            rows: number;
+            /** @description The first values of each column, as text */
+            samples: {
+                [key: string]: string[];
+            };
+            /** @description Rows without a problem */
+            valid: number;
         };
         Inbox: {
             box: string;

@@ -1,16 +1,19 @@
 // A form's records: columns from the form, filters built from field types, sort, keyset pages.
-import { DownloadOutlined, PlusOutlined } from "@ant-design/icons";
+import { DownloadOutlined, PlusOutlined, UploadOutlined } from "@ant-design/icons";
 import { useInfiniteQuery, useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Alert, App, Button, Card, Checkbox, DatePicker, Empty, Form, Input, Select, Space, Table, Tag, Tooltip, Typography } from "antd";
 import dayjs from "dayjs";
 import type { SorterResult } from "antd/es/table/interface";
-import { useState } from "react";
+import { lazy, Suspense, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { api, problemText, withQuery, type FieldInfo, type RecordItem, type RecordPage } from "../api";
 import { referenceTitles, show, titleIn, useFormSchema, usePeopleNames } from "../forms";
 import { Failure } from "../Failure";
 import { useLang } from "../i18n";
 import { useSession } from "../session";
+
+/** The import dialog (its steps and tables): loaded when it opens. */
+const ImportRecords = lazy(() => import("./ImportRecords"));
 
 const LISTED = new Set(["text", "select", "radio", "number", "integer", "money", "date", "datetime", "serial", "checkbox", "email", "phone", "user", "group", "reference", "formula"]);
 
@@ -129,18 +132,38 @@ export function RecordList() {
   const exportUrl = (format: string) =>
     withQuery(`/api/v1/apps/${app}/records/${form}/export`, { ...filters, sort, lang, format });
   const [viewName, setViewName] = useState("");
+  const [importing, setImporting] = useState(false);
+  const queries = useQueryClient();
   if (schema.isError) return <Failure error={schema.error} what={t("failure.form")} />;
   return (
     <Card
       title={schema.data?.label ?? form}
       extra={
         schema.data?.can.create && (
-          <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate(`/apps/${app}/records/${form}/new`)} data-testid="new-record">
-            {t("records.new")}
-          </Button>
+          <Space>
+            <Button icon={<UploadOutlined />} onClick={() => setImporting(true)} data-testid="import-records">
+              {t("records.import")}
+            </Button>
+            <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate(`/apps/${app}/records/${form}/new`)} data-testid="new-record">
+              {t("records.new")}
+            </Button>
+          </Space>
         )
       }
     >
+      {importing && schema.data && (
+        <Suspense fallback={null}>
+          <ImportRecords
+            app={app}
+            schema={schema.data}
+            open={importing}
+            onClose={(imported) => {
+              setImporting(false);
+              if (imported) void queries.invalidateQueries({ queryKey: ["records", app, form] });
+            }}
+          />
+        </Suspense>
+      )}
       <Form
         form={filterForm}
         layout="inline"

@@ -61,6 +61,26 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "unique": ("该值已被记录 {id} 使用", "is already used by record {id}"),
     "reference.missing": ("引用的记录不存在", "no {form} record {id} exists in this app"),
     "group.missing": ("该组不存在", "no group {id} exists"),
+    # spreadsheet imports: a cell that cannot be read as its field's type, said with its value
+    "import.date": (
+        "「{value}」不是日期，应如 2026-12-01",
+        "“{value}” is not a date like 2026-12-01",
+    ),
+    "import.datetime": (
+        "「{value}」不是时间，应如 2026-12-01 09:30",
+        "“{value}” is not a time like 2026-12-01 09:30",
+    ),
+    "import.number": ("「{value}」不是数字", "“{value}” is not a number"),
+    "import.integer": ("「{value}」不是整数", "“{value}” is not a whole number"),
+    "import.yes_no": ("「{value}」应为 是 或 否", "“{value}” is not yes or no"),
+    "import.option": ("「{value}」不是可选项：{options}", "“{value}” is not one of {options}"),
+    "import.user": ("找不到「{value}」：请填写用户名或姓名", "nobody is named “{value}”"),
+    "import.group": ("找不到「{value}」：请填写组名或编码", "no group is named “{value}”"),
+    "import.reference": (
+        "找不到「{value}」：请填写{target}的{display}或 #编号",
+        "no {target} record has {display} “{value}” (or use #id)",
+    ),
+    "import.repeated": ("与第 {row} 行重复", "repeats row {row}"),
 }
 
 

@@ -185,6 +185,71 @@ def require_scope(actor: Actor, action: Action, app_key: str, form_key: str) -> 
     return scope
 
 
+def _new_record(
+    uow: UnitOfWork,
+    actor: Actor,
+    app: AppRef,
+    form: Form,
+    t: projections.Tables,
+    data: Any,
+    *,
+    serials: Mapping[str, str],
+    lang: str,
+    intake_id: int | None = None,
+) -> tuple[attachments.Resolved, int | None, list[FieldError]]:
+    """A new record's values as they would be stored (defaults, formulas, ``serials``, files),
+    its group and every problem with them; nothing is written."""
+    if not isinstance(data, Mapping):
+        raise ValidationFailed("A record must be a JSON object.", code="record.not_object")
+    denied = field_permissions(actor, Action.CREATE.value, app.key, form.key)
+    _refuse(form.check_write(None, data, denied, lang=lang, flow=actor.is_admin))
+    context = eval_context(uow, actor)
+    computed = form.compute(
+        with_row_ids(form, _sanitise(form, data), new_row_id),
+        now=uow.local_now,
+        serials=serials,
+        context=context,
+        lang=lang,
+    )
+    files = attachments.resolve(
+        uow, actor, app, form, computed.data, record_id=None, lang=lang, intake_id=intake_id
+    )
+    group_id, group_errors = _group_of(
+        uow, form, files.data, min(actor.group_ids) if actor.group_ids else None, lang
+    )
+    errors = [
+        *computed.errors,
+        *files.errors,
+        *form.validate(files.data, lang=lang, context=context),
+        *_references(uow, app, form, files.data, lang),
+        *_unique(uow, t, files.data, None, lang),
+        *group_errors,
+    ]
+    return files, group_id, errors
+
+
+def check_new_record(
+    uow: UnitOfWork, actor: Actor, app_key: str, form_key: str, data: Any, *, lang: str
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """What :func:`create_record` would store for ``data`` (serial numbers left out: none is
+    drawn) and what it would refuse, field by field, without writing anything: an import's
+    dry run asks this of every row."""
+    app = app_ref(uow, actor, app_key)
+    require_scope(actor, Action.CREATE, app_key, form_key)
+    _, form = compiled.form(uow, app_key, form_key)
+    require_live(uow, app_key, "form", form_key)
+    t = projections.ready(uow, app.id, form_key, form)
+    try:
+        files, _, errors = _new_record(uow, actor, app, form, t, data, serials={}, lang=lang)
+    except ValidationFailed as exc:  # refused before the values were computed
+        found = [
+            FieldError(str(e.get("path", "")), str(e.get("code", "invalid")), str(e.get("message")))
+            for e in exc.errors
+        ]
+        return dict(data) if isinstance(data, Mapping) else {}, found
+    return dict(files.data), sorted(set(errors))
+
+
 def create_record(
     uow: UnitOfWork,
     actor: Actor,
@@ -209,33 +274,18 @@ def create_record(
     t = projections.ready(uow, app.id, form_key, form)
     if not isinstance(data, Mapping):
         raise ValidationFailed("A record must be a JSON object.", code="record.not_object")
-    denied = field_permissions(actor, Action.CREATE.value, app_key, form_key)
-    _refuse(form.check_write(None, data, denied, lang=lang, flow=actor.is_admin))
-    local_now = uow.local_now
-    context = eval_context(uow, actor)
-    computed = form.compute(
-        with_row_ids(form, _sanitise(form, data), new_row_id),
-        now=local_now,
-        serials=serials.draw(uow, app_key, form, local_now),
-        context=context,
+    files, group_id, errors = _new_record(
+        uow,
+        actor,
+        app,
+        form,
+        t,
+        data,
+        serials=serials.draw(uow, app_key, form, uow.local_now),
         lang=lang,
+        intake_id=intake_id,
     )
-    files = attachments.resolve(
-        uow, actor, app, form, computed.data, record_id=None, lang=lang, intake_id=intake_id
-    )
-    group_id, group_errors = _group_of(
-        uow, form, files.data, min(actor.group_ids) if actor.group_ids else None, lang
-    )
-    _refuse(
-        [
-            *computed.errors,
-            *files.errors,
-            *form.validate(files.data, lang=lang, context=context),
-            *_references(uow, app, form, files.data, lang),
-            *_unique(uow, t, files.data, None, lang),
-            *group_errors,
-        ]
-    )
+    _refuse(errors)
     values = {
         "app_id": app.id,
         "form_key": form_key,
