@@ -16,6 +16,7 @@ import { api } from "./api";
 import { useLang } from "./i18n";
 import { useSession } from "./session";
 import { canDesign } from "./design/access";
+import { ChangePassword } from "./ChangePassword";
 
 export function Shell() {
   const { t, lang, setLang } = useLang();
@@ -59,6 +60,11 @@ export function Shell() {
                 <InboxOutlined style={{ color: "#fff", fontSize: 18 }} />
               </Badge>
             </Link>
+            {me?.is_admin && (
+              <Link to="/admin" aria-label={t("nav.admin")} data-testid="nav-admin">
+                <SettingOutlined style={{ color: "#fff", fontSize: 18 }} />
+              </Link>
+            )}
           </Space>
         ) : (
         <Menu
@@ -92,12 +98,15 @@ export function Shell() {
             size="small"
             icon={<TranslationOutlined />}
             onClick={() => setLang(lang === "en" ? "zh-CN" : "en")}
+            aria-label={t("nav.language")}
             data-testid="switch-language"
           >
             {screens.md ? t("nav.language") : null}
           </Button>
+          <ChangePassword compact={!screens.md} />
           <Button
             size="small"
+            aria-label={t("nav.logout")}
             icon={<LogoutOutlined />}
             onClick={async () => {
               await logout();

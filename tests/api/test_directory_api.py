@@ -156,6 +156,23 @@ def test_group_members_and_manager_are_kept(admin_client: ApiClient, platform: P
     )
 
 
+def test_a_user_s_roles_and_groups_are_read_for_editing(
+    admin_client: ApiClient, platform: Platform, app: Flask
+) -> None:
+    user = make_user(platform, "ivan")
+    group = admin_client.post("/api/v1/groups", json={"key": "qa", "name": "QA"}).get_json()
+    role = admin_client.post("/api/v1/roles", json={"key": "qa_lead", "name": "QA"}).get_json()
+    url = f"/api/v1/users/{user.id}/memberships"
+    assert admin_client.get(url).get_json() == {"roles": [], "groups": []}
+    admin_client.put(f"/api/v1/groups/{group['id']}/members/{user.id}")
+    admin_client.put(f"/api/v1/roles/{role['id']}/members/{user.id}")
+    assert admin_client.get(url).get_json() == {"roles": [role["id"]], "groups": [group["id"]]}
+    assert_problem(admin_client.get("/api/v1/users/99999/memberships"), 404)
+    make_user(platform, "judy")
+    judy = _signed_in(app, "judy")
+    assert_problem(judy.get(url), 403, "permission.admin_required")
+
+
 def test_duplicate_group_key_answers_409(admin_client: ApiClient) -> None:
     admin_client.post("/api/v1/groups", json={"key": "ops", "name": "Ops"})
     assert_problem(admin_client.post("/api/v1/groups", json={"key": "ops", "name": "Ops 2"}), 409)

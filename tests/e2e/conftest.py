@@ -199,10 +199,20 @@ def pick(page: Page, select: Locator, text: str) -> None:
     form's fields) the list can still scroll to the selected item while it opens, and a click
     aimed at an option then lands on another or on nothing (seen under load)."""
     select.click()
-    search = select.locator("input.ant-select-selection-search-input")
+    search = select.locator("input")
     if search.count() == 1 and search.get_attribute("readonly") is None:
         search.fill(text)
     option(page, text).first.click()
+    expect(page.locator(".ant-select-dropdown:visible")).to_have_count(0)
+
+
+def pick_more(page: Page, select: Locator, text: str) -> None:
+    """Add the option ``text`` to the antd multiple select ``select``: typed to find it, chosen,
+    then the list closed (a multiple select keeps it open for more)."""
+    select.click()
+    select.locator("input").fill(text)
+    option(page, text).first.click()
+    page.keyboard.press("Escape")
     expect(page.locator(".ant-select-dropdown:visible")).to_have_count(0)
 
 

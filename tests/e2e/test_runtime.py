@@ -11,10 +11,29 @@ from sqlalchemy import select
 from tangram.platform import flows, metadata, packages, records
 from tangram.platform.bootstrap import Platform
 from tangram.platform.identity.perms import Actor, load_actor
-from tangram.platform.kernel.models import App, Grant, Group, Record, Role, SavedView, Task, User
+from tangram.platform.kernel.models import (
+    App,
+    Grant,
+    Group,
+    Record,
+    Role,
+    RoleAssignment,
+    SavedView,
+    Task,
+    User,
+)
 from tests.apps.test_aftersales import PACKAGE, PASSWORD
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import opened, shot, sign_in, within_window
+from tests.e2e.conftest import (
+    accessibility_problems,
+    opened,
+    option,
+    pick,
+    settled,
+    shot,
+    sign_in,
+    within_window,
+)
 from tests.e2e.conftest import option as choice
 
 SYSTEM = Actor.system("test")
@@ -445,7 +464,7 @@ def test_a_list_saves_views_names_people_and_exports_what_it_shows(
 
 
 def test_an_administrator_creates_a_group_and_a_role_with_a_grant(
-    page: Page, server: str, platform: Platform, admin_user: User
+    page: Page, server: str, platform: Platform, people: dict[str, int], admin_user: User
 ) -> None:
     sign_in(page, server, "admin", ADMIN_PASSWORD)
     page.get_by_test_id("nav-admin").click()
@@ -458,10 +477,18 @@ def test_an_administrator_creates_a_group_and_a_role_with_a_grant(
     page.get_by_test_id("role-key").fill("auditor")
     page.get_by_test_id("role-name").fill("审计")
     page.get_by_test_id("role-create").click()
-    page.get_by_test_id("grant-app").fill("aftersales")
-    page.get_by_test_id("grant-form").fill("ticket")
+    # the grant is picked by names, not typed as keys, and reads as a sentence
+    pick(page, page.get_by_test_id("grant-app"), "售后服务")
+    pick(page, page.get_by_test_id("grant-form"), "售后工单")
     page.get_by_test_id("grant-add").click()
-    expect(page.get_by_role("cell", name="ticket", exact=True)).to_be_visible()
+    expect(page.get_by_test_id("grant-table")).to_contain_text("售后服务 · 售后工单：查看（全部）")
+    # and who holds the role is shown and edited here
+    members = page.get_by_test_id("role-members")
+    expect(members).to_contain_text("还没有用户拥有此角色")
+    page.get_by_test_id("role-add-member").click()
+    page.get_by_test_id("role-add-member").locator("input").fill("agent")
+    option(page, "agent").first.click()
+    expect(members).to_contain_text("agent")
     with platform.unit_of_work(write=False) as uow:
         role = uow.session.scalar(select(Role).where(Role.key == "auditor"))
         assert role is not None
@@ -470,6 +497,13 @@ def test_an_administrator_creates_a_group_and_a_role_with_a_grant(
             ("aftersales", "ticket", ["read"], "all")
         ]
         assert uow.session.scalar(select(Group.name).where(Group.key == "night_shift")) == "夜班"
+        holders = uow.session.scalars(
+            select(RoleAssignment.user_id).where(RoleAssignment.role_id == role.id)
+        ).all()
+        assert holders == [people["agent"]]
+    settled(page)
+    problems = accessibility_problems(page)
+    assert problems == [], problems
 
 
 def test_the_initiator_urges_withdraws_revises_and_resubmits(

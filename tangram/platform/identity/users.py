@@ -16,7 +16,14 @@ from tangram.platform.identity.perms import ADMIN_ROLE, Actor, require_admin
 from tangram.platform.identity.roles import get_role, role_by_key
 from tangram.platform.identity.sessions import end_user_sessions
 from tangram.platform.kernel.errors import Conflict, NotFound, ValidationFailed, check_lock
-from tangram.platform.kernel.models import Group, Role, RoleAssignment, SessionEnd, User
+from tangram.platform.kernel.models import (
+    Group,
+    Membership,
+    Role,
+    RoleAssignment,
+    SessionEnd,
+    User,
+)
 from tangram.platform.kernel.uow import UnitOfWork
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
@@ -161,6 +168,16 @@ def update_user(
     uow.audit(actor.user_id, actor.label, "user.updated", "user", user.id, audited)
     uow.flush()
     return user
+
+
+def memberships(uow: UnitOfWork, user_id: int) -> tuple[list[int], list[int]]:
+    """The ids of the roles a user holds and of the groups they belong to."""
+    get_user(uow, user_id)
+    roles = uow.session.scalars(
+        select(RoleAssignment.role_id).where(RoleAssignment.user_id == user_id)
+    )
+    groups = uow.session.scalars(select(Membership.group_id).where(Membership.user_id == user_id))
+    return sorted(roles), sorted(groups)
 
 
 def role_members(uow: UnitOfWork, role_id: int) -> list[User]:

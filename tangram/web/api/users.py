@@ -135,6 +135,26 @@ class UserItem(MethodView):
         return user
 
 
+class MembershipsSchema(Schema):
+    """The roles a user holds and the groups they belong to, by id."""
+
+    roles = fields.List(fields.Integer(), required=True)
+    groups = fields.List(fields.Integer(), required=True)
+
+
+@blp.route("/<int:user_id>/memberships")
+class UserMemberships(MethodView):
+    """A user's roles and groups (change them through the roles' and groups' members)."""
+
+    @blp.response(200, MembershipsSchema)
+    def get(self, user_id: int) -> dict[str, list[int]]:
+        """The ids of the user's roles and groups (administrators)."""
+        require_admin(require_actor(), "read other users' roles and groups")
+        with platform().unit_of_work(write=False) as uow:
+            held, belongs = users.memberships(uow, user_id)
+        return {"roles": held, "groups": belongs}
+
+
 @blp.route("/<int:user_id>/sessions")
 class UserSessions(MethodView):
     """A user's live sign-in sessions (administrators)."""
