@@ -2,9 +2,10 @@
 // compiled; conditions (visible-when) evaluated live with json-logic-js; server 422 errors mapped
 // back onto the fields.
 import { UploadOutlined } from "@ant-design/icons";
-import Form from "@rjsf/antd";
+import Form, { Templates as AntTemplates } from "@rjsf/antd";
 import type {
   ErrorSchema,
+  IconButtonProps,
   ObjectFieldTemplateProps,
   RegistryWidgetsType,
   RJSFSchema,
@@ -13,15 +14,17 @@ import type {
   WidgetProps,
 } from "@rjsf/utils";
 import { customizeValidator } from "@rjsf/validator-ajv8";
+import { TranslatableString } from "@rjsf/utils";
 import { useQuery } from "@tanstack/react-query";
 import { App, Button, Col, Divider, Input, InputNumber, Row, Select, Typography, Upload, type UploadFile } from "antd";
 import Ajv2020 from "ajv/dist/2020";
 import dayjs, { type Dayjs } from "dayjs";
 import { resolveToken } from "./tokens";
 import jsonLogic from "json-logic-js";
-import { useEffect, useMemo, useRef, useState, type ReactNode } from "react";
+import { useEffect, useMemo, useRef, useState, type ComponentType, type ReactNode } from "react";
 import { api, ApiError, upload, type FieldInfo, type FormSchema, type RecordPage } from "./api";
 import { useLang } from "./i18n";
+import { rjsfTranslator } from "./rjsfStrings";
 
 export const validator = customizeValidator({
   AjvClass: Ajv2020 as never,
@@ -320,6 +323,27 @@ export const widgets: RegistryWidgetsType = {
   signature: FilesWidget,
 };
 
+// --- buttons named in words: the theme's icon buttons are named by their icons ("arrow-up") -----
+
+type ButtonTemplate = ComponentType<IconButtonProps>;
+
+/** The theme's button, with the translated word it shows as a tooltip as its accessible name. */
+function named(Inner: ButtonTemplate | undefined, word: TranslatableString): ButtonTemplate {
+  function NamedButton(props: IconButtonProps) {
+    return Inner ? <Inner {...props} aria-label={props.registry.translateString(word)} /> : null;
+  }
+  return NamedButton;
+}
+
+const themed = AntTemplates.ButtonTemplates as Record<string, ButtonTemplate> | undefined;
+const BUTTONS = {
+  AddButton: named(themed?.AddButton, TranslatableString.AddItemButton),
+  CopyButton: named(themed?.CopyButton, TranslatableString.CopyButton),
+  MoveDownButton: named(themed?.MoveDownButton, TranslatableString.MoveDownButton),
+  MoveUpButton: named(themed?.MoveUpButton, TranslatableString.MoveUpButton),
+  RemoveButton: named(themed?.RemoveButton, TranslatableString.RemoveButton),
+};
+
 // --- layout: the form's sections and columns ---------------------------------------------------
 
 interface Section {
@@ -559,16 +583,19 @@ export function RecordForm(props: {
   idPrefix?: string;
 }) {
   const { schema, data, permissions, readOnly } = props;
+  const { lang } = useLang();
   const json = useMemo(() => effectiveSchema(schema, permissions), [schema, permissions]);
+  const translate = useMemo(() => rjsfTranslator(lang), [lang]);
   const ui = effectiveUi(schema, data, permissions, readOnly);
   return (
     <Form
+      translateString={translate}
       schema={json}
       uiSchema={ui}
       formData={data}
       validator={validator}
       widgets={widgets}
-      templates={{ ObjectFieldTemplate: SectionedObject }}
+      templates={{ ObjectFieldTemplate: SectionedObject, ButtonTemplates: BUTTONS }}
       formContext={{ app: props.app, form: schema.key } satisfies FormContext}
       extraErrors={props.errors}
       showErrorList={false}

@@ -70,6 +70,7 @@ const STRINGS: Record<string, [string, string]> = {
   "record.conflict": ["记录已被他人修改", "Someone else changed this record"],
   "record.reload": ["重新加载", "Reload"],
   "record.edit": ["编辑", "Edit"],
+  "record.print": ["打印", "Print"],
   "record.timeline": ["时间线", "Timeline"],
   "record.flows": ["流程", "Flows"],
   "record.history": ["流转记录", "History"],

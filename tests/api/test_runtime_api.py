@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from openpyxl import load_workbook
 
-from tangram.platform import packages, records
+from tangram.platform import metadata, packages, records
 from tangram.platform.bootstrap import Platform
 from tangram.platform.identity import users
 from tangram.platform.records import saved_views
@@ -87,6 +87,26 @@ def test_a_new_ticket_shows_the_fields_the_flow_s_start_lets_its_author_write(
     assert customer["create_fields"] == [f["key"] for f in customer["fields"]]
     admin = admin_client.get(f"{APP}/forms/ticket/schema").get_json()
     assert set(admin["create_fields"]) == shown
+    # a flow whose start names no editable field leaves the form whole
+    with platform.unit_of_work() as uow:
+        body = metadata.published_body(uow, "aftersales", "flow", "ticket_handling")[2]
+        start = next(n for n in body["nodes"] if n["type"] == "start")
+        start.pop("permissions")
+        metadata.update_draft(
+            uow,
+            SYSTEM,
+            "aftersales",
+            "flow",
+            "ticket_handling",
+            body,
+            lock_version=metadata.get_definition(
+                uow, SYSTEM, "aftersales", "flow", "ticket_handling"
+            ).definition.lock_version,
+        )
+        metadata.publish(uow, SYSTEM, "aftersales", "flow", "ticket_handling")
+        uow.commit()
+    whole = agent.get(f"{APP}/forms/ticket/schema").get_json()
+    assert "response_note" in whole["create_fields"]
 
 
 def test_someone_without_grants_sees_an_empty_menu_or_a_403(platform: Platform, app: Flask) -> None:

@@ -150,6 +150,11 @@ def test_a_rejection_gives_its_reason_and_the_engineer_reads_it_at_the_top(
     expect(returned).to_contain_text("退回了这项工作（技术总监审批")
     expect(returned).to_contain_text("理由：验证标准需要量化")
     shot(other, "task-returned")
+    # the plan's table speaks Chinese: its buttons are named 添加一行, 上移, 下移, 删除
+    fill = other.get_by_test_id("task-fill")
+    expect(fill.get_by_role("button", name="添加一行")).to_be_visible()
+    expect(fill.get_by_role("button", name="上移").first).to_be_visible()
+    expect(fill.get_by_role("button", name="删除").first).to_be_visible()
     # the flow's diagram is one click away
     other.get_by_test_id("task-diagram").click()
     expect(other.get_by_test_id("flow-node-plan")).to_have_attribute("data-mark", "current")

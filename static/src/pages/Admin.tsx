@@ -25,6 +25,7 @@ import {
 import { useState } from "react";
 import { api, ApiError, type AppInfo } from "../api";
 import { useLang } from "../i18n";
+import { usePageTitle } from "../title";
 import { changes, grantText } from "./admin-model";
 
 interface UserRow {
@@ -764,6 +765,7 @@ function Packages() {
 
 export function Admin() {
   const { t } = useLang();
+  usePageTitle(t("nav.admin"));
   return (
     <Card>
       <Tabs

@@ -8,6 +8,7 @@ import { Link, useParams } from "react-router-dom";
 import { api, withQuery, type RecordPage } from "../api";
 import { Failure } from "../Failure";
 import { useLang } from "../i18n";
+import { usePageTitle } from "../title";
 import { Chart, DataTable, isTabular, Kpi } from "../widgets";
 
 interface Widget {
@@ -57,10 +58,11 @@ export function Dashboard() {
         { query: { ...values, ...Object.fromEntries(Object.entries(drill!.point).map(([k, v]) => [`at.${k}`, v])) } },
       ),
   });
+  const text = (value?: Record<string, string> | null) => value?.[lang] ?? value?.["zh-CN"] ?? "";
+  usePageTitle(board.data ? text(board.data.label) : undefined);
   if (board.isError) return <Failure error={board.error} what={t("failure.dashboard")} />;
   if (!board.data) return <Spin />;
   const columns = board.data.columns || 24;
-  const text = (value?: Record<string, string> | null) => value?.[lang] ?? value?.["zh-CN"] ?? "";
   return (
     <Space direction="vertical" style={{ width: "100%" }} size="middle">
       <Card title={text(board.data.label)} size="small">

@@ -9,6 +9,7 @@ import dayjs from "dayjs";
 import { Link, useSearchParams } from "react-router-dom";
 import { api, type TaskItem } from "../api";
 import { useLang } from "../i18n";
+import { usePageTitle } from "../title";
 
 const BOXES = ["todo", "done", "cc", "started", "incidents"] as const;
 type Box = (typeof BOXES)[number];
@@ -50,6 +51,7 @@ export function Inbox() {
   const q = params.get("q") ?? "";
   const form = params.get("form") ?? "";
   const flow = params.get("flow") ?? "";
+  usePageTitle(t(`inbox.${box}`));
   /** Change the address's state; a new box starts without the old one's search and filters. */
   const change = (next: Record<string, string>) =>
     setParams((current) => {

@@ -6,9 +6,11 @@ import { Link } from "react-router-dom";
 import { api, type AppInfo, type Navigation } from "../api";
 import { Failure } from "../Failure";
 import { useLang } from "../i18n";
+import { usePageTitle } from "../title";
 
 export function Launcher() {
   const { t, lang } = useLang();
+  usePageTitle(t("nav.apps"));
   const apps = useQuery({ queryKey: ["apps"], queryFn: () => api<AppInfo[]>("/apps") });
   const menus = useQueries({
     queries: (apps.data ?? []).map((app) => ({

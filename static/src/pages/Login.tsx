@@ -3,10 +3,12 @@ import { useState } from "react";
 import { useLocation, useNavigate } from "react-router-dom";
 import { ApiError } from "../api";
 import { useLang } from "../i18n";
+import { usePageTitle } from "../title";
 import { useSession } from "../session";
 
 export function Login() {
   const { t, lang, setLang } = useLang();
+  usePageTitle(t("login.title"));
   const { login, expired } = useSession();
   const navigate = useNavigate();
   const location = useLocation();

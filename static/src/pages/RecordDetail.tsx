@@ -1,5 +1,5 @@
 // A record with its timeline: field changes, the flow's path with who holds it now, rule traces.
-import { ApartmentOutlined, EditOutlined } from "@ant-design/icons";
+import { ApartmentOutlined, EditOutlined, PrinterOutlined } from "@ant-design/icons";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { App, Button, Card, Col, Collapse, Descriptions, Drawer, Popconfirm, Row, Space, Spin, Tag, Timeline, Typography } from "antd";
 import { lazy, Suspense, useState } from "react";
@@ -9,6 +9,7 @@ import { show, useFormSchema, usePeopleNames } from "../forms";
 import { RecordDocument } from "../document/RecordDocument";
 import { Failure } from "../Failure";
 import { useLang } from "../i18n";
+import { usePageTitle } from "../title";
 import { canDesign } from "../design/access";
 import { useSession } from "../session";
 import { FlowHistory, nodeLabel } from "../flows";
@@ -163,6 +164,7 @@ export function RecordDetail() {
     queryKey: ["flows", app, form, recordId, lang],
     queryFn: () => api<FlowView[]>(`${base}/flows`, { query: { lang } }),
   });
+  usePageTitle(schema.data && record.data ? `${schema.data.label} #${record.data.id}` : undefined);
   const refresh = () => {
     void queries.invalidateQueries({ queryKey: ["flows", app, form, recordId] });
     void queries.invalidateQueries({ queryKey: ["timeline", app, form, recordId] });
@@ -184,11 +186,16 @@ export function RecordDetail() {
         <Card
           title={`${schema.data.label} #${record.data.id} ${title}`}
           extra={
-            schema.data.can.update && (
-              <Link to={`${`/apps/${app}/records/${form}/${recordId}`}/edit`}>
-                <Button icon={<EditOutlined />}>{t("record.edit")}</Button>
-              </Link>
-            )
+            <Space>
+              <Button icon={<PrinterOutlined />} onClick={() => window.print()} data-testid="print-record">
+                {t("record.print")}
+              </Button>
+              {schema.data.can.update && (
+                <Link to={`${`/apps/${app}/records/${form}/${recordId}`}/edit`}>
+                  <Button icon={<EditOutlined />}>{t("record.edit")}</Button>
+                </Link>
+              )}
+            </Space>
           }
         >
           <RecordDocument app={app} schema={schema.data} data={record.data.data} />
@@ -196,7 +203,7 @@ export function RecordDetail() {
       </Col>
       <Col xs={24} xl={9}>
         <FlowsCard app={app} flows={flows.data} loading={flows.isLoading} onChanged={refresh} />
-        <Card title={t("record.timeline")} loading={timeline.isLoading}>
+        <Card title={t("record.timeline")} loading={timeline.isLoading} data-print="hide" data-testid="timeline-card">
           <Timeline
             data-testid="timeline"
             items={[...(timeline.data ?? [])].reverse().map((e) => ({

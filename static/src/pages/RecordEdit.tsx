@@ -8,6 +8,7 @@ import { api, ApiError, type RecordItem } from "../api";
 import { defaults, localErrors, RecordForm, serverErrors, useFormSchema, writable, type Permissions } from "../forms";
 import { Failure } from "../Failure";
 import { useLang } from "../i18n";
+import { usePageTitle } from "../title";
 
 export function RecordEdit() {
   const { app = "", form = "", recordId } = useParams();
@@ -34,6 +35,7 @@ export function RecordEdit() {
     if (existing.data && recordId) setData(existing.data.data);
     else if (schema.data) setData((current) => ({ ...defaults(schema.data), ...current }));
   }
+  usePageTitle(schema.data ? (recordId ? `${t("record.edit")} ${schema.data.label} #${recordId}` : `${t("records.new")} ${schema.data.label}`) : undefined);
   if (schema.isError) return <Failure error={schema.error} what={t("failure.form")} />;
   if (!schema.data || (recordId && !existing.data)) return <Spin />;
   // a new record shows what its author may write on creation (a flow's later steps fill the rest)

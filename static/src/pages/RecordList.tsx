@@ -10,6 +10,7 @@ import { api, problemText, withQuery, type FieldInfo, type RecordItem, type Reco
 import { referenceTitles, show, titleIn, useFormSchema, usePeopleNames } from "../forms";
 import { Failure } from "../Failure";
 import { useLang } from "../i18n";
+import { usePageTitle } from "../title";
 import { useSession } from "../session";
 
 /** The import dialog (its steps and tables): loaded when it opens. */
@@ -75,6 +76,7 @@ export function RecordList() {
   const { t, lang } = useLang();
   const navigate = useNavigate();
   const schema = useFormSchema(app, form);
+  usePageTitle(schema.data?.label);
   const [filters, setFilters] = useState<Record<string, string>>({});
   const [sort, setSort] = useState("-_id");
   const views = useViews(app, form);

@@ -19,6 +19,7 @@ import { FlowHistory, nodeLabel, type HistoryEntry, type Labels } from "../flows
 import { localErrors, RecordForm, serverErrors, useFormSchema, usePeopleNames, UserPicker, writable, type Permissions } from "../forms";
 import { Failure } from "../Failure";
 import { useLang } from "../i18n";
+import { usePageTitle } from "../title";
 import { DANGER_INK } from "../ink";
 import type { InboxPage } from "./Inbox";
 
@@ -110,6 +111,10 @@ export function TaskPage() {
     setSeeded(view.data); // the task's record, each time it is (re)loaded
     setData(view.data.record.data);
   }
+  usePageTitle(
+    view.data ? (view.data.label[lang] ?? view.data.label["zh-CN"] ?? view.data.task.node) : undefined,
+    view.data && loaded.data ? `${loaded.data.label} #${view.data.task.record_id}` : undefined,
+  );
   if (view.isError) return <Failure error={view.error} what={t("failure.task")} />;
   if (!view.data || !schema) return <Spin />;
   const { task, permissions, actions, nodes, returned } = view.data;

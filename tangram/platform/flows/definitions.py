@@ -188,7 +188,8 @@ def load_process(
 def start_fields(uow: UnitOfWork, app_key: str, form_key: str) -> frozenset[str] | None:
     """The fields a new record of the form is registered with when a published flow starts by
     itself on its records (on creation or a condition): those the flow's start node lets its
-    initiator edit, the union over such flows. ``None`` when no flow starts by itself there."""
+    initiator edit, the union over such flows. ``None`` when no flow starts by itself there,
+    or none that does names an editable field at its start."""
     found: set[str] | None = None
     flows = metadata.published_in(uow, app_key, archived=False).get("flow", {})
     for key, body in sorted(flows.items()):
@@ -200,5 +201,7 @@ def start_fields(uow: UnitOfWork, app_key: str, form_key: str) -> frozenset[str]
             continue
         _, form = compiled.form(uow, app_key, form_key)
         editable = {k for k in form.by_key if start.permissions.get(k, start.others) == "editable"}
+        if not editable:
+            continue  # a start that names no field leaves the form as it is
         found = editable if found is None else found | editable
     return None if found is None else frozenset(found)
