@@ -121,9 +121,13 @@ def test_register_a_ticket_with_an_image_see_422_then_the_dispatch(
     page.get_by_test_id("save-record").click()
     expect(page).to_have_url(re.compile(r"/records/ticket/\d+$"), timeout=15_000)
     timeline = page.get_by_test_id("timeline")
-    expect(timeline).to_contain_text("dispatch (issue_type = hardware_fault, product_line = A)")
+    # the timeline speaks the reader's words: why the dispatch rule fired and what it set, by
+    # label and name; the new record by the fields that were set
+    expect(timeline).to_contain_text("按 问题类型=硬件故障、产品线=A 产品线，设置 ")
+    expect(timeline).to_contain_text("处理组=A线质量工程师组")
     expect(timeline).to_contain_text("创建记录")
-    expect(timeline).to_contain_text("标题: ∅ → 设备运行噪音大")  # labels, not keys
+    expect(timeline).to_contain_text("标题：设备运行噪音大")
+    expect(timeline).not_to_contain_text("∅ → 设备运行噪音大")
     # the record reads as a document: values as text, the group named, not an id
     document = page.get_by_test_id("record-document")
     expect(document.locator("[data-field=group]")).to_have_text("A线质量工程师组")

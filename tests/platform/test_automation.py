@@ -74,6 +74,13 @@ def test_dispatch_assigns_group_and_agents_round_robin_and_explains_why(world: W
     assert fired.payload["because"] == "issue_type = hardware_fault, product_line = A"
     assert fired.payload["effects"][0] == "group ← group line_a"
     assert fired.payload["effects"][1].startswith("assignee ← Ann (round-robin")
+    # what it set, as values the timeline names by label in the reader's words
+    assert fired.payload["set"] == {
+        "group": world.groups["line_a"],
+        "assignee": u["ann"],
+        "status": "assigned",
+    }
+    assert fired.payload["read"] == {"issue_type": "hardware_fault", "product_line": "A"}
     # the rule's writes are audited changes of the record, by the rule
     updates = timeline(world, first.id, "record.updated")
     assert {e.actor for e in updates} == {"rule dispatch v1"}

@@ -4,7 +4,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { App, Button, Card, Col, Collapse, Descriptions, Drawer, Popconfirm, Row, Space, Spin, Tag, Timeline, Typography } from "antd";
 import { lazy, Suspense, useState } from "react";
 import { Link, useParams } from "react-router-dom";
-import { api, type FieldInfo, type RecordItem } from "../api";
+import { api, type RecordItem } from "../api";
 import { show, useFormSchema, usePeopleNames } from "../forms";
 import { RecordDocument } from "../document/RecordDocument";
 import { Failure } from "../Failure";
@@ -13,17 +13,11 @@ import { usePageTitle } from "../title";
 import { canDesign } from "../design/access";
 import { useSession } from "../session";
 import { FlowHistory, nodeLabel } from "../flows";
+import { describeEntry, entryPeople, type Entry, type Words } from "../timeline";
 
 /** The instance on the flow's canvas (React Flow and the designer's canvas: loaded when opened). */
 const InstanceDiagram = lazy(() => import("../design/flows/InstanceDiagram"));
 
-interface Entry {
-  seq: number;
-  at: string;
-  actor: string;
-  action: string;
-  payload: Record<string, unknown>;
-}
 
 interface FlowView {
   id: number;
@@ -36,45 +30,6 @@ interface FlowView {
   label: string;
   nodes: Record<string, Record<string, string>>;
   history: { node: string; actor: number | null; action: string; opinion?: string | null; at?: string }[];
-}
-
-/** How the timeline names a flow, its nodes and their actions. */
-interface FlowNames {
-  flow: (key: string) => string;
-  node: (flow: string, node: string) => string;
-  action: (action: string) => string;
-}
-
-function describe(entry: Entry, fields: FieldInfo[], names: FlowNames): string {
-  const p = entry.payload;
-  const field = (key: string) => fields.find((f) => f.key === key);
-  if (entry.action === "rule.fired") {
-    const effects = (p.effects as string[] | undefined)?.join("; ") ?? "";
-    const because = p.because ? ` (${p.because})` : "";
-    return `${p.rule}${because}: ${effects}`;
-  }
-  if (entry.action === "record.created" || entry.action === "record.updated") {
-    const changes = Object.entries((p.changes as Record<string, [unknown, unknown]>) ?? {});
-    return changes
-      .map(([k, [a, b]]) => `${field(k)?.label ?? k}: ${show(field(k), a) || "∅"} → ${show(field(k), b) || "∅"}`)
-      .join("；");
-  }
-  if (entry.action.startsWith("flow.") || entry.action.startsWith("task.")) {
-    const steps = (p.steps as { node: string; action: string }[] | undefined) ?? [];
-    const flow = String(p.flow ?? "");
-    return [
-      flow && names.flow(flow),
-      ...steps.map((s) => `${names.node(flow, s.node)} ${names.action(s.action)}`),
-      p.opinion,
-    ]
-      .filter(Boolean)
-      .join(" · ");
-  }
-  if (entry.action === "record.commented") return String(p.text ?? "");
-  return Object.entries(p)
-    .filter(([, v]) => typeof v !== "object")
-    .map(([k, v]) => `${k}: ${v}`)
-    .join(", ");
 }
 
 /** Where each of the record's flows stands and who holds it; its initiator may withdraw or urge. */
@@ -172,7 +127,19 @@ export function RecordDetail() {
     void queries.invalidateQueries({ queryKey: ["inbox"] });
   };
   const byFlow = new Map((flows.data ?? []).map((f) => [f.flow, f]));
-  const names: FlowNames = {
+  const fields = schema.data?.fields ?? [];
+  const people = usePeopleNames(app, entryPeople(timeline.data ?? [], fields));
+  const words: Words = {
+    because: (why, what) => (why ? t("timeline.because", { why, what }) : t("timeline.set", { what })),
+    becauseOnly: (why, done) => (why ? t("timeline.because_only", { why, done }) : done),
+    failed: (why) => t("timeline.failed", { why }),
+    empty: "∅",
+    value: (field, value) => {
+      if (typeof value === "number" && field?.type === "user") return people.user(value);
+      if (typeof value === "number" && field?.type === "group") return people.group(value);
+      if (typeof value === "boolean") return value ? t("common.yes") : t("common.no");
+      return show(field, value);
+    },
     flow: (key) => byFlow.get(key)?.label ?? key,
     node: (flow, node) => nodeLabel(byFlow.get(flow)?.nodes, node, lang),
     action: (action) => t(`flow.${action}`, {}, action),
@@ -215,7 +182,7 @@ export function RecordDetail() {
                     {new Date(e.at).toLocaleString()} · {e.actor}
                   </Typography.Text>
                   <div>
-                    <Typography.Text>{describe(e, schema.data.fields, names)}</Typography.Text>
+                    <Typography.Text>{describeEntry(e, schema.data.fields, words)}</Typography.Text>
                   </div>
                   {(e.action === "rule.fired" || e.action === "rule.failed") && typeof e.payload.rule === "string" && canDesign(me, app) && (
                     <Link to={`/design/${app}/rules/${e.payload.rule}?trace=${form}.${recordId}.${e.seq}`} data-testid={`trace-${e.payload.rule}`}>

@@ -52,6 +52,8 @@ class Outcome:
 
     done: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    #: The field values its writes set (the timeline names them by label, in the reader's words).
+    written: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ def apply_effects(
             if isinstance(result, _Write):
                 writes.append((outcome, effect.type, result, source))
                 working.update(result.values)
+                outcome.written.update(result.values)
             outcome.done.append(result.text if isinstance(result, _Write) else result)
     if not writes:
         return outcomes
@@ -110,6 +113,8 @@ def apply_effects(
             except TangramError as exc:
                 outcome.done.remove(write.text)
                 outcome.failed.append(f"{kind}: {reason(exc)}")
+                for key in write.values:
+                    outcome.written.pop(key, None)
     return outcomes
 
 

@@ -166,13 +166,15 @@ def run_rules(
     entries: list[tuple[str, dict[str, Any]]] = []
     for trace in acting:
         chain.append(trace.rule)
+        read = _read(book, trace.rule, record.data)
         entry: dict[str, Any] = {
             "app": book.app,
             "form": record.form_key,
             "rule": trace.rule,
             "version": book.versions.get(trace.rule),
             "event": event.name,
-            "because": _because(book, trace.rule, record.data),
+            "because": ", ".join(f"{k} = {v}" for k, v in read),
+            "read": _plain(dict(read)),
             "values": _plain(trace.values),
         }
         if trace.error:
@@ -197,6 +199,8 @@ def run_rules(
             continue
         outcome = next(outcomes)
         entry["effects"] = outcome.done
+        if outcome.written:
+            entry["set"] = dict(list(outcome.written.items())[:50])
         if outcome.failed:
             entry["failed"] = outcome.failed
         uow.audit(None, book.label(key), "rule.fired", "record", record.id, entry)
@@ -222,7 +226,9 @@ def _reads(expression: Any) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _because(book: Rulebook, key: str, data: Mapping[str, Any]) -> str:
+def _read(book: Rulebook, key: str, data: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """The fields the rule decided on (its condition's, its decision tables' inputs) and their
+    values now: why it fired."""
     body = book.bodies.get(key, {})
     paths = _reads(body.get("condition"))
     for action in body.get("actions", []):
@@ -237,8 +243,8 @@ def _because(book: Rulebook, key: str, data: Mapping[str, Any]) -> str:
         value: Any = data
         for part in path.split("."):
             value = value.get(part) if isinstance(value, Mapping) else None
-        shown.append(f"{path} = {value}")
-    return ", ".join(shown)
+        shown.append((path, value))
+    return shown
 
 
 def _plain(values: Mapping[str, Any]) -> dict[str, Any]:

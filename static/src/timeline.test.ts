@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import type { FieldInfo } from "./api";
+import { describeEntry, entryPeople, type Entry, type Words } from "./timeline";
+
+const fields: FieldInfo[] = [
+  { key: "title", type: "text", label: "标题", required: true, indexed: false },
+  { key: "issue_type", type: "select", label: "问题类型", required: true, indexed: true, options: [{ value: "hardware_fault", label: "硬件故障" }] },
+  { key: "product_line", type: "select", label: "产品线", required: false, indexed: true, options: [{ value: "A", label: "A 产品线" }] },
+  { key: "group", type: "group", label: "处理组", required: false, indexed: false },
+  { key: "assignee", type: "user", label: "处理人", required: false, indexed: false },
+  { key: "note", type: "text", label: "备注", required: false, indexed: false },
+];
+
+const names: Record<string, Record<number, string>> = { user: { 7: "A线质量工程师1" }, group: { 3: "A线质量工程师组" } };
+const words: Words = {
+  because: (why, what) => `按 ${why} 设置 ${what}`,
+  becauseOnly: (why, done) => `按 ${why}：${done}`,
+  failed: (why) => `未能执行：${why}`,
+  empty: "∅",
+  value: (field, value) => {
+    if (value === null || value === undefined || value === "") return "";
+    if (field?.type === "user" || field?.type === "group") return names[field.type][value as number] ?? `#${value}`;
+    return field?.options?.find((o) => o.value === value)?.label ?? String(value);
+  },
+  flow: (k) => k,
+  node: (_f, n) => n,
+  action: (a) => a,
+};
+
+const entry = (action: string, payload: Record<string, unknown>): Entry => ({ seq: 1, at: "", actor: "派单", action, payload });
+
+describe("describeEntry", () => {
+  it("tells a rule's run as why it fired and what it set, by label and name", () => {
+    const fired = entry("rule.fired", {
+      read: { issue_type: "hardware_fault", product_line: "A" },
+      set: { group: 3, assignee: 7 },
+      effects: ["group ← group line_a", "assignee ← A线质量工程师1 (least open work)"],
+    });
+    expect(describeEntry(fired, fields, words)).toBe("按 问题类型=硬件故障、产品线=A 产品线 设置 处理组=A线质量工程师组、处理人=A线质量工程师1");
+    const notified = entry("rule.fired", { read: { issue_type: "hardware_fault" }, effects: ["notified 2 people"] });
+    expect(describeEntry(notified, fields, words)).toBe("按 问题类型=硬件故障：notified 2 people");
+    expect(describeEntry(entry("rule.failed", { error: "division by zero" }), fields, words)).toBe("未能执行：division by zero");
+  });
+
+  it("lists a new record's fields that were set, and a change with both values", () => {
+    const created = entry("record.created", { changes: { title: [null, "噪音大"], note: [null, ""], assignee: [null, 7] } });
+    expect(describeEntry(created, fields, words)).toBe("标题：噪音大；处理人：A线质量工程师1");
+    const updated = entry("record.updated", { changes: { assignee: [null, 7], issue_type: ["", "hardware_fault"] } });
+    expect(describeEntry(updated, fields, words)).toBe("处理人：∅ → A线质量工程师1；问题类型：∅ → 硬件故障");
+  });
+});
+
+describe("entryPeople", () => {
+  it("finds the users and groups the entries name", () => {
+    const entries = [
+      entry("record.updated", { changes: { assignee: [5, 7], title: ["a", "b"] } }),
+      entry("rule.fired", { set: { group: 3 }, read: { assignee: 9 } }),
+    ];
+    expect(entryPeople(entries, fields).sort()).toEqual([3, 5, 7, 9]);
+  });
+});

@@ -1,0 +1,102 @@
+// A record's timeline in the reader's words: field changes by label with option labels and
+// people's names, a new record by the fields that were set, a rule's run as a sentence — why it
+// fired (the values it decided on) and what it set. Pure functions (unit-tested); the page gives
+// the words, the fields and how to show a value.
+import type { FieldInfo } from "./api";
+
+export interface Entry {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  payload: Record<string, unknown>;
+}
+
+export interface Words {
+  /** "按 {why}，设置 {what}" / "because {why}: set {what}" */
+  because: (why: string, what: string) => string;
+  /** "按 {why}" alone (the rule set nothing: it notified, created, …) */
+  becauseOnly: (why: string, done: string) => string;
+  failed: (why: string) => string;
+  empty: string;
+  /** How one value of a field reads (option labels, people's names, local times). */
+  value: (field: FieldInfo | undefined, value: unknown) => string;
+  flow: (key: string) => string;
+  node: (flow: string, node: string) => string;
+  action: (action: string) => string;
+}
+
+const SEPARATOR = "；";
+const LIST = "、";
+
+function isEmpty(value: unknown): boolean {
+  return value === undefined || value === null || value === "" || (Array.isArray(value) && value.length === 0);
+}
+
+/** ``label=value`` pairs, by label. */
+function pairs(values: Record<string, unknown>, fields: FieldInfo[], words: Words): string {
+  return Object.entries(values)
+    .map(([key, value]) => {
+      const field = fields.find((f) => f.key === key.split(".")[0]);
+      return `${field?.label ?? key}=${words.value(field, value) || words.empty}`;
+    })
+    .join(LIST);
+}
+
+/** One timeline entry as a sentence in the reader's words. */
+export function describeEntry(entry: Entry, fields: FieldInfo[], words: Words): string {
+  const p = entry.payload;
+  const field = (key: string) => fields.find((f) => f.key === key);
+  if (entry.action === "rule.fired" || entry.action === "rule.failed") {
+    const read = (p.read as Record<string, unknown> | undefined) ?? {};
+    const why = Object.keys(read).length ? pairs(read, fields, words) : "";
+    if (entry.action === "rule.failed") return words.failed(String(p.error ?? ""));
+    const set = p.set as Record<string, unknown> | undefined;
+    const others = ((p.effects as string[] | undefined) ?? []).filter((e) => !set || !Object.keys(set).some((k) => e.startsWith(`${k} ←`)));
+    const what = set && Object.keys(set).length ? pairs(set, fields, words) : "";
+    const rest = others.join(SEPARATOR);
+    if (what) return words.because(why, [what, rest].filter(Boolean).join(SEPARATOR));
+    return words.becauseOnly(why, rest);
+  }
+  if (entry.action === "record.created") {
+    const changes = Object.entries((p.changes as Record<string, [unknown, unknown]>) ?? {});
+    return changes
+      .filter(([, [, after]]) => !isEmpty(after))
+      .map(([k, [, after]]) => `${field(k)?.label ?? k}：${words.value(field(k), after)}`)
+      .join(SEPARATOR);
+  }
+  if (entry.action === "record.updated") {
+    const changes = Object.entries((p.changes as Record<string, [unknown, unknown]>) ?? {});
+    return changes
+      .map(([k, [before, after]]) => `${field(k)?.label ?? k}：${words.value(field(k), before) || words.empty} → ${words.value(field(k), after) || words.empty}`)
+      .join(SEPARATOR);
+  }
+  if (entry.action.startsWith("flow.") || entry.action.startsWith("task.")) {
+    const steps = (p.steps as { node: string; action: string }[] | undefined) ?? [];
+    const flow = String(p.flow ?? "");
+    return [flow && words.flow(flow), ...steps.map((s) => `${words.node(flow, s.node)} ${words.action(s.action)}`), p.opinion]
+      .filter(Boolean)
+      .join(" · ");
+  }
+  if (entry.action === "record.commented") return String(p.text ?? "");
+  return Object.entries(p)
+    .filter(([, v]) => typeof v !== "object")
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(", ");
+}
+
+/** The ids of users and groups the entries name (in changes, in what rules set or read). */
+export function entryPeople(entries: Entry[], fields: FieldInfo[]): number[] {
+  const ids = new Set<number>();
+  const personal = new Set(fields.filter((f) => f.type === "user" || f.type === "group").map((f) => f.key));
+  const add = (key: string, value: unknown) => {
+    if (!personal.has(key)) return;
+    for (const v of Array.isArray(value) ? value : [value]) if (typeof v === "number") ids.add(v);
+  };
+  for (const e of entries) {
+    for (const [k, pair] of Object.entries((e.payload.changes as Record<string, unknown[]>) ?? {})) if (Array.isArray(pair)) pair.forEach((v) => add(k, v));
+    for (const [k, v] of Object.entries((e.payload.set as Record<string, unknown>) ?? {})) add(k, v);
+    for (const [k, v] of Object.entries((e.payload.read as Record<string, unknown>) ?? {})) add(k, v);
+  }
+  return [...ids];
+}
