@@ -19,7 +19,7 @@ from tangram.config import Settings
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel.clock import Clock
 from tangram.web import decoding, headers, idempotency, problems, security
-from tangram.web.api import register_blueprints
+from tangram.web.api import health, register_blueprints
 
 log = logging.getLogger(__name__)
 STATIC_DIST = Path(__file__).resolve().parents[2] / "static" / "dist"
@@ -84,6 +84,7 @@ def create_app(
     )
     app.extensions["tangram"] = platform
 
+    health.init_app(app)
     problems.init_app(app)
     headers.init_app(app)
     security.init_app(app)

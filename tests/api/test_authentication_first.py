@@ -16,6 +16,7 @@ from tests.conftest import ApiClient, assert_problem
 #: The operations anyone may call, and what they answer to the invalid request below.
 PUBLIC = {
     ("get", "/api/v1/health"): 200,
+    ("get", "/api/v1/health/ready"): 200,
     ("post", "/api/v1/auth/login"): 422,  # the body is checked: there is nobody to sign in yet
     ("post", "/api/v1/auth/logout"): 204,  # harmless when not signed in
     ("get", "/api/v1/intake/{token}"): 422,  # ?lang=xx: public intake checks what it is sent

@@ -3455,7 +3455,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Report version, database dialect and schema revision (503 when the database is down). */
+        /**
+         * Report that this process serves requests, with its version and database dialect.
+         * @description No database query and no file read: ``/health/ready`` checks the database.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -3474,6 +3477,49 @@ export interface paths {
                         "application/json": components["schemas"]["Health"];
                     };
                 };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Check that the database answers, at this release's schema revision.
+         * @description Otherwise 503 with the code ``service.database_unreachable``,
+         *     ``service.migrations_pending`` (run ``tangram db upgrade``) or ``service.schema_unknown``
+         *     (a newer release migrated the database).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Readiness"];
+                    };
+                };
+                503: components["responses"]["SERVICE_UNAVAILABLE"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -5293,9 +5339,11 @@ export interface components {
             parent_id?: number | null;
         };
         Health: {
+            /** @description the database's dialect (sqlite, postgresql) */
             database: string;
-            schema_revision?: string | null;
-            status: string;
+            /** @enum {string} */
+            status: "ok";
+            /** @description Tangram's version */
             version: string;
         };
         Impact: {
@@ -5753,6 +5801,16 @@ export interface components {
             note: string;
             version: number;
             warnings: components["schemas"]["Warning"][];
+        };
+        Readiness: {
+            /** @description the database's dialect (sqlite, postgresql) */
+            database: string;
+            /** @description the database's schema revision */
+            schema_revision: string;
+            /** @enum {string} */
+            status: "ready";
+            /** @description Tangram's version */
+            version: string;
         };
         Receipt: {
             id: number;
@@ -6271,6 +6329,15 @@ export interface components {
     responses: {
         /** @description A problem (RFC 9457) */
         DEFAULT_ERROR: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Service Unavailable */
+        SERVICE_UNAVAILABLE: {
             headers: {
                 [name: string]: unknown;
             };
