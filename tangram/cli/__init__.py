@@ -40,7 +40,13 @@ def main(ctx: click.Context) -> None:
     Configuration comes from TANGRAM_* environment variables (see the README): the database is
     TANGRAM_DATABASE_URL, by default sqlite:///instance/tangram.db.
     """
-    logs.configure(os.environ.get("TANGRAM_LOG_LEVEL", "WARNING"))
+    try:
+        logs.configure(
+            os.environ.get("TANGRAM_LOG_LEVEL", "WARNING"),
+            os.environ.get("TANGRAM_LOG_FORMAT", "text").strip().lower() or "text",
+        )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
     try:
         ctx.obj = {"settings": Settings.from_env()}
     except SettingsError as exc:
@@ -370,7 +376,9 @@ def openapi(output: Path | None) -> None:
 @click.option("--once", is_flag=True, help="Run what is due now, then exit.")
 @click.pass_context
 def worker(ctx: click.Context, once: bool) -> None:
-    """Run background jobs until stopped (SIGTERM / Ctrl+C finish the current job first)."""
+    """Run background jobs until stopped. SIGTERM or Ctrl+C: finish the job running, give back
+    the jobs claimed but not started (another worker takes them at once), exit 0; a second
+    signal stops at once (the job running is then claimed again after its lease)."""
     platform = _platform(ctx)
     _require_schema(platform)
     runner = Worker(platform)
@@ -378,11 +386,28 @@ def worker(ctx: click.Context, once: bool) -> None:
         click.echo(_summary(runner.run_due()))
         return
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        runner.serve(stop)
-    except KeyboardInterrupt:
+
+    def graceful(signum: int, _frame: Any) -> None:
+        if stop.is_set():  # the second signal: stop now, as if no handler were installed
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
         stop.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, graceful)
+    # the handler only sets the event (writing from it could interrupt a write in progress);
+    # this thread tells the operator at once, while a job may still run
+    threading.Thread(target=_say_stopping, args=(stop,), name="stop-notice", daemon=True).start()
+    runner.serve(stop)
+    click.echo("tangram worker: stopped", err=True)
+
+
+def _say_stopping(stop: threading.Event) -> None:
+    stop.wait()
+    click.echo(
+        "tangram worker: stopping once the job running is done (signal again to stop at once)",
+        err=True,
+    )
 
 
 # --- jobs ------------------------------------------------------------------------------------

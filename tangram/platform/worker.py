@@ -4,6 +4,11 @@ Several workers (threads or processes) may run at once: PostgreSQL hands each it
 ``FOR UPDATE SKIP LOCKED``; SQLite serialises the claims with ``BEGIN IMMEDIATE``. A failing job is
 tried again after a back-off and dead-lettered after its last attempt; a job whose worker died is
 claimed again when its lease runs out.
+
+A worker told to stop finishes the job it is running and gives back the jobs it claimed but did
+not start (their leases cleared, their attempts not counted), so another worker runs them at
+once instead of after the lease. Each run is logged on one line (job id, kind, outcome, duration)
+at INFO.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -97,13 +103,64 @@ class Worker:
             uow.commit()
         return ids
 
+    def release(self, job_ids: list[int]) -> int:
+        """Give back claimed jobs that were not started: pending again, due when they were, the
+        claim's attempt not counted. Returns how many were still this worker's to give back."""
+        if not job_ids:
+            return 0
+        with self.platform.unit_of_work() as uow:
+            result = uow.session.execute(
+                update(Job)
+                .where(
+                    Job.id.in_(job_ids),
+                    Job.locked_by == self.name,
+                    Job.status == JobStatus.RUNNING.value,
+                )
+                .values(
+                    status=JobStatus.PENDING.value,
+                    locked_by=None,
+                    locked_until=None,
+                    attempts=Job.attempts - 1,
+                    updated_at=uow.now,
+                )
+            )
+            uow.commit()
+        released = int(result.rowcount)  # type: ignore[attr-defined]
+        log.info("worker %s gave back %d claimed job(s) it did not start", self.name, released)
+        return released
+
     def run_job(self, job_id: int) -> str:
-        """Run one claimed job; returns its new status (or ``lost`` if another worker took it)."""
+        """Run one claimed job; returns its new status (or ``lost`` if another worker took it).
+        Logs one line with the outcome and how long it took."""
+        started = time.perf_counter()
+        kind, outcome = self._run(job_id)
+        if kind is not None:  # something ran (a job that was no longer ours did not)
+            elapsed = round((time.perf_counter() - started) * 1000, 1)
+            said = _OUTCOMES.get(outcome, outcome)
+            log.info(
+                "job %s (%s): %s in %.1f ms",
+                job_id,
+                kind,
+                said,
+                elapsed,
+                extra={
+                    "job_id": job_id,
+                    "kind": kind,
+                    "outcome": said,
+                    "duration_ms": elapsed,
+                    "worker": self.name,
+                },
+            )
+        return outcome
+
+    def _run(self, job_id: int) -> tuple[str | None, str]:
+        """Run one claimed job: its kind (``None`` when it is no longer this worker's) and its
+        new status."""
         platform = self.platform
         with platform.unit_of_work(write=False) as uow:
             job = uow.session.get(Job, job_id)
             if job is None or job.locked_by != self.name or job.status != JobStatus.RUNNING.value:
-                return "lost"
+                return None, "lost"
             context = JobContext(job.id, job.kind, dict(job.payload), job.attempts, uow.now)
             max_attempts = job.max_attempts
             created_at: datetime | None = job.created_at
@@ -129,13 +186,13 @@ class Worker:
                         )
                     )
                     if finished.rowcount != 1:  # type: ignore[attr-defined]
-                        return "lost"  # the lease ran out and another worker took the job
+                        return context.kind, "lost"  # the lease ran out: another worker took it
                     uow.commit()
-                    return JobStatus.DONE.value
+                    return context.kind, JobStatus.DONE.value
             except Exception as exc:  # noqa: BLE001 - a failing job is recorded, never fatal
                 error = f"{type(exc).__name__}: {exc}"
                 log.warning("job %s (%s) failed: %s", job_id, context.kind, error)
-        return self._fail(job_id, context, max_attempts, created_at, error)
+        return context.kind, self._fail(job_id, context, max_attempts, created_at, error)
 
     def _fail(
         self,
@@ -176,14 +233,22 @@ class Worker:
             uow.commit()
         return status
 
-    def run_due(self, *, max_jobs: int | None = None) -> RunSummary:
-        """Claim and run due jobs until none is left (or ``max_jobs`` have run)."""
+    def run_due(
+        self, *, max_jobs: int | None = None, stop: threading.Event | None = None
+    ) -> RunSummary:
+        """Claim and run due jobs until none is left (or ``max_jobs`` have run, or ``stop`` is
+        set: then the job running is finished and the claimed ones not started are released)."""
         summary = RunSummary()
         while max_jobs is None or summary.total < max_jobs:
+            if stop is not None and stop.is_set():
+                break
             ids = self.claim()
             if not ids:
                 break
-            for job_id in ids:
+            for position, job_id in enumerate(ids):
+                if stop is not None and stop.is_set():
+                    self.release(ids[position:])
+                    return summary
                 outcome = self.run_job(job_id)
                 summary = summary + _tally(outcome)
         return summary
@@ -200,7 +265,7 @@ class Worker:
             log.exception("worker %s: scheduling the audit checkpoints failed", self.name)
         while not stop.is_set():
             try:
-                summary = self.run_due()
+                summary = self.run_due(stop=stop)
             except Exception:
                 log.exception("worker %s: claiming jobs failed", self.name)
                 summary = RunSummary()
@@ -231,6 +296,10 @@ def _report_dead(uow: UnitOfWork, context: JobContext, attempts: int, error: str
         context.id,
         {"kind": context.kind, "attempts": attempts, "error": error[:500]},
     )
+
+
+#: How a run's outcome is logged: a job back in the queue is to be retried.
+_OUTCOMES = {JobStatus.PENDING.value: "retry"}
 
 
 def _tally(outcome: str) -> RunSummary:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import threading
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from tangram.cli.logs import JsonFormatter
 from tangram.config import Settings
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel import audit, jobs
@@ -152,6 +156,64 @@ def test_expired_lease_is_claimed_again_when_a_worker_died(
     # The crashed worker wakes up: its lease is gone, its result is discarded.
     assert crashed.run_job(job_id) == "lost"
     assert _roles(platform) == [f"r{job_id}_2"]
+    # ...and the job, done once, is never taken again
+    clock.advance(timedelta(seconds=platform.settings.job_lease_seconds + 1))
+    assert Worker(platform, name="third").run_due().total == 0
+    assert _roles(platform) == [f"r{job_id}_2"]
+
+
+def test_a_stopped_worker_finishes_its_job_and_gives_back_the_ones_it_did_not_start(
+    platform: Platform,
+) -> None:
+    stop = threading.Event()
+
+    def last_one(uow: UnitOfWork, job: JobContext) -> None:
+        _add_role(uow, job)
+        stop.set()  # SIGTERM arrives while this job runs
+
+    platform.jobs.register("role", last_one)
+    first, *others = [_enqueue(platform, "role") for _ in range(3)]
+    stopping = Worker(platform, name="stopping")
+    assert stopping.run_due(stop=stop).done == 1
+    assert _job(platform, first).status == JobStatus.DONE
+    for job_id in others:  # due as before, no lease, no attempt spent
+        job = _job(platform, job_id)
+        assert (job.status, job.locked_by, job.locked_until) == (JobStatus.PENDING, None, None)
+        assert job.attempts == 0
+    # another worker takes them at once, not after the lease
+    assert Worker(platform, name="other").run_due().done == 2
+    assert _roles(platform) == sorted(f"r{job_id}_1" for job_id in (first, *others))
+
+
+def test_a_released_job_that_another_worker_took_over_is_left_alone(platform: Platform) -> None:
+    job_id = _enqueue(platform, "role")
+    crashed = Worker(platform, name="crashed")
+    assert crashed.claim() == [job_id]
+    with platform.unit_of_work() as uow:
+        uow.session.get(Job, job_id).locked_by = "thief"  # type: ignore[union-attr]
+        uow.commit()
+    assert crashed.release([job_id]) == 0
+    assert _job(platform, job_id).status == JobStatus.RUNNING
+
+
+def test_each_job_run_is_logged_with_its_id_kind_outcome_and_duration(
+    platform: Platform, caplog: pytest.LogCaptureFixture
+) -> None:
+    platform.jobs.register("role", _add_role)
+    done = _enqueue(platform, "role")
+    unknown = _enqueue(platform, "no.such.kind")
+    with caplog.at_level(logging.INFO, logger="tangram.platform.worker"):
+        Worker(platform, name="w1").run_due()
+    runs = [
+        json.loads(JsonFormatter().format(record))
+        for record in caplog.records
+        if hasattr(record, "job_id")
+    ]
+    assert [(r["job_id"], r["kind"], r["outcome"], r["worker"]) for r in runs] == [
+        (done, "role", "done", "w1"),
+        (unknown, "no.such.kind", "dead", "w1"),
+    ]
+    assert all(isinstance(r["duration_ms"], float) and r["duration_ms"] >= 0 for r in runs)
 
 
 def test_worker_that_lost_its_lease_mid_run_discards_its_writes(
