@@ -92,6 +92,9 @@ class Settings:
     #: path-style (``https://host/bucket/key``), which they all understand.
     s3_endpoint_url: str = ""
     s3_region: str = ""
+    #: Bearer token that lets a Prometheus server read ``/metrics`` (compared in constant time).
+    #: Without it only administrators' sessions and API tokens may read the metrics.
+    metrics_token: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

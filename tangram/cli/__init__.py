@@ -321,16 +321,37 @@ def user_unlock(ctx: click.Context, username: str) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
-@click.option("--worker/--no-worker", default=None, help="Run the embedded job worker thread.")
+@click.option(
+    "--processes",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Worker processes: more than one runs gunicorn (Linux and other Unix systems) and no"
+    " embedded job worker.",
+)
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--worker/--no-worker",
+    default=None,
+    help="Run the embedded job worker thread (one process only; default: TANGRAM_EMBEDDED_WORKER).",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, threads: int, worker: bool | None) -> None:
-    """Serve the API and the web app (with one job worker thread by default)."""
+def serve(
+    ctx: click.Context, host: str, port: int, processes: int, threads: int, worker: bool | None
+) -> None:
+    """Serve the API and the web app: one process with one job worker thread by default, or
+    several processes (gunicorn) whose jobs 'tangram worker' processes run. SIGTERM lets the
+    requests running finish."""
+    settings: Settings = ctx.obj["settings"].with_secret()
+    if processes > 1:
+        _serve_processes(
+            settings, host=host, port=port, processes=processes, threads=threads, worker=worker
+        )
+        return
     from waitress import serve as waitress_serve
 
     from tangram.web import create_app
 
-    settings: Settings = ctx.obj["settings"].with_secret()
     platform = Platform.from_settings(settings)
     ctx.call_on_close(platform.dispose)
     _require_schema(platform)
@@ -338,12 +359,45 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, worker: bool |
     stop: threading.Event | None = None
     if settings.embedded_worker if worker is None else worker:
         _, stop = start_worker_thread(platform)
-    click.echo(f"Tangram {__version__} serving on http://{host}:{port}/ (Ctrl+C to stop)")
+    jobs_note = "with an embedded job worker" if stop is not None else "without a job worker"
+    click.echo(
+        f"Tangram {__version__} serving on http://{host}:{port}/ in one process, {jobs_note}"
+        " (Ctrl+C to stop)"
+    )
     try:
         waitress_serve(app, host=host, port=port, threads=threads, ident="tangram")
     finally:
         if stop is not None:
             stop.set()
+
+
+def _serve_processes(
+    settings: Settings, *, host: str, port: int, processes: int, threads: int, worker: bool | None
+) -> None:
+    """``serve --processes N`` with N > 1: check, then hand over to gunicorn."""
+    if worker:
+        raise click.UsageError(
+            f"--worker runs jobs inside a single process; with --processes {processes} run"
+            " 'tangram worker' processes for the jobs instead (drop --worker)"
+        )
+    if os.name != "posix":
+        raise click.UsageError(
+            "--processes above 1 needs gunicorn, which runs on Linux and other Unix systems"
+            " only; serve one process here (and run 'tangram worker' beside it)"
+        )
+    platform = Platform.from_settings(settings)
+    try:
+        _require_schema(platform)
+    finally:
+        platform.dispose()  # the workers open their own connections after the fork
+    from tangram.cli.serving import serve_processes
+
+    click.echo(
+        f"Tangram {__version__} serving on http://{host}:{port}/ in {processes} processes of"
+        f" {threads} threads (gunicorn), without an embedded job worker: run 'tangram worker'"
+        " for the jobs (Ctrl+C to stop)"
+    )
+    serve_processes(settings, host=host, port=port, processes=processes, threads=threads)
 
 
 @main.command("openapi")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http
 import logging
 import mimetypes
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from tangram import __version__
 from tangram.config import Settings
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel.clock import Clock
-from tangram.web import decoding, headers, idempotency, problems, security
+from tangram.web import access, decoding, headers, idempotency, metrics, problems, security
 from tangram.web.api import health, register_blueprints
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,14 @@ def create_app(
     platform: Platform | None = None,
     clock: Clock | None = None,
     static_dir: Path | None = None,
+    metrics_dir: Path | None = None,
 ) -> Flask:
-    """Build the WSGI app. ``settings`` default to the environment; tests pass a ``platform``."""
+    """Build the WSGI app. ``settings`` default to the environment; tests pass a ``platform``.
+
+    ``metrics_dir`` is the folder several processes share their metrics through; by default
+    ``PROMETHEUS_MULTIPROC_DIR``, the variable by which prometheus-client itself chose, when it
+    was imported, whether this process writes its figures there (``tangram serve --processes``
+    sets it)."""
     if platform is None:
         settings = (settings or Settings.from_env()).with_secret()
         platform = Platform.from_settings(settings, clock=clock)
@@ -84,6 +91,10 @@ def create_app(
     )
     app.extensions["tangram"] = platform
 
+    if metrics_dir is None and os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        metrics_dir = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    # first: its before_request runs before every other check, its after_request last
+    access.init_app(app, metrics.init_app(app, platform, multiprocess_dir=metrics_dir))
     health.init_app(app)
     problems.init_app(app)
     headers.init_app(app)
