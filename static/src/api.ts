@@ -194,6 +194,8 @@ export interface RecordItem {
   created_at: string;
   updated_at: string;
   removed_fields: string[];
+  /** In a list: an SLA target of the record is past due and not met. */
+  overdue?: boolean;
 }
 
 export interface RecordPage {

@@ -68,6 +68,9 @@ def test_open_tasks_come_by_due_time_with_urgency_and_filters(
     assert late[0]["record_id"] == urgent
     assert late[0]["overdue"] is True
     assert late[0]["urgency"]["label"] == "P1 critical"
+    # the ticket list marks the same ticket overdue
+    listed = engineer.get("/api/v1/apps/aftersales/records/ticket").get_json()["items"]
+    assert {r["id"]: r["overdue"] for r in listed} == {urgent: True, usual: False, slow: False}
 
     # the filters offer the forms and flows the box holds
     facets = box["facets"]

@@ -117,6 +117,18 @@ def test_meta_fields_filter_too(ids: list[int], admin_client: ApiClient) -> None
     assert len(listed(admin_client, _owner="1")) == len(ids)
 
 
+def test_the_search_box_finds_text_in_any_field_or_the_number(
+    ids: list[int], admin_client: ApiClient
+) -> None:
+    assert sorted(listed(admin_client, _q="fan")) == [ids[0], ids[1]]
+    assert listed(admin_client, _q="50%_") == [ids[2]]
+    assert listed(admin_client, _q=f"#{ids[3]}") == [ids[3]]
+    assert listed(admin_client, _q=str(ids[5])) == [ids[5]]
+    assert listed(admin_client, _q="fan", kind="b") == [ids[1]]  # with the other filters
+    assert len(listed(admin_client, _q="  ")) == len(ids)  # blank: no condition
+    assert_problem(admin_client.get(f"{BASE}?_q={'x' * 101}"), 422)
+
+
 def test_every_bad_filter_is_reported_at_once(ids: list[int], admin_client: ApiClient) -> None:
     response = admin_client.get(
         f"{BASE}?nope=1&hours=many&kind__like=a&done__lt=true&hours__contains=2&due=12/01"

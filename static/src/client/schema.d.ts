@@ -5829,6 +5829,8 @@ export interface components {
             group_id?: number | null;
             id: number;
             lock_version: number;
+            /** @description In a list: an SLA target of the record is past due, not met */
+            overdue?: boolean;
             owner_id?: number | null;
             /** @description Keys the record holds that the form's current version no longer has (kept in the document, not validated). */
             removed_fields: string[];

@@ -1,11 +1,11 @@
 // A form's records: columns from the form, filters built from field types, sort, keyset pages.
-import { DownloadOutlined, PlusOutlined, UploadOutlined } from "@ant-design/icons";
+import { DeleteOutlined, DownloadOutlined, DownOutlined, PlusOutlined, SettingOutlined, UpOutlined, UploadOutlined } from "@ant-design/icons";
 import { useInfiniteQuery, useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
-import { Alert, App, Button, Card, Checkbox, DatePicker, Empty, Form, Input, Select, Space, Table, Tag, Tooltip, Typography } from "antd";
+import { Alert, App, Button, Card, Checkbox, DatePicker, Empty, Form, Input, Popconfirm, Popover, Select, Space, Table, Tag, Tooltip, Typography } from "antd";
 import dayjs from "dayjs";
 import type { SorterResult } from "antd/es/table/interface";
 import { lazy, Suspense, useState } from "react";
-import { Link, useNavigate, useParams } from "react-router-dom";
+import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
 import { api, problemText, withQuery, type FieldInfo, type RecordItem, type RecordPage } from "../api";
 import { referenceTitles, show, titleIn, useFormSchema, usePeopleNames } from "../forms";
 import { Failure } from "../Failure";
@@ -15,6 +15,15 @@ import { useSession } from "../session";
 
 /** The import dialog (its steps and tables): loaded when it opens. */
 const ImportRecords = lazy(() => import("./ImportRecords"));
+
+/** Option columns as tags: the first options (the most urgent, the earliest states) in these. */
+const TAG_COLORS = ["red", "orange", "gold", "blue", "green", "purple", "cyan", "magenta", "geekblue", "lime"];
+/** Their text in the darkest shade of each, for contrast on the tints. */
+const TAG_INK = ["#a8071a", "#ad4e00", "#874d00", "#003eb3", "#135200", "#22075e", "#00474f", "#780650", "#061178", "#254000"];
+/** Query parameters of the list that are not filters. */
+const RESERVED = new Set(["sort"]);
+/** Filters shown before 展开. */
+const FOLDED = 3;
 
 const LISTED = new Set(["text", "select", "radio", "number", "integer", "money", "date", "datetime", "serial", "checkbox", "email", "phone", "user", "group", "reference", "formula"]);
 
@@ -77,8 +86,35 @@ export function RecordList() {
   const navigate = useNavigate();
   const schema = useFormSchema(app, form);
   usePageTitle(schema.data?.label);
-  const [filters, setFilters] = useState<Record<string, string>>({});
-  const [sort, setSort] = useState("-_id");
+  // the filters, the search and the sort live in the address: Back returns to them
+  const [params, setParams] = useSearchParams();
+  const filters = Object.fromEntries([...params.entries()].filter(([k]) => !RESERVED.has(k)));
+  const sort = params.get("sort") || "-_id";
+  const setFilters = (next: Record<string, string>) =>
+    setParams(() => {
+      const out = new URLSearchParams(Object.entries(next).filter(([, v]) => v !== ""));
+      if (sort !== "-_id") out.set("sort", sort);
+      return out;
+    });
+  const setSort = (next: string) =>
+    setParams((current) => {
+      const out = new URLSearchParams(current);
+      if (next === "-_id") out.delete("sort");
+      else out.set("sort", next);
+      return out;
+    });
+  const { message } = App.useApp();
+  const [unfolded, setUnfolded] = useState(false);
+  const [selected, setSelected] = useState<number[]>([]);
+  const columnsKey = `tangram.columns.${app}.${form}`;
+  const [chosenColumns, setChosenColumns] = useState<string[] | null>(() => {
+    try {
+      const kept = localStorage.getItem(columnsKey);
+      return kept ? (JSON.parse(kept) as string[]) : null;
+    } catch {
+      return null;
+    }
+  });
   const views = useViews(app, form);
   const { me } = useSession();
   const [filterForm] = Form.useForm();
@@ -96,18 +132,23 @@ export function RecordList() {
   // the title and serial first, then the indexed fields (what people sort and filter by), then the rest
   const titleKey = schema.data?.title_field;
   const rank = (f: FieldInfo) => (f.type === "serial" ? 0 : f.key === titleKey ? 1 : f.indexed ? 2 : 3);
-  const shown = fields
+  const listable = fields
     .filter((f) => LISTED.has(f.type))
     .map((f, i) => ({ f, i }))
     .sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i)
-    .map(({ f }) => f)
-    .slice(0, 10);
+    .map(({ f }) => f);
+  // the columns chosen in the column settings (kept in this browser), else the first ten
+  const shown = chosenColumns ? listable.filter((f) => chosenColumns.includes(f.key)) : listable.slice(0, 10);
+  const chooseColumns = (keys: string[]) => {
+    setChosenColumns(keys);
+    localStorage.setItem(columnsKey, JSON.stringify(keys));
+  };
   const filterable = fields
     .filter((f) => f.options || ["date", "datetime", "text", "serial"].includes(f.type))
     .map((f, i) => ({ f, i }))
     .sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i)
-    .map(({ f }) => f)
-    .slice(0, 5);
+    .map(({ f }) => f);
+  const folded = unfolded ? filterable : filterable.slice(0, FOLDED);
   const rows = records.data?.pages.flatMap((p) => p.items) ?? [];
   const total = records.data?.pages[0]?.total;
   const personal = shown.filter((f) => f.type === "user" || f.type === "group");
@@ -133,6 +174,26 @@ export function RecordList() {
   };
   const exportUrl = (format: string) =>
     withQuery(`/api/v1/apps/${app}/records/${form}/export`, { ...filters, sort, lang, format });
+  const selectedExport = (format: string) =>
+    withQuery(`/api/v1/apps/${app}/records/${form}/export`, { _id__in: selected.join(","), sort, lang, format });
+  const removeSelected = async () => {
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    let removed = 0;
+    try {
+      for (const id of selected) {
+        const row = byId.get(id);
+        if (!row) continue;
+        await api(`/apps/${app}/records/${form}/${id}`, { method: "DELETE", query: { lock_version: row.lock_version } });
+        removed += 1;
+      }
+      message.success(t("records.deleted", { n: removed }));
+    } catch (error) {
+      message.error(`${t("records.deleted", { n: removed })} ${problemText(error)}`);
+    } finally {
+      setSelected([]);
+      await queries.invalidateQueries({ queryKey: ["records", app, form] });
+    }
+  };
   const [viewName, setViewName] = useState("");
   const [importing, setImporting] = useState(false);
   const queries = useQueryClient();
@@ -166,6 +227,41 @@ export function RecordList() {
           />
         </Suspense>
       )}
+      <Space wrap style={{ marginBottom: 12, width: "100%", justifyContent: "space-between" }}>
+        <Input.Search
+          key={`search-${filters._q ?? ""}`}
+          allowClear
+          defaultValue={filters._q ?? ""}
+          placeholder={t("records.search")}
+          aria-label={t("records.search")}
+          onSearch={(value) => {
+            const next = { ...filters };
+            if (value.trim()) next._q = value.trim();
+            else delete next._q;
+            setFilters(next);
+          }}
+          style={{ width: 280 }}
+          data-testid="list-search"
+        />
+        <Popover
+          trigger="click"
+          placement="bottomRight"
+          title={t("records.columns")}
+          content={
+            <Checkbox.Group
+              style={{ display: "flex", flexDirection: "column", gap: 4, maxHeight: 320, overflowY: "auto" }}
+              value={shown.map((f) => f.key)}
+              onChange={(keys) => chooseColumns(keys as string[])}
+              options={listable.map((f) => ({ value: f.key, label: f.label }))}
+              data-testid="column-settings"
+            />
+          }
+        >
+          <Button icon={<SettingOutlined />} aria-label={t("records.columns")} data-testid="column-settings-open">
+            {t("records.columns")}
+          </Button>
+        </Popover>
+      </Space>
       <Form
         form={filterForm}
         layout="inline"
@@ -182,11 +278,13 @@ export function RecordList() {
               next[`${field.key}__lte`] = to.format("YYYY-MM-DD") + (field.type === "datetime" ? "T23:59:59" : "");
             } else next[`${field.key}__contains`] = String(value);
           }
+          if (filters._q) next._q = filters._q;
           setFilters(next);
         }}
-        onReset={() => setFilters({})}
+        onReset={() => setFilters(filters._q ? { _q: filters._q } : {})}
+        initialValues={formValues(filterable, filters)}
       >
-        {filterable.map((field) => (
+        {folded.map((field) => (
           <Form.Item key={field.key} name={field.key} label={field.label}>
             {field.options ? (
               <Select mode="multiple" allowClear style={{ minWidth: 160 }} options={field.options} />
@@ -200,6 +298,11 @@ export function RecordList() {
         <Space wrap>
           <Button htmlType="submit" data-testid="apply-filters">{t("records.filter")}</Button>
           <Button htmlType="reset" data-testid="reset-filters">{t("records.reset")}</Button>
+          {filterable.length > FOLDED && (
+            <Button type="link" icon={unfolded ? <UpOutlined /> : <DownOutlined />} onClick={() => setUnfolded(!unfolded)} data-testid="filters-unfold">
+              {unfolded ? t("records.fold") : t("records.unfold", { n: filterable.length - FOLDED })}
+            </Button>
+          )}
           <Button icon={<DownloadOutlined />} href={exportUrl("csv")} data-testid="export-csv">CSV</Button>
           <Button icon={<DownloadOutlined />} href={exportUrl("xlsx")}>XLSX</Button>
         </Space>
@@ -212,8 +315,11 @@ export function RecordList() {
               closable={v.mine || Boolean(me?.is_admin)}
               color={JSON.stringify(v.filters) === JSON.stringify(filters) && (v.sort || "-_id") === sort ? "blue" : undefined}
               onClick={() => {
-                setFilters(v.filters);
-                setSort(v.sort || "-_id");
+                setParams(() => {
+                  const out = new URLSearchParams(v.filters);
+                  if (v.sort && v.sort !== "-_id") out.set("sort", v.sort);
+                  return out;
+                });
                 filterForm.resetFields();
                 filterForm.setFieldsValue(formValues(filterable, v.filters));
               }}
@@ -263,8 +369,7 @@ export function RecordList() {
               size="small"
               onClick={() => {
                 filterForm.resetFields();
-                setFilters({});
-                setSort("-_id");
+                setParams(new URLSearchParams());
               }}
               data-testid="list-reset"
             >
@@ -274,43 +379,108 @@ export function RecordList() {
           data-testid="list-error"
         />
       )}
-      <Table<RecordItem>
-        rowKey="id"
-        size="middle"
-        scroll={{ x: true }}
-        loading={records.isLoading || schema.isLoading}
-        dataSource={rows}
-        pagination={false}
-        locale={{ emptyText: <Empty description={t("records.empty")} /> }}
-        onChange={(_p, _f, sorter) => {
-          const s = sorter as SorterResult<RecordItem>;
-          const key = s.columnKey as string | undefined;
-          setSort(key && s.order ? `${s.order === "descend" ? "-" : ""}${key}` : "-_id");
-        }}
-        columns={[
-          {
-            key: "_id",
-            title: "#",
-            dataIndex: "id",
-            sorter: true,
-            render: (id: number) => <Link to={`/apps/${app}/records/${form}/${id}`}>{id}</Link>,
-          },
-          ...shown.map((field) => ({
-            key: field.key,
-            title: field.label,
-            sorter: field.indexed,
-            render: (_: unknown, row: RecordItem) => (
-              <Typography.Text ellipsis style={{ maxWidth: 240 }}>
-                {field.type === "user" || field.type === "group"
-                  ? nameOf(field, row.data[field.key])
-                  : field.type === "reference"
-                    ? titleOf(field, row.data[field.key])
-                    : show(field, row.data[field.key])}
-              </Typography.Text>
-            ),
-          })),
-        ]}
-      />
+      {selected.length > 0 && (
+        <Space wrap style={{ marginBottom: 12 }} data-testid="bulk-actions">
+          <Typography.Text>{t("records.selected", { n: selected.length })}</Typography.Text>
+          <Button size="small" icon={<DownloadOutlined />} href={selectedExport("csv")} data-testid="bulk-export">
+            {t("records.export_selected")}
+          </Button>
+          <Button size="small" icon={<DownloadOutlined />} href={selectedExport("xlsx")}>
+            XLSX
+          </Button>
+          {schema.data?.can.delete && (
+            <Popconfirm
+              title={t("records.delete_selected_confirm", { n: selected.length })}
+              okText={t("common.ok")}
+              cancelText={t("common.cancel")}
+              okButtonProps={{ danger: true }}
+              onConfirm={() => void removeSelected()}
+            >
+              <Button size="small" danger icon={<DeleteOutlined />} style={{ color: "#cf1322", borderColor: "#cf1322" }} data-testid="bulk-delete">
+                {t("records.delete_selected")}
+              </Button>
+            </Popconfirm>
+          )}
+          <Button size="small" type="link" onClick={() => setSelected([])}>
+            {t("records.clear_selection")}
+          </Button>
+        </Space>
+      )}
+      {/* the list scrolls sideways in its own region (antd's scroll.x adds a hidden measuring
+          row holding the selection's focusable boxes, which screen readers must not reach) */}
+      <div style={{ overflowX: "auto" }} tabIndex={0} role="region" aria-label={schema.data?.label ?? form}>
+        <Table<RecordItem>
+          rowKey="id"
+          size="middle"
+          rowSelection={{
+            selectedRowKeys: selected,
+            onChange: (keys) => setSelected(keys as number[]),
+            columnWidth: 40,
+          }}
+          onRow={(row) => ({
+            // the whole row opens the record; its links, boxes and buttons keep their own click
+            onClick: (event) => {
+              if ((event.target as HTMLElement).closest("a,button,input,label,.ant-checkbox-wrapper,.ant-table-selection-column")) return;
+              navigate(`/apps/${app}/records/${form}/${row.id}`);
+            },
+            style: { cursor: "pointer", ...(row.overdue ? { background: "#fff1f0" } : {}) },
+            "data-overdue": row.overdue ? "true" : undefined,
+          })}
+          loading={records.isLoading || schema.isLoading}
+          dataSource={rows}
+          pagination={false}
+          locale={{ emptyText: <Empty description={t("records.empty")} /> }}
+          onChange={(_p, _f, sorter) => {
+            const s = sorter as SorterResult<RecordItem>;
+            const key = s.columnKey as string | undefined;
+            setSort(key && s.order ? `${s.order === "descend" ? "-" : ""}${key}` : "-_id");
+          }}
+          columns={[
+            {
+              key: "_id",
+              title: "#",
+              dataIndex: "id",
+              sorter: true,
+              render: (id: number, row: RecordItem) => (
+                <Space size={4}>
+                  <Link to={`/apps/${app}/records/${form}/${id}`}>{id}</Link>
+                  {row.overdue && (
+                    <Tag color="red" style={{ color: "#a8071a", marginInlineEnd: 0 }}>
+                      {t("records.overdue")}
+                    </Tag>
+                  )}
+                </Space>
+              ),
+            },
+            ...shown.map((field) => ({
+              key: field.key,
+              title: field.label,
+              sorter: field.indexed,
+              render: (_: unknown, row: RecordItem) => {
+                const value = row.data[field.key];
+                const at = field.options && (field.type === "select" || field.type === "radio") ? field.options.findIndex((o) => o.value === value) : -1;
+                if (at >= 0) {
+                  const i = at % TAG_COLORS.length;
+                  return (
+                    <Tag color={TAG_COLORS[i]} style={{ color: TAG_INK[i] }}>
+                      {field.options![at].label}
+                    </Tag>
+                  );
+                }
+                return (
+                  <Typography.Text ellipsis style={{ maxWidth: 240 }}>
+                    {field.type === "user" || field.type === "group"
+                      ? nameOf(field, value)
+                      : field.type === "reference"
+                        ? titleOf(field, value)
+                        : show(field, value)}
+                  </Typography.Text>
+                );
+              },
+            })),
+          ]}
+        />
+      </div>
       <Space style={{ marginTop: 16 }}>
         {typeof total === "number" && <Typography.Text type="secondary">{t("records.total", { n: total })}</Typography.Text>}
         {records.hasNextPage && (

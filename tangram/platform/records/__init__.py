@@ -4,6 +4,7 @@ public intake, saved views, exports and the web runtime's navigation."""
 from tangram.platform.records.reading import (
     Page,
     list_records,
+    overdue,
     sla_of,
     timeline,
     visible,
@@ -30,6 +31,7 @@ __all__ = [
     "get_record",
     "install",
     "list_records",
+    "overdue",
     "reindex",
     "removed_fields",
     "require_scope",

@@ -28,6 +28,9 @@ from tangram.platform.kernel.errors import ValidationFailed
 from tangram.platform.records.projections import Tables
 
 OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "empty")
+#: The list's search box: a record whose number is the text or one of whose text fields holds it.
+KEYWORD = "_q"
+MAX_KEYWORD = 100
 MAX_SORT_KEYS = 3
 MAX_IN_VALUES = 100
 META_KINDS = {
@@ -200,6 +203,19 @@ def _condition(target: _Target, op: str, value: Any, raw_empty: bool | None) -> 
     )
 
 
+def _keyword(t: Tables, words: str) -> ColumnElement[bool]:
+    """The search box's condition: the number (``12`` or ``#12``) or any text field containing
+    the words."""
+    number = words.lstrip("#")
+    texts = [c for c in t.projection.columns if c.kind is ColumnKind.TEXT]
+    found: list[ColumnElement[bool]] = [
+        t.main.c[c.key].icontains(words, autoescape=True) for c in texts
+    ]
+    if number.isascii() and number.isdigit() and len(number) < 19:
+        found.append(t.main.c._id == int(number))
+    return or_(*found) if found else false()
+
+
 def conditions(
     t: Tables, filters: Sequence[Filter], *, time_zone: str
 ) -> list[ColumnElement[bool]]:
@@ -209,6 +225,13 @@ def conditions(
     out: list[ColumnElement[bool]] = []
     for f in filters:
         path = f.source or f.field
+        if f.field == KEYWORD:
+            words = (f.value if isinstance(f.value, str) else " ".join(f.value)).strip()
+            if len(words) > MAX_KEYWORD:
+                problems.add(path, f"at most {MAX_KEYWORD} characters")
+            elif words:
+                out.append(_keyword(t, words))
+            continue
         target = _target(t, f.field)
         if target is None:
             problems.add(path, f"{f.field!r} is not a field of this form that can be filtered")

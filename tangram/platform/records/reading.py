@@ -4,7 +4,7 @@ projection (the viewer's scope applied in SQL), a record's timeline and its SLA 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,3 +128,21 @@ def sla_of(
             .order_by(SlaStatus.policy, SlaStatus.target)
         )
     )
+
+
+def overdue(uow: UnitOfWork, ids: Iterable[int]) -> set[int]:
+    """Which of the records have an SLA target past due and not met: breached, or running (or
+    warned) with its due time gone."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    late = or_(
+        SlaStatus.state == "breached",
+        and_(SlaStatus.state.in_(("running", "warned")), SlaStatus.due_at <= uow.now),
+    )
+    return {
+        int(i)
+        for i in uow.session.scalars(
+            select(SlaStatus.record_id).where(SlaStatus.record_id.in_(wanted), late).distinct()
+        )
+    }

@@ -42,6 +42,9 @@ class RecordSchema(Schema):
     group_id = fields.Integer(allow_none=True)
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
+    overdue = fields.Boolean(
+        metadata={"description": "In a list: an SLA target of the record is past due, not met"}
+    )
     removed_fields = fields.List(
         fields.String(),
         required=True,
@@ -161,8 +164,9 @@ class Records(MethodView):
                 limit=args["limit"],
                 count=args["count"],
             )
+            late = records.overdue(uow, [r.id for r in page.items])
         return {
-            "items": [record_out(r, page.form) for r in page.items],
+            "items": [{**record_out(r, page.form), "overdue": r.id in late} for r in page.items],
             "next_cursor": page.next_cursor,
             "total": page.total,
         }
