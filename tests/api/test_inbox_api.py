@@ -102,3 +102,21 @@ def test_open_tasks_come_by_due_time_with_urgency_and_filters(
     assert rest["next_offset"] is None
     assert_problem(engineer.get("/api/v1/tasks?box=todo&offset=-1"), 422)
     assert_problem(engineer.get("/api/v1/tasks?box=todo&q=" + "x" * 201), 422)
+
+
+def test_task_notifications_are_titled_in_the_recipient_s_language(
+    platform: Platform, app: Flask, people: dict[str, int]
+) -> None:
+    first = _register(platform, people, "整机无法启动", "P1")
+    engineer = ApiClient(app.test_client())
+    assert engineer.login("qe_a", PASSWORD).status_code == 200
+    titles = [n["title"] for n in engineer.get("/api/v1/me/notifications").get_json()["items"]]
+    assert f"待办：首次响应 · 售后工单 #{first} 整机无法启动" in titles
+    me = engineer.get(f"/api/v1/users/{people['qe_a']}").get_json()
+    changed = engineer.patch(
+        f"/api/v1/users/{me['id']}", json={"locale": "en", "lock_version": me["lock_version"]}
+    )
+    assert changed.status_code == 200, changed.get_json()
+    second = _register(platform, people, "屏幕闪烁", "P3")
+    titles = [n["title"] for n in engineer.get("/api/v1/me/notifications").get_json()["items"]]
+    assert f"To do: First response · Service ticket #{second} 屏幕闪烁" in titles

@@ -27,11 +27,14 @@ from tangram.engines.flows import (
     TaskOpened,
     TaskReassigned,
 )
+from tangram.engines.forms.fields import text
 from tangram.platform import records
 from tangram.platform.flows.context import manager_of
+from tangram.platform.flows.definitions import process
 from tangram.platform.identity.perms import Actor, administrator_ids
 from tangram.platform.kernel import jobs
 from tangram.platform.kernel.errors import (
+    NotFound,
     ValidationFailed,
 )
 from tangram.platform.kernel.events import Event
@@ -40,8 +43,10 @@ from tangram.platform.kernel.models import (
     FlowInstance,
     Record,
     Task,
+    User,
 )
 from tangram.platform.kernel.uow import UnitOfWork, translated_errors
+from tangram.platform.metadata import compiled
 from tangram.platform.outbound import notify
 from tangram.platform.rules import effects as rule_effects
 from tangram.platform.rules import rulebook
@@ -115,6 +120,17 @@ FLOW_ENDED = "flow.ended"
 START_REQUESTED = "flow.start_requested"
 
 
+#: Notification titles by kind (zh-CN, en): ``{step}`` the node's label, ``{what}`` the record.
+TITLES = {
+    "task": ("待办：{step} · {what}", "To do: {step} · {what}"),
+    "cc": ("抄送：{step} · {what}", "CC: {step} · {what}"),
+    "urge": ("催办：{step} · {what}", "Reminder from the initiator: {step} · {what}"),
+    "reminder": ("即将超时：{step} · {what}", "Due soon: {step} · {what}"),
+    "escalation": ("已超时：{step} · {what}", "Overdue: {step} · {what}"),
+    "incident": ("无人可处理的待办：{step} · {what}", "Nobody can act on: {step} · {what}"),
+}
+
+
 @dataclass
 class _Applying:
     """One command's effects being persisted: the instance, its record and its task rows."""
@@ -127,10 +143,8 @@ class _Applying:
     record: Record
     rows: dict[str, Task]
 
-    def tell(
-        self, user: int | None, kind: str, node: str, task: str | None, title: str = ""
-    ) -> None:
-        """Notify ``user`` (if any) about a node of the instance."""
+    def tell(self, user: int | None, kind: str, node: str, task: str | None) -> None:
+        """Notify ``user`` (if any) about a node of the instance, titled in their language."""
         if user is None:
             return
         instance = self.instance
@@ -139,9 +153,29 @@ class _Applying:
             self.uow,
             user,
             kind=kind,
-            title=title or f"{instance.flow_key}: {node}",
+            title=self.title(user, kind, node),
             payload={**link, "flow": instance.id, "task": task},
         )
+
+    def title(self, user: int, kind: str, node: str) -> str:
+        """A notification's title as a sentence in the recipient's language: what happened,
+        the step, and the record by its form, number and title ("待办：首次响应 · 售后工单 #12
+        开机无响应")."""
+        lang = self.uow.session.scalar(select(User.locale).where(User.id == user)) or "zh-CN"
+        lang = "en" if lang == "en" else "zh-CN"
+        _, proc = process(self.uow, self.app_key, self.instance.flow_key, self.instance.version)
+        found = proc.definition.nodes.get(node)
+        step = (text(found.label, lang) if found is not None else "") or node
+        try:
+            _, form = compiled.form(self.uow, self.app_key, self.instance.form_key)
+        except NotFound:
+            what = f"#{self.record.id}"
+        else:
+            held = self.record.data.get(form.title_field or "")
+            name = text(form.label, lang) or form.key
+            what = f"{name} #{self.record.id}" + (f" {held}" if held not in (None, "") else "")
+        zh, en = TITLES.get(kind, ("{step} · {what}", "{step} · {what}"))
+        return (en if lang == "en" else zh).format(step=step, what=what)
 
     def task_event(self, name: str, task: str, node: str, **extra: Any) -> None:
         """Publish a task event (``task.created``, ``task.completed``) for the rules."""
@@ -178,13 +212,7 @@ def _incident(a: _Applying, effect: TaskOpened) -> None:
     and the audit trail keeps it."""
     flow = a.instance.flow_key
     for admin in administrator_ids(a.uow.session):
-        a.tell(
-            admin,
-            "incident",
-            effect.node,
-            effect.task,
-            title=f"无人可处理的待办：{flow} · {effect.node}",
-        )
+        a.tell(admin, "incident", effect.node, effect.task)
     a.uow.audit(
         None,
         f"flow {flow}",
@@ -231,13 +259,7 @@ def _notify(a: _Applying, effect: Notify) -> None:
 
 
 def _escalate(a: _Applying, effect: Escalate) -> None:
-    a.tell(
-        manager_of(a.uow, effect.assignee),
-        "escalation",
-        effect.node,
-        effect.task,
-        f"{a.instance.flow_key}: {effect.node} is overdue",
-    )
+    a.tell(manager_of(a.uow, effect.assignee), "escalation", effect.node, effect.task)
 
 
 def _carbon_copy(a: _Applying, effect: CarbonCopy) -> None:
