@@ -698,16 +698,19 @@ function Packages() {
         {report && (
           <div style={{ marginTop: 12 }} data-testid="package-report">
             <Typography.Paragraph>
-              <b>{report.app}</b> {report.previous_version ?? "—"} → {report.version} · {report.action}
+              <b>{report.app}</b> {report.previous_version ?? "—"} → {report.version} · {t(`admin.package.action.${report.action}`, {}, report.action)}
               {report.dry_run ? ` (${t("admin.package.dry")})` : ""} ·{" "}
-              {Object.entries(report.counts).map(([k, n]) => `${n} ${k}`).join(", ")}
+              {Object.entries(report.counts)
+                .map(([k, n]) => t("admin.package.count", { n, what: t(`admin.package.change.${k}`, {}, k) }))
+                .join("，")}
             </Typography.Paragraph>
             <List
               size="small"
               dataSource={report.changes.filter((c) => c.action !== "unchanged")}
               renderItem={(c) => (
                 <List.Item>
-                  <Tag>{c.action}</Tag> {c.kind} {c.key} <Typography.Text type="secondary">{c.details.join("; ")}</Typography.Text>
+                  <Tag>{t(`admin.package.change.${c.action}`, {}, c.action)}</Tag> {t(`admin.package.kind.${c.kind}`, {}, c.kind)} {c.key}{" "}
+                  <Typography.Text type="secondary">{c.details.join("; ")}</Typography.Text>
                 </List.Item>
               )}
             />
