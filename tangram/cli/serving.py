@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,10 +50,17 @@ class TangramLogger(glogging.Logger):  # type: ignore[misc]
 class GunicornServer(BaseApplication):  # type: ignore[misc]
     """The app served by gunicorn: created in each worker process, after the fork."""
 
-    def __init__(self, settings: Settings, options: dict[str, Any], metrics_dir: Path) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        options: dict[str, Any],
+        metrics_dir: Path,
+        forget_process: Callable[[int, str], None],
+    ) -> None:
         self.settings = settings
         self.options = options
         self.metrics_dir = metrics_dir
+        self.forget_process = forget_process
         #: This process's platform, once the app is loaded (in a worker, never in the master).
         self.platform: Platform | None = None
         super().__init__()
@@ -86,10 +94,9 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
 
     def child_exit(self, _server: Any, worker: Any) -> None:
         """In the master, when a worker exited: drop its per-process metrics (the pool gauges),
-        which would otherwise be reported as if it still ran."""
-        from prometheus_client import multiprocess
-
-        multiprocess.mark_process_dead(worker.pid, str(self.metrics_dir))  # type: ignore[no-untyped-call]
+        which would otherwise be reported as if it still ran. It runs in the master's SIGCHLD
+        handler, which the next worker's exit may interrupt: it must not import anything."""
+        self.forget_process(worker.pid, str(self.metrics_dir))
 
 
 def bind_address(host: str, port: int) -> str:
@@ -106,6 +113,9 @@ def serve_processes(
     parent = os.environ.get(METRICS_DIR_VARIABLE) or None  # an operator's choice (a tmpfs)
     metrics_dir = Path(tempfile.mkdtemp(prefix="tangram-metrics-", dir=parent))
     os.environ[METRICS_DIR_VARIABLE] = str(metrics_dir)
+    # imported now that the variable is set, and here rather than in a signal handler
+    from prometheus_client import multiprocess
+
     options: dict[str, Any] = {
         "bind": bind_address(host, port),
         "workers": processes,
@@ -119,6 +129,6 @@ def serve_processes(
         "logger_class": TangramLogger,
     }
     try:
-        GunicornServer(settings, options, metrics_dir).run()
+        GunicornServer(settings, options, metrics_dir, multiprocess.mark_process_dead).run()
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
