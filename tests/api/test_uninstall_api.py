@@ -22,6 +22,7 @@ from tangram.platform.kernel import jobs
 from tangram.platform.kernel.models import (
     App,
     AuditEntry,
+    Comment,
     Definition,
     FlowInstance,
     Grant,
@@ -78,6 +79,7 @@ def maint_rows(platform: Platform) -> dict[str, int]:
             return int(uow.session.scalar(select(func.count()).select_from(model).where(*where)))
 
         app_id = uow.session.scalar(select(App.id).where(App.key == "maint"))
+        records = select(Record.id).where(Record.app_id == app_id)
         return {
             "apps": count(App, App.key == "maint"),
             "definitions": count(Definition, Definition.app_id == app_id),
@@ -89,6 +91,7 @@ def maint_rows(platform: Platform) -> dict[str, int]:
                 Notification, Notification.payload["app"].as_string() == "maint"
             ),
             "grants": count(Grant, Grant.app_key == "maint"),
+            "comments": count(Comment, Comment.record_id.in_(records)),
         }
 
 
@@ -101,7 +104,9 @@ def test_a_dry_run_shows_what_goes_and_the_real_run_removes_it_all(
     upload(admin_client, "maint", "job", SHARED, "shared.txt")
     other_app(admin_client)
     first = new_job(admin_client, "pump")
-    new_job(admin_client, "fan")
+    second = new_job(admin_client, "fan")
+    said = {"body": "the fan rattles", "mentions": []}
+    ok(admin_client.post(f"{APP}/records/job/{second['id']}/comments", json=said), 201)
     view = {"name": "urgent", "filters": {"urgency": "P1"}}
     ok(admin_client.post(f"{APP}/records/job/views", json=view))
     deleted = ok(admin_client.get(f"{APP}/records/job/{first['id']}"))
@@ -126,6 +131,7 @@ def test_a_dry_run_shows_what_goes_and_the_real_run_removes_it_all(
     assert dry["jobs"] == {"pending": before["jobs"] + 1}
     assert dry["attachments"] == {"count": 2, "bytes": len(NOTE) + len(SHARED)}
     assert dry["counts"]["saved_views"] == 1
+    assert dry["counts"]["comments"] == before["comments"] == 1
     assert dry["counts"]["notifications"] == before["notifications"] > 0
     assert dry["counts"]["installs"] == 0  # built by hand, never installed from a package
     assert dry["projection_tables"] == [f"rp_{_app_id(platform)}_job"]
@@ -148,6 +154,7 @@ def test_a_dry_run_shows_what_goes_and_the_real_run_removes_it_all(
     assert set(maint_rows(platform).values()) == {0}
     with platform.unit_of_work(write=False) as uow:
         assert uow.session.scalar(select(func.count()).select_from(Job)) == 0
+        assert uow.session.scalar(select(func.count()).select_from(Comment)) == 0
         tables = inspect(uow.session.connection()).get_table_names()
         assert dry["projection_tables"][0] not in tables
         assert uow.session.scalar(select(Group.id).where(Group.key == "maint_elec"))

@@ -2,7 +2,7 @@
 all in one transaction.
 
 What goes: the app, its definitions and their versions, its records (deleted ones too) and their
-projection tables, SLA statuses, flow instances with their tasks and CC entries, attachments
+projection tables, comments, SLA statuses, flow instances with their tasks and CC entries, attachments
 (their files too, once committed, unless another attachment shares the bytes), intake links and
 their submissions, saved views, rollups and their marks, serial counters, assignment cursors,
 the jobs about it (pending, done or dead), the in-app notifications pointing into it, its install
@@ -36,6 +36,7 @@ from tangram.platform.kernel.models import (
     AssignmentCursor,
     Attachment,
     CarbonCopyEntry,
+    Comment,
     Definition,
     DefinitionVersion,
     FlowInstance,
@@ -222,6 +223,7 @@ def _survey(uow: UnitOfWork, app: App, dry_run: bool) -> Uninstall:
     report.files = sorted({str(sha) for sha, _ in files})
     report.counts = {
         "sla_statuses": _count(uow, SlaStatus, SlaStatus.record_id.in_(s.records)),
+        "comments": _count(uow, Comment, Comment.record_id.in_(s.records)),
         "intake_links": _count(uow, IntakeLink, IntakeLink.app_id == app.id),
         "saved_views": _count(uow, SavedView, SavedView.app_id == app.id),
         "notifications": _count(uow, Notification, s.notifications),
@@ -255,6 +257,7 @@ def _remove(uow: UnitOfWork, app: App, step: Step) -> None:
         ("cc entries", delete(CarbonCopyEntry).where(CarbonCopyEntry.instance_id.in_(s.instances))),
         ("flow instances", delete(FlowInstance).where(FlowInstance.app_id == app.id)),
         ("sla statuses", delete(SlaStatus).where(SlaStatus.record_id.in_(s.records))),
+        ("comments", delete(Comment).where(Comment.record_id.in_(s.records))),
         ("attachments", delete(Attachment).where(Attachment.app_id == app.id)),
         (
             "intake submissions",

@@ -110,6 +110,24 @@ class Notification(Base):
     read_at: Mapped[datetime | None]
 
 
+class Comment(Base):
+    """What someone said about a record, and whom they mentioned (each of them was notified).
+
+    Comments are not part of the record's document: writing one changes no field, takes no lock
+    on the record and starts no rule; the record's timeline shows it through its audit entry."""
+
+    __tablename__ = "comments"
+    __table_args__ = (Index("ix_comments_record_id", "record_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    #: The ids of the users it mentions, in the order the author named them.
+    mentions: Mapped[list[Any]]
+    created_at: Mapped[datetime]
+
+
 class SerialCounter(Base):
     """The last number drawn in one serial-number scope (e.g. ``aftersales/ticket/ticket_no/SV-20261122-#``)."""
 
