@@ -178,6 +178,15 @@ def test_mentioned_people_are_notified_in_their_own_language_with_a_link_to_the_
     assert english.payload == link
     assert notes_of(platform, people["agent"]) == []
 
+    director = signed_in(app, "director")  # told of nothing but this mention
+    bell = director.get("/api/v1/me/notifications?newest_first=true&limit=5").get_json()
+    assert bell["unread"] == 1
+    assert [n["title"] for n in bell["items"]] == [english.title]
+    assert bell["items"][0]["payload"] == link
+    read = director.post(f"/api/v1/me/notifications/{english.id}/read").get_json()
+    assert read["read_at"] is not None
+    assert director.get("/api/v1/me/notifications?limit=1").get_json()["unread"] == 0
+
 
 def test_mention_of_someone_who_may_not_read_the_record_is_refused_and_nothing_is_written(
     app: Flask, platform: Platform, people: dict[str, int], ticket: int
@@ -289,3 +298,41 @@ def test_listing_comments_costs_the_same_queries_whatever_their_number(
     with count_queries(platform.engine) as many:
         assert len(agent.get(comments_of(ticket)).get_json()["items"]) == 7
     assert len(many) == len(few)
+
+
+def test_the_bell_lists_newest_first_and_marks_all_read_up_to_what_it_showed(
+    app: Flask, platform: Platform, people: dict[str, int], ticket: int
+) -> None:
+    agent = signed_in(app, "agent")
+    for n in range(3):
+        said = {"body": f"@director 第 {n} 条", "mentions": [people["director"]]}
+        assert agent.post(comments_of(ticket), json=said).status_code == 201
+    director = signed_in(app, "director")
+    page = director.get("/api/v1/me/notifications?newest_first=true&limit=2").get_json()
+    ids = [n["id"] for n in page["items"]]
+    assert ids == sorted(ids, reverse=True)
+    assert (page["unread"], page["next_after"]) == (3, None)
+    older = director.get(f"/api/v1/me/notifications?newest_first=true&before={page['next_before']}")
+    assert [n["body"] for n in older.get_json()["items"]] == ["@director 第 0 条"]
+    assert older.get_json()["next_before"] is None
+    oldest_first = director.get("/api/v1/me/notifications").get_json()
+    assert [n["id"] for n in oldest_first["items"]] == sorted(
+        [*ids, older.get_json()["items"][0]["id"]]
+    )
+    assert oldest_first["next_before"] is None
+
+    # a fourth arrives after the panel showed the newest two
+    said = {"body": "@director 第 3 条", "mentions": [people["director"]]}
+    assert agent.post(comments_of(ticket), json=said).status_code == 201
+    marked = director.post("/api/v1/me/notifications/read", json={"up_to": ids[0]}).get_json()
+    assert marked == {"marked": 3, "unread": 1}
+    assert director.post("/api/v1/me/notifications/read", json={}).get_json() == {
+        "marked": 1,
+        "unread": 0,
+    }
+    assert director.post("/api/v1/me/notifications/read", json={}).get_json() == {
+        "marked": 0,
+        "unread": 0,
+    }
+    assert_problem(director.post("/api/v1/me/notifications/read", json={"up_to": 0}), 422)
+    assert notes_of(platform, people["qe_a"]) == []  # nobody else's were touched
