@@ -14,6 +14,7 @@ import { canDesign } from "../design/access";
 import { useSession } from "../session";
 import { FlowHistory, nodeLabel } from "../flows";
 import { describeEntry, entryPeople, type Entry, type Words } from "../timeline";
+import { DANGER_INK } from "../ink";
 
 /** The instance on the flow's canvas (React Flow and the designer's canvas: loaded when opened). */
 const InstanceDiagram = lazy(() => import("../design/flows/InstanceDiagram"));
@@ -81,7 +82,7 @@ function FlowsCard(props: { app: string; flows: FlowView[] | undefined; loading:
                     {t("task.urge")}
                   </Button>
                   <Popconfirm title={t("task.withdraw_confirm")} onConfirm={() => run(f.id, "withdraw")}>
-                    <Button size="small" danger loading={busy === `${f.id}.withdraw`} data-testid="flow-withdraw">
+                    <Button size="small" danger style={DANGER_INK} loading={busy === `${f.id}.withdraw`} data-testid="flow-withdraw">
                       {t("task.withdraw")}
                     </Button>
                   </Popconfirm>
