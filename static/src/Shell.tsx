@@ -1,4 +1,5 @@
-// The frame every signed-in page shares: apps, inbox with its count, language, sign out.
+// The frame every signed-in page shares: apps, inbox with its count, the notification bell,
+// language, sign out.
 import {
   AppstoreOutlined,
   FormOutlined,
@@ -17,6 +18,7 @@ import { useLang } from "./i18n";
 import { useSession } from "./session";
 import { canDesign } from "./design/access";
 import { ChangePassword } from "./ChangePassword";
+import { Bell } from "./notifications/Bell";
 
 export function Shell() {
   const { t, lang, setLang } = useLang();
@@ -93,6 +95,7 @@ export function Shell() {
         />
         )}
         <Space>
+          <Bell phone={!screens.md} />
           {screens.md && <Typography.Text style={{ color: "#fff" }}>{me?.display_name}</Typography.Text>}
           <Button
             size="small"

@@ -1683,6 +1683,96 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/apps/{app}/records/{form}/{record_id}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+                form: string;
+                record_id: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * The comments on a record the caller may read, oldest first (404 for a record they may
+         *     not read, as for the record itself).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    after?: number;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    app: string;
+                    form: string;
+                    record_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CommentPage"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        /**
+         * Comment on a record the caller may read, and notify the people it mentions (their
+         *     notification's title is a sentence in their own language, linking to the record).
+         * @description Refused with 422 ``comment.invalid`` and every problem by path (``body``,
+         *     ``mentions/N``), nothing written, when the text is empty or too long, or a mentioned user
+         *     does not exist, is deactivated or may not read the record (named in the message).
+         */
+        post: {
+            parameters: {
+                query?: {
+                    lang?: "zh-CN" | "en" | null;
+                };
+                header?: never;
+                path: {
+                    app: string;
+                    form: string;
+                    record_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CommentCreate"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Comment"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/apps/{app}/records/{form}/{record_id}/flows": {
         parameters: {
             query?: never;
@@ -3782,13 +3872,19 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** My notifications, oldest first (``?unread=true`` for unread ones). */
+        /**
+         * My notifications, oldest first (``?unread=true`` for unread ones; ``?newest_first=true``
+         *     for the newest first, as a bell lists them), and how many are unread in all.
+         */
         get: {
             parameters: {
                 query?: {
                     after?: number;
                     limit?: number;
                     unread?: boolean;
+                    /** @description Newest first, before `before` (`after` is then ignored). */
+                    newest_first?: boolean;
+                    before?: number | null;
                 };
                 header?: never;
                 path?: never;
@@ -3811,6 +3907,51 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark all my unread notifications read (or those up to ``up_to``); how many were, and
+         *     how many stay unread.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ReadAll"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ReadAllAnswer"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -4990,6 +5131,27 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        Comment: {
+            /** @description null when the author's account is gone */
+            author: components["schemas"]["Person"] | null;
+            body: string;
+            /** Format: date-time */
+            created_at: string;
+            id: number;
+            /** @description the people it mentions (each was notified) */
+            mentions: components["schemas"]["Person"][];
+        };
+        CommentCreate: {
+            /** @description The text, at most 2000 characters once surrounding white space is removed; mentions are usually written in it as `@username` */
+            body: string;
+            /** @description Ids of the users to notify (at most 20); each must be active and able to read the record */
+            mentions?: number[];
+        };
+        CommentPage: {
+            items: components["schemas"]["Comment"][];
+            /** @description Pass as `after` for the next page; null on the last page. */
+            next_after: number | null;
+        };
         DashboardData: {
             /** @description grid width */
             columns: number;
@@ -5610,7 +5772,9 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             id: number;
+            /** @description task, urge, reminder, escalation, cc, rule, mention, incident, job_dead, ... */
             kind: string;
+            /** @description What it is about: `app`, `form` and `record` for a record (a mention adds `comment` and `author`), `task_id` for a task, `job` for a job */
             payload: {
                 [key: string]: unknown;
             };
@@ -5620,7 +5784,12 @@ export interface components {
         };
         NotificationPage: {
             items: components["schemas"]["Notification"][];
+            /** @description Oldest first: pass as `after` for the next page. */
             next_after: number | null;
+            /** @description With `newest_first`: pass as `before` for the next page. */
+            next_before: number | null;
+            /** @description How many of the caller's are unread, in all. */
+            unread: number;
         };
         Overview: {
             /** Format: date-time */
@@ -5690,6 +5859,11 @@ export interface components {
             users: {
                 [key: string]: unknown;
             }[];
+        };
+        Person: {
+            display_name: string;
+            id: number;
+            username: string;
         };
         Preview: {
             /**
@@ -5801,6 +5975,17 @@ export interface components {
             note: string;
             version: number;
             warnings: components["schemas"]["Warning"][];
+        };
+        ReadAll: {
+            /**
+             * @description Only those up to this id (the newest one shown): one that arrived meanwhile stays unread. All of them without it.
+             * @default null
+             */
+            up_to?: number | null;
+        };
+        ReadAllAnswer: {
+            marked: number;
+            unread: number;
         };
         Readiness: {
             /** @description the database's dialect (sqlite, postgresql) */

@@ -7,6 +7,7 @@ import { Link, useParams } from "react-router-dom";
 import { api, type RecordItem } from "../api";
 import { show, useFormSchema, usePeopleNames } from "../forms";
 import { RecordDocument } from "../document/RecordDocument";
+import { CommentsCard } from "../comments/CommentsCard";
 import { Failure } from "../Failure";
 import { useLang } from "../i18n";
 import { usePageTitle } from "../title";
@@ -168,6 +169,7 @@ export function RecordDetail() {
         >
           <RecordDocument app={app} schema={schema.data} data={record.data.data} />
         </Card>
+        <CommentsCard app={app} form={form} recordId={record.data.id} />
       </Col>
       <Col xs={24} xl={9}>
         <FlowsCard app={app} flows={flows.data} loading={flows.isLoading} onChanged={refresh} />
