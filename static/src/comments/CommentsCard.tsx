@@ -78,7 +78,7 @@ export function CommentsCard(props: { app: string; form: string; recordId: numbe
   const comments = list.data?.pages.flatMap((p) => p.items) ?? [];
   const found = people.data?.users ?? [];
   return (
-    <Card title={`${t("comments.title")}${comments.length ? ` (${comments.length})` : ""}`} style={{ marginTop: 16 }} loading={list.isLoading}>
+    <Card title={`${t("comments.title")}${comments.length ? ` (${comments.length})` : ""}`} style={{ marginTop: 16 }} loading={list.isLoading} data-print="hide">
       {list.isError && <Alert type="error" showIcon title={problemText(list.error)} style={{ marginBottom: 12 }} />}
       {comments.length === 0 && !list.isError ? (
         <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t("comments.empty")} />
