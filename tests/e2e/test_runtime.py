@@ -425,6 +425,7 @@ def test_a_list_saves_views_names_people_and_exports_what_it_shows(
     expect(row).to_contain_text("开机无响应")
     expect(row).to_contain_text("A线质量工程师组")  # the group by name, not its id
     expect(row).to_contain_text("华东精密")  # the customer by its display field
+    page.get_by_test_id("filters-unfold").click()  # the query form shows a row until 展开
     page.locator(".ant-form-item", has_text="问题类型").locator(".ant-select").click()
     choice(page, "硬件故障").click()
     page.keyboard.press("Escape")

@@ -148,7 +148,11 @@ export function RecordList() {
     .map((f, i) => ({ f, i }))
     .sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i)
     .map(({ f }) => f);
-  const folded = unfolded ? filterable : filterable.slice(0, FOLDED);
+  // a filter in use is never folded away (a saved view or an address may set any)
+  const activeBeyond = filterable
+    .slice(FOLDED)
+    .some((f) => Object.keys(filters).some((k) => k === f.key || k.startsWith(`${f.key}__`)));
+  const folded = unfolded || activeBeyond ? filterable : filterable.slice(0, FOLDED);
   const rows = records.data?.pages.flatMap((p) => p.items) ?? [];
   const total = records.data?.pages[0]?.total;
   const personal = shown.filter((f) => f.type === "user" || f.type === "group");
@@ -298,7 +302,7 @@ export function RecordList() {
         <Space wrap>
           <Button htmlType="submit" data-testid="apply-filters">{t("records.filter")}</Button>
           <Button htmlType="reset" data-testid="reset-filters">{t("records.reset")}</Button>
-          {filterable.length > FOLDED && (
+          {filterable.length > FOLDED && !activeBeyond && (
             <Button type="link" icon={unfolded ? <UpOutlined /> : <DownOutlined />} onClick={() => setUnfolded(!unfolded)} data-testid="filters-unfold">
               {unfolded ? t("records.fold") : t("records.unfold", { n: filterable.length - FOLDED })}
             </Button>
