@@ -2,7 +2,7 @@
 // widgets, KPI cards — the runtime's dashboards and the designers' previews draw the same.
 import { ArrowDownOutlined, ArrowUpOutlined } from "@ant-design/icons";
 import { Statistic, Table, Typography } from "antd";
-import * as echarts from "echarts";
+import { echarts, type SeriesOption } from "./echarts";
 import { useEffect, useRef } from "react";
 import { useLang } from "./i18n";
 
@@ -38,7 +38,7 @@ export function Chart({ data, onPick, height = 260 }: { data: Record<string, unk
     );
     const type = widget.type ?? "bar";
     const dims = columns.length;
-    const series: echarts.SeriesOption[] = [];
+    const series: SeriesOption[] = [];
     if (type === "pie" || type === "donut") {
       series.push({ type: "pie", radius: type === "donut" ? ["40%", "70%"] : "70%", encode: { itemName: 0, value: 1 } });
     } else if (type === "pareto") {
