@@ -460,7 +460,10 @@ def test_a_list_saves_views_names_people_and_exports_what_it_shows(
     page.get_by_test_id("list-reset").click()
     expect(page.get_by_test_id("list-error")).to_have_count(0)
     page.get_by_test_id("view-硬件").click()
-    href = page.get_by_test_id("export-csv").get_attribute("href") or ""
+    expect(page).to_have_url(re.compile(r"issue_type__in=hardware_fault"))
+    export = page.get_by_test_id("export-csv")
+    expect(export).to_have_attribute("href", re.compile(r"issue_type__in=hardware_fault"))
+    href = export.get_attribute("href") or ""
     assert "issue_type__in=hardware_fault" in href
     assert "format=csv" in href
     exported = page.request.get(f"{server}{href}")

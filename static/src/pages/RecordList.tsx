@@ -86,23 +86,34 @@ export function RecordList() {
   const navigate = useNavigate();
   const schema = useFormSchema(app, form);
   usePageTitle(schema.data?.label);
-  // the filters, the search and the sort live in the address: Back returns to them
+  // the filters, the search and the sort live in the address, so that Back returns to them;
+  // the page applies a change at once and the address follows (the router commits its own
+  // update later, in a transition)
   const [params, setParams] = useSearchParams();
-  const filters = Object.fromEntries([...params.entries()].filter(([k]) => !RESERVED.has(k)));
-  const sort = params.get("sort") || "-_id";
-  const setFilters = (next: Record<string, string>) =>
-    setParams(() => {
-      const out = new URLSearchParams(Object.entries(next).filter(([, v]) => v !== ""));
-      if (sort !== "-_id") out.set("sort", sort);
-      return out;
-    });
-  const setSort = (next: string) =>
-    setParams((current) => {
-      const out = new URLSearchParams(current);
-      if (next === "-_id") out.delete("sort");
-      else out.set("sort", next);
-      return out;
-    });
+  const address = params.toString();
+  const fromAddress = () => ({
+    filters: Object.fromEntries([...params.entries()].filter(([k]) => !RESERVED.has(k))),
+    sort: params.get("sort") || "-_id",
+  });
+  const [applied, setApplied] = useState(fromAddress);
+  const [lastAddress, setLastAddress] = useState(address);
+  const [pushed, setPushed] = useState<string | null>(null);
+  if (address !== lastAddress) {
+    setLastAddress(address);
+    // Back, Forward or a link changed the address: it decides (not when it is our own change)
+    if (address !== pushed) setApplied(fromAddress());
+    setPushed(null);
+  }
+  const { filters, sort } = applied;
+  const apply = (next: { filters: Record<string, string>; sort: string }) => {
+    setApplied(next);
+    const out = new URLSearchParams(Object.entries(next.filters).filter(([, v]) => v !== ""));
+    if (next.sort !== "-_id") out.set("sort", next.sort);
+    setPushed(out.toString());
+    setParams(out);
+  };
+  const setFilters = (next: Record<string, string>) => apply({ filters: next, sort });
+  const setSort = (next: string) => apply({ filters, sort: next });
   const { message } = App.useApp();
   const [unfolded, setUnfolded] = useState(false);
   const [selected, setSelected] = useState<number[]>([]);
@@ -202,6 +213,9 @@ export function RecordList() {
   const [importing, setImporting] = useState(false);
   const queries = useQueryClient();
   if (schema.isError) return <Failure error={schema.error} what={t("failure.form")} />;
+  // nothing of the page before the form's fields are known: the query form would grow under
+  // the pointer and move the views and buttons below it while people aim at them
+  if (!schema.data) return <Card loading title={form} />;
   return (
     <Card
       title={schema.data?.label ?? form}
@@ -267,6 +281,8 @@ export function RecordList() {
         </Popover>
       </Space>
       <Form
+        // the form shows what the address filters by: a view applied or Back draws it afresh
+        key={JSON.stringify(filters)}
         form={filterForm}
         layout="inline"
         style={{ marginBottom: 16, rowGap: 8 }}
@@ -319,13 +335,7 @@ export function RecordList() {
               closable={v.mine || Boolean(me?.is_admin)}
               color={JSON.stringify(v.filters) === JSON.stringify(filters) && (v.sort || "-_id") === sort ? "blue" : undefined}
               onClick={() => {
-                setParams(() => {
-                  const out = new URLSearchParams(v.filters);
-                  if (v.sort && v.sort !== "-_id") out.set("sort", v.sort);
-                  return out;
-                });
-                filterForm.resetFields();
-                filterForm.setFieldsValue(formValues(filterable, v.filters));
+                apply({ filters: v.filters, sort: v.sort || "-_id" });
               }}
               onClose={(event) => {
                 event.preventDefault();
@@ -371,10 +381,7 @@ export function RecordList() {
           action={
             <Button
               size="small"
-              onClick={() => {
-                filterForm.resetFields();
-                setParams(new URLSearchParams());
-              }}
+              onClick={() => apply({ filters: {}, sort: "-_id" })}
               data-testid="list-reset"
             >
               {t("records.reset")}
