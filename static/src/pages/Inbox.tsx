@@ -6,7 +6,8 @@ import { ClockCircleOutlined } from "@ant-design/icons";
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { Badge, Button, Card, Empty, Input, List, Select, Space, Tabs, Tag, Typography } from "antd";
 import dayjs from "dayjs";
-import { Link, useSearchParams } from "react-router-dom";
+import { Link } from "react-router-dom";
+import { useAddressState } from "../addressState";
 import { api, type TaskItem } from "../api";
 import { useLang } from "../i18n";
 import { usePageTitle } from "../title";
@@ -46,23 +47,22 @@ const URGENCY_INK = ["#a8071a", "#ad4e00", "#874d00"];
 
 export function Inbox() {
   const { t, lang } = useLang();
-  const [params, setParams] = useSearchParams();
+  const [params, setAddress] = useAddressState();
   const box = (BOXES as readonly string[]).includes(params.get("box") ?? "") ? (params.get("box") as Box) : "todo";
   const q = params.get("q") ?? "";
   const form = params.get("form") ?? "";
   const flow = params.get("flow") ?? "";
   usePageTitle(t(`inbox.${box}`));
   /** Change the address's state; a new box starts without the old one's search and filters. */
-  const change = (next: Record<string, string>) =>
-    setParams((current) => {
-      const out = new URLSearchParams(next.box && next.box !== box ? {} : current);
-      for (const [key, value] of Object.entries(next)) {
-        if (value) out.set(key, value);
-        else out.delete(key);
-      }
-      if (out.get("box") === "todo") out.delete("box");
-      return out;
-    });
+  const change = (next: Record<string, string>) => {
+    const out = new URLSearchParams(next.box && next.box !== box ? {} : params);
+    for (const [key, value] of Object.entries(next)) {
+      if (value) out.set(key, value);
+      else out.delete(key);
+    }
+    if (out.get("box") === "todo") out.delete("box");
+    setAddress(out);
+  };
   const inbox = useInfiniteQuery({
     queryKey: ["inbox", box, lang, q, form, flow],
     queryFn: ({ pageParam }) =>

@@ -5,7 +5,8 @@ import { Alert, App, Button, Card, Checkbox, DatePicker, Empty, Form, Input, Pop
 import dayjs from "dayjs";
 import type { SorterResult } from "antd/es/table/interface";
 import { lazy, Suspense, useState } from "react";
-import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
+import { Link, useNavigate, useParams } from "react-router-dom";
+import { useAddressState } from "../addressState";
 import { api, problemText, withQuery, type FieldInfo, type RecordItem, type RecordPage } from "../api";
 import { referenceTitles, show, titleIn, useFormSchema, usePeopleNames } from "../forms";
 import { Failure } from "../Failure";
@@ -86,31 +87,14 @@ export function RecordList() {
   const navigate = useNavigate();
   const schema = useFormSchema(app, form);
   usePageTitle(schema.data?.label);
-  // the filters, the search and the sort live in the address, so that Back returns to them;
-  // the page applies a change at once and the address follows (the router commits its own
-  // update later, in a transition)
-  const [params, setParams] = useSearchParams();
-  const address = params.toString();
-  const fromAddress = () => ({
-    filters: Object.fromEntries([...params.entries()].filter(([k]) => !RESERVED.has(k))),
-    sort: params.get("sort") || "-_id",
-  });
-  const [applied, setApplied] = useState(fromAddress);
-  const [lastAddress, setLastAddress] = useState(address);
-  const [pushed, setPushed] = useState<string | null>(null);
-  if (address !== lastAddress) {
-    setLastAddress(address);
-    // Back, Forward or a link changed the address: it decides (not when it is our own change)
-    if (address !== pushed) setApplied(fromAddress());
-    setPushed(null);
-  }
-  const { filters, sort } = applied;
+  // the filters, the search and the sort live in the address, so that Back returns to them
+  const [params, setAddress] = useAddressState();
+  const filters = Object.fromEntries([...params.entries()].filter(([k]) => !RESERVED.has(k)));
+  const sort = params.get("sort") || "-_id";
   const apply = (next: { filters: Record<string, string>; sort: string }) => {
-    setApplied(next);
     const out = new URLSearchParams(Object.entries(next.filters).filter(([, v]) => v !== ""));
     if (next.sort !== "-_id") out.set("sort", next.sort);
-    setPushed(out.toString());
-    setParams(out);
+    setAddress(out);
   };
   const setFilters = (next: Record<string, string>) => apply({ filters: next, sort });
   const setSort = (next: string) => apply({ filters, sort: next });
