@@ -216,6 +216,16 @@ def pick_more(page: Page, select: Locator, text: str) -> None:
     expect(page.locator(".ant-select-dropdown:visible")).to_have_count(0)
 
 
+def choose_rule_type(page: Page, label: str) -> None:
+    """Pick what a new rules definition is (rule, decision table, SLA policy) in the 新建 dialog,
+    once the dialog finished opening, and see it picked: a choice clicked while the dialog still
+    zooms in can be lost, and the definition is then made as a plain rule (seen under load)."""
+    opened(page.locator(".ant-modal:visible"))
+    types = page.get_by_test_id("definition-rule-type")
+    types.get_by_text(label).click()
+    expect(types.locator(".ant-radio-button-wrapper-checked")).to_have_text(label)
+
+
 def within_window(page: Page, locator: Locator) -> None:
     """``locator`` is wholly inside the window as it is scrolled now (a sticky or fixed bar)."""
     box = locator.bounding_box()

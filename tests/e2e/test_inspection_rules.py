@@ -21,6 +21,7 @@ from tests.apps.test_aftersales import SYSTEM
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
+    choose_rule_type,
     opened,
     pick,
     publish_draft,
@@ -119,7 +120,7 @@ def new(page: Page, server: str, kinds: str, name: str, key: str, type_: str | N
     page.goto(f"{server}/design/aftersales?kind={kinds}")
     page.get_by_test_id(f"design-new-{kinds}").click()
     if type_:
-        page.get_by_test_id("definition-rule-type").get_by_text(type_).click()
+        choose_rule_type(page, type_)
     page.get_by_test_id("definition-name-zh").fill(name)
     page.get_by_test_id("definition-key").fill(key)
     page.locator(".ant-modal-footer .ant-btn-primary:visible").click()

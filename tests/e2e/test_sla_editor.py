@@ -19,6 +19,7 @@ from tangram.platform.kernel.models import Definition, DefinitionVersion, User
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
+    choose_rule_type,
     opened,
     pick,
     publish_draft,
@@ -111,7 +112,7 @@ def test_a_business_user_builds_and_publishes_an_sla_policy(
     sign_in(page, server, "admin", ADMIN_PASSWORD)
     page.goto(f"{server}/design/aftersales?kind=rules")
     page.get_by_test_id("design-new-rules").click()
-    page.get_by_test_id("definition-rule-type").get_by_text("服务时限策略").click()
+    choose_rule_type(page, "服务时限策略")
     page.get_by_test_id("definition-name-zh").fill("现场服务时限")
     page.get_by_test_id("definition-key").fill("onsite_sla")
     page.locator(".ant-modal-footer .ant-btn-primary:visible").click()
