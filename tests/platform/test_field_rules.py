@@ -13,6 +13,7 @@ from tangram.platform.identity import roles, users
 from tangram.platform.identity.perms import Actor, GrantRule, field_permissions, load_actor
 from tangram.platform.kernel.errors import ValidationFailed
 from tangram.platform.kernel.models import Record, Scope, Task, User
+from tangram.platform.records.listing import Filter
 from tests.platform.rules_fixtures import SYSTEM, World, build_world, field, rule, text
 
 CASE = {
@@ -159,10 +160,40 @@ def test_field_rules_are_checked(world: World, platform: Platform) -> None:
                 app_key="svc",
                 form_key="*",
                 actions=["update"],
-                field_rules={"Note": "read_only", "title": "hidden"},
+                field_rules={"Note": "read_only", "title": "secret", "note": "hidden"},
             )
     assert sorted(e["path"] for e in caught.value.errors) == [
         "field_rules",
         "field_rules/Note",
         "field_rules/title",
     ]
+
+
+def test_a_hidden_field_is_not_searched_for_its_holders(world: World, platform: Platform) -> None:
+    world.revoke_staff("bob")
+    with platform.unit_of_work() as uow:
+        desk = roles.create_role(uow, SYSTEM, key="desk", name="Desk")
+        roles.add_grant(
+            uow,
+            SYSTEM,
+            desk.id,
+            app_key="svc",
+            form_key="case",
+            actions=["read"],
+            field_rules={"note": "hidden"},
+        )
+        users.assign_role(uow, SYSTEM, role_id=desk.id, user_id=world.users["bob"])
+        bob = load_actor(uow.session, uow.session.get(User, world.users["bob"]), via="test")
+        uow.commit()
+    world.create({"title": "fan noise", "note": "secret supplier"}, form="case")
+
+    def found(who: Actor, words: str) -> int:
+        with platform.unit_of_work(write=False) as uow:
+            page = records.list_records(
+                uow, who, "svc", "case", filters=[Filter.parse("_q", [words])]
+            )
+            return len(page.items)
+
+    assert found(bob, "fan") == 1
+    assert found(bob, "supplier") == 0  # the search box would tell the hidden value
+    assert found(SYSTEM, "supplier") == 1

@@ -853,6 +853,84 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/apps/{app}/forms/{key}/access": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+                key: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Every role that may create, read or update the form's records, with the fields its
+         *     grant makes read-only or hides (designers of the app).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    app: string;
+                    key: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FormAccess"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        /**
+         * Replace the field rules of the named grants of the form, all or none; they apply at
+         *     once (administrators).
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    app: string;
+                    key: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["FormAccessUpdate"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FormAccess"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/apps/{app}/intake": {
         parameters: {
             query?: never;
@@ -5408,6 +5486,15 @@ export interface components {
                 [key: string]: unknown;
             }[];
         };
+        FormAccess: {
+            /** @description the caller may change the rules */
+            editable: boolean;
+            levels: string[];
+            roles: components["schemas"]["RoleAccess"][];
+        };
+        FormAccessUpdate: {
+            roles: components["schemas"]["GrantRules"][];
+        };
         FormChanges: {
             fields: components["schemas"]["FieldChange"][];
             form: components["schemas"]["PropertyChange"][];
@@ -5449,7 +5536,7 @@ export interface components {
             app_key: string;
             /** Format: date-time */
             created_at: string;
-            /** @description fields of the form its holders may not write: read_only */
+            /** @description fields of the form its holders may not write (read_only) or may neither read nor write (hidden) */
             field_rules: {
                 [key: string]: string;
             };
@@ -5462,9 +5549,9 @@ export interface components {
             actions: ("create" | "read" | "update" | "delete" | "design")[];
             /** @default * */
             app_key?: string;
-            /** @description fields of the form (name the form) its holders may not write, e.g. {"csat": "read_only"} */
+            /** @description fields of the form (name the form) its holders may not write (read_only) or may neither read nor write (hidden), e.g. {"csat": "read_only"} */
             field_rules?: {
-                [key: string]: "read_only";
+                [key: string]: "read_only" | "hidden";
             };
             /** @default * */
             form_key?: string;
@@ -5473,6 +5560,12 @@ export interface components {
              * @enum {string}
              */
             scope?: "own" | "group" | "all";
+        };
+        GrantRules: {
+            field_rules: {
+                [key: string]: "read_only" | "hidden";
+            };
+            grant_id: number;
         };
         Group: {
             /** Format: date-time */
@@ -6114,6 +6207,23 @@ export interface components {
             name: string;
             /** Format: date-time */
             updated_at: string;
+        };
+        RoleAccess: {
+            actions: string[];
+            app_key: string;
+            /** @description field → `read_only` or `hidden`; other fields are writable */
+            field_rules: {
+                [key: string]: string;
+            };
+            /** @description the form, or `*` */
+            form_key: string;
+            grant_id: number;
+            key: string;
+            name: string;
+            role_id: number;
+            scope: string;
+            /** @description the grant is the form's own (a grant on `*` has no rules) */
+            settable: boolean;
         };
         RoleCreate: {
             /** @default  */

@@ -157,6 +157,8 @@ class Dataset:
     _zone: ZoneInfo
     #: (reference field, referenced form, its table in the statement) for each form joined
     _joins: tuple[tuple[str, str, FromClause], ...] = ()
+    #: (form, field) of every field the dataset reads (a reference followed reads both ends)
+    reads: frozenset[tuple[str, str]] = frozenset()
 
     @property
     def forms(self) -> tuple[str, ...]:
@@ -300,6 +302,19 @@ class _Compiler:
             if found.child:
                 self.children.add(found.child)
         return found
+
+    def reads(self) -> frozenset[tuple[str, str]]:
+        """(form, field) of every field resolved so far."""
+        own = self.source.form.key
+        out: set[tuple[str, str]] = set()
+        for path, ref in self.refs.items():
+            head, _, rest = path.partition(".")
+            if path in META:
+                continue
+            out.add((own, head))
+            if ref.via is not None and rest not in META:
+                out.add((self.joins[ref.via][0], rest))
+        return frozenset(out)
 
     def _resolve(self, path: str, where: str) -> Ref | None:
         main, form = self.source.main, self.source.form
@@ -881,4 +896,5 @@ def compile_dataset(
         _key=c.source.main.c._id,
         _zone=zone,
         _joins=tuple((via, form, table) for via, (form, table) in sorted(c.joins.items())),
+        reads=c.reads(),
     )

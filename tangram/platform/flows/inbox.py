@@ -19,7 +19,7 @@ from tangram.platform import records
 from tangram.platform.flows.context import instance_of, permissions_at
 from tangram.platform.flows.definitions import process
 from tangram.platform.flows.writes import own_row
-from tangram.platform.identity.perms import Actor
+from tangram.platform.identity.perms import Actor, hidden_fields
 from tangram.platform.kernel.clock import ensure_utc
 from tangram.platform.kernel.errors import (
     NotFound,
@@ -332,6 +332,10 @@ def task_view(
         if node is not None and node.edits_fields
         else dict.fromkeys(form.by_key, read_only)
     )
+    # what the holder's roles hide stays hidden unless the step asks them to write it
+    for key in hidden_fields(actor, task.app_key, instance.form_key):
+        if permissions.get(key, read_only) != "editable":
+            permissions[key] = "hidden"
     if node is not None and node.type == "approval":
         actions = ["approve", "reject", "transfer", "delegate", "add_signer", "comment"]
     else:

@@ -49,7 +49,8 @@ class GrantRule:
     form_key: str
     actions: frozenset[str]
     scope: Scope
-    #: Fields of the form the grant does not let its holder write (field → ``read_only``).
+    #: Fields of the form the grant limits (field → ``read_only``: not written; ``hidden``: neither
+    #: read nor written).
     field_rules: tuple[tuple[str, str], ...] = ()
 
     def matches(self, action: str, app_key: str, form_key: str | None) -> bool:
@@ -168,18 +169,40 @@ def scope_for(actor: Actor, action: str, app_key: str, form_key: str | None = No
     return best
 
 
+FIELD_LEVELS: tuple[str, ...] = ("read_only", "hidden")
+
+
 def field_permissions(
     actor: Actor, action: str, app_key: str, form_key: str
 ) -> dict[str, Literal["read_only"]]:
     """The fields the actor may not write with ``action`` on the form: those every grant that
-    allows the action marks ``read_only`` (one grant that leaves a field writable is enough)."""
+    allows the action marks ``read_only`` or ``hidden`` (one grant that leaves a field writable is
+    enough)."""
+    return dict.fromkeys(
+        sorted(_limited(actor, action, app_key, form_key, FIELD_LEVELS)), "read_only"
+    )
+
+
+def hidden_fields(actor: Actor, app_key: str, form_key: str) -> frozenset[str]:
+    """The fields of the form the actor may not read: those every grant that lets them read the
+    form marks ``hidden`` (one grant that shows a field is enough). Administrators see all."""
+    return _limited(actor, Action.READ.value, app_key, form_key, ("hidden",))
+
+
+def _limited(
+    actor: Actor, action: str, app_key: str, form_key: str, levels: Iterable[str]
+) -> frozenset[str]:
     if actor.is_admin:
-        return {}
-    rules = [dict(g.field_rules) for g in actor.grants if g.matches(action, app_key, form_key)]
+        return frozenset()
+    wanted = frozenset(levels)
+    rules = [
+        {k for k, level in g.field_rules if level in wanted}
+        for g in actor.grants
+        if g.matches(action, app_key, form_key)
+    ]
     if not rules:
-        return {}
-    shared = set(rules[0]).intersection(*rules[1:])
-    return dict.fromkeys(sorted(shared), "read_only")
+        return frozenset()
+    return frozenset(rules[0].intersection(*rules[1:]))
 
 
 def can_read_app(actor: Actor, app_key: str) -> bool:

@@ -11,7 +11,14 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from tangram.platform.identity.perms import ACTIONS, ADMIN_ROLE, Actor, grant_rule, require_admin
+from tangram.platform.identity.perms import (
+    ACTIONS,
+    ADMIN_ROLE,
+    FIELD_LEVELS,
+    Actor,
+    grant_rule,
+    require_admin,
+)
 from tangram.platform.kernel.errors import (
     Conflict,
     NotFound,
@@ -139,7 +146,8 @@ def add_grant(
     field_rules: Mapping[str, str] | None = None,
 ) -> Grant:
     """Let a role do ``actions`` on an app's forms (``*`` for any) within ``scope``;
-    ``field_rules`` names fields of the form its holders may not write (``read_only``)."""
+    ``field_rules`` names fields of the form its holders may not write (``read_only``) or may
+    neither read nor write (``hidden``)."""
     require_admin(actor, "change grants")
     role = get_role(uow, role_id)
     acts = sorted(set(actions))
@@ -157,13 +165,7 @@ def add_grant(
     if scope not in {s.value for s in Scope}:
         errors.append({"path": "scope", "message": "must be own, group or all"})
     rules = dict(field_rules or {})
-    for key, level in rules.items():
-        if not KEY.match(key):
-            errors.append({"path": f"field_rules/{key}", "message": "must be a field key"})
-        elif level != "read_only":
-            errors.append({"path": f"field_rules/{key}", "message": "read_only"})
-    if rules and form_key == "*":
-        errors.append({"path": "field_rules", "message": "name the form the fields belong to"})
+    errors += _rule_problems(rules, form_key)
     for path, value in (("app_key", app_key), ("form_key", form_key)):
         if value != "*" and not KEY.match(value):
             errors.append({"path": path, "message": "must be '*' or a snake_case key"})
@@ -206,6 +208,48 @@ def add_grant(
             "scope": scope,
             **({"field_rules": rules} if rules else {}),
         },
+    )
+    return grant
+
+
+def _rule_problems(rules: Mapping[str, str], form_key: str) -> list[dict[str, str]]:
+    errors = []
+    for key, level in rules.items():
+        if not KEY.match(key):
+            errors.append({"path": f"field_rules/{key}", "message": "must be a field key"})
+        elif level not in FIELD_LEVELS:
+            errors.append(
+                {"path": f"field_rules/{key}", "message": f"must be {' or '.join(FIELD_LEVELS)}"}
+            )
+    if rules and form_key == "*":
+        errors.append({"path": "field_rules", "message": "name the form the fields belong to"})
+    return errors
+
+
+def set_field_rules(
+    uow: UnitOfWork, actor: Actor, role_id: int, grant_id: int, field_rules: Mapping[str, str]
+) -> Grant:
+    """Replace the field rules of one grant of a role (its actions and scope stay)."""
+    require_admin(actor, "change grants")
+    grant = uow.session.get(Grant, grant_id)
+    if grant is None or grant.role_id != role_id:
+        raise NotFound(f"Role {role_id} has no grant {grant_id}.", code="grant.not_found")
+    rules = dict(sorted(field_rules.items()))
+    errors = _rule_problems(rules, grant.form_key)
+    if errors:
+        raise ValidationFailed("The field rules are not valid.", errors=errors)
+    before = dict(grant.field_rules or {})
+    if before == rules:
+        return grant
+    grant.field_rules = rules
+    uow.flush()
+    uow.audit(
+        actor.user_id,
+        actor.label,
+        "role.field_rules_set",
+        "role",
+        role_id,
+        {"grant_id": grant.id, "form_key": grant.form_key, "before": before, "after": rules},
     )
     return grant
 

@@ -167,7 +167,9 @@ def record_sheet(
             limit=PAGE,
         )
         if not shown:
-            shown = [f for f in page.form.fields if f.type not in SKIPPED]
+            shown = [
+                f for f in page.form.fields if f.type not in SKIPPED and f.key not in page.hidden
+            ]
             title = text(page.form.label, lang)
         names = _names(uow, actor, app_key, shown, page.items)
         for record in page.items:

@@ -203,11 +203,11 @@ def _condition(target: _Target, op: str, value: Any, raw_empty: bool | None) -> 
     )
 
 
-def _keyword(t: Tables, words: str) -> ColumnElement[bool]:
-    """The search box's condition: the number (``12`` or ``#12``) or any text field containing
-    the words."""
+def _keyword(t: Tables, words: str, hidden: frozenset[str]) -> ColumnElement[bool]:
+    """The search box's condition: the number (``12`` or ``#12``) or any text field the viewer
+    reads containing the words."""
     number = words.lstrip("#")
-    texts = [c for c in t.projection.columns if c.kind is ColumnKind.TEXT]
+    texts = [c for c in t.projection.columns if c.kind is ColumnKind.TEXT and c.key not in hidden]
     found: list[ColumnElement[bool]] = [
         t.main.c[c.key].icontains(words, autoescape=True) for c in texts
     ]
@@ -217,9 +217,10 @@ def _keyword(t: Tables, words: str) -> ColumnElement[bool]:
 
 
 def conditions(
-    t: Tables, filters: Sequence[Filter], *, time_zone: str
+    t: Tables, filters: Sequence[Filter], *, time_zone: str, hidden: frozenset[str] = frozenset()
 ) -> list[ColumnElement[bool]]:
-    """SQL conditions on the main table for ``filters``; 422 listing every bad one."""
+    """SQL conditions on the main table for ``filters``; 422 listing every bad one. A field in
+    ``hidden`` (the viewer may not read it) cannot be filtered on, nor searched."""
     tz = ZoneInfo(time_zone)
     problems = _Problems()
     out: list[ColumnElement[bool]] = []
@@ -230,9 +231,9 @@ def conditions(
             if len(words) > MAX_KEYWORD:
                 problems.add(path, f"at most {MAX_KEYWORD} characters")
             elif words:
-                out.append(_keyword(t, words))
+                out.append(_keyword(t, words, hidden))
             continue
-        target = _target(t, f.field)
+        target = None if f.field.partition(".")[0] in hidden else _target(t, f.field)
         if target is None:
             problems.add(path, f"{f.field!r} is not a field of this form that can be filtered")
             continue
@@ -391,8 +392,9 @@ def _from_json(kind: ColumnKind, raw: Any) -> Any:
     return raw
 
 
-def ordering(t: Tables, keys: Sequence[SortKey]) -> Ordering:
-    """Resolve sort keys against the projection (422 for unknown or unsortable fields)."""
+def ordering(t: Tables, keys: Sequence[SortKey], hidden: frozenset[str] = frozenset()) -> Ordering:
+    """Resolve sort keys against the projection (422 for unknown or unsortable fields, and for
+    those in ``hidden``: the viewer may not read them)."""
     problems = _Problems()
     if len(keys) > MAX_SORT_KEYS:
         problems.add("sort", f"at most {MAX_SORT_KEYS} sort keys", "sort.invalid")
@@ -402,7 +404,11 @@ def ordering(t: Tables, keys: Sequence[SortKey]) -> Ordering:
         if key.field in META_KINDS:
             nullable = bool(t.main.c[key.field].nullable)
             resolved.append((key.field, META_KINDS[key.field], key.descending, nullable))
-        elif key.field in columns and columns[key.field].kind in _ORDERED | {ColumnKind.BOOLEAN}:
+        elif (
+            key.field in columns
+            and key.field not in hidden
+            and columns[key.field].kind in _ORDERED | {ColumnKind.BOOLEAN}
+        ):
             resolved.append((key.field, columns[key.field].kind, key.descending, True))
         else:
             problems.add(

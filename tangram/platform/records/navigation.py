@@ -12,7 +12,13 @@ from tangram.engines.forms.fields import text
 from tangram.engines.forms.messages import catalogue
 from tangram.platform import metadata
 from tangram.platform.identity import groups, users
-from tangram.platform.identity.perms import Action, Actor, field_permissions, require_design
+from tangram.platform.identity.perms import (
+    Action,
+    Actor,
+    field_permissions,
+    hidden_fields,
+    require_design,
+)
 from tangram.platform.kernel.errors import PermissionDenied, ValidationFailed
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import compiled
@@ -85,15 +91,46 @@ def _schemas(
     }
 
 
+def _without(schemas: dict[str, Any], hidden: frozenset[str]) -> dict[str, Any]:
+    """The schemas without the fields the viewer may not read (as if the form had none)."""
+    if not hidden:
+        return schemas
+    js = dict(schemas["json_schema"])
+    js["properties"] = {k: v for k, v in js["properties"].items() if k not in hidden}
+    if "required" in js:
+        js["required"] = [k for k in js["required"] if k not in hidden]
+    ui = {k: v for k, v in schemas["ui_schema"].items() if k not in hidden}
+    if "ui:order" in ui:
+        ui["ui:order"] = [k for k in ui["ui:order"] if k not in hidden]
+    if "ui:layout" in ui:
+        ui["ui:layout"] = {
+            "sections": [
+                {**s, "fields": [k for k in s.get("fields", []) if k not in hidden]}
+                for s in ui["ui:layout"]["sections"]
+            ]
+        }
+    return schemas | {
+        "json_schema": js,
+        "ui_schema": ui,
+        "conditions": {
+            k: v for k, v in schemas["conditions"].items() if k.partition(".")[0] not in hidden
+        },
+        "fields": [f for f in schemas["fields"] if f["key"] not in hidden],
+        "title_field": None if schemas["title_field"] in hidden else schemas["title_field"],
+    }
+
+
 def form_schema(
     uow: UnitOfWork, actor: Actor, app_key: str, form_key: str, lang: str
 ) -> dict[str, Any]:
     """A published form's JSON Schema, UI schema, conditions and fields, and what the actor may
-    do with its records (they must be able to read them)."""
+    do with its records (they must be able to read them); fields the actor's roles hide are left
+    out, as if the form had none."""
     service.require_scope(actor, Action.READ, app_key, form_key)
     version, form = compiled.form(uow, app_key, form_key)
     _, _, body = metadata.published_body(uow, app_key, "form", form_key)
-    return _schemas(form_key, version, form, body, lang) | {
+    hidden = hidden_fields(actor, app_key, form_key)
+    return _without(_schemas(form_key, version, form, body, lang), hidden) | {
         "can": {
             action.value: allowed(actor, action, app_key, form_key)
             for action in (Action.CREATE, Action.UPDATE, Action.DELETE)
@@ -115,8 +152,11 @@ def create_fields(
     engineer's or the callback's fields. Computed fields show with the fields they follow."""
     _, form = compiled.form(uow, app_key, form_key)
     locked = field_permissions(actor, Action.CREATE.value, app_key, form_key)
+    hidden = hidden_fields(actor, app_key, form_key)
     out = []
     for f in form.fields:
+        if f.key in hidden:
+            continue
         if f.computed or (
             f.key not in locked
             and not (f.flow_only and not actor.is_admin)

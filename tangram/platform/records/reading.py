@@ -4,14 +4,14 @@ projection (the viewer's scope applied in SQL), a record's timeline and its SLA 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, func, or_, select
 
 from tangram.engines.forms import Form
-from tangram.platform.identity.perms import Action, Actor, group_subtree
+from tangram.platform.identity.perms import Action, Actor, group_subtree, hidden_fields
 from tangram.platform.kernel.models import (
     AuditEntry,
     Record,
@@ -33,6 +33,8 @@ class Page:
     next_cursor: str | None
     total: int | None
     form: Form
+    #: Fields the viewer may not read (left out of every record's values shown).
+    hidden: frozenset[str] = frozenset()
 
 
 def list_records(
@@ -59,13 +61,14 @@ def list_records(
     _, form = compiled.form(uow, app_key, form_key)
     t = projections.ready(uow, app.id, form_key, form)
     main = t.main
+    hidden = hidden_fields(actor, app_key, form_key)
     where = [
         main.c._deleted_at.is_(None),
-        *listing.conditions(t, filters, time_zone=uow.settings.time_zone),
+        *listing.conditions(t, filters, time_zone=uow.settings.time_zone, hidden=hidden),
         *visible(uow, actor, main, scope),
         *([within(main)] if within is not None else []),
     ]
-    order = listing.ordering(t, sort or [SortKey("_id", descending=True)])
+    order = listing.ordering(t, sort or [SortKey("_id", descending=True)], hidden)
     page_where = list(where)
     if cursor:
         page_where.append(order.after(main, order.decode(cursor)))
@@ -84,7 +87,12 @@ def list_records(
     total = None
     if count:
         total = int(uow.session.scalar(select(func.count()).select_from(main).where(*where)) or 0)
-    return Page(items, next_cursor, total, form)
+    return Page(items, next_cursor, total, form, hidden)
+
+
+def shown(data: Mapping[str, Any], hidden: frozenset[str]) -> dict[str, Any]:
+    """A record's values without the fields the viewer may not read."""
+    return {k: v for k, v in data.items() if k not in hidden} if hidden else dict(data)
 
 
 def visible(uow: UnitOfWork, actor: Actor, main: Any, scope: Scope) -> list[Any]:
@@ -102,18 +110,42 @@ def visible(uow: UnitOfWork, actor: Actor, main: Any, scope: Scope) -> list[Any]
     return []
 
 
+#: The payload keys of a record's audit entries that hold values by field (or field keys).
+_VALUE_KEYS = ("changes", "read", "set", "before", "after", "data", "values")
+
+
+def _without(payload: Mapping[str, Any], hidden: frozenset[str]) -> dict[str, Any]:
+    out = dict(payload)
+    for key in _VALUE_KEYS:
+        if isinstance(out.get(key), Mapping):
+            out[key] = shown(out[key], hidden)
+    if isinstance(out.get("changed"), list):
+        out["changed"] = [k for k in out["changed"] if k not in hidden]
+    return out
+
+
 def timeline(
     uow: UnitOfWork, actor: Actor, app_key: str, form_key: str, record_id: int
 ) -> list[AuditEntry]:
-    """The record's audit entries (creation, changes old → new, deletion, restoration)."""
+    """The record's audit entries (creation, changes old → new, deletion, restoration), without
+    the values of fields the actor may not read."""
     get_record(uow, actor, app_key, form_key, record_id)
-    return list(
+    entries = list(
         uow.session.scalars(
             select(AuditEntry)
             .where(AuditEntry.object_type == "record", AuditEntry.object_id == str(record_id))
             .order_by(AuditEntry.seq)
         )
     )
+    hidden = hidden_fields(actor, app_key, form_key)
+    if not hidden:
+        return entries
+    copies = []
+    for e in entries:  # detached copies: the log itself is never changed
+        copy = AuditEntry(**{c.key: getattr(e, c.key) for c in AuditEntry.__table__.columns})
+        copy.payload = _without(e.payload, hidden)
+        copies.append(copy)
+    return copies
 
 
 def sla_of(

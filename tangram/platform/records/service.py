@@ -35,6 +35,7 @@ from tangram.platform.identity.perms import (
     Actor,
     check_record,
     field_permissions,
+    hidden_fields,
     scope_for,
 )
 from tangram.platform.kernel import serials
@@ -413,7 +414,15 @@ def update_record(
         raise StaleVersion(
             f"Someone else changed record {record_id} (your version {lock_version}, current "
             f"{record.lock_version}). Reload it and apply your change again.",
-            current={"id": record.id, "data": record.data, "lock_version": record.lock_version},
+            current={
+                "id": record.id,
+                "data": {
+                    k: v
+                    for k, v in record.data.items()
+                    if k not in hidden_fields(actor, app_key, form_key)
+                },
+                "lock_version": record.lock_version,
+            },
             current_version=record.lock_version,
         )
     if not isinstance(changes, Mapping):

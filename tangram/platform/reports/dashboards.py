@@ -466,7 +466,7 @@ def _kpi_records(
             exc.diagnostics,
             code="report.stale",
         ) from None
-    seen = reach(actor, app_key, dataset.forms)
+    seen = reach(actor, app_key, dataset.forms, dataset.reads)
     t = tables_of(sources, form_key)
     where = [*records.visible(uow, actor, t.main, seen.scope), *applied.conditions(t, False)]
     ids = dataset.records(where=where, joined=seen.joined(uow, actor))

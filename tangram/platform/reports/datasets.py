@@ -61,7 +61,7 @@ from tangram.platform.identity import users
 from tangram.platform.identity.perms import Action, Actor, require_design
 from tangram.platform.kernel import spreadsheets
 from tangram.platform.kernel.errors import NotFound, ValidationFailed
-from tangram.platform.kernel.models import AuditEntry, Scope
+from tangram.platform.kernel.models import AuditEntry
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.records import listing, projections
 from tangram.platform.records.listing import Filter
@@ -319,22 +319,27 @@ def load(uow: UnitOfWork, actor: Actor, app_key: str, key: str) -> tuple[Prepare
             exc.diagnostics,
             code="report.stale",
         ) from None
-    return prepared, reach(actor, app_key, prepared.dataset.forms)
+    return prepared, reach(actor, app_key, prepared.dataset.forms, prepared.dataset.reads)
 
 
 def _where(
     uow: UnitOfWork,
     actor: Actor,
     prepared: Prepared,
-    scope: Scope,
+    seen: Reach,
     filters: Sequence[Filter],
     extra: Extra | None,
 ) -> list[ColumnElement[bool]]:
     t = prepared.tables
     dated = (prepared.body.get("widget") or {}).get("type") != "before_after"
     return [
-        *listing.conditions(t, filters, time_zone=uow.settings.time_zone),
-        *records.visible(uow, actor, t.main, scope),
+        *listing.conditions(
+            t,
+            filters,
+            time_zone=uow.settings.time_zone,
+            hidden=seen.hidden,
+        ),
+        *records.visible(uow, actor, t.main, seen.scope),
         *(extra(t, dated) if extra is not None else []),
     ]
 
@@ -357,7 +362,7 @@ def run(
     ``extra`` is answered by the query).
     """
     prepared, seen = load(uow, actor, app_key, key)
-    where = _where(uow, actor, prepared, seen.scope, filters, extra)
+    where = _where(uow, actor, prepared, seen, filters, extra)
     joined = seen.joined(uow, actor)
     rollable = seen.whole and not filters and (extra is None or sliced is not None)
     part = sliced(prepared.tables, True) if sliced is not None else None
@@ -430,8 +435,8 @@ def preview(
             problems,
             code="definition.invalid",
         )
-    seen = reach(actor, app_key, prepared.dataset.forms)
-    where = _where(uow, actor, prepared, seen.scope, (), None)
+    seen = reach(actor, app_key, prepared.dataset.forms, prepared.dataset.reads)
+    where = _where(uow, actor, prepared, seen, (), None)
     return _execute(uow, prepared, where, seen.joined(uow, actor))
 
 

@@ -59,7 +59,7 @@ def drill_condition(
         raise ValidationFailed.from_diagnostics(
             "The data point does not fit the report.", exc.diagnostics, code="report.point"
         ) from None
-    where = _where(uow, actor, prepared, seen.scope, filters, extra)
+    where = _where(uow, actor, prepared, seen, filters, extra)
     ids = prepared.dataset.records(where=[*where, *at], joined=seen.joined(uow, actor))
     return lambda main: main.c._id.in_(ids)
 

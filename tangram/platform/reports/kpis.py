@@ -118,7 +118,7 @@ def kpi_card(
             exc.diagnostics,
             code="report.stale",
         ) from None
-    seen = reach(actor, app_key, dataset.forms)
+    seen = reach(actor, app_key, dataset.forms, dataset.reads)
     t = tables_of(sources, form_key)
     where = [
         *records.visible(uow, actor, t.main, seen.scope),

@@ -13,7 +13,7 @@ bare id of a reference the viewer may not read.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +24,8 @@ from tangram.engines.common import DefinitionError, Diagnostic
 from tangram.engines.forms import FieldType
 from tangram.engines.reports import JoinLimit, Source
 from tangram.platform import records
-from tangram.platform.identity.perms import Action, Actor, can_read_app
-from tangram.platform.kernel.errors import NotFound
+from tangram.platform.identity.perms import Action, Actor, can_read_app, hidden_fields
+from tangram.platform.kernel.errors import NotFound, PermissionDenied
 from tangram.platform.kernel.models import Scope
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import app_ref, compiled
@@ -90,6 +90,8 @@ class Reach:
     """A viewer's read scope on each form a dataset touches, its own form first."""
 
     scopes: tuple[tuple[str, Scope], ...]
+    #: The fields of the dataset's own form the viewer may not read (nor filter on).
+    hidden: frozenset[str] = frozenset()
 
     @property
     def scope(self) -> Scope:
@@ -117,12 +119,27 @@ class Reach:
         return limit
 
 
-def reach(actor: Actor, app_key: str, forms: Sequence[str]) -> Reach:
+def reach(
+    actor: Actor,
+    app_key: str,
+    forms: Sequence[str],
+    reads: Iterable[tuple[str, str]] = (),
+) -> Reach:
     """The actor's read scope on each of ``forms``; 403 ``permission.record`` naming the first
-    form they may not read (nothing has run yet)."""
-    return Reach(
-        tuple(
-            (form, records.require_scope(actor, Action.READ, app_key, form))
-            for form in dict.fromkeys(forms)
-        )
+    form they may not read, 403 ``permission.field`` naming the fields of ``reads`` (form, field)
+    their roles hide from them (nothing has run yet)."""
+    scopes = tuple(
+        (form, records.require_scope(actor, Action.READ, app_key, form))
+        for form in dict.fromkeys(forms)
     )
+    hidden = sorted(
+        (form, key) for form, key in reads if key in hidden_fields(actor, app_key, form)
+    )
+    if hidden:
+        raise PermissionDenied(
+            "This report reads fields your roles hide from you: "
+            + ", ".join(f"{form}.{key}" for form, key in hidden)
+            + ".",
+            code="permission.field",
+        )
+    return Reach(scopes, hidden_fields(actor, app_key, forms[0]) if forms else frozenset())

@@ -9,6 +9,7 @@ from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate
 
 from tangram.platform import design, flows, metadata
+from tangram.platform.design import access
 from tangram.platform.kernel.models import DefinitionVersion
 from tangram.platform.metadata import DefinitionView
 from tangram.platform.records.listing import Filter
@@ -717,6 +718,85 @@ class Overview(MethodView):
         actor = require_actor()
         with platform().unit_of_work(write=False) as uow:
             return design.overview(uow, actor, app)
+
+
+class RoleAccessSchema(Schema):
+    """One role that may create, read or update a form's records, with its field rules."""
+
+    role_id = fields.Integer(required=True)
+    key = fields.String(required=True)
+    name = fields.String(required=True)
+    grant_id = fields.Integer(required=True)
+    app_key = fields.String(required=True)
+    form_key = fields.String(required=True, metadata={"description": "the form, or `*`"})
+    actions = fields.List(fields.String(), required=True)
+    scope = fields.String(required=True)
+    field_rules = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={"description": "field → `read_only` or `hidden`; other fields are writable"},
+    )
+    settable = fields.Boolean(
+        required=True,
+        metadata={"description": "the grant is the form's own (a grant on `*` has no rules)"},
+    )
+
+
+class FormAccessSchema(Schema):
+    """Who reads and writes which fields of a form."""
+
+    levels = fields.List(fields.String(), required=True)
+    editable = fields.Boolean(
+        required=True, metadata={"description": "the caller may change the rules"}
+    )
+    roles = fields.List(fields.Nested(RoleAccessSchema), required=True)
+
+
+class GrantRulesSchema(StrictSchema):
+    """The new field rules of one grant of the form."""
+
+    grant_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**63 - 1))
+    field_rules = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=100)),
+        values=fields.String(validate=validate.OneOf(["read_only", "hidden"])),
+        required=True,
+        validate=validate.Length(max=2000),
+    )
+
+
+class FormAccessUpdateSchema(StrictSchema):
+    """Field rules to set, grant by grant (grants not named keep theirs)."""
+
+    roles = fields.List(
+        fields.Nested(GrantRulesSchema), required=True, validate=validate.Length(max=500)
+    )
+
+
+@blp.route("/<string:app>/forms/<string:key>/access")
+class FormAccess(MethodView):
+    """The form designer's permission matrix."""
+
+    @blp.response(200, FormAccessSchema)
+    def get(self, app: str, key: str) -> dict[str, Any]:
+        """Every role that may create, read or update the form's records, with the fields its
+        grant makes read-only or hides (designers of the app)."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            return access.form_access(uow, actor, app, key)
+
+    @blp.arguments(FormAccessUpdateSchema)
+    @blp.response(200, FormAccessSchema)
+    def put(self, body: dict[str, Any], app: str, key: str) -> dict[str, Any]:
+        """Replace the field rules of the named grants of the form, all or none; they apply at
+        once (administrators)."""
+        actor = require_actor()
+        with platform().unit_of_work() as uow:
+            out = access.set_form_access(
+                uow, actor, app, key, {r["grant_id"]: r["field_rules"] for r in body["roles"]}
+            )
+            uow.commit()
+        return out
 
 
 class DirectorySchema(Schema):

@@ -10,6 +10,7 @@ from marshmallow import INCLUDE, Schema, fields, validate
 
 from tangram.engines.forms import Form
 from tangram.platform import records
+from tangram.platform.identity.perms import Actor, hidden_fields
 from tangram.platform.kernel.models import AuditEntry, Record, SavedView
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import compiled
@@ -119,12 +120,13 @@ class RecordListArgs(Schema):
 _LIST_PARAMS = frozenset(RecordListArgs().fields)
 
 
-def record_out(record: Record, form: Form) -> dict[str, Any]:
+def record_out(record: Record, form: Form, hidden: frozenset[str]) -> dict[str, Any]:
+    """A record as the API answers it, without the fields its viewer may not read (``hidden``)."""
     return {
         "id": record.id,
         "form_key": record.form_key,
         "form_version": record.form_version,
-        "data": record.data,
+        "data": records.shown(record.data, hidden),
         "lock_version": record.lock_version,
         "owner_id": record.owner_id,
         "group_id": record.group_id,
@@ -134,8 +136,8 @@ def record_out(record: Record, form: Form) -> dict[str, Any]:
     }
 
 
-def _current(uow: UnitOfWork, app: str, form: str, record: Record) -> dict[str, Any]:
-    return record_out(record, compiled.form(uow, app, form)[1])
+def _current(uow: UnitOfWork, actor: Actor, app: str, form: str, record: Record) -> dict[str, Any]:
+    return record_out(record, compiled.form(uow, app, form)[1], hidden_fields(actor, app, form))
 
 
 BASE = "/<string:app>/records/<string:form>"
@@ -166,7 +168,10 @@ class Records(MethodView):
             )
             late = records.overdue(uow, [r.id for r in page.items])
         return {
-            "items": [{**record_out(r, page.form), "overdue": r.id in late} for r in page.items],
+            "items": [
+                {**record_out(r, page.form, page.hidden), "overdue": r.id in late}
+                for r in page.items
+            ],
             "next_cursor": page.next_cursor,
             "total": page.total,
         }
@@ -182,7 +187,7 @@ class Records(MethodView):
         p = platform()
         with p.unit_of_work() as uow:
             written = records.create_record(uow, actor, app, form, body["data"], lang=lang_of())
-            out = _current(uow, app, form, written.record)
+            out = _current(uow, actor, app, form, written.record)
             uow.commit()
         return out
 
@@ -321,7 +326,9 @@ class RecordItem(MethodView):
         """Read a record (``removed_fields``: what later form versions dropped)."""
         actor = require_actor()
         with platform().unit_of_work(write=False) as uow:
-            return _current(uow, app, form, records.get_record(uow, actor, app, form, record_id))
+            return _current(
+                uow, actor, app, form, records.get_record(uow, actor, app, form, record_id)
+            )
 
     @blp.arguments(LangArgs, location="query")
     @blp.arguments(RecordUpdateSchema)
@@ -343,7 +350,7 @@ class RecordItem(MethodView):
                 lock_version=body["lock_version"],
                 lang=lang_of(),
             )
-            out = _current(uow, app, form, written.record)
+            out = _current(uow, actor, app, form, written.record)
             uow.commit()
         return out
 
@@ -369,7 +376,7 @@ class Restore(MethodView):
         actor = require_actor()
         with platform().unit_of_work() as uow:
             record = records.restore_record(uow, actor, app, form, record_id)
-            out = _current(uow, app, form, record)
+            out = _current(uow, actor, app, form, record)
             uow.commit()
         return out
 

@@ -137,7 +137,7 @@ def _export(result: reports.Result, kind: str, name: str) -> Any:
 
 def _page(page: records.Page) -> dict[str, Any]:
     return {
-        "items": [record_out(r, page.form) for r in page.items],
+        "items": [record_out(r, page.form, page.hidden) for r in page.items],
         "next_cursor": page.next_cursor,
         "total": page.total,
     }

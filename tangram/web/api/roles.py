@@ -61,7 +61,10 @@ class GrantSchema(Schema):
         keys=fields.String(),
         values=fields.String(),
         required=True,
-        metadata={"description": "fields of the form its holders may not write: read_only"},
+        metadata={
+            "description": "fields of the form its holders may not write (read_only) or may "
+            "neither read nor write (hidden)"
+        },
     )
     created_at = fields.DateTime(required=True)
 
@@ -79,11 +82,11 @@ class GrantCreateSchema(StrictSchema):
     scope = fields.String(load_default="all", validate=validate.OneOf(["own", "group", "all"]))
     field_rules = fields.Dict(
         keys=fields.String(),
-        values=fields.String(validate=validate.OneOf(["read_only"])),
+        values=fields.String(validate=validate.OneOf(["read_only", "hidden"])),
         load_default=dict,
         metadata={
-            "description": "fields of the form (name the form) its holders may not write, "
-            'e.g. {"csat": "read_only"}'
+            "description": "fields of the form (name the form) its holders may not write "
+            '(read_only) or may neither read nor write (hidden), e.g. {"csat": "read_only"}'
         },
     )
 
