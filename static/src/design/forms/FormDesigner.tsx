@@ -66,6 +66,7 @@ import {
   type FormDefinition,
   type History,
 } from "./model";
+import { FieldAccess } from "./FieldAccess";
 import { Preview, type Sample } from "./Preview";
 import { FieldProperties, FormProperties, SectionProperties } from "./Properties";
 
@@ -465,6 +466,7 @@ export function FormDesigner({ app, body, setBody, problems, publishedKeys, focu
       items={[
         { key: "design", label: t("design.form.canvas"), children: design },
         { key: "preview", label: t("design.form.preview"), children: <Preview app={app} body={emitted} values={sample} setValues={setSample} /> },
+        { key: "access", label: t("design.form.access"), children: tab === "access" ? <FieldAccess app={app} definition={emitted as unknown as FormDefinition} /> : null },
       ]}
       data-testid="design-form-tabs"
     />

@@ -6,3 +6,4 @@ export * from "./operations";
 export * from "./pointers";
 export * from "./types";
 export * from "./serial";
+export * from "./access";
