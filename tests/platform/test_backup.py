@@ -25,11 +25,16 @@ from tangram.platform.kernel.db import build_engine
 from tangram.platform.kernel.models import App, Record
 from tangram.platform.records import projections
 from tangram.platform.records.projections import identifier
-from tests.conftest import PG_URL
 
-SQLITE_ONLY = pytest.mark.skipif(
-    bool(PG_URL), reason="online backups are SQLite's (pg_dump's on PostgreSQL)"
-)
+
+@pytest.fixture
+def database_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """Online backups are SQLite's (PostgreSQL's are pg_dump's): these tests run on a SQLite
+    installation whichever database the rest of the suite runs on."""
+    path = tmp_path / "tangram.db"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
 
 TICKET = {
     "key": "ticket",
@@ -122,7 +127,6 @@ def inconsistencies(path: Path, app_id: int) -> list[str]:
     return found
 
 
-@SQLITE_ONLY
 def test_a_backup_taken_while_records_are_written_restores_a_consistent_installation(
     platform: Platform, settings: Settings, clock: FrozenClock, tmp_path: Path
 ) -> None:
@@ -189,7 +193,6 @@ def test_a_backup_taken_while_records_are_written_restores_a_consistent_installa
             copy.dispose()
 
 
-@SQLITE_ONLY
 def test_a_backup_never_overwrites_a_file_nor_leaves_a_partial_one(
     platform: Platform, tmp_path: Path
 ) -> None:
