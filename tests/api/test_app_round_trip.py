@@ -164,7 +164,12 @@ def build(client: ApiClient) -> None:
     ok(client.post("/api/v1/groups", json=elec), 201)
     role = {"key": "maint_supervisor", "name": "维修主管"}
     supervisor = ok(client.post("/api/v1/roles", json=role), 201)
-    grant = {"app_key": "maint", "form_key": "job", "actions": ["read", "update"]}
+    grant = {
+        "app_key": "maint",
+        "form_key": "job",
+        "actions": ["read", "update"],
+        "field_rules": {"due": "hidden", "urgency": "read_only"},
+    }
     ok(client.post(f"/api/v1/roles/{supervisor['id']}/grants", json=grant), 201)
     for kinds, body in DEFINITIONS:
         ok(client.post(f"{APP}/{kinds}", json={"body": body}), 201)
@@ -199,7 +204,12 @@ def test_an_app_built_through_the_api_installs_into_an_empty_database_and_routes
         "parent": "maint_dept",
     }
     assert package.roles["maint_supervisor"]["grants"] == [
-        {"form": "job", "actions": ["read", "update"], "scope": "all"}
+        {
+            "form": "job",
+            "actions": ["read", "update"],
+            "scope": "all",
+            "fields": {"due": "hidden", "urgency": "read_only"},
+        }
     ]
 
     client = target.client
@@ -216,7 +226,9 @@ def test_an_app_built_through_the_api_installs_into_an_empty_database_and_routes
     assert groups["maint_elec"]["parent_id"] == groups["maint_dept"]["id"]
     roles = by_key(client, "/api/v1/roles")
     grants = ok(client.get(f"/api/v1/roles/{roles['maint_supervisor']['id']}/grants"))
-    assert [(g["app_key"], g["form_key"], g["scope"]) for g in grants] == [("maint", "job", "all")]
+    assert [(g["app_key"], g["form_key"], g["scope"], g["field_rules"]) for g in grants] == [
+        ("maint", "job", "all", {"due": "hidden", "urgency": "read_only"})
+    ]
 
     elec = groups["maint_elec"]["id"]
     # a member of the team who works the app (tasks go only to people whose grants reach it)
