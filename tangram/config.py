@@ -47,6 +47,11 @@ class Settings:
     login_lock_max_minutes: int = 15
     #: Session cookie over HTTPS only; turn on behind TLS.
     secure_cookies: bool = False
+    #: How many reverse proxies stand in front of the app servers. Their ``X-Forwarded-For``,
+    #: ``-Proto``, ``-Host`` and ``-Port`` headers are believed for that many hops, so the client's
+    #: own address is what sign-in limits, intake limits and sessions see; 0 (the default) believes
+    #: none, since a client could send them itself.
+    trusted_proxies: int = 0
     #: A sign-in session ends this many hours after it began, however active.
     session_hours: int = 12
     #: ... and after this many minutes without a request (0: no idle timeout).
@@ -102,7 +107,14 @@ class Settings:
         # reader then finds the same files (Flask's send_file resolves relative paths against
         # the package instead, so downloads from a relative instance folder failed).
         object.__setattr__(self, "instance_path", Path(self.instance_path).absolute())
+        self._check_proxies()
         self._check_file_store()
+
+    def _check_proxies(self) -> None:
+        if not 0 <= self.trusted_proxies <= 10:
+            raise SettingsError(
+                f"TANGRAM_TRUSTED_PROXIES={self.trusted_proxies} must be between 0 and 10"
+            )
 
     def _check_file_store(self) -> None:
         """Refuse a file store that cannot work at start, not at the first upload."""

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, Response, request, send_from_directory
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import PathConverter
 
 from tangram import __version__
@@ -107,6 +108,12 @@ def create_app(
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     register_blueprints(api)
     _serve_spa(app, static_dir or STATIC_DIST)
+    if settings.trusted_proxies:
+        # outermost: every part of the app sees the client's address and scheme
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
     return app
 
 
