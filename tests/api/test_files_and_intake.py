@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
@@ -22,6 +24,8 @@ from waitress.buffers import ReadOnlyFileBasedBuffer
 
 from tangram.config import Settings
 from tangram.platform.bootstrap import Platform
+from tangram.platform.identity import users
+from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel.clock import FrozenClock
 from tangram.platform.kernel.models import Attachment
 from tangram.platform.kernel.s3files import S3FileStore
@@ -424,3 +428,58 @@ def test_submissions_are_rate_limited_per_address_and_links_can_be_turned_off(
     assert off.status_code == 200
     assert_problem(client.post(path, json={"data": {"title": "t5"}}), 404, "intake.not_found")
     assert_problem(client.get(path), 404, "intake.not_found")
+
+
+class Watched:
+    """A file store that, while an upload's bytes arrive, notes how many database connections the
+    request holds and makes another write: an upload must hold neither a connection nor, on
+    SQLite, the write lock (a slow client or a bucket over the network would stall every write)."""
+
+    def __init__(self, inner: Any, platform: Platform) -> None:
+        self.inner = inner
+        self.platform = platform
+        self.held: list[int] = []
+        self.wrote: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    @contextmanager
+    def receive(self) -> Iterator[Any]:
+        with self.inner.receive() as upload:
+            watcher = self
+
+            class Upload:
+                def write(self, chunk: bytes) -> None:
+                    watcher.held.append(watcher.platform.engine.pool.checkedout())
+                    with watcher.platform.unit_of_work() as uow:  # another request's write
+                        name = f"writer{len(watcher.wrote)}"
+                        users.create_user(uow, Actor.system("test"), username=name)
+                        uow.commit()
+                    watcher.wrote.append(name)
+                    upload.write(chunk)
+
+                def keep(self, sha256: str) -> None:
+                    upload.keep(sha256)
+
+            yield Upload()
+
+
+@STORES
+def test_an_upload_holds_no_database_connection_while_its_bytes_arrive(
+    api: ApiClient, client: ApiClient, platform: Platform
+) -> None:
+    watched = Watched(platform.files, platform)
+    platform.files = watched
+    response = upload(api, PNG, "照片.png", field="photo")
+    assert response.status_code == 201, response.get_json()
+    link = make_link(api)
+    public = upload(
+        client, PNG, "现场.png", f"/api/v1/intake/{link['token']}/attachments", field="photo"
+    )
+    assert public.status_code == 201, public.get_json()
+    assert watched.held == [0, 0]
+    assert watched.wrote == ["writer0", "writer1"]
+    with platform.unit_of_work(write=False) as uow:
+        rows = uow.session.scalars(select(Attachment.name).order_by(Attachment.created_at)).all()
+    assert sorted(rows) == ["照片.png", "现场.png"]

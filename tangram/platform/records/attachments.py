@@ -137,21 +137,39 @@ def _field(form: Form, field_key: str | None) -> FieldDef | None:
     raise _invalid(f"{field_key!r} is not a file field of form {form.key!r}.", "attachment.field")
 
 
-def store(
+@dataclass(frozen=True, slots=True)
+class UploadTarget:
+    """Where an upload goes and what it may be, checked before any byte is read."""
+
+    app_id: int
+    form_key: str
+    field_key: str | None
+    name: str
+    content_type: str
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """An upload's bytes, kept in the file store under their digest."""
+
+    size: int
+    sha256: str
+
+
+def upload_target(
     uow: UnitOfWork,
     actor: Actor,
     app_key: str,
     form_key: str,
-    stream: BinaryIO,
     filename: str,
     *,
-    files: FileStore,
     max_bytes: int,
     field_key: str | None = None,
     intake_id: int | None = None,
-) -> Attachment:
-    """Save an uploaded file and record it; 413 over the size limit, 422 for a refused type,
-    503 when the file store cannot be reached."""
+) -> UploadTarget:
+    """Whether the actor may upload this file to the form (and field): 403 without a create or
+    update grant, 422 for a type the field refuses. Reads only."""
     app = get_app(uow, actor, app_key)
     if intake_id is None and not (
         scope_for(actor, Action.CREATE, app_key, form_key)
@@ -170,15 +188,24 @@ def store(
             f"Field {field_key!r} accepts {', '.join(target.accept) or 'images'}, not {name!r}.",
             "attachment.type_refused",
         )
+    return UploadTarget(app.id, form_key, field_key, name, content_type, limit)
+
+
+def receive(files: FileStore, stream: BinaryIO, target: UploadTarget) -> Received:
+    """Stream the bytes into the file store, checking size and content as they come; 413 over
+    the limit, 422 when empty or not what its name says, 503 when the store cannot be reached.
+    No database is touched: callers do this outside any transaction (a slow upload, or one to a
+    bucket over the network, must not hold a connection or SQLite's write lock). Bytes kept whose
+    record is then not written stay in the store under their digest, as any unused upload's."""
     digest = hashlib.sha256()
     size = 0
     head = b""
     with files.receive() as upload:
         for chunk in _chunks(stream):
             size += len(chunk)
-            if size > limit:
+            if size > target.limit:
                 raise TooLarge(
-                    f"The file is larger than {limit} bytes, the most this field accepts.",
+                    f"The file is larger than {target.limit} bytes, the most this field accepts.",
                 )
             if len(head) < 16:
                 head += chunk[: 16 - len(head)]
@@ -186,22 +213,35 @@ def store(
             upload.write(chunk)
         if size == 0:
             raise _invalid("The file is empty.", "attachment.empty")
-        signatures = SIGNATURES.get(content_type)
+        signatures = SIGNATURES.get(target.content_type)
         if signatures and not head.startswith(signatures):
             raise _invalid(
-                f"The content of {name!r} is not a {content_type} file.",
+                f"The content of {target.name!r} is not a {target.content_type} file.",
                 "attachment.content_mismatch",
             )
         sha = digest.hexdigest()
         upload.keep(sha)
+    return Received(size, sha)
+
+
+def record_upload(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    target: UploadTarget,
+    received: Received,
+    *,
+    intake_id: int | None = None,
+) -> Attachment:
+    """The attachment row and its audit entry for bytes :func:`receive` kept."""
     attachment = Attachment(
         id=secrets.token_urlsafe(18),
-        app_id=app.id,
-        form_key=form_key,
-        name=name,
-        content_type=content_type,
-        size=size,
-        sha256=sha,
+        app_id=target.app_id,
+        form_key=target.form_key,
+        name=target.name,
+        content_type=target.content_type,
+        size=received.size,
+        sha256=received.sha256,
         uploaded_by=actor.user_id,
         intake_id=intake_id,
         created_at=uow.now,
@@ -214,7 +254,13 @@ def store(
         "attachment.uploaded",
         "attachment",
         attachment.id,
-        {"app": app_key, "form": form_key, "name": name, "size": size, "sha256": sha},
+        {
+            "app": app_key,
+            "form": target.form_key,
+            "name": target.name,
+            "size": received.size,
+            "sha256": received.sha256,
+        },
     )
     return attachment
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import Any, BinaryIO
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -21,7 +21,6 @@ from tangram.engines.forms.messages import message
 from tangram.platform.identity.credentials import new_secret, secret_hash, secret_prefix
 from tangram.platform.identity.perms import Actor, require_design
 from tangram.platform.kernel.errors import NotFound, RateLimited, ValidationFailed, check_lock
-from tangram.platform.kernel.files import FileStore
 from tangram.platform.kernel.models import App, Attachment, IntakeLink, IntakeSubmission, User
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import compiled, get_app
@@ -268,19 +267,19 @@ def actor_of(link: IntakeLink) -> Actor:
     return Actor.system(f"intake:{link.id}")
 
 
-def upload(
+def upload_target(
     uow: UnitOfWork,
     token: str,
-    stream: BinaryIO,
     filename: str,
     *,
     field_key: str,
     remote_addr: str,
-    files: FileStore,
     max_bytes: int,
     max_per_hour: int,
-) -> Attachment:
-    """Store a visitor's file for one of the link's exposed file fields (rate limited too)."""
+) -> attachments.UploadTarget:
+    """Whether a visitor may upload this file for one of the link's exposed file fields (rate
+    limited too); reads only: the bytes are received outside any transaction
+    (:func:`attachments.receive`), then :func:`record_upload` writes the row."""
     app, link = open_link(uow, token)
     if field_key.split(".")[0] not in link.fields:
         raise ValidationFailed(
@@ -289,15 +288,24 @@ def upload(
             errors=[{"path": "field", "message": "must be a file field of this form"}],
         )
     check_rate(uow, remote_addr, max_per_hour=max_per_hour)
-    return attachments.store(
+    return attachments.upload_target(
         uow,
         actor_of(link),
         app.key,
         link.form_key,
-        stream,
         filename,
-        files=files,
         max_bytes=max_bytes,
         field_key=field_key,
         intake_id=link.id,
+    )
+
+
+def record_upload(
+    uow: UnitOfWork, token: str, target: attachments.UploadTarget, received: attachments.Received
+) -> Attachment:
+    """The visitor's file, once its bytes are kept (the link checked again: it may have been
+    turned off meanwhile)."""
+    app, link = open_link(uow, token)
+    return attachments.record_upload(
+        uow, actor_of(link), app.key, target, received, intake_id=link.id
     )

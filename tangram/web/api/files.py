@@ -74,18 +74,24 @@ class Upload(MethodView):
         actor = require_actor()
         stream, name = uploaded_file()
         p = platform()
-        with p.unit_of_work() as uow:
-            attachment = attachments.store(
+        with p.unit_of_work(write=False) as uow:  # checked before any byte is read
+            target = attachments.upload_target(
                 uow,
                 actor,
                 app,
                 form,
-                stream,
                 name,
-                files=p.files,
                 max_bytes=p.settings.max_upload_bytes,
                 field_key=request.form.get("field") or None,
             )
+        # the bytes go to the store outside any transaction: a slow upload holds no connection
+        # (nor SQLite's write lock)
+        received = attachments.receive(p.files, stream, target)
+        with p.unit_of_work() as uow:  # still allowed after a long upload?
+            attachments.upload_target(
+                uow, actor, app, form, name, max_bytes=target.limit, field_key=target.field_key
+            )
+            attachment = attachments.record_upload(uow, actor, app, target, received)
             uow.commit()
         return attachment
 

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from tangram.platform.kernel.models import Attachment, IntakeLink
-from tangram.platform.records import intake
+from tangram.platform.records import attachments, intake
 from tangram.web.api.common import I18nText, LockedSchema, StrictSchema
 from tangram.web.api.files import UPLOAD_DOC, AttachmentSchema, uploaded_file
 from tangram.web.api.records import LangArgs, lang_of
@@ -186,17 +186,18 @@ class PublicUpload(MethodView):
         """Upload a file for an exposed file field (``field`` is required here)."""
         stream, name = uploaded_file()
         p = platform()
-        with p.unit_of_work() as uow:
-            attachment = intake.upload(
+        with p.unit_of_work(write=False) as uow:
+            target = intake.upload_target(
                 uow,
                 token,
-                stream,
                 name,
                 field_key=request.form.get("field") or "",
                 remote_addr=remote_addr(),
-                files=p.files,
                 max_bytes=p.settings.max_upload_bytes,
                 max_per_hour=p.settings.intake_max_per_hour,
             )
+        received = attachments.receive(p.files, stream, target)
+        with p.unit_of_work() as uow:
+            attachment = intake.record_upload(uow, token, target, received)
             uow.commit()
         return attachment
