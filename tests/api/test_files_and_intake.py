@@ -162,17 +162,19 @@ def test_an_upload_is_stored_by_digest_used_by_a_record_and_downloaded(
     assert download.headers["Cache-Control"] == "private, no-cache"
     assert download.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
     download.close()
-    # revalidation and ranges, as browsers and players ask (the raw client: the OpenAPI
-    # document describes the operation's answers, not HTTP's conditional ones)
+    # revalidation and ranges, as browsers and players ask (answers the OpenAPI document states)
     path = f"/api/v1/apps/app/attachments/{file['id']}"
-    again = api.client.get(path, headers={"If-None-Match": f'"{digest}"'})
+    again = api.get(path, headers={"If-None-Match": f'"{digest}"'})
     assert again.status_code == 304
     again.close()
-    part = api.client.get(path, headers={"Range": "bytes=8-15"})
+    part = api.get(path, headers={"Range": "bytes=8-15"})
     assert part.status_code == 206
     assert part.data == PNG[8:16]
     assert part.headers["Content-Range"] == f"bytes 8-15/{len(PNG)}"
     part.close()
+    beyond = api.get(path, headers={"Range": "bytes=5000-5010"})
+    assert beyond.status_code == 416
+    beyond.close()
     document = upload(api, PDF, "../../etc/report.pdf").get_json()
     assert document["name"] == "report.pdf"  # directories are stripped from names
 

@@ -238,7 +238,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** Download a file of a record you may read (or your own upload not yet used). */
+        /**
+         * Download a file of a record you may read (or your own upload not yet used); answers
+         *     conditional (``If-None-Match``) and range requests.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -258,6 +261,15 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description The part a `Range: bytes=…` header asked for (`Content-Range` says which). */
+                206: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                304: components["responses"]["NOT_MODIFIED"];
+                416: components["responses"]["REQUESTED_RANGE_NOT_SATISFIABLE"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -6626,6 +6638,22 @@ export interface components {
     responses: {
         /** @description A problem (RFC 9457) */
         DEFAULT_ERROR: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Not Modified */
+        NOT_MODIFIED: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
+        /** @description Requested Range Not Satisfiable */
+        REQUESTED_RANGE_NOT_SATISFIABLE: {
             headers: {
                 [name: string]: unknown;
             };

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from flask import Response, request, send_file
 from flask.views import MethodView
 from marshmallow import Schema, fields
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
 from tangram.platform.kernel.errors import ValidationFailed
 from tangram.platform.kernel.files import StoredFile
@@ -105,8 +107,17 @@ class Download(MethodView):
         content_type="application/octet-stream",
         description="The file; images and PDFs inline, everything else as a download.",
     )
+    @blp.alt_response(
+        206,
+        description="The part a `Range: bytes=…` header asked for (`Content-Range` says which).",
+        content_type="application/octet-stream",
+        success=True,
+    )
+    @blp.alt_response(304, response=HTTPStatus(304).name, success=True)
+    @blp.alt_response(416, response=HTTPStatus(416).name)
     def get(self, app: str, attachment_id: str) -> Response:
-        """Download a file of a record you may read (or your own upload not yet used)."""
+        """Download a file of a record you may read (or your own upload not yet used); answers
+        conditional (``If-None-Match``) and range requests."""
         actor = require_actor()
         p = platform()
         with p.unit_of_work(write=False) as uow:
@@ -136,7 +147,11 @@ def send_stored(attachment: Attachment, stored: StoredFile) -> Response:
         max_age=0,
     )
     response.content_length = stored.size
-    response.make_conditional(request.environ, accept_ranges=True, complete_length=stored.size)
+    try:
+        response.make_conditional(request.environ, accept_ranges=True, complete_length=stored.size)
+    except RequestedRangeNotSatisfiable:
+        response.close()  # the store's file or stream, opened for nothing
+        raise
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, no-cache"
