@@ -1,4 +1,6 @@
 // The one way the web runtime talks to the server: JSON over /api/v1, problem details on errors.
+import i18next from "i18next";
+import { problemSentence } from "./problems";
 
 export interface FieldProblem {
   path: string;
@@ -12,7 +14,8 @@ export class ApiError extends Error {
   body: Record<string, unknown>;
 
   constructor(status: number, body: Record<string, unknown>) {
-    super(String(body.detail ?? body.title ?? `HTTP ${status}`));
+    // in the reader's language: Chinese by the problem's code, else the server's own words
+    super(problemSentence(i18next.language, body) ?? String(body.detail ?? body.title ?? `HTTP ${status}`));
     this.status = status;
     this.code = String(body.code ?? "");
     this.errors = (body.errors as Record<string, string[]>) ?? {};

@@ -79,3 +79,19 @@ def test_missing_pages_and_refusals_say_so_with_a_way_back(
     expect(page.get_by_test_id("failure-403")).to_contain_text("系统管理只对管理员开放")
     page.goto(f"{server}/design")
     expect(page.get_by_test_id("failure-403")).to_contain_text("应用设计只对管理员")
+
+
+def test_a_refusal_from_the_server_reads_in_chinese(
+    page: Page, server: str, people: dict[str, int], admin_user: User
+) -> None:
+    """The server answers with its code and English detail; a Chinese reader sees the sentence
+    for the code, not the developer's text."""
+    sign_in(page, server, "admin", ADMIN_PASSWORD)
+    page.goto(f"{server}/admin")
+    page.get_by_role("tab", name="角色").click()
+    page.get_by_test_id("role-key").fill("agent")  # the after-sales package's role
+    page.get_by_test_id("role-name").fill("又一个客服")
+    page.get_by_test_id("role-create").click()
+    notice = page.locator(".ant-message-notice")
+    expect(notice).to_contain_text("已有相同标识的角色")
+    expect(notice).not_to_contain_text("already")
