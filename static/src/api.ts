@@ -1,6 +1,5 @@
 // The one way the web runtime talks to the server: JSON over /api/v1, problem details on errors.
 import i18next from "i18next";
-import { problemSentence } from "./problems";
 
 export interface FieldProblem {
   path: string;
@@ -14,13 +13,17 @@ export class ApiError extends Error {
   body: Record<string, unknown>;
 
   constructor(status: number, body: Record<string, unknown>) {
-    // in the reader's language: Chinese by the problem's code, else the server's own words
-    super(problemSentence(i18next.language, body) ?? String(body.detail ?? body.title ?? `HTTP ${status}`));
+    super(String(body.detail ?? body.title ?? `HTTP ${status}`));
     this.status = status;
     this.code = String(body.code ?? "");
     this.errors = (body.errors as Record<string, string[]>) ?? {};
     this.body = body;
   }
+}
+
+/** The language the user reads the app in: the server answers problems in it. */
+export function uiLanguage(): string {
+  return i18next.language === "en" ? "en" : "zh-CN";
 }
 
 /** What went wrong, for people: the problem's detail and each field's messages by path. */
@@ -76,7 +79,7 @@ export async function api<T>(
   path: string,
   options: { method?: string; body?: unknown; query?: Query; form?: FormData } = {},
 ): Promise<T> {
-  const headers: Record<string, string> = { Accept: "application/json" };
+  const headers: Record<string, string> = { Accept: "application/json", "Accept-Language": uiLanguage() };
   const method = options.method ?? (options.body !== undefined || options.form ? "POST" : "GET");
   if (method !== "GET" && csrf) headers["X-CSRF-Token"] = csrf;
   let body: BodyInit | undefined;
@@ -107,6 +110,7 @@ export function upload<T>(path: string, form: FormData, onProgress: (percent: nu
     const request = new XMLHttpRequest();
     request.open("POST", `/api/v1${path}`);
     request.setRequestHeader("Accept", "application/json");
+    request.setRequestHeader("Accept-Language", uiLanguage());
     if (csrf) request.setRequestHeader("X-CSRF-Token", csrf);
     request.withCredentials = true;
     request.upload.onprogress = (event) => {

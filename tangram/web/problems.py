@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from tangram.platform.kernel.errors import RateLimited, TangramError
+from tangram.web import problem_texts
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,12 @@ def request_id() -> str:
     return str(rid)
 
 
+def _prefers_chinese() -> bool:
+    """Whether the caller asks for Chinese first (``Accept-Language``); English otherwise."""
+    best = request.accept_languages.best_match(("en", "zh-CN", "zh"), default="en")
+    return best.startswith("zh")
+
+
 def problem_response(
     status: int,
     title: str,
@@ -90,9 +97,14 @@ def problem_response(
     if errors:
         body["errors"] = dict(errors)
     body.update(extra or {})
+    chinese = _prefers_chinese() and problem_texts.sentence(code, body)
+    if chinese:
+        body["detail"] = chinese
     response = Response(
         json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_MIMETYPE
     )
+    if chinese:
+        response.headers["Content-Language"] = "zh-CN"
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response

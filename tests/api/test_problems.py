@@ -222,3 +222,24 @@ def test_a_write_that_waits_too_long_for_the_database_answers_503(
         assert client.post("/api/v1/roles", json={"key": "busy", "name": "Busy"}).status_code == 201
     finally:
         platform.dispose()
+
+
+def test_a_problem_speaks_the_language_the_caller_prefers(admin_client: ApiClient) -> None:
+    path = "/api/v1/apps/none_here"
+    english = admin_client.get(path)
+    body = assert_problem(english, 404, "app.not_found")
+    assert body["detail"] == "App 'none_here' does not exist."
+    assert "Content-Language" not in english.headers
+    for header in ("zh-CN", "zh-CN,zh;q=0.9,en;q=0.8", "zh"):
+        chinese = admin_client.get(path, headers={"Accept-Language": header})
+        body = assert_problem(chinese, 404, "app.not_found")
+        assert body["detail"] == "应用不存在，或你没有它的任何权限"
+        assert chinese.headers["Content-Language"] == "zh-CN"
+    preferred = admin_client.get(path, headers={"Accept-Language": "en-US,en;q=0.9,zh;q=0.5"})
+    assert assert_problem(preferred, 404)["detail"] == "App 'none_here' does not exist."
+    wrong = admin_client.post(
+        "/api/v1/auth/login",
+        json={"username": "nobody", "password": "wrong-password-1"},
+        headers={"Accept-Language": "zh-CN"},
+    )
+    assert assert_problem(wrong, 401, "auth.wrong_credentials")["detail"] == "用户名或密码不正确"

@@ -25,6 +25,7 @@ describe("the typed API client", () => {
     const request = fetch.mock.calls[0]![0];
     expect(new URL(request.url).pathname).toBe("/api/v1/apps");
     expect(request.headers.get("X-CSRF-Token")).toBeNull(); // safe methods carry no token
+    expect(request.headers.get("Accept-Language")).toBe("zh-CN"); // problems come in the user's language
   });
 
   it("sends the CSRF token with unsafe requests", async () => {

@@ -3,7 +3,7 @@
 // New screens use it instead of hand-written interfaces; failures arrive as the same `ApiError`
 // (RFC 9457 problem details) as from `api()`.
 import createClient, { type Middleware } from "openapi-fetch";
-import { ApiError, csrfToken, noticeStatus } from "../api";
+import { ApiError, csrfToken, noticeStatus, uiLanguage } from "../api";
 import type { components, paths } from "./schema";
 
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -14,6 +14,7 @@ export const problems: Middleware = {
     const token = csrfToken();
     if (!SAFE.has(request.method) && token) request.headers.set("X-CSRF-Token", token);
     request.headers.set("Accept", "application/json");
+    request.headers.set("Accept-Language", uiLanguage());
     return request;
   },
   async onResponse({ response }) {
