@@ -1,9 +1,9 @@
 // What a report or KPI shows, drawn: ECharts charts, tables for tables, pivots and before/after
 // widgets, KPI cards — the runtime's dashboards and the designers' previews draw the same.
 import { ArrowDownOutlined, ArrowUpOutlined } from "@ant-design/icons";
-import { Statistic, Table, Typography } from "antd";
+import { Button, Statistic, Table, Typography } from "antd";
 import { echarts, type SeriesOption } from "./echarts";
-import { useEffect, useRef } from "react";
+import { useEffect, useRef, type CSSProperties, type KeyboardEvent } from "react";
 import { useLang } from "./i18n";
 
 type Labels = Record<string, Record<string, Record<string, string>>>;
@@ -21,7 +21,7 @@ export function named(data: Record<string, unknown>, lang: string): unknown[][] 
   );
 }
 
-export function Chart({ data, onPick, height = 260 }: { data: Record<string, unknown>; onPick: (row: unknown[]) => void; height?: number | string }) {
+export function Chart({ data, onPick, height = 260, label }: { data: Record<string, unknown>; onPick: (row: unknown[]) => void; height?: number | string; label?: string }) {
   const ref = useRef<HTMLDivElement>(null);
   const { lang } = useLang();
   useEffect(() => {
@@ -72,16 +72,38 @@ export function Chart({ data, onPick, height = 260 }: { data: Record<string, unk
       chart.dispose();
     };
   }, [data, onPick, lang]);
-  return <div ref={ref} style={{ height, width: "100%" }} data-testid="chart" />;
+  // the picture for eyes; its numbers are in the widget's data table (a switch on its card)
+  return <div ref={ref} style={{ height, width: "100%" }} role={label ? "img" : undefined} aria-label={label} data-testid="chart" />;
 }
 
-export function Kpi({ data, onDrill }: { data: Record<string, unknown>; onDrill: () => void }) {
+/** Read by screen readers, not drawn. */
+const HIDDEN: CSSProperties = { position: "absolute", width: 1, height: 1, overflow: "hidden", clip: "rect(0 0 0 0)", whiteSpace: "nowrap" };
+
+/** A KPI card: the value, the previous period's and the change; the card itself is a button that
+ * opens the records behind the value (by pointer or keyboard). */
+export function Kpi({ data, onDrill, label }: { data: Record<string, unknown>; onDrill?: () => void; label?: string }) {
   const { t } = useLang();
   const change = data.change_pct as number | null;
   const better = data.better as boolean | null;
+  const value = (data.value as number | null) ?? "—";
   return (
-    <div onClick={onDrill} style={{ cursor: "pointer" }}>
-      <Statistic value={(data.value as number | null) ?? "—"} suffix={data.unit as string | undefined} precision={data.decimals as number} />
+    <div
+      {...(onDrill && {
+        role: "button",
+        tabIndex: 0,
+        onClick: onDrill,
+        onKeyDown: (event: KeyboardEvent<HTMLDivElement>) => {
+          if (event.key === "Enter" || event.key === " ") {
+            event.preventDefault();
+            onDrill();
+          }
+        },
+        style: { cursor: "pointer" },
+      })}
+      data-testid="kpi-card"
+    >
+      {onDrill && <span style={HIDDEN}>{t("dashboard.kpi.open", { label: label ?? "" })}</span>}
+      <Statistic value={value} suffix={data.unit as string | undefined} precision={data.decimals as number} />
       <Typography.Text type="secondary">
         {t("dashboard.previous")}: {(data.previous as number | null) ?? "—"}{" "}
       </Typography.Text>
@@ -102,18 +124,37 @@ export function isTabular(data: Record<string, unknown>): boolean {
   return TABULAR.includes(String((data.widget as { type?: string } | undefined)?.type));
 }
 
-/** A report's rows as a table; ``titles`` names the columns (a measure's label), the keys otherwise. */
-export function DataTable({ data, titles }: { data: Record<string, unknown>; titles?: (column: string) => string }) {
-  const { lang } = useLang();
+/** A report's rows as a table; ``titles`` names the columns (a measure's label), the keys
+ * otherwise. With ``onPick`` each row has a button opening the records behind it (a chart's
+ * points, reachable by keyboard). */
+export function DataTable({ data, titles, onPick }: { data: Record<string, unknown>; titles?: (column: string) => string; onPick?: (row: unknown[]) => void }) {
+  const { lang, t } = useLang();
   const columns = data.columns as string[];
+  const raw = data.rows as unknown[][];
+  const shown = named(data, lang);
   return (
     <Table
       size="small"
       pagination={false}
       scroll={{ x: true }}
-      rowKey={(_, i) => String(i)}
-      dataSource={named(data, lang).map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]])))}
-      columns={columns.map((c) => ({ key: c, dataIndex: c, title: titles?.(c) ?? c }))}
+      rowKey={(row) => String(row.__index)}
+      dataSource={shown.map((r, index) => ({ __index: index, ...Object.fromEntries(columns.map((c, i) => [c, r[i]])) }))}
+      columns={[
+        ...columns.map((c) => ({ key: c, dataIndex: c, title: titles?.(c) ?? c })),
+        ...(onPick
+          ? [
+              {
+                key: "__drill",
+                title: t("dashboard.drill"),
+                render: (_: unknown, row: Record<string, unknown>) => (
+                  <Button size="small" type="link" onClick={() => onPick(raw[row.__index as number] ?? [])} aria-label={`${t("dashboard.drill")}：${String(shown[row.__index as number]?.[0] ?? "")}`}>
+                    {t("dashboard.drill")}
+                  </Button>
+                ),
+              },
+            ]
+          : []),
+      ]}
     />
   );
 }

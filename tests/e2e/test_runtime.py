@@ -364,6 +364,42 @@ def test_the_cockpit_renders_numbers_and_drills_down(
     expect(page.locator(".ant-card-head-title").first).to_contain_text("开机无响应")
 
 
+def test_the_cockpit_works_by_keyboard_and_reads_its_charts_as_tables(
+    page: Page, server: str, platform: Platform, people: dict[str, int]
+) -> None:
+    for title in ("开机无响应", "配件缺失"):
+        register(platform, people, title)
+    sign_in(page, server, "director", PASSWORD)
+    page.goto(f"{server}/apps/aftersales/dashboards/cockpit")
+    card = page.get_by_test_id("widget-open_tickets").get_by_role("button", name=re.compile("查看明细"))
+    expect(card).to_have_accessible_name(re.compile(r"^未结工单（查看明细）：\s*2"))
+    card.focus()
+    page.keyboard.press("Enter")  # a KPI card opens its records without a pointer
+    drawer = page.locator(".ant-drawer")
+    expect(drawer).to_contain_text("配件缺失")
+    page.keyboard.press("Escape")
+    expect(drawer.locator(".ant-drawer-content")).to_be_hidden()
+
+    # a chart reads as a table of its numbers, each row opening the records behind it
+    issues = page.get_by_test_id("widget-issue_types")
+    expect(issues.get_by_role("img", name=re.compile("图表"))).to_be_visible()
+    switch = page.get_by_test_id("widget-table-issue_types")
+    switch.focus()
+    page.keyboard.press("Enter")
+    expect(switch).to_have_attribute("aria-pressed", "true")
+    table = issues.locator("table")
+    expect(table).to_contain_text("硬件故障")
+    row = issues.get_by_role("button", name="明细：硬件故障")
+    row.focus()
+    page.keyboard.press("Enter")
+    expect(drawer).to_contain_text("开机无响应")
+    expect(drawer).to_contain_text("配件缺失")
+    page.keyboard.press("Escape")
+    expect(drawer.locator(".ant-drawer-content")).to_be_hidden()
+    settled(page)
+    assert accessibility_problems(page) == []
+
+
 def test_an_administrator_checks_then_imports_a_package_and_sets_a_manager(
     page: Page, server: str, platform: Platform, admin_user: User
 ) -> None:

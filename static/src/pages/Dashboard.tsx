@@ -1,11 +1,11 @@
 // A dashboard: ECharts widgets and KPI cards from the dashboard data endpoint, global filters,
 // drill-down from any point to its records, export per widget.
-import { DownloadOutlined } from "@ant-design/icons";
+import { BarChartOutlined, DownloadOutlined, TableOutlined } from "@ant-design/icons";
 import { useQuery } from "@tanstack/react-query";
 import { Alert, Button, Card, Col, Drawer, List, Row, Select, Space, Spin, Typography } from "antd";
 import { useState } from "react";
 import { Link, useParams } from "react-router-dom";
-import { api, withQuery, type RecordPage } from "../api";
+import { api, problemText, withQuery, type RecordPage } from "../api";
 import { Failure } from "../Failure";
 import { useLang } from "../i18n";
 import { usePageTitle } from "../title";
@@ -49,6 +49,9 @@ export function Dashboard() {
     queryFn: () => api<Board>(`/apps/${app}/dashboards/${key}/data`, { query: values }),
   });
   const [drill, setDrill] = useState<{ widget: string; point: Record<string, string> } | null>(null);
+  // the charts read as tables (a switch on each chart's card): their numbers for keyboards and
+  // screen readers, each row opening its records
+  const [asTable, setAsTable] = useState<ReadonlySet<string>>(new Set());
   const drilled = useQuery({
     queryKey: ["drill", app, key, drill, values],
     enabled: drill !== null,
@@ -76,6 +79,7 @@ export function Dashboard() {
                 onChange={(v) => setValues({ ...values, [f.key]: v })}
                 options={PRESETS.map((p) => ({ value: p, label: t(`period.${p}`, {}, p) }))}
                 prefix={text(f.label) || t("dashboard.period")}
+                aria-label={text(f.label) || t("dashboard.period")}
               />
             ) : (
               <Select
@@ -86,6 +90,7 @@ export function Dashboard() {
                 options={(f.options ?? []).map((o) => ({ value: o.value, label: text(o.label) || o.value }))}
                 optionFilterProp="label"
                 placeholder={text(f.label) || f.field}
+                aria-label={text(f.label) || f.field}
                 data-testid={`filter-${f.key}`}
                 value={(values[f.key] as string[] | undefined) ?? []}
                 onChange={(v) => setValues({ ...values, [f.key]: v })}
@@ -101,30 +106,53 @@ export function Dashboard() {
           const data = w.data;
           const title = text(w.title) || (data?.label ? text(data.label as Record<string, string>) : "") || String(data?.key ?? w.id);
           const exportUrl = withQuery(`/api/v1/apps/${app}/dashboards/${key}/widgets/${w.id}/data`, { ...values, format: "csv" });
+          const chart = Boolean(data && w.kind !== "kpi" && !isTabular(data) && !w.error);
+          const tabled = chart && asTable.has(w.id);
+          const pick = (row: unknown[]) => {
+            const columns = data!.columns as string[];
+            const dims = (data!.widget as { x?: string }).x ? [String((data!.widget as { x?: string }).x)] : [columns[0]];
+            const point = Object.fromEntries(dims.map((d) => [d, String(row[columns.indexOf(d)] ?? "")]));
+            setDrill({ widget: w.id, point });
+          };
           return (
             <Col key={w.id} xs={24} md={Math.max(span, 12)} xl={span}>
               <Card
                 size="small"
                 title={title}
                 data-testid={`widget-${w.id}`}
-                extra={<Button size="small" type="text" icon={<DownloadOutlined />} href={exportUrl} />}
+                extra={
+                  <Space size={0}>
+                    {chart && (
+                      <Button
+                        size="small"
+                        type="text"
+                        icon={tabled ? <BarChartOutlined /> : <TableOutlined />}
+                        aria-pressed={tabled}
+                        aria-label={t(tabled ? "dashboard.as_chart" : "dashboard.as_table", { title })}
+                        title={t(tabled ? "dashboard.as_chart" : "dashboard.as_table", { title })}
+                        onClick={() => {
+                          const next = new Set(asTable);
+                          if (tabled) next.delete(w.id);
+                          else next.add(w.id);
+                          setAsTable(next);
+                        }}
+                        data-testid={`widget-table-${w.id}`}
+                      />
+                    )}
+                    <Button size="small" type="text" icon={<DownloadOutlined />} href={exportUrl} aria-label={t("dashboard.export", { title })} title={t("dashboard.export", { title })} />
+                  </Space>
+                }
               >
                 {w.error ? (
                   <Alert type="warning" title={`${t("dashboard.error")}: ${w.error.detail}`} />
                 ) : w.kind === "kpi" && data ? (
-                  <Kpi data={data} onDrill={() => setDrill({ widget: w.id, point: {} })} />
+                  <Kpi data={data} label={title} onDrill={() => setDrill({ widget: w.id, point: {} })} />
                 ) : data && isTabular(data) ? (
                   <DataTable data={data} />
+                ) : tabled && data ? (
+                  <DataTable data={data} onPick={pick} />
                 ) : data ? (
-                  <Chart
-                    data={data}
-                    onPick={(row) => {
-                      const columns = data.columns as string[];
-                      const dims = (data.widget as { x?: string }).x ? [String((data.widget as { x?: string }).x)] : [columns[0]];
-                      const point = Object.fromEntries(dims.map((d) => [d, String(row[columns.indexOf(d)] ?? "")]));
-                      setDrill({ widget: w.id, point });
-                    }}
-                  />
+                  <Chart data={data} label={t("dashboard.chart", { title })} onPick={pick} />
                 ) : null}
               </Card>
             </Col>
@@ -135,7 +163,7 @@ export function Dashboard() {
         {drilled.isLoading ? (
           <Spin />
         ) : drilled.isError ? (
-          <Alert type="error" title={String(drilled.error)} />
+          <Alert type="error" title={problemText(drilled.error)} />
         ) : (
           <List
             header={typeof drilled.data?.total === "number" ? t("records.total", { n: drilled.data.total }) : null}

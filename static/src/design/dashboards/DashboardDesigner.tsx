@@ -84,7 +84,7 @@ function WidgetView({ shown, height }: { shown: Shown | undefined; height: numbe
   if (shown.error) return <Alert type="warning" showIcon message={`${t("dashboard.error")}: ${shown.error.detail}`} />;
   const result = shown.data;
   if (!result) return null;
-  if (shown.kind === "kpi") return <Kpi data={result} onDrill={() => undefined} />;
+  if (shown.kind === "kpi") return <Kpi data={result} />;
   if (isTabular(result)) return <DataTable data={result} />;
   return <Chart data={result} onPick={() => undefined} height={height} />;
 }
