@@ -318,6 +318,15 @@ export function RecordList() {
             <Tag
               closable={v.mine || Boolean(me?.is_admin)}
               color={JSON.stringify(v.filters) === JSON.stringify(filters) && (v.sort || "-_id") === sort ? "blue" : undefined}
+              // a button for keyboards too (Enter or Space applies the view)
+              role="button"
+              tabIndex={0}
+              aria-pressed={JSON.stringify(v.filters) === JSON.stringify(filters) && (v.sort || "-_id") === sort}
+              onKeyDown={(event) => {
+                if (event.target !== event.currentTarget || (event.key !== "Enter" && event.key !== " ")) return;
+                event.preventDefault();
+                apply({ filters: v.filters, sort: v.sort || "-_id" });
+              }}
               onClick={() => {
                 apply({ filters: v.filters, sort: v.sort || "-_id" });
               }}
