@@ -591,3 +591,27 @@ def test_the_initiator_urges_withdraws_revises_and_resubmits(
         assert ticket is not None
         assert ticket.data["title"] == "屏幕闪烁（夜间）"
     assert open_task(platform, record_id, "respond").assignee_id == people["qe_a"]
+
+
+def test_the_list_and_the_cockpit_fit_a_phone(
+    browser: Browser, server: str, platform: Platform, people: dict[str, int]
+) -> None:
+    for title in ("开机无响应", "配件缺失"):
+        register(platform, people, title)
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, locale="zh-CN"
+    )
+    page = phone.new_page()
+    sign_in(page, server, "director", PASSWORD)
+    for path, ready in (
+        ("/apps/aftersales/records/ticket", page.get_by_text("配件缺失")),
+        ("/apps/aftersales/dashboards/cockpit", page.get_by_test_id("widget-open_tickets")),
+        ("/", page.get_by_test_id("form-ticket")),
+    ):
+        page.goto(f"{server}{path}")
+        expect(ready.first).to_be_visible()
+        settled(page)
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= 390, f"{path} is {wide}px wide on a 390px screen"
+    shot(page, "launcher-390")
+    phone.close()
