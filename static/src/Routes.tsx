@@ -1,6 +1,7 @@
 import { Spin } from "antd";
 import { Navigate, Route, Routes as Switch, useLocation } from "react-router-dom";
 import { Shell } from "./Shell";
+import { AppFrame } from "./AppFrame";
 import { useSession } from "./session";
 import { lazy, Suspense } from "react";
 import { Launcher } from "./pages/Launcher";
@@ -38,11 +39,15 @@ export function Routes() {
         <Route path="/admin" element={me?.is_admin ? <Admin /> : <ForbiddenPage why={t("failure.admin_only")} />} />
         <Route path="/tasks/:taskId" element={<TaskPage />} />
         <Route path="/design/*" element={me && canDesign(me) ? <Design /> : <ForbiddenPage why={t("failure.design_only")} />} />
-        <Route path="/apps/:app/records/:form" element={<RecordList />} />
-        <Route path="/apps/:app/records/:form/new" element={<RecordEdit />} />
-        <Route path="/apps/:app/records/:form/:recordId" element={<RecordDetail />} />
-        <Route path="/apps/:app/records/:form/:recordId/edit" element={<RecordEdit />} />
-        <Route path="/apps/:app/dashboards/:key" element={<Dashboard />} />
+        <Route path="/apps/:app" element={<AppFrame />}>
+          <Route index element={<Navigate to="/" replace />} />
+          <Route path="records/:form" element={<RecordList />} />
+          <Route path="records/:form/new" element={<RecordEdit />} />
+          <Route path="records/:form/:recordId" element={<RecordDetail />} />
+          <Route path="records/:form/:recordId/edit" element={<RecordEdit />} />
+          <Route path="dashboards/:key" element={<Dashboard />} />
+          <Route path="*" element={<NotFoundPage />} />
+        </Route>
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Switch>

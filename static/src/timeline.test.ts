@@ -25,11 +25,41 @@ const words: Words = {
   flow: (k) => k,
   node: (_f, n) => n,
   action: (a) => a,
+  form: (k) => ({ callback: "满意度回访" })[k] ?? k,
+  person: (id) => names.user[id] ?? `#${id}`,
+  say: (key, values = {}) =>
+    ({
+      "timeline.did.notify": "通知 {who}",
+      "timeline.did.addresses": "{n} 个邮箱",
+      "timeline.did.assign": "{field}按{how}分配",
+      "timeline.did.create_record": "新建 {form} #{id}",
+      "timeline.did.escalate": "升级到第 {level} 级",
+      "timeline.strategy.least_open": "组内待办最少",
+    })[key]?.replace(/\{(\w+)\}/g, (_, k: string) => String(values[k])) ?? key,
 };
 
 const entry = (action: string, payload: Record<string, unknown>): Entry => ({ seq: 1, at: "", actor: "派单", action, payload });
 
 describe("describeEntry", () => {
+  it("words what a rule did from its facts, not the engine's sentences", () => {
+    const fired = entry("rule.fired", {
+      read: { issue_type: "hardware_fault" },
+      set: { assignee: 7 },
+      effects: ["assignee ← A线质量工程师1 (least-open, 0 open in group:3)", "notified A线质量工程师1", "created callback #12"],
+      did: [
+        { type: "assign", field: "assignee", value: 7, strategy: "least_open", why: "least-open, 0 open" },
+        { type: "notify", users: [7], addresses: 1, mailed: 1 },
+        { type: "create_record", form: "callback", record: 12 },
+        { type: "escalate", level: 2, manager: 7 },
+        { type: "set_fields" },
+      ],
+    });
+    expect(describeEntry(fired, fields, words)).toBe(
+      "按 问题类型=硬件故障 设置 处理人=A线质量工程师1；处理人按组内待办最少分配；通知 A线质量工程师1、1 个邮箱；新建 满意度回访 #12；升级到第 2 级；通知 A线质量工程师1",
+    );
+    expect(entryPeople([fired], fields)).toEqual([7]);
+  });
+
   it("tells a rule's run as why it fired and what it set, by label and name", () => {
     const fired = entry("rule.fired", {
       read: { issue_type: "hardware_fault", product_line: "A" },

@@ -24,6 +24,48 @@ export interface Words {
   flow: (key: string) => string;
   node: (flow: string, node: string) => string;
   action: (action: string) => string;
+  /** A form of the app by its key (a record a rule created). */
+  form: (key: string) => string;
+  /** A person by id (notified, the manager told of an escalation). */
+  person: (id: number) => string;
+  /** A UI string in the reader's language (``timeline.did.*``), with values. */
+  say: (key: string, values?: Record<string, string | number>) => string;
+}
+
+/** What one effect of a rule did (the rule's ``did``), in the reader's words; ``null`` for what the
+ * sentence says already (the values it set). */
+export function describeDeed(deed: Record<string, unknown>, fields: FieldInfo[], words: Words): string | null {
+  const people = (ids: unknown) => (Array.isArray(ids) ? ids.filter((i): i is number => typeof i === "number").map(words.person) : []);
+  switch (deed.type) {
+    case "notify": {
+      const names = people(deed.users);
+      const addresses = typeof deed.addresses === "number" ? deed.addresses : 0;
+      if (addresses) names.push(words.say("timeline.did.addresses", { n: addresses }));
+      return words.say("timeline.did.notify", { who: names.join(LIST) });
+    }
+    case "assign": {
+      const strategy = String(deed.strategy ?? "fixed");
+      if (strategy === "fixed" || !deed.field) return null; // the value set says it all
+      const field = fields.find((f) => f.key === deed.field);
+      return words.say("timeline.did.assign", { field: field?.label ?? String(deed.field), how: words.say(`timeline.strategy.${strategy}`, {}) });
+    }
+    case "create_record":
+      return words.say("timeline.did.create_record", { form: words.form(String(deed.form ?? "")), id: Number(deed.record ?? 0) });
+    case "comment":
+      return words.say("timeline.did.comment");
+    case "webhook":
+      return words.say("timeline.did.webhook", { event: String(deed.event ?? "") });
+    case "start_flow":
+      return words.say("timeline.did.start_flow", { flow: words.flow(String(deed.flow ?? "")) });
+    case "escalate": {
+      const parts = [];
+      if (typeof deed.level === "number") parts.push(words.say("timeline.did.escalate", { level: deed.level }));
+      if (typeof deed.manager === "number") parts.push(words.say("timeline.did.notify", { who: words.person(deed.manager) }));
+      return parts.join(SEPARATOR) || words.say("timeline.did.escalated");
+    }
+    default:
+      return null; // set_fields: the values it set are in the sentence
+  }
 }
 
 const SEPARATOR = "；";
@@ -52,7 +94,10 @@ export function describeEntry(entry: Entry, fields: FieldInfo[], words: Words): 
     const why = Object.keys(read).length ? pairs(read, fields, words) : "";
     if (entry.action === "rule.failed") return words.failed(String(p.error ?? ""));
     const set = p.set as Record<string, unknown> | undefined;
-    const others = ((p.effects as string[] | undefined) ?? []).filter((e) => !set || !Object.keys(set).some((k) => e.startsWith(`${k} ←`)));
+    // what it did besides setting values: worded from its facts (older entries: their sentences)
+    const others = Array.isArray(p.did)
+      ? (p.did as Record<string, unknown>[]).map((d) => describeDeed(d, fields, words)).filter((d): d is string => Boolean(d))
+      : ((p.effects as string[] | undefined) ?? []).filter((e) => !set || !Object.keys(set).some((k) => e.startsWith(`${k} ←`)));
     const what = set && Object.keys(set).length ? pairs(set, fields, words) : "";
     const rest = others.join(SEPARATOR);
     if (what) return words.because(why, [what, rest].filter(Boolean).join(SEPARATOR));
@@ -97,6 +142,10 @@ export function entryPeople(entries: Entry[], fields: FieldInfo[]): number[] {
     for (const [k, pair] of Object.entries((e.payload.changes as Record<string, unknown[]>) ?? {})) if (Array.isArray(pair)) pair.forEach((v) => add(k, v));
     for (const [k, v] of Object.entries((e.payload.set as Record<string, unknown>) ?? {})) add(k, v);
     for (const [k, v] of Object.entries((e.payload.read as Record<string, unknown>) ?? {})) add(k, v);
+    for (const deed of Array.isArray(e.payload.did) ? (e.payload.did as Record<string, unknown>[]) : []) {
+      for (const id of Array.isArray(deed.users) ? deed.users : []) if (typeof id === "number") ids.add(id);
+      if (typeof deed.manager === "number") ids.add(deed.manager);
+    }
   }
   return [...ids];
 }

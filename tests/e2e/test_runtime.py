@@ -125,6 +125,9 @@ def test_register_a_ticket_with_an_image_see_422_then_the_dispatch(
     # label and name; the new record by the fields that were set
     expect(timeline).to_contain_text("按 问题类型=硬件故障、产品线=A 产品线，设置 ")
     expect(timeline).to_contain_text("处理组=A线质量工程师组")
+    expect(timeline).to_contain_text("通知 ")  # what else it did, in the reader's words too
+    expect(timeline).not_to_contain_text("notified")
+    expect(timeline).not_to_contain_text("set status")
     expect(timeline).to_contain_text("创建记录")
     expect(timeline).to_contain_text("标题：设备运行噪音大")
     expect(timeline).not_to_contain_text("∅ → 设备运行噪音大")

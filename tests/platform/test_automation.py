@@ -74,6 +74,17 @@ def test_dispatch_assigns_group_and_agents_round_robin_and_explains_why(world: W
     assert fired.payload["because"] == "issue_type = hardware_fault, product_line = A"
     assert fired.payload["effects"][0] == "group ← group line_a"
     assert fired.payload["effects"][1].startswith("assignee ← Ann (round-robin")
+    # ... and as facts the timeline words in the reader's language
+    assert fired.payload["did"][:2] == [
+        {"type": "assign", "field": "group", "value": world.groups["line_a"]},
+        {
+            "type": "assign",
+            "field": "assignee",
+            "value": u["ann"],
+            "strategy": "round_robin",
+            "why": "round-robin",
+        },
+    ]
     # what it set, as values the timeline names by label in the reader's words
     assert fired.payload["set"] == {
         "group": world.groups["line_a"],
@@ -141,6 +152,11 @@ def test_field_change_creates_a_linked_record_notifies_and_comments(world: World
     assert comment.payload["text"] == "callback created for still loud"
     (fired,) = timeline(world, ticket.id, "rule.fired")
     assert fired.payload["effects"][0] == f"created callback #{callback.id}"
+    assert fired.payload["did"][0] == {
+        "type": "create_record",
+        "form": "callback",
+        "record": callback.id,
+    }
 
 
 def test_a_failing_effect_is_recorded_and_does_not_undo_the_write(world: World) -> None:
@@ -160,6 +176,7 @@ def test_a_failing_effect_is_recorded_and_does_not_undo_the_write(world: World) 
     assert stored.data["status"] == "assigned"  # the other effect still applied
     (fired,) = timeline(world, ticket.id, "rule.fired")
     assert fired.payload["effects"] == ["set status ← 'assigned'"]
+    assert fired.payload["did"] == [{"type": "set_fields"}]  # the refused one did nothing
     (failure,) = fired.payload["failed"]
     assert failure.startswith("set_fields: The record has invalid fields.")
     assert "urgency" in failure

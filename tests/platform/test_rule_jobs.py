@@ -467,6 +467,9 @@ def test_customers_without_accounts_are_mailed_at_the_address_a_field_holds(
             if e.action == "rule.fired"
         }
     assert fired["acknowledge"]["effects"] == ["notified buyer@example.org, Ann (2 by e-mail)"]
+    assert fired["acknowledge"]["did"] == [
+        {"type": "notify", "users": [world.users["ann"]], "addresses": 1, "mailed": 2}
+    ]
     assert fired["in_app"]["failed"] == [
         "notify: e-mail to an address needs the email channel and a mail server (TANGRAM_SMTP_URL)"
     ]

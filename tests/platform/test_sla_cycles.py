@@ -187,7 +187,7 @@ def test_each_reopening_starts_a_cycle_with_its_own_warning_breach_and_escalatio
         "cycles": 2,
         "escalation_level": 1,
     }
-    assert titles(world, "meg") == [f"repair #{rid} escalated"]
+    assert titles(world, "meg") == [f"已升级：repair #{rid}"]
     assert comments(world, rid) == ["first escalation level"]
     clock.set(sh("15:30"))
     world.update(rid, {"status": "resolved"})  # cycle 2 met late, after 90 minutes
@@ -220,7 +220,7 @@ def test_each_reopening_starts_a_cycle_with_its_own_warning_breach_and_escalatio
     # each cycle's breach escalates from the first level again; the escalations add up
     assert sla_fields(world, rid)["escalation_level"] == 2
     assert comments(world, rid) == ["first escalation level"] * 2
-    assert titles(world, "meg") == [f"repair #{rid} escalated"] * 2
+    assert titles(world, "meg") == [f"已升级：repair #{rid}"] * 2
     assert [
         sorted({e.split(":")[0] for e in effects if e.startswith("breach ")})
         for effects in breaches_audited(world, rid)

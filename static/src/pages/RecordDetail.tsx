@@ -4,7 +4,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { App, Button, Card, Col, Collapse, Descriptions, Drawer, Popconfirm, Row, Space, Spin, Tag, Timeline, Typography } from "antd";
 import { lazy, Suspense, useState } from "react";
 import { Link, useParams } from "react-router-dom";
-import { api, type RecordItem } from "../api";
+import { api, type Navigation, type RecordItem } from "../api";
 import { show, useFormSchema, usePeopleNames } from "../forms";
 import { RecordDocument } from "../document/RecordDocument";
 import { CommentsCard } from "../comments/CommentsCard";
@@ -131,6 +131,12 @@ export function RecordDetail() {
   const byFlow = new Map((flows.data ?? []).map((f) => [f.flow, f]));
   const fields = schema.data?.fields ?? [];
   const people = usePeopleNames(app, entryPeople(timeline.data ?? [], fields));
+  // the app's forms by name (the frame has read them already)
+  const navigation = useQuery({
+    queryKey: ["navigation", app, lang],
+    queryFn: () => api<Navigation>(`/apps/${app}/navigation`, { query: { lang } }),
+    retry: false,
+  });
   const words: Words = {
     because: (why, what) => (why ? t("timeline.because", { why, what }) : t("timeline.set", { what })),
     becauseOnly: (why, done) => (why ? t("timeline.because_only", { why, done }) : done),
@@ -145,6 +151,9 @@ export function RecordDetail() {
     flow: (key) => byFlow.get(key)?.label ?? key,
     node: (flow, node) => nodeLabel(byFlow.get(flow)?.nodes, node, lang),
     action: (action) => t(`flow.${action}`, {}, action),
+    form: (key) => navigation.data?.forms.find((f) => f.key === key)?.label ?? key,
+    person: (id) => people.user(id),
+    say: (key, values) => t(key, values),
   };
   if (record.isError) return <Failure error={record.error} what={t("failure.record")} />;
   if (!record.data || !schema.data) return <Spin />;

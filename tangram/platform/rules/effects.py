@@ -21,6 +21,7 @@ from typing import Any
 
 from tangram.config import Settings
 from tangram.engines.forms import FieldType, Form
+from tangram.engines.forms.fields import text
 from tangram.engines.rules import (
     Effect,
     Rulebook,
@@ -54,6 +55,11 @@ class Outcome:
     failed: list[str] = field(default_factory=list)
     #: The field values its writes set (the timeline names them by label, in the reader's words).
     written: dict[str, Any] = field(default_factory=dict)
+    #: What each effect that worked did, as facts the timeline words in the reader's language:
+    #: ``{"type": "notify", "users": [3, 5]}``, ``{"type": "assign", "field": "assignee",
+    #: "value": 7, "strategy": "least_open", "open": 2}``, ``{"type": "create_record", "form":
+    #: "plan", "record": 12}``, ...
+    did: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -84,12 +90,14 @@ def apply_effects(
     outcomes: list[Outcome] = []
     writes: list[tuple[Outcome, str, _Write, str]] = []
     working = dict(record.data)
+    facts: dict[int, dict[str, Any]] = {}
     for source, effects in groups:
         outcome = Outcome()
         outcomes.append(outcome)
         for effect in effects:
+            fact: dict[str, Any] = {"type": effect.type}
             try:
-                result = _apply(uow, settings, book, record, working, effect, source)
+                result = _apply(uow, settings, book, record, working, effect, source, fact)
             except _EXPECTED as exc:
                 outcome.failed.append(f"{effect.type}: {reason(exc)}")
                 continue
@@ -97,7 +105,9 @@ def apply_effects(
                 writes.append((outcome, effect.type, result, source))
                 working.update(result.values)
                 outcome.written.update(result.values)
+                facts[id(result)] = fact
             outcome.done.append(result.text if isinstance(result, _Write) else result)
+            outcome.did.append(fact)
     if not writes:
         return outcomes
     merged: dict[str, Any] = {}
@@ -112,6 +122,7 @@ def apply_effects(
                 set_fields(uow, book, record, write.values, source)
             except TangramError as exc:
                 outcome.done.remove(write.text)
+                outcome.did.remove(facts[id(write)])
                 outcome.failed.append(f"{kind}: {reason(exc)}")
                 for key in write.values:
                     outcome.written.pop(key, None)
@@ -153,6 +164,8 @@ class _Target:
     data: Mapping[str, Any]
     form: Form
     source: str
+    #: What the effect did, for the timeline (the handler fills it in).
+    fact: dict[str, Any]
 
 
 def _set_fields(t: _Target, effect: Effect) -> _Write:
@@ -165,6 +178,7 @@ def _create_record(t: _Target, effect: Effect) -> str:
     written = records.create_record(
         t.uow, system_actor(t.source), t.book.app, str(p["form"]), p["values"]
     )
+    t.fact.update(form=str(p["form"]), record=written.record.id)
     return f"created {p['form']} #{written.record.id}"
 
 
@@ -186,6 +200,7 @@ def _webhook(t: _Target, effect: Effect) -> str:
         record={"id": t.record.id, "form": t.record.form_key},
         data=p["data"],
     )
+    t.fact.update(event=str(p["event"]))
     return f"webhook to {p['url']} queued (job {job})"
 
 
@@ -202,6 +217,7 @@ def _start_flow(t: _Target, effect: Effect) -> str:
             {"flow": flow, "source": t.source},
         )
     )
+    t.fact.update(flow=str(flow))
     return f"start of flow {flow} requested"
 
 
@@ -213,12 +229,13 @@ def _apply(
     data: Mapping[str, Any],
     effect: Effect,
     source: str,
+    fact: dict[str, Any],
 ) -> str | _Write:
     handler = _HANDLERS.get(effect.type)
     if handler is None:
         raise EffectFailed(f"unknown effect {effect.type!r}")
     _, form = compiled.form(uow, book.app, record.form_key)
-    return handler(_Target(uow, settings, book, record, data, form, source), effect)
+    return handler(_Target(uow, settings, book, record, data, form, source, fact), effect)
 
 
 def _assign(t: _Target, effect: Effect) -> _Write:
@@ -232,6 +249,7 @@ def _assign(t: _Target, effect: Effect) -> _Write:
         raise EffectFailed("the rule named nobody (the decision table gave no result)")
     if field.type is FieldType.GROUP:
         group = assignment.group_of(uow, recipients, t.data)
+        t.fact.update(field=key, value=group.id)
         return _Write({key: group.id}, f"{key} ← group {group.key}")
     if field.type is not FieldType.USER:
         raise EffectFailed(f"field {key!r} holds neither a user nor a group")
@@ -248,6 +266,7 @@ def _assign(t: _Target, effect: Effect) -> _Write:
         skill=p.get("skill"),
         closed=list(p.get("closed") or []),
     )
+    t.fact.update(field=key, value=chosen.id, strategy=str(p.get("strategy", "fixed")), why=why)
     return _Write({key: chosen.id}, f"{key} ← {chosen.display_name} ({why} in {pool})")
 
 
@@ -286,6 +305,7 @@ def _notify(t: _Target, effect: Effect) -> str:
             notify.notify(
                 uow, user.id, kind="rule", title=str(p["title"]), body=str(p["body"]), payload=link
             )
+    t.fact.update(users=[u.id for u in users], addresses=len(addresses), mailed=mailed)
     shown = [*addresses, *(u.display_name for u in users)]
     names = ", ".join(shown[:5]) + (" …" if len(shown) > 5 else "")
     return f"notified {names}" + (f" ({mailed} by e-mail)" if mailed else "")
@@ -298,6 +318,7 @@ def _escalate(t: _Target, effect: Effect) -> str | _Write:
     if "escalation_level" in form.by_key:
         level = int(t.data.get("escalation_level") or 0) + int(p["levels"])
         values["escalation_level"] = level
+        t.fact["level"] = level
         parts.append(f"escalation level {level}")
     if p.get("notify") == "group_manager":
         group_field = next((f.key for f in form.fields if f.type is FieldType.GROUP), None)
@@ -307,17 +328,22 @@ def _escalate(t: _Target, effect: Effect) -> str | _Write:
             raise EffectFailed("the record's group has no manager to notify")
         manager = uow.session.get(User, group.manager_id)
         assert manager is not None
+        english = manager.locale == "en"
+        what = f"{text(form.label, 'en' if english else 'zh-CN') or form.key} #{record.id}"
+        held = t.data.get(form.title_field or "")
+        what += f" {held}" if held not in (None, "") else ""
         notify.notify(
             uow,
             manager.id,
             kind="escalation",
-            title=f"{record.form_key} #{record.id} escalated",
-            body=f"Escalated by {source}.",
+            title=f"Escalated: {what}" if english else f"已升级：{what}",
+            body=f"Escalated by {source}." if english else f"由 {source} 升级。",
             payload={"app": book.app, "form": record.form_key, "record": record.id},
         )
+        t.fact["manager"] = manager.id
         parts.append(f"notified {manager.display_name} (manager of {group.key})")
-    text = ", ".join(parts) or "escalated"
-    return _Write(values, text) if values else text
+    said = ", ".join(parts) or "escalated"
+    return _Write(values, said) if values else said
 
 
 #: What applies each type of effect: it returns the sentence for the timeline, or the field

@@ -199,6 +199,7 @@ def run_rules(
             continue
         outcome = next(outcomes)
         entry["effects"] = outcome.done
+        entry["did"] = outcome.did
         if outcome.written:
             entry["set"] = dict(list(outcome.written.items())[:50])
         if outcome.failed:
