@@ -1938,6 +1938,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/apps/{app}/records/{form}/{record_id}/related": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+                form: string;
+                record_id: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * The records of every form that names this one in a reference field (a customer's
+         *     tickets and callbacks), by form and field: how many the caller may read and the newest
+         *     five; list them all with the form's list filtered by the field (``?customer=12``).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    lang?: "zh-CN" | "en" | null;
+                };
+                header?: never;
+                path: {
+                    app: string;
+                    form: string;
+                    record_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Related"][];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/apps/{app}/records/{form}/{record_id}/restore": {
         parameters: {
             query?: never;
@@ -6168,6 +6220,23 @@ export interface components {
                 [key: string]: unknown;
             };
             lock_version: number;
+        };
+        Related: {
+            /** @description the reference field */
+            field: string;
+            field_label: string;
+            form: string;
+            form_label: string;
+            /** @description newest first */
+            items: components["schemas"]["RelatedItem"][];
+            /** @description those the caller may read */
+            total: number;
+        };
+        RelatedItem: {
+            /** Format: date-time */
+            created_at: string;
+            id: number;
+            title: string | null;
         };
         ReportData: {
             /** @description served from the cache */

@@ -8,6 +8,7 @@ import { api, type Navigation, type RecordItem } from "../api";
 import { show, useFormSchema, usePeopleNames } from "../forms";
 import { RecordDocument } from "../document/RecordDocument";
 import { CommentsCard } from "../comments/CommentsCard";
+import { RelatedCard } from "../related/RelatedCard";
 import { Failure } from "../Failure";
 import { useLang } from "../i18n";
 import { usePageTitle } from "../title";
@@ -178,6 +179,7 @@ export function RecordDetail() {
         >
           <RecordDocument app={app} schema={schema.data} data={record.data.data} />
         </Card>
+        <RelatedCard app={app} form={form} recordId={record.data.id} />
         <CommentsCard app={app} form={form} recordId={record.data.id} />
       </Col>
       <Col xs={24} xl={9}>

@@ -14,7 +14,7 @@ from tangram.platform.identity.perms import Actor, hidden_fields
 from tangram.platform.kernel.models import AuditEntry, Record, SavedView
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import compiled
-from tangram.platform.records import exports, saved_views
+from tangram.platform.records import exports, related, saved_views
 from tangram.platform.records.listing import SortKey
 from tangram.web.api.audit import EntrySchema
 from tangram.web.api.common import MAX_PAGE, StrictSchema, download, filters_from_query
@@ -379,6 +379,44 @@ class Restore(MethodView):
             out = _current(uow, actor, app, form, record)
             uow.commit()
         return out
+
+
+class RelatedItemSchema(Schema):
+    """One related record."""
+
+    id = fields.Integer(required=True)
+    title = fields.String(allow_none=True, required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class RelatedSchema(Schema):
+    """The records of one form that name this record in one reference field."""
+
+    form = fields.String(required=True)
+    form_label = fields.String(required=True)
+    field = fields.String(required=True, metadata={"description": "the reference field"})
+    field_label = fields.String(required=True)
+    total = fields.Integer(required=True, metadata={"description": "those the caller may read"})
+    items = fields.List(
+        fields.Nested(RelatedItemSchema), required=True, metadata={"description": "newest first"}
+    )
+
+
+@blp.route(f"{BASE}/<int:record_id>/related")
+class Related(MethodView):
+    """What references a record."""
+
+    @blp.arguments(LangArgs, location="query")
+    @blp.response(200, RelatedSchema(many=True))
+    def get(
+        self, _args: dict[str, Any], app: str, form: str, record_id: int
+    ) -> list[dict[str, Any]]:
+        """The records of every form that names this one in a reference field (a customer's
+        tickets and callbacks), by form and field: how many the caller may read and the newest
+        five; list them all with the form's list filtered by the field (``?customer=12``)."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            return related.related(uow, actor, app, form, record_id, lang=lang_of())
 
 
 @blp.route(f"{BASE}/<int:record_id>/timeline")
