@@ -111,7 +111,7 @@ def timeline(
         uow.session.scalars(
             select(AuditEntry)
             .where(AuditEntry.object_type == "record", AuditEntry.object_id == str(record_id))
-            .order_by(AuditEntry.seq)
+            .order_by(AuditEntry.id)
         )
     )
 
