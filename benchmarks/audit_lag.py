@@ -73,8 +73,8 @@ def run(design: str, url: str, tmp: Path, writers: int, each: int) -> dict[str, 
     settings = Settings(
         database_url=url,
         instance_path=tmp,
-        secret_key="bench",
-        embedded_worker=False,  # noqa: S106
+        secret_key="bench",  # noqa: S106 - a throwaway database
+        embedded_worker=False,
     )
     fresh(url)
     kind = InlinePlatform if design == "inline" else Platform
