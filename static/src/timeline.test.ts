@@ -27,7 +27,7 @@ const words: Words = {
   action: (a) => a,
 };
 
-const entry = (action: string, payload: Record<string, unknown>): Entry => ({ seq: 1, at: "", actor: "派单", action, payload });
+const entry = (action: string, payload: Record<string, unknown>): Entry => ({ id: 1, seq: 1, at: "", actor: "派单", action, payload });
 
 describe("describeEntry", () => {
   it("tells a rule's run as why it fired and what it set, by label and name", () => {
