@@ -8,6 +8,9 @@ The triggers still refuse every DELETE, and every UPDATE but one: filling in the
 columns of a queued entry (all three at once, nothing else changed). A chained entry can never be
 changed, and a queued one is chained exactly once.
 
+A downgrade chains the queued entries first; entries chained in form 3 do not verify under the
+older code (their hash covers the id and digest the downgrade drops).
+
 SQLite cannot change a primary key in place: the table is rebuilt (its triggers are dropped
 first, so the copy is plain INSERTs). PostgreSQL changes it in place.
 
@@ -139,12 +142,17 @@ def _upgrade_sqlite() -> None:
 
 
 def downgrade() -> None:
-    """Back to one chained table: refused while entries wait for the sequencer (chain them
-    first, e.g. with ``tangram audit verify``)."""
+    """Back to one chained table: the entries still queued are chained first (the sequencer's
+    own function: at this revision the table is the one the model describes)."""
+    from sqlalchemy.orm import Session
+
+    from tangram.platform.kernel import audit
+
     bind = op.get_bind()
-    queued = bind.execute(sa.text("SELECT count(*) FROM audit_log WHERE seq IS NULL")).scalar()
-    if queued:
-        raise RuntimeError(f"{queued} audit entries wait for the sequencer: chain them first")
+    session = Session(bind=bind)
+    while len(audit.chain_queued(session, wait=True)) == audit.BATCH:
+        pass
+    session.flush()
     if bind.dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS audit_log_chain_once ON audit_log")
         op.execute("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log")
