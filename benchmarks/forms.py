@@ -10,25 +10,52 @@ projection row and 10 child rows, the audit entry and the domain event), against
 insert of the same JSON, one per transaction, into a table with the same indexes as ``records``
 (in a database file of its own). The two alternate in rounds.
 
+Fair creation: the same records created through the service and by a hand-written baseline that
+writes the same rows into the same tables with the raw DB-API connection, in one transaction each:
+the serial number, the document, its projection row, its 10 child rows and the audit entry (queued,
+as the service writes it). On SQLite, and on PostgreSQL with ``--database-url`` (the database is
+emptied first). Prints the service / baseline time ratio and the statements each runs.
+
     .venv/bin/python benchmarks/forms.py [--documents 5000] [--records 1000] [--measured]
+        [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
 from jsonschema import Draft202012Validator
 from sandbox import temporary_platform
-from sqlalchemy import Column, DateTime, Engine, Index, Integer, MetaData, String, Table, insert
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    insert,
+    inspect,
+    text,
+)
 
+from tangram.config import Settings
 from tangram.engines.forms import compile_form
 from tangram.platform import metadata, records
+from tangram.platform.bootstrap import Platform
 from tangram.platform.identity.perms import Actor
+from tangram.platform.kernel import migrate
 from tangram.platform.kernel.models import JSONDoc
 
 
@@ -307,16 +334,159 @@ def creation(n: int, measured: bool = False, rounds: int = 10) -> None:
         print(f"{name:<38} {b:>8,.0f} {sv:>8,.0f} {sv / b:>6.1f}x")
 
 
+def _publish(platform: Platform, system: Actor) -> None:
+    with platform.unit_of_work() as uow:
+        metadata.create_app(uow, system, key="bench", name=label("bench"))
+        for body in (simple_form("customer"), simple_form("product"), DEFINITION):
+            metadata.create_definition(uow, system, "bench", "form", body)
+            metadata.publish(uow, system, "bench", "form", body["key"])
+        uow.commit()
+    with platform.unit_of_work() as uow:
+        for form in ("customer", "product"):
+            for i in range(10):
+                records.create_record(uow, system, "bench", form, {"name": f"{form} {i}"})
+        uow.commit()
+
+
+def fair_creation(url: str | None, n: int, rounds: int = 10) -> None:
+    """Records through the service against the same rows written by hand with the raw DB-API."""
+    with tempfile.TemporaryDirectory() as tmp:
+        url = url or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        if url.startswith("postgresql"):
+            emptied = create_engine(url)
+            with emptied.begin() as connection:
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+            emptied.dispose()
+        settings = Settings(
+            database_url=url,
+            instance_path=Path(tmp),
+            secret_key="bench",  # noqa: S106 - a throwaway database
+            embedded_worker=False,
+        )
+        platform = Platform.from_settings(settings)
+        try:
+            migrate.upgrade(platform.engine)
+            _fair(platform, n, rounds)
+        finally:
+            platform.dispose()
+
+
+def _fair(platform: Platform, n: int, rounds: int) -> None:
+    system = Actor.system("bench")
+    _publish(platform, system)
+    postgres = platform.engine.dialect.name == "postgresql"
+    mark = "%s" if postgres else "?"
+    tables = inspect(platform.engine).get_table_names()
+    main_table = next(t for t in tables if t.startswith("rp_") and t.endswith("_ticket"))
+    child_table = f"{main_table}__measures"
+    found = inspect(platform.engine)
+    main_columns = [c["name"] for c in found.get_columns(main_table)]
+    child_columns = [c["name"] for c in found.get_columns(child_table) if c["name"] != "id"]
+
+    def statement(table: str, columns: list[str], tail: str = "") -> str:
+        names = ", ".join(f'"{c}"' for c in columns)
+        return f"INSERT INTO {table} ({names}) VALUES ({', '.join([mark] * len(columns))}){tail}"
+
+    jsonb = "::jsonb" if postgres else ""
+    insert_serial = (
+        f"INSERT INTO serial_counters (scope, value, updated_at) VALUES ({mark}, 1, {mark}) "
+        f"ON CONFLICT (scope) DO UPDATE SET value = serial_counters.value + 1, "
+        f"updated_at = excluded.updated_at RETURNING value"
+    )
+    insert_record = (
+        "INSERT INTO records (app_id, form_key, form_version, data, owner_id, group_id, "
+        "created_at, updated_at, created_by, updated_by, lock_version) "
+        f"VALUES ({mark}, 'ticket', 1, {mark}{jsonb}, NULL, NULL, {mark}, {mark}, NULL, NULL, 1) "
+        "RETURNING id"
+    )
+    insert_main = statement(main_table, main_columns)
+    insert_child = statement(child_table, child_columns)
+    insert_audit = (
+        "INSERT INTO audit_log (at, actor_id, actor, action, object_type, object_id, payload, "
+        f"digest, canon) VALUES ({mark}, NULL, 'bench', 'record.created', 'record', {mark}, "
+        f"{mark}{jsonb}, {mark}, 3)"
+    )
+    raw = platform.engine.raw_connection()
+    dbapi = raw.driver_connection
+    app_id = 1
+
+    def baseline(doc: dict[str, Any]) -> None:
+        now = datetime.now(UTC)
+        stamp = now if postgres else now.isoformat(sep=" ")
+        cursor = dbapi.cursor()  # type: ignore[union-attr]
+        if not postgres:
+            cursor.execute("BEGIN IMMEDIATE")
+        cursor.execute(insert_serial, ("bench/ticket/ticket_no/SV-#", stamp))
+        serial = cursor.fetchone()[0]
+        document = {**doc, "ticket_no": f"SV-{serial:06d}"}
+        cursor.execute(insert_record, (app_id, json.dumps(document), stamp, stamp))
+        record_id = cursor.fetchone()[0]
+        fixed = {"_id": record_id, "_form_version": 1, "_created_at": stamp, "_updated_at": stamp}
+        cursor.execute(insert_main, [fixed.get(c, document.get(c)) for c in main_columns])
+        rows = [
+            [{"_record": record_id, "_row": i, **row}.get(c) for c in child_columns]
+            for i, row in enumerate(document["measures"])
+        ]
+        cursor.executemany(insert_child, rows)
+        payload = json.dumps(
+            {
+                "app": "bench",
+                "form": "ticket",
+                "version": 1,
+                "lock_version": 1,
+                "changes": {k: [None, v] for k, v in document.items()},
+            }
+        )
+        digest = hashlib.sha256(payload.encode()).hexdigest()
+        cursor.execute(insert_audit, (stamp, str(record_id), payload, digest))
+        dbapi.commit()  # type: ignore[union-attr]
+
+    docs = [valid(i) for i in range(n)]
+    for doc in docs:
+        doc["customer"], doc["product"] = 7, 13
+
+    def service(doc: dict[str, Any]) -> None:
+        with platform.unit_of_work() as uow:
+            records.create_record(uow, system, "bench", "ticket", doc)
+            uow.commit()
+
+    service(docs[0])  # warm the caches (compiled form, projection check)
+    baseline(docs[0])
+    count = DriverClock(platform.engine)
+    t_base = t_service = 0.0
+    size = -(-n // rounds)
+    for start in range(0, n, size):
+        chunk = docs[start : start + size]
+        t_base += timed(baseline, chunk)
+        t_service += timed(service, chunk)
+    raw.close()
+    print(
+        f"\nrecord creation on {platform.engine.dialect.name}, one transaction each, {n} records "
+        f"in {rounds} alternating rounds; the baseline writes the same rows with the raw DB-API"
+    )
+    print(f"{'baseline/s':>11} {'service/s':>10} {'service time / baseline':>24}")
+    print(f"{n / t_base:>11,.0f} {n / t_service:>10,.0f} {t_service / t_base:>23.2f}x")
+    print(f"statements per record (BEGIN aside): baseline 5, service {count.statements / n:.0f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--documents", type=int, default=5000)
     parser.add_argument("--records", type=int, default=1000)
+    parser.add_argument(
+        "--database-url", default=None, help="PostgreSQL for the fair creation (emptied first)"
+    )
+    parser.add_argument("--fair-only", action="store_true", help="only the fair creation")
     parser.add_argument(
         "--measured",
         action="store_true",
         help="also with a KPI on the ticket form (its writes mark days for rollups)",
     )
     args = parser.parse_args()
+    if args.fair_only:
+        fair_creation(args.database_url, args.records)
+        return
     form = compile_form(DEFINITION)
     fast = jsonschema_rs.validator_for(form.json_schema, validate_formats=True)
     slow = Draft202012Validator(
@@ -341,6 +511,9 @@ def main() -> None:
     creation(args.records)
     if args.measured:
         creation(args.records, measured=True)
+    fair_creation(None, args.records)
+    if args.database_url:
+        fair_creation(args.database_url, args.records)
 
 
 if __name__ == "__main__":

@@ -70,6 +70,9 @@ class Settings:
     job_lease_seconds: int = 300
     #: How often the audit chain's head is signed (a checkpoint anchors the entries before it).
     audit_checkpoint_minutes: int = 10
+    #: How often a worker's audit sequencer looks for queued entries committed by other processes
+    #: (entries committed by its own process wake it at once).
+    audit_sequencer_poll_seconds: float = 0.1
     #: How long a write on SQLite waits for the single writer's lock before answering 503.
     sqlite_busy_seconds: float = 30.0
     log_sql: bool = False

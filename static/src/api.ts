@@ -212,7 +212,9 @@ export interface RecordPage {
 }
 
 export interface TimelineEntry {
-  seq: number;
+  /** Insertion order; ``seq`` is the place in the audit chain, null until the sequencer chains it. */
+  id: number;
+  seq: number | null;
   at: string;
   actor: string;
   action: string;

@@ -38,7 +38,7 @@ const words: Words = {
     })[key]?.replace(/\{(\w+)\}/g, (_, k: string) => String(values[k])) ?? key,
 };
 
-const entry = (action: string, payload: Record<string, unknown>): Entry => ({ seq: 1, at: "", actor: "派单", action, payload });
+const entry = (action: string, payload: Record<string, unknown>): Entry => ({ id: 1, seq: 1, at: "", actor: "派单", action, payload });
 
 describe("describeEntry", () => {
   it("words what a rule did from its facts, not the engine's sentences", () => {

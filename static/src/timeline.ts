@@ -5,7 +5,9 @@
 import type { FieldInfo } from "./api";
 
 export interface Entry {
-  seq: number;
+  /** Insertion order; ``seq`` is the place in the audit chain, null until the sequencer chains it. */
+  id: number;
+  seq: number | null;
   at: string;
   actor: string;
   action: string;

@@ -547,22 +547,37 @@ def audit_group() -> None:
 
 @audit_group.command("verify")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option(
+    "--no-chain",
+    is_flag=True,
+    help="Do not chain the queued entries first: verify them where they wait.",
+)
 @click.pass_context
-def audit_verify(ctx: click.Context, as_json: bool) -> None:
-    """Check every link of the audit chain and every signed checkpoint; exit 1 at the first
-    broken one."""
+def audit_verify(ctx: click.Context, as_json: bool, no_chain: bool) -> None:
+    """Chain the entries waiting for the sequencer, then check every link of the audit chain,
+    every signed checkpoint and every entry still queued; exit 1 at the first broken one."""
     platform = _platform(ctx)
     _require_schema(platform)
+    if not no_chain:
+        platform.chain_audit()
     with platform.unit_of_work(write=False) as uow:
         result = audit.verify(uow.session, key=checkpoints.audit_key(platform.settings))
     if as_json:
         click.echo(json.dumps(result.as_dict()))
     elif result.ok:
-        click.echo(f"audit log intact: {result.checked} entries verified")
+        click.echo(
+            f"audit log intact: {result.checked} chained entries verified, "
+            f"{result.waiting} waiting for the sequencer"
+        )
     else:
+        where = (
+            f"entry {result.broken_seq}"
+            if result.broken_seq is not None
+            else f"queued entry id {result.broken_id}"
+        )
         click.secho(
-            f"audit log BROKEN at entry {result.broken_seq}: {result.reason} "
-            f"({result.checked} entries before it are intact)",
+            f"audit log BROKEN at {where}: {result.reason} "
+            f"({result.checked} chained entries before it are intact)",
             fg="red",
             err=True,
         )
@@ -573,9 +588,11 @@ def audit_verify(ctx: click.Context, as_json: bool) -> None:
 @audit_group.command("checkpoint")
 @click.pass_context
 def audit_checkpoint(ctx: click.Context) -> None:
-    """Sign the chain's head now (the worker does it every TANGRAM_AUDIT_CHECKPOINT_MINUTES)."""
+    """Chain the queued entries and sign the chain's head now (the worker does it every
+    TANGRAM_AUDIT_CHECKPOINT_MINUTES)."""
     platform = _platform(ctx)
     _require_schema(platform)
+    platform.chain_audit()
     with platform.unit_of_work() as uow:
         point = audit.checkpoint(
             uow.session, key=checkpoints.audit_key(platform.settings), at=uow.now

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tangram.config import Settings
 from tangram.platform import flows, records
-from tangram.platform.kernel import checkpoints
+from tangram.platform.kernel import checkpoints, sequencer
 from tangram.platform.kernel.caches import Caches
 from tangram.platform.kernel.clock import Clock, SystemClock
 from tangram.platform.kernel.db import IMMEDIATE, build_engine, build_sessionmaker
@@ -83,6 +83,22 @@ class Platform:
             events=self.hooks.events,
             checks=self.hooks.checks,
             caches=self.caches,
+        )
+
+    def chain_audit(self, *, on_chained: sequencer.Chained | None = None) -> int:
+        """Chain every audit entry queued so far (waiting for a sequencer that is chaining);
+        returns how many this call chained."""
+        return sequencer.chain_all(self.unit_of_work, wait=True, on_chained=on_chained)
+
+    def audit_sequencer(
+        self, *, on_chained: sequencer.Chained | None = None
+    ) -> sequencer.Sequencer:
+        """An audit sequencer for this process (a worker runs one)."""
+        return sequencer.Sequencer(
+            self.unit_of_work,
+            self.caches.audit_queued,
+            poll_seconds=self.settings.audit_sequencer_poll_seconds,
+            on_chained=on_chained,
         )
 
     def dispose(self) -> None:

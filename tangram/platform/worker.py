@@ -254,7 +254,8 @@ class Worker:
         return summary
 
     def serve(self, stop: threading.Event, *, poll_seconds: float | None = None) -> None:
-        """Run due jobs until ``stop`` is set, polling when idle."""
+        """Run due jobs until ``stop`` is set, polling when idle; an audit sequencer thread runs
+        beside them until then."""
         poll = poll_seconds or self.platform.settings.worker_poll_seconds
         log.info("worker %s started", self.name)
         try:  # the audit chain's head is signed every few minutes
@@ -263,6 +264,8 @@ class Worker:
                 uow.commit()
         except Exception:
             log.exception("worker %s: scheduling the audit checkpoints failed", self.name)
+        # queued audit entries are chained beside the jobs, within a fraction of a second
+        self.platform.audit_sequencer().start(stop)
         while not stop.is_set():
             try:
                 summary = self.run_due(stop=stop)

@@ -63,8 +63,8 @@ BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
 class BacklogCollector(Collector):
-    """Job counts by state and kind, the oldest due job's lag and the unanchored audit entries,
-    read from the database at each scrape (two queries)."""
+    """Job counts by state and kind, the oldest due job's lag, the unanchored audit entries and
+    the audit queue's length, read from the database at each scrape (three queries)."""
 
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
@@ -79,6 +79,7 @@ class BacklogCollector(Collector):
             with self.platform.unit_of_work(write=False) as uow:
                 jobs = backlog.job_backlog(uow.session, uow.now)
                 unanchored = backlog.unanchored_audit_entries(uow.session)
+                queued = backlog.queued_audit_entries(uow.session)
         except SQLAlchemyError as exc:
             log.warning("metrics: the database did not answer: %s", type(exc).__name__)
             up.add_metric([], 0)
@@ -113,6 +114,11 @@ class BacklogCollector(Collector):
             "tangram_audit_unanchored_entries",
             "Audit entries written after the newest signed checkpoint.",
             value=unanchored,
+        )
+        yield GaugeMetricFamily(
+            "tangram_audit_queued_entries",
+            "Audit entries committed and waiting for the sequencer to chain them.",
+            value=queued,
         )
 
 

@@ -154,23 +154,29 @@ def test_jobs_are_reported_by_state_and_kind_with_the_oldest_due_lag(
     assert value(found, "tangram_jobs_oldest_due_lag_seconds") == 90  # now the oldest mail's
 
 
-def test_audit_entries_after_the_newest_checkpoint_are_counted(
+def test_audit_entries_queued_and_after_the_newest_checkpoint_are_counted(
     admin_client: ApiClient, platform: Platform
 ) -> None:
     def unanchored() -> float | None:
         return value(samples(admin_client.get("/metrics")), "tangram_audit_unanchored_entries")
 
+    def queued() -> float | None:
+        return value(samples(admin_client.get("/metrics")), "tangram_audit_queued_entries")
+
     with platform.unit_of_work(write=False) as uow:
         written = audit.count(uow.session)
     assert written > 0  # the administrator's creation and sign-in
     assert unanchored() == written
+    assert queued() == written  # no sequencer runs here
+    platform.chain_audit()
+    assert (unanchored(), queued()) == (written, 0)
     with platform.unit_of_work() as uow:
         audit.checkpoint(uow.session, key=checkpoints.audit_key(platform.settings), at=uow.now)
         uow.commit()
     assert unanchored() == 0
-    make_user(platform, "bob")  # audited
+    make_user(platform, "bob")  # audited: queued, not anchored
     with platform.unit_of_work(write=False) as uow:
-        assert unanchored() == audit.count(uow.session) - written
+        assert unanchored() == queued() == audit.count(uow.session) - written
 
 
 def test_the_pool_of_this_process_is_reported(admin_client: ApiClient) -> None:

@@ -23,9 +23,13 @@ def test_audit_verify_reports_intact_then_broken_chain(
 ) -> None:
     admin_client.post("/api/v1/roles", json={"key": "a1", "name": "A1"})
     admin_client.post("/api/v1/roles", json={"key": "a2", "name": "A2"})
+    waiting = admin_client.get("/api/v1/audit/verify").get_json()  # no sequencer runs here
+    assert (waiting["ok"], waiting["checked"]) == (True, 0)
+    assert waiting["waiting"] >= 3
+    platform.chain_audit()
     intact = admin_client.get("/api/v1/audit/verify").get_json()
-    assert intact["ok"] is True
-    assert intact["checked"] >= 3
+    assert (intact["ok"], intact["checked"]) == (True, waiting["waiting"])
+    assert intact["waiting"] == 0
     tamper_audit(platform, "UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")
     broken = admin_client.get("/api/v1/audit/verify").get_json()
     assert (broken["ok"], broken["broken_seq"], broken["checked"]) == (False, 2, 1)
@@ -35,7 +39,7 @@ def test_audit_entries_are_paged_and_filtered(admin_client: ApiClient) -> None:
     for n in range(3):
         admin_client.post("/api/v1/roles", json={"key": f"r{n}", "name": f"R{n}"})
     page = admin_client.get("/api/v1/audit?limit=2").get_json()
-    assert [e["seq"] for e in page["items"]] == [1, 2]
+    assert [(e["id"], e["seq"]) for e in page["items"]] == [(1, None), (2, None)]  # queued
     rest = admin_client.get(f"/api/v1/audit?after={page['next_after']}").get_json()
     assert [e["action"] for e in rest["items"]] == ["auth.login"] + ["role.created"] * 3
     assert rest["next_after"] is None

@@ -1,8 +1,12 @@
-"""The hash-chained audit log: links, tamper detection, concurrent appends."""
+"""The audit log: entries queued by writers, chained by the sequencer; links, tamper detection
+(chained and queued), concurrent writers and sequencers, the lag from commit to chained."""
 
 from __future__ import annotations
 
 import itertools
+import threading
+import time
+from collections.abc import Sequence
 
 import pytest
 from sqlalchemy import select, text
@@ -10,8 +14,8 @@ from sqlalchemy.exc import DBAPIError
 
 from tangram.config import Settings
 from tangram.platform.bootstrap import Platform
-from tangram.platform.kernel import audit
-from tangram.platform.kernel.audit import GENESIS, PendingAudit, entry_hash
+from tangram.platform.kernel import audit, checkpoints, sequencer
+from tangram.platform.kernel.audit import GENESIS, entry_digest, entry_hash
 from tangram.platform.kernel.clock import FrozenClock
 from tangram.platform.kernel.models import AuditEntry
 from tests.conftest import count_queries, race, tamper_audit
@@ -24,19 +28,51 @@ def _append(platform: Platform, n: int, payload: dict[str, object] | None = None
         uow.commit()
 
 
+def _chained(platform: Platform, n: int, payload: dict[str, object] | None = None) -> None:
+    _append(platform, n, payload)
+    platform.chain_audit()
+
+
 def _entries(platform: Platform) -> list[AuditEntry]:
     with platform.unit_of_work(write=False) as uow:
-        return list(uow.session.scalars(select(AuditEntry).order_by(AuditEntry.seq)))
+        return list(uow.session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
 
 
-def _verify(platform: Platform) -> audit.Verification:
+def _key(platform: Platform) -> str:
+    return checkpoints.audit_key(platform.settings)
+
+
+def _verify(platform: Platform, *, signed: bool = False) -> audit.Verification:
     with platform.unit_of_work(write=False) as uow:
-        return audit.verify(uow.session)
+        return audit.verify(uow.session, key=_key(platform) if signed else None)
 
 
-def test_entries_are_chained_in_commit_order_from_genesis(platform: Platform) -> None:
-    _append(platform, 3)
+def test_a_writer_queues_its_entries_and_the_sequencer_chains_them(platform: Platform) -> None:
+    with count_queries(platform.engine) as statements:
+        _append(platform, 3)
+    assert not any("pg_advisory" in s or "ORDER BY audit_log.seq" in s for s in statements)
+    queued = _entries(platform)
+    assert [(e.id, e.seq, e.hash) for e in queued] == [
+        (1, None, None),
+        (2, None, None),
+        (3, None, None),
+    ]
+    assert queued[0].digest == entry_digest(
+        _key(platform),
+        id=1,
+        at=queued[0].at,
+        actor_id=1,
+        actor="admin",
+        action="thing.changed",
+        object_type="thing",
+        object_id="0",
+        payload={"i": 0},
+    )
+    assert _verify(platform, signed=True) == audit.Verification(True, 0, waiting=3)
+    assert platform.chain_audit() == 3
     _append(platform, 2)
+    assert platform.chain_audit() == 2
+    assert platform.chain_audit() == 0
     entries = _entries(platform)
     assert [e.seq for e in entries] == [1, 2, 3, 4, 5]
     assert entries[0].prev_hash == GENESIS
@@ -53,8 +89,11 @@ def test_entries_are_chained_in_commit_order_from_genesis(platform: Platform) ->
         object_id="0",
         payload={"i": 0},
         prev_hash=GENESIS,
+        id=1,
+        digest=first.digest,
     )
     assert _verify(platform) == audit.Verification(True, 5)
+    assert _verify(platform, signed=True) == audit.Verification(True, 5)
 
 
 def test_uncommitted_unit_of_work_leaves_no_entry(platform: Platform) -> None:
@@ -65,7 +104,7 @@ def test_uncommitted_unit_of_work_leaves_no_entry(platform: Platform) -> None:
 
 
 def test_verify_names_the_entry_whose_payload_was_changed(platform: Platform) -> None:
-    _append(platform, 5)
+    _chained(platform, 5)
     tamper_audit(platform, """UPDATE audit_log SET payload = '{"i": 99}' WHERE seq = 3""")
     result = _verify(platform)
     assert (result.ok, result.broken_seq, result.checked) == (False, 3, 2)
@@ -74,24 +113,44 @@ def test_verify_names_the_entry_whose_payload_was_changed(platform: Platform) ->
 
 @pytest.mark.parametrize(
     "change",
-    ["actor = 'mallory'", "actor_id = 2", "action = 'thing.viewed'", "object_id = '42'"],
+    [
+        "actor = 'mallory'",
+        "actor_id = 2",
+        "action = 'thing.viewed'",
+        "object_id = '42'",
+        "id = 99",
+        "digest = 'x'",
+    ],
 )
 def test_verify_detects_any_changed_column(platform: Platform, change: str) -> None:
-    _append(platform, 3)
+    _chained(platform, 3)
     tamper_audit(platform, f"UPDATE audit_log SET {change} WHERE seq = 2")
     assert _verify(platform).broken_seq == 2
 
 
 def test_the_database_refuses_to_change_or_delete_an_entry(platform: Platform) -> None:
-    _append(platform, 3)
-    for statement in ("UPDATE audit_log SET actor = 'mallory'", "DELETE FROM audit_log"):
+    _chained(platform, 3)
+    _append(platform, 1)  # queued: id 4
+    refused = [
+        "UPDATE audit_log SET actor = 'mallory' WHERE seq = 2",
+        "DELETE FROM audit_log WHERE seq = 2",
+        "UPDATE audit_log SET seq = 9, prev_hash = 'a', hash = 'b' WHERE seq = 2",
+        "DELETE FROM audit_log WHERE id = 4",
+        "UPDATE audit_log SET actor = 'mallory' WHERE id = 4",
+        # chaining it is allowed, but not while changing anything else
+        "UPDATE audit_log SET seq = 4, prev_hash = 'a', hash = 'b', actor = 'm' WHERE id = 4",
+        "UPDATE audit_log SET seq = 4 WHERE id = 4",  # all three chain columns at once
+    ]
+    for statement in refused:
         with platform.engine.begin() as connection, pytest.raises(DBAPIError, match="append-only"):
-            connection.execute(text(f"{statement} WHERE seq = 2"))
-    assert _verify(platform) == audit.Verification(True, 3)
+            connection.execute(text(statement))
+    assert _verify(platform, signed=True) == audit.Verification(True, 3, waiting=1)
+    platform.chain_audit()
+    assert _verify(platform, signed=True) == audit.Verification(True, 4)
 
 
 def test_verify_detects_a_changed_time(platform: Platform) -> None:
-    _append(platform, 3)
+    _chained(platform, 3)
     sqlite = platform.engine.dialect.name == "sqlite"
     earlier = "2020-11-22 01:00:00.000000" if sqlite else "2020-11-22 01:00:00+00"
     tamper_audit(platform, f"UPDATE audit_log SET at = '{earlier}' WHERE seq = 2")
@@ -99,17 +158,73 @@ def test_verify_detects_a_changed_time(platform: Platform) -> None:
 
 
 def test_verify_detects_a_deleted_middle_entry(platform: Platform) -> None:
-    _append(platform, 5)
+    _chained(platform, 5)
     tamper_audit(platform, "DELETE FROM audit_log WHERE seq = 3")
     result = _verify(platform)
     assert (result.ok, result.broken_seq) == (False, 3)
     assert result.reason == "entry 3 is missing (next is 4)"
 
 
-def test_verify_detects_a_forged_entry_rehashed_without_relinking_its_successor(
+def test_verify_detects_reordered_chained_entries(platform: Platform) -> None:
+    _chained(platform, 3)
+    tamper_audit(platform, "UPDATE audit_log SET seq = -seq WHERE seq IN (1, 2)")
+    tamper_audit(platform, "UPDATE audit_log SET seq = 2 WHERE seq = -1")
+    tamper_audit(platform, "UPDATE audit_log SET seq = 1 WHERE seq = -2")
+    result = _verify(platform)
+    assert (result.ok, result.broken_seq) == (False, 1)
+
+
+def test_verify_detects_a_queued_entry_changed_before_the_sequencer_chained_it(
+    platform: Platform,
+) -> None:
+    _chained(platform, 2)
+    _append(platform, 3)  # ids 3, 4, 5
+    tamper_audit(platform, """UPDATE audit_log SET payload = '{"i": 99}' WHERE id = 4""")
+    queued = _verify(platform, signed=True)
+    assert (queued.ok, queued.checked, queued.broken_seq, queued.broken_id) == (False, 2, None, 4)
+    assert queued.reason == "content or id does not match the digest its writer made"
+    platform.chain_audit()  # the sequencer chains what it finds: the change is still seen
+    chained = _verify(platform, signed=True)
+    assert (chained.ok, chained.broken_seq, chained.broken_id) == (False, 4, 4)
+    assert chained.reason == "content or id does not match the digest its writer made"
+
+
+def test_verify_detects_queued_entries_reordered_before_the_sequencer_chained_them(
     platform: Platform,
 ) -> None:
     _append(platform, 3)
+    tamper_audit(platform, "UPDATE audit_log SET id = -id WHERE id IN (1, 2)")
+    tamper_audit(platform, "UPDATE audit_log SET id = 2 WHERE id = -1")
+    tamper_audit(platform, "UPDATE audit_log SET id = 1 WHERE id = -2")
+    result = _verify(platform, signed=True)
+    assert (result.ok, result.broken_id) == (False, 1)
+    platform.chain_audit()
+    assert _verify(platform, signed=True).broken_seq == 1
+
+
+def test_a_queued_entry_recomputed_without_the_key_is_detected(platform: Platform) -> None:
+    _append(platform, 1)
+    (entry,) = _entries(platform)
+    forged = entry_digest(
+        "a-key-guessed-in-the-database",
+        id=entry.id,
+        at=entry.at,
+        actor_id=entry.actor_id,
+        actor=entry.actor,
+        action="thing.forgotten",
+        object_type=entry.object_type,
+        object_id=entry.object_id,
+        payload=entry.payload,
+    )
+    tamper_audit(platform, f"UPDATE audit_log SET action = 'thing.forgotten', digest = '{forged}'")
+    assert _verify(platform, signed=True).broken_id == entry.id
+    assert _verify(platform) == audit.Verification(True, 0, waiting=1)  # the key is needed
+
+
+def test_verify_detects_a_forged_entry_rehashed_without_relinking_its_successor(
+    platform: Platform,
+) -> None:
+    _chained(platform, 3)
     entries = _entries(platform)
     forged = entry_hash(
         seq=2,
@@ -120,7 +235,9 @@ def test_verify_detects_a_forged_entry_rehashed_without_relinking_its_successor(
         object_type="thing",
         object_id="1",
         payload={"i": "forged"},
-        prev_hash=entries[0].hash,
+        prev_hash=entries[0].hash or "",
+        id=2,
+        digest=entries[1].digest,
     )
     tamper_audit(
         platform,
@@ -129,6 +246,8 @@ def test_verify_detects_a_forged_entry_rehashed_without_relinking_its_successor(
     result = _verify(platform)
     assert (result.ok, result.broken_seq) == (False, 3)
     assert result.reason == "previous-hash link does not match the entry before it"
+    signed = _verify(platform, signed=True)  # and the writer's digest no longer matches
+    assert (signed.ok, signed.broken_seq) == (False, 2)
 
 
 def test_truncating_the_newest_entries_is_not_detectable_by_the_chain_alone(
@@ -136,34 +255,38 @@ def test_truncating_the_newest_entries_is_not_detectable_by_the_chain_alone(
 ) -> None:
     """A hash chain proves everything up to its tail; cutting the tail needs an external anchor,
     which the signed checkpoints are (next test)."""
-    _append(platform, 4)
+    _chained(platform, 4)
     tail = _entries(platform)[-1].hash
     tamper_audit(platform, "DELETE FROM audit_log WHERE seq = 4")
     assert _verify(platform) == audit.Verification(True, 3)
     assert _entries(platform)[-1].hash != tail
 
 
-def _checkpoint(platform: Platform, key: str = "installation-key") -> None:
+def _checkpoint(platform: Platform) -> None:
     with platform.unit_of_work() as uow:
-        assert audit.checkpoint(uow.session, key=key, at=uow.now) is not None
+        assert audit.checkpoint(uow.session, key=_key(platform), at=uow.now) is not None
         uow.commit()
 
 
-def _verify_signed(platform: Platform, key: str = "installation-key") -> audit.Verification:
+def _verify_signed(platform: Platform, key: str | None = None) -> audit.Verification:
     with platform.unit_of_work(write=False) as uow:
-        return audit.verify(uow.session, key=key)
+        return audit.verify(uow.session, key=key or _key(platform))
 
 
 def test_signed_checkpoints_catch_a_cut_tail_and_a_rewritten_last_entry(
     platform: Platform,
 ) -> None:
-    _append(platform, 4)
+    _chained(platform, 4)
     _checkpoint(platform)
-    _append(platform, 2)  # not anchored yet: the next checkpoint will
-    assert _verify_signed(platform) == audit.Verification(True, 6)
+    _chained(platform, 2)  # not anchored yet: the next checkpoint will
+    with platform.unit_of_work(write=False) as uow:
+        assert audit.verify(uow.session) == audit.Verification(True, 6)
+    _append(platform, 1)  # queued: anchored once chained and signed
+    with platform.unit_of_work() as uow:  # the chained head is not anchored yet
+        assert audit.checkpoint(uow.session, key=_key(platform), at=uow.now) is not None
+        uow.commit()
     with platform.unit_of_work() as uow:  # the head is already anchored: nothing to sign
-        _checkpoint(platform)
-        assert audit.checkpoint(uow.session, key="installation-key", at=uow.now) is None
+        assert audit.checkpoint(uow.session, key=_key(platform), at=uow.now) is None
     tamper_audit(platform, "DELETE FROM audit_log WHERE seq > 4")
     cut = _verify_signed(platform)
     assert (cut.ok, cut.broken_seq) == (False, 5)
@@ -173,7 +296,7 @@ def test_signed_checkpoints_catch_a_cut_tail_and_a_rewritten_last_entry(
 def test_a_last_entry_rewritten_with_a_recomputed_hash_breaks_its_anchor(
     platform: Platform,
 ) -> None:
-    _append(platform, 3)
+    _chained(platform, 3)
     _checkpoint(platform)
     (last,) = [e for e in _entries(platform) if e.seq == 3]
     forged = entry_hash(
@@ -185,13 +308,15 @@ def test_a_last_entry_rewritten_with_a_recomputed_hash_breaks_its_anchor(
         object_type=last.object_type,
         object_id=last.object_id,
         payload=last.payload,
-        prev_hash=last.prev_hash,
+        prev_hash=last.prev_hash or "",
+        id=last.id,
+        digest=last.digest,
     )
     tamper_audit(
         platform,
         f"UPDATE audit_log SET action = 'thing.forgotten', hash = '{forged}' WHERE seq = 3",
     )
-    rewritten = _verify_signed(platform)  # the links agree again, but not with the anchor
+    rewritten = _verify(platform)  # the links agree again, but not with the anchor
     assert (rewritten.ok, rewritten.broken_seq) == (False, 3)
     assert "checkpoint" in (rewritten.reason or "")
     other = _verify_signed(platform, key="another-key")  # a checkpoint forged elsewhere
@@ -200,16 +325,16 @@ def test_a_last_entry_rewritten_with_a_recomputed_hash_breaks_its_anchor(
 
 
 def test_chinese_payload_hashes_stably_after_a_database_round_trip(platform: Platform) -> None:
-    _append(
+    _chained(
         platform, 1, {"标题": "设备噪音超标", "values": [1.5, None, True], "嵌套": {"b": 2, "a": 1}}
     )
-    assert _verify(platform).ok
+    assert _verify(platform, signed=True) == audit.Verification(True, 1)
 
 
-def test_concurrent_writers_keep_one_unbroken_chain(
+def test_concurrent_writers_lose_no_entry_and_the_chain_verifies(
     platform: Platform, settings: Settings, clock: FrozenClock
 ) -> None:
-    writers, each = 4, 10
+    writers, each = 6, 15
 
     def write(p: Platform, who: int) -> None:
         for i in range(each):
@@ -218,52 +343,72 @@ def test_concurrent_writers_keep_one_unbroken_chain(
                 uow.commit()
 
     race(settings, clock, writers, write)
+    assert platform.chain_audit() == writers * each
     entries = _entries(platform)
-    assert [e.seq for e in entries] == list(range(1, writers * each + 1))
-    assert _verify(platform) == audit.Verification(True, writers * each)
+    assert sorted(e.seq or 0 for e in entries) == list(range(1, writers * each + 1))
+    assert sorted((e.payload["w"], e.payload["i"]) for e in entries) == sorted(
+        itertools.product(range(writers), range(each))
+    )
+    assert _verify(platform, signed=True) == audit.Verification(True, writers * each)
 
 
-def _tail_reads(platform: Platform, n: int) -> int:
-    with count_queries(platform.engine) as statements:
-        _append(platform, n)
-    return sum("ORDER BY audit_log.seq DESC" in s for s in statements)
-
-
-def test_a_process_appends_after_its_own_tail_without_reading_it(platform: Platform) -> None:
-    assert _tail_reads(platform, 1) == 1  # nothing known yet: the tail is read
-    assert _tail_reads(platform, 1) == 0
-    assert _tail_reads(platform, 3) == 0
-    assert _verify(platform) == audit.Verification(True, 5)
-
-
-def test_appends_of_another_process_or_a_cut_tail_are_chained_after(
+def test_sequencers_running_at_once_chain_each_entry_once(
     platform: Platform, settings: Settings, clock: FrozenClock
 ) -> None:
-    other = Platform.from_settings(settings, clock=clock)
+    """Writers and sequencers at once, each with its own engine (as processes would be)."""
+    writers, each, sequencers = 3, 20, 3
+    left = [writers]
+    lock = threading.Lock()
+    written = threading.Event()
+
+    def work(p: Platform, n: int) -> list[int]:
+        chained: list[int] = []
+        if n < writers:
+            for i in range(each):
+                with p.unit_of_work() as uow:
+                    uow.audit(n, f"w{n}", "thing.changed", "thing", i, {"w": n, "i": i})
+                    uow.commit()
+            with lock:
+                left[0] -= 1
+                if left[0] == 0:
+                    written.set()
+            return chained
+        while True:
+            last = written.is_set()
+            sequencer.chain_all(p.unit_of_work, batch=7, on_chained=chained.extend)
+            if last:
+                return chained
+
+    results = race(settings, clock, writers + sequencers, work)
+    chained = [i for r in results[writers:] for i in r]
+    assert len(set(chained)) == len(chained)  # no entry chained twice
+    assert len(chained) + platform.chain_audit() == writers * each
+    entries = sorted(_entries(platform), key=lambda e: e.seq or 0)
+    assert [e.seq for e in entries] == list(range(1, writers * each + 1))
+    assert _verify(platform, signed=True) == audit.Verification(True, writers * each)
+
+
+def test_the_sequencer_thread_chains_a_commit_within_a_second(platform: Platform) -> None:
+    chained = threading.Event()
+    seen: list[int] = []
+
+    def note(ids: Sequence[int]) -> None:
+        seen.extend(ids)
+        chained.set()
+
+    stop = threading.Event()
+    thread = platform.audit_sequencer(on_chained=note).start(stop)
     try:
-        _append(platform, 2)
-        _append(other, 2)  # the first platform's tail is no longer the chain's
-        assert _tail_reads(platform, 1) == 1
-        assert _tail_reads(other, 1) == 1
-        assert [e.seq for e in _entries(platform)] == [1, 2, 3, 4, 5, 6]
-        assert _verify(platform) == audit.Verification(True, 6)
-        tamper_audit(platform, "DELETE FROM audit_log WHERE seq = 6")  # the tail other wrote
-        assert _tail_reads(other, 2) == 1
-        assert [e.seq for e in _entries(platform)] == [1, 2, 3, 4, 5, 6, 7]
-        assert _verify(platform) == audit.Verification(True, 7)
+        started = time.perf_counter()
+        _append(platform, 2)  # the commit wakes this process's sequencer at once
+        assert chained.wait(timeout=10)
+        lag = time.perf_counter() - started
     finally:
-        other.dispose()
-
-
-def test_a_rolled_back_append_leaves_the_known_tail_alone(platform: Platform) -> None:
-    _append(platform, 1)
-    known = platform.caches.audit_tail
-    with platform.unit_of_work() as uow:  # appended, then rolled back
-        pending = [PendingAudit(1, "admin", "thing.changed", "thing", "1", {})]
-        assert audit.append_entries(uow.session, pending, at=uow.now, tail=known)[0] == 2
-    assert platform.caches.audit_tail == known
-    assert _tail_reads(platform, 1) == 0
-    assert _verify(platform) == audit.Verification(True, 2)
+        stop.set()
+        thread.join(timeout=10)
+    assert seen == [1, 2]
+    assert lag < 1.0
+    assert _verify(platform, signed=True) == audit.Verification(True, 2)
 
 
 def test_the_worker_signs_the_head_every_few_minutes(
@@ -299,24 +444,25 @@ def test_a_payload_whose_number_text_the_database_rewrote_still_verifies(
 ) -> None:
     """PostgreSQL's JSONB keeps ``1e16`` as ``10000000000000000`` and ``1.0`` as ``1.0``: under
     RFC 8785 a number hashes by its value, whatever text the database gives back."""
-    _append(platform, 1, {"amount": 1e16, "ratio": 1.0, "tiny": 1.5e-7})
-    tamper_audit(
-        platform,
-        """UPDATE audit_log SET payload = '{"amount": 10000000000000000, "ratio": 1, """
-        """"tiny": 0.00000015}' WHERE seq = 1""",
-    )
-    assert _verify(platform) == audit.Verification(True, 1)
-    assert _entries(platform)[0].canon == audit.CANON == 2
+    _append(platform, 2, {"amount": 1e16, "ratio": 1.0, "tiny": 1.5e-7})
+    platform.chain_audit()
+    rewritten = """'{"amount": 10000000000000000, "ratio": 1, "tiny": 0.00000015}'"""
+    tamper_audit(platform, f"UPDATE audit_log SET payload = {rewritten} WHERE seq = 1")
+    _append(platform, 1, {"amount": 1e16})
+    tamper_audit(platform, f"UPDATE audit_log SET payload = {rewritten} WHERE id = 2")
+    assert _verify(platform, signed=True) == audit.Verification(True, 2, waiting=1)
+    assert _entries(platform)[0].canon == audit.CANON == 3
 
 
-def test_entries_hashed_in_the_first_canonical_form_still_verify(platform: Platform) -> None:
-    """Entries written before RFC 8785 keep their form (``canon`` 1) and their hashes."""
-    _append(platform, 2)
+def test_entries_hashed_in_earlier_canonical_forms_still_verify(platform: Platform) -> None:
+    """Entries chained before the queue keep their form (``canon`` 1: Python's JSON text; 2:
+    RFC 8785 without id and digest) and their hashes; new ones chain onto them."""
+    _chained(platform, 2)
     entries = _entries(platform)
     prev = GENESIS
-    for entry in entries:
+    for entry, canon in zip(entries, (1, 2), strict=True):
         old = entry_hash(
-            seq=entry.seq,
+            seq=entry.seq or 0,
             at=entry.at,
             actor_id=entry.actor_id,
             actor=entry.actor,
@@ -325,18 +471,18 @@ def test_entries_hashed_in_the_first_canonical_form_still_verify(platform: Platf
             object_id=entry.object_id,
             payload=entry.payload,
             prev_hash=prev,
-            canon=1,
+            canon=canon,
         )
         assert old != entry.hash
         tamper_audit(
             platform,
-            f"UPDATE audit_log SET canon = 1, prev_hash = '{prev}', hash = '{old}' "
-            f"WHERE seq = {entry.seq}",
+            f"UPDATE audit_log SET canon = {canon}, digest = NULL, prev_hash = '{prev}', "
+            f"hash = '{old}' WHERE seq = {entry.seq}",
         )
         prev = old
-    assert _verify(platform) == audit.Verification(True, 2)
-    _append(platform, 1)  # a new entry in form 2 chains onto the old ones
-    assert [e.canon for e in _entries(platform)] == [1, 1, 2]
-    assert _verify(platform) == audit.Verification(True, 3)
+    assert _verify(platform, signed=True) == audit.Verification(True, 2)
+    _chained(platform, 1)  # a new entry in form 3 chains onto the old ones
+    assert [e.canon for e in _entries(platform)] == [1, 2, 3]
+    assert _verify(platform, signed=True) == audit.Verification(True, 3)
     tamper_audit(platform, "UPDATE audit_log SET canon = 2 WHERE seq = 1")
     assert _verify(platform).broken_seq == 1  # the form is part of what is verified

@@ -153,14 +153,25 @@ def test_audit_verify_exits_1_naming_the_broken_entry(run: Invoke, platform: Pla
         for n in range(3):
             uow.audit(None, "test", "thing.changed", "thing", n, {"n": n})
         uow.commit()
-    intact = run("audit", "verify")
-    assert (intact.exit_code, intact.output.strip()) == (0, "audit log intact: 3 entries verified")
+    key = {"TANGRAM_SECRET_KEY": platform.settings.secret_key}  # the writers' digests' key
+    waiting = run("audit", "verify", "--no-chain", **key)
+    assert (waiting.exit_code, waiting.output.strip()) == (
+        0,
+        "audit log intact: 0 chained entries verified, 3 waiting for the sequencer",
+    )
+    intact = run("audit", "verify", **key)  # chains the queued entries first
+    assert (intact.exit_code, intact.output.strip()) == (
+        0,
+        "audit log intact: 3 chained entries verified, 0 waiting for the sequencer",
+    )
     tamper_audit(platform, """UPDATE audit_log SET payload = '{"n": 7}' WHERE seq = 2""")
-    broken = run("audit", "verify")
+    broken = run("audit", "verify", **key)
     assert broken.exit_code == 1
     assert "BROKEN at entry 2" in broken.output
-    as_json = run("audit", "verify", "--json")
+    as_json = run("audit", "verify", "--json", **key)
     assert '"broken_seq": 2' in as_json.output
+    other = run("audit", "verify", "--json")  # another key: no digest matches it
+    assert '"broken_seq": 1' in other.output
 
 
 def test_commands_refuse_to_run_on_an_unmigrated_database(tmp_path: Path) -> None:

@@ -3067,7 +3067,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Entries after sequence ``after``, optionally for one object. */
+        /**
+         * Entries after id ``after`` (in insertion order, queued ones too), optionally for one
+         *     object.
+         */
         get: {
             parameters: {
                 query?: {
@@ -3111,8 +3114,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Walk the whole chain and every signed checkpoint and report the first broken link, if
-         *     any (200 either way).
+         * Walk the whole chain, every signed checkpoint and the entries waiting for the sequencer,
+         *     and report the first broken link, if any (200 either way).
          */
         get: {
             parameters: {
@@ -5472,14 +5475,17 @@ export interface components {
             actor_id?: number | null;
             /** Format: date-time */
             at: string;
-            hash: string;
+            hash: string | null;
+            /** @description insertion order */
+            id: number;
             object_id: string;
             object_type: string;
             payload: {
                 [key: string]: unknown;
             };
-            prev_hash: string;
-            seq: number;
+            prev_hash: string | null;
+            /** @description place in the chain (null: queued) */
+            seq: number | null;
         };
         EntryPage: {
             items: components["schemas"]["Entry"][];
@@ -6657,11 +6663,15 @@ export interface components {
             warnings: components["schemas"]["Warning"][];
         };
         Verification: {
+            /** @description id of the broken entry (a queued one has no sequence number) */
+            broken_id: number | null;
             broken_seq: number | null;
-            /** @description intact entries before any break */
+            /** @description intact chained entries before any break */
             checked: number;
             ok: boolean;
             reason: string | null;
+            /** @description intact entries queued, waiting for the sequencer to chain them */
+            waiting: number;
         };
         Version: {
             /** @description the author's name */

@@ -199,7 +199,7 @@ export function RecordDetail() {
                     <Typography.Text>{describeEntry(e, schema.data.fields, words)}</Typography.Text>
                   </div>
                   {(e.action === "rule.fired" || e.action === "rule.failed") && typeof e.payload.rule === "string" && canDesign(me, app) && (
-                    <Link to={`/design/${app}/rules/${e.payload.rule}?trace=${form}.${recordId}.${e.seq}`} data-testid={`trace-${e.payload.rule}`}>
+                    <Link to={`/design/${app}/rules/${e.payload.rule}?trace=${form}.${recordId}.${e.id}`} data-testid={`trace-${e.payload.rule}`}>
                       {t("record.trace.open")}
                     </Link>
                   )}

@@ -1,5 +1,6 @@
 """What is waiting to be done, read for monitoring: jobs by state and kind, how late the oldest
-due job is, and audit entries no signed checkpoint anchors yet.
+due job is, audit entries no signed checkpoint anchors yet, and the audit entries waiting for the
+sequencer.
 
 These are read when Prometheus scrapes ``/metrics``, from the database every process shares, so
 any app server reports the whole installation's queue (a counter kept in one process could not).
@@ -71,12 +72,23 @@ def job_backlog(session: Session, now: datetime) -> JobBacklog:
 
 
 def unanchored_audit_entries(session: Session) -> int:
-    """Audit entries written after the newest signed checkpoint (all of them before the first):
-    what a deletion from the end of the chain could still remove unnoticed. It grows for
-    ``TANGRAM_AUDIT_CHECKPOINT_MINUTES`` and drops at each checkpoint; when it only grows, no
-    worker signs the chain."""
+    """Audit entries written after the newest signed checkpoint (all of them before the first),
+    queued ones included: what a deletion from the end of the chain could still remove
+    unnoticed. It grows for ``TANGRAM_AUDIT_CHECKPOINT_MINUTES`` and drops at each checkpoint;
+    when it only grows, no worker signs the chain."""
     newest = select(func.coalesce(func.max(AuditCheckpoint.seq), 0)).scalar_subquery()
     found = session.scalar(
-        select(func.count()).select_from(AuditEntry).where(AuditEntry.seq > newest)
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(or_(AuditEntry.seq > newest, AuditEntry.seq.is_(None)))
+    )
+    return int(found or 0)
+
+
+def queued_audit_entries(session: Session) -> int:
+    """Audit entries waiting for the sequencer (read through the queue's partial index): near
+    zero when a worker runs; when it only grows, no sequencer chains."""
+    found = session.scalar(
+        select(func.count()).select_from(AuditEntry).where(AuditEntry.seq.is_(None))
     )
     return int(found or 0)

@@ -96,8 +96,10 @@ MONTHS_SIZE = 8_000_000
 class Caches:
     """The caches of one platform, one field each (see the module's docstring)."""
 
-    #: The audit chain's tail (seq, hash) as this process last committed it.
-    audit_tail: tuple[int, str] | None = None
+    #: The key writers' audit digests are made with (the installation's secret key).
+    audit_key: str | None = None
+    #: Set when this process committed audit entries: its sequencer wakes up at once.
+    audit_queued: threading.Event = field(default_factory=threading.Event)
     #: identity: a hash at the installation's cost, verified against for unknown user names.
     password_dummy: str | None = None
     #: metadata: (row id, version, checksum) of published definitions by (app, kind, key, tag).

@@ -40,7 +40,9 @@ def ensure_scheduled(uow: UnitOfWork) -> None:
 
 
 def run(uow: UnitOfWork, _job: JobContext) -> None:
-    """Sign the head, and queue the next checkpoint."""
+    """Chain what is queued, sign the head, and queue the next checkpoint."""
+    while len(audit.chain_queued(uow.session, wait=True)) == audit.BATCH:
+        pass
     audit.checkpoint(uow.session, key=audit_key(uow.settings), at=uow.now)
     every = timedelta(minutes=uow.settings.audit_checkpoint_minutes)
     jobs.enqueue(uow, KIND, {}, run_at=uow.now + every)

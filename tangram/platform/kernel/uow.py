@@ -1,7 +1,8 @@
 """The unit of work: one transaction per command, rolled back unless committed.
 
-Audit entries requested during the unit are appended to the hash chain at commit time, inside the
-same transaction, so the chain holds exactly the changes that were committed.
+Audit entries requested during the unit are queued in the audit log at commit time, inside the
+same transaction, so the log holds exactly the changes that were committed; the sequencer chains
+them afterwards (see :mod:`tangram.platform.kernel.audit`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from tangram.config import Settings
-from tangram.platform.kernel.audit import PendingAudit, append_entries
+from tangram.platform.kernel.audit import PendingAudit, queue_entries
 from tangram.platform.kernel.caches import Caches, Memo
 from tangram.platform.kernel.clock import Clock
 from tangram.platform.kernel.errors import Conflict, StaleVersion
@@ -113,7 +114,7 @@ class UnitOfWork:
         object_id: str | int,
         payload: Mapping[str, Any] | None = None,
     ) -> None:
-        """Queue an audit entry; it is chained and written by :meth:`commit`."""
+        """Queue an audit entry; it is written by :meth:`commit` (and chained after it)."""
         self._audit.append(
             PendingAudit(actor_id, actor, action, object_type, str(object_id), dict(payload or {}))
         )
@@ -152,19 +153,25 @@ class UnitOfWork:
             self.session.flush()
 
     def commit(self) -> None:
-        """Append queued audit entries and commit everything, or nothing."""
+        """Queue the audit entries and commit everything, or nothing; then wake this process's
+        sequencer."""
         session = self.session
         with translated_errors():
-            tail = None
-            if self._audit:
-                session.flush()
-                tail = append_entries(
-                    session, self._audit, at=self.now, tail=self.caches.audit_tail
-                )
-                self._audit = []
+            queued = bool(self._audit)
+            if queued:
+                self._write_audit()
             session.commit()
-        if tail is not None:
-            self.caches.audit_tail = tail
+        if queued:
+            self.caches.audit_queued.set()
+
+    def _write_audit(self) -> None:
+        """Insert the audit entries of this unit, queued, in its transaction."""
+        self.session.flush()
+        key = self.caches.audit_key
+        if key is None:
+            key = self.caches.audit_key = self.settings.with_secret().secret_key
+        queue_entries(self.session, self._audit, at=self.now, key=key)
+        self._audit = []
 
 
 @contextmanager

@@ -134,7 +134,7 @@ def timeline(
         uow.session.scalars(
             select(AuditEntry)
             .where(AuditEntry.object_type == "record", AuditEntry.object_id == str(record_id))
-            .order_by(AuditEntry.seq)
+            .order_by(AuditEntry.id)
         )
     )
     hidden = hidden_fields(actor, app_key, form_key)

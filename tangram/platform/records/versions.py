@@ -33,7 +33,7 @@ def document_at(uow: UnitOfWork, record: Record, version: int) -> dict[str, Any]
             AuditEntry.object_id == str(record.id),
             AuditEntry.action.in_(WRITES),
         )
-        .order_by(AuditEntry.seq)
+        .order_by(AuditEntry.id)
     )
     entries = [(action, payload) for action, payload in committed]
     entries += [(a.action, a.payload) for a in uow.pending_audit("record", record.id)]

@@ -35,7 +35,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement
 
 from tangram.engines.common import DefinitionError, Diagnostic
 from tangram.engines.forms import FieldType
@@ -59,9 +59,8 @@ from tangram.engines.reports import (
 from tangram.platform import metadata, records
 from tangram.platform.identity import users
 from tangram.platform.identity.perms import Action, Actor, require_design
-from tangram.platform.kernel import spreadsheets
+from tangram.platform.kernel import audit, spreadsheets
 from tangram.platform.kernel.errors import NotFound, ValidationFailed
-from tangram.platform.kernel.models import AuditEntry
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.records import listing, projections
 from tangram.platform.records.listing import Filter
@@ -287,9 +286,10 @@ class Result:
         return spreadsheets.xlsx(self.key, self.columns, self.rows)
 
 
-def head(uow: UnitOfWork) -> int:
-    """The audit log's last sequence number: it moves with every write of any record."""
-    return int(uow.session.scalar(select(func.max(AuditEntry.seq))) or 0)
+def head(uow: UnitOfWork) -> tuple[int, int, int]:
+    """The audit log's mark: it moves with every write of any record (see
+    :func:`~tangram.platform.kernel.audit.mark`)."""
+    return audit.mark(uow.session)
 
 
 def cached(uow: UnitOfWork, key: tuple[Any, ...], compute: Callable[[], Any]) -> tuple[Any, bool]:

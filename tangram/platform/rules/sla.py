@@ -48,7 +48,7 @@ def history(uow: UnitOfWork, record: Record) -> list[tuple[datetime, dict[str, A
                 AuditEntry.object_id == str(record.id),
                 AuditEntry.action.in_(("record.created", "record.updated")),
             )
-            .order_by(AuditEntry.seq)
+            .order_by(AuditEntry.id)
         )
     ]
     entries += [

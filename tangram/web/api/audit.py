@@ -22,9 +22,18 @@ class VerificationSchema(Schema):
 
     ok = fields.Boolean(required=True)
     checked = fields.Integer(
-        required=True, metadata={"description": "intact entries before any break"}
+        required=True, metadata={"description": "intact chained entries before any break"}
+    )
+    waiting = fields.Integer(
+        required=True,
+        metadata={"description": "intact entries queued, waiting for the sequencer to chain them"},
     )
     broken_seq = fields.Integer(allow_none=True, required=True)
+    broken_id = fields.Integer(
+        allow_none=True,
+        required=True,
+        metadata={"description": "id of the broken entry (a queued one has no sequence number)"},
+    )
     reason = fields.String(allow_none=True, required=True)
 
 
@@ -38,7 +47,12 @@ class AuditQuerySchema(PageArgs):
 class EntrySchema(Schema):
     """One audit entry."""
 
-    seq = fields.Integer(required=True)
+    id = fields.Integer(required=True, metadata={"description": "insertion order"})
+    seq = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "place in the chain (null: queued)"},
+    )
     at = fields.DateTime(required=True)
     actor_id = fields.Integer(allow_none=True)
     actor = fields.String(required=True)
@@ -46,8 +60,8 @@ class EntrySchema(Schema):
     object_type = fields.String(required=True)
     object_id = fields.String(required=True)
     payload = fields.Dict(required=True)
-    prev_hash = fields.String(required=True)
-    hash = fields.String(required=True)
+    prev_hash = fields.String(required=True, allow_none=True)
+    hash = fields.String(required=True, allow_none=True)
 
 
 class EntryPageSchema(Schema):
@@ -63,8 +77,8 @@ class Verify(MethodView):
 
     @blp.response(200, VerificationSchema)
     def get(self) -> dict[str, Any]:
-        """Walk the whole chain and every signed checkpoint and report the first broken link, if
-        any (200 either way)."""
+        """Walk the whole chain, every signed checkpoint and the entries waiting for the sequencer,
+        and report the first broken link, if any (200 either way)."""
         require_admin(require_actor(), "verify the audit log")
         with platform().unit_of_work(write=False) as uow:
             key = checkpoints.audit_key(platform().settings)
@@ -78,7 +92,8 @@ class Entries(MethodView):
     @blp.arguments(AuditQuerySchema, location="query")
     @blp.response(200, EntryPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Entries after sequence ``after``, optionally for one object."""
+        """Entries after id ``after`` (in insertion order, queued ones too), optionally for one
+        object."""
         require_admin(require_actor(), "read the audit log")
         with platform().unit_of_work(write=False) as uow:
             items = audit.list_entries(
@@ -88,5 +103,5 @@ class Entries(MethodView):
                 object_type=args["object_type"],
                 object_id=args["object_id"],
             )
-        last = items[-1].seq if len(items) == args["limit"] else None
+        last = items[-1].id if len(items) == args["limit"] else None
         return {"items": items, "next_after": last}

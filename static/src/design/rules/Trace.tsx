@@ -13,16 +13,16 @@ import { traceReads } from "./model";
 import "./strings";
 
 export interface TraceEntry {
-  seq: number;
+  id: number;
   at: string;
   action: string;
   payload: { rule?: string; version?: number | null; event?: string; values?: Record<string, unknown>; effects?: string[]; failed?: string[]; error?: string };
 }
 
-/** Where a trace link points: ``?trace=<form>.<record>.<seq>``. */
-export function traceOf(param: string | null): { form: string; record: number; seq: number } | null {
+/** Where a trace link points: ``?trace=<form>.<record>.<audit entry id>``. */
+export function traceOf(param: string | null): { form: string; record: number; id: number } | null {
   const match = /^([a-z][a-z0-9_]*)\.(\d+)\.(\d+)$/.exec(param ?? "");
-  return match ? { form: match[1], record: Number(match[2]), seq: Number(match[3]) } : null;
+  return match ? { form: match[1], record: Number(match[2]), id: Number(match[3]) } : null;
 }
 
 /** The trace the page was opened on, and the body of the version that acted. */
@@ -34,7 +34,7 @@ export function useTrace(app: string, rule: string) {
     enabled: where !== null,
     queryFn: async (): Promise<TraceEntry | null> => {
       const timeline = data(await client.GET("/api/v1/apps/{app}/records/{form}/{record_id}/timeline", { params: { path: { app, form: where!.form, record_id: where!.record } } })) as unknown as TraceEntry[];
-      return timeline.find((e) => e.seq === where!.seq && e.payload.rule === rule) ?? null;
+      return timeline.find((e) => e.id === where!.id && e.payload.rule === rule) ?? null;
     },
   });
   const version = entry.data?.payload.version ?? null;

@@ -73,13 +73,29 @@ class Job(Base):
 
 
 class AuditEntry(Base):
-    """One link of the append-only, hash-chained audit log."""
+    """One entry of the append-only audit log: queued by the writer's transaction (``seq``,
+    ``prev_hash`` and ``hash`` empty), then chained once by the sequencer (see
+    :mod:`tangram.platform.kernel.audit`)."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id"),)
+    __table_args__ = (
+        Index("ix_audit_log_object", "object_type", "object_id"),
+        # the queue: entries the sequencer has not chained yet, in insertion order
+        Index(
+            "ix_audit_log_queued",
+            "id",
+            sqlite_where=text("seq IS NULL"),
+            postgresql_where=text("seq IS NULL"),
+        ),
+    )
 
-    seq: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False
+    #: Insertion order (a sequence on PostgreSQL: dense on SQLite, with gaps on PostgreSQL).
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    )
+    #: Position in the chain, set by the sequencer (``None`` while queued).
+    seq: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), unique=True
     )
     at: Mapped[datetime]
     actor_id: Mapped[int | None]
@@ -88,9 +104,12 @@ class AuditEntry(Base):
     object_type: Mapped[str] = mapped_column(String(64))
     object_id: Mapped[str] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]]
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
-    #: The canonical form ``hash`` was computed over (1: Python's JSON text; 2: RFC 8785).
+    #: The writer's keyed digest of the entry's id and content (form 3; ``None`` before).
+    digest: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: The canonical form ``hash`` was computed over (1: Python's JSON text; 2: RFC 8785; 3: RFC
+    #: 8785 over the entry's id and digest too, chained by the sequencer).
     canon: Mapped[int] = mapped_column(SmallInteger, server_default="1")
 
 
