@@ -83,12 +83,13 @@ export function AppFrame() {
           </nav>
         </Layout.Sider>
       )}
-      <Layout.Content style={{ minWidth: 0 }}>
+      {/* not a second <main>: the shell's content is the page's one main landmark */}
+      <div style={{ flex: "auto", minWidth: 0 }}>
         <Breadcrumb items={crumbs} style={{ marginBottom: 12 }} data-print="hide" data-testid="breadcrumb" />
         <Suspense fallback={<Spin />}>
           <Outlet />
         </Suspense>
-      </Layout.Content>
+      </div>
     </Layout>
   );
 }

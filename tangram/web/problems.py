@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -67,6 +68,9 @@ def request_id() -> str:
     return str(rid)
 
 
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
 def _prefers_chinese() -> bool:
     """Whether the caller asks for Chinese first (``Accept-Language``); English otherwise."""
     best = request.accept_languages.best_match(("en", "zh-CN", "zh"), default="en")
@@ -97,7 +101,12 @@ def problem_response(
     if errors:
         body["errors"] = dict(errors)
     body.update(extra or {})
-    chinese = _prefers_chinese() and problem_texts.sentence(code, body)
+    # a detail written in the caller's language already (with its particulars) stays as it is
+    chinese = (
+        _prefers_chinese()
+        and not _CJK.search(str(body.get("detail", "")))
+        and problem_texts.sentence(code, body)
+    )
     if chinese:
         body["detail"] = chinese
     response = Response(

@@ -243,3 +243,14 @@ def test_a_problem_speaks_the_language_the_caller_prefers(admin_client: ApiClien
         headers={"Accept-Language": "zh-CN"},
     )
     assert assert_problem(wrong, 401, "auth.wrong_credentials")["detail"] == "用户名或密码不正确"
+
+
+def test_a_detail_already_in_chinese_keeps_its_particulars(app: Flask) -> None:
+    from tangram.web.problems import problem_response
+
+    detail = "owner_1（owner_1）无权查看这条记录，不能提及"
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        kept = json.loads(problem_response(422, "Invalid", detail, "comment.invalid").data)
+        told = json.loads(problem_response(422, "Invalid", "bad", "comment.invalid").data)
+    assert kept["detail"] == detail
+    assert told["detail"] == "评论有问题：被提到的人需要能查看这条记录"

@@ -24,8 +24,9 @@ def test_a_customer_shows_its_tickets(
         ).record.id
         uow.commit()
     titles = [f"故障 {n}" for n in range(7)]
-    mine = stored_tickets(platform, *({"title": t, "customer": customer} for t in titles))
-    stored_tickets(platform, {"title": "别家的工单"})
+    *mine, _other = stored_tickets(
+        platform, *({"title": t, "customer": customer} for t in titles), {"title": "别家的工单"}
+    )
     sign_in(page, server, "director", PASSWORD)
     page.goto(f"{server}/apps/aftersales/records/customer/{customer}")
     card = page.get_by_test_id("related-card")

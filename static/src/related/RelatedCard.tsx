@@ -26,6 +26,10 @@ export function RelatedCard({ app, form, recordId }: { app: string; form: string
     <Card size="small" title={t("related.title")} style={{ marginTop: 16 }} data-testid="related-card" data-print="hide">
       <Tabs
         size="small"
+        defaultActiveKey={(() => {
+          const first = groups.find((g) => g.total > 0) ?? groups[0];
+          return `${first.form}.${first.field}`;
+        })()}
         items={groups.map((g) => ({
           key: `${g.form}.${g.field}`,
           label: `${several ? `${g.form_label}（${g.field_label}）` : g.form_label} ${g.total}`,
