@@ -2,7 +2,8 @@
 beside baselines measured in the same run.
 
 - **Opening**: from navigation to the canvas showing every field of the ticket form (50 fields,
-  17 sub-table columns), against opening a 5-field form the same way.
+  17 sub-table columns), against opening a 5-field form the same way; then to every card holding
+  the field as the runtime's renderer draws it (the draft compiled by the server).
 - **A drop**: a field dragged from the palette onto the canvas of a 150-field form, from the
   pointer's release to the new card in the page (a MutationObserver stamps it), against the
   same drop on a 10-field form.
@@ -84,10 +85,25 @@ def cards(form: dict[str, Any]) -> int:
     return sum(1 + len(f.get("fields") or []) for f in form["fields"])
 
 
+def drawings(form: dict[str, Any]) -> int:
+    """The cards the runtime's renderer draws into: every card but a sub-table's own."""
+    return cards(form) - sum(1 for f in form["fields"] if f["type"] == "sub_table")
+
+
 def open_ms(page: Page, base: str, form: str, count: int) -> float:
     """From the navigation's start (a new document's clock starts there) to the last card."""
     page.goto(f"{base}/design/aftersales/forms/{form}")
     page.locator("[data-testid=design-field]").nth(count - 1).wait_for()
+    return float(page.evaluate("() => performance.now()"))
+
+
+def drawn_ms(page: Page, base: str, form: str, count: int) -> float:
+    """From the navigation's start to every card drawn by the runtime's renderer."""
+    page.goto(f"{base}/design/aftersales/forms/{form}")
+    page.wait_for_function(
+        "(n) => document.querySelectorAll('[data-testid=design-field-drawing]').length === n",
+        arg=count,
+    )
     return float(page.evaluate("() => performance.now()"))
 
 
@@ -136,6 +152,7 @@ def main() -> None:
             )
             page = signed_in(browser, base)
             ticket = cards(json.loads((PACKAGE / "forms" / "ticket.json").read_text("utf-8")))
+            drawn = drawings(json.loads((PACKAGE / "forms" / "ticket.json").read_text("utf-8")))
             large, small = cards(large_form(150)), cards(large_form(10))
             rows = []
             for name, measure in (
@@ -144,6 +161,8 @@ def main() -> None:
                     "open the ticket form",
                     lambda: open_ms(page, base, "ticket", ticket),
                 ),
+                ("draw the 5-field form (baseline)", lambda: drawn_ms(page, base, "tiny", 5)),
+                ("draw the ticket form", lambda: drawn_ms(page, base, "ticket", drawn)),
                 ("drop on a 10-field form (baseline)", lambda: drop_ms(page, base, "small", small)),
                 ("drop on a 150-field form", lambda: drop_ms(page, base, "large", large)),
             ):

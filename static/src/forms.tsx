@@ -389,6 +389,13 @@ function SectionedObject(props: ObjectFieldTemplateProps) {
   );
 }
 
+/** What RecordForm's Form draws with besides rjsf's antd theme: the widgets the server's UI schema
+ * names, the sectioned layout and the named buttons (the designer's canvas draws with them too). */
+export const THEME = {
+  widgets,
+  templates: { ObjectFieldTemplate: SectionedObject, ButtonTemplates: BUTTONS },
+};
+
 // --- permissions, conditions, errors -----------------------------------------------------------
 
 export type Permissions = Record<string, "editable" | "read_only" | "hidden">;
@@ -594,8 +601,8 @@ export function RecordForm(props: {
       uiSchema={ui}
       formData={data}
       validator={validator}
-      widgets={widgets}
-      templates={{ ObjectFieldTemplate: SectionedObject, ButtonTemplates: BUTTONS }}
+      widgets={THEME.widgets}
+      templates={THEME.templates}
       formContext={{ app: props.app, form: schema.key } satisfies FormContext}
       extraErrors={props.errors}
       showErrorList={false}

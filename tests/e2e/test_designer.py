@@ -206,6 +206,19 @@ def test_a_business_user_builds_publishes_and_uses_a_form(
     saved(page)
     expect(page.get_by_test_id("design-problems")).to_contain_text("没有问题")
 
+    # each card holds its field as the runtime's renderer draws it, shown and not used: the radio
+    # group with its options, the linked record's picker, a sub-table's columns with their labels
+    result = field(page, "jian_cha_jie_guo").get_by_test_id("design-field-drawing")
+    expect(result.locator(".ant-radio-wrapper")).to_have_text(["正常", "异常"])
+    expect(result).to_have_attribute("inert", "")
+    expect(result).to_have_attribute("aria-hidden", "true")
+    expect(
+        field(page, "she_bei").get_by_test_id("design-field-drawing").locator(".ant-select")
+    ).to_have_count(1)
+    columns = table.get_by_test_id("design-field-drawing")
+    expect(columns.locator("label")).to_have_text(["项目", "得分"])
+    expect(columns.locator("input")).to_have_count(2)
+
     # drag the paragraph to the top; the keyboard and the toolbar move it back down
     drag(page, field(page, "yi_chang_miao_shu"), field(page, "she_bei"))
     expect(fields(page).first).to_have_attribute("data-key", "yi_chang_miao_shu")
@@ -232,6 +245,8 @@ def test_a_business_user_builds_publishes_and_uses_a_form(
     assert box is not None
     assert box["width"] == 390
     expect(drawn.get_by_text("检查结果")).to_be_visible()
+    # the very widget the canvas showed
+    expect(drawn.locator(".ant-radio-wrapper")).to_have_text(["正常", "异常"])
     expect(drawn.get_by_text("异常描述")).to_have_count(0)
     shot(page, "designer-preview-phone")
     page.get_by_role("tab", name="设计").click()

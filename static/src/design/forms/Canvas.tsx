@@ -1,6 +1,7 @@
 // The canvas: the form as its users will see it — sections in their columns, fields as cards, a
 // sub-table's columns side by side — where fields are dragged (dnd-kit sortable lists, one per
-// container) and selected. Each card shows the problems the engine pinned on it.
+// container) and selected. Each card shows the problems the engine pinned on it, above the field
+// as the runtime's renderer draws it (FieldDrawing).
 import {
   AlignLeftOutlined,
   CalendarOutlined,
@@ -28,13 +29,16 @@ import {
   TeamOutlined,
   UserOutlined,
 } from "@ant-design/icons";
-import { useDroppable } from "@dnd-kit/core";
+import { useDroppable, type DraggableAttributes } from "@dnd-kit/core";
 import { rectSortingStrategy, SortableContext, useSortable } from "@dnd-kit/sortable";
 import { CSS } from "@dnd-kit/utilities";
+import type { Registry } from "@rjsf/utils";
 import { Badge, Tooltip, Typography } from "antd";
-import { memo, type CSSProperties, type ReactNode } from "react";
+import { memo, useDeferredValue, useMemo, type CSSProperties, type KeyboardEvent, type ReactNode } from "react";
 import { useLang } from "../../i18n";
 import { label, type Problem } from "../data";
+import type { Drawing } from "./drawing";
+import { FieldDrawing } from "./FieldDrawing";
 import { KIND_OF, listOf, topContainers, type ContainerId, type DesignerState, type FieldNode } from "./model";
 
 export const ICONS: Record<string, ReactNode> = {
@@ -66,55 +70,48 @@ export const ICONS: Record<string, ReactNode> = {
 export const iconOf = (type: string): ReactNode => ICONS[KIND_OF[type]?.icon ?? ""] ?? <FontSizeOutlined />;
 
 export interface CanvasProps {
+  /** What the runtime draws fields with (``useFieldRegistry``). */
+  registry: Registry;
   state: DesignerState;
   selected: string | null;
   onSelect: (id: string, kind: "field" | "section") => void;
   pins: Map<string, Problem[]>;
-}
-
-/** What a field's input will look like, greyed: its placeholder, its options, its columns. */
-function Mock({ node }: { node: FieldNode }) {
-  const { lang } = useLang();
-  const body = node.body;
-  let text = label(body.placeholder, lang);
-  if (!text && body.options) text = body.options.map((o) => label(o.label, lang, o.value)).join(" / ");
-  if (!text && body.type === "serial") text = String(body.serial ?? "");
-  if (!text && body.type === "reference") text = `→ ${body.reference?.form ?? ""}`;
-  return (
-    <div
-      style={{
-        border: "1px solid #e5e6eb",
-        borderRadius: 4,
-        padding: "3px 8px",
-        color: "#5c6370",
-        background: "#fafafa",
-        minHeight: body.type === "textarea" || body.type === "rich_text" ? 48 : 26,
-        fontSize: 12,
-        overflow: "hidden",
-        whiteSpace: "nowrap",
-        textOverflow: "ellipsis",
-      }}
-    >
-      {iconOf(body.type)} {text}
-    </div>
-  );
+  /** Each field's and column's drawing by the runtime (``key``, ``table/column``), once the server
+   * compiled the draft; a field without one (new, or in a draft that does not compile yet) shows
+   * its name until it has. */
+  drawings: ReadonlyMap<string, Drawing> | undefined;
 }
 
 const NO_PROBLEMS: Problem[] = [];
 
+/** What a sub-table's card needs to draw its columns. */
+interface TableProps {
+  registry: Registry;
+  /** The selected column, if it is one of this table's. */
+  selected: string | null;
+  onSelect: CanvasProps["onSelect"];
+  pins: Map<string, Problem[]>;
+  drawings: CanvasProps["drawings"];
+}
+
 interface CardProps {
+  registry: Registry;
   node: FieldNode;
   container: ContainerId;
   selected: boolean;
   problems: Problem[];
   onSelect: CanvasProps["onSelect"];
-  children?: ReactNode;
+  /** The runtime's drawing of the field (``undefined``: not compiled yet). */
+  drawing: Drawing | undefined;
+  /** For a sub-table: its columns. */
+  table?: TableProps;
 }
 
-/** A field's card; unchanged fields (the same node, selection and problems) are not drawn again
- * when another field changes. */
-const FieldCard = memo(function FieldCard({ node, container, selected, problems, onSelect, children }: CardProps) {
-  const { lang, t } = useLang();
+/** A field's card, as dnd-kit sorts it. dnd-kit draws every sortable again whenever a drag starts,
+ * moves over another card or ends: this shell stays cheap, and what it holds (``CardFace``) is drawn
+ * again only when its own props changed. */
+const FieldCard = memo(function FieldCard(props: CardProps) {
+  const { node, container, selected, problems, onSelect } = props;
   const { attributes, listeners, setNodeRef, setActivatorNodeRef, transform, transition, isDragging } = useSortable({
     id: node.id,
     data: { container, type: node.body.type },
@@ -127,13 +124,15 @@ const FieldCard = memo(function FieldCard({ node, container, selected, problems,
     border: `1px ${selected ? "solid" : "dashed"} ${problems.length ? "#f53f3f" : selected ? "#1677ff" : "#d9d9d9"}`,
     boxShadow: selected ? "0 0 0 2px rgba(22,119,255,.15)" : undefined,
     borderRadius: 6,
-    padding: "6px 8px",
+    padding: "4px 8px 6px",
     background: "#fff",
     cursor: "grab",
     gridColumn: node.body.type === "sub_table" ? "1 / -1" : undefined,
     minWidth: 0,
+    // a card out of sight is neither laid out nor painted (it keeps the height it last had)
+    contentVisibility: "auto",
+    containIntrinsicHeight: "auto 84px",
   };
-  const name = label(node.body.label, lang, node.body.key);
   return (
     <div
       ref={setNodeRef}
@@ -148,15 +147,37 @@ const FieldCard = memo(function FieldCard({ node, container, selected, problems,
       data-selected={selected || undefined}
       data-problems={problems.length || undefined}
     >
-      <div style={{ display: "flex", alignItems: "center", gap: 6, marginBottom: 4 }}>
+      <CardFace {...props} handle={attributes} onHandleKey={onKeyDown as FaceProps["onHandleKey"]} handleRef={setActivatorNodeRef} dragging={isDragging} />
+    </div>
+  );
+});
+
+interface FaceProps extends CardProps {
+  handle: DraggableAttributes;
+  /** dnd-kit's keyboard activator (Space picks the field up). */
+  onHandleKey: ((event: KeyboardEvent<HTMLButtonElement>) => void) | undefined;
+  handleRef: (element: HTMLElement | null) => void;
+  dragging: boolean;
+}
+
+/** A card's content: its handle, key and problems above what the runtime draws for the field. */
+const CardFace = memo(function CardFace({ registry, node, problems, onSelect, drawing, table, handle, onHandleKey, handleRef, dragging }: FaceProps) {
+  const { lang, t } = useLang();
+  const name = label(node.body.label, lang, node.body.key);
+  // the runtime's drawing names the field (its label, its required mark); a sub-table's card, and
+  // a card not drawn yet, name it themselves
+  const named = table !== undefined || drawing === undefined;
+  return (
+    <>
+      <div style={{ display: "flex", alignItems: "center", gap: 6, minHeight: 18, lineHeight: "18px" }}>
         <button
           type="button"
-          ref={setActivatorNodeRef}
-          {...attributes}
+          ref={handleRef}
+          {...handle}
           onKeyDown={(e) => {
             // Enter selects the field; Space picks it up (dnd-kit's keyboard drag)
-            if (e.key === "Enter" && !isDragging) onSelect(node.id, "field");
-            else onKeyDown?.(e);
+            if (e.key === "Enter" && !dragging) onSelect(node.id, "field");
+            else onHandleKey?.(e);
           }}
           aria-label={t("design.form.drag", { name })}
           style={{ border: 0, background: "transparent", padding: 0, cursor: "grab", color: "#86909c" }}
@@ -166,8 +187,12 @@ const FieldCard = memo(function FieldCard({ node, container, selected, problems,
         </button>
         {/* plain elements: a form draws hundreds of these, and antd's measuring ellipsis is slow */}
         <strong style={{ flex: 1, minWidth: 0, overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" }}>
-          {node.body.required && <span style={{ color: "#f53f3f" }}>* </span>}
-          {name}
+          {named && (
+            <>
+              {node.body.required && <span style={{ color: "#f53f3f" }}>* </span>}
+              {name}
+            </>
+          )}
         </strong>
         {node.body.visible_when !== undefined && (
           <EyeInvisibleOutlined style={{ color: "#5c6370" }} title={t("design.form.has_condition")} aria-label={t("design.form.has_condition")} />
@@ -179,8 +204,17 @@ const FieldCard = memo(function FieldCard({ node, container, selected, problems,
           </Tooltip>
         )}
       </div>
-      {children ?? <Mock node={node} />}
-    </div>
+      {table ? (
+        <SubTable node={node} {...table} />
+      ) : drawing ? (
+        <FieldDrawing registry={registry} drawing={drawing} />
+      ) : (
+        // about the height of a drawn field (a label above an input): little moves once it is drawn
+        <div style={{ color: "#5c6370", fontSize: 12, minHeight: 56 }} data-testid="design-field-undrawn">
+          {iconOf(node.body.type)}
+        </div>
+      )}
+    </>
   );
 });
 
@@ -212,7 +246,13 @@ function Dropzone({ id, columns, empty, children, testId }: { id: ContainerId; c
   );
 }
 
-function SubTable({ node, props }: { node: FieldNode; props: CanvasProps }) {
+/** The runtime's drawing of a field, if the last compiled draft had one of this type there. */
+function drawingOf(drawings: CanvasProps["drawings"], path: string, node: FieldNode): Drawing | undefined {
+  const drawing = drawings?.get(path);
+  return drawing && drawing.info.type === node.body.type ? drawing : undefined;
+}
+
+function SubTable({ node, registry, selected, onSelect, pins, drawings }: { node: FieldNode } & TableProps) {
   const { t } = useLang();
   const id = `table:${node.id}` as ContainerId;
   const columns = node.columns ?? [];
@@ -222,11 +262,13 @@ function SubTable({ node, props }: { node: FieldNode; props: CanvasProps }) {
         {columns.map((column) => (
           <FieldCard
             key={column.id}
+            registry={registry}
             node={column}
             container={id}
-            selected={props.selected === column.id}
-            problems={props.pins.get(column.id) ?? NO_PROBLEMS}
-            onSelect={props.onSelect}
+            selected={selected === column.id}
+            problems={pins.get(column.id) ?? NO_PROBLEMS}
+            onSelect={onSelect}
+            drawing={drawingOf(drawings, `${node.body.key}/${column.body.key}`, column)}
           />
         ))}
       </Dropzone>
@@ -236,9 +278,9 @@ function SubTable({ node, props }: { node: FieldNode; props: CanvasProps }) {
 
 function Container({ id, props }: { id: ContainerId; props: CanvasProps }) {
   const { t } = useLang();
-  const { state } = props;
+  const { registry, state, selected, onSelect, pins, drawings } = props;
   const ids = listOf(state, id);
-  const byId = new Map(state.fields.map((f) => [f.id, f]));
+  const byId = useMemo(() => new Map(state.fields.map((f) => [f.id, f])), [state.fields]);
   const section = id.startsWith("section:") ? state.sections?.find((s) => `section:${s.id}` === id) : undefined;
   const columns = Math.max(1, Math.min(Number(section?.body.columns ?? 1) || 1, 4));
   return (
@@ -247,17 +289,22 @@ function Container({ id, props }: { id: ContainerId; props: CanvasProps }) {
         {ids.map((fieldId) => {
           const node = byId.get(fieldId);
           if (!node) return null;
+          const table: TableProps | undefined =
+            node.body.type === "sub_table"
+              ? { registry, selected: node.columns?.some((c) => c.id === selected) ? selected : null, onSelect, pins, drawings }
+              : undefined;
           return (
             <FieldCard
               key={fieldId}
+              registry={registry}
               node={node}
               container={id}
-              selected={props.selected === fieldId}
-              problems={props.pins.get(fieldId) ?? NO_PROBLEMS}
-              onSelect={props.onSelect}
-            >
-              {node.body.type === "sub_table" ? <SubTable node={node} props={props} /> : undefined}
-            </FieldCard>
+              selected={selected === fieldId}
+              problems={pins.get(fieldId) ?? NO_PROBLEMS}
+              onSelect={onSelect}
+              drawing={table ? undefined : drawingOf(drawings, node.body.key, node)}
+              table={table}
+            />
           );
         })}
       </Dropzone>
@@ -265,8 +312,12 @@ function Container({ id, props }: { id: ContainerId; props: CanvasProps }) {
   );
 }
 
-export function Canvas(props: CanvasProps) {
+export function Canvas(given: CanvasProps) {
   const { lang, t } = useLang();
+  // the runtime's drawings come in a render of their own that yields to the user (a form of 150
+  // fields takes a few hundred milliseconds to draw): the cards are there, and can be dragged, first
+  const drawings = useDeferredValue(given.drawings);
+  const props = { ...given, drawings };
   const { state } = props;
   return (
     <div style={{ display: "flex", flexDirection: "column", gap: 12 }} data-testid="design-canvas">

@@ -28,9 +28,11 @@ import {
 } from "@dnd-kit/core";
 import { sortableKeyboardCoordinates } from "@dnd-kit/sortable";
 import { App, Button, Card, Dropdown, Space, Tabs, Tooltip, Typography } from "antd";
-import { useCallback, useMemo, useState, type KeyboardEvent } from "react";
+import { useCallback, useEffect, useMemo, useState, type KeyboardEvent } from "react";
+import { useFieldRegistry } from "../../formField";
 import { useLang } from "../../i18n";
 import { label, type Body, type Problem } from "../data";
+import type { FormSchema } from "../../api";
 import type { DesignerProps } from "../DefinitionPage";
 import { Canvas, iconOf } from "./Canvas";
 import {
@@ -66,8 +68,9 @@ import {
   type FormDefinition,
   type History,
 } from "./model";
+import { drawingsOf, type Drawing } from "./drawing";
 import { FieldAccess } from "./FieldAccess";
-import { Preview, type Sample } from "./Preview";
+import { Preview, usePreviewSchema, type Sample } from "./Preview";
 import { FieldProperties, FormProperties, SectionProperties } from "./Properties";
 
 type Selection = { kind: "field" | "section"; id: string } | null;
@@ -134,6 +137,14 @@ function Palette({ onAdd }: { onAdd: (type: FieldType) => void }) {
 
 const CONTAINER = /^(section:|table:|unplaced$|root$)/;
 
+/** The sensors' options, made once: new options make new sensors, and new sensors give every card
+ * new drag listeners (every card drawn again on every change). */
+const POINTER = { activationConstraint: { distance: 5 } };
+const KEYBOARD = { coordinateGetter: sortableKeyboardCoordinates };
+
+/** How long edits pause before the canvas asks the server to compile the draft it draws (ms). */
+const DRAW_DELAY = 150;
+
 export function FormDesigner({ app, body, setBody, problems, publishedKeys, focus }: DesignerProps) {
   const { t, lang } = useLang();
   const { message } = App.useApp();
@@ -170,6 +181,27 @@ export function FormDesigner({ app, body, setBody, problems, publishedKeys, focu
   }
 
   const pins = useMemo(() => problemsByNode(state, problems), [state, problems]);
+
+  // the canvas draws each field with the runtime's renderer, from the draft the server compiled:
+  // asked once edits pause a moment (the preview asks for the same, and shares the answer)
+  const [drawnBody, setDrawnBody] = useState<Body>(body);
+  useEffect(() => {
+    if (emitted === drawnBody) return;
+    const timer = setTimeout(() => setDrawnBody(emitted), DRAW_DELAY);
+    return () => clearTimeout(timer);
+  }, [emitted, drawnBody]);
+  const compiled = usePreviewSchema(app, drawnBody).data;
+  const registry = useFieldRegistry(app, String(body.key ?? ""));
+  const [drawn, setDrawn] = useState<{ from: FormSchema | undefined; drawings: Map<string, Drawing> | undefined }>({
+    from: undefined,
+    drawings: undefined,
+  });
+  // unchanged fields keep their drawing (the same object): their cards are not drawn again; and
+  // nothing is redrawn during a drag (the cards would move under the pointer, and away from where
+  // dnd-kit measured them)
+  if (compiled !== drawn.from && dragging === null) {
+    setDrawn({ from: compiled, drawings: compiled ? drawingsOf(compiled, drawn.drawings) : drawn.drawings });
+  }
 
   const emit = useCallback(
     (next: DesignerState) => {
@@ -282,10 +314,7 @@ export function FormDesigner({ app, body, setBody, problems, publishedKeys, focu
   };
 
   // --- dragging --------------------------------------------------------------------------------
-  const sensors = useSensors(
-    useSensor(PointerSensor, { activationConstraint: { distance: 5 } }),
-    useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }),
-  );
+  const sensors = useSensors(useSensor(PointerSensor, POINTER), useSensor(KeyboardSensor, KEYBOARD));
 
   const columnIds = useMemo(() => new Set(state.fields.flatMap((f) => (f.columns ?? []).map((c) => c.id))), [state]);
 
@@ -431,7 +460,7 @@ export function FormDesigner({ app, body, setBody, problems, publishedKeys, focu
             setPanel("form");
           }}
         >
-          <Canvas state={state} selected={selection?.id ?? null} onSelect={select} pins={pins} />
+          <Canvas registry={registry} state={state} selected={selection?.id ?? null} onSelect={select} pins={pins} drawings={drawn.drawings} />
         </Card>
         <Card size="small" styles={{ body: { maxHeight: "calc(100vh - 260px)", overflow: "auto" } }} data-testid="design-properties">
           <Tabs

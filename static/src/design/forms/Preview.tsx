@@ -4,7 +4,7 @@ import { DesktopOutlined, MobileOutlined } from "@ant-design/icons";
 import { useQuery } from "@tanstack/react-query";
 import type { ErrorSchema } from "@rjsf/utils";
 import { Alert, Button, Segmented, Space, Spin } from "antd";
-import { useState } from "react";
+import { useMemo, useState } from "react";
 import { ApiError, problemText, type FormSchema } from "../../api";
 import { client, data as answered } from "../../client";
 import { defaults, localErrors, RecordForm } from "../../forms";
@@ -16,8 +16,11 @@ export const PHONE_WIDTH = 390;
 export function usePreviewSchema(app: string, body: Body) {
   const { lang } = useLang();
   const key = String(body.key ?? "");
+  // the body as text, once per body: react-query hashes a key on every render, and a large form's
+  // body as an object is slow to hash (the canvas renders this on every drag and drop)
+  const text = useMemo(() => JSON.stringify(body), [body]);
   return useQuery({
-    queryKey: ["design", "preview", app, key, lang, body],
+    queryKey: ["design", "preview", app, key, lang, text],
     queryFn: async () =>
       answered(
         await client.POST("/api/v1/apps/{app}/forms/{form}/preview", {
