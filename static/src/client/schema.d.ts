@@ -6113,8 +6113,16 @@ export interface components {
             conditions: {
                 [key: string]: unknown;
             };
+            /** @description exposed ones */
+            fields: {
+                [key: string]: unknown;
+            }[];
             form: string;
             json_schema: {
+                [key: string]: unknown;
+            };
+            /** @description The server's validation messages by code, in the language asked */
+            messages: {
                 [key: string]: unknown;
             };
             title: string;

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from tangram.engines.forms import FieldError, Form
-from tangram.engines.forms.messages import message
+from tangram.engines.forms.messages import catalogue, message
 from tangram.platform.identity.credentials import new_secret, secret_hash, secret_prefix
 from tangram.platform.identity.perms import Actor, require_design
 from tangram.platform.kernel.errors import NotFound, RateLimited, ValidationFailed, check_lock
@@ -25,6 +25,7 @@ from tangram.platform.kernel.models import App, Attachment, IntakeLink, IntakeSu
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import compiled, get_app
 from tangram.platform.records import attachments, service
+from tangram.platform.records.navigation import field_info
 
 TOKEN_PREFIX = "tgi"  # noqa: S105 - a marker, not a secret
 WINDOW = timedelta(hours=1)
@@ -192,6 +193,9 @@ def public_form(uow: UnitOfWork, token: str, *, lang: str) -> dict[str, Any]:
         "json_schema": schema,
         "ui_schema": ui,
         "conditions": conditions,
+        # what the web app's form renderer also reads: the fields and the validation messages
+        "fields": [field_info(form.by_key[k], lang) for k in exposed],
+        "messages": catalogue(lang),
     }
 
 

@@ -37,7 +37,8 @@ def allowed(actor: Actor, action: Action, app_key: str, form_key: str) -> bool:
     return True
 
 
-def _field(f: FieldDef, lang: str) -> dict[str, Any]:
+def field_info(f: FieldDef, lang: str) -> dict[str, Any]:
+    """A field as the web app's renderer reads it: key, type, label, options, reference, columns."""
     out: dict[str, Any] = {
         "key": f.key,
         "type": f.type.value,
@@ -52,7 +53,7 @@ def _field(f: FieldDef, lang: str) -> dict[str, Any]:
     if f.reference_form:
         out["reference"] = {"form": f.reference_form, "display": f.reference_display}
     if f.fields:
-        out["fields"] = [_field(s, lang) for s in f.fields]
+        out["fields"] = [field_info(s, lang) for s in f.fields]
     return out
 
 
@@ -86,7 +87,7 @@ def _schemas(
         "ui_schema": form.ui_schema(lang),
         "conditions": _conditions(form.fields),
         "messages": catalogue(lang),
-        "fields": [_field(f, lang) for f in form.fields],
+        "fields": [field_info(f, lang) for f in form.fields],
         "title_field": (body.get("options") or {}).get("title_field"),
     }
 

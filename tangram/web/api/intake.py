@@ -68,6 +68,17 @@ class PublicFormSchema(Schema):
     json_schema = fields.Dict(required=True)
     ui_schema = fields.Dict(required=True)
     conditions = fields.Dict(required=True)
+    fields_ = fields.List(
+        fields.Dict(),
+        required=True,
+        data_key="fields",
+        attribute="fields",
+        metadata={"description": "exposed ones"},
+    )
+    messages = fields.Dict(
+        required=True,
+        metadata={"description": "The server's validation messages by code, in the language asked"},
+    )
 
 
 class SubmissionSchema(StrictSchema):
