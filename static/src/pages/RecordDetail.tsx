@@ -2,7 +2,7 @@
 import { ApartmentOutlined, EditOutlined, PrinterOutlined } from "@ant-design/icons";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { App, Button, Card, Col, Collapse, Descriptions, Drawer, Popconfirm, Row, Space, Spin, Tag, Typography } from "antd";
-import { lazy, Suspense, useState } from "react";
+import { lazy, Suspense, useDeferredValue, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { api, type Navigation, type RecordItem } from "../api";
 import { show } from "../values/format";
@@ -162,6 +162,9 @@ export function RecordDetail() {
     say: (key, values) => t(key, values),
   };
   const designer = canDesign(me, app);
+  // the document first; the flows, the timeline and the comments in a transition after it (in
+  // slices between which the browser paints and answers input, not in one long task)
+  const later = useDeferredValue(Boolean(record.data && schema.data), false);
   if (record.isError) return <Failure error={record.error} what={t("failure.record")} />;
   if (!record.data || !schema.data) return <Spin />;
   const title = schema.data.title_field ? String(record.data.data[schema.data.title_field] ?? "") : "";
@@ -185,11 +188,11 @@ export function RecordDetail() {
         >
           <RecordDocument app={app} schema={schema.data} data={record.data.data} />
         </Card>
-        <CommentsCard app={app} form={form} recordId={record.data.id} />
+        {later && <CommentsCard app={app} form={form} recordId={record.data.id} />}
       </Col>
       <Col xs={24} xl={9}>
-        <FlowsCard app={app} flows={flows.data} loading={flows.isLoading} onChanged={refresh} />
-        <Card title={t("record.timeline")} loading={timeline.isLoading} data-print="hide" data-testid="timeline-card">
+        <FlowsCard app={app} flows={flows.data} loading={flows.isLoading || !later} onChanged={refresh} />
+        <Card title={t("record.timeline")} loading={timeline.isLoading || !later} data-print="hide" data-testid="timeline-card">
           <ol data-testid="timeline" style={TIMELINE}>
             {[...(timeline.data ?? [])].reverse().map((e) => (
               <li

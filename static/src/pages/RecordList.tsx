@@ -1,10 +1,10 @@
 // A form's records: columns from the form, filters built from field types, sort, keyset pages.
 import { DeleteOutlined, DownloadOutlined, DownOutlined, PlusOutlined, SettingOutlined, UpOutlined, UploadOutlined } from "@ant-design/icons";
 import { useInfiniteQuery, useMutation, useQueries, useQuery, useQueryClient, type UseQueryResult } from "@tanstack/react-query";
-import { Alert, App, Button, Card, Checkbox, DatePicker, Empty, Form, Input, Popconfirm, Popover, Select, Space, Table, Tag, Tooltip, Typography } from "antd";
+import { Alert, App, Button, Card, Checkbox, Empty, Form, Input, Popconfirm, Popover, Select, Space, Table, Tag, Tooltip, Typography } from "antd";
 import dayjs from "dayjs";
 import type { SorterResult } from "antd/es/table/interface";
-import { createContext, lazy, memo, Suspense, useCallback, useContext, useDeferredValue, useMemo, useState, type Key, type MouseEvent } from "react";
+import { createContext, lazy, memo, Suspense, useCallback, useContext, useDeferredValue, useMemo, useState, type ComponentProps, type Key, type MouseEvent } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { useAddressState } from "../addressState";
 import { api, problemText, withQuery, type FieldInfo, type RecordItem, type RecordPage } from "../api";
@@ -15,6 +15,19 @@ import { Failure } from "../Failure";
 import { useLang } from "../i18n";
 import { usePageTitle } from "../title";
 import { useSession } from "../session";
+
+/** The date range of a date filter: the date picker (with its calendar) loads when a date filter
+is shown, not with the list. */
+const LazyRangePicker = lazy(() => import("antd/es/date-picker").then((m) => ({ default: m.default.RangePicker })));
+
+/** The range picker as a form item's control (the item hands its value and onChange to it). */
+function RangePicker(props: ComponentProps<typeof LazyRangePicker>) {
+  return (
+    <Suspense fallback={<Input disabled style={{ width: 240 }} />}>
+      <LazyRangePicker {...props} />
+    </Suspense>
+  );
+}
 
 /** The import dialog (its steps and tables): loaded when it opens. */
 const ImportRecords = lazy(() => import("./ImportRecords"));
@@ -392,7 +405,7 @@ export function RecordList() {
             {field.options ? (
               <Select mode="multiple" allowClear style={{ minWidth: 160 }} options={field.options} />
             ) : field.type === "date" || field.type === "datetime" ? (
-              <DatePicker.RangePicker />
+              <RangePicker />
             ) : (
               <Input allowClear />
             )}
