@@ -210,17 +210,23 @@ def _collect(page: Page, target: Target, since: float) -> Timing:
 def _context(browser: Browser, base: str, user: str, password: str) -> BrowserContext:
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
     context.add_init_script(WATCH)
-    answer = context.request.post(f"{base}/api/v1/auth/login", data={"username": user, "password": password})
+    answer = context.request.post(
+        f"{base}/api/v1/auth/login", data={"username": user, "password": password}
+    )
     assert answer.ok, answer.text()
     return context
 
 
-def cold(browser: Browser, base: str, login: tuple[str, str], target: Target) -> tuple[Timing, BrowserContext]:
+def cold(
+    browser: Browser, base: str, login: tuple[str, str], target: Target
+) -> tuple[Timing, BrowserContext]:
     """A fresh browser (empty cache) types the page's address."""
     context = _context(browser, base, *login)
     page = context.new_page()
     # armed before any script of the page runs
-    page.add_init_script(f"window.__benchWatch({json.dumps(target.selector)}, {json.dumps(target.text)})")
+    page.add_init_script(
+        f"window.__benchWatch({json.dumps(target.selector)}, {json.dumps(target.text)})"
+    )
     page.goto(f"{base}{target.path}")
     return _collect(page, target, 0.0), context
 
@@ -232,7 +238,12 @@ def warm(context: BrowserContext, base: str, target: Target) -> Timing:
     page.locator(target.ready).first.wait_for()
     page.wait_for_load_state("networkidle")
     page.wait_for_timeout(300)
-    since = float(page.evaluate("([s, t]) => { window.__benchWatch(s, t); return performance.now(); }", [target.selector, target.text]))
+    since = float(
+        page.evaluate(
+            "([s, t]) => { window.__benchWatch(s, t); return performance.now(); }",
+            [target.selector, target.text],
+        )
+    )
     page.locator(target.click).first.click()
     timing = _collect(page, target, since)
     page.close()
@@ -260,7 +271,13 @@ def main() -> None:
         with _platform(database) as platform:
             user, newest, busiest = _subjects(platform)
             password = str(demo.load_spec(PACKAGE).get("password", "tangram-demo"))
-            targets = [t for t in _targets(newest, busiest) if not args.page or t.name.split()[-1] in args.page or t.name.split()[0] in args.page]
+            targets = [
+                t
+                for t in _targets(newest, busiest)
+                if not args.page
+                or t.name.split()[-1] in args.page
+                or t.name.split()[0] in args.page
+            ]
             results: dict[tuple[str, str], list[Timing]] = {}
             with serving(platform) as base, sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
@@ -268,16 +285,23 @@ def main() -> None:
                     for target in targets:
                         timing, context = cold(browser, base, (user, password), target)
                         results.setdefault((target.name, "cold"), []).append(timing)
-                        results.setdefault((target.name, "warm"), []).append(warm(context, base, target))
+                        results.setdefault((target.name, "warm"), []).append(
+                            warm(context, base, target)
+                        )
                         context.close()
                 browser.close()
     print(f"\nChromium, {user} on the after-sales demo, ticket #{busiest} (the longest history);")
-    print(f"median of {args.rounds} rounds, ms from the navigation's start (cold) or the click (warm)\n")
+    print(
+        f"median of {args.rounds} rounds, ms from the navigation's start (cold) or the click (warm)\n"
+    )
     head = f"{'page':<13}{'load':<6}{'data in':>9}{'rows':>8}{'rows-data':>11}{'longest task':>14}{'tasks sum':>11}{'n':>4}"
     print(head)
     print("-" * len(head))
     for (name, load), runs in results.items():
-        med = {k: statistics.median(getattr(r, k) for r in runs) for k in ("data", "rows", "longest", "total", "count")}
+        med = {
+            k: statistics.median(getattr(r, k) for r in runs)
+            for k in ("data", "rows", "longest", "total", "count")
+        }
         gap = statistics.median(r.rows - r.data for r in runs)
         print(
             f"{name:<13}{load:<6}{med['data']:>9.0f}{med['rows']:>8.0f}{gap:>11.0f}"

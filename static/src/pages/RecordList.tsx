@@ -141,6 +141,9 @@ export function RecordList() {
   const { t, lang } = useLang();
   const navigate = useNavigate();
   const schema = useFormSchema(app, form);
+  // the page's filters, views and table are drawn for the form in a transition (in slices, not
+  // in one long task): the card shows as loading until then
+  const definition = useDeferredValue(schema.data);
   usePageTitle(schema.data?.label);
   // the filters, the search and the sort live in the address, so that Back returns to them
   const [params, setAddress] = useAddressState();
@@ -178,9 +181,9 @@ export function RecordList() {
       }),
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
-  const fields = useMemo(() => schema.data?.fields ?? [], [schema.data]);
+  const fields = useMemo(() => definition?.fields ?? [], [definition]);
   // the title and serial first, then the indexed fields (what people sort and filter by), then the rest
-  const titleKey = schema.data?.title_field;
+  const titleKey = definition?.title_field;
   const rank = (f: FieldInfo) => (f.type === "serial" ? 0 : f.key === titleKey ? 1 : f.indexed ? 2 : 3);
   const listable = useMemo(() => {
     const ranked = (f: FieldInfo) => (f.type === "serial" ? 0 : f.key === titleKey ? 1 : f.indexed ? 2 : 3);
@@ -311,12 +314,12 @@ export function RecordList() {
   if (schema.isError) return <Failure error={schema.error} what={t("failure.form")} />;
   // nothing of the page before the form's fields are known: the query form would grow under
   // the pointer and move the views and buttons below it while people aim at them
-  if (!schema.data) return <Card loading title={form} />;
+  if (!definition) return <Card loading title={form} />;
   return (
     <Card
-      title={schema.data?.label ?? form}
+      title={definition?.label ?? form}
       extra={
-        schema.data?.can.create && (
+        definition?.can.create && (
           <Space>
             <Button icon={<UploadOutlined />} onClick={() => setImporting(true)} data-testid="import-records">
               {t("records.import")}
@@ -328,11 +331,11 @@ export function RecordList() {
         )
       }
     >
-      {importing && schema.data && (
+      {importing && definition && (
         <Suspense fallback={null}>
           <ImportRecords
             app={app}
-            schema={schema.data}
+            schema={definition}
             open={importing}
             onClose={(imported) => {
               setImporting(false);
@@ -504,7 +507,7 @@ export function RecordList() {
           <Button size="small" icon={<DownloadOutlined />} href={selectedExport("xlsx")}>
             XLSX
           </Button>
-          {schema.data?.can.delete && (
+          {definition?.can.delete && (
             <Popconfirm
               title={t("records.delete_selected_confirm", { n: selected.length })}
               okText={t("common.ok")}
@@ -525,7 +528,7 @@ export function RecordList() {
       {/* the list scrolls sideways in its own region (antd's scroll.x adds a hidden measuring
           row holding the selection's focusable boxes, which screen readers must not reach) */}
       <CellText.Provider value={text}>
-      <div style={{ overflowX: "auto" }} tabIndex={0} role="region" aria-label={schema.data?.label ?? form}>
+      <div style={{ overflowX: "auto" }} tabIndex={0} role="region" aria-label={definition?.label ?? form}>
         <Table<RecordItem>
           rowKey="id"
           size="middle"
