@@ -44,7 +44,14 @@ const RESERVED = new Set(["sort"]);
 /** Filters shown before 展开. */
 const FOLDED = 3;
 
+/** The rows drawn at once when a page of records arrives (about a screenful); the rest follow. */
+const FIRST_ROWS = 15;
+/** The rows the table starts from, before its first rows are drawn. */
 const NO_ROWS: RecordItem[] = [];
+
+/** Where a field goes among the columns and filters: the serial and the title first, then the
+indexed fields (what people sort and filter by), then the rest. */
+const rankOf = (f: FieldInfo, titleKey: string | null | undefined) => (f.type === "serial" ? 0 : f.key === titleKey ? 1 : f.indexed ? 2 : 3);
 
 const LISTED = new Set(["text", "select", "radio", "number", "integer", "money", "date", "datetime", "serial", "checkbox", "email", "phone", "user", "group", "reference", "formula"]);
 
@@ -182,17 +189,17 @@ export function RecordList() {
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
   const fields = useMemo(() => definition?.fields ?? [], [definition]);
-  // the title and serial first, then the indexed fields (what people sort and filter by), then the rest
   const titleKey = definition?.title_field;
-  const rank = (f: FieldInfo) => (f.type === "serial" ? 0 : f.key === titleKey ? 1 : f.indexed ? 2 : 3);
-  const listable = useMemo(() => {
-    const ranked = (f: FieldInfo) => (f.type === "serial" ? 0 : f.key === titleKey ? 1 : f.indexed ? 2 : 3);
-    return fields
-      .filter((f) => LISTED.has(f.type))
-      .map((f, i) => ({ f, i }))
-      .sort((a, b) => ranked(a.f) - ranked(b.f) || a.i - b.i)
-      .map(({ f }) => f);
-  }, [fields, titleKey]);
+  const rank = (f: FieldInfo) => rankOf(f, titleKey);
+  const listable = useMemo(
+    () =>
+      fields
+        .filter((f) => LISTED.has(f.type))
+        .map((f, i) => ({ f, i }))
+        .sort((a, b) => rankOf(a.f, titleKey) - rankOf(b.f, titleKey) || a.i - b.i)
+        .map(({ f }) => f),
+    [fields, titleKey],
+  );
   // the columns chosen in the column settings (kept in this browser), else the first ten
   const shown = useMemo(
     () => (chosenColumns ? listable.filter((f) => chosenColumns.includes(f.key)) : listable.slice(0, 10)),
@@ -214,8 +221,10 @@ export function RecordList() {
   const folded = unfolded || activeBeyond ? filterable : filterable.slice(0, FOLDED);
   const rows = useMemo(() => records.data?.pages.flatMap((p) => p.items) ?? [], [records.data]);
   // the table draws new rows in a transition: in slices between which the browser paints and
-  // answers input, not in one long task; the rows it shows meanwhile are the previous ones
+  // answers input, not in one long task. Meanwhile it shows the rows it has, or at once the first
+  // screenful of the new ones when it has fewer
   const drawn = useDeferredValue(rows, NO_ROWS);
+  const table = drawn === rows || drawn.length >= FIRST_ROWS ? drawn : rows.slice(0, FIRST_ROWS);
   const total = records.data?.pages[0]?.total;
   const personal = shown.filter((f) => f.type === "user" || f.type === "group");
   const names = usePeopleNames(app, rows.flatMap((r) => personal.map((f) => r.data[f.key] as number | null)));
@@ -534,8 +543,8 @@ export function RecordList() {
           size="middle"
           rowSelection={rowSelection}
           onRow={onRow}
-          loading={records.isLoading || schema.isLoading || drawn !== rows}
-          dataSource={drawn}
+          loading={records.isLoading || schema.isLoading}
+          dataSource={table}
           pagination={false}
           locale={{ emptyText: <Empty description={t("records.empty")} /> }}
           onChange={(_p, _f, sorter) => {
