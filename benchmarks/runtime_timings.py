@@ -3,12 +3,14 @@ ticket's record page and the inbox, each opened cold (a fresh browser, nothing c
 typed) and warm (the same browser, a click in the page: the launcher's ticket form, a row of the
 list, the inbox in the menu).
 
-For each: the time from the navigation's start (or the click) to the page's data answered (the
-last of the requests the page needs to draw its rows: the form's schema and the records, the
-record, the tasks), to the rows visible (the first row's text in the page and a frame painted
-after it), the gap between the two (the script's own work), and the long tasks of the main thread
-(``longtask`` entries, over 50 ms) up to the moment the page settles: the longest and their sum.
-Medians of ``--rounds`` runs.
+Signed in as the demo's agent with the most open tasks. For each page: the time from the
+navigation's start (or the click) to the page's data answered (the last of the requests it needs
+to draw its rows: the form's schema and the records; the schema and the record; the tasks), to
+the rows visible (the newest ticket's row, the document's first field, the first task: in the
+page and a frame painted after it), the gap between the two (the script's own work), and the long
+tasks of the main thread (``longtask`` entries, over 50 ms) until the page settles: the longest,
+their sum and their number. Medians of ``--rounds`` runs; the machine's other work moves them, so
+compare figures of one run (or of runs close together), not with a fixed budget.
 
 The demo history is lived through the platform's services (`tangram demo seed`), which takes a
 while: ``--database`` keeps it in a SQLite file for the next run.
