@@ -1,70 +1,36 @@
 // One's own password, changed from the header: the current one, the new one twice. The server
 // checks the new one's strength and ends the account's other sessions.
 import { KeyOutlined } from "@ant-design/icons";
-import { App, Button, Form, Input, Modal } from "antd";
-import { useState } from "react";
-import { api, problemText } from "./api";
+import { Button } from "antd";
+import { lazy, Suspense, useState } from "react";
 import { useLang } from "./i18n";
+
+const ChangePasswordDialog = lazy(() => import("./ChangePasswordDialog"));
 
 export function ChangePassword({ compact }: { compact: boolean }) {
   const { t } = useLang();
-  const { message } = App.useApp();
   const [open, setOpen] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [form] = Form.useForm();
+  // the dialog loads when first opened and stays (its closing animation runs)
+  const [opened, setOpened] = useState(false);
   return (
     <>
-      <Button size="small" icon={<KeyOutlined />} onClick={() => setOpen(true)} aria-label={t("me.password")} data-testid="change-password">
+      <Button
+        size="small"
+        icon={<KeyOutlined />}
+        onClick={() => {
+          setOpened(true);
+          setOpen(true);
+        }}
+        aria-label={t("me.password")}
+        data-testid="change-password"
+      >
         {compact ? null : t("me.password")}
       </Button>
-      <Modal
-        open={open}
-        title={t("me.password")}
-        onCancel={() => setOpen(false)}
-        onOk={() => form.submit()}
-        okButtonProps={{ loading: busy }}
-        okText={t("common.ok")}
-        cancelText={t("common.cancel")}
-        destroyOnHidden
-      >
-        <Form
-          form={form}
-          layout="vertical"
-          preserve={false}
-          onFinish={async (values: { current: string; next: string }) => {
-            setBusy(true);
-            try {
-              await api("/me/password", { method: "PUT", body: { current_password: values.current, new_password: values.next } });
-              message.success(t("me.password_changed"));
-              setOpen(false);
-            } catch (error) {
-              message.error(problemText(error));
-            } finally {
-              setBusy(false);
-            }
-          }}
-        >
-          <Form.Item name="current" label={t("me.current_password")} rules={[{ required: true }]}>
-            <Input.Password autoComplete="current-password" data-testid="password-current" />
-          </Form.Item>
-          <Form.Item name="next" label={t("me.new_password")} rules={[{ required: true }]}>
-            <Input.Password autoComplete="new-password" data-testid="password-new" />
-          </Form.Item>
-          <Form.Item
-            name="again"
-            label={t("me.new_password_again")}
-            dependencies={["next"]}
-            rules={[
-              { required: true },
-              ({ getFieldValue }) => ({
-                validator: (_, value) => (!value || value === getFieldValue("next") ? Promise.resolve() : Promise.reject(new Error(t("me.passwords_differ")))),
-              }),
-            ]}
-          >
-            <Input.Password autoComplete="new-password" data-testid="password-again" />
-          </Form.Item>
-        </Form>
-      </Modal>
+      {opened && (
+        <Suspense fallback={null}>
+          <ChangePasswordDialog open={open} setOpen={setOpen} />
+        </Suspense>
+      )}
     </>
   );
 }

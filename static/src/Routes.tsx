@@ -5,12 +5,12 @@ import { AppFrame } from "./AppFrame";
 import { useSession } from "./session";
 import { lazy, Suspense } from "react";
 import { Launcher } from "./pages/Launcher";
-import { Login } from "./pages/Login";
 import { canDesign } from "./design/access";
 import { ForbiddenPage, NotFoundPage, RouteBoundary } from "./Failure";
 import { useLang } from "./i18n";
 
 // Heavy pages load when first opened: charts (ECharts) and forms (rjsf, ajv) are their own chunks.
+const Login = lazy(() => import("./pages/Login").then((m) => ({ default: m.Login })));
 const Admin = lazy(() => import("./pages/Admin").then((m) => ({ default: m.Admin })));
 const Dashboard = lazy(() => import("./pages/Dashboard").then((m) => ({ default: m.Dashboard })));
 const Inbox = lazy(() => import("./pages/Inbox").then((m) => ({ default: m.Inbox })));

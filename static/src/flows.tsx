@@ -1,6 +1,6 @@
 // How a flow reads to people: node labels in their language, the history with names.
 import { Tag, Timeline, Typography } from "antd";
-import { usePeopleNames } from "./forms";
+import { usePeopleNames } from "./values/queries";
 import { useLang, type Lang } from "./i18n";
 
 export type Labels = Record<string, Record<string, string>>;

@@ -25,20 +25,17 @@ import { useEffect, useMemo, useRef, useState, type ComponentType, type ReactNod
 import { api, ApiError, upload, type FieldInfo, type FormSchema, type RecordPage } from "./api";
 import { useLang } from "./i18n";
 import { rjsfTranslator } from "./rjsfStrings";
+import { titleIn } from "./values/format";
+import { referenceTitles, usePeople } from "./values/queries";
+
+// reading values needs none of rjsf: the reading pages import these from ./values
+export { show, titleIn } from "./values/format";
+export { referenceTitles, useFormSchema, usePeople, usePeopleNames, type People } from "./values/queries";
 
 export const validator = customizeValidator({
   AjvClass: Ajv2020 as never,
   ajvOptionsOverrides: { strict: false, allErrors: true },
 });
-
-export function useFormSchema(app: string, form: string) {
-  const { lang } = useLang();
-  return useQuery({
-    queryKey: ["form-schema", app, form, lang],
-    queryFn: () => api<FormSchema>(`/apps/${app}/forms/${form}/schema`, { query: { lang } }),
-    enabled: Boolean(app && form), // a task page knows its form once the task has loaded
-  });
-}
 
 export interface FormContext {
   app: string;
@@ -97,61 +94,6 @@ function ReferenceWidget(props: WidgetProps) {
     options.unshift({ value: current, label: titleIn(titles.data, display, current) });
   }
   return <Picker widget={props} options={options} loading={found.isLoading} onSearch={setSearch} />;
-}
-
-/** The request naming records of another form by id (their display field), in one call; shared
-by a reference picker and a list's reference column so they share its cache. */
-export function referenceTitles(app: string, target: string, display: string | null, ids: number[]) {
-  const wanted = [...new Set(ids)].sort((a, b) => a - b).slice(0, 500);
-  return {
-    queryKey: ["reference-titles", app, target, display, wanted],
-    queryFn: () =>
-      api<RecordPage>(`/apps/${app}/records/${target}`, {
-        query: { _id__in: wanted.join(","), limit: wanted.length },
-      }),
-    enabled: Boolean(app && target && display) && wanted.length > 0,
-    staleTime: 60_000,
-    retry: false,
-  };
-}
-
-/** A referenced record's display value from :func:`referenceTitles`' answer (``#id`` until it
-answers, or when the viewer may not read that form). */
-export function titleIn(page: RecordPage | undefined, display: string | null, id: number): string {
-  const record = page?.items.find((r) => r.id === id);
-  const title = record && display ? record.data[display] : undefined;
-  return title === undefined || title === null || title === "" ? `#${id}` : String(title);
-}
-
-export interface People {
-  users: { id: number; username: string; display_name: string }[];
-  groups: { id: number; key: string; name: string }[];
-}
-
-export function usePeople(app: string, q: string, ids: number[]) {
-  return useQuery({
-    queryKey: ["people", app, q, ids],
-    queryFn: () => api<People>(`/apps/${app}/people`, { query: { q, ids: ids.map(String) } }),
-    enabled: Boolean(app),
-    staleTime: 60_000,
-  });
-}
-
-/** Names of users and groups by id (``#id`` until they load, or for one the app cannot name). */
-export function usePeopleNames(app: string, ids: (number | null | undefined)[]) {
-  const wanted = [...new Set(ids.filter((i): i is number => typeof i === "number"))].sort((a, b) => a - b);
-  const people = useQuery({
-    queryKey: ["people", app, "", wanted],
-    queryFn: () => api<People>(`/apps/${app}/people`, { query: { ids: wanted.map(String) } }),
-    enabled: Boolean(app) && wanted.length > 0,
-    staleTime: 60_000,
-  });
-  return {
-    user: (id: number | null | undefined): string =>
-      typeof id !== "number" ? "—" : (people.data?.users.find((u) => u.id === id)?.display_name ?? `#${id}`),
-    group: (id: number | null | undefined): string =>
-      typeof id !== "number" ? "—" : (people.data?.groups.find((g) => g.id === id)?.name ?? `#${id}`),
-  };
 }
 
 /** A user of the app, searched by name as one types. */
@@ -460,22 +402,6 @@ export function serverErrors(errors: Record<string, string[] | string>): ErrorSc
     node.__errors = [...((node.__errors as string[] | undefined) ?? []), ...list];
   }
   return out as ErrorSchema;
-}
-
-/** A value as people read it: option labels, local times, ✓, the number of rows of a table. */
-export function show(field: FieldInfo | undefined, value: unknown): string {
-  if (value === undefined || value === null || value === "") return "";
-  if (field?.options) {
-    const values = Array.isArray(value) ? value : [value];
-    return values.map((v) => field.options?.find((o) => o.value === v)?.label ?? String(v)).join(", ");
-  }
-  if (field?.type === "datetime" && typeof value === "string") return new Date(value).toLocaleString();
-  if (typeof value === "boolean") return value ? "✓" : "";
-  if (field?.type === "sub_table" && Array.isArray(value)) return `${value.length} ×`;
-  if (Array.isArray(value) && value.every((v) => typeof v === "object" && v && "name" in v))
-    return value.map((v) => String((v as { name: unknown }).name)).join(", ");
-  if (typeof value === "object") return JSON.stringify(value);
-  return String(value);
 }
 
 // --- the same checks in the browser, before anything is sent -----------------------------------

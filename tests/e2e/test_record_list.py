@@ -37,7 +37,9 @@ def test_an_administrator_searches_selects_and_deletes_from_the_ticket_list(
     late = page.locator(f"tr[data-row-key='{urgent}']")
     expect(late).to_have_attribute("data-overdue", "true")
     expect(late).to_contain_text("超时")
-    expect(late.locator(".ant-tag", has_text="P1 紧急")).to_be_visible()  # options as tags
+    expect(
+        late.get_by_test_id("option-tag").filter(has_text="P1 紧急")
+    ).to_be_visible()  # options as tags
     expect(page.locator(f"tr[data-row-key='{usual}']")).not_to_have_attribute(
         "data-overdue", "true"
     )

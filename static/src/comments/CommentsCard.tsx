@@ -7,7 +7,7 @@ import { Alert, Avatar, Button, Card, Empty, Mentions, Space, Typography } from 
 import { useState, type KeyboardEvent } from "react";
 import { problemText } from "../api";
 import { client, data, type Schemas } from "../client";
-import { usePeople } from "../forms";
+import { usePeople } from "../values/queries";
 import { useLang } from "../i18n";
 import { MAX_BODY, mentionedIds, segments, sendable, withPerson, type Person } from "./model";
 

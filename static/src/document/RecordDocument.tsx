@@ -7,7 +7,8 @@ import { Button, Collapse, Descriptions, Image, Space, Table, Typography } from 
 import dayjs from "dayjs";
 import { useMemo, useState, type ReactNode } from "react";
 import type { FieldInfo, FormSchema } from "../api";
-import { referenceTitles, show, titleIn, usePeopleNames } from "../forms";
+import { show, titleIn } from "../values/format";
+import { referenceTitles, usePeopleNames } from "../values/queries";
 import { useLang } from "../i18n";
 import { documentSections, emptyCount, isWide, peopleIds, withoutEmpty, type DocItem, type Level } from "./model";
 

@@ -1,11 +1,12 @@
 // A record with its timeline: field changes, the flow's path with who holds it now, rule traces.
 import { ApartmentOutlined, EditOutlined, PrinterOutlined } from "@ant-design/icons";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { App, Button, Card, Col, Collapse, Descriptions, Drawer, Popconfirm, Row, Space, Spin, Tag, Timeline, Typography } from "antd";
-import { lazy, Suspense, useState } from "react";
+import { App, Button, Card, Col, Collapse, Descriptions, Drawer, Popconfirm, Row, Space, Spin, Tag, Typography } from "antd";
+import { lazy, Suspense, useDeferredValue, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { api, type Navigation, type RecordItem } from "../api";
-import { show, useFormSchema, usePeopleNames } from "../forms";
+import { show } from "../values/format";
+import { useFormSchema, usePeopleNames } from "../values/queries";
 import { RecordDocument } from "../document/RecordDocument";
 import { CommentsCard } from "../comments/CommentsCard";
 import { RelatedCard } from "../related/RelatedCard";
@@ -17,6 +18,11 @@ import { useSession } from "../session";
 import { FlowHistory, nodeLabel } from "../flows";
 import { describeEntry, entryPeople, type Entry, type Words } from "../timeline";
 import { DANGER_INK } from "../ink";
+
+/** The timeline: a plain list (newest first), each entry marked by a coloured rule at its start
+(rules purple, the flow's steps blue, edits grey). */
+const TIMELINE = { listStyle: "none", margin: 0, padding: 0 } as const;
+const ENTRY = { borderInlineStart: "3px solid", paddingInlineStart: 12, paddingBlock: 2, marginBottom: 14 } as const;
 
 /** The instance on the flow's canvas (React Flow and the designer's canvas: loaded when opened). */
 const InstanceDiagram = lazy(() => import("../design/flows/InstanceDiagram"));
@@ -156,6 +162,10 @@ export function RecordDetail() {
     person: (id) => people.user(id),
     say: (key, values) => t(key, values),
   };
+  const designer = canDesign(me, app);
+  // the document first; the flows, the timeline and the comments in a transition after it (in
+  // slices between which the browser paints and answers input, not in one long task)
+  const later = useDeferredValue(Boolean(record.data && schema.data), false);
   if (record.isError) return <Failure error={record.error} what={t("failure.record")} />;
   if (!record.data || !schema.data) return <Spin />;
   const title = schema.data.title_field ? String(record.data.data[schema.data.title_field] ?? "") : "";
@@ -179,34 +189,31 @@ export function RecordDetail() {
         >
           <RecordDocument app={app} schema={schema.data} data={record.data.data} />
         </Card>
-        <RelatedCard app={app} form={form} recordId={record.data.id} />
-        <CommentsCard app={app} form={form} recordId={record.data.id} />
+        {later && <RelatedCard app={app} form={form} recordId={record.data.id} />}
+        {later && <CommentsCard app={app} form={form} recordId={record.data.id} />}
       </Col>
       <Col xs={24} xl={9}>
-        <FlowsCard app={app} flows={flows.data} loading={flows.isLoading} onChanged={refresh} />
-        <Card title={t("record.timeline")} loading={timeline.isLoading} data-print="hide" data-testid="timeline-card">
-          <Timeline
-            data-testid="timeline"
-            items={[...(timeline.data ?? [])].reverse().map((e) => ({
-              color: e.action.startsWith("rule") ? "purple" : e.action.startsWith("flow") || e.action.startsWith("task") ? "blue" : "gray",
-              content: (
-                <div>
-                  <Typography.Text strong>{t(`audit.${e.action}`, {}, e.action)}</Typography.Text>{" "}
-                  <Typography.Text type="secondary">
-                    {new Date(e.at).toLocaleString()} · {e.actor}
-                  </Typography.Text>
-                  <div>
-                    <Typography.Text>{describeEntry(e, schema.data.fields, words)}</Typography.Text>
-                  </div>
-                  {(e.action === "rule.fired" || e.action === "rule.failed") && typeof e.payload.rule === "string" && canDesign(me, app) && (
-                    <Link to={`/design/${app}/rules/${e.payload.rule}?trace=${form}.${recordId}.${e.id}`} data-testid={`trace-${e.payload.rule}`}>
-                      {t("record.trace.open")}
-                    </Link>
-                  )}
-                </div>
-              ),
-            }))}
-          />
+        <FlowsCard app={app} flows={flows.data} loading={flows.isLoading || !later} onChanged={refresh} />
+        <Card title={t("record.timeline")} loading={timeline.isLoading || !later} data-print="hide" data-testid="timeline-card">
+          <ol data-testid="timeline" style={TIMELINE}>
+            {[...(timeline.data ?? [])].reverse().map((e) => (
+              <li
+                key={e.id}
+                style={{ ...ENTRY, borderInlineStartColor: e.action.startsWith("rule") ? "#722ed1" : e.action.startsWith("flow") || e.action.startsWith("task") ? "#1961d8" : "#bfbfbf" }}
+              >
+                <Typography.Text strong>{t(`audit.${e.action}`, {}, e.action)}</Typography.Text>{" "}
+                <Typography.Text type="secondary">
+                  {new Date(e.at).toLocaleString()} · {e.actor}
+                </Typography.Text>
+                <div>{describeEntry(e, schema.data.fields, words)}</div>
+                {(e.action === "rule.fired" || e.action === "rule.failed") && typeof e.payload.rule === "string" && designer && (
+                  <Link to={`/design/${app}/rules/${e.payload.rule}?trace=${form}.${recordId}.${e.id}`} data-testid={`trace-${e.payload.rule}`}>
+                    {t("record.trace.open")}
+                  </Link>
+                )}
+              </li>
+            ))}
+          </ol>
         </Card>
       </Col>
     </Row>

@@ -1,18 +1,33 @@
 // A form's records: columns from the form, filters built from field types, sort, keyset pages.
 import { DeleteOutlined, DownloadOutlined, DownOutlined, PlusOutlined, SettingOutlined, UpOutlined, UploadOutlined } from "@ant-design/icons";
-import { useInfiniteQuery, useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
-import { Alert, App, Button, Card, Checkbox, DatePicker, Empty, Form, Input, Popconfirm, Popover, Select, Space, Table, Tag, Tooltip, Typography } from "antd";
+import { useInfiniteQuery, useMutation, useQueries, useQuery, useQueryClient, type UseQueryResult } from "@tanstack/react-query";
+import { Alert, App, Button, Card, Checkbox, Empty, Form, Input, Popconfirm, Popover, Select, Space, Table, Tag, Tooltip, Typography } from "antd";
 import dayjs from "dayjs";
 import type { SorterResult } from "antd/es/table/interface";
-import { lazy, Suspense, useState } from "react";
+import { createContext, lazy, memo, Suspense, useCallback, useContext, useDeferredValue, useMemo, useState, type ComponentProps, type Key, type MouseEvent } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { useAddressState } from "../addressState";
 import { api, problemText, withQuery, type FieldInfo, type RecordItem, type RecordPage } from "../api";
-import { referenceTitles, show, titleIn, useFormSchema, usePeopleNames } from "../forms";
+import type { ColumnsType } from "antd/es/table";
+import { cellText, optionIndex, show, titleIn } from "../values/format";
+import { referenceTitles, useFormSchema, usePeopleNames } from "../values/queries";
 import { Failure } from "../Failure";
 import { useLang } from "../i18n";
 import { usePageTitle } from "../title";
 import { useSession } from "../session";
+
+/** The date range of a date filter: the date picker (with its calendar) loads when a date filter
+is shown, not with the list. */
+const LazyRangePicker = lazy(() => import("antd/es/date-picker").then((m) => ({ default: m.default.RangePicker })));
+
+/** The range picker as a form item's control (the item hands its value and onChange to it). */
+function RangePicker(props: ComponentProps<typeof LazyRangePicker>) {
+  return (
+    <Suspense fallback={<Input disabled style={{ width: 240 }} />}>
+      <LazyRangePicker {...props} />
+    </Suspense>
+  );
+}
 
 /** The import dialog (its steps and tables): loaded when it opens. */
 const ImportRecords = lazy(() => import("./ImportRecords"));
@@ -21,10 +36,22 @@ const ImportRecords = lazy(() => import("./ImportRecords"));
 const TAG_COLORS = ["red", "orange", "gold", "blue", "green", "purple", "cyan", "magenta", "geekblue", "lime"];
 /** Their text in the darkest shade of each, for contrast on the tints. */
 const TAG_INK = ["#a8071a", "#ad4e00", "#874d00", "#003eb3", "#135200", "#22075e", "#00474f", "#780650", "#061178", "#254000"];
+/** Their tints and borders (antd's colour palettes, shades 1 and 3). */
+const TAG_TINT = ["#fff1f0", "#fff7e6", "#fffbe6", "#e6f4ff", "#f6ffed", "#f9f0ff", "#e6fffb", "#fff0f6", "#f0f5ff", "#fcffe6"];
+const TAG_EDGE = ["#ffa39e", "#ffd591", "#ffe58f", "#91caff", "#b7eb8f", "#d3adf7", "#87e8de", "#ffadd2", "#adc6ff", "#eaff8f"];
 /** Query parameters of the list that are not filters. */
 const RESERVED = new Set(["sort"]);
 /** Filters shown before 展开. */
 const FOLDED = 3;
+
+/** The rows drawn at once when a page of records arrives (about a screenful); the rest follow. */
+const FIRST_ROWS = 15;
+/** The rows the table starts from, before its first rows are drawn. */
+const NO_ROWS: RecordItem[] = [];
+
+/** Where a field goes among the columns and filters: the serial and the title first, then the
+indexed fields (what people sort and filter by), then the rest. */
+const rankOf = (f: FieldInfo, titleKey: string | null | undefined) => (f.type === "serial" ? 0 : f.key === titleKey ? 1 : f.indexed ? 2 : 3);
 
 const LISTED = new Set(["text", "select", "radio", "number", "integer", "money", "date", "datetime", "serial", "checkbox", "email", "phone", "user", "group", "reference", "formula"]);
 
@@ -69,6 +96,41 @@ function useViews(app: string, form: string) {
   return { views: views.data ?? [], save, remove };
 }
 
+/** The answers of the reference-title queries (one per reference column), the same array until
+one of them changes: the columns that read them keep otherwise. */
+const answers = (results: UseQueryResult<RecordPage>[]) => results.map((r) => r.data);
+
+/** Truncated cell text (CSS, no measuring): the whole text is its title. */
+const CLIP = { display: "inline-block", maxWidth: 240, overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap", verticalAlign: "bottom" } as const;
+
+/** An option's tag: antd's tag look (tint, border, dark text) drawn as a plain element, as light
+as text to draw fifty rows of. */
+const TAG = { display: "inline-block", padding: "0 7px", fontSize: 12, lineHeight: "20px", borderRadius: 4, border: "1px solid", whiteSpace: "nowrap" } as const;
+
+/** How a cell's value reads (people's and referenced records' names as they arrive): only the
+cells read it, so a name arriving draws those cells again, not the table. */
+const CellText = createContext<(field: FieldInfo, value: unknown) => string>(show);
+
+/** One cell of a field: an option as a coloured tag, anything else as text. */
+const FieldCell = memo(function FieldCell({ field, value }: { field: FieldInfo; value: unknown }) {
+  const text = useContext(CellText);
+  const at = optionIndex(field, value);
+  if (at >= 0) {
+    const i = at % TAG_COLORS.length;
+    return (
+      <span style={{ ...TAG, color: TAG_INK[i], background: TAG_TINT[i], borderColor: TAG_EDGE[i] }} data-testid="option-tag">
+        {field.options![at].label}
+      </span>
+    );
+  }
+  const shown = text(field, value);
+  return (
+    <span style={CLIP} title={shown.length > 20 ? shown : undefined}>
+      {shown}
+    </span>
+  );
+});
+
 /** The filter form's values for a view's query parameters (the reverse of applying the form). */
 function formValues(fields: FieldInfo[], filters: Record<string, string>): Record<string, unknown> {
   const values: Record<string, unknown> = {};
@@ -86,6 +148,9 @@ export function RecordList() {
   const { t, lang } = useLang();
   const navigate = useNavigate();
   const schema = useFormSchema(app, form);
+  // the page's filters, views and table are drawn for the form in a transition (in slices, not
+  // in one long task): the card shows as loading until then
+  const definition = useDeferredValue(schema.data);
   usePageTitle(schema.data?.label);
   // the filters, the search and the sort live in the address, so that Back returns to them
   const [params, setAddress] = useAddressState();
@@ -123,17 +188,23 @@ export function RecordList() {
       }),
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
-  const fields = schema.data?.fields ?? [];
-  // the title and serial first, then the indexed fields (what people sort and filter by), then the rest
-  const titleKey = schema.data?.title_field;
-  const rank = (f: FieldInfo) => (f.type === "serial" ? 0 : f.key === titleKey ? 1 : f.indexed ? 2 : 3);
-  const listable = fields
-    .filter((f) => LISTED.has(f.type))
-    .map((f, i) => ({ f, i }))
-    .sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i)
-    .map(({ f }) => f);
+  const fields = useMemo(() => definition?.fields ?? [], [definition]);
+  const titleKey = definition?.title_field;
+  const rank = (f: FieldInfo) => rankOf(f, titleKey);
+  const listable = useMemo(
+    () =>
+      fields
+        .filter((f) => LISTED.has(f.type))
+        .map((f, i) => ({ f, i }))
+        .sort((a, b) => rankOf(a.f, titleKey) - rankOf(b.f, titleKey) || a.i - b.i)
+        .map(({ f }) => f),
+    [fields, titleKey],
+  );
   // the columns chosen in the column settings (kept in this browser), else the first ten
-  const shown = chosenColumns ? listable.filter((f) => chosenColumns.includes(f.key)) : listable.slice(0, 10);
+  const shown = useMemo(
+    () => (chosenColumns ? listable.filter((f) => chosenColumns.includes(f.key)) : listable.slice(0, 10)),
+    [listable, chosenColumns],
+  );
   const chooseColumns = (keys: string[]) => {
     setChosenColumns(keys);
     localStorage.setItem(columnsKey, JSON.stringify(keys));
@@ -148,14 +219,17 @@ export function RecordList() {
     .slice(FOLDED)
     .some((f) => Object.keys(filters).some((k) => k === f.key || k.startsWith(`${f.key}__`)));
   const folded = unfolded || activeBeyond ? filterable : filterable.slice(0, FOLDED);
-  const rows = records.data?.pages.flatMap((p) => p.items) ?? [];
+  const rows = useMemo(() => records.data?.pages.flatMap((p) => p.items) ?? [], [records.data]);
+  // the table draws new rows in a transition: in slices between which the browser paints and
+  // answers input, not in one long task. Meanwhile it shows the rows it has, or at once the first
+  // screenful of the new ones when it has fewer
+  const drawn = useDeferredValue(rows, NO_ROWS);
+  const table = drawn === rows || drawn.length >= FIRST_ROWS ? drawn : rows.slice(0, FIRST_ROWS);
   const total = records.data?.pages[0]?.total;
   const personal = shown.filter((f) => f.type === "user" || f.type === "group");
   const names = usePeopleNames(app, rows.flatMap((r) => personal.map((f) => r.data[f.key] as number | null)));
-  const nameOf = (field: FieldInfo, value: unknown): string =>
-    typeof value !== "number" ? show(field, value) : field.type === "user" ? names.user(value) : names.group(value);
   // reference columns show their records' display field: one request per referenced form
-  const referenced = shown.filter((f) => f.type === "reference" && f.reference?.display);
+  const referenced = useMemo(() => shown.filter((f) => f.type === "reference" && f.reference?.display), [shown]);
   const titles = useQueries({
     queries: referenced.map((f) =>
       referenceTitles(
@@ -165,12 +239,16 @@ export function RecordList() {
         rows.map((r) => r.data[f.key]).filter((v): v is number => typeof v === "number"),
       ),
     ),
+    combine: answers,
   });
-  const titleOf = (field: FieldInfo, value: unknown): string => {
-    const index = referenced.indexOf(field);
-    if (typeof value !== "number" || index < 0) return show(field, value);
-    return titleIn(titles[index]?.data, field.reference!.display, value);
-  };
+  // a cell's text, the same function until a name or a title arrives
+  const text = useMemo(() => {
+    const title = (field: FieldInfo, id: number): string => {
+      const index = referenced.indexOf(field);
+      return index < 0 ? show(field, id) : titleIn(titles[index], field.reference!.display, id);
+    };
+    return (field: FieldInfo, value: unknown) => cellText(field, value, { ...names, title });
+  }, [names, titles, referenced]);
   const exportUrl = (format: string) =>
     withQuery(`/api/v1/apps/${app}/records/${form}/export`, { ...filters, sort, lang, format });
   const selectedExport = (format: string) =>
@@ -193,18 +271,64 @@ export function RecordList() {
       await queries.invalidateQueries({ queryKey: ["records", app, form] });
     }
   };
+  const rowSelection = useMemo(
+    () => ({ selectedRowKeys: selected, onChange: (keys: Key[]) => setSelected(keys as number[]), columnWidth: 40 }),
+    [selected],
+  );
+  const onRow = useCallback(
+    (row: RecordItem) => ({
+      // the whole row opens the record; its links, boxes and buttons keep their own click
+      onClick: (event: MouseEvent<HTMLElement>) => {
+        if ((event.target as HTMLElement).closest("a,button,input,label,.ant-checkbox-wrapper,.ant-table-selection-column")) return;
+        navigate(`/apps/${app}/records/${form}/${row.id}`);
+      },
+      style: { cursor: "pointer", ...(row.overdue ? { background: "#fff1f0" } : {}) },
+      "data-overdue": row.overdue ? "true" : undefined,
+    }),
+    [navigate, app, form],
+  );
+  const overdue = t("records.overdue");
+  // the columns keep while the page's other state changes (a selection, a view's name typed):
+  // the rows are not drawn again for those
+  const columns = useMemo<ColumnsType<RecordItem>>(
+    () => [
+      {
+        key: "_id",
+        title: "#",
+        dataIndex: "id",
+        sorter: true,
+        render: (id: number, row: RecordItem) => (
+          <Space size={4}>
+            <Link to={`/apps/${app}/records/${form}/${id}`}>{id}</Link>
+            {row.overdue && (
+              <Tag color="red" style={{ color: "#a8071a", marginInlineEnd: 0 }}>
+                {overdue}
+              </Tag>
+            )}
+          </Space>
+        ),
+      },
+      ...shown.map((field) => ({
+        key: field.key,
+        title: field.label,
+        sorter: field.indexed,
+        render: (_: unknown, row: RecordItem) => <FieldCell field={field} value={row.data[field.key]} />,
+      })),
+    ],
+    [shown, app, form, overdue],
+  );
   const [viewName, setViewName] = useState("");
   const [importing, setImporting] = useState(false);
   const queries = useQueryClient();
   if (schema.isError) return <Failure error={schema.error} what={t("failure.form")} />;
   // nothing of the page before the form's fields are known: the query form would grow under
   // the pointer and move the views and buttons below it while people aim at them
-  if (!schema.data) return <Card loading title={form} />;
+  if (!definition) return <Card loading title={form} />;
   return (
     <Card
-      title={schema.data?.label ?? form}
+      title={definition?.label ?? form}
       extra={
-        schema.data?.can.create && (
+        definition?.can.create && (
           <Space>
             <Button icon={<UploadOutlined />} onClick={() => setImporting(true)} data-testid="import-records">
               {t("records.import")}
@@ -216,11 +340,11 @@ export function RecordList() {
         )
       }
     >
-      {importing && schema.data && (
+      {importing && definition && (
         <Suspense fallback={null}>
           <ImportRecords
             app={app}
-            schema={schema.data}
+            schema={definition}
             open={importing}
             onClose={(imported) => {
               setImporting(false);
@@ -293,7 +417,7 @@ export function RecordList() {
             {field.options ? (
               <Select mode="multiple" allowClear style={{ minWidth: 160 }} options={field.options} />
             ) : field.type === "date" || field.type === "datetime" ? (
-              <DatePicker.RangePicker />
+              <RangePicker />
             ) : (
               <Input allowClear />
             )}
@@ -392,7 +516,7 @@ export function RecordList() {
           <Button size="small" icon={<DownloadOutlined />} href={selectedExport("xlsx")}>
             XLSX
           </Button>
-          {schema.data?.can.delete && (
+          {definition?.can.delete && (
             <Popconfirm
               title={t("records.delete_selected_confirm", { n: selected.length })}
               okText={t("common.ok")}
@@ -412,26 +536,15 @@ export function RecordList() {
       )}
       {/* the list scrolls sideways in its own region (antd's scroll.x adds a hidden measuring
           row holding the selection's focusable boxes, which screen readers must not reach) */}
-      <div style={{ overflowX: "auto" }} tabIndex={0} role="region" aria-label={schema.data?.label ?? form}>
+      <CellText.Provider value={text}>
+      <div style={{ overflowX: "auto" }} tabIndex={0} role="region" aria-label={definition?.label ?? form}>
         <Table<RecordItem>
           rowKey="id"
           size="middle"
-          rowSelection={{
-            selectedRowKeys: selected,
-            onChange: (keys) => setSelected(keys as number[]),
-            columnWidth: 40,
-          }}
-          onRow={(row) => ({
-            // the whole row opens the record; its links, boxes and buttons keep their own click
-            onClick: (event) => {
-              if ((event.target as HTMLElement).closest("a,button,input,label,.ant-checkbox-wrapper,.ant-table-selection-column")) return;
-              navigate(`/apps/${app}/records/${form}/${row.id}`);
-            },
-            style: { cursor: "pointer", ...(row.overdue ? { background: "#fff1f0" } : {}) },
-            "data-overdue": row.overdue ? "true" : undefined,
-          })}
+          rowSelection={rowSelection}
+          onRow={onRow}
           loading={records.isLoading || schema.isLoading}
-          dataSource={rows}
+          dataSource={table}
           pagination={false}
           locale={{ emptyText: <Empty description={t("records.empty")} /> }}
           onChange={(_p, _f, sorter) => {
@@ -439,52 +552,10 @@ export function RecordList() {
             const key = s.columnKey as string | undefined;
             setSort(key && s.order ? `${s.order === "descend" ? "-" : ""}${key}` : "-_id");
           }}
-          columns={[
-            {
-              key: "_id",
-              title: "#",
-              dataIndex: "id",
-              sorter: true,
-              render: (id: number, row: RecordItem) => (
-                <Space size={4}>
-                  <Link to={`/apps/${app}/records/${form}/${id}`}>{id}</Link>
-                  {row.overdue && (
-                    <Tag color="red" style={{ color: "#a8071a", marginInlineEnd: 0 }}>
-                      {t("records.overdue")}
-                    </Tag>
-                  )}
-                </Space>
-              ),
-            },
-            ...shown.map((field) => ({
-              key: field.key,
-              title: field.label,
-              sorter: field.indexed,
-              render: (_: unknown, row: RecordItem) => {
-                const value = row.data[field.key];
-                const at = field.options && (field.type === "select" || field.type === "radio") ? field.options.findIndex((o) => o.value === value) : -1;
-                if (at >= 0) {
-                  const i = at % TAG_COLORS.length;
-                  return (
-                    <Tag color={TAG_COLORS[i]} style={{ color: TAG_INK[i] }}>
-                      {field.options![at].label}
-                    </Tag>
-                  );
-                }
-                return (
-                  <Typography.Text ellipsis style={{ maxWidth: 240 }}>
-                    {field.type === "user" || field.type === "group"
-                      ? nameOf(field, value)
-                      : field.type === "reference"
-                        ? titleOf(field, value)
-                        : show(field, value)}
-                  </Typography.Text>
-                );
-              },
-            })),
-          ]}
+          columns={columns}
         />
       </div>
+      </CellText.Provider>
       <Space style={{ marginTop: 16 }}>
         {typeof total === "number" && <Typography.Text type="secondary">{t("records.total", { n: total })}</Typography.Text>}
         {records.hasNextPage && (

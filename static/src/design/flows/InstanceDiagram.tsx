@@ -9,7 +9,7 @@ import dayjs from "dayjs";
 import { useEffect, useMemo, useState } from "react";
 import { problemText } from "../../api";
 import { client, data } from "../../client";
-import { useFormSchema } from "../../forms";
+import { useFormSchema } from "../../values/queries";
 import { useLang } from "../../i18n";
 import type { ConditionField } from "../conditions/logic";
 import { reading } from "../conditions/logic";
