@@ -21,7 +21,10 @@ INSPECTOR_PASSWORD = "inspector-password-1"
 
 def drag(page: Page, source: Locator, target: Locator) -> None:
     """A pointer drag as a hand makes it: press, move in steps (dnd-kit starts after 5 px), drop
-    on the target's lower part."""
+    on the target's lower part — once every card holds its drawing and the page is still (a card
+    growing under the pointer moves the place it aims at)."""
+    expect(page.get_by_test_id("design-field-undrawn")).to_have_count(0)
+    settled(page)
     source.scroll_into_view_if_needed()
     start = source.bounding_box()
     assert start is not None

@@ -164,7 +164,7 @@ export function Dashboard() {
           <Spin />
         ) : drilled.isError ? (
           <Alert type="error" title={problemText(drilled.error)} />
-        ) : (
+        ) : drilled.data === undefined ? null : (
           <List
             header={typeof drilled.data?.total === "number" ? t("records.total", { n: drilled.data.total }) : null}
             dataSource={drilled.data?.items ?? []}
