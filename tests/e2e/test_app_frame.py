@@ -21,7 +21,9 @@ def test_an_apps_pages_have_its_menu_and_a_breadcrumb(
     sign_in(page, server, "director", PASSWORD)
     page.goto(f"{server}/apps/aftersales/records/ticket/{record_id}")
     crumbs = page.get_by_test_id("breadcrumb")
-    expect(crumbs).to_have_text(re.compile(rf"应用\s*/\s*售后服务\s*/\s*售后工单\s*/\s*#{record_id}"))
+    expect(crumbs).to_have_text(
+        re.compile(rf"应用\s*/\s*售后服务\s*/\s*售后工单\s*/\s*#{record_id}")
+    )
     menu = page.get_by_role("navigation", name="售后服务 的页面")
     expect(menu.locator(".ant-menu-item-selected")).to_have_text("售后工单")
     expect(menu).to_contain_text("售后问题分析驾驶舱")

@@ -374,7 +374,9 @@ def test_the_cockpit_works_by_keyboard_and_reads_its_charts_as_tables(
         register(platform, people, title)
     sign_in(page, server, "director", PASSWORD)
     page.goto(f"{server}/apps/aftersales/dashboards/cockpit")
-    card = page.get_by_test_id("widget-open_tickets").get_by_role("button", name=re.compile("查看明细"))
+    card = page.get_by_test_id("widget-open_tickets").get_by_role(
+        "button", name=re.compile("查看明细")
+    )
     expect(card).to_have_accessible_name(re.compile(r"^未结工单（查看明细）：\s*2"))
     card.focus()
     page.keyboard.press("Enter")  # a KPI card opens its records without a pointer
