@@ -1,0 +1,487 @@
+"""Tangram under load: ``tangram serve --processes 4`` and two ``tangram worker`` processes on
+PostgreSQL with the after-sales package, beside a bare Flask + SQLAlchemy app doing the same
+database work, in one run; then how throughput grows with processes, then whether anything was
+lost.
+
+    .venv/bin/python benchmarks/load.py [--clients 16] [--run-time 40] [--scaling-time 20]
+        [--tickets 20] [--server postgresql+psycopg://postgres@127.0.0.1:5432]
+
+1. A database ``load_bench`` is created on the server (dropped first if it exists), migrated and
+   seeded with the after-sales demo (``tangram demo seed``); a copy of it, ``load_bench_baseline``,
+   is what the baseline app writes to.
+2. The cockpit is opened once in this process, cold, and the aggregate statements it runs are
+   kept for the baseline to replay.
+3. Baseline, then Tangram: locust (headless, a subprocess: it patches with gevent) runs the mix
+   of ``benchmarks/locustfile.py`` with the same clients for the same time against each, served
+   by gunicorn with the same settings (processes, threads); two ``tangram worker`` processes run
+   the jobs throughout.
+4. Scaling: the registration mix at 1, 2 and 4 processes (gunicorn in each case).
+5. Checks, after the workers had time to run what is due: every ticket that got a 201 is stored
+   with its projection row; no job is left running or overdue, none is dead and every finished
+   one was claimed once; ``tangram audit verify`` exits 0 with nothing waiting.
+
+Prints per request type requests/s, p50/p95/p99 and errors for both, the p50 ratio, the scaling
+and the checks; exits 1 if a check failed or any answer was a 5xx. The databases are dropped at
+the end unless ``--keep``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import pickle
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Sequence
+from http.cookiejar import CookieJar
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, text
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+BENCH = Path(__file__).resolve().parent
+DATABASE = "load_bench"
+PASSWORD = "tangram-demo"  # noqa: S105 - the demo package's (apps/aftersales/demo/seed.json)
+#: Statements of the cockpit that are Tangram's bookkeeping, not the dashboard's data.
+BOOKKEEPING = re.compile(
+    r"\b(user_sessions|roles|grants|memberships|apps|definitions|definition_versions|audit_log|"
+    r"api_tokens|users)\b"
+)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--run-time", type=int, default=40, help="seconds of each main run")
+    parser.add_argument("--scaling-time", type=int, default=20, help="seconds of each scaling run")
+    parser.add_argument("--processes", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--tickets", type=int, default=20, help="demo tickets seeded first")
+    parser.add_argument("--port", type=int, default=5951)
+    parser.add_argument("--server", default="postgresql+psycopg://postgres@127.0.0.1:5432")
+    parser.add_argument("--no-scaling", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="tangram-load-") as tmp:
+        bench = Bench(args, Path(tmp))
+        try:
+            return bench.run()
+        finally:
+            bench.stop_all()
+            if not args.keep:
+                bench.drop_databases()
+
+
+class Bench:
+    """One run: its databases, its processes, what locust reported."""
+
+    def __init__(self, args: argparse.Namespace, scratch: Path) -> None:
+        self.args = args
+        self.scratch = scratch
+        self.url = f"{args.server}/{DATABASE}"
+        self.baseline_url = f"{args.server}/{DATABASE}_baseline"
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.created = scratch / "created.txt"
+        self.five_xx = 0
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("TANGRAM_")}
+        self.env.update(
+            PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+            TANGRAM_DATABASE_URL=self.url,
+            TANGRAM_SECRET_KEY="load-secret-key-" + "0" * 32,
+            TANGRAM_INSTANCE_PATH=str(scratch / "instance"),
+            TANGRAM_LOG_LEVEL="WARNING",
+        )
+
+    # --- the run ------------------------------------------------------------------------------
+
+    def run(self) -> int:
+        started = time.monotonic()
+        self.prepare()
+        load = os.getloadavg()
+        print(
+            f"machine: {os.cpu_count()} cores; load average before the run "
+            f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+        )
+        base = f"http://127.0.0.1:{self.args.port}"
+        self.start_workers()
+        self.start_baseline()
+        baseline = self.locust("baseline", base, "full", self.args.run_time)
+        self.stop_servers()
+        self.start_tangram(self.args.processes, cli=True)
+        token = self.token(base)
+        tangram = self.locust("tangram", base, "full", self.args.run_time, token=token)
+        self.stop_servers()
+        self.report(tangram, baseline)
+        scaling: dict[int, float] = {}
+        if not self.args.no_scaling:
+            for n in sorted({1, 2, self.args.processes}):
+                self.start_tangram(n, cli=False)
+                stats = self.locust(f"scale{n}", base, "register", self.args.scaling_time, token)
+                self.stop_servers()
+                scaling[n] = sum(s["rps"] for k, s in stats.items() if k.startswith("register"))
+            print(f"\nscaling: the registration mix, {self.args.clients} clients, gunicorn")
+            print(f"{'processes':>9} {'tickets/s':>10} {'vs 1':>6}")
+            for n, rps in scaling.items():
+                print(f"{n:>9} {rps:>10.1f} {rps / scaling[1]:>5.2f}x")
+        ok = self.checks()
+        load = os.getloadavg()
+        print(
+            f"\nload average after the run {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
+            f"{time.monotonic() - started:.0f} s in all"
+        )
+        if self.five_xx:
+            print(f"FAILED: {self.five_xx} answers were 5xx")
+        return 0 if ok and not self.five_xx else 1
+
+    def prepare(self) -> None:
+        """The database, migrated and seeded; its copy for the baseline; the cockpit's SQL."""
+        self.drop_databases()
+        self.admin(f"CREATE DATABASE {DATABASE}")
+        self.tangram("db", "upgrade")
+        began = time.monotonic()
+        self.tangram(
+            "demo", "seed", "--tickets", str(self.args.tickets), "--package", "apps/aftersales"
+        )
+        print(f"seeded {self.args.tickets} demo tickets in {time.monotonic() - began:.0f} s")
+        self.capture_cockpit()
+        self.admin(f"CREATE DATABASE {DATABASE}_baseline TEMPLATE {DATABASE}")
+
+    def capture_cockpit(self) -> None:
+        """Open the cockpit as a manager in this process, cold, and keep its data statements."""
+        os.environ.update({k: v for k, v in self.env.items() if k.startswith("TANGRAM_")})
+        from tangram.config import Settings
+        from tangram.platform.bootstrap import Platform
+        from tangram.web import create_app
+
+        platform = Platform.from_settings(Settings.from_env(embedded_worker=False).with_secret())
+        statements: list[tuple[str, Any]] = []
+
+        def keep(_c: Any, _cur: Any, statement: str, parameters: Any, *_rest: Any) -> None:
+            if statement.lstrip().upper().startswith("SELECT") and not BOOKKEEPING.search(
+                statement
+            ):
+                statements.append((statement, parameters))
+
+        try:
+            client = create_app(platform=platform).test_client()
+            client.post("/api/v1/auth/login", json={"username": "director", "password": PASSWORD})
+            event.listen(platform.engine, "before_cursor_execute", keep)
+            answer = client.get("/api/v1/apps/aftersales/dashboards/cockpit/data")
+            assert answer.status_code == 200, answer.get_data(as_text=True)
+        finally:
+            platform.dispose()
+        (self.scratch / "cockpit.pickle").write_bytes(pickle.dumps(statements))
+        print(f"cockpit: {len(statements)} data statements kept for the baseline")
+
+    # --- processes ----------------------------------------------------------------------------
+
+    def spawn(self, command: Sequence[str], log: str, env: dict[str, str] | None = None) -> None:
+        out = (self.scratch / log).open("ab")
+        self.processes.append(
+            subprocess.Popen(  # noqa: S603 - our own commands
+                list(command), cwd=ROOT, env=env or self.env, stdout=out, stderr=subprocess.STDOUT
+            )
+        )
+
+    def start_workers(self) -> None:
+        self.workers = [
+            self._spawned([str(BIN / "tangram"), "worker"], f"worker{i}.log")
+            for i in range(self.args.workers)
+        ]
+
+    def _spawned(self, command: Sequence[str], log: str) -> subprocess.Popen[bytes]:
+        self.spawn(command, log)
+        return self.processes[-1]
+
+    def start_tangram(self, processes: int, *, cli: bool) -> None:
+        """``tangram serve --processes N`` (``cli``), or the same gunicorn server for any N
+        (``serve`` runs a single process with waitress instead)."""
+        port = str(self.args.port)
+        if cli:
+            command = [str(BIN / "tangram"), "serve", "--processes", str(processes), "--port", port]
+        else:
+            command = [
+                sys.executable,
+                "-c",
+                "import sys; from tangram.config import Settings; "
+                "from tangram.cli.serving import serve_processes; "
+                "serve_processes(Settings.from_env().with_secret(), host='127.0.0.1', "
+                "port=int(sys.argv[1]), processes=int(sys.argv[2]), threads=int(sys.argv[3]))",
+                port,
+                str(processes),
+                str(self.args.threads),
+            ]
+        if cli:
+            command += ["--threads", str(self.args.threads)]
+        self.server = self._spawned(command, f"tangram{processes}.log")
+        self.wait_ready(f"http://127.0.0.1:{port}/api/v1/health")
+
+    def start_baseline(self) -> None:
+        env = {
+            **self.env,
+            "LOAD_BASELINE_DATABASE_URL": self.baseline_url,
+            "LOAD_BASELINE_COCKPIT": str(self.scratch / "cockpit.pickle"),
+            "PYTHONPATH": str(BENCH),
+        }
+        command = [
+            str(BIN / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{self.args.port}",
+            "--workers",
+            str(self.args.processes),
+            "--threads",
+            str(self.args.threads),
+            "--worker-class",
+            "gthread",
+            "--graceful-timeout",
+            "30",
+            "load_baseline:create_app()",
+        ]
+        self.spawn(command, "baseline.log", env)
+        self.server = self.processes[-1]
+        self.wait_ready(
+            f"http://127.0.0.1:{self.args.port}/records/ticket?limit=1", any_answer=True
+        )
+
+    def wait_ready(self, url: str, *, any_answer: bool = False) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.server.poll() is not None:
+                raise SystemExit(f"the server exited with {self.server.returncode}: see its log")
+            try:
+                with urllib.request.urlopen(url, timeout=5):  # noqa: S310 - our own server
+                    return
+            except urllib.error.HTTPError:
+                if any_answer:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.5)
+        raise SystemExit(f"{url} did not answer within 60 s")
+
+    def stop(self, process: subprocess.Popen[bytes]) -> None:
+        """SIGTERM, then wait (the servers let running requests finish)."""
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if process in self.processes:
+            self.processes.remove(process)
+
+    def stop_servers(self) -> None:
+        self.stop(self.server)
+
+    def stop_all(self) -> None:
+        for process in list(self.processes):
+            self.stop(process)
+
+    def tangram(self, *arguments: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(  # noqa: S603 - our own command
+            [str(BIN / "tangram"), *arguments],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+
+    # --- locust -------------------------------------------------------------------------------
+
+    def token(self, base: str) -> str:
+        """An API token of agent04, minted through a signed-in session as a user would."""
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+
+        def post(path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+            request = urllib.request.Request(  # noqa: S310 - our own server
+                base + path,
+                data=json.dumps(body).encode(),
+                headers={"Content-Type": "application/json", **headers},
+            )
+            with opener.open(request) as answer:
+                return json.load(answer)
+
+        me = post("/api/v1/auth/login", {"username": "agent04", "password": PASSWORD}, {})
+        made = post("/api/v1/auth/tokens", {"name": "load"}, {"X-CSRF-Token": me["csrf_token"]})
+        return str(made["token"])
+
+    def locust(
+        self, label: str, host: str, mix: str, seconds: int, token: str = ""
+    ) -> dict[str, dict[str, float]]:
+        """Run locust headless; its stats per request name (and the 5xx counted)."""
+        prefix = self.scratch / label
+        env = {
+            **self.env,
+            "LOAD_TARGET": "baseline" if label == "baseline" else "tangram",
+            "LOAD_MIX": mix,
+            "LOAD_TOKEN": token,
+            "LOAD_PASSWORD": PASSWORD,
+            "LOAD_CREATED": str(self.created),
+        }
+        command = [
+            str(BIN / "locust"),
+            "-f",
+            str(BENCH / "locustfile.py"),
+            "--headless",
+            "--host",
+            host,
+            "--users",
+            str(self.args.clients),
+            "--spawn-rate",
+            str(self.args.clients),
+            "--run-time",
+            f"{seconds}s",
+            "--stop-timeout",
+            "30",
+            "--csv",
+            str(prefix),
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+        ]
+        if mix == "register":
+            command += ["Registrar", "Integration"]
+        done = subprocess.run(  # noqa: S603 - our own command
+            command, cwd=ROOT, env=env, capture_output=True, text=True, check=False
+        )
+        (self.scratch / f"{label}.locust.log").write_text(done.stdout + done.stderr)
+        stats: dict[str, dict[str, float]] = {}
+        with open(f"{prefix}_stats.csv", encoding="utf-8") as rows:
+            for row in csv.DictReader(rows):
+                if row["Name"] == "Aggregated":
+                    continue
+                stats[row["Name"]] = {
+                    "count": float(row["Request Count"]),
+                    "errors": float(row["Failure Count"]),
+                    "rps": float(row["Requests/s"]),
+                    "p50": float(row["50%"]),
+                    "p95": float(row["95%"]),
+                    "p99": float(row["99%"]),
+                }
+        with open(f"{prefix}_failures.csv", encoding="utf-8") as rows:
+            for row in csv.DictReader(rows):
+                if re.match(r"HTTP 5\d\d", row["Error"]) or "HTTP" not in row["Error"]:
+                    self.five_xx += int(row["Occurrences"])
+                print(f"  {label}: {row['Name']}: {row['Error']} x{row['Occurrences']}")
+        return stats
+
+    def report(self, tangram: dict[str, Any], baseline: dict[str, Any]) -> None:
+        print(
+            f"\n{self.args.clients} clients, {self.args.run_time} s each, {self.args.processes}"
+            f" processes x {self.args.threads} threads (gunicorn), {self.args.workers} workers;"
+            " times in ms"
+        )
+        print(
+            f"{'request':<24} {'':>9} {'req/s':>7} {'p50':>6} {'p95':>6} {'p99':>6} {'errors':>6}"
+            f" {'p50 ratio':>9}"
+        )
+        for name in sorted(tangram):
+            for who, stats in (("tangram", tangram), ("baseline", baseline)):
+                s = stats.get(name)
+                if s is None:
+                    continue
+                ratio = ""
+                if who == "tangram" and name in baseline and baseline[name]["p50"]:
+                    ratio = f"{s['p50'] / baseline[name]['p50']:.1f}x"
+                print(
+                    f"{name if who == 'tangram' else '':<24} {who:>9} {s['rps']:>7.1f}"
+                    f" {s['p50']:>6.0f} {s['p95']:>6.0f} {s['p99']:>6.0f} {s['errors']:>6.0f}"
+                    f" {ratio:>9}"
+                )
+
+    # --- checks -------------------------------------------------------------------------------
+
+    def checks(self) -> bool:
+        """Nothing lost: the tickets, the jobs, the audit chain."""
+        engine = create_engine(self.url)
+        ok = True
+        try:
+            ids = (
+                [int(n) for n in self.created.read_text().split()] if self.created.exists() else []
+            )
+            with engine.connect() as c:
+                app_id = c.execute(text("SELECT id FROM apps WHERE key = 'aftersales'")).scalar()
+                table = f"rp_{app_id}_ticket"
+                stored = c.execute(
+                    text(
+                        f"SELECT count(*) FROM records r JOIN {table} p ON p._id = r.id"
+                        " WHERE r.id = ANY(:ids)"
+                    ),
+                    {"ids": ids},
+                ).scalar_one()
+            print(f"\ntickets: {len(ids)} got a 201, {stored} stored with their projection row")
+            ok &= stored == len(ids) == len(set(ids))
+            ok &= self.check_jobs(engine)
+        finally:
+            engine.dispose()
+        for worker in self.workers:
+            self.stop(worker)
+        verify = subprocess.run(  # noqa: S603 - our own command
+            [str(BIN / "tangram"), "audit", "verify", "--json"],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        result = json.loads(verify.stdout or "{}")
+        print(f"audit verify: exit {verify.returncode}, {result}")
+        ok &= verify.returncode == 0 and result.get("waiting", 1) == 0
+        print("checks: " + ("passed" if ok else "FAILED"))
+        return ok
+
+    def check_jobs(self, engine: Any) -> bool:
+        """Let the workers run what is due, then look at what the jobs table records."""
+        due = (
+            "SELECT count(*) FROM jobs WHERE status = 'running' OR"
+            " (status = 'pending' AND run_at <= now())"
+        )
+        deadline = time.monotonic() + 60
+        with engine.connect() as c:
+            while c.execute(text(due)).scalar_one() and time.monotonic() < deadline:
+                c.commit()
+                time.sleep(1)
+            left = c.execute(text(due)).scalar_one()
+            rows = c.execute(
+                text("SELECT status, attempts > 1, count(*) FROM jobs GROUP BY 1, 2")
+            ).all()
+        counts = {(r[0], r[1]): r[2] for r in rows}
+        done_once = counts.get(("done", False), 0)
+        again = counts.get(("done", True), 0) + counts.get(("pending", True), 0)
+        dead = counts.get(("dead", False), 0) + counts.get(("dead", True), 0)
+        waiting = counts.get(("pending", False), 0)
+        print(
+            f"jobs: {done_once} done at the first claim, {again} claimed more than once,"
+            f" {dead} dead, {waiting} pending (not yet due), {left} due but not run"
+        )
+        return again == 0 and dead == 0 and left == 0
+
+    # --- databases ----------------------------------------------------------------------------
+
+    def admin(self, statement: str) -> None:
+        engine = create_engine(f"{self.args.server}/postgres", isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as c:
+                c.execute(text(statement))
+        finally:
+            engine.dispose()
+
+    def drop_databases(self) -> None:
+        for name in (f"{DATABASE}_baseline", DATABASE):
+            self.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
