@@ -550,6 +550,23 @@ def test_a_zip_whose_sizes_lie_is_refused_naming_the_entry() -> None:
     assert found["manifest.json"].startswith("cannot be read from the zip")
 
 
+def test_an_entry_of_an_unknown_compression_or_encrypted_is_refused_naming_it() -> None:
+    import struct
+
+    entries = dict(good_entries())
+    data = bytearray(zip_of(list(entries.items())))
+    central = data.find(b"PK\x01\x02")
+    data[central + 10 : central + 12] = struct.pack("<H", 99)  # AES, as some tools write
+    found = problems_of(bytes(data))
+    name = next(iter(entries))
+    assert found[name].startswith("compressed by a method packages do not use (99)")
+    data = bytearray(zip_of(list(entries.items())))
+    central = data.find(b"PK\x01\x02")
+    flags = struct.unpack("<H", data[central + 8 : central + 10])[0]
+    data[central + 8 : central + 10] = struct.pack("<H", flags | 0x1)
+    assert problems_of(bytes(data))[name] == "encrypted entries are not allowed"
+
+
 def test_a_manifest_nested_too_deep_is_refused() -> None:
     deep = b'{"a": ' * 100_000 + b"1" + b"}" * 100_000
     entries = [(n, deep) if n == "manifest.json" else (n, c) for n, c in good_entries()]

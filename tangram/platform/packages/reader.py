@@ -165,6 +165,10 @@ def _zip_entries(data: bytes) -> dict[str, bytes]:
             reason = "the zip holds this entry twice"
         if reason is None and info.file_size > MAX_ENTRY_BYTES:
             reason = f"larger than {MAX_ENTRY_BYTES} bytes"
+        if reason is None and info.compress_type not in COMPRESSIONS:
+            reason = f"compressed by a method packages do not use ({info.compress_type})"
+        if reason is None and info.flag_bits & 0x1:
+            reason = "encrypted entries are not allowed"
         if reason is not None:
             problems.append({"path": name, "message": reason})
             continue
@@ -173,8 +177,8 @@ def _zip_entries(data: bytes) -> dict[str, bytes]:
         try:
             with archive.open(info) as handle:
                 content = handle.read(MAX_ENTRY_BYTES + 1)  # never trust the declared size
-        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
-            # a size or checksum that lies (what a zip bomb does), a broken or unknown compression
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            # a size or checksum that lies (what a zip bomb does), or broken compressed data
             problems.append({"path": name, "message": f"cannot be read from the zip: {exc}"})
             continue
         total += len(content)
@@ -185,6 +189,12 @@ def _zip_entries(data: bytes) -> dict[str, bytes]:
     if problems:
         raise refuse(problems)
     return entries
+
+
+#: The compression methods a package's entries may use (what ``zipfile`` reads).
+COMPRESSIONS = frozenset(
+    {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+)
 
 
 def _json(name: str, content: bytes, problems: list[dict[str, str]]) -> Any:
