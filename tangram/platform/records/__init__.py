@@ -5,7 +5,6 @@ from tangram.platform.records.reading import (
     Page,
     list_records,
     overdue,
-    shown,
     sla_of,
     timeline,
     visible,
@@ -20,6 +19,7 @@ from tangram.platform.records.service import (
     removed_fields,
     require_scope,
     restore_record,
+    shown,
     system_update,
     update_record,
 )

@@ -22,7 +22,7 @@ from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import app_ref, compiled
 from tangram.platform.records import listing, projections
 from tangram.platform.records.listing import Filter, SortKey
-from tangram.platform.records.service import get_record, require_scope
+from tangram.platform.records.service import get_record, require_scope, shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +88,6 @@ def list_records(
     if count:
         total = int(uow.session.scalar(select(func.count()).select_from(main).where(*where)) or 0)
     return Page(items, next_cursor, total, form, hidden)
-
-
-def shown(data: Mapping[str, Any], hidden: frozenset[str]) -> dict[str, Any]:
-    """A record's values without the fields the viewer may not read."""
-    return {k: v for k, v in data.items() if k not in hidden} if hidden else dict(data)
 
 
 def visible(uow: UnitOfWork, actor: Actor, main: Any, scope: Scope) -> list[Any]:

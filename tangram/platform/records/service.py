@@ -176,6 +176,11 @@ def new_row_id() -> str:
     return secrets.token_urlsafe(9)
 
 
+def shown(data: Mapping[str, Any], hidden: frozenset[str]) -> dict[str, Any]:
+    """A record's values without the fields the viewer may not read."""
+    return {k: v for k, v in data.items() if k not in hidden} if hidden else dict(data)
+
+
 def require_scope(actor: Actor, action: Action, app_key: str, form_key: str) -> Scope:
     """The actor's widest scope for ``action`` on a form's records; 403 without any grant."""
     scope = scope_for(actor, action, app_key, form_key)
@@ -416,11 +421,7 @@ def update_record(
             f"{record.lock_version}). Reload it and apply your change again.",
             current={
                 "id": record.id,
-                "data": {
-                    k: v
-                    for k, v in record.data.items()
-                    if k not in hidden_fields(actor, app_key, form_key)
-                },
+                "data": shown(record.data, hidden_fields(actor, app_key, form_key)),
                 "lock_version": record.lock_version,
             },
             current_version=record.lock_version,

@@ -132,9 +132,8 @@ def reach(
         (form, records.require_scope(actor, Action.READ, app_key, form))
         for form in dict.fromkeys(forms)
     )
-    hidden = sorted(
-        (form, key) for form, key in reads if key in hidden_fields(actor, app_key, form)
-    )
+    by_form = {form: hidden_fields(actor, app_key, form) for form, _ in scopes}
+    hidden = sorted((form, key) for form, key in reads if key in by_form.get(form, frozenset()))
     if hidden:
         raise PermissionDenied(
             "This report reads fields your roles hide from you: "
@@ -142,4 +141,4 @@ def reach(
             + ".",
             code="permission.field",
         )
-    return Reach(scopes, hidden_fields(actor, app_key, forms[0]) if forms else frozenset())
+    return Reach(scopes, by_form[forms[0]] if forms else frozenset())
