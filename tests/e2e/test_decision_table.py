@@ -93,8 +93,9 @@ def test_the_dispatch_matrix_edited_as_a_grid_with_live_tests_and_gaps(
     )
 
 
-def drag_row(page: Page, source: Locator, target: Locator) -> None:
-    """A row taken by its handle and let go over another row's handle."""
+def drag_row(page: Page, source: Locator, target: Locator, over: int) -> None:
+    """A row taken by its handle and let go over another row's handle, once the page has said
+    that it is over row ``over`` (1-based): under load the page runs behind the pointer."""
     source.scroll_into_view_if_needed()
     start = source.bounding_box()
     assert start is not None
@@ -105,6 +106,8 @@ def drag_row(page: Page, source: Locator, target: Locator) -> None:
     end = target.bounding_box()
     assert end is not None
     page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=15)
+    said = page.locator("[id^=DndLiveRegion]").filter(has_text=f"在第 {over} 行上方")
+    expect(said).to_have_count(1)
     page.mouse.up()
 
 
@@ -126,7 +129,7 @@ def test_rows_are_dragged_into_order(
     page.goto(f"{server}/design/aftersales/rules/dispatch_matrix")
     expect(page.get_by_test_id("table-test-0")).to_have_attribute("data-passed", "true")
     # the catch-all row dragged to the top catches everything first: the tests fail, live
-    drag_row(page, page.get_by_test_id("table-drag-9"), page.get_by_test_id("table-drag-0"))
+    drag_row(page, page.get_by_test_id("table-drag-9"), page.get_by_test_id("table-drag-0"), 1)
     expect(page.get_by_test_id("table-cell-0-0")).to_have_text("-")
     expect(page.get_by_test_id("table-cell-0-1")).to_have_text("-")
     expect(page.get_by_test_id("table-test-0")).to_have_attribute(
@@ -135,7 +138,7 @@ def test_rows_are_dragged_into_order(
     saved(page)
     assert rules() == [before[9], *before[:9]]
     # and back to the bottom
-    drag_row(page, page.get_by_test_id("table-drag-0"), page.get_by_test_id("table-drag-9"))
+    drag_row(page, page.get_by_test_id("table-drag-0"), page.get_by_test_id("table-drag-9"), 10)
     expect(page.get_by_test_id("table-test-0")).to_have_attribute(
         "data-passed", "true", timeout=10_000
     )

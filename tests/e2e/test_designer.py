@@ -19,12 +19,15 @@ SYSTEM = Actor.system("test")
 INSPECTOR_PASSWORD = "inspector-password-1"
 
 
-def drag(page: Page, source: Locator, target: Locator) -> None:
-    """A pointer drag as a hand makes it: press, move in steps (dnd-kit starts after 5 px), drop
-    on the target's lower part — once every card holds its drawing and the page is still (a card
-    growing under the pointer moves the place it aims at)."""
+def drag(page: Page, source: Locator, target: Locator, over: str) -> None:
+    """A pointer drag as a hand makes it: press, move in steps (dnd-kit starts after 5 px), and
+    let go on the target's lower part once the page has said (its screen-reader announcement) that
+    the dragged thing is over ``over`` — a hand lets go where it sees the drop will land; under
+    load the page runs behind the pointer. The target is first brought to the middle of its
+    scrolling list, out of the edges where the list scrolls by itself under a held pointer."""
     expect(page.get_by_test_id("design-field-undrawn")).to_have_count(0)
     settled(page)
+    target.evaluate("el => el.scrollIntoView({block: 'center', inline: 'nearest'})")
     source.scroll_into_view_if_needed()
     start = source.bounding_box()
     assert start is not None
@@ -38,6 +41,7 @@ def drag(page: Page, source: Locator, target: Locator) -> None:
     x, y = end["x"] + end["width"] / 2, end["y"] + end["height"] * 0.75
     page.mouse.move(x, y, steps=12)
     page.mouse.move(x, y + 1, steps=2)
+    expect(page.locator("[id^=DndLiveRegion]").filter(has_text=f"在{over}上方")).to_have_count(1)
     page.mouse.up()
 
 
@@ -102,7 +106,12 @@ def test_a_business_user_builds_publishes_and_uses_a_form(
     expect(page).to_have_url(re.compile(r"/design/inspection/forms/equipment$"))
     # an empty form is a draft with a problem
     expect(page.get_by_test_id("design-problems")).to_contain_text("1 个问题")
-    drag(page, page.get_by_test_id("design-palette-text"), page.get_by_test_id("design-container"))
+    drag(
+        page,
+        page.get_by_test_id("design-palette-text"),
+        page.get_by_test_id("design-container"),
+        "表单",
+    )
     expect(fields(page)).to_have_count(1)
     page.get_by_test_id("design-prop-label-zh").fill("设备名称")
     expect(field(page, "she_bei_ming_cheng")).to_be_visible()
@@ -122,6 +131,7 @@ def test_a_business_user_builds_publishes_and_uses_a_form(
         page,
         page.get_by_test_id("design-palette-reference"),
         page.get_by_test_id("design-container"),
+        "表单",
     )
     page.get_by_test_id("design-prop-label-zh").fill("设备")
     expect(field(page, "she_bei")).to_have_attribute("data-problems", re.compile(r"\d"))
@@ -149,7 +159,7 @@ def test_a_business_user_builds_publishes_and_uses_a_form(
     page.get_by_test_id("design-option-value").nth(1).fill("fault")
     # options reorder by dragging their handles, and by the arrows
     option_rows = page.get_by_test_id("design-option")
-    drag(page, option_rows.nth(1).locator("button").first, option_rows.nth(0))
+    drag(page, option_rows.nth(1).locator("button").first, option_rows.nth(0), "第 1 个选项")
     expect(page.get_by_test_id("design-option-value").first).to_have_value("fault")
     option_rows.nth(0).get_by_role("button", name="下移").click()
     expect(page.get_by_test_id("design-option-value").first).to_have_value("ok")
@@ -170,16 +180,28 @@ def test_a_business_user_builds_publishes_and_uses_a_form(
     page.get_by_test_id("design-prop-required_when").scroll_into_view_if_needed()
     shot(page, "designer-condition")
 
-    # a sub-table of check items: columns dragged into it, and a formula over them
+    # a sub-table of check items, dropped on the lower half of the last field (it lands after it):
+    # columns dragged into it, and a formula over them
     drag(
         page,
         page.get_by_test_id("design-palette-sub_table"),
-        page.get_by_test_id("design-container"),
+        field(page, "yi_chang_miao_shu"),
+        "「异常描述」",
     )
     page.get_by_test_id("design-prop-label-zh").fill("检查项")
-    drag(page, page.get_by_test_id("design-palette-text"), page.get_by_test_id("design-table"))
+    drag(
+        page,
+        page.get_by_test_id("design-palette-text"),
+        page.get_by_test_id("design-table"),
+        "子表「检查项」",
+    )
     page.get_by_test_id("design-prop-label-zh").fill("项目")
-    drag(page, page.get_by_test_id("design-palette-number"), page.get_by_test_id("design-table"))
+    drag(
+        page,
+        page.get_by_test_id("design-palette-number"),
+        page.get_by_test_id("design-table"),
+        "「项目」",
+    )
     page.get_by_test_id("design-prop-label-zh").fill("得分")
     table = field(page, "jian_cha_xiang")
     expect(table.locator("[data-testid=design-field]")).to_have_count(2)
@@ -226,7 +248,7 @@ def test_a_business_user_builds_publishes_and_uses_a_form(
     # card holds its drawing: a card that grows under the pointer moves the place it aims at)
     expect(page.get_by_test_id("design-field-undrawn")).to_have_count(0)
     settled(page)
-    drag(page, field(page, "yi_chang_miao_shu"), field(page, "she_bei"))
+    drag(page, field(page, "yi_chang_miao_shu"), field(page, "she_bei"), "「设备」")
     expect(fields(page).first).to_have_attribute("data-key", "yi_chang_miao_shu")
     page.get_by_test_id("design-field-handle").nth(0).focus()
     page.keyboard.press("Enter")

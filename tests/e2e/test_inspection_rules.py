@@ -362,11 +362,13 @@ def test_an_inspection_report_a_kpi_card_and_a_dashboard_assembled_by_drag(
         page,
         page.get_by_test_id("report-field-_created_at").locator("span").first,
         page.get_by_test_id("report-dimensions"),
+        "「维度（分组）」",
     )
     drag(
         page,
         page.get_by_test_id("report-field-site").locator("span").first,
         page.get_by_test_id("report-dimensions"),
+        "「维度（分组）」",
     )
     page.get_by_test_id("report-measure-count").click()
     page.get_by_test_id("report-filter-open").click()

@@ -105,7 +105,12 @@ def test_a_business_user_builds_a_kpi_and_a_report_with_live_previews(
     expect(page.get_by_test_id("report-builder")).to_be_visible()
     pick(page, page.get_by_test_id("report-form"), "工单")
     line = page.get_by_test_id("report-field-product_line")
-    drag(page, line.locator("span").first, page.get_by_test_id("report-dimensions"))
+    drag(
+        page,
+        line.locator("span").first,
+        page.get_by_test_id("report-dimensions"),
+        "「维度（分组）」",
+    )
     expect(page.get_by_test_id("report-dimension-0")).to_contain_text("产品线")
     page.get_by_test_id("report-measure-count").click()
     expect(page.get_by_test_id("report-measure-0-reading")).to_have_text("读作：记录数")
@@ -118,7 +123,12 @@ def test_a_business_user_builds_a_kpi_and_a_report_with_live_previews(
     # the ticket has many fields: searched, the one wanted is at hand next to the drop zone
     page.get_by_label("搜索字段").fill("创建")
     created = page.get_by_test_id("report-field-_created_at")
-    drag(page, created.locator("span").first, page.get_by_test_id("report-dimensions"))
+    drag(
+        page,
+        created.locator("span").first,
+        page.get_by_test_id("report-dimensions"),
+        "「维度（分组）」",
+    )
     expect(page.get_by_test_id("report-dimension-1-bucket")).to_contain_text("月")
     pick(page, page.get_by_test_id("report-widget-type"), "堆叠柱状图")
     expect(page.get_by_test_id("report-widget-series")).to_contain_text("创建时间")

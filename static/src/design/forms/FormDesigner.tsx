@@ -15,6 +15,7 @@ import {
   closestCenter,
   DndContext,
   DragOverlay,
+  type Announcements,
   KeyboardSensor,
   PointerSensor,
   pointerWithin,
@@ -39,6 +40,7 @@ import {
   addField,
   CATALOG,
   containerOf,
+  dragPlace,
   duplicateField,
   findNode,
   GROUPS,
@@ -368,6 +370,36 @@ export function FormDesigner({ app, body, setBody, problems, publishedKeys, focu
     }
   };
 
+  /** dnd-kit's announcements are English and name ids: these say, in the user's language, what is
+   * picked up, what it is over and where it lands. */
+  const announcements = useMemo((): Announcements => {
+    const place = (id: UniqueIdentifier) => {
+      const it = dragPlace(state, String(id));
+      switch (it.kind) {
+        case "form":
+          return t("design.form.drag.place.form");
+        case "unplaced":
+          return t("design.form.unplaced");
+        case "section":
+          return t("design.form.drag.place.section", { name: label(it.name, lang, String(it.index)) });
+        case "table":
+          return t("design.form.drag.place.table", { name: label(it.name, lang) });
+        case "new":
+          return t("design.form.drag.place.new", { name: label(it.name, lang) });
+        default:
+          return t("design.form.drag.place.field", { name: label(it.name, lang) });
+      }
+    };
+    return {
+      onDragStart: ({ active }) => t("design.form.drag.start", { name: place(active.id) }),
+      onDragOver: ({ active, over }) =>
+        over ? t("design.form.drag.over", { name: place(active.id), target: place(over.id) }) : t("design.form.drag.nowhere", { name: place(active.id) }),
+      onDragEnd: ({ active, over }) =>
+        over ? t("design.form.drag.end", { name: place(active.id), target: place(over.id) }) : t("design.form.drag.cancel", { name: place(active.id) }),
+      onDragCancel: ({ active }) => t("design.form.drag.cancel", { name: place(active.id) }),
+    };
+  }, [state, t, lang]);
+
   const draggedName = (() => {
     if (dragging === null) return "";
     const id = String(dragging);
@@ -441,6 +473,7 @@ export function FormDesigner({ app, body, setBody, problems, publishedKeys, focu
       onDragEnd={onDragEnd}
       onDragCancel={() => setDragging(null)}
       accessibility={{
+        announcements,
         screenReaderInstructions: { draggable: t("design.form.drag.instructions") },
       }}
     >

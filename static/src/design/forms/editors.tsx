@@ -1,7 +1,7 @@
 // The property panel's editors, one per kind of property (catalog.ts names them): texts in both
 // languages, options, defaults, patterns with a test box, linked forms, formulas, serial patterns.
 import { ArrowDownOutlined, ArrowUpOutlined, DeleteOutlined, HolderOutlined, PlusOutlined } from "@ant-design/icons";
-import { closestCenter, DndContext, KeyboardSensor, PointerSensor, useSensor, useSensors } from "@dnd-kit/core";
+import { closestCenter, DndContext, KeyboardSensor, PointerSensor, useSensor, useSensors, type Announcements, type UniqueIdentifier } from "@dnd-kit/core";
 import { arrayMove, SortableContext, sortableKeyboardCoordinates, useSortable, verticalListSortingStrategy } from "@dnd-kit/sortable";
 import { CSS } from "@dnd-kit/utilities";
 import { useQuery } from "@tanstack/react-query";
@@ -68,6 +68,15 @@ export function OptionsEditor({ value, onChange }: { value: OptionDef[] | undefi
   const [lines, setLines] = useState("");
   const options = value ?? [];
   const sensors = useSensors(useSensor(PointerSensor, { activationConstraint: { distance: 4 } }), useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }));
+  // an option is named by its place: "option:<index>" is 0-based, people count from 1
+  const nth = (id: UniqueIdentifier) => Number(String(id).slice(7)) + 1;
+  const announcements: Announcements = {
+    onDragStart: ({ active }) => t("design.form.option.drag.start", { n: nth(active.id) }),
+    onDragOver: ({ active, over }) => (over ? t("design.form.option.drag.over", { n: nth(active.id), target: nth(over.id) }) : undefined),
+    onDragEnd: ({ active, over }) =>
+      over ? t("design.form.option.drag.end", { n: nth(active.id), target: nth(over.id) }) : t("design.form.option.drag.cancel", { n: nth(active.id) }),
+    onDragCancel: ({ active }) => t("design.form.option.drag.cancel", { n: nth(active.id) }),
+  };
   const update = (index: number, change: Partial<OptionDef>) => onChange(options.map((o, i) => (i === index ? { ...o, ...change } : o)));
   const swap = (a: number, b: number) => {
     const next = [...options];
@@ -79,6 +88,7 @@ export function OptionsEditor({ value, onChange }: { value: OptionDef[] | undefi
       <DndContext
         sensors={sensors}
         collisionDetection={closestCenter}
+        accessibility={{ announcements, screenReaderInstructions: { draggable: t("design.form.drag.instructions") } }}
         onDragEnd={({ active, over }) => {
           if (!over || active.id === over.id) return;
           onChange(arrayMove(options, Number(String(active.id).slice(7)), Number(String(over.id).slice(7))));

@@ -4,7 +4,7 @@
 // dataset's filter in the condition builder, the chart type with the axes it needs, and a live
 // preview of the draft on the viewer's real data with the query's time.
 import { ArrowDownOutlined, ArrowUpOutlined, DeleteOutlined, HolderOutlined, PlusOutlined, ReloadOutlined } from "@ant-design/icons";
-import { DndContext, KeyboardSensor, PointerSensor, useDraggable, useDroppable, useSensor, useSensors, type DragEndEvent } from "@dnd-kit/core";
+import { DndContext, KeyboardSensor, PointerSensor, useDraggable, useDroppable, useSensor, useSensors, type Announcements, type DragEndEvent, type UniqueIdentifier } from "@dnd-kit/core";
 import { Alert, Button, Card, Col, Empty, Form, Input, InputNumber, Row, Select, Space, Spin, Statistic, Tooltip, Typography } from "antd";
 import { useMemo, useState, type ReactNode } from "react";
 import { problemText } from "../../api";
@@ -164,6 +164,20 @@ export function ReportBuilder({ app, body, setBody, problems }: DesignerProps) {
     if (event.over.id === "dimensions") setDataset(addDimension(dataset, field));
     if (event.over.id === "measures") setDataset(addMeasure(dataset, field));
   };
+  // dnd-kit's announcements are English and name ids: these name the field and the zone
+  const dragged = (active: { data: { current?: Record<string, unknown> } }) => {
+    const field = active.data.current?.field as Field | undefined;
+    return field ? label(field.label, lang, field.key) : "";
+  };
+  const zone = (id: UniqueIdentifier) => t(id === "measures" ? "design.report.measures" : "design.report.dimensions");
+  const announcements: Announcements = {
+    onDragStart: ({ active }) => t("design.report.drag.start", { name: dragged(active) }),
+    onDragOver: ({ active, over }) =>
+      over ? t("design.report.drag.over", { name: dragged(active), target: zone(over.id) }) : t("design.report.drag.nowhere", { name: dragged(active) }),
+    onDragEnd: ({ active, over }) =>
+      over ? t("design.report.drag.end", { name: dragged(active), target: zone(over.id) }) : t("design.report.drag.cancel", { name: dragged(active) }),
+    onDragCancel: ({ active }) => t("design.report.drag.cancel", { name: dragged(active) }),
+  };
   const shown = fields.filter((f) => !search || label(f.label, lang, f.key).includes(search) || f.key.includes(search));
   const dimOptions = dims.map((d) => ({ value: d.key, label: titles(d.key) }));
   const measureOptions = measures.map((m) => ({ value: m.key ?? "", label: titles(m.key ?? "") }));
@@ -172,7 +186,7 @@ export function ReportBuilder({ app, body, setBody, problems }: DesignerProps) {
   };
   const needs = dimensionsNeeded(widget.type);
   return (
-    <DndContext sensors={sensors} onDragEnd={onDragEnd}>
+    <DndContext sensors={sensors} onDragEnd={onDragEnd} accessibility={{ announcements }}>
       <Row gutter={12} data-testid="report-builder">
         <Col xs={24} lg={5}>
           <Card size="small" title={t("design.report.fields")} styles={{ body: { padding: 8 } }}>

@@ -4,7 +4,7 @@
 // engine's exact gap check) with a catch-all row one click away, and the table's test cases as a
 // second grid whose pass or fail is the engine's live verdict.
 import { ArrowDownOutlined, ArrowUpOutlined, CheckCircleFilled, CloseCircleFilled, DeleteOutlined, HolderOutlined, PlusOutlined, WarningFilled } from "@ant-design/icons";
-import { closestCenter, DndContext, KeyboardSensor, PointerSensor, useSensor, useSensors, type DragEndEvent, type DraggableSyntheticListeners } from "@dnd-kit/core";
+import { closestCenter, DndContext, KeyboardSensor, PointerSensor, useSensor, useSensors, type Announcements, type DragEndEvent, type DraggableSyntheticListeners, type UniqueIdentifier } from "@dnd-kit/core";
 import { SortableContext, sortableKeyboardCoordinates, useSortable, verticalListSortingStrategy } from "@dnd-kit/sortable";
 import { CSS } from "@dnd-kit/utilities";
 import { Alert, Button, Card, Input, InputNumber, Popover, Select, Space, Table, Tooltip, Typography } from "antd";
@@ -144,6 +144,15 @@ export function DecisionTableEditor({ app, body, setBody, problems, warnings = [
   const [newOutput, setNewOutput] = useState("");
   const write = (next: DecisionTableBody) => setBody(next as unknown as Body);
   const sensors = useSensors(useSensor(PointerSensor, { activationConstraint: { distance: 5 } }), useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }));
+  // rows are named by their place (ids are 0-based indexes), not by dnd-kit's English and ids
+  const row = (id: UniqueIdentifier) => Number(id) + 1;
+  const announcements: Announcements = {
+    onDragStart: ({ active }) => t("design.table.drag.start", { n: row(active.id) }),
+    onDragOver: ({ active, over }) => (over ? t("design.table.drag.over", { n: row(active.id), target: row(over.id) }) : undefined),
+    onDragEnd: ({ active, over }) =>
+      over ? t("design.table.drag.end", { n: row(active.id), target: row(over.id) }) : t("design.table.drag.cancel", { n: row(active.id) }),
+    onDragCancel: ({ active }) => t("design.table.drag.cancel", { n: row(active.id) }),
+  };
   /** A row dragged onto another's place: the rows between shift (order matters to a first-hit table). */
   const onRowDrop = ({ active, over }: DragEndEvent) => {
     if (over && active.id !== over.id) write(moveRow(table, Number(active.id), Number(over.id)));
@@ -305,7 +314,7 @@ export function DecisionTableEditor({ app, body, setBody, problems, warnings = [
         {/* wide tables scroll in their card (antd's own scroll adds a hidden measuring row that
             holds focusable cells) */}
         <div style={{ overflowX: "auto" }}>
-        <DndContext sensors={sensors} collisionDetection={closestCenter} onDragEnd={onRowDrop}>
+        <DndContext sensors={sensors} collisionDetection={closestCenter} onDragEnd={onRowDrop} accessibility={{ announcements }}>
         <SortableContext items={table.rules.map((_, index) => String(index))} strategy={verticalListSortingStrategy}>
         <Table<Row & { index: number }>
           size="small"

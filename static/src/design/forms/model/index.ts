@@ -7,3 +7,4 @@ export * from "./pointers";
 export * from "./types";
 export * from "./serial";
 export * from "./access";
+export * from "./announce";

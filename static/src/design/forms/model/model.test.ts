@@ -7,6 +7,7 @@ import {
   addSection,
   CATALOG,
   containerOf,
+  dragPlace,
   duplicateField,
   FIELD_TYPES,
   findNode,
@@ -116,6 +117,21 @@ describe("the palette", () => {
   it("offers every field type of the engine with a valid new body", () => {
     expect(CATALOG.map((k) => k.type).sort()).toEqual([...FIELD_TYPES].sort());
     for (const kind of CATALOG) expect(kind.name["zh-CN"]).toBeTruthy();
+  });
+});
+
+describe("what a drag announces", () => {
+  it("names its source and target as a person sees them, never by id", () => {
+    const state = toState(SMALL);
+    const items = nodeByKey(state, "items")!;
+    const second = state.sections![1].id;
+    expect(dragPlace(state, "palette:number")).toEqual({ kind: "new", name: { "zh-CN": "数字", en: "Number" } });
+    expect(dragPlace(state, nodeByKey(state, "site")!.id)).toEqual({ kind: "field", name: { "zh-CN": "地点" } });
+    expect(dragPlace(state, items.columns![0].id)).toEqual({ kind: "field", name: { "zh-CN": "项目" } });
+    expect(dragPlace(state, `table:${items.id}`)).toEqual({ kind: "table", name: { "zh-CN": "检查项" } });
+    expect(dragPlace(state, `section:${second}`)).toEqual({ kind: "section", name: { "zh-CN": "明细" }, index: 2 });
+    expect(dragPlace(state, "root")).toEqual({ kind: "form" });
+    expect(dragPlace(state, "unplaced")).toEqual({ kind: "unplaced" });
   });
 });
 
