@@ -13,7 +13,12 @@ from tangram.platform import flows, records
 from tangram.platform.kernel import checkpoints, sequencer
 from tangram.platform.kernel.caches import Caches
 from tangram.platform.kernel.clock import Clock, SystemClock
-from tangram.platform.kernel.db import IMMEDIATE, build_engine, build_sessionmaker
+from tangram.platform.kernel.db import (
+    IMMEDIATE,
+    build_engine,
+    build_sessionmaker,
+    build_side_engine,
+)
 from tangram.platform.kernel.events import EventBus
 from tangram.platform.kernel.files import FileStore, LocalFileStore
 from tangram.platform.kernel.hooks import Hooks
@@ -52,6 +57,8 @@ class Platform:
     def __post_init__(self) -> None:
         # Write units begin with BEGIN IMMEDIATE on SQLite (an option engine shares the pool).
         self.write_sessions = build_sessionmaker(self.engine.execution_options(**{IMMEDIATE: True}))
+        #: Statements that commit on their own beside a unit's transaction (PostgreSQL only).
+        self.side_engine = build_side_engine(self.engine)
         #: Where attachment bytes live (tests may put another store here).
         self.files: FileStore = open_file_store(self.settings)
         # From the bottom up: projections follow publications, rollups mark record writes,
@@ -83,6 +90,7 @@ class Platform:
             events=self.hooks.events,
             checks=self.hooks.checks,
             caches=self.caches,
+            side=self.side_engine,
         )
 
     def chain_audit(self, *, on_chained: sequencer.Chained | None = None) -> int:
@@ -104,6 +112,8 @@ class Platform:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+        if self.side_engine is not None:
+            self.side_engine.dispose()
 
 
 def open_file_store(settings: Settings) -> FileStore:

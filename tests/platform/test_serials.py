@@ -1,8 +1,12 @@
-"""Serial numbers: per-scope sequences, rollbacks reuse numbers, no duplicates under racing writers."""
+"""Serial numbers: per-scope sequences, no duplicates under racing writers; gaps or waiting."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from tangram.config import Settings
 from tangram.engines.forms import compile_form
@@ -69,3 +73,68 @@ def test_racing_writers_never_draw_the_same_number(
     drawn = [number for batch in race(settings, clock, writers, write) for number in batch]
     assert len(drawn) == writers * each
     assert sorted(drawn) == [f"SV-20261122-{n:04d}" for n in range(1, writers * each + 1)]
+
+
+GAPLESS = compile_form(
+    {
+        "key": "invoice",
+        "label": {"zh-CN": "发票"},
+        "fields": [
+            {
+                "key": "invoice_no",
+                "type": "serial",
+                "label": {"zh-CN": "发票号"},
+                "serial": "FP-{seq:6}",
+                "gapless": True,
+            }
+        ],
+    }
+)
+
+
+def test_a_number_that_may_have_gaps_is_not_held_by_its_write(platform: Platform) -> None:
+    """PostgreSQL: the number commits as it is drawn, so another registration of the form draws
+    the next one without waiting for the first to end, and a write that fails leaves a gap.
+    SQLite (one writer at a time) draws it in the write's transaction, without gaps."""
+    with platform.unit_of_work() as failing:
+        assert serials.draw(failing, "aftersales", FORM, DAY)["ticket_no"] == "SV-20261122-0001"
+        if platform.side_engine is not None:
+            with platform.unit_of_work() as other:
+                # were the counter's row held by the first write, this would fail after 1 s
+                other.session.execute(text("SET LOCAL lock_timeout = '1s'"))
+                drawn = serials.draw(other, "aftersales", FORM, DAY)["ticket_no"]
+                assert drawn == "SV-20261122-0002"
+                other.commit()
+        # the first write fails: it rolls back
+    with platform.unit_of_work() as uow:
+        after = serials.draw(uow, "aftersales", FORM, DAY)["ticket_no"]
+        uow.commit()
+    if platform.side_engine is None:
+        assert platform.engine.dialect.name == "sqlite"
+        assert after == "SV-20261122-0001"  # drawn again
+    else:
+        assert after == "SV-20261122-0003"  # 0001 is a gap
+
+
+def test_a_gapless_number_is_held_by_its_write_and_drawn_again_when_it_fails(
+    platform: Platform,
+) -> None:
+    with platform.unit_of_work() as failing:
+        assert serials.draw(failing, "erp", GAPLESS, DAY)["invoice_no"] == "FP-000001"
+        if platform.side_engine is not None:
+            with platform.unit_of_work() as other:
+                other.session.execute(text("SET LOCAL lock_timeout = '200ms'"))
+                with pytest.raises(OperationalError, match="lock timeout"):
+                    serials.draw(other, "erp", GAPLESS, DAY)
+    with platform.unit_of_work() as uow:
+        assert serials.draw(uow, "erp", GAPLESS, DAY)["invoice_no"] == "FP-000001"
+        uow.commit()
+
+
+def test_a_rehearsal_draws_no_number_for_good(platform: Platform) -> None:
+    """What-if runs undo their work: a number they drew is drawn again (no gap either)."""
+    with platform.unit_of_work() as uow:
+        with uow.rehearsal():
+            assert serials.draw(uow, "aftersales", FORM, DAY)["ticket_no"] == "SV-20261122-0001"
+        assert serials.draw(uow, "aftersales", FORM, DAY)["ticket_no"] == "SV-20261122-0001"
+        uow.commit()

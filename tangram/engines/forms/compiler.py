@@ -110,6 +110,12 @@ class _Checker:
                 SerialPattern.parse(serial or "")
             except SerialPatternError as exc:
                 self.problem(f"{path}/serial", "form.serial.invalid", str(exc))
+        if raw.get("gapless") and t is not FieldType.SERIAL:
+            self.problem(
+                f"{path}/gapless",
+                "form.gapless.not_serial",
+                "only a serial-number field draws numbers without gaps",
+            )
         for low, high, name in (
             ("min", "max", "range"),
             ("min_length", "max_length", "length"),
@@ -153,6 +159,7 @@ class _Checker:
             formula=raw.get("formula"),
             result=raw.get("result", "number"),
             serial=serial,
+            gapless=bool(raw.get("gapless", False)),
             precision=int(raw.get("precision", 2)),
             currency=raw.get("currency", "CNY"),
             accept=tuple(raw.get("accept", ())),

@@ -132,6 +132,8 @@ class FieldDef:
     formula: Any = None
     result: str = "number"
     serial: str | None = None
+    #: A serial field whose numbers have no gaps: drawn in the record's own transaction.
+    gapless: bool = False
     precision: int = 2
     currency: str = "CNY"
     accept: tuple[str, ...] = ()

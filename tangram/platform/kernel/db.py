@@ -42,6 +42,19 @@ def build_engine(url: str | URL, *, echo: bool = False, busy_seconds: float = 30
     )
 
 
+def build_side_engine(engine: Engine) -> Engine | None:
+    """A small pool for statements that commit at once, beside a unit of work's transaction (a
+    serial number drawn without holding its counter row to the unit's end). A pool apart from the
+    main one: a unit that holds a main connection never waits for a second one from its own pool
+    (with every main connection held, that would wait forever). None on SQLite: it has one writer
+    at a time, and a second connection would wait for the unit's own write lock."""
+    if is_sqlite(engine):
+        return None
+    return create_engine(
+        engine.url, echo=engine.echo, pool_size=2, max_overflow=6, pool_pre_ping=True
+    )
+
+
 class _SQLiteCompiler(SQLiteCompiler):
     """SQLite's compiler, rendering FROM hints (``INDEXED BY``, ``NOT INDEXED``) as written.
 

@@ -1,9 +1,15 @@
 """Serial numbers: atomic per-scope counters, never duplicated under concurrent writers.
 
-One ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` statement draws the next number of a scope
-(PostgreSQL row-locks the counter until the drawing transaction ends; SQLite serialises writers).
-A number drawn in a transaction that rolls back is given again to the next writer, so numbers
-have no gaps caused by failed writes.
+One ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` statement draws the next number of a scope.
+Where it runs decides between gaps and waiting (see ADR 0010):
+
+- By default, on PostgreSQL, it commits on its own at once (the unit of work's side engine): the
+  counter's row is locked for that one statement, so registrations of a form do not wait for
+  one another; a number drawn by a write that then fails is not given again (a gap).
+- A ``gapless`` field, and every field on SQLite (one writer at a time: nothing to gain) or in a
+  rehearsal (its work is undone), draws in the record's own transaction: PostgreSQL row-locks
+  the counter until that transaction ends, and a number drawn by a write that rolls back is
+  given again to the next writer, so numbers have no gaps caused by failed writes.
 """
 
 from __future__ import annotations
@@ -33,12 +39,16 @@ def _upsert(insert: Any) -> Any:
 _UPSERT = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
 
 
-def next_value(uow: UnitOfWork, scope: str) -> int:
-    """Draw the next number of ``scope`` (1 for a new scope) inside the caller's transaction."""
-    connection = uow.session.connection()  # Core, not the ORM: this runs on every record write
-    statement = _UPSERT[connection.dialect.name]
-    value = connection.execute(statement, {"scope": scope, "now": uow.now}).scalar_one()
-    return int(value)
+def next_value(uow: UnitOfWork, scope: str, *, gapless: bool = True) -> int:
+    """Draw the next number of ``scope`` (1 for a new scope): inside the caller's transaction,
+    or, for a number that may have gaps, committed at once where the unit has a side engine."""
+    parameters = {"scope": scope, "now": uow.now}
+    if gapless or uow.side is None or uow.rehearsing:
+        connection = uow.session.connection()  # Core, not the ORM: this runs on every write
+        value = connection.execute(_UPSERT[connection.dialect.name], parameters).scalar_one()
+        return int(value)
+    with uow.side.begin() as side:
+        return int(side.execute(_UPSERT[side.dialect.name], parameters).scalar_one())
 
 
 def draw(uow: UnitOfWork, app_key: str, form: Form, local_now: datetime) -> Mapping[str, str]:
@@ -47,7 +57,8 @@ def draw(uow: UnitOfWork, app_key: str, form: Form, local_now: datetime) -> Mapp
     for field in form.serial_fields:
         pattern = form.serial_pattern(field.key)
         scope = f"{app_key}/{form.key}/{field.key}/{pattern.scope(local_now)}"
-        out[field.key] = pattern.format(local_now, next_value(uow, scope))
+        value = next_value(uow, scope, gapless=field.gapless)
+        out[field.key] = pattern.format(local_now, value)
     return out
 
 

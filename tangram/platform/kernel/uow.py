@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any, Self
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -44,6 +45,7 @@ class UnitOfWork:
         events: EventBus[UnitOfWork] | None = None,
         checks: PublicationChecks[UnitOfWork] | None = None,
         caches: Caches | None = None,
+        side: Engine | None = None,
     ) -> None:
         self._sessions = sessions
         self.clock = clock
@@ -55,6 +57,10 @@ class UnitOfWork:
         self.checks: PublicationChecks[UnitOfWork] = checks or PublicationChecks()
         #: The platform's caches (shared by its threads).
         self.caches = caches or Caches()
+        #: Where statements that commit at once, apart from this unit, run (a serial number that
+        #: may have gaps); None where all writes take turns anyway (SQLite).
+        self.side = side
+        self._rehearsals = 0
         self._session: Session | None = None
         self._audit: list[PendingAudit] = []
         self._now: datetime | None = None
@@ -99,6 +105,12 @@ class UnitOfWork:
         return self._session
 
     @property
+    def rehearsing(self) -> bool:
+        """Whether the work under way will be undone (see :meth:`rehearsal`): nothing may be
+        committed apart from it meanwhile."""
+        return self._rehearsals > 0
+
+    @property
     def now(self) -> datetime:
         """The instant this unit of work started; every timestamp it writes uses it."""
         if self._now is None:
@@ -132,9 +144,11 @@ class UnitOfWork:
         memo = self.memo
         depth, chain, busy = memo.rule_depth, list(memo.rule_chain), set(memo.sla_busy)
         nested = self.session.begin_nested()
+        self._rehearsals += 1
         try:
             yield
         finally:
+            self._rehearsals -= 1
             nested.rollback()
             del self._audit[audited:]
             memo.rule_depth, memo.rule_chain, memo.sla_busy = depth, chain, busy

@@ -46,6 +46,7 @@ def test_static_checks_report_every_problem_with_its_path() -> None:
         {"key": "code", "type": "text", "label": zh("编码"), "pattern": "(["},
         {"key": "no", "type": "serial", "label": zh("编号"), "serial": "SV-{date:%Y%m%d}"},
         {"key": "shown", "type": "text", "label": zh("显示"), "visible_when": {"teleport": []}},
+        {"key": "kept", "type": "text", "label": zh("连号"), "gapless": True},
         layout={"sections": [{"fields": ["a", "ghost"]}]},
     )
     assert problems(definition, forms={"customer": ["name"]}) == [
@@ -57,6 +58,7 @@ def test_static_checks_report_every_problem_with_its_path() -> None:
         ("/fields/6/pattern", "form.pattern.invalid"),
         ("/fields/7/serial", "form.serial.invalid"),
         ("/fields/8/visible_when/teleport", "logic.op.unknown"),
+        ("/fields/9/gapless", "form.gapless.not_serial"),
         ("/layout/sections/0/fields/1", "form.layout.unknown_field"),
     ]
 

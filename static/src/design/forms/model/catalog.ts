@@ -71,6 +71,7 @@ export const PROPERTIES: Record<string, PropertySpec> = Object.fromEntries(
       ["formula", "formula", "公式", "Formula"],
       ["result", "result", "结果类型", "Result type"],
       ["serial", "serial", "编号规则", "Numbering pattern"],
+      ["gapless", "boolean", "连续不跳号（同表单的提交依次排队）", "Gapless (submissions of the form wait in turn)"],
       ["unique", "boolean", "不允许重复", "Unique"],
       ["indexed", "boolean", "建立索引（加快筛选）", "Indexed (faster filters)"],
       ["read_only", "boolean", "只读（仅规则与流程写入）", "Read-only (rules and flows write it)"],
@@ -126,7 +127,7 @@ export const CATALOG: FieldKind[] = [
     false,
   ),
   kind("formula", "公式", "Formula", "advanced", "FunctionOutlined", ["help", "formula", "result", "visible_when"], () => ({ formula: 0, result: "number" })),
-  kind("serial", "流水号", "Serial number", "advanced", "OrderedListOutlined", ["help", "serial", "visible_when"], () => ({ serial: "{date:%Y%m%d}-{seq:4}" })),
+  kind("serial", "流水号", "Serial number", "advanced", "OrderedListOutlined", ["help", "serial", "gapless", "visible_when"], () => ({ serial: "{date:%Y%m%d}-{seq:4}" })),
 ];
 
 export const KIND_OF: Record<string, FieldKind> = Object.fromEntries(CATALOG.map((k) => [k.type, k]));
