@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import event, func, select
+from sqlalchemy import text as sql
 
 from tangram.engines.reports import resolve_period
 from tangram.platform import records, reports
@@ -425,6 +426,36 @@ def test_rules_read_kpis_from_rollups_inside_their_write(world: World) -> None:
     assert card["value"] == plain["value"] > 0
     with world.platform.unit_of_work(write=False) as uow:
         assert uow.session.scalar(select(func.count()).select_from(RollupDay)) > 0
+
+
+def test_a_write_marks_its_days_as_it_commits_so_the_days_writers_do_not_wait(
+    world: World,
+) -> None:
+    """Every registration of a day bumps that day's mark: bumped early, the row would stay
+    locked (PostgreSQL) through the rest of the write, and the day's writers would take turns."""
+
+    def stamps(uow: UnitOfWork) -> int:
+        return int(
+            uow.session.scalar(
+                select(func.sum(RollupMark.stamp)).where(RollupMark.form_key == "case")
+            )
+        )
+
+    with world.platform.unit_of_work(write=False) as uow:
+        before = stamps(uow)
+    with world.platform.unit_of_work() as first:
+        records.create_record(first, SYSTEM, "svc", "case", {"issue": "hw", "status": "open"})
+        assert stamps(first) == before  # gathered, not written yet
+        if world.platform.side_engine is not None:  # PostgreSQL: a second writer meanwhile
+            with world.platform.unit_of_work() as second:
+                second.session.execute(sql("SET LOCAL lock_timeout = '1s'"))
+                records.create_record(second, SYSTEM, "svc", "case", {"issue": "hw"})
+                second.commit()
+        first.commit()
+    with world.platform.unit_of_work(write=False) as uow:
+        after = stamps(uow)
+    writes = 1 if world.platform.side_engine is None else 2
+    assert after - before == writes  # each marks its creation day once
 
 
 def test_forms_no_report_measures_are_not_marked(world: World) -> None:

@@ -14,6 +14,7 @@ from array import array
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Generic, TypeVar
 
 from cachetools import LRUCache
@@ -189,6 +190,8 @@ class Memo:
     rule_kpis: dict[tuple[str, str, str], float | None] = field(default_factory=dict)
     #: reports: set while a dashboard answers from caches and rollups only (the rest later).
     queries_later: bool = False
+    #: reports: rollup marks to bump, (app id, form, date field, UTC day), written at commit.
+    rollup_marks: set[tuple[int, str, str, date]] = field(default_factory=set)
 
     def forget_compiled(self) -> None:
         """Forget compiled definitions: a definition was published in this unit."""

@@ -7,7 +7,7 @@ them afterwards (see :mod:`tangram.platform.kernel.audit`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
@@ -61,6 +61,7 @@ class UnitOfWork:
         #: may have gaps); None where all writes take turns anyway (SQLite).
         self.side = side
         self._rehearsals = 0
+        self._before_commit: dict[str, Callable[[UnitOfWork], None]] = {}
         self._session: Session | None = None
         self._audit: list[PendingAudit] = []
         self._now: datetime | None = None
@@ -71,6 +72,7 @@ class UnitOfWork:
         self._session = self._sessions()
         self._now = self.clock.now()
         self._audit = []
+        self._before_commit = {}
         self.memo = Memo()
         return self
 
@@ -136,6 +138,12 @@ class UnitOfWork:
         wanted = str(object_id)
         return [a for a in self._audit if a.object_type == object_type and a.object_id == wanted]
 
+    def before_commit(self, name: str, work: Callable[[UnitOfWork], None]) -> None:
+        """Run ``work`` once, last, just before the commit (asked again under the same name, it
+        still runs once): writes gathered over the unit go out in one statement, and a hot row
+        they lock stays locked for the commit alone, not for the rest of the unit."""
+        self._before_commit.setdefault(name, work)
+
     @contextmanager
     def rehearsal(self) -> Iterator[None]:
         """Run writes that are all undone afterwards: a savepoint rolled back, with the audit
@@ -143,6 +151,7 @@ class UnitOfWork:
         audited = len(self._audit)
         memo = self.memo
         depth, chain, busy = memo.rule_depth, list(memo.rule_chain), set(memo.sla_busy)
+        marks = set(memo.rollup_marks)
         nested = self.session.begin_nested()
         self._rehearsals += 1
         try:
@@ -152,6 +161,7 @@ class UnitOfWork:
             nested.rollback()
             del self._audit[audited:]
             memo.rule_depth, memo.rule_chain, memo.sla_busy = depth, chain, busy
+            memo.rollup_marks = marks
 
     def publish(self, event: Event) -> None:
         """Deliver a domain event to its subscribers, inside this unit of work."""
@@ -171,6 +181,9 @@ class UnitOfWork:
         sequencer."""
         session = self.session
         with translated_errors():
+            while self._before_commit:
+                _, work = self._before_commit.popitem()
+                work(self)
             queued = bool(self._audit)
             if queued:
                 self._write_audit()

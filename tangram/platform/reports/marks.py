@@ -1,7 +1,12 @@
 """Marks: the record writes' side of rollups. A write of a form that a published report or KPI
 measures bumps a mark per UTC day of each of its date fields, before and after, in the writing
-transaction (one statement); a rollup computes again the days whose marks moved. The marks follow
-the record events, which carry the documents before and after the write.
+transaction; a rollup computes again the days whose marks moved. The marks follow the record
+events, which carry the documents before and after the write.
+
+A unit gathers its marks and writes them in one statement just before its commit (or before it
+reads a rollup itself): every registration of a day bumps that day's row, and a row bumped early
+would stay locked on PostgreSQL through the rest of the unit (rules, dispatch, flow start),
+making the day's writers wait for one another.
 """
 
 from __future__ import annotations
@@ -85,15 +90,26 @@ def touch(
         days.add(("_created_at", _utc_day(created_at)))
         for c in temporal:
             days.add((c.key, _utc_day(c.value(data.get(c.key)))))
-    marked = sorted((name, day) for name, day in days if day is not None)
+    uow.memo.rollup_marks.update(
+        (app_id, form.key, name, day) for name, day in days if day is not None
+    )
+    uow.before_commit("rollup marks", write_marks)
+
+
+def write_marks(uow: UnitOfWork) -> None:
+    """Write the marks the unit gathered (one statement), and forget them."""
+    gathered = uow.memo.rollup_marks
+    if not gathered:
+        return
     connection = uow.session.connection()
     connection.execute(
         _MARK[connection.dialect.name],
         [  # in one order for every writer: no deadlocks between them
-            {"app_id": app_id, "form_key": form.key, "field": name, "day": day}
-            for name, day in marked
+            {"app_id": app_id, "form_key": form_key, "field": name, "day": day}
+            for app_id, form_key, name, day in sorted(gathered)
         ],
     )
+    gathered.clear()
 
 
 #: The record events whose documents (before and after the write) mark days of rollups.

@@ -11,7 +11,7 @@ transaction of its own and then stores the days: writers are not held up while i
 
 **Keeping them current.** Every record write of a form that a published report or KPI measures
 bumps a *mark* per UTC day of each of the record's date fields, old and new values alike, in the
-write's own transaction. A rollup day remembers the sum of the marks it was computed under; when
+write's own transaction (gathered, and written just before it commits). A rollup day remembers the sum of the marks it was computed under; when
 a request finds the marks of a day moved, it computes that day again (an index range on the day
 field) before answering. Marks are read before the rows, so a write that commits meanwhile
 leaves its day marked again for the next request: nothing is missed, at worst computed twice. A
@@ -69,7 +69,7 @@ from tangram.platform.kernel.hooks import Hooks
 from tangram.platform.kernel.jobs import JobContext
 from tangram.platform.kernel.models import Job, JobStatus, Rollup, RollupDay, RollupMark
 from tangram.platform.kernel.uow import UnitOfWork
-from tangram.platform.reports.marks import RECORD_EVENTS, _on_record
+from tangram.platform.reports.marks import RECORD_EVENTS, _on_record, write_marks
 from tangram.platform.reports.sources import sources_of
 
 log = logging.getLogger(__name__)
@@ -189,6 +189,8 @@ def serve(
         return None
     name, plan = planned
     zone = ZoneInfo(ask.time_zone)
+    if uow.write:  # the unit's own writes, not marked yet, count
+        write_marks(uow)
     try:
         if uow.write:  # a failure must not spoil the caller's transaction
             with uow.session.begin_nested():
