@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tangram.engines.common import canonical_json, checksum, jcs
+from tangram.engines.common.canonical import _doubles
 
 
 def test_checksum_is_stable_when_key_order_differs() -> None:
@@ -52,3 +58,42 @@ def test_jcs_keeps_integers_no_double_can_hold_and_refuses_non_finite_numbers() 
     assert jcs([2**53 - 1]) == b"[9007199254740991]"
     with pytest.raises(ValueError, match="not representable"):
         jcs({"x": float("inf")})
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from([0.0, -0.0, 1.0, 2.0**53, 2.0**53 + 2, 1e21, 5e-7])
+    | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(JSON_VALUES)
+def test_jcs_writes_what_the_reference_writer_writes(value: Any) -> None:
+    """The fast path (the standard encoder) and the reference writer agree on every value, or
+    both refuse it."""
+    try:
+        expected: bytes | None = rfc8785.dumps(_doubles(value))
+    except (rfc8785.CanonicalizationError, UnicodeEncodeError, ValueError):
+        expected = None
+    if expected is None:
+        with pytest.raises((ValueError, UnicodeEncodeError)):
+            jcs(value)
+    else:
+        assert jcs(value) == expected
+
+
+def test_jcs_orders_keys_by_utf16_code_units() -> None:
+    """U+1F600 (a surrogate pair, 0xD83D…) sorts before U+FF01 in UTF-16, after it by code point."""
+    assert jcs({"\uff01": 1, "\U0001f600": 2}) == '{"\U0001f600":2,"\uff01":1}'.encode()
+    assert (
+        jcs({"a": -0.0, "b": [1.0, "\x7f\u2028\x1f"]})
+        == b'{"a":0,"b":[1,"\x7f\xe2\x80\xa8\\u001f"]}'
+    )
