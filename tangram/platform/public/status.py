@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -67,6 +66,8 @@ _YES_NO = {"zh-CN": ("是", "否"), "en": ("Yes", "No")}
 #: What a customer-facing page calls the people working on the record.
 _SERVICE = {"zh-CN": "客服", "en": "Service team"}
 _CUSTOMER = {"zh-CN": "客户", "en": "Customer"}
+#: The audit actions of comments (a public one shows where its entry stands).
+_COMMENTED = ("record.commented", "record.customer_replied")
 #: The system actor whose name the page's reads and uploads go under in the audit log.
 _OPENER = "status-link"
 
@@ -164,18 +165,38 @@ def _node_labels(
 def _timeline(
     uow: UnitOfWork, app_key: str, form: Form, record: Record, lang: str, zone: ZoneInfo
 ) -> list[dict[str, Any]]:
+    """The public entries in the order of the record's audit trail (a comment where its own
+    entry stands, so a reply comes before what a rule did about it)."""
+    public = {
+        c.id: c
+        for c in uow.session.scalars(
+            select(Comment).where(Comment.record_id == record.id, Comment.public.is_(True))
+        )
+    }
     entries = uow.session.scalars(
         select(AuditEntry)
         .where(AuditEntry.object_type == "record", AuditEntry.object_id == str(record.id))
         .order_by(AuditEntry.id)
     )
     optioned = {f.key: f for f in _public(form) if f.options}
-    out: list[tuple[datetime, int, dict[str, Any]]] = []
+    out: list[dict[str, Any]] = []
     labels: dict[tuple[str, int | None], dict[str, str]] = {}
     for e in entries:
         p = e.payload
         if e.action == "record.created":
-            out.append((e.at, -1, {"kind": "created", "at": e.at, "text": _say(_REGISTERED, lang)}))
+            out.append({"kind": "created", "at": e.at, "text": _say(_REGISTERED, lang)})
+        elif e.action in _COMMENTED:
+            c = public.get(p.get("comment"))  # type: ignore[arg-type]
+            if c is not None:
+                out.append(
+                    {
+                        "kind": "customer_reply" if c.from_customer else "reply",
+                        "at": c.created_at,
+                        "text": c.body,
+                        "by": _say(_CUSTOMER if c.from_customer else _SERVICE, lang),
+                        "attachments": _files(c.attachments),
+                    }
+                )
         elif e.action == "record.updated":  # by people, rules and flow steps alike
             changes = p.get("changes") or {}
             after = {k: v[1] for k, v in changes.items() if isinstance(v, list) and len(v) == 2}
@@ -185,7 +206,7 @@ def _timeline(
                 if k in after
             ]
             if moved:
-                out.append((e.at, 1, {"kind": "changed", "at": e.at, "text": "；".join(moved)}))
+                out.append({"kind": "changed", "at": e.at, "text": "；".join(moved)})
         elif e.action.startswith("flow.") and isinstance(p.get("steps"), list):
             flow, version = str(p.get("flow") or ""), p.get("version")
             key = (flow, version if isinstance(version, int) else None)
@@ -198,27 +219,8 @@ def _timeline(
                 if isinstance(s, Mapping) and str(s.get("action")) in _STEP_WORDS
             ]
             if said:
-                out.append((e.at, 1, {"kind": "step", "at": e.at, "text": " · ".join(said)}))
-    for c in uow.session.scalars(
-        select(Comment)
-        .where(Comment.record_id == record.id, Comment.public.is_(True))
-        .order_by(Comment.id)
-    ):
-        out.append(
-            (
-                c.created_at,
-                0,  # at the same instant, what followed from a reply comes after it
-                {
-                    "kind": "customer_reply" if c.from_customer else "reply",
-                    "at": c.created_at,
-                    "text": c.body,
-                    "by": _say(_CUSTOMER if c.from_customer else _SERVICE, lang),
-                    "attachments": _files(c.attachments),
-                },
-            )
-        )
-    out.sort(key=lambda item: (item[0], item[1]))
-    return [item[2] for item in out]
+                out.append({"kind": "step", "at": e.at, "text": " · ".join(said)})
+    return out
 
 
 def status_view(uow: UnitOfWork, token: str, *, lang: str) -> dict[str, Any]:
