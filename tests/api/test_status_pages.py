@@ -50,9 +50,10 @@ FORM = {
         ),
         field("internal", "textarea"),
         field("photo", "attachment", accept=["image/*"]),
+        field("details", "rich_text"),
     ],
     "options": {"title_field": "title"},
-    "public": {"fields": ["no", "title", "kind", "status", "photo"]},
+    "public": {"fields": ["no", "title", "kind", "status", "photo", "details"]},
 }
 
 
@@ -81,14 +82,20 @@ def api(admin_client: ApiClient) -> ApiClient:
 
 def submit(api: ApiClient, client: ApiClient, **extra: Any) -> dict[str, Any]:
     """A customer's submission through a new intake link: the receipt."""
-    body = {"form": "ticket", "fields": ["title", "kind", "photo", "internal"]} | extra
+    body = {"form": "ticket", "fields": ["title", "kind", "photo", "internal", "details"]} | extra
     link = api.post(f"{APP}/intake", json=body).get_json()
     path = f"/api/v1/intake/{link['token']}"
     photo = client.post(
         f"{path}/attachments", data={"file": (BytesIO(PNG), "p.png"), "field": "photo"}
     )
     assert photo.status_code == 201, photo.get_json()
-    data = {"title": "漏水", "kind": "fault", "internal": "VIP?", "photo": photo.get_json()}
+    data = {
+        "title": "漏水",
+        "kind": "fault",
+        "internal": "VIP?",
+        "photo": photo.get_json(),
+        "details": "<p>第一段</p><p>第二段 &amp; <b>加粗</b><script>x</script></p>",
+    }
     receipt = client.post(path, json={"data": data})
     assert receipt.status_code == 201, receipt.get_json()
     out: dict[str, Any] = receipt.get_json()
@@ -130,6 +137,7 @@ def test_the_status_page_shows_public_fields_and_timeline_in_the_language_asked(
         "kind": "故障",
         "status": "新建",
         "photo": "p.png",
+        "details": "第一段\n第二段 & 加粗",  # rich text as plain text, paragraphs apart
     }
     assert "internal" not in str(page)
     assert "VIP?" not in str(page)

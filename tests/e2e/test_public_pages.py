@@ -10,11 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tangram.platform.bootstrap import Platform
 from tangram.platform.identity.perms import Actor
-from tangram.platform.kernel.models import Record
+from tangram.platform.kernel.models import IntakeLink, IntakeSubmission, Record
 from tangram.platform.records import intake
 from tests.apps.test_aftersales import PASSWORD
 from tests.e2e.conftest import accessibility_problems, settled, shot, sign_in, watch
@@ -200,3 +200,28 @@ def test_a_customer_files_follows_and_replies_and_the_agent_answers_in_public(
     expect(phone).to_have_url(re.compile(r"/status/tga_x+$"))
     settled(phone)
     assert accessibility_problems(phone) == []
+
+
+def test_the_intake_page_says_the_rate_limit_in_the_servers_words(
+    phone: Page, server: str, platform: Platform, people: dict[str, int]
+) -> None:
+    token = intake_link(platform, people["agent"])
+    with platform.unit_of_work() as uow:  # this address used up its hour's submissions
+        link_id = uow.session.scalar(select(IntakeLink.id))
+        assert link_id is not None
+        for _ in range(platform.settings.intake_max_per_hour):
+            uow.session.add(IntakeSubmission(link_id=link_id, remote_addr="127.0.0.1", at=uow.now))
+        uow.commit()
+    phone.goto(f"{server}/intake/{token}")
+    phone.fill("#root_title", "又漏水了")
+    phone.locator("#root_issue_type").click()
+    phone.locator(
+        ".ant-select-dropdown:visible .ant-select-item-option", has_text="硬件故障"
+    ).click()
+    phone.get_by_test_id("intake-submit").click()
+    problem = phone.get_by_test_id("intake-problem")
+    expect(problem).to_contain_text("提交太频繁")
+    expect(problem).to_contain_text(re.compile(r"操作太频繁，请 \d+ 秒后再试"))
+    expect(phone.get_by_test_id("intake-done")).to_have_count(0)
+    with platform.unit_of_work(write=False) as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Record)) == 0

@@ -11,13 +11,17 @@ on, by an edit, a rule or a step); the flow's steps starting and finishing, by t
 public comments (an agent's public reply, the customer's own replies) with their files.
 
 Never shown: who did anything (agents are "the service team", whatever their names), internal
-comments, opinions given on steps, transfers, rule runs, and fields the block does not list.
+comments, opinions given on steps, transfers, rule runs, and fields the block does not list. A
+user or group field the block lists does show the person's or group's name: that is the
+designer's explicit choice ("your engineer"), made in the definition, not something the page
+lets slip.
 Every link that opens nothing (unknown, forged, expired, deleted record) answers the same 404.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -66,6 +70,8 @@ _YES_NO = {"zh-CN": ("是", "否"), "en": ("Yes", "No")}
 #: What a customer-facing page calls the people working on the record.
 _SERVICE = {"zh-CN": "客服", "en": "Service team"}
 _CUSTOMER = {"zh-CN": "客户", "en": "Customer"}
+#: Where rich text ends a line: a closing block element or a line break.
+_BLOCK_END = re.compile(r"</(?:p|div|li|h[1-6]|blockquote|pre)>|<br\s*/?>", re.IGNORECASE)
 #: The audit actions of comments (a public one shows where its entry stands).
 _COMMENTED = ("record.commented", "record.customer_replied")
 #: The system actor whose name the page's reads and uploads go under in the audit log.
@@ -122,7 +128,8 @@ def _shown_value(
         yes, no = _YES_NO.get(lang, _YES_NO["zh-CN"])
         return yes if value else no
     if f.type is FieldType.RICH_TEXT and isinstance(value, str):
-        return html.unescape(nh3.clean(value, tags=set())).strip()
+        lines = _BLOCK_END.sub("\n", value)  # paragraphs stay apart once the tags are gone
+        return html.unescape(nh3.clean(lines, tags=set())).strip()
     shown = exports.cell(f, value, lang, names, zone)
     return None if shown is None else str(shown)
 
