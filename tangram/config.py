@@ -33,7 +33,8 @@ class Settings:
     max_request_bytes: int = 2 * 1024 * 1024
     #: Largest uploaded file, in bytes (a file field's ``max_size`` may lower it).
     max_upload_bytes: int = 20 * 1024 * 1024
-    #: Submissions per address and hour through public intake links before 429.
+    #: Submissions per address and hour through public intake links before 429; also the replies
+    #: per address and hour on public status pages (counted apart).
     intake_max_per_hour: int = 20
     #: Failed logins per (user name, address) inside the window before 429.
     login_max_failures: int = 5

@@ -8,6 +8,7 @@ import { Launcher } from "./pages/Launcher";
 import { canDesign } from "./design/access";
 import { ForbiddenPage, NotFoundPage, RouteBoundary } from "./Failure";
 import { useLang } from "./i18n";
+import { isPublicPath } from "./pages/public/model";
 
 // Heavy pages load when first opened: charts (ECharts) and forms (rjsf, ajv) are their own chunks.
 const Login = lazy(() => import("./pages/Login").then((m) => ({ default: m.Login })));
@@ -19,11 +20,26 @@ const RecordEdit = lazy(() => import("./pages/RecordEdit").then((m) => ({ defaul
 const RecordList = lazy(() => import("./pages/RecordList").then((m) => ({ default: m.RecordList })));
 const Design = lazy(() => import("./design/DesignRoutes"));
 const TaskPage = lazy(() => import("./pages/TaskPage").then((m) => ({ default: m.TaskPage })));
+// public pages (no sign-in, no shell): a public intake link's form, a record's status page
+const IntakePage = lazy(() => import("./pages/public/IntakePage").then((m) => ({ default: m.IntakePage })));
+const StatusPage = lazy(() => import("./pages/public/StatusPage").then((m) => ({ default: m.StatusPage })));
 
 export function Routes() {
   const { me, loading } = useSession();
   const { t } = useLang();
   const location = useLocation();
+  if (isPublicPath(location.pathname)) {
+    return (
+      <RouteBoundary key={location.pathname}>
+        <Suspense fallback={<Spin fullscreen />}>
+          <Switch>
+            <Route path="/intake/:token" element={<IntakePage />} />
+            <Route path="/status/:token" element={<StatusPage />} />
+          </Switch>
+        </Suspense>
+      </RouteBoundary>
+    );
+  }
   if (loading) return <Spin fullscreen />;
   if (!me && location.pathname !== "/login") {
     return <Navigate to="/login" replace state={{ from: `${location.pathname}${location.search}` }} />;

@@ -186,6 +186,8 @@ export interface FormSchema {
   messages: Record<string, string>;
   fields: FieldInfo[];
   title_field: string | null;
+  /** The fields its records' public status page shows; ``null``: the records have no public side. */
+  public_fields?: string[] | null;
   can: { create: boolean; update: boolean; delete: boolean };
   /** The fields a new record's form shows the viewer (a flow's later steps fill the others). */
   create_fields: string[];

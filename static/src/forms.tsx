@@ -40,6 +40,9 @@ export const validator = customizeValidator({
 export interface FormContext {
   app: string;
   form: string;
+  /** Where file fields upload instead of the form's signed-in endpoint (under ``/api/v1``), with
+   * the field's key as the ``field`` part: a public intake link's ``/intake/{token}/attachments``. */
+  uploadPath?: string;
 }
 
 // --- widgets the server's UI schema names -----------------------------------------------------
@@ -194,7 +197,7 @@ const UPLOAD_REFUSED: Record<string, string> = {
 /** Files of an attachment field: uploads show their progress, images a thumbnail; a refused file
 stays in the list, marked, with the server's reason. */
 function FilesWidget(props: WidgetProps) {
-  const { app, form } = props.registry.formContext as FormContext;
+  const { app, form, uploadPath } = props.registry.formContext as FormContext;
   const { message } = App.useApp();
   const { t } = useLang();
   const many = props.schema.type === "array";
@@ -206,7 +209,8 @@ function FilesWidget(props: WidgetProps) {
   const [pending, setPending] = useState<UploadFile[]>([]);
   const accept = (props.options.accept as string[] | undefined) ?? [];
   const stored: UploadFile[] = current.map((f) => {
-    const url = `/api/v1/apps/${app}/attachments/${f.id}`;
+    // a visitor's own upload through a public link has no download address for them
+    const url = uploadPath ? undefined : `/api/v1/apps/${app}/attachments/${f.id}`;
     return { uid: f.id, name: f.name ?? f.id, status: "done", url, thumbUrl: url };
   });
   const track = (uid: string, change: Partial<UploadFile> | null) =>
@@ -229,8 +233,9 @@ function FilesWidget(props: WidgetProps) {
         setPending((files) => [...files, { uid: blob.uid, name: blob.name, status: "uploading", percent: 0 }]);
         const body = new FormData();
         body.append("file", blob);
+        if (uploadPath) body.append("field", props.name);
         try {
-          const saved = await upload<Stored>(`/apps/${app}/records/${form}/attachments`, body, (percent) =>
+          const saved = await upload<Stored>(uploadPath ?? `/apps/${app}/records/${form}/attachments`, body, (percent) =>
             track(blob.uid, { percent }),
           );
           track(blob.uid, null);
@@ -238,6 +243,7 @@ function FilesWidget(props: WidgetProps) {
           props.onChange(many ? [...latest.current, kept] : kept);
         } catch (error) {
           const known = error instanceof ApiError ? UPLOAD_REFUSED[error.code] : undefined;
+          // a refusal the table does not know (the rate limit's 429) says what the server said
           const reason = known ? t(known) : error instanceof Error ? error.message : String(error);
           track(blob.uid, { status: "error", response: reason });
           message.error(`${blob.name}: ${reason}`);
@@ -514,6 +520,8 @@ export function RecordForm(props: {
   readOnly?: boolean;
   /** The inputs' id prefix (``root``): two forms of one record on a page need different ones. */
   idPrefix?: string;
+  /** Where file fields upload (see ``FormContext.uploadPath``). */
+  uploadPath?: string;
 }) {
   const { schema, data, permissions, readOnly } = props;
   const { lang } = useLang();
@@ -529,7 +537,7 @@ export function RecordForm(props: {
       validator={validator}
       widgets={THEME.widgets}
       templates={THEME.templates}
-      formContext={{ app: props.app, form: schema.key } satisfies FormContext}
+      formContext={{ app: props.app, form: schema.key, uploadPath: props.uploadPath } satisfies FormContext}
       extraErrors={props.errors}
       showErrorList={false}
       noHtml5Validate

@@ -6,6 +6,7 @@ import "./design/flows/strings";
 import "./design/actions/strings";
 import "./design/rules/strings";
 import "./design/calendars/strings";
+import "./pages/public/strings";
 
 /** The placeholders a string names: ``{name}`` (the interpolation the app is set up with). */
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { FieldInfo } from "./api";
-import { describeEntry, entryPeople, type Entry, type Words } from "./timeline";
+import { describeEntry, entryActorKey, entryPeople, entryTitleKey, type Entry, type Words } from "./timeline";
 
 const fields: FieldInfo[] = [
   { key: "title", type: "text", label: "标题", required: true, indexed: false },
@@ -87,5 +87,27 @@ describe("entryPeople", () => {
       entry("rule.fired", { set: { group: 3 }, read: { assignee: 9 } }),
     ];
     expect(entryPeople(entries, fields).sort()).toEqual([3, 5, 7, 9]);
+  });
+});
+
+describe("replies on the timeline", () => {
+  const at = "2026-12-04T09:00:00Z";
+  const comment = (payload: Record<string, unknown>): Entry => ({ id: 1, seq: 1, at, actor: "admin", action: "record.commented", payload });
+  const customer: Entry = { id: 2, seq: null, at, actor: "customer", action: "record.customer_replied", payload: { text: "还在漏水", attachments: [{ id: "a", name: "leak.png" }, { id: "b", name: "more.png" }] } };
+
+  it("tells a public reply and a customer's reply apart from an internal comment", () => {
+    expect(entryTitleKey(comment({ text: "内部" }))).toBe("audit.record.commented");
+    expect(entryTitleKey(comment({ text: "已安排", public: true }))).toBe("audit.record.commented.public");
+    expect(entryTitleKey(customer)).toBe("audit.record.customer_replied");
+  });
+
+  it("names the customer, not an account, as the author of their reply", () => {
+    expect(entryActorKey(customer)).toBe("timeline.customer");
+    expect(entryActorKey(comment({ text: "x" }))).toBeNull();
+  });
+
+  it("says a customer's reply with the names of its files", () => {
+    expect(describeEntry(customer, fields, words)).toBe("还在漏水；📎 leak.png、more.png");
+    expect(describeEntry({ ...customer, payload: { text: "好的" } }, fields, words)).toBe("好的");
   });
 });

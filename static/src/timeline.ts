@@ -126,10 +126,27 @@ export function describeEntry(entry: Entry, fields: FieldInfo[], words: Words): 
       .join(" · ");
   }
   if (entry.action === "record.commented") return String(p.text ?? "");
+  if (entry.action === "record.customer_replied") {
+    const files = Array.isArray(p.attachments) ? (p.attachments as { name?: unknown }[]).map((a) => String(a.name ?? "")).filter(Boolean) : [];
+    return [String(p.text ?? ""), ...(files.length ? [`📎 ${files.join(LIST)}`] : [])].join(SEPARATOR);
+  }
   return Object.entries(p)
     .filter(([, v]) => typeof v !== "object")
     .map(([k, v]) => `${k}: ${v}`)
     .join(", ");
+}
+
+/** The UI string key naming an entry on the timeline: a public reply (公开回复) and a customer's
+ * reply (客户回复) are told apart from internal comments. */
+export function entryTitleKey(entry: Entry): string {
+  if (entry.action === "record.commented" && entry.payload.public === true) return "audit.record.commented.public";
+  return `audit.${entry.action}`;
+}
+
+/** Who an entry says acted: a customer's reply names no account, so it reads as "the customer"
+ * (``null``: the entry's own actor). */
+export function entryActorKey(entry: Entry): string | null {
+  return entry.action === "record.customer_replied" ? "timeline.customer" : null;
 }
 
 /** The ids of users and groups the entries name (in changes, in what rules set or read). */

@@ -91,6 +91,8 @@ ZH: dict[str, str] = {
     "intake.not_found": "该链接不存在或已关闭",
     "intake.invalid": "提交链接的设置有问题",
     "comment.invalid": "评论有问题：被提到的人需要能查看这条记录",
+    "access.not_found": "链接不存在或已失效",
+    "reply.invalid": "回复有问题，请按提示修改",
     "view.not_found": "视图不存在",
     "view.invalid": "视图的条件有问题",
     "view.too_many": "视图数量已达上限，请先删除一个",

@@ -42,11 +42,17 @@ SESSION_KEY = "sid"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: Endpoints that take no CSRF token: signing in creates the session the token belongs to.
 CSRF_EXEMPT = frozenset(
-    {"auth.Login", "intake.PublicForm", "intake.PublicUpload"}  # anonymous: nothing to forge
+    {  # anonymous: nothing to forge
+        "auth.Login",
+        "intake.PublicForm",
+        "intake.PublicUpload",
+        "status.Replies",
+        "status.Upload",
+    }
 )
 #: Endpoints whose bodies are not JSON (file uploads); they accept up to max_upload_bytes.
 NON_JSON_ENDPOINTS = frozenset(
-    {"files.Upload", "intake.PublicUpload", "apps.Import", "imports.RecordImport"}
+    {"files.Upload", "intake.PublicUpload", "status.Upload", "apps.Import", "imports.RecordImport"}
 )
 
 

@@ -494,7 +494,8 @@ def test_an_upgrade_keeps_tickets_and_their_running_flows(platform: Platform) ->
     files["flows/ticket_handling.json"] = _json(
         {**flow, "label": {"zh-CN": "工单处理 v2", "en": "Ticket handling v2"}}
     )
-    manifest = {**original.manifest, "version": "1.4.0"}
+    major, minor, _ = str(original.manifest["version"]).split(".")
+    manifest = {**original.manifest, "version": f"{major}.{int(minor) + 1}.0"}
     files["manifest.json"] = _json(manifest)
     with platform.unit_of_work() as uow:
         plan = packages.install(uow, SYSTEM, packages.parse(files), dry_run=True)

@@ -4651,6 +4651,206 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/status/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * The record as its customer sees it: number, form, state, the fields the form marks
+         *     public and the public timeline, in the language asked. 404 ``access.not_found`` for
+         *     any link that opens nothing (unknown, forged, expired, its record deleted), alike.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    lang?: "zh-CN" | "en" | null;
+                };
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Status"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/status/{token}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a file for a reply (multipart ``file``; the upload limits of intake: size,
+         *     types, and the per-address limit of replies); put its id in the reply's
+         *     ``attachments``.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "multipart/form-data": {
+                        /** @description The file field it is for (its accept and max_size apply at once); `table.field` inside a sub-table. */
+                        field?: string;
+                        /** Format: binary */
+                        file: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Attachment"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/status/{token}/attachments/{attachment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+                attachment_id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Download a file of a public reply or a public file field of the link's record (404
+         *     for any other).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    token: string;
+                    attachment_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The file; images and PDFs inline, everything else as a download. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/status/{token}/replies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reply: the text (tags and control characters stripped) and files uploaded through
+         *     this link land on the record's timeline as a customer reply, the holders of its open
+         *     tasks (else its owner) are notified, and rules with a ``customer_replied`` trigger run.
+         *     422 ``reply.invalid`` by path, nothing written; 429 when this address sent as many
+         *     replies in the last hour as the intake limit allows (``TANGRAM_INTAKE_MAX_PER_HOUR``).
+         */
+        post: {
+            parameters: {
+                query?: {
+                    lang?: "zh-CN" | "en" | null;
+                };
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ReplyCreate"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PublicEntry"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks": {
         parameters: {
             query?: never;
@@ -5277,20 +5477,33 @@ export interface components {
             };
         };
         Comment: {
-            /** @description null when the author's account is gone */
+            /** @description its files (a customer reply's), as a file field stores them */
+            attachments: {
+                [key: string]: unknown;
+            }[];
+            /** @description null for a customer's reply (`from_customer`) and when the author's account is gone */
             author: components["schemas"]["Person"] | null;
             body: string;
             /** Format: date-time */
             created_at: string;
+            /** @description the customer's reply through the record's status link */
+            from_customer: boolean;
             id: number;
             /** @description the people it mentions (each was notified) */
             mentions: components["schemas"]["Person"][];
+            /** @description the customer reads it on the record's status page */
+            public: boolean;
         };
         CommentCreate: {
             /** @description The text, at most 2000 characters once surrounding white space is removed; mentions are usually written in it as `@username` */
             body: string;
             /** @description Ids of the users to notify (at most 20); each must be active and able to read the record */
             mentions?: number[];
+            /**
+             * @description A public reply (公开回复): the customer reads it on the record's status page; only on a form with a `public` block. Internal by default
+             * @default false
+             */
+            public?: boolean;
         };
         CommentPage: {
             items: components["schemas"]["Comment"][];
@@ -5505,6 +5718,11 @@ export interface components {
             /** @description sub-table */
             parent: string | null;
         };
+        FileRef: {
+            id: string;
+            name: string;
+            size: number | null;
+        };
         FlowSimulate: {
             /**
              * @description a flow to try; the saved draft by default
@@ -5594,6 +5812,8 @@ export interface components {
             messages: {
                 [key: string]: unknown;
             };
+            /** @description The fields its records' public status page shows (the form's `public` block); null when its records have no public side (no public replies) */
+            public_fields: string[] | null;
             title_field: string | null;
             /** @description react-jsonschema-form */
             ui_schema: {
@@ -6109,6 +6329,28 @@ export interface components {
             old: unknown;
             property: string;
         };
+        PublicEntry: {
+            /** Format: date-time */
+            at: string;
+            attachments?: components["schemas"]["FileRef"][];
+            /** @description replies: 客服 / 客户 (never a person's name) */
+            by?: string;
+            /**
+             * @description `created` (registered), `changed` (a public field with options moved on), `step` (flow steps started or done, by name), `reply` (the service team's public reply), `customer_reply`
+             * @enum {string}
+             */
+            kind: "created" | "changed" | "step" | "reply" | "customer_reply";
+            text: string;
+        };
+        PublicField: {
+            /** @description file fields: their files */
+            files?: components["schemas"]["FileRef"][];
+            key: string;
+            label: string;
+            type: string;
+            /** @description The value as people read it in the language asked (options by label, references by their display field, rich text as plain text); null when empty */
+            value: string | null;
+        };
         PublicForm: {
             conditions: {
                 [key: string]: unknown;
@@ -6173,6 +6415,8 @@ export interface components {
             serials: {
                 [key: string]: string;
             };
+            /** @description The web app's path of the record's status page (`/status/{token}`): a private link, shown only here, through which the visitor follows the record and replies (`GET /api/v1/status/{token}`) */
+            status_path: string;
         };
         Record: {
             /** Format: date-time */
@@ -6251,6 +6495,12 @@ export interface components {
             created_at: string;
             id: number;
             title: string | null;
+        };
+        ReplyCreate: {
+            /** @description Ids of files uploaded through this link (at most 10) */
+            attachments?: string[];
+            /** @description Plain text, at most 2000 characters once tags and control characters are stripped */
+            body: string;
         };
         ReportData: {
             /** @description served from the cache */
@@ -6456,6 +6706,30 @@ export interface components {
         };
         Start: {
             flow: string;
+        };
+        State: {
+            /** @description the status in words */
+            label: string;
+            /** @description running, completed, cancelled or terminated */
+            status: string;
+            /** @description the steps waiting, by name */
+            steps: string[];
+        };
+        Status: {
+            /** Format: date-time */
+            created_at: string;
+            fields: components["schemas"]["PublicField"][];
+            /** @description the form's title */
+            form: string;
+            /** @description the longest reply, in characters */
+            max_reply: number;
+            /** @description the record's serial number, else `#id` */
+            number: string;
+            state: components["schemas"]["State"] | null;
+            /** @description oldest first */
+            timeline: components["schemas"]["PublicEntry"][];
+            /** @description its title field's value when that field is public */
+            title: string | null;
         };
         Submission: {
             data: {

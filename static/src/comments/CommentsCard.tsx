@@ -1,9 +1,9 @@
 // A record's comments: the conversation (author, time, text with its mentions highlighted) and a
 // box that completes "@" with the app's people and sends with Ctrl+Enter or the button. Mentions
 // go to the server as the ids of the people picked that the text still names (./model).
-import { SendOutlined } from "@ant-design/icons";
+import { PaperClipOutlined, SendOutlined } from "@ant-design/icons";
 import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
-import { Alert, Avatar, Button, Card, Empty, Mentions, Space, Typography } from "antd";
+import { Alert, Avatar, Button, Card, Checkbox, Empty, Mentions, Space, Tag, Typography } from "antd";
 import { useState, type KeyboardEvent } from "react";
 import { problemText } from "../api";
 import { client, data, type Schemas } from "../client";
@@ -32,7 +32,24 @@ function Said(props: { comment: Comment }) {
   );
 }
 
-export function CommentsCard(props: { app: string; form: string; recordId: number }) {
+/** A comment's files (a customer's reply carries them), each a link to download it. */
+function Files(props: { app: string; comment: Comment }) {
+  const files = (props.comment.attachments ?? []) as { id?: string; name?: string }[];
+  if (!files.length) return null;
+  return (
+    <Space size={12} wrap>
+      {files.map((f) => (
+        <a key={f.id} href={`/api/v1/apps/${props.app}/attachments/${f.id}`} target="_blank" rel="noreferrer" data-testid="comment-file">
+          <PaperClipOutlined aria-hidden /> {f.name ?? f.id}
+        </a>
+      ))}
+    </Space>
+  );
+}
+
+/** The comments card; ``publicSide``: the record's form has a public status page, so a comment may
+ * be a public reply the customer reads there. */
+export function CommentsCard(props: { app: string; form: string; recordId: number; publicSide?: boolean }) {
   const { app, form, recordId } = props;
   const { t, lang } = useLang();
   const queries = useQueryClient();
@@ -47,6 +64,7 @@ export function CommentsCard(props: { app: string; form: string; recordId: numbe
   });
   const [text, setText] = useState("");
   const [picked, setPicked] = useState<Person[]>([]);
+  const [open, setOpen] = useState(false);
   // the people search runs once "@" is typed, not for every record opened
   const [search, setSearch] = useState<string | null>(null);
   const people = usePeople(search === null ? "" : app, search ?? "", []);
@@ -55,12 +73,13 @@ export function CommentsCard(props: { app: string; form: string; recordId: numbe
       data(
         await client.POST(PATH, {
           params: { path, query: { lang } },
-          body: { body: text, mentions: mentionedIds(text, picked) },
+          body: { body: text, mentions: mentionedIds(text, picked), ...(props.publicSide && open ? { public: true } : {}) },
         }),
       ),
     onSuccess: () => {
       setText("");
       setPicked([]);
+      setOpen(false);
       void queries.invalidateQueries({ queryKey: key });
       void queries.invalidateQueries({ queryKey: ["timeline", app, form, String(recordId)] });
     },
@@ -86,17 +105,23 @@ export function CommentsCard(props: { app: string; form: string; recordId: numbe
         <ol data-testid="comments" style={{ listStyle: "none", margin: 0, padding: 0 }}>
           {comments.map((c) => (
             <li key={c.id} data-testid="comment" style={{ display: "flex", gap: 12, padding: "8px 0", borderBottom: "1px solid #f0f0f0" }}>
-              <Avatar style={{ background: "#1677ff", flex: "none" }} aria-hidden>
-                {(c.author?.display_name ?? "?").slice(0, 1)}
+              <Avatar style={{ background: c.from_customer ? "#d46b08" : "#1677ff", flex: "none" }} aria-hidden>
+                {(c.from_customer ? t("comments.customer") : (c.author?.display_name ?? "?")).slice(0, 1)}
               </Avatar>
               <div style={{ minWidth: 0, flex: 1, overflowWrap: "anywhere" }}>
                 <Space size={8} wrap>
-                  <Typography.Text strong>{c.author?.display_name ?? t("comments.no_author")}</Typography.Text>
+                  <Typography.Text strong>{c.from_customer ? t("comments.customer") : (c.author?.display_name ?? t("comments.no_author"))}</Typography.Text>
+                  {c.from_customer ? (
+                    <Tag color="orange" data-testid="comment-tag-customer">{t("comments.tag.customer")}</Tag>
+                  ) : c.public ? (
+                    <Tag color="blue" data-testid="comment-tag-public">{t("comments.tag.public")}</Tag>
+                  ) : null}
                   <Typography.Text type="secondary">
                     <time dateTime={c.created_at}>{new Date(c.created_at).toLocaleString(lang)}</time>
                   </Typography.Text>
                 </Space>
                 <Said comment={c} />
+                <Files app={app} comment={c} />
               </div>
             </li>
           ))}
@@ -131,6 +156,16 @@ export function CommentsCard(props: { app: string; form: string; recordId: numbe
         />
         {send.isError && (
           <Alert type="error" showIcon title={send.error.message} style={{ marginTop: 8 }} data-testid="comment-error" />
+        )}
+        {props.publicSide && (
+          <div style={{ marginTop: 8 }}>
+            <Checkbox checked={open} onChange={(event) => setOpen(event.target.checked)} data-testid="comment-public">
+              {t("comments.public")}
+            </Checkbox>
+            <Typography.Text type="secondary" style={{ display: "block", fontSize: 12 }}>
+              {t("comments.public_hint")}
+            </Typography.Text>
+          </div>
         )}
         <Space style={{ marginTop: 8, width: "100%", justifyContent: "space-between" }} wrap>
           <Typography.Text type={state === "too_long" ? "danger" : "secondary"}>

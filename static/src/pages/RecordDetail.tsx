@@ -16,7 +16,7 @@ import { usePageTitle } from "../title";
 import { canDesign } from "../design/access";
 import { useSession } from "../session";
 import { FlowHistory, nodeLabel } from "../flows";
-import { describeEntry, entryPeople, type Entry, type Words } from "../timeline";
+import { describeEntry, entryActorKey, entryPeople, entryTitleKey, type Entry, type Words } from "../timeline";
 import { DANGER_INK } from "../ink";
 
 /** The timeline: a plain list (newest first), each entry marked by a coloured rule at its start
@@ -190,7 +190,7 @@ export function RecordDetail() {
           <RecordDocument app={app} schema={schema.data} data={record.data.data} />
         </Card>
         {later && <RelatedCard app={app} form={form} recordId={record.data.id} />}
-        {later && <CommentsCard app={app} form={form} recordId={record.data.id} />}
+        {later && <CommentsCard app={app} form={form} recordId={record.data.id} publicSide={schema.data.public_fields != null} />}
       </Col>
       <Col xs={24} xl={9}>
         <FlowsCard app={app} flows={flows.data} loading={flows.isLoading || !later} onChanged={refresh} />
@@ -199,11 +199,12 @@ export function RecordDetail() {
             {[...(timeline.data ?? [])].reverse().map((e) => (
               <li
                 key={e.id}
-                style={{ ...ENTRY, borderInlineStartColor: e.action.startsWith("rule") ? "#722ed1" : e.action.startsWith("flow") || e.action.startsWith("task") ? "#1961d8" : "#bfbfbf" }}
+                data-testid={`timeline-${e.action}`}
+                style={{ ...ENTRY, borderInlineStartColor: e.action === "record.customer_replied" ? "#d46b08" : e.action.startsWith("rule") ? "#722ed1" : e.action.startsWith("flow") || e.action.startsWith("task") ? "#1961d8" : "#bfbfbf" }}
               >
-                <Typography.Text strong>{t(`audit.${e.action}`, {}, e.action)}</Typography.Text>{" "}
+                <Typography.Text strong>{t(entryTitleKey(e), {}, e.action)}</Typography.Text>{" "}
                 <Typography.Text type="secondary">
-                  {new Date(e.at).toLocaleString()} · {e.actor}
+                  {new Date(e.at).toLocaleString()} · {entryActorKey(e) ? t(entryActorKey(e)!) : e.actor}
                 </Typography.Text>
                 <div>{describeEntry(e, schema.data.fields, words)}</div>
                 {(e.action === "rule.fired" || e.action === "rule.failed") && typeof e.payload.rule === "string" && designer && (

@@ -328,6 +328,7 @@ def compile_form(definition: Mapping[str, Any], *, forms: FormCatalog | None = N
             checker.problem(
                 f"/options/{name}", "form.options.field", f"{named!r} is not a group field"
             )
+    public = _public_fields(definition.get("public"), by_key, checker)
     if checker.diagnostics:
         raise DefinitionError(checker.diagnostics)
     return Form(
@@ -340,4 +341,30 @@ def compile_form(definition: Mapping[str, Any], *, forms: FormCatalog | None = N
         row_formula_order=row_orders,
         group_field=options.get("group_field"),
         title_field=options.get("title_field"),
+        public_fields=public,
     )
+
+
+#: Field types a status page cannot show as a value (sub-tables, signatures).
+_NOT_PUBLIC = (FieldType.SUB_TABLE, FieldType.SIGNATURE)
+
+
+def _public_fields(
+    raw: Mapping[str, Any] | None, by_key: Mapping[str, FieldDef], checker: _Checker
+) -> tuple[str, ...] | None:
+    """The fields the ``public`` block shows a customer: top-level fields of the form that read
+    as a value (not sub-tables or signatures). ``None`` without a block."""
+    if raw is None:
+        return None
+    keys = list(raw.get("fields", []))
+    for index, key in enumerate(keys):
+        found = by_key.get(key)
+        if found is None:
+            checker.problem(f"/public/fields/{index}", "form.public.field", f"no field {key!r}")
+        elif found.type in _NOT_PUBLIC:
+            checker.problem(
+                f"/public/fields/{index}",
+                "form.public.field",
+                f"{key!r} is a {found.type.value} field: a status page cannot show it",
+            )
+    return tuple(keys)

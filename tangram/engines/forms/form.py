@@ -90,6 +90,9 @@ class Form:
     group_field: str | None = None
     #: The field that names a record to people (``options.title_field``), if any.
     title_field: str | None = None
+    #: The fields a customer sees on the record's public status page (``public.fields``);
+    #: ``None`` when the form has no ``public`` block (its records have no public side).
+    public_fields: tuple[str, ...] | None = None
     json_schema: dict[str, Any] = field(init=False)
     projection: Projection = field(init=False)
     by_key: Mapping[str, FieldDef] = field(init=False)

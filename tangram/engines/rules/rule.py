@@ -36,6 +36,7 @@ TRIGGERS = (
     "record_deleted",
     "task_created",
     "task_completed",
+    "customer_replied",
     "schedule",
     "timer",
 )
@@ -47,6 +48,8 @@ EVENT_OF = {
     "record_deleted": "record.deleted",
     "task_created": "task.created",
     "task_completed": "task.completed",
+    # a customer's reply through the record's status link (a public page)
+    "customer_replied": "record.customer_replied",
     "schedule": "schedule",
     "timer": "timer",
 }

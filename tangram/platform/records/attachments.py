@@ -232,8 +232,10 @@ def record_upload(
     received: Received,
     *,
     intake_id: int | None = None,
+    access_link_id: int | None = None,
 ) -> Attachment:
-    """The attachment row and its audit entry for bytes :func:`receive` kept."""
+    """The attachment row and its audit entry for bytes :func:`receive` kept (``intake_id`` or
+    ``access_link_id``: the public link an anonymous upload came through)."""
     attachment = Attachment(
         id=secrets.token_urlsafe(18),
         app_id=target.app_id,
@@ -244,6 +246,7 @@ def record_upload(
         sha256=received.sha256,
         uploaded_by=actor.user_id,
         intake_id=intake_id,
+        access_link_id=access_link_id,
         created_at=uow.now,
     )
     uow.session.add(attachment)
@@ -306,7 +309,11 @@ def _usable(
         return record_id is not None and attachment.record_id == record_id
     if intake_id is not None:
         return attachment.intake_id == intake_id
-    return attachment.intake_id is None and attachment.uploaded_by == actor.user_id
+    return (
+        attachment.intake_id is None
+        and attachment.access_link_id is None
+        and attachment.uploaded_by == actor.user_id
+    )
 
 
 def _file_refs(f: FieldDef, value: Any) -> list[tuple[str, dict[str, Any]]]:

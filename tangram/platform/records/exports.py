@@ -57,7 +57,7 @@ class Sheet:
 Names = dict[str, dict[int, str]]
 
 
-def _names(
+def page_names(
     uow: UnitOfWork, actor: Actor, app_key: str, fields: Sequence[FieldDef], page: Sequence[Record]
 ) -> Names:
     """People's and groups' names, and referenced records' display values, for one page: a query
@@ -113,7 +113,7 @@ def local_time(value: datetime | str, zone: ZoneInfo) -> str:
     return value.astimezone(zone).strftime(MINUTES)
 
 
-def _cell(field: FieldDef, value: Any, lang: str, names: Names, zone: ZoneInfo) -> Any:
+def cell(field: FieldDef, value: Any, lang: str, names: Names, zone: ZoneInfo) -> Any:
     if value is None:
         return None
     if isinstance(value, bool):
@@ -171,13 +171,13 @@ def record_sheet(
                 f for f in page.form.fields if f.type not in SKIPPED and f.key not in page.hidden
             ]
             title = text(page.form.label, lang)
-        names = _names(uow, actor, app_key, shown, page.items)
+        names = page_names(uow, actor, app_key, shown, page.items)
         for record in page.items:
             rows.append(
                 [
                     record.id,
                     local_time(record.created_at, zone),
-                    *(_cell(f, record.data.get(f.key), lang, names, zone) for f in shown),
+                    *(cell(f, record.data.get(f.key), lang, names, zone) for f in shown),
                 ]
             )
         cursor = page.next_cursor

@@ -24,7 +24,7 @@ from tangram.platform.kernel.errors import NotFound, RateLimited, ValidationFail
 from tangram.platform.kernel.models import App, Attachment, IntakeLink, IntakeSubmission, User
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import compiled, get_app
-from tangram.platform.records import attachments, service
+from tangram.platform.records import access, attachments, service
 from tangram.platform.records.navigation import field_info
 
 TOKEN_PREFIX = "tgi"  # noqa: S105 - a marker, not a secret
@@ -226,7 +226,8 @@ def submit(
 ) -> dict[str, Any]:
     """Create a record from an anonymous submission of the exposed fields.
 
-    Returns the receipt a visitor may see: the record id and its serial numbers.
+    Returns the receipt a visitor may see: the record id, its serial numbers and the path of
+    its private status page (a new ``status`` access link, written in the same transaction).
     """
     app, link = open_link(uow, token)
     check_rate(uow, remote_addr, max_per_hour=max_per_hour)
@@ -260,9 +261,11 @@ def submit(
     uow.flush()
     _, form = compiled.form(uow, app.key, link.form_key)
     stored = written.record.data
+    _, token = access.create(uow, written.record.id)
     return {
         "id": written.record.id,
         "serials": {f.key: stored[f.key] for f in form.serial_fields if f.key in stored},
+        "status_path": access.status_path(token),
     }
 
 

@@ -89,6 +89,7 @@ def _schemas(
         "messages": catalogue(lang),
         "fields": [field_info(f, lang) for f in form.fields],
         "title_field": (body.get("options") or {}).get("title_field"),
+        "public_fields": list(form.public_fields) if form.public_fields is not None else None,
     }
 
 

@@ -1,8 +1,8 @@
 """Rules at run time: record and task events in, effects applied in the same transaction, traces
 kept.
 
-:func:`install` subscribes to ``record.created``, ``record.updated``, ``record.deleted`` and the
-task events, and registers the job kinds of rules (relative timers, cron schedules, SLA checks,
+:func:`install` subscribes to ``record.created``, ``record.updated``, ``record.deleted``, the
+task events and a customer's reply through a record's status link (``record.customer_replied``), and registers the job kinds of rules (relative timers, cron schedules, SLA checks,
 webhooks, mail) and the publication check of the rule book. For each event the app's
 :mod:`~tangram.platform.rules.rulebook` gives the form's rule set and SLA policies;
 :mod:`~tangram.platform.rules.evaluation` runs the rules and
@@ -49,6 +49,9 @@ RECORD_EVENTS = ("record.created", "record.updated", "record.deleted")
 
 TASK_EVENTS = ("task.created", "task.completed")
 
+#: Events of a record that only run its rules (no timers, no SLA refresh): a customer's reply.
+REPLY_EVENTS = ("record.customer_replied",)
+
 
 def install(hooks: Hooks, settings: Settings) -> None:
     """Subscribe to record events and publications, register the job kinds of rules and the
@@ -64,7 +67,7 @@ def install(hooks: Hooks, settings: Settings) -> None:
 
     for name in RECORD_EVENTS:
         events.subscribe(name, on_event)
-    for name in TASK_EVENTS:
+    for name in (*TASK_EVENTS, *REPLY_EVENTS):
         events.subscribe(name, on_event)
     registry.register(TIMER_JOB, lambda uow, job: run_timer(uow, settings, job))
     registry.register(SCHEDULE_JOB, lambda uow, job: run_schedule(uow, settings, job))
@@ -104,6 +107,18 @@ def handle_event(uow: UnitOfWork, settings: Settings, event: Event) -> None:
                 record,
                 rule_set,
                 RuleEvent(event.name, task=task),
+                actor_id=event.actor_id,
+            )
+        return
+    if event.name in REPLY_EVENTS:
+        if rule_set is not None and record.deleted_at is None:
+            run_rules(
+                uow,
+                settings,
+                book,
+                record,
+                rule_set,
+                RuleEvent(event.name),
                 actor_id=event.actor_id,
             )
         return

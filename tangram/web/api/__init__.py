@@ -21,6 +21,7 @@ from tangram.web.api import (
     reports,
     roles,
     runtime,
+    status,
     tasks,
     users,
 )
@@ -44,6 +45,7 @@ def register_blueprints(api: Any) -> None:
         reports,
         files,
         intake,
+        status,
         audit,
         jobs,
         tasks,

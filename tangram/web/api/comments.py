@@ -36,7 +36,10 @@ class CommentSchema(Schema):
         PersonSchema,
         required=True,
         allow_none=True,
-        metadata={"description": "null when the author's account is gone"},
+        metadata={
+            "description": "null for a customer's reply (`from_customer`) and when the "
+            "author's account is gone"
+        },
     )
     mentions = fields.List(
         fields.Nested(PersonSchema),
@@ -44,6 +47,19 @@ class CommentSchema(Schema):
         metadata={"description": "the people it mentions (each was notified)"},
     )
     created_at = fields.DateTime(required=True)
+    public = fields.Boolean(
+        required=True,
+        metadata={"description": "the customer reads it on the record's status page"},
+    )
+    from_customer = fields.Boolean(
+        required=True,
+        metadata={"description": "the customer's reply through the record's status link"},
+    )
+    attachments = fields.List(
+        fields.Dict(),
+        required=True,
+        metadata={"description": "its files (a customer reply's), as a file field stores them"},
+    )
 
 
 class CommentPageSchema(Schema):
@@ -73,6 +89,13 @@ class CommentCreateSchema(StrictSchema):
         metadata={
             "description": f"Ids of the users to notify (at most {comments.MAX_MENTIONS}); each "
             "must be active and able to read the record"
+        },
+    )
+    public = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "A public reply (公开回复): the customer reads it on the record's "
+            "status page; only on a form with a `public` block. Internal by default"
         },
     )
 
@@ -116,6 +139,7 @@ class Comments(MethodView):
                 body["body"],
                 mentions=body["mentions"],
                 lang=lang_of(),
+                public=body["public"],
             )
             uow.commit()
         return shown

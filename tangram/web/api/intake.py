@@ -88,10 +88,19 @@ class SubmissionSchema(StrictSchema):
 
 
 class ReceiptSchema(Schema):
-    """What a visitor gets back: the record's number and its serial numbers, nothing else."""
+    """What a visitor gets back: the record's number, its serial numbers and its private status
+    link, nothing else."""
 
     id = fields.Integer(required=True)
     serials = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    status_path = fields.String(
+        required=True,
+        metadata={
+            "description": "The web app's path of the record's status page (`/status/{token}`): "
+            "a private link, shown only here, through which the visitor follows the record and "
+            "replies (`GET /api/v1/status/{token}`)"
+        },
+    )
 
 
 @blp.route("/apps/<string:app>/intake")

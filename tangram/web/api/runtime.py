@@ -43,6 +43,15 @@ class FormSchemaSchema(Schema):
     )
     fields_ = fields.List(fields.Dict(), required=True, data_key="fields")
     title_field = fields.String(allow_none=True, required=True)
+    public_fields = fields.List(
+        fields.String(),
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "The fields its records' public status page shows (the form's "
+            "`public` block); null when its records have no public side (no public replies)"
+        },
+    )
     can = fields.Dict(required=True, metadata={"description": "create, update, delete: booleans"})
     create_fields = fields.List(
         fields.String(),

@@ -42,6 +42,8 @@ describe("triggers", () => {
   it("read every after-sales rule's trigger in words", () => {
     for (const rule of rules.filter((r) => (r.type ?? "rule") === "rule")) expect(triggerText(rule.trigger, "zh-CN")).not.toMatch(/未设置|\(no/);
     expect(triggerText({ type: "field_changed", fields: ["assignee"] }, "zh-CN", (k) => (k === "assignee" ? "处理人" : k))).toBe("「处理人」变化时");
+    expect(triggerText({ type: "customer_replied" }, "zh-CN")).toBe("客户在状态页回复时");
+    expect(triggerText({ type: "customer_replied" }, "en")).toBe("When the customer replies on the status page");
     expect(triggerText({ type: "timer", minutes: 2880, after: "due_at", business: true }, "zh-CN", () => "到期时间")).toBe("「到期时间」之后 2 天（工作时间）");
     expect(triggerText({ type: "timer", minutes: 90 }, "en")).toBe("90 minute(s) after “creation”");
     expect(triggerText(undefined, "zh-CN")).toBe("（未设置触发条件）");

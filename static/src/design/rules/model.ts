@@ -3,7 +3,7 @@
 // expression as a frequency, a time and the days it runs on, read back in words ("每周一 09:00").
 export type Lang = "zh-CN" | "en";
 
-export const TRIGGERS = ["record_created", "record_updated", "field_changed", "record_deleted", "task_created", "task_completed", "schedule", "timer"] as const;
+export const TRIGGERS = ["record_created", "record_updated", "field_changed", "record_deleted", "task_created", "task_completed", "customer_replied", "schedule", "timer"] as const;
 export type TriggerType = (typeof TRIGGERS)[number];
 
 export interface Trigger {
@@ -157,6 +157,8 @@ export function triggerText(trigger: Trigger | undefined, lang: Lang, field: (ke
       return zh(lang, "流程任务创建时", "When a flow task is created");
     case "task_completed":
       return zh(lang, "流程任务完成时", "When a flow task is completed");
+    case "customer_replied":
+      return zh(lang, "客户在状态页回复时", "When the customer replies on the status page");
     case "schedule":
       return cronText(trigger.cron ?? "", lang);
     case "timer": {

@@ -20,6 +20,7 @@ addStrings({
   "design.rule.trigger.record_deleted": ["删除记录时", "A record is deleted"],
   "design.rule.trigger.task_created": ["流程任务创建时", "A flow task is created"],
   "design.rule.trigger.task_completed": ["流程任务完成时", "A flow task is completed"],
+  "design.rule.trigger.customer_replied": ["客户在状态页回复时", "The customer replies on the status page"],
   "design.rule.trigger.schedule": ["按计划定时执行", "On a schedule"],
   "design.rule.trigger.timer": ["某个时间之后", "Some time after a date"],
   "design.rule.trigger.fields": ["哪些字段变化", "Which fields"],

@@ -17,6 +17,7 @@ from tangram.platform.kernel.models.directory import (
     UserSession,
 )
 from tangram.platform.kernel.models.runtime import (
+    AccessLink,
     AssignmentCursor,
     Attachment,
     AuditCheckpoint,
@@ -42,6 +43,7 @@ from tangram.platform.kernel.models.runtime import (
 )
 
 __all__ = [
+    "AccessLink",
     "ApiToken",
     "App",
     "AppInstall",

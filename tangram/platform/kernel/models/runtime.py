@@ -136,7 +136,10 @@ class Comment(Base):
     on the record and starts no rule; the record's timeline shows it through its audit entry."""
 
     __tablename__ = "comments"
-    __table_args__ = (Index("ix_comments_record_id", "record_id", "id"),)
+    __table_args__ = (
+        Index("ix_comments_record_id", "record_id", "id"),
+        Index("ix_comments_remote_addr_created_at", "remote_addr", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
@@ -145,6 +148,16 @@ class Comment(Base):
     #: The ids of the users it mentions, in the order the author named them.
     mentions: Mapped[list[Any]]
     created_at: Mapped[datetime]
+    #: Whether the customer sees it on the record's public status page (a public reply, or the
+    #: customer's own reply); agents' comments are internal unless they say otherwise.
+    public: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    #: Written by the customer through the record's status link (no user account: ``author_id``
+    #: is null and the comment is public).
+    from_customer: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    #: The files it carries, as a file field stores them (id, name, size, type, digest).
+    attachments: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
+    #: The address a customer's reply came from (what the reply limit counts); null otherwise.
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
 
 
 class SerialCounter(Base):
@@ -193,6 +206,10 @@ class Attachment(Base):
     #: The record that holds it (set when a record write refers to it).
     record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
+    #: Which access link (a customer's status link) uploaded it (anonymous uploads).
+    access_link_id: Mapped[int | None] = mapped_column(
+        ForeignKey("access_links.id", ondelete="SET NULL")
+    )
 
 
 class IntakeLink(Locked, Base):
@@ -215,6 +232,26 @@ class IntakeLink(Locked, Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class AccessLink(Base):
+    """A private link to one record for someone without an account (a customer's ticket status
+    page; surveys later): only the SHA-256 of its random token is stored, so a lost link is
+    replaced, not recovered."""
+
+    __tablename__ = "access_links"
+    __table_args__ = (Index("ix_access_links_record_id", "record_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: What the link opens (``status``).
+    kind: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+    #: After this instant the link opens nothing (null: it does not expire).
+    expires_at: Mapped[datetime | None]
+    #: When a single-use link was used (null: unused, or not single-use).
+    used_at: Mapped[datetime | None]
 
 
 class IntakeSubmission(Base):

@@ -231,6 +231,17 @@ describe("designer operations", () => {
     expect(toDefinition(next).options).toEqual({ title_field: "subject" });
   });
 
+  it("keeps the public block's fields with the fields they name (removed, renamed)", () => {
+    const state = toState({ ...SMALL, public: { fields: ["title", "site"] } });
+    const removed = removeField(state, nodeByKey(state, "site")!.id).state;
+    expect(toDefinition(removed).public).toEqual({ fields: ["title"] });
+    const renamed = setKey(state, nodeByKey(state, "title")!.id, "subject").state;
+    expect(toDefinition(renamed).public).toEqual({ fields: ["subject", "site"] });
+    const other = removeField(state, nodeByKey(state, "note")!.id).state;
+    expect(toDefinition(other).public).toBe(toDefinition(state).public);
+    expect(toDefinition(removeField(toState(SMALL), nodeByKey(toState(SMALL), "site")!.id).state).public).toBeUndefined();
+  });
+
   it("sets and unsets properties without writing null", () => {
     const state = toState(SMALL);
     const id = nodeByKey(state, "site")!.id;

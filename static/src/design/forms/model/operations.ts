@@ -201,7 +201,19 @@ export function removeField(state: DesignerState, id: string): Change & { refere
     form = { ...form, options };
     if (Object.keys(options).length === 0) delete (form as Record<string, unknown>).options;
   }
+  if (!found.parent) form = withPublicFields(form, (keys) => keys.filter((k) => k !== key));
   return { state: { ...without, form }, references: found.parent ? [] : referencesTo(without, key) };
+}
+
+/** The form with its ``public.fields`` (what a record's status page shows) changed by ``change``;
+ * a form without a ``public`` block is returned as it is (the designer adds none). */
+function withPublicFields(form: DesignerState["form"], change: (keys: string[]) => string[]): DesignerState["form"] {
+  const block = (form as Record<string, unknown>).public as { fields?: unknown } | undefined;
+  if (!block || !Array.isArray(block.fields)) return form;
+  const before = block.fields as string[];
+  const after = change(before);
+  if (after.length === before.length && after.every((k, i) => k === before[i])) return form;
+  return { ...form, public: { ...block, fields: after } };
 }
 
 /** The ids of the fields whose conditions or formula read the field ``key``. */
@@ -306,6 +318,7 @@ export function setKey(state: DesignerState, id: string, key: string): Change {
         },
       };
     }
+    next = { ...next, form: withPublicFields(next.form, (keys) => keys.map((k) => (k === old ? key : k))) };
   }
   return { state: next };
 }

@@ -1,0 +1,63 @@
+// The public pages without React: a receipt's number, the status link to show, the reply box's
+// state and the look of a timeline entry by its kind.
+
+/** What an intake submission answers. */
+export interface Receipt {
+  id: number;
+  serials: Record<string, string>;
+  status_path: string;
+}
+
+/** The number a visitor is given: the record's first serial number, else ``#id``. */
+export function receiptNumber(receipt: Receipt): string {
+  const serial = Object.values(receipt.serials).find((v) => typeof v === "string" && v !== "");
+  return serial ?? `#${receipt.id}`;
+}
+
+/** The status page's full address on this site (what the visitor copies). */
+export function statusLink(origin: string, receipt: Pick<Receipt, "status_path">): string {
+  return `${origin.replace(/\/+$/, "")}${receipt.status_path}`;
+}
+
+/** What stands in the way of sending a reply: nothing, an empty text, or one too long (the
+ * server strips tags and control characters and trims; the box counts what is typed). */
+export function replyState(text: string, max: number): "ok" | "empty" | "too_long" {
+  const trimmed = text.trim();
+  if (!trimmed) return "empty";
+  return trimmed.length > max ? "too_long" : "ok";
+}
+
+/** The kinds of public timeline entries, and how each is drawn (its colour and whose side). */
+export type EntryKind = "created" | "changed" | "step" | "reply" | "customer_reply";
+
+export function entryLook(kind: string): { color: string; mine: boolean } {
+  switch (kind) {
+    case "customer_reply":
+      return { color: "orange", mine: true };
+    case "reply":
+      return { color: "blue", mine: false };
+    case "created":
+      return { color: "green", mine: false };
+    default:
+      return { color: "gray", mine: false };
+  }
+}
+
+/** Field errors of a 422 (``"title"`` or ``"/title"``: messages) keyed by the top field, for the
+ * ones the form shows; the rest go to a general message. */
+export function splitErrors(errors: Record<string, string[] | string>, shown: readonly string[]): { pinned: Record<string, string[]>; rest: string[] } {
+  const pinned: Record<string, string[]> = {};
+  const rest: string[] = [];
+  for (const [path, messages] of Object.entries(errors)) {
+    const list = Array.isArray(messages) ? messages : [messages];
+    const top = path.replace(/^\//, "").split("/")[0];
+    if (shown.includes(top)) pinned[path] = [...(pinned[path] ?? []), ...list];
+    else rest.push(...list);
+  }
+  return { pinned, rest };
+}
+
+/** Whether a path is a public page, shown to anyone without signing in and outside the shell. */
+export function isPublicPath(path: string): boolean {
+  return /^\/(intake|status)\/[^/]+\/?$/.test(path);
+}
