@@ -141,7 +141,22 @@ class Bench:
         )
         if self.five_xx:
             print(f"FAILED: {self.five_xx} answers were 5xx")
+            self.print_server_errors()
         return 0 if ok and not self.five_xx else 1
+
+    def print_server_errors(self, most: int = 3) -> None:
+        """The first tracebacks the servers logged (their logs go with the scratch directory)."""
+        shown = 0
+        for log in sorted(self.scratch.glob("tangram*.log")):
+            lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+            for start, line in enumerate(lines):
+                if shown < most and line.startswith("Traceback"):
+                    end = start + 1
+                    while end < len(lines) and (lines[end].startswith(" ") or end == start + 1):
+                        end += 1
+                    print(f"\n{log.name}, line {start + 1}:")
+                    print("\n".join(lines[max(0, start - 3) : end + 1]))
+                    shown += 1
 
     def prepare(self) -> None:
         """The database, migrated and seeded; its copy for the baseline; the cockpit's SQL."""
@@ -372,7 +387,8 @@ class Bench:
                 }
         with open(f"{prefix}_failures.csv", encoding="utf-8") as rows:
             for row in csv.DictReader(rows):
-                if re.match(r"HTTP 5\d\d", row["Error"]) or "HTTP" not in row["Error"]:
+                # locust words a failure as HTTP 500 or CatchResponseError('HTTP 500')
+                if re.search(r"HTTP 5\d\d", row["Error"]) or "HTTP" not in row["Error"]:
                     self.five_xx += int(row["Occurrences"])
                 print(f"  {label}: {row['Name']}: {row['Error']} x{row['Occurrences']}")
         return stats
