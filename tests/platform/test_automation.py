@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tangram.config import Settings
 from tangram.platform import metadata, records
@@ -55,6 +55,31 @@ def dispatch_rule(strategy: str = "round_robin") -> dict[str, Any]:
             {"type": "set_fields", "values": {"status": "assigned"}},
         ],
     )
+
+
+def test_concurrent_registrations_take_turns_without_waiting_for_one_another(
+    world: World,
+) -> None:
+    """PostgreSQL: a round-robin's turn is taken apart from the registration, so a second one
+    meanwhile neither waits for the first to end (the cursor's row is not held) nor collides
+    with it on a new pool's first turn, and each gets the next person; a registration that
+    then fails has still used its turn. SQLite has one writer at a time: the turn belongs to
+    the registration, and its failure gives the turn back."""
+    world.publish("rule", DISPATCH)
+    world.publish("rule", dispatch_rule())
+    u = world.users
+    with world.platform.unit_of_work() as failing:
+        first = records.create_record(failing, SYSTEM, "svc", "ticket", dict(HW_A))
+        assert first.record.data["assignee"] == u["ann"]
+        if world.platform.side_engine is not None:
+            with world.platform.unit_of_work() as other:
+                other.session.execute(text("SET LOCAL lock_timeout = '1s'"))
+                second = records.create_record(other, SYSTEM, "svc", "ticket", dict(HW_A))
+                assert second.record.data["assignee"] == u["bob"]
+                other.commit()
+        # the first registration fails: it rolls back
+    after = world.get(world.create(dict(HW_A)).id).data["assignee"]
+    assert after == (u["ann"] if world.platform.side_engine is None else u["cat"])
 
 
 def test_dispatch_assigns_group_and_agents_round_robin_and_explains_why(world: World) -> None:

@@ -43,12 +43,11 @@ def next_value(uow: UnitOfWork, scope: str, *, gapless: bool = True) -> int:
     """Draw the next number of ``scope`` (1 for a new scope): inside the caller's transaction,
     or, for a number that may have gaps, committed at once where the unit has a side engine."""
     parameters = {"scope": scope, "now": uow.now}
-    if gapless or uow.side is None or uow.rehearsing:
+    if gapless:
         connection = uow.session.connection()  # Core, not the ORM: this runs on every write
-        value = connection.execute(_UPSERT[connection.dialect.name], parameters).scalar_one()
-        return int(value)
-    with uow.side.begin() as side:
-        return int(side.execute(_UPSERT[side.dialect.name], parameters).scalar_one())
+        return int(connection.execute(_UPSERT[connection.dialect.name], parameters).scalar_one())
+    with uow.apart() as apart:
+        return int(apart.execute(_UPSERT[apart.dialect.name], parameters).scalar_one())
 
 
 def draw(uow: UnitOfWork, app_key: str, form: Form, local_now: datetime) -> Mapping[str, str]:

@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Any, Self
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -137,6 +137,19 @@ class UnitOfWork:
         """Audit entries of one object queued in this unit (they are written at commit)."""
         wanted = str(object_id)
         return [a for a in self._audit if a.object_type == object_type and a.object_id == wanted]
+
+    @contextmanager
+    def apart(self) -> Iterator[Connection]:
+        """A connection for a short write that commits at once, apart from this unit (a serial
+        number, a round-robin's turn), so that the row it locks is locked for that write alone:
+        the side engine's, in a transaction of its own. The unit's own connection where there is
+        no side engine (SQLite: one writer at a time, nothing to gain) or the unit is a rehearsal
+        (its work is undone: nothing may outlive it)."""
+        if self.side is None or self.rehearsing:
+            yield self.session.connection()
+            return
+        with self.side.begin() as connection:
+            yield connection
 
     def before_commit(self, name: str, work: Callable[[UnitOfWork], None]) -> None:
         """Run ``work`` once, last, just before the commit (asked again under the same name, it

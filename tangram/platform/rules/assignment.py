@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from tangram.engines.forms import FieldDef, FieldType, Form
 from tangram.platform.kernel.models import (
@@ -201,12 +202,40 @@ def choose(
         fewest = min(counts.get(u.id, 0) for u in users)
         users = [u for u in users if counts.get(u.id, 0) == fewest]
         why += f", {fewest} open"
-    cursor = uow.session.get(AssignmentCursor, pool_key)
-    last = cursor.last_user_id if cursor is not None else None
-    chosen = next((u for u in users if last is not None and u.id > last), users[0])
-    if cursor is None:
-        uow.session.add(AssignmentCursor(key=pool_key, last_user_id=chosen.id, updated_at=uow.now))
-    else:
-        cursor.last_user_id = chosen.id
-        cursor.updated_at = uow.now
-    return chosen, why
+    return _next_turn(uow, pool_key, users), why
+
+
+def _cursor_upsert(insert_of: Any) -> Any:
+    statement = insert_of(AssignmentCursor).values(
+        key=bindparam("key"), last_user_id=bindparam("user_id"), updated_at=bindparam("now")
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[AssignmentCursor.key],
+        set_={"last_user_id": statement.excluded.last_user_id, "updated_at": bindparam("now")},
+    )
+
+
+_SAVE_CURSOR = {
+    "postgresql": _cursor_upsert(postgresql.insert),
+    "sqlite": _cursor_upsert(sqlite.insert),
+}
+
+
+def _next_turn(uow: UnitOfWork, pool_key: str, users: Sequence[User]) -> User:
+    """The round-robin's next user (by id, after the one chosen last), the turn taken apart from
+    the unit (:meth:`UnitOfWork.apart`): the pool's cursor row is locked for this read and write
+    alone, so concurrent assignments take turns without waiting for one another's whole write,
+    none takes the same turn twice, and two first turns of a new pool do not collide. A write
+    that fails afterwards has still used its turn."""
+    with uow.apart() as connection:
+        last = connection.execute(
+            select(AssignmentCursor.last_user_id)
+            .where(AssignmentCursor.key == pool_key)
+            .with_for_update()
+        ).scalar()
+        chosen = next((u for u in users if last is not None and u.id > last), users[0])
+        connection.execute(
+            _SAVE_CURSOR[connection.dialect.name],
+            {"key": pool_key, "user_id": chosen.id, "now": uow.now},
+        )
+    return chosen
