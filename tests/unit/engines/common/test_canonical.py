@@ -97,3 +97,11 @@ def test_jcs_orders_keys_by_utf16_code_units() -> None:
         jcs({"a": -0.0, "b": [1.0, "\x7f\u2028\x1f"]})
         == b'{"a":0,"b":[1,"\x7f\xe2\x80\xa8\\u001f"]}'
     )
+
+
+def test_jcs_never_takes_text_for_a_number() -> None:
+    """Numbers pass the standard encoder as placeholders: text shaped like one stays text."""
+    shaped = "\x00" + "0" * 32 + ":0"
+    value = {"n": 0.5, "s": shaped, "t": [shaped, 1e-7, 2**60]}
+    assert jcs(value) == rfc8785.dumps(_doubles(value))
+    assert jcs(value).startswith(b'{"n":0.5,"s":"\\u0000')
