@@ -138,3 +138,19 @@ def test_a_rehearsal_draws_no_number_for_good(platform: Platform) -> None:
             assert serials.draw(uow, "aftersales", FORM, DAY)["ticket_no"] == "SV-20261122-0001"
         assert serials.draw(uow, "aftersales", FORM, DAY)["ticket_no"] == "SV-20261122-0001"
         uow.commit()
+
+
+def test_a_number_drawn_apart_survives_a_dead_side_connection(platform: Platform) -> None:
+    """PostgreSQL: the side pool does not ping at checkout; a connection found dead (a server
+    restart, a proxy's timeout) is replaced and the number drawn on a new one."""
+    with platform.unit_of_work() as uow:
+        assert serials.draw(uow, "aftersales", FORM, DAY)["ticket_no"] == "SV-20261122-0001"
+        uow.commit()
+    if platform.side_engine is not None:
+        with platform.side_engine.connect() as pooled:  # the pool's idle connection
+            pid = pooled.execute(text("SELECT pg_backend_pid()")).scalar()
+        with platform.engine.connect() as other:
+            assert other.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
+    with platform.unit_of_work() as uow:
+        assert serials.draw(uow, "aftersales", FORM, DAY)["ticket_no"] == "SV-20261122-0002"
+        uow.commit()

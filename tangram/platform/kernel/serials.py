@@ -46,8 +46,7 @@ def next_value(uow: UnitOfWork, scope: str, *, gapless: bool = True) -> int:
     if gapless:
         connection = uow.session.connection()  # Core, not the ORM: this runs on every write
         return int(connection.execute(_UPSERT[connection.dialect.name], parameters).scalar_one())
-    with uow.apart() as apart:
-        return int(apart.execute(_UPSERT[apart.dialect.name], parameters).scalar_one())
+    return int(uow.apart(_UPSERT[uow.dialect], parameters))
 
 
 def draw(uow: UnitOfWork, app_key: str, form: Form, local_now: datetime) -> Mapping[str, str]:

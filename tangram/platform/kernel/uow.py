@@ -14,8 +14,8 @@ from types import TracebackType
 from typing import Any, Self
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, Executable
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -138,18 +138,30 @@ class UnitOfWork:
         wanted = str(object_id)
         return [a for a in self._audit if a.object_type == object_type and a.object_id == wanted]
 
-    @contextmanager
-    def apart(self) -> Iterator[Connection]:
-        """A connection for a short write that commits at once, apart from this unit (a serial
-        number, a round-robin's turn), so that the row it locks is locked for that write alone:
-        the side engine's, in a transaction of its own. The unit's own connection where there is
-        no side engine (SQLite: one writer at a time, nothing to gain) or the unit is a rehearsal
-        (its work is undone: nothing may outlive it)."""
+    def apart(self, statement: Executable, parameters: Mapping[str, Any]) -> Any:
+        """Run one statement that commits at once, apart from this unit (a serial number, a
+        round-robin's turn), so that the row it locks is locked for that statement alone; the
+        first column of its first row. It runs on the side engine, whose connections commit each
+        statement as it ends (one round trip); one whose connection was found dead is run again
+        on a new one (a number or a turn may be skipped, never given twice). It runs in the
+        unit's own transaction where there is no side engine (SQLite: one writer at a time,
+        nothing to gain) or the unit is a rehearsal (its work is undone: nothing may outlive
+        it)."""
         if self.side is None or self.rehearsing:
-            yield self.session.connection()
-            return
-        with self.side.begin() as connection:
-            yield connection
+            return self.session.connection().execute(statement, parameters).scalar()
+        try:
+            with self.side.connect() as connection:
+                return connection.execute(statement, parameters).scalar()
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+        with self.side.connect() as connection:
+            return connection.execute(statement, parameters).scalar()
+
+    @property
+    def dialect(self) -> str:
+        """The database's dialect name (``sqlite``, ``postgresql``), without a connection."""
+        return str(self._sessions.kw["bind"].dialect.name)
 
     def before_commit(self, name: str, work: Callable[[UnitOfWork], None]) -> None:
         """Run ``work`` once, last, just before the commit (asked again under the same name, it

@@ -13,16 +13,15 @@ key, or held by a field). Strategies choose one user among the candidates:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, func, select, text
 
 from tangram.engines.forms import FieldDef, FieldType, Form
 from tangram.platform.kernel.models import (
     App,
-    AssignmentCursor,
     Group,
     Membership,
     Record,
@@ -205,37 +204,47 @@ def choose(
     return _next_turn(uow, pool_key, users), why
 
 
-def _cursor_upsert(insert_of: Any) -> Any:
-    statement = insert_of(AssignmentCursor).values(
-        key=bindparam("key"), last_user_id=bindparam("user_id"), updated_at=bindparam("now")
-    )
-    return statement.on_conflict_do_update(
-        index_elements=[AssignmentCursor.key],
-        set_={"last_user_id": statement.excluded.last_user_id, "updated_at": bindparam("now")},
-    )
-
-
-_SAVE_CURSOR = {
-    "postgresql": _cursor_upsert(postgresql.insert),
-    "sqlite": _cursor_upsert(sqlite.insert),
+#: The round-robin's next turn in one statement: the smallest candidate id after the cursor's,
+#: else the first candidate (a new pool, or the last candidate had the previous turn).
+_NEXT_TURN_SQL = """
+INSERT INTO assignment_cursors (key, last_user_id, updated_at) VALUES (:key, :first, :now)
+ON CONFLICT (key) DO UPDATE SET
+    last_user_id = COALESCE(({after}), :first),
+    updated_at = :now
+RETURNING last_user_id
+"""
+_NEXT_TURN = {
+    "postgresql": text(
+        _NEXT_TURN_SQL.format(
+            after="SELECT min(u) FROM unnest(CAST(:ids AS integer[])) AS u "
+            "WHERE u > assignment_cursors.last_user_id"
+        )
+    ),
+    "sqlite": text(
+        _NEXT_TURN_SQL.format(
+            after="SELECT min(value) FROM json_each(:ids) "
+            "WHERE value > assignment_cursors.last_user_id"
+        )
+    ),
 }
 
 
 def _next_turn(uow: UnitOfWork, pool_key: str, users: Sequence[User]) -> User:
-    """The round-robin's next user (by id, after the one chosen last), the turn taken apart from
-    the unit (:meth:`UnitOfWork.apart`): the pool's cursor row is locked for this read and write
-    alone, so concurrent assignments take turns without waiting for one another's whole write,
-    none takes the same turn twice, and two first turns of a new pool do not collide. A write
-    that fails afterwards has still used its turn."""
-    with uow.apart() as connection:
-        last = connection.execute(
-            select(AssignmentCursor.last_user_id)
-            .where(AssignmentCursor.key == pool_key)
-            .with_for_update()
-        ).scalar()
-        chosen = next((u for u in users if last is not None and u.id > last), users[0])
-        connection.execute(
-            _SAVE_CURSOR[connection.dialect.name],
-            {"key": pool_key, "user_id": chosen.id, "now": uow.now},
-        )
-    return chosen
+    """The round-robin's next user (by id, after the one chosen last), the turn taken by one
+    statement apart from the unit (:meth:`UnitOfWork.apart`): the pool's cursor row is locked
+    for that statement alone, so concurrent assignments take turns without waiting for one
+    another's whole write, none takes the same turn twice, and two first turns of a new pool do
+    not collide. A write that fails afterwards has still used its turn."""
+    by_id = {u.id: u for u in users}
+    ids = sorted(by_id)
+    dialect = uow.dialect
+    chosen = uow.apart(
+        _NEXT_TURN[dialect],
+        {
+            "key": pool_key,
+            "first": ids[0],
+            "now": uow.now,
+            "ids": ids if dialect == "postgresql" else json.dumps(ids),
+        },
+    )
+    return by_id[int(chosen)]
