@@ -101,6 +101,8 @@ const STRINGS: Record<string, [string, string]> = {
   "timeline.did.start_flow": ["发起流程 {flow}", "started flow {flow}"],
   "timeline.did.escalate": ["升级到第 {level} 级", "escalated to level {level}"],
   "timeline.did.escalated": ["已升级", "escalated"],
+  "timeline.did.send_survey": ["发送调查 {form}", "sent the survey {form}"],
+  "timeline.did.send_survey.mailed": ["发送调查 {form}（已发邮件）", "sent the survey {form} (by e-mail)"],
   "timeline.strategy.round_robin": ["轮流", "turns"],
   "timeline.strategy.least_open": ["组内待办最少", "least open work"],
   "timeline.strategy.skill": ["技能与待办最少", "skill and least open work"],
