@@ -492,6 +492,9 @@ def test_a_customer_who_answers_the_survey_is_not_called_back(
         data={"response_note": "电话指导客户完成设置", "first_contact_resolved": True},
     )
     assert ticket(platform, ticket_id)["status"] == "resolved"
+    with platform.unit_of_work(write=False) as uow:  # open as long as the callback waits
+        (link,) = uow.session.scalars(select(AccessLink).where(AccessLink.kind == "survey"))
+    assert link.expires_at == clock.now() + timedelta(days=3)
     with platform.unit_of_work() as uow:  # the customer's status link (intake gives them one)
         _, token = access.create(uow, ticket_id)
         uow.commit()
