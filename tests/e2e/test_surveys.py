@@ -108,6 +108,12 @@ def test_a_customer_rates_a_resolved_ticket_and_the_agent_sees_the_scores(
     no_sideways_scroll(phone)
     settled(phone)
     assert accessibility_problems(phone) == []
+    # in English too
+    phone.get_by_test_id("public-language").get_by_text("English").click()
+    expect(phone.get_by_test_id("survey-title")).to_have_text("Satisfaction survey")
+    expect(phone.get_by_test_id("survey-subject")).to_contain_text("About SV-")
+    phone.get_by_test_id("public-language").get_by_text("中文").click()
+    expect(phone.get_by_test_id("survey-title")).to_have_text("满意度调查")
     # CSAT is required: sending without it is refused on the field
     phone.get_by_test_id("survey-submit").click()
     expect(phone.get_by_test_id("survey-problem")).to_contain_text("请按提示修改后再提交")
