@@ -509,6 +509,14 @@ def test_a_customer_who_answers_the_survey_is_not_called_back(
     assert answered.status_code == 201, answered.get_json()
     assert customer.get(f"/api/v1/status/{token}").get_json()["survey"] is None
     with platform.unit_of_work(write=False) as uow:
+        (answer,) = uow.session.scalars(
+            select(Record).where(Record.form_key == "satisfaction_survey")
+        ).all()
+        subject = uow.session.get(Record, ticket_id)
+        assert subject is not None
+        assert (answer.data["ticket"], answer.owner_id) == (ticket_id, subject.owner_id)
+        assert answer.owner_id is not None
+    with platform.unit_of_work(write=False) as uow:
         (filed,) = uow.session.scalars(
             select(Record.data).where(Record.form_key == "callback")
         ).all()
