@@ -16,7 +16,7 @@ from tangram.platform import flows, records
 from tangram.platform.bootstrap import Platform
 from tangram.platform.identity.perms import Actor, load_actor
 from tangram.platform.kernel.models import Record, Task, User
-from tangram.platform.records import access
+from tangram.platform.records import access, surveys
 from tests.apps.test_aftersales import PASSWORD
 from tests.e2e.conftest import accessibility_problems, settled, shot, sign_in, watch
 
@@ -156,3 +156,37 @@ def test_a_customer_rates_a_resolved_ticket_and_the_agent_sees_the_scores(
         "客户已提交满意度调查"
     )
     expect(page.get_by_text("满意度调查").first).to_be_visible()
+
+
+def test_a_mailed_survey_link_is_answered_once_and_a_forged_one_opens_nothing(
+    phone: Page, server: str, platform: Platform, people: dict[str, int]
+) -> None:
+    ticket_id, _ = resolved_ticket(platform)
+    with platform.unit_of_work() as uow:  # a second survey link, as a mail would carry it
+        ticket = uow.session.get(Record, ticket_id)
+        assert ticket is not None
+        sent = surveys.send(
+            uow,
+            platform.settings,
+            "aftersales",
+            ticket,
+            ticket.data,
+            form_key="satisfaction_survey",
+            link_field="ticket",
+            expires_in_days=3,
+            source="test",
+        )
+        uow.commit()
+    phone.goto(f"{server}/survey/{sent.token}")
+    expect(phone.get_by_test_id("survey-title")).to_have_text("满意度调查")
+    phone.get_by_test_id("scale-csat-5").click()
+    phone.get_by_test_id("survey-submit").click()
+    expect(phone.get_by_test_id("survey-thanks")).to_contain_text("感谢您的评价！")
+    expect(phone.get_by_test_id("survey-back")).to_have_count(0)  # no status link to go back to
+    phone.reload()
+    expect(phone.get_by_test_id("survey-thanks")).to_contain_text("此调查已提交，感谢您的评价")
+    settled(phone)
+    assert accessibility_problems(phone) == []
+    phone.goto(f"{server}/survey/tga_{'x' * 43}")
+    expect(phone.get_by_test_id("public-not-found")).to_contain_text("链接不存在或已失效")
+    expect(phone).to_have_url(re.compile(r"/survey/tga_x+$"))
