@@ -36,6 +36,9 @@ class Settings:
     #: Submissions per address and hour through public intake links before 429; also the replies
     #: per address and hour on public status pages (counted apart).
     intake_max_per_hour: int = 20
+    #: Where people reach the web app from outside (``https://service.example.com``): the start
+    #: of the links mailed to customers (surveys). Empty: links are mailed as paths.
+    public_url: str = ""
     #: Failed logins per (user name, address) inside the window before 429.
     login_max_failures: int = 5
     login_window_seconds: int = 900

@@ -23,6 +23,7 @@ const TaskPage = lazy(() => import("./pages/TaskPage").then((m) => ({ default: m
 // public pages (no sign-in, no shell): a public intake link's form, a record's status page
 const IntakePage = lazy(() => import("./pages/public/IntakePage").then((m) => ({ default: m.IntakePage })));
 const StatusPage = lazy(() => import("./pages/public/StatusPage").then((m) => ({ default: m.StatusPage })));
+const SurveyPage = lazy(() => import("./pages/public/SurveyPage").then((m) => ({ default: m.SurveyPage })));
 
 export function Routes() {
   const { me, loading } = useSession();
@@ -35,6 +36,8 @@ export function Routes() {
           <Switch>
             <Route path="/intake/:token" element={<IntakePage />} />
             <Route path="/status/:token" element={<StatusPage />} />
+            <Route path="/status/:token/survey" element={<SurveyPage />} />
+            <Route path="/survey/:token" element={<SurveyPage />} />
           </Switch>
         </Suspense>
       </RouteBoundary>

@@ -16,7 +16,7 @@ import type {
 import { customizeValidator } from "@rjsf/validator-ajv8";
 import { TranslatableString } from "@rjsf/utils";
 import { useQuery } from "@tanstack/react-query";
-import { App, Button, Col, Divider, Input, InputNumber, Row, Select, Typography, Upload, type UploadFile } from "antd";
+import { App, Button, Col, Divider, Input, InputNumber, Radio, Row, Select, Typography, Upload, type UploadFile } from "antd";
 import Ajv2020 from "ajv/dist/2020";
 import dayjs, { type Dayjs } from "dayjs";
 import { resolveToken } from "./tokens";
@@ -176,6 +176,40 @@ function RichTextWidget(props: WidgetProps) {
   );
 }
 
+/** A small integer range (a 1–5 rating, a 0–10 scale) as a row of buttons to tap: each one at
+ * least 40 px wide, wrapping on a narrow phone; choosing the chosen value again clears it. */
+function ScaleWidget(props: WidgetProps) {
+  const low = typeof props.schema.minimum === "number" ? props.schema.minimum : 0;
+  const high = typeof props.schema.maximum === "number" ? props.schema.maximum : 10;
+  const values = Array.from({ length: Math.max(0, high - low + 1) }, (_, i) => low + i);
+  const value = typeof props.value === "number" ? props.value : undefined;
+  return (
+    <Radio.Group
+      id={props.id}
+      aria-label={props.label}
+      value={value}
+      disabled={props.disabled || props.readonly}
+      optionType="button"
+      buttonStyle="solid"
+      style={{ display: "flex", flexWrap: "wrap", gap: 6 }}
+      onChange={(event) => props.onChange(event.target.value as number)}
+    >
+      {values.map((v) => (
+        <Radio.Button
+          key={v}
+          value={v}
+          style={{ minWidth: 40, height: 40, lineHeight: "38px", textAlign: "center", borderRadius: 6, borderInlineStartWidth: 1 }}
+          onClick={() => {
+            if (v === value && !props.required) props.onChange(undefined);
+          }}
+        >
+          <span data-testid={`scale-${props.name}-${v}`}>{v}</span>
+        </Radio.Button>
+      ))}
+    </Radio.Group>
+  );
+}
+
 function ComputedWidget(props: WidgetProps) {
   return <Typography.Text type="secondary">{props.value === undefined ? "—" : String(props.value)}</Typography.Text>;
 }
@@ -266,6 +300,7 @@ export const widgets: RegistryWidgetsType = {
   richtext: RichTextWidget,
   formula: ComputedWidget,
   serial: ComputedWidget,
+  scale: ScaleWidget,
   file: FilesWidget,
   files: FilesWidget,
   signature: FilesWidget,

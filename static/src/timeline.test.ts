@@ -25,7 +25,7 @@ const words: Words = {
   flow: (k) => k,
   node: (_f, n) => n,
   action: (a) => a,
-  form: (k) => ({ callback: "满意度回访" })[k] ?? k,
+  form: (k) => ({ callback: "满意度回访", satisfaction_survey: "满意度调查" })[k] ?? k,
   person: (id) => names.user[id] ?? `#${id}`,
   say: (key, values = {}) =>
     ({
@@ -34,6 +34,7 @@ const words: Words = {
       "timeline.did.assign": "{field}按{how}分配",
       "timeline.did.create_record": "新建 {form} #{id}",
       "timeline.did.escalate": "升级到第 {level} 级",
+      "timeline.did.send_survey.mailed": "发送调查 {form}（已发邮件）",
       "timeline.strategy.least_open": "组内待办最少",
     })[key]?.replace(/\{(\w+)\}/g, (_, k: string) => String(values[k])) ?? key,
 };
@@ -51,11 +52,12 @@ describe("describeEntry", () => {
         { type: "notify", users: [7], addresses: 1, mailed: 1 },
         { type: "create_record", form: "callback", record: 12 },
         { type: "escalate", level: 2, manager: 7 },
+        { type: "send_survey", form: "satisfaction_survey", link: 4, mailed: true },
         { type: "set_fields" },
       ],
     });
     expect(describeEntry(fired, fields, words)).toBe(
-      "按 问题类型=硬件故障 设置 处理人=A线质量工程师1；处理人按组内待办最少分配；通知 A线质量工程师1、1 个邮箱；新建 满意度回访 #12；升级到第 2 级；通知 A线质量工程师1",
+      "按 问题类型=硬件故障 设置 处理人=A线质量工程师1；处理人按组内待办最少分配；通知 A线质量工程师1、1 个邮箱；新建 满意度回访 #12；升级到第 2 级；通知 A线质量工程师1；发送调查 满意度调查（已发邮件）",
     );
     expect(entryPeople([fired], fields)).toEqual([7]);
   });

@@ -59,6 +59,8 @@ export function describeDeed(deed: Record<string, unknown>, fields: FieldInfo[],
       return words.say("timeline.did.webhook", { event: String(deed.event ?? "") });
     case "start_flow":
       return words.say("timeline.did.start_flow", { flow: words.flow(String(deed.flow ?? "")) });
+    case "send_survey":
+      return words.say(deed.mailed ? "timeline.did.send_survey.mailed" : "timeline.did.send_survey", { form: words.form(String(deed.form ?? "")) });
     case "escalate": {
       const parts = [];
       if (typeof deed.level === "number") parts.push(words.say("timeline.did.escalate", { level: deed.level }));

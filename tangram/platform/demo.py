@@ -57,6 +57,10 @@ from tangram.platform.worker import Worker
 
 SYSTEM = Actor.system("demo")
 MAX_STEPS = 60  # per record: a guard against a flow that would never end
+#: What :func:`_act` answers when the record's flow waits on a timer (no task open yet), and
+#: how long the demo lets pass before it looks again.
+WAITING = ""
+WAIT_AGAIN = timedelta(days=1)
 
 
 @dataclass
@@ -276,10 +280,8 @@ def seed(
                 continue
             acted = _act(platform, stream, record_id, values, rng, report)
             if acted is not None and at < until:
-                heapq.heappush(
-                    events,
-                    (_after(at, stream, acted, rng), next(sequence), "act", (stream, record_id)),
-                )
+                later = at + WAIT_AGAIN if acted == WAITING else _after(at, stream, acted, rng)
+                heapq.heappush(events, (later, next(sequence), "act", (stream, record_id)))
     clock.set(until)
     worker.run_due()
     return report
@@ -339,7 +341,8 @@ def _act(
     rng: random.Random,
     report: SeedReport,
 ) -> str | None:
-    """Act on the record's first open task; the node acted on, or None when its flows are done."""
+    """Act on the record's first open task; the node acted on, :data:`WAITING` when its flow
+    waits on a timer (a survey's three days), or None when its flows are done."""
     with platform.unit_of_work() as uow:
         task = uow.session.scalar(
             select(Task)
@@ -350,7 +353,12 @@ def _act(
             .order_by(Task.id)
         )
         if task is None:
-            return None
+            running = uow.session.scalar(
+                select(FlowInstance.id).where(
+                    FlowInstance.record_id == record_id, FlowInstance.status == "running"
+                )
+            )
+            return WAITING if running is not None else None
         step = (stream.get("steps") or {}).get(task.node) or {}
         action = step.get("action", "approve" if task.kind == "approval" else "submit")
         target = None

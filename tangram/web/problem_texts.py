@@ -16,6 +16,7 @@ from typing import Any
 ZH: dict[str, str] = {
     # the kinds every problem falls back on
     "not_found": "找不到要找的内容，它可能已被删除",
+    "gone": "该内容已不再可用",
     "conflict": "操作与现有数据冲突，请刷新后再试",
     "lock_version.stale": "别人刚刚修改过这里：请刷新后再改一次",
     "permission.denied": "你没有权限执行此操作",
@@ -92,6 +93,8 @@ ZH: dict[str, str] = {
     "intake.invalid": "提交链接的设置有问题",
     "comment.invalid": "评论有问题：被提到的人需要能查看这条记录",
     "access.not_found": "链接不存在或已失效",
+    "survey.answered": "此调查已提交，感谢您的评价",
+    "survey.none": "目前没有待填写的调查",
     "reply.invalid": "回复有问题，请按提示修改",
     "view.not_found": "视图不存在",
     "view.invalid": "视图的条件有问题",

@@ -4,8 +4,9 @@ An agent registers a VIP hardware fault on product line A; it is dispatched to t
 engineers with raised urgency and SLA due times; the first-response deadline passes and the
 group's manager hears of it; the engineer analyses and plans a major rectification that the
 technical director rejects once and then approves; each measure owner gets a task; a failed
-acceptance row sends the work back; the callback says "not solved" and the ticket reopens; the
-second round closes it; the cockpit's FCR, MTTR and SLA compliance show exactly this ticket.
+acceptance row sends the work back; once resolved, the customer is sent a satisfaction survey and,
+without an answer in three days, called back; the callback says "not solved" and the ticket
+reopens; the second round closes it; the cockpit's FCR, MTTR and SLA compliance show exactly this ticket.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from tangram.platform.bootstrap import Platform
 from tangram.platform.identity import groups, users
 from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel.clock import FrozenClock
-from tangram.platform.kernel.models import FlowInstance, Group, Notification, Record
+from tangram.platform.kernel.models import AccessLink, FlowInstance, Group, Notification, Record
+from tangram.platform.records import access
 from tangram.platform.worker import Worker
 from tests.conftest import ApiClient
 from tests.platform.test_packages import _elsewhere, published
@@ -136,6 +138,18 @@ def ticket(platform: Platform, record_id: int) -> dict[str, Any]:
 
 def run_jobs(platform: Platform) -> None:
     Worker(platform, name="test").run_due()
+
+
+def survey_links(platform: Platform, record_id: int) -> int:
+    """How many surveys were sent about a record."""
+    with platform.unit_of_work(write=False) as uow:
+        return len(
+            uow.session.scalars(
+                select(AccessLink).where(
+                    AccessLink.record_id == record_id, AccessLink.kind == "survey"
+                )
+            ).all()
+        )
 
 
 def test_a_ticket_goes_round_the_whole_loop(
@@ -282,8 +296,12 @@ def test_a_ticket_goes_round_the_whole_loop(
         },
     )
     resolved = ticket(platform, ticket_id)
-    assert resolved["status"] == "callback"  # resolved, and the customer is being called back
+    assert resolved["status"] == "resolved"  # the customer has three days to answer the survey
     assert resolved["resolved_at"] is not None
+    assert survey_links(platform, ticket_id) == 1
+    clock.advance(timedelta(days=3))
+    run_jobs(platform)
+    assert ticket(platform, ticket_id)["status"] == "callback"  # no answer: the agent calls
     # the callback's answers and the status are the flow's: a plain write cannot forge them
     forged = agent.patch(
         f"{APP}/records/ticket/{ticket_id}",
@@ -321,10 +339,13 @@ def test_a_ticket_goes_round_the_whole_loop(
             "measures": verdicts(inspector, "accept", "pass"),
         },
     )
+    assert survey_links(platform, ticket_id) == 2
+    clock.advance(timedelta(days=3))
+    run_jobs(platform)
     act(agent, "callback", data={"csat": 5, "nps": 10, "effort": 1, "solved": "yes"})
     closed = ticket(platform, ticket_id)
     assert closed["status"] == "closed"
-    assert closed["closed_at"] == "2026-11-23T05:00:00+00:00"
+    assert closed["closed_at"] == "2026-11-29T05:00:00+00:00"  # two waits of three days
 
     with platform.unit_of_work(write=False) as uow:
         filed = {
@@ -433,7 +454,7 @@ def test_a_major_complaint_waits_for_the_boards_countersign(
 
 
 def test_a_ticket_solved_at_first_contact_goes_straight_to_the_callback(
-    platform: Platform, app: Flask, people: dict[str, int]
+    platform: Platform, app: Flask, people: dict[str, int], clock: FrozenClock
 ) -> None:
     agent = signed_in(app, "agent")
     ticket_id = register(agent, platform, issue_type="usage_question")
@@ -445,8 +466,11 @@ def test_a_ticket_solved_at_first_contact_goes_straight_to_the_callback(
         data={"response_note": "电话指导客户完成设置", "first_contact_resolved": True},
     )
     solved = ticket(platform, ticket_id)
-    assert solved["status"] == "callback"
+    assert solved["status"] == "resolved"
     assert solved["resolved_at"] is not None
+    clock.advance(timedelta(days=3))
+    run_jobs(platform)
+    assert ticket(platform, ticket_id)["status"] == "callback"
     act(agent, "callback", data={"csat": 5, "nps": 9, "effort": 1, "solved": "yes"})
     assert ticket(platform, ticket_id)["status"] == "closed"
     board = signed_in(app, "director").get(f"{APP}/dashboards/cockpit/data?period=this_month")
@@ -455,13 +479,65 @@ def test_a_ticket_solved_at_first_contact_goes_straight_to_the_callback(
     assert cards["fcr"]["value"] == 100.0
 
 
+def test_a_customer_who_answers_the_survey_is_not_called_back(
+    platform: Platform, app: Flask, people: dict[str, int], clock: FrozenClock
+) -> None:
+    agent = signed_in(app, "agent")
+    ticket_id = register(agent, platform, issue_type="usage_question")
+    holder = ticket(platform, ticket_id)["assignee"]
+    name = next(n for n, i in people.items() if i == holder)
+    act(
+        signed_in(app, name),
+        "respond",
+        data={"response_note": "电话指导客户完成设置", "first_contact_resolved": True},
+    )
+    assert ticket(platform, ticket_id)["status"] == "resolved"
+    with platform.unit_of_work(write=False) as uow:  # open as long as the callback waits
+        (link,) = uow.session.scalars(select(AccessLink).where(AccessLink.kind == "survey"))
+    assert link.expires_at == clock.now() + timedelta(days=3)
+    with platform.unit_of_work() as uow:  # the customer's status link (intake gives them one)
+        _, token = access.create(uow, ticket_id)
+        uow.commit()
+    customer = ApiClient(app.test_client())
+    status = customer.get(f"/api/v1/status/{token}?lang=zh-CN").get_json()
+    assert status["survey"]["title"] == "满意度调查"
+    clock.advance(timedelta(days=1))
+    answered = customer.post(
+        f"/api/v1/status/{token}/survey",
+        json={"data": {"csat": 4, "nps": 9, "ces": 2, "comment": "很快解决了"}},
+    )
+    assert answered.status_code == 201, answered.get_json()
+    assert customer.get(f"/api/v1/status/{token}").get_json()["survey"] is None
+    with platform.unit_of_work(write=False) as uow:
+        (answer,) = uow.session.scalars(
+            select(Record).where(Record.form_key == "satisfaction_survey")
+        ).all()
+        subject = uow.session.get(Record, ticket_id)
+        assert subject is not None
+        assert (answer.data["ticket"], answer.owner_id) == (ticket_id, subject.owner_id)
+        assert answer.owner_id is not None
+    with platform.unit_of_work(write=False) as uow:
+        (filed,) = uow.session.scalars(
+            select(Record.data).where(Record.form_key == "callback")
+        ).all()
+    assert (filed["ticket"], filed["csat"], filed["nps"], filed["effort"]) == (ticket_id, 4, 9, 2)
+    assert filed["customer_words"] == "很快解决了"
+    clock.advance(timedelta(days=2))
+    run_jobs(platform)
+    assert ticket(platform, ticket_id)["status"] == "closed"  # answered: nobody calls
+    assert task_list(agent, "callback") == []
+    board = signed_in(app, "director").get(f"{APP}/dashboards/cockpit/data?period=this_month")
+    cards = {w["id"]: w["data"] for w in board.get_json()["widgets"] if w["kind"] == "kpi"}
+    assert cards["csat"]["value"] == 100.0  # the survey's answer counts
+
+
 def test_the_package_exports_and_imports_elsewhere_identically(
     platform: Platform, tmp_path: Path
 ) -> None:
     with platform.unit_of_work() as uow:
         report = packages.install(uow, SYSTEM, packages.read(PACKAGE))
         uow.commit()
-    assert report.as_dict()["counts"] == {"added": 51}
+    assert report.as_dict()["counts"] == {"added": 53}
     with platform.unit_of_work(write=False) as uow:
         exported = packages.export(uow, SYSTEM, "aftersales")
     again = packages.read(exported)
@@ -503,7 +579,7 @@ def test_an_upgrade_keeps_tickets_and_their_running_flows(platform: Platform) ->
     with platform.unit_of_work() as uow:
         done = packages.install(uow, SYSTEM, packages.parse(files))
         uow.commit()
-    assert done.as_dict()["counts"] == {"changed": 2, "unchanged": 49}
+    assert done.as_dict()["counts"] == {"changed": 2, "unchanged": 51}
     with platform.unit_of_work() as uow:
         kept = uow.session.get(Record, written.id)
         assert kept is not None

@@ -4851,6 +4851,172 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/status/{token}/survey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * The pending survey (as ``GET /surveys/{token}``); 404 ``survey.none`` when none is
+         *     waiting (answered, expired or never sent), ``access.not_found`` for a link that opens
+         *     nothing.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    lang?: "zh-CN" | "en" | null;
+                };
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Survey"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        /**
+         * Answer the pending survey (as ``POST /surveys/{token}``: the same checks and
+         *     problems, and the same single use: an answer by either link ends both).
+         */
+        post: {
+            parameters: {
+                query?: {
+                    lang?: "zh-CN" | "en" | null;
+                };
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Answer"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Thanks"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/surveys/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * The survey to fill. 404 ``access.not_found`` for any link that opens nothing
+         *     (unknown, forged, expired, its record deleted), alike; 410 ``survey.answered`` once it
+         *     was answered.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    lang?: "zh-CN" | "en" | null;
+                };
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Survey"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        /**
+         * Answer: a record of the survey form linked to the subject, created in one
+         *     transaction with the link marked used (rules on its creation run). 422 lists problems
+         *     by field, nothing written; 429 when this address answered as many surveys in the last
+         *     hour as the intake limit allows (``TANGRAM_INTAKE_MAX_PER_HOUR``); 410
+         *     ``survey.answered`` when it was already answered (of two answers racing, the second);
+         *     404 ``access.not_found`` for any link that opens nothing.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    lang?: "zh-CN" | "en" | null;
+                };
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Answer"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Thanks"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks": {
         parameters: {
             query?: never;
@@ -5395,6 +5561,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        Answer: {
+            data: {
+                [key: string]: unknown;
+            };
+        };
         App: {
             /** Format: date-time */
             created_at: string;
@@ -6235,6 +6406,12 @@ export interface components {
             current_password: string;
             new_password: string;
         };
+        PendingSurvey: {
+            /** Format: date-time */
+            expires_at: string | null;
+            /** @description the survey form's title */
+            title: string;
+        };
         People: {
             groups: {
                 [key: string]: unknown;
@@ -6726,6 +6903,8 @@ export interface components {
             /** @description the record's serial number, else `#id` */
             number: string;
             state: components["schemas"]["State"] | null;
+            /** @description a survey sent about the record, neither answered nor expired: answer it at `/status/{token}/survey` */
+            survey: components["schemas"]["PendingSurvey"] | null;
             /** @description oldest first */
             timeline: components["schemas"]["PublicEntry"][];
             /** @description its title field's value when that field is public */
@@ -6733,6 +6912,33 @@ export interface components {
         };
         Submission: {
             data: {
+                [key: string]: unknown;
+            };
+        };
+        Survey: {
+            conditions: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            expires_at: string | null;
+            fields: {
+                [key: string]: unknown;
+            }[];
+            form: string;
+            json_schema: {
+                [key: string]: unknown;
+            };
+            /** @description The server's validation messages by code, in the language asked */
+            messages: {
+                [key: string]: unknown;
+            };
+            /** @description the subject record's serial number, else `#id` */
+            number: string;
+            /** @description the subject's title when its form marks that field public */
+            subject_title: string | null;
+            /** @description the survey form's title */
+            title: string;
+            ui_schema: {
                 [key: string]: unknown;
             };
         };
@@ -6827,6 +7033,11 @@ export interface components {
             /** @description The fields the step before this one filled in: what is to be decided */
             summary: string[];
             task: components["schemas"]["Task"];
+        };
+        Thanks: {
+            form: string;
+            /** @description the subject's number */
+            number: string;
         };
         Token: {
             /** Format: date-time */

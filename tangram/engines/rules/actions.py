@@ -1,5 +1,5 @@
 """Rule actions: set fields, assign, notify, create a record, start a flow, call a webhook,
-comment, escalate. Each type compiles in a small function chosen from a table; a compiled action
+comment, escalate, send a survey. Each type compiles in a small function chosen from a table; a compiled action
 turns a record into the parameters of its :class:`Effect`, which the platform applies."""
 
 from __future__ import annotations
@@ -23,7 +23,12 @@ ACTIONS = (
     "webhook",
     "comment",
     "escalate",
+    "send_survey",
 )
+
+#: How long a survey link stays open unless an action says otherwise, and the longest it may.
+SURVEY_DAYS = 14
+MAX_SURVEY_DAYS = 365
 
 
 STRATEGIES = ("fixed", "round_robin", "least_open", "skill")
@@ -202,6 +207,38 @@ def _escalate(raw: Mapping[str, Any], path: str, c: Checker) -> Action | None:
     return Action("escalate", lambda _d, _c: {"levels": levels, "notify": notify_to})
 
 
+def _send_survey(raw: Mapping[str, Any], path: str, c: Checker) -> Action | None:
+    form = raw.get("form")
+    if not isinstance(form, str) or (c.forms is not None and form not in c.forms):
+        c.problem(f"{path}/form", "rule.form", f"no form {form!r} in this app")
+    link_field = raw.get("link_field")
+    if not isinstance(link_field, str) or not link_field:
+        c.problem(
+            f"{path}/link_field",
+            "rule.link_field",
+            "name the reference field of the survey form that points at this record",
+        )
+    days = raw.get("expires_in_days", SURVEY_DAYS)
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_SURVEY_DAYS:
+        c.problem(f"{path}/expires_in_days", "rule.expires", f"1 to {MAX_SURVEY_DAYS} days")
+    to_field = raw.get("to_field")
+    if to_field is not None:
+        # an e-mail field of the record, or ``reference.field`` of the record it points at
+        head = to_field.split(".", 1)[0] if isinstance(to_field, str) else to_field
+        c.field(head, f"{path}/to_field")
+    answered_field = raw.get("answered_field")
+    if answered_field is not None:
+        c.field(answered_field, f"{path}/answered_field")
+    params = {
+        "form": form,
+        "link_field": link_field,
+        "expires_in_days": days,
+        "to_field": to_field,
+        "answered_field": answered_field,
+    }
+    return Action("send_survey", lambda _d, _c: dict(params))
+
+
 #: What compiles each type of action (its options checked, its effect's parameters computed).
 _ACTIONS: dict[str, Callable[[Mapping[str, Any], str, Checker], Action | None]] = {
     "set_fields": _set_fields,
@@ -212,6 +249,7 @@ _ACTIONS: dict[str, Callable[[Mapping[str, Any], str, Checker], Action | None]] 
     "webhook": _webhook,
     "comment": _comment,
     "escalate": _escalate,
+    "send_survey": _send_survey,
 }
 
 

@@ -38,6 +38,14 @@ class NotFound(TangramError):
     default_code = "not_found"
 
 
+class Gone(TangramError):
+    """What was asked for existed once and is over (a survey already answered)."""
+
+    status = 410
+    title = "Gone"
+    default_code = "gone"
+
+
 class Conflict(TangramError):
     """The request conflicts with the current state; ``current`` carries it when useful, and
     ``errors`` what stands in the way (path, message)."""

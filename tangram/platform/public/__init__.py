@@ -1,5 +1,5 @@
 """Public pages: what people without an account see and do through a private link (a record's
-status page and the customer's replies; surveys later)."""
+status page and the customer's replies, surveys)."""
 
 from tangram.platform.public.status import (
     record_upload,

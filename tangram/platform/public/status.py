@@ -15,6 +15,8 @@ comments, opinions given on steps, transfers, rule runs, and fields the block do
 user or group field the block lists does show the person's or group's name: that is the
 designer's explicit choice ("your engineer"), made in the definition, not something the page
 lets slip.
+A survey sent about the record and not yet answered (nor expired) shows as ``survey``; the
+customer answers it through the same link (:mod:`tangram.platform.public.surveys`).
 Every link that opens nothing (unknown, forged, expired, deleted record) answers the same 404.
 """
 
@@ -47,7 +49,7 @@ from tangram.platform.kernel.models import (
 )
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import compiled
-from tangram.platform.records import access, attachments, comments, exports
+from tangram.platform.records import access, attachments, comments, exports, surveys
 from tangram.platform.records.intake import WINDOW
 
 #: Flow step actions a customer sees, and how each reads.
@@ -261,7 +263,20 @@ def status_view(uow: UnitOfWork, token: str, *, lang: str) -> dict[str, Any]:
         "fields": fields,
         "timeline": _timeline(uow, app.key, form, record, lang, zone),
         "max_reply": comments.MAX_BODY,
+        "survey": _survey(uow, app.key, record, lang),
     }
+
+
+def _survey(uow: UnitOfWork, app_key: str, record: Record, lang: str) -> dict[str, Any] | None:
+    """The survey waiting for the customer's answer, if one does (answered or expired: none)."""
+    link = surveys.pending(uow, record.id)
+    if link is None or not link.form_key:
+        return None
+    try:
+        _, survey = compiled.form(uow, app_key, link.form_key)
+    except NotFound:
+        return None
+    return {"title": text(survey.label, lang) or survey.key, "expires_at": link.expires_at}
 
 
 def check_rate(uow: UnitOfWork, remote_addr: str, *, max_per_hour: int) -> None:

@@ -7,7 +7,9 @@
 - ``notify`` writes in-app notifications (and queues mail when a server is configured);
 - ``create_record`` creates through the records service; ``comment`` adds a timeline entry;
 - ``webhook`` queues a signed delivery (:mod:`~tangram.platform.outbound.webhooks`);
-- ``start_flow`` publishes ``flow.start_requested`` for the flow engine.
+- ``start_flow`` publishes ``flow.start_requested`` for the flow engine;
+- ``send_survey`` creates a single-use survey link to the record and mails it when it can
+  (:mod:`~tangram.platform.records.surveys`).
 
 An effect that cannot be applied (an invalid value, nobody to assign, a refused webhook target)
 does not undo the user's write: it is recorded as failed, beside the effects that worked.
@@ -34,7 +36,7 @@ from tangram.platform.kernel.models import Group, Record, User
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import compiled
 from tangram.platform.outbound import mail, notify, webhooks
-from tangram.platform.records import projections
+from tangram.platform.records import projections, surveys
 from tangram.platform.rules import assignment
 
 
@@ -70,7 +72,13 @@ class _Write:
     text: str
 
 
-_EXPECTED = (TangramError, assignment.Unresolvable, webhooks.TargetRefused, EffectFailed)
+_EXPECTED = (
+    TangramError,
+    assignment.Unresolvable,
+    webhooks.TargetRefused,
+    EffectFailed,
+    surveys.SurveyRefused,
+)
 
 
 def apply_effects(
@@ -221,6 +229,25 @@ def _start_flow(t: _Target, effect: Effect) -> str:
     return f"start of flow {flow} requested"
 
 
+def _send_survey(t: _Target, effect: Effect) -> str:
+    p = effect.params
+    sent = surveys.send(
+        t.uow,
+        t.settings,
+        t.book.app,
+        t.record,
+        t.data,
+        form_key=str(p["form"]),
+        link_field=str(p["link_field"]),
+        expires_in_days=int(p["expires_in_days"]),
+        source=t.source,
+        to_field=p.get("to_field"),
+        answered_field=p.get("answered_field"),
+    )
+    t.fact.update(form=str(p["form"]), link=sent.link.id, mailed=sent.mailed)
+    return f"survey {p['form']} sent" + (" by e-mail" if sent.mailed else "")
+
+
 def _apply(
     uow: UnitOfWork,
     settings: Settings,
@@ -357,4 +384,5 @@ _HANDLERS: dict[str, Callable[[_Target, Effect], str | _Write]] = {
     "webhook": _webhook,
     "start_flow": _start_flow,
     "escalate": _escalate,
+    "send_survey": _send_survey,
 }

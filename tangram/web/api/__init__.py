@@ -22,6 +22,7 @@ from tangram.web.api import (
     roles,
     runtime,
     status,
+    surveys,
     tasks,
     users,
 )
@@ -46,6 +47,7 @@ def register_blueprints(api: Any) -> None:
         files,
         intake,
         status,
+        surveys,
         audit,
         jobs,
         tasks,

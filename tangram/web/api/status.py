@@ -11,10 +11,12 @@ from marshmallow import Schema, fields, validate
 
 from tangram.platform import public as pages
 from tangram.platform.kernel.models import Attachment
+from tangram.platform.public import surveys
 from tangram.platform.records import attachments, comments
 from tangram.web.api.common import StrictSchema
 from tangram.web.api.files import UPLOAD_DOC, AttachmentSchema, send_stored, uploaded_file
 from tangram.web.api.records import LangArgs, lang_of
+from tangram.web.api.surveys import AnswerSchema, SurveySchema, ThanksSchema
 from tangram.web.decoding import Blueprint
 from tangram.web.security import platform, public, remote_addr
 
@@ -83,6 +85,13 @@ class PublicEntrySchema(Schema):
     attachments = fields.List(fields.Nested(FileRefSchema))
 
 
+class PendingSurveySchema(Schema):
+    """A survey waiting for the customer's answer."""
+
+    title = fields.String(required=True, metadata={"description": "the survey form's title"})
+    expires_at = fields.DateTime(allow_none=True, required=True)
+
+
 class StatusSchema(Schema):
     """What the status page shows."""
 
@@ -107,6 +116,15 @@ class StatusSchema(Schema):
     )
     max_reply = fields.Integer(
         required=True, metadata={"description": "the longest reply, in characters"}
+    )
+    survey = fields.Nested(
+        PendingSurveySchema,
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "a survey sent about the record, neither answered nor expired: "
+            "answer it at `/status/{token}/survey`"
+        },
     )
 
 
@@ -172,6 +190,40 @@ class Replies(MethodView):
             )
             uow.commit()
         return entry
+
+
+@blp.route("/<string:token>/survey")
+@public
+class PendingSurvey(MethodView):
+    """The survey waiting for an answer, through the status link."""
+
+    @blp.arguments(LangArgs, location="query")
+    @blp.response(200, SurveySchema)
+    def get(self, _args: dict[str, Any], token: str) -> dict[str, Any]:
+        """The pending survey (as ``GET /surveys/{token}``); 404 ``survey.none`` when none is
+        waiting (answered, expired or never sent), ``access.not_found`` for a link that opens
+        nothing."""
+        with platform().unit_of_work(write=False) as uow:
+            return surveys.view_for_status(uow, token, lang=lang_of())
+
+    @blp.arguments(LangArgs, location="query")
+    @blp.arguments(AnswerSchema)
+    @blp.response(201, ThanksSchema)
+    def post(self, _args: dict[str, Any], body: dict[str, Any], token: str) -> dict[str, Any]:
+        """Answer the pending survey (as ``POST /surveys/{token}``: the same checks and
+        problems, and the same single use: an answer by either link ends both)."""
+        p = platform()
+        with p.unit_of_work() as uow:
+            thanks = surveys.answer_for_status(
+                uow,
+                token,
+                body["data"],
+                remote_addr=remote_addr(),
+                lang=lang_of(),
+                max_per_hour=p.settings.intake_max_per_hour,
+            )
+            uow.commit()
+        return thanks
 
 
 @blp.route("/<string:token>/attachments")

@@ -307,7 +307,7 @@ function ActionForm({ app, action, onChange, fields, testId }: { app: string; ac
   const overview = useOverview(app);
   const definitions = overview.data ?? [];
   const of = (kind: string) => definitions.filter((d) => d.kind === kind).map((d) => ({ value: d.key, label: `${label(d.name, lang, d.key)} (${d.key})` }));
-  const createForm = action.type === "create_record" && typeof action.form === "string" && action.form ? action.form : undefined;
+  const createForm = (action.type === "create_record" || action.type === "send_survey") && typeof action.form === "string" && action.form ? action.form : undefined;
   const target = useFlowForm(app, createForm);
   const patch = (p: Record<string, unknown>) => {
     const next: Action = { ...action, ...p };
@@ -333,6 +333,55 @@ function ActionForm({ app, action, onChange, fields, testId }: { app: string; ac
             <Select size="small" style={{ width: "100%" }} value={createForm} onChange={(form: string) => patch({ form, values: {} })} options={of("form")} data-testid={`${testId}-form`} aria-label={t("design.action.form")} />,
           )}
           {createForm && <ValuesEditor value={(action.values as Record<string, unknown>) ?? {}} onChange={(values) => patch({ values })} targets={target.data ?? []} sources={fields} testId={`${testId}-values`} />}
+        </Space>
+      );
+    case "send_survey":
+      return (
+        <Space direction="vertical" size={6} style={{ width: "100%" }}>
+          {row(
+            t("design.action.form"),
+            <Select size="small" style={{ width: "100%" }} value={createForm} onChange={(form: string) => patch({ form, link_field: "" })} options={of("form")} data-testid={`${testId}-form`} aria-label={t("design.action.form")} />,
+          )}
+          {row(
+            t("design.action.survey.link_field"),
+            <Select
+              size="small"
+              style={{ width: "100%" }}
+              value={(action.link_field as string) || undefined}
+              onChange={(link_field: string) => patch({ link_field })}
+              options={fieldOptions(target.data ?? [], lang, (f) => f.type === "reference")}
+              data-testid={`${testId}-link-field`}
+              aria-label={t("design.action.survey.link_field")}
+            />,
+          )}
+          {row(
+            t("design.action.survey.days"),
+            <InputNumber size="small" min={1} max={365} value={Number(action.expires_in_days ?? 14)} onChange={(days) => patch({ expires_in_days: days ?? 14 })} aria-label={t("design.action.survey.days")} data-testid={`${testId}-days`} />,
+          )}
+          {row(
+            t("design.action.survey.to_field"),
+            <Select
+              size="small"
+              allowClear
+              style={{ width: "100%" }}
+              value={(action.to_field as string) || undefined}
+              onChange={(to_field?: string) => patch({ to_field: to_field || undefined })}
+              options={fieldOptions(fields, lang, (f) => f.type === "email")}
+              aria-label={t("design.action.survey.to_field")}
+            />,
+          )}
+          {row(
+            t("design.action.survey.answered_field"),
+            <Select
+              size="small"
+              allowClear
+              style={{ width: "100%" }}
+              value={(action.answered_field as string) || undefined}
+              onChange={(answered_field?: string) => patch({ answered_field: answered_field || undefined })}
+              options={fieldOptions(fields, lang, (f) => f.type === "datetime")}
+              aria-label={t("design.action.survey.answered_field")}
+            />,
+          )}
         </Space>
       );
     case "start_flow":

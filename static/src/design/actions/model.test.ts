@@ -103,6 +103,10 @@ describe("actions", () => {
     expect(actionText({ type: "notify", to: { role: "service_manager" }, title: "超时提醒" }, "zh-CN", names)).toBe("给 角色「服务经理」 发站内通知：超时提醒");
     expect(actionText({ type: "assign", field: "assignee", table: "dispatch_matrix", output: "group" }, "en", names)).toBe("Assign “处理人” by the decision table “dispatch_matrix”");
     expect(actionText({ type: "escalate", levels: 2 }, "zh-CN")).toBe("升级 2 级");
+    expect(actionText({ type: "send_survey", form: "satisfaction_survey", link_field: "ticket", to_field: "contact_email" }, "zh-CN", { field: (k: string) => (k === "contact_email" ? "联系人邮箱" : undefined) })).toBe(
+      "发送调查「satisfaction_survey」（14 天内有效，发到「联系人邮箱」）",
+    );
+    expect(actionText({ type: "send_survey", form: "s", expires_in_days: 7 }, "en")).toBe("Send the survey “s” (valid 7 days)");
     for (const action of packageActions()) expect(actionText(action, "zh-CN")).not.toBe("");
   });
 

@@ -1,5 +1,5 @@
 // The actions rules and automation nodes run — set fields, assign, notify, create a record, start
-// a flow, call a webhook, comment, escalate — as the editors show them: each value a fixed value,
+// a flow, call a webhook, comment, escalate, send a survey — as the editors show them: each value a fixed value,
 // another field's value, the time now, a number added to a field, a text with fields in it, or (for
 // what none of these says) a formula; each recipient a kind and what it names; each action read
 // in words. Reading and writing back leaves every definition as it was.
@@ -8,7 +8,7 @@ import type { Text } from "../flows/model/types";
 export type Lang = "zh-CN" | "en";
 export type Json = unknown;
 
-export const ACTION_TYPES = ["set_fields", "assign", "notify", "create_record", "start_flow", "webhook", "comment", "escalate"] as const;
+export const ACTION_TYPES = ["set_fields", "assign", "notify", "create_record", "start_flow", "webhook", "comment", "escalate", "send_survey"] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 
 export interface Action {
@@ -25,6 +25,7 @@ export const ACTION_LABELS: Record<ActionType, [string, string]> = {
   webhook: ["调用 Webhook", "Call a webhook"],
   comment: ["写入备注", "Comment"],
   escalate: ["升级", "Escalate"],
+  send_survey: ["发送满意度调查", "Send a survey"],
 };
 
 const zh = (lang: Lang, zhText: string, en: string) => (lang === "en" ? en : zhText);
@@ -53,6 +54,8 @@ export function blankAction(type: ActionType): Action {
       return { type, text: "" };
     case "escalate":
       return { type, levels: 1 };
+    case "send_survey":
+      return { type, form: "", link_field: "", expires_in_days: 14 };
   }
 }
 
@@ -265,6 +268,12 @@ export function actionText(action: Action, lang: Lang, names: Names = {}): strin
       return zh(lang, `写入备注：${String(action.text ?? "")}`, `Comment: ${String(action.text ?? "")}`);
     case "escalate":
       return zh(lang, `升级 ${Number(action.levels ?? 1)} 级`, `Escalate ${Number(action.levels ?? 1)} level(s)`);
+    case "send_survey": {
+      const form = names.form?.(String(action.form)) ?? String(action.form || zh(lang, "（未选择）", "(none chosen)"));
+      const days = Number(action.expires_in_days ?? 14);
+      const to = action.to_field ? zh(lang, `，发到「${field(action.to_field)}」`, `, mailed to “${field(action.to_field)}”`) : "";
+      return zh(lang, `发送调查「${form}」（${days} 天内有效${to}）`, `Send the survey “${form}” (valid ${days} days${to})`);
+    }
     default:
       return String(action.type);
   }

@@ -5,7 +5,7 @@ import { PaperClipOutlined, SendOutlined, UploadOutlined } from "@ant-design/ico
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Alert, App, Button, Descriptions, Input, Space, Spin, Tag, Timeline, Typography, Upload, type UploadFile } from "antd";
 import { useRef, useState } from "react";
-import { useParams } from "react-router-dom";
+import { Link, useParams } from "react-router-dom";
 import { ApiError, upload } from "../../api";
 import { client, data, type Schemas } from "../../client";
 import { useLang } from "../../i18n";
@@ -184,6 +184,21 @@ export function StatusPage() {
   return (
     <PublicFrame testId="status-page">
       <Header status={status} />
+      {status.survey && (
+        <Alert
+          type="info"
+          showIcon
+          style={{ margin: "16px 0" }}
+          data-testid="status-survey"
+          title={<h2 style={{ fontSize: 16, margin: 0 }}>{t("status.survey")}</h2>}
+          description={t("status.survey.detail", { title: status.survey.title })}
+          action={
+            <Link to={`/status/${token}/survey`} data-testid="status-survey-open">
+              <Button type="primary">{t("status.survey.open")}</Button>
+            </Link>
+          }
+        />
+      )}
       {status.fields.length > 0 && (
         <section aria-labelledby="status-details-title">
           <h2 id="status-details-title" style={{ fontSize: 16 }}>

@@ -1,6 +1,6 @@
 import i18next from "i18next";
 import { describe, expect, it } from "vitest";
-import { entryLook, isPublicPath, receiptNumber, replyState, splitErrors, statusLink } from "./model";
+import { entryLook, isPublicPath, receiptNumber, replyState, scaleValues, splitErrors, statusLink, withScales } from "./model";
 import { PUBLIC_STRINGS } from "./strings";
 
 describe("the public pages' model", () => {
@@ -36,7 +36,33 @@ describe("the public pages' model", () => {
     expect(isPublicPath("/status/tga_x-y_z")).toBe(true);
     expect(isPublicPath("/status/")).toBe(false);
     expect(isPublicPath("/status/a/b")).toBe(false);
+    expect(isPublicPath("/survey/tga_x-y_z")).toBe(true);
+    expect(isPublicPath("/status/tga_x/survey")).toBe(true);
+    expect(isPublicPath("/survey/a/b")).toBe(false);
+    expect(isPublicPath("/intake/a/survey")).toBe(false);
     expect(isPublicPath("/apps/aftersales/records/ticket")).toBe(false);
+  });
+
+  it("draws small integer ranges as scales to tap and leaves the rest alone", () => {
+    const schema = {
+      properties: {
+        csat: { type: "integer", minimum: 1, maximum: 5 },
+        nps: { type: ["integer", "null"], minimum: 0, maximum: 10 },
+        age: { type: "integer", minimum: 0, maximum: 120 },
+        open: { type: "integer" },
+        price: { type: "number", minimum: 1, maximum: 5 },
+        comment: { type: "string" },
+      },
+    };
+    const ui = withScales(schema, { csat: { "ui:title": "满意度" }, "ui:order": ["csat", "nps"] });
+    expect(ui.csat).toEqual({ "ui:title": "满意度", "ui:widget": "scale" });
+    expect(ui.nps).toEqual({ "ui:widget": "scale" });
+    expect(ui.age).toBeUndefined();
+    expect(ui.open).toBeUndefined();
+    expect(ui.price).toBeUndefined();
+    expect(ui["ui:order"]).toEqual(["csat", "nps"]);
+    expect(scaleValues(0, 10)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(scaleValues(1, 5)).toEqual([1, 2, 3, 4, 5]);
   });
 
   it("has every word in both languages", () => {

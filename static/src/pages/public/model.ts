@@ -57,7 +57,31 @@ export function splitErrors(errors: Record<string, string[] | string>, shown: re
   return { pinned, rest };
 }
 
-/** Whether a path is a public page, shown to anyone without signing in and outside the shell. */
+/** Whether a path is a public page, shown to anyone without signing in and outside the shell:
+ * an intake form, a status page, a survey (by its own link or through a status link). */
 export function isPublicPath(path: string): boolean {
-  return /^\/(intake|status)\/[^/]+\/?$/.test(path);
+  return /^\/(intake|status|survey)\/[^/]+\/?$/.test(path) || /^\/status\/[^/]+\/survey\/?$/.test(path);
+}
+
+/** The widest scale drawn as buttons to tap (0–10: eleven of them). */
+export const MAX_SCALE = 11;
+
+/** The integer fields of a survey's JSON schema with a small range (a 1–5 rating, a 0–10
+ * scale): each drawn as a row of buttons, the others keep their usual widgets. */
+export function withScales(jsonSchema: Record<string, unknown>, ui: Record<string, unknown>): Record<string, unknown> {
+  const properties = (jsonSchema.properties ?? {}) as Record<string, Record<string, unknown>>;
+  const out: Record<string, unknown> = { ...ui };
+  for (const [key, prop] of Object.entries(properties)) {
+    const types = Array.isArray(prop.type) ? prop.type : [prop.type];
+    const { minimum, maximum } = prop;
+    if (!types.includes("integer") || typeof minimum !== "number" || typeof maximum !== "number") continue;
+    if (maximum < minimum || maximum - minimum + 1 > MAX_SCALE) continue;
+    out[key] = { ...((ui[key] as Record<string, unknown> | undefined) ?? {}), "ui:widget": "scale" };
+  }
+  return out;
+}
+
+/** The values of a scale, lowest first. */
+export function scaleValues(minimum: number, maximum: number): number[] {
+  return Array.from({ length: Math.max(0, maximum - minimum + 1) }, (_, i) => minimum + i);
 }

@@ -44,6 +44,17 @@ export const PUBLIC_STRINGS: Record<string, [string, string]> = {
   "status.kind.step": ["处理进展", "Progress"],
   "status.kind.reply": ["客服回复", "Service reply"],
   "status.kind.customer_reply": ["您的回复", "Your reply"],
+  "status.survey": ["请为本次服务评分", "Please rate our service"],
+  "status.survey.detail": ["{title}：只需一分钟，您的评价帮助我们改进服务。", "{title}: it takes a minute, and your answer helps us improve."],
+  "status.survey.open": ["去评价", "Rate now"],
+  "survey.about": ["关于 {number}", "About {number}"],
+  "survey.submit": ["提交评价", "Submit"],
+  "survey.fix": ["请按提示修改后再提交", "Please correct what is marked and submit again"],
+  "survey.limited": ["提交太频繁", "Too many answers"],
+  "survey.thanks": ["感谢您的评价！", "Thank you for your feedback!"],
+  "survey.thanks.detail": ["我们已收到您对 {number} 的评价。", "We received your rating of {number}."],
+  "survey.answered": ["此调查已提交，感谢您的评价", "This survey was already answered; thank you"],
+  "survey.back": ["返回处理进度", "Back to the progress"],
   "status.private": ["此页面仅持有专属链接的人可见", "Only people with the private link see this page"],
 };
 

@@ -236,14 +236,17 @@ class IntakeLink(Locked, Base):
 
 class AccessLink(Base):
     """A private link to one record for someone without an account (a customer's ticket status
-    page; surveys later): only the SHA-256 of its random token is stored, so a lost link is
+    page, a satisfaction survey): only the SHA-256 of its random token is stored, so a lost link is
     replaced, not recovered."""
 
     __tablename__ = "access_links"
-    __table_args__ = (Index("ix_access_links_record_id", "record_id"),)
+    __table_args__ = (
+        Index("ix_access_links_record_id", "record_id"),
+        Index("ix_access_links_remote_addr_used_at", "remote_addr", "used_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: What the link opens (``status``).
+    #: What the link opens (``status`` or ``survey``).
     kind: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
@@ -252,6 +255,14 @@ class AccessLink(Base):
     expires_at: Mapped[datetime | None]
     #: When a single-use link was used (null: unused, or not single-use).
     used_at: Mapped[datetime | None]
+    #: Survey links: the form the answer is written to (null for other kinds).
+    form_key: Mapped[str | None] = mapped_column(String(64))
+    #: Survey links: the reference field of that form the server sets to the subject record.
+    link_field: Mapped[str | None] = mapped_column(String(64))
+    #: Survey links: a date-time field of the subject stamped when the survey is answered.
+    answered_field: Mapped[str | None] = mapped_column(String(64))
+    #: Survey links: the address the answer came from (what the answers' rate limit counts).
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
 
 
 class IntakeSubmission(Base):
