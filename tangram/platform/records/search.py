@@ -25,7 +25,23 @@ import warnings
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Table, and_, bindparam, delete, false, insert, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    column,
+    delete,
+    false,
+    func,
+    insert,
+    literal_column,
+    select,
+    table,
+    true,
+)
+from sqlalchemy import cast as cast_
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import Boolean
@@ -195,32 +211,45 @@ def install(events: EventBus[UnitOfWork]) -> None:
 # --- reading ---------------------------------------------------------------------------------
 
 
-class _TokenMatch(ColumnElement[bool]):
-    """``record_search``'s row holds a token starting with ``token`` (compiled per dialect)."""
+_FTS = table("record_search_fts", column("rowid"))
+
+
+class _ByDialect(ColumnElement[bool]):
+    """One condition written twice: for PostgreSQL and for SQLite (chosen when compiled)."""
 
     inherit_cache = False
     type = Boolean()
 
-    def __init__(self, token: str) -> None:
-        self.token = token
+    def __init__(self, postgresql: ColumnElement[bool], sqlite: ColumnElement[bool]) -> None:
+        self.postgresql = postgresql
+        self.sqlite = sqlite
 
 
-@compiles(_TokenMatch, "postgresql")
-def _match_postgresql(element: _TokenMatch, compiler: SQLCompiler, **kw: Any) -> str:
-    query = compiler.process(bindparam(None, f"'{element.token}':*", unique=True), **kw)
-    return (
-        f"array_to_tsvector(string_to_array(record_search.tokens, ' ')) @@ CAST({query} AS tsquery)"
+@compiles(_ByDialect)
+def _compile_by_dialect(element: _ByDialect, compiler: SQLCompiler, **kw: Any) -> str:
+    chosen = element.postgresql if compiler.dialect.name == "postgresql" else element.sqlite
+    return compiler.process(chosen, **kw)
+
+
+def _holding(record_id: ColumnElement[Any], token: str, fields: list[str]) -> ColumnElement[bool]:
+    """Records with a row in one of ``fields`` holding a word that starts with ``token``."""
+    tsv = func.array_to_tsvector(func.string_to_array(_TABLE.c.tokens, " "))
+    on_postgresql = record_id.in_(
+        select(_TABLE.c.record_id).where(
+            _TABLE.c.field.in_(fields),
+            tsv.op("@@")(cast_(bindparam(None, f"'{token}':*"), TSQUERY)),
+        )
     )
-
-
-@compiles(_TokenMatch)
-def _match_sqlite(element: _TokenMatch, compiler: SQLCompiler, **kw: Any) -> str:
-    query = compiler.process(bindparam(None, f'"{element.token}"*', unique=True), **kw)
-    # ``query`` is a bound parameter's placeholder, never the token's text
-    return (
-        "record_search.id IN (SELECT rowid FROM record_search_fts "  # noqa: S608
-        f"WHERE record_search_fts MATCH {query})"
+    # SQLite: driven by the FTS5 index (its matches, then their rows by primary key)
+    on_sqlite = record_id.in_(
+        select(_TABLE.c.record_id)
+        .select_from(_FTS.join(_TABLE, _TABLE.c.id == _FTS.c.rowid))
+        .where(
+            literal_column("record_search_fts").op("MATCH")(bindparam(None, f'"{token}"*')),
+            _TABLE.c.field.in_(fields),
+        )
     )
+    return _ByDialect(on_postgresql, on_sqlite)
 
 
 def matches(
@@ -229,19 +258,10 @@ def matches(
     """Records (``record_id``: the column naming them) holding every token, each in one of
     ``fields``. Tokens come from :func:`tangram.engines.forms.search.tokens`: letters and digits
     only, so quoting them for either query language is safe."""
-    table = _TABLE
     wanted = list(tokens)
     if not wanted:
         return true()
     if not fields:
         return false()
-    return and_(
-        *(
-            record_id.in_(
-                select(table.c.record_id).where(
-                    table.c.field.in_(sorted(fields)), _TokenMatch(token)
-                )
-            )
-            for token in wanted
-        )
-    )
+    names = sorted(fields)
+    return and_(*(_holding(record_id, token, names) for token in wanted))
