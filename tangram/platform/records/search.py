@@ -13,13 +13,14 @@ Every token matches as a prefix, and every token of a query must match in some f
 may read: a hidden field's row is never consulted, so it cannot make a record findable.
 
 jieba loads its dictionary (about a second; it ships in the package and needs no network) on the
-first use in a process, once, under a lock; it keeps a cache of it in the system's temporary
-folder.
+first use in a process, once, under a lock, never from a cache another user could have left in
+the shared temporary folder.
 """
 
 from __future__ import annotations
 
 import logging
+import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -83,7 +84,12 @@ def _jieba() -> Segmenter:
 
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
+    # jieba would read (and write) a cache of its dictionary in the shared temporary folder,
+    # where another local user could leave one of their own: it writes into a folder of ours
+    # instead, removed once loaded, so the dictionary is always read from the package.
+    with tempfile.TemporaryDirectory(prefix="tangram-jieba-") as private:
+        tokenizer.tmp_dir = private
+        tokenizer.initialize()
     cut: Segmenter = tokenizer.cut_for_search
     return cut
 
