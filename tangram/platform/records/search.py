@@ -12,7 +12,7 @@ transaction, rebuilds them (``tangram records reindex``) and turns query tokens 
 Every token matches as a prefix, and every token of a query must match in some field the viewer
 may read: a hidden field's row is never consulted, so it cannot make a record findable.
 
-jieba loads its dictionary (about a second; it ships in the package and needs no network) on the
+jieba loads its dictionary (0.6 s on an idle machine; it ships in the package and needs no network) on the
 first use in a process, once, under a lock, never from a cache another user could have left in
 the shared temporary folder.
 """
