@@ -258,7 +258,7 @@ class RecordSearch(Base):
     """Full-text search rows: one per (record, searched field) holding the field's tokens
     separated by spaces (see :mod:`tangram.platform.records.search`). PostgreSQL reads them
     through a GIN index over their ``tsvector``; SQLite through the FTS5 table
-    ``record_search_fts`` kept in step by triggers (both made by migration 0024)."""
+    ``record_search_fts`` kept in step by triggers (both made by migration 0025)."""
 
     __tablename__ = "record_search"
     __table_args__ = (Index("ix_record_search_record_id", "record_id"),)
