@@ -9,6 +9,7 @@ import { Link, Outlet, useLocation, useParams } from "react-router-dom";
 import { api, type Navigation } from "./api";
 import { placeOf } from "./frame";
 import { useLang } from "./i18n";
+import { HeaderSearch } from "./search/HeaderSearch";
 
 export function AppFrame() {
   const { app = "" } = useParams();
@@ -31,7 +32,9 @@ export function AppFrame() {
       ? [{ key: "form", title: place.record ? <Link to={list}>{form?.label ?? place.key}</Link> : (form?.label ?? place.key) }]
       : place.kind === "dashboards"
         ? [{ key: "board", title: board?.label ?? place.key }]
-        : []),
+        : place.kind === "search"
+          ? [{ key: "search", title: t("search.title") }]
+          : []),
     ...(place.kind === "records" && place.record
       ? [
           {
@@ -85,7 +88,10 @@ export function AppFrame() {
       )}
       {/* not a second <main>: the shell's content is the page's one main landmark */}
       <div style={{ flex: "auto", minWidth: 0 }}>
-        <Breadcrumb items={crumbs} style={{ marginBottom: 12 }} data-print="hide" data-testid="breadcrumb" />
+        <div style={{ display: "flex", flexWrap: "wrap", gap: 8, justifyContent: "space-between", alignItems: "center", marginBottom: 12 }} data-print="hide">
+          <Breadcrumb items={crumbs} data-testid="breadcrumb" />
+          <HeaderSearch app={app} />
+        </div>
         <Suspense fallback={<Spin />}>
           <Outlet />
         </Suspense>

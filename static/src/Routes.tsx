@@ -19,6 +19,7 @@ const RecordDetail = lazy(() => import("./pages/RecordDetail").then((m) => ({ de
 const RecordEdit = lazy(() => import("./pages/RecordEdit").then((m) => ({ default: m.RecordEdit })));
 const RecordList = lazy(() => import("./pages/RecordList").then((m) => ({ default: m.RecordList })));
 const Design = lazy(() => import("./design/DesignRoutes"));
+const SearchPage = lazy(() => import("./search/SearchPage").then((m) => ({ default: m.SearchPage })));
 const TaskPage = lazy(() => import("./pages/TaskPage").then((m) => ({ default: m.TaskPage })));
 // public pages (no sign-in, no shell): a public intake link's form, a record's status page
 const IntakePage = lazy(() => import("./pages/public/IntakePage").then((m) => ({ default: m.IntakePage })));
@@ -65,6 +66,7 @@ export function Routes() {
           <Route path="records/:form/:recordId" element={<RecordDetail />} />
           <Route path="records/:form/:recordId/edit" element={<RecordEdit />} />
           <Route path="dashboards/:key" element={<Dashboard />} />
+          <Route path="search" element={<SearchPage />} />
           <Route path="*" element={<NotFoundPage />} />
         </Route>
         <Route path="*" element={<NotFoundPage />} />

@@ -102,7 +102,8 @@ def records_group() -> None:
 @click.option("--form", "form_key", default=None, help="Only this form.")
 @click.pass_context
 def records_reindex(ctx: click.Context, app_key: str | None, form_key: str | None) -> None:
-    """Rebuild projection tables from the record documents, in one transaction."""
+    """Rebuild projection tables and full-text search rows from the record documents, in one
+    transaction."""
     platform = _platform(ctx)
     _require_schema(platform)
 
@@ -117,7 +118,10 @@ def records_reindex(ctx: click.Context, app_key: str | None, form_key: str | Non
         _fail(exc)
     click.echo("", err=True)
     for app, form, report in done:
-        click.echo(f"{app}/{form}: {report.rows} records projected into {report.table}")
+        click.echo(
+            f"{app}/{form}: {report.rows} records projected into {report.table} and indexed"
+            " for search"
+        )
     if not done:
         click.echo("no published forms")
 

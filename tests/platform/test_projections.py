@@ -335,12 +335,20 @@ def test_reindex_rebuilds_projections_from_the_documents(
     with platform.engine.begin() as connection:
         connection.execute(text("DELETE FROM rp_1_ticket__parts"))
         connection.execute(text("UPDATE rp_1_ticket SET title = 'garbled'"))
+        connection.execute(text("DELETE FROM record_search"))
     monkeypatch.setenv("TANGRAM_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("TANGRAM_INSTANCE_PATH", str(settings.instance_path))
     result = CliRunner().invoke(main, ["records", "reindex", "--app", "app"])
     assert result.exit_code == 0, result.output
-    assert "app/ticket: 1 records projected into rp_1_ticket" in result.output
+    assert "app/ticket: 1 records projected into rp_1_ticket and indexed for search" in (
+        result.output
+    )
     assert rows(platform, "main")[0]["title"] == "噪音"
+    with platform.engine.connect() as connection:  # the search rows too
+        searched = connection.execute(
+            text("SELECT tokens FROM record_search WHERE field = 'title'")
+        ).scalars()
+        assert list(searched) == ["噪音"]
     assert [r["_record"] for r in rows(platform, "parts")] == [record_id, record_id]
     missing = CliRunner().invoke(main, ["records", "reindex", "--app", "nope"])
     assert missing.exit_code == 1

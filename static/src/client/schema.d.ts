@@ -2371,6 +2371,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/apps/{app}/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * The records of every form the caller may read whose readable fields hold every word
+         *     of ``q`` (or numbered ``#q``), by form: how many match and the newest ``limit``, each
+         *     with its title and a snippet of the field that matched.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description the words (Chinese, Latin, numbers and codes); `#12` a number */
+                    q: string;
+                    limit?: number;
+                    lang?: "zh-CN" | "en" | null;
+                };
+                header?: never;
+                path: {
+                    app: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SearchResult"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/apps/{app}/webhooks/secret": {
         parameters: {
             query?: never;
@@ -6784,6 +6835,29 @@ export interface components {
             shared?: boolean;
             /** @default  */
             sort?: string;
+        };
+        SearchGroup: {
+            form: string;
+            form_label: string;
+            /** @description newest first */
+            items: components["schemas"]["SearchItem"][];
+            /** @description those the caller may read */
+            total: number;
+        };
+        SearchItem: {
+            /** @description the field the snippet is from */
+            field: string | null;
+            field_label: string | null;
+            /** @description [start, end) offsets of the query's words in the snippet */
+            highlights: number[][];
+            id: number;
+            snippet: string | null;
+            title: string | null;
+        };
+        SearchResult: {
+            groups: components["schemas"]["SearchGroup"][];
+            query: string;
+            total: number;
         };
         Session: {
             /** Format: date-time */

@@ -24,11 +24,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Table, and_, exists, false, not_, or_, select
 
 from tangram.engines.forms import ColumnKind, array_text
+from tangram.engines.forms.search import query_tokens
 from tangram.platform.kernel.errors import ValidationFailed
+from tangram.platform.records import search
 from tangram.platform.records.projections import Tables
 
 OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "empty")
-#: The list's search box: a record whose number is the text or one of whose text fields holds it.
+#: The list's search box: a record whose number is the text or whose fields hold its words.
 KEYWORD = "_q"
 MAX_KEYWORD = 100
 MAX_SORT_KEYS = 3
@@ -204,14 +206,25 @@ def _condition(target: _Target, op: str, value: Any, raw_empty: bool | None) -> 
 
 
 def _keyword(t: Tables, words: str, hidden: frozenset[str]) -> ColumnElement[bool]:
-    """The search box's condition: the number (``12`` or ``#12``) or any text field the viewer
-    reads containing the words."""
+    """The search box's condition: the record numbered ``#12``; for other text, the record
+    numbered so (``12``) or holding every word of the text in some field the viewer reads (the full-text index, words matching as prefixes; see
+    :mod:`tangram.platform.records.search`). Text without words (only punctuation) is looked for
+    as it is in the text fields the viewer reads."""
     number = words.lstrip("#")
-    texts = [c for c in t.projection.columns if c.kind is ColumnKind.TEXT and c.key not in hidden]
-    found: list[ColumnElement[bool]] = [
-        t.main.c[c.key].icontains(words, autoescape=True) for c in texts
-    ]
-    if number.isascii() and number.isdigit() and len(number) < 19:
+    is_number = number.isascii() and number.isdigit() and len(number) < 19
+    if is_number and words.startswith("#"):  # "#12" names a record, nothing else
+        return t.main.c._id == int(number)
+    found: list[ColumnElement[bool]] = []
+    wanted = query_tokens(words, search.segmenter())
+    if wanted:
+        fields = search.field_names(t.projection, hidden)
+        found.append(search.matches(t.main.c._id, wanted, fields))
+    else:
+        texts = [
+            c for c in t.projection.columns if c.kind is ColumnKind.TEXT and c.key not in hidden
+        ]
+        found.extend(t.main.c[c.key].icontains(words, autoescape=True) for c in texts)
+    if is_number:
         found.append(t.main.c._id == int(number))
     return or_(*found) if found else false()
 

@@ -57,7 +57,7 @@ from tangram.platform.kernel.models import (
 )
 from tangram.platform.kernel.uow import UnitOfWork, translated_errors
 from tangram.platform.metadata import PUBLISHED, AppRef, app_ref, compiled, require_live
-from tangram.platform.records import attachments, projections
+from tangram.platform.records import attachments, projections, search
 
 
 @dataclass(frozen=True, slots=True)
@@ -649,7 +649,8 @@ def reindex(
     """Rebuild the projections of published forms from the record documents.
 
     ``only_missing`` builds just the projections that do not exist or are out of date (what
-    ``tangram db upgrade`` runs); otherwise every selected projection is dropped and rebuilt.
+    ``tangram db upgrade`` runs); otherwise every selected projection is dropped and rebuilt,
+    and so are the forms' full-text search rows.
     """
     query = (
         select(App.id, App.key, Definition.key)
@@ -673,6 +674,7 @@ def reindex(
             report = projections.sync(uow, app_id, fkey, version, form, progress=step)
         else:
             report = projections.rebuild(uow, app_id, fkey, version, form, progress=step)
+            search.rebuild(uow, app_id, fkey, form)
         done.append((akey, fkey, report))
     if (app_key or form_key) and not done:
         raise NotFound(
@@ -699,3 +701,4 @@ def install(hooks: Hooks, _settings: Settings) -> None:
         projections.sync(uow, int(event.payload["app_id"]), key, version, form)
 
     hooks.events.subscribe(PUBLISHED, on_published)
+    search.install(hooks.events)

@@ -14,7 +14,7 @@ from tangram.platform.identity.perms import Actor, hidden_fields
 from tangram.platform.kernel.models import AuditEntry, Record, SavedView
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import compiled
-from tangram.platform.records import exports, related, saved_views
+from tangram.platform.records import app_search, exports, related, saved_views
 from tangram.platform.records.listing import SortKey
 from tangram.web.api.audit import EntrySchema
 from tangram.web.api.common import MAX_PAGE, StrictSchema, download, filters_from_query
@@ -417,6 +417,71 @@ class Related(MethodView):
         actor = require_actor()
         with platform().unit_of_work(write=False) as uow:
             return related.related(uow, actor, app, form, record_id, lang=lang_of())
+
+
+class AppSearchArgs(StrictSchema):
+    """A search across an app."""
+
+    q = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=app_search.MAX_QUERY),
+        metadata={"description": "the words (Chinese, Latin, numbers and codes); `#12` a number"},
+    )
+    limit = fields.Integer(load_default=5, validate=validate.Range(min=1, max=app_search.MAX_LIMIT))
+    lang = fields.String(load_default=None, validate=validate.OneOf(["zh-CN", "en"]))
+
+
+class SearchItemSchema(Schema):
+    """One matching record."""
+
+    id = fields.Integer(required=True)
+    title = fields.String(allow_none=True, required=True)
+    field = fields.String(
+        allow_none=True, required=True, metadata={"description": "the field the snippet is from"}
+    )
+    field_label = fields.String(allow_none=True, required=True)
+    snippet = fields.String(allow_none=True, required=True)
+    highlights = fields.List(
+        fields.List(fields.Integer()),
+        required=True,
+        metadata={"description": "[start, end) offsets of the query's words in the snippet"},
+    )
+
+
+class SearchGroupSchema(Schema):
+    """The matching records of one form."""
+
+    form = fields.String(required=True)
+    form_label = fields.String(required=True)
+    total = fields.Integer(required=True, metadata={"description": "those the caller may read"})
+    items = fields.List(
+        fields.Nested(SearchItemSchema), required=True, metadata={"description": "newest first"}
+    )
+
+
+class SearchResultSchema(Schema):
+    """What a search across an app found."""
+
+    query = fields.String(required=True)
+    total = fields.Integer(required=True)
+    groups = fields.List(fields.Nested(SearchGroupSchema), required=True)
+
+
+@blp.route("/<string:app>/search")
+class AppSearch(MethodView):
+    """Search across an app."""
+
+    @blp.arguments(AppSearchArgs, location="query")
+    @blp.response(200, SearchResultSchema)
+    def get(self, args: dict[str, Any], app: str) -> dict[str, Any]:
+        """The records of every form the caller may read whose readable fields hold every word
+        of ``q`` (or numbered ``#q``), by form: how many match and the newest ``limit``, each
+        with its title and a snippet of the field that matched."""
+        actor = require_actor()
+        with platform().unit_of_work(write=False) as uow:
+            return app_search.search_app(
+                uow, actor, app, args["q"], limit=args["limit"], lang=lang_of()
+            )
 
 
 @blp.route(f"{BASE}/<int:record_id>/timeline")

@@ -265,6 +265,22 @@ class AccessLink(Base):
     remote_addr: Mapped[str | None] = mapped_column(String(64))
 
 
+class RecordSearch(Base):
+    """Full-text search rows: one per (record, searched field) holding the field's tokens
+    separated by spaces (see :mod:`tangram.platform.records.search`). PostgreSQL reads them
+    through a GIN index over their ``tsvector``; SQLite through the FTS5 table
+    ``record_search_fts`` kept in step by triggers (both made by migration 0025)."""
+
+    __tablename__ = "record_search"
+    __table_args__ = (Index("ix_record_search_record_id", "record_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    #: The field key (``table.field`` for a sub-table's column).
+    field: Mapped[str] = mapped_column(String(130))
+    tokens: Mapped[str] = mapped_column(Text)
+
+
 class IntakeSubmission(Base):
     """One anonymous submission through an intake link (also what the rate limit counts)."""
 
