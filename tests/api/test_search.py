@@ -253,6 +253,29 @@ def test_reindex_rebuilds_the_search_rows(desk: Desk, admin_client: ApiClient) -
         assert uow.session.scalar(select(func.count()).select_from(RecordSearch)) == rows
 
 
+def test_an_upgrade_fills_the_search_of_forms_never_indexed(
+    desk: Desk, admin_client: ApiClient
+) -> None:
+    """The search's migration leaves the index empty; ``tangram db upgrade`` (``only_missing``)
+    fills it for every form that has records and no search row, and leaves the others."""
+    ticket = desk.create("ticket", {"title": "空调制冷差", "description": "<p>压缩机异响</p>"})
+    article = desk.create("article", {"title": "空调保养", "solution": "<p>清洗滤网</p>"})
+    with desk.platform.unit_of_work() as uow:
+        uow.session.execute(delete(RecordSearch).where(RecordSearch.record_id == ticket))
+        uow.session.execute(
+            delete(RecordSearch).where(
+                RecordSearch.record_id == article, RecordSearch.field == "solution"
+            )
+        )
+        uow.commit()
+    with desk.platform.unit_of_work() as uow:
+        records.reindex(uow, only_missing=True)
+        uow.commit()
+    assert found(admin_client, "压缩机") == [ticket]  # the tickets had no row: filled
+    articles = admin_client.get(f"{APP}/records/article?_q=滤网").get_json()["items"]
+    assert articles == []  # the articles were indexed: left as they were
+
+
 @pytest.mark.parametrize(
     "words",
     [

@@ -190,6 +190,24 @@ def rebuild(uow: UnitOfWork, app_id: int, form_key: str, form: Form) -> int:
         after = batch[-1].id
 
 
+def never_indexed(uow: UnitOfWork, app_id: int, form_key: str) -> bool:
+    """Whether a form has live records and none of its records has a search row: its words
+    were never written (an installation upgraded to the search, whose migration leaves the
+    index empty). Two index probes."""
+    live = select(Record.id).where(
+        Record.app_id == app_id, Record.form_key == form_key, Record.deleted_at.is_(None)
+    )
+    table = _TABLE
+    indexed = (
+        select(table.c.record_id)
+        .join(Record, Record.id == table.c.record_id)
+        .where(Record.app_id == app_id, Record.form_key == form_key)
+    )
+    connection = uow.session.connection()
+    has_records = connection.execute(select(live.exists())).scalar()
+    return bool(has_records) and not connection.execute(select(indexed.exists())).scalar()
+
+
 def _on_record(uow: UnitOfWork, event: Event) -> None:
     record_id = int(event.object_id)
     if event.name == "record.deleted":

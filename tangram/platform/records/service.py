@@ -648,9 +648,10 @@ def reindex(
 ) -> list[tuple[str, str, projections.SyncReport]]:
     """Rebuild the projections of published forms from the record documents.
 
-    ``only_missing`` builds just the projections that do not exist or are out of date (what
-    ``tangram db upgrade`` runs); otherwise every selected projection is dropped and rebuilt,
-    and so are the forms' full-text search rows.
+    ``only_missing`` builds just the projections that do not exist or are out of date, and
+    the search rows of forms that have records but none indexed (what ``tangram db upgrade``
+    runs: the search's migration leaves its index empty); otherwise every selected projection
+    is dropped and rebuilt, and so are the forms' full-text search rows.
     """
     query = (
         select(App.id, App.key, Definition.key)
@@ -672,6 +673,8 @@ def reindex(
 
         if only_missing:
             report = projections.sync(uow, app_id, fkey, version, form, progress=step)
+            if search.never_indexed(uow, app_id, fkey):
+                search.rebuild(uow, app_id, fkey, form)
         else:
             report = projections.rebuild(uow, app_id, fkey, version, form, progress=step)
             search.rebuild(uow, app_id, fkey, form)
