@@ -26,6 +26,10 @@ PUBLIC = {
     ("post", "/api/v1/status/{token}/replies"): 422,
     ("post", "/api/v1/status/{token}/attachments"): 422,  # no file part
     ("get", "/api/v1/status/{token}/attachments/{attachment_id}"): 404,  # forged link
+    ("get", "/api/v1/status/{token}/survey"): 422,  # ?lang=xx: checked before the link
+    ("post", "/api/v1/status/{token}/survey"): 422,
+    ("get", "/api/v1/surveys/{token}"): 422,
+    ("post", "/api/v1/surveys/{token}"): 422,
 }
 #: A body and a query no operation accepts.
 INVALID_BODY = {"bogus": True, "lock_version": "soon", "data": 7}
