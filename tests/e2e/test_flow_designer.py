@@ -65,10 +65,10 @@ def test_an_after_sales_flow_opens_laid_out_and_unchanged(
     page.goto(f"{server}{DESIGN}/ticket_handling")
     expect(page.get_by_test_id("flow-designer")).to_be_visible()
     laid_out(page)
-    expect(page.locator(".react-flow__node")).to_have_count(26)
+    expect(page.locator(".react-flow__node")).to_have_count(28)
     expect(node(page, "countersign")).to_contain_text("会签")
     # conditions read aloud on their branches, the default marked
-    expect(page.locator("[data-testid^=flow-edge-label-]", has_text="默认")).to_have_count(5)
+    expect(page.locator("[data-testid^=flow-edge-label-]", has_text="默认")).to_have_count(6)
     # opening the flow (and laying it out) wrote nothing: the draft is still version 1
     with platform.unit_of_work(write=False) as uow:
         flow = uow.session.scalar(
@@ -226,19 +226,20 @@ def test_an_automation_nodes_actions_are_edited_without_json(
     expect(reading).to_contain_text("「状态」为 “已解决”")
     expect(reading).to_contain_text("「解决时间」为 当前时间")
     expect(actions.locator("textarea")).to_have_count(0)  # no JSON anywhere
-    # a notice to the ticket's assignee, its title with the ticket number inserted
+    # (the package's survey is the second action) a notice to the ticket's assignee, its title
+    # with the ticket number inserted
     page.get_by_test_id("flow-actions-add").click()
     opened(page.locator(".ant-dropdown:visible")).get_by_text("发送通知", exact=True).click()
-    page.get_by_test_id("flow-actions-1-to-add").click()
-    pick(page, page.get_by_test_id("flow-actions-1-to-0-value"), "处理人")
-    title = page.get_by_test_id("flow-actions-1-title")
+    page.get_by_test_id("flow-actions-2-to-add").click()
+    pick(page, page.get_by_test_id("flow-actions-2-to-0-value"), "处理人")
+    title = page.get_by_test_id("flow-actions-2-title")
     title.fill("工单已解决：")
-    insert = page.get_by_test_id("flow-actions-1-title-insert")
+    insert = page.get_by_test_id("flow-actions-2-title-insert")
     insert.click()
     page.keyboard.type("工单号")
     choice(page, "工单号").first.click()
     expect(title).to_have_value("工单已解决：{{ticket_no}}")
-    expect(page.get_by_test_id("flow-actions-1-reading")).to_have_text(
+    expect(page.get_by_test_id("flow-actions-2-reading")).to_have_text(
         "给 「处理人」中的人 发站内通知：工单已解决：{{ticket_no}}"
     )
     # the status it sets becomes another of the field's options, picked by its label
@@ -256,6 +257,14 @@ def test_an_automation_nodes_actions_are_edited_without_json(
         {
             "type": "set_fields",
             "values": {"status": "callback", "resolved_at": {"expr": {"now": []}}},
+        },
+        {
+            "type": "send_survey",
+            "form": "satisfaction_survey",
+            "link_field": "ticket",
+            "expires_in_days": 3,
+            "to_field": "contact_email",
+            "answered_field": "survey_answered_at",
         },
         {"type": "notify", "to": [{"field": "assignee"}], "title": "工单已解决：{{ticket_no}}"},
     ]

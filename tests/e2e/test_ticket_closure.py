@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 from playwright.sync_api import Browser, Page, expect
 
 from tangram.platform.bootstrap import Platform
+from tangram.platform.kernel.clock import FrozenClock
 from tangram.platform.kernel.models import Record
+from tangram.platform.worker import Worker
 from tests.apps.test_aftersales import PASSWORD
 from tests.e2e.conftest import option as choice
 from tests.e2e.conftest import shot, sign_in, watch
@@ -53,7 +56,7 @@ def status(platform: Platform, record_id: int) -> str:
 
 
 def test_a_ticket_is_worked_from_registration_to_closure(
-    browser: Browser, server: str, platform: Platform, people: dict[str, int]
+    browser: Browser, server: str, platform: Platform, clock: FrozenClock, people: dict[str, int]
 ) -> None:
     with signed_in(browser, server, "agent") as page:
         page.get_by_test_id("form-ticket").click()
@@ -100,7 +103,12 @@ def test_a_ticket_is_worked_from_registration_to_closure(
         page.fill("#root_acceptance_0_criterion", "500张无卡纸")
         choose(page, "acceptance_0_result", "通过")
         finish(page)
-    assert status(platform, record_id) == "callback"  # resolved, the customer is called back
+    # resolved: the customer has three days to answer the survey; without an answer, the agent
+    # calls back
+    assert status(platform, record_id) == "resolved"
+    clock.advance(timedelta(days=3))
+    Worker(platform, name="test").run_due()
+    assert status(platform, record_id) == "callback"
 
     with signed_in(browser, server, "agent", lang="en") as page:  # the callback, in English
         open_task(page, "callback")

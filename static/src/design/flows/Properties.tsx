@@ -845,6 +845,8 @@ export function FlowSettings({ app, state, fields, onPatch }: { app: string; sta
           value={flow.form || undefined}
           onChange={(form: string) => onPatch({ form })}
           options={forms.map((f) => ({ value: f.key, label: `${label(f.name, lang, f.key)} (${f.key})` }))}
+          showSearch
+          optionFilterProp="label"
           data-testid="flow-form"
         />
       </Form.Item>

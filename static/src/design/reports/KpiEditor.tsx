@@ -116,6 +116,8 @@ export function KpiEditor({ app, body, setBody, problems }: DesignerProps) {
                   onChange={(form: string) => update({ form })}
                   options={(overview.data ?? []).filter((d) => d.kind === "form").map((d) => ({ value: d.key, label: `${label(d.name, lang, d.key)} (${d.key})` }))}
                   aria-label={t("design.kpi.form")}
+                  showSearch
+                  optionFilterProp="label"
                   data-testid="kpi-form"
                 />
               </Form.Item>

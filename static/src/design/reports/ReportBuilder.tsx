@@ -215,6 +215,8 @@ export function ReportBuilder({ app, body, setBody, problems }: DesignerProps) {
                     onChange={(next: string) => write({ ...report, dataset: { ...dataset, form: next } })}
                     options={(overview.data ?? []).filter((d) => d.kind === "form").map((d) => ({ value: d.key, label: `${label(d.name, lang, d.key)} (${d.key})` }))}
                     aria-label={t("design.report.form")}
+                    showSearch
+                    optionFilterProp="label"
                     data-testid="report-form"
                   />
                 </Form.Item>

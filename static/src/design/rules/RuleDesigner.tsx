@@ -213,6 +213,8 @@ export function RuleDesigner({ app, body, setBody, problems }: DesignerProps) {
                   onChange={(next: string) => update({ form: next })}
                   options={(overview.data ?? []).filter((d) => d.kind === "form").map((d) => ({ value: d.key, label: `${label(d.name, lang, d.key)} (${d.key})` }))}
                   aria-label={t("design.rule.form")}
+                  showSearch
+                  optionFilterProp="label"
                   data-testid="rule-form"
                 />
               </Form.Item>

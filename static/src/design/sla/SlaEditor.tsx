@@ -364,6 +364,8 @@ export function SlaEditor({ app, body, setBody, problems }: DesignerProps) {
                       onChange={(form: string) => write({ ...sla, form })}
                       options={(overview.data ?? []).filter((d) => d.kind === "form").map((d) => ({ value: d.key, label: `${label(d.name, lang, d.key)} (${d.key})` }))}
                       aria-label={t("design.sla.form")}
+                      showSearch
+                      optionFilterProp="label"
                       data-testid="sla-form"
                     />
                   </Form.Item>
