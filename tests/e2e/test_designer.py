@@ -24,7 +24,8 @@ def drag(page: Page, source: Locator, target: Locator, over: str) -> None:
     let go on the target's lower part once the page has said (its screen-reader announcement) that
     the dragged thing is over ``over`` — a hand lets go where it sees the drop will land; under
     load the page runs behind the pointer. The target is first brought to the middle of its
-    scrolling list, out of the edges where the list scrolls by itself under a held pointer."""
+    scrolling list, out of the edges where the list scrolls by itself under a held pointer; a
+    list that scrolled all the same moved the target, and the hand follows it."""
     expect(page.get_by_test_id("design-field-undrawn")).to_have_count(0)
     settled(page)
     target.evaluate("el => el.scrollIntoView({block: 'center', inline: 'nearest'})")
@@ -36,12 +37,20 @@ def drag(page: Page, source: Locator, target: Locator, over: str) -> None:
     page.mouse.move(
         start["x"] + start["width"] / 2 + 10, start["y"] + start["height"] / 2 + 10, steps=4
     )
-    end = target.bounding_box()
-    assert end is not None
-    x, y = end["x"] + end["width"] / 2, end["y"] + end["height"] * 0.75
-    page.mouse.move(x, y, steps=12)
-    page.mouse.move(x, y + 1, steps=2)
-    expect(page.locator("[id^=DndLiveRegion]").filter(has_text=f"在{over}上方")).to_have_count(1)
+    said = page.locator("[id^=DndLiveRegion]").filter(has_text=f"在{over}上方")
+    for _ in range(10):
+        # the target where it is now: a list scrolled under the held pointer moved it
+        end = target.bounding_box()
+        assert end is not None
+        x, y = end["x"] + end["width"] / 2, end["y"] + end["height"] * 0.75
+        page.mouse.move(x, y, steps=12)
+        page.mouse.move(x, y + 1, steps=2)
+        try:  # the page says where the drop lands once it caught up with the pointer
+            expect(said).to_have_count(1, timeout=1_000)
+            break
+        except AssertionError:
+            continue
+    expect(said).to_have_count(1)
     page.mouse.up()
 
 
