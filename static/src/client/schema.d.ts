@@ -6995,6 +6995,7 @@ export interface components {
             };
             /** Format: date-time */
             expires_at: string | null;
+            /** @description exposed ones */
             fields: {
                 [key: string]: unknown;
             }[];

@@ -29,13 +29,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import nh3
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from tangram.engines.forms import FieldDef, FieldType, Form
 from tangram.engines.forms.fields import text
 from tangram.platform.flows import process
 from tangram.platform.identity.perms import Actor
-from tangram.platform.kernel.errors import NotFound, RateLimited
+from tangram.platform.kernel.errors import NotFound
 from tangram.platform.kernel.files import FileStore, StoredFile
 from tangram.platform.kernel.models import (
     AccessLink,
@@ -50,7 +50,7 @@ from tangram.platform.kernel.models import (
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import compiled
 from tangram.platform.records import access, attachments, comments, exports, surveys
-from tangram.platform.records.intake import WINDOW
+from tangram.platform.records.intake import limit_per_hour
 
 #: Flow step actions a customer sees, and how each reads.
 _STEP_WORDS: dict[str, dict[str, str]] = {
@@ -282,20 +282,14 @@ def _survey(uow: UnitOfWork, app_key: str, record: Record, lang: str) -> dict[st
 def check_rate(uow: UnitOfWork, remote_addr: str, *, max_per_hour: int) -> None:
     """429 when this address already sent ``max_per_hour`` replies in the last hour (the intake
     limit's setting: both are what one visitor may send)."""
-    since = uow.now - WINDOW
-    count, oldest = uow.session.execute(
-        select(func.count(), func.min(Comment.created_at)).where(
-            Comment.remote_addr == remote_addr,
-            Comment.from_customer.is_(True),
-            Comment.created_at > since,
-        )
-    ).one()
-    if count >= max_per_hour:
-        wait = int(((oldest + WINDOW) - uow.now).total_seconds()) + 1 if oldest else 60
-        raise RateLimited(
-            f"Too many replies from your address; try again in {max(wait, 1)} seconds.",
-            retry_after=max(wait, 1),
-        )
+    limit_per_hour(
+        uow,
+        Comment.created_at,
+        Comment.remote_addr == remote_addr,
+        Comment.from_customer.is_(True),
+        max_per_hour=max_per_hour,
+        what="replies",
+    )
 
 
 def reply(

@@ -24,18 +24,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 
 from tangram.engines.forms import FieldError, Form
 from tangram.engines.forms.fields import text
 from tangram.engines.forms.messages import catalogue, message
 from tangram.platform.identity.perms import Actor
-from tangram.platform.kernel.errors import Gone, NotFound, RateLimited, ValidationFailed
+from tangram.platform.kernel.errors import Gone, NotFound, ValidationFailed
 from tangram.platform.kernel.models import AccessLink, App, Record
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import compiled
 from tangram.platform.records import access, service, surveys
-from tangram.platform.records.intake import WINDOW
+from tangram.platform.records.intake import limit_per_hour
 from tangram.platform.records.navigation import field_info
 
 #: The system actor the answers are created by (and that the audit log names).
@@ -133,20 +133,14 @@ def view_for_status(uow: UnitOfWork, token: str, *, lang: str) -> dict[str, Any]
 
 def check_rate(uow: UnitOfWork, remote_addr: str, *, max_per_hour: int) -> None:
     """429 when this address already answered ``max_per_hour`` surveys in the last hour."""
-    since = uow.now - WINDOW
-    count, oldest = uow.session.execute(
-        select(func.count(), func.min(AccessLink.used_at)).where(
-            AccessLink.remote_addr == remote_addr,
-            AccessLink.kind == surveys.SURVEY,
-            AccessLink.used_at > since,
-        )
-    ).one()
-    if count >= max_per_hour:
-        wait = int(((oldest + WINDOW) - uow.now).total_seconds()) + 1 if oldest else 60
-        raise RateLimited(
-            f"Too many answers from your address; try again in {max(wait, 1)} seconds.",
-            retry_after=max(wait, 1),
-        )
+    limit_per_hour(
+        uow,
+        AccessLink.used_at,
+        AccessLink.remote_addr == remote_addr,
+        AccessLink.kind == surveys.SURVEY,
+        max_per_hour=max_per_hour,
+        what="answers",
+    )
 
 
 def _answer(

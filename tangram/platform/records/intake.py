@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from tangram.engines.forms import FieldError, Form
 from tangram.engines.forms.messages import catalogue, message
@@ -199,20 +200,36 @@ def public_form(uow: UnitOfWork, token: str, *, lang: str) -> dict[str, Any]:
     }
 
 
-def check_rate(uow: UnitOfWork, remote_addr: str, *, max_per_hour: int) -> None:
-    """429 when this address already submitted ``max_per_hour`` times in the last hour."""
-    since = uow.now - WINDOW
+def limit_per_hour(
+    uow: UnitOfWork,
+    at: InstrumentedAttribute[datetime] | InstrumentedAttribute[datetime | None],
+    *where: ColumnElement[bool],
+    max_per_hour: int,
+    what: str,
+) -> None:
+    """429 when the rows ``where`` selects (one visitor's sends: submissions, replies, survey
+    answers) number ``max_per_hour`` in the last hour, by their time ``at``; ``what`` names them
+    in the message, which says when the oldest leaves the window."""
     count, oldest = uow.session.execute(
-        select(func.count(), func.min(IntakeSubmission.at)).where(
-            IntakeSubmission.remote_addr == remote_addr, IntakeSubmission.at > since
-        )
+        select(func.count(), func.min(at)).where(*where, at > uow.now - WINDOW)
     ).one()
     if count >= max_per_hour:
         wait = int(((oldest + WINDOW) - uow.now).total_seconds()) + 1 if oldest else 60
         raise RateLimited(
-            f"Too many submissions from your address; try again in {max(wait, 1)} seconds.",
+            f"Too many {what} from your address; try again in {max(wait, 1)} seconds.",
             retry_after=max(wait, 1),
         )
+
+
+def check_rate(uow: UnitOfWork, remote_addr: str, *, max_per_hour: int) -> None:
+    """429 when this address already submitted ``max_per_hour`` times in the last hour."""
+    limit_per_hour(
+        uow,
+        IntakeSubmission.at,
+        IntakeSubmission.remote_addr == remote_addr,
+        max_per_hour=max_per_hour,
+        what="submissions",
+    )
 
 
 def submit(

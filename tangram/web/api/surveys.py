@@ -10,7 +10,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 
 from tangram.platform.public import surveys
-from tangram.web.api.common import StrictSchema
+from tangram.web.api.intake import PublicFormSchema, SubmissionSchema
 from tangram.web.api.records import LangArgs, lang_of
 from tangram.web.decoding import Blueprint
 from tangram.web.security import platform, public, remote_addr
@@ -19,12 +19,11 @@ PREFIX = "/surveys"
 blp = Blueprint("surveys", __name__, description="Surveys answered through a private link")
 
 
-class SurveySchema(Schema):
+class SurveySchema(PublicFormSchema):
     """What the survey page renders: the survey form's fields (without the link field, which
     the server sets) and the record the survey is about."""
 
     title = fields.String(required=True, metadata={"description": "the survey form's title"})
-    form = fields.String(required=True)
     number = fields.String(
         required=True, metadata={"description": "the subject record's serial number, else `#id`"}
     )
@@ -34,20 +33,10 @@ class SurveySchema(Schema):
         metadata={"description": "the subject's title when its form marks that field public"},
     )
     expires_at = fields.DateTime(allow_none=True, required=True)
-    json_schema = fields.Dict(required=True)
-    ui_schema = fields.Dict(required=True)
-    conditions = fields.Dict(required=True)
-    fields_ = fields.List(fields.Dict(), required=True, data_key="fields", attribute="fields")
-    messages = fields.Dict(
-        required=True,
-        metadata={"description": "The server's validation messages by code, in the language asked"},
-    )
 
 
-class AnswerSchema(StrictSchema):
+class AnswerSchema(SubmissionSchema):
     """The customer's answers."""
-
-    data = fields.Dict(required=True)
 
 
 class ThanksSchema(Schema):

@@ -10,10 +10,11 @@ import { useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { ApiError, type FormSchema } from "../../api";
 import { client, data, type Schemas } from "../../client";
-import { localErrors, RecordForm, serverErrors } from "../../forms";
+import { localErrors, RecordForm } from "../../forms";
 import { useLang } from "../../i18n";
 import { usePageTitle } from "../../title";
-import { receiptNumber, splitErrors, statusLink, type Receipt } from "./model";
+import { receiptNumber, statusLink, type Receipt } from "./model";
+import { sendFailure } from "./sendFailure";
 import { PublicFailure, PublicFrame } from "./PublicFrame";
 
 type PublicForm = Schemas["PublicForm"];
@@ -109,15 +110,9 @@ export function IntakePage() {
       window.scrollTo(0, 0);
     },
     onError: (error) => {
-      if (error instanceof ApiError && error.status === 422 && schema) {
-        const { pinned, rest } = splitErrors(error.errors, schema.fields.map((f) => f.key));
-        setErrors(serverErrors(pinned));
-        setProblem({ title: t("intake.fix"), detail: rest.join("；") || error.message });
-      } else if (error instanceof ApiError && error.status === 429) {
-        setProblem({ title: t("intake.limited"), detail: error.message });
-      } else {
-        setProblem({ title: t("public.failed"), detail: error instanceof Error ? error.message : String(error) });
-      }
+      const failed = sendFailure(error, schema?.fields.map((f) => f.key) ?? [], { fix: t("intake.fix"), limited: t("intake.limited"), failed: t("public.failed") });
+      if (failed.errors) setErrors(failed.errors);
+      setProblem(failed.problem);
     },
   });
   const submit = () => {

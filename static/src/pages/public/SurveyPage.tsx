@@ -11,10 +11,11 @@ import { useState } from "react";
 import { Link, useLocation, useParams } from "react-router-dom";
 import { ApiError, type FormSchema } from "../../api";
 import { client, data, type Schemas } from "../../client";
-import { localErrors, RecordForm, serverErrors } from "../../forms";
+import { localErrors, RecordForm } from "../../forms";
 import { useLang } from "../../i18n";
 import { usePageTitle } from "../../title";
-import { splitErrors, withScales } from "./model";
+import { withScales } from "./model";
+import { sendFailure } from "./sendFailure";
 import { PublicFailure, PublicFrame } from "./PublicFrame";
 
 type Survey = Schemas["Survey"];
@@ -93,17 +94,13 @@ export function SurveyPage() {
       window.scrollTo(0, 0);
     },
     onError: (error) => {
-      if (error instanceof ApiError && error.status === 422 && schema) {
-        const { pinned, rest } = splitErrors(error.errors, schema.fields.map((f) => f.key));
-        setErrors(serverErrors(pinned));
-        setProblem({ title: t("survey.fix"), detail: rest.join("；") || error.message });
-      } else if (error instanceof ApiError && error.status === 429) {
-        setProblem({ title: t("survey.limited"), detail: error.message });
-      } else if (error instanceof ApiError && error.status === 410) {
+      if (error instanceof ApiError && error.status === 410) {
         setDone("");
-      } else {
-        setProblem({ title: t("public.failed"), detail: error instanceof Error ? error.message : String(error) });
+        return;
       }
+      const failed = sendFailure(error, schema?.fields.map((f) => f.key) ?? [], { fix: t("survey.fix"), limited: t("survey.limited"), failed: t("public.failed") });
+      if (failed.errors) setErrors(failed.errors);
+      setProblem(failed.problem);
     },
   });
   const submit = () => {
