@@ -201,6 +201,62 @@ def test_sample_values_time_limits_and_a_body_not_saved(
     assert counts(platform) == before
 
 
+def test_a_timer_that_ends_on_a_condition_ends_when_a_decision_meets_it(
+    platform: Platform, world: World, admin_client: ApiClient
+) -> None:
+    """Beside the analysis, a day's wait that ends once the cost is above 1,000: the decision
+    that writes such a cost ends the wait too, as the platform's recheck after the write does."""
+    body = {
+        "key": "handling",
+        "label": {"zh-CN": "处理"},
+        "form": "plan",
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {"id": "split", "type": "parallel_split"},
+            {
+                "id": "analyse",
+                "type": "fill",
+                "assignees": {"initiator": True},
+                "permissions": {"cost": "editable"},
+            },
+            {
+                "id": "wait",
+                "type": "timer",
+                "minutes": 1440,
+                "ends_when": {">": [{"var": "cost"}, 1000]},
+            },
+            {"id": "join", "type": "parallel_join"},
+            {"id": "end", "type": "end"},
+        ],
+        "edges": [
+            {"from": "start", "to": "split"},
+            {"from": "split", "to": "analyse"},
+            {"from": "split", "to": "wait"},
+            {"from": "analyse", "to": "join"},
+            {"from": "wait", "to": "join"},
+            {"from": "join", "to": "end"},
+        ],
+    }
+    before = counts(platform)
+    small = simulate(
+        admin_client,
+        body=body,
+        values={"cost": 1},
+        decisions=[{"action": "submit", "values": {"cost": 500}}],
+    )
+    assert small["status"] == "running"  # the wait goes on
+    assert "end" not in small["path"]
+    big = simulate(
+        admin_client,
+        body=body,
+        values={"cost": 1},
+        decisions=[{"action": "submit", "values": {"cost": 2000}}],
+    )
+    assert big["status"] == "completed"
+    assert big["path"][-2:] == ["join", "end"]
+    assert counts(platform) == before
+
+
 def test_decisions_that_cannot_be_played_stop_the_simulation_there(
     world: World, admin_client: ApiClient
 ) -> None:

@@ -14,7 +14,7 @@ from tangram.platform.bootstrap import Platform
 from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel.clock import FrozenClock
 from tangram.platform.kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from tangram.platform.kernel.models import FlowInstance, Notification, Record, Task
+from tangram.platform.kernel.models import FlowInstance, Job, Notification, Record, Task
 from tangram.platform.worker import Worker
 from tests.platform.rules_fixtures import SYSTEM, World, build_world, field, rule, text
 
@@ -388,6 +388,79 @@ def test_timeout_auto_approval_fired_by_the_job_runner(world: World, clock: Froz
         instance = uow.session.scalars(select(FlowInstance)).one()
     assert instance.status == "completed"
     assert any(h["action"] == "timeout_approve" for h in instance.state["history"])
+
+
+def waiting_flow() -> dict[str, Any]:
+    """A day's wait that ends once the verdict is "ok", then the analysis."""
+    return {
+        "key": "handling",
+        "label": text("handling"),
+        "form": "plan",
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {
+                "id": "wait",
+                "type": "timer",
+                "minutes": 1440,
+                "ends_when": {"==": [{"var": "verdict"}, "ok"]},
+            },
+            {"id": "analyse", "type": "fill", "assignees": {"initiator": True}},
+            {"id": "end", "type": "end"},
+        ],
+        "edges": [
+            {"from": "start", "to": "wait"},
+            {"from": "wait", "to": "analyse"},
+            {"from": "analyse", "to": "end"},
+        ],
+    }
+
+
+def rechecks(world: World) -> int:
+    with world.platform.unit_of_work(write=False) as uow:
+        return len(uow.session.scalars(select(Job).where(Job.kind == "flow.recheck")).all())
+
+
+def test_a_timer_ends_its_wait_once_a_change_of_the_record_meets_its_condition(
+    world: World, clock: FrozenClock
+) -> None:
+    world.publish("flow", waiting_flow())
+    record, instance = start(world, {"title": "waits"})
+    other, other_instance = start(world, {"title": "waits too"})
+    assert open_tasks(world) == []
+    world.update(record.id, {"verdict": "not yet"})
+    world.update(record.id, {"title": "renamed"})
+    assert rechecks(world) == 2  # one per write of a record whose instance waits
+    Worker(world.platform, name="test").run_due()
+    assert open_tasks(world) == []  # the condition does not hold: the wait goes on
+    with world.platform.unit_of_work() as uow:  # two changes in one unit: one recheck
+        for verdict in ("almost", "ok"):
+            current = uow.session.get(Record, record.id)
+            assert current is not None
+            records.update_record(
+                uow,
+                SYSTEM,
+                "svc",
+                "plan",
+                record.id,
+                {"verdict": verdict},
+                lock_version=current.lock_version,
+            )
+        uow.commit()
+    assert rechecks(world) == 3
+    Worker(world.platform, name="test").run_due()
+    (analyse,) = open_tasks(world)
+    assert analyse.instance_id == instance.id  # the other record's instance still waits
+    with world.platform.unit_of_work(write=False) as uow:
+        moved = uow.session.get(FlowInstance, instance.id)
+        assert moved is not None
+        assert [h["action"] for h in moved.state["history"]].count("timer_ended_early") == 1
+        assert moved.state["timers"] == {}
+    clock.advance(timedelta(days=1, minutes=1))
+    Worker(world.platform, name="test").run_due()  # the day's timers come
+    # the other's wait ran out; the first's timer came to nothing (no second task)
+    assert sorted(t.instance_id for t in open_tasks(world)) == [instance.id, other_instance.id]
+    world.update(other.id, {"verdict": "ok"})
+    assert rechecks(world) == 3  # nobody waits on a condition any more: nothing queued
 
 
 def test_a_rule_starts_a_flow_and_tasks_trigger_rules(world: World) -> None:

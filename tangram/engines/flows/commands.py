@@ -245,6 +245,23 @@ class Run(Tasks):
             assert node.timeout.node is not None
             self.enter(token, node.timeout.node)
 
+    def record_changed(self, _command: Command) -> None:
+        """The record changed: every timer whose ``ends_when`` now holds ends its wait (its
+        scheduled firing is cancelled) and the token moves on."""
+        for key, timer in list(self.s["timers"].items()):
+            if timer["purpose"] != "node" or key not in self.s["timers"]:
+                continue
+            token = self.s["tokens"].get(timer["token"])
+            if token is None:
+                continue
+            node = self.d.nodes[token["node"]]
+            if not self.ends_early(node):
+                continue
+            del self.s["timers"][key]
+            self.effects.append(CancelTimer(key))
+            self.log(node.id, None, "timer_ended_early")
+            self.follow(token, node)
+
     def subprocess_done(self, command: Command) -> None:
         """A sub-process ended: ``token`` names the token waiting for it, or one child of a
         sub-process per row; the node is done when its last child is."""
@@ -309,6 +326,7 @@ HANDLERS = {
     "urge": "urge",
     "comment": "comment",
     "timer_fired": "timer_fired",
+    "record_changed": "record_changed",
     "subprocess_done": "subprocess_done",
     "cancel": "cancel",
     "cancel_task": "cancel_task",

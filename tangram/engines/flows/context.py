@@ -27,6 +27,7 @@ ACTIONS = (
     "urge",
     "comment",
     "timer_fired",
+    "record_changed",
     "subprocess_done",
     "cancel",
     "cancel_task",

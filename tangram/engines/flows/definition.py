@@ -36,7 +36,9 @@ Node types and their options:
   (1 to its incoming edges) fires once that many branches arrived, and ``remaining`` says what
   becomes of the others: ``ignore`` (they run on; the join consumes them) or ``cancel``;
 * ``automation``: rule ``actions`` (set fields, create record, webhook, ...);
-* ``timer``: ``minutes`` (``business`` time or not) or ``until_field`` (a date or datetime field);
+* ``timer``: ``minutes`` (``business`` time or not) or ``until_field`` (a date or datetime field),
+  and ``ends_when``, a condition on the record that ends the wait before its time (checked when
+  the token arrives and after each change of the record: the command ``record_changed``);
 * ``sub_process``: ``flow`` started on a ``record`` (``{"form": key, "values": {...}}`` to create
   one, values literal or ``{"expr": ...}``; ``{"field": key}`` for a referenced one), ``wait`` for
   it or not; with ``multi`` (``over`` a sub-table, ``wait``, ``where``) one child per row, the
@@ -289,11 +291,14 @@ def _timer(c: _Compiling, raw: Mapping[str, Any], where: str) -> dict[str, Any]:
     until = raw.get("until_field")
     if until is not None:
         c.field(until, f"{where}/until_field")
-    return {
+    options = {
         "minutes": raw.get("minutes"),
         "until_field": until,
         "business": bool(raw.get("business")),
     }
+    if "ends_when" in raw:
+        options["condition"] = c.logic(raw["ends_when"], f"{where}/ends_when")
+    return options
 
 
 def _sub_process(c: _Compiling, raw: Mapping[str, Any], where: str) -> dict[str, Any]:

@@ -253,6 +253,16 @@ class Movement(ABC):
             )
         return held
 
+    def ends_early(self, node: Node) -> bool:
+        """Whether a timer's ``ends_when`` holds on the record now. One that cannot be evaluated
+        does not end the wait: the timer still comes at its time."""
+        if node.type != "timer" or node.condition is None:
+            return False
+        try:
+            return self.holds(node.condition)
+        except FlowError:
+            return False
+
     def eval_context(self) -> EvalContext:
         return EvalContext(now=self.ctx.now)
 
@@ -381,6 +391,10 @@ def _automation(run: Movement, token: dict[str, Any], node: Node) -> None:
 
 
 def _timer(run: Movement, token: dict[str, Any], node: Node) -> None:
+    if run.ends_early(node):
+        run.log(node.id, None, "timer_ended_early")
+        run.follow(token, node)
+        return
     at = run.timer_at(node)
     timer = run.new_id("t")
     run.s["timers"][timer] = {"purpose": "node", "token": token["id"], "at": at.isoformat()}

@@ -127,6 +127,7 @@ class Node:
     #: they run on and are consumed when they arrive; ``cancel``: they are cancelled).
     remaining: str = "ignore"
     trigger: str = "manual"
+    #: A start's trigger condition; a timer's ``ends_when`` (the wait ends once it holds).
     condition: CompiledLogic | None = None
 
     @property

@@ -19,6 +19,8 @@ from tangram.engines.flows import (
     Command,
     FlowError,
     Node,
+    Process,
+    ProcessDefinition,
 )
 from tangram.engines.forms.messages import message
 from tangram.engines.logic import LogicEvaluationError
@@ -42,6 +44,7 @@ from tangram.platform.identity.perms import (
     check_record,
     require_admin,
 )
+from tangram.platform.kernel import jobs
 from tangram.platform.kernel.errors import (
     Conflict,
     NotFound,
@@ -153,6 +156,32 @@ def _require_depth(uow: UnitOfWork, parent_id: int, flow_key: str) -> None:
             code="flow.depth",
             errors=[{"path": "flow", "message": " → ".join([*reversed(chain), flow_key])}],
         )
+
+
+#: The job that lets a running instance see its record's change: a timer whose ``ends_when``
+#: now holds ends its wait. Queued by the record's update, run after its commit.
+RECHECK_JOB = "flow.recheck"
+
+
+def _ends_on_condition(proc: Process, form_key: str) -> bool:
+    """Whether a process runs on ``form_key`` and has a timer that ends on a condition (an
+    instance still on an older version that had one and this one has not simply waits for its
+    timer's time)."""
+    definition = proc.definition
+    return definition.form == form_key and any(
+        n.type == "timer" and n.condition is not None for n in definition.nodes.values()
+    )
+
+
+def _waits_on_condition(definition: ProcessDefinition, state: Mapping[str, Any]) -> bool:
+    """Whether an instance's token waits at a timer that ends on a condition."""
+    tokens = state.get("tokens", {})
+    for timer in state.get("timers", {}).values():
+        token = tokens.get(timer.get("token")) if timer.get("purpose") == "node" else None
+        node = definition.nodes.get(token["node"]) if token is not None else None
+        if node is not None and node.type == "timer" and node.condition is not None:
+            return True
+    return False
 
 
 def running_instance(uow: UnitOfWork, record_id: int, flow_key: str) -> int | None:
@@ -461,6 +490,53 @@ def cancel_flows_of(
         handle(uow, settings, actor, app_key, instance, record, command)
 
 
+def _recheck(uow: UnitOfWork, settings: Settings, job: JobContext) -> None:
+    """Let a running instance see its record's change (:data:`RECHECK_JOB`)."""
+    instance = uow.session.get(FlowInstance, int(job.payload["instance"]))
+    if instance is None or instance.status != "running":
+        return
+    record = uow.session.get(Record, instance.record_id)
+    if record is None:
+        return
+    handle(
+        uow,
+        settings,
+        Actor.system("flow timer"),
+        app_key_of(uow, instance.app_id),
+        instance,
+        record,
+        Command("record_changed", admin=True),
+    )
+
+
+def _record_updated(uow: UnitOfWork, event: Event) -> None:
+    """Queue a recheck for the record's instances that wait at a timer ending on a condition."""
+    # only forms with a published flow whose timers end on a condition pay for a query
+    fingerprint = rulebook.load(uow, event.app).fingerprint
+    keys = [
+        key
+        for kind, key, _version in fingerprint
+        if kind == "flow" and _ends_on_condition(process(uow, event.app, key)[1], event.subject)
+    ]
+    if not keys:
+        return
+    queued = uow.memo.flow_rechecks
+    running = uow.session.scalars(
+        select(FlowInstance).where(
+            FlowInstance.record_id == int(event.object_id),
+            FlowInstance.flow_key.in_(keys),
+            FlowInstance.status == "running",
+        )
+    ).all()
+    for instance in running:
+        if instance.id in queued:
+            continue
+        _, proc = process(uow, event.app, instance.flow_key, instance.version)
+        if _waits_on_condition(proc.definition, instance.state):
+            queued.add(instance.id)
+            jobs.enqueue(uow, RECHECK_JOB, {"instance": instance.id})
+
+
 def install(hooks: Hooks, settings: Settings) -> None:
     """Register the timer job and the flow check; start flows on record creation, when a rule or
     a parent asks, and resume a parent when its sub-process completes."""
@@ -546,6 +622,8 @@ def install(hooks: Hooks, settings: Settings) -> None:
         cancel_flows_of(uow, settings, event.app, event.object_id, event.actor_id)
 
     registry.register(TIMER_JOB, on_timer)
+    registry.register(RECHECK_JOB, lambda uow, job: _recheck(uow, settings, job))
+    events.subscribe("record.updated", _record_updated)
     events.subscribe("record.deleted", on_deleted)
     events.subscribe(START_REQUESTED, on_requested)
     events.subscribe(FLOW_ENDED, on_ended)

@@ -159,17 +159,42 @@ class _Simulation:
             self.problem = {"decision": index, "code": exc.code, "message": exc.message}
             return False
         self.record(narrator, effects, before, step)
-        self.apply(effects)
+        changed = self.apply(effects) or bool(values)
+        if changed and self.waits_on_condition():
+            # the platform rechecks after the write: a timer's ends_when may now hold
+            before, narrator = dict(self.state["tasks"]), _Narrator()
+            recheck = Command("record_changed", admin=True)
+            try:
+                self.state, effects = self.process.handle(
+                    self.state, recheck, self.context(narrator)
+                )
+            except FlowError as exc:
+                self.record(narrator, [], before, step)
+                self.problem = {"decision": index, "code": exc.code, "message": exc.message}
+                return False
+            self.record(narrator, effects, before, step)
+            self.apply(effects)
         return True
 
-    def apply(self, effects: Sequence[FlowEffect]) -> None:
+    def apply(self, effects: Sequence[FlowEffect]) -> bool:
         """Field values an automation sets, as the platform writes them after the command (the
-        conditions of the same command still read the values before)."""
+        conditions of the same command still read the values before); whether any were set."""
+        changed = False
         for effect in effects:
             if isinstance(effect, RunActions):
                 for action in effect.effects:
                     if action.type == "set_fields":
                         self.data.update(action.params.get("values") or {})
+                        changed = True
+        return changed
+
+    def waits_on_condition(self) -> bool:
+        """Whether a token waits at a timer that ends on a condition."""
+        for token in self.state["tokens"].values():
+            node = self.nodes.get(token["node"])
+            if token.get("wait") == "timer" and node is not None and node.condition is not None:
+                return True
+        return False
 
     def command(self, decision: Mapping[str, Any]) -> tuple[Command, dict[str, Any]]:
         action = str(decision["action"])

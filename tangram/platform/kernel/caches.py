@@ -192,6 +192,8 @@ class Memo:
     queries_later: bool = False
     #: reports: rollup marks to bump, (app id, form, date field, UTC day), written at commit.
     rollup_marks: set[tuple[int, str, str, date]] = field(default_factory=set)
+    #: flows: instances this unit queued a recheck for (their record changed).
+    flow_rechecks: set[int] = field(default_factory=set)
 
     def forget_compiled(self) -> None:
         """Forget compiled definitions: a definition was published in this unit."""

@@ -176,7 +176,7 @@ class UnitOfWork:
         audited = len(self._audit)
         memo = self.memo
         depth, chain, busy = memo.rule_depth, list(memo.rule_chain), set(memo.sla_busy)
-        marks = set(memo.rollup_marks)
+        marks, rechecks = set(memo.rollup_marks), set(memo.flow_rechecks)
         nested = self.session.begin_nested()
         self._rehearsals += 1
         try:
@@ -186,7 +186,7 @@ class UnitOfWork:
             nested.rollback()
             del self._audit[audited:]
             memo.rule_depth, memo.rule_chain, memo.sla_busy = depth, chain, busy
-            memo.rollup_marks = marks
+            memo.rollup_marks, memo.flow_rechecks = marks, rechecks
 
     def publish(self, event: Event) -> None:
         """Deliver a domain event to its subscribers, inside this unit of work."""

@@ -73,7 +73,7 @@ function afterSalesConditions(): [string, unknown][] {
     if (Array.isArray(node)) node.forEach((item, i) => walk(item, `${where}/${i}`));
     else if (node && typeof node === "object") {
       for (const [key, value] of Object.entries(node)) {
-        if (["condition", "when", "visible_when", "required_when", "filter", "where"].includes(key) && value && typeof value === "object" && !Array.isArray(value))
+        if (["condition", "when", "visible_when", "required_when", "filter", "where", "ends_when"].includes(key) && value && typeof value === "object" && !Array.isArray(value))
           found.push([`${where}/${key}`, value]);
         walk(value, `${where}/${key}`);
       }

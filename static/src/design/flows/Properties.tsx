@@ -691,6 +691,11 @@ export function NodeProperties({
           </Space>
         </Form.Item>
       )}
+      {node.type === "timer" && (
+        <Form.Item label={t("design.flow.props.ends_when")} extra={t("design.flow.props.ends_when.help")}>
+          <ConditionBuilder value={node.ends_when} onChange={(c) => onPatch({ ends_when: c ?? undefined })} fields={condition} testId="flow-timer-ends-when" />
+        </Form.Item>
+      )}
 
       {node.type === "sub_process" && (
         <>

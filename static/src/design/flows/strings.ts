@@ -88,6 +88,8 @@ addStrings({
   "design.flow.remaining.ignore": ["继续运行", "Keep running"],
   "design.flow.remaining.cancel": ["取消", "Are cancelled"],
   "design.flow.props.timer": ["等待方式", "Wait"],
+  "design.flow.props.ends_when": ["提前结束条件（可选）", "Ends earlier when (optional)"],
+  "design.flow.props.ends_when.help": ["记录满足此条件时立即结束等待，例如客户已提交满意度调查", "The wait ends as soon as the record meets this condition, e.g. once the customer answered the survey"],
   "design.flow.timer.duration": ["等待一段时间", "For a while"],
   "design.flow.timer.until": ["直到日期字段", "Until a date field"],
   "design.flow.props.sub_flow": ["发起的流程", "Flow to start"],

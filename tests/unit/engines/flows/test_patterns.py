@@ -1305,6 +1305,62 @@ def test_a_timer_until_a_date_field() -> None:
     assert timer == ScheduleTimer(timer.timer, datetime(2026, 11, 24, 1, 0, tzinfo=UTC))
 
 
+def answered_wait(**extra: Any) -> Process:
+    """A three-day wait that ends early once ``flag_a`` is set, then a task."""
+    wait = node("wait", "timer", minutes=4320, ends_when={"!!": {"var": "flag_a"}}, **extra)
+    return process([S, wait, fill("call", 1), E], chain("start", "wait", "call", "end"))
+
+
+def test_a_timer_ends_early_once_its_condition_holds_on_the_record() -> None:
+    d = Driver(answered_wait())
+    (timer,) = d.effects
+    assert isinstance(timer, ScheduleTimer)
+    assert d.do("record_changed", admin=True) == []  # not yet: the wait goes on
+    assert d.state["history"][-1]["action"] != "timer_ended_early"
+    d.data = {"flag_a": True}
+    effects = d.do("record_changed", admin=True)
+    assert effects[0] == CancelTimer(timer.timer)
+    assert d.open_nodes() == ["call"]
+    ended = [h for h in d.state["history"] if h["action"] == "timer_ended_early"]
+    assert [(h["node"], h["actor"]) for h in ended] == [("wait", None)]
+    assert d.state["timers"] == {}
+    assert d.do("timer_fired", timer=timer.timer) == []  # its time comes: nothing is due
+    assert d.do("record_changed", admin=True) == []  # nothing waits on a condition any more
+    assert d.open_nodes() == ["call"]
+
+
+def test_a_timer_whose_condition_already_holds_does_not_wait() -> None:
+    d = Driver(answered_wait(), {"flag_a": True})
+    assert not any(isinstance(e, ScheduleTimer) for e in d.effects)
+    assert d.open_nodes() == ["call"]
+    assert "timer_ended_early" in [h["action"] for h in d.state["history"]]
+
+
+def test_a_timer_whose_condition_cannot_be_evaluated_waits_for_its_time() -> None:
+    wait = node(
+        "wait",
+        "timer",
+        minutes=60,
+        ends_when={"<": [{"date_diff": [{"var": "due"}, {"now": []}, "days"]}, 1]},
+    )
+    d = Driver(process([S, wait, E], chain("start", "wait", "end")), {"due": "not a date"})
+    (timer,) = d.effects
+    assert d.do("record_changed", admin=True) == []
+    assert d.status == "running"
+    d.do("timer_fired", timer=timer.timer)
+    assert d.status == "completed"
+
+
+def test_a_timer_condition_names_fields_of_the_form() -> None:
+    found = problems(
+        [S, node("wait", "timer", minutes=5, ends_when={"var": "nope"}), E],
+        chain("start", "wait", "end"),
+    )
+    assert [(p, c) for p, c in found if p.startswith("/nodes/1/ends_when")] == [
+        ("/nodes/1/ends_when/var", "logic.var.unknown")
+    ]
+
+
 def test_an_automatic_loop_is_refused() -> None:
     p = process(
         [S, node("x", "exclusive"), E],

@@ -278,4 +278,10 @@ describe("summary", () => {
     const execute = t.nodes.find((n) => n.id === "execute")!;
     expect(summary(execute, "zh-CN", { field: () => "整改措施" })).toContain("逐行：整改措施");
   });
+
+  it("says when a timer ends earlier on a condition", () => {
+    const wait = ticket().nodes.find((n) => n.id === "await_survey")!;
+    expect(summary(wait, "zh-CN")).toEqual(["等待 3 天", "条件满足时提前结束"]);
+    expect(summary({ ...wait, ends_when: undefined }, "zh-CN")).not.toContain("条件满足时提前结束");
+  });
 });

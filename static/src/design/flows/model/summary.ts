@@ -80,6 +80,7 @@ export function summary(node: NodeDef, lang: Lang, names: Names = {}): string[] 
   if (node.type === "timer") {
     if (node.minutes) lines.push(zh(lang, `等待 ${durationText(node.minutes, lang, node.business)}`, `wait ${durationText(node.minutes, lang, node.business)}`));
     else if (node.until_field) lines.push(zh(lang, `直到「${names.field?.(node.until_field) ?? node.until_field}」`, `until “${names.field?.(node.until_field) ?? node.until_field}”`));
+    if (node.ends_when !== undefined) lines.push(zh(lang, "条件满足时提前结束", "or earlier, once its condition holds"));
   }
   if ((node.type === "parallel_join" || node.type === "inclusive_join") && typeof node.wait === "number") {
     lines.push(zh(lang, `等 ${node.wait} 个分支`, `waits for ${node.wait}`));

@@ -73,6 +73,8 @@ export interface NodeDef {
   minutes?: number;
   until_field?: string;
   business?: boolean;
+  /** A timer's condition on the record that ends its wait before its time. */
+  ends_when?: Logic;
   flow?: string;
   record?: { form?: string; values?: Record<string, unknown>; field?: string };
   wait?: boolean | number;
