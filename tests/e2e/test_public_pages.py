@@ -76,6 +76,7 @@ def test_a_customer_files_follows_and_replies_and_the_agent_answers_in_public(
     phone: Page, page: Page, server: str, platform: Platform, people: dict[str, int]
 ) -> None:
     token = intake_link(platform, people["agent"])
+    phone.clock.install()  # time runs as usual; the status page's polling is fast-forwarded
 
     # the intake page: no sign-in, the link's fields, at a phone's width
     phone.goto(f"{server}/intake/{token}")
@@ -183,8 +184,9 @@ def test_a_customer_files_follows_and_replies_and_the_agent_answers_in_public(
     page.get_by_test_id("comment-send").click()
     expect(page.get_by_test_id("comment").filter(has_text="注意安抚")).to_be_visible()
 
-    # the customer's page shows the public answer, not the internal note
-    phone.reload()
+    # the customer's page, still open, shows the public answer by itself, not the internal note
+    expect(phone.get_by_test_id("status-entry-reply")).to_have_count(0)
+    phone.clock.fast_forward("00:31")
     answer_entry = phone.get_by_test_id("status-entry-reply")
     expect(answer_entry).to_contain_text("工程师明天上午上门检修")
     expect(answer_entry).to_contain_text("客服回复")

@@ -157,6 +157,9 @@ function ReplyBox(props: { token: string; max: number; onSent: () => void }) {
   );
 }
 
+/** How often an open status page asks for news. */
+const STATUS_POLL_MS = 30_000;
+
 export function StatusPage() {
   const { token = "" } = useParams();
   const { t, lang } = useLang();
@@ -166,6 +169,10 @@ export function StatusPage() {
     queryKey: key,
     queryFn: async () => data(await client.GET("/api/v1/status/{token}", { params: { path: { token }, query: { lang } } })),
     retry: false,
+    // the page follows the ticket by itself while it is shown (not in a background tab), and
+    // again when the customer comes back to it; a link that stopped opening stops asking
+    refetchInterval: (query) => (query.state.status === "error" ? false : STATUS_POLL_MS),
+    refetchOnWindowFocus: true,
   });
   usePageTitle(found.data ? `${found.data.form} ${found.data.number}` : undefined);
   if (found.isError)

@@ -55,7 +55,7 @@ export const PUBLIC_STRINGS: Record<string, [string, string]> = {
   "survey.thanks.detail": ["我们已收到您对 {number} 的评价。", "We received your rating of {number}."],
   "survey.answered": ["此调查已提交，感谢您的评价", "This survey was already answered; thank you"],
   "survey.back": ["返回处理进度", "Back to the progress"],
-  "status.private": ["此页面仅持有专属链接的人可见", "Only people with the private link see this page"],
+  "status.private": ["此页面仅持有专属链接的人可见，打开时自动更新进度", "Only people with the private link see this page; it updates by itself while open"],
 };
 
 addStrings(PUBLIC_STRINGS);
