@@ -432,6 +432,25 @@ def test_submissions_are_rate_limited_per_address_and_links_can_be_turned_off(
     assert_problem(client.get(path), 404, "intake.not_found")
 
 
+def test_a_new_token_replaces_a_link_s_old_one_at_once(api: ApiClient, client: ApiClient) -> None:
+    link = make_link(api)
+    url = f"/api/v1/apps/app/intake/{link['id']}/token"
+    stale = api.post(url, json={"lock_version": 2})
+    assert_problem(stale, 409)
+    renewed = api.post(url, json={"lock_version": 1})
+    assert renewed.status_code == 200, renewed.get_json()
+    fresh = renewed.get_json()
+    assert fresh["token"] != link["token"]
+    assert fresh["path"] == f"/intake/{fresh['token']}"
+    assert (fresh["id"], fresh["lock_version"]) == (link["id"], 2)
+    assert_problem(client.get(f"/api/v1/intake/{link['token']}"), 404, "intake.not_found")
+    assert client.get(f"/api/v1/intake/{fresh['token']}").status_code == 200
+    assert "token" not in api.get("/api/v1/apps/app/intake").get_json()[0]
+    assert_problem(client.post(url, json={"lock_version": 2}), 401)
+    assert_problem(api.post("/api/v1/apps/app/intake/999/token", json={"lock_version": 1}), 404)
+    assert_problem(api.post(url, json={}), 422)
+
+
 class Watched:
     """A file store that, while an upload's bytes arrive, notes how many database connections the
     request holds and makes another write: an upload must hold neither a connection nor, on

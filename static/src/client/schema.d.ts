@@ -1060,6 +1060,57 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/apps/{app}/intake/{link_id}/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+                link_id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give the link a new token: the old one stops opening it at once; the new one is shown
+         *     in this answer only.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    app: string;
+                    link_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Renew"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NewLink"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/apps/{app}/kpis/{key}/data": {
         parameters: {
             query?: never;
@@ -6723,6 +6774,9 @@ export interface components {
             created_at: string;
             id: number;
             title: string | null;
+        };
+        Renew: {
+            lock_version: number;
         };
         ReplyCreate: {
             /** @description Ids of files uploaded through this link (at most 10) */

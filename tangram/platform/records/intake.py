@@ -130,11 +130,7 @@ def update_link(
     title: Mapping[str, str] | None = None,
 ) -> IntakeLink:
     """Turn a link on or off, or change its fields or title."""
-    app = get_app(uow, actor, app_key)
-    require_design(actor, app_key)
-    link = uow.session.get(IntakeLink, link_id)
-    if link is None or link.app_id != app.id:
-        raise NotFound(f"App {app_key!r} has no intake link {link_id}.", code="intake.not_found")
+    link = _designed_link(uow, actor, app_key, link_id)
     check_lock(link, lock_version)
     if fields is not None:
         _check_fields(compiled.form(uow, app_key, link.form_key)[1], list(fields))
@@ -153,6 +149,31 @@ def update_link(
         link.id,
         {"enabled": link.enabled, "fields": link.fields},
     )
+    return link
+
+
+def renew_token(
+    uow: UnitOfWork, actor: Actor, app_key: str, link_id: int, *, lock_version: int
+) -> tuple[IntakeLink, str]:
+    """Give a link a new token (designers): the old one stops opening it at once. Only the new
+    token's hash is kept, so this is how a link that was not saved is shared again."""
+    link = _designed_link(uow, actor, app_key, link_id)
+    check_lock(link, lock_version)
+    prefix, token = new_secret(TOKEN_PREFIX)
+    link.token_prefix, link.token_hash = prefix, secret_hash(token)
+    link.updated_at = uow.now
+    uow.flush()
+    uow.audit(actor.user_id, actor.label, "intake.renewed", "intake_link", link.id, {})
+    return link, token
+
+
+def _designed_link(uow: UnitOfWork, actor: Actor, app_key: str, link_id: int) -> IntakeLink:
+    """An app's link, for its designers."""
+    app = get_app(uow, actor, app_key)
+    require_design(actor, app_key)
+    link = uow.session.get(IntakeLink, link_id)
+    if link is None or link.app_id != app.id:
+        raise NotFound(f"App {app_key!r} has no intake link {link_id}.", code="intake.not_found")
     return link
 
 

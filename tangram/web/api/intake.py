@@ -130,14 +130,19 @@ class Links(MethodView):
                 owner_id=body["owner_id"],
             )
             uow.commit()
-        names = ("id", "form_key", "title", "fields", "owner_id", "enabled", "lock_version")
-        return {
-            **{name: getattr(link, name) for name in names},
-            "created_at": link.created_at,
-            "updated_at": link.updated_at,
-            "token": token,
-            "path": f"/intake/{token}",
-        }
+        return _shown(link, token)
+
+
+def _shown(link: IntakeLink, token: str) -> dict[str, Any]:
+    """A link with its token and path, the one time they are shown."""
+    names = ("id", "form_key", "title", "fields", "owner_id", "enabled", "lock_version")
+    return {
+        **{name: getattr(link, name) for name in names},
+        "created_at": link.created_at,
+        "updated_at": link.updated_at,
+        "token": token,
+        "path": f"/intake/{token}",
+    }
 
 
 @blp.route("/apps/<string:app>/intake/<int:link_id>")
@@ -162,6 +167,28 @@ class LinkItem(MethodView):
             )
             uow.commit()
         return link
+
+
+class RenewSchema(LockedSchema):
+    """The link's version as the designer saw it."""
+
+
+@blp.route("/apps/<string:app>/intake/<int:link_id>/token")
+class LinkToken(MethodView):
+    """A link's token."""
+
+    @blp.arguments(RenewSchema)
+    @blp.response(200, NewLinkSchema)
+    def post(self, body: dict[str, Any], app: str, link_id: int) -> dict[str, Any]:
+        """Give the link a new token: the old one stops opening it at once; the new one is shown
+        in this answer only."""
+        actor = require_actor()
+        with platform().unit_of_work() as uow:
+            link, token = intake.renew_token(
+                uow, actor, app, link_id, lock_version=body["lock_version"]
+            )
+            uow.commit()
+        return _shown(link, token)
 
 
 @blp.route("/intake/<string:token>")

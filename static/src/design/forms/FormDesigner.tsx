@@ -72,6 +72,7 @@ import {
 } from "./model";
 import { drawingsOf, type Drawing } from "./drawing";
 import { FieldAccess } from "./FieldAccess";
+import { IntakeLinks } from "./IntakeLinks";
 import { Preview, usePreviewSchema, type Sample } from "./Preview";
 import { FieldProperties, FormProperties, SectionProperties } from "./Properties";
 
@@ -529,6 +530,7 @@ export function FormDesigner({ app, body, setBody, problems, publishedKeys, focu
         { key: "design", label: t("design.form.canvas"), children: design },
         { key: "preview", label: t("design.form.preview"), children: <Preview app={app} body={emitted} values={sample} setValues={setSample} /> },
         { key: "access", label: t("design.form.access"), children: tab === "access" ? <FieldAccess app={app} definition={emitted as unknown as FormDefinition} /> : null },
+        { key: "intake", label: t("design.form.intake"), children: tab === "intake" ? <IntakeLinks app={app} definition={emitted as unknown as FormDefinition} published={publishedKeys.size > 0} /> : null },
       ]}
       data-testid="design-form-tabs"
     />

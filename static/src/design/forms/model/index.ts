@@ -8,3 +8,4 @@ export * from "./types";
 export * from "./serial";
 export * from "./access";
 export * from "./announce";
+export * from "./intake";
