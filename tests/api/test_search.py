@@ -158,6 +158,11 @@ def test_a_ticket_is_found_by_a_chinese_phrase_from_its_description(
     assert found(admin_client, "风扇") == [noise]
     assert found(admin_client, "设备") == [screen]
     assert found(admin_client, "黑屏 风扇") == []  # every word must be found
+    # a word is found by any of its characters, and a part the segmenter cuts otherwise
+    assert found(admin_client, "屏") == [screen]
+    assert found(admin_client, "扇") == [noise]
+    assert found(admin_client, "幕黑") == [screen]
+    assert found(admin_client, "屏 噪") == []
     # tags are not words: the markup of rich text is never found
     assert found(admin_client, "b") == []
     # an option is found by its labels in both languages

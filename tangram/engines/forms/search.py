@@ -7,7 +7,9 @@ string of tokens separated by spaces. A query becomes tokens the same way, so bo
 
 Tokens: text is normalised (NFKC, so full-width letters and digits read as ASCII) and lower-cased;
 runs of Chinese characters are cut into words by a *segmenter* handed in by the caller (the
-platform uses jieba's search mode, which also yields the shorter words inside a long one); every
+platform uses jieba's search mode, which also yields the shorter words inside a long one), and a
+document also keeps each Chinese character of its words (a query word is matched as the start of
+a document's token, so 屏 finds 黑屏 through the character 屏); every
 other run of letters and digits is one token, so a code such as ``SV-20261122-0001`` gives
 ``sv``, ``20261122`` and ``0001``; punctuation and symbols are dropped. The engine reads no
 dictionary itself: the segmenter is a plain function of a string.
@@ -66,6 +68,19 @@ def tokens(text: str, segment: Segmenter) -> list[str]:
                     seen.setdefault(word[:MAX_TOKEN], None)
         else:
             seen.setdefault(run[:MAX_TOKEN], None)
+    return list(seen)
+
+
+def index_tokens(text: str, segment: Segmenter) -> list[str]:
+    """The tokens a record's text is found by: :func:`tokens`, and every Chinese character of a
+    longer word on its own, so that a query finds a word by any of its characters (屏 finds 黑屏)
+    and a query the segmenter cuts otherwise still meets the document's characters."""
+    seen = dict.fromkeys(tokens(text, segment))
+    for word in list(seen):
+        if len(word) > 1 and _IS_CJK.match(word):
+            for character in word:
+                if _IS_CJK.match(character):
+                    seen.setdefault(character, None)
     return list(seen)
 
 
@@ -144,7 +159,7 @@ def document_tokens(
     """Token text (tokens separated by spaces) of each searched field that yields any."""
     out: dict[str, str] = {}
     for name, text in document_texts(fields, data).items():
-        found = tokens(text, segment)
+        found = index_tokens(text, segment)
         if found:
             out[name] = " ".join(found)
     return out

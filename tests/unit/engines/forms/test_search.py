@@ -10,6 +10,7 @@ import pytest
 from tangram.engines.forms import compile_form
 from tangram.engines.forms.search import (
     document_tokens,
+    index_tokens,
     query_tokens,
     searchable_fields,
     snippet,
@@ -84,11 +85,11 @@ def test_a_document_gives_token_text_per_searched_field() -> None:
     assert document_tokens(FORM.fields, data, pairs) == {
         "number": "sv 20261122 0001",
         "title": "fan",
-        "body": "风扇 噪音 dust",
-        "issue": "hw 硬件 hardware",
+        "body": "风扇 噪音 dust 风 扇 噪 音",  # a word's characters too
+        "issue": "hw 硬件 hardware 硬 件",
         "tags": "vip",
         "mail": "li example com",
-        "rows.what": "换风扇 换风 test",
+        "rows.what": "换风扇 换风 test 换 风 扇",
     }
     assert searchable_fields(FORM.fields) == [
         "number",
@@ -113,3 +114,18 @@ def test_a_snippet_marks_the_words_around_the_first_one_found() -> None:
     assert [part[a:b] for a, b in marks] == ["开机", "黑屏"]
     assert snippet("Fan noise", ["noise"]) == ("Fan noise", [[4, 9]])
     assert snippet("nothing here", ["x"]) == ("nothing here", [])
+
+
+def test_a_document_is_found_by_any_character_of_its_words_but_a_query_is_not_cut_so() -> None:
+    assert index_tokens("开机黑屏 x", pairs) == [
+        "开机黑屏",
+        "开机",
+        "黑屏",
+        "x",
+        "开",
+        "机",
+        "黑",
+        "屏",
+    ]
+    assert index_tokens("屏", pairs) == ["屏"]
+    assert query_tokens("黑屏", pairs) == ["黑屏"]  # the query's words must all be found
