@@ -130,9 +130,10 @@ def write(
     data: Mapping[str, Any],
     *,
     changed: Collection[str] | None = None,
+    fresh: bool = False,
 ) -> None:
     """Replace a record's search rows (only those of the ``changed`` top-level fields, when
-    given) with its document's."""
+    given) with its document's; a ``fresh`` record (just created) has none to replace."""
     connection = uow.session.connection()
     table = _TABLE
     gone = delete(table).where(table.c.record_id == record_id)
@@ -146,7 +147,8 @@ def write(
             for c in child.columns
         }
         gone = gone.where(table.c.field.in_(sorted(names)))
-    connection.execute(gone)
+    if not fresh:
+        connection.execute(gone)
     rows = _rows(form, record_id, data, changed)
     if rows:
         connection.execute(insert(table), rows)
@@ -219,7 +221,14 @@ def _on_record(uow: UnitOfWork, event: Event) -> None:
         return
     _, form = compiled.form(uow, event.app, event.subject)
     changed = event.payload.get("changed") if event.name == "record.updated" else None
-    write(uow, form, record_id, record.data, changed=None if changed is None else list(changed))
+    write(
+        uow,
+        form,
+        record_id,
+        record.data,
+        changed=None if changed is None else list(changed),
+        fresh=event.name == "record.created",
+    )
 
 
 #: The record events that change what search finds.
