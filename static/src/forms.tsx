@@ -43,6 +43,10 @@ export interface FormContext {
   /** Where file fields upload instead of the form's signed-in endpoint (under ``/api/v1``), with
    * the field's key as the ``field`` part: a public intake link's ``/intake/{token}/attachments``. */
   uploadPath?: string;
+  /** Where reference fields look up their choices instead of the signed-in record lists (under
+   * ``/api/v1``), with the field's key appended: a public intake link's
+   * ``/intake/{token}/choices``, which answers ids and display values only. */
+  lookupPath?: string;
 }
 
 // --- widgets the server's UI schema names -----------------------------------------------------
@@ -75,7 +79,23 @@ function Picker(props: {
   );
 }
 
+/** A reference a visitor without an account chooses through a public link's lookup. */
+function PublicReferenceWidget(props: WidgetProps & { lookupPath: string }) {
+  const [search, setSearch] = useState("");
+  const found = useQuery({
+    queryKey: ["public-choices", props.lookupPath, props.name, search],
+    queryFn: () => api<{ id: number; label: string }[]>(`${props.lookupPath}/${props.name}`, { query: { q: search } }),
+  });
+  const options = (found.data ?? []).map((c) => ({ value: c.id, label: c.label }));
+  return <Picker widget={props} options={options} loading={found.isLoading} onSearch={setSearch} />;
+}
+
 function ReferenceWidget(props: WidgetProps) {
+  const { lookupPath } = props.registry.formContext as FormContext;
+  return lookupPath ? <PublicReferenceWidget {...props} lookupPath={lookupPath} /> : <SignedInReferenceWidget {...props} />;
+}
+
+function SignedInReferenceWidget(props: WidgetProps) {
   const { app } = props.registry.formContext as FormContext;
   const target = props.options.form as string;
   const display = (props.options.display as string | null) ?? null;
@@ -557,6 +577,8 @@ export function RecordForm(props: {
   idPrefix?: string;
   /** Where file fields upload (see ``FormContext.uploadPath``). */
   uploadPath?: string;
+  /** Where reference fields look up their choices (see ``FormContext.lookupPath``). */
+  lookupPath?: string;
 }) {
   const { schema, data, permissions, readOnly } = props;
   const { lang } = useLang();
@@ -572,7 +594,7 @@ export function RecordForm(props: {
       validator={validator}
       widgets={THEME.widgets}
       templates={THEME.templates}
-      formContext={{ app: props.app, form: schema.key, uploadPath: props.uploadPath } satisfies FormContext}
+      formContext={{ app: props.app, form: schema.key, uploadPath: props.uploadPath, lookupPath: props.lookupPath } satisfies FormContext}
       extraErrors={props.errors}
       showErrorList={false}
       noHtml5Validate

@@ -91,6 +91,7 @@ ZH: dict[str, str] = {
     "import.missing": "请选择要导入的文件",
     "intake.not_found": "该链接不存在或已关闭",
     "intake.invalid": "提交链接的设置有问题",
+    "intake.no_lookup": "此链接没有提供该字段的选项",
     "comment.invalid": "评论有问题：被提到的人需要能查看这条记录",
     "access.not_found": "链接不存在或已失效",
     "survey.answered": "此调查已提交，感谢您的评价",

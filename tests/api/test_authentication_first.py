@@ -22,6 +22,7 @@ PUBLIC = {
     ("get", "/api/v1/intake/{token}"): 422,  # ?lang=xx: public intake checks what it is sent
     ("post", "/api/v1/intake/{token}"): 422,
     ("post", "/api/v1/intake/{token}/attachments"): 422,  # no file part
+    ("get", "/api/v1/intake/{token}/choices/{field}"): 422,  # ?lang=xx
     ("get", "/api/v1/status/{token}"): 422,  # ?lang=xx: the status page checks what it is sent
     ("post", "/api/v1/status/{token}/replies"): 422,
     ("post", "/api/v1/status/{token}/attachments"): 422,  # no file part

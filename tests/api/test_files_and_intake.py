@@ -432,6 +432,67 @@ def test_submissions_are_rate_limited_per_address_and_links_can_be_turned_off(
     assert_problem(client.get(path), 404, "intake.not_found")
 
 
+def test_a_visitor_chooses_records_of_an_exposed_reference_by_their_display_value_only(
+    api: ApiClient, client: ApiClient
+) -> None:
+    product = {
+        "key": "product",
+        "label": {"zh-CN": "产品"},
+        "fields": [field("model", "text", required=True), field("cost", "number")],
+    }
+    order = {
+        "key": "order",
+        "label": {"zh-CN": "报修"},
+        "fields": [
+            field("title", "text", required=True),
+            field("product", "reference", reference={"form": "product", "display": "model"}),
+            field("bare", "reference", reference={"form": "product"}),
+            field("owner", "user"),
+            field("team", "group"),
+        ],
+    }
+    for body in (product, order):
+        assert api.post("/api/v1/apps/app/forms", json={"body": body}).status_code == 201
+        published = api.post(f"/api/v1/apps/app/forms/{body['key']}/publish", json={})
+        assert published.status_code == 201, published.get_json()
+    made = {
+        name: api.post(
+            "/api/v1/apps/app/records/product", json={"data": {"model": name, "cost": 99}}
+        ).get_json()["id"]
+        for name in ("洗衣机 W100", "洗衣机 W200", "冰箱 F300")
+    }
+    for exposed, path in (
+        (["title", "owner"], "fields/1"),
+        (["title", "team"], "fields/1"),
+        (["title", "bare"], "fields/1"),
+    ):
+        refused = api.post("/api/v1/apps/app/intake", json={"form": "order", "fields": exposed})
+        assert path in assert_problem(refused, 422, "intake.invalid")["errors"], exposed
+    link = api.post(
+        "/api/v1/apps/app/intake", json={"form": "order", "fields": ["title", "product"]}
+    ).get_json()
+    base = f"/api/v1/intake/{link['token']}/choices"
+    every = client.get(f"{base}/product")
+    assert every.status_code == 200, every.get_json()
+    assert {c["label"] for c in every.get_json()} == set(made)
+    assert all(set(c) == {"id", "label"} for c in every.get_json())  # never the cost
+    washers = client.get(f"{base}/product?q=洗衣机").get_json()
+    assert sorted(c["id"] for c in washers) == sorted([made["洗衣机 W100"], made["洗衣机 W200"]])
+    assert client.get(f"{base}/product?q=%25").get_json() == []  # % is a character, not a pattern
+    chosen = client.post(
+        f"/api/v1/intake/{link['token']}",
+        json={"data": {"title": "不脱水", "product": made["洗衣机 W200"]}},
+    )
+    assert chosen.status_code == 201, chosen.get_json()
+    for other in ("title", "bare", "owner", "nothing"):
+        assert_problem(client.get(f"{base}/{other}"), 404, "intake.no_lookup")
+    assert_problem(client.get(f"{base}/product?q={'x' * 101}"), 422)
+    assert_problem(client.get(f"{base}/product?lang=xx"), 422)
+    assert_problem(client.get("/api/v1/intake/tgi_forged_x/choices/product"), 404)
+    api.patch(f"/api/v1/apps/app/intake/{link['id']}", json={"enabled": False, "lock_version": 1})
+    assert_problem(client.get(f"{base}/product"), 404, "intake.not_found")
+
+
 def test_a_new_token_replaces_a_link_s_old_one_at_once(api: ApiClient, client: ApiClient) -> None:
     link = make_link(api)
     url = f"/api/v1/apps/app/intake/{link['id']}/token"

@@ -11,6 +11,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tangram.platform import records
+from tangram.platform.bootstrap import Platform
+from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel.models import User
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import accessibility_problems, opened, pick, settled, shot, sign_in
@@ -26,8 +29,23 @@ def phone(browser: Browser) -> Iterator[Page]:
 
 
 def test_a_designer_makes_shares_turns_off_and_renews_a_public_link(
-    page: Page, phone: Page, server: str, admin_user: User, people: dict[str, int]
+    page: Page,
+    phone: Page,
+    server: str,
+    platform: Platform,
+    admin_user: User,
+    people: dict[str, int],
 ) -> None:
+    with platform.unit_of_work() as uow:
+        for model in ("洗衣机 W100", "洗衣机 W200"):
+            records.create_record(
+                uow,
+                Actor.system("test"),
+                "aftersales",
+                "product",
+                {"model": model, "product_line": "A"},
+            )
+        uow.commit()
     sign_in(page, server, "admin", ADMIN_PASSWORD)
     page.goto(f"{server}/design/aftersales/forms/ticket")
     page.get_by_role("tab", name="外部填报").click()
@@ -39,7 +57,7 @@ def test_a_designer_makes_shares_turns_off_and_renews_a_public_link(
     fields = dialog.get_by_test_id("intake-fields")
     expect(fields.get_by_role("checkbox", name="标题")).to_be_checked()
     expect(fields.get_by_role("checkbox", name="问题类型")).to_be_checked()
-    expect(fields.get_by_role("checkbox", name="客户", exact=True)).to_be_disabled()  # a lookup
+    expect(fields.get_by_role("checkbox", name="处理人")).to_be_disabled()  # staff: never shown
     expect(fields.get_by_role("checkbox", name="工单号")).to_be_disabled()  # the system's
     # a required field left out is said before anything is sent
     fields.get_by_role("checkbox", name="标题").uncheck()
@@ -47,8 +65,12 @@ def test_a_designer_makes_shares_turns_off_and_renews_a_public_link(
     expect(dialog.get_by_test_id("intake-save")).to_be_disabled()
     fields.get_by_role("checkbox", name="标题").check()
     expect(dialog.get_by_test_id("intake-missing")).to_have_count(0)
-    for name in ("联系人", "联系电话", "图片"):
-        fields.get_by_role("checkbox", name=name).check()
+    for name in ("联系人", "联系电话", "图片", "产品"):
+        fields.get_by_role("checkbox", name=name, exact=True).check()
+    # a reference tells what anyone with the link may look up
+    expect(dialog.get_by_test_id("intake-shows")).to_have_text(
+        "（持有链接的人都能搜索到「产品」所有记录的「型号」）"
+    )
     dialog.get_by_test_id("intake-title-input").fill("在线报修")
     pick(page, dialog.get_by_test_id("intake-owner"), "(agent)")
     assert accessibility_problems(page) == []
@@ -66,7 +88,7 @@ def test_a_designer_makes_shares_turns_off_and_renews_a_public_link(
     row = links.locator("tbody tr.ant-table-row")
     expect(row).to_have_count(1)
     expect(row).to_contain_text("在线报修")
-    for name in ("标题", "联系人", "联系电话", "问题类型", "图片"):
+    for name in ("标题", "联系人", "联系电话", "问题类型", "图片", "产品"):
         expect(row).to_contain_text(name)
 
     # the customer opens it on a phone: the chosen fields, nothing else
@@ -74,6 +96,13 @@ def test_a_designer_makes_shares_turns_off_and_renews_a_public_link(
     expect(phone.get_by_test_id("intake-title")).to_have_text("在线报修")
     expect(phone.locator("#root_contact_phone")).to_be_visible()
     expect(phone.locator("#root_urgency")).to_have_count(0)
+    # the product is chosen by its model through the link, without an account
+    phone.locator("#root_product").click()
+    phone.keyboard.type("W2")
+    choice = phone.locator(".ant-select-dropdown:visible .ant-select-item-option")
+    expect(choice).to_have_text(["洗衣机 W200"])
+    choice.click()
+    expect(phone.locator(".ant-select-dropdown:visible")).to_have_count(0)
 
     # turned off, the link opens nothing; on again, it opens
     switch = row.get_by_role("switch", name="启用")

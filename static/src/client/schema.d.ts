@@ -3992,6 +3992,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/intake/{token}/choices/{field}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+                field: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Records of the referenced form whose display field contains ``q`` (at most 20, the
+         *     newest first); 404 ``intake.no_lookup`` for a field the link does not expose as a
+         *     reference.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    lang?: "zh-CN" | "en" | null;
+                    q?: string;
+                };
+                header?: never;
+                path: {
+                    token: string;
+                    field: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Choice"][];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs": {
         parameters: {
             query?: never;
@@ -5748,6 +5799,10 @@ export interface components {
             body: {
                 [key: string]: unknown;
             };
+        };
+        Choice: {
+            id: number;
+            label: string;
         };
         Comment: {
             /** @description its files (a customer reply's), as a file field stores them */

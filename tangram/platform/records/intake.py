@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from tangram.engines.forms import FieldError, Form
+from tangram.engines.forms import FieldError, FieldType, Form
 from tangram.engines.forms.messages import catalogue, message
 from tangram.platform.identity.credentials import new_secret, secret_hash, secret_prefix
 from tangram.platform.identity.perms import Actor, require_design
@@ -25,7 +25,8 @@ from tangram.platform.kernel.errors import NotFound, RateLimited, ValidationFail
 from tangram.platform.kernel.models import App, Attachment, IntakeLink, IntakeSubmission, User
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import compiled, get_app
-from tangram.platform.records import access, attachments, service
+from tangram.platform.records import access, attachments, reading, service
+from tangram.platform.records.listing import Filter
 from tangram.platform.records.navigation import field_info
 
 TOKEN_PREFIX = "tgi"  # noqa: S105 - a marker, not a secret
@@ -42,6 +43,20 @@ def _check_fields(form: Form, keys: Sequence[str]) -> None:
             errors.append({"path": f"fields/{i}", "message": f"{key!r} is not a field of the form"})
         elif f.computed or f.read_only:
             errors.append({"path": f"fields/{i}", "message": f"{key!r} is not written by visitors"})
+        elif f.type in (FieldType.USER, FieldType.GROUP):
+            errors.append(
+                {
+                    "path": f"fields/{i}",
+                    "message": f"{key!r} names people or groups, which visitors cannot look up",
+                }
+            )
+        elif f.type is FieldType.REFERENCE and not f.reference_display:
+            errors.append(
+                {
+                    "path": f"fields/{i}",
+                    "message": f"{key!r} refers to records without a display field to choose by",
+                }
+            )
     if len(set(keys)) != len(keys):
         errors.append({"path": "fields", "message": "a field is listed twice"})
     exposed = set(keys)
@@ -305,6 +320,42 @@ def submit(
         "serials": {f.key: stored[f.key] for f in form.serial_fields if f.key in stored},
         "status_path": access.status_path(token),
     }
+
+
+#: The most records a visitor's lookup answers.
+LOOKUP_LIMIT = 20
+#: The longest text a visitor's lookup searches for.
+LOOKUP_TEXT = 100
+
+
+def lookup(uow: UnitOfWork, token: str, field_key: str, text: str) -> list[dict[str, Any]]:
+    """What a visitor may choose for a reference field the link exposes: the referenced form's
+    live records whose display field contains ``text`` (the newest first, at most
+    :data:`LOOKUP_LIMIT`), each as its id and that display value — nothing else of them. Exposing
+    the field is the designer's consent to show these values to anyone with the link."""
+    app, link = open_link(uow, token)
+    _, form = compiled.form(uow, app.key, link.form_key)
+    f = form.by_key.get(field_key)
+    if (
+        f is None
+        or field_key not in link.fields
+        or f.type is not FieldType.REFERENCE
+        or not f.reference_form
+        or not f.reference_display
+    ):
+        raise NotFound(f"This link offers no choice for {field_key!r}.", code="intake.no_lookup")
+    if len(text) > LOOKUP_TEXT:
+        raise ValidationFailed(
+            "The text to look for is too long.",
+            code="intake.invalid",
+            errors=[{"path": "q", "message": f"at most {LOOKUP_TEXT} characters"}],
+        )
+    display = f.reference_display
+    filters = [Filter(display, "contains", text, source="q")] if text else []
+    page = reading.list_records(
+        uow, actor_of(link), app.key, f.reference_form, filters=filters, limit=LOOKUP_LIMIT
+    )
+    return [{"id": r.id, "label": str(r.data.get(display) or f"#{r.id}")} for r in page.items]
 
 
 def actor_of(link: IntakeLink) -> Actor:

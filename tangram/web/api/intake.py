@@ -222,6 +222,34 @@ class PublicForm(MethodView):
         return receipt
 
 
+class LookupArgs(LangArgs):
+    """What a visitor typed into a reference field's picker."""
+
+    q = fields.String(load_default="", validate=validate.Length(max=intake.LOOKUP_TEXT))
+
+
+class ChoiceSchema(Schema):
+    """A record a visitor may choose: its id and its display value, nothing else."""
+
+    id = fields.Integer(required=True)
+    label = fields.String(required=True)
+
+
+@blp.route("/intake/<string:token>/choices/<string:field>")
+@public
+class PublicChoices(MethodView):
+    """The choices of a reference field a link exposes."""
+
+    @blp.arguments(LookupArgs, location="query")
+    @blp.response(200, ChoiceSchema(many=True))
+    def get(self, args: dict[str, Any], token: str, field: str) -> list[dict[str, Any]]:
+        """Records of the referenced form whose display field contains ``q`` (at most 20, the
+        newest first); 404 ``intake.no_lookup`` for a field the link does not expose as a
+        reference."""
+        with platform().unit_of_work(write=False) as uow:
+            return intake.lookup(uow, token, field, args["q"])
+
+
 @blp.route("/intake/<string:token>/attachments")
 @public
 class PublicUpload(MethodView):

@@ -18,6 +18,7 @@ export interface FormField {
 }
 
 interface FormBody {
+  label?: unknown;
   fields?: FormField[];
   title_field?: string;
 }
@@ -31,6 +32,11 @@ function formQuery(app: string, form: string | undefined) {
     },
     enabled: Boolean(form),
   };
+}
+
+/** Another form's draft: its label and fields (what a reference to it can show). */
+export function useFormBody(app: string, form: string | undefined) {
+  return useQuery(formQuery(app, form));
 }
 
 /** The flow's form as its draft holds it (the designer of that form may be changing it too). */

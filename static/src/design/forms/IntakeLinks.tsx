@@ -11,7 +11,7 @@ import { client, data } from "../../client";
 import type { components } from "../../client/schema";
 import { useLang } from "../../i18n";
 import { label } from "../data";
-import { useDirectory } from "../flows/data";
+import { useDirectory, useFormBody } from "../flows/data";
 import { exposureGaps, firstExposed, inFormOrder, intakeChoices, linkAddress, type FormDefinition, type IntakeChoice } from "./model";
 
 type Link = components["schemas"]["Link"];
@@ -28,7 +28,7 @@ interface Draft {
 
 /** The fields a link asks for: checkboxes in the form's order, what cannot be offered disabled
  * with the reason, what must be asked for marked. */
-function FieldChoice({ choices, value, onChange }: { choices: IntakeChoice[]; value: string[]; onChange: (keys: string[]) => void }) {
+function FieldChoice({ app, choices, value, onChange }: { app: string; choices: IntakeChoice[]; value: string[]; onChange: (keys: string[]) => void }) {
   const { t, lang } = useLang();
   return (
     <Checkbox.Group value={value} onChange={(keys) => onChange(inFormOrder(choices, keys as string[]))} style={{ display: "flex", flexDirection: "column", gap: 6 }} data-testid="intake-fields">
@@ -37,6 +37,7 @@ function FieldChoice({ choices, value, onChange }: { choices: IntakeChoice[]; va
         const box = (
           <Checkbox key={c.key} value={c.key} disabled={c.not_offered !== undefined} aria-label={name}>
             {name} {c.needed && <Tag color="red">{t("design.intake.needed")}</Tag>}
+            {c.shows && value.includes(c.key) && <ShowsNote app={app} shows={c.shows} />}
           </Checkbox>
         );
         return c.not_offered ? (
@@ -48,6 +49,18 @@ function FieldChoice({ choices, value, onChange }: { choices: IntakeChoice[]; va
         );
       })}
     </Checkbox.Group>
+  );
+}
+
+/** What exposing a reference shows anyone with the link, by the referenced form's names. */
+function ShowsNote({ app, shows }: { app: string; shows: { form: string; field: string } }) {
+  const { t, lang } = useLang();
+  const target = useFormBody(app, shows.form).data;
+  const field = target?.fields?.find((f) => f.key === shows.field);
+  return (
+    <Typography.Text type="secondary" style={{ fontSize: 12 }} data-testid="intake-shows">
+      {t("design.intake.shows", { form: label(target?.label, lang, shows.form), field: label(field?.label, lang, shows.field) })}
+    </Typography.Text>
   );
 }
 
@@ -231,7 +244,7 @@ export function IntakeLinks({ app, definition, published }: { app: string; defin
               </label>
             )}
             <Typography.Text strong>{t("design.intake.fields")}</Typography.Text>
-            <FieldChoice choices={choices} value={editing.fields} onChange={(fields) => setEditing({ ...editing, fields })} />
+            <FieldChoice app={app} choices={choices} value={editing.fields} onChange={(fields) => setEditing({ ...editing, fields })} />
             {gaps && gaps.missing.length > 0 && (
               <Alert type="warning" showIcon message={t("design.intake.missing", { fields: gaps.missing.map(fieldName).join("、") })} data-testid="intake-missing" />
             )}

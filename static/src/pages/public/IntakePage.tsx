@@ -155,7 +155,7 @@ export function IntakePage() {
       <h1 style={{ fontSize: 22, marginTop: 0 }} data-testid="intake-title">
         {found.data.title}
       </h1>
-      <RecordForm app="" schema={schema} data={values} onChange={setValues} errors={errors} uploadPath={`/intake/${token}/attachments`} />
+      <RecordForm app="" schema={schema} data={values} onChange={setValues} errors={errors} uploadPath={`/intake/${token}/attachments`} lookupPath={`/intake/${token}/choices`} />
       {problem && (
         <Alert
           type={send.error instanceof ApiError && send.error.status === 429 ? "warning" : "error"}

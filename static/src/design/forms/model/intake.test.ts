@@ -14,6 +14,8 @@ const form = {
     { key: "channel", type: "select", label: { "zh-CN": "渠道" }, required: true, default: "web" },
     { key: "phone", type: "phone", label: { "zh-CN": "电话" } },
     { key: "owner", type: "user", label: { "zh-CN": "处理人" } },
+    { key: "product", type: "reference", label: { "zh-CN": "产品" }, reference: { form: "product", display: "model" } },
+    { key: "customer", type: "reference", label: { "zh-CN": "客户" }, reference: { form: "customer" } },
     { key: "score", type: "formula", label: { "zh-CN": "评分" } },
     { key: "note", type: "text", label: { "zh-CN": "备注" }, read_only: true },
   ],
@@ -27,11 +29,14 @@ describe("intake links", () => {
       ["title", true, null],
       ["channel", false, null],
       ["phone", false, null],
-      ["owner", false, "lookup"],
+      ["owner", false, "people"],
+      ["product", false, null],
+      ["customer", false, "no_display"],
       ["score", false, "computed"],
       ["note", false, "read_only"],
     ]);
     expect(firstExposed(choices)).toEqual(["title"]);
+    expect(choices.find((c) => c.key === "product")?.shows).toEqual({ form: "product", field: "model" });
   });
 
   it("says which needed fields a link leaves out or a visitor cannot fill", () => {

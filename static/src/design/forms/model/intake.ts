@@ -4,7 +4,7 @@
 import type { FormDefinition, Text } from "./types";
 
 /** Why a field cannot be put before a visitor. */
-export type NotOffered = "computed" | "read_only" | "lookup";
+export type NotOffered = "computed" | "read_only" | "people" | "no_display";
 
 export interface IntakeChoice {
   key: string;
@@ -14,12 +14,15 @@ export interface IntakeChoice {
   needed: boolean;
   /** Why it cannot be offered (a visitor cannot fill it), if so. */
   not_offered?: NotOffered;
+  /** A reference a visitor chooses by this field of the referenced records: anyone with the
+   * link can look up that field's values. */
+  shows?: { form: string; field: string };
 }
 
 /** Fields the platform writes itself. */
 const COMPUTED = new Set(["formula", "serial"]);
-/** Fields whose pickers look up people or records: a visitor without an account cannot. */
-const LOOKUPS = new Set(["user", "group", "reference"]);
+/** Fields naming people or groups: the staff directory is never shown to visitors. */
+const PEOPLE = new Set(["user", "group"]);
 
 /** The form's top-level fields as choices for a link, in the form's order. */
 export function intakeChoices(form: Pick<FormDefinition, "fields">): IntakeChoice[] {
@@ -27,9 +30,19 @@ export function intakeChoices(form: Pick<FormDefinition, "fields">): IntakeChoic
     .filter((f) => typeof f.key === "string" && f.key !== "")
     .map((f) => {
       const computed = COMPUTED.has(f.type);
-      const not_offered: NotOffered | undefined = computed ? "computed" : f.read_only ? "read_only" : LOOKUPS.has(f.type) ? "lookup" : undefined;
+      const display = f.type === "reference" ? f.reference?.display : undefined;
+      const not_offered: NotOffered | undefined = computed
+        ? "computed"
+        : f.read_only
+          ? "read_only"
+          : PEOPLE.has(f.type)
+            ? "people"
+            : f.type === "reference" && !display
+              ? "no_display"
+              : undefined;
       const needed = f.required === true && !computed && (f.default === undefined || f.default === null);
-      return { key: f.key, label: f.label, type: f.type, needed, ...(not_offered ? { not_offered } : {}) };
+      const shows = not_offered === undefined && display && f.reference ? { shows: { form: f.reference.form, field: display } } : {};
+      return { key: f.key, label: f.label, type: f.type, needed, ...(not_offered ? { not_offered } : {}), ...shows };
     });
 }
 
