@@ -90,7 +90,7 @@ export function useDraft(app: string, kinds: Kinds, key: string, delay = 800) {
     }
   }, [loaded.data]);
 
-  const save = useCallback(
+  const send = useCallback(
     async (next: Body, lockVersion?: number) => {
       setState("saving");
       try {
@@ -116,6 +116,28 @@ export function useDraft(app: string, kinds: Kinds, key: string, delay = 800) {
       }
     },
     [app, kinds, key, queries],
+  );
+
+  /** The save on its way (saves go one after another: each is based on the lock version the
+   * one before it got back; two in flight at once would both send the same, and the second
+   * would meet its own first as "changed by someone else"). */
+  const inflight = useRef<Promise<unknown> | null>(null);
+
+  const save = useCallback(
+    async (next: Body, lockVersion?: number) => {
+      const before = inflight.current;
+      const run = (async () => {
+        if (before) await before.catch(() => undefined);
+        return send(next, lockVersion);
+      })();
+      inflight.current = run;
+      try {
+        return await run;
+      } finally {
+        if (inflight.current === run) inflight.current = null;
+      }
+    },
+    [send],
   );
 
   const setBody = useCallback(
