@@ -101,7 +101,7 @@ def parse(raw: bytes) -> ParsedMail:
         )
     )
     plain, rich, files = _walk(message, problems)
-    safe_html = nh3.clean(rich) if rich is not None else None
+    safe_html = nh3.clean(rich).strip() if rich is not None else None
     text_body = plain if plain is not None else (to_text(rich) if rich is not None else "")
     return ParsedMail(
         sender=sender,
