@@ -12,14 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
+from tangram.cli import main
 from tangram.config import Settings
 from tangram.platform.bootstrap import Platform
 from tangram.platform.inbound import service, smtp
 from tangram.platform.kernel.clock import FrozenClock
 from tangram.platform.kernel.jobs import JobContext
 from tangram.platform.kernel.models import (
+    Attachment,
     AuditEntry,
     Comment,
     InboundMail,
@@ -217,8 +220,6 @@ def test_a_mail_with_an_attachment_becomes_a_ticket_with_its_customer_and_is_ack
     assert "机房空调漏水" in data["description"]
     assert [f["name"] for f in data["images"]] == ["leak.png"]
     with platform.unit_of_work(write=False) as uow:
-        from tangram.platform.kernel.models import Attachment
-
         files = {a.name: a.record_id for a in uow.session.scalars(select(Attachment))}
     assert files == {"leak.png": ticket.id, "report.pdf": ticket.id}
     [ack] = sent
@@ -254,7 +255,7 @@ def test_a_reply_by_in_reply_to_lands_on_the_same_ticket_as_a_customer_reply(
         assert comment is not None
         assert comment.from_customer
         assert comment.public
-        assert "仍然漏水" in comment.body
+        assert comment.body == "已按要求重启，仍然漏水。"
         assert [a["name"] for a in comment.attachments] == ["again.png"]
         actions = list(
             uow.session.scalars(
@@ -487,3 +488,28 @@ def test_the_inbound_list_is_for_administrators_only(
     api: ApiClient, client: ApiClient, platform: Platform
 ) -> None:
     assert_problem(client.get("/api/v1/mail/inbound"), 401)
+
+
+def test_a_bounce_with_the_null_sender_is_refused(
+    platform: Platform, server: int, sent: list[dict[str, Any]]
+) -> None:
+    with smtplib.SMTP("127.0.0.1", server) as client:
+        client.sendmail("<>", [CHANNEL], message("Undelivered", "failed").as_bytes())
+    run_jobs(platform)
+    assert [(m.state, m.outcome) for m in mails(platform)] == [("refused", "bounce")]
+    assert sent == []
+
+
+def test_mail_list_shows_the_stored_messages(
+    platform: Platform, server: int, database_url: str, tmp_path: Path
+) -> None:
+    send(server, message())
+    env = {
+        "TANGRAM_DATABASE_URL": database_url,
+        "TANGRAM_INSTANCE_PATH": str(tmp_path),
+        "TANGRAM_SECRET_KEY": "test-secret-key",
+    }
+    result = CliRunner().invoke(main, ["mail", "list", "--state", "received"], env=env)
+    assert result.exit_code == 0, result.output
+    [line] = result.output.splitlines()
+    assert line.split("\t")[1:5] == ["received", "-", "0", "wang@grid.test"]

@@ -17,6 +17,7 @@ from tangram.platform.inbound.messages import (
     subject_token,
     thread_of,
     to_text,
+    without_quotes,
 )
 
 SECRET = "test-secret"
@@ -115,6 +116,8 @@ def test_an_unknown_charset_is_read_as_utf8_and_noted() -> None:
         ({"From": "Support <SUPPORT@tangram.test>"}, "loop"),
         ({"Message_ID": "<tangram-job-3@tangram.test>"}, "loop"),
         ({"From": "not an address"}, "no_sender"),
+        ({"From": "MAILER-DAEMON@grid.test"}, "bounce"),
+        ({"From": "postmaster@grid.test"}, "bounce"),
     ],
 )
 def test_refusal_names_auto_replies_and_loops(headers: dict[str, str], reason: str | None) -> None:
@@ -150,3 +153,8 @@ def test_address_parts() -> None:
     assert address_parts("Service@Mail.Test") == ("service", "mail.test")
     assert address_parts("<service@mail.test>") == ("service", "mail.test")
     assert address_parts("no-at-sign") == ("", "")
+
+
+def test_without_quotes_drops_quoted_lines() -> None:
+    text = "仍然漏水。\n\n> 原文第一行\n  > 原文第二行\n\n谢谢"
+    assert without_quotes(text) == "仍然漏水。\n\n谢谢"

@@ -41,6 +41,8 @@ MAX_BODY = 100_000
 MAX_FILES = 20
 #: What ``Precedence`` values mark mail that no person wrote to us.
 _BULK = frozenset({"bulk", "junk", "list", "auto_reply"})
+#: Senders that only ever send delivery reports.
+_DAEMONS = frozenset({"mailer-daemon", "postmaster"})
 _SIGNATURE_LENGTH = 16
 _TOKEN = re.compile(r"\[#[^\[\]]{0,80}?\bref:(\d{1,12})\.([A-Za-z0-9_-]{16})\]")
 _ACK_ID = re.compile(r"<tangram-ack\.(\d{1,12})\.([A-Za-z0-9_-]{16})\.[A-Za-z0-9_-]+@[^>\s]+>")
@@ -115,6 +117,13 @@ def parse(raw: bytes) -> ParsedMail:
         headers=headers,
         problems=tuple(problems),
     )
+
+
+def without_quotes(text: str) -> str:
+    """A reply's text without the lines it quotes (``> ...``): the earlier mail is on the
+    timeline already."""
+    kept = [line for line in text.splitlines() if not line.lstrip().startswith(">")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(kept)).strip()
 
 
 def to_text(body: str) -> str:
@@ -209,7 +218,8 @@ def refusal(
 
     ``auto_submitted`` (RFC 3834 ``Auto-Submitted`` other than ``no``), ``bulk``
     (``Precedence: bulk|junk|list``), ``auto_reply`` (``X-Autoreply``, ``X-Autorespond``),
-    ``list`` (``List-Id``), ``loop`` (from one of our own addresses, or a ``Message-ID`` of our
+    ``list`` (``List-Id``), ``bounce`` (a delivery report, or from ``mailer-daemon`` or
+    ``postmaster``), ``loop`` (from one of our own addresses, or a ``Message-ID`` of our
     own domain), ``no_sender`` (no usable ``From`` address)."""
     h = mail.headers
     auto = h.get("auto-submitted", "").strip().lower()
@@ -221,6 +231,9 @@ def refusal(
         return "auto_reply"
     if "list-id" in h:
         return "list"
+    local = mail.sender.partition("@")[0]
+    if h.get("content-type", "").lower().startswith("multipart/report") or local in _DAEMONS:
+        return "bounce"
     own = {a.strip().lower() for a in own_addresses if a}
     domains = {d.strip().lower() for d in own_domains if d}
     if mail.sender and mail.sender in own:
@@ -286,4 +299,5 @@ __all__ = [
     "subject_token",
     "thread_of",
     "to_text",
+    "without_quotes",
 ]

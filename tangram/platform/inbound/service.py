@@ -40,6 +40,7 @@ from tangram.platform.inbound.messages import (
     refusal,
     subject_token,
     thread_of,
+    without_quotes,
 )
 from tangram.platform.kernel import jobs
 from tangram.platform.kernel.errors import NotFound, TangramError, ValidationFailed
@@ -180,6 +181,8 @@ def _refusal(
     reason = refusal(parsed, own_addresses=own, own_domains=[own_domain])
     if reason is not None:
         return reason
+    if row.envelope_from.strip() in ("", "<>"):
+        return "bounce"  # the null sender: a delivery report, whatever its headers say
     recent = uow.session.scalar(
         select(func.count()).where(
             InboundMail.sender == parsed.sender,
@@ -431,7 +434,7 @@ def _reply(
     fitting, beside, _ = _keep_files(
         uow, files, channel, kept, field_key=None, access_link_id=link_id
     )
-    body = parsed.text[: comments.MAX_BODY].strip() or "（邮件无正文）"
+    body = without_quotes(parsed.text)[: comments.MAX_BODY].strip() or "（邮件无正文）"
     shown = comments.add_customer_reply(
         uow,
         record,
