@@ -6247,7 +6247,7 @@ export interface components {
             id: number;
             last_error?: string | null;
             message_id: string;
-            /** @description created, replied; why it was refused (auto_submitted, bulk, auto_reply, list, loop, no_sender, rate_limited, no_channel); failed when dead */
+            /** @description created, replied; why it was refused (auto_submitted, bulk, auto_reply, list, bounce, loop, no_sender, rate_limited, no_channel); failed when dead */
             outcome: string;
             /** Format: date-time */
             processed_at?: string | null;

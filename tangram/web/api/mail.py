@@ -34,7 +34,7 @@ class InboundMailSchema(Schema):
         required=True,
         metadata={
             "description": "created, replied; why it was refused (auto_submitted, bulk, "
-            "auto_reply, list, loop, no_sender, rate_limited, no_channel); failed when dead"
+            "auto_reply, list, bounce, loop, no_sender, rate_limited, no_channel); failed when dead"
         },
     )
     attempts = fields.Integer(required=True)
