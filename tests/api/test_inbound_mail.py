@@ -6,12 +6,16 @@ from __future__ import annotations
 import smtplib
 import socket
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
+from email import policy
 from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -31,6 +35,7 @@ from tangram.platform.kernel.models import (
     Record,
 )
 from tangram.platform.kernel.uow import UnitOfWork
+from tangram.platform.outbound import mail
 from tangram.platform.worker import Worker
 from tests.conftest import CHEAP_PASSWORDS, LASTING_SESSIONS, ApiClient, assert_problem
 
@@ -513,3 +518,40 @@ def test_mail_list_shows_the_stored_messages(
     assert result.exit_code == 0, result.output
     [line] = result.output.splitlines()
     assert line.split("\t")[1:5] == ["received", "-", "0", "wang@grid.test"]
+
+
+class Sink:
+    """An SMTP server that keeps what it receives (the outgoing mail's destination)."""
+
+    def __init__(self) -> None:
+        self.received: list[bytes] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+        self.received.append(bytes(envelope.original_content))
+        return "250 OK"
+
+
+def test_the_acknowledgement_sent_over_smtp_carries_its_thread_marks_and_a_reply_to_it_threads(
+    platform: Platform, server: int
+) -> None:
+    sink = Sink()
+    port = free_port()
+    outgoing = Controller(sink, hostname="127.0.0.1", port=port)
+    outgoing.start()
+    try:
+        real = replace(platform.settings, smtp_url=f"smtp://127.0.0.1:{port}")
+        platform.jobs.register("mail", mail.sender(real))
+        send(server, message())
+        run_jobs(platform)
+    finally:
+        outgoing.stop()
+    [raw] = sink.received
+    ack = BytesParser(policy=policy.default).parsebytes(raw)
+    assert ack["Auto-Submitted"] == "auto-replied"
+    assert ack["To"] == "wang@grid.test"
+    assert ack["Message-ID"].startswith("<tangram-ack.")
+    reply = message("Re: 谢谢", "补充一张照片", In_Reply_To=ack["Message-ID"])
+    send(server, reply)
+    run_jobs(platform)
+    first, second = mails(platform)
+    assert (second.outcome, second.record_id) == ("replied", first.record_id)
