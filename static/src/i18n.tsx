@@ -224,6 +224,7 @@ const STRINGS: Record<string, [string, string]> = {
   "audit.record.customer_replied": ["客户回复", "Customer reply"],
   "audit.record.survey_sent": ["已发送满意度调查", "Survey sent"],
   "audit.record.survey_answered": ["客户已提交满意度调查", "Survey answered"],
+  "audit.record.mailed_in": ["客户来信登记", "Received by e-mail"],
   "timeline.customer": ["客户", "Customer"],
   "audit.rule.fired": ["规则执行", "Rule applied"],
   "record.trace.open": ["在规则编辑器中查看", "Open in the rule editor"],

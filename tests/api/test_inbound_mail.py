@@ -280,6 +280,8 @@ def test_a_reply_by_in_reply_to_lands_on_the_same_ticket_as_a_customer_reply(
     assert len(sent) == 1
     timeline = api.get(f"{APP}/records/ticket/{ticket_id}/timeline").get_json()
     assert any(e.get("action") == "record.customer_replied" for e in timeline)
+    [mailed] = [e for e in timeline if e.get("action") == "record.mailed_in"]
+    assert mailed["payload"]["sender"] == "wang@grid.test"
 
 
 def test_a_reply_by_subject_token_lands_on_the_same_ticket(
