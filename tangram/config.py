@@ -88,6 +88,13 @@ class Settings:
     #: one, e-mail notifications are delivered in-app only.
     smtp_url: str = ""
     mail_from: str = "tangram@localhost"
+    #: The domain inbound mail is addressed to (``mail.example.com``): a form's ``mail`` channel
+    #: ``service`` receives what is sent to ``service@mail.example.com``. Empty: any domain.
+    mail_domain: str = ""
+    #: The largest inbound message, in bytes (bigger ones are refused with 552 while received).
+    mail_max_bytes: int = 10 * 1024 * 1024
+    #: Inbound messages one sender may send in an hour before further ones are refused.
+    mail_max_per_hour: int = 20
     #: Time zone of business dates: serial numbers, date defaults, calendars.
     time_zone: str = "Asia/Shanghai"
     #: Answer reports and KPI cards from daily rollups where they can (see the reports docs).

@@ -1,4 +1,4 @@
-"""The ``tangram`` command: serve, worker, db, user, app, records, jobs and audit."""
+"""The ``tangram`` command: serve, worker, db, user, app, records, jobs, mail and audit."""
 
 from __future__ import annotations
 
@@ -56,6 +56,10 @@ def main(ctx: click.Context) -> None:
 from tangram.cli.app import app_group  # noqa: E402 - the group needs nothing from main
 
 main.add_command(app_group)
+
+from tangram.cli.mail import mail_group  # noqa: E402 - the group needs nothing from main
+
+main.add_command(mail_group)
 
 
 # --- db --------------------------------------------------------------------------------------

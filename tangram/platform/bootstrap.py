@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tangram.config import Settings
-from tangram.platform import flows, records
+from tangram.platform import flows, inbound, records
 from tangram.platform.kernel import checkpoints, sequencer
 from tangram.platform.kernel.caches import Caches
 from tangram.platform.kernel.clock import Clock, SystemClock
@@ -69,6 +69,7 @@ class Platform:
         dashboards.install(self.hooks, self.settings)
         automation.install(self.hooks, self.settings)
         flows.install(self.hooks, self.settings)
+        inbound.install(self.hooks, self.settings, lambda: self.files)
 
     @property
     def events(self) -> EventBus[UnitOfWork]:

@@ -230,6 +230,9 @@ class Worker:
                 return "lost"
             if status == JobStatus.DEAD.value:
                 _report_dead(uow, context, attempt, error)
+            on_failure = self.platform.jobs.on_failure(context.kind)
+            if on_failure is not None:
+                on_failure(uow, context, error, status == JobStatus.DEAD.value)
             uow.commit()
         return status
 

@@ -133,6 +133,8 @@ ZH: dict[str, str] = {
     "grant.duplicate": "该角色在这个表单上已有授权，请先删除原授权",
     "notification.not_found": "通知不存在",
     "job.not_found": "任务不存在",
+    "mail.not_found": "这封来信不存在",
+    "mail.not_dead": "只有处理失败（已放弃）的来信才能重试",
     # requests repeated with an Idempotency-Key
     "idempotency.in_progress": "同一请求还在处理中，请稍后再试",
     "idempotency.mismatch": "同一个幂等键用在了不同的请求上",

@@ -1,6 +1,6 @@
 """Administration as an administrator works it: find a user, edit their name, roles and groups,
 reset their password; change one's own password; a metadata rollback asks first; the
-administration entry is on phones too."""
+administration entry is on phones too; inbound mail is listed and a dead message retried."""
 
 from __future__ import annotations
 
@@ -9,7 +9,15 @@ from sqlalchemy import select
 
 from tangram.platform.bootstrap import Platform
 from tangram.platform.identity import auth
-from tangram.platform.kernel.models import Group, Membership, Role, RoleAssignment, User
+from tangram.platform.inbound import service as inbound
+from tangram.platform.kernel.models import (
+    Group,
+    InboundMail,
+    Membership,
+    Role,
+    RoleAssignment,
+    User,
+)
 from tests.apps.test_aftersales import PASSWORD
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import accessibility_problems, opened, pick_more, settled, shot, sign_in
@@ -117,3 +125,43 @@ def test_anyone_changes_their_own_password_and_the_admin_entry_is_on_phones(
     assert wide <= 390, f"the roles panel is {wide}px wide on a 390px screen"
     shot(small, "admin-roles-390")
     phone.close()
+
+
+def test_an_administrator_sees_inbound_mail_and_retries_a_dead_message(
+    page: Page, server: str, platform: Platform, people: dict[str, int], admin_user: User
+) -> None:
+    with platform.unit_of_work() as uow:
+        received = inbound.store(
+            uow,
+            recipient="service@mail.test",
+            envelope_from="li@customer.test",
+            raw=b"From: li@customer.test\r\nSubject: printer jams\r\n\r\nbody",
+        )
+        failed = inbound.store(
+            uow,
+            recipient="service@mail.test",
+            envelope_from="wang@customer.test",
+            raw=b"From: wang@customer.test\r\nSubject: leaking\r\n\r\nbody",
+        )
+        failed.state, failed.attempts, failed.last_error = "dead", 5, "RuntimeError: store down"
+        uow.commit()
+        received_id, failed_id = received.id, failed.id
+    sign_in(page, server, "admin", ADMIN_PASSWORD)
+    page.get_by_test_id("nav-admin").click()
+    page.get_by_role("tab", name="来信").click()
+    table = page.get_by_test_id("mail-table")
+    expect(table.locator("tr.ant-table-row")).to_have_count(2)
+    expect(table).to_contain_text("处理失败")
+    expect(table).to_contain_text("RuntimeError: store down")
+    expect(page.get_by_test_id(f"mail-retry-{received_id}")).to_have_count(0)
+    settled(page)
+    shot(page, "admin-inbound-mail")
+    problems = accessibility_problems(page)
+    assert problems == [], problems
+    page.get_by_test_id(f"mail-retry-{failed_id}").click()
+    expect(page.locator(".ant-message")).to_contain_text("已重新排队处理")
+    expect(page.get_by_test_id(f"mail-retry-{failed_id}")).to_have_count(0)
+    with platform.unit_of_work(write=False) as uow:
+        row = uow.session.get(InboundMail, failed_id)
+        assert row is not None
+        assert row.state == "received"

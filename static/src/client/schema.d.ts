@@ -4126,6 +4126,89 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/mail/inbound": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Messages by id, optionally of one state (e.g. ``dead`` or ``refused``). */
+        get: {
+            parameters: {
+                query?: {
+                    after?: number;
+                    limit?: number;
+                    state?: "received" | "processed" | "refused" | "dead" | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InboundMailPage"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mail/inbound/{mail_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                mail_id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Put a dead message back to ``received`` and queue its processing (409 otherwise). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    mail_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InboundMail"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -6261,6 +6344,32 @@ export interface components {
             };
             /** @description Rows without a problem */
             valid: number;
+        };
+        InboundMail: {
+            acknowledged: boolean;
+            attempts: number;
+            comment_id?: number | null;
+            envelope_from: string;
+            id: number;
+            last_error?: string | null;
+            message_id: string;
+            /** @description created, replied; why it was refused (auto_submitted, bulk, auto_reply, list, bounce, loop, no_sender, rate_limited, no_channel); failed when dead */
+            outcome: string;
+            /** Format: date-time */
+            processed_at?: string | null;
+            /** Format: date-time */
+            received_at: string;
+            recipient: string;
+            record_id?: number | null;
+            sender: string;
+            size: number;
+            /** @enum {string} */
+            state: "received" | "processed" | "refused" | "dead";
+            subject: string;
+        };
+        InboundMailPage: {
+            items: components["schemas"]["InboundMail"][];
+            next_after: number | null;
         };
         Inbox: {
             box: string;

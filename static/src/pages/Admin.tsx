@@ -1,4 +1,5 @@
-// Administration: users, groups (tree, managers, members), roles and grants, app packages.
+// Administration: users, groups (tree, managers, members), roles and grants, app packages,
+// inbound e-mail.
 import { DownloadOutlined, UploadOutlined } from "@ant-design/icons";
 import { useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 import {
@@ -27,6 +28,7 @@ import { api, ApiError, type AppInfo } from "../api";
 import { useLang } from "../i18n";
 import { usePageTitle } from "../title";
 import { changes, grantText } from "./admin-model";
+import { InboundMail } from "./InboundMail";
 
 interface UserRow {
   id: number;
@@ -777,6 +779,7 @@ export function Admin() {
           { key: "groups", label: t("admin.groups"), children: <Groups /> },
           { key: "roles", label: t("admin.roles"), children: <Roles /> },
           { key: "packages", label: t("admin.packages"), children: <Packages /> },
+          { key: "mail", label: t("admin.mail"), children: <InboundMail /> },
         ]}
       />
     </Card>

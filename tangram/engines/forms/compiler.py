@@ -329,6 +329,11 @@ def compile_form(definition: Mapping[str, Any], *, forms: FormCatalog | None = N
                 f"/options/{name}", "form.options.field", f"{named!r} is not a group field"
             )
     public = _public_fields(definition.get("public"), by_key, checker)
+    mail = _mail_intake(definition.get("mail"), by_key, checker)
+    if mail is not None and public is None:
+        checker.problem(
+            "/mail", "form.mail.public", "e-mail intake needs a public block (the status link)"
+        )
     if checker.diagnostics:
         raise DefinitionError(checker.diagnostics)
     return Form(
@@ -342,6 +347,7 @@ def compile_form(definition: Mapping[str, Any], *, forms: FormCatalog | None = N
         group_field=options.get("group_field"),
         title_field=options.get("title_field"),
         public_fields=public,
+        mail=mail,
     )
 
 
@@ -368,3 +374,57 @@ def _public_fields(
                 f"{key!r} is a {found.type.value} field: a status page cannot show it",
             )
     return tuple(keys)
+
+
+#: What each slot of the ``mail`` block may name: the field types that can take that value.
+_MAIL_SLOTS: dict[str, frozenset[FieldType]] = {
+    "subject": frozenset({FieldType.TEXT, FieldType.TEXTAREA}),
+    "body": frozenset({FieldType.TEXT, FieldType.TEXTAREA, FieldType.RICH_TEXT}),
+    "attachments": frozenset({FieldType.ATTACHMENT, FieldType.ATTACHMENTS}),
+    "sender": frozenset({FieldType.EMAIL, FieldType.TEXT}),
+    "sender_name": frozenset({FieldType.TEXT}),
+}
+
+
+def _mail_intake(
+    raw: Mapping[str, Any] | None, by_key: Mapping[str, FieldDef], checker: _Checker
+) -> dict[str, Any] | None:
+    """The ``mail`` block (e-mail intake), its fields checked against the form: each slot names
+    a top-level field of a type that can take it, fixed ``values`` name fields, and the customer
+    match names a reference field. ``None`` without a block. (The matched form's e-mail field
+    is checked by the platform when mail arrives: this form may be compiled alone.)"""
+    if raw is None:
+        return None
+    for slot, kinds in _MAIL_SLOTS.items():
+        key = raw.get(slot)
+        if key is None:
+            continue
+        found = by_key.get(key)
+        if found is None:
+            checker.problem(f"/mail/{slot}", "form.mail.field", f"no field {key!r}")
+        elif found.type not in kinds:
+            wanted = ", ".join(sorted(k.value for k in kinds))
+            checker.problem(
+                f"/mail/{slot}",
+                "form.mail.field",
+                f"{key!r} is a {found.type.value} field; {slot} needs one of: {wanted}",
+            )
+    for key in raw.get("values") or {}:
+        if key not in by_key:
+            checker.problem(f"/mail/values/{key}", "form.mail.field", f"no field {key!r}")
+    customer = raw.get("customer")
+    if customer is not None:
+        ref = by_key.get(customer["field"])
+        if ref is None or ref.type is not FieldType.REFERENCE:
+            checker.problem(
+                "/mail/customer/field",
+                "form.mail.field",
+                f"{customer['field']!r} is not a reference field",
+            )
+        elif ref.reference_form is not None and ref.reference_form != customer["form"]:
+            checker.problem(
+                "/mail/customer/form",
+                "form.mail.field",
+                f"{customer['field']!r} refers to {ref.reference_form!r}, not {customer['form']!r}",
+            )
+    return dict(raw)

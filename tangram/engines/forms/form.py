@@ -93,6 +93,8 @@ class Form:
     #: The fields a customer sees on the record's public status page (``public.fields``);
     #: ``None`` when the form has no ``public`` block (its records have no public side).
     public_fields: tuple[str, ...] | None = None
+    #: E-mail intake (the ``mail`` block as written, checked); ``None`` without one.
+    mail: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
     json_schema: dict[str, Any] = field(init=False)
     projection: Projection = field(init=False)
     by_key: Mapping[str, FieldDef] = field(init=False)

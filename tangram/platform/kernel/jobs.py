@@ -33,6 +33,9 @@ class JobContext:
 
 
 Handler = Callable[[UnitOfWork, JobContext], None]
+#: Told of a failed try, in the worker's unit of work that records it: the job, the error, and
+#: whether the job was given up (dead-lettered) or will be tried again.
+FailureHandler = Callable[[UnitOfWork, JobContext, str, bool], None]
 
 
 @dataclass
@@ -40,10 +43,23 @@ class JobRegistry:
     """Handlers by job kind."""
 
     handlers: dict[str, Handler] = field(default_factory=dict)
+    failure_handlers: dict[str, FailureHandler] = field(default_factory=dict)
 
-    def register(self, kind: str, handler: Handler) -> None:
-        """Run ``handler`` for jobs of ``kind`` (a later registration replaces an earlier one)."""
+    def register(
+        self, kind: str, handler: Handler, *, on_failure: FailureHandler | None = None
+    ) -> None:
+        """Run ``handler`` for jobs of ``kind`` (a later registration replaces an earlier one);
+        ``on_failure`` records each failed try where the kind keeps its own state (the handler's
+        own writes are rolled back with the failure)."""
         self.handlers[kind] = handler
+        if on_failure is not None:
+            self.failure_handlers[kind] = on_failure
+        else:
+            self.failure_handlers.pop(kind, None)
+
+    def on_failure(self, kind: str) -> FailureHandler | None:
+        """What records a failed try of ``kind``, if anything."""
+        return self.failure_handlers.get(kind)
 
     def get(self, kind: str) -> Handler | None:
         """The handler of ``kind``, if any."""

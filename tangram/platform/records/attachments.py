@@ -119,7 +119,9 @@ def accepts(f: FieldDef, name: str, content_type: str) -> bool:
     return False
 
 
-def _clean_name(name: str) -> str:
+def clean_name(name: str) -> str:
+    """A file name without folders, quotes or control characters (422 when nothing usable is
+    left)."""
     base = Path(name.replace("\\", "/")).name.strip()
     cleaned = "".join(ch for ch in base if ch.isprintable() and ch not in '"<>|:*?')
     if not cleaned or cleaned in {".", ".."}:
@@ -179,7 +181,7 @@ def upload_target(
             f"You may not upload files to form {form_key!r}.", code="permission.record"
         )
     _, form = compiled.form(uow, app_key, form_key)
-    name = _clean_name(filename)
+    name = clean_name(filename)
     content_type = content_type_of(name)
     target = _field(form, field_key)
     limit = min(max_bytes, target.max_size or max_bytes) if target else max_bytes

@@ -16,6 +16,7 @@ from tangram.web.api import (
     imports,
     intake,
     jobs,
+    mail,
     notifications,
     records,
     reports,
@@ -50,6 +51,7 @@ def register_blueprints(api: Any) -> None:
         surveys,
         audit,
         jobs,
+        mail,
         tasks,
     )
     for module in modules:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -529,3 +530,59 @@ class RollupMark(Base):
     field: Mapped[str] = mapped_column(String(64), primary_key=True)
     day: Mapped[date] = mapped_column(primary_key=True)
     stamp: Mapped[int] = mapped_column(BigInteger)
+
+
+class InboundMailState(StrEnum):
+    """Where an inbound e-mail stands."""
+
+    #: Stored, its processing job queued.
+    RECEIVED = "received"
+    #: Turned into a record or a reply on one.
+    PROCESSED = "processed"
+    #: Not turned into anything, on purpose (an auto-reply, a loop, too many from the sender).
+    REFUSED = "refused"
+    #: Every attempt failed: kept for an administrator to look at and retry.
+    DEAD = "dead"
+
+
+class InboundMail(Base):
+    """One e-mail received by the SMTP endpoint, stored raw before the transaction is
+    acknowledged, then processed by a job: never lost, its outcome kept."""
+
+    __tablename__ = "inbound_mails"
+    __table_args__ = (
+        Index("ix_inbound_mails_state_id", "state", "id"),
+        Index("ix_inbound_mails_sender_received_at", "sender", "received_at"),
+        Index("ix_inbound_mails_record_id", "record_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The envelope recipient that chose the channel (``service@mail.example.com``).
+    recipient: Mapped[str] = mapped_column(String(320))
+    #: The envelope sender (``MAIL FROM``; empty for bounces).
+    envelope_from: Mapped[str] = mapped_column(String(320))
+    #: The address of the ``From`` header, lowercased (empty until parsed or when unreadable).
+    sender: Mapped[str] = mapped_column(String(320), default="")
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    message_id: Mapped[str] = mapped_column(String(300), default="")
+    #: The message exactly as received.
+    raw: Mapped[bytes] = mapped_column(LargeBinary())
+    size: Mapped[int]
+    state: Mapped[str] = mapped_column(String(16))
+    #: Why it was refused or given up (``auto_submitted``, ``loop``, …), or how it was used
+    #: (``created``, ``replied``).
+    outcome: Mapped[str] = mapped_column(String(64), default="")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text())
+    #: The record it created or replied on.
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id", ondelete="SET NULL"))
+    #: The status link made for a record it created (replies by mail go through it).
+    access_link_id: Mapped[int | None] = mapped_column(
+        ForeignKey("access_links.id", ondelete="SET NULL")
+    )
+    #: The customer reply it became.
+    comment_id: Mapped[int | None]
+    #: Whether an acknowledgement was queued back to the sender.
+    acknowledged: Mapped[bool] = mapped_column(default=False)
+    received_at: Mapped[datetime]
+    processed_at: Mapped[datetime | None]

@@ -242,6 +242,17 @@ describe("designer operations", () => {
     expect(toDefinition(removeField(toState(SMALL), nodeByKey(toState(SMALL), "site")!.id).state).public).toBeUndefined();
   });
 
+  it("keeps the mail block's slots with the fields they name (removed, renamed)", () => {
+    const mail = { channel: "service", subject: "title", body: "note", sender: "site", values: { site: "x" }, customer: { form: "c", email: "e", field: "title" } };
+    const state = toState({ ...SMALL, mail });
+    const renamed = setKey(state, nodeByKey(state, "title")!.id, "subject").state;
+    expect(toDefinition(renamed).mail).toEqual({ ...mail, subject: "subject", customer: { ...mail.customer, field: "subject" } });
+    const removed = removeField(state, nodeByKey(state, "site")!.id).state;
+    expect(toDefinition(removed).mail).toEqual({ channel: "service", subject: "title", body: "note", values: {}, customer: mail.customer });
+    const body = removeField(state, nodeByKey(state, "note")!.id).state;
+    expect(toDefinition(body).mail).toEqual({ ...mail });
+  });
+
   it("sets and unsets properties without writing null", () => {
     const state = toState(SMALL);
     const id = nodeByKey(state, "site")!.id;

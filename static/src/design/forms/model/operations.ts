@@ -201,7 +201,7 @@ export function removeField(state: DesignerState, id: string): Change & { refere
     form = { ...form, options };
     if (Object.keys(options).length === 0) delete (form as Record<string, unknown>).options;
   }
-  if (!found.parent) form = withPublicFields(form, (keys) => keys.filter((k) => k !== key));
+  if (!found.parent) form = withMailFields(withPublicFields(form, (keys) => keys.filter((k) => k !== key)), key, null);
   return { state: { ...without, form }, references: found.parent ? [] : referencesTo(without, key) };
 }
 
@@ -214,6 +214,37 @@ function withPublicFields(form: DesignerState["form"], change: (keys: string[]) 
   const after = change(before);
   if (after.length === before.length && after.every((k, i) => k === before[i])) return form;
   return { ...form, public: { ...block, fields: after } };
+}
+
+/** The slots of the ``mail`` block (e-mail intake) that name one field of this form. */
+const MAIL_SLOTS = ["subject", "body", "attachments", "sender", "sender_name"] as const;
+
+/** The form with its ``mail`` block following the field ``old``: renamed to ``key``, or, when
+ * ``key`` is null (removed), its optional slots and fixed value dropped (the required ``subject``
+ * and ``body`` stay: publishing then names them). A form without the block is returned as it is. */
+export function withMailFields(form: DesignerState["form"], old: string, key: string | null): DesignerState["form"] {
+  const block = (form as Record<string, unknown>).mail as Record<string, unknown> | undefined;
+  if (!block || typeof block !== "object") return form;
+  const next: Record<string, unknown> = { ...block };
+  let changed = false;
+  for (const slot of MAIL_SLOTS) {
+    if (next[slot] !== old) continue;
+    changed = true;
+    if (key !== null) next[slot] = key;
+    else if (slot !== "subject" && slot !== "body") delete next[slot];
+  }
+  const values = next.values as Record<string, unknown> | undefined;
+  if (values && typeof values === "object" && old in values) {
+    changed = true;
+    const { [old]: value, ...rest } = values;
+    next.values = key !== null ? { ...rest, [key]: value } : rest;
+  }
+  const customer = next.customer as Record<string, unknown> | undefined;
+  if (customer && typeof customer === "object" && customer.field === old && key !== null) {
+    changed = true;
+    next.customer = { ...customer, field: key };
+  }
+  return changed ? { ...form, mail: next } : form;
 }
 
 /** The ids of the fields whose conditions or formula read the field ``key``. */
@@ -319,6 +350,7 @@ export function setKey(state: DesignerState, id: string, key: string): Change {
       };
     }
     next = { ...next, form: withPublicFields(next.form, (keys) => keys.map((k) => (k === old ? key : k))) };
+    next = { ...next, form: withMailFields(next.form, old, key) };
   }
   return { state: next };
 }

@@ -70,6 +70,8 @@ export interface FormBody {
   options?: { title_field?: string; group_field?: string; public_intake?: unknown; [property: string]: unknown };
   /** What a record's public status page shows (kept as it is; the designer follows renames and removals). */
   public?: { fields?: string[]; [property: string]: unknown };
+  /** E-mail intake (kept as it is; the designer follows renames and removals of its fields). */
+  mail?: { [property: string]: unknown };
   [property: string]: unknown;
 }
 

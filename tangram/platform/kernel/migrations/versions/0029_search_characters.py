@@ -4,7 +4,7 @@ dropped here; ``tangram db upgrade`` (which runs this) then writes every form's 
 does for forms never indexed (``tangram records reindex`` does the same by hand).
 
 Revision ID: 0029
-Revises: 0025
+Revises: 0026
 Create Date: 2026-12-05
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0029"
-down_revision = "0025"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
