@@ -89,7 +89,7 @@ def _logic(node: Any, path: str) -> Iterator[Reference]:
         if len(node) == 1:
             ((op, args),) = node.items()
             kind, arity = _NAMING_OPERATIONS.get(str(op), ("", 0))
-            if kind and isinstance(args, list) and len(args) == arity and _key(args[0]):
+            if kind and isinstance(args, list) and len(args) >= arity and _key(args[0]):
                 yield Reference(f"{path}/{op}/0", kind, args[0])
         for name, value in node.items():
             yield from _logic(value, f"{path}/{_escape(str(name))}")
