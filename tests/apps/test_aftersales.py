@@ -635,6 +635,13 @@ def test_the_demo_seed_lives_two_years_through_the_platform(
         assert any(p.get("measured_result") is not None for p in plans)  # the PDCA check ran
         managers = uow.session.scalars(select(Group).where(Group.manager_id.is_not(None))).all()
         assert {g.key for g in managers} >= {"line_a_qe", "customer_service", "quality_dept"}
+        customers = uow.session.scalars(
+            select(Record.data).where(Record.form_key == "customer")
+        ).all()
+        # the seed's runs of the daily health score: every customer scored and explained
+        assert all(isinstance(c.get("health_score"), int) for c in customers)
+        assert all(c["health_explanation"].startswith("健康分 ") for c in customers)
+        assert all(c.get("installed_base") for c in customers)
     again = CliRunner().invoke(main, ["demo", "seed", "--tickets", "1", "--package", str(PACKAGE)])
     assert again.exit_code == 1
     assert "exists already" in again.output
