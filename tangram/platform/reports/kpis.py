@@ -24,6 +24,7 @@ from tangram.platform import metadata, records
 from tangram.platform.identity.perms import Action, Actor
 from tangram.platform.kernel.errors import (
     NotFound,
+    PermissionDenied,
     ValidationFailed,
 )
 from tangram.platform.kernel.uow import UnitOfWork
@@ -287,6 +288,32 @@ def scoped_card(
         extra=extra,
         extra_key=("scope", via, record_id),
     )
+
+
+#: The period of a record's KPI card when its form names none.
+RECORD_PERIOD = "last_365_days"
+
+
+def record_cards(
+    uow: UnitOfWork, actor: Actor, app_key: str, form_key: str, record_id: int
+) -> list[dict[str, Any]]:
+    """The KPI cards a form declares for its records (``options.record_kpis``), each measured in
+    the scope of record ``record_id`` over its period (a customer's CSAT over its callbacks):
+    404 when the actor may not read the record; a KPI that is not published, or whose form the
+    actor may not read, is left out."""
+    records.get_record(uow, actor, app_key, form_key, record_id)
+    body = metadata.published_body(uow, app_key, "form", form_key)[2]
+    cards = []
+    for wanted in (body.get("options") or {}).get("record_kpis") or []:
+        try:
+            span = card_period(uow, str(wanted.get("period") or RECORD_PERIOD))
+            card = scoped_card(
+                uow, actor, app_key, str(wanted["kpi"]), str(wanted["via"]), record_id, period=span
+            )
+        except (NotFound, PermissionDenied):
+            continue
+        cards.append({**card, "via": str(wanted["via"])})
+    return cards
 
 
 class RuleKpis:
