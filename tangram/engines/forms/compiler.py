@@ -333,10 +333,6 @@ def compile_form(definition: Mapping[str, Any], *, forms: FormCatalog | None = N
             checker.problem(
                 f"/options/summary_fields/{i}", "form.options.field", f"no field {named!r}"
             )
-    for i, wanted in enumerate(options.get("record_kpis") or []):
-        # the KPI and its reference field are the KPI's own: the page checks them when it asks
-        if not isinstance(wanted, dict) or not wanted.get("kpi") or not wanted.get("via"):
-            checker.problem(f"/options/record_kpis/{i}", "form.options.kpi", "kpi and via")
     public = _public_fields(definition.get("public"), by_key, checker)
     if checker.diagnostics:
         raise DefinitionError(checker.diagnostics)
