@@ -16,6 +16,7 @@ const STRINGS: Record<string, [string, string]> = {
   "nav.apps": ["应用", "Apps"],
   "frame.new": ["新建", "New"],
   "related.title": ["相关记录", "Related records"],
+  "record.kpis": ["关键指标", "Key figures"],
   "related.all": ["查看全部 {n} 条", "All {n}"],
   "related.none": ["还没有{form}", "No {form} yet"],
   "frame.edit": ["编辑", "Edit"],

@@ -28,7 +28,13 @@ Value generators: ``{"choice": {value: weight}}`` (or ``[[value, weight], ...]``
 ``{"chance": p}`` (true or false), ``{"record": form, "by": field, "weights": {...}}`` (a master
 record), ``{"from": field, "field": key}`` (a field of the record a reference points at),
 ``{"users": [group keys]}`` (a member), ``{"days": [a, b]}`` (a date that many days from now),
-``{"rows": [min, max], "fields": {...}}`` (sub-table rows) and plain values.
+``{"rows": [min, max], "fields": {...}}`` (sub-table rows), ``{"rows": [{...}, {...}]}`` (these
+rows, each drawn) and plain values. A generator with ``"side": true`` draws from a random stream of
+its own, so values added to a seed later leave the rest of its history as it was.
+
+``"schedules": {"health_score": [28, 14, 0]}`` runs a schedule rule over its form's records on
+those days before the end of the history (a history begins after the package is installed, so its
+planned runs lie in the future): a daily score gets a past to fall from.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ import heapq
 import itertools
 import json
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -53,6 +59,7 @@ from tangram.platform.kernel.clock import FrozenClock
 from tangram.platform.kernel.errors import TangramError, ValidationFailed
 from tangram.platform.kernel.models import FlowInstance, Group, Record, Task, User
 from tangram.platform.kernel.uow import UnitOfWork
+from tangram.platform.rules import timers
 from tangram.platform.worker import Worker
 
 SYSTEM = Actor.system("demo")
@@ -107,8 +114,10 @@ class _Values:
         master: Mapping[str, list[Record]],
         members: Mapping[str, list[int]],
         now: Callable[[], datetime],
+        side: random.Random | None = None,
     ) -> None:
         self.rng = rng
+        self.side = side or rng
         self.master = master
         self.members = members
         self.now = now
@@ -125,7 +134,7 @@ class _Values:
     def one(self, gen: Any, chosen: dict[str, Record], key: str = "") -> Any:
         if not isinstance(gen, Mapping):
             return gen
-        rng = self.rng
+        rng = self.side if gen.get("side") is True else self.rng
         if "choice" in gen:
             raw = gen["choice"]  # {value: weight}, or [[value, weight], ...] for values not text
             options = list(raw.items()) if isinstance(raw, Mapping) else [tuple(p) for p in raw]
@@ -159,10 +168,12 @@ class _Values:
             return (
                 (self.now() + timedelta(days=rng.randint(int(low), int(high)))).date().isoformat()
             )
+        if "rows" in gen and all(isinstance(row, Mapping) for row in gen["rows"]):
+            return [self.draw(row) for row in gen["rows"]]  # these rows, each drawn
         if "rows" in gen:
             low, high = gen["rows"]
             return [self.draw(gen["fields"]) for _ in range(rng.randint(int(low), int(high)))]
-        return {k: self.one(v, chosen) for k, v in gen.items()}
+        return {k: self.one(v, chosen) for k, v in gen.items() if k != "side"}
 
 
 def seed(
@@ -222,31 +233,23 @@ def seed(
                         lock_version=group.lock_version,
                     )
         master: dict[str, list[Record]] = {}
-        values = _Values(rng, master, members, clock.now)
+        # values marked "side" draw from a stream of their own: adding them to a seed leaves
+        # the rest of its history as it was
+        side = random.Random(random_seed + 1)  # noqa: S311 - demo data, reproducible on purpose
+        values = _Values(rng, master, members, clock.now, side)
         for form_key, rows in (spec.get("records") or {}).items():
             for row in rows:  # master records may draw values too (an account manager)
                 written = records.create_record(uow, SYSTEM, app, form_key, values.draw(row))
                 master.setdefault(form_key, []).append(written.record)
             report.records[form_key] = len(rows)
         uow.commit()
-    streams = list(spec.get("streams", []))
-    events: list[tuple[datetime, int, str, Any]] = []
     sequence = itertools.count()
-    span = (until - start).total_seconds()
-    for stream in streams:
-        n = (
-            int(stream["count"])
-            if "count" in stream
-            else round(count * float(stream.get("share", 1)))
-        )
-        season = stream.get("seasonality") or [1.0] * 12
-        for _ in range(n):
-            while True:  # seasonality: keep an instant with the weight of its month
-                at = start + timedelta(seconds=rng.random() * span)
-                if rng.random() * max(season) <= season[at.month - 1]:
-                    break
-            heapq.heappush(events, (at, next(sequence), "create", stream))
+    events = _creations(spec, rng, sequence, count, start, until)
     total = len(events)
+    for rule_key, days_before in (spec.get("schedules") or {}).items():
+        for days in days_before:  # chosen runs of a schedule rule (the history starts unplanned)
+            at = until - timedelta(days=int(days))
+            heapq.heappush(events, (at, next(sequence), "schedule", str(rule_key)))
     created = 0
     steps: dict[int, int] = {}
     budget: dict[int, int] = {}  # steps a record still open at the end may take
@@ -255,6 +258,11 @@ def seed(
         at, _, kind, payload = heapq.heappop(events)
         clock.set(at)
         worker.run_due()
+        if kind == "schedule":
+            with platform.unit_of_work() as uow:
+                timers.sweep(uow, platform.settings, app, str(payload))
+                uow.commit()
+            continue
         if kind == "create":
             stream = payload
             created += 1
@@ -285,6 +293,33 @@ def seed(
     clock.set(until)
     worker.run_due()
     return report
+
+
+def _creations(
+    spec: Mapping[str, Any],
+    rng: random.Random,
+    sequence: Iterator[int],
+    count: int,
+    start: datetime,
+    until: datetime,
+) -> list[tuple[datetime, int, str, Any]]:
+    """The queue of record creations of the spec's streams, spread over the history."""
+    events: list[tuple[datetime, int, str, Any]] = []
+    span = (until - start).total_seconds()
+    for stream in spec.get("streams", []):
+        n = (
+            int(stream["count"])
+            if "count" in stream
+            else round(count * float(stream.get("share", 1)))
+        )
+        season = stream.get("seasonality") or [1.0] * 12
+        for _ in range(n):
+            while True:  # seasonality: keep an instant with the weight of its month
+                at = start + timedelta(seconds=rng.random() * span)
+                if rng.random() * max(season) <= season[at.month - 1]:
+                    break
+            heapq.heappush(events, (at, next(sequence), "create", stream))
+    return events
 
 
 def _group(uow: Any, key: str) -> Group:

@@ -541,7 +541,7 @@ def test_the_package_exports_and_imports_elsewhere_identically(
     with platform.unit_of_work() as uow:
         report = packages.install(uow, SYSTEM, packages.read(PACKAGE))
         uow.commit()
-    assert report.as_dict()["counts"] == {"added": 53}
+    assert report.as_dict()["counts"] == {"added": 61}
     with platform.unit_of_work(write=False) as uow:
         exported = packages.export(uow, SYSTEM, "aftersales")
     again = packages.read(exported)
@@ -583,7 +583,7 @@ def test_an_upgrade_keeps_tickets_and_their_running_flows(platform: Platform) ->
     with platform.unit_of_work() as uow:
         done = packages.install(uow, SYSTEM, packages.parse(files))
         uow.commit()
-    assert done.as_dict()["counts"] == {"changed": 2, "unchanged": 51}
+    assert done.as_dict()["counts"] == {"changed": 2, "unchanged": 59}
     with platform.unit_of_work() as uow:
         kept = uow.session.get(Record, written.id)
         assert kept is not None
@@ -639,6 +639,13 @@ def test_the_demo_seed_lives_two_years_through_the_platform(
         assert any(p.get("measured_result") is not None for p in plans)  # the PDCA check ran
         managers = uow.session.scalars(select(Group).where(Group.manager_id.is_not(None))).all()
         assert {g.key for g in managers} >= {"line_a_qe", "customer_service", "quality_dept"}
+        customers = uow.session.scalars(
+            select(Record.data).where(Record.form_key == "customer")
+        ).all()
+        # the seed's runs of the daily health score: every customer scored and explained
+        assert all(isinstance(c.get("health_score"), int) for c in customers)
+        assert all(c["health_explanation"].startswith("健康分 ") for c in customers)
+        assert all(c.get("installed_base") for c in customers)
     again = CliRunner().invoke(main, ["demo", "seed", "--tickets", "1", "--package", str(PACKAGE)])
     assert again.exit_code == 1
     assert "exists already" in again.output

@@ -1989,6 +1989,55 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/apps/{app}/records/{form}/{record_id}/kpis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+                form: string;
+                record_id: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * The KPIs the form declares for its records (``options.record_kpis``), each over only
+         *     the records that name this one (a customer's CSAT over its callbacks, its open tickets),
+         *     for its period beside the period before. KPIs the caller may not read are left out.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    app: string;
+                    form: string;
+                    record_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RecordKpiCard"][];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/apps/{app}/records/{form}/{record_id}/related": {
         parameters: {
             query?: never;
@@ -6909,6 +6958,36 @@ export interface components {
             status: string;
             version: number;
         };
+        RecordKpiCard: {
+            /** @description null when unchanged or unknown */
+            better: boolean | null;
+            cached: boolean;
+            change: number | null;
+            change_pct: number | null;
+            decimals: number;
+            /** @description higher or lower is better */
+            direction: string;
+            elapsed_ms: number;
+            key: string;
+            label: {
+                [key: string]: unknown;
+            };
+            period: {
+                [key: string]: unknown;
+            };
+            previous: number | null;
+            previous_period: {
+                [key: string]: unknown;
+            };
+            /** @description computed from the daily rollup, not the rows */
+            rollup: boolean;
+            target?: number | null;
+            unit?: string | null;
+            value: number | null;
+            version: number;
+            /** @description the KPI form's reference field naming the record */
+            via: string;
+        };
         RecordPage: {
             items: components["schemas"]["Record"][];
             /** @description Pass as `cursor` for the next page; null on the last page. */
@@ -6923,6 +7002,8 @@ export interface components {
             lock_version: number;
         };
         Related: {
+            /** @description the form's summary fields (options.summary_fields) */
+            columns: components["schemas"]["RelatedColumn"][];
             /** @description the reference field */
             field: string;
             field_label: string;
@@ -6933,10 +7014,18 @@ export interface components {
             /** @description those the caller may read */
             total: number;
         };
+        RelatedColumn: {
+            field: string;
+            label: string;
+        };
         RelatedItem: {
             /** Format: date-time */
             created_at: string;
             id: number;
+            /** @description the summary fields' values as text, by field */
+            summary: {
+                [key: string]: string | null;
+            };
             title: string | null;
         };
         Renew: {
@@ -7055,6 +7144,8 @@ export interface components {
             sort?: string;
         };
         SearchGroup: {
+            /** @description the form's summary fields (options.summary_fields) */
+            columns: components["schemas"]["RelatedColumn"][];
             form: string;
             form_label: string;
             /** @description newest first */

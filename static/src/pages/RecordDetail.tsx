@@ -10,6 +10,7 @@ import { useFormSchema, usePeopleNames } from "../values/queries";
 import { RecordDocument } from "../document/RecordDocument";
 import { CommentsCard } from "../comments/CommentsCard";
 import { RelatedCard } from "../related/RelatedCard";
+import { RecordKpis } from "../related/RecordKpis";
 import { Failure } from "../Failure";
 import { useLang } from "../i18n";
 import { usePageTitle } from "../title";
@@ -189,6 +190,7 @@ export function RecordDetail() {
         >
           <RecordDocument app={app} schema={schema.data} data={record.data.data} />
         </Card>
+        {later && <RecordKpis app={app} form={form} recordId={record.data.id} />}
         {later && <RelatedCard app={app} form={form} recordId={record.data.id} />}
         {later && <CommentsCard app={app} form={form} recordId={record.data.id} publicSide={schema.data.public_fields != null} />}
       </Col>

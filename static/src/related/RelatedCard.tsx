@@ -2,7 +2,7 @@
 // customer's tickets and callbacks — by form, with counts, the newest few and a way to the rest
 // (the form's list filtered by the field). Drawn only when something references the form.
 import { useQuery } from "@tanstack/react-query";
-import { Card, Empty, List, Tabs, Typography } from "antd";
+import { Card, Empty, List, Space, Tabs, Typography } from "antd";
 import { Link } from "react-router-dom";
 import { client, data } from "../client";
 import { useLang } from "../i18n";
@@ -43,10 +43,28 @@ export function RelatedCard({ app, form, recordId }: { app: string; form: string
                 </Link>
               }
               renderItem={(item) => (
-                <List.Item>
-                  <Link to={`/apps/${app}/records/${g.form}/${item.id}`}>
-                    #{item.id} {item.title ?? ""}
-                  </Link>
+                <List.Item data-testid={`related-item-${g.form}`}>
+                  <List.Item.Meta
+                    title={
+                      <Link to={`/apps/${app}/records/${g.form}/${item.id}`}>
+                        #{item.id} {item.title ?? ""}
+                      </Link>
+                    }
+                    description={
+                      g.columns.length ? (
+                        // the form's summary fields: a ticket's status, satisfaction and SLA
+                        <Space size={[12, 0]} wrap>
+                          {g.columns.map((c) =>
+                            item.summary[c.field] == null ? null : (
+                              <span key={c.field} data-testid={`related-${g.form}-${c.field}`}>
+                                {c.label}：{item.summary[c.field]}
+                              </span>
+                            ),
+                          )}
+                        </Space>
+                      ) : undefined
+                    }
+                  />
                   <Typography.Text type="secondary">{new Date(item.created_at).toLocaleDateString(lang)}</Typography.Text>
                 </List.Item>
               )}

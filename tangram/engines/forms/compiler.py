@@ -328,6 +328,11 @@ def compile_form(definition: Mapping[str, Any], *, forms: FormCatalog | None = N
             checker.problem(
                 f"/options/{name}", "form.options.field", f"{named!r} is not a group field"
             )
+    for i, named in enumerate(options.get("summary_fields") or []):
+        if named not in by_key:
+            checker.problem(
+                f"/options/summary_fields/{i}", "form.options.field", f"no field {named!r}"
+            )
     public = _public_fields(definition.get("public"), by_key, checker)
     mail = _mail_intake(definition.get("mail"), by_key, checker)
     if mail is not None and public is None:

@@ -91,8 +91,12 @@ class BusinessCalendar(Protocol):
 class KpiSource(Protocol):
     """KPI values for a period (provided by the platform, which measures them in the database)."""
 
-    def kpi(self, key: str, period: str) -> float | None:
-        """The KPI ``key`` over ``period`` (a preset such as ``last_month`` or ``FIRST..LAST``)."""
+    def kpi(
+        self, key: str, period: str, *, via: str | None = None, record: int | None = None
+    ) -> float | None:
+        """The KPI ``key`` over ``period`` (a preset such as ``last_month`` or ``FIRST..LAST``);
+        with ``via`` and ``record``, over only the KPI's records whose reference field ``via``
+        names record ``record`` (a customer's tickets)."""
         ...
 
 

@@ -18,7 +18,9 @@ operation                 meaning
 ``regex_match``           ``[pattern, text]``: ``pattern`` is a literal string, checked and compiled
                           once; patterns with nested quantifiers are refused; long texts are refused
 ``kpi``                   ``[key, period]``: the published KPI ``key`` over ``period`` (``last_month``,
-                          ``2026-10-01..2026-12-31``), measured by the report engine
+                          ``2026-10-01..2026-12-31``), measured by the report engine;
+                          ``[key, period, field, id]``: the same over only the KPI's records whose
+                          reference ``field`` names record ``id`` (a customer's tickets)
 ========================  ======================================================================
 
 Dates are ISO 8601 strings (``2026-11-22`` or ``2026-11-22T09:00:00+08:00``); a time without an
@@ -231,6 +233,17 @@ def _regex_match(path: str, prepared: Any) -> Impl:
     return impl
 
 
+def _check_kpi(args: list[Any], _limits: Limits) -> Problem | None:
+    if len(args) == 3:
+        return (
+            "logic.kpi.scope",
+            "kpi takes [key, period] or [key, period, reference field, record id]",
+        )
+    if len(args) == 4 and not isinstance(args[2], str):
+        return "logic.kpi.scope", "the reference field of a scoped kpi must be a literal string"
+    return None
+
+
 def _kpi(path: str, _prepared: Any) -> Impl:
     def impl(v: list[Any], _d: Any, r: Run) -> float | None:
         source = r.context.kpis
@@ -238,6 +251,16 @@ def _kpi(path: str, _prepared: Any) -> Impl:
             raise LogicEvaluationError(path, "kpi needs the platform's KPIs in the context")
         if v[0] in (None, "") or v[1] in (None, ""):
             return None
+        if len(v) == 4:
+            # scoped to one record: the KPI's records whose reference field v[2] names v[3]
+            record = v[3]
+            if isinstance(record, bool) or not isinstance(record, int | str):
+                return None
+            try:
+                record_id = int(record)
+            except ValueError:
+                return None
+            return source.kpi(string(v[0]), string(v[1]), via=string(v[2]), record=record_id)
         return source.kpi(string(v[0]), string(v[1]))
 
     return impl
@@ -254,7 +277,7 @@ OPERATIONS: dict[str, Operation] = {
     "new": Operation((0, 2), _new),
     "contains": Operation((2, 2), _contains),
     "starts_with": Operation((2, 2), _starts_with),
-    "kpi": Operation((2, 2), _kpi),
+    "kpi": Operation((2, 4), _kpi, check=_check_kpi),
     "regex_match": Operation(
         (2, 2), _regex_match, check=_check_regex, prepare=lambda args, _l: re.compile(args[0])
     ),

@@ -36,7 +36,11 @@ DEFINITION_KINDS = ("calendar", "form", "flow", "rule", "kpi", "report")
 #: JsonLogic operations whose first argument names something (``{"in_group": ["line_a"]}``), and
 #: how many arguments they take: a one-key object of another shape (a field named ``kpi`` set to a
 #: text) is not taken for one.
-_NAMING_OPERATIONS = {"in_group": ("group", 1), "has_role": ("role", 1), "kpi": ("kpi", 2)}
+_NAMING_OPERATIONS = {
+    "in_group": ("group", (1,)),
+    "has_role": ("role", (1,)),
+    "kpi": ("kpi", (2, 4)),  # [key, period] or [key, period, reference field, record id]
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +92,8 @@ def _logic(node: Any, path: str) -> Iterator[Reference]:
     if isinstance(node, Mapping):
         if len(node) == 1:
             ((op, args),) = node.items()
-            kind, arity = _NAMING_OPERATIONS.get(str(op), ("", 0))
-            if kind and isinstance(args, list) and len(args) == arity and _key(args[0]):
+            kind, arities = _NAMING_OPERATIONS.get(str(op), ("", ()))
+            if kind and isinstance(args, list) and len(args) in arities and _key(args[0]):
                 yield Reference(f"{path}/{op}/0", kind, args[0])
         for name, value in node.items():
             yield from _logic(value, f"{path}/{_escape(str(name))}")

@@ -1,5 +1,5 @@
 """Rule actions: set fields, assign, notify, create a record, start a flow, call a webhook,
-comment, escalate, send a survey. Each type compiles in a small function chosen from a table; a compiled action
+comment, escalate, send a survey, score the record (:mod:`~tangram.engines.rules.score`). Each type compiles in a small function chosen from a table; a compiled action
 turns a record into the parameters of its :class:`Effect`, which the platform applies."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from tangram.engines.common import DefinitionError
 from tangram.engines.logic import EvalContext
 from tangram.engines.rules.checker import Checker
 from tangram.engines.rules.decision import DecisionTable
+from tangram.engines.rules.score import compile_scorecard
 
 ACTIONS = (
     "set_fields",
@@ -24,6 +25,7 @@ ACTIONS = (
     "comment",
     "escalate",
     "send_survey",
+    "score",
 )
 
 #: How long a survey link stays open unless an action says otherwise, and the longest it may.
@@ -239,6 +241,34 @@ def _send_survey(raw: Mapping[str, Any], path: str, c: Checker) -> Action | None
     return Action("send_survey", lambda _d, _c: dict(params))
 
 
+def _score(raw: Mapping[str, Any], path: str, c: Checker) -> Action | None:
+    target = c.field(raw.get("field"), f"{path}/field")
+
+    def optional(name: str) -> str | None:
+        value = raw.get(name)
+        return None if value is None else c.field(value, f"{path}/{name}")
+
+    previous, explanation, factors = (
+        optional("previous_field"),
+        optional("explanation_field"),
+        optional("factors_field"),
+    )
+    card = compile_scorecard(raw, path, c)
+
+    def score(data: Mapping[str, Any], ctx: EvalContext) -> dict[str, Any]:
+        values = card.values(
+            data,
+            ctx,
+            field=target,
+            previous_field=previous,
+            explanation_field=explanation,
+            factors_field=factors,
+        )
+        return {"values": values}
+
+    return Action("score", score)
+
+
 #: What compiles each type of action (its options checked, its effect's parameters computed).
 _ACTIONS: dict[str, Callable[[Mapping[str, Any], str, Checker], Action | None]] = {
     "set_fields": _set_fields,
@@ -250,6 +280,7 @@ _ACTIONS: dict[str, Callable[[Mapping[str, Any], str, Checker], Action | None]] 
     "comment": _comment,
     "escalate": _escalate,
     "send_survey": _send_survey,
+    "score": _score,
 }
 
 

@@ -288,7 +288,7 @@ class RuleSet:
                 for action in rule.actions if matched else ():
                     effect = action.effect(rule.key, data, ctx)
                     produced.append(effect)
-                    if effect.type == "set_fields":  # what later actions and rules see
+                    if effect.type in ("set_fields", "score"):  # what later actions and rules see
                         data = _with_values(data, effect.params["values"])
             except (ValueError, TypeError, DecisionError) as exc:
                 traces.append(RuleTrace(rule.key, False, None, {}, error=str(exc)))

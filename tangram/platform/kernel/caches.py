@@ -187,7 +187,9 @@ class Memo:
     #: reports: app ids by key.
     report_app_ids: dict[str, int] = field(default_factory=dict)
     #: reports: KPI values rules read, by (app, KPI, period).
-    rule_kpis: dict[tuple[str, str, str], float | None] = field(default_factory=dict)
+    rule_kpis: dict[tuple[str, str, str, str | None, int | None], float | None] = field(
+        default_factory=dict
+    )
     #: reports: set while a dashboard answers from caches and rollups only (the rest later).
     queries_later: bool = False
     #: reports: rollup marks to bump, (app id, form, date field, UTC day), written at commit.

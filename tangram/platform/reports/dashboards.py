@@ -210,6 +210,13 @@ def _widget(body: Mapping[str, Any], widget_id: str) -> Mapping[str, Any]:
     )
 
 
+def _fixed_period(uow: UnitOfWork, widget: Mapping[str, Any]) -> Period | None:
+    """The period a KPI widget always shows (its ``period``: renewals this quarter), whatever
+    the dashboard's date range; ``None`` when it follows the range."""
+    spec = widget.get("period")
+    return None if not spec else card_period(uow, str(spec), path=f"widgets/{widget.get('id')}")
+
+
 def _widget_data(
     uow: UnitOfWork,
     actor: Actor,
@@ -218,15 +225,16 @@ def _widget_data(
     applied: Applied,
 ) -> dict[str, Any]:
     if "kpi" in widget:
+        fixed = _fixed_period(uow, widget)
         return kpi_card(
             uow,
             actor,
             app_key,
             widget["kpi"],
-            period=applied.period or card_period(uow),
+            period=fixed or applied.period or card_period(uow),
             extra=applied.conditions,
-            extra_key=applied.key,
-            sliced=applied.sliced,
+            extra_key=(applied.key, fixed and fixed.as_dict()["from"]),
+            sliced=applied.sliced if fixed is None else None,
         )
     return report_result(uow, actor, app_key, widget, applied).as_dict()
 
@@ -434,7 +442,8 @@ def drill_widget(
                 code="report.point",
                 errors=[{"path": f"at.{k}", "message": "not a dimension"} for k in point],
             )
-        form_key, condition = _kpi_records(uow, actor, app_key, widget["kpi"], applied)
+        period = _fixed_period(uow, widget) or applied.period or card_period(uow)
+        form_key, condition = _kpi_records(uow, actor, app_key, widget["kpi"], applied, period)
     return records.list_records(
         uow,
         actor,
@@ -448,13 +457,12 @@ def drill_widget(
 
 
 def _kpi_records(
-    uow: UnitOfWork, actor: Actor, app_key: str, key: str, applied: Applied
+    uow: UnitOfWork, actor: Actor, app_key: str, key: str, applied: Applied, period: Period
 ) -> tuple[str, Callable[[Table], ColumnElement[bool]]]:
     """The KPI's form and the condition selecting the records its card counts in the period."""
     _, kpi = _kpi(uow, app_key, key)
     form_key = str(kpi.get("form"))
     records.require_scope(actor, Action.READ, app_key, form_key)  # before anything compiles
-    period = applied.period or card_period(uow)
     try:
         sources = sources_of(uow, app_key, form_key)
         dataset = compile_dataset(
@@ -475,6 +483,21 @@ def _kpi_records(
         return main.c._id.in_(ids)
 
     return form_key, condition
+
+
+def _period_problems(uow: UnitOfWork, widget: Mapping[str, Any], i: int) -> list[Diagnostic]:
+    """What is wrong with a widget's own ``period``: a report widget has none, a KPI card's
+    must resolve."""
+    if widget.get("period") is None:
+        return []
+    path = f"/widgets/{i}/period"
+    if "kpi" not in widget:
+        return [Diagnostic(path, "dashboard.period", "only a KPI card has its own period")]
+    try:
+        resolve_period(str(widget["period"]), now=uow.now, zone=uow.zone, path=path)
+    except DefinitionError as exc:
+        return list(exc.diagnostics)
+    return []
 
 
 def check_dashboard(
@@ -502,6 +525,7 @@ def check_dashboard(
                 )
             )
         kind = "kpi" if "kpi" in w else "report"
+        problems += _period_problems(uow, w, i)
         try:
             _, _, found = metadata.published_body(uow, app_key, kind, w[kind])
         except NotFound:

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tangram.engines.common import DefinitionError, Diagnostic
+from tangram.engines.forms import FieldType
 from tangram.engines.logic import LogicEvaluationError
 from tangram.engines.reports import (
     Period,
@@ -23,9 +24,11 @@ from tangram.platform import metadata, records
 from tangram.platform.identity.perms import Action, Actor
 from tangram.platform.kernel.errors import (
     NotFound,
+    PermissionDenied,
     ValidationFailed,
 )
 from tangram.platform.kernel.uow import UnitOfWork
+from tangram.platform.metadata import compiled
 from tangram.platform.reports import datasets as reports
 from tangram.platform.reports import rollups
 from tangram.platform.reports.sources import (
@@ -249,6 +252,70 @@ def _kpi_rollup(
     return None if found is None else (found[0][0][0], found[1][0][0])
 
 
+def scoped_card(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    key: str,
+    via: str,
+    record_id: int,
+    *,
+    period: Period,
+) -> dict[str, Any]:
+    """A KPI's card over only its records whose reference field ``via`` names ``record_id`` (the
+    tickets whose customer is this customer): a KPI in the scope of one record. ``via`` must be
+    a reference field of the KPI's form (422 ``query.invalid`` otherwise)."""
+    require_app(uow, actor, app_key)
+    _, body = _kpi(uow, app_key, key)
+    _, form = compiled.form(uow, app_key, str(body.get("form")))
+    field = form.by_key.get(via)
+    if field is None or field.type != FieldType.REFERENCE:
+        raise ValidationFailed.from_diagnostics(
+            f"{via!r} is not a reference field of KPI {key!r}'s form.",
+            [Diagnostic("via", "query.invalid", "a reference field of the KPI's form")],
+            code="query.invalid",
+        )
+
+    def extra(t: Any, _dated: bool) -> list[Any]:
+        return [t.main.c[via] == record_id]
+
+    return kpi_card(
+        uow,
+        actor,
+        app_key,
+        key,
+        period=period,
+        extra=extra,
+        extra_key=("scope", via, record_id),
+    )
+
+
+#: The period of a record's KPI card when its form names none.
+RECORD_PERIOD = "last_365_days"
+
+
+def record_cards(
+    uow: UnitOfWork, actor: Actor, app_key: str, form_key: str, record_id: int
+) -> list[dict[str, Any]]:
+    """The KPI cards a form declares for its records (``options.record_kpis``), each measured in
+    the scope of record ``record_id`` over its period (a customer's CSAT over its callbacks):
+    404 when the actor may not read the record; a KPI that is not published, or whose form the
+    actor may not read, is left out."""
+    records.get_record(uow, actor, app_key, form_key, record_id)
+    body = metadata.published_body(uow, app_key, "form", form_key)[2]
+    cards = []
+    for wanted in (body.get("options") or {}).get("record_kpis") or []:
+        try:
+            span = card_period(uow, str(wanted.get("period") or RECORD_PERIOD))
+            card = scoped_card(
+                uow, actor, app_key, str(wanted["kpi"]), str(wanted["via"]), record_id, period=span
+            )
+        except (NotFound, PermissionDenied):
+            continue
+        cards.append({**card, "via": str(wanted["via"])})
+    return cards
+
+
 class RuleKpis:
     """KPI values for expressions (``{"kpi": ["mttr", "last_month"]}``): measured over every live
     record of the KPI's form, as rules act for the system; each (KPI, period) once per unit of
@@ -258,14 +325,23 @@ class RuleKpis:
         self.uow = uow
         self.app_key = app_key
 
-    def kpi(self, key: str, period: str) -> float | None:
-        """The KPI's value over ``period`` as its card shows it (rounded to its decimals)."""
+    def kpi(
+        self, key: str, period: str, *, via: str | None = None, record: int | None = None
+    ) -> float | None:
+        """The KPI's value over ``period`` as its card shows it (rounded to its decimals); with
+        ``via`` and ``record``, over the KPI's records whose reference field ``via`` names
+        ``record`` only (see :func:`scoped_card`)."""
         memo = self.uow.memo.rule_kpis
-        wanted = (self.app_key, key, period)
+        wanted = (self.app_key, key, period, via, record)
         if wanted not in memo:
             try:
                 span = resolve_period(period, now=self.uow.now, zone=self.uow.zone, path="kpi")
-                card = kpi_card(self.uow, Actor.system("rules"), self.app_key, key, period=span)
+                actor = Actor.system("rules")
+                card = (
+                    kpi_card(self.uow, actor, self.app_key, key, period=span)
+                    if via is None or record is None
+                    else scoped_card(self.uow, actor, self.app_key, key, via, record, period=span)
+                )
             except DefinitionError as exc:
                 raise LogicEvaluationError("kpi", exc.diagnostics[0].message) from None
             except NotFound:

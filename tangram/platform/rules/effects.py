@@ -1,6 +1,6 @@
 """Applying rule effects, each type by a handler of its own, inside the unit of work of the event:
 
-- ``set_fields``, ``assign`` and ``escalate`` write through :func:`records.system_update`, so the
+- ``set_fields``, ``score``, ``assign`` and ``escalate`` write through :func:`records.system_update`, so the
   record is validated, projected, audited and raises ``record.updated`` (further rules may run, up
   to :data:`~tangram.platform.rules.evaluation.MAX_DEPTH` levels); the writes of one event are
   merged into one update;
@@ -179,6 +179,12 @@ class _Target:
 def _set_fields(t: _Target, effect: Effect) -> _Write:
     values = effect.params["values"]
     return _Write(dict(values), "set " + _shown(values))
+
+
+def _score(t: _Target, effect: Effect) -> _Write:
+    values = effect.params["values"]
+    said = next((v for k, v in values.items() if isinstance(v, str)), None)
+    return _Write(dict(values), said or "scored " + _shown(values))
 
 
 def _create_record(t: _Target, effect: Effect) -> str:
@@ -385,4 +391,5 @@ _HANDLERS: dict[str, Callable[[_Target, Effect], str | _Write]] = {
     "start_flow": _start_flow,
     "escalate": _escalate,
     "send_survey": _send_survey,
+    "score": _score,
 }

@@ -127,6 +127,18 @@ def run_schedule(uow: UnitOfWork, settings: Settings, job: JobContext) -> None:
     rule = book.rules.get(key)
     if rule is None or rule.trigger != "schedule" or book.versions.get(key) != p.get("version"):
         return  # replaced by a newer version (which queued its own run) or removed
+    sweep(uow, settings, str(p["app"]), key)
+    jobs.enqueue(uow, SCHEDULE_JOB, dict(p), run_at=rule.next_run(job.now))
+
+
+def sweep(uow: UnitOfWork, settings: Settings, app_key: str, key: str) -> int:
+    """Run the published schedule rule ``key`` once over every live record of its form, now,
+    without touching its next planned run (a demo history runs a daily rule on chosen days);
+    returns how many records it visited."""
+    book = rulebook.load(uow, app_key)
+    rule = book.rules.get(key)
+    if rule is None or rule.trigger != "schedule":
+        return 0
     form_key = book.form_of[key]
     app_id = uow.session.scalar(select(App.id).where(App.key == book.app))
     after = 0
@@ -152,4 +164,4 @@ def run_schedule(uow: UnitOfWork, settings: Settings, job: JobContext) -> None:
             run_rules(uow, settings, book, record, single, RuleEvent("schedule", rule=key))
         after = batch[-1].id
         visited += len(batch)
-    jobs.enqueue(uow, SCHEDULE_JOB, dict(p), run_at=rule.next_run(job.now))
+    return visited

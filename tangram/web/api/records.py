@@ -387,6 +387,19 @@ class RelatedItemSchema(Schema):
     id = fields.Integer(required=True)
     title = fields.String(allow_none=True, required=True)
     created_at = fields.DateTime(required=True)
+    summary = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(allow_none=True),
+        required=True,
+        metadata={"description": "the summary fields' values as text, by field"},
+    )
+
+
+class RelatedColumnSchema(Schema):
+    """A summary field shown beside related records' titles."""
+
+    field = fields.String(required=True)
+    label = fields.String(required=True)
 
 
 class RelatedSchema(Schema):
@@ -397,6 +410,11 @@ class RelatedSchema(Schema):
     field = fields.String(required=True, metadata={"description": "the reference field"})
     field_label = fields.String(required=True)
     total = fields.Integer(required=True, metadata={"description": "those the caller may read"})
+    columns = fields.List(
+        fields.Nested(RelatedColumnSchema),
+        required=True,
+        metadata={"description": "the form's summary fields (options.summary_fields)"},
+    )
     items = fields.List(
         fields.Nested(RelatedItemSchema), required=True, metadata={"description": "newest first"}
     )
@@ -454,6 +472,11 @@ class SearchGroupSchema(Schema):
     form = fields.String(required=True)
     form_label = fields.String(required=True)
     total = fields.Integer(required=True, metadata={"description": "those the caller may read"})
+    columns = fields.List(
+        fields.Nested(RelatedColumnSchema),
+        required=True,
+        metadata={"description": "the form's summary fields (options.summary_fields)"},
+    )
     items = fields.List(
         fields.Nested(SearchItemSchema), required=True, metadata={"description": "newest first"}
     )

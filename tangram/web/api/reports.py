@@ -209,6 +209,35 @@ class KpiData(MethodView):
             return kpis.kpi_card(uow, actor, app, key, period=period)
 
 
+class RecordKpiCardSchema(KpiCardSchema):
+    """A KPI measured in the scope of one record."""
+
+    via = fields.String(
+        required=True, metadata={"description": "the KPI form's reference field naming the record"}
+    )
+
+
+@blp.route("/<string:app>/records/<string:form>/<int:record_id>/kpis")
+class RecordKpis(MethodView):
+    """The KPI cards of one record."""
+
+    @blp.response(200, RecordKpiCardSchema(many=True))
+    def get(self, app: str, form: str, record_id: int) -> list[dict[str, Any]]:
+        """The KPIs the form declares for its records (``options.record_kpis``), each over only
+        the records that name this one (a customer's CSAT over its callbacks, its open tickets),
+        for its period beside the period before. KPIs the caller may not read are left out."""
+        actor = require_actor()
+        unknown = [name for name in request.args if name != "lang"]
+        if unknown:
+            raise ValidationFailed(
+                "A record's KPI cards take no parameters.",
+                code="query.invalid",
+                errors=[{"path": name, "message": "not a parameter"} for name in unknown],
+            )
+        with platform().unit_of_work(write=False) as uow:
+            return kpis.record_cards(uow, actor, app, form, record_id)
+
+
 @blp.route("/<string:app>/dashboards/<string:key>/data")
 class DashboardData(MethodView):
     """A dashboard's widgets."""

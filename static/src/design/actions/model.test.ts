@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import {
   ACTION_TYPES,
+  actionLabel,
   actionText,
   blankAction,
   insertPlaceholder,
@@ -107,6 +108,10 @@ describe("actions", () => {
       "发送调查「satisfaction_survey」（14 天内有效，发到「联系人邮箱」）",
     );
     expect(actionText({ type: "send_survey", form: "s", expires_in_days: 7 }, "en")).toBe("Send the survey “s” (valid 7 days)");
+    const score = { type: "score", field: "health_score", components: [{ label: { "zh-CN": "逾期工单", en: "Overdue tickets" } }, { label: { "zh-CN": "距续约" } }] };
+    expect(actionText(score, "zh-CN", { field: (k: string) => (k === "health_score" ? "健康度" : undefined) })).toBe("计算「健康度」：逾期工单、距续约");
+    expect(actionText(score, "en")).toBe("Score “health_score” from Overdue tickets, 距续约");
+    expect(actionLabel("score", "zh-CN")).toBe("计算得分");
     for (const action of packageActions()) expect(actionText(action, "zh-CN")).not.toBe("");
   });
 

@@ -30,8 +30,13 @@ export const ACTION_LABELS: Record<ActionType, [string, string]> = {
 
 const zh = (lang: Lang, zhText: string, en: string) => (lang === "en" ? en : zhText);
 
+/** Actions the designers read but do not offer to add (their definition is edited as JSON). */
+const READ_ONLY_LABELS: Record<string, [string, string]> = {
+  score: ["计算得分", "Score the record"],
+};
+
 export function actionLabel(type: string, lang: Lang): string {
-  const found = ACTION_LABELS[type as ActionType];
+  const found = ACTION_LABELS[type as ActionType] ?? READ_ONLY_LABELS[type];
   return found ? found[lang === "en" ? 1 : 0] : type;
 }
 
@@ -273,6 +278,11 @@ export function actionText(action: Action, lang: Lang, names: Names = {}): strin
       const days = Number(action.expires_in_days ?? 14);
       const to = action.to_field ? zh(lang, `，发到「${field(action.to_field)}」`, `, mailed to “${field(action.to_field)}”`) : "";
       return zh(lang, `发送调查「${form}」（${days} 天内有效${to}）`, `Send the survey “${form}” (valid ${days} days${to})`);
+    }
+    case "score": {
+      const parts = Array.isArray(action.components) ? (action.components as { label?: Text }[]) : [];
+      const named = list(parts.map((c) => (typeof c.label === "string" ? c.label : (c.label?.[lang] ?? c.label?.["zh-CN"] ?? ""))).filter(Boolean));
+      return zh(lang, `计算「${field(action.field)}」：${named}`, `Score “${field(action.field)}” from ${named}`);
     }
     default:
       return String(action.type);
