@@ -37,7 +37,7 @@ def test_an_apps_pages_have_its_menu_and_a_breadcrumb(
     menu.get_by_role("link", name="售后问题分析驾驶舱").click()
     expect(page).to_have_url(re.compile(r"/apps/aftersales/dashboards/cockpit$"))
     expect(menu.locator(".ant-menu-item-selected")).to_have_text("售后问题分析驾驶舱")
-    menu.get_by_role("link", name="客户").click()
+    menu.get_by_role("link", name="客户", exact=True).click()
     expect(page).to_have_url(re.compile(r"/apps/aftersales/records/customer$"))
     crumbs.get_by_role("link", name="应用").click()
     expect(page).to_have_url(re.compile(r"/$"))
