@@ -7144,8 +7144,6 @@ export interface components {
             sort?: string;
         };
         SearchGroup: {
-            /** @description the form's summary fields (options.summary_fields) */
-            columns: components["schemas"]["RelatedColumn"][];
             form: string;
             form_label: string;
             /** @description newest first */

@@ -472,11 +472,6 @@ class SearchGroupSchema(Schema):
     form = fields.String(required=True)
     form_label = fields.String(required=True)
     total = fields.Integer(required=True, metadata={"description": "those the caller may read"})
-    columns = fields.List(
-        fields.Nested(RelatedColumnSchema),
-        required=True,
-        metadata={"description": "the form's summary fields (options.summary_fields)"},
-    )
     items = fields.List(
         fields.Nested(SearchItemSchema), required=True, metadata={"description": "newest first"}
     )
