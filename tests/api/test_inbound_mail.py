@@ -37,7 +37,7 @@ from tangram.platform.kernel.models import (
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.outbound import mail
 from tangram.platform.worker import Worker
-from tests.conftest import CHEAP_PASSWORDS, LASTING_SESSIONS, ApiClient, assert_problem
+from tests.conftest import ApiClient, assert_problem
 
 APP = "/api/v1/apps/app"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -94,20 +94,16 @@ TICKET = {
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=database_url,
-        secret_key="test-secret-key",
-        instance_path=tmp_path,
-        embedded_worker=False,
+def settings(settings: Settings) -> Settings:
+    """The suite's settings with outgoing mail, a mail domain and small mail limits."""
+    return replace(
+        settings,
         smtp_url="smtp://outbound.invalid:25",
         mail_from="support@tangram.test",
         mail_domain="mail.test",
         mail_max_bytes=200_000,
         mail_max_per_hour=5,
         public_url="https://service.test",
-        **CHEAP_PASSWORDS,
-        **LASTING_SESSIONS,
     )
 
 

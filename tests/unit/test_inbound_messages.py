@@ -16,9 +16,9 @@ from tangram.platform.inbound.messages import (
     signature,
     subject_token,
     thread_of,
-    to_text,
     without_quotes,
 )
+from tangram.platform.records.comments import html_text
 
 SECRET = "test-secret"
 OWN = {"own_addresses": ["support@tangram.test"], "own_domains": ["tangram.test"]}
@@ -146,7 +146,7 @@ def test_forged_or_foreign_marks_name_no_record() -> None:
 
 
 def test_to_text_keeps_line_breaks_and_drops_scripts() -> None:
-    assert to_text("<p>a</p><p>b &amp; c<script>x()</script></p>") == "a\nb & c\n"
+    assert html_text("<p>a</p><p>b &amp; c<script>x()</script></p>") == "a\nb & c\n"
 
 
 def test_address_parts() -> None:

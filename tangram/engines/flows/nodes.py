@@ -162,3 +162,19 @@ class ProcessDefinition:
     fields: frozenset[str] | None
     #: The flow's label by language.
     label: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def ends_on_condition(self) -> bool:
+        """Whether a timer of this process ends on a condition (``ends_when``)."""
+        return any(n.type == "timer" and n.condition is not None for n in self.nodes.values())
+
+    def waits_on_condition(self, state: Mapping[str, Any]) -> bool:
+        """Whether an instance in ``state`` has a token waiting at a timer that ends on a
+        condition: a change of its record may move it (the command ``record_changed``)."""
+        for token in state.get("tokens", {}).values():
+            node = self.nodes.get(token.get("node"))
+            if token.get("wait") != "timer" or node is None:
+                continue
+            if node.type == "timer" and node.condition is not None:
+                return True
+        return False

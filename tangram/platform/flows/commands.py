@@ -19,8 +19,6 @@ from tangram.engines.flows import (
     Command,
     FlowError,
     Node,
-    Process,
-    ProcessDefinition,
 )
 from tangram.engines.forms.messages import message
 from tangram.engines.logic import LogicEvaluationError
@@ -161,27 +159,6 @@ def _require_depth(uow: UnitOfWork, parent_id: int, flow_key: str) -> None:
 #: The job that lets a running instance see its record's change: a timer whose ``ends_when``
 #: now holds ends its wait. Queued by the record's update, run after its commit.
 RECHECK_JOB = "flow.recheck"
-
-
-def _ends_on_condition(proc: Process, form_key: str) -> bool:
-    """Whether a process runs on ``form_key`` and has a timer that ends on a condition (an
-    instance still on an older version that had one and this one has not simply waits for its
-    timer's time)."""
-    definition = proc.definition
-    return definition.form == form_key and any(
-        n.type == "timer" and n.condition is not None for n in definition.nodes.values()
-    )
-
-
-def _waits_on_condition(definition: ProcessDefinition, state: Mapping[str, Any]) -> bool:
-    """Whether an instance's token waits at a timer that ends on a condition."""
-    tokens = state.get("tokens", {})
-    for timer in state.get("timers", {}).values():
-        token = tokens.get(timer.get("token")) if timer.get("purpose") == "node" else None
-        node = definition.nodes.get(token["node"]) if token is not None else None
-        if node is not None and node.type == "timer" and node.condition is not None:
-            return True
-    return False
 
 
 def running_instance(uow: UnitOfWork, record_id: int, flow_key: str) -> int | None:
@@ -490,34 +467,31 @@ def cancel_flows_of(
         handle(uow, settings, actor, app_key, instance, record, command)
 
 
-def _recheck(uow: UnitOfWork, settings: Settings, job: JobContext) -> None:
-    """Let a running instance see its record's change (:data:`RECHECK_JOB`)."""
-    instance = uow.session.get(FlowInstance, int(job.payload["instance"]))
+def _system_command(
+    uow: UnitOfWork, settings: Settings, instance_id: int, command: Command
+) -> None:
+    """A command of the platform's own (a timer, a recheck) to an instance still running on a
+    record that still exists; nothing otherwise."""
+    instance = uow.session.get(FlowInstance, instance_id)
     if instance is None or instance.status != "running":
         return
     record = uow.session.get(Record, instance.record_id)
     if record is None:
         return
-    handle(
-        uow,
-        settings,
-        Actor.system("flow timer"),
-        app_key_of(uow, instance.app_id),
-        instance,
-        record,
-        Command("record_changed", admin=True),
-    )
+    actor = Actor.system("flow timer")
+    handle(uow, settings, actor, app_key_of(uow, instance.app_id), instance, record, command)
 
 
 def _record_updated(uow: UnitOfWork, event: Event) -> None:
     """Queue a recheck for the record's instances that wait at a timer ending on a condition."""
     # only forms with a published flow whose timers end on a condition pay for a query
     fingerprint = rulebook.load(uow, event.app).fingerprint
-    keys = [
-        key
+    definitions = [
+        process(uow, event.app, key)[1].definition
         for kind, key, _version in fingerprint
-        if kind == "flow" and _ends_on_condition(process(uow, event.app, key)[1], event.subject)
+        if kind == "flow"
     ]
+    keys = [d.key for d in definitions if d.form == event.subject and d.ends_on_condition]
     if not keys:
         return
     queued = uow.memo.flow_rechecks
@@ -532,7 +506,7 @@ def _record_updated(uow: UnitOfWork, event: Event) -> None:
         if instance.id in queued:
             continue
         _, proc = process(uow, event.app, instance.flow_key, instance.version)
-        if _waits_on_condition(proc.definition, instance.state):
+        if proc.definition.waits_on_condition(instance.state):
             queued.add(instance.id)
             jobs.enqueue(uow, RECHECK_JOB, {"instance": instance.id})
 
@@ -543,21 +517,12 @@ def install(hooks: Hooks, settings: Settings) -> None:
     events, registry = hooks.events, hooks.jobs
 
     def on_timer(uow: UnitOfWork, job: JobContext) -> None:
-        instance = uow.session.get(FlowInstance, int(job.payload["instance"]))
-        if instance is None or instance.status != "running":
-            return
-        record = uow.session.get(Record, instance.record_id)
-        if record is None:
-            return
-        handle(
-            uow,
-            settings,
-            Actor.system("flow timer"),
-            app_key_of(uow, instance.app_id),
-            instance,
-            record,
-            Command("timer_fired", timer=str(job.payload["timer"]), admin=True),
-        )
+        timer = Command("timer_fired", timer=str(job.payload["timer"]), admin=True)
+        _system_command(uow, settings, int(job.payload["instance"]), timer)
+
+    def on_recheck(uow: UnitOfWork, job: JobContext) -> None:
+        recheck = Command("record_changed", admin=True)
+        _system_command(uow, settings, int(job.payload["instance"]), recheck)
 
     def on_requested(uow: UnitOfWork, event: Event) -> None:
         parent = event.payload.get("parent")
@@ -622,7 +587,7 @@ def install(hooks: Hooks, settings: Settings) -> None:
         cancel_flows_of(uow, settings, event.app, event.object_id, event.actor_id)
 
     registry.register(TIMER_JOB, on_timer)
-    registry.register(RECHECK_JOB, lambda uow, job: _recheck(uow, settings, job))
+    registry.register(RECHECK_JOB, on_recheck)
     events.subscribe("record.updated", _record_updated)
     events.subscribe("record.deleted", on_deleted)
     events.subscribe(START_REQUESTED, on_requested)

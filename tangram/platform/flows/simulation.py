@@ -160,7 +160,7 @@ class _Simulation:
             return False
         self.record(narrator, effects, before, step)
         changed = self.apply(effects) or bool(values)
-        if changed and self.waits_on_condition():
+        if changed and self.process.definition.waits_on_condition(self.state):
             # the platform rechecks after the write: a timer's ends_when may now hold
             before, narrator = dict(self.state["tasks"]), _Narrator()
             recheck = Command("record_changed", admin=True)
@@ -187,14 +187,6 @@ class _Simulation:
                         self.data.update(action.params.get("values") or {})
                         changed = True
         return changed
-
-    def waits_on_condition(self) -> bool:
-        """Whether a token waits at a timer that ends on a condition."""
-        for token in self.state["tokens"].values():
-            node = self.nodes.get(token["node"])
-            if token.get("wait") == "timer" and node is not None and node.condition is not None:
-                return True
-        return False
 
     def command(self, decision: Mapping[str, Any]) -> tuple[Command, dict[str, Any]]:
         action = str(decision["action"])

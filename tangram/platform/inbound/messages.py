@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import html
 import re
 import secrets
 from collections.abc import Iterable, Mapping
@@ -32,6 +31,8 @@ from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
 
 import nh3
+
+from tangram.platform.records.comments import html_text
 
 #: The longest subject kept, in characters.
 MAX_SUBJECT = 300
@@ -104,7 +105,7 @@ def parse(raw: bytes) -> ParsedMail:
     )
     plain, rich, files = _walk(message, problems)
     safe_html = nh3.clean(rich).strip() if rich is not None else None
-    text_body = plain if plain is not None else (to_text(rich) if rich is not None else "")
+    text_body = plain if plain is not None else (html_text(rich) if rich is not None else "")
     return ParsedMail(
         sender=sender,
         sender_name=name,
@@ -124,13 +125,6 @@ def without_quotes(text: str) -> str:
     timeline already."""
     kept = [line for line in text.splitlines() if not line.lstrip().startswith(">")]
     return _BLANK_LINES.sub("\n\n", "\n".join(kept)).strip()
-
-
-def to_text(body: str) -> str:
-    """HTML as plain text: block ends become line breaks, tags (a script's or style's content
-    with them) are removed and entities read."""
-    marked = re.sub(r"(?i)<br\s*/?>|</(p|div|li|tr|h[1-6])>", "\n", body)
-    return html.unescape(nh3.clean(marked, tags=set()))
 
 
 def _clean(value: str) -> str:
@@ -298,6 +292,5 @@ __all__ = [
     "signature",
     "subject_token",
     "thread_of",
-    "to_text",
     "without_quotes",
 ]

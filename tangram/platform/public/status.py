@@ -22,13 +22,10 @@ Every link that opens nothing (unknown, forged, expired, deleted record) answers
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import nh3
 from sqlalchemy import select
 
 from tangram.engines.forms import FieldDef, FieldType, Form
@@ -73,7 +70,6 @@ _YES_NO = {"zh-CN": ("是", "否"), "en": ("Yes", "No")}
 _SERVICE = {"zh-CN": "客服", "en": "Service team"}
 _CUSTOMER = {"zh-CN": "客户", "en": "Customer"}
 #: Where rich text ends a line: a closing block element or a line break.
-_BLOCK_END = re.compile(r"</(?:p|div|li|h[1-6]|blockquote|pre)>|<br\s*/?>", re.IGNORECASE)
 #: The audit actions of comments (a public one shows where its entry stands).
 _COMMENTED = ("record.commented", "record.customer_replied")
 #: The system actor whose name the page's reads and uploads go under in the audit log.
@@ -130,8 +126,7 @@ def _shown_value(
         yes, no = _YES_NO.get(lang, _YES_NO["zh-CN"])
         return yes if value else no
     if f.type is FieldType.RICH_TEXT and isinstance(value, str):
-        lines = _BLOCK_END.sub("\n", value)  # paragraphs stay apart once the tags are gone
-        return html.unescape(nh3.clean(lines, tags=set())).strip()
+        return comments.html_text(value).strip()
     shown = exports.cell(f, value, lang, names, zone)
     return None if shown is None else str(shown)
 

@@ -368,6 +368,16 @@ def add_comment(
     )
 
 
+#: Where a block of HTML ends: a line break in its plain text.
+_BLOCK_END = re.compile(r"</(?:p|div|li|tr|h[1-6]|blockquote|pre)>|<br\s*/?>", re.IGNORECASE)
+
+
+def html_text(body: str) -> str:
+    """HTML as plain text: block ends become line breaks (paragraphs stay apart), tags (a
+    script's or style's content with them) are removed and entities read."""
+    return html.unescape(nh3.clean(_BLOCK_END.sub("\n", body), tags=set()))
+
+
 def plain_text(body: str) -> str:
     """A customer's text as plain text: tags stripped (a script's or style's content with them),
     entities read, control characters but tab and line breaks removed, surrounding white space

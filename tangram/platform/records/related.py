@@ -10,7 +10,6 @@ and a reference field their roles hide is not followed.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,6 +19,7 @@ from tangram.platform import metadata
 from tangram.platform.identity.perms import Action, Actor, hidden_fields, scope_for
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import compiled
+from tangram.platform.records import exports
 from tangram.platform.records.listing import Filter
 from tangram.platform.records.reading import list_records
 from tangram.platform.records.service import get_record
@@ -36,27 +36,13 @@ def _title(data: dict[str, Any], field: str | None, hidden: frozenset[str]) -> s
 #: How many summary fields a form may show beside its records' titles in related lists.
 MAX_SUMMARY = 6
 
-_YES = {"zh-CN": "是", "en": "yes"}
-_NO = {"zh-CN": "否", "en": "no"}
-
 
 def _shown(form: Form, key: str, value: Any, lang: str, zone: ZoneInfo) -> str | None:
-    """A summary value as text: an option's label, yes or no, a local date and time."""
+    """A summary value as text, as exports write it: an option's label, yes or no, a local
+    date and time."""
     if value in (None, ""):
         return None
-    field = form.by_key[key]
-    if field.options:
-        labels = {o.value: text(o.label, lang) for o in field.options}
-        values = value if isinstance(value, list) else [value]
-        return "、".join(labels.get(str(v), str(v)) for v in values)
-    if isinstance(value, bool):
-        return (_YES if value else _NO).get(lang, "yes" if value else "no")
-    if field.type == FieldType.DATETIME and isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value).astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        except ValueError:
-            return value
-    return str(value)
+    return str(exports.cell(form.by_key[key], value, lang, {}, zone))
 
 
 def summary_fields(body: Mapping[str, Any], form: Form, hidden: frozenset[str]) -> list[str]:
