@@ -85,9 +85,11 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# the suite in one process per core (pytest-xdist; each process has its own database)
+TEST_WORKERS ?= auto
 test: lint web chromium
 	cd static && npm test --silent
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 	$(BIN)/python -m tests.fuzz
 
 # schemathesis against a served instance with the after-sales demo (SQLite unless

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, event, make_url, text
 
 from tangram.config import Settings
 from tangram.platform.bootstrap import Platform
@@ -58,12 +58,39 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def _worker_url(url: str) -> str:
+    """The database of this test process: ``TANGRAM_TEST_DATABASE_URL`` itself, or under
+    pytest-xdist one of its own per worker (``test_gw0``, …), created beside it when missing."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    server = build_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            known = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).scalar()
+            if not known:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        server.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
-def pg_engine() -> Iterator[Engine | None]:
-    if not PG_URL:
+def pg_url() -> str:
+    """The PostgreSQL database this process tests on ('' without one: SQLite)."""
+    return _worker_url(PG_URL) if PG_URL else ""
+
+
+@pytest.fixture(scope="session")
+def pg_engine(pg_url: str) -> Iterator[Engine | None]:
+    if not pg_url:
         yield None
         return
-    engine = build_engine(PG_URL)
+    engine = build_engine(pg_url)
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
@@ -98,7 +125,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
     engine: Engine | None = request.getfixturevalue("pg_engine")
     if engine is not None:
         _reset_postgres(engine)
-        return PG_URL
+        return str(request.getfixturevalue("pg_url"))
     path = tmp_path / "tangram.db"
     shutil.copyfile(sqlite_template, path)
     return f"sqlite:///{path}"
