@@ -196,6 +196,9 @@ class Memo:
     rollup_marks: set[tuple[int, str, str, date]] = field(default_factory=set)
     #: flows: instances this unit queued a recheck for (their record changed).
     flow_rechecks: set[int] = field(default_factory=set)
+    #: metadata: while a package is published, its forms' field keys by app: forms published
+    #: together may refer to each other (all of them are published, or the unit rolls back).
+    package_forms: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     def forget_compiled(self) -> None:
         """Forget compiled definitions: a definition was published in this unit."""

@@ -203,7 +203,8 @@ def delete_definition(
 
 
 def form_catalog(uow: UnitOfWork, app_key: str) -> dict[str, list[str]]:
-    """Field keys of every published form of an app (for reference checks), in one query."""
+    """Field keys of every published form of an app (for reference checks), in one query; while
+    a package is being published, its forms too (they may refer to each other)."""
     rows = uow.session.execute(
         select(Definition.key, DefinitionVersion.body)
         .join(App, App.id == Definition.app_id)
@@ -214,7 +215,8 @@ def form_catalog(uow: UnitOfWork, app_key: str) -> dict[str, list[str]]:
             DefinitionVersion.version == Definition.published_version,
         )
     )
-    return {key: [f.get("key") for f in body.get("fields", [])] for key, body in rows}
+    found = {key: [f.get("key") for f in body.get("fields", [])] for key, body in rows}
+    return {**found, **uow.memo.package_forms.get(app_key, {})}
 
 
 def list_versions(

@@ -33,6 +33,7 @@ from tangram.platform.kernel.errors import Conflict, NotFound, TangramError, Val
 from tangram.platform.kernel.models import (
     App,
     AppInstall,
+    Definition,
     FlowInstance,
     Grant,
     Group,
@@ -327,7 +328,30 @@ def _publish_all(
     progress: Progress | None,
 ) -> dict[tuple[str, str], int]:
     """Publish every (kind, key, note) whose references allow it, again and again until none is
-    left or none moves; what still fails is refused with its reasons."""
+    left or none moves; what still fails is refused with its reasons. The package's forms may
+    refer to each other: each is checked against the others' drafts."""
+    forms = sorted(key for kind, key, _ in pending if kind == "form")
+    drafts = uow.session.execute(
+        select(Definition.key, Definition.draft)
+        .join(App, App.id == Definition.app_id)
+        .where(App.key == app_key, Definition.kind == "form", Definition.key.in_(forms))
+    ).all()
+    uow.memo.package_forms[app_key] = {
+        key: [f.get("key") for f in body.get("fields", [])] for key, body in drafts
+    }
+    try:
+        return _publish_rounds(uow, actor, app_key, pending, progress)
+    finally:
+        uow.memo.package_forms.pop(app_key, None)
+
+
+def _publish_rounds(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    pending: list[tuple[str, str, str]],
+    progress: Progress | None,
+) -> dict[tuple[str, str], int]:
     published: dict[tuple[str, str], int] = {}
     failures: dict[tuple[str, str], TangramError] = {}
     while pending:
