@@ -58,10 +58,12 @@ function translations(lang: Lang): Partial<Translations> {
 
 // antd's selects and inputs get the control's title as their accessible name
 const LabelledSelector = (props: VersatileSelectorProps) => <AntDValueSelector {...(props as AntDValueSelectorProps)} aria-label={props.title} />;
+// a form's fields are many (a ticket has fifty): found by typing part of the label
+const FieldSelector = (props: VersatileSelectorProps) => <AntDValueSelector {...(props as AntDValueSelectorProps)} aria-label={props.title} showSearch />;
 const LabelledEditor = (props: AntDValueEditorProps) => <AntDValueEditor {...props} aria-label={props.title} />;
 const CONTROLS = {
   combinatorSelector: LabelledSelector,
-  fieldSelector: LabelledSelector,
+  fieldSelector: FieldSelector,
   operatorSelector: LabelledSelector,
   valueSourceSelector: LabelledSelector,
   valueEditor: LabelledEditor,
