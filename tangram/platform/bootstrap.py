@@ -24,6 +24,7 @@ from tangram.platform.kernel.files import FileStore, LocalFileStore
 from tangram.platform.kernel.hooks import Hooks
 from tangram.platform.kernel.jobs import JobRegistry
 from tangram.platform.kernel.uow import UnitOfWork
+from tangram.platform.public import help as help_centers
 from tangram.platform.reports import dashboards, rollups
 from tangram.platform.rules import automation
 
@@ -70,6 +71,7 @@ class Platform:
         automation.install(self.hooks, self.settings)
         flows.install(self.hooks, self.settings)
         inbound.install(self.hooks, self.settings, lambda: self.files)
+        help_centers.install(self.hooks, self.settings)
 
     @property
     def events(self) -> EventBus[UnitOfWork]:

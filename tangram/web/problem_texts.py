@@ -90,6 +90,7 @@ ZH: dict[str, str] = {
     "import.invalid": "导入的文件有问题，请按提示修改",
     "import.missing": "请选择要导入的文件",
     "intake.not_found": "该链接不存在或已关闭",
+    "help.not_found": "该帮助中心或文章不存在",
     "intake.invalid": "提交链接的设置有问题",
     "intake.no_lookup": "此链接没有提供该字段的选项",
     "comment.invalid": "评论有问题：被提到的人需要能查看这条记录",

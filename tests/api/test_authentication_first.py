@@ -31,6 +31,11 @@ PUBLIC = {
     ("post", "/api/v1/status/{token}/survey"): 422,
     ("get", "/api/v1/surveys/{token}"): 422,
     ("post", "/api/v1/surveys/{token}"): 422,
+    ("get", "/api/v1/help/{app}"): 422,  # ?lang=xx: the help center checks what it is sent
+    ("get", "/api/v1/help/{app}/{form}/articles"): 422,
+    ("get", "/api/v1/help/{app}/{form}/articles/{record_id}"): 422,
+    ("post", "/api/v1/help/{app}/{form}/articles/{record_id}/feedback"): 422,
+    ("get", "/api/v1/help/{app}/{form}/suggestions"): 422,
 }
 #: A body and a query no operation accepts.
 INVALID_BODY = {"bogus": True, "lock_version": "soon", "data": 7}

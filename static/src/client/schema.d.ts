@@ -943,6 +943,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/apps/{app}/help/{form}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+                form: string;
+            };
+            cookie?: never;
+        };
+        /** Every article with answers and the totals; 404 unless the caller may read the form. */
+        get: {
+            parameters: {
+                query?: {
+                    lang?: "zh-CN" | "en" | null;
+                };
+                header?: never;
+                path: {
+                    app: string;
+                    form: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FeedbackSummary"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/apps/{app}/intake": {
         parameters: {
             query?: never;
@@ -3917,6 +3963,255 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/help/{app}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+            };
+            cookie?: never;
+        };
+        /** The app's help centers with their facets; 404 `help.not_found` when it has none. */
+        get: {
+            parameters: {
+                query?: {
+                    lang?: "zh-CN" | "en" | null;
+                };
+                header?: never;
+                path: {
+                    app: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Centers"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/help/{app}/{form}/articles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+                form: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * A page of articles: every word of `q` in a shown field (titles holding them first),
+         *     else the newest first; 422 for a facet the center does not have.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    lang?: "zh-CN" | "en" | null;
+                    q?: string;
+                    /** @description `field:value`, once per facet (repeat the parameter) */
+                    facet?: string[];
+                    page?: number;
+                    size?: number;
+                };
+                header?: never;
+                path: {
+                    app: string;
+                    form: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ArticlePage"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/help/{app}/{form}/articles/{record_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+                form: string;
+                record_id: number;
+            };
+            cookie?: never;
+        };
+        /** The article; 404 `help.not_found` for a record the center does not show. */
+        get: {
+            parameters: {
+                query?: {
+                    lang?: "zh-CN" | "en" | null;
+                };
+                header?: never;
+                path: {
+                    app: string;
+                    form: string;
+                    record_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Article"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/help/{app}/{form}/articles/{record_id}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+                form: string;
+                record_id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Count the answer (a visitor's second answer of the day on the article replaces the
+         *     first); 429 when this address answered too often.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    app: string;
+                    form: string;
+                    record_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Feedback"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FeedbackCounts"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/help/{app}/{form}/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+                form: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * The articles sharing the most words with `q`, strongest first (at most five; none
+         *     when nothing shares enough).
+         */
+        get: {
+            parameters: {
+                query: {
+                    lang?: "zh-CN" | "en" | null;
+                    q: string;
+                };
+                header?: never;
+                path: {
+                    app: string;
+                    form: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ArticleItem"][];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/intake/{token}": {
         parameters: {
             query?: never;
@@ -3946,7 +4241,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["PublicForm"];
+                        "application/json": components["schemas"]["IntakeForm"];
                     };
                 };
                 422: components["responses"]["UNPROCESSABLE_ENTITY"];
@@ -5908,6 +6203,44 @@ export interface components {
              */
             note?: string;
         };
+        Article: {
+            /** @description the article: safe HTML when `body_format` is `html`, else plain text */
+            body: string;
+            /** @enum {string} */
+            body_format: "html" | "text";
+            facets: components["schemas"]["FacetValue"][];
+            /** @description [start, end) offsets of the words asked for in `summary` */
+            highlights: number[][];
+            id: number;
+            /** @description newest articles with the same facets */
+            related: components["schemas"]["ArticleItem"][];
+            /** @description visitors who said it solved their problem */
+            solved: number;
+            /** @description plain text: the summary field (else the body) around the first word asked for */
+            summary: string;
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        ArticleItem: {
+            facets: components["schemas"]["FacetValue"][];
+            /** @description [start, end) offsets of the words asked for in `summary` */
+            highlights: number[][];
+            id: number;
+            /** @description plain text: the summary field (else the body) around the first word asked for */
+            summary: string;
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        ArticlePage: {
+            facets: components["schemas"]["Facet"][];
+            items: components["schemas"]["ArticleItem"][];
+            page: number;
+            query: string;
+            size: number;
+            total: number;
+        };
         Attachment: {
             content_type: string;
             id: string;
@@ -5918,6 +6251,20 @@ export interface components {
         CancelTask: {
             /** @description why the task is withdrawn (kept with the task and the history) */
             opinion: string;
+        };
+        Center: {
+            facets: components["schemas"]["Facet"][];
+            form: string;
+            /** @description the form's title */
+            label: string;
+            /** @description shown articles */
+            total: number;
+        };
+        Centers: {
+            app: string;
+            centers: components["schemas"]["Center"][];
+            /** @description the app's name */
+            name: string;
         };
         Change: {
             new?: unknown;
@@ -6164,6 +6511,48 @@ export interface components {
             items: components["schemas"]["Entry"][];
             next_after: number | null;
         };
+        Facet: {
+            key: string;
+            label: string;
+            options: components["schemas"]["OptionCount"][];
+        };
+        FacetValue: {
+            key: string;
+            label: string | null;
+            value: string;
+        };
+        Feedback: {
+            solved: boolean;
+            /**
+             * @description `article` (its page) or `intake` (suggested on an intake page)
+             * @default article
+             * @enum {string}
+             */
+            via?: "article" | "intake";
+        };
+        FeedbackCounts: {
+            /** @description of the solved: answered on an intake page (no ticket needed) */
+            deflected: number;
+            not_solved: number;
+            solved: number;
+        };
+        FeedbackItem: {
+            /** @description of the solved: answered on an intake page (no ticket needed) */
+            deflected: number;
+            id: number;
+            not_solved: number;
+            solved: number;
+            title: string;
+        };
+        FeedbackSummary: {
+            /** @description of the solved: answered on an intake page (no ticket needed) */
+            deflected: number;
+            form: string;
+            items: components["schemas"]["FeedbackItem"][];
+            label: string;
+            not_solved: number;
+            solved: number;
+        };
         FieldChange: {
             changes: components["schemas"]["PropertyChange"][];
             key: string;
@@ -6262,6 +6651,8 @@ export interface components {
             fields: {
                 [key: string]: unknown;
             }[];
+            /** @description Whether the form publishes a help center (its `help` block): `/help/{app}` shows its articles, `GET /api/v1/apps/{app}/help/{form}/feedback` what visitors answered */
+            help_center: boolean;
             /** @description draft 2020-12 */
             json_schema: {
                 [key: string]: unknown;
@@ -6453,6 +6844,29 @@ export interface components {
             attachments?: number[];
             /** @default  */
             opinion?: string;
+        };
+        IntakeForm: {
+            conditions: {
+                [key: string]: unknown;
+            };
+            /** @description exposed ones */
+            fields: {
+                [key: string]: unknown;
+            }[];
+            form: string;
+            json_schema: {
+                [key: string]: unknown;
+            };
+            /** @description The server's validation messages by code, in the language asked */
+            messages: {
+                [key: string]: unknown;
+            };
+            /** @description Deflection: while the visitor types into `fields`, suggest the help center's articles (`GET /api/v1/help/{app}/{form}/suggestions?q=`); null when the form suggests none or the link exposes none of its fields */
+            suggest: components["schemas"]["SuggestTarget"] | null;
+            title: string;
+            ui_schema: {
+                [key: string]: unknown;
+            };
         };
         IssuedToken: {
             /** Format: date-time */
@@ -6660,6 +7074,11 @@ export interface components {
             /** @description How many of the caller's are unread, in all. */
             unread: number;
         };
+        OptionCount: {
+            count: number;
+            label: string;
+            value: string;
+        };
         Overview: {
             /** Format: date-time */
             archived_at: string | null;
@@ -6842,27 +7261,6 @@ export interface components {
             type: string;
             /** @description The value as people read it in the language asked (options by label, references by their display field, rich text as plain text); null when empty */
             value: string | null;
-        };
-        PublicForm: {
-            conditions: {
-                [key: string]: unknown;
-            };
-            /** @description exposed ones */
-            fields: {
-                [key: string]: unknown;
-            }[];
-            form: string;
-            json_schema: {
-                [key: string]: unknown;
-            };
-            /** @description The server's validation messages by code, in the language asked */
-            messages: {
-                [key: string]: unknown;
-            };
-            title: string;
-            ui_schema: {
-                [key: string]: unknown;
-            };
         };
         Publish: {
             /** @default null */
@@ -7295,6 +7693,11 @@ export interface components {
             data: {
                 [key: string]: unknown;
             };
+        };
+        SuggestTarget: {
+            app: string;
+            fields: string[];
+            form: string;
         };
         Survey: {
             conditions: {

@@ -16,7 +16,14 @@ from tangram.engines.forms.fields import (
     Option,
     map_values,
 )
-from tangram.engines.forms.form import Computed, FieldError, Form, Permission
+from tangram.engines.forms.form import (
+    Computed,
+    FieldError,
+    Form,
+    HelpCenter,
+    Permission,
+    Suggest,
+)
 from tangram.engines.forms.projection import Child, Column, ColumnKind, Projection, array_text
 from tangram.engines.forms.rows import Merged, changed_rows, merge, position_of, with_row_ids
 from tangram.engines.forms.serial import SerialPattern, SerialPatternError
@@ -33,12 +40,14 @@ __all__ = [
     "FieldType",
     "Form",
     "FormCatalog",
+    "HelpCenter",
     "Merged",
     "Option",
     "Permission",
     "Projection",
     "SerialPattern",
     "SerialPatternError",
+    "Suggest",
     "array_text",
     "changed_rows",
     "compile_form",

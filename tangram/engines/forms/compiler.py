@@ -9,11 +9,12 @@ from typing import Any
 from tangram.engines.common import DefinitionError, Diagnostic
 from tangram.engines.forms.fields import (
     OPTION_TYPES,
+    TEXT_TYPES,
     FieldDef,
     FieldType,
     Option,
 )
-from tangram.engines.forms.form import Form
+from tangram.engines.forms.form import Form, HelpCenter, Suggest
 from tangram.engines.forms.serial import SerialPattern, SerialPatternError
 from tangram.engines.logic import CompiledLogic, VariableSpec, compile_logic, referenced_variables
 from tangram.engines.meta import validate_definition
@@ -339,6 +340,8 @@ def compile_form(definition: Mapping[str, Any], *, forms: FormCatalog | None = N
         checker.problem(
             "/mail", "form.mail.public", "e-mail intake needs a public block (the status link)"
         )
+    suggest = _suggest(definition.get("public"), by_key, forms, checker)
+    help_center = _help_center(definition.get("help"), by_key, checker)
     if checker.diagnostics:
         raise DefinitionError(checker.diagnostics)
     return Form(
@@ -353,6 +356,8 @@ def compile_form(definition: Mapping[str, Any], *, forms: FormCatalog | None = N
         title_field=options.get("title_field"),
         public_fields=public,
         mail=mail,
+        suggest=suggest,
+        help=help_center,
     )
 
 
@@ -433,3 +438,94 @@ def _mail_intake(
                 f"{customer['field']!r} refers to {ref.reference_form!r}, not {customer['form']!r}",
             )
     return dict(raw)
+
+
+def _suggest(
+    public: Mapping[str, Any] | None,
+    by_key: Mapping[str, FieldDef],
+    forms: FormCatalog | None,
+    checker: _Checker,
+) -> Suggest | None:
+    """The intake page's suggestions (``public.suggest``): the articles' form (checked against
+    the app's forms when they are known; whether it has a help block is the platform's to check,
+    as this form may be compiled alone) and the text fields whose words find them."""
+    raw = (public or {}).get("suggest")
+    if raw is None:
+        return None
+    if forms is not None and raw["form"] not in forms:
+        checker.problem("/public/suggest/form", "form.public.suggest", f"no form {raw['form']!r}")
+    for index, key in enumerate(raw["from"]):
+        found = by_key.get(key)
+        if found is None or found.type not in TEXT_TYPES:
+            checker.problem(
+                f"/public/suggest/from/{index}",
+                "form.public.suggest",
+                f"{key!r} is not a text field of this form",
+            )
+    return Suggest(form=raw["form"], fields=tuple(raw["from"]))
+
+
+#: What each slot of the ``help`` block may name.
+_HELP_SLOTS: dict[str, frozenset[FieldType]] = {
+    "title": frozenset({FieldType.TEXT}),
+    "summary": frozenset({FieldType.TEXT, FieldType.TEXTAREA}),
+    "body": frozenset({FieldType.TEXTAREA, FieldType.RICH_TEXT}),
+}
+
+
+def _help_center(
+    raw: Mapping[str, Any] | None, by_key: Mapping[str, FieldDef], checker: _Checker
+) -> HelpCenter | None:
+    """The ``help`` block: its slots name top-level fields of fitting types, its facets and its
+    ``shown_when`` field are single-choice fields, and ``shown_when``'s values are options of
+    that field. ``None`` without a block."""
+    if raw is None:
+        return None
+    for slot, kinds in _HELP_SLOTS.items():
+        key = raw.get(slot)
+        if key is None:
+            continue
+        found = by_key.get(key)
+        if found is None:
+            checker.problem(f"/help/{slot}", "form.help.field", f"no field {key!r}")
+        elif found.type not in kinds:
+            wanted = ", ".join(sorted(k.value for k in kinds))
+            checker.problem(
+                f"/help/{slot}",
+                "form.help.field",
+                f"{key!r} is a {found.type.value} field; {slot} needs one of: {wanted}",
+            )
+    choice = (FieldType.SELECT, FieldType.RADIO)
+    for index, key in enumerate(raw.get("facets") or []):
+        found = by_key.get(key)
+        if found is None or found.type not in choice:
+            checker.problem(
+                f"/help/facets/{index}",
+                "form.help.field",
+                f"{key!r} is not a select or radio field of this form",
+            )
+    when = raw["shown_when"]
+    found = by_key.get(when["field"])
+    if found is None or found.type not in choice:
+        checker.problem(
+            "/help/shown_when/field",
+            "form.help.field",
+            f"{when['field']!r} is not a select or radio field of this form",
+        )
+    else:
+        values = {o.value for o in found.options}
+        for index, value in enumerate(when["values"]):
+            if value not in values:
+                checker.problem(
+                    f"/help/shown_when/values/{index}",
+                    "form.help.field",
+                    f"{value!r} is not an option of {when['field']!r}",
+                )
+    return HelpCenter(
+        title=raw["title"],
+        summary=raw.get("summary"),
+        body=raw["body"],
+        facets=tuple(raw.get("facets") or ()),
+        shown_field=when["field"],
+        shown_values=tuple(when["values"]),
+    )

@@ -51,6 +51,28 @@ class FieldError:
 
 
 @dataclass(frozen=True, slots=True)
+class Suggest:
+    """``public.suggest``: the help center's articles (of ``form``) suggested on the intake page,
+    found by the words of ``fields``."""
+
+    form: str
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HelpCenter:
+    """The ``help`` block: the form's records readable without signing in, those whose
+    ``shown_field`` holds one of ``shown_values``."""
+
+    title: str
+    summary: str | None
+    body: str
+    facets: tuple[str, ...]
+    shown_field: str
+    shown_values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Computed:
     """The data after defaults, serial numbers and formulas, and formulas that failed."""
 
@@ -95,6 +117,10 @@ class Form:
     public_fields: tuple[str, ...] | None = None
     #: E-mail intake (the ``mail`` block as written, checked); ``None`` without one.
     mail: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
+    #: The intake page's article suggestions (``public.suggest``); ``None`` without them.
+    suggest: Suggest | None = None
+    #: The form's public help center (the ``help`` block); ``None`` without one.
+    help: HelpCenter | None = None
     json_schema: dict[str, Any] = field(init=False)
     projection: Projection = field(init=False)
     by_key: Mapping[str, FieldDef] = field(init=False)

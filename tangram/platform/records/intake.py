@@ -233,7 +233,19 @@ def public_form(uow: UnitOfWork, token: str, *, lang: str) -> dict[str, Any]:
         # what the web app's form renderer also reads: the fields and the validation messages
         "fields": [field_info(form.by_key[k], lang) for k in exposed],
         "messages": catalogue(lang),
+        "suggest": _suggest(form, app.key, exposed),
     }
+
+
+def _suggest(form: Form, app_key: str, exposed: Sequence[str]) -> dict[str, Any] | None:
+    """Where the page finds articles for what the visitor types (``public.suggest``), when the
+    link exposes a field they are found by."""
+    if form.suggest is None:
+        return None
+    typed = [k for k in form.suggest.fields if k in exposed]
+    if not typed:
+        return None
+    return {"app": app_key, "form": form.suggest.form, "fields": typed}
 
 
 def limit_per_hour(

@@ -90,6 +90,7 @@ def _schemas(
         "fields": [field_info(f, lang) for f in form.fields],
         "title_field": (body.get("options") or {}).get("title_field"),
         "public_fields": list(form.public_fields) if form.public_fields is not None else None,
+        "help_center": form.help is not None,
     }
 
 

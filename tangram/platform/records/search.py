@@ -37,6 +37,7 @@ from sqlalchemy import (
     func,
     insert,
     literal_column,
+    or_,
     select,
     table,
     true,
@@ -264,7 +265,7 @@ def _compile_by_dialect(element: _ByDialect, compiler: SQLCompiler, **kw: Any) -
     return compiler.process(chosen, **kw)
 
 
-def _holding(record_id: ColumnElement[Any], token: str, fields: list[str]) -> ColumnElement[bool]:
+def holds(record_id: ColumnElement[Any], token: str, fields: list[str]) -> ColumnElement[bool]:
     """Records with a row in one of ``fields`` holding a word that starts with ``token``."""
     tsv = func.array_to_tsvector(func.string_to_array(_TABLE.c.tokens, " "))
     on_postgresql = record_id.in_(
@@ -297,4 +298,16 @@ def matches(
     if not fields:
         return false()
     names = sorted(fields)
-    return and_(*(_holding(record_id, token, names) for token in wanted))
+    return and_(*(holds(record_id, token, names) for token in wanted))
+
+
+def any_of(
+    record_id: ColumnElement[Any], tokens: Iterable[str], fields: Collection[str]
+) -> ColumnElement[bool]:
+    """Records holding at least one of ``tokens`` in one of ``fields`` (a suggestion's
+    candidates, to be ranked by how many they hold)."""
+    wanted = list(tokens)
+    if not wanted or not fields:
+        return false()
+    names = sorted(fields)
+    return or_(*(holds(record_id, token, names) for token in wanted))

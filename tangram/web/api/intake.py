@@ -81,6 +81,29 @@ class PublicFormSchema(Schema):
     )
 
 
+class SuggestTargetSchema(Schema):
+    """The help center an intake page suggests articles from."""
+
+    app = fields.String(required=True)
+    form = fields.String(required=True)
+    fields_ = fields.List(fields.String(), required=True, data_key="fields", attribute="fields")
+
+
+class IntakeFormSchema(PublicFormSchema):
+    """An intake link's page: the exposed fields, and where its suggestions come from."""
+
+    suggest = fields.Nested(
+        SuggestTargetSchema,
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "Deflection: while the visitor types into `fields`, suggest the help "
+            "center's articles (`GET /api/v1/help/{app}/{form}/suggestions?q=`); null when the "
+            "form suggests none or the link exposes none of its fields"
+        },
+    )
+
+
 class SubmissionSchema(StrictSchema):
     """The visitor's field values."""
 
@@ -197,7 +220,7 @@ class PublicForm(MethodView):
     """The public side of a link: no sign-in."""
 
     @blp.arguments(LangArgs, location="query")
-    @blp.response(200, PublicFormSchema)
+    @blp.response(200, IntakeFormSchema)
     def get(self, _args: dict[str, Any], token: str) -> dict[str, Any]:
         """The form a visitor fills in."""
         with platform().unit_of_work(write=False) as uow:

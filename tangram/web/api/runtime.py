@@ -52,6 +52,14 @@ class FormSchemaSchema(Schema):
             "`public` block); null when its records have no public side (no public replies)"
         },
     )
+    help_center = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "Whether the form publishes a help center (its `help` block): "
+            "`/help/{app}` shows its articles, `GET /api/v1/apps/{app}/help/{form}/feedback` "
+            "what visitors answered"
+        },
+    )
     can = fields.Dict(required=True, metadata={"description": "create, update, delete: booleans"})
     create_fields = fields.List(
         fields.String(),

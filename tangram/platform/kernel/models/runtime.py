@@ -266,6 +266,30 @@ class AccessLink(Base):
     remote_addr: Mapped[str | None] = mapped_column(String(64))
 
 
+class HelpFeedback(Base):
+    """A visitor's answer to "did this article solve your problem?" on a public help center
+    (:mod:`tangram.platform.public.help`): on the article's page, or offered while filling an
+    intake page (a ticket the article deflected). Visitors are told apart only by a keyed hash of
+    their address and the day, so one visitor's second answer on the same day replaces the
+    first and no address is stored."""
+
+    __tablename__ = "help_feedback"
+    __table_args__ = (
+        Index("ix_help_feedback_record_id_visitor", "record_id", "visitor"),
+        Index("ix_help_feedback_visitor_created_at", "visitor", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    #: Whether the article solved the visitor's problem.
+    solved: Mapped[bool]
+    #: Where it was answered: ``article`` (the help center) or ``intake`` (a deflection).
+    via: Mapped[str] = mapped_column(String(16))
+    #: The keyed hash of the visitor's address and day (see the class's description).
+    visitor: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
 class RecordSearch(Base):
     """Full-text search rows: one per (record, searched field) holding the field's tokens
     separated by spaces (see :mod:`tangram.platform.records.search`). PostgreSQL reads them
