@@ -25,6 +25,8 @@ const TaskPage = lazy(() => import("./pages/TaskPage").then((m) => ({ default: m
 const IntakePage = lazy(() => import("./pages/public/IntakePage").then((m) => ({ default: m.IntakePage })));
 const StatusPage = lazy(() => import("./pages/public/StatusPage").then((m) => ({ default: m.StatusPage })));
 const SurveyPage = lazy(() => import("./pages/public/SurveyPage").then((m) => ({ default: m.SurveyPage })));
+const HelpCenterPage = lazy(() => import("./pages/public/HelpCenter").then((m) => ({ default: m.HelpCenterPage })));
+const HelpArticlePage = lazy(() => import("./pages/public/HelpCenter").then((m) => ({ default: m.HelpArticlePage })));
 
 export function Routes() {
   const { me, loading } = useSession();
@@ -39,6 +41,8 @@ export function Routes() {
             <Route path="/status/:token" element={<StatusPage />} />
             <Route path="/status/:token/survey" element={<SurveyPage />} />
             <Route path="/survey/:token" element={<SurveyPage />} />
+            <Route path="/help/:app" element={<HelpCenterPage />} />
+            <Route path="/help/:app/:form/:id" element={<HelpArticlePage />} />
           </Switch>
         </Suspense>
       </RouteBoundary>

@@ -188,6 +188,8 @@ export interface FormSchema {
   title_field: string | null;
   /** The fields its records' public status page shows; ``null``: the records have no public side. */
   public_fields?: string[] | null;
+  /** Whether the form publishes a help center (its ``help`` block). */
+  help_center?: boolean;
   can: { create: boolean; update: boolean; delete: boolean };
   /** The fields a new record's form shows the viewer (a flow's later steps fill the others). */
   create_fields: string[];

@@ -39,6 +39,7 @@ const STRINGS: Record<string, [string, string]> = {
   "records.reset": ["重置", "Reset"],
   "records.export": ["导出", "Export"],
   "records.import": ["导入", "Import"],
+  "records.help_center": ["帮助中心", "Help center"],
   "records.search": ["搜索单号或任意文字", "Search by number or any text"],
   "records.columns": ["列设置", "Columns"],
   "records.unfold": ["展开（还有 {n} 项）", "More filters ({n})"],

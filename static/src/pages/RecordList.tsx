@@ -1,5 +1,5 @@
 // A form's records: columns from the form, filters built from field types, sort, keyset pages.
-import { DeleteOutlined, DownloadOutlined, DownOutlined, PlusOutlined, SettingOutlined, UpOutlined, UploadOutlined } from "@ant-design/icons";
+import { DeleteOutlined, DownloadOutlined, DownOutlined, PlusOutlined, QuestionCircleOutlined, SettingOutlined, UpOutlined, UploadOutlined } from "@ant-design/icons";
 import { useInfiniteQuery, useMutation, useQueries, useQuery, useQueryClient, type UseQueryResult } from "@tanstack/react-query";
 import { Alert, App, Button, Card, Checkbox, Empty, Form, Input, Popconfirm, Popover, Select, Space, Table, Tag, Tooltip, Typography } from "antd";
 import dayjs from "dayjs";
@@ -31,6 +31,7 @@ function RangePicker(props: ComponentProps<typeof LazyRangePicker>) {
 
 /** The import dialog (its steps and tables): loaded when it opens. */
 const ImportRecords = lazy(() => import("./ImportRecords"));
+const HelpFeedback = lazy(() => import("./HelpFeedback"));
 
 /** Option columns as tags: the first options (the most urgent, the earliest states) in these. */
 const TAG_COLORS = ["red", "orange", "gold", "blue", "green", "purple", "cyan", "magenta", "geekblue", "lime"];
@@ -319,6 +320,7 @@ export function RecordList() {
   );
   const [viewName, setViewName] = useState("");
   const [importing, setImporting] = useState(false);
+  const [feedback, setFeedback] = useState(false);
   const queries = useQueryClient();
   if (schema.isError) return <Failure error={schema.error} what={t("failure.form")} />;
   // nothing of the page before the form's fields are known: the query form would grow under
@@ -328,18 +330,30 @@ export function RecordList() {
     <Card
       title={definition?.label ?? form}
       extra={
-        definition?.can.create && (
-          <Space>
-            <Button icon={<UploadOutlined />} onClick={() => setImporting(true)} data-testid="import-records">
-              {t("records.import")}
+        <Space>
+          {definition.help_center && (
+            <Button icon={<QuestionCircleOutlined />} onClick={() => setFeedback(true)} data-testid="help-feedback-open">
+              {t("records.help_center")}
             </Button>
-            <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate(`/apps/${app}/records/${form}/new`)} data-testid="new-record">
-              {t("records.new")}
-            </Button>
-          </Space>
-        )
+          )}
+          {definition.can.create && (
+            <>
+              <Button icon={<UploadOutlined />} onClick={() => setImporting(true)} data-testid="import-records">
+                {t("records.import")}
+              </Button>
+              <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate(`/apps/${app}/records/${form}/new`)} data-testid="new-record">
+                {t("records.new")}
+              </Button>
+            </>
+          )}
+        </Space>
       }
     >
+      {feedback && (
+        <Suspense fallback={null}>
+          <HelpFeedback app={app} form={form} open={feedback} onClose={() => setFeedback(false)} />
+        </Suspense>
+      )}
       {importing && definition && (
         <Suspense fallback={null}>
           <ImportRecords

@@ -19,7 +19,7 @@ import type { DesignerProps } from "../DefinitionPage";
 import { useDirectory, type FormField } from "../flows/data";
 import { TextI18n } from "../forms/editors";
 import { PinnedProblems } from "../Problems";
-import { useDebounced } from "../reports/data";
+import { useDebounced } from "../../debounce";
 import { SYSTEM_FIELDS } from "../reports/model";
 import { addFilter, addWidget, bindFilter, columnsOf, fromLayout, patchFilter, readingOrder, removeFilter, removeWidget, setTitle, toLayout, withoutPlaces, type DashboardBody, type Filter, type Widget } from "./model";
 import "./strings";

@@ -2,8 +2,8 @@
 // may name — the form's own, its sub-tables' columns as ``table.field``, the fields of the forms
 // it references as ``reference.field`` — and the app's published KPIs.
 import { keepPreviousData, useQueries, useQuery } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
 import { client, data } from "../../client";
+import { useDebounced } from "../../debounce";
 import { label, useOverview } from "../data";
 import { useFlowForm, type FormField } from "../flows/data";
 import { SYSTEM_FIELDS, type Field } from "./model";
@@ -40,16 +40,6 @@ export function useDatasetFields(app: string, form: string | undefined): { field
 export function useKpis(app: string, lang: string) {
   const overview = useOverview(app);
   return (overview.data ?? []).filter((d) => d.kind === "kpi").map((d) => ({ key: d.key, name: label(d.name, lang, d.key) }));
-}
-
-/** ``value`` once it has stayed the same for ``delay`` ms (a preview waits for typing to pause). */
-export function useDebounced<T>(value: T, delay = 600): T {
-  const [settled, setSettled] = useState(value);
-  useEffect(() => {
-    const timer = setTimeout(() => setSettled(value), delay);
-    return () => clearTimeout(timer);
-  }, [value, delay]);
-  return settled;
 }
 
 /** A draft KPI's card over ``period``, or a draft report's rows, from the server's preview:

@@ -1,7 +1,8 @@
 // A public intake link's page (/intake/:token): the fields the link exposes, drawn by the runtime's
 // form renderer (file fields upload through the link, with their progress); the server's 422
 // messages pinned on the fields, a 429 shown as the server's rate-limit sentence; after
-// submitting, the record's number and the private status link to keep.
+// submitting, the record's number and the private status link to keep. While the visitor types,
+// the help center's matching articles are offered (deflection, see ./Deflection).
 import { CopyOutlined, SendOutlined } from "@ant-design/icons";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import type { ErrorSchema } from "@rjsf/utils";
@@ -13,11 +14,12 @@ import { client, data, type Schemas } from "../../client";
 import { localErrors, RecordForm } from "../../forms";
 import { useLang } from "../../i18n";
 import { usePageTitle } from "../../title";
+import { Deflected, Deflection } from "./Deflection";
 import { receiptNumber, statusLink, type Receipt } from "./model";
 import { sendFailure } from "./sendFailure";
 import { PublicFailure, PublicFrame } from "./PublicFrame";
 
-type PublicForm = Schemas["PublicForm"];
+type PublicForm = Schemas["IntakeForm"];
 
 /** The link's form as the renderer takes a form: everything exposed may be written. */
 function asSchema(found: PublicForm): FormSchema {
@@ -93,6 +95,7 @@ export function IntakePage() {
   const [errors, setErrors] = useState<ErrorSchema | undefined>();
   const [problem, setProblem] = useState<{ title: string; detail: string } | null>(null);
   const [receipt, setReceipt] = useState<Receipt | null>(null);
+  const [deflected, setDeflected] = useState(false);
   usePageTitle(found.data?.title);
   const schema = found.data ? asSchema(found.data) : null;
   const send = useMutation({
@@ -150,12 +153,28 @@ export function IntakePage() {
         />
       </PublicFrame>
     );
+  if (deflected)
+    return (
+      <PublicFrame testId="intake-page">
+        <Deflected onAgain={() => setDeflected(false)} />
+      </PublicFrame>
+    );
   return (
     <PublicFrame testId="intake-page">
       <h1 style={{ fontSize: 22, marginTop: 0 }} data-testid="intake-title">
         {found.data.title}
       </h1>
       <RecordForm app="" schema={schema} data={values} onChange={setValues} errors={errors} uploadPath={`/intake/${token}/attachments`} lookupPath={`/intake/${token}/choices`} />
+      {found.data.suggest && (
+        <Deflection
+          target={found.data.suggest}
+          values={values}
+          onSolved={() => {
+            setDeflected(true);
+            window.scrollTo(0, 0);
+          }}
+        />
+      )}
       {problem && (
         <Alert
           type={send.error instanceof ApiError && send.error.status === 429 ? "warning" : "error"}

@@ -9,6 +9,7 @@ import "./strings";
 
 const PAGE: CSSProperties = { minHeight: "100vh", background: "#f0f2f5", padding: "16px 12px 32px", boxSizing: "border-box" };
 const COLUMN: CSSProperties = { maxWidth: 640, margin: "0 auto", width: "100%" };
+const WIDE: CSSProperties = { ...COLUMN, maxWidth: 880 };
 const CARD: CSSProperties = { background: "#fff", borderRadius: 8, padding: "20px 16px", boxShadow: "0 1px 2px rgba(0,0,0,0.06)", overflowWrap: "anywhere" };
 const TOP: CSSProperties = { display: "flex", justifyContent: "flex-end", marginBottom: 12 };
 
@@ -30,12 +31,13 @@ export function LanguageSwitch() {
   );
 }
 
-/** A public page: the switch, then the card holding ``children``. */
-export function PublicFrame(props: { children: ReactNode; testId: string }) {
+/** A public page: the switch, then the card holding ``children`` (``wide``: a help center's
+ * reading width instead of a form's). */
+export function PublicFrame(props: { children: ReactNode; testId: string; wide?: boolean }) {
   const { t } = useLang();
   return (
     <div style={PAGE}>
-      <div style={COLUMN}>
+      <div style={props.wide ? WIDE : COLUMN}>
         <header style={TOP}>
           <LanguageSwitch />
         </header>

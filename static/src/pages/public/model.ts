@@ -1,5 +1,6 @@
 // The public pages without React: a receipt's number, the status link to show, the reply box's
 // state and the look of a timeline entry by its kind.
+import { isHelpPath } from "./help";
 
 /** What an intake submission answers. */
 export interface Receipt {
@@ -58,9 +59,10 @@ export function splitErrors(errors: Record<string, string[] | string>, shown: re
 }
 
 /** Whether a path is a public page, shown to anyone without signing in and outside the shell:
- * an intake form, a status page, a survey (by its own link or through a status link). */
+ * an intake form, a status page, a survey (by its own link or through a status link), a help
+ * center and its articles. */
 export function isPublicPath(path: string): boolean {
-  return /^\/(intake|status|survey)\/[^/]+\/?$/.test(path) || /^\/status\/[^/]+\/survey\/?$/.test(path);
+  return /^\/(intake|status|survey)\/[^/]+\/?$/.test(path) || /^\/status\/[^/]+\/survey\/?$/.test(path) || isHelpPath(path);
 }
 
 /** The widest scale drawn as buttons to tap (0–10: eleven of them). */
