@@ -506,7 +506,7 @@ export function FormDesigner({ app, body, setBody, problems, publishedKeys, focu
               {
                 key: "form",
                 label: t("design.form.props.form"),
-                children: <FormProperties state={state} edit={edit} problems={pins.get("") ?? []} onSection={(id) => select(id, "section")} />,
+                children: <FormProperties app={app} state={state} edit={edit} problems={pins.get("") ?? []} onSection={(id) => select(id, "section")} />,
               },
             ]}
           />

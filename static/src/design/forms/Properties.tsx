@@ -7,6 +7,7 @@ import { useLang } from "../../i18n";
 import { ConditionBuilder } from "../conditions/ConditionBuilder";
 import type { ConditionField } from "../conditions/logic";
 import { label, type Problem } from "../data";
+import { HelpSettings } from "./HelpSettings";
 import { DefaultEditor, FormulaEditor, OptionsEditor, PatternEditor, ReferenceEditor, SerialEditor, TextI18n } from "./editors";
 import {
   addSection,
@@ -239,7 +240,7 @@ export function SectionProperties({ state, id, edit }: { state: DesignerState; i
   );
 }
 
-export function FormProperties({ state, edit, problems, onSection }: { state: DesignerState; edit: Edit; problems: Problem[]; onSection: (id: string) => void }) {
+export function FormProperties({ app, state, edit, problems, onSection }: { app: string; state: DesignerState; edit: Edit; problems: Problem[]; onSection: (id: string) => void }) {
   const { t, lang } = useLang();
   const options = (state.form.options ?? {}) as Record<string, unknown>;
   const candidates = (types: string[]) =>
@@ -300,6 +301,7 @@ export function FormProperties({ state, edit, problems, onSection }: { state: De
           </Button>
         </Space>
       </Form.Item>
+      <HelpSettings app={app} state={state} edit={edit} />
     </Form>
   );
 }

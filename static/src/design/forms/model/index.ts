@@ -9,3 +9,4 @@ export * from "./serial";
 export * from "./access";
 export * from "./announce";
 export * from "./intake";
+export * from "./help";

@@ -3,6 +3,7 @@
 // returns the state unchanged with the reason, in both languages.
 import { KIND_OF } from "./catalog";
 import { suggestKey } from "./keys";
+import { withHelpFields } from "./help";
 import type { ContainerId, DesignerState, FieldNode, FieldType, OptionDef, SectionNode, Text } from "./types";
 
 export interface Refusal {
@@ -201,7 +202,7 @@ export function removeField(state: DesignerState, id: string): Change & { refere
     form = { ...form, options };
     if (Object.keys(options).length === 0) delete (form as Record<string, unknown>).options;
   }
-  if (!found.parent) form = withMailFields(withPublicFields(form, (keys) => keys.filter((k) => k !== key)), key, null);
+  if (!found.parent) form = withHelpFields(withMailFields(withPublicFields(form, (keys) => keys.filter((k) => k !== key)), key, null), key, null);
   return { state: { ...without, form }, references: found.parent ? [] : referencesTo(without, key) };
 }
 
@@ -350,7 +351,7 @@ export function setKey(state: DesignerState, id: string, key: string): Change {
       };
     }
     next = { ...next, form: withPublicFields(next.form, (keys) => keys.map((k) => (k === old ? key : k))) };
-    next = { ...next, form: withMailFields(next.form, old, key) };
+    next = { ...next, form: withHelpFields(withMailFields(next.form, old, key), old, key) };
   }
   return { state: next };
 }
