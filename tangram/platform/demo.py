@@ -26,7 +26,7 @@ flows, so people find work in their inboxes.
 
 Value generators: ``{"choice": {value: weight}}`` (or ``[[value, weight], ...]`` for numbers), ``{"pick": [values]}``, ``{"range": [a, b]}``,
 ``{"chance": p}`` (true or false), ``{"record": form, "by": field, "weights": {...}}`` (a master
-record), ``{"from": field, "field": key}`` (a field of the record a reference points at),
+record; with ``"share": p`` only in that share of the cases, else empty), ``{"from": field, "field": key}`` (a field of the record a reference points at),
 ``{"users": [group keys]}`` (a member), ``{"days": [a, b]}`` (a date that many days from now),
 ``{"rows": [min, max], "fields": {...}}`` (sub-table rows), ``{"rows": [{...}, {...}]}`` (these
 rows, each drawn) and plain values. A generator with ``"side": true`` draws from a random stream of
@@ -148,6 +148,8 @@ class _Values:
             return rng.random() < float(gen["chance"])
         if "record" in gen:
             pool = self.master.get(gen["record"], [])
+            if "share" in gen and rng.random() >= float(gen["share"]):
+                return None  # left empty in the other cases
             if not pool:
                 return None
             weights = gen.get("weights") or {}

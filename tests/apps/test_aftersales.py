@@ -354,12 +354,20 @@ def test_a_ticket_goes_round_the_whole_loop(
                 .where(Record.form_key == form, Record.deleted_at.is_(None))
                 .order_by(Record.id)
             ).all()
-            for form in ("root_cause", "acceptance_checklist", "callback")
+            for form in ("root_cause", "acceptance_checklist", "callback", "knowledge_article")
         }
     assert [r["root_cause"] for r in filed["root_cause"]] == [
         rca["root_cause"],
         "轴承座加工公差超差",
     ]
+    # the cause was new (no known article was linked): closing drafted an article from it
+    [draft] = filed["knowledge_article"]
+    assert draft["status"] == "draft"
+    assert draft["source_ticket"] == ticket_id
+    assert draft["title"] == closed["title"]
+    assert draft["product_line"] == closed["product_line"]
+    assert "轴承座加工公差超差" in draft["solution"]
+    assert "<li>" in draft["solution"]
     assert [r["overall"] for r in filed["acceptance_checklist"]] == ["fail", "pass", "pass"]
     assert [r["solved"] for r in filed["callback"]] == ["no", "yes"]
 
@@ -541,7 +549,7 @@ def test_the_package_exports_and_imports_elsewhere_identically(
     with platform.unit_of_work() as uow:
         report = packages.install(uow, SYSTEM, packages.read(PACKAGE))
         uow.commit()
-    assert report.as_dict()["counts"] == {"added": 61}
+    assert report.as_dict()["counts"] == {"added": 62}
     with platform.unit_of_work(write=False) as uow:
         exported = packages.export(uow, SYSTEM, "aftersales")
     again = packages.read(exported)
@@ -583,7 +591,7 @@ def test_an_upgrade_keeps_tickets_and_their_running_flows(platform: Platform) ->
     with platform.unit_of_work() as uow:
         done = packages.install(uow, SYSTEM, packages.parse(files))
         uow.commit()
-    assert done.as_dict()["counts"] == {"changed": 2, "unchanged": 59}
+    assert done.as_dict()["counts"] == {"changed": 2, "unchanged": 60}
     with platform.unit_of_work() as uow:
         kept = uow.session.get(Record, written.id)
         assert kept is not None
@@ -649,3 +657,65 @@ def test_the_demo_seed_lives_two_years_through_the_platform(
     again = CliRunner().invoke(main, ["demo", "seed", "--tickets", "1", "--package", str(PACKAGE)])
     assert again.exit_code == 1
     assert "exists already" in again.output
+
+
+def test_only_a_closed_ticket_with_a_new_cause_drafts_a_knowledge_article(
+    platform: Platform, people: dict[str, int]
+) -> None:
+    def write(form: str, data: dict[str, Any]) -> int:
+        with platform.unit_of_work() as uow:
+            written = records.service.create_record(uow, SYSTEM, "aftersales", form, data)
+            uow.commit()
+        return written.record.id
+
+    def close(ticket_id: int, **changes: Any) -> None:
+        with platform.unit_of_work() as uow:
+            found = uow.session.get(Record, ticket_id)
+            assert found is not None
+            records.service.update_record(
+                uow,
+                SYSTEM,
+                "aftersales",
+                "ticket",
+                ticket_id,
+                {"root_cause": "密封圈老化", "status": "closed", **changes},
+                lock_version=found.lock_version,
+            )
+            uow.commit()
+
+    known = write(
+        "knowledge_article",
+        {"title": "漏水处理", "solution": "<p>更换密封圈</p>", "status": "published"},
+    )
+    base = {"title": "设备漏水", "channel": "phone", "issue_type": "hardware_fault"}
+    linked = write("ticket", {**base, "urgency": "P3", "assignee": people["qe_a"]})
+    close(linked, known_article=known)
+    new_cause = write("ticket", {**base, "urgency": "P3", "assignee": people["qe_a"]})
+    with platform.unit_of_work() as uow:  # open, with a cause: nothing drafted yet
+        found = uow.session.get(Record, new_cause)
+        assert found is not None
+        records.service.update_record(
+            uow,
+            SYSTEM,
+            "aftersales",
+            "ticket",
+            new_cause,
+            {"root_cause": "密封圈老化"},
+            lock_version=found.lock_version,
+        )
+        uow.commit()
+    close(new_cause)
+    run_jobs(platform)
+    with platform.unit_of_work(write=False) as uow:
+        assignee = uow.session.get(Record, new_cause)
+        drafts = uow.session.scalars(
+            select(Record.data).where(Record.form_key == "knowledge_article", Record.id != known)
+        ).all()
+        told = uow.session.scalars(
+            select(Notification.title).where(
+                Notification.user_id == (assignee.data["assignee"] if assignee else 0)
+            )
+        ).all()
+    assert [(d["source_ticket"], d["status"]) for d in drafts] == [(new_cause, "draft")]
+    assert "密封圈老化" in drafts[0]["solution"]
+    assert any(t.startswith("知识沉淀：") for t in told), told
