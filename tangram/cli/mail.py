@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import signal
 import threading
+from datetime import timedelta
 from typing import Any
 
 import click
 
 from tangram.cli.common import _platform, _require_schema
+from tangram.platform.identity.perms import Actor
 from tangram.platform.inbound import service, smtp
 from tangram.platform.kernel.models import InboundMailState
 
@@ -74,3 +76,27 @@ def list_command(ctx: click.Context, state: str | None, after: int, limit: int) 
                 f"\t{record}{error}"
             )
     platform.dispose()
+
+
+@mail_group.command("prune")
+@click.option(
+    "--days",
+    default=90,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Keep the raw bytes of messages received within this many days.",
+)
+@click.pass_context
+def prune_command(ctx: click.Context, days: int) -> None:
+    """Drop the raw bytes of processed and refused messages older than --days.
+
+    Each message's row stays (sender, subject, outcome, the record it made, its size); what it
+    became is on its record (its text, its attachments). Messages still waiting and dead ones
+    keep their bytes. Run it from cron, e.g. daily."""
+    platform = _platform(ctx)
+    _require_schema(platform)
+    with platform.unit_of_work() as uow:
+        count = service.prune(uow, Actor.system("cli"), older_than=timedelta(days=days))
+        uow.commit()
+    platform.dispose()
+    click.echo(f"pruned the raw bytes of {count} message(s) received over {days} days ago")

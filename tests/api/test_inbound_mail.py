@@ -22,6 +22,7 @@ from sqlalchemy import select
 from tangram.cli import main
 from tangram.config import Settings
 from tangram.platform.bootstrap import Platform
+from tangram.platform.identity.perms import Actor
 from tangram.platform.inbound import service, smtp
 from tangram.platform.kernel.clock import FrozenClock
 from tangram.platform.kernel.jobs import JobContext
@@ -553,3 +554,42 @@ def test_the_acknowledgement_sent_over_smtp_carries_its_thread_marks_and_a_reply
     run_jobs(platform)
     first, second = mails(platform)
     assert (second.outcome, second.record_id) == ("replied", first.record_id)
+
+
+def test_prune_drops_the_raw_bytes_of_old_finished_messages_only(
+    platform: Platform, server: int, clock: FrozenClock, database_url: str, tmp_path: Path
+) -> None:
+    send(server, message("设备漏水", "第一封"))  # processed: a ticket
+    send(server, message("Out of office", "away", Auto_Submitted="auto-replied"))
+    run_jobs(platform)
+    clock.advance(timedelta(days=40))
+    send(server, message("新问题", "还没处理"))  # received, not yet processed
+    with platform.unit_of_work() as uow:
+        row = uow.session.get(InboundMail, mails(platform)[2].id)
+        assert row is not None
+        row.state = "dead"  # as if every attempt had failed
+        uow.commit()
+    clock.advance(timedelta(days=60))
+    env = {
+        "TANGRAM_DATABASE_URL": database_url,
+        "TANGRAM_INSTANCE_PATH": str(tmp_path),
+        "TANGRAM_SECRET_KEY": "test-secret-key",
+    }
+    with platform.unit_of_work() as uow:  # the CLI's clock is the machine's; the service's is ours
+        assert service.prune(uow, Actor.system("test"), older_than=timedelta(days=90)) == 2
+        uow.commit()
+    processed, refused, dead = mails(platform)
+    assert (processed.raw, refused.raw) == (b"", b"")
+    assert processed.size > 0  # the row stays, with what it made
+    assert processed.record_id is not None
+    assert dead.raw != b""  # may still be retried
+    with platform.unit_of_work(write=False) as uow:
+        actions = uow.session.scalars(
+            select(AuditEntry.action).where(AuditEntry.action == "mail.pruned")
+        ).all()
+    assert actions == ["mail.pruned"]
+    again = CliRunner().invoke(main, ["mail", "prune", "--days", "1"], env=env)
+    assert again.exit_code == 0, again.output
+    assert "pruned the raw bytes of 0 message(s) received over 1 days ago" in again.output
+    refused_days = CliRunner().invoke(main, ["mail", "prune", "--days", "0"], env=env)
+    assert refused_days.exit_code == 2

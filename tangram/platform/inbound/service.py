@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tangram.config import Settings
 from tangram.engines.forms import FieldType, Form
@@ -478,6 +478,38 @@ def list_mails(
     if state is not None:
         query = query.where(InboundMail.state == state)
     return list(uow.session.scalars(query.order_by(InboundMail.id).limit(limit)))
+
+
+def prune(uow: UnitOfWork, actor: Actor, *, older_than: timedelta) -> int:
+    """Drop the raw bytes of messages received before ``older_than`` ago that are over with
+    (processed or refused), keeping each row — sender, subject, outcome, the record it made —
+    and its ``size``; how many were pruned. Messages still to be processed and dead ones keep
+    their bytes: they may yet be processed. Audited as one ``mail.pruned`` entry."""
+    before = uow.now - older_than
+    over = (InboundMailState.PROCESSED.value, InboundMailState.REFUSED.value)
+    ids = list(
+        uow.session.scalars(
+            select(InboundMail.id).where(
+                InboundMail.state.in_(over),
+                InboundMail.received_at < before,
+                func.length(InboundMail.raw) > 0,
+            )
+        )
+    )
+    for start in range(0, len(ids), 500):
+        uow.session.execute(
+            update(InboundMail).where(InboundMail.id.in_(ids[start : start + 500])).values(raw=b"")
+        )
+    if ids:
+        uow.audit(
+            actor.user_id,
+            actor.label,
+            "mail.pruned",
+            "inbound_mail",
+            ids[-1],
+            {"count": len(ids), "received_before": before.isoformat()},
+        )
+    return len(ids)
 
 
 def retry(uow: UnitOfWork, actor: Actor, mail_id: int) -> InboundMail:
