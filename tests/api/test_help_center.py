@@ -302,3 +302,27 @@ def test_bad_help_blocks_are_refused_and_a_suggestion_without_help_is_warned_of(
     checked = api.post(f"{APP}/forms/check", json={"body": lost}).get_json()
     assert checked["problems"] == []
     assert [w["code"] for w in checked["warnings"]] == ["form.public.suggest_no_help"]
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        (f"{HELP}/articles/99999999999999999999999", 404),
+        (f"{HELP}/articles/-1", 404),
+        ("/api/v1/help/app/..%2Fticket/articles", 404),
+        ("/api/v1/help/app/article%00/articles", 404),
+        (f"{HELP}/articles?q=%00%01%02", 200),
+        (f"{HELP}/articles?q=%F0%9F%98%80%F0%9F%98%80", 200),
+        (f"{HELP}/articles?q=%22%2A%20OR%201%3D1%20--", 200),
+        (f"{HELP}/articles?page=10001", 422),
+        (f"{HELP}/suggestions?q=%3Cscript%3E", 200),
+        (f"{HELP}/suggestions", 422),
+    ],
+)
+def test_hostile_help_requests_get_a_clear_answer_never_a_500(
+    client: ApiClient, ids: dict[str, int], path: str, status: int
+) -> None:
+    answer = client.get(path)
+    assert answer.status_code == status, answer.get_data(as_text=True)
+    if status >= 400:
+        assert_problem(answer, status)
