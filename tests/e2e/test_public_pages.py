@@ -1,5 +1,5 @@
-"""The public pages in a real browser: a customer on a phone files a ticket through the intake link
-with a photo (its upload's progress shown), keeps the private status link, follows it and replies
+"""The public pages in a real browser: a customer on a phone, offered the help center's article on
+their problem, files a ticket through the intake link anyway with a photo (its upload's progress shown), keeps the private status link, follows it and replies
 with a file; the agent sees the customer's reply on the ticket and answers in public; the customer
 reads the answer. A forged status link shows the Chinese not-found page, not the sign-in."""
 
@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import func, select
 
+from tangram.platform import records
 from tangram.platform.bootstrap import Platform
 from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel.models import IntakeLink, IntakeSubmission, Record
@@ -76,6 +77,20 @@ def test_a_customer_files_follows_and_replies_and_the_agent_answers_in_public(
     phone: Page, page: Page, server: str, platform: Platform, people: dict[str, int]
 ) -> None:
     token = intake_link(platform, people["agent"])
+    with platform.unit_of_work() as uow:  # the help center has an article on leaks
+        records.create_record(
+            uow,
+            Actor.system("test"),
+            "aftersales",
+            "knowledge_article",
+            {
+                "title": "洗衣机漏水的检查方法",
+                "symptoms": "洗衣机底部有水渗出",
+                "solution": "<p>检查进水管接头是否拧紧。</p>",
+                "status": "published",
+            },
+        )
+        uow.commit()
     phone.clock.install()  # time runs as usual; the status page's polling is fast-forwarded
 
     # the intake page: no sign-in, the link's fields, at a phone's width
@@ -95,6 +110,8 @@ def test_a_customer_files_follows_and_replies_and_the_agent_answers_in_public(
     expect(title_item.locator(".ant-form-item-explain-error")).to_have_text("必填")
 
     phone.fill("#root_title", "洗衣机漏水")
+    # the help center's article on it is offered; the customer still files the ticket
+    expect(phone.get_by_test_id("deflection-item")).to_contain_text("洗衣机漏水的检查方法")
     phone.fill("#root_contact_name", "王女士")
     phone.fill("#root_contact_phone", "13800000000")
     phone.locator("#root_issue_type").click()
