@@ -396,7 +396,9 @@ def suggestions(
     uow: UnitOfWork, app_key: str, form_key: str, typed: str, *, lang: str
 ) -> list[dict[str, Any]]:
     """The articles that share the most with ``typed`` (at least :data:`MIN_SCORE`), strongest
-    first, at most :data:`SUGGESTIONS`."""
+    first, at most :data:`SUGGESTIONS`. One pass over the search rows holding any of its words
+    (:func:`search.hits`) gives, per article, which words each shown field holds; the score
+    counts each word once, and once more when the title holds it."""
     c = center(uow, app_key, form_key)
     if len(typed) > MAX_SUGGEST_TEXT:
         raise ValidationFailed(
@@ -407,17 +409,30 @@ def suggestions(
     if not words:
         return []
     main = _main(uow, c)
-    score = _score(c, main, words).label("score")
+    dialect = uow.session.get_bind().dialect.name
+    found = search.hits(words, c.searched(), dialect).subquery()
     rows = uow.session.execute(
-        select(main.c._id, score)
-        .where(*_shown(c, main), search.any_of(main.c._id, words, c.searched()))
-        .order_by(score.desc(), main.c._updated_at.desc(), main.c._id.desc())
-        .limit(SUGGESTIONS * 4)
+        select(found, main.c._updated_at)
+        .join(main, main.c._id == found.c.record_id)
+        .where(*_shown(c, main))
     ).all()
-    chosen = [r._id for r in rows if r.score >= MIN_SCORE][:SUGGESTIONS]
-    documents = _documents(uow, chosen)
+    held: dict[int, set[int]] = {}
+    titled: dict[int, set[int]] = {}
+    newest: dict[int, Any] = {}
+    for row in rows:
+        marks = {i for i in range(len(words)) if row[2 + i]}
+        held.setdefault(row.record_id, set()).update(marks)
+        if row.field == c.help.title:
+            titled.setdefault(row.record_id, set()).update(marks)
+        newest[row.record_id] = row._updated_at
+    scores = {i: len(marks) + len(titled.get(i, ())) for i, marks in held.items()}
+    ranked = sorted(
+        (i for i, score in scores.items() if score >= MIN_SCORE),
+        key=lambda i: (-scores[i], -newest[i].timestamp(), -i),
+    )[:SUGGESTIONS]
+    documents = _documents(uow, ranked)
     return [
-        _item(c, i, documents[i][0], words, lang, documents[i][1]) for i in chosen if i in documents
+        _item(c, i, documents[i][0], words, lang, documents[i][1]) for i in ranked if i in documents
     ]
 
 

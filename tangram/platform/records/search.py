@@ -28,6 +28,7 @@ from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     Table,
     and_,
     bindparam,
@@ -37,7 +38,6 @@ from sqlalchemy import (
     func,
     insert,
     literal_column,
-    or_,
     select,
     table,
     true,
@@ -301,13 +301,55 @@ def matches(
     return and_(*(holds(record_id, token, names) for token in wanted))
 
 
-def any_of(
-    record_id: ColumnElement[Any], tokens: Iterable[str], fields: Collection[str]
-) -> ColumnElement[bool]:
-    """Records holding at least one of ``tokens`` in one of ``fields`` (a suggestion's
-    candidates, to be ranked by how many they hold)."""
+def _tsquery(tokens: Iterable[str]) -> str:
+    return " | ".join(f"'{token}':*" for token in tokens)
+
+
+def _fts_query(tokens: Iterable[str]) -> str:
+    return " OR ".join(f'"{token}"*' for token in tokens)
+
+
+def _row_holds(tokens: list[str]) -> ColumnElement[bool]:
+    """This search row holds a word starting with one of ``tokens``."""
+    tsv = func.array_to_tsvector(func.string_to_array(_TABLE.c.tokens, " "))
+    on_postgresql = tsv.op("@@")(cast_(bindparam(None, _tsquery(tokens)), TSQUERY))
+    on_sqlite = _TABLE.c.id.in_(
+        select(_FTS.c.rowid).where(
+            literal_column("record_search_fts").op("MATCH")(bindparam(None, _fts_query(tokens)))
+        )
+    )
+    return _ByDialect(on_postgresql, on_sqlite)
+
+
+def hits(tokens: Iterable[str], fields: Collection[str], dialect: str) -> Select[Any]:
+    """One pass over the search rows of ``fields`` that hold any of ``tokens``: each row's
+    ``record_id``, ``field`` and, per token in order, whether the row holds it (``hit_0``, …) —
+    what ranking by shared words needs, in a single scan instead of one per token. Join it to the
+    records it may return (``record_id``). On PostgreSQL each row's lexemes are made once (a
+    materialised CTE), not once per token."""
     wanted = list(tokens)
-    if not wanted or not fields:
-        return false()
-    names = sorted(fields)
-    return or_(*(holds(record_id, token, names) for token in wanted))
+    if not wanted:
+        return select(_TABLE.c.record_id, _TABLE.c.field).where(false())
+    if dialect != "postgresql":
+        held = [_row_holds([token]).label(f"hit_{i}") for i, token in enumerate(wanted)]
+        return select(_TABLE.c.record_id, _TABLE.c.field, *held).where(
+            _TABLE.c.field.in_(sorted(fields)), _row_holds(wanted)
+        )
+    tsv = func.array_to_tsvector(func.string_to_array(_TABLE.c.tokens, " "))
+    rows = (
+        select(_TABLE.c.record_id, _TABLE.c.field, tsv.label("tsv"))
+        .where(
+            _TABLE.c.field.in_(sorted(fields)),
+            tsv.op("@@")(cast_(bindparam(None, _tsquery(wanted)), TSQUERY)),
+        )
+        .cte("search_rows")
+        .prefix_with("MATERIALIZED")
+    )
+    return select(
+        rows.c.record_id,
+        rows.c.field,
+        *(
+            rows.c.tsv.op("@@")(cast_(bindparam(None, f"'{token}':*"), TSQUERY)).label(f"hit_{i}")
+            for i, token in enumerate(wanted)
+        ),
+    )
