@@ -127,35 +127,34 @@ def _option_label(f: FieldDef, value: Any, lang: str) -> str | None:
     return None
 
 
-def _facets(
-    uow: UnitOfWork, c: Center, main: Table, where: Sequence[ColumnElement[bool]], lang: str
+def _facet_view(
+    c: Center, counts: Mapping[str, Mapping[Any, int]], lang: str
 ) -> list[dict[str, Any]]:
-    """Each facet with its options (in the form's order) and how many shown articles matching
-    ``where`` hold each."""
+    """Each facet with its options in the form's order and the articles counted under each."""
     out = []
     for key in c.help.facets:
         f = c.form.by_key[key]
-        column = main.c[key]
-        counts: dict[Any, int] = dict(
-            uow.session.execute(
-                select(column, func.count()).where(*_shown(c, main), *where).group_by(column)
-            ).all()
-        )
-        out.append(
-            {
-                "key": key,
-                "label": text(f.label, lang),
-                "options": [
-                    {
-                        "value": o.value,
-                        "label": text(o.label, lang),
-                        "count": int(counts.get(o.value, 0)),
-                    }
-                    for o in f.options
-                ],
-            }
-        )
+        held = counts.get(key, {})
+        options = [
+            {"value": o.value, "label": text(o.label, lang), "count": int(held.get(o.value, 0))}
+            for o in f.options
+        ]
+        out.append({"key": key, "label": text(f.label, lang), "options": options})
     return out
+
+
+def _facets(
+    uow: UnitOfWork, c: Center, main: Table, where: Sequence[ColumnElement[bool]], lang: str
+) -> list[dict[str, Any]]:
+    """Each facet with how many shown articles matching ``where`` hold each of its options."""
+    counts: dict[str, dict[Any, int]] = {}
+    for key in c.help.facets:
+        column = main.c[key]
+        rows = uow.session.execute(
+            select(column, func.count()).where(*_shown(c, main), *where).group_by(column)
+        ).all()
+        counts[key] = {value: int(n) for value, n in rows}
+    return _facet_view(c, counts, lang)
 
 
 def centers(uow: UnitOfWork, app_key: str, *, lang: str) -> dict[str, Any]:
@@ -249,24 +248,6 @@ def _facet_filters(c: Center, main: Table, chosen: Mapping[str, str]) -> list[Co
     return out
 
 
-def _score(c: Center, main: Table, words: Sequence[str]) -> ColumnElement[Any]:
-    """How much of ``words`` an article holds: one for each word in a shown field, one more when
-    its title holds it."""
-    fields = c.searched()
-    titles = [c.help.title] if c.help.title in fields else []
-    terms: list[ColumnElement[Any]] = []
-    for word in words:
-        terms.append(case((search.holds(main.c._id, word, fields), 1), else_=0))
-        if titles:
-            terms.append(case((search.holds(main.c._id, word, titles), 1), else_=0))
-    if not terms:
-        return literal(0)
-    total = terms[0]
-    for term in terms[1:]:
-        total = total + term
-    return total
-
-
 def articles(
     uow: UnitOfWork,
     app_key: str,
@@ -289,26 +270,22 @@ def articles(
     page, size = max(1, page), max(1, min(size, MAX_PAGE_SIZE))
     main = _main(uow, c)
     wanted = query_tokens(words, search.segmenter()) if words else []
-    where = _facet_filters(c, main, facets or {})
-    matching: list[ColumnElement[bool]] = []
+    chosen = dict(facets or {})
+    where = _facet_filters(c, main, chosen)
     if words:
-        matching.append(
-            search.matches(main.c._id, wanted, c.searched()) if wanted else literal(False)
+        ids, total, facet_counts = _found(uow, c, main, wanted, chosen, page, size, lang)
+    else:
+        total = uow.session.scalar(select(func.count()).where(*_shown(c, main), *where)) or 0
+        ids = list(
+            uow.session.scalars(
+                select(main.c._id)
+                .where(*_shown(c, main), *where)
+                .order_by(main.c._updated_at.desc(), main.c._id.desc())
+                .limit(size)
+                .offset((page - 1) * size)
+            )
         )
-    order: list[Any] = []
-    if wanted:
-        order.append(_score(c, main, wanted).desc())
-    order.extend([main.c._updated_at.desc(), main.c._id.desc()])
-    total = uow.session.scalar(select(func.count()).where(*_shown(c, main), *where, *matching)) or 0
-    ids = list(
-        uow.session.scalars(
-            select(main.c._id)
-            .where(*_shown(c, main), *where, *matching)
-            .order_by(*order)
-            .limit(size)
-            .offset((page - 1) * size)
-        )
-    )
+        facet_counts = _facets(uow, c, main, [], lang)
     documents = _documents(uow, ids)
     return {
         "query": words,
@@ -320,8 +297,48 @@ def articles(
             for i in ids
             if i in documents
         ],
-        "facets": _facets(uow, c, main, matching, lang),
+        "facets": facet_counts,
     }
+
+
+def _found(
+    uow: UnitOfWork,
+    c: Center,
+    main: Table,
+    wanted: list[str],
+    chosen: Mapping[str, str],
+    page: int,
+    size: int,
+    lang: str,
+) -> tuple[list[int], int, list[dict[str, Any]]]:
+    """A search's page: the shown articles holding every word (their ids, times and facets, in
+    one query), ranked by how many words their titles hold, then newest first; how many there
+    are; and the facets' counts among them (whatever facets are chosen)."""
+    if not wanted:
+        return [], 0, _facets(uow, c, main, [literal(False)], lang)
+    rows = uow.session.execute(
+        select(main.c._id, main.c._updated_at, *(main.c[key] for key in c.help.facets)).where(
+            *_shown(c, main), search.matches(main.c._id, wanted, c.searched())
+        )
+    ).all()
+    titled: dict[int, set[int]] = {}
+    if rows and c.help.title in c.searched():
+        dialect = uow.session.get_bind().dialect.name
+        in_titles = search.hits(wanted, [c.help.title], dialect).subquery()
+        for hit in uow.session.execute(select(in_titles)):
+            marks = {i for i in range(len(wanted)) if hit[2 + i]}
+            titled.setdefault(hit.record_id, set()).update(marks)
+    counts: dict[str, dict[Any, int]] = {key: {} for key in c.help.facets}
+    kept = []
+    for row in rows:
+        values = dict(zip(c.help.facets, row[2:], strict=True))
+        for key, value in values.items():
+            counts[key][value] = counts[key].get(value, 0) + 1
+        if all(values.get(key) == value for key, value in chosen.items()):
+            kept.append(row)
+    kept.sort(key=lambda r: (-len(titled.get(r._id, ())), -r._updated_at.timestamp(), -r._id))
+    start = (page - 1) * size
+    return [r._id for r in kept[start : start + size]], len(kept), _facet_view(c, counts, lang)
 
 
 def _solved_counts(uow: UnitOfWork, ids: Sequence[int]) -> dict[int, dict[str, int]]:
