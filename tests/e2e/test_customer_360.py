@@ -102,7 +102,9 @@ def test_a_service_manager_sees_the_whole_customer_and_the_cockpit_values(
     assert accessibility_problems(page) == []
     page.set_viewport_size({"width": 390, "height": 844})
     expect(page.get_by_test_id("record-kpis")).to_be_visible()
-    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    # the page lays itself out again after the resize (antd's breakpoints re-render it): it must
+    # come to fit the phone's width, which a loaded machine reaches a moment after the resize
+    page.wait_for_function("() => document.documentElement.scrollWidth <= window.innerWidth")
     page.set_viewport_size({"width": 1280, "height": 900})
 
     page.goto(f"{server}/apps/aftersales/dashboards/cockpit")
