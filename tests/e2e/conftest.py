@@ -121,6 +121,26 @@ def page(browser: Browser) -> Iterator[Page]:
     assert broken == [], f"the page made broken requests: {broken}"
 
 
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[Page]:
+    """A customer's phone: 390 px wide, Chinese, not signed in."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True, has_touch=True
+    )
+    opened = context.new_page()
+    opened.set_default_timeout(15_000)
+    broken = watch(opened)
+    yield opened
+    context.close()
+    assert broken == [], f"the phone made broken requests: {broken}"
+
+
+def no_sideways_scroll(page: Page) -> None:
+    """A phone-sized page fits its width (nothing to scroll sideways)."""
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, f"the page is {width} px wide on a 390 px screen"
+
+
 def watch(page: Page) -> list[str]:
     """The broken requests ``page`` makes from now on (see :func:`_broken`), and what the content
     security policy blocks."""

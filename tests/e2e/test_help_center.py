@@ -6,11 +6,10 @@ ticket is filed. The service team reads the answers from the knowledge base's li
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from tangram.platform.bootstrap import Platform
@@ -19,7 +18,14 @@ from tangram.platform.kernel.models import Definition, HelpFeedback, Record, Use
 from tangram.platform.records import intake, service
 from tests.apps.test_aftersales import PASSWORD
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import accessibility_problems, saved, settled, shot, sign_in, watch
+from tests.e2e.conftest import (
+    accessibility_problems,
+    no_sideways_scroll,
+    saved,
+    settled,
+    shot,
+    sign_in,
+)
 
 SYSTEM = Actor.system("test")
 ARTICLES = [
@@ -52,20 +58,6 @@ ARTICLES = [
 
 
 @pytest.fixture
-def phone(browser: Browser) -> Iterator[Page]:
-    """A customer's phone: 390 px wide, Chinese, not signed in."""
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True, has_touch=True
-    )
-    opened = context.new_page()
-    opened.set_default_timeout(15_000)
-    broken = watch(opened)
-    yield opened
-    context.close()
-    assert broken == [], f"the phone made broken requests: {broken}"
-
-
-@pytest.fixture
 def articles(platform: Platform, people: dict[str, int]) -> dict[str, int]:
     ids = {}
     with platform.unit_of_work() as uow:
@@ -87,11 +79,6 @@ def articles(platform: Platform, people: dict[str, int]) -> dict[str, int]:
             ids[title] = written.record.id
         uow.commit()
     return ids
-
-
-def no_sideways_scroll(page: Page) -> None:
-    width = page.evaluate("() => document.documentElement.scrollWidth")
-    assert width <= 390, f"the page is {width} px wide on a 390 px screen"
 
 
 def answers(platform: Platform) -> list[tuple[int, bool, str]]:

@@ -6,10 +6,8 @@ reads the answer. A forged status link shows the Chinese not-found page, not the
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from tangram.platform import records
@@ -18,26 +16,18 @@ from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel.models import IntakeLink, IntakeSubmission, Record
 from tangram.platform.records import intake
 from tests.apps.test_aftersales import PASSWORD
-from tests.e2e.conftest import accessibility_problems, settled, shot, sign_in, watch
+from tests.e2e.conftest import (
+    accessibility_problems,
+    no_sideways_scroll,
+    settled,
+    shot,
+    sign_in,
+)
 
 #: A PNG of about 60 kB (its signature, then padding): big enough that a throttled upload shows
 #: its progress for a while.
 PHOTO = b"\x89PNG\r\n\x1a\n" + b"\x00" * 60_000
 NOTE = b"%PDF-1.7\n" + b"x" * 200
-
-
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[Page]:
-    """A customer's phone: 390 px wide, Chinese, not signed in."""
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True, has_touch=True
-    )
-    opened = context.new_page()
-    opened.set_default_timeout(15_000)
-    broken = watch(opened)
-    yield opened
-    context.close()
-    assert broken == [], f"the phone made broken requests: {broken}"
 
 
 def intake_link(platform: Platform, owner: int) -> str:
@@ -66,11 +56,6 @@ def ticket_numbered(platform: Platform, number: str) -> int:
         )
     assert found is not None, number
     return int(found)
-
-
-def no_sideways_scroll(page: Page) -> None:
-    width = page.evaluate("() => document.documentElement.scrollWidth")
-    assert width <= 390, f"the page is {width} px wide on a 390 px screen"
 
 
 def test_a_customer_files_follows_and_replies_and_the_agent_answers_in_public(

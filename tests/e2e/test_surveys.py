@@ -6,10 +6,8 @@ timeline and among its related records."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from tangram.platform import flows, records
@@ -18,21 +16,13 @@ from tangram.platform.identity.perms import Actor, load_actor
 from tangram.platform.kernel.models import Record, Task, User
 from tangram.platform.records import access, surveys
 from tests.apps.test_aftersales import PASSWORD
-from tests.e2e.conftest import accessibility_problems, settled, shot, sign_in, watch
-
-
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[Page]:
-    """A customer's phone: 390 px wide, Chinese, not signed in."""
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True, has_touch=True
-    )
-    opened = context.new_page()
-    opened.set_default_timeout(15_000)
-    broken = watch(opened)
-    yield opened
-    context.close()
-    assert broken == [], f"the phone made broken requests: {broken}"
+from tests.e2e.conftest import (
+    accessibility_problems,
+    no_sideways_scroll,
+    settled,
+    shot,
+    sign_in,
+)
 
 
 def resolved_ticket(platform: Platform) -> tuple[int, str]:
@@ -72,11 +62,6 @@ def resolved_ticket(platform: Platform) -> tuple[int, str]:
         )
         uow.commit()
     return ticket.id, token
-
-
-def no_sideways_scroll(page: Page) -> None:
-    width = page.evaluate("() => document.documentElement.scrollWidth")
-    assert width <= 390, f"the page is {width} px wide on a 390 px screen"
 
 
 def test_a_customer_rates_a_resolved_ticket_and_the_agent_sees_the_scores(

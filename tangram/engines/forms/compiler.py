@@ -396,6 +396,32 @@ _MAIL_SLOTS: dict[str, frozenset[FieldType]] = {
 }
 
 
+def _check_slots(
+    raw: Mapping[str, Any],
+    slots: Mapping[str, frozenset[FieldType]],
+    where: str,
+    code: str,
+    by_key: Mapping[str, FieldDef],
+    checker: _Checker,
+) -> None:
+    """Each slot of a form-level block (``mail``, ``help``: at ``where``) that is set names a
+    top-level field of a type that can take it; ``code`` for those that do not."""
+    for slot, kinds in slots.items():
+        key = raw.get(slot)
+        if key is None:
+            continue
+        found = by_key.get(key)
+        if found is None:
+            checker.problem(f"{where}/{slot}", code, f"no field {key!r}")
+        elif found.type not in kinds:
+            wanted = ", ".join(sorted(k.value for k in kinds))
+            checker.problem(
+                f"{where}/{slot}",
+                code,
+                f"{key!r} is a {found.type.value} field; {slot} needs one of: {wanted}",
+            )
+
+
 def _mail_intake(
     raw: Mapping[str, Any] | None, by_key: Mapping[str, FieldDef], checker: _Checker
 ) -> dict[str, Any] | None:
@@ -405,20 +431,7 @@ def _mail_intake(
     is checked by the platform when mail arrives: this form may be compiled alone.)"""
     if raw is None:
         return None
-    for slot, kinds in _MAIL_SLOTS.items():
-        key = raw.get(slot)
-        if key is None:
-            continue
-        found = by_key.get(key)
-        if found is None:
-            checker.problem(f"/mail/{slot}", "form.mail.field", f"no field {key!r}")
-        elif found.type not in kinds:
-            wanted = ", ".join(sorted(k.value for k in kinds))
-            checker.problem(
-                f"/mail/{slot}",
-                "form.mail.field",
-                f"{key!r} is a {found.type.value} field; {slot} needs one of: {wanted}",
-            )
+    _check_slots(raw, _MAIL_SLOTS, "/mail", "form.mail.field", by_key, checker)
     for key in raw.get("values") or {}:
         if key not in by_key:
             checker.problem(f"/mail/values/{key}", "form.mail.field", f"no field {key!r}")
@@ -481,20 +494,7 @@ def _help_center(
     that field. ``None`` without a block."""
     if raw is None:
         return None
-    for slot, kinds in _HELP_SLOTS.items():
-        key = raw.get(slot)
-        if key is None:
-            continue
-        found = by_key.get(key)
-        if found is None:
-            checker.problem(f"/help/{slot}", "form.help.field", f"no field {key!r}")
-        elif found.type not in kinds:
-            wanted = ", ".join(sorted(k.value for k in kinds))
-            checker.problem(
-                f"/help/{slot}",
-                "form.help.field",
-                f"{key!r} is a {found.type.value} field; {slot} needs one of: {wanted}",
-            )
+    _check_slots(raw, _HELP_SLOTS, "/help", "form.help.field", by_key, checker)
     choice = (FieldType.SELECT, FieldType.RADIO)
     for index, key in enumerate(raw.get("facets") or []):
         found = by_key.get(key)

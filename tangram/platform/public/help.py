@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import nh3
-from sqlalchemy import ColumnElement, Table, and_, case, func, literal, select
+from sqlalchemy import ColumnElement, Table, and_, case, func, select
 
 from tangram.config import Settings
 from tangram.engines.forms import FieldDef, FieldType, Form, HelpCenter
@@ -41,8 +41,9 @@ from tangram.platform.identity.perms import Action, Actor, scope_for
 from tangram.platform.kernel.errors import NotFound, ValidationFailed
 from tangram.platform.kernel.hooks import Hooks
 from tangram.platform.kernel.models import App, HelpFeedback, Record
+from tangram.platform.kernel.names import KEY
 from tangram.platform.kernel.uow import UnitOfWork
-from tangram.platform.metadata import compiled, store
+from tangram.platform.metadata import archived_in, compiled, store
 from tangram.platform.records import comments, projections, search
 from tangram.platform.records.intake import limit_per_hour
 
@@ -86,6 +87,8 @@ def _missing() -> NotFound:
 
 
 def _app(uow: UnitOfWork, app_key: str) -> App:
+    if not KEY.fullmatch(app_key):  # no key has any other shape (nor a NUL the database refuses)
+        raise _missing()
     app = uow.session.scalar(select(App).where(App.key == app_key))
     if app is None:
         raise _missing()
@@ -93,20 +96,29 @@ def _app(uow: UnitOfWork, app_key: str) -> App:
 
 
 def _help_forms(uow: UnitOfWork, app_key: str) -> list[str]:
-    """The app's published, not archived forms with a help block, by key."""
+    """The app's published, not archived forms with a help block, by key (the centers' index:
+    it reads every published body, so one-article calls go through :func:`_center`)."""
     published = store.published_in(uow, app_key, archived=False).get("form", {})
     return sorted(key for key, body in published.items() if body.get("help"))
 
 
-def center(uow: UnitOfWork, app_key: str, form_key: str) -> Center:
-    """The help center of a form (404 ``help.not_found`` when there is none)."""
-    app = _app(uow, app_key)
-    if form_key not in _help_forms(uow, app_key):
+def _center(uow: UnitOfWork, app: App, form_key: str) -> Center:
+    """The help center of a form of ``app``: its compiled form (remembered per version) with a
+    help block, not archived; 404 ``help.not_found`` otherwise."""
+    if not KEY.fullmatch(form_key):
         raise _missing()
-    _, form = compiled.form(uow, app_key, form_key)
-    if form.help is None:
+    try:
+        _, form = compiled.form(uow, app.key, form_key)
+    except NotFound:
+        raise _missing() from None
+    if form.help is None or ("form", form_key) in archived_in(uow, app.key):
         raise _missing()
     return Center(app, form_key, form, form.help)
+
+
+def center(uow: UnitOfWork, app_key: str, form_key: str) -> Center:
+    """The help center of a form (404 ``help.not_found`` when there is none)."""
+    return _center(uow, _app(uow, app_key), form_key)
 
 
 def _main(uow: UnitOfWork, c: Center) -> Table:
@@ -162,7 +174,7 @@ def centers(uow: UnitOfWork, app_key: str, *, lang: str) -> dict[str, Any]:
     app = _app(uow, app_key)
     found = []
     for key in _help_forms(uow, app_key):
-        c = center(uow, app_key, key)
+        c = _center(uow, app, key)
         main = _main(uow, c)
         total = uow.session.scalar(select(func.count()).where(*_shown(c, main))) or 0
         found.append(
@@ -315,7 +327,7 @@ def _found(
     one query), ranked by how many words their titles hold, then newest first; how many there
     are; and the facets' counts among them (whatever facets are chosen)."""
     if not wanted:
-        return [], 0, _facets(uow, c, main, [literal(False)], lang)
+        return [], 0, _facet_view(c, {}, lang)  # only punctuation: nothing matches
     rows = uow.session.execute(
         select(main.c._id, main.c._updated_at, *(main.c[key] for key in c.help.facets)).where(
             *_shown(c, main), search.matches(main.c._id, wanted, c.searched())
@@ -360,6 +372,12 @@ def _solved_counts(uow: UnitOfWork, ids: Sequence[int]) -> dict[int, dict[str, i
     }
 
 
+def _counts_of(uow: UnitOfWork, record_id: int) -> dict[str, int]:
+    """What visitors answered on one article (zeros when nobody has)."""
+    nothing = {"solved": 0, "not_solved": 0, "deflected": 0}
+    return _solved_counts(uow, [record_id]).get(record_id, nothing)
+
+
 def _shown_record(uow: UnitOfWork, c: Center, main: Table, record_id: int) -> None:
     found = uow.session.scalar(select(main.c._id).where(main.c._id == record_id, *_shown(c, main)))
     if found is None:
@@ -388,12 +406,11 @@ def article(
         )
     )
     documents = _documents(uow, related_ids)
-    counts = _solved_counts(uow, [record_id]).get(record_id, {})
     return {
         **_item(c, record_id, data, [], lang, record.updated_at),
         "body": (nh3.clean(body) if rich else body) if isinstance(body, str) else "",
         "body_format": "html" if rich else "text",
-        "solved": counts.get("solved", 0),
+        "solved": _counts_of(uow, record_id)["solved"],
         "related": [
             _item(c, i, documents[i][0], [], lang, documents[i][1])
             for i in related_ids
@@ -504,7 +521,7 @@ def feedback(
     else:
         earlier.solved, earlier.via, earlier.created_at = solved, via, uow.now
     uow.session.flush()
-    return _solved_counts(uow, [record_id]).get(record_id, {})
+    return _counts_of(uow, record_id)
 
 
 def feedback_summary(
@@ -551,8 +568,11 @@ def advise(
     if not isinstance(suggest, Mapping) or not isinstance(suggest.get("form"), str):
         return []
     target = suggest["form"]
-    published = store.published_in(uow, app_key, archived=False).get("form", {})
-    if published.get(target, {}).get("help"):
+    try:
+        center(uow, app_key, target)
+    except NotFound:
+        pass
+    else:
         return []
     return [
         {

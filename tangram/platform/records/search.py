@@ -265,13 +265,28 @@ def _compile_by_dialect(element: _ByDialect, compiler: SQLCompiler, **kw: Any) -
     return compiler.process(chosen, **kw)
 
 
+def _lexemes() -> ColumnElement[Any]:
+    """A search row's words as PostgreSQL lexemes (the GIN index's expression)."""
+    return func.array_to_tsvector(func.string_to_array(_TABLE.c.tokens, " "))
+
+
+def _lexemes_hold(lexemes: ColumnElement[Any], tokens: Iterable[str]) -> ColumnElement[bool]:
+    """PostgreSQL: ``lexemes`` hold a word starting with one of ``tokens``."""
+    query = " | ".join(f"'{token}':*" for token in tokens)
+    return lexemes.op("@@")(cast_(bindparam(None, query), TSQUERY))
+
+
+def _fts_holds(tokens: Iterable[str]) -> ColumnElement[bool]:
+    """SQLite: the FTS5 rows holding a word starting with one of ``tokens``."""
+    query = " OR ".join(f'"{token}"*' for token in tokens)
+    return literal_column("record_search_fts").op("MATCH")(bindparam(None, query))
+
+
 def holds(record_id: ColumnElement[Any], token: str, fields: list[str]) -> ColumnElement[bool]:
     """Records with a row in one of ``fields`` holding a word that starts with ``token``."""
-    tsv = func.array_to_tsvector(func.string_to_array(_TABLE.c.tokens, " "))
     on_postgresql = record_id.in_(
         select(_TABLE.c.record_id).where(
-            _TABLE.c.field.in_(fields),
-            tsv.op("@@")(cast_(bindparam(None, f"'{token}':*"), TSQUERY)),
+            _TABLE.c.field.in_(fields), _lexemes_hold(_lexemes(), [token])
         )
     )
     # SQLite: driven by the FTS5 index (its matches, then their rows by primary key)
@@ -279,7 +294,7 @@ def holds(record_id: ColumnElement[Any], token: str, fields: list[str]) -> Colum
         select(_TABLE.c.record_id)
         .select_from(_FTS.join(_TABLE, _TABLE.c.id == _FTS.c.rowid))
         .where(
-            literal_column("record_search_fts").op("MATCH")(bindparam(None, f'"{token}"*')),
+            _fts_holds([token]),
             _TABLE.c.field.in_(fields),
         )
     )
@@ -301,23 +316,10 @@ def matches(
     return and_(*(holds(record_id, token, names) for token in wanted))
 
 
-def _tsquery(tokens: Iterable[str]) -> str:
-    return " | ".join(f"'{token}':*" for token in tokens)
-
-
-def _fts_query(tokens: Iterable[str]) -> str:
-    return " OR ".join(f'"{token}"*' for token in tokens)
-
-
 def _row_holds(tokens: list[str]) -> ColumnElement[bool]:
     """This search row holds a word starting with one of ``tokens``."""
-    tsv = func.array_to_tsvector(func.string_to_array(_TABLE.c.tokens, " "))
-    on_postgresql = tsv.op("@@")(cast_(bindparam(None, _tsquery(tokens)), TSQUERY))
-    on_sqlite = _TABLE.c.id.in_(
-        select(_FTS.c.rowid).where(
-            literal_column("record_search_fts").op("MATCH")(bindparam(None, _fts_query(tokens)))
-        )
-    )
+    on_postgresql = _lexemes_hold(_lexemes(), tokens)
+    on_sqlite = _TABLE.c.id.in_(select(_FTS.c.rowid).where(_fts_holds(tokens)))
     return _ByDialect(on_postgresql, on_sqlite)
 
 
@@ -335,21 +337,15 @@ def hits(tokens: Iterable[str], fields: Collection[str], dialect: str) -> Select
         return select(_TABLE.c.record_id, _TABLE.c.field, *held).where(
             _TABLE.c.field.in_(sorted(fields)), _row_holds(wanted)
         )
-    tsv = func.array_to_tsvector(func.string_to_array(_TABLE.c.tokens, " "))
+    lexemes = _lexemes()
     rows = (
-        select(_TABLE.c.record_id, _TABLE.c.field, tsv.label("tsv"))
-        .where(
-            _TABLE.c.field.in_(sorted(fields)),
-            tsv.op("@@")(cast_(bindparam(None, _tsquery(wanted)), TSQUERY)),
-        )
+        select(_TABLE.c.record_id, _TABLE.c.field, lexemes.label("tsv"))
+        .where(_TABLE.c.field.in_(sorted(fields)), _lexemes_hold(lexemes, wanted))
         .cte("search_rows")
         .prefix_with("MATERIALIZED")
     )
     return select(
         rows.c.record_id,
         rows.c.field,
-        *(
-            rows.c.tsv.op("@@")(cast_(bindparam(None, f"'{token}':*"), TSQUERY)).label(f"hit_{i}")
-            for i, token in enumerate(wanted)
-        ),
+        *(_lexemes_hold(rows.c.tsv, [token]).label(f"hit_{i}") for i, token in enumerate(wanted)),
     )

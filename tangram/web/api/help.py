@@ -252,7 +252,7 @@ class Feedback(MethodView):
                 remote_addr=remote_addr(),
             )
             uow.commit()
-        return {"solved": 0, "not_solved": 0, "deflected": 0, **counts}
+        return counts
 
 
 @blp.route("/help/<string:app>/<string:form>/suggestions")

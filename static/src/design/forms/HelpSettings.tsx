@@ -5,9 +5,9 @@
 import { Alert, Form, Select, Switch, Typography } from "antd";
 import { useLang } from "../../i18n";
 import { label, useOverview } from "../data";
-import { fieldsOf, firstHelp, helpOf, HELP_SLOTS, MAX_FACETS, MAX_SUGGEST_FIELDS, suggestOf, SUGGEST_TYPES, withHelp, withSuggest, type DesignerState, type HelpBlock } from "./model";
-
+import { firstHelp, helpOf, HELP_SLOTS, MAX_FACETS, MAX_SUGGEST_FIELDS, suggestOf, SUGGEST_TYPES, withHelp, withSuggest, type DesignerState, type HelpBlock } from "./model";
 import type { Edit } from "./Properties";
+import { fieldChoices } from "./choices";
 
 export function HelpSettings({ app, state, edit }: { app: string; state: DesignerState; edit: Edit }) {
   const { t, lang } = useLang();
@@ -15,7 +15,7 @@ export function HelpSettings({ app, state, edit }: { app: string; state: Designe
   const help = helpOf(state.form);
   const suggest = suggestOf(state.form);
   const hasPublic = Boolean((state.form as Record<string, unknown>).public);
-  const choices = (types: readonly string[]) => fieldsOf(state, types).map((f) => ({ value: f.body.key, label: label(f.body.label, lang, f.body.key) }));
+  const choices = (types: readonly string[]) => fieldChoices(state, types, lang);
   const setHelp = (next: HelpBlock | undefined) => edit({ ...state, form: withHelp(state.form, next) }, "form:help");
   const first = firstHelp(state);
   const shownField = help ? state.fields.find((f) => f.body.key === help.shown_when.field) : undefined;

@@ -8,6 +8,7 @@ import { ConditionBuilder } from "../conditions/ConditionBuilder";
 import type { ConditionField } from "../conditions/logic";
 import { label, type Problem } from "../data";
 import { HelpSettings } from "./HelpSettings";
+import { fieldChoices } from "./choices";
 import { DefaultEditor, FormulaEditor, OptionsEditor, PatternEditor, ReferenceEditor, SerialEditor, TextI18n } from "./editors";
 import {
   addSection,
@@ -243,8 +244,7 @@ export function SectionProperties({ state, id, edit }: { state: DesignerState; i
 export function FormProperties({ app, state, edit, problems, onSection }: { app: string; state: DesignerState; edit: Edit; problems: Problem[]; onSection: (id: string) => void }) {
   const { t, lang } = useLang();
   const options = (state.form.options ?? {}) as Record<string, unknown>;
-  const candidates = (types: string[]) =>
-    state.fields.filter((f) => types.includes(f.body.type)).map((f) => ({ value: f.body.key, label: label(f.body.label, lang, f.body.key) }));
+  const candidates = (types: string[]) => fieldChoices(state, types, lang);
   return (
     <Form layout="vertical" size="small" data-testid="design-form-properties">
       <Pinned problems={problems} />

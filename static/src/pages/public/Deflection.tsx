@@ -9,7 +9,7 @@ import { client, data, type Schemas } from "../../client";
 import { useDebounced } from "../../debounce";
 import { useLang } from "../../i18n";
 import { suggestText } from "./help";
-import { ArticleBody, Marked } from "./HelpCenter";
+import { ArticleBody, Marked, sendFeedback, useArticle } from "./HelpCenter";
 
 type Target = Schemas["SuggestTarget"];
 type ArticleItem = Schemas["ArticleItem"];
@@ -17,16 +17,7 @@ type ArticleItem = Schemas["ArticleItem"];
 function Opened(props: { target: Target; item: ArticleItem; onAnswer: (solved: boolean) => void; answering: boolean }) {
   const { t, lang } = useLang();
   const { app, form } = props.target;
-  const article = useQuery({
-    queryKey: ["help-article", app, form, props.item.id, lang],
-    queryFn: async () =>
-      data(
-        await client.GET("/api/v1/help/{app}/{form}/articles/{record_id}", {
-          params: { path: { app, form, record_id: props.item.id }, query: { lang } },
-        }),
-      ),
-    retry: false,
-  });
+  const article = useArticle(app, form, props.item.id, lang);
   return (
     <div style={{ background: "#fafafa", borderRadius: 6, padding: 12, marginTop: 8 }} data-testid="deflection-article">
       {article.data ? <ArticleBody body={article.data.body} format={article.data.body_format} /> : article.isError ? null : <Skeleton active paragraph={{ rows: 2 }} />}
@@ -59,13 +50,7 @@ export function Deflection(props: { target: Target; values: Record<string, unkno
     retry: false,
   });
   const answer = useMutation({
-    mutationFn: async (vars: { id: number; solved: boolean }) =>
-      data(
-        await client.POST("/api/v1/help/{app}/{form}/articles/{record_id}/feedback", {
-          params: { path: { app, form, record_id: vars.id } },
-          body: { solved: vars.solved, via: "intake" },
-        }),
-      ),
+    mutationFn: (vars: { id: number; solved: boolean }) => sendFeedback(app, form, vars.id, vars.solved, "intake"),
     onSettled: (_data, _error, vars) => {
       // a failed count must not keep the visitor from going on
       if (vars.solved) props.onSolved();

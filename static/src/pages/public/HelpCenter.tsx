@@ -9,13 +9,38 @@ import { Alert, Button, Empty, Input, List, Pagination, Skeleton, Space, Tabs, T
 import { useEffect, useState } from "react";
 import { Link, useParams, useSearchParams } from "react-router-dom";
 import { client, data, type Schemas } from "../../client";
-import { useLang } from "../../i18n";
+import { useLang, type Lang } from "../../i18n";
 import { usePageTitle } from "../../title";
 import { facetPairs, helpParams, markedParts, readHelpQuery, type HelpQuery } from "./help";
 import { PublicFailure, PublicFrame } from "./PublicFrame";
 
 type Center = Schemas["Center"];
 type ArticleItem = Schemas["ArticleItem"];
+
+/** One article of a help center, as its page and an intake page's suggestion read it. */
+export function useArticle(app: string, form: string, id: number, lang: Lang) {
+  return useQuery({
+    queryKey: ["help-article", app, form, id, lang],
+    queryFn: async () =>
+      data(
+        await client.GET("/api/v1/help/{app}/{form}/articles/{record_id}", {
+          params: { path: { app, form, record_id: id }, query: { lang } },
+        }),
+      ),
+    retry: false,
+  });
+}
+
+/** A visitor's answer to "did this solve your problem?" (on the article's page or an intake
+ * page): the article's counts after it. */
+export async function sendFeedback(app: string, form: string, id: number, solved: boolean, via: "article" | "intake") {
+  return data(
+    await client.POST("/api/v1/help/{app}/{form}/articles/{record_id}/feedback", {
+      params: { path: { app, form, record_id: id } },
+      body: { solved, via },
+    }),
+  );
+}
 
 /** A summary with the words found marked. */
 export function Marked(props: { text: string; highlights: number[][] }) {
@@ -180,15 +205,7 @@ export function HelpCenterPage() {
 
 function Feedback(props: { app: string; form: string; id: number; solved: number }) {
   const { t } = useLang();
-  const answer = useMutation({
-    mutationFn: async (solved: boolean) =>
-      data(
-        await client.POST("/api/v1/help/{app}/{form}/articles/{record_id}/feedback", {
-          params: { path: { app: props.app, form: props.form, record_id: props.id } },
-          body: { solved, via: "article" },
-        }),
-      ),
-  });
+  const answer = useMutation({ mutationFn: (solved: boolean) => sendFeedback(props.app, props.form, props.id, solved, "article") });
   if (answer.isSuccess)
     return (
       <Alert
@@ -236,16 +253,7 @@ export function HelpArticlePage() {
   const { app = "", form = "", id = "" } = useParams();
   const { t, lang } = useLang();
   const recordId = Number(id);
-  const found = useQuery({
-    queryKey: ["help-article", app, form, recordId, lang],
-    queryFn: async () =>
-      data(
-        await client.GET("/api/v1/help/{app}/{form}/articles/{record_id}", {
-          params: { path: { app, form, record_id: recordId }, query: { lang } },
-        }),
-      ),
-    retry: false,
-  });
+  const found = useArticle(app, form, recordId, lang);
   usePageTitle(found.data?.title, t("help.title"));
   useEffect(() => {
     window.scrollTo(0, 0); // a related article opens at its top
