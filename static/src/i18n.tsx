@@ -1,7 +1,7 @@
 // UI strings in zh-CN (the default) and en through i18next; antd's own locale covers its
 // components. The choice is remembered in the browser.
 import i18next from "i18next";
-import { initReactI18next, useTranslation } from "react-i18next";
+import { useSyncExternalStore } from "react";
 
 export type Lang = "zh-CN" | "en";
 
@@ -422,7 +422,7 @@ function resources(index: 0 | 1): Record<string, string> {
   return Object.fromEntries(Object.entries(STRINGS).map(([key, pair]) => [key, pair[index]]));
 }
 
-void i18next.use(initReactI18next).init({
+void i18next.init({
   resources: { "zh-CN": { translation: resources(0) }, en: { translation: resources(1) } },
   // (outside a browser — the unit tests — there is no saved choice and no document)
   lng: typeof localStorage !== "undefined" && localStorage.getItem(STORAGE_KEY) === "en" ? "en" : "zh-CN",
@@ -448,15 +448,33 @@ interface LangContext {
   t: (key: string, values?: Record<string, string | number>, fallback?: string) => string;
 }
 
-export function useLang(): LangContext {
-  const { t, i18n } = useTranslation();
+function contextOf(lang: Lang): LangContext {
   return {
-    lang: i18n.language === "en" ? "en" : "zh-CN",
+    lang,
     setLang: (next) => {
       localStorage.setItem(STORAGE_KEY, next);
       document.documentElement.lang = next;
-      void i18n.changeLanguage(next);
+      void i18next.changeLanguage(next);
     },
-    t: (key, values, fallback) => String(t(key, { ...values, defaultValue: fallback ?? key })),
+    t: (key, values, fallback) => String(i18next.t(key, { ...values, lng: lang, defaultValue: fallback ?? key })),
   };
+}
+
+// One context per language, made once: a component reads it without a wrapper of its own (a
+// translation hook per component cost the first page's render about a tenth), and its `t` stays
+// the same function until the language changes.
+const CONTEXTS: Record<Lang, LangContext> = { "zh-CN": contextOf("zh-CN"), en: contextOf("en") };
+
+function subscribe(changed: () => void): () => void {
+  i18next.on("languageChanged", changed);
+  return () => i18next.off("languageChanged", changed);
+}
+
+function current(): LangContext {
+  return CONTEXTS[i18next.language === "en" ? "en" : "zh-CN"];
+}
+
+/** The reader's language and its UI strings; a change of language draws the page again. */
+export function useLang(): LangContext {
+  return useSyncExternalStore(subscribe, current, current);
 }

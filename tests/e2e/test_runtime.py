@@ -474,6 +474,13 @@ def test_a_list_saves_views_names_people_and_exports_what_it_shows(
     expect(row).to_contain_text("开机无响应")
     expect(row).to_contain_text("A线质量工程师组")  # the group by name, not its id
     expect(row).to_contain_text("华东精密")  # the customer by its display field
+    # the frame's and the table's styles came with the build's sheet: the page computed none
+    computed = page.evaluate(
+        "() => [...document.querySelectorAll('style')].map((s) => s.textContent).join('')"
+    )
+    assert ".ant-table-row" not in computed
+    assert ".ant-menu-item" not in computed
+    assert page.locator("link[rel=stylesheet][href*='/assets/antd-']").count() == 1
     page.get_by_test_id("filters-unfold").click()  # the query form shows a row until 展开
     page.locator(".ant-form-item", has_text="问题类型").locator(".ant-select").click()
     choice(page, "硬件故障").click()

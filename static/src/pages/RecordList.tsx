@@ -46,7 +46,7 @@ const RESERVED = new Set(["sort"]);
 const FOLDED = 3;
 
 /** The rows drawn at once when a page of records arrives (about a screenful); the rest follow. */
-const FIRST_ROWS = 15;
+const FIRST_ROWS = 10;
 /** The rows the table starts from, before its first rows are drawn. */
 const NO_ROWS: RecordItem[] = [];
 
