@@ -3,10 +3,9 @@
 // page; a page drawn under another theme computes its own as before.
 import type { ThemeConfig } from "antd";
 
-// the brand blue and the secondary greys darkened to meet WCAG AA contrast (4.5:1) on the page's
-// grey background as well as on white
-// WCAG AA contrast (4.5:1 on white) in every state: the hover and pressed blues are darker than
-// the primary, not lighter as antd would derive them (a hovered button's text was 3.7:1)
+// The brand blue and the secondary greys are darkened to meet WCAG AA contrast (4.5:1) on the
+// page's grey background as well as on white, in every state: the hover and pressed blues are
+// darker than the primary, not lighter as antd would derive them (a hovered button's text was 3.7:1).
 export const THEME: ThemeConfig = {
   token: {
     colorPrimary: "#1961d8",

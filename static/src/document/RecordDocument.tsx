@@ -73,7 +73,7 @@ function Value({ app, field, value, names }: { app: string; field: FieldInfo; va
       // drawn as the formatted text it is, not its tags: the server cleans every rich text value
       // it stores (records/service.py, nh3's allowed tags and attributes), as it does a help
       // article's body
-      return <div className="rich-text" data-testid={`rich-${field.key}`} dangerouslySetInnerHTML={{ __html: String(value) }} />;
+      return <div dangerouslySetInnerHTML={{ __html: String(value) }} />;
     case "sub_table": {
       const rows = Array.isArray(value) ? (value as Record<string, unknown>[]) : [];
       // columns keep a readable width on a phone: the table scrolls rather than stacking characters
