@@ -4,7 +4,7 @@ import { useInfiniteQuery, useMutation, useQueries, useQuery, useQueryClient, ty
 import { Alert, App, Button, Card, Checkbox, Empty, Form, Input, Popconfirm, Popover, Select, Space, Table, Tag, Tooltip, Typography } from "antd";
 import dayjs from "dayjs";
 import type { SorterResult } from "antd/es/table/interface";
-import { createContext, lazy, memo, Suspense, useCallback, useContext, useDeferredValue, useMemo, useState, type ComponentProps, type Key, type MouseEvent } from "react";
+import { createContext, lazy, memo, startTransition, Suspense, useCallback, useContext, useDeferredValue, useEffect, useMemo, useState, type ComponentProps, type Key, type MouseEvent } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { useAddressState } from "../addressState";
 import { api, problemText, withQuery, type FieldInfo, type RecordItem, type RecordPage } from "../api";
@@ -221,11 +221,15 @@ export function RecordList() {
     .some((f) => Object.keys(filters).some((k) => k === f.key || k.startsWith(`${f.key}__`)));
   const folded = unfolded || activeBeyond ? filterable : filterable.slice(0, FOLDED);
   const rows = useMemo(() => records.data?.pages.flatMap((p) => p.items) ?? [], [records.data]);
-  // the table draws new rows in a transition: in slices between which the browser paints and
-  // answers input, not in one long task. Meanwhile it shows the rows it has, or at once the first
-  // screenful of the new ones when it has fewer
-  const drawn = useDeferredValue(rows, NO_ROWS);
+  // the table draws new rows in a transition after the page has painted: in slices between which
+  // the browser paints and answers input, not in one long task. Meanwhile it shows the rows it
+  // has, or the first screenful of the new ones when it has fewer — also when the page itself is
+  // drawn for the first time, which would otherwise draw all its rows in the same pass
+  const [drawn, setDrawn] = useState(NO_ROWS);
   const table = drawn === rows || drawn.length >= FIRST_ROWS ? drawn : rows.slice(0, FIRST_ROWS);
+  useEffect(() => {
+    if (definition && drawn !== rows) startTransition(() => setDrawn(rows));
+  }, [definition, drawn, rows]);
   const total = records.data?.pages[0]?.total;
   const personal = shown.filter((f) => f.type === "user" || f.type === "group");
   const names = usePeopleNames(app, rows.flatMap((r) => personal.map((f) => r.data[f.key] as number | null)));
