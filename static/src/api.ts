@@ -1,4 +1,5 @@
 // The one way the web runtime talks to the server: JSON over /api/v1, problem details on errors.
+import { completeLines, sortLines, type Ending } from "./ndjson";
 import i18next from "i18next";
 
 export interface FieldProblem {
@@ -128,6 +129,54 @@ export function upload<T>(path: string, form: FormData, onProgress: (percent: nu
         noticeStatus(request.status, path);
         reject(new ApiError(request.status, parsed));
       }
+    };
+    request.onerror = () => reject(new Error("network error"));
+    request.send(form);
+  });
+}
+
+/** A multipart POST whose answer follows the work as it goes (`application/x-ndjson`): each step
+ * goes to `onStep` as it arrives; the last line is the report (resolved) or a problem met on the
+ * way (rejected as an ApiError). A refusal before the first step is an ordinary problem. */
+export function uploadFollowed<T, S>(path: string, form: FormData, onStep: (step: S) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open("POST", `/api/v1${path}`);
+    request.setRequestHeader("Accept", "application/x-ndjson, application/json");
+    request.setRequestHeader("Accept-Language", uiLanguage());
+    if (csrf) request.setRequestHeader("X-CSRF-Token", csrf);
+    request.withCredentials = true;
+    let offset = 0;
+    let ending: Ending<T> = null;
+    const read = () => {
+      if (request.status !== 200) return;
+      const found = completeLines(request.responseText, offset);
+      offset = found.offset;
+      ending = sortLines<T, S>(found.lines, onStep) ?? ending;
+    };
+    request.onprogress = read;
+    request.onload = () => {
+      if (request.status !== 200) {
+        let parsed: Record<string, unknown>;
+        try {
+          parsed = request.responseText ? (JSON.parse(request.responseText) as Record<string, unknown>) : {};
+        } catch {
+          parsed = { detail: `HTTP ${request.status}` };
+        }
+        noticeStatus(request.status, path);
+        reject(new ApiError(request.status, parsed));
+        return;
+      }
+      try {
+        read();
+      } catch {
+        reject(new Error("unreadable answer"));
+        return;
+      }
+      const end = ending as Ending<T>;
+      if (end && "report" in end) resolve(end.report);
+      else if (end) reject(new ApiError(Number(end.problem.status) || 500, end.problem));
+      else reject(new Error("the answer ended early"));
     };
     request.onerror = () => reject(new Error("network error"));
     request.send(form);

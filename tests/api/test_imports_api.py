@@ -195,6 +195,104 @@ def test_bad_files_and_mappings_are_refused_clearly(
     assert_problem(send(admin_client, f"{APP}/records/nothing/import", good), 404)
 
 
+def lines(response: Any) -> list[dict[str, Any]]:
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "application/x-ndjson"
+    return [json.loads(line) for line in response.get_data(as_text=True).splitlines()]
+
+
+def steps_of(answer: list[dict[str, Any]], stage: str) -> list[int]:
+    return [line["done"] for line in answer if line.get("stage") == stage]
+
+
+def test_progress_follows_a_check_and_an_import_and_a_refusal_on_the_way_writes_nothing(
+    platform: Platform, app: Flask, admin_client: ApiClient
+) -> None:
+    install(platform)
+    products = "型号,产品线\n" + "".join(f"P-{i},A\n" for i in range(120))
+    before = counts(platform)
+
+    checked = lines(send(admin_client, PRODUCTS, products.encode(), "p.csv", progress="true"))
+    done = steps_of(checked, "check")
+    # from nothing to every row, in steps of about a fiftieth, never backwards
+    assert (done[0], done[-1]) == (0, 120)
+    assert done == sorted(done)
+    assert 40 <= len(done) <= 62
+    assert all(line["total"] == 120 for line in checked[:-1])
+    assert checked[-1]["report"]["rows"] == 120
+    assert checked[-1]["report"]["valid"] == 120
+    assert counts(platform) == before  # a check writes nothing
+
+    imported = lines(
+        send(admin_client, PRODUCTS, products.encode(), "p.csv", progress="true", dry_run="false")
+    )
+    assert [line["stage"] for line in imported[:-1]] == sorted(
+        (line["stage"] for line in imported[:-1]), key=["check", "write"].index
+    )
+    assert (steps_of(imported, "write")[0], steps_of(imported, "write")[-1]) == (0, 120)
+    assert len(imported[-1]["report"]["created"]) == 120
+    with platform.unit_of_work(write=False) as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Record)) == before[0] + 120
+
+    # the same file again: every model is taken now, so the check refuses it on the way
+    middle = counts(platform)
+    refused = lines(
+        send(admin_client, PRODUCTS, products.encode(), "p.csv", progress="true", dry_run="false")
+    )
+    problem = refused[-1]["problem"]
+    assert (problem["status"], problem["code"]) == (422, "import.invalid")
+    assert "rows/2/model" in problem["errors"]
+    assert steps_of(refused, "write") == []
+    assert counts(platform) == middle
+
+    # what refuses the whole file answers before any step, as a problem of its own
+    assert_problem(
+        send(
+            admin_client,
+            PRODUCTS,
+            products.encode(),
+            "p.csv",
+            progress="true",
+            mapping='{"型号": "nothing"}',
+        ),
+        422,
+    )
+    assert_problem(send(admin_client, PRODUCTS, products.encode(), "p.csv", progress="yes"), 422)
+    assert counts(platform) == middle
+
+
+def test_a_caller_leaving_an_import_half_way_leaves_nothing_written(
+    platform: Platform, app: Flask, admin_client: ApiClient
+) -> None:
+    install(platform)
+    products = "型号,产品线\n" + "".join(f"Q-{i},B\n" for i in range(60))
+    before = counts(platform)
+    response = admin_client.client.post(
+        PRODUCTS,
+        data={
+            "file": (io.BytesIO(products.encode()), "q.csv"),
+            "dry_run": "false",
+            "progress": "true",
+        },
+        content_type="multipart/form-data",
+        headers={"X-CSRF-Token": admin_client.csrf or ""},
+        buffered=False,
+    )
+    stream = iter(response.response)
+    seen = [json.loads(next(stream)) for _ in range(70)]
+    assert seen[-1]["stage"] == "write"  # some records are written, none committed
+    assert seen[-1]["done"] > 0
+    response.close()
+    assert counts(platform) == before
+    # and the database is free again for the next write
+    with platform.unit_of_work() as uow:
+        records.create_record(
+            uow, SYSTEM, "aftersales", "product", {"model": "Q-0", "product_line": "B"}
+        )
+        uow.commit()
+    assert counts(platform)[0] == before[0] + 1
+
+
 def test_the_template_names_the_fields_a_new_record_takes(
     platform: Platform, app: Flask, admin_client: ApiClient
 ) -> None:

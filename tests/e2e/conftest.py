@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,28 @@ def browser() -> Iterator[Browser]:
 CLOSING_HEADER = "X-Test-Closing"
 
 
+class _Body:
+    """An answer's body as the app sends it (a streamed answer arrives in its pieces), counted
+    until the server closes it: once sent, or when the client went away."""
+
+    def __init__(self, result: Iterable[bytes], left: Callable[[], None]) -> None:
+        self.result = result
+        self.left: Callable[[], None] | None = left
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.result)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self.result, "close", None)
+            if close is not None:
+                close()  # as a WSGI server must (files are closed there)
+        finally:
+            if self.left is not None:
+                self.left()
+                self.left = None
+
+
 class _Counted:
     """WSGI middleware counting the requests being answered, so the server can wait for them
     before the test's database goes (a request still holding a connection then would leak it).
@@ -56,7 +78,7 @@ class _Counted:
         self.closing = False
         self.lock = threading.Lock()
 
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         with self.lock:
             if self.closing:
                 start_response(
@@ -67,14 +89,14 @@ class _Counted:
             self.active += 1
         try:
             result = self.app(environ, start_response)
-            try:
-                return list(result)  # answered in full inside the count
-            finally:
-                if hasattr(result, "close"):
-                    result.close()  # as a WSGI server must (files are closed there)
-        finally:
-            with self.lock:
-                self.active -= 1
+        except BaseException:
+            self._left()
+            raise
+        return _Body(result, self._left)
+
+    def _left(self) -> None:
+        with self.lock:
+            self.active -= 1
 
     def close(self, seconds: float = 10.0) -> None:
         """Let no request in any more, and wait for those inside to finish."""

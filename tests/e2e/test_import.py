@@ -3,6 +3,7 @@ a check that names a row's problem and imports nothing, then the fixed file impo
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -75,3 +76,43 @@ def test_an_agent_imports_tickets_from_excel(
     table = page.locator(".ant-table-tbody")
     expect(table).to_contain_text("屏幕闪烁")
     expect(table).to_contain_text("开机无响应")
+
+
+SEEN = """() => {
+  window.__progress = [];
+  new MutationObserver(() => {
+    const shown = document.querySelector("[data-testid=import-progress]");
+    if (shown) window.__progress.push(shown.textContent);
+  }).observe(document.body, { childList: true, subtree: true, characterData: true });
+}"""
+
+
+def test_a_long_import_shows_how_many_rows_the_server_has_checked_and_written(
+    page: Page, server: str, platform: Platform, people: dict[str, int], tmp_path: Path
+) -> None:
+    many = tmp_path / "三百张工单.xlsx"
+    many.write_bytes(
+        workbook(
+            [HEADER]
+            + [[f"批量工单 {i}", "电话", "", "硬件故障", "P3", "", "", ""] for i in range(300)]
+        )
+    )
+    before = tickets(platform)
+    sign_in(page, server, "agent", PASSWORD)
+    page.goto(f"{server}/apps/aftersales/records/ticket")
+    page.get_by_test_id("import-records").click()
+    dialog = opened(page.locator(".ant-modal:visible"))
+    page.evaluate(SEEN)
+    dialog.locator("input[type=file]").set_input_files(str(many))
+    expect(page.get_by_test_id("import-mapping")).to_be_visible()
+    page.get_by_test_id("import-check").click()
+    expect(page.get_by_test_id("import-summary")).to_contain_text("共 300 行：300 行无误")
+    page.get_by_test_id("import-run").click()
+    expect(page.get_by_test_id("import-done")).to_contain_text("已导入 300 条记录")
+    seen: list[str] = page.evaluate("window.__progress")
+    checked = {int(n) for t in seen for n in re.findall(r"正在检查第 (\d+) / 300 行", t)}
+    written = {int(n) for t in seen for n in re.findall(r"正在导入第 (\d+) / 300 条", t)}
+    # the counts the server sent on the way, not only the start and the end
+    assert len(checked - {0, 300}) >= 1, list(dict.fromkeys(seen))
+    assert len(written - {0, 300}) >= 3, list(dict.fromkeys(seen))
+    assert tickets(platform) == before + 300

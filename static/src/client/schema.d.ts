@@ -1553,7 +1553,8 @@ export interface paths {
          * Check a spreadsheet (``dry_run``, the default: every row's problems, nothing written)
          *     or import it: every row becomes a record in one transaction, or, when a row has a
          *     problem, nothing is written and the answer is 422 naming each row's problems
-         *     (``rows/{row}/{field}``).
+         *     (``rows/{row}/{field}``). With ``progress=true`` the answer follows the work as it
+         *     goes (``application/x-ndjson``, see the 200 answer's second form).
          */
         post: {
             parameters: {
@@ -1580,17 +1581,29 @@ export interface paths {
                         file: string;
                         /** @description JSON: column → field key or null, e.g. `{"标题": "title", "备注": null}`; without it the columns map by their headers */
                         mapping?: string;
+                        /**
+                         * @description true: answer `application/x-ndjson`, a line per step as the work goes; false (the default): the report at the end
+                         * @enum {string}
+                         */
+                        progress?: "true" | "false";
                     };
                 };
             };
             responses: {
-                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": components["schemas"]["ImportReport"];
+                        "application/x-ndjson": {
+                            done?: number;
+                            problem?: Record<string, never>;
+                            report?: Record<string, never>;
+                            /** @enum {string} */
+                            stage?: "check" | "write";
+                            total?: number;
+                        };
                     };
                 };
                 default: components["responses"]["DEFAULT_ERROR"];

@@ -3,9 +3,9 @@
 // the headers, shown with the column's first values), check every row — each problem by row,
 // column and field — and import all of it or nothing. Loaded only when the dialog opens.
 import { CheckCircleOutlined, DownloadOutlined, InboxOutlined } from "@ant-design/icons";
-import { Alert, Button, Modal, Result, Select, Space, Spin, Steps, Table, Typography, Upload } from "antd";
+import { Alert, Button, Modal, Progress, Result, Select, Space, Steps, Table, Typography, Upload } from "antd";
 import { useState } from "react";
-import { ApiError, problemText, upload, withQuery, type FormSchema } from "../api";
+import { ApiError, problemText, uploadFollowed, withQuery, type FormSchema } from "../api";
 import { useLang } from "../i18n";
 
 export interface ImportReport {
@@ -23,6 +23,13 @@ const NOT_IMPORTED = new Set(["sub_table", "attachment", "attachments", "signatu
 
 type Stage = "upload" | "map" | "check" | "done";
 
+/** How far the server has come: rows checked, then rows written. */
+interface Step {
+  stage: "check" | "write";
+  done: number;
+  total: number;
+}
+
 export default function ImportRecords(props: { app: string; schema: FormSchema; open: boolean; onClose: (imported: boolean) => void }) {
   const { app, schema, open, onClose } = props;
   const { t, lang } = useLang();
@@ -31,6 +38,7 @@ export default function ImportRecords(props: { app: string; schema: FormSchema; 
   const [report, setReport] = useState<ImportReport | null>(null);
   const [mapping, setMapping] = useState<Record<string, string | null>>({});
   const [busy, setBusy] = useState<string | null>(null);
+  const [step, setStep] = useState<Step | null>(null);
   const [error, setError] = useState<string | null>(null);
   const base = `/apps/${app}/records/${schema.key}/import`;
   const fields = schema.fields.filter((f) => !NOT_IMPORTED.has(f.type));
@@ -39,17 +47,20 @@ export default function ImportRecords(props: { app: string; schema: FormSchema; 
     const body = new FormData();
     body.append("file", chosen);
     body.append("dry_run", dryRun ? "true" : "false");
+    body.append("progress", "true");
     if (withMapping) body.append("mapping", JSON.stringify(withMapping));
     setError(null);
+    setStep(null);
     setBusy(dryRun ? "check" : "import");
     try {
-      return await upload<ImportReport>(withQuery(base, { lang }), body, () => undefined);
+      return await uploadFollowed<ImportReport, Step>(withQuery(base, { lang }), body, setStep);
     } catch (e) {
       const rows = e instanceof ApiError && e.code === "import.invalid";
       setError(rows ? t("import.refused") : problemText(e));
       return null;
     } finally {
       setBusy(null);
+      setStep(null);
     }
   };
 
@@ -67,7 +78,16 @@ export default function ImportRecords(props: { app: string; schema: FormSchema; 
   };
 
   const chosenTwice = Object.values(mapping).filter((v, i, all) => v && all.indexOf(v) !== i);
-  const step = { upload: 0, map: 1, check: 2, done: 3 }[stage];
+  const current = { upload: 0, map: 1, check: 2, done: 3 }[stage];
+  // the server's own count of the rows it has checked, then written
+  const progress = busy && (
+    <div role="status" data-testid="import-progress">
+      <Typography.Text type="secondary">
+        {step ? t(step.stage === "write" ? "import.writing" : "import.checking", { done: step.done, total: step.total }) : t("import.reading")}
+      </Typography.Text>
+      <Progress percent={step && step.total ? Math.floor((step.done / step.total) * 100) : 0} status="active" aria-label={t("import.progress")} />
+    </div>
+  );
   return (
     <Modal
       open={open}
@@ -81,7 +101,7 @@ export default function ImportRecords(props: { app: string; schema: FormSchema; 
     >
       <Steps
         size="small"
-        current={step}
+        current={current}
         style={{ marginBottom: 24 }}
         items={[{ title: t("import.step.upload") }, { title: t("import.step.map") }, { title: t("import.step.check") }, { title: t("import.step.done") }]}
       />
@@ -106,9 +126,7 @@ export default function ImportRecords(props: { app: string; schema: FormSchema; 
             data-testid="import-file"
           >
             {busy ? (
-              <Spin tip={t("import.reading")}>
-                <div style={{ height: 80 }} />
-              </Spin>
+              <div style={{ padding: "8px 24px" }}>{progress}</div>
             ) : (
               <>
                 <p className="ant-upload-drag-icon">
@@ -164,6 +182,7 @@ export default function ImportRecords(props: { app: string; schema: FormSchema; 
             ]}
           />
           {chosenTwice.length > 0 && <Alert type="warning" showIcon message={t("import.twice")} />}
+          {progress}
           <Space>
             <Button onClick={reset}>{t("import.again")}</Button>
             <Button
@@ -231,7 +250,12 @@ export default function ImportRecords(props: { app: string; schema: FormSchema; 
               </Button>
             )}
           </Space>
-          {busy === "import" && <Typography.Text type="secondary">{t("import.running", { n: report.rows })}</Typography.Text>}
+          {busy === "import" && (
+            <>
+              {progress}
+              <Typography.Text type="secondary">{t("import.running", { n: report.rows })}</Typography.Text>
+            </>
+          )}
         </Space>
       )}
       {stage === "done" && report && (

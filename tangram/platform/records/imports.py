@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -36,7 +36,8 @@ from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import app_ref, compiled
 from tangram.platform.records import service
 
-#: The largest file taken, and the most rows: an import runs in one request and one transaction.
+#: The largest file taken, and the most rows: an import runs in one request and one transaction
+#: (the request may follow it step by step: see :func:`run_steps`).
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 2000
 #: Field types a column can fill.
@@ -483,6 +484,25 @@ def _unique_in_file(
                 )
 
 
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """How far a check or an import has come: ``done`` of ``total`` rows at ``stage``
+    (``check``, then ``write`` for an import)."""
+
+    stage: str
+    done: int
+    total: int
+
+
+#: A check or an import, step by step: what it has done so far, then its report.
+Steps = Generator[Progress, None, Report]
+
+
+def _every(total: int) -> int:
+    """How many rows between two progress steps: about fifty steps a stage."""
+    return max(1, total // 50)
+
+
 def check(
     uow: UnitOfWork,
     actor: Actor,
@@ -495,10 +515,37 @@ def check(
 ) -> Report:
     """Every row's problems (none written): the cells that cannot be read, then what creating
     the row would refuse. Without ``mapping`` the columns map as :func:`suggest` says."""
+    return finish(check_steps(uow, actor, app_key, form_key, sheet, mapping, lang=lang))
+
+
+def finish(steps: Steps) -> Report:
+    """The report of a check or an import, its steps run without looking at them."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            report: Report = done.value
+            return report
+
+
+def check_steps(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    form_key: str,
+    sheet: Sheet,
+    mapping: Mapping[str, str | None] | None = None,
+    *,
+    lang: str = "zh-CN",
+) -> Steps:
+    """:func:`check`, step by step. Its first step comes once the file, the mapping and the
+    caller's grant are known to fit (what refuses the whole file is raised before it)."""
     form, chosen, rows = _rows(uow, actor, app_key, form_key, sheet, mapping, lang)
     _unique_in_file(form, rows, chosen, lang)
     report = Report(list(sheet.columns), chosen, len(rows), samples=samples(sheet))
-    for number, data, wrong in rows:
+    every = _every(len(rows))
+    yield Progress("check", 0, len(rows))
+    for done, (number, data, wrong) in enumerate(rows, start=1):
         report.problems.extend(wrong)
         unread = {p.field for p in wrong}
         _, errors = service.check_new_record(uow, actor, app_key, form_key, data, lang=lang)
@@ -514,6 +561,9 @@ def check(
                     f"{_label(form, key, lang)}{e.message}",
                 )
             )
+        if done % every == 0 and done < len(rows):
+            yield Progress("check", done, len(rows))
+    yield Progress("check", len(rows), len(rows))
     report.problems.sort(key=lambda p: (p.row, p.column or ""))
     return report
 
@@ -548,11 +598,28 @@ def run(
     """Create every row, in order, or refuse the whole file: a check first (422 with every
     row's problems when there is one), then the records in the caller's transaction; a row
     refused while writing (a value taken meanwhile) refuses the file with its row named."""
-    report = check(uow, actor, app_key, form_key, sheet, mapping, lang=lang)
+    return finish(run_steps(uow, actor, app_key, form_key, sheet, mapping, lang=lang))
+
+
+def run_steps(
+    uow: UnitOfWork,
+    actor: Actor,
+    app_key: str,
+    form_key: str,
+    sheet: Sheet,
+    mapping: Mapping[str, str | None] | None = None,
+    *,
+    lang: str = "zh-CN",
+) -> Steps:
+    """:func:`run`, step by step: the check's steps, then the writing's. Nothing is committed
+    here; the caller commits after the last step, or abandons the steps and rolls back."""
+    report = yield from check_steps(uow, actor, app_key, form_key, sheet, mapping, lang=lang)
     if report.problems:
         raise _import_refused(report)
     _, _, rows = _rows(uow, actor, app_key, form_key, sheet, report.mapping, lang)
-    for number, data, _ in rows:
+    every = _every(len(rows))
+    yield Progress("write", 0, len(rows))
+    for done, (number, data, _) in enumerate(rows, start=1):
         try:
             written = service.create_record(uow, actor, app_key, form_key, data, lang=lang)
         except ValidationFailed as exc:
@@ -562,6 +629,9 @@ def run(
             )
             raise _import_refused(report) from None
         report.created.append(written.record.id)
+        if done % every == 0 and done < len(rows):
+            yield Progress("write", done, len(rows))
+    yield Progress("write", len(rows), len(rows))
     return report
 
 

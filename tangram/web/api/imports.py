@@ -3,20 +3,25 @@ and a template workbook with the columns a new record takes."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import Any
 
-from flask import Response, request
+from flask import Response, request, stream_with_context
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from tangram.platform import flows
 from tangram.platform.kernel import spreadsheets
-from tangram.platform.kernel.errors import ValidationFailed
+from tangram.platform.kernel.errors import TangramError, ValidationFailed
+from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.records import imports, navigation
 from tangram.platform.records.imports import MAX_BYTES
 from tangram.web.api.common import XLSX
 from tangram.web.api.records import lang_of
 from tangram.web.decoding import Blueprint, decode_body
+from tangram.web.problems import handle_tangram_error
 from tangram.web.security import platform, require_actor
 
 PREFIX = "/apps"
@@ -48,11 +53,41 @@ IMPORT_DOC = {
                             "description": "true (the default): check and write nothing; false: "
                             "import every row or, when any has a problem, none (422)",
                         },
+                        "progress": {
+                            "type": "string",
+                            "enum": ["true", "false"],
+                            "description": "true: answer `application/x-ndjson`, a line per "
+                            "step as the work goes; false (the default): the report at the end",
+                        },
                     },
                 }
             }
         },
-    }
+    },
+    "responses": {
+        "200": {
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/ImportReport"}},
+                "application/x-ndjson": {
+                    "schema": {
+                        "description": "With progress=true, one JSON object a line: "
+                        '`{"stage": "check"|"write", "done": n, "total": rows}` about fifty '
+                        'times a stage, then `{"report": <the report>}`, or `{"problem": '
+                        "<a problem>}` when the file is refused on the way (nothing written). "
+                        "What refuses the whole file before its rows are read answers as usual.",
+                        "type": "object",
+                        "properties": {
+                            "stage": {"type": "string", "enum": ["check", "write"]},
+                            "done": {"type": "integer"},
+                            "total": {"type": "integer"},
+                            "report": {"type": "object"},
+                            "problem": {"type": "object"},
+                        },
+                    }
+                },
+            }
+        }
+    },
 }
 
 
@@ -117,17 +152,59 @@ def _file() -> tuple[str, bytes]:
     return upload.filename, content
 
 
+def _line(value: dict[str, Any]) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def _streamed(
+    held: ExitStack, uow: UnitOfWork, steps: imports.Steps, first: imports.Progress, write: bool
+) -> Response:
+    """A check or an import as it goes, one JSON object a line: ``{"stage", "done", "total"}``
+    about fifty times a stage, then ``{"report": …}``, or ``{"problem": …}`` when the file is
+    refused on the way (nothing written). A caller that goes away ends the stream, and the unit
+    of work rolls back."""
+
+    def lines() -> Iterator[str]:
+        with held:
+            step: imports.Progress | None = first
+            try:
+                while step is not None:
+                    yield _line({"stage": step.stage, "done": step.done, "total": step.total})
+                    try:
+                        step = next(steps)
+                    except StopIteration as done:
+                        report: imports.Report = done.value
+                        step = None
+                if write:
+                    uow.commit()
+            except TangramError as error:
+                answer = handle_tangram_error(error)
+                yield _line({"problem": json.loads(answer.get_data(as_text=True))})
+                return
+            yield _line({"report": report.as_dict()})
+
+    response = Response(
+        stream_with_context(lines()),
+        mimetype="application/x-ndjson",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+    # a stream closed before it started still ends its unit of work
+    response.call_on_close(held.close)
+    return response
+
+
 @blp.route("/<string:app>/records/<string:form>/import")
 class RecordImport(MethodView):
     """Records of a form from a spreadsheet."""
 
     @blp.doc(**IMPORT_DOC)
     @blp.response(200, ImportReportSchema)
-    def post(self, app: str, form: str) -> dict[str, Any]:
+    def post(self, app: str, form: str) -> dict[str, Any] | Response:
         """Check a spreadsheet (``dry_run``, the default: every row's problems, nothing written)
         or import it: every row becomes a record in one transaction, or, when a row has a
         problem, nothing is written and the answer is 422 naming each row's problems
-        (``rows/{row}/{field}``)."""
+        (``rows/{row}/{field}``). With ``progress=true`` the answer follows the work as it
+        goes (``application/x-ndjson``, see the 200 answer's second form)."""
         actor = require_actor()
         name, content = _file()
         mapping = _mapping()
@@ -137,13 +214,28 @@ class RecordImport(MethodView):
                 "dry_run is true or false.",
                 errors=[{"path": "dry_run", "message": "true or false"}],
             )
+        progress = request.form.get("progress", "false")
+        if progress not in ("true", "false"):
+            raise ValidationFailed(
+                "progress is true or false.",
+                errors=[{"path": "progress", "message": "true or false"}],
+            )
         sheet = imports.read_sheet(name, content)
         lang = lang_of()
-        with platform().unit_of_work(write=dry_run == "false") as uow:
-            if dry_run == "true":
-                report = imports.check(uow, actor, app, form, sheet, mapping, lang=lang)
-            else:
-                report = imports.run(uow, actor, app, form, sheet, mapping, lang=lang)
+        write = dry_run == "false"
+        uow = platform().unit_of_work(write=write)
+        with ExitStack() as stack:
+            stack.enter_context(uow)
+            steps = (imports.run_steps if write else imports.check_steps)(
+                uow, actor, app, form, sheet, mapping, lang=lang
+            )
+            if progress == "true":
+                # what refuses the whole file (the mapping, the grant) answers as a problem
+                # before the stream starts; the unit of work then lives as long as the stream
+                first = next(steps)
+                return _streamed(stack.pop_all(), uow, steps, first, write)
+            report = imports.finish(steps)
+            if write:
                 uow.commit()
         return report.as_dict()
 
