@@ -21,7 +21,7 @@ import Ajv2020 from "ajv/dist/2020";
 import dayjs, { type Dayjs } from "dayjs";
 import { resolveToken } from "./tokens";
 import jsonLogic from "json-logic-js";
-import { useEffect, useMemo, useRef, useState, type ComponentType, type ReactNode } from "react";
+import { lazy, Suspense, useEffect, useMemo, useRef, useState, type ComponentType, type ReactNode } from "react";
 import { api, ApiError, upload, type FieldInfo, type FormSchema, type RecordPage } from "./api";
 import { useLang } from "./i18n";
 import { rjsfTranslator } from "./rjsfStrings";
@@ -184,15 +184,22 @@ function TextLikeWidget(props: WidgetProps) {
   );
 }
 
+// the editor (and its ProseMirror) loads with the first form that has a rich text field
+const RichTextEditor = lazy(() => import("./RichTextEditor"));
+
 function RichTextWidget(props: WidgetProps) {
+  const disabled = props.disabled || props.readonly;
   return (
-    <Input.TextArea
-      id={props.id}
-      rows={4}
-      value={(props.value as string | undefined) ?? ""}
-      disabled={props.disabled || props.readonly}
-      onChange={(event) => props.onChange(event.target.value || undefined)}
-    />
+    <Suspense fallback={<Input.TextArea rows={4} disabled aria-label={props.label} />}>
+      <RichTextEditor
+        id={props.id}
+        label={props.label}
+        value={props.value}
+        disabled={disabled}
+        onChange={(value) => props.onChange(value)}
+        onBlur={() => props.onBlur(props.id, props.value)}
+      />
+    </Suspense>
   );
 }
 

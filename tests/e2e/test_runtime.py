@@ -92,10 +92,22 @@ def test_register_a_ticket_with_an_image_see_422_then_the_dispatch(
     choose(page, "issue_type", "硬件故障")
     choose(page, "product_line", "A 产品线")
     page.fill("#root_contact_email", "not-an-email")
-    # rich text is kept as the server cleans it (the script goes) and read as formatted text
-    page.fill(
-        "#root_description", "<p>开机后<strong>左侧</strong>异响</p><script>window.hit = 1</script>"
-    )
+    # rich text is written as formatted text, with the editor's tools and shortcuts (no tags
+    # typed), and read as formatted text
+    description = page.locator("#root_description")
+    description.click()
+    page.keyboard.type("开机后")
+    page.get_by_role("button", name="加粗").click()
+    page.keyboard.type("左侧")
+    expect(page.get_by_role("button", name="加粗")).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("Control+b")
+    page.keyboard.type("异响")
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="无序列表").click()
+    page.keyboard.type("<script>window.hit = 1</script>")
+    expect(description.locator("strong")).to_have_text("左侧")
+    problems = accessibility_problems(page)  # the editor and its named tools
+    assert problems == [], problems
     # the intake only: the analysis (five whys) is the engineer's, later
     expect(page.locator("#root_five_whys__add")).to_have_count(0)
     page.set_input_files(
@@ -140,10 +152,13 @@ def test_register_a_ticket_with_an_image_see_422_then_the_dispatch(
     expect(document.locator("[data-field=group]")).to_have_text("A线质量工程师组")
     expect(document.locator("[data-field=title]")).to_have_text("设备运行噪音大")
     expect(document.locator("input")).to_have_count(0)
-    description = document.locator("[data-field=description]")
-    expect(description.locator("strong")).to_have_text("左侧")
-    expect(description).not_to_contain_text("<p>")
-    expect(description.locator("script")).to_have_count(0)
+    shown = document.locator("[data-field=description]")
+    expect(shown.locator("strong")).to_have_text("左侧")
+    expect(shown).to_contain_text("开机后左侧异响")
+    expect(shown).not_to_contain_text("<p>")
+    # what was typed as tags is text, in a list item
+    expect(shown.locator("li")).to_have_text("<script>window.hit = 1</script>")
+    expect(shown.locator("script")).to_have_count(0)
     expect(page.get_by_test_id("document-empty-toggle")).to_be_visible()
     shot(page, "record-detail")
 
