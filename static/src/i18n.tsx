@@ -62,6 +62,11 @@ const STRINGS: Record<string, [string, string]> = {
   "import.checking": ["正在检查第 {done} / {total} 行", "Checking row {done} of {total}"],
   "import.writing": ["正在导入第 {done} / {total} 条", "Importing record {done} of {total}"],
   "import.progress": ["进度", "Progress"],
+  "import.check_interrupted": ["连接中断，检查没有完成：请重试", "The connection broke before the check was done: try again"],
+  "import.interrupted": [
+    "连接中断，没有收到导入结果：请刷新列表，看记录是否已导入",
+    "The connection broke before the import's result arrived: reload the list to see whether the records were imported",
+  ],
   "rich.tools": ["{field}的格式工具", "Formatting of {field}"],
   "rich.bold": ["加粗", "Bold"],
   "rich.italic": ["斜体", "Italic"],

@@ -116,3 +116,21 @@ def test_a_long_import_shows_how_many_rows_the_server_has_checked_and_written(
     # a count; the API tests follow the check's steps)
     assert len(written - {0, 120}) >= 3, list(dict.fromkeys(seen))
     assert tickets(platform) == before + 120
+
+
+def test_a_cut_connection_is_said_in_words_and_the_file_can_be_sent_again(
+    page: Page, server: str, platform: Platform, people: dict[str, int], tmp_path: Path
+) -> None:
+    book = tmp_path / "工单.xlsx"
+    book.write_bytes(workbook([HEADER, ["开机无响应", "电话", "", "硬件故障", "P3", "", "", ""]]))
+    sign_in(page, server, "agent", PASSWORD)
+    page.goto(f"{server}/apps/aftersales/records/ticket")
+    page.get_by_test_id("import-records").click()
+    dialog = opened(page.locator(".ant-modal:visible"))
+    page.route("**/records/ticket/import?**", lambda route: route.abort())
+    dialog.locator("input[type=file]").set_input_files(str(book))
+    expect(page.get_by_test_id("import-error")).to_have_text("连接中断，检查没有完成：请重试")
+    page.unroute("**/records/ticket/import?**")
+    dialog.locator("input[type=file]").set_input_files(str(book))
+    expect(page.get_by_test_id("import-mapping")).to_be_visible()
+    expect(page.get_by_test_id("import-error")).to_have_count(0)

@@ -56,7 +56,9 @@ export default function ImportRecords(props: { app: string; schema: FormSchema; 
       return await uploadFollowed<ImportReport, Step>(withQuery(base, { lang }), body, setStep);
     } catch (e) {
       const rows = e instanceof ApiError && e.code === "import.invalid";
-      setError(rows ? t("import.refused") : problemText(e));
+      // no answer, or one cut short: the server's own words never came
+      const cut = dryRun ? "import.check_interrupted" : "import.interrupted";
+      setError(rows ? t("import.refused") : e instanceof ApiError ? problemText(e) : t(cut));
       return null;
     } finally {
       setBusy(null);
