@@ -19,7 +19,7 @@ import { Button, Tooltip } from "antd";
 import { useEffect, type ReactNode } from "react";
 import { useLang } from "./i18n";
 import "./richText.css";
-import { differs, fieldValue, shortcut, TOOLS, type Tool } from "./richText";
+import { fieldValue, shortcut, showValue, TOOLS, type Tool } from "./richText";
 
 const ICONS: Record<string, ReactNode> = {
   "rich.bold": <BoldOutlined />,
@@ -55,6 +55,10 @@ export default function RichTextEditor(props: RichTextEditorProps) {
   const { id, label, value, disabled, onChange, onBlur } = props;
   const { t } = useLang();
   const editor = useEditor({
+    // made once the field is on the page, not while React draws it: an editor made in a drawing
+    // that commits late (a transition, a busy machine) is put away by the library meanwhile and
+    // would be used destroyed (its schema gone: "reading 'cached'" on getHTML)
+    immediatelyRender: false,
     extensions: [StarterKit.configure({ heading: { levels: [3] }, link: { openOnClick: false } })],
     content: typeof value === "string" ? value : "",
     editable: !disabled,
@@ -74,6 +78,7 @@ export default function RichTextEditor(props: RichTextEditorProps) {
   const state = useEditorState({
     editor,
     selector: ({ editor: shown }) =>
+      shown &&
       Object.fromEntries(
         TOOLS.map((tool) => [
           tool.key,
@@ -85,12 +90,9 @@ export default function RichTextEditor(props: RichTextEditorProps) {
       ),
   });
   // a value the form sets (a reset, another field's rule) is shown; the editor's own is not put back
+  useEffect(() => showValue(editor, value), [editor, value]);
   useEffect(() => {
-    if (editor && differs(value, editor.getHTML(), editor.isEmpty))
-      editor.commands.setContent(typeof value === "string" ? value : "", { emitUpdate: false });
-  }, [editor, value]);
-  useEffect(() => {
-    editor?.setEditable(!disabled);
+    if (editor && !editor.isDestroyed) editor.setEditable(!disabled);
   }, [editor, disabled]);
   return (
     <div className={`tangram-rich-text${disabled ? " tangram-rich-text-disabled" : ""}`} data-testid={`rich-text-${id}`}>
@@ -112,7 +114,7 @@ export default function RichTextEditor(props: RichTextEditorProps) {
                   disabled={!editor || state?.[tool.key]?.can === false}
                   // the text keeps its cursor and selection while a tool is pressed
                   onMouseDown={(event) => event.preventDefault()}
-                  onClick={() => editor && run(editor, tool)}
+                  onClick={() => editor && !editor.isDestroyed && run(editor, tool)}
                   data-testid={`rich-${tool.key.slice(5)}`}
                 />
               </Tooltip>

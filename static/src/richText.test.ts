@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { differs, fieldValue, shortcut, TOOLS } from "./richText";
+import { differs, fieldValue, shortcut, showValue, TOOLS, type ValueHolder } from "./richText";
 
 describe("rich text", () => {
   it("keeps an empty editor's paragraph out of the record", () => {
@@ -19,5 +19,39 @@ describe("rich text", () => {
     expect(new Set(TOOLS.map((t) => t.key)).size).toBe(TOOLS.length);
     expect(shortcut("Mod+Shift+8", false)).toBe("Ctrl+Shift+8");
     expect(shortcut("Mod+Shift+8", true)).toBe("⌘⇧8");
+  });
+});
+
+describe("showValue", () => {
+  const holder = (html: string, destroyed = false) => {
+    const set: string[] = [];
+    const editor: ValueHolder = {
+      isDestroyed: destroyed,
+      isEmpty: html === "<p></p>",
+      getHTML: () => {
+        // what TipTap does once the editor is put away: its schema is gone
+        if (destroyed) throw new TypeError("Cannot read properties of null (reading 'cached')");
+        return html;
+      },
+      commands: { setContent: (content: string) => set.push(content) },
+    };
+    return { editor, set };
+  };
+
+  it("puts a new value into a live editor once, and not what it holds already", () => {
+    const live = holder("<p>a</p>");
+    showValue(live.editor, "<p>b</p>");
+    showValue(live.editor, "<p>a</p>");
+    expect(live.set).toEqual(["<p>b</p>"]);
+    const empty = holder("<p></p>");
+    showValue(empty.editor, undefined);
+    expect(empty.set).toEqual([]);
+  });
+
+  it("leaves an editor that is not on the page alone", () => {
+    const gone = holder("<p>a</p>", true);
+    expect(() => showValue(gone.editor, "<p>b</p>")).not.toThrow();
+    expect(gone.set).toEqual([]);
+    expect(() => showValue(null, "<p>b</p>")).not.toThrow();
   });
 });

@@ -44,3 +44,21 @@ export function differs(value: unknown, html: string, empty: boolean): boolean {
   const wanted = typeof value === "string" ? value : "";
   return wanted !== (empty ? "" : html);
 }
+
+/** What the field uses of an editor to show it a value (TipTap's `Editor` has it). */
+export interface ValueHolder {
+  /** True once the library has put the editor away, and before its view is on the page. */
+  isDestroyed: boolean;
+  isEmpty: boolean;
+  getHTML(): string;
+  commands: { setContent(content: string, options: { emitUpdate: boolean }): unknown };
+}
+
+/** Puts the field's value into the editor unless it holds it already. An editor not on the page
+ * is left alone: one put away has lost its schema (its `getHTML` throws), and one not yet
+ * mounted shows its initial value when it is. */
+export function showValue(editor: ValueHolder | null, value: unknown): void {
+  if (!editor || editor.isDestroyed) return;
+  if (differs(value, editor.getHTML(), editor.isEmpty))
+    editor.commands.setContent(typeof value === "string" ? value : "", { emitUpdate: false });
+}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import time
@@ -45,14 +46,22 @@ CLOSING_HEADER = "X-Test-Closing"
 
 class _Body:
     """An answer's body as the app sends it (a streamed answer arrives in its pieces), counted
-    until the server closes it: once sent, or when the client went away."""
+    until it has all been sent, or the server closes it (the client went away). The server's
+    own work after that (werkzeug drains what the client may still send) is not counted: it
+    waits on the client, not on the app."""
 
     def __init__(self, result: Iterable[bytes], left: Callable[[], None]) -> None:
         self.result = result
         self.left: Callable[[], None] | None = left
 
     def __iter__(self) -> Iterator[bytes]:
-        return iter(self.result)
+        yield from self.result
+        self._done()
+
+    def _done(self) -> None:
+        if self.left is not None:
+            self.left()
+            self.left = None
 
     def close(self) -> None:
         try:
@@ -60,9 +69,7 @@ class _Body:
             if close is not None:
                 close()  # as a WSGI server must (files are closed there)
         finally:
-            if self.left is not None:
-                self.left()
-                self.left = None
+            self._done()
 
 
 class _Counted:
@@ -74,9 +81,15 @@ class _Counted:
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        self.active = 0
         self.closing = False
         self.lock = threading.Lock()
+        #: The requests being answered, each as "METHOD path", by a number of their own.
+        self.running: dict[int, str] = {}
+        self.numbers = itertools.count()
+
+    @property
+    def active(self) -> int:
+        return len(self.running)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         with self.lock:
@@ -86,17 +99,18 @@ class _Counted:
                     [("Content-Type", "text/plain"), (CLOSING_HEADER, "1")],
                 )
                 return [b"the test is over"]
-            self.active += 1
+            number = next(self.numbers)
+            self.running[number] = f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO', '')}"
         try:
             result = self.app(environ, start_response)
         except BaseException:
-            self._left()
+            self._left(number)
             raise
-        return _Body(result, self._left)
+        return _Body(result, lambda: self._left(number))
 
-    def _left(self) -> None:
+    def _left(self, number: int) -> None:
         with self.lock:
-            self.active -= 1
+            self.running.pop(number, None)
 
     def close(self, seconds: float = 10.0) -> None:
         """Let no request in any more, and wait for those inside to finish."""
@@ -105,7 +119,9 @@ class _Counted:
         deadline = time.monotonic() + seconds
         while self.active and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert self.active == 0, f"{self.active} request(s) still running after {seconds} s"
+        with self.lock:
+            running = list(self.running.values())
+        assert not running, f"still answering after {seconds} s: {running}"
 
 
 #: How long an assertion waits for the page to reach what it expects: as long as an action may
