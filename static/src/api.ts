@@ -105,30 +105,43 @@ export async function api<T>(
   return parsed as T;
 }
 
+/** A POST of a form through XMLHttpRequest (fetch reports no upload progress and no answer
+ * read so far), signed in as the page is and in the user's language. */
+function posting(path: string, accept: string): XMLHttpRequest {
+  const request = new XMLHttpRequest();
+  request.open("POST", `/api/v1${path}`);
+  request.setRequestHeader("Accept", accept);
+  request.setRequestHeader("Accept-Language", uiLanguage());
+  if (csrf) request.setRequestHeader("X-CSRF-Token", csrf);
+  request.withCredentials = true;
+  return request;
+}
+
+/** The JSON an XMLHttpRequest answered (a body that is not JSON: its status as the detail). */
+function answered(request: XMLHttpRequest): Record<string, unknown> {
+  try {
+    return request.responseText ? (JSON.parse(request.responseText) as Record<string, unknown>) : {};
+  } catch {
+    return { detail: `HTTP ${request.status}` };
+  }
+}
+
+/** The problem an XMLHttpRequest answered, noticed as ``api`` notices it (a 401 signs out). */
+function refused(request: XMLHttpRequest, path: string): ApiError {
+  noticeStatus(request.status, path);
+  return new ApiError(request.status, answered(request));
+}
+
 /** A multipart upload that reports its progress (fetch cannot): ``onProgress`` gets 0–100. */
 export function upload<T>(path: string, form: FormData, onProgress: (percent: number) => void): Promise<T> {
   return new Promise((resolve, reject) => {
-    const request = new XMLHttpRequest();
-    request.open("POST", `/api/v1${path}`);
-    request.setRequestHeader("Accept", "application/json");
-    request.setRequestHeader("Accept-Language", uiLanguage());
-    if (csrf) request.setRequestHeader("X-CSRF-Token", csrf);
-    request.withCredentials = true;
+    const request = posting(path, "application/json");
     request.upload.onprogress = (event) => {
       if (event.lengthComputable) onProgress(Math.round((event.loaded / event.total) * 100));
     };
     request.onload = () => {
-      let parsed: Record<string, unknown>;
-      try {
-        parsed = request.responseText ? (JSON.parse(request.responseText) as Record<string, unknown>) : {};
-      } catch {
-        parsed = { detail: `HTTP ${request.status}` };
-      }
-      if (request.status >= 200 && request.status < 300) resolve(parsed as T);
-      else {
-        noticeStatus(request.status, path);
-        reject(new ApiError(request.status, parsed));
-      }
+      if (request.status >= 200 && request.status < 300) resolve(answered(request) as T);
+      else reject(refused(request, path));
     };
     request.onerror = () => reject(new Error("network error"));
     request.send(form);
@@ -140,12 +153,7 @@ export function upload<T>(path: string, form: FormData, onProgress: (percent: nu
  * way (rejected as an ApiError). A refusal before the first step is an ordinary problem. */
 export function uploadFollowed<T, S>(path: string, form: FormData, onStep: (step: S) => void): Promise<T> {
   return new Promise((resolve, reject) => {
-    const request = new XMLHttpRequest();
-    request.open("POST", `/api/v1${path}`);
-    request.setRequestHeader("Accept", "application/x-ndjson, application/json");
-    request.setRequestHeader("Accept-Language", uiLanguage());
-    if (csrf) request.setRequestHeader("X-CSRF-Token", csrf);
-    request.withCredentials = true;
+    const request = posting(path, "application/x-ndjson, application/json");
     let offset = 0;
     let ending: Ending<T> = null;
     const read = () => {
@@ -157,14 +165,7 @@ export function uploadFollowed<T, S>(path: string, form: FormData, onStep: (step
     request.onprogress = read;
     request.onload = () => {
       if (request.status !== 200) {
-        let parsed: Record<string, unknown>;
-        try {
-          parsed = request.responseText ? (JSON.parse(request.responseText) as Record<string, unknown>) : {};
-        } catch {
-          parsed = { detail: `HTTP ${request.status}` };
-        }
-        noticeStatus(request.status, path);
-        reject(new ApiError(request.status, parsed));
+        reject(refused(request, path));
         return;
       }
       try {

@@ -77,7 +77,7 @@ def _prefers_chinese() -> bool:
     return best.startswith("zh")
 
 
-def problem_response(
+def _problem(
     status: int,
     title: str,
     detail: str | None,
@@ -85,9 +85,9 @@ def problem_response(
     *,
     errors: Mapping[str, list[str]] | None = None,
     extra: Mapping[str, Any] | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> Response:
-    """Render one problem."""
+) -> tuple[dict[str, Any], bool]:
+    """One problem's body, its detail in the caller's language where a sentence exists, and
+    whether it was put in Chinese."""
     body: dict[str, Any] = {
         "type": f"urn:tangram:problem:{code}",
         "title": title,
@@ -109,6 +109,21 @@ def problem_response(
     )
     if chinese:
         body["detail"] = chinese
+    return body, bool(chinese)
+
+
+def problem_response(
+    status: int,
+    title: str,
+    detail: str | None,
+    code: str,
+    *,
+    errors: Mapping[str, list[str]] | None = None,
+    extra: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """Render one problem."""
+    body, chinese = _problem(status, title, detail, code, errors=errors, extra=extra)
     response = Response(
         json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_MIMETYPE
     )
@@ -147,18 +162,33 @@ def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     return out
 
 
-def handle_tangram_error(error: TangramError) -> Response:
-    """A platform error → its problem."""
+def _tangram_parts(error: TangramError) -> tuple[dict[str, list[str]] | None, dict[str, Any]]:
     extra = dict(error.extra)
     if error.errors and any("code" in e for e in error.errors):
         extra["diagnostics"] = error.errors
+    return (errors_by_path(error.errors) if error.errors else None), extra
+
+
+def tangram_problem(error: TangramError) -> dict[str, Any]:
+    """A platform error's problem body, for answers that carry it inside another (a stream's
+    last line)."""
+    errors, extra = _tangram_parts(error)
+    body, _ = _problem(
+        error.status, error.title, error.detail, error.code, errors=errors, extra=extra
+    )
+    return body
+
+
+def handle_tangram_error(error: TangramError) -> Response:
+    """A platform error → its problem."""
+    errors, extra = _tangram_parts(error)
     headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else None
     return problem_response(
         error.status,
         error.title,
         error.detail,
         error.code,
-        errors=errors_by_path(error.errors) if error.errors else None,
+        errors=errors,
         extra=extra,
         headers=headers,
     )

@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Generator, Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -410,7 +410,7 @@ def _rows(
     sheet: Sheet,
     mapping: Mapping[str, str | None] | None,
     lang: str,
-) -> tuple[Form, dict[str, str | None], list[tuple[int, dict[str, Any], list[Problem]]]]:
+) -> tuple[Form, dict[str, str | None], list[Row]]:
     """Each row's values for the form, and what could not be read."""
     service.require_scope(actor, Action.CREATE, app_key, form_key)
     _, form = compiled.form(uow, app_key, form_key)
@@ -461,7 +461,7 @@ def _rows(
 
 def _unique_in_file(
     form: Form,
-    rows: Iterable[tuple[int, dict[str, Any], list[Problem]]],
+    rows: Iterable[Row],
     mapping: Mapping[str, str | None],
     lang: str,
 ) -> None:
@@ -494,28 +494,27 @@ class Progress:
     total: int
 
 
+#: A row of the file: its number as the spreadsheet shows it, its values for the form, and the
+#: problems of the cells that could not be read.
+Row = tuple[int, dict[str, Any], list[Problem]]
+
 #: A check or an import, step by step: what it has done so far, then its report.
 Steps = Generator[Progress, None, Report]
 
 
-def _every(total: int) -> int:
-    """How many rows between two progress steps: about fifty steps a stage."""
-    return max(1, total // 50)
-
-
-def check(
-    uow: UnitOfWork,
-    actor: Actor,
-    app_key: str,
-    form_key: str,
-    sheet: Sheet,
-    mapping: Mapping[str, str | None] | None = None,
-    *,
-    lang: str = "zh-CN",
-) -> Report:
-    """Every row's problems (none written): the cells that cannot be read, then what creating
-    the row would refuse. Without ``mapping`` the columns map as :func:`suggest` says."""
-    return finish(check_steps(uow, actor, app_key, form_key, sheet, mapping, lang=lang))
+def _paced(
+    stage: str, rows: Sequence[Row], work: Callable[[Row], None]
+) -> Generator[Progress, None, None]:
+    """Do ``work`` on each row, saying how far it has come: at the start, about fifty times on
+    the way and at the end."""
+    total = len(rows)
+    every = max(1, total // 50)
+    yield Progress(stage, 0, total)
+    for done, row in enumerate(rows, start=1):
+        work(row)
+        if done % every == 0 and done < total:
+            yield Progress(stage, done, total)
+    yield Progress(stage, total, total)
 
 
 def finish(steps: Steps) -> Report:
@@ -538,14 +537,16 @@ def check_steps(
     *,
     lang: str = "zh-CN",
 ) -> Steps:
-    """:func:`check`, step by step. Its first step comes once the file, the mapping and the
-    caller's grant are known to fit (what refuses the whole file is raised before it)."""
+    """Every row's problems (none written), step by step: the cells that cannot be read, then
+    what creating the row would refuse. Without ``mapping`` the columns map as :func:`suggest`
+    says. Its first step comes once the file, the mapping and the caller's grant are known to fit
+    (what refuses the whole file is raised before it); :func:`finish` runs it to its report."""
     form, chosen, rows = _rows(uow, actor, app_key, form_key, sheet, mapping, lang)
     _unique_in_file(form, rows, chosen, lang)
     report = Report(list(sheet.columns), chosen, len(rows), samples=samples(sheet))
-    every = _every(len(rows))
-    yield Progress("check", 0, len(rows))
-    for done, (number, data, wrong) in enumerate(rows, start=1):
+
+    def check_row(row: Row) -> None:
+        number, data, wrong = row
         report.problems.extend(wrong)
         unread = {p.field for p in wrong}
         _, errors = service.check_new_record(uow, actor, app_key, form_key, data, lang=lang)
@@ -561,9 +562,8 @@ def check_steps(
                     f"{_label(form, key, lang)}{e.message}",
                 )
             )
-        if done % every == 0 and done < len(rows):
-            yield Progress("check", done, len(rows))
-    yield Progress("check", len(rows), len(rows))
+
+    yield from _paced("check", rows, check_row)
     report.problems.sort(key=lambda p: (p.row, p.column or ""))
     return report
 
@@ -585,22 +585,6 @@ def _label(form: Form, key: str, lang: str) -> str:
     return f"{text(f.label, lang) or key}：" if f is not None else ""
 
 
-def run(
-    uow: UnitOfWork,
-    actor: Actor,
-    app_key: str,
-    form_key: str,
-    sheet: Sheet,
-    mapping: Mapping[str, str | None] | None = None,
-    *,
-    lang: str = "zh-CN",
-) -> Report:
-    """Create every row, in order, or refuse the whole file: a check first (422 with every
-    row's problems when there is one), then the records in the caller's transaction; a row
-    refused while writing (a value taken meanwhile) refuses the file with its row named."""
-    return finish(run_steps(uow, actor, app_key, form_key, sheet, mapping, lang=lang))
-
-
 def run_steps(
     uow: UnitOfWork,
     actor: Actor,
@@ -611,15 +595,18 @@ def run_steps(
     *,
     lang: str = "zh-CN",
 ) -> Steps:
-    """:func:`run`, step by step: the check's steps, then the writing's. Nothing is committed
-    here; the caller commits after the last step, or abandons the steps and rolls back."""
+    """Create every row, in order, or refuse the whole file, step by step: the check's steps
+    (422 with every row's problems when there is one), then the writing's, in the caller's
+    transaction; a row refused while writing (a value taken meanwhile) refuses the file with its
+    row named. Nothing is committed here: the caller commits after the last step, or abandons the
+    steps and rolls back."""
     report = yield from check_steps(uow, actor, app_key, form_key, sheet, mapping, lang=lang)
     if report.problems:
         raise _import_refused(report)
     _, _, rows = _rows(uow, actor, app_key, form_key, sheet, report.mapping, lang)
-    every = _every(len(rows))
-    yield Progress("write", 0, len(rows))
-    for done, (number, data, _) in enumerate(rows, start=1):
+
+    def write_row(row: Row) -> None:
+        number, data, _ = row
         try:
             written = service.create_record(uow, actor, app_key, form_key, data, lang=lang)
         except ValidationFailed as exc:
@@ -629,9 +616,8 @@ def run_steps(
             )
             raise _import_refused(report) from None
         report.created.append(written.record.id)
-        if done % every == 0 and done < len(rows):
-            yield Progress("write", done, len(rows))
-    yield Progress("write", len(rows), len(rows))
+
+    yield from _paced("write", rows, write_row)
     return report
 
 

@@ -21,7 +21,7 @@ from tangram.platform.records.imports import MAX_BYTES
 from tangram.web.api.common import XLSX
 from tangram.web.api.records import lang_of
 from tangram.web.decoding import Blueprint, decode_body
-from tangram.web.problems import handle_tangram_error
+from tangram.web.problems import tangram_problem
 from tangram.web.security import platform, require_actor
 
 PREFIX = "/apps"
@@ -178,8 +178,7 @@ def _streamed(
                 if write:
                     uow.commit()
             except TangramError as error:
-                answer = handle_tangram_error(error)
-                yield _line({"problem": json.loads(answer.get_data(as_text=True))})
+                yield _line({"problem": tangram_problem(error)})
                 return
             yield _line({"report": report.as_dict()})
 
