@@ -45,6 +45,12 @@ def steady_box(page: Page, locator: Locator) -> dict[str, float]:
     raise AssertionError(f"{locator} never stopped moving")
 
 
+def offset(page: Page, locator: Locator, panel: Locator) -> float:
+    """How far below the panel's top an element is drawn, once it stopped moving (a panel just
+    opened brings its help texts in with a motion)."""
+    return steady_box(page, locator)["y"] - steady_box(page, panel)["y"]
+
+
 def connect(page: Page, source: str, target: str) -> None:
     """Drag from the source node's way out (bottom handle) to the target node's way in, with the
     whole flow in view first (a handle below the canvas's edge cannot be reached)."""
@@ -151,9 +157,24 @@ def test_a_business_user_draws_checks_and_publishes_an_approval_flow(
     expect(page.get_by_test_id("flow-edge-condition-reading")).to_contain_text(
         "紧急程度 是 P1 紧急"
     )
+    # the copy has no way out yet: the engine's verdict pins that on the node, below its
+    # properties, with the count on the panel's heading; the fields stay where they are when
+    # it comes and goes (drawn above them, it would push them down under a pointer about to
+    # click one)
+    node(page, "cc").click()
+    props = page.get_by_test_id("flow-node-props")
+    count = props.get_by_test_id("pinned-problem-count")
+    expect(props.get_by_test_id("flow-props-problems")).to_contain_text(
+        "node 'cc' has no outgoing edge", timeout=10_000
+    )
+    expect(count).to_have_text("2 个问题")
+    kind = page.get_by_test_id("flow-assignees-0-kind")
+    with_problems = offset(page, kind, props)
     connect(page, "cc", "end")
     node(page, "cc").click()
-    pick(page, page.get_by_test_id("flow-assignees-0-kind"), "发起人的上级")
+    expect(count).to_have_count(0, timeout=10_000)
+    assert offset(page, kind, props) == with_problems
+    pick(page, kind, "发起人的上级")
     saved(page)
     expect(page.get_by_test_id("design-problems")).to_have_text("没有问题", timeout=10_000)
     # arranged by the layout: the exclusive branch below the approval, the end below both ways

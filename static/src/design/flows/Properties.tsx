@@ -3,13 +3,14 @@
 // sub-table, timers, joins, sub-processes, automation), and a connection's condition.
 import { ArrowDownOutlined, ArrowUpOutlined, DeleteOutlined, PlusOutlined } from "@ant-design/icons";
 import { Alert, Button, Checkbox, Divider, Form, Input, InputNumber, Radio, Select, Space, Switch, Table, Tag, Typography } from "antd";
-import { useMemo, useState } from "react";
+import { useId, useMemo, useState } from "react";
 import { useLang } from "../../i18n";
 import { ActionsEditor } from "../actions/ActionsEditor";
 import type { Action, Names as ActionNames } from "../actions/model";
 import { ConditionBuilder } from "../conditions/ConditionBuilder";
 import { reading, type ConditionField } from "../conditions/logic";
 import { label, useOverview, type Problem } from "../data";
+import { PinnedProblems, ProblemCount } from "../PinnedProblems";
 import { conditionFields, useDirectory, type FormField } from "./data";
 import {
   idProblem,
@@ -410,25 +411,6 @@ function MultiEditor({ value, onChange, fields }: { value: Multi | undefined; on
   );
 }
 
-function Problems({ problems }: { problems: Problem[] }) {
-  if (!problems.length) return null;
-  return (
-    <Alert
-      type="error"
-      showIcon
-      style={{ marginBottom: 8 }}
-      data-testid="flow-props-problems"
-      message={
-        <ul style={{ margin: 0, paddingLeft: 16 }}>
-          {problems.map((p) => (
-            <li key={`${p.path}:${p.code}`}>{p.message}</li>
-          ))}
-        </ul>
-      }
-    />
-  );
-}
-
 export function NodeProperties({
   app,
   node,
@@ -448,6 +430,7 @@ export function NodeProperties({
 }) {
   const { t, lang } = useLang();
   const kind = KIND[node.type];
+  const anchor = useId();
   const [id, setId] = useState(node.id);
   const [seenId, setSeenId] = useState(node.id);
   if (node.id !== seenId) {
@@ -480,11 +463,13 @@ export function NodeProperties({
   };
   return (
     <Form layout="vertical" size="small" data-testid="flow-node-props" data-node={node.id}>
-      <Typography.Title level={5} style={{ marginTop: 0 }}>
+      <Typography.Title level={5} style={{ marginTop: 0, display: "flex", alignItems: "center", gap: 4 }}>
         <Tag style={{ color: "#262626", background: "#fff", borderColor: kind?.color, borderLeftWidth: 4 }}>{label(kind?.label, lang, node.type)}</Tag>
-        {label(node.label, lang, node.id)}
+        <Typography.Text ellipsis style={{ flex: 1, minWidth: 0, font: "inherit" }}>
+          {label(node.label, lang, node.id)}
+        </Typography.Text>
+        <ProblemCount problems={problems} anchor={anchor} />
       </Typography.Title>
-      <Problems problems={problems} />
       {node.type !== "end" && node.type !== "terminate_end" && (
         <>
           <Form.Item label={t("design.flow.props.label_zh")} style={{ marginBottom: 8 }}>
@@ -742,6 +727,7 @@ export function NodeProperties({
       )}
 
       {kind?.conditional && <BranchList node={node} state={state} fields={condition} />}
+      <PinnedProblems problems={problems} anchor={anchor} testId="flow-props-problems" />
     </Form>
   );
 }
@@ -784,6 +770,7 @@ export function EdgeProperties({
   onMove: (delta: -1 | 1) => void;
 }) {
   const { t, lang } = useLang();
+  const anchor = useId();
   const source = state.nodes.find((n) => n.id === edge.def.from);
   const target = state.nodes.find((n) => n.id === edge.def.to);
   const conditional = source ? KIND[source.type]?.conditional : false;
@@ -791,13 +778,13 @@ export function EdgeProperties({
   const place = siblings.findIndex((e) => e.id === edge.id);
   return (
     <Form layout="vertical" size="small" data-testid="flow-edge-props" data-edge={edge.id}>
-      <Typography.Title level={5} style={{ marginTop: 0 }}>
+      <Typography.Title level={5} style={{ marginTop: 0, display: "flex", alignItems: "center", justifyContent: "space-between" }}>
         {t("design.flow.props.edge")}
+        <ProblemCount problems={problems} anchor={anchor} />
       </Typography.Title>
       <Typography.Paragraph type="secondary">
         {t("design.flow.props.edge.from_to", { from: label(source?.label, lang, edge.def.from), to: label(target?.label, lang, edge.def.to) })}
       </Typography.Paragraph>
-      <Problems problems={problems} />
       {!conditional ? (
         <Typography.Text type="secondary">{t("design.flow.props.edge.plain")}</Typography.Text>
       ) : (
@@ -824,6 +811,7 @@ export function EdgeProperties({
           )}
         </Space>
       )}
+      <PinnedProblems problems={problems} anchor={anchor} testId="flow-props-problems" />
     </Form>
   );
 }

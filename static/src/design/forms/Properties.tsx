@@ -1,12 +1,13 @@
 // The property panel: the selected field's properties (those its type has, catalog.ts), the
 // selected section's, or the form's own (name, title field, group field, sections).
 import { ArrowDownOutlined, ArrowUpOutlined, DeleteOutlined, PlusOutlined } from "@ant-design/icons";
-import { Alert, Button, Empty, Form, Input, InputNumber, Select, Space, Switch, Tag, Typography } from "antd";
-import { useState } from "react";
+import { Button, Empty, Form, Input, InputNumber, Select, Space, Switch, Tag, Typography } from "antd";
+import { useId, useState } from "react";
 import { useLang } from "../../i18n";
 import { ConditionBuilder } from "../conditions/ConditionBuilder";
 import type { ConditionField } from "../conditions/logic";
 import { label, type Problem } from "../data";
+import { PinnedProblems, ProblemCount } from "../PinnedProblems";
 import { HelpSettings } from "./HelpSettings";
 import { fieldChoices } from "./choices";
 import { DefaultEditor, FormulaEditor, OptionsEditor, PatternEditor, ReferenceEditor, SerialEditor, TextI18n } from "./editors";
@@ -33,25 +34,6 @@ export type Edit = (next: DesignerState, tag?: string | null) => void;
 export function conditionFields(state: DesignerState, except?: string): ConditionField[] {
   const field = (n: FieldNode): ConditionField => ({ key: n.body.key, label: n.body.label, type: n.body.type, options: n.body.options });
   return state.fields.filter((f) => f.id !== except).map((f) => (f.columns ? { ...field(f), columns: f.columns.map(field) } : field(f)));
-}
-
-function Pinned({ problems }: { problems: Problem[] }) {
-  if (!problems.length) return null;
-  return (
-    <Alert
-      type="error"
-      showIcon
-      style={{ marginBottom: 12 }}
-      data-testid="design-field-problems"
-      message={
-        <ul style={{ margin: 0, paddingInlineStart: 16 }}>
-          {problems.map((p, i) => (
-            <li key={i}>{p.message}</li>
-          ))}
-        </ul>
-      }
-    />
-  );
 }
 
 function KeyInput({ state, node, parent, publishedKeys, edit }: { state: DesignerState; node: FieldNode; parent: FieldNode | null; publishedKeys: ReadonlySet<string>; edit: Edit }) {
@@ -192,16 +174,17 @@ export function FieldProperties({
   sample?: Record<string, unknown> | null;
 }) {
   const { t, lang } = useLang();
+  const anchor = useId();
   const found = findNode(state, id);
   if (!found) return <Empty description={t("design.form.props.none")} />;
   const { node, parent } = found;
   const kind = KIND_OF[node.body.type];
   return (
     <Form layout="vertical" size="small" data-testid="design-field-properties" data-field={node.body.key}>
-      <Pinned problems={problems} />
       <Form.Item label={t("design.form.type")}>
         <Tag>{kind ? label(kind.name, lang) : node.body.type}</Tag>
         {parent && <Typography.Text type="secondary">{label(parent.body.label, lang)}</Typography.Text>}
+        <ProblemCount problems={problems} anchor={anchor} />
       </Form.Item>
       <Form.Item label={t("design.form.label_zh")} required>
         <TextI18n value={node.body.label} onChange={(next) => edit(setLabel(state, id, next ?? { "zh-CN": "" }, publishedKeys), `${id}:label`)} testId="design-prop-label" required />
@@ -212,6 +195,7 @@ export function FieldProperties({
           <PropertyEditor app={app} state={state} node={node} parent={parent} spec={spec} edit={edit} sample={sample} />
         </Form.Item>
       ))}
+      <PinnedProblems problems={problems} anchor={anchor} testId="design-field-problems" />
     </Form>
   );
 }
@@ -243,11 +227,11 @@ export function SectionProperties({ state, id, edit }: { state: DesignerState; i
 
 export function FormProperties({ app, state, edit, problems, onSection }: { app: string; state: DesignerState; edit: Edit; problems: Problem[]; onSection: (id: string) => void }) {
   const { t, lang } = useLang();
+  const anchor = useId();
   const options = (state.form.options ?? {}) as Record<string, unknown>;
   const candidates = (types: string[]) => fieldChoices(state, types, lang);
   return (
     <Form layout="vertical" size="small" data-testid="design-form-properties">
-      <Pinned problems={problems} />
       <Form.Item label={t("design.form.name_zh")} required>
         <TextI18n value={state.form.label} onChange={(v) => edit(setFormProperty(state, "label", v ?? { "zh-CN": "" }), "form:label")} testId="design-form-name" required />
       </Form.Item>
@@ -302,6 +286,7 @@ export function FormProperties({ app, state, edit, problems, onSection }: { app:
         </Space>
       </Form.Item>
       <HelpSettings app={app} state={state} edit={edit} />
+      <PinnedProblems problems={problems} anchor={anchor} testId="design-field-problems" />
     </Form>
   );
 }
