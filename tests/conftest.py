@@ -31,7 +31,7 @@ from tangram.platform.kernel.clock import FrozenClock
 from tangram.platform.kernel.db import build_engine
 from tangram.platform.kernel.models import Base, User
 from tangram.web import create_app
-from tests.openapi import OpenApiChecker
+from tests.openapi import NDJSON, OpenApiChecker
 
 PG_URL = os.environ.get("TANGRAM_TEST_DATABASE_URL", "")
 #: Argon2 at its lowest cost: tests check what hashes do, not how long they take to crack.
@@ -189,8 +189,15 @@ class ApiClient:
             self.checker = OpenApiChecker(self.client.application)
 
     def _checked(self, method: str, path: str, response: Any) -> Any:
-        body = response.get_json(silent=True) if response.is_json else None
-        if self.checker is not None and (response.is_json or not response.get_data()):
+        streamed = response.mimetype == NDJSON
+        body = (
+            response.get_data(as_text=True)
+            if streamed
+            else response.get_json(silent=True)
+            if response.is_json
+            else None
+        )
+        if self.checker is not None and (response.is_json or streamed or not response.get_data()):
             self.checker.check(method, path, response.status_code, body, response.content_type)
         return response
 

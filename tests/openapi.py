@@ -7,6 +7,7 @@ what the API really sends.
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cached_property
 from typing import Any
@@ -15,6 +16,7 @@ from flask import Flask
 from jsonschema import Draft202012Validator
 from werkzeug.exceptions import HTTPException
 
+NDJSON = "application/x-ndjson"
 _CONVERTER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 
@@ -73,8 +75,16 @@ class OpenApiChecker:
         ) or next(iter(content.values()))
         schema = schema["schema"]
         validator = Draft202012Validator({**schema, "components": self.spec["components"]})
-        errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
-        assert not errors, (
-            f"{method} {template} {status} does not match its documented schema: "
-            + "; ".join(f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:5])
-        )
+        # a stream of JSON lines: each line is a value of the schema
+        lines = body.splitlines() if content_type and NDJSON in content_type else None
+        for number, value in enumerate(
+            [body] if lines is None else [json.loads(line) for line in lines], start=1
+        ):
+            errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
+            where = "" if lines is None else f" (line {number})"
+            assert not errors, (
+                f"{method} {template} {status}{where} does not match its documented schema: "
+                + "; ".join(
+                    f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:5]
+                )
+            )

@@ -106,6 +106,10 @@ def create_app(
         "session", {"type": "apiKey", "in": "cookie", "name": "tangram_session"}
     )
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    # an integer path segment beyond an id column's range matches no route (404): say so
+    api.register_converter(
+        decoding.BoundedInt, lambda _: {"type": "integer", "minimum": 0, "maximum": decoding.ID_MAX}
+    )
     register_blueprints(api)
     _serve_spa(app, static_dir or STATIC_DIST)
     if settings.trusted_proxies:

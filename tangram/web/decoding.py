@@ -18,6 +18,7 @@ import flask
 import flask_smorest
 from flask.json.provider import DefaultJSONProvider
 from marshmallow import fields as ma_fields
+from marshmallow import validate
 from webargs import core
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import IntegerConverter
@@ -88,14 +89,57 @@ class StrictParser(FlaskParser):
         return super().load_querystring(req, schema)
 
 
+#: The largest id a table holds: ids are the databases' INTEGER (32 bits on PostgreSQL).
+ID_MAX = 2**31 - 1
+#: The range of the databases' INTEGER columns, where every integer a request names (an id, a
+#: lock version, a cursor) is stored or compared.
+INTEGER_RANGE = (-(2**31), 2**31 - 1)
+
+
 class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]  # flask-smorest is untyped
-    """The API's blueprints: flask-smorest's, with the strict body parser."""
+    """The API's blueprints: flask-smorest's, with the strict body parser, and every integer of
+    an operation's arguments within :data:`INTEGER_RANGE` (a larger one is a 422 naming it,
+    never the database driver's overflow; the document states the range)."""
 
     ARGUMENTS_PARSER = StrictParser()
 
+    def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Any:
+        instance = schema() if isinstance(schema, type) else schema
+        bound_integers(instance)
+        return super().arguments(instance, *args, **kwargs)
 
-#: The largest id a table holds: ids are the databases' INTEGER (32 bits on PostgreSQL).
-ID_MAX = 2**31 - 1
+
+def bound_integers(schema: Any) -> None:
+    """Give every integer field of ``schema`` — nested, listed, a dict's values — that has no
+    upper or lower bound of its own the range of :data:`INTEGER_RANGE` (in place: ``schema``
+    is an instance, whose fields are its own copies)."""
+    low, high = INTEGER_RANGE
+    seen: set[int] = set()
+
+    def visit(field: Any) -> None:
+        if field is None or id(field) in seen:
+            return
+        seen.add(id(field))
+        if isinstance(field, ma_fields.Integer):
+            ranges = [v for v in field.validators if isinstance(v, validate.Range)]
+            if not any(r.max is not None for r in ranges) or not any(
+                r.min is not None for r in ranges
+            ):
+                field.validators.append(validate.Range(min=low, max=high))
+        elif isinstance(field, ma_fields.Nested):
+            for inner in field.schema.fields.values():
+                visit(inner)
+        elif isinstance(field, ma_fields.List):
+            visit(field.inner)
+        elif isinstance(field, ma_fields.Tuple):
+            for inner in field.tuple_fields:
+                visit(inner)
+        elif isinstance(field, ma_fields.Mapping):  # (Dict is one)
+            visit(field.key_field)
+            visit(field.value_field)
+
+    for field in schema.fields.values():
+        visit(field)
 
 
 class BoundedInt(IntegerConverter):

@@ -26,17 +26,22 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import Any
+
+from tests.fuzz.hooks import EXAMPLES_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -48,6 +53,7 @@ CHECKS = (
     "status_code_conformance",
     "content_type_conformance",
     "response_schema_conformance",
+    "ndjson_lines",  # ours (tests/fuzz/hooks.py): a streamed answer, line by line
 )
 PHASES = "examples,coverage,fuzzing,stateful"
 #: Operations a run must not call on itself: they end the very session or token it runs with.
@@ -79,16 +85,24 @@ def main(argv: list[str] | None = None) -> int:
             env, "demo", "seed", "--tickets", str(args.tickets), "--package", "apps/aftersales"
         )
         print(f"fuzz: database ready in {time.monotonic() - started:.0f} s ({_kind(url)})")
+        stored = _stored(url)
         config = Path(scratch) / "schemathesis.toml"
-        config.write_text(_config(url), encoding="utf-8")
+        config.write_text(_config(stored), encoding="utf-8")
+        examples = Path(scratch) / "examples.json"
+        examples.write_text(json.dumps(stored), encoding="utf-8")
         log_path = reports / f"server-{_kind(url)}.log"
         with _served(env, log_path) as base:
+            with urllib.request.urlopen(f"{base}/api/openapi.json", timeout=30) as answer:  # noqa: S310
+                document = json.load(answer)
             failed = False
             for username, password in (("agent01", DEMO_PASSWORD), ("admin", ADMIN_PASSWORD)):
                 token = _token(base, username, password)
                 report = reports / f"junit-{_kind(url)}-{username}.xml"
-                code = _schemathesis(base, token, config, args.max_examples, args.seed, report)
+                code = _schemathesis(
+                    base, token, config, examples, args.max_examples, args.seed, report
+                )
                 print(f"fuzz: as {username}: {'passed' if code == 0 else 'FAILED'}")
+                print(f"fuzz: as {username}: {_breadth(report.with_suffix('.har'), document)}")
                 failed = failed or code != 0
         tracebacks = log_path.read_text(encoding="utf-8", errors="replace").count("Traceback")
         if tracebacks:
@@ -158,21 +172,27 @@ _STORED: dict[str, str] = {
 }
 
 
-def _config(url: str) -> str:
-    """A schemathesis configuration whose path parameters are drawn from the stored data."""
+def _stored(url: str) -> dict[str, list[Any]]:
+    """The stored values of each path parameter in ``_STORED``."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url)
+    with engine.connect() as connection:
+        found = {
+            name: [row[0] for row in connection.execute(text(q))] for name, q in _STORED.items()
+        }
+    engine.dispose()
+    return {name: values for name, values in found.items() if values}
+
+
+def _config(stored: Mapping[str, list[Any]]) -> str:
+    """A schemathesis configuration whose path parameters are drawn from the stored data."""
     # every run starts afresh: no failures replayed from an earlier run's cache
     lines: list[str] = ["[cache]", "enabled = false", ""]
     bindings: list[str] = []
-    with engine.connect() as connection:
-        for name, query in _STORED.items():
-            values = [row[0] for row in connection.execute(text(query))]
-            if values:
-                lines += [f"[dictionaries.{name}]", f"values = {json.dumps(values)}", ""]
-                bindings.append(f'"path.{name}" = {{ dictionary = "{name}", probability = 0.8 }}')
-    engine.dispose()
+    for name, values in stored.items():
+        lines += [f"[dictionaries.{name}]", f"values = {json.dumps(values)}", ""]
+        bindings.append(f'"path.{name}" = {{ dictionary = "{name}", probability = 0.8 }}')
     return "\n".join([*lines, "[parameters]", *bindings, ""])
 
 
@@ -241,7 +261,7 @@ def _token(base: str, username: str, password: str) -> str:
 
 
 def _schemathesis(
-    base: str, token: str, config: Path, max_examples: int, seed: int, junit: Path
+    base: str, token: str, config: Path, examples: Path, max_examples: int, seed: int, junit: Path
 ) -> int:
     command = [
         str(BIN / "st"),
@@ -270,13 +290,52 @@ def _schemathesis(
         "60",
         "--no-color",
         "--report",
-        "junit",
+        "junit,har",
         "--report-junit-path",
         str(junit),
+        "--report-har-path",
+        str(junit.with_suffix(".har")),
     ]
     for path in SELF_ENDING:
         command += ["--exclude-path", path]
-    return subprocess.run(command, cwd=ROOT, check=False).returncode
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz.hooks", EXAMPLES_ENV: str(examples)}
+    return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
+
+
+def _breadth(har: Path, document: Mapping[str, Any]) -> str:
+    """How far a run reached: its requests by status class, and how many of the operations it
+    called answered with success at least once (the rest only refused: 401/403, 404, 422...).
+    Beside the HAR, ``<name>.breadth.json`` lists each operation's statuses."""
+    templates = sorted(
+        (
+            (re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$"), path)
+            for path in document.get("paths", {})
+        ),
+        key=lambda pair: -len(re.sub(r"\{[^}]*\}", "", pair[1])),  # literal paths first
+    )
+    entries = json.loads(har.read_text(encoding="utf-8"))["log"]["entries"]
+    classes: Counter[str] = Counter()
+    statuses: dict[str, Counter[int]] = defaultdict(Counter)
+    for entry in entries:
+        status = int(entry["response"]["status"])
+        classes[f"{status // 100}xx"] += 1
+        path = urllib.parse.urlsplit(entry["request"]["url"]).path
+        name = next((t for pattern, t in templates if pattern.match(path)), None)
+        method = entry["request"]["method"]
+        # (a method the path does not have is a probe of its 405, not an operation)
+        if name is not None and method.lower() in document["paths"][name]:
+            statuses[f"{method} {name}"][status] += 1
+    reached = sorted(op for op, seen in statuses.items() if any(200 <= s < 300 for s in seen))
+    har.with_suffix(".breadth.json").write_text(
+        json.dumps(
+            {op: dict(sorted(seen.items())) for op, seen in sorted(statuses.items())}, indent=1
+        ),
+        encoding="utf-8",
+    )
+    return (
+        f"{len(entries)} requests ({', '.join(f'{k} {v}' for k, v in sorted(classes.items()))}); "
+        f"{len(reached)} of {len(statuses)} operations answered 2xx at least once"
+    )
 
 
 if __name__ == "__main__":

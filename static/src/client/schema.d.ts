@@ -1597,12 +1597,14 @@ export interface paths {
                     content: {
                         "application/json": components["schemas"]["ImportReport"];
                         "application/x-ndjson": {
-                            done?: number;
-                            problem?: Record<string, never>;
-                            report?: Record<string, never>;
+                            done: number;
                             /** @enum {string} */
-                            stage?: "check" | "write";
-                            total?: number;
+                            stage: "check" | "write";
+                            total: number;
+                        } | {
+                            report: components["schemas"]["ImportReport"];
+                        } | {
+                            problem: components["schemas"]["Problem"];
                         };
                     };
                 };

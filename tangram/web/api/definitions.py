@@ -15,7 +15,7 @@ from tangram.platform.metadata import DefinitionView
 from tangram.platform.records.listing import Filter
 from tangram.platform.rules import probe, whatif
 from tangram.web.api.common import StrictSchema
-from tangram.web.decoding import Blueprint
+from tangram.web.decoding import ID_MAX, Blueprint
 from tangram.web.security import platform, require_actor
 
 PREFIX = "/apps"
@@ -756,7 +756,7 @@ class FormAccessSchema(Schema):
 class GrantRulesSchema(StrictSchema):
     """The new field rules of one grant of the form."""
 
-    grant_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**63 - 1))
+    grant_id = fields.Integer(required=True, validate=validate.Range(min=1, max=ID_MAX))
     field_rules = fields.Dict(
         keys=fields.String(validate=validate.Length(min=1, max=100)),
         values=fields.String(validate=validate.OneOf(["read_only", "hidden"])),

@@ -75,14 +75,32 @@ IMPORT_DOC = {
                         'times a stage, then `{"report": <the report>}`, or `{"problem": '
                         "<a problem>}` when the file is refused on the way (nothing written). "
                         "What refuses the whole file before its rows are read answers as usual.",
-                        "type": "object",
-                        "properties": {
-                            "stage": {"type": "string", "enum": ["check", "write"]},
-                            "done": {"type": "integer"},
-                            "total": {"type": "integer"},
-                            "report": {"type": "object"},
-                            "problem": {"type": "object"},
-                        },
+                        "oneOf": [
+                            {
+                                "type": "object",
+                                "required": ["stage", "done", "total"],
+                                "properties": {
+                                    "stage": {"type": "string", "enum": ["check", "write"]},
+                                    "done": {"type": "integer", "minimum": 0},
+                                    "total": {"type": "integer", "minimum": 0},
+                                },
+                                "additionalProperties": False,
+                            },
+                            {
+                                "type": "object",
+                                "required": ["report"],
+                                "properties": {
+                                    "report": {"$ref": "#/components/schemas/ImportReport"}
+                                },
+                                "additionalProperties": False,
+                            },
+                            {
+                                "type": "object",
+                                "required": ["problem"],
+                                "properties": {"problem": {"$ref": "#/components/schemas/Problem"}},
+                                "additionalProperties": False,
+                            },
+                        ],
                     }
                 },
             }

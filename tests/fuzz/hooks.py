@@ -1,0 +1,94 @@
+"""Schemathesis hooks of the fuzz run (loaded through ``SCHEMATHESIS_HOOKS``).
+
+* Path parameters get the installation's stored values as their examples, so that the examples
+  and coverage phases, which take a parameter's examples as its valid value and do not draw from
+  the dictionaries, reach past "not found" into the installed app as the fuzzing phase does.
+* ``ndjson_lines``: an answer streamed as ``application/x-ndjson`` is checked line by line
+  against the line schema the document declares (schemathesis has no reader for the media type
+  and would skip it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import schemathesis
+from jsonschema import Draft202012Validator
+
+#: Environment variable naming a JSON file: path parameter name → stored values.
+EXAMPLES_ENV = "TANGRAM_FUZZ_EXAMPLES"
+#: Stored values given to one parameter as examples (each adds cases to the examples phase).
+PER_PARAMETER = 3
+NDJSON = "application/x-ndjson"
+
+
+@schemathesis.hook
+def before_load_schema(context: Any, raw_schema: dict[str, Any]) -> None:
+    source = os.environ.get(EXAMPLES_ENV)
+    if not source:
+        return
+    stored: dict[str, list[Any]] = json.loads(Path(source).read_text(encoding="utf-8"))
+    add_examples(raw_schema, stored)
+
+
+def add_examples(document: dict[str, Any], stored: dict[str, list[Any]]) -> int:
+    """Give each path parameter named in ``stored`` its first values as examples; how many
+    parameters got them."""
+    given = 0
+    for item in document.get("paths", {}).values():
+        operations = [op for op in item.values() if isinstance(op, dict)]
+        for parameter in [
+            *item.get("parameters", []),
+            *(p for op in operations for p in op.get("parameters", [])),
+        ]:
+            if not isinstance(parameter, dict) or parameter.get("in") != "path":
+                continue
+            values = stored.get(str(parameter.get("name")))
+            if values:
+                parameter.pop("example", None)
+                parameter["examples"] = {
+                    f"stored_{i}": {"value": value}
+                    for i, value in enumerate(values[:PER_PARAMETER])
+                }
+                given += 1
+    return given
+
+
+@schemathesis.check
+def ndjson_lines(ctx: Any, response: Any, case: Any) -> bool | None:
+    """Every line of an ``application/x-ndjson`` answer is a JSON object the document's line
+    schema allows (strict JSON: no NaN or Infinity)."""
+    media = (response.headers.get("content-type") or [""])[0].split(";")[0].strip()
+    if media != NDJSON:
+        return None
+    document = case.operation.schema.raw_schema
+    declared = (
+        case.operation.definition.raw.get("responses", {})
+        .get(str(response.status_code), {})
+        .get("content", {})
+        .get(NDJSON)
+    )
+    if declared is None:
+        raise AssertionError(f"{NDJSON} is not declared for status {response.status_code}")
+    validator = Draft202012Validator(
+        {**declared.get("schema", {}), "components": document.get("components", {})}
+    )
+    text = response.content.decode("utf-8")
+    if not text.endswith("\n"):
+        raise AssertionError("the stream does not end with a newline: it was cut short")
+    for number, line in enumerate(text.splitlines(), start=1):
+        try:
+            value = json.loads(line, parse_constant=_refuse)
+        except ValueError as exc:
+            raise AssertionError(f"line {number} is not JSON: {exc}") from None
+        errors = sorted(validator.iter_errors(value), key=str)
+        if errors:
+            raise AssertionError(f"line {number} does not match its schema: {errors[0].message}")
+    return True
+
+
+def _refuse(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")
