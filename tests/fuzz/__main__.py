@@ -37,6 +37,7 @@ import urllib.parse
 import urllib.request
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
 from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import Any
@@ -86,17 +87,21 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"fuzz: database ready in {time.monotonic() - started:.0f} s ({_kind(url)})")
         stored = _stored(url)
-        config = Path(scratch) / "schemathesis.toml"
-        config.write_text(_config(stored), encoding="utf-8")
-        examples = Path(scratch) / "examples.json"
-        examples.write_text(json.dumps(stored), encoding="utf-8")
         log_path = reports / f"server-{_kind(url)}.log"
         with _served(env, log_path) as base:
             with urllib.request.urlopen(f"{base}/api/openapi.json", timeout=30) as answer:  # noqa: S310
                 document = json.load(answer)
+            tokens = {
+                username: _token(base, username, password)
+                for username, password in (("agent01", DEMO_PASSWORD), ("admin", ADMIN_PASSWORD))
+            }
+            bindings = stored + _public_tokens(base, tokens["admin"])
+            config = Path(scratch) / "schemathesis.toml"
+            config.write_text(_config(bindings), encoding="utf-8")
+            examples = Path(scratch) / "examples.json"
+            examples.write_text(json.dumps([asdict(b) for b in bindings]), encoding="utf-8")
             failed = False
-            for username, password in (("agent01", DEMO_PASSWORD), ("admin", ADMIN_PASSWORD)):
-                token = _token(base, username, password)
+            for username, token in tokens.items():
                 report = reports / f"junit-{_kind(url)}-{username}.xml"
                 code = _schemathesis(
                     base, token, config, examples, args.max_examples, args.seed, report
@@ -169,31 +174,133 @@ _STORED: dict[str, str] = {
     "job_id": "SELECT id FROM jobs ORDER BY id DESC LIMIT 20",
     "notification_id": "SELECT id FROM notifications ORDER BY id DESC LIMIT 20",
     "number": "SELECT DISTINCT version FROM definition_versions",
+    "view_id": "SELECT id FROM saved_views",
+    "link_id": "SELECT id FROM intake_links",
+    "mail_id": "SELECT id FROM inbound_mails ORDER BY id DESC LIMIT 20",
+    "attachment_id": "SELECT id FROM attachments ORDER BY id DESC LIMIT 20",
 }
+#: Where an operation's path names what a parameter holds, the values of that kind instead.
+_STORED_AT: tuple[tuple[str, str, str], ...] = (
+    *(
+        (rf"/{kinds}/\{{key\}}", "key", f"SELECT key FROM definitions WHERE kind = '{kind}'")
+        for kinds, kind in (
+            ("forms", "form"),
+            ("flows", "flow"),
+            ("rules", "rule"),
+            ("reports", "report"),
+            ("dashboards", "dashboard"),
+            ("kpis", "kpi"),
+            ("calendars", "calendar"),
+        )
+    ),
+    # any kind: the forms, whose keys then go with it
+    (r"/\{kinds\}/\{key\}", "kinds", "SELECT DISTINCT 'forms' FROM definitions"),
+    (r"/\{kinds\}/\{key\}", "key", "SELECT key FROM definitions WHERE kind = 'form'"),
+    # a help center's articles (the demo's knowledge base)
+    (
+        r"/help/\{app\}/\{form\}/articles/\{record_id\}",
+        "record_id",
+        "SELECT id FROM records WHERE form_key = 'knowledge_article' ORDER BY id DESC LIMIT 20",
+    ),
+)
 
 
-def _stored(url: str) -> dict[str, list[Any]]:
-    """The stored values of each path parameter in ``_STORED``."""
+@dataclass(frozen=True)
+class Binding:
+    """Stored values for a path parameter: everywhere, or on the paths ``path`` matches."""
+
+    name: str
+    values: list[Any]
+    path: str | None = None
+
+
+def _stored(url: str) -> list[Binding]:
+    """The stored values of the path parameters in ``_STORED`` and ``_STORED_AT``, the help
+    centers' forms and the dashboards' widgets."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url)
     with engine.connect() as connection:
-        found = {
-            name: [row[0] for row in connection.execute(text(q))] for name, q in _STORED.items()
-        }
+        found = [
+            Binding(name, [row[0] for row in connection.execute(text(query))])
+            for name, query in _STORED.items()
+        ]
+        found += [
+            Binding(name, [row[0] for row in connection.execute(text(query))], path)
+            for path, name, query in _STORED_AT
+        ]
+        bodies = [
+            (kind, key, body if isinstance(body, dict) else json.loads(body))
+            for kind, key, body in connection.execute(
+                text(
+                    "SELECT d.kind, d.key, v.body FROM definitions d "
+                    "JOIN definition_versions v ON v.definition_id = d.id "
+                    "WHERE d.kind IN ('form', 'dashboard') ORDER BY v.version DESC"
+                )
+            )
+        ]
     engine.dispose()
-    return {name: values for name, values in found.items() if values}
+    helped = list(dict.fromkeys(key for kind, key, body in bodies if "help" in body))
+    found.append(Binding("form", helped, r"/help/\{app\}/\{form\}"))
+    boards = [(key, body) for kind, key, body in bodies if kind == "dashboard"]
+    if boards:  # the widgets of the newest dashboard, and that dashboard first
+        newest = boards[0][1]
+        keys = list(dict.fromkeys(k for k, _ in boards))
+        widgets = [w["id"] for w in newest.get("widgets", []) if "id" in w]
+        found += [
+            Binding("key", keys, r"/widgets/\{widget\}"),
+            Binding("widget", widgets, r"/widgets/\{widget\}"),
+        ]
+    return [binding for binding in found if binding.values]
 
 
-def _config(stored: Mapping[str, list[Any]]) -> str:
-    """A schemathesis configuration whose path parameters are drawn from the stored data."""
+def _public_tokens(base: str, admin_token: str) -> list[Binding]:
+    """An intake link's token and a submission's status token, made through the API as the
+    administrator and a visitor would (only their hashes are stored)."""
+    bearer = {"Authorization": f"Bearer {admin_token}"}
+    opener = urllib.request.build_opener()
+    fields = ["title", "channel", "issue_type", "urgency", "description", "images"]
+    link = _post(
+        opener,
+        f"{base}/api/v1/apps/aftersales/intake",
+        {"form": "ticket", "fields": fields},
+        **bearer,
+    )
+    data = {
+        "title": "打印机卡纸",
+        "channel": "web",
+        "issue_type": "hardware_fault",
+        "urgency": "P3",
+    }
+    receipt = _post(opener, f"{base}/api/v1/intake/{link['token']}", {"data": data})
+    status = str(receipt["status_path"]).removeprefix("/status/")
+    return [
+        Binding("token", [link["token"]], r"^/api/v1/intake/\{token\}"),
+        Binding("token", [status], r"^/api/v1/status/\{token\}"),
+    ]
+
+
+def _config(bindings: list[Binding]) -> str:
+    """A schemathesis configuration whose path parameters are drawn from the stored data:
+    everywhere, or on the operations whose paths a binding names."""
     # every run starts afresh: no failures replayed from an earlier run's cache
     lines: list[str] = ["[cache]", "enabled = false", ""]
-    bindings: list[str] = []
-    for name, values in stored.items():
-        lines += [f"[dictionaries.{name}]", f"values = {json.dumps(values)}", ""]
-        bindings.append(f'"path.{name}" = {{ dictionary = "{name}", probability = 0.8 }}')
-    return "\n".join([*lines, "[parameters]", *bindings, ""])
+    everywhere: list[str] = []
+    at: dict[str, list[str]] = defaultdict(list)
+    for number, binding in enumerate(bindings):
+        dictionary = f"{binding.name}_{number}"
+        lines += [f"[dictionaries.{dictionary}]", f"values = {json.dumps(binding.values)}", ""]
+        entry = f'"path.{binding.name}" = {{ dictionary = "{dictionary}", probability = 0.8 }}'
+        (everywhere if binding.path is None else at[binding.path]).append(entry)
+    lines += ["[parameters]", *everywhere, ""]
+    for path, entries in at.items():
+        lines += [
+            "[[operations]]",
+            f"include-path-regex = {json.dumps(path)}",
+            f"parameters = {{ {', '.join(entries)} }}",
+            "",
+        ]
+    return "\n".join(lines)
 
 
 def _free_port() -> int:

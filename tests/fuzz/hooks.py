@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import schemathesis
 from jsonschema import Draft202012Validator
 
-#: Environment variable naming a JSON file: path parameter name → stored values.
+#: Environment variable naming a JSON file: the stored values of path parameters, a list of
+#: ``{"name", "values", "path"}`` (``path``: a pattern of the paths they hold on, or null).
 EXAMPLES_ENV = "TANGRAM_FUZZ_EXAMPLES"
 #: Stored values given to one parameter as examples (each adds cases to the examples phase).
 PER_PARAMETER = 3
@@ -30,23 +32,24 @@ def before_load_schema(context: Any, raw_schema: dict[str, Any]) -> None:
     source = os.environ.get(EXAMPLES_ENV)
     if not source:
         return
-    stored: dict[str, list[Any]] = json.loads(Path(source).read_text(encoding="utf-8"))
-    add_examples(raw_schema, stored)
+    add_examples(raw_schema, json.loads(Path(source).read_text(encoding="utf-8")))
 
 
-def add_examples(document: dict[str, Any], stored: dict[str, list[Any]]) -> int:
-    """Give each path parameter named in ``stored`` its first values as examples; how many
+def add_examples(document: dict[str, Any], bindings: list[dict[str, Any]]) -> int:
+    """Give each path parameter a binding names its first stored values as examples: a
+    binding with a ``path`` pattern the operation's path matches before one without; how many
     parameters got them."""
     given = 0
-    for item in document.get("paths", {}).values():
+    for path, item in document.get("paths", {}).items():
         operations = [op for op in item.values() if isinstance(op, dict)]
-        for parameter in [
+        declared = [
             *item.get("parameters", []),
             *(p for op in operations for p in op.get("parameters", [])),
-        ]:
+        ]
+        for parameter in declared:
             if not isinstance(parameter, dict) or parameter.get("in") != "path":
                 continue
-            values = stored.get(str(parameter.get("name")))
+            values = _values(bindings, str(parameter.get("name")), path)
             if values:
                 parameter.pop("example", None)
                 parameter["examples"] = {
@@ -55,6 +58,14 @@ def add_examples(document: dict[str, Any], stored: dict[str, list[Any]]) -> int:
                 }
                 given += 1
     return given
+
+
+def _values(bindings: list[dict[str, Any]], name: str, path: str) -> list[Any]:
+    named = [b for b in bindings if b["name"] == name]
+    for binding in named:
+        if binding["path"] is not None and re.search(binding["path"], path):
+            return list(binding["values"])
+    return next((list(b["values"]) for b in named if b["path"] is None), [])
 
 
 @schemathesis.check
