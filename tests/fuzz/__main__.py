@@ -1,6 +1,7 @@
 """Fuzz the served API with schemathesis, as an administrator and as an agent.
 
-    python -m tests.fuzz [--database-url URL] [--max-examples N] [--seed N] [--report-dir DIR]
+    python -m tests.fuzz [--database-url URL] [--max-examples N] [--scenarios N] [--seed N]
+        [--report-dir DIR]
 
 What it does, in order:
 
@@ -11,13 +12,17 @@ What it does, in order:
    same CLI commands as ``make run``;
 3. the app served by ``tangram serve`` (waitress, the production server) on a free local port,
    with its embedded job worker, so that jobs the requests queue also run;
-4. an API token for ``admin`` and for the demo's ``agent01``;
+4. an API token for ``admin`` and for the demo's ``agent01``, an intake link and a status page
+   (their tokens are only stored hashed);
 5. ``st run`` over the OpenAPI document for each of them, the agent first (the administrator's run
    may deactivate users and uninstall the app): the examples, coverage, fuzzing and stateful
-   phases with the checks the hardening issue names.
+   phases with the checks the hardening issue names and ours (``tests/fuzz/hooks.py``). Path
+   parameters are drawn from the stored values and start from them as examples; the stateful
+   phase follows links from what it creates (each 201's ``Location``).
 
 It exits non-zero when a check failed or the server wrote a traceback to its log; the server's
-log and schemathesis' JUnit reports are kept in the report directory.
+log and schemathesis' JUnit and HAR reports are kept in the report directory, with each
+operation's statuses beside the HAR (``*.breadth.json``).
 """
 
 from __future__ import annotations
@@ -57,6 +62,9 @@ CHECKS = (
     "ndjson_lines",  # ours (tests/fuzz/hooks.py): a streamed answer, line by line
 )
 PHASES = "examples,coverage,fuzzing,stateful"
+#: Call sequences of the stateful phase: it follows the links it infers from the document and
+#: from the ``Location`` of each 201 (a record created, then read, changed, deleted).
+STATEFUL_SCENARIOS = 60
 #: Operations a run must not call on itself: they end the very session or token it runs with.
 SELF_ENDING = ("/api/v1/auth/logout", "/api/v1/auth/tokens/{token_id}")
 
@@ -67,6 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--database-url", default=os.environ.get("TANGRAM_TEST_DATABASE_URL", ""))
     parser.add_argument("--max-examples", type=int, default=5, help="test cases per operation")
+    parser.add_argument(
+        "--scenarios",
+        type=int,
+        default=STATEFUL_SCENARIOS,
+        help="call sequences of the stateful phase (each follows links from what it created)",
+    )
     parser.add_argument("--seed", type=int, default=20261204)
     parser.add_argument("--tickets", type=int, default=20, help="demo tickets to seed")
     parser.add_argument("--report-dir", type=Path, default=ROOT / "tests" / "fuzz" / "reports")
@@ -97,15 +111,15 @@ def main(argv: list[str] | None = None) -> int:
             }
             bindings = stored + _public_tokens(base, tokens["admin"])
             config = Path(scratch) / "schemathesis.toml"
-            config.write_text(_config(bindings), encoding="utf-8")
+            config.write_text(
+                _config(bindings, args.max_examples, args.scenarios), encoding="utf-8"
+            )
             examples = Path(scratch) / "examples.json"
             examples.write_text(json.dumps([asdict(b) for b in bindings]), encoding="utf-8")
             failed = False
             for username, token in tokens.items():
                 report = reports / f"junit-{_kind(url)}-{username}.xml"
-                code = _schemathesis(
-                    base, token, config, examples, args.max_examples, args.seed, report
-                )
+                code = _schemathesis(base, token, config, examples, args.seed, report)
                 print(f"fuzz: as {username}: {'passed' if code == 0 else 'FAILED'}")
                 print(f"fuzz: as {username}: {_breadth(report.with_suffix('.har'), document)}")
                 failed = failed or code != 0
@@ -280,11 +294,22 @@ def _public_tokens(base: str, admin_token: str) -> list[Binding]:
     ]
 
 
-def _config(bindings: list[Binding]) -> str:
-    """A schemathesis configuration whose path parameters are drawn from the stored data:
-    everywhere, or on the operations whose paths a binding names."""
-    # every run starts afresh: no failures replayed from an earlier run's cache
-    lines: list[str] = ["[cache]", "enabled = false", ""]
+def _config(bindings: list[Binding], max_examples: int, scenarios: int) -> str:
+    """A schemathesis configuration: ``max_examples`` cases per operation, ``scenarios`` call
+    sequences in the stateful phase, path parameters drawn from the stored data (everywhere,
+    or on the operations whose paths a binding names)."""
+    lines: list[str] = [
+        # every run starts afresh: no failures replayed from an earlier run's cache
+        "[cache]",
+        "enabled = false",
+        "",
+        "[generation]",
+        f"max-examples = {max_examples}",
+        "",
+        "[phases.stateful.generation]",
+        f"max-examples = {scenarios}",
+        "",
+    ]
     everywhere: list[str] = []
     at: dict[str, list[str]] = defaultdict(list)
     for number, binding in enumerate(bindings):
@@ -368,7 +393,7 @@ def _token(base: str, username: str, password: str) -> str:
 
 
 def _schemathesis(
-    base: str, token: str, config: Path, examples: Path, max_examples: int, seed: int, junit: Path
+    base: str, token: str, config: Path, examples: Path, seed: int, junit: Path
 ) -> int:
     command = [
         str(BIN / "st"),
@@ -384,8 +409,6 @@ def _schemathesis(
         ",".join(CHECKS),
         "--phases",
         PHASES,
-        "--max-examples",
-        str(max_examples),
         "--seed",
         str(seed),
         "--generation-database",

@@ -51,6 +51,8 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        /** @description The address of what was created (its own GET) */
+                        Location?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1419,6 +1421,8 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        /** @description The address of what was created (its own GET) */
+                        Location?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2687,6 +2691,8 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        /** @description The address of what was created (its own GET) */
+                        Location?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -3055,6 +3061,8 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        /** @description The address of what was created (its own GET) */
+                        Location?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -3682,6 +3690,8 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        /** @description The address of what was created (its own GET) */
+                        Location?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -4923,6 +4933,8 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        /** @description The address of what was created (its own GET) */
+                        Location?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -5859,6 +5871,8 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        /** @description The address of what was created (its own GET) */
+                        Location?: string;
                         [name: string]: unknown;
                     };
                     content: {

@@ -14,7 +14,7 @@ from tangram.platform import metadata, packages
 from tangram.platform.kernel.errors import ValidationFailed
 from tangram.platform.kernel.models import App
 from tangram.platform.outbound import webhooks
-from tangram.web.api.common import LockedSchema, StrictSchema
+from tangram.web.api.common import LOCATION, LockedSchema, StrictSchema, created
 from tangram.web.decoding import Blueprint
 from tangram.web.security import platform, require_actor
 
@@ -157,14 +157,14 @@ class Apps(MethodView):
             return metadata.list_apps(uow, actor)
 
     @blp.arguments(AppCreateSchema)
-    @blp.response(201, AppSchema)
-    def post(self, body: dict[str, Any]) -> App:
+    @blp.response(201, AppSchema, headers=LOCATION)
+    def post(self, body: dict[str, Any]) -> tuple[App, dict[str, str]]:
         """Create an empty app (administrators)."""
         actor = require_actor()
         with platform().unit_of_work() as uow:
             app = metadata.create_app(uow, actor, **body)
             uow.commit()
-        return app
+        return created(app, "apps.AppItem", app=app.key)
 
 
 @blp.route("/<string:app>")

@@ -3,14 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
 
-from flask import Response, request, stream_with_context
+from flask import Response, request, stream_with_context, url_for
 from marshmallow import Schema, fields, validate
 
 from tangram.platform.records.listing import Filter
 
 #: Most items one page of a list endpoint returns.
 MAX_PAGE = 500
+
+#: The ``Location`` header of a 201, as the document states it (RFC 9110, 15.3.2).
+LOCATION = {
+    "Location": {
+        "description": "The address of what was created (its own GET)",
+        "schema": {"type": "string"},
+    }
+}
+
+T = TypeVar("T")
+
+
+def created(body: T, endpoint: str, **values: Any) -> tuple[T, dict[str, str]]:
+    """A 201's body, with the created resource's address (the view ``endpoint`` with
+    ``values``) in ``Location``."""
+    return body, {"Location": url_for(endpoint, **values)}
 
 
 class StrictSchema(Schema):

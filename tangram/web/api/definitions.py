@@ -14,7 +14,7 @@ from tangram.platform.kernel.models import DefinitionVersion
 from tangram.platform.metadata import DefinitionView
 from tangram.platform.records.listing import Filter
 from tangram.platform.rules import probe, whatif
-from tangram.web.api.common import StrictSchema
+from tangram.web.api.common import LOCATION, StrictSchema, created
 from tangram.web.decoding import ID_MAX, Blueprint
 from tangram.web.security import platform, require_actor
 
@@ -296,8 +296,10 @@ class Definitions(MethodView):
         return [_render(v) for v in views]
 
     @blp.arguments(DefinitionCreateSchema)
-    @blp.response(201, DefinitionSchema)
-    def post(self, body: dict[str, Any], app: str, kinds: str) -> dict[str, Any]:
+    @blp.response(201, DefinitionSchema, headers=LOCATION)
+    def post(
+        self, body: dict[str, Any], app: str, kinds: str
+    ) -> tuple[dict[str, Any], dict[str, str]]:
         """Create a definition (its draft). The draft may be incomplete: the answer lists the
         engine's problems with it; only a body that is not an object with a valid ``key`` is
         refused (422)."""
@@ -305,7 +307,8 @@ class Definitions(MethodView):
         with platform().unit_of_work() as uow:
             view = metadata.create_definition(uow, actor, app, KINDS[kinds], body["body"])
             uow.commit()
-        return _render(view)
+        out = _render(view)
+        return created(out, "definitions.DefinitionItem", app=app, kinds=kinds, key=out["key"])
 
 
 @blp.route(f"/<string:app>/{KIND_SEGMENT}/<string:key>")
@@ -349,8 +352,10 @@ class Publish(MethodView):
     """Publish the draft."""
 
     @blp.arguments(PublishSchema)
-    @blp.response(201, PublishedSchema)
-    def post(self, body: dict[str, Any], app: str, kinds: str, key: str) -> dict[str, Any]:
+    @blp.response(201, PublishedSchema, headers=LOCATION)
+    def post(
+        self, body: dict[str, Any], app: str, kinds: str, key: str
+    ) -> tuple[dict[str, Any], dict[str, str]]:
         """Publish the draft as the next version; an unchanged draft gets 409. ``warnings``
         name what is valid but will likely go wrong at run time (an assignee without the grants
         a task needs, a rule action that fails on the stored records)."""
@@ -358,7 +363,7 @@ class Publish(MethodView):
         with platform().unit_of_work() as uow:
             version, warnings = metadata.publish_advised(uow, actor, app, KINDS[kinds], key, **body)
             uow.commit()
-        return {
+        published = {
             "version": version.version,
             "checksum": version.checksum,
             "note": version.note,
@@ -366,6 +371,14 @@ class Publish(MethodView):
             "created_at": version.created_at,
             "warnings": warnings,
         }
+        return created(
+            published,
+            "definitions.VersionItem",
+            app=app,
+            kinds=kinds,
+            key=key,
+            number=version.version,
+        )
 
 
 @blp.route(f"/<string:app>/{KIND_SEGMENT}/<string:key>/archive")

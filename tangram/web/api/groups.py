@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from tangram.platform.identity import groups
 from tangram.platform.kernel.models import Group, User
-from tangram.web.api.common import LockedSchema, StrictSchema
+from tangram.web.api.common import LOCATION, LockedSchema, StrictSchema, created
 from tangram.web.api.users import UserSchema
 from tangram.web.decoding import Blueprint
 from tangram.web.security import platform, require_actor
@@ -66,14 +66,14 @@ class Groups(MethodView):
             return groups.list_groups(uow)
 
     @blp.arguments(GroupCreateSchema)
-    @blp.response(201, GroupSchema)
-    def post(self, body: dict[str, Any]) -> Group:
+    @blp.response(201, GroupSchema, headers=LOCATION)
+    def post(self, body: dict[str, Any]) -> tuple[Group, dict[str, str]]:
         """Create a group (administrators)."""
         actor = require_actor()
         with platform().unit_of_work() as uow:
             group = groups.create_group(uow, actor, **body)
             uow.commit()
-        return group
+        return created(group, "groups.GroupItem", group_id=group.id)
 
 
 @blp.route("/<int:group_id>")

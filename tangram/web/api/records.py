@@ -17,7 +17,14 @@ from tangram.platform.metadata import compiled
 from tangram.platform.records import app_search, exports, related, saved_views
 from tangram.platform.records.listing import SortKey
 from tangram.web.api.audit import EntrySchema
-from tangram.web.api.common import MAX_PAGE, StrictSchema, download, filters_from_query
+from tangram.web.api.common import (
+    LOCATION,
+    MAX_PAGE,
+    StrictSchema,
+    created,
+    download,
+    filters_from_query,
+)
 from tangram.web.decoding import Blueprint
 from tangram.web.security import platform, require_actor
 
@@ -178,10 +185,10 @@ class Records(MethodView):
 
     @blp.arguments(LangArgs, location="query")
     @blp.arguments(RecordCreateSchema)
-    @blp.response(201, RecordSchema)
+    @blp.response(201, RecordSchema, headers=LOCATION)
     def post(
         self, _args: dict[str, Any], body: dict[str, Any], app: str, form: str
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], dict[str, str]]:
         """Create a record; 422 lists every problem by field path in the caller's language."""
         actor = require_actor()
         p = platform()
@@ -189,7 +196,7 @@ class Records(MethodView):
             written = records.create_record(uow, actor, app, form, body["data"], lang=lang_of())
             out = _current(uow, actor, app, form, written.record)
             uow.commit()
-        return out
+        return created(out, "records.RecordItem", app=app, form=form, record_id=out["id"])
 
 
 class ExportArgs(Schema):

@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 from tangram.platform.identity import roles, users
 from tangram.platform.identity.perms import ACTIONS, require_admin
 from tangram.platform.kernel.models import Grant, Role, User
-from tangram.web.api.common import LockedSchema, StrictSchema
+from tangram.web.api.common import LOCATION, LockedSchema, StrictSchema, created
 from tangram.web.api.groups import LockArgs
 from tangram.web.api.users import UserSchema
 from tangram.web.decoding import Blueprint
@@ -103,14 +103,14 @@ class Roles(MethodView):
             return roles.list_roles(uow)
 
     @blp.arguments(RoleCreateSchema)
-    @blp.response(201, RoleSchema)
-    def post(self, body: dict[str, Any]) -> Role:
+    @blp.response(201, RoleSchema, headers=LOCATION)
+    def post(self, body: dict[str, Any]) -> tuple[Role, dict[str, str]]:
         """Create a role."""
         actor = require_actor()
         with platform().unit_of_work() as uow:
             role = roles.create_role(uow, actor, **body)
             uow.commit()
-        return role
+        return created(role, "roles.RoleItem", role_id=role.id)
 
 
 @blp.route("/<int:role_id>")

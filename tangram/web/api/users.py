@@ -12,7 +12,14 @@ from tangram.platform.identity import lockout, sessions, users
 from tangram.platform.identity.perms import require_admin
 from tangram.platform.kernel.models import User
 from tangram.web.api.auth import EndedSchema, SessionSchema, session_views
-from tangram.web.api.common import LockedSchema, PageArgs, StrictSchema, next_after
+from tangram.web.api.common import (
+    LOCATION,
+    LockedSchema,
+    PageArgs,
+    StrictSchema,
+    created,
+    next_after,
+)
 from tangram.web.decoding import Blueprint
 from tangram.web.security import platform, require_actor
 
@@ -100,14 +107,14 @@ class Users(MethodView):
         return {"items": items, "next_after": next_after(list(items), args["limit"])}
 
     @blp.arguments(UserCreateSchema)
-    @blp.response(201, UserSchema)
-    def post(self, body: dict[str, Any]) -> User:
+    @blp.response(201, UserSchema, headers=LOCATION)
+    def post(self, body: dict[str, Any]) -> tuple[User, dict[str, str]]:
         """Create an account (administrators)."""
         actor = require_actor()
         with platform().unit_of_work() as uow:
             user = users.create_user(uow, actor, **body)
             uow.commit()
-        return user
+        return created(user, "users.UserItem", user_id=user.id)
 
 
 @blp.route("/<int:user_id>")
