@@ -13,6 +13,7 @@ from sqlalchemy import select
 from tangram.platform import metadata, packages
 from tangram.platform.kernel.errors import ValidationFailed
 from tangram.platform.kernel.models import App
+from tangram.platform.kernel.names import KEY
 from tangram.platform.outbound import webhooks
 from tangram.web.api.common import LOCATION, LockedSchema, StrictSchema, created
 from tangram.web.decoding import Blueprint
@@ -44,7 +45,11 @@ class AppSchema(Schema):
 class AppCreateSchema(StrictSchema):
     """A new, empty app."""
 
-    key = fields.String(required=True, validate=validate.Length(min=1, max=63))
+    key = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=63),
+        metadata={"pattern": KEY.pattern},  # (the platform checks it, with its own message)
+    )
     name = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
     description = fields.Dict(keys=fields.String(), values=fields.String(), load_default=None)
     version = fields.String(load_default="0.1.0")
