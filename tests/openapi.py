@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
 from flask import Flask
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError
 from werkzeug.exceptions import HTTPException
 
 NDJSON = "application/x-ndjson"
@@ -74,17 +75,45 @@ class OpenApiChecker:
             content.get(content_type.split(";", 1)[0].strip()) if content_type else None
         ) or next(iter(content.values()))
         schema = schema["schema"]
-        validator = Draft202012Validator({**schema, "components": self.spec["components"]})
-        # a stream of JSON lines: each line is a value of the schema
-        lines = body.splitlines() if content_type and NDJSON in content_type else None
-        for number, value in enumerate(
-            [body] if lines is None else [json.loads(line) for line in lines], start=1
-        ):
-            errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
-            where = "" if lines is None else f" (line {number})"
-            assert not errors, (
-                f"{method} {template} {status}{where} does not match its documented schema: "
-                + "; ".join(
-                    f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:5]
-                )
+        components = self.spec["components"]
+        if content_type and NDJSON in content_type:  # a stream of JSON lines, each a value
+            problems = ndjson_problems(body, schema, components)
+            assert not problems, (
+                f"{method} {template} {status} does not match its documented schema: "
+                + "; ".join(problems[:5])
             )
+            return
+        errors = list(Draft202012Validator({**schema, "components": components}).iter_errors(body))
+        assert not errors, (
+            f"{method} {template} {status} does not match its documented schema: "
+            + _described(errors)
+        )
+
+
+def ndjson_problems(
+    text: str, schema: Mapping[str, Any], components: Mapping[str, Any]
+) -> list[str]:
+    """What is wrong with a stream of JSON lines each of which must be a value of ``schema``
+    (strict JSON: no NaN or Infinity), a message per bad line; ``[]`` when nothing is."""
+    validator = Draft202012Validator({**schema, "components": components})
+    problems = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        try:
+            value = json.loads(line, parse_constant=_not_json)
+        except ValueError as exc:
+            problems.append(f"line {number} is not JSON: {exc}")
+            continue
+        errors = list(validator.iter_errors(value))
+        if errors:
+            problems.append(f"line {number}: {_described(errors)}")
+    return problems
+
+
+def _described(errors: list[ValidationError]) -> str:
+    """The first five schema errors, by where they are."""
+    ordered = sorted(errors, key=lambda e: list(e.absolute_path))
+    return "; ".join(f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in ordered[:5])
+
+
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")

@@ -89,11 +89,11 @@ class StrictParser(FlaskParser):
         return super().load_querystring(req, schema)
 
 
-#: The largest id a table holds: ids are the databases' INTEGER (32 bits on PostgreSQL).
-ID_MAX = 2**31 - 1
-#: The range of the databases' INTEGER columns, where every integer a request names (an id, a
-#: lock version, a cursor) is stored or compared.
+#: The range of the databases' INTEGER columns (32 bits on PostgreSQL), where every integer a
+#: request names (an id, a lock version, a cursor) is stored or compared.
 INTEGER_RANGE = (-(2**31), 2**31 - 1)
+#: The largest id a table holds.
+ID_MAX = INTEGER_RANGE[1]
 
 
 class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]  # flask-smorest is untyped

@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import schemathesis
-from jsonschema import Draft202012Validator
+
+from tests.openapi import NDJSON, ndjson_problems
 
 #: Environment variable naming a JSON file: the stored values of path parameters, a list of
 #: ``{"name", "values", "path"}`` (``path``: a pattern of the paths they hold on, or null).
 EXAMPLES_ENV = "TANGRAM_FUZZ_EXAMPLES"
 #: Stored values given to one parameter as examples (each adds cases to the examples phase).
 PER_PARAMETER = 3
-NDJSON = "application/x-ndjson"
 
 
 @schemathesis.hook
@@ -35,11 +35,9 @@ def before_load_schema(context: Any, raw_schema: dict[str, Any]) -> None:
     add_examples(raw_schema, json.loads(Path(source).read_text(encoding="utf-8")))
 
 
-def add_examples(document: dict[str, Any], bindings: list[dict[str, Any]]) -> int:
+def add_examples(document: dict[str, Any], bindings: list[dict[str, Any]]) -> None:
     """Give each path parameter a binding names its first stored values as examples: a
-    binding with a ``path`` pattern the operation's path matches before one without; how many
-    parameters got them."""
-    given = 0
+    binding with a ``path`` pattern the operation's path matches before one without."""
     for path, item in document.get("paths", {}).items():
         operations = [op for op in item.values() if isinstance(op, dict)]
         declared = [
@@ -56,8 +54,6 @@ def add_examples(document: dict[str, Any], bindings: list[dict[str, Any]]) -> in
                     f"stored_{i}": {"value": value}
                     for i, value in enumerate(values[:PER_PARAMETER])
                 }
-                given += 1
-    return given
 
 
 def _values(bindings: list[dict[str, Any]], name: str, path: str) -> list[Any]:
@@ -75,7 +71,6 @@ def ndjson_lines(ctx: Any, response: Any, case: Any) -> bool | None:
     media = (response.headers.get("content-type") or [""])[0].split(";")[0].strip()
     if media != NDJSON:
         return None
-    document = case.operation.schema.raw_schema
     declared = (
         case.operation.definition.raw.get("responses", {})
         .get(str(response.status_code), {})
@@ -84,22 +79,11 @@ def ndjson_lines(ctx: Any, response: Any, case: Any) -> bool | None:
     )
     if declared is None:
         raise AssertionError(f"{NDJSON} is not declared for status {response.status_code}")
-    validator = Draft202012Validator(
-        {**declared.get("schema", {}), "components": document.get("components", {})}
-    )
     text = response.content.decode("utf-8")
     if not text.endswith("\n"):
         raise AssertionError("the stream does not end with a newline: it was cut short")
-    for number, line in enumerate(text.splitlines(), start=1):
-        try:
-            value = json.loads(line, parse_constant=_refuse)
-        except ValueError as exc:
-            raise AssertionError(f"line {number} is not JSON: {exc}") from None
-        errors = sorted(validator.iter_errors(value), key=str)
-        if errors:
-            raise AssertionError(f"line {number} does not match its schema: {errors[0].message}")
+    components = case.operation.schema.raw_schema.get("components", {})
+    problems = ndjson_problems(text, declared.get("schema", {}), components)
+    if problems:
+        raise AssertionError(problems[0])
     return True
-
-
-def _refuse(constant: str) -> None:
-    raise ValueError(f"{constant} is not JSON")

@@ -12,6 +12,7 @@ import type { Problem } from "./data";
 export function ProblemCount({ problems, anchor }: { problems: Problem[]; anchor: string }) {
   const { t } = useLang();
   if (!problems.length) return null;
+  const show = () => document.getElementById(anchor)?.scrollIntoView({ block: "nearest" });
   return (
     <Tag
       color="error"
@@ -19,10 +20,8 @@ export function ProblemCount({ problems, anchor }: { problems: Problem[]; anchor
       style={{ cursor: "pointer", marginInlineEnd: 0 }}
       role="link"
       tabIndex={0}
-      onClick={() => document.getElementById(anchor)?.scrollIntoView({ block: "nearest" })}
-      onKeyDown={(e) => {
-        if (e.key === "Enter") document.getElementById(anchor)?.scrollIntoView({ block: "nearest" });
-      }}
+      onClick={show}
+      onKeyDown={(e) => e.key === "Enter" && show()}
       data-testid="pinned-problem-count"
     >
       {t("design.problems", { n: problems.length })}
