@@ -7,12 +7,13 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Response, expect, sync_playwright
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from tangram.platform import records
 from tangram.platform.bootstrap import Platform
@@ -42,6 +43,8 @@ def browser() -> Iterator[Browser]:
 
 #: Marks the answers of a server whose test is over (not a fault of the page).
 CLOSING_HEADER = "X-Test-Closing"
+#: Where the server finds the answer being sent, to close it when the client went away.
+BODY_KEY = "tests.e2e.body"
 
 
 class _Body:
@@ -53,6 +56,7 @@ class _Body:
     def __init__(self, result: Iterable[bytes], left: Callable[[], None]) -> None:
         self.result = result
         self.left: Callable[[], None] | None = left
+        self.closed = False
 
     def __iter__(self) -> Iterator[bytes]:
         yield from self.result
@@ -64,6 +68,9 @@ class _Body:
             self.left = None
 
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         try:
             close = getattr(self.result, "close", None)
             if close is not None:
@@ -106,7 +113,9 @@ class _Counted:
         except BaseException:
             self._left(number)
             raise
-        return _Body(result, lambda: self._left(number))
+        body = _Body(result, lambda: self._left(number))
+        environ[BODY_KEY] = body
+        return body
 
     def _left(self, number: int) -> None:
         with self.lock:
@@ -130,11 +139,28 @@ class _Counted:
 expect.set_options(timeout=15_000)
 
 
-@pytest.fixture
-def server(platform: Platform) -> Iterator[str]:
-    """The app on a free local port, on the test's database."""
-    app = _Counted(create_app(platform=platform))
-    http = make_server("127.0.0.1", 0, app, threaded=True)
+class _Handler(WSGIRequestHandler):
+    """werkzeug's request handler, closing the answer when the client went away.
+
+    After sending an answer, werkzeug drains what the client may still send, and only then
+    closes the answer; when that drain fails because the client reset the connection (the
+    browser left the page while a request was in flight), the answer is never closed. A file
+    being served then stays open until the garbage collector finds it (a ``ResourceWarning``),
+    and the request stays counted as running. werkzeug calls this hook in that case."""
+
+    def connection_dropped(
+        self, error: BaseException, environ: dict[str, Any] | None = None
+    ) -> None:
+        body = (environ or {}).get(BODY_KEY)
+        if body is not None:
+            body.close()
+
+
+@contextmanager
+def serving(wsgi: Any) -> Iterator[str]:
+    """A WSGI app on a free local port, as the browser tests serve the app: the base URL."""
+    app = _Counted(wsgi)
+    http = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Handler)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
     try:
@@ -143,6 +169,13 @@ def server(platform: Platform) -> Iterator[str]:
         app.close()  # requests already being answered finish before the database goes
         http.shutdown()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def server(platform: Platform) -> Iterator[str]:
+    """The app on a free local port, on the test's database."""
+    with serving(create_app(platform=platform)) as url:
+        yield url
 
 
 @pytest.fixture
