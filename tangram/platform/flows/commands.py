@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from tangram.config import Settings
 from tangram.engines.flows import (
@@ -161,16 +161,17 @@ def _require_depth(uow: UnitOfWork, parent_id: int, flow_key: str) -> None:
 RECHECK_JOB = "flow.recheck"
 
 
+_RUNNING = select(FlowInstance.id).where(
+    FlowInstance.record_id == bindparam("record"),
+    FlowInstance.flow_key == bindparam("flow"),
+    FlowInstance.status == "running",
+)
+
+
 def running_instance(uow: UnitOfWork, record_id: int, flow_key: str) -> int | None:
     """The id of the record's running instance of ``flow_key``, if any (a start that races this
     check is stopped by the unique index on running instances)."""
-    return uow.session.scalar(
-        select(FlowInstance.id).where(
-            FlowInstance.record_id == record_id,
-            FlowInstance.flow_key == flow_key,
-            FlowInstance.status == "running",
-        )
-    )
+    return uow.session.scalar(_RUNNING, {"record": record_id, "flow": flow_key})
 
 
 #: Actions that send a task's work back: the person who gets it must be told why.
@@ -482,6 +483,13 @@ def _system_command(
     handle(uow, settings, actor, app_key_of(uow, instance.app_id), instance, record, command)
 
 
+_RUNNING_OF = select(FlowInstance).where(
+    FlowInstance.record_id == bindparam("record"),
+    FlowInstance.flow_key.in_(bindparam("flows", expanding=True)),
+    FlowInstance.status == "running",
+)
+
+
 def _record_updated(uow: UnitOfWork, event: Event) -> None:
     """Queue a recheck for the record's instances that wait at a timer ending on a condition."""
     # only forms with a published flow whose timers end on a condition pay for a query
@@ -496,11 +504,7 @@ def _record_updated(uow: UnitOfWork, event: Event) -> None:
         return
     queued = uow.memo.flow_rechecks
     running = uow.session.scalars(
-        select(FlowInstance).where(
-            FlowInstance.record_id == int(event.object_id),
-            FlowInstance.flow_key.in_(keys),
-            FlowInstance.status == "running",
-        )
+        _RUNNING_OF, {"record": int(event.object_id), "flows": keys}
     ).all()
     for instance in running:
         if instance.id in queued:

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, select, update
 
 from tangram.config import Settings
 from tangram.platform.identity.credentials import secret_hash
@@ -107,14 +107,18 @@ def open_session(
     return OpenedSession(row, secret)
 
 
+#: A session and its user by the secret's hash: on every request, so built once.
+_SESSION_BY_HASH = (
+    select(UserSession, User)
+    .join(User, User.id == UserSession.user_id)
+    .where(UserSession.token_hash == bindparam("hash"))
+)
+
+
 def session_actor(uow: UnitOfWork, secret: str) -> SessionCheck:
     """The actor of a session cookie's secret; an unknown, ended or expired session, or a
     deactivated account, is refused (401 ``auth.expired``)."""
-    found = uow.session.execute(
-        select(UserSession, User)
-        .join(User, User.id == UserSession.user_id)
-        .where(UserSession.token_hash == secret_hash(secret))
-    ).one_or_none()
+    found = uow.session.execute(_SESSION_BY_HASH, {"hash": secret_hash(secret)}).one_or_none()
     if found is None:
         raise Unauthenticated(ENDED, code="auth.expired")
     row, user = found[0], found[1]

@@ -483,10 +483,8 @@ def insert_record(uow: UnitOfWork, t: Tables, record: Record) -> None:
 def update_record(uow: UnitOfWork, t: Tables, record: Record, changed: Iterable[str]) -> None:
     """Write the projection of a changed record (child rows only for changed sub-tables)."""
     connection = uow.session.connection()
-    row = main_row(t.projection, record)
-    del row["_id"]
     with translated_errors():
-        connection.execute(update(t.main).where(t.main.c._id == record.id).values(**row))
+        connection.execute(t.main_update, t.update_params(main_row(t.projection, record)))
     changed = set(changed)
     for key, rows in t.projection.child_rows(record.data).items():
         if key not in changed:

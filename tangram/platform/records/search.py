@@ -56,6 +56,10 @@ from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import compiled
 
 _TABLE = cast(Table, RecordSearch.__table__)
+#: The statements of every record write, built once.
+_INSERT = insert(_TABLE)
+_DELETE = delete(_TABLE).where(_TABLE.c.record_id == bindparam("record"))
+_DELETE_FIELDS = _DELETE.where(_TABLE.c.field.in_(bindparam("fields", expanding=True)))
 T = TypeVar("T")
 
 
@@ -136,23 +140,23 @@ def write(
     """Replace a record's search rows (only those of the ``changed`` top-level fields, when
     given) with its document's; a ``fresh`` record (just created) has none to replace."""
     connection = uow.session.connection()
-    table = _TABLE
-    gone = delete(table).where(table.c.record_id == record_id)
-    if changed is not None:
-        if not changed:
-            return
+    if changed is not None and not changed:
+        return
+    if fresh:
+        pass
+    elif changed is None:
+        connection.execute(_DELETE, {"record": record_id})
+    else:
         names = set(changed) | {
             f"{key}.{c.key}"
             for child in form.projection.children
             if (key := child.key) in changed
             for c in child.columns
         }
-        gone = gone.where(table.c.field.in_(sorted(names)))
-    if not fresh:
-        connection.execute(gone)
+        connection.execute(_DELETE_FIELDS, {"record": record_id, "fields": sorted(names)})
     rows = _rows(form, record_id, data, changed)
     if rows:
-        connection.execute(insert(table), rows)
+        connection.execute(_INSERT, rows)
 
 
 def remove(uow: UnitOfWork, record_id: int) -> None:

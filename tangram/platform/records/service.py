@@ -435,14 +435,15 @@ def update_record(
     return _write_update(uow, actor, app, form_key, record, changes, version, form, lang=lang)
 
 
+_GROUP_KEYS = select(Group.key).where(Group.id.in_(bindparam("ids", expanding=True)))
+
+
 def eval_context(uow: UnitOfWork, actor: Actor) -> EvalContext:
     """What a form's formulas and conditions read besides the record: the clock, who writes, the
     keys of their groups and their roles."""
     groups: frozenset[str] = frozenset()
     if actor.group_ids:
-        groups = frozenset(
-            uow.session.scalars(select(Group.key).where(Group.id.in_(sorted(actor.group_ids))))
-        )
+        groups = frozenset(uow.session.scalars(_GROUP_KEYS, {"ids": sorted(actor.group_ids)}))
     return EvalContext(now=uow.now, user=actor.user_id, groups=groups, roles=actor.roles)
 
 

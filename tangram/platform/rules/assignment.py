@@ -38,11 +38,23 @@ class Unresolvable(ValueError):
     """A recipient names nobody (an unknown group, an empty field): the action fails, traced."""
 
 
+#: Statements of dispatch, which runs on many record writes, built once.
+_GROUP_BY_KEY = select(Group).where(Group.key == bindparam("key"))
+_ROLE_BY_KEY = select(Role).where(Role.key == bindparam("key"))
+_MEMBERS = select(Membership.user_id).where(Membership.group_id == bindparam("group"))
+_HOLDERS = select(RoleAssignment.user_id).where(RoleAssignment.role_id == bindparam("role"))
+_ACTIVE_USERS = (
+    select(User)
+    .where(User.id.in_(bindparam("ids", expanding=True)), User.is_active.is_(True))
+    .order_by(User.id)
+)
+
+
 def find_group(uow: UnitOfWork, value: Any) -> Group:
     if isinstance(value, int) and not isinstance(value, bool):
         group = uow.session.get(Group, value)
     else:
-        group = uow.session.scalar(select(Group).where(Group.key == str(value)))
+        group = uow.session.scalar(_GROUP_BY_KEY, {"key": str(value)})
     if group is None:
         raise Unresolvable(f"there is no group {value!r}")
     return group
@@ -75,11 +87,7 @@ def users_of(
     ids = named_ids(uow, recipients, form, data)
     if not ids:
         return []
-    return list(
-        uow.session.scalars(
-            select(User).where(User.id.in_(sorted(ids)), User.is_active.is_(True)).order_by(User.id)
-        )
-    )
+    return list(uow.session.scalars(_ACTIVE_USERS, {"ids": sorted(ids)}))
 
 
 _ACTIVE = select(User.id).where(User.id.in_(bindparam("ids", expanding=True)), User.is_active)
@@ -115,20 +123,12 @@ def named_ids(
             ids.add(int(value))
         elif kind == "group":
             group = find_group(uow, value)
-            ids.update(
-                uow.session.scalars(
-                    select(Membership.user_id).where(Membership.group_id == group.id)
-                )
-            )
+            ids.update(uow.session.scalars(_MEMBERS, {"group": group.id}))
         elif kind == "role":
-            role = uow.session.scalar(select(Role).where(Role.key == str(value)))
+            role = uow.session.scalar(_ROLE_BY_KEY, {"key": str(value)})
             if role is None:
                 raise Unresolvable(f"there is no role {value!r}")
-            ids.update(
-                uow.session.scalars(
-                    select(RoleAssignment.user_id).where(RoleAssignment.role_id == role.id)
-                )
-            )
+            ids.update(uow.session.scalars(_HOLDERS, {"role": role.id}))
         elif kind == "manager_of":
             field = form.by_key.get(str(value))
             group = find_group(uow, data.get(str(value)) if field is not None else value)

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from tangram.config import Settings
 from tangram.engines.rules import (
@@ -37,19 +37,26 @@ RECALC_JOB = "sla.recalculate"
 _SLA_BUSY = "sla_busy"
 
 
+#: Statements of every SLA refresh (each record write of a form with a policy), built once.
+_WRITES_OF = (
+    select(AuditEntry)
+    .where(
+        AuditEntry.object_type == "record",
+        AuditEntry.object_id == bindparam("object_id"),
+        AuditEntry.action.in_(("record.created", "record.updated")),
+    )
+    .order_by(AuditEntry.id)
+)
+_STATUSES_OF = select(SlaStatus).where(
+    SlaStatus.record_id == bindparam("record"), SlaStatus.policy == bindparam("policy")
+)
+
+
 def history(uow: UnitOfWork, record: Record) -> list[tuple[datetime, dict[str, Any]]]:
     """The record's snapshots (oldest first), replayed from its audit trail."""
     entries: list[tuple[datetime, str, Mapping[str, Any]]] = [
         (e.at, e.action, e.payload)
-        for e in uow.session.scalars(
-            select(AuditEntry)
-            .where(
-                AuditEntry.object_type == "record",
-                AuditEntry.object_id == str(record.id),
-                AuditEntry.action.in_(("record.created", "record.updated")),
-            )
-            .order_by(AuditEntry.id)
-        )
+        for e in uow.session.scalars(_WRITES_OF, {"object_id": str(record.id)})
     ]
     entries += [
         (uow.now, a.action, a.payload)
@@ -105,11 +112,7 @@ def _refresh_policy(
     statuses = policy.evaluate(snapshots, uow.now)
     rows = {
         row.target: row
-        for row in uow.session.scalars(
-            select(SlaStatus).where(
-                SlaStatus.record_id == record.id, SlaStatus.policy == policy.key
-            )
-        )
+        for row in uow.session.scalars(_STATUSES_OF, {"record": record.id, "policy": policy.key})
     }
     targets = {t.key: t for t in policy.targets}
     fields: dict[str, Any] = {}

@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import Insert, Table, insert
+from sqlalchemy import Insert, Table, Update, bindparam, insert, update
 
 from tangram.engines.forms import Projection
 
@@ -37,11 +37,27 @@ class Tables:
     #: every time): the main table's, and each child table's by sub-table key.
     main_insert: Insert = field(init=False)
     child_inserts: Mapping[str, Insert] = field(init=False)
+    #: The main row's update, built once as well (its values coerced into a SET clause per
+    #: write cost more than the statement's execution): every column but ``_id``, each bound
+    #: as ``set_<column>``, the row's id as ``row_id`` (see :meth:`update_params`).
+    main_update: Update = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "main_insert", insert(self.main))
+        statement = (
+            update(self.main)
+            .where(self.main.c._id == bindparam("row_id"))
+            .values({c.key: bindparam(f"set_{c.key}") for c in self.main.c if c.key != "_id"})
+        )
+        object.__setattr__(self, "main_update", statement)
         children = {key: insert(table) for key, table in self.children.items()}
         object.__setattr__(self, "child_inserts", children)
+
+    def update_params(self, row: Mapping[str, object]) -> dict[str, object]:
+        """The parameters of :attr:`main_update` writing ``row`` (every column, ``_id`` too)."""
+        params = {f"set_{key}": value for key, value in row.items() if key != "_id"}
+        params["row_id"] = row["_id"]
+        return params
 
     def all(self) -> list[Table]:
         """Main table first, then the child tables."""
