@@ -137,10 +137,16 @@ def inbox(
             "started": FlowInstance.id,
         }
         queries = {name: q_.where(scoped[name].in_(instances)) for name, q_ in queries.items()}
-    counts = {
-        name: int(uow.session.scalar(select(func.count()).select_from(q_.subquery())) or 0)
-        for name, q_ in queries.items()
-    }
+    # every box's count in one statement (one round trip, not one per box)
+    counted = uow.session.execute(
+        select(
+            *(
+                select(func.count()).select_from(q_.subquery()).scalar_subquery().label(name)
+                for name, q_ in queries.items()
+            )
+        )
+    ).one()
+    counts = {name: int(counted[i] or 0) for i, name in enumerate(queries)}
     model: Any = {"cc": CarbonCopyEntry, "started": FlowInstance}.get(box, Task)
     query = queries[box]
     if box in _DUE_FIRST:

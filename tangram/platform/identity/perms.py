@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Executable, Result, bindparam, select
 from sqlalchemy.orm import Session
 
 from tangram.platform.kernel.errors import PermissionDenied, Unauthenticated
@@ -127,6 +127,14 @@ _GRANTS_OF = select(
 _GROUPS_OF = select(Membership.group_id).where(Membership.user_id == bindparam("user"))
 
 
+def _read(session: Session, statement: Executable, parameters: dict[str, Any]) -> Result[Any]:
+    """A column query through the session's connection, without the ORM's work per statement
+    (about as much as the query's own), flushing first as an ORM query would."""
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(statement, parameters)
+
+
 def load_actor(
     session: Session,
     user: User,
@@ -138,13 +146,13 @@ def load_actor(
     """Build the actor of an active user: roles, grants and group memberships."""
     if not user.is_active:
         raise Unauthenticated("this account is deactivated", code="auth.inactive")
-    role_rows = session.execute(_ROLES_OF, {"user": user.id}).all()
+    role_rows = _read(session, _ROLES_OF, {"user": user.id}).all()
     role_ids = [r.id for r in role_rows]
     grants: list[GrantRule] = []
     if role_ids:
-        for grant in session.execute(_GRANTS_OF, {"roles": role_ids}):
+        for grant in _read(session, _GRANTS_OF, {"roles": role_ids}):
             grants.append(grant_rule(grant))
-    group_ids = frozenset(session.scalars(_GROUPS_OF, {"user": user.id}))
+    group_ids = frozenset(_read(session, _GROUPS_OF, {"user": user.id}).scalars())
     roles = frozenset(r.key for r in role_rows)
     return Actor(
         user_id=user.id,
