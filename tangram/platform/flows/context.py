@@ -138,7 +138,7 @@ def may_act(uow: UnitOfWork, app_key: str, form_key: str, user_id: int, need: st
     if user is None:
         return False
     try:
-        actor = load_actor(uow.session, user, via="system")
+        actor = load_actor(uow.session, user, via="system", groups=False)
     except Unauthenticated:  # a deactivated account
         return False
     return scope_for(actor, need, app_key, form_key) is not None

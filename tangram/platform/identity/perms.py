@@ -114,16 +114,23 @@ def grant_rule(grant: StoredGrant) -> GrantRule:
 
 
 #: The statements of :func:`load_actor`, which runs on every request: built once (building a
-#: statement and its cache key costs several times what the database takes to answer it).
-_ROLES_OF = (
-    select(Role.id, Role.key)
+#: statement and its cache key costs several times what the database takes to answer it). The
+#: user's roles with their grants, one row per grant (a role without any: one row, no grant),
+#: as columns: loading ORM objects into the session costs more.
+_ROLES_AND_GRANTS = (
+    select(
+        Role.key,
+        Grant.id.label("grant_id"),
+        Grant.app_key,
+        Grant.form_key,
+        Grant.actions,
+        Grant.scope,
+        Grant.field_rules,
+    )
     .join(RoleAssignment, RoleAssignment.role_id == Role.id)
+    .outerjoin(Grant, Grant.role_id == Role.id)
     .where(RoleAssignment.user_id == bindparam("user"))
 )
-#: The grants' columns, not ORM objects: loading objects into the session costs more.
-_GRANTS_OF = select(
-    Grant.app_key, Grant.form_key, Grant.actions, Grant.scope, Grant.field_rules
-).where(Grant.role_id.in_(bindparam("roles", expanding=True)))
 _GROUPS_OF = select(Membership.group_id).where(Membership.user_id == bindparam("user"))
 
 
@@ -142,18 +149,18 @@ def load_actor(
     via: str,
     token_id: int | None = None,
     session_id: int | None = None,
+    groups: bool = True,
 ) -> Actor:
-    """Build the actor of an active user: roles, grants and group memberships."""
+    """Build the actor of an active user: roles, grants and group memberships (with ``groups``
+    false, none: an actor only asked what its grants allow)."""
     if not user.is_active:
         raise Unauthenticated("this account is deactivated", code="auth.inactive")
-    role_rows = _read(session, _ROLES_OF, {"user": user.id}).all()
-    role_ids = [r.id for r in role_rows]
-    grants: list[GrantRule] = []
-    if role_ids:
-        for grant in _read(session, _GRANTS_OF, {"roles": role_ids}):
-            grants.append(grant_rule(grant))
-    group_ids = frozenset(_read(session, _GROUPS_OF, {"user": user.id}).scalars())
-    roles = frozenset(r.key for r in role_rows)
+    rows = _read(session, _ROLES_AND_GRANTS, {"user": user.id}).all()
+    roles = frozenset(row.key for row in rows)
+    grants = [grant_rule(row) for row in rows if row.grant_id is not None]
+    group_ids: frozenset[int] = frozenset()
+    if groups:
+        group_ids = frozenset(_read(session, _GROUPS_OF, {"user": user.id}).scalars())
     return Actor(
         user_id=user.id,
         username=user.username,
