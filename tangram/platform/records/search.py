@@ -140,13 +140,12 @@ def write(
     """Replace a record's search rows (only those of the ``changed`` top-level fields, when
     given) with its document's; a ``fresh`` record (just created) has none to replace."""
     connection = uow.session.connection()
-    if changed is not None and not changed:
+    if changed is None:
+        if not fresh:
+            connection.execute(_DELETE, {"record": record_id})
+    elif not changed:
         return
-    if fresh:
-        pass
-    elif changed is None:
-        connection.execute(_DELETE, {"record": record_id})
-    else:
+    elif not fresh:
         names = set(changed) | {
             f"{key}.{c.key}"
             for child in form.projection.children
