@@ -13,9 +13,8 @@ from sqlalchemy import select
 from tangram.platform import metadata, packages
 from tangram.platform.kernel.errors import ValidationFailed
 from tangram.platform.kernel.models import App
-from tangram.platform.kernel.names import KEY
 from tangram.platform.outbound import webhooks
-from tangram.web.api.common import LOCATION, LockedSchema, StrictSchema, created
+from tangram.web.api.common import LOCATION, LockedSchema, StrictSchema, created, new_key
 from tangram.web.decoding import Blueprint
 from tangram.web.security import platform, require_actor
 
@@ -45,11 +44,7 @@ class AppSchema(Schema):
 class AppCreateSchema(StrictSchema):
     """A new, empty app."""
 
-    key = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=63),
-        metadata={"pattern": KEY.pattern},  # (the platform checks it, with its own message)
-    )
+    key = new_key()
     name = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
     description = fields.Dict(keys=fields.String(), values=fields.String(), load_default=None)
     version = fields.String(load_default="0.1.0")

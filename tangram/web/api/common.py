@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from flask import Response, request, stream_with_context, url_for
 from marshmallow import Schema, fields, validate
 
+from tangram.platform.kernel.names import KEY
 from tangram.platform.records.listing import Filter
 
 #: Most items one page of a list endpoint returns.
@@ -51,6 +52,14 @@ class LockedSchema(StrictSchema):
 
 
 I18nText = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+def new_key() -> fields.String:
+    """The key of a new app, group or role: 1–63 characters, the pattern the platform checks
+    stated for the document (a key that misses it gets the platform's own message)."""
+    return fields.String(
+        required=True, validate=validate.Length(min=1, max=63), metadata={"pattern": KEY.pattern}
+    )
 
 
 def next_after(items: list[object], limit: int, key: str = "id") -> int | None:

@@ -9,8 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from tangram.platform.identity import groups
 from tangram.platform.kernel.models import Group, User
-from tangram.platform.kernel.names import KEY
-from tangram.web.api.common import LOCATION, LockedSchema, StrictSchema, created
+from tangram.web.api.common import LOCATION, LockedSchema, StrictSchema, created, new_key
 from tangram.web.api.users import UserSchema
 from tangram.web.decoding import Blueprint
 from tangram.web.security import platform, require_actor
@@ -35,11 +34,7 @@ class GroupSchema(Schema):
 class GroupCreateSchema(StrictSchema):
     """A new org unit."""
 
-    key = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=63),
-        metadata={"pattern": KEY.pattern},  # (the platform checks it, with its own message)
-    )
+    key = new_key()
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     parent_id = fields.Integer(load_default=None, allow_none=True)
     manager_id = fields.Integer(load_default=None, allow_none=True)

@@ -10,8 +10,7 @@ from marshmallow import Schema, fields, validate
 from tangram.platform.identity import roles, users
 from tangram.platform.identity.perms import ACTIONS, require_admin
 from tangram.platform.kernel.models import Grant, Role, User
-from tangram.platform.kernel.names import KEY
-from tangram.web.api.common import LOCATION, LockedSchema, StrictSchema, created
+from tangram.web.api.common import LOCATION, LockedSchema, StrictSchema, created, new_key
 from tangram.web.api.groups import LockArgs
 from tangram.web.api.users import UserSchema
 from tangram.web.decoding import Blueprint
@@ -37,11 +36,7 @@ class RoleSchema(Schema):
 class RoleCreateSchema(StrictSchema):
     """A new role."""
 
-    key = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=63),
-        metadata={"pattern": KEY.pattern},  # (the platform checks it, with its own message)
-    )
+    key = new_key()
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     description = fields.String(load_default="", validate=validate.Length(max=1000))
 
