@@ -120,12 +120,9 @@ def field_names(projection: Projection, hidden: Collection[str] = ()) -> list[st
 def _rows(
     form: Form, record_id: int, data: Mapping[str, Any], only: Collection[str] | None
 ) -> list[dict[str, Any]]:
-    found = document_tokens(form.fields, data, segmenter())
-    return [
-        {"record_id": record_id, "field": name, "tokens": text}
-        for name, text in found.items()
-        if only is None or name.partition(".")[0] in only
-    ]
+    fields = form.fields if only is None else [f for f in form.fields if f.key in only]
+    found = document_tokens(fields, data, segmenter())
+    return [{"record_id": record_id, "field": name, "tokens": text} for name, text in found.items()]
 
 
 def write(
