@@ -23,6 +23,7 @@ from tangram.platform.kernel import jobs
 from tangram.platform.kernel.clock import FrozenClock
 from tangram.platform.kernel.models import AuditEntry, Job, Notification, SlaStatus
 from tangram.platform.outbound import webhooks
+from tangram.platform.rules import sla
 from tangram.platform.worker import Worker
 from tests.platform.rules_fixtures import (
     CALENDAR,
@@ -205,6 +206,45 @@ def test_pause_and_priority_change_move_the_due_time(world: World, clock: Frozen
     world.update(ticket.id, {"first_response_at": clock.now().isoformat()})
     # business time used: 10:00–10:30 and 11:30–12:00; the pause and lunch do not count
     assert world.get(ticket.id).data["frt_minutes"] == 60.0
+
+
+def test_an_sla_is_refreshed_once_per_write_after_the_rules_that_write_with_it(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A creation rule raises the urgency: the record's SLA is evaluated once, over the history
+    that holds the rule's write (P1: due 30 minutes after creation), not once for the rule's
+    write and again for the creation."""
+    world.publish("calendar", CALENDAR)
+    world.publish("rule", SLA)
+    world.publish(
+        "rule",
+        rule(
+            "urgent_hardware",
+            condition={"==": [{"var": "issue_type"}, "hardware_fault"]},
+            actions=[{"type": "set_fields", "values": {"urgency": "P1", "status": "assigned"}}],
+        ),
+    )
+    replayed: list[int] = []
+    real = sla.history
+
+    def counted(uow: Any, record: Any) -> Any:
+        replayed.append(record.id)
+        return real(uow, record)
+
+    monkeypatch.setattr(sla, "history", counted)
+    ticket = world.create({**HW_A, "assignee": world.users["ann"]})
+    assert replayed == [ticket.id]
+    stored = world.get(ticket.id)
+    assert (stored.data["urgency"], stored.data["frt_due"]) == ("P1", "2026-11-23T02:30:00+00:00")
+    with world.platform.unit_of_work(write=False) as uow:
+        trail = records.timeline(uow, SYSTEM, "svc", "ticket", ticket.id)
+    writes = [(e.action, sorted(e.payload.get("changes", {}))) for e in trail]
+    assert [w for w in writes if w[0] == "record.updated"] == [
+        ("record.updated", ["status", "urgency"]),
+        ("record.updated", ["frt_breached", "frt_due"]),
+    ]
+    world.update(ticket.id, {"status": "waiting"})
+    assert replayed == [ticket.id, ticket.id]
 
 
 class Receiver(BaseHTTPRequestHandler):

@@ -184,6 +184,9 @@ class Memo:
     rule_chain: list[str] = field(default_factory=list)
     #: rules: records whose SLA is being refreshed (its own writes must not refresh it again).
     sla_busy: set[int] = field(default_factory=set)
+    #: rules: records whose event is being handled: the SLA refresh its handling ends with sees
+    #: the writes of the events its rules raise, which therefore leave the refresh to it.
+    sla_later: set[int] = field(default_factory=set)
     #: reports: app ids by key.
     report_app_ids: dict[str, int] = field(default_factory=dict)
     #: reports: KPI values rules read, by (app, KPI, period).

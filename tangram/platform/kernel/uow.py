@@ -176,6 +176,7 @@ class UnitOfWork:
         audited = len(self._audit)
         memo = self.memo
         depth, chain, busy = memo.rule_depth, list(memo.rule_chain), set(memo.sla_busy)
+        later = set(memo.sla_later)
         marks, rechecks = set(memo.rollup_marks), set(memo.flow_rechecks)
         nested = self.session.begin_nested()
         self._rehearsals += 1
@@ -186,6 +187,7 @@ class UnitOfWork:
             nested.rollback()
             del self._audit[audited:]
             memo.rule_depth, memo.rule_chain, memo.sla_busy = depth, chain, busy
+            memo.sla_later = later
             memo.rollup_marks, memo.flow_rechecks = marks, rechecks
 
     def publish(self, event: Event) -> None:

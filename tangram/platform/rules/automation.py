@@ -122,19 +122,28 @@ def handle_event(uow: UnitOfWork, settings: Settings, event: Event) -> None:
                 actor_id=event.actor_id,
             )
         return
+    # The SLA is refreshed once, by the outermost event of the record: the writes its rules make
+    # raise further events, whose handling leaves the refresh to this one (it sees their writes).
+    later = uow.memo.sla_later
+    outermost = record.id not in later
     if rule_set is not None:
-        run_rules(
-            uow,
-            settings,
-            book,
-            record,
-            rule_set,
-            RuleEvent(event.name, changed),
-            old=old,
-            actor_id=event.actor_id,
-        )
+        later.add(record.id)
+        try:
+            run_rules(
+                uow,
+                settings,
+                book,
+                record,
+                rule_set,
+                RuleEvent(event.name, changed),
+                old=old,
+                actor_id=event.actor_id,
+            )
+        finally:
+            if outermost:
+                later.discard(record.id)
         schedule_timers(uow, book, record, event.name, changed)
-    if policies and record.deleted_at is None:
+    if policies and outermost and record.deleted_at is None:
         refresh_sla(uow, settings, book, record, policies)
 
 

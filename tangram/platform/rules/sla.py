@@ -34,9 +34,6 @@ SLA_JOB = "sla.check"
 RECALC_JOB = "sla.recalculate"
 
 
-_SLA_BUSY = "sla_busy"
-
-
 #: Statements of every SLA refresh (each record write of a form with a policy), built once.
 _WRITES_OF = (
     select(AuditEntry)
