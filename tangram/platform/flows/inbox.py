@@ -227,12 +227,20 @@ def inbox_context(uow: UnitOfWork, items: Sequence[Any], lang: str) -> list[dict
     ids = {i.id if isinstance(i, FlowInstance) else i.instance_id for i in items}
     if not ids:
         return []
+    # the columns read, not the instances (their state and path documents are not)
     found = uow.session.execute(
-        select(FlowInstance, App.key)
+        select(
+            FlowInstance.id,
+            FlowInstance.flow_key,
+            FlowInstance.version,
+            FlowInstance.form_key,
+            FlowInstance.record_id,
+            App.key,
+        )
         .join(App, App.id == FlowInstance.app_id)
         .where(FlowInstance.id.in_(ids))
     ).all()
-    instances = {row[0].id: (row[0], str(row[1])) for row in found}
+    instances = {row.id: (row, str(row.key)) for row in found}
     record_ids = {i.record_id for i, _ in instances.values()}
     data: dict[int, dict[str, Any]] = {
         row.id: row.data

@@ -254,15 +254,20 @@ class RecordFlowSchema(Schema):
     history = fields.List(fields.Dict(), required=True)
 
 
+#: The schemas an inbox item is dumped with, made once (making one copies its declared fields:
+#: per item, that was a third of a 50-item page's time).
+_TASK, _CC, _INSTANCE = TaskSchema(), CarbonCopySchema(), InstanceSchema()
+
+
 def _item(item: Any) -> dict[str, Any]:
     schema: Schema
     if isinstance(item, Task):
-        schema = TaskSchema()
+        schema = _TASK
     elif isinstance(item, CarbonCopyEntry):
-        schema = CarbonCopySchema()
+        schema = _CC
     else:
         assert isinstance(item, FlowInstance)
-        schema = InstanceSchema()
+        schema = _INSTANCE
     dumped: dict[str, Any] = schema.dump(item)
     return dumped
 
