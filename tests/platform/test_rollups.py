@@ -428,6 +428,22 @@ def test_rules_read_kpis_from_rollups_inside_their_write(world: World) -> None:
         assert uow.session.scalar(select(func.count()).select_from(RollupDay)) > 0
 
 
+def test_what_a_write_unit_measures_is_not_kept_for_others(world: World) -> None:
+    """A rule reads a KPI after its unit wrote (or while a what-if rehearses): the value counts
+    writes nobody else sees yet, and may never see. It is not cached for the next reader."""
+    span = resolve_period("2026-11-01..2026-11-30", now=START, zone=world_zone())
+    world.platform.caches.report_results.clear()
+    with world.platform.unit_of_work(write=False) as uow:
+        before = kpis.kpi_card(uow, SYSTEM, "svc", "open", period=span)["value"]
+    with world.platform.unit_of_work() as uow:  # never committed
+        records.create_record(uow, SYSTEM, "svc", "case", {"issue": "hw", "status": "open"})
+        inside = kpis.kpi_card(uow, SYSTEM, "svc", "open", period=span)["value"]
+    assert inside == before + 1
+    with world.platform.unit_of_work(write=False) as uow:
+        after = kpis.kpi_card(uow, SYSTEM, "svc", "open", period=span)
+    assert (after["value"], after["cached"]) == (before, True)
+
+
 def test_a_write_marks_its_days_as_it_commits_so_the_days_writers_do_not_wait(
     world: World,
 ) -> None:

@@ -193,6 +193,8 @@ class Memo:
     rule_kpis: dict[tuple[str, str, str, str | None, int | None], float | None] = field(
         default_factory=dict
     )
+    #: reports: the audit log's mark as this unit first read it (the result cache's key).
+    report_head: tuple[int, int, int] | None = None
     #: reports: set while a dashboard answers from caches and rollups only (the rest later).
     queries_later: bool = False
     #: reports: rollup marks to bump, (app id, form, date field, UTC day), written at commit.

@@ -288,12 +288,23 @@ class Result:
 
 def head(uow: UnitOfWork) -> tuple[int, int, int]:
     """The audit log's mark: it moves with every write of any record (see
-    :func:`~tangram.platform.kernel.audit.mark`)."""
-    return audit.mark(uow.session)
+    :func:`~tangram.platform.kernel.audit.mark`); read once per unit of work. What the unit
+    reads afterwards is at least as new as the mark (a later commit moves it further), so a
+    result kept under it is never older than what the mark promises."""
+    memo = uow.memo
+    if memo.report_head is None:
+        memo.report_head = audit.mark(uow.session)
+    return memo.report_head
 
 
 def cached(uow: UnitOfWork, key: tuple[Any, ...], compute: Callable[[], Any]) -> tuple[Any, bool]:
-    """``compute()``'s value for ``key`` and the audit head, and whether it came from the cache."""
+    """``compute()``'s value for ``key`` and the audit head, and whether it came from the cache.
+
+    Only read units share the cache: a write unit (a rule reading a KPI, a what-if rehearsing
+    effects) sees its own writes, which the mark does not count and which may yet be rolled
+    back; it computes its own values, and keeps them to itself."""
+    if uow.write:
+        return compute(), False
     full = (*key, head(uow))
     found = uow.caches.report_results.get(full)
     if found is not None:
