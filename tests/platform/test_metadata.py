@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from tangram.platform import metadata
 from tangram.platform.bootstrap import Platform
@@ -102,6 +103,52 @@ def test_what_is_published_is_read_through_the_cache_even_after_a_rollback(
     version, moved = newest()
     assert version == 2
     assert moved not in (None, tag)
+
+
+def test_a_published_body_is_read_once_and_each_reader_gets_its_own(
+    platform: Platform, system: Actor, app_key: str
+) -> None:
+    """Read with its digest, a version's body is kept for the process: no statement the second
+    time; a reader changing its copy changes nobody else's; a row id a rolled-back publication
+    used, taken again by another body, gives that body."""
+    with platform.unit_of_work() as uow:
+        metadata.create_definition(uow, system, app_key, "form", form())
+        metadata.publish(uow, system, app_key, "form", "ticket")
+        uow.commit()
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    def body() -> dict[str, Any]:
+        with platform.unit_of_work(write=False) as uow:
+            row_id, _, digest = metadata.published_ref(uow, app_key, "form", "ticket")
+            event.listen(platform.engine, "before_cursor_execute", count)
+            try:
+                return metadata.version_body(uow, row_id, digest)
+            finally:
+                event.remove(platform.engine, "before_cursor_execute", count)
+
+    first = body()
+    read = len(statements)
+    assert read == 1
+    first["label"]["zh-CN"] = "changed by a reader"
+    first["fields"].clear()
+    again = body()
+    assert len(statements) == read  # from the cache
+    assert again["label"] == {"zh-CN": "工单"}
+    assert [f["key"] for f in again["fields"]] == ["title"]
+    for label, commit in (("二", False), ("三", True)):
+        with platform.unit_of_work() as uow:
+            metadata.update_draft(
+                uow, system, app_key, "form", "ticket", form(label), lock_version=2
+            )
+            metadata.publish(uow, system, app_key, "form", "ticket")
+            row_id, _, digest = metadata.published_ref(uow, app_key, "form", "ticket")
+            assert metadata.version_body(uow, row_id, digest)["label"] == {"zh-CN": label}
+            if commit:
+                uow.commit()
+    assert body()["label"] == {"zh-CN": "三"}
 
 
 def test_publish_is_refused_when_the_draft_is_unchanged(

@@ -107,6 +107,8 @@ class Caches:
     published_refs: Shared[tuple[str, str, str, str], tuple[int, int, str]] = field(
         default_factory=lambda: Shared(4096)
     )
+    #: metadata: published versions' bodies as JSON text, by (row id, digest).
+    version_bodies: Shared[tuple[int, str], str] = field(default_factory=lambda: Shared(1024))
     #: metadata: the archived (kind, key) of an app by (app, metadata tag).
     archived: Shared[tuple[str, str], frozenset[tuple[str, str]]] = field(
         default_factory=lambda: Shared(256)

@@ -9,6 +9,7 @@ through :func:`published_body`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -305,10 +306,23 @@ def published_ref(
     return ref
 
 
-def version_body(uow: UnitOfWork, row_id: int) -> dict[str, Any]:
-    """The body of a published version by its row id (from :func:`published_ref`)."""
-    body = uow.session.scalar(select(DefinitionVersion.body).where(DefinitionVersion.id == row_id))
-    return dict(body or {})
+_BODY = select(DefinitionVersion.body).where(DefinitionVersion.id == bindparam("id"))
+
+
+def version_body(uow: UnitOfWork, row_id: int, digest: str | None = None) -> dict[str, Any]:
+    """The body of a published version by its row id (from :func:`published_ref`).
+
+    With the version's ``digest`` (also from :func:`published_ref`) the body is kept in the
+    process's cache: a published version never changes, and the digest tells a row id reused
+    after a deletion apart. Each caller gets a body of its own (decoded from the kept text)."""
+    if digest is not None:
+        kept = uow.caches.version_bodies.get((row_id, digest))
+        if kept is not None:
+            return dict(json.loads(kept))
+    body = dict(uow.session.scalar(_BODY, {"id": row_id}) or {})
+    if digest is not None:
+        uow.caches.version_bodies.put((row_id, digest), json.dumps(body))
+    return body
 
 
 def published_body(

@@ -197,8 +197,8 @@ def _bound(
 
 
 def _dashboard(uow: UnitOfWork, app_key: str, key: str) -> tuple[int, dict[str, Any]]:
-    row_id, version, _ = metadata.published_ref(uow, app_key, "dashboard", key)
-    return version, metadata.version_body(uow, row_id)
+    row_id, version, digest = metadata.published_ref(uow, app_key, "dashboard", key)
+    return version, metadata.version_body(uow, row_id, digest)
 
 
 def _widget(body: Mapping[str, Any], widget_id: str) -> Mapping[str, Any]:

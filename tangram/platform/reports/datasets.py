@@ -106,10 +106,10 @@ def published_kpis(uow: UnitOfWork, app_key: str, keys: Sequence[str]) -> dict[s
     out: dict[str, Any] = {}
     for key in dict.fromkeys(keys):
         try:
-            row_id, version, _ = metadata.published_ref(uow, app_key, "kpi", key)
+            row_id, version, digest = metadata.published_ref(uow, app_key, "kpi", key)
         except NotFound:
             continue
-        out[key] = {**metadata.version_body(uow, row_id), "_version": version}
+        out[key] = {**metadata.version_body(uow, row_id, digest), "_version": version}
     return out
 
 
@@ -317,8 +317,8 @@ def load(uow: UnitOfWork, actor: Actor, app_key: str, key: str) -> tuple[Prepare
     every form it joins (403 ``permission.record`` otherwise: see
     :mod:`tangram.platform.reports.sources`)."""
     require_app(uow, actor, app_key)
-    row_id, version, _digest = metadata.published_ref(uow, app_key, "report", key)
-    body = metadata.version_body(uow, row_id)
+    row_id, version, digest = metadata.published_ref(uow, app_key, "report", key)
+    body = metadata.version_body(uow, row_id, digest)
     form_key = str((body.get("dataset") or {}).get("form"))
     records.require_scope(actor, Action.READ, app_key, form_key)  # before anything runs
     try:

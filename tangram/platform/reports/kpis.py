@@ -77,8 +77,8 @@ def card_period(uow: UnitOfWork, spec: str | None = None, *, path: str = "period
 
 
 def _kpi(uow: UnitOfWork, app_key: str, key: str) -> tuple[int, dict[str, Any]]:
-    row_id, version, _ = metadata.published_ref(uow, app_key, "kpi", key)
-    return version, metadata.version_body(uow, row_id)
+    row_id, version, digest = metadata.published_ref(uow, app_key, "kpi", key)
+    return version, metadata.version_body(uow, row_id, digest)
 
 
 def _rounded(value: Any, decimals: int) -> Any:

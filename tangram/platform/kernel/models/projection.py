@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy import Insert, Table, Update, bindparam, insert, update
 
@@ -26,32 +27,38 @@ def created_index_name(table: str) -> str:
     return identifier("ix", table, "_created_at")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Tables:
-    """The SQLAlchemy tables of one projection (never bound to a session's metadata)."""
+    """The SQLAlchemy tables of one projection (never bound to a session's metadata).
+
+    Its write statements are built on first use and kept: a new construct per write would
+    compute its cache key every time, and readers (reports make a ``Tables`` per widget) never
+    build them."""
 
     projection: Projection
     main: Table
     children: Mapping[str, Table]
-    #: Insert statements built once (a new construct per write would compute its cache key
-    #: every time): the main table's, and each child table's by sub-table key.
-    main_insert: Insert = field(init=False)
-    child_inserts: Mapping[str, Insert] = field(init=False)
-    #: The main row's update, built once as well (its values coerced into a SET clause per
-    #: write cost more than the statement's execution): every column but ``_id``, each bound
-    #: as ``set_<column>``, the row's id as ``row_id`` (see :meth:`update_params`).
-    main_update: Update = field(init=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "main_insert", insert(self.main))
-        statement = (
+    @cached_property
+    def main_insert(self) -> Insert:
+        """The main table's insert."""
+        return insert(self.main)
+
+    @cached_property
+    def child_inserts(self) -> Mapping[str, Insert]:
+        """Each child table's insert, by sub-table key."""
+        return {key: insert(table) for key, table in self.children.items()}
+
+    @cached_property
+    def main_update(self) -> Update:
+        """The main row's update (its values coerced into a SET clause per write cost more than
+        the statement's execution): every column but ``_id``, each bound as ``set_<column>``,
+        the row's id as ``row_id`` (see :meth:`update_params`)."""
+        return (
             update(self.main)
             .where(self.main.c._id == bindparam("row_id"))
             .values({c.key: bindparam(f"set_{c.key}") for c in self.main.c if c.key != "_id"})
         )
-        object.__setattr__(self, "main_update", statement)
-        children = {key: insert(table) for key, table in self.children.items()}
-        object.__setattr__(self, "child_inserts", children)
 
     def update_params(self, row: Mapping[str, object]) -> dict[str, object]:
         """The parameters of :attr:`main_update` writing ``row`` (every column, ``_id`` too)."""
