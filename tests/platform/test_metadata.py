@@ -151,6 +151,42 @@ def test_a_published_body_is_read_once_and_each_reader_gets_its_own(
     assert body()["label"] == {"zh-CN": "三"}
 
 
+def test_the_catalog_of_forms_follows_publications_and_is_read_once_between_them(
+    platform: Platform, system: Actor, app_key: str
+) -> None:
+    with platform.unit_of_work() as uow:
+        metadata.create_definition(uow, system, app_key, "form", form())
+        metadata.publish(uow, system, app_key, "form", "ticket")
+        uow.commit()
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    def catalog() -> dict[str, list[str]]:
+        with platform.unit_of_work(write=False) as uow:
+            metadata.app_tag(uow, app_key)
+            event.listen(platform.engine, "before_cursor_execute", count)
+            try:
+                return metadata.form_catalog(uow, app_key)
+            finally:
+                event.remove(platform.engine, "before_cursor_execute", count)
+
+    first = catalog()
+    assert (first, len(statements)) == ({"ticket": ["title"]}, 1)
+    first["ticket"].append("changed by a reader")
+    assert (catalog(), len(statements)) == ({"ticket": ["title"]}, 1)  # from the cache
+    with platform.unit_of_work() as uow:
+        metadata.update_draft(
+            uow, system, app_key, "form", "ticket", form(extra_field=True), lock_version=2
+        )
+        metadata.publish(uow, system, app_key, "form", "ticket")
+        assert metadata.form_catalog(uow, app_key) == {"ticket": ["title", "urgency"]}
+        uow.commit()
+    assert catalog() == {"ticket": ["title", "urgency"]}
+    assert len(statements) == 2
+
+
 def test_publish_is_refused_when_the_draft_is_unchanged(
     platform: Platform, system: Actor, app_key: str
 ) -> None:

@@ -109,6 +109,10 @@ class Caches:
     )
     #: metadata: published versions' bodies as JSON text, by (row id, digest).
     version_bodies: Shared[tuple[int, str], str] = field(default_factory=lambda: Shared(1024))
+    #: metadata: the field keys of an app's published forms, by (app, metadata tag).
+    form_catalogs: Shared[tuple[str, str], dict[str, tuple[str, ...]]] = field(
+        default_factory=lambda: Shared(256)
+    )
     #: metadata: the archived (kind, key) of an app by (app, metadata tag).
     archived: Shared[tuple[str, str], frozenset[tuple[str, str]]] = field(
         default_factory=lambda: Shared(256)

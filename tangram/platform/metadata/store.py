@@ -205,18 +205,27 @@ def delete_definition(
 
 def form_catalog(uow: UnitOfWork, app_key: str) -> dict[str, list[str]]:
     """Field keys of every published form of an app (for reference checks), in one query; while
-    a package is being published, its forms too (they may refer to each other)."""
-    rows = uow.session.execute(
-        select(Definition.key, DefinitionVersion.body)
-        .join(App, App.id == Definition.app_id)
-        .join(DefinitionVersion, DefinitionVersion.definition_id == Definition.id)
-        .where(
-            App.key == app_key,
-            Definition.kind == "form",
-            DefinitionVersion.version == Definition.published_version,
+    a package is being published, its forms too (they may refer to each other).
+
+    A read unit takes it from the process's cache, under the app's metadata tag (which every
+    publication changes); a write unit, which may be publishing, reads it."""
+    tag = None if uow.write else app_tag(uow, app_key)
+    kept = uow.caches.form_catalogs.get((app_key, tag)) if tag is not None else None
+    if kept is None:
+        rows = uow.session.execute(
+            select(Definition.key, DefinitionVersion.body)
+            .join(App, App.id == Definition.app_id)
+            .join(DefinitionVersion, DefinitionVersion.definition_id == Definition.id)
+            .where(
+                App.key == app_key,
+                Definition.kind == "form",
+                DefinitionVersion.version == Definition.published_version,
+            )
         )
-    )
-    found = {key: [f.get("key") for f in body.get("fields", [])] for key, body in rows}
+        kept = {key: tuple(f.get("key") for f in body.get("fields", [])) for key, body in rows}
+        if tag is not None:
+            uow.caches.form_catalogs.put((app_key, tag), kept)
+    found = {key: list(keys) for key, keys in kept.items()}
     return {**found, **uow.memo.package_forms.get(app_key, {})}
 
 
