@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from tangram.platform import metadata
 from tangram.platform.bootstrap import Platform
@@ -20,7 +19,7 @@ from tangram.platform.kernel.errors import (
     ValidationFailed,
 )
 from tangram.platform.kernel.models import Definition
-from tests.conftest import make_user
+from tests.conftest import count_queries, make_user
 
 
 def form(label: str = "工单", extra_field: bool = False) -> dict[str, Any]:
@@ -117,17 +116,13 @@ def test_a_published_body_is_read_once_and_each_reader_gets_its_own(
         uow.commit()
     statements: list[str] = []
 
-    def count(*args: Any) -> None:
-        statements.append(args[2])
-
     def body() -> dict[str, Any]:
         with platform.unit_of_work(write=False) as uow:
             row_id, _, digest = metadata.published_ref(uow, app_key, "form", "ticket")
-            event.listen(platform.engine, "before_cursor_execute", count)
-            try:
-                return metadata.version_body(uow, row_id, digest)
-            finally:
-                event.remove(platform.engine, "before_cursor_execute", count)
+            with count_queries(platform.engine) as run:
+                found = metadata.version_body(uow, row_id, digest)
+        statements.extend(run)
+        return found
 
     first = body()
     read = len(statements)
@@ -160,17 +155,13 @@ def test_the_catalog_of_forms_follows_publications_and_is_read_once_between_them
         uow.commit()
     statements: list[str] = []
 
-    def count(*args: Any) -> None:
-        statements.append(args[2])
-
     def catalog() -> dict[str, list[str]]:
         with platform.unit_of_work(write=False) as uow:
             metadata.app_tag(uow, app_key)
-            event.listen(platform.engine, "before_cursor_execute", count)
-            try:
-                return metadata.form_catalog(uow, app_key)
-            finally:
-                event.remove(platform.engine, "before_cursor_execute", count)
+            with count_queries(platform.engine) as run:
+                found = metadata.form_catalog(uow, app_key)
+        statements.extend(run)
+        return found
 
     first = catalog()
     assert (first, len(statements)) == ({"ticket": ["title"]}, 1)

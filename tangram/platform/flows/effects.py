@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert, select
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy import select
 
 from tangram.config import Settings
 from tangram.engines.flows import (
@@ -45,7 +44,7 @@ from tangram.platform.kernel.models import (
     Task,
     User,
 )
-from tangram.platform.kernel.uow import UnitOfWork, translated_errors
+from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import compiled
 from tangram.platform.outbound import notify
 from tangram.platform.rules import effects as rule_effects
@@ -54,14 +53,10 @@ from tangram.platform.rules import rulebook
 TIMER_JOB = "flow.timer"
 
 
-_INSERT_TASK = insert(cast(Table, Task.__table__)).returning(Task.__table__.c.id)
-
-
 def _insert_task(
     uow: UnitOfWork, instance: FlowInstance, record: Record, effect: TaskOpened, app_key: str
 ) -> Task:
-    """A new open task's row: a Core insert (the ORM's flush costs more than the statement); the
-    object then joins the session as persistent, as if the ORM had inserted it."""
+    """A new open task's row (see :meth:`UnitOfWork.insert`)."""
     values: dict[str, Any] = {
         "instance_id": instance.id,
         "key": effect.task,
@@ -80,12 +75,7 @@ def _insert_task(
         "acted_at": None,
         "due_at": effect.due,
     }
-    with translated_errors():
-        new_id = uow.session.connection().execute(_INSERT_TASK, values).scalar_one()
-    row = Task(id=int(new_id), **values)
-    make_transient_to_detached(row)
-    uow.session.add(row)
-    return row
+    return uow.insert(Task, values)
 
 
 def _task_rows(

@@ -188,11 +188,9 @@ class Memo:
     #: rules: how deep effects have triggered further rules, and the rules on the way.
     rule_depth: int = 0
     rule_chain: list[str] = field(default_factory=list)
-    #: rules: records whose SLA is being refreshed (its own writes must not refresh it again).
+    #: rules: records whose SLA refresh is held: the handling of an event of the record, or a
+    #: refresh, under way; the events its writes raise leave the refresh to it.
     sla_busy: set[int] = field(default_factory=set)
-    #: rules: records whose event is being handled: the SLA refresh its handling ends with sees
-    #: the writes of the events its rules raise, which therefore leave the refresh to it.
-    sla_later: set[int] = field(default_factory=set)
     #: reports: app ids by key.
     report_app_ids: dict[str, int] = field(default_factory=dict)
     #: reports: KPI values rules read, by (app, KPI, period).

@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert, select
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy import select
 
 from tangram.platform.kernel.errors import NotFound, ValidationFailed
 from tangram.platform.kernel.models import Job, JobStatus, Notification
@@ -20,8 +19,6 @@ from tangram.platform.kernel.uow import UnitOfWork
 
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
-
-_INSERT_JOB = insert(cast(Table, Job.__table__)).returning(Job.__table__.c.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,27 +108,23 @@ def enqueue(
             "max_attempts must be at least 1",
             errors=[{"path": "max_attempts", "message": "must be at least 1"}],
         )
-    values: dict[str, Any] = {
-        "kind": kind,
-        "payload": dict(payload),
-        "run_at": run_at or uow.now,
-        "status": JobStatus.PENDING.value,
-        "attempts": 0,
-        "max_attempts": max_attempts,
-        "last_error": None,
-        "locked_by": None,
-        "locked_until": None,
-        "created_at": uow.now,
-        "updated_at": uow.now,
-        "finished_at": None,
-    }
-    # A Core insert, the row written at once (the ORM's flush would cost more than the insert);
-    # the object then joins the session as persistent, as if the ORM had inserted it.
-    new_id = uow.session.connection().execute(_INSERT_JOB, values).scalar_one()
-    job = Job(id=new_id, **values)
-    make_transient_to_detached(job)
-    uow.session.add(job)
-    return job
+    return uow.insert(
+        Job,
+        {
+            "kind": kind,
+            "payload": dict(payload),
+            "run_at": run_at or uow.now,
+            "status": JobStatus.PENDING.value,
+            "attempts": 0,
+            "max_attempts": max_attempts,
+            "last_error": None,
+            "locked_by": None,
+            "locked_until": None,
+            "created_at": uow.now,
+            "updated_at": uow.now,
+            "finished_at": None,
+        },
+    )
 
 
 def backoff(attempts: int) -> timedelta:

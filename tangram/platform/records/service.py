@@ -12,11 +12,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import nh3
-from sqlalchemy import Table, bindparam, insert, select
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy import bindparam, select
 
 from tangram.config import Settings
 from tangram.engines.forms import (
@@ -55,7 +54,7 @@ from tangram.platform.kernel.models import (
     Record,
     Scope,
 )
-from tangram.platform.kernel.uow import UnitOfWork, translated_errors
+from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import PUBLISHED, AppRef, app_ref, compiled, require_live
 from tangram.platform.records import attachments, projections, search
 
@@ -85,9 +84,6 @@ def _sanitise(form: Form, data: Mapping[str, Any]) -> Mapping[str, Any]:
         )
 
     return map_values(form.fields, data, clean)
-
-
-_INSERT_RECORD = insert(cast(Table, Record.__table__)).returning(Record.__table__.c.id)
 
 
 _REFERENCED = select(Record.id, Record.app_id, Record.form_key, Record.deleted_at).where(
@@ -304,14 +300,9 @@ def create_record(
         "created_by": actor.user_id,
         "updated_by": actor.user_id,
         "lock_version": 1,
+        "deleted_at": None,
     }
-    # A Core insert (the ORM's flush machinery costs more than the insert itself); the object
-    # then joins the session as persistent, exactly as if the ORM had inserted it.
-    with translated_errors():
-        new_id = uow.session.connection().execute(_INSERT_RECORD, values).scalar_one()
-    record = Record(id=new_id, deleted_at=None, **values)
-    make_transient_to_detached(record)
-    uow.session.add(record)
+    record = uow.insert(Record, values)
     attachments.link(files.files, record.id)
     projections.insert_record(uow, t, record)
     changes = _diff({}, files.data)

@@ -29,9 +29,9 @@ from tangram.platform.kernel.models import Record
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import PUBLISHED
 from tangram.platform.outbound import mail, webhooks
-from tangram.platform.rules import rulebook, whatif
+from tangram.platform.rules import rulebook, sla, whatif
 from tangram.platform.rules.evaluation import run_rules
-from tangram.platform.rules.sla import RECALC_JOB, SLA_JOB, refresh_sla, run_check, run_recalculate
+from tangram.platform.rules.sla import RECALC_JOB, SLA_JOB, run_check, run_recalculate
 from tangram.platform.rules.timers import (
     SCHEDULE_JOB,
     TIMER_JOB,
@@ -97,54 +97,35 @@ def handle_event(uow: UnitOfWork, settings: Settings, event: Event) -> None:
         if event.name == "record.updated"
         else {}
     )
-    if event.name in TASK_EVENTS:
+
+    def rules(rule_event: RuleEvent, before: Mapping[str, Any] | None = None) -> None:
         if rule_set is not None:
-            task = event.payload.get("task") or {}
             run_rules(
                 uow,
                 settings,
                 book,
                 record,
                 rule_set,
-                RuleEvent(event.name, task=task),
+                rule_event,
+                old=before,
                 actor_id=event.actor_id,
             )
+
+    if event.name in TASK_EVENTS:
+        rules(RuleEvent(event.name, task=event.payload.get("task") or {}))
         return
     if event.name in REPLY_EVENTS:
-        if rule_set is not None and record.deleted_at is None:
-            run_rules(
-                uow,
-                settings,
-                book,
-                record,
-                rule_set,
-                RuleEvent(event.name),
-                actor_id=event.actor_id,
-            )
+        if record.deleted_at is None:
+            rules(RuleEvent(event.name))
         return
     # The SLA is refreshed once, by the outermost event of the record: the writes its rules make
     # raise further events, whose handling leaves the refresh to this one (it sees their writes).
-    later = uow.memo.sla_later
-    outermost = record.id not in later
-    if rule_set is not None:
-        later.add(record.id)
-        try:
-            run_rules(
-                uow,
-                settings,
-                book,
-                record,
-                rule_set,
-                RuleEvent(event.name, changed),
-                old=old,
-                actor_id=event.actor_id,
-            )
-        finally:
-            if outermost:
-                later.discard(record.id)
-        schedule_timers(uow, book, record, event.name, changed)
-    if policies and outermost and record.deleted_at is None:
-        refresh_sla(uow, settings, book, record, policies)
+    with sla.hold(uow, record.id) as first:
+        rules(RuleEvent(event.name, changed), old)
+        if rule_set is not None:
+            schedule_timers(uow, book, record, event.name, changed)
+        if policies and first and record.deleted_at is None:
+            sla.refresh_held(uow, settings, book, record, policies)
 
 
 def published(

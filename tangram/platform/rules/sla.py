@@ -4,7 +4,8 @@ fields, warned and escalated, and checked again when due; a repeating target cyc
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -77,6 +78,21 @@ def history(uow: UnitOfWork, record: Record) -> list[tuple[datetime, dict[str, A
     return snapshots
 
 
+@contextmanager
+def hold(uow: UnitOfWork, record_id: int) -> Iterator[bool]:
+    """Hold a record's SLA refresh while its writes raise further events; whether this holder is
+    the first, the one that refreshes, at the end, over the writes made meanwhile (its rules',
+    the refresh's own). The events raised meanwhile leave the refresh to it."""
+    busy = uow.memo.sla_busy
+    first = record_id not in busy
+    busy.add(record_id)
+    try:
+        yield first
+    finally:
+        if first:
+            busy.discard(record_id)
+
+
 def refresh_sla(
     uow: UnitOfWork,
     settings: Settings,
@@ -84,18 +100,25 @@ def refresh_sla(
     record: Record,
     policies: Sequence[SlaPolicy],
 ) -> None:
-    """Evaluate the record's SLA targets now: store them, keep due fields in step, run warning
-    and escalation actions on state changes and queue the next check."""
-    busy = uow.memo.sla_busy
-    if record.id in busy:
-        return  # the fields this refresh writes raise record.updated: do not recurse
-    busy.add(record.id)
-    try:
-        snapshots = history(uow, record)
-        for policy in policies:
-            _refresh_policy(uow, settings, book, record, policy, snapshots)
-    finally:
-        busy.discard(record.id)
+    """Evaluate the record's SLA targets now (unless its refresh is held: its holder does it)."""
+    with hold(uow, record.id) as first:
+        if first:
+            refresh_held(uow, settings, book, record, policies)
+
+
+def refresh_held(
+    uow: UnitOfWork,
+    settings: Settings,
+    book: Rulebook,
+    record: Record,
+    policies: Sequence[SlaPolicy],
+) -> None:
+    """Evaluate the record's SLA targets now, by the first holder of its refresh (see
+    :func:`hold`): store them, keep due fields in step, run warning and escalation actions on
+    state changes and queue the next check."""
+    snapshots = history(uow, record)
+    for policy in policies:
+        _refresh_policy(uow, settings, book, record, policy, snapshots)
 
 
 def _refresh_policy(
