@@ -6,13 +6,14 @@ import itertools
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Response, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from tangram.platform import records
@@ -178,8 +179,38 @@ def server(platform: Platform) -> Iterator[str]:
         yield url
 
 
+#: Each test's reports by phase ("setup", "call"), for its fixtures to see how it went.
+REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item,
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    item.stash.setdefault(REPORTS, {})[report.when] = report
+    return report
+
+
+def keep_if_failed(request: pytest.FixtureRequest, page: Page) -> None:
+    """A test that failed leaves its page as it was then, for people to look at: a screenshot
+    and the document (``tests/e2e/artifacts/failed/<test>.png`` and ``.html``). A browser test
+    that fails once under load has met a race; what the page showed is where to start."""
+    reports = request.node.stash.get(REPORTS, {})
+    if not any(r.failed for r in reports.values()) or page.is_closed():
+        return
+    folder = ARTIFACTS / "failed"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^\w.-]+", "_", request.node.name)
+    try:
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True, timeout=10_000)
+        (folder / f"{name}.html").write_text(page.content(), encoding="utf-8")
+    except PlaywrightError as error:  # a page that broke can refuse even this: say so, go on
+        (folder / f"{name}.txt").write_text(f"could not keep the page: {error}\n", "utf-8")
+
+
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
     opened = context.new_page()
     opened.set_default_timeout(15_000)
@@ -187,13 +218,14 @@ def page(browser: Browser) -> Iterator[Page]:
     opened.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     broken = watch(opened)
     yield opened
+    keep_if_failed(request, opened)
     context.close()
     assert dialogs == [], f"the page opened dialogs: {dialogs}"
     assert broken == [], f"the page made broken requests: {broken}"
 
 
 @pytest.fixture
-def phone(browser: Browser) -> Iterator[Page]:
+def phone(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A customer's phone: 390 px wide, Chinese, not signed in."""
     context = browser.new_context(
         viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True, has_touch=True
@@ -202,6 +234,7 @@ def phone(browser: Browser) -> Iterator[Page]:
     opened.set_default_timeout(15_000)
     broken = watch(opened)
     yield opened
+    keep_if_failed(request, opened)
     context.close()
     assert broken == [], f"the phone made broken requests: {broken}"
 
