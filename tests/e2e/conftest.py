@@ -297,6 +297,47 @@ def publish_draft(page: Page, note: str | None = None) -> None:
     expect(page.locator(".ant-modal:visible")).to_have_count(0)
 
 
+_WATCH_MOVES = """(testId) => {
+    const area = () => document.querySelector(`[data-testid=${testId}]`);
+    const moved = [];
+    const note = (entries) => {
+        for (const entry of entries) for (const source of entry.sources) {
+            const node = source.node;
+            const el = node && (node.nodeType === 1 ? node : node.parentElement);
+            if (el && area()?.contains(el)) {
+                const from = Math.round(source.previousRect.y), to = Math.round(source.currentRect.y);
+                moved.push(`${el.className || el.tagName} ${el.textContent.slice(0, 16)}: ${Math.round(source.previousRect.x)},${from} -> ${Math.round(source.currentRect.x)},${to}`);
+            }
+        }
+    };
+    const observer = new PerformanceObserver((list) => note(list.getEntries()));
+    observer.observe({type: 'layout-shift'});
+    window[`moves:${testId}`] = () => { note(observer.takeRecords()); return moved; };
+}"""
+
+
+def watch_moves(page: Page, test_id: str) -> Callable[[], list[str]]:
+    """From now on, what moves inside the element ``test_id`` once drawn there (the browser's
+    layout-shift entries whose element lies in it): the returned function lists them. Something
+    that slides after it shows is where a click aimed a moment before does not land."""
+    page.evaluate(_WATCH_MOVES, test_id)
+    return lambda: list(page.evaluate(f"() => window['moves:{test_id}']()"))
+
+
+def still(page: Page, test_id: str) -> None:
+    """Nothing in the element ``test_id`` is on its way in or out: no motion class on anything,
+    no transition or animation running."""
+    page.wait_for_function(
+        """(testId) => {
+            const area = document.querySelector(`[data-testid=${testId}]`);
+            return area !== null
+                && area.querySelector("[class*='-appear'], [class*='-enter'], [class*='-leave']") === null
+                && area.getAnimations({subtree: true}).length === 0;
+        }""",
+        arg=test_id,
+    )
+
+
 def settled(page: Page) -> None:
     """No dialog, toast or dropdown on its way in or out: axe measures the contrast of what is
     on screen, and a fading element has a fading contrast."""

@@ -13,7 +13,16 @@ from tangram.platform.identity import roles, users
 from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel.models import User
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import accessibility_problems, pick, saved, settled, shot, sign_in
+from tests.e2e.conftest import (
+    accessibility_problems,
+    pick,
+    saved,
+    settled,
+    shot,
+    sign_in,
+    still,
+    watch_moves,
+)
 
 SYSTEM = Actor.system("test")
 INSPECTOR_PASSWORD = "inspector-password-1"
@@ -83,6 +92,22 @@ def publish(page: Page, note: str, version: int, expect_in_diff: str) -> None:
 
 def fields(page: Page) -> Locator:
     return page.locator("[data-testid=design-field]")
+
+
+def test_a_field_s_properties_hold_still_once_shown(
+    page: Page, server: str, people: dict[str, int], admin_user: User
+) -> None:
+    """A field's panel is drawn where it stays: nothing in it slides down after it shows (the
+    key's hint came in with a motion and pushed every property below it down by a line, under a
+    pointer about to pick one of them)."""
+    sign_in(page, server, "admin", ADMIN_PASSWORD)
+    page.goto(f"{server}/design/aftersales/forms/ticket")
+    moves = watch_moves(page, "design-field-properties")
+    for key in ("title", "channel", "urgency", "description"):
+        field(page, key).click()
+        expect(page.get_by_test_id("design-field-properties")).to_have_attribute("data-field", key)
+        still(page, "design-field-properties")
+    assert moves() == []
 
 
 def test_a_business_user_builds_publishes_and_uses_a_form(

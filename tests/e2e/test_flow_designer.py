@@ -13,7 +13,17 @@ from sqlalchemy import select
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel.models import Definition, DefinitionVersion, User
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import accessibility_problems, opened, pick, saved, settled, shot, sign_in
+from tests.e2e.conftest import (
+    accessibility_problems,
+    opened,
+    pick,
+    saved,
+    settled,
+    shot,
+    sign_in,
+    still,
+    watch_moves,
+)
 from tests.e2e.conftest import option as choice
 
 DESIGN = "/design/aftersales/flows"
@@ -46,8 +56,8 @@ def steady_box(page: Page, locator: Locator) -> dict[str, float]:
 
 
 def offset(page: Page, locator: Locator, panel: Locator) -> float:
-    """How far below the panel's top an element is drawn, once it stopped moving (a panel just
-    opened brings its help texts in with a motion)."""
+    """How far below the panel's top an element is drawn, once it stopped moving (the canvas
+    may still be fitting the view)."""
     return steady_box(page, locator)["y"] - steady_box(page, panel)["y"]
 
 
@@ -92,6 +102,25 @@ def test_an_after_sales_flow_opens_laid_out_and_unchanged(
     problems = accessibility_problems(page)
     assert problems == [], problems
     shot(page, "flow-designer-ticket")
+
+
+def test_a_node_s_properties_hold_still_once_shown(
+    page: Page, server: str, people: dict[str, int], admin_user: User
+) -> None:
+    """A node's panel is drawn where it stays: nothing in it slides down after it shows (a hint
+    brought in with a motion pushed the fields below it down by a line, and a radio clicked
+    right after a node was picked or renamed landed on its neighbour)."""
+    sign_in(page, server, "admin", ADMIN_PASSWORD)
+    page.goto(f"{server}{DESIGN}/ticket_handling")
+    laid_out(page)
+    moves = watch_moves(page, "flow-properties")
+    props = page.get_by_test_id("flow-node-props")
+    for node_id in ("respond", "countersign", "approve", "analyse"):
+        page.get_by_role("button", name="适应画布").click()
+        node(page, node_id).click()
+        expect(props).to_have_attribute("data-node", node_id)
+        still(page, "flow-properties")
+    assert moves() == []
 
 
 def test_a_business_user_draws_checks_and_publishes_an_approval_flow(

@@ -491,7 +491,10 @@ export function NodeProperties({
       )}
       <Form.Item
         label={t("design.flow.props.id")}
-        help={idIssue ? t(`design.flow.props.id.${idIssue}`) : t("design.flow.props.id.help")}
+        // the standing hint is `extra`, drawn at once: as `help` it came in with a motion that
+        // pushed the fields below down a line just as the panel showed (a click there missed)
+        help={idIssue ? t(`design.flow.props.id.${idIssue}`) : undefined}
+        extra={idIssue ? undefined : t("design.flow.props.id.help")}
         validateStatus={idIssue ? "error" : undefined}
         style={{ marginBottom: 8 }}
       >

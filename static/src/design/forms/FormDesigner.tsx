@@ -457,9 +457,12 @@ export function FormDesigner({ app, body, setBody, problems, publishedKeys, focu
     setPanel("selected");
   }, []);
 
+  // a field's panel is its own (keyed by the field): what one field's editors hold while being
+  // typed (a formula's template and half-written JSON) does not show under the next field, and
+  // the panel is drawn anew rather than rearranged under the pointer
   const selectedPanel =
     selection?.kind === "field" ? (
-      <FieldProperties app={app} state={state} id={selection.id} publishedKeys={publishedKeys} problems={pins.get(selection.id) ?? []} edit={edit} sample={sample} />
+      <FieldProperties key={selection.id} app={app} state={state} id={selection.id} publishedKeys={publishedKeys} problems={pins.get(selection.id) ?? []} edit={edit} sample={sample} />
     ) : selection?.kind === "section" ? (
       <SectionProperties state={state} id={selection.id} edit={edit} />
     ) : (

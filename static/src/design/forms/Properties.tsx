@@ -45,7 +45,10 @@ function KeyInput({ state, node, parent, publishedKeys, edit }: { state: Designe
   return (
     <Form.Item
       label={t("design.form.key")}
-      help={refusal ? label(refusal, lang) : fixed ? t("design.form.key.fixed") : node.keyEdited ? undefined : t("design.form.key.follows")}
+      // the standing hint is `extra`, drawn at once; `help` (brought in with a motion that pushes
+      // the properties below down a line as the panel shows) is kept for a refused key
+      help={refusal ? label(refusal, lang) : undefined}
+      extra={refusal ? undefined : fixed ? t("design.form.key.fixed") : node.keyEdited ? undefined : t("design.form.key.follows")}
       validateStatus={refusal ? "error" : undefined}
     >
       <Input
