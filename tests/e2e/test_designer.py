@@ -110,6 +110,24 @@ def test_a_field_s_properties_hold_still_once_shown(
     assert moves() == []
 
 
+def test_a_formula_s_unapplied_picks_stay_with_its_field(
+    page: Page, server: str, people: dict[str, int], admin_user: User
+) -> None:
+    """Picks made in one formula's template row and not applied are not offered under the next
+    formula field picked: each field's panel is its own."""
+    sign_in(page, server, "admin", ADMIN_PASSWORD)
+    page.goto(f"{server}/design/aftersales/forms/ticket")
+    props = page.get_by_test_id("design-field-properties")
+    field(page, "acceptance_result").click()
+    expect(props).to_have_attribute("data-field", "acceptance_result")
+    pick(page, page.get_by_test_id("design-formula-template"), "两个字段相加")
+    expect(page.get_by_test_id("design-formula-a")).to_be_visible()
+    page.get_by_test_id("design-palette-formula").click()  # a new formula field, picked
+    expect(props).not_to_have_attribute("data-field", "acceptance_result")
+    expect(page.get_by_test_id("design-formula-template")).not_to_contain_text("两个字段相加")
+    expect(page.get_by_test_id("design-formula-a")).to_have_count(0)
+
+
 def test_a_business_user_builds_publishes_and_uses_a_form(
     page: Page, server: str, platform: Platform, admin_user: User
 ) -> None:
