@@ -56,8 +56,7 @@ def steady_box(page: Page, locator: Locator) -> dict[str, float]:
 
 
 def offset(page: Page, locator: Locator, panel: Locator) -> float:
-    """How far below the panel's top an element is drawn, once it stopped moving (the canvas
-    may still be fitting the view)."""
+    """How far below the panel's top an element is drawn, once both stopped moving."""
     return steady_box(page, locator)["y"] - steady_box(page, panel)["y"]
 
 

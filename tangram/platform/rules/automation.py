@@ -124,8 +124,8 @@ def handle_event(uow: UnitOfWork, settings: Settings, event: Event) -> None:
         rules(RuleEvent(event.name, changed), old)
         if rule_set is not None:
             schedule_timers(uow, book, record, event.name, changed)
-        if policies and first and record.deleted_at is None:
-            sla.refresh_held(uow, settings, book, record, policies)
+    if policies and first and record.deleted_at is None:
+        sla.refresh_sla(uow, settings, book, record, policies)
 
 
 def published(

@@ -80,9 +80,9 @@ def history(uow: UnitOfWork, record: Record) -> list[tuple[datetime, dict[str, A
 
 @contextmanager
 def hold(uow: UnitOfWork, record_id: int) -> Iterator[bool]:
-    """Hold a record's SLA refresh while its writes raise further events; whether this holder is
-    the first, the one that refreshes, at the end, over the writes made meanwhile (its rules',
-    the refresh's own). The events raised meanwhile leave the refresh to it."""
+    """Hold a record's SLA refresh while its writes raise further events (whose handling then
+    leaves the refresh alone); whether this holder is the first, the one to refresh once its
+    writes are made (:func:`refresh_sla` holds it again while it writes)."""
     busy = uow.memo.sla_busy
     first = record_id not in busy
     busy.add(record_id)
@@ -100,25 +100,14 @@ def refresh_sla(
     record: Record,
     policies: Sequence[SlaPolicy],
 ) -> None:
-    """Evaluate the record's SLA targets now (unless its refresh is held: its holder does it)."""
+    """Evaluate the record's SLA targets now (unless its refresh is held: its holder does it):
+    store them, keep due fields in step, run warning and escalation actions on state changes and
+    queue the next check."""
     with hold(uow, record.id) as first:
         if first:
-            refresh_held(uow, settings, book, record, policies)
-
-
-def refresh_held(
-    uow: UnitOfWork,
-    settings: Settings,
-    book: Rulebook,
-    record: Record,
-    policies: Sequence[SlaPolicy],
-) -> None:
-    """Evaluate the record's SLA targets now, by the first holder of its refresh (see
-    :func:`hold`): store them, keep due fields in step, run warning and escalation actions on
-    state changes and queue the next check."""
-    snapshots = history(uow, record)
-    for policy in policies:
-        _refresh_policy(uow, settings, book, record, policy, snapshots)
+            snapshots = history(uow, record)
+            for policy in policies:
+                _refresh_policy(uow, settings, book, record, policy, snapshots)
 
 
 def _refresh_policy(
