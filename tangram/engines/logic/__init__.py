@@ -12,6 +12,7 @@ from tangram.engines.logic.compiler import (
     CompiledLogic,
     apply_logic,
     compile_logic,
+    data_reads,
     referenced_variables,
 )
 from tangram.engines.logic.context import (
@@ -41,6 +42,7 @@ __all__ = [
     "VariableSpec",
     "apply_logic",
     "compile_logic",
+    "data_reads",
     "referenced_variables",
     "truthy",
 ]

@@ -471,6 +471,49 @@ def apply_logic(expression: Any, data: Any = None, context: EvalContext | None =
     return compile_logic(expression)(data, context)
 
 
+def data_reads(expression: Any) -> frozenset[str] | None:
+    """The top-level data keys an expression can read, or ``None`` when it can read keys it does
+    not name (a ``var`` of the whole data or of a computed path, a ``missing`` of computed keys).
+
+    An over-estimate is safe: a ``var`` inside ``map``, ``filter``, ``reduce``, ``all``, ``some``
+    or ``none`` reads an item, and is counted as if it read the data. Values of keys outside the
+    set cannot change the expression's value: what callers rely on to skip data that moved only
+    elsewhere."""
+    found: set[str] = set()
+
+    def key(path: Any) -> bool:
+        if isinstance(path, bool) or not isinstance(path, str | int | float) or path == "":
+            return False
+        found.add(str(path).split(".", 1)[0])
+        return True
+
+    def walk(node: Any) -> bool:
+        if isinstance(node, list):
+            return all(walk(item) for item in node)
+        if not isinstance(node, dict):
+            return True
+        for op, args in node.items():
+            if op == "var":
+                listed = isinstance(args, list)
+                path = (args[0] if args else "") if listed else args
+                if not key(path) or (listed and not walk(args[1:])):
+                    return False
+            elif op == "missing":
+                if not all(key(k) for k in (args if isinstance(args, list) else [args])):
+                    return False
+            elif op == "missing_some":
+                keys = args[1] if isinstance(args, list) and len(args) > 1 else None
+                if not isinstance(keys, list) or not all(key(k) for k in keys):
+                    return False
+                if not walk(args[0]):
+                    return False
+            elif not walk(args):
+                return False
+        return True
+
+    return frozenset(found) if walk(expression) else None
+
+
 def referenced_variables(expression: Any) -> set[str]:
     """First segments of the literal ``var`` paths an expression reads (its data dependencies)."""
     found: set[str] = set()

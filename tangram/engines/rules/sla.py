@@ -29,7 +29,7 @@ from enum import StrEnum
 from typing import Any
 
 from tangram.engines.common import DefinitionError, Diagnostic
-from tangram.engines.logic import CompiledLogic, VariableSpec, compile_logic
+from tangram.engines.logic import CompiledLogic, VariableSpec, compile_logic, data_reads
 from tangram.engines.rules.actions import Actions, compile_actions
 from tangram.engines.rules.calendar import Calendar
 from tangram.engines.rules.decision import DecisionTable
@@ -141,6 +141,59 @@ class SlaPolicy:
     on_warn: Actions | None = None
     #: Actions per escalation level: the record's n-th breach runs level min(n, len).
     escalation: tuple[Actions, ...] = ()
+    #: The record fields an evaluation reads: the priority field and what the targets' stop and
+    #: pause conditions read; ``None`` when a condition reads fields it does not name.
+    reads: frozenset[str] | None = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        found: set[str] = {self.priority_field}
+        for target in self.targets:
+            for condition in (target.stop, target.pause):
+                got = data_reads(condition.expression) if condition is not None else frozenset()
+                if got is None:
+                    object.__setattr__(self, "reads", None)
+                    return
+                found |= got
+        object.__setattr__(self, "reads", frozenset(found))
+
+    def trail(
+        self, history: Sequence[tuple[datetime, Mapping[str, Any]]]
+    ) -> list[tuple[datetime, dict[str, Any]]]:
+        """``history`` as the policy reads it: each snapshot cut down to :attr:`reads`, and only
+        the first and those where a field read changed. :meth:`evaluate` gives the same over it
+        as over the whole history (sums of business time may differ in the last bits of a
+        float), so a platform may keep the trail instead of replaying every write."""
+        points: list[tuple[datetime, dict[str, Any]]] = []
+        for at, snapshot in history:
+            self._follow(points, at, snapshot)
+        return points
+
+    def follow(
+        self,
+        trail: Sequence[tuple[datetime, Mapping[str, Any]]],
+        at: datetime,
+        snapshot: Mapping[str, Any],
+    ) -> list[tuple[datetime, dict[str, Any]]]:
+        """``trail`` (see :meth:`trail`) followed by the record as it is at ``at`` (no earlier than
+        the trail's last point; at the same instant it takes that point's place, as snapshots of
+        one instant are one snapshot)."""
+        points = [(when, dict(values)) for when, values in trail]
+        self._follow(points, at, snapshot)
+        return points
+
+    def _follow(
+        self,
+        points: list[tuple[datetime, dict[str, Any]]],
+        at: datetime,
+        snapshot: Mapping[str, Any],
+    ) -> None:
+        if self.reads is None:
+            raise ValueError("a policy that reads fields it does not name keeps no trail")
+        point = {k: snapshot[k] for k in sorted(self.reads) if k in snapshot}
+        if points and points[-1][0] == at:
+            points.pop()
+        if not points or points[-1][1] != point:
+            points.append((at, point))
 
     def _local(self, at: datetime) -> str:
         return at.astimezone(self.calendar.zone).strftime("%Y-%m-%d %H:%M")
@@ -335,7 +388,9 @@ class _Replay:
         span = cal.between(at, until) if until > at else 0.0
         if paused:
             self.paused += span
-            if until > at:
+            if until > at and self.pauses and self.pauses[-1][1] == at:
+                self.pauses[-1] = (self.pauses[-1][0], until)  # one pause over two snapshots
+            elif until > at:
                 self.pauses.append((at, until))
             return
         budget = self.budget

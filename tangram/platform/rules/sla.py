@@ -4,8 +4,9 @@ fields, warned and escalated, and checked again when due; a repeating target cyc
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,7 @@ from tangram.platform.kernel.jobs import JobContext
 from tangram.platform.kernel.models import App, AuditEntry, Record, SlaStatus
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.metadata import compiled
+from tangram.platform.records.versions import WRITES
 from tangram.platform.rules import rulebook
 from tangram.platform.rules.effects import apply_effects, reason, set_fields
 from tangram.platform.rules.evaluation import evaluation, live_record
@@ -51,16 +53,20 @@ _STATUSES_OF = select(SlaStatus).where(
 
 
 def history(uow: UnitOfWork, record: Record) -> list[tuple[datetime, dict[str, Any]]]:
-    """The record's snapshots (oldest first), replayed from its audit trail."""
-    entries: list[tuple[datetime, str, Mapping[str, Any]]] = [
-        (e.at, e.action, e.payload)
-        for e in uow.session.scalars(_WRITES_OF, {"object_id": str(record.id)})
-    ]
-    entries += [
+    """The record's snapshots (oldest first), replayed from its audit trail (a record created
+    in this unit has none stored yet)."""
+    pending = [
         (uow.now, a.action, a.payload)
         for a in uow.pending_audit("record", record.id)
         if a.action in ("record.created", "record.updated")
     ]
+    entries: list[tuple[datetime, str, Mapping[str, Any]]] = []
+    if not any(action == "record.created" for _, action, _ in pending):
+        entries += (
+            (e.at, e.action, e.payload)
+            for e in uow.session.scalars(_WRITES_OF, {"object_id": str(record.id)})
+        )
+    entries += pending
     snapshots: list[tuple[datetime, dict[str, Any]]] = []
     data: dict[str, Any] = {}
     for at, _action, payload in entries:
@@ -105,9 +111,101 @@ def refresh_sla(
     queue the next check."""
     with hold(uow, record.id) as first:
         if first:
-            snapshots = history(uow, record)
-            for policy in policies:
-                _refresh_policy(uow, settings, book, record, policy, snapshots)
+            replayed: list[list[tuple[datetime, dict[str, Any]]]] = []
+
+            def replay() -> list[tuple[datetime, dict[str, Any]]]:
+                if not replayed:
+                    replayed.append(history(uow, record))
+                return replayed[0]
+
+            trails = [
+                _refresh_policy(uow, settings, book, record, policy, replay) for policy in policies
+            ]
+            for trail in trails:
+                if trail is not None:
+                    trail.settle(uow, record)
+
+
+@dataclass
+class _Trail:
+    """A record's history as one policy reads it (``SlaPolicy.trail``), as its status rows keep
+    it: the fields read, the record's lock version it reflects, and the points."""
+
+    policy: SlaPolicy
+    through: int
+    points: list[tuple[datetime, dict[str, Any]]]
+    rows: list[SlaStatus]
+
+    def kept(self) -> dict[str, Any]:
+        """As a status row keeps it."""
+        return {
+            "reads": sorted(self.policy.reads or ()),
+            "through": self.through,
+            "points": [[at.isoformat(), values] for at, values in self.points],
+        }
+
+    def follow(self, now: datetime, data: Mapping[str, Any], through: int) -> None:
+        """The record as it is at ``now`` (lock version ``through``) follows the points."""
+        self.points = self.policy.follow(self.points, now, data)
+        self.through = through
+
+    def keep(self) -> None:
+        """Into every status row of the policy (an unchanged trail changes no row)."""
+        kept = self.kept()
+        for row in self.rows:
+            if row.trail != kept:
+                row.trail = kept
+
+    def settle(self, uow: UnitOfWork, record: Record) -> None:
+        """After the refresh's own writes (due fields, effects): if they left the record other
+        than as kept, follow it (one more update of the rows)."""
+        points = self.policy.follow(self.points, uow.now, record.data)
+        if points != self.points or self.through != record.lock_version:
+            self.points, self.through = points, record.lock_version
+            self.keep()
+
+
+def _snapshots(
+    uow: UnitOfWork,
+    record: Record,
+    policy: SlaPolicy,
+    rows: Sequence[SlaStatus],
+    replay: Callable[[], list[tuple[datetime, dict[str, Any]]]],
+) -> tuple[list[tuple[datetime, dict[str, Any]]], _Trail | None]:
+    """The record's history as ``policy`` reads it, and the trail to keep in its status rows.
+
+    The trail kept by the last refresh serves when it is the policy's (it reads the same fields)
+    and no write of the record went by without it: it was kept at the record's lock version as
+    this unit found it, or later in this unit. Then the record as it is now follows it (this
+    unit's writes are one snapshot, now), and the audit trail is not read. Otherwise (a record
+    new to the policy, a policy that reads other fields, a write made while the record had no
+    policy, a refresh lost to a concurrent one) the audit trail is replayed once, and what it
+    gives is kept. A policy that reads fields it does not name keeps no trail."""
+    if policy.reads is None:
+        return replay(), None
+    reads = sorted(policy.reads)
+    level = record.lock_version
+    # each record write of this unit raised the lock version by one and queued its audit entry
+    start = level - sum(1 for a in uow.pending_audit("record", record.id) if a.action in WRITES)
+    kept = next(
+        (
+            row.trail
+            for row in rows
+            if row.trail is not None
+            and row.trail.get("reads") == reads
+            and isinstance(row.trail.get("through"), int)
+            and start <= row.trail["through"] <= level
+        ),
+        None,
+    )
+    if kept is None:
+        trail = _Trail(policy, level, policy.trail(replay()), list(rows))
+    else:
+        points = [(datetime.fromisoformat(at), values) for at, values in kept["points"]]
+        trail = _Trail(policy, kept["through"], points, list(rows))
+        if trail.through < level:
+            trail.follow(uow.now, record.data, level)
+    return trail.points, trail
 
 
 def _refresh_policy(
@@ -116,13 +214,15 @@ def _refresh_policy(
     book: Rulebook,
     record: Record,
     policy: SlaPolicy,
-    snapshots: Sequence[tuple[datetime, Mapping[str, Any]]],
-) -> None:
-    statuses = policy.evaluate(snapshots, uow.now)
+    replay: Callable[[], list[tuple[datetime, dict[str, Any]]]],
+) -> _Trail | None:
     rows = {
         row.target: row
         for row in uow.session.scalars(_STATUSES_OF, {"record": record.id, "policy": policy.key})
     }
+    snapshots, trail = _snapshots(uow, record, policy, list(rows.values()), replay)
+    statuses = policy.evaluate(snapshots, uow.now)
+    _, form = compiled.form(uow, book.app, record.form_key)
     targets = {t.key: t for t in policy.targets}
     fields: dict[str, Any] = {}
     warned: list[str] = []
@@ -135,6 +235,8 @@ def _refresh_policy(
             uow.session.add(row)
         planned = row.next_check
         _keep(row, status, uow.now)
+        if trail is not None and row not in trail.rows:
+            trail.rows.append(row)
         fields.update(_target_fields(targets[status.key], status))
         if _newly_warned(status, seen):
             warned.append(status.key)
@@ -155,10 +257,16 @@ def _refresh_policy(
                 },
                 run_at=status.next_check,
             )
+    wanted = {k: v for k, v in fields.items() if k in form.by_key and record.data.get(k) != v}
+    if trail is not None:
+        # kept as the due fields' write below will leave the record, so that the rows are
+        # written once; ``_Trail.settle`` follows whatever else moves it
+        if wanted:
+            written = {k: v for k, v in {**record.data, **wanted}.items() if v is not None}
+            trail.follow(uow.now, written, record.lock_version + 1)
+        trail.keep()
     uow.flush()
     source = f"sla {policy.key}"
-    _, form = compiled.form(uow, book.app, record.form_key)
-    wanted = {k: v for k, v in fields.items() if k in form.by_key and record.data.get(k) != v}
     done: list[str] = []
     failed: list[str] = []
     if wanted:
@@ -209,6 +317,7 @@ def _refresh_policy(
                 "explanations": {s.key: s.explanation for s in statuses},
             },
         )
+    return trail
 
 
 def _keep(row: SlaStatus, status: TargetStatus, now: datetime) -> None:

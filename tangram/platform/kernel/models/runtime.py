@@ -375,6 +375,10 @@ class SlaStatus(Base):
     #: The engine's full status (budget, used and paused time, cycle, breaches, explanation).
     detail: Mapped[dict[str, Any]]
     updated_at: Mapped[datetime]
+    #: The record's history as the policy reads it, kept so that a write need not replay the
+    #: record's audit trail: ``{"reads": [...], "through": <lock_version>, "points": [[at,
+    #: {...}], ...]}`` (see ``tangram.platform.rules.sla``); ``None`` until first kept.
+    trail: Mapped[dict[str, Any] | None]
 
     @property
     def cycle(self) -> int:

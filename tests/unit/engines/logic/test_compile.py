@@ -12,6 +12,7 @@ from tangram.engines.logic import (
     LogicLimitExceeded,
     VariableSpec,
     compile_logic,
+    data_reads,
 )
 
 FIELDS = VariableSpec(fields=frozenset({"urgency", "customer", "measures", "status"}))
@@ -193,3 +194,33 @@ def test_merge_counts_against_the_iteration_budget() -> None:
     with pytest.raises(LogicLimitExceeded) as caught:
         compile_logic(doubling)({"xs": list(range(22))})  # 2^22 items: stopped, not built
     assert caught.value.path == "/reduce/1/merge"
+
+
+@pytest.mark.parametrize(
+    ("expression", "reads"),
+    [
+        ({"!!": {"var": "resolved_at"}}, {"resolved_at"}),
+        ({"==": [{"var": "customer.level"}, "vip"]}, {"customer"}),
+        ({"var": ["status", {"var": "fallback"}]}, {"status", "fallback"}),
+        ({"missing": ["a", "b"]}, {"a", "b"}),
+        ({"missing_some": [1, ["a", "b"]]}, {"a", "b"}),
+        ({"some": [{"var": "rows"}, {">": [{"var": "qty"}, 1]}]}, {"rows", "qty"}),
+        ({"+": [1, 2]}, set()),
+        ({"var": ""}, None),
+        ({"var": []}, None),
+        ({"var": {"cat": ["first_", "response"]}}, None),
+        ({"missing": {"merge": ["a", "b"]}}, None),
+        ({"missing_some": [1, {"var": "keys"}]}, None),
+        ({"some": [{"var": "rows"}, {"var": ""}]}, None),
+    ],
+)
+def test_the_data_an_expression_reads(expression: Any, reads: set[str] | None) -> None:
+    """What an expression may read of its data: the literal paths' first segments, or ``None``
+    when a path is computed or the whole data (an item's, inside ``some``, counted as the
+    data's)."""
+    assert data_reads(expression) == (None if reads is None else frozenset(reads))
+    if reads is not None:
+        fn = compile_logic(expression)
+        data = {"resolved_at": "x", "customer": {"level": "vip"}, "rows": [{"qty": 2}]}
+        moved = {**data, "elsewhere": 1, "title": "changed"}
+        assert fn(data) == fn(moved)

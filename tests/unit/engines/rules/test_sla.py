@@ -3,11 +3,13 @@ and the cycles of a repeating target."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tangram.engines.common import DefinitionError
 from tangram.engines.meta import validate_definition
@@ -401,3 +403,87 @@ def test_repeat_defaults_to_off_and_its_misspelling_is_refused_by_the_meta_schem
         for d in validate_definition("rule", {**body, "targets": [target | {"repeat": "yes"}]})
     ]
     assert wrong == [("/targets/0/repeat", "meta.type")]
+
+
+# A record's life as an SLA reads it: instants in whole minutes (so business time sums exactly),
+# the priority, the stop and pause fields, and a field no condition reads; several writes may
+# share an instant.
+_LIFE = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=600),
+        st.fixed_dictionaries(
+            {
+                "urgency": st.sampled_from(["P1", "P2", "P3"]),
+                "status": st.sampled_from(["new", "pending_customer", "closed"]),
+                "first_response_at": st.sampled_from([None, "2026-11-23T10:00"]),
+                "note": st.text(max_size=3),
+            }
+        ),
+    ),
+    min_size=1,
+    max_size=12,
+)
+_ALWAYS = compile_calendar({"key": "always", "time_zone": "Asia/Shanghai", "always_open": True})
+
+
+@settings(max_examples=300, deadline=None)
+@given(life=_LIFE, later=st.integers(min_value=0, max_value=3000), repeat=st.booleans())
+def test_the_trail_evaluates_as_the_whole_history(
+    life: list[tuple[int, dict[str, Any]]], later: int, repeat: bool
+) -> None:
+    """What a platform keeps instead of a record's every write gives every target the same
+    status, explanation included: business time, pauses, breaches, met instants and cycles."""
+    targets = [t | {"repeat": repeat} for t in POLICY["targets"]]
+    policy = compile_sla(
+        POLICY | {"targets": targets, "calendars": {"P1": "always"}},
+        calendars={"cn_office": CALENDAR, "always": _ALWAYS},
+        fields=FIELDS | {"note"},
+    )
+    start = at("09:00", "2026-11-20")  # a Friday: the life may run over a weekend
+    history: list[tuple[datetime, dict[str, Any]]] = []
+    minute = 0
+    for step, data in sorted(life, key=lambda x: x[0]):
+        minute = step
+        snapshot = {k: v for k, v in data.items() if v is not None}
+        when = start + timedelta(minutes=minute)
+        if history and history[-1][0] == when:
+            history[-1] = (when, snapshot)  # one instant, one snapshot (as the platform gives)
+        else:
+            history.append((when, snapshot))
+    now = start + timedelta(minutes=minute + later)
+    trail = policy.trail(history)
+    assert len(trail) <= len(history)
+    assert all(set(point) <= {"urgency", "status", "first_response_at"} for _, point in trail)
+    whole = [s.as_dict() for s in policy.evaluate(history, now)]
+    kept = [s.as_dict() for s in policy.evaluate(trail, now)]
+    assert kept == whole
+    # followed one write at a time, the trail is the same
+    followed: list[tuple[datetime, dict[str, Any]]] = []
+    for when, snapshot in history:
+        followed = policy.follow(followed, when, snapshot)
+    assert followed == trail
+
+
+def test_the_fields_a_policy_reads(policy: SlaPolicy) -> None:
+    assert policy.reads == {"urgency", "first_response_at", "status"}
+    dynamic = POLICY | {
+        "targets": [POLICY["targets"][0] | {"stop_when": {"var": {"cat": ["first_", "x"]}}}]
+    }
+    unknown = compile_sla(dynamic, calendars={"cn_office": CALENDAR}, fields=FIELDS)
+    assert unknown.reads is None
+    with pytest.raises(ValueError, match="keeps no trail"):
+        unknown.trail([CREATED])
+
+
+def test_one_pause_over_several_writes_is_explained_as_one() -> None:
+    policy = compile_sla(POLICY, calendars={"cn_office": CALENDAR}, fields=FIELDS)
+    waiting = {"urgency": "P3", "status": "pending_customer"}
+    history = [
+        (at("09:00"), {"urgency": "P3", "status": "new"}),
+        (at("09:10"), waiting),
+        (at("09:20"), waiting | {"note": "called again"}),
+        (at("09:40"), {"urgency": "P3", "status": "new"}),
+    ]
+    (status, _) = policy.evaluate(history, at("10:00"))
+    assert status.paused_seconds == 30 * 60
+    assert "paused 30 min (2026-11-23 09:10–09:40)" in status.explanation
