@@ -488,20 +488,67 @@ def test_forms_no_report_measures_are_not_marked(world: World) -> None:
 
 
 def test_a_dashboard_answers_from_rollups_first_and_runs_its_queries_apart(world: World) -> None:
+    """Widgets held for long ones (``apart_ms=0``: every one) are answered from their rollups
+    in the request's unit; those that need their query run in units of their own, and every
+    widget shows what it shows when all run in the request's unit."""
     built(world)
     platform = world.platform
     answers = []
-    for opener in (None, lambda: platform.unit_of_work(write=False)):
+    opened: list[int] = []
+
+    def opener() -> Any:
+        opened.append(1)
+        return platform.unit_of_work(write=False)
+
+    for open_unit in (None, opener):
         with unit(world) as uow:
             answers.append(
-                dashboards.run_dashboard(uow, SYSTEM, "svc", "board", open_unit=opener, workers=4)[
-                    "widgets"
-                ]
+                dashboards.run_dashboard(
+                    uow, SYSTEM, "svc", "board", open_unit=open_unit, workers=4, apart_ms=0
+                )["widgets"]
             )
     alone, apart = answers
+    assert len(opened) == len(QUERIED)
     assert [w["id"] for w in apart] == [w["id"] for w in alone]
     for one, other in zip(alone, apart, strict=True):
         assert {k: v for k, v in one["data"].items() if k not in ("elapsed_ms",)} == {
             k: v for k, v in other["data"].items() if k not in ("elapsed_ms",)
         }
     assert {w["id"] for w in apart if not w["data"]["rollup"]} == {r["key"] for r in QUERIED}
+
+
+def test_only_widgets_that_took_long_run_in_units_of_their_own(world: World) -> None:
+    """A unit of its own costs more than a short query: a dashboard whose widgets answer fast
+    runs them all in the request's unit; two that took 50 ms or more the last time run apart,
+    and one alone does not."""
+    built(world)
+    platform = world.platform
+    opened: list[int] = []
+
+    def opener() -> Any:
+        opened.append(1)
+        return platform.unit_of_work(write=False)
+
+    def shown() -> list[dict[str, Any]]:
+        with unit(world) as uow:
+            return dashboards.run_dashboard(uow, SYSTEM, "svc", "board", open_unit=opener)[
+                "widgets"
+            ]
+
+    first = shown()
+    assert opened == []
+    took = platform.caches.widget_queries
+    assert {k[2] for k in took._store} == {w["id"] for w in first}
+    queried = [r["key"] for r in QUERIED]
+    took.put(("svc", "board", queried[0]), 80.0)
+    shown()
+    assert opened == []  # one long widget alone: nothing beside it to overlap
+    took.put(("svc", "board", queried[0]), 80.0)
+    took.put(("svc", "board", queried[1]), 50.0)
+    again = shown()
+    assert len(opened) == 2
+    assert [w.get("data", {}).get("rows") for w in again] == [
+        w.get("data", {}).get("rows") for w in first
+    ]
+    # each widget's time is measured again, in whichever unit it ran
+    assert took.get(("svc", "board", queried[0])) != 80.0

@@ -145,6 +145,11 @@ class Caches:
     measured_forms: Shared[tuple[int, str | None], frozenset[str]] = field(
         default_factory=lambda: Shared(1024)
     )
+    #: reports: how long a dashboard widget's query last took in this process, in ms, by
+    #: (app, dashboard, widget): the widgets worth running apart.
+    widget_queries: Shared[tuple[str, str, str], float] = field(
+        default_factory=lambda: Shared(4096)
+    )
     #: reports: rollup plans by fingerprint (``None``: the dataset cannot be rolled up).
     rollup_plans: Shared[str, Plan | None] = field(default_factory=lambda: Shared(256))
     #: reports: merged months of rollups, weighed by the values they hold.

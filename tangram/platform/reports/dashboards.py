@@ -258,6 +258,10 @@ def report_result(
     )
 
 
+#: A widget whose query took this long (ms) runs in a unit of its own, beside the others.
+APART_MS = 50.0
+
+
 def run_dashboard(
     uow: UnitOfWork,
     actor: Actor,
@@ -267,21 +271,32 @@ def run_dashboard(
     values: Mapping[str, Sequence[str]] = {},
     open_unit: Callable[[], AbstractContextManager[UnitOfWork]] | None = None,
     workers: int = 4,
+    apart_ms: float = APART_MS,
     draft: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Every widget of a dashboard under its filters; a widget that fails shows its error.
     A ``draft`` body (checked by the caller) is shown instead of the published version.
 
-    With ``open_unit`` (a read unit of work per call), the widgets the result cache or a rollup
-    answers are computed first, one after the other (that is Python's work: threads would only
-    take turns), and the ones that need their query then run up to ``workers`` at once, each on
-    its own connection: the database works on several queries while one waits.
+    Widgets are computed in the request's unit, one after the other, except long ones: with
+    ``open_unit`` (a read unit of work per call), the widgets that took ``apart_ms`` or more the
+    last time this process computed them, and that the result cache or a rollup does not answer
+    now, run up to ``workers`` at once, each in a unit of its own (when there are two or more),
+    so that the database works on several long queries while one waits; the request's unit
+    computes the others meanwhile. A unit of its own costs a transaction and the reads that
+    start one: more than a short query (``docs/performance.md``).
     """
     started = time.perf_counter()
     require_app(uow, actor, app_key)
     version, body = _dashboard(uow, app_key, key) if draft is None else (0, dict(draft))
     applied = _applied(body, values, uow, uow.zone)
     chosen = list(body.get("widgets") or [])
+
+    def timed(w: Mapping[str, Any], unit: UnitOfWork) -> dict[str, Any]:
+        began = time.perf_counter()
+        out = compute(w, unit)
+        took = (time.perf_counter() - began) * 1000
+        uow.caches.widget_queries.put((app_key, key, str(w["id"])), took)
+        return out
 
     def compute(w: Mapping[str, Any], unit: UnitOfWork) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -301,25 +316,31 @@ def run_dashboard(
     def apart(w: Mapping[str, Any]) -> dict[str, Any]:
         assert open_unit is not None
         with open_unit() as unit:
-            return compute(w, unit)
+            return timed(w, unit)
 
-    if open_unit is not None and workers > 1 and len(chosen) > 1:
-        quick: dict[str, dict[str, Any]] = {}
+    last = uow.caches.widget_queries
+    long = [w for w in chosen if (last.get((app_key, key, str(w["id"]))) or 0) >= apart_ms]
+    slow: list[Mapping[str, Any]] = []
+    done: dict[str, dict[str, Any]] = {}
+    if open_unit is not None and workers > 1 and len(long) > 1:
         uow.memo.queries_later = True
         try:
-            for w in chosen:
+            for w in long:  # answered from the result cache or a rollup after all?
                 try:
-                    quick[w["id"]] = compute(w, uow)
+                    done[w["id"]] = compute(w, uow)
                 except reports.QueryLater:
-                    continue
+                    slow.append(w)
         finally:
             uow.memo.queries_later = False
-        slow = [w for w in chosen if w["id"] not in quick]
-        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(slow)))) as pool:
-            queried = dict(zip((w["id"] for w in slow), pool.map(apart, slow), strict=True))
-        widgets = [quick.get(w["id"]) or queried[w["id"]] for w in chosen]
-    else:
-        widgets = [compute(w, uow) for w in chosen]
+    if len(slow) < 2:  # one query apart would only wait beside the request's unit
+        slow = []
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(slow)))) as pool:
+        running = [(w["id"], pool.submit(apart, w)) for w in slow]
+        for w in chosen:
+            if w["id"] not in done and w not in slow:
+                done[w["id"]] = timed(w, uow)
+        done.update((widget, future.result()) for widget, future in running)
+    widgets = [done[w["id"]] for w in chosen]
     return {
         "key": key,
         "version": version,
