@@ -335,11 +335,11 @@ def run_dashboard(
     if len(slow) < 2:  # one query apart would only wait beside the request's unit
         slow = []
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(slow)))) as pool:
-        running = [(w["id"], pool.submit(apart, w)) for w in slow]
+        running = {w["id"]: pool.submit(apart, w) for w in slow}
         for w in chosen:
-            if w["id"] not in done and w not in slow:
+            if w["id"] not in done and w["id"] not in running:
                 done[w["id"]] = timed(w, uow)
-        done.update((widget, future.result()) for widget, future in running)
+        done.update((widget, future.result()) for widget, future in running.items())
     widgets = [done[w["id"]] for w in chosen]
     return {
         "key": key,
