@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from forms import label, simple_form
-from sqlalchemy import create_engine, select, text
+from sandbox import emptied
+from sqlalchemy import select
 
 from tangram.config import Settings
 from tangram.platform import metadata, records
@@ -61,12 +62,7 @@ class InlinePlatform(Platform):
 
 
 def fresh(url: str) -> None:
-    if url.startswith("postgresql"):
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+    emptied(url)
 
 
 def run(design: str, url: str, tmp: Path, writers: int, each: int) -> dict[str, Any]:

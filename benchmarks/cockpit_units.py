@@ -17,23 +17,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from designer_browser import PACKAGE, SYSTEM
-from request_timings import COCKPIT, MANAGER, PASSWORD, RECORDS
-from sqlalchemy import create_engine, event, text
+from request_timings import COCKPIT, MANAGER, RECORDS, seeded_demo, signed_in
+from sqlalchemy import event
 
-from tangram.config import Settings
-from tangram.platform import demo, packages
 from tangram.platform.bootstrap import Platform
-from tangram.platform.kernel import migrate
-from tangram.platform.kernel.clock import FrozenClock
 from tangram.platform.reports import dashboards
 from tangram.web.app import create_app
 
@@ -43,60 +33,22 @@ from locustfile import ticket
 MODES = {"by last time (default)": dashboards.APART_MS, "every query apart": 0.0}
 
 
-@contextmanager
-def _platform(url: str, folder: Path, clock: FrozenClock | None = None) -> Iterator[Platform]:
-    settings = Settings(
-        database_url=url,
-        instance_path=folder,
-        secret_key="bench",  # noqa: S106 - a throwaway database
-        embedded_worker=False,
-    )
-    platform = Platform.from_settings(settings, clock=clock)
-    try:
-        yield platform
-    finally:
-        platform.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=20, help="demo records seeded")
     parser.add_argument("--rounds", type=int, default=6, help="rounds of 10 cockpits per mode")
     parser.add_argument("--database-url", default=None, help="PostgreSQL (default: SQLite)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        url = args.database_url or f"sqlite:///{Path(tmp) / 'cockpit.db'}"
-        if url.startswith("postgresql"):
-            emptied = create_engine(url)
-            with emptied.begin() as connection:
-                connection.execute(text("DROP SCHEMA public CASCADE"))
-                connection.execute(text("CREATE SCHEMA public"))
-            emptied.dispose()
-        until = datetime.now(UTC).replace(microsecond=0)
-        clock = FrozenClock(until)
-        began = time.perf_counter()
-        with _platform(url, Path(tmp), clock) as platform:
-            migrate.upgrade(platform.engine)
-            with platform.unit_of_work() as uow:
-                packages.install(uow, SYSTEM, packages.read(PACKAGE))
-                uow.commit()
-            demo.seed(platform, clock, demo.load_spec(PACKAGE), count=args.tickets, until=until)
+    began = time.perf_counter()
+    with seeded_demo(args.tickets, args.database_url) as platform:
         print(f"seeded {args.tickets} demo records in {time.perf_counter() - began:.0f} s")
-        with _platform(url, Path(tmp)) as platform:
-            _run(platform, args.rounds, url.split(":", 1)[0].split("+", 1)[0])
+        _run(platform, args.rounds, platform.engine.dialect.name)
 
 
 def _run(platform: Platform, rounds: int, database: str) -> None:
     app = create_app(platform=platform)
-
-    def signed_in(name: str) -> tuple[Any, dict[str, str]]:
-        client = app.test_client()
-        answer = client.post("/api/v1/auth/login", json={"username": name, "password": PASSWORD})
-        assert answer.status_code == 200, answer.get_data(as_text=True)
-        return client, {"X-CSRF-Token": answer.get_json()["csrf_token"]}
-
-    agent, headers = signed_in("agent01")
-    manager, _ = signed_in(MANAGER)
+    agent, headers = signed_in(app, "agent01")
+    manager, _ = signed_in(app, MANAGER)
     statements = [0]
 
     def count(*_args: Any) -> None:

@@ -34,7 +34,7 @@ from typing import Any
 
 import jsonschema_rs
 from jsonschema import Draft202012Validator
-from sandbox import temporary_platform
+from sandbox import emptied, temporary_platform
 from sqlalchemy import (
     Column,
     DateTime,
@@ -44,10 +44,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    create_engine,
     insert,
     inspect,
-    text,
 )
 
 from tangram.config import Settings
@@ -354,12 +352,7 @@ def fair_creation(url: str | None, n: int, rounds: int = 10) -> None:
     """Records through the service against the same rows written by hand with the raw DB-API."""
     with tempfile.TemporaryDirectory() as tmp:
         url = url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-        if url.startswith("postgresql"):
-            emptied = create_engine(url)
-            with emptied.begin() as connection:
-                connection.execute(text("DROP SCHEMA public CASCADE"))
-                connection.execute(text("CREATE SCHEMA public"))
-            emptied.dispose()
+        emptied(url)
         settings = Settings(
             database_url=url,
             instance_path=Path(tmp),

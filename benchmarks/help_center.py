@@ -24,7 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, select, text
+from sandbox import emptied
+from sqlalchemy import select
 
 from tangram.config import Settings
 from tangram.platform import packages
@@ -177,11 +178,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         run(f"sqlite:///{Path(tmp) / 'bench.db'}", Path(tmp), args.n, args.repeat)
         if args.pg:
-            emptied = create_engine(args.pg)
-            with emptied.begin() as connection:
-                connection.execute(text("DROP SCHEMA public CASCADE"))
-                connection.execute(text("CREATE SCHEMA public"))
-            emptied.dispose()
+            emptied(args.pg)
             run(args.pg, Path(tmp), args.n, args.repeat)
 
 

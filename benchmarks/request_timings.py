@@ -19,17 +19,21 @@ import os
 import random
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from designer_browser import PACKAGE, SYSTEM
-from runtime_timings import _platform
+from flask import Flask
+from sandbox import emptied
 from sqlalchemy import event
 
+from tangram.config import Settings
 from tangram.platform import demo, packages
+from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel import migrate
 from tangram.platform.kernel.clock import FrozenClock
 from tangram.web.app import create_app
@@ -72,32 +76,60 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30, help="rounds of reads and submits")
     args = parser.parse_args()
     random.seed(1)
+    with seeded_demo() as platform:
+        _run(platform, args.tickets, args.rounds)
+
+
+@contextmanager
+def seeded_demo(records: int = 20, database_url: str | None = None) -> Iterator[Platform]:
+    """The after-sales package and its demo (``records`` of its streams, lived through the
+    platform on a frozen clock) on a temporary SQLite file, or on the PostgreSQL database
+    ``database_url`` (its public schema emptied first); then a platform on it with the real
+    clock."""
     with tempfile.TemporaryDirectory() as tmp:
-        database = Path(tmp) / "timings.db"
+        url = database_url or f"sqlite:///{Path(tmp) / 'demo.db'}"
+        emptied(url)
         until = datetime.now(UTC).replace(microsecond=0)
         clock = FrozenClock(until)
-        with _platform(database, clock) as platform:
+        with platform_on(url, Path(tmp), clock) as platform:
             migrate.upgrade(platform.engine)
             with platform.unit_of_work() as uow:
                 packages.install(uow, SYSTEM, packages.read(PACKAGE))
                 uow.commit()
-            demo.seed(platform, clock, demo.load_spec(PACKAGE), count=20, until=until)
-        with _platform(database) as platform:
-            _run(platform, args.tickets, args.rounds)
+            demo.seed(platform, clock, demo.load_spec(PACKAGE), count=records, until=until)
+        with platform_on(url, Path(tmp)) as platform:
+            yield platform
+
+
+@contextmanager
+def platform_on(url: str, folder: Path, clock: FrozenClock | None = None) -> Iterator[Platform]:
+    """A platform for the benchmarks on the database ``url`` (no embedded job worker)."""
+    settings = Settings(
+        database_url=url,
+        instance_path=folder,
+        secret_key="bench",  # noqa: S106 - a throwaway database
+        embedded_worker=False,
+    )
+    platform = Platform.from_settings(settings, clock=clock)
+    try:
+        yield platform
+    finally:
+        platform.dispose()
+
+
+def signed_in(app: Flask, name: str) -> tuple[Any, dict[str, str]]:
+    """A test client signed in as ``name``, and the headers its writes send (the CSRF token)."""
+    client = app.test_client()
+    answer = client.post("/api/v1/auth/login", json={"username": name, "password": PASSWORD})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    return client, {"X-CSRF-Token": answer.get_json()["csrf_token"]}
 
 
 def _run(platform: Any, tickets: int, rounds: int) -> None:
     app = create_app(platform=platform)
-
-    def signed_in(name: str) -> tuple[Any, dict[str, str]]:
-        client = app.test_client()
-        answer = client.post("/api/v1/auth/login", json={"username": name, "password": PASSWORD})
-        assert answer.status_code == 200, answer.get_data(as_text=True)
-        return client, {"X-CSRF-Token": answer.get_json()["csrf_token"]}
-
-    agent, headers = signed_in("agent01")
-    engineers = [signed_in(name) for name in (ENGINEERS[0], ENGINEERS[3], ENGINEERS[5])]
-    manager, _ = signed_in(MANAGER)
+    agent, headers = signed_in(app, "agent01")
+    engineers = [signed_in(app, name) for name in (ENGINEERS[0], ENGINEERS[3], ENGINEERS[5])]
+    manager, _ = signed_in(app, MANAGER)
     timer = Timer(platform.engine)
 
     def register(n: int) -> None:

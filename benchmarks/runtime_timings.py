@@ -37,9 +37,9 @@ from typing import Any
 
 from designer_browser import CHROMIUM, PACKAGE, SYSTEM, serving
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from request_timings import platform_on
 from sqlalchemy import func, select
 
-from tangram.config import Settings
 from tangram.platform import demo, packages
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel import migrate
@@ -117,17 +117,8 @@ def _seed(database: Path, tickets: int) -> None:
 
 @contextmanager
 def _platform(database: Path, clock: FrozenClock | None = None) -> Iterator[Platform]:
-    settings = Settings(
-        database_url=f"sqlite:///{database}",
-        instance_path=database.parent,
-        secret_key="bench",  # noqa: S106 - a throwaway database
-        embedded_worker=False,
-    )
-    platform = Platform.from_settings(settings, clock=clock)
-    try:
+    with platform_on(f"sqlite:///{database}", database.parent, clock) as platform:
         yield platform
-    finally:
-        platform.dispose()
 
 
 def _subjects(platform: Platform) -> tuple[str, int, int]:

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from sqlalchemy import create_engine, text
+
 from tangram.config import Settings
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel import migrate
@@ -29,3 +31,15 @@ def temporary_platform(clock: Clock | None = None) -> Iterator[Platform]:
             yield platform
         finally:
             platform.dispose()
+
+
+def emptied(url: str) -> None:
+    """Empty the PostgreSQL database ``url`` (its public schema dropped and made anew); any
+    other database is left as it is."""
+    if not url.startswith("postgresql"):
+        return
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()

@@ -12,18 +12,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from designer_browser import PACKAGE, SYSTEM
-from request_timings import PASSWORD, RECORDS, Timer
-from runtime_timings import _platform
+from request_timings import RECORDS, Timer, seeded_demo, signed_in
 
-from tangram.platform import demo, packages
-from tangram.platform.kernel import migrate
-from tangram.platform.kernel.clock import FrozenClock
 from tangram.web.app import create_app
 
 os.environ["LOCUST_SKIP_MONKEY_PATCH"] = "1"
@@ -35,24 +27,12 @@ def main() -> None:
     parser.add_argument("--writes", type=int, default=400, help="writes of the one ticket")
     parser.add_argument("--band", type=int, default=50, help="writes per printed band")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        database = Path(tmp) / "history.db"
-        until = datetime.now(UTC).replace(microsecond=0)
-        clock = FrozenClock(until)
-        with _platform(database, clock) as platform:
-            migrate.upgrade(platform.engine)
-            with platform.unit_of_work() as uow:
-                packages.install(uow, SYSTEM, packages.read(PACKAGE))
-                uow.commit()
-            demo.seed(platform, clock, demo.load_spec(PACKAGE), count=20, until=until)
-        with _platform(database) as platform:
-            _run(platform, args.writes, args.band)
+    with seeded_demo() as platform:
+        _run(platform, args.writes, args.band)
 
 
 def _run(platform: Any, writes: int, band: int) -> None:
-    client = create_app(platform=platform).test_client()
-    answer = client.post("/api/v1/auth/login", json={"username": "agent01", "password": PASSWORD})
-    headers = {"X-CSRF-Token": answer.get_json()["csrf_token"]}
+    client, headers = signed_in(create_app(platform=platform), "agent01")
     timer = Timer(platform.engine)
     answer = client.post(RECORDS, json={"data": ticket(1)}, headers=headers)
     assert answer.status_code == 201, answer.get_data(as_text=True)

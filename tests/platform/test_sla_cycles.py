@@ -78,14 +78,19 @@ def sh(hhmm: str) -> datetime:
     return datetime.fromisoformat(f"2026-11-23 {hhmm}").replace(tzinfo=SH)
 
 
-@pytest.fixture
-def world(platform: Platform, clock: FrozenClock) -> World:
+def repair_world(platform: Platform, clock: FrozenClock) -> World:
+    """The repair form and its repeating SLA on the office calendar, on Monday at 10:00."""
     clock.set(sh("10:00"))
     built = build_world(platform)
     built.publish("form", REPAIR)
     built.publish("calendar", CALENDAR)
     built.publish("rule", REPAIR_SLA)
     return built
+
+
+@pytest.fixture
+def world(platform: Platform, clock: FrozenClock) -> World:
+    return repair_world(platform, clock)
 
 
 def at_time(world: World, clock: FrozenClock, hhmm: str) -> None:

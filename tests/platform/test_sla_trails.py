@@ -13,8 +13,8 @@ from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel.clock import FrozenClock
 from tangram.platform.kernel.models import Record, SlaStatus
 from tangram.platform.rules import rulebook, sla
-from tests.platform.rules_fixtures import CALENDAR, World, build_world
-from tests.platform.test_sla_cycles import REPAIR, REPAIR_SLA, at_time, sh
+from tests.platform.rules_fixtures import World
+from tests.platform.test_sla_cycles import REPAIR_SLA, at_time, repair_world, sh
 
 #: The whole audit trail's replay, as the platform had it before trails (the tests count calls
 #: of the module's own).
@@ -23,12 +23,7 @@ replay_all = sla.history
 
 @pytest.fixture
 def world(platform: Platform, clock: FrozenClock) -> World:
-    clock.set(sh("10:00"))
-    built = build_world(platform)
-    built.publish("form", REPAIR)
-    built.publish("calendar", CALENDAR)
-    built.publish("rule", REPAIR_SLA)
-    return built
+    return repair_world(platform, clock)
 
 
 @pytest.fixture
