@@ -28,8 +28,16 @@ from tangram.platform.bootstrap import Platform
 from tangram.platform.identity import groups, users
 from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel.clock import FrozenClock
-from tangram.platform.kernel.models import AccessLink, FlowInstance, Group, Notification, Record
+from tangram.platform.kernel.models import (
+    AccessLink,
+    FlowInstance,
+    Group,
+    Notification,
+    Record,
+    SlaStatus,
+)
 from tangram.platform.records import access
+from tangram.platform.rules import rulebook, sla
 from tangram.platform.worker import Worker
 from tests.conftest import ApiClient
 from tests.platform.test_packages import _elsewhere, published
@@ -654,6 +662,19 @@ def test_the_demo_seed_lives_two_years_through_the_platform(
         assert all(isinstance(c.get("health_score"), int) for c in customers)
         assert all(c["health_explanation"].startswith("健康分 ") for c in customers)
         assert all(c.get("installed_base") for c in customers)
+        # two years of writes, tasks, rules and SLA checks later, every SLA's kept trail is the
+        # one its record's whole audit trail gives, as of the record's last write
+        book = rulebook.load(uow, "aftersales")
+        statuses = uow.session.scalars(select(SlaStatus)).all()
+        assert len(statuses) >= 2 * len(tickets)
+        for status in statuses:
+            record = uow.session.get(Record, status.record_id)
+            assert record is not None
+            assert status.trail is not None
+            (policy,) = [p for p in book.slas[record.form_key] if p.key == status.policy]
+            kept = [(datetime.fromisoformat(at), v) for at, v in status.trail["points"]]
+            assert kept == policy.trail(sla.history(uow, record)), record.id
+            assert status.trail["through"] == record.lock_version
     again = CliRunner().invoke(main, ["demo", "seed", "--tickets", "1", "--package", str(PACKAGE)])
     assert again.exit_code == 1
     assert "exists already" in again.output
