@@ -15,7 +15,9 @@ import pytest
 from click.testing import CliRunner
 from prometheus_client.parser import text_string_to_metric_families
 
-from tangram.cli import main
+from tangram.cli import main, serving
+from tangram.config import Settings
+from tangram.platform.records import search
 from tests.platform.processes import (
     METRICS_TOKEN,
     TANGRAM,
@@ -147,3 +149,16 @@ def test_serve_refuses_zero_processes(database_url: str, tmp_path: Path) -> None
     result = CliRunner().invoke(main, ["serve", "--processes", "0"], env=env)
     assert result.exit_code == 2
     assert "--processes" in result.output
+
+
+def test_the_master_loads_the_search_words_before_it_forks_the_workers(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """jieba's dictionary is loaded in gunicorn's master: every worker has it from the fork, and
+    no worker's first registration or search waits for it."""
+    fresh: search.Once[Any] = search.Once(lambda: str.split)
+    monkeypatch.setattr(search, "segmenter", fresh)
+    seen: list[bool] = []
+    monkeypatch.setattr(serving.GunicornServer, "run", lambda _self: seen.append(fresh.made))
+    serving.serve_processes(settings, host="127.0.0.1", port=0, processes=2, threads=1)
+    assert seen == [True]

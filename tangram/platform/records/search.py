@@ -12,9 +12,10 @@ transaction, rebuilds them (``tangram records reindex``) and turns query tokens 
 Every token matches as a prefix, and every token of a query must match in some field the viewer
 may read: a hidden field's row is never consulted, so it cannot make a record findable.
 
-jieba loads its dictionary (0.6 s on an idle machine; it ships in the package and needs no network) on the
-first use in a process, once, under a lock, never from a cache another user could have left in
-the shared temporary folder.
+jieba loads its dictionary (0.6 s on an idle machine, seconds on a busy one; it ships in the package
+and needs no network) once per process, under a lock, never from a cache another user could have
+left in the shared temporary folder: ``tangram serve`` loads it as it starts (in gunicorn's master,
+before the workers are forked from it), so that no request waits for it.
 """
 
 from __future__ import annotations
@@ -71,6 +72,11 @@ class Once(Generic[T]):
         self._make = make
         self._lock = threading.Lock()
         self._value: T | None = None
+
+    @property
+    def made(self) -> bool:
+        """Whether the value is made (in this process, or in the parent it was forked from)."""
+        return self._value is not None
 
     def __call__(self) -> T:
         value = self._value
