@@ -28,10 +28,9 @@ from typing import Any
 
 from designer_browser import PACKAGE, SYSTEM
 from flask import Flask
-from sandbox import emptied
+from sandbox import emptied, platform_on
 from sqlalchemy import event
 
-from tangram.config import Settings
 from tangram.platform import demo, packages
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel import migrate
@@ -99,22 +98,6 @@ def seeded_demo(records: int = 20, database_url: str | None = None) -> Iterator[
             demo.seed(platform, clock, demo.load_spec(PACKAGE), count=records, until=until)
         with platform_on(url, Path(tmp)) as platform:
             yield platform
-
-
-@contextmanager
-def platform_on(url: str, folder: Path, clock: FrozenClock | None = None) -> Iterator[Platform]:
-    """A platform for the benchmarks on the database ``url`` (no embedded job worker)."""
-    settings = Settings(
-        database_url=url,
-        instance_path=folder,
-        secret_key="bench",  # noqa: S106 - a throwaway database
-        embedded_worker=False,
-    )
-    platform = Platform.from_settings(settings, clock=clock)
-    try:
-        yield platform
-    finally:
-        platform.dispose()
 
 
 def signed_in(app: Flask, name: str) -> tuple[Any, dict[str, str]]:

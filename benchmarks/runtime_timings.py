@@ -37,7 +37,7 @@ from typing import Any
 
 from designer_browser import CHROMIUM, PACKAGE, SYSTEM, serving
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
-from request_timings import platform_on
+from sandbox import platform_on
 from sqlalchemy import func, select
 
 from tangram.platform import demo, packages

@@ -18,19 +18,29 @@ from tangram.platform.kernel.clock import Clock
 @contextmanager
 def temporary_platform(clock: Clock | None = None) -> Iterator[Platform]:
     """A migrated platform on a fresh SQLite file, removed afterwards."""
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            database_url=f"sqlite:///{Path(tmp) / 'bench.db'}",
-            instance_path=Path(tmp),
-            secret_key="bench",  # noqa: S106 - a throwaway database
-            embedded_worker=False,
-        )
-        platform = Platform.from_settings(settings, clock=clock)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        platform_on(f"sqlite:///{Path(tmp) / 'bench.db'}", Path(tmp), clock) as platform,
+    ):
         migrate.upgrade(platform.engine)
-        try:
-            yield platform
-        finally:
-            platform.dispose()
+        yield platform
+
+
+@contextmanager
+def platform_on(url: str, folder: Path, clock: Clock | None = None) -> Iterator[Platform]:
+    """A platform for the benchmarks on the database ``url`` (no embedded job worker),
+    disposed of afterwards."""
+    settings = Settings(
+        database_url=url,
+        instance_path=folder,
+        secret_key="bench",  # noqa: S106 - a throwaway database
+        embedded_worker=False,
+    )
+    platform = Platform.from_settings(settings, clock=clock)
+    try:
+        yield platform
+    finally:
+        platform.dispose()
 
 
 def emptied(url: str) -> None:

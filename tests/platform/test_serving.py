@@ -156,9 +156,9 @@ def test_the_master_loads_the_search_words_before_it_forks_the_workers(
 ) -> None:
     """jieba's dictionary is loaded in gunicorn's master: every worker has it from the fork, and
     no worker's first registration or search waits for it."""
-    fresh: search.Once[Any] = search.Once(lambda: str.split)
-    monkeypatch.setattr(search, "segmenter", fresh)
+    loaded: list[str] = []
+    monkeypatch.setattr(search, "segmenter", search.Once(lambda: loaded.append("jieba")))
     seen: list[bool] = []
-    monkeypatch.setattr(serving.GunicornServer, "run", lambda _self: seen.append(fresh.made))
+    monkeypatch.setattr(serving.GunicornServer, "run", lambda _self: seen.append(bool(loaded)))
     serving.serve_processes(settings, host="127.0.0.1", port=0, processes=2, threads=1)
     assert seen == [True]

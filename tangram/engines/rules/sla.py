@@ -165,35 +165,25 @@ class SlaPolicy:
         float), so a platform may keep the trail instead of replaying every write."""
         points: list[tuple[datetime, dict[str, Any]]] = []
         for at, snapshot in history:
-            self._follow(points, at, snapshot)
+            points = self.follow(points, at, snapshot)
         return points
 
     def follow(
         self,
-        trail: Sequence[tuple[datetime, Mapping[str, Any]]],
+        trail: Sequence[tuple[datetime, dict[str, Any]]],
         at: datetime,
         snapshot: Mapping[str, Any],
     ) -> list[tuple[datetime, dict[str, Any]]]:
         """``trail`` (see :meth:`trail`) followed by the record as it is at ``at`` (no earlier than
         the trail's last point; at the same instant it takes that point's place, as snapshots of
         one instant are one snapshot)."""
-        points = [(when, dict(values)) for when, values in trail]
-        self._follow(points, at, snapshot)
-        return points
-
-    def _follow(
-        self,
-        points: list[tuple[datetime, dict[str, Any]]],
-        at: datetime,
-        snapshot: Mapping[str, Any],
-    ) -> None:
         if self.reads is None:
             raise ValueError("a policy that reads fields it does not name keeps no trail")
         point = {k: snapshot[k] for k in sorted(self.reads) if k in snapshot}
-        if points and points[-1][0] == at:
-            points.pop()
+        points = list(trail[:-1] if trail and trail[-1][0] == at else trail)
         if not points or points[-1][1] != point:
             points.append((at, point))
+        return points
 
     def _local(self, at: datetime) -> str:
         return at.astimezone(self.calendar.zone).strftime("%Y-%m-%d %H:%M")

@@ -73,11 +73,6 @@ class Once(Generic[T]):
         self._lock = threading.Lock()
         self._value: T | None = None
 
-    @property
-    def made(self) -> bool:
-        """Whether the value is made (in this process, or in the parent it was forked from)."""
-        return self._value is not None
-
     def __call__(self) -> T:
         value = self._value
         if value is not None:

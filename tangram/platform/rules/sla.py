@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache, partial
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -111,13 +112,8 @@ def refresh_sla(
     queue the next check."""
     with hold(uow, record.id) as first:
         if first:
-            replayed: list[list[tuple[datetime, dict[str, Any]]]] = []
-
-            def replay() -> list[tuple[datetime, dict[str, Any]]]:
-                if not replayed:
-                    replayed.append(history(uow, record))
-                return replayed[0]
-
+            # the audit trail, replayed at most once for all the policies that need it
+            replay = cache(partial(history, uow, record))
             trails = [
                 _refresh_policy(uow, settings, book, record, policy, replay) for policy in policies
             ]
