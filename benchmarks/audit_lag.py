@@ -51,7 +51,7 @@ class InlinePlatform(Platform):
 
     def unit_of_work(self, *, write: bool = True) -> UnitOfWork:
         return InlineUnit(
-            self.write_sessions if write else self.sessions,
+            self.write_sessions if write else self.read_sessions,
             self.clock,
             settings=self.settings,
             write=write,

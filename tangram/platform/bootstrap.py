@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from tangram.config import Settings
 from tangram.platform import flows, inbound, records
@@ -16,6 +15,7 @@ from tangram.platform.kernel.clock import Clock, SystemClock
 from tangram.platform.kernel.db import (
     IMMEDIATE,
     build_engine,
+    build_read_engine,
     build_sessionmaker,
     build_side_engine,
 )
@@ -35,7 +35,6 @@ class Platform:
 
     settings: Settings
     engine: Engine
-    sessions: sessionmaker[Session]
     clock: Clock = field(default_factory=SystemClock)
     #: Event subscriptions, job kinds and publication checks, filled by the areas' ``install()``.
     hooks: Hooks = field(default_factory=Hooks)
@@ -51,13 +50,14 @@ class Platform:
         return cls(
             settings=settings,
             engine=engine,
-            sessions=build_sessionmaker(engine),
             clock=clock or SystemClock(),
         )
 
     def __post_init__(self) -> None:
         # Write units begin with BEGIN IMMEDIATE on SQLite (an option engine shares the pool).
         self.write_sessions = build_sessionmaker(self.engine.execution_options(**{IMMEDIATE: True}))
+        #: Read units: READ ONLY transactions on PostgreSQL, ended with COMMIT.
+        self.read_sessions = build_sessionmaker(build_read_engine(self.engine))
         #: Statements that commit on their own beside a unit's transaction (PostgreSQL only).
         self.side_engine = build_side_engine(self.engine)
         #: Where attachment bytes live (tests may put another store here).
@@ -86,7 +86,7 @@ class Platform:
     def unit_of_work(self, *, write: bool = True) -> UnitOfWork:
         """A new unit of work (use it as a context manager); ``write=False`` for reads only."""
         return UnitOfWork(
-            self.write_sessions if write else self.sessions,
+            self.write_sessions if write else self.read_sessions,
             self.clock,
             settings=self.settings,
             write=write,

@@ -6,6 +6,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
 
 from tangram.platform.bootstrap import Platform
 from tangram.platform.identity import users
@@ -83,6 +84,36 @@ def test_write_based_on_an_old_read_is_refused_when_another_write_committed(
         row = uow.session.get(User, user.id)
         assert row is not None
         assert (row.display_name, row.lock_version) == ("W", 2)
+
+
+def test_a_read_unit_writes_nothing_and_keeps_the_statements_its_connection_prepared(
+    platform: Platform,
+) -> None:
+    """A read unit's writes never reach the database: on PostgreSQL its transaction is READ ONLY
+    (the write fails at once); it ends with COMMIT, after which the connection still holds the
+    statements psycopg prepared (a ROLLBACK would deallocate them all, and every statement would
+    be parsed and planned again). On SQLite its transaction is rolled back."""
+    with platform.unit_of_work(write=False) as uow:
+        if uow.dialect == "postgresql":
+            with pytest.raises(DBAPIError, match="read-only transaction"):
+                uow.session.execute(text("UPDATE roles SET name = 'changed'"))
+        else:
+            uow.session.execute(text("UPDATE roles SET name = 'changed'"))
+    with platform.unit_of_work(write=False) as uow:
+        names = uow.session.execute(text("SELECT name FROM roles")).scalars().all()
+        assert "changed" not in names
+        driver = uow.session.connection().connection.driver_connection
+        for _ in range(6):  # psycopg prepares a statement at its fifth run on a connection
+            uow.session.execute(text("SELECT name FROM roles WHERE key = :key"), {"key": "admin"})
+    if uow.dialect == "postgresql":
+        with driver.cursor() as cursor:  # the connection is back in the pool, its unit ended
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+            prepared = cursor.fetchone()
+        driver.commit()
+        assert prepared is not None
+        assert prepared[0] >= 1
+    else:
+        assert uow.read_only is False
 
 
 def test_uncommitted_unit_of_work_changes_nothing(platform: Platform) -> None:

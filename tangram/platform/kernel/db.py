@@ -15,6 +15,8 @@ from tangram.engines.reports import PercentileAggregate
 
 #: Execution option asking SQLite to take the write lock at BEGIN (see :func:`_sqlite_begin`).
 IMMEDIATE = "tangram_immediate"
+#: Execution option making PostgreSQL's transactions READ ONLY (ignored by SQLite).
+READ_ONLY = "postgresql_readonly"
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -40,6 +42,17 @@ def build_engine(url: str | URL, *, echo: bool = False, busy_seconds: float = 30
     raise ValueError(
         f"unsupported database {parsed.get_backend_name()!r}: use sqlite:/// or postgresql+psycopg://"
     )
+
+
+def build_read_engine(engine: Engine) -> Engine:
+    """The engine read-only units of work use: on PostgreSQL its transactions are ``READ ONLY``
+    (a write in one fails at once), and they end with ``COMMIT`` (see
+    :attr:`UnitOfWork.read_only`), not ``ROLLBACK``: after a rollback psycopg forgets the
+    statements it has prepared on the connection (``DEALLOCATE ALL``), and every statement is
+    parsed and planned again. On SQLite, the engine itself (its pool shared either way)."""
+    if is_sqlite(engine):
+        return engine
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 def build_side_engine(engine: Engine) -> Engine | None:

@@ -24,6 +24,7 @@ from tangram.config import Settings
 from tangram.platform.kernel.audit import PendingAudit, queue_entries
 from tangram.platform.kernel.caches import Caches, Memo
 from tangram.platform.kernel.clock import Clock
+from tangram.platform.kernel.db import READ_ONLY
 from tangram.platform.kernel.errors import Conflict, StaleVersion
 from tangram.platform.kernel.events import Event, EventBus, PublicationChecks
 from tangram.platform.kernel.models.base import Base
@@ -56,6 +57,10 @@ class UnitOfWork:
         #: The installation's settings (its time zone is every command's business time zone).
         self.settings = settings or Settings()
         self.write = write
+        #: Whether the database itself refuses this unit's writes (a read unit on PostgreSQL).
+        self.read_only = not write and bool(
+            sessions.kw["bind"].get_execution_options().get(READ_ONLY)
+        )
         self.events: EventBus[UnitOfWork] = events or EventBus()
         #: What a definition must pass before it is published (filled by the areas).
         self.checks: PublicationChecks[UnitOfWork] = checks or PublicationChecks()
@@ -101,6 +106,12 @@ class UnitOfWork:
         # expiring them, so callers can still render what they loaded or created.
         session = self.session
         self._session = None
+        if exc_type is None and self.read_only:
+            # A READ ONLY transaction wrote nothing: COMMIT ends it as ROLLBACK would, and the
+            # connection keeps the statements it has prepared (psycopg deallocates them all
+            # after a rollback). Objects are detached first, so nothing is flushed.
+            session.expunge_all()
+            session.commit()
         session.close()
 
     @property

@@ -64,7 +64,7 @@ from sqlalchemy.orm import sessionmaker
 from tangram.config import Settings
 from tangram.engines.reports import Source
 from tangram.engines.reports.rollup import NotRollable, Plan, compile_rollup
-from tangram.platform.kernel.db import IMMEDIATE
+from tangram.platform.kernel.db import IMMEDIATE, READ_ONLY
 from tangram.platform.kernel.hooks import Hooks
 from tangram.platform.kernel.jobs import JobContext
 from tangram.platform.kernel.models import Job, JobStatus, Rollup, RollupDay, RollupMark
@@ -211,12 +211,15 @@ def serve(
 @contextmanager
 def _writing(uow: UnitOfWork) -> Iterator[Connection]:
     """A transaction to write in: the unit's own for a write unit (it commits with its work),
-    else one of its own, committed at once."""
+    else one of its own, committed at once (not read-only, as a read unit's are on
+    PostgreSQL: options set on the connection come after the engine's)."""
     if uow.write:
         yield uow.session.connection()
         return
-    with _engine(uow).execution_options(**{IMMEDIATE: True}).begin() as connection:
-        yield connection
+    with _engine(uow).connect() as connection:
+        connection.execution_options(**{IMMEDIATE: True, READ_ONLY: False})
+        with connection.begin():
+            yield connection
 
 
 def _engine(uow: UnitOfWork) -> Engine:
