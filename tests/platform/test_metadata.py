@@ -178,6 +178,27 @@ def test_the_catalog_of_forms_follows_publications_and_is_read_once_between_them
     assert len(statements) == 2
 
 
+def test_a_unit_of_work_reads_an_app_s_row_once_and_refuses_whom_it_hides_it_from(
+    platform: Platform, system: Actor, app_key: str
+) -> None:
+    """A registration asks for the app's id in its write, its rules and its flow start: one
+    query. An actor without a grant in the app gets the 404 without one."""
+    user = make_user(platform, "stranger")
+    with platform.unit_of_work(write=False) as uow:
+        stranger = load_actor(uow.session, user, via="session")
+        with count_queries(platform.engine) as run:
+            refs = [metadata.app_ref(uow, system, app_key) for _ in range(3)]
+            with pytest.raises(NotFound):
+                metadata.app_ref(uow, stranger, app_key)
+            with pytest.raises(NotFound):
+                metadata.app_ref(uow, system, "nowhere")
+            tag = metadata.app_tag(uow, app_key)
+    assert len({r.id for r in refs}) == 1
+    assert refs[0].key == app_key
+    assert tag is not None
+    assert len(run) == 2  # the app's row once, and the missing app's lookup
+
+
 def test_publish_is_refused_when_the_draft_is_unchanged(
     platform: Platform, system: Actor, app_key: str
 ) -> None:

@@ -182,8 +182,9 @@ class Caches:
 class Memo:
     """What one unit of work remembers, one field each (forgotten with the unit)."""
 
-    #: metadata: each app's metadata tag as this unit first saw it.
+    #: metadata: each app's metadata tag as this unit first saw it, and its id.
     app_tags: dict[str, str] = field(default_factory=dict)
+    app_ids: dict[str, int] = field(default_factory=dict)
     #: metadata: compiled forms by (app, key, version asked), with their version.
     forms: dict[tuple[str, str, int | None], tuple[int, Form]] = field(default_factory=dict)
     #: rules: each app's rule book, checked once per unit.
@@ -196,8 +197,6 @@ class Memo:
     #: rules: records whose SLA refresh is held: the handling of an event of the record, or a
     #: refresh, under way; the events its writes raise leave the refresh to it.
     sla_busy: set[int] = field(default_factory=set)
-    #: reports: app ids by key.
-    report_app_ids: dict[str, int] = field(default_factory=dict)
     #: reports: KPI values rules read, by (app, KPI, period).
     rule_kpis: dict[tuple[str, str, str, str | None, int | None], float | None] = field(
         default_factory=dict

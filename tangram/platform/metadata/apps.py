@@ -144,13 +144,19 @@ _APP_REF = select(App.id, App.metadata_tag).where(App.key == bindparam("key"))
 
 
 def app_ref(uow: UnitOfWork, actor: Actor, key: str) -> AppRef:
-    """Like :func:`get_app`, for hot paths: one Core query, no ORM object (it also notes the
-    app's metadata tag for the rest of the unit of work)."""
-    found = uow.session.connection().execute(_APP_REF, {"key": key}).first()
-    if found is None or not can_read_app(actor, key):
+    """Like :func:`get_app`, for hot paths: one Core query, no ORM object, once per unit of work
+    (a registration's writes, rules and flow start all ask); it also notes the app's metadata
+    tag, as :func:`app_tag` would."""
+    if not can_read_app(actor, key):
         raise NotFound(f"App {key!r} does not exist.", code="app.not_found")
-    uow.memo.app_tags[key] = str(found[1])
-    return AppRef(int(found[0]), key)
+    ids = uow.memo.app_ids
+    if key not in ids:
+        found = uow.session.connection().execute(_APP_REF, {"key": key}).first()
+        if found is None:
+            raise NotFound(f"App {key!r} does not exist.", code="app.not_found")
+        ids[key] = int(found[0])
+        uow.memo.app_tags.setdefault(key, str(found[1]))
+    return AppRef(ids[key], key)
 
 
 def note_tag(uow: UnitOfWork, key: str, tag: str) -> None:

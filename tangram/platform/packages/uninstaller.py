@@ -284,6 +284,7 @@ def _remove(uow: UnitOfWork, app: App, step: Step) -> None:
         result = uow.session.execute(statement, execution_options={"synchronize_session": False})
         step(f"{name} deleted: {getattr(result, 'rowcount', 0)}")
     uow.session.expunge(app)
+    uow.memo.app_ids.pop(app.key, None)  # a package installed again in this unit gets a new id
 
 
 def uninstall(

@@ -55,11 +55,8 @@ def sources_of(uow: UnitOfWork, app_key: str, form_key: str) -> dict[str, Source
 
 
 def app_id_of(uow: UnitOfWork, app_key: str) -> int:
-    """The app's id (once per unit of work)."""
-    ids = uow.memo.report_app_ids
-    if app_key not in ids:
-        ids[app_key] = app_ref(uow, Actor.system("reports"), app_key).id
-    return ids[app_key]
+    """The app's id (read once per unit of work)."""
+    return app_ref(uow, Actor.system("reports"), app_key).id
 
 
 def tables_of(sources: Mapping[str, Source], form_key: str) -> projections.Tables:
