@@ -37,7 +37,8 @@ class UnitOfWork:
 
     Use as a context manager; call :meth:`commit` to keep the work. The session factory decides
     how transactions begin: the platform hands write units one whose engine takes SQLite's write
-    lock at BEGIN, and read-only units one that does not.
+    lock at BEGIN, and read-only units one that does not, whose transactions are READ ONLY on
+    PostgreSQL (:attr:`read_only`: such a unit ends with COMMIT).
     """
 
     def __init__(
