@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask
+from sqlalchemy import Connection, event
 
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel.clock import FrozenClock
+from tangram.platform.kernel.db import IMMEDIATE
 from tangram.platform.kernel.models import User
 from tangram.web.security import CSRF_EXEMPT, NON_JSON_ENDPOINTS
-from tests.conftest import ADMIN_PASSWORD, ApiClient, assert_problem, make_user
+from tests.conftest import ADMIN_PASSWORD, ApiClient, assert_problem, count_queries, make_user
 
 
 def test_login_returns_profile_and_csrf_token_when_credentials_are_right(
@@ -141,6 +143,56 @@ def test_token_stops_working_when_expired(
     assert bearer.get("/api/v1/me").status_code == 200
     clock.advance(timedelta(hours=2))
     assert_problem(bearer.get("/api/v1/me"), 401, "auth.token_expired")
+
+
+def test_a_token_s_last_use_is_written_at_most_once_a_minute_and_its_owner_s_state_counts(
+    platform: Platform, admin_client: ApiClient, app: Flask, clock: FrozenClock
+) -> None:
+    """A call with a token reads it in a read-only unit; its last use is written when a minute
+    has passed since the one written (no write, no write lock, in between). The token's actor is
+    its owner as they are now: their grants, their groups, and no more once deactivated."""
+    make_user(platform, "erp", password="erp-password-1", roles=("admin",))
+    owner = ApiClient(app.test_client())
+    assert owner.login("erp", "erp-password-1").status_code == 200
+    created = owner.post("/api/v1/auth/tokens", json={"name": "erp"}).get_json()
+    bearer = ApiClient(app.test_client(), headers={"Authorization": f"Bearer {created['token']}"})
+
+    def last_used() -> str | None:
+        (token,) = owner.get("/api/v1/auth/tokens").get_json()
+        return token["last_used_at"]
+
+    assert last_used() is None
+    me = bearer.get("/api/v1/me").get_json()
+    assert (me["username"], me["via"], me["is_admin"]) == ("erp", "token", True)
+    first = last_used()
+    assert first == clock.now().isoformat()
+    clock.advance(timedelta(seconds=50))
+    writes: list[bool] = []
+
+    def began(connection: Connection) -> None:
+        writes.append(bool(connection.get_execution_options().get(IMMEDIATE)))
+
+    event.listen(platform.engine, "begin", began)
+    try:
+        with count_queries(platform.engine) as run:
+            assert bearer.get("/api/v1/me").status_code == 200
+    finally:
+        event.remove(platform.engine, "begin", began)
+    assert last_used() == first
+    assert not [s for s in run if s.lstrip().upper().startswith("UPDATE")]
+    assert writes  # the call began transactions, none of them to write
+    assert True not in writes
+    clock.advance(timedelta(seconds=20))
+    assert bearer.get("/api/v1/me").status_code == 200
+    assert last_used() == clock.now().isoformat()
+    erp = admin_client.get("/api/v1/users?q=erp").get_json()
+    user = next(u for u in erp["items"] if u["username"] == "erp")
+    changed = admin_client.patch(
+        f"/api/v1/users/{user['id']}",
+        json={"is_active": False, "lock_version": user["lock_version"]},
+    )
+    assert changed.status_code == 200, changed.get_json()
+    assert_problem(bearer.get("/api/v1/me"), 401, "auth.inactive")
 
 
 def test_token_is_refused_when_malformed_or_forged(

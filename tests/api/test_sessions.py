@@ -10,6 +10,8 @@ from flask import Flask
 
 from tangram.config import Settings
 from tangram.platform.bootstrap import Platform
+from tangram.platform.identity import groups, roles, users
+from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel.clock import FrozenClock
 from tangram.platform.kernel.models import User
 from tests.conftest import ADMIN_PASSWORD, ApiClient, assert_problem, count_queries, make_user
@@ -213,8 +215,26 @@ def test_sessions_of_others_are_out_of_reach_when_not_an_administrator(
 def test_session_check_is_one_lookup_and_writes_at_most_once_a_minute(
     platform: Platform, app: Flask, clock: FrozenClock
 ) -> None:
-    make_user(platform, "lea")
+    user = make_user(platform, "lea")
+    system = Actor.system()
+    with platform.unit_of_work() as uow:  # two roles, one without a grant; two groups
+        for key in ("agents", "readers"):
+            role = roles.create_role(uow, system, key=key, name=key)
+            users.assign_role(uow, system, user_id=user.id, role_id=role.id)
+            if key == "agents":
+                roles.add_grant(uow, system, role.id, app_key="*", actions=["read"])
+        joined = [groups.create_group(uow, system, key=k, name=k).id for k in ("east", "west")]
+        for group_id in joined:
+            groups.add_member(uow, system, group_id=group_id, user_id=user.id)
+        uow.commit()
     lea = _signed_in(app, "lea")
+    with count_queries(platform.engine) as statements:
+        me = lea.get("/api/v1/me").get_json()
+    assert (sorted(me["roles"]), sorted(me["group_ids"])) == (["agents", "readers"], joined)
+    # the session, its user, their roles, grants and groups: one statement
+    assert sum("user_sessions" in s for s in statements) == 1
+    assert not [s for s in statements if "role_assignments" in s and "user_sessions" not in s]
+    assert not [s for s in statements if "memberships" in s and "user_sessions" not in s]
     with count_queries(platform.engine) as statements:
         assert lea.get("/api/v1/me/notifications").status_code == 200
     assert sum("user_sessions" in s for s in statements) == 1

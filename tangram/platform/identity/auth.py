@@ -14,13 +14,13 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from tangram.config import Settings
 from tangram.platform.identity import lockout, sessions
 from tangram.platform.identity.credentials import new_secret, secret_hash, secret_prefix
 from tangram.platform.identity.lockout import UNKNOWN_CLIENT, normalize_username
-from tangram.platform.identity.perms import Actor, load_actor
+from tangram.platform.identity.perms import Actor, actor_of, read, with_actor
 from tangram.platform.kernel.errors import (
     NotFound,
     PermissionDenied,
@@ -201,24 +201,55 @@ def create_token(
     return IssuedToken(token, secret)
 
 
-def token_actor(uow: UnitOfWork, raw: str) -> Actor:
-    """The actor a bearer token stands for; revoked, expired or unknown tokens are refused."""
+@dataclass(frozen=True, slots=True)
+class TokenCheck:
+    """The actor of a valid bearer token, and whether its last use is due to be written."""
+
+    actor: Actor
+    token_id: int
+    touch: bool
+
+
+#: A token with its user's actor by the token's prefix: on every call with a bearer token, so
+#: one statement, built once.
+_TOKEN_ACTOR = with_actor(
+    select(
+        ApiToken.id.label("token_id"),
+        ApiToken.token_hash,
+        ApiToken.revoked_at,
+        ApiToken.expires_at,
+        ApiToken.last_used_at,
+    )
+    .join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.prefix == bindparam("prefix"))
+)
+
+
+def token_check(uow: UnitOfWork, raw: str) -> TokenCheck:
+    """The actor a bearer token stands for; revoked, expired or unknown tokens are refused. Its
+    last use is written at most once a minute (:func:`touch_token`, in a write unit)."""
     prefix = secret_prefix(raw.strip(), TOKEN_PREFIX)
     if prefix is None:
         raise Unauthenticated("The API token is malformed.", code="auth.token_invalid")
-    token = uow.session.scalar(select(ApiToken).where(ApiToken.prefix == prefix))
-    if token is None or not hmac.compare_digest(token.token_hash, secret_hash(raw.strip())):
+    rows = read(uow.session, _TOKEN_ACTOR, {"prefix": prefix}).all()
+    if not rows or not hmac.compare_digest(rows[0].token_hash, secret_hash(raw.strip())):
         raise Unauthenticated("The API token is not valid.", code="auth.token_invalid")
+    token = rows[0]
     if token.revoked_at is not None:
         raise Unauthenticated("The API token was revoked.", code="auth.token_revoked")
     if token.expires_at is not None and token.expires_at <= uow.now:
         raise Unauthenticated("The API token has expired.", code="auth.token_expired")
-    user = uow.session.get(User, token.user_id)
-    if user is None:
-        raise Unauthenticated("The API token is not valid.", code="auth.token_invalid")
-    if token.last_used_at is None or uow.now - token.last_used_at > timedelta(minutes=1):
-        token.last_used_at = uow.now  # throttled: at most one write a minute per token
-    return load_actor(uow.session, user, via="token", token_id=token.id)
+    actor = actor_of(rows, via="token", token_id=token.token_id)
+    due = token.last_used_at is None or uow.now - token.last_used_at > timedelta(minutes=1)
+    return TokenCheck(actor, token.token_id, due)
+
+
+def touch_token(uow: UnitOfWork, token_id: int) -> None:
+    """Note that the token was used now (a plain UPDATE: no read, no lock version)."""
+    uow.session.execute(
+        update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=uow.now),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def list_tokens(uow: UnitOfWork, actor: Actor) -> list[ApiToken]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import Executable, Result, bindparam, select
+from sqlalchemy import Executable, Result, Row, Select, String, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
 from tangram.platform.kernel.errors import PermissionDenied, Unauthenticated
@@ -25,6 +25,8 @@ from tangram.platform.kernel.models import (
 )
 
 ADMIN_ROLE = "admin"
+#: A select of any columns.
+AnySelect = Select[*tuple[Any, ...]]
 
 
 class Action(StrEnum):
@@ -113,28 +115,76 @@ def grant_rule(grant: StoredGrant) -> GrantRule:
     )
 
 
-#: The statements of :func:`load_actor`, which runs on every request: built once (building a
-#: statement and its cache key costs several times what the database takes to answer it). The
-#: user's roles with their grants, one row per grant (a role without any: one row, no grant),
-#: as columns: loading ORM objects into the session costs more.
-_ROLES_AND_GRANTS = (
-    select(
-        Role.key,
+def with_actor(statement: AnySelect, *, groups: bool = True) -> AnySelect:
+    """``statement`` (which selects from ``users`` or joins it) with the columns
+    :func:`actor_of` builds an actor from, in the same round trip: the user's, then one row per
+    grant of each of the user's roles (a role without any: one row without a grant; no role at
+    all: one row without either), and with ``groups`` the ids of the user's groups as one
+    comma-separated string (the same on every row)."""
+    columns: list[Any] = [
+        User.id.label("actor_id"),
+        User.username.label("actor_name"),
+        User.is_active.label("actor_active"),
+        Role.key.label("role_key"),
         Grant.id.label("grant_id"),
         Grant.app_key,
         Grant.form_key,
         Grant.actions,
         Grant.scope,
         Grant.field_rules,
+    ]
+    if groups:
+        columns.append(
+            select(func.aggregate_strings(cast(Membership.group_id, String), ","))
+            .where(Membership.user_id == User.id)
+            .scalar_subquery()
+            .label("actor_groups")
+        )
+    return (
+        statement.add_columns(*columns)
+        .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
+        .outerjoin(Role, Role.id == RoleAssignment.role_id)
+        .outerjoin(Grant, Grant.role_id == Role.id)
     )
-    .join(RoleAssignment, RoleAssignment.role_id == Role.id)
-    .outerjoin(Grant, Grant.role_id == Role.id)
-    .where(RoleAssignment.user_id == bindparam("user"))
+
+
+def actor_of(
+    rows: Sequence[Row[Any]],
+    *,
+    via: str,
+    token_id: int | None = None,
+    session_id: int | None = None,
+) -> Actor:
+    """The actor of the rows of a :func:`with_actor` statement (at least one) of an active
+    user."""
+    first = rows[0]
+    if not first.actor_active:
+        raise Unauthenticated("this account is deactivated", code="auth.inactive")
+    roles = frozenset(row.role_key for row in rows if row.role_key is not None)
+    listed = getattr(first, "actor_groups", None)
+    return Actor(
+        user_id=int(first.actor_id),
+        username=first.actor_name,
+        is_admin=ADMIN_ROLE in roles,
+        group_ids=frozenset(int(i) for i in listed.split(",")) if listed else frozenset(),
+        grants=tuple(grant_rule(row) for row in rows if row.grant_id is not None),
+        via=via,
+        token_id=token_id,
+        session_id=session_id,
+        roles=roles,
+    )
+
+
+#: The statements of :func:`load_actor`, built once (building a statement and its cache key
+#: costs several times what the database takes to answer it): columns, as loading ORM objects
+#: into the session costs more.
+_ACTOR = with_actor(select().select_from(User).where(User.id == bindparam("user")))
+_ACTOR_WITHOUT_GROUPS = with_actor(
+    select().select_from(User).where(User.id == bindparam("user")), groups=False
 )
-_GROUPS_OF = select(Membership.group_id).where(Membership.user_id == bindparam("user"))
 
 
-def _read(session: Session, statement: Executable, parameters: dict[str, Any]) -> Result[Any]:
+def read(session: Session, statement: Executable, parameters: dict[str, Any]) -> Result[Any]:
     """A column query through the session's connection, without the ORM's work per statement
     (about as much as the query's own), flushing first as an ORM query would."""
     if session.autoflush:
@@ -152,26 +202,14 @@ def load_actor(
     groups: bool = True,
 ) -> Actor:
     """Build the actor of an active user: roles, grants and group memberships (with ``groups``
-    false, none: an actor only asked what its grants allow)."""
+    false, none: an actor only asked what its grants allow), in one query."""
     if not user.is_active:
         raise Unauthenticated("this account is deactivated", code="auth.inactive")
-    rows = _read(session, _ROLES_AND_GRANTS, {"user": user.id}).all()
-    roles = frozenset(row.key for row in rows)
-    grants = [grant_rule(row) for row in rows if row.grant_id is not None]
-    group_ids: frozenset[int] = frozenset()
-    if groups:
-        group_ids = frozenset(_read(session, _GROUPS_OF, {"user": user.id}).scalars())
-    return Actor(
-        user_id=user.id,
-        username=user.username,
-        is_admin=ADMIN_ROLE in roles,
-        group_ids=group_ids,
-        grants=tuple(grants),
-        via=via,
-        token_id=token_id,
-        session_id=session_id,
-        roles=roles,
-    )
+    statement = _ACTOR if groups else _ACTOR_WITHOUT_GROUPS
+    rows = read(session, statement, {"user": user.id}).all()
+    if not rows:  # deleted meanwhile
+        raise Unauthenticated("this account is deactivated", code="auth.inactive")
+    return actor_of(rows, via=via, token_id=token_id, session_id=session_id)
 
 
 def administrator_ids(session: Session) -> list[int]:

@@ -12,12 +12,13 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import ColumnElement, and_, bindparam, delete, select, update
 
 from tangram.config import Settings
 from tangram.platform.identity.credentials import secret_hash
-from tangram.platform.identity.perms import Actor, load_actor, require_admin
+from tangram.platform.identity.perms import Actor, actor_of, read, require_admin, with_actor
 from tangram.platform.kernel.errors import NotFound, Unauthenticated
 from tangram.platform.kernel.models import SessionEnd, User, UserSession
 from tangram.platform.kernel.uow import UnitOfWork
@@ -60,7 +61,18 @@ def _live(settings: Settings, now: datetime) -> ColumnElement[bool]:
     return and_(*conditions)
 
 
-def is_live(settings: Settings, row: UserSession, now: datetime) -> bool:
+class SessionTimes(Protocol):
+    """What tells whether a session is live: a :class:`UserSession`, or a row of its columns."""
+
+    @property
+    def last_seen_at(self) -> datetime: ...
+    @property
+    def expires_at(self) -> datetime: ...
+    @property
+    def ended_at(self) -> datetime | None: ...
+
+
+def is_live(settings: Settings, row: SessionTimes, now: datetime) -> bool:
     """Whether ``row`` is live at ``now`` (the same test as :func:`_live`, in Python)."""
     idle = idle_limit(settings)
     return (
@@ -107,9 +119,15 @@ def open_session(
     return OpenedSession(row, secret)
 
 
-#: A session and its user by the secret's hash: on every request, so built once.
-_SESSION_BY_HASH = (
-    select(UserSession, User)
+#: A session with its user's actor (roles, grants, groups) by the secret's hash: on every
+#: request, so one statement, built once.
+_SESSION_ACTOR = with_actor(
+    select(
+        UserSession.id,
+        UserSession.last_seen_at,
+        UserSession.expires_at,
+        UserSession.ended_at,
+    )
     .join(User, User.id == UserSession.user_id)
     .where(UserSession.token_hash == bindparam("hash"))
 )
@@ -118,15 +136,15 @@ _SESSION_BY_HASH = (
 def session_actor(uow: UnitOfWork, secret: str) -> SessionCheck:
     """The actor of a session cookie's secret; an unknown, ended or expired session, or a
     deactivated account, is refused (401 ``auth.expired``)."""
-    found = uow.session.execute(_SESSION_BY_HASH, {"hash": secret_hash(secret)}).one_or_none()
-    if found is None:
+    rows = read(uow.session, _SESSION_ACTOR, {"hash": secret_hash(secret)}).all()
+    if not rows:
         raise Unauthenticated(ENDED, code="auth.expired")
-    row, user = found[0], found[1]
-    if not user.is_active or not is_live(uow.settings, row, uow.now):
+    row = rows[0]
+    if not row.actor_active or not is_live(uow.settings, row, uow.now):
         raise Unauthenticated(ENDED, code="auth.expired")
     idle = idle_limit(uow.settings)
     every = TOUCH_EVERY if idle is None else min(TOUCH_EVERY, idle / 2)
-    actor = load_actor(uow.session, user, via="session", session_id=row.id)
+    actor = actor_of(rows, via="session", session_id=row.id)
     return SessionCheck(actor, row.id, uow.now - row.last_seen_at >= every)
 
 
