@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from tangram.platform import metadata
 from tangram.platform.identity import auth, sessions
-from tangram.platform.identity.perms import Actor
+from tangram.platform.identity.perms import Actor, load_actor
 from tangram.platform.kernel.models import ApiToken, User, UserSession
 from tangram.web import devices, security
 from tangram.web.api.common import StrictSchema
@@ -119,19 +119,19 @@ def session_views(rows: list[UserSession], actor: Actor) -> list[dict[str, Any]]
     ]
 
 
-def _me(user: User, via: str) -> dict[str, Any]:
+def _me(user_id: int, via: str, actor: Actor | None = None) -> dict[str, Any]:
+    """The signed-in user's profile, with the request's ``actor`` (authenticated as the request
+    began) or, just signed in, the actor as the user stands now."""
     with platform().unit_of_work(write=False) as uow:
-        from tangram.platform.identity.perms import load_actor
-
-        fresh = uow.session.get(User, user.id)
-        assert fresh is not None
-        actor = load_actor(uow.session, fresh, via=via)
+        user = uow.session.get(User, user_id)
+        assert user is not None
+        actor = actor or load_actor(uow.session, user, via=via)
         return {
-            "id": fresh.id,
-            "username": fresh.username,
-            "display_name": fresh.display_name,
-            "email": fresh.email,
-            "locale": fresh.locale,
+            "id": user.id,
+            "username": user.username,
+            "display_name": user.display_name,
+            "email": user.email,
+            "locale": user.locale,
             "is_admin": actor.is_admin,
             "roles": sorted(actor.roles),
             "group_ids": sorted(actor.group_ids),
@@ -171,7 +171,7 @@ class Login(MethodView):
             uow.commit()
         security.start_session(opened.secret)
         devices.remember(user.username, secure=p.settings.secure_cookies)
-        return _me(user, "session")
+        return _me(user.id, "session")
 
 
 @blp.route("/auth/logout")
@@ -199,10 +199,8 @@ class Me(MethodView):
     def get(self) -> dict[str, Any]:
         """Who am I, with my roles, groups and (for cookie sessions) the CSRF token."""
         actor = require_actor()
-        with platform().unit_of_work(write=False) as uow:
-            user = uow.session.get(User, actor.user_id)
-        assert user is not None
-        return _me(user, actor.via)
+        assert actor.user_id is not None  # a session or a token: a user
+        return _me(actor.user_id, actor.via, actor)
 
 
 @blp.route("/me/password")
