@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from tangram import __version__
 from tangram.cli import logs
+from tangram.cli.ahead import load_ahead
 from tangram.cli.backups import backup_command
 from tangram.cli.common import _fail, _platform, _require_schema
 from tangram.config import Settings, SettingsError
@@ -28,7 +29,6 @@ from tangram.platform.kernel.clock import FrozenClock, ensure_utc
 from tangram.platform.kernel.errors import NotFound, TangramError
 from tangram.platform.kernel.models import App, JobStatus
 from tangram.platform.outbound import webhooks
-from tangram.platform.records import search
 from tangram.platform.worker import RunSummary, Worker, start_worker_thread
 
 
@@ -368,9 +368,10 @@ def serve(
     stop: threading.Event | None = None
     if settings.embedded_worker if worker is None else worker:
         _, stop = start_worker_thread(platform)
-    # jieba's dictionary for the search words, loaded while the server starts listening rather
-    # than by the first registration or search (which would wait for it)
-    threading.Thread(target=search.segmenter, name="tangram-search-words", daemon=True).start()
+    # jieba's dictionary for the search words and the apps' compiled definitions, loaded while
+    # the server starts listening rather than by the first registration or search (which would
+    # wait for them)
+    threading.Thread(target=load_ahead, args=(platform,), name="tangram-ahead", daemon=True).start()
     jobs_note = "with an embedded job worker" if stop is not None else "without a job worker"
     click.echo(
         f"Tangram {__version__} serving on http://{host}:{port}/ in one process, {jobs_note}"

@@ -16,6 +16,8 @@ configuration file, no command line of gunicorn's own). What makes several proce
 The master loads jieba's dictionary (the search words' segmenter) before it forks the workers:
 each has it from the fork, sharing its memory, and no worker's first registration or search
 waits for it (0.6 s on an idle machine, seconds while the other workers start and serve).
+Each worker compiles the installed apps' forms, flows and rule books after it has loaded the
+app and before it takes requests (``post_worker_init``: ``Platform.warm``), for the same reason.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from flask import Flask
 from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
+from tangram.cli.ahead import compile_ahead
 from tangram.config import Settings
 from tangram.platform.bootstrap import Platform
 from tangram.platform.records import search
@@ -75,6 +78,7 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         for key, value in self.options.items():
             self.cfg.set(key, value)
         self.cfg.set("post_fork", self.post_fork)
+        self.cfg.set("post_worker_init", self.post_worker_init)
         self.cfg.set("worker_exit", self.worker_exit)
         self.cfg.set("child_exit", self.child_exit)
 
@@ -90,6 +94,12 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         for it (a connection used by two processes corrupts both sides' sessions)."""
         if self.platform is not None:
             self.platform.engine.dispose(close=False)
+
+    def post_worker_init(self, _worker: Any) -> None:
+        """In a worker whose app is loaded, before it takes requests: compile the installed apps'
+        definitions (a worker that cannot is still served: the first requests compile them)."""
+        if self.platform is not None:
+            compile_ahead(self.platform)
 
     def worker_exit(self, _server: Any, _worker: Any) -> None:
         """In a worker that stops: close its connections instead of letting the server time

@@ -68,7 +68,7 @@ def test_two_processes_serve_concurrent_requests_and_stop_cleanly_on_sigterm(
         process = subprocess.Popen(
             [TANGRAM, "serve", "--processes", "2", "--threads", "4", "--port", str(port)],
             cwd=tmp_path,
-            env=environment(database_url, tmp_path),
+            env=environment(database_url, tmp_path, TANGRAM_LOG_LEVEL="INFO"),
             stdout=out,
             stderr=err,
         )
@@ -131,6 +131,10 @@ def test_two_processes_serve_concurrent_requests_and_stop_cleanly_on_sigterm(
     )
     assert len({line["request_id"] for line in requests}) == len(requests)
     assert any(line["message"] == "Handling signal: term" for line in lines)
+    # each worker compiled the installed apps' definitions before its first request
+    ahead = [line["message"] for line in lines if line["logger"] == "tangram.cli.ahead"]
+    assert len(ahead) == 2
+    assert all("definitions compiled ahead" in message for message in ahead)
     assert "embedded job worker" in (tmp_path / "serve.out").read_text()
 
 
