@@ -61,10 +61,6 @@ class InlinePlatform(Platform):
         )
 
 
-def fresh(url: str) -> None:
-    emptied(url)
-
-
 def run(design: str, url: str, tmp: Path, writers: int, each: int) -> dict[str, Any]:
     settings = Settings(
         database_url=url,
@@ -72,7 +68,7 @@ def run(design: str, url: str, tmp: Path, writers: int, each: int) -> dict[str, 
         secret_key="bench",  # noqa: S106 - a throwaway database
         embedded_worker=False,
     )
-    fresh(url)
+    emptied(url)
     kind = InlinePlatform if design == "inline" else Platform
     setup = kind.from_settings(settings)
     migrate.upgrade(setup.engine)

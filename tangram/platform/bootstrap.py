@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, select
 
@@ -128,28 +128,23 @@ class Platform:
         it before it takes requests: a cold registration costs about ten times a warm one, and
         the first ones of four new processes at once were a load run's slowest. A definition
         that does not compile is logged and left to its first use, which reports it."""
+
+        def attempt(app_key: str, what: str, compile_it: Callable[..., object], *args: Any) -> int:
+            try:
+                compile_it(*args)
+            except (DefinitionError, NotFound) as exc:
+                log.warning("app %s: %s left to its first use: %s", app_key, what, exc)
+                return 0
+            return 1
+
         done = 0
         with self.unit_of_work(write=False) as uow:
             for app_key in uow.session.scalars(select(App.key).order_by(App.key)).all():
                 published = metadata.published_in(uow, app_key, archived=False)
-                work: list[tuple[str, Callable[[], object]]] = [
-                    *(
-                        (f"form {k}", partial(compiled.form, uow, app_key, k))
-                        for k in sorted(published.get("form", {}))
-                    ),
-                    *(
-                        (f"flow {k}", partial(definitions.process, uow, app_key, k))
-                        for k in sorted(published.get("flow", {}))
-                    ),
-                    ("rule book", partial(rulebook.load, uow, app_key)),
-                ]
-                for what, compile_it in work:
-                    try:
-                        compile_it()
-                    except (DefinitionError, NotFound) as exc:
-                        log.warning("app %s: %s left to its first use: %s", app_key, what, exc)
-                    else:
-                        done += 1
+                for kind, compile_one in (("form", compiled.form), ("flow", definitions.process)):
+                    for key in sorted(published.get(kind, {})):
+                        done += attempt(app_key, f"{kind} {key}", compile_one, uow, app_key, key)
+                done += attempt(app_key, "rule book", rulebook.load, uow, app_key)
         return done
 
     def dispose(self) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request, session
@@ -26,8 +27,9 @@ from flask_smorest import Blueprint
 from tangram.platform import packages
 from tangram.platform.bootstrap import Platform
 from tangram.platform.identity import auth, sessions
-from tangram.platform.identity.perms import Actor
+from tangram.platform.identity.perms import Actor, Authenticated
 from tangram.platform.kernel.errors import PermissionDenied, TangramError, Unauthenticated
+from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.records import imports
 
 #: The API operations: every one of them authenticates its caller unless marked public.
@@ -114,40 +116,38 @@ def current_actor() -> Actor | None:
     return actor
 
 
-def _token_actor(value: str) -> Actor:
-    """The actor of a bearer token: one indexed lookup in a read-only unit, and a write of the
-    last use at most once a minute."""
+def _authenticated(check: Callable[[UnitOfWork], Authenticated]) -> Actor:
+    """The actor a credential gives: one indexed lookup in a read-only unit, and the write
+    noting its use, when one is due (at most once a minute), in a unit of its own."""
     p = platform()
     with p.unit_of_work(write=False) as uow:
-        found = auth.token_check(uow, value)
-    if found.touch:
+        found = check(uow)
+    if found.note_use is not None:
         with p.unit_of_work() as uow:
-            auth.touch_token(uow, found.token_id)
+            found.note_use(uow)
             uow.commit()
     return found.actor
 
 
+def _token_actor(value: str) -> Actor:
+    """The actor of a bearer token."""
+    return _authenticated(partial(auth.token_check, raw=value))
+
+
 def _cookie_actor() -> Actor | None:
-    """The actor of the session cookie: one indexed lookup in a read-only unit, and a write of
-    the last-seen time at most once a minute. A cookie without a session secret (one made
-    before sessions were kept on the server) is simply forgotten: signed out."""
+    """The actor of the session cookie. A cookie without a session secret (one made before
+    sessions were kept on the server) is simply forgotten: signed out; so is one whose session
+    is refused."""
     secret = session_secret()
     if secret is None:
         if session:
             session.clear()
         return None
-    p = platform()
     try:
-        with p.unit_of_work(write=False) as uow:
-            found = sessions.session_actor(uow, secret)
+        return _authenticated(partial(sessions.session_actor, secret=secret))
     except Unauthenticated:
         session.clear()
         raise
-    if found.touch:
-        with p.unit_of_work() as uow:
-            sessions.touch(uow, found.session_id)
-            uow.commit()
-    return found.actor
 
 
 def require_actor() -> Actor:

@@ -11,6 +11,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -20,7 +21,7 @@ from tangram.config import Settings
 from tangram.platform.identity import lockout, sessions
 from tangram.platform.identity.credentials import new_secret, secret_hash, secret_prefix
 from tangram.platform.identity.lockout import UNKNOWN_CLIENT, normalize_username
-from tangram.platform.identity.perms import Actor, actor_of, read, with_actor
+from tangram.platform.identity.perms import Actor, Authenticated, actor_of, read, with_actor
 from tangram.platform.kernel.errors import (
     NotFound,
     PermissionDenied,
@@ -201,15 +202,6 @@ def create_token(
     return IssuedToken(token, secret)
 
 
-@dataclass(frozen=True, slots=True)
-class TokenCheck:
-    """The actor of a valid bearer token, and whether its last use is due to be written."""
-
-    actor: Actor
-    token_id: int
-    touch: bool
-
-
 #: A token with its user's actor by the token's prefix: on every call with a bearer token, so
 #: one statement, built once.
 _TOKEN_ACTOR = with_actor(
@@ -225,9 +217,9 @@ _TOKEN_ACTOR = with_actor(
 )
 
 
-def token_check(uow: UnitOfWork, raw: str) -> TokenCheck:
+def token_check(uow: UnitOfWork, raw: str) -> Authenticated:
     """The actor a bearer token stands for; revoked, expired or unknown tokens are refused. Its
-    last use is written at most once a minute (:func:`touch_token`, in a write unit)."""
+    last use is due to be written (:func:`touch_token`) once a minute."""
     prefix = secret_prefix(raw.strip(), TOKEN_PREFIX)
     if prefix is None:
         raise Unauthenticated("The API token is malformed.", code="auth.token_invalid")
@@ -241,7 +233,7 @@ def token_check(uow: UnitOfWork, raw: str) -> TokenCheck:
         raise Unauthenticated("The API token has expired.", code="auth.token_expired")
     actor = actor_of(rows, via="token", token_id=token.token_id)
     due = token.last_used_at is None or uow.now - token.last_used_at > timedelta(minutes=1)
-    return TokenCheck(actor, token.token_id, due)
+    return Authenticated(actor, partial(touch_token, token_id=token.token_id) if due else None)
 
 
 def touch_token(uow: UnitOfWork, token_id: int) -> None:

@@ -5,7 +5,7 @@ Permission checks live here, in the platform, so the API, the CLI and jobs all o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal, Protocol
@@ -23,6 +23,7 @@ from tangram.platform.kernel.models import (
     Scope,
     User,
 )
+from tangram.platform.kernel.uow import UnitOfWork
 
 ADMIN_ROLE = "admin"
 #: A select of any columns.
@@ -87,6 +88,16 @@ class Actor:
     def label(self) -> str:
         """How the audit log names this actor."""
         return self.username
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    """The actor a credential (a session cookie, a bearer token) gives, and the write noting the
+    credential's use when one is due — at most once a minute, as a request a second must not
+    mean a write a second — to run in a write unit of its own."""
+
+    actor: Actor
+    note_use: Callable[[UnitOfWork], None] | None = None
 
 
 class StoredGrant(Protocol):
@@ -178,10 +189,9 @@ def actor_of(
 #: The statements of :func:`load_actor`, built once (building a statement and its cache key
 #: costs several times what the database takes to answer it): columns, as loading ORM objects
 #: into the session costs more.
-_ACTOR = with_actor(select().select_from(User).where(User.id == bindparam("user")))
-_ACTOR_WITHOUT_GROUPS = with_actor(
-    select().select_from(User).where(User.id == bindparam("user")), groups=False
-)
+_USER = select().select_from(User).where(User.id == bindparam("user"))
+_ACTOR = with_actor(_USER)
+_ACTOR_WITHOUT_GROUPS = with_actor(_USER, groups=False)
 
 
 def read(session: Session, statement: Executable, parameters: dict[str, Any]) -> Result[Any]:

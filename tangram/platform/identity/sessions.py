@@ -12,13 +12,21 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Protocol
 
 from sqlalchemy import ColumnElement, and_, bindparam, delete, select, update
 
 from tangram.config import Settings
 from tangram.platform.identity.credentials import secret_hash
-from tangram.platform.identity.perms import Actor, actor_of, read, require_admin, with_actor
+from tangram.platform.identity.perms import (
+    Actor,
+    Authenticated,
+    actor_of,
+    read,
+    require_admin,
+    with_actor,
+)
 from tangram.platform.kernel.errors import NotFound, Unauthenticated
 from tangram.platform.kernel.models import SessionEnd, User, UserSession
 from tangram.platform.kernel.uow import UnitOfWork
@@ -35,15 +43,6 @@ class OpenedSession:
 
     session: UserSession
     secret: str
-
-
-@dataclass(frozen=True, slots=True)
-class SessionCheck:
-    """The actor of a live session, and whether its last-seen time is due to be written."""
-
-    actor: Actor
-    session_id: int
-    touch: bool
 
 
 def idle_limit(settings: Settings) -> timedelta | None:
@@ -133,9 +132,10 @@ _SESSION_ACTOR = with_actor(
 )
 
 
-def session_actor(uow: UnitOfWork, secret: str) -> SessionCheck:
+def session_actor(uow: UnitOfWork, secret: str) -> Authenticated:
     """The actor of a session cookie's secret; an unknown, ended or expired session, or a
-    deactivated account, is refused (401 ``auth.expired``)."""
+    deactivated account, is refused (401 ``auth.expired``). The last-seen time is due to be
+    written (:func:`touch`) once a minute."""
     rows = read(uow.session, _SESSION_ACTOR, {"hash": secret_hash(secret)}).all()
     if not rows:
         raise Unauthenticated(ENDED, code="auth.expired")
@@ -145,7 +145,8 @@ def session_actor(uow: UnitOfWork, secret: str) -> SessionCheck:
     idle = idle_limit(uow.settings)
     every = TOUCH_EVERY if idle is None else min(TOUCH_EVERY, idle / 2)
     actor = actor_of(rows, via="session", session_id=row.id)
-    return SessionCheck(actor, row.id, uow.now - row.last_seen_at >= every)
+    due = uow.now - row.last_seen_at >= every
+    return Authenticated(actor, partial(touch, session_id=row.id) if due else None)
 
 
 def touch(uow: UnitOfWork, session_id: int) -> None:

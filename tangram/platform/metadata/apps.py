@@ -147,16 +147,20 @@ def app_ref(uow: UnitOfWork, actor: Actor, key: str) -> AppRef:
     """Like :func:`get_app`, for hot paths: one Core query, no ORM object, once per unit of work
     (a registration's writes, rules and flow start all ask); it also notes the app's metadata
     tag, as :func:`app_tag` would."""
-    if not can_read_app(actor, key):
+    if not can_read_app(actor, key) or (key not in uow.memo.app_ids and not _remember(uow, key)):
         raise NotFound(f"App {key!r} does not exist.", code="app.not_found")
-    ids = uow.memo.app_ids
-    if key not in ids:
-        found = uow.session.connection().execute(_APP_REF, {"key": key}).first()
-        if found is None:
-            raise NotFound(f"App {key!r} does not exist.", code="app.not_found")
-        ids[key] = int(found[0])
-        uow.memo.app_tags.setdefault(key, str(found[1]))
-    return AppRef(ids[key], key)
+    return AppRef(uow.memo.app_ids[key], key)
+
+
+def _remember(uow: UnitOfWork, key: str) -> bool:
+    """Read the app's id and metadata tag into the unit's memo (the tag unless one is noted
+    already); whether the app exists."""
+    found = uow.session.connection().execute(_APP_REF, {"key": key}).first()
+    if found is None:
+        return False
+    uow.memo.app_ids[key] = int(found[0])
+    uow.memo.app_tags.setdefault(key, str(found[1]))
+    return True
 
 
 def note_tag(uow: UnitOfWork, key: str, tag: str) -> None:
@@ -177,11 +181,8 @@ def app_tag(uow: UnitOfWork, key: str) -> str | None:
     """The app's metadata tag as this unit of work first saw it (``None``: no such app). It
     changes with every publication, so what is cached under it is what is published."""
     tags = uow.memo.app_tags
-    if key not in tags:
-        found = uow.session.connection().execute(_APP_REF, {"key": key}).first()
-        if found is None:
-            return None
-        tags[key] = str(found[1])
+    if key not in tags and not _remember(uow, key):
+        return None
     return tags[key] or None
 
 
