@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import os
+import random
 import re
 import threading
 import time
@@ -172,10 +174,27 @@ def serving(wsgi: Any) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+def _late(app: Any, most: float) -> Any:
+    """``app``, answering each API request after a random wait of up to ``most`` seconds (none
+    when 0): answers then come back late and out of order, as on a loaded machine, which brings
+    out a scenario's hidden assumptions about when the page changes."""
+    if most <= 0:
+        return app
+    draw = random.Random(most)
+
+    def late(environ: dict[str, Any], start: Any) -> Any:
+        if environ["PATH_INFO"].startswith("/api/"):
+            time.sleep(draw.random() * most)
+        return app(environ, start)
+
+    return late
+
+
 @pytest.fixture
 def server(platform: Platform) -> Iterator[str]:
     """The app on a free local port, on the test's database."""
-    with serving(create_app(platform=platform)) as url:
+    app = create_app(platform=platform)
+    with serving(_late(app, float(os.environ.get("TANGRAM_E2E_API_DELAY", "0")))) as url:
         yield url
 
 
@@ -214,6 +233,10 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
     opened = context.new_page()
     opened.set_default_timeout(15_000)
+    slowdown = float(os.environ.get("TANGRAM_E2E_CPU_SLOWDOWN", "1"))
+    if slowdown > 1:  # the page's scripts run that many times slower, as on a loaded machine
+        cdp = context.new_cdp_session(opened)
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": slowdown})
     dialogs: list[str] = []
     opened.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     broken = watch(opened)
@@ -351,23 +374,40 @@ def saved(page: Page) -> None:
     expect(page.get_by_test_id("design-save-state")).to_have_attribute("data-state", "saved")
 
 
+def open_list(page: Page) -> Locator:
+    """The open select's dropdown, once it finished opening (a dropdown closing meanwhile, still
+    visible while it fades, is not the one)."""
+    return opened(page.locator(".ant-select-dropdown:visible:not([class*='-leave'])"))
+
+
 def option(page: Page, text: str) -> Locator:
-    """The option ``text`` of the open select's dropdown, once the dropdown finished opening (a
-    dropdown closing meanwhile, still visible while it fades, is not the one)."""
-    dropdown = page.locator(".ant-select-dropdown:visible:not([class*='-leave'])")
-    return opened(dropdown).locator(".ant-select-item-option", has_text=text)
+    """The option ``text`` of the open select's dropdown."""
+    return open_list(page).locator(".ant-select-item-option", has_text=text)
+
+
+def enter_found(page: Page, text: str) -> None:
+    """Choose the option ``text`` of the open select that was typed into, as a person does once
+    the list shows it first: with Enter, when it is the active option. A click would need the
+    list to stay put between the button's press and release, and typing shrinks the list, which
+    can shorten the page and scroll it, so the list moves to follow its select a frame later: a
+    press on the option and a release on what came under the pointer chose nothing, and the
+    list stayed open (seen under load)."""
+    active = open_list(page).locator(".ant-select-item-option-active")
+    expect(active).to_contain_text(text)
+    page.keyboard.press("Enter")
 
 
 def pick(page: Page, select: Locator, text: str) -> None:
     """Choose the option ``text`` of the antd select ``select`` as a person does. A searchable
-    select is typed into first, so the option is at the top of a short list: in a long one (a
-    form's fields) the list can still scroll to the selected item while it opens, and a click
-    aimed at an option then lands on another or on nothing (seen under load)."""
+    select is typed into and the option found is chosen with Enter (``enter_found``); in a list
+    that cannot be searched, the option is clicked."""
     select.click()
     search = select.locator("input")
     if search.count() == 1 and search.get_attribute("readonly") is None:
         search.fill(text)
-    option(page, text).first.click()
+        enter_found(page, text)
+    else:
+        option(page, text).first.click()
     expect(page.locator(".ant-select-dropdown:visible")).to_have_count(0)
 
 
@@ -376,7 +416,7 @@ def pick_more(page: Page, select: Locator, text: str) -> None:
     then the list closed (a multiple select keeps it open for more)."""
     select.click()
     select.locator("input").fill(text)
-    option(page, text).first.click()
+    enter_found(page, text)
     page.keyboard.press("Escape")
     expect(page.locator(".ant-select-dropdown:visible")).to_have_count(0)
 

@@ -15,6 +15,7 @@ from tangram.platform.kernel.models import Definition, DefinitionVersion, User
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
+    enter_found,
     opened,
     pick,
     saved,
@@ -24,7 +25,6 @@ from tests.e2e.conftest import (
     still,
     watch_moves,
 )
-from tests.e2e.conftest import option as choice
 
 DESIGN = "/design/aftersales/flows"
 
@@ -286,7 +286,7 @@ def test_an_automation_nodes_actions_are_edited_without_json(
     insert = page.get_by_test_id("flow-actions-2-title-insert")
     insert.click()
     page.keyboard.type("工单号")
-    choice(page, "工单号").first.click()
+    enter_found(page, "工单号")
     expect(title).to_have_value("工单已解决：{{ticket_no}}")
     expect(page.get_by_test_id("flow-actions-2-reading")).to_have_text(
         "给 「处理人」中的人 发站内通知：工单已解决：{{ticket_no}}"

@@ -22,6 +22,7 @@ from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
     choose_rule_type,
+    enter_found,
     opened,
     pick,
     publish_draft,
@@ -233,7 +234,7 @@ def set_time(page: Page, day: str, end: bool, value: str) -> None:
     box = page.get_by_test_id(f"calendar-{day}-0-{'end' if end else 'start'}")
     box.click()
     page.keyboard.type(value)
-    choice(page, value).first.click()
+    enter_found(page, value)
     expect(box).to_contain_text(value)
 
 

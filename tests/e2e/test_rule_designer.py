@@ -15,6 +15,7 @@ from tangram.platform.kernel.models import AuditEntry, Definition, DefinitionVer
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
+    enter_found,
     opened,
     pick,
     saved,
@@ -23,7 +24,6 @@ from tests.e2e.conftest import (
     sign_in,
     stored_tickets,
 )
-from tests.e2e.conftest import option as choice
 
 DESIGN = "/design/aftersales/rules"
 
@@ -105,7 +105,7 @@ def test_a_business_user_writes_tries_and_publishes_a_scheduled_rule(
     title.fill("紧急工单未结：")
     page.get_by_test_id("rule-actions-0-title-insert").click()
     page.keyboard.type("标题")
-    choice(page, "标题").first.click()
+    enter_found(page, "标题")
     expect(title).to_have_value("紧急工单未结：{{title}}")
     expect(page.get_by_test_id("rule-actions-0-reading")).to_have_text(
         "给 角色「服务经理」 发站内通知：紧急工单未结：{{title}}"
@@ -127,7 +127,7 @@ def test_a_business_user_writes_tries_and_publishes_a_scheduled_rule(
     page.get_by_test_id("rule-whatif-filter-add").click()
     page.get_by_test_id("rule-whatif-filter-0-field").click()
     page.keyboard.type("紧急")  # the ticket has many fields: search them
-    choice(page, "紧急程度").first.click()
+    enter_found(page, "紧急程度")
     pick(page, page.get_by_test_id("rule-whatif-filter-0-value"), "P4 低")
     page.get_by_test_id("rule-whatif-run").click()
     expect(result).to_contain_text("试运行了 1 条记录")

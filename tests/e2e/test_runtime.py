@@ -26,8 +26,8 @@ from tests.apps.test_aftersales import PACKAGE, PASSWORD
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
+    enter_found,
     opened,
-    option,
     pick,
     settled,
     shot,
@@ -65,20 +65,11 @@ PNG = bytes.fromhex(
 
 
 def choose(page: Page, field: str, option: str) -> None:
-    """Pick an option of an antd select drawn by the form, and see it picked (a click while the
-    dropdown is still opening can miss, so it tries again)."""
+    """Pick an option of an antd select drawn by the form, and see it picked."""
     shown = page.locator(f"#root_{field}").locator(
         "xpath=ancestor::div[contains(@class, 'ant-select ')][1]"
     )
-    for _ in range(3):
-        page.locator(f"#root_{field}").click()
-        choice(page, option).first.click()
-        try:
-            expect(shown).to_contain_text(option, timeout=3000)
-        except AssertionError:
-            page.keyboard.press("Escape")
-            continue
-        return
+    pick(page, shown, option)
     expect(shown).to_contain_text(option)
 
 
@@ -570,7 +561,7 @@ def test_an_administrator_creates_a_group_and_a_role_with_a_grant(
     expect(members).to_contain_text("还没有用户拥有此角色")
     page.get_by_test_id("role-add-member").click()
     page.get_by_test_id("role-add-member").locator("input").fill("agent")
-    option(page, "agent").first.click()
+    enter_found(page, "agent")
     expect(members).to_contain_text("agent")
     with platform.unit_of_work(write=False) as uow:
         role = uow.session.scalar(select(Role).where(Role.key == "auditor"))

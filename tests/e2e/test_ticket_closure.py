@@ -14,8 +14,7 @@ from tangram.platform.kernel.clock import FrozenClock
 from tangram.platform.kernel.models import Record
 from tangram.platform.worker import Worker
 from tests.apps.test_aftersales import PASSWORD
-from tests.e2e.conftest import option as choice
-from tests.e2e.conftest import shot, sign_in, watch
+from tests.e2e.conftest import enter_found, shot, sign_in, watch
 from tests.e2e.test_runtime import choose
 
 
@@ -82,7 +81,7 @@ def test_a_ticket_is_worked_from_registration_to_closure(
         page.fill("#root_measures_0_what", "更换搓纸轮")
         page.locator("#root_measures_0_owner").click()
         page.keyboard.type("owner_1")
-        choice(page, "owner_1").click()
+        enter_found(page, "owner_1")
         page.locator("#root_measures_0_due").click()
         page.keyboard.type("2026-12-01")
         page.keyboard.press("Enter")
