@@ -305,18 +305,23 @@ def opened(popup: Locator) -> Locator:
     return popup
 
 
-def publish_draft(page: Page, note: str | None = None) -> None:
-    """Publish the open definition through its dialog, as a person does: open it, wait for it to
-    finish opening and for its impact (the confirm button is enabled then), write the note, confirm,
-    and see it close. A confirm clicked while the dialog still zooms in does nothing (seen under
-    load)."""
+def publish_dialog(page: Page) -> Locator:
+    """Open the open definition's publish dialog and wait for it to finish opening and for its
+    impact (the confirm button is enabled then): the dialog's content. A confirm clicked while
+    the dialog still zooms in does nothing (seen under load)."""
     page.get_by_test_id("design-publish").click()
     opened(page.locator(".ant-modal:visible"))
-    confirm = page.get_by_test_id("design-publish-confirm")
-    expect(confirm).to_be_enabled()
+    expect(page.get_by_test_id("design-publish-confirm")).to_be_enabled()
+    return page.get_by_test_id("design-publish-dialog")
+
+
+def publish_draft(page: Page, note: str | None = None) -> None:
+    """Publish the open definition through its dialog, as a person does: open it
+    (``publish_dialog``), write the note, confirm, and see it close."""
+    publish_dialog(page)
     if note is not None:
         page.get_by_test_id("design-publish-note").fill(note)
-    confirm.click()
+    page.get_by_test_id("design-publish-confirm").click()
     expect(page.locator(".ant-modal:visible")).to_have_count(0)
 
 

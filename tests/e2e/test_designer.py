@@ -16,6 +16,7 @@ from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
     pick,
+    publish_dialog,
     saved,
     settled,
     shot,
@@ -82,8 +83,7 @@ def new_form(page: Page, name: str, key: str) -> None:
 
 
 def publish(page: Page, note: str, version: int, expect_in_diff: str) -> None:
-    page.get_by_test_id("design-publish").click()
-    dialog = page.get_by_test_id("design-publish-dialog")
+    dialog = publish_dialog(page)
     expect(dialog.get_by_test_id("design-publish-diff")).to_contain_text(expect_in_diff)
     page.get_by_test_id("design-publish-note").fill(note)
     page.get_by_test_id("design-publish-confirm").click()

@@ -18,6 +18,7 @@ from tests.e2e.conftest import (
     enter_found,
     opened,
     pick,
+    publish_dialog,
     saved,
     settled,
     shot,
@@ -227,9 +228,7 @@ def test_a_business_user_draws_checks_and_publishes_an_approval_flow(
     saved(page)
 
     # publish: the engine compiles what was drawn
-    page.get_by_test_id("design-publish").click()
-    dialog = page.get_by_test_id("design-publish-dialog")
-    expect(dialog).to_be_visible()
+    publish_dialog(page)
     page.get_by_test_id("design-publish-note").fill("复核流程上线")
     page.get_by_test_id("design-publish-confirm").click()
     expect(page.get_by_test_id("design-status")).to_contain_text("v1")

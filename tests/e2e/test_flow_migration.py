@@ -11,7 +11,15 @@ from sqlalchemy import select
 from tangram.platform.bootstrap import Platform
 from tangram.platform.kernel.models import FlowInstance, Task, User
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import accessibility_problems, opened, saved, shot, sign_in, stored_tickets
+from tests.e2e.conftest import (
+    accessibility_problems,
+    opened,
+    publish_dialog,
+    saved,
+    shot,
+    sign_in,
+    stored_tickets,
+)
 from tests.e2e.conftest import option as choice
 
 
@@ -34,7 +42,7 @@ def test_publishing_v2_without_a_node_and_moving_the_tickets_waiting_there(
     expect(page.get_by_test_id("flow-node-respond")).to_have_count(0)
     saved(page)
     expect(page.get_by_test_id("design-problems")).to_have_text("没有问题", timeout=10_000)
-    page.get_by_test_id("design-publish").click()
+    publish_dialog(page)
     impact = page.get_by_test_id("design-publish-impact")
     expect(impact).to_contain_text("v1 的 2 个运行中实例停在：首次响应 2")
     expect(impact).to_contain_text("「首次响应」不在新版本中：停在这里的 2 个实例要迁移")

@@ -22,7 +22,16 @@ from tangram.platform.identity import roles, users
 from tangram.platform.kernel.models import Definition, DefinitionVersion, FlowInstance, Record, User
 from tests.apps.test_aftersales import PASSWORD, SYSTEM
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import accessibility_problems, opened, pick, saved, settled, shot, sign_in
+from tests.e2e.conftest import (
+    accessibility_problems,
+    opened,
+    pick,
+    publish_dialog,
+    saved,
+    settled,
+    shot,
+    sign_in,
+)
 from tests.e2e.conftest import option as choice
 from tests.e2e.test_flow_designer import connect, laid_out, node
 
@@ -208,9 +217,7 @@ def draw(page: Page) -> None:
 
 
 def publish(page: Page, note: str) -> Locator:
-    page.get_by_test_id("design-publish").click()
-    dialog = page.get_by_test_id("design-publish-dialog")
-    expect(dialog).to_be_visible()
+    dialog = publish_dialog(page)
     page.get_by_test_id("design-publish-note").fill(note)
     return dialog
 

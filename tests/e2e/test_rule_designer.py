@@ -18,6 +18,7 @@ from tests.e2e.conftest import (
     enter_found,
     opened,
     pick,
+    publish_dialog,
     saved,
     settled,
     shot,
@@ -137,8 +138,7 @@ def test_a_business_user_writes_tries_and_publishes_a_scheduled_rule(
     assert problems == [], problems
     shot(page, "rule-designer")
 
-    page.get_by_test_id("design-publish").click()
-    expect(page.get_by_test_id("design-publish-dialog")).to_be_visible()
+    publish_dialog(page)
     page.get_by_test_id("design-publish-note").fill("每周提醒紧急工单")
     page.get_by_test_id("design-publish-confirm").click()
     expect(page.get_by_test_id("design-status")).to_contain_text("v1")
