@@ -18,7 +18,7 @@ from tests.e2e.conftest import (
     enter_found,
     opened,
     pick,
-    publish_dialog,
+    publish_draft,
     saved,
     settled,
     shot,
@@ -228,9 +228,7 @@ def test_a_business_user_draws_checks_and_publishes_an_approval_flow(
     saved(page)
 
     # publish: the engine compiles what was drawn
-    publish_dialog(page)
-    page.get_by_test_id("design-publish-note").fill("复核流程上线")
-    page.get_by_test_id("design-publish-confirm").click()
+    publish_draft(page, "复核流程上线")
     expect(page.get_by_test_id("design-status")).to_contain_text("v1")
     with platform.unit_of_work(write=False) as uow:
         body = uow.session.scalar(

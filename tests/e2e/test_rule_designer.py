@@ -18,7 +18,7 @@ from tests.e2e.conftest import (
     enter_found,
     opened,
     pick,
-    publish_dialog,
+    publish_draft,
     saved,
     settled,
     shot,
@@ -138,9 +138,7 @@ def test_a_business_user_writes_tries_and_publishes_a_scheduled_rule(
     assert problems == [], problems
     shot(page, "rule-designer")
 
-    publish_dialog(page)
-    page.get_by_test_id("design-publish-note").fill("每周提醒紧急工单")
-    page.get_by_test_id("design-publish-confirm").click()
+    publish_draft(page, "每周提醒紧急工单")
     expect(page.get_by_test_id("design-status")).to_contain_text("v1")
     with platform.unit_of_work(write=False) as uow:
         body = uow.session.scalar(
