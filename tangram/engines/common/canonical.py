@@ -78,13 +78,43 @@ class _Numbers:
     """The numbers of one value that JSON encoders write differently from ECMAScript, as
     placeholders and back."""
 
+    __slots__ = ("_nonce", "texts")
+
     def __init__(self) -> None:
-        self.nonce = secrets.token_hex(16)
+        self._nonce = ""  # made with the first placeholder: most values have none
         self.texts: list[str] = []
+
+    @property
+    def nonce(self) -> str:
+        if not self._nonce:
+            self._nonce = secrets.token_hex(16)
+        return self._nonce
 
     def plain(self, value: Any) -> Any:
         """``value`` with every number that is not a safe integer as a placeholder string."""
-        if value is None or isinstance(value, str | bool):
+        # exact types first: a record's values are nearly all text, safe integers, lists and
+        # objects, and ``type(...) is`` is the cheapest test (bool is not int here)
+        kind = type(value)
+        if kind is str or value is None or kind is bool:
+            return value
+        if kind is int and -_SAFE_INTEGER <= value <= _SAFE_INTEGER:
+            return value
+        if kind is dict:
+            out = {}
+            for key, item in value.items():
+                if type(key) is not str and not isinstance(key, str):
+                    raise _NotPlain
+                if not key.isascii() and max(map(ord, key)) > 0xFFFF:
+                    raise _NotPlain
+                out[key] = self.plain(item)
+            return out
+        if kind is list:
+            return [self.plain(item) for item in value]
+        return self._other(value)
+
+    def _other(self, value: Any) -> Any:
+        """What :meth:`plain` does for floats, large integers, subclasses and tuples."""
+        if isinstance(value, str | bool):
             return value
         if isinstance(value, int):
             if abs(value) <= _SAFE_INTEGER:
@@ -100,12 +130,7 @@ class _Numbers:
                 return int(value)
             return self._placeholder(value)
         if isinstance(value, dict):
-            out = {}
-            for key, item in value.items():
-                if not isinstance(key, str) or (not key.isascii() and max(map(ord, key)) > 0xFFFF):
-                    raise _NotPlain
-                out[key] = self.plain(item)
-            return out
+            return self.plain(dict(value))
         if isinstance(value, list | tuple):
             return [self.plain(item) for item in value]
         raise _NotPlain
@@ -121,7 +146,7 @@ class _Numbers:
         return _PLACEHOLDER.sub(self._number, text)
 
     def _number(self, found: re.Match[str]) -> str:
-        return self.texts[int(found[2])] if found[1] == self.nonce else found[0]
+        return self.texts[int(found[2])] if found[1] == self._nonce else found[0]
 
 
 #: A placeholder as the encoder writes it: ``"\u0000<nonce>:<index>"``.
