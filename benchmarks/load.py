@@ -1,28 +1,33 @@
 """Tangram under load: ``tangram serve --processes 4`` and two ``tangram worker`` processes on
-PostgreSQL with the after-sales package, beside a bare Flask + SQLAlchemy app doing the same
-database work, in one run; then how throughput grows with processes, then whether anything was
-lost.
+PostgreSQL with the after-sales package, beside two baselines in the same run — a bare app that
+replays Tangram's own statements and a bare Flask + SQLAlchemy app doing the essential rows by
+hand —; then how throughput grows with processes, then whether anything was lost.
 
     .venv/bin/python benchmarks/load.py [--clients 16] [--run-time 40] [--scaling-time 20]
         [--tickets 20] [--server postgresql+psycopg://postgres@127.0.0.1:5432]
 
 1. A database ``load_bench`` is created on the server (dropped first if it exists), migrated and
-   seeded with the after-sales demo (``tangram demo seed``); a copy of it, ``load_bench_baseline``,
-   is what the baseline app writes to.
+   seeded with the after-sales demo (``tangram demo seed``); its copies ``load_bench_baseline``
+   and ``load_bench_replay`` are what the baselines write to.
 2. The cockpit is opened once in this process, cold, and the aggregate statements it runs are
-   kept for the baseline to replay.
-3. Baseline, then Tangram: locust (headless, a subprocess: it patches with gevent) runs the mix
-   of ``benchmarks/locustfile.py`` with the same clients for the same time against each, served
-   by gunicorn with the same settings (processes, threads); two ``tangram worker`` processes run
-   the jobs throughout.
+   kept for the bare baseline to replay. Then each request type of the mix is made through
+   Tangram in this process on the replay's copy, once to warm it and once recorded, with the
+   copy's sequences spread first (``load_replay``). Unloaded, one client: each request type
+   through Tangram and through the replay, in turns, in this process (``--unloaded`` rounds).
+3. The bare baseline, the replay, then Tangram: locust (headless, a subprocess: it patches with
+   gevent) runs the mix of ``benchmarks/locustfile.py`` with the same clients for the same time
+   against each, served by gunicorn with the same settings (processes, threads); two
+   ``tangram worker`` processes run Tangram's jobs throughout.
 4. Scaling: the registration mix at 1, 2 and 4 processes (gunicorn in each case).
-5. Checks, after the workers had time to run what is due: every ticket that got a 201 is stored
-   with its projection row; no job is left running or overdue, none is dead and every finished
-   one was claimed once; ``tangram audit verify`` exits 0 with nothing waiting.
+5. Checks, after the workers had time to run what is due: the replay wrote a ticket for every
+   registration and closed a task for every submit it answered; every ticket that got a 201
+   from Tangram is stored with its projection row; no job is left running or overdue, none is
+   dead and every finished one was claimed once; ``tangram audit verify`` exits 0 with nothing
+   waiting.
 
-Prints per request type requests/s, p50/p95/p99 and errors for both, the p50 ratio, the scaling
-and the checks; exits 1 if a check failed or any answer was a 5xx. The databases are dropped at
-the end unless ``--keep``.
+Prints the unloaded means; per request type the statements Tangram ran, requests/s, p50/p95/p99 and errors for all
+three, the p50 ratios, the scaling and the checks; exits 1 if a check failed or any answer was a
+5xx. The databases are dropped at the end unless ``--keep``.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import csv
 import json
 import os
 import pickle
+import random
 import re
 import signal
 import subprocess
@@ -70,6 +76,12 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=5951)
     parser.add_argument("--server", default="postgresql+psycopg://postgres@127.0.0.1:5432")
     parser.add_argument("--no-scaling", action="store_true")
+    parser.add_argument(
+        "--unloaded",
+        type=int,
+        default=60,
+        help="rounds of the unloaded comparison with the replay, before the runs (0: none)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tangram-load-") as tmp:
@@ -90,6 +102,7 @@ class Bench:
         self.scratch = scratch
         self.url = f"{args.server}/{DATABASE}"
         self.baseline_url = f"{args.server}/{DATABASE}_baseline"
+        self.replay_url = f"{args.server}/{DATABASE}_replay"
         self.processes: list[subprocess.Popen[bytes]] = []
         self.created = scratch / "created.txt"
         self.five_xx = 0
@@ -114,14 +127,19 @@ class Bench:
         )
         base = f"http://127.0.0.1:{self.args.port}"
         self.start_workers()
-        self.start_baseline()
+        self.start_baseline("load_baseline")
         baseline = self.locust("baseline", base, "full", self.args.run_time)
         self.stop_servers()
+        written = self.replay_writes()
+        self.start_baseline("load_replay")
+        replay = self.locust("replay", base, "full", self.args.run_time)
+        self.stop_servers()
+        replayed = self.check_replay(written)
         self.start_tangram(self.args.processes, cli=True)
         token = self.token(base)
         tangram = self.locust("tangram", base, "full", self.args.run_time, token=token)
         self.stop_servers()
-        self.report(tangram, baseline)
+        self.report(tangram, replay, baseline)
         scaling: dict[int, float] = {}
         if not self.args.no_scaling:
             for n in sorted({1, 2, self.args.processes}):
@@ -133,7 +151,7 @@ class Bench:
             print(f"{'processes':>9} {'tickets/s':>10} {'vs 1':>6}")
             for n, rps in scaling.items():
                 print(f"{n:>9} {rps:>10.1f} {rps / scaling[1]:>5.2f}x")
-        ok = self.checks()
+        ok = self.checks() and replayed
         load = os.getloadavg()
         print(
             f"\nload average after the run {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
@@ -147,7 +165,7 @@ class Bench:
     def print_server_errors(self, most: int = 3) -> None:
         """The first tracebacks the servers logged (their logs go with the scratch directory)."""
         shown = 0
-        for log in sorted(self.scratch.glob("tangram*.log")):
+        for log in sorted([*self.scratch.glob("tangram*.log"), *self.scratch.glob("load_*.log")]):
             lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
             for start, line in enumerate(lines):
                 if shown < most and line.startswith("Traceback"):
@@ -170,6 +188,10 @@ class Bench:
         print(f"seeded {self.args.tickets} demo tickets in {time.monotonic() - began:.0f} s")
         self.capture_cockpit()
         self.admin(f"CREATE DATABASE {DATABASE}_baseline TEMPLATE {DATABASE}")
+        self.admin(f"CREATE DATABASE {DATABASE}_replay TEMPLATE {DATABASE}")
+        self.record_scripts()
+        if self.args.unloaded:
+            self.unloaded(self.args.unloaded)
 
     def capture_cockpit(self) -> None:
         """Open the cockpit as a manager in this process, cold, and keep its data statements."""
@@ -197,6 +219,128 @@ class Bench:
             platform.dispose()
         (self.scratch / "cockpit.pickle").write_bytes(pickle.dumps(statements))
         print(f"cockpit: {len(statements)} data statements kept for the baseline")
+
+    def record_scripts(self) -> None:
+        """Make each request type through Tangram in this process, on the replay's copy of the
+        database, and keep the statements it sent (``load_replay``): a first time to warm the
+        caches, then with the copy's sequences spread, recorded."""
+        from load_replay import Recorder, mark_remaps, spread_generators
+
+        from tangram.config import Settings
+        from tangram.platform.bootstrap import Platform
+        from tangram.web import create_app
+
+        environ = {**self.env, "TANGRAM_DATABASE_URL": self.replay_url}
+        os.environ.update({k: v for k, v in environ.items() if k.startswith("TANGRAM_")})
+        platform = Platform.from_settings(Settings.from_env(embedded_worker=False).with_secret())
+        recorder = Recorder()
+        try:
+            app = create_app(platform=platform)
+            people = Clients(app)
+            # warm: every request type once (the submit on the first ticket's task)
+            warm = people.register("agent01")
+            people.register("agent04", token=True)
+            people.list("agent01")
+            people.work(*people.respond_task(platform, warm))
+            people.cockpit("director")
+            with platform.engine.begin() as connection:
+                spread_generators(connection)
+            scripts = {}
+            recorder.start()
+            ticket = people.register("agent01")
+            scripts["register ticket"] = recorder.stop()
+            recorder.start()
+            people.register("agent04", token=True)
+            scripts["register ticket (token)"] = recorder.stop()
+            recorder.start()
+            people.list("agent01")
+            scripts["list tickets"] = recorder.stop()
+            engineer, task_id = people.respond_task(platform, ticket)
+            people.inbox(engineer)  # signed in before the recording
+            for name in ("inbox", "task view", "task submit"):
+                recorder.start()
+                people.work(engineer, task_id, only=name)
+                scripts[name] = recorder.stop()
+            recorder.start()
+            people.cockpit("director")
+            scripts["cockpit"] = recorder.stop()
+        finally:
+            recorder.close()
+            platform.dispose()
+        registered = scripts["register ticket"].generated()
+        scripts["register ticket (token)"].align(scripts["register ticket"])
+        for name, script in scripts.items():
+            ticket = registered if name in ("task view", "task submit") else []
+            mark_remaps(script, script.generated() + ticket)
+        self.statements = {name: script.statements() for name, script in scripts.items()}
+        (self.scratch / "scripts.pickle").write_bytes(pickle.dumps(scripts))
+        print(
+            "replay: statements recorded per request, "
+            + ", ".join(f"{n} {c}" for n, c in self.statements.items())
+        )
+
+    def unloaded(self, rounds: int) -> None:
+        """One client, no load: each request type through Tangram's test client and through
+        the replay, in turns, in this process, on the replay's database; mean times."""
+        from load_replay import Replayer
+
+        from tangram.config import Settings
+        from tangram.platform.bootstrap import Platform
+        from tangram.web import create_app
+
+        scripts = pickle.loads((self.scratch / "scripts.pickle").read_bytes())  # noqa: S301
+        replayer = Replayer(self.replay_url, scripts)
+        os.environ["TANGRAM_DATABASE_URL"] = self.replay_url
+        platform = Platform.from_settings(Settings.from_env(embedded_worker=False).with_secret())
+        times: dict[tuple[str, str], list[float]] = {}
+
+        def timed(who: str, name: str, request: Any) -> Any:
+            began = time.perf_counter()
+            answer = request()
+            times.setdefault((who, name), []).append(time.perf_counter() - began)
+            return answer
+
+        try:
+            people = Clients(create_app(platform=platform))
+            for n in range(rounds + 3):  # the first three warm both
+                ticket = timed("tangram", "register ticket", lambda: people.register("agent01"))
+                timed("replay", "register ticket", lambda: replayer.replay("register ticket"))
+                timed(
+                    "tangram",
+                    "register ticket (token)",
+                    lambda: people.register("agent04", token=True),
+                )
+                timed(
+                    "replay",
+                    "register ticket (token)",
+                    lambda: replayer.replay("register ticket (token)"),
+                )
+                timed("tangram", "list tickets", lambda: people.list("agent01"))
+                timed("replay", "list tickets", lambda: replayer.replay("list tickets"))
+                engineer, task_id = people.respond_task(platform, ticket)
+                people.session(engineer)
+                number = replayer.take()
+                assert number is not None
+                taken = replayer.taken.pop(number)
+                for name in ("inbox", "task view", "task submit"):
+                    timed("tangram", name, lambda: people.work(engineer, task_id, only=name))  # noqa: B023
+                    timed("replay", name, lambda: replayer.replay(name, taken))  # noqa: B023
+                if n % 3 == 0:  # the cockpit after the round's writes (and the last rounds')
+                    timed("tangram", "cockpit", lambda: people.cockpit("director"))
+                    timed("replay", "cockpit", lambda: replayer.replay("cockpit"))
+        finally:
+            platform.dispose()
+            replayer.engine.dispose()
+            replayer.autocommit.dispose()
+        print(f"unloaded: one client in this process, {rounds} rounds, mean ms")
+        print(f"{'request':<24} {'tangram':>8} {'replay':>8} {'ratio':>6}")
+        for name in REQUESTS:
+            tangram, replay = (times.get((who, name), [])[3:] for who in ("tangram", "replay"))
+            if tangram and replay:
+                ours, theirs = sum(tangram) / len(tangram), sum(replay) / len(replay)
+                print(
+                    f"{name:<24} {ours * 1000:>8.1f} {theirs * 1000:>8.1f} {ours / theirs:>5.1f}x"
+                )
 
     # --- processes ----------------------------------------------------------------------------
 
@@ -241,11 +385,16 @@ class Bench:
         self.server = self._spawned(command, f"tangram{processes}.log")
         self.wait_ready(f"http://127.0.0.1:{port}/api/v1/health")
 
-    def start_baseline(self) -> None:
+    def start_baseline(self, module: str) -> None:
+        """A baseline app (``load_baseline`` or ``load_replay``) under gunicorn, with the
+        settings ``tangram serve --processes N`` uses."""
         env = {
             **self.env,
             "LOAD_BASELINE_DATABASE_URL": self.baseline_url,
             "LOAD_BASELINE_COCKPIT": str(self.scratch / "cockpit.pickle"),
+            "LOAD_REPLAY_DATABASE_URL": self.replay_url,
+            "LOAD_REPLAY_SCRIPTS": str(self.scratch / "scripts.pickle"),
+            "LOAD_REPLAY_ANSWERED": str(self.scratch / "answered.jsonl"),
             "PYTHONPATH": str(BENCH),
         }
         command = [
@@ -260,9 +409,9 @@ class Bench:
             "gthread",
             "--graceful-timeout",
             "30",
-            "load_baseline:create_app()",
+            f"{module}:create_app()",
         ]
-        self.spawn(command, "baseline.log", env)
+        self.spawn(command, f"{module}.log", env)
         self.server = self.processes[-1]
         self.wait_ready(
             f"http://127.0.0.1:{self.args.port}/records/ticket?limit=1", any_answer=True
@@ -339,7 +488,7 @@ class Bench:
         prefix = self.scratch / label
         env = {
             **self.env,
-            "LOAD_TARGET": "baseline" if label == "baseline" else "tangram",
+            "LOAD_TARGET": "baseline" if label in ("baseline", "replay") else "tangram",
             "LOAD_MIX": mix,
             "LOAD_TOKEN": token,
             "LOAD_PASSWORD": PASSWORD,
@@ -393,28 +542,32 @@ class Bench:
                 print(f"  {label}: {row['Name']}: {row['Error']} x{row['Occurrences']}")
         return stats
 
-    def report(self, tangram: dict[str, Any], baseline: dict[str, Any]) -> None:
+    def report(
+        self, tangram: dict[str, Any], replay: dict[str, Any], baseline: dict[str, Any]
+    ) -> None:
         print(
             f"\n{self.args.clients} clients, {self.args.run_time} s each, {self.args.processes}"
             f" processes x {self.args.threads} threads (gunicorn), {self.args.workers} workers;"
-            " times in ms"
+            " times in ms; replay: Tangram's statements replayed bare, bare: the essential rows"
+            " by hand"
         )
         print(
-            f"{'request':<24} {'':>9} {'req/s':>7} {'p50':>6} {'p95':>6} {'p99':>6} {'errors':>6}"
-            f" {'p50 ratio':>9}"
+            f"{'request':<24} {'':>8} {'stmts':>5} {'req/s':>7} {'p50':>6} {'p95':>6} {'p99':>6}"
+            f" {'errors':>6} {'p50 ratio':>9}"
         )
         for name in sorted(tangram):
-            for who, stats in (("tangram", tangram), ("baseline", baseline)):
+            for who, stats in (("tangram", tangram), ("replay", replay), ("bare", baseline)):
                 s = stats.get(name)
                 if s is None:
                     continue
+                statements = self.statements.get(name, "") if who != "bare" else ""
                 ratio = ""
-                if who == "tangram" and name in baseline and baseline[name]["p50"]:
-                    ratio = f"{s['p50'] / baseline[name]['p50']:.1f}x"
+                if who != "tangram" and s["p50"] and name in tangram:
+                    ratio = f"{tangram[name]['p50'] / s['p50']:.1f}x"
                 print(
-                    f"{name if who == 'tangram' else '':<24} {who:>9} {s['rps']:>7.1f}"
-                    f" {s['p50']:>6.0f} {s['p95']:>6.0f} {s['p99']:>6.0f} {s['errors']:>6.0f}"
-                    f" {ratio:>9}"
+                    f"{name if who == 'tangram' else '':<24} {who:>8} {statements:>5}"
+                    f" {s['rps']:>7.1f} {s['p50']:>6.0f} {s['p95']:>6.0f} {s['p99']:>6.0f}"
+                    f" {s['errors']:>6.0f} {ratio:>9}"
                 )
 
     # --- checks -------------------------------------------------------------------------------
@@ -458,6 +611,40 @@ class Bench:
         print("checks: " + ("passed" if ok else "FAILED"))
         return ok
 
+    def replay_writes(self) -> tuple[int, int]:
+        """The replay's database: its tickets, and its first-response tasks done."""
+        engine = create_engine(self.replay_url)
+        try:
+            with engine.connect() as c:
+                tickets, done = c.execute(
+                    text(
+                        "SELECT (SELECT count(*) FROM records WHERE form_key = 'ticket'),"
+                        " (SELECT count(*) FROM tasks WHERE node = 'respond' AND status = 'done')"
+                    )
+                ).one()
+        finally:
+            engine.dispose()
+        return int(tickets), int(done)
+
+    def check_replay(self, before: tuple[int, int]) -> bool:
+        """The replay wrote what it answered for: a ticket for each registration, a done
+        first-response task for each submit (its processes count what they answered: locust's
+        figures leave out the last requests)."""
+        answered: dict[str, int] = {}
+        counts = self.scratch / "answered.jsonl"
+        for line in counts.read_text().splitlines() if counts.exists() else []:
+            for name, n in json.loads(line).items():
+                answered[name] = answered.get(name, 0) + n
+        after = self.replay_writes()
+        tickets, done = after[0] - before[0], after[1] - before[1]
+        registered = answered.get("register ticket", 0) + answered.get("register ticket (token)", 0)
+        submitted = answered.get("task submit", 0)
+        print(
+            f"replay: {tickets} tickets written for {registered} registrations answered,"
+            f" {done} first-response tasks done for {submitted} submits answered"
+        )
+        return bool(registered and tickets == registered and done == submitted)
+
     def check_jobs(self, engine: Any) -> bool:
         """Let the workers run what is due, then look at what the jobs table records."""
         due = (
@@ -495,8 +682,113 @@ class Bench:
             engine.dispose()
 
     def drop_databases(self) -> None:
-        for name in (f"{DATABASE}_baseline", DATABASE):
+        for name in (f"{DATABASE}_replay", f"{DATABASE}_baseline", DATABASE):
             self.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+RECORDS = "/api/v1/apps/aftersales/records/ticket"
+#: The request types, in the order the unloaded comparison prints them.
+REQUESTS = (
+    "register ticket",
+    "register ticket (token)",
+    "task submit",
+    "inbox",
+    "list tickets",
+    "task view",
+    "cockpit",
+)
+
+
+def locustfile() -> Any:
+    """The locustfile's module, for its tickets, without locust patching this process for
+    gevent."""
+    os.environ["LOCUST_SKIP_MONKEY_PATCH"] = "1"
+    import locustfile
+
+    return locustfile
+
+
+class Clients:
+    """Tangram's test clients, one signed-in session per person, making the locustfile's
+    requests (for the replay's recording)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.sessions: dict[str, tuple[Any, dict[str, str]]] = {}
+        self.bearer = ""
+        self.lock_version = 0
+
+    def session(self, username: str) -> tuple[Any, dict[str, str]]:
+        if username not in self.sessions:
+            client = self.app.test_client()
+            me = self.expect(
+                client.post(
+                    "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
+                ),
+                200,
+            )
+            self.sessions[username] = (client, {"X-CSRF-Token": me["csrf_token"]})
+        return self.sessions[username]
+
+    @staticmethod
+    def expect(answer: Any, status: int) -> Any:
+        if answer.status_code != status:
+            raise SystemExit(f"recording: {answer.status_code} {answer.get_data(as_text=True)}")
+        return answer.get_json()
+
+    def register(self, username: str, *, token: bool = False) -> int:
+        client, headers = self.session(username)
+        if token:
+            if not self.bearer:
+                made = self.expect(
+                    client.post("/api/v1/auth/tokens", json={"name": "replay"}, headers=headers),
+                    201,
+                )
+                self.bearer = str(made["token"])
+            client, headers = self.app.test_client(), {"Authorization": f"Bearer {self.bearer}"}
+        body = {"data": locustfile().ticket(random.randrange(1_000_000))}
+        return int(self.expect(client.post(RECORDS, json=body, headers=headers), 201)["id"])
+
+    def list(self, username: str) -> None:
+        client, headers = self.session(username)
+        self.expect(client.get(f"{RECORDS}?limit=20", headers=headers), 200)
+
+    def inbox(self, username: str) -> None:
+        client, headers = self.session(username)
+        self.expect(client.get("/api/v1/tasks?box=todo&limit=20", headers=headers), 200)
+
+    def cockpit(self, username: str) -> None:
+        client, headers = self.session(username)
+        path = "/api/v1/apps/aftersales/dashboards/cockpit/data"
+        self.expect(client.get(path, headers=headers), 200)
+
+    def respond_task(self, platform: Any, record_id: int) -> tuple[str, int]:
+        """The engineer the ticket's first-response task went to, and the task."""
+        with platform.engine.connect() as c:
+            found = c.execute(
+                text(
+                    "SELECT u.username, t.id FROM tasks t JOIN users u ON u.id = t.assignee_id"
+                    " WHERE t.record_id = :r AND t.node = 'respond'"
+                ),
+                {"r": record_id},
+            ).one()
+        return str(found[0]), int(found[1])
+
+    def work(self, username: str, task_id: int, only: str = "") -> None:
+        """The engineer's inbox, the task's view and its submit (or only one of them)."""
+        client, headers = self.session(username)
+        if only in ("", "inbox"):
+            self.inbox(username)
+        if only in ("", "task view"):
+            view = self.expect(client.get(f"/api/v1/tasks/{task_id}", headers=headers), 200)
+            self.lock_version = int(view["record"]["lock_version"])
+        if only in ("", "task submit"):
+            body = {
+                "data": {"response_note": "已电话联系客户确认现象"},
+                "lock_version": self.lock_version,
+            }
+            path = f"/api/v1/tasks/{task_id}/submit"
+            self.expect(client.post(path, json=body, headers=headers), 200)
 
 
 if __name__ == "__main__":

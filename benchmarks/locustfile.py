@@ -3,8 +3,8 @@
 Locust patches the standard library with gevent when it is imported, so this file is only ever
 loaded by a ``locust`` process; ``load.py`` stays unpatched and reads what locust writes.
 
-The same people work against Tangram and against the bare baseline app
-(``benchmarks/load_baseline.py``), request type for request type:
+The same people work against Tangram and against the baseline apps (``benchmarks/load_baseline.py``
+and ``benchmarks/load_replay.py``, both ``LOAD_TARGET=baseline``), request type for request type:
 
 - agents register tickets (cookie session, CSRF token) and read the newest page of tickets;
 - engineers open their inbox, open a first-response task and submit it with a note;
@@ -164,6 +164,8 @@ class Engineer(Person):
         if inbox is None:
             return
         task_id = inbox["items"][0]["id"] if inbox["items"] else inbox["any_task"]
+        if task_id is None:  # the replay's engineers, when no ticket waits for them
+            return
         view = self.call("GET", f"/tasks/{task_id}", "task view", 200)
         if view is None:
             return
