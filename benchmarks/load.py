@@ -25,9 +25,9 @@ hand —; then how throughput grows with processes, then whether anything was lo
    dead and every finished one was claimed once; ``tangram audit verify`` exits 0 with nothing
    waiting.
 
-Prints the unloaded means; per request type the statements Tangram ran, requests/s, p50/p95/p99 and errors for all
-three, the p50 ratios, the scaling and the checks; exits 1 if a check failed or any answer was a
-5xx. The databases are dropped at the end unless ``--keep``.
+Prints the unloaded means; per request type the statements Tangram ran, requests/s, p50/p95/p99 and
+errors for all three, the p50 ratios, the scaling and the checks; exits 1 if a check failed or any
+answer was a 5xx. The databases are dropped at the end unless ``--keep``.
 """
 
 from __future__ import annotations

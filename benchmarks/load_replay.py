@@ -19,13 +19,13 @@ from any other number, ``load.py`` moves the copy's sequences and serial counter
 anything the seed wrote before recording (:func:`spread_generators`): a generated value is then a
 number of nine or ten digits that nothing else in a request carries.
 
-A task view and a task submit were recorded on the ticket of the recorded registration (its record, flow
-instance and task). Each replayed registration leaves its generated values in its process (a
+A task view and a task submit were recorded on the ticket of the recorded registration (its record,
+flow instance and task). Each replayed registration leaves its generated values in its process (a
 token registration's translated to the cookie registration's, statement by statement); an
-engineer's inbox answer hands one of them out under a task number, and the view and the submit
-of that number act on that ticket's task, as an engineer acts on a new ticket. When none waits,
-the inbox answers no task and the engineer does nothing more, as in Tangram; a number another
-process handed out answers 404.
+engineer's inbox answer hands one of them out under a task number, and the view and the submit of
+that number act on that ticket's task, as an engineer acts on a new ticket. When none waits, the
+inbox answers no task and the engineer does nothing more, as in Tangram; a number another process
+handed out answers 404.
 
 Served by gunicorn with the settings ``tangram serve --processes N`` uses::
 
