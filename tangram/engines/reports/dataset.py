@@ -43,6 +43,7 @@ import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -207,13 +208,18 @@ class Dataset:
             statement = statement.where(and_(*conditions))
         if self._groups:
             statement = statement.group_by(*self._groups).order_by(*self._groups)
-        main = self._key.table
-        used = {
-            e.name for e in visitors.iterate(statement) if isinstance(e, Column) and e.table is main
-        }
-        if not used <= COVERED:  # the live-records index on _created_at covers nothing more
-            statement = statement.with_hint(main, "NOT INDEXED", dialect_name="sqlite")
+        if self._beyond_index or any(_beyond_index(self._key.table, c) for c in where):
+            statement = statement.with_hint(self._key.table, "NOT INDEXED", dialect_name="sqlite")
         return statement
+
+    @cached_property
+    def _beyond_index(self) -> bool:
+        """Whether the dataset's own parts read a column of the form's table that the index of
+        live records on ``_created_at`` does not hold (a join reads the reference field). Walked
+        once per compiled dataset: a walk of the whole statement cost as much as building it."""
+        main = self._key.table
+        parts = (*self._columns, *self._groups, *self._where, self._from)
+        return bool(self._joins) or any(_beyond_index(main, part) for part in parts)
 
     def point(self, values: Mapping[str, str]) -> list[ColumnElement[bool]]:
         """Conditions selecting one data point: dimension key → its value as text (as the result
@@ -249,6 +255,14 @@ class Dataset:
         return (
             select(self._key).select_from(self._source(joined)).where(and_(*conditions)).distinct()
         )
+
+
+def _beyond_index(main: FromClause, element: Any) -> bool:
+    """Whether ``element`` reads a column of ``main`` beyond :data:`COVERED`."""
+    return any(
+        isinstance(e, Column) and e.table is main and e.name not in COVERED
+        for e in visitors.iterate(element)
+    )
 
 
 def _parse(output: Output, text: str, zone: ZoneInfo) -> Any:
