@@ -51,6 +51,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    bindparam,
     delete,
     insert,
     or_,
@@ -250,6 +251,23 @@ def _instants(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
 
 Payloads = list[tuple[str, list[list[Any]]]]
 
+#: Statements of every served rollup, built once (building one costs more than running it).
+_ROLLUP = select(Rollup.id, Rollup.built_at, Rollup.created_at).where(
+    Rollup.app_id == bindparam("app"), Rollup.name == bindparam("name")
+)
+_MARKS = select(RollupMark.day, RollupMark.stamp).where(
+    RollupMark.app_id == bindparam("app"),
+    RollupMark.form_key == bindparam("form"),
+    RollupMark.field == bindparam("field"),
+)
+_MARKS_BETWEEN = _MARKS.where(
+    RollupMark.day >= bindparam("first"), RollupMark.day <= bindparam("last")
+)
+_STAMPS = select(RollupDay.day, RollupDay.stamp).where(RollupDay.rollup_id == bindparam("rollup"))
+_STAMPS_BETWEEN = _STAMPS.where(
+    RollupDay.day >= bindparam("first"), RollupDay.day <= bindparam("last")
+)
+
 
 def _current(
     uow: UnitOfWork, ask: Ask, name: str, plan: Plan, ranges: Sequence[Range], zone: ZoneInfo
@@ -258,11 +276,7 @@ def _current(
     whose marks moved; ``None`` while the rollup is not built."""
     span = _span(ranges)
     connection = uow.session.connection()  # it reads as of the unit's snapshot
-    found = connection.execute(
-        select(Rollup.id, Rollup.built_at, Rollup.created_at).where(
-            Rollup.app_id == ask.app_id, Rollup.name == name
-        )
-    ).first()
+    found = connection.execute(_ROLLUP, {"app": ask.app_id, "name": name}).first()
     if found is not None and found.built_at is not None:
         marks = _marks(connection, ask, plan, span, zone)
         stamps = _stamps(connection, found.id, span)
@@ -348,17 +362,15 @@ def _marks(
     connection: Connection, ask: Ask, plan: Plan, span: Range, zone: ZoneInfo
 ) -> dict[date, int]:
     """Local day → the sum of the marks of the UTC days it overlaps (days with marks only)."""
-    query = select(RollupMark.day, RollupMark.stamp).where(
-        RollupMark.app_id == ask.app_id,
-        RollupMark.form_key == plan.form,
-        RollupMark.field == plan.day_field,
-    )
-    if span is not None:
-        query = query.where(
-            RollupMark.day >= span[0] - timedelta(days=1),
-            RollupMark.day <= span[1] + timedelta(days=1),
+    where = {"app": ask.app_id, "form": plan.form, "field": plan.day_field}
+    if span is None:
+        found = connection.execute(_MARKS, where)
+    else:
+        one = timedelta(days=1)
+        found = connection.execute(
+            _MARKS_BETWEEN, {**where, "first": span[0] - one, "last": span[1] + one}
         )
-    by_utc = {day: int(stamp) for day, stamp in connection.execute(query).all()}
+    by_utc = {day: int(stamp) for day, stamp in found.all()}
     if plan.day_is_date:
         return by_utc
     out: dict[date, int] = {}
@@ -372,10 +384,13 @@ def _marks(
 
 
 def _stamps(connection: Connection, rollup_id: int, span: Range) -> dict[date, int]:
-    query = select(RollupDay.day, RollupDay.stamp).where(RollupDay.rollup_id == rollup_id)
-    if span is not None:
-        query = query.where(RollupDay.day >= span[0], RollupDay.day <= span[1])
-    return {day: int(stamp) for day, stamp in connection.execute(query).all()}
+    if span is None:
+        found = connection.execute(_STAMPS, {"rollup": rollup_id})
+    else:
+        found = connection.execute(
+            _STAMPS_BETWEEN, {"rollup": rollup_id, "first": span[0], "last": span[1]}
+        )
+    return {day: int(stamp) for day, stamp in found.all()}
 
 
 def _payloads(
