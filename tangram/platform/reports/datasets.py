@@ -373,8 +373,10 @@ def run(
     ``extra`` is answered by the query).
     """
     prepared, seen = load(uow, actor, app_key, key)
-    where = _where(uow, actor, prepared, seen, filters, extra)
-    joined = seen.joined(uow, actor)
+
+    def conditions() -> tuple[list[ColumnElement[bool]], JoinLimit | None]:
+        return _where(uow, actor, prepared, seen, filters, extra), seen.joined(uow, actor)
+
     rollable = seen.whole and not filters and (extra is None or sliced is not None)
     part = sliced(prepared.tables, True) if sliced is not None else None
     cache_key = (
@@ -395,8 +397,7 @@ def run(
         lambda: _execute(
             uow,
             prepared,
-            where,
-            joined,
+            conditions,
             _rolled(uow, app_key, prepared, part) if rollable else None,
         ),
     )
@@ -448,7 +449,7 @@ def preview(
         )
     seen = reach(actor, app_key, prepared.dataset.forms, prepared.dataset.reads)
     where = _where(uow, actor, prepared, seen, (), None)
-    return _execute(uow, prepared, where, seen.joined(uow, actor))
+    return _execute(uow, prepared, lambda: (where, seen.joined(uow, actor)))
 
 
 class QueryLater(Exception):
@@ -494,18 +495,22 @@ def _rolled(
 def _execute(
     uow: UnitOfWork,
     prepared: Prepared,
-    where: list[ColumnElement[bool]],
-    joined: JoinLimit | None,
+    conditions: Callable[[], tuple[list[ColumnElement[bool]], JoinLimit | None]],
     rolled: Callable[[], list[list[Any]] | None] | None = None,
 ) -> Result:
+    """The report's result, from its rollup when ``rolled`` gives rows, else by its query under
+    ``conditions()`` (the viewer's and the caller's conditions, and the joined forms' limit:
+    built only when a query runs)."""
     started = time.perf_counter()
     dataset = prepared.dataset
     rows_of_rollup = rolled() if rolled is not None else None
+    built = None
     if rows_of_rollup is not None:
         columns = [d.key for d in dataset.dimensions] + [m.key for m in dataset.measures]
         rows = rows_of_rollup
     else:
         query_now(uow)
+        built = where, joined = conditions()
         result = uow.session.execute(dataset.query(where=where, joined=joined))
         columns = list(result.keys())
         rows = [list(r) for r in result]
@@ -513,7 +518,7 @@ def _execute(
     widget = dict(prepared.body.get("widget") or {"type": "table"})
     kind = widget.get("type", "table")
     if kind == "pivot":
-        columns, rows = _pivot(uow, prepared, widget, columns, rows, (where, joined))
+        columns, rows = _pivot(uow, prepared, widget, columns, rows, built or conditions())
     elif kind == "stacked":
         columns, rows = spread(widget, dataset, columns, rows)
     elif kind == "before_after":
