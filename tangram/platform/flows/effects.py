@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from tangram.config import Settings
 from tangram.engines.flows import (
@@ -51,6 +51,9 @@ from tangram.platform.rules import effects as rule_effects
 from tangram.platform.rules import rulebook
 
 TIMER_JOB = "flow.timer"
+
+#: The recipient's language, for every notification's title (built once).
+_LOCALE = select(User.locale).where(User.id == bindparam("user"))
 
 
 def _insert_task(
@@ -151,7 +154,7 @@ class _Applying:
         """A notification's title as a sentence in the recipient's language: what happened,
         the step, and the record by its form, number and title ("待办：首次响应 · 售后工单 #12
         开机无响应")."""
-        lang = self.uow.session.scalar(select(User.locale).where(User.id == user)) or "zh-CN"
+        lang = self.uow.session.scalar(_LOCALE, {"user": user}) or "zh-CN"
         lang = "en" if lang == "en" else "zh-CN"
         _, proc = process(self.uow, self.app_key, self.instance.flow_key, self.instance.version)
         found = proc.definition.nodes.get(node)

@@ -13,11 +13,12 @@ key, or held by a field). Strategies choose one user among the candidates:
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import Select, Table, bindparam, func, select, text
 
 from tangram.engines.forms import FieldDef, FieldType, Form
 from tangram.platform.kernel.models import (
@@ -160,16 +161,26 @@ def _open_work(
     status_field: str | None,
     closed: Sequence[str],
 ) -> dict[int, int]:
-    main = t.main
+    query = _open_work_query(t.main, field, status_field, tuple(closed))
+    found = uow.session.execute(query, {"users": [u.id for u in users]})
+    return {int(user): int(count) for user, count in found}
+
+
+@functools.lru_cache(maxsize=256)
+def _open_work_query(
+    main: Table, field: str, status_field: str | None, closed: tuple[str, ...]
+) -> Select[Any]:
+    """The count of open records by person, built once per table and fields (every dispatch
+    counts the candidates' open work)."""
     query = (
         select(main.c[field], func.count())
-        .where(main.c[field].in_([u.id for u in users]), main.c._deleted_at.is_(None))
+        .where(main.c[field].in_(bindparam("users", expanding=True)), main.c._deleted_at.is_(None))
         .group_by(main.c[field])
     )
     if status_field and closed and status_field in main.c:
         column = main.c[status_field]
         query = query.where(column.is_(None) | column.not_in(list(closed)))
-    return {int(user): int(count) for user, count in uow.session.execute(query)}
+    return query
 
 
 def choose(
