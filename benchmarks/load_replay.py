@@ -126,20 +126,20 @@ class Recorder:
         self.script: Script | None = None
         self.thread = 0
         self.numbers: dict[int, int] = {}
-        event.listen(Engine, "before_cursor_execute", self._before)
-        event.listen(Engine, "after_cursor_execute", self._after)
-        event.listen(Engine, "commit", self._commit)
-        event.listen(Engine, "rollback", self._rollback)
-        event.listen(Pool, "checkout", self._checkout)
-        event.listen(Pool, "checkin", self._checkin)
+        self.listeners: list[tuple[Any, str, Any]] = [
+            (Engine, "before_cursor_execute", self._before),
+            (Engine, "after_cursor_execute", self._after),
+            (Engine, "commit", self._commit),
+            (Engine, "rollback", self._rollback),
+            (Pool, "checkout", self._checkout),
+            (Pool, "checkin", self._checkin),
+        ]
+        for target, name, listener in self.listeners:
+            event.listen(target, name, listener)
 
     def close(self) -> None:
-        event.remove(Engine, "before_cursor_execute", self._before)
-        event.remove(Engine, "after_cursor_execute", self._after)
-        event.remove(Engine, "commit", self._commit)
-        event.remove(Engine, "rollback", self._rollback)
-        event.remove(Pool, "checkout", self._checkout)
-        event.remove(Pool, "checkin", self._checkin)
+        for target, name, listener in self.listeners:
+            event.remove(target, name, listener)
 
     def start(self) -> None:
         self.script, self.thread, self.numbers = Script(), threading.get_ident(), {}
