@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, false, func, or_, select
+from sqlalchemy import Integer, and_, bindparam, case, false, func, or_, select
 
 from tangram.engines.flows import (
     ProcessDefinition,
@@ -104,15 +104,15 @@ def inbox(
         raise PermissionDenied(
             "Only administrators see the tasks nobody holds.", code="permission.admin_required"
         )
-    user = actor.user_id
-    queries: dict[str, Any] = {
-        "todo": select(Task).where(Task.assignee_id == user, Task.status == "open"),
-        "done": select(Task).where(Task.actor_id == user, Task.status == "done"),
-        "cc": select(CarbonCopyEntry).where(CarbonCopyEntry.user_id == user),
-        "started": select(FlowInstance).where(FlowInstance.initiator_id == user),
-    }
-    if actor.is_admin:
-        queries["incidents"] = select(Task).where(Task.assignee_id.is_(None), Task.status == "open")
+    filtered = app_key is not None or flow_key is not None or form_key is not None
+    searched = bool(q and q.strip())
+    params = {"user": actor.user_id, "offset": offset, "limit": limit}
+    if not filtered and not searched:  # the usual request: statements built once
+        counts_of, pages = _UNFILTERED[actor.is_admin]
+        counted = uow.session.execute(counts_of, params).one()
+        items = list(uow.session.scalars(pages[box], params))
+        return items, {name: int(counted[i] or 0) for i, name in enumerate(_boxes(actor))}
+    queries = dict(_boxes(actor))
     instances = select(FlowInstance.id).join(App, App.id == FlowInstance.app_id)
     if app_key is not None:
         instances = instances.where(App.key == app_key)
@@ -120,7 +120,7 @@ def inbox(
         instances = instances.where(FlowInstance.flow_key == flow_key)
     if form_key is not None:
         instances = instances.where(FlowInstance.form_key == form_key)
-    if q and q.strip():
+    if q and searched:
         pairs = uow.session.execute(
             select(App.key, FlowInstance.form_key)
             .join(App, App.id == FlowInstance.app_id)
@@ -128,27 +128,50 @@ def inbox(
             .distinct()
         ).all()
         instances = instances.where(FlowInstance.record_id.in_(_titled(uow, pairs, q)))
-    if app_key is not None or flow_key is not None or form_key is not None or (q and q.strip()):
-        scoped = {
-            "todo": Task.instance_id,
-            "done": Task.instance_id,
-            "incidents": Task.instance_id,
-            "cc": CarbonCopyEntry.instance_id,
-            "started": FlowInstance.id,
-        }
-        queries = {name: q_.where(scoped[name].in_(instances)) for name, q_ in queries.items()}
-    # every box's count in one statement (one round trip, not one per box)
-    counted = uow.session.execute(
-        select(
-            *(
-                select(func.count()).select_from(q_.subquery()).scalar_subquery().label(name)
-                for name, q_ in queries.items()
-            )
-        )
-    ).one()
+    scoped = {
+        "todo": Task.instance_id,
+        "done": Task.instance_id,
+        "incidents": Task.instance_id,
+        "cc": CarbonCopyEntry.instance_id,
+        "started": FlowInstance.id,
+    }
+    queries = {name: q_.where(scoped[name].in_(instances)) for name, q_ in queries.items()}
+    counted = uow.session.execute(_counts(queries), params).one()
     counts = {name: int(counted[i] or 0) for i, name in enumerate(queries)}
+    items = list(uow.session.scalars(_page(box, queries[box]), params))
+    return items, counts
+
+
+#: Each box's items for the user ``:user`` (built once: every inbox request asks for them all).
+_BOXES: dict[str, Any] = {
+    "todo": select(Task).where(Task.assignee_id == bindparam("user"), Task.status == "open"),
+    "done": select(Task).where(Task.actor_id == bindparam("user"), Task.status == "done"),
+    "cc": select(CarbonCopyEntry).where(CarbonCopyEntry.user_id == bindparam("user")),
+    "started": select(FlowInstance).where(FlowInstance.initiator_id == bindparam("user")),
+    # administrators only: open tasks nobody holds
+    "incidents": select(Task).where(Task.assignee_id.is_(None), Task.status == "open"),
+}
+
+
+def _boxes(actor: Actor) -> dict[str, Any]:
+    """The boxes ``actor`` has, in the order their counts come."""
+    return _BOXES if actor.is_admin else {k: v for k, v in _BOXES.items() if k != "incidents"}
+
+
+def _counts(queries: Mapping[str, Any]) -> Any:
+    """Every box's count in one statement (one round trip, not one per box)."""
+    return select(
+        *(
+            select(func.count()).select_from(q_.subquery()).scalar_subquery().label(name)
+            for name, q_ in queries.items()
+        )
+    )
+
+
+def _page(box: str, query: Any) -> Any:
+    """A page of a box (``:offset``, ``:limit``): open tasks by due time, the others newest
+    first."""
     model: Any = {"cc": CarbonCopyEntry, "started": FlowInstance}.get(box, Task)
-    query = queries[box]
     if box in _DUE_FIRST:
         sla = _sla_due(Task.record_id)
         due = case(
@@ -160,32 +183,28 @@ def inbox(
         query = query.order_by(due.is_(None), due, Task.id.desc())
     else:
         query = query.order_by(model.id.desc())
-    items = list(uow.session.scalars(query.offset(offset).limit(limit)))
-    return items, counts
+    return query.offset(bindparam("offset", type_=Integer)).limit(bindparam("limit", type_=Integer))
+
+
+#: Without filters: the counts and each box's page, for others and for administrators.
+_UNFILTERED: dict[bool, tuple[Any, dict[str, Any]]] = {
+    admin: (
+        _counts(boxes),
+        {box: _page(box, query) for box, query in boxes.items()},
+    )
+    for admin, boxes in (
+        (False, {k: v for k, v in _BOXES.items() if k != "incidents"}),
+        (True, _BOXES),
+    )
+}
 
 
 def inbox_facets(uow: UnitOfWork, actor: Actor, box: str, lang: str) -> dict[str, Any]:
     """What a box's filters offer: the forms and the flows its items come from, with their
     labels in ``lang`` and how many items each has (one grouped query)."""
-    user = actor.user_id
-    sources: dict[str, Any] = {
-        "todo": select(Task.instance_id).where(Task.assignee_id == user, Task.status == "open"),
-        "done": select(Task.instance_id).where(Task.actor_id == user, Task.status == "done"),
-        "cc": select(CarbonCopyEntry.instance_id).where(CarbonCopyEntry.user_id == user),
-        "started": select(FlowInstance.id).where(FlowInstance.initiator_id == user),
-        "incidents": select(Task.instance_id).where(
-            Task.assignee_id.is_(None), Task.status == "open"
-        ),
-    }
-    if box not in sources or (box == "incidents" and not actor.is_admin):
+    if box not in _FACETS or (box == "incidents" and not actor.is_admin):
         return {"forms": [], "flows": []}
-    member = sources[box].subquery()
-    rows = uow.session.execute(
-        select(App.key, FlowInstance.form_key, FlowInstance.flow_key, func.count())
-        .join(App, App.id == FlowInstance.app_id)
-        .join(member, member.c[0] == FlowInstance.id)
-        .group_by(App.key, FlowInstance.form_key, FlowInstance.flow_key)
-    ).all()
+    rows = uow.session.execute(_FACETS[box], {"user": actor.user_id}).all()
     forms: dict[tuple[str, str], dict[str, Any]] = {}
     flows: dict[tuple[str, str], dict[str, Any]] = {}
     for app_key, form_key, flow_key, count in rows:
@@ -219,6 +238,37 @@ def inbox_facets(uow: UnitOfWork, actor: Actor, box: str, lang: str) -> dict[str
     }
 
 
+def _facets(member: Any) -> Any:
+    member = member.subquery()
+    return (
+        select(App.key, FlowInstance.form_key, FlowInstance.flow_key, func.count())
+        .join(App, App.id == FlowInstance.app_id)
+        .join(member, member.c[0] == FlowInstance.id)
+        .group_by(App.key, FlowInstance.form_key, FlowInstance.flow_key)
+    )
+
+
+#: A box's items by app, form and flow, for the user ``:user`` (built once).
+_FACETS: dict[str, Any] = {
+    box: _facets(member)
+    for box, member in {
+        "todo": select(Task.instance_id).where(
+            Task.assignee_id == bindparam("user"), Task.status == "open"
+        ),
+        "done": select(Task.instance_id).where(
+            Task.actor_id == bindparam("user"), Task.status == "done"
+        ),
+        "cc": select(CarbonCopyEntry.instance_id).where(
+            CarbonCopyEntry.user_id == bindparam("user")
+        ),
+        "started": select(FlowInstance.id).where(FlowInstance.initiator_id == bindparam("user")),
+        "incidents": select(Task.instance_id).where(
+            Task.assignee_id.is_(None), Task.status == "open"
+        ),
+    }.items()
+}
+
+
 def inbox_context(uow: UnitOfWork, items: Sequence[Any], lang: str) -> list[dict[str, Any]]:
     """What a person reads in a box for each item, in ``lang``: the node's label (the flow's for a
     started instance), the flow's and the form's labels, the record's title and where the record
@@ -228,33 +278,15 @@ def inbox_context(uow: UnitOfWork, items: Sequence[Any], lang: str) -> list[dict
     if not ids:
         return []
     # the columns read, not the instances (their state and path documents are not)
-    found = uow.session.execute(
-        select(
-            FlowInstance.id,
-            FlowInstance.flow_key,
-            FlowInstance.version,
-            FlowInstance.form_key,
-            FlowInstance.record_id,
-            App.key,
-        )
-        .join(App, App.id == FlowInstance.app_id)
-        .where(FlowInstance.id.in_(ids))
-    ).all()
+    found = uow.session.execute(_INSTANCES, {"ids": sorted(ids)}).all()
     instances = {row.id: (row, str(row.key)) for row in found}
-    record_ids = {i.record_id for i, _ in instances.values()}
+    record_ids = sorted({i.record_id for i, _ in instances.values()})
     data: dict[int, dict[str, Any]] = {
-        row.id: row.data
-        for row in uow.session.execute(
-            select(Record.id, Record.data).where(Record.id.in_(record_ids))
-        )
+        row.id: row.data for row in uow.session.execute(_DATA, {"ids": record_ids})
     }
     sla_due: dict[int, datetime] = {
         int(row[0]): ensure_utc(row[1])
-        for row in uow.session.execute(
-            select(SlaStatus.record_id, func.min(SlaStatus.due_at))
-            .where(SlaStatus.record_id.in_(record_ids), SlaStatus.state.in_(_COUNTING))
-            .group_by(SlaStatus.record_id)
-        )
+        for row in uow.session.execute(_SLA_DUE, {"ids": record_ids})
         if row[1] is not None
     }
     out = []
@@ -297,6 +329,30 @@ def inbox_context(uow: UnitOfWork, items: Sequence[Any], lang: str) -> list[dict
             }
         )
     return out
+
+
+#: What a page of a box reads besides its items (built once: every inbox request reads it).
+_INSTANCES = (
+    select(
+        FlowInstance.id,
+        FlowInstance.flow_key,
+        FlowInstance.version,
+        FlowInstance.form_key,
+        FlowInstance.record_id,
+        App.key,
+    )
+    .join(App, App.id == FlowInstance.app_id)
+    .where(FlowInstance.id.in_(bindparam("ids", expanding=True)))
+)
+_DATA = select(Record.id, Record.data).where(Record.id.in_(bindparam("ids", expanding=True)))
+_SLA_DUE = (
+    select(SlaStatus.record_id, func.min(SlaStatus.due_at))
+    .where(
+        SlaStatus.record_id.in_(bindparam("ids", expanding=True)),
+        SlaStatus.state.in_(_COUNTING),
+    )
+    .group_by(SlaStatus.record_id)
+)
 
 
 def _urgency(
