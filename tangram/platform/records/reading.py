@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, func, or_, select
+from sqlalchemy import ColumnElement, Table, and_, bindparam, func, or_, select
 
 from tangram.engines.forms import Form
 from tangram.platform.identity.perms import Action, Actor, group_subtree, hidden_fields
@@ -163,13 +163,21 @@ def overdue(uow: UnitOfWork, ids: Iterable[int]) -> set[int]:
     wanted = sorted(set(ids))
     if not wanted:
         return set()
-    late = or_(
-        SlaStatus.state == "breached",
-        and_(SlaStatus.state.in_(("running", "warned")), SlaStatus.due_at <= uow.now),
+    return {int(i) for i in uow.session.scalars(_OVERDUE, {"ids": wanted, "now": uow.now})}
+
+
+#: Built once: every page of a list with an SLA asks it.
+_OVERDUE = (
+    select(SlaStatus.record_id)
+    .where(
+        SlaStatus.record_id.in_(bindparam("ids", expanding=True)),
+        or_(
+            SlaStatus.state == "breached",
+            and_(
+                SlaStatus.state.in_(("running", "warned")),
+                SlaStatus.due_at <= bindparam("now"),
+            ),
+        ),
     )
-    return {
-        int(i)
-        for i in uow.session.scalars(
-            select(SlaStatus.record_id).where(SlaStatus.record_id.in_(wanted), late).distinct()
-        )
-    }
+    .distinct()
+)
