@@ -193,14 +193,22 @@ class Bench:
         if self.args.unloaded:
             self.unloaded(self.args.unloaded)
 
-    def capture_cockpit(self) -> None:
-        """Open the cockpit as a manager in this process, cold, and keep its data statements."""
-        os.environ.update({k: v for k, v in self.env.items() if k.startswith("TANGRAM_")})
+    def in_process(self, url: str) -> Any:
+        """A platform in this process on the database ``url``, with the servers' settings and
+        no embedded worker."""
         from tangram.config import Settings
         from tangram.platform.bootstrap import Platform
+
+        environ = {**self.env, "TANGRAM_DATABASE_URL": url}
+        return Platform.from_settings(
+            Settings.from_env(environ, embedded_worker=False).with_secret()
+        )
+
+    def capture_cockpit(self) -> None:
+        """Open the cockpit as a manager in this process, cold, and keep its data statements."""
         from tangram.web import create_app
 
-        platform = Platform.from_settings(Settings.from_env(embedded_worker=False).with_secret())
+        platform = self.in_process(self.url)
         statements: list[tuple[str, Any]] = []
 
         def keep(_c: Any, _cur: Any, statement: str, parameters: Any, *_rest: Any) -> None:
@@ -226,13 +234,9 @@ class Bench:
         caches, then with the copy's sequences spread, recorded."""
         from load_replay import Recorder, mark_remaps, spread_generators
 
-        from tangram.config import Settings
-        from tangram.platform.bootstrap import Platform
         from tangram.web import create_app
 
-        environ = {**self.env, "TANGRAM_DATABASE_URL": self.replay_url}
-        os.environ.update({k: v for k, v in environ.items() if k.startswith("TANGRAM_")})
-        platform = Platform.from_settings(Settings.from_env(embedded_worker=False).with_secret())
+        platform = self.in_process(self.replay_url)
         recorder = Recorder()
         try:
             app = create_app(platform=platform)
@@ -284,14 +288,11 @@ class Bench:
         the replay, in turns, in this process, on the replay's database; mean times."""
         from load_replay import Replayer
 
-        from tangram.config import Settings
-        from tangram.platform.bootstrap import Platform
         from tangram.web import create_app
 
         scripts = pickle.loads((self.scratch / "scripts.pickle").read_bytes())  # noqa: S301
         replayer = Replayer(self.replay_url, scripts)
-        os.environ["TANGRAM_DATABASE_URL"] = self.replay_url
-        platform = Platform.from_settings(Settings.from_env(embedded_worker=False).with_secret())
+        platform = self.in_process(self.replay_url)
         times: dict[tuple[str, str], list[float]] = {}
 
         def timed(who: str, name: str, request: Any) -> Any:

@@ -61,6 +61,8 @@ _SEQUENCES_FROM = 1_000_000_000
 _SEQUENCE_STRIDE = 10_000_000
 #: What the spread serial counters add to their value.
 _SERIALS_BY = 500_000_000
+#: A generated value written in text (nine or ten digits, no more).
+_DIGITS = re.compile(r"(?<!\d)\d{9,10}(?!\d)")
 #: Statements whose returned values may be generated.
 _WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|WITH)\b|\bnextval\(", re.IGNORECASE)
 
@@ -228,9 +230,6 @@ def _plain(value: Any) -> Any:
 def mark_remaps(script: Script, generated: list[int]) -> None:
     """Flag the steps whose parameters carry one of ``generated`` (the script's own, and for a
     submit the registration's): only they are rewritten when replayed."""
-    if not generated:
-        return
-    found = re.compile(r"(?<!\d)(?:" + "|".join(map(str, generated)) + r")(?!\d)")
     values = set(generated)
 
     def carries(value: Any) -> bool:
@@ -239,7 +238,7 @@ def mark_remaps(script: Script, generated: list[int]) -> None:
         if isinstance(value, list | tuple):
             return any(carries(v) for v in value)
         if isinstance(value, str):
-            return found.search(value) is not None
+            return any(int(digits) in values for digits in _DIGITS.findall(value))
         return isinstance(value, int) and value in values
 
     for step in script.steps:
@@ -351,7 +350,7 @@ def _remapped(value: Any, mapping: dict[int, int]) -> Any:
     if isinstance(value, str):
         if not mapping:
             return value
-        return re.sub(r"(?<!\d)\d{9,10}(?!\d)", lambda m: str(mapping.get(int(m[0]), m[0])), value)
+        return _DIGITS.sub(lambda m: str(mapping.get(int(m[0]), m[0])), value)
     if isinstance(value, dict):
         return {k: _remapped(v, mapping) for k, v in value.items()}
     if isinstance(value, list | tuple):

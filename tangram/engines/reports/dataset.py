@@ -208,7 +208,7 @@ class Dataset:
             statement = statement.where(and_(*conditions))
         if self._groups:
             statement = statement.group_by(*self._groups).order_by(*self._groups)
-        if self._beyond_index or any(_beyond_index(self._key.table, c) for c in where):
+        if self._beyond_index or any(_reads_beyond_index(self._key.table, c) for c in where):
             statement = statement.with_hint(self._key.table, "NOT INDEXED", dialect_name="sqlite")
         return statement
 
@@ -219,7 +219,7 @@ class Dataset:
         once per compiled dataset: a walk of the whole statement cost as much as building it."""
         main = self._key.table
         parts = (*self._columns, *self._groups, *self._where, self._from)
-        return bool(self._joins) or any(_beyond_index(main, part) for part in parts)
+        return bool(self._joins) or any(_reads_beyond_index(main, part) for part in parts)
 
     def point(self, values: Mapping[str, str]) -> list[ColumnElement[bool]]:
         """Conditions selecting one data point: dimension key → its value as text (as the result
@@ -257,7 +257,7 @@ class Dataset:
         )
 
 
-def _beyond_index(main: FromClause, element: Any) -> bool:
+def _reads_beyond_index(main: FromClause, element: Any) -> bool:
     """Whether ``element`` reads a column of ``main`` beyond :data:`COVERED`."""
     return any(
         isinstance(e, Column) and e.table is main and e.name not in COVERED

@@ -111,8 +111,8 @@ def inbox(
         counts_of, pages = _UNFILTERED[actor.is_admin]
         counted = uow.session.execute(counts_of, params).one()
         items = list(uow.session.scalars(pages[box], params))
-        return items, {name: int(counted[i] or 0) for i, name in enumerate(_boxes(actor))}
-    queries = dict(_boxes(actor))
+        return items, {name: int(counted[i] or 0) for i, name in enumerate(_boxes(actor.is_admin))}
+    queries = dict(_boxes(actor.is_admin))
     instances = select(FlowInstance.id).join(App, App.id == FlowInstance.app_id)
     if app_key is not None:
         instances = instances.where(App.key == app_key)
@@ -128,14 +128,7 @@ def inbox(
             .distinct()
         ).all()
         instances = instances.where(FlowInstance.record_id.in_(_titled(uow, pairs, q)))
-    scoped = {
-        "todo": Task.instance_id,
-        "done": Task.instance_id,
-        "incidents": Task.instance_id,
-        "cc": CarbonCopyEntry.instance_id,
-        "started": FlowInstance.id,
-    }
-    queries = {name: q_.where(scoped[name].in_(instances)) for name, q_ in queries.items()}
+    queries = {name: q_.where(_INSTANCE_OF[name].in_(instances)) for name, q_ in queries.items()}
     counted = uow.session.execute(_counts(queries), params).one()
     counts = {name: int(counted[i] or 0) for i, name in enumerate(queries)}
     items = list(uow.session.scalars(_page(box, queries[box]), params))
@@ -153,9 +146,20 @@ _BOXES: dict[str, Any] = {
 }
 
 
-def _boxes(actor: Actor) -> dict[str, Any]:
-    """The boxes ``actor`` has, in the order their counts come."""
-    return _BOXES if actor.is_admin else {k: v for k, v in _BOXES.items() if k != "incidents"}
+#: The flow instance of each box's items.
+_INSTANCE_OF: dict[str, Any] = {
+    "todo": Task.instance_id,
+    "done": Task.instance_id,
+    "incidents": Task.instance_id,
+    "cc": CarbonCopyEntry.instance_id,
+    "started": FlowInstance.id,
+}
+
+
+def _boxes(admin: bool) -> dict[str, Any]:
+    """The boxes a person has (``incidents`` for administrators), in the order their counts
+    come."""
+    return _BOXES if admin else {k: v for k, v in _BOXES.items() if k != "incidents"}
 
 
 def _counts(queries: Mapping[str, Any]) -> Any:
@@ -192,10 +196,7 @@ _UNFILTERED: dict[bool, tuple[Any, dict[str, Any]]] = {
         _counts(boxes),
         {box: _page(box, query) for box, query in boxes.items()},
     )
-    for admin, boxes in (
-        (False, {k: v for k, v in _BOXES.items() if k != "incidents"}),
-        (True, _BOXES),
-    )
+    for admin, boxes in ((False, _boxes(False)), (True, _boxes(True)))
 }
 
 
@@ -239,6 +240,7 @@ def inbox_facets(uow: UnitOfWork, actor: Actor, box: str, lang: str) -> dict[str
 
 
 def _facets(member: Any) -> Any:
+    """The count of ``member``'s flow instances by app, form and flow."""
     member = member.subquery()
     return (
         select(App.key, FlowInstance.form_key, FlowInstance.flow_key, func.count())
@@ -250,22 +252,7 @@ def _facets(member: Any) -> Any:
 
 #: A box's items by app, form and flow, for the user ``:user`` (built once).
 _FACETS: dict[str, Any] = {
-    box: _facets(member)
-    for box, member in {
-        "todo": select(Task.instance_id).where(
-            Task.assignee_id == bindparam("user"), Task.status == "open"
-        ),
-        "done": select(Task.instance_id).where(
-            Task.actor_id == bindparam("user"), Task.status == "done"
-        ),
-        "cc": select(CarbonCopyEntry.instance_id).where(
-            CarbonCopyEntry.user_id == bindparam("user")
-        ),
-        "started": select(FlowInstance.id).where(FlowInstance.initiator_id == bindparam("user")),
-        "incidents": select(Task.instance_id).where(
-            Task.assignee_id.is_(None), Task.status == "open"
-        ),
-    }.items()
+    box: _facets(query.with_only_columns(_INSTANCE_OF[box])) for box, query in _BOXES.items()
 }
 
 
