@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 from flask import Flask, Response, request
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.pool import Pool
@@ -267,10 +268,14 @@ class Replayer:
 
     def __init__(self, url: str, scripts: dict[str, Script]) -> None:
         # as Tangram's engines (tangram.platform.kernel.db): the main pool pinged at checkout,
-        # the serial numbers' small pool in autocommit and not pinged
-        self.engine = create_engine(url, pool_pre_ping=True)
+        # the serial numbers' small pool in autocommit and not pinged, JSON read by orjson
+        self.engine = create_engine(url, pool_pre_ping=True, json_deserializer=orjson.loads)
         self.autocommit = create_engine(
-            url, pool_size=2, max_overflow=6, isolation_level="AUTOCOMMIT"
+            url,
+            pool_size=2,
+            max_overflow=6,
+            isolation_level="AUTOCOMMIT",
+            json_deserializer=orjson.loads,
         )
         self.scripts = scripts
         #: the tickets registered in this process that no engineer has taken yet (each as the

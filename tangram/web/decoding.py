@@ -16,6 +16,7 @@ from typing import Any
 
 import flask
 import flask_smorest
+import orjson
 from flask.json.provider import DefaultJSONProvider
 from marshmallow import fields as ma_fields
 from marshmallow import validate
@@ -167,13 +168,27 @@ def _finite(value: Any) -> Any:
     return value
 
 
+#: orjson's options for an answer: keys sorted as Flask sorts them, and dates and dataclasses
+#: handed to Flask's own conversion (dates as HTTP dates), so that the text is the same.
+_ANSWER = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+#: What Flask asks for an answer out of debug mode: compact text.
+_COMPACT = {"separators": (",", ":")}
+
+
 class FiniteJSONProvider(DefaultJSONProvider):
     """Flask's JSON provider that never writes ``NaN`` or ``Infinity``, which are not JSON (a
-    computed value that is no number goes out as ``null``); UTF-8 text as it is."""
+    computed value that is no number goes out as ``null``); UTF-8 text as it is. Answers are
+    written by orjson (several times faster than ``json``), with what it refuses (integers
+    beyond 64 bits, keys that are not text) written by ``json`` as before."""
 
     ensure_ascii = False
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
+        if kwargs == _COMPACT:
+            try:
+                return orjson.dumps(obj, default=self.default, option=_ANSWER).decode()
+            except TypeError:  # orjson.JSONEncodeError
+                pass
         try:
             return super().dumps(obj, allow_nan=False, **kwargs)
         except ValueError:  # the rare document holding a non-finite float
