@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from tangram.platform.bootstrap import Platform
@@ -84,6 +89,113 @@ def test_write_based_on_an_old_read_is_refused_when_another_write_committed(
         row = uow.session.get(User, user.id)
         assert row is not None
         assert (row.display_name, row.lock_version) == ("W", 2)
+
+
+@contextmanager
+def _writes(platform: Platform) -> Iterator[list[str]]:
+    """The statements that write (INSERT, UPDATE, DELETE) sent meanwhile."""
+    sent: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
+            sent.append(statement)
+
+    event.listen(platform.engine, "before_cursor_execute", note)
+    try:
+        yield sent
+    finally:
+        event.remove(platform.engine, "before_cursor_execute", note)
+
+
+def test_an_update_alone_is_one_statement_with_the_lock_checked_and_leaves_nothing_to_flush(
+    platform: Platform,
+) -> None:
+    user = make_user(platform, "lena")
+    with platform.unit_of_work() as uow:
+        row = uow.session.get(User, user.id)
+        assert row is not None
+        later = uow.now + timedelta(hours=1)
+        with _writes(platform) as sent:
+            uow.update(row, {"display_name": "莉娜", "skills": ["电话"], "updated_at": later})
+            assert row.lock_version == 2
+            assert not uow.session.dirty
+            uow.commit()
+        assert len(sent) == 1
+        assert sent[0].lstrip().startswith("UPDATE users SET")
+        assert "lock_version" in sent[0].split("WHERE", 1)[1]
+    with platform.unit_of_work(write=False) as uow:
+        again = uow.session.get(User, user.id)
+        assert again is not None
+        assert (again.display_name, again.skills, again.lock_version) == ("莉娜", ["电话"], 2)
+        assert again.updated_at == later
+
+
+def test_an_update_that_changes_nothing_writes_nothing(platform: Platform) -> None:
+    user = make_user(platform, "mia")
+    with platform.unit_of_work() as uow:
+        row = uow.session.get(User, user.id)
+        assert row is not None
+        with _writes(platform) as sent:
+            uow.update(row, {"display_name": row.display_name, "skills": list(row.skills)})
+            uow.commit()
+        assert sent == []
+        assert row.lock_version == 1
+
+
+def test_an_update_based_on_an_old_read_is_refused_when_another_write_committed(
+    platform: Platform,
+) -> None:
+    user = make_user(platform, "nina")
+    with platform.unit_of_work() as loser:
+        target = loser.session.get(User, user.id)
+        assert target is not None
+        loser.commit()  # the read is done; the write comes later, in a new transaction
+        with platform.unit_of_work() as winner:
+            users.update_user(
+                winner, Actor.system(), user.id, {"display_name": "W"}, lock_version=1
+            )
+            winner.commit()
+        with pytest.raises(StaleVersion):
+            loser.update(target, {"display_name": "L"})
+    with platform.unit_of_work(write=False) as uow:
+        row = uow.session.get(User, user.id)
+        assert row is not None
+        assert (row.display_name, row.lock_version) == ("W", 2)
+
+
+def test_an_update_that_breaks_a_constraint_is_a_conflict(platform: Platform) -> None:
+    make_user(platform, "olga")
+    user = make_user(platform, "pia")
+    with platform.unit_of_work() as uow:
+        row = uow.session.get(User, user.id)
+        assert row is not None
+        with pytest.raises(Conflict):
+            uow.update(row, {"username": "olga"})
+
+
+def test_an_update_beside_other_pending_changes_is_flushed_with_them(platform: Platform) -> None:
+    first, second = make_user(platform, "quin"), make_user(platform, "rita")
+    with platform.unit_of_work() as uow:
+        one, other = uow.session.get(User, first.id), uow.session.get(User, second.id)
+        assert one is not None
+        assert other is not None
+        other.display_name = "Rita R."
+        with _writes(platform) as sent:
+            uow.update(one, {"display_name": "Quin Q."})
+            assert len(sent) == 2
+            assert not uow.session.dirty
+        assert (one.lock_version, other.lock_version) == (2, 2)
+        fresh = User(username="sara", display_name="Sara", created_at=uow.now, updated_at=uow.now)
+        uow.session.add(fresh)
+        with _writes(platform) as sent:
+            uow.update(fresh, {"display_name": "Sara S."})  # a new row takes it in its insert
+            assert sent == []
+            uow.commit()
+        assert len(sent) == 1
+        assert sent[0].lstrip().startswith("INSERT INTO users")
+    with platform.unit_of_work(write=False) as uow:
+        names = {u.username: u.display_name for u in uow.session.query(User)}
+        assert (names["quin"], names["rita"], names["sara"]) == ("Quin Q.", "Rita R.", "Sara S.")
 
 
 def test_a_read_unit_writes_nothing_and_keeps_the_statements_its_connection_prepared(

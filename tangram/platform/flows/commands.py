@@ -27,7 +27,7 @@ from tangram.platform.flows.context import (
     MAX_PATH,
     app_key_of,
     engine_context,
-    extend_path,
+    extended_path,
     instance_of,
     permissions_at,
     traced,
@@ -413,12 +413,11 @@ def handle(
         state, effects = proc.handle(instance.state, command, ctx)
     except FlowError as exc:
         raise _problem(exc) from None
-    instance.state = state
-    extend_path(instance, moves)
-    instance.status = state["status"]
-    instance.updated_at = uow.now
+    step = {"state": state, "status": state["status"], "updated_at": uow.now}
+    if moves:
+        step["path"] = extended_path(instance, moves)
     try:
-        uow.flush()  # a concurrent command on the same instance loses the lock here
+        uow.update(instance, step)  # a concurrent command on the same instance loses the lock here
     except StaleVersion:
         raise Conflict(
             "Someone acted on this flow at the same moment; reload the task.",

@@ -172,10 +172,9 @@ def traced(ctx: Context) -> tuple[Context, list[list[str]]]:
     return replace(ctx, observe=observe), moves
 
 
-def extend_path(instance: FlowInstance, moves: Sequence[Sequence[str]]) -> None:
-    """Add the moves of one command to the instance's path (a new list: the change is seen)."""
-    if moves:
-        instance.path = [*(instance.path or []), *map(list, moves)][-MAX_PATH:]
+def extended_path(instance: FlowInstance, moves: Sequence[Sequence[str]]) -> list[list[str]]:
+    """The instance's path with the moves of one command added (a new list)."""
+    return [*(instance.path or []), *map(list, moves)][-MAX_PATH:]
 
 
 def permissions_at(node: Node, form: Form) -> dict[str, Permission]:

@@ -501,12 +501,16 @@ def _write_update(
         return Written(record, {})
     moved = version != record.form_version
     attachments.link(files.files, record.id)
-    record.data = {**files.data, **kept}
-    record.group_id = group_id
-    record.form_version = version
-    record.updated_at = uow.now
-    record.updated_by = actor.user_id
-    uow.flush()
+    uow.update(
+        record,
+        {
+            "data": {**files.data, **kept},
+            "group_id": group_id,
+            "form_version": version,
+            "updated_at": uow.now,
+            "updated_by": actor.user_id,
+        },
+    )
     projections.update_record(uow, t, record, t.children if moved else diff)
     uow.audit(
         actor.user_id,

@@ -145,12 +145,18 @@ class _Trail:
         self.points = self.policy.follow(self.points, now, data)
         self.through = through
 
-    def keep(self) -> None:
-        """Into every status row of the policy (an unchanged trail changes no row)."""
+    def keep(
+        self, uow: UnitOfWork, writes: Mapping[SlaStatus, dict[str, Any]] | None = None
+    ) -> None:
+        """Into every status row of the policy (an unchanged trail changes no row), with the
+        ``writes`` of its rows: one update per row that changes."""
         kept = self.kept()
+        changes = {row: dict(values) for row, values in (writes or {}).items()}
         for row in self.rows:
             if row.trail != kept:
-                row.trail = kept
+                changes.setdefault(row, {})["trail"] = kept
+        for row, values in changes.items():
+            uow.update(row, values)
 
     def settle(self, uow: UnitOfWork, record: Record) -> None:
         """After the refresh's own writes (due fields, effects): if they left the record other
@@ -158,7 +164,7 @@ class _Trail:
         points = self.policy.follow(self.points, uow.now, record.data)
         if points != self.points or self.through != record.lock_version:
             self.points, self.through = points, record.lock_version
-            self.keep()
+            self.keep(uow)
 
 
 def _snapshots(
@@ -223,6 +229,7 @@ def _refresh_policy(
     fields: dict[str, Any] = {}
     warned: list[str] = []
     breached: list[TargetStatus] = []
+    writes: dict[SlaStatus, dict[str, Any]] = {}
     for status in statuses:
         row = rows.get(status.key)
         seen = (row.state, row.cycle) if row is not None else None
@@ -230,7 +237,7 @@ def _refresh_policy(
             row = SlaStatus(record_id=record.id, policy=policy.key, target=status.key)
             uow.session.add(row)
         planned = row.next_check
-        _keep(row, status, uow.now)
+        writes[row] = _columns(status, uow.now)
         if trail is not None and row not in trail.rows:
             trail.rows.append(row)
         fields.update(_target_fields(targets[status.key], status))
@@ -260,8 +267,11 @@ def _refresh_policy(
         if wanted:
             written = {k: v for k, v in {**record.data, **wanted}.items() if v is not None}
             trail.follow(uow.now, written, record.lock_version + 1)
-        trail.keep()
-    uow.flush()
+        trail.keep(uow, writes)
+    else:
+        for row, values in writes.items():
+            uow.update(row, values)
+    uow.flush()  # new rows
     source = f"sla {policy.key}"
     done: list[str] = []
     failed: list[str] = []
@@ -316,16 +326,18 @@ def _refresh_policy(
     return trail
 
 
-def _keep(row: SlaStatus, status: TargetStatus, now: datetime) -> None:
-    """Store ``status`` in its row."""
-    row.state = status.state.value
-    row.due_at = status.due_at
-    row.warn_at = status.warn_at
-    row.next_check = status.next_check
-    row.breached_at = status.breached_at
-    row.met_at = status.met_at
-    row.detail = status.as_dict()
-    row.updated_at = now
+def _columns(status: TargetStatus, now: datetime) -> dict[str, Any]:
+    """``status`` as the columns of its row."""
+    return {
+        "state": status.state.value,
+        "due_at": status.due_at,
+        "warn_at": status.warn_at,
+        "next_check": status.next_check,
+        "breached_at": status.breached_at,
+        "met_at": status.met_at,
+        "detail": status.as_dict(),
+        "updated_at": now,
+    }
 
 
 def _target_fields(target: Target, status: TargetStatus) -> dict[str, Any]:
