@@ -109,24 +109,27 @@ def start(
         state, effects = proc.start(ctx, initiator=initiator)
     except FlowError as exc:
         raise _problem(exc) from None
-    instance = FlowInstance(
-        app_id=record.app_id,
-        flow_key=flow_key,
-        version=version,
-        form_key=form_key,
-        record_id=record.id,
-        status=state["status"],
-        state=state,
-        initiator_id=initiator,
-        parent_id=parent[0] if parent else None,
-        parent_token=parent[1] if parent else None,
-        started_at=uow.now,
-        updated_at=uow.now,
-        path=moves[-MAX_PATH:],
-    )
-    uow.session.add(instance)
     try:
-        uow.flush()
+        instance = uow.insert(
+            FlowInstance,
+            {
+                "app_id": record.app_id,
+                "flow_key": flow_key,
+                "version": version,
+                "form_key": form_key,
+                "record_id": record.id,
+                "status": state["status"],
+                "state": state,
+                "initiator_id": initiator,
+                "parent_id": parent[0] if parent else None,
+                "parent_token": parent[1] if parent else None,
+                "started_at": uow.now,
+                "updated_at": uow.now,
+                "ended_at": None,
+                "path": moves[-MAX_PATH:],
+                "lock_version": 1,
+            },
+        )
     except Conflict:  # a start racing this one inserted first (the unique index says so)
         raise Conflict(
             f"Flow {flow_key!r} is already running on record {record_id}.", code="flow.running"

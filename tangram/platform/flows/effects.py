@@ -191,9 +191,7 @@ def _task_opened(a: _Applying, effect: TaskOpened) -> None:
     if row is None:
         a.rows[effect.task] = _insert_task(a.uow, a.instance, a.record, effect, a.app_key)
     else:
-        row.assignee_id = effect.assignee
-        row.status = "open"
-        row.due_at = effect.due
+        a.uow.update(row, {"assignee_id": effect.assignee, "status": "open", "due_at": effect.due})
     a.tell(effect.assignee, "task", effect.node, effect.task)
     if effect.assignee is None:
         _incident(a, effect)
@@ -221,11 +219,16 @@ def _task_closed(a: _Applying, effect: TaskClosed) -> None:
     if row is None:
         return
     engine_task = a.instance.state["tasks"].get(effect.task, {})
-    row.status = "cancelled" if effect.outcome == "cancelled" else "done"
-    row.outcome = effect.outcome
-    row.actor_id = engine_task.get("actor")
-    row.opinion = engine_task.get("opinion")
-    row.acted_at = a.uow.now
+    a.uow.update(
+        row,
+        {
+            "status": "cancelled" if effect.outcome == "cancelled" else "done",
+            "outcome": effect.outcome,
+            "actor_id": engine_task.get("actor"),
+            "opinion": engine_task.get("opinion"),
+            "acted_at": a.uow.now,
+        },
+    )
     if row.status == "done":
         a.task_event("task.completed", effect.task, effect.node, outcome=effect.outcome)
 
@@ -233,7 +236,7 @@ def _task_closed(a: _Applying, effect: TaskClosed) -> None:
 def _task_reassigned(a: _Applying, effect: TaskReassigned) -> None:
     row = a.rows.get(effect.task)
     if row is not None:
-        row.assignee_id = effect.assignee
+        a.uow.update(row, {"assignee_id": effect.assignee})
     a.tell(effect.assignee, "task", effect.node, effect.task)
 
 
