@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import event, inspect, text
+from sqlalchemy import event, func, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from tangram.platform.bootstrap import Platform
 from tangram.platform.identity import users
 from tangram.platform.identity.perms import Actor
-from tangram.platform.kernel import migrate
+from tangram.platform.kernel import jobs, migrate
 from tangram.platform.kernel.errors import Conflict, StaleVersion
-from tangram.platform.kernel.models import Base, Membership, User
+from tangram.platform.kernel.models import Base, Job, Membership, User
 from tests.conftest import make_user
 
 
@@ -233,3 +233,27 @@ def test_uncommitted_unit_of_work_changes_nothing(platform: Platform) -> None:
         users.create_user(uow, Actor.system(), username="ghost", password="long-enough-1")
     with platform.unit_of_work(write=False) as uow:
         assert users.find_user(uow, "ghost") is None
+
+
+def test_what_a_rehearsal_writes_is_forgotten_by_the_objects_too(platform: Platform) -> None:
+    """A rehearsal's savepoint is rolled back: the objects it updated are read afresh
+    afterwards, and those it inserted leave the session, so that a second rehearsal starts from
+    what the database holds (and may be handed the same new ids)."""
+    user = make_user(platform, "uma")
+    with platform.unit_of_work() as uow:
+        row = uow.session.get(User, user.id)
+        assert row is not None
+        for attempt in ("一", "二"):
+            with uow.rehearsal():
+                uow.update(row, {"display_name": f"试{attempt}"})
+                job = jobs.enqueue(uow, "rehearsed", {"attempt": attempt})
+                assert row.display_name == f"试{attempt}"
+            assert (row.display_name, row.lock_version) == ("uma", 1)
+            assert job not in uow.session
+            assert uow.session.scalar(select(func.count()).select_from(Job)) == 0
+        uow.update(row, {"display_name": "Uma"})
+        uow.commit()
+    with platform.unit_of_work(write=False) as uow:
+        again = uow.session.get(User, user.id)
+        assert again is not None
+        assert (again.display_name, again.lock_version) == ("Uma", 2)

@@ -217,7 +217,14 @@ class UnitOfWork:
         """Insert one row of ``model`` with a Core statement (built once per model) and give
         back its object, persistent in the session as if the ORM had inserted it: on a hot path
         the ORM's flush costs more than the statement. ``values`` names every column but the id,
-        so that no attribute is left to load. A constraint violation is a :class:`Conflict`."""
+        so that no attribute is left to load. A constraint violation is a :class:`Conflict`.
+        Inside a savepoint the ORM inserts it: a rollback of the savepoint takes it out of the
+        session again (its id may be handed out anew)."""
+        if self.session.in_nested_transaction():
+            row = model(**values)
+            self.session.add(row)
+            self.flush()
+            return row
         with translated_errors():
             new_id = self.session.connection().execute(_inserting(model), values).scalar_one()
         row = model(id=int(new_id), **values)
@@ -231,8 +238,10 @@ class UnitOfWork:
         a constraint violation a :class:`Conflict`. When nothing else is pending in the session
         the update goes out as a Core statement built once per model and set of columns (on a
         hot path, a record's write or a flow instance's step, the ORM's flush costs about three
-        times the statement); otherwise the values are assigned and everything is flushed. A
-        new row (added, not yet inserted) takes them in its insert at the next flush."""
+        times the statement); otherwise, or inside a savepoint (whose rollback must expire
+        what it wrote, which only the ORM knows of), the values are assigned and everything is
+        flushed. A new row (added, not yet inserted) takes them in its insert at the next
+        flush."""
         session = self.session
         state = inspect_row(row)
         mapper = state.mapper
@@ -244,6 +253,7 @@ class UnitOfWork:
             session.new
             or session.deleted
             or session.dirty
+            or session.in_nested_transaction()
             or state.session is not session
             or not state.persistent
             or len(mapper.primary_key) != 1
