@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import event, func, inspect, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from tangram.platform.bootstrap import Platform
@@ -20,7 +18,7 @@ from tangram.platform.kernel import jobs, migrate
 from tangram.platform.kernel.errors import Conflict, StaleVersion
 from tangram.platform.kernel.models import Base, Job, Membership, User
 from tangram.platform.kernel.uow import UnitOfWork
-from tests.conftest import make_user
+from tests.conftest import count_queries, make_user
 
 
 def _modelled(name: str | None, type_: str, _parents: object) -> bool:
@@ -102,22 +100,6 @@ def test_write_based_on_an_old_read_is_refused_when_another_write_committed(
         assert (row.display_name, row.lock_version) == ("W", 2)
 
 
-@contextmanager
-def _writes(platform: Platform) -> Iterator[list[str]]:
-    """The statements that write (INSERT, UPDATE, DELETE) sent meanwhile."""
-    sent: list[str] = []
-
-    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
-            sent.append(statement)
-
-    event.listen(platform.engine, "before_cursor_execute", note)
-    try:
-        yield sent
-    finally:
-        event.remove(platform.engine, "before_cursor_execute", note)
-
-
 def test_an_update_alone_is_one_statement_with_the_lock_checked_and_leaves_nothing_to_flush(
     platform: Platform,
 ) -> None:
@@ -126,7 +108,7 @@ def test_an_update_alone_is_one_statement_with_the_lock_checked_and_leaves_nothi
         row = uow.session.get(User, user.id)
         assert row is not None
         later = uow.now + timedelta(hours=1)
-        with _writes(platform) as sent:
+        with count_queries(platform.engine) as sent:
             uow.update(row, {"display_name": "莉娜", "skills": ["电话"], "updated_at": later})
             assert row.lock_version == 2
             assert not uow.session.dirty
@@ -146,7 +128,7 @@ def test_an_update_that_changes_nothing_writes_nothing(platform: Platform) -> No
     with platform.unit_of_work() as uow:
         row = uow.session.get(User, user.id)
         assert row is not None
-        with _writes(platform) as sent:
+        with count_queries(platform.engine) as sent:
             uow.update(row, {"display_name": row.display_name, "skills": list(row.skills)})
             uow.commit()
         assert sent == []
@@ -170,14 +152,14 @@ def test_an_update_beside_other_pending_changes_is_flushed_with_them(platform: P
         assert one is not None
         assert other is not None
         other.display_name = "Rita R."
-        with _writes(platform) as sent:
+        with count_queries(platform.engine) as sent:
             uow.update(one, {"display_name": "Quin Q."})
             assert len(sent) == 2
             assert not uow.session.dirty
         assert (one.lock_version, other.lock_version) == (2, 2)
         fresh = User(username="sara", display_name="Sara", created_at=uow.now, updated_at=uow.now)
         uow.session.add(fresh)
-        with _writes(platform) as sent:
+        with count_queries(platform.engine) as sent:
             uow.update(fresh, {"display_name": "Sara S."})  # a new row takes it in its insert
             assert sent == []
             uow.commit()

@@ -34,7 +34,9 @@ from tangram.platform.kernel.models.base import Base
 M = TypeVar("M", bound=Base)
 
 #: What a write that lost its optimistic lock to a concurrent one answers.
-LOST_RACE = "Someone else changed this object at the same time. Reload and apply your change again."
+_LOST_RACE = (
+    "Someone else changed this object at the same time. Reload and apply your change again."
+)
 
 
 class UnitOfWork:
@@ -245,12 +247,9 @@ class UnitOfWork:
         session = self.session
         state = inspect_row(row)
         mapper = state.mapper
-        if state.pending:
-            for key, value in values.items():
-                setattr(row, key, value)
-            return
         if (
-            session.new
+            state.pending
+            or session.new
             or session.deleted
             or session.dirty
             or session.in_nested_transaction()
@@ -261,7 +260,8 @@ class UnitOfWork:
         ):
             for key, value in values.items():
                 setattr(row, key, value)
-            self.flush()
+            if not state.pending:
+                self.flush()
             return
         loaded = state.dict
         # a value set again to what it was is not written, as the ORM would find
@@ -279,7 +279,7 @@ class UnitOfWork:
         with translated_errors():
             result = session.connection().execute(statement, bound)
         if result.rowcount != 1:
-            raise StaleVersion(LOST_RACE)
+            raise StaleVersion(_LOST_RACE)
         for key, value in changed.items():
             set_committed_value(row, key, value)
 
@@ -323,7 +323,7 @@ def translated_errors() -> Iterator[None]:
     try:
         yield
     except StaleDataError as exc:
-        raise StaleVersion(LOST_RACE) from exc
+        raise StaleVersion(_LOST_RACE) from exc
     except IntegrityError as exc:
         raise Conflict(
             "The change conflicts with existing data (for example a key that was just taken).",
