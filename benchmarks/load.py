@@ -26,8 +26,10 @@ hand —; then how throughput grows with processes, then whether anything was lo
    waiting.
 
 Prints the unloaded means; per request type the statements Tangram ran, requests/s, p50/p95/p99 and
-errors for all three, the p50 ratios, the scaling and the checks; exits 1 if a check failed or any
-answer was a 5xx. The databases are dropped at the end unless ``--keep``.
+errors for all three, the p50 ratios; where each run's CPU went, per answered request (the
+server's processes, PostgreSQL's, the job workers', locust's, the machine's in all); the scaling
+and the checks; exits 1 if a check failed or any answer was a 5xx. The databases are dropped at
+the end unless ``--keep``.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ import os
 import pickle
 import random
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -50,6 +53,7 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import Any
 
+import psutil
 from sqlalchemy import create_engine, event, text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +66,54 @@ BOOKKEEPING = re.compile(
     r"\b(user_sessions|roles|grants|memberships|apps|definitions|definition_versions|audit_log|"
     r"api_tokens|users)\b"
 )
+
+
+#: Who shares the machine's cores during a run, as ``CpuShares`` reports them.
+CPU_GROUPS = ("app", "database", "workers", "locust")
+
+
+class CpuShares:
+    """The CPU time (user and system) each part of the machine spent during one locust run: the
+    server's processes, PostgreSQL's, the job workers', locust's (a child of this process,
+    measured when it has exited), and the machine's busy time in all."""
+
+    def __init__(self, server: psutil.Process, workers: Sequence[int]) -> None:
+        self.server = server
+        self.workers = [psutil.Process(pid) for pid in workers]
+        self.begin = self._read()
+
+    @staticmethod
+    def _spent(process: psutil.Process) -> float:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:  # it exited while it was read
+            return 0.0
+        return float(times.user + times.system)
+
+    def _tree(self, root: psutil.Process) -> float:
+        return sum(self._spent(p) for p in [root, *root.children(recursive=True)])
+
+    def _read(self) -> dict[str, float]:
+        database = sum(
+            self._spent(process)
+            for process in psutil.process_iter(["name"])
+            if process.info["name"] in ("postgres", "postgresql")
+        )
+        busy = psutil.cpu_times()
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return {
+            "app": self._tree(self.server),
+            "database": database,
+            "workers": sum(self._tree(worker) for worker in self.workers),
+            "locust": children.ru_utime + children.ru_stime,
+            "machine": float(busy.user + busy.nice + busy.system + busy.irq + busy.softirq),
+            "wall": time.monotonic(),
+        }
+
+    def end(self) -> dict[str, float]:
+        """Seconds of CPU per part since this was made (``wall``: seconds of the run)."""
+        now = self._read()
+        return {key: now[key] - self.begin[key] for key in now}
 
 
 def main() -> int:
@@ -106,6 +158,8 @@ class Bench:
         self.processes: list[subprocess.Popen[bytes]] = []
         self.created = scratch / "created.txt"
         self.five_xx = 0
+        #: CPU seconds per part of the machine during each locust run (``CpuShares``).
+        self.cpu: dict[str, dict[str, float]] = {}
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("TANGRAM_")}
         self.env.update(
             PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
@@ -518,9 +572,11 @@ class Bench:
         ]
         if mix == "register":
             command += ["Registrar", "Integration"]
+        shares = CpuShares(psutil.Process(self.server.pid), [w.pid for w in self.workers])
         done = subprocess.run(  # noqa: S603 - our own command
             command, cwd=ROOT, env=env, capture_output=True, text=True, check=False
         )
+        self.cpu[label] = shares.end()
         (self.scratch / f"{label}.locust.log").write_text(done.stdout + done.stderr)
         stats: dict[str, dict[str, float]] = {}
         with open(f"{prefix}_stats.csv", encoding="utf-8") as rows:
@@ -570,6 +626,29 @@ class Bench:
                     f" {s['rps']:>7.1f} {s['p50']:>6.0f} {s['p95']:>6.0f} {s['p99']:>6.0f}"
                     f" {s['errors']:>6.0f} {ratio:>9}"
                 )
+        self.report_cpu({"baseline": baseline, "replay": replay, "tangram": tangram})
+
+    def report_cpu(self, runs: dict[str, dict[str, Any]]) -> None:
+        """Where each run's CPU went, per answered request: under load the cores are shared by
+        the server, PostgreSQL, the job workers and locust, and a request waits for its share."""
+        cores = os.cpu_count() or 1
+        print("\nCPU during each run, ms per answered request; busy: the machine's cores in use")
+        print(
+            f"{'run':<8} {'answers':>7} "
+            + " ".join(f"{g:>8}" for g in CPU_GROUPS)
+            + f" {'machine':>8} {'busy':>5}"
+        )
+        for label, stats in runs.items():
+            cpu = self.cpu.get(label)
+            answers = sum(s["count"] for s in stats.values())
+            if cpu is None or not answers:
+                continue
+            shares = " ".join(f"{cpu[g] * 1000 / answers:>8.2f}" for g in CPU_GROUPS)
+            busy = cpu["machine"] / (cpu["wall"] * cores)
+            print(
+                f"{label:<8} {answers:>7.0f} {shares} {cpu['machine'] * 1000 / answers:>8.2f}"
+                f" {busy:>5.0%}"
+            )
 
     # --- checks -------------------------------------------------------------------------------
 
