@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,10 +15,12 @@ from tangram.platform import metadata, records
 from tangram.platform.bootstrap import Platform
 from tangram.platform.identity.perms import Actor
 from tangram.platform.kernel import migrate
+from tangram.platform.kernel.clock import FrozenClock
 from tangram.platform.kernel.errors import Conflict, ValidationFailed
 from tangram.platform.kernel.models import ProjectionTable
 from tangram.platform.metadata import compiled
 from tangram.platform.records import projections
+from tests.conftest import count_queries
 
 
 def field(key: str, type_: str, **extra: Any) -> dict[str, Any]:
@@ -200,6 +202,35 @@ def test_updates_deletes_and_restores_reach_the_projection(platform: Platform, a
         records.restore_record(uow, Actor.system("t"), "app", "ticket", record_id)
         uow.commit()
     assert rows(platform, "main")[0]["_deleted_at"] is None
+
+
+def _columns_set(statements: list[str]) -> set[str]:
+    """The columns the one update of the ticket's main row among ``statements`` sets."""
+    (found,) = [s for s in statements if s.lstrip().upper().startswith("UPDATE RP_1_TICKET ")]
+    assignments = found.split(" SET ", 1)[1].rsplit(" WHERE ", 1)[0]
+    return {part.split("=", 1)[0].strip() for part in assignments.split(", ")}
+
+
+def test_an_update_writes_the_columns_of_the_fields_it_changed_and_a_move_writes_all(
+    platform: Platform, app: str, clock: FrozenClock
+) -> None:
+    record_id = write(platform, FULL)
+    (before,) = rows(platform, "main")
+    clock.advance(timedelta(minutes=5))
+    with count_queries(platform.engine) as statements:
+        patch(platform, record_id, {"count": 5})  # the formula "double" follows it
+    assert _columns_set(statements) == {"count", "double", "_updated_at", "_group", "_form_version"}
+    (after,) = rows(platform, "main")
+    assert (after["count"], after["double"]) == (5, 10)
+    changed = {k for k in before if before[k] != after[k]}
+    assert changed == {"count", "double", "_updated_at"}
+    body = {**EVERYTHING, "fields": [*EVERYTHING["fields"], field("notes", "text")]}
+    publish(platform, body)
+    with count_queries(platform.engine) as statements:
+        patch(platform, record_id, {"title": "换了版本"})  # the record moves to version 2
+    assert _columns_set(statements) == {c.name for c in _tables(platform).main.c} - {"_id"}
+    (moved,) = rows(platform, "main")
+    assert (moved["title"], moved["_form_version"], moved["count"]) == ("换了版本", 2, 5)
 
 
 def test_a_refused_write_leaves_no_projection_row(platform: Platform, app: str) -> None:

@@ -480,14 +480,28 @@ def insert_record(uow: UnitOfWork, t: Tables, record: Record) -> None:
             connection.execute(t.child_inserts[key], [{"_record": record.id, **r} for r in rows])
 
 
-def update_record(uow: UnitOfWork, t: Tables, record: Record, changed: Iterable[str]) -> None:
-    """Write the projection of a changed record (child rows only for changed sub-tables)."""
+#: The main row's columns a record's update writes whatever its fields (its owner, creation
+#: and deletion are written by their own operations).
+UPDATED_ALWAYS = ("_form_version", "_group", "_updated_at")
+
+
+def update_record(
+    uow: UnitOfWork, t: Tables, record: Record, changed: Iterable[str], *, moved: bool = False
+) -> None:
+    """Write the projection of a record whose fields ``changed``: the main row's columns of
+    those fields, and the child rows of those sub-tables; every column and sub-table when the
+    record ``moved`` to another version of its form."""
     connection = uow.session.connection()
-    with translated_errors():
-        connection.execute(t.main_update, t.update_params(main_row(t.projection, record)))
     changed = set(changed)
+    row = main_row(t.projection, record)
+    with translated_errors():
+        if moved:
+            connection.execute(t.main_update, t.update_params(row))
+        else:
+            columns = [*UPDATED_ALWAYS, *(c.key for c in t.projection.columns if c.key in changed)]
+            connection.execute(t.main_update_of(columns), t.update_params(row, columns))
     for key, rows in t.projection.child_rows(record.data).items():
-        if key not in changed:
+        if key not in changed and not moved:
             continue
         child = t.children[key]
         connection.execute(delete(child).where(child.c._record == record.id))

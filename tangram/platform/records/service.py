@@ -434,7 +434,7 @@ def eval_context(uow: UnitOfWork, actor: Actor) -> EvalContext:
     keys of their groups and their roles."""
     groups: frozenset[str] = frozenset()
     if actor.group_ids:
-        groups = frozenset(uow.session.scalars(_GROUP_KEYS, {"ids": sorted(actor.group_ids)}))
+        groups = frozenset(uow.read(_GROUP_KEYS, {"ids": sorted(actor.group_ids)}).scalars())
     return EvalContext(now=uow.now, user=actor.user_id, groups=groups, roles=actor.roles)
 
 
@@ -511,7 +511,7 @@ def _write_update(
             "updated_by": actor.user_id,
         },
     )
-    projections.update_record(uow, t, record, t.children if moved else diff)
+    projections.update_record(uow, t, record, diff, moved=moved)
     uow.audit(
         actor.user_id,
         actor.label,

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -25,6 +25,10 @@ def identifier(*parts: str) -> str:
 def created_index_name(table: str) -> str:
     """The index every main projection table has on the ``_created_at`` of its live records."""
     return identifier("ix", table, "_created_at")
+
+
+#: How many sets of changed columns a projection keeps an update statement for.
+UPDATES_KEPT = 64
 
 
 @dataclass(frozen=True)
@@ -51,18 +55,45 @@ class Tables:
 
     @cached_property
     def main_update(self) -> Update:
-        """The main row's update (its values coerced into a SET clause per write cost more than
-        the statement's execution): every column but ``_id``, each bound as ``set_<column>``,
-        the row's id as ``row_id`` (see :meth:`update_params`)."""
+        """The main row's update of every column (its values coerced into a SET clause per write
+        cost more than the statement's execution): every column but ``_id``, each bound as
+        ``set_<column>``, the row's id as ``row_id`` (see :meth:`update_params`)."""
+        return self._update_of(tuple(c.key for c in self.main.c if c.key != "_id"))
+
+    @cached_property
+    def _updates(self) -> dict[frozenset[str], Update]:
+        return {}
+
+    def main_update_of(self, columns: Collection[str]) -> Update:
+        """The main row's update of ``columns`` only, built once per set of columns. A ticket's
+        row has some fifty columns and a write changes a few: its statement binds a few values,
+        and psycopg keeps its parsed form (it parses again every statement of more than 50
+        parameters). Beyond :data:`UPDATES_KEPT` sets, the update of every column."""
+        key = frozenset(columns)
+        found = self._updates.get(key)
+        if found is None:
+            if len(self._updates) >= UPDATES_KEPT:
+                return self.main_update
+            found = self._updates[key] = self._update_of(tuple(sorted(key)))
+        return found
+
+    def _update_of(self, columns: tuple[str, ...]) -> Update:
         return (
             update(self.main)
             .where(self.main.c._id == bindparam("row_id"))
-            .values({c.key: bindparam(f"set_{c.key}") for c in self.main.c if c.key != "_id"})
+            .values({key: bindparam(f"set_{key}") for key in columns})
         )
 
-    def update_params(self, row: Mapping[str, object]) -> dict[str, object]:
-        """The parameters of :attr:`main_update` writing ``row`` (every column, ``_id`` too)."""
-        params = {f"set_{key}": value for key, value in row.items() if key != "_id"}
+    def update_params(
+        self, row: Mapping[str, object], columns: Collection[str] | None = None
+    ) -> dict[str, object]:
+        """The parameters of :attr:`main_update` (``columns`` None) or :meth:`main_update_of`
+        writing ``row``'s values of those columns, and its ``_id``."""
+        params = {
+            f"set_{key}": value
+            for key, value in row.items()
+            if key != "_id" and (columns is None or key in columns)
+        }
         params["row_id"] = row["_id"]
         return params
 
