@@ -81,6 +81,10 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
+        # the cookie is set when it changes (sign-in, sign-out), not signed and sent again with
+        # every answer: it expires with its server-side session's absolute end, session_hours
+        # after the sign-in, and the idle timeout is the server's to keep
+        SESSION_REFRESH_EACH_REQUEST=False,
         JSON_SORT_KEYS=False,
         API_TITLE="Tangram",
         API_VERSION=__version__,

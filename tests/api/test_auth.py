@@ -32,6 +32,17 @@ def test_login_returns_profile_and_csrf_token_when_credentials_are_right(
     assert "Path=/api/v1/auth" in cookies["tangram_device"]
 
 
+def test_the_session_cookie_is_set_at_sign_in_and_not_sent_again_with_every_answer(
+    client: ApiClient, admin_user: User
+) -> None:
+    signed_in = client.login("admin", ADMIN_PASSWORD)
+    (cookie,) = [c for c in signed_in.headers.getlist("Set-Cookie") if "tangram_session=" in c]
+    assert "Expires=" in cookie  # the server-side session's absolute end
+    answer = client.get("/api/v1/me")
+    assert answer.status_code == 200
+    assert answer.headers.getlist("Set-Cookie") == []
+
+
 def test_login_answers_one_generic_message_when_user_or_password_is_wrong(
     client: ApiClient, admin_user: User
 ) -> None:
