@@ -174,7 +174,8 @@ _RUNNING = select(FlowInstance.id).where(
 def running_instance(uow: UnitOfWork, record_id: int, flow_key: str) -> int | None:
     """The id of the record's running instance of ``flow_key``, if any (a start that races this
     check is stopped by the unique index on running instances)."""
-    return uow.session.scalar(_RUNNING, {"record": record_id, "flow": flow_key})
+    found = uow.read(_RUNNING, {"record": record_id, "flow": flow_key}).scalar()
+    return None if found is None else int(found)
 
 
 #: Actions that send a task's work back: the person who gets it must be told why.

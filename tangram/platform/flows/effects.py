@@ -154,7 +154,7 @@ class _Applying:
         """A notification's title as a sentence in the recipient's language: what happened,
         the step, and the record by its form, number and title ("待办：首次响应 · 售后工单 #12
         开机无响应")."""
-        lang = self.uow.session.scalar(_LOCALE, {"user": user}) or "zh-CN"
+        lang = self.uow.read(_LOCALE, {"user": user}).scalar() or "zh-CN"
         lang = "en" if lang == "en" else "zh-CN"
         _, proc = process(self.uow, self.app_key, self.instance.flow_key, self.instance.version)
         found = proc.definition.nodes.get(node)

@@ -109,7 +109,7 @@ def inbox(
     params = {"user": actor.user_id, "offset": offset, "limit": limit}
     if not filtered and not searched:  # the usual request: statements built once
         counts_of, pages = _UNFILTERED[actor.is_admin]
-        counted = uow.session.execute(counts_of, params).one()
+        counted = uow.read(counts_of, params).one()
         items = list(uow.session.scalars(pages[box], params))
         return items, {name: int(counted[i] or 0) for i, name in enumerate(_boxes(actor.is_admin))}
     queries = dict(_boxes(actor.is_admin))
@@ -121,7 +121,7 @@ def inbox(
     if form_key is not None:
         instances = instances.where(FlowInstance.form_key == form_key)
     if q and searched:
-        pairs = uow.session.execute(
+        pairs = uow.read(
             select(App.key, FlowInstance.form_key)
             .join(App, App.id == FlowInstance.app_id)
             .where(FlowInstance.id.in_(instances))
@@ -129,7 +129,7 @@ def inbox(
         ).all()
         instances = instances.where(FlowInstance.record_id.in_(_titled(uow, pairs, q)))
     queries = {name: q_.where(_INSTANCE_OF[name].in_(instances)) for name, q_ in queries.items()}
-    counted = uow.session.execute(_counts(queries), params).one()
+    counted = uow.read(_counts(queries), params).one()
     counts = {name: int(counted[i] or 0) for i, name in enumerate(queries)}
     items = list(uow.session.scalars(_page(box, queries[box]), params))
     return items, counts
@@ -205,7 +205,7 @@ def inbox_facets(uow: UnitOfWork, actor: Actor, box: str, lang: str) -> dict[str
     labels in ``lang`` and how many items each has (one grouped query)."""
     if box not in _FACETS or (box == "incidents" and not actor.is_admin):
         return {"forms": [], "flows": []}
-    rows = uow.session.execute(_FACETS[box], {"user": actor.user_id}).all()
+    rows = uow.read(_FACETS[box], {"user": actor.user_id}).all()
     forms: dict[tuple[str, str], dict[str, Any]] = {}
     flows: dict[tuple[str, str], dict[str, Any]] = {}
     for app_key, form_key, flow_key, count in rows:
@@ -265,15 +265,15 @@ def inbox_context(uow: UnitOfWork, items: Sequence[Any], lang: str) -> list[dict
     if not ids:
         return []
     # the columns read, not the instances (their state and path documents are not)
-    found = uow.session.execute(_INSTANCES, {"ids": sorted(ids)}).all()
+    found = uow.read(_INSTANCES, {"ids": sorted(ids)}).all()
     instances = {row.id: (row, str(row.key)) for row in found}
     record_ids = sorted({i.record_id for i, _ in instances.values()})
     data: dict[int, dict[str, Any]] = {
-        row.id: row.data for row in uow.session.execute(_DATA, {"ids": record_ids})
+        row.id: row.data for row in uow.read(_DATA, {"ids": record_ids})
     }
     sla_due: dict[int, datetime] = {
         int(row[0]): ensure_utc(row[1])
-        for row in uow.session.execute(_SLA_DUE, {"ids": record_ids})
+        for row in uow.read(_SLA_DUE, {"ids": record_ids})
         if row[1] is not None
     }
     out = []

@@ -21,7 +21,7 @@ from tangram.config import Settings
 from tangram.platform.identity import lockout, sessions
 from tangram.platform.identity.credentials import new_secret, secret_hash, secret_prefix
 from tangram.platform.identity.lockout import UNKNOWN_CLIENT, normalize_username
-from tangram.platform.identity.perms import Actor, Authenticated, actor_of, read, with_actor
+from tangram.platform.identity.perms import Actor, Authenticated, actor_of, with_actor
 from tangram.platform.kernel.errors import (
     NotFound,
     PermissionDenied,
@@ -223,7 +223,7 @@ def token_check(uow: UnitOfWork, raw: str) -> Authenticated:
     prefix = secret_prefix(raw.strip(), TOKEN_PREFIX)
     if prefix is None:
         raise Unauthenticated("The API token is malformed.", code="auth.token_invalid")
-    rows = read(uow.session, _TOKEN_ACTOR, {"prefix": prefix}).all()
+    rows = uow.read(_TOKEN_ACTOR, {"prefix": prefix}).all()
     if not rows or not hmac.compare_digest(rows[0].token_hash, secret_hash(raw.strip())):
         raise Unauthenticated("The API token is not valid.", code="auth.token_invalid")
     token = rows[0]

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import Executable, Result, Row, Select, String, bindparam, cast, func, select
+from sqlalchemy import Row, Select, String, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
 from tangram.platform.kernel.errors import PermissionDenied, Unauthenticated
@@ -23,7 +23,7 @@ from tangram.platform.kernel.models import (
     Scope,
     User,
 )
-from tangram.platform.kernel.uow import UnitOfWork
+from tangram.platform.kernel.uow import UnitOfWork, read_columns
 
 ADMIN_ROLE = "admin"
 #: A select of any columns.
@@ -194,14 +194,6 @@ _ACTOR = with_actor(_USER)
 _ACTOR_WITHOUT_GROUPS = with_actor(_USER, groups=False)
 
 
-def read(session: Session, statement: Executable, parameters: dict[str, Any]) -> Result[Any]:
-    """A column query through the session's connection, without the ORM's work per statement
-    (about as much as the query's own), flushing first as an ORM query would."""
-    if session.autoflush:
-        session.flush()
-    return session.connection().execute(statement, parameters)
-
-
 def load_actor(
     session: Session,
     user: User,
@@ -216,7 +208,7 @@ def load_actor(
     if not user.is_active:
         raise Unauthenticated("this account is deactivated", code="auth.inactive")
     statement = _ACTOR if groups else _ACTOR_WITHOUT_GROUPS
-    rows = read(session, statement, {"user": user.id}).all()
+    rows = read_columns(session, statement, {"user": user.id}).all()
     if not rows:  # deleted meanwhile
         raise Unauthenticated("this account is deactivated", code="auth.inactive")
     return actor_of(rows, via=via, token_id=token_id, session_id=session_id)

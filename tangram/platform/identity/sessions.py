@@ -23,7 +23,6 @@ from tangram.platform.identity.perms import (
     Actor,
     Authenticated,
     actor_of,
-    read,
     require_admin,
     with_actor,
 )
@@ -136,7 +135,7 @@ def session_actor(uow: UnitOfWork, secret: str) -> Authenticated:
     """The actor of a session cookie's secret; an unknown, ended or expired session, or a
     deactivated account, is refused (401 ``auth.expired``). The last-seen time is due to be
     written (:func:`touch`) once a minute."""
-    rows = read(uow.session, _SESSION_ACTOR, {"hash": secret_hash(secret)}).all()
+    rows = uow.read(_SESSION_ACTOR, {"hash": secret_hash(secret)}).all()
     if not rows:
         raise Unauthenticated(ENDED, code="auth.expired")
     row = rows[0]

@@ -163,7 +163,7 @@ def overdue(uow: UnitOfWork, ids: Iterable[int]) -> set[int]:
     wanted = sorted(set(ids))
     if not wanted:
         return set()
-    return {int(i) for i in uow.session.scalars(_OVERDUE, {"ids": wanted, "now": uow.now})}
+    return {int(i) for i in uow.read(_OVERDUE, {"ids": wanted, "now": uow.now}).scalars()}
 
 
 #: Built once: every page of a list with an SLA asks it.

@@ -124,12 +124,12 @@ def named_ids(
             ids.add(int(value))
         elif kind == "group":
             group = find_group(uow, value)
-            ids.update(uow.session.scalars(_MEMBERS, {"group": group.id}))
+            ids.update(uow.read(_MEMBERS, {"group": group.id}).scalars())
         elif kind == "role":
             role = uow.session.scalar(_ROLE_BY_KEY, {"key": str(value)})
             if role is None:
                 raise Unresolvable(f"there is no role {value!r}")
-            ids.update(uow.session.scalars(_HOLDERS, {"role": role.id}))
+            ids.update(uow.read(_HOLDERS, {"role": role.id}).scalars())
         elif kind == "manager_of":
             field = form.by_key.get(str(value))
             group = find_group(uow, data.get(str(value)) if field is not None else value)
@@ -162,7 +162,7 @@ def _open_work(
     closed: Sequence[str],
 ) -> dict[int, int]:
     query = _open_work_query(t.main, field, status_field, tuple(closed))
-    found = uow.session.execute(query, {"users": [u.id for u in users]})
+    found = uow.read(query, {"users": [u.id for u in users]})
     return {int(user): int(count) for user, count in found}
 
 
