@@ -75,7 +75,11 @@ CPU_GROUPS = ("app", "database", "workers", "locust")
 class CpuShares:
     """The CPU time (user and system) each part of the machine spent during one locust run: the
     server's processes, PostgreSQL's, the job workers', locust's (a child of this process,
-    measured when it has exited), and the machine's busy time in all."""
+    measured when it has exited), and the machine's busy time in all.
+
+    Each process counts what it spent since the run began (all of it if it started during the
+    run); one that exited during the run counts nothing, rather than taking what it had spent
+    before the run away from the others (the previous server's connections end as it begins)."""
 
     def __init__(self, server: psutil.Process, workers: Sequence[int]) -> None:
         self.server = server
@@ -90,21 +94,29 @@ class CpuShares:
             return 0.0
         return float(times.user + times.system)
 
-    def _tree(self, root: psutil.Process) -> float:
-        return sum(self._spent(p) for p in [root, *root.children(recursive=True)])
+    def _groups(self) -> dict[str, list[psutil.Process]]:
+        def tree(root: psutil.Process) -> list[psutil.Process]:
+            try:
+                return [root, *root.children(recursive=True)]
+            except psutil.Error:
+                return []
 
-    def _read(self) -> dict[str, float]:
-        database = sum(
-            self._spent(process)
+        database = [
+            process
             for process in psutil.process_iter(["name"])
             if process.info["name"] in ("postgres", "postgresql")
-        )
+        ]
+        workers = [process for worker in self.workers for process in tree(worker)]
+        return {"app": tree(self.server), "database": database, "workers": workers}
+
+    def _read(self) -> dict[str, Any]:
         busy = psutil.cpu_times()
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         return {
-            "app": self._tree(self.server),
-            "database": database,
-            "workers": sum(self._tree(worker) for worker in self.workers),
+            **{
+                group: {process.pid: self._spent(process) for process in processes}
+                for group, processes in self._groups().items()
+            },
             "locust": children.ru_utime + children.ru_stime,
             "machine": float(busy.user + busy.nice + busy.system + busy.irq + busy.softirq),
             "wall": time.monotonic(),
@@ -113,7 +125,11 @@ class CpuShares:
     def end(self) -> dict[str, float]:
         """Seconds of CPU per part since this was made (``wall``: seconds of the run)."""
         now = self._read()
-        return {key: now[key] - self.begin[key] for key in now}
+        spent = {key: float(now[key] - self.begin[key]) for key in ("locust", "machine", "wall")}
+        for group in ("app", "database", "workers"):
+            before = self.begin[group]
+            spent[group] = sum(cpu - before.get(pid, 0.0) for pid, cpu in now[group].items())
+        return spent
 
 
 def main() -> int:
