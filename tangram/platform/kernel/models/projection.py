@@ -89,10 +89,11 @@ class Tables:
     ) -> dict[str, object]:
         """The parameters of :attr:`main_update` (``columns`` None) or :meth:`main_update_of`
         writing ``row``'s values of those columns, and its ``_id``."""
+        wanted = None if columns is None else frozenset(columns)
         params = {
             f"set_{key}": value
             for key, value in row.items()
-            if key != "_id" and (columns is None or key in columns)
+            if key != "_id" and (wanted is None or key in wanted)
         }
         params["row_id"] = row["_id"]
         return params
