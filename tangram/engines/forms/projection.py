@@ -8,7 +8,7 @@ Files (attachments, signatures) are not projected: nothing filters or sums them.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -112,9 +112,11 @@ class Projection:
         """A JSON description (what the platform records beside the tables)."""
         return _describe(self.columns, self.children)
 
-    def row(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        """Main-table values of a record document."""
-        return {c.key: c.value(data.get(c.key)) for c in self.columns}
+    def row(self, data: Mapping[str, Any], keys: Container[str] | None = None) -> dict[str, Any]:
+        """Main-table values of a record document (only the columns of ``keys``, if given)."""
+        return {
+            c.key: c.value(data.get(c.key)) for c in self.columns if keys is None or c.key in keys
+        }
 
     def child_rows(self, data: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
         """Child-table rows of a record document, per sub-table, numbered from 0."""

@@ -13,7 +13,7 @@ own columns start with ``_`` (which field keys cannot).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -438,9 +438,18 @@ def _populate(
 # --- the records service's side -------------------------------------------------------------
 
 
-def main_row(projection: Projection, record: Any) -> dict[str, Any]:
-    """The main-table row of a record (a :class:`Record` or a row with the same attributes)."""
-    return {
+#: The main row's columns a record's update writes whatever its fields (its owner, creation
+#: and deletion are written by their own operations).
+UPDATED_ALWAYS = ("_form_version", "_group", "_updated_at")
+
+
+def main_row(
+    projection: Projection, record: Any, changed: Container[str] | None = None
+) -> dict[str, Any]:
+    """The main-table row of a record (a :class:`Record` or a row with the same attributes);
+    with ``changed``, the part of it an update of those fields writes: the id, the columns of
+    :data:`UPDATED_ALWAYS` and those of the changed fields."""
+    system = {
         "_id": record.id,
         "_form_version": record.form_version,
         "_owner": record.owner_id,
@@ -448,8 +457,10 @@ def main_row(projection: Projection, record: Any) -> dict[str, Any]:
         "_created_at": record.created_at,
         "_updated_at": record.updated_at,
         "_deleted_at": record.deleted_at,
-        **projection.row(record.data),
     }
+    if changed is not None:
+        system = {key: system[key] for key in ("_id", *UPDATED_ALWAYS)}
+    return {**system, **projection.row(record.data, changed)}
 
 
 def ready(uow: UnitOfWork, app_id: int, form_key: str, form: Form) -> Tables:
@@ -480,11 +491,6 @@ def insert_record(uow: UnitOfWork, t: Tables, record: Record) -> None:
             connection.execute(t.child_inserts[key], [{"_record": record.id, **r} for r in rows])
 
 
-#: The main row's columns a record's update writes whatever its fields (its owner, creation
-#: and deletion are written by their own operations).
-UPDATED_ALWAYS = ("_form_version", "_group", "_updated_at")
-
-
 def update_record(
     uow: UnitOfWork, t: Tables, record: Record, changed: Iterable[str], *, moved: bool = False
 ) -> None:
@@ -493,13 +499,10 @@ def update_record(
     record ``moved`` to another version of its form."""
     connection = uow.session.connection()
     changed = set(changed)
-    row = main_row(t.projection, record)
+    row = main_row(t.projection, record, None if moved else changed)
+    statement = t.main_update if moved else t.main_update_of([k for k in row if k != "_id"])
     with translated_errors():
-        if moved:
-            connection.execute(t.main_update, t.update_params(row))
-        else:
-            columns = [*UPDATED_ALWAYS, *(c.key for c in t.projection.columns if c.key in changed)]
-            connection.execute(t.main_update_of(columns), t.update_params(row, columns))
+        connection.execute(statement, t.update_params(row))
     for key, rows in t.projection.child_rows(record.data).items():
         if key not in changed and not moved:
             continue

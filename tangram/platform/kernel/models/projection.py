@@ -84,17 +84,10 @@ class Tables:
             .values({key: bindparam(f"set_{key}") for key in columns})
         )
 
-    def update_params(
-        self, row: Mapping[str, object], columns: Collection[str] | None = None
-    ) -> dict[str, object]:
-        """The parameters of :attr:`main_update` (``columns`` None) or :meth:`main_update_of`
-        writing ``row``'s values of those columns, and its ``_id``."""
-        wanted = None if columns is None else frozenset(columns)
-        params = {
-            f"set_{key}": value
-            for key, value in row.items()
-            if key != "_id" and (wanted is None or key in wanted)
-        }
+    def update_params(self, row: Mapping[str, object]) -> dict[str, object]:
+        """The parameters of :attr:`main_update` writing ``row`` (every column, ``_id`` too), or
+        of :meth:`main_update_of` the columns ``row`` has."""
+        params = {f"set_{key}": value for key, value in row.items() if key != "_id"}
         params["row_id"] = row["_id"]
         return params
 
