@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,7 @@ from tangram.platform.identity.perms import Actor, load_actor
 from tangram.platform.kernel.models import Record, Rollup, RollupDay, RollupMark
 from tangram.platform.kernel.uow import UnitOfWork
 from tangram.platform.records.listing import Filter
-from tangram.platform.reports import dashboards, kpis
+from tangram.platform.reports import dashboards, kpis, rollups
 from tangram.platform.worker import Worker
 from tests.conftest import START
 from tests.platform.rules_fixtures import SYSTEM, World, build_world, field, options, text
@@ -345,6 +345,104 @@ def test_only_the_days_a_write_touched_are_computed_again(world: World) -> None:
         assert 1 <= sum(written) <= 2
     finally:
         event.remove(world.platform.engine, "before_cursor_execute", count)
+
+
+@contextmanager
+def stored_days(world: World) -> Iterator[list[Any]]:
+    """The days the rollups' ``INSERT``s store while the block runs."""
+    days: list[Any] = []
+
+    def stored(_c: Any, _cursor: Any, statement: str, _p: Any, context: Any, _m: bool) -> None:
+        if statement.startswith("INSERT INTO rollup_days"):
+            days.extend(str(p["day"]) for p in context.compiled_parameters)
+
+    event.listen(world.platform.engine, "before_cursor_execute", stored)
+    try:
+        yield days
+    finally:
+        event.remove(world.platform.engine, "before_cursor_execute", stored)
+
+
+def same_as_query(world: World, key: str) -> None:
+    rolled, used = report_rows(world, key, on=True)
+    assert used
+    assert close(rolled, report_rows(world, key, on=False)[0])
+
+
+def test_the_days_writes_made_now_mark_are_read_live_and_stored_once_their_utc_day_is_over(
+    world: World,
+) -> None:
+    """A registration marks today (and, UTC+8, the local day that shares today's UTC day):
+    stored, those days would be stale again at the next registration, so a read computes them
+    from their rows at each request; an older day a write touched is stored at once, and the
+    present days once their UTC day is over."""
+    built(world)
+    clock = world.platform.clock
+    zone = world_zone()
+    with world.platform.unit_of_work(write=False) as uow:
+        first = uow.session.scalar(select(func.min(Record.id)).where(Record.form_key == "case"))
+        created = uow.session.scalar(select(Record.created_at).where(Record.id == first))
+    assert created is not None
+    clock.advance(timedelta(days=2))  # type: ignore[attr-defined]
+    now = clock.now()
+    today = now.astimezone(zone).date()
+    present = {str(now.astimezone(UTC).date() + timedelta(days=d)) for d in (0, 1)}
+    with stored_days(world) as days:
+        world.create({"issue": "hw", "line": "A", "status": "open", "cost": 5.0}, form="case")
+        same_as_query(world, "by_issue_week")
+        same_as_query(world, "by_issue_week")  # computed again: nothing was stored
+        assert days == []
+        world.update(int(first or 0), {"cost": 1.5})  # created days ago
+        same_as_query(world, "by_issue_week")
+        older = {str(created.astimezone(zone).date() + timedelta(days=d)) for d in (-1, 0, 1)}
+        assert days
+        assert set(days) <= older
+        assert not set(days) & present
+        del days[:]
+        clock.advance(timedelta(days=1))  # type: ignore[attr-defined]
+        same_as_query(world, "by_issue_week")
+        assert str(today) in days  # its UTC day is over: stored
+        del days[:]
+        same_as_query(world, "by_issue_week")
+        assert days == []
+
+
+@pytest.mark.parametrize(
+    ("zone", "instant", "days"),
+    [
+        ("Asia/Shanghai", "2026-12-06T23:30:00+00:00", ["2026-12-06", "2026-12-07"]),
+        ("Asia/Shanghai", "2026-12-06T02:00:00+00:00", ["2026-12-06", "2026-12-07"]),
+        ("America/New_York", "2026-12-06T23:30:00+00:00", ["2026-12-05", "2026-12-06"]),
+        ("UTC", "2026-12-06T23:30:00+00:00", ["2026-12-06"]),
+    ],
+)
+def test_the_days_a_write_made_now_marks(zone: str, instant: str, days: list[str]) -> None:
+    now = datetime.fromisoformat(instant)
+    found = rollups._marked_now(now, ZoneInfo(zone), day_is_date=False)
+    assert sorted(str(d) for d in found) == days
+    local = now.astimezone(ZoneInfo(zone)).date()
+    assert rollups._marked_now(now, ZoneInfo(zone), day_is_date=True) == {local}
+
+
+def test_a_dashboard_reads_the_marks_of_a_field_over_a_span_once(world: World) -> None:
+    built(world)
+    world.create({"issue": "hw", "line": "A", "status": "open", "cost": 5.0}, form="case")
+    reads: list[tuple[Any, ...]] = []
+
+    def count(_c: Any, _cursor: Any, statement: str, _p: Any, context: Any, _m: bool) -> None:
+        if "FROM rollup_marks" in statement:
+            reads.append(
+                tuple(sorted((k, str(v)) for k, v in context.compiled_parameters[0].items()))
+            )
+
+    event.listen(world.platform.engine, "before_cursor_execute", count)
+    try:
+        widgets = board(world, on=True)
+    finally:
+        event.remove(world.platform.engine, "before_cursor_execute", count)
+    rolled = [key for key, data in widgets.items() if data["rollup"]]
+    assert len(rolled) > len(set(reads)) > 0  # widgets share the marks of a span
+    assert len(reads) == len(set(reads))
 
 
 def test_scoped_viewers_and_list_filters_are_answered_by_the_query(world: World) -> None:

@@ -207,6 +207,8 @@ class Memo:
     queries_later: bool = False
     #: reports: rollup marks to bump, (app id, form, date field, UTC day), written at commit.
     rollup_marks: set[tuple[int, str, str, date]] = field(default_factory=set)
+    #: reports: rollup marks a read unit read, by (app id, form, date field, span, time zone).
+    rollup_marks_read: dict[tuple[Any, ...], dict[date, int]] = field(default_factory=dict)
     #: flows: instances this unit queued a recheck for (their record changed).
     flow_rechecks: set[int] = field(default_factory=set)
     #: metadata: while a package is published, its forms' field keys by app: forms published

@@ -11,12 +11,16 @@ transaction of its own and then stores the days: writers are not held up while i
 
 **Keeping them current.** Every record write of a form that a published report or KPI measures
 bumps a *mark* per UTC day of each of the record's date fields, old and new values alike, in the
-write's own transaction (gathered, and written just before it commits). A rollup day remembers the sum of the marks it was computed under; when
-a request finds the marks of a day moved, it computes that day again (an index range on the day
-field) before answering. Marks are read before the rows, so a write that commits meanwhile
-leaves its day marked again for the next request: nothing is missed, at worst computed twice. A
-rollup is forgotten when its form's projection changes or is rebuilt (publication, ``tangram
-records reindex``), and replaced when its definition changes.
+write's own transaction (gathered, and written just before it commits). A rollup day remembers
+the sum of the marks it was computed under; when a request finds the marks of a day moved, it
+computes that day again (an index range on the day field) before answering, and stores it;
+except, for a read request, the days that writes made now mark (today, and the neighbour local
+day that shares today's UTC day): stored, they would be stale again at the next registration,
+so they are computed at each request until their UTC day is over. Marks are read before the
+rows, so a write that commits meanwhile leaves its day marked again for the next request:
+nothing is missed, at worst computed twice. A request reads the marks of a field over a span
+once, for all its widgets. A rollup is forgotten when its form's projection changes or is
+rebuilt (publication, ``tangram records reindex``), and replaced when its definition changes.
 
 **Reading.** The payloads of the days of a month are merged once and kept in the platform's
 memory while the stamps of those days are unchanged, so a year is about thirteen payloads and a
@@ -242,6 +246,18 @@ def _utc_days(day: date, zone: ZoneInfo) -> list[date]:
     return [start.date() + timedelta(days=i) for i in range((last - start.date()).days + 1)]
 
 
+def _marked_now(now: datetime, zone: ZoneInfo, day_is_date: bool) -> set[date]:
+    """The local days a write made at ``now`` marks when it sets a date to today: today for a
+    date field; for a time field every local day that overlaps today's UTC day (marks are kept
+    per UTC day)."""
+    if day_is_date:
+        return {now.astimezone(zone).date()}
+    start = datetime.combine(now.astimezone(UTC).date(), time(), UTC)
+    first = start.astimezone(zone).date()
+    last = (start + timedelta(days=1, microseconds=-1)).astimezone(zone).date()
+    return {first + timedelta(days=i) for i in range((last - first).days + 1)}
+
+
 def _instants(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return (
         datetime.combine(day, time(), zone).astimezone(UTC),
@@ -272,31 +288,46 @@ _STAMPS_BETWEEN = _STAMPS.where(
 def _current(
     uow: UnitOfWork, ask: Ask, name: str, plan: Plan, ranges: Sequence[Range], zone: ZoneInfo
 ) -> list[Payloads] | None:
-    """The payloads of each range (days, and whole months merged), after computing the days
-    whose marks moved; ``None`` while the rollup is not built."""
+    """The payloads of each range (days, and whole months merged), the days whose marks moved
+    computed again first; ``None`` while the rollup is not built.
+
+    A write unit computes and stores them in its own transaction (they include its own writes,
+    and commit with them). A read unit computes them from the rows it reads, and stores them in
+    a transaction of its own, except the days that writes made now mark (today, and the
+    neighbour day that shares today's UTC day): a stored day of those would be stale again at
+    the next registration, so they are read live at each request until their UTC day is over,
+    as time-series databases answer the newest interval of a continuous aggregate from the raw
+    rows.
+    """
     span = _span(ranges)
     connection = uow.session.connection()  # it reads as of the unit's snapshot
     found = connection.execute(_ROLLUP, {"app": ask.app_id, "name": name}).first()
-    if found is not None and found.built_at is not None:
-        marks = _marks(connection, ask, plan, span, zone)
-        stamps = _stamps(connection, found.id, span)
-        stale = sorted(
-            day
-            for day in {*stamps, *marks}
-            if (span is None or span[0] <= day <= span[1])
-            and marks.get(day, 0) != stamps.get(day, 0)
-        )
-        if not stale:
-            return _gather(uow, connection, found.id, plan, ranges, stamps)
     if found is None or found.built_at is None:
         if found is None or _abandoned(uow, found.created_at):
-            with _writing(uow) as connection:
-                _ask_build(uow, connection, ask, name, plan)
+            with _writing(uow) as writing:
+                _ask_build(uow, writing, ask, name, plan)
         return None
-    with _writing(uow) as connection:
-        _compute(connection, ask, plan, found.id, stale, zone)
+    marks = _marks(uow, connection, ask, plan, span, zone)
+    stamps = _stamps(connection, found.id, span)
+    stale = sorted(
+        day
+        for day in {*stamps, *marks}
+        if (span is None or span[0] <= day <= span[1]) and marks.get(day, 0) != stamps.get(day, 0)
+    )
+    if not stale:
+        return _gather(uow, connection, found.id, plan, ranges, stamps)
+    if uow.write:
+        _compute(uow, connection, ask, plan, found.id, stale, zone)
         stamps = _stamps(connection, found.id, span)
         return _gather(uow, connection, found.id, plan, ranges, stamps)
+    computed = _day_payloads(connection, plan, stale, zone)  # after the marks: see the doc
+    present = _marked_now(uow.now, zone, plan.day_is_date)
+    settled = [day for day in stale if day not in present]
+    if settled:
+        with _writing(uow) as writing:
+            _save(writing, found.id, settled, marks, computed)
+    live = {day: computed.get(day.isoformat(), []) for day in stale}
+    return _gather(uow, connection, found.id, plan, ranges, stamps, live)
 
 
 def _abandoned(uow: UnitOfWork, asked_at: datetime) -> bool:
@@ -311,13 +342,15 @@ def _gather(
     plan: Plan,
     ranges: Sequence[Range],
     stamps: Mapping[date, int],
+    live: Mapping[date, list[list[Any]]] = {},
 ) -> list[Payloads]:
     """Each range's payloads. For a plan whose days of a month may merge, the range's days come
     merged month by month (the first and last months as far as the range goes), from the
     platform's memory while the stamps of their days are unchanged: a year is about thirteen
-    payloads, and after a write only the month written is merged again."""
+    payloads, and after a write only the month written is merged again. The ``live`` days
+    (computed by this request) come apart, as they are, beside their month's other days."""
     merged_store = uow.caches.rollup_months  # by rollup, first day and the days' stamps
-    ordered = sorted(stamps)
+    ordered = sorted({*stamps, *live})
     wanted: set[date] = set()
     laid_out: list[list[tuple[date, tuple[Any, ...] | None]]] = []
     for r in ranges:
@@ -325,18 +358,21 @@ def _gather(
             r if r is not None else (ordered[0], ordered[-1]) if ordered else (date.min, date.min)
         )
         held = ordered[bisect.bisect_left(ordered, first) : bisect.bisect_right(ordered, last)]
-        parts: list[tuple[date, tuple[Any, ...] | None]] = []
+        kept = [d for d in held if d not in live]
+        parts: list[tuple[date, tuple[Any, ...] | None]]
         if not plan.monthly:
             parts = [(d, None) for d in held]
-            wanted.update(held)
+            wanted.update(kept)
         else:
-            for month, days in itertools.groupby(held, key=lambda d: (d.year, d.month)):
+            parts = [(d, None) for d in held if d in live]
+            for month, days in itertools.groupby(kept, key=lambda d: (d.year, d.month)):
                 segment = list(days)
                 start = max(first, date(month[0], month[1], 1))
                 key = (rollup_id, start, tuple((d, stamps[d]) for d in segment))
                 if key not in merged_store:
                     wanted.update(segment)
                 parts.append((start, key))
+            parts.sort(key=lambda part: part[0])  # in the order of their days
         laid_out.append(parts)
     stored = _payloads(connection, rollup_id, sorted(wanted))
     if len(stored) < len(wanted):
@@ -346,7 +382,7 @@ def _gather(
         payloads: Payloads = []
         for day, signature in parts:
             if signature is None:
-                payloads.append((day.isoformat(), stored[day]))
+                payloads.append((day.isoformat(), live[day] if day in live else stored[day]))
                 continue
             merged = merged_store.get(signature)
             if merged is None:
@@ -359,9 +395,29 @@ def _gather(
 
 
 def _marks(
+    uow: UnitOfWork | None,
+    connection: Connection,
+    ask: Ask,
+    plan: Plan,
+    span: Range,
+    zone: ZoneInfo,
+) -> dict[date, int]:
+    """Local day → the sum of the marks of the UTC days it overlaps (days with marks only).
+    A read unit reads the marks of a form's field over a span once (the dashboard's widgets
+    share them); a write unit reads them each time: its own writes move them."""
+    key = (ask.app_id, plan.form, plan.day_field, span, ask.time_zone)
+    kept = None if uow is None or uow.write else uow.memo.rollup_marks_read
+    if kept is not None and key in kept:
+        return kept[key]
+    found = _marks_read(connection, ask, plan, span, zone)
+    if kept is not None:
+        kept[key] = found
+    return found
+
+
+def _marks_read(
     connection: Connection, ask: Ask, plan: Plan, span: Range, zone: ZoneInfo
 ) -> dict[date, int]:
-    """Local day → the sum of the marks of the UTC days it overlaps (days with marks only)."""
     where = {"app": ask.app_id, "form": plan.form, "field": plan.day_field}
     if span is None:
         found = connection.execute(_MARKS, where)
@@ -447,6 +503,7 @@ def _save(
 
 
 def _compute(
+    uow: UnitOfWork,
     connection: Connection,
     ask: Ask,
     plan: Plan,
@@ -454,8 +511,16 @@ def _compute(
     days: Sequence[date],
     zone: ZoneInfo,
 ) -> None:
-    """Compute some days again, each from the rows of its local day."""
-    marks = _marks(connection, ask, plan, (days[0], days[-1]), zone)
+    """Compute some days again, each from the rows of its local day, and store them."""
+    marks = _marks(uow, connection, ask, plan, (days[0], days[-1]), zone)
+    _save(connection, rollup_id, days, marks, _day_payloads(connection, plan, days, zone))
+
+
+def _day_payloads(
+    connection: Connection, plan: Plan, days: Sequence[date], zone: ZoneInfo
+) -> dict[str, list[list[Any]]]:
+    """The payloads of some days (sorted), from the rows of each local day, by ISO day (days
+    without rows are left out)."""
     column = plan.day_column
     ranges: list[ColumnElement[bool]]
     if plan.day_is_date:
@@ -465,8 +530,7 @@ def _compute(
         for first, last in _runs(days):
             start, end = _instants(first, zone)[0], _instants(last, zone)[1]
             ranges.append((column >= start) & (column < end))
-    payloads = plan.payloads(connection.execute(plan.query(where=[or_(*ranges)])))
-    _save(connection, rollup_id, days, marks, payloads)
+    return plan.payloads(connection.execute(plan.query(where=[or_(*ranges)])))
 
 
 def _runs(days: Sequence[date]) -> list[tuple[date, date]]:
@@ -562,7 +626,7 @@ def build(uow: UnitOfWork, job: JobContext) -> None:
         if planned is not None and planned[0] == name:
             plan = planned[1]
             zone = ZoneInfo(ask.time_zone)
-            marks = _marks(reader, ask, plan, None, zone)  # before the rows: see the module's doc
+            marks = _marks(None, reader, ask, plan, None, zone)  # before the rows: see the doc
             payloads = plan.payloads(reader.execute(plan.query()))
     connection = uow.session.connection()
     if planned is None or planned[0] != name:  # its form changed since: it serves nothing
