@@ -11,8 +11,9 @@ hand —; then how throughput grows with processes, then whether anything was lo
    and ``load_bench_replay`` are what the baselines write to.
 2. The cockpit is opened once in this process, cold, and the aggregate statements it runs are
    kept for the bare baseline to replay. Then each request type of the mix is made through
-   Tangram in this process on the replay's copy, once to warm it and once recorded, with the
-   copy's sequences spread first (``load_replay``). Unloaded, one client: each request type
+   Tangram in this process on the replay's copy, once to warm it (the cockpit's rollups built
+   meanwhile, as the workers build them under load) and once recorded, with the copy's
+   sequences spread first (``load_replay``). Unloaded, one client: each request type
    through Tangram and through the replay, in turns, in this process (``--unloaded`` rounds).
 3. The bare baseline, the replay, then Tangram: locust (headless, a subprocess: it patches with
    gevent) runs the mix of ``benchmarks/locustfile.py`` with the same clients for the same time
@@ -301,9 +302,11 @@ class Bench:
     def record_scripts(self) -> None:
         """Make each request type through Tangram in this process, on the replay's copy of the
         database, and keep the statements it sent (``load_replay``): a first time to warm the
-        caches, then with the copy's sequences spread, recorded."""
+        caches (and to build the cockpit's rollups, which the job workers build at the start of
+        a run), then with the copy's sequences spread, recorded."""
         from load_replay import Recorder, mark_remaps, spread_generators
 
+        from tangram.platform.worker import Worker
         from tangram.web import create_app
 
         platform = self.in_process(self.replay_url)
@@ -316,6 +319,8 @@ class Bench:
             people.register("agent04", token=True)
             people.list("agent01")
             people.work(*people.respond_task(platform, warm))
+            people.cockpit("director")  # asks for its rollups: built, as the workers do under load
+            Worker(platform, name="load-recording").run_due()
             people.cockpit("director")
             with platform.engine.begin() as connection:
                 spread_generators(connection)
