@@ -55,6 +55,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    Select,
     bindparam,
     delete,
     insert,
@@ -267,10 +268,22 @@ def _instants(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
 
 Payloads = list[tuple[str, list[list[Any]]]]
 
+
+def _rollup_days(between: bool) -> Select[int, datetime | None, datetime, date, int]:
+    """The rollup named ``name`` with the stamps of its days (of those from ``first`` to
+    ``last``): a row per day, one with no day for a rollup without days, none for no rollup."""
+    days = RollupDay.rollup_id == Rollup.id
+    if between:
+        days &= (RollupDay.day >= bindparam("first")) & (RollupDay.day <= bindparam("last"))
+    return (
+        select(Rollup.id, Rollup.built_at, Rollup.created_at, RollupDay.day, RollupDay.stamp)
+        .outerjoin(RollupDay, days)
+        .where(Rollup.app_id == bindparam("app"), Rollup.name == bindparam("name"))
+    )
+
+
 #: Statements of every served rollup, built once (building one costs more than running it).
-_ROLLUP = select(Rollup.id, Rollup.built_at, Rollup.created_at).where(
-    Rollup.app_id == bindparam("app"), Rollup.name == bindparam("name")
-)
+_ROLLUP = {False: _rollup_days(False), True: _rollup_days(True)}
 _MARKS = select(RollupMark.day, RollupMark.stamp).where(
     RollupMark.app_id == bindparam("app"),
     RollupMark.form_key == bindparam("form"),
@@ -301,14 +314,18 @@ def _current(
     """
     span = _span(ranges)
     connection = uow.session.connection()  # it reads as of the unit's snapshot
-    found = connection.execute(_ROLLUP, {"app": ask.app_id, "name": name}).first()
+    where = {"app": ask.app_id, "name": name}
+    if span is not None:
+        where.update(first=span[0], last=span[1])
+    rows = connection.execute(_ROLLUP[span is not None], where).all()
+    found = rows[0] if rows else None
     if found is None or found.built_at is None:
         if found is None or _abandoned(uow, found.created_at):
             with _writing(uow) as writing:
                 _ask_build(uow, writing, ask, name, plan)
         return None
+    stamps = {row.day: int(row.stamp) for row in rows if row.day is not None}
     marks = _marks(uow, connection, ask, plan, span, zone)
-    stamps = _stamps(connection, found.id, span)
     stale = sorted(
         day
         for day in {*stamps, *marks}
