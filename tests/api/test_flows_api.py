@@ -418,3 +418,32 @@ def test_an_instance_diagram_shows_the_path_taken_and_who_holds_it_since_when(
     assert user.id
     assert_problem(stranger.get(url), 404)
     assert_problem(admin_client.get("/api/v1/flows/999999/diagram"), 404, "flow.not_found")
+
+
+def test_a_task_view_reads_its_task_instance_record_and_app_tag_in_one_statement(
+    platform: Platform, admin_client: ApiClient
+) -> None:
+    world = build_world(platform)
+    world.publish("form", {**PLAN, "options": {"title_field": "title"}})
+    world.publish("flow", flow_body(mode="any"))
+    record = world.create({"title": "first"}, form="plan")
+    started = admin_client.post(
+        f"/api/v1/apps/svc/records/plan/{record.id}/flows", json={"flow": "handling"}
+    )
+    assert started.status_code == 201, started.get_json()
+    task = admin_client.get("/api/v1/tasks?box=todo").get_json()["items"][0]
+    with count_queries(platform.engine) as statements:
+        view = admin_client.get(f"/api/v1/tasks/{task['id']}")
+    assert view.status_code == 200, view.get_json()
+    assert view.get_json()["record"]["id"] == record.id
+    reading = [" ".join(s.split()) for s in statements if "FROM tasks" in s]
+    assert len(reading) == 1
+    assert "JOIN flow_instances" in reading[0]
+    assert "JOIN records" in reading[0]
+    assert "JOIN apps" in reading[0]
+    alone = [
+        s
+        for s in statements
+        if any(f"FROM {t} " in s for t in ("flow_instances", "records", "apps"))
+    ]
+    assert alone == []
