@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from tangram.platform.bootstrap import Platform
 from tangram.platform.identity import roles, users
-from tangram.platform.kernel.models import AuditEntry, FlowInstance
+from tangram.platform.kernel.models import AuditEntry, FlowInstance, Record
 from tests.conftest import ApiClient, assert_problem, count_queries
-from tests.platform.rules_fixtures import SYSTEM, build_world
+from tests.platform.rules_fixtures import SYSTEM, World, build_world
 from tests.platform.test_flows import PLAN, flow_body
 
 PASSWORD = "ann-password-1"
@@ -151,19 +151,31 @@ def test_migration_preview_over_http(platform: Platform, admin_client: ApiClient
     assert_problem(admin_client.post(url, json={"from": 0, "to": 2}), 422)
 
 
-def test_a_box_costs_the_same_queries_whatever_its_length(
-    platform: Platform, admin_client: ApiClient
-) -> None:
+def titled_plans(platform: Platform) -> World:
+    """A world with the plan form (titled by its ``title``) and its handling flow."""
     world = build_world(platform)
     world.publish("form", {**PLAN, "options": {"title_field": "title"}})
     world.publish("flow", flow_body(mode="any"))
+    return world
+
+
+def started_on(world: World, client: ApiClient, title: str) -> Record:
+    """A plan titled ``title``, its handling flow started over HTTP."""
+    record = world.create({"title": title}, form="plan")
+    started = client.post(
+        f"/api/v1/apps/svc/records/plan/{record.id}/flows", json={"flow": "handling"}
+    )
+    assert started.status_code == 201, started.get_json()
+    return record
+
+
+def test_a_box_costs_the_same_queries_whatever_its_length(
+    platform: Platform, admin_client: ApiClient
+) -> None:
+    world = titled_plans(platform)
 
     def start_one(title: str) -> None:
-        record = world.create({"title": title}, form="plan")
-        started = admin_client.post(
-            f"/api/v1/apps/svc/records/plan/{record.id}/flows", json={"flow": "handling"}
-        )
-        assert started.status_code == 201, started.get_json()
+        started_on(world, admin_client, title)
 
     def read(box: str) -> tuple[int, list[dict[str, Any]]]:
         with count_queries(platform.engine) as statements:
@@ -423,14 +435,7 @@ def test_an_instance_diagram_shows_the_path_taken_and_who_holds_it_since_when(
 def test_a_task_view_reads_its_task_instance_record_and_app_tag_in_one_statement(
     platform: Platform, admin_client: ApiClient
 ) -> None:
-    world = build_world(platform)
-    world.publish("form", {**PLAN, "options": {"title_field": "title"}})
-    world.publish("flow", flow_body(mode="any"))
-    record = world.create({"title": "first"}, form="plan")
-    started = admin_client.post(
-        f"/api/v1/apps/svc/records/plan/{record.id}/flows", json={"flow": "handling"}
-    )
-    assert started.status_code == 201, started.get_json()
+    record = started_on(titled_plans(platform), admin_client, "first")
     task = admin_client.get("/api/v1/tasks?box=todo").get_json()["items"][0]
     with count_queries(platform.engine) as statements:
         view = admin_client.get(f"/api/v1/tasks/{task['id']}")

@@ -28,6 +28,7 @@ from tangram.platform.flows.context import (
     app_key_of,
     engine_context,
     extended_path,
+    held_task,
     instance_of,
     permissions_at,
     traced,
@@ -54,7 +55,6 @@ from tangram.platform.kernel.events import Event
 from tangram.platform.kernel.hooks import Hooks
 from tangram.platform.kernel.jobs import JobContext
 from tangram.platform.kernel.models import (
-    App,
     FlowInstance,
     Notification,
     Record,
@@ -216,20 +216,7 @@ def _open_task(uow: UnitOfWork, actor: Actor, task_id: int) -> tuple[Task, FlowI
     instance and the record stay locked until the commit, so commands on one instance (two
     people finishing parallel tasks) run one after the other instead of failing each other.
     """
-    found = uow.session.execute(
-        select(Task, FlowInstance, Record, App.metadata_tag)
-        .join(FlowInstance, FlowInstance.id == Task.instance_id)
-        .join(Record, Record.id == FlowInstance.record_id)
-        .join(App, App.id == FlowInstance.app_id)
-        .where(Task.id == task_id)
-        .with_for_update(of=(FlowInstance, Record))
-    ).first()
-    if found is None or (
-        not actor.is_admin and actor.user_id not in (found[0].assignee_id, found[0].actor_id)
-    ):
-        raise NotFound(f"There is no task {task_id}.", code="task.not_found")
-    task, instance, record, tag = found
-    metadata.note_tag(uow, task.app_key, str(tag))
+    task, instance, record = held_task(uow, actor, task_id, lock=True)
     if task.status != "open":
         raise Conflict(
             f"Task {task_id} is {task.status} ({task.outcome or 'not open yet'}): it cannot be "

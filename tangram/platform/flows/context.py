@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from tangram.engines.flows import (
     Context,
@@ -16,7 +16,7 @@ from tangram.engines.flows import (
     Node,
 )
 from tangram.engines.forms import FieldDef, FieldType, Form, Permission
-from tangram.platform.identity.perms import load_actor, scope_for
+from tangram.platform.identity.perms import Actor, load_actor, scope_for
 from tangram.platform.kernel.errors import NotFound, Unauthenticated
 from tangram.platform.kernel.models import (
     App,
@@ -24,9 +24,11 @@ from tangram.platform.kernel.models import (
     Group,
     Membership,
     Record,
+    Task,
     User,
 )
 from tangram.platform.kernel.uow import UnitOfWork
+from tangram.platform.metadata.apps import note_tag
 from tangram.platform.rules import assignment, rulebook
 from tangram.platform.rules.evaluation import calendar_of
 
@@ -185,6 +187,35 @@ def permissions_at(node: Node, form: Form) -> dict[str, Permission]:
         level = cast(Permission, node.permissions.get(key, node.others))
         out[key] = "read_only" if level == "editable" and (f.computed or f.read_only) else level
     return out
+
+
+#: A task with its flow instance, its record and its app's metadata tag, in one statement.
+_HELD_TASK = (
+    select(Task, FlowInstance, Record, App.metadata_tag)
+    .join(FlowInstance, FlowInstance.id == Task.instance_id)
+    .join(Record, Record.id == FlowInstance.record_id)
+    .join(App, App.id == FlowInstance.app_id)
+    .where(Task.id == bindparam("task"))
+)
+#: The same, the instance and the record locked until the commit.
+_HELD_TASK_LOCKED = _HELD_TASK.with_for_update(of=(FlowInstance, Record))
+
+
+def held_task(
+    uow: UnitOfWork, actor: Actor, task_id: int, *, lock: bool = False
+) -> tuple[Task, FlowInstance, Record]:
+    """A task the actor holds (or any, for an administrator: 404 ``task.not_found`` otherwise),
+    its instance and its record, read with the app's metadata tag in one statement; with
+    ``lock``, the instance and the record stay locked until the commit."""
+    statement = _HELD_TASK_LOCKED if lock else _HELD_TASK
+    found = uow.session.execute(statement, {"task": task_id}).first()
+    if found is None or (
+        not actor.is_admin and actor.user_id not in (found.Task.assignee_id, found.Task.actor_id)
+    ):
+        raise NotFound(f"There is no task {task_id}.", code="task.not_found")
+    task, instance, record, tag = found
+    note_tag(uow, task.app_key, str(tag))
+    return task, instance, record
 
 
 def instance_of(uow: UnitOfWork, instance_id: int) -> FlowInstance:

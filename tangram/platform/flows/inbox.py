@@ -15,8 +15,8 @@ from tangram.engines.flows import (
 )
 from tangram.engines.forms import Form, Permission, position_of
 from tangram.engines.forms.fields import text
-from tangram.platform import metadata, records
-from tangram.platform.flows.context import permissions_at
+from tangram.platform import records
+from tangram.platform.flows.context import held_task, permissions_at
 from tangram.platform.flows.definitions import process
 from tangram.platform.flows.writes import own_row
 from tangram.platform.identity.perms import Actor, hidden_fields
@@ -365,17 +365,6 @@ def _urgency(
     return {"value": value, "label": label, "rank": rank}
 
 
-#: A task with its flow instance, its record and its app's metadata tag: one statement where
-#: four look-ups were (as a command on a task reads them, without the locks).
-_TASK_WORK = (
-    select(Task, FlowInstance, Record, App.metadata_tag)
-    .join(FlowInstance, FlowInstance.id == Task.instance_id)
-    .join(Record, Record.id == FlowInstance.record_id)
-    .join(App, App.id == FlowInstance.app_id)
-    .where(Task.id == bindparam("task"))
-)
-
-
 def task_view(
     uow: UnitOfWork, actor: Actor, task_id: int, *, lang: str = "zh-CN"
 ) -> dict[str, Any]:
@@ -383,13 +372,7 @@ def task_view(
     version a submission is based on, field permissions, allowed actions, the nodes a rejection
     may go back to and the flow's label in ``lang``. A task of one sub-table row names it
     (``row``: table, id and place in the table) and shows it first."""
-    found = uow.session.execute(_TASK_WORK, {"task": task_id}).first()
-    if found is None or (
-        not actor.is_admin and actor.user_id not in (found.Task.assignee_id, found.Task.actor_id)
-    ):
-        raise NotFound(f"There is no task {task_id}.", code="task.not_found")
-    task, instance, record, tag = found
-    metadata.note_tag(uow, task.app_key, str(tag))
+    task, instance, record = held_task(uow, actor, task_id)
     _, proc = process(uow, task.app_key, instance.flow_key, instance.version)
     node = proc.definition.nodes.get(task.node)
     _, form = compiled.form(uow, task.app_key, instance.form_key)

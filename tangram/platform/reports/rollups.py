@@ -292,10 +292,6 @@ _MARKS = select(RollupMark.day, RollupMark.stamp).where(
 _MARKS_BETWEEN = _MARKS.where(
     RollupMark.day >= bindparam("first"), RollupMark.day <= bindparam("last")
 )
-_STAMPS = select(RollupDay.day, RollupDay.stamp).where(RollupDay.rollup_id == bindparam("rollup"))
-_STAMPS_BETWEEN = _STAMPS.where(
-    RollupDay.day >= bindparam("first"), RollupDay.day <= bindparam("last")
-)
 
 
 def _current(
@@ -333,12 +329,8 @@ def _current(
     )
     if not stale:
         return _gather(uow, connection, found.id, plan, ranges, stamps)
-    if uow.write:
-        _compute(uow, connection, ask, plan, found.id, stale, zone)
-        stamps = _stamps(connection, found.id, span)
-        return _gather(uow, connection, found.id, plan, ranges, stamps)
     computed = _day_payloads(connection, plan, stale, zone)  # after the marks: see the doc
-    present = _marked_now(uow.now, zone, plan.day_is_date)
+    present = set() if uow.write else _marked_now(uow.now, zone, plan.day_is_date)
     settled = [day for day in stale if day not in present]
     if settled:
         with _writing(uow) as writing:
@@ -456,16 +448,6 @@ def _marks_read(
     return out
 
 
-def _stamps(connection: Connection, rollup_id: int, span: Range) -> dict[date, int]:
-    if span is None:
-        found = connection.execute(_STAMPS, {"rollup": rollup_id})
-    else:
-        found = connection.execute(
-            _STAMPS_BETWEEN, {"rollup": rollup_id, "first": span[0], "last": span[1]}
-        )
-    return {day: int(stamp) for day, stamp in found.all()}
-
-
 def _payloads(
     connection: Connection, rollup_id: int, days: Sequence[date]
 ) -> dict[date, list[list[Any]]]:
@@ -517,20 +499,6 @@ def _save(
             for day in sorted(days)
         ],
     )
-
-
-def _compute(
-    uow: UnitOfWork,
-    connection: Connection,
-    ask: Ask,
-    plan: Plan,
-    rollup_id: int,
-    days: Sequence[date],
-    zone: ZoneInfo,
-) -> None:
-    """Compute some days again, each from the rows of its local day, and store them."""
-    marks = _marks(uow, connection, ask, plan, (days[0], days[-1]), zone)
-    _save(connection, rollup_id, days, marks, _day_payloads(connection, plan, days, zone))
 
 
 def _day_payloads(
