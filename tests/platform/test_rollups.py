@@ -407,6 +407,44 @@ def test_the_days_writes_made_now_mark_are_read_live_and_stored_once_their_utc_d
         assert days == []
 
 
+def test_the_days_of_a_date_field_are_read_live_too(world: World) -> None:
+    """A board filtered by a date field keeps its rollups by that field's days; a write's day
+    is computed from the rows at each read, alone or beside an older day."""
+    by_day = {
+        **BOARD,
+        "key": "by_day",
+        "filters": [
+            {"key": "period", "type": "date_range", "field": "day", "default": "last_30_days"}
+        ],
+    }
+    world.publish("dashboard", by_day)
+
+    def read(on: bool) -> dict[str, Any]:
+        with unit(world, on=on) as uow:
+            data = dashboards.run_dashboard(uow, SYSTEM, "svc", "by_day", values={})
+        return {w["id"]: w for w in data["widgets"]}
+
+    read(True)
+    Worker(world.platform, name="test").run_due()
+    today = world.platform.clock.now().astimezone(world_zone()).date()
+    for days_ago in (0, 3):  # today's day alone, then today's beside an older one
+        world.create(
+            {
+                "issue": "hw",
+                "line": "A",
+                "status": "open",
+                "cost": 2.0,
+                "day": str(today - timedelta(days=days_ago)),
+            },
+            form="case",
+        )
+        rolled, queried = read(True), read(False)
+        assert [k for k, w in rolled.items() if w["data"]["rollup"]]
+        for key, widget in rolled.items():
+            if "rows" in widget["data"]:
+                assert close(widget["data"]["rows"], queried[key]["data"]["rows"]), key
+
+
 @pytest.mark.parametrize(
     ("zone", "instant", "days"),
     [

@@ -41,7 +41,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
-from sqlalchemy import Float, Select, and_, case, cast, func, literal, select
+from sqlalchemy import Float, Select, and_, bindparam, case, cast, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from tangram.engines.forms import ColumnKind
@@ -140,6 +140,19 @@ class Plan:
             .select_from(self._from)
             .where(and_(*self._where, self.day_column.is_not(None), *where))
             .group_by(*groups)
+        )
+
+    @functools.cached_property
+    def days_query(self) -> Select[Any]:
+        """:meth:`query` of the rows of some local days, built once per plan (building a
+        statement costs more than running it): a date day field's days are bound as
+        ``rollup_days`` (a list), a timestamp's run of consecutive days as the instants
+        ``rollup_from`` (included) and ``rollup_to`` (excluded)."""
+        column = self.day_column
+        if self.day_is_date:
+            return self.query(where=[column.in_(bindparam("rollup_days", expanding=True))])
+        return self.query(
+            where=[column >= bindparam("rollup_from"), column < bindparam("rollup_to")]
         )
 
     def payloads(self, rows: Iterable[Sequence[Any]]) -> dict[str, list[list[Any]]]:

@@ -52,7 +52,6 @@ from zoneinfo import ZoneInfo
 
 import orjson
 from sqlalchemy import (
-    ColumnElement,
     Connection,
     Engine,
     Select,
@@ -505,16 +504,23 @@ def _day_payloads(
     connection: Connection, plan: Plan, days: Sequence[date], zone: ZoneInfo
 ) -> dict[str, list[list[Any]]]:
     """The payloads of some days (sorted), from the rows of each local day, by ISO day (days
-    without rows are left out)."""
-    column = plan.day_column
-    ranges: list[ColumnElement[bool]]
+    without rows are left out). The days a read computes are mostly one run (today, and the
+    neighbour day that shares today's UTC day): its statement is the plan's, built once."""
     if plan.day_is_date:
-        ranges = [column.in_(list(days))]
-    else:  # one index range per run of consecutive days
-        ranges = []
-        for first, last in _runs(days):
-            start, end = _instants(first, zone)[0], _instants(last, zone)[1]
-            ranges.append((column >= start) & (column < end))
+        rows = connection.execute(plan.days_query, {"rollup_days": list(days)})
+        return plan.payloads(rows)
+    runs = _runs(days)
+    if len(runs) == 1:
+        bounds = {
+            "rollup_from": _instants(runs[0][0], zone)[0],
+            "rollup_to": _instants(runs[0][1], zone)[1],
+        }
+        return plan.payloads(connection.execute(plan.days_query, bounds))
+    column = plan.day_column  # one index range per run of consecutive days
+    ranges = [
+        (column >= _instants(first, zone)[0]) & (column < _instants(last, zone)[1])
+        for first, last in runs
+    ]
     return plan.payloads(connection.execute(plan.query(where=[or_(*ranges)])))
 
 

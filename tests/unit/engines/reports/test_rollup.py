@@ -7,7 +7,8 @@ import random
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, DateTime, Float, Integer, MetaData, Numeric, String, Table
+from sqlalchemy import Column, Date, DateTime, Float, Integer, MetaData, Numeric, String, Table
+from sqlalchemy.dialects import sqlite
 
 from tangram.engines.forms import ColumnKind, compile_form
 from tangram.engines.reports import PercentileAggregate, Source, compile_dataset
@@ -38,6 +39,7 @@ FORM = compile_form(
             {"key": "cost", "type": "number", "label": label("cost")},
             {"key": "price", "type": "money", "label": label("price")},
             {"key": "opened_at", "type": "datetime", "label": label("opened")},
+            {"key": "day", "type": "date", "label": label("day")},
         ],
     }
 )
@@ -46,6 +48,7 @@ TYPES = {
     ColumnKind.FLOAT: Float,
     ColumnKind.DECIMAL: Numeric,
     ColumnKind.DATETIME: DateTime,
+    ColumnKind.DATE: Date,
 }
 MAIN = Table(
     "rp_case",
@@ -190,3 +193,16 @@ def test_medians_roll_up_as_runs_of_values() -> None:
     month = p.merge([day1, day2])
     assert [list(t[1]) for t in month] == [[1.0, 2.0, 5.0], []]
     assert p.rows([("2026-11-01", month)]) == rows
+
+
+def test_the_query_of_some_days_is_built_once_with_its_days_bound() -> None:
+    dialect = sqlite.dialect()
+    by_time = plan({"measures": [{"key": "n", "type": "count"}]})
+    assert by_time.days_query is by_time.days_query
+    assert {"rollup_from", "rollup_to"} <= set(by_time.days_query.compile(dialect=dialect).params)
+    by_day = compile_rollup(
+        {"form": "case", "measures": [{"key": "n", "type": "count"}]}, SOURCES, day_field="day"
+    )
+    assert by_day.day_is_date
+    assert by_day.days_query is by_day.days_query
+    assert "rollup_days" in by_day.days_query.compile(dialect=dialect).params
