@@ -258,10 +258,12 @@ def _marked_now(now: datetime, zone: ZoneInfo, day_is_date: bool) -> set[date]:
     return {first + timedelta(days=i) for i in range((last - first).days + 1)}
 
 
-def _instants(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+def _instants(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The instants local days ``first`` to ``last`` span: the first's start (included), the
+    last's end (excluded)."""
     return (
-        datetime.combine(day, time(), zone).astimezone(UTC),
-        datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC),
+        datetime.combine(first, time(), zone).astimezone(UTC),
+        datetime.combine(last + timedelta(days=1), time(), zone).astimezone(UTC),
     )
 
 
@@ -509,18 +511,13 @@ def _day_payloads(
     if plan.day_is_date:
         rows = connection.execute(plan.days_query, {"rollup_days": list(days)})
         return plan.payloads(rows)
-    runs = _runs(days)
+    runs = [_instants(first, last, zone) for first, last in _runs(days)]
     if len(runs) == 1:
-        bounds = {
-            "rollup_from": _instants(runs[0][0], zone)[0],
-            "rollup_to": _instants(runs[0][1], zone)[1],
-        }
+        start, end = runs[0]
+        bounds = {"rollup_from": start, "rollup_to": end}
         return plan.payloads(connection.execute(plan.days_query, bounds))
     column = plan.day_column  # one index range per run of consecutive days
-    ranges = [
-        (column >= _instants(first, zone)[0]) & (column < _instants(last, zone)[1])
-        for first, last in runs
-    ]
+    ranges = [(column >= start) & (column < end) for start, end in runs]
     return plan.payloads(connection.execute(plan.query(where=[or_(*ranges)])))
 
 
