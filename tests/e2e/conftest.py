@@ -305,6 +305,13 @@ def opened(popup: Locator) -> Locator:
     return popup
 
 
+def dialog_ok(page: Page) -> None:
+    """Click the open dialog's primary button (antd spaces two-character labels: 确 定) once the
+    dialog finished opening: a button of a dialog still zooming in can take a click that does
+    nothing (seen under load)."""
+    opened(page.locator(".ant-modal:visible")).locator(".ant-modal-footer .ant-btn-primary").click()
+
+
 def publish_dialog(page: Page) -> Locator:
     """Open the open definition's publish dialog and wait for it to finish opening and for its
     impact (the confirm button is enabled then): the dialog's content. A confirm clicked while

@@ -15,6 +15,7 @@ from tangram.platform.kernel.models import Definition, DefinitionVersion, User
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
+    dialog_ok,
     pick,
     publish_draft,
     saved,
@@ -47,7 +48,7 @@ def test_the_cockpit_opens_on_its_grid_and_a_new_dashboard_is_assembled_by_drag(
     page.get_by_test_id("design-new-dashboards").click()
     page.get_by_test_id("definition-name-zh").fill("服务概览")
     page.get_by_test_id("definition-key").fill("service_overview")
-    page.locator(".ant-modal-footer .ant-btn-primary:visible").click()
+    dialog_ok(page)
     expect(page).to_have_url(re.compile(r"/design/aftersales/dashboards/service_overview$"))
     canvas = page.get_by_test_id("dashboard-canvas")
     expect(canvas).to_contain_text("从左侧拖入指标卡或报表")

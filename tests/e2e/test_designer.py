@@ -15,6 +15,7 @@ from tangram.platform.kernel.models import User
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
+    dialog_ok,
     pick,
     publish_dialog,
     saved,
@@ -68,16 +69,11 @@ def field(page: Page, key: str) -> Locator:
     return page.locator(f"[data-testid=design-field][data-key={key}]")
 
 
-def ok(page: Page) -> None:
-    """The open dialog's primary button (antd spaces two-character labels: 确 定)."""
-    page.locator(".ant-modal-footer .ant-btn-primary:visible").click()
-
-
 def new_form(page: Page, name: str, key: str) -> None:
     page.get_by_test_id("design-new-forms").click()
     page.get_by_test_id("definition-name-zh").fill(name)
     page.get_by_test_id("definition-key").fill(key)
-    ok(page)
+    dialog_ok(page)
     expect(page).to_have_url(re.compile(rf"/design/inspection/forms/{key}$"))
     expect(page.get_by_test_id("design-title")).to_have_text(name)
 
@@ -140,7 +136,7 @@ def test_a_business_user_builds_publishes_and_uses_a_form(
     page.get_by_test_id("app-name-zh").fill("设备巡检")
     page.get_by_test_id("app-name-en").fill("Equipment inspection")
     page.get_by_test_id("app-key").fill("inspection")
-    ok(page)
+    dialog_ok(page)
     expect(page).to_have_url(re.compile(r"/design/inspection$"))
     expect(page.get_by_test_id("design-new-forms")).to_be_visible()
     settled(page)
@@ -154,7 +150,7 @@ def test_a_business_user_builds_publishes_and_uses_a_form(
     # the key follows the name (pinyin) until it is typed
     expect(page.get_by_test_id("definition-key")).to_have_value("she_bei_tai_zhang")
     page.get_by_test_id("definition-key").fill("equipment")
-    ok(page)
+    dialog_ok(page)
     expect(page).to_have_url(re.compile(r"/design/inspection/forms/equipment$"))
     # an empty form is a draft with a problem
     expect(page.get_by_test_id("design-problems")).to_contain_text("1 个问题")

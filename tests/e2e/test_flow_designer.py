@@ -15,6 +15,7 @@ from tangram.platform.kernel.models import Definition, DefinitionVersion, User
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
+    dialog_ok,
     enter_found,
     opened,
     pick,
@@ -131,7 +132,7 @@ def test_a_business_user_draws_checks_and_publishes_an_approval_flow(
     page.get_by_test_id("design-new-flows").click()
     page.get_by_test_id("definition-name-zh").fill("工单复核")
     page.get_by_test_id("definition-key").fill("review")
-    page.locator(".ant-modal-footer .ant-btn-primary:visible").click()
+    dialog_ok(page)
     expect(page).to_have_url(re.compile(rf"{DESIGN}/review$"))
     # a new flow starts from its start and its end, connected
     laid_out(page)

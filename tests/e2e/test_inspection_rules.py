@@ -22,6 +22,7 @@ from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
     choose_rule_type,
+    dialog_ok,
     enter_found,
     opened,
     pick,
@@ -124,7 +125,7 @@ def new(page: Page, server: str, kinds: str, name: str, key: str, type_: str | N
         choose_rule_type(page, type_)
     page.get_by_test_id("definition-name-zh").fill(name)
     page.get_by_test_id("definition-key").fill(key)
-    page.locator(".ant-modal-footer .ant-btn-primary:visible").click()
+    dialog_ok(page)
     expect(page).to_have_url(re.compile(rf"/design/aftersales/{kinds}/{key}$"))
 
 

@@ -16,6 +16,7 @@ from tangram.platform.kernel.models import Definition, DefinitionVersion, User
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
+    dialog_ok,
     pick,
     publish_draft,
     saved,
@@ -45,7 +46,7 @@ def _new(page: Page, server: str, kinds: str, name: str, key: str) -> None:
     page.get_by_test_id(f"design-new-{kinds}").click()
     page.get_by_test_id("definition-name-zh").fill(name)
     page.get_by_test_id("definition-key").fill(key)
-    page.locator(".ant-modal-footer .ant-btn-primary:visible").click()
+    dialog_ok(page)
     expect(page).to_have_url(re.compile(rf"/design/aftersales/{kinds}/{key}$"))
 
 

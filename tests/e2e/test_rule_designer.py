@@ -15,6 +15,7 @@ from tangram.platform.kernel.models import AuditEntry, Definition, DefinitionVer
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
+    dialog_ok,
     enter_found,
     opened,
     pick,
@@ -73,7 +74,7 @@ def test_a_business_user_writes_tries_and_publishes_a_scheduled_rule(
     page.get_by_test_id("design-new-rules").click()
     page.get_by_test_id("definition-name-zh").fill("紧急工单周报提醒")
     page.get_by_test_id("definition-key").fill("urgent_digest")
-    page.locator(".ant-modal-footer .ant-btn-primary:visible").click()
+    dialog_ok(page)
     expect(page).to_have_url(re.compile(rf"{DESIGN}/urgent_digest$"))
     expect(page.get_by_test_id("rule-designer")).to_be_visible()
     pick(page, page.get_by_test_id("rule-form"), "工单")
@@ -195,9 +196,9 @@ def test_an_administrator_reads_the_webhook_signing_secret_once_and_it_is_audite
     opened(page.locator(".ant-dropdown:visible")).get_by_text("调用 Webhook", exact=True).click()
     webhook = page.locator("[data-testid^=rule-actions-][data-testid$=-secret]")
     webhook.click()
+    dialog = opened(page.locator(".ant-modal:visible"))
     value = page.locator("[data-testid^=rule-actions-][data-testid$=-secret-value]")
     expect(value).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
-    dialog = page.locator(".ant-modal:visible")
     expect(dialog).to_contain_text("只在此处显示一次")
     expect(dialog).to_contain_text("X-Tangram-Signature")
     dialog.get_by_role("button", name="关闭").last.click()

@@ -20,6 +20,7 @@ from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
     choose_rule_type,
+    dialog_ok,
     opened,
     pick,
     publish_draft,
@@ -115,7 +116,7 @@ def test_a_business_user_builds_and_publishes_an_sla_policy(
     choose_rule_type(page, "服务时限策略")
     page.get_by_test_id("definition-name-zh").fill("现场服务时限")
     page.get_by_test_id("definition-key").fill("onsite_sla")
-    page.locator(".ant-modal-footer .ant-btn-primary:visible").click()
+    dialog_ok(page)
     expect(page).to_have_url(re.compile(rf"{DESIGN}/onsite_sla$"))
     expect(page.get_by_test_id("sla-editor")).to_be_visible()
     expect(page.get_by_test_id("sla-problems-targets")).to_be_visible(timeout=10_000)
