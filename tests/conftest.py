@@ -1,6 +1,8 @@
 """Shared fixtures: a migrated database per test (SQLite always, PostgreSQL when configured).
 
-SQLite: the migration chain runs once into a template file, and each test gets a copy of it.
+SQLite: the migration chain runs once into a template file, and each test gets a copy of it (a
+test that asks for the after-sales ``people`` gets a copy of a template with the package and its
+people in: ``people_template``).
 PostgreSQL (``TANGRAM_TEST_DATABASE_URL``): the schema is rebuilt once per run, and each test
 starts from emptied tables (plus the seeded ``admin`` role).
 """
@@ -52,9 +54,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
     engine = build_engine(f"sqlite:///{path}")
     migrate.upgrade(engine)
-    with engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
+    sqlite_checkpoint(path)
     return path
 
 
@@ -127,8 +128,68 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
         _reset_postgres(engine)
         return str(request.getfixturevalue("pg_url"))
     path = tmp_path / "tangram.db"
-    shutil.copyfile(sqlite_template, path)
+    # the after-sales ``people`` start from a template that has them (None where it is not used)
+    people = (
+        request.getfixturevalue("people_template")
+        if "people_template" in request.fixturenames
+        else None
+    )
+    shutil.copyfile(sqlite_template if people is None else people.path, path)
     return f"sqlite:///{path}"
+
+
+def sqlite_checkpoint(path: Path) -> None:
+    """Fold a SQLite file's write-ahead log into it, so that a copy of the file alone is whole."""
+    engine = build_engine(f"sqlite:///{path}")
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+
+
+def settings_for(database_url: str, instance_path: Path) -> Settings:
+    """The settings every test runs with (a module may change some for its tests)."""
+    return Settings(
+        database_url=database_url,
+        secret_key="test-secret-key",
+        instance_path=instance_path,
+        embedded_worker=False,
+        **CHEAP_PASSWORDS,
+        **LASTING_SESSIONS,
+    )
+
+
+@dataclass(frozen=True)
+class PeopleTemplate:
+    """A SQLite database with the after-sales package and its people in, and their ids."""
+
+    path: Path
+    ids: dict[str, int]
+
+
+@pytest.fixture(scope="session")
+def people_template(
+    pg_url: str, sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> PeopleTemplate | None:
+    """On SQLite, the after-sales people (``tests.apps.test_aftersales.install_people``) made
+    once per test process, on the tests' settings and clock: a test that asks for ``people``
+    starts on a copy of it (``database_url``) instead of installing the package again (about 2
+    s a test). None on PostgreSQL, where ``people`` installs it."""
+    if pg_url:
+        return None
+    from tests.apps.test_aftersales import install_people  # a test module: imported when used
+
+    folder = tmp_path_factory.mktemp("people")
+    path = folder / "people.db"
+    shutil.copyfile(sqlite_template, path)
+    platform = Platform.from_settings(
+        settings_for(f"sqlite:///{path}", folder), clock=FrozenClock(START)
+    )
+    try:
+        ids = install_people(platform)
+    finally:
+        platform.dispose()
+    sqlite_checkpoint(path)
+    return PeopleTemplate(path, ids)
 
 
 @pytest.fixture
@@ -138,14 +199,7 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=database_url,
-        secret_key="test-secret-key",
-        instance_path=tmp_path,
-        embedded_worker=False,
-        **CHEAP_PASSWORDS,
-        **LASTING_SESSIONS,
-    )
+    return settings_for(database_url, tmp_path)
 
 
 @pytest.fixture

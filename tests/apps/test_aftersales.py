@@ -44,7 +44,7 @@ from tangram.platform.records import access
 from tangram.platform.rules import rulebook, sla
 from tangram.platform.worker import Worker
 from tangram.web.app import create_app
-from tests.conftest import ApiClient
+from tests.conftest import ApiClient, PeopleTemplate
 from tests.platform.test_packages import _elsewhere, published
 
 PACKAGE = Path(__file__).resolve().parents[2] / "apps" / "aftersales"
@@ -65,8 +65,9 @@ PEOPLE = [
 ]
 
 
-@pytest.fixture
-def people(platform: Platform) -> dict[str, int]:
+def install_people(platform: Platform) -> dict[str, int]:
+    """The after-sales package installed and :data:`PEOPLE` made, with their roles and groups
+    (``line_a_qe`` managed by ``manager_a``): their ids by name."""
     with platform.unit_of_work() as uow:
         packages.install(uow, SYSTEM, packages.read(PACKAGE))
         ids = {}
@@ -95,6 +96,15 @@ def people(platform: Platform) -> dict[str, int]:
         )
         uow.commit()
     return ids
+
+
+@pytest.fixture
+def people(platform: Platform, people_template: PeopleTemplate | None) -> dict[str, int]:
+    """The after-sales package and :data:`PEOPLE`: on SQLite the test's database is a copy of
+    ``people_template``, which has them; on PostgreSQL they are made now."""
+    if people_template is not None:
+        return dict(people_template.ids)
+    return install_people(platform)
 
 
 def signed_in(app: Flask, name: str) -> ApiClient:
