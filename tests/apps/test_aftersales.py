@@ -44,7 +44,7 @@ from tangram.platform.records import access
 from tangram.platform.rules import rulebook, sla
 from tangram.platform.worker import Worker
 from tangram.web.app import create_app
-from tests.conftest import ApiClient, PeopleTemplate
+from tests.conftest import START, ApiClient, PeopleTemplate, settings_for
 from tests.platform.test_packages import _elsewhere, published
 
 PACKAGE = Path(__file__).resolve().parents[2] / "apps" / "aftersales"
@@ -102,9 +102,15 @@ def install_people(platform: Platform) -> dict[str, int]:
 def people(platform: Platform, people_template: PeopleTemplate | None) -> dict[str, int]:
     """The after-sales package and :data:`PEOPLE`: on SQLite the test's database is a copy of
     ``people_template``, which has them; on PostgreSQL they are made now."""
-    if people_template is not None:
-        return dict(people_template.ids)
-    return install_people(platform)
+    if people_template is None:
+        return install_people(platform)
+    made = settings_for(platform.settings.database_url, platform.settings.instance_path)
+    if platform.settings != made or platform.clock.now() != START:
+        pytest.fail(
+            "people_template was made on the tests' own settings and clock at START: a module "
+            "that changes them installs the after-sales people itself (install_people)"
+        )
+    return dict(people_template.ids)
 
 
 def signed_in(app: Flask, name: str) -> ApiClient:
