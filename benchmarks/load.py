@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import os
 import pickle
@@ -52,10 +53,13 @@ import urllib.request
 from collections.abc import Sequence
 from http.cookiejar import CookieJar
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
 from sqlalchemy import create_engine, event, text
+
+if TYPE_CHECKING:
+    from load_replay import Recorder, Script
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -173,6 +177,7 @@ class Bench:
         self.baseline_url = f"{args.server}/{DATABASE}_baseline"
         self.replay_url = f"{args.server}/{DATABASE}_replay"
         self.processes: list[subprocess.Popen[bytes]] = []
+        self.board: Any = None  # the replay's BoardManager while the replay serves
         self.created = scratch / "created.txt"
         self.five_xx = 0
         #: CPU seconds per part of the machine during each locust run (``CpuShares``).
@@ -324,39 +329,85 @@ class Bench:
             people.cockpit("director")
             with platform.engine.begin() as connection:
                 spread_generators(connection)
-            scripts = {}
-            recorder.start()
-            ticket = people.register("agent01")
-            scripts["register ticket"] = recorder.stop()
-            recorder.start()
-            people.register("agent04", token=True)
-            scripts["register ticket (token)"] = recorder.stop()
+            scripts: dict[str, list[Script]] = {}
+            tickets: dict[str, tuple[int, int]] = {}  # engineer: the ticket and its task
+            for name, agent, token in (
+                ("register ticket", "agent01", False),
+                ("register ticket (token)", "agent04", True),
+            ):
+                scripts[name] = self.record_per_engineer(
+                    recorder, platform, people, agent, token, tickets
+                )
             recorder.start()
             people.list("agent01")
-            scripts["list tickets"] = recorder.stop()
-            engineer, task_id = people.respond_task(platform, ticket)
-            people.inbox(engineer)  # signed in before the recording
-            for name in ("inbox", "task view", "task submit"):
-                recorder.start()
-                people.work(engineer, task_id, only=name)
-                scripts[name] = recorder.stop()
+            scripts["list tickets"] = [recorder.stop()]
+            for engineer, (_, task_id) in tickets.items():
+                people.inbox(engineer)  # signed in before the recording
+                for name in ("inbox", "task view", "task submit"):
+                    recorder.start()
+                    people.work(engineer, task_id, only=name)
+                    script = recorder.stop()
+                    script.engineer = engineer
+                    scripts.setdefault(name, []).append(script)
             recorder.start()
             people.cockpit("director")
-            scripts["cockpit"] = recorder.stop()
+            scripts["cockpit"] = [recorder.stop()]
         finally:
             recorder.close()
             platform.dispose()
-        registered = scripts["register ticket"].generated()
-        scripts["register ticket (token)"].align(scripts["register ticket"])
-        for name, script in scripts.items():
-            ticket = registered if name in ("task view", "task submit") else []
-            mark_remaps(script, script.generated() + ticket)
-        self.statements = {name: script.statements() for name, script in scripts.items()}
+        registered = {s.engineer: s for s in scripts["register ticket"]}
+        for script in scripts["register ticket (token)"]:
+            script.align(registered[script.engineer])
+        for name, recorded in scripts.items():
+            for script in recorded:
+                ticket = (
+                    registered[script.engineer].generated()
+                    if name in ("task view", "task submit")
+                    else []
+                )
+                mark_remaps(script, script.generated() + ticket)
+        self.statements = {
+            name: round(sum(s.statements() for s in recorded) / len(recorded))
+            for name, recorded in scripts.items()
+        }
         (self.scratch / "scripts.pickle").write_bytes(pickle.dumps(scripts))
         print(
             "replay: statements recorded per request, "
             + ", ".join(f"{n} {c}" for n, c in self.statements.items())
+            + f"; per quality engineer: {', '.join(tickets)}"
         )
+
+    @staticmethod
+    def record_per_engineer(
+        recorder: Recorder,
+        platform: Any,
+        people: Clients,
+        agent: str,
+        token: bool,
+        tickets: dict[str, tuple[int, int]],
+    ) -> list[Script]:
+        """Registrations recorded until each quality engineer has had one dispatched to them
+        (the product lines in turn: each line's tickets go to that line's engineers, the least
+        busy first); each with its engineer, the first of each engineer's tickets noted in
+        ``tickets`` for the work recorded on it."""
+        engineers: list[str] = locustfile().ENGINEERS
+        recorded: dict[str, Script] = {}
+        lines = itertools.cycle("ABC")
+        for _ in range(6 * len(engineers)):
+            recorder.start()
+            ticket = people.register(agent, token=token, line=next(lines))
+            script = recorder.stop()
+            engineer, task_id = people.respond_task(platform, ticket)
+            if engineer not in recorded:
+                script.engineer = engineer
+                recorded[engineer] = script
+                tickets.setdefault(engineer, (ticket, task_id))
+            if len(recorded) == len(engineers):
+                break
+        else:
+            missing = sorted(set(engineers) - set(recorded))
+            raise SystemExit(f"recording: no registration was dispatched to {missing}")
+        return [recorded[e] for e in engineers]
 
     def unloaded(self, rounds: int) -> None:
         """One client, no load: each request type through Tangram's test client and through
@@ -473,6 +524,8 @@ class Bench:
             "LOAD_REPLAY_ANSWERED": str(self.scratch / "answered.jsonl"),
             "PYTHONPATH": str(BENCH),
         }
+        if module == "load_replay":
+            env["LOAD_REPLAY_BOARD"] = self.start_board()
         command = [
             str(BIN / "gunicorn"),
             "--bind",
@@ -521,12 +574,28 @@ class Bench:
         if process in self.processes:
             self.processes.remove(process)
 
+    def start_board(self) -> str:
+        """The replay's board of waiting tickets, served to its processes (``load_replay``);
+        its address."""
+        from load_replay import BOARD_KEY, BoardManager
+
+        address = str(self.scratch / "board")
+        self.board = BoardManager(address=address, authkey=BOARD_KEY)
+        self.board.start()
+        return address
+
     def stop_servers(self) -> None:
         self.stop(self.server)
+        if self.board is not None:
+            self.board.shutdown()
+            self.board = None
 
     def stop_all(self) -> None:
         for process in list(self.processes):
             self.stop(process)
+        if self.board is not None:
+            self.board.shutdown()
+            self.board = None
 
     def tangram(self, *arguments: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(  # noqa: S603 - our own command
@@ -837,7 +906,7 @@ class Clients:
             raise SystemExit(f"recording: {answer.status_code} {answer.get_data(as_text=True)}")
         return answer.get_json()
 
-    def register(self, username: str, *, token: bool = False) -> int:
+    def register(self, username: str, *, token: bool = False, line: str = "") -> int:
         client, headers = self.session(username)
         if token:
             if not self.bearer:
@@ -847,7 +916,10 @@ class Clients:
                 )
                 self.bearer = str(made["token"])
             client, headers = self.app.test_client(), {"Authorization": f"Bearer {self.bearer}"}
-        body = {"data": locustfile().ticket(random.randrange(1_000_000))}
+        data = locustfile().ticket(random.randrange(1_000_000))
+        if line:
+            data["product_line"] = line
+        body = {"data": data}
         return int(self.expect(client.post(RECORDS, json=body, headers=headers), 201)["id"])
 
     def list(self, username: str) -> None:

@@ -19,17 +19,28 @@ from any other number, ``load.py`` moves the copy's sequences and serial counter
 anything the seed wrote before recording (:func:`spread_generators`): a generated value is then a
 number of nine or ten digits that nothing else in a request carries.
 
-A task view and a task submit were recorded on the ticket of the recorded registration (its record,
-flow instance and task). Each replayed registration leaves its generated values in its process (a
-token registration's translated to the cookie registration's, statement by statement); an
-engineer's inbox answer hands one of them out under a task number, and the view and the submit of
-that number act on that ticket's task, as an engineer acts on a new ticket. When none waits, the
-inbox answers no task and the engineer does nothing more, as in Tangram; a number another process
-handed out answers 404.
+The registrations, the inbox, the task view and the task submit are recorded once per quality
+engineer: a registration as one dispatched to that engineer (``load.py`` registers until each has
+had one), the other three as that engineer working that ticket (its record, flow instance and
+task). The replay spreads its registrations over the engineers in turn, as the package's
+least-open dispatch spreads Tangram's, so each engineer's inbox holds about as many tasks as in
+Tangram's run (recorded for one engineer only, every replayed task went to that one inbox, which
+grew to over a thousand tasks in a run and made the replayed inbox slower than Tangram's). Each
+replayed registration leaves its generated values in its process, waiting for its engineer (a
+token registration's translated to the cookie registration's of the same engineer, statement by
+statement). The tickets waiting are kept on one :class:`Board` for all the replay's processes
+(served by ``load.py`` through a ``multiprocessing`` manager, ``LOAD_REPLAY_BOARD``), as
+Tangram's tasks are in its database for all of its processes: locust keeps each client on one
+process, and an engineer must find their tickets wherever they were registered. That engineer's
+inbox answer (``X-User`` names the engineer, as locust sends it to the baselines) hands one of
+theirs out under a task number, and the view and the submit of that number act on that ticket's
+task with its engineer's recordings, as an engineer acts on a new ticket. When none waits, the
+inbox answers no task and the engineer does nothing more, as in Tangram; a number another
+process handed out answers 404.
 
 Served by gunicorn with the settings ``tangram serve --processes N`` uses::
 
-    LOAD_REPLAY_DATABASE_URL=... LOAD_REPLAY_SCRIPTS=scripts.pickle \\
+    LOAD_REPLAY_DATABASE_URL=... LOAD_REPLAY_SCRIPTS=scripts.pickle LOAD_REPLAY_BOARD=board \\
         gunicorn -k gthread -w 4 --threads 8 'load_replay:create_app()'
 
 With ``LOAD_REPLAY_ANSWERED`` set, each process adds what it answered, by request type, to that
@@ -47,6 +58,7 @@ import re
 import threading
 from collections import deque
 from dataclasses import dataclass, field
+from multiprocessing.managers import BaseManager
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +102,9 @@ class Script:
     #: a token registration: its generated values as the cookie registration's (whose ticket
     #: a submit acts on), when both generate them by the same statements in the same order
     as_cookie: dict[int, int] = field(default_factory=dict)
+    #: the quality engineer a registration was dispatched to, or who read the inbox, viewed or
+    #: submitted the task ("": a request type recorded once, for everyone)
+    engineer: str = ""
 
     def statements(self) -> int:
         return sum(1 for s in self.steps if s.kind == "exec")
@@ -263,10 +278,61 @@ def spread_generators(connection: Connection) -> None:
 # --- replaying (the gunicorn app) --------------------------------------------------------------
 
 
-class Replayer:
-    """Replays scripts on an engine; remembers the registrations' generated values for submits."""
+@dataclass
+class Ticket:
+    """A replayed registration waiting for its engineer: the cookie registration's generated
+    values as this replay's."""
 
-    def __init__(self, url: str, scripts: dict[str, Script]) -> None:
+    engineer: str
+    mapping: dict[int, int]
+
+
+class Board:
+    """The replayed tickets that their engineer has not taken yet, by engineer."""
+
+    def __init__(self) -> None:
+        self.waiting: dict[str, deque[Ticket]] = {}
+        self.lock = threading.Lock()
+
+    def put(self, ticket: Ticket) -> None:
+        with self.lock:
+            self.waiting.setdefault(ticket.engineer, deque(maxlen=1000)).append(ticket)
+
+    def take(self, engineer: str = "") -> Ticket | None:
+        """The oldest ticket waiting for ``engineer`` (for anyone, without one), or None."""
+        with self.lock:
+            queues = [self.waiting.get(engineer)] if engineer else list(self.waiting.values())
+            queue = next((q for q in queues if q), None)
+            return queue.popleft() if queue is not None else None
+
+
+#: The board that ``load.py``'s manager serves (in the manager's own process).
+_BOARD = Board()
+
+
+def _board() -> Board:
+    return _BOARD
+
+
+class BoardManager(BaseManager):
+    """Serves one :class:`Board` to the replay's processes (``board()`` returns a proxy)."""
+
+
+BoardManager.register("board", callable=_board)
+#: Not a secret: the manager listens on a socket in the benchmark's own scratch folder.
+BOARD_KEY = b"load-replay"
+
+
+class Replayer:
+    """Replays scripts on an engine; remembers the registrations' generated values for submits.
+
+    ``scripts`` holds each request type's recordings: one per quality engineer for the
+    registrations, the inbox, the task view and the task submit, one for the rest. The tickets
+    waiting for their engineers are on ``board`` (one of this process's own without one)."""
+
+    def __init__(
+        self, url: str, scripts: dict[str, list[Script]], board: Board | None = None
+    ) -> None:
         # as Tangram's engines (tangram.platform.kernel.db): the main pool pinged at checkout,
         # the serial numbers' small pool in autocommit and not pinged, JSON read by orjson
         self.engine = create_engine(url, pool_pre_ping=True, json_deserializer=orjson.loads)
@@ -278,26 +344,42 @@ class Replayer:
             json_deserializer=orjson.loads,
         )
         self.scripts = scripts
-        #: the tickets registered in this process that no engineer has taken yet (each as the
-        #: cookie registration's generated values and this replay's)
-        self.waiting: deque[dict[int, int]] = deque(maxlen=1000)
+        #: per request type, whose recording the next request without an engineer replays
+        self.turns = {name: itertools.count() for name in scripts}
+        self.board = board or Board()
         #: tickets an engineer's inbox showed, by the task number the answer gave
-        self.taken: dict[int, dict[int, int]] = {}
+        self.taken: dict[int, Ticket] = {}
         self.numbers = itertools.count(1)
         self.counts: dict[str, int] = {}
         self.lock = threading.Lock()
 
-    def replay(self, name: str, ticket: dict[int, int] | None = None) -> list[list[Any]]:
-        """Run ``name``'s script (with a ticket's generated values for its own); the rows its
-        statements read."""
-        mapping = dict(ticket or {})
-        rows = self._run(self.scripts[name], mapping)
+    def script(self, name: str, engineer: str = "") -> Script:
+        """``name``'s recording for ``engineer``; without one (or for a request type recorded
+        once), the recordings in turn."""
+        recorded = self.scripts[name]
+        for script in recorded:
+            if engineer and script.engineer == engineer:
+                return script
+        return recorded[next(self.turns[name]) % len(recorded)]
+
+    def replay(
+        self, name: str, ticket: Ticket | None = None, engineer: str = ""
+    ) -> list[list[Any]]:
+        """Run ``name``'s script (``ticket``'s engineer's, with the ticket's generated values for
+        its own; else ``engineer``'s); the rows its statements read."""
+        script = self.script(name, ticket.engineer if ticket else engineer)
+        mapping = dict(ticket.mapping) if ticket else {}
+        rows = self._run(script, mapping)
+        waiting: Ticket | None = None
+        if name == "register ticket":
+            waiting = Ticket(script.engineer, mapping)
+        elif name == "register ticket (token)" and (aligned := script.as_cookie):
+            cookie = {aligned[a]: b for a, b in mapping.items() if a in aligned}
+            waiting = Ticket(script.engineer, cookie)
         with self.lock:
             self.counts[name] = self.counts.get(name, 0) + 1
-        if name == "register ticket":
-            self.waiting.append(mapping)
-        elif name == "register ticket (token)" and (aligned := self.scripts[name].as_cookie):
-            self.waiting.append({aligned[a]: b for a, b in mapping.items() if a in aligned})
+        if waiting is not None:
+            self.board.put(waiting)
         return rows
 
     def write_counts(self, path: Path) -> None:
@@ -305,14 +387,15 @@ class Replayer:
         with self.lock, path.open("a", encoding="utf-8") as out:
             out.write(json.dumps(self.counts) + "\n")
 
-    def take(self) -> int | None:
-        """A waiting ticket for an engineer: the number its task goes by, or None."""
-        try:
-            ticket = self.waiting.popleft()
-        except IndexError:
+    def take(self, engineer: str = "") -> int | None:
+        """A ticket waiting for ``engineer`` (for anyone, without one): the number its task goes
+        by in this process, or None."""
+        ticket = self.board.take(engineer)
+        if ticket is None:
             return None
-        number = next(self.numbers)
-        self.taken[number] = ticket
+        with self.lock:
+            number = next(self.numbers)
+            self.taken[number] = ticket
         return number
 
     def _run(self, script: Script, mapping: dict[int, int]) -> list[list[Any]]:
@@ -366,18 +449,27 @@ def _remapped(value: Any, mapping: dict[int, int]) -> Any:
 def create_app() -> Flask:
     """The replay app on ``LOAD_REPLAY_DATABASE_URL`` with ``LOAD_REPLAY_SCRIPTS`` (a pickle
     that ``load.py`` wrote). Routes and answers as ``load_baseline``'s, which locust calls."""
-    scripts: dict[str, Script] = pickle.loads(  # noqa: S301 - written by load.py for this run
+    scripts: dict[str, list[Script]] = pickle.loads(  # noqa: S301 - written by load.py for this run
         Path(os.environ["LOAD_REPLAY_SCRIPTS"]).read_bytes()
     )
-    replayer = Replayer(os.environ["LOAD_REPLAY_DATABASE_URL"], scripts)
+    board: Board | None = None
+    if address := os.environ.get("LOAD_REPLAY_BOARD"):
+        manager = BoardManager(address=address, authkey=BOARD_KEY)
+        manager.connect()
+        board = manager.board()  # type: ignore[attr-defined]
+    replayer = Replayer(os.environ["LOAD_REPLAY_DATABASE_URL"], scripts, board)
     if answered := os.environ.get("LOAD_REPLAY_ANSWERED"):
         atexit.register(replayer.write_counts, Path(answered))
     app = Flask(__name__)
 
     def answer(
-        name: str, status: int = 200, ticket: dict[int, int] | None = None, **extra: Any
+        name: str,
+        status: int = 200,
+        ticket: Ticket | None = None,
+        engineer: str = "",
+        **extra: Any,
     ) -> Response:
-        rows = replayer.replay(name, ticket)
+        rows = replayer.replay(name, ticket, engineer)
         body = json.dumps({"rows": rows, **extra}, default=str, ensure_ascii=False)
         return Response(body, status=status, mimetype="application/json")
 
@@ -396,9 +488,10 @@ def create_app() -> Flask:
 
     @app.get("/tasks")
     def inbox() -> Response:
-        number = replayer.take()
+        engineer = request.headers.get("X-User", "")
+        number = replayer.take(engineer)
         items = [{"id": number}] if number else []
-        return answer("inbox", items=items, any_task=number)
+        return answer("inbox", engineer=engineer, items=items, any_task=number)
 
     @app.get("/tasks/<int:task_id>")
     def task_view(task_id: int) -> Response:
