@@ -26,9 +26,9 @@ task). The replay spreads its registrations over the engineers in turn, as the p
 least-open dispatch spreads Tangram's, so each engineer's inbox holds about as many tasks as in
 Tangram's run (recorded for one engineer only, every replayed task went to that one inbox, which
 grew to over a thousand tasks in a run and made the replayed inbox slower than Tangram's). Each
-replayed registration leaves its generated values in its process, waiting for its engineer (a
-token registration's translated to the cookie registration's of the same engineer, statement by
-statement). The tickets waiting are kept on one :class:`Board` for all the replay's processes
+replayed registration leaves its generated values waiting for its engineer (a token
+registration's translated to the cookie registration's of the same engineer, statement by
+statement), on one :class:`Board` for all the replay's processes
 (served by ``load.py`` through a ``multiprocessing`` manager, ``LOAD_REPLAY_BOARD``), as
 Tangram's tasks are in its database for all of its processes: locust keeps each client on one
 process, and an engineer must find their tickets wherever they were registered. That engineer's
