@@ -13,7 +13,8 @@ hand —; then how throughput grows with processes, then whether anything was lo
    kept for the bare baseline to replay. Then each request type of the mix is made through
    Tangram in this process on the replay's copy, once to warm it (the cockpit's rollups built
    meanwhile, as the workers build them under load) and once recorded, with the copy's
-   sequences spread first (``load_replay``). Unloaded, one client: each request type
+   sequences spread first (``load_replay``) — the registrations, the inbox, the task view and
+   the submit once per quality engineer. Unloaded, one client: each request type
    through Tangram and through the replay, in turns, in this process (``--unloaded`` rounds).
 3. The bare baseline, the replay, then Tangram: locust (headless, a subprocess: it patches with
    gevent) runs the mix of ``benchmarks/locustfile.py`` with the same clients for the same time
