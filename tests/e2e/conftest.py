@@ -312,6 +312,17 @@ def dialog_ok(page: Page) -> None:
     opened(page.locator(".ant-modal:visible")).locator(".ant-modal-footer .ant-btn-primary").click()
 
 
+def let_go(page: Page) -> None:
+    """Let go of a drag that dnd-kit holds, and return once dnd-kit stopped listening on the
+    document. For 50 ms after a drop it swallows every click (so that the drop is not also a
+    click) and clears every text selection, which takes the text a fill types: a click or a
+    fill made in that window is lost (seen under load; a hand is slower). A timer set in the page
+    after the drop runs after dnd-kit's, timers running in the order they fall due, so the page
+    is past that window when it fires, however slowly the page runs."""
+    page.mouse.up()
+    page.evaluate("() => new Promise((done) => setTimeout(done, 60))")
+
+
 def publish_dialog(page: Page) -> Locator:
     """Open the open definition's publish dialog and wait for it to finish opening and for its
     impact (the confirm button is enabled then): the dialog's content. A confirm clicked while

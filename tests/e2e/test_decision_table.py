@@ -15,6 +15,7 @@ from tangram.platform.kernel.models import Definition, User
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
+    let_go,
     pick,
     saved,
     settled,
@@ -108,7 +109,7 @@ def drag_row(page: Page, source: Locator, target: Locator, over: int) -> None:
     page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=15)
     said = page.locator("[id^=DndLiveRegion]").filter(has_text=f"在第 {over} 行上方")
     expect(said).to_have_count(1)
-    page.mouse.up()
+    let_go(page)
 
 
 def test_rows_are_dragged_into_order(

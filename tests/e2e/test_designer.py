@@ -16,6 +16,7 @@ from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
     dialog_ok,
+    let_go,
     pick,
     publish_dialog,
     saved,
@@ -62,7 +63,7 @@ def drag(page: Page, source: Locator, target: Locator, over: str) -> None:
         except AssertionError:
             continue
     expect(said).to_have_count(1)
-    page.mouse.up()
+    let_go(page)
 
 
 def field(page: Page, key: str) -> Locator:
