@@ -585,18 +585,19 @@ class Bench:
         self.board.start()
         return address
 
-    def stop_servers(self) -> None:
-        self.stop(self.server)
+    def stop_board(self) -> None:
         if self.board is not None:
             self.board.shutdown()
             self.board = None
 
+    def stop_servers(self) -> None:
+        self.stop(self.server)
+        self.stop_board()
+
     def stop_all(self) -> None:
         for process in list(self.processes):
             self.stop(process)
-        if self.board is not None:
-            self.board.shutdown()
-            self.board = None
+        self.stop_board()
 
     def tangram(self, *arguments: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(  # noqa: S603 - our own command

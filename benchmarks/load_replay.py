@@ -344,6 +344,11 @@ class Replayer:
             json_deserializer=orjson.loads,
         )
         self.scripts = scripts
+        #: per request type, its recordings by engineer
+        self.engineers = {
+            name: {s.engineer: s for s in recorded if s.engineer}
+            for name, recorded in scripts.items()
+        }
         #: per request type, whose recording the next request without an engineer replays
         self.turns = {name: itertools.count() for name in scripts}
         self.board = board or Board()
@@ -356,10 +361,9 @@ class Replayer:
     def script(self, name: str, engineer: str = "") -> Script:
         """``name``'s recording for ``engineer``; without one (or for a request type recorded
         once), the recordings in turn."""
+        if engineer and (script := self.engineers[name].get(engineer)):
+            return script
         recorded = self.scripts[name]
-        for script in recorded:
-            if engineer and script.engineer == engineer:
-                return script
         return recorded[next(self.turns[name]) % len(recorded)]
 
     def replay(

@@ -312,6 +312,21 @@ def dialog_ok(page: Page) -> None:
     opened(page.locator(".ant-modal:visible")).locator(".ant-modal-footer .ant-btn-primary").click()
 
 
+def new_definition(
+    page: Page, kinds: str, name: str, key: str, *, app: str = "aftersales", rule_type: str = ""
+) -> None:
+    """Make a definition from the app's design page (``rule_type``: the kind of rule picked
+    first): the new-definition dialog filled and confirmed, and the new definition's designer
+    open."""
+    page.get_by_test_id(f"design-new-{kinds}").click()
+    if rule_type:
+        choose_rule_type(page, rule_type)
+    page.get_by_test_id("definition-name-zh").fill(name)
+    page.get_by_test_id("definition-key").fill(key)
+    dialog_ok(page)
+    expect(page).to_have_url(re.compile(rf"/design/{app}/{kinds}/{key}$"))
+
+
 def let_go(page: Page) -> None:
     """Let go of a drag that dnd-kit holds, and return once dnd-kit stopped listening on the
     document. For 50 ms after a drop it swallows every click (so that the drop is not also a

@@ -5,8 +5,6 @@ and at phone width, publishes it, and the runtime dashboard shows the widgets wi
 
 from __future__ import annotations
 
-import re
-
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -15,7 +13,7 @@ from tangram.platform.kernel.models import Definition, DefinitionVersion, User
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
-    dialog_ok,
+    new_definition,
     pick,
     publish_draft,
     saved,
@@ -45,11 +43,7 @@ def test_the_cockpit_opens_on_its_grid_and_a_new_dashboard_is_assembled_by_drag(
     assert saves == []  # reading the cockpit wrote nothing
 
     page.goto(f"{server}/design/aftersales?kind=dashboards")
-    page.get_by_test_id("design-new-dashboards").click()
-    page.get_by_test_id("definition-name-zh").fill("服务概览")
-    page.get_by_test_id("definition-key").fill("service_overview")
-    dialog_ok(page)
-    expect(page).to_have_url(re.compile(r"/design/aftersales/dashboards/service_overview$"))
+    new_definition(page, "dashboards", "服务概览", "service_overview")
     canvas = page.get_by_test_id("dashboard-canvas")
     expect(canvas).to_contain_text("从左侧拖入指标卡或报表")
 

@@ -17,6 +17,7 @@ from tests.e2e.conftest import (
     accessibility_problems,
     dialog_ok,
     let_go,
+    new_definition,
     pick,
     publish_dialog,
     saved,
@@ -71,11 +72,7 @@ def field(page: Page, key: str) -> Locator:
 
 
 def new_form(page: Page, name: str, key: str) -> None:
-    page.get_by_test_id("design-new-forms").click()
-    page.get_by_test_id("definition-name-zh").fill(name)
-    page.get_by_test_id("definition-key").fill(key)
-    dialog_ok(page)
-    expect(page).to_have_url(re.compile(rf"/design/inspection/forms/{key}$"))
+    new_definition(page, "forms", name, key, app="inspection")
     expect(page.get_by_test_id("design-title")).to_have_text(name)
 
 

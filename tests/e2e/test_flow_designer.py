@@ -15,8 +15,8 @@ from tangram.platform.kernel.models import Definition, DefinitionVersion, User
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
-    dialog_ok,
     enter_found,
+    new_definition,
     opened,
     pick,
     publish_draft,
@@ -129,11 +129,7 @@ def test_a_business_user_draws_checks_and_publishes_an_approval_flow(
 ) -> None:
     sign_in(page, server, "admin", ADMIN_PASSWORD)
     page.goto(f"{server}/design/aftersales?kind=flows")
-    page.get_by_test_id("design-new-flows").click()
-    page.get_by_test_id("definition-name-zh").fill("工单复核")
-    page.get_by_test_id("definition-key").fill("review")
-    dialog_ok(page)
-    expect(page).to_have_url(re.compile(rf"{DESIGN}/review$"))
+    new_definition(page, "flows", "工单复核", "review")
     # a new flow starts from its start and its end, connected
     laid_out(page)
     expect(page.locator(".react-flow__node")).to_have_count(2)

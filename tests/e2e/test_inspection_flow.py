@@ -24,7 +24,7 @@ from tests.apps.test_aftersales import PASSWORD, SYSTEM
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
-    dialog_ok,
+    new_definition,
     opened,
     pick,
     publish_dialog,
@@ -128,11 +128,7 @@ def assignee(page: Page, kind: str, *values: str, part: str = "role") -> None:
 
 
 def draw(page: Page) -> None:
-    page.get_by_test_id("design-new-flows").click()
-    page.get_by_test_id("definition-name-zh").fill("设备巡检")
-    page.get_by_test_id("definition-key").fill("inspection_flow")
-    dialog_ok(page)
-    expect(page).to_have_url(re.compile(r"/design/aftersales/flows/inspection_flow$"))
+    new_definition(page, "flows", "设备巡检", "inspection_flow")
     laid_out(page)
     pick(page, page.get_by_test_id("flow-form"), "设备巡检单")
 

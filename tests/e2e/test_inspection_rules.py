@@ -8,7 +8,6 @@ data."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -21,9 +20,8 @@ from tests.apps.test_aftersales import SYSTEM
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
-    choose_rule_type,
-    dialog_ok,
     enter_found,
+    new_definition,
     opened,
     pick,
     publish_draft,
@@ -120,13 +118,7 @@ def published(platform: Platform, kind: str, key: str) -> dict[str, Any]:
 
 def new(page: Page, server: str, kinds: str, name: str, key: str, type_: str | None = None) -> None:
     page.goto(f"{server}/design/aftersales?kind={kinds}")
-    page.get_by_test_id(f"design-new-{kinds}").click()
-    if type_:
-        choose_rule_type(page, type_)
-    page.get_by_test_id("definition-name-zh").fill(name)
-    page.get_by_test_id("definition-key").fill(key)
-    dialog_ok(page)
-    expect(page).to_have_url(re.compile(rf"/design/aftersales/{kinds}/{key}$"))
+    new_definition(page, kinds, name, key, rule_type=type_ or "")
 
 
 def publish(page: Page) -> None:

@@ -6,8 +6,6 @@ turned into a stacked chart, and both are published."""
 
 from __future__ import annotations
 
-import re
-
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -16,7 +14,7 @@ from tangram.platform.kernel.models import Definition, DefinitionVersion, User
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
-    dialog_ok,
+    new_definition,
     pick,
     publish_draft,
     saved,
@@ -43,11 +41,7 @@ def _published(platform: Platform, kind: str, key: str) -> dict:
 
 def _new(page: Page, server: str, kinds: str, name: str, key: str) -> None:
     page.goto(f"{server}/design/aftersales?kind={kinds}")
-    page.get_by_test_id(f"design-new-{kinds}").click()
-    page.get_by_test_id("definition-name-zh").fill(name)
-    page.get_by_test_id("definition-key").fill(key)
-    dialog_ok(page)
-    expect(page).to_have_url(re.compile(rf"/design/aftersales/{kinds}/{key}$"))
+    new_definition(page, kinds, name, key)
 
 
 def _publish(page: Page) -> None:

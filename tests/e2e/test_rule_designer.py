@@ -15,8 +15,8 @@ from tangram.platform.kernel.models import AuditEntry, Definition, DefinitionVer
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
-    dialog_ok,
     enter_found,
+    new_definition,
     opened,
     pick,
     publish_draft,
@@ -71,11 +71,7 @@ def test_a_business_user_writes_tries_and_publishes_a_scheduled_rule(
     )
     sign_in(page, server, "admin", ADMIN_PASSWORD)
     page.goto(f"{server}/design/aftersales?kind=rules")
-    page.get_by_test_id("design-new-rules").click()
-    page.get_by_test_id("definition-name-zh").fill("紧急工单周报提醒")
-    page.get_by_test_id("definition-key").fill("urgent_digest")
-    dialog_ok(page)
-    expect(page).to_have_url(re.compile(rf"{DESIGN}/urgent_digest$"))
+    new_definition(page, "rules", "紧急工单周报提醒", "urgent_digest")
     expect(page.get_by_test_id("rule-designer")).to_be_visible()
     pick(page, page.get_by_test_id("rule-form"), "工单")
 

@@ -7,7 +7,6 @@ conditions, an escalation level notifying the service managers, and publishes it
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 from playwright.sync_api import Page, expect
@@ -19,8 +18,7 @@ from tangram.platform.kernel.models import Definition, DefinitionVersion, User
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import (
     accessibility_problems,
-    choose_rule_type,
-    dialog_ok,
+    new_definition,
     opened,
     pick,
     publish_draft,
@@ -112,12 +110,7 @@ def test_a_business_user_builds_and_publishes_an_sla_policy(
 ) -> None:
     sign_in(page, server, "admin", ADMIN_PASSWORD)
     page.goto(f"{server}/design/aftersales?kind=rules")
-    page.get_by_test_id("design-new-rules").click()
-    choose_rule_type(page, "服务时限策略")
-    page.get_by_test_id("definition-name-zh").fill("现场服务时限")
-    page.get_by_test_id("definition-key").fill("onsite_sla")
-    dialog_ok(page)
-    expect(page).to_have_url(re.compile(rf"{DESIGN}/onsite_sla$"))
+    new_definition(page, "rules", "现场服务时限", "onsite_sla", rule_type="服务时限策略")
     expect(page.get_by_test_id("sla-editor")).to_be_visible()
     expect(page.get_by_test_id("sla-problems-targets")).to_be_visible(timeout=10_000)
 
